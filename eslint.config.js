@@ -1,0 +1,21 @@
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['**/dist/**', 'node_modules/**', 'build/**', 'coverage/**', '.tmp/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.strict,
+  {
+    languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly' } },
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/consistent-type-imports': 'error',
+      'no-restricted-imports': ['error', { patterns: [] }],
+    },
+  },
+  {
+    // The core never talks to the runner; only the action wrappers do.
+    files: ['src/**/*.ts', 'sandbox/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { paths: [{ name: '@actions/core', message: 'The core takes a Logger; only actions/*/src may import @actions/core.' }] }] },
+  },
+);

@@ -1,0 +1,151 @@
+/**
+ * The shared data model of the HIPAA gate. Three inputs (the rendered config, a user's ARM
+ * template, live resources) are turned into one `JudgedEnvironment`; the controls judge it and
+ * produce `Finding`s; the reports render a `GateReport`.
+ */
+
+/** A value that cannot be known: an ARM expression not evaluable offline, or a property the live API did not return. */
+export class UnknownValue {
+  constructor(
+    readonly reason: string,
+    /** The expression text, when the value came from one. */
+    readonly expression?: string,
+  ) {}
+}
+
+export function isUnknown(value: unknown): value is UnknownValue {
+  return value instanceof UnknownValue;
+}
+
+/** A path into a resource body, e.g. `['properties', 'enablePurgeProtection']`. */
+export type JsonPath = readonly (string | number)[];
+
+export interface SourceLocation {
+  file: string;
+  line: number;
+  column?: number;
+}
+
+export type InputKind = 'config' | 'template' | 'live';
+
+export interface InputDescription {
+  kind: InputKind;
+  /** A file path, or `subscriptions/<id>/resourceGroups/<name>` for live input. */
+  source: string;
+}
+
+/**
+ * One resource as the gate sees it. `body` is the resource in ARM JSON shape (`properties`, `sku`,
+ * `kind`, `identity`, `tags`, `location`, ...) after parameters and variables are resolved;
+ * any node of it may be an `UnknownValue`.
+ */
+export interface JudgedResource {
+  /** Full type, e.g. `Microsoft.Sql/servers/databases`. */
+  type: string;
+  /** Full name, e.g. `seniorly-prod-sql/SeniorHealthAnalytics`. */
+  name: string;
+  /** Resource id (`/subscriptions/.../providers/<type>/<name>`). */
+  id: string;
+  apiVersion?: string;
+  body: Record<string, unknown>;
+  /** The parent of a child resource (`servers` for `servers/databases`). */
+  parent?: JudgedResource;
+  /** Child resources, declared nested or top-level. */
+  children: JudgedResource[];
+  /** Extension resources scoped to this one (diagnostic settings, role assignments). */
+  extensions: JudgedResource[];
+  /** Set when the resource's `condition` could not be evaluated: it may or may not be deployed. */
+  conditionUnknown?: UnknownValue;
+  /** Where a property of `body` stands in the input file, for SARIF and annotations. */
+  locate?: (path: JsonPath) => SourceLocation | undefined;
+}
+
+export interface JudgedEnvironment {
+  input: InputDescription;
+  /** Every resource, flat: top-level, children and extension resources alike. */
+  resources: JudgedResource[];
+  /** Problems met while reading the input that no resource owns (they become `unknown` findings). */
+  unresolved: { message: string; location?: SourceLocation }[];
+}
+
+export type FindingStatus = 'pass' | 'fail' | 'unknown' | 'waived' | 'not-applicable';
+export type Severity = 'required' | 'advisory';
+
+export interface Finding {
+  control: string;
+  status: FindingStatus;
+  severity: Severity;
+  hipaa: string[];
+  resource: { type: string; name: string; id: string };
+  message: string;
+  /** How to fix it; set on fail and unknown. */
+  remediation?: string;
+  location?: SourceLocation;
+  /** The waiver that covers it, when status is `waived`. */
+  waiver?: { reason: string; approvedBy: string; expires: string };
+  /** Live mode with a config: the planned and live values where they differ. */
+  drift?: { path: string; planned: unknown; live: unknown }[];
+}
+
+export type Verdict = 'pass' | 'fail';
+
+export interface GateReport {
+  verdict: Verdict;
+  input: InputDescription;
+  /** ISO 8601 time of the judgement. */
+  judgedAt: string;
+  summary: { pass: number; fail: number; unknown: number; waived: number; notApplicable: number };
+  findings: Finding[];
+  /** The resources judged, for the Markdown report's diagram: type, name, and links. */
+  resources: { type: string; name: string; id: string; parentId?: string; dependsOn?: string[]; scopeId?: string }[];
+}
+
+/** What the user's gate policy says (config `gate:` section, or the defaults). */
+export interface GatePolicy {
+  /** Tag name -> required value; `null` means any non-empty value. */
+  requiredTags: Record<string, string | null>;
+  /** Minimum Key Vault soft-delete retention in days (7-90). */
+  minKeyVaultRetentionDays: number;
+  /** Minimum days audit logs and backups are kept (HIPAA 164.316(b)(2): six years = 2190). */
+  minAuditRetentionDays: number;
+  /** Minimum SQL long-term retention of yearly backups, ISO 8601 duration. */
+  minSqlYearlyRetention: string;
+  /** BAA evidence must have been reviewed within this many days. */
+  baaReviewMaxAgeDays: number;
+  /** Whether `fail` on an advisory control blocks promotion. */
+  advisoryBlocks: boolean;
+  /** Whether `unknown` blocks promotion (fail closed: true unless the user lowers it). */
+  unknownBlocks: boolean;
+}
+
+export const DEFAULT_GATE_POLICY: GatePolicy = {
+  requiredTags: { Compliance: 'HIPAA', Environment: null },
+  minKeyVaultRetentionDays: 90,
+  minAuditRetentionDays: 2190,
+  minSqlYearlyRetention: 'P6Y',
+  baaReviewMaxAgeDays: 365,
+  advisoryBlocks: false,
+  unknownBlocks: true,
+};
+
+/** The BAA evidence the config names. `file` is relative to `baseDir`. */
+export interface BaaEvidence {
+  signedDate: string;
+  reviewedDate: string;
+  file: string;
+  sha256: string;
+  /** Directory `file` is relative to (the config file's directory). */
+  baseDir: string;
+}
+
+export interface Waiver {
+  control: string;
+  /** Resource name or glob (`*` within a name segment, `**` across `/`). */
+  resource: string;
+  reason: string;
+  approvedBy: string;
+  /** ISO date (YYYY-MM-DD); the waiver lapses at the end of that day, UTC. */
+  expires: string;
+  /** Where the waiver stands, for findings about the waiver itself. */
+  location?: SourceLocation;
+}
