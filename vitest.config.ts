@@ -7,5 +7,7 @@ export default defineConfig({
     hookTimeout: 120_000,
     // Tests that start servers or child processes run in forks so a crash stays contained.
     pool: 'forks',
+    // Its JSON schema import lacks `with { type: 'json' }`, which Node 20 requires; let Vite load it.
+    server: { deps: { inline: ['@actions/workflow-parser'] } },
   },
 });

