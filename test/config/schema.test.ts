@@ -1,0 +1,182 @@
+import { describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import { DEFAULT_GATE_POLICY } from '../../src/compliance/model.js';
+import { gatePolicyOf, baaEvidenceOf } from '../../src/config/gate-policy.js';
+import { parseConfigText } from '../../src/config/load.js';
+import { AZURE_REGIONS, NAME_RULES, closestMatch } from '../../src/config/naming.js';
+import { defaultConfig, EnvironmentConfigSchema } from '../../src/config/schema.js';
+import { ConfigurationError } from '../../src/errors.js';
+
+describe('built-in defaults', () => {
+  const config = defaultConfig();
+
+  it.each([
+    ['region', 'eastus2'],
+    ['resourceGroup', 'seniorly-prod-rg'],
+    ['tags', { Environment: 'Production', Compliance: 'HIPAA' }],
+    ['network.mode', 'private'],
+    ['keyVault.name', 'seniorly-prod-secrets'],
+    ['keyVault.softDeleteRetentionInDays', 90],
+    ['cosmos.name', 'seniorly-prod-cosmos'],
+    ['cosmos.continuousBackupTier', 'Continuous30Days'],
+    ['sql.serverName', 'seniorly-prod-sql'],
+    ['sql.databaseName', 'SeniorHealthAnalytics'],
+    ['sql.entraAdmin', undefined],
+    ['sql.longTermRetention', { weeklyRetention: 'P12W', monthlyRetention: 'P12M', yearlyRetention: 'P7Y', weekOfYear: 1 }],
+    ['redis.kind', 'managed'],
+    ['redis.sku', 'Balanced_B0'],
+    ['registry.name', 'seniorlyprodacr'],
+    ['registry.sku', 'Premium'],
+    ['logAnalytics.name', 'seniorly-prod-logs'],
+    ['logAnalytics.retentionInDays', 365],
+    ['logAnalytics.auditTableTotalRetentionInDays', 2190],
+    ['containerAppsEnvironment.name', 'seniorly-prod-env'],
+    ['storage.name', 'seniorlyprodbackup'],
+    ['storage.deleteAfterDays', 2555],
+    ['containerApp.name', 'voice-agent'],
+    ['containerApp.image', 'mcr.microsoft.com/k8se/quickstart:latest'],
+    ['containerApp.targetPort', 8000],
+    ['containerApp.healthPath', '/health'],
+    ['containerApp.cpu', 2],
+    ['containerApp.memory', '4Gi'],
+    ['containerApp.minReplicas', 1],
+    ['containerApp.maxReplicas', 10],
+    ['containerApp.ingress', 'external'],
+    ['baa', undefined],
+    ['waivers', undefined],
+    ['gate.advisoryBlocks', false],
+    ['gate.unknownBlocks', true],
+  ])('%s defaults to %j', (path, expected) => {
+    const value = path.split('.').reduce<unknown>((node, key) => (node as Record<string, unknown>)[key], config);
+    expect(value).toEqual(expected);
+  });
+
+  it('round-trips: the defaults written out as YAML parse back to themselves', () => {
+    expect(parseConfigText(stringify(config), 'azure-hipaa.yml')).toEqual(config);
+  });
+
+  it('an empty file is the defaults', () => {
+    expect(parseConfigText('', 'azure-hipaa.yml')).toEqual(config);
+  });
+
+  it('maps to the default gate policy', () => {
+    expect(gatePolicyOf(config)).toEqual(DEFAULT_GATE_POLICY);
+  });
+});
+
+describe('gate policy and BAA evidence', () => {
+  it('reads "*" as any value and keeps the other settings', () => {
+    const config = parseConfigText('gate:\n  requiredTags: {Compliance: HIPAA, Owner: "*", CostCenter: ~}\n  advisoryBlocks: true\n', 'c.yml');
+    expect(gatePolicyOf(config)).toEqual({ ...DEFAULT_GATE_POLICY, requiredTags: { Compliance: 'HIPAA', Owner: null, CostCenter: null }, advisoryBlocks: true });
+  });
+
+  it('gives the BAA evidence relative to the config directory', () => {
+    const config = parseConfigText(`baa: {signedDate: 2026-01-15, reviewedDate: 2026-11-01, file: baa.pdf, sha256: ${'a'.repeat(64)}}\n`, 'c.yml');
+    expect(baaEvidenceOf(config, '/repo')).toEqual({ signedDate: '2026-01-15', reviewedDate: '2026-11-01', file: 'baa.pdf', sha256: 'a'.repeat(64), baseDir: '/repo' });
+    expect(baaEvidenceOf(defaultConfig(), '/repo')).toBeUndefined();
+  });
+});
+
+describe('naming rules', () => {
+  it.each([
+    ['keyVault', 'seniorly-prod-secrets', true],
+    ['keyVault', 'kv', false],
+    ['keyVault', '1vault', false],
+    ['keyVault', 'my--vault', false],
+    ['keyVault', 'vault-', false],
+    ['keyVault', 'a'.repeat(25), false],
+    ['storageAccount', 'seniorlyprodbackup', true],
+    ['storageAccount', 'Seniorly-Backup', false],
+    ['registry', 'seniorlyprodacr', true],
+    ['registry', 'acr', false],
+    ['registry', 'prod-acr', false],
+    ['sqlServer', 'seniorly-prod-sql', true],
+    ['sqlServer', '-sql', false],
+    ['sqlServer', 'Sql', false],
+    ['cosmosAccount', 'seniorly-prod-cosmos', true],
+    ['cosmosAccount', 'ab', false],
+    ['containerApp', 'voice-agent', true],
+    ['containerApp', '1agent', false],
+    ['containerApp', 'a'.repeat(33), false],
+    ['resourceGroup', 'seniorly-prod-rg', true],
+    ['resourceGroup', 'rg.', false],
+    ['resourceGroup', 'r'.repeat(91), false],
+    ['logAnalyticsWorkspace', 'seniorly-prod-logs', true],
+    ['logAnalyticsWorkspace', 'log', false],
+    ['redisEnterprise', 'seniorly-prod-redis', true],
+    ['redisEnterprise', 'r'.repeat(61), false],
+    ['sqlDatabase', 'SeniorHealthAnalytics', true],
+    ['sqlDatabase', 'master', false],
+    ['sqlDatabase', 'db/1', false],
+  ] as const)('%s %j valid: %s', (rule, name, valid) => {
+    expect(NAME_RULES[rule].pattern.test(name)).toBe(valid);
+  });
+
+  it('knows the public regions and suggests the closest', () => {
+    for (const region of ['eastus', 'eastus2', 'westus2', 'westus3', 'centralus', 'northeurope', 'westeurope', 'uksouth', 'swedencentral']) expect(AZURE_REGIONS).toContain(region);
+    expect(closestMatch('estus2', AZURE_REGIONS)).toBe('eastus2');
+    expect(closestMatch('mars', AZURE_REGIONS)).toBeUndefined();
+  });
+});
+
+function problemsOf(text: string): { where: string; message: string }[] {
+  try {
+    parseConfigText(text, 'azure-hipaa.yml');
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigurationError);
+    return [...(error as ConfigurationError).problems];
+  }
+  throw new Error('expected a ConfigurationError');
+}
+
+describe('config-level checks', () => {
+  it.each([
+    ['logAnalytics:\n  retentionInDays: 2190\n', 'azure-hipaa.yml:2 logAnalytics.retentionInDays', /30 to 730/],
+    ['logAnalytics:\n  retentionInDays: 29\n', 'azure-hipaa.yml:2 logAnalytics.retentionInDays', /30 to 730/],
+    ['logAnalytics:\n  auditTableTotalRetentionInDays: 5000\n', 'azure-hipaa.yml:2 logAnalytics.auditTableTotalRetentionInDays', /4 to 4383/],
+    ['keyVault:\n  softDeleteRetentionInDays: 120\n', 'azure-hipaa.yml:2 keyVault.softDeleteRetentionInDays', /7 to 90/],
+    ['keyVault:\n  name: my_vault\n', 'azure-hipaa.yml:2 keyVault.name', /3-24 letters, digits and hyphens/],
+    ['storage:\n  name: Seniorly-Backup\n', 'azure-hipaa.yml:2 storage.name', /lowercase letters and digits/],
+    ['region: eastus3x\n', 'azure-hipaa.yml:1 region', /did you mean "eastus/],
+    ['registry:\n  sku: Standard\n', 'azure-hipaa.yml:2 registry.sku', /Premium/],
+    ['containerApp:\n  cpu: 1\n', 'azure-hipaa.yml:2 containerApp.memory', /set memory to 2Gi/],
+    ['containerApp:\n  minReplicas: 5\n  maxReplicas: 2\n', 'azure-hipaa.yml:2 containerApp.minReplicas', /above maxReplicas/],
+    ['containerApp:\n  env:\n    KEY: {secretRef: missing}\n', 'azure-hipaa.yml:3 containerApp.env.KEY.secretRef', /not in containerApp.secrets/],
+    ['containerApp:\n  env:\n    DEBUG: true\n', 'azure-hipaa.yml:3 containerApp.env.DEBUG', /quote numbers and booleans/],
+    ['network:\n  containerAppsSubnet: {addressPrefix: 10.99.0.0/23}\n', 'azure-hipaa.yml:2 network.containerAppsSubnet.addressPrefix', /not inside network.addressSpace/],
+    ['network:\n  privateEndpointsSubnet: {addressPrefix: 10.40.1.0/24}\n', 'azure-hipaa.yml:2 network.privateEndpointsSubnet.addressPrefix', /overlap/],
+    ['sql:\n  longTermRetention: {yearlyRetention: P11Y}\n', 'azure-hipaa.yml:2 sql.longTermRetention.yearlyRetention', /P1Y to P10Y/],
+    ['sql:\n  entraAdmin: {login: admins, objectId: not-a-guid}\n', 'azure-hipaa.yml:2 sql.entraAdmin.objectId', /GUID/],
+    ['baa:\n  signedDate: 2026-01-15\n', 'azure-hipaa.yml:2 baa.reviewedDate', /required/],
+    ['baa: {signedDate: 2026-01-15, reviewedDate: 2026-11-01, file: /etc/baa.pdf, sha256: abc}\n', 'azure-hipaa.yml:1 baa.file', /relative/],
+    ['redis:\n  name: a--b\n', 'azure-hipaa.yml:2 redis.name', /no consecutive hyphens/],
+    ['keyVault:\n  nmae: x\n', 'azure-hipaa.yml:2 keyVault.nmae', /unknown key "nmae"; did you mean "name"/],
+    ['colour: blue\n', 'azure-hipaa.yml:1 colour', /unknown key "colour"/],
+  ])('%j -> %s', (text, where, message) => {
+    const problems = problemsOf(text);
+    expect(problems.find((problem) => problem.where === where)?.message).toMatch(message);
+  });
+
+  it('accepts a public network with a non-Premium registry', () => {
+    expect(parseConfigText('network: {mode: public}\nregistry: {sku: Standard}\n', 'c.yml').registry.sku).toBe('Standard');
+  });
+});
+
+describe('schema documentation', () => {
+  it('describes every field (the descriptions become editor help)', () => {
+    const undocumented: string[] = [];
+    const visit = (node: unknown, path: string): void => {
+      if (typeof node !== 'object' || node === null) return;
+      const schema = node as Record<string, unknown>;
+      for (const [key, child] of Object.entries((schema.properties ?? {}) as Record<string, Record<string, unknown>>)) {
+        if (typeof child.description !== 'string' || child.description.length === 0) undocumented.push(`${path}${key}`);
+        visit(child, `${path}${key}.`);
+      }
+      for (const keyword of ['anyOf', 'oneOf', 'allOf'] as const) for (const variant of (schema[keyword] ?? []) as unknown[]) visit(variant, path);
+    };
+    const jsonSchema = EnvironmentConfigSchema.toJSONSchema({ io: 'input' });
+    visit(jsonSchema, '');
+    expect(undocumented).toEqual([]);
+    expect(jsonSchema.description).toMatch(/azure-hipaa.yml/);
+  });
+});

@@ -1,0 +1,240 @@
+import { describe, expect, it } from 'vitest';
+import { AUDIT_LOG_TABLES } from '../../src/compliance/audit-logs.js';
+import { parseConfigText } from '../../src/config/load.js';
+import { defaultConfig, type EnvironmentConfig } from '../../src/config/schema.js';
+import type { ArmResource } from '../../src/template/arm-types.js';
+import { hasSchemaFor, validateResourceBody } from '../../src/template/arm-schema.js';
+import { ROLE_DEFINITIONS, renderEnvironment, renderTemplate, resourceIdExpression } from '../../src/template/render.js';
+
+const withSecrets = 'containerApp:\n  secrets: {openai-key: AzureOpenAIKey}\n  env: {AZURE_OPENAI_KEY: {secretRef: openai-key}}\n';
+const variants: [string, EnvironmentConfig][] = [
+  ['defaults (private, Azure Managed Redis)', defaultConfig()],
+  ['public network', parseConfigText('network: {mode: public}\n', 'c.yml')],
+  ['legacy Redis', parseConfigText('redis: {kind: legacy}\n', 'c.yml')],
+  ['public network, legacy Redis, Standard registry', parseConfigText('network: {mode: public}\nredis: {kind: legacy}\nregistry: {sku: Standard}\n', 'c.yml')],
+  ['Key Vault secrets and a named SQL admin', parseConfigText(`${withSecrets}sql:\n  entraAdmin: {login: sql-admins, objectId: 6f1c2a8e-4b0d-4c55-9a2e-3b1f0c7d9e11}\n`, 'c.yml')],
+];
+
+/** Types that have no schema file in reference/arm-schemas (typed with the SDK models only). */
+const WITHOUT_SCHEMA = new Set([
+  'Microsoft.ManagedIdentity/userAssignedIdentities',
+  'Microsoft.Network/virtualNetworks',
+  'Microsoft.Network/privateEndpoints',
+  'Microsoft.Network/privateEndpoints/privateDnsZoneGroups',
+  'Microsoft.Network/privateDnsZones',
+  'Microsoft.Network/privateDnsZones/virtualNetworkLinks',
+]);
+
+function find(resources: ArmResource[], type: string, name?: string): ArmResource {
+  const found = resources.find((resource) => resource.type === type && (name === undefined || resource.name === name));
+  if (!found) throw new Error(`no ${type} ${name ?? ''}`);
+  return found;
+}
+
+function propertyOf(resource: ArmResource, path: string): unknown {
+  return path.split('.').reduce<unknown>((node, key) => (node as Record<string, unknown> | undefined)?.[key], resource.properties);
+}
+
+describe.each(variants)('rendering %s', (_name, config) => {
+  const template = renderTemplate(config);
+
+  it('validates every resource body against the official ARM schema for its api-version', () => {
+    const failures: string[] = [];
+    for (const resource of template.resources) {
+      if (!hasSchemaFor(resource.type, resource.apiVersion)) {
+        // Only the providers with no schema file may go unvalidated: anything else is a wrong api-version.
+        if (!WITHOUT_SCHEMA.has(resource.type)) failures.push(`${resource.type}@${resource.apiVersion}: no schema file`);
+        continue;
+      }
+      const result = validateResourceBody({ ...resource });
+      if (!result.ok) failures.push(`${resource.type} ${resource.name}: ${result.errors.join('; ')}`);
+    }
+    expect(failures).toEqual([]);
+  });
+
+  it('depends only on resources in the template, and never on itself', () => {
+    const ids = new Set(template.resources.map(resourceIdExpression));
+    const dangling = template.resources.flatMap((resource) =>
+      (resource.dependsOn ?? []).filter((dependency) => !ids.has(dependency) || dependency === resourceIdExpression(resource)).map((dependency) => `${resource.type} ${resource.name} -> ${dependency}`),
+    );
+    expect(dangling).toEqual([]);
+  });
+
+  it('has unique resources', () => {
+    const ids = template.resources.map(resourceIdExpression);
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+
+  it('holds no password or secret value', () => {
+    const secretKeys: string[] = [];
+    const visit = (node: unknown, path: string): void => {
+      if (typeof node !== 'object' || node === null) return;
+      for (const [key, child] of Object.entries(node)) {
+        if (/password|^sharedKey$|^primaryKey$|^secondaryKey$|connectionString|^storageAccountAccessKey$/i.test(key)) secretKeys.push(`${path}.${key}`);
+        visit(child, `${path}.${key}`);
+      }
+    };
+    visit(template, '');
+    expect(secretKeys).toEqual([]);
+    expect(JSON.stringify(template)).not.toMatch(/list(Keys|Secrets|ConnectionStrings|Credentials)\(/);
+    const app = find(template.resources, 'Microsoft.App/containerApps');
+    for (const secret of propertyOf(app, 'configuration.secrets') as Record<string, unknown>[]) {
+      expect(Object.keys(secret).sort()).toEqual(['identity', 'keyVaultUrl', 'name']);
+    }
+  });
+
+  it('tags every tracked resource', () => {
+    const untagged = template.resources.filter((resource) => resource.location !== undefined && resource.tags?.Compliance !== 'HIPAA');
+    expect(untagged.map((resource) => resource.type)).toEqual([]);
+  });
+
+  it('declares a Log Analytics table for every audit table with the configured total retention', () => {
+    const tables = template.resources.filter((resource) => resource.type === 'Microsoft.OperationalInsights/workspaces/tables');
+    expect(tables.map((table) => table.name.split('/')[1]).sort()).toEqual([...AUDIT_LOG_TABLES].sort());
+    for (const table of tables) expect(propertyOf(table, 'totalRetentionInDays')).toBe(config.logAnalytics.auditTableTotalRetentionInDays);
+  });
+
+  it('grants the app its roles before the Container App is created', () => {
+    const app = find(template.resources, 'Microsoft.App/containerApps');
+    const grants = template.resources.filter((resource) =>
+      ['Microsoft.Authorization/roleAssignments', 'Microsoft.DocumentDB/databaseAccounts/sqlRoleAssignments', 'Microsoft.Cache/redisEnterprise/databases/accessPolicyAssignments', 'Microsoft.Cache/redis/accessPolicyAssignments'].includes(resource.type),
+    );
+    expect(grants).toHaveLength(4);
+    for (const grant of grants) expect(app.dependsOn).toContain(resourceIdExpression(grant));
+    const roles = grants.filter((grant) => grant.type === 'Microsoft.Authorization/roleAssignments').map((grant) => propertyOf(grant, 'roleDefinitionId'));
+    expect(roles).toEqual(expect.arrayContaining([expect.stringContaining(ROLE_DEFINITIONS.acrPull), expect.stringContaining(ROLE_DEFINITIONS.keyVaultSecretsUser)]));
+  });
+
+  it('sends audit logs from every audited resource to the workspace', () => {
+    const scopes = template.resources.filter((resource) => resource.type === 'Microsoft.Insights/diagnosticSettings').map((setting) => setting.scope);
+    const redisType = config.redis.kind === 'managed' ? 'Microsoft.Cache/redisEnterprise' : 'Microsoft.Cache/redis';
+    expect(scopes.sort()).toEqual(
+      [
+        `[resourceId('Microsoft.KeyVault/vaults', '${config.keyVault.name}')]`,
+        `[resourceId('Microsoft.DocumentDB/databaseAccounts', '${config.cosmos.name}')]`,
+        `[resourceId('Microsoft.Sql/servers/databases', '${config.sql.serverName}', 'master')]`,
+        `[resourceId('${redisType}', '${config.redis.name}')]`,
+        `[resourceId('Microsoft.Storage/storageAccounts/blobServices', '${config.storage.name}', 'default')]`,
+        `[resourceId('Microsoft.App/managedEnvironments', '${config.containerAppsEnvironment.name}')]`,
+      ].sort(),
+    );
+  });
+
+  it('sets publicNetworkAccess by network mode and declares private endpoints only when private', () => {
+    const expected = config.network.mode === 'private' ? 'Disabled' : 'Enabled';
+    const redisType = config.redis.kind === 'managed' ? 'Microsoft.Cache/redisEnterprise' : 'Microsoft.Cache/redis';
+    for (const type of ['Microsoft.KeyVault/vaults', 'Microsoft.DocumentDB/databaseAccounts', 'Microsoft.Sql/servers', redisType, 'Microsoft.Storage/storageAccounts', 'Microsoft.ContainerRegistry/registries']) {
+      expect([type, propertyOf(find(template.resources, type), 'publicNetworkAccess')]).toEqual([type, expected]);
+    }
+    const endpoints = template.resources.filter((resource) => resource.type === 'Microsoft.Network/privateEndpoints');
+    expect(endpoints).toHaveLength(config.network.mode === 'private' ? 6 : 0);
+  });
+
+  it('points every resource back at the config path that produced it', () => {
+    const rendered = renderEnvironment(config);
+    const unmapped = rendered.template.resources.filter((resource) => rendered.configPathOf(resource.type, resource.name) === undefined);
+    expect(unmapped).toEqual([]);
+  });
+});
+
+describe('the default template', () => {
+  const template = renderTemplate(defaultConfig());
+  const { resources } = template;
+
+  it.each([
+    ['Microsoft.KeyVault/vaults', 'enableRbacAuthorization', true],
+    ['Microsoft.KeyVault/vaults', 'enablePurgeProtection', true],
+    ['Microsoft.KeyVault/vaults', 'softDeleteRetentionInDays', 90],
+    ['Microsoft.DocumentDB/databaseAccounts', 'backupPolicy.type', 'Continuous'],
+    ['Microsoft.DocumentDB/databaseAccounts', 'disableLocalAuth', true],
+    ['Microsoft.DocumentDB/databaseAccounts', 'disableKeyBasedMetadataWriteAccess', true],
+    ['Microsoft.DocumentDB/databaseAccounts', 'minimalTlsVersion', 'Tls12'],
+    ['Microsoft.Sql/servers', 'minimalTlsVersion', '1.2'],
+    ['Microsoft.Sql/servers', 'administrators.azureADOnlyAuthentication', true],
+    ['Microsoft.Sql/servers', 'administrators.sid', "[reference(resourceId('Microsoft.ManagedIdentity/userAssignedIdentities', 'seniorly-prod-app-identity'), '2023-01-31').principalId]"],
+    ['Microsoft.Sql/servers/auditingSettings', 'state', 'Enabled'],
+    ['Microsoft.Sql/servers/auditingSettings', 'isAzureMonitorTargetEnabled', true],
+    ['Microsoft.Sql/servers/advancedThreatProtectionSettings', 'state', 'Enabled'],
+    ['Microsoft.Sql/servers/databases/transparentDataEncryption', 'state', 'Enabled'],
+    ['Microsoft.Sql/servers/databases/backupLongTermRetentionPolicies', 'yearlyRetention', 'P7Y'],
+    ['Microsoft.Sql/servers/databases/backupLongTermRetentionPolicies', 'weeklyRetention', 'P12W'],
+    ['Microsoft.Cache/redisEnterprise', 'minimumTlsVersion', '1.2'],
+    ['Microsoft.Cache/redisEnterprise/databases', 'clientProtocol', 'Encrypted'],
+    ['Microsoft.Cache/redisEnterprise/databases', 'port', 10000],
+    ['Microsoft.Cache/redisEnterprise/databases', 'accessKeysAuthentication', 'Disabled'],
+    ['Microsoft.OperationalInsights/workspaces', 'retentionInDays', 365],
+    ['Microsoft.ContainerRegistry/registries', 'adminUserEnabled', false],
+    ['Microsoft.ContainerRegistry/registries', 'anonymousPullEnabled', false],
+    ['Microsoft.Storage/storageAccounts', 'supportsHttpsTrafficOnly', true],
+    ['Microsoft.Storage/storageAccounts', 'minimumTlsVersion', 'TLS1_2'],
+    ['Microsoft.Storage/storageAccounts', 'allowBlobPublicAccess', false],
+    ['Microsoft.Storage/storageAccounts/blobServices', 'deleteRetentionPolicy.enabled', true],
+    ['Microsoft.Storage/storageAccounts/blobServices', 'isVersioningEnabled', true],
+    ['Microsoft.App/managedEnvironments', 'vnetConfiguration.internal', false],
+    ['Microsoft.App/managedEnvironments', 'appLogsConfiguration.destination', 'azure-monitor'],
+    ['Microsoft.App/containerApps', 'configuration.ingress.external', true],
+    ['Microsoft.App/containerApps', 'configuration.ingress.allowInsecure', false],
+    ['Microsoft.App/containerApps', 'configuration.ingress.targetPort', 8000],
+    ['Microsoft.App/containerApps', 'template.scale', { minReplicas: 1, maxReplicas: 10 }],
+  ])('%s %s = %j', (type, path, expected) => {
+    expect(propertyOf(find(resources, type), path)).toEqual(expected);
+  });
+
+  it('never deletes or tiers away base blobs before 2190 days', () => {
+    const policy = find(resources, 'Microsoft.Storage/storageAccounts/managementPolicies');
+    const rules = propertyOf(policy, 'policy.rules') as { definition: { actions: Record<string, Record<string, Record<string, number>>> } }[];
+    for (const rule of rules) {
+      for (const action of Object.values(rule.definition.actions)) {
+        for (const condition of Object.values(action)) for (const days of Object.values(condition)) expect(days).toBeGreaterThanOrEqual(2190);
+      }
+    }
+  });
+
+  it('runs the app as its user-assigned identity, pulling images and reading secrets with it', () => {
+    const app = find(resources, 'Microsoft.App/containerApps');
+    const identityId = "[resourceId('Microsoft.ManagedIdentity/userAssignedIdentities', 'seniorly-prod-app-identity')]";
+    expect(app.identity).toEqual({ type: 'UserAssigned', userAssignedIdentities: { [identityId]: {} } });
+    expect(propertyOf(app, 'configuration.registries')).toEqual([{ server: expect.stringContaining('loginServer') as unknown, identity: identityId }]);
+    const container = (propertyOf(app, 'template.containers') as { image: string; probes: { type: string; httpGet: { path: string; port: number } }[] }[])[0];
+    expect(container?.image).toBe('mcr.microsoft.com/k8se/quickstart:latest');
+    expect(container?.probes.map((probe) => [probe.type, probe.httpGet.path, probe.httpGet.port])).toEqual([
+      ['Startup', '/health', 8000],
+      ['Liveness', '/health', 8000],
+      ['Readiness', '/health', 8000],
+    ]);
+    expect(resources[0]?.type).toBe('Microsoft.ManagedIdentity/userAssignedIdentities');
+  });
+
+  it('turns configured secrets into Key Vault references', () => {
+    const config = parseConfigText(withSecrets, 'c.yml');
+    const app = find(renderTemplate(config).resources, 'Microsoft.App/containerApps');
+    expect(propertyOf(app, 'configuration.secrets')).toEqual([
+      {
+        name: 'openai-key',
+        keyVaultUrl: "[format('{0}secrets/{1}', reference(resourceId('Microsoft.KeyVault/vaults', 'seniorly-prod-secrets'), '2026-02-01').vaultUri, 'AzureOpenAIKey')]",
+        identity: "[resourceId('Microsoft.ManagedIdentity/userAssignedIdentities', 'seniorly-prod-app-identity')]",
+      },
+    ]);
+    const env = (propertyOf(app, 'template.containers') as { env: { name: string }[] }[])[0]?.env;
+    expect(env).toContainEqual({ name: 'AZURE_OPENAI_KEY', secretRef: 'openai-key' });
+  });
+
+  it('has the deployment template envelope and the outputs the actions read', () => {
+    expect(template.$schema).toBe('https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#');
+    expect(template.parameters.location?.defaultValue).toBe('eastus2');
+    expect(Object.keys(template.outputs)).toEqual(
+      expect.arrayContaining(['keyVaultUri', 'registryLoginServer', 'containerAppsEnvironmentId', 'containerAppsDefaultDomain', 'cosmosEndpoint', 'sqlServerFqdn', 'redisHost', 'redisPort', 'logAnalyticsWorkspaceId', 'identityClientId']),
+    );
+  });
+
+  it('is deterministic', () => {
+    expect(renderTemplate(defaultConfig())).toEqual(template);
+  });
+
+  it('maps resources to config paths', () => {
+    const rendered = renderEnvironment(defaultConfig());
+    expect(rendered.configPathOf('Microsoft.KeyVault/vaults', 'seniorly-prod-secrets')).toEqual(['keyVault']);
+    expect(rendered.configPathOf('Microsoft.Sql/servers/databases/backupLongTermRetentionPolicies', 'seniorly-prod-sql/SeniorHealthAnalytics/default')).toEqual(['sql', 'longTermRetention']);
+    expect(rendered.configPathOf('Microsoft.KeyVault/vaults', 'other')).toBeUndefined();
+  });
+});
