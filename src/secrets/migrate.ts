@@ -1,0 +1,338 @@
+import { ConfigurationError } from '../errors.js';
+import { openKeyVault, VaultRequestError } from '../azure/keyvault.js';
+import type { PipelineRetryOptions } from '@azure/core-rest-pipeline';
+import type { RequestObserver, SecretVersion, VaultPort, VaultReference } from '../azure/keyvault.js';
+import type { Logger } from '../logger.js';
+import { canUpdateInPlace, differingMetadata, maskSecretValue } from './compare.js';
+import type { MigrationOptions } from './options.js';
+import { planMigration } from './plan.js';
+import type { CopyAction, PlannedAction } from './plan.js';
+import { requestKind, systemClock, VaultRateLimiter } from './rate-limit.js';
+import type { Clock } from './rate-limit.js';
+
+export type Outcome = 'copied' | 'unchanged' | 'skipped' | 'failed';
+
+/** One row of the summary: a name, what happened and why. Never a value. */
+export interface SecretResult {
+  name: string;
+  outcome: Outcome;
+  /** What was (or on a dry run would be) done: `create`, `new version`, `update properties`, `recover`, `none`. */
+  action: string;
+  reason: string;
+}
+
+export interface MigrationReport {
+  source: string;
+  target: string;
+  dryRun: boolean;
+  results: SecretResult[];
+  counts: Record<Outcome, number>;
+  /** 429 responses seen, from either vault; the rate budgets aim to keep this at 0. */
+  throttledResponses: number;
+  elapsedMs: number;
+}
+
+export interface MigrationDependencies {
+  logger: Logger;
+  /** Where src/azure/credential.ts finds the identity and, under the sandbox, the routing. */
+  env: NodeJS.ProcessEnv;
+  /** Overrides the SDK's retry tuning (tests shorten the delays). */
+  retry?: PipelineRetryOptions;
+  clock?: Clock;
+}
+
+/** Attempts per secret at this level; see `isRetryableHere` for what they are for. */
+const ATTEMPTS_PER_SECRET = 3;
+const PROGRESS_INTERVAL_MS = 5_000;
+
+export const disabledSourceReason = 'disabled: value cannot be read without enabling it in the source vault';
+
+type Side = 'source' | 'target';
+
+/**
+ * A user's mistake or missing access that no retry will fix: the run stops with a
+ * ConfigurationError that says what to change. Undefined for per-secret failures.
+ */
+function configurationProblem(error: VaultRequestError, side: Side): ConfigurationError | undefined {
+  const vault = error.vault.name;
+  if (error.code === 'ENOTFOUND') {
+    return new ConfigurationError(`Key Vault '${vault}' was not found: check the name and that it exists in the subscription you are logged in to.`);
+  }
+  if (error.status === 401) {
+    return new ConfigurationError(`Key Vault '${vault}' rejected the sign-in (HTTP 401): check that the identity is from the vault's tenant (azure/login or az login).`);
+  }
+  if (error.status === 403 && error.innerCode === 'ForbiddenByFirewall') {
+    return new ConfigurationError(`Key Vault '${vault}' refused this network (HTTP 403 ForbiddenByFirewall): allow the runner's address in the vault's firewall or run from its private network.`);
+  }
+  if (error.status === 403 && error.innerCode !== 'SecretDisabled') {
+    return side === 'source'
+      ? new ConfigurationError(`The signed-in identity may not read secrets in Key Vault '${vault}' (HTTP 403): grant it the 'Key Vault Secrets User' role on the source vault '${vault}'.`)
+      : new ConfigurationError(`The signed-in identity may not manage secrets in Key Vault '${vault}' (HTTP 403): grant it the 'Key Vault Secrets Officer' role on the target vault '${vault}'.`);
+  }
+  return undefined;
+}
+
+/**
+ * What this level retries: only what the SDK's retry policy leaves - a 429 it could not honour
+ * (no Retry-After, or its retries ran out) and a failure without any response it did not
+ * classify (such as a connection cut while a body was being read). Retrying here re-runs the
+ * whole compare-first copy of one secret, so a write that landed before the failure is not
+ * written twice.
+ */
+function isRetryableHere(error: VaultRequestError): boolean {
+  return error.status === 429 || (error.status === undefined && error.code !== 'ENOTFOUND');
+}
+
+function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
+}
+
+class Progress {
+  private done = 0;
+  private lastLine: number;
+  private readonly counts: Record<Outcome, number> = { copied: 0, unchanged: 0, skipped: 0, failed: 0 };
+  private readonly step: number;
+
+  constructor(
+    private readonly total: number,
+    private readonly logger: Logger,
+    private readonly clock: Clock,
+  ) {
+    this.lastLine = clock.now();
+    this.step = Math.max(1, Math.ceil(total / 10));
+  }
+
+  record(outcome: Outcome): void {
+    this.done += 1;
+    this.counts[outcome] += 1;
+    const now = this.clock.now();
+    if (this.done === this.total || this.done % this.step === 0 || now - this.lastLine >= PROGRESS_INTERVAL_MS) {
+      this.lastLine = now;
+      const { copied, unchanged, skipped, failed } = this.counts;
+      this.logger.info(`processed ${this.done}/${this.total}: copied ${copied}, unchanged ${unchanged}, skipped ${skipped}, failed ${failed}`);
+    }
+  }
+}
+
+interface VaultConnection {
+  port: VaultPort;
+  throttled: () => number;
+}
+
+function connect(vault: VaultReference, options: MigrationOptions, dependencies: MigrationDependencies, clock: Clock): VaultConnection {
+  const limiter = new VaultRateLimiter(options.budgets, clock);
+  let throttled = 0;
+  const observer: RequestObserver = {
+    beforeSend: (method) => limiter.acquire(requestKind(method)),
+    afterResponse: (status, retryAfterMs) => {
+      if (status === 429) throttled += 1;
+      // Everyone waits, not only the request that was told to: the budget is the vault's.
+      if ((status === 429 || status === 503) && retryAfterMs !== undefined) limiter.pause(retryAfterMs);
+    },
+  };
+  return { port: openKeyVault(vault, dependencies.env, { observer, ...(dependencies.retry ? { retry: dependencies.retry } : {}) }), throttled: () => throttled };
+}
+
+/** Runs `fn` and turns a VaultRequestError that no retry will fix into the ConfigurationError the user needs. */
+async function onVault<T>(side: Side, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (error) {
+    if (error instanceof VaultRequestError) throw configurationProblem(error, side) ?? error;
+    throw error;
+  }
+}
+
+/** What earlier attempts at one secret already did. */
+interface CopyProgress {
+  recovered: boolean;
+  /** The change an attempt started to write, e.g. `create`. */
+  written?: string;
+}
+
+class SecretCopier {
+  constructor(
+    private readonly source: VaultPort,
+    private readonly target: VaultPort,
+    private readonly logger: Logger,
+    private readonly clock: Clock,
+    private readonly retryDelayMs: number,
+  ) {}
+
+  async copy(action: CopyAction): Promise<SecretResult> {
+    const progress: CopyProgress = { recovered: false };
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return await this.copyOnce(action, attempt > 1, progress);
+      } catch (error) {
+        if (!(error instanceof VaultRequestError)) throw error;
+        if (error.status === 403 && error.innerCode === 'SecretDisabled') {
+          this.logger.warning(`Secret '${action.name}' was skipped: ${disabledSourceReason}.`);
+          return { name: action.name, outcome: 'skipped', action: 'none', reason: disabledSourceReason };
+        }
+        const problem = configurationProblem(error, error.vault.url === this.source.vault.url ? 'source' : 'target');
+        if (problem) throw problem;
+        if (attempt < ATTEMPTS_PER_SECRET && isRetryableHere(error)) {
+          // Exponential backoff with full jitter, so workers that failed together do not retry together.
+          await this.clock.sleep(Math.random() * this.retryDelayMs * 2 ** attempt);
+          continue;
+        }
+        return { name: action.name, outcome: 'failed', action: 'none', reason: error.message };
+      }
+    }
+  }
+
+  private async readTarget(name: string): Promise<SecretVersion | undefined> {
+    try {
+      const current = await this.target.getSecret(name);
+      maskSecretValue(this.logger, current.value);
+      return current;
+    } catch (error) {
+      // Absent, or its latest version is disabled: either way there is nothing to compare with.
+      if (error instanceof VaultRequestError && (error.status === 404 || (error.status === 403 && error.innerCode === 'SecretDisabled'))) return undefined;
+      throw error;
+    }
+  }
+
+  /** One attempt. `retrying`: an earlier attempt may have written already, so compare first whatever the mode. */
+  private async copyOnce(action: CopyAction, retrying: boolean, progress: CopyProgress): Promise<SecretResult> {
+    const name = action.name;
+    let source: SecretVersion;
+    try {
+      source = await this.source.getSecret(name);
+    } catch (error) {
+      if (error instanceof VaultRequestError && error.status === 404) return { name, outcome: 'skipped', action: 'none', reason: 'deleted from the source during the run' };
+      throw error;
+    }
+    maskSecretValue(this.logger, source.value);
+
+    const reasons: string[] = [];
+    if (action.target === 'deleted' && action.write && !progress.recovered) {
+      try {
+        await this.target.recoverDeletedSecret(name);
+        progress.recovered = true;
+      } catch (error) {
+        // Gone from the deleted list: recovered or purged by someone else meanwhile. Reading the target tells which.
+        if (!(error instanceof VaultRequestError && (error.status === 404 || error.status === 409))) throw error;
+      }
+    }
+    if (progress.recovered) reasons.push('soft-deleted in the target, recovered');
+
+    const targetMayHoldIt = action.target === 'live' || (action.target === 'deleted' && action.write) || retrying;
+    const current = (action.compare || retrying) && targetMayHoldIt ? await this.readTarget(name) : undefined;
+
+    let step: 'none' | 'update properties' | 'new version';
+    if (current) {
+      const sameValue = current.value === source.value;
+      const fields = differingMetadata(source.metadata, current.metadata);
+      if (sameValue && fields.length === 0) {
+        step = 'none';
+        reasons.push(progress.written === undefined ? 'value and properties already match' : 'an earlier attempt wrote it; its response was lost');
+      } else if (sameValue && canUpdateInPlace(source.metadata, current.metadata)) {
+        step = 'update properties';
+        reasons.push(`properties differ: ${fields.join(', ')}`);
+      } else {
+        step = 'new version';
+        reasons.push(sameValue ? `properties differ: ${fields.join(', ')} (clearing one takes a new version)` : 'value differs');
+      }
+    } else {
+      step = 'new version';
+      if (action.note) reasons.push(action.note);
+      else if (action.target === 'absent') reasons.push('not in the target');
+      else if (action.target === 'deleted' && !action.write) reasons.push('soft-deleted in the target: would be recovered, then compared');
+      else if (!action.compare) reasons.push("overwrite is 'always'");
+      else reasons.push('no readable version in the target');
+    }
+
+    // A match found after an earlier attempt wrote is that attempt's copy, not a secret that was already there.
+    const outcome: Outcome = step === 'none' && !progress.recovered && progress.written === undefined ? 'unchanged' : 'copied';
+    const change = step === 'none' ? progress.written : !current && action.target === 'absent' ? 'create' : step;
+    const recovery = progress.recovered || (action.target === 'deleted' && !action.write) ? 'recover' : undefined;
+    const label = [recovery, change].filter((part) => part !== undefined).join(' + ') || 'none';
+    if (!action.write) return { name, outcome, action: label === 'none' ? label : `would ${label}`, reason: reasons.join('; ') };
+
+    if (change !== undefined) progress.written = change;
+    if (step === 'new version') await this.target.setSecret(name, source.value, source.metadata);
+    if (step === 'update properties' && current) await this.target.updateSecretMetadata(name, current.version, source.metadata);
+
+    if (action.verify && step !== 'none') {
+      const written = await this.readTarget(name);
+      if (!written || written.value !== source.value) {
+        return { name, outcome: 'failed', action: label, reason: "verification failed: the target's latest value is not the source's" };
+      }
+      const fields = differingMetadata(source.metadata, written.metadata);
+      if (fields.length > 0) return { name, outcome: 'failed', action: label, reason: `verification failed: properties differ after writing: ${fields.join(', ')}` };
+      reasons.push('verified');
+    }
+    return { name, outcome, action: label, reason: reasons.join('; ') };
+  }
+}
+
+/** Runs `work` over `items` with at most `concurrency` at a time; stops taking new items once `shouldStop` says so. */
+async function forEachConcurrently<T>(items: readonly T[], concurrency: number, shouldStop: () => boolean, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length && !shouldStop()) {
+      const item = items[next++];
+      await work(item);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
+}
+
+/**
+ * Copies the latest version of each selected secret from the source vault to the target.
+ * Values stay in memory, are masked before anything else touches them, and appear in no
+ * message, result or output. Idempotent under if-changed: a re-run, also after an interrupted
+ * run, writes only what still differs.
+ */
+export async function migrateSecrets(options: MigrationOptions, dependencies: MigrationDependencies): Promise<MigrationReport> {
+  const { logger } = dependencies;
+  const clock = dependencies.clock ?? systemClock;
+  const started = clock.now();
+  const source = connect(options.source, options, dependencies, clock);
+  const target = connect(options.target, options, dependencies, clock);
+
+  const plan: PlannedAction[] = await logger.group(`List secrets in '${options.source.name}' and '${options.target.name}'`, async () => {
+    const [sourceSecrets, targetSecrets, deletedNames] = await Promise.all([
+      onVault('source', () => source.port.listSecrets()),
+      onVault('target', () => target.port.listSecrets()),
+      onVault('target', () => target.port.listDeletedSecretNames()),
+    ]);
+    logger.info(`source '${options.source.name}': ${plural(sourceSecrets.length, 'secret')}; target '${options.target.name}': ${plural(targetSecrets.length, 'secret')}, ${deletedNames.length} soft-deleted`);
+    return planMigration(sourceSecrets, { secrets: targetSecrets, deletedNames }, options);
+  });
+
+  // Skips are final already; each copy fills in its own row.
+  const results: SecretResult[] = plan.map((action) => ({ name: action.name, outcome: 'skipped', action: 'none', reason: action.kind === 'skip' ? action.reason : '' }));
+  const copies = plan.flatMap((action, row) => (action.kind === 'copy' ? [{ action, row }] : []));
+  const copier = new SecretCopier(source.port, target.port, logger, clock, dependencies.retry?.retryDelayInMs ?? 1_000);
+
+  let stoppedBy: ConfigurationError | undefined;
+  await logger.group(`${options.dryRun ? 'Compare (dry run)' : 'Copy'} ${plural(copies.length, 'secret')}`, async () => {
+    const progress = new Progress(copies.length, logger, clock);
+    await forEachConcurrently(copies, options.concurrency, () => stoppedBy !== undefined, async ({ action, row }) => {
+      try {
+        results[row] = await copier.copy(action);
+        progress.record(results[row].outcome);
+      } catch (error) {
+        // Missing access or an unknown vault fails every secret alike: stop, and say what to change.
+        if (error instanceof ConfigurationError) stoppedBy ??= error;
+        else throw error;
+      }
+    });
+  });
+  if (stoppedBy) throw stoppedBy;
+
+  const counts: Record<Outcome, number> = { copied: 0, unchanged: 0, skipped: 0, failed: 0 };
+  for (const result of results) counts[result.outcome] += 1;
+  return {
+    source: options.source.name,
+    target: options.target.name,
+    dryRun: options.dryRun,
+    results,
+    counts,
+    throttledResponses: source.throttled() + target.throttled(),
+    elapsedMs: clock.now() - started,
+  };
+}

@@ -1,0 +1,82 @@
+import { ConfigurationError } from '../errors.js';
+import { resolveVaultReference } from '../azure/keyvault.js';
+import type { VaultReference } from '../azure/keyvault.js';
+import { compileNameFilters } from './filters.js';
+import type { NameFilter } from './filters.js';
+import { overwriteModes } from './plan.js';
+import type { OverwriteMode } from './plan.js';
+import { defaultVaultBudgets } from './rate-limit.js';
+import type { VaultBudgets } from './rate-limit.js';
+
+/** What the user asked for, as typed: the CLI and the action both fill this in. */
+export interface MigrationInputs {
+  source: string;
+  target: string;
+  include: readonly string[];
+  exclude: readonly string[];
+  overwrite: string;
+  includeDisabled: boolean;
+  recoverDeleted: boolean;
+  dryRun: boolean;
+  verify: boolean;
+  concurrency?: number;
+  writesPer10s?: number;
+  readsPer10s?: number;
+}
+
+/** How each input is spelled where the user typed it (`--source` or `source-vault`), for messages. */
+export type InputNames = Record<'source' | 'target' | 'include' | 'exclude' | 'overwrite' | 'concurrency' | 'writesPer10s' | 'readsPer10s', string>;
+
+/** Checked inputs: everything a migration run needs, validated before any network call. */
+export interface MigrationOptions {
+  source: VaultReference;
+  target: VaultReference;
+  include: NameFilter[];
+  exclude: NameFilter[];
+  overwrite: OverwriteMode;
+  includeDisabled: boolean;
+  recoverDeleted: boolean;
+  dryRun: boolean;
+  verify: boolean;
+  /** Secrets processed at once (each holds one value in memory). */
+  concurrency: number;
+  budgets: VaultBudgets;
+}
+
+export const defaultConcurrency = 32;
+
+function positiveInteger(value: number | undefined, fallback: number, inputName: string, max: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value < 1 || value > max) throw new ConfigurationError(`${inputName} must be a whole number from 1 to ${max}; got ${value}.`);
+  return value;
+}
+
+export function resolveMigrationOptions(inputs: MigrationInputs, names: InputNames): MigrationOptions {
+  const source = resolveVaultReference(inputs.source, names.source);
+  const target = resolveVaultReference(inputs.target, names.target);
+  if (source.url === target.url) {
+    throw new ConfigurationError(`${names.source} and ${names.target} are the same Key Vault ('${source.name}'): copying a vault onto itself would only add versions.`);
+  }
+  if (!(overwriteModes as readonly string[]).includes(inputs.overwrite)) {
+    throw new ConfigurationError(`${names.overwrite} must be one of ${overwriteModes.join(', ')}; got '${inputs.overwrite}'.`);
+  }
+  // Above Key Vault's own limits a budget would only buy 429s.
+  const writes = positiveInteger(inputs.writesPer10s, defaultVaultBudgets.writes.limit, names.writesPer10s, 300);
+  const reads = positiveInteger(inputs.readsPer10s, defaultVaultBudgets.reads.limit, names.readsPer10s, 4_000);
+  return {
+    source,
+    target,
+    include: compileNameFilters(inputs.include, names.include),
+    exclude: compileNameFilters(inputs.exclude, names.exclude),
+    overwrite: inputs.overwrite as OverwriteMode,
+    includeDisabled: inputs.includeDisabled,
+    recoverDeleted: inputs.recoverDeleted,
+    dryRun: inputs.dryRun,
+    verify: inputs.verify,
+    concurrency: positiveInteger(inputs.concurrency, defaultConcurrency, names.concurrency, 256),
+    budgets: {
+      writes: { ...defaultVaultBudgets.writes, limit: writes },
+      reads: { ...defaultVaultBudgets.reads, limit: reads },
+    },
+  };
+}

@@ -1,0 +1,36 @@
+import type { MigrationReport, SecretResult } from './migrate.js';
+
+const COLUMNS = ['Secret', 'Result', 'Action', 'Reason'] as const;
+
+function cells(result: SecretResult): string[] {
+  return [result.name, result.outcome, result.action, result.reason];
+}
+
+function headline(report: MigrationReport): string {
+  const { copied, unchanged, skipped, failed } = report.counts;
+  const mode = report.dryRun ? ' (dry run: nothing was written)' : '';
+  return `${report.source} -> ${report.target}${mode}: copied ${copied}, unchanged ${unchanged}, skipped ${skipped}, failed ${failed} in ${(report.elapsedMs / 1000).toFixed(1)} s`;
+}
+
+/** A plain-text table for a terminal: names, outcomes and reasons, never values. */
+export function formatReportText(report: MigrationReport): string {
+  const rows = report.results.map(cells);
+  const widths = COLUMNS.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column].length)));
+  const line = (row: readonly string[]) => row.map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column]))).join('  ');
+  return [line(COLUMNS), line(widths.map((width) => '-'.repeat(width))), ...rows.map(line), '', headline(report), ''].join('\n');
+}
+
+function escapeMarkdown(text: string): string {
+  return text.replace(/[|\\`*_<>[\]]/g, (character) => `\\${character}`);
+}
+
+/** The job summary: the same table in Markdown. */
+export function formatReportMarkdown(report: MigrationReport): string {
+  const rows = report.results.map((result) => `| ${cells(result).map(escapeMarkdown).join(' | ')} |`);
+  return [`### Migrate secrets`, '', escapeMarkdown(headline(report)), '', `| ${COLUMNS.join(' | ')} |`, `| ${COLUMNS.map(() => '---').join(' | ')} |`, ...rows, ''].join('\n');
+}
+
+/** Machine-readable: counts and rows, no values. */
+export function formatReportJson(report: MigrationReport): string {
+  return `${JSON.stringify(report, null, 2)}\n`;
+}

@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import type { MigrationReport } from '../../src/secrets/migrate.js';
+import { formatReportJson, formatReportMarkdown, formatReportText } from '../../src/secrets/report.js';
+
+const report: MigrationReport = {
+  source: 'kv-dev',
+  target: 'kv-prod',
+  dryRun: false,
+  results: [
+    { name: 'db-password', outcome: 'copied', action: 'create', reason: 'not in the target; verified' },
+    { name: 'tls-cert', outcome: 'skipped', action: 'none', reason: 'certificate-backed | managed' },
+  ],
+  counts: { copied: 1, unchanged: 0, skipped: 1, failed: 0 },
+  throttledResponses: 0,
+  elapsedMs: 1_234,
+};
+
+describe('report formats', () => {
+  it('text: an aligned table and the counts', () => {
+    const text = formatReportText(report);
+    expect(text.split('\n').slice(0, 4)).toEqual([
+      'Secret       Result   Action  Reason',
+      '-----------  -------  ------  ----------------------------',
+      'db-password  copied   create  not in the target; verified',
+      'tls-cert     skipped  none    certificate-backed | managed',
+    ]);
+    expect(text).toContain('kv-dev -> kv-prod: copied 1, unchanged 0, skipped 1, failed 0 in 1.2 s');
+  });
+
+  it('markdown: escapes table syntax in reasons', () => {
+    const markdown = formatReportMarkdown({ ...report, dryRun: true });
+    expect(markdown).toContain('| tls-cert | skipped | none | certificate-backed \\| managed |');
+    expect(markdown).toContain('dry run: nothing was written');
+  });
+
+  it('json: parses back', () => {
+    expect(JSON.parse(formatReportJson(report))).toMatchObject({ counts: report.counts, results: report.results });
+  });
+});
