@@ -1,4 +1,8 @@
 import type { Command } from '../command.js';
+import { demoCommand } from './demo.js';
+import { gateCommand } from './gate.js';
+import { migrateSecretsCommand } from './migrate-secrets.js';
+import { planCommand } from './plan.js';
 
 /** Every CLI command, in the order `azure-hipaa --help` lists them. */
-export const commands: Command[] = [];
+export const commands: Command[] = [planCommand, gateCommand, migrateSecretsCommand, demoCommand];

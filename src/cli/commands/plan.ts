@@ -1,0 +1,52 @@
+import { writeFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { ConfigurationError, errorMessage } from '../../errors.js';
+import { runGate } from '../../compliance/gate.js';
+import type { JudgedResource } from '../../compliance/model.js';
+import { renderReport } from '../../compliance/report/index.js';
+import type { Command } from '../command.js';
+
+const usage = `Usage: azure-hipaa plan [--config F] [--template-out F]
+
+Renders the environment from the config (the built-in defaults when there is no azure-hipaa.yml),
+prints its resources and the HIPAA gate's verdict on it. Exit codes as for \`gate\`.
+
+  --config F        the environment config (default azure-hipaa.yml, else the built-in defaults)
+  --template-out F  also write the rendered ARM template to F`;
+
+export const planCommand: Command = {
+  name: 'plan',
+  summary: 'render the environment from the config and show the gate verdict',
+  usage,
+  async run({ args, cwd, stdout }) {
+    let values: { config?: string; 'template-out'?: string };
+    try {
+      ({ values } = parseArgs({ args, options: { config: { type: 'string' }, 'template-out': { type: 'string' } }, strict: true }));
+    } catch (error) {
+      throw new ConfigurationError(`${errorMessage(error)}\n\n${usage}`);
+    }
+    const run = await runGate({ cwd, ...(values.config ? { config: values.config } : {}) });
+    const roots = run.environment.resources.filter((r) => !r.parent && !isExtensionOfAnother(r, run.environment.resources));
+    stdout(`Environment from ${run.configSource === 'defaults' ? 'the built-in defaults (no azure-hipaa.yml found)' : run.configSource}: ${run.environment.resources.length} resources\n\n`);
+    for (const resource of roots) stdout(tree(resource, ''));
+    stdout(`\n${renderReport('text', run.report, run.policy)}\n`);
+    if (values['template-out'] && run.template) {
+      await writeFile(resolve(cwd, values['template-out']), `${JSON.stringify(run.template, null, 2)}\n`);
+      stdout(`ARM template written to ${values['template-out']}\n`);
+    }
+    return run.report.verdict === 'pass' ? 0 : 1;
+  },
+};
+
+function isExtensionOfAnother(resource: JudgedResource, all: JudgedResource[]): boolean {
+  return all.some((other) => other.extensions.includes(resource));
+}
+
+function tree(resource: JudgedResource, indent: string): string {
+  const shortName = resource.parent ? resource.name.slice(resource.parent.name.length + 1) : resource.name;
+  let text = `${indent}${resource.type}  ${shortName}\n`;
+  for (const child of resource.children) text += tree(child, `${indent}  `);
+  for (const extension of resource.extensions) text += `${indent}  ${extension.type}  ${extension.name.split('/').pop()}  (scope: ${shortName})\n`;
+  return text;
+}

@@ -1,0 +1,24 @@
+import type { Control } from './control.js';
+import { cosmosControls, keyVaultControls, redisControls, sqlControls } from './controls/data-services.js';
+import { containerAppControls, diagnosticsControls, environmentControls, logsControls, registryControls, storageControls } from './controls/platform.js';
+import { baaControls, tagsControls } from './controls/governance.js';
+
+/** The catalog of controls.md, in its order. Control ids are public API. */
+export const CONTROLS: readonly Control[] = [
+  ...keyVaultControls,
+  ...cosmosControls,
+  ...sqlControls,
+  ...redisControls,
+  ...storageControls,
+  ...logsControls,
+  ...diagnosticsControls,
+  ...registryControls,
+  ...containerAppControls,
+  ...environmentControls,
+  ...tagsControls,
+  ...baaControls,
+];
+
+export function controlById(id: string): Control | undefined {
+  return CONTROLS.find((control) => control.id === id);
+}

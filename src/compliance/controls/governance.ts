@@ -1,0 +1,111 @@
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { Control } from '../control.js';
+import { read } from './access.js';
+import { fail, notApplicable, pass, unknown } from './rules.js';
+
+/** Resource types that cannot carry tags: extension resources and settings children. */
+const UNTAGGABLE = /^microsoft\.(insights\/diagnosticsettings|authorization\/|network\/privatednszones\/virtualnetworklinks$)/i;
+
+export const tagsControls: Control[] = [
+  {
+    id: 'tags.required',
+    title: 'Resources carry the required tags (asset inventory)',
+    severity: 'required',
+    hipaa: ['164.308(a)(1)(ii)(A)'],
+    appliesTo: 'every-resource',
+    remediation: 'Add the required tags (default Compliance=HIPAA and Environment) to the resource (config: tags).',
+    evaluate(resource, { policy }) {
+      if (!resource || resource.parent || UNTAGGABLE.test(resource.type) || resource.type.split('/').length > 2) return notApplicable('child and extension resources carry no tags of their own');
+      const tags = read(resource, ['tags']);
+      if (tags.kind === 'unknown') return unknown(`tags cannot be known offline (${tags.reason})`, ['tags']);
+      const present = tags.kind === 'known' && tags.value && typeof tags.value === 'object' ? (tags.value as Record<string, unknown>) : {};
+      const lookup = new Map(Object.entries(present).map(([name, value]) => [name.toLowerCase(), value]));
+      const problems = Object.entries(policy.requiredTags).flatMap(([name, required]) => {
+        const value = lookup.get(name.toLowerCase());
+        if (value === undefined || value === '') return [`${name} is missing`];
+        if (required !== null && String(value) !== required) return [`${name} is "${String(value)}", not "${required}"`];
+        return [];
+      });
+      return problems.length === 0 ? pass(`carries ${Object.keys(policy.requiredTags).join(', ')}`, ['tags']) : fail(`tags: ${problems.join('; ')}`, ['tags']);
+    },
+  },
+];
+
+/**
+ * Resource providers and types covered by Microsoft's HIPAA Business Associate Agreement, by the
+ * Azure service they belong to. Source: Microsoft Trust Center, "Azure compliance offerings:
+ * HIPAA/HITECH", in-scope services list (Azure public cloud), as read 2026-11. Matching is by
+ * type prefix: the most specific entry wins.
+ */
+export const BAA_IN_SCOPE: Readonly<Record<string, string>> = {
+  'Microsoft.KeyVault/vaults': 'Key Vault',
+  'Microsoft.DocumentDB/databaseAccounts': 'Azure Cosmos DB',
+  'Microsoft.Sql/servers': 'Azure SQL Database',
+  'Microsoft.Cache/redis': 'Azure Cache for Redis',
+  'Microsoft.Cache/redisEnterprise': 'Azure Managed Redis',
+  'Microsoft.Storage/storageAccounts': 'Azure Storage',
+  'Microsoft.ContainerRegistry/registries': 'Container Registry',
+  'Microsoft.App/containerApps': 'Azure Container Apps',
+  'Microsoft.App/managedEnvironments': 'Azure Container Apps',
+  'Microsoft.OperationalInsights/workspaces': 'Azure Monitor (Log Analytics)',
+  'Microsoft.Insights/diagnosticSettings': 'Azure Monitor',
+  'Microsoft.Authorization/roleAssignments': 'Azure Role-Based Access Control',
+  'Microsoft.ManagedIdentity/userAssignedIdentities': 'Microsoft Entra ID (managed identities)',
+  'Microsoft.Network/virtualNetworks': 'Azure Virtual Network',
+  'Microsoft.Network/privateEndpoints': 'Azure Private Link',
+  'Microsoft.Network/privateDnsZones': 'Azure DNS',
+  'Microsoft.Resources/deployments': 'Azure Resource Manager',
+};
+
+function baaServiceOf(type: string): string | undefined {
+  const lower = type.toLowerCase();
+  let best: [string, string] | undefined;
+  for (const entry of Object.entries(BAA_IN_SCOPE)) {
+    const prefix = entry[0].toLowerCase();
+    if ((lower === prefix || lower.startsWith(`${prefix}/`)) && (!best || prefix.length > best[0].length)) best = entry;
+  }
+  return best?.[1];
+}
+
+const DAY_MS = 86_400_000;
+
+export const baaControls: Control[] = [
+  {
+    id: 'baa.scope',
+    title: 'Every resource type is in the scope of Microsoft\'s HIPAA BAA',
+    severity: 'required',
+    hipaa: ['164.308(b)(1)'],
+    appliesTo: 'every-resource',
+    remediation: 'Use only Azure services on Microsoft\'s HIPAA BAA in-scope list for anything that may touch PHI, or keep PHI out of this resource and waive with the reason.',
+    evaluate(resource) {
+      if (!resource) return notApplicable('no resource');
+      const service = baaServiceOf(resource.type);
+      return service ? pass(`${resource.type} is part of ${service}, in the BAA's scope`) : fail(`${resource.type} is not known to be in the BAA's scope`);
+    },
+  },
+  {
+    id: 'baa.evidence',
+    title: 'A signed BAA is on record, matches its hash, and was reviewed recently',
+    severity: 'required',
+    hipaa: ['164.308(b)(1)', '164.316(b)(2)'],
+    appliesTo: 'environment',
+    remediation:
+      'Record the BAA in the config: baa.signedDate, baa.reviewedDate (YYYY-MM-DD), baa.file (a copy in the repository, relative to the config file) and baa.sha256 (`sha256sum <file>`). Microsoft\'s HIPAA BAA is part of the Product Terms / Data Protection Addendum for in-scope services; save your copy and review it at least yearly.',
+    evaluate(_resource, { baa, policy, now }) {
+      if (!baa) return fail('the config records no BAA evidence (baa.signedDate, baa.reviewedDate, baa.file, baa.sha256)');
+      const path = resolve(baa.baseDir, baa.file);
+      if (!existsSync(path)) return fail(`the BAA file ${baa.file} does not exist`);
+      const actual = createHash('sha256').update(readFileSync(path)).digest('hex');
+      if (actual !== baa.sha256.toLowerCase()) return fail(`the sha256 of ${baa.file} is ${actual}, not the recorded ${baa.sha256}: the file changed or the hash is wrong`);
+      const signed = Date.parse(`${baa.signedDate}T00:00:00Z`);
+      const reviewed = Date.parse(`${baa.reviewedDate}T00:00:00Z`);
+      if (Number.isNaN(signed) || signed > now.getTime()) return fail(`baa.signedDate ${baa.signedDate} is not a date in the past`);
+      if (Number.isNaN(reviewed)) return fail(`baa.reviewedDate ${baa.reviewedDate} is not a date`);
+      const age = Math.floor((now.getTime() - reviewed) / DAY_MS);
+      if (age > policy.baaReviewMaxAgeDays) return fail(`the BAA was last reviewed ${age} days ago (${baa.reviewedDate}); the policy asks for a review every ${policy.baaReviewMaxAgeDays} days`);
+      return pass(`BAA signed ${baa.signedDate}, file ${baa.file} matches its sha256, reviewed ${age} days ago`);
+    },
+  },
+];

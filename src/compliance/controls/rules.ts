@@ -1,0 +1,97 @@
+import type { Control, ControlContext, ControlResult } from '../control.js';
+import type { JsonPath, JudgedResource, Severity } from '../model.js';
+import { apiVersionAtLeast, pathText, read } from './access.js';
+
+/** The fields every control declares. */
+export interface ControlSpec {
+  id: string;
+  title: string;
+  severity: Severity;
+  hipaa: readonly string[];
+  remediation: string;
+  appliesTo: Control['appliesTo'];
+}
+
+export const pass = (message: string, path?: JsonPath): ControlResult => ({ status: 'pass', message, ...(path ? { path } : {}) });
+export const fail = (message: string, path?: JsonPath): ControlResult => ({ status: 'fail', message, ...(path ? { path } : {}) });
+export const unknown = (message: string, path?: JsonPath): ControlResult => ({ status: 'unknown', message, ...(path ? { path } : {}) });
+export const notApplicable = (message: string): ControlResult => ({ status: 'not-applicable', message });
+
+export interface PropertyRule extends ControlSpec {
+  /** Property path in the body, e.g. `['properties', 'enablePurgeProtection']`. */
+  path: JsonPath;
+  /** Whether a present value complies. */
+  complies(value: unknown, context: ControlContext): boolean;
+  /** Judgement when the property is absent: the API's default, judged by apiVersion. */
+  whenAbsent(resource: JudgedResource, context: ControlContext): ControlResult;
+  /** Describes the expectation, e.g. `true` or `Disabled`. */
+  expected: string;
+}
+
+/** A control that judges one property of the resource. */
+export function propertyControl(rule: PropertyRule): Control {
+  return {
+    ...rule,
+    evaluate(resource, context) {
+      if (!resource) return notApplicable('no resource');
+      const value = read(resource, rule.path);
+      const where = pathText(rule.path);
+      if (value.kind === 'unknown') return unknown(`${where} cannot be known offline (${value.reason})`, rule.path);
+      if (value.kind === 'absent') return rule.whenAbsent(resource, context);
+      return rule.complies(value.value, context)
+        ? pass(`${where} is ${JSON.stringify(value.value)}`, rule.path)
+        : fail(`${where} is ${JSON.stringify(value.value)}; it must be ${rule.expected}`, rule.path);
+    },
+  };
+}
+
+/** Absent means non-compliant: the API has no safe default. */
+export function absentFails(path: JsonPath, expected: string) {
+  return (): ControlResult => fail(`${pathText(path)} is not set; it must be ${expected}`, path);
+}
+
+/** Absent means compliant because the API's default is safe, from `since` on. */
+export function absentDefaultsFrom(path: JsonPath, since: string, defaultValue: string, expected: string) {
+  return (resource: JudgedResource): ControlResult => {
+    const recent = apiVersionAtLeast(resource, since);
+    if (recent === undefined) return unknown(`${pathText(path)} is not set and the resource has no apiVersion to tell its default`, path);
+    return recent
+      ? pass(`${pathText(path)} is not set; its default is ${defaultValue} since API version ${since} (this resource uses ${resource.apiVersion})`, path)
+      : fail(`${pathText(path)} is not set, and before API version ${since} (this resource uses ${resource.apiVersion}) the default is not ${expected}; set it explicitly`, path);
+  };
+}
+
+export const equalsIgnoringCase = (expected: string) => (value: unknown) => typeof value === 'string' && value.toLowerCase() === expected.toLowerCase();
+
+/** `publicNetworkAccess: Disabled`, the advisory control every data service has. */
+export function publicNetworkControl(id: string, appliesTo: readonly string[], hipaa: readonly string[], configKey: string): Control {
+  const path = ['properties', 'publicNetworkAccess'];
+  return propertyControl({
+    id,
+    title: 'Public network access is disabled',
+    severity: 'advisory',
+    hipaa,
+    appliesTo,
+    remediation: `Set properties.publicNetworkAccess to "Disabled" and reach the service through a private endpoint (config: network.mode: private${configKey ? `; ${configKey}` : ''}).`,
+    path,
+    expected: '"Disabled"',
+    complies: equalsIgnoringCase('Disabled'),
+    whenAbsent: absentFails(path, '"Disabled" (the default is Enabled)'),
+  });
+}
+
+/** Compares TLS version labels like `1.2`, `Tls12`, `TLS1_2`. */
+export function tlsAtLeast12(value: unknown): boolean {
+  if (typeof value !== 'string') return false;
+  const digits = value.replace(/[^0-9]/g, '');
+  if (digits.length < 2) return false;
+  return Number(`${digits[0]}.${digits.slice(1)}`) >= 1.2;
+}
+
+/** Days in an ISO 8601 duration of years, months, weeks and days, counted conservatively (a month as 28 days). */
+export function durationDays(duration: string): number | undefined {
+  const match = /^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?(?:T.*)?$/i.exec(duration.trim());
+  if (!match) return undefined;
+  const [, years, months, weeks, days] = match.map((part) => Number(part ?? 0));
+  return (years as number) * 365 + (months as number) * 28 + (weeks as number) * 7 + (days as number);
+}

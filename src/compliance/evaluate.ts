@@ -1,0 +1,138 @@
+import picomatch from 'picomatch';
+import { errorMessage } from '../errors.js';
+import { CONTROLS } from './catalog.js';
+import type { Control, ControlResult } from './control.js';
+import type { BaaEvidence, Finding, GatePolicy, GateReport, JudgedEnvironment, JudgedResource, Verdict, Waiver } from './model.js';
+import type { WaiverProblem } from './waivers.js';
+
+export interface EvaluateOptions {
+  policy: GatePolicy;
+  waivers?: Waiver[];
+  waiverProblems?: WaiverProblem[];
+  baa?: BaaEvidence;
+  now: Date;
+  controls?: readonly Control[];
+}
+
+/** Not catalog controls: findings about the input and the waivers themselves. */
+export const INPUT_RESOLVABLE = 'input.resolvable';
+export const WAIVER_VALID = 'waiver.valid';
+
+/** Judges every resource against every control that applies to it: one finding per pair, none dropped. */
+export function evaluate(environment: JudgedEnvironment, options: EvaluateOptions): GateReport {
+  const { policy, now } = options;
+  const context = { policy, environment, now, ...(options.baa ? { baa: options.baa } : {}) };
+  const findings: Finding[] = [];
+  const environmentRef = { type: 'environment', name: environment.input.source, id: '' };
+
+  for (const control of options.controls ?? CONTROLS) {
+    const targets: (JudgedResource | undefined)[] = control.appliesTo === 'environment' ? [undefined] : environment.resources.filter((resource) => applies(control, resource));
+    for (const resource of targets) {
+      let result: ControlResult;
+      try {
+        result = control.evaluate(resource, context);
+      } catch (error) {
+        result = { status: 'unknown', message: `the control could not judge this resource: ${errorMessage(error)}` };
+      }
+      if (resource?.conditionUnknown && result.status === 'fail') {
+        result = { ...result, status: 'unknown', message: `${result.message} (the resource's condition cannot be known offline, so it may not be deployed)` };
+      }
+      const location = resource?.locate?.(result.path ?? []);
+      findings.push({
+        control: control.id,
+        status: result.status,
+        severity: control.severity,
+        hipaa: [...control.hipaa],
+        resource: resource ? { type: resource.type, name: resource.name, id: resource.id } : environmentRef,
+        message: result.message,
+        ...(result.status === 'fail' || result.status === 'unknown' ? { remediation: control.remediation } : {}),
+        ...(location ? { location } : {}),
+      });
+    }
+  }
+
+  for (const problem of environment.unresolved) {
+    findings.push({
+      control: INPUT_RESOLVABLE,
+      status: 'unknown',
+      severity: 'required',
+      hipaa: [],
+      resource: environmentRef,
+      message: problem.message,
+      remediation: 'Make the value known offline (a parameter value or a literal), or judge the live environment instead.',
+      ...(problem.location ? { location: problem.location } : {}),
+    });
+  }
+
+  applyWaivers(findings, options.waivers ?? [], now);
+  const expired = (options.waivers ?? []).filter((waiver) => waiverExpired(waiver, now)).map(
+    (waiver): WaiverProblem => ({ message: `the waiver of ${waiver.control} on ${waiver.resource} expired on ${waiver.expires}`, control: waiver.control, resource: waiver.resource, ...(waiver.location ? { location: waiver.location } : {}) }),
+  );
+  for (const problem of [...(options.waiverProblems ?? []), ...expired]) {
+    findings.push({
+      control: WAIVER_VALID,
+      status: 'fail',
+      severity: 'required',
+      hipaa: [],
+      resource: { type: 'waiver', name: `${problem.control ?? '?'} on ${problem.resource ?? '?'}`, id: '' },
+      message: problem.message,
+      remediation: 'Fix or remove the waiver: every waiver needs control, resource, reason, approvedBy and an expires date that has not passed.',
+      ...(problem.location ? { location: problem.location } : {}),
+    });
+  }
+
+  const count = (status: Finding['status']) => findings.filter((f) => f.status === status).length;
+  return {
+    verdict: verdictOf(findings, policy),
+    input: environment.input,
+    judgedAt: now.toISOString(),
+    summary: { pass: count('pass'), fail: count('fail'), unknown: count('unknown'), waived: count('waived'), notApplicable: count('not-applicable') },
+    findings,
+    resources: environment.resources.map((resource) => {
+      const scope = environment.resources.find((other) => other.extensions.includes(resource));
+      return {
+        type: resource.type,
+        name: resource.name,
+        id: resource.id,
+        ...(resource.parent ? { parentId: resource.parent.id } : {}),
+        ...(scope ? { scopeId: scope.id } : {}),
+      };
+    }),
+  };
+}
+
+function applies(control: Control, resource: JudgedResource): boolean {
+  if (control.appliesTo === 'every-resource') return true;
+  if (control.appliesTo === 'environment') return false;
+  const type = resource.type.toLowerCase();
+  return control.appliesTo.some((t) => t.toLowerCase() === type);
+}
+
+/** A waiver lapses at the end of its `expires` day, UTC. */
+export function waiverExpired(waiver: Pick<Waiver, 'expires'>, now: Date): boolean {
+  return Date.parse(`${waiver.expires}T23:59:59.999Z`) < now.getTime();
+}
+
+function applyWaivers(findings: Finding[], waivers: Waiver[], now: Date): void {
+  const active = waivers.filter((waiver) => !waiverExpired(waiver, now)).map((waiver) => ({ waiver, matches: picomatch(waiver.resource, { nocase: true }) }));
+  for (const finding of findings) {
+    if (finding.status !== 'fail' && finding.status !== 'unknown') continue;
+    const shortName = finding.resource.name.split('/').pop() ?? finding.resource.name;
+    const match = active.find(({ waiver, matches }) => waiver.control === finding.control && (matches(finding.resource.name) || matches(shortName)));
+    if (!match) continue;
+    finding.status = 'waived';
+    finding.waiver = { reason: match.waiver.reason, approvedBy: match.waiver.approvedBy, expires: match.waiver.expires };
+    delete finding.remediation;
+  }
+}
+
+/** Whether a finding blocks promotion under the policy. */
+export function isBlocking(finding: Finding, policy: GatePolicy): boolean {
+  if (finding.status === 'unknown') return policy.unknownBlocks;
+  if (finding.status !== 'fail') return false;
+  return finding.severity === 'required' || policy.advisoryBlocks;
+}
+
+export function verdictOf(findings: Finding[], policy: GatePolicy): Verdict {
+  return findings.some((finding) => isBlocking(finding, policy)) ? 'fail' : 'pass';
+}

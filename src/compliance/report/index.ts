@@ -1,0 +1,21 @@
+import type { GatePolicy, GateReport } from '../model.js';
+import { renderJson } from './json.js';
+import { renderMarkdown } from './markdown.js';
+import { renderSarif } from './sarif.js';
+import { renderText } from './text.js';
+
+export const REPORT_FORMATS = ['text', 'markdown', 'sarif', 'json'] as const;
+export type ReportFormat = (typeof REPORT_FORMATS)[number];
+
+export function renderReport(format: ReportFormat, report: GateReport, policy: GatePolicy): string {
+  switch (format) {
+    case 'text':
+      return renderText(report, policy);
+    case 'markdown':
+      return renderMarkdown(report, policy);
+    case 'sarif':
+      return renderSarif(report);
+    case 'json':
+      return renderJson(report);
+  }
+}

@@ -1,0 +1,27 @@
+import { isBlocking } from '../evaluate.js';
+import type { Finding, GatePolicy, GateReport } from '../model.js';
+
+/** The terminal report: verdict first, then what blocks and how to fix it. */
+export function renderText(report: GateReport, policy: GatePolicy): string {
+  const { summary } = report;
+  const lines = [
+    `HIPAA gate: ${report.verdict.toUpperCase()}  (${report.input.kind} ${report.input.source}, ${report.judgedAt})`,
+    `  ${summary.pass} pass, ${summary.fail} fail, ${summary.unknown} unknown, ${summary.waived} waived, ${summary.notApplicable} not applicable`,
+  ];
+  const blocking = report.findings.filter((f) => isBlocking(f, policy) || (f.control === 'waiver.valid' && f.status === 'fail'));
+  if (blocking.length > 0) {
+    lines.push('', 'Blocking:');
+    for (const finding of blocking) lines.push(...describe(finding), ...(finding.remediation ? [`      fix: ${finding.remediation}`] : []));
+  }
+  const other = report.findings.filter((f) => !blocking.includes(f) && (f.status === 'fail' || f.status === 'unknown' || f.status === 'waived'));
+  if (other.length > 0) {
+    lines.push('', 'Reported, not blocking:');
+    for (const finding of other) lines.push(...describe(finding), ...(finding.waiver ? [`      waived: ${finding.waiver.reason} (approved by ${finding.waiver.approvedBy}, until ${finding.waiver.expires})`] : []));
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+function describe(finding: Finding): string[] {
+  const where = finding.location ? `  [${finding.location.file}:${finding.location.line}]` : '';
+  return [`  ${finding.status.toUpperCase().padEnd(7)} ${finding.control}  ${finding.resource.name}${where}`, `      ${finding.message}`];
+}

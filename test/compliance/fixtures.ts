@@ -1,0 +1,46 @@
+import type { InputKind, JudgedEnvironment, JudgedResource } from '../../src/compliance/model.js';
+import { DEFAULT_GATE_POLICY } from '../../src/compliance/model.js';
+import type { ControlContext } from '../../src/compliance/control.js';
+
+export interface ResourceSpec {
+  type: string;
+  name: string;
+  apiVersion?: string;
+  body?: Record<string, unknown>;
+  children?: ResourceSpec[];
+  /** Extension resources (diagnostic settings, role assignments) scoped to this one. */
+  extensions?: ResourceSpec[];
+}
+
+/** Builds a resource and its children and extensions, linked both ways, as the template resolver does. */
+export function resource(spec: ResourceSpec, parent?: JudgedResource): JudgedResource {
+  const built: JudgedResource = {
+    type: spec.type,
+    name: parent ? `${parent.name}/${spec.name}` : spec.name,
+    id: `/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/${spec.type}/${parent ? `${parent.name}/${spec.name}` : spec.name}`,
+    ...(spec.apiVersion ? { apiVersion: spec.apiVersion } : {}),
+    body: spec.body ?? {},
+    ...(parent ? { parent } : {}),
+    children: [],
+    extensions: [],
+  };
+  built.children = (spec.children ?? []).map((child) => resource(child, built));
+  built.extensions = (spec.extensions ?? []).map((extension) => ({
+    ...resource(extension),
+    name: `${built.name}/Microsoft.Insights/${extension.name}`,
+  }));
+  return built;
+}
+
+/** Every resource of the trees, flat, as JudgedEnvironment.resources holds them. */
+export function flatten(roots: JudgedResource[]): JudgedResource[] {
+  return roots.flatMap((root) => [root, ...flatten(root.children), ...root.extensions]);
+}
+
+export function environment(roots: JudgedResource[], kind: InputKind = 'template'): JudgedEnvironment {
+  return { input: { kind, source: 'test.json' }, resources: flatten(roots), unresolved: [] };
+}
+
+export function context(roots: JudgedResource[] = [], overrides: Partial<ControlContext> = {}): ControlContext {
+  return { policy: DEFAULT_GATE_POLICY, environment: environment(roots), now: new Date('2026-11-22T12:00:00Z'), ...overrides };
+}

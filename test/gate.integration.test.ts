@@ -1,0 +1,201 @@
+/**
+ * The gate end to end: the example environment passes; for every required control a small
+ * change to the rendered template (or the config) makes exactly that control fail; what cannot
+ * be evaluated offline is unknown and blocks.
+ */
+import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runGate } from '../src/compliance/gate.js';
+import { CONTROLS } from '../src/compliance/catalog.js';
+import { loadConfig } from '../src/config/load.js';
+import { renderTemplate } from '../src/template/render.js';
+import { runCli } from '../src/cli/run.js';
+import { repoRoot } from './helpers/run-action.js';
+
+type Json = Record<string, unknown>;
+type Template = { resources: Json[] } & Json;
+
+let work: string;
+let baseline: Template;
+
+/** The example config's template, and a copy of the config with its sample BAA evidence, in a scratch directory. */
+beforeAll(async () => {
+  work = await mkdtemp(join(tmpdir(), 'gate-flip-'));
+  await mkdir(join(work, 'compliance'));
+  await copyFile(join(repoRoot, 'examples', 'azure-hipaa.yml'), join(work, 'azure-hipaa.yml'));
+  await copyFile(join(repoRoot, 'examples', 'compliance', 'azure-baa-sample.txt'), join(work, 'compliance', 'azure-baa-sample.txt'));
+  baseline = renderTemplate((await loadConfig('azure-hipaa.yml', { cwd: work })).config) as unknown as Template;
+});
+afterAll(async () => {
+  await rm(work, { recursive: true, force: true });
+});
+
+function byType(template: Template, type: string, nameEndsWith = ''): Json {
+  const found = template.resources.find((r) => String(r['type']).toLowerCase() === type.toLowerCase() && String(r['name']).endsWith(nameEndsWith));
+  if (!found) throw new Error(`the rendered template has no ${type} ${nameEndsWith}`);
+  return found;
+}
+function props(resource: Json): Json {
+  return resource['properties'] as Json;
+}
+function diagnosticSettingOf(template: Template, scopeType: string): Json {
+  const found = template.resources.find((r) => r['type'] === 'Microsoft.Insights/diagnosticSettings' && String(r['scope']).includes(`'${scopeType}'`));
+  if (!found) throw new Error(`no diagnostic setting for ${scopeType}`);
+  return found;
+}
+
+/** Judges `template` with the example config's policy, BAA evidence and waivers. */
+async function judge(template: Template) {
+  await writeFile(join(work, 'main.json'), JSON.stringify(template, null, 2));
+  return (await runGate({ cwd: work, template: 'main.json', config: 'azure-hipaa.yml', now: new Date('2026-11-22T12:00:00Z') })).report;
+}
+
+const flips: [control: string, change: (t: Template) => void][] = [
+  ['keyvault.purge-protection', (t) => void (props(byType(t, 'Microsoft.KeyVault/vaults'))['enablePurgeProtection'] = false)],
+  ['keyvault.soft-delete', (t) => void (props(byType(t, 'Microsoft.KeyVault/vaults'))['softDeleteRetentionInDays'] = 30)],
+  ['keyvault.rbac', (t) => void (props(byType(t, 'Microsoft.KeyVault/vaults'))['enableRbacAuthorization'] = false)],
+  ['cosmos.continuous-backup', (t) => void (props(byType(t, 'Microsoft.DocumentDB/databaseAccounts'))['backupPolicy'] = { type: 'Periodic' })],
+  ['cosmos.local-auth-disabled', (t) => void (props(byType(t, 'Microsoft.DocumentDB/databaseAccounts'))['disableLocalAuth'] = false)],
+  ['cosmos.metadata-write-locked', (t) => void (props(byType(t, 'Microsoft.DocumentDB/databaseAccounts'))['disableKeyBasedMetadataWriteAccess'] = false)],
+  ['cosmos.tls', (t) => void (props(byType(t, 'Microsoft.DocumentDB/databaseAccounts'))['minimalTlsVersion'] = 'Tls')],
+  ['sql.auditing', (t) => void (props(byType(t, 'Microsoft.Sql/servers/auditingSettings'))['state'] = 'Disabled')],
+  ['sql.threat-protection', (t) => void (props(byType(t, 'Microsoft.Sql/servers/advancedThreatProtectionSettings'))['state'] = 'Disabled')],
+  ['sql.tde', (t) => void (props(byType(t, 'Microsoft.Sql/servers/databases/transparentDataEncryption'))['state'] = 'Disabled')],
+  ['sql.tls', (t) => void (props(byType(t, 'Microsoft.Sql/servers'))['minimalTlsVersion'] = '1.0')],
+  ['sql.entra-only-auth', (t) => void ((props(byType(t, 'Microsoft.Sql/servers'))['administrators'] as Json)['azureADOnlyAuthentication'] = false)],
+  ['sql.long-term-retention', (t) => void (props(byType(t, 'Microsoft.Sql/servers/databases/backupLongTermRetentionPolicies'))['yearlyRetention'] = 'P1Y')],
+  ['redis.tls-only', (t) => void (props(byType(t, 'Microsoft.Cache/redisEnterprise/databases'))['clientProtocol'] = 'Plaintext')],
+  ['redis.min-tls', (t) => void (props(byType(t, 'Microsoft.Cache/redisEnterprise'))['minimumTlsVersion'] = '1.0')],
+  ['redis.entra-auth', (t) => void (props(byType(t, 'Microsoft.Cache/redisEnterprise/databases'))['accessKeysAuthentication'] = 'Enabled')],
+  ['storage.https-only', (t) => void (props(byType(t, 'Microsoft.Storage/storageAccounts'))['supportsHttpsTrafficOnly'] = false)],
+  ['storage.min-tls', (t) => void (props(byType(t, 'Microsoft.Storage/storageAccounts'))['minimumTlsVersion'] = 'TLS1_0')],
+  ['storage.no-public-blob', (t) => void (props(byType(t, 'Microsoft.Storage/storageAccounts'))['allowBlobPublicAccess'] = true)],
+  [
+    'storage.backup-retention',
+    (t) => {
+      const policy = props(byType(t, 'Microsoft.Storage/storageAccounts/managementPolicies'))['policy'] as { rules: { definition: { actions: { baseBlob: Json } } }[] };
+      (policy.rules[0] as (typeof policy.rules)[0]).definition.actions.baseBlob['delete'] = { daysAfterModificationGreaterThan: 365 };
+    },
+  ],
+  ['logs.retention', (t) => void (props(byType(t, 'Microsoft.OperationalInsights/workspaces/tables', '/AZKVAuditLogs'))['totalRetentionInDays'] = 730)],
+  ['diagnostics.audit-logs', (t) => void t.resources.splice(t.resources.indexOf(diagnosticSettingOf(t, 'Microsoft.KeyVault/vaults')), 1)],
+  ['registry.admin-disabled', (t) => void (props(byType(t, 'Microsoft.ContainerRegistry/registries'))['adminUserEnabled'] = true)],
+  ['registry.anonymous-pull-disabled', (t) => void (props(byType(t, 'Microsoft.ContainerRegistry/registries'))['anonymousPullEnabled'] = true)],
+  ['containerapp.https-only', (t) => void (((props(byType(t, 'Microsoft.App/containerApps'))['configuration'] as Json)['ingress'] as Json)['allowInsecure'] = true)],
+  ['containerapp.managed-identity', (t) => void delete byType(t, 'Microsoft.App/containerApps')['identity']],
+  [
+    'containerapp.registry-identity',
+    (t) => void ((props(byType(t, 'Microsoft.App/containerApps'))['configuration'] as Json)['registries'] = [{ server: 'seniorlyprodacr.azurecr.io', username: 'seniorlyprodacr', passwordSecretRef: 'acr-password' }]),
+  ],
+  [
+    'containerapp.secrets-from-keyvault',
+    (t) => void ((props(byType(t, 'Microsoft.App/containerApps'))['configuration'] as Json)['secrets'] = [{ name: 'openai-key', value: 'an inline value' }]),
+  ],
+  ['environment.logs', (t) => void delete props(byType(t, 'Microsoft.App/managedEnvironments'))['appLogsConfiguration']],
+  ['tags.required', (t) => void delete (byType(t, 'Microsoft.KeyVault/vaults')['tags'] as Json)['Compliance']],
+  ['baa.scope', (t) => void t.resources.push({ type: 'Microsoft.Fabricated/widgets', apiVersion: '2026-01-01', name: 'w1', location: 'eastus2', tags: { Compliance: 'HIPAA', Environment: 'Production' } })],
+];
+
+describe('the HIPAA gate on the example environment', () => {
+  it('passes every control', async () => {
+    const report = await judge(structuredClone(baseline));
+    const notPassing = report.findings.filter((f) => f.status !== 'pass' && f.status !== 'not-applicable');
+    expect(notPassing.map((f) => `${f.control} ${f.resource.name}: ${f.message}`)).toEqual([]);
+    expect(report.verdict).toBe('pass');
+  });
+
+  it('has a flip test for every required control of the catalog', () => {
+    const required = CONTROLS.filter((c) => c.severity === 'required').map((c) => c.id);
+    const covered = [...flips.map(([id]) => id), 'baa.evidence'];
+    expect(required.filter((id) => !covered.includes(id))).toEqual([]);
+  });
+
+  it.each(flips)('fails %s after a small change', async (control, change) => {
+    const template = structuredClone(baseline);
+    change(template);
+    const report = await judge(template);
+    const failing = report.findings.filter((f) => f.status === 'fail');
+    expect(failing.map((f) => f.control)).toContain(control);
+    // Only the flipped control fails (tags and BAA scope may reasonably fail on the added resource too).
+    expect([...new Set(failing.map((f) => f.control))]).toEqual([control]);
+    expect(report.verdict).toBe('fail');
+  });
+
+  it('fails baa.evidence when the evidence file does not match its hash', async () => {
+    const config = await readFile(join(work, 'azure-hipaa.yml'), 'utf8');
+    await writeFile(join(work, 'tampered.yml'), config.replace(/sha256: *[0-9a-f]{64}/, `sha256: "${'0'.repeat(64)}"`));
+    const report = (await runGate({ cwd: work, config: 'tampered.yml', now: new Date('2026-11-22T12:00:00Z') })).report;
+    expect(report.findings.filter((f) => f.status === 'fail').map((f) => f.control)).toEqual(['baa.evidence']);
+  });
+
+  it('on the built-in defaults, passes everything but baa.evidence', async () => {
+    const empty = await mkdtemp(join(tmpdir(), 'gate-defaults-'));
+    try {
+      const run = await runGate({ cwd: empty });
+      expect(run.configSource).toBe('defaults');
+      const notPassing = run.report.findings.filter((f) => f.status !== 'pass' && f.status !== 'not-applicable');
+      expect(notPassing.map((f) => `${f.control}:${f.status}`)).toEqual(['baa.evidence:fail']);
+    } finally {
+      await rm(empty, { recursive: true, force: true });
+    }
+  });
+
+  it('judges what cannot be evaluated offline as unknown, and unknown blocks', async () => {
+    const template = structuredClone(baseline);
+    props(byType(template, 'Microsoft.KeyVault/vaults'))['enablePurgeProtection'] = "[reference('someOtherVault').enablePurgeProtection]";
+    const report = await judge(template);
+    const finding = report.findings.find((f) => f.control === 'keyvault.purge-protection');
+    expect(finding?.status).toBe('unknown');
+    expect(report.verdict).toBe('fail');
+  });
+
+  it('points a finding at the line of the offending property in the template file', async () => {
+    const template = structuredClone(baseline);
+    props(byType(template, 'Microsoft.KeyVault/vaults'))['enablePurgeProtection'] = false;
+    const report = await judge(template);
+    const finding = report.findings.find((f) => f.control === 'keyvault.purge-protection' && f.status === 'fail');
+    const lines = (await readFile(join(work, 'main.json'), 'utf8')).split('\n');
+    expect(finding?.location?.file).toBe('main.json');
+    expect(lines[(finding?.location?.line ?? 0) - 1]).toContain('"enablePurgeProtection": false');
+  });
+});
+
+describe('azure-hipaa gate (CLI)', () => {
+  async function cli(args: string[]) {
+    let stdout = '';
+    let stderr = '';
+    const code = await runCli(args, { cwd: work, stdout: (t) => (stdout += t), stderr: (t) => (stderr += t) });
+    return { code, stdout, stderr };
+  }
+
+  it('exits 0 on a passing config and prints the verdict', async () => {
+    const { code, stdout } = await cli(['gate', '--config', 'azure-hipaa.yml']);
+    expect(stdout).toMatch(/pass/i);
+    expect(code).toBe(0);
+  });
+
+  it('exits 1 on a blocking finding', async () => {
+    const template = structuredClone(baseline);
+    props(byType(template, 'Microsoft.KeyVault/vaults'))['enablePurgeProtection'] = false;
+    await writeFile(join(work, 'bad.json'), JSON.stringify(template, null, 2));
+    const { code, stdout } = await cli(['gate', '--template', 'bad.json', '--config', 'azure-hipaa.yml', '--format', 'json']);
+    expect(code).toBe(1);
+    const report = JSON.parse(stdout) as { verdict: string; findings: { control: string; status: string }[] };
+    expect(report.verdict).toBe('fail');
+    expect(report.findings.some((f) => f.control === 'keyvault.purge-protection' && f.status === 'fail')).toBe(true);
+  });
+
+  it('exits 2 on bad input, naming the problem and its line', async () => {
+    await writeFile(join(work, 'invalid.yml'), 'keyVault:\n  softDeleteRetentionInDays: 120\n');
+    const { code, stderr } = await cli(['gate', '--config', 'invalid.yml']);
+    expect(code).toBe(2);
+    expect(stderr).toContain('invalid.yml:2');
+    expect(stderr).toContain('softDeleteRetentionInDays');
+  });
+
+  it('exits 2 on an unknown format', async () => {
+    expect((await cli(['gate', '--format', 'pdf'])).code).toBe(2);
+  });
+});
