@@ -20,7 +20,6 @@ async function bundle({ entry, executable }) {
     minify: false,
     sourceMap: false,
     license: 'licenses.txt',
-    // Keep the output stable across machines: no absolute paths, no timestamps.
     cache: false,
   });
   const files = new Map([['index.js', executable && !code.startsWith('#!') ? `#!/usr/bin/env node\n${code}` : code]]);

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,10 +21,10 @@ export function runnerNode(): string {
 
 /** The runtimes every bundled action is tested on: the runner's Node 24 and the installed Node. */
 export function actionRuntimes(): { label: string; node: string }[] {
-  return [
-    { label: 'node24 (runner)', node: runnerNode() },
-    { label: `installed ${process.version}`, node: process.execPath },
-  ];
+  const runner = runnerNode();
+  const runtimes = [{ label: 'node24 (runner)', node: runner }];
+  if (realpathSync(process.execPath) !== realpathSync(runner)) runtimes.push({ label: `installed ${process.version}`, node: process.execPath });
+  return runtimes;
 }
 
 export interface ActionRun {
