@@ -14,7 +14,8 @@ const LINEARITY_BOUND = 1.5;
 export function generateTemplate(count: number): Record<string, unknown> {
   const tags = { Compliance: 'HIPAA', Environment: 'Production' };
   const resources: Record<string, unknown>[] = [];
-  for (let i = 0; resources.length < count; i++) {
+  // Six resources a round: a vault, its diagnostic setting, a storage account, a SQL server and its two nested children.
+  for (let i = 0; (i + 1) * 6 <= count; i++) {
     const vault = `kv-${i}`;
     resources.push({
       type: 'Microsoft.KeyVault/vaults',
@@ -65,7 +66,7 @@ export function generateTemplate(count: number): Record<string, unknown> {
     $schema: 'https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#',
     contentVersion: '1.0.0.0',
     parameters: { prefix: { type: 'string', defaultValue: 'bench-' }, location: { type: 'string', defaultValue: 'eastus2' } },
-    resources: resources.slice(0, count),
+    resources,
   };
 }
 

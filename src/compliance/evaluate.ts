@@ -82,6 +82,7 @@ export function evaluate(environment: JudgedEnvironment, options: EvaluateOption
   }
 
   const count = (status: Finding['status']) => findings.filter((f) => f.status === status).length;
+  const scopeOf = new Map(environment.resources.flatMap((resource) => resource.extensions.map((extension) => [extension, resource] as const)));
   return {
     verdict: verdictOf(findings, policy),
     input: environment.input,
@@ -89,7 +90,7 @@ export function evaluate(environment: JudgedEnvironment, options: EvaluateOption
     summary: { pass: count('pass'), fail: count('fail'), unknown: count('unknown'), waived: count('waived'), notApplicable: count('not-applicable') },
     findings,
     resources: environment.resources.map((resource) => {
-      const scope = environment.resources.find((other) => other.extensions.includes(resource));
+      const scope = scopeOf.get(resource);
       return {
         type: resource.type,
         name: resource.name,

@@ -153,6 +153,22 @@ export const logsControls: Control[] = [
   },
 ];
 
+const settingsIndex = new WeakMap<JudgedEnvironment, Map<string, JudgedResource[]>>();
+
+/** Every diagnostic setting by the (lower-case) id of what it is scoped to; built once per environment. */
+function diagnosticSettingsByScope(environment: JudgedEnvironment): Map<string, JudgedResource[]> {
+  let index = settingsIndex.get(environment);
+  if (!index) {
+    index = new Map();
+    for (const setting of environment.resources.filter((r) => isType(r, DIAGNOSTIC_SETTINGS))) {
+      const scopeId = setting.id.replace(/\/providers\/Microsoft\.Insights\/diagnosticSettings\/[^/]+$/i, '').toLowerCase();
+      index.set(scopeId, [...(index.get(scopeId) ?? []), setting]);
+    }
+    settingsIndex.set(environment, index);
+  }
+  return index;
+}
+
 /** Whether one of `settings` sends `scopeType`'s audit logs to a workspace or storage. */
 function judgeAuditSettings(settings: JudgedResource[], scopeType: string): ControlResult {
   const source = auditLogSourceFor(scopeType);
@@ -186,8 +202,7 @@ export const diagnosticsControls: Control[] = [
       if (!resource) return notApplicable('no resource');
       if (isType(resource, 'Microsoft.Sql/servers')) {
         // Server-level SQL audit logs reach Azure Monitor through the master database, which templates do not declare.
-        const masterPrefix = `${resource.id}/databases/master/providers/`.toLowerCase();
-        const settings = environment.resources.filter((r) => isType(r, DIAGNOSTIC_SETTINGS) && r.id.toLowerCase().startsWith(masterPrefix));
+        const settings = diagnosticSettingsByScope(environment).get(`${resource.id}/databases/master`.toLowerCase()) ?? [];
         return judgeAuditSettings(settings, 'Microsoft.Sql/servers/databases');
       }
       if (isType(resource, 'Microsoft.Storage/storageAccounts')) {
