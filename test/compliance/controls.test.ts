@@ -1,0 +1,99 @@
+import { createHash } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { CONTROLS, controlById } from '../../src/compliance/catalog.js';
+import { UnknownValue } from '../../src/compliance/model.js';
+import { context, resource, type ResourceSpec } from './fixtures.js';
+
+function judge(controlId: string, spec: ResourceSpec, kind: 'template' | 'live' = 'template') {
+  const control = controlById(controlId);
+  if (!control) throw new Error(`no control ${controlId}`);
+  const built = resource(spec);
+  const ctx = context([built]);
+  ctx.environment.input.kind = kind;
+  return control.evaluate(built, ctx);
+}
+
+describe('the catalog', () => {
+  it('has every control of controls.md exactly once, with citations and remediation', () => {
+    const ids = CONTROLS.map((c) => c.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(ids).toHaveLength(39);
+    for (const control of CONTROLS) {
+      expect(control.hipaa.length, control.id).toBeGreaterThan(0);
+      expect(control.remediation.length, control.id).toBeGreaterThan(20);
+    }
+  });
+});
+
+const vault = (properties: Record<string, unknown>, apiVersion = '2026-02-01'): ResourceSpec => ({ type: 'Microsoft.KeyVault/vaults', name: 'kv', apiVersion, body: { properties } });
+const storage = (properties: Record<string, unknown>, apiVersion = '2025-06-01'): ResourceSpec => ({ type: 'Microsoft.Storage/storageAccounts', name: 'st', apiVersion, body: { properties } });
+
+describe.each([
+  // [control, resource, expected status]
+  ['keyvault.public-network', vault({ publicNetworkAccess: 'Enabled' }), 'fail'],
+  ['keyvault.public-network', vault({ publicNetworkAccess: 'disabled' }), 'pass'],
+  ['keyvault.rbac', vault({}, '2026-02-01'), 'pass'],
+  ['keyvault.rbac', vault({}, '2024-11-01'), 'fail'],
+  ['keyvault.rbac', vault({ enableRbacAuthorization: new UnknownValue('reference') }), 'unknown'],
+  ['keyvault.soft-delete', vault({}), 'pass'],
+  ['keyvault.soft-delete', vault({ enableSoftDelete: false }), 'fail'],
+  ['storage.https-only', storage({}, '2019-04-01'), 'pass'],
+  ['storage.https-only', storage({}, '2018-11-01'), 'fail'],
+  ['storage.https-only', storage({ supportsHttpsTrafficOnly: false }), 'fail'],
+  ['storage.min-tls', storage({ minimumTlsVersion: 'TLS1_3' }), 'pass'],
+  ['storage.min-tls', storage({ minimumTlsVersion: 'TLS1_1' }), 'fail'],
+  ['registry.public-network', { type: 'Microsoft.ContainerRegistry/registries', name: 'acr', body: { properties: {} } }, 'fail'],
+  ['registry.admin-disabled', { type: 'Microsoft.ContainerRegistry/registries', name: 'acr', body: { properties: {} } }, 'pass'],
+  ['containerapp.min-replicas', { type: 'Microsoft.App/containerApps', name: 'app', body: { properties: { template: { scale: { minReplicas: 0 } } } } }, 'fail'],
+  ['containerapp.secrets-from-keyvault', { type: 'Microsoft.App/containerApps', name: 'app', body: { properties: { configuration: { secrets: [{ name: 'a', keyVaultUrl: 'https://kv/secrets/a', identity: 'id' }] } } } }, 'pass'],
+  ['cosmos.tls', { type: 'Microsoft.DocumentDB/databaseAccounts', name: 'db', apiVersion: '2025-10-15', body: { properties: {} } }, 'fail'],
+  ['sql.tls', { type: 'Microsoft.Sql/servers', name: 's', body: { properties: { minimalTlsVersion: '1.3' } } }, 'pass'],
+  ['sql.long-term-retention', { type: 'Microsoft.Sql/servers/databases', name: 'db', children: [{ type: 'Microsoft.Sql/servers/databases/backupLongTermRetentionPolicies', name: 'default', body: { properties: { yearlyRetention: 'P84M' } } }] }, 'pass'],
+  ['sql.long-term-retention', { type: 'Microsoft.Sql/servers/databases', name: 'db', children: [{ type: 'Microsoft.Sql/servers/databases/backupLongTermRetentionPolicies', name: 'default', body: { properties: { yearlyRetention: 'PT0S' } } }] }, 'fail'],
+  ['sql.long-term-retention', { type: 'Microsoft.Sql/servers/databases', name: 'master' }, 'not-applicable'],
+  ['redis.tls-only', { type: 'Microsoft.Cache/redis', name: 'r', body: { properties: { enableNonSslPort: true } } }, 'fail'],
+  ['redis.entra-auth', { type: 'Microsoft.Cache/redis', name: 'r', body: { properties: { disableAccessKeyAuthentication: true } } }, 'pass'],
+  ['redis.min-tls', { type: 'Microsoft.Cache/redis', name: 'r', body: { properties: {} } }, 'fail'],
+  ['tags.required', { type: 'Microsoft.KeyVault/vaults', name: 'kv', body: { tags: { compliance: 'HIPAA', Environment: 'Production' } } }, 'pass'],
+  ['tags.required', { type: 'Microsoft.KeyVault/vaults', name: 'kv', body: { tags: { Compliance: 'SOC2', Environment: 'Production' } } }, 'fail'],
+  ['baa.scope', { type: 'Microsoft.Cache/redisEnterprise/databases', name: 'r/default' }, 'pass'],
+] as [string, ResourceSpec, string][])('%s', (control, spec, status) => {
+  it(`is ${status} for ${JSON.stringify(spec.body ?? spec.children ?? spec.name).slice(0, 80)} (api ${spec.apiVersion ?? 'n/a'})`, () => {
+    expect(judge(control, spec).status).toBe(status);
+  });
+});
+
+describe('sql.tde', () => {
+  const database: ResourceSpec = { type: 'Microsoft.Sql/servers/databases', name: 'db' };
+  it('trusts the default in a template but must read it from a live database', () => {
+    expect(judge('sql.tde', database, 'template').status).toBe('pass');
+    expect(judge('sql.tde', database, 'live').status).toBe('unknown');
+  });
+});
+
+describe('baa.evidence', () => {
+  it.each([
+    ['no evidence', undefined, 'fail', /records no BAA evidence/],
+    ['a hash that does not match', { sha256: '0'.repeat(64) }, 'fail', /not the recorded/],
+    ['a review older than the policy allows', { reviewedDate: '2025-01-01' }, 'fail', /last reviewed/],
+    ['a signing date in the future', { signedDate: '2027-01-01' }, 'fail', /not a date in the past/],
+    ['a missing file', { file: 'nope.pdf' }, 'fail', /does not exist/],
+    ['matching, recent evidence', {}, 'pass', /matches its sha256/],
+  ])('with %s is %s', async (_label, override, status, message) => {
+    const dir = await mkdtemp(join(tmpdir(), 'baa-'));
+    try {
+      const content = 'a made-up agreement for this test';
+      await writeFile(join(dir, 'baa.txt'), content);
+      const evidence = { signedDate: '2026-10-01', reviewedDate: '2026-11-01', file: 'baa.txt', sha256: createHash('sha256').update(content).digest('hex'), baseDir: dir };
+      const control = controlById('baa.evidence');
+      const result = control?.evaluate(undefined, context([], override === undefined ? {} : { baa: { ...evidence, ...override } }));
+      expect(result?.status).toBe(status);
+      expect(result?.message).toMatch(message);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
