@@ -56680,7 +56680,7 @@ function optionalNumber(value, flag) {
 }
 const migrateSecretsCommand = {
     name: 'migrate-secrets',
-    summary: 'Copy Key Vault secrets to another vault in memory: masked, idempotent, throttling-aware',
+    summary: 'copy Key Vault secrets to another vault in memory: masked, idempotent, throttling-aware',
     usage: migrate_secrets_usage,
     async run({ args, stdout, logger, env }) {
         let parsed;

@@ -52,7 +52,7 @@ function optionalNumber(value: string | undefined, flag: string): number | undef
 
 export const migrateSecretsCommand: Command = {
   name: 'migrate-secrets',
-  summary: 'Copy Key Vault secrets to another vault in memory: masked, idempotent, throttling-aware',
+  summary: 'copy Key Vault secrets to another vault in memory: masked, idempotent, throttling-aware',
   usage,
   async run({ args, stdout, logger, env }) {
     let parsed;
