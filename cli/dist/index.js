@@ -23911,7 +23911,8 @@ const planCommand = {
             throw new ConfigurationError(`${errorMessage(error)}\n\n${usage}`);
         }
         const run = await runGate({ cwd, ...(values.config ? { config: values.config } : {}) });
-        const roots = run.environment.resources.filter((r) => !r.parent && !isExtensionOfAnother(r, run.environment.resources));
+        const extensions = new Set(run.environment.resources.flatMap((r) => r.extensions));
+        const roots = run.environment.resources.filter((r) => !r.parent && !extensions.has(r));
         stdout(`Environment from ${run.configSource === 'defaults' ? 'the built-in defaults (no azure-hipaa.yml found)' : run.configSource}: ${run.environment.resources.length} resources\n\n`);
         for (const resource of roots)
             stdout(tree(resource, ''));
@@ -23923,12 +23924,11 @@ const planCommand = {
         return run.report.verdict === 'pass' ? 0 : 1;
     },
 };
-function isExtensionOfAnother(resource, all) {
-    return all.some((other) => other.extensions.includes(resource));
-}
 function tree(resource, indent) {
     const shortName = resource.parent ? resource.name.slice(resource.parent.name.length + 1) : resource.name;
-    let text = `${indent}${resource.type}  ${shortName}\n`;
+    // An extension resource whose scope the template does not declare (SQL's master database) names its scope from its id.
+    const undeclaredScope = /^(.*)\/providers\/Microsoft\.Insights\/diagnosticSettings\/[^/]+$/i.exec(resource.id)?.[1]?.split('/providers/')[1];
+    let text = `${indent}${resource.type}  ${shortName}${!resource.parent && undeclaredScope ? `  (scope: ${undeclaredScope})` : ''}\n`;
     for (const child of resource.children)
         text += tree(child, `${indent}  `);
     for (const extension of resource.extensions)
