@@ -10937,7 +10937,7 @@ module.exports = validRange
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _run_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(461);
+/* harmony import */ var _run_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6196);
 
 process.exitCode = await (0,_run_js__WEBPACK_IMPORTED_MODULE_0__/* .runCli */ .a)(process.argv.slice(2));
 
@@ -10946,7 +10946,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 461:
+/***/ 6196:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -55810,26 +55810,120 @@ function getDefaultAzureCredential() {
 }
 
 //# sourceMappingURL=index.js.map
+;// CONCATENATED MODULE: ./src/azure/sandbox-client.ts
+
+
+
+const SANDBOX_HOSTS = /^(login\.microsoftonline\.com|management\.azure\.com|[a-z0-9-]+\.vault\.azure\.net)$/i;
+/**
+ * An HttpClient that sends Azure's own URLs (`https://<vault>.vault.azure.net/...`) to the
+ * sandbox on 127.0.0.1, keeping the Azure host name for SNI and Host and verifying TLS against
+ * the sandbox CA. App code and URLs stay exactly as they are for real Azure. A vault the
+ * sandbox does not have fails like DNS does for a vault that does not exist: ENOTFOUND.
+ */
+function sandboxHttpClient(descriptor) {
+    const agent = new external_node_https_namespaceObject.Agent({ ca: (0,external_node_fs_.readFileSync)(descriptor.caCert), keepAlive: true });
+    const knownVaults = new Set();
+    async function vaultExists(name) {
+        if (knownVaults.has(name))
+            return true;
+        const status = await new Promise((resolve, reject) => {
+            const probe = (0,external_node_https_namespaceObject.request)({ host: '127.0.0.1', port: descriptor.port, path: `/_sandbox/vaults/${name}`, servername: 'localhost', agent, headers: { host: 'localhost' } }, (res) => {
+                res.resume();
+                resolve(res.statusCode ?? 0);
+            });
+            probe.on('error', reject);
+            probe.end();
+        });
+        if (status === 200)
+            knownVaults.add(name);
+        return status === 200;
+    }
+    return {
+        async sendRequest(request) {
+            const url = new URL(request.url);
+            const vault = /^([a-z0-9-]+)\.vault\.azure\.net$/i.exec(url.hostname)?.[1]?.toLowerCase();
+            if (!SANDBOX_HOSTS.test(url.hostname) || (vault && !(await vaultExists(vault)))) {
+                throw new restError_RestError(`getaddrinfo ENOTFOUND ${url.hostname}`, { code: 'ENOTFOUND', request });
+            }
+            const body = typeof request.body === 'string' || Buffer.isBuffer(request.body) ? request.body : request.body === undefined || request.body === null ? undefined : String(request.body);
+            return new Promise((resolve, reject) => {
+                const outgoing = (0,external_node_https_namespaceObject.request)({
+                    host: '127.0.0.1',
+                    port: descriptor.port,
+                    method: request.method,
+                    path: `${url.pathname}${url.search}`,
+                    servername: url.hostname,
+                    agent,
+                    headers: { ...request.headers.toJSON(), host: url.hostname },
+                }, (incoming) => {
+                    const chunks = [];
+                    incoming.on('data', (chunk) => chunks.push(chunk));
+                    incoming.on('end', () => {
+                        const headers = esm_httpHeaders_createHttpHeaders();
+                        for (const [name, value] of Object.entries(incoming.headers))
+                            if (value !== undefined)
+                                headers.set(name, Array.isArray(value) ? value.join(', ') : value);
+                        resolve({ request, status: incoming.statusCode ?? 0, headers, bodyAsText: Buffer.concat(chunks).toString('utf8') });
+                    });
+                    incoming.on('error', (error) => reject(new restError_RestError(error.message, { code: 'ECONNRESET', request })));
+                });
+                outgoing.on('error', (error) => reject(new restError_RestError(error.message, { code: error.code ?? 'ECONNRESET', request })));
+                request.abortSignal?.addEventListener('abort', () => outgoing.destroy(new Error('The operation was aborted.')));
+                if (body !== undefined)
+                    outgoing.write(body);
+                outgoing.end();
+            });
+        },
+    };
+}
+
 ;// CONCATENATED MODULE: ./src/azure/credential.ts
 
 
+
 /**
- * The credential every Azure client uses: DefaultAzureCredential, so the actions work after
- * azure/login (OIDC) and the CLI after `az login`.
+ * The one switch between real Azure and the local sandbox: AZURE_HIPAA_SANDBOX (JSON: port and
+ * CA certificate path). Without it, nothing here changes how the Azure SDKs behave.
  */
-function azureCredential(env) {
-    rejectUnsupportedSandbox(env);
-    return new defaultAzureCredential_DefaultAzureCredential();
-}
-/** Client options for any Azure SDK client; empty against real Azure. */
-function azureClientOptions(env) {
-    rejectUnsupportedSandbox(env);
-    return {};
-}
-function rejectUnsupportedSandbox(env) {
-    if (env['AZURE_HIPAA_SANDBOX']) {
-        throw new ConfigurationError('AZURE_HIPAA_SANDBOX is set, but this build has no local sandbox yet. Unset it to talk to real Azure.');
+function sandboxOf(env) {
+    const raw = env['AZURE_HIPAA_SANDBOX'];
+    if (!raw)
+        return undefined;
+    try {
+        const descriptor = JSON.parse(raw);
+        if (typeof descriptor.port !== 'number' || typeof descriptor.caCert !== 'string')
+            throw new Error('needs port and caCert');
+        return descriptor;
     }
+    catch (error) {
+        throw new ConfigurationError(`AZURE_HIPAA_SANDBOX is not a sandbox descriptor (${errorMessage(error)}). Use the env that \`azure-hipaa sandbox up\` prints, or unset it for real Azure.`);
+    }
+}
+const clients = new Map();
+function sandboxClient(descriptor) {
+    const key = `${descriptor.port}|${descriptor.caCert}`;
+    let client = clients.get(key);
+    if (!client)
+        clients.set(key, (client = sandboxHttpClient(descriptor)));
+    return client;
+}
+/** The credential every Azure client uses: DefaultAzureCredential (azure/login's OIDC, `az login`), or the sandbox's client secret. */
+function azureCredential(env) {
+    const sandbox = sandboxOf(env);
+    if (!sandbox)
+        return new defaultAzureCredential_DefaultAzureCredential();
+    const tenant = env['AZURE_TENANT_ID'];
+    const clientId = env['AZURE_CLIENT_ID'];
+    const secret = env['AZURE_CLIENT_SECRET'];
+    if (!tenant || !clientId || !secret)
+        throw new ConfigurationError('The sandbox needs AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET from `azure-hipaa sandbox up`.');
+    return new ClientSecretCredential(tenant, clientId, secret, { authorityHost: env['AZURE_AUTHORITY_HOST'] ?? 'https://login.microsoftonline.com', disableInstanceDiscovery: true, httpClient: sandboxClient(sandbox) });
+}
+/** Options for any Azure SDK client: routes to the sandbox when it is switched on, else empty. */
+function azureClientOptions(env) {
+    const sandbox = sandboxOf(env);
+    return sandbox ? { httpClient: sandboxClient(sandbox) } : {};
 }
 
 ;// CONCATENATED MODULE: ./src/azure/keyvault.ts
@@ -55999,7 +56093,7 @@ function openKeyVault(vault, env, options = {}) {
     const client = new SecretClient(vault.url, azureCredential(env), {
         ...clientOptions,
         retryOptions: { ...defaultKeyVaultRetryOptions, ...options.retry },
-        additionalPolicies: [...(clientOptions.additionalPolicies ?? []), { policy: requestObserverPolicy(options.observer), position: 'perRetry' }],
+        additionalPolicies: [{ policy: requestObserverPolicy(options.observer), position: 'perRetry' }],
     });
     async function call(operation, fn) {
         try {

@@ -1,24 +1,46 @@
-import { DefaultAzureCredential, type TokenCredential } from '@azure/identity';
-import type { CommonClientOptions } from '@azure/core-client';
-import { ConfigurationError } from '../errors.js';
+import { ClientSecretCredential, DefaultAzureCredential, type TokenCredential } from '@azure/identity';
+import type { HttpClient } from '@azure/core-rest-pipeline';
+import { ConfigurationError, errorMessage } from '../errors.js';
+import { sandboxHttpClient, type SandboxDescriptor } from './sandbox-client.js';
 
 /**
- * The credential every Azure client uses: DefaultAzureCredential, so the actions work after
- * azure/login (OIDC) and the CLI after `az login`.
+ * The one switch between real Azure and the local sandbox: AZURE_HIPAA_SANDBOX (JSON: port and
+ * CA certificate path). Without it, nothing here changes how the Azure SDKs behave.
  */
-export function azureCredential(env: NodeJS.ProcessEnv): TokenCredential {
-  rejectUnsupportedSandbox(env);
-  return new DefaultAzureCredential();
-}
-
-/** Client options for any Azure SDK client; empty against real Azure. */
-export function azureClientOptions(env: NodeJS.ProcessEnv): CommonClientOptions {
-  rejectUnsupportedSandbox(env);
-  return {};
-}
-
-function rejectUnsupportedSandbox(env: NodeJS.ProcessEnv): void {
-  if (env['AZURE_HIPAA_SANDBOX']) {
-    throw new ConfigurationError('AZURE_HIPAA_SANDBOX is set, but this build has no local sandbox yet. Unset it to talk to real Azure.');
+function sandboxOf(env: NodeJS.ProcessEnv): SandboxDescriptor | undefined {
+  const raw = env['AZURE_HIPAA_SANDBOX'];
+  if (!raw) return undefined;
+  try {
+    const descriptor = JSON.parse(raw) as SandboxDescriptor;
+    if (typeof descriptor.port !== 'number' || typeof descriptor.caCert !== 'string') throw new Error('needs port and caCert');
+    return descriptor;
+  } catch (error) {
+    throw new ConfigurationError(`AZURE_HIPAA_SANDBOX is not a sandbox descriptor (${errorMessage(error)}). Use the env that \`azure-hipaa sandbox up\` prints, or unset it for real Azure.`);
   }
+}
+
+const clients = new Map<string, HttpClient>();
+
+function sandboxClient(descriptor: SandboxDescriptor): HttpClient {
+  const key = `${descriptor.port}|${descriptor.caCert}`;
+  let client = clients.get(key);
+  if (!client) clients.set(key, (client = sandboxHttpClient(descriptor)));
+  return client;
+}
+
+/** The credential every Azure client uses: DefaultAzureCredential (azure/login's OIDC, `az login`), or the sandbox's client secret. */
+export function azureCredential(env: NodeJS.ProcessEnv): TokenCredential {
+  const sandbox = sandboxOf(env);
+  if (!sandbox) return new DefaultAzureCredential();
+  const tenant = env['AZURE_TENANT_ID'];
+  const clientId = env['AZURE_CLIENT_ID'];
+  const secret = env['AZURE_CLIENT_SECRET'];
+  if (!tenant || !clientId || !secret) throw new ConfigurationError('The sandbox needs AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET from `azure-hipaa sandbox up`.');
+  return new ClientSecretCredential(tenant, clientId, secret, { authorityHost: env['AZURE_AUTHORITY_HOST'] ?? 'https://login.microsoftonline.com', disableInstanceDiscovery: true, httpClient: sandboxClient(sandbox) });
+}
+
+/** Options for any Azure SDK client: routes to the sandbox when it is switched on, else empty. */
+export function azureClientOptions(env: NodeJS.ProcessEnv): { httpClient?: HttpClient } {
+  const sandbox = sandboxOf(env);
+  return sandbox ? { httpClient: sandboxClient(sandbox) } : {};
 }

@@ -226,7 +226,7 @@ export function openKeyVault(vault: VaultReference, env: NodeJS.ProcessEnv, opti
   const client = new SecretClient(vault.url, azureCredential(env), {
     ...clientOptions,
     retryOptions: { ...defaultKeyVaultRetryOptions, ...options.retry },
-    additionalPolicies: [...(clientOptions.additionalPolicies ?? []), { policy: requestObserverPolicy(options.observer), position: 'perRetry' }],
+    additionalPolicies: [{ policy: requestObserverPolicy(options.observer), position: 'perRetry' }],
   });
 
   async function call<T>(operation: string, fn: () => Promise<T>): Promise<T> {

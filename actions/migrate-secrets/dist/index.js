@@ -39312,8 +39312,8 @@ __nccwpck_require__.d(__webpack_exports__, {
 
 // EXTERNAL MODULE: ./src/errors.ts
 var errors = __nccwpck_require__(3916);
-// EXTERNAL MODULE: ./src/azure/keyvault.ts + 335 modules
-var keyvault = __nccwpck_require__(3776);
+// EXTERNAL MODULE: ./src/azure/keyvault.ts + 336 modules
+var keyvault = __nccwpck_require__(4870);
 // EXTERNAL MODULE: ./node_modules/picomatch/index.js
 var picomatch = __nccwpck_require__(4006);
 var picomatch_default = /*#__PURE__*/__nccwpck_require__.n(picomatch);
@@ -39607,7 +39607,7 @@ async function writeSummary(markdown) {
 
 /***/ }),
 
-/***/ 3776:
+/***/ 4870:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -71401,26 +71401,122 @@ function getDefaultAzureCredential() {
 }
 
 //# sourceMappingURL=index.js.map
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(3024);
+;// CONCATENATED MODULE: ./src/azure/sandbox-client.ts
+
+
+
+const SANDBOX_HOSTS = /^(login\.microsoftonline\.com|management\.azure\.com|[a-z0-9-]+\.vault\.azure\.net)$/i;
+/**
+ * An HttpClient that sends Azure's own URLs (`https://<vault>.vault.azure.net/...`) to the
+ * sandbox on 127.0.0.1, keeping the Azure host name for SNI and Host and verifying TLS against
+ * the sandbox CA. App code and URLs stay exactly as they are for real Azure. A vault the
+ * sandbox does not have fails like DNS does for a vault that does not exist: ENOTFOUND.
+ */
+function sandboxHttpClient(descriptor) {
+    const agent = new external_node_https_namespaceObject.Agent({ ca: (0,external_node_fs_.readFileSync)(descriptor.caCert), keepAlive: true });
+    const knownVaults = new Set();
+    async function vaultExists(name) {
+        if (knownVaults.has(name))
+            return true;
+        const status = await new Promise((resolve, reject) => {
+            const probe = (0,external_node_https_namespaceObject.request)({ host: '127.0.0.1', port: descriptor.port, path: `/_sandbox/vaults/${name}`, servername: 'localhost', agent, headers: { host: 'localhost' } }, (res) => {
+                res.resume();
+                resolve(res.statusCode ?? 0);
+            });
+            probe.on('error', reject);
+            probe.end();
+        });
+        if (status === 200)
+            knownVaults.add(name);
+        return status === 200;
+    }
+    return {
+        async sendRequest(request) {
+            const url = new URL(request.url);
+            const vault = /^([a-z0-9-]+)\.vault\.azure\.net$/i.exec(url.hostname)?.[1]?.toLowerCase();
+            if (!SANDBOX_HOSTS.test(url.hostname) || (vault && !(await vaultExists(vault)))) {
+                throw new restError_RestError(`getaddrinfo ENOTFOUND ${url.hostname}`, { code: 'ENOTFOUND', request });
+            }
+            const body = typeof request.body === 'string' || Buffer.isBuffer(request.body) ? request.body : request.body === undefined || request.body === null ? undefined : String(request.body);
+            return new Promise((resolve, reject) => {
+                const outgoing = (0,external_node_https_namespaceObject.request)({
+                    host: '127.0.0.1',
+                    port: descriptor.port,
+                    method: request.method,
+                    path: `${url.pathname}${url.search}`,
+                    servername: url.hostname,
+                    agent,
+                    headers: { ...request.headers.toJSON(), host: url.hostname },
+                }, (incoming) => {
+                    const chunks = [];
+                    incoming.on('data', (chunk) => chunks.push(chunk));
+                    incoming.on('end', () => {
+                        const headers = esm_httpHeaders_createHttpHeaders();
+                        for (const [name, value] of Object.entries(incoming.headers))
+                            if (value !== undefined)
+                                headers.set(name, Array.isArray(value) ? value.join(', ') : value);
+                        resolve({ request, status: incoming.statusCode ?? 0, headers, bodyAsText: Buffer.concat(chunks).toString('utf8') });
+                    });
+                    incoming.on('error', (error) => reject(new restError_RestError(error.message, { code: 'ECONNRESET', request })));
+                });
+                outgoing.on('error', (error) => reject(new restError_RestError(error.message, { code: error.code ?? 'ECONNRESET', request })));
+                request.abortSignal?.addEventListener('abort', () => outgoing.destroy(new Error('The operation was aborted.')));
+                if (body !== undefined)
+                    outgoing.write(body);
+                outgoing.end();
+            });
+        },
+    };
+}
+
 ;// CONCATENATED MODULE: ./src/azure/credential.ts
 
 
+
 /**
- * The credential every Azure client uses: DefaultAzureCredential, so the actions work after
- * azure/login (OIDC) and the CLI after `az login`.
+ * The one switch between real Azure and the local sandbox: AZURE_HIPAA_SANDBOX (JSON: port and
+ * CA certificate path). Without it, nothing here changes how the Azure SDKs behave.
  */
-function azureCredential(env) {
-    rejectUnsupportedSandbox(env);
-    return new defaultAzureCredential_DefaultAzureCredential();
-}
-/** Client options for any Azure SDK client; empty against real Azure. */
-function azureClientOptions(env) {
-    rejectUnsupportedSandbox(env);
-    return {};
-}
-function rejectUnsupportedSandbox(env) {
-    if (env['AZURE_HIPAA_SANDBOX']) {
-        throw new errors/* ConfigurationError */.j('AZURE_HIPAA_SANDBOX is set, but this build has no local sandbox yet. Unset it to talk to real Azure.');
+function sandboxOf(env) {
+    const raw = env['AZURE_HIPAA_SANDBOX'];
+    if (!raw)
+        return undefined;
+    try {
+        const descriptor = JSON.parse(raw);
+        if (typeof descriptor.port !== 'number' || typeof descriptor.caCert !== 'string')
+            throw new Error('needs port and caCert');
+        return descriptor;
     }
+    catch (error) {
+        throw new errors/* ConfigurationError */.j(`AZURE_HIPAA_SANDBOX is not a sandbox descriptor (${(0,errors/* errorMessage */.g)(error)}). Use the env that \`azure-hipaa sandbox up\` prints, or unset it for real Azure.`);
+    }
+}
+const clients = new Map();
+function sandboxClient(descriptor) {
+    const key = `${descriptor.port}|${descriptor.caCert}`;
+    let client = clients.get(key);
+    if (!client)
+        clients.set(key, (client = sandboxHttpClient(descriptor)));
+    return client;
+}
+/** The credential every Azure client uses: DefaultAzureCredential (azure/login's OIDC, `az login`), or the sandbox's client secret. */
+function azureCredential(env) {
+    const sandbox = sandboxOf(env);
+    if (!sandbox)
+        return new defaultAzureCredential_DefaultAzureCredential();
+    const tenant = env['AZURE_TENANT_ID'];
+    const clientId = env['AZURE_CLIENT_ID'];
+    const secret = env['AZURE_CLIENT_SECRET'];
+    if (!tenant || !clientId || !secret)
+        throw new errors/* ConfigurationError */.j('The sandbox needs AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET from `azure-hipaa sandbox up`.');
+    return new ClientSecretCredential(tenant, clientId, secret, { authorityHost: env['AZURE_AUTHORITY_HOST'] ?? 'https://login.microsoftonline.com', disableInstanceDiscovery: true, httpClient: sandboxClient(sandbox) });
+}
+/** Options for any Azure SDK client: routes to the sandbox when it is switched on, else empty. */
+function azureClientOptions(env) {
+    const sandbox = sandboxOf(env);
+    return sandbox ? { httpClient: sandboxClient(sandbox) } : {};
 }
 
 ;// CONCATENATED MODULE: ./src/azure/keyvault.ts
@@ -71590,7 +71686,7 @@ function openKeyVault(vault, env, options = {}) {
     const client = new SecretClient(vault.url, azureCredential(env), {
         ...clientOptions,
         retryOptions: { ...defaultKeyVaultRetryOptions, ...options.retry },
-        additionalPolicies: [...(clientOptions.additionalPolicies ?? []), { policy: requestObserverPolicy(options.observer), position: 'perRetry' }],
+        additionalPolicies: [{ policy: requestObserverPolicy(options.observer), position: 'perRetry' }],
     });
     async function call(operation, fn) {
         try {
@@ -71680,8 +71776,8 @@ __nccwpck_require__.d(__webpack_exports__, {
 
 // EXTERNAL MODULE: ./src/errors.ts
 var errors = __nccwpck_require__(3916);
-// EXTERNAL MODULE: ./src/azure/keyvault.ts + 335 modules
-var keyvault = __nccwpck_require__(3776);
+// EXTERNAL MODULE: ./src/azure/keyvault.ts + 336 modules
+var keyvault = __nccwpck_require__(4870);
 ;// CONCATENATED MODULE: ./src/secrets/compare.ts
 /** Registers a value, each of its lines and each trimmed line with the logger before anything else sees it. */
 function maskSecretValue(logger, value) {

@@ -1,0 +1,85 @@
+import { randomBytes } from 'node:crypto';
+
+/** One version of a secret, as Key Vault keeps it. */
+export interface SecretVersion {
+  version: string;
+  value: string;
+  contentType?: string;
+  tags?: Record<string, string>;
+  enabled: boolean;
+  notBefore?: number;
+  expires?: number;
+  created: number;
+  updated: number;
+  managed?: boolean;
+}
+
+export interface StoredSecret {
+  versions: SecretVersion[];
+  deletedAt?: number;
+}
+
+/** A vault's data: secrets by lower-case name, and per-request counters. */
+export class Vault {
+  readonly secrets = new Map<string, { name: string; secret: StoredSecret }>();
+  readonly requests: Record<string, number> = {};
+  throttled = 0;
+  /** Key Vault's service limits, counted per 10 s window. */
+  private window = { start: 0, writes: 0, others: 0 };
+
+  constructor(readonly name: string) {}
+
+  get(name: string): { name: string; secret: StoredSecret } | undefined {
+    return this.secrets.get(name.toLowerCase());
+  }
+
+  /** Adds a version; creates the secret when new. */
+  put(name: string, fields: Omit<SecretVersion, 'version' | 'created' | 'updated'>): SecretVersion {
+    const now = Math.floor(Date.now() / 1000);
+    const version: SecretVersion = { ...fields, version: randomBytes(16).toString('hex'), created: now, updated: now };
+    const existing = this.get(name);
+    if (existing) existing.secret.versions.push(version);
+    else this.secrets.set(name.toLowerCase(), { name, secret: { versions: [version] } });
+    return version;
+  }
+
+  /**
+   * Counts a request against the limits (300 secret writes and 4,000 other transactions per
+   * 10 s); returns the seconds to wait when over them.
+   */
+  admit(isWrite: boolean, now = Date.now()): number | undefined {
+    if (now - this.window.start >= 10_000) this.window = { start: now, writes: 0, others: 0 };
+    const over = isWrite ? this.window.writes >= 300 : this.window.others >= 4_000;
+    if (over) {
+      this.throttled++;
+      return Math.max(1, Math.ceil((this.window.start + 10_000 - now) / 1000));
+    }
+    if (isWrite) this.window.writes++;
+    else this.window.others++;
+    return undefined;
+  }
+}
+
+/** A Key Vault error body in the service's shape. */
+export function keyVaultError(code: string, message: string, innerCode?: string): string {
+  return JSON.stringify({ error: { code, message, ...(innerCode ? { innererror: { code: innerCode } } : {}) } });
+}
+
+export function secretBundle(vaultUrl: string, name: string, version: SecretVersion, withValue: boolean): Record<string, unknown> {
+  return {
+    ...(withValue ? { value: version.value } : {}),
+    id: `${vaultUrl}/secrets/${name}/${version.version}`,
+    ...(version.contentType !== undefined ? { contentType: version.contentType } : {}),
+    ...(version.tags ? { tags: version.tags } : {}),
+    attributes: {
+      enabled: version.enabled,
+      ...(version.notBefore !== undefined ? { nbf: version.notBefore } : {}),
+      ...(version.expires !== undefined ? { exp: version.expires } : {}),
+      created: version.created,
+      updated: version.updated,
+      recoveryLevel: 'Recoverable+Purgeable',
+      recoverableDays: 90,
+    },
+    ...(version.managed ? { managed: true, kid: `${vaultUrl}/keys/${name}/${version.version}` } : {}),
+  };
+}
