@@ -11,6 +11,14 @@ export interface Sandbox {
   caCert: string;
   server: SandboxServer;
   createVault(name: string): Promise<void>;
+  /** Requests the Key Vault plane received, optionally of one vault and method. */
+  requestCount(filter: { vault?: string; method?: string }): number;
+  injectFaults(rates: { rate429?: number; rate503?: number; rateReset?: number; retryAfterSeconds?: number }): void;
+  setLatency(ms: number): void;
+  /** Seeds a secret that backs a certificate (`managed: true`), which cannot be set directly. */
+  seedCertificateSecret(vault: string, name: string): Promise<void>;
+  /** Takes the caller's data-plane role on a vault away (403 ForbiddenByRbac), or narrows it to read-only. */
+  revokeRole(vault: string, to?: 'none' | 'user'): void;
   stop(): Promise<void>;
 }
 
@@ -36,6 +44,19 @@ export async function startSandbox(options: SandboxOptions & { vaults?: string[]
       caCert: certificates.caCertPath,
       server,
       createVault: async (name) => void server.createVault(name),
+      requestCount: ({ vault, method }) =>
+        [...server.vaults.values()]
+          .filter((v) => !vault || v.name === vault.toLowerCase())
+          .reduce((sum, v) => sum + Object.entries(v.requests).reduce((n, [m, count]) => n + (!method || m === method ? count : 0), 0), 0),
+      injectFaults: ({ rate429 = 0, rate503 = 0, rateReset = 0, retryAfterSeconds }) =>
+        server.setFaults({ throttle: rate429, unavailable: rate503, reset: rateReset, ...(retryAfterSeconds !== undefined ? { retryAfterSeconds } : {}) }),
+      setLatency: (ms) => server.setLatency(ms),
+      seedCertificateSecret: async (vault, name) => {
+        server.createVault(vault).put(name, { value: '-----BEGIN PRIVATE KEY-----\nsandbox\n-----END PRIVATE KEY-----', contentType: 'application/x-pem-file', enabled: true, managed: true });
+      },
+      revokeRole: (vault, to = 'none') => {
+        server.createVault(vault).role = to;
+      },
       stop: async () => {
         await server.close();
         await rm(dir, { recursive: true, force: true });

@@ -9,7 +9,7 @@ export interface SandboxOptions {
   /** Added to every response, to be honest about the network (default 15 ms). */
   latencyMs?: number;
   /** Random faults at these rates (0-1), drawn from a seeded generator. */
-  faults?: { throttle?: number; unavailable?: number; reset?: number };
+  faults?: { throttle?: number; unavailable?: number; reset?: number; retryAfterSeconds?: number };
   seed?: number;
   /** Lifetime of issued access tokens. */
   tokenTtlSeconds?: number;
@@ -124,11 +124,15 @@ export class SandboxServer {
       response.setHeader('WWW-Authenticate', `Bearer authorization="https://login.microsoftonline.com/${this.identity.tenantId}", resource="https://vault.azure.net"`);
       return send(response, 401, keyVaultError('Unauthorized', 'AKV10000: Request is missing a Bearer or PoP token.'));
     }
+    const allowed = vault.role === 'officer' || (vault.role === 'user' && method === 'GET');
+    if (!allowed) {
+      return send(response, 403, keyVaultError('Forbidden', `Caller is not authorized to perform action on resource.\r\nIf role assignments, deny assignments or role definitions were changed recently, please observe propagation time.\r\nCaller: appid=${this.identity.clientId}\r\nAction: 'Microsoft.KeyVault/vaults/secrets/${method === 'GET' ? 'getSecret' : 'setSecret'}/action'\r\nVault: ${vault.name}`, 'ForbiddenByRbac'));
+    }
     const fault = this.drawFault();
     if (fault === 'reset') return void response.socket?.destroy();
     if (fault === 'throttle' || fault === 'unavailable') {
       if (fault === 'throttle') vault.throttled++;
-      response.setHeader('Retry-After', '1');
+      response.setHeader('Retry-After', String(this.options.faults?.retryAfterSeconds ?? 1));
       return send(response, fault === 'throttle' ? 429 : 503, keyVaultError(fault === 'throttle' ? 'Throttled' : 'ServiceUnavailable', fault === 'throttle' ? 'Rate limit is exceeded. Try again in 1 seconds.' : 'The service is unavailable.'));
     }
     const wait = vault.admit(WRITE_METHODS.has(method));
@@ -139,6 +143,9 @@ export class SandboxServer {
     const vaultUrl = `https://${vault.name}.vault.azure.net`;
     const [collection, name, third, fourth] = url.pathname.split('/').filter(Boolean);
     if (collection === 'secrets' && name === undefined && method === 'GET') return this.page(response, url, vaultUrl, [...vault.secrets.values()].filter((s) => !s.secret.deletedAt).map((s) => secretBundle(vaultUrl, s.name, s.secret.versions.at(-1) as SecretVersion, false)));
+    if (collection === 'deletedsecrets' && name === undefined && method === 'GET') {
+      return this.page(response, url, vaultUrl, [...vault.secrets.values()].filter((s) => s.secret.deletedAt).map((s) => ({ ...secretBundle(vaultUrl, s.name, s.secret.versions.at(-1) as SecretVersion, false), recoveryId: `${vaultUrl}/deletedsecrets/${s.name}`, deletedDate: s.secret.deletedAt })));
+    }
     if (!name) return send(response, 404, keyVaultError('NotFound', 'Unknown operation.'));
     if (!SECRET_NAME.test(name)) return send(response, 400, keyVaultError('BadParameter', `The secret name '${name}' is invalid: use 1-127 letters, digits and dashes.`));
     const entry = vault.get(name);
