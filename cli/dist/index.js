@@ -10937,7 +10937,7 @@ module.exports = validRange
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _run_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6196);
+/* harmony import */ var _run_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3904);
 
 process.exitCode = await (0,_run_js__WEBPACK_IMPORTED_MODULE_0__/* .runCli */ .a)(process.argv.slice(2));
 
@@ -10946,7 +10946,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 6196:
+/***/ 3904:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -56825,13 +56825,480 @@ const migrateSecretsCommand = {
     },
 };
 
+;// CONCATENATED MODULE: ./sandbox/keyvault.ts
+
+/** A vault's data: secrets by lower-case name, and per-request counters. */
+class Vault {
+    name;
+    secrets = new Map();
+    requests = {};
+    throttled = 0;
+    /** Data-plane roles: `officer` reads and writes, `user` only reads, `none` is refused (ForbiddenByRbac). */
+    role = 'officer';
+    /** Key Vault's service limits, counted per 10 s window. */
+    window = { start: 0, writes: 0, others: 0 };
+    constructor(name) {
+        this.name = name;
+    }
+    get(name) {
+        return this.secrets.get(name.toLowerCase());
+    }
+    /** Adds a version; creates the secret when new. */
+    put(name, fields) {
+        const now = Math.floor(Date.now() / 1000);
+        const version = { ...fields, version: (0,external_node_crypto_namespaceObject.randomBytes)(16).toString('hex'), created: now, updated: now };
+        const existing = this.get(name);
+        if (existing)
+            existing.secret.versions.push(version);
+        else
+            this.secrets.set(name.toLowerCase(), { name, secret: { versions: [version] } });
+        return version;
+    }
+    /**
+     * Counts a request against the limits (300 secret writes and 4,000 other transactions per
+     * 10 s); returns the seconds to wait when over them.
+     */
+    admit(isWrite, now = Date.now()) {
+        if (now - this.window.start >= 10_000)
+            this.window = { start: now, writes: 0, others: 0 };
+        const over = isWrite ? this.window.writes >= 300 : this.window.others >= 4_000;
+        if (over) {
+            this.throttled++;
+            return Math.max(1, Math.ceil((this.window.start + 10_000 - now) / 1000));
+        }
+        if (isWrite)
+            this.window.writes++;
+        else
+            this.window.others++;
+        return undefined;
+    }
+}
+/** A Key Vault error body in the service's shape. */
+function keyVaultError(code, message, innerCode) {
+    return JSON.stringify({ error: { code, message, ...(innerCode ? { innererror: { code: innerCode } } : {}) } });
+}
+function secretBundle(vaultUrl, name, version, withValue) {
+    return {
+        ...(withValue ? { value: version.value } : {}),
+        id: `${vaultUrl}/secrets/${name}/${version.version}`,
+        ...(version.contentType !== undefined ? { contentType: version.contentType } : {}),
+        ...(version.tags ? { tags: version.tags } : {}),
+        attributes: {
+            enabled: version.enabled,
+            ...(version.notBefore !== undefined ? { nbf: version.notBefore } : {}),
+            ...(version.expires !== undefined ? { exp: version.expires } : {}),
+            created: version.created,
+            updated: version.updated,
+            recoveryLevel: 'Recoverable+Purgeable',
+            recoverableDays: 90,
+        },
+        ...(version.managed ? { managed: true, kid: `${vaultUrl}/keys/${name}/${version.version}` } : {}),
+    };
+}
+
+;// CONCATENATED MODULE: ./sandbox/server.ts
+
+
+
+const VAULT_HOST = /^([a-z0-9-]{3,24})\.vault\.azure\.net$/i;
+const SECRET_NAME = /^[0-9a-zA-Z-]{1,127}$/;
+const PAGE_SIZE = 25;
+const WRITE_METHODS = new Set(['PUT', 'PATCH', 'DELETE', 'POST']);
+/** The sandbox's HTTPS server: Entra ID token endpoint, Key Vault data plane, admin API. */
+class SandboxServer {
+    options;
+    vaults = new Map();
+    identity = { tenantId: (0,external_node_crypto_namespaceObject.randomUUID)(), clientId: (0,external_node_crypto_namespaceObject.randomUUID)(), clientSecret: (0,external_node_crypto_namespaceObject.randomBytes)(24).toString('base64url'), subscriptionId: (0,external_node_crypto_namespaceObject.randomUUID)() };
+    signingKey = (0,external_node_crypto_namespaceObject.randomBytes)(32);
+    server;
+    random;
+    port = 0;
+    constructor(certificates, options = {}) {
+        this.options = options;
+        this.random = seededRandom(options.seed ?? 1);
+        this.server = (0,external_node_https_namespaceObject.createServer)({ cert: certificates.cert, key: certificates.key }, (request, response) => {
+            void this.handle(request, response).catch((error) => send(response, 500, JSON.stringify({ error: { code: 'InternalError', message: String(error) } })));
+        });
+    }
+    async listen() {
+        await new Promise((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+        this.port = this.server.address().port;
+    }
+    async close() {
+        this.server.closeAllConnections();
+        await new Promise((resolve) => this.server.close(() => resolve()));
+    }
+    createVault(name) {
+        const vault = this.vaults.get(name.toLowerCase()) ?? new Vault(name.toLowerCase());
+        this.vaults.set(vault.name, vault);
+        return vault;
+    }
+    setFaults(faults) {
+        this.options.faults = faults ?? {};
+    }
+    setLatency(ms) {
+        this.options.latencyMs = ms;
+    }
+    async handle(request, response) {
+        const host = (request.headers.host ?? '').replace(/:\d+$/, '').toLowerCase();
+        const url = new URL(request.url ?? '/', `https://${host}`);
+        const body = await readBody(request);
+        await server_delay(this.options.latencyMs ?? 15);
+        if (url.pathname.startsWith('/_sandbox'))
+            return this.admin(request.method ?? 'GET', url.pathname.slice('/_sandbox'.length), body, response);
+        if (host === 'login.microsoftonline.com')
+            return this.entra(url, body, response);
+        const vaultName = VAULT_HOST.exec(host)?.[1]?.toLowerCase();
+        const vault = vaultName ? this.vaults.get(vaultName) : undefined;
+        if (!vault)
+            return send(response, 404, keyVaultError('NotFound', `No sandbox service answers for ${host}.`));
+        return this.keyVault(vault, request.method ?? 'GET', url, body, request.headers.authorization, response);
+    }
+    // ---------------------------------------------------------------- Entra ID
+    entra(url, body, response) {
+        const tenant = url.pathname.split('/')[1] ?? '';
+        const authority = `https://login.microsoftonline.com/${tenant}`;
+        if (url.pathname.endsWith('/.well-known/openid-configuration')) {
+            return send(response, 200, JSON.stringify({ issuer: `${authority}/v2.0`, token_endpoint: `${authority}/oauth2/v2.0/token`, authorization_endpoint: `${authority}/oauth2/v2.0/authorize`, jwks_uri: `${authority}/discovery/v2.0/keys`, response_types_supported: ['code', 'token'], subject_types_supported: ['pairwise'], id_token_signing_alg_values_supported: ['RS256'], tenant_region_scope: 'NA' }));
+        }
+        if (!url.pathname.endsWith('/oauth2/v2.0/token'))
+            return send(response, 404, JSON.stringify({ error: 'not_found' }));
+        const form = new URLSearchParams(body);
+        if (form.get('client_id') !== this.identity.clientId || form.get('client_secret') !== this.identity.clientSecret) {
+            return send(response, 401, JSON.stringify({ error: 'invalid_client', error_description: 'AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID.' }));
+        }
+        const audience = (form.get('scope') ?? '').split(' ')[0]?.replace(/\/\.default$/, '') ?? '';
+        const ttl = this.options.tokenTtlSeconds ?? 3600;
+        send(response, 200, JSON.stringify({ token_type: 'Bearer', expires_in: ttl, ext_expires_in: ttl, access_token: this.signToken({ aud: audience, appid: this.identity.clientId, oid: this.identity.clientId, tid: this.identity.tenantId, exp: Math.floor(Date.now() / 1000) + ttl }) }));
+    }
+    signToken(claims) {
+        const encode = (part) => Buffer.from(JSON.stringify(part)).toString('base64url');
+        const unsigned = `${encode({ alg: 'HS256', typ: 'JWT' })}.${encode(claims)}`;
+        return `${unsigned}.${(0,external_node_crypto_namespaceObject.createHmac)('sha256', this.signingKey).update(unsigned).digest('base64url')}`;
+    }
+    tokenIsValid(authorization, audience) {
+        const token = /^Bearer (.+)$/.exec(authorization ?? '')?.[1];
+        if (!token)
+            return false;
+        const [header, claims, signature] = token.split('.');
+        if (!header || !claims || signature !== (0,external_node_crypto_namespaceObject.createHmac)('sha256', this.signingKey).update(`${header}.${claims}`).digest('base64url'))
+            return false;
+        const parsed = JSON.parse(Buffer.from(claims, 'base64url').toString());
+        return parsed.aud === audience && (parsed.exp ?? 0) > Date.now() / 1000;
+    }
+    // ---------------------------------------------------------------- Key Vault
+    keyVault(vault, method, url, body, authorization, response) {
+        vault.requests[method] = (vault.requests[method] ?? 0) + 1;
+        if (!this.tokenIsValid(authorization, 'https://vault.azure.net')) {
+            response.setHeader('WWW-Authenticate', `Bearer authorization="https://login.microsoftonline.com/${this.identity.tenantId}", resource="https://vault.azure.net"`);
+            return send(response, 401, keyVaultError('Unauthorized', 'AKV10000: Request is missing a Bearer or PoP token.'));
+        }
+        const allowed = vault.role === 'officer' || (vault.role === 'user' && method === 'GET');
+        if (!allowed) {
+            return send(response, 403, keyVaultError('Forbidden', `Caller is not authorized to perform action on resource.\r\nIf role assignments, deny assignments or role definitions were changed recently, please observe propagation time.\r\nCaller: appid=${this.identity.clientId}\r\nAction: 'Microsoft.KeyVault/vaults/secrets/${method === 'GET' ? 'getSecret' : 'setSecret'}/action'\r\nVault: ${vault.name}`, 'ForbiddenByRbac'));
+        }
+        const fault = this.drawFault();
+        if (fault === 'reset')
+            return void response.socket?.destroy();
+        if (fault === 'throttle' || fault === 'unavailable') {
+            if (fault === 'throttle')
+                vault.throttled++;
+            response.setHeader('Retry-After', String(this.options.faults?.retryAfterSeconds ?? 1));
+            return send(response, fault === 'throttle' ? 429 : 503, keyVaultError(fault === 'throttle' ? 'Throttled' : 'ServiceUnavailable', fault === 'throttle' ? 'Rate limit is exceeded. Try again in 1 seconds.' : 'The service is unavailable.'));
+        }
+        const wait = vault.admit(WRITE_METHODS.has(method));
+        if (wait !== undefined) {
+            response.setHeader('Retry-After', String(wait));
+            return send(response, 429, keyVaultError('Throttled', `Rate limit is exceeded. Try again in ${wait} seconds.`));
+        }
+        const vaultUrl = `https://${vault.name}.vault.azure.net`;
+        const [collection, name, third, fourth] = url.pathname.split('/').filter(Boolean);
+        if (collection === 'secrets' && name === undefined && method === 'GET')
+            return this.page(response, url, vaultUrl, [...vault.secrets.values()].filter((s) => !s.secret.deletedAt).map((s) => secretBundle(vaultUrl, s.name, s.secret.versions.at(-1), false)));
+        if (collection === 'deletedsecrets' && name === undefined && method === 'GET') {
+            return this.page(response, url, vaultUrl, [...vault.secrets.values()].filter((s) => s.secret.deletedAt).map((s) => ({ ...secretBundle(vaultUrl, s.name, s.secret.versions.at(-1), false), recoveryId: `${vaultUrl}/deletedsecrets/${s.name}`, deletedDate: s.secret.deletedAt })));
+        }
+        if (!name)
+            return send(response, 404, keyVaultError('NotFound', 'Unknown operation.'));
+        if (!SECRET_NAME.test(name))
+            return send(response, 400, keyVaultError('BadParameter', `The secret name '${name}' is invalid: use 1-127 letters, digits and dashes.`));
+        const entry = vault.get(name);
+        if (collection === 'deletedsecrets') {
+            if (!entry?.secret.deletedAt)
+                return send(response, 404, keyVaultError('SecretNotFound', `Deleted Secret not found: ${name}`));
+            if (method === 'POST' && third === 'recover') {
+                delete entry.secret.deletedAt;
+                return send(response, 200, JSON.stringify(secretBundle(vaultUrl, entry.name, entry.secret.versions.at(-1), false)));
+            }
+            if (method === 'DELETE') {
+                vault.secrets.delete(name.toLowerCase());
+                return send(response, 204, '');
+            }
+            return send(response, 200, JSON.stringify({ ...secretBundle(vaultUrl, entry.name, entry.secret.versions.at(-1), false), recoveryId: `${vaultUrl}/deletedsecrets/${entry.name}`, deletedDate: entry.secret.deletedAt }));
+        }
+        if (collection !== 'secrets')
+            return send(response, 404, keyVaultError('NotFound', 'Unknown operation.'));
+        if (method === 'PUT') {
+            if (entry?.secret.deletedAt)
+                return send(response, 409, keyVaultError('Conflict', `Secret ${entry.name} is currently in a deleted but recoverable state, and its name cannot be reused; in this state, the secret can only be recovered or purged.`, 'ObjectIsDeletedButRecoverable'));
+            if (entry?.secret.versions.at(-1)?.managed)
+                return send(response, 403, keyVaultError('Forbidden', `Secret ${entry.name} is managed by a certificate and cannot be set directly; update the certificate instead.`));
+            const input = JSON.parse(body || '{}');
+            if (typeof input.value !== 'string')
+                return send(response, 400, keyVaultError('BadParameter', 'Property value is required.'));
+            const version = vault.put(name, { value: input.value, enabled: input.attributes?.enabled ?? true, ...(input.contentType !== undefined ? { contentType: input.contentType } : {}), ...(input.tags ? { tags: input.tags } : {}), ...(input.attributes?.nbf !== undefined ? { notBefore: input.attributes.nbf } : {}), ...(input.attributes?.exp !== undefined ? { expires: input.attributes.exp } : {}) });
+            return send(response, 200, JSON.stringify(secretBundle(vaultUrl, vault.get(name)?.name ?? name, version, true)));
+        }
+        if (!entry || entry.secret.deletedAt)
+            return send(response, 404, keyVaultError('SecretNotFound', `A secret with (name/id) ${name} was not found in this key vault.`));
+        if (method === 'DELETE') {
+            entry.secret.deletedAt = Math.floor(Date.now() / 1000);
+            return send(response, 200, JSON.stringify({ ...secretBundle(vaultUrl, entry.name, entry.secret.versions.at(-1), false), recoveryId: `${vaultUrl}/deletedsecrets/${entry.name}`, deletedDate: entry.secret.deletedAt }));
+        }
+        if (third === 'versions' && method === 'GET')
+            return this.page(response, url, vaultUrl, entry.secret.versions.map((v) => secretBundle(vaultUrl, entry.name, v, false)));
+        const version = third ? entry.secret.versions.find((v) => v.version === third) : entry.secret.versions.at(-1);
+        if (!version || fourth)
+            return send(response, 404, keyVaultError('SecretNotFound', `A secret with (name/id) ${name}/${third ?? ''} was not found in this key vault.`));
+        if (method === 'PATCH') {
+            const input = JSON.parse(body || '{}');
+            if (input.contentType !== undefined)
+                version.contentType = input.contentType;
+            if (input.tags !== undefined)
+                version.tags = input.tags;
+            if (input.attributes?.enabled !== undefined)
+                version.enabled = input.attributes.enabled;
+            if (input.attributes?.nbf !== undefined)
+                version.notBefore = input.attributes.nbf;
+            if (input.attributes?.exp !== undefined)
+                version.expires = input.attributes.exp;
+            version.updated = Math.floor(Date.now() / 1000);
+            return send(response, 200, JSON.stringify(secretBundle(vaultUrl, entry.name, version, false)));
+        }
+        if (!version.enabled)
+            return send(response, 403, keyVaultError('Forbidden', 'Operation get is not allowed on a disabled secret.', 'SecretDisabled'));
+        send(response, 200, JSON.stringify(secretBundle(vaultUrl, entry.name, version, true)));
+    }
+    page(response, url, vaultUrl, items) {
+        const size = Math.min(Number(url.searchParams.get('maxresults') ?? PAGE_SIZE) || PAGE_SIZE, PAGE_SIZE);
+        const skip = Number(url.searchParams.get('$skiptoken') ?? 0);
+        const next = skip + size < items.length ? `${vaultUrl}${url.pathname}?api-version=${url.searchParams.get('api-version') ?? ''}&maxresults=${size}&$skiptoken=${skip + size}` : null;
+        send(response, 200, JSON.stringify({ value: items.slice(skip, skip + size), nextLink: next }));
+    }
+    drawFault() {
+        const { throttle = 0, unavailable = 0, reset = 0 } = this.options.faults ?? {};
+        const draw = this.random();
+        if (draw < throttle)
+            return 'throttle';
+        if (draw < throttle + unavailable)
+            return 'unavailable';
+        if (draw < throttle + unavailable + reset)
+            return 'reset';
+        return undefined;
+    }
+    // ---------------------------------------------------------------- admin API
+    admin(method, path, body, response) {
+        const [collection, name, sub] = path.split('/').filter(Boolean);
+        if (collection !== 'vaults')
+            return send(response, 404, JSON.stringify({ error: 'unknown admin path' }));
+        if (method === 'POST' && !name) {
+            const vault = this.createVault(JSON.parse(body).name);
+            return send(response, 201, JSON.stringify({ name: vault.name }));
+        }
+        const vault = name ? this.vaults.get(name.toLowerCase()) : undefined;
+        if (!vault)
+            return send(response, 404, JSON.stringify({ error: `no vault ${name ?? ''}` }));
+        if (method === 'POST' && sub === 'secrets') {
+            for (const seed of JSON.parse(body)) {
+                vault.put(seed.name, { value: seed.value, enabled: seed.enabled ?? true, ...(seed.contentType !== undefined ? { contentType: seed.contentType } : {}), ...(seed.tags ? { tags: seed.tags } : {}), ...(seed.managed ? { managed: true } : {}) });
+            }
+            return send(response, 204, '');
+        }
+        if (method === 'POST' && sub === 'deleted') {
+            const entry = vault.get(JSON.parse(body).name);
+            if (!entry)
+                return send(response, 404, JSON.stringify({ error: 'no such secret' }));
+            entry.secret.deletedAt = Math.floor(Date.now() / 1000);
+            return send(response, 204, '');
+        }
+        if (method === 'GET' && !sub) {
+            const secrets = [...vault.secrets.values()].map(({ name: secretName, secret }) => ({ name: secretName, deleted: Boolean(secret.deletedAt), versions: secret.versions }));
+            return send(response, 200, JSON.stringify({ name: vault.name, secrets, requests: vault.requests, throttled: vault.throttled }));
+        }
+        send(response, 404, JSON.stringify({ error: 'unknown admin operation' }));
+    }
+}
+function send(response, status, body) {
+    response.writeHead(status, body ? { 'content-type': 'application/json; charset=utf-8', 'x-ms-request-id': (0,external_node_crypto_namespaceObject.randomUUID)() } : { 'x-ms-request-id': (0,external_node_crypto_namespaceObject.randomUUID)() });
+    response.end(body);
+}
+async function readBody(request) {
+    const chunks = [];
+    for await (const chunk of request)
+        chunks.push(chunk);
+    return Buffer.concat(chunks).toString('utf8');
+}
+function server_delay(ms) {
+    return ms > 0 ? new Promise((resolve) => setTimeout(resolve, ms)) : Promise.resolve();
+}
+/** mulberry32: small, seedable, good enough to draw faults reproducibly. */
+function seededRandom(seed) {
+    let state = seed >>> 0;
+    return () => {
+        state = (state + 0x6d2b79f5) >>> 0;
+        let t = state;
+        t = Math.imul(t ^ (t >>> 15), t | 1);
+        t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+        return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    };
+}
+
+;// CONCATENATED MODULE: ./sandbox/tls.ts
+
+
+
+/** The hosts the sandbox answers for; its certificate names each, so TLS verification stays on. */
+const tls_SANDBOX_HOSTS = ['*.vault.azure.net', 'login.microsoftonline.com', 'management.azure.com', 'localhost'];
+/**
+ * A CA and a server certificate for the sandbox's hosts, made with openssl in `dir` (which the
+ * sandbox owns and deletes on stop). ECDSA P-256, valid for a day.
+ */
+function createCertificates(dir) {
+    const path = (name) => (0,external_node_path_.join)(dir, name);
+    const openssl = (...args) => (0,external_node_child_process_.execFileSync)('openssl', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    openssl('ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', path('ca.key'));
+    openssl('req', '-x509', '-new', '-key', path('ca.key'), '-sha256', '-days', '1', '-subj', '/CN=azure-hipaa sandbox CA', '-out', path('ca.crt'));
+    openssl('ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', path('server.key'));
+    openssl('req', '-new', '-key', path('server.key'), '-subj', '/CN=azure-hipaa sandbox', '-out', path('server.csr'));
+    const altNames = [...tls_SANDBOX_HOSTS.map((host) => `DNS:${host}`), 'IP:127.0.0.1'].join(',');
+    (0,external_node_fs_.writeFileSync)(path('server.ext'), `subjectAltName=${altNames}\nextendedKeyUsage=serverAuth\n`);
+    openssl('x509', '-req', '-in', path('server.csr'), '-CA', path('ca.crt'), '-CAkey', path('ca.key'), '-CAcreateserial', '-days', '1', '-sha256', '-extfile', path('server.ext'), '-out', path('server.crt'));
+    return {
+        caCertPath: path('ca.crt'),
+        caCert: (0,external_node_fs_.readFileSync)(path('ca.crt'), 'utf8'),
+        cert: (0,external_node_fs_.readFileSync)(path('server.crt'), 'utf8'),
+        key: (0,external_node_fs_.readFileSync)(path('server.key'), 'utf8'),
+    };
+}
+
+;// CONCATENATED MODULE: ./sandbox/index.ts
+
+
+
+
+
+/** Starts the local Azure sandbox on 127.0.0.1 with its own CA; `stop()` removes everything it made. */
+async function startSandbox(options = {}) {
+    const dir = await (0,promises_.mkdtemp)((0,external_node_path_.join)((0,external_node_os_.tmpdir)(), 'azure-hipaa-sandbox-'));
+    try {
+        const certificates = createCertificates(dir);
+        const server = new SandboxServer(certificates, options);
+        await server.listen();
+        for (const vault of options.vaults ?? [])
+            server.createVault(vault);
+        const { tenantId, clientId, clientSecret, subscriptionId } = server.identity;
+        return {
+            env: {
+                AZURE_HIPAA_SANDBOX: JSON.stringify({ port: server.port, caCert: certificates.caCertPath }),
+                AZURE_TENANT_ID: tenantId,
+                AZURE_CLIENT_ID: clientId,
+                AZURE_CLIENT_SECRET: clientSecret,
+                AZURE_AUTHORITY_HOST: 'https://login.microsoftonline.com',
+                AZURE_SUBSCRIPTION_ID: subscriptionId,
+            },
+            adminUrl: `https://127.0.0.1:${server.port}/_sandbox`,
+            caCert: certificates.caCertPath,
+            server,
+            createVault: async (name) => void server.createVault(name),
+            requestCount: ({ vault, method }) => [...server.vaults.values()]
+                .filter((v) => !vault || v.name === vault.toLowerCase())
+                .reduce((sum, v) => sum + Object.entries(v.requests).reduce((n, [m, count]) => n + (!method || m === method ? count : 0), 0), 0),
+            injectFaults: ({ rate429 = 0, rate503 = 0, rateReset = 0, retryAfterSeconds }) => server.setFaults({ throttle: rate429, unavailable: rate503, reset: rateReset, ...(retryAfterSeconds !== undefined ? { retryAfterSeconds } : {}) }),
+            setLatency: (ms) => server.setLatency(ms),
+            seedCertificateSecret: async (vault, name) => {
+                server.createVault(vault).put(name, { value: '-----BEGIN PRIVATE KEY-----\nsandbox\n-----END PRIVATE KEY-----', contentType: 'application/x-pem-file', enabled: true, managed: true });
+            },
+            revokeRole: (vault, to = 'none') => {
+                server.createVault(vault).role = to;
+            },
+            stop: async () => {
+                await server.close();
+                await (0,promises_.rm)(dir, { recursive: true, force: true });
+            },
+        };
+    }
+    catch (error) {
+        await (0,promises_.rm)(dir, { recursive: true, force: true });
+        throw error;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/cli/commands/sandbox.ts
+
+
+
+const sandbox_usage = `Usage: azure-hipaa sandbox up --vaults a,b [--latency-ms N] [--faults 429:0.05,503:0.02,reset:0.01] [--seed N]
+
+Runs a local Azure (Entra ID token endpoint, Key Vault) on 127.0.0.1 over HTTPS until SIGTERM or
+SIGINT. Once ready it prints one JSON line: {"env": {...}, "adminUrl": "...", "caCert": "..."}.
+Export "env" to point the actions, the CLI and the Azure SDKs at it.`;
+const FAULT_KINDS = { '429': 'throttle', '503': 'unavailable', reset: 'reset' };
+/** `429:0.05,503:0.02,reset:0.01` as fault rates. */
+function parseFaults(text) {
+    const faults = {};
+    for (const part of text.split(',').filter(Boolean)) {
+        const [kind, rate] = part.split(':');
+        const key = FAULT_KINDS[kind ?? ''];
+        const value = Number(rate);
+        if (!key || !(value >= 0 && value <= 1))
+            throw new ConfigurationError(`--faults "${part}" is not KIND:RATE with KIND 429, 503 or reset and RATE from 0 to 1.`);
+        faults[key] = value;
+    }
+    return faults;
+}
+const sandboxCommand = {
+    name: 'sandbox',
+    summary: 'run a local Azure (Entra ID, Key Vault) for tests and the demo',
+    usage: sandbox_usage,
+    async run({ args, stdout, stderr }) {
+        const [subcommand, ...rest] = args;
+        if (subcommand !== 'up')
+            throw new ConfigurationError(`Unknown sandbox subcommand "${subcommand ?? ''}".\n\n${sandbox_usage}`);
+        let values;
+        try {
+            ({ values } = (0,external_node_util_.parseArgs)({ args: rest, options: { vaults: { type: 'string' }, 'latency-ms': { type: 'string' }, faults: { type: 'string' }, seed: { type: 'string' } }, strict: true }));
+        }
+        catch (error) {
+            throw new ConfigurationError(`${errorMessage(error)}\n\n${sandbox_usage}`);
+        }
+        const latencyMs = values['latency-ms'] === undefined ? 15 : Number(values['latency-ms']);
+        if (!Number.isFinite(latencyMs) || latencyMs < 0)
+            throw new ConfigurationError(`--latency-ms must be a number of milliseconds, not "${values['latency-ms']}".`);
+        const sandbox = await startSandbox({
+            vaults: (values.vaults ?? '').split(',').map((v) => v.trim()).filter(Boolean),
+            latencyMs,
+            ...(values.faults ? { faults: parseFaults(values.faults) } : {}),
+            ...(values.seed ? { seed: Number(values.seed) } : {}),
+        });
+        stdout(`${JSON.stringify({ env: sandbox.env, adminUrl: sandbox.adminUrl, caCert: sandbox.caCert })}\n`);
+        await new Promise((resolve) => {
+            process.once('SIGTERM', resolve);
+            process.once('SIGINT', resolve);
+        });
+        await sandbox.stop();
+        stderr('sandbox stopped\n');
+        return 0;
+    },
+};
+
 ;// CONCATENATED MODULE: ./src/cli/commands/index.ts
 
 
 
 
+
 /** Every CLI command, in the order `azure-hipaa --help` lists them. */
-const commands = [planCommand, gateCommand, migrateSecretsCommand, demoCommand];
+const commands = [planCommand, gateCommand, migrateSecretsCommand, sandboxCommand, demoCommand];
 
 ;// CONCATENATED MODULE: ./src/cli/run.ts
 

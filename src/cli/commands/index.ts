@@ -3,6 +3,7 @@ import { demoCommand } from './demo.js';
 import { gateCommand } from './gate.js';
 import { migrateSecretsCommand } from './migrate-secrets.js';
 import { planCommand } from './plan.js';
+import { sandboxCommand } from './sandbox.js';
 
 /** Every CLI command, in the order `azure-hipaa --help` lists them. */
-export const commands: Command[] = [planCommand, gateCommand, migrateSecretsCommand, demoCommand];
+export const commands: Command[] = [planCommand, gateCommand, migrateSecretsCommand, sandboxCommand, demoCommand];
