@@ -1,0 +1,75 @@
+/**
+ * The bundled migrate-secrets action run as the runner runs it, under `strace -f`: it opens no
+ * file for writing but the runner's own GITHUB_* files, and no secret value reaches those files
+ * or stdout except inside ::add-mask:: commands.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSandbox, type Sandbox } from '../../sandbox/index.js';
+import { actionRuntimes, runAction } from '../helpers/run-action.js';
+
+const WRITE_FLAGS = /O_WRONLY|O_RDWR|O_CREAT|O_APPEND|O_TRUNC/;
+
+function stracePath(): string {
+  try {
+    return execFileSync('which', ['strace'], { encoding: 'utf8' }).trim();
+  } catch {
+    throw new Error('strace is not installed: `apt-get install -y strace` (.ci/run installs it).');
+  }
+}
+
+let sandbox: Sandbox;
+let work: string;
+const values = new Map<string, string>();
+
+beforeAll(async () => {
+  sandbox = await startSandbox({ vaults: ['kv-strace-src', 'kv-strace-dst'], latencyMs: 0 });
+  work = await mkdtemp(join(tmpdir(), 'strace-'));
+  const source = sandbox.server.vaults.get('kv-strace-src');
+  for (let i = 0; i < 12; i++) {
+    // Distinctive, random values, one of them multi-line, so a leak cannot hide.
+    const value = i === 0 ? `line-one-${crypto.randomUUID()}\nline-two-${crypto.randomUUID()}` : `value-${crypto.randomUUID()}`;
+    values.set(`secret-${i}`, value);
+    source?.put(`secret-${i}`, { value, enabled: true });
+  }
+});
+afterAll(async () => {
+  await sandbox?.stop();
+  await rm(work, { recursive: true, force: true });
+});
+
+describe.each(actionRuntimes())('migrate-secrets action on $label', ({ node }) => {
+  it('copies every secret, writes only the runner files, and shows values only to ::add-mask::', async () => {
+    const trace = join(work, `trace-${node.length}.txt`);
+    const run = await runAction('migrate-secrets', {
+      node,
+      wrapper: [stracePath(), '-f', '-qq', '-e', 'trace=open,openat,creat', '-o', trace],
+      inputs: { 'source-vault': 'kv-strace-src', 'target-vault': 'kv-strace-dst', overwrite: 'always' },
+      env: sandbox.env,
+      cwd: work,
+    });
+    expect(run.exitCode, run.stdout + run.stderr).toBe(0);
+    expect(run.outputs['copied']).toBe('12');
+    expect(run.outputs['failed']).toBe('0');
+    const target = sandbox.server.vaults.get('kv-strace-dst');
+    for (const [name, value] of values) expect(target?.get(name)?.secret.versions.at(-1)?.value === value, name).toBe(true);
+
+    const writtenPaths = (await readFile(trace, 'utf8'))
+      .split('\n')
+      .filter((line) => WRITE_FLAGS.test(line) && !/= -1 /.test(line))
+      .map((line) => /"([^"]+)"/.exec(line)?.[1] ?? line);
+    // The trace does see writes: the runner's output file is among them.
+    expect(writtenPaths.some((path) => path.endsWith('/github_output'))).toBe(true);
+    const unexpected = [...new Set(writtenPaths)].filter((path) => !/\/(github_output|step_summary)$/.test(path) && !path.startsWith('/dev/'));
+    expect(unexpected).toEqual([]);
+
+    const outsideMasks = run.stdout.split('\n').filter((line) => !line.startsWith('::add-mask::')).join('\n');
+    const leaks = [...values.entries()].filter(([, value]) => value.split('\n').some((piece) => outsideMasks.includes(piece) || run.stderr.includes(piece) || run.summary.includes(piece) || Object.values(run.outputs).some((o) => o.includes(piece))));
+    expect(leaks.map(([name]) => name)).toEqual([]);
+    const masked = run.stdout.split('\n').filter((line) => line.startsWith('::add-mask::'));
+    for (const value of values.values()) for (const piece of value.split('\n')) expect(masked.includes(`::add-mask::${piece}`)).toBe(true);
+  }, 60_000);
+});
