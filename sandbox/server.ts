@@ -32,9 +32,13 @@ export class SandboxServer {
   readonly vaults = new Map<string, Vault>();
   readonly identity: SandboxIdentity = { tenantId: randomUUID(), clientId: randomUUID(), clientSecret: randomBytes(24).toString('base64url'), subscriptionId: randomUUID() };
   private readonly signingKey = randomBytes(32);
+  /** Signs the federated tokens the sandbox trusts, as GitHub's OIDC issuer signs azure/login's. */
+  private readonly federationKey = randomBytes(32);
   private readonly server: Server;
   private random: () => number;
   port = 0;
+  /** Access tokens the Entra endpoint has issued. */
+  tokensIssued = 0;
 
   constructor(
     certificates: SandboxCertificates,
@@ -93,18 +97,36 @@ export class SandboxServer {
     }
     if (!url.pathname.endsWith('/oauth2/v2.0/token')) return send(response, 404, JSON.stringify({ error: 'not_found' }));
     const form = new URLSearchParams(body);
-    if (form.get('client_id') !== this.identity.clientId || form.get('client_secret') !== this.identity.clientSecret) {
+    const assertion = form.get('client_assertion');
+    if (assertion !== null) {
+      if (form.get('client_assertion_type') !== 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer' || !this.federatedTokenIsValid(assertion)) {
+        return send(response, 401, JSON.stringify({ error: 'invalid_client', error_description: 'AADSTS700211: No matching federated identity record found for presented assertion issuer.' }));
+      }
+    } else if (form.get('client_id') !== this.identity.clientId || form.get('client_secret') !== this.identity.clientSecret) {
       return send(response, 401, JSON.stringify({ error: 'invalid_client', error_description: 'AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID.' }));
     }
     const audience = (form.get('scope') ?? '').split(' ')[0]?.replace(/\/\.default$/, '') ?? '';
     const ttl = this.options.tokenTtlSeconds ?? 3600;
+    this.tokensIssued++;
     send(response, 200, JSON.stringify({ token_type: 'Bearer', expires_in: ttl, ext_expires_in: ttl, access_token: this.signToken({ aud: audience, appid: this.identity.clientId, oid: this.identity.clientId, tid: this.identity.tenantId, exp: Math.floor(Date.now() / 1000) + ttl }) }));
   }
 
-  private signToken(claims: Record<string, unknown>): string {
+  private signToken(claims: Record<string, unknown>, key = this.signingKey): string {
     const encode = (part: object) => Buffer.from(JSON.stringify(part)).toString('base64url');
     const unsigned = `${encode({ alg: 'HS256', typ: 'JWT' })}.${encode(claims)}`;
-    return `${unsigned}.${createHmac('sha256', this.signingKey).update(unsigned).digest('base64url')}`;
+    return `${unsigned}.${createHmac('sha256', key).update(unsigned).digest('base64url')}`;
+  }
+
+  /** A federated token such as GitHub's OIDC provider issues for azure/login, for a given subject. */
+  signFederatedToken(subject: string, lifetimeSeconds = 300): string {
+    return this.signToken({ iss: 'https://token.actions.githubusercontent.com', aud: 'api://AzureADTokenExchange', sub: subject, exp: Math.floor(Date.now() / 1000) + lifetimeSeconds }, this.federationKey);
+  }
+
+  private federatedTokenIsValid(token: string): boolean {
+    const [header, claims, signature] = token.split('.');
+    if (!header || !claims || signature !== createHmac('sha256', this.federationKey).update(`${header}.${claims}`).digest('base64url')) return false;
+    const parsed = JSON.parse(Buffer.from(claims, 'base64url').toString()) as { aud?: string; exp?: number; iss?: string };
+    return parsed.aud === 'api://AzureADTokenExchange' && parsed.iss === 'https://token.actions.githubusercontent.com' && (parsed.exp ?? 0) > Date.now() / 1000;
   }
 
   private tokenIsValid(authorization: string | undefined, audience: string): boolean {

@@ -11073,9 +11073,13 @@ class SandboxServer {
     vaults = new Map();
     identity = { tenantId: (0,external_node_crypto_namespaceObject.randomUUID)(), clientId: (0,external_node_crypto_namespaceObject.randomUUID)(), clientSecret: (0,external_node_crypto_namespaceObject.randomBytes)(24).toString('base64url'), subscriptionId: (0,external_node_crypto_namespaceObject.randomUUID)() };
     signingKey = (0,external_node_crypto_namespaceObject.randomBytes)(32);
+    /** Signs the federated tokens the sandbox trusts, as GitHub's OIDC issuer signs azure/login's. */
+    federationKey = (0,external_node_crypto_namespaceObject.randomBytes)(32);
     server;
     random;
     port = 0;
+    /** Access tokens the Entra endpoint has issued. */
+    tokensIssued = 0;
     constructor(certificates, options = {}) {
         this.options = options;
         this.random = seededRandom(options.seed ?? 1);
@@ -11127,17 +11131,35 @@ class SandboxServer {
         if (!url.pathname.endsWith('/oauth2/v2.0/token'))
             return send(response, 404, JSON.stringify({ error: 'not_found' }));
         const form = new URLSearchParams(body);
-        if (form.get('client_id') !== this.identity.clientId || form.get('client_secret') !== this.identity.clientSecret) {
+        const assertion = form.get('client_assertion');
+        if (assertion !== null) {
+            if (form.get('client_assertion_type') !== 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer' || !this.federatedTokenIsValid(assertion)) {
+                return send(response, 401, JSON.stringify({ error: 'invalid_client', error_description: 'AADSTS700211: No matching federated identity record found for presented assertion issuer.' }));
+            }
+        }
+        else if (form.get('client_id') !== this.identity.clientId || form.get('client_secret') !== this.identity.clientSecret) {
             return send(response, 401, JSON.stringify({ error: 'invalid_client', error_description: 'AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID.' }));
         }
         const audience = (form.get('scope') ?? '').split(' ')[0]?.replace(/\/\.default$/, '') ?? '';
         const ttl = this.options.tokenTtlSeconds ?? 3600;
+        this.tokensIssued++;
         send(response, 200, JSON.stringify({ token_type: 'Bearer', expires_in: ttl, ext_expires_in: ttl, access_token: this.signToken({ aud: audience, appid: this.identity.clientId, oid: this.identity.clientId, tid: this.identity.tenantId, exp: Math.floor(Date.now() / 1000) + ttl }) }));
     }
-    signToken(claims) {
+    signToken(claims, key = this.signingKey) {
         const encode = (part) => Buffer.from(JSON.stringify(part)).toString('base64url');
         const unsigned = `${encode({ alg: 'HS256', typ: 'JWT' })}.${encode(claims)}`;
-        return `${unsigned}.${(0,external_node_crypto_namespaceObject.createHmac)('sha256', this.signingKey).update(unsigned).digest('base64url')}`;
+        return `${unsigned}.${(0,external_node_crypto_namespaceObject.createHmac)('sha256', key).update(unsigned).digest('base64url')}`;
+    }
+    /** A federated token such as GitHub's OIDC provider issues for azure/login, for a given subject. */
+    signFederatedToken(subject, lifetimeSeconds = 300) {
+        return this.signToken({ iss: 'https://token.actions.githubusercontent.com', aud: 'api://AzureADTokenExchange', sub: subject, exp: Math.floor(Date.now() / 1000) + lifetimeSeconds }, this.federationKey);
+    }
+    federatedTokenIsValid(token) {
+        const [header, claims, signature] = token.split('.');
+        if (!header || !claims || signature !== (0,external_node_crypto_namespaceObject.createHmac)('sha256', this.federationKey).update(`${header}.${claims}`).digest('base64url'))
+            return false;
+        const parsed = JSON.parse(Buffer.from(claims, 'base64url').toString());
+        return parsed.aud === 'api://AzureADTokenExchange' && parsed.iss === 'https://token.actions.githubusercontent.com' && (parsed.exp ?? 0) > Date.now() / 1000;
     }
     tokenIsValid(authorization, audience) {
         const token = /^Bearer (.+)$/.exec(authorization ?? '')?.[1];
@@ -43241,6 +43263,7 @@ function sandboxHttpClient(descriptor) {
 
 
 
+
 /**
  * The one switch between real Azure and the local sandbox: AZURE_HIPAA_SANDBOX (JSON: port and
  * CA certificate path). Without it, nothing here changes how the Azure SDKs behave.
@@ -43275,9 +43298,15 @@ function azureCredential(env) {
     const tenant = env['AZURE_TENANT_ID'];
     const clientId = env['AZURE_CLIENT_ID'];
     const secret = env['AZURE_CLIENT_SECRET'];
+    const federatedTokenFile = env['AZURE_FEDERATED_TOKEN_FILE'];
+    const options = { authorityHost: env['AZURE_AUTHORITY_HOST'] ?? 'https://login.microsoftonline.com', disableInstanceDiscovery: true, httpClient: sandboxClient(sandbox) };
+    if (tenant && clientId && federatedTokenFile) {
+        // As workload identity federation does: the assertion is read afresh for every token.
+        return new clientAssertionCredential_ClientAssertionCredential(tenant, clientId, async () => (await (0,promises_.readFile)(federatedTokenFile, 'utf8')).trim(), options);
+    }
     if (!tenant || !clientId || !secret)
-        throw new ConfigurationError('The sandbox needs AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET from `azure-hipaa sandbox up`.');
-    return new ClientSecretCredential(tenant, clientId, secret, { authorityHost: env['AZURE_AUTHORITY_HOST'] ?? 'https://login.microsoftonline.com', disableInstanceDiscovery: true, httpClient: sandboxClient(sandbox) });
+        throw new ConfigurationError('The sandbox needs AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET (or AZURE_FEDERATED_TOKEN_FILE) from `azure-hipaa sandbox up`.');
+    return new ClientSecretCredential(tenant, clientId, secret, options);
 }
 /** Options for any Azure SDK client: routes to the sandbox when it is switched on, else empty. */
 function azureClientOptions(env) {
@@ -57294,6 +57323,12 @@ function parseFaults(text) {
     }
     return faults;
 }
+function nonNegative(flag, text) {
+    const value = Number(text);
+    if (!Number.isFinite(value) || value < 0)
+        throw new ConfigurationError(`${flag} must be a non-negative number, not "${text}".`);
+    return value;
+}
 const sandboxCommand = {
     name: 'sandbox',
     summary: 'run a local Azure (Entra ID, Key Vault) for tests and the demo',
@@ -57304,19 +57339,18 @@ const sandboxCommand = {
             throw new ConfigurationError(`Unknown sandbox subcommand "${subcommand ?? ''}".\n\n${sandbox_usage}`);
         let values;
         try {
-            ({ values } = (0,external_node_util_.parseArgs)({ args: rest, options: { vaults: { type: 'string' }, 'latency-ms': { type: 'string' }, faults: { type: 'string' }, seed: { type: 'string' } }, strict: true }));
+            ({ values } = (0,external_node_util_.parseArgs)({ args: rest, options: { vaults: { type: 'string' }, 'latency-ms': { type: 'string' }, faults: { type: 'string' }, seed: { type: 'string' }, 'token-ttl': { type: 'string' } }, strict: true }));
         }
         catch (error) {
             throw new ConfigurationError(`${errorMessage(error)}\n\n${sandbox_usage}`);
         }
-        const latencyMs = values['latency-ms'] === undefined ? 15 : Number(values['latency-ms']);
-        if (!Number.isFinite(latencyMs) || latencyMs < 0)
-            throw new ConfigurationError(`--latency-ms must be a number of milliseconds, not "${values['latency-ms']}".`);
+        const latencyMs = values['latency-ms'] === undefined ? 15 : nonNegative('--latency-ms', values['latency-ms']);
         const sandbox = await startSandbox({
             vaults: (values.vaults ?? '').split(',').map((v) => v.trim()).filter(Boolean),
             latencyMs,
             ...(values.faults ? { faults: parseFaults(values.faults) } : {}),
-            ...(values.seed ? { seed: Number(values.seed) } : {}),
+            ...(values.seed ? { seed: nonNegative('--seed', values.seed) } : {}),
+            ...(values['token-ttl'] ? { tokenTtlSeconds: nonNegative('--token-ttl', values['token-ttl']) } : {}),
         });
         stdout(`${JSON.stringify({ env: sandbox.env, adminUrl: sandbox.adminUrl, caCert: sandbox.caCert })}\n`);
         await new Promise((resolve) => {

@@ -1,4 +1,5 @@
-import { ClientSecretCredential, DefaultAzureCredential, type TokenCredential } from '@azure/identity';
+import { readFile } from 'node:fs/promises';
+import { ClientAssertionCredential, ClientSecretCredential, DefaultAzureCredential, type TokenCredential } from '@azure/identity';
 import type { HttpClient } from '@azure/core-rest-pipeline';
 import { ConfigurationError, errorMessage } from '../errors.js';
 import { sandboxHttpClient, type SandboxDescriptor } from './sandbox-client.js';
@@ -35,8 +36,14 @@ export function azureCredential(env: NodeJS.ProcessEnv): TokenCredential {
   const tenant = env['AZURE_TENANT_ID'];
   const clientId = env['AZURE_CLIENT_ID'];
   const secret = env['AZURE_CLIENT_SECRET'];
-  if (!tenant || !clientId || !secret) throw new ConfigurationError('The sandbox needs AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET from `azure-hipaa sandbox up`.');
-  return new ClientSecretCredential(tenant, clientId, secret, { authorityHost: env['AZURE_AUTHORITY_HOST'] ?? 'https://login.microsoftonline.com', disableInstanceDiscovery: true, httpClient: sandboxClient(sandbox) });
+  const federatedTokenFile = env['AZURE_FEDERATED_TOKEN_FILE'];
+  const options = { authorityHost: env['AZURE_AUTHORITY_HOST'] ?? 'https://login.microsoftonline.com', disableInstanceDiscovery: true, httpClient: sandboxClient(sandbox) };
+  if (tenant && clientId && federatedTokenFile) {
+    // As workload identity federation does: the assertion is read afresh for every token.
+    return new ClientAssertionCredential(tenant, clientId, async () => (await readFile(federatedTokenFile, 'utf8')).trim(), options);
+  }
+  if (!tenant || !clientId || !secret) throw new ConfigurationError('The sandbox needs AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET (or AZURE_FEDERATED_TOKEN_FILE) from `azure-hipaa sandbox up`.');
+  return new ClientSecretCredential(tenant, clientId, secret, options);
 }
 
 /** Options for any Azure SDK client: routes to the sandbox when it is switched on, else empty. */

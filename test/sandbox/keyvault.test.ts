@@ -80,3 +80,41 @@ describe('the sandbox Key Vault under load and faults', () => {
     }
   }, 60_000);
 });
+
+describe('the sandbox Entra ID endpoint', () => {
+  it('issues tokens for a federated assertion, as azure/login with OIDC does, and refuses a forged one', async () => {
+    const { mkdtemp, writeFile, rm } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = await mkdtemp(join(tmpdir(), 'federated-'));
+    try {
+      const tokenFile = join(dir, 'token');
+      await writeFile(tokenFile, sandbox.server.signFederatedToken('repo:org/app:environment:production'));
+      const env = { ...sandbox.env, AZURE_FEDERATED_TOKEN_FILE: tokenFile, AZURE_CLIENT_SECRET: '' };
+      const federated = new SecretClient('https://kv-dev.vault.azure.net', azureCredential(env), azureClientOptions(env));
+      await federated.setSecret('federated', 'made-up');
+      expect((await federated.getSecret('federated')).value === 'made-up').toBe(true);
+
+      await writeFile(tokenFile, 'eyJhbGciOiJIUzI1NiJ9.eyJhdWQiOiJhcGk6Ly9BenVyZUFEVG9rZW5FeGNoYW5nZSJ9.forged');
+      const forged = new SecretClient('https://kv-dev.vault.azure.net', azureCredential(env), azureClientOptions(env));
+      await expect(forged.getSecret('federated')).rejects.toThrow(/AADSTS700211/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('expires tokens after their lifetime, and the SDK signs in again', async () => {
+    const own = await startSandbox({ vaults: ['kv-ttl'], latencyMs: 0, tokenTtlSeconds: 1 });
+    try {
+      const vault = new SecretClient('https://kv-ttl.vault.azure.net', azureCredential(own.env), azureClientOptions(own.env));
+      await vault.setSecret('a', 'one');
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      await vault.setSecret('b', 'two');
+      // The first token had expired (the vault refuses expired tokens), so the SDK signed in again.
+      expect(own.server.tokensIssued).toBeGreaterThanOrEqual(2);
+      expect(own.server.vaults.get('kv-ttl')?.get('b')?.secret.versions.at(-1)?.value === 'two').toBe(true);
+    } finally {
+      await own.stop();
+    }
+  }, 20_000);
+});

@@ -49359,6 +49359,8 @@ class SecretClient {
 //# sourceMappingURL=index.js.map
 // EXTERNAL MODULE: ./src/errors.ts
 var errors = __nccwpck_require__(3916);
+// EXTERNAL MODULE: external "node:fs/promises"
+var promises_ = __nccwpck_require__(1455);
 ;// CONCATENATED MODULE: ./node_modules/@azure/identity/dist/esm/constants.js
 // Copyright (c) Microsoft Corporation.
 // Licensed under the MIT License.
@@ -68419,8 +68421,6 @@ function msalClient_createMsalClient(clientId, tenantId, createMsalClientOptions
     };
 }
 //# sourceMappingURL=msalClient.js.map
-// EXTERNAL MODULE: external "node:fs/promises"
-var promises_ = __nccwpck_require__(1455);
 ;// CONCATENATED MODULE: ./node_modules/@azure/identity/dist/esm/credentials/clientCertificateCredential.js
 // Copyright (c) Microsoft Corporation.
 // Licensed under the MIT License.
@@ -71475,6 +71475,7 @@ function sandboxHttpClient(descriptor) {
 
 
 
+
 /**
  * The one switch between real Azure and the local sandbox: AZURE_HIPAA_SANDBOX (JSON: port and
  * CA certificate path). Without it, nothing here changes how the Azure SDKs behave.
@@ -71509,9 +71510,15 @@ function azureCredential(env) {
     const tenant = env['AZURE_TENANT_ID'];
     const clientId = env['AZURE_CLIENT_ID'];
     const secret = env['AZURE_CLIENT_SECRET'];
+    const federatedTokenFile = env['AZURE_FEDERATED_TOKEN_FILE'];
+    const options = { authorityHost: env['AZURE_AUTHORITY_HOST'] ?? 'https://login.microsoftonline.com', disableInstanceDiscovery: true, httpClient: sandboxClient(sandbox) };
+    if (tenant && clientId && federatedTokenFile) {
+        // As workload identity federation does: the assertion is read afresh for every token.
+        return new clientAssertionCredential_ClientAssertionCredential(tenant, clientId, async () => (await (0,promises_.readFile)(federatedTokenFile, 'utf8')).trim(), options);
+    }
     if (!tenant || !clientId || !secret)
-        throw new errors/* ConfigurationError */.j('The sandbox needs AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET from `azure-hipaa sandbox up`.');
-    return new ClientSecretCredential(tenant, clientId, secret, { authorityHost: env['AZURE_AUTHORITY_HOST'] ?? 'https://login.microsoftonline.com', disableInstanceDiscovery: true, httpClient: sandboxClient(sandbox) });
+        throw new errors/* ConfigurationError */.j('The sandbox needs AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET (or AZURE_FEDERATED_TOKEN_FILE) from `azure-hipaa sandbox up`.');
+    return new ClientSecretCredential(tenant, clientId, secret, options);
 }
 /** Options for any Azure SDK client: routes to the sandbox when it is switched on, else empty. */
 function azureClientOptions(env) {

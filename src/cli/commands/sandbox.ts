@@ -24,6 +24,12 @@ export function parseFaults(text: string): { throttle?: number; unavailable?: nu
   return faults;
 }
 
+function nonNegative(flag: string, text: string): number {
+  const value = Number(text);
+  if (!Number.isFinite(value) || value < 0) throw new ConfigurationError(`${flag} must be a non-negative number, not "${text}".`);
+  return value;
+}
+
 export const sandboxCommand: Command = {
   name: 'sandbox',
   summary: 'run a local Azure (Entra ID, Key Vault) for tests and the demo',
@@ -31,19 +37,19 @@ export const sandboxCommand: Command = {
   async run({ args, stdout, stderr }) {
     const [subcommand, ...rest] = args;
     if (subcommand !== 'up') throw new ConfigurationError(`Unknown sandbox subcommand "${subcommand ?? ''}".\n\n${usage}`);
-    let values: { vaults?: string; 'latency-ms'?: string; faults?: string; seed?: string };
+    let values: { vaults?: string; 'latency-ms'?: string; faults?: string; seed?: string; 'token-ttl'?: string };
     try {
-      ({ values } = parseArgs({ args: rest, options: { vaults: { type: 'string' }, 'latency-ms': { type: 'string' }, faults: { type: 'string' }, seed: { type: 'string' } }, strict: true }));
+      ({ values } = parseArgs({ args: rest, options: { vaults: { type: 'string' }, 'latency-ms': { type: 'string' }, faults: { type: 'string' }, seed: { type: 'string' }, 'token-ttl': { type: 'string' } }, strict: true }));
     } catch (error) {
       throw new ConfigurationError(`${errorMessage(error)}\n\n${usage}`);
     }
-    const latencyMs = values['latency-ms'] === undefined ? 15 : Number(values['latency-ms']);
-    if (!Number.isFinite(latencyMs) || latencyMs < 0) throw new ConfigurationError(`--latency-ms must be a number of milliseconds, not "${values['latency-ms']}".`);
+    const latencyMs = values['latency-ms'] === undefined ? 15 : nonNegative('--latency-ms', values['latency-ms']);
     const sandbox = await startSandbox({
       vaults: (values.vaults ?? '').split(',').map((v) => v.trim()).filter(Boolean),
       latencyMs,
       ...(values.faults ? { faults: parseFaults(values.faults) } : {}),
-      ...(values.seed ? { seed: Number(values.seed) } : {}),
+      ...(values.seed ? { seed: nonNegative('--seed', values.seed) } : {}),
+      ...(values['token-ttl'] ? { tokenTtlSeconds: nonNegative('--token-ttl', values['token-ttl']) } : {}),
     });
     stdout(`${JSON.stringify({ env: sandbox.env, adminUrl: sandbox.adminUrl, caCert: sandbox.caCert })}\n`);
     await new Promise<void>((resolve) => {
