@@ -44142,7 +44142,8 @@ Options:
   --reads-per-10s <n>       read budget per vault (default 3600; Key Vault allows 4000)
 
 Exit status: 0 nothing failed, 1 a secret failed, 2 bad input or missing access.`;
-const inputNames = {
+/** How each option is named on the command line, for error messages. */
+const CLI_INPUT_NAMES = {
     source: '--source',
     target: '--target',
     include: '--include',
@@ -44209,7 +44210,7 @@ const migrateSecretsCommand = {
             concurrency: optionalNumber(parsed.concurrency, '--concurrency'),
             writesPer10s: optionalNumber(parsed['writes-per-10s'], '--writes-per-10s'),
             readsPer10s: optionalNumber(parsed['reads-per-10s'], '--reads-per-10s'),
-        }, inputNames);
+        }, CLI_INPUT_NAMES);
         const report = await migrateSecrets(options, { logger, env });
         stdout(parsed.format === 'json' ? formatReportJson(report) : formatReportText(report));
         return report.counts.failed > 0 ? 1 : 0;

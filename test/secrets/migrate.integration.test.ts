@@ -1,5 +1,4 @@
 import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SecretClient } from '@azure/keyvault-secrets';
 import { azureClientOptions, azureCredential } from '../../src/azure/credential.js';
@@ -17,18 +16,10 @@ import { skipReasons } from '../../src/secrets/plan.js';
 import { startSandbox } from '../../sandbox/index.js';
 import type { Sandbox } from '../../sandbox/index.js';
 import { containsNoValue, expectValuesMatch } from './helpers.js';
+import { CLI_INPUT_NAMES } from '../../src/cli/commands/migrate-secrets.js';
+import { repoRoot } from '../helpers/run-action.js';
 
-const repoRoot = join(import.meta.dirname, '..', '..');
-const names = {
-  source: '--source',
-  target: '--target',
-  include: '--include',
-  exclude: '--exclude',
-  overwrite: '--overwrite',
-  concurrency: '--concurrency',
-  writesPer10s: '--writes-per-10s',
-  readsPer10s: '--reads-per-10s',
-};
+const names = CLI_INPUT_NAMES;
 /** Short SDK delays: the sandbox asks for short Retry-Afters and faults are injected on purpose. */
 const fastRetry = { retryDelayInMs: 20, maxRetryDelayInMs: 200, maxRetries: 8 };
 

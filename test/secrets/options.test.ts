@@ -2,18 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { ConfigurationError } from '../../src/errors.js';
 import { resolveVaultReference } from '../../src/azure/keyvault.js';
 import { resolveMigrationOptions } from '../../src/secrets/options.js';
-import type { InputNames, MigrationInputs } from '../../src/secrets/options.js';
+import type { MigrationInputs } from '../../src/secrets/options.js';
+import { CLI_INPUT_NAMES } from '../../src/cli/commands/migrate-secrets.js';
 
-const names: InputNames = {
-  source: '--source',
-  target: '--target',
-  include: '--include',
-  exclude: '--exclude',
-  overwrite: '--overwrite',
-  concurrency: '--concurrency',
-  writesPer10s: '--writes-per-10s',
-  readsPer10s: '--reads-per-10s',
-};
+const names = CLI_INPUT_NAMES;
 
 const inputs: MigrationInputs = {
   source: 'kv-dev',

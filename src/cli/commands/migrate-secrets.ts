@@ -28,7 +28,8 @@ Options:
 
 Exit status: 0 nothing failed, 1 a secret failed, 2 bad input or missing access.`;
 
-const inputNames: InputNames = {
+/** How each option is named on the command line, for error messages. */
+export const CLI_INPUT_NAMES: InputNames = {
   source: '--source',
   target: '--target',
   include: '--include',
@@ -97,7 +98,7 @@ export const migrateSecretsCommand: Command = {
         writesPer10s: optionalNumber(parsed['writes-per-10s'], '--writes-per-10s'),
         readsPer10s: optionalNumber(parsed['reads-per-10s'], '--reads-per-10s'),
       },
-      inputNames,
+      CLI_INPUT_NAMES,
     );
     const report = await migrateSecrets(options, { logger, env });
     stdout(parsed.format === 'json' ? formatReportJson(report) : formatReportText(report));
