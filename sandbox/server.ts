@@ -2,6 +2,8 @@ import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { ArmEndpoint } from './arm/endpoint.js';
+import { ArmPlane } from './arm/plane.js';
 import { Vault, keyVaultError, secretBundle, type SecretVersion } from './keyvault.js';
 import type { SandboxCertificates } from './tls.js';
 
@@ -13,6 +15,8 @@ export interface SandboxOptions {
   seed?: number;
   /** Lifetime of issued access tokens. */
   tokenTtlSeconds?: number;
+  /** Real Azure provisioning seconds are multiplied by this in the ARM endpoint (default 0.001). */
+  armTimeScale?: number;
 }
 
 export interface SandboxIdentity {
@@ -39,12 +43,18 @@ export class SandboxServer {
   port = 0;
   /** Access tokens the Entra endpoint has issued. */
   tokensIssued = 0;
+  /** Azure Resource Manager: resource groups, resources, deployments. */
+  readonly arm: ArmPlane;
+  private readonly armEndpoint: ArmEndpoint;
 
   constructor(
     certificates: SandboxCertificates,
     private readonly options: SandboxOptions = {},
   ) {
     this.random = seededRandom(options.seed ?? 1);
+    this.arm = new ArmPlane({ subscriptionId: this.identity.subscriptionId, tenantId: this.identity.tenantId, clientId: this.identity.clientId }, (name) => void this.createVault(name));
+    if (options.armTimeScale !== undefined) this.arm.timeScale = options.armTimeScale;
+    this.armEndpoint = new ArmEndpoint(this.arm);
     this.server = createServer({ cert: certificates.cert, key: certificates.key }, (request, response) => {
       void this.handle(request, response).catch((error: unknown) => send(response, 500, JSON.stringify({ error: { code: 'InternalError', message: String(error) } })));
     });
@@ -81,6 +91,7 @@ export class SandboxServer {
     await delay(this.options.latencyMs ?? 15);
     if (url.pathname.startsWith('/_sandbox')) return this.admin(request.method ?? 'GET', url.pathname.slice('/_sandbox'.length), body, response);
     if (host === 'login.microsoftonline.com') return this.entra(url, body, response);
+    if (host === 'management.azure.com') return this.resourceManager(request.method ?? 'GET', url, body, request.headers.authorization, response);
     const vaultName = VAULT_HOST.exec(host)?.[1]?.toLowerCase();
     const vault = vaultName ? this.vaults.get(vaultName) : undefined;
     if (!vault) return send(response, 404, keyVaultError('NotFound', `No sandbox service answers for ${host}.`));
@@ -136,6 +147,16 @@ export class SandboxServer {
     if (!header || !claims || signature !== createHmac('sha256', this.signingKey).update(`${header}.${claims}`).digest('base64url')) return false;
     const parsed = JSON.parse(Buffer.from(claims, 'base64url').toString()) as { aud?: string; exp?: number };
     return parsed.aud === audience && (parsed.exp ?? 0) > Date.now() / 1000;
+  }
+
+  // ---------------------------------------------------------------- Azure Resource Manager
+
+  private resourceManager(method: string, url: URL, body: string, authorization: string | undefined, response: ServerResponse): void {
+    if (!this.tokenIsValid(authorization, 'https://management.azure.com')) {
+      return send(response, 401, JSON.stringify({ error: { code: authorization ? 'InvalidAuthenticationToken' : 'AuthenticationFailed', message: authorization ? 'The access token is invalid or has expired.' : "Authentication failed. The 'Authorization' header is missing." } }));
+    }
+    const result = this.armEndpoint.handle(method, url, body);
+    send(response, result.status, result.body === undefined || method === 'HEAD' ? '' : JSON.stringify(result.body), result.headers);
   }
 
   // ---------------------------------------------------------------- Key Vault
@@ -234,8 +255,28 @@ export class SandboxServer {
 
   // ---------------------------------------------------------------- admin API
 
+  /** Every ARM resource with its body (GET), and manual changes that bypass ARM (PATCH `{id, properties}`), as a portal edit does. */
+  private adminResources(method: string, body: string, response: ServerResponse): void {
+    if (method === 'GET') return send(response, 200, JSON.stringify({ value: [...this.arm.resources.values()].map((resource) => this.arm.view(resource)) }));
+    if (method !== 'PATCH') return send(response, 405, JSON.stringify({ error: 'use GET or PATCH' }));
+    const change = JSON.parse(body) as { id?: string; properties?: Record<string, unknown> };
+    if (typeof change.id !== 'string' || change.properties === null || typeof change.properties !== 'object') return send(response, 400, JSON.stringify({ error: 'PATCH /resources takes {"id": "<resource id>", "properties": {...}}' }));
+    const resource = this.arm.resources.get(change.id.toLowerCase());
+    if (!resource) return send(response, 404, JSON.stringify({ error: `no resource ${change.id}` }));
+    return send(response, 200, JSON.stringify(this.arm.patchDirectly(change.id, change.properties)));
+  }
+
   private admin(method: string, path: string, body: string, response: ServerResponse): void {
     const [collection, name, sub] = path.split('/').filter(Boolean);
+    if (collection === 'resources' && !name) return this.adminResources(method, body, response);
+    if (collection === 'arm' && !name && method === 'PATCH') {
+      const settings = JSON.parse(body) as { timeScale?: number; roles?: string[]; takenNames?: { type: string; name: string }[]; deniedReads?: string[] };
+      if (settings.timeScale !== undefined) this.arm.timeScale = settings.timeScale;
+      if (settings.roles) this.arm.roles = settings.roles;
+      for (const taken of settings.takenNames ?? []) this.arm.takenNames.add(`${taken.type}|${taken.name}`.toLowerCase());
+      for (const id of settings.deniedReads ?? []) this.arm.deniedReads.add(id.toLowerCase());
+      return send(response, 200, JSON.stringify({ timeScale: this.arm.timeScale, roles: this.arm.roles, takenNames: [...this.arm.takenNames], deniedReads: [...this.arm.deniedReads] }));
+    }
     if (collection !== 'vaults') return send(response, 404, JSON.stringify({ error: 'unknown admin path' }));
     if (method === 'POST' && !name) {
       const vault = this.createVault((JSON.parse(body) as { name: string }).name);
@@ -263,8 +304,8 @@ export class SandboxServer {
   }
 }
 
-function send(response: ServerResponse, status: number, body: string): void {
-  response.writeHead(status, body ? { 'content-type': 'application/json; charset=utf-8', 'x-ms-request-id': randomUUID() } : { 'x-ms-request-id': randomUUID() });
+function send(response: ServerResponse, status: number, body: string, headers: Record<string, string> = {}): void {
+  response.writeHead(status, { ...headers, ...(body ? { 'content-type': 'application/json; charset=utf-8' } : {}), 'x-ms-request-id': randomUUID() });
   response.end(body);
 }
 

@@ -205,14 +205,20 @@ const secretReference = z.strictObject({
   secretRef: azureName(NAME_RULES.containerAppSecret).describe('Name of a secret in containerApp.secrets whose value this variable gets.'),
 });
 
+/**
+ * The default image: a public placeholder that serves HTTP on port 80 at `/`. Probes on the app's
+ * own port would fail its first revision, so while it runs, ingress and probes use port 80.
+ */
+export const PLACEHOLDER_IMAGE = { image: 'mcr.microsoft.com/k8se/quickstart:latest', port: 80, healthPath: '/' } as const;
+
 const ContainerAppSchema = z
   .strictObject({
     name: azureName(NAME_RULES.containerApp).default('voice-agent').describe('Container App name.'),
     image: z
       .string()
       .min(1)
-      .default('mcr.microsoft.com/k8se/quickstart:latest')
-      .describe('Container image. The default is a public placeholder until the first deploy pushes the real image to the registry.'),
+      .default(PLACEHOLDER_IMAGE.image)
+      .describe('Container image the app is created with. The default is a public placeholder (served on port 80 until the first deploy pushes the real image). Once the app exists, deploy-container owns its image: provision keeps the one running.'),
     targetPort: integer(1, 65535, 'containerApp.targetPort').default(8000).describe('Port the app listens on.'),
     healthPath: z
       .string()

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { ManagedEnvironment, ContainerApp, ContainerAppProbe, EnvironmentVar, ManagedServiceIdentity } from '@azure/arm-appcontainers';
+import type { ManagedEnvironment, ContainerApp, ContainerAppProbe, EnvironmentVar, ManagedServiceIdentity, TrafficWeight } from '@azure/arm-appcontainers';
 import type { RoleAssignmentCreateParameters } from '@azure/arm-authorization';
 import type { Sku as RegistrySku, RegistryProperties } from '@azure/arm-containerregistry';
 import type { DatabaseAccountCreateUpdateParameters, SqlRoleAssignmentCreateUpdateParameters } from '@azure/arm-cosmosdb';
@@ -23,7 +23,7 @@ import type {
 import type { BlobServicePropertiesProperties, ManagementPolicyProperties, NetworkRuleSet as StorageNetworkRuleSet, Sku as StorageSku, StorageAccountPropertiesCreateParameters } from '@azure/arm-storage';
 import { AUDIT_LOG_TABLES } from '../compliance/audit-logs.js';
 import type { JsonPath } from '../compliance/model.js';
-import type { EnvironmentConfig } from '../config/schema.js';
+import { PLACEHOLDER_IMAGE, type EnvironmentConfig } from '../config/schema.js';
 import { DEPLOYMENT_TEMPLATE_SCHEMA, type ArmOutput, type ArmResource, type ArmTemplate, type FlattenedProperties, type SubResourceBody, type TypedResource } from './arm-types.js';
 
 /**
@@ -65,18 +65,28 @@ const MANAGED_REDIS_PORT = 10000;
 const LEGACY_REDIS_TLS_PORT = 6380;
 const WORKLOAD_PROFILE = 'Consumption';
 
+/** What provision keeps from a Container App that already exists: deploy-container owns its image and traffic split. */
+export interface LiveContainerApp {
+  image: string;
+  traffic?: unknown[];
+}
+
+export interface RenderOptions {
+  liveContainerApp?: LiveContainerApp;
+}
+
 export interface RenderedEnvironment {
   template: ArmTemplate;
   /** The config path that produced a resource (e.g. `['keyVault']`), by its type and name as rendered; for locating findings in the config file. */
   configPathOf(type: string, name: string): JsonPath | undefined;
 }
 
-export function renderTemplate(config: EnvironmentConfig): ArmTemplate {
-  return renderEnvironment(config).template;
+export function renderTemplate(config: EnvironmentConfig, options: RenderOptions = {}): ArmTemplate {
+  return renderEnvironment(config, options).template;
 }
 
-export function renderEnvironment(config: EnvironmentConfig): RenderedEnvironment {
-  const builder = new TemplateBuilder(config);
+export function renderEnvironment(config: EnvironmentConfig, options: RenderOptions = {}): RenderedEnvironment {
+  const builder = new TemplateBuilder(config, options);
   const origins = builder.render();
   return {
     template: builder.template(),
@@ -147,7 +157,10 @@ class TemplateBuilder {
   /** Resources the Container App must wait for: its role grants, and the private endpoints it reads secrets and images through. */
   private readonly appPrerequisites: string[] = [];
 
-  constructor(private readonly config: EnvironmentConfig) {
+  constructor(
+    private readonly config: EnvironmentConfig,
+    private readonly options: RenderOptions,
+  ) {
     this.privateNetwork = config.network.mode === 'private';
     this.publicNetworkAccess = this.privateNetwork ? 'Disabled' : 'Enabled';
     this.identityId = resourceId('Microsoft.ManagedIdentity/userAssignedIdentities', config.identity.name);
@@ -706,7 +719,10 @@ class TemplateBuilder {
       AZURE_REDIS_PORT: String(managedRedis ? MANAGED_REDIS_PORT : LEGACY_REDIS_TLS_PORT),
     };
     const env: EnvironmentVar[] = Object.entries({ ...serviceEnvironment, ...app.env }).map(([name, value]) => (typeof value === 'string' ? { name, value } : { name, secretRef: value.secretRef }));
-    const httpGet = { path: app.healthPath, port: app.targetPort, scheme: 'HTTP' as const };
+    const image = this.options.liveContainerApp?.image ?? app.image;
+    const placeholder = image === PLACEHOLDER_IMAGE.image;
+    const port = placeholder ? PLACEHOLDER_IMAGE.port : app.targetPort;
+    const httpGet = { path: placeholder ? PLACEHOLDER_IMAGE.healthPath : app.healthPath, port, scheme: 'HTTP' as const };
     const probes: ContainerAppProbe[] = [
       { type: 'Startup', httpGet, periodSeconds: 10, failureThreshold: 10, timeoutSeconds: 5 },
       { type: 'Liveness', httpGet, periodSeconds: 10, failureThreshold: 3, timeoutSeconds: 5 },
@@ -727,10 +743,10 @@ class TemplateBuilder {
           activeRevisionsMode: 'Multiple',
           ingress: {
             external: app.ingress === 'external',
-            targetPort: app.targetPort,
+            targetPort: port,
             transport: 'auto',
             allowInsecure: false,
-            traffic: [{ latestRevision: true, weight: 100 }],
+            traffic: (this.options.liveContainerApp?.traffic as TrafficWeight[] | undefined) ?? [{ latestRevision: true, weight: 100 }],
           },
           registries: [{ server: reference(this.registryId, API_VERSIONS.registry, 'loginServer'), identity: this.identityId }],
           secrets: Object.entries(app.secrets).map(([name, vaultSecret]) => ({
@@ -740,7 +756,7 @@ class TemplateBuilder {
           })),
         },
         template: {
-          containers: [{ name: app.name, image: app.image, resources: { cpu: app.cpu, memory: app.memory }, env, probes }],
+          containers: [{ name: app.name, image, resources: { cpu: app.cpu, memory: app.memory }, env, probes }],
           scale: { minReplicas: app.minReplicas, maxReplicas: app.maxReplicas },
         },
       },

@@ -174,7 +174,8 @@ describe('the default template', () => {
     ['Microsoft.App/managedEnvironments', 'appLogsConfiguration.destination', 'azure-monitor'],
     ['Microsoft.App/containerApps', 'configuration.ingress.external', true],
     ['Microsoft.App/containerApps', 'configuration.ingress.allowInsecure', false],
-    ['Microsoft.App/containerApps', 'configuration.ingress.targetPort', 8000],
+    // The placeholder image listens on 80; the app's own port takes over once deploy-container runs it.
+    ['Microsoft.App/containerApps', 'configuration.ingress.targetPort', 80],
     ['Microsoft.App/containerApps', 'template.scale', { minReplicas: 1, maxReplicas: 10 }],
   ])('%s %s = %j', (type, path, expected) => {
     expect(propertyOf(find(resources, type), path)).toEqual(expected);
@@ -198,11 +199,25 @@ describe('the default template', () => {
     const container = (propertyOf(app, 'template.containers') as { image: string; probes: { type: string; httpGet: { path: string; port: number } }[] }[])[0];
     expect(container?.image).toBe('mcr.microsoft.com/k8se/quickstart:latest');
     expect(container?.probes.map((probe) => [probe.type, probe.httpGet.path, probe.httpGet.port])).toEqual([
-      ['Startup', '/health', 8000],
-      ['Liveness', '/health', 8000],
-      ['Readiness', '/health', 8000],
+      ['Startup', '/', 80],
+      ['Liveness', '/', 80],
+      ['Readiness', '/', 80],
     ]);
     expect(resources[0]?.type).toBe('Microsoft.ManagedIdentity/userAssignedIdentities');
+  });
+
+  it('keeps the image and traffic split of an app that exists, and probes the app on its own port', () => {
+    const traffic = [{ revisionName: 'voice-agent--v2', weight: 100 }];
+    const app = find(renderTemplate(parseConfigText('', 'c.yml'), { liveContainerApp: { image: 'seniorlyprodacr.azurecr.io/voice-agent:abc123', traffic } }).resources, 'Microsoft.App/containerApps');
+    const container = (propertyOf(app, 'template.containers') as { image: string; probes: { httpGet: { path: string; port: number } }[] }[])[0];
+    expect(container?.image).toBe('seniorlyprodacr.azurecr.io/voice-agent:abc123');
+    expect(container?.probes.map((probe) => [probe.httpGet.path, probe.httpGet.port])).toEqual([
+      ['/health', 8000],
+      ['/health', 8000],
+      ['/health', 8000],
+    ]);
+    expect(propertyOf(app, 'configuration.ingress.targetPort')).toBe(8000);
+    expect(propertyOf(app, 'configuration.ingress.traffic')).toEqual(traffic);
   });
 
   it('turns configured secrets into Key Vault references', () => {

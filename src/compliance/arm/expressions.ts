@@ -24,6 +24,11 @@ export interface ExpressionScope {
   resourceGroup: string;
   location: string;
   deploymentName: string;
+  /**
+   * Deployment-time values of `reference(resourceIdOrName, apiVersion?, 'Full'?)`. Absent offline,
+   * where `reference()` is unknown; the sandbox's ARM endpoint supplies it from its resources.
+   */
+  reference?(target: string, apiVersion: string | undefined, full: boolean, text: string): unknown;
 }
 
 /** Evaluates a template string: an expression when bracketed, else the literal (with `[[` unescaped). */
@@ -188,6 +193,14 @@ function call(node: Extract<Node, { kind: 'call' }>, scope: ExpressionScope, tex
       if (value !== null && value !== undefined) return value;
     }
     return null;
+  }
+  if (name === 'reference' && scope.reference) {
+    arity(name, node.args, 1, 3, text);
+    const args = node.args.map(evaluate);
+    const unknownArg = args.find(isUnknown);
+    if (unknownArg) return unknownArg;
+    const [target, apiVersion, full] = args;
+    return scope.reference(str(target), apiVersion === undefined ? undefined : str(apiVersion), typeof full === 'string' && full.toLowerCase() === 'full', text);
   }
   if (DEPLOY_TIME_ONLY.has(name) || name.startsWith('list')) return new UnknownValue(`${name}() is only known at deployment time`, text);
 

@@ -13,6 +13,8 @@ export interface ResolveOptions {
   resourceGroup?: string;
   location?: string;
   deploymentName?: string;
+  /** Deployment-time `reference()` values (see ExpressionScope.reference). */
+  reference?: ExpressionScope['reference'];
 }
 
 type Json = Record<string, unknown>;
@@ -180,7 +182,7 @@ function at(locate: LocatedDocument['locate'] | undefined, path: JsonPath): { lo
 }
 
 /** Evaluates every expression in a value, expanding property-level copy loops. */
-function evaluateDeep(value: unknown, scope: ExpressionScope): unknown {
+export function evaluateDeep(value: unknown, scope: ExpressionScope): unknown {
   if (typeof value === 'string') return evaluateString(value, scope);
   if (Array.isArray(value)) return value.map((item) => evaluateDeep(item, scope));
   if (value === null || typeof value !== 'object') return value;
@@ -210,7 +212,8 @@ function withLoops(scope: ExpressionScope, loops: Map<string, number>): Expressi
   };
 }
 
-function createScope(root: Json, options: ResolveOptions, file: string): ExpressionScope {
+/** The scope a template's expressions see: its parameters and variables, and the deployment's subscription, group and location. */
+export function createScope(root: Json, options: Omit<ResolveOptions, 'source'>, file: string): ExpressionScope {
   const declared = (root['parameters'] ?? {}) as Record<string, Json>;
   const given = normalizeParameters(options.parameters);
   const variables = (root['variables'] ?? {}) as Json;
@@ -224,6 +227,7 @@ function createScope(root: Json, options: ResolveOptions, file: string): Express
     location: options.location ?? 'eastus2',
     deploymentName: options.deploymentName ?? 'azure-hipaa',
     copyIndex: () => undefined,
+    ...(options.reference ? { reference: options.reference } : {}),
     parameter(name) {
       const declaredName = Object.keys(declared).find((k) => k.toLowerCase() === name.toLowerCase());
       if (declaredName === undefined) throw new ConfigurationError(`${file}: parameters('${name}') is used but the template declares no parameter "${name}". Declare it or fix the name.`);

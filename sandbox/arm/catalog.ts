@@ -1,0 +1,142 @@
+import { createHash } from 'node:crypto';
+import { AZURE_REGIONS, NAME_RULES, type NameRule } from '../../src/config/naming.js';
+
+/**
+ * What the sandbox's ARM endpoint knows about each resource type it serves: how long real Azure
+ * takes to provision one, the read-only properties its resource provider adds, the name rule, the
+ * api-versions it accepts where no schema file says, and which names are global DNS names.
+ *
+ * Provisioning times are typical create times seen in Azure (learn.microsoft.com quickstarts and
+ * `az` runs), rounded: Managed Redis and Container Apps environments take minutes, Key Vault
+ * seconds. The sandbox divides them by the time scale the caller sets.
+ */
+export interface ResourceTypeSpec {
+  /** Seconds a create takes in Azure. */
+  createSeconds: number;
+  /** Seconds an update that changes nothing takes (ARM still PUTs it). */
+  noopSeconds?: number;
+  /** The name rule of the last name segment. */
+  nameRule?: NameRule;
+  /** api-versions accepted when reference/arm-schemas has no file for the type. */
+  apiVersions?: readonly string[];
+  /** A global DNS name: another subscription may hold it already. */
+  globalName?: { code: string; message: (name: string) => string };
+  /** Properties the provider sets and returns on GET: endpoints, generated ids. */
+  readOnly?: (resource: { name: string; id: string; location?: string; properties: Record<string, unknown> }, propertiesOf: (id: string) => Record<string, unknown> | undefined) => Record<string, unknown>;
+  /** Child resources the provider creates with the parent (`master` database, `default` blob service). */
+  implicitChildren?: { type: string; name: string; properties?: Record<string, unknown> }[];
+  /** Regions where the provider does not offer the type. */
+  unavailableIn?: readonly string[];
+}
+
+/** Regions a subscription reaches only after asking Microsoft for access; not offered to the sandbox's subscription. */
+export const RESTRICTED_REGIONS = ['australiacentral2', 'brazilsoutheast', 'francesouth', 'germanynorth', 'jioindiacentral', 'jioindiawest', 'norwaywest', 'southafricawest', 'swedensouth', 'switzerlandwest', 'uaecentral', 'westindia'];
+export const AVAILABLE_REGIONS: readonly string[] = AZURE_REGIONS.filter((region) => !RESTRICTED_REGIONS.includes(region));
+/** Newer regions where Container Apps is not offered yet (the sandbox's model, for LocationNotAvailableForResourceType). */
+const WITHOUT_CONTAINER_APPS = ['austriaeast', 'belgiumcentral', 'chilecentral', 'denmarkeast', 'indonesiacentral', 'malaysiawest', 'newzealandnorth'];
+
+/** A stable GUID from a resource id: the same resource gets the same generated ids in every run. */
+export function guidFrom(...parts: string[]): string {
+  const hex = createHash('sha256').update(parts.join('|').toLowerCase()).digest('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}
+
+const taken = (service: string) => (name: string) => `The ${service} name '${name}' is already in use: ${service} names are global DNS names. Choose another name.`;
+
+export const RESOURCE_TYPES: Record<string, ResourceTypeSpec> = {
+  'microsoft.managedidentity/userassignedidentities': {
+    createSeconds: 5,
+    nameRule: NAME_RULES.managedIdentity,
+    apiVersions: ['2023-01-31', '2024-11-30'],
+    readOnly: ({ id }) => ({ principalId: guidFrom('principal', id), clientId: guidFrom('client', id), tenantId: guidFrom('tenant') }),
+  },
+  'microsoft.operationalinsights/workspaces': {
+    createSeconds: 20,
+    nameRule: NAME_RULES.logAnalyticsWorkspace,
+    readOnly: ({ id }) => ({ customerId: guidFrom('workspace', id), provisioningState: 'Succeeded' }),
+  },
+  'microsoft.operationalinsights/workspaces/tables': { createSeconds: 10 },
+  'microsoft.network/virtualnetworks': { createSeconds: 10, nameRule: NAME_RULES.virtualNetwork, apiVersions: ['2024-05-01'] },
+  'microsoft.keyvault/vaults': {
+    createSeconds: 15,
+    nameRule: NAME_RULES.keyVault,
+    globalName: { code: 'VaultAlreadyExists', message: (name) => `The vault name '${name}' is already in use. Vault names are globally unique so it is possible that the name is already taken.` },
+    readOnly: ({ name }) => ({ vaultUri: `https://${name.toLowerCase()}.vault.azure.net/`, provisioningState: 'Succeeded' }),
+  },
+  'microsoft.insights/diagnosticsettings': { createSeconds: 3, nameRule: NAME_RULES.diagnosticSetting },
+  'microsoft.authorization/roleassignments': { createSeconds: 5 },
+  'microsoft.documentdb/databaseaccounts': {
+    createSeconds: 420,
+    nameRule: NAME_RULES.cosmosAccount,
+    globalName: { code: 'BadRequest', message: (name) => `DatabaseAccount name '${name}' already exists.` },
+    readOnly: ({ name }) => ({ documentEndpoint: `https://${name}.documents.azure.com:443/`, provisioningState: 'Succeeded' }),
+  },
+  'microsoft.documentdb/databaseaccounts/sqlroleassignments': { createSeconds: 20 },
+  'microsoft.sql/servers': {
+    createSeconds: 60,
+    nameRule: NAME_RULES.sqlServer,
+    globalName: { code: 'ServerNameAlreadyExists', message: (name) => `The name '${name}.database.windows.net' already exists. Choose a different name.` },
+    readOnly: ({ name }) => ({ fullyQualifiedDomainName: `${name}.database.windows.net`, state: 'Ready' }),
+    implicitChildren: [{ type: 'Microsoft.Sql/servers/databases', name: 'master', properties: { zoneRedundant: false } }],
+  },
+  'microsoft.sql/servers/databases': { createSeconds: 90, nameRule: NAME_RULES.sqlDatabase, readOnly: () => ({ status: 'Online' }) },
+  'microsoft.sql/servers/auditingsettings': { createSeconds: 20 },
+  'microsoft.sql/servers/advancedthreatprotectionsettings': { createSeconds: 10 },
+  'microsoft.sql/servers/databases/transparentdataencryption': { createSeconds: 5 },
+  'microsoft.sql/servers/databases/backuplongtermretentionpolicies': { createSeconds: 10 },
+  'microsoft.cache/redisenterprise': {
+    createSeconds: 900,
+    nameRule: NAME_RULES.redisEnterprise,
+    readOnly: ({ name, location }) => ({ hostName: `${name}.${location ?? 'eastus2'}.redis.azure.net`, provisioningState: 'Succeeded', resourceState: 'Running' }),
+  },
+  'microsoft.cache/redisenterprise/databases': { createSeconds: 120 },
+  'microsoft.cache/redisenterprise/databases/accesspolicyassignments': { createSeconds: 30 },
+  'microsoft.cache/redis': {
+    createSeconds: 1200,
+    nameRule: NAME_RULES.redisCache,
+    readOnly: ({ name }) => ({ hostName: `${name}.redis.cache.windows.net`, port: 6379, sslPort: 6380, provisioningState: 'Succeeded' }),
+  },
+  'microsoft.cache/redis/accesspolicyassignments': { createSeconds: 30 },
+  'microsoft.storage/storageaccounts': {
+    createSeconds: 25,
+    nameRule: NAME_RULES.storageAccount,
+    globalName: { code: 'StorageAccountAlreadyTaken', message: (name) => `The storage account named ${name} is already taken.` },
+    readOnly: ({ name }) => ({ primaryEndpoints: { blob: `https://${name}.blob.core.windows.net/` }, provisioningState: 'Succeeded' }),
+    implicitChildren: [{ type: 'Microsoft.Storage/storageAccounts/blobServices', name: 'default', properties: {} }],
+  },
+  'microsoft.storage/storageaccounts/blobservices': { createSeconds: 3 },
+  'microsoft.storage/storageaccounts/managementpolicies': { createSeconds: 3 },
+  'microsoft.containerregistry/registries': {
+    createSeconds: 20,
+    nameRule: NAME_RULES.registry,
+    globalName: { code: 'AlreadyInUse', message: taken('registry') },
+    readOnly: ({ name }) => ({ loginServer: `${name.toLowerCase()}.azurecr.io`, provisioningState: 'Succeeded' }),
+  },
+  'microsoft.network/privatednszones': { createSeconds: 40, apiVersions: ['2024-06-01'] },
+  'microsoft.network/privatednszones/virtualnetworklinks': { createSeconds: 45, apiVersions: ['2024-06-01'] },
+  'microsoft.network/privateendpoints': { createSeconds: 60, apiVersions: ['2024-05-01'] },
+  'microsoft.network/privateendpoints/privatednszonegroups': { createSeconds: 20, apiVersions: ['2024-05-01'] },
+  'microsoft.app/managedenvironments': {
+    createSeconds: 480,
+    nameRule: NAME_RULES.containerAppsEnvironment,
+    unavailableIn: WITHOUT_CONTAINER_APPS,
+    readOnly: ({ id, location }) => ({ defaultDomain: `${guidFrom('domain', id).slice(0, 13).replace('-', '')}.${location ?? 'eastus2'}.azurecontainerapps.io`, staticIp: '20.0.0.10', provisioningState: 'Succeeded' }),
+  },
+  'microsoft.app/containerapps': {
+    createSeconds: 45,
+    noopSeconds: 5,
+    nameRule: NAME_RULES.containerApp,
+    unavailableIn: WITHOUT_CONTAINER_APPS,
+    readOnly: ({ name, properties }, propertiesOf) => ({
+      provisioningState: 'Succeeded',
+      configuration: { ingress: { fqdn: `${name}.${String(propertiesOf(String(properties['environmentId']))?.['defaultDomain'] ?? 'unknown.azurecontainerapps.io')}` } },
+    }),
+  },
+};
+
+/** Images whose listening port the sandbox knows; any other image is taken to serve what its probes ask. */
+export const KNOWN_IMAGE_PORTS: Record<string, number> = { 'mcr.microsoft.com/k8se/quickstart': 80 };
+
+export function typeSpec(type: string): ResourceTypeSpec | undefined {
+  return RESOURCE_TYPES[type.toLowerCase()];
+}

@@ -1,0 +1,438 @@
+import { randomUUID } from 'node:crypto';
+import { evaluateDeep } from '../../src/compliance/arm/template.js';
+import { UnknownValue } from '../../src/compliance/model.js';
+import { NAME_RULES } from '../../src/config/naming.js';
+import { AVAILABLE_REGIONS, typeSpec } from './catalog.js';
+import { ArmError, ENVELOPE_KEYS, apiVersionProblem, bodyProblems, isObject, mergeDeep, parentIdOf, parseResourceId, resourceIdOf, revisionProblem, type ArmErrorBody, type Json, type ParsedId, type StoredResource } from './resources.js';
+import { asArmError, bodyOf, evaluateOutputs, expandTemplate, firstUnknown, withExpressionsShown, type ExpandedTemplate, type PlannedResource } from './template.js';
+
+/** Built-in roles the sandbox's caller can hold at subscription scope, by what they allow. */
+const WRITERS = ['Owner', 'Contributor'];
+const ROLE_WRITERS = ['Owner', 'User Access Administrator', 'Role Based Access Control Administrator'];
+const READERS = ['Reader', ...WRITERS, ...ROLE_WRITERS];
+
+export interface ResourceGroup {
+  id: string;
+  name: string;
+  location: string;
+  tags: Record<string, string>;
+}
+
+export interface OperationState {
+  operationId: string;
+  resource: PlannedResource;
+  provisioningOperation: 'Create' | 'Update';
+  provisioningState: 'Running' | 'Succeeded' | 'Failed';
+  startedAt: number;
+  finishedAt?: number;
+  error?: ArmErrorBody;
+}
+
+export interface DeploymentState {
+  id: string;
+  name: string;
+  resourceGroup: string;
+  mode: string;
+  provisioningState: 'Accepted' | 'Running' | 'Succeeded' | 'Failed';
+  startedAt: number;
+  finishedAt?: number;
+  correlationId: string;
+  operations: OperationState[];
+  outputs?: Json;
+  error?: ArmErrorBody;
+}
+
+export interface PutResult {
+  status: 200 | 201;
+  view: Json;
+  /** Settles when provisioning ends: undefined on success, the provider's error on failure. */
+  done: Promise<ArmErrorBody | undefined>;
+}
+
+/**
+ * The sandbox's Azure Resource Manager: resource groups, resources and their children and
+ * extensions, and template deployments with preflight validation, what-if and operations. Holds
+ * state only; `endpoint.ts` speaks HTTP for it.
+ */
+export class ArmPlane {
+  readonly resourceGroups = new Map<string, ResourceGroup>();
+  readonly resources = new Map<string, StoredResource>();
+  readonly deployments = new Map<string, DeploymentState>();
+  /** Global names (`type|name`, lower case) another subscription holds. */
+  readonly takenNames = new Set<string>();
+  /** Resource ids (lower case) the caller may not read: a deny assignment, or a provider outage. */
+  readonly deniedReads = new Set<string>();
+  /** The caller's roles at subscription scope. */
+  roles: string[] = ['Contributor', 'Role Based Access Control Administrator'];
+  /** Real provisioning seconds are multiplied by this (0.001: a 15-minute Redis takes 0.9 s). */
+  timeScale = 0.001;
+  /** Resource PUTs received, counted for tests. */
+  puts = 0;
+
+  constructor(
+    readonly identity: { subscriptionId: string; tenantId: string; clientId: string },
+    private readonly onVaultCreated: (name: string) => void,
+  ) {}
+
+  // ---------------------------------------------------------------- authorization
+
+  authorize(action: string, scope: string): void {
+    const allowed = action.endsWith('/read') ? READERS : action === 'Microsoft.Authorization/roleAssignments/write' ? ROLE_WRITERS : WRITERS;
+    if (this.roles.some((role) => allowed.includes(role))) {
+      if (action.endsWith('/read') && [...this.deniedReads].some((id) => scope.toLowerCase().startsWith(id))) throw this.authorizationFailed(action, scope);
+      return;
+    }
+    throw this.authorizationFailed(action, scope);
+  }
+
+  private authorizationFailed(action: string, scope: string): ArmError {
+    return new ArmError(
+      403,
+      'AuthorizationFailed',
+      `The client '${this.identity.clientId}' with object id '${this.identity.clientId}' does not have authorization to perform action '${action}' over scope '${scope}' or the scope is invalid. If access was recently granted, please refresh your credentials.`,
+    );
+  }
+
+  // ---------------------------------------------------------------- resource groups
+
+  resourceGroupId(name: string): string {
+    return `/subscriptions/${this.identity.subscriptionId}/resourceGroups/${name}`;
+  }
+
+  requireResourceGroup(name: string): ResourceGroup {
+    const group = this.resourceGroups.get(name.toLowerCase());
+    if (!group) throw new ArmError(404, 'ResourceGroupNotFound', `Resource group '${name}' could not be found.`);
+    return group;
+  }
+
+  putResourceGroup(name: string, body: Json): { status: 200 | 201; group: ResourceGroup } {
+    this.authorize('Microsoft.Resources/subscriptions/resourceGroups/write', this.resourceGroupId(name));
+    if (!NAME_RULES.resourceGroup.pattern.test(name)) throw new ArmError(400, 'InvalidResourceGroup', `The provided resource group name '${name}' is not valid: use ${NAME_RULES.resourceGroup.rule}.`);
+    const location = typeof body['location'] === 'string' ? body['location'].toLowerCase().replace(/\s+/g, '') : '';
+    if (!location) throw new ArmError(400, 'LocationRequired', 'The location property is required for this definition.');
+    if (!AVAILABLE_REGIONS.includes(location)) {
+      throw new ArmError(400, 'LocationNotAvailableForResourceGroup', `The provided location '${String(body['location'])}' is not available for resource group. List of available regions is '${AVAILABLE_REGIONS.join(',')}'.`);
+    }
+    const existing = this.resourceGroups.get(name.toLowerCase());
+    if (existing && existing.location !== location) {
+      throw new ArmError(409, 'InvalidResourceGroupLocation', `Invalid resource group location '${location}'. The Resource group already exists in location '${existing.location}'.`);
+    }
+    const group: ResourceGroup = { id: this.resourceGroupId(existing?.name ?? name), name: existing?.name ?? name, location, tags: isObject(body['tags']) ? (body['tags'] as Record<string, string>) : {} };
+    this.resourceGroups.set(name.toLowerCase(), group);
+    return { status: existing ? 200 : 201, group };
+  }
+
+  // ---------------------------------------------------------------- resources
+
+  /** A resource as GET returns it: the stored body plus the provider's read-only properties. */
+  view(resource: StoredResource): Json {
+    const spec = typeSpec(resource.type);
+    const location = resource.envelope['location'];
+    const readOnly =
+      spec?.readOnly?.({ id: resource.id, name: resource.name.split('/').at(-1) as string, properties: resource.properties, ...(typeof location === 'string' ? { location } : {}) }, (id) => {
+        const other = this.resources.get(id.toLowerCase());
+        return other ? (this.view(other)['properties'] as Json) : undefined;
+      }) ?? {};
+    return {
+      id: resource.id,
+      name: resource.name.split('/').at(-1),
+      type: resource.type,
+      ...resource.envelope,
+      properties: mergeDeep(mergeDeep(resource.properties, readOnly), { provisioningState: resource.provisioningState }),
+    };
+  }
+
+  getResource(id: string): Json {
+    this.authorize(`${parseResourceId(id)?.type ?? 'Microsoft.Resources/resources'}/read`, id);
+    const resource = this.resources.get(id.toLowerCase());
+    if (!resource) throw this.notFound(id);
+    return this.view(resource);
+  }
+
+  notFound(id: string): ArmError {
+    const parsed = parseResourceId(id);
+    return new ArmError(404, 'ResourceNotFound', `The Resource '${parsed ? `${parsed.type}/${parsed.name}` : id}' under resource group '${parsed?.resourceGroup ?? ''}' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix`);
+  }
+
+  /** Resources of a collection: a group's top-level resources, a parent's children of one type, or a resource's extensions of one type. */
+  list(filter: { resourceGroup: string; parentId?: string; type?: string; scopeId?: string }): Json[] {
+    this.requireResourceGroup(filter.resourceGroup);
+    return [...this.resources.values()]
+      .filter((resource) => {
+        if (resource.resourceGroup.toLowerCase() !== filter.resourceGroup.toLowerCase()) return false;
+        const parsed = parseResourceId(resource.id) as ParsedId;
+        if (filter.scopeId !== undefined) return parsed.scopeId?.toLowerCase() === filter.scopeId.toLowerCase() && resource.type.toLowerCase() === filter.type?.toLowerCase();
+        if (parsed.scopeId) return false;
+        if (filter.parentId !== undefined) return parentIdOf(resource.id)?.toLowerCase() === filter.parentId.toLowerCase() && resource.type.toLowerCase() === filter.type?.toLowerCase();
+        return resource.type.split('/').length === 2;
+      })
+      .map((resource) => this.view(resource));
+  }
+
+  /** PUT (or PATCH) of one resource, as its provider takes it: checks, stores, and provisions it over simulated time. */
+  putResource(id: string, apiVersion: string | undefined, body: Json, options: { patch?: boolean } = {}): PutResult {
+    const parsed = parseResourceId(id);
+    if (!parsed) throw new ArmError(400, 'InvalidResourceId', `'${id}' is not a valid resource id.`);
+    this.authorize(`${parsed.type}/write`, id);
+    this.requireResourceGroup(parsed.resourceGroup);
+    const existing = this.resources.get(id.toLowerCase());
+    const problem = apiVersionProblem(parsed.type, apiVersion, typeof body['location'] === 'string' ? body['location'] : undefined);
+    if (problem) throw problem;
+    const parentId = parentIdOf(id);
+    if (parentId && !this.resources.has(parentId.toLowerCase())) {
+      throw new ArmError(404, 'ParentResourceNotFound', `Can not perform requested operation on nested resource. Parent resource '${parsed.name.split('/').slice(0, -1).join('/')}' not found.`);
+    }
+    if (parsed.scopeId && !this.resources.has(parsed.scopeId.toLowerCase())) throw this.notFound(parsed.scopeId);
+    if (options.patch && !existing) throw this.notFound(id);
+    const full: Json = options.patch && existing ? mergeDeep({ ...existing.envelope, properties: existing.properties }, body) : body;
+    const problems = bodyProblems({ id, type: parsed.type, name: parsed.name }, apiVersion as string, full, { nameTaken: !existing && this.takenNames.has(`${parsed.type}|${parsed.name}`.toLowerCase()) });
+    const first = problems[0];
+    if (first) throw new ArmError(400, first.code, first.message, problems.length > 1 ? problems : [], first.target);
+
+    const envelope = Object.fromEntries(ENVELOPE_KEYS.filter((key) => full[key] !== undefined).map((key) => [key, full[key]]));
+    const properties = isObject(full['properties']) ? full['properties'] : {};
+    const unchanged = existing !== undefined && JSON.stringify({ e: existing.envelope, p: existing.properties }) === JSON.stringify({ e: envelope, p: properties });
+    const spec = typeSpec(parsed.type);
+    const seconds = !existing ? (spec?.createSeconds ?? 5) : unchanged ? (spec?.noopSeconds ?? 1) : (spec?.createSeconds ?? 5) / 2;
+    const resource: StoredResource = { id: existing?.id ?? id, type: parsed.type, name: parsed.name, resourceGroup: parsed.resourceGroup, apiVersion: apiVersion as string, envelope, properties, provisioningState: existing ? 'Updating' : 'Creating' };
+    this.resources.set(id.toLowerCase(), resource);
+    this.puts++;
+    const done = new Promise<ArmErrorBody | undefined>((resolve) => {
+      setTimeout(() => resolve(this.finishProvisioning(resource)), seconds * this.timeScale * 1000);
+    });
+    return { status: existing ? 200 : 201, view: this.view(resource), done };
+  }
+
+  private finishProvisioning(resource: StoredResource): ArmErrorBody | undefined {
+    if (resource.type.toLowerCase() === 'microsoft.app/containerapps') {
+      const problem = revisionProblem(resource.name, resource.properties);
+      if (problem) {
+        resource.provisioningState = 'Failed';
+        return problem;
+      }
+    }
+    resource.provisioningState = 'Succeeded';
+    const parsed = parseResourceId(resource.id) as ParsedId;
+    for (const child of typeSpec(resource.type)?.implicitChildren ?? []) {
+      const childId = resourceIdOf(parsed.subscriptionId, parsed.resourceGroup, child.type, `${resource.name}/${child.name}`);
+      if (this.resources.has(childId.toLowerCase())) continue;
+      this.resources.set(childId.toLowerCase(), { id: childId, type: child.type, name: `${resource.name}/${child.name}`, resourceGroup: resource.resourceGroup, apiVersion: resource.apiVersion, envelope: {}, properties: { ...child.properties }, provisioningState: 'Succeeded' });
+    }
+    if (resource.type.toLowerCase() === 'microsoft.keyvault/vaults') this.onVaultCreated(resource.name);
+    return undefined;
+  }
+
+  /** A manual change (the portal, `az`), not through ARM's checks: merges into the stored properties. */
+  patchDirectly(id: string, properties: Json): Json {
+    const resource = this.resources.get(id.toLowerCase());
+    if (!resource) throw this.notFound(id);
+    resource.properties = mergeDeep(resource.properties, properties);
+    return this.view(resource);
+  }
+
+  // ---------------------------------------------------------------- deployments
+
+  private deploymentKey(group: string, name: string): string {
+    return `${group}/${name}`.toLowerCase();
+  }
+
+  deploymentId(group: string, name: string): string {
+    return `${this.resourceGroupId(group)}/providers/Microsoft.Resources/deployments/${name}`;
+  }
+
+  /** ARM's preflight: template expansion, then every resource checked as its provider would. */
+  private preflight(groupName: string, deploymentName: string, body: Json, action: string): { expanded: ExpandedTemplate; group: ResourceGroup } {
+    this.authorize(action, this.deploymentId(groupName, deploymentName));
+    const group = this.requireResourceGroup(groupName);
+    const properties = isObject(body['properties']) ? body['properties'] : {};
+    if (properties['templateLink']) throw new ArmError(400, 'InvalidTemplate', 'The sandbox takes the template inline (properties.template), not templateLink.');
+    const mode = String(properties['mode'] ?? '');
+    if (mode !== 'Incremental') throw new ArmError(400, 'InvalidDeploymentMode', `The deployment mode '${mode}' is not supported by the sandbox; use 'Incremental'.`);
+    const expanded = expandTemplate(properties['template'], properties['parameters'], this.context(group, deploymentName), this.referenceFor('what-if'));
+    const problems: ArmErrorBody[] = [];
+    for (const resource of expanded.resources) {
+      const body = withExpressionsShown(asArmError(() => evaluateDeep(bodyOf(resource.declaration), expanded.scope))) as Json;
+      const versionProblem = apiVersionProblem(resource.type, resource.apiVersion, typeof body['location'] === 'string' ? body['location'] : undefined);
+      if (versionProblem) {
+        problems.push({ ...versionProblem.body(), target: resource.id });
+        continue;
+      }
+      const exists = this.resources.has(resource.id.toLowerCase());
+      problems.push(...bodyProblems(resource, resource.apiVersion, body, { nameTaken: !exists && this.takenNames.has(`${resource.type}|${resource.name}`.toLowerCase()) }));
+      const writeAction = `${resource.type}/write`;
+      try {
+        this.authorize(writeAction, resource.id);
+      } catch {
+        problems.push({
+          code: 'AuthorizationFailed',
+          target: resource.id,
+          message: `Authorization failed for template resource '${resource.name}' of type '${resource.type}'. The client '${this.identity.clientId}' with object id '${this.identity.clientId}' does not have permission to perform action '${writeAction}' at scope '${resource.id}'.`,
+        });
+      }
+    }
+    if (problems.length > 0) {
+      throw new ArmError(400, 'InvalidTemplateDeployment', `The template deployment '${deploymentName}' is not valid according to the validation procedure. The tracking id is '${randomUUID()}'. See inner errors for details.`, problems);
+    }
+    return { expanded, group };
+  }
+
+  private context(group: ResourceGroup, deploymentName: string) {
+    return { subscriptionId: this.identity.subscriptionId, tenantId: this.identity.tenantId, resourceGroup: group.name, location: group.location, deploymentName };
+  }
+
+  /** reference() at deployment time: a resource's properties (or the whole resource with 'Full'). What-if shows the expression for a resource that does not exist yet. */
+  private referenceFor(mode: 'what-if' | 'deploy', planned?: ExpandedTemplate) {
+    return (target: string, _apiVersion: string | undefined, full: boolean, text: string): unknown => {
+      const id = target.startsWith('/') ? target : (planned?.resources.find((r) => r.name.toLowerCase() === target.toLowerCase())?.id ?? target);
+      const resource = this.resources.get(id.toLowerCase());
+      if (!resource || resource.provisioningState === 'Creating') {
+        if (mode === 'what-if') return new UnknownValue(`${target} does not exist yet`, text);
+        throw this.notFound(id);
+      }
+      const view = this.view(resource);
+      return full ? view : view['properties'];
+    };
+  }
+
+  validate(groupName: string, deploymentName: string, body: Json): Json {
+    const { expanded } = this.preflight(groupName, deploymentName, body, 'Microsoft.Resources/deployments/validate/action');
+    return {
+      id: this.deploymentId(groupName, deploymentName),
+      name: deploymentName,
+      properties: { provisioningState: 'Succeeded', mode: 'Incremental', timestamp: new Date().toISOString(), correlationId: randomUUID(), validatedResources: expanded.resources.map((r) => ({ id: r.id })) },
+    };
+  }
+
+  whatIf(groupName: string, deploymentName: string, body: Json): Json {
+    const { expanded, group } = this.preflight(groupName, deploymentName, body, 'Microsoft.Resources/deployments/whatIf/action');
+    const planned = new Set(expanded.resources.map((r) => r.id.toLowerCase()));
+    const changes: Json[] = expanded.resources.map((resource) => {
+      const after = { id: resource.id, name: resource.name.split('/').at(-1), type: resource.type, apiVersion: resource.apiVersion, ...(withExpressionsShown(evaluateDeep(bodyOf(resource.declaration), expanded.scope)) as Json) };
+      const existing = this.resources.get(resource.id.toLowerCase());
+      if (!existing) return { resourceId: resource.id, changeType: 'Create', after };
+      const before = { id: existing.id, name: existing.name.split('/').at(-1), type: existing.type, apiVersion: existing.apiVersion, ...existing.envelope, properties: existing.properties };
+      const delta = propertyChanges(comparable(before), comparable(after), '');
+      return { resourceId: resource.id, changeType: delta.length === 0 ? 'NoChange' : 'Modify', before, after, ...(delta.length ? { delta } : {}) };
+    });
+    for (const resource of this.resources.values()) {
+      if (resource.resourceGroup.toLowerCase() === group.name.toLowerCase() && !planned.has(resource.id.toLowerCase())) changes.push({ resourceId: resource.id, changeType: 'Ignore', before: this.view(resource) });
+    }
+    return { status: 'Succeeded', properties: { changes } };
+  }
+
+  startDeployment(groupName: string, deploymentName: string, body: Json): DeploymentState {
+    const key = this.deploymentKey(groupName, deploymentName);
+    const running = this.deployments.get(key);
+    if (running && (running.provisioningState === 'Running' || running.provisioningState === 'Accepted')) {
+      throw new ArmError(409, 'DeploymentActive', `Unable to edit or replace deployment '${deploymentName}': previous deployment from '${new Date(running.startedAt).toISOString()}' is still active (the deployment state is '${running.provisioningState}'). Please see https://aka.ms/arm-deploy-resources for usage details.`);
+    }
+    const { expanded } = this.preflight(groupName, deploymentName, body, 'Microsoft.Resources/deployments/write');
+    const deployment: DeploymentState = { id: this.deploymentId(groupName, deploymentName), name: deploymentName, resourceGroup: groupName, mode: 'Incremental', provisioningState: 'Running', startedAt: Date.now(), correlationId: randomUUID(), operations: [] };
+    this.deployments.set(key, deployment);
+    void this.run(deployment, expanded);
+    return deployment;
+  }
+
+  getDeployment(groupName: string, deploymentName: string): DeploymentState {
+    this.authorize('Microsoft.Resources/deployments/read', this.deploymentId(groupName, deploymentName));
+    this.requireResourceGroup(groupName);
+    const deployment = this.deployments.get(this.deploymentKey(groupName, deploymentName));
+    if (!deployment) throw new ArmError(404, 'DeploymentNotFound', `Deployment '${deploymentName}' could not be found.`);
+    return deployment;
+  }
+
+  /** Puts every resource once all it depends on has succeeded; independent resources go in parallel. */
+  private async run(deployment: DeploymentState, expanded: ExpandedTemplate): Promise<void> {
+    const reference = this.referenceFor('deploy', expanded);
+    const scope = { ...expanded.scope, reference };
+    const waiting = new Map(expanded.resources.map((r) => [r.id.toLowerCase(), r]));
+    const succeeded = new Set<string>();
+    const failed = new Set<string>();
+    const skipped = new Set<string>();
+    const running = new Set<Promise<void>>();
+    const inTemplate = (id: string) => expanded.resources.some((r) => r.id.toLowerCase() === id);
+
+    const deploy = async (resource: PlannedResource): Promise<void> => {
+      const existed = this.resources.has(resource.id.toLowerCase());
+      const operation: OperationState = { operationId: randomUUID().replace(/-/g, '').slice(0, 16).toUpperCase(), resource, provisioningOperation: existed ? 'Update' : 'Create', provisioningState: 'Running', startedAt: Date.now() };
+      deployment.operations.push(operation);
+      let error: ArmErrorBody | undefined;
+      try {
+        const body = asArmError(() => evaluateDeep(bodyOf(resource.declaration), scope)) as Json;
+        const unknown = firstUnknown(body);
+        if (unknown) throw new ArmError(400, 'InvalidTemplate', `Unable to evaluate '${unknown.expression ?? ''}': ${unknown.reason}.`);
+        error = await this.putResource(resource.id, resource.apiVersion, body).done;
+      } catch (thrown) {
+        error = thrown instanceof ArmError ? thrown.body() : { code: 'InternalServerError', message: String(thrown) };
+      }
+      operation.finishedAt = Date.now();
+      operation.provisioningState = error ? 'Failed' : 'Succeeded';
+      if (error) operation.error = error;
+      (error ? failed : succeeded).add(resource.id.toLowerCase());
+    };
+
+    for (;;) {
+      for (const [id, resource] of waiting) {
+        const dependencies = [...resource.dependsOn].filter(inTemplate);
+        // ARM does not start what depends on a failed resource.
+        if (dependencies.some((d) => failed.has(d) || skipped.has(d))) {
+          waiting.delete(id);
+          skipped.add(id);
+          continue;
+        }
+        if (dependencies.every((d) => succeeded.has(d))) {
+          waiting.delete(id);
+          const task: Promise<void> = deploy(resource).finally(() => running.delete(task));
+          running.add(task);
+        }
+      }
+      if (running.size === 0) break;
+      await Promise.race(running);
+    }
+
+    const errors: ArmErrorBody[] = deployment.operations.filter((op) => op.error).map((op) => ({ ...(op.error as ArmErrorBody), target: op.resource.id }));
+    if (errors.length === 0) {
+      const outputs = outputsOf(() => evaluateOutputs(expanded.outputs, scope));
+      if (outputs.problems.length === 0) deployment.outputs = outputs.values;
+      errors.push(...outputs.problems);
+    }
+    deployment.finishedAt = Date.now();
+    deployment.provisioningState = errors.length === 0 ? 'Succeeded' : 'Failed';
+    if (errors.length > 0) {
+      deployment.error = {
+        code: 'DeploymentFailed',
+        message: 'At least one resource deployment operation failed. Please list deployment operations for details. Please see https://aka.ms/arm-deployment-operations for usage details.',
+        details: errors,
+      };
+    }
+  }
+}
+
+function outputsOf(run: () => { values: Json; problems: ArmErrorBody[] }): { values: Json; problems: ArmErrorBody[] } {
+  try {
+    return run();
+  } catch (error) {
+    return { values: {}, problems: [error instanceof ArmError ? error.body() : { code: 'DeploymentOutputEvaluationFailed', message: String(error) }] };
+  }
+}
+
+/** The parts of a resource what-if compares: the body, not the id, name, type or api-version. */
+function comparable(resource: Json): Json {
+  const { id: _id, name: _name, type: _type, apiVersion: _apiVersion, ...body } = resource;
+  return body;
+}
+
+/** Property-level differences, flattened to leaf paths (`properties.enableNonSslPort`, `tags.Owner`, `properties.rules[0]`). */
+export function propertyChanges(before: unknown, after: unknown, path: string): Json[] {
+  if (JSON.stringify(before) === JSON.stringify(after)) return [];
+  if (before === undefined) return [{ path, propertyChangeType: 'Create', after }];
+  if (after === undefined) return [{ path, propertyChangeType: 'Delete', before }];
+  if (isObject(before) && isObject(after)) {
+    const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])];
+    return keys.flatMap((key) => propertyChanges(before[key], after[key], path ? `${path}.${key}` : key));
+  }
+  if (Array.isArray(before) && Array.isArray(after) && before.length === after.length) {
+    return before.flatMap((item, index) => propertyChanges(item, after[index], `${path}[${index}]`));
+  }
+  return [{ path, propertyChangeType: 'Modify', before, after }];
+}
