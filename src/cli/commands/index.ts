@@ -3,7 +3,8 @@ import { demoCommand } from './demo.js';
 import { gateCommand } from './gate.js';
 import { migrateSecretsCommand } from './migrate-secrets.js';
 import { planCommand } from './plan.js';
+import { provisionCommand } from './provision.js';
 import { sandboxCommand } from './sandbox.js';
 
 /** Every CLI command, in the order `azure-hipaa --help` lists them. */
-export const commands: Command[] = [planCommand, gateCommand, migrateSecretsCommand, sandboxCommand, demoCommand];
+export const commands: Command[] = [planCommand, gateCommand, provisionCommand, migrateSecretsCommand, sandboxCommand, demoCommand];

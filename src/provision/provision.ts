@@ -1,0 +1,273 @@
+import type { DeploymentExtended, DeploymentOperation, ResourceManagementClient } from '@azure/arm-resources';
+import { armError, armFailureOf, armGet, describeArmFailure, remediesFor, resourceManager, retryAfterMs, subscriptionOf, type ArmFailure } from '../azure/arm.js';
+import { runGate, type GateRun } from '../compliance/gate.js';
+import { isBlocking } from '../compliance/evaluate.js';
+import { resolveTemplate } from '../compliance/arm/template.js';
+import { loadConfig, type LoadedConfig } from '../config/load.js';
+import type { Logger } from '../logger.js';
+import { API_VERSIONS, renderEnvironment, type LiveContainerApp, type RenderedEnvironment } from '../template/render.js';
+import { changeCount, changesAsText, changesFromWhatIf, nameAndType, type ChangeSet } from './changes.js';
+
+type ArmDeployment = { properties: { mode: 'Incremental'; template: Record<string, unknown> } };
+
+export type ProvisionMode = 'what-if' | 'deploy';
+export type GateMode = 'block' | 'warn';
+
+export interface ProvisionRequest {
+  cwd: string;
+  /** The environment config; `azure-hipaa.yml` or the built-in defaults when absent. */
+  config?: string;
+  subscriptionId?: string;
+  mode: ProvisionMode;
+  gate: GateMode;
+  env: NodeJS.ProcessEnv;
+  logger: Logger;
+  /** ARM deployment name; default `azure-hipaa-<UTC time>`, so each run stays in the group's deployment history. */
+  deploymentName?: string;
+  /** Default polling interval when ARM does not suggest one. */
+  pollIntervalMs?: number;
+}
+
+/** One resource as the deployment reported it. */
+export interface OperationReport {
+  type: string;
+  name: string;
+  resourceId: string;
+  operation: string;
+  state: string;
+  durationSeconds?: number;
+  error?: ArmFailure;
+}
+
+export interface ProvisionResult {
+  status: 'previewed' | 'deployed' | 'blocked';
+  subscriptionId: string;
+  resourceGroup: string;
+  deploymentName: string;
+  gate: GateRun;
+  changes: ChangeSet;
+  /** Resources what-if would create or modify. */
+  changeCount: number;
+  /** Deployment outputs by action output name (`key-vault-uri`, ...); empty unless deployed. */
+  outputs: Record<string, string>;
+  operations: OperationReport[];
+}
+
+/** Raised when ARM runs the deployment and a resource fails: ARM's code and message per failing resource. */
+export class DeploymentFailedError extends Error {
+  constructor(
+    message: string,
+    readonly operations: OperationReport[],
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Provisions the environment the config describes as one incremental ARM deployment at
+ * resource-group scope: the HIPAA gate on the template first, then what-if, and in deploy mode
+ * validate and deploy, reporting each resource as ARM does.
+ */
+export async function provision(request: ProvisionRequest): Promise<ProvisionResult> {
+  const { logger } = request;
+  const loaded = await loadConfig(request.config, { cwd: request.cwd });
+  const { config } = loaded;
+  const subscriptionId = subscriptionOf(request.subscriptionId, request.env);
+  const resourceGroup = config.resourceGroup;
+  const deploymentName = request.deploymentName ?? `azure-hipaa-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '')}`;
+
+  const gate = await logger.group('HIPAA gate on the template', async () => {
+    const run = await runGate({ cwd: request.cwd, ...(request.config ? { config: request.config } : {}) });
+    const blocking = run.report.findings.filter((finding) => isBlocking(finding, run.policy));
+    logger.info(`Verdict: ${run.report.verdict} (${run.report.summary.pass} pass, ${run.report.summary.fail} fail, ${run.report.summary.unknown} unknown, ${run.report.summary.waived} waived)`);
+    for (const finding of blocking) logger[request.gate === 'block' ? 'error' : 'warning'](`${finding.control} on ${finding.resource.name}: ${finding.message}`, { title: `HIPAA ${finding.control}`, ...(finding.location ? { file: finding.location.file, line: finding.location.line } : {}) });
+    return run;
+  });
+  const base = { subscriptionId, resourceGroup, deploymentName, gate, outputs: {}, operations: [] };
+  if (gate.report.verdict === 'fail' && request.gate === 'block') {
+    return { ...base, status: 'blocked', changes: { resourceGroup, resourceGroupCreated: false, resources: [] }, changeCount: 0 };
+  }
+
+  const client = resourceManager(request.env, subscriptionId);
+  const existingGroup = await readResourceGroup(client, resourceGroup);
+  const liveContainerApp = existingGroup ? await readContainerApp(client, subscriptionId, resourceGroup, config.containerApp.name) : undefined;
+  if (liveContainerApp) logger.info(`The Container App exists: keeping its image ${liveContainerApp.image} and traffic split (deploy-container owns them).`);
+  const rendered = renderEnvironment(config, liveContainerApp ? { liveContainerApp } : {});
+  const configKeyOf = configKeyFinder(rendered, loaded);
+  const deployment: ArmDeployment = { properties: { mode: 'Incremental', template: rendered.template as unknown as Record<string, unknown> } };
+
+  const changes = await logger.group('What-if', async () => {
+    const result = existingGroup ? await whatIf(client, resourceGroup, deploymentName, deployment, configKeyOf) : everythingCreated(rendered, loaded, subscriptionId);
+    logger.info(changesAsText(result));
+    return result;
+  });
+  const count = changeCount(changes);
+  if (request.mode === 'what-if') return { ...base, status: 'previewed', changes, changeCount: count };
+
+  await logger.group('Resource group', async () => {
+    const tags = { ...existingGroup?.tags, ...config.tags };
+    if (existingGroup && JSON.stringify(existingGroup.tags ?? {}) === JSON.stringify(tags)) return logger.info(`${resourceGroup} exists in ${existingGroup.location} with its tags.`);
+    try {
+      await client.resourceGroups.createOrUpdate(resourceGroup, { location: existingGroup?.location ?? config.region, tags });
+    } catch (error) {
+      throw armError(error, `Creating resource group ${resourceGroup}`, configKeyOf);
+    }
+    logger.info(`${existingGroup ? 'Updated the tags of' : 'Created'} ${resourceGroup} in ${existingGroup?.location ?? config.region}.`);
+  });
+
+  await logger.group('Validate', async () => {
+    try {
+      await client.deployments.beginValidateAndWait(resourceGroup, deploymentName, deployment);
+    } catch (error) {
+      throw armError(error, `Validating deployment ${deploymentName}`, configKeyOf);
+    }
+    logger.info('ARM accepted the template.');
+  });
+
+  const { deployed, operations } = await logger.group(`Deploy ${deploymentName}`, () => deploy(client, resourceGroup, deploymentName, deployment, request, configKeyOf));
+  return { ...base, status: 'deployed', changes, changeCount: count, outputs: outputsOf(deployed), operations };
+}
+
+async function readResourceGroup(client: ResourceManagementClient, name: string): Promise<{ location: string; tags?: Record<string, string> } | undefined> {
+  try {
+    const group = await client.resourceGroups.get(name);
+    return { location: group.location, ...(group.tags ? { tags: group.tags } : {}) };
+  } catch (error) {
+    if (armFailureOf(error)?.code === 'ResourceGroupNotFound') return undefined;
+    throw armError(error, `Reading resource group ${name}`, (target) => (target ? undefined : 'resourceGroup'));
+  }
+}
+
+/** The image and traffic split of the app if it exists: re-provisioning must not undo a deploy. */
+async function readContainerApp(client: ResourceManagementClient, subscriptionId: string, resourceGroup: string, name: string): Promise<LiveContainerApp | undefined> {
+  const path = `/subscriptions/${subscriptionId}/resourceGroups/${resourceGroup}/providers/Microsoft.App/containerApps/${name}`;
+  const { status, body } = await armGet(client, path, API_VERSIONS.app);
+  if (status === 404) return undefined;
+  if (status !== 200) throw armError({ details: body }, `Reading Container App ${name}`);
+  const properties = (body as { properties?: { template?: { containers?: { image?: string }[] }; configuration?: { ingress?: { traffic?: unknown[] } } } }).properties;
+  const image = properties?.template?.containers?.[0]?.image;
+  if (!image) return undefined;
+  const traffic = properties?.configuration?.ingress?.traffic;
+  return { image, ...(traffic ? { traffic } : {}) };
+}
+
+async function whatIf(client: ResourceManagementClient, resourceGroup: string, deploymentName: string, deployment: ArmDeployment, configKeyOf: (target?: string) => string | undefined): Promise<ChangeSet> {
+  let rawBody: string | undefined;
+  try {
+    await client.deployments.beginWhatIfAndWait(resourceGroup, deploymentName, deployment, {
+      onResponse: (response) => {
+        if (response.status === 200 && response.bodyAsText) rawBody = response.bodyAsText;
+      },
+    });
+  } catch (error) {
+    throw armError(error, `What-if of deployment ${deploymentName}`, configKeyOf);
+  }
+  if (!rawBody) throw new Error(`What-if of deployment ${deploymentName} returned no result.`);
+  return changesFromWhatIf(rawBody, resourceGroup);
+}
+
+/** Without the resource group there is nothing for ARM's what-if to compare: every resource is new. */
+function everythingCreated(rendered: RenderedEnvironment, loaded: LoadedConfig, subscriptionId: string): ChangeSet {
+  const environment = resolveTemplate(rendered.template, { source: { file: loaded.source, value: rendered.template }, subscriptionId, resourceGroup: loaded.config.resourceGroup, location: loaded.config.region });
+  return {
+    resourceGroup: loaded.config.resourceGroup,
+    resourceGroupCreated: true,
+    resources: environment.resources.map((resource) => ({ resourceId: resource.id, type: resource.type, name: resource.name, changeType: 'Create', delta: [] })),
+  };
+}
+
+/** For an ARM error's target resource id: the config key that names the resource. */
+function configKeyFinder(rendered: RenderedEnvironment, loaded: LoadedConfig): (target?: string) => string | undefined {
+  return (target) => {
+    if (!target) return undefined;
+    const { type, name } = nameAndType(target);
+    const path = rendered.configPathOf(type, name) ?? rendered.configPathOf(type, name.split('/').at(-1) ?? name);
+    if (!path) return undefined;
+    const location = loaded.locate?.(path);
+    return `config ${path.join('.')}${location ? ` (${location.file}:${location.line})` : ''}`;
+  };
+}
+
+async function deploy(
+  client: ResourceManagementClient,
+  resourceGroup: string,
+  deploymentName: string,
+  deployment: ArmDeployment,
+  request: ProvisionRequest,
+  configKeyOf: (target?: string) => string | undefined,
+): Promise<{ deployed: DeploymentExtended; operations: OperationReport[] }> {
+  const { logger } = request;
+  const started = Date.now();
+  let interval = request.pollIntervalMs ?? 5000;
+  const onResponse = (response: { headers: { get(name: string): string | undefined } }) => {
+    interval = retryAfterMs(response.headers, request.pollIntervalMs ?? 5000);
+  };
+  try {
+    await client.deployments.beginCreateOrUpdate(resourceGroup, deploymentName, deployment, { onResponse });
+  } catch (error) {
+    throw armError(error, `Starting deployment ${deploymentName}`, configKeyOf);
+  }
+  const reported = new Map<string, string>();
+  let operations: OperationReport[] = [];
+  for (;;) {
+    await new Promise((resolve) => setTimeout(resolve, interval));
+    const current = await client.deployments.get(resourceGroup, deploymentName, { onResponse });
+    operations = await listOperations(client, resourceGroup, deploymentName);
+    for (const operation of operations) {
+      if (reported.get(operation.resourceId) === operation.state) continue;
+      reported.set(operation.resourceId, operation.state);
+      const elapsed = `${((Date.now() - started) / 1000).toFixed(1)} s`;
+      if (operation.state === 'Running') logger.info(`[${elapsed}] ${operation.operation === 'Update' ? 'updating' : 'creating'} ${operation.type} ${operation.name}`);
+      else if (operation.state === 'Succeeded') logger.info(`[${elapsed}] ${operation.operation === 'Update' ? 'updated' : 'created'}  ${operation.type} ${operation.name} in ${operation.durationSeconds?.toFixed(1) ?? '?'} s`);
+      else if (operation.state === 'Failed') logger.error(`[${elapsed}] failed   ${operation.type} ${operation.name}: ${operation.error ? describeArmFailure(operation.error) : 'no error reported'}`);
+    }
+    const state = current.properties?.provisioningState;
+    if (state === 'Succeeded') {
+      logger.info(`Deployed ${operations.length} resource(s) in ${((Date.now() - started) / 1000).toFixed(1)} s.`);
+      return { deployed: current, operations };
+    }
+    if (state === 'Failed' || state === 'Canceled') {
+      const failed = operations.filter((operation) => operation.state === 'Failed');
+      const lines = failed.map((operation) => {
+        const key = configKeyOf(operation.resourceId);
+        const failure = operation.error ?? { code: 'Unknown', message: 'ARM reported no error' };
+        return `  - ${operation.type} ${operation.name}${key ? ` [${key}]` : ''}:\n${describeArmFailure(failure, '      ')}`;
+      });
+      const deploymentError = current.properties?.error as ArmFailure | undefined;
+      const remedies = [...new Set(failed.flatMap((operation) => (operation.error ? remediesFor(operation.error, configKeyOf) : [])))];
+      throw new DeploymentFailedError(
+        `Deployment ${deploymentName} ${state.toLowerCase()}: ${failed.length > 0 ? `${failed.length} resource(s) failed` : (deploymentError?.message ?? 'no details')}\n${lines.join('\n')}${remedies.length > 0 ? `\nWhat to change:\n${remedies.map((remedy) => `  - ${remedy}`).join('\n')}` : ''}`,
+        operations,
+      );
+    }
+  }
+}
+
+async function listOperations(client: ResourceManagementClient, resourceGroup: string, deploymentName: string): Promise<OperationReport[]> {
+  const operations: OperationReport[] = [];
+  for await (const operation of client.deploymentOperations.list(resourceGroup, deploymentName)) operations.push(reportOf(operation));
+  return operations;
+}
+
+function reportOf(operation: DeploymentOperation): OperationReport {
+  const properties = operation.properties;
+  const target = properties?.targetResource;
+  const duration = /^PT(?:(\d+)H)?(?:(\d+)M)?(?:([\d.]+)S)?$/.exec(properties?.duration ?? '');
+  const seconds = duration ? Number(duration[1] ?? 0) * 3600 + Number(duration[2] ?? 0) * 60 + Number(duration[3] ?? 0) : undefined;
+  const status = properties?.statusMessage as { error?: ArmFailure } | undefined;
+  return {
+    type: target?.resourceType ?? 'unknown',
+    name: target?.resourceName ?? 'unknown',
+    resourceId: target?.id ?? '',
+    operation: properties?.provisioningOperation ?? 'Create',
+    state: properties?.provisioningState ?? 'Running',
+    ...(seconds !== undefined ? { durationSeconds: seconds } : {}),
+    ...(status?.error ? { error: status.error } : {}),
+  };
+}
+
+/** Template outputs (`keyVaultUri`) as action outputs (`key-vault-uri`). */
+function outputsOf(deployment: DeploymentExtended): Record<string, string> {
+  const outputs = (deployment.properties?.outputs ?? {}) as Record<string, { value?: unknown }>;
+  return Object.fromEntries(Object.entries(outputs).map(([name, output]) => [name.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`), String(output.value ?? '')]));
+}
