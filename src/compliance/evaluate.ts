@@ -2,7 +2,8 @@ import picomatch from 'picomatch';
 import { errorMessage } from '../errors.js';
 import { CONTROLS } from './catalog.js';
 import type { Control, ControlResult } from './control.js';
-import type { BaaEvidence, Finding, GatePolicy, GateReport, JudgedEnvironment, JudgedResource, Verdict, Waiver } from './model.js';
+import { traceReads } from './controls/access.js';
+import type { BaaEvidence, Finding, JsonPath, GatePolicy, GateReport, JudgedEnvironment, JudgedResource, Verdict, Waiver } from './model.js';
 import type { WaiverProblem } from './waivers.js';
 
 export interface EvaluateOptions {
@@ -12,6 +13,13 @@ export interface EvaluateOptions {
   baa?: BaaEvidence;
   now: Date;
   controls?: readonly Control[];
+  /** When given, filled with the properties each finding's control read (for drift). */
+  reads?: WeakMap<Finding, PropertyRead[]>;
+}
+
+export interface PropertyRead {
+  resource: JudgedResource;
+  path: JsonPath;
 }
 
 /** Not catalog controls: findings about the input and the waivers themselves. */
@@ -29,8 +37,9 @@ export function evaluate(environment: JudgedEnvironment, options: EvaluateOption
     const targets: (JudgedResource | undefined)[] = control.appliesTo === 'environment' ? [undefined] : environment.resources.filter((resource) => applies(control, resource));
     for (const resource of targets) {
       let result: ControlResult;
+      const reads: PropertyRead[] = [];
       try {
-        result = control.evaluate(resource, context);
+        result = options.reads ? traceReads((read, path) => reads.push({ resource: read, path }), () => control.evaluate(resource, context)) : control.evaluate(resource, context);
       } catch (error) {
         result = { status: 'unknown', message: `the control could not judge this resource: ${errorMessage(error)}` };
       }
@@ -38,7 +47,7 @@ export function evaluate(environment: JudgedEnvironment, options: EvaluateOption
         result = { ...result, status: 'unknown', message: `${result.message} (the resource's condition cannot be known offline, so it may not be deployed)` };
       }
       const location = resource?.locate?.(result.path ?? []);
-      findings.push({
+      const finding: Finding = {
         control: control.id,
         status: result.status,
         severity: control.severity,
@@ -47,7 +56,9 @@ export function evaluate(environment: JudgedEnvironment, options: EvaluateOption
         message: result.message,
         ...(result.status === 'fail' || result.status === 'unknown' ? { remediation: control.remediation } : {}),
         ...(location ? { location } : {}),
-      });
+      };
+      findings.push(finding);
+      options.reads?.set(finding, reads);
     }
   }
 

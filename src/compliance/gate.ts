@@ -6,9 +6,11 @@ import { renderEnvironment } from '../template/render.js';
 import type { ArmTemplate } from '../template/arm-types.js';
 import { readLocatedDocument } from '../util/located-document.js';
 import { resolveTemplate } from './arm/template.js';
-import { evaluate } from './evaluate.js';
+import { addDrift } from './drift.js';
+import { evaluate, type PropertyRead } from './evaluate.js';
+import { readLiveEnvironment } from './live.js';
 import { loadWaivers, type WaiverProblem } from './waivers.js';
-import { DEFAULT_GATE_POLICY, type GatePolicy, type GateReport, type JudgedEnvironment, type Waiver } from './model.js';
+import { DEFAULT_GATE_POLICY, type Finding, type GatePolicy, type GateReport, type JudgedEnvironment, type Waiver } from './model.js';
 
 /** What to judge. Paths are relative to `cwd`. */
 export interface GateRequest {
@@ -22,6 +24,11 @@ export interface GateRequest {
   /** Overrides the policy's blocking rules (the action's `fail-on`). */
   blocking?: Pick<GatePolicy, 'advisoryBlocks' | 'unknownBlocks'>;
   now?: Date;
+  /**
+   * Judge the live resources of a resource group instead of a plan. With `config`, findings also
+   * show drift: where the live value differs from the planned one.
+   */
+  live?: { subscriptionId: string; resourceGroup?: string; env: NodeJS.ProcessEnv };
 }
 
 export interface GateRun {
@@ -43,7 +50,16 @@ export async function runGate(request: GateRequest): Promise<GateRun> {
 
   let environment: JudgedEnvironment;
   let template: ArmTemplate | undefined;
-  if (request.template) {
+  let planned: JudgedEnvironment | undefined;
+  if (request.live) {
+    const config = (loaded as LoadedConfig).config;
+    const resourceGroup = request.live.resourceGroup ?? config.resourceGroup;
+    environment = await readLiveEnvironment({ subscriptionId: request.live.subscriptionId, resourceGroup, env: request.live.env });
+    if (request.config && loaded) {
+      const rendered = renderEnvironment(config).template;
+      planned = resolveTemplate(rendered, { source: { file: loaded.source, value: rendered }, subscriptionId: request.live.subscriptionId, resourceGroup, location: config.region });
+    }
+  } else if (request.template) {
     const document = await readLocatedDocument(resolve(request.cwd, request.template), request.template);
     const parameters = request.parameters ? (await readLocatedDocument(resolve(request.cwd, request.parameters), request.parameters)).value : undefined;
     environment = resolveTemplate(document.value, {
@@ -74,7 +90,9 @@ export async function runGate(request: GateRequest): Promise<GateRun> {
   let waiverProblems: WaiverProblem[] = [];
   if (waiversPath) ({ waivers, problems: waiverProblems } = await loadWaivers(resolveFrom(request.cwd, waiversPath), waiversPath));
 
-  const report = evaluate(environment, { policy, waivers, waiverProblems, ...(baa ? { baa } : {}), now });
+  const reads = planned ? new WeakMap<Finding, PropertyRead[]>() : undefined;
+  const report = evaluate(environment, { policy, waivers, waiverProblems, ...(baa ? { baa } : {}), now, ...(reads ? { reads } : {}) });
+  if (planned && reads) addDrift(report, reads, planned);
   return { report, policy, environment, ...(template ? { template } : {}), ...(loaded ? { configSource: loaded.source } : {}) };
 }
 

@@ -208,7 +208,7 @@ async function deploy(
     throw armError(error, `Starting deployment ${deploymentName}`, configKeyOf);
   }
   const reported = new Map<string, string>();
-  let operations: OperationReport[] = [];
+  let operations: OperationReport[];
   for (;;) {
     await new Promise((resolve) => setTimeout(resolve, interval));
     const current = await client.deployments.get(resourceGroup, deploymentName, { onResponse });

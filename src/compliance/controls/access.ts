@@ -3,8 +3,23 @@ import { isUnknown, type JsonPath, type JudgedResource } from '../model.js';
 /** A property read from a resource body: known, unknowable, or absent. */
 export type PropertyValue = { kind: 'known'; value: unknown } | { kind: 'unknown'; reason: string } | { kind: 'absent' };
 
+type ReadListener = (resource: JudgedResource, path: JsonPath) => void;
+let listener: ReadListener | undefined;
+
+/** Runs `fn`, telling `onRead` about every property it reads: how drift finds the values a finding rests on. */
+export function traceReads<T>(onRead: ReadListener, fn: () => T): T {
+  const previous = listener;
+  listener = onRead;
+  try {
+    return fn();
+  } finally {
+    listener = previous;
+  }
+}
+
 /** Reads `path` from the body; an UnknownValue anywhere on the way makes the result unknown. */
 export function read(resource: JudgedResource, path: JsonPath): PropertyValue {
+  listener?.(resource, path);
   let current: unknown = resource.body;
   for (const key of path) {
     if (isUnknown(current)) return { kind: 'unknown', reason: current.reason };

@@ -34,6 +34,7 @@ export function renderMarkdown(report: GateReport, policy: GatePolicy): string {
       const where = finding.location ? ` (${finding.location.file}:${finding.location.line})` : '';
       out.push(`- **${finding.control}** on \`${finding.resource.name}\`${where}, ${finding.status}, ${blocking}: ${cell(finding.message)}`);
       if (finding.remediation) out.push(`  - Fix: ${cell(finding.remediation)}`);
+      for (const drift of finding.drift ?? []) out.push(`  - Drift: \`${cell(drift.path)}\` planned \`${cell(JSON.stringify(drift.planned))}\`, live \`${cell(JSON.stringify(drift.live))}\``);
     }
     out.push('');
   }

@@ -23,5 +23,9 @@ export function renderText(report: GateReport, policy: GatePolicy): string {
 
 function describe(finding: Finding): string[] {
   const where = finding.location ? `  [${finding.location.file}:${finding.location.line}]` : '';
-  return [`  ${finding.status.toUpperCase().padEnd(7)} ${finding.control}  ${finding.resource.name}${where}`, `      ${finding.message}`];
+  return [
+    `  ${finding.status.toUpperCase().padEnd(7)} ${finding.control}  ${finding.resource.name}${where}`,
+    `      ${finding.message}`,
+    ...(finding.drift ?? []).map((drift) => `      drift: ${drift.path}: planned ${JSON.stringify(drift.planned)}, live ${JSON.stringify(drift.live)}`),
+  ];
 }
