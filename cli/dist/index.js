@@ -258,6 +258,5655 @@ exports.Agent = Agent;
 
 /***/ }),
 
+/***/ 905:
+/***/ ((module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.CodeGen = exports.Name = exports.nil = exports.stringify = exports.str = exports._ = exports.KeywordCxt = void 0;
+const core_1 = __nccwpck_require__(3893);
+const draft4_1 = __nccwpck_require__(3309);
+const discriminator_1 = __nccwpck_require__(8886);
+const draft4MetaSchema = __nccwpck_require__(6337);
+const META_SUPPORT_DATA = ["/properties"];
+const META_SCHEMA_ID = "http://json-schema.org/draft-04/schema";
+class Ajv extends core_1.default {
+    constructor(opts = {}) {
+        super({
+            ...opts,
+            schemaId: "id",
+        });
+    }
+    _addVocabularies() {
+        super._addVocabularies();
+        draft4_1.default.forEach((v) => this.addVocabulary(v));
+        if (this.opts.discriminator)
+            this.addKeyword(discriminator_1.default);
+    }
+    _addDefaultMetaSchema() {
+        super._addDefaultMetaSchema();
+        if (!this.opts.meta)
+            return;
+        const metaSchema = this.opts.$data
+            ? this.$dataMetaSchema(draft4MetaSchema, META_SUPPORT_DATA)
+            : draft4MetaSchema;
+        this.addMetaSchema(metaSchema, META_SCHEMA_ID, false);
+        this.refs["http://json-schema.org/schema"] = META_SCHEMA_ID;
+    }
+    defaultMeta() {
+        return (this.opts.defaultMeta =
+            super.defaultMeta() || (this.getSchema(META_SCHEMA_ID) ? META_SCHEMA_ID : undefined));
+    }
+}
+module.exports = exports = Ajv;
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports["default"] = Ajv;
+var core_2 = __nccwpck_require__(3893);
+Object.defineProperty(exports, "KeywordCxt", ({ enumerable: true, get: function () { return core_2.KeywordCxt; } }));
+var core_3 = __nccwpck_require__(3893);
+Object.defineProperty(exports, "_", ({ enumerable: true, get: function () { return core_3._; } }));
+Object.defineProperty(exports, "str", ({ enumerable: true, get: function () { return core_3.str; } }));
+Object.defineProperty(exports, "stringify", ({ enumerable: true, get: function () { return core_3.stringify; } }));
+Object.defineProperty(exports, "nil", ({ enumerable: true, get: function () { return core_3.nil; } }));
+Object.defineProperty(exports, "Name", ({ enumerable: true, get: function () { return core_3.Name; } }));
+Object.defineProperty(exports, "CodeGen", ({ enumerable: true, get: function () { return core_3.CodeGen; } }));
+//# sourceMappingURL=index.js.map
+
+/***/ }),
+
+/***/ 7243:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+const ref_1 = __nccwpck_require__(2996);
+const core = [
+    "$schema",
+    "id",
+    "$defs",
+    { keyword: "$comment" },
+    "definitions",
+    ref_1.default,
+];
+exports["default"] = core;
+//# sourceMappingURL=core.js.map
+
+/***/ }),
+
+/***/ 3309:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+const core_1 = __nccwpck_require__(7243);
+const validation_1 = __nccwpck_require__(4376);
+const applicator_1 = __nccwpck_require__(8775);
+const format_1 = __nccwpck_require__(2601);
+const metadataVocabulary = ["title", "description", "default"];
+const draft4Vocabularies = [
+    core_1.default,
+    validation_1.default,
+    applicator_1.default(),
+    format_1.default,
+    metadataVocabulary,
+];
+exports["default"] = draft4Vocabularies;
+//# sourceMappingURL=draft4.js.map
+
+/***/ }),
+
+/***/ 4376:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+const limitNumber_1 = __nccwpck_require__(4430);
+const limitNumberExclusive_1 = __nccwpck_require__(8600);
+const multipleOf_1 = __nccwpck_require__(8132);
+const limitLength_1 = __nccwpck_require__(6962);
+const pattern_1 = __nccwpck_require__(6023);
+const limitProperties_1 = __nccwpck_require__(895);
+const required_1 = __nccwpck_require__(4504);
+const limitItems_1 = __nccwpck_require__(6296);
+const uniqueItems_1 = __nccwpck_require__(5132);
+const const_1 = __nccwpck_require__(8026);
+const enum_1 = __nccwpck_require__(3200);
+const validation = [
+    // number
+    limitNumber_1.default,
+    limitNumberExclusive_1.default,
+    multipleOf_1.default,
+    // string
+    limitLength_1.default,
+    pattern_1.default,
+    // object
+    limitProperties_1.default,
+    required_1.default,
+    // array
+    limitItems_1.default,
+    uniqueItems_1.default,
+    // any
+    { keyword: "type", schemaType: ["string", "array"] },
+    { keyword: "nullable", schemaType: "boolean" },
+    const_1.default,
+    enum_1.default,
+];
+exports["default"] = validation;
+//# sourceMappingURL=index.js.map
+
+/***/ }),
+
+/***/ 4430:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+const core_1 = __nccwpck_require__(3893);
+const codegen_1 = __nccwpck_require__(1436);
+const ops = codegen_1.operators;
+const KWDs = {
+    maximum: {
+        exclusive: "exclusiveMaximum",
+        ops: [
+            { okStr: "<=", ok: ops.LTE, fail: ops.GT },
+            { okStr: "<", ok: ops.LT, fail: ops.GTE },
+        ],
+    },
+    minimum: {
+        exclusive: "exclusiveMinimum",
+        ops: [
+            { okStr: ">=", ok: ops.GTE, fail: ops.LT },
+            { okStr: ">", ok: ops.GT, fail: ops.LTE },
+        ],
+    },
+};
+const error = {
+    message: (cxt) => core_1.str `must be ${kwdOp(cxt).okStr} ${cxt.schemaCode}`,
+    params: (cxt) => core_1._ `{comparison: ${kwdOp(cxt).okStr}, limit: ${cxt.schemaCode}}`,
+};
+const def = {
+    keyword: Object.keys(KWDs),
+    type: "number",
+    schemaType: "number",
+    $data: true,
+    error,
+    code(cxt) {
+        const { data, schemaCode } = cxt;
+        cxt.fail$data(core_1._ `${data} ${kwdOp(cxt).fail} ${schemaCode} || isNaN(${data})`);
+    },
+};
+function kwdOp(cxt) {
+    var _a;
+    const keyword = cxt.keyword;
+    const opsIdx = ((_a = cxt.parentSchema) === null || _a === void 0 ? void 0 : _a[KWDs[keyword].exclusive]) ? 1 : 0;
+    return KWDs[keyword].ops[opsIdx];
+}
+exports["default"] = def;
+//# sourceMappingURL=limitNumber.js.map
+
+/***/ }),
+
+/***/ 8600:
+/***/ ((__unused_webpack_module, exports) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+const KWDs = {
+    exclusiveMaximum: "maximum",
+    exclusiveMinimum: "minimum",
+};
+const def = {
+    keyword: Object.keys(KWDs),
+    type: "number",
+    schemaType: "boolean",
+    code({ keyword, parentSchema }) {
+        const limitKwd = KWDs[keyword];
+        if (parentSchema[limitKwd] === undefined) {
+            throw new Error(`${keyword} can only be used with ${limitKwd}`);
+        }
+    },
+};
+exports["default"] = def;
+//# sourceMappingURL=limitNumberExclusive.js.map
+
+/***/ }),
+
+/***/ 567:
+/***/ ((__unused_webpack_module, exports) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.regexpCode = exports.getEsmExportName = exports.getProperty = exports.safeStringify = exports.stringify = exports.strConcat = exports.addCodeArg = exports.str = exports._ = exports.nil = exports._Code = exports.Name = exports.IDENTIFIER = exports._CodeOrName = void 0;
+// eslint-disable-next-line @typescript-eslint/no-extraneous-class
+class _CodeOrName {
+}
+exports._CodeOrName = _CodeOrName;
+exports.IDENTIFIER = /^[a-z$_][a-z$_0-9]*$/i;
+class Name extends _CodeOrName {
+    constructor(s) {
+        super();
+        if (!exports.IDENTIFIER.test(s))
+            throw new Error("CodeGen: name must be a valid identifier");
+        this.str = s;
+    }
+    toString() {
+        return this.str;
+    }
+    emptyStr() {
+        return false;
+    }
+    get names() {
+        return { [this.str]: 1 };
+    }
+}
+exports.Name = Name;
+class _Code extends _CodeOrName {
+    constructor(code) {
+        super();
+        this._items = typeof code === "string" ? [code] : code;
+    }
+    toString() {
+        return this.str;
+    }
+    emptyStr() {
+        if (this._items.length > 1)
+            return false;
+        const item = this._items[0];
+        return item === "" || item === '""';
+    }
+    get str() {
+        var _a;
+        return ((_a = this._str) !== null && _a !== void 0 ? _a : (this._str = this._items.reduce((s, c) => `${s}${c}`, "")));
+    }
+    get names() {
+        var _a;
+        return ((_a = this._names) !== null && _a !== void 0 ? _a : (this._names = this._items.reduce((names, c) => {
+            if (c instanceof Name)
+                names[c.str] = (names[c.str] || 0) + 1;
+            return names;
+        }, {})));
+    }
+}
+exports._Code = _Code;
+exports.nil = new _Code("");
+function _(strs, ...args) {
+    const code = [strs[0]];
+    let i = 0;
+    while (i < args.length) {
+        addCodeArg(code, args[i]);
+        code.push(strs[++i]);
+    }
+    return new _Code(code);
+}
+exports._ = _;
+const plus = new _Code("+");
+function str(strs, ...args) {
+    const expr = [safeStringify(strs[0])];
+    let i = 0;
+    while (i < args.length) {
+        expr.push(plus);
+        addCodeArg(expr, args[i]);
+        expr.push(plus, safeStringify(strs[++i]));
+    }
+    optimize(expr);
+    return new _Code(expr);
+}
+exports.str = str;
+function addCodeArg(code, arg) {
+    if (arg instanceof _Code)
+        code.push(...arg._items);
+    else if (arg instanceof Name)
+        code.push(arg);
+    else
+        code.push(interpolate(arg));
+}
+exports.addCodeArg = addCodeArg;
+function optimize(expr) {
+    let i = 1;
+    while (i < expr.length - 1) {
+        if (expr[i] === plus) {
+            const res = mergeExprItems(expr[i - 1], expr[i + 1]);
+            if (res !== undefined) {
+                expr.splice(i - 1, 3, res);
+                continue;
+            }
+            expr[i++] = "+";
+        }
+        i++;
+    }
+}
+function mergeExprItems(a, b) {
+    if (b === '""')
+        return a;
+    if (a === '""')
+        return b;
+    if (typeof a == "string") {
+        if (b instanceof Name || a[a.length - 1] !== '"')
+            return;
+        if (typeof b != "string")
+            return `${a.slice(0, -1)}${b}"`;
+        if (b[0] === '"')
+            return a.slice(0, -1) + b.slice(1);
+        return;
+    }
+    if (typeof b == "string" && b[0] === '"' && !(a instanceof Name))
+        return `"${a}${b.slice(1)}`;
+    return;
+}
+function strConcat(c1, c2) {
+    return c2.emptyStr() ? c1 : c1.emptyStr() ? c2 : str `${c1}${c2}`;
+}
+exports.strConcat = strConcat;
+// TODO do not allow arrays here
+function interpolate(x) {
+    return typeof x == "number" || typeof x == "boolean" || x === null
+        ? x
+        : safeStringify(Array.isArray(x) ? x.join(",") : x);
+}
+function stringify(x) {
+    return new _Code(safeStringify(x));
+}
+exports.stringify = stringify;
+function safeStringify(x) {
+    return JSON.stringify(x)
+        .replace(/\u2028/g, "\\u2028")
+        .replace(/\u2029/g, "\\u2029");
+}
+exports.safeStringify = safeStringify;
+function getProperty(key) {
+    return typeof key == "string" && exports.IDENTIFIER.test(key) ? new _Code(`.${key}`) : _ `[${key}]`;
+}
+exports.getProperty = getProperty;
+//Does best effort to format the name properly
+function getEsmExportName(key) {
+    if (typeof key == "string" && exports.IDENTIFIER.test(key)) {
+        return new _Code(`${key}`);
+    }
+    throw new Error(`CodeGen: invalid export name: ${key}, use explicit $id name mapping`);
+}
+exports.getEsmExportName = getEsmExportName;
+function regexpCode(rx) {
+    return new _Code(rx.toString());
+}
+exports.regexpCode = regexpCode;
+//# sourceMappingURL=code.js.map
+
+/***/ }),
+
+/***/ 1436:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.or = exports.and = exports.not = exports.CodeGen = exports.operators = exports.varKinds = exports.ValueScopeName = exports.ValueScope = exports.Scope = exports.Name = exports.regexpCode = exports.stringify = exports.getProperty = exports.nil = exports.strConcat = exports.str = exports._ = void 0;
+const code_1 = __nccwpck_require__(567);
+const scope_1 = __nccwpck_require__(7788);
+var code_2 = __nccwpck_require__(567);
+Object.defineProperty(exports, "_", ({ enumerable: true, get: function () { return code_2._; } }));
+Object.defineProperty(exports, "str", ({ enumerable: true, get: function () { return code_2.str; } }));
+Object.defineProperty(exports, "strConcat", ({ enumerable: true, get: function () { return code_2.strConcat; } }));
+Object.defineProperty(exports, "nil", ({ enumerable: true, get: function () { return code_2.nil; } }));
+Object.defineProperty(exports, "getProperty", ({ enumerable: true, get: function () { return code_2.getProperty; } }));
+Object.defineProperty(exports, "stringify", ({ enumerable: true, get: function () { return code_2.stringify; } }));
+Object.defineProperty(exports, "regexpCode", ({ enumerable: true, get: function () { return code_2.regexpCode; } }));
+Object.defineProperty(exports, "Name", ({ enumerable: true, get: function () { return code_2.Name; } }));
+var scope_2 = __nccwpck_require__(7788);
+Object.defineProperty(exports, "Scope", ({ enumerable: true, get: function () { return scope_2.Scope; } }));
+Object.defineProperty(exports, "ValueScope", ({ enumerable: true, get: function () { return scope_2.ValueScope; } }));
+Object.defineProperty(exports, "ValueScopeName", ({ enumerable: true, get: function () { return scope_2.ValueScopeName; } }));
+Object.defineProperty(exports, "varKinds", ({ enumerable: true, get: function () { return scope_2.varKinds; } }));
+exports.operators = {
+    GT: new code_1._Code(">"),
+    GTE: new code_1._Code(">="),
+    LT: new code_1._Code("<"),
+    LTE: new code_1._Code("<="),
+    EQ: new code_1._Code("==="),
+    NEQ: new code_1._Code("!=="),
+    NOT: new code_1._Code("!"),
+    OR: new code_1._Code("||"),
+    AND: new code_1._Code("&&"),
+    ADD: new code_1._Code("+"),
+};
+class Node {
+    optimizeNodes() {
+        return this;
+    }
+    optimizeNames(_names, _constants) {
+        return this;
+    }
+}
+class Def extends Node {
+    constructor(varKind, name, rhs) {
+        super();
+        this.varKind = varKind;
+        this.name = name;
+        this.rhs = rhs;
+    }
+    render({ es5, _n }) {
+        const varKind = es5 ? scope_1.varKinds.var : this.varKind;
+        const rhs = this.rhs === undefined ? "" : ` = ${this.rhs}`;
+        return `${varKind} ${this.name}${rhs};` + _n;
+    }
+    optimizeNames(names, constants) {
+        if (!names[this.name.str])
+            return;
+        if (this.rhs)
+            this.rhs = optimizeExpr(this.rhs, names, constants);
+        return this;
+    }
+    get names() {
+        return this.rhs instanceof code_1._CodeOrName ? this.rhs.names : {};
+    }
+}
+class Assign extends Node {
+    constructor(lhs, rhs, sideEffects) {
+        super();
+        this.lhs = lhs;
+        this.rhs = rhs;
+        this.sideEffects = sideEffects;
+    }
+    render({ _n }) {
+        return `${this.lhs} = ${this.rhs};` + _n;
+    }
+    optimizeNames(names, constants) {
+        if (this.lhs instanceof code_1.Name && !names[this.lhs.str] && !this.sideEffects)
+            return;
+        this.rhs = optimizeExpr(this.rhs, names, constants);
+        return this;
+    }
+    get names() {
+        const names = this.lhs instanceof code_1.Name ? {} : { ...this.lhs.names };
+        return addExprNames(names, this.rhs);
+    }
+}
+class AssignOp extends Assign {
+    constructor(lhs, op, rhs, sideEffects) {
+        super(lhs, rhs, sideEffects);
+        this.op = op;
+    }
+    render({ _n }) {
+        return `${this.lhs} ${this.op}= ${this.rhs};` + _n;
+    }
+}
+class Label extends Node {
+    constructor(label) {
+        super();
+        this.label = label;
+        this.names = {};
+    }
+    render({ _n }) {
+        return `${this.label}:` + _n;
+    }
+}
+class Break extends Node {
+    constructor(label) {
+        super();
+        this.label = label;
+        this.names = {};
+    }
+    render({ _n }) {
+        const label = this.label ? ` ${this.label}` : "";
+        return `break${label};` + _n;
+    }
+}
+class Throw extends Node {
+    constructor(error) {
+        super();
+        this.error = error;
+    }
+    render({ _n }) {
+        return `throw ${this.error};` + _n;
+    }
+    get names() {
+        return this.error.names;
+    }
+}
+class AnyCode extends Node {
+    constructor(code) {
+        super();
+        this.code = code;
+    }
+    render({ _n }) {
+        return `${this.code};` + _n;
+    }
+    optimizeNodes() {
+        return `${this.code}` ? this : undefined;
+    }
+    optimizeNames(names, constants) {
+        this.code = optimizeExpr(this.code, names, constants);
+        return this;
+    }
+    get names() {
+        return this.code instanceof code_1._CodeOrName ? this.code.names : {};
+    }
+}
+class ParentNode extends Node {
+    constructor(nodes = []) {
+        super();
+        this.nodes = nodes;
+    }
+    render(opts) {
+        return this.nodes.reduce((code, n) => code + n.render(opts), "");
+    }
+    optimizeNodes() {
+        const { nodes } = this;
+        let i = nodes.length;
+        while (i--) {
+            const n = nodes[i].optimizeNodes();
+            if (Array.isArray(n))
+                nodes.splice(i, 1, ...n);
+            else if (n)
+                nodes[i] = n;
+            else
+                nodes.splice(i, 1);
+        }
+        return nodes.length > 0 ? this : undefined;
+    }
+    optimizeNames(names, constants) {
+        const { nodes } = this;
+        let i = nodes.length;
+        while (i--) {
+            // iterating backwards improves 1-pass optimization
+            const n = nodes[i];
+            if (n.optimizeNames(names, constants))
+                continue;
+            subtractNames(names, n.names);
+            nodes.splice(i, 1);
+        }
+        return nodes.length > 0 ? this : undefined;
+    }
+    get names() {
+        return this.nodes.reduce((names, n) => addNames(names, n.names), {});
+    }
+}
+class BlockNode extends ParentNode {
+    render(opts) {
+        return "{" + opts._n + super.render(opts) + "}" + opts._n;
+    }
+}
+class Root extends ParentNode {
+}
+class Else extends BlockNode {
+}
+Else.kind = "else";
+class If extends BlockNode {
+    constructor(condition, nodes) {
+        super(nodes);
+        this.condition = condition;
+    }
+    render(opts) {
+        let code = `if(${this.condition})` + super.render(opts);
+        if (this.else)
+            code += "else " + this.else.render(opts);
+        return code;
+    }
+    optimizeNodes() {
+        super.optimizeNodes();
+        const cond = this.condition;
+        if (cond === true)
+            return this.nodes; // else is ignored here
+        let e = this.else;
+        if (e) {
+            const ns = e.optimizeNodes();
+            e = this.else = Array.isArray(ns) ? new Else(ns) : ns;
+        }
+        if (e) {
+            if (cond === false)
+                return e instanceof If ? e : e.nodes;
+            if (this.nodes.length)
+                return this;
+            return new If(not(cond), e instanceof If ? [e] : e.nodes);
+        }
+        if (cond === false || !this.nodes.length)
+            return undefined;
+        return this;
+    }
+    optimizeNames(names, constants) {
+        var _a;
+        this.else = (_a = this.else) === null || _a === void 0 ? void 0 : _a.optimizeNames(names, constants);
+        if (!(super.optimizeNames(names, constants) || this.else))
+            return;
+        this.condition = optimizeExpr(this.condition, names, constants);
+        return this;
+    }
+    get names() {
+        const names = super.names;
+        addExprNames(names, this.condition);
+        if (this.else)
+            addNames(names, this.else.names);
+        return names;
+    }
+}
+If.kind = "if";
+class For extends BlockNode {
+}
+For.kind = "for";
+class ForLoop extends For {
+    constructor(iteration) {
+        super();
+        this.iteration = iteration;
+    }
+    render(opts) {
+        return `for(${this.iteration})` + super.render(opts);
+    }
+    optimizeNames(names, constants) {
+        if (!super.optimizeNames(names, constants))
+            return;
+        this.iteration = optimizeExpr(this.iteration, names, constants);
+        return this;
+    }
+    get names() {
+        return addNames(super.names, this.iteration.names);
+    }
+}
+class ForRange extends For {
+    constructor(varKind, name, from, to) {
+        super();
+        this.varKind = varKind;
+        this.name = name;
+        this.from = from;
+        this.to = to;
+    }
+    render(opts) {
+        const varKind = opts.es5 ? scope_1.varKinds.var : this.varKind;
+        const { name, from, to } = this;
+        return `for(${varKind} ${name}=${from}; ${name}<${to}; ${name}++)` + super.render(opts);
+    }
+    get names() {
+        const names = addExprNames(super.names, this.from);
+        return addExprNames(names, this.to);
+    }
+}
+class ForIter extends For {
+    constructor(loop, varKind, name, iterable) {
+        super();
+        this.loop = loop;
+        this.varKind = varKind;
+        this.name = name;
+        this.iterable = iterable;
+    }
+    render(opts) {
+        return `for(${this.varKind} ${this.name} ${this.loop} ${this.iterable})` + super.render(opts);
+    }
+    optimizeNames(names, constants) {
+        if (!super.optimizeNames(names, constants))
+            return;
+        this.iterable = optimizeExpr(this.iterable, names, constants);
+        return this;
+    }
+    get names() {
+        return addNames(super.names, this.iterable.names);
+    }
+}
+class Func extends BlockNode {
+    constructor(name, args, async) {
+        super();
+        this.name = name;
+        this.args = args;
+        this.async = async;
+    }
+    render(opts) {
+        const _async = this.async ? "async " : "";
+        return `${_async}function ${this.name}(${this.args})` + super.render(opts);
+    }
+}
+Func.kind = "func";
+class Return extends ParentNode {
+    render(opts) {
+        return "return " + super.render(opts);
+    }
+}
+Return.kind = "return";
+class Try extends BlockNode {
+    render(opts) {
+        let code = "try" + super.render(opts);
+        if (this.catch)
+            code += this.catch.render(opts);
+        if (this.finally)
+            code += this.finally.render(opts);
+        return code;
+    }
+    optimizeNodes() {
+        var _a, _b;
+        super.optimizeNodes();
+        (_a = this.catch) === null || _a === void 0 ? void 0 : _a.optimizeNodes();
+        (_b = this.finally) === null || _b === void 0 ? void 0 : _b.optimizeNodes();
+        return this;
+    }
+    optimizeNames(names, constants) {
+        var _a, _b;
+        super.optimizeNames(names, constants);
+        (_a = this.catch) === null || _a === void 0 ? void 0 : _a.optimizeNames(names, constants);
+        (_b = this.finally) === null || _b === void 0 ? void 0 : _b.optimizeNames(names, constants);
+        return this;
+    }
+    get names() {
+        const names = super.names;
+        if (this.catch)
+            addNames(names, this.catch.names);
+        if (this.finally)
+            addNames(names, this.finally.names);
+        return names;
+    }
+}
+class Catch extends BlockNode {
+    constructor(error) {
+        super();
+        this.error = error;
+    }
+    render(opts) {
+        return `catch(${this.error})` + super.render(opts);
+    }
+}
+Catch.kind = "catch";
+class Finally extends BlockNode {
+    render(opts) {
+        return "finally" + super.render(opts);
+    }
+}
+Finally.kind = "finally";
+class CodeGen {
+    constructor(extScope, opts = {}) {
+        this._values = {};
+        this._blockStarts = [];
+        this._constants = {};
+        this.opts = { ...opts, _n: opts.lines ? "\n" : "" };
+        this._extScope = extScope;
+        this._scope = new scope_1.Scope({ parent: extScope });
+        this._nodes = [new Root()];
+    }
+    toString() {
+        return this._root.render(this.opts);
+    }
+    // returns unique name in the internal scope
+    name(prefix) {
+        return this._scope.name(prefix);
+    }
+    // reserves unique name in the external scope
+    scopeName(prefix) {
+        return this._extScope.name(prefix);
+    }
+    // reserves unique name in the external scope and assigns value to it
+    scopeValue(prefixOrName, value) {
+        const name = this._extScope.value(prefixOrName, value);
+        const vs = this._values[name.prefix] || (this._values[name.prefix] = new Set());
+        vs.add(name);
+        return name;
+    }
+    getScopeValue(prefix, keyOrRef) {
+        return this._extScope.getValue(prefix, keyOrRef);
+    }
+    // return code that assigns values in the external scope to the names that are used internally
+    // (same names that were returned by gen.scopeName or gen.scopeValue)
+    scopeRefs(scopeName) {
+        return this._extScope.scopeRefs(scopeName, this._values);
+    }
+    scopeCode() {
+        return this._extScope.scopeCode(this._values);
+    }
+    _def(varKind, nameOrPrefix, rhs, constant) {
+        const name = this._scope.toName(nameOrPrefix);
+        if (rhs !== undefined && constant)
+            this._constants[name.str] = rhs;
+        this._leafNode(new Def(varKind, name, rhs));
+        return name;
+    }
+    // `const` declaration (`var` in es5 mode)
+    const(nameOrPrefix, rhs, _constant) {
+        return this._def(scope_1.varKinds.const, nameOrPrefix, rhs, _constant);
+    }
+    // `let` declaration with optional assignment (`var` in es5 mode)
+    let(nameOrPrefix, rhs, _constant) {
+        return this._def(scope_1.varKinds.let, nameOrPrefix, rhs, _constant);
+    }
+    // `var` declaration with optional assignment
+    var(nameOrPrefix, rhs, _constant) {
+        return this._def(scope_1.varKinds.var, nameOrPrefix, rhs, _constant);
+    }
+    // assignment code
+    assign(lhs, rhs, sideEffects) {
+        return this._leafNode(new Assign(lhs, rhs, sideEffects));
+    }
+    // `+=` code
+    add(lhs, rhs) {
+        return this._leafNode(new AssignOp(lhs, exports.operators.ADD, rhs));
+    }
+    // appends passed SafeExpr to code or executes Block
+    code(c) {
+        if (typeof c == "function")
+            c();
+        else if (c !== code_1.nil)
+            this._leafNode(new AnyCode(c));
+        return this;
+    }
+    // returns code for object literal for the passed argument list of key-value pairs
+    object(...keyValues) {
+        const code = ["{"];
+        for (const [key, value] of keyValues) {
+            if (code.length > 1)
+                code.push(",");
+            code.push(key);
+            if (key !== value || this.opts.es5) {
+                code.push(":");
+                (0, code_1.addCodeArg)(code, value);
+            }
+        }
+        code.push("}");
+        return new code_1._Code(code);
+    }
+    // `if` clause (or statement if `thenBody` and, optionally, `elseBody` are passed)
+    if(condition, thenBody, elseBody) {
+        this._blockNode(new If(condition));
+        if (thenBody && elseBody) {
+            this.code(thenBody).else().code(elseBody).endIf();
+        }
+        else if (thenBody) {
+            this.code(thenBody).endIf();
+        }
+        else if (elseBody) {
+            throw new Error('CodeGen: "else" body without "then" body');
+        }
+        return this;
+    }
+    // `else if` clause - invalid without `if` or after `else` clauses
+    elseIf(condition) {
+        return this._elseNode(new If(condition));
+    }
+    // `else` clause - only valid after `if` or `else if` clauses
+    else() {
+        return this._elseNode(new Else());
+    }
+    // end `if` statement (needed if gen.if was used only with condition)
+    endIf() {
+        return this._endBlockNode(If, Else);
+    }
+    _for(node, forBody) {
+        this._blockNode(node);
+        if (forBody)
+            this.code(forBody).endFor();
+        return this;
+    }
+    // a generic `for` clause (or statement if `forBody` is passed)
+    for(iteration, forBody) {
+        return this._for(new ForLoop(iteration), forBody);
+    }
+    // `for` statement for a range of values
+    forRange(nameOrPrefix, from, to, forBody, varKind = this.opts.es5 ? scope_1.varKinds.var : scope_1.varKinds.let) {
+        const name = this._scope.toName(nameOrPrefix);
+        return this._for(new ForRange(varKind, name, from, to), () => forBody(name));
+    }
+    // `for-of` statement (in es5 mode replace with a normal for loop)
+    forOf(nameOrPrefix, iterable, forBody, varKind = scope_1.varKinds.const) {
+        const name = this._scope.toName(nameOrPrefix);
+        if (this.opts.es5) {
+            const arr = iterable instanceof code_1.Name ? iterable : this.var("_arr", iterable);
+            return this.forRange("_i", 0, (0, code_1._) `${arr}.length`, (i) => {
+                this.var(name, (0, code_1._) `${arr}[${i}]`);
+                forBody(name);
+            });
+        }
+        return this._for(new ForIter("of", varKind, name, iterable), () => forBody(name));
+    }
+    // `for-in` statement.
+    // With option `ownProperties` replaced with a `for-of` loop for object keys
+    forIn(nameOrPrefix, obj, forBody, varKind = this.opts.es5 ? scope_1.varKinds.var : scope_1.varKinds.const) {
+        if (this.opts.ownProperties) {
+            return this.forOf(nameOrPrefix, (0, code_1._) `Object.keys(${obj})`, forBody);
+        }
+        const name = this._scope.toName(nameOrPrefix);
+        return this._for(new ForIter("in", varKind, name, obj), () => forBody(name));
+    }
+    // end `for` loop
+    endFor() {
+        return this._endBlockNode(For);
+    }
+    // `label` statement
+    label(label) {
+        return this._leafNode(new Label(label));
+    }
+    // `break` statement
+    break(label) {
+        return this._leafNode(new Break(label));
+    }
+    // `return` statement
+    return(value) {
+        const node = new Return();
+        this._blockNode(node);
+        this.code(value);
+        if (node.nodes.length !== 1)
+            throw new Error('CodeGen: "return" should have one node');
+        return this._endBlockNode(Return);
+    }
+    // `try` statement
+    try(tryBody, catchCode, finallyCode) {
+        if (!catchCode && !finallyCode)
+            throw new Error('CodeGen: "try" without "catch" and "finally"');
+        const node = new Try();
+        this._blockNode(node);
+        this.code(tryBody);
+        if (catchCode) {
+            const error = this.name("e");
+            this._currNode = node.catch = new Catch(error);
+            catchCode(error);
+        }
+        if (finallyCode) {
+            this._currNode = node.finally = new Finally();
+            this.code(finallyCode);
+        }
+        return this._endBlockNode(Catch, Finally);
+    }
+    // `throw` statement
+    throw(error) {
+        return this._leafNode(new Throw(error));
+    }
+    // start self-balancing block
+    block(body, nodeCount) {
+        this._blockStarts.push(this._nodes.length);
+        if (body)
+            this.code(body).endBlock(nodeCount);
+        return this;
+    }
+    // end the current self-balancing block
+    endBlock(nodeCount) {
+        const len = this._blockStarts.pop();
+        if (len === undefined)
+            throw new Error("CodeGen: not in self-balancing block");
+        const toClose = this._nodes.length - len;
+        if (toClose < 0 || (nodeCount !== undefined && toClose !== nodeCount)) {
+            throw new Error(`CodeGen: wrong number of nodes: ${toClose} vs ${nodeCount} expected`);
+        }
+        this._nodes.length = len;
+        return this;
+    }
+    // `function` heading (or definition if funcBody is passed)
+    func(name, args = code_1.nil, async, funcBody) {
+        this._blockNode(new Func(name, args, async));
+        if (funcBody)
+            this.code(funcBody).endFunc();
+        return this;
+    }
+    // end function definition
+    endFunc() {
+        return this._endBlockNode(Func);
+    }
+    optimize(n = 1) {
+        while (n-- > 0) {
+            this._root.optimizeNodes();
+            this._root.optimizeNames(this._root.names, this._constants);
+        }
+    }
+    _leafNode(node) {
+        this._currNode.nodes.push(node);
+        return this;
+    }
+    _blockNode(node) {
+        this._currNode.nodes.push(node);
+        this._nodes.push(node);
+    }
+    _endBlockNode(N1, N2) {
+        const n = this._currNode;
+        if (n instanceof N1 || (N2 && n instanceof N2)) {
+            this._nodes.pop();
+            return this;
+        }
+        throw new Error(`CodeGen: not in block "${N2 ? `${N1.kind}/${N2.kind}` : N1.kind}"`);
+    }
+    _elseNode(node) {
+        const n = this._currNode;
+        if (!(n instanceof If)) {
+            throw new Error('CodeGen: "else" without "if"');
+        }
+        this._currNode = n.else = node;
+        return this;
+    }
+    get _root() {
+        return this._nodes[0];
+    }
+    get _currNode() {
+        const ns = this._nodes;
+        return ns[ns.length - 1];
+    }
+    set _currNode(node) {
+        const ns = this._nodes;
+        ns[ns.length - 1] = node;
+    }
+}
+exports.CodeGen = CodeGen;
+function addNames(names, from) {
+    for (const n in from)
+        names[n] = (names[n] || 0) + (from[n] || 0);
+    return names;
+}
+function addExprNames(names, from) {
+    return from instanceof code_1._CodeOrName ? addNames(names, from.names) : names;
+}
+function optimizeExpr(expr, names, constants) {
+    if (expr instanceof code_1.Name)
+        return replaceName(expr);
+    if (!canOptimize(expr))
+        return expr;
+    return new code_1._Code(expr._items.reduce((items, c) => {
+        if (c instanceof code_1.Name)
+            c = replaceName(c);
+        if (c instanceof code_1._Code)
+            items.push(...c._items);
+        else
+            items.push(c);
+        return items;
+    }, []));
+    function replaceName(n) {
+        const c = constants[n.str];
+        if (c === undefined || names[n.str] !== 1)
+            return n;
+        delete names[n.str];
+        return c;
+    }
+    function canOptimize(e) {
+        return (e instanceof code_1._Code &&
+            e._items.some((c) => c instanceof code_1.Name && names[c.str] === 1 && constants[c.str] !== undefined));
+    }
+}
+function subtractNames(names, from) {
+    for (const n in from)
+        names[n] = (names[n] || 0) - (from[n] || 0);
+}
+function not(x) {
+    return typeof x == "boolean" || typeof x == "number" || x === null ? !x : (0, code_1._) `!${par(x)}`;
+}
+exports.not = not;
+const andCode = mappend(exports.operators.AND);
+// boolean AND (&&) expression with the passed arguments
+function and(...args) {
+    return args.reduce(andCode);
+}
+exports.and = and;
+const orCode = mappend(exports.operators.OR);
+// boolean OR (||) expression with the passed arguments
+function or(...args) {
+    return args.reduce(orCode);
+}
+exports.or = or;
+function mappend(op) {
+    return (x, y) => (x === code_1.nil ? y : y === code_1.nil ? x : (0, code_1._) `${par(x)} ${op} ${par(y)}`);
+}
+function par(x) {
+    return x instanceof code_1.Name ? x : (0, code_1._) `(${x})`;
+}
+//# sourceMappingURL=index.js.map
+
+/***/ }),
+
+/***/ 7788:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.ValueScope = exports.ValueScopeName = exports.Scope = exports.varKinds = exports.UsedValueState = void 0;
+const code_1 = __nccwpck_require__(567);
+class ValueError extends Error {
+    constructor(name) {
+        super(`CodeGen: "code" for ${name} not defined`);
+        this.value = name.value;
+    }
+}
+var UsedValueState;
+(function (UsedValueState) {
+    UsedValueState[UsedValueState["Started"] = 0] = "Started";
+    UsedValueState[UsedValueState["Completed"] = 1] = "Completed";
+})(UsedValueState || (exports.UsedValueState = UsedValueState = {}));
+exports.varKinds = {
+    const: new code_1.Name("const"),
+    let: new code_1.Name("let"),
+    var: new code_1.Name("var"),
+};
+class Scope {
+    constructor({ prefixes, parent } = {}) {
+        this._names = {};
+        this._prefixes = prefixes;
+        this._parent = parent;
+    }
+    toName(nameOrPrefix) {
+        return nameOrPrefix instanceof code_1.Name ? nameOrPrefix : this.name(nameOrPrefix);
+    }
+    name(prefix) {
+        return new code_1.Name(this._newName(prefix));
+    }
+    _newName(prefix) {
+        const ng = this._names[prefix] || this._nameGroup(prefix);
+        return `${prefix}${ng.index++}`;
+    }
+    _nameGroup(prefix) {
+        var _a, _b;
+        if (((_b = (_a = this._parent) === null || _a === void 0 ? void 0 : _a._prefixes) === null || _b === void 0 ? void 0 : _b.has(prefix)) || (this._prefixes && !this._prefixes.has(prefix))) {
+            throw new Error(`CodeGen: prefix "${prefix}" is not allowed in this scope`);
+        }
+        return (this._names[prefix] = { prefix, index: 0 });
+    }
+}
+exports.Scope = Scope;
+class ValueScopeName extends code_1.Name {
+    constructor(prefix, nameStr) {
+        super(nameStr);
+        this.prefix = prefix;
+    }
+    setValue(value, { property, itemIndex }) {
+        this.value = value;
+        this.scopePath = (0, code_1._) `.${new code_1.Name(property)}[${itemIndex}]`;
+    }
+}
+exports.ValueScopeName = ValueScopeName;
+const line = (0, code_1._) `\n`;
+class ValueScope extends Scope {
+    constructor(opts) {
+        super(opts);
+        this._values = {};
+        this._scope = opts.scope;
+        this.opts = { ...opts, _n: opts.lines ? line : code_1.nil };
+    }
+    get() {
+        return this._scope;
+    }
+    name(prefix) {
+        return new ValueScopeName(prefix, this._newName(prefix));
+    }
+    value(nameOrPrefix, value) {
+        var _a;
+        if (value.ref === undefined)
+            throw new Error("CodeGen: ref must be passed in value");
+        const name = this.toName(nameOrPrefix);
+        const { prefix } = name;
+        const valueKey = (_a = value.key) !== null && _a !== void 0 ? _a : value.ref;
+        let vs = this._values[prefix];
+        if (vs) {
+            const _name = vs.get(valueKey);
+            if (_name)
+                return _name;
+        }
+        else {
+            vs = this._values[prefix] = new Map();
+        }
+        vs.set(valueKey, name);
+        const s = this._scope[prefix] || (this._scope[prefix] = []);
+        const itemIndex = s.length;
+        s[itemIndex] = value.ref;
+        name.setValue(value, { property: prefix, itemIndex });
+        return name;
+    }
+    getValue(prefix, keyOrRef) {
+        const vs = this._values[prefix];
+        if (!vs)
+            return;
+        return vs.get(keyOrRef);
+    }
+    scopeRefs(scopeName, values = this._values) {
+        return this._reduceValues(values, (name) => {
+            if (name.scopePath === undefined)
+                throw new Error(`CodeGen: name "${name}" has no value`);
+            return (0, code_1._) `${scopeName}${name.scopePath}`;
+        });
+    }
+    scopeCode(values = this._values, usedValues, getCode) {
+        return this._reduceValues(values, (name) => {
+            if (name.value === undefined)
+                throw new Error(`CodeGen: name "${name}" has no value`);
+            return name.value.code;
+        }, usedValues, getCode);
+    }
+    _reduceValues(values, valueCode, usedValues = {}, getCode) {
+        let code = code_1.nil;
+        for (const prefix in values) {
+            const vs = values[prefix];
+            if (!vs)
+                continue;
+            const nameSet = (usedValues[prefix] = usedValues[prefix] || new Map());
+            vs.forEach((name) => {
+                if (nameSet.has(name))
+                    return;
+                nameSet.set(name, UsedValueState.Started);
+                let c = valueCode(name);
+                if (c) {
+                    const def = this.opts.es5 ? exports.varKinds.var : exports.varKinds.const;
+                    code = (0, code_1._) `${code}${def} ${name} = ${c};${this.opts._n}`;
+                }
+                else if ((c = getCode === null || getCode === void 0 ? void 0 : getCode(name))) {
+                    code = (0, code_1._) `${code}${c}${this.opts._n}`;
+                }
+                else {
+                    throw new ValueError(name);
+                }
+                nameSet.set(name, UsedValueState.Completed);
+            });
+        }
+        return code;
+    }
+}
+exports.ValueScope = ValueScope;
+//# sourceMappingURL=scope.js.map
+
+/***/ }),
+
+/***/ 1283:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.extendErrors = exports.resetErrorsCount = exports.reportExtraError = exports.reportError = exports.keyword$DataError = exports.keywordError = void 0;
+const codegen_1 = __nccwpck_require__(1436);
+const util_1 = __nccwpck_require__(4464);
+const names_1 = __nccwpck_require__(630);
+exports.keywordError = {
+    message: ({ keyword }) => (0, codegen_1.str) `must pass "${keyword}" keyword validation`,
+};
+exports.keyword$DataError = {
+    message: ({ keyword, schemaType }) => schemaType
+        ? (0, codegen_1.str) `"${keyword}" keyword must be ${schemaType} ($data)`
+        : (0, codegen_1.str) `"${keyword}" keyword is invalid ($data)`,
+};
+function reportError(cxt, error = exports.keywordError, errorPaths, overrideAllErrors) {
+    const { it } = cxt;
+    const { gen, compositeRule, allErrors } = it;
+    const errObj = errorObjectCode(cxt, error, errorPaths);
+    if (overrideAllErrors !== null && overrideAllErrors !== void 0 ? overrideAllErrors : (compositeRule || allErrors)) {
+        addError(gen, errObj);
+    }
+    else {
+        returnErrors(it, (0, codegen_1._) `[${errObj}]`);
+    }
+}
+exports.reportError = reportError;
+function reportExtraError(cxt, error = exports.keywordError, errorPaths) {
+    const { it } = cxt;
+    const { gen, compositeRule, allErrors } = it;
+    const errObj = errorObjectCode(cxt, error, errorPaths);
+    addError(gen, errObj);
+    if (!(compositeRule || allErrors)) {
+        returnErrors(it, names_1.default.vErrors);
+    }
+}
+exports.reportExtraError = reportExtraError;
+function resetErrorsCount(gen, errsCount) {
+    gen.assign(names_1.default.errors, errsCount);
+    gen.if((0, codegen_1._) `${names_1.default.vErrors} !== null`, () => gen.if(errsCount, () => gen.assign((0, codegen_1._) `${names_1.default.vErrors}.length`, errsCount), () => gen.assign(names_1.default.vErrors, null)));
+}
+exports.resetErrorsCount = resetErrorsCount;
+function extendErrors({ gen, keyword, schemaValue, data, errsCount, it, }) {
+    /* istanbul ignore if */
+    if (errsCount === undefined)
+        throw new Error("ajv implementation error");
+    const err = gen.name("err");
+    gen.forRange("i", errsCount, names_1.default.errors, (i) => {
+        gen.const(err, (0, codegen_1._) `${names_1.default.vErrors}[${i}]`);
+        gen.if((0, codegen_1._) `${err}.instancePath === undefined`, () => gen.assign((0, codegen_1._) `${err}.instancePath`, (0, codegen_1.strConcat)(names_1.default.instancePath, it.errorPath)));
+        gen.assign((0, codegen_1._) `${err}.schemaPath`, (0, codegen_1.str) `${it.errSchemaPath}/${keyword}`);
+        if (it.opts.verbose) {
+            gen.assign((0, codegen_1._) `${err}.schema`, schemaValue);
+            gen.assign((0, codegen_1._) `${err}.data`, data);
+        }
+    });
+}
+exports.extendErrors = extendErrors;
+function addError(gen, errObj) {
+    const err = gen.const("err", errObj);
+    gen.if((0, codegen_1._) `${names_1.default.vErrors} === null`, () => gen.assign(names_1.default.vErrors, (0, codegen_1._) `[${err}]`), (0, codegen_1._) `${names_1.default.vErrors}.push(${err})`);
+    gen.code((0, codegen_1._) `${names_1.default.errors}++`);
+}
+function returnErrors(it, errs) {
+    const { gen, validateName, schemaEnv } = it;
+    if (schemaEnv.$async) {
+        gen.throw((0, codegen_1._) `new ${it.ValidationError}(${errs})`);
+    }
+    else {
+        gen.assign((0, codegen_1._) `${validateName}.errors`, errs);
+        gen.return(false);
+    }
+}
+const E = {
+    keyword: new codegen_1.Name("keyword"),
+    schemaPath: new codegen_1.Name("schemaPath"), // also used in JTD errors
+    params: new codegen_1.Name("params"),
+    propertyName: new codegen_1.Name("propertyName"),
+    message: new codegen_1.Name("message"),
+    schema: new codegen_1.Name("schema"),
+    parentSchema: new codegen_1.Name("parentSchema"),
+};
+function errorObjectCode(cxt, error, errorPaths) {
+    const { createErrors } = cxt.it;
+    if (createErrors === false)
+        return (0, codegen_1._) `{}`;
+    return errorObject(cxt, error, errorPaths);
+}
+function errorObject(cxt, error, errorPaths = {}) {
+    const { gen, it } = cxt;
+    const keyValues = [
+        errorInstancePath(it, errorPaths),
+        errorSchemaPath(cxt, errorPaths),
+    ];
+    extraErrorProps(cxt, error, keyValues);
+    return gen.object(...keyValues);
+}
+function errorInstancePath({ errorPath }, { instancePath }) {
+    const instPath = instancePath
+        ? (0, codegen_1.str) `${errorPath}${(0, util_1.getErrorPath)(instancePath, util_1.Type.Str)}`
+        : errorPath;
+    return [names_1.default.instancePath, (0, codegen_1.strConcat)(names_1.default.instancePath, instPath)];
+}
+function errorSchemaPath({ keyword, it: { errSchemaPath } }, { schemaPath, parentSchema }) {
+    let schPath = parentSchema ? errSchemaPath : (0, codegen_1.str) `${errSchemaPath}/${keyword}`;
+    if (schemaPath) {
+        schPath = (0, codegen_1.str) `${schPath}${(0, util_1.getErrorPath)(schemaPath, util_1.Type.Str)}`;
+    }
+    return [E.schemaPath, schPath];
+}
+function extraErrorProps(cxt, { params, message }, keyValues) {
+    const { keyword, data, schemaValue, it } = cxt;
+    const { opts, propertyName, topSchemaRef, schemaPath } = it;
+    keyValues.push([E.keyword, keyword], [E.params, typeof params == "function" ? params(cxt) : params || (0, codegen_1._) `{}`]);
+    if (opts.messages) {
+        keyValues.push([E.message, typeof message == "function" ? message(cxt) : message]);
+    }
+    if (opts.verbose) {
+        keyValues.push([E.schema, schemaValue], [E.parentSchema, (0, codegen_1._) `${topSchemaRef}${schemaPath}`], [names_1.default.data, data]);
+    }
+    if (propertyName)
+        keyValues.push([E.propertyName, propertyName]);
+}
+//# sourceMappingURL=errors.js.map
+
+/***/ }),
+
+/***/ 2718:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.resolveSchema = exports.getCompilingSchema = exports.resolveRef = exports.compileSchema = exports.SchemaEnv = void 0;
+const codegen_1 = __nccwpck_require__(1436);
+const validation_error_1 = __nccwpck_require__(3021);
+const names_1 = __nccwpck_require__(630);
+const resolve_1 = __nccwpck_require__(4090);
+const util_1 = __nccwpck_require__(4464);
+const validate_1 = __nccwpck_require__(7881);
+class SchemaEnv {
+    constructor(env) {
+        var _a;
+        this.refs = {};
+        this.dynamicAnchors = {};
+        let schema;
+        if (typeof env.schema == "object")
+            schema = env.schema;
+        this.schema = env.schema;
+        this.schemaId = env.schemaId;
+        this.root = env.root || this;
+        this.baseId = (_a = env.baseId) !== null && _a !== void 0 ? _a : (0, resolve_1.normalizeId)(schema === null || schema === void 0 ? void 0 : schema[env.schemaId || "$id"]);
+        this.schemaPath = env.schemaPath;
+        this.localRefs = env.localRefs;
+        this.meta = env.meta;
+        this.$async = schema === null || schema === void 0 ? void 0 : schema.$async;
+        this.refs = {};
+    }
+}
+exports.SchemaEnv = SchemaEnv;
+// let codeSize = 0
+// let nodeCount = 0
+// Compiles schema in SchemaEnv
+function compileSchema(sch) {
+    // TODO refactor - remove compilations
+    const _sch = getCompilingSchema.call(this, sch);
+    if (_sch)
+        return _sch;
+    const rootId = (0, resolve_1.getFullPath)(this.opts.uriResolver, sch.root.baseId); // TODO if getFullPath removed 1 tests fails
+    const { es5, lines } = this.opts.code;
+    const { ownProperties } = this.opts;
+    const gen = new codegen_1.CodeGen(this.scope, { es5, lines, ownProperties });
+    let _ValidationError;
+    if (sch.$async) {
+        _ValidationError = gen.scopeValue("Error", {
+            ref: validation_error_1.default,
+            code: (0, codegen_1._) `require("ajv/dist/runtime/validation_error").default`,
+        });
+    }
+    const validateName = gen.scopeName("validate");
+    sch.validateName = validateName;
+    const schemaCxt = {
+        gen,
+        allErrors: this.opts.allErrors,
+        data: names_1.default.data,
+        parentData: names_1.default.parentData,
+        parentDataProperty: names_1.default.parentDataProperty,
+        dataNames: [names_1.default.data],
+        dataPathArr: [codegen_1.nil], // TODO can its length be used as dataLevel if nil is removed?
+        dataLevel: 0,
+        dataTypes: [],
+        definedProperties: new Set(),
+        topSchemaRef: gen.scopeValue("schema", this.opts.code.source === true
+            ? { ref: sch.schema, code: (0, codegen_1.stringify)(sch.schema) }
+            : { ref: sch.schema }),
+        validateName,
+        ValidationError: _ValidationError,
+        schema: sch.schema,
+        schemaEnv: sch,
+        rootId,
+        baseId: sch.baseId || rootId,
+        schemaPath: codegen_1.nil,
+        errSchemaPath: sch.schemaPath || (this.opts.jtd ? "" : "#"),
+        errorPath: (0, codegen_1._) `""`,
+        opts: this.opts,
+        self: this,
+    };
+    let sourceCode;
+    try {
+        this._compilations.add(sch);
+        (0, validate_1.validateFunctionCode)(schemaCxt);
+        gen.optimize(this.opts.code.optimize);
+        // gen.optimize(1)
+        const validateCode = gen.toString();
+        sourceCode = `${gen.scopeRefs(names_1.default.scope)}return ${validateCode}`;
+        // console.log((codeSize += sourceCode.length), (nodeCount += gen.nodeCount))
+        if (this.opts.code.process)
+            sourceCode = this.opts.code.process(sourceCode, sch);
+        // console.log("\n\n\n *** \n", sourceCode)
+        const makeValidate = new Function(`${names_1.default.self}`, `${names_1.default.scope}`, sourceCode);
+        const validate = makeValidate(this, this.scope.get());
+        this.scope.value(validateName, { ref: validate });
+        validate.errors = null;
+        validate.schema = sch.schema;
+        validate.schemaEnv = sch;
+        if (sch.$async)
+            validate.$async = true;
+        if (this.opts.code.source === true) {
+            validate.source = { validateName, validateCode, scopeValues: gen._values };
+        }
+        if (this.opts.unevaluated) {
+            const { props, items } = schemaCxt;
+            validate.evaluated = {
+                props: props instanceof codegen_1.Name ? undefined : props,
+                items: items instanceof codegen_1.Name ? undefined : items,
+                dynamicProps: props instanceof codegen_1.Name,
+                dynamicItems: items instanceof codegen_1.Name,
+            };
+            if (validate.source)
+                validate.source.evaluated = (0, codegen_1.stringify)(validate.evaluated);
+        }
+        sch.validate = validate;
+        return sch;
+    }
+    catch (e) {
+        delete sch.validate;
+        delete sch.validateName;
+        if (sourceCode)
+            this.logger.error("Error compiling schema, function code:", sourceCode);
+        // console.log("\n\n\n *** \n", sourceCode, this.opts)
+        throw e;
+    }
+    finally {
+        this._compilations.delete(sch);
+    }
+}
+exports.compileSchema = compileSchema;
+function resolveRef(root, baseId, ref) {
+    var _a;
+    ref = (0, resolve_1.resolveUrl)(this.opts.uriResolver, baseId, ref);
+    const schOrFunc = root.refs[ref];
+    if (schOrFunc)
+        return schOrFunc;
+    let _sch = resolve.call(this, root, ref);
+    if (_sch === undefined) {
+        const schema = (_a = root.localRefs) === null || _a === void 0 ? void 0 : _a[ref]; // TODO maybe localRefs should hold SchemaEnv
+        const { schemaId } = this.opts;
+        if (schema)
+            _sch = new SchemaEnv({ schema, schemaId, root, baseId });
+    }
+    if (_sch === undefined)
+        return;
+    return (root.refs[ref] = inlineOrCompile.call(this, _sch));
+}
+exports.resolveRef = resolveRef;
+function inlineOrCompile(sch) {
+    if ((0, resolve_1.inlineRef)(sch.schema, this.opts.inlineRefs))
+        return sch.schema;
+    return sch.validate ? sch : compileSchema.call(this, sch);
+}
+// Index of schema compilation in the currently compiled list
+function getCompilingSchema(schEnv) {
+    for (const sch of this._compilations) {
+        if (sameSchemaEnv(sch, schEnv))
+            return sch;
+    }
+}
+exports.getCompilingSchema = getCompilingSchema;
+function sameSchemaEnv(s1, s2) {
+    return s1.schema === s2.schema && s1.root === s2.root && s1.baseId === s2.baseId;
+}
+// resolve and compile the references ($ref)
+// TODO returns AnySchemaObject (if the schema can be inlined) or validation function
+function resolve(root, // information about the root schema for the current schema
+ref // reference to resolve
+) {
+    let sch;
+    while (typeof (sch = this.refs[ref]) == "string")
+        ref = sch;
+    return sch || this.schemas[ref] || resolveSchema.call(this, root, ref);
+}
+// Resolve schema, its root and baseId
+function resolveSchema(root, // root object with properties schema, refs TODO below SchemaEnv is assigned to it
+ref // reference to resolve
+) {
+    const p = this.opts.uriResolver.parse(ref);
+    const refPath = (0, resolve_1._getFullPath)(this.opts.uriResolver, p);
+    let baseId = (0, resolve_1.getFullPath)(this.opts.uriResolver, root.baseId, undefined);
+    // TODO `Object.keys(root.schema).length > 0` should not be needed - but removing breaks 2 tests
+    if (Object.keys(root.schema).length > 0 && refPath === baseId) {
+        return getJsonPointer.call(this, p, root);
+    }
+    const id = (0, resolve_1.normalizeId)(refPath);
+    const schOrRef = this.refs[id] || this.schemas[id];
+    if (typeof schOrRef == "string") {
+        const sch = resolveSchema.call(this, root, schOrRef);
+        if (typeof (sch === null || sch === void 0 ? void 0 : sch.schema) !== "object")
+            return;
+        return getJsonPointer.call(this, p, sch);
+    }
+    if (typeof (schOrRef === null || schOrRef === void 0 ? void 0 : schOrRef.schema) !== "object")
+        return;
+    if (!schOrRef.validate)
+        compileSchema.call(this, schOrRef);
+    if (id === (0, resolve_1.normalizeId)(ref)) {
+        const { schema } = schOrRef;
+        const { schemaId } = this.opts;
+        const schId = schema[schemaId];
+        if (schId)
+            baseId = (0, resolve_1.resolveUrl)(this.opts.uriResolver, baseId, schId);
+        return new SchemaEnv({ schema, schemaId, root, baseId });
+    }
+    return getJsonPointer.call(this, p, schOrRef);
+}
+exports.resolveSchema = resolveSchema;
+const PREVENT_SCOPE_CHANGE = new Set([
+    "properties",
+    "patternProperties",
+    "enum",
+    "dependencies",
+    "definitions",
+]);
+function getJsonPointer(parsedRef, { baseId, schema, root }) {
+    var _a;
+    if (((_a = parsedRef.fragment) === null || _a === void 0 ? void 0 : _a[0]) !== "/")
+        return;
+    for (const part of parsedRef.fragment.slice(1).split("/")) {
+        if (typeof schema === "boolean")
+            return;
+        const partSchema = schema[(0, util_1.unescapeFragment)(part)];
+        if (partSchema === undefined)
+            return;
+        schema = partSchema;
+        // TODO PREVENT_SCOPE_CHANGE could be defined in keyword def?
+        const schId = typeof schema === "object" && schema[this.opts.schemaId];
+        if (!PREVENT_SCOPE_CHANGE.has(part) && schId) {
+            baseId = (0, resolve_1.resolveUrl)(this.opts.uriResolver, baseId, schId);
+        }
+    }
+    let env;
+    if (typeof schema != "boolean" && schema.$ref && !(0, util_1.schemaHasRulesButRef)(schema, this.RULES)) {
+        const $ref = (0, resolve_1.resolveUrl)(this.opts.uriResolver, baseId, schema.$ref);
+        env = resolveSchema.call(this, root, $ref);
+    }
+    // even though resolution failed we need to return SchemaEnv to throw exception
+    // so that compileAsync loads missing schema.
+    const { schemaId } = this.opts;
+    env = env || new SchemaEnv({ schema, schemaId, root, baseId });
+    if (env.schema !== env.root.schema)
+        return env;
+    return undefined;
+}
+//# sourceMappingURL=index.js.map
+
+/***/ }),
+
+/***/ 630:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+const codegen_1 = __nccwpck_require__(1436);
+const names = {
+    // validation function arguments
+    data: new codegen_1.Name("data"), // data passed to validation function
+    // args passed from referencing schema
+    valCxt: new codegen_1.Name("valCxt"), // validation/data context - should not be used directly, it is destructured to the names below
+    instancePath: new codegen_1.Name("instancePath"),
+    parentData: new codegen_1.Name("parentData"),
+    parentDataProperty: new codegen_1.Name("parentDataProperty"),
+    rootData: new codegen_1.Name("rootData"), // root data - same as the data passed to the first/top validation function
+    dynamicAnchors: new codegen_1.Name("dynamicAnchors"), // used to support recursiveRef and dynamicRef
+    // function scoped variables
+    vErrors: new codegen_1.Name("vErrors"), // null or array of validation errors
+    errors: new codegen_1.Name("errors"), // counter of validation errors
+    this: new codegen_1.Name("this"),
+    // "globals"
+    self: new codegen_1.Name("self"),
+    scope: new codegen_1.Name("scope"),
+    // JTD serialize/parse name for JSON string and position
+    json: new codegen_1.Name("json"),
+    jsonPos: new codegen_1.Name("jsonPos"),
+    jsonLen: new codegen_1.Name("jsonLen"),
+    jsonPart: new codegen_1.Name("jsonPart"),
+};
+exports["default"] = names;
+//# sourceMappingURL=names.js.map
+
+/***/ }),
+
+/***/ 3162:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+const resolve_1 = __nccwpck_require__(4090);
+class MissingRefError extends Error {
+    constructor(resolver, baseId, ref, msg) {
+        super(msg || `can't resolve reference ${ref} from id ${baseId}`);
+        this.missingRef = (0, resolve_1.resolveUrl)(resolver, baseId, ref);
+        this.missingSchema = (0, resolve_1.normalizeId)((0, resolve_1.getFullPath)(resolver, this.missingRef));
+    }
+}
+exports["default"] = MissingRefError;
+//# sourceMappingURL=ref_error.js.map
+
+/***/ }),
+
+/***/ 4090:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.getSchemaRefs = exports.resolveUrl = exports.normalizeId = exports._getFullPath = exports.getFullPath = exports.inlineRef = void 0;
+const util_1 = __nccwpck_require__(4464);
+const equal = __nccwpck_require__(3430);
+const traverse = __nccwpck_require__(1167);
+// TODO refactor to use keyword definitions
+const SIMPLE_INLINED = new Set([
+    "type",
+    "format",
+    "pattern",
+    "maxLength",
+    "minLength",
+    "maxProperties",
+    "minProperties",
+    "maxItems",
+    "minItems",
+    "maximum",
+    "minimum",
+    "uniqueItems",
+    "multipleOf",
+    "required",
+    "enum",
+    "const",
+]);
+function inlineRef(schema, limit = true) {
+    if (typeof schema == "boolean")
+        return true;
+    if (limit === true)
+        return !hasRef(schema);
+    if (!limit)
+        return false;
+    return countKeys(schema) <= limit;
+}
+exports.inlineRef = inlineRef;
+const REF_KEYWORDS = new Set([
+    "$ref",
+    "$recursiveRef",
+    "$recursiveAnchor",
+    "$dynamicRef",
+    "$dynamicAnchor",
+]);
+function hasRef(schema) {
+    for (const key in schema) {
+        if (REF_KEYWORDS.has(key))
+            return true;
+        const sch = schema[key];
+        if (Array.isArray(sch) && sch.some(hasRef))
+            return true;
+        if (typeof sch == "object" && hasRef(sch))
+            return true;
+    }
+    return false;
+}
+function countKeys(schema) {
+    let count = 0;
+    for (const key in schema) {
+        if (key === "$ref")
+            return Infinity;
+        count++;
+        if (SIMPLE_INLINED.has(key))
+            continue;
+        if (typeof schema[key] == "object") {
+            (0, util_1.eachItem)(schema[key], (sch) => (count += countKeys(sch)));
+        }
+        if (count === Infinity)
+            return Infinity;
+    }
+    return count;
+}
+function getFullPath(resolver, id = "", normalize) {
+    if (normalize !== false)
+        id = normalizeId(id);
+    const p = resolver.parse(id);
+    return _getFullPath(resolver, p);
+}
+exports.getFullPath = getFullPath;
+function _getFullPath(resolver, p) {
+    const serialized = resolver.serialize(p);
+    return serialized.split("#")[0] + "#";
+}
+exports._getFullPath = _getFullPath;
+const TRAILING_SLASH_HASH = /#\/?$/;
+function normalizeId(id) {
+    return id ? id.replace(TRAILING_SLASH_HASH, "") : "";
+}
+exports.normalizeId = normalizeId;
+function resolveUrl(resolver, baseId, id) {
+    id = normalizeId(id);
+    return resolver.resolve(baseId, id);
+}
+exports.resolveUrl = resolveUrl;
+const ANCHOR = /^[a-z_][-a-z0-9._]*$/i;
+function getSchemaRefs(schema, baseId) {
+    if (typeof schema == "boolean")
+        return {};
+    const { schemaId, uriResolver } = this.opts;
+    const schId = normalizeId(schema[schemaId] || baseId);
+    const baseIds = { "": schId };
+    const pathPrefix = getFullPath(uriResolver, schId, false);
+    const localRefs = {};
+    const schemaRefs = new Set();
+    traverse(schema, { allKeys: true }, (sch, jsonPtr, _, parentJsonPtr) => {
+        if (parentJsonPtr === undefined)
+            return;
+        const fullPath = pathPrefix + jsonPtr;
+        let innerBaseId = baseIds[parentJsonPtr];
+        if (typeof sch[schemaId] == "string")
+            innerBaseId = addRef.call(this, sch[schemaId]);
+        addAnchor.call(this, sch.$anchor);
+        addAnchor.call(this, sch.$dynamicAnchor);
+        baseIds[jsonPtr] = innerBaseId;
+        function addRef(ref) {
+            // eslint-disable-next-line @typescript-eslint/unbound-method
+            const _resolve = this.opts.uriResolver.resolve;
+            ref = normalizeId(innerBaseId ? _resolve(innerBaseId, ref) : ref);
+            if (schemaRefs.has(ref))
+                throw ambiguos(ref);
+            schemaRefs.add(ref);
+            let schOrRef = this.refs[ref];
+            if (typeof schOrRef == "string")
+                schOrRef = this.refs[schOrRef];
+            if (typeof schOrRef == "object") {
+                checkAmbiguosRef(sch, schOrRef.schema, ref);
+            }
+            else if (ref !== normalizeId(fullPath)) {
+                if (ref[0] === "#") {
+                    checkAmbiguosRef(sch, localRefs[ref], ref);
+                    localRefs[ref] = sch;
+                }
+                else {
+                    this.refs[ref] = fullPath;
+                }
+            }
+            return ref;
+        }
+        function addAnchor(anchor) {
+            if (typeof anchor == "string") {
+                if (!ANCHOR.test(anchor))
+                    throw new Error(`invalid anchor "${anchor}"`);
+                addRef.call(this, `#${anchor}`);
+            }
+        }
+    });
+    return localRefs;
+    function checkAmbiguosRef(sch1, sch2, ref) {
+        if (sch2 !== undefined && !equal(sch1, sch2))
+            throw ambiguos(ref);
+    }
+    function ambiguos(ref) {
+        return new Error(`reference "${ref}" resolves to more than one schema`);
+    }
+}
+exports.getSchemaRefs = getSchemaRefs;
+//# sourceMappingURL=resolve.js.map
+
+/***/ }),
+
+/***/ 7353:
+/***/ ((__unused_webpack_module, exports) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.getRules = exports.isJSONType = void 0;
+const _jsonTypes = ["string", "number", "integer", "boolean", "null", "object", "array"];
+const jsonTypes = new Set(_jsonTypes);
+function isJSONType(x) {
+    return typeof x == "string" && jsonTypes.has(x);
+}
+exports.isJSONType = isJSONType;
+function getRules() {
+    const groups = {
+        number: { type: "number", rules: [] },
+        string: { type: "string", rules: [] },
+        array: { type: "array", rules: [] },
+        object: { type: "object", rules: [] },
+    };
+    return {
+        types: { ...groups, integer: true, boolean: true, null: true },
+        rules: [{ rules: [] }, groups.number, groups.string, groups.array, groups.object],
+        post: { rules: [] },
+        all: {},
+        keywords: {},
+    };
+}
+exports.getRules = getRules;
+//# sourceMappingURL=rules.js.map
+
+/***/ }),
+
+/***/ 4464:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.checkStrictMode = exports.getErrorPath = exports.Type = exports.useFunc = exports.setEvaluated = exports.evaluatedPropsToName = exports.mergeEvaluated = exports.eachItem = exports.unescapeJsonPointer = exports.escapeJsonPointer = exports.escapeFragment = exports.unescapeFragment = exports.schemaRefOrVal = exports.schemaHasRulesButRef = exports.schemaHasRules = exports.checkUnknownRules = exports.alwaysValidSchema = exports.toHash = void 0;
+const codegen_1 = __nccwpck_require__(1436);
+const code_1 = __nccwpck_require__(567);
+// TODO refactor to use Set
+function toHash(arr) {
+    const hash = {};
+    for (const item of arr)
+        hash[item] = true;
+    return hash;
+}
+exports.toHash = toHash;
+function alwaysValidSchema(it, schema) {
+    if (typeof schema == "boolean")
+        return schema;
+    if (Object.keys(schema).length === 0)
+        return true;
+    checkUnknownRules(it, schema);
+    return !schemaHasRules(schema, it.self.RULES.all);
+}
+exports.alwaysValidSchema = alwaysValidSchema;
+function checkUnknownRules(it, schema = it.schema) {
+    const { opts, self } = it;
+    if (!opts.strictSchema)
+        return;
+    if (typeof schema === "boolean")
+        return;
+    const rules = self.RULES.keywords;
+    for (const key in schema) {
+        if (!rules[key])
+            checkStrictMode(it, `unknown keyword: "${key}"`);
+    }
+}
+exports.checkUnknownRules = checkUnknownRules;
+function schemaHasRules(schema, rules) {
+    if (typeof schema == "boolean")
+        return !schema;
+    for (const key in schema)
+        if (rules[key])
+            return true;
+    return false;
+}
+exports.schemaHasRules = schemaHasRules;
+function schemaHasRulesButRef(schema, RULES) {
+    if (typeof schema == "boolean")
+        return !schema;
+    for (const key in schema)
+        if (key !== "$ref" && RULES.all[key])
+            return true;
+    return false;
+}
+exports.schemaHasRulesButRef = schemaHasRulesButRef;
+function schemaRefOrVal({ topSchemaRef, schemaPath }, schema, keyword, $data) {
+    if (!$data) {
+        if (typeof schema == "number" || typeof schema == "boolean")
+            return schema;
+        if (typeof schema == "string")
+            return (0, codegen_1._) `${schema}`;
+    }
+    return (0, codegen_1._) `${topSchemaRef}${schemaPath}${(0, codegen_1.getProperty)(keyword)}`;
+}
+exports.schemaRefOrVal = schemaRefOrVal;
+function unescapeFragment(str) {
+    return unescapeJsonPointer(decodeURIComponent(str));
+}
+exports.unescapeFragment = unescapeFragment;
+function escapeFragment(str) {
+    return encodeURIComponent(escapeJsonPointer(str));
+}
+exports.escapeFragment = escapeFragment;
+function escapeJsonPointer(str) {
+    if (typeof str == "number")
+        return `${str}`;
+    return str.replace(/~/g, "~0").replace(/\//g, "~1");
+}
+exports.escapeJsonPointer = escapeJsonPointer;
+function unescapeJsonPointer(str) {
+    return str.replace(/~1/g, "/").replace(/~0/g, "~");
+}
+exports.unescapeJsonPointer = unescapeJsonPointer;
+function eachItem(xs, f) {
+    if (Array.isArray(xs)) {
+        for (const x of xs)
+            f(x);
+    }
+    else {
+        f(xs);
+    }
+}
+exports.eachItem = eachItem;
+function makeMergeEvaluated({ mergeNames, mergeToName, mergeValues, resultToName, }) {
+    return (gen, from, to, toName) => {
+        const res = to === undefined
+            ? from
+            : to instanceof codegen_1.Name
+                ? (from instanceof codegen_1.Name ? mergeNames(gen, from, to) : mergeToName(gen, from, to), to)
+                : from instanceof codegen_1.Name
+                    ? (mergeToName(gen, to, from), from)
+                    : mergeValues(from, to);
+        return toName === codegen_1.Name && !(res instanceof codegen_1.Name) ? resultToName(gen, res) : res;
+    };
+}
+exports.mergeEvaluated = {
+    props: makeMergeEvaluated({
+        mergeNames: (gen, from, to) => gen.if((0, codegen_1._) `${to} !== true && ${from} !== undefined`, () => {
+            gen.if((0, codegen_1._) `${from} === true`, () => gen.assign(to, true), () => gen.assign(to, (0, codegen_1._) `${to} || {}`).code((0, codegen_1._) `Object.assign(${to}, ${from})`));
+        }),
+        mergeToName: (gen, from, to) => gen.if((0, codegen_1._) `${to} !== true`, () => {
+            if (from === true) {
+                gen.assign(to, true);
+            }
+            else {
+                gen.assign(to, (0, codegen_1._) `${to} || {}`);
+                setEvaluated(gen, to, from);
+            }
+        }),
+        mergeValues: (from, to) => (from === true ? true : { ...from, ...to }),
+        resultToName: evaluatedPropsToName,
+    }),
+    items: makeMergeEvaluated({
+        mergeNames: (gen, from, to) => gen.if((0, codegen_1._) `${to} !== true && ${from} !== undefined`, () => gen.assign(to, (0, codegen_1._) `${from} === true ? true : ${to} > ${from} ? ${to} : ${from}`)),
+        mergeToName: (gen, from, to) => gen.if((0, codegen_1._) `${to} !== true`, () => gen.assign(to, from === true ? true : (0, codegen_1._) `${to} > ${from} ? ${to} : ${from}`)),
+        mergeValues: (from, to) => (from === true ? true : Math.max(from, to)),
+        resultToName: (gen, items) => gen.var("items", items),
+    }),
+};
+function evaluatedPropsToName(gen, ps) {
+    if (ps === true)
+        return gen.var("props", true);
+    const props = gen.var("props", (0, codegen_1._) `{}`);
+    if (ps !== undefined)
+        setEvaluated(gen, props, ps);
+    return props;
+}
+exports.evaluatedPropsToName = evaluatedPropsToName;
+function setEvaluated(gen, props, ps) {
+    Object.keys(ps).forEach((p) => gen.assign((0, codegen_1._) `${props}${(0, codegen_1.getProperty)(p)}`, true));
+}
+exports.setEvaluated = setEvaluated;
+const snippets = {};
+function useFunc(gen, f) {
+    return gen.scopeValue("func", {
+        ref: f,
+        code: snippets[f.code] || (snippets[f.code] = new code_1._Code(f.code)),
+    });
+}
+exports.useFunc = useFunc;
+var Type;
+(function (Type) {
+    Type[Type["Num"] = 0] = "Num";
+    Type[Type["Str"] = 1] = "Str";
+})(Type || (exports.Type = Type = {}));
+function getErrorPath(dataProp, dataPropType, jsPropertySyntax) {
+    // let path
+    if (dataProp instanceof codegen_1.Name) {
+        const isNumber = dataPropType === Type.Num;
+        return jsPropertySyntax
+            ? isNumber
+                ? (0, codegen_1._) `"[" + ${dataProp} + "]"`
+                : (0, codegen_1._) `"['" + ${dataProp} + "']"`
+            : isNumber
+                ? (0, codegen_1._) `"/" + ${dataProp}`
+                : (0, codegen_1._) `"/" + ${dataProp}.replace(/~/g, "~0").replace(/\\//g, "~1")`; // TODO maybe use global escapePointer
+    }
+    return jsPropertySyntax ? (0, codegen_1.getProperty)(dataProp).toString() : "/" + escapeJsonPointer(dataProp);
+}
+exports.getErrorPath = getErrorPath;
+function checkStrictMode(it, msg, mode = it.opts.strictSchema) {
+    if (!mode)
+        return;
+    msg = `strict mode: ${msg}`;
+    if (mode === true)
+        throw new Error(msg);
+    it.self.logger.warn(msg);
+}
+exports.checkStrictMode = checkStrictMode;
+//# sourceMappingURL=util.js.map
+
+/***/ }),
+
+/***/ 7692:
+/***/ ((__unused_webpack_module, exports) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.shouldUseRule = exports.shouldUseGroup = exports.schemaHasRulesForType = void 0;
+function schemaHasRulesForType({ schema, self }, type) {
+    const group = self.RULES.types[type];
+    return group && group !== true && shouldUseGroup(schema, group);
+}
+exports.schemaHasRulesForType = schemaHasRulesForType;
+function shouldUseGroup(schema, group) {
+    return group.rules.some((rule) => shouldUseRule(schema, rule));
+}
+exports.shouldUseGroup = shouldUseGroup;
+function shouldUseRule(schema, rule) {
+    var _a;
+    return (schema[rule.keyword] !== undefined ||
+        ((_a = rule.definition.implements) === null || _a === void 0 ? void 0 : _a.some((kwd) => schema[kwd] !== undefined)));
+}
+exports.shouldUseRule = shouldUseRule;
+//# sourceMappingURL=applicability.js.map
+
+/***/ }),
+
+/***/ 5346:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.boolOrEmptySchema = exports.topBoolOrEmptySchema = void 0;
+const errors_1 = __nccwpck_require__(1283);
+const codegen_1 = __nccwpck_require__(1436);
+const names_1 = __nccwpck_require__(630);
+const boolError = {
+    message: "boolean schema is false",
+};
+function topBoolOrEmptySchema(it) {
+    const { gen, schema, validateName } = it;
+    if (schema === false) {
+        falseSchemaError(it, false);
+    }
+    else if (typeof schema == "object" && schema.$async === true) {
+        gen.return(names_1.default.data);
+    }
+    else {
+        gen.assign((0, codegen_1._) `${validateName}.errors`, null);
+        gen.return(true);
+    }
+}
+exports.topBoolOrEmptySchema = topBoolOrEmptySchema;
+function boolOrEmptySchema(it, valid) {
+    const { gen, schema } = it;
+    if (schema === false) {
+        gen.var(valid, false); // TODO var
+        falseSchemaError(it);
+    }
+    else {
+        gen.var(valid, true); // TODO var
+    }
+}
+exports.boolOrEmptySchema = boolOrEmptySchema;
+function falseSchemaError(it, overrideAllErrors) {
+    const { gen, data } = it;
+    // TODO maybe some other interface should be used for non-keyword validation errors...
+    const cxt = {
+        gen,
+        keyword: "false schema",
+        data,
+        schema: false,
+        schemaCode: false,
+        schemaValue: false,
+        params: {},
+        it,
+    };
+    (0, errors_1.reportError)(cxt, boolError, undefined, overrideAllErrors);
+}
+//# sourceMappingURL=boolSchema.js.map
+
+/***/ }),
+
+/***/ 6685:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.reportTypeError = exports.checkDataTypes = exports.checkDataType = exports.coerceAndCheckDataType = exports.getJSONTypes = exports.getSchemaTypes = exports.DataType = void 0;
+const rules_1 = __nccwpck_require__(7353);
+const applicability_1 = __nccwpck_require__(7692);
+const errors_1 = __nccwpck_require__(1283);
+const codegen_1 = __nccwpck_require__(1436);
+const util_1 = __nccwpck_require__(4464);
+var DataType;
+(function (DataType) {
+    DataType[DataType["Correct"] = 0] = "Correct";
+    DataType[DataType["Wrong"] = 1] = "Wrong";
+})(DataType || (exports.DataType = DataType = {}));
+function getSchemaTypes(schema) {
+    const types = getJSONTypes(schema.type);
+    const hasNull = types.includes("null");
+    if (hasNull) {
+        if (schema.nullable === false)
+            throw new Error("type: null contradicts nullable: false");
+    }
+    else {
+        if (!types.length && schema.nullable !== undefined) {
+            throw new Error('"nullable" cannot be used without "type"');
+        }
+        if (schema.nullable === true)
+            types.push("null");
+    }
+    return types;
+}
+exports.getSchemaTypes = getSchemaTypes;
+// eslint-disable-next-line @typescript-eslint/no-redundant-type-constituents
+function getJSONTypes(ts) {
+    const types = Array.isArray(ts) ? ts : ts ? [ts] : [];
+    if (types.every(rules_1.isJSONType))
+        return types;
+    throw new Error("type must be JSONType or JSONType[]: " + types.join(","));
+}
+exports.getJSONTypes = getJSONTypes;
+function coerceAndCheckDataType(it, types) {
+    const { gen, data, opts } = it;
+    const coerceTo = coerceToTypes(types, opts.coerceTypes);
+    const checkTypes = types.length > 0 &&
+        !(coerceTo.length === 0 && types.length === 1 && (0, applicability_1.schemaHasRulesForType)(it, types[0]));
+    if (checkTypes) {
+        const wrongType = checkDataTypes(types, data, opts.strictNumbers, DataType.Wrong);
+        gen.if(wrongType, () => {
+            if (coerceTo.length)
+                coerceData(it, types, coerceTo);
+            else
+                reportTypeError(it);
+        });
+    }
+    return checkTypes;
+}
+exports.coerceAndCheckDataType = coerceAndCheckDataType;
+const COERCIBLE = new Set(["string", "number", "integer", "boolean", "null"]);
+function coerceToTypes(types, coerceTypes) {
+    return coerceTypes
+        ? types.filter((t) => COERCIBLE.has(t) || (coerceTypes === "array" && t === "array"))
+        : [];
+}
+function coerceData(it, types, coerceTo) {
+    const { gen, data, opts } = it;
+    const dataType = gen.let("dataType", (0, codegen_1._) `typeof ${data}`);
+    const coerced = gen.let("coerced", (0, codegen_1._) `undefined`);
+    if (opts.coerceTypes === "array") {
+        gen.if((0, codegen_1._) `${dataType} == 'object' && Array.isArray(${data}) && ${data}.length == 1`, () => gen
+            .assign(data, (0, codegen_1._) `${data}[0]`)
+            .assign(dataType, (0, codegen_1._) `typeof ${data}`)
+            .if(checkDataTypes(types, data, opts.strictNumbers), () => gen.assign(coerced, data)));
+    }
+    gen.if((0, codegen_1._) `${coerced} !== undefined`);
+    for (const t of coerceTo) {
+        if (COERCIBLE.has(t) || (t === "array" && opts.coerceTypes === "array")) {
+            coerceSpecificType(t);
+        }
+    }
+    gen.else();
+    reportTypeError(it);
+    gen.endIf();
+    gen.if((0, codegen_1._) `${coerced} !== undefined`, () => {
+        gen.assign(data, coerced);
+        assignParentData(it, coerced);
+    });
+    function coerceSpecificType(t) {
+        switch (t) {
+            case "string":
+                gen
+                    .elseIf((0, codegen_1._) `${dataType} == "number" || ${dataType} == "boolean"`)
+                    .assign(coerced, (0, codegen_1._) `"" + ${data}`)
+                    .elseIf((0, codegen_1._) `${data} === null`)
+                    .assign(coerced, (0, codegen_1._) `""`);
+                return;
+            case "number":
+                gen
+                    .elseIf((0, codegen_1._) `${dataType} == "boolean" || ${data} === null
+              || (${dataType} == "string" && ${data} && ${data} == +${data})`)
+                    .assign(coerced, (0, codegen_1._) `+${data}`);
+                return;
+            case "integer":
+                gen
+                    .elseIf((0, codegen_1._) `${dataType} === "boolean" || ${data} === null
+              || (${dataType} === "string" && ${data} && ${data} == +${data} && !(${data} % 1))`)
+                    .assign(coerced, (0, codegen_1._) `+${data}`);
+                return;
+            case "boolean":
+                gen
+                    .elseIf((0, codegen_1._) `${data} === "false" || ${data} === 0 || ${data} === null`)
+                    .assign(coerced, false)
+                    .elseIf((0, codegen_1._) `${data} === "true" || ${data} === 1`)
+                    .assign(coerced, true);
+                return;
+            case "null":
+                gen.elseIf((0, codegen_1._) `${data} === "" || ${data} === 0 || ${data} === false`);
+                gen.assign(coerced, null);
+                return;
+            case "array":
+                gen
+                    .elseIf((0, codegen_1._) `${dataType} === "string" || ${dataType} === "number"
+              || ${dataType} === "boolean" || ${data} === null`)
+                    .assign(coerced, (0, codegen_1._) `[${data}]`);
+        }
+    }
+}
+function assignParentData({ gen, parentData, parentDataProperty }, expr) {
+    // TODO use gen.property
+    gen.if((0, codegen_1._) `${parentData} !== undefined`, () => gen.assign((0, codegen_1._) `${parentData}[${parentDataProperty}]`, expr));
+}
+function checkDataType(dataType, data, strictNums, correct = DataType.Correct) {
+    const EQ = correct === DataType.Correct ? codegen_1.operators.EQ : codegen_1.operators.NEQ;
+    let cond;
+    switch (dataType) {
+        case "null":
+            return (0, codegen_1._) `${data} ${EQ} null`;
+        case "array":
+            cond = (0, codegen_1._) `Array.isArray(${data})`;
+            break;
+        case "object":
+            cond = (0, codegen_1._) `${data} && typeof ${data} == "object" && !Array.isArray(${data})`;
+            break;
+        case "integer":
+            cond = numCond((0, codegen_1._) `!(${data} % 1) && !isNaN(${data})`);
+            break;
+        case "number":
+            cond = numCond();
+            break;
+        default:
+            return (0, codegen_1._) `typeof ${data} ${EQ} ${dataType}`;
+    }
+    return correct === DataType.Correct ? cond : (0, codegen_1.not)(cond);
+    function numCond(_cond = codegen_1.nil) {
+        return (0, codegen_1.and)((0, codegen_1._) `typeof ${data} == "number"`, _cond, strictNums ? (0, codegen_1._) `isFinite(${data})` : codegen_1.nil);
+    }
+}
+exports.checkDataType = checkDataType;
+function checkDataTypes(dataTypes, data, strictNums, correct) {
+    if (dataTypes.length === 1) {
+        return checkDataType(dataTypes[0], data, strictNums, correct);
+    }
+    let cond;
+    const types = (0, util_1.toHash)(dataTypes);
+    if (types.array && types.object) {
+        const notObj = (0, codegen_1._) `typeof ${data} != "object"`;
+        cond = types.null ? notObj : (0, codegen_1._) `!${data} || ${notObj}`;
+        delete types.null;
+        delete types.array;
+        delete types.object;
+    }
+    else {
+        cond = codegen_1.nil;
+    }
+    if (types.number)
+        delete types.integer;
+    for (const t in types)
+        cond = (0, codegen_1.and)(cond, checkDataType(t, data, strictNums, correct));
+    return cond;
+}
+exports.checkDataTypes = checkDataTypes;
+const typeError = {
+    message: ({ schema }) => `must be ${schema}`,
+    params: ({ schema, schemaValue }) => typeof schema == "string" ? (0, codegen_1._) `{type: ${schema}}` : (0, codegen_1._) `{type: ${schemaValue}}`,
+};
+function reportTypeError(it) {
+    const cxt = getTypeErrorContext(it);
+    (0, errors_1.reportError)(cxt, typeError);
+}
+exports.reportTypeError = reportTypeError;
+function getTypeErrorContext(it) {
+    const { gen, data, schema } = it;
+    const schemaCode = (0, util_1.schemaRefOrVal)(it, schema, "type");
+    return {
+        gen,
+        keyword: "type",
+        data,
+        schema: schema.type,
+        schemaCode,
+        schemaValue: schemaCode,
+        parentSchema: schema,
+        params: {},
+        it,
+    };
+}
+//# sourceMappingURL=dataType.js.map
+
+/***/ }),
+
+/***/ 1699:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.assignDefaults = void 0;
+const codegen_1 = __nccwpck_require__(1436);
+const util_1 = __nccwpck_require__(4464);
+function assignDefaults(it, ty) {
+    const { properties, items } = it.schema;
+    if (ty === "object" && properties) {
+        for (const key in properties) {
+            assignDefault(it, key, properties[key].default);
+        }
+    }
+    else if (ty === "array" && Array.isArray(items)) {
+        items.forEach((sch, i) => assignDefault(it, i, sch.default));
+    }
+}
+exports.assignDefaults = assignDefaults;
+function assignDefault(it, prop, defaultValue) {
+    const { gen, compositeRule, data, opts } = it;
+    if (defaultValue === undefined)
+        return;
+    const childData = (0, codegen_1._) `${data}${(0, codegen_1.getProperty)(prop)}`;
+    if (compositeRule) {
+        (0, util_1.checkStrictMode)(it, `default is ignored for: ${childData}`);
+        return;
+    }
+    let condition = (0, codegen_1._) `${childData} === undefined`;
+    if (opts.useDefaults === "empty") {
+        condition = (0, codegen_1._) `${condition} || ${childData} === null || ${childData} === ""`;
+    }
+    // `${childData} === undefined` +
+    // (opts.useDefaults === "empty" ? ` || ${childData} === null || ${childData} === ""` : "")
+    gen.if(condition, (0, codegen_1._) `${childData} = ${(0, codegen_1.stringify)(defaultValue)}`);
+}
+//# sourceMappingURL=defaults.js.map
+
+/***/ }),
+
+/***/ 7881:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.getData = exports.KeywordCxt = exports.validateFunctionCode = void 0;
+const boolSchema_1 = __nccwpck_require__(5346);
+const dataType_1 = __nccwpck_require__(6685);
+const applicability_1 = __nccwpck_require__(7692);
+const dataType_2 = __nccwpck_require__(6685);
+const defaults_1 = __nccwpck_require__(1699);
+const keyword_1 = __nccwpck_require__(5202);
+const subschema_1 = __nccwpck_require__(6200);
+const codegen_1 = __nccwpck_require__(1436);
+const names_1 = __nccwpck_require__(630);
+const resolve_1 = __nccwpck_require__(4090);
+const util_1 = __nccwpck_require__(4464);
+const errors_1 = __nccwpck_require__(1283);
+// schema compilation - generates validation function, subschemaCode (below) is used for subschemas
+function validateFunctionCode(it) {
+    if (isSchemaObj(it)) {
+        checkKeywords(it);
+        if (schemaCxtHasRules(it)) {
+            topSchemaObjCode(it);
+            return;
+        }
+    }
+    validateFunction(it, () => (0, boolSchema_1.topBoolOrEmptySchema)(it));
+}
+exports.validateFunctionCode = validateFunctionCode;
+function validateFunction({ gen, validateName, schema, schemaEnv, opts }, body) {
+    if (opts.code.es5) {
+        gen.func(validateName, (0, codegen_1._) `${names_1.default.data}, ${names_1.default.valCxt}`, schemaEnv.$async, () => {
+            gen.code((0, codegen_1._) `"use strict"; ${funcSourceUrl(schema, opts)}`);
+            destructureValCxtES5(gen, opts);
+            gen.code(body);
+        });
+    }
+    else {
+        gen.func(validateName, (0, codegen_1._) `${names_1.default.data}, ${destructureValCxt(opts)}`, schemaEnv.$async, () => gen.code(funcSourceUrl(schema, opts)).code(body));
+    }
+}
+function destructureValCxt(opts) {
+    return (0, codegen_1._) `{${names_1.default.instancePath}="", ${names_1.default.parentData}, ${names_1.default.parentDataProperty}, ${names_1.default.rootData}=${names_1.default.data}${opts.dynamicRef ? (0, codegen_1._) `, ${names_1.default.dynamicAnchors}={}` : codegen_1.nil}}={}`;
+}
+function destructureValCxtES5(gen, opts) {
+    gen.if(names_1.default.valCxt, () => {
+        gen.var(names_1.default.instancePath, (0, codegen_1._) `${names_1.default.valCxt}.${names_1.default.instancePath}`);
+        gen.var(names_1.default.parentData, (0, codegen_1._) `${names_1.default.valCxt}.${names_1.default.parentData}`);
+        gen.var(names_1.default.parentDataProperty, (0, codegen_1._) `${names_1.default.valCxt}.${names_1.default.parentDataProperty}`);
+        gen.var(names_1.default.rootData, (0, codegen_1._) `${names_1.default.valCxt}.${names_1.default.rootData}`);
+        if (opts.dynamicRef)
+            gen.var(names_1.default.dynamicAnchors, (0, codegen_1._) `${names_1.default.valCxt}.${names_1.default.dynamicAnchors}`);
+    }, () => {
+        gen.var(names_1.default.instancePath, (0, codegen_1._) `""`);
+        gen.var(names_1.default.parentData, (0, codegen_1._) `undefined`);
+        gen.var(names_1.default.parentDataProperty, (0, codegen_1._) `undefined`);
+        gen.var(names_1.default.rootData, names_1.default.data);
+        if (opts.dynamicRef)
+            gen.var(names_1.default.dynamicAnchors, (0, codegen_1._) `{}`);
+    });
+}
+function topSchemaObjCode(it) {
+    const { schema, opts, gen } = it;
+    validateFunction(it, () => {
+        if (opts.$comment && schema.$comment)
+            commentKeyword(it);
+        checkNoDefault(it);
+        gen.let(names_1.default.vErrors, null);
+        gen.let(names_1.default.errors, 0);
+        if (opts.unevaluated)
+            resetEvaluated(it);
+        typeAndKeywords(it);
+        returnResults(it);
+    });
+    return;
+}
+function resetEvaluated(it) {
+    // TODO maybe some hook to execute it in the end to check whether props/items are Name, as in assignEvaluated
+    const { gen, validateName } = it;
+    it.evaluated = gen.const("evaluated", (0, codegen_1._) `${validateName}.evaluated`);
+    gen.if((0, codegen_1._) `${it.evaluated}.dynamicProps`, () => gen.assign((0, codegen_1._) `${it.evaluated}.props`, (0, codegen_1._) `undefined`));
+    gen.if((0, codegen_1._) `${it.evaluated}.dynamicItems`, () => gen.assign((0, codegen_1._) `${it.evaluated}.items`, (0, codegen_1._) `undefined`));
+}
+function funcSourceUrl(schema, opts) {
+    const schId = typeof schema == "object" && schema[opts.schemaId];
+    return schId && (opts.code.source || opts.code.process) ? (0, codegen_1._) `/*# sourceURL=${schId} */` : codegen_1.nil;
+}
+// schema compilation - this function is used recursively to generate code for sub-schemas
+function subschemaCode(it, valid) {
+    if (isSchemaObj(it)) {
+        checkKeywords(it);
+        if (schemaCxtHasRules(it)) {
+            subSchemaObjCode(it, valid);
+            return;
+        }
+    }
+    (0, boolSchema_1.boolOrEmptySchema)(it, valid);
+}
+function schemaCxtHasRules({ schema, self }) {
+    if (typeof schema == "boolean")
+        return !schema;
+    for (const key in schema)
+        if (self.RULES.all[key])
+            return true;
+    return false;
+}
+function isSchemaObj(it) {
+    return typeof it.schema != "boolean";
+}
+function subSchemaObjCode(it, valid) {
+    const { schema, gen, opts } = it;
+    if (opts.$comment && schema.$comment)
+        commentKeyword(it);
+    updateContext(it);
+    checkAsyncSchema(it);
+    const errsCount = gen.const("_errs", names_1.default.errors);
+    typeAndKeywords(it, errsCount);
+    // TODO var
+    gen.var(valid, (0, codegen_1._) `${errsCount} === ${names_1.default.errors}`);
+}
+function checkKeywords(it) {
+    (0, util_1.checkUnknownRules)(it);
+    checkRefsAndKeywords(it);
+}
+function typeAndKeywords(it, errsCount) {
+    if (it.opts.jtd)
+        return schemaKeywords(it, [], false, errsCount);
+    const types = (0, dataType_1.getSchemaTypes)(it.schema);
+    const checkedTypes = (0, dataType_1.coerceAndCheckDataType)(it, types);
+    schemaKeywords(it, types, !checkedTypes, errsCount);
+}
+function checkRefsAndKeywords(it) {
+    const { schema, errSchemaPath, opts, self } = it;
+    if (schema.$ref && opts.ignoreKeywordsWithRef && (0, util_1.schemaHasRulesButRef)(schema, self.RULES)) {
+        self.logger.warn(`$ref: keywords ignored in schema at path "${errSchemaPath}"`);
+    }
+}
+function checkNoDefault(it) {
+    const { schema, opts } = it;
+    if (schema.default !== undefined && opts.useDefaults && opts.strictSchema) {
+        (0, util_1.checkStrictMode)(it, "default is ignored in the schema root");
+    }
+}
+function updateContext(it) {
+    const schId = it.schema[it.opts.schemaId];
+    if (schId)
+        it.baseId = (0, resolve_1.resolveUrl)(it.opts.uriResolver, it.baseId, schId);
+}
+function checkAsyncSchema(it) {
+    if (it.schema.$async && !it.schemaEnv.$async)
+        throw new Error("async schema in sync schema");
+}
+function commentKeyword({ gen, schemaEnv, schema, errSchemaPath, opts }) {
+    const msg = schema.$comment;
+    if (opts.$comment === true) {
+        gen.code((0, codegen_1._) `${names_1.default.self}.logger.log(${msg})`);
+    }
+    else if (typeof opts.$comment == "function") {
+        const schemaPath = (0, codegen_1.str) `${errSchemaPath}/$comment`;
+        const rootName = gen.scopeValue("root", { ref: schemaEnv.root });
+        gen.code((0, codegen_1._) `${names_1.default.self}.opts.$comment(${msg}, ${schemaPath}, ${rootName}.schema)`);
+    }
+}
+function returnResults(it) {
+    const { gen, schemaEnv, validateName, ValidationError, opts } = it;
+    if (schemaEnv.$async) {
+        // TODO assign unevaluated
+        gen.if((0, codegen_1._) `${names_1.default.errors} === 0`, () => gen.return(names_1.default.data), () => gen.throw((0, codegen_1._) `new ${ValidationError}(${names_1.default.vErrors})`));
+    }
+    else {
+        gen.assign((0, codegen_1._) `${validateName}.errors`, names_1.default.vErrors);
+        if (opts.unevaluated)
+            assignEvaluated(it);
+        gen.return((0, codegen_1._) `${names_1.default.errors} === 0`);
+    }
+}
+function assignEvaluated({ gen, evaluated, props, items }) {
+    if (props instanceof codegen_1.Name)
+        gen.assign((0, codegen_1._) `${evaluated}.props`, props);
+    if (items instanceof codegen_1.Name)
+        gen.assign((0, codegen_1._) `${evaluated}.items`, items);
+}
+function schemaKeywords(it, types, typeErrors, errsCount) {
+    const { gen, schema, data, allErrors, opts, self } = it;
+    const { RULES } = self;
+    if (schema.$ref && (opts.ignoreKeywordsWithRef || !(0, util_1.schemaHasRulesButRef)(schema, RULES))) {
+        gen.block(() => keywordCode(it, "$ref", RULES.all.$ref.definition)); // TODO typecast
+        return;
+    }
+    if (!opts.jtd)
+        checkStrictTypes(it, types);
+    gen.block(() => {
+        for (const group of RULES.rules)
+            groupKeywords(group);
+        groupKeywords(RULES.post);
+    });
+    function groupKeywords(group) {
+        if (!(0, applicability_1.shouldUseGroup)(schema, group))
+            return;
+        if (group.type) {
+            gen.if((0, dataType_2.checkDataType)(group.type, data, opts.strictNumbers));
+            iterateKeywords(it, group);
+            if (types.length === 1 && types[0] === group.type && typeErrors) {
+                gen.else();
+                (0, dataType_2.reportTypeError)(it);
+            }
+            gen.endIf();
+        }
+        else {
+            iterateKeywords(it, group);
+        }
+        // TODO make it "ok" call?
+        if (!allErrors)
+            gen.if((0, codegen_1._) `${names_1.default.errors} === ${errsCount || 0}`);
+    }
+}
+function iterateKeywords(it, group) {
+    const { gen, schema, opts: { useDefaults }, } = it;
+    if (useDefaults)
+        (0, defaults_1.assignDefaults)(it, group.type);
+    gen.block(() => {
+        for (const rule of group.rules) {
+            if ((0, applicability_1.shouldUseRule)(schema, rule)) {
+                keywordCode(it, rule.keyword, rule.definition, group.type);
+            }
+        }
+    });
+}
+function checkStrictTypes(it, types) {
+    if (it.schemaEnv.meta || !it.opts.strictTypes)
+        return;
+    checkContextTypes(it, types);
+    if (!it.opts.allowUnionTypes)
+        checkMultipleTypes(it, types);
+    checkKeywordTypes(it, it.dataTypes);
+}
+function checkContextTypes(it, types) {
+    if (!types.length)
+        return;
+    if (!it.dataTypes.length) {
+        it.dataTypes = types;
+        return;
+    }
+    types.forEach((t) => {
+        if (!includesType(it.dataTypes, t)) {
+            strictTypesError(it, `type "${t}" not allowed by context "${it.dataTypes.join(",")}"`);
+        }
+    });
+    narrowSchemaTypes(it, types);
+}
+function checkMultipleTypes(it, ts) {
+    if (ts.length > 1 && !(ts.length === 2 && ts.includes("null"))) {
+        strictTypesError(it, "use allowUnionTypes to allow union type keyword");
+    }
+}
+function checkKeywordTypes(it, ts) {
+    const rules = it.self.RULES.all;
+    for (const keyword in rules) {
+        const rule = rules[keyword];
+        if (typeof rule == "object" && (0, applicability_1.shouldUseRule)(it.schema, rule)) {
+            const { type } = rule.definition;
+            if (type.length && !type.some((t) => hasApplicableType(ts, t))) {
+                strictTypesError(it, `missing type "${type.join(",")}" for keyword "${keyword}"`);
+            }
+        }
+    }
+}
+function hasApplicableType(schTs, kwdT) {
+    return schTs.includes(kwdT) || (kwdT === "number" && schTs.includes("integer"));
+}
+function includesType(ts, t) {
+    return ts.includes(t) || (t === "integer" && ts.includes("number"));
+}
+function narrowSchemaTypes(it, withTypes) {
+    const ts = [];
+    for (const t of it.dataTypes) {
+        if (includesType(withTypes, t))
+            ts.push(t);
+        else if (withTypes.includes("integer") && t === "number")
+            ts.push("integer");
+    }
+    it.dataTypes = ts;
+}
+function strictTypesError(it, msg) {
+    const schemaPath = it.schemaEnv.baseId + it.errSchemaPath;
+    msg += ` at "${schemaPath}" (strictTypes)`;
+    (0, util_1.checkStrictMode)(it, msg, it.opts.strictTypes);
+}
+class KeywordCxt {
+    constructor(it, def, keyword) {
+        (0, keyword_1.validateKeywordUsage)(it, def, keyword);
+        this.gen = it.gen;
+        this.allErrors = it.allErrors;
+        this.keyword = keyword;
+        this.data = it.data;
+        this.schema = it.schema[keyword];
+        this.$data = def.$data && it.opts.$data && this.schema && this.schema.$data;
+        this.schemaValue = (0, util_1.schemaRefOrVal)(it, this.schema, keyword, this.$data);
+        this.schemaType = def.schemaType;
+        this.parentSchema = it.schema;
+        this.params = {};
+        this.it = it;
+        this.def = def;
+        if (this.$data) {
+            this.schemaCode = it.gen.const("vSchema", getData(this.$data, it));
+        }
+        else {
+            this.schemaCode = this.schemaValue;
+            if (!(0, keyword_1.validSchemaType)(this.schema, def.schemaType, def.allowUndefined)) {
+                throw new Error(`${keyword} value must be ${JSON.stringify(def.schemaType)}`);
+            }
+        }
+        if ("code" in def ? def.trackErrors : def.errors !== false) {
+            this.errsCount = it.gen.const("_errs", names_1.default.errors);
+        }
+    }
+    result(condition, successAction, failAction) {
+        this.failResult((0, codegen_1.not)(condition), successAction, failAction);
+    }
+    failResult(condition, successAction, failAction) {
+        this.gen.if(condition);
+        if (failAction)
+            failAction();
+        else
+            this.error();
+        if (successAction) {
+            this.gen.else();
+            successAction();
+            if (this.allErrors)
+                this.gen.endIf();
+        }
+        else {
+            if (this.allErrors)
+                this.gen.endIf();
+            else
+                this.gen.else();
+        }
+    }
+    pass(condition, failAction) {
+        this.failResult((0, codegen_1.not)(condition), undefined, failAction);
+    }
+    fail(condition) {
+        if (condition === undefined) {
+            this.error();
+            if (!this.allErrors)
+                this.gen.if(false); // this branch will be removed by gen.optimize
+            return;
+        }
+        this.gen.if(condition);
+        this.error();
+        if (this.allErrors)
+            this.gen.endIf();
+        else
+            this.gen.else();
+    }
+    fail$data(condition) {
+        if (!this.$data)
+            return this.fail(condition);
+        const { schemaCode } = this;
+        this.fail((0, codegen_1._) `${schemaCode} !== undefined && (${(0, codegen_1.or)(this.invalid$data(), condition)})`);
+    }
+    error(append, errorParams, errorPaths) {
+        if (errorParams) {
+            this.setParams(errorParams);
+            this._error(append, errorPaths);
+            this.setParams({});
+            return;
+        }
+        this._error(append, errorPaths);
+    }
+    _error(append, errorPaths) {
+        ;
+        (append ? errors_1.reportExtraError : errors_1.reportError)(this, this.def.error, errorPaths);
+    }
+    $dataError() {
+        (0, errors_1.reportError)(this, this.def.$dataError || errors_1.keyword$DataError);
+    }
+    reset() {
+        if (this.errsCount === undefined)
+            throw new Error('add "trackErrors" to keyword definition');
+        (0, errors_1.resetErrorsCount)(this.gen, this.errsCount);
+    }
+    ok(cond) {
+        if (!this.allErrors)
+            this.gen.if(cond);
+    }
+    setParams(obj, assign) {
+        if (assign)
+            Object.assign(this.params, obj);
+        else
+            this.params = obj;
+    }
+    block$data(valid, codeBlock, $dataValid = codegen_1.nil) {
+        this.gen.block(() => {
+            this.check$data(valid, $dataValid);
+            codeBlock();
+        });
+    }
+    check$data(valid = codegen_1.nil, $dataValid = codegen_1.nil) {
+        if (!this.$data)
+            return;
+        const { gen, schemaCode, schemaType, def } = this;
+        gen.if((0, codegen_1.or)((0, codegen_1._) `${schemaCode} === undefined`, $dataValid));
+        if (valid !== codegen_1.nil)
+            gen.assign(valid, true);
+        if (schemaType.length || def.validateSchema) {
+            gen.elseIf(this.invalid$data());
+            this.$dataError();
+            if (valid !== codegen_1.nil)
+                gen.assign(valid, false);
+        }
+        gen.else();
+    }
+    invalid$data() {
+        const { gen, schemaCode, schemaType, def, it } = this;
+        return (0, codegen_1.or)(wrong$DataType(), invalid$DataSchema());
+        function wrong$DataType() {
+            if (schemaType.length) {
+                /* istanbul ignore if */
+                if (!(schemaCode instanceof codegen_1.Name))
+                    throw new Error("ajv implementation error");
+                const st = Array.isArray(schemaType) ? schemaType : [schemaType];
+                return (0, codegen_1._) `${(0, dataType_2.checkDataTypes)(st, schemaCode, it.opts.strictNumbers, dataType_2.DataType.Wrong)}`;
+            }
+            return codegen_1.nil;
+        }
+        function invalid$DataSchema() {
+            if (def.validateSchema) {
+                const validateSchemaRef = gen.scopeValue("validate$data", { ref: def.validateSchema }); // TODO value.code for standalone
+                return (0, codegen_1._) `!${validateSchemaRef}(${schemaCode})`;
+            }
+            return codegen_1.nil;
+        }
+    }
+    subschema(appl, valid) {
+        const subschema = (0, subschema_1.getSubschema)(this.it, appl);
+        (0, subschema_1.extendSubschemaData)(subschema, this.it, appl);
+        (0, subschema_1.extendSubschemaMode)(subschema, appl);
+        const nextContext = { ...this.it, ...subschema, items: undefined, props: undefined };
+        subschemaCode(nextContext, valid);
+        return nextContext;
+    }
+    mergeEvaluated(schemaCxt, toName) {
+        const { it, gen } = this;
+        if (!it.opts.unevaluated)
+            return;
+        if (it.props !== true && schemaCxt.props !== undefined) {
+            it.props = util_1.mergeEvaluated.props(gen, schemaCxt.props, it.props, toName);
+        }
+        if (it.items !== true && schemaCxt.items !== undefined) {
+            it.items = util_1.mergeEvaluated.items(gen, schemaCxt.items, it.items, toName);
+        }
+    }
+    mergeValidEvaluated(schemaCxt, valid) {
+        const { it, gen } = this;
+        if (it.opts.unevaluated && (it.props !== true || it.items !== true)) {
+            gen.if(valid, () => this.mergeEvaluated(schemaCxt, codegen_1.Name));
+            return true;
+        }
+    }
+}
+exports.KeywordCxt = KeywordCxt;
+function keywordCode(it, keyword, def, ruleType) {
+    const cxt = new KeywordCxt(it, def, keyword);
+    if ("code" in def) {
+        def.code(cxt, ruleType);
+    }
+    else if (cxt.$data && def.validate) {
+        (0, keyword_1.funcKeywordCode)(cxt, def);
+    }
+    else if ("macro" in def) {
+        (0, keyword_1.macroKeywordCode)(cxt, def);
+    }
+    else if (def.compile || def.validate) {
+        (0, keyword_1.funcKeywordCode)(cxt, def);
+    }
+}
+const JSON_POINTER = /^\/(?:[^~]|~0|~1)*$/;
+const RELATIVE_JSON_POINTER = /^([0-9]+)(#|\/(?:[^~]|~0|~1)*)?$/;
+function getData($data, { dataLevel, dataNames, dataPathArr }) {
+    let jsonPointer;
+    let data;
+    if ($data === "")
+        return names_1.default.rootData;
+    if ($data[0] === "/") {
+        if (!JSON_POINTER.test($data))
+            throw new Error(`Invalid JSON-pointer: ${$data}`);
+        jsonPointer = $data;
+        data = names_1.default.rootData;
+    }
+    else {
+        const matches = RELATIVE_JSON_POINTER.exec($data);
+        if (!matches)
+            throw new Error(`Invalid JSON-pointer: ${$data}`);
+        const up = +matches[1];
+        jsonPointer = matches[2];
+        if (jsonPointer === "#") {
+            if (up >= dataLevel)
+                throw new Error(errorMsg("property/index", up));
+            return dataPathArr[dataLevel - up];
+        }
+        if (up > dataLevel)
+            throw new Error(errorMsg("data", up));
+        data = dataNames[dataLevel - up];
+        if (!jsonPointer)
+            return data;
+    }
+    let expr = data;
+    const segments = jsonPointer.split("/");
+    for (const segment of segments) {
+        if (segment) {
+            data = (0, codegen_1._) `${data}${(0, codegen_1.getProperty)((0, util_1.unescapeJsonPointer)(segment))}`;
+            expr = (0, codegen_1._) `${expr} && ${data}`;
+        }
+    }
+    return expr;
+    function errorMsg(pointerType, up) {
+        return `Cannot access ${pointerType} ${up} levels up, current level is ${dataLevel}`;
+    }
+}
+exports.getData = getData;
+//# sourceMappingURL=index.js.map
+
+/***/ }),
+
+/***/ 5202:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.validateKeywordUsage = exports.validSchemaType = exports.funcKeywordCode = exports.macroKeywordCode = void 0;
+const codegen_1 = __nccwpck_require__(1436);
+const names_1 = __nccwpck_require__(630);
+const code_1 = __nccwpck_require__(8484);
+const errors_1 = __nccwpck_require__(1283);
+function macroKeywordCode(cxt, def) {
+    const { gen, keyword, schema, parentSchema, it } = cxt;
+    const macroSchema = def.macro.call(it.self, schema, parentSchema, it);
+    const schemaRef = useKeyword(gen, keyword, macroSchema);
+    if (it.opts.validateSchema !== false)
+        it.self.validateSchema(macroSchema, true);
+    const valid = gen.name("valid");
+    cxt.subschema({
+        schema: macroSchema,
+        schemaPath: codegen_1.nil,
+        errSchemaPath: `${it.errSchemaPath}/${keyword}`,
+        topSchemaRef: schemaRef,
+        compositeRule: true,
+    }, valid);
+    cxt.pass(valid, () => cxt.error(true));
+}
+exports.macroKeywordCode = macroKeywordCode;
+function funcKeywordCode(cxt, def) {
+    var _a;
+    const { gen, keyword, schema, parentSchema, $data, it } = cxt;
+    checkAsyncKeyword(it, def);
+    const validate = !$data && def.compile ? def.compile.call(it.self, schema, parentSchema, it) : def.validate;
+    const validateRef = useKeyword(gen, keyword, validate);
+    const valid = gen.let("valid");
+    cxt.block$data(valid, validateKeyword);
+    cxt.ok((_a = def.valid) !== null && _a !== void 0 ? _a : valid);
+    function validateKeyword() {
+        if (def.errors === false) {
+            assignValid();
+            if (def.modifying)
+                modifyData(cxt);
+            reportErrs(() => cxt.error());
+        }
+        else {
+            const ruleErrs = def.async ? validateAsync() : validateSync();
+            if (def.modifying)
+                modifyData(cxt);
+            reportErrs(() => addErrs(cxt, ruleErrs));
+        }
+    }
+    function validateAsync() {
+        const ruleErrs = gen.let("ruleErrs", null);
+        gen.try(() => assignValid((0, codegen_1._) `await `), (e) => gen.assign(valid, false).if((0, codegen_1._) `${e} instanceof ${it.ValidationError}`, () => gen.assign(ruleErrs, (0, codegen_1._) `${e}.errors`), () => gen.throw(e)));
+        return ruleErrs;
+    }
+    function validateSync() {
+        const validateErrs = (0, codegen_1._) `${validateRef}.errors`;
+        gen.assign(validateErrs, null);
+        assignValid(codegen_1.nil);
+        return validateErrs;
+    }
+    function assignValid(_await = def.async ? (0, codegen_1._) `await ` : codegen_1.nil) {
+        const passCxt = it.opts.passContext ? names_1.default.this : names_1.default.self;
+        const passSchema = !(("compile" in def && !$data) || def.schema === false);
+        gen.assign(valid, (0, codegen_1._) `${_await}${(0, code_1.callValidateCode)(cxt, validateRef, passCxt, passSchema)}`, def.modifying);
+    }
+    function reportErrs(errors) {
+        var _a;
+        gen.if((0, codegen_1.not)((_a = def.valid) !== null && _a !== void 0 ? _a : valid), errors);
+    }
+}
+exports.funcKeywordCode = funcKeywordCode;
+function modifyData(cxt) {
+    const { gen, data, it } = cxt;
+    gen.if(it.parentData, () => gen.assign(data, (0, codegen_1._) `${it.parentData}[${it.parentDataProperty}]`));
+}
+function addErrs(cxt, errs) {
+    const { gen } = cxt;
+    gen.if((0, codegen_1._) `Array.isArray(${errs})`, () => {
+        gen
+            .assign(names_1.default.vErrors, (0, codegen_1._) `${names_1.default.vErrors} === null ? ${errs} : ${names_1.default.vErrors}.concat(${errs})`)
+            .assign(names_1.default.errors, (0, codegen_1._) `${names_1.default.vErrors}.length`);
+        (0, errors_1.extendErrors)(cxt);
+    }, () => cxt.error());
+}
+function checkAsyncKeyword({ schemaEnv }, def) {
+    if (def.async && !schemaEnv.$async)
+        throw new Error("async keyword in sync schema");
+}
+function useKeyword(gen, keyword, result) {
+    if (result === undefined)
+        throw new Error(`keyword "${keyword}" failed to compile`);
+    return gen.scopeValue("keyword", typeof result == "function" ? { ref: result } : { ref: result, code: (0, codegen_1.stringify)(result) });
+}
+function validSchemaType(schema, schemaType, allowUndefined = false) {
+    // TODO add tests
+    return (!schemaType.length ||
+        schemaType.some((st) => st === "array"
+            ? Array.isArray(schema)
+            : st === "object"
+                ? schema && typeof schema == "object" && !Array.isArray(schema)
+                : typeof schema == st || (allowUndefined && typeof schema == "undefined")));
+}
+exports.validSchemaType = validSchemaType;
+function validateKeywordUsage({ schema, opts, self, errSchemaPath }, def, keyword) {
+    /* istanbul ignore if */
+    if (Array.isArray(def.keyword) ? !def.keyword.includes(keyword) : def.keyword !== keyword) {
+        throw new Error("ajv implementation error");
+    }
+    const deps = def.dependencies;
+    if (deps === null || deps === void 0 ? void 0 : deps.some((kwd) => !Object.prototype.hasOwnProperty.call(schema, kwd))) {
+        throw new Error(`parent schema must have dependencies of ${keyword}: ${deps.join(",")}`);
+    }
+    if (def.validateSchema) {
+        const valid = def.validateSchema(schema[keyword]);
+        if (!valid) {
+            const msg = `keyword "${keyword}" value is invalid at path "${errSchemaPath}": ` +
+                self.errorsText(def.validateSchema.errors);
+            if (opts.validateSchema === "log")
+                self.logger.error(msg);
+            else
+                throw new Error(msg);
+        }
+    }
+}
+exports.validateKeywordUsage = validateKeywordUsage;
+//# sourceMappingURL=keyword.js.map
+
+/***/ }),
+
+/***/ 6200:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.extendSubschemaMode = exports.extendSubschemaData = exports.getSubschema = void 0;
+const codegen_1 = __nccwpck_require__(1436);
+const util_1 = __nccwpck_require__(4464);
+function getSubschema(it, { keyword, schemaProp, schema, schemaPath, errSchemaPath, topSchemaRef }) {
+    if (keyword !== undefined && schema !== undefined) {
+        throw new Error('both "keyword" and "schema" passed, only one allowed');
+    }
+    if (keyword !== undefined) {
+        const sch = it.schema[keyword];
+        return schemaProp === undefined
+            ? {
+                schema: sch,
+                schemaPath: (0, codegen_1._) `${it.schemaPath}${(0, codegen_1.getProperty)(keyword)}`,
+                errSchemaPath: `${it.errSchemaPath}/${keyword}`,
+            }
+            : {
+                schema: sch[schemaProp],
+                schemaPath: (0, codegen_1._) `${it.schemaPath}${(0, codegen_1.getProperty)(keyword)}${(0, codegen_1.getProperty)(schemaProp)}`,
+                errSchemaPath: `${it.errSchemaPath}/${keyword}/${(0, util_1.escapeFragment)(schemaProp)}`,
+            };
+    }
+    if (schema !== undefined) {
+        if (schemaPath === undefined || errSchemaPath === undefined || topSchemaRef === undefined) {
+            throw new Error('"schemaPath", "errSchemaPath" and "topSchemaRef" are required with "schema"');
+        }
+        return {
+            schema,
+            schemaPath,
+            topSchemaRef,
+            errSchemaPath,
+        };
+    }
+    throw new Error('either "keyword" or "schema" must be passed');
+}
+exports.getSubschema = getSubschema;
+function extendSubschemaData(subschema, it, { dataProp, dataPropType: dpType, data, dataTypes, propertyName }) {
+    if (data !== undefined && dataProp !== undefined) {
+        throw new Error('both "data" and "dataProp" passed, only one allowed');
+    }
+    const { gen } = it;
+    if (dataProp !== undefined) {
+        const { errorPath, dataPathArr, opts } = it;
+        const nextData = gen.let("data", (0, codegen_1._) `${it.data}${(0, codegen_1.getProperty)(dataProp)}`, true);
+        dataContextProps(nextData);
+        subschema.errorPath = (0, codegen_1.str) `${errorPath}${(0, util_1.getErrorPath)(dataProp, dpType, opts.jsPropertySyntax)}`;
+        subschema.parentDataProperty = (0, codegen_1._) `${dataProp}`;
+        subschema.dataPathArr = [...dataPathArr, subschema.parentDataProperty];
+    }
+    if (data !== undefined) {
+        const nextData = data instanceof codegen_1.Name ? data : gen.let("data", data, true); // replaceable if used once?
+        dataContextProps(nextData);
+        if (propertyName !== undefined)
+            subschema.propertyName = propertyName;
+        // TODO something is possibly wrong here with not changing parentDataProperty and not appending dataPathArr
+    }
+    if (dataTypes)
+        subschema.dataTypes = dataTypes;
+    function dataContextProps(_nextData) {
+        subschema.data = _nextData;
+        subschema.dataLevel = it.dataLevel + 1;
+        subschema.dataTypes = [];
+        it.definedProperties = new Set();
+        subschema.parentData = it.data;
+        subschema.dataNames = [...it.dataNames, _nextData];
+    }
+}
+exports.extendSubschemaData = extendSubschemaData;
+function extendSubschemaMode(subschema, { jtdDiscriminator, jtdMetadata, compositeRule, createErrors, allErrors }) {
+    if (compositeRule !== undefined)
+        subschema.compositeRule = compositeRule;
+    if (createErrors !== undefined)
+        subschema.createErrors = createErrors;
+    if (allErrors !== undefined)
+        subschema.allErrors = allErrors;
+    subschema.jtdDiscriminator = jtdDiscriminator; // not inherited
+    subschema.jtdMetadata = jtdMetadata; // not inherited
+}
+exports.extendSubschemaMode = extendSubschemaMode;
+//# sourceMappingURL=subschema.js.map
+
+/***/ }),
+
+/***/ 3893:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.CodeGen = exports.Name = exports.nil = exports.stringify = exports.str = exports._ = exports.KeywordCxt = void 0;
+var validate_1 = __nccwpck_require__(7881);
+Object.defineProperty(exports, "KeywordCxt", ({ enumerable: true, get: function () { return validate_1.KeywordCxt; } }));
+var codegen_1 = __nccwpck_require__(1436);
+Object.defineProperty(exports, "_", ({ enumerable: true, get: function () { return codegen_1._; } }));
+Object.defineProperty(exports, "str", ({ enumerable: true, get: function () { return codegen_1.str; } }));
+Object.defineProperty(exports, "stringify", ({ enumerable: true, get: function () { return codegen_1.stringify; } }));
+Object.defineProperty(exports, "nil", ({ enumerable: true, get: function () { return codegen_1.nil; } }));
+Object.defineProperty(exports, "Name", ({ enumerable: true, get: function () { return codegen_1.Name; } }));
+Object.defineProperty(exports, "CodeGen", ({ enumerable: true, get: function () { return codegen_1.CodeGen; } }));
+const validation_error_1 = __nccwpck_require__(3021);
+const ref_error_1 = __nccwpck_require__(3162);
+const rules_1 = __nccwpck_require__(7353);
+const compile_1 = __nccwpck_require__(2718);
+const codegen_2 = __nccwpck_require__(1436);
+const resolve_1 = __nccwpck_require__(4090);
+const dataType_1 = __nccwpck_require__(6685);
+const util_1 = __nccwpck_require__(4464);
+const $dataRefSchema = __nccwpck_require__(3837);
+const uri_1 = __nccwpck_require__(6285);
+const defaultRegExp = (str, flags) => new RegExp(str, flags);
+defaultRegExp.code = "new RegExp";
+const META_IGNORE_OPTIONS = ["removeAdditional", "useDefaults", "coerceTypes"];
+const EXT_SCOPE_NAMES = new Set([
+    "validate",
+    "serialize",
+    "parse",
+    "wrapper",
+    "root",
+    "schema",
+    "keyword",
+    "pattern",
+    "formats",
+    "validate$data",
+    "func",
+    "obj",
+    "Error",
+]);
+const removedOptions = {
+    errorDataPath: "",
+    format: "`validateFormats: false` can be used instead.",
+    nullable: '"nullable" keyword is supported by default.',
+    jsonPointers: "Deprecated jsPropertySyntax can be used instead.",
+    extendRefs: "Deprecated ignoreKeywordsWithRef can be used instead.",
+    missingRefs: "Pass empty schema with $id that should be ignored to ajv.addSchema.",
+    processCode: "Use option `code: {process: (code, schemaEnv: object) => string}`",
+    sourceCode: "Use option `code: {source: true}`",
+    strictDefaults: "It is default now, see option `strict`.",
+    strictKeywords: "It is default now, see option `strict`.",
+    uniqueItems: '"uniqueItems" keyword is always validated.',
+    unknownFormats: "Disable strict mode or pass `true` to `ajv.addFormat` (or `formats` option).",
+    cache: "Map is used as cache, schema object as key.",
+    serialize: "Map is used as cache, schema object as key.",
+    ajvErrors: "It is default now.",
+};
+const deprecatedOptions = {
+    ignoreKeywordsWithRef: "",
+    jsPropertySyntax: "",
+    unicode: '"minLength"/"maxLength" account for unicode characters by default.',
+};
+const MAX_EXPRESSION = 200;
+// eslint-disable-next-line complexity
+function requiredOptions(o) {
+    var _a, _b, _c, _d, _e, _f, _g, _h, _j, _k, _l, _m, _o, _p, _q, _r, _s, _t, _u, _v, _w, _x, _y, _z, _0;
+    const s = o.strict;
+    const _optz = (_a = o.code) === null || _a === void 0 ? void 0 : _a.optimize;
+    const optimize = _optz === true || _optz === undefined ? 1 : _optz || 0;
+    const regExp = (_c = (_b = o.code) === null || _b === void 0 ? void 0 : _b.regExp) !== null && _c !== void 0 ? _c : defaultRegExp;
+    const uriResolver = (_d = o.uriResolver) !== null && _d !== void 0 ? _d : uri_1.default;
+    return {
+        strictSchema: (_f = (_e = o.strictSchema) !== null && _e !== void 0 ? _e : s) !== null && _f !== void 0 ? _f : true,
+        strictNumbers: (_h = (_g = o.strictNumbers) !== null && _g !== void 0 ? _g : s) !== null && _h !== void 0 ? _h : true,
+        strictTypes: (_k = (_j = o.strictTypes) !== null && _j !== void 0 ? _j : s) !== null && _k !== void 0 ? _k : "log",
+        strictTuples: (_m = (_l = o.strictTuples) !== null && _l !== void 0 ? _l : s) !== null && _m !== void 0 ? _m : "log",
+        strictRequired: (_p = (_o = o.strictRequired) !== null && _o !== void 0 ? _o : s) !== null && _p !== void 0 ? _p : false,
+        code: o.code ? { ...o.code, optimize, regExp } : { optimize, regExp },
+        loopRequired: (_q = o.loopRequired) !== null && _q !== void 0 ? _q : MAX_EXPRESSION,
+        loopEnum: (_r = o.loopEnum) !== null && _r !== void 0 ? _r : MAX_EXPRESSION,
+        meta: (_s = o.meta) !== null && _s !== void 0 ? _s : true,
+        messages: (_t = o.messages) !== null && _t !== void 0 ? _t : true,
+        inlineRefs: (_u = o.inlineRefs) !== null && _u !== void 0 ? _u : true,
+        schemaId: (_v = o.schemaId) !== null && _v !== void 0 ? _v : "$id",
+        addUsedSchema: (_w = o.addUsedSchema) !== null && _w !== void 0 ? _w : true,
+        validateSchema: (_x = o.validateSchema) !== null && _x !== void 0 ? _x : true,
+        validateFormats: (_y = o.validateFormats) !== null && _y !== void 0 ? _y : true,
+        unicodeRegExp: (_z = o.unicodeRegExp) !== null && _z !== void 0 ? _z : true,
+        int32range: (_0 = o.int32range) !== null && _0 !== void 0 ? _0 : true,
+        uriResolver: uriResolver,
+    };
+}
+class Ajv {
+    constructor(opts = {}) {
+        this.schemas = {};
+        this.refs = {};
+        this.formats = Object.create(null);
+        this._compilations = new Set();
+        this._loading = {};
+        this._cache = new Map();
+        opts = this.opts = { ...opts, ...requiredOptions(opts) };
+        const { es5, lines } = this.opts.code;
+        this.scope = new codegen_2.ValueScope({ scope: {}, prefixes: EXT_SCOPE_NAMES, es5, lines });
+        this.logger = getLogger(opts.logger);
+        const formatOpt = opts.validateFormats;
+        opts.validateFormats = false;
+        this.RULES = (0, rules_1.getRules)();
+        checkOptions.call(this, removedOptions, opts, "NOT SUPPORTED");
+        checkOptions.call(this, deprecatedOptions, opts, "DEPRECATED", "warn");
+        this._metaOpts = getMetaSchemaOptions.call(this);
+        if (opts.formats)
+            addInitialFormats.call(this);
+        this._addVocabularies();
+        this._addDefaultMetaSchema();
+        if (opts.keywords)
+            addInitialKeywords.call(this, opts.keywords);
+        if (typeof opts.meta == "object")
+            this.addMetaSchema(opts.meta);
+        addInitialSchemas.call(this);
+        opts.validateFormats = formatOpt;
+    }
+    _addVocabularies() {
+        this.addKeyword("$async");
+    }
+    _addDefaultMetaSchema() {
+        const { $data, meta, schemaId } = this.opts;
+        let _dataRefSchema = $dataRefSchema;
+        if (schemaId === "id") {
+            _dataRefSchema = { ...$dataRefSchema };
+            _dataRefSchema.id = _dataRefSchema.$id;
+            delete _dataRefSchema.$id;
+        }
+        if (meta && $data)
+            this.addMetaSchema(_dataRefSchema, _dataRefSchema[schemaId], false);
+    }
+    defaultMeta() {
+        const { meta, schemaId } = this.opts;
+        return (this.opts.defaultMeta = typeof meta == "object" ? meta[schemaId] || meta : undefined);
+    }
+    validate(schemaKeyRef, // key, ref or schema object
+    // eslint-disable-next-line @typescript-eslint/no-redundant-type-constituents
+    data // to be validated
+    ) {
+        let v;
+        if (typeof schemaKeyRef == "string") {
+            v = this.getSchema(schemaKeyRef);
+            if (!v)
+                throw new Error(`no schema with key or ref "${schemaKeyRef}"`);
+        }
+        else {
+            v = this.compile(schemaKeyRef);
+        }
+        const valid = v(data);
+        if (!("$async" in v))
+            this.errors = v.errors;
+        return valid;
+    }
+    compile(schema, _meta) {
+        const sch = this._addSchema(schema, _meta);
+        return (sch.validate || this._compileSchemaEnv(sch));
+    }
+    compileAsync(schema, meta) {
+        if (typeof this.opts.loadSchema != "function") {
+            throw new Error("options.loadSchema should be a function");
+        }
+        const { loadSchema } = this.opts;
+        return runCompileAsync.call(this, schema, meta);
+        async function runCompileAsync(_schema, _meta) {
+            await loadMetaSchema.call(this, _schema.$schema);
+            const sch = this._addSchema(_schema, _meta);
+            return sch.validate || _compileAsync.call(this, sch);
+        }
+        async function loadMetaSchema($ref) {
+            if ($ref && !this.getSchema($ref)) {
+                await runCompileAsync.call(this, { $ref }, true);
+            }
+        }
+        async function _compileAsync(sch) {
+            try {
+                return this._compileSchemaEnv(sch);
+            }
+            catch (e) {
+                if (!(e instanceof ref_error_1.default))
+                    throw e;
+                checkLoaded.call(this, e);
+                await loadMissingSchema.call(this, e.missingSchema);
+                return _compileAsync.call(this, sch);
+            }
+        }
+        function checkLoaded({ missingSchema: ref, missingRef }) {
+            if (this.refs[ref]) {
+                throw new Error(`AnySchema ${ref} is loaded but ${missingRef} cannot be resolved`);
+            }
+        }
+        async function loadMissingSchema(ref) {
+            const _schema = await _loadSchema.call(this, ref);
+            if (!this.refs[ref])
+                await loadMetaSchema.call(this, _schema.$schema);
+            if (!this.refs[ref])
+                this.addSchema(_schema, ref, meta);
+        }
+        async function _loadSchema(ref) {
+            const p = this._loading[ref];
+            if (p)
+                return p;
+            try {
+                return await (this._loading[ref] = loadSchema(ref));
+            }
+            finally {
+                delete this._loading[ref];
+            }
+        }
+    }
+    // Adds schema to the instance
+    addSchema(schema, // If array is passed, `key` will be ignored
+    key, // Optional schema key. Can be passed to `validate` method instead of schema object or id/ref. One schema per instance can have empty `id` and `key`.
+    _meta, // true if schema is a meta-schema. Used internally, addMetaSchema should be used instead.
+    _validateSchema = this.opts.validateSchema // false to skip schema validation. Used internally, option validateSchema should be used instead.
+    ) {
+        if (Array.isArray(schema)) {
+            for (const sch of schema)
+                this.addSchema(sch, undefined, _meta, _validateSchema);
+            return this;
+        }
+        let id;
+        if (typeof schema === "object") {
+            const { schemaId } = this.opts;
+            id = schema[schemaId];
+            if (id !== undefined && typeof id != "string") {
+                throw new Error(`schema ${schemaId} must be string`);
+            }
+        }
+        key = (0, resolve_1.normalizeId)(key || id);
+        this._checkUnique(key);
+        this.schemas[key] = this._addSchema(schema, _meta, key, _validateSchema, true);
+        return this;
+    }
+    // Add schema that will be used to validate other schemas
+    // options in META_IGNORE_OPTIONS are alway set to false
+    addMetaSchema(schema, key, // schema key
+    _validateSchema = this.opts.validateSchema // false to skip schema validation, can be used to override validateSchema option for meta-schema
+    ) {
+        this.addSchema(schema, key, true, _validateSchema);
+        return this;
+    }
+    //  Validate schema against its meta-schema
+    validateSchema(schema, throwOrLogError) {
+        if (typeof schema == "boolean")
+            return true;
+        let $schema;
+        $schema = schema.$schema;
+        if ($schema !== undefined && typeof $schema != "string") {
+            throw new Error("$schema must be a string");
+        }
+        $schema = $schema || this.opts.defaultMeta || this.defaultMeta();
+        if (!$schema) {
+            this.logger.warn("meta-schema not available");
+            this.errors = null;
+            return true;
+        }
+        const valid = this.validate($schema, schema);
+        if (!valid && throwOrLogError) {
+            const message = "schema is invalid: " + this.errorsText();
+            if (this.opts.validateSchema === "log")
+                this.logger.error(message);
+            else
+                throw new Error(message);
+        }
+        return valid;
+    }
+    // Get compiled schema by `key` or `ref`.
+    // (`key` that was passed to `addSchema` or full schema reference - `schema.$id` or resolved id)
+    getSchema(keyRef) {
+        let sch;
+        while (typeof (sch = getSchEnv.call(this, keyRef)) == "string")
+            keyRef = sch;
+        if (sch === undefined) {
+            const { schemaId } = this.opts;
+            const root = new compile_1.SchemaEnv({ schema: {}, schemaId });
+            sch = compile_1.resolveSchema.call(this, root, keyRef);
+            if (!sch)
+                return;
+            this.refs[keyRef] = sch;
+        }
+        return (sch.validate || this._compileSchemaEnv(sch));
+    }
+    // Remove cached schema(s).
+    // If no parameter is passed all schemas but meta-schemas are removed.
+    // If RegExp is passed all schemas with key/id matching pattern but meta-schemas are removed.
+    // Even if schema is referenced by other schemas it still can be removed as other schemas have local references.
+    removeSchema(schemaKeyRef) {
+        if (schemaKeyRef instanceof RegExp) {
+            this._removeAllSchemas(this.schemas, schemaKeyRef);
+            this._removeAllSchemas(this.refs, schemaKeyRef);
+            return this;
+        }
+        switch (typeof schemaKeyRef) {
+            case "undefined":
+                this._removeAllSchemas(this.schemas);
+                this._removeAllSchemas(this.refs);
+                this._cache.clear();
+                return this;
+            case "string": {
+                const sch = getSchEnv.call(this, schemaKeyRef);
+                if (typeof sch == "object")
+                    this._cache.delete(sch.schema);
+                delete this.schemas[schemaKeyRef];
+                delete this.refs[schemaKeyRef];
+                return this;
+            }
+            case "object": {
+                const cacheKey = schemaKeyRef;
+                this._cache.delete(cacheKey);
+                let id = schemaKeyRef[this.opts.schemaId];
+                if (id) {
+                    id = (0, resolve_1.normalizeId)(id);
+                    delete this.schemas[id];
+                    delete this.refs[id];
+                }
+                return this;
+            }
+            default:
+                throw new Error("ajv.removeSchema: invalid parameter");
+        }
+    }
+    // add "vocabulary" - a collection of keywords
+    addVocabulary(definitions) {
+        for (const def of definitions)
+            this.addKeyword(def);
+        return this;
+    }
+    addKeyword(kwdOrDef, def // deprecated
+    ) {
+        let keyword;
+        if (typeof kwdOrDef == "string") {
+            keyword = kwdOrDef;
+            if (typeof def == "object") {
+                this.logger.warn("these parameters are deprecated, see docs for addKeyword");
+                def.keyword = keyword;
+            }
+        }
+        else if (typeof kwdOrDef == "object" && def === undefined) {
+            def = kwdOrDef;
+            keyword = def.keyword;
+            if (Array.isArray(keyword) && !keyword.length) {
+                throw new Error("addKeywords: keyword must be string or non-empty array");
+            }
+        }
+        else {
+            throw new Error("invalid addKeywords parameters");
+        }
+        checkKeyword.call(this, keyword, def);
+        if (!def) {
+            (0, util_1.eachItem)(keyword, (kwd) => addRule.call(this, kwd));
+            return this;
+        }
+        keywordMetaschema.call(this, def);
+        const definition = {
+            ...def,
+            type: (0, dataType_1.getJSONTypes)(def.type),
+            schemaType: (0, dataType_1.getJSONTypes)(def.schemaType),
+        };
+        (0, util_1.eachItem)(keyword, definition.type.length === 0
+            ? (k) => addRule.call(this, k, definition)
+            : (k) => definition.type.forEach((t) => addRule.call(this, k, definition, t)));
+        return this;
+    }
+    getKeyword(keyword) {
+        const rule = this.RULES.all[keyword];
+        return typeof rule == "object" ? rule.definition : !!rule;
+    }
+    // Remove keyword
+    removeKeyword(keyword) {
+        // TODO return type should be Ajv
+        const { RULES } = this;
+        delete RULES.keywords[keyword];
+        delete RULES.all[keyword];
+        for (const group of RULES.rules) {
+            const i = group.rules.findIndex((rule) => rule.keyword === keyword);
+            if (i >= 0)
+                group.rules.splice(i, 1);
+        }
+        return this;
+    }
+    // Add format
+    addFormat(name, format) {
+        if (typeof format == "string")
+            format = new RegExp(format);
+        this.formats[name] = format;
+        return this;
+    }
+    errorsText(errors = this.errors, // optional array of validation errors
+    { separator = ", ", dataVar = "data" } = {} // optional options with properties `separator` and `dataVar`
+    ) {
+        if (!errors || errors.length === 0)
+            return "No errors";
+        return errors
+            .map((e) => `${dataVar}${e.instancePath} ${e.message}`)
+            .reduce((text, msg) => text + separator + msg);
+    }
+    $dataMetaSchema(metaSchema, keywordsJsonPointers) {
+        const rules = this.RULES.all;
+        metaSchema = JSON.parse(JSON.stringify(metaSchema));
+        for (const jsonPointer of keywordsJsonPointers) {
+            const segments = jsonPointer.split("/").slice(1); // first segment is an empty string
+            let keywords = metaSchema;
+            for (const seg of segments)
+                keywords = keywords[seg];
+            for (const key in rules) {
+                const rule = rules[key];
+                if (typeof rule != "object")
+                    continue;
+                const { $data } = rule.definition;
+                const schema = keywords[key];
+                if ($data && schema)
+                    keywords[key] = schemaOrData(schema);
+            }
+        }
+        return metaSchema;
+    }
+    _removeAllSchemas(schemas, regex) {
+        for (const keyRef in schemas) {
+            const sch = schemas[keyRef];
+            if (!regex || regex.test(keyRef)) {
+                if (typeof sch == "string") {
+                    delete schemas[keyRef];
+                }
+                else if (sch && !sch.meta) {
+                    this._cache.delete(sch.schema);
+                    delete schemas[keyRef];
+                }
+            }
+        }
+    }
+    _addSchema(schema, meta, baseId, validateSchema = this.opts.validateSchema, addSchema = this.opts.addUsedSchema) {
+        let id;
+        const { schemaId } = this.opts;
+        if (typeof schema == "object") {
+            id = schema[schemaId];
+        }
+        else {
+            if (this.opts.jtd)
+                throw new Error("schema must be object");
+            else if (typeof schema != "boolean")
+                throw new Error("schema must be object or boolean");
+        }
+        let sch = this._cache.get(schema);
+        if (sch !== undefined)
+            return sch;
+        baseId = (0, resolve_1.normalizeId)(id || baseId);
+        const localRefs = resolve_1.getSchemaRefs.call(this, schema, baseId);
+        sch = new compile_1.SchemaEnv({ schema, schemaId, meta, baseId, localRefs });
+        this._cache.set(sch.schema, sch);
+        if (addSchema && !baseId.startsWith("#")) {
+            // TODO atm it is allowed to overwrite schemas without id (instead of not adding them)
+            if (baseId)
+                this._checkUnique(baseId);
+            this.refs[baseId] = sch;
+        }
+        if (validateSchema)
+            this.validateSchema(schema, true);
+        return sch;
+    }
+    _checkUnique(id) {
+        if (this.schemas[id] || this.refs[id]) {
+            throw new Error(`schema with key or id "${id}" already exists`);
+        }
+    }
+    _compileSchemaEnv(sch) {
+        if (sch.meta)
+            this._compileMetaSchema(sch);
+        else
+            compile_1.compileSchema.call(this, sch);
+        /* istanbul ignore if */
+        if (!sch.validate)
+            throw new Error("ajv implementation error");
+        return sch.validate;
+    }
+    _compileMetaSchema(sch) {
+        const currentOpts = this.opts;
+        this.opts = this._metaOpts;
+        try {
+            compile_1.compileSchema.call(this, sch);
+        }
+        finally {
+            this.opts = currentOpts;
+        }
+    }
+}
+Ajv.ValidationError = validation_error_1.default;
+Ajv.MissingRefError = ref_error_1.default;
+exports["default"] = Ajv;
+function checkOptions(checkOpts, options, msg, log = "error") {
+    for (const key in checkOpts) {
+        const opt = key;
+        if (opt in options)
+            this.logger[log](`${msg}: option ${key}. ${checkOpts[opt]}`);
+    }
+}
+function getSchEnv(keyRef) {
+    keyRef = (0, resolve_1.normalizeId)(keyRef); // TODO tests fail without this line
+    return this.schemas[keyRef] || this.refs[keyRef];
+}
+function addInitialSchemas() {
+    const optsSchemas = this.opts.schemas;
+    if (!optsSchemas)
+        return;
+    if (Array.isArray(optsSchemas))
+        this.addSchema(optsSchemas);
+    else
+        for (const key in optsSchemas)
+            this.addSchema(optsSchemas[key], key);
+}
+function addInitialFormats() {
+    for (const name in this.opts.formats) {
+        const format = this.opts.formats[name];
+        if (format)
+            this.addFormat(name, format);
+    }
+}
+function addInitialKeywords(defs) {
+    if (Array.isArray(defs)) {
+        this.addVocabulary(defs);
+        return;
+    }
+    this.logger.warn("keywords option as map is deprecated, pass array");
+    for (const keyword in defs) {
+        const def = defs[keyword];
+        if (!def.keyword)
+            def.keyword = keyword;
+        this.addKeyword(def);
+    }
+}
+function getMetaSchemaOptions() {
+    const metaOpts = { ...this.opts };
+    for (const opt of META_IGNORE_OPTIONS)
+        delete metaOpts[opt];
+    return metaOpts;
+}
+const noLogs = { log() { }, warn() { }, error() { } };
+function getLogger(logger) {
+    if (logger === false)
+        return noLogs;
+    if (logger === undefined)
+        return console;
+    if (logger.log && logger.warn && logger.error)
+        return logger;
+    throw new Error("logger must implement log, warn and error methods");
+}
+const KEYWORD_NAME = /^[a-z_$][a-z0-9_$:-]*$/i;
+function checkKeyword(keyword, def) {
+    const { RULES } = this;
+    (0, util_1.eachItem)(keyword, (kwd) => {
+        if (RULES.keywords[kwd])
+            throw new Error(`Keyword ${kwd} is already defined`);
+        if (!KEYWORD_NAME.test(kwd))
+            throw new Error(`Keyword ${kwd} has invalid name`);
+    });
+    if (!def)
+        return;
+    if (def.$data && !("code" in def || "validate" in def)) {
+        throw new Error('$data keyword must have "code" or "validate" function');
+    }
+}
+function addRule(keyword, definition, dataType) {
+    var _a;
+    const post = definition === null || definition === void 0 ? void 0 : definition.post;
+    if (dataType && post)
+        throw new Error('keyword with "post" flag cannot have "type"');
+    const { RULES } = this;
+    let ruleGroup = post ? RULES.post : RULES.rules.find(({ type: t }) => t === dataType);
+    if (!ruleGroup) {
+        ruleGroup = { type: dataType, rules: [] };
+        RULES.rules.push(ruleGroup);
+    }
+    RULES.keywords[keyword] = true;
+    if (!definition)
+        return;
+    const rule = {
+        keyword,
+        definition: {
+            ...definition,
+            type: (0, dataType_1.getJSONTypes)(definition.type),
+            schemaType: (0, dataType_1.getJSONTypes)(definition.schemaType),
+        },
+    };
+    if (definition.before)
+        addBeforeRule.call(this, ruleGroup, rule, definition.before);
+    else
+        ruleGroup.rules.push(rule);
+    RULES.all[keyword] = rule;
+    (_a = definition.implements) === null || _a === void 0 ? void 0 : _a.forEach((kwd) => this.addKeyword(kwd));
+}
+function addBeforeRule(ruleGroup, rule, before) {
+    const i = ruleGroup.rules.findIndex((_rule) => _rule.keyword === before);
+    if (i >= 0) {
+        ruleGroup.rules.splice(i, 0, rule);
+    }
+    else {
+        ruleGroup.rules.push(rule);
+        this.logger.warn(`rule ${before} is not defined`);
+    }
+}
+function keywordMetaschema(def) {
+    let { metaSchema } = def;
+    if (metaSchema === undefined)
+        return;
+    if (def.$data && this.opts.$data)
+        metaSchema = schemaOrData(metaSchema);
+    def.validateSchema = this.compile(metaSchema, true);
+}
+const $dataRef = {
+    $ref: "https://raw.githubusercontent.com/ajv-validator/ajv/master/lib/refs/data.json#",
+};
+function schemaOrData(schema) {
+    return { anyOf: [schema, $dataRef] };
+}
+//# sourceMappingURL=core.js.map
+
+/***/ }),
+
+/***/ 4951:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+// https://github.com/ajv-validator/ajv/issues/889
+const equal = __nccwpck_require__(3430);
+equal.code = 'require("ajv/dist/runtime/equal").default';
+exports["default"] = equal;
+//# sourceMappingURL=equal.js.map
+
+/***/ }),
+
+/***/ 6214:
+/***/ ((__unused_webpack_module, exports) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+// https://mathiasbynens.be/notes/javascript-encoding
+// https://github.com/bestiejs/punycode.js - punycode.ucs2.decode
+function ucs2length(str) {
+    const len = str.length;
+    let length = 0;
+    let pos = 0;
+    let value;
+    while (pos < len) {
+        length++;
+        value = str.charCodeAt(pos++);
+        if (value >= 0xd800 && value <= 0xdbff && pos < len) {
+            // high surrogate, and there is a next character
+            value = str.charCodeAt(pos);
+            if ((value & 0xfc00) === 0xdc00)
+                pos++; // low surrogate
+        }
+    }
+    return length;
+}
+exports["default"] = ucs2length;
+ucs2length.code = 'require("ajv/dist/runtime/ucs2length").default';
+//# sourceMappingURL=ucs2length.js.map
+
+/***/ }),
+
+/***/ 6285:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+const uri = __nccwpck_require__(4352);
+uri.code = 'require("ajv/dist/runtime/uri").default';
+exports["default"] = uri;
+//# sourceMappingURL=uri.js.map
+
+/***/ }),
+
+/***/ 3021:
+/***/ ((__unused_webpack_module, exports) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+class ValidationError extends Error {
+    constructor(errors) {
+        super("validation failed");
+        this.errors = errors;
+        this.ajv = this.validation = true;
+    }
+}
+exports["default"] = ValidationError;
+//# sourceMappingURL=validation_error.js.map
+
+/***/ }),
+
+/***/ 3448:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.validateAdditionalItems = void 0;
+const codegen_1 = __nccwpck_require__(1436);
+const util_1 = __nccwpck_require__(4464);
+const error = {
+    message: ({ params: { len } }) => (0, codegen_1.str) `must NOT have more than ${len} items`,
+    params: ({ params: { len } }) => (0, codegen_1._) `{limit: ${len}}`,
+};
+const def = {
+    keyword: "additionalItems",
+    type: "array",
+    schemaType: ["boolean", "object"],
+    before: "uniqueItems",
+    error,
+    code(cxt) {
+        const { parentSchema, it } = cxt;
+        const { items } = parentSchema;
+        if (!Array.isArray(items)) {
+            (0, util_1.checkStrictMode)(it, '"additionalItems" is ignored when "items" is not an array of schemas');
+            return;
+        }
+        validateAdditionalItems(cxt, items);
+    },
+};
+function validateAdditionalItems(cxt, items) {
+    const { gen, schema, data, keyword, it } = cxt;
+    it.items = true;
+    const len = gen.const("len", (0, codegen_1._) `${data}.length`);
+    if (schema === false) {
+        cxt.setParams({ len: items.length });
+        cxt.pass((0, codegen_1._) `${len} <= ${items.length}`);
+    }
+    else if (typeof schema == "object" && !(0, util_1.alwaysValidSchema)(it, schema)) {
+        const valid = gen.var("valid", (0, codegen_1._) `${len} <= ${items.length}`); // TODO var
+        gen.if((0, codegen_1.not)(valid), () => validateItems(valid));
+        cxt.ok(valid);
+    }
+    function validateItems(valid) {
+        gen.forRange("i", items.length, len, (i) => {
+            cxt.subschema({ keyword, dataProp: i, dataPropType: util_1.Type.Num }, valid);
+            if (!it.allErrors)
+                gen.if((0, codegen_1.not)(valid), () => gen.break());
+        });
+    }
+}
+exports.validateAdditionalItems = validateAdditionalItems;
+exports["default"] = def;
+//# sourceMappingURL=additionalItems.js.map
+
+/***/ }),
+
+/***/ 2431:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+const code_1 = __nccwpck_require__(8484);
+const codegen_1 = __nccwpck_require__(1436);
+const names_1 = __nccwpck_require__(630);
+const util_1 = __nccwpck_require__(4464);
+const error = {
+    message: "must NOT have additional properties",
+    params: ({ params }) => (0, codegen_1._) `{additionalProperty: ${params.additionalProperty}}`,
+};
+const def = {
+    keyword: "additionalProperties",
+    type: ["object"],
+    schemaType: ["boolean", "object"],
+    allowUndefined: true,
+    trackErrors: true,
+    error,
+    code(cxt) {
+        const { gen, schema, parentSchema, data, errsCount, it } = cxt;
+        /* istanbul ignore if */
+        if (!errsCount)
+            throw new Error("ajv implementation error");
+        const { allErrors, opts } = it;
+        it.props = true;
+        if (opts.removeAdditional !== "all" && (0, util_1.alwaysValidSchema)(it, schema))
+            return;
+        const props = (0, code_1.allSchemaProperties)(parentSchema.properties);
+        const patProps = (0, code_1.allSchemaProperties)(parentSchema.patternProperties);
+        checkAdditionalProperties();
+        cxt.ok((0, codegen_1._) `${errsCount} === ${names_1.default.errors}`);
+        function checkAdditionalProperties() {
+            gen.forIn("key", data, (key) => {
+                if (!props.length && !patProps.length)
+                    additionalPropertyCode(key);
+                else
+                    gen.if(isAdditional(key), () => additionalPropertyCode(key));
+            });
+        }
+        function isAdditional(key) {
+            let definedProp;
+            if (props.length > 8) {
+                // TODO maybe an option instead of hard-coded 8?
+                const propsSchema = (0, util_1.schemaRefOrVal)(it, parentSchema.properties, "properties");
+                definedProp = (0, code_1.isOwnProperty)(gen, propsSchema, key);
+            }
+            else if (props.length) {
+                definedProp = (0, codegen_1.or)(...props.map((p) => (0, codegen_1._) `${key} === ${p}`));
+            }
+            else {
+                definedProp = codegen_1.nil;
+            }
+            if (patProps.length) {
+                definedProp = (0, codegen_1.or)(definedProp, ...patProps.map((p) => (0, codegen_1._) `${(0, code_1.usePattern)(cxt, p)}.test(${key})`));
+            }
+            return (0, codegen_1.not)(definedProp);
+        }
+        function deleteAdditional(key) {
+            gen.code((0, codegen_1._) `delete ${data}[${key}]`);
+        }
+        function additionalPropertyCode(key) {
+            if (opts.removeAdditional === "all" || (opts.removeAdditional && schema === false)) {
+                deleteAdditional(key);
+                return;
+            }
+            if (schema === false) {
+                cxt.setParams({ additionalProperty: key });
+                cxt.error();
+                if (!allErrors)
+                    gen.break();
+                return;
+            }
+            if (typeof schema == "object" && !(0, util_1.alwaysValidSchema)(it, schema)) {
+                const valid = gen.name("valid");
+                if (opts.removeAdditional === "failing") {
+                    applyAdditionalSchema(key, valid, false);
+                    gen.if((0, codegen_1.not)(valid), () => {
+                        cxt.reset();
+                        deleteAdditional(key);
+                    });
+                }
+                else {
+                    applyAdditionalSchema(key, valid);
+                    if (!allErrors)
+                        gen.if((0, codegen_1.not)(valid), () => gen.break());
+                }
+            }
+        }
+        function applyAdditionalSchema(key, valid, errors) {
+            const subschema = {
+                keyword: "additionalProperties",
+                dataProp: key,
+                dataPropType: util_1.Type.Str,
+            };
+            if (errors === false) {
+                Object.assign(subschema, {
+                    compositeRule: true,
+                    createErrors: false,
+                    allErrors: false,
+                });
+            }
+            cxt.subschema(subschema, valid);
+        }
+    },
+};
+exports["default"] = def;
+//# sourceMappingURL=additionalProperties.js.map
+
+/***/ }),
+
+/***/ 9205:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+const util_1 = __nccwpck_require__(4464);
+const def = {
+    keyword: "allOf",
+    schemaType: "array",
+    code(cxt) {
+        const { gen, schema, it } = cxt;
+        /* istanbul ignore if */
+        if (!Array.isArray(schema))
+            throw new Error("ajv implementation error");
+        const valid = gen.name("valid");
+        schema.forEach((sch, i) => {
+            if ((0, util_1.alwaysValidSchema)(it, sch))
+                return;
+            const schCxt = cxt.subschema({ keyword: "allOf", schemaProp: i }, valid);
+            cxt.ok(valid);
+            cxt.mergeEvaluated(schCxt);
+        });
+    },
+};
+exports["default"] = def;
+//# sourceMappingURL=allOf.js.map
+
+/***/ }),
+
+/***/ 9380:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+const code_1 = __nccwpck_require__(8484);
+const def = {
+    keyword: "anyOf",
+    schemaType: "array",
+    trackErrors: true,
+    code: code_1.validateUnion,
+    error: { message: "must match a schema in anyOf" },
+};
+exports["default"] = def;
+//# sourceMappingURL=anyOf.js.map
+
+/***/ }),
+
+/***/ 6182:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+const codegen_1 = __nccwpck_require__(1436);
+const util_1 = __nccwpck_require__(4464);
+const error = {
+    message: ({ params: { min, max } }) => max === undefined
+        ? (0, codegen_1.str) `must contain at least ${min} valid item(s)`
+        : (0, codegen_1.str) `must contain at least ${min} and no more than ${max} valid item(s)`,
+    params: ({ params: { min, max } }) => max === undefined ? (0, codegen_1._) `{minContains: ${min}}` : (0, codegen_1._) `{minContains: ${min}, maxContains: ${max}}`,
+};
+const def = {
+    keyword: "contains",
+    type: "array",
+    schemaType: ["object", "boolean"],
+    before: "uniqueItems",
+    trackErrors: true,
+    error,
+    code(cxt) {
+        const { gen, schema, parentSchema, data, it } = cxt;
+        let min;
+        let max;
+        const { minContains, maxContains } = parentSchema;
+        if (it.opts.next) {
+            min = minContains === undefined ? 1 : minContains;
+            max = maxContains;
+        }
+        else {
+            min = 1;
+        }
+        const len = gen.const("len", (0, codegen_1._) `${data}.length`);
+        cxt.setParams({ min, max });
+        if (max === undefined && min === 0) {
+            (0, util_1.checkStrictMode)(it, `"minContains" == 0 without "maxContains": "contains" keyword ignored`);
+            return;
+        }
+        if (max !== undefined && min > max) {
+            (0, util_1.checkStrictMode)(it, `"minContains" > "maxContains" is always invalid`);
+            cxt.fail();
+            return;
+        }
+        if ((0, util_1.alwaysValidSchema)(it, schema)) {
+            let cond = (0, codegen_1._) `${len} >= ${min}`;
+            if (max !== undefined)
+                cond = (0, codegen_1._) `${cond} && ${len} <= ${max}`;
+            cxt.pass(cond);
+            return;
+        }
+        it.items = true;
+        const valid = gen.name("valid");
+        if (max === undefined && min === 1) {
+            validateItems(valid, () => gen.if(valid, () => gen.break()));
+        }
+        else if (min === 0) {
+            gen.let(valid, true);
+            if (max !== undefined)
+                gen.if((0, codegen_1._) `${data}.length > 0`, validateItemsWithCount);
+        }
+        else {
+            gen.let(valid, false);
+            validateItemsWithCount();
+        }
+        cxt.result(valid, () => cxt.reset());
+        function validateItemsWithCount() {
+            const schValid = gen.name("_valid");
+            const count = gen.let("count", 0);
+            validateItems(schValid, () => gen.if(schValid, () => checkLimits(count)));
+        }
+        function validateItems(_valid, block) {
+            gen.forRange("i", 0, len, (i) => {
+                cxt.subschema({
+                    keyword: "contains",
+                    dataProp: i,
+                    dataPropType: util_1.Type.Num,
+                    compositeRule: true,
+                }, _valid);
+                block();
+            });
+        }
+        function checkLimits(count) {
+            gen.code((0, codegen_1._) `${count}++`);
+            if (max === undefined) {
+                gen.if((0, codegen_1._) `${count} >= ${min}`, () => gen.assign(valid, true).break());
+            }
+            else {
+                gen.if((0, codegen_1._) `${count} > ${max}`, () => gen.assign(valid, false).break());
+                if (min === 1)
+                    gen.assign(valid, true);
+                else
+                    gen.if((0, codegen_1._) `${count} >= ${min}`, () => gen.assign(valid, true));
+            }
+        }
+    },
+};
+exports["default"] = def;
+//# sourceMappingURL=contains.js.map
+
+/***/ }),
+
+/***/ 5826:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.validateSchemaDeps = exports.validatePropertyDeps = exports.error = void 0;
+const codegen_1 = __nccwpck_require__(1436);
+const util_1 = __nccwpck_require__(4464);
+const code_1 = __nccwpck_require__(8484);
+exports.error = {
+    message: ({ params: { property, depsCount, deps } }) => {
+        const property_ies = depsCount === 1 ? "property" : "properties";
+        return (0, codegen_1.str) `must have ${property_ies} ${deps} when property ${property} is present`;
+    },
+    params: ({ params: { property, depsCount, deps, missingProperty } }) => (0, codegen_1._) `{property: ${property},
+    missingProperty: ${missingProperty},
+    depsCount: ${depsCount},
+    deps: ${deps}}`, // TODO change to reference
+};
+const def = {
+    keyword: "dependencies",
+    type: "object",
+    schemaType: "object",
+    error: exports.error,
+    code(cxt) {
+        const [propDeps, schDeps] = splitDependencies(cxt);
+        validatePropertyDeps(cxt, propDeps);
+        validateSchemaDeps(cxt, schDeps);
+    },
+};
+function splitDependencies({ schema }) {
+    const propertyDeps = {};
+    const schemaDeps = {};
+    for (const key in schema) {
+        if (key === "__proto__")
+            continue;
+        const deps = Array.isArray(schema[key]) ? propertyDeps : schemaDeps;
+        deps[key] = schema[key];
+    }
+    return [propertyDeps, schemaDeps];
+}
+function validatePropertyDeps(cxt, propertyDeps = cxt.schema) {
+    const { gen, data, it } = cxt;
+    if (Object.keys(propertyDeps).length === 0)
+        return;
+    const missing = gen.let("missing");
+    for (const prop in propertyDeps) {
+        const deps = propertyDeps[prop];
+        if (deps.length === 0)
+            continue;
+        const hasProperty = (0, code_1.propertyInData)(gen, data, prop, it.opts.ownProperties);
+        cxt.setParams({
+            property: prop,
+            depsCount: deps.length,
+            deps: deps.join(", "),
+        });
+        if (it.allErrors) {
+            gen.if(hasProperty, () => {
+                for (const depProp of deps) {
+                    (0, code_1.checkReportMissingProp)(cxt, depProp);
+                }
+            });
+        }
+        else {
+            gen.if((0, codegen_1._) `${hasProperty} && (${(0, code_1.checkMissingProp)(cxt, deps, missing)})`);
+            (0, code_1.reportMissingProp)(cxt, missing);
+            gen.else();
+        }
+    }
+}
+exports.validatePropertyDeps = validatePropertyDeps;
+function validateSchemaDeps(cxt, schemaDeps = cxt.schema) {
+    const { gen, data, keyword, it } = cxt;
+    const valid = gen.name("valid");
+    for (const prop in schemaDeps) {
+        if ((0, util_1.alwaysValidSchema)(it, schemaDeps[prop]))
+            continue;
+        gen.if((0, code_1.propertyInData)(gen, data, prop, it.opts.ownProperties), () => {
+            const schCxt = cxt.subschema({ keyword, schemaProp: prop }, valid);
+            cxt.mergeValidEvaluated(schCxt, valid);
+        }, () => gen.var(valid, true) // TODO var
+        );
+        cxt.ok(valid);
+    }
+}
+exports.validateSchemaDeps = validateSchemaDeps;
+exports["default"] = def;
+//# sourceMappingURL=dependencies.js.map
+
+/***/ }),
+
+/***/ 8584:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+const codegen_1 = __nccwpck_require__(1436);
+const util_1 = __nccwpck_require__(4464);
+const error = {
+    message: ({ params }) => (0, codegen_1.str) `must match "${params.ifClause}" schema`,
+    params: ({ params }) => (0, codegen_1._) `{failingKeyword: ${params.ifClause}}`,
+};
+const def = {
+    keyword: "if",
+    schemaType: ["object", "boolean"],
+    trackErrors: true,
+    error,
+    code(cxt) {
+        const { gen, parentSchema, it } = cxt;
+        if (parentSchema.then === undefined && parentSchema.else === undefined) {
+            (0, util_1.checkStrictMode)(it, '"if" without "then" and "else" is ignored');
+        }
+        const hasThen = hasSchema(it, "then");
+        const hasElse = hasSchema(it, "else");
+        if (!hasThen && !hasElse)
+            return;
+        const valid = gen.let("valid", true);
+        const schValid = gen.name("_valid");
+        validateIf();
+        cxt.reset();
+        if (hasThen && hasElse) {
+            const ifClause = gen.let("ifClause");
+            cxt.setParams({ ifClause });
+            gen.if(schValid, validateClause("then", ifClause), validateClause("else", ifClause));
+        }
+        else if (hasThen) {
+            gen.if(schValid, validateClause("then"));
+        }
+        else {
+            gen.if((0, codegen_1.not)(schValid), validateClause("else"));
+        }
+        cxt.pass(valid, () => cxt.error(true));
+        function validateIf() {
+            const schCxt = cxt.subschema({
+                keyword: "if",
+                compositeRule: true,
+                createErrors: false,
+                allErrors: false,
+            }, schValid);
+            cxt.mergeEvaluated(schCxt);
+        }
+        function validateClause(keyword, ifClause) {
+            return () => {
+                const schCxt = cxt.subschema({ keyword }, schValid);
+                gen.assign(valid, schValid);
+                cxt.mergeValidEvaluated(schCxt, valid);
+                if (ifClause)
+                    gen.assign(ifClause, (0, codegen_1._) `${keyword}`);
+                else
+                    cxt.setParams({ ifClause: keyword });
+            };
+        }
+    },
+};
+function hasSchema(it, keyword) {
+    const schema = it.schema[keyword];
+    return schema !== undefined && !(0, util_1.alwaysValidSchema)(it, schema);
+}
+exports["default"] = def;
+//# sourceMappingURL=if.js.map
+
+/***/ }),
+
+/***/ 8775:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+const additionalItems_1 = __nccwpck_require__(3448);
+const prefixItems_1 = __nccwpck_require__(6467);
+const items_1 = __nccwpck_require__(5791);
+const items2020_1 = __nccwpck_require__(2959);
+const contains_1 = __nccwpck_require__(6182);
+const dependencies_1 = __nccwpck_require__(5826);
+const propertyNames_1 = __nccwpck_require__(1372);
+const additionalProperties_1 = __nccwpck_require__(2431);
+const properties_1 = __nccwpck_require__(8778);
+const patternProperties_1 = __nccwpck_require__(664);
+const not_1 = __nccwpck_require__(8350);
+const anyOf_1 = __nccwpck_require__(9380);
+const oneOf_1 = __nccwpck_require__(2490);
+const allOf_1 = __nccwpck_require__(9205);
+const if_1 = __nccwpck_require__(8584);
+const thenElse_1 = __nccwpck_require__(6829);
+function getApplicator(draft2020 = false) {
+    const applicator = [
+        // any
+        not_1.default,
+        anyOf_1.default,
+        oneOf_1.default,
+        allOf_1.default,
+        if_1.default,
+        thenElse_1.default,
+        // object
+        propertyNames_1.default,
+        additionalProperties_1.default,
+        dependencies_1.default,
+        properties_1.default,
+        patternProperties_1.default,
+    ];
+    // array
+    if (draft2020)
+        applicator.push(prefixItems_1.default, items2020_1.default);
+    else
+        applicator.push(additionalItems_1.default, items_1.default);
+    applicator.push(contains_1.default);
+    return applicator;
+}
+exports["default"] = getApplicator;
+//# sourceMappingURL=index.js.map
+
+/***/ }),
+
+/***/ 5791:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.validateTuple = void 0;
+const codegen_1 = __nccwpck_require__(1436);
+const util_1 = __nccwpck_require__(4464);
+const code_1 = __nccwpck_require__(8484);
+const def = {
+    keyword: "items",
+    type: "array",
+    schemaType: ["object", "array", "boolean"],
+    before: "uniqueItems",
+    code(cxt) {
+        const { schema, it } = cxt;
+        if (Array.isArray(schema))
+            return validateTuple(cxt, "additionalItems", schema);
+        it.items = true;
+        if ((0, util_1.alwaysValidSchema)(it, schema))
+            return;
+        cxt.ok((0, code_1.validateArray)(cxt));
+    },
+};
+function validateTuple(cxt, extraItems, schArr = cxt.schema) {
+    const { gen, parentSchema, data, keyword, it } = cxt;
+    checkStrictTuple(parentSchema);
+    if (it.opts.unevaluated && schArr.length && it.items !== true) {
+        it.items = util_1.mergeEvaluated.items(gen, schArr.length, it.items);
+    }
+    const valid = gen.name("valid");
+    const len = gen.const("len", (0, codegen_1._) `${data}.length`);
+    schArr.forEach((sch, i) => {
+        if ((0, util_1.alwaysValidSchema)(it, sch))
+            return;
+        gen.if((0, codegen_1._) `${len} > ${i}`, () => cxt.subschema({
+            keyword,
+            schemaProp: i,
+            dataProp: i,
+        }, valid));
+        cxt.ok(valid);
+    });
+    function checkStrictTuple(sch) {
+        const { opts, errSchemaPath } = it;
+        const l = schArr.length;
+        const fullTuple = l === sch.minItems && (l === sch.maxItems || sch[extraItems] === false);
+        if (opts.strictTuples && !fullTuple) {
+            const msg = `"${keyword}" is ${l}-tuple, but minItems or maxItems/${extraItems} are not specified or different at path "${errSchemaPath}"`;
+            (0, util_1.checkStrictMode)(it, msg, opts.strictTuples);
+        }
+    }
+}
+exports.validateTuple = validateTuple;
+exports["default"] = def;
+//# sourceMappingURL=items.js.map
+
+/***/ }),
+
+/***/ 2959:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+const codegen_1 = __nccwpck_require__(1436);
+const util_1 = __nccwpck_require__(4464);
+const code_1 = __nccwpck_require__(8484);
+const additionalItems_1 = __nccwpck_require__(3448);
+const error = {
+    message: ({ params: { len } }) => (0, codegen_1.str) `must NOT have more than ${len} items`,
+    params: ({ params: { len } }) => (0, codegen_1._) `{limit: ${len}}`,
+};
+const def = {
+    keyword: "items",
+    type: "array",
+    schemaType: ["object", "boolean"],
+    before: "uniqueItems",
+    error,
+    code(cxt) {
+        const { schema, parentSchema, it } = cxt;
+        const { prefixItems } = parentSchema;
+        it.items = true;
+        if ((0, util_1.alwaysValidSchema)(it, schema))
+            return;
+        if (prefixItems)
+            (0, additionalItems_1.validateAdditionalItems)(cxt, prefixItems);
+        else
+            cxt.ok((0, code_1.validateArray)(cxt));
+    },
+};
+exports["default"] = def;
+//# sourceMappingURL=items2020.js.map
+
+/***/ }),
+
+/***/ 8350:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+const util_1 = __nccwpck_require__(4464);
+const def = {
+    keyword: "not",
+    schemaType: ["object", "boolean"],
+    trackErrors: true,
+    code(cxt) {
+        const { gen, schema, it } = cxt;
+        if ((0, util_1.alwaysValidSchema)(it, schema)) {
+            cxt.fail();
+            return;
+        }
+        const valid = gen.name("valid");
+        cxt.subschema({
+            keyword: "not",
+            compositeRule: true,
+            createErrors: false,
+            allErrors: false,
+        }, valid);
+        cxt.failResult(valid, () => cxt.reset(), () => cxt.error());
+    },
+    error: { message: "must NOT be valid" },
+};
+exports["default"] = def;
+//# sourceMappingURL=not.js.map
+
+/***/ }),
+
+/***/ 2490:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+const codegen_1 = __nccwpck_require__(1436);
+const util_1 = __nccwpck_require__(4464);
+const error = {
+    message: "must match exactly one schema in oneOf",
+    params: ({ params }) => (0, codegen_1._) `{passingSchemas: ${params.passing}}`,
+};
+const def = {
+    keyword: "oneOf",
+    schemaType: "array",
+    trackErrors: true,
+    error,
+    code(cxt) {
+        const { gen, schema, parentSchema, it } = cxt;
+        /* istanbul ignore if */
+        if (!Array.isArray(schema))
+            throw new Error("ajv implementation error");
+        if (it.opts.discriminator && parentSchema.discriminator)
+            return;
+        const schArr = schema;
+        const valid = gen.let("valid", false);
+        const passing = gen.let("passing", null);
+        const schValid = gen.name("_valid");
+        cxt.setParams({ passing });
+        // TODO possibly fail straight away (with warning or exception) if there are two empty always valid schemas
+        gen.block(validateOneOf);
+        cxt.result(valid, () => cxt.reset(), () => cxt.error(true));
+        function validateOneOf() {
+            schArr.forEach((sch, i) => {
+                let schCxt;
+                if ((0, util_1.alwaysValidSchema)(it, sch)) {
+                    gen.var(schValid, true);
+                }
+                else {
+                    schCxt = cxt.subschema({
+                        keyword: "oneOf",
+                        schemaProp: i,
+                        compositeRule: true,
+                    }, schValid);
+                }
+                if (i > 0) {
+                    gen
+                        .if((0, codegen_1._) `${schValid} && ${valid}`)
+                        .assign(valid, false)
+                        .assign(passing, (0, codegen_1._) `[${passing}, ${i}]`)
+                        .else();
+                }
+                gen.if(schValid, () => {
+                    gen.assign(valid, true);
+                    gen.assign(passing, i);
+                    if (schCxt)
+                        cxt.mergeEvaluated(schCxt, codegen_1.Name);
+                });
+            });
+        }
+    },
+};
+exports["default"] = def;
+//# sourceMappingURL=oneOf.js.map
+
+/***/ }),
+
+/***/ 664:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+const code_1 = __nccwpck_require__(8484);
+const codegen_1 = __nccwpck_require__(1436);
+const util_1 = __nccwpck_require__(4464);
+const util_2 = __nccwpck_require__(4464);
+const def = {
+    keyword: "patternProperties",
+    type: "object",
+    schemaType: "object",
+    code(cxt) {
+        const { gen, schema, data, parentSchema, it } = cxt;
+        const { opts } = it;
+        const patterns = (0, code_1.allSchemaProperties)(schema);
+        const alwaysValidPatterns = patterns.filter((p) => (0, util_1.alwaysValidSchema)(it, schema[p]));
+        if (patterns.length === 0 ||
+            (alwaysValidPatterns.length === patterns.length &&
+                (!it.opts.unevaluated || it.props === true))) {
+            return;
+        }
+        const checkProperties = opts.strictSchema && !opts.allowMatchingProperties && parentSchema.properties;
+        const valid = gen.name("valid");
+        if (it.props !== true && !(it.props instanceof codegen_1.Name)) {
+            it.props = (0, util_2.evaluatedPropsToName)(gen, it.props);
+        }
+        const { props } = it;
+        validatePatternProperties();
+        function validatePatternProperties() {
+            for (const pat of patterns) {
+                if (checkProperties)
+                    checkMatchingProperties(pat);
+                if (it.allErrors) {
+                    validateProperties(pat);
+                }
+                else {
+                    gen.var(valid, true); // TODO var
+                    validateProperties(pat);
+                    gen.if(valid);
+                }
+            }
+        }
+        function checkMatchingProperties(pat) {
+            for (const prop in checkProperties) {
+                if (new RegExp(pat).test(prop)) {
+                    (0, util_1.checkStrictMode)(it, `property ${prop} matches pattern ${pat} (use allowMatchingProperties)`);
+                }
+            }
+        }
+        function validateProperties(pat) {
+            gen.forIn("key", data, (key) => {
+                gen.if((0, codegen_1._) `${(0, code_1.usePattern)(cxt, pat)}.test(${key})`, () => {
+                    const alwaysValid = alwaysValidPatterns.includes(pat);
+                    if (!alwaysValid) {
+                        cxt.subschema({
+                            keyword: "patternProperties",
+                            schemaProp: pat,
+                            dataProp: key,
+                            dataPropType: util_2.Type.Str,
+                        }, valid);
+                    }
+                    if (it.opts.unevaluated && props !== true) {
+                        gen.assign((0, codegen_1._) `${props}[${key}]`, true);
+                    }
+                    else if (!alwaysValid && !it.allErrors) {
+                        // can short-circuit if `unevaluatedProperties` is not supported (opts.next === false)
+                        // or if all properties were evaluated (props === true)
+                        gen.if((0, codegen_1.not)(valid), () => gen.break());
+                    }
+                });
+            });
+        }
+    },
+};
+exports["default"] = def;
+//# sourceMappingURL=patternProperties.js.map
+
+/***/ }),
+
+/***/ 6467:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+const items_1 = __nccwpck_require__(5791);
+const def = {
+    keyword: "prefixItems",
+    type: "array",
+    schemaType: ["array"],
+    before: "uniqueItems",
+    code: (cxt) => (0, items_1.validateTuple)(cxt, "items"),
+};
+exports["default"] = def;
+//# sourceMappingURL=prefixItems.js.map
+
+/***/ }),
+
+/***/ 8778:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+const validate_1 = __nccwpck_require__(7881);
+const code_1 = __nccwpck_require__(8484);
+const util_1 = __nccwpck_require__(4464);
+const additionalProperties_1 = __nccwpck_require__(2431);
+const def = {
+    keyword: "properties",
+    type: "object",
+    schemaType: "object",
+    code(cxt) {
+        const { gen, schema, parentSchema, data, it } = cxt;
+        if (it.opts.removeAdditional === "all" && parentSchema.additionalProperties === undefined) {
+            additionalProperties_1.default.code(new validate_1.KeywordCxt(it, additionalProperties_1.default, "additionalProperties"));
+        }
+        const allProps = (0, code_1.allSchemaProperties)(schema);
+        for (const prop of allProps) {
+            it.definedProperties.add(prop);
+        }
+        if (it.opts.unevaluated && allProps.length && it.props !== true) {
+            it.props = util_1.mergeEvaluated.props(gen, (0, util_1.toHash)(allProps), it.props);
+        }
+        const properties = allProps.filter((p) => !(0, util_1.alwaysValidSchema)(it, schema[p]));
+        if (properties.length === 0)
+            return;
+        const valid = gen.name("valid");
+        for (const prop of properties) {
+            if (hasDefault(prop)) {
+                applyPropertySchema(prop);
+            }
+            else {
+                gen.if((0, code_1.propertyInData)(gen, data, prop, it.opts.ownProperties));
+                applyPropertySchema(prop);
+                if (!it.allErrors)
+                    gen.else().var(valid, true);
+                gen.endIf();
+            }
+            cxt.it.definedProperties.add(prop);
+            cxt.ok(valid);
+        }
+        function hasDefault(prop) {
+            return it.opts.useDefaults && !it.compositeRule && schema[prop].default !== undefined;
+        }
+        function applyPropertySchema(prop) {
+            cxt.subschema({
+                keyword: "properties",
+                schemaProp: prop,
+                dataProp: prop,
+            }, valid);
+        }
+    },
+};
+exports["default"] = def;
+//# sourceMappingURL=properties.js.map
+
+/***/ }),
+
+/***/ 1372:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+const codegen_1 = __nccwpck_require__(1436);
+const util_1 = __nccwpck_require__(4464);
+const error = {
+    message: "property name must be valid",
+    params: ({ params }) => (0, codegen_1._) `{propertyName: ${params.propertyName}}`,
+};
+const def = {
+    keyword: "propertyNames",
+    type: "object",
+    schemaType: ["object", "boolean"],
+    error,
+    code(cxt) {
+        const { gen, schema, data, it } = cxt;
+        if ((0, util_1.alwaysValidSchema)(it, schema))
+            return;
+        const valid = gen.name("valid");
+        gen.forIn("key", data, (key) => {
+            cxt.setParams({ propertyName: key });
+            cxt.subschema({
+                keyword: "propertyNames",
+                data: key,
+                dataTypes: ["string"],
+                propertyName: key,
+                compositeRule: true,
+            }, valid);
+            gen.if((0, codegen_1.not)(valid), () => {
+                cxt.error(true);
+                if (!it.allErrors)
+                    gen.break();
+            });
+        });
+        cxt.ok(valid);
+    },
+};
+exports["default"] = def;
+//# sourceMappingURL=propertyNames.js.map
+
+/***/ }),
+
+/***/ 6829:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+const util_1 = __nccwpck_require__(4464);
+const def = {
+    keyword: ["then", "else"],
+    schemaType: ["object", "boolean"],
+    code({ keyword, parentSchema, it }) {
+        if (parentSchema.if === undefined)
+            (0, util_1.checkStrictMode)(it, `"${keyword}" without "if" is ignored`);
+    },
+};
+exports["default"] = def;
+//# sourceMappingURL=thenElse.js.map
+
+/***/ }),
+
+/***/ 8484:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.validateUnion = exports.validateArray = exports.usePattern = exports.callValidateCode = exports.schemaProperties = exports.allSchemaProperties = exports.noPropertyInData = exports.propertyInData = exports.isOwnProperty = exports.hasPropFunc = exports.reportMissingProp = exports.checkMissingProp = exports.checkReportMissingProp = void 0;
+const codegen_1 = __nccwpck_require__(1436);
+const util_1 = __nccwpck_require__(4464);
+const names_1 = __nccwpck_require__(630);
+const util_2 = __nccwpck_require__(4464);
+function checkReportMissingProp(cxt, prop) {
+    const { gen, data, it } = cxt;
+    gen.if(noPropertyInData(gen, data, prop, it.opts.ownProperties), () => {
+        cxt.setParams({ missingProperty: (0, codegen_1._) `${prop}` }, true);
+        cxt.error();
+    });
+}
+exports.checkReportMissingProp = checkReportMissingProp;
+function checkMissingProp({ gen, data, it: { opts } }, properties, missing) {
+    return (0, codegen_1.or)(...properties.map((prop) => (0, codegen_1.and)(noPropertyInData(gen, data, prop, opts.ownProperties), (0, codegen_1._) `${missing} = ${prop}`)));
+}
+exports.checkMissingProp = checkMissingProp;
+function reportMissingProp(cxt, missing) {
+    cxt.setParams({ missingProperty: missing }, true);
+    cxt.error();
+}
+exports.reportMissingProp = reportMissingProp;
+function hasPropFunc(gen) {
+    return gen.scopeValue("func", {
+        // eslint-disable-next-line @typescript-eslint/unbound-method
+        ref: Object.prototype.hasOwnProperty,
+        code: (0, codegen_1._) `Object.prototype.hasOwnProperty`,
+    });
+}
+exports.hasPropFunc = hasPropFunc;
+function isOwnProperty(gen, data, property) {
+    return (0, codegen_1._) `${hasPropFunc(gen)}.call(${data}, ${property})`;
+}
+exports.isOwnProperty = isOwnProperty;
+function propertyInData(gen, data, property, ownProperties) {
+    const cond = (0, codegen_1._) `${data}${(0, codegen_1.getProperty)(property)} !== undefined`;
+    return ownProperties ? (0, codegen_1._) `${cond} && ${isOwnProperty(gen, data, property)}` : cond;
+}
+exports.propertyInData = propertyInData;
+function noPropertyInData(gen, data, property, ownProperties) {
+    const cond = (0, codegen_1._) `${data}${(0, codegen_1.getProperty)(property)} === undefined`;
+    return ownProperties ? (0, codegen_1.or)(cond, (0, codegen_1.not)(isOwnProperty(gen, data, property))) : cond;
+}
+exports.noPropertyInData = noPropertyInData;
+function allSchemaProperties(schemaMap) {
+    return schemaMap ? Object.keys(schemaMap).filter((p) => p !== "__proto__") : [];
+}
+exports.allSchemaProperties = allSchemaProperties;
+function schemaProperties(it, schemaMap) {
+    return allSchemaProperties(schemaMap).filter((p) => !(0, util_1.alwaysValidSchema)(it, schemaMap[p]));
+}
+exports.schemaProperties = schemaProperties;
+function callValidateCode({ schemaCode, data, it: { gen, topSchemaRef, schemaPath, errorPath }, it }, func, context, passSchema) {
+    const dataAndSchema = passSchema ? (0, codegen_1._) `${schemaCode}, ${data}, ${topSchemaRef}${schemaPath}` : data;
+    const valCxt = [
+        [names_1.default.instancePath, (0, codegen_1.strConcat)(names_1.default.instancePath, errorPath)],
+        [names_1.default.parentData, it.parentData],
+        [names_1.default.parentDataProperty, it.parentDataProperty],
+        [names_1.default.rootData, names_1.default.rootData],
+    ];
+    if (it.opts.dynamicRef)
+        valCxt.push([names_1.default.dynamicAnchors, names_1.default.dynamicAnchors]);
+    const args = (0, codegen_1._) `${dataAndSchema}, ${gen.object(...valCxt)}`;
+    return context !== codegen_1.nil ? (0, codegen_1._) `${func}.call(${context}, ${args})` : (0, codegen_1._) `${func}(${args})`;
+}
+exports.callValidateCode = callValidateCode;
+const newRegExp = (0, codegen_1._) `new RegExp`;
+function usePattern({ gen, it: { opts } }, pattern) {
+    const u = opts.unicodeRegExp ? "u" : "";
+    const { regExp } = opts.code;
+    const rx = regExp(pattern, u);
+    return gen.scopeValue("pattern", {
+        key: rx.toString(),
+        ref: rx,
+        code: (0, codegen_1._) `${regExp.code === "new RegExp" ? newRegExp : (0, util_2.useFunc)(gen, regExp)}(${pattern}, ${u})`,
+    });
+}
+exports.usePattern = usePattern;
+function validateArray(cxt) {
+    const { gen, data, keyword, it } = cxt;
+    const valid = gen.name("valid");
+    if (it.allErrors) {
+        const validArr = gen.let("valid", true);
+        validateItems(() => gen.assign(validArr, false));
+        return validArr;
+    }
+    gen.var(valid, true);
+    validateItems(() => gen.break());
+    return valid;
+    function validateItems(notValid) {
+        const len = gen.const("len", (0, codegen_1._) `${data}.length`);
+        gen.forRange("i", 0, len, (i) => {
+            cxt.subschema({
+                keyword,
+                dataProp: i,
+                dataPropType: util_1.Type.Num,
+            }, valid);
+            gen.if((0, codegen_1.not)(valid), notValid);
+        });
+    }
+}
+exports.validateArray = validateArray;
+function validateUnion(cxt) {
+    const { gen, schema, keyword, it } = cxt;
+    /* istanbul ignore if */
+    if (!Array.isArray(schema))
+        throw new Error("ajv implementation error");
+    const alwaysValid = schema.some((sch) => (0, util_1.alwaysValidSchema)(it, sch));
+    if (alwaysValid && !it.opts.unevaluated)
+        return;
+    const valid = gen.let("valid", false);
+    const schValid = gen.name("_valid");
+    gen.block(() => schema.forEach((_sch, i) => {
+        const schCxt = cxt.subschema({
+            keyword,
+            schemaProp: i,
+            compositeRule: true,
+        }, schValid);
+        gen.assign(valid, (0, codegen_1._) `${valid} || ${schValid}`);
+        const merged = cxt.mergeValidEvaluated(schCxt, schValid);
+        // can short-circuit if `unevaluatedProperties/Items` not supported (opts.unevaluated !== true)
+        // or if all properties and items were evaluated (it.props === true && it.items === true)
+        if (!merged)
+            gen.if((0, codegen_1.not)(valid));
+    }));
+    cxt.result(valid, () => cxt.reset(), () => cxt.error(true));
+}
+exports.validateUnion = validateUnion;
+//# sourceMappingURL=code.js.map
+
+/***/ }),
+
+/***/ 2996:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.callRef = exports.getValidate = void 0;
+const ref_error_1 = __nccwpck_require__(3162);
+const code_1 = __nccwpck_require__(8484);
+const codegen_1 = __nccwpck_require__(1436);
+const names_1 = __nccwpck_require__(630);
+const compile_1 = __nccwpck_require__(2718);
+const util_1 = __nccwpck_require__(4464);
+const def = {
+    keyword: "$ref",
+    schemaType: "string",
+    code(cxt) {
+        const { gen, schema: $ref, it } = cxt;
+        const { baseId, schemaEnv: env, validateName, opts, self } = it;
+        const { root } = env;
+        if (($ref === "#" || $ref === "#/") && baseId === root.baseId)
+            return callRootRef();
+        const schOrEnv = compile_1.resolveRef.call(self, root, baseId, $ref);
+        if (schOrEnv === undefined)
+            throw new ref_error_1.default(it.opts.uriResolver, baseId, $ref);
+        if (schOrEnv instanceof compile_1.SchemaEnv)
+            return callValidate(schOrEnv);
+        return inlineRefSchema(schOrEnv);
+        function callRootRef() {
+            if (env === root)
+                return callRef(cxt, validateName, env, env.$async);
+            const rootName = gen.scopeValue("root", { ref: root });
+            return callRef(cxt, (0, codegen_1._) `${rootName}.validate`, root, root.$async);
+        }
+        function callValidate(sch) {
+            const v = getValidate(cxt, sch);
+            callRef(cxt, v, sch, sch.$async);
+        }
+        function inlineRefSchema(sch) {
+            const schName = gen.scopeValue("schema", opts.code.source === true ? { ref: sch, code: (0, codegen_1.stringify)(sch) } : { ref: sch });
+            const valid = gen.name("valid");
+            const schCxt = cxt.subschema({
+                schema: sch,
+                dataTypes: [],
+                schemaPath: codegen_1.nil,
+                topSchemaRef: schName,
+                errSchemaPath: $ref,
+            }, valid);
+            cxt.mergeEvaluated(schCxt);
+            cxt.ok(valid);
+        }
+    },
+};
+function getValidate(cxt, sch) {
+    const { gen } = cxt;
+    return sch.validate
+        ? gen.scopeValue("validate", { ref: sch.validate })
+        : (0, codegen_1._) `${gen.scopeValue("wrapper", { ref: sch })}.validate`;
+}
+exports.getValidate = getValidate;
+function callRef(cxt, v, sch, $async) {
+    const { gen, it } = cxt;
+    const { allErrors, schemaEnv: env, opts } = it;
+    const passCxt = opts.passContext ? names_1.default.this : codegen_1.nil;
+    if ($async)
+        callAsyncRef();
+    else
+        callSyncRef();
+    function callAsyncRef() {
+        if (!env.$async)
+            throw new Error("async schema referenced by sync schema");
+        const valid = gen.let("valid");
+        gen.try(() => {
+            gen.code((0, codegen_1._) `await ${(0, code_1.callValidateCode)(cxt, v, passCxt)}`);
+            addEvaluatedFrom(v); // TODO will not work with async, it has to be returned with the result
+            if (!allErrors)
+                gen.assign(valid, true);
+        }, (e) => {
+            gen.if((0, codegen_1._) `!(${e} instanceof ${it.ValidationError})`, () => gen.throw(e));
+            addErrorsFrom(e);
+            if (!allErrors)
+                gen.assign(valid, false);
+        });
+        cxt.ok(valid);
+    }
+    function callSyncRef() {
+        cxt.result((0, code_1.callValidateCode)(cxt, v, passCxt), () => addEvaluatedFrom(v), () => addErrorsFrom(v));
+    }
+    function addErrorsFrom(source) {
+        const errs = (0, codegen_1._) `${source}.errors`;
+        gen.assign(names_1.default.vErrors, (0, codegen_1._) `${names_1.default.vErrors} === null ? ${errs} : ${names_1.default.vErrors}.concat(${errs})`); // TODO tagged
+        gen.assign(names_1.default.errors, (0, codegen_1._) `${names_1.default.vErrors}.length`);
+    }
+    function addEvaluatedFrom(source) {
+        var _a;
+        if (!it.opts.unevaluated)
+            return;
+        const schEvaluated = (_a = sch === null || sch === void 0 ? void 0 : sch.validate) === null || _a === void 0 ? void 0 : _a.evaluated;
+        // TODO refactor
+        if (it.props !== true) {
+            if (schEvaluated && !schEvaluated.dynamicProps) {
+                if (schEvaluated.props !== undefined) {
+                    it.props = util_1.mergeEvaluated.props(gen, schEvaluated.props, it.props);
+                }
+            }
+            else {
+                const props = gen.var("props", (0, codegen_1._) `${source}.evaluated.props`);
+                it.props = util_1.mergeEvaluated.props(gen, props, it.props, codegen_1.Name);
+            }
+        }
+        if (it.items !== true) {
+            if (schEvaluated && !schEvaluated.dynamicItems) {
+                if (schEvaluated.items !== undefined) {
+                    it.items = util_1.mergeEvaluated.items(gen, schEvaluated.items, it.items);
+                }
+            }
+            else {
+                const items = gen.var("items", (0, codegen_1._) `${source}.evaluated.items`);
+                it.items = util_1.mergeEvaluated.items(gen, items, it.items, codegen_1.Name);
+            }
+        }
+    }
+}
+exports.callRef = callRef;
+exports["default"] = def;
+//# sourceMappingURL=ref.js.map
+
+/***/ }),
+
+/***/ 8886:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+const codegen_1 = __nccwpck_require__(1436);
+const types_1 = __nccwpck_require__(7115);
+const compile_1 = __nccwpck_require__(2718);
+const ref_error_1 = __nccwpck_require__(3162);
+const util_1 = __nccwpck_require__(4464);
+const error = {
+    message: ({ params: { discrError, tagName } }) => discrError === types_1.DiscrError.Tag
+        ? `tag "${tagName}" must be string`
+        : `value of tag "${tagName}" must be in oneOf`,
+    params: ({ params: { discrError, tag, tagName } }) => (0, codegen_1._) `{error: ${discrError}, tag: ${tagName}, tagValue: ${tag}}`,
+};
+const def = {
+    keyword: "discriminator",
+    type: "object",
+    schemaType: "object",
+    error,
+    code(cxt) {
+        const { gen, data, schema, parentSchema, it } = cxt;
+        const { oneOf } = parentSchema;
+        if (!it.opts.discriminator) {
+            throw new Error("discriminator: requires discriminator option");
+        }
+        const tagName = schema.propertyName;
+        if (typeof tagName != "string")
+            throw new Error("discriminator: requires propertyName");
+        if (schema.mapping)
+            throw new Error("discriminator: mapping is not supported");
+        if (!oneOf)
+            throw new Error("discriminator: requires oneOf keyword");
+        const valid = gen.let("valid", false);
+        const tag = gen.const("tag", (0, codegen_1._) `${data}${(0, codegen_1.getProperty)(tagName)}`);
+        gen.if((0, codegen_1._) `typeof ${tag} == "string"`, () => validateMapping(), () => cxt.error(false, { discrError: types_1.DiscrError.Tag, tag, tagName }));
+        cxt.ok(valid);
+        function validateMapping() {
+            const mapping = getMapping();
+            gen.if(false);
+            for (const tagValue in mapping) {
+                gen.elseIf((0, codegen_1._) `${tag} === ${tagValue}`);
+                gen.assign(valid, applyTagSchema(mapping[tagValue]));
+            }
+            gen.else();
+            cxt.error(false, { discrError: types_1.DiscrError.Mapping, tag, tagName });
+            gen.endIf();
+        }
+        function applyTagSchema(schemaProp) {
+            const _valid = gen.name("valid");
+            const schCxt = cxt.subschema({ keyword: "oneOf", schemaProp }, _valid);
+            cxt.mergeEvaluated(schCxt, codegen_1.Name);
+            return _valid;
+        }
+        function getMapping() {
+            var _a;
+            const oneOfMapping = {};
+            const topRequired = hasRequired(parentSchema);
+            let tagRequired = true;
+            for (let i = 0; i < oneOf.length; i++) {
+                let sch = oneOf[i];
+                if ((sch === null || sch === void 0 ? void 0 : sch.$ref) && !(0, util_1.schemaHasRulesButRef)(sch, it.self.RULES)) {
+                    const ref = sch.$ref;
+                    sch = compile_1.resolveRef.call(it.self, it.schemaEnv.root, it.baseId, ref);
+                    if (sch instanceof compile_1.SchemaEnv)
+                        sch = sch.schema;
+                    if (sch === undefined)
+                        throw new ref_error_1.default(it.opts.uriResolver, it.baseId, ref);
+                }
+                const propSch = (_a = sch === null || sch === void 0 ? void 0 : sch.properties) === null || _a === void 0 ? void 0 : _a[tagName];
+                if (typeof propSch != "object") {
+                    throw new Error(`discriminator: oneOf subschemas (or referenced schemas) must have "properties/${tagName}"`);
+                }
+                tagRequired = tagRequired && (topRequired || hasRequired(sch));
+                addMappings(propSch, i);
+            }
+            if (!tagRequired)
+                throw new Error(`discriminator: "${tagName}" must be required`);
+            return oneOfMapping;
+            function hasRequired({ required }) {
+                return Array.isArray(required) && required.includes(tagName);
+            }
+            function addMappings(sch, i) {
+                if (sch.const) {
+                    addMapping(sch.const, i);
+                }
+                else if (sch.enum) {
+                    for (const tagValue of sch.enum) {
+                        addMapping(tagValue, i);
+                    }
+                }
+                else {
+                    throw new Error(`discriminator: "properties/${tagName}" must have "const" or "enum"`);
+                }
+            }
+            function addMapping(tagValue, i) {
+                if (typeof tagValue != "string" || tagValue in oneOfMapping) {
+                    throw new Error(`discriminator: "${tagName}" values must be unique strings`);
+                }
+                oneOfMapping[tagValue] = i;
+            }
+        }
+    },
+};
+exports["default"] = def;
+//# sourceMappingURL=index.js.map
+
+/***/ }),
+
+/***/ 7115:
+/***/ ((__unused_webpack_module, exports) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.DiscrError = void 0;
+var DiscrError;
+(function (DiscrError) {
+    DiscrError["Tag"] = "tag";
+    DiscrError["Mapping"] = "mapping";
+})(DiscrError || (exports.DiscrError = DiscrError = {}));
+//# sourceMappingURL=types.js.map
+
+/***/ }),
+
+/***/ 6402:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+const codegen_1 = __nccwpck_require__(1436);
+const error = {
+    message: ({ schemaCode }) => (0, codegen_1.str) `must match format "${schemaCode}"`,
+    params: ({ schemaCode }) => (0, codegen_1._) `{format: ${schemaCode}}`,
+};
+const def = {
+    keyword: "format",
+    type: ["number", "string"],
+    schemaType: "string",
+    $data: true,
+    error,
+    code(cxt, ruleType) {
+        const { gen, data, $data, schema, schemaCode, it } = cxt;
+        const { opts, errSchemaPath, schemaEnv, self } = it;
+        if (!opts.validateFormats)
+            return;
+        if ($data)
+            validate$DataFormat();
+        else
+            validateFormat();
+        function validate$DataFormat() {
+            const fmts = gen.scopeValue("formats", {
+                ref: self.formats,
+                code: opts.code.formats,
+            });
+            const fDef = gen.const("fDef", (0, codegen_1._) `${fmts}[${schemaCode}]`);
+            const fType = gen.let("fType");
+            const format = gen.let("format");
+            // TODO simplify
+            gen.if((0, codegen_1._) `typeof ${fDef} == "object" && !(${fDef} instanceof RegExp)`, () => gen.assign(fType, (0, codegen_1._) `${fDef}.type || "string"`).assign(format, (0, codegen_1._) `${fDef}.validate`), () => gen.assign(fType, (0, codegen_1._) `"string"`).assign(format, fDef));
+            cxt.fail$data((0, codegen_1.or)(unknownFmt(), invalidFmt()));
+            function unknownFmt() {
+                if (opts.strictSchema === false)
+                    return codegen_1.nil;
+                return (0, codegen_1._) `${schemaCode} && !${format}`;
+            }
+            function invalidFmt() {
+                const callFormat = schemaEnv.$async
+                    ? (0, codegen_1._) `(${fDef}.async ? await ${format}(${data}) : ${format}(${data}))`
+                    : (0, codegen_1._) `${format}(${data})`;
+                const validData = (0, codegen_1._) `(typeof ${format} == "function" ? ${callFormat} : ${format}.test(${data}))`;
+                return (0, codegen_1._) `${format} && ${format} !== true && ${fType} === ${ruleType} && !${validData}`;
+            }
+        }
+        function validateFormat() {
+            const formatDef = self.formats[schema];
+            if (!formatDef) {
+                unknownFormat();
+                return;
+            }
+            if (formatDef === true)
+                return;
+            const [fmtType, format, fmtRef] = getFormat(formatDef);
+            if (fmtType === ruleType)
+                cxt.pass(validCondition());
+            function unknownFormat() {
+                if (opts.strictSchema === false) {
+                    self.logger.warn(unknownMsg());
+                    return;
+                }
+                throw new Error(unknownMsg());
+                function unknownMsg() {
+                    return `unknown format "${schema}" ignored in schema at path "${errSchemaPath}"`;
+                }
+            }
+            function getFormat(fmtDef) {
+                const code = fmtDef instanceof RegExp
+                    ? (0, codegen_1.regexpCode)(fmtDef)
+                    : opts.code.formats
+                        ? (0, codegen_1._) `${opts.code.formats}${(0, codegen_1.getProperty)(schema)}`
+                        : undefined;
+                const fmt = gen.scopeValue("formats", { key: schema, ref: fmtDef, code });
+                if (typeof fmtDef == "object" && !(fmtDef instanceof RegExp)) {
+                    return [fmtDef.type || "string", fmtDef.validate, (0, codegen_1._) `${fmt}.validate`];
+                }
+                return ["string", fmtDef, fmt];
+            }
+            function validCondition() {
+                if (typeof formatDef == "object" && !(formatDef instanceof RegExp) && formatDef.async) {
+                    if (!schemaEnv.$async)
+                        throw new Error("async format in sync schema");
+                    return (0, codegen_1._) `await ${fmtRef}(${data})`;
+                }
+                return typeof format == "function" ? (0, codegen_1._) `${fmtRef}(${data})` : (0, codegen_1._) `${fmtRef}.test(${data})`;
+            }
+        }
+    },
+};
+exports["default"] = def;
+//# sourceMappingURL=format.js.map
+
+/***/ }),
+
+/***/ 2601:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+const format_1 = __nccwpck_require__(6402);
+const format = [format_1.default];
+exports["default"] = format;
+//# sourceMappingURL=index.js.map
+
+/***/ }),
+
+/***/ 8026:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+const codegen_1 = __nccwpck_require__(1436);
+const util_1 = __nccwpck_require__(4464);
+const equal_1 = __nccwpck_require__(4951);
+const error = {
+    message: "must be equal to constant",
+    params: ({ schemaCode }) => (0, codegen_1._) `{allowedValue: ${schemaCode}}`,
+};
+const def = {
+    keyword: "const",
+    $data: true,
+    error,
+    code(cxt) {
+        const { gen, data, $data, schemaCode, schema } = cxt;
+        if ($data || (schema && typeof schema == "object")) {
+            cxt.fail$data((0, codegen_1._) `!${(0, util_1.useFunc)(gen, equal_1.default)}(${data}, ${schemaCode})`);
+        }
+        else {
+            cxt.fail((0, codegen_1._) `${schema} !== ${data}`);
+        }
+    },
+};
+exports["default"] = def;
+//# sourceMappingURL=const.js.map
+
+/***/ }),
+
+/***/ 3200:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+const codegen_1 = __nccwpck_require__(1436);
+const util_1 = __nccwpck_require__(4464);
+const equal_1 = __nccwpck_require__(4951);
+const error = {
+    message: "must be equal to one of the allowed values",
+    params: ({ schemaCode }) => (0, codegen_1._) `{allowedValues: ${schemaCode}}`,
+};
+const def = {
+    keyword: "enum",
+    schemaType: "array",
+    $data: true,
+    error,
+    code(cxt) {
+        const { gen, data, $data, schema, schemaCode, it } = cxt;
+        if (!$data && schema.length === 0)
+            throw new Error("enum must have non-empty array");
+        const useLoop = schema.length >= it.opts.loopEnum;
+        let eql;
+        const getEql = () => (eql !== null && eql !== void 0 ? eql : (eql = (0, util_1.useFunc)(gen, equal_1.default)));
+        let valid;
+        if (useLoop || $data) {
+            valid = gen.let("valid");
+            cxt.block$data(valid, loopEnum);
+        }
+        else {
+            /* istanbul ignore if */
+            if (!Array.isArray(schema))
+                throw new Error("ajv implementation error");
+            const vSchema = gen.const("vSchema", schemaCode);
+            valid = (0, codegen_1.or)(...schema.map((_x, i) => equalCode(vSchema, i)));
+        }
+        cxt.pass(valid);
+        function loopEnum() {
+            gen.assign(valid, false);
+            gen.forOf("v", schemaCode, (v) => gen.if((0, codegen_1._) `${getEql()}(${data}, ${v})`, () => gen.assign(valid, true).break()));
+        }
+        function equalCode(vSchema, i) {
+            const sch = schema[i];
+            return typeof sch === "object" && sch !== null
+                ? (0, codegen_1._) `${getEql()}(${data}, ${vSchema}[${i}])`
+                : (0, codegen_1._) `${data} === ${sch}`;
+        }
+    },
+};
+exports["default"] = def;
+//# sourceMappingURL=enum.js.map
+
+/***/ }),
+
+/***/ 6296:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+const codegen_1 = __nccwpck_require__(1436);
+const error = {
+    message({ keyword, schemaCode }) {
+        const comp = keyword === "maxItems" ? "more" : "fewer";
+        return (0, codegen_1.str) `must NOT have ${comp} than ${schemaCode} items`;
+    },
+    params: ({ schemaCode }) => (0, codegen_1._) `{limit: ${schemaCode}}`,
+};
+const def = {
+    keyword: ["maxItems", "minItems"],
+    type: "array",
+    schemaType: "number",
+    $data: true,
+    error,
+    code(cxt) {
+        const { keyword, data, schemaCode } = cxt;
+        const op = keyword === "maxItems" ? codegen_1.operators.GT : codegen_1.operators.LT;
+        cxt.fail$data((0, codegen_1._) `${data}.length ${op} ${schemaCode}`);
+    },
+};
+exports["default"] = def;
+//# sourceMappingURL=limitItems.js.map
+
+/***/ }),
+
+/***/ 6962:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+const codegen_1 = __nccwpck_require__(1436);
+const util_1 = __nccwpck_require__(4464);
+const ucs2length_1 = __nccwpck_require__(6214);
+const error = {
+    message({ keyword, schemaCode }) {
+        const comp = keyword === "maxLength" ? "more" : "fewer";
+        return (0, codegen_1.str) `must NOT have ${comp} than ${schemaCode} characters`;
+    },
+    params: ({ schemaCode }) => (0, codegen_1._) `{limit: ${schemaCode}}`,
+};
+const def = {
+    keyword: ["maxLength", "minLength"],
+    type: "string",
+    schemaType: "number",
+    $data: true,
+    error,
+    code(cxt) {
+        const { keyword, data, schemaCode, it } = cxt;
+        const op = keyword === "maxLength" ? codegen_1.operators.GT : codegen_1.operators.LT;
+        const len = it.opts.unicode === false ? (0, codegen_1._) `${data}.length` : (0, codegen_1._) `${(0, util_1.useFunc)(cxt.gen, ucs2length_1.default)}(${data})`;
+        cxt.fail$data((0, codegen_1._) `${len} ${op} ${schemaCode}`);
+    },
+};
+exports["default"] = def;
+//# sourceMappingURL=limitLength.js.map
+
+/***/ }),
+
+/***/ 895:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+const codegen_1 = __nccwpck_require__(1436);
+const error = {
+    message({ keyword, schemaCode }) {
+        const comp = keyword === "maxProperties" ? "more" : "fewer";
+        return (0, codegen_1.str) `must NOT have ${comp} than ${schemaCode} properties`;
+    },
+    params: ({ schemaCode }) => (0, codegen_1._) `{limit: ${schemaCode}}`,
+};
+const def = {
+    keyword: ["maxProperties", "minProperties"],
+    type: "object",
+    schemaType: "number",
+    $data: true,
+    error,
+    code(cxt) {
+        const { keyword, data, schemaCode } = cxt;
+        const op = keyword === "maxProperties" ? codegen_1.operators.GT : codegen_1.operators.LT;
+        cxt.fail$data((0, codegen_1._) `Object.keys(${data}).length ${op} ${schemaCode}`);
+    },
+};
+exports["default"] = def;
+//# sourceMappingURL=limitProperties.js.map
+
+/***/ }),
+
+/***/ 8132:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+const codegen_1 = __nccwpck_require__(1436);
+const error = {
+    message: ({ schemaCode }) => (0, codegen_1.str) `must be multiple of ${schemaCode}`,
+    params: ({ schemaCode }) => (0, codegen_1._) `{multipleOf: ${schemaCode}}`,
+};
+const def = {
+    keyword: "multipleOf",
+    type: "number",
+    schemaType: "number",
+    $data: true,
+    error,
+    code(cxt) {
+        const { gen, data, schemaCode, it } = cxt;
+        // const bdt = bad$DataType(schemaCode, <string>def.schemaType, $data)
+        const prec = it.opts.multipleOfPrecision;
+        const res = gen.let("res");
+        const invalid = prec
+            ? (0, codegen_1._) `Math.abs(Math.round(${res}) - ${res}) > 1e-${prec}`
+            : (0, codegen_1._) `${res} !== parseInt(${res})`;
+        cxt.fail$data((0, codegen_1._) `(${schemaCode} === 0 || (${res} = ${data}/${schemaCode}, ${invalid}))`);
+    },
+};
+exports["default"] = def;
+//# sourceMappingURL=multipleOf.js.map
+
+/***/ }),
+
+/***/ 6023:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+const code_1 = __nccwpck_require__(8484);
+const util_1 = __nccwpck_require__(4464);
+const codegen_1 = __nccwpck_require__(1436);
+const error = {
+    message: ({ schemaCode }) => (0, codegen_1.str) `must match pattern "${schemaCode}"`,
+    params: ({ schemaCode }) => (0, codegen_1._) `{pattern: ${schemaCode}}`,
+};
+const def = {
+    keyword: "pattern",
+    type: "string",
+    schemaType: "string",
+    $data: true,
+    error,
+    code(cxt) {
+        const { gen, data, $data, schema, schemaCode, it } = cxt;
+        const u = it.opts.unicodeRegExp ? "u" : "";
+        if ($data) {
+            const { regExp } = it.opts.code;
+            const regExpCode = regExp.code === "new RegExp" ? (0, codegen_1._) `new RegExp` : (0, util_1.useFunc)(gen, regExp);
+            const valid = gen.let("valid");
+            gen.try(() => gen.assign(valid, (0, codegen_1._) `${regExpCode}(${schemaCode}, ${u}).test(${data})`), () => gen.assign(valid, false));
+            cxt.fail$data((0, codegen_1._) `!${valid}`);
+        }
+        else {
+            const regExp = (0, code_1.usePattern)(cxt, schema);
+            cxt.fail$data((0, codegen_1._) `!${regExp}.test(${data})`);
+        }
+    },
+};
+exports["default"] = def;
+//# sourceMappingURL=pattern.js.map
+
+/***/ }),
+
+/***/ 4504:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+const code_1 = __nccwpck_require__(8484);
+const codegen_1 = __nccwpck_require__(1436);
+const util_1 = __nccwpck_require__(4464);
+const error = {
+    message: ({ params: { missingProperty } }) => (0, codegen_1.str) `must have required property '${missingProperty}'`,
+    params: ({ params: { missingProperty } }) => (0, codegen_1._) `{missingProperty: ${missingProperty}}`,
+};
+const def = {
+    keyword: "required",
+    type: "object",
+    schemaType: "array",
+    $data: true,
+    error,
+    code(cxt) {
+        const { gen, schema, schemaCode, data, $data, it } = cxt;
+        const { opts } = it;
+        if (!$data && schema.length === 0)
+            return;
+        const useLoop = schema.length >= opts.loopRequired;
+        if (it.allErrors)
+            allErrorsMode();
+        else
+            exitOnErrorMode();
+        if (opts.strictRequired) {
+            const props = cxt.parentSchema.properties;
+            const { definedProperties } = cxt.it;
+            for (const requiredKey of schema) {
+                if ((props === null || props === void 0 ? void 0 : props[requiredKey]) === undefined && !definedProperties.has(requiredKey)) {
+                    const schemaPath = it.schemaEnv.baseId + it.errSchemaPath;
+                    const msg = `required property "${requiredKey}" is not defined at "${schemaPath}" (strictRequired)`;
+                    (0, util_1.checkStrictMode)(it, msg, it.opts.strictRequired);
+                }
+            }
+        }
+        function allErrorsMode() {
+            if (useLoop || $data) {
+                cxt.block$data(codegen_1.nil, loopAllRequired);
+            }
+            else {
+                for (const prop of schema) {
+                    (0, code_1.checkReportMissingProp)(cxt, prop);
+                }
+            }
+        }
+        function exitOnErrorMode() {
+            const missing = gen.let("missing");
+            if (useLoop || $data) {
+                const valid = gen.let("valid", true);
+                cxt.block$data(valid, () => loopUntilMissing(missing, valid));
+                cxt.ok(valid);
+            }
+            else {
+                gen.if((0, code_1.checkMissingProp)(cxt, schema, missing));
+                (0, code_1.reportMissingProp)(cxt, missing);
+                gen.else();
+            }
+        }
+        function loopAllRequired() {
+            gen.forOf("prop", schemaCode, (prop) => {
+                cxt.setParams({ missingProperty: prop });
+                gen.if((0, code_1.noPropertyInData)(gen, data, prop, opts.ownProperties), () => cxt.error());
+            });
+        }
+        function loopUntilMissing(missing, valid) {
+            cxt.setParams({ missingProperty: missing });
+            gen.forOf(missing, schemaCode, () => {
+                gen.assign(valid, (0, code_1.propertyInData)(gen, data, missing, opts.ownProperties));
+                gen.if((0, codegen_1.not)(valid), () => {
+                    cxt.error();
+                    gen.break();
+                });
+            }, codegen_1.nil);
+        }
+    },
+};
+exports["default"] = def;
+//# sourceMappingURL=required.js.map
+
+/***/ }),
+
+/***/ 5132:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+const dataType_1 = __nccwpck_require__(6685);
+const codegen_1 = __nccwpck_require__(1436);
+const util_1 = __nccwpck_require__(4464);
+const equal_1 = __nccwpck_require__(4951);
+const error = {
+    message: ({ params: { i, j } }) => (0, codegen_1.str) `must NOT have duplicate items (items ## ${j} and ${i} are identical)`,
+    params: ({ params: { i, j } }) => (0, codegen_1._) `{i: ${i}, j: ${j}}`,
+};
+const def = {
+    keyword: "uniqueItems",
+    type: "array",
+    schemaType: "boolean",
+    $data: true,
+    error,
+    code(cxt) {
+        const { gen, data, $data, schema, parentSchema, schemaCode, it } = cxt;
+        if (!$data && !schema)
+            return;
+        const valid = gen.let("valid");
+        const itemTypes = parentSchema.items ? (0, dataType_1.getSchemaTypes)(parentSchema.items) : [];
+        cxt.block$data(valid, validateUniqueItems, (0, codegen_1._) `${schemaCode} === false`);
+        cxt.ok(valid);
+        function validateUniqueItems() {
+            const i = gen.let("i", (0, codegen_1._) `${data}.length`);
+            const j = gen.let("j");
+            cxt.setParams({ i, j });
+            gen.assign(valid, true);
+            gen.if((0, codegen_1._) `${i} > 1`, () => (canOptimize() ? loopN : loopN2)(i, j));
+        }
+        function canOptimize() {
+            return itemTypes.length > 0 && !itemTypes.some((t) => t === "object" || t === "array");
+        }
+        function loopN(i, j) {
+            const item = gen.name("item");
+            const wrongType = (0, dataType_1.checkDataTypes)(itemTypes, item, it.opts.strictNumbers, dataType_1.DataType.Wrong);
+            const indices = gen.const("indices", (0, codegen_1._) `{}`);
+            gen.for((0, codegen_1._) `;${i}--;`, () => {
+                gen.let(item, (0, codegen_1._) `${data}[${i}]`);
+                gen.if(wrongType, (0, codegen_1._) `continue`);
+                if (itemTypes.length > 1)
+                    gen.if((0, codegen_1._) `typeof ${item} == "string"`, (0, codegen_1._) `${item} += "_"`);
+                gen
+                    .if((0, codegen_1._) `typeof ${indices}[${item}] == "number"`, () => {
+                    gen.assign(j, (0, codegen_1._) `${indices}[${item}]`);
+                    cxt.error();
+                    gen.assign(valid, false).break();
+                })
+                    .code((0, codegen_1._) `${indices}[${item}] = ${i}`);
+            });
+        }
+        function loopN2(i, j) {
+            const eql = (0, util_1.useFunc)(gen, equal_1.default);
+            const outer = gen.name("outer");
+            gen.label(outer).for((0, codegen_1._) `;${i}--;`, () => gen.for((0, codegen_1._) `${j} = ${i}; ${j}--;`, () => gen.if((0, codegen_1._) `${eql}(${data}[${i}], ${data}[${j}])`, () => {
+                cxt.error();
+                gen.assign(valid, false).break(outer);
+            })));
+        }
+    },
+};
+exports["default"] = def;
+//# sourceMappingURL=uniqueItems.js.map
+
+/***/ }),
+
 /***/ 9732:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
@@ -1395,6 +7044,59 @@ module.exports = getParamBytesForAlg;
 
 /***/ }),
 
+/***/ 3430:
+/***/ ((module) => {
+
+
+
+// do not edit .js files directly - edit src/index.jst
+
+
+
+module.exports = function equal(a, b) {
+  if (a === b) return true;
+
+  if (a && b && typeof a == 'object' && typeof b == 'object') {
+    if (a.constructor !== b.constructor) return false;
+
+    var length, i, keys;
+    if (Array.isArray(a)) {
+      length = a.length;
+      if (length != b.length) return false;
+      for (i = length; i-- !== 0;)
+        if (!equal(a[i], b[i])) return false;
+      return true;
+    }
+
+
+
+    if (a.constructor === RegExp) return a.source === b.source && a.flags === b.flags;
+    if (a.valueOf !== Object.prototype.valueOf) return a.valueOf() === b.valueOf();
+    if (a.toString !== Object.prototype.toString) return a.toString() === b.toString();
+
+    keys = Object.keys(a);
+    length = keys.length;
+    if (length !== Object.keys(b).length) return false;
+
+    for (i = length; i-- !== 0;)
+      if (!Object.prototype.hasOwnProperty.call(b, keys[i])) return false;
+
+    for (i = length; i-- !== 0;) {
+      var key = keys[i];
+
+      if (!equal(a[key], b[key])) return false;
+    }
+
+    return true;
+  }
+
+  // true if both NaN, false otherwise
+  return a!==a && b!==b;
+};
+
+
+/***/ }),
+
 /***/ 1970:
 /***/ (function(__unused_webpack_module, exports, __nccwpck_require__) {
 
@@ -1839,6 +7541,106 @@ function parseProxyResponse(socket) {
 }
 exports.parseProxyResponse = parseProxyResponse;
 //# sourceMappingURL=parse-proxy-response.js.map
+
+/***/ }),
+
+/***/ 1167:
+/***/ ((module) => {
+
+
+
+var traverse = module.exports = function (schema, opts, cb) {
+  // Legacy support for v0.3.1 and earlier.
+  if (typeof opts == 'function') {
+    cb = opts;
+    opts = {};
+  }
+
+  cb = opts.cb || cb;
+  var pre = (typeof cb == 'function') ? cb : cb.pre || function() {};
+  var post = cb.post || function() {};
+
+  _traverse(opts, pre, post, schema, '', schema);
+};
+
+
+traverse.keywords = {
+  additionalItems: true,
+  items: true,
+  contains: true,
+  additionalProperties: true,
+  propertyNames: true,
+  not: true,
+  if: true,
+  then: true,
+  else: true
+};
+
+traverse.arrayKeywords = {
+  items: true,
+  allOf: true,
+  anyOf: true,
+  oneOf: true
+};
+
+traverse.propsKeywords = {
+  $defs: true,
+  definitions: true,
+  properties: true,
+  patternProperties: true,
+  dependencies: true
+};
+
+traverse.skipKeywords = {
+  default: true,
+  enum: true,
+  const: true,
+  required: true,
+  maximum: true,
+  minimum: true,
+  exclusiveMaximum: true,
+  exclusiveMinimum: true,
+  multipleOf: true,
+  maxLength: true,
+  minLength: true,
+  pattern: true,
+  format: true,
+  maxItems: true,
+  minItems: true,
+  uniqueItems: true,
+  maxProperties: true,
+  minProperties: true
+};
+
+
+function _traverse(opts, pre, post, schema, jsonPtr, rootSchema, parentJsonPtr, parentKeyword, parentSchema, keyIndex) {
+  if (schema && typeof schema == 'object' && !Array.isArray(schema)) {
+    pre(schema, jsonPtr, rootSchema, parentJsonPtr, parentKeyword, parentSchema, keyIndex);
+    for (var key in schema) {
+      var sch = schema[key];
+      if (Array.isArray(sch)) {
+        if (key in traverse.arrayKeywords) {
+          for (var i=0; i<sch.length; i++)
+            _traverse(opts, pre, post, sch[i], jsonPtr + '/' + key + '/' + i, rootSchema, jsonPtr, key, schema, i);
+        }
+      } else if (key in traverse.propsKeywords) {
+        if (sch && typeof sch == 'object') {
+          for (var prop in sch)
+            _traverse(opts, pre, post, sch[prop], jsonPtr + '/' + key + '/' + escapeJsonPtr(prop), rootSchema, jsonPtr, key, schema, prop);
+        }
+      } else if (key in traverse.keywords || (opts.allKeys && !(key in traverse.skipKeywords))) {
+        _traverse(opts, pre, post, sch, jsonPtr + '/' + key, rootSchema, jsonPtr, key, schema);
+      }
+    }
+    post(schema, jsonPtr, rootSchema, parentJsonPtr, parentKeyword, parentSchema, keyIndex);
+  }
+}
+
+
+function escapeJsonPtr(str) {
+  return str.replace(/~/g, '~0').replace(/\//g, '~1');
+}
+
 
 /***/ }),
 
@@ -2887,7 +8689,7 @@ module.exports = function jwa(algorithm) {
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 /*global exports*/
-var SignStream = __nccwpck_require__(8600);
+var SignStream = __nccwpck_require__(6219);
 var VerifyStream = __nccwpck_require__(4368);
 
 var ALGORITHMS = [
@@ -2974,7 +8776,7 @@ module.exports = DataStream;
 
 /***/ }),
 
-/***/ 8600:
+/***/ 6219:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 /*global module*/
@@ -10933,11 +16735,478 @@ module.exports = validRange
 
 /***/ }),
 
+/***/ 1860:
+/***/ ((module) => {
+
+/******************************************************************************
+Copyright (c) Microsoft Corporation.
+
+Permission to use, copy, modify, and/or distribute this software for any
+purpose with or without fee is hereby granted.
+
+THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES WITH
+REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF MERCHANTABILITY
+AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR ANY SPECIAL, DIRECT,
+INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES WHATSOEVER RESULTING FROM
+LOSS OF USE, DATA OR PROFITS, WHETHER IN AN ACTION OF CONTRACT, NEGLIGENCE OR
+OTHER TORTIOUS ACTION, ARISING OUT OF OR IN CONNECTION WITH THE USE OR
+PERFORMANCE OF THIS SOFTWARE.
+***************************************************************************** */
+/* global global, define, Symbol, Reflect, Promise, SuppressedError, Iterator */
+var __extends;
+var __assign;
+var __rest;
+var __decorate;
+var __param;
+var __esDecorate;
+var __runInitializers;
+var __propKey;
+var __setFunctionName;
+var __metadata;
+var __awaiter;
+var __generator;
+var __exportStar;
+var __values;
+var __read;
+var __spread;
+var __spreadArrays;
+var __spreadArray;
+var __await;
+var __asyncGenerator;
+var __asyncDelegator;
+var __asyncValues;
+var __makeTemplateObject;
+var __importStar;
+var __importDefault;
+var __classPrivateFieldGet;
+var __classPrivateFieldSet;
+var __classPrivateFieldIn;
+var __createBinding;
+var __addDisposableResource;
+var __disposeResources;
+var __rewriteRelativeImportExtension;
+(function (factory) {
+    var root = typeof global === "object" ? global : typeof self === "object" ? self : typeof this === "object" ? this : {};
+    if (typeof define === "function" && define.amd) {
+        define("tslib", ["exports"], function (exports) { factory(createExporter(root, createExporter(exports))); });
+    }
+    else if ( true && typeof module.exports === "object") {
+        factory(createExporter(root, createExporter(module.exports)));
+    }
+    else {
+        factory(createExporter(root));
+    }
+    function createExporter(exports, previous) {
+        if (exports !== root) {
+            if (typeof Object.create === "function") {
+                Object.defineProperty(exports, "__esModule", { value: true });
+            }
+            else {
+                exports.__esModule = true;
+            }
+        }
+        return function (id, v) { return exports[id] = previous ? previous(id, v) : v; };
+    }
+})
+(function (exporter) {
+    var extendStatics = Object.setPrototypeOf ||
+        ({ __proto__: [] } instanceof Array && function (d, b) { d.__proto__ = b; }) ||
+        function (d, b) { for (var p in b) if (Object.prototype.hasOwnProperty.call(b, p)) d[p] = b[p]; };
+
+    __extends = function (d, b) {
+        if (typeof b !== "function" && b !== null)
+            throw new TypeError("Class extends value " + String(b) + " is not a constructor or null");
+        extendStatics(d, b);
+        function __() { this.constructor = d; }
+        d.prototype = b === null ? Object.create(b) : (__.prototype = b.prototype, new __());
+    };
+
+    __assign = Object.assign || function (t) {
+        for (var s, i = 1, n = arguments.length; i < n; i++) {
+            s = arguments[i];
+            for (var p in s) if (Object.prototype.hasOwnProperty.call(s, p)) t[p] = s[p];
+        }
+        return t;
+    };
+
+    __rest = function (s, e) {
+        var t = {};
+        for (var p in s) if (Object.prototype.hasOwnProperty.call(s, p) && e.indexOf(p) < 0)
+            t[p] = s[p];
+        if (s != null && typeof Object.getOwnPropertySymbols === "function")
+            for (var i = 0, p = Object.getOwnPropertySymbols(s); i < p.length; i++) {
+                if (e.indexOf(p[i]) < 0 && Object.prototype.propertyIsEnumerable.call(s, p[i]))
+                    t[p[i]] = s[p[i]];
+            }
+        return t;
+    };
+
+    __decorate = function (decorators, target, key, desc) {
+        var c = arguments.length, r = c < 3 ? target : desc === null ? desc = Object.getOwnPropertyDescriptor(target, key) : desc, d;
+        if (typeof Reflect === "object" && typeof Reflect.decorate === "function") r = Reflect.decorate(decorators, target, key, desc);
+        else for (var i = decorators.length - 1; i >= 0; i--) if (d = decorators[i]) r = (c < 3 ? d(r) : c > 3 ? d(target, key, r) : d(target, key)) || r;
+        return c > 3 && r && Object.defineProperty(target, key, r), r;
+    };
+
+    __param = function (paramIndex, decorator) {
+        return function (target, key) { decorator(target, key, paramIndex); }
+    };
+
+    __esDecorate = function (ctor, descriptorIn, decorators, contextIn, initializers, extraInitializers) {
+        function accept(f) { if (f !== void 0 && typeof f !== "function") throw new TypeError("Function expected"); return f; }
+        var kind = contextIn.kind, key = kind === "getter" ? "get" : kind === "setter" ? "set" : "value";
+        var target = !descriptorIn && ctor ? contextIn["static"] ? ctor : ctor.prototype : null;
+        var descriptor = descriptorIn || (target ? Object.getOwnPropertyDescriptor(target, contextIn.name) : {});
+        var _, done = false;
+        for (var i = decorators.length - 1; i >= 0; i--) {
+            var context = {};
+            for (var p in contextIn) context[p] = p === "access" ? {} : contextIn[p];
+            for (var p in contextIn.access) context.access[p] = contextIn.access[p];
+            context.addInitializer = function (f) { if (done) throw new TypeError("Cannot add initializers after decoration has completed"); extraInitializers.push(accept(f || null)); };
+            var result = (0, decorators[i])(kind === "accessor" ? { get: descriptor.get, set: descriptor.set } : descriptor[key], context);
+            if (kind === "accessor") {
+                if (result === void 0) continue;
+                if (result === null || typeof result !== "object") throw new TypeError("Object expected");
+                if (_ = accept(result.get)) descriptor.get = _;
+                if (_ = accept(result.set)) descriptor.set = _;
+                if (_ = accept(result.init)) initializers.unshift(_);
+            }
+            else if (_ = accept(result)) {
+                if (kind === "field") initializers.unshift(_);
+                else descriptor[key] = _;
+            }
+        }
+        if (target) Object.defineProperty(target, contextIn.name, descriptor);
+        done = true;
+    };
+
+    __runInitializers = function (thisArg, initializers, value) {
+        var useValue = arguments.length > 2;
+        for (var i = 0; i < initializers.length; i++) {
+            value = useValue ? initializers[i].call(thisArg, value) : initializers[i].call(thisArg);
+        }
+        return useValue ? value : void 0;
+    };
+
+    __propKey = function (x) {
+        return typeof x === "symbol" ? x : "".concat(x);
+    };
+
+    __setFunctionName = function (f, name, prefix) {
+        if (typeof name === "symbol") name = name.description ? "[".concat(name.description, "]") : "";
+        return Object.defineProperty(f, "name", { configurable: true, value: prefix ? "".concat(prefix, " ", name) : name });
+    };
+
+    __metadata = function (metadataKey, metadataValue) {
+        if (typeof Reflect === "object" && typeof Reflect.metadata === "function") return Reflect.metadata(metadataKey, metadataValue);
+    };
+
+    __awaiter = function (thisArg, _arguments, P, generator) {
+        function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+        return new (P || (P = Promise))(function (resolve, reject) {
+            function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+            function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+            function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+            step((generator = generator.apply(thisArg, _arguments || [])).next());
+        });
+    };
+
+    __generator = function (thisArg, body) {
+        var _ = { label: 0, sent: function() { if (t[0] & 1) throw t[1]; return t[1]; }, trys: [], ops: [] }, f, y, t, g = Object.create((typeof Iterator === "function" ? Iterator : Object).prototype);
+        return g.next = verb(0), g["throw"] = verb(1), g["return"] = verb(2), typeof Symbol === "function" && (g[Symbol.iterator] = function() { return this; }), g;
+        function verb(n) { return function (v) { return step([n, v]); }; }
+        function step(op) {
+            if (f) throw new TypeError("Generator is already executing.");
+            while (g && (g = 0, op[0] && (_ = 0)), _) try {
+                if (f = 1, y && (t = op[0] & 2 ? y["return"] : op[0] ? y["throw"] || ((t = y["return"]) && t.call(y), 0) : y.next) && !(t = t.call(y, op[1])).done) return t;
+                if (y = 0, t) op = [op[0] & 2, t.value];
+                switch (op[0]) {
+                    case 0: case 1: t = op; break;
+                    case 4: _.label++; return { value: op[1], done: false };
+                    case 5: _.label++; y = op[1]; op = [0]; continue;
+                    case 7: op = _.ops.pop(); _.trys.pop(); continue;
+                    default:
+                        if (!(t = _.trys, t = t.length > 0 && t[t.length - 1]) && (op[0] === 6 || op[0] === 2)) { _ = 0; continue; }
+                        if (op[0] === 3 && (!t || (op[1] > t[0] && op[1] < t[3]))) { _.label = op[1]; break; }
+                        if (op[0] === 6 && _.label < t[1]) { _.label = t[1]; t = op; break; }
+                        if (t && _.label < t[2]) { _.label = t[2]; _.ops.push(op); break; }
+                        if (t[2]) _.ops.pop();
+                        _.trys.pop(); continue;
+                }
+                op = body.call(thisArg, _);
+            } catch (e) { op = [6, e]; y = 0; } finally { f = t = 0; }
+            if (op[0] & 5) throw op[1]; return { value: op[0] ? op[1] : void 0, done: true };
+        }
+    };
+
+    __exportStar = function(m, o) {
+        for (var p in m) if (p !== "default" && !Object.prototype.hasOwnProperty.call(o, p)) __createBinding(o, m, p);
+    };
+
+    __createBinding = Object.create ? (function(o, m, k, k2) {
+        if (k2 === undefined) k2 = k;
+        var desc = Object.getOwnPropertyDescriptor(m, k);
+        if (!desc || ("get" in desc ? !m.__esModule : desc.writable || desc.configurable)) {
+            desc = { enumerable: true, get: function() { return m[k]; } };
+        }
+        Object.defineProperty(o, k2, desc);
+    }) : (function(o, m, k, k2) {
+        if (k2 === undefined) k2 = k;
+        o[k2] = m[k];
+    });
+
+    __values = function (o) {
+        var s = typeof Symbol === "function" && Symbol.iterator, m = s && o[s], i = 0;
+        if (m) return m.call(o);
+        if (o && typeof o.length === "number") return {
+            next: function () {
+                if (o && i >= o.length) o = void 0;
+                return { value: o && o[i++], done: !o };
+            }
+        };
+        throw new TypeError(s ? "Object is not iterable." : "Symbol.iterator is not defined.");
+    };
+
+    __read = function (o, n) {
+        var m = typeof Symbol === "function" && o[Symbol.iterator];
+        if (!m) return o;
+        var i = m.call(o), r, ar = [], e;
+        try {
+            while ((n === void 0 || n-- > 0) && !(r = i.next()).done) ar.push(r.value);
+        }
+        catch (error) { e = { error: error }; }
+        finally {
+            try {
+                if (r && !r.done && (m = i["return"])) m.call(i);
+            }
+            finally { if (e) throw e.error; }
+        }
+        return ar;
+    };
+
+    /** @deprecated */
+    __spread = function () {
+        for (var ar = [], i = 0; i < arguments.length; i++)
+            ar = ar.concat(__read(arguments[i]));
+        return ar;
+    };
+
+    /** @deprecated */
+    __spreadArrays = function () {
+        for (var s = 0, i = 0, il = arguments.length; i < il; i++) s += arguments[i].length;
+        for (var r = Array(s), k = 0, i = 0; i < il; i++)
+            for (var a = arguments[i], j = 0, jl = a.length; j < jl; j++, k++)
+                r[k] = a[j];
+        return r;
+    };
+
+    __spreadArray = function (to, from, pack) {
+        if (pack || arguments.length === 2) for (var i = 0, l = from.length, ar; i < l; i++) {
+            if (ar || !(i in from)) {
+                if (!ar) ar = Array.prototype.slice.call(from, 0, i);
+                ar[i] = from[i];
+            }
+        }
+        return to.concat(ar || Array.prototype.slice.call(from));
+    };
+
+    __await = function (v) {
+        return this instanceof __await ? (this.v = v, this) : new __await(v);
+    };
+
+    __asyncGenerator = function (thisArg, _arguments, generator) {
+        if (!Symbol.asyncIterator) throw new TypeError("Symbol.asyncIterator is not defined.");
+        var g = generator.apply(thisArg, _arguments || []), i, q = [];
+        return i = Object.create((typeof AsyncIterator === "function" ? AsyncIterator : Object).prototype), verb("next"), verb("throw"), verb("return", awaitReturn), i[Symbol.asyncIterator] = function () { return this; }, i;
+        function awaitReturn(f) { return function (v) { return Promise.resolve(v).then(f, reject); }; }
+        function verb(n, f) { if (g[n]) { i[n] = function (v) { return new Promise(function (a, b) { q.push([n, v, a, b]) > 1 || resume(n, v); }); }; if (f) i[n] = f(i[n]); } }
+        function resume(n, v) { try { step(g[n](v)); } catch (e) { settle(q[0][3], e); } }
+        function step(r) { r.value instanceof __await ? Promise.resolve(r.value.v).then(fulfill, reject) : settle(q[0][2], r); }
+        function fulfill(value) { resume("next", value); }
+        function reject(value) { resume("throw", value); }
+        function settle(f, v) { if (f(v), q.shift(), q.length) resume(q[0][0], q[0][1]); }
+    };
+
+    __asyncDelegator = function (o) {
+        var i, p;
+        return i = {}, verb("next"), verb("throw", function (e) { throw e; }), verb("return"), i[Symbol.iterator] = function () { return this; }, i;
+        function verb(n, f) { i[n] = o[n] ? function (v) { return (p = !p) ? { value: __await(o[n](v)), done: false } : f ? f(v) : v; } : f; }
+    };
+
+    __asyncValues = function (o) {
+        if (!Symbol.asyncIterator) throw new TypeError("Symbol.asyncIterator is not defined.");
+        var m = o[Symbol.asyncIterator], i;
+        return m ? m.call(o) : (o = typeof __values === "function" ? __values(o) : o[Symbol.iterator](), i = {}, verb("next"), verb("throw"), verb("return"), i[Symbol.asyncIterator] = function () { return this; }, i);
+        function verb(n) { i[n] = o[n] && function (v) { return new Promise(function (resolve, reject) { v = o[n](v), settle(resolve, reject, v.done, v.value); }); }; }
+        function settle(resolve, reject, d, v) { Promise.resolve(v).then(function(v) { resolve({ value: v, done: d }); }, reject); }
+    };
+
+    __makeTemplateObject = function (cooked, raw) {
+        if (Object.defineProperty) { Object.defineProperty(cooked, "raw", { value: raw }); } else { cooked.raw = raw; }
+        return cooked;
+    };
+
+    var __setModuleDefault = Object.create ? (function(o, v) {
+        Object.defineProperty(o, "default", { enumerable: true, value: v });
+    }) : function(o, v) {
+        o["default"] = v;
+    };
+
+    var ownKeys = function(o) {
+        ownKeys = Object.getOwnPropertyNames || function (o) {
+            var ar = [];
+            for (var k in o) if (Object.prototype.hasOwnProperty.call(o, k)) ar[ar.length] = k;
+            return ar;
+        };
+        return ownKeys(o);
+    };
+
+    __importStar = function (mod) {
+        if (mod && mod.__esModule) return mod;
+        var result = {};
+        if (mod != null) for (var k = ownKeys(mod), i = 0; i < k.length; i++) if (k[i] !== "default") __createBinding(result, mod, k[i]);
+        __setModuleDefault(result, mod);
+        return result;
+    };
+
+    __importDefault = function (mod) {
+        return (mod && mod.__esModule) ? mod : { "default": mod };
+    };
+
+    __classPrivateFieldGet = function (receiver, state, kind, f) {
+        if (kind === "a" && !f) throw new TypeError("Private accessor was defined without a getter");
+        if (typeof state === "function" ? receiver !== state || !f : !state.has(receiver)) throw new TypeError("Cannot read private member from an object whose class did not declare it");
+        return kind === "m" ? f : kind === "a" ? f.call(receiver) : f ? f.value : state.get(receiver);
+    };
+
+    __classPrivateFieldSet = function (receiver, state, value, kind, f) {
+        if (kind === "m") throw new TypeError("Private method is not writable");
+        if (kind === "a" && !f) throw new TypeError("Private accessor was defined without a setter");
+        if (typeof state === "function" ? receiver !== state || !f : !state.has(receiver)) throw new TypeError("Cannot write private member to an object whose class did not declare it");
+        return (kind === "a" ? f.call(receiver, value) : f ? f.value = value : state.set(receiver, value)), value;
+    };
+
+    __classPrivateFieldIn = function (state, receiver) {
+        if (receiver === null || (typeof receiver !== "object" && typeof receiver !== "function")) throw new TypeError("Cannot use 'in' operator on non-object");
+        return typeof state === "function" ? receiver === state : state.has(receiver);
+    };
+
+    __addDisposableResource = function (env, value, async) {
+        if (value !== null && value !== void 0) {
+            if (typeof value !== "object" && typeof value !== "function") throw new TypeError("Object expected.");
+            var dispose, inner;
+            if (async) {
+                if (!Symbol.asyncDispose) throw new TypeError("Symbol.asyncDispose is not defined.");
+                dispose = value[Symbol.asyncDispose];
+            }
+            if (dispose === void 0) {
+                if (!Symbol.dispose) throw new TypeError("Symbol.dispose is not defined.");
+                dispose = value[Symbol.dispose];
+                if (async) inner = dispose;
+            }
+            if (typeof dispose !== "function") throw new TypeError("Object not disposable.");
+            if (inner) dispose = function() { try { inner.call(this); } catch (e) { return Promise.reject(e); } };
+            env.stack.push({ value: value, dispose: dispose, async: async });
+        }
+        else if (async) {
+            env.stack.push({ async: true });
+        }
+        return value;
+    };
+
+    var _SuppressedError = typeof SuppressedError === "function" ? SuppressedError : function (error, suppressed, message) {
+        var e = new Error(message);
+        return e.name = "SuppressedError", e.error = error, e.suppressed = suppressed, e;
+    };
+
+    __disposeResources = function (env) {
+        function fail(e) {
+            env.error = env.hasError ? new _SuppressedError(e, env.error, "An error was suppressed during disposal.") : e;
+            env.hasError = true;
+        }
+        var r, s = 0;
+        function next() {
+            while (r = env.stack.pop()) {
+                try {
+                    if (!r.async && s === 1) return s = 0, env.stack.push(r), Promise.resolve().then(next);
+                    if (r.dispose) {
+                        var result = r.dispose.call(r.value);
+                        if (r.async) return s |= 2, Promise.resolve(result).then(next, function(e) { fail(e); return next(); });
+                    }
+                    else s |= 1;
+                }
+                catch (e) {
+                    fail(e);
+                }
+            }
+            if (s === 1) return env.hasError ? Promise.reject(env.error) : Promise.resolve();
+            if (env.hasError) throw env.error;
+        }
+        return next();
+    };
+
+    __rewriteRelativeImportExtension = function (path, preserveJsx, extraExtensions, ignoreCase) {
+        if (typeof path === "string" && /^\.\.?\//.test(path)) {
+            if (extraExtensions) {
+                for (var extension in extraExtensions) {
+                    var suffix = path.slice(-extension.length);
+                    if (suffix === extension || ignoreCase && suffix.toLowerCase() === extension.toLowerCase()) {
+                        var output = extraExtensions[extension];
+                        return output === extension ? path : path.slice(0, -extension.length) + output;
+                    }
+                }
+            }
+            return path.replace(/\.(tsx)$|((?:\.d)?)((?:\.[^./]+?)?)\.([cm]?)ts$/i, function (m, tsx, d, ext, cm) {
+                return tsx ? preserveJsx ? ".jsx" : ".js" : d && (!ext || !cm) ? m : (d + ext + "." + cm.toLowerCase() + "js");
+            });
+        }
+        return path;
+    };
+
+    exporter("__extends", __extends);
+    exporter("__assign", __assign);
+    exporter("__rest", __rest);
+    exporter("__decorate", __decorate);
+    exporter("__param", __param);
+    exporter("__esDecorate", __esDecorate);
+    exporter("__runInitializers", __runInitializers);
+    exporter("__propKey", __propKey);
+    exporter("__setFunctionName", __setFunctionName);
+    exporter("__metadata", __metadata);
+    exporter("__awaiter", __awaiter);
+    exporter("__generator", __generator);
+    exporter("__exportStar", __exportStar);
+    exporter("__createBinding", __createBinding);
+    exporter("__values", __values);
+    exporter("__read", __read);
+    exporter("__spread", __spread);
+    exporter("__spreadArrays", __spreadArrays);
+    exporter("__spreadArray", __spreadArray);
+    exporter("__await", __await);
+    exporter("__asyncGenerator", __asyncGenerator);
+    exporter("__asyncDelegator", __asyncDelegator);
+    exporter("__asyncValues", __asyncValues);
+    exporter("__makeTemplateObject", __makeTemplateObject);
+    exporter("__importStar", __importStar);
+    exporter("__importDefault", __importDefault);
+    exporter("__classPrivateFieldGet", __classPrivateFieldGet);
+    exporter("__classPrivateFieldSet", __classPrivateFieldSet);
+    exporter("__classPrivateFieldIn", __classPrivateFieldIn);
+    exporter("__addDisposableResource", __addDisposableResource);
+    exporter("__disposeResources", __disposeResources);
+    exporter("__rewriteRelativeImportExtension", __rewriteRelativeImportExtension);
+});
+
+0 && (0);
+
+
+/***/ }),
+
 /***/ 2957:
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _run_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3904);
+/* harmony import */ var _run_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9975);
 
 process.exitCode = await (0,_run_js__WEBPACK_IMPORTED_MODULE_0__/* .runCli */ .a)(process.argv.slice(2));
 
@@ -10946,13 +17215,115 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 3904:
+/***/ 9975:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
   a: () => (/* binding */ runCli)
+});
+
+// NAMESPACE OBJECT: ./node_modules/@azure/arm-resources/dist/esm/models/mappers.js
+var mappers_namespaceObject = {};
+__nccwpck_require__.r(mappers_namespaceObject);
+__nccwpck_require__.d(mappers_namespaceObject, {
+  Alias: () => (Alias),
+  AliasPath: () => (AliasPath),
+  AliasPathMetadata: () => (AliasPathMetadata),
+  AliasPattern: () => (AliasPattern),
+  ApiProfile: () => (ApiProfile),
+  BasicDependency: () => (BasicDependency),
+  CloudError: () => (CloudError),
+  DebugSetting: () => (DebugSetting),
+  Dependency: () => (Dependency),
+  Deployment: () => (Deployment),
+  DeploymentDiagnosticsDefinition: () => (DeploymentDiagnosticsDefinition),
+  DeploymentExportResult: () => (DeploymentExportResult),
+  DeploymentExtended: () => (DeploymentExtended),
+  DeploymentExtendedFilter: () => (DeploymentExtendedFilter),
+  DeploymentExtensionConfigItem: () => (DeploymentExtensionConfigItem),
+  DeploymentExtensionDefinition: () => (DeploymentExtensionDefinition),
+  DeploymentListResult: () => (DeploymentListResult),
+  DeploymentOperation: () => (DeploymentOperation),
+  DeploymentOperationProperties: () => (DeploymentOperationProperties),
+  DeploymentOperationsListResult: () => (DeploymentOperationsListResult),
+  DeploymentParameter: () => (DeploymentParameter),
+  DeploymentProperties: () => (DeploymentProperties),
+  DeploymentPropertiesExtended: () => (DeploymentPropertiesExtended),
+  DeploymentValidateResult: () => (DeploymentValidateResult),
+  DeploymentWhatIf: () => (DeploymentWhatIf),
+  DeploymentWhatIfProperties: () => (DeploymentWhatIfProperties),
+  DeploymentWhatIfSettings: () => (DeploymentWhatIfSettings),
+  DeploymentsWhatIfAtManagementGroupScopeHeaders: () => (DeploymentsWhatIfAtManagementGroupScopeHeaders),
+  DeploymentsWhatIfAtSubscriptionScopeHeaders: () => (DeploymentsWhatIfAtSubscriptionScopeHeaders),
+  DeploymentsWhatIfAtTenantScopeHeaders: () => (DeploymentsWhatIfAtTenantScopeHeaders),
+  DeploymentsWhatIfHeaders: () => (DeploymentsWhatIfHeaders),
+  ErrorAdditionalInfo: () => (ErrorAdditionalInfo),
+  ErrorResponse: () => (ErrorResponse),
+  ExportTemplateRequest: () => (ExportTemplateRequest),
+  ExpressionEvaluationOptions: () => (ExpressionEvaluationOptions),
+  ExtendedLocation: () => (ExtendedLocation),
+  GenericResource: () => (GenericResource),
+  GenericResourceExpanded: () => (GenericResourceExpanded),
+  GenericResourceFilter: () => (GenericResourceFilter),
+  HttpMessage: () => (HttpMessage),
+  Identity: () => (Identity),
+  IdentityUserAssignedIdentitiesValue: () => (IdentityUserAssignedIdentitiesValue),
+  KeyVaultParameterReference: () => (KeyVaultParameterReference),
+  KeyVaultReference: () => (KeyVaultReference),
+  OnErrorDeployment: () => (OnErrorDeployment),
+  OnErrorDeploymentExtended: () => (OnErrorDeploymentExtended),
+  Operation: () => (Operation),
+  OperationDisplay: () => (OperationDisplay),
+  OperationListResult: () => (OperationListResult),
+  ParametersLink: () => (ParametersLink),
+  Permission: () => (Permission),
+  Plan: () => (Plan),
+  Provider: () => (Provider),
+  ProviderConsentDefinition: () => (ProviderConsentDefinition),
+  ProviderExtendedLocation: () => (ProviderExtendedLocation),
+  ProviderListResult: () => (ProviderListResult),
+  ProviderPermission: () => (ProviderPermission),
+  ProviderPermissionListResult: () => (ProviderPermissionListResult),
+  ProviderRegistrationRequest: () => (ProviderRegistrationRequest),
+  ProviderResourceType: () => (ProviderResourceType),
+  ProviderResourceTypeListResult: () => (ProviderResourceTypeListResult),
+  Resource: () => (Resource),
+  ResourceGroup: () => (ResourceGroup),
+  ResourceGroupExportResult: () => (ResourceGroupExportResult),
+  ResourceGroupFilter: () => (ResourceGroupFilter),
+  ResourceGroupListResult: () => (ResourceGroupListResult),
+  ResourceGroupPatchable: () => (ResourceGroupPatchable),
+  ResourceGroupProperties: () => (ResourceGroupProperties),
+  ResourceGroupsDeleteHeaders: () => (ResourceGroupsDeleteHeaders),
+  ResourceListResult: () => (ResourceListResult),
+  ResourceProviderOperationDisplayProperties: () => (ResourceProviderOperationDisplayProperties),
+  ResourceReference: () => (ResourceReference),
+  ResourcesMoveInfo: () => (ResourcesMoveInfo),
+  RoleDefinition: () => (RoleDefinition),
+  ScopedDeployment: () => (ScopedDeployment),
+  ScopedDeploymentWhatIf: () => (ScopedDeploymentWhatIf),
+  Sku: () => (Sku),
+  StatusMessage: () => (StatusMessage),
+  SubResource: () => (SubResource),
+  TagCount: () => (TagCount),
+  TagDetails: () => (TagDetails),
+  TagValue: () => (TagValue),
+  Tags: () => (Tags),
+  TagsCreateOrUpdateAtScopeHeaders: () => (TagsCreateOrUpdateAtScopeHeaders),
+  TagsDeleteAtScopeHeaders: () => (TagsDeleteAtScopeHeaders),
+  TagsListResult: () => (TagsListResult),
+  TagsPatchResource: () => (TagsPatchResource),
+  TagsResource: () => (TagsResource),
+  TagsUpdateAtScopeHeaders: () => (TagsUpdateAtScopeHeaders),
+  TargetResource: () => (TargetResource),
+  TemplateHashResult: () => (TemplateHashResult),
+  TemplateLink: () => (TemplateLink),
+  WhatIfChange: () => (WhatIfChange),
+  WhatIfOperationResult: () => (WhatIfOperationResult),
+  WhatIfPropertyChange: () => (WhatIfPropertyChange),
+  ZoneMapping: () => (ZoneMapping)
 });
 
 ;// CONCATENATED MODULE: ./src/errors.ts
@@ -10988,6 +17359,1993 @@ var promises_ = __nccwpck_require__(1455);
 var external_node_os_ = __nccwpck_require__(8161);
 ;// CONCATENATED MODULE: external "node:https"
 const external_node_https_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:https");
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(3024);
+// EXTERNAL MODULE: external "node:url"
+var external_node_url_ = __nccwpck_require__(3136);
+// EXTERNAL MODULE: ./node_modules/ajv-draft-04/dist/index.js
+var dist = __nccwpck_require__(905);
+var dist_default = /*#__PURE__*/__nccwpck_require__.n(dist);
+;// CONCATENATED MODULE: ./src/template/arm-schema.ts
+
+
+
+
+/**
+ * Validates resource bodies against Microsoft's official ARM template JSON schemas
+ * (`reference/arm-schemas`, draft-04). Three things make those schemas stricter here than in the
+ * files, all on purpose:
+ *  - Objects with declared properties reject undeclared ones. The files leave
+ *    `additionalProperties` open, which would let a misspelled property name through.
+ *  - Every property, array item and map value also accepts an ARM expression (`"[...]"`). The
+ *    files allow expressions in most places via `#/definitions/expression`, but not in all (names,
+ *    nested array items); ARM itself accepts an expression anywhere.
+ *  - A few documented service limits the files leave out (`SERVICE_LIMITS`).
+ */
+const ARM_SCHEMAS_ENV = 'AZURE_HIPAA_ARM_SCHEMAS';
+const COMMON_DEFINITIONS_ID = 'https://schema.management.azure.com/schemas/common/definitions.json';
+const EXPRESSION_REF = `${COMMON_DEFINITIONS_ID}#/definitions/expression`;
+/**
+ * Limits Azure enforces that the schema files leave out (they say "allowed values are per pricing
+ * plan"). Source: learn.microsoft.com "Manage data retention in a Log Analytics workspace" (read 2026-11).
+ */
+const SERVICE_LIMITS = [
+    { provider: 'Microsoft.OperationalInsights', definition: 'WorkspaceProperties', property: 'retentionInDays', limit: { minimum: 30, maximum: 730 } },
+];
+/** Keys of a template resource that belong to the deployment, not to the resource provider's body. */
+const DEPLOYMENT_KEYS = ['dependsOn', 'condition', 'copy', 'comments', 'scope', 'existing'];
+let schemaDirectory;
+let ajv;
+const files = new Map();
+const validators = new Map();
+/** Whether a schema file covers this resource type at this api-version. */
+function hasSchemaFor(type, apiVersion, options = {}) {
+    return definitionFor(type, apiVersion, options) !== undefined;
+}
+/** Validates one resource against its provider's schema; the errors name the property path and the problem. */
+function validateResourceBody(resource, options = {}) {
+    const definition = definitionFor(resource.type, resource.apiVersion, options);
+    if (!definition)
+        return { ok: false, errors: [`no ARM schema for ${resource.type} at api-version ${resource.apiVersion} in ${armSchemaDirectory()}`] };
+    const validate = validatorFor(definition);
+    const body = Object.fromEntries(Object.entries(resource).filter(([key]) => !DEPLOYMENT_KEYS.includes(key)));
+    const typeSegments = resource.type.split('/').length - 1;
+    if (options.nested)
+        body.type = resource.type.split('/').at(-1);
+    const topLevelChild = !options.nested && typeSegments > 1 && !isExpression(resource.name);
+    const nameSegments = resource.name.split('/');
+    if (topLevelChild && nameSegments.length !== typeSegments) {
+        return { ok: false, errors: [`name: "${resource.name}" has ${nameSegments.length} segment(s); ${resource.type} declared at the top level needs ${typeSegments} (parent/child)`] };
+    }
+    const errors = errorsOf(validate, body);
+    if (errors.length === 0)
+        return { ok: true };
+    if (!topLevelChild)
+        return { ok: false, errors };
+    // A child declared at the top level is named `parent/child`. Some files write the name rule for
+    // the full name (`^.*/default$`), others for the child's own segment: accept either.
+    const segmentErrors = errorsOf(validate, { ...body, name: nameSegments.at(-1) });
+    if (segmentErrors.length === 0)
+        return { ok: true };
+    return { ok: false, errors: segmentErrors.length < errors.length ? segmentErrors : errors };
+}
+/** The schema directory: `$AZURE_HIPAA_ARM_SCHEMAS`, else `reference/arm-schemas` found from this module or the working directory. */
+function armSchemaDirectory() {
+    if (schemaDirectory)
+        return schemaDirectory;
+    const fromEnvironment = process.env[ARM_SCHEMAS_ENV];
+    const here = (0,external_node_path_.dirname)((0,external_node_url_.fileURLToPath)(import.meta.url));
+    // This module runs from src/template/ and cli/dist/ (two levels below the repository root) and from actions/<name>/dist/ (three).
+    const candidates = fromEnvironment
+        ? [(0,external_node_path_.resolve)(fromEnvironment)]
+        : [(0,external_node_path_.resolve)(here, '../../reference/arm-schemas'), (0,external_node_path_.resolve)(here, '../../../reference/arm-schemas'), __nccwpck_require__.ab + "arm-schemas"];
+    const found = candidates.find((candidate) => (0,external_node_fs_.existsSync)((0,external_node_path_.join)(candidate, 'common_definitions.json')));
+    if (!found)
+        throw new Error(`ARM template schemas not found (looked in ${candidates.join(', ')}); set ${ARM_SCHEMAS_ENV} to the reference/arm-schemas directory`);
+    schemaDirectory = found;
+    return found;
+}
+function definitionFor(type, apiVersion, options) {
+    const [provider, ...segments] = type.split('/');
+    if (!provider || segments.length === 0)
+        return undefined;
+    const file = schemaFile(provider, apiVersion);
+    const nested = options.nested === true && segments.length > 1;
+    const wanted = `${segments.join('_')}${nested ? '_childresource' : ''}`.toLowerCase();
+    const key = file?.definitions.get(wanted);
+    return file && key ? { file, key, nested } : undefined;
+}
+function schemaFile(provider, apiVersion) {
+    const cacheKey = `${apiVersion}_${provider}`.toLowerCase();
+    const cached = files.get(cacheKey);
+    if (cached !== undefined)
+        return cached ?? undefined;
+    const directory = armSchemaDirectory();
+    const fileName = (0,external_node_fs_.readdirSync)(directory).find((name) => name.toLowerCase() === `${cacheKey}.json`);
+    if (!fileName) {
+        files.set(cacheKey, null);
+        return undefined;
+    }
+    const schema = JSON.parse((0,external_node_fs_.readFileSync)((0,external_node_path_.join)(directory, fileName), 'utf8'));
+    const id = String(schema.id).replace(/#$/, '');
+    const definitions = new Map();
+    for (const key of Object.keys((schema.resourceDefinitions ?? {})))
+        definitions.set(key.toLowerCase(), key);
+    for (const key of Object.keys((schema.definitions ?? {}))) {
+        if (key.endsWith('_childResource'))
+            definitions.set(key.toLowerCase(), key);
+    }
+    validatorFactory().addSchema(tighten(withServiceLimits(schema, provider)), id);
+    const file = { id, definitions };
+    files.set(cacheKey, file);
+    return file;
+}
+function errorsOf(validate, body) {
+    return validate(body) ? [] : describeErrors(validate.errors ?? []);
+}
+function validatorFor(definition) {
+    const section = definition.nested ? 'definitions' : 'resourceDefinitions';
+    const ref = `${definition.file.id}#/${section}/${definition.key}`;
+    let validate = validators.get(ref);
+    if (!validate) {
+        validate = validatorFactory().compile({ $ref: ref });
+        validators.set(ref, validate);
+    }
+    return validate;
+}
+function validatorFactory() {
+    if (!ajv) {
+        // Formats are documentation in these files (e.g. "uuid" on ids that may be expressions); the patterns and enums carry the rules.
+        ajv = new (dist_default())["default"]({ allErrors: true, strict: false, validateFormats: false, logger: false });
+        const common = JSON.parse((0,external_node_fs_.readFileSync)((0,external_node_path_.join)(armSchemaDirectory(), 'common_definitions.json'), 'utf8'));
+        ajv.addSchema(common, COMMON_DEFINITIONS_ID);
+    }
+    return ajv;
+}
+function withServiceLimits(schema, provider) {
+    const copy = structuredClone(schema);
+    const definitions = (copy.definitions ?? {});
+    for (const { definition, property, limit } of SERVICE_LIMITS.filter((entry) => entry.provider.toLowerCase() === provider.toLowerCase())) {
+        const properties = definitions[definition]?.properties;
+        const target = properties?.[property];
+        if (!properties || !target)
+            continue;
+        // The value's own schema is the non-expression branch of `oneOf: [value, expression]`.
+        const branches = target.oneOf ?? [target];
+        const valueBranch = branches.find((branch) => branch.$ref !== EXPRESSION_REF);
+        if (valueBranch)
+            Object.assign(valueBranch, limit);
+    }
+    return copy;
+}
+/** A copy of a provider schema with closed objects and expressions allowed everywhere (see the module comment). */
+function tighten(schema) {
+    const copy = { ...schema };
+    for (const section of ['resourceDefinitions', 'definitions']) {
+        const definitions = (schema[section] ?? {});
+        copy[section] = Object.fromEntries(Object.entries(definitions).map(([key, definition]) => [key, tightenNode(definition, false)]));
+    }
+    return copy;
+}
+function tightenNode(node, insideAllOf) {
+    const result = { ...node };
+    const properties = node.properties;
+    if (properties) {
+        result.properties = Object.fromEntries(Object.entries(properties).map(([key, value]) => [key, allowExpression(tightenNode(value, false))]));
+    }
+    if (isSchema(node.items))
+        result.items = allowExpression(tightenNode(node.items, false));
+    if (isSchema(node.additionalProperties))
+        result.additionalProperties = allowExpression(tightenNode(node.additionalProperties, false));
+    for (const keyword of ['oneOf', 'anyOf']) {
+        const variants = node[keyword];
+        if (!variants)
+            continue;
+        // Discriminated unions keep the shared properties on the outer schema: a closed variant must also accept them.
+        result[keyword] = variants.map((variant) => tightenNode(properties && variant.properties ? { ...variant, properties: { ...properties, ...variant.properties } } : variant, false));
+    }
+    if (node.allOf)
+        result.allOf = node.allOf.map((part) => tightenNode(part, true));
+    const declaresProperties = properties !== undefined && Object.keys(properties).length > 0;
+    // Parts of an allOf see only their own properties, and a union's outer schema sees none of its variants': closing those would reject valid bodies.
+    if (declaresProperties && node.additionalProperties === undefined && !insideAllOf && !node.allOf && !node.oneOf && !node.anyOf)
+        result.additionalProperties = false;
+    return result;
+}
+function allowExpression(schema) {
+    if (schema.$ref === EXPRESSION_REF)
+        return schema;
+    return { anyOf: [schema, { $ref: EXPRESSION_REF }] };
+}
+function isExpression(value) {
+    return value.startsWith('[') && !value.startsWith('[[');
+}
+function isSchema(value) {
+    return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+/**
+ * Ajv reports every branch of every union. Keep the errors that say what is wrong with the value:
+ * drop the "is not an expression" branch the tightening added, and the bare "must match a schema in
+ * anyOf/oneOf" summaries when a more specific error explains the same place.
+ */
+function describeErrors(errors) {
+    const specific = errors.filter((error) => !error.schemaPath.includes('/definitions/expression') && error.keyword !== 'anyOf' && error.keyword !== 'oneOf' && error.keyword !== '$ref');
+    const explained = (error) => specific.some((other) => other.instancePath.startsWith(error.instancePath));
+    const summaries = errors.filter((error) => (error.keyword === 'anyOf' || error.keyword === 'oneOf') && !explained(error));
+    const messages = [...specific, ...summaries].map((error) => `${pointerToPath(error.instancePath)}: ${messageOf(error)}`);
+    return [...new Set(messages)];
+}
+function messageOf(error) {
+    const params = error.params;
+    switch (error.keyword) {
+        case 'additionalProperty':
+        case 'additionalProperties':
+            return `unknown property "${String(params.additionalProperty)}"`;
+        case 'enum':
+            return `must be one of ${params.allowedValues.map((value) => JSON.stringify(value)).join(', ')}`;
+        case 'required':
+            return `missing required property "${String(params.missingProperty)}"`;
+        default:
+            return error.message ?? error.keyword;
+    }
+}
+function pointerToPath(pointer) {
+    if (pointer === '')
+        return '(resource)';
+    return pointer
+        .slice(1)
+        .split('/')
+        .map((part) => part.replace(/~1/g, '/').replace(/~0/g, '~'))
+        .reduce((path, part) => (/^\d+$/.test(part) ? `${path}[${part}]` : path ? `${path}.${part}` : part), '');
+}
+
+;// CONCATENATED MODULE: ./src/config/naming.ts
+function rule(what, pattern, words) {
+    return { what, pattern, rule: words };
+}
+const NAME_RULES = {
+    resourceGroup: rule('resource group name', /^[-\w.()]{0,89}[-\w()]$/, '1-90 letters, digits, underscores, hyphens, periods and parentheses, not ending with a period'),
+    keyVault: rule('Key Vault name', /^(?!.*--)[a-zA-Z][a-zA-Z0-9-]{1,22}[a-zA-Z0-9]$/, '3-24 letters, digits and hyphens, starting with a letter, ending with a letter or digit, with no consecutive hyphens'),
+    storageAccount: rule('storage account name', /^[a-z0-9]{3,24}$/, '3-24 lowercase letters and digits (no hyphens)'),
+    registry: rule('container registry name', /^[a-zA-Z0-9]{5,50}$/, '5-50 letters and digits (no hyphens)'),
+    sqlServer: rule('SQL server name', /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/, '1-63 lowercase letters, digits and hyphens, not starting or ending with a hyphen'),
+    sqlDatabase: rule('SQL database name', /^(?!master$)[^<>*%&:\\/?]{0,127}[^<>*%&:\\/?. ]$/, '1-128 characters without <>*%&:\\/?, not ending with a period or space, and not "master"'),
+    cosmosAccount: rule('Cosmos DB account name', /^[a-z0-9][a-z0-9-]{1,42}[a-z0-9]$/, '3-44 lowercase letters, digits and hyphens, starting and ending with a letter or digit'),
+    containerApp: rule('Container App name', /^(?!.*--)[a-z][a-z0-9-]{0,30}[a-z0-9]$/, '2-32 lowercase letters, digits and hyphens, starting with a letter, ending with a letter or digit, with no consecutive hyphens'),
+    containerAppsEnvironment: rule('Container Apps environment name', /^(?!.*--)[a-z][a-z0-9-]{0,58}[a-z0-9]$/, '2-60 lowercase letters, digits and hyphens, starting with a letter, ending with a letter or digit, with no consecutive hyphens'),
+    logAnalyticsWorkspace: rule('Log Analytics workspace name', /^[a-zA-Z0-9][a-zA-Z0-9-]{2,61}[a-zA-Z0-9]$/, '4-63 letters, digits and hyphens, starting and ending with a letter or digit'),
+    redisEnterprise: rule('Azure Managed Redis name', /^(?!.*--)[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,58}[a-zA-Z0-9])?$/, '1-60 letters, digits and hyphens, starting and ending with a letter or digit, with no consecutive hyphens'),
+    redisCache: rule('Azure Cache for Redis name', /^(?!.*--)[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?$/, '1-63 letters, digits and hyphens, starting and ending with a letter or digit, with no consecutive hyphens'),
+    managedIdentity: rule('managed identity name', /^[a-zA-Z0-9][a-zA-Z0-9_-]{2,127}$/, '3-128 letters, digits, hyphens and underscores, starting with a letter or digit'),
+    virtualNetwork: rule('virtual network name', /^[a-zA-Z0-9](?:[a-zA-Z0-9_.-]{0,62}[a-zA-Z0-9_])?$/, '2-64 letters, digits, underscores, periods and hyphens, starting with a letter or digit, ending with a letter, digit or underscore'),
+    subnet: rule('subnet name', /^[a-zA-Z0-9](?:[a-zA-Z0-9_.-]{0,78}[a-zA-Z0-9_])?$/, '1-80 letters, digits, underscores, periods and hyphens, starting with a letter or digit, ending with a letter, digit or underscore'),
+    diagnosticSetting: rule('diagnostic setting name', /^[^*<>%&:\\?+/]{1,260}$/, '1-260 characters without *<>%&:\\?+/'),
+    containerAppSecret: rule('Container App secret name', /^[a-z0-9](?:[a-z0-9.-]{0,251}[a-z0-9])?$/, 'lowercase letters, digits, hyphens and periods, starting and ending with a letter or digit'),
+    keyVaultSecret: rule('Key Vault secret name', /^[0-9a-zA-Z-]{1,127}$/, '1-127 letters, digits and hyphens'),
+    environmentVariable: rule('environment variable name', /^[A-Za-z_][A-Za-z0-9_]*$/, 'letters, digits and underscores, not starting with a digit'),
+};
+/** Azure public-cloud physical regions, by the programmatic name ARM expects. */
+const AZURE_REGIONS = [
+    'australiacentral', 'australiacentral2', 'australiaeast', 'australiasoutheast', 'austriaeast',
+    'belgiumcentral', 'brazilsouth', 'brazilsoutheast', 'canadacentral', 'canadaeast', 'centralindia',
+    'centralus', 'chilecentral', 'denmarkeast', 'eastasia', 'eastus', 'eastus2', 'francecentral',
+    'francesouth', 'germanynorth', 'germanywestcentral', 'indonesiacentral', 'israelcentral',
+    'italynorth', 'japaneast', 'japanwest', 'jioindiacentral', 'jioindiawest', 'koreacentral',
+    'koreasouth', 'malaysiawest', 'mexicocentral', 'newzealandnorth', 'northcentralus', 'northeurope',
+    'norwayeast', 'norwaywest', 'polandcentral', 'qatarcentral', 'southafricanorth',
+    'southafricawest', 'southcentralus', 'southeastasia', 'southindia', 'spaincentral',
+    'swedencentral', 'swedensouth', 'switzerlandnorth', 'switzerlandwest', 'uaecentral', 'uaenorth',
+    'uksouth', 'ukwest', 'westcentralus', 'westeurope', 'westindia', 'westus', 'westus2', 'westus3',
+];
+/** The message for a name that breaks its rule: what it must look like, so the user knows what to change. */
+function nameRuleMessage(rule, value) {
+    return `${JSON.stringify(value)} is not a valid ${rule.what}: use ${rule.rule}`;
+}
+/** The candidate closest to `word` by edit distance, when it is close enough to be a likely typo. */
+function closestMatch(word, candidates) {
+    const wanted = word.toLowerCase();
+    let best;
+    for (const candidate of candidates) {
+        const distance = editDistance(wanted, candidate.toLowerCase());
+        if (!best || distance < best.distance)
+            best = { candidate, distance };
+    }
+    if (!best)
+        return undefined;
+    return best.distance <= Math.max(2, Math.floor(wanted.length / 3)) ? best.candidate : undefined;
+}
+function editDistance(a, b) {
+    let previous = Array.from({ length: b.length + 1 }, (_, index) => index);
+    for (let i = 1; i <= a.length; i += 1) {
+        const current = [i];
+        for (let j = 1; j <= b.length; j += 1) {
+            const substitution = (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1);
+            current.push(Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, substitution));
+        }
+        previous = current;
+    }
+    return previous[b.length] ?? 0;
+}
+
+;// CONCATENATED MODULE: ./sandbox/arm/catalog.ts
+
+
+/** Regions a subscription reaches only after asking Microsoft for access; not offered to the sandbox's subscription. */
+const RESTRICTED_REGIONS = ['australiacentral2', 'brazilsoutheast', 'francesouth', 'germanynorth', 'jioindiacentral', 'jioindiawest', 'norwaywest', 'southafricawest', 'swedensouth', 'switzerlandwest', 'uaecentral', 'westindia'];
+const AVAILABLE_REGIONS = AZURE_REGIONS.filter((region) => !RESTRICTED_REGIONS.includes(region));
+/** Newer regions where Container Apps is not offered yet (the sandbox's model, for LocationNotAvailableForResourceType). */
+const WITHOUT_CONTAINER_APPS = ['austriaeast', 'belgiumcentral', 'chilecentral', 'denmarkeast', 'indonesiacentral', 'malaysiawest', 'newzealandnorth'];
+/** A stable GUID from a resource id: the same resource gets the same generated ids in every run. */
+function guidFrom(...parts) {
+    const hex = (0,external_node_crypto_namespaceObject.createHash)('sha256').update(parts.join('|').toLowerCase()).digest('hex');
+    return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}
+const taken = (service) => (name) => `The ${service} name '${name}' is already in use: ${service} names are global DNS names. Choose another name.`;
+const RESOURCE_TYPES = {
+    'microsoft.managedidentity/userassignedidentities': {
+        createSeconds: 5,
+        nameRule: NAME_RULES.managedIdentity,
+        apiVersions: ['2023-01-31', '2024-11-30'],
+        readOnly: ({ id }) => ({ principalId: guidFrom('principal', id), clientId: guidFrom('client', id), tenantId: guidFrom('tenant') }),
+    },
+    'microsoft.operationalinsights/workspaces': {
+        createSeconds: 20,
+        nameRule: NAME_RULES.logAnalyticsWorkspace,
+        readOnly: ({ id }) => ({ customerId: guidFrom('workspace', id), provisioningState: 'Succeeded' }),
+    },
+    'microsoft.operationalinsights/workspaces/tables': { createSeconds: 10 },
+    'microsoft.network/virtualnetworks': { createSeconds: 10, nameRule: NAME_RULES.virtualNetwork, apiVersions: ['2024-05-01'] },
+    'microsoft.keyvault/vaults': {
+        createSeconds: 15,
+        nameRule: NAME_RULES.keyVault,
+        globalName: { code: 'VaultAlreadyExists', message: (name) => `The vault name '${name}' is already in use. Vault names are globally unique so it is possible that the name is already taken.` },
+        readOnly: ({ name }) => ({ vaultUri: `https://${name.toLowerCase()}.vault.azure.net/`, provisioningState: 'Succeeded' }),
+    },
+    'microsoft.insights/diagnosticsettings': { createSeconds: 3, nameRule: NAME_RULES.diagnosticSetting },
+    'microsoft.authorization/roleassignments': { createSeconds: 5 },
+    'microsoft.documentdb/databaseaccounts': {
+        createSeconds: 420,
+        nameRule: NAME_RULES.cosmosAccount,
+        globalName: { code: 'BadRequest', message: (name) => `DatabaseAccount name '${name}' already exists.` },
+        readOnly: ({ name }) => ({ documentEndpoint: `https://${name}.documents.azure.com:443/`, provisioningState: 'Succeeded' }),
+    },
+    'microsoft.documentdb/databaseaccounts/sqlroleassignments': { createSeconds: 20 },
+    'microsoft.sql/servers': {
+        createSeconds: 60,
+        nameRule: NAME_RULES.sqlServer,
+        globalName: { code: 'ServerNameAlreadyExists', message: (name) => `The name '${name}.database.windows.net' already exists. Choose a different name.` },
+        readOnly: ({ name }) => ({ fullyQualifiedDomainName: `${name}.database.windows.net`, state: 'Ready' }),
+        implicitChildren: [{ type: 'Microsoft.Sql/servers/databases', name: 'master', properties: { zoneRedundant: false } }],
+    },
+    'microsoft.sql/servers/databases': { createSeconds: 90, nameRule: NAME_RULES.sqlDatabase, readOnly: () => ({ status: 'Online' }) },
+    'microsoft.sql/servers/auditingsettings': { createSeconds: 20 },
+    'microsoft.sql/servers/advancedthreatprotectionsettings': { createSeconds: 10 },
+    'microsoft.sql/servers/databases/transparentdataencryption': { createSeconds: 5 },
+    'microsoft.sql/servers/databases/backuplongtermretentionpolicies': { createSeconds: 10 },
+    'microsoft.cache/redisenterprise': {
+        createSeconds: 900,
+        nameRule: NAME_RULES.redisEnterprise,
+        readOnly: ({ name, location }) => ({ hostName: `${name}.${location ?? 'eastus2'}.redis.azure.net`, provisioningState: 'Succeeded', resourceState: 'Running' }),
+    },
+    'microsoft.cache/redisenterprise/databases': { createSeconds: 120 },
+    'microsoft.cache/redisenterprise/databases/accesspolicyassignments': { createSeconds: 30 },
+    'microsoft.cache/redis': {
+        createSeconds: 1200,
+        nameRule: NAME_RULES.redisCache,
+        readOnly: ({ name }) => ({ hostName: `${name}.redis.cache.windows.net`, port: 6379, sslPort: 6380, provisioningState: 'Succeeded' }),
+    },
+    'microsoft.cache/redis/accesspolicyassignments': { createSeconds: 30 },
+    'microsoft.storage/storageaccounts': {
+        createSeconds: 25,
+        nameRule: NAME_RULES.storageAccount,
+        globalName: { code: 'StorageAccountAlreadyTaken', message: (name) => `The storage account named ${name} is already taken.` },
+        readOnly: ({ name }) => ({ primaryEndpoints: { blob: `https://${name}.blob.core.windows.net/` }, provisioningState: 'Succeeded' }),
+        implicitChildren: [{ type: 'Microsoft.Storage/storageAccounts/blobServices', name: 'default', properties: {} }],
+    },
+    'microsoft.storage/storageaccounts/blobservices': { createSeconds: 3 },
+    'microsoft.storage/storageaccounts/managementpolicies': { createSeconds: 3 },
+    'microsoft.containerregistry/registries': {
+        createSeconds: 20,
+        nameRule: NAME_RULES.registry,
+        globalName: { code: 'AlreadyInUse', message: taken('registry') },
+        readOnly: ({ name }) => ({ loginServer: `${name.toLowerCase()}.azurecr.io`, provisioningState: 'Succeeded' }),
+    },
+    'microsoft.network/privatednszones': { createSeconds: 40, apiVersions: ['2024-06-01'] },
+    'microsoft.network/privatednszones/virtualnetworklinks': { createSeconds: 45, apiVersions: ['2024-06-01'] },
+    'microsoft.network/privateendpoints': { createSeconds: 60, apiVersions: ['2024-05-01'] },
+    'microsoft.network/privateendpoints/privatednszonegroups': { createSeconds: 20, apiVersions: ['2024-05-01'] },
+    'microsoft.app/managedenvironments': {
+        createSeconds: 480,
+        nameRule: NAME_RULES.containerAppsEnvironment,
+        unavailableIn: WITHOUT_CONTAINER_APPS,
+        readOnly: ({ id, location }) => ({ defaultDomain: `${guidFrom('domain', id).slice(0, 13).replace('-', '')}.${location ?? 'eastus2'}.azurecontainerapps.io`, staticIp: '20.0.0.10', provisioningState: 'Succeeded' }),
+    },
+    'microsoft.app/containerapps': {
+        createSeconds: 45,
+        noopSeconds: 5,
+        nameRule: NAME_RULES.containerApp,
+        unavailableIn: WITHOUT_CONTAINER_APPS,
+        readOnly: ({ name, properties }, propertiesOf) => ({
+            provisioningState: 'Succeeded',
+            configuration: { ingress: { fqdn: `${name}.${String(propertiesOf(String(properties['environmentId']))?.['defaultDomain'] ?? 'unknown.azurecontainerapps.io')}` } },
+        }),
+    },
+};
+/** Images whose listening port the sandbox knows; any other image is taken to serve what its probes ask. */
+const KNOWN_IMAGE_PORTS = { 'mcr.microsoft.com/k8se/quickstart': 80 };
+function typeSpec(type) {
+    return RESOURCE_TYPES[type.toLowerCase()];
+}
+
+;// CONCATENATED MODULE: ./sandbox/arm/resources.ts
+
+
+/** An ARM error with its HTTP status, thrown inside the endpoint and sent as ARM's error shape. */
+class ArmError extends Error {
+    status;
+    code;
+    details;
+    target;
+    constructor(status, code, message, details = [], target) {
+        super(message);
+        this.status = status;
+        this.code = code;
+        this.details = details;
+        this.target = target;
+    }
+    body() {
+        return { code: this.code, message: this.message, ...(this.target ? { target: this.target } : {}), ...(this.details.length ? { details: this.details } : {}) };
+    }
+}
+/**
+ * Parses `/subscriptions/s/resourceGroups/g/providers/ns/t1/n1[/t2/n2...][/providers/ns/t/n]`.
+ * With `collection`, the path may end at a type (`.../servers/s1/databases`): the name is then empty.
+ */
+function parseResourceId(path, collection = false) {
+    const segments = path.split('/').filter(Boolean);
+    if (segments[0]?.toLowerCase() !== 'subscriptions' || segments[2]?.toLowerCase() !== 'resourcegroups' || segments[4]?.toLowerCase() !== 'providers')
+        return undefined;
+    const lastProviders = segments.map((s) => s.toLowerCase()).lastIndexOf('providers');
+    const tail = segments.slice(lastProviders + 1);
+    const [namespace, ...pairs] = tail;
+    if (!namespace || pairs.length === 0)
+        return undefined;
+    if (pairs.length % 2 === 1 && !collection)
+        return undefined;
+    const types = pairs.filter((_, i) => i % 2 === 0);
+    const names = pairs.filter((_, i) => i % 2 === 1);
+    const scopeId = lastProviders > 4 ? `/${segments.slice(0, lastProviders).join('/')}` : undefined;
+    return { subscriptionId: segments[1], resourceGroup: segments[3], type: `${namespace}/${types.join('/')}`, name: names.join('/'), ...(scopeId ? { scopeId } : {}) };
+}
+function resourceIdOf(subscriptionId, resourceGroup, type, name, scopeId) {
+    const [namespace, ...types] = type.split('/');
+    const names = name.split('/');
+    const path = `/providers/${namespace}${types.map((t, i) => `/${t}/${names[i] ?? ''}`).join('')}`;
+    return `${scopeId ?? `/subscriptions/${subscriptionId}/resourceGroups/${resourceGroup}`}${path}`;
+}
+/** The parent's id of a child resource id, or undefined for a top-level resource. */
+function parentIdOf(id) {
+    const parsed = parseResourceId(id);
+    if (!parsed || parsed.type.split('/').length <= 2)
+        return undefined;
+    return resourceIdOf(parsed.subscriptionId, parsed.resourceGroup, parsed.type.split('/').slice(0, -1).join('/'), parsed.name.split('/').slice(0, -1).join('/'), parsed.scopeId);
+}
+/** Body keys outside `properties` that a resource keeps. */
+const ENVELOPE_KEYS = ['location', 'tags', 'sku', 'kind', 'identity', 'zones', 'plan'];
+function isObject(value) {
+    return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+/** Merges `patch` into `target` as ARM's PATCH does: objects merge, everything else replaces. */
+function mergeDeep(target, patch) {
+    const result = { ...target };
+    for (const [key, value] of Object.entries(patch))
+        result[key] = isObject(value) && isObject(result[key]) ? mergeDeep(result[key], value) : value;
+    return result;
+}
+/** The api-versions the sandbox serves a type at: those with a schema file, else the catalog's. */
+function apiVersionProblem(type, apiVersion, location) {
+    const spec = typeSpec(type);
+    const [namespace] = type.split('/');
+    if (!spec)
+        return new ArmError(400, 'InvalidResourceType', `The resource type '${type.split('/').slice(1).join('/')}' could not be found in the namespace '${namespace}' for api version '${apiVersion ?? ''}'.`);
+    if (!apiVersion)
+        return new ArmError(400, 'MissingApiVersionParameter', "The api-version query parameter (?api-version=) is required for all requests.");
+    const supported = hasSchemaFor(type, apiVersion) || (spec.apiVersions ?? []).includes(apiVersion);
+    if (supported)
+        return undefined;
+    return new ArmError(400, 'NoRegisteredProviderFound', `No registered resource provider found for location '${location ?? 'global'}' and API version '${apiVersion}' for type '${type.split('/').slice(1).join('/')}'. The supported api-versions are '${(spec.apiVersions ?? ['see the provider schema']).join(', ')}'.`);
+}
+/** Checks a body as the resource provider does before accepting it: name, location, schema. Returns every problem. */
+function bodyProblems(resource, apiVersion, body, options = {}) {
+    const { id, type } = resource;
+    const problems = [];
+    const spec = typeSpec(type);
+    const name = resource.name.split('/').at(-1);
+    const shortType = type.split('/').slice(1).join('/');
+    if (spec?.nameRule && !spec.nameRule.pattern.test(name)) {
+        problems.push({ code: 'InvalidResourceName', target: id, message: `Resource name '${name}' is invalid for type '${type}': a ${spec.nameRule.what} has ${spec.nameRule.rule}.` });
+    }
+    if (spec?.globalName && options.nameTaken)
+        problems.push({ code: spec.globalName.code, target: id, message: spec.globalName.message(name) });
+    const location = body['location'];
+    if (typeof location === 'string' && location.toLowerCase() !== 'global') {
+        const region = location.toLowerCase().replace(/\s+/g, '');
+        if (!AVAILABLE_REGIONS.includes(region) || spec?.unavailableIn?.includes(region)) {
+            problems.push({
+                code: 'LocationNotAvailableForResourceType',
+                target: id,
+                message: `The provided location '${location}' is not available for resource type '${type}'. List of available regions for the resource type is '${AVAILABLE_REGIONS.filter((r) => !spec?.unavailableIn?.includes(r)).join(',')}'.`,
+            });
+        }
+    }
+    if (hasSchemaFor(type, apiVersion)) {
+        const result = validateResourceBody({ ...body, type, apiVersion, name: resource.name });
+        if (!result.ok)
+            problems.push({ code: 'InvalidRequestContent', target: id, message: `The request content was invalid for ${shortType} at api-version ${apiVersion}: ${result.errors.join('; ')}` });
+    }
+    else if (body['properties'] !== undefined && !isObject(body['properties'])) {
+        problems.push({ code: 'InvalidRequestContent', target: id, message: `The request content was invalid: properties must be an object.` });
+    }
+    return problems;
+}
+/** A Container Apps revision fails to start when its probes and ingress ask a known image for a port it does not listen on. */
+function revisionProblem(name, properties) {
+    const template = properties['template'];
+    const containers = template?.['containers'] ?? [];
+    const ingressPort = properties['configuration']?.['ingress']?.['targetPort'];
+    for (const container of containers) {
+        const image = String(container['image'] ?? '').replace(/:[^/:]+$/, '');
+        const listens = KNOWN_IMAGE_PORTS[image];
+        if (listens === undefined)
+            continue;
+        const probePorts = (container['probes'] ?? []).map((probe) => probe['httpGet']?.['port']).filter((port) => port !== undefined);
+        const wrong = [ingressPort, ...probePorts].find((port) => port !== undefined && port !== listens);
+        if (wrong !== undefined) {
+            return {
+                code: 'ContainerAppOperationError',
+                message: `Failed to provision revision for container app '${name}'. Error details: The startup probe of container '${String(container['name'])}' failed: image '${String(container['image'])}' listens on port ${listens}, but the app's ingress or probes use port ${String(wrong)}. Operation expired.`,
+            };
+        }
+    }
+    return undefined;
+}
+
+;// CONCATENATED MODULE: ./sandbox/arm/endpoint.ts
+
+
+const HOST = 'https://management.azure.com';
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const OPERATIONS_API_VERSION = '2022-12-01';
+/** Azure Resource Manager's REST surface over an ArmPlane: routes, long-running-operation headers, error bodies. */
+class ArmEndpoint {
+    plane;
+    operations = new Map();
+    constructor(plane) {
+        this.plane = plane;
+    }
+    /** How long clients should wait between polls: a few seconds of Azure time, scaled like everything else. */
+    pollHeaders() {
+        const ms = Math.min(5000, Math.max(10, Math.round(5000 * this.plane.timeScale)));
+        return { 'Retry-After': String(Math.round(ms / 1000)), 'retry-after-ms': String(ms) };
+    }
+    handle(method, url, rawBody) {
+        try {
+            return this.route(method, url, rawBody);
+        }
+        catch (error) {
+            if (error instanceof ArmError)
+                return { status: error.status, body: { error: error.body() } };
+            throw error;
+        }
+    }
+    route(method, url, rawBody) {
+        const segments = url.pathname.split('/').filter(Boolean);
+        const lower = segments.map((s) => s.toLowerCase());
+        let body = {};
+        if (rawBody) {
+            try {
+                const parsed = JSON.parse(rawBody);
+                if (!isObject(parsed))
+                    throw new Error('not an object');
+                body = parsed;
+            }
+            catch {
+                throw new ArmError(400, 'InvalidRequestContent', 'The request content was invalid and could not be deserialized: the body is not a JSON object.');
+            }
+        }
+        if (lower[0] !== 'subscriptions' || !segments[1])
+            throw new ArmError(404, 'InvalidResourceType', `The resource type could not be found for '${url.pathname}'.`);
+        const subscriptionId = segments[1];
+        if (!GUID.test(subscriptionId))
+            throw new ArmError(400, 'InvalidSubscriptionId', `The provided subscription identifier '${subscriptionId}' is malformed or invalid.`);
+        if (subscriptionId.toLowerCase() !== this.plane.identity.subscriptionId.toLowerCase())
+            throw new ArmError(404, 'SubscriptionNotFound', `The subscription '${subscriptionId}' could not be found.`);
+        if (segments.length === 2)
+            return { status: 200, body: { id: `/subscriptions/${subscriptionId}`, subscriptionId, tenantId: this.plane.identity.tenantId, displayName: 'azure-hipaa sandbox', state: 'Enabled' } };
+        if (lower[2] === 'providers' && lower[3] === 'microsoft.resources' && (lower[4] === 'operationstatuses' || lower[4] === 'operationresults') && segments[5])
+            return this.operation(segments[5], lower[4] === 'operationresults');
+        if (lower[2] !== 'resourcegroups' || !segments[3])
+            throw new ArmError(404, 'InvalidResourceType', `The sandbox does not serve '${url.pathname}'.`);
+        const group = segments[3];
+        if (segments.length === 4)
+            return this.resourceGroup(method, group, body);
+        this.plane.requireResourceGroup(group);
+        if (lower[4] === 'resources' && segments.length === 5 && method === 'GET') {
+            this.plane.authorize('Microsoft.Resources/subscriptions/resourceGroups/resources/read', this.plane.resourceGroupId(group));
+            return { status: 200, body: { value: this.plane.list({ resourceGroup: group }).map(envelopeOnly) } };
+        }
+        // Deployment operations are served both under providers/Microsoft.Resources and directly under the group.
+        if (lower[4] === 'providers' && lower[5] === 'microsoft.resources' && lower[6] === 'deployments' && segments[7])
+            return this.deployment(method, group, segments[7], lower.slice(8), segments.slice(8), body);
+        if (lower[4] === 'deployments' && segments[5])
+            return this.deployment(method, group, segments[5], lower.slice(6), segments.slice(6), body);
+        return this.resource(method, url, body);
+    }
+    resourceGroup(method, name, body) {
+        if (method === 'PUT') {
+            const { status, group } = this.plane.putResourceGroup(name, body);
+            return { status, body: groupView(group) };
+        }
+        this.plane.authorize('Microsoft.Resources/subscriptions/resourceGroups/read', this.plane.resourceGroupId(name));
+        if (method === 'HEAD')
+            return { status: this.plane.resourceGroups.has(name.toLowerCase()) ? 204 : 404 };
+        if (method === 'GET')
+            return { status: 200, body: groupView(this.plane.requireResourceGroup(name)) };
+        throw new ArmError(405, 'MethodNotAllowed', `The sandbox does not support ${method} on resource groups.`);
+    }
+    deployment(method, group, name, action, actionSegments, body) {
+        const [verb] = action;
+        if (verb === undefined && method === 'PUT') {
+            const deployment = this.plane.startDeployment(group, name, body);
+            return {
+                status: 201,
+                body: deploymentView(deployment),
+                headers: { 'Azure-AsyncOperation': `${HOST}${deployment.id}/operationStatuses/${deployment.correlationId}?api-version=${OPERATIONS_API_VERSION}`, ...this.pollHeaders() },
+            };
+        }
+        if (verb === undefined && method === 'GET') {
+            const deployment = this.plane.getDeployment(group, name);
+            return { status: 200, body: deploymentView(deployment), headers: running(deployment) ? this.pollHeaders() : {} };
+        }
+        if (verb === 'operationstatuses' && method === 'GET') {
+            const deployment = this.plane.getDeployment(group, name);
+            return { status: 200, body: { status: running(deployment) ? 'Running' : deployment.provisioningState, ...(deployment.error ? { error: deployment.error } : {}) }, headers: this.pollHeaders() };
+        }
+        if (verb === 'operations' && method === 'GET') {
+            const deployment = this.plane.getDeployment(group, name);
+            const operationId = actionSegments[1];
+            const views = deployment.operations.map((operation) => operationView(deployment, operation));
+            if (operationId) {
+                const found = views.find((view) => view['operationId'] === operationId);
+                if (!found)
+                    throw new ArmError(404, 'DeploymentOperationNotFound', `Operation '${operationId}' of deployment '${name}' could not be found.`);
+                return { status: 200, body: found };
+            }
+            return { status: 200, body: { value: views } };
+        }
+        if (verb === 'validate' && method === 'POST')
+            return { status: 200, body: this.plane.validate(group, name, body) };
+        if (verb === 'whatif' && method === 'POST') {
+            const result = this.plane.whatIf(group, name, body);
+            const operationId = (0,external_node_crypto_namespaceObject.randomUUID)();
+            this.operations.set(operationId, { status: 'Succeeded', result });
+            return { status: 202, headers: { Location: `${HOST}/subscriptions/${this.plane.identity.subscriptionId}/providers/Microsoft.Resources/operationResults/${operationId}?api-version=${OPERATIONS_API_VERSION}`, ...this.pollHeaders() } };
+        }
+        throw new ArmError(405, 'MethodNotAllowed', `The sandbox does not support ${method} on deployments/${action.join('/')}.`);
+    }
+    operation(operationId, result) {
+        const operation = this.operations.get(operationId);
+        if (!operation)
+            throw new ArmError(404, 'OperationNotFound', `Operation '${operationId}' could not be found.`);
+        if (operation.status === 'InProgress')
+            return { status: result ? 202 : 200, body: result ? undefined : { id: operationId, name: operationId, status: 'InProgress' }, headers: this.pollHeaders() };
+        if (result)
+            return { status: 200, body: operation.result };
+        return { status: 200, body: { id: operationId, name: operationId, status: operation.status, ...(operation.error ? { error: operation.error } : {}) } };
+    }
+    resource(method, url, body) {
+        const path = url.pathname.replace(/\/+$/, '');
+        const apiVersion = url.searchParams.get('api-version') ?? undefined;
+        const parsed = parseResourceId(path);
+        if (!parsed) {
+            const collection = parseResourceId(path, true);
+            if (!collection || method !== 'GET')
+                throw new ArmError(404, 'InvalidResourceType', `The sandbox does not serve '${path}'.`);
+            if (!apiVersion)
+                throw new ArmError(400, 'MissingApiVersionParameter', 'The api-version query parameter (?api-version=) is required for all requests.');
+            this.plane.authorize(`${collection.type}/read`, path);
+            const types = collection.type.split('/');
+            if (collection.scopeId) {
+                if (!this.plane.resources.has(collection.scopeId.toLowerCase()))
+                    throw this.plane.notFound(collection.scopeId);
+                return { status: 200, body: { value: this.plane.list({ resourceGroup: collection.resourceGroup, scopeId: collection.scopeId, type: collection.type }) } };
+            }
+            const parentId = path.split('/').slice(0, -1).join('/');
+            if (types.length < 3 || !this.plane.resources.has(parentId.toLowerCase()))
+                throw this.plane.notFound(parentId);
+            return { status: 200, body: { value: this.plane.list({ resourceGroup: collection.resourceGroup, parentId, type: collection.type }) } };
+        }
+        if (method === 'GET') {
+            if (!apiVersion)
+                throw new ArmError(400, 'MissingApiVersionParameter', 'The api-version query parameter (?api-version=) is required for all requests.');
+            return { status: 200, body: this.plane.getResource(path) };
+        }
+        if (method === 'PUT' || method === 'PATCH') {
+            const result = this.plane.putResource(path, apiVersion, body, { patch: method === 'PATCH' });
+            const operationId = (0,external_node_crypto_namespaceObject.randomUUID)();
+            const operation = { status: 'InProgress' };
+            this.operations.set(operationId, operation);
+            void result.done.then((error) => {
+                operation.status = error ? 'Failed' : 'Succeeded';
+                if (error)
+                    operation.error = error;
+            });
+            return {
+                status: method === 'PATCH' ? 200 : result.status,
+                body: result.view,
+                headers: { 'Azure-AsyncOperation': `${HOST}/subscriptions/${parsed.subscriptionId}/providers/Microsoft.Resources/operationStatuses/${operationId}?api-version=${OPERATIONS_API_VERSION}`, ...this.pollHeaders() },
+            };
+        }
+        throw new ArmError(405, 'MethodNotAllowed', `The sandbox does not support ${method} on resources.`);
+    }
+}
+function running(deployment) {
+    return deployment.provisioningState === 'Running' || deployment.provisioningState === 'Accepted';
+}
+function groupView(group) {
+    return { id: group.id, name: group.name, type: 'Microsoft.Resources/resourceGroups', location: group.location, tags: group.tags, properties: { provisioningState: 'Succeeded' } };
+}
+/** What `resources` lists: the envelope of each resource, as ARM's generic list returns it. */
+function envelopeOnly(resource) {
+    const { properties: _properties, ...envelope } = resource;
+    return envelope;
+}
+function isoDuration(ms) {
+    return `PT${(ms / 1000).toFixed(3)}S`;
+}
+function deploymentView(deployment) {
+    const end = deployment.finishedAt ?? Date.now();
+    return {
+        id: deployment.id,
+        name: deployment.name,
+        type: 'Microsoft.Resources/deployments',
+        properties: {
+            provisioningState: deployment.provisioningState,
+            mode: deployment.mode,
+            timestamp: new Date(end).toISOString(),
+            duration: isoDuration(end - deployment.startedAt),
+            correlationId: deployment.correlationId,
+            ...(deployment.outputs ? { outputs: deployment.outputs } : {}),
+            ...(deployment.provisioningState === 'Succeeded' ? { outputResources: deployment.operations.map((op) => ({ id: op.resource.id })) } : {}),
+            ...(deployment.error ? { error: deployment.error } : {}),
+        },
+    };
+}
+function operationView(deployment, operation) {
+    const end = operation.finishedAt ?? Date.now();
+    return {
+        id: `${deployment.id}/operations/${operation.operationId}`,
+        operationId: operation.operationId,
+        properties: {
+            provisioningOperation: operation.provisioningOperation,
+            provisioningState: operation.provisioningState,
+            timestamp: new Date(end).toISOString(),
+            duration: isoDuration(end - operation.startedAt),
+            trackingId: operation.operationId,
+            ...(operation.provisioningState === 'Running' ? {} : { statusCode: operation.error ? 'BadRequest' : 'OK' }),
+            ...(operation.error ? { statusMessage: { status: 'Failed', error: operation.error } } : {}),
+            targetResource: { id: operation.resource.id, resourceType: operation.resource.type, resourceName: operation.resource.name },
+        },
+    };
+}
+
+;// CONCATENATED MODULE: ./src/compliance/model.ts
+/**
+ * The shared data model of the HIPAA gate. Three inputs (the rendered config, a user's ARM
+ * template, live resources) are turned into one `JudgedEnvironment`; the controls judge it and
+ * produce `Finding`s; the reports render a `GateReport`.
+ */
+/** A value that cannot be known: an ARM expression not evaluable offline, or a property the live API did not return. */
+class UnknownValue {
+    reason;
+    expression;
+    constructor(reason, 
+    /** The expression text, when the value came from one. */
+    expression) {
+        this.reason = reason;
+        this.expression = expression;
+    }
+}
+function isUnknown(value) {
+    return value instanceof UnknownValue;
+}
+const DEFAULT_GATE_POLICY = {
+    requiredTags: { Compliance: 'HIPAA', Environment: null },
+    minKeyVaultRetentionDays: 90,
+    minAuditRetentionDays: 2190,
+    minSqlYearlyRetention: 'P6Y',
+    baaReviewMaxAgeDays: 365,
+    advisoryBlocks: false,
+    unknownBlocks: true,
+};
+
+;// CONCATENATED MODULE: ./src/compliance/arm/expressions.ts
+
+
+
+/** Evaluates a template string: an expression when bracketed, else the literal (with `[[` unescaped). */
+function evaluateString(text, scope) {
+    if (!text.startsWith('[') || !text.endsWith(']'))
+        return text;
+    if (text.startsWith('[['))
+        return text.slice(1);
+    const source = text.slice(1, -1);
+    return evaluateNode(parseExpression(source), scope, text);
+}
+function expressions_isExpression(value) {
+    return typeof value === 'string' && value.startsWith('[') && !value.startsWith('[[') && value.endsWith(']');
+}
+// ---------------------------------------------------------------- parsing
+function parseExpression(source) {
+    let position = 0;
+    const fail = (what) => {
+        throw new ConfigurationError(`Template expression "[${source}]" is not valid: ${what} at character ${position + 1}. Fix the expression.`);
+    };
+    const skipSpace = () => {
+        while (position < source.length && /\s/.test(source[position]))
+            position++;
+    };
+    const parseValue = () => {
+        skipSpace();
+        const char = source[position];
+        let node;
+        if (char === "'") {
+            let text = '';
+            position++;
+            for (;;) {
+                if (position >= source.length)
+                    fail('an unterminated string');
+                if (source[position] === "'") {
+                    if (source[position + 1] === "'") {
+                        text += "'";
+                        position += 2;
+                        continue;
+                    }
+                    position++;
+                    break;
+                }
+                text += source[position++];
+            }
+            node = { kind: 'literal', value: text };
+        }
+        else if (char !== undefined && /[-\d]/.test(char)) {
+            const match = /^-?\d+(\.\d+)?/.exec(source.slice(position));
+            if (!match)
+                return fail('a malformed number');
+            position += match[0].length;
+            node = { kind: 'literal', value: Number(match[0]) };
+        }
+        else if (char !== undefined && /[A-Za-z_]/.test(char)) {
+            const match = /^[A-Za-z_][\w.]*/.exec(source.slice(position));
+            const name = match[0];
+            position += name.length;
+            skipSpace();
+            if (source[position] === '(') {
+                position++;
+                const args = [];
+                skipSpace();
+                if (source[position] === ')')
+                    position++;
+                else {
+                    for (;;) {
+                        args.push(parseValue());
+                        skipSpace();
+                        if (source[position] === ',') {
+                            position++;
+                            continue;
+                        }
+                        if (source[position] === ')') {
+                            position++;
+                            break;
+                        }
+                        fail("a missing ',' or ')'");
+                    }
+                }
+                node = { kind: 'call', name: name.toLowerCase(), args };
+            }
+            else if (name === 'true' || name === 'false')
+                node = { kind: 'literal', value: name === 'true' };
+            else if (name === 'null')
+                node = { kind: 'literal', value: null };
+            else
+                return fail(`"${name}" is neither a function call nor a literal`);
+        }
+        else {
+            return fail(char === undefined ? 'an unexpected end' : `an unexpected "${char}"`);
+        }
+        for (;;) {
+            skipSpace();
+            if (source[position] === '.') {
+                position++;
+                const match = /^[A-Za-z_$][\w$]*/.exec(source.slice(position));
+                if (!match)
+                    fail('a property name expected after "."');
+                position += match[0].length;
+                node = { kind: 'property', target: node, name: match[0] };
+            }
+            else if (source[position] === '[') {
+                position++;
+                const index = parseValue();
+                skipSpace();
+                if (source[position] !== ']')
+                    fail('a missing "]"');
+                position++;
+                node = { kind: 'index', target: node, index };
+            }
+            else
+                return node;
+        }
+    };
+    const node = parseValue();
+    skipSpace();
+    if (position !== source.length)
+        fail('unexpected text after the expression');
+    return node;
+}
+// ---------------------------------------------------------------- evaluation
+function evaluateNode(node, scope, text) {
+    switch (node.kind) {
+        case 'literal':
+            return node.value;
+        case 'property':
+        case 'index': {
+            const target = evaluateNode(node.target, scope, text);
+            const key = node.kind === 'property' ? node.name : evaluateNode(node.index, scope, text);
+            if (isUnknown(target))
+                return target;
+            if (isUnknown(key))
+                return key;
+            if (target === null || typeof target !== 'object')
+                return new UnknownValue(`cannot read "${String(key)}" of a non-object`, text);
+            const found = findKey(target, key);
+            return found === undefined ? new UnknownValue(`the value has no property "${String(key)}"`, text) : found;
+        }
+        case 'call':
+            return call(node, scope, text);
+    }
+}
+/** ARM property names are case-insensitive. */
+function findKey(target, key) {
+    if (Array.isArray(target) || typeof key === 'number')
+        return target[key];
+    if (key in target)
+        return target[key];
+    const lower = key.toLowerCase();
+    const match = Object.keys(target).find((k) => k.toLowerCase() === lower);
+    return match === undefined ? undefined : target[match];
+}
+const DEPLOY_TIME_ONLY = new Set(['reference', 'listkeys', 'listsecrets', 'listaccountsas', 'listservicesas', 'newguid', 'utcnow', 'pickzones', 'tenant', 'managementgroup', 'providers', 'deployer', 'getsecret', 'managementgroupresourceid', 'tenantresourceid']);
+function call(node, scope, text) {
+    const evaluate = (arg) => evaluateNode(arg, scope, text);
+    const name = node.name;
+    // Lazy functions decide on known values without evaluating what they do not need.
+    if (name === 'if') {
+        arity(name, node.args, 3, 3, text);
+        const condition = evaluate(node.args[0]);
+        if (isUnknown(condition))
+            return condition;
+        return evaluate(node.args[condition ? 1 : 2]);
+    }
+    if (name === 'and' || name === 'or') {
+        let unknown;
+        for (const arg of node.args) {
+            const value = evaluate(arg);
+            if (isUnknown(value))
+                unknown ??= value;
+            else if (Boolean(value) === (name === 'or'))
+                return name === 'or';
+        }
+        return unknown ?? name === 'and';
+    }
+    if (name === 'coalesce') {
+        for (const arg of node.args) {
+            const value = evaluate(arg);
+            if (isUnknown(value))
+                return value;
+            if (value !== null && value !== undefined)
+                return value;
+        }
+        return null;
+    }
+    if (name === 'reference' && scope.reference) {
+        arity(name, node.args, 1, 3, text);
+        const args = node.args.map(evaluate);
+        const unknownArg = args.find(isUnknown);
+        if (unknownArg)
+            return unknownArg;
+        const [target, apiVersion, full] = args;
+        return scope.reference(str(target), apiVersion === undefined ? undefined : str(apiVersion), typeof full === 'string' && full.toLowerCase() === 'full', text);
+    }
+    if (DEPLOY_TIME_ONLY.has(name) || name.startsWith('list'))
+        return new UnknownValue(`${name}() is only known at deployment time`, text);
+    const args = node.args.map(evaluate);
+    const unknownArg = args.find(isUnknown);
+    if (unknownArg)
+        return unknownArg;
+    const fn = FUNCTIONS[name];
+    if (!fn)
+        return new UnknownValue(`the function ${name}() is not evaluated offline`, text);
+    return fn(args, scope, text);
+}
+function arity(name, args, min, max, text) {
+    if (args.length < min || args.length > max) {
+        const expected = min === max ? `${min}` : max === Infinity ? `at least ${min}` : `${min} to ${max}`;
+        throw new ConfigurationError(`Template expression "${text}": ${name}() takes ${expected} argument(s), not ${args.length}.`);
+    }
+}
+const str = (value) => (typeof value === 'string' ? value : typeof value === 'object' && value !== null ? JSON.stringify(value) : String(value));
+function fixed(min, max, fn) {
+    return (args, scope, text) => {
+        arity('function', args, min, max, text);
+        return fn(args, scope, text);
+    };
+}
+function expressions_resourceIdOf(args, scope, text) {
+    const typeIndex = args.findIndex((arg) => typeof arg === 'string' && arg.includes('/') && /^[A-Za-z]+\.[A-Za-z.]+\//.test(arg));
+    if (typeIndex < 0 || typeIndex > 2 || args.length <= typeIndex + 1) {
+        throw new ConfigurationError(`Template expression "${text}": resourceId() needs a resource type like 'Microsoft.KeyVault/vaults' followed by the resource name(s).`);
+    }
+    const subscriptionId = typeIndex === 2 ? str(args[0]) : scope.subscriptionId;
+    const resourceGroup = typeIndex >= 1 ? str(args[typeIndex - 1]) : scope.resourceGroup;
+    return `/subscriptions/${subscriptionId}/resourceGroups/${resourceGroup}${providerPath(str(args[typeIndex]), args.slice(typeIndex + 1).map(str))}`;
+}
+/** `/providers/Microsoft.Sql/servers/srv/databases/db` from a full type and its names. */
+function providerPath(type, names) {
+    const [namespace, ...types] = type.split('/');
+    const segments = names.flatMap((name) => name.split('/'));
+    return `/providers/${namespace}${types.map((t, i) => `/${t}/${segments[i] ?? ''}`).join('')}`;
+}
+function hashHex(args) {
+    return (0,external_node_crypto_namespaceObject.createHash)('sha256').update(args.map(str).join('\u0000')).digest('hex');
+}
+const BASE32 = 'abcdefghijklmnopqrstuvwxyz234567';
+const FUNCTIONS = {
+    parameters: fixed(1, 1, ([name], scope) => scope.parameter(str(name))),
+    variables: fixed(1, 1, ([name], scope) => scope.variable(str(name))),
+    copyindex: (args, scope, text) => {
+        const loop = args.find((a) => typeof a === 'string');
+        const offset = args.find((a) => typeof a === 'number') ?? 0;
+        const index = scope.copyIndex(loop);
+        if (index === undefined)
+            throw new ConfigurationError(`Template expression "${text}": copyIndex() is used outside a copy loop${loop ? ` named '${loop}'` : ''}.`);
+        return index + offset;
+    },
+    concat: (args) => (args.some(Array.isArray) ? args.flatMap((a) => (Array.isArray(a) ? a : [a])) : args.map(str).join('')),
+    format: (args, _scope, text) => {
+        arity('format', args, 1, Infinity, text);
+        return str(args[0]).replace(/\{(\d+)(:[^}]*)?\}/g, (_, index) => str(args[Number(index) + 1]));
+    },
+    tolower: fixed(1, 1, ([value]) => str(value).toLowerCase()),
+    toupper: fixed(1, 1, ([value]) => str(value).toUpperCase()),
+    resourceid: expressions_resourceIdOf,
+    subscriptionresourceid: (args, scope) => {
+        const typeIndex = args.findIndex((arg) => typeof arg === 'string' && arg.includes('/'));
+        const subscriptionId = typeIndex === 1 ? str(args[0]) : scope.subscriptionId;
+        return `/subscriptions/${subscriptionId}${providerPath(str(args[typeIndex]), args.slice(typeIndex + 1).map(str))}`;
+    },
+    extensionresourceid: (args, _scope, text) => {
+        arity('extensionResourceId', args, 3, Infinity, text);
+        return `${str(args[0])}${providerPath(str(args[1]), args.slice(2).map(str))}`;
+    },
+    resourcegroup: (_args, scope) => ({
+        id: `/subscriptions/${scope.subscriptionId}/resourceGroups/${scope.resourceGroup}`,
+        name: scope.resourceGroup,
+        type: 'Microsoft.Resources/resourceGroups',
+        location: scope.location,
+        properties: { provisioningState: 'Succeeded' },
+        tags: {},
+    }),
+    subscription: (_args, scope) => ({
+        id: `/subscriptions/${scope.subscriptionId}`,
+        subscriptionId: scope.subscriptionId,
+        tenantId: scope.tenantId,
+        displayName: scope.subscriptionId,
+    }),
+    deployment: (_args, scope) => ({ name: scope.deploymentName, properties: { mode: 'Incremental' } }),
+    environment: () => ({
+        name: 'AzureCloud',
+        suffixes: { storage: 'core.windows.net', keyvaultDns: '.vault.azure.net', sqlServerHostname: '.database.windows.net', acrLoginServer: '.azurecr.io' },
+        resourceManager: 'https://management.azure.com/',
+        authentication: { loginEndpoint: 'https://login.microsoftonline.com/' },
+    }),
+    // Stable, deterministic stand-ins: the same inputs give the same value every run, but not
+    // the value Azure would compute. No control judges these values, only their presence.
+    uniquestring: (args) => {
+        const bytes = Buffer.from(hashHex(args), 'hex');
+        let out = '';
+        for (let i = 0; i < 13; i++)
+            out += BASE32[bytes[i] % 32];
+        return out;
+    },
+    guid: (args) => {
+        const hex = hashHex(args);
+        return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-${((parseInt(hex[16], 16) & 3) | 8).toString(16)}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+    },
+    equals: fixed(2, 2, ([a, b]) => JSON.stringify(a) === JSON.stringify(b) || (typeof a === 'string' && typeof b === 'string' && a === b)),
+    not: fixed(1, 1, ([value]) => !value),
+    empty: fixed(1, 1, ([value]) => value === null || value === undefined || value === '' || (Array.isArray(value) ? value.length === 0 : typeof value === 'object' && Object.keys(value).length === 0)),
+    contains: fixed(2, 2, ([container, item]) => {
+        if (typeof container === 'string')
+            return container.toLowerCase().includes(str(item).toLowerCase());
+        if (Array.isArray(container))
+            return container.some((entry) => JSON.stringify(entry) === JSON.stringify(item));
+        return container !== null && typeof container === 'object' && findKey(container, str(item)) !== undefined;
+    }),
+    union: (args) => args.every(Array.isArray)
+        ? [...new Map(args.flat().map((v) => [JSON.stringify(v), v])).values()]
+        : Object.assign({}, ...args),
+    createobject: (args) => {
+        const object = {};
+        for (let i = 0; i + 1 < args.length; i += 2)
+            object[str(args[i])] = args[i + 1];
+        return object;
+    },
+    createarray: (args) => args,
+    array: fixed(1, 1, ([value]) => (Array.isArray(value) ? value : [value])),
+    string: fixed(1, 1, ([value]) => str(value)),
+    int: fixed(1, 1, ([value], _s, text) => {
+        const number = Number(value);
+        if (!Number.isInteger(number))
+            throw new ConfigurationError(`Template expression "${text}": int() cannot convert "${str(value)}".`);
+        return number;
+    }),
+    bool: fixed(1, 1, ([value]) => (typeof value === 'string' ? value.toLowerCase() === 'true' : Boolean(value))),
+    json: fixed(1, 1, ([value], _s, text) => {
+        try {
+            return JSON.parse(str(value));
+        }
+        catch {
+            throw new ConfigurationError(`Template expression "${text}": json() got text that is not JSON.`);
+        }
+    }),
+    length: fixed(1, 1, ([value]) => (typeof value === 'string' || Array.isArray(value) ? value.length : Object.keys(value).length)),
+    greater: fixed(2, 2, ([a, b]) => a > b),
+    greaterorequals: fixed(2, 2, ([a, b]) => a >= b),
+    less: fixed(2, 2, ([a, b]) => a < b),
+    lessorequals: fixed(2, 2, ([a, b]) => a <= b),
+    add: fixed(2, 2, ([a, b]) => a + b),
+    sub: fixed(2, 2, ([a, b]) => a - b),
+    mul: fixed(2, 2, ([a, b]) => a * b),
+    div: fixed(2, 2, ([a, b]) => Math.trunc(a / b)),
+    mod: fixed(2, 2, ([a, b]) => a % b),
+    min: (args) => Math.min(...args.flat()),
+    max: (args) => Math.max(...args.flat()),
+    split: fixed(2, 2, ([value, separator]) => str(value).split(new RegExp(`[${(Array.isArray(separator) ? separator : [separator]).map((s) => str(s).replace(/[\\\]^-]/g, '\\$&')).join('')}]`))),
+    replace: fixed(3, 3, ([value, find, replacement]) => str(value).split(str(find)).join(str(replacement))),
+    substring: fixed(1, 3, ([value, start, length]) => str(value).substr(start ?? 0, length)),
+    startswith: fixed(2, 2, ([value, prefix]) => str(value).toLowerCase().startsWith(str(prefix).toLowerCase())),
+    endswith: fixed(2, 2, ([value, suffix]) => str(value).toLowerCase().endsWith(str(suffix).toLowerCase())),
+    trim: fixed(1, 1, ([value]) => str(value).trim()),
+    first: fixed(1, 1, ([value]) => (typeof value === 'string' ? value[0] : value[0])),
+    last: fixed(1, 1, ([value]) => (typeof value === 'string' ? value.slice(-1) : value.at(-1))),
+    take: fixed(2, 2, ([value, count]) => value.slice(0, count)),
+    skip: fixed(2, 2, ([value, count]) => value.slice(count)),
+    indexof: fixed(2, 2, ([value, item]) => str(value).toLowerCase().indexOf(str(item).toLowerCase())),
+    padleft: fixed(2, 3, ([value, width, pad]) => str(value).padStart(width, pad ?? ' ')),
+    base64: fixed(1, 1, ([value]) => Buffer.from(str(value)).toString('base64')),
+    uri: fixed(2, 2, ([base, relative]) => new URL(str(relative), str(base)).toString()),
+    range: fixed(2, 2, ([start, count]) => Array.from({ length: count }, (_, i) => start + i)),
+};
+
+;// CONCATENATED MODULE: ./src/compliance/arm/template.ts
+
+
+
+/** Keys of a resource declaration that are not part of the deployed resource's body. */
+const DECLARATION_ONLY = new Set(['resources', 'copy', 'condition', 'dependson', 'comments', 'scope', 'existing', 'import']);
+/**
+ * Turns an ARM deployment template into the resources it would deploy, with expressions
+ * evaluated, copy loops expanded, conditions applied and children and extension resources
+ * linked to their parents. Linear in the template's size.
+ */
+function resolveTemplate(template, options) {
+    const file = options.source.file;
+    if (template === null || typeof template !== 'object' || Array.isArray(template) || !('resources' in template)) {
+        throw new ConfigurationError(`${file} is not an ARM deployment template: it has no "resources". Give a template (JSON with $schema, parameters, resources).`);
+    }
+    const root = template;
+    const locate = 'locate' in options.source ? options.source.locate.bind(options.source) : undefined;
+    const environment = { input: { kind: 'template', source: file }, resources: [], unresolved: [] };
+    const scope = createScope(root, options, file);
+    const byTypeAndName = new Map();
+    const byId = new Map();
+    const pendingLinks = [];
+    const queue = [];
+    const topLevel = root['resources'];
+    const entries = Array.isArray(topLevel) ? topLevel.map((r, i) => [i, r]) : Object.entries(topLevel ?? {});
+    for (const [key, declaration] of entries)
+        queue.push({ declaration: declaration, filePath: ['resources', key], loops: new Map() });
+    // An index, not shift(): shifting a 10,000-entry array is quadratic.
+    for (let position = 0; position < queue.length; position++) {
+        const next = queue[position];
+        const { declaration, filePath, parent } = next;
+        const copy = declaration['copy'];
+        let instances = [next.loops];
+        if (copy) {
+            const count = evaluateDeep(copy['count'], withLoops(scope, next.loops));
+            if (typeof count !== 'number') {
+                environment.unresolved.push({ message: `copy loop "${String(copy['name'])}" has a count that cannot be known offline; judged as one instance`, ...at(locate, [...filePath, 'copy', 'count']) });
+                instances = [new Map([...next.loops, [String(copy['name']), 0]])];
+            }
+            else {
+                instances = Array.from({ length: count }, (_, index) => new Map([...next.loops, [String(copy['name']), index]]));
+            }
+        }
+        for (const loops of instances) {
+            const loopScope = withLoops(scope, loops);
+            const condition = 'condition' in declaration ? evaluateDeep(declaration['condition'], loopScope) : true;
+            if (condition === false)
+                continue;
+            const { resource, legacyScope } = buildResource(declaration, filePath, parent, loopScope, scope, locate, environment);
+            if (isUnknown(condition))
+                resource.conditionUnknown = condition;
+            environment.resources.push(resource);
+            byTypeAndName.set(key(resource.type, resource.name), resource);
+            const scopeValue = legacyScope ?? ('scope' in declaration ? evaluateDeep(declaration['scope'], loopScope) : undefined);
+            if (parent) {
+                resource.parent = parent;
+                parent.children.push(resource);
+            }
+            else {
+                pendingLinks.push({ resource, ...(typeof scopeValue === 'string' ? { scopeId: scopeValue } : {}), ...at(locate, filePath) });
+                if (isUnknown(scopeValue))
+                    environment.unresolved.push({ message: `the scope of ${resource.type} "${resource.name}" cannot be known offline`, ...at(locate, [...filePath, 'scope']) });
+            }
+            if (!scopeValue)
+                byId.set(resource.id.toLowerCase(), resource);
+            const nested = declaration['resources'];
+            if (Array.isArray(nested))
+                nested.forEach((child, index) => queue.push({ declaration: child, filePath: [...filePath, 'resources', index], parent: resource, loops }));
+            if (resource.type.toLowerCase() === 'microsoft.resources/deployments') {
+                environment.unresolved.push({ message: `nested deployment "${resource.name}" is not expanded; judge its template separately with --template`, ...at(locate, filePath) });
+            }
+        }
+    }
+    // Link top-level children to their parents and extension resources to what they extend.
+    for (const { resource, scopeId } of pendingLinks) {
+        if (scopeId !== undefined) {
+            const target = byId.get(scopeId.toLowerCase()) ?? byTypeAndName.get(symbolicKey(scopeId, root, byTypeAndName));
+            resource.id = `${target?.id ?? scopeId}${providerPath(resource.type, [resource.name])}`;
+            if (target)
+                target.extensions.push(resource);
+            continue;
+        }
+        const segments = resource.type.split('/');
+        if (segments.length <= 2)
+            continue;
+        const parent = byTypeAndName.get(key(segments.slice(0, -1).join('/'), resource.name.split('/').slice(0, -1).join('/')));
+        if (parent) {
+            resource.parent = parent;
+            parent.children.push(resource);
+        }
+    }
+    return environment;
+}
+function buildResource(declaration, filePath, parent, scope, rootScope, locate, environment) {
+    const body = {};
+    for (const [name, value] of Object.entries(declaration)) {
+        if (!DECLARATION_ONLY.has(name.toLowerCase()))
+            body[name] = evaluateDeep(value, scope);
+    }
+    const type = textOf(body['type'], 'type');
+    const name = textOf(body['name'], 'name');
+    const unresolvedPart = [type, name].find(isUnknown);
+    if (unresolvedPart)
+        environment.unresolved.push({ message: `a resource's ${unresolvedPart === type ? 'type' : 'name'} cannot be known offline (${unresolvedPart.expression ?? unresolvedPart.reason})`, ...at(locate, filePath) });
+    let typeText = isUnknown(type) ? `[unknown: ${type.expression ?? type.reason}]` : type;
+    let nameText = isUnknown(name) ? `[unknown: ${name.expression ?? name.reason}]` : name;
+    if (parent && !typeText.includes('/'))
+        typeText = `${parent.type}/${typeText}`;
+    if (parent && !nameText.startsWith(`${parent.name}/`))
+        nameText = `${parent.name}/${nameText}`;
+    // The older extension form: type `Microsoft.KeyVault/vaults/providers/diagnosticSettings`, name `kv/Microsoft.Insights/x`.
+    const legacyExtension = /^(.+)\/providers\/(diagnosticSettings|roleAssignments|locks)$/i.exec(typeText);
+    let legacyScope;
+    if (legacyExtension) {
+        const scopeType = legacyExtension[1];
+        const nameSegments = nameText.split('/');
+        const scopeNames = nameSegments.slice(0, scopeType.split('/').length - 1);
+        legacyScope = `/subscriptions/${rootScope.subscriptionId}/resourceGroups/${rootScope.resourceGroup}${providerPath(scopeType, scopeNames)}`;
+        typeText = /diagnosticSettings$/i.test(typeText) ? 'Microsoft.Insights/diagnosticSettings' : /roleAssignments$/i.test(typeText) ? 'Microsoft.Authorization/roleAssignments' : 'Microsoft.Authorization/locks';
+        nameText = nameSegments.at(-1);
+    }
+    const apiVersion = body['apiVersion'];
+    const resource = {
+        type: typeText,
+        name: nameText,
+        id: `/subscriptions/${rootScope.subscriptionId}/resourceGroups/${rootScope.resourceGroup}${providerPath(typeText, [nameText])}`,
+        ...(typeof apiVersion === 'string' ? { apiVersion } : {}),
+        body,
+        children: [],
+        extensions: [],
+        ...(locate ? { locate: (path) => locate([...filePath, ...path]) } : {}),
+    };
+    return { resource, ...(legacyScope ? { legacyScope } : {}) };
+}
+function textOf(value, what) {
+    if (typeof value === 'string' || isUnknown(value))
+        return value;
+    return new UnknownValue(`the resource ${what} is not a string`);
+}
+function key(type, name) {
+    return `${type.toLowerCase()}|${name.toLowerCase()}`;
+}
+/** A languageVersion 2.0 symbolic name used as a scope: find the declaration it names. */
+function symbolicKey(scope, root, index) {
+    const resources = root['resources'];
+    if (Array.isArray(resources))
+        return '';
+    const declaration = resources[scope];
+    if (!declaration || typeof declaration['type'] !== 'string' || typeof declaration['name'] !== 'string')
+        return '';
+    const candidate = key(declaration['type'], declaration['name']);
+    return index.has(candidate) ? candidate : '';
+}
+function at(locate, path) {
+    return locate ? { location: locate(path) } : {};
+}
+/** Evaluates every expression in a value, expanding property-level copy loops. */
+function evaluateDeep(value, scope) {
+    if (typeof value === 'string')
+        return evaluateString(value, scope);
+    if (Array.isArray(value))
+        return value.map((item) => evaluateDeep(item, scope));
+    if (value === null || typeof value !== 'object')
+        return value;
+    const result = {};
+    for (const [name, item] of Object.entries(value)) {
+        if (name === 'copy' && Array.isArray(item)) {
+            for (const loop of item) {
+                const count = evaluateDeep(loop['count'], scope);
+                const loopName = String(loop['name']);
+                result[loopName] =
+                    typeof count === 'number'
+                        ? Array.from({ length: count }, (_, index) => evaluateDeep(loop['input'], withLoops(scope, new Map([[loopName, index]]))))
+                        : new UnknownValue(`the count of property loop "${loopName}" cannot be known offline`);
+            }
+            continue;
+        }
+        result[name] = evaluateDeep(item, scope);
+    }
+    return result;
+}
+function withLoops(scope, loops) {
+    if (loops.size === 0)
+        return scope;
+    return {
+        ...scope,
+        copyIndex: (name) => (name === undefined ? [...loops.values()].at(-1) : (loops.get(name) ?? scope.copyIndex(name))),
+    };
+}
+/** The scope a template's expressions see: its parameters and variables, and the deployment's subscription, group and location. */
+function createScope(root, options, file) {
+    const declared = (root['parameters'] ?? {});
+    const given = normalizeParameters(options.parameters);
+    const variables = (root['variables'] ?? {});
+    const parameterValues = new Map();
+    const variableValues = new Map();
+    const evaluating = new Set();
+    const scope = {
+        subscriptionId: options.subscriptionId ?? '00000000-0000-0000-0000-000000000000',
+        tenantId: options.tenantId ?? '00000000-0000-0000-0000-000000000000',
+        resourceGroup: options.resourceGroup ?? 'resource-group',
+        location: options.location ?? 'eastus2',
+        deploymentName: options.deploymentName ?? 'azure-hipaa',
+        copyIndex: () => undefined,
+        ...(options.reference ? { reference: options.reference } : {}),
+        parameter(name) {
+            const declaredName = Object.keys(declared).find((k) => k.toLowerCase() === name.toLowerCase());
+            if (declaredName === undefined)
+                throw new ConfigurationError(`${file}: parameters('${name}') is used but the template declares no parameter "${name}". Declare it or fix the name.`);
+            if (parameterValues.has(declaredName))
+                return parameterValues.get(declaredName);
+            const spec = declared[declaredName];
+            let value;
+            const givenName = Object.keys(given).find((k) => k.toLowerCase() === declaredName.toLowerCase());
+            if (givenName !== undefined)
+                value = given[givenName];
+            else if ('defaultValue' in spec)
+                value = evaluateDeep(spec['defaultValue'], scope);
+            else
+                throw new ConfigurationError(`${file}: parameter "${declaredName}" has no value. Add it to the parameters file (--parameters) or give it a defaultValue.`);
+            const allowed = spec['allowedValues'];
+            if (Array.isArray(allowed) && !isUnknown(value) && !allowed.some((a) => JSON.stringify(a) === JSON.stringify(value))) {
+                throw new ConfigurationError(`${file}: parameter "${declaredName}" is ${JSON.stringify(value)}, which is not one of its allowedValues ${JSON.stringify(allowed)}.`);
+            }
+            parameterValues.set(declaredName, value);
+            return value;
+        },
+        variable(name) {
+            const declaredName = Object.keys(variables).find((k) => k.toLowerCase() === name.toLowerCase());
+            if (declaredName === undefined)
+                throw new ConfigurationError(`${file}: variables('${name}') is used but the template declares no variable "${name}".`);
+            if (variableValues.has(declaredName))
+                return variableValues.get(declaredName);
+            if (evaluating.has(declaredName))
+                throw new ConfigurationError(`${file}: variable "${declaredName}" refers to itself through other variables; break the cycle.`);
+            evaluating.add(declaredName);
+            const value = evaluateDeep(variables[declaredName], scope);
+            evaluating.delete(declaredName);
+            variableValues.set(declaredName, value);
+            return value;
+        },
+    };
+    return scope;
+}
+function normalizeParameters(parameters) {
+    if (!parameters)
+        return {};
+    const inner = parameters['parameters'];
+    const isFile = inner !== null && typeof inner === 'object' && ('$schema' in parameters || Object.values(inner).every((p) => p !== null && typeof p === 'object' && ('value' in p || 'reference' in p)));
+    if (!isFile)
+        return parameters;
+    return Object.fromEntries(Object.entries(inner).map(([name, spec]) => [name, 'value' in spec ? spec['value'] : new UnknownValue(`parameter "${name}" is a Key Vault reference, known only at deployment time`)]));
+}
+
+;// CONCATENATED MODULE: ./sandbox/arm/template.ts
+
+
+
+/** Keys of a template resource that steer the deployment and are not sent to the provider. */
+const template_DEPLOYMENT_KEYS = new Set(['type', 'apiversion', 'name', 'dependson', 'condition', 'copy', 'comments', 'scope', 'resources', 'existing']);
+/**
+ * Expands a deployment template as ARM's preflight does: parameters checked, conditions applied,
+ * names and ids evaluated, and each resource's dependencies (explicit `dependsOn`, plus the
+ * implicit ones `reference()` makes on resources of the same template). Throws ARM's InvalidTemplate.
+ */
+function expandTemplate(template, parameters, context, reference) {
+    return asArmError(() => expand(template, parameters, context, reference));
+}
+/** Runs template evaluation, turning the evaluator's ConfigurationErrors (a bad expression, a missing parameter) into ARM's InvalidTemplate. */
+function asArmError(run) {
+    try {
+        return run();
+    }
+    catch (error) {
+        if (error instanceof ArmError)
+            throw error;
+        throw new ArmError(400, 'InvalidTemplate', `Deployment template validation failed: '${error instanceof Error ? error.message : String(error)}'.`);
+    }
+}
+function expand(template, parameters, context, reference) {
+    const invalid = (message) => new ArmError(400, 'InvalidTemplate', `Deployment template validation failed: '${message}'.`);
+    if (!isObject(template) || !Array.isArray(template['resources']))
+        throw invalid('The template has no resources array; the sandbox deploys languageVersion 1.0 templates');
+    const declared = isObject(template['parameters']) ? Object.keys(template['parameters']) : [];
+    const given = isObject(parameters) ? parameters : {};
+    const extra = Object.keys(given).filter((name) => !declared.some((d) => d.toLowerCase() === name.toLowerCase()));
+    if (extra.length > 0) {
+        throw invalid(`The template parameters '${extra.join(', ')}' in the parameters file are not valid; they are not present in the original template and can therefore not be provided at deployment time. The only supported parameters for this template are '${declared.join(', ')}'`);
+    }
+    const values = Object.fromEntries(Object.entries(given).map(([name, spec]) => [name, isObject(spec) && 'value' in spec ? spec['value'] : spec]));
+    const scope = createScope(template, { parameters: values, ...context, reference }, 'template');
+    const resources = [];
+    const declarations = template['resources'].map((declaration) => ({ declaration: declaration }));
+    for (let index = 0; index < declarations.length; index++) {
+        const { declaration, parent } = declarations[index];
+        if ('copy' in declaration)
+            throw invalid('The sandbox does not expand copy loops; declare each resource');
+        if ('condition' in declaration && known(evaluateDeep(declaration['condition'], scope), 'condition') === false)
+            continue;
+        let type = String(known(evaluateDeep(declaration['type'], scope), 'type'));
+        let name = String(known(evaluateDeep(declaration['name'], scope), 'name'));
+        if (parent && !type.includes('/'))
+            type = `${parent.type}/${type}`;
+        if (parent && !name.startsWith(`${parent.name}/`))
+            name = `${parent.name}/${name}`;
+        const apiVersion = String(known(evaluateDeep(declaration['apiVersion'], scope), 'apiVersion'));
+        const scopeValue = 'scope' in declaration ? String(known(evaluateDeep(declaration['scope'], scope), 'scope')) : undefined;
+        const segments = type.split('/').length - 1;
+        if (!scopeValue && name.split('/').length !== segments)
+            throw invalid(`The resource '${type}/${name}' has an incorrect segment length: a resource of type '${type}' needs ${segments} name segment(s)`);
+        const planned = {
+            id: resourceIdOf(context.subscriptionId, context.resourceGroup, type, name, scopeValue),
+            type,
+            name,
+            apiVersion,
+            ...(scopeValue ? { scopeId: scopeValue } : {}),
+            declaration,
+            dependsOn: new Set(parent ? [parent.id.toLowerCase()] : []),
+        };
+        resources.push(planned);
+        if (Array.isArray(declaration['resources']))
+            for (const child of declaration['resources'])
+                declarations.push({ declaration: child, parent: planned });
+    }
+    const byId = new Map(resources.map((resource) => [resource.id.toLowerCase(), resource]));
+    const find = (target) => byId.get(target.toLowerCase()) ?? resources.find((r) => r.name.toLowerCase() === target.toLowerCase() || `${r.type}/${r.name}`.toLowerCase() === target.toLowerCase());
+    for (const resource of resources) {
+        for (const dependency of resource.declaration['dependsOn'] ?? []) {
+            const target = String(known(evaluateDeep(dependency, scope), 'dependsOn'));
+            const found = find(target);
+            if (!found)
+                throw invalid(`The resource '${target}' is not defined in the template`);
+            resource.dependsOn.add(found.id.toLowerCase());
+        }
+        // ARM adds a dependency for each reference() to a resource of the same template.
+        const recording = {
+            ...scope,
+            reference: (target, _apiVersion, _full, text) => {
+                const found = find(target);
+                if (found && found !== resource)
+                    resource.dependsOn.add(found.id.toLowerCase());
+                return new UnknownValue('recorded', text);
+            },
+        };
+        evaluateDeep(bodyOf(resource.declaration), recording);
+    }
+    for (const resource of resources)
+        if (dependsOnItself(resource, byId))
+            throw invalid(`Circular dependency detected on resource: '${resource.id}'`);
+    return { resources, scope, outputs: isObject(template['outputs']) ? template['outputs'] : {} };
+}
+/** The body a resource's provider receives: the declaration without the deployment's own keys. */
+function bodyOf(declaration) {
+    return Object.fromEntries(Object.entries(declaration).filter(([key]) => !template_DEPLOYMENT_KEYS.has(key.toLowerCase())));
+}
+/** Replaces values only Azure could know yet (references to resources not created) with their expression text, as what-if shows them. */
+function withExpressionsShown(value) {
+    if (isUnknown(value))
+        return value.expression ?? `[unknown: ${value.reason}]`;
+    if (Array.isArray(value))
+        return value.map(withExpressionsShown);
+    if (isObject(value))
+        return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, withExpressionsShown(item)]));
+    return value;
+}
+/** The first value of `value` that could not be evaluated, if any. */
+function firstUnknown(value) {
+    if (isUnknown(value))
+        return value;
+    if (Array.isArray(value))
+        return value.map(firstUnknown).find(Boolean);
+    if (isObject(value))
+        return Object.values(value).map(firstUnknown).find(Boolean);
+    return undefined;
+}
+function evaluateOutputs(outputs, scope) {
+    const values = {};
+    const problems = [];
+    for (const [name, output] of Object.entries(outputs)) {
+        const spec = output;
+        const value = evaluateDeep(spec['value'], scope);
+        const unknown = firstUnknown(value);
+        if (unknown)
+            problems.push({ code: 'DeploymentOutputEvaluationFailed', message: `Unable to evaluate template outputs: '${name}': ${unknown.reason}` });
+        else
+            values[name] = { type: capitalize(String(spec['type'] ?? 'string')), value };
+    }
+    return { values, problems };
+}
+function capitalize(text) {
+    return text.charAt(0).toUpperCase() + text.slice(1);
+}
+function known(value, what) {
+    if (isUnknown(value))
+        throw new ArmError(400, 'InvalidTemplate', `Deployment template validation failed: 'The template resource ${what} '${value.expression ?? ''}' cannot use reference() or list*() functions: ${value.reason}'.`);
+    return value;
+}
+function dependsOnItself(start, byId) {
+    const seen = new Set();
+    const stack = [...start.dependsOn];
+    while (stack.length > 0) {
+        const id = stack.pop();
+        if (id === start.id.toLowerCase())
+            return true;
+        if (seen.has(id))
+            continue;
+        seen.add(id);
+        stack.push(...(byId.get(id)?.dependsOn ?? []));
+    }
+    return false;
+}
+
+;// CONCATENATED MODULE: ./sandbox/arm/plane.ts
+
+
+
+
+
+
+
+/** Built-in roles the sandbox's caller can hold at subscription scope, by what they allow. */
+const WRITERS = ['Owner', 'Contributor'];
+const ROLE_WRITERS = ['Owner', 'User Access Administrator', 'Role Based Access Control Administrator'];
+const READERS = ['Reader', ...WRITERS, ...ROLE_WRITERS];
+/**
+ * The sandbox's Azure Resource Manager: resource groups, resources and their children and
+ * extensions, and template deployments with preflight validation, what-if and operations. Holds
+ * state only; `endpoint.ts` speaks HTTP for it.
+ */
+class ArmPlane {
+    identity;
+    onVaultCreated;
+    resourceGroups = new Map();
+    resources = new Map();
+    deployments = new Map();
+    /** Global names (`type|name`, lower case) another subscription holds. */
+    takenNames = new Set();
+    /** Resource ids (lower case) the caller may not read: a deny assignment, or a provider outage. */
+    deniedReads = new Set();
+    /** The caller's roles at subscription scope. */
+    roles = ['Contributor', 'Role Based Access Control Administrator'];
+    /** Real provisioning seconds are multiplied by this (0.001: a 15-minute Redis takes 0.9 s). */
+    timeScale = 0.001;
+    /** Resource PUTs received, counted for tests. */
+    puts = 0;
+    constructor(identity, onVaultCreated) {
+        this.identity = identity;
+        this.onVaultCreated = onVaultCreated;
+    }
+    // ---------------------------------------------------------------- authorization
+    authorize(action, scope) {
+        const allowed = action.endsWith('/read') ? READERS : action === 'Microsoft.Authorization/roleAssignments/write' ? ROLE_WRITERS : WRITERS;
+        if (this.roles.some((role) => allowed.includes(role))) {
+            if (action.endsWith('/read') && [...this.deniedReads].some((id) => scope.toLowerCase().startsWith(id)))
+                throw this.authorizationFailed(action, scope);
+            return;
+        }
+        throw this.authorizationFailed(action, scope);
+    }
+    authorizationFailed(action, scope) {
+        return new ArmError(403, 'AuthorizationFailed', `The client '${this.identity.clientId}' with object id '${this.identity.clientId}' does not have authorization to perform action '${action}' over scope '${scope}' or the scope is invalid. If access was recently granted, please refresh your credentials.`);
+    }
+    // ---------------------------------------------------------------- resource groups
+    resourceGroupId(name) {
+        return `/subscriptions/${this.identity.subscriptionId}/resourceGroups/${name}`;
+    }
+    requireResourceGroup(name) {
+        const group = this.resourceGroups.get(name.toLowerCase());
+        if (!group)
+            throw new ArmError(404, 'ResourceGroupNotFound', `Resource group '${name}' could not be found.`);
+        return group;
+    }
+    putResourceGroup(name, body) {
+        this.authorize('Microsoft.Resources/subscriptions/resourceGroups/write', this.resourceGroupId(name));
+        if (!NAME_RULES.resourceGroup.pattern.test(name))
+            throw new ArmError(400, 'InvalidResourceGroup', `The provided resource group name '${name}' is not valid: use ${NAME_RULES.resourceGroup.rule}.`);
+        const location = typeof body['location'] === 'string' ? body['location'].toLowerCase().replace(/\s+/g, '') : '';
+        if (!location)
+            throw new ArmError(400, 'LocationRequired', 'The location property is required for this definition.');
+        if (!AVAILABLE_REGIONS.includes(location)) {
+            throw new ArmError(400, 'LocationNotAvailableForResourceGroup', `The provided location '${String(body['location'])}' is not available for resource group. List of available regions is '${AVAILABLE_REGIONS.join(',')}'.`);
+        }
+        const existing = this.resourceGroups.get(name.toLowerCase());
+        if (existing && existing.location !== location) {
+            throw new ArmError(409, 'InvalidResourceGroupLocation', `Invalid resource group location '${location}'. The Resource group already exists in location '${existing.location}'.`);
+        }
+        const group = { id: this.resourceGroupId(existing?.name ?? name), name: existing?.name ?? name, location, tags: isObject(body['tags']) ? body['tags'] : {} };
+        this.resourceGroups.set(name.toLowerCase(), group);
+        return { status: existing ? 200 : 201, group };
+    }
+    // ---------------------------------------------------------------- resources
+    /** A resource as GET returns it: the stored body plus the provider's read-only properties. */
+    view(resource) {
+        const spec = typeSpec(resource.type);
+        const location = resource.envelope['location'];
+        const readOnly = spec?.readOnly?.({ id: resource.id, name: resource.name.split('/').at(-1), properties: resource.properties, ...(typeof location === 'string' ? { location } : {}) }, (id) => {
+            const other = this.resources.get(id.toLowerCase());
+            return other ? this.view(other)['properties'] : undefined;
+        }) ?? {};
+        return {
+            id: resource.id,
+            name: resource.name.split('/').at(-1),
+            type: resource.type,
+            ...resource.envelope,
+            properties: mergeDeep(mergeDeep(resource.properties, readOnly), { provisioningState: resource.provisioningState }),
+        };
+    }
+    getResource(id) {
+        this.authorize(`${parseResourceId(id)?.type ?? 'Microsoft.Resources/resources'}/read`, id);
+        const resource = this.resources.get(id.toLowerCase());
+        if (!resource)
+            throw this.notFound(id);
+        return this.view(resource);
+    }
+    notFound(id) {
+        const parsed = parseResourceId(id);
+        return new ArmError(404, 'ResourceNotFound', `The Resource '${parsed ? `${parsed.type}/${parsed.name}` : id}' under resource group '${parsed?.resourceGroup ?? ''}' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix`);
+    }
+    /** Resources of a collection: a group's top-level resources, a parent's children of one type, or a resource's extensions of one type. */
+    list(filter) {
+        this.requireResourceGroup(filter.resourceGroup);
+        return [...this.resources.values()]
+            .filter((resource) => {
+            if (resource.resourceGroup.toLowerCase() !== filter.resourceGroup.toLowerCase())
+                return false;
+            const parsed = parseResourceId(resource.id);
+            if (filter.scopeId !== undefined)
+                return parsed.scopeId?.toLowerCase() === filter.scopeId.toLowerCase() && resource.type.toLowerCase() === filter.type?.toLowerCase();
+            if (parsed.scopeId)
+                return false;
+            if (filter.parentId !== undefined)
+                return parentIdOf(resource.id)?.toLowerCase() === filter.parentId.toLowerCase() && resource.type.toLowerCase() === filter.type?.toLowerCase();
+            return resource.type.split('/').length === 2;
+        })
+            .map((resource) => this.view(resource));
+    }
+    /** PUT (or PATCH) of one resource, as its provider takes it: checks, stores, and provisions it over simulated time. */
+    putResource(id, apiVersion, body, options = {}) {
+        const parsed = parseResourceId(id);
+        if (!parsed)
+            throw new ArmError(400, 'InvalidResourceId', `'${id}' is not a valid resource id.`);
+        this.authorize(`${parsed.type}/write`, id);
+        this.requireResourceGroup(parsed.resourceGroup);
+        const existing = this.resources.get(id.toLowerCase());
+        const problem = apiVersionProblem(parsed.type, apiVersion, typeof body['location'] === 'string' ? body['location'] : undefined);
+        if (problem)
+            throw problem;
+        const parentId = parentIdOf(id);
+        if (parentId && !this.resources.has(parentId.toLowerCase())) {
+            throw new ArmError(404, 'ParentResourceNotFound', `Can not perform requested operation on nested resource. Parent resource '${parsed.name.split('/').slice(0, -1).join('/')}' not found.`);
+        }
+        if (parsed.scopeId && !this.resources.has(parsed.scopeId.toLowerCase()))
+            throw this.notFound(parsed.scopeId);
+        if (options.patch && !existing)
+            throw this.notFound(id);
+        const full = options.patch && existing ? mergeDeep({ ...existing.envelope, properties: existing.properties }, body) : body;
+        const problems = bodyProblems({ id, type: parsed.type, name: parsed.name }, apiVersion, full, { nameTaken: !existing && this.takenNames.has(`${parsed.type}|${parsed.name}`.toLowerCase()) });
+        const first = problems[0];
+        if (first)
+            throw new ArmError(400, first.code, first.message, problems.length > 1 ? problems : [], first.target);
+        const envelope = Object.fromEntries(ENVELOPE_KEYS.filter((key) => full[key] !== undefined).map((key) => [key, full[key]]));
+        const properties = isObject(full['properties']) ? full['properties'] : {};
+        const unchanged = existing !== undefined && JSON.stringify({ e: existing.envelope, p: existing.properties }) === JSON.stringify({ e: envelope, p: properties });
+        const spec = typeSpec(parsed.type);
+        const seconds = !existing ? (spec?.createSeconds ?? 5) : unchanged ? (spec?.noopSeconds ?? 1) : (spec?.createSeconds ?? 5) / 2;
+        const resource = { id: existing?.id ?? id, type: parsed.type, name: parsed.name, resourceGroup: parsed.resourceGroup, apiVersion: apiVersion, envelope, properties, provisioningState: existing ? 'Updating' : 'Creating' };
+        this.resources.set(id.toLowerCase(), resource);
+        this.puts++;
+        const done = new Promise((resolve) => {
+            setTimeout(() => resolve(this.finishProvisioning(resource)), seconds * this.timeScale * 1000);
+        });
+        return { status: existing ? 200 : 201, view: this.view(resource), done };
+    }
+    finishProvisioning(resource) {
+        if (resource.type.toLowerCase() === 'microsoft.app/containerapps') {
+            const problem = revisionProblem(resource.name, resource.properties);
+            if (problem) {
+                resource.provisioningState = 'Failed';
+                return problem;
+            }
+        }
+        resource.provisioningState = 'Succeeded';
+        const parsed = parseResourceId(resource.id);
+        for (const child of typeSpec(resource.type)?.implicitChildren ?? []) {
+            const childId = resourceIdOf(parsed.subscriptionId, parsed.resourceGroup, child.type, `${resource.name}/${child.name}`);
+            if (this.resources.has(childId.toLowerCase()))
+                continue;
+            this.resources.set(childId.toLowerCase(), { id: childId, type: child.type, name: `${resource.name}/${child.name}`, resourceGroup: resource.resourceGroup, apiVersion: resource.apiVersion, envelope: {}, properties: { ...child.properties }, provisioningState: 'Succeeded' });
+        }
+        if (resource.type.toLowerCase() === 'microsoft.keyvault/vaults')
+            this.onVaultCreated(resource.name);
+        return undefined;
+    }
+    /** A manual change (the portal, `az`), not through ARM's checks: merges into the stored properties. */
+    patchDirectly(id, properties) {
+        const resource = this.resources.get(id.toLowerCase());
+        if (!resource)
+            throw this.notFound(id);
+        resource.properties = mergeDeep(resource.properties, properties);
+        return this.view(resource);
+    }
+    // ---------------------------------------------------------------- deployments
+    deploymentKey(group, name) {
+        return `${group}/${name}`.toLowerCase();
+    }
+    deploymentId(group, name) {
+        return `${this.resourceGroupId(group)}/providers/Microsoft.Resources/deployments/${name}`;
+    }
+    /** ARM's preflight: template expansion, then every resource checked as its provider would. */
+    preflight(groupName, deploymentName, body, action) {
+        this.authorize(action, this.deploymentId(groupName, deploymentName));
+        const group = this.requireResourceGroup(groupName);
+        const properties = isObject(body['properties']) ? body['properties'] : {};
+        if (properties['templateLink'])
+            throw new ArmError(400, 'InvalidTemplate', 'The sandbox takes the template inline (properties.template), not templateLink.');
+        const mode = String(properties['mode'] ?? '');
+        if (mode !== 'Incremental')
+            throw new ArmError(400, 'InvalidDeploymentMode', `The deployment mode '${mode}' is not supported by the sandbox; use 'Incremental'.`);
+        const expanded = expandTemplate(properties['template'], properties['parameters'], this.context(group, deploymentName), this.referenceFor('what-if'));
+        const problems = [];
+        for (const resource of expanded.resources) {
+            const body = withExpressionsShown(asArmError(() => evaluateDeep(bodyOf(resource.declaration), expanded.scope)));
+            const versionProblem = apiVersionProblem(resource.type, resource.apiVersion, typeof body['location'] === 'string' ? body['location'] : undefined);
+            if (versionProblem) {
+                problems.push({ ...versionProblem.body(), target: resource.id });
+                continue;
+            }
+            const exists = this.resources.has(resource.id.toLowerCase());
+            problems.push(...bodyProblems(resource, resource.apiVersion, body, { nameTaken: !exists && this.takenNames.has(`${resource.type}|${resource.name}`.toLowerCase()) }));
+            const writeAction = `${resource.type}/write`;
+            try {
+                this.authorize(writeAction, resource.id);
+            }
+            catch {
+                problems.push({
+                    code: 'AuthorizationFailed',
+                    target: resource.id,
+                    message: `Authorization failed for template resource '${resource.name}' of type '${resource.type}'. The client '${this.identity.clientId}' with object id '${this.identity.clientId}' does not have permission to perform action '${writeAction}' at scope '${resource.id}'.`,
+                });
+            }
+        }
+        if (problems.length > 0) {
+            throw new ArmError(400, 'InvalidTemplateDeployment', `The template deployment '${deploymentName}' is not valid according to the validation procedure. The tracking id is '${(0,external_node_crypto_namespaceObject.randomUUID)()}'. See inner errors for details.`, problems);
+        }
+        return { expanded, group };
+    }
+    context(group, deploymentName) {
+        return { subscriptionId: this.identity.subscriptionId, tenantId: this.identity.tenantId, resourceGroup: group.name, location: group.location, deploymentName };
+    }
+    /** reference() at deployment time: a resource's properties (or the whole resource with 'Full'). What-if shows the expression for a resource that does not exist yet. */
+    referenceFor(mode, planned) {
+        return (target, _apiVersion, full, text) => {
+            const id = target.startsWith('/') ? target : (planned?.resources.find((r) => r.name.toLowerCase() === target.toLowerCase())?.id ?? target);
+            const resource = this.resources.get(id.toLowerCase());
+            if (!resource || resource.provisioningState === 'Creating') {
+                if (mode === 'what-if')
+                    return new UnknownValue(`${target} does not exist yet`, text);
+                throw this.notFound(id);
+            }
+            const view = this.view(resource);
+            return full ? view : view['properties'];
+        };
+    }
+    validate(groupName, deploymentName, body) {
+        const { expanded } = this.preflight(groupName, deploymentName, body, 'Microsoft.Resources/deployments/validate/action');
+        return {
+            id: this.deploymentId(groupName, deploymentName),
+            name: deploymentName,
+            properties: { provisioningState: 'Succeeded', mode: 'Incremental', timestamp: new Date().toISOString(), correlationId: (0,external_node_crypto_namespaceObject.randomUUID)(), validatedResources: expanded.resources.map((r) => ({ id: r.id })) },
+        };
+    }
+    whatIf(groupName, deploymentName, body) {
+        const { expanded, group } = this.preflight(groupName, deploymentName, body, 'Microsoft.Resources/deployments/whatIf/action');
+        const planned = new Set(expanded.resources.map((r) => r.id.toLowerCase()));
+        const changes = expanded.resources.map((resource) => {
+            const after = { id: resource.id, name: resource.name.split('/').at(-1), type: resource.type, apiVersion: resource.apiVersion, ...withExpressionsShown(evaluateDeep(bodyOf(resource.declaration), expanded.scope)) };
+            const existing = this.resources.get(resource.id.toLowerCase());
+            if (!existing)
+                return { resourceId: resource.id, changeType: 'Create', after };
+            const before = { id: existing.id, name: existing.name.split('/').at(-1), type: existing.type, apiVersion: existing.apiVersion, ...existing.envelope, properties: existing.properties };
+            const delta = propertyChanges(comparable(before), comparable(after), '');
+            return { resourceId: resource.id, changeType: delta.length === 0 ? 'NoChange' : 'Modify', before, after, ...(delta.length ? { delta } : {}) };
+        });
+        for (const resource of this.resources.values()) {
+            if (resource.resourceGroup.toLowerCase() === group.name.toLowerCase() && !planned.has(resource.id.toLowerCase()))
+                changes.push({ resourceId: resource.id, changeType: 'Ignore', before: this.view(resource) });
+        }
+        return { status: 'Succeeded', properties: { changes } };
+    }
+    startDeployment(groupName, deploymentName, body) {
+        const key = this.deploymentKey(groupName, deploymentName);
+        const running = this.deployments.get(key);
+        if (running && (running.provisioningState === 'Running' || running.provisioningState === 'Accepted')) {
+            throw new ArmError(409, 'DeploymentActive', `Unable to edit or replace deployment '${deploymentName}': previous deployment from '${new Date(running.startedAt).toISOString()}' is still active (the deployment state is '${running.provisioningState}'). Please see https://aka.ms/arm-deploy-resources for usage details.`);
+        }
+        const { expanded } = this.preflight(groupName, deploymentName, body, 'Microsoft.Resources/deployments/write');
+        const deployment = { id: this.deploymentId(groupName, deploymentName), name: deploymentName, resourceGroup: groupName, mode: 'Incremental', provisioningState: 'Running', startedAt: Date.now(), correlationId: (0,external_node_crypto_namespaceObject.randomUUID)(), operations: [] };
+        this.deployments.set(key, deployment);
+        void this.run(deployment, expanded);
+        return deployment;
+    }
+    getDeployment(groupName, deploymentName) {
+        this.authorize('Microsoft.Resources/deployments/read', this.deploymentId(groupName, deploymentName));
+        this.requireResourceGroup(groupName);
+        const deployment = this.deployments.get(this.deploymentKey(groupName, deploymentName));
+        if (!deployment)
+            throw new ArmError(404, 'DeploymentNotFound', `Deployment '${deploymentName}' could not be found.`);
+        return deployment;
+    }
+    /** Puts every resource once all it depends on has succeeded; independent resources go in parallel. */
+    async run(deployment, expanded) {
+        const reference = this.referenceFor('deploy', expanded);
+        const scope = { ...expanded.scope, reference };
+        const waiting = new Map(expanded.resources.map((r) => [r.id.toLowerCase(), r]));
+        const succeeded = new Set();
+        const failed = new Set();
+        const skipped = new Set();
+        const running = new Set();
+        const inTemplate = (id) => expanded.resources.some((r) => r.id.toLowerCase() === id);
+        const deploy = async (resource) => {
+            const existed = this.resources.has(resource.id.toLowerCase());
+            const operation = { operationId: (0,external_node_crypto_namespaceObject.randomUUID)().replace(/-/g, '').slice(0, 16).toUpperCase(), resource, provisioningOperation: existed ? 'Update' : 'Create', provisioningState: 'Running', startedAt: Date.now() };
+            deployment.operations.push(operation);
+            let error;
+            try {
+                const body = asArmError(() => evaluateDeep(bodyOf(resource.declaration), scope));
+                const unknown = firstUnknown(body);
+                if (unknown)
+                    throw new ArmError(400, 'InvalidTemplate', `Unable to evaluate '${unknown.expression ?? ''}': ${unknown.reason}.`);
+                error = await this.putResource(resource.id, resource.apiVersion, body).done;
+            }
+            catch (thrown) {
+                error = thrown instanceof ArmError ? thrown.body() : { code: 'InternalServerError', message: String(thrown) };
+            }
+            operation.finishedAt = Date.now();
+            operation.provisioningState = error ? 'Failed' : 'Succeeded';
+            if (error)
+                operation.error = error;
+            (error ? failed : succeeded).add(resource.id.toLowerCase());
+        };
+        for (;;) {
+            for (const [id, resource] of waiting) {
+                const dependencies = [...resource.dependsOn].filter(inTemplate);
+                // ARM does not start what depends on a failed resource.
+                if (dependencies.some((d) => failed.has(d) || skipped.has(d))) {
+                    waiting.delete(id);
+                    skipped.add(id);
+                    continue;
+                }
+                if (dependencies.every((d) => succeeded.has(d))) {
+                    waiting.delete(id);
+                    const task = deploy(resource).finally(() => running.delete(task));
+                    running.add(task);
+                }
+            }
+            if (running.size === 0)
+                break;
+            await Promise.race(running);
+        }
+        const errors = deployment.operations.filter((op) => op.error).map((op) => ({ ...op.error, target: op.resource.id }));
+        if (errors.length === 0) {
+            const outputs = outputsOf(() => evaluateOutputs(expanded.outputs, scope));
+            if (outputs.problems.length === 0)
+                deployment.outputs = outputs.values;
+            errors.push(...outputs.problems);
+        }
+        deployment.finishedAt = Date.now();
+        deployment.provisioningState = errors.length === 0 ? 'Succeeded' : 'Failed';
+        if (errors.length > 0) {
+            deployment.error = {
+                code: 'DeploymentFailed',
+                message: 'At least one resource deployment operation failed. Please list deployment operations for details. Please see https://aka.ms/arm-deployment-operations for usage details.',
+                details: errors,
+            };
+        }
+    }
+}
+function outputsOf(run) {
+    try {
+        return run();
+    }
+    catch (error) {
+        return { values: {}, problems: [error instanceof ArmError ? error.body() : { code: 'DeploymentOutputEvaluationFailed', message: String(error) }] };
+    }
+}
+/** The parts of a resource what-if compares: the body, not the id, name, type or api-version. */
+function comparable(resource) {
+    const { id: _id, name: _name, type: _type, apiVersion: _apiVersion, ...body } = resource;
+    return body;
+}
+/** Property-level differences, flattened to leaf paths (`properties.enableNonSslPort`, `tags.Owner`, `properties.rules[0]`). */
+function propertyChanges(before, after, path) {
+    if (JSON.stringify(before) === JSON.stringify(after))
+        return [];
+    if (before === undefined)
+        return [{ path, propertyChangeType: 'Create', after }];
+    if (after === undefined)
+        return [{ path, propertyChangeType: 'Delete', before }];
+    if (isObject(before) && isObject(after)) {
+        const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])];
+        return keys.flatMap((key) => propertyChanges(before[key], after[key], path ? `${path}.${key}` : key));
+    }
+    if (Array.isArray(before) && Array.isArray(after) && before.length === after.length) {
+        return before.flatMap((item, index) => propertyChanges(item, after[index], `${path}[${index}]`));
+    }
+    return [{ path, propertyChangeType: 'Modify', before, after }];
+}
+
 ;// CONCATENATED MODULE: ./sandbox/keyvault.ts
 
 /** A vault's data: secrets by lower-case name, and per-request counters. */
@@ -11063,6 +19421,8 @@ function secretBundle(vaultUrl, name, version, withValue) {
 
 
 
+
+
 const VAULT_HOST = /^([a-z0-9-]{3,24})\.vault\.azure\.net$/i;
 const SECRET_NAME = /^[0-9a-zA-Z-]{1,127}$/;
 const PAGE_SIZE = 25;
@@ -11080,9 +19440,16 @@ class SandboxServer {
     port = 0;
     /** Access tokens the Entra endpoint has issued. */
     tokensIssued = 0;
+    /** Azure Resource Manager: resource groups, resources, deployments. */
+    arm;
+    armEndpoint;
     constructor(certificates, options = {}) {
         this.options = options;
         this.random = seededRandom(options.seed ?? 1);
+        this.arm = new ArmPlane({ subscriptionId: this.identity.subscriptionId, tenantId: this.identity.tenantId, clientId: this.identity.clientId }, (name) => void this.createVault(name));
+        if (options.armTimeScale !== undefined)
+            this.arm.timeScale = options.armTimeScale;
+        this.armEndpoint = new ArmEndpoint(this.arm);
         this.server = (0,external_node_https_namespaceObject.createServer)({ cert: certificates.cert, key: certificates.key }, (request, response) => {
             void this.handle(request, response).catch((error) => send(response, 500, JSON.stringify({ error: { code: 'InternalError', message: String(error) } })));
         });
@@ -11115,6 +19482,8 @@ class SandboxServer {
             return this.admin(request.method ?? 'GET', url.pathname.slice('/_sandbox'.length), body, response);
         if (host === 'login.microsoftonline.com')
             return this.entra(url, body, response);
+        if (host === 'management.azure.com')
+            return this.resourceManager(request.method ?? 'GET', url, body, request.headers.authorization, response);
         const vaultName = VAULT_HOST.exec(host)?.[1]?.toLowerCase();
         const vault = vaultName ? this.vaults.get(vaultName) : undefined;
         if (!vault)
@@ -11170,6 +19539,14 @@ class SandboxServer {
             return false;
         const parsed = JSON.parse(Buffer.from(claims, 'base64url').toString());
         return parsed.aud === audience && (parsed.exp ?? 0) > Date.now() / 1000;
+    }
+    // ---------------------------------------------------------------- Azure Resource Manager
+    resourceManager(method, url, body, authorization, response) {
+        if (!this.tokenIsValid(authorization, 'https://management.azure.com')) {
+            return send(response, 401, JSON.stringify({ error: { code: authorization ? 'InvalidAuthenticationToken' : 'AuthenticationFailed', message: authorization ? 'The access token is invalid or has expired.' : "Authentication failed. The 'Authorization' header is missing." } }));
+        }
+        const result = this.armEndpoint.handle(method, url, body);
+        send(response, result.status, result.body === undefined || method === 'HEAD' ? '' : JSON.stringify(result.body), result.headers);
     }
     // ---------------------------------------------------------------- Key Vault
     keyVault(vault, method, url, body, authorization, response) {
@@ -11282,8 +19659,36 @@ class SandboxServer {
         return undefined;
     }
     // ---------------------------------------------------------------- admin API
+    /** Every ARM resource with its body (GET), and manual changes that bypass ARM (PATCH `{id, properties}`), as a portal edit does. */
+    adminResources(method, body, response) {
+        if (method === 'GET')
+            return send(response, 200, JSON.stringify({ value: [...this.arm.resources.values()].map((resource) => this.arm.view(resource)) }));
+        if (method !== 'PATCH')
+            return send(response, 405, JSON.stringify({ error: 'use GET or PATCH' }));
+        const change = JSON.parse(body);
+        if (typeof change.id !== 'string' || change.properties === null || typeof change.properties !== 'object')
+            return send(response, 400, JSON.stringify({ error: 'PATCH /resources takes {"id": "<resource id>", "properties": {...}}' }));
+        const resource = this.arm.resources.get(change.id.toLowerCase());
+        if (!resource)
+            return send(response, 404, JSON.stringify({ error: `no resource ${change.id}` }));
+        return send(response, 200, JSON.stringify(this.arm.patchDirectly(change.id, change.properties)));
+    }
     admin(method, path, body, response) {
         const [collection, name, sub] = path.split('/').filter(Boolean);
+        if (collection === 'resources' && !name)
+            return this.adminResources(method, body, response);
+        if (collection === 'arm' && !name && method === 'PATCH') {
+            const settings = JSON.parse(body);
+            if (settings.timeScale !== undefined)
+                this.arm.timeScale = settings.timeScale;
+            if (settings.roles)
+                this.arm.roles = settings.roles;
+            for (const taken of settings.takenNames ?? [])
+                this.arm.takenNames.add(`${taken.type}|${taken.name}`.toLowerCase());
+            for (const id of settings.deniedReads ?? [])
+                this.arm.deniedReads.add(id.toLowerCase());
+            return send(response, 200, JSON.stringify({ timeScale: this.arm.timeScale, roles: this.arm.roles, takenNames: [...this.arm.takenNames], deniedReads: [...this.arm.deniedReads] }));
+        }
         if (collection !== 'vaults')
             return send(response, 404, JSON.stringify({ error: 'unknown admin path' }));
         if (method === 'POST' && !name) {
@@ -11313,8 +19718,8 @@ class SandboxServer {
         send(response, 404, JSON.stringify({ error: 'unknown admin operation' }));
     }
 }
-function send(response, status, body) {
-    response.writeHead(status, body ? { 'content-type': 'application/json; charset=utf-8', 'x-ms-request-id': (0,external_node_crypto_namespaceObject.randomUUID)() } : { 'x-ms-request-id': (0,external_node_crypto_namespaceObject.randomUUID)() });
+function send(response, status, body, headers = {}) {
+    response.writeHead(status, { ...headers, ...(body ? { 'content-type': 'application/json; charset=utf-8' } : {}), 'x-ms-request-id': (0,external_node_crypto_namespaceObject.randomUUID)() });
     response.end(body);
 }
 async function readBody(request) {
@@ -11340,8 +19745,6 @@ function seededRandom(seed) {
 
 // EXTERNAL MODULE: external "node:child_process"
 var external_node_child_process_ = __nccwpck_require__(1421);
-// EXTERNAL MODULE: external "node:fs"
-var external_node_fs_ = __nccwpck_require__(3024);
 ;// CONCATENATED MODULE: ./sandbox/tls.ts
 
 
@@ -12330,7 +20733,7 @@ function pipeline_createEmptyPipeline() {
  * Helper to determine when an input is a generic JS object.
  * @returns true when input is an object type that is not null, Array, RegExp, or Date.
  */
-function isObject(input) {
+function object_isObject(input) {
     return (typeof input === "object" &&
         input !== null &&
         !Array.isArray(input) &&
@@ -12347,7 +20750,7 @@ function isObject(input) {
  * @param e - Something caught by a catch clause.
  */
 function isError(e) {
-    if (isObject(e)) {
+    if (object_isObject(e)) {
         const hasName = typeof e.name === "string";
         const hasMessage = typeof e.message === "string";
         return hasName && hasMessage;
@@ -12437,13 +20840,13 @@ class Sanitizer {
                     message: value.message,
                 };
             }
-            if (key === "headers" && isObject(value)) {
+            if (key === "headers" && object_isObject(value)) {
                 return this.sanitizeHeaders(value);
             }
             else if (key === "url" && typeof value === "string") {
                 return this.sanitizeUrl(value);
             }
-            else if (key === "query" && isObject(value)) {
+            else if (key === "query" && object_isObject(value)) {
                 return this.sanitizeQuery(value);
             }
             else if (key === "body") {
@@ -12459,7 +20862,7 @@ class Sanitizer {
                 // field with the autorest spec. No need to log it.
                 return undefined;
             }
-            else if (Array.isArray(value) || isObject(value)) {
+            else if (Array.isArray(value) || object_isObject(value)) {
                 if (seen.has(value)) {
                     return "[Circular]";
                 }
@@ -13667,7 +22070,7 @@ function tlsPolicy(tlsSettings) {
 }
 //# sourceMappingURL=tlsPolicy.js.map
 // EXTERNAL MODULE: ./node_modules/https-proxy-agent/dist/index.js
-var dist = __nccwpck_require__(3669);
+var https_proxy_agent_dist = __nccwpck_require__(3669);
 // EXTERNAL MODULE: ./node_modules/http-proxy-agent/dist/index.js
 var http_proxy_agent_dist = __nccwpck_require__(1970);
 ;// CONCATENATED MODULE: ./node_modules/@typespec/ts-http-runtime/dist/esm/policies/proxyPolicy.js
@@ -13824,7 +22227,7 @@ function setProxyAgentOnRequest(request, cachedAgents, proxyUrl) {
     }
     else {
         if (!cachedAgents.httpsProxyAgent) {
-            cachedAgents.httpsProxyAgent = new dist.HttpsProxyAgent(proxyUrl);
+            cachedAgents.httpsProxyAgent = new https_proxy_agent_dist.HttpsProxyAgent(proxyUrl);
         }
         request.agent = cachedAgents.httpsProxyAgent;
     }
@@ -36847,7 +45250,7 @@ function encodeString(value) {
  * @internal
  */
 function encodeByteArray(value) {
-    return uint8ArrayToString(value, "base64");
+    return esm_uint8ArrayToString(value, "base64");
 }
 /**
  * Decodes a base64 string into a byte array.
@@ -36855,17 +45258,158 @@ function encodeByteArray(value) {
  * @internal
  */
 function decodeString(value) {
-    return stringToUint8Array(value, "base64");
+    return esm_stringToUint8Array(value, "base64");
 }
 /**
  * Decodes a base64 string into a string.
  * @param value - the base64 string to decode
  * @internal
  */
-function base64_decodeStringToString(value) {
-    return uint8ArrayToString(stringToUint8Array(value, "base64"), "utf-8");
+function decodeStringToString(value) {
+    return esm_uint8ArrayToString(esm_stringToUint8Array(value, "base64"), "utf-8");
 }
 //# sourceMappingURL=base64.js.map
+;// CONCATENATED MODULE: ./node_modules/@azure/core-client/dist/esm/interfaces.js
+// Copyright (c) Microsoft Corporation.
+// Licensed under the MIT License.
+/**
+ * Default key used to access the XML attributes.
+ */
+const XML_ATTRKEY = "$";
+/**
+ * Default key used to access the XML value content.
+ */
+const XML_CHARKEY = "_";
+//# sourceMappingURL=interfaces.js.map
+;// CONCATENATED MODULE: ./node_modules/@azure/core-client/dist/esm/utils.js
+// Copyright (c) Microsoft Corporation.
+// Licensed under the MIT License.
+/**
+ * A type guard for a primitive response body.
+ * @param value - Value to test
+ *
+ * @internal
+ */
+function isPrimitiveBody(value, mapperTypeName) {
+    return (mapperTypeName !== "Composite" &&
+        mapperTypeName !== "Dictionary" &&
+        (typeof value === "string" ||
+            typeof value === "number" ||
+            typeof value === "boolean" ||
+            mapperTypeName?.match(/^(Date|DateTime|DateTimeRfc1123|UnixTime|ByteArray|Base64Url)$/i) !==
+                null ||
+            value === undefined ||
+            value === null));
+}
+const validateISODuration = /^(-|\+)?P(?:([-+]?[0-9,.]*)Y)?(?:([-+]?[0-9,.]*)M)?(?:([-+]?[0-9,.]*)W)?(?:([-+]?[0-9,.]*)D)?(?:T(?:([-+]?[0-9,.]*)H)?(?:([-+]?[0-9,.]*)M)?(?:([-+]?[0-9,.]*)S)?)?$/;
+/**
+ * Returns true if the given string is in ISO 8601 format.
+ * @param value - The value to be validated for ISO 8601 duration format.
+ * @internal
+ */
+function isDuration(value) {
+    return validateISODuration.test(value);
+}
+const validUuidRegex = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/i;
+/**
+ * Returns true if the provided uuid is valid.
+ *
+ * @param uuid - The uuid that needs to be validated.
+ *
+ * @internal
+ */
+function isValidUuid(uuid) {
+    return validUuidRegex.test(uuid);
+}
+/**
+ * Maps the response as follows:
+ * - wraps the response body if needed (typically if its type is primitive).
+ * - returns null if the combination of the headers and the body is empty.
+ * - otherwise, returns the combination of the headers and the body.
+ *
+ * @param responseObject - a representation of the parsed response
+ * @returns the response that will be returned to the user which can be null and/or wrapped
+ *
+ * @internal
+ */
+function handleNullableResponseAndWrappableBody(responseObject) {
+    const combinedHeadersAndBody = {
+        ...responseObject.headers,
+        ...responseObject.body,
+    };
+    if (responseObject.hasNullableType &&
+        Object.getOwnPropertyNames(combinedHeadersAndBody).length === 0) {
+        return responseObject.shouldWrapBody ? { body: null } : null;
+    }
+    else {
+        return responseObject.shouldWrapBody
+            ? {
+                ...responseObject.headers,
+                body: responseObject.body,
+            }
+            : combinedHeadersAndBody;
+    }
+}
+/**
+ * Take a `FullOperationResponse` and turn it into a flat
+ * response object to hand back to the consumer.
+ * @param fullResponse - The processed response from the operation request
+ * @param responseSpec - The response map from the OperationSpec
+ *
+ * @internal
+ */
+function flattenResponse(fullResponse, responseSpec) {
+    const parsedHeaders = fullResponse.parsedHeaders;
+    // head methods never have a body, but we return a boolean set to body property
+    // to indicate presence/absence of the resource
+    if (fullResponse.request.method === "HEAD") {
+        return {
+            ...parsedHeaders,
+            body: fullResponse.parsedBody,
+        };
+    }
+    const bodyMapper = responseSpec && responseSpec.bodyMapper;
+    const isNullable = Boolean(bodyMapper?.nullable);
+    const expectedBodyTypeName = bodyMapper?.type.name;
+    /** If the body is asked for, we look at the expected body type to handle it */
+    if (expectedBodyTypeName === "Stream") {
+        return {
+            ...parsedHeaders,
+            blobBody: fullResponse.blobBody,
+            readableStreamBody: fullResponse.readableStreamBody,
+        };
+    }
+    const modelProperties = (expectedBodyTypeName === "Composite" &&
+        bodyMapper.type.modelProperties) ||
+        {};
+    const isPageableResponse = Object.keys(modelProperties).some((k) => modelProperties[k].serializedName === "");
+    if (expectedBodyTypeName === "Sequence" || isPageableResponse) {
+        const arrayResponse = fullResponse.parsedBody ?? [];
+        for (const key of Object.keys(modelProperties)) {
+            if (modelProperties[key].serializedName) {
+                arrayResponse[key] = fullResponse.parsedBody?.[key];
+            }
+        }
+        if (parsedHeaders) {
+            for (const key of Object.keys(parsedHeaders)) {
+                arrayResponse[key] = parsedHeaders[key];
+            }
+        }
+        return isNullable &&
+            !fullResponse.parsedBody &&
+            !parsedHeaders &&
+            Object.getOwnPropertyNames(modelProperties).length === 0
+            ? null
+            : arrayResponse;
+    }
+    return handleNullableResponseAndWrappableBody({
+        body: fullResponse.parsedBody,
+        headers: parsedHeaders,
+        hasNullableType: isNullable,
+        shouldWrapBody: isPrimitiveBody(fullResponse.parsedBody, expectedBodyTypeName),
+    });
+}
+//# sourceMappingURL=utils.js.map
 ;// CONCATENATED MODULE: ./node_modules/@azure/core-client/dist/esm/serializer.js
 // Copyright (c) Microsoft Corporation.
 // Licensed under the MIT License.
@@ -37095,7 +45639,7 @@ class SerializerImpl {
                 payload = unixTimeToDate(responseBody);
             }
             else if (mapperType.match(/^ByteArray$/i) !== null) {
-                payload = base64.decodeString(responseBody);
+                payload = decodeString(responseBody);
             }
             else if (mapperType.match(/^Base64Url$/i) !== null) {
                 payload = base64UrlToByteArray(responseBody);
@@ -37136,7 +45680,7 @@ function bufferToBase64Url(buffer) {
         throw new Error(`Please provide an input of type Uint8Array for converting to Base64Url.`);
     }
     // Uint8Array to Base64.
-    const str = base64.encodeByteArray(buffer);
+    const str = encodeByteArray(buffer);
     // Base64 to Base64Url.
     return trimEnd(str, "=").replace(/\+/g, "-").replace(/\//g, "_");
 }
@@ -37150,7 +45694,7 @@ function base64UrlToByteArray(str) {
     // Base64Url to Base64.
     str = str.replace(/-/g, "+").replace(/_/g, "/");
     // Base64 to Uint8Array.
-    return base64.decodeString(str);
+    return decodeString(str);
 }
 function splitSerializeName(prop) {
     const classes = [];
@@ -37243,7 +45787,7 @@ function serializeByteArrayType(objectName, value) {
         if (!(value instanceof Uint8Array)) {
             throw new Error(`${objectName} must be of type Uint8Array.`);
         }
-        value = base64.encodeByteArray(value);
+        value = encodeByteArray(value);
     }
     return value;
 }
@@ -37809,18 +46353,6 @@ const MapperTypeNames = {
     UnixTime: "UnixTime",
 };
 //# sourceMappingURL=serializer.js.map
-;// CONCATENATED MODULE: ./node_modules/@azure/core-client/dist/esm/interfaces.js
-// Copyright (c) Microsoft Corporation.
-// Licensed under the MIT License.
-/**
- * Default key used to access the XML attributes.
- */
-const interfaces_XML_ATTRKEY = "$";
-/**
- * Default key used to access the XML value content.
- */
-const interfaces_XML_CHARKEY = "_";
-//# sourceMappingURL=interfaces.js.map
 // EXTERNAL MODULE: ./node_modules/@azure/core-client/dist/commonjs/state-cjs.js
 var state_cjs = __nccwpck_require__(30);
 ;// CONCATENATED MODULE: ./node_modules/@azure/core-client/dist/esm/state.js
@@ -37958,7 +46490,7 @@ function deserializationPolicy(options = {}) {
         xml: {
             rootName: serializerOptions?.xml.rootName ?? "",
             includeRoot: serializerOptions?.xml.includeRoot ?? false,
-            xmlCharKey: serializerOptions?.xml.xmlCharKey ?? interfaces_XML_CHARKEY,
+            xmlCharKey: serializerOptions?.xml.xmlCharKey ?? XML_CHARKEY,
         },
     };
     return {
@@ -38274,7 +46806,7 @@ function serializeRequestBody(request, operationArguments, operationSpec, string
         xml: {
             rootName: serializerOptions?.xml.rootName ?? "",
             includeRoot: serializerOptions?.xml.includeRoot ?? false,
-            xmlCharKey: serializerOptions?.xml.xmlCharKey ?? interfaces_XML_CHARKEY,
+            xmlCharKey: serializerOptions?.xml.xmlCharKey ?? XML_CHARKEY,
         },
     };
     const xmlCharKey = updatedOptions.xml.xmlCharKey;
@@ -38338,7 +46870,7 @@ function getXmlValueWithNamespace(xmlNamespace, xmlnsKey, typeName, serializedVa
     if (xmlNamespace && !["Composite", "Sequence", "Dictionary"].includes(typeName)) {
         const result = {};
         result[options.xml.xmlCharKey] = serializedValue;
-        result[interfaces_XML_ATTRKEY] = { [xmlnsKey]: xmlNamespace };
+        result[XML_ATTRKEY] = { [xmlnsKey]: xmlNamespace };
         return result;
     }
     return serializedValue;
@@ -38351,7 +46883,7 @@ function prepareXMLRootList(obj, elementName, xmlNamespaceKey, xmlNamespace) {
         return { [elementName]: obj };
     }
     const result = { [elementName]: obj };
-    result[interfaces_XML_ATTRKEY] = { [xmlNamespaceKey]: xmlNamespace };
+    result[XML_ATTRKEY] = { [xmlNamespaceKey]: xmlNamespace };
     return result;
 }
 //# sourceMappingURL=serializationPolicy.js.map
@@ -38382,135 +46914,6 @@ function createClientPipeline(options = {}) {
     return pipeline;
 }
 //# sourceMappingURL=pipeline.js.map
-;// CONCATENATED MODULE: ./node_modules/@azure/core-client/dist/esm/utils.js
-// Copyright (c) Microsoft Corporation.
-// Licensed under the MIT License.
-/**
- * A type guard for a primitive response body.
- * @param value - Value to test
- *
- * @internal
- */
-function isPrimitiveBody(value, mapperTypeName) {
-    return (mapperTypeName !== "Composite" &&
-        mapperTypeName !== "Dictionary" &&
-        (typeof value === "string" ||
-            typeof value === "number" ||
-            typeof value === "boolean" ||
-            mapperTypeName?.match(/^(Date|DateTime|DateTimeRfc1123|UnixTime|ByteArray|Base64Url)$/i) !==
-                null ||
-            value === undefined ||
-            value === null));
-}
-const validateISODuration = /^(-|\+)?P(?:([-+]?[0-9,.]*)Y)?(?:([-+]?[0-9,.]*)M)?(?:([-+]?[0-9,.]*)W)?(?:([-+]?[0-9,.]*)D)?(?:T(?:([-+]?[0-9,.]*)H)?(?:([-+]?[0-9,.]*)M)?(?:([-+]?[0-9,.]*)S)?)?$/;
-/**
- * Returns true if the given string is in ISO 8601 format.
- * @param value - The value to be validated for ISO 8601 duration format.
- * @internal
- */
-function utils_isDuration(value) {
-    return validateISODuration.test(value);
-}
-const validUuidRegex = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/i;
-/**
- * Returns true if the provided uuid is valid.
- *
- * @param uuid - The uuid that needs to be validated.
- *
- * @internal
- */
-function utils_isValidUuid(uuid) {
-    return validUuidRegex.test(uuid);
-}
-/**
- * Maps the response as follows:
- * - wraps the response body if needed (typically if its type is primitive).
- * - returns null if the combination of the headers and the body is empty.
- * - otherwise, returns the combination of the headers and the body.
- *
- * @param responseObject - a representation of the parsed response
- * @returns the response that will be returned to the user which can be null and/or wrapped
- *
- * @internal
- */
-function handleNullableResponseAndWrappableBody(responseObject) {
-    const combinedHeadersAndBody = {
-        ...responseObject.headers,
-        ...responseObject.body,
-    };
-    if (responseObject.hasNullableType &&
-        Object.getOwnPropertyNames(combinedHeadersAndBody).length === 0) {
-        return responseObject.shouldWrapBody ? { body: null } : null;
-    }
-    else {
-        return responseObject.shouldWrapBody
-            ? {
-                ...responseObject.headers,
-                body: responseObject.body,
-            }
-            : combinedHeadersAndBody;
-    }
-}
-/**
- * Take a `FullOperationResponse` and turn it into a flat
- * response object to hand back to the consumer.
- * @param fullResponse - The processed response from the operation request
- * @param responseSpec - The response map from the OperationSpec
- *
- * @internal
- */
-function flattenResponse(fullResponse, responseSpec) {
-    const parsedHeaders = fullResponse.parsedHeaders;
-    // head methods never have a body, but we return a boolean set to body property
-    // to indicate presence/absence of the resource
-    if (fullResponse.request.method === "HEAD") {
-        return {
-            ...parsedHeaders,
-            body: fullResponse.parsedBody,
-        };
-    }
-    const bodyMapper = responseSpec && responseSpec.bodyMapper;
-    const isNullable = Boolean(bodyMapper?.nullable);
-    const expectedBodyTypeName = bodyMapper?.type.name;
-    /** If the body is asked for, we look at the expected body type to handle it */
-    if (expectedBodyTypeName === "Stream") {
-        return {
-            ...parsedHeaders,
-            blobBody: fullResponse.blobBody,
-            readableStreamBody: fullResponse.readableStreamBody,
-        };
-    }
-    const modelProperties = (expectedBodyTypeName === "Composite" &&
-        bodyMapper.type.modelProperties) ||
-        {};
-    const isPageableResponse = Object.keys(modelProperties).some((k) => modelProperties[k].serializedName === "");
-    if (expectedBodyTypeName === "Sequence" || isPageableResponse) {
-        const arrayResponse = fullResponse.parsedBody ?? [];
-        for (const key of Object.keys(modelProperties)) {
-            if (modelProperties[key].serializedName) {
-                arrayResponse[key] = fullResponse.parsedBody?.[key];
-            }
-        }
-        if (parsedHeaders) {
-            for (const key of Object.keys(parsedHeaders)) {
-                arrayResponse[key] = parsedHeaders[key];
-            }
-        }
-        return isNullable &&
-            !fullResponse.parsedBody &&
-            !parsedHeaders &&
-            Object.getOwnPropertyNames(modelProperties).length === 0
-            ? null
-            : arrayResponse;
-    }
-    return handleNullableResponseAndWrappableBody({
-        body: fullResponse.parsedBody,
-        headers: parsedHeaders,
-        hasNullableType: isNullable,
-        shouldWrapBody: isPrimitiveBody(fullResponse.parsedBody, expectedBodyTypeName),
-    });
-}
-//# sourceMappingURL=utils.js.map
 ;// CONCATENATED MODULE: ./node_modules/@azure/core-client/dist/esm/httpClientCache.js
 // Copyright (c) Microsoft Corporation.
 // Licensed under the MIT License.
@@ -38988,7 +47391,7 @@ function parseCAEChallenge(challenges) {
  */
 async function authorizeRequestOnClaimChallenge(onChallengeOptions) {
     const { scopes, response } = onChallengeOptions;
-    const logger = onChallengeOptions.logger || coreClientLogger;
+    const logger = onChallengeOptions.logger || dist_esm_log_logger;
     const challenge = response.headers.get("WWW-Authenticate");
     if (!challenge) {
         logger.info(`The WWW-Authenticate header was missing. Failed to perform the Continuous Access Evaluation authentication flow.`);
@@ -45606,7 +54009,7 @@ const mac = (delimiter) => {
 const cidrv4 = /^((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])\/([0-9]|[1-2][0-9]|3[0-2])$/;
 const cidrv6 = /^(([0-9a-fA-F]{1,4}:){7}[0-9a-fA-F]{1,4}|([0-9a-fA-F]{1,4}:){1,7}:|([0-9a-fA-F]{1,4}:){1,6}:[0-9a-fA-F]{1,4}|([0-9a-fA-F]{1,4}:){1,5}(:[0-9a-fA-F]{1,4}){1,2}|([0-9a-fA-F]{1,4}:){1,4}(:[0-9a-fA-F]{1,4}){1,3}|([0-9a-fA-F]{1,4}:){1,3}(:[0-9a-fA-F]{1,4}){1,4}|([0-9a-fA-F]{1,4}:){1,2}(:[0-9a-fA-F]{1,4}){1,5}|[0-9a-fA-F]{1,4}:((:[0-9a-fA-F]{1,4}){1,6})|:((:[0-9a-fA-F]{1,4}){1,7}|:))\/(12[0-8]|1[01][0-9]|[1-9]?[0-9])$/;
 // https://stackoverflow.com/questions/7860392/determine-if-string-is-in-base64-using-javascript
-const regexes_base64 = /^$|^(?:[0-9a-zA-Z+/]{4})*(?:(?:[0-9a-zA-Z+/]{2}==)|(?:[0-9a-zA-Z+/]{3}=))?$/;
+const base64 = /^$|^(?:[0-9a-zA-Z+/]{4})*(?:(?:[0-9a-zA-Z+/]{2}==)|(?:[0-9a-zA-Z+/]{3}=))?$/;
 const base64url = /^(?:[A-Za-z0-9_-]{4})*(?:[A-Za-z0-9_-]{2,3})?$/;
 // based on https://stackoverflow.com/questions/106179/regular-expression-to-match-dns-hostname-or-ip-address
 // export const hostname: RegExp = /^([a-zA-Z0-9-]+\.)*[a-zA-Z0-9-]+$/;
@@ -50828,7 +59231,7 @@ const formatMap = {
 // ==================== SIMPLE TYPE PROCESSORS ====================
 // the runtime patterns are lax so parse paths never overflow the regex stack; the emitted schema swaps in the exact block forms, which zod itself never executes
 const exactPatterns = new Map([
-    [base64Charset, regexes_base64],
+    [base64Charset, base64],
     [base64urlCharset, base64url],
 ]);
 const exactPattern = (p) => exactPatterns.get(p) ?? p;
@@ -53824,74 +62227,6 @@ function nodePosition(document, lines, path) {
     return { line: pos.line, column: pos.col };
 }
 
-;// CONCATENATED MODULE: ./src/config/naming.ts
-function rule(what, pattern, words) {
-    return { what, pattern, rule: words };
-}
-const NAME_RULES = {
-    resourceGroup: rule('resource group name', /^[-\w.()]{0,89}[-\w()]$/, '1-90 letters, digits, underscores, hyphens, periods and parentheses, not ending with a period'),
-    keyVault: rule('Key Vault name', /^(?!.*--)[a-zA-Z][a-zA-Z0-9-]{1,22}[a-zA-Z0-9]$/, '3-24 letters, digits and hyphens, starting with a letter, ending with a letter or digit, with no consecutive hyphens'),
-    storageAccount: rule('storage account name', /^[a-z0-9]{3,24}$/, '3-24 lowercase letters and digits (no hyphens)'),
-    registry: rule('container registry name', /^[a-zA-Z0-9]{5,50}$/, '5-50 letters and digits (no hyphens)'),
-    sqlServer: rule('SQL server name', /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/, '1-63 lowercase letters, digits and hyphens, not starting or ending with a hyphen'),
-    sqlDatabase: rule('SQL database name', /^(?!master$)[^<>*%&:\\/?]{0,127}[^<>*%&:\\/?. ]$/, '1-128 characters without <>*%&:\\/?, not ending with a period or space, and not "master"'),
-    cosmosAccount: rule('Cosmos DB account name', /^[a-z0-9][a-z0-9-]{1,42}[a-z0-9]$/, '3-44 lowercase letters, digits and hyphens, starting and ending with a letter or digit'),
-    containerApp: rule('Container App name', /^(?!.*--)[a-z][a-z0-9-]{0,30}[a-z0-9]$/, '2-32 lowercase letters, digits and hyphens, starting with a letter, ending with a letter or digit, with no consecutive hyphens'),
-    containerAppsEnvironment: rule('Container Apps environment name', /^(?!.*--)[a-z][a-z0-9-]{0,58}[a-z0-9]$/, '2-60 lowercase letters, digits and hyphens, starting with a letter, ending with a letter or digit, with no consecutive hyphens'),
-    logAnalyticsWorkspace: rule('Log Analytics workspace name', /^[a-zA-Z0-9][a-zA-Z0-9-]{2,61}[a-zA-Z0-9]$/, '4-63 letters, digits and hyphens, starting and ending with a letter or digit'),
-    redisEnterprise: rule('Azure Managed Redis name', /^(?!.*--)[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,58}[a-zA-Z0-9])?$/, '1-60 letters, digits and hyphens, starting and ending with a letter or digit, with no consecutive hyphens'),
-    redisCache: rule('Azure Cache for Redis name', /^(?!.*--)[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?$/, '1-63 letters, digits and hyphens, starting and ending with a letter or digit, with no consecutive hyphens'),
-    managedIdentity: rule('managed identity name', /^[a-zA-Z0-9][a-zA-Z0-9_-]{2,127}$/, '3-128 letters, digits, hyphens and underscores, starting with a letter or digit'),
-    virtualNetwork: rule('virtual network name', /^[a-zA-Z0-9](?:[a-zA-Z0-9_.-]{0,62}[a-zA-Z0-9_])?$/, '2-64 letters, digits, underscores, periods and hyphens, starting with a letter or digit, ending with a letter, digit or underscore'),
-    subnet: rule('subnet name', /^[a-zA-Z0-9](?:[a-zA-Z0-9_.-]{0,78}[a-zA-Z0-9_])?$/, '1-80 letters, digits, underscores, periods and hyphens, starting with a letter or digit, ending with a letter, digit or underscore'),
-    diagnosticSetting: rule('diagnostic setting name', /^[^*<>%&:\\?+/]{1,260}$/, '1-260 characters without *<>%&:\\?+/'),
-    containerAppSecret: rule('Container App secret name', /^[a-z0-9](?:[a-z0-9.-]{0,251}[a-z0-9])?$/, 'lowercase letters, digits, hyphens and periods, starting and ending with a letter or digit'),
-    keyVaultSecret: rule('Key Vault secret name', /^[0-9a-zA-Z-]{1,127}$/, '1-127 letters, digits and hyphens'),
-    environmentVariable: rule('environment variable name', /^[A-Za-z_][A-Za-z0-9_]*$/, 'letters, digits and underscores, not starting with a digit'),
-};
-/** Azure public-cloud physical regions, by the programmatic name ARM expects. */
-const AZURE_REGIONS = [
-    'australiacentral', 'australiacentral2', 'australiaeast', 'australiasoutheast', 'austriaeast',
-    'belgiumcentral', 'brazilsouth', 'brazilsoutheast', 'canadacentral', 'canadaeast', 'centralindia',
-    'centralus', 'chilecentral', 'denmarkeast', 'eastasia', 'eastus', 'eastus2', 'francecentral',
-    'francesouth', 'germanynorth', 'germanywestcentral', 'indonesiacentral', 'israelcentral',
-    'italynorth', 'japaneast', 'japanwest', 'jioindiacentral', 'jioindiawest', 'koreacentral',
-    'koreasouth', 'malaysiawest', 'mexicocentral', 'newzealandnorth', 'northcentralus', 'northeurope',
-    'norwayeast', 'norwaywest', 'polandcentral', 'qatarcentral', 'southafricanorth',
-    'southafricawest', 'southcentralus', 'southeastasia', 'southindia', 'spaincentral',
-    'swedencentral', 'swedensouth', 'switzerlandnorth', 'switzerlandwest', 'uaecentral', 'uaenorth',
-    'uksouth', 'ukwest', 'westcentralus', 'westeurope', 'westindia', 'westus', 'westus2', 'westus3',
-];
-/** The message for a name that breaks its rule: what it must look like, so the user knows what to change. */
-function nameRuleMessage(rule, value) {
-    return `${JSON.stringify(value)} is not a valid ${rule.what}: use ${rule.rule}`;
-}
-/** The candidate closest to `word` by edit distance, when it is close enough to be a likely typo. */
-function closestMatch(word, candidates) {
-    const wanted = word.toLowerCase();
-    let best;
-    for (const candidate of candidates) {
-        const distance = editDistance(wanted, candidate.toLowerCase());
-        if (!best || distance < best.distance)
-            best = { candidate, distance };
-    }
-    if (!best)
-        return undefined;
-    return best.distance <= Math.max(2, Math.floor(wanted.length / 3)) ? best.candidate : undefined;
-}
-function editDistance(a, b) {
-    let previous = Array.from({ length: b.length + 1 }, (_, index) => index);
-    for (let i = 1; i <= a.length; i += 1) {
-        const current = [i];
-        for (let j = 1; j <= b.length; j += 1) {
-            const substitution = (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1);
-            current.push(Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, substitution));
-        }
-        previous = current;
-    }
-    return previous[b.length] ?? 0;
-}
-
 ;// CONCATENATED MODULE: ./node_modules/zod/v4/classic/iso.js
 
 
@@ -53908,36 +62243,6 @@ function iso_time(params) {
 function iso_duration(params) {
     return core._isoDuration(ZodISODuration, params);
 }
-
-;// CONCATENATED MODULE: ./src/compliance/model.ts
-/**
- * The shared data model of the HIPAA gate. Three inputs (the rendered config, a user's ARM
- * template, live resources) are turned into one `JudgedEnvironment`; the controls judge it and
- * produce `Finding`s; the reports render a `GateReport`.
- */
-/** A value that cannot be known: an ARM expression not evaluable offline, or a property the live API did not return. */
-class UnknownValue {
-    reason;
-    expression;
-    constructor(reason, 
-    /** The expression text, when the value came from one. */
-    expression) {
-        this.reason = reason;
-        this.expression = expression;
-    }
-}
-function isUnknown(value) {
-    return value instanceof UnknownValue;
-}
-const DEFAULT_GATE_POLICY = {
-    requiredTags: { Compliance: 'HIPAA', Environment: null },
-    minKeyVaultRetentionDays: 90,
-    minAuditRetentionDays: 2190,
-    minSqlYearlyRetention: 'P6Y',
-    baaReviewMaxAgeDays: 365,
-    advisoryBlocks: false,
-    unknownBlocks: true,
-};
 
 ;// CONCATENATED MODULE: ./src/config/schema.ts
 
@@ -54010,7 +62315,7 @@ const CosmosSchema = strictObject({
 })
     .prefault({})
     .describe('The Cosmos DB account (continuous backup, Entra-only data access, TLS 1.2).');
-const isoDuration = (unit, max, what) => schemas_string()
+const schema_isoDuration = (unit, max, what) => schemas_string()
     .regex(new RegExp(`^P\\d+${unit}$`), { error: `${what} is an ISO 8601 duration in ${{ W: 'weeks', M: 'months', Y: 'years' }[unit]}, e.g. P1${unit}` })
     .refine((value) => {
     const amount = Number(value.slice(1, -1));
@@ -54035,9 +62340,9 @@ const SqlSchema = strictObject({
         .optional()
         .describe('Microsoft Entra administrator of the server. Absent: the app’s managed identity is the administrator. Authentication is always Entra-only (no SQL password).'),
     longTermRetention: strictObject({
-        weeklyRetention: isoDuration('W', 520, 'sql.longTermRetention.weeklyRetention').default('P12W').describe('How long weekly backups are kept (ISO 8601, weeks).'),
-        monthlyRetention: isoDuration('M', 120, 'sql.longTermRetention.monthlyRetention').default('P12M').describe('How long monthly backups are kept (ISO 8601, months).'),
-        yearlyRetention: isoDuration('Y', 10, 'sql.longTermRetention.yearlyRetention').default('P7Y').describe('How long yearly backups are kept (ISO 8601, years; HIPAA needs at least P6Y).'),
+        weeklyRetention: schema_isoDuration('W', 520, 'sql.longTermRetention.weeklyRetention').default('P12W').describe('How long weekly backups are kept (ISO 8601, weeks).'),
+        monthlyRetention: schema_isoDuration('M', 120, 'sql.longTermRetention.monthlyRetention').default('P12M').describe('How long monthly backups are kept (ISO 8601, months).'),
+        yearlyRetention: schema_isoDuration('Y', 10, 'sql.longTermRetention.yearlyRetention').default('P7Y').describe('How long yearly backups are kept (ISO 8601, years; HIPAA needs at least P6Y).'),
         weekOfYear: schema_integer(1, 52, 'sql.longTermRetention.weekOfYear').default(1).describe('Week of the year whose backup is kept as the yearly backup.'),
     })
         .prefault({})
@@ -54102,12 +62407,17 @@ const ContainerAppsEnvironmentSchema = strictObject({
 const secretReference = strictObject({
     secretRef: azureName(NAME_RULES.containerAppSecret).describe('Name of a secret in containerApp.secrets whose value this variable gets.'),
 });
+/**
+ * The default image: a public placeholder that serves HTTP on port 80 at `/`. Probes on the app's
+ * own port would fail its first revision, so while it runs, ingress and probes use port 80.
+ */
+const PLACEHOLDER_IMAGE = { image: 'mcr.microsoft.com/k8se/quickstart:latest', port: 80, healthPath: '/' };
 const ContainerAppSchema = strictObject({
     name: azureName(NAME_RULES.containerApp).default('voice-agent').describe('Container App name.'),
     image: schemas_string()
         .min(1)
-        .default('mcr.microsoft.com/k8se/quickstart:latest')
-        .describe('Container image. The default is a public placeholder until the first deploy pushes the real image to the registry.'),
+        .default(PLACEHOLDER_IMAGE.image)
+        .describe('Container image the app is created with. The default is a public placeholder (served on port 80 until the first deploy pushes the real image). Once the app exists, deploy-container owns its image: provision keeps the one running.'),
     targetPort: schema_integer(1, 65535, 'containerApp.targetPort').default(8000).describe('Port the app listens on.'),
     healthPath: schemas_string()
         .regex(/^\/\S*$/, { error: 'healthPath is a URL path starting with /' })
@@ -54195,7 +62505,7 @@ const GateSchema = strictObject({
     minAuditRetentionDays: schema_integer(1, 4383, 'gate.minAuditRetentionDays')
         .default(DEFAULT_GATE_POLICY.minAuditRetentionDays)
         .describe('Minimum days audit logs and backups are kept (HIPAA 164.316(b)(2): six years = 2190).'),
-    minSqlYearlyRetention: isoDuration('Y', 10, 'gate.minSqlYearlyRetention').default(DEFAULT_GATE_POLICY.minSqlYearlyRetention).describe('Minimum SQL long-term retention of yearly backups.'),
+    minSqlYearlyRetention: schema_isoDuration('Y', 10, 'gate.minSqlYearlyRetention').default(DEFAULT_GATE_POLICY.minSqlYearlyRetention).describe('Minimum SQL long-term retention of yearly backups.'),
     baaReviewMaxAgeDays: schema_integer(1, 3650, 'gate.baaReviewMaxAgeDays').default(DEFAULT_GATE_POLICY.baaReviewMaxAgeDays).describe('The BAA evidence must have been reviewed within this many days.'),
     advisoryBlocks: schemas_boolean().default(DEFAULT_GATE_POLICY.advisoryBlocks).describe('Whether a failed advisory control blocks promotion.'),
     unknownBlocks: schemas_boolean().default(DEFAULT_GATE_POLICY.unknownBlocks).describe('Whether an unknown result blocks promotion (fail closed; lower only deliberately).'),
@@ -54455,6 +62765,7 @@ const DEPLOYMENT_TEMPLATE_SCHEMA = 'https://schema.management.azure.com/schemas/
 
 
 
+
 /**
  * Config -> one ARM deployment template. Pure: the same config always renders the same template
  * (role assignment names are `guid(...)` expressions of fixed inputs, so redeploys are idempotent).
@@ -54490,11 +62801,11 @@ const ROLE_DEFINITIONS = {
 const MANAGED_REDIS_PORT = 10000;
 const LEGACY_REDIS_TLS_PORT = 6380;
 const WORKLOAD_PROFILE = 'Consumption';
-function renderTemplate(config) {
-    return renderEnvironment(config).template;
+function renderTemplate(config, options = {}) {
+    return renderEnvironment(config, options).template;
 }
-function renderEnvironment(config) {
-    const builder = new TemplateBuilder(config);
+function renderEnvironment(config, options = {}) {
+    const builder = new TemplateBuilder(config, options);
     const origins = builder.render();
     return {
         template: builder.template(),
@@ -54503,7 +62814,7 @@ function renderEnvironment(config) {
 }
 /** The `[resourceId(...)]` (or `[extensionResourceId(...)]`) expression of a rendered resource, as `dependsOn` uses it. */
 function resourceIdExpression(resource) {
-    const nameArguments = isExpression(resource.name) ? [inner(resource.name)] : resource.name.split('/').map(quote);
+    const nameArguments = render_isExpression(resource.name) ? [inner(resource.name)] : resource.name.split('/').map(quote);
     if (resource.scope)
         return `[extensionResourceId(${inner(resource.scope)}, ${quote(resource.type)}, ${nameArguments.join(', ')})]`;
     return `[resourceId(${[quote(resource.type), ...nameArguments].join(', ')})]`;
@@ -54514,12 +62825,12 @@ function originKey(type, name) {
 function quote(text) {
     return `'${text.replace(/'/g, "''")}'`;
 }
-function isExpression(text) {
+function render_isExpression(text) {
     return text.startsWith('[') && !text.startsWith('[[');
 }
 /** The expression inside `[...]`, to nest it in another expression. */
 function inner(expression) {
-    return isExpression(expression) ? expression.slice(1, -1) : quote(expression);
+    return render_isExpression(expression) ? expression.slice(1, -1) : quote(expression);
 }
 function resourceId(type, ...names) {
     return `[resourceId(${[type, ...names].map(quote).join(', ')})]`;
@@ -54529,6 +62840,7 @@ function reference(id, apiVersion, property) {
 }
 class TemplateBuilder {
     config;
+    options;
     resources = [];
     origins = new Map();
     outputs = {};
@@ -54548,8 +62860,9 @@ class TemplateBuilder {
     storageId;
     /** Resources the Container App must wait for: its role grants, and the private endpoints it reads secrets and images through. */
     appPrerequisites = [];
-    constructor(config) {
+    constructor(config, options) {
         this.config = config;
+        this.options = options;
         this.privateNetwork = config.network.mode === 'private';
         this.publicNetworkAccess = this.privateNetwork ? 'Disabled' : 'Enabled';
         this.identityId = resourceId('Microsoft.ManagedIdentity/userAssignedIdentities', config.identity.name);
@@ -55087,7 +63400,10 @@ class TemplateBuilder {
             AZURE_REDIS_PORT: String(managedRedis ? MANAGED_REDIS_PORT : LEGACY_REDIS_TLS_PORT),
         };
         const env = Object.entries({ ...serviceEnvironment, ...app.env }).map(([name, value]) => (typeof value === 'string' ? { name, value } : { name, secretRef: value.secretRef }));
-        const httpGet = { path: app.healthPath, port: app.targetPort, scheme: 'HTTP' };
+        const image = this.options.liveContainerApp?.image ?? app.image;
+        const placeholder = image === PLACEHOLDER_IMAGE.image;
+        const port = placeholder ? PLACEHOLDER_IMAGE.port : app.targetPort;
+        const httpGet = { path: placeholder ? PLACEHOLDER_IMAGE.healthPath : app.healthPath, port, scheme: 'HTTP' };
         const probes = [
             { type: 'Startup', httpGet, periodSeconds: 10, failureThreshold: 10, timeoutSeconds: 5 },
             { type: 'Liveness', httpGet, periodSeconds: 10, failureThreshold: 3, timeoutSeconds: 5 },
@@ -55108,10 +63424,10 @@ class TemplateBuilder {
                     activeRevisionsMode: 'Multiple',
                     ingress: {
                         external: app.ingress === 'external',
-                        targetPort: app.targetPort,
+                        targetPort: port,
                         transport: 'auto',
                         allowInsecure: false,
-                        traffic: [{ latestRevision: true, weight: 100 }],
+                        traffic: this.options.liveContainerApp?.traffic ?? [{ latestRevision: true, weight: 100 }],
                     },
                     registries: [{ server: reference(this.registryId, API_VERSIONS.registry, 'loginServer'), identity: this.identityId }],
                     secrets: Object.entries(app.secrets).map(([name, vaultSecret]) => ({
@@ -55121,7 +63437,7 @@ class TemplateBuilder {
                     })),
                 },
                 template: {
-                    containers: [{ name: app.name, image: app.image, resources: { cpu: app.cpu, memory: app.memory }, env, probes }],
+                    containers: [{ name: app.name, image, resources: { cpu: app.cpu, memory: app.memory }, env, probes }],
                     scale: { minReplicas: app.minReplicas, maxReplicas: app.maxReplicas },
                 },
             },
@@ -55141,622 +63457,23 @@ function accessPolicyAssignmentName(identityName) {
     return identityName.replace(/[^a-zA-Z0-9]/g, '');
 }
 
-;// CONCATENATED MODULE: ./src/compliance/arm/expressions.ts
-
-
-
-/** Evaluates a template string: an expression when bracketed, else the literal (with `[[` unescaped). */
-function evaluateString(text, scope) {
-    if (!text.startsWith('[') || !text.endsWith(']'))
-        return text;
-    if (text.startsWith('[['))
-        return text.slice(1);
-    const source = text.slice(1, -1);
-    return evaluateNode(parseExpression(source), scope, text);
-}
-function expressions_isExpression(value) {
-    return typeof value === 'string' && value.startsWith('[') && !value.startsWith('[[') && value.endsWith(']');
-}
-// ---------------------------------------------------------------- parsing
-function parseExpression(source) {
-    let position = 0;
-    const fail = (what) => {
-        throw new ConfigurationError(`Template expression "[${source}]" is not valid: ${what} at character ${position + 1}. Fix the expression.`);
-    };
-    const skipSpace = () => {
-        while (position < source.length && /\s/.test(source[position]))
-            position++;
-    };
-    const parseValue = () => {
-        skipSpace();
-        const char = source[position];
-        let node;
-        if (char === "'") {
-            let text = '';
-            position++;
-            for (;;) {
-                if (position >= source.length)
-                    fail('an unterminated string');
-                if (source[position] === "'") {
-                    if (source[position + 1] === "'") {
-                        text += "'";
-                        position += 2;
-                        continue;
-                    }
-                    position++;
-                    break;
-                }
-                text += source[position++];
-            }
-            node = { kind: 'literal', value: text };
-        }
-        else if (char !== undefined && /[-\d]/.test(char)) {
-            const match = /^-?\d+(\.\d+)?/.exec(source.slice(position));
-            if (!match)
-                return fail('a malformed number');
-            position += match[0].length;
-            node = { kind: 'literal', value: Number(match[0]) };
-        }
-        else if (char !== undefined && /[A-Za-z_]/.test(char)) {
-            const match = /^[A-Za-z_][\w.]*/.exec(source.slice(position));
-            const name = match[0];
-            position += name.length;
-            skipSpace();
-            if (source[position] === '(') {
-                position++;
-                const args = [];
-                skipSpace();
-                if (source[position] === ')')
-                    position++;
-                else {
-                    for (;;) {
-                        args.push(parseValue());
-                        skipSpace();
-                        if (source[position] === ',') {
-                            position++;
-                            continue;
-                        }
-                        if (source[position] === ')') {
-                            position++;
-                            break;
-                        }
-                        fail("a missing ',' or ')'");
-                    }
-                }
-                node = { kind: 'call', name: name.toLowerCase(), args };
-            }
-            else if (name === 'true' || name === 'false')
-                node = { kind: 'literal', value: name === 'true' };
-            else if (name === 'null')
-                node = { kind: 'literal', value: null };
-            else
-                return fail(`"${name}" is neither a function call nor a literal`);
-        }
-        else {
-            return fail(char === undefined ? 'an unexpected end' : `an unexpected "${char}"`);
-        }
-        for (;;) {
-            skipSpace();
-            if (source[position] === '.') {
-                position++;
-                const match = /^[A-Za-z_$][\w$]*/.exec(source.slice(position));
-                if (!match)
-                    fail('a property name expected after "."');
-                position += match[0].length;
-                node = { kind: 'property', target: node, name: match[0] };
-            }
-            else if (source[position] === '[') {
-                position++;
-                const index = parseValue();
-                skipSpace();
-                if (source[position] !== ']')
-                    fail('a missing "]"');
-                position++;
-                node = { kind: 'index', target: node, index };
-            }
-            else
-                return node;
-        }
-    };
-    const node = parseValue();
-    skipSpace();
-    if (position !== source.length)
-        fail('unexpected text after the expression');
-    return node;
-}
-// ---------------------------------------------------------------- evaluation
-function evaluateNode(node, scope, text) {
-    switch (node.kind) {
-        case 'literal':
-            return node.value;
-        case 'property':
-        case 'index': {
-            const target = evaluateNode(node.target, scope, text);
-            const key = node.kind === 'property' ? node.name : evaluateNode(node.index, scope, text);
-            if (isUnknown(target))
-                return target;
-            if (isUnknown(key))
-                return key;
-            if (target === null || typeof target !== 'object')
-                return new UnknownValue(`cannot read "${String(key)}" of a non-object`, text);
-            const found = findKey(target, key);
-            return found === undefined ? new UnknownValue(`the value has no property "${String(key)}"`, text) : found;
-        }
-        case 'call':
-            return call(node, scope, text);
-    }
-}
-/** ARM property names are case-insensitive. */
-function findKey(target, key) {
-    if (Array.isArray(target) || typeof key === 'number')
-        return target[key];
-    if (key in target)
-        return target[key];
-    const lower = key.toLowerCase();
-    const match = Object.keys(target).find((k) => k.toLowerCase() === lower);
-    return match === undefined ? undefined : target[match];
-}
-const DEPLOY_TIME_ONLY = new Set(['reference', 'listkeys', 'listsecrets', 'listaccountsas', 'listservicesas', 'newguid', 'utcnow', 'pickzones', 'tenant', 'managementgroup', 'providers', 'deployer', 'getsecret', 'managementgroupresourceid', 'tenantresourceid']);
-function call(node, scope, text) {
-    const evaluate = (arg) => evaluateNode(arg, scope, text);
-    const name = node.name;
-    // Lazy functions decide on known values without evaluating what they do not need.
-    if (name === 'if') {
-        arity(name, node.args, 3, 3, text);
-        const condition = evaluate(node.args[0]);
-        if (isUnknown(condition))
-            return condition;
-        return evaluate(node.args[condition ? 1 : 2]);
-    }
-    if (name === 'and' || name === 'or') {
-        let unknown;
-        for (const arg of node.args) {
-            const value = evaluate(arg);
-            if (isUnknown(value))
-                unknown ??= value;
-            else if (Boolean(value) === (name === 'or'))
-                return name === 'or';
-        }
-        return unknown ?? name === 'and';
-    }
-    if (name === 'coalesce') {
-        for (const arg of node.args) {
-            const value = evaluate(arg);
-            if (isUnknown(value))
-                return value;
-            if (value !== null && value !== undefined)
-                return value;
-        }
-        return null;
-    }
-    if (DEPLOY_TIME_ONLY.has(name) || name.startsWith('list'))
-        return new UnknownValue(`${name}() is only known at deployment time`, text);
-    const args = node.args.map(evaluate);
-    const unknownArg = args.find(isUnknown);
-    if (unknownArg)
-        return unknownArg;
-    const fn = FUNCTIONS[name];
-    if (!fn)
-        return new UnknownValue(`the function ${name}() is not evaluated offline`, text);
-    return fn(args, scope, text);
-}
-function arity(name, args, min, max, text) {
-    if (args.length < min || args.length > max) {
-        const expected = min === max ? `${min}` : max === Infinity ? `at least ${min}` : `${min} to ${max}`;
-        throw new ConfigurationError(`Template expression "${text}": ${name}() takes ${expected} argument(s), not ${args.length}.`);
-    }
-}
-const str = (value) => (typeof value === 'string' ? value : typeof value === 'object' && value !== null ? JSON.stringify(value) : String(value));
-function fixed(min, max, fn) {
-    return (args, scope, text) => {
-        arity('function', args, min, max, text);
-        return fn(args, scope, text);
-    };
-}
-function resourceIdOf(args, scope, text) {
-    const typeIndex = args.findIndex((arg) => typeof arg === 'string' && arg.includes('/') && /^[A-Za-z]+\.[A-Za-z.]+\//.test(arg));
-    if (typeIndex < 0 || typeIndex > 2 || args.length <= typeIndex + 1) {
-        throw new ConfigurationError(`Template expression "${text}": resourceId() needs a resource type like 'Microsoft.KeyVault/vaults' followed by the resource name(s).`);
-    }
-    const subscriptionId = typeIndex === 2 ? str(args[0]) : scope.subscriptionId;
-    const resourceGroup = typeIndex >= 1 ? str(args[typeIndex - 1]) : scope.resourceGroup;
-    return `/subscriptions/${subscriptionId}/resourceGroups/${resourceGroup}${providerPath(str(args[typeIndex]), args.slice(typeIndex + 1).map(str))}`;
-}
-/** `/providers/Microsoft.Sql/servers/srv/databases/db` from a full type and its names. */
-function providerPath(type, names) {
-    const [namespace, ...types] = type.split('/');
-    const segments = names.flatMap((name) => name.split('/'));
-    return `/providers/${namespace}${types.map((t, i) => `/${t}/${segments[i] ?? ''}`).join('')}`;
-}
-function hashHex(args) {
-    return (0,external_node_crypto_namespaceObject.createHash)('sha256').update(args.map(str).join('\u0000')).digest('hex');
-}
-const BASE32 = 'abcdefghijklmnopqrstuvwxyz234567';
-const FUNCTIONS = {
-    parameters: fixed(1, 1, ([name], scope) => scope.parameter(str(name))),
-    variables: fixed(1, 1, ([name], scope) => scope.variable(str(name))),
-    copyindex: (args, scope, text) => {
-        const loop = args.find((a) => typeof a === 'string');
-        const offset = args.find((a) => typeof a === 'number') ?? 0;
-        const index = scope.copyIndex(loop);
-        if (index === undefined)
-            throw new ConfigurationError(`Template expression "${text}": copyIndex() is used outside a copy loop${loop ? ` named '${loop}'` : ''}.`);
-        return index + offset;
-    },
-    concat: (args) => (args.some(Array.isArray) ? args.flatMap((a) => (Array.isArray(a) ? a : [a])) : args.map(str).join('')),
-    format: (args, _scope, text) => {
-        arity('format', args, 1, Infinity, text);
-        return str(args[0]).replace(/\{(\d+)(:[^}]*)?\}/g, (_, index) => str(args[Number(index) + 1]));
-    },
-    tolower: fixed(1, 1, ([value]) => str(value).toLowerCase()),
-    toupper: fixed(1, 1, ([value]) => str(value).toUpperCase()),
-    resourceid: resourceIdOf,
-    subscriptionresourceid: (args, scope) => {
-        const typeIndex = args.findIndex((arg) => typeof arg === 'string' && arg.includes('/'));
-        const subscriptionId = typeIndex === 1 ? str(args[0]) : scope.subscriptionId;
-        return `/subscriptions/${subscriptionId}${providerPath(str(args[typeIndex]), args.slice(typeIndex + 1).map(str))}`;
-    },
-    extensionresourceid: (args, _scope, text) => {
-        arity('extensionResourceId', args, 3, Infinity, text);
-        return `${str(args[0])}${providerPath(str(args[1]), args.slice(2).map(str))}`;
-    },
-    resourcegroup: (_args, scope) => ({
-        id: `/subscriptions/${scope.subscriptionId}/resourceGroups/${scope.resourceGroup}`,
-        name: scope.resourceGroup,
-        type: 'Microsoft.Resources/resourceGroups',
-        location: scope.location,
-        properties: { provisioningState: 'Succeeded' },
-        tags: {},
-    }),
-    subscription: (_args, scope) => ({
-        id: `/subscriptions/${scope.subscriptionId}`,
-        subscriptionId: scope.subscriptionId,
-        tenantId: scope.tenantId,
-        displayName: scope.subscriptionId,
-    }),
-    deployment: (_args, scope) => ({ name: scope.deploymentName, properties: { mode: 'Incremental' } }),
-    environment: () => ({
-        name: 'AzureCloud',
-        suffixes: { storage: 'core.windows.net', keyvaultDns: '.vault.azure.net', sqlServerHostname: '.database.windows.net', acrLoginServer: '.azurecr.io' },
-        resourceManager: 'https://management.azure.com/',
-        authentication: { loginEndpoint: 'https://login.microsoftonline.com/' },
-    }),
-    // Stable, deterministic stand-ins: the same inputs give the same value every run, but not
-    // the value Azure would compute. No control judges these values, only their presence.
-    uniquestring: (args) => {
-        const bytes = Buffer.from(hashHex(args), 'hex');
-        let out = '';
-        for (let i = 0; i < 13; i++)
-            out += BASE32[bytes[i] % 32];
-        return out;
-    },
-    guid: (args) => {
-        const hex = hashHex(args);
-        return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-${((parseInt(hex[16], 16) & 3) | 8).toString(16)}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
-    },
-    equals: fixed(2, 2, ([a, b]) => JSON.stringify(a) === JSON.stringify(b) || (typeof a === 'string' && typeof b === 'string' && a === b)),
-    not: fixed(1, 1, ([value]) => !value),
-    empty: fixed(1, 1, ([value]) => value === null || value === undefined || value === '' || (Array.isArray(value) ? value.length === 0 : typeof value === 'object' && Object.keys(value).length === 0)),
-    contains: fixed(2, 2, ([container, item]) => {
-        if (typeof container === 'string')
-            return container.toLowerCase().includes(str(item).toLowerCase());
-        if (Array.isArray(container))
-            return container.some((entry) => JSON.stringify(entry) === JSON.stringify(item));
-        return container !== null && typeof container === 'object' && findKey(container, str(item)) !== undefined;
-    }),
-    union: (args) => args.every(Array.isArray)
-        ? [...new Map(args.flat().map((v) => [JSON.stringify(v), v])).values()]
-        : Object.assign({}, ...args),
-    createobject: (args) => {
-        const object = {};
-        for (let i = 0; i + 1 < args.length; i += 2)
-            object[str(args[i])] = args[i + 1];
-        return object;
-    },
-    createarray: (args) => args,
-    array: fixed(1, 1, ([value]) => (Array.isArray(value) ? value : [value])),
-    string: fixed(1, 1, ([value]) => str(value)),
-    int: fixed(1, 1, ([value], _s, text) => {
-        const number = Number(value);
-        if (!Number.isInteger(number))
-            throw new ConfigurationError(`Template expression "${text}": int() cannot convert "${str(value)}".`);
-        return number;
-    }),
-    bool: fixed(1, 1, ([value]) => (typeof value === 'string' ? value.toLowerCase() === 'true' : Boolean(value))),
-    json: fixed(1, 1, ([value], _s, text) => {
-        try {
-            return JSON.parse(str(value));
-        }
-        catch {
-            throw new ConfigurationError(`Template expression "${text}": json() got text that is not JSON.`);
-        }
-    }),
-    length: fixed(1, 1, ([value]) => (typeof value === 'string' || Array.isArray(value) ? value.length : Object.keys(value).length)),
-    greater: fixed(2, 2, ([a, b]) => a > b),
-    greaterorequals: fixed(2, 2, ([a, b]) => a >= b),
-    less: fixed(2, 2, ([a, b]) => a < b),
-    lessorequals: fixed(2, 2, ([a, b]) => a <= b),
-    add: fixed(2, 2, ([a, b]) => a + b),
-    sub: fixed(2, 2, ([a, b]) => a - b),
-    mul: fixed(2, 2, ([a, b]) => a * b),
-    div: fixed(2, 2, ([a, b]) => Math.trunc(a / b)),
-    mod: fixed(2, 2, ([a, b]) => a % b),
-    min: (args) => Math.min(...args.flat()),
-    max: (args) => Math.max(...args.flat()),
-    split: fixed(2, 2, ([value, separator]) => str(value).split(new RegExp(`[${(Array.isArray(separator) ? separator : [separator]).map((s) => str(s).replace(/[\\\]^-]/g, '\\$&')).join('')}]`))),
-    replace: fixed(3, 3, ([value, find, replacement]) => str(value).split(str(find)).join(str(replacement))),
-    substring: fixed(1, 3, ([value, start, length]) => str(value).substr(start ?? 0, length)),
-    startswith: fixed(2, 2, ([value, prefix]) => str(value).toLowerCase().startsWith(str(prefix).toLowerCase())),
-    endswith: fixed(2, 2, ([value, suffix]) => str(value).toLowerCase().endsWith(str(suffix).toLowerCase())),
-    trim: fixed(1, 1, ([value]) => str(value).trim()),
-    first: fixed(1, 1, ([value]) => (typeof value === 'string' ? value[0] : value[0])),
-    last: fixed(1, 1, ([value]) => (typeof value === 'string' ? value.slice(-1) : value.at(-1))),
-    take: fixed(2, 2, ([value, count]) => value.slice(0, count)),
-    skip: fixed(2, 2, ([value, count]) => value.slice(count)),
-    indexof: fixed(2, 2, ([value, item]) => str(value).toLowerCase().indexOf(str(item).toLowerCase())),
-    padleft: fixed(2, 3, ([value, width, pad]) => str(value).padStart(width, pad ?? ' ')),
-    base64: fixed(1, 1, ([value]) => Buffer.from(str(value)).toString('base64')),
-    uri: fixed(2, 2, ([base, relative]) => new URL(str(relative), str(base)).toString()),
-    range: fixed(2, 2, ([start, count]) => Array.from({ length: count }, (_, i) => start + i)),
-};
-
-;// CONCATENATED MODULE: ./src/compliance/arm/template.ts
-
-
-
-/** Keys of a resource declaration that are not part of the deployed resource's body. */
-const DECLARATION_ONLY = new Set(['resources', 'copy', 'condition', 'dependson', 'comments', 'scope', 'existing', 'import']);
-/**
- * Turns an ARM deployment template into the resources it would deploy, with expressions
- * evaluated, copy loops expanded, conditions applied and children and extension resources
- * linked to their parents. Linear in the template's size.
- */
-function resolveTemplate(template, options) {
-    const file = options.source.file;
-    if (template === null || typeof template !== 'object' || Array.isArray(template) || !('resources' in template)) {
-        throw new ConfigurationError(`${file} is not an ARM deployment template: it has no "resources". Give a template (JSON with $schema, parameters, resources).`);
-    }
-    const root = template;
-    const locate = 'locate' in options.source ? options.source.locate.bind(options.source) : undefined;
-    const environment = { input: { kind: 'template', source: file }, resources: [], unresolved: [] };
-    const scope = createScope(root, options, file);
-    const byTypeAndName = new Map();
-    const byId = new Map();
-    const pendingLinks = [];
-    const queue = [];
-    const topLevel = root['resources'];
-    const entries = Array.isArray(topLevel) ? topLevel.map((r, i) => [i, r]) : Object.entries(topLevel ?? {});
-    for (const [key, declaration] of entries)
-        queue.push({ declaration: declaration, filePath: ['resources', key], loops: new Map() });
-    // An index, not shift(): shifting a 10,000-entry array is quadratic.
-    for (let position = 0; position < queue.length; position++) {
-        const next = queue[position];
-        const { declaration, filePath, parent } = next;
-        const copy = declaration['copy'];
-        let instances = [next.loops];
-        if (copy) {
-            const count = evaluateDeep(copy['count'], withLoops(scope, next.loops));
-            if (typeof count !== 'number') {
-                environment.unresolved.push({ message: `copy loop "${String(copy['name'])}" has a count that cannot be known offline; judged as one instance`, ...at(locate, [...filePath, 'copy', 'count']) });
-                instances = [new Map([...next.loops, [String(copy['name']), 0]])];
-            }
-            else {
-                instances = Array.from({ length: count }, (_, index) => new Map([...next.loops, [String(copy['name']), index]]));
-            }
-        }
-        for (const loops of instances) {
-            const loopScope = withLoops(scope, loops);
-            const condition = 'condition' in declaration ? evaluateDeep(declaration['condition'], loopScope) : true;
-            if (condition === false)
-                continue;
-            const { resource, legacyScope } = buildResource(declaration, filePath, parent, loopScope, scope, locate, environment);
-            if (isUnknown(condition))
-                resource.conditionUnknown = condition;
-            environment.resources.push(resource);
-            byTypeAndName.set(key(resource.type, resource.name), resource);
-            const scopeValue = legacyScope ?? ('scope' in declaration ? evaluateDeep(declaration['scope'], loopScope) : undefined);
-            if (parent) {
-                resource.parent = parent;
-                parent.children.push(resource);
-            }
-            else {
-                pendingLinks.push({ resource, ...(typeof scopeValue === 'string' ? { scopeId: scopeValue } : {}), ...at(locate, filePath) });
-                if (isUnknown(scopeValue))
-                    environment.unresolved.push({ message: `the scope of ${resource.type} "${resource.name}" cannot be known offline`, ...at(locate, [...filePath, 'scope']) });
-            }
-            if (!scopeValue)
-                byId.set(resource.id.toLowerCase(), resource);
-            const nested = declaration['resources'];
-            if (Array.isArray(nested))
-                nested.forEach((child, index) => queue.push({ declaration: child, filePath: [...filePath, 'resources', index], parent: resource, loops }));
-            if (resource.type.toLowerCase() === 'microsoft.resources/deployments') {
-                environment.unresolved.push({ message: `nested deployment "${resource.name}" is not expanded; judge its template separately with --template`, ...at(locate, filePath) });
-            }
-        }
-    }
-    // Link top-level children to their parents and extension resources to what they extend.
-    for (const { resource, scopeId } of pendingLinks) {
-        if (scopeId !== undefined) {
-            const target = byId.get(scopeId.toLowerCase()) ?? byTypeAndName.get(symbolicKey(scopeId, root, byTypeAndName));
-            resource.id = `${target?.id ?? scopeId}${providerPath(resource.type, [resource.name])}`;
-            if (target)
-                target.extensions.push(resource);
-            continue;
-        }
-        const segments = resource.type.split('/');
-        if (segments.length <= 2)
-            continue;
-        const parent = byTypeAndName.get(key(segments.slice(0, -1).join('/'), resource.name.split('/').slice(0, -1).join('/')));
-        if (parent) {
-            resource.parent = parent;
-            parent.children.push(resource);
-        }
-    }
-    return environment;
-}
-function buildResource(declaration, filePath, parent, scope, rootScope, locate, environment) {
-    const body = {};
-    for (const [name, value] of Object.entries(declaration)) {
-        if (!DECLARATION_ONLY.has(name.toLowerCase()))
-            body[name] = evaluateDeep(value, scope);
-    }
-    const type = textOf(body['type'], 'type');
-    const name = textOf(body['name'], 'name');
-    const unresolvedPart = [type, name].find(isUnknown);
-    if (unresolvedPart)
-        environment.unresolved.push({ message: `a resource's ${unresolvedPart === type ? 'type' : 'name'} cannot be known offline (${unresolvedPart.expression ?? unresolvedPart.reason})`, ...at(locate, filePath) });
-    let typeText = isUnknown(type) ? `[unknown: ${type.expression ?? type.reason}]` : type;
-    let nameText = isUnknown(name) ? `[unknown: ${name.expression ?? name.reason}]` : name;
-    if (parent && !typeText.includes('/'))
-        typeText = `${parent.type}/${typeText}`;
-    if (parent && !nameText.startsWith(`${parent.name}/`))
-        nameText = `${parent.name}/${nameText}`;
-    // The older extension form: type `Microsoft.KeyVault/vaults/providers/diagnosticSettings`, name `kv/Microsoft.Insights/x`.
-    const legacyExtension = /^(.+)\/providers\/(diagnosticSettings|roleAssignments|locks)$/i.exec(typeText);
-    let legacyScope;
-    if (legacyExtension) {
-        const scopeType = legacyExtension[1];
-        const nameSegments = nameText.split('/');
-        const scopeNames = nameSegments.slice(0, scopeType.split('/').length - 1);
-        legacyScope = `/subscriptions/${rootScope.subscriptionId}/resourceGroups/${rootScope.resourceGroup}${providerPath(scopeType, scopeNames)}`;
-        typeText = /diagnosticSettings$/i.test(typeText) ? 'Microsoft.Insights/diagnosticSettings' : /roleAssignments$/i.test(typeText) ? 'Microsoft.Authorization/roleAssignments' : 'Microsoft.Authorization/locks';
-        nameText = nameSegments.at(-1);
-    }
-    const apiVersion = body['apiVersion'];
-    const resource = {
-        type: typeText,
-        name: nameText,
-        id: `/subscriptions/${rootScope.subscriptionId}/resourceGroups/${rootScope.resourceGroup}${providerPath(typeText, [nameText])}`,
-        ...(typeof apiVersion === 'string' ? { apiVersion } : {}),
-        body,
-        children: [],
-        extensions: [],
-        ...(locate ? { locate: (path) => locate([...filePath, ...path]) } : {}),
-    };
-    return { resource, ...(legacyScope ? { legacyScope } : {}) };
-}
-function textOf(value, what) {
-    if (typeof value === 'string' || isUnknown(value))
-        return value;
-    return new UnknownValue(`the resource ${what} is not a string`);
-}
-function key(type, name) {
-    return `${type.toLowerCase()}|${name.toLowerCase()}`;
-}
-/** A languageVersion 2.0 symbolic name used as a scope: find the declaration it names. */
-function symbolicKey(scope, root, index) {
-    const resources = root['resources'];
-    if (Array.isArray(resources))
-        return '';
-    const declaration = resources[scope];
-    if (!declaration || typeof declaration['type'] !== 'string' || typeof declaration['name'] !== 'string')
-        return '';
-    const candidate = key(declaration['type'], declaration['name']);
-    return index.has(candidate) ? candidate : '';
-}
-function at(locate, path) {
-    return locate ? { location: locate(path) } : {};
-}
-/** Evaluates every expression in a value, expanding property-level copy loops. */
-function evaluateDeep(value, scope) {
-    if (typeof value === 'string')
-        return evaluateString(value, scope);
-    if (Array.isArray(value))
-        return value.map((item) => evaluateDeep(item, scope));
-    if (value === null || typeof value !== 'object')
-        return value;
-    const result = {};
-    for (const [name, item] of Object.entries(value)) {
-        if (name === 'copy' && Array.isArray(item)) {
-            for (const loop of item) {
-                const count = evaluateDeep(loop['count'], scope);
-                const loopName = String(loop['name']);
-                result[loopName] =
-                    typeof count === 'number'
-                        ? Array.from({ length: count }, (_, index) => evaluateDeep(loop['input'], withLoops(scope, new Map([[loopName, index]]))))
-                        : new UnknownValue(`the count of property loop "${loopName}" cannot be known offline`);
-            }
-            continue;
-        }
-        result[name] = evaluateDeep(item, scope);
-    }
-    return result;
-}
-function withLoops(scope, loops) {
-    if (loops.size === 0)
-        return scope;
-    return {
-        ...scope,
-        copyIndex: (name) => (name === undefined ? [...loops.values()].at(-1) : (loops.get(name) ?? scope.copyIndex(name))),
-    };
-}
-function createScope(root, options, file) {
-    const declared = (root['parameters'] ?? {});
-    const given = normalizeParameters(options.parameters);
-    const variables = (root['variables'] ?? {});
-    const parameterValues = new Map();
-    const variableValues = new Map();
-    const evaluating = new Set();
-    const scope = {
-        subscriptionId: options.subscriptionId ?? '00000000-0000-0000-0000-000000000000',
-        tenantId: options.tenantId ?? '00000000-0000-0000-0000-000000000000',
-        resourceGroup: options.resourceGroup ?? 'resource-group',
-        location: options.location ?? 'eastus2',
-        deploymentName: options.deploymentName ?? 'azure-hipaa',
-        copyIndex: () => undefined,
-        parameter(name) {
-            const declaredName = Object.keys(declared).find((k) => k.toLowerCase() === name.toLowerCase());
-            if (declaredName === undefined)
-                throw new ConfigurationError(`${file}: parameters('${name}') is used but the template declares no parameter "${name}". Declare it or fix the name.`);
-            if (parameterValues.has(declaredName))
-                return parameterValues.get(declaredName);
-            const spec = declared[declaredName];
-            let value;
-            const givenName = Object.keys(given).find((k) => k.toLowerCase() === declaredName.toLowerCase());
-            if (givenName !== undefined)
-                value = given[givenName];
-            else if ('defaultValue' in spec)
-                value = evaluateDeep(spec['defaultValue'], scope);
-            else
-                throw new ConfigurationError(`${file}: parameter "${declaredName}" has no value. Add it to the parameters file (--parameters) or give it a defaultValue.`);
-            const allowed = spec['allowedValues'];
-            if (Array.isArray(allowed) && !isUnknown(value) && !allowed.some((a) => JSON.stringify(a) === JSON.stringify(value))) {
-                throw new ConfigurationError(`${file}: parameter "${declaredName}" is ${JSON.stringify(value)}, which is not one of its allowedValues ${JSON.stringify(allowed)}.`);
-            }
-            parameterValues.set(declaredName, value);
-            return value;
-        },
-        variable(name) {
-            const declaredName = Object.keys(variables).find((k) => k.toLowerCase() === name.toLowerCase());
-            if (declaredName === undefined)
-                throw new ConfigurationError(`${file}: variables('${name}') is used but the template declares no variable "${name}".`);
-            if (variableValues.has(declaredName))
-                return variableValues.get(declaredName);
-            if (evaluating.has(declaredName))
-                throw new ConfigurationError(`${file}: variable "${declaredName}" refers to itself through other variables; break the cycle.`);
-            evaluating.add(declaredName);
-            const value = evaluateDeep(variables[declaredName], scope);
-            evaluating.delete(declaredName);
-            variableValues.set(declaredName, value);
-            return value;
-        },
-    };
-    return scope;
-}
-function normalizeParameters(parameters) {
-    if (!parameters)
-        return {};
-    const inner = parameters['parameters'];
-    const isFile = inner !== null && typeof inner === 'object' && ('$schema' in parameters || Object.values(inner).every((p) => p !== null && typeof p === 'object' && ('value' in p || 'reference' in p)));
-    if (!isFile)
-        return parameters;
-    return Object.fromEntries(Object.entries(inner).map(([name, spec]) => [name, 'value' in spec ? spec['value'] : new UnknownValue(`parameter "${name}" is a Key Vault reference, known only at deployment time`)]));
-}
-
 ;// CONCATENATED MODULE: ./src/compliance/controls/access.ts
 
+let listener;
+/** Runs `fn`, telling `onRead` about every property it reads: how drift finds the values a finding rests on. */
+function traceReads(onRead, fn) {
+    const previous = listener;
+    listener = onRead;
+    try {
+        return fn();
+    }
+    finally {
+        listener = previous;
+    }
+}
 /** Reads `path` from the body; an UnknownValue anywhere on the way makes the result unknown. */
 function read(resource, path) {
+    listener?.(resource, path);
     let current = resource.body;
     for (const key of path) {
         if (isUnknown(current))
@@ -55795,6 +63512,43 @@ function childrenOfType(resource, type) {
 /** The last segment of a resource's full name (`server/db` -> `db`). */
 function shortName(resource) {
     return resource.name.split('/').pop() ?? resource.name;
+}
+
+;// CONCATENATED MODULE: ./src/compliance/drift.ts
+
+/**
+ * Adds drift to a live report: for each finding, every property its control read whose live value
+ * differs from what the config plans, both values side by side. Values the plan cannot know
+ * offline (reference() outputs) are not compared.
+ */
+function addDrift(report, reads, planned) {
+    const plannedById = new Map(planned.resources.map((resource) => [resource.id.toLowerCase(), resource]));
+    for (const finding of report.findings) {
+        const drift = new Map();
+        for (const { resource, path } of reads.get(finding) ?? []) {
+            const plannedResource = plannedById.get(resource.id.toLowerCase());
+            if (!plannedResource)
+                continue;
+            const plannedValue = read(plannedResource, path);
+            const liveValue = read(resource, path);
+            if (plannedValue.kind === 'unknown' || liveValue.kind === 'unknown' || same(plannedValue, liveValue))
+                continue;
+            const where = `${resource.name}: ${pathText(path)}`;
+            drift.set(where, { path: where, planned: drift_valueOf(plannedValue), live: drift_valueOf(liveValue) });
+        }
+        if (drift.size > 0)
+            finding.drift = [...drift.values()];
+    }
+}
+function drift_valueOf(value) {
+    return value.kind === 'known' ? value.value : null;
+}
+/** ARM compares strings without case (`Disabled`, `disabled`), so drift does too. */
+function same(a, b) {
+    if (a.kind !== b.kind)
+        return false;
+    const normalize = (value) => JSON.stringify(value, (_key, item) => (typeof item === 'string' ? item.toLowerCase() : item));
+    return normalize(drift_valueOf(a)) === normalize(drift_valueOf(b));
 }
 
 ;// CONCATENATED MODULE: ./src/compliance/controls/rules.ts
@@ -56676,6 +64430,7 @@ function controlById(id) {
 
 
 
+
 /** Not catalog controls: findings about the input and the waivers themselves. */
 const INPUT_RESOLVABLE = 'input.resolvable';
 const WAIVER_VALID = 'waiver.valid';
@@ -56689,8 +64444,9 @@ function evaluate(environment, options) {
         const targets = control.appliesTo === 'environment' ? [undefined] : environment.resources.filter((resource) => applies(control, resource));
         for (const resource of targets) {
             let result;
+            const reads = [];
             try {
-                result = control.evaluate(resource, context);
+                result = options.reads ? traceReads((read, path) => reads.push({ resource: read, path }), () => control.evaluate(resource, context)) : control.evaluate(resource, context);
             }
             catch (error) {
                 result = { status: 'unknown', message: `the control could not judge this resource: ${errorMessage(error)}` };
@@ -56699,7 +64455,7 @@ function evaluate(environment, options) {
                 result = { ...result, status: 'unknown', message: `${result.message} (the resource's condition cannot be known offline, so it may not be deployed)` };
             }
             const location = resource?.locate?.(result.path ?? []);
-            findings.push({
+            const finding = {
                 control: control.id,
                 status: result.status,
                 severity: control.severity,
@@ -56708,7 +64464,9 @@ function evaluate(environment, options) {
                 message: result.message,
                 ...(result.status === 'fail' || result.status === 'unknown' ? { remediation: control.remediation } : {}),
                 ...(location ? { location } : {}),
-            });
+            };
+            findings.push(finding);
+            options.reads?.set(finding, reads);
         }
     }
     for (const problem of environment.unresolved) {
@@ -56795,6 +64553,11676 @@ function verdictOf(findings, policy) {
     return findings.some((finding) => isBlocking(finding, policy)) ? 'fail' : 'pass';
 }
 
+;// CONCATENATED MODULE: ./node_modules/@azure/arm-resources/dist/esm/pagingHelper.js
+/*
+ * Copyright (c) Microsoft Corporation.
+ * Licensed under the MIT License.
+ *
+ * Code generated by Microsoft (R) AutoRest Code Generator.
+ * Changes may cause incorrect behavior and will be lost if the code is regenerated.
+ */
+const pageMap = new WeakMap();
+/**
+ * Given the last `.value` produced by the `byPage` iterator,
+ * returns a continuation token that can be used to begin paging from
+ * that point later.
+ * @param page An object from accessing `value` on the IteratorResult from a `byPage` iterator.
+ * @returns The continuation token that can be passed into byPage() during future calls.
+ */
+function getContinuationToken(page) {
+    var _a;
+    if (typeof page !== "object" || page === null) {
+        return undefined;
+    }
+    return (_a = pageMap.get(page)) === null || _a === void 0 ? void 0 : _a.continuationToken;
+}
+function setContinuationToken(page, continuationToken) {
+    var _a;
+    if (typeof page !== "object" || page === null || !continuationToken) {
+        return;
+    }
+    const pageInfo = (_a = pageMap.get(page)) !== null && _a !== void 0 ? _a : {};
+    pageInfo.continuationToken = continuationToken;
+    pageMap.set(page, pageInfo);
+}
+//# sourceMappingURL=pagingHelper.js.map
+;// CONCATENATED MODULE: ./node_modules/@azure/arm-resources/dist/esm/models/index.js
+/*
+ * Copyright (c) Microsoft Corporation.
+ * Licensed under the MIT License.
+ *
+ * Code generated by Microsoft (R) AutoRest Code Generator.
+ * Changes may cause incorrect behavior and will be lost if the code is regenerated.
+ */
+/** Known values of {@link ExtensionConfigPropertyType} that the service accepts. */
+var KnownExtensionConfigPropertyType;
+(function (KnownExtensionConfigPropertyType) {
+    /** Property type representing a string value. */
+    KnownExtensionConfigPropertyType["String"] = "String";
+    /** Property type representing an integer value. */
+    KnownExtensionConfigPropertyType["Int"] = "Int";
+    /** Property type representing a boolean value. */
+    KnownExtensionConfigPropertyType["Bool"] = "Bool";
+    /** Property type representing an array value. */
+    KnownExtensionConfigPropertyType["Array"] = "Array";
+    /** Property type representing an object value. */
+    KnownExtensionConfigPropertyType["Object"] = "Object";
+    /** Property type representing a secure string value. */
+    KnownExtensionConfigPropertyType["SecureString"] = "SecureString";
+    /** Property type representing a secure object value. */
+    KnownExtensionConfigPropertyType["SecureObject"] = "SecureObject";
+})(KnownExtensionConfigPropertyType || (KnownExtensionConfigPropertyType = {}));
+/** Known values of {@link ExpressionEvaluationOptionsScopeType} that the service accepts. */
+var KnownExpressionEvaluationOptionsScopeType;
+(function (KnownExpressionEvaluationOptionsScopeType) {
+    /** NotSpecified */
+    KnownExpressionEvaluationOptionsScopeType["NotSpecified"] = "NotSpecified";
+    /** Outer */
+    KnownExpressionEvaluationOptionsScopeType["Outer"] = "Outer";
+    /** Inner */
+    KnownExpressionEvaluationOptionsScopeType["Inner"] = "Inner";
+})(KnownExpressionEvaluationOptionsScopeType || (KnownExpressionEvaluationOptionsScopeType = {}));
+/** Known values of {@link ValidationLevel} that the service accepts. */
+var KnownValidationLevel;
+(function (KnownValidationLevel) {
+    /** Static analysis of the template is performed. */
+    KnownValidationLevel["Template"] = "Template";
+    /** Static analysis of the template is performed and resource declarations are sent to resource providers for semantic validation. Validates that the caller has RBAC write permissions on each resource. */
+    KnownValidationLevel["Provider"] = "Provider";
+    /** Static analysis of the template is performed and resource declarations are sent to resource providers for semantic validation. Skips validating that the caller has RBAC write permissions on each resource. */
+    KnownValidationLevel["ProviderNoRbac"] = "ProviderNoRbac";
+})(KnownValidationLevel || (KnownValidationLevel = {}));
+/** Known values of {@link ProvisioningState} that the service accepts. */
+var KnownProvisioningState;
+(function (KnownProvisioningState) {
+    /** NotSpecified */
+    KnownProvisioningState["NotSpecified"] = "NotSpecified";
+    /** Accepted */
+    KnownProvisioningState["Accepted"] = "Accepted";
+    /** Running */
+    KnownProvisioningState["Running"] = "Running";
+    /** Ready */
+    KnownProvisioningState["Ready"] = "Ready";
+    /** Creating */
+    KnownProvisioningState["Creating"] = "Creating";
+    /** Created */
+    KnownProvisioningState["Created"] = "Created";
+    /** Deleting */
+    KnownProvisioningState["Deleting"] = "Deleting";
+    /** Deleted */
+    KnownProvisioningState["Deleted"] = "Deleted";
+    /** Canceled */
+    KnownProvisioningState["Canceled"] = "Canceled";
+    /** Failed */
+    KnownProvisioningState["Failed"] = "Failed";
+    /** Succeeded */
+    KnownProvisioningState["Succeeded"] = "Succeeded";
+    /** Updating */
+    KnownProvisioningState["Updating"] = "Updating";
+})(KnownProvisioningState || (KnownProvisioningState = {}));
+/** Known values of {@link AliasPathTokenType} that the service accepts. */
+var KnownAliasPathTokenType;
+(function (KnownAliasPathTokenType) {
+    /** The token type is not specified. */
+    KnownAliasPathTokenType["NotSpecified"] = "NotSpecified";
+    /** The token type can be anything. */
+    KnownAliasPathTokenType["Any"] = "Any";
+    /** The token type is string. */
+    KnownAliasPathTokenType["String"] = "String";
+    /** The token type is object. */
+    KnownAliasPathTokenType["Object"] = "Object";
+    /** The token type is array. */
+    KnownAliasPathTokenType["Array"] = "Array";
+    /** The token type is integer. */
+    KnownAliasPathTokenType["Integer"] = "Integer";
+    /** The token type is number. */
+    KnownAliasPathTokenType["Number"] = "Number";
+    /** The token type is boolean. */
+    KnownAliasPathTokenType["Boolean"] = "Boolean";
+})(KnownAliasPathTokenType || (KnownAliasPathTokenType = {}));
+/** Known values of {@link AliasPathAttributes} that the service accepts. */
+var KnownAliasPathAttributes;
+(function (KnownAliasPathAttributes) {
+    /** The token that the alias path is referring to has no attributes. */
+    KnownAliasPathAttributes["None"] = "None";
+    /** The token that the alias path is referring to is modifiable by policies with 'modify' effect. */
+    KnownAliasPathAttributes["Modifiable"] = "Modifiable";
+})(KnownAliasPathAttributes || (KnownAliasPathAttributes = {}));
+/** Known values of {@link ProviderAuthorizationConsentState} that the service accepts. */
+var KnownProviderAuthorizationConsentState;
+(function (KnownProviderAuthorizationConsentState) {
+    /** NotSpecified */
+    KnownProviderAuthorizationConsentState["NotSpecified"] = "NotSpecified";
+    /** Required */
+    KnownProviderAuthorizationConsentState["Required"] = "Required";
+    /** NotRequired */
+    KnownProviderAuthorizationConsentState["NotRequired"] = "NotRequired";
+    /** Consented */
+    KnownProviderAuthorizationConsentState["Consented"] = "Consented";
+})(KnownProviderAuthorizationConsentState || (KnownProviderAuthorizationConsentState = {}));
+/** Known values of {@link Level} that the service accepts. */
+var KnownLevel;
+(function (KnownLevel) {
+    /** Warning */
+    KnownLevel["Warning"] = "Warning";
+    /** Info */
+    KnownLevel["Info"] = "Info";
+    /** Error */
+    KnownLevel["Error"] = "Error";
+})(KnownLevel || (KnownLevel = {}));
+/** Known values of {@link ExtendedLocationType} that the service accepts. */
+var KnownExtendedLocationType;
+(function (KnownExtendedLocationType) {
+    /** EdgeZone */
+    KnownExtendedLocationType["EdgeZone"] = "EdgeZone";
+})(KnownExtendedLocationType || (KnownExtendedLocationType = {}));
+/** Known values of {@link ExportTemplateOutputFormat} that the service accepts. */
+var KnownExportTemplateOutputFormat;
+(function (KnownExportTemplateOutputFormat) {
+    /** Json */
+    KnownExportTemplateOutputFormat["Json"] = "Json";
+    /** Bicep */
+    KnownExportTemplateOutputFormat["Bicep"] = "Bicep";
+})(KnownExportTemplateOutputFormat || (KnownExportTemplateOutputFormat = {}));
+/** Known values of {@link TagsPatchOperation} that the service accepts. */
+var KnownTagsPatchOperation;
+(function (KnownTagsPatchOperation) {
+    /** The 'replace' option replaces the entire set of existing tags with a new set. */
+    KnownTagsPatchOperation["Replace"] = "Replace";
+    /** The 'merge' option allows adding tags with new names and updating the values of tags with existing names. */
+    KnownTagsPatchOperation["Merge"] = "Merge";
+    /** The 'delete' option allows selectively deleting tags based on given names or name\/value pairs. */
+    KnownTagsPatchOperation["Delete"] = "Delete";
+})(KnownTagsPatchOperation || (KnownTagsPatchOperation = {}));
+//# sourceMappingURL=index.js.map
+// EXTERNAL MODULE: ./node_modules/tslib/tslib.js
+var tslib_tslib = __nccwpck_require__(1860);
+;// CONCATENATED MODULE: ./node_modules/tslib/modules/index.js
+
+const {
+    __extends,
+    __assign,
+    __rest,
+    __decorate,
+    __param,
+    __esDecorate,
+    __runInitializers,
+    __propKey,
+    __setFunctionName,
+    __metadata,
+    __awaiter,
+    __generator,
+    __exportStar,
+    __createBinding,
+    __values,
+    __read,
+    __spread,
+    __spreadArrays,
+    __spreadArray,
+    __await,
+    __asyncGenerator,
+    __asyncDelegator,
+    __asyncValues,
+    __makeTemplateObject,
+    __importStar,
+    __importDefault,
+    __classPrivateFieldGet,
+    __classPrivateFieldSet,
+    __classPrivateFieldIn,
+    __addDisposableResource,
+    __disposeResources,
+    __rewriteRelativeImportExtension,
+} = tslib_tslib;
+
+/* harmony default export */ const modules = ((/* unused pure expression or super */ null && (tslib)));
+
+;// CONCATENATED MODULE: ./node_modules/@azure/arm-resources/dist/esm/models/mappers.js
+/*
+ * Copyright (c) Microsoft Corporation.
+ * Licensed under the MIT License.
+ *
+ * Code generated by Microsoft (R) AutoRest Code Generator.
+ * Changes may cause incorrect behavior and will be lost if the code is regenerated.
+ */
+const OperationListResult = {
+    type: {
+        name: "Composite",
+        className: "OperationListResult",
+        modelProperties: {
+            value: {
+                serializedName: "value",
+                type: {
+                    name: "Sequence",
+                    element: {
+                        type: {
+                            name: "Composite",
+                            className: "Operation",
+                        },
+                    },
+                },
+            },
+            nextLink: {
+                serializedName: "nextLink",
+                type: {
+                    name: "String",
+                },
+            },
+        },
+    },
+};
+const Operation = {
+    type: {
+        name: "Composite",
+        className: "Operation",
+        modelProperties: {
+            name: {
+                serializedName: "name",
+                type: {
+                    name: "String",
+                },
+            },
+            display: {
+                serializedName: "display",
+                type: {
+                    name: "Composite",
+                    className: "OperationDisplay",
+                },
+            },
+        },
+    },
+};
+const OperationDisplay = {
+    type: {
+        name: "Composite",
+        className: "OperationDisplay",
+        modelProperties: {
+            provider: {
+                serializedName: "provider",
+                type: {
+                    name: "String",
+                },
+            },
+            resource: {
+                serializedName: "resource",
+                type: {
+                    name: "String",
+                },
+            },
+            operation: {
+                serializedName: "operation",
+                type: {
+                    name: "String",
+                },
+            },
+            description: {
+                serializedName: "description",
+                type: {
+                    name: "String",
+                },
+            },
+        },
+    },
+};
+const CloudError = {
+    type: {
+        name: "Composite",
+        className: "CloudError",
+        modelProperties: {
+            error: {
+                serializedName: "error",
+                type: {
+                    name: "Composite",
+                    className: "ErrorResponse",
+                },
+            },
+        },
+    },
+};
+const ErrorResponse = {
+    type: {
+        name: "Composite",
+        className: "ErrorResponse",
+        modelProperties: {
+            code: {
+                serializedName: "code",
+                readOnly: true,
+                type: {
+                    name: "String",
+                },
+            },
+            message: {
+                serializedName: "message",
+                readOnly: true,
+                type: {
+                    name: "String",
+                },
+            },
+            target: {
+                serializedName: "target",
+                readOnly: true,
+                type: {
+                    name: "String",
+                },
+            },
+            details: {
+                serializedName: "details",
+                readOnly: true,
+                type: {
+                    name: "Sequence",
+                    element: {
+                        type: {
+                            name: "Composite",
+                            className: "ErrorResponse",
+                        },
+                    },
+                },
+            },
+            additionalInfo: {
+                serializedName: "additionalInfo",
+                readOnly: true,
+                type: {
+                    name: "Sequence",
+                    element: {
+                        type: {
+                            name: "Composite",
+                            className: "ErrorAdditionalInfo",
+                        },
+                    },
+                },
+            },
+        },
+    },
+};
+const ErrorAdditionalInfo = {
+    type: {
+        name: "Composite",
+        className: "ErrorAdditionalInfo",
+        modelProperties: {
+            type: {
+                serializedName: "type",
+                readOnly: true,
+                type: {
+                    name: "String",
+                },
+            },
+            info: {
+                serializedName: "info",
+                readOnly: true,
+                type: {
+                    name: "Dictionary",
+                    value: { type: { name: "any" } },
+                },
+            },
+        },
+    },
+};
+const Deployment = {
+    type: {
+        name: "Composite",
+        className: "Deployment",
+        modelProperties: {
+            location: {
+                serializedName: "location",
+                type: {
+                    name: "String",
+                },
+            },
+            properties: {
+                serializedName: "properties",
+                type: {
+                    name: "Composite",
+                    className: "DeploymentProperties",
+                },
+            },
+            tags: {
+                serializedName: "tags",
+                type: {
+                    name: "Dictionary",
+                    value: { type: { name: "String" } },
+                },
+            },
+        },
+    },
+};
+const DeploymentProperties = {
+    type: {
+        name: "Composite",
+        className: "DeploymentProperties",
+        modelProperties: {
+            template: {
+                serializedName: "template",
+                type: {
+                    name: "Dictionary",
+                    value: { type: { name: "any" } },
+                },
+            },
+            templateLink: {
+                serializedName: "templateLink",
+                type: {
+                    name: "Composite",
+                    className: "TemplateLink",
+                },
+            },
+            parameters: {
+                serializedName: "parameters",
+                type: {
+                    name: "Dictionary",
+                    value: {
+                        type: { name: "Composite", className: "DeploymentParameter" },
+                    },
+                },
+            },
+            parametersLink: {
+                serializedName: "parametersLink",
+                type: {
+                    name: "Composite",
+                    className: "ParametersLink",
+                },
+            },
+            extensionConfigs: {
+                serializedName: "extensionConfigs",
+                type: {
+                    name: "Dictionary",
+                    value: {
+                        type: {
+                            name: "Dictionary",
+                            value: {
+                                type: {
+                                    name: "Composite",
+                                    className: "DeploymentExtensionConfigItem",
+                                },
+                            },
+                        },
+                    },
+                },
+            },
+            mode: {
+                serializedName: "mode",
+                required: true,
+                type: {
+                    name: "Enum",
+                    allowedValues: ["Incremental", "Complete"],
+                },
+            },
+            debugSetting: {
+                serializedName: "debugSetting",
+                type: {
+                    name: "Composite",
+                    className: "DebugSetting",
+                },
+            },
+            onErrorDeployment: {
+                serializedName: "onErrorDeployment",
+                type: {
+                    name: "Composite",
+                    className: "OnErrorDeployment",
+                },
+            },
+            expressionEvaluationOptions: {
+                serializedName: "expressionEvaluationOptions",
+                type: {
+                    name: "Composite",
+                    className: "ExpressionEvaluationOptions",
+                },
+            },
+            validationLevel: {
+                serializedName: "validationLevel",
+                type: {
+                    name: "String",
+                },
+            },
+        },
+    },
+};
+const TemplateLink = {
+    type: {
+        name: "Composite",
+        className: "TemplateLink",
+        modelProperties: {
+            uri: {
+                serializedName: "uri",
+                type: {
+                    name: "String",
+                },
+            },
+            id: {
+                serializedName: "id",
+                type: {
+                    name: "String",
+                },
+            },
+            relativePath: {
+                serializedName: "relativePath",
+                type: {
+                    name: "String",
+                },
+            },
+            contentVersion: {
+                serializedName: "contentVersion",
+                type: {
+                    name: "String",
+                },
+            },
+            queryString: {
+                serializedName: "queryString",
+                type: {
+                    name: "String",
+                },
+            },
+        },
+    },
+};
+const DeploymentParameter = {
+    type: {
+        name: "Composite",
+        className: "DeploymentParameter",
+        modelProperties: {
+            value: {
+                serializedName: "value",
+                type: {
+                    name: "any",
+                },
+            },
+            reference: {
+                serializedName: "reference",
+                type: {
+                    name: "Composite",
+                    className: "KeyVaultParameterReference",
+                },
+            },
+        },
+    },
+};
+const KeyVaultParameterReference = {
+    type: {
+        name: "Composite",
+        className: "KeyVaultParameterReference",
+        modelProperties: {
+            keyVault: {
+                serializedName: "keyVault",
+                type: {
+                    name: "Composite",
+                    className: "KeyVaultReference",
+                },
+            },
+            secretName: {
+                serializedName: "secretName",
+                required: true,
+                type: {
+                    name: "String",
+                },
+            },
+            secretVersion: {
+                serializedName: "secretVersion",
+                type: {
+                    name: "String",
+                },
+            },
+        },
+    },
+};
+const KeyVaultReference = {
+    type: {
+        name: "Composite",
+        className: "KeyVaultReference",
+        modelProperties: {
+            id: {
+                serializedName: "id",
+                required: true,
+                type: {
+                    name: "String",
+                },
+            },
+        },
+    },
+};
+const ParametersLink = {
+    type: {
+        name: "Composite",
+        className: "ParametersLink",
+        modelProperties: {
+            uri: {
+                serializedName: "uri",
+                required: true,
+                type: {
+                    name: "String",
+                },
+            },
+            contentVersion: {
+                serializedName: "contentVersion",
+                type: {
+                    name: "String",
+                },
+            },
+        },
+    },
+};
+const DeploymentExtensionConfigItem = {
+    type: {
+        name: "Composite",
+        className: "DeploymentExtensionConfigItem",
+        modelProperties: {
+            type: {
+                serializedName: "type",
+                readOnly: true,
+                type: {
+                    name: "String",
+                },
+            },
+            value: {
+                serializedName: "value",
+                type: {
+                    name: "any",
+                },
+            },
+            keyVaultReference: {
+                serializedName: "keyVaultReference",
+                type: {
+                    name: "Composite",
+                    className: "KeyVaultParameterReference",
+                },
+            },
+        },
+    },
+};
+const DebugSetting = {
+    type: {
+        name: "Composite",
+        className: "DebugSetting",
+        modelProperties: {
+            detailLevel: {
+                serializedName: "detailLevel",
+                type: {
+                    name: "String",
+                },
+            },
+        },
+    },
+};
+const OnErrorDeployment = {
+    type: {
+        name: "Composite",
+        className: "OnErrorDeployment",
+        modelProperties: {
+            type: {
+                serializedName: "type",
+                type: {
+                    name: "Enum",
+                    allowedValues: ["LastSuccessful", "SpecificDeployment"],
+                },
+            },
+            deploymentName: {
+                serializedName: "deploymentName",
+                type: {
+                    name: "String",
+                },
+            },
+        },
+    },
+};
+const ExpressionEvaluationOptions = {
+    type: {
+        name: "Composite",
+        className: "ExpressionEvaluationOptions",
+        modelProperties: {
+            scope: {
+                serializedName: "scope",
+                type: {
+                    name: "String",
+                },
+            },
+        },
+    },
+};
+const DeploymentExtended = {
+    type: {
+        name: "Composite",
+        className: "DeploymentExtended",
+        modelProperties: {
+            id: {
+                serializedName: "id",
+                readOnly: true,
+                type: {
+                    name: "String",
+                },
+            },
+            name: {
+                serializedName: "name",
+                readOnly: true,
+                type: {
+                    name: "String",
+                },
+            },
+            type: {
+                serializedName: "type",
+                readOnly: true,
+                type: {
+                    name: "String",
+                },
+            },
+            location: {
+                serializedName: "location",
+                type: {
+                    name: "String",
+                },
+            },
+            properties: {
+                serializedName: "properties",
+                type: {
+                    name: "Composite",
+                    className: "DeploymentPropertiesExtended",
+                },
+            },
+            tags: {
+                serializedName: "tags",
+                type: {
+                    name: "Dictionary",
+                    value: { type: { name: "String" } },
+                },
+            },
+        },
+    },
+};
+const DeploymentPropertiesExtended = {
+    type: {
+        name: "Composite",
+        className: "DeploymentPropertiesExtended",
+        modelProperties: {
+            provisioningState: {
+                serializedName: "provisioningState",
+                readOnly: true,
+                type: {
+                    name: "String",
+                },
+            },
+            correlationId: {
+                serializedName: "correlationId",
+                readOnly: true,
+                type: {
+                    name: "String",
+                },
+            },
+            timestamp: {
+                serializedName: "timestamp",
+                readOnly: true,
+                type: {
+                    name: "DateTime",
+                },
+            },
+            duration: {
+                serializedName: "duration",
+                readOnly: true,
+                type: {
+                    name: "String",
+                },
+            },
+            outputs: {
+                serializedName: "outputs",
+                readOnly: true,
+                type: {
+                    name: "Dictionary",
+                    value: { type: { name: "any" } },
+                },
+            },
+            providers: {
+                serializedName: "providers",
+                readOnly: true,
+                type: {
+                    name: "Sequence",
+                    element: {
+                        type: {
+                            name: "Composite",
+                            className: "Provider",
+                        },
+                    },
+                },
+            },
+            dependencies: {
+                serializedName: "dependencies",
+                readOnly: true,
+                type: {
+                    name: "Sequence",
+                    element: {
+                        type: {
+                            name: "Composite",
+                            className: "Dependency",
+                        },
+                    },
+                },
+            },
+            templateLink: {
+                serializedName: "templateLink",
+                type: {
+                    name: "Composite",
+                    className: "TemplateLink",
+                },
+            },
+            parameters: {
+                serializedName: "parameters",
+                readOnly: true,
+                type: {
+                    name: "Dictionary",
+                    value: { type: { name: "any" } },
+                },
+            },
+            parametersLink: {
+                serializedName: "parametersLink",
+                type: {
+                    name: "Composite",
+                    className: "ParametersLink",
+                },
+            },
+            extensions: {
+                serializedName: "extensions",
+                readOnly: true,
+                type: {
+                    name: "Sequence",
+                    element: {
+                        type: {
+                            name: "Composite",
+                            className: "DeploymentExtensionDefinition",
+                        },
+                    },
+                },
+            },
+            mode: {
+                serializedName: "mode",
+                readOnly: true,
+                type: {
+                    name: "Enum",
+                    allowedValues: ["Incremental", "Complete"],
+                },
+            },
+            debugSetting: {
+                serializedName: "debugSetting",
+                type: {
+                    name: "Composite",
+                    className: "DebugSetting",
+                },
+            },
+            onErrorDeployment: {
+                serializedName: "onErrorDeployment",
+                type: {
+                    name: "Composite",
+                    className: "OnErrorDeploymentExtended",
+                },
+            },
+            templateHash: {
+                serializedName: "templateHash",
+                readOnly: true,
+                type: {
+                    name: "String",
+                },
+            },
+            outputResources: {
+                serializedName: "outputResources",
+                readOnly: true,
+                type: {
+                    name: "Sequence",
+                    element: {
+                        type: {
+                            name: "Composite",
+                            className: "ResourceReference",
+                        },
+                    },
+                },
+            },
+            validatedResources: {
+                serializedName: "validatedResources",
+                readOnly: true,
+                type: {
+                    name: "Sequence",
+                    element: {
+                        type: {
+                            name: "Composite",
+                            className: "ResourceReference",
+                        },
+                    },
+                },
+            },
+            error: {
+                serializedName: "error",
+                type: {
+                    name: "Composite",
+                    className: "ErrorResponse",
+                },
+            },
+            diagnostics: {
+                serializedName: "diagnostics",
+                readOnly: true,
+                type: {
+                    name: "Sequence",
+                    element: {
+                        type: {
+                            name: "Composite",
+                            className: "DeploymentDiagnosticsDefinition",
+                        },
+                    },
+                },
+            },
+            validationLevel: {
+                serializedName: "validationLevel",
+                type: {
+                    name: "String",
+                },
+            },
+        },
+    },
+};
+const Provider = {
+    type: {
+        name: "Composite",
+        className: "Provider",
+        modelProperties: {
+            id: {
+                serializedName: "id",
+                readOnly: true,
+                type: {
+                    name: "String",
+                },
+            },
+            namespace: {
+                serializedName: "namespace",
+                type: {
+                    name: "String",
+                },
+            },
+            registrationState: {
+                serializedName: "registrationState",
+                readOnly: true,
+                type: {
+                    name: "String",
+                },
+            },
+            registrationPolicy: {
+                serializedName: "registrationPolicy",
+                readOnly: true,
+                type: {
+                    name: "String",
+                },
+            },
+            resourceTypes: {
+                serializedName: "resourceTypes",
+                readOnly: true,
+                type: {
+                    name: "Sequence",
+                    element: {
+                        type: {
+                            name: "Composite",
+                            className: "ProviderResourceType",
+                        },
+                    },
+                },
+            },
+            providerAuthorizationConsentState: {
+                serializedName: "providerAuthorizationConsentState",
+                type: {
+                    name: "String",
+                },
+            },
+        },
+    },
+};
+const ProviderResourceType = {
+    type: {
+        name: "Composite",
+        className: "ProviderResourceType",
+        modelProperties: {
+            resourceType: {
+                serializedName: "resourceType",
+                type: {
+                    name: "String",
+                },
+            },
+            locations: {
+                serializedName: "locations",
+                type: {
+                    name: "Sequence",
+                    element: {
+                        type: {
+                            name: "String",
+                        },
+                    },
+                },
+            },
+            locationMappings: {
+                serializedName: "locationMappings",
+                type: {
+                    name: "Sequence",
+                    element: {
+                        type: {
+                            name: "Composite",
+                            className: "ProviderExtendedLocation",
+                        },
+                    },
+                },
+            },
+            aliases: {
+                serializedName: "aliases",
+                type: {
+                    name: "Sequence",
+                    element: {
+                        type: {
+                            name: "Composite",
+                            className: "Alias",
+                        },
+                    },
+                },
+            },
+            apiVersions: {
+                serializedName: "apiVersions",
+                type: {
+                    name: "Sequence",
+                    element: {
+                        type: {
+                            name: "String",
+                        },
+                    },
+                },
+            },
+            defaultApiVersion: {
+                serializedName: "defaultApiVersion",
+                readOnly: true,
+                type: {
+                    name: "String",
+                },
+            },
+            zoneMappings: {
+                serializedName: "zoneMappings",
+                type: {
+                    name: "Sequence",
+                    element: {
+                        type: {
+                            name: "Composite",
+                            className: "ZoneMapping",
+                        },
+                    },
+                },
+            },
+            apiProfiles: {
+                serializedName: "apiProfiles",
+                readOnly: true,
+                type: {
+                    name: "Sequence",
+                    element: {
+                        type: {
+                            name: "Composite",
+                            className: "ApiProfile",
+                        },
+                    },
+                },
+            },
+            capabilities: {
+                serializedName: "capabilities",
+                type: {
+                    name: "String",
+                },
+            },
+            properties: {
+                serializedName: "properties",
+                type: {
+                    name: "Dictionary",
+                    value: { type: { name: "String" } },
+                },
+            },
+        },
+    },
+};
+const ProviderExtendedLocation = {
+    type: {
+        name: "Composite",
+        className: "ProviderExtendedLocation",
+        modelProperties: {
+            location: {
+                serializedName: "location",
+                type: {
+                    name: "String",
+                },
+            },
+            type: {
+                serializedName: "type",
+                type: {
+                    name: "String",
+                },
+            },
+            extendedLocations: {
+                serializedName: "extendedLocations",
+                type: {
+                    name: "Sequence",
+                    element: {
+                        type: {
+                            name: "String",
+                        },
+                    },
+                },
+            },
+        },
+    },
+};
+const Alias = {
+    type: {
+        name: "Composite",
+        className: "Alias",
+        modelProperties: {
+            name: {
+                serializedName: "name",
+                type: {
+                    name: "String",
+                },
+            },
+            paths: {
+                serializedName: "paths",
+                type: {
+                    name: "Sequence",
+                    element: {
+                        type: {
+                            name: "Composite",
+                            className: "AliasPath",
+                        },
+                    },
+                },
+            },
+            type: {
+                serializedName: "type",
+                type: {
+                    name: "Enum",
+                    allowedValues: ["NotSpecified", "PlainText", "Mask"],
+                },
+            },
+            defaultPath: {
+                serializedName: "defaultPath",
+                type: {
+                    name: "String",
+                },
+            },
+            defaultPattern: {
+                serializedName: "defaultPattern",
+                type: {
+                    name: "Composite",
+                    className: "AliasPattern",
+                },
+            },
+            defaultMetadata: {
+                serializedName: "defaultMetadata",
+                type: {
+                    name: "Composite",
+                    className: "AliasPathMetadata",
+                },
+            },
+        },
+    },
+};
+const AliasPath = {
+    type: {
+        name: "Composite",
+        className: "AliasPath",
+        modelProperties: {
+            path: {
+                serializedName: "path",
+                type: {
+                    name: "String",
+                },
+            },
+            apiVersions: {
+                serializedName: "apiVersions",
+                type: {
+                    name: "Sequence",
+                    element: {
+                        type: {
+                            name: "String",
+                        },
+                    },
+                },
+            },
+            pattern: {
+                serializedName: "pattern",
+                type: {
+                    name: "Composite",
+                    className: "AliasPattern",
+                },
+            },
+            metadata: {
+                serializedName: "metadata",
+                type: {
+                    name: "Composite",
+                    className: "AliasPathMetadata",
+                },
+            },
+        },
+    },
+};
+const AliasPattern = {
+    type: {
+        name: "Composite",
+        className: "AliasPattern",
+        modelProperties: {
+            phrase: {
+                serializedName: "phrase",
+                type: {
+                    name: "String",
+                },
+            },
+            variable: {
+                serializedName: "variable",
+                type: {
+                    name: "String",
+                },
+            },
+            type: {
+                serializedName: "type",
+                type: {
+                    name: "Enum",
+                    allowedValues: ["NotSpecified", "Extract"],
+                },
+            },
+        },
+    },
+};
+const AliasPathMetadata = {
+    type: {
+        name: "Composite",
+        className: "AliasPathMetadata",
+        modelProperties: {
+            type: {
+                serializedName: "type",
+                readOnly: true,
+                type: {
+                    name: "String",
+                },
+            },
+            attributes: {
+                serializedName: "attributes",
+                readOnly: true,
+                type: {
+                    name: "String",
+                },
+            },
+        },
+    },
+};
+const ZoneMapping = {
+    type: {
+        name: "Composite",
+        className: "ZoneMapping",
+        modelProperties: {
+            location: {
+                serializedName: "location",
+                type: {
+                    name: "String",
+                },
+            },
+            zones: {
+                serializedName: "zones",
+                type: {
+                    name: "Sequence",
+                    element: {
+                        type: {
+                            name: "String",
+                        },
+                    },
+                },
+            },
+        },
+    },
+};
+const ApiProfile = {
+    type: {
+        name: "Composite",
+        className: "ApiProfile",
+        modelProperties: {
+            profileVersion: {
+                serializedName: "profileVersion",
+                readOnly: true,
+                type: {
+                    name: "String",
+                },
+            },
+            apiVersion: {
+                serializedName: "apiVersion",
+                readOnly: true,
+                type: {
+                    name: "String",
+                },
+            },
+        },
+    },
+};
+const Dependency = {
+    type: {
+        name: "Composite",
+        className: "Dependency",
+        modelProperties: {
+            dependsOn: {
+                serializedName: "dependsOn",
+                type: {
+                    name: "Sequence",
+                    element: {
+                        type: {
+                            name: "Composite",
+                            className: "BasicDependency",
+                        },
+                    },
+                },
+            },
+            id: {
+                serializedName: "id",
+                type: {
+                    name: "String",
+                },
+            },
+            resourceType: {
+                serializedName: "resourceType",
+                type: {
+                    name: "String",
+                },
+            },
+            resourceName: {
+                serializedName: "resourceName",
+                type: {
+                    name: "String",
+                },
+            },
+        },
+    },
+};
+const BasicDependency = {
+    type: {
+        name: "Composite",
+        className: "BasicDependency",
+        modelProperties: {
+            id: {
+                serializedName: "id",
+                type: {
+                    name: "String",
+                },
+            },
+            resourceType: {
+                serializedName: "resourceType",
+                type: {
+                    name: "String",
+                },
+            },
+            resourceName: {
+                serializedName: "resourceName",
+                type: {
+                    name: "String",
+                },
+            },
+        },
+    },
+};
+const DeploymentExtensionDefinition = {
+    type: {
+        name: "Composite",
+        className: "DeploymentExtensionDefinition",
+        modelProperties: {
+            alias: {
+                serializedName: "alias",
+                readOnly: true,
+                type: {
+                    name: "String",
+                },
+            },
+            name: {
+                serializedName: "name",
+                readOnly: true,
+                type: {
+                    name: "String",
+                },
+            },
+            version: {
+                serializedName: "version",
+                readOnly: true,
+                type: {
+                    name: "String",
+                },
+            },
+            configId: {
+                serializedName: "configId",
+                readOnly: true,
+                type: {
+                    name: "String",
+                },
+            },
+            config: {
+                serializedName: "config",
+                readOnly: true,
+                type: {
+                    name: "Dictionary",
+                    value: {
+                        type: {
+                            name: "Composite",
+                            className: "DeploymentExtensionConfigItem",
+                        },
+                    },
+                },
+            },
+        },
+    },
+};
+const OnErrorDeploymentExtended = {
+    type: {
+        name: "Composite",
+        className: "OnErrorDeploymentExtended",
+        modelProperties: {
+            provisioningState: {
+                serializedName: "provisioningState",
+                readOnly: true,
+                type: {
+                    name: "String",
+                },
+            },
+            type: {
+                serializedName: "type",
+                type: {
+                    name: "Enum",
+                    allowedValues: ["LastSuccessful", "SpecificDeployment"],
+                },
+            },
+            deploymentName: {
+                serializedName: "deploymentName",
+                type: {
+                    name: "String",
+                },
+            },
+        },
+    },
+};
+const ResourceReference = {
+    type: {
+        name: "Composite",
+        className: "ResourceReference",
+        modelProperties: {
+            id: {
+                serializedName: "id",
+                readOnly: true,
+                type: {
+                    name: "String",
+                },
+            },
+            extension: {
+                serializedName: "extension",
+                type: {
+                    name: "Composite",
+                    className: "DeploymentExtensionDefinition",
+                },
+            },
+            resourceType: {
+                serializedName: "resourceType",
+                readOnly: true,
+                type: {
+                    name: "String",
+                },
+            },
+            identifiers: {
+                serializedName: "identifiers",
+                readOnly: true,
+                type: {
+                    name: "Dictionary",
+                    value: { type: { name: "any" } },
+                },
+            },
+            apiVersion: {
+                serializedName: "apiVersion",
+                readOnly: true,
+                type: {
+                    name: "String",
+                },
+            },
+        },
+    },
+};
+const DeploymentDiagnosticsDefinition = {
+    type: {
+        name: "Composite",
+        className: "DeploymentDiagnosticsDefinition",
+        modelProperties: {
+            level: {
+                serializedName: "level",
+                required: true,
+                readOnly: true,
+                type: {
+                    name: "String",
+                },
+            },
+            code: {
+                serializedName: "code",
+                required: true,
+                readOnly: true,
+                type: {
+                    name: "String",
+                },
+            },
+            message: {
+                serializedName: "message",
+                required: true,
+                readOnly: true,
+                type: {
+                    name: "String",
+                },
+            },
+            target: {
+                serializedName: "target",
+                readOnly: true,
+                type: {
+                    name: "String",
+                },
+            },
+            additionalInfo: {
+                serializedName: "additionalInfo",
+                readOnly: true,
+                type: {
+                    name: "Sequence",
+                    element: {
+                        type: {
+                            name: "Composite",
+                            className: "ErrorAdditionalInfo",
+                        },
+                    },
+                },
+            },
+        },
+    },
+};
+const DeploymentValidateResult = {
+    type: {
+        name: "Composite",
+        className: "DeploymentValidateResult",
+        modelProperties: {
+            error: {
+                serializedName: "error",
+                type: {
+                    name: "Composite",
+                    className: "ErrorResponse",
+                },
+            },
+            id: {
+                serializedName: "id",
+                readOnly: true,
+                type: {
+                    name: "String",
+                },
+            },
+            name: {
+                serializedName: "name",
+                readOnly: true,
+                type: {
+                    name: "String",
+                },
+            },
+            type: {
+                serializedName: "type",
+                readOnly: true,
+                type: {
+                    name: "String",
+                },
+            },
+            properties: {
+                serializedName: "properties",
+                type: {
+                    name: "Composite",
+                    className: "DeploymentPropertiesExtended",
+                },
+            },
+        },
+    },
+};
+const DeploymentExportResult = {
+    type: {
+        name: "Composite",
+        className: "DeploymentExportResult",
+        modelProperties: {
+            template: {
+                serializedName: "template",
+                type: {
+                    name: "Dictionary",
+                    value: { type: { name: "any" } },
+                },
+            },
+        },
+    },
+};
+const DeploymentListResult = {
+    type: {
+        name: "Composite",
+        className: "DeploymentListResult",
+        modelProperties: {
+            value: {
+                serializedName: "value",
+                type: {
+                    name: "Sequence",
+                    element: {
+                        type: {
+                            name: "Composite",
+                            className: "DeploymentExtended",
+                        },
+                    },
+                },
+            },
+            nextLink: {
+                serializedName: "nextLink",
+                readOnly: true,
+                type: {
+                    name: "String",
+                },
+            },
+        },
+    },
+};
+const ScopedDeployment = {
+    type: {
+        name: "Composite",
+        className: "ScopedDeployment",
+        modelProperties: {
+            location: {
+                serializedName: "location",
+                required: true,
+                type: {
+                    name: "String",
+                },
+            },
+            properties: {
+                serializedName: "properties",
+                type: {
+                    name: "Composite",
+                    className: "DeploymentProperties",
+                },
+            },
+            tags: {
+                serializedName: "tags",
+                type: {
+                    name: "Dictionary",
+                    value: { type: { name: "String" } },
+                },
+            },
+        },
+    },
+};
+const ScopedDeploymentWhatIf = {
+    type: {
+        name: "Composite",
+        className: "ScopedDeploymentWhatIf",
+        modelProperties: {
+            location: {
+                serializedName: "location",
+                required: true,
+                type: {
+                    name: "String",
+                },
+            },
+            properties: {
+                serializedName: "properties",
+                type: {
+                    name: "Composite",
+                    className: "DeploymentWhatIfProperties",
+                },
+            },
+        },
+    },
+};
+const DeploymentWhatIfSettings = {
+    type: {
+        name: "Composite",
+        className: "DeploymentWhatIfSettings",
+        modelProperties: {
+            resultFormat: {
+                serializedName: "resultFormat",
+                type: {
+                    name: "Enum",
+                    allowedValues: ["ResourceIdOnly", "FullResourcePayloads"],
+                },
+            },
+        },
+    },
+};
+const WhatIfOperationResult = {
+    type: {
+        name: "Composite",
+        className: "WhatIfOperationResult",
+        modelProperties: {
+            status: {
+                serializedName: "status",
+                type: {
+                    name: "String",
+                },
+            },
+            error: {
+                serializedName: "error",
+                type: {
+                    name: "Composite",
+                    className: "ErrorResponse",
+                },
+            },
+            changes: {
+                serializedName: "properties.changes",
+                type: {
+                    name: "Sequence",
+                    element: {
+                        type: {
+                            name: "Composite",
+                            className: "WhatIfChange",
+                        },
+                    },
+                },
+            },
+            potentialChanges: {
+                serializedName: "properties.potentialChanges",
+                type: {
+                    name: "Sequence",
+                    element: {
+                        type: {
+                            name: "Composite",
+                            className: "WhatIfChange",
+                        },
+                    },
+                },
+            },
+            diagnostics: {
+                serializedName: "properties.diagnostics",
+                readOnly: true,
+                type: {
+                    name: "Sequence",
+                    element: {
+                        type: {
+                            name: "Composite",
+                            className: "DeploymentDiagnosticsDefinition",
+                        },
+                    },
+                },
+            },
+        },
+    },
+};
+const WhatIfChange = {
+    type: {
+        name: "Composite",
+        className: "WhatIfChange",
+        modelProperties: {
+            resourceId: {
+                serializedName: "resourceId",
+                type: {
+                    name: "String",
+                },
+            },
+            deploymentId: {
+                serializedName: "deploymentId",
+                type: {
+                    name: "String",
+                },
+            },
+            symbolicName: {
+                serializedName: "symbolicName",
+                type: {
+                    name: "String",
+                },
+            },
+            identifiers: {
+                serializedName: "identifiers",
+                type: {
+                    name: "Dictionary",
+                    value: { type: { name: "any" } },
+                },
+            },
+            changeType: {
+                serializedName: "changeType",
+                required: true,
+                type: {
+                    name: "Enum",
+                    allowedValues: [
+                        "Create",
+                        "Delete",
+                        "Ignore",
+                        "Deploy",
+                        "NoChange",
+                        "Modify",
+                        "Unsupported",
+                    ],
+                },
+            },
+            unsupportedReason: {
+                serializedName: "unsupportedReason",
+                type: {
+                    name: "String",
+                },
+            },
+            before: {
+                serializedName: "before",
+                type: {
+                    name: "Dictionary",
+                    value: { type: { name: "any" } },
+                },
+            },
+            after: {
+                serializedName: "after",
+                type: {
+                    name: "Dictionary",
+                    value: { type: { name: "any" } },
+                },
+            },
+            delta: {
+                serializedName: "delta",
+                type: {
+                    name: "Sequence",
+                    element: {
+                        type: {
+                            name: "Composite",
+                            className: "WhatIfPropertyChange",
+                        },
+                    },
+                },
+            },
+        },
+    },
+};
+const WhatIfPropertyChange = {
+    type: {
+        name: "Composite",
+        className: "WhatIfPropertyChange",
+        modelProperties: {
+            path: {
+                serializedName: "path",
+                required: true,
+                type: {
+                    name: "String",
+                },
+            },
+            propertyChangeType: {
+                serializedName: "propertyChangeType",
+                required: true,
+                type: {
+                    name: "Enum",
+                    allowedValues: ["Create", "Delete", "Modify", "Array", "NoEffect"],
+                },
+            },
+            before: {
+                serializedName: "before",
+                type: {
+                    name: "Dictionary",
+                    value: { type: { name: "any" } },
+                },
+            },
+            after: {
+                serializedName: "after",
+                type: {
+                    name: "Dictionary",
+                    value: { type: { name: "any" } },
+                },
+            },
+            children: {
+                serializedName: "children",
+                type: {
+                    name: "Sequence",
+                    element: {
+                        type: {
+                            name: "Composite",
+                            className: "WhatIfPropertyChange",
+                        },
+                    },
+                },
+            },
+        },
+    },
+};
+const DeploymentWhatIf = {
+    type: {
+        name: "Composite",
+        className: "DeploymentWhatIf",
+        modelProperties: {
+            location: {
+                serializedName: "location",
+                type: {
+                    name: "String",
+                },
+            },
+            properties: {
+                serializedName: "properties",
+                type: {
+                    name: "Composite",
+                    className: "DeploymentWhatIfProperties",
+                },
+            },
+        },
+    },
+};
+const ProviderPermissionListResult = {
+    type: {
+        name: "Composite",
+        className: "ProviderPermissionListResult",
+        modelProperties: {
+            value: {
+                serializedName: "value",
+                type: {
+                    name: "Sequence",
+                    element: {
+                        type: {
+                            name: "Composite",
+                            className: "ProviderPermission",
+                        },
+                    },
+                },
+            },
+            nextLink: {
+                serializedName: "nextLink",
+                readOnly: true,
+                type: {
+                    name: "String",
+                },
+            },
+        },
+    },
+};
+const ProviderPermission = {
+    type: {
+        name: "Composite",
+        className: "ProviderPermission",
+        modelProperties: {
+            applicationId: {
+                serializedName: "applicationId",
+                type: {
+                    name: "String",
+                },
+            },
+            roleDefinition: {
+                serializedName: "roleDefinition",
+                type: {
+                    name: "Composite",
+                    className: "RoleDefinition",
+                },
+            },
+            managedByRoleDefinition: {
+                serializedName: "managedByRoleDefinition",
+                type: {
+                    name: "Composite",
+                    className: "RoleDefinition",
+                },
+            },
+            providerAuthorizationConsentState: {
+                serializedName: "providerAuthorizationConsentState",
+                type: {
+                    name: "String",
+                },
+            },
+        },
+    },
+};
+const RoleDefinition = {
+    type: {
+        name: "Composite",
+        className: "RoleDefinition",
+        modelProperties: {
+            id: {
+                serializedName: "id",
+                type: {
+                    name: "String",
+                },
+            },
+            name: {
+                serializedName: "name",
+                type: {
+                    name: "String",
+                },
+            },
+            isServiceRole: {
+                serializedName: "isServiceRole",
+                type: {
+                    name: "Boolean",
+                },
+            },
+            permissions: {
+                serializedName: "permissions",
+                type: {
+                    name: "Sequence",
+                    element: {
+                        type: {
+                            name: "Composite",
+                            className: "Permission",
+                        },
+                    },
+                },
+            },
+            scopes: {
+                serializedName: "scopes",
+                type: {
+                    name: "Sequence",
+                    element: {
+                        type: {
+                            name: "String",
+                        },
+                    },
+                },
+            },
+        },
+    },
+};
+const Permission = {
+    type: {
+        name: "Composite",
+        className: "Permission",
+        modelProperties: {
+            actions: {
+                serializedName: "actions",
+                type: {
+                    name: "Sequence",
+                    element: {
+                        type: {
+                            name: "String",
+                        },
+                    },
+                },
+            },
+            notActions: {
+                serializedName: "notActions",
+                type: {
+                    name: "Sequence",
+                    element: {
+                        type: {
+                            name: "String",
+                        },
+                    },
+                },
+            },
+            dataActions: {
+                serializedName: "dataActions",
+                type: {
+                    name: "Sequence",
+                    element: {
+                        type: {
+                            name: "String",
+                        },
+                    },
+                },
+            },
+            notDataActions: {
+                serializedName: "notDataActions",
+                type: {
+                    name: "Sequence",
+                    element: {
+                        type: {
+                            name: "String",
+                        },
+                    },
+                },
+            },
+        },
+    },
+};
+const ProviderRegistrationRequest = {
+    type: {
+        name: "Composite",
+        className: "ProviderRegistrationRequest",
+        modelProperties: {
+            thirdPartyProviderConsent: {
+                serializedName: "thirdPartyProviderConsent",
+                type: {
+                    name: "Composite",
+                    className: "ProviderConsentDefinition",
+                },
+            },
+        },
+    },
+};
+const ProviderConsentDefinition = {
+    type: {
+        name: "Composite",
+        className: "ProviderConsentDefinition",
+        modelProperties: {
+            consentToAuthorization: {
+                serializedName: "consentToAuthorization",
+                type: {
+                    name: "Boolean",
+                },
+            },
+        },
+    },
+};
+const ProviderListResult = {
+    type: {
+        name: "Composite",
+        className: "ProviderListResult",
+        modelProperties: {
+            value: {
+                serializedName: "value",
+                type: {
+                    name: "Sequence",
+                    element: {
+                        type: {
+                            name: "Composite",
+                            className: "Provider",
+                        },
+                    },
+                },
+            },
+            nextLink: {
+                serializedName: "nextLink",
+                readOnly: true,
+                type: {
+                    name: "String",
+                },
+            },
+        },
+    },
+};
+const ProviderResourceTypeListResult = {
+    type: {
+        name: "Composite",
+        className: "ProviderResourceTypeListResult",
+        modelProperties: {
+            value: {
+                serializedName: "value",
+                type: {
+                    name: "Sequence",
+                    element: {
+                        type: {
+                            name: "Composite",
+                            className: "ProviderResourceType",
+                        },
+                    },
+                },
+            },
+            nextLink: {
+                serializedName: "nextLink",
+                readOnly: true,
+                type: {
+                    name: "String",
+                },
+            },
+        },
+    },
+};
+const ResourceListResult = {
+    type: {
+        name: "Composite",
+        className: "ResourceListResult",
+        modelProperties: {
+            value: {
+                serializedName: "value",
+                type: {
+                    name: "Sequence",
+                    element: {
+                        type: {
+                            name: "Composite",
+                            className: "GenericResourceExpanded",
+                        },
+                    },
+                },
+            },
+            nextLink: {
+                serializedName: "nextLink",
+                readOnly: true,
+                type: {
+                    name: "String",
+                },
+            },
+        },
+    },
+};
+const Plan = {
+    type: {
+        name: "Composite",
+        className: "Plan",
+        modelProperties: {
+            name: {
+                serializedName: "name",
+                type: {
+                    name: "String",
+                },
+            },
+            publisher: {
+                serializedName: "publisher",
+                type: {
+                    name: "String",
+                },
+            },
+            product: {
+                serializedName: "product",
+                type: {
+                    name: "String",
+                },
+            },
+            promotionCode: {
+                serializedName: "promotionCode",
+                type: {
+                    name: "String",
+                },
+            },
+            version: {
+                serializedName: "version",
+                type: {
+                    name: "String",
+                },
+            },
+        },
+    },
+};
+const Sku = {
+    type: {
+        name: "Composite",
+        className: "Sku",
+        modelProperties: {
+            name: {
+                serializedName: "name",
+                type: {
+                    name: "String",
+                },
+            },
+            tier: {
+                serializedName: "tier",
+                type: {
+                    name: "String",
+                },
+            },
+            size: {
+                serializedName: "size",
+                type: {
+                    name: "String",
+                },
+            },
+            family: {
+                serializedName: "family",
+                type: {
+                    name: "String",
+                },
+            },
+            model: {
+                serializedName: "model",
+                type: {
+                    name: "String",
+                },
+            },
+            capacity: {
+                serializedName: "capacity",
+                type: {
+                    name: "Number",
+                },
+            },
+        },
+    },
+};
+const Identity = {
+    type: {
+        name: "Composite",
+        className: "Identity",
+        modelProperties: {
+            principalId: {
+                serializedName: "principalId",
+                readOnly: true,
+                type: {
+                    name: "String",
+                },
+            },
+            tenantId: {
+                serializedName: "tenantId",
+                readOnly: true,
+                type: {
+                    name: "String",
+                },
+            },
+            type: {
+                serializedName: "type",
+                type: {
+                    name: "Enum",
+                    allowedValues: [
+                        "SystemAssigned",
+                        "UserAssigned",
+                        "SystemAssigned, UserAssigned",
+                        "None",
+                    ],
+                },
+            },
+            userAssignedIdentities: {
+                serializedName: "userAssignedIdentities",
+                type: {
+                    name: "Dictionary",
+                    value: {
+                        type: {
+                            name: "Composite",
+                            className: "IdentityUserAssignedIdentitiesValue",
+                        },
+                    },
+                },
+            },
+        },
+    },
+};
+const IdentityUserAssignedIdentitiesValue = {
+    type: {
+        name: "Composite",
+        className: "IdentityUserAssignedIdentitiesValue",
+        modelProperties: {
+            principalId: {
+                serializedName: "principalId",
+                readOnly: true,
+                type: {
+                    name: "String",
+                },
+            },
+            clientId: {
+                serializedName: "clientId",
+                readOnly: true,
+                type: {
+                    name: "String",
+                },
+            },
+        },
+    },
+};
+const Resource = {
+    type: {
+        name: "Composite",
+        className: "Resource",
+        modelProperties: {
+            id: {
+                serializedName: "id",
+                readOnly: true,
+                type: {
+                    name: "String",
+                },
+            },
+            name: {
+                serializedName: "name",
+                readOnly: true,
+                type: {
+                    name: "String",
+                },
+            },
+            type: {
+                serializedName: "type",
+                readOnly: true,
+                type: {
+                    name: "String",
+                },
+            },
+            location: {
+                serializedName: "location",
+                type: {
+                    name: "String",
+                },
+            },
+            extendedLocation: {
+                serializedName: "extendedLocation",
+                type: {
+                    name: "Composite",
+                    className: "ExtendedLocation",
+                },
+            },
+            tags: {
+                serializedName: "tags",
+                type: {
+                    name: "Dictionary",
+                    value: { type: { name: "String" } },
+                },
+            },
+        },
+    },
+};
+const ExtendedLocation = {
+    type: {
+        name: "Composite",
+        className: "ExtendedLocation",
+        modelProperties: {
+            type: {
+                serializedName: "type",
+                type: {
+                    name: "String",
+                },
+            },
+            name: {
+                serializedName: "name",
+                type: {
+                    name: "String",
+                },
+            },
+        },
+    },
+};
+const ResourceGroup = {
+    type: {
+        name: "Composite",
+        className: "ResourceGroup",
+        modelProperties: {
+            id: {
+                serializedName: "id",
+                readOnly: true,
+                type: {
+                    name: "String",
+                },
+            },
+            name: {
+                serializedName: "name",
+                readOnly: true,
+                type: {
+                    name: "String",
+                },
+            },
+            type: {
+                serializedName: "type",
+                readOnly: true,
+                type: {
+                    name: "String",
+                },
+            },
+            properties: {
+                serializedName: "properties",
+                type: {
+                    name: "Composite",
+                    className: "ResourceGroupProperties",
+                },
+            },
+            location: {
+                serializedName: "location",
+                required: true,
+                type: {
+                    name: "String",
+                },
+            },
+            managedBy: {
+                serializedName: "managedBy",
+                type: {
+                    name: "String",
+                },
+            },
+            tags: {
+                serializedName: "tags",
+                type: {
+                    name: "Dictionary",
+                    value: { type: { name: "String" } },
+                },
+            },
+        },
+    },
+};
+const ResourceGroupProperties = {
+    type: {
+        name: "Composite",
+        className: "ResourceGroupProperties",
+        modelProperties: {
+            provisioningState: {
+                serializedName: "provisioningState",
+                readOnly: true,
+                type: {
+                    name: "String",
+                },
+            },
+        },
+    },
+};
+const ResourceGroupPatchable = {
+    type: {
+        name: "Composite",
+        className: "ResourceGroupPatchable",
+        modelProperties: {
+            name: {
+                serializedName: "name",
+                type: {
+                    name: "String",
+                },
+            },
+            properties: {
+                serializedName: "properties",
+                type: {
+                    name: "Composite",
+                    className: "ResourceGroupProperties",
+                },
+            },
+            managedBy: {
+                serializedName: "managedBy",
+                type: {
+                    name: "String",
+                },
+            },
+            tags: {
+                serializedName: "tags",
+                type: {
+                    name: "Dictionary",
+                    value: { type: { name: "String" } },
+                },
+            },
+        },
+    },
+};
+const ExportTemplateRequest = {
+    type: {
+        name: "Composite",
+        className: "ExportTemplateRequest",
+        modelProperties: {
+            resources: {
+                serializedName: "resources",
+                type: {
+                    name: "Sequence",
+                    element: {
+                        type: {
+                            name: "String",
+                        },
+                    },
+                },
+            },
+            options: {
+                serializedName: "options",
+                type: {
+                    name: "String",
+                },
+            },
+            outputFormat: {
+                serializedName: "outputFormat",
+                type: {
+                    name: "String",
+                },
+            },
+        },
+    },
+};
+const ResourceGroupExportResult = {
+    type: {
+        name: "Composite",
+        className: "ResourceGroupExportResult",
+        modelProperties: {
+            template: {
+                serializedName: "template",
+                type: {
+                    name: "Dictionary",
+                    value: { type: { name: "any" } },
+                },
+            },
+            output: {
+                serializedName: "output",
+                type: {
+                    name: "String",
+                },
+            },
+            error: {
+                serializedName: "error",
+                type: {
+                    name: "Composite",
+                    className: "ErrorResponse",
+                },
+            },
+        },
+    },
+};
+const ResourceGroupListResult = {
+    type: {
+        name: "Composite",
+        className: "ResourceGroupListResult",
+        modelProperties: {
+            value: {
+                serializedName: "value",
+                type: {
+                    name: "Sequence",
+                    element: {
+                        type: {
+                            name: "Composite",
+                            className: "ResourceGroup",
+                        },
+                    },
+                },
+            },
+            nextLink: {
+                serializedName: "nextLink",
+                readOnly: true,
+                type: {
+                    name: "String",
+                },
+            },
+        },
+    },
+};
+const ResourcesMoveInfo = {
+    type: {
+        name: "Composite",
+        className: "ResourcesMoveInfo",
+        modelProperties: {
+            resources: {
+                serializedName: "resources",
+                type: {
+                    name: "Sequence",
+                    element: {
+                        type: {
+                            name: "String",
+                        },
+                    },
+                },
+            },
+            targetResourceGroup: {
+                serializedName: "targetResourceGroup",
+                type: {
+                    name: "String",
+                },
+            },
+        },
+    },
+};
+const TagValue = {
+    type: {
+        name: "Composite",
+        className: "TagValue",
+        modelProperties: {
+            id: {
+                serializedName: "id",
+                readOnly: true,
+                type: {
+                    name: "String",
+                },
+            },
+            tagValue: {
+                serializedName: "tagValue",
+                type: {
+                    name: "String",
+                },
+            },
+            count: {
+                serializedName: "count",
+                type: {
+                    name: "Composite",
+                    className: "TagCount",
+                },
+            },
+        },
+    },
+};
+const TagCount = {
+    type: {
+        name: "Composite",
+        className: "TagCount",
+        modelProperties: {
+            type: {
+                serializedName: "type",
+                type: {
+                    name: "String",
+                },
+            },
+            value: {
+                serializedName: "value",
+                type: {
+                    name: "Number",
+                },
+            },
+        },
+    },
+};
+const TagDetails = {
+    type: {
+        name: "Composite",
+        className: "TagDetails",
+        modelProperties: {
+            id: {
+                serializedName: "id",
+                readOnly: true,
+                type: {
+                    name: "String",
+                },
+            },
+            tagName: {
+                serializedName: "tagName",
+                type: {
+                    name: "String",
+                },
+            },
+            count: {
+                serializedName: "count",
+                type: {
+                    name: "Composite",
+                    className: "TagCount",
+                },
+            },
+            values: {
+                serializedName: "values",
+                type: {
+                    name: "Sequence",
+                    element: {
+                        type: {
+                            name: "Composite",
+                            className: "TagValue",
+                        },
+                    },
+                },
+            },
+        },
+    },
+};
+const TagsListResult = {
+    type: {
+        name: "Composite",
+        className: "TagsListResult",
+        modelProperties: {
+            value: {
+                serializedName: "value",
+                type: {
+                    name: "Sequence",
+                    element: {
+                        type: {
+                            name: "Composite",
+                            className: "TagDetails",
+                        },
+                    },
+                },
+            },
+            nextLink: {
+                serializedName: "nextLink",
+                readOnly: true,
+                type: {
+                    name: "String",
+                },
+            },
+        },
+    },
+};
+const DeploymentOperation = {
+    type: {
+        name: "Composite",
+        className: "DeploymentOperation",
+        modelProperties: {
+            id: {
+                serializedName: "id",
+                readOnly: true,
+                type: {
+                    name: "String",
+                },
+            },
+            operationId: {
+                serializedName: "operationId",
+                readOnly: true,
+                type: {
+                    name: "String",
+                },
+            },
+            properties: {
+                serializedName: "properties",
+                type: {
+                    name: "Composite",
+                    className: "DeploymentOperationProperties",
+                },
+            },
+        },
+    },
+};
+const DeploymentOperationProperties = {
+    type: {
+        name: "Composite",
+        className: "DeploymentOperationProperties",
+        modelProperties: {
+            provisioningOperation: {
+                serializedName: "provisioningOperation",
+                readOnly: true,
+                type: {
+                    name: "Enum",
+                    allowedValues: [
+                        "NotSpecified",
+                        "Create",
+                        "Delete",
+                        "Waiting",
+                        "AzureAsyncOperationWaiting",
+                        "ResourceCacheWaiting",
+                        "Action",
+                        "Read",
+                        "EvaluateDeploymentOutput",
+                        "DeploymentCleanup",
+                    ],
+                },
+            },
+            provisioningState: {
+                serializedName: "provisioningState",
+                readOnly: true,
+                type: {
+                    name: "String",
+                },
+            },
+            timestamp: {
+                serializedName: "timestamp",
+                readOnly: true,
+                type: {
+                    name: "DateTime",
+                },
+            },
+            duration: {
+                serializedName: "duration",
+                readOnly: true,
+                type: {
+                    name: "String",
+                },
+            },
+            serviceRequestId: {
+                serializedName: "serviceRequestId",
+                readOnly: true,
+                type: {
+                    name: "String",
+                },
+            },
+            statusCode: {
+                serializedName: "statusCode",
+                readOnly: true,
+                type: {
+                    name: "String",
+                },
+            },
+            statusMessage: {
+                serializedName: "statusMessage",
+                type: {
+                    name: "Composite",
+                    className: "StatusMessage",
+                },
+            },
+            targetResource: {
+                serializedName: "targetResource",
+                type: {
+                    name: "Composite",
+                    className: "TargetResource",
+                },
+            },
+            request: {
+                serializedName: "request",
+                type: {
+                    name: "Composite",
+                    className: "HttpMessage",
+                },
+            },
+            response: {
+                serializedName: "response",
+                type: {
+                    name: "Composite",
+                    className: "HttpMessage",
+                },
+            },
+        },
+    },
+};
+const StatusMessage = {
+    type: {
+        name: "Composite",
+        className: "StatusMessage",
+        modelProperties: {
+            status: {
+                serializedName: "status",
+                type: {
+                    name: "String",
+                },
+            },
+            error: {
+                serializedName: "error",
+                type: {
+                    name: "Composite",
+                    className: "ErrorResponse",
+                },
+            },
+        },
+    },
+};
+const TargetResource = {
+    type: {
+        name: "Composite",
+        className: "TargetResource",
+        modelProperties: {
+            id: {
+                serializedName: "id",
+                type: {
+                    name: "String",
+                },
+            },
+            resourceName: {
+                serializedName: "resourceName",
+                type: {
+                    name: "String",
+                },
+            },
+            resourceType: {
+                serializedName: "resourceType",
+                type: {
+                    name: "String",
+                },
+            },
+            extension: {
+                serializedName: "extension",
+                type: {
+                    name: "Composite",
+                    className: "DeploymentExtensionDefinition",
+                },
+            },
+            identifiers: {
+                serializedName: "identifiers",
+                type: {
+                    name: "Dictionary",
+                    value: { type: { name: "any" } },
+                },
+            },
+            apiVersion: {
+                serializedName: "apiVersion",
+                type: {
+                    name: "String",
+                },
+            },
+            symbolicName: {
+                serializedName: "symbolicName",
+                type: {
+                    name: "String",
+                },
+            },
+        },
+    },
+};
+const HttpMessage = {
+    type: {
+        name: "Composite",
+        className: "HttpMessage",
+        modelProperties: {
+            content: {
+                serializedName: "content",
+                type: {
+                    name: "Dictionary",
+                    value: { type: { name: "any" } },
+                },
+            },
+        },
+    },
+};
+const DeploymentOperationsListResult = {
+    type: {
+        name: "Composite",
+        className: "DeploymentOperationsListResult",
+        modelProperties: {
+            value: {
+                serializedName: "value",
+                type: {
+                    name: "Sequence",
+                    element: {
+                        type: {
+                            name: "Composite",
+                            className: "DeploymentOperation",
+                        },
+                    },
+                },
+            },
+            nextLink: {
+                serializedName: "nextLink",
+                readOnly: true,
+                type: {
+                    name: "String",
+                },
+            },
+        },
+    },
+};
+const TemplateHashResult = {
+    type: {
+        name: "Composite",
+        className: "TemplateHashResult",
+        modelProperties: {
+            minifiedTemplate: {
+                serializedName: "minifiedTemplate",
+                type: {
+                    name: "String",
+                },
+            },
+            templateHash: {
+                serializedName: "templateHash",
+                type: {
+                    name: "String",
+                },
+            },
+        },
+    },
+};
+const TagsResource = {
+    type: {
+        name: "Composite",
+        className: "TagsResource",
+        modelProperties: {
+            id: {
+                serializedName: "id",
+                readOnly: true,
+                type: {
+                    name: "String",
+                },
+            },
+            name: {
+                serializedName: "name",
+                readOnly: true,
+                type: {
+                    name: "String",
+                },
+            },
+            type: {
+                serializedName: "type",
+                readOnly: true,
+                type: {
+                    name: "String",
+                },
+            },
+            properties: {
+                serializedName: "properties",
+                type: {
+                    name: "Composite",
+                    className: "Tags",
+                },
+            },
+        },
+    },
+};
+const Tags = {
+    type: {
+        name: "Composite",
+        className: "Tags",
+        modelProperties: {
+            tags: {
+                serializedName: "tags",
+                type: {
+                    name: "Dictionary",
+                    value: { type: { name: "String" } },
+                },
+            },
+        },
+    },
+};
+const TagsPatchResource = {
+    type: {
+        name: "Composite",
+        className: "TagsPatchResource",
+        modelProperties: {
+            operation: {
+                serializedName: "operation",
+                type: {
+                    name: "String",
+                },
+            },
+            properties: {
+                serializedName: "properties",
+                type: {
+                    name: "Composite",
+                    className: "Tags",
+                },
+            },
+        },
+    },
+};
+const DeploymentExtendedFilter = {
+    type: {
+        name: "Composite",
+        className: "DeploymentExtendedFilter",
+        modelProperties: {
+            provisioningState: {
+                serializedName: "provisioningState",
+                type: {
+                    name: "String",
+                },
+            },
+        },
+    },
+};
+const GenericResourceFilter = {
+    type: {
+        name: "Composite",
+        className: "GenericResourceFilter",
+        modelProperties: {
+            resourceType: {
+                serializedName: "resourceType",
+                type: {
+                    name: "String",
+                },
+            },
+            tagname: {
+                serializedName: "tagname",
+                type: {
+                    name: "String",
+                },
+            },
+            tagvalue: {
+                serializedName: "tagvalue",
+                type: {
+                    name: "String",
+                },
+            },
+        },
+    },
+};
+const ResourceGroupFilter = {
+    type: {
+        name: "Composite",
+        className: "ResourceGroupFilter",
+        modelProperties: {
+            tagName: {
+                serializedName: "tagName",
+                type: {
+                    name: "String",
+                },
+            },
+            tagValue: {
+                serializedName: "tagValue",
+                type: {
+                    name: "String",
+                },
+            },
+        },
+    },
+};
+const ResourceProviderOperationDisplayProperties = {
+    type: {
+        name: "Composite",
+        className: "ResourceProviderOperationDisplayProperties",
+        modelProperties: {
+            publisher: {
+                serializedName: "publisher",
+                type: {
+                    name: "String",
+                },
+            },
+            provider: {
+                serializedName: "provider",
+                type: {
+                    name: "String",
+                },
+            },
+            resource: {
+                serializedName: "resource",
+                type: {
+                    name: "String",
+                },
+            },
+            operation: {
+                serializedName: "operation",
+                type: {
+                    name: "String",
+                },
+            },
+            description: {
+                serializedName: "description",
+                type: {
+                    name: "String",
+                },
+            },
+        },
+    },
+};
+const SubResource = {
+    type: {
+        name: "Composite",
+        className: "SubResource",
+        modelProperties: {
+            id: {
+                serializedName: "id",
+                type: {
+                    name: "String",
+                },
+            },
+        },
+    },
+};
+const DeploymentWhatIfProperties = {
+    type: {
+        name: "Composite",
+        className: "DeploymentWhatIfProperties",
+        modelProperties: Object.assign(Object.assign({}, DeploymentProperties.type.modelProperties), { whatIfSettings: {
+                serializedName: "whatIfSettings",
+                type: {
+                    name: "Composite",
+                    className: "DeploymentWhatIfSettings",
+                },
+            } }),
+    },
+};
+const GenericResource = {
+    type: {
+        name: "Composite",
+        className: "GenericResource",
+        modelProperties: Object.assign(Object.assign({}, Resource.type.modelProperties), { plan: {
+                serializedName: "plan",
+                type: {
+                    name: "Composite",
+                    className: "Plan",
+                },
+            }, properties: {
+                serializedName: "properties",
+                type: {
+                    name: "Dictionary",
+                    value: { type: { name: "any" } },
+                },
+            }, kind: {
+                constraints: {
+                    Pattern: new RegExp("^[-\\w\\._,\\(\\)]+$"),
+                },
+                serializedName: "kind",
+                type: {
+                    name: "String",
+                },
+            }, managedBy: {
+                serializedName: "managedBy",
+                type: {
+                    name: "String",
+                },
+            }, sku: {
+                serializedName: "sku",
+                type: {
+                    name: "Composite",
+                    className: "Sku",
+                },
+            }, identity: {
+                serializedName: "identity",
+                type: {
+                    name: "Composite",
+                    className: "Identity",
+                },
+            } }),
+    },
+};
+const GenericResourceExpanded = {
+    type: {
+        name: "Composite",
+        className: "GenericResourceExpanded",
+        modelProperties: Object.assign(Object.assign({}, GenericResource.type.modelProperties), { createdTime: {
+                serializedName: "createdTime",
+                readOnly: true,
+                type: {
+                    name: "DateTime",
+                },
+            }, changedTime: {
+                serializedName: "changedTime",
+                readOnly: true,
+                type: {
+                    name: "DateTime",
+                },
+            }, provisioningState: {
+                serializedName: "provisioningState",
+                readOnly: true,
+                type: {
+                    name: "String",
+                },
+            } }),
+    },
+};
+const DeploymentsWhatIfAtTenantScopeHeaders = {
+    type: {
+        name: "Composite",
+        className: "DeploymentsWhatIfAtTenantScopeHeaders",
+        modelProperties: {
+            location: {
+                serializedName: "location",
+                type: {
+                    name: "String",
+                },
+            },
+            retryAfter: {
+                serializedName: "retry-after",
+                type: {
+                    name: "String",
+                },
+            },
+        },
+    },
+};
+const DeploymentsWhatIfAtManagementGroupScopeHeaders = {
+    type: {
+        name: "Composite",
+        className: "DeploymentsWhatIfAtManagementGroupScopeHeaders",
+        modelProperties: {
+            location: {
+                serializedName: "location",
+                type: {
+                    name: "String",
+                },
+            },
+            retryAfter: {
+                serializedName: "retry-after",
+                type: {
+                    name: "String",
+                },
+            },
+        },
+    },
+};
+const DeploymentsWhatIfAtSubscriptionScopeHeaders = {
+    type: {
+        name: "Composite",
+        className: "DeploymentsWhatIfAtSubscriptionScopeHeaders",
+        modelProperties: {
+            location: {
+                serializedName: "location",
+                type: {
+                    name: "String",
+                },
+            },
+            retryAfter: {
+                serializedName: "retry-after",
+                type: {
+                    name: "String",
+                },
+            },
+        },
+    },
+};
+const DeploymentsWhatIfHeaders = {
+    type: {
+        name: "Composite",
+        className: "DeploymentsWhatIfHeaders",
+        modelProperties: {
+            location: {
+                serializedName: "location",
+                type: {
+                    name: "String",
+                },
+            },
+            retryAfter: {
+                serializedName: "retry-after",
+                type: {
+                    name: "String",
+                },
+            },
+        },
+    },
+};
+const ResourceGroupsDeleteHeaders = {
+    type: {
+        name: "Composite",
+        className: "ResourceGroupsDeleteHeaders",
+        modelProperties: {
+            location: {
+                serializedName: "location",
+                type: {
+                    name: "String",
+                },
+            },
+        },
+    },
+};
+const TagsCreateOrUpdateAtScopeHeaders = {
+    type: {
+        name: "Composite",
+        className: "TagsCreateOrUpdateAtScopeHeaders",
+        modelProperties: {
+            location: {
+                serializedName: "location",
+                type: {
+                    name: "String",
+                },
+            },
+        },
+    },
+};
+const TagsUpdateAtScopeHeaders = {
+    type: {
+        name: "Composite",
+        className: "TagsUpdateAtScopeHeaders",
+        modelProperties: {
+            location: {
+                serializedName: "location",
+                type: {
+                    name: "String",
+                },
+            },
+        },
+    },
+};
+const TagsDeleteAtScopeHeaders = {
+    type: {
+        name: "Composite",
+        className: "TagsDeleteAtScopeHeaders",
+        modelProperties: {
+            location: {
+                serializedName: "location",
+                type: {
+                    name: "String",
+                },
+            },
+        },
+    },
+};
+//# sourceMappingURL=mappers.js.map
+;// CONCATENATED MODULE: ./node_modules/@azure/arm-resources/dist/esm/models/parameters.js
+/*
+ * Copyright (c) Microsoft Corporation.
+ * Licensed under the MIT License.
+ *
+ * Code generated by Microsoft (R) AutoRest Code Generator.
+ * Changes may cause incorrect behavior and will be lost if the code is regenerated.
+ */
+
+const accept = {
+    parameterPath: "accept",
+    mapper: {
+        defaultValue: "application/json",
+        isConstant: true,
+        serializedName: "Accept",
+        type: {
+            name: "String",
+        },
+    },
+};
+const $host = {
+    parameterPath: "$host",
+    mapper: {
+        serializedName: "$host",
+        required: true,
+        type: {
+            name: "String",
+        },
+    },
+    skipEncoding: true,
+};
+const apiVersion = {
+    parameterPath: "apiVersion",
+    mapper: {
+        defaultValue: "2025-03-01",
+        isConstant: true,
+        serializedName: "api-version",
+        type: {
+            name: "String",
+        },
+    },
+};
+const nextLink = {
+    parameterPath: "nextLink",
+    mapper: {
+        serializedName: "nextLink",
+        required: true,
+        type: {
+            name: "String",
+        },
+    },
+    skipEncoding: true,
+};
+const scope = {
+    parameterPath: "scope",
+    mapper: {
+        serializedName: "scope",
+        required: true,
+        type: {
+            name: "String",
+        },
+    },
+    skipEncoding: true,
+};
+const deploymentName = {
+    parameterPath: "deploymentName",
+    mapper: {
+        constraints: {
+            Pattern: new RegExp("^[-\\w\\._\\(\\)]+$"),
+            MaxLength: 64,
+            MinLength: 1,
+        },
+        serializedName: "deploymentName",
+        required: true,
+        type: {
+            name: "String",
+        },
+    },
+};
+const contentType = {
+    parameterPath: ["options", "contentType"],
+    mapper: {
+        defaultValue: "application/json",
+        isConstant: true,
+        serializedName: "Content-Type",
+        type: {
+            name: "String",
+        },
+    },
+};
+const parameters = {
+    parameterPath: "parameters",
+    mapper: Deployment,
+};
+const filter = {
+    parameterPath: ["options", "filter"],
+    mapper: {
+        serializedName: "$filter",
+        type: {
+            name: "String",
+        },
+    },
+};
+const parameters_top = {
+    parameterPath: ["options", "top"],
+    mapper: {
+        serializedName: "$top",
+        type: {
+            name: "Number",
+        },
+    },
+};
+const parameters1 = {
+    parameterPath: "parameters",
+    mapper: ScopedDeployment,
+};
+const parameters2 = {
+    parameterPath: "parameters",
+    mapper: ScopedDeploymentWhatIf,
+};
+const groupId = {
+    parameterPath: "groupId",
+    mapper: {
+        constraints: {
+            MaxLength: 90,
+            MinLength: 1,
+        },
+        serializedName: "groupId",
+        required: true,
+        type: {
+            name: "String",
+        },
+    },
+};
+const subscriptionId = {
+    parameterPath: "subscriptionId",
+    mapper: {
+        serializedName: "subscriptionId",
+        required: true,
+        type: {
+            name: "String",
+        },
+    },
+};
+const parameters3 = {
+    parameterPath: "parameters",
+    mapper: DeploymentWhatIf,
+};
+const resourceGroupName = {
+    parameterPath: "resourceGroupName",
+    mapper: {
+        constraints: {
+            Pattern: new RegExp("^[-\\w\\._\\(\\)]+$"),
+            MaxLength: 90,
+            MinLength: 1,
+        },
+        serializedName: "resourceGroupName",
+        required: true,
+        type: {
+            name: "String",
+        },
+    },
+};
+const template = {
+    parameterPath: "template",
+    mapper: {
+        serializedName: "template",
+        required: true,
+        type: {
+            name: "Dictionary",
+            value: { type: { name: "any" } },
+        },
+    },
+};
+const resourceProviderNamespace = {
+    parameterPath: "resourceProviderNamespace",
+    mapper: {
+        serializedName: "resourceProviderNamespace",
+        required: true,
+        type: {
+            name: "String",
+        },
+    },
+};
+const properties = {
+    parameterPath: ["options", "properties"],
+    mapper: ProviderRegistrationRequest,
+};
+const parameters_expand = {
+    parameterPath: ["options", "expand"],
+    mapper: {
+        serializedName: "$expand",
+        type: {
+            name: "String",
+        },
+    },
+};
+const parameters4 = {
+    parameterPath: "parameters",
+    mapper: ResourcesMoveInfo,
+};
+const sourceResourceGroupName = {
+    parameterPath: "sourceResourceGroupName",
+    mapper: {
+        constraints: {
+            Pattern: new RegExp("^[-\\w\\._\\(\\)]+$"),
+            MaxLength: 90,
+            MinLength: 1,
+        },
+        serializedName: "sourceResourceGroupName",
+        required: true,
+        type: {
+            name: "String",
+        },
+    },
+};
+const parentResourcePath = {
+    parameterPath: "parentResourcePath",
+    mapper: {
+        serializedName: "parentResourcePath",
+        required: true,
+        type: {
+            name: "String",
+        },
+    },
+    skipEncoding: true,
+};
+const resourceType = {
+    parameterPath: "resourceType",
+    mapper: {
+        serializedName: "resourceType",
+        required: true,
+        type: {
+            name: "String",
+        },
+    },
+    skipEncoding: true,
+};
+const resourceName = {
+    parameterPath: "resourceName",
+    mapper: {
+        serializedName: "resourceName",
+        required: true,
+        type: {
+            name: "String",
+        },
+    },
+};
+const apiVersion1 = {
+    parameterPath: "apiVersion",
+    mapper: {
+        serializedName: "api-version",
+        required: true,
+        type: {
+            name: "String",
+        },
+    },
+};
+const parameters5 = {
+    parameterPath: "parameters",
+    mapper: GenericResource,
+};
+const parameters_resourceId = {
+    parameterPath: "resourceId",
+    mapper: {
+        serializedName: "resourceId",
+        required: true,
+        type: {
+            name: "String",
+        },
+    },
+    skipEncoding: true,
+};
+const parameters6 = {
+    parameterPath: "parameters",
+    mapper: ResourceGroup,
+};
+const forceDeletionTypes = {
+    parameterPath: ["options", "forceDeletionTypes"],
+    mapper: {
+        serializedName: "forceDeletionTypes",
+        type: {
+            name: "String",
+        },
+    },
+};
+const parameters7 = {
+    parameterPath: "parameters",
+    mapper: ResourceGroupPatchable,
+};
+const parameters8 = {
+    parameterPath: "parameters",
+    mapper: ExportTemplateRequest,
+};
+const resourceGroupName1 = {
+    parameterPath: "resourceGroupName",
+    mapper: {
+        constraints: {
+            MaxLength: 90,
+            MinLength: 1,
+        },
+        serializedName: "resourceGroupName",
+        required: true,
+        type: {
+            name: "String",
+        },
+    },
+};
+const parameters_tagName = {
+    parameterPath: "tagName",
+    mapper: {
+        serializedName: "tagName",
+        required: true,
+        type: {
+            name: "String",
+        },
+    },
+};
+const parameters_tagValue = {
+    parameterPath: "tagValue",
+    mapper: {
+        serializedName: "tagValue",
+        required: true,
+        type: {
+            name: "String",
+        },
+    },
+};
+const parameters9 = {
+    parameterPath: "parameters",
+    mapper: TagsResource,
+};
+const parameters10 = {
+    parameterPath: "parameters",
+    mapper: TagsPatchResource,
+};
+const operationId = {
+    parameterPath: "operationId",
+    mapper: {
+        serializedName: "operationId",
+        required: true,
+        type: {
+            name: "String",
+        },
+    },
+};
+//# sourceMappingURL=parameters.js.map
+;// CONCATENATED MODULE: ./node_modules/@azure/arm-resources/dist/esm/operations/operations.js
+/*
+ * Copyright (c) Microsoft Corporation.
+ * Licensed under the MIT License.
+ *
+ * Code generated by Microsoft (R) AutoRest Code Generator.
+ * Changes may cause incorrect behavior and will be lost if the code is regenerated.
+ */
+
+
+
+
+
+/// <reference lib="esnext.asynciterable" />
+/** Class containing Operations operations. */
+class OperationsImpl {
+    /**
+     * Initialize a new instance of the class Operations class.
+     * @param client Reference to the service client
+     */
+    constructor(client) {
+        this.client = client;
+    }
+    /**
+     * Lists all of the available Microsoft.Resources REST API operations.
+     * @param options The options parameters.
+     */
+    list(options) {
+        const iter = this.listPagingAll(options);
+        return {
+            next() {
+                return iter.next();
+            },
+            [Symbol.asyncIterator]() {
+                return this;
+            },
+            byPage: (settings) => {
+                if (settings === null || settings === void 0 ? void 0 : settings.maxPageSize) {
+                    throw new Error("maxPageSize is not supported by this operation.");
+                }
+                return this.listPagingPage(options, settings);
+            },
+        };
+    }
+    listPagingPage(options, settings) {
+        return __asyncGenerator(this, arguments, function* listPagingPage_1() {
+            let result;
+            let continuationToken = settings === null || settings === void 0 ? void 0 : settings.continuationToken;
+            if (!continuationToken) {
+                result = yield __await(this._list(options));
+                let page = result.value || [];
+                continuationToken = result.nextLink;
+                setContinuationToken(page, continuationToken);
+                yield yield __await(page);
+            }
+            while (continuationToken) {
+                result = yield __await(this._listNext(continuationToken, options));
+                continuationToken = result.nextLink;
+                let page = result.value || [];
+                setContinuationToken(page, continuationToken);
+                yield yield __await(page);
+            }
+        });
+    }
+    listPagingAll(options) {
+        return __asyncGenerator(this, arguments, function* listPagingAll_1() {
+            var _a, e_1, _b, _c;
+            try {
+                for (var _d = true, _e = __asyncValues(this.listPagingPage(options)), _f; _f = yield __await(_e.next()), _a = _f.done, !_a; _d = true) {
+                    _c = _f.value;
+                    _d = false;
+                    const page = _c;
+                    yield __await(yield* __asyncDelegator(__asyncValues(page)));
+                }
+            }
+            catch (e_1_1) { e_1 = { error: e_1_1 }; }
+            finally {
+                try {
+                    if (!_d && !_a && (_b = _e.return)) yield __await(_b.call(_e));
+                }
+                finally { if (e_1) throw e_1.error; }
+            }
+        });
+    }
+    /**
+     * Lists all of the available Microsoft.Resources REST API operations.
+     * @param options The options parameters.
+     */
+    _list(options) {
+        return this.client.sendOperationRequest({ options }, listOperationSpec);
+    }
+    /**
+     * ListNext
+     * @param nextLink The nextLink from the previous successful call to the List method.
+     * @param options The options parameters.
+     */
+    _listNext(nextLink, options) {
+        return this.client.sendOperationRequest({ nextLink, options }, listNextOperationSpec);
+    }
+}
+// Operation Specifications
+const serializer = createSerializer(mappers_namespaceObject, /* isXml */ false);
+const listOperationSpec = {
+    path: "/providers/Microsoft.Resources/operations",
+    httpMethod: "GET",
+    responses: {
+        200: {
+            bodyMapper: OperationListResult,
+        },
+        default: {
+            bodyMapper: CloudError,
+        },
+    },
+    queryParameters: [apiVersion],
+    urlParameters: [$host],
+    headerParameters: [accept],
+    serializer,
+};
+const listNextOperationSpec = {
+    path: "{nextLink}",
+    httpMethod: "GET",
+    responses: {
+        200: {
+            bodyMapper: OperationListResult,
+        },
+        default: {
+            bodyMapper: CloudError,
+        },
+    },
+    urlParameters: [$host, nextLink],
+    headerParameters: [accept],
+    serializer,
+};
+//# sourceMappingURL=operations.js.map
+;// CONCATENATED MODULE: ./node_modules/@azure/arm-resources/node_modules/@azure/core-lro/dist/esm/logger.js
+// Copyright (c) Microsoft Corporation.
+// Licensed under the MIT license.
+
+/**
+ * The `@azure/logger` configuration for this package.
+ * @internal
+ */
+const dist_esm_logger_logger = esm_createClientLogger("core-lro");
+//# sourceMappingURL=logger.js.map
+;// CONCATENATED MODULE: ./node_modules/@azure/arm-resources/node_modules/@azure/core-lro/dist/esm/poller/constants.js
+// Copyright (c) Microsoft Corporation.
+// Licensed under the MIT license.
+/**
+ * The default time interval to wait before sending the next polling request.
+ */
+const poller_constants_POLL_INTERVAL_IN_MS = 2000;
+/**
+ * The closed set of terminal states.
+ */
+const constants_terminalStates = ["succeeded", "canceled", "failed"];
+//# sourceMappingURL=constants.js.map
+;// CONCATENATED MODULE: ./node_modules/@azure/arm-resources/node_modules/@azure/core-lro/dist/esm/poller/operation.js
+// Copyright (c) Microsoft Corporation.
+// Licensed under the MIT license.
+
+
+/**
+ * Deserializes the state
+ */
+function poller_operation_deserializeState(serializedState) {
+    try {
+        return JSON.parse(serializedState).state;
+    }
+    catch (e) {
+        throw new Error(`Unable to deserialize input state: ${serializedState}`);
+    }
+}
+function operation_setStateError(inputs) {
+    const { state, stateProxy, isOperationError } = inputs;
+    return (error) => {
+        if (isOperationError(error)) {
+            stateProxy.setError(state, error);
+            stateProxy.setFailed(state);
+        }
+        throw error;
+    };
+}
+function operation_appendReadableErrorMessage(currentMessage, innerMessage) {
+    let message = currentMessage;
+    if (message.slice(-1) !== ".") {
+        message = message + ".";
+    }
+    return message + " " + innerMessage;
+}
+function operation_simplifyError(err) {
+    let message = err.message;
+    let code = err.code;
+    let curErr = err;
+    while (curErr.innererror) {
+        curErr = curErr.innererror;
+        code = curErr.code;
+        message = operation_appendReadableErrorMessage(message, curErr.message);
+    }
+    return {
+        code,
+        message,
+    };
+}
+function operation_processOperationStatus(result) {
+    const { state, stateProxy, status, isDone, processResult, getError, response, setErrorAsResult } = result;
+    switch (status) {
+        case "succeeded": {
+            stateProxy.setSucceeded(state);
+            break;
+        }
+        case "failed": {
+            const err = getError === null || getError === void 0 ? void 0 : getError(response);
+            let postfix = "";
+            if (err) {
+                const { code, message } = operation_simplifyError(err);
+                postfix = `. ${code}. ${message}`;
+            }
+            const errStr = `The long-running operation has failed${postfix}`;
+            stateProxy.setError(state, new Error(errStr));
+            stateProxy.setFailed(state);
+            dist_esm_logger_logger.warning(errStr);
+            break;
+        }
+        case "canceled": {
+            stateProxy.setCanceled(state);
+            break;
+        }
+    }
+    if ((isDone === null || isDone === void 0 ? void 0 : isDone(response, state)) ||
+        (isDone === undefined &&
+            ["succeeded", "canceled"].concat(setErrorAsResult ? [] : ["failed"]).includes(status))) {
+        stateProxy.setResult(state, operation_buildResult({
+            response,
+            state,
+            processResult,
+        }));
+    }
+}
+function operation_buildResult(inputs) {
+    const { processResult, response, state } = inputs;
+    return processResult ? processResult(response, state) : response;
+}
+/**
+ * Initiates the long-running operation.
+ */
+async function poller_operation_initOperation(inputs) {
+    const { init, stateProxy, processResult, getOperationStatus, withOperationLocation, setErrorAsResult, } = inputs;
+    const { operationLocation, resourceLocation, metadata, response } = await init();
+    if (operationLocation)
+        withOperationLocation === null || withOperationLocation === void 0 ? void 0 : withOperationLocation(operationLocation, false);
+    const config = {
+        metadata,
+        operationLocation,
+        resourceLocation,
+    };
+    dist_esm_logger_logger.verbose(`LRO: Operation description:`, config);
+    const state = stateProxy.initState(config);
+    const status = getOperationStatus({ response, state, operationLocation });
+    operation_processOperationStatus({ state, status, stateProxy, response, setErrorAsResult, processResult });
+    return state;
+}
+async function operation_pollOperationHelper(inputs) {
+    const { poll, state, stateProxy, operationLocation, getOperationStatus, getResourceLocation, isOperationError, options, } = inputs;
+    const response = await poll(operationLocation, options).catch(operation_setStateError({
+        state,
+        stateProxy,
+        isOperationError,
+    }));
+    const status = getOperationStatus(response, state);
+    dist_esm_logger_logger.verbose(`LRO: Status:\n\tPolling from: ${state.config.operationLocation}\n\tOperation status: ${status}\n\tPolling status: ${constants_terminalStates.includes(status) ? "Stopped" : "Running"}`);
+    if (status === "succeeded") {
+        const resourceLocation = getResourceLocation(response, state);
+        if (resourceLocation !== undefined) {
+            return {
+                response: await poll(resourceLocation).catch(operation_setStateError({ state, stateProxy, isOperationError })),
+                status,
+            };
+        }
+    }
+    return { response, status };
+}
+/** Polls the long-running operation. */
+async function poller_operation_pollOperation(inputs) {
+    const { poll, state, stateProxy, options, getOperationStatus, getResourceLocation, getOperationLocation, isOperationError, withOperationLocation, getPollingInterval, processResult, getError, updateState, setDelay, isDone, setErrorAsResult, } = inputs;
+    const { operationLocation } = state.config;
+    if (operationLocation !== undefined) {
+        const { response, status } = await operation_pollOperationHelper({
+            poll,
+            getOperationStatus,
+            state,
+            stateProxy,
+            operationLocation,
+            getResourceLocation,
+            isOperationError,
+            options,
+        });
+        operation_processOperationStatus({
+            status,
+            response,
+            state,
+            stateProxy,
+            isDone,
+            processResult,
+            getError,
+            setErrorAsResult,
+        });
+        if (!constants_terminalStates.includes(status)) {
+            const intervalInMs = getPollingInterval === null || getPollingInterval === void 0 ? void 0 : getPollingInterval(response);
+            if (intervalInMs)
+                setDelay(intervalInMs);
+            const location = getOperationLocation === null || getOperationLocation === void 0 ? void 0 : getOperationLocation(response, state);
+            if (location !== undefined) {
+                const isUpdated = operationLocation !== location;
+                state.config.operationLocation = location;
+                withOperationLocation === null || withOperationLocation === void 0 ? void 0 : withOperationLocation(location, isUpdated);
+            }
+            else
+                withOperationLocation === null || withOperationLocation === void 0 ? void 0 : withOperationLocation(operationLocation, false);
+        }
+        updateState === null || updateState === void 0 ? void 0 : updateState(state, response);
+    }
+}
+//# sourceMappingURL=operation.js.map
+;// CONCATENATED MODULE: ./node_modules/@azure/arm-resources/node_modules/@azure/core-lro/dist/esm/http/operation.js
+// Copyright (c) Microsoft Corporation.
+// Licensed under the MIT license.
+
+
+function operation_getOperationLocationPollingUrl(inputs) {
+    const { azureAsyncOperation, operationLocation } = inputs;
+    return operationLocation !== null && operationLocation !== void 0 ? operationLocation : azureAsyncOperation;
+}
+function operation_getLocationHeader(rawResponse) {
+    return rawResponse.headers["location"];
+}
+function operation_getOperationLocationHeader(rawResponse) {
+    return rawResponse.headers["operation-location"];
+}
+function operation_getAzureAsyncOperationHeader(rawResponse) {
+    return rawResponse.headers["azure-asyncoperation"];
+}
+function operation_findResourceLocation(inputs) {
+    var _a;
+    const { location, requestMethod, requestPath, resourceLocationConfig } = inputs;
+    switch (requestMethod) {
+        case "PUT": {
+            return requestPath;
+        }
+        case "DELETE": {
+            return undefined;
+        }
+        case "PATCH": {
+            return (_a = getDefault()) !== null && _a !== void 0 ? _a : requestPath;
+        }
+        default: {
+            return getDefault();
+        }
+    }
+    function getDefault() {
+        switch (resourceLocationConfig) {
+            case "azure-async-operation": {
+                return undefined;
+            }
+            case "original-uri": {
+                return requestPath;
+            }
+            case "location":
+            default: {
+                return location;
+            }
+        }
+    }
+}
+function http_operation_inferLroMode(inputs) {
+    const { rawResponse, requestMethod, requestPath, resourceLocationConfig } = inputs;
+    const operationLocation = operation_getOperationLocationHeader(rawResponse);
+    const azureAsyncOperation = operation_getAzureAsyncOperationHeader(rawResponse);
+    const pollingUrl = operation_getOperationLocationPollingUrl({ operationLocation, azureAsyncOperation });
+    const location = operation_getLocationHeader(rawResponse);
+    const normalizedRequestMethod = requestMethod === null || requestMethod === void 0 ? void 0 : requestMethod.toLocaleUpperCase();
+    if (pollingUrl !== undefined) {
+        return {
+            mode: "OperationLocation",
+            operationLocation: pollingUrl,
+            resourceLocation: operation_findResourceLocation({
+                requestMethod: normalizedRequestMethod,
+                location,
+                requestPath,
+                resourceLocationConfig,
+            }),
+        };
+    }
+    else if (location !== undefined) {
+        return {
+            mode: "ResourceLocation",
+            operationLocation: location,
+        };
+    }
+    else if (normalizedRequestMethod === "PUT" && requestPath) {
+        return {
+            mode: "Body",
+            operationLocation: requestPath,
+        };
+    }
+    else {
+        return undefined;
+    }
+}
+function operation_transformStatus(inputs) {
+    const { status, statusCode } = inputs;
+    if (typeof status !== "string" && status !== undefined) {
+        throw new Error(`Polling was unsuccessful. Expected status to have a string value or no value but it has instead: ${status}. This doesn't necessarily indicate the operation has failed. Check your Azure subscription or resource status for more information.`);
+    }
+    switch (status === null || status === void 0 ? void 0 : status.toLocaleLowerCase()) {
+        case undefined:
+            return operation_toOperationStatus(statusCode);
+        case "succeeded":
+            return "succeeded";
+        case "failed":
+            return "failed";
+        case "running":
+        case "accepted":
+        case "started":
+        case "canceling":
+        case "cancelling":
+            return "running";
+        case "canceled":
+        case "cancelled":
+            return "canceled";
+        default: {
+            dist_esm_logger_logger.verbose(`LRO: unrecognized operation status: ${status}`);
+            return status;
+        }
+    }
+}
+function operation_getStatus(rawResponse) {
+    var _a;
+    const { status } = (_a = rawResponse.body) !== null && _a !== void 0 ? _a : {};
+    return operation_transformStatus({ status, statusCode: rawResponse.statusCode });
+}
+function operation_getProvisioningState(rawResponse) {
+    var _a, _b;
+    const { properties, provisioningState } = (_a = rawResponse.body) !== null && _a !== void 0 ? _a : {};
+    const status = (_b = properties === null || properties === void 0 ? void 0 : properties.provisioningState) !== null && _b !== void 0 ? _b : provisioningState;
+    return operation_transformStatus({ status, statusCode: rawResponse.statusCode });
+}
+function operation_toOperationStatus(statusCode) {
+    if (statusCode === 202) {
+        return "running";
+    }
+    else if (statusCode < 300) {
+        return "succeeded";
+    }
+    else {
+        return "failed";
+    }
+}
+function http_operation_parseRetryAfter({ rawResponse }) {
+    const retryAfter = rawResponse.headers["retry-after"];
+    if (retryAfter !== undefined) {
+        // Retry-After header value is either in HTTP date format, or in seconds
+        const retryAfterInSeconds = parseInt(retryAfter);
+        return isNaN(retryAfterInSeconds)
+            ? operation_calculatePollingIntervalFromDate(new Date(retryAfter))
+            : retryAfterInSeconds * 1000;
+    }
+    return undefined;
+}
+function http_operation_getErrorFromResponse(response) {
+    const error = operation_accessBodyProperty(response, "error");
+    if (!error) {
+        dist_esm_logger_logger.warning(`The long-running operation failed but there is no error property in the response's body`);
+        return;
+    }
+    if (!error.code || !error.message) {
+        dist_esm_logger_logger.warning(`The long-running operation failed but the error property in the response's body doesn't contain code or message`);
+        return;
+    }
+    return error;
+}
+function operation_calculatePollingIntervalFromDate(retryAfterDate) {
+    const timeNow = Math.floor(new Date().getTime());
+    const retryAfterTime = retryAfterDate.getTime();
+    if (timeNow < retryAfterTime) {
+        return retryAfterTime - timeNow;
+    }
+    return undefined;
+}
+function http_operation_getStatusFromInitialResponse(inputs) {
+    const { response, state, operationLocation } = inputs;
+    function helper() {
+        var _a;
+        const mode = (_a = state.config.metadata) === null || _a === void 0 ? void 0 : _a["mode"];
+        switch (mode) {
+            case undefined:
+                return operation_toOperationStatus(response.rawResponse.statusCode);
+            case "Body":
+                return http_operation_getOperationStatus(response, state);
+            default:
+                return "running";
+        }
+    }
+    const status = helper();
+    return status === "running" && operationLocation === undefined ? "succeeded" : status;
+}
+/**
+ * Initiates the long-running operation.
+ */
+async function operation_initHttpOperation(inputs) {
+    const { stateProxy, resourceLocationConfig, processResult, lro, setErrorAsResult } = inputs;
+    return poller_operation_initOperation({
+        init: async () => {
+            const response = await lro.sendInitialRequest();
+            const config = http_operation_inferLroMode({
+                rawResponse: response.rawResponse,
+                requestPath: lro.requestPath,
+                requestMethod: lro.requestMethod,
+                resourceLocationConfig,
+            });
+            return Object.assign({ response, operationLocation: config === null || config === void 0 ? void 0 : config.operationLocation, resourceLocation: config === null || config === void 0 ? void 0 : config.resourceLocation }, ((config === null || config === void 0 ? void 0 : config.mode) ? { metadata: { mode: config.mode } } : {}));
+        },
+        stateProxy,
+        processResult: processResult
+            ? ({ flatResponse }, state) => processResult(flatResponse, state)
+            : ({ flatResponse }) => flatResponse,
+        getOperationStatus: http_operation_getStatusFromInitialResponse,
+        setErrorAsResult,
+    });
+}
+function http_operation_getOperationLocation({ rawResponse }, state) {
+    var _a;
+    const mode = (_a = state.config.metadata) === null || _a === void 0 ? void 0 : _a["mode"];
+    switch (mode) {
+        case "OperationLocation": {
+            return operation_getOperationLocationPollingUrl({
+                operationLocation: operation_getOperationLocationHeader(rawResponse),
+                azureAsyncOperation: operation_getAzureAsyncOperationHeader(rawResponse),
+            });
+        }
+        case "ResourceLocation": {
+            return operation_getLocationHeader(rawResponse);
+        }
+        case "Body":
+        default: {
+            return undefined;
+        }
+    }
+}
+function http_operation_getOperationStatus({ rawResponse }, state) {
+    var _a;
+    const mode = (_a = state.config.metadata) === null || _a === void 0 ? void 0 : _a["mode"];
+    switch (mode) {
+        case "OperationLocation": {
+            return operation_getStatus(rawResponse);
+        }
+        case "ResourceLocation": {
+            return operation_toOperationStatus(rawResponse.statusCode);
+        }
+        case "Body": {
+            return operation_getProvisioningState(rawResponse);
+        }
+        default:
+            throw new Error(`Internal error: Unexpected operation mode: ${mode}`);
+    }
+}
+function operation_accessBodyProperty({ flatResponse, rawResponse }, prop) {
+    var _a, _b;
+    return (_a = flatResponse === null || flatResponse === void 0 ? void 0 : flatResponse[prop]) !== null && _a !== void 0 ? _a : (_b = rawResponse.body) === null || _b === void 0 ? void 0 : _b[prop];
+}
+function http_operation_getResourceLocation(res, state) {
+    const loc = operation_accessBodyProperty(res, "resourceLocation");
+    if (loc && typeof loc === "string") {
+        state.config.resourceLocation = loc;
+    }
+    return state.config.resourceLocation;
+}
+function http_operation_isOperationError(e) {
+    return e.name === "RestError";
+}
+/** Polls the long-running operation. */
+async function operation_pollHttpOperation(inputs) {
+    const { lro, stateProxy, options, processResult, updateState, setDelay, state, setErrorAsResult, } = inputs;
+    return poller_operation_pollOperation({
+        state,
+        stateProxy,
+        setDelay,
+        processResult: processResult
+            ? ({ flatResponse }, inputState) => processResult(flatResponse, inputState)
+            : ({ flatResponse }) => flatResponse,
+        getError: http_operation_getErrorFromResponse,
+        updateState,
+        getPollingInterval: http_operation_parseRetryAfter,
+        getOperationLocation: http_operation_getOperationLocation,
+        getOperationStatus: http_operation_getOperationStatus,
+        isOperationError: http_operation_isOperationError,
+        getResourceLocation: http_operation_getResourceLocation,
+        options,
+        /**
+         * The expansion here is intentional because `lro` could be an object that
+         * references an inner this, so we need to preserve a reference to it.
+         */
+        poll: async (location, inputOptions) => lro.sendPollRequest(location, inputOptions),
+        setErrorAsResult,
+    });
+}
+//# sourceMappingURL=operation.js.map
+;// CONCATENATED MODULE: ./node_modules/@azure/arm-resources/node_modules/@azure/core-lro/dist/esm/poller/poller.js
+// Copyright (c) Microsoft Corporation.
+// Licensed under the MIT license.
+
+
+
+const poller_createStateProxy = () => ({
+    /**
+     * The state at this point is created to be of type OperationState<TResult>.
+     * It will be updated later to be of type TState when the
+     * customer-provided callback, `updateState`, is called during polling.
+     */
+    initState: (config) => ({ status: "running", config }),
+    setCanceled: (state) => (state.status = "canceled"),
+    setError: (state, error) => (state.error = error),
+    setResult: (state, result) => (state.result = result),
+    setRunning: (state) => (state.status = "running"),
+    setSucceeded: (state) => (state.status = "succeeded"),
+    setFailed: (state) => (state.status = "failed"),
+    getError: (state) => state.error,
+    getResult: (state) => state.result,
+    isCanceled: (state) => state.status === "canceled",
+    isFailed: (state) => state.status === "failed",
+    isRunning: (state) => state.status === "running",
+    isSucceeded: (state) => state.status === "succeeded",
+});
+/**
+ * Returns a poller factory.
+ */
+function poller_poller_buildCreatePoller(inputs) {
+    const { getOperationLocation, getStatusFromInitialResponse, getStatusFromPollResponse, isOperationError, getResourceLocation, getPollingInterval, getError, resolveOnUnsuccessful, } = inputs;
+    return async ({ init, poll }, options) => {
+        const { processResult, updateState, withOperationLocation: withOperationLocationCallback, intervalInMs = poller_constants_POLL_INTERVAL_IN_MS, restoreFrom, } = options || {};
+        const stateProxy = poller_createStateProxy();
+        const withOperationLocation = withOperationLocationCallback
+            ? (() => {
+                let called = false;
+                return (operationLocation, isUpdated) => {
+                    if (isUpdated)
+                        withOperationLocationCallback(operationLocation);
+                    else if (!called)
+                        withOperationLocationCallback(operationLocation);
+                    called = true;
+                };
+            })()
+            : undefined;
+        const state = restoreFrom
+            ? poller_operation_deserializeState(restoreFrom)
+            : await poller_operation_initOperation({
+                init,
+                stateProxy,
+                processResult,
+                getOperationStatus: getStatusFromInitialResponse,
+                withOperationLocation,
+                setErrorAsResult: !resolveOnUnsuccessful,
+            });
+        let resultPromise;
+        const abortController = new AbortController();
+        const handlers = new Map();
+        const handleProgressEvents = async () => handlers.forEach((h) => h(state));
+        const cancelErrMsg = "Operation was canceled";
+        let currentPollIntervalInMs = intervalInMs;
+        const poller = {
+            getOperationState: () => state,
+            getResult: () => state.result,
+            isDone: () => ["succeeded", "failed", "canceled"].includes(state.status),
+            isStopped: () => resultPromise === undefined,
+            stopPolling: () => {
+                abortController.abort();
+            },
+            toString: () => JSON.stringify({
+                state,
+            }),
+            onProgress: (callback) => {
+                const s = Symbol();
+                handlers.set(s, callback);
+                return () => handlers.delete(s);
+            },
+            pollUntilDone: (pollOptions) => (resultPromise !== null && resultPromise !== void 0 ? resultPromise : (resultPromise = (async () => {
+                const { abortSignal: inputAbortSignal } = pollOptions || {};
+                // In the future we can use AbortSignal.any() instead
+                function abortListener() {
+                    abortController.abort();
+                }
+                const abortSignal = abortController.signal;
+                if (inputAbortSignal === null || inputAbortSignal === void 0 ? void 0 : inputAbortSignal.aborted) {
+                    abortController.abort();
+                }
+                else if (!abortSignal.aborted) {
+                    inputAbortSignal === null || inputAbortSignal === void 0 ? void 0 : inputAbortSignal.addEventListener("abort", abortListener, { once: true });
+                }
+                try {
+                    if (!poller.isDone()) {
+                        await poller.poll({ abortSignal });
+                        while (!poller.isDone()) {
+                            await delay_delay(currentPollIntervalInMs, { abortSignal });
+                            await poller.poll({ abortSignal });
+                        }
+                    }
+                }
+                finally {
+                    inputAbortSignal === null || inputAbortSignal === void 0 ? void 0 : inputAbortSignal.removeEventListener("abort", abortListener);
+                }
+                if (resolveOnUnsuccessful) {
+                    return poller.getResult();
+                }
+                else {
+                    switch (state.status) {
+                        case "succeeded":
+                            return poller.getResult();
+                        case "canceled":
+                            throw new Error(cancelErrMsg);
+                        case "failed":
+                            throw state.error;
+                        case "notStarted":
+                        case "running":
+                            throw new Error(`Polling completed without succeeding or failing`);
+                    }
+                }
+            })().finally(() => {
+                resultPromise = undefined;
+            }))),
+            async poll(pollOptions) {
+                if (resolveOnUnsuccessful) {
+                    if (poller.isDone())
+                        return;
+                }
+                else {
+                    switch (state.status) {
+                        case "succeeded":
+                            return;
+                        case "canceled":
+                            throw new Error(cancelErrMsg);
+                        case "failed":
+                            throw state.error;
+                    }
+                }
+                await poller_operation_pollOperation({
+                    poll,
+                    state,
+                    stateProxy,
+                    getOperationLocation,
+                    isOperationError,
+                    withOperationLocation,
+                    getPollingInterval,
+                    getOperationStatus: getStatusFromPollResponse,
+                    getResourceLocation,
+                    processResult,
+                    getError,
+                    updateState,
+                    options: pollOptions,
+                    setDelay: (pollIntervalInMs) => {
+                        currentPollIntervalInMs = pollIntervalInMs;
+                    },
+                    setErrorAsResult: !resolveOnUnsuccessful,
+                });
+                await handleProgressEvents();
+                if (!resolveOnUnsuccessful) {
+                    switch (state.status) {
+                        case "canceled":
+                            throw new Error(cancelErrMsg);
+                        case "failed":
+                            throw state.error;
+                    }
+                }
+            },
+        };
+        return poller;
+    };
+}
+//# sourceMappingURL=poller.js.map
+;// CONCATENATED MODULE: ./node_modules/@azure/arm-resources/node_modules/@azure/core-lro/dist/esm/http/poller.js
+// Copyright (c) Microsoft Corporation.
+// Licensed under the MIT license.
+
+
+/**
+ * Creates a poller that can be used to poll a long-running operation.
+ * @param lro - Description of the long-running operation
+ * @param options - options to configure the poller
+ * @returns an initialized poller
+ */
+async function poller_createHttpPoller(lro, options) {
+    const { resourceLocationConfig, intervalInMs, processResult, restoreFrom, updateState, withOperationLocation, resolveOnUnsuccessful = false, } = options || {};
+    return poller_poller_buildCreatePoller({
+        getStatusFromInitialResponse: http_operation_getStatusFromInitialResponse,
+        getStatusFromPollResponse: http_operation_getOperationStatus,
+        isOperationError: http_operation_isOperationError,
+        getOperationLocation: http_operation_getOperationLocation,
+        getResourceLocation: http_operation_getResourceLocation,
+        getPollingInterval: http_operation_parseRetryAfter,
+        getError: http_operation_getErrorFromResponse,
+        resolveOnUnsuccessful,
+    })({
+        init: async () => {
+            const response = await lro.sendInitialRequest();
+            const config = http_operation_inferLroMode({
+                rawResponse: response.rawResponse,
+                requestPath: lro.requestPath,
+                requestMethod: lro.requestMethod,
+                resourceLocationConfig,
+            });
+            return Object.assign({ response, operationLocation: config === null || config === void 0 ? void 0 : config.operationLocation, resourceLocation: config === null || config === void 0 ? void 0 : config.resourceLocation }, ((config === null || config === void 0 ? void 0 : config.mode) ? { metadata: { mode: config.mode } } : {}));
+        },
+        poll: lro.sendPollRequest,
+    }, {
+        intervalInMs,
+        withOperationLocation,
+        restoreFrom,
+        updateState,
+        processResult: processResult
+            ? ({ flatResponse }, state) => processResult(flatResponse, state)
+            : ({ flatResponse }) => flatResponse,
+    });
+}
+//# sourceMappingURL=poller.js.map
+;// CONCATENATED MODULE: ./node_modules/@azure/arm-resources/node_modules/@azure/core-lro/dist/esm/legacy/lroEngine/operation.js
+// Copyright (c) Microsoft Corporation.
+// Licensed under the MIT license.
+
+
+const lroEngine_operation_createStateProxy = () => ({
+    initState: (config) => ({ config, isStarted: true }),
+    setCanceled: (state) => (state.isCancelled = true),
+    setError: (state, error) => (state.error = error),
+    setResult: (state, result) => (state.result = result),
+    setRunning: (state) => (state.isStarted = true),
+    setSucceeded: (state) => (state.isCompleted = true),
+    setFailed: () => {
+        /** empty body */
+    },
+    getError: (state) => state.error,
+    getResult: (state) => state.result,
+    isCanceled: (state) => !!state.isCancelled,
+    isFailed: (state) => !!state.error,
+    isRunning: (state) => !!state.isStarted,
+    isSucceeded: (state) => Boolean(state.isCompleted && !state.isCancelled && !state.error),
+});
+class operation_GenericPollOperation {
+    constructor(state, lro, setErrorAsResult, lroResourceLocationConfig, processResult, updateState, isDone) {
+        this.state = state;
+        this.lro = lro;
+        this.setErrorAsResult = setErrorAsResult;
+        this.lroResourceLocationConfig = lroResourceLocationConfig;
+        this.processResult = processResult;
+        this.updateState = updateState;
+        this.isDone = isDone;
+    }
+    setPollerConfig(pollerConfig) {
+        this.pollerConfig = pollerConfig;
+    }
+    async update(options) {
+        var _a;
+        const stateProxy = lroEngine_operation_createStateProxy();
+        if (!this.state.isStarted) {
+            this.state = Object.assign(Object.assign({}, this.state), (await operation_initHttpOperation({
+                lro: this.lro,
+                stateProxy,
+                resourceLocationConfig: this.lroResourceLocationConfig,
+                processResult: this.processResult,
+                setErrorAsResult: this.setErrorAsResult,
+            })));
+        }
+        const updateState = this.updateState;
+        const isDone = this.isDone;
+        if (!this.state.isCompleted && this.state.error === undefined) {
+            await operation_pollHttpOperation({
+                lro: this.lro,
+                state: this.state,
+                stateProxy,
+                processResult: this.processResult,
+                updateState: updateState
+                    ? (state, { rawResponse }) => updateState(state, rawResponse)
+                    : undefined,
+                isDone: isDone
+                    ? ({ flatResponse }, state) => isDone(flatResponse, state)
+                    : undefined,
+                options,
+                setDelay: (intervalInMs) => {
+                    this.pollerConfig.intervalInMs = intervalInMs;
+                },
+                setErrorAsResult: this.setErrorAsResult,
+            });
+        }
+        (_a = options === null || options === void 0 ? void 0 : options.fireProgress) === null || _a === void 0 ? void 0 : _a.call(options, this.state);
+        return this;
+    }
+    async cancel() {
+        dist_esm_logger_logger.error("`cancelOperation` is deprecated because it wasn't implemented");
+        return this;
+    }
+    /**
+     * Serializes the Poller operation.
+     */
+    toString() {
+        return JSON.stringify({
+            state: this.state,
+        });
+    }
+}
+//# sourceMappingURL=operation.js.map
+;// CONCATENATED MODULE: ./node_modules/@azure/arm-resources/node_modules/@azure/core-lro/dist/esm/legacy/poller.js
+// Copyright (c) Microsoft Corporation.
+// Licensed under the MIT license.
+/**
+ * When a poller is manually stopped through the `stopPolling` method,
+ * the poller will be rejected with an instance of the PollerStoppedError.
+ */
+class poller_PollerStoppedError extends Error {
+    constructor(message) {
+        super(message);
+        this.name = "PollerStoppedError";
+        Object.setPrototypeOf(this, poller_PollerStoppedError.prototype);
+    }
+}
+/**
+ * When the operation is cancelled, the poller will be rejected with an instance
+ * of the PollerCancelledError.
+ */
+class poller_PollerCancelledError extends Error {
+    constructor(message) {
+        super(message);
+        this.name = "PollerCancelledError";
+        Object.setPrototypeOf(this, poller_PollerCancelledError.prototype);
+    }
+}
+/**
+ * A class that represents the definition of a program that polls through consecutive requests
+ * until it reaches a state of completion.
+ *
+ * A poller can be executed manually, by polling request by request by calling to the `poll()` method repeatedly, until its operation is completed.
+ * It also provides a way to wait until the operation completes, by calling `pollUntilDone()` and waiting until the operation finishes.
+ * Pollers can also request the cancellation of the ongoing process to whom is providing the underlying long running operation.
+ *
+ * ```ts
+ * const poller = new MyPoller();
+ *
+ * // Polling just once:
+ * await poller.poll();
+ *
+ * // We can try to cancel the request here, by calling:
+ * //
+ * //     await poller.cancelOperation();
+ * //
+ *
+ * // Getting the final result:
+ * const result = await poller.pollUntilDone();
+ * ```
+ *
+ * The Poller is defined by two types, a type representing the state of the poller, which
+ * must include a basic set of properties from `PollOperationState<TResult>`,
+ * and a return type defined by `TResult`, which can be anything.
+ *
+ * The Poller class implements the `PollerLike` interface, which allows poller implementations to avoid having
+ * to export the Poller's class directly, and instead only export the already instantiated poller with the PollerLike type.
+ *
+ * ```ts
+ * class Client {
+ *   public async makePoller: PollerLike<MyOperationState, MyResult> {
+ *     const poller = new MyPoller({});
+ *     // It might be preferred to return the poller after the first request is made,
+ *     // so that some information can be obtained right away.
+ *     await poller.poll();
+ *     return poller;
+ *   }
+ * }
+ *
+ * const poller: PollerLike<MyOperationState, MyResult> = myClient.makePoller();
+ * ```
+ *
+ * A poller can be created through its constructor, then it can be polled until it's completed.
+ * At any point in time, the state of the poller can be obtained without delay through the getOperationState method.
+ * At any point in time, the intermediate forms of the result type can be requested without delay.
+ * Once the underlying operation is marked as completed, the poller will stop and the final value will be returned.
+ *
+ * ```ts
+ * const poller = myClient.makePoller();
+ * const state: MyOperationState = poller.getOperationState();
+ *
+ * // The intermediate result can be obtained at any time.
+ * const result: MyResult | undefined = poller.getResult();
+ *
+ * // The final result can only be obtained after the poller finishes.
+ * const result: MyResult = await poller.pollUntilDone();
+ * ```
+ *
+ */
+// eslint-disable-next-line no-use-before-define
+class poller_Poller {
+    /**
+     * A poller needs to be initialized by passing in at least the basic properties of the `PollOperation<TState, TResult>`.
+     *
+     * When writing an implementation of a Poller, this implementation needs to deal with the initialization
+     * of any custom state beyond the basic definition of the poller. The basic poller assumes that the poller's
+     * operation has already been defined, at least its basic properties. The code below shows how to approach
+     * the definition of the constructor of a new custom poller.
+     *
+     * ```ts
+     * export class MyPoller extends Poller<MyOperationState, string> {
+     *   constructor({
+     *     // Anything you might need outside of the basics
+     *   }) {
+     *     let state: MyOperationState = {
+     *       privateProperty: private,
+     *       publicProperty: public,
+     *     };
+     *
+     *     const operation = {
+     *       state,
+     *       update,
+     *       cancel,
+     *       toString
+     *     }
+     *
+     *     // Sending the operation to the parent's constructor.
+     *     super(operation);
+     *
+     *     // You can assign more local properties here.
+     *   }
+     * }
+     * ```
+     *
+     * Inside of this constructor, a new promise is created. This will be used to
+     * tell the user when the poller finishes (see `pollUntilDone()`). The promise's
+     * resolve and reject methods are also used internally to control when to resolve
+     * or reject anyone waiting for the poller to finish.
+     *
+     * The constructor of a custom implementation of a poller is where any serialized version of
+     * a previous poller's operation should be deserialized into the operation sent to the
+     * base constructor. For example:
+     *
+     * ```ts
+     * export class MyPoller extends Poller<MyOperationState, string> {
+     *   constructor(
+     *     baseOperation: string | undefined
+     *   ) {
+     *     let state: MyOperationState = {};
+     *     if (baseOperation) {
+     *       state = {
+     *         ...JSON.parse(baseOperation).state,
+     *         ...state
+     *       };
+     *     }
+     *     const operation = {
+     *       state,
+     *       // ...
+     *     }
+     *     super(operation);
+     *   }
+     * }
+     * ```
+     *
+     * @param operation - Must contain the basic properties of `PollOperation<State, TResult>`.
+     */
+    constructor(operation) {
+        /** controls whether to throw an error if the operation failed or was canceled. */
+        this.resolveOnUnsuccessful = false;
+        this.stopped = true;
+        this.pollProgressCallbacks = [];
+        this.operation = operation;
+        this.promise = new Promise((resolve, reject) => {
+            this.resolve = resolve;
+            this.reject = reject;
+        });
+        // This prevents the UnhandledPromiseRejectionWarning in node.js from being thrown.
+        // The above warning would get thrown if `poller.poll` is called, it returns an error,
+        // and pullUntilDone did not have a .catch or await try/catch on it's return value.
+        this.promise.catch(() => {
+            /* intentionally blank */
+        });
+    }
+    /**
+     * Starts a loop that will break only if the poller is done
+     * or if the poller is stopped.
+     */
+    async startPolling(pollOptions = {}) {
+        if (this.stopped) {
+            this.stopped = false;
+        }
+        while (!this.isStopped() && !this.isDone()) {
+            await this.poll(pollOptions);
+            await this.delay();
+        }
+    }
+    /**
+     * pollOnce does one polling, by calling to the update method of the underlying
+     * poll operation to make any relevant change effective.
+     *
+     * It only optionally receives an object with an abortSignal property, from \@azure/abort-controller's AbortSignalLike.
+     *
+     * @param options - Optional properties passed to the operation's update method.
+     */
+    async pollOnce(options = {}) {
+        if (!this.isDone()) {
+            this.operation = await this.operation.update({
+                abortSignal: options.abortSignal,
+                fireProgress: this.fireProgress.bind(this),
+            });
+        }
+        this.processUpdatedState();
+    }
+    /**
+     * fireProgress calls the functions passed in via onProgress the method of the poller.
+     *
+     * It loops over all of the callbacks received from onProgress, and executes them, sending them
+     * the current operation state.
+     *
+     * @param state - The current operation state.
+     */
+    fireProgress(state) {
+        for (const callback of this.pollProgressCallbacks) {
+            callback(state);
+        }
+    }
+    /**
+     * Invokes the underlying operation's cancel method.
+     */
+    async cancelOnce(options = {}) {
+        this.operation = await this.operation.cancel(options);
+    }
+    /**
+     * Returns a promise that will resolve once a single polling request finishes.
+     * It does this by calling the update method of the Poller's operation.
+     *
+     * It only optionally receives an object with an abortSignal property, from \@azure/abort-controller's AbortSignalLike.
+     *
+     * @param options - Optional properties passed to the operation's update method.
+     */
+    poll(options = {}) {
+        if (!this.pollOncePromise) {
+            this.pollOncePromise = this.pollOnce(options);
+            const clearPollOncePromise = () => {
+                this.pollOncePromise = undefined;
+            };
+            this.pollOncePromise.then(clearPollOncePromise, clearPollOncePromise).catch(this.reject);
+        }
+        return this.pollOncePromise;
+    }
+    processUpdatedState() {
+        if (this.operation.state.error) {
+            this.stopped = true;
+            if (!this.resolveOnUnsuccessful) {
+                this.reject(this.operation.state.error);
+                throw this.operation.state.error;
+            }
+        }
+        if (this.operation.state.isCancelled) {
+            this.stopped = true;
+            if (!this.resolveOnUnsuccessful) {
+                const error = new poller_PollerCancelledError("Operation was canceled");
+                this.reject(error);
+                throw error;
+            }
+        }
+        if (this.isDone() && this.resolve) {
+            // If the poller has finished polling, this means we now have a result.
+            // However, it can be the case that TResult is instantiated to void, so
+            // we are not expecting a result anyway. To assert that we might not
+            // have a result eventually after finishing polling, we cast the result
+            // to TResult.
+            this.resolve(this.getResult());
+        }
+    }
+    /**
+     * Returns a promise that will resolve once the underlying operation is completed.
+     */
+    async pollUntilDone(pollOptions = {}) {
+        if (this.stopped) {
+            this.startPolling(pollOptions).catch(this.reject);
+        }
+        // This is needed because the state could have been updated by
+        // `cancelOperation`, e.g. the operation is canceled or an error occurred.
+        this.processUpdatedState();
+        return this.promise;
+    }
+    /**
+     * Invokes the provided callback after each polling is completed,
+     * sending the current state of the poller's operation.
+     *
+     * It returns a method that can be used to stop receiving updates on the given callback function.
+     */
+    onProgress(callback) {
+        this.pollProgressCallbacks.push(callback);
+        return () => {
+            this.pollProgressCallbacks = this.pollProgressCallbacks.filter((c) => c !== callback);
+        };
+    }
+    /**
+     * Returns true if the poller has finished polling.
+     */
+    isDone() {
+        const state = this.operation.state;
+        return Boolean(state.isCompleted || state.isCancelled || state.error);
+    }
+    /**
+     * Stops the poller from continuing to poll.
+     */
+    stopPolling() {
+        if (!this.stopped) {
+            this.stopped = true;
+            if (this.reject) {
+                this.reject(new poller_PollerStoppedError("This poller is already stopped"));
+            }
+        }
+    }
+    /**
+     * Returns true if the poller is stopped.
+     */
+    isStopped() {
+        return this.stopped;
+    }
+    /**
+     * Attempts to cancel the underlying operation.
+     *
+     * It only optionally receives an object with an abortSignal property, from \@azure/abort-controller's AbortSignalLike.
+     *
+     * If it's called again before it finishes, it will throw an error.
+     *
+     * @param options - Optional properties passed to the operation's update method.
+     */
+    cancelOperation(options = {}) {
+        if (!this.cancelPromise) {
+            this.cancelPromise = this.cancelOnce(options);
+        }
+        else if (options.abortSignal) {
+            throw new Error("A cancel request is currently pending");
+        }
+        return this.cancelPromise;
+    }
+    /**
+     * Returns the state of the operation.
+     *
+     * Even though TState will be the same type inside any of the methods of any extension of the Poller class,
+     * implementations of the pollers can customize what's shared with the public by writing their own
+     * version of the `getOperationState` method, and by defining two types, one representing the internal state of the poller
+     * and a public type representing a safe to share subset of the properties of the internal state.
+     * Their definition of getOperationState can then return their public type.
+     *
+     * Example:
+     *
+     * ```ts
+     * // Let's say we have our poller's operation state defined as:
+     * interface MyOperationState extends PollOperationState<ResultType> {
+     *   privateProperty?: string;
+     *   publicProperty?: string;
+     * }
+     *
+     * // To allow us to have a true separation of public and private state, we have to define another interface:
+     * interface PublicState extends PollOperationState<ResultType> {
+     *   publicProperty?: string;
+     * }
+     *
+     * // Then, we define our Poller as follows:
+     * export class MyPoller extends Poller<MyOperationState, ResultType> {
+     *   // ... More content is needed here ...
+     *
+     *   public getOperationState(): PublicState {
+     *     const state: PublicState = this.operation.state;
+     *     return {
+     *       // Properties from PollOperationState<TResult>
+     *       isStarted: state.isStarted,
+     *       isCompleted: state.isCompleted,
+     *       isCancelled: state.isCancelled,
+     *       error: state.error,
+     *       result: state.result,
+     *
+     *       // The only other property needed by PublicState.
+     *       publicProperty: state.publicProperty
+     *     }
+     *   }
+     * }
+     * ```
+     *
+     * You can see this in the tests of this repository, go to the file:
+     * `../test/utils/testPoller.ts`
+     * and look for the getOperationState implementation.
+     */
+    getOperationState() {
+        return this.operation.state;
+    }
+    /**
+     * Returns the result value of the operation,
+     * regardless of the state of the poller.
+     * It can return undefined or an incomplete form of the final TResult value
+     * depending on the implementation.
+     */
+    getResult() {
+        const state = this.operation.state;
+        return state.result;
+    }
+    /**
+     * Returns a serialized version of the poller's operation
+     * by invoking the operation's toString method.
+     */
+    toString() {
+        return this.operation.toString();
+    }
+}
+//# sourceMappingURL=poller.js.map
+;// CONCATENATED MODULE: ./node_modules/@azure/arm-resources/node_modules/@azure/core-lro/dist/esm/legacy/lroEngine/lroEngine.js
+// Copyright (c) Microsoft Corporation.
+// Licensed under the MIT license.
+
+
+
+
+/**
+ * The LRO Engine, a class that performs polling.
+ */
+class lroEngine_LroEngine extends poller_Poller {
+    constructor(lro, options) {
+        const { intervalInMs = poller_constants_POLL_INTERVAL_IN_MS, resumeFrom, resolveOnUnsuccessful = false, isDone, lroResourceLocationConfig, processResult, updateState, } = options || {};
+        const state = resumeFrom
+            ? poller_operation_deserializeState(resumeFrom)
+            : {};
+        const operation = new operation_GenericPollOperation(state, lro, !resolveOnUnsuccessful, lroResourceLocationConfig, processResult, updateState, isDone);
+        super(operation);
+        this.resolveOnUnsuccessful = resolveOnUnsuccessful;
+        this.config = { intervalInMs: intervalInMs };
+        operation.setPollerConfig(this.config);
+    }
+    /**
+     * The method used by the poller to wait before attempting to update its operation.
+     */
+    delay() {
+        return new Promise((resolve) => setTimeout(() => resolve(), this.config.intervalInMs));
+    }
+}
+//# sourceMappingURL=lroEngine.js.map
+;// CONCATENATED MODULE: ./node_modules/@azure/arm-resources/node_modules/@azure/core-lro/dist/esm/legacy/lroEngine/index.js
+// Copyright (c) Microsoft Corporation.
+// Licensed under the MIT license.
+
+//# sourceMappingURL=index.js.map
+;// CONCATENATED MODULE: ./node_modules/@azure/arm-resources/node_modules/@azure/core-lro/dist/esm/index.js
+// Copyright (c) Microsoft Corporation.
+// Licensed under the MIT license.
+
+/**
+ * This can be uncommented to expose the protocol-agnostic poller
+ */
+// export {
+//   BuildCreatePollerOptions,
+//   Operation,
+//   CreatePollerOptions,
+//   OperationConfig,
+//   RestorableOperationState,
+// } from "./poller/models";
+// export { buildCreatePoller } from "./poller/poller";
+/** legacy */
+
+
+
+//# sourceMappingURL=index.js.map
+;// CONCATENATED MODULE: ./node_modules/@azure/arm-resources/dist/esm/lroImpl.js
+/*
+ * Copyright (c) Microsoft Corporation.
+ * Licensed under the MIT License.
+ *
+ * Code generated by Microsoft (R) AutoRest Code Generator.
+ * Changes may cause incorrect behavior and will be lost if the code is regenerated.
+ */
+
+function createLroSpec(inputs) {
+    const { args, spec, sendOperationFn } = inputs;
+    return {
+        requestMethod: spec.httpMethod,
+        requestPath: spec.path,
+        sendInitialRequest: () => sendOperationFn(args, spec),
+        sendPollRequest: (path, options) => {
+            const { requestBody } = spec, restSpec = __rest(spec, ["requestBody"]);
+            return sendOperationFn(args, Object.assign(Object.assign({}, restSpec), { httpMethod: "GET", path, abortSignal: options === null || options === void 0 ? void 0 : options.abortSignal }));
+        },
+    };
+}
+//# sourceMappingURL=lroImpl.js.map
+;// CONCATENATED MODULE: ./node_modules/@azure/arm-resources/dist/esm/operations/deployments.js
+/*
+ * Copyright (c) Microsoft Corporation.
+ * Licensed under the MIT License.
+ *
+ * Code generated by Microsoft (R) AutoRest Code Generator.
+ * Changes may cause incorrect behavior and will be lost if the code is regenerated.
+ */
+
+
+
+
+
+
+
+/// <reference lib="esnext.asynciterable" />
+/** Class containing Deployments operations. */
+class DeploymentsImpl {
+    /**
+     * Initialize a new instance of the class Deployments class.
+     * @param client Reference to the service client
+     */
+    constructor(client) {
+        this.client = client;
+    }
+    /**
+     * Get all the deployments at the given scope.
+     * @param scope The resource scope.
+     * @param options The options parameters.
+     */
+    listAtScope(scope, options) {
+        const iter = this.listAtScopePagingAll(scope, options);
+        return {
+            next() {
+                return iter.next();
+            },
+            [Symbol.asyncIterator]() {
+                return this;
+            },
+            byPage: (settings) => {
+                if (settings === null || settings === void 0 ? void 0 : settings.maxPageSize) {
+                    throw new Error("maxPageSize is not supported by this operation.");
+                }
+                return this.listAtScopePagingPage(scope, options, settings);
+            },
+        };
+    }
+    listAtScopePagingPage(scope, options, settings) {
+        return __asyncGenerator(this, arguments, function* listAtScopePagingPage_1() {
+            let result;
+            let continuationToken = settings === null || settings === void 0 ? void 0 : settings.continuationToken;
+            if (!continuationToken) {
+                result = yield __await(this._listAtScope(scope, options));
+                let page = result.value || [];
+                continuationToken = result.nextLink;
+                setContinuationToken(page, continuationToken);
+                yield yield __await(page);
+            }
+            while (continuationToken) {
+                result = yield __await(this._listAtScopeNext(scope, continuationToken, options));
+                continuationToken = result.nextLink;
+                let page = result.value || [];
+                setContinuationToken(page, continuationToken);
+                yield yield __await(page);
+            }
+        });
+    }
+    listAtScopePagingAll(scope, options) {
+        return __asyncGenerator(this, arguments, function* listAtScopePagingAll_1() {
+            var _a, e_1, _b, _c;
+            try {
+                for (var _d = true, _e = __asyncValues(this.listAtScopePagingPage(scope, options)), _f; _f = yield __await(_e.next()), _a = _f.done, !_a; _d = true) {
+                    _c = _f.value;
+                    _d = false;
+                    const page = _c;
+                    yield __await(yield* __asyncDelegator(__asyncValues(page)));
+                }
+            }
+            catch (e_1_1) { e_1 = { error: e_1_1 }; }
+            finally {
+                try {
+                    if (!_d && !_a && (_b = _e.return)) yield __await(_b.call(_e));
+                }
+                finally { if (e_1) throw e_1.error; }
+            }
+        });
+    }
+    /**
+     * Get all the deployments at the tenant scope.
+     * @param options The options parameters.
+     */
+    listAtTenantScope(options) {
+        const iter = this.listAtTenantScopePagingAll(options);
+        return {
+            next() {
+                return iter.next();
+            },
+            [Symbol.asyncIterator]() {
+                return this;
+            },
+            byPage: (settings) => {
+                if (settings === null || settings === void 0 ? void 0 : settings.maxPageSize) {
+                    throw new Error("maxPageSize is not supported by this operation.");
+                }
+                return this.listAtTenantScopePagingPage(options, settings);
+            },
+        };
+    }
+    listAtTenantScopePagingPage(options, settings) {
+        return __asyncGenerator(this, arguments, function* listAtTenantScopePagingPage_1() {
+            let result;
+            let continuationToken = settings === null || settings === void 0 ? void 0 : settings.continuationToken;
+            if (!continuationToken) {
+                result = yield __await(this._listAtTenantScope(options));
+                let page = result.value || [];
+                continuationToken = result.nextLink;
+                setContinuationToken(page, continuationToken);
+                yield yield __await(page);
+            }
+            while (continuationToken) {
+                result = yield __await(this._listAtTenantScopeNext(continuationToken, options));
+                continuationToken = result.nextLink;
+                let page = result.value || [];
+                setContinuationToken(page, continuationToken);
+                yield yield __await(page);
+            }
+        });
+    }
+    listAtTenantScopePagingAll(options) {
+        return __asyncGenerator(this, arguments, function* listAtTenantScopePagingAll_1() {
+            var _a, e_2, _b, _c;
+            try {
+                for (var _d = true, _e = __asyncValues(this.listAtTenantScopePagingPage(options)), _f; _f = yield __await(_e.next()), _a = _f.done, !_a; _d = true) {
+                    _c = _f.value;
+                    _d = false;
+                    const page = _c;
+                    yield __await(yield* __asyncDelegator(__asyncValues(page)));
+                }
+            }
+            catch (e_2_1) { e_2 = { error: e_2_1 }; }
+            finally {
+                try {
+                    if (!_d && !_a && (_b = _e.return)) yield __await(_b.call(_e));
+                }
+                finally { if (e_2) throw e_2.error; }
+            }
+        });
+    }
+    /**
+     * Get all the deployments for a management group.
+     * @param groupId The management group ID.
+     * @param options The options parameters.
+     */
+    listAtManagementGroupScope(groupId, options) {
+        const iter = this.listAtManagementGroupScopePagingAll(groupId, options);
+        return {
+            next() {
+                return iter.next();
+            },
+            [Symbol.asyncIterator]() {
+                return this;
+            },
+            byPage: (settings) => {
+                if (settings === null || settings === void 0 ? void 0 : settings.maxPageSize) {
+                    throw new Error("maxPageSize is not supported by this operation.");
+                }
+                return this.listAtManagementGroupScopePagingPage(groupId, options, settings);
+            },
+        };
+    }
+    listAtManagementGroupScopePagingPage(groupId, options, settings) {
+        return __asyncGenerator(this, arguments, function* listAtManagementGroupScopePagingPage_1() {
+            let result;
+            let continuationToken = settings === null || settings === void 0 ? void 0 : settings.continuationToken;
+            if (!continuationToken) {
+                result = yield __await(this._listAtManagementGroupScope(groupId, options));
+                let page = result.value || [];
+                continuationToken = result.nextLink;
+                setContinuationToken(page, continuationToken);
+                yield yield __await(page);
+            }
+            while (continuationToken) {
+                result = yield __await(this._listAtManagementGroupScopeNext(groupId, continuationToken, options));
+                continuationToken = result.nextLink;
+                let page = result.value || [];
+                setContinuationToken(page, continuationToken);
+                yield yield __await(page);
+            }
+        });
+    }
+    listAtManagementGroupScopePagingAll(groupId, options) {
+        return __asyncGenerator(this, arguments, function* listAtManagementGroupScopePagingAll_1() {
+            var _a, e_3, _b, _c;
+            try {
+                for (var _d = true, _e = __asyncValues(this.listAtManagementGroupScopePagingPage(groupId, options)), _f; _f = yield __await(_e.next()), _a = _f.done, !_a; _d = true) {
+                    _c = _f.value;
+                    _d = false;
+                    const page = _c;
+                    yield __await(yield* __asyncDelegator(__asyncValues(page)));
+                }
+            }
+            catch (e_3_1) { e_3 = { error: e_3_1 }; }
+            finally {
+                try {
+                    if (!_d && !_a && (_b = _e.return)) yield __await(_b.call(_e));
+                }
+                finally { if (e_3) throw e_3.error; }
+            }
+        });
+    }
+    /**
+     * Get all the deployments for a subscription.
+     * @param options The options parameters.
+     */
+    listAtSubscriptionScope(options) {
+        const iter = this.listAtSubscriptionScopePagingAll(options);
+        return {
+            next() {
+                return iter.next();
+            },
+            [Symbol.asyncIterator]() {
+                return this;
+            },
+            byPage: (settings) => {
+                if (settings === null || settings === void 0 ? void 0 : settings.maxPageSize) {
+                    throw new Error("maxPageSize is not supported by this operation.");
+                }
+                return this.listAtSubscriptionScopePagingPage(options, settings);
+            },
+        };
+    }
+    listAtSubscriptionScopePagingPage(options, settings) {
+        return __asyncGenerator(this, arguments, function* listAtSubscriptionScopePagingPage_1() {
+            let result;
+            let continuationToken = settings === null || settings === void 0 ? void 0 : settings.continuationToken;
+            if (!continuationToken) {
+                result = yield __await(this._listAtSubscriptionScope(options));
+                let page = result.value || [];
+                continuationToken = result.nextLink;
+                setContinuationToken(page, continuationToken);
+                yield yield __await(page);
+            }
+            while (continuationToken) {
+                result = yield __await(this._listAtSubscriptionScopeNext(continuationToken, options));
+                continuationToken = result.nextLink;
+                let page = result.value || [];
+                setContinuationToken(page, continuationToken);
+                yield yield __await(page);
+            }
+        });
+    }
+    listAtSubscriptionScopePagingAll(options) {
+        return __asyncGenerator(this, arguments, function* listAtSubscriptionScopePagingAll_1() {
+            var _a, e_4, _b, _c;
+            try {
+                for (var _d = true, _e = __asyncValues(this.listAtSubscriptionScopePagingPage(options)), _f; _f = yield __await(_e.next()), _a = _f.done, !_a; _d = true) {
+                    _c = _f.value;
+                    _d = false;
+                    const page = _c;
+                    yield __await(yield* __asyncDelegator(__asyncValues(page)));
+                }
+            }
+            catch (e_4_1) { e_4 = { error: e_4_1 }; }
+            finally {
+                try {
+                    if (!_d && !_a && (_b = _e.return)) yield __await(_b.call(_e));
+                }
+                finally { if (e_4) throw e_4.error; }
+            }
+        });
+    }
+    /**
+     * Get all the deployments for a resource group.
+     * @param resourceGroupName The name of the resource group with the deployments to get. The name is
+     *                          case insensitive.
+     * @param options The options parameters.
+     */
+    listByResourceGroup(resourceGroupName, options) {
+        const iter = this.listByResourceGroupPagingAll(resourceGroupName, options);
+        return {
+            next() {
+                return iter.next();
+            },
+            [Symbol.asyncIterator]() {
+                return this;
+            },
+            byPage: (settings) => {
+                if (settings === null || settings === void 0 ? void 0 : settings.maxPageSize) {
+                    throw new Error("maxPageSize is not supported by this operation.");
+                }
+                return this.listByResourceGroupPagingPage(resourceGroupName, options, settings);
+            },
+        };
+    }
+    listByResourceGroupPagingPage(resourceGroupName, options, settings) {
+        return __asyncGenerator(this, arguments, function* listByResourceGroupPagingPage_1() {
+            let result;
+            let continuationToken = settings === null || settings === void 0 ? void 0 : settings.continuationToken;
+            if (!continuationToken) {
+                result = yield __await(this._listByResourceGroup(resourceGroupName, options));
+                let page = result.value || [];
+                continuationToken = result.nextLink;
+                setContinuationToken(page, continuationToken);
+                yield yield __await(page);
+            }
+            while (continuationToken) {
+                result = yield __await(this._listByResourceGroupNext(resourceGroupName, continuationToken, options));
+                continuationToken = result.nextLink;
+                let page = result.value || [];
+                setContinuationToken(page, continuationToken);
+                yield yield __await(page);
+            }
+        });
+    }
+    listByResourceGroupPagingAll(resourceGroupName, options) {
+        return __asyncGenerator(this, arguments, function* listByResourceGroupPagingAll_1() {
+            var _a, e_5, _b, _c;
+            try {
+                for (var _d = true, _e = __asyncValues(this.listByResourceGroupPagingPage(resourceGroupName, options)), _f; _f = yield __await(_e.next()), _a = _f.done, !_a; _d = true) {
+                    _c = _f.value;
+                    _d = false;
+                    const page = _c;
+                    yield __await(yield* __asyncDelegator(__asyncValues(page)));
+                }
+            }
+            catch (e_5_1) { e_5 = { error: e_5_1 }; }
+            finally {
+                try {
+                    if (!_d && !_a && (_b = _e.return)) yield __await(_b.call(_e));
+                }
+                finally { if (e_5) throw e_5.error; }
+            }
+        });
+    }
+    /**
+     * A template deployment that is currently running cannot be deleted. Deleting a template deployment
+     * removes the associated deployment operations. This is an asynchronous operation that returns a
+     * status of 202 until the template deployment is successfully deleted. The Location response header
+     * contains the URI that is used to obtain the status of the process. While the process is running, a
+     * call to the URI in the Location header returns a status of 202. When the process finishes, the URI
+     * in the Location header returns a status of 204 on success. If the asynchronous request failed, the
+     * URI in the Location header returns an error-level status code.
+     * @param scope The resource scope.
+     * @param deploymentName The name of the deployment.
+     * @param options The options parameters.
+     */
+    async beginDeleteAtScope(scope, deploymentName, options) {
+        const directSendOperation = async (args, spec) => {
+            return this.client.sendOperationRequest(args, spec);
+        };
+        const sendOperationFn = async (args, spec) => {
+            var _a;
+            let currentRawResponse = undefined;
+            const providedCallback = (_a = args.options) === null || _a === void 0 ? void 0 : _a.onResponse;
+            const callback = (rawResponse, flatResponse) => {
+                currentRawResponse = rawResponse;
+                providedCallback === null || providedCallback === void 0 ? void 0 : providedCallback(rawResponse, flatResponse);
+            };
+            const updatedArgs = Object.assign(Object.assign({}, args), { options: Object.assign(Object.assign({}, args.options), { onResponse: callback }) });
+            const flatResponse = await directSendOperation(updatedArgs, spec);
+            return {
+                flatResponse,
+                rawResponse: {
+                    statusCode: currentRawResponse.status,
+                    body: currentRawResponse.parsedBody,
+                    headers: currentRawResponse.headers.toJSON(),
+                },
+            };
+        };
+        const lro = createLroSpec({
+            sendOperationFn,
+            args: { scope, deploymentName, options },
+            spec: deleteAtScopeOperationSpec,
+        });
+        const poller = await poller_createHttpPoller(lro, {
+            restoreFrom: options === null || options === void 0 ? void 0 : options.resumeFrom,
+            intervalInMs: options === null || options === void 0 ? void 0 : options.updateIntervalInMs,
+        });
+        await poller.poll();
+        return poller;
+    }
+    /**
+     * A template deployment that is currently running cannot be deleted. Deleting a template deployment
+     * removes the associated deployment operations. This is an asynchronous operation that returns a
+     * status of 202 until the template deployment is successfully deleted. The Location response header
+     * contains the URI that is used to obtain the status of the process. While the process is running, a
+     * call to the URI in the Location header returns a status of 202. When the process finishes, the URI
+     * in the Location header returns a status of 204 on success. If the asynchronous request failed, the
+     * URI in the Location header returns an error-level status code.
+     * @param scope The resource scope.
+     * @param deploymentName The name of the deployment.
+     * @param options The options parameters.
+     */
+    async beginDeleteAtScopeAndWait(scope, deploymentName, options) {
+        const poller = await this.beginDeleteAtScope(scope, deploymentName, options);
+        return poller.pollUntilDone();
+    }
+    /**
+     * Checks whether the deployment exists.
+     * @param scope The resource scope.
+     * @param deploymentName The name of the deployment.
+     * @param options The options parameters.
+     */
+    checkExistenceAtScope(scope, deploymentName, options) {
+        return this.client.sendOperationRequest({ scope, deploymentName, options }, checkExistenceAtScopeOperationSpec);
+    }
+    /**
+     * You can provide the template and parameters directly in the request or link to JSON files.
+     * @param scope The resource scope.
+     * @param deploymentName The name of the deployment.
+     * @param parameters Additional parameters supplied to the operation.
+     * @param options The options parameters.
+     */
+    async beginCreateOrUpdateAtScope(scope, deploymentName, parameters, options) {
+        const directSendOperation = async (args, spec) => {
+            return this.client.sendOperationRequest(args, spec);
+        };
+        const sendOperationFn = async (args, spec) => {
+            var _a;
+            let currentRawResponse = undefined;
+            const providedCallback = (_a = args.options) === null || _a === void 0 ? void 0 : _a.onResponse;
+            const callback = (rawResponse, flatResponse) => {
+                currentRawResponse = rawResponse;
+                providedCallback === null || providedCallback === void 0 ? void 0 : providedCallback(rawResponse, flatResponse);
+            };
+            const updatedArgs = Object.assign(Object.assign({}, args), { options: Object.assign(Object.assign({}, args.options), { onResponse: callback }) });
+            const flatResponse = await directSendOperation(updatedArgs, spec);
+            return {
+                flatResponse,
+                rawResponse: {
+                    statusCode: currentRawResponse.status,
+                    body: currentRawResponse.parsedBody,
+                    headers: currentRawResponse.headers.toJSON(),
+                },
+            };
+        };
+        const lro = createLroSpec({
+            sendOperationFn,
+            args: { scope, deploymentName, parameters, options },
+            spec: createOrUpdateAtScopeOperationSpec,
+        });
+        const poller = await poller_createHttpPoller(lro, {
+            restoreFrom: options === null || options === void 0 ? void 0 : options.resumeFrom,
+            intervalInMs: options === null || options === void 0 ? void 0 : options.updateIntervalInMs,
+        });
+        await poller.poll();
+        return poller;
+    }
+    /**
+     * You can provide the template and parameters directly in the request or link to JSON files.
+     * @param scope The resource scope.
+     * @param deploymentName The name of the deployment.
+     * @param parameters Additional parameters supplied to the operation.
+     * @param options The options parameters.
+     */
+    async beginCreateOrUpdateAtScopeAndWait(scope, deploymentName, parameters, options) {
+        const poller = await this.beginCreateOrUpdateAtScope(scope, deploymentName, parameters, options);
+        return poller.pollUntilDone();
+    }
+    /**
+     * Gets a deployment.
+     * @param scope The resource scope.
+     * @param deploymentName The name of the deployment.
+     * @param options The options parameters.
+     */
+    getAtScope(scope, deploymentName, options) {
+        return this.client.sendOperationRequest({ scope, deploymentName, options }, getAtScopeOperationSpec);
+    }
+    /**
+     * You can cancel a deployment only if the provisioningState is Accepted or Running. After the
+     * deployment is canceled, the provisioningState is set to Canceled. Canceling a template deployment
+     * stops the currently running template deployment and leaves the resources partially deployed.
+     * @param scope The resource scope.
+     * @param deploymentName The name of the deployment.
+     * @param options The options parameters.
+     */
+    cancelAtScope(scope, deploymentName, options) {
+        return this.client.sendOperationRequest({ scope, deploymentName, options }, cancelAtScopeOperationSpec);
+    }
+    /**
+     * Validates whether the specified template is syntactically correct and will be accepted by Azure
+     * Resource Manager..
+     * @param scope The resource scope.
+     * @param deploymentName The name of the deployment.
+     * @param parameters Parameters to validate.
+     * @param options The options parameters.
+     */
+    async beginValidateAtScope(scope, deploymentName, parameters, options) {
+        const directSendOperation = async (args, spec) => {
+            return this.client.sendOperationRequest(args, spec);
+        };
+        const sendOperationFn = async (args, spec) => {
+            var _a;
+            let currentRawResponse = undefined;
+            const providedCallback = (_a = args.options) === null || _a === void 0 ? void 0 : _a.onResponse;
+            const callback = (rawResponse, flatResponse) => {
+                currentRawResponse = rawResponse;
+                providedCallback === null || providedCallback === void 0 ? void 0 : providedCallback(rawResponse, flatResponse);
+            };
+            const updatedArgs = Object.assign(Object.assign({}, args), { options: Object.assign(Object.assign({}, args.options), { onResponse: callback }) });
+            const flatResponse = await directSendOperation(updatedArgs, spec);
+            return {
+                flatResponse,
+                rawResponse: {
+                    statusCode: currentRawResponse.status,
+                    body: currentRawResponse.parsedBody,
+                    headers: currentRawResponse.headers.toJSON(),
+                },
+            };
+        };
+        const lro = createLroSpec({
+            sendOperationFn,
+            args: { scope, deploymentName, parameters, options },
+            spec: validateAtScopeOperationSpec,
+        });
+        const poller = await poller_createHttpPoller(lro, {
+            restoreFrom: options === null || options === void 0 ? void 0 : options.resumeFrom,
+            intervalInMs: options === null || options === void 0 ? void 0 : options.updateIntervalInMs,
+        });
+        await poller.poll();
+        return poller;
+    }
+    /**
+     * Validates whether the specified template is syntactically correct and will be accepted by Azure
+     * Resource Manager..
+     * @param scope The resource scope.
+     * @param deploymentName The name of the deployment.
+     * @param parameters Parameters to validate.
+     * @param options The options parameters.
+     */
+    async beginValidateAtScopeAndWait(scope, deploymentName, parameters, options) {
+        const poller = await this.beginValidateAtScope(scope, deploymentName, parameters, options);
+        return poller.pollUntilDone();
+    }
+    /**
+     * Exports the template used for specified deployment.
+     * @param scope The resource scope.
+     * @param deploymentName The name of the deployment.
+     * @param options The options parameters.
+     */
+    exportTemplateAtScope(scope, deploymentName, options) {
+        return this.client.sendOperationRequest({ scope, deploymentName, options }, exportTemplateAtScopeOperationSpec);
+    }
+    /**
+     * Get all the deployments at the given scope.
+     * @param scope The resource scope.
+     * @param options The options parameters.
+     */
+    _listAtScope(scope, options) {
+        return this.client.sendOperationRequest({ scope, options }, listAtScopeOperationSpec);
+    }
+    /**
+     * A template deployment that is currently running cannot be deleted. Deleting a template deployment
+     * removes the associated deployment operations. This is an asynchronous operation that returns a
+     * status of 202 until the template deployment is successfully deleted. The Location response header
+     * contains the URI that is used to obtain the status of the process. While the process is running, a
+     * call to the URI in the Location header returns a status of 202. When the process finishes, the URI
+     * in the Location header returns a status of 204 on success. If the asynchronous request failed, the
+     * URI in the Location header returns an error-level status code.
+     * @param deploymentName The name of the deployment.
+     * @param options The options parameters.
+     */
+    async beginDeleteAtTenantScope(deploymentName, options) {
+        const directSendOperation = async (args, spec) => {
+            return this.client.sendOperationRequest(args, spec);
+        };
+        const sendOperationFn = async (args, spec) => {
+            var _a;
+            let currentRawResponse = undefined;
+            const providedCallback = (_a = args.options) === null || _a === void 0 ? void 0 : _a.onResponse;
+            const callback = (rawResponse, flatResponse) => {
+                currentRawResponse = rawResponse;
+                providedCallback === null || providedCallback === void 0 ? void 0 : providedCallback(rawResponse, flatResponse);
+            };
+            const updatedArgs = Object.assign(Object.assign({}, args), { options: Object.assign(Object.assign({}, args.options), { onResponse: callback }) });
+            const flatResponse = await directSendOperation(updatedArgs, spec);
+            return {
+                flatResponse,
+                rawResponse: {
+                    statusCode: currentRawResponse.status,
+                    body: currentRawResponse.parsedBody,
+                    headers: currentRawResponse.headers.toJSON(),
+                },
+            };
+        };
+        const lro = createLroSpec({
+            sendOperationFn,
+            args: { deploymentName, options },
+            spec: deleteAtTenantScopeOperationSpec,
+        });
+        const poller = await poller_createHttpPoller(lro, {
+            restoreFrom: options === null || options === void 0 ? void 0 : options.resumeFrom,
+            intervalInMs: options === null || options === void 0 ? void 0 : options.updateIntervalInMs,
+        });
+        await poller.poll();
+        return poller;
+    }
+    /**
+     * A template deployment that is currently running cannot be deleted. Deleting a template deployment
+     * removes the associated deployment operations. This is an asynchronous operation that returns a
+     * status of 202 until the template deployment is successfully deleted. The Location response header
+     * contains the URI that is used to obtain the status of the process. While the process is running, a
+     * call to the URI in the Location header returns a status of 202. When the process finishes, the URI
+     * in the Location header returns a status of 204 on success. If the asynchronous request failed, the
+     * URI in the Location header returns an error-level status code.
+     * @param deploymentName The name of the deployment.
+     * @param options The options parameters.
+     */
+    async beginDeleteAtTenantScopeAndWait(deploymentName, options) {
+        const poller = await this.beginDeleteAtTenantScope(deploymentName, options);
+        return poller.pollUntilDone();
+    }
+    /**
+     * Checks whether the deployment exists.
+     * @param deploymentName The name of the deployment.
+     * @param options The options parameters.
+     */
+    checkExistenceAtTenantScope(deploymentName, options) {
+        return this.client.sendOperationRequest({ deploymentName, options }, checkExistenceAtTenantScopeOperationSpec);
+    }
+    /**
+     * You can provide the template and parameters directly in the request or link to JSON files.
+     * @param deploymentName The name of the deployment.
+     * @param parameters Additional parameters supplied to the operation.
+     * @param options The options parameters.
+     */
+    async beginCreateOrUpdateAtTenantScope(deploymentName, parameters, options) {
+        const directSendOperation = async (args, spec) => {
+            return this.client.sendOperationRequest(args, spec);
+        };
+        const sendOperationFn = async (args, spec) => {
+            var _a;
+            let currentRawResponse = undefined;
+            const providedCallback = (_a = args.options) === null || _a === void 0 ? void 0 : _a.onResponse;
+            const callback = (rawResponse, flatResponse) => {
+                currentRawResponse = rawResponse;
+                providedCallback === null || providedCallback === void 0 ? void 0 : providedCallback(rawResponse, flatResponse);
+            };
+            const updatedArgs = Object.assign(Object.assign({}, args), { options: Object.assign(Object.assign({}, args.options), { onResponse: callback }) });
+            const flatResponse = await directSendOperation(updatedArgs, spec);
+            return {
+                flatResponse,
+                rawResponse: {
+                    statusCode: currentRawResponse.status,
+                    body: currentRawResponse.parsedBody,
+                    headers: currentRawResponse.headers.toJSON(),
+                },
+            };
+        };
+        const lro = createLroSpec({
+            sendOperationFn,
+            args: { deploymentName, parameters, options },
+            spec: createOrUpdateAtTenantScopeOperationSpec,
+        });
+        const poller = await poller_createHttpPoller(lro, {
+            restoreFrom: options === null || options === void 0 ? void 0 : options.resumeFrom,
+            intervalInMs: options === null || options === void 0 ? void 0 : options.updateIntervalInMs,
+        });
+        await poller.poll();
+        return poller;
+    }
+    /**
+     * You can provide the template and parameters directly in the request or link to JSON files.
+     * @param deploymentName The name of the deployment.
+     * @param parameters Additional parameters supplied to the operation.
+     * @param options The options parameters.
+     */
+    async beginCreateOrUpdateAtTenantScopeAndWait(deploymentName, parameters, options) {
+        const poller = await this.beginCreateOrUpdateAtTenantScope(deploymentName, parameters, options);
+        return poller.pollUntilDone();
+    }
+    /**
+     * Gets a deployment.
+     * @param deploymentName The name of the deployment.
+     * @param options The options parameters.
+     */
+    getAtTenantScope(deploymentName, options) {
+        return this.client.sendOperationRequest({ deploymentName, options }, getAtTenantScopeOperationSpec);
+    }
+    /**
+     * You can cancel a deployment only if the provisioningState is Accepted or Running. After the
+     * deployment is canceled, the provisioningState is set to Canceled. Canceling a template deployment
+     * stops the currently running template deployment and leaves the resources partially deployed.
+     * @param deploymentName The name of the deployment.
+     * @param options The options parameters.
+     */
+    cancelAtTenantScope(deploymentName, options) {
+        return this.client.sendOperationRequest({ deploymentName, options }, cancelAtTenantScopeOperationSpec);
+    }
+    /**
+     * Validates whether the specified template is syntactically correct and will be accepted by Azure
+     * Resource Manager..
+     * @param deploymentName The name of the deployment.
+     * @param parameters Parameters to validate.
+     * @param options The options parameters.
+     */
+    async beginValidateAtTenantScope(deploymentName, parameters, options) {
+        const directSendOperation = async (args, spec) => {
+            return this.client.sendOperationRequest(args, spec);
+        };
+        const sendOperationFn = async (args, spec) => {
+            var _a;
+            let currentRawResponse = undefined;
+            const providedCallback = (_a = args.options) === null || _a === void 0 ? void 0 : _a.onResponse;
+            const callback = (rawResponse, flatResponse) => {
+                currentRawResponse = rawResponse;
+                providedCallback === null || providedCallback === void 0 ? void 0 : providedCallback(rawResponse, flatResponse);
+            };
+            const updatedArgs = Object.assign(Object.assign({}, args), { options: Object.assign(Object.assign({}, args.options), { onResponse: callback }) });
+            const flatResponse = await directSendOperation(updatedArgs, spec);
+            return {
+                flatResponse,
+                rawResponse: {
+                    statusCode: currentRawResponse.status,
+                    body: currentRawResponse.parsedBody,
+                    headers: currentRawResponse.headers.toJSON(),
+                },
+            };
+        };
+        const lro = createLroSpec({
+            sendOperationFn,
+            args: { deploymentName, parameters, options },
+            spec: validateAtTenantScopeOperationSpec,
+        });
+        const poller = await poller_createHttpPoller(lro, {
+            restoreFrom: options === null || options === void 0 ? void 0 : options.resumeFrom,
+            intervalInMs: options === null || options === void 0 ? void 0 : options.updateIntervalInMs,
+        });
+        await poller.poll();
+        return poller;
+    }
+    /**
+     * Validates whether the specified template is syntactically correct and will be accepted by Azure
+     * Resource Manager..
+     * @param deploymentName The name of the deployment.
+     * @param parameters Parameters to validate.
+     * @param options The options parameters.
+     */
+    async beginValidateAtTenantScopeAndWait(deploymentName, parameters, options) {
+        const poller = await this.beginValidateAtTenantScope(deploymentName, parameters, options);
+        return poller.pollUntilDone();
+    }
+    /**
+     * Returns changes that will be made by the deployment if executed at the scope of the tenant group.
+     * @param deploymentName The name of the deployment.
+     * @param parameters Parameters to validate.
+     * @param options The options parameters.
+     */
+    async beginWhatIfAtTenantScope(deploymentName, parameters, options) {
+        const directSendOperation = async (args, spec) => {
+            return this.client.sendOperationRequest(args, spec);
+        };
+        const sendOperationFn = async (args, spec) => {
+            var _a;
+            let currentRawResponse = undefined;
+            const providedCallback = (_a = args.options) === null || _a === void 0 ? void 0 : _a.onResponse;
+            const callback = (rawResponse, flatResponse) => {
+                currentRawResponse = rawResponse;
+                providedCallback === null || providedCallback === void 0 ? void 0 : providedCallback(rawResponse, flatResponse);
+            };
+            const updatedArgs = Object.assign(Object.assign({}, args), { options: Object.assign(Object.assign({}, args.options), { onResponse: callback }) });
+            const flatResponse = await directSendOperation(updatedArgs, spec);
+            return {
+                flatResponse,
+                rawResponse: {
+                    statusCode: currentRawResponse.status,
+                    body: currentRawResponse.parsedBody,
+                    headers: currentRawResponse.headers.toJSON(),
+                },
+            };
+        };
+        const lro = createLroSpec({
+            sendOperationFn,
+            args: { deploymentName, parameters, options },
+            spec: whatIfAtTenantScopeOperationSpec,
+        });
+        const poller = await poller_createHttpPoller(lro, {
+            restoreFrom: options === null || options === void 0 ? void 0 : options.resumeFrom,
+            intervalInMs: options === null || options === void 0 ? void 0 : options.updateIntervalInMs,
+            resourceLocationConfig: "location",
+        });
+        await poller.poll();
+        return poller;
+    }
+    /**
+     * Returns changes that will be made by the deployment if executed at the scope of the tenant group.
+     * @param deploymentName The name of the deployment.
+     * @param parameters Parameters to validate.
+     * @param options The options parameters.
+     */
+    async beginWhatIfAtTenantScopeAndWait(deploymentName, parameters, options) {
+        const poller = await this.beginWhatIfAtTenantScope(deploymentName, parameters, options);
+        return poller.pollUntilDone();
+    }
+    /**
+     * Exports the template used for specified deployment.
+     * @param deploymentName The name of the deployment.
+     * @param options The options parameters.
+     */
+    exportTemplateAtTenantScope(deploymentName, options) {
+        return this.client.sendOperationRequest({ deploymentName, options }, exportTemplateAtTenantScopeOperationSpec);
+    }
+    /**
+     * Get all the deployments at the tenant scope.
+     * @param options The options parameters.
+     */
+    _listAtTenantScope(options) {
+        return this.client.sendOperationRequest({ options }, listAtTenantScopeOperationSpec);
+    }
+    /**
+     * A template deployment that is currently running cannot be deleted. Deleting a template deployment
+     * removes the associated deployment operations. This is an asynchronous operation that returns a
+     * status of 202 until the template deployment is successfully deleted. The Location response header
+     * contains the URI that is used to obtain the status of the process. While the process is running, a
+     * call to the URI in the Location header returns a status of 202. When the process finishes, the URI
+     * in the Location header returns a status of 204 on success. If the asynchronous request failed, the
+     * URI in the Location header returns an error-level status code.
+     * @param groupId The management group ID.
+     * @param deploymentName The name of the deployment.
+     * @param options The options parameters.
+     */
+    async beginDeleteAtManagementGroupScope(groupId, deploymentName, options) {
+        const directSendOperation = async (args, spec) => {
+            return this.client.sendOperationRequest(args, spec);
+        };
+        const sendOperationFn = async (args, spec) => {
+            var _a;
+            let currentRawResponse = undefined;
+            const providedCallback = (_a = args.options) === null || _a === void 0 ? void 0 : _a.onResponse;
+            const callback = (rawResponse, flatResponse) => {
+                currentRawResponse = rawResponse;
+                providedCallback === null || providedCallback === void 0 ? void 0 : providedCallback(rawResponse, flatResponse);
+            };
+            const updatedArgs = Object.assign(Object.assign({}, args), { options: Object.assign(Object.assign({}, args.options), { onResponse: callback }) });
+            const flatResponse = await directSendOperation(updatedArgs, spec);
+            return {
+                flatResponse,
+                rawResponse: {
+                    statusCode: currentRawResponse.status,
+                    body: currentRawResponse.parsedBody,
+                    headers: currentRawResponse.headers.toJSON(),
+                },
+            };
+        };
+        const lro = createLroSpec({
+            sendOperationFn,
+            args: { groupId, deploymentName, options },
+            spec: deleteAtManagementGroupScopeOperationSpec,
+        });
+        const poller = await poller_createHttpPoller(lro, {
+            restoreFrom: options === null || options === void 0 ? void 0 : options.resumeFrom,
+            intervalInMs: options === null || options === void 0 ? void 0 : options.updateIntervalInMs,
+        });
+        await poller.poll();
+        return poller;
+    }
+    /**
+     * A template deployment that is currently running cannot be deleted. Deleting a template deployment
+     * removes the associated deployment operations. This is an asynchronous operation that returns a
+     * status of 202 until the template deployment is successfully deleted. The Location response header
+     * contains the URI that is used to obtain the status of the process. While the process is running, a
+     * call to the URI in the Location header returns a status of 202. When the process finishes, the URI
+     * in the Location header returns a status of 204 on success. If the asynchronous request failed, the
+     * URI in the Location header returns an error-level status code.
+     * @param groupId The management group ID.
+     * @param deploymentName The name of the deployment.
+     * @param options The options parameters.
+     */
+    async beginDeleteAtManagementGroupScopeAndWait(groupId, deploymentName, options) {
+        const poller = await this.beginDeleteAtManagementGroupScope(groupId, deploymentName, options);
+        return poller.pollUntilDone();
+    }
+    /**
+     * Checks whether the deployment exists.
+     * @param groupId The management group ID.
+     * @param deploymentName The name of the deployment.
+     * @param options The options parameters.
+     */
+    checkExistenceAtManagementGroupScope(groupId, deploymentName, options) {
+        return this.client.sendOperationRequest({ groupId, deploymentName, options }, checkExistenceAtManagementGroupScopeOperationSpec);
+    }
+    /**
+     * You can provide the template and parameters directly in the request or link to JSON files.
+     * @param groupId The management group ID.
+     * @param deploymentName The name of the deployment.
+     * @param parameters Additional parameters supplied to the operation.
+     * @param options The options parameters.
+     */
+    async beginCreateOrUpdateAtManagementGroupScope(groupId, deploymentName, parameters, options) {
+        const directSendOperation = async (args, spec) => {
+            return this.client.sendOperationRequest(args, spec);
+        };
+        const sendOperationFn = async (args, spec) => {
+            var _a;
+            let currentRawResponse = undefined;
+            const providedCallback = (_a = args.options) === null || _a === void 0 ? void 0 : _a.onResponse;
+            const callback = (rawResponse, flatResponse) => {
+                currentRawResponse = rawResponse;
+                providedCallback === null || providedCallback === void 0 ? void 0 : providedCallback(rawResponse, flatResponse);
+            };
+            const updatedArgs = Object.assign(Object.assign({}, args), { options: Object.assign(Object.assign({}, args.options), { onResponse: callback }) });
+            const flatResponse = await directSendOperation(updatedArgs, spec);
+            return {
+                flatResponse,
+                rawResponse: {
+                    statusCode: currentRawResponse.status,
+                    body: currentRawResponse.parsedBody,
+                    headers: currentRawResponse.headers.toJSON(),
+                },
+            };
+        };
+        const lro = createLroSpec({
+            sendOperationFn,
+            args: { groupId, deploymentName, parameters, options },
+            spec: createOrUpdateAtManagementGroupScopeOperationSpec,
+        });
+        const poller = await poller_createHttpPoller(lro, {
+            restoreFrom: options === null || options === void 0 ? void 0 : options.resumeFrom,
+            intervalInMs: options === null || options === void 0 ? void 0 : options.updateIntervalInMs,
+        });
+        await poller.poll();
+        return poller;
+    }
+    /**
+     * You can provide the template and parameters directly in the request or link to JSON files.
+     * @param groupId The management group ID.
+     * @param deploymentName The name of the deployment.
+     * @param parameters Additional parameters supplied to the operation.
+     * @param options The options parameters.
+     */
+    async beginCreateOrUpdateAtManagementGroupScopeAndWait(groupId, deploymentName, parameters, options) {
+        const poller = await this.beginCreateOrUpdateAtManagementGroupScope(groupId, deploymentName, parameters, options);
+        return poller.pollUntilDone();
+    }
+    /**
+     * Gets a deployment.
+     * @param groupId The management group ID.
+     * @param deploymentName The name of the deployment.
+     * @param options The options parameters.
+     */
+    getAtManagementGroupScope(groupId, deploymentName, options) {
+        return this.client.sendOperationRequest({ groupId, deploymentName, options }, getAtManagementGroupScopeOperationSpec);
+    }
+    /**
+     * You can cancel a deployment only if the provisioningState is Accepted or Running. After the
+     * deployment is canceled, the provisioningState is set to Canceled. Canceling a template deployment
+     * stops the currently running template deployment and leaves the resources partially deployed.
+     * @param groupId The management group ID.
+     * @param deploymentName The name of the deployment.
+     * @param options The options parameters.
+     */
+    cancelAtManagementGroupScope(groupId, deploymentName, options) {
+        return this.client.sendOperationRequest({ groupId, deploymentName, options }, cancelAtManagementGroupScopeOperationSpec);
+    }
+    /**
+     * Validates whether the specified template is syntactically correct and will be accepted by Azure
+     * Resource Manager..
+     * @param groupId The management group ID.
+     * @param deploymentName The name of the deployment.
+     * @param parameters Parameters to validate.
+     * @param options The options parameters.
+     */
+    async beginValidateAtManagementGroupScope(groupId, deploymentName, parameters, options) {
+        const directSendOperation = async (args, spec) => {
+            return this.client.sendOperationRequest(args, spec);
+        };
+        const sendOperationFn = async (args, spec) => {
+            var _a;
+            let currentRawResponse = undefined;
+            const providedCallback = (_a = args.options) === null || _a === void 0 ? void 0 : _a.onResponse;
+            const callback = (rawResponse, flatResponse) => {
+                currentRawResponse = rawResponse;
+                providedCallback === null || providedCallback === void 0 ? void 0 : providedCallback(rawResponse, flatResponse);
+            };
+            const updatedArgs = Object.assign(Object.assign({}, args), { options: Object.assign(Object.assign({}, args.options), { onResponse: callback }) });
+            const flatResponse = await directSendOperation(updatedArgs, spec);
+            return {
+                flatResponse,
+                rawResponse: {
+                    statusCode: currentRawResponse.status,
+                    body: currentRawResponse.parsedBody,
+                    headers: currentRawResponse.headers.toJSON(),
+                },
+            };
+        };
+        const lro = createLroSpec({
+            sendOperationFn,
+            args: { groupId, deploymentName, parameters, options },
+            spec: validateAtManagementGroupScopeOperationSpec,
+        });
+        const poller = await poller_createHttpPoller(lro, {
+            restoreFrom: options === null || options === void 0 ? void 0 : options.resumeFrom,
+            intervalInMs: options === null || options === void 0 ? void 0 : options.updateIntervalInMs,
+        });
+        await poller.poll();
+        return poller;
+    }
+    /**
+     * Validates whether the specified template is syntactically correct and will be accepted by Azure
+     * Resource Manager..
+     * @param groupId The management group ID.
+     * @param deploymentName The name of the deployment.
+     * @param parameters Parameters to validate.
+     * @param options The options parameters.
+     */
+    async beginValidateAtManagementGroupScopeAndWait(groupId, deploymentName, parameters, options) {
+        const poller = await this.beginValidateAtManagementGroupScope(groupId, deploymentName, parameters, options);
+        return poller.pollUntilDone();
+    }
+    /**
+     * Returns changes that will be made by the deployment if executed at the scope of the management
+     * group.
+     * @param groupId The management group ID.
+     * @param deploymentName The name of the deployment.
+     * @param parameters Parameters to validate.
+     * @param options The options parameters.
+     */
+    async beginWhatIfAtManagementGroupScope(groupId, deploymentName, parameters, options) {
+        const directSendOperation = async (args, spec) => {
+            return this.client.sendOperationRequest(args, spec);
+        };
+        const sendOperationFn = async (args, spec) => {
+            var _a;
+            let currentRawResponse = undefined;
+            const providedCallback = (_a = args.options) === null || _a === void 0 ? void 0 : _a.onResponse;
+            const callback = (rawResponse, flatResponse) => {
+                currentRawResponse = rawResponse;
+                providedCallback === null || providedCallback === void 0 ? void 0 : providedCallback(rawResponse, flatResponse);
+            };
+            const updatedArgs = Object.assign(Object.assign({}, args), { options: Object.assign(Object.assign({}, args.options), { onResponse: callback }) });
+            const flatResponse = await directSendOperation(updatedArgs, spec);
+            return {
+                flatResponse,
+                rawResponse: {
+                    statusCode: currentRawResponse.status,
+                    body: currentRawResponse.parsedBody,
+                    headers: currentRawResponse.headers.toJSON(),
+                },
+            };
+        };
+        const lro = createLroSpec({
+            sendOperationFn,
+            args: { groupId, deploymentName, parameters, options },
+            spec: whatIfAtManagementGroupScopeOperationSpec,
+        });
+        const poller = await poller_createHttpPoller(lro, {
+            restoreFrom: options === null || options === void 0 ? void 0 : options.resumeFrom,
+            intervalInMs: options === null || options === void 0 ? void 0 : options.updateIntervalInMs,
+            resourceLocationConfig: "location",
+        });
+        await poller.poll();
+        return poller;
+    }
+    /**
+     * Returns changes that will be made by the deployment if executed at the scope of the management
+     * group.
+     * @param groupId The management group ID.
+     * @param deploymentName The name of the deployment.
+     * @param parameters Parameters to validate.
+     * @param options The options parameters.
+     */
+    async beginWhatIfAtManagementGroupScopeAndWait(groupId, deploymentName, parameters, options) {
+        const poller = await this.beginWhatIfAtManagementGroupScope(groupId, deploymentName, parameters, options);
+        return poller.pollUntilDone();
+    }
+    /**
+     * Exports the template used for specified deployment.
+     * @param groupId The management group ID.
+     * @param deploymentName The name of the deployment.
+     * @param options The options parameters.
+     */
+    exportTemplateAtManagementGroupScope(groupId, deploymentName, options) {
+        return this.client.sendOperationRequest({ groupId, deploymentName, options }, exportTemplateAtManagementGroupScopeOperationSpec);
+    }
+    /**
+     * Get all the deployments for a management group.
+     * @param groupId The management group ID.
+     * @param options The options parameters.
+     */
+    _listAtManagementGroupScope(groupId, options) {
+        return this.client.sendOperationRequest({ groupId, options }, listAtManagementGroupScopeOperationSpec);
+    }
+    /**
+     * A template deployment that is currently running cannot be deleted. Deleting a template deployment
+     * removes the associated deployment operations. This is an asynchronous operation that returns a
+     * status of 202 until the template deployment is successfully deleted. The Location response header
+     * contains the URI that is used to obtain the status of the process. While the process is running, a
+     * call to the URI in the Location header returns a status of 202. When the process finishes, the URI
+     * in the Location header returns a status of 204 on success. If the asynchronous request failed, the
+     * URI in the Location header returns an error-level status code.
+     * @param deploymentName The name of the deployment.
+     * @param options The options parameters.
+     */
+    async beginDeleteAtSubscriptionScope(deploymentName, options) {
+        const directSendOperation = async (args, spec) => {
+            return this.client.sendOperationRequest(args, spec);
+        };
+        const sendOperationFn = async (args, spec) => {
+            var _a;
+            let currentRawResponse = undefined;
+            const providedCallback = (_a = args.options) === null || _a === void 0 ? void 0 : _a.onResponse;
+            const callback = (rawResponse, flatResponse) => {
+                currentRawResponse = rawResponse;
+                providedCallback === null || providedCallback === void 0 ? void 0 : providedCallback(rawResponse, flatResponse);
+            };
+            const updatedArgs = Object.assign(Object.assign({}, args), { options: Object.assign(Object.assign({}, args.options), { onResponse: callback }) });
+            const flatResponse = await directSendOperation(updatedArgs, spec);
+            return {
+                flatResponse,
+                rawResponse: {
+                    statusCode: currentRawResponse.status,
+                    body: currentRawResponse.parsedBody,
+                    headers: currentRawResponse.headers.toJSON(),
+                },
+            };
+        };
+        const lro = createLroSpec({
+            sendOperationFn,
+            args: { deploymentName, options },
+            spec: deleteAtSubscriptionScopeOperationSpec,
+        });
+        const poller = await poller_createHttpPoller(lro, {
+            restoreFrom: options === null || options === void 0 ? void 0 : options.resumeFrom,
+            intervalInMs: options === null || options === void 0 ? void 0 : options.updateIntervalInMs,
+        });
+        await poller.poll();
+        return poller;
+    }
+    /**
+     * A template deployment that is currently running cannot be deleted. Deleting a template deployment
+     * removes the associated deployment operations. This is an asynchronous operation that returns a
+     * status of 202 until the template deployment is successfully deleted. The Location response header
+     * contains the URI that is used to obtain the status of the process. While the process is running, a
+     * call to the URI in the Location header returns a status of 202. When the process finishes, the URI
+     * in the Location header returns a status of 204 on success. If the asynchronous request failed, the
+     * URI in the Location header returns an error-level status code.
+     * @param deploymentName The name of the deployment.
+     * @param options The options parameters.
+     */
+    async beginDeleteAtSubscriptionScopeAndWait(deploymentName, options) {
+        const poller = await this.beginDeleteAtSubscriptionScope(deploymentName, options);
+        return poller.pollUntilDone();
+    }
+    /**
+     * Checks whether the deployment exists.
+     * @param deploymentName The name of the deployment.
+     * @param options The options parameters.
+     */
+    checkExistenceAtSubscriptionScope(deploymentName, options) {
+        return this.client.sendOperationRequest({ deploymentName, options }, checkExistenceAtSubscriptionScopeOperationSpec);
+    }
+    /**
+     * You can provide the template and parameters directly in the request or link to JSON files.
+     * @param deploymentName The name of the deployment.
+     * @param parameters Additional parameters supplied to the operation.
+     * @param options The options parameters.
+     */
+    async beginCreateOrUpdateAtSubscriptionScope(deploymentName, parameters, options) {
+        const directSendOperation = async (args, spec) => {
+            return this.client.sendOperationRequest(args, spec);
+        };
+        const sendOperationFn = async (args, spec) => {
+            var _a;
+            let currentRawResponse = undefined;
+            const providedCallback = (_a = args.options) === null || _a === void 0 ? void 0 : _a.onResponse;
+            const callback = (rawResponse, flatResponse) => {
+                currentRawResponse = rawResponse;
+                providedCallback === null || providedCallback === void 0 ? void 0 : providedCallback(rawResponse, flatResponse);
+            };
+            const updatedArgs = Object.assign(Object.assign({}, args), { options: Object.assign(Object.assign({}, args.options), { onResponse: callback }) });
+            const flatResponse = await directSendOperation(updatedArgs, spec);
+            return {
+                flatResponse,
+                rawResponse: {
+                    statusCode: currentRawResponse.status,
+                    body: currentRawResponse.parsedBody,
+                    headers: currentRawResponse.headers.toJSON(),
+                },
+            };
+        };
+        const lro = createLroSpec({
+            sendOperationFn,
+            args: { deploymentName, parameters, options },
+            spec: createOrUpdateAtSubscriptionScopeOperationSpec,
+        });
+        const poller = await poller_createHttpPoller(lro, {
+            restoreFrom: options === null || options === void 0 ? void 0 : options.resumeFrom,
+            intervalInMs: options === null || options === void 0 ? void 0 : options.updateIntervalInMs,
+        });
+        await poller.poll();
+        return poller;
+    }
+    /**
+     * You can provide the template and parameters directly in the request or link to JSON files.
+     * @param deploymentName The name of the deployment.
+     * @param parameters Additional parameters supplied to the operation.
+     * @param options The options parameters.
+     */
+    async beginCreateOrUpdateAtSubscriptionScopeAndWait(deploymentName, parameters, options) {
+        const poller = await this.beginCreateOrUpdateAtSubscriptionScope(deploymentName, parameters, options);
+        return poller.pollUntilDone();
+    }
+    /**
+     * Gets a deployment.
+     * @param deploymentName The name of the deployment.
+     * @param options The options parameters.
+     */
+    getAtSubscriptionScope(deploymentName, options) {
+        return this.client.sendOperationRequest({ deploymentName, options }, getAtSubscriptionScopeOperationSpec);
+    }
+    /**
+     * You can cancel a deployment only if the provisioningState is Accepted or Running. After the
+     * deployment is canceled, the provisioningState is set to Canceled. Canceling a template deployment
+     * stops the currently running template deployment and leaves the resources partially deployed.
+     * @param deploymentName The name of the deployment.
+     * @param options The options parameters.
+     */
+    cancelAtSubscriptionScope(deploymentName, options) {
+        return this.client.sendOperationRequest({ deploymentName, options }, cancelAtSubscriptionScopeOperationSpec);
+    }
+    /**
+     * Validates whether the specified template is syntactically correct and will be accepted by Azure
+     * Resource Manager..
+     * @param deploymentName The name of the deployment.
+     * @param parameters Parameters to validate.
+     * @param options The options parameters.
+     */
+    async beginValidateAtSubscriptionScope(deploymentName, parameters, options) {
+        const directSendOperation = async (args, spec) => {
+            return this.client.sendOperationRequest(args, spec);
+        };
+        const sendOperationFn = async (args, spec) => {
+            var _a;
+            let currentRawResponse = undefined;
+            const providedCallback = (_a = args.options) === null || _a === void 0 ? void 0 : _a.onResponse;
+            const callback = (rawResponse, flatResponse) => {
+                currentRawResponse = rawResponse;
+                providedCallback === null || providedCallback === void 0 ? void 0 : providedCallback(rawResponse, flatResponse);
+            };
+            const updatedArgs = Object.assign(Object.assign({}, args), { options: Object.assign(Object.assign({}, args.options), { onResponse: callback }) });
+            const flatResponse = await directSendOperation(updatedArgs, spec);
+            return {
+                flatResponse,
+                rawResponse: {
+                    statusCode: currentRawResponse.status,
+                    body: currentRawResponse.parsedBody,
+                    headers: currentRawResponse.headers.toJSON(),
+                },
+            };
+        };
+        const lro = createLroSpec({
+            sendOperationFn,
+            args: { deploymentName, parameters, options },
+            spec: validateAtSubscriptionScopeOperationSpec,
+        });
+        const poller = await poller_createHttpPoller(lro, {
+            restoreFrom: options === null || options === void 0 ? void 0 : options.resumeFrom,
+            intervalInMs: options === null || options === void 0 ? void 0 : options.updateIntervalInMs,
+        });
+        await poller.poll();
+        return poller;
+    }
+    /**
+     * Validates whether the specified template is syntactically correct and will be accepted by Azure
+     * Resource Manager..
+     * @param deploymentName The name of the deployment.
+     * @param parameters Parameters to validate.
+     * @param options The options parameters.
+     */
+    async beginValidateAtSubscriptionScopeAndWait(deploymentName, parameters, options) {
+        const poller = await this.beginValidateAtSubscriptionScope(deploymentName, parameters, options);
+        return poller.pollUntilDone();
+    }
+    /**
+     * Returns changes that will be made by the deployment if executed at the scope of the subscription.
+     * @param deploymentName The name of the deployment.
+     * @param parameters Parameters to What If.
+     * @param options The options parameters.
+     */
+    async beginWhatIfAtSubscriptionScope(deploymentName, parameters, options) {
+        const directSendOperation = async (args, spec) => {
+            return this.client.sendOperationRequest(args, spec);
+        };
+        const sendOperationFn = async (args, spec) => {
+            var _a;
+            let currentRawResponse = undefined;
+            const providedCallback = (_a = args.options) === null || _a === void 0 ? void 0 : _a.onResponse;
+            const callback = (rawResponse, flatResponse) => {
+                currentRawResponse = rawResponse;
+                providedCallback === null || providedCallback === void 0 ? void 0 : providedCallback(rawResponse, flatResponse);
+            };
+            const updatedArgs = Object.assign(Object.assign({}, args), { options: Object.assign(Object.assign({}, args.options), { onResponse: callback }) });
+            const flatResponse = await directSendOperation(updatedArgs, spec);
+            return {
+                flatResponse,
+                rawResponse: {
+                    statusCode: currentRawResponse.status,
+                    body: currentRawResponse.parsedBody,
+                    headers: currentRawResponse.headers.toJSON(),
+                },
+            };
+        };
+        const lro = createLroSpec({
+            sendOperationFn,
+            args: { deploymentName, parameters, options },
+            spec: whatIfAtSubscriptionScopeOperationSpec,
+        });
+        const poller = await poller_createHttpPoller(lro, {
+            restoreFrom: options === null || options === void 0 ? void 0 : options.resumeFrom,
+            intervalInMs: options === null || options === void 0 ? void 0 : options.updateIntervalInMs,
+            resourceLocationConfig: "location",
+        });
+        await poller.poll();
+        return poller;
+    }
+    /**
+     * Returns changes that will be made by the deployment if executed at the scope of the subscription.
+     * @param deploymentName The name of the deployment.
+     * @param parameters Parameters to What If.
+     * @param options The options parameters.
+     */
+    async beginWhatIfAtSubscriptionScopeAndWait(deploymentName, parameters, options) {
+        const poller = await this.beginWhatIfAtSubscriptionScope(deploymentName, parameters, options);
+        return poller.pollUntilDone();
+    }
+    /**
+     * Exports the template used for specified deployment.
+     * @param deploymentName The name of the deployment.
+     * @param options The options parameters.
+     */
+    exportTemplateAtSubscriptionScope(deploymentName, options) {
+        return this.client.sendOperationRequest({ deploymentName, options }, exportTemplateAtSubscriptionScopeOperationSpec);
+    }
+    /**
+     * Get all the deployments for a subscription.
+     * @param options The options parameters.
+     */
+    _listAtSubscriptionScope(options) {
+        return this.client.sendOperationRequest({ options }, listAtSubscriptionScopeOperationSpec);
+    }
+    /**
+     * A template deployment that is currently running cannot be deleted. Deleting a template deployment
+     * removes the associated deployment operations. Deleting a template deployment does not affect the
+     * state of the resource group. This is an asynchronous operation that returns a status of 202 until
+     * the template deployment is successfully deleted. The Location response header contains the URI that
+     * is used to obtain the status of the process. While the process is running, a call to the URI in the
+     * Location header returns a status of 202. When the process finishes, the URI in the Location header
+     * returns a status of 204 on success. If the asynchronous request failed, the URI in the Location
+     * header returns an error-level status code.
+     * @param resourceGroupName The name of the resource group with the deployment to delete. The name is
+     *                          case insensitive.
+     * @param deploymentName The name of the deployment.
+     * @param options The options parameters.
+     */
+    async beginDelete(resourceGroupName, deploymentName, options) {
+        const directSendOperation = async (args, spec) => {
+            return this.client.sendOperationRequest(args, spec);
+        };
+        const sendOperationFn = async (args, spec) => {
+            var _a;
+            let currentRawResponse = undefined;
+            const providedCallback = (_a = args.options) === null || _a === void 0 ? void 0 : _a.onResponse;
+            const callback = (rawResponse, flatResponse) => {
+                currentRawResponse = rawResponse;
+                providedCallback === null || providedCallback === void 0 ? void 0 : providedCallback(rawResponse, flatResponse);
+            };
+            const updatedArgs = Object.assign(Object.assign({}, args), { options: Object.assign(Object.assign({}, args.options), { onResponse: callback }) });
+            const flatResponse = await directSendOperation(updatedArgs, spec);
+            return {
+                flatResponse,
+                rawResponse: {
+                    statusCode: currentRawResponse.status,
+                    body: currentRawResponse.parsedBody,
+                    headers: currentRawResponse.headers.toJSON(),
+                },
+            };
+        };
+        const lro = createLroSpec({
+            sendOperationFn,
+            args: { resourceGroupName, deploymentName, options },
+            spec: deleteOperationSpec,
+        });
+        const poller = await poller_createHttpPoller(lro, {
+            restoreFrom: options === null || options === void 0 ? void 0 : options.resumeFrom,
+            intervalInMs: options === null || options === void 0 ? void 0 : options.updateIntervalInMs,
+        });
+        await poller.poll();
+        return poller;
+    }
+    /**
+     * A template deployment that is currently running cannot be deleted. Deleting a template deployment
+     * removes the associated deployment operations. Deleting a template deployment does not affect the
+     * state of the resource group. This is an asynchronous operation that returns a status of 202 until
+     * the template deployment is successfully deleted. The Location response header contains the URI that
+     * is used to obtain the status of the process. While the process is running, a call to the URI in the
+     * Location header returns a status of 202. When the process finishes, the URI in the Location header
+     * returns a status of 204 on success. If the asynchronous request failed, the URI in the Location
+     * header returns an error-level status code.
+     * @param resourceGroupName The name of the resource group with the deployment to delete. The name is
+     *                          case insensitive.
+     * @param deploymentName The name of the deployment.
+     * @param options The options parameters.
+     */
+    async beginDeleteAndWait(resourceGroupName, deploymentName, options) {
+        const poller = await this.beginDelete(resourceGroupName, deploymentName, options);
+        return poller.pollUntilDone();
+    }
+    /**
+     * Checks whether the deployment exists.
+     * @param resourceGroupName The name of the resource group with the deployment to check. The name is
+     *                          case insensitive.
+     * @param deploymentName The name of the deployment.
+     * @param options The options parameters.
+     */
+    checkExistence(resourceGroupName, deploymentName, options) {
+        return this.client.sendOperationRequest({ resourceGroupName, deploymentName, options }, checkExistenceOperationSpec);
+    }
+    /**
+     * You can provide the template and parameters directly in the request or link to JSON files.
+     * @param resourceGroupName The name of the resource group to deploy the resources to. The name is case
+     *                          insensitive. The resource group must already exist.
+     * @param deploymentName The name of the deployment.
+     * @param parameters Additional parameters supplied to the operation.
+     * @param options The options parameters.
+     */
+    async beginCreateOrUpdate(resourceGroupName, deploymentName, parameters, options) {
+        const directSendOperation = async (args, spec) => {
+            return this.client.sendOperationRequest(args, spec);
+        };
+        const sendOperationFn = async (args, spec) => {
+            var _a;
+            let currentRawResponse = undefined;
+            const providedCallback = (_a = args.options) === null || _a === void 0 ? void 0 : _a.onResponse;
+            const callback = (rawResponse, flatResponse) => {
+                currentRawResponse = rawResponse;
+                providedCallback === null || providedCallback === void 0 ? void 0 : providedCallback(rawResponse, flatResponse);
+            };
+            const updatedArgs = Object.assign(Object.assign({}, args), { options: Object.assign(Object.assign({}, args.options), { onResponse: callback }) });
+            const flatResponse = await directSendOperation(updatedArgs, spec);
+            return {
+                flatResponse,
+                rawResponse: {
+                    statusCode: currentRawResponse.status,
+                    body: currentRawResponse.parsedBody,
+                    headers: currentRawResponse.headers.toJSON(),
+                },
+            };
+        };
+        const lro = createLroSpec({
+            sendOperationFn,
+            args: { resourceGroupName, deploymentName, parameters, options },
+            spec: createOrUpdateOperationSpec,
+        });
+        const poller = await poller_createHttpPoller(lro, {
+            restoreFrom: options === null || options === void 0 ? void 0 : options.resumeFrom,
+            intervalInMs: options === null || options === void 0 ? void 0 : options.updateIntervalInMs,
+        });
+        await poller.poll();
+        return poller;
+    }
+    /**
+     * You can provide the template and parameters directly in the request or link to JSON files.
+     * @param resourceGroupName The name of the resource group to deploy the resources to. The name is case
+     *                          insensitive. The resource group must already exist.
+     * @param deploymentName The name of the deployment.
+     * @param parameters Additional parameters supplied to the operation.
+     * @param options The options parameters.
+     */
+    async beginCreateOrUpdateAndWait(resourceGroupName, deploymentName, parameters, options) {
+        const poller = await this.beginCreateOrUpdate(resourceGroupName, deploymentName, parameters, options);
+        return poller.pollUntilDone();
+    }
+    /**
+     * Gets a deployment.
+     * @param resourceGroupName The name of the resource group. The name is case insensitive.
+     * @param deploymentName The name of the deployment.
+     * @param options The options parameters.
+     */
+    get(resourceGroupName, deploymentName, options) {
+        return this.client.sendOperationRequest({ resourceGroupName, deploymentName, options }, getOperationSpec);
+    }
+    /**
+     * You can cancel a deployment only if the provisioningState is Accepted or Running. After the
+     * deployment is canceled, the provisioningState is set to Canceled. Canceling a template deployment
+     * stops the currently running template deployment and leaves the resource group partially deployed.
+     * @param resourceGroupName The name of the resource group. The name is case insensitive.
+     * @param deploymentName The name of the deployment.
+     * @param options The options parameters.
+     */
+    cancel(resourceGroupName, deploymentName, options) {
+        return this.client.sendOperationRequest({ resourceGroupName, deploymentName, options }, cancelOperationSpec);
+    }
+    /**
+     * Validates whether the specified template is syntactically correct and will be accepted by Azure
+     * Resource Manager..
+     * @param resourceGroupName The name of the resource group the template will be deployed to. The name
+     *                          is case insensitive.
+     * @param deploymentName The name of the deployment.
+     * @param parameters Parameters to validate.
+     * @param options The options parameters.
+     */
+    async beginValidate(resourceGroupName, deploymentName, parameters, options) {
+        const directSendOperation = async (args, spec) => {
+            return this.client.sendOperationRequest(args, spec);
+        };
+        const sendOperationFn = async (args, spec) => {
+            var _a;
+            let currentRawResponse = undefined;
+            const providedCallback = (_a = args.options) === null || _a === void 0 ? void 0 : _a.onResponse;
+            const callback = (rawResponse, flatResponse) => {
+                currentRawResponse = rawResponse;
+                providedCallback === null || providedCallback === void 0 ? void 0 : providedCallback(rawResponse, flatResponse);
+            };
+            const updatedArgs = Object.assign(Object.assign({}, args), { options: Object.assign(Object.assign({}, args.options), { onResponse: callback }) });
+            const flatResponse = await directSendOperation(updatedArgs, spec);
+            return {
+                flatResponse,
+                rawResponse: {
+                    statusCode: currentRawResponse.status,
+                    body: currentRawResponse.parsedBody,
+                    headers: currentRawResponse.headers.toJSON(),
+                },
+            };
+        };
+        const lro = createLroSpec({
+            sendOperationFn,
+            args: { resourceGroupName, deploymentName, parameters, options },
+            spec: validateOperationSpec,
+        });
+        const poller = await poller_createHttpPoller(lro, {
+            restoreFrom: options === null || options === void 0 ? void 0 : options.resumeFrom,
+            intervalInMs: options === null || options === void 0 ? void 0 : options.updateIntervalInMs,
+        });
+        await poller.poll();
+        return poller;
+    }
+    /**
+     * Validates whether the specified template is syntactically correct and will be accepted by Azure
+     * Resource Manager..
+     * @param resourceGroupName The name of the resource group the template will be deployed to. The name
+     *                          is case insensitive.
+     * @param deploymentName The name of the deployment.
+     * @param parameters Parameters to validate.
+     * @param options The options parameters.
+     */
+    async beginValidateAndWait(resourceGroupName, deploymentName, parameters, options) {
+        const poller = await this.beginValidate(resourceGroupName, deploymentName, parameters, options);
+        return poller.pollUntilDone();
+    }
+    /**
+     * Returns changes that will be made by the deployment if executed at the scope of the resource group.
+     * @param resourceGroupName The name of the resource group the template will be deployed to. The name
+     *                          is case insensitive.
+     * @param deploymentName The name of the deployment.
+     * @param parameters Parameters to validate.
+     * @param options The options parameters.
+     */
+    async beginWhatIf(resourceGroupName, deploymentName, parameters, options) {
+        const directSendOperation = async (args, spec) => {
+            return this.client.sendOperationRequest(args, spec);
+        };
+        const sendOperationFn = async (args, spec) => {
+            var _a;
+            let currentRawResponse = undefined;
+            const providedCallback = (_a = args.options) === null || _a === void 0 ? void 0 : _a.onResponse;
+            const callback = (rawResponse, flatResponse) => {
+                currentRawResponse = rawResponse;
+                providedCallback === null || providedCallback === void 0 ? void 0 : providedCallback(rawResponse, flatResponse);
+            };
+            const updatedArgs = Object.assign(Object.assign({}, args), { options: Object.assign(Object.assign({}, args.options), { onResponse: callback }) });
+            const flatResponse = await directSendOperation(updatedArgs, spec);
+            return {
+                flatResponse,
+                rawResponse: {
+                    statusCode: currentRawResponse.status,
+                    body: currentRawResponse.parsedBody,
+                    headers: currentRawResponse.headers.toJSON(),
+                },
+            };
+        };
+        const lro = createLroSpec({
+            sendOperationFn,
+            args: { resourceGroupName, deploymentName, parameters, options },
+            spec: whatIfOperationSpec,
+        });
+        const poller = await poller_createHttpPoller(lro, {
+            restoreFrom: options === null || options === void 0 ? void 0 : options.resumeFrom,
+            intervalInMs: options === null || options === void 0 ? void 0 : options.updateIntervalInMs,
+            resourceLocationConfig: "location",
+        });
+        await poller.poll();
+        return poller;
+    }
+    /**
+     * Returns changes that will be made by the deployment if executed at the scope of the resource group.
+     * @param resourceGroupName The name of the resource group the template will be deployed to. The name
+     *                          is case insensitive.
+     * @param deploymentName The name of the deployment.
+     * @param parameters Parameters to validate.
+     * @param options The options parameters.
+     */
+    async beginWhatIfAndWait(resourceGroupName, deploymentName, parameters, options) {
+        const poller = await this.beginWhatIf(resourceGroupName, deploymentName, parameters, options);
+        return poller.pollUntilDone();
+    }
+    /**
+     * Exports the template used for specified deployment.
+     * @param resourceGroupName The name of the resource group. The name is case insensitive.
+     * @param deploymentName The name of the deployment.
+     * @param options The options parameters.
+     */
+    exportTemplate(resourceGroupName, deploymentName, options) {
+        return this.client.sendOperationRequest({ resourceGroupName, deploymentName, options }, exportTemplateOperationSpec);
+    }
+    /**
+     * Get all the deployments for a resource group.
+     * @param resourceGroupName The name of the resource group with the deployments to get. The name is
+     *                          case insensitive.
+     * @param options The options parameters.
+     */
+    _listByResourceGroup(resourceGroupName, options) {
+        return this.client.sendOperationRequest({ resourceGroupName, options }, listByResourceGroupOperationSpec);
+    }
+    /**
+     * Calculate the hash of the given template.
+     * @param template The template provided to calculate hash.
+     * @param options The options parameters.
+     */
+    calculateTemplateHash(template, options) {
+        return this.client.sendOperationRequest({ template, options }, calculateTemplateHashOperationSpec);
+    }
+    /**
+     * ListAtScopeNext
+     * @param scope The resource scope.
+     * @param nextLink The nextLink from the previous successful call to the ListAtScope method.
+     * @param options The options parameters.
+     */
+    _listAtScopeNext(scope, nextLink, options) {
+        return this.client.sendOperationRequest({ scope, nextLink, options }, listAtScopeNextOperationSpec);
+    }
+    /**
+     * ListAtTenantScopeNext
+     * @param nextLink The nextLink from the previous successful call to the ListAtTenantScope method.
+     * @param options The options parameters.
+     */
+    _listAtTenantScopeNext(nextLink, options) {
+        return this.client.sendOperationRequest({ nextLink, options }, listAtTenantScopeNextOperationSpec);
+    }
+    /**
+     * ListAtManagementGroupScopeNext
+     * @param groupId The management group ID.
+     * @param nextLink The nextLink from the previous successful call to the ListAtManagementGroupScope
+     *                 method.
+     * @param options The options parameters.
+     */
+    _listAtManagementGroupScopeNext(groupId, nextLink, options) {
+        return this.client.sendOperationRequest({ groupId, nextLink, options }, listAtManagementGroupScopeNextOperationSpec);
+    }
+    /**
+     * ListAtSubscriptionScopeNext
+     * @param nextLink The nextLink from the previous successful call to the ListAtSubscriptionScope
+     *                 method.
+     * @param options The options parameters.
+     */
+    _listAtSubscriptionScopeNext(nextLink, options) {
+        return this.client.sendOperationRequest({ nextLink, options }, listAtSubscriptionScopeNextOperationSpec);
+    }
+    /**
+     * ListByResourceGroupNext
+     * @param resourceGroupName The name of the resource group with the deployments to get. The name is
+     *                          case insensitive.
+     * @param nextLink The nextLink from the previous successful call to the ListByResourceGroup method.
+     * @param options The options parameters.
+     */
+    _listByResourceGroupNext(resourceGroupName, nextLink, options) {
+        return this.client.sendOperationRequest({ resourceGroupName, nextLink, options }, listByResourceGroupNextOperationSpec);
+    }
+}
+// Operation Specifications
+const deployments_serializer = createSerializer(mappers_namespaceObject, /* isXml */ false);
+const deleteAtScopeOperationSpec = {
+    path: "/{scope}/providers/Microsoft.Resources/deployments/{deploymentName}",
+    httpMethod: "DELETE",
+    responses: {
+        200: {},
+        201: {},
+        202: {},
+        204: {},
+        default: {
+            bodyMapper: CloudError,
+        },
+    },
+    queryParameters: [apiVersion],
+    urlParameters: [
+        $host,
+        scope,
+        deploymentName,
+    ],
+    headerParameters: [accept],
+    serializer: deployments_serializer,
+};
+const checkExistenceAtScopeOperationSpec = {
+    path: "/{scope}/providers/Microsoft.Resources/deployments/{deploymentName}",
+    httpMethod: "HEAD",
+    responses: {
+        204: {},
+        404: {},
+        default: {
+            bodyMapper: CloudError,
+        },
+    },
+    queryParameters: [apiVersion],
+    urlParameters: [
+        $host,
+        scope,
+        deploymentName,
+    ],
+    headerParameters: [accept],
+    serializer: deployments_serializer,
+};
+const createOrUpdateAtScopeOperationSpec = {
+    path: "/{scope}/providers/Microsoft.Resources/deployments/{deploymentName}",
+    httpMethod: "PUT",
+    responses: {
+        200: {
+            bodyMapper: DeploymentExtended,
+        },
+        201: {
+            bodyMapper: DeploymentExtended,
+        },
+        202: {
+            bodyMapper: DeploymentExtended,
+        },
+        204: {
+            bodyMapper: DeploymentExtended,
+        },
+        default: {
+            bodyMapper: CloudError,
+        },
+    },
+    requestBody: parameters,
+    queryParameters: [apiVersion],
+    urlParameters: [
+        $host,
+        scope,
+        deploymentName,
+    ],
+    headerParameters: [accept, contentType],
+    mediaType: "json",
+    serializer: deployments_serializer,
+};
+const getAtScopeOperationSpec = {
+    path: "/{scope}/providers/Microsoft.Resources/deployments/{deploymentName}",
+    httpMethod: "GET",
+    responses: {
+        200: {
+            bodyMapper: DeploymentExtended,
+        },
+        default: {
+            bodyMapper: CloudError,
+        },
+    },
+    queryParameters: [apiVersion],
+    urlParameters: [
+        $host,
+        scope,
+        deploymentName,
+    ],
+    headerParameters: [accept],
+    serializer: deployments_serializer,
+};
+const cancelAtScopeOperationSpec = {
+    path: "/{scope}/providers/Microsoft.Resources/deployments/{deploymentName}/cancel",
+    httpMethod: "POST",
+    responses: {
+        204: {},
+        default: {
+            bodyMapper: CloudError,
+        },
+    },
+    queryParameters: [apiVersion],
+    urlParameters: [
+        $host,
+        scope,
+        deploymentName,
+    ],
+    headerParameters: [accept],
+    serializer: deployments_serializer,
+};
+const validateAtScopeOperationSpec = {
+    path: "/{scope}/providers/Microsoft.Resources/deployments/{deploymentName}/validate",
+    httpMethod: "POST",
+    responses: {
+        200: {
+            bodyMapper: DeploymentValidateResult,
+        },
+        201: {
+            bodyMapper: DeploymentValidateResult,
+        },
+        202: {
+            bodyMapper: DeploymentValidateResult,
+        },
+        204: {
+            bodyMapper: DeploymentValidateResult,
+        },
+        default: {
+            bodyMapper: CloudError,
+        },
+    },
+    requestBody: parameters,
+    queryParameters: [apiVersion],
+    urlParameters: [
+        $host,
+        scope,
+        deploymentName,
+    ],
+    headerParameters: [accept, contentType],
+    mediaType: "json",
+    serializer: deployments_serializer,
+};
+const exportTemplateAtScopeOperationSpec = {
+    path: "/{scope}/providers/Microsoft.Resources/deployments/{deploymentName}/exportTemplate",
+    httpMethod: "POST",
+    responses: {
+        200: {
+            bodyMapper: DeploymentExportResult,
+        },
+        default: {
+            bodyMapper: CloudError,
+        },
+    },
+    queryParameters: [apiVersion],
+    urlParameters: [
+        $host,
+        scope,
+        deploymentName,
+    ],
+    headerParameters: [accept],
+    serializer: deployments_serializer,
+};
+const listAtScopeOperationSpec = {
+    path: "/{scope}/providers/Microsoft.Resources/deployments/",
+    httpMethod: "GET",
+    responses: {
+        200: {
+            bodyMapper: DeploymentListResult,
+        },
+        default: {
+            bodyMapper: CloudError,
+        },
+    },
+    queryParameters: [apiVersion, filter, parameters_top],
+    urlParameters: [$host, scope],
+    headerParameters: [accept],
+    serializer: deployments_serializer,
+};
+const deleteAtTenantScopeOperationSpec = {
+    path: "/providers/Microsoft.Resources/deployments/{deploymentName}",
+    httpMethod: "DELETE",
+    responses: {
+        200: {},
+        201: {},
+        202: {},
+        204: {},
+        default: {
+            bodyMapper: CloudError,
+        },
+    },
+    queryParameters: [apiVersion],
+    urlParameters: [$host, deploymentName],
+    headerParameters: [accept],
+    serializer: deployments_serializer,
+};
+const checkExistenceAtTenantScopeOperationSpec = {
+    path: "/providers/Microsoft.Resources/deployments/{deploymentName}",
+    httpMethod: "HEAD",
+    responses: {
+        204: {},
+        404: {},
+        default: {
+            bodyMapper: CloudError,
+        },
+    },
+    queryParameters: [apiVersion],
+    urlParameters: [$host, deploymentName],
+    headerParameters: [accept],
+    serializer: deployments_serializer,
+};
+const createOrUpdateAtTenantScopeOperationSpec = {
+    path: "/providers/Microsoft.Resources/deployments/{deploymentName}",
+    httpMethod: "PUT",
+    responses: {
+        200: {
+            bodyMapper: DeploymentExtended,
+        },
+        201: {
+            bodyMapper: DeploymentExtended,
+        },
+        202: {
+            bodyMapper: DeploymentExtended,
+        },
+        204: {
+            bodyMapper: DeploymentExtended,
+        },
+        default: {
+            bodyMapper: CloudError,
+        },
+    },
+    requestBody: parameters1,
+    queryParameters: [apiVersion],
+    urlParameters: [$host, deploymentName],
+    headerParameters: [accept, contentType],
+    mediaType: "json",
+    serializer: deployments_serializer,
+};
+const getAtTenantScopeOperationSpec = {
+    path: "/providers/Microsoft.Resources/deployments/{deploymentName}",
+    httpMethod: "GET",
+    responses: {
+        200: {
+            bodyMapper: DeploymentExtended,
+        },
+        default: {
+            bodyMapper: CloudError,
+        },
+    },
+    queryParameters: [apiVersion],
+    urlParameters: [$host, deploymentName],
+    headerParameters: [accept],
+    serializer: deployments_serializer,
+};
+const cancelAtTenantScopeOperationSpec = {
+    path: "/providers/Microsoft.Resources/deployments/{deploymentName}/cancel",
+    httpMethod: "POST",
+    responses: {
+        204: {},
+        default: {
+            bodyMapper: CloudError,
+        },
+    },
+    queryParameters: [apiVersion],
+    urlParameters: [$host, deploymentName],
+    headerParameters: [accept],
+    serializer: deployments_serializer,
+};
+const validateAtTenantScopeOperationSpec = {
+    path: "/providers/Microsoft.Resources/deployments/{deploymentName}/validate",
+    httpMethod: "POST",
+    responses: {
+        200: {
+            bodyMapper: DeploymentValidateResult,
+        },
+        201: {
+            bodyMapper: DeploymentValidateResult,
+        },
+        202: {
+            bodyMapper: DeploymentValidateResult,
+        },
+        204: {
+            bodyMapper: DeploymentValidateResult,
+        },
+        default: {
+            bodyMapper: CloudError,
+        },
+    },
+    requestBody: parameters1,
+    queryParameters: [apiVersion],
+    urlParameters: [$host, deploymentName],
+    headerParameters: [accept, contentType],
+    mediaType: "json",
+    serializer: deployments_serializer,
+};
+const whatIfAtTenantScopeOperationSpec = {
+    path: "/providers/Microsoft.Resources/deployments/{deploymentName}/whatIf",
+    httpMethod: "POST",
+    responses: {
+        200: {
+            bodyMapper: WhatIfOperationResult,
+        },
+        201: {
+            bodyMapper: WhatIfOperationResult,
+        },
+        202: {
+            bodyMapper: WhatIfOperationResult,
+        },
+        204: {
+            bodyMapper: WhatIfOperationResult,
+        },
+        default: {
+            bodyMapper: CloudError,
+        },
+    },
+    requestBody: parameters2,
+    queryParameters: [apiVersion],
+    urlParameters: [$host, deploymentName],
+    headerParameters: [accept, contentType],
+    mediaType: "json",
+    serializer: deployments_serializer,
+};
+const exportTemplateAtTenantScopeOperationSpec = {
+    path: "/providers/Microsoft.Resources/deployments/{deploymentName}/exportTemplate",
+    httpMethod: "POST",
+    responses: {
+        200: {
+            bodyMapper: DeploymentExportResult,
+        },
+        default: {
+            bodyMapper: CloudError,
+        },
+    },
+    queryParameters: [apiVersion],
+    urlParameters: [$host, deploymentName],
+    headerParameters: [accept],
+    serializer: deployments_serializer,
+};
+const listAtTenantScopeOperationSpec = {
+    path: "/providers/Microsoft.Resources/deployments/",
+    httpMethod: "GET",
+    responses: {
+        200: {
+            bodyMapper: DeploymentListResult,
+        },
+        default: {
+            bodyMapper: CloudError,
+        },
+    },
+    queryParameters: [apiVersion, filter, parameters_top],
+    urlParameters: [$host],
+    headerParameters: [accept],
+    serializer: deployments_serializer,
+};
+const deleteAtManagementGroupScopeOperationSpec = {
+    path: "/providers/Microsoft.Management/managementGroups/{groupId}/providers/Microsoft.Resources/deployments/{deploymentName}",
+    httpMethod: "DELETE",
+    responses: {
+        200: {},
+        201: {},
+        202: {},
+        204: {},
+        default: {
+            bodyMapper: CloudError,
+        },
+    },
+    queryParameters: [apiVersion],
+    urlParameters: [
+        $host,
+        deploymentName,
+        groupId,
+    ],
+    headerParameters: [accept],
+    serializer: deployments_serializer,
+};
+const checkExistenceAtManagementGroupScopeOperationSpec = {
+    path: "/providers/Microsoft.Management/managementGroups/{groupId}/providers/Microsoft.Resources/deployments/{deploymentName}",
+    httpMethod: "HEAD",
+    responses: {
+        204: {},
+        404: {},
+        default: {
+            bodyMapper: CloudError,
+        },
+    },
+    queryParameters: [apiVersion],
+    urlParameters: [
+        $host,
+        deploymentName,
+        groupId,
+    ],
+    headerParameters: [accept],
+    serializer: deployments_serializer,
+};
+const createOrUpdateAtManagementGroupScopeOperationSpec = {
+    path: "/providers/Microsoft.Management/managementGroups/{groupId}/providers/Microsoft.Resources/deployments/{deploymentName}",
+    httpMethod: "PUT",
+    responses: {
+        200: {
+            bodyMapper: DeploymentExtended,
+        },
+        201: {
+            bodyMapper: DeploymentExtended,
+        },
+        202: {
+            bodyMapper: DeploymentExtended,
+        },
+        204: {
+            bodyMapper: DeploymentExtended,
+        },
+        default: {
+            bodyMapper: CloudError,
+        },
+    },
+    requestBody: parameters1,
+    queryParameters: [apiVersion],
+    urlParameters: [
+        $host,
+        deploymentName,
+        groupId,
+    ],
+    headerParameters: [accept, contentType],
+    mediaType: "json",
+    serializer: deployments_serializer,
+};
+const getAtManagementGroupScopeOperationSpec = {
+    path: "/providers/Microsoft.Management/managementGroups/{groupId}/providers/Microsoft.Resources/deployments/{deploymentName}",
+    httpMethod: "GET",
+    responses: {
+        200: {
+            bodyMapper: DeploymentExtended,
+        },
+        default: {
+            bodyMapper: CloudError,
+        },
+    },
+    queryParameters: [apiVersion],
+    urlParameters: [
+        $host,
+        deploymentName,
+        groupId,
+    ],
+    headerParameters: [accept],
+    serializer: deployments_serializer,
+};
+const cancelAtManagementGroupScopeOperationSpec = {
+    path: "/providers/Microsoft.Management/managementGroups/{groupId}/providers/Microsoft.Resources/deployments/{deploymentName}/cancel",
+    httpMethod: "POST",
+    responses: {
+        204: {},
+        default: {
+            bodyMapper: CloudError,
+        },
+    },
+    queryParameters: [apiVersion],
+    urlParameters: [
+        $host,
+        deploymentName,
+        groupId,
+    ],
+    headerParameters: [accept],
+    serializer: deployments_serializer,
+};
+const validateAtManagementGroupScopeOperationSpec = {
+    path: "/providers/Microsoft.Management/managementGroups/{groupId}/providers/Microsoft.Resources/deployments/{deploymentName}/validate",
+    httpMethod: "POST",
+    responses: {
+        200: {
+            bodyMapper: DeploymentValidateResult,
+        },
+        201: {
+            bodyMapper: DeploymentValidateResult,
+        },
+        202: {
+            bodyMapper: DeploymentValidateResult,
+        },
+        204: {
+            bodyMapper: DeploymentValidateResult,
+        },
+        default: {
+            bodyMapper: CloudError,
+        },
+    },
+    requestBody: parameters1,
+    queryParameters: [apiVersion],
+    urlParameters: [
+        $host,
+        deploymentName,
+        groupId,
+    ],
+    headerParameters: [accept, contentType],
+    mediaType: "json",
+    serializer: deployments_serializer,
+};
+const whatIfAtManagementGroupScopeOperationSpec = {
+    path: "/providers/Microsoft.Management/managementGroups/{groupId}/providers/Microsoft.Resources/deployments/{deploymentName}/whatIf",
+    httpMethod: "POST",
+    responses: {
+        200: {
+            bodyMapper: WhatIfOperationResult,
+        },
+        201: {
+            bodyMapper: WhatIfOperationResult,
+        },
+        202: {
+            bodyMapper: WhatIfOperationResult,
+        },
+        204: {
+            bodyMapper: WhatIfOperationResult,
+        },
+        default: {
+            bodyMapper: CloudError,
+        },
+    },
+    requestBody: parameters2,
+    queryParameters: [apiVersion],
+    urlParameters: [
+        $host,
+        deploymentName,
+        groupId,
+    ],
+    headerParameters: [accept, contentType],
+    mediaType: "json",
+    serializer: deployments_serializer,
+};
+const exportTemplateAtManagementGroupScopeOperationSpec = {
+    path: "/providers/Microsoft.Management/managementGroups/{groupId}/providers/Microsoft.Resources/deployments/{deploymentName}/exportTemplate",
+    httpMethod: "POST",
+    responses: {
+        200: {
+            bodyMapper: DeploymentExportResult,
+        },
+        default: {
+            bodyMapper: CloudError,
+        },
+    },
+    queryParameters: [apiVersion],
+    urlParameters: [
+        $host,
+        deploymentName,
+        groupId,
+    ],
+    headerParameters: [accept],
+    serializer: deployments_serializer,
+};
+const listAtManagementGroupScopeOperationSpec = {
+    path: "/providers/Microsoft.Management/managementGroups/{groupId}/providers/Microsoft.Resources/deployments/",
+    httpMethod: "GET",
+    responses: {
+        200: {
+            bodyMapper: DeploymentListResult,
+        },
+        default: {
+            bodyMapper: CloudError,
+        },
+    },
+    queryParameters: [apiVersion, filter, parameters_top],
+    urlParameters: [$host, groupId],
+    headerParameters: [accept],
+    serializer: deployments_serializer,
+};
+const deleteAtSubscriptionScopeOperationSpec = {
+    path: "/subscriptions/{subscriptionId}/providers/Microsoft.Resources/deployments/{deploymentName}",
+    httpMethod: "DELETE",
+    responses: {
+        200: {},
+        201: {},
+        202: {},
+        204: {},
+        default: {
+            bodyMapper: CloudError,
+        },
+    },
+    queryParameters: [apiVersion],
+    urlParameters: [
+        $host,
+        deploymentName,
+        subscriptionId,
+    ],
+    headerParameters: [accept],
+    serializer: deployments_serializer,
+};
+const checkExistenceAtSubscriptionScopeOperationSpec = {
+    path: "/subscriptions/{subscriptionId}/providers/Microsoft.Resources/deployments/{deploymentName}",
+    httpMethod: "HEAD",
+    responses: {
+        204: {},
+        404: {},
+        default: {
+            bodyMapper: CloudError,
+        },
+    },
+    queryParameters: [apiVersion],
+    urlParameters: [
+        $host,
+        deploymentName,
+        subscriptionId,
+    ],
+    headerParameters: [accept],
+    serializer: deployments_serializer,
+};
+const createOrUpdateAtSubscriptionScopeOperationSpec = {
+    path: "/subscriptions/{subscriptionId}/providers/Microsoft.Resources/deployments/{deploymentName}",
+    httpMethod: "PUT",
+    responses: {
+        200: {
+            bodyMapper: DeploymentExtended,
+        },
+        201: {
+            bodyMapper: DeploymentExtended,
+        },
+        202: {
+            bodyMapper: DeploymentExtended,
+        },
+        204: {
+            bodyMapper: DeploymentExtended,
+        },
+        default: {
+            bodyMapper: CloudError,
+        },
+    },
+    requestBody: parameters,
+    queryParameters: [apiVersion],
+    urlParameters: [
+        $host,
+        deploymentName,
+        subscriptionId,
+    ],
+    headerParameters: [accept, contentType],
+    mediaType: "json",
+    serializer: deployments_serializer,
+};
+const getAtSubscriptionScopeOperationSpec = {
+    path: "/subscriptions/{subscriptionId}/providers/Microsoft.Resources/deployments/{deploymentName}",
+    httpMethod: "GET",
+    responses: {
+        200: {
+            bodyMapper: DeploymentExtended,
+        },
+        default: {
+            bodyMapper: CloudError,
+        },
+    },
+    queryParameters: [apiVersion],
+    urlParameters: [
+        $host,
+        deploymentName,
+        subscriptionId,
+    ],
+    headerParameters: [accept],
+    serializer: deployments_serializer,
+};
+const cancelAtSubscriptionScopeOperationSpec = {
+    path: "/subscriptions/{subscriptionId}/providers/Microsoft.Resources/deployments/{deploymentName}/cancel",
+    httpMethod: "POST",
+    responses: {
+        204: {},
+        default: {
+            bodyMapper: CloudError,
+        },
+    },
+    queryParameters: [apiVersion],
+    urlParameters: [
+        $host,
+        deploymentName,
+        subscriptionId,
+    ],
+    headerParameters: [accept],
+    serializer: deployments_serializer,
+};
+const validateAtSubscriptionScopeOperationSpec = {
+    path: "/subscriptions/{subscriptionId}/providers/Microsoft.Resources/deployments/{deploymentName}/validate",
+    httpMethod: "POST",
+    responses: {
+        200: {
+            bodyMapper: DeploymentValidateResult,
+        },
+        201: {
+            bodyMapper: DeploymentValidateResult,
+        },
+        202: {
+            bodyMapper: DeploymentValidateResult,
+        },
+        204: {
+            bodyMapper: DeploymentValidateResult,
+        },
+        default: {
+            bodyMapper: CloudError,
+        },
+    },
+    requestBody: parameters,
+    queryParameters: [apiVersion],
+    urlParameters: [
+        $host,
+        deploymentName,
+        subscriptionId,
+    ],
+    headerParameters: [accept, contentType],
+    mediaType: "json",
+    serializer: deployments_serializer,
+};
+const whatIfAtSubscriptionScopeOperationSpec = {
+    path: "/subscriptions/{subscriptionId}/providers/Microsoft.Resources/deployments/{deploymentName}/whatIf",
+    httpMethod: "POST",
+    responses: {
+        200: {
+            bodyMapper: WhatIfOperationResult,
+        },
+        201: {
+            bodyMapper: WhatIfOperationResult,
+        },
+        202: {
+            bodyMapper: WhatIfOperationResult,
+        },
+        204: {
+            bodyMapper: WhatIfOperationResult,
+        },
+        default: {
+            bodyMapper: CloudError,
+        },
+    },
+    requestBody: parameters3,
+    queryParameters: [apiVersion],
+    urlParameters: [
+        $host,
+        deploymentName,
+        subscriptionId,
+    ],
+    headerParameters: [accept, contentType],
+    mediaType: "json",
+    serializer: deployments_serializer,
+};
+const exportTemplateAtSubscriptionScopeOperationSpec = {
+    path: "/subscriptions/{subscriptionId}/providers/Microsoft.Resources/deployments/{deploymentName}/exportTemplate",
+    httpMethod: "POST",
+    responses: {
+        200: {
+            bodyMapper: DeploymentExportResult,
+        },
+        default: {
+            bodyMapper: CloudError,
+        },
+    },
+    queryParameters: [apiVersion],
+    urlParameters: [
+        $host,
+        deploymentName,
+        subscriptionId,
+    ],
+    headerParameters: [accept],
+    serializer: deployments_serializer,
+};
+const listAtSubscriptionScopeOperationSpec = {
+    path: "/subscriptions/{subscriptionId}/providers/Microsoft.Resources/deployments/",
+    httpMethod: "GET",
+    responses: {
+        200: {
+            bodyMapper: DeploymentListResult,
+        },
+        default: {
+            bodyMapper: CloudError,
+        },
+    },
+    queryParameters: [apiVersion, filter, parameters_top],
+    urlParameters: [$host, subscriptionId],
+    headerParameters: [accept],
+    serializer: deployments_serializer,
+};
+const deleteOperationSpec = {
+    path: "/subscriptions/{subscriptionId}/resourcegroups/{resourceGroupName}/providers/Microsoft.Resources/deployments/{deploymentName}",
+    httpMethod: "DELETE",
+    responses: {
+        200: {},
+        201: {},
+        202: {},
+        204: {},
+        default: {
+            bodyMapper: CloudError,
+        },
+    },
+    queryParameters: [apiVersion],
+    urlParameters: [
+        $host,
+        deploymentName,
+        subscriptionId,
+        resourceGroupName,
+    ],
+    headerParameters: [accept],
+    serializer: deployments_serializer,
+};
+const checkExistenceOperationSpec = {
+    path: "/subscriptions/{subscriptionId}/resourcegroups/{resourceGroupName}/providers/Microsoft.Resources/deployments/{deploymentName}",
+    httpMethod: "HEAD",
+    responses: {
+        204: {},
+        404: {},
+        default: {
+            bodyMapper: CloudError,
+        },
+    },
+    queryParameters: [apiVersion],
+    urlParameters: [
+        $host,
+        deploymentName,
+        subscriptionId,
+        resourceGroupName,
+    ],
+    headerParameters: [accept],
+    serializer: deployments_serializer,
+};
+const createOrUpdateOperationSpec = {
+    path: "/subscriptions/{subscriptionId}/resourcegroups/{resourceGroupName}/providers/Microsoft.Resources/deployments/{deploymentName}",
+    httpMethod: "PUT",
+    responses: {
+        200: {
+            bodyMapper: DeploymentExtended,
+        },
+        201: {
+            bodyMapper: DeploymentExtended,
+        },
+        202: {
+            bodyMapper: DeploymentExtended,
+        },
+        204: {
+            bodyMapper: DeploymentExtended,
+        },
+        default: {
+            bodyMapper: CloudError,
+        },
+    },
+    requestBody: parameters,
+    queryParameters: [apiVersion],
+    urlParameters: [
+        $host,
+        deploymentName,
+        subscriptionId,
+        resourceGroupName,
+    ],
+    headerParameters: [accept, contentType],
+    mediaType: "json",
+    serializer: deployments_serializer,
+};
+const getOperationSpec = {
+    path: "/subscriptions/{subscriptionId}/resourcegroups/{resourceGroupName}/providers/Microsoft.Resources/deployments/{deploymentName}",
+    httpMethod: "GET",
+    responses: {
+        200: {
+            bodyMapper: DeploymentExtended,
+        },
+        default: {
+            bodyMapper: CloudError,
+        },
+    },
+    queryParameters: [apiVersion],
+    urlParameters: [
+        $host,
+        deploymentName,
+        subscriptionId,
+        resourceGroupName,
+    ],
+    headerParameters: [accept],
+    serializer: deployments_serializer,
+};
+const cancelOperationSpec = {
+    path: "/subscriptions/{subscriptionId}/resourcegroups/{resourceGroupName}/providers/Microsoft.Resources/deployments/{deploymentName}/cancel",
+    httpMethod: "POST",
+    responses: {
+        204: {},
+        default: {
+            bodyMapper: CloudError,
+        },
+    },
+    queryParameters: [apiVersion],
+    urlParameters: [
+        $host,
+        deploymentName,
+        subscriptionId,
+        resourceGroupName,
+    ],
+    headerParameters: [accept],
+    serializer: deployments_serializer,
+};
+const validateOperationSpec = {
+    path: "/subscriptions/{subscriptionId}/resourcegroups/{resourceGroupName}/providers/Microsoft.Resources/deployments/{deploymentName}/validate",
+    httpMethod: "POST",
+    responses: {
+        200: {
+            bodyMapper: DeploymentValidateResult,
+        },
+        201: {
+            bodyMapper: DeploymentValidateResult,
+        },
+        202: {
+            bodyMapper: DeploymentValidateResult,
+        },
+        204: {
+            bodyMapper: DeploymentValidateResult,
+        },
+        default: {
+            bodyMapper: CloudError,
+        },
+    },
+    requestBody: parameters,
+    queryParameters: [apiVersion],
+    urlParameters: [
+        $host,
+        deploymentName,
+        subscriptionId,
+        resourceGroupName,
+    ],
+    headerParameters: [accept, contentType],
+    mediaType: "json",
+    serializer: deployments_serializer,
+};
+const whatIfOperationSpec = {
+    path: "/subscriptions/{subscriptionId}/resourcegroups/{resourceGroupName}/providers/Microsoft.Resources/deployments/{deploymentName}/whatIf",
+    httpMethod: "POST",
+    responses: {
+        200: {
+            bodyMapper: WhatIfOperationResult,
+        },
+        201: {
+            bodyMapper: WhatIfOperationResult,
+        },
+        202: {
+            bodyMapper: WhatIfOperationResult,
+        },
+        204: {
+            bodyMapper: WhatIfOperationResult,
+        },
+        default: {
+            bodyMapper: CloudError,
+        },
+    },
+    requestBody: parameters3,
+    queryParameters: [apiVersion],
+    urlParameters: [
+        $host,
+        deploymentName,
+        subscriptionId,
+        resourceGroupName,
+    ],
+    headerParameters: [accept, contentType],
+    mediaType: "json",
+    serializer: deployments_serializer,
+};
+const exportTemplateOperationSpec = {
+    path: "/subscriptions/{subscriptionId}/resourcegroups/{resourceGroupName}/providers/Microsoft.Resources/deployments/{deploymentName}/exportTemplate",
+    httpMethod: "POST",
+    responses: {
+        200: {
+            bodyMapper: DeploymentExportResult,
+        },
+        default: {
+            bodyMapper: CloudError,
+        },
+    },
+    queryParameters: [apiVersion],
+    urlParameters: [
+        $host,
+        deploymentName,
+        subscriptionId,
+        resourceGroupName,
+    ],
+    headerParameters: [accept],
+    serializer: deployments_serializer,
+};
+const listByResourceGroupOperationSpec = {
+    path: "/subscriptions/{subscriptionId}/resourcegroups/{resourceGroupName}/providers/Microsoft.Resources/deployments/",
+    httpMethod: "GET",
+    responses: {
+        200: {
+            bodyMapper: DeploymentListResult,
+        },
+        default: {
+            bodyMapper: CloudError,
+        },
+    },
+    queryParameters: [apiVersion, filter, parameters_top],
+    urlParameters: [
+        $host,
+        subscriptionId,
+        resourceGroupName,
+    ],
+    headerParameters: [accept],
+    serializer: deployments_serializer,
+};
+const calculateTemplateHashOperationSpec = {
+    path: "/providers/Microsoft.Resources/calculateTemplateHash",
+    httpMethod: "POST",
+    responses: {
+        200: {
+            bodyMapper: TemplateHashResult,
+        },
+        default: {
+            bodyMapper: CloudError,
+        },
+    },
+    requestBody: template,
+    queryParameters: [apiVersion],
+    urlParameters: [$host],
+    headerParameters: [accept, contentType],
+    mediaType: "json",
+    serializer: deployments_serializer,
+};
+const listAtScopeNextOperationSpec = {
+    path: "{nextLink}",
+    httpMethod: "GET",
+    responses: {
+        200: {
+            bodyMapper: DeploymentListResult,
+        },
+        default: {
+            bodyMapper: CloudError,
+        },
+    },
+    urlParameters: [$host, nextLink, scope],
+    headerParameters: [accept],
+    serializer: deployments_serializer,
+};
+const listAtTenantScopeNextOperationSpec = {
+    path: "{nextLink}",
+    httpMethod: "GET",
+    responses: {
+        200: {
+            bodyMapper: DeploymentListResult,
+        },
+        default: {
+            bodyMapper: CloudError,
+        },
+    },
+    urlParameters: [$host, nextLink],
+    headerParameters: [accept],
+    serializer: deployments_serializer,
+};
+const listAtManagementGroupScopeNextOperationSpec = {
+    path: "{nextLink}",
+    httpMethod: "GET",
+    responses: {
+        200: {
+            bodyMapper: DeploymentListResult,
+        },
+        default: {
+            bodyMapper: CloudError,
+        },
+    },
+    urlParameters: [$host, nextLink, groupId],
+    headerParameters: [accept],
+    serializer: deployments_serializer,
+};
+const listAtSubscriptionScopeNextOperationSpec = {
+    path: "{nextLink}",
+    httpMethod: "GET",
+    responses: {
+        200: {
+            bodyMapper: DeploymentListResult,
+        },
+        default: {
+            bodyMapper: CloudError,
+        },
+    },
+    urlParameters: [
+        $host,
+        nextLink,
+        subscriptionId,
+    ],
+    headerParameters: [accept],
+    serializer: deployments_serializer,
+};
+const listByResourceGroupNextOperationSpec = {
+    path: "{nextLink}",
+    httpMethod: "GET",
+    responses: {
+        200: {
+            bodyMapper: DeploymentListResult,
+        },
+        default: {
+            bodyMapper: CloudError,
+        },
+    },
+    urlParameters: [
+        $host,
+        nextLink,
+        subscriptionId,
+        resourceGroupName,
+    ],
+    headerParameters: [accept],
+    serializer: deployments_serializer,
+};
+//# sourceMappingURL=deployments.js.map
+;// CONCATENATED MODULE: ./node_modules/@azure/arm-resources/dist/esm/operations/providers.js
+/*
+ * Copyright (c) Microsoft Corporation.
+ * Licensed under the MIT License.
+ *
+ * Code generated by Microsoft (R) AutoRest Code Generator.
+ * Changes may cause incorrect behavior and will be lost if the code is regenerated.
+ */
+
+
+
+
+
+/// <reference lib="esnext.asynciterable" />
+/** Class containing Providers operations. */
+class ProvidersImpl {
+    /**
+     * Initialize a new instance of the class Providers class.
+     * @param client Reference to the service client
+     */
+    constructor(client) {
+        this.client = client;
+    }
+    /**
+     * Gets all resource providers for a subscription.
+     * @param options The options parameters.
+     */
+    list(options) {
+        const iter = this.listPagingAll(options);
+        return {
+            next() {
+                return iter.next();
+            },
+            [Symbol.asyncIterator]() {
+                return this;
+            },
+            byPage: (settings) => {
+                if (settings === null || settings === void 0 ? void 0 : settings.maxPageSize) {
+                    throw new Error("maxPageSize is not supported by this operation.");
+                }
+                return this.listPagingPage(options, settings);
+            },
+        };
+    }
+    listPagingPage(options, settings) {
+        return __asyncGenerator(this, arguments, function* listPagingPage_1() {
+            let result;
+            let continuationToken = settings === null || settings === void 0 ? void 0 : settings.continuationToken;
+            if (!continuationToken) {
+                result = yield __await(this._list(options));
+                let page = result.value || [];
+                continuationToken = result.nextLink;
+                setContinuationToken(page, continuationToken);
+                yield yield __await(page);
+            }
+            while (continuationToken) {
+                result = yield __await(this._listNext(continuationToken, options));
+                continuationToken = result.nextLink;
+                let page = result.value || [];
+                setContinuationToken(page, continuationToken);
+                yield yield __await(page);
+            }
+        });
+    }
+    listPagingAll(options) {
+        return __asyncGenerator(this, arguments, function* listPagingAll_1() {
+            var _a, e_1, _b, _c;
+            try {
+                for (var _d = true, _e = __asyncValues(this.listPagingPage(options)), _f; _f = yield __await(_e.next()), _a = _f.done, !_a; _d = true) {
+                    _c = _f.value;
+                    _d = false;
+                    const page = _c;
+                    yield __await(yield* __asyncDelegator(__asyncValues(page)));
+                }
+            }
+            catch (e_1_1) { e_1 = { error: e_1_1 }; }
+            finally {
+                try {
+                    if (!_d && !_a && (_b = _e.return)) yield __await(_b.call(_e));
+                }
+                finally { if (e_1) throw e_1.error; }
+            }
+        });
+    }
+    /**
+     * Gets all resource providers for the tenant.
+     * @param options The options parameters.
+     */
+    listAtTenantScope(options) {
+        const iter = this.listAtTenantScopePagingAll(options);
+        return {
+            next() {
+                return iter.next();
+            },
+            [Symbol.asyncIterator]() {
+                return this;
+            },
+            byPage: (settings) => {
+                if (settings === null || settings === void 0 ? void 0 : settings.maxPageSize) {
+                    throw new Error("maxPageSize is not supported by this operation.");
+                }
+                return this.listAtTenantScopePagingPage(options, settings);
+            },
+        };
+    }
+    listAtTenantScopePagingPage(options, settings) {
+        return __asyncGenerator(this, arguments, function* listAtTenantScopePagingPage_1() {
+            let result;
+            let continuationToken = settings === null || settings === void 0 ? void 0 : settings.continuationToken;
+            if (!continuationToken) {
+                result = yield __await(this._listAtTenantScope(options));
+                let page = result.value || [];
+                continuationToken = result.nextLink;
+                setContinuationToken(page, continuationToken);
+                yield yield __await(page);
+            }
+            while (continuationToken) {
+                result = yield __await(this._listAtTenantScopeNext(continuationToken, options));
+                continuationToken = result.nextLink;
+                let page = result.value || [];
+                setContinuationToken(page, continuationToken);
+                yield yield __await(page);
+            }
+        });
+    }
+    listAtTenantScopePagingAll(options) {
+        return __asyncGenerator(this, arguments, function* listAtTenantScopePagingAll_1() {
+            var _a, e_2, _b, _c;
+            try {
+                for (var _d = true, _e = __asyncValues(this.listAtTenantScopePagingPage(options)), _f; _f = yield __await(_e.next()), _a = _f.done, !_a; _d = true) {
+                    _c = _f.value;
+                    _d = false;
+                    const page = _c;
+                    yield __await(yield* __asyncDelegator(__asyncValues(page)));
+                }
+            }
+            catch (e_2_1) { e_2 = { error: e_2_1 }; }
+            finally {
+                try {
+                    if (!_d && !_a && (_b = _e.return)) yield __await(_b.call(_e));
+                }
+                finally { if (e_2) throw e_2.error; }
+            }
+        });
+    }
+    /**
+     * Unregisters a subscription from a resource provider.
+     * @param resourceProviderNamespace The namespace of the resource provider to unregister.
+     * @param options The options parameters.
+     */
+    unregister(resourceProviderNamespace, options) {
+        return this.client.sendOperationRequest({ resourceProviderNamespace, options }, unregisterOperationSpec);
+    }
+    /**
+     * Registers a management group with a resource provider. Use this operation to register a resource
+     * provider with resource types that can be deployed at the management group scope. It does not
+     * recursively register subscriptions within the management group. Instead, you must register
+     * subscriptions individually.
+     * @param resourceProviderNamespace The namespace of the resource provider to register.
+     * @param groupId The management group ID.
+     * @param options The options parameters.
+     */
+    registerAtManagementGroupScope(resourceProviderNamespace, groupId, options) {
+        return this.client.sendOperationRequest({ resourceProviderNamespace, groupId, options }, registerAtManagementGroupScopeOperationSpec);
+    }
+    /**
+     * Get the provider permissions.
+     * @param resourceProviderNamespace The namespace of the resource provider.
+     * @param options The options parameters.
+     */
+    providerPermissions(resourceProviderNamespace, options) {
+        return this.client.sendOperationRequest({ resourceProviderNamespace, options }, providerPermissionsOperationSpec);
+    }
+    /**
+     * Registers a subscription with a resource provider.
+     * @param resourceProviderNamespace The namespace of the resource provider to register.
+     * @param options The options parameters.
+     */
+    register(resourceProviderNamespace, options) {
+        return this.client.sendOperationRequest({ resourceProviderNamespace, options }, registerOperationSpec);
+    }
+    /**
+     * Gets all resource providers for a subscription.
+     * @param options The options parameters.
+     */
+    _list(options) {
+        return this.client.sendOperationRequest({ options }, providers_listOperationSpec);
+    }
+    /**
+     * Gets all resource providers for the tenant.
+     * @param options The options parameters.
+     */
+    _listAtTenantScope(options) {
+        return this.client.sendOperationRequest({ options }, providers_listAtTenantScopeOperationSpec);
+    }
+    /**
+     * Gets the specified resource provider.
+     * @param resourceProviderNamespace The namespace of the resource provider.
+     * @param options The options parameters.
+     */
+    get(resourceProviderNamespace, options) {
+        return this.client.sendOperationRequest({ resourceProviderNamespace, options }, providers_getOperationSpec);
+    }
+    /**
+     * Gets the specified resource provider at the tenant level.
+     * @param resourceProviderNamespace The namespace of the resource provider.
+     * @param options The options parameters.
+     */
+    getAtTenantScope(resourceProviderNamespace, options) {
+        return this.client.sendOperationRequest({ resourceProviderNamespace, options }, providers_getAtTenantScopeOperationSpec);
+    }
+    /**
+     * ListNext
+     * @param nextLink The nextLink from the previous successful call to the List method.
+     * @param options The options parameters.
+     */
+    _listNext(nextLink, options) {
+        return this.client.sendOperationRequest({ nextLink, options }, providers_listNextOperationSpec);
+    }
+    /**
+     * ListAtTenantScopeNext
+     * @param nextLink The nextLink from the previous successful call to the ListAtTenantScope method.
+     * @param options The options parameters.
+     */
+    _listAtTenantScopeNext(nextLink, options) {
+        return this.client.sendOperationRequest({ nextLink, options }, providers_listAtTenantScopeNextOperationSpec);
+    }
+}
+// Operation Specifications
+const providers_serializer = createSerializer(mappers_namespaceObject, /* isXml */ false);
+const unregisterOperationSpec = {
+    path: "/subscriptions/{subscriptionId}/providers/{resourceProviderNamespace}/unregister",
+    httpMethod: "POST",
+    responses: {
+        200: {
+            bodyMapper: Provider,
+        },
+        default: {
+            bodyMapper: CloudError,
+        },
+    },
+    queryParameters: [apiVersion],
+    urlParameters: [
+        $host,
+        subscriptionId,
+        resourceProviderNamespace,
+    ],
+    headerParameters: [accept],
+    serializer: providers_serializer,
+};
+const registerAtManagementGroupScopeOperationSpec = {
+    path: "/providers/Microsoft.Management/managementGroups/{groupId}/providers/{resourceProviderNamespace}/register",
+    httpMethod: "POST",
+    responses: {
+        200: {},
+        default: {
+            bodyMapper: CloudError,
+        },
+    },
+    queryParameters: [apiVersion],
+    urlParameters: [
+        $host,
+        groupId,
+        resourceProviderNamespace,
+    ],
+    headerParameters: [accept],
+    serializer: providers_serializer,
+};
+const providerPermissionsOperationSpec = {
+    path: "/subscriptions/{subscriptionId}/providers/{resourceProviderNamespace}/providerPermissions",
+    httpMethod: "GET",
+    responses: {
+        200: {
+            bodyMapper: ProviderPermissionListResult,
+        },
+        default: {
+            bodyMapper: CloudError,
+        },
+    },
+    queryParameters: [apiVersion],
+    urlParameters: [
+        $host,
+        subscriptionId,
+        resourceProviderNamespace,
+    ],
+    headerParameters: [accept],
+    serializer: providers_serializer,
+};
+const registerOperationSpec = {
+    path: "/subscriptions/{subscriptionId}/providers/{resourceProviderNamespace}/register",
+    httpMethod: "POST",
+    responses: {
+        200: {
+            bodyMapper: Provider,
+        },
+        default: {
+            bodyMapper: CloudError,
+        },
+    },
+    requestBody: properties,
+    queryParameters: [apiVersion],
+    urlParameters: [
+        $host,
+        subscriptionId,
+        resourceProviderNamespace,
+    ],
+    headerParameters: [accept, contentType],
+    mediaType: "json",
+    serializer: providers_serializer,
+};
+const providers_listOperationSpec = {
+    path: "/subscriptions/{subscriptionId}/providers",
+    httpMethod: "GET",
+    responses: {
+        200: {
+            bodyMapper: ProviderListResult,
+        },
+        default: {
+            bodyMapper: CloudError,
+        },
+    },
+    queryParameters: [apiVersion, parameters_expand],
+    urlParameters: [$host, subscriptionId],
+    headerParameters: [accept],
+    serializer: providers_serializer,
+};
+const providers_listAtTenantScopeOperationSpec = {
+    path: "/providers",
+    httpMethod: "GET",
+    responses: {
+        200: {
+            bodyMapper: ProviderListResult,
+        },
+        default: {
+            bodyMapper: CloudError,
+        },
+    },
+    queryParameters: [apiVersion, parameters_expand],
+    urlParameters: [$host],
+    headerParameters: [accept],
+    serializer: providers_serializer,
+};
+const providers_getOperationSpec = {
+    path: "/subscriptions/{subscriptionId}/providers/{resourceProviderNamespace}",
+    httpMethod: "GET",
+    responses: {
+        200: {
+            bodyMapper: Provider,
+        },
+        default: {
+            bodyMapper: CloudError,
+        },
+    },
+    queryParameters: [apiVersion, parameters_expand],
+    urlParameters: [
+        $host,
+        subscriptionId,
+        resourceProviderNamespace,
+    ],
+    headerParameters: [accept],
+    serializer: providers_serializer,
+};
+const providers_getAtTenantScopeOperationSpec = {
+    path: "/providers/{resourceProviderNamespace}",
+    httpMethod: "GET",
+    responses: {
+        200: {
+            bodyMapper: Provider,
+        },
+        default: {
+            bodyMapper: CloudError,
+        },
+    },
+    queryParameters: [apiVersion, parameters_expand],
+    urlParameters: [$host, resourceProviderNamespace],
+    headerParameters: [accept],
+    serializer: providers_serializer,
+};
+const providers_listNextOperationSpec = {
+    path: "{nextLink}",
+    httpMethod: "GET",
+    responses: {
+        200: {
+            bodyMapper: ProviderListResult,
+        },
+        default: {
+            bodyMapper: CloudError,
+        },
+    },
+    urlParameters: [
+        $host,
+        nextLink,
+        subscriptionId,
+    ],
+    headerParameters: [accept],
+    serializer: providers_serializer,
+};
+const providers_listAtTenantScopeNextOperationSpec = {
+    path: "{nextLink}",
+    httpMethod: "GET",
+    responses: {
+        200: {
+            bodyMapper: ProviderListResult,
+        },
+        default: {
+            bodyMapper: CloudError,
+        },
+    },
+    urlParameters: [$host, nextLink],
+    headerParameters: [accept],
+    serializer: providers_serializer,
+};
+//# sourceMappingURL=providers.js.map
+;// CONCATENATED MODULE: ./node_modules/@azure/arm-resources/dist/esm/operations/providerResourceTypes.js
+/*
+ * Copyright (c) Microsoft Corporation.
+ * Licensed under the MIT License.
+ *
+ * Code generated by Microsoft (R) AutoRest Code Generator.
+ * Changes may cause incorrect behavior and will be lost if the code is regenerated.
+ */
+
+
+
+/** Class containing ProviderResourceTypes operations. */
+class ProviderResourceTypesImpl {
+    /**
+     * Initialize a new instance of the class ProviderResourceTypes class.
+     * @param client Reference to the service client
+     */
+    constructor(client) {
+        this.client = client;
+    }
+    /**
+     * List the resource types for a specified resource provider.
+     * @param resourceProviderNamespace The namespace of the resource provider.
+     * @param options The options parameters.
+     */
+    list(resourceProviderNamespace, options) {
+        return this.client.sendOperationRequest({ resourceProviderNamespace, options }, providerResourceTypes_listOperationSpec);
+    }
+}
+// Operation Specifications
+const providerResourceTypes_serializer = createSerializer(mappers_namespaceObject, /* isXml */ false);
+const providerResourceTypes_listOperationSpec = {
+    path: "/subscriptions/{subscriptionId}/providers/{resourceProviderNamespace}/resourceTypes",
+    httpMethod: "GET",
+    responses: {
+        200: {
+            bodyMapper: ProviderResourceTypeListResult,
+        },
+        default: {
+            bodyMapper: CloudError,
+        },
+    },
+    queryParameters: [apiVersion, parameters_expand],
+    urlParameters: [
+        $host,
+        subscriptionId,
+        resourceProviderNamespace,
+    ],
+    headerParameters: [accept],
+    serializer: providerResourceTypes_serializer,
+};
+//# sourceMappingURL=providerResourceTypes.js.map
+;// CONCATENATED MODULE: ./node_modules/@azure/arm-resources/dist/esm/operations/resources.js
+/*
+ * Copyright (c) Microsoft Corporation.
+ * Licensed under the MIT License.
+ *
+ * Code generated by Microsoft (R) AutoRest Code Generator.
+ * Changes may cause incorrect behavior and will be lost if the code is regenerated.
+ */
+
+
+
+
+
+
+
+/// <reference lib="esnext.asynciterable" />
+/** Class containing Resources operations. */
+class ResourcesImpl {
+    /**
+     * Initialize a new instance of the class Resources class.
+     * @param client Reference to the service client
+     */
+    constructor(client) {
+        this.client = client;
+    }
+    /**
+     * Get all the resources for a resource group.
+     * @param resourceGroupName The resource group with the resources to get.
+     * @param options The options parameters.
+     */
+    listByResourceGroup(resourceGroupName, options) {
+        const iter = this.listByResourceGroupPagingAll(resourceGroupName, options);
+        return {
+            next() {
+                return iter.next();
+            },
+            [Symbol.asyncIterator]() {
+                return this;
+            },
+            byPage: (settings) => {
+                if (settings === null || settings === void 0 ? void 0 : settings.maxPageSize) {
+                    throw new Error("maxPageSize is not supported by this operation.");
+                }
+                return this.listByResourceGroupPagingPage(resourceGroupName, options, settings);
+            },
+        };
+    }
+    listByResourceGroupPagingPage(resourceGroupName, options, settings) {
+        return __asyncGenerator(this, arguments, function* listByResourceGroupPagingPage_1() {
+            let result;
+            let continuationToken = settings === null || settings === void 0 ? void 0 : settings.continuationToken;
+            if (!continuationToken) {
+                result = yield __await(this._listByResourceGroup(resourceGroupName, options));
+                let page = result.value || [];
+                continuationToken = result.nextLink;
+                setContinuationToken(page, continuationToken);
+                yield yield __await(page);
+            }
+            while (continuationToken) {
+                result = yield __await(this._listByResourceGroupNext(resourceGroupName, continuationToken, options));
+                continuationToken = result.nextLink;
+                let page = result.value || [];
+                setContinuationToken(page, continuationToken);
+                yield yield __await(page);
+            }
+        });
+    }
+    listByResourceGroupPagingAll(resourceGroupName, options) {
+        return __asyncGenerator(this, arguments, function* listByResourceGroupPagingAll_1() {
+            var _a, e_1, _b, _c;
+            try {
+                for (var _d = true, _e = __asyncValues(this.listByResourceGroupPagingPage(resourceGroupName, options)), _f; _f = yield __await(_e.next()), _a = _f.done, !_a; _d = true) {
+                    _c = _f.value;
+                    _d = false;
+                    const page = _c;
+                    yield __await(yield* __asyncDelegator(__asyncValues(page)));
+                }
+            }
+            catch (e_1_1) { e_1 = { error: e_1_1 }; }
+            finally {
+                try {
+                    if (!_d && !_a && (_b = _e.return)) yield __await(_b.call(_e));
+                }
+                finally { if (e_1) throw e_1.error; }
+            }
+        });
+    }
+    /**
+     * Get all the resources in a subscription.
+     * @param options The options parameters.
+     */
+    list(options) {
+        const iter = this.listPagingAll(options);
+        return {
+            next() {
+                return iter.next();
+            },
+            [Symbol.asyncIterator]() {
+                return this;
+            },
+            byPage: (settings) => {
+                if (settings === null || settings === void 0 ? void 0 : settings.maxPageSize) {
+                    throw new Error("maxPageSize is not supported by this operation.");
+                }
+                return this.listPagingPage(options, settings);
+            },
+        };
+    }
+    listPagingPage(options, settings) {
+        return __asyncGenerator(this, arguments, function* listPagingPage_1() {
+            let result;
+            let continuationToken = settings === null || settings === void 0 ? void 0 : settings.continuationToken;
+            if (!continuationToken) {
+                result = yield __await(this._list(options));
+                let page = result.value || [];
+                continuationToken = result.nextLink;
+                setContinuationToken(page, continuationToken);
+                yield yield __await(page);
+            }
+            while (continuationToken) {
+                result = yield __await(this._listNext(continuationToken, options));
+                continuationToken = result.nextLink;
+                let page = result.value || [];
+                setContinuationToken(page, continuationToken);
+                yield yield __await(page);
+            }
+        });
+    }
+    listPagingAll(options) {
+        return __asyncGenerator(this, arguments, function* listPagingAll_1() {
+            var _a, e_2, _b, _c;
+            try {
+                for (var _d = true, _e = __asyncValues(this.listPagingPage(options)), _f; _f = yield __await(_e.next()), _a = _f.done, !_a; _d = true) {
+                    _c = _f.value;
+                    _d = false;
+                    const page = _c;
+                    yield __await(yield* __asyncDelegator(__asyncValues(page)));
+                }
+            }
+            catch (e_2_1) { e_2 = { error: e_2_1 }; }
+            finally {
+                try {
+                    if (!_d && !_a && (_b = _e.return)) yield __await(_b.call(_e));
+                }
+                finally { if (e_2) throw e_2.error; }
+            }
+        });
+    }
+    /**
+     * Get all the resources for a resource group.
+     * @param resourceGroupName The resource group with the resources to get.
+     * @param options The options parameters.
+     */
+    _listByResourceGroup(resourceGroupName, options) {
+        return this.client.sendOperationRequest({ resourceGroupName, options }, resources_listByResourceGroupOperationSpec);
+    }
+    /**
+     * The resources to be moved must be in the same source resource group in the source subscription being
+     * used. The target resource group may be in a different subscription. When moving resources, both the
+     * source group and the target group are locked for the duration of the operation. Write and delete
+     * operations are blocked on the groups until the move completes.
+     * @param sourceResourceGroupName The name of the resource group from the source subscription
+     *                                containing the resources to be moved.
+     * @param parameters Parameters for moving resources.
+     * @param options The options parameters.
+     */
+    async beginMoveResources(sourceResourceGroupName, parameters, options) {
+        const directSendOperation = async (args, spec) => {
+            return this.client.sendOperationRequest(args, spec);
+        };
+        const sendOperationFn = async (args, spec) => {
+            var _a;
+            let currentRawResponse = undefined;
+            const providedCallback = (_a = args.options) === null || _a === void 0 ? void 0 : _a.onResponse;
+            const callback = (rawResponse, flatResponse) => {
+                currentRawResponse = rawResponse;
+                providedCallback === null || providedCallback === void 0 ? void 0 : providedCallback(rawResponse, flatResponse);
+            };
+            const updatedArgs = Object.assign(Object.assign({}, args), { options: Object.assign(Object.assign({}, args.options), { onResponse: callback }) });
+            const flatResponse = await directSendOperation(updatedArgs, spec);
+            return {
+                flatResponse,
+                rawResponse: {
+                    statusCode: currentRawResponse.status,
+                    body: currentRawResponse.parsedBody,
+                    headers: currentRawResponse.headers.toJSON(),
+                },
+            };
+        };
+        const lro = createLroSpec({
+            sendOperationFn,
+            args: { sourceResourceGroupName, parameters, options },
+            spec: moveResourcesOperationSpec,
+        });
+        const poller = await poller_createHttpPoller(lro, {
+            restoreFrom: options === null || options === void 0 ? void 0 : options.resumeFrom,
+            intervalInMs: options === null || options === void 0 ? void 0 : options.updateIntervalInMs,
+        });
+        await poller.poll();
+        return poller;
+    }
+    /**
+     * The resources to be moved must be in the same source resource group in the source subscription being
+     * used. The target resource group may be in a different subscription. When moving resources, both the
+     * source group and the target group are locked for the duration of the operation. Write and delete
+     * operations are blocked on the groups until the move completes.
+     * @param sourceResourceGroupName The name of the resource group from the source subscription
+     *                                containing the resources to be moved.
+     * @param parameters Parameters for moving resources.
+     * @param options The options parameters.
+     */
+    async beginMoveResourcesAndWait(sourceResourceGroupName, parameters, options) {
+        const poller = await this.beginMoveResources(sourceResourceGroupName, parameters, options);
+        return poller.pollUntilDone();
+    }
+    /**
+     * This operation checks whether the specified resources can be moved to the target. The resources to
+     * be moved must be in the same source resource group in the source subscription being used. The target
+     * resource group may be in a different subscription. If validation succeeds, it returns HTTP response
+     * code 204 (no content). If validation fails, it returns HTTP response code 409 (Conflict) with an
+     * error message. Retrieve the URL in the Location header value to check the result of the long-running
+     * operation.
+     * @param sourceResourceGroupName The name of the resource group from the source subscription
+     *                                containing the resources to be validated for move.
+     * @param parameters Parameters for moving resources.
+     * @param options The options parameters.
+     */
+    async beginValidateMoveResources(sourceResourceGroupName, parameters, options) {
+        const directSendOperation = async (args, spec) => {
+            return this.client.sendOperationRequest(args, spec);
+        };
+        const sendOperationFn = async (args, spec) => {
+            var _a;
+            let currentRawResponse = undefined;
+            const providedCallback = (_a = args.options) === null || _a === void 0 ? void 0 : _a.onResponse;
+            const callback = (rawResponse, flatResponse) => {
+                currentRawResponse = rawResponse;
+                providedCallback === null || providedCallback === void 0 ? void 0 : providedCallback(rawResponse, flatResponse);
+            };
+            const updatedArgs = Object.assign(Object.assign({}, args), { options: Object.assign(Object.assign({}, args.options), { onResponse: callback }) });
+            const flatResponse = await directSendOperation(updatedArgs, spec);
+            return {
+                flatResponse,
+                rawResponse: {
+                    statusCode: currentRawResponse.status,
+                    body: currentRawResponse.parsedBody,
+                    headers: currentRawResponse.headers.toJSON(),
+                },
+            };
+        };
+        const lro = createLroSpec({
+            sendOperationFn,
+            args: { sourceResourceGroupName, parameters, options },
+            spec: validateMoveResourcesOperationSpec,
+        });
+        const poller = await poller_createHttpPoller(lro, {
+            restoreFrom: options === null || options === void 0 ? void 0 : options.resumeFrom,
+            intervalInMs: options === null || options === void 0 ? void 0 : options.updateIntervalInMs,
+        });
+        await poller.poll();
+        return poller;
+    }
+    /**
+     * This operation checks whether the specified resources can be moved to the target. The resources to
+     * be moved must be in the same source resource group in the source subscription being used. The target
+     * resource group may be in a different subscription. If validation succeeds, it returns HTTP response
+     * code 204 (no content). If validation fails, it returns HTTP response code 409 (Conflict) with an
+     * error message. Retrieve the URL in the Location header value to check the result of the long-running
+     * operation.
+     * @param sourceResourceGroupName The name of the resource group from the source subscription
+     *                                containing the resources to be validated for move.
+     * @param parameters Parameters for moving resources.
+     * @param options The options parameters.
+     */
+    async beginValidateMoveResourcesAndWait(sourceResourceGroupName, parameters, options) {
+        const poller = await this.beginValidateMoveResources(sourceResourceGroupName, parameters, options);
+        return poller.pollUntilDone();
+    }
+    /**
+     * Get all the resources in a subscription.
+     * @param options The options parameters.
+     */
+    _list(options) {
+        return this.client.sendOperationRequest({ options }, resources_listOperationSpec);
+    }
+    /**
+     * Checks whether a resource exists.
+     * @param resourceGroupName The name of the resource group containing the resource to check. The name
+     *                          is case insensitive.
+     * @param resourceProviderNamespace The resource provider of the resource to check.
+     * @param parentResourcePath The parent resource identity.
+     * @param resourceType The resource type.
+     * @param resourceName The name of the resource to check whether it exists.
+     * @param apiVersion The API version to use for the operation.
+     * @param options The options parameters.
+     */
+    checkExistence(resourceGroupName, resourceProviderNamespace, parentResourcePath, resourceType, resourceName, apiVersion, options) {
+        return this.client.sendOperationRequest({
+            resourceGroupName,
+            resourceProviderNamespace,
+            parentResourcePath,
+            resourceType,
+            resourceName,
+            apiVersion,
+            options,
+        }, resources_checkExistenceOperationSpec);
+    }
+    /**
+     * Deletes a resource.
+     * @param resourceGroupName The name of the resource group that contains the resource to delete. The
+     *                          name is case insensitive.
+     * @param resourceProviderNamespace The namespace of the resource provider.
+     * @param parentResourcePath The parent resource identity.
+     * @param resourceType The resource type.
+     * @param resourceName The name of the resource to delete.
+     * @param apiVersion The API version to use for the operation.
+     * @param options The options parameters.
+     */
+    async beginDelete(resourceGroupName, resourceProviderNamespace, parentResourcePath, resourceType, resourceName, apiVersion, options) {
+        const directSendOperation = async (args, spec) => {
+            return this.client.sendOperationRequest(args, spec);
+        };
+        const sendOperationFn = async (args, spec) => {
+            var _a;
+            let currentRawResponse = undefined;
+            const providedCallback = (_a = args.options) === null || _a === void 0 ? void 0 : _a.onResponse;
+            const callback = (rawResponse, flatResponse) => {
+                currentRawResponse = rawResponse;
+                providedCallback === null || providedCallback === void 0 ? void 0 : providedCallback(rawResponse, flatResponse);
+            };
+            const updatedArgs = Object.assign(Object.assign({}, args), { options: Object.assign(Object.assign({}, args.options), { onResponse: callback }) });
+            const flatResponse = await directSendOperation(updatedArgs, spec);
+            return {
+                flatResponse,
+                rawResponse: {
+                    statusCode: currentRawResponse.status,
+                    body: currentRawResponse.parsedBody,
+                    headers: currentRawResponse.headers.toJSON(),
+                },
+            };
+        };
+        const lro = createLroSpec({
+            sendOperationFn,
+            args: {
+                resourceGroupName,
+                resourceProviderNamespace,
+                parentResourcePath,
+                resourceType,
+                resourceName,
+                apiVersion,
+                options,
+            },
+            spec: resources_deleteOperationSpec,
+        });
+        const poller = await poller_createHttpPoller(lro, {
+            restoreFrom: options === null || options === void 0 ? void 0 : options.resumeFrom,
+            intervalInMs: options === null || options === void 0 ? void 0 : options.updateIntervalInMs,
+        });
+        await poller.poll();
+        return poller;
+    }
+    /**
+     * Deletes a resource.
+     * @param resourceGroupName The name of the resource group that contains the resource to delete. The
+     *                          name is case insensitive.
+     * @param resourceProviderNamespace The namespace of the resource provider.
+     * @param parentResourcePath The parent resource identity.
+     * @param resourceType The resource type.
+     * @param resourceName The name of the resource to delete.
+     * @param apiVersion The API version to use for the operation.
+     * @param options The options parameters.
+     */
+    async beginDeleteAndWait(resourceGroupName, resourceProviderNamespace, parentResourcePath, resourceType, resourceName, apiVersion, options) {
+        const poller = await this.beginDelete(resourceGroupName, resourceProviderNamespace, parentResourcePath, resourceType, resourceName, apiVersion, options);
+        return poller.pollUntilDone();
+    }
+    /**
+     * Creates a resource.
+     * @param resourceGroupName The name of the resource group for the resource. The name is case
+     *                          insensitive.
+     * @param resourceProviderNamespace The namespace of the resource provider.
+     * @param parentResourcePath The parent resource identity.
+     * @param resourceType The resource type of the resource to create.
+     * @param resourceName The name of the resource to create.
+     * @param apiVersion The API version to use for the operation.
+     * @param parameters Parameters for creating or updating the resource.
+     * @param options The options parameters.
+     */
+    async beginCreateOrUpdate(resourceGroupName, resourceProviderNamespace, parentResourcePath, resourceType, resourceName, apiVersion, parameters, options) {
+        const directSendOperation = async (args, spec) => {
+            return this.client.sendOperationRequest(args, spec);
+        };
+        const sendOperationFn = async (args, spec) => {
+            var _a;
+            let currentRawResponse = undefined;
+            const providedCallback = (_a = args.options) === null || _a === void 0 ? void 0 : _a.onResponse;
+            const callback = (rawResponse, flatResponse) => {
+                currentRawResponse = rawResponse;
+                providedCallback === null || providedCallback === void 0 ? void 0 : providedCallback(rawResponse, flatResponse);
+            };
+            const updatedArgs = Object.assign(Object.assign({}, args), { options: Object.assign(Object.assign({}, args.options), { onResponse: callback }) });
+            const flatResponse = await directSendOperation(updatedArgs, spec);
+            return {
+                flatResponse,
+                rawResponse: {
+                    statusCode: currentRawResponse.status,
+                    body: currentRawResponse.parsedBody,
+                    headers: currentRawResponse.headers.toJSON(),
+                },
+            };
+        };
+        const lro = createLroSpec({
+            sendOperationFn,
+            args: {
+                resourceGroupName,
+                resourceProviderNamespace,
+                parentResourcePath,
+                resourceType,
+                resourceName,
+                apiVersion,
+                parameters,
+                options,
+            },
+            spec: resources_createOrUpdateOperationSpec,
+        });
+        const poller = await poller_createHttpPoller(lro, {
+            restoreFrom: options === null || options === void 0 ? void 0 : options.resumeFrom,
+            intervalInMs: options === null || options === void 0 ? void 0 : options.updateIntervalInMs,
+        });
+        await poller.poll();
+        return poller;
+    }
+    /**
+     * Creates a resource.
+     * @param resourceGroupName The name of the resource group for the resource. The name is case
+     *                          insensitive.
+     * @param resourceProviderNamespace The namespace of the resource provider.
+     * @param parentResourcePath The parent resource identity.
+     * @param resourceType The resource type of the resource to create.
+     * @param resourceName The name of the resource to create.
+     * @param apiVersion The API version to use for the operation.
+     * @param parameters Parameters for creating or updating the resource.
+     * @param options The options parameters.
+     */
+    async beginCreateOrUpdateAndWait(resourceGroupName, resourceProviderNamespace, parentResourcePath, resourceType, resourceName, apiVersion, parameters, options) {
+        const poller = await this.beginCreateOrUpdate(resourceGroupName, resourceProviderNamespace, parentResourcePath, resourceType, resourceName, apiVersion, parameters, options);
+        return poller.pollUntilDone();
+    }
+    /**
+     * Updates a resource.
+     * @param resourceGroupName The name of the resource group for the resource. The name is case
+     *                          insensitive.
+     * @param resourceProviderNamespace The namespace of the resource provider.
+     * @param parentResourcePath The parent resource identity.
+     * @param resourceType The resource type of the resource to update.
+     * @param resourceName The name of the resource to update.
+     * @param apiVersion The API version to use for the operation.
+     * @param parameters Parameters for updating the resource.
+     * @param options The options parameters.
+     */
+    async beginUpdate(resourceGroupName, resourceProviderNamespace, parentResourcePath, resourceType, resourceName, apiVersion, parameters, options) {
+        const directSendOperation = async (args, spec) => {
+            return this.client.sendOperationRequest(args, spec);
+        };
+        const sendOperationFn = async (args, spec) => {
+            var _a;
+            let currentRawResponse = undefined;
+            const providedCallback = (_a = args.options) === null || _a === void 0 ? void 0 : _a.onResponse;
+            const callback = (rawResponse, flatResponse) => {
+                currentRawResponse = rawResponse;
+                providedCallback === null || providedCallback === void 0 ? void 0 : providedCallback(rawResponse, flatResponse);
+            };
+            const updatedArgs = Object.assign(Object.assign({}, args), { options: Object.assign(Object.assign({}, args.options), { onResponse: callback }) });
+            const flatResponse = await directSendOperation(updatedArgs, spec);
+            return {
+                flatResponse,
+                rawResponse: {
+                    statusCode: currentRawResponse.status,
+                    body: currentRawResponse.parsedBody,
+                    headers: currentRawResponse.headers.toJSON(),
+                },
+            };
+        };
+        const lro = createLroSpec({
+            sendOperationFn,
+            args: {
+                resourceGroupName,
+                resourceProviderNamespace,
+                parentResourcePath,
+                resourceType,
+                resourceName,
+                apiVersion,
+                parameters,
+                options,
+            },
+            spec: updateOperationSpec,
+        });
+        const poller = await poller_createHttpPoller(lro, {
+            restoreFrom: options === null || options === void 0 ? void 0 : options.resumeFrom,
+            intervalInMs: options === null || options === void 0 ? void 0 : options.updateIntervalInMs,
+        });
+        await poller.poll();
+        return poller;
+    }
+    /**
+     * Updates a resource.
+     * @param resourceGroupName The name of the resource group for the resource. The name is case
+     *                          insensitive.
+     * @param resourceProviderNamespace The namespace of the resource provider.
+     * @param parentResourcePath The parent resource identity.
+     * @param resourceType The resource type of the resource to update.
+     * @param resourceName The name of the resource to update.
+     * @param apiVersion The API version to use for the operation.
+     * @param parameters Parameters for updating the resource.
+     * @param options The options parameters.
+     */
+    async beginUpdateAndWait(resourceGroupName, resourceProviderNamespace, parentResourcePath, resourceType, resourceName, apiVersion, parameters, options) {
+        const poller = await this.beginUpdate(resourceGroupName, resourceProviderNamespace, parentResourcePath, resourceType, resourceName, apiVersion, parameters, options);
+        return poller.pollUntilDone();
+    }
+    /**
+     * Gets a resource.
+     * @param resourceGroupName The name of the resource group containing the resource to get. The name is
+     *                          case insensitive.
+     * @param resourceProviderNamespace The namespace of the resource provider.
+     * @param parentResourcePath The parent resource identity.
+     * @param resourceType The resource type of the resource.
+     * @param resourceName The name of the resource to get.
+     * @param apiVersion The API version to use for the operation.
+     * @param options The options parameters.
+     */
+    get(resourceGroupName, resourceProviderNamespace, parentResourcePath, resourceType, resourceName, apiVersion, options) {
+        return this.client.sendOperationRequest({
+            resourceGroupName,
+            resourceProviderNamespace,
+            parentResourcePath,
+            resourceType,
+            resourceName,
+            apiVersion,
+            options,
+        }, resources_getOperationSpec);
+    }
+    /**
+     * Checks by ID whether a resource exists. This API currently works only for a limited set of Resource
+     * providers. In the event that a Resource provider does not implement this API, ARM will respond with
+     * a 405. The alternative then is to use the GET API to check for the existence of the resource.
+     * @param resourceId The fully qualified ID of the resource, including the resource name and resource
+     *                   type. Use the format,
+     *                   /subscriptions/{guid}/resourceGroups/{resource-group-name}/{resource-provider-namespace}/{resource-type}/{resource-name}
+     * @param apiVersion The API version to use for the operation.
+     * @param options The options parameters.
+     */
+    checkExistenceById(resourceId, apiVersion, options) {
+        return this.client.sendOperationRequest({ resourceId, apiVersion, options }, checkExistenceByIdOperationSpec);
+    }
+    /**
+     * Deletes a resource by ID.
+     * @param resourceId The fully qualified ID of the resource, including the resource name and resource
+     *                   type. Use the format,
+     *                   /subscriptions/{guid}/resourceGroups/{resource-group-name}/{resource-provider-namespace}/{resource-type}/{resource-name}
+     * @param apiVersion The API version to use for the operation.
+     * @param options The options parameters.
+     */
+    async beginDeleteById(resourceId, apiVersion, options) {
+        const directSendOperation = async (args, spec) => {
+            return this.client.sendOperationRequest(args, spec);
+        };
+        const sendOperationFn = async (args, spec) => {
+            var _a;
+            let currentRawResponse = undefined;
+            const providedCallback = (_a = args.options) === null || _a === void 0 ? void 0 : _a.onResponse;
+            const callback = (rawResponse, flatResponse) => {
+                currentRawResponse = rawResponse;
+                providedCallback === null || providedCallback === void 0 ? void 0 : providedCallback(rawResponse, flatResponse);
+            };
+            const updatedArgs = Object.assign(Object.assign({}, args), { options: Object.assign(Object.assign({}, args.options), { onResponse: callback }) });
+            const flatResponse = await directSendOperation(updatedArgs, spec);
+            return {
+                flatResponse,
+                rawResponse: {
+                    statusCode: currentRawResponse.status,
+                    body: currentRawResponse.parsedBody,
+                    headers: currentRawResponse.headers.toJSON(),
+                },
+            };
+        };
+        const lro = createLroSpec({
+            sendOperationFn,
+            args: { resourceId, apiVersion, options },
+            spec: deleteByIdOperationSpec,
+        });
+        const poller = await poller_createHttpPoller(lro, {
+            restoreFrom: options === null || options === void 0 ? void 0 : options.resumeFrom,
+            intervalInMs: options === null || options === void 0 ? void 0 : options.updateIntervalInMs,
+        });
+        await poller.poll();
+        return poller;
+    }
+    /**
+     * Deletes a resource by ID.
+     * @param resourceId The fully qualified ID of the resource, including the resource name and resource
+     *                   type. Use the format,
+     *                   /subscriptions/{guid}/resourceGroups/{resource-group-name}/{resource-provider-namespace}/{resource-type}/{resource-name}
+     * @param apiVersion The API version to use for the operation.
+     * @param options The options parameters.
+     */
+    async beginDeleteByIdAndWait(resourceId, apiVersion, options) {
+        const poller = await this.beginDeleteById(resourceId, apiVersion, options);
+        return poller.pollUntilDone();
+    }
+    /**
+     * Create a resource by ID.
+     * @param resourceId The fully qualified ID of the resource, including the resource name and resource
+     *                   type. Use the format,
+     *                   /subscriptions/{guid}/resourceGroups/{resource-group-name}/{resource-provider-namespace}/{resource-type}/{resource-name}
+     * @param apiVersion The API version to use for the operation.
+     * @param parameters Create or update resource parameters.
+     * @param options The options parameters.
+     */
+    async beginCreateOrUpdateById(resourceId, apiVersion, parameters, options) {
+        const directSendOperation = async (args, spec) => {
+            return this.client.sendOperationRequest(args, spec);
+        };
+        const sendOperationFn = async (args, spec) => {
+            var _a;
+            let currentRawResponse = undefined;
+            const providedCallback = (_a = args.options) === null || _a === void 0 ? void 0 : _a.onResponse;
+            const callback = (rawResponse, flatResponse) => {
+                currentRawResponse = rawResponse;
+                providedCallback === null || providedCallback === void 0 ? void 0 : providedCallback(rawResponse, flatResponse);
+            };
+            const updatedArgs = Object.assign(Object.assign({}, args), { options: Object.assign(Object.assign({}, args.options), { onResponse: callback }) });
+            const flatResponse = await directSendOperation(updatedArgs, spec);
+            return {
+                flatResponse,
+                rawResponse: {
+                    statusCode: currentRawResponse.status,
+                    body: currentRawResponse.parsedBody,
+                    headers: currentRawResponse.headers.toJSON(),
+                },
+            };
+        };
+        const lro = createLroSpec({
+            sendOperationFn,
+            args: { resourceId, apiVersion, parameters, options },
+            spec: createOrUpdateByIdOperationSpec,
+        });
+        const poller = await poller_createHttpPoller(lro, {
+            restoreFrom: options === null || options === void 0 ? void 0 : options.resumeFrom,
+            intervalInMs: options === null || options === void 0 ? void 0 : options.updateIntervalInMs,
+        });
+        await poller.poll();
+        return poller;
+    }
+    /**
+     * Create a resource by ID.
+     * @param resourceId The fully qualified ID of the resource, including the resource name and resource
+     *                   type. Use the format,
+     *                   /subscriptions/{guid}/resourceGroups/{resource-group-name}/{resource-provider-namespace}/{resource-type}/{resource-name}
+     * @param apiVersion The API version to use for the operation.
+     * @param parameters Create or update resource parameters.
+     * @param options The options parameters.
+     */
+    async beginCreateOrUpdateByIdAndWait(resourceId, apiVersion, parameters, options) {
+        const poller = await this.beginCreateOrUpdateById(resourceId, apiVersion, parameters, options);
+        return poller.pollUntilDone();
+    }
+    /**
+     * Updates a resource by ID.
+     * @param resourceId The fully qualified ID of the resource, including the resource name and resource
+     *                   type. Use the format,
+     *                   /subscriptions/{guid}/resourceGroups/{resource-group-name}/{resource-provider-namespace}/{resource-type}/{resource-name}
+     * @param apiVersion The API version to use for the operation.
+     * @param parameters Update resource parameters.
+     * @param options The options parameters.
+     */
+    async beginUpdateById(resourceId, apiVersion, parameters, options) {
+        const directSendOperation = async (args, spec) => {
+            return this.client.sendOperationRequest(args, spec);
+        };
+        const sendOperationFn = async (args, spec) => {
+            var _a;
+            let currentRawResponse = undefined;
+            const providedCallback = (_a = args.options) === null || _a === void 0 ? void 0 : _a.onResponse;
+            const callback = (rawResponse, flatResponse) => {
+                currentRawResponse = rawResponse;
+                providedCallback === null || providedCallback === void 0 ? void 0 : providedCallback(rawResponse, flatResponse);
+            };
+            const updatedArgs = Object.assign(Object.assign({}, args), { options: Object.assign(Object.assign({}, args.options), { onResponse: callback }) });
+            const flatResponse = await directSendOperation(updatedArgs, spec);
+            return {
+                flatResponse,
+                rawResponse: {
+                    statusCode: currentRawResponse.status,
+                    body: currentRawResponse.parsedBody,
+                    headers: currentRawResponse.headers.toJSON(),
+                },
+            };
+        };
+        const lro = createLroSpec({
+            sendOperationFn,
+            args: { resourceId, apiVersion, parameters, options },
+            spec: updateByIdOperationSpec,
+        });
+        const poller = await poller_createHttpPoller(lro, {
+            restoreFrom: options === null || options === void 0 ? void 0 : options.resumeFrom,
+            intervalInMs: options === null || options === void 0 ? void 0 : options.updateIntervalInMs,
+        });
+        await poller.poll();
+        return poller;
+    }
+    /**
+     * Updates a resource by ID.
+     * @param resourceId The fully qualified ID of the resource, including the resource name and resource
+     *                   type. Use the format,
+     *                   /subscriptions/{guid}/resourceGroups/{resource-group-name}/{resource-provider-namespace}/{resource-type}/{resource-name}
+     * @param apiVersion The API version to use for the operation.
+     * @param parameters Update resource parameters.
+     * @param options The options parameters.
+     */
+    async beginUpdateByIdAndWait(resourceId, apiVersion, parameters, options) {
+        const poller = await this.beginUpdateById(resourceId, apiVersion, parameters, options);
+        return poller.pollUntilDone();
+    }
+    /**
+     * Gets a resource by ID.
+     * @param resourceId The fully qualified ID of the resource, including the resource name and resource
+     *                   type. Use the format,
+     *                   /subscriptions/{guid}/resourceGroups/{resource-group-name}/{resource-provider-namespace}/{resource-type}/{resource-name}
+     * @param apiVersion The API version to use for the operation.
+     * @param options The options parameters.
+     */
+    getById(resourceId, apiVersion, options) {
+        return this.client.sendOperationRequest({ resourceId, apiVersion, options }, getByIdOperationSpec);
+    }
+    /**
+     * ListByResourceGroupNext
+     * @param resourceGroupName The resource group with the resources to get.
+     * @param nextLink The nextLink from the previous successful call to the ListByResourceGroup method.
+     * @param options The options parameters.
+     */
+    _listByResourceGroupNext(resourceGroupName, nextLink, options) {
+        return this.client.sendOperationRequest({ resourceGroupName, nextLink, options }, resources_listByResourceGroupNextOperationSpec);
+    }
+    /**
+     * ListNext
+     * @param nextLink The nextLink from the previous successful call to the List method.
+     * @param options The options parameters.
+     */
+    _listNext(nextLink, options) {
+        return this.client.sendOperationRequest({ nextLink, options }, resources_listNextOperationSpec);
+    }
+}
+// Operation Specifications
+const resources_serializer = createSerializer(mappers_namespaceObject, /* isXml */ false);
+const resources_listByResourceGroupOperationSpec = {
+    path: "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/resources",
+    httpMethod: "GET",
+    responses: {
+        200: {
+            bodyMapper: ResourceListResult,
+        },
+        default: {
+            bodyMapper: CloudError,
+        },
+    },
+    queryParameters: [
+        apiVersion,
+        filter,
+        parameters_top,
+        parameters_expand,
+    ],
+    urlParameters: [
+        $host,
+        subscriptionId,
+        resourceGroupName,
+    ],
+    headerParameters: [accept],
+    serializer: resources_serializer,
+};
+const moveResourcesOperationSpec = {
+    path: "/subscriptions/{subscriptionId}/resourceGroups/{sourceResourceGroupName}/moveResources",
+    httpMethod: "POST",
+    responses: {
+        200: {},
+        201: {},
+        202: {},
+        204: {},
+        default: {
+            bodyMapper: CloudError,
+        },
+    },
+    requestBody: parameters4,
+    queryParameters: [apiVersion],
+    urlParameters: [
+        $host,
+        subscriptionId,
+        sourceResourceGroupName,
+    ],
+    headerParameters: [accept, contentType],
+    mediaType: "json",
+    serializer: resources_serializer,
+};
+const validateMoveResourcesOperationSpec = {
+    path: "/subscriptions/{subscriptionId}/resourceGroups/{sourceResourceGroupName}/validateMoveResources",
+    httpMethod: "POST",
+    responses: {
+        200: {},
+        201: {},
+        202: {},
+        204: {},
+        default: {
+            bodyMapper: CloudError,
+        },
+    },
+    requestBody: parameters4,
+    queryParameters: [apiVersion],
+    urlParameters: [
+        $host,
+        subscriptionId,
+        sourceResourceGroupName,
+    ],
+    headerParameters: [accept, contentType],
+    mediaType: "json",
+    serializer: resources_serializer,
+};
+const resources_listOperationSpec = {
+    path: "/subscriptions/{subscriptionId}/resources",
+    httpMethod: "GET",
+    responses: {
+        200: {
+            bodyMapper: ResourceListResult,
+        },
+        default: {
+            bodyMapper: CloudError,
+        },
+    },
+    queryParameters: [
+        apiVersion,
+        filter,
+        parameters_top,
+        parameters_expand,
+    ],
+    urlParameters: [$host, subscriptionId],
+    headerParameters: [accept],
+    serializer: resources_serializer,
+};
+const resources_checkExistenceOperationSpec = {
+    path: "/subscriptions/{subscriptionId}/resourcegroups/{resourceGroupName}/providers/{resourceProviderNamespace}/{parentResourcePath}/{resourceType}/{resourceName}",
+    httpMethod: "HEAD",
+    responses: {
+        204: {},
+        404: {},
+        default: {
+            bodyMapper: CloudError,
+        },
+    },
+    queryParameters: [apiVersion1],
+    urlParameters: [
+        $host,
+        subscriptionId,
+        resourceGroupName,
+        resourceProviderNamespace,
+        parentResourcePath,
+        resourceType,
+        resourceName,
+    ],
+    headerParameters: [accept],
+    serializer: resources_serializer,
+};
+const resources_deleteOperationSpec = {
+    path: "/subscriptions/{subscriptionId}/resourcegroups/{resourceGroupName}/providers/{resourceProviderNamespace}/{parentResourcePath}/{resourceType}/{resourceName}",
+    httpMethod: "DELETE",
+    responses: {
+        200: {},
+        201: {},
+        202: {},
+        204: {},
+        default: {
+            bodyMapper: CloudError,
+        },
+    },
+    queryParameters: [apiVersion1],
+    urlParameters: [
+        $host,
+        subscriptionId,
+        resourceGroupName,
+        resourceProviderNamespace,
+        parentResourcePath,
+        resourceType,
+        resourceName,
+    ],
+    headerParameters: [accept],
+    serializer: resources_serializer,
+};
+const resources_createOrUpdateOperationSpec = {
+    path: "/subscriptions/{subscriptionId}/resourcegroups/{resourceGroupName}/providers/{resourceProviderNamespace}/{parentResourcePath}/{resourceType}/{resourceName}",
+    httpMethod: "PUT",
+    responses: {
+        200: {
+            bodyMapper: GenericResource,
+        },
+        201: {
+            bodyMapper: GenericResource,
+        },
+        202: {
+            bodyMapper: GenericResource,
+        },
+        204: {
+            bodyMapper: GenericResource,
+        },
+        default: {
+            bodyMapper: CloudError,
+        },
+    },
+    requestBody: parameters5,
+    queryParameters: [apiVersion1],
+    urlParameters: [
+        $host,
+        subscriptionId,
+        resourceGroupName,
+        resourceProviderNamespace,
+        parentResourcePath,
+        resourceType,
+        resourceName,
+    ],
+    headerParameters: [accept, contentType],
+    mediaType: "json",
+    serializer: resources_serializer,
+};
+const updateOperationSpec = {
+    path: "/subscriptions/{subscriptionId}/resourcegroups/{resourceGroupName}/providers/{resourceProviderNamespace}/{parentResourcePath}/{resourceType}/{resourceName}",
+    httpMethod: "PATCH",
+    responses: {
+        200: {
+            bodyMapper: GenericResource,
+        },
+        201: {
+            bodyMapper: GenericResource,
+        },
+        202: {
+            bodyMapper: GenericResource,
+        },
+        204: {
+            bodyMapper: GenericResource,
+        },
+        default: {
+            bodyMapper: CloudError,
+        },
+    },
+    requestBody: parameters5,
+    queryParameters: [apiVersion1],
+    urlParameters: [
+        $host,
+        subscriptionId,
+        resourceGroupName,
+        resourceProviderNamespace,
+        parentResourcePath,
+        resourceType,
+        resourceName,
+    ],
+    headerParameters: [accept, contentType],
+    mediaType: "json",
+    serializer: resources_serializer,
+};
+const resources_getOperationSpec = {
+    path: "/subscriptions/{subscriptionId}/resourcegroups/{resourceGroupName}/providers/{resourceProviderNamespace}/{parentResourcePath}/{resourceType}/{resourceName}",
+    httpMethod: "GET",
+    responses: {
+        200: {
+            bodyMapper: GenericResource,
+        },
+        default: {
+            bodyMapper: CloudError,
+        },
+    },
+    queryParameters: [apiVersion1],
+    urlParameters: [
+        $host,
+        subscriptionId,
+        resourceGroupName,
+        resourceProviderNamespace,
+        parentResourcePath,
+        resourceType,
+        resourceName,
+    ],
+    headerParameters: [accept],
+    serializer: resources_serializer,
+};
+const checkExistenceByIdOperationSpec = {
+    path: "/{resourceId}",
+    httpMethod: "HEAD",
+    responses: {
+        204: {},
+        404: {},
+        default: {
+            bodyMapper: CloudError,
+        },
+    },
+    queryParameters: [apiVersion1],
+    urlParameters: [$host, parameters_resourceId],
+    headerParameters: [accept],
+    serializer: resources_serializer,
+};
+const deleteByIdOperationSpec = {
+    path: "/{resourceId}",
+    httpMethod: "DELETE",
+    responses: {
+        200: {},
+        201: {},
+        202: {},
+        204: {},
+        default: {
+            bodyMapper: CloudError,
+        },
+    },
+    queryParameters: [apiVersion1],
+    urlParameters: [$host, parameters_resourceId],
+    headerParameters: [accept],
+    serializer: resources_serializer,
+};
+const createOrUpdateByIdOperationSpec = {
+    path: "/{resourceId}",
+    httpMethod: "PUT",
+    responses: {
+        200: {
+            bodyMapper: GenericResource,
+        },
+        201: {
+            bodyMapper: GenericResource,
+        },
+        202: {
+            bodyMapper: GenericResource,
+        },
+        204: {
+            bodyMapper: GenericResource,
+        },
+        default: {
+            bodyMapper: CloudError,
+        },
+    },
+    requestBody: parameters5,
+    queryParameters: [apiVersion1],
+    urlParameters: [$host, parameters_resourceId],
+    headerParameters: [accept, contentType],
+    mediaType: "json",
+    serializer: resources_serializer,
+};
+const updateByIdOperationSpec = {
+    path: "/{resourceId}",
+    httpMethod: "PATCH",
+    responses: {
+        200: {
+            bodyMapper: GenericResource,
+        },
+        201: {
+            bodyMapper: GenericResource,
+        },
+        202: {
+            bodyMapper: GenericResource,
+        },
+        204: {
+            bodyMapper: GenericResource,
+        },
+        default: {
+            bodyMapper: CloudError,
+        },
+    },
+    requestBody: parameters5,
+    queryParameters: [apiVersion1],
+    urlParameters: [$host, parameters_resourceId],
+    headerParameters: [accept, contentType],
+    mediaType: "json",
+    serializer: resources_serializer,
+};
+const getByIdOperationSpec = {
+    path: "/{resourceId}",
+    httpMethod: "GET",
+    responses: {
+        200: {
+            bodyMapper: GenericResource,
+        },
+        default: {
+            bodyMapper: CloudError,
+        },
+    },
+    queryParameters: [apiVersion1],
+    urlParameters: [$host, parameters_resourceId],
+    headerParameters: [accept],
+    serializer: resources_serializer,
+};
+const resources_listByResourceGroupNextOperationSpec = {
+    path: "{nextLink}",
+    httpMethod: "GET",
+    responses: {
+        200: {
+            bodyMapper: ResourceListResult,
+        },
+        default: {
+            bodyMapper: CloudError,
+        },
+    },
+    urlParameters: [
+        $host,
+        nextLink,
+        subscriptionId,
+        resourceGroupName,
+    ],
+    headerParameters: [accept],
+    serializer: resources_serializer,
+};
+const resources_listNextOperationSpec = {
+    path: "{nextLink}",
+    httpMethod: "GET",
+    responses: {
+        200: {
+            bodyMapper: ResourceListResult,
+        },
+        default: {
+            bodyMapper: CloudError,
+        },
+    },
+    urlParameters: [
+        $host,
+        nextLink,
+        subscriptionId,
+    ],
+    headerParameters: [accept],
+    serializer: resources_serializer,
+};
+//# sourceMappingURL=resources.js.map
+;// CONCATENATED MODULE: ./node_modules/@azure/arm-resources/dist/esm/operations/resourceGroups.js
+/*
+ * Copyright (c) Microsoft Corporation.
+ * Licensed under the MIT License.
+ *
+ * Code generated by Microsoft (R) AutoRest Code Generator.
+ * Changes may cause incorrect behavior and will be lost if the code is regenerated.
+ */
+
+
+
+
+
+
+
+/// <reference lib="esnext.asynciterable" />
+/** Class containing ResourceGroups operations. */
+class ResourceGroupsImpl {
+    /**
+     * Initialize a new instance of the class ResourceGroups class.
+     * @param client Reference to the service client
+     */
+    constructor(client) {
+        this.client = client;
+    }
+    /**
+     * Gets all the resource groups for a subscription.
+     * @param options The options parameters.
+     */
+    list(options) {
+        const iter = this.listPagingAll(options);
+        return {
+            next() {
+                return iter.next();
+            },
+            [Symbol.asyncIterator]() {
+                return this;
+            },
+            byPage: (settings) => {
+                if (settings === null || settings === void 0 ? void 0 : settings.maxPageSize) {
+                    throw new Error("maxPageSize is not supported by this operation.");
+                }
+                return this.listPagingPage(options, settings);
+            },
+        };
+    }
+    listPagingPage(options, settings) {
+        return __asyncGenerator(this, arguments, function* listPagingPage_1() {
+            let result;
+            let continuationToken = settings === null || settings === void 0 ? void 0 : settings.continuationToken;
+            if (!continuationToken) {
+                result = yield __await(this._list(options));
+                let page = result.value || [];
+                continuationToken = result.nextLink;
+                setContinuationToken(page, continuationToken);
+                yield yield __await(page);
+            }
+            while (continuationToken) {
+                result = yield __await(this._listNext(continuationToken, options));
+                continuationToken = result.nextLink;
+                let page = result.value || [];
+                setContinuationToken(page, continuationToken);
+                yield yield __await(page);
+            }
+        });
+    }
+    listPagingAll(options) {
+        return __asyncGenerator(this, arguments, function* listPagingAll_1() {
+            var _a, e_1, _b, _c;
+            try {
+                for (var _d = true, _e = __asyncValues(this.listPagingPage(options)), _f; _f = yield __await(_e.next()), _a = _f.done, !_a; _d = true) {
+                    _c = _f.value;
+                    _d = false;
+                    const page = _c;
+                    yield __await(yield* __asyncDelegator(__asyncValues(page)));
+                }
+            }
+            catch (e_1_1) { e_1 = { error: e_1_1 }; }
+            finally {
+                try {
+                    if (!_d && !_a && (_b = _e.return)) yield __await(_b.call(_e));
+                }
+                finally { if (e_1) throw e_1.error; }
+            }
+        });
+    }
+    /**
+     * Checks whether a resource group exists.
+     * @param resourceGroupName The name of the resource group to check. The name is case insensitive.
+     * @param options The options parameters.
+     */
+    checkExistence(resourceGroupName, options) {
+        return this.client.sendOperationRequest({ resourceGroupName, options }, resourceGroups_checkExistenceOperationSpec);
+    }
+    /**
+     * Creates or updates a resource group.
+     * @param resourceGroupName The name of the resource group to create or update. Can include
+     *                          alphanumeric, underscore, parentheses, hyphen, period (except at end), and Unicode characters that
+     *                          match the allowed characters.
+     * @param parameters Parameters supplied to the create or update a resource group.
+     * @param options The options parameters.
+     */
+    createOrUpdate(resourceGroupName, parameters, options) {
+        return this.client.sendOperationRequest({ resourceGroupName, parameters, options }, resourceGroups_createOrUpdateOperationSpec);
+    }
+    /**
+     * When you delete a resource group, all of its resources are also deleted. Deleting a resource group
+     * deletes all of its template deployments and currently stored operations.
+     * @param resourceGroupName The name of the resource group to delete. The name is case insensitive.
+     * @param options The options parameters.
+     */
+    async beginDelete(resourceGroupName, options) {
+        const directSendOperation = async (args, spec) => {
+            return this.client.sendOperationRequest(args, spec);
+        };
+        const sendOperationFn = async (args, spec) => {
+            var _a;
+            let currentRawResponse = undefined;
+            const providedCallback = (_a = args.options) === null || _a === void 0 ? void 0 : _a.onResponse;
+            const callback = (rawResponse, flatResponse) => {
+                currentRawResponse = rawResponse;
+                providedCallback === null || providedCallback === void 0 ? void 0 : providedCallback(rawResponse, flatResponse);
+            };
+            const updatedArgs = Object.assign(Object.assign({}, args), { options: Object.assign(Object.assign({}, args.options), { onResponse: callback }) });
+            const flatResponse = await directSendOperation(updatedArgs, spec);
+            return {
+                flatResponse,
+                rawResponse: {
+                    statusCode: currentRawResponse.status,
+                    body: currentRawResponse.parsedBody,
+                    headers: currentRawResponse.headers.toJSON(),
+                },
+            };
+        };
+        const lro = createLroSpec({
+            sendOperationFn,
+            args: { resourceGroupName, options },
+            spec: resourceGroups_deleteOperationSpec,
+        });
+        const poller = await poller_createHttpPoller(lro, {
+            restoreFrom: options === null || options === void 0 ? void 0 : options.resumeFrom,
+            intervalInMs: options === null || options === void 0 ? void 0 : options.updateIntervalInMs,
+        });
+        await poller.poll();
+        return poller;
+    }
+    /**
+     * When you delete a resource group, all of its resources are also deleted. Deleting a resource group
+     * deletes all of its template deployments and currently stored operations.
+     * @param resourceGroupName The name of the resource group to delete. The name is case insensitive.
+     * @param options The options parameters.
+     */
+    async beginDeleteAndWait(resourceGroupName, options) {
+        const poller = await this.beginDelete(resourceGroupName, options);
+        return poller.pollUntilDone();
+    }
+    /**
+     * Gets a resource group.
+     * @param resourceGroupName The name of the resource group to get. The name is case insensitive.
+     * @param options The options parameters.
+     */
+    get(resourceGroupName, options) {
+        return this.client.sendOperationRequest({ resourceGroupName, options }, resourceGroups_getOperationSpec);
+    }
+    /**
+     * Resource groups can be updated through a simple PATCH operation to a group address. The format of
+     * the request is the same as that for creating a resource group. If a field is unspecified, the
+     * current value is retained.
+     * @param resourceGroupName The name of the resource group to update. The name is case insensitive.
+     * @param parameters Parameters supplied to update a resource group.
+     * @param options The options parameters.
+     */
+    update(resourceGroupName, parameters, options) {
+        return this.client.sendOperationRequest({ resourceGroupName, parameters, options }, resourceGroups_updateOperationSpec);
+    }
+    /**
+     * Captures the specified resource group as a template.
+     * @param resourceGroupName The name of the resource group. The name is case insensitive.
+     * @param parameters Parameters for exporting the template.
+     * @param options The options parameters.
+     */
+    async beginExportTemplate(resourceGroupName, parameters, options) {
+        const directSendOperation = async (args, spec) => {
+            return this.client.sendOperationRequest(args, spec);
+        };
+        const sendOperationFn = async (args, spec) => {
+            var _a;
+            let currentRawResponse = undefined;
+            const providedCallback = (_a = args.options) === null || _a === void 0 ? void 0 : _a.onResponse;
+            const callback = (rawResponse, flatResponse) => {
+                currentRawResponse = rawResponse;
+                providedCallback === null || providedCallback === void 0 ? void 0 : providedCallback(rawResponse, flatResponse);
+            };
+            const updatedArgs = Object.assign(Object.assign({}, args), { options: Object.assign(Object.assign({}, args.options), { onResponse: callback }) });
+            const flatResponse = await directSendOperation(updatedArgs, spec);
+            return {
+                flatResponse,
+                rawResponse: {
+                    statusCode: currentRawResponse.status,
+                    body: currentRawResponse.parsedBody,
+                    headers: currentRawResponse.headers.toJSON(),
+                },
+            };
+        };
+        const lro = createLroSpec({
+            sendOperationFn,
+            args: { resourceGroupName, parameters, options },
+            spec: resourceGroups_exportTemplateOperationSpec,
+        });
+        const poller = await poller_createHttpPoller(lro, {
+            restoreFrom: options === null || options === void 0 ? void 0 : options.resumeFrom,
+            intervalInMs: options === null || options === void 0 ? void 0 : options.updateIntervalInMs,
+            resourceLocationConfig: "location",
+        });
+        await poller.poll();
+        return poller;
+    }
+    /**
+     * Captures the specified resource group as a template.
+     * @param resourceGroupName The name of the resource group. The name is case insensitive.
+     * @param parameters Parameters for exporting the template.
+     * @param options The options parameters.
+     */
+    async beginExportTemplateAndWait(resourceGroupName, parameters, options) {
+        const poller = await this.beginExportTemplate(resourceGroupName, parameters, options);
+        return poller.pollUntilDone();
+    }
+    /**
+     * Gets all the resource groups for a subscription.
+     * @param options The options parameters.
+     */
+    _list(options) {
+        return this.client.sendOperationRequest({ options }, resourceGroups_listOperationSpec);
+    }
+    /**
+     * ListNext
+     * @param nextLink The nextLink from the previous successful call to the List method.
+     * @param options The options parameters.
+     */
+    _listNext(nextLink, options) {
+        return this.client.sendOperationRequest({ nextLink, options }, resourceGroups_listNextOperationSpec);
+    }
+}
+// Operation Specifications
+const resourceGroups_serializer = createSerializer(mappers_namespaceObject, /* isXml */ false);
+const resourceGroups_checkExistenceOperationSpec = {
+    path: "/subscriptions/{subscriptionId}/resourcegroups/{resourceGroupName}",
+    httpMethod: "HEAD",
+    responses: {
+        204: {},
+        404: {},
+        default: {
+            bodyMapper: CloudError,
+        },
+    },
+    queryParameters: [apiVersion],
+    urlParameters: [
+        $host,
+        subscriptionId,
+        resourceGroupName,
+    ],
+    headerParameters: [accept],
+    serializer: resourceGroups_serializer,
+};
+const resourceGroups_createOrUpdateOperationSpec = {
+    path: "/subscriptions/{subscriptionId}/resourcegroups/{resourceGroupName}",
+    httpMethod: "PUT",
+    responses: {
+        200: {
+            bodyMapper: ResourceGroup,
+        },
+        201: {
+            bodyMapper: ResourceGroup,
+        },
+        default: {
+            bodyMapper: CloudError,
+        },
+    },
+    requestBody: parameters6,
+    queryParameters: [apiVersion],
+    urlParameters: [
+        $host,
+        subscriptionId,
+        resourceGroupName,
+    ],
+    headerParameters: [accept, contentType],
+    mediaType: "json",
+    serializer: resourceGroups_serializer,
+};
+const resourceGroups_deleteOperationSpec = {
+    path: "/subscriptions/{subscriptionId}/resourcegroups/{resourceGroupName}",
+    httpMethod: "DELETE",
+    responses: {
+        200: {},
+        201: {},
+        202: {},
+        204: {},
+        default: {
+            bodyMapper: CloudError,
+        },
+    },
+    queryParameters: [apiVersion, forceDeletionTypes],
+    urlParameters: [
+        $host,
+        subscriptionId,
+        resourceGroupName,
+    ],
+    headerParameters: [accept],
+    serializer: resourceGroups_serializer,
+};
+const resourceGroups_getOperationSpec = {
+    path: "/subscriptions/{subscriptionId}/resourcegroups/{resourceGroupName}",
+    httpMethod: "GET",
+    responses: {
+        200: {
+            bodyMapper: ResourceGroup,
+        },
+        default: {
+            bodyMapper: CloudError,
+        },
+    },
+    queryParameters: [apiVersion],
+    urlParameters: [
+        $host,
+        subscriptionId,
+        resourceGroupName,
+    ],
+    headerParameters: [accept],
+    serializer: resourceGroups_serializer,
+};
+const resourceGroups_updateOperationSpec = {
+    path: "/subscriptions/{subscriptionId}/resourcegroups/{resourceGroupName}",
+    httpMethod: "PATCH",
+    responses: {
+        200: {
+            bodyMapper: ResourceGroup,
+        },
+        default: {
+            bodyMapper: CloudError,
+        },
+    },
+    requestBody: parameters7,
+    queryParameters: [apiVersion],
+    urlParameters: [
+        $host,
+        subscriptionId,
+        resourceGroupName,
+    ],
+    headerParameters: [accept, contentType],
+    mediaType: "json",
+    serializer: resourceGroups_serializer,
+};
+const resourceGroups_exportTemplateOperationSpec = {
+    path: "/subscriptions/{subscriptionId}/resourcegroups/{resourceGroupName}/exportTemplate",
+    httpMethod: "POST",
+    responses: {
+        200: {
+            bodyMapper: ResourceGroupExportResult,
+        },
+        201: {
+            bodyMapper: ResourceGroupExportResult,
+        },
+        202: {
+            bodyMapper: ResourceGroupExportResult,
+        },
+        204: {
+            bodyMapper: ResourceGroupExportResult,
+        },
+        default: {
+            bodyMapper: CloudError,
+        },
+    },
+    requestBody: parameters8,
+    queryParameters: [apiVersion],
+    urlParameters: [
+        $host,
+        subscriptionId,
+        resourceGroupName1,
+    ],
+    headerParameters: [accept, contentType],
+    mediaType: "json",
+    serializer: resourceGroups_serializer,
+};
+const resourceGroups_listOperationSpec = {
+    path: "/subscriptions/{subscriptionId}/resourcegroups",
+    httpMethod: "GET",
+    responses: {
+        200: {
+            bodyMapper: ResourceGroupListResult,
+        },
+        default: {
+            bodyMapper: CloudError,
+        },
+    },
+    queryParameters: [apiVersion, filter, parameters_top],
+    urlParameters: [$host, subscriptionId],
+    headerParameters: [accept],
+    serializer: resourceGroups_serializer,
+};
+const resourceGroups_listNextOperationSpec = {
+    path: "{nextLink}",
+    httpMethod: "GET",
+    responses: {
+        200: {
+            bodyMapper: ResourceGroupListResult,
+        },
+        default: {
+            bodyMapper: CloudError,
+        },
+    },
+    urlParameters: [
+        $host,
+        nextLink,
+        subscriptionId,
+    ],
+    headerParameters: [accept],
+    serializer: resourceGroups_serializer,
+};
+//# sourceMappingURL=resourceGroups.js.map
+;// CONCATENATED MODULE: ./node_modules/@azure/arm-resources/dist/esm/operations/tagsOperations.js
+/*
+ * Copyright (c) Microsoft Corporation.
+ * Licensed under the MIT License.
+ *
+ * Code generated by Microsoft (R) AutoRest Code Generator.
+ * Changes may cause incorrect behavior and will be lost if the code is regenerated.
+ */
+
+
+
+
+
+
+
+/// <reference lib="esnext.asynciterable" />
+/** Class containing TagsOperations operations. */
+class TagsOperationsImpl {
+    /**
+     * Initialize a new instance of the class TagsOperations class.
+     * @param client Reference to the service client
+     */
+    constructor(client) {
+        this.client = client;
+    }
+    /**
+     * This operation performs a union of predefined tags, resource tags, resource group tags and
+     * subscription tags, and returns a summary of usage for each tag name and value under the given
+     * subscription. In case of a large number of tags, this operation may return a previously cached
+     * result.
+     * @param options The options parameters.
+     */
+    list(options) {
+        const iter = this.listPagingAll(options);
+        return {
+            next() {
+                return iter.next();
+            },
+            [Symbol.asyncIterator]() {
+                return this;
+            },
+            byPage: (settings) => {
+                if (settings === null || settings === void 0 ? void 0 : settings.maxPageSize) {
+                    throw new Error("maxPageSize is not supported by this operation.");
+                }
+                return this.listPagingPage(options, settings);
+            },
+        };
+    }
+    listPagingPage(options, settings) {
+        return __asyncGenerator(this, arguments, function* listPagingPage_1() {
+            let result;
+            let continuationToken = settings === null || settings === void 0 ? void 0 : settings.continuationToken;
+            if (!continuationToken) {
+                result = yield __await(this._list(options));
+                let page = result.value || [];
+                continuationToken = result.nextLink;
+                setContinuationToken(page, continuationToken);
+                yield yield __await(page);
+            }
+            while (continuationToken) {
+                result = yield __await(this._listNext(continuationToken, options));
+                continuationToken = result.nextLink;
+                let page = result.value || [];
+                setContinuationToken(page, continuationToken);
+                yield yield __await(page);
+            }
+        });
+    }
+    listPagingAll(options) {
+        return __asyncGenerator(this, arguments, function* listPagingAll_1() {
+            var _a, e_1, _b, _c;
+            try {
+                for (var _d = true, _e = __asyncValues(this.listPagingPage(options)), _f; _f = yield __await(_e.next()), _a = _f.done, !_a; _d = true) {
+                    _c = _f.value;
+                    _d = false;
+                    const page = _c;
+                    yield __await(yield* __asyncDelegator(__asyncValues(page)));
+                }
+            }
+            catch (e_1_1) { e_1 = { error: e_1_1 }; }
+            finally {
+                try {
+                    if (!_d && !_a && (_b = _e.return)) yield __await(_b.call(_e));
+                }
+                finally { if (e_1) throw e_1.error; }
+            }
+        });
+    }
+    /**
+     * This operation allows deleting a value from the list of predefined values for an existing predefined
+     * tag name. The value being deleted must not be in use as a tag value for the given tag name for any
+     * resource.
+     * @param tagName The name of the tag.
+     * @param tagValue The value of the tag to delete.
+     * @param options The options parameters.
+     */
+    deleteValue(tagName, tagValue, options) {
+        return this.client.sendOperationRequest({ tagName, tagValue, options }, deleteValueOperationSpec);
+    }
+    /**
+     * This operation allows adding a value to the list of predefined values for an existing predefined tag
+     * name. A tag value can have a maximum of 256 characters.
+     * @param tagName The name of the tag.
+     * @param tagValue The value of the tag to create.
+     * @param options The options parameters.
+     */
+    createOrUpdateValue(tagName, tagValue, options) {
+        return this.client.sendOperationRequest({ tagName, tagValue, options }, createOrUpdateValueOperationSpec);
+    }
+    /**
+     * This operation allows adding a name to the list of predefined tag names for the given subscription.
+     * A tag name can have a maximum of 512 characters and is case-insensitive. Tag names cannot have the
+     * following prefixes which are reserved for Azure use: 'microsoft', 'azure', 'windows'.
+     * @param tagName The name of the tag to create.
+     * @param options The options parameters.
+     */
+    createOrUpdate(tagName, options) {
+        return this.client.sendOperationRequest({ tagName, options }, tagsOperations_createOrUpdateOperationSpec);
+    }
+    /**
+     * This operation allows deleting a name from the list of predefined tag names for the given
+     * subscription. The name being deleted must not be in use as a tag name for any resource. All
+     * predefined values for the given name must have already been deleted.
+     * @param tagName The name of the tag.
+     * @param options The options parameters.
+     */
+    delete(tagName, options) {
+        return this.client.sendOperationRequest({ tagName, options }, tagsOperations_deleteOperationSpec);
+    }
+    /**
+     * This operation performs a union of predefined tags, resource tags, resource group tags and
+     * subscription tags, and returns a summary of usage for each tag name and value under the given
+     * subscription. In case of a large number of tags, this operation may return a previously cached
+     * result.
+     * @param options The options parameters.
+     */
+    _list(options) {
+        return this.client.sendOperationRequest({ options }, tagsOperations_listOperationSpec);
+    }
+    /**
+     * This operation allows adding or replacing the entire set of tags on the specified resource or
+     * subscription. The specified entity can have a maximum of 50 tags.
+     * @param scope The resource scope.
+     * @param parameters Wrapper resource for tags API requests and responses.
+     * @param options The options parameters.
+     */
+    async beginCreateOrUpdateAtScope(scope, parameters, options) {
+        const directSendOperation = async (args, spec) => {
+            return this.client.sendOperationRequest(args, spec);
+        };
+        const sendOperationFn = async (args, spec) => {
+            var _a;
+            let currentRawResponse = undefined;
+            const providedCallback = (_a = args.options) === null || _a === void 0 ? void 0 : _a.onResponse;
+            const callback = (rawResponse, flatResponse) => {
+                currentRawResponse = rawResponse;
+                providedCallback === null || providedCallback === void 0 ? void 0 : providedCallback(rawResponse, flatResponse);
+            };
+            const updatedArgs = Object.assign(Object.assign({}, args), { options: Object.assign(Object.assign({}, args.options), { onResponse: callback }) });
+            const flatResponse = await directSendOperation(updatedArgs, spec);
+            return {
+                flatResponse,
+                rawResponse: {
+                    statusCode: currentRawResponse.status,
+                    body: currentRawResponse.parsedBody,
+                    headers: currentRawResponse.headers.toJSON(),
+                },
+            };
+        };
+        const lro = createLroSpec({
+            sendOperationFn,
+            args: { scope, parameters, options },
+            spec: tagsOperations_createOrUpdateAtScopeOperationSpec,
+        });
+        const poller = await poller_createHttpPoller(lro, {
+            restoreFrom: options === null || options === void 0 ? void 0 : options.resumeFrom,
+            intervalInMs: options === null || options === void 0 ? void 0 : options.updateIntervalInMs,
+        });
+        await poller.poll();
+        return poller;
+    }
+    /**
+     * This operation allows adding or replacing the entire set of tags on the specified resource or
+     * subscription. The specified entity can have a maximum of 50 tags.
+     * @param scope The resource scope.
+     * @param parameters Wrapper resource for tags API requests and responses.
+     * @param options The options parameters.
+     */
+    async beginCreateOrUpdateAtScopeAndWait(scope, parameters, options) {
+        const poller = await this.beginCreateOrUpdateAtScope(scope, parameters, options);
+        return poller.pollUntilDone();
+    }
+    /**
+     * This operation allows replacing, merging or selectively deleting tags on the specified resource or
+     * subscription. The specified entity can have a maximum of 50 tags at the end of the operation. The
+     * 'replace' option replaces the entire set of existing tags with a new set. The 'merge' option allows
+     * adding tags with new names and updating the values of tags with existing names. The 'delete' option
+     * allows selectively deleting tags based on given names or name/value pairs.
+     * @param scope The resource scope.
+     * @param parameters Wrapper resource for tags patch API request only.
+     * @param options The options parameters.
+     */
+    async beginUpdateAtScope(scope, parameters, options) {
+        const directSendOperation = async (args, spec) => {
+            return this.client.sendOperationRequest(args, spec);
+        };
+        const sendOperationFn = async (args, spec) => {
+            var _a;
+            let currentRawResponse = undefined;
+            const providedCallback = (_a = args.options) === null || _a === void 0 ? void 0 : _a.onResponse;
+            const callback = (rawResponse, flatResponse) => {
+                currentRawResponse = rawResponse;
+                providedCallback === null || providedCallback === void 0 ? void 0 : providedCallback(rawResponse, flatResponse);
+            };
+            const updatedArgs = Object.assign(Object.assign({}, args), { options: Object.assign(Object.assign({}, args.options), { onResponse: callback }) });
+            const flatResponse = await directSendOperation(updatedArgs, spec);
+            return {
+                flatResponse,
+                rawResponse: {
+                    statusCode: currentRawResponse.status,
+                    body: currentRawResponse.parsedBody,
+                    headers: currentRawResponse.headers.toJSON(),
+                },
+            };
+        };
+        const lro = createLroSpec({
+            sendOperationFn,
+            args: { scope, parameters, options },
+            spec: updateAtScopeOperationSpec,
+        });
+        const poller = await poller_createHttpPoller(lro, {
+            restoreFrom: options === null || options === void 0 ? void 0 : options.resumeFrom,
+            intervalInMs: options === null || options === void 0 ? void 0 : options.updateIntervalInMs,
+        });
+        await poller.poll();
+        return poller;
+    }
+    /**
+     * This operation allows replacing, merging or selectively deleting tags on the specified resource or
+     * subscription. The specified entity can have a maximum of 50 tags at the end of the operation. The
+     * 'replace' option replaces the entire set of existing tags with a new set. The 'merge' option allows
+     * adding tags with new names and updating the values of tags with existing names. The 'delete' option
+     * allows selectively deleting tags based on given names or name/value pairs.
+     * @param scope The resource scope.
+     * @param parameters Wrapper resource for tags patch API request only.
+     * @param options The options parameters.
+     */
+    async beginUpdateAtScopeAndWait(scope, parameters, options) {
+        const poller = await this.beginUpdateAtScope(scope, parameters, options);
+        return poller.pollUntilDone();
+    }
+    /**
+     * Gets the entire set of tags on a resource or subscription.
+     * @param scope The resource scope.
+     * @param options The options parameters.
+     */
+    getAtScope(scope, options) {
+        return this.client.sendOperationRequest({ scope, options }, tagsOperations_getAtScopeOperationSpec);
+    }
+    /**
+     * Deletes the entire set of tags on a resource or subscription.
+     * @param scope The resource scope.
+     * @param options The options parameters.
+     */
+    async beginDeleteAtScope(scope, options) {
+        const directSendOperation = async (args, spec) => {
+            return this.client.sendOperationRequest(args, spec);
+        };
+        const sendOperationFn = async (args, spec) => {
+            var _a;
+            let currentRawResponse = undefined;
+            const providedCallback = (_a = args.options) === null || _a === void 0 ? void 0 : _a.onResponse;
+            const callback = (rawResponse, flatResponse) => {
+                currentRawResponse = rawResponse;
+                providedCallback === null || providedCallback === void 0 ? void 0 : providedCallback(rawResponse, flatResponse);
+            };
+            const updatedArgs = Object.assign(Object.assign({}, args), { options: Object.assign(Object.assign({}, args.options), { onResponse: callback }) });
+            const flatResponse = await directSendOperation(updatedArgs, spec);
+            return {
+                flatResponse,
+                rawResponse: {
+                    statusCode: currentRawResponse.status,
+                    body: currentRawResponse.parsedBody,
+                    headers: currentRawResponse.headers.toJSON(),
+                },
+            };
+        };
+        const lro = createLroSpec({
+            sendOperationFn,
+            args: { scope, options },
+            spec: tagsOperations_deleteAtScopeOperationSpec,
+        });
+        const poller = await poller_createHttpPoller(lro, {
+            restoreFrom: options === null || options === void 0 ? void 0 : options.resumeFrom,
+            intervalInMs: options === null || options === void 0 ? void 0 : options.updateIntervalInMs,
+        });
+        await poller.poll();
+        return poller;
+    }
+    /**
+     * Deletes the entire set of tags on a resource or subscription.
+     * @param scope The resource scope.
+     * @param options The options parameters.
+     */
+    async beginDeleteAtScopeAndWait(scope, options) {
+        const poller = await this.beginDeleteAtScope(scope, options);
+        return poller.pollUntilDone();
+    }
+    /**
+     * ListNext
+     * @param nextLink The nextLink from the previous successful call to the List method.
+     * @param options The options parameters.
+     */
+    _listNext(nextLink, options) {
+        return this.client.sendOperationRequest({ nextLink, options }, tagsOperations_listNextOperationSpec);
+    }
+}
+// Operation Specifications
+const tagsOperations_serializer = createSerializer(mappers_namespaceObject, /* isXml */ false);
+const deleteValueOperationSpec = {
+    path: "/subscriptions/{subscriptionId}/tagNames/{tagName}/tagValues/{tagValue}",
+    httpMethod: "DELETE",
+    responses: {
+        200: {},
+        204: {},
+        default: {
+            bodyMapper: CloudError,
+        },
+    },
+    queryParameters: [apiVersion],
+    urlParameters: [
+        $host,
+        subscriptionId,
+        parameters_tagName,
+        parameters_tagValue,
+    ],
+    headerParameters: [accept],
+    serializer: tagsOperations_serializer,
+};
+const createOrUpdateValueOperationSpec = {
+    path: "/subscriptions/{subscriptionId}/tagNames/{tagName}/tagValues/{tagValue}",
+    httpMethod: "PUT",
+    responses: {
+        200: {
+            bodyMapper: TagValue,
+        },
+        201: {
+            bodyMapper: TagValue,
+        },
+        default: {
+            bodyMapper: CloudError,
+        },
+    },
+    queryParameters: [apiVersion],
+    urlParameters: [
+        $host,
+        subscriptionId,
+        parameters_tagName,
+        parameters_tagValue,
+    ],
+    headerParameters: [accept],
+    serializer: tagsOperations_serializer,
+};
+const tagsOperations_createOrUpdateOperationSpec = {
+    path: "/subscriptions/{subscriptionId}/tagNames/{tagName}",
+    httpMethod: "PUT",
+    responses: {
+        200: {
+            bodyMapper: TagDetails,
+        },
+        201: {
+            bodyMapper: TagDetails,
+        },
+        default: {
+            bodyMapper: CloudError,
+        },
+    },
+    queryParameters: [apiVersion],
+    urlParameters: [
+        $host,
+        subscriptionId,
+        parameters_tagName,
+    ],
+    headerParameters: [accept],
+    serializer: tagsOperations_serializer,
+};
+const tagsOperations_deleteOperationSpec = {
+    path: "/subscriptions/{subscriptionId}/tagNames/{tagName}",
+    httpMethod: "DELETE",
+    responses: {
+        200: {},
+        204: {},
+        default: {
+            bodyMapper: CloudError,
+        },
+    },
+    queryParameters: [apiVersion],
+    urlParameters: [
+        $host,
+        subscriptionId,
+        parameters_tagName,
+    ],
+    headerParameters: [accept],
+    serializer: tagsOperations_serializer,
+};
+const tagsOperations_listOperationSpec = {
+    path: "/subscriptions/{subscriptionId}/tagNames",
+    httpMethod: "GET",
+    responses: {
+        200: {
+            bodyMapper: TagsListResult,
+        },
+        default: {
+            bodyMapper: CloudError,
+        },
+    },
+    queryParameters: [apiVersion],
+    urlParameters: [$host, subscriptionId],
+    headerParameters: [accept],
+    serializer: tagsOperations_serializer,
+};
+const tagsOperations_createOrUpdateAtScopeOperationSpec = {
+    path: "/{scope}/providers/Microsoft.Resources/tags/default",
+    httpMethod: "PUT",
+    responses: {
+        200: {
+            bodyMapper: TagsResource,
+        },
+        201: {
+            bodyMapper: TagsResource,
+        },
+        202: {
+            bodyMapper: TagsResource,
+        },
+        204: {
+            bodyMapper: TagsResource,
+        },
+        default: {
+            bodyMapper: CloudError,
+        },
+    },
+    requestBody: parameters9,
+    queryParameters: [apiVersion],
+    urlParameters: [$host, scope],
+    headerParameters: [accept, contentType],
+    mediaType: "json",
+    serializer: tagsOperations_serializer,
+};
+const updateAtScopeOperationSpec = {
+    path: "/{scope}/providers/Microsoft.Resources/tags/default",
+    httpMethod: "PATCH",
+    responses: {
+        200: {
+            bodyMapper: TagsResource,
+        },
+        201: {
+            bodyMapper: TagsResource,
+        },
+        202: {
+            bodyMapper: TagsResource,
+        },
+        204: {
+            bodyMapper: TagsResource,
+        },
+        default: {
+            bodyMapper: CloudError,
+        },
+    },
+    requestBody: parameters10,
+    queryParameters: [apiVersion],
+    urlParameters: [$host, scope],
+    headerParameters: [accept, contentType],
+    mediaType: "json",
+    serializer: tagsOperations_serializer,
+};
+const tagsOperations_getAtScopeOperationSpec = {
+    path: "/{scope}/providers/Microsoft.Resources/tags/default",
+    httpMethod: "GET",
+    responses: {
+        200: {
+            bodyMapper: TagsResource,
+        },
+        default: {
+            bodyMapper: CloudError,
+        },
+    },
+    queryParameters: [apiVersion],
+    urlParameters: [$host, scope],
+    headerParameters: [accept],
+    serializer: tagsOperations_serializer,
+};
+const tagsOperations_deleteAtScopeOperationSpec = {
+    path: "/{scope}/providers/Microsoft.Resources/tags/default",
+    httpMethod: "DELETE",
+    responses: {
+        200: {},
+        201: {},
+        202: {},
+        204: {},
+        default: {
+            bodyMapper: CloudError,
+        },
+    },
+    queryParameters: [apiVersion],
+    urlParameters: [$host, scope],
+    headerParameters: [accept],
+    serializer: tagsOperations_serializer,
+};
+const tagsOperations_listNextOperationSpec = {
+    path: "{nextLink}",
+    httpMethod: "GET",
+    responses: {
+        200: {
+            bodyMapper: TagsListResult,
+        },
+        default: {
+            bodyMapper: CloudError,
+        },
+    },
+    urlParameters: [
+        $host,
+        nextLink,
+        subscriptionId,
+    ],
+    headerParameters: [accept],
+    serializer: tagsOperations_serializer,
+};
+//# sourceMappingURL=tagsOperations.js.map
+;// CONCATENATED MODULE: ./node_modules/@azure/arm-resources/dist/esm/operations/deploymentOperations.js
+/*
+ * Copyright (c) Microsoft Corporation.
+ * Licensed under the MIT License.
+ *
+ * Code generated by Microsoft (R) AutoRest Code Generator.
+ * Changes may cause incorrect behavior and will be lost if the code is regenerated.
+ */
+
+
+
+
+
+/// <reference lib="esnext.asynciterable" />
+/** Class containing DeploymentOperations operations. */
+class DeploymentOperationsImpl {
+    /**
+     * Initialize a new instance of the class DeploymentOperations class.
+     * @param client Reference to the service client
+     */
+    constructor(client) {
+        this.client = client;
+    }
+    /**
+     * Gets all deployments operations for a deployment.
+     * @param scope The resource scope.
+     * @param deploymentName The name of the deployment.
+     * @param options The options parameters.
+     */
+    listAtScope(scope, deploymentName, options) {
+        const iter = this.listAtScopePagingAll(scope, deploymentName, options);
+        return {
+            next() {
+                return iter.next();
+            },
+            [Symbol.asyncIterator]() {
+                return this;
+            },
+            byPage: (settings) => {
+                if (settings === null || settings === void 0 ? void 0 : settings.maxPageSize) {
+                    throw new Error("maxPageSize is not supported by this operation.");
+                }
+                return this.listAtScopePagingPage(scope, deploymentName, options, settings);
+            },
+        };
+    }
+    listAtScopePagingPage(scope, deploymentName, options, settings) {
+        return __asyncGenerator(this, arguments, function* listAtScopePagingPage_1() {
+            let result;
+            let continuationToken = settings === null || settings === void 0 ? void 0 : settings.continuationToken;
+            if (!continuationToken) {
+                result = yield __await(this._listAtScope(scope, deploymentName, options));
+                let page = result.value || [];
+                continuationToken = result.nextLink;
+                setContinuationToken(page, continuationToken);
+                yield yield __await(page);
+            }
+            while (continuationToken) {
+                result = yield __await(this._listAtScopeNext(scope, deploymentName, continuationToken, options));
+                continuationToken = result.nextLink;
+                let page = result.value || [];
+                setContinuationToken(page, continuationToken);
+                yield yield __await(page);
+            }
+        });
+    }
+    listAtScopePagingAll(scope, deploymentName, options) {
+        return __asyncGenerator(this, arguments, function* listAtScopePagingAll_1() {
+            var _a, e_1, _b, _c;
+            try {
+                for (var _d = true, _e = __asyncValues(this.listAtScopePagingPage(scope, deploymentName, options)), _f; _f = yield __await(_e.next()), _a = _f.done, !_a; _d = true) {
+                    _c = _f.value;
+                    _d = false;
+                    const page = _c;
+                    yield __await(yield* __asyncDelegator(__asyncValues(page)));
+                }
+            }
+            catch (e_1_1) { e_1 = { error: e_1_1 }; }
+            finally {
+                try {
+                    if (!_d && !_a && (_b = _e.return)) yield __await(_b.call(_e));
+                }
+                finally { if (e_1) throw e_1.error; }
+            }
+        });
+    }
+    /**
+     * Gets all deployments operations for a deployment.
+     * @param deploymentName The name of the deployment.
+     * @param options The options parameters.
+     */
+    listAtTenantScope(deploymentName, options) {
+        const iter = this.listAtTenantScopePagingAll(deploymentName, options);
+        return {
+            next() {
+                return iter.next();
+            },
+            [Symbol.asyncIterator]() {
+                return this;
+            },
+            byPage: (settings) => {
+                if (settings === null || settings === void 0 ? void 0 : settings.maxPageSize) {
+                    throw new Error("maxPageSize is not supported by this operation.");
+                }
+                return this.listAtTenantScopePagingPage(deploymentName, options, settings);
+            },
+        };
+    }
+    listAtTenantScopePagingPage(deploymentName, options, settings) {
+        return __asyncGenerator(this, arguments, function* listAtTenantScopePagingPage_1() {
+            let result;
+            let continuationToken = settings === null || settings === void 0 ? void 0 : settings.continuationToken;
+            if (!continuationToken) {
+                result = yield __await(this._listAtTenantScope(deploymentName, options));
+                let page = result.value || [];
+                continuationToken = result.nextLink;
+                setContinuationToken(page, continuationToken);
+                yield yield __await(page);
+            }
+            while (continuationToken) {
+                result = yield __await(this._listAtTenantScopeNext(deploymentName, continuationToken, options));
+                continuationToken = result.nextLink;
+                let page = result.value || [];
+                setContinuationToken(page, continuationToken);
+                yield yield __await(page);
+            }
+        });
+    }
+    listAtTenantScopePagingAll(deploymentName, options) {
+        return __asyncGenerator(this, arguments, function* listAtTenantScopePagingAll_1() {
+            var _a, e_2, _b, _c;
+            try {
+                for (var _d = true, _e = __asyncValues(this.listAtTenantScopePagingPage(deploymentName, options)), _f; _f = yield __await(_e.next()), _a = _f.done, !_a; _d = true) {
+                    _c = _f.value;
+                    _d = false;
+                    const page = _c;
+                    yield __await(yield* __asyncDelegator(__asyncValues(page)));
+                }
+            }
+            catch (e_2_1) { e_2 = { error: e_2_1 }; }
+            finally {
+                try {
+                    if (!_d && !_a && (_b = _e.return)) yield __await(_b.call(_e));
+                }
+                finally { if (e_2) throw e_2.error; }
+            }
+        });
+    }
+    /**
+     * Gets all deployments operations for a deployment.
+     * @param groupId The management group ID.
+     * @param deploymentName The name of the deployment.
+     * @param options The options parameters.
+     */
+    listAtManagementGroupScope(groupId, deploymentName, options) {
+        const iter = this.listAtManagementGroupScopePagingAll(groupId, deploymentName, options);
+        return {
+            next() {
+                return iter.next();
+            },
+            [Symbol.asyncIterator]() {
+                return this;
+            },
+            byPage: (settings) => {
+                if (settings === null || settings === void 0 ? void 0 : settings.maxPageSize) {
+                    throw new Error("maxPageSize is not supported by this operation.");
+                }
+                return this.listAtManagementGroupScopePagingPage(groupId, deploymentName, options, settings);
+            },
+        };
+    }
+    listAtManagementGroupScopePagingPage(groupId, deploymentName, options, settings) {
+        return __asyncGenerator(this, arguments, function* listAtManagementGroupScopePagingPage_1() {
+            let result;
+            let continuationToken = settings === null || settings === void 0 ? void 0 : settings.continuationToken;
+            if (!continuationToken) {
+                result = yield __await(this._listAtManagementGroupScope(groupId, deploymentName, options));
+                let page = result.value || [];
+                continuationToken = result.nextLink;
+                setContinuationToken(page, continuationToken);
+                yield yield __await(page);
+            }
+            while (continuationToken) {
+                result = yield __await(this._listAtManagementGroupScopeNext(groupId, deploymentName, continuationToken, options));
+                continuationToken = result.nextLink;
+                let page = result.value || [];
+                setContinuationToken(page, continuationToken);
+                yield yield __await(page);
+            }
+        });
+    }
+    listAtManagementGroupScopePagingAll(groupId, deploymentName, options) {
+        return __asyncGenerator(this, arguments, function* listAtManagementGroupScopePagingAll_1() {
+            var _a, e_3, _b, _c;
+            try {
+                for (var _d = true, _e = __asyncValues(this.listAtManagementGroupScopePagingPage(groupId, deploymentName, options)), _f; _f = yield __await(_e.next()), _a = _f.done, !_a; _d = true) {
+                    _c = _f.value;
+                    _d = false;
+                    const page = _c;
+                    yield __await(yield* __asyncDelegator(__asyncValues(page)));
+                }
+            }
+            catch (e_3_1) { e_3 = { error: e_3_1 }; }
+            finally {
+                try {
+                    if (!_d && !_a && (_b = _e.return)) yield __await(_b.call(_e));
+                }
+                finally { if (e_3) throw e_3.error; }
+            }
+        });
+    }
+    /**
+     * Gets all deployments operations for a deployment.
+     * @param deploymentName The name of the deployment.
+     * @param options The options parameters.
+     */
+    listAtSubscriptionScope(deploymentName, options) {
+        const iter = this.listAtSubscriptionScopePagingAll(deploymentName, options);
+        return {
+            next() {
+                return iter.next();
+            },
+            [Symbol.asyncIterator]() {
+                return this;
+            },
+            byPage: (settings) => {
+                if (settings === null || settings === void 0 ? void 0 : settings.maxPageSize) {
+                    throw new Error("maxPageSize is not supported by this operation.");
+                }
+                return this.listAtSubscriptionScopePagingPage(deploymentName, options, settings);
+            },
+        };
+    }
+    listAtSubscriptionScopePagingPage(deploymentName, options, settings) {
+        return __asyncGenerator(this, arguments, function* listAtSubscriptionScopePagingPage_1() {
+            let result;
+            let continuationToken = settings === null || settings === void 0 ? void 0 : settings.continuationToken;
+            if (!continuationToken) {
+                result = yield __await(this._listAtSubscriptionScope(deploymentName, options));
+                let page = result.value || [];
+                continuationToken = result.nextLink;
+                setContinuationToken(page, continuationToken);
+                yield yield __await(page);
+            }
+            while (continuationToken) {
+                result = yield __await(this._listAtSubscriptionScopeNext(deploymentName, continuationToken, options));
+                continuationToken = result.nextLink;
+                let page = result.value || [];
+                setContinuationToken(page, continuationToken);
+                yield yield __await(page);
+            }
+        });
+    }
+    listAtSubscriptionScopePagingAll(deploymentName, options) {
+        return __asyncGenerator(this, arguments, function* listAtSubscriptionScopePagingAll_1() {
+            var _a, e_4, _b, _c;
+            try {
+                for (var _d = true, _e = __asyncValues(this.listAtSubscriptionScopePagingPage(deploymentName, options)), _f; _f = yield __await(_e.next()), _a = _f.done, !_a; _d = true) {
+                    _c = _f.value;
+                    _d = false;
+                    const page = _c;
+                    yield __await(yield* __asyncDelegator(__asyncValues(page)));
+                }
+            }
+            catch (e_4_1) { e_4 = { error: e_4_1 }; }
+            finally {
+                try {
+                    if (!_d && !_a && (_b = _e.return)) yield __await(_b.call(_e));
+                }
+                finally { if (e_4) throw e_4.error; }
+            }
+        });
+    }
+    /**
+     * Gets all deployments operations for a deployment.
+     * @param resourceGroupName The name of the resource group. The name is case insensitive.
+     * @param deploymentName The name of the deployment.
+     * @param options The options parameters.
+     */
+    list(resourceGroupName, deploymentName, options) {
+        const iter = this.listPagingAll(resourceGroupName, deploymentName, options);
+        return {
+            next() {
+                return iter.next();
+            },
+            [Symbol.asyncIterator]() {
+                return this;
+            },
+            byPage: (settings) => {
+                if (settings === null || settings === void 0 ? void 0 : settings.maxPageSize) {
+                    throw new Error("maxPageSize is not supported by this operation.");
+                }
+                return this.listPagingPage(resourceGroupName, deploymentName, options, settings);
+            },
+        };
+    }
+    listPagingPage(resourceGroupName, deploymentName, options, settings) {
+        return __asyncGenerator(this, arguments, function* listPagingPage_1() {
+            let result;
+            let continuationToken = settings === null || settings === void 0 ? void 0 : settings.continuationToken;
+            if (!continuationToken) {
+                result = yield __await(this._list(resourceGroupName, deploymentName, options));
+                let page = result.value || [];
+                continuationToken = result.nextLink;
+                setContinuationToken(page, continuationToken);
+                yield yield __await(page);
+            }
+            while (continuationToken) {
+                result = yield __await(this._listNext(resourceGroupName, deploymentName, continuationToken, options));
+                continuationToken = result.nextLink;
+                let page = result.value || [];
+                setContinuationToken(page, continuationToken);
+                yield yield __await(page);
+            }
+        });
+    }
+    listPagingAll(resourceGroupName, deploymentName, options) {
+        return __asyncGenerator(this, arguments, function* listPagingAll_1() {
+            var _a, e_5, _b, _c;
+            try {
+                for (var _d = true, _e = __asyncValues(this.listPagingPage(resourceGroupName, deploymentName, options)), _f; _f = yield __await(_e.next()), _a = _f.done, !_a; _d = true) {
+                    _c = _f.value;
+                    _d = false;
+                    const page = _c;
+                    yield __await(yield* __asyncDelegator(__asyncValues(page)));
+                }
+            }
+            catch (e_5_1) { e_5 = { error: e_5_1 }; }
+            finally {
+                try {
+                    if (!_d && !_a && (_b = _e.return)) yield __await(_b.call(_e));
+                }
+                finally { if (e_5) throw e_5.error; }
+            }
+        });
+    }
+    /**
+     * Gets a deployments operation.
+     * @param scope The resource scope.
+     * @param deploymentName The name of the deployment.
+     * @param operationId The ID of the operation to get.
+     * @param options The options parameters.
+     */
+    getAtScope(scope, deploymentName, operationId, options) {
+        return this.client.sendOperationRequest({ scope, deploymentName, operationId, options }, deploymentOperations_getAtScopeOperationSpec);
+    }
+    /**
+     * Gets all deployments operations for a deployment.
+     * @param scope The resource scope.
+     * @param deploymentName The name of the deployment.
+     * @param options The options parameters.
+     */
+    _listAtScope(scope, deploymentName, options) {
+        return this.client.sendOperationRequest({ scope, deploymentName, options }, deploymentOperations_listAtScopeOperationSpec);
+    }
+    /**
+     * Gets a deployments operation.
+     * @param deploymentName The name of the deployment.
+     * @param operationId The ID of the operation to get.
+     * @param options The options parameters.
+     */
+    getAtTenantScope(deploymentName, operationId, options) {
+        return this.client.sendOperationRequest({ deploymentName, operationId, options }, deploymentOperations_getAtTenantScopeOperationSpec);
+    }
+    /**
+     * Gets all deployments operations for a deployment.
+     * @param deploymentName The name of the deployment.
+     * @param options The options parameters.
+     */
+    _listAtTenantScope(deploymentName, options) {
+        return this.client.sendOperationRequest({ deploymentName, options }, deploymentOperations_listAtTenantScopeOperationSpec);
+    }
+    /**
+     * Gets a deployments operation.
+     * @param groupId The management group ID.
+     * @param deploymentName The name of the deployment.
+     * @param operationId The ID of the operation to get.
+     * @param options The options parameters.
+     */
+    getAtManagementGroupScope(groupId, deploymentName, operationId, options) {
+        return this.client.sendOperationRequest({ groupId, deploymentName, operationId, options }, deploymentOperations_getAtManagementGroupScopeOperationSpec);
+    }
+    /**
+     * Gets all deployments operations for a deployment.
+     * @param groupId The management group ID.
+     * @param deploymentName The name of the deployment.
+     * @param options The options parameters.
+     */
+    _listAtManagementGroupScope(groupId, deploymentName, options) {
+        return this.client.sendOperationRequest({ groupId, deploymentName, options }, deploymentOperations_listAtManagementGroupScopeOperationSpec);
+    }
+    /**
+     * Gets a deployments operation.
+     * @param deploymentName The name of the deployment.
+     * @param operationId The ID of the operation to get.
+     * @param options The options parameters.
+     */
+    getAtSubscriptionScope(deploymentName, operationId, options) {
+        return this.client.sendOperationRequest({ deploymentName, operationId, options }, deploymentOperations_getAtSubscriptionScopeOperationSpec);
+    }
+    /**
+     * Gets all deployments operations for a deployment.
+     * @param deploymentName The name of the deployment.
+     * @param options The options parameters.
+     */
+    _listAtSubscriptionScope(deploymentName, options) {
+        return this.client.sendOperationRequest({ deploymentName, options }, deploymentOperations_listAtSubscriptionScopeOperationSpec);
+    }
+    /**
+     * Gets a deployments operation.
+     * @param resourceGroupName The name of the resource group. The name is case insensitive.
+     * @param deploymentName The name of the deployment.
+     * @param operationId The ID of the operation to get.
+     * @param options The options parameters.
+     */
+    get(resourceGroupName, deploymentName, operationId, options) {
+        return this.client.sendOperationRequest({ resourceGroupName, deploymentName, operationId, options }, deploymentOperations_getOperationSpec);
+    }
+    /**
+     * Gets all deployments operations for a deployment.
+     * @param resourceGroupName The name of the resource group. The name is case insensitive.
+     * @param deploymentName The name of the deployment.
+     * @param options The options parameters.
+     */
+    _list(resourceGroupName, deploymentName, options) {
+        return this.client.sendOperationRequest({ resourceGroupName, deploymentName, options }, deploymentOperations_listOperationSpec);
+    }
+    /**
+     * ListAtScopeNext
+     * @param scope The resource scope.
+     * @param deploymentName The name of the deployment.
+     * @param nextLink The nextLink from the previous successful call to the ListAtScope method.
+     * @param options The options parameters.
+     */
+    _listAtScopeNext(scope, deploymentName, nextLink, options) {
+        return this.client.sendOperationRequest({ scope, deploymentName, nextLink, options }, deploymentOperations_listAtScopeNextOperationSpec);
+    }
+    /**
+     * ListAtTenantScopeNext
+     * @param deploymentName The name of the deployment.
+     * @param nextLink The nextLink from the previous successful call to the ListAtTenantScope method.
+     * @param options The options parameters.
+     */
+    _listAtTenantScopeNext(deploymentName, nextLink, options) {
+        return this.client.sendOperationRequest({ deploymentName, nextLink, options }, deploymentOperations_listAtTenantScopeNextOperationSpec);
+    }
+    /**
+     * ListAtManagementGroupScopeNext
+     * @param groupId The management group ID.
+     * @param deploymentName The name of the deployment.
+     * @param nextLink The nextLink from the previous successful call to the ListAtManagementGroupScope
+     *                 method.
+     * @param options The options parameters.
+     */
+    _listAtManagementGroupScopeNext(groupId, deploymentName, nextLink, options) {
+        return this.client.sendOperationRequest({ groupId, deploymentName, nextLink, options }, deploymentOperations_listAtManagementGroupScopeNextOperationSpec);
+    }
+    /**
+     * ListAtSubscriptionScopeNext
+     * @param deploymentName The name of the deployment.
+     * @param nextLink The nextLink from the previous successful call to the ListAtSubscriptionScope
+     *                 method.
+     * @param options The options parameters.
+     */
+    _listAtSubscriptionScopeNext(deploymentName, nextLink, options) {
+        return this.client.sendOperationRequest({ deploymentName, nextLink, options }, deploymentOperations_listAtSubscriptionScopeNextOperationSpec);
+    }
+    /**
+     * ListNext
+     * @param resourceGroupName The name of the resource group. The name is case insensitive.
+     * @param deploymentName The name of the deployment.
+     * @param nextLink The nextLink from the previous successful call to the List method.
+     * @param options The options parameters.
+     */
+    _listNext(resourceGroupName, deploymentName, nextLink, options) {
+        return this.client.sendOperationRequest({ resourceGroupName, deploymentName, nextLink, options }, deploymentOperations_listNextOperationSpec);
+    }
+}
+// Operation Specifications
+const deploymentOperations_serializer = createSerializer(mappers_namespaceObject, /* isXml */ false);
+const deploymentOperations_getAtScopeOperationSpec = {
+    path: "/{scope}/providers/Microsoft.Resources/deployments/{deploymentName}/operations/{operationId}",
+    httpMethod: "GET",
+    responses: {
+        200: {
+            bodyMapper: DeploymentOperation,
+        },
+        default: {
+            bodyMapper: CloudError,
+        },
+    },
+    queryParameters: [apiVersion],
+    urlParameters: [
+        $host,
+        scope,
+        deploymentName,
+        operationId,
+    ],
+    headerParameters: [accept],
+    serializer: deploymentOperations_serializer,
+};
+const deploymentOperations_listAtScopeOperationSpec = {
+    path: "/{scope}/providers/Microsoft.Resources/deployments/{deploymentName}/operations",
+    httpMethod: "GET",
+    responses: {
+        200: {
+            bodyMapper: DeploymentOperationsListResult,
+        },
+        default: {
+            bodyMapper: CloudError,
+        },
+    },
+    queryParameters: [apiVersion, parameters_top],
+    urlParameters: [
+        $host,
+        scope,
+        deploymentName,
+    ],
+    headerParameters: [accept],
+    serializer: deploymentOperations_serializer,
+};
+const deploymentOperations_getAtTenantScopeOperationSpec = {
+    path: "/providers/Microsoft.Resources/deployments/{deploymentName}/operations/{operationId}",
+    httpMethod: "GET",
+    responses: {
+        200: {
+            bodyMapper: DeploymentOperation,
+        },
+        default: {
+            bodyMapper: CloudError,
+        },
+    },
+    queryParameters: [apiVersion],
+    urlParameters: [
+        $host,
+        deploymentName,
+        operationId,
+    ],
+    headerParameters: [accept],
+    serializer: deploymentOperations_serializer,
+};
+const deploymentOperations_listAtTenantScopeOperationSpec = {
+    path: "/providers/Microsoft.Resources/deployments/{deploymentName}/operations",
+    httpMethod: "GET",
+    responses: {
+        200: {
+            bodyMapper: DeploymentOperationsListResult,
+        },
+        default: {
+            bodyMapper: CloudError,
+        },
+    },
+    queryParameters: [apiVersion, parameters_top],
+    urlParameters: [$host, deploymentName],
+    headerParameters: [accept],
+    serializer: deploymentOperations_serializer,
+};
+const deploymentOperations_getAtManagementGroupScopeOperationSpec = {
+    path: "/providers/Microsoft.Management/managementGroups/{groupId}/providers/Microsoft.Resources/deployments/{deploymentName}/operations/{operationId}",
+    httpMethod: "GET",
+    responses: {
+        200: {
+            bodyMapper: DeploymentOperation,
+        },
+        default: {
+            bodyMapper: CloudError,
+        },
+    },
+    queryParameters: [apiVersion],
+    urlParameters: [
+        $host,
+        deploymentName,
+        groupId,
+        operationId,
+    ],
+    headerParameters: [accept],
+    serializer: deploymentOperations_serializer,
+};
+const deploymentOperations_listAtManagementGroupScopeOperationSpec = {
+    path: "/providers/Microsoft.Management/managementGroups/{groupId}/providers/Microsoft.Resources/deployments/{deploymentName}/operations",
+    httpMethod: "GET",
+    responses: {
+        200: {
+            bodyMapper: DeploymentOperationsListResult,
+        },
+        default: {
+            bodyMapper: CloudError,
+        },
+    },
+    queryParameters: [apiVersion, parameters_top],
+    urlParameters: [
+        $host,
+        deploymentName,
+        groupId,
+    ],
+    headerParameters: [accept],
+    serializer: deploymentOperations_serializer,
+};
+const deploymentOperations_getAtSubscriptionScopeOperationSpec = {
+    path: "/subscriptions/{subscriptionId}/providers/Microsoft.Resources/deployments/{deploymentName}/operations/{operationId}",
+    httpMethod: "GET",
+    responses: {
+        200: {
+            bodyMapper: DeploymentOperation,
+        },
+        default: {
+            bodyMapper: CloudError,
+        },
+    },
+    queryParameters: [apiVersion],
+    urlParameters: [
+        $host,
+        deploymentName,
+        subscriptionId,
+        operationId,
+    ],
+    headerParameters: [accept],
+    serializer: deploymentOperations_serializer,
+};
+const deploymentOperations_listAtSubscriptionScopeOperationSpec = {
+    path: "/subscriptions/{subscriptionId}/providers/Microsoft.Resources/deployments/{deploymentName}/operations",
+    httpMethod: "GET",
+    responses: {
+        200: {
+            bodyMapper: DeploymentOperationsListResult,
+        },
+        default: {
+            bodyMapper: CloudError,
+        },
+    },
+    queryParameters: [apiVersion, parameters_top],
+    urlParameters: [
+        $host,
+        deploymentName,
+        subscriptionId,
+    ],
+    headerParameters: [accept],
+    serializer: deploymentOperations_serializer,
+};
+const deploymentOperations_getOperationSpec = {
+    path: "/subscriptions/{subscriptionId}/resourcegroups/{resourceGroupName}/deployments/{deploymentName}/operations/{operationId}",
+    httpMethod: "GET",
+    responses: {
+        200: {
+            bodyMapper: DeploymentOperation,
+        },
+        default: {
+            bodyMapper: CloudError,
+        },
+    },
+    queryParameters: [apiVersion],
+    urlParameters: [
+        $host,
+        deploymentName,
+        subscriptionId,
+        resourceGroupName,
+        operationId,
+    ],
+    headerParameters: [accept],
+    serializer: deploymentOperations_serializer,
+};
+const deploymentOperations_listOperationSpec = {
+    path: "/subscriptions/{subscriptionId}/resourcegroups/{resourceGroupName}/deployments/{deploymentName}/operations",
+    httpMethod: "GET",
+    responses: {
+        200: {
+            bodyMapper: DeploymentOperationsListResult,
+        },
+        default: {
+            bodyMapper: CloudError,
+        },
+    },
+    queryParameters: [apiVersion, parameters_top],
+    urlParameters: [
+        $host,
+        deploymentName,
+        subscriptionId,
+        resourceGroupName,
+    ],
+    headerParameters: [accept],
+    serializer: deploymentOperations_serializer,
+};
+const deploymentOperations_listAtScopeNextOperationSpec = {
+    path: "{nextLink}",
+    httpMethod: "GET",
+    responses: {
+        200: {
+            bodyMapper: DeploymentOperationsListResult,
+        },
+        default: {
+            bodyMapper: CloudError,
+        },
+    },
+    urlParameters: [
+        $host,
+        nextLink,
+        scope,
+        deploymentName,
+    ],
+    headerParameters: [accept],
+    serializer: deploymentOperations_serializer,
+};
+const deploymentOperations_listAtTenantScopeNextOperationSpec = {
+    path: "{nextLink}",
+    httpMethod: "GET",
+    responses: {
+        200: {
+            bodyMapper: DeploymentOperationsListResult,
+        },
+        default: {
+            bodyMapper: CloudError,
+        },
+    },
+    urlParameters: [
+        $host,
+        nextLink,
+        deploymentName,
+    ],
+    headerParameters: [accept],
+    serializer: deploymentOperations_serializer,
+};
+const deploymentOperations_listAtManagementGroupScopeNextOperationSpec = {
+    path: "{nextLink}",
+    httpMethod: "GET",
+    responses: {
+        200: {
+            bodyMapper: DeploymentOperationsListResult,
+        },
+        default: {
+            bodyMapper: CloudError,
+        },
+    },
+    urlParameters: [
+        $host,
+        nextLink,
+        deploymentName,
+        groupId,
+    ],
+    headerParameters: [accept],
+    serializer: deploymentOperations_serializer,
+};
+const deploymentOperations_listAtSubscriptionScopeNextOperationSpec = {
+    path: "{nextLink}",
+    httpMethod: "GET",
+    responses: {
+        200: {
+            bodyMapper: DeploymentOperationsListResult,
+        },
+        default: {
+            bodyMapper: CloudError,
+        },
+    },
+    urlParameters: [
+        $host,
+        nextLink,
+        deploymentName,
+        subscriptionId,
+    ],
+    headerParameters: [accept],
+    serializer: deploymentOperations_serializer,
+};
+const deploymentOperations_listNextOperationSpec = {
+    path: "{nextLink}",
+    httpMethod: "GET",
+    responses: {
+        200: {
+            bodyMapper: DeploymentOperationsListResult,
+        },
+        default: {
+            bodyMapper: CloudError,
+        },
+    },
+    urlParameters: [
+        $host,
+        nextLink,
+        deploymentName,
+        subscriptionId,
+        resourceGroupName,
+    ],
+    headerParameters: [accept],
+    serializer: deploymentOperations_serializer,
+};
+//# sourceMappingURL=deploymentOperations.js.map
+;// CONCATENATED MODULE: ./node_modules/@azure/arm-resources/dist/esm/operations/index.js
+/*
+ * Copyright (c) Microsoft Corporation.
+ * Licensed under the MIT License.
+ *
+ * Code generated by Microsoft (R) AutoRest Code Generator.
+ * Changes may cause incorrect behavior and will be lost if the code is regenerated.
+ */
+
+
+
+
+
+
+
+
+//# sourceMappingURL=index.js.map
+;// CONCATENATED MODULE: ./node_modules/@azure/arm-resources/dist/esm/resourceManagementClient.js
+/*
+ * Copyright (c) Microsoft Corporation.
+ * Licensed under the MIT License.
+ *
+ * Code generated by Microsoft (R) AutoRest Code Generator.
+ * Changes may cause incorrect behavior and will be lost if the code is regenerated.
+ */
+
+
+
+class ResourceManagementClient extends ServiceClient {
+    constructor(credentials, subscriptionIdOrOptions, options) {
+        var _a, _b, _c;
+        if (credentials === undefined) {
+            throw new Error("'credentials' cannot be null");
+        }
+        let subscriptionId;
+        if (typeof subscriptionIdOrOptions === "string") {
+            subscriptionId = subscriptionIdOrOptions;
+        }
+        else if (typeof subscriptionIdOrOptions === "object") {
+            options = subscriptionIdOrOptions;
+        }
+        // Initializing default values for options
+        if (!options) {
+            options = {};
+        }
+        const defaults = {
+            requestContentType: "application/json; charset=utf-8",
+            credential: credentials,
+        };
+        const packageDetails = `azsdk-js-arm-resources/6.1.0`;
+        const userAgentPrefix = options.userAgentOptions && options.userAgentOptions.userAgentPrefix
+            ? `${options.userAgentOptions.userAgentPrefix} ${packageDetails}`
+            : `${packageDetails}`;
+        const optionsWithDefaults = Object.assign(Object.assign(Object.assign({}, defaults), options), { userAgentOptions: {
+                userAgentPrefix,
+            }, endpoint: (_b = (_a = options.endpoint) !== null && _a !== void 0 ? _a : options.baseUri) !== null && _b !== void 0 ? _b : "https://management.azure.com" });
+        super(optionsWithDefaults);
+        let bearerTokenAuthenticationPolicyFound = false;
+        if ((options === null || options === void 0 ? void 0 : options.pipeline) && options.pipeline.getOrderedPolicies().length > 0) {
+            const pipelinePolicies = options.pipeline.getOrderedPolicies();
+            bearerTokenAuthenticationPolicyFound = pipelinePolicies.some((pipelinePolicy) => pipelinePolicy.name ===
+                bearerTokenAuthenticationPolicyName);
+        }
+        if (!options ||
+            !options.pipeline ||
+            options.pipeline.getOrderedPolicies().length == 0 ||
+            !bearerTokenAuthenticationPolicyFound) {
+            this.pipeline.removePolicy({
+                name: bearerTokenAuthenticationPolicyName,
+            });
+            this.pipeline.addPolicy(bearerTokenAuthenticationPolicy_bearerTokenAuthenticationPolicy({
+                credential: credentials,
+                scopes: (_c = optionsWithDefaults.credentialScopes) !== null && _c !== void 0 ? _c : `${optionsWithDefaults.endpoint}/.default`,
+                challengeCallbacks: {
+                    authorizeRequestOnChallenge: authorizeRequestOnClaimChallenge,
+                },
+            }));
+        }
+        // Parameter assignments
+        this.subscriptionId = subscriptionId;
+        // Assigning values to Constant parameters
+        this.$host = options.$host || "https://management.azure.com";
+        this.apiVersion = options.apiVersion || "2025-03-01";
+        this.operations = new OperationsImpl(this);
+        this.deployments = new DeploymentsImpl(this);
+        this.providers = new ProvidersImpl(this);
+        this.providerResourceTypes = new ProviderResourceTypesImpl(this);
+        this.resources = new ResourcesImpl(this);
+        this.resourceGroups = new ResourceGroupsImpl(this);
+        this.tagsOperations = new TagsOperationsImpl(this);
+        this.deploymentOperations = new DeploymentOperationsImpl(this);
+        this.addCustomApiVersionPolicy(options.apiVersion);
+    }
+    /** A function that adds a policy that sets the api-version (or equivalent) to reflect the library version. */
+    addCustomApiVersionPolicy(apiVersion) {
+        if (!apiVersion) {
+            return;
+        }
+        const apiVersionPolicy = {
+            name: "CustomApiVersionPolicy",
+            async sendRequest(request, next) {
+                const param = request.url.split("?");
+                if (param.length > 1) {
+                    const newParams = param[1].split("&").map((item) => {
+                        if (item.indexOf("api-version") > -1) {
+                            return "api-version=" + apiVersion;
+                        }
+                        else {
+                            return item;
+                        }
+                    });
+                    request.url = param[0] + "?" + newParams.join("&");
+                }
+                return next(request);
+            },
+        };
+        this.pipeline.addPolicy(apiVersionPolicy);
+    }
+}
+//# sourceMappingURL=resourceManagementClient.js.map
+;// CONCATENATED MODULE: ./node_modules/@azure/arm-resources/dist/esm/index.js
+/*
+ * Copyright (c) Microsoft Corporation.
+ * Licensed under the MIT License.
+ *
+ * Code generated by Microsoft (R) AutoRest Code Generator.
+ * Changes may cause incorrect behavior and will be lost if the code is regenerated.
+ */
+/// <reference lib="esnext.asynciterable" />
+
+
+
+
+//# sourceMappingURL=index.js.map
+;// CONCATENATED MODULE: ./src/azure/arm.ts
+
+
+
+
+const ARM_ENDPOINT = 'https://management.azure.com';
+/** An Azure Resource Manager client for one subscription: DefaultAzureCredential, or the sandbox when AZURE_HIPAA_SANDBOX is set. */
+function resourceManager(env, subscriptionId) {
+    return new ResourceManagementClient(azureCredential(env), subscriptionId, azureClientOptions(env));
+}
+/** The subscription: the given one, else AZURE_SUBSCRIPTION_ID as azure/login leaves it. */
+function subscriptionOf(given, env, input = 'subscription-id') {
+    const subscriptionId = given ?? env['AZURE_SUBSCRIPTION_ID'];
+    if (!subscriptionId)
+        throw new ConfigurationError(`No Azure subscription: set the ${input} input, or run azure/login with subscription-id so AZURE_SUBSCRIPTION_ID is set.`);
+    return subscriptionId;
+}
+/** ARM's error from whatever an SDK call threw: a RestError with a CloudError body, or a failed long-running operation. */
+function armFailureOf(error) {
+    if (error === null || typeof error !== 'object')
+        return undefined;
+    const candidate = error;
+    const fromBody = (text) => {
+        try {
+            const parsed = JSON.parse(text ?? '');
+            return parsed.error?.code ? parsed.error : undefined;
+        }
+        catch {
+            return undefined;
+        }
+    };
+    const details = candidate.details;
+    if (details?.error?.code)
+        return details.error;
+    const parsed = fromBody(candidate.response?.bodyAsText);
+    if (parsed)
+        return parsed;
+    if (typeof candidate.code === 'string' && typeof candidate.message === 'string' && /^[A-Z][A-Za-z]+$/.test(candidate.code))
+        return { code: candidate.code, message: candidate.message };
+    return undefined;
+}
+/** What to change for ARM errors the user can fix; the key is ARM's error code. */
+const REMEDIES = {
+    SubscriptionNotFound: () => 'Check the subscription id (the subscription-id input, or AZURE_SUBSCRIPTION_ID from azure/login): the workflow identity must be able to see it (`az account list`).',
+    InvalidSubscriptionId: () => 'The subscription id must be a GUID: set the subscription-id input, or AZURE_SUBSCRIPTION_ID.',
+    AuthorizationFailed: (failure) => /roleAssignments\/write/i.test(failure.message)
+        ? 'Grant the workflow identity "Role Based Access Control Administrator" (or "User Access Administrator") on the resource group: the template grants the app identity its roles (README: "Azure access for the workflow").'
+        : 'Grant the workflow identity "Contributor" on the resource group, plus "Role Based Access Control Administrator" for the role grants (README: "Azure access for the workflow"). Role changes take a few minutes to apply.',
+    LocationNotAvailableForResourceGroup: () => 'Set `region` in the config to one of the regions ARM lists above.',
+    LocationNotAvailableForResourceType: (failure, where) => `Set \`region\` in the config to a region that offers this resource type${where(failure.target) ? ` (${where(failure.target)})` : ''}; ARM lists them above.`,
+    InvalidResourceGroup: () => 'Rename `resourceGroup` in the config.',
+    InvalidResourceName: (failure, where) => `Rename it in the config${where(failure.target) ? `: ${where(failure.target)}` : ''}.`,
+    NoRegisteredProviderFound: () => 'The resource provider does not offer this api-version in the region: pick another `region`, or register the provider (`az provider register --namespace <Namespace>`).',
+    MissingSubscriptionRegistration: () => 'Register the resource provider in the subscription once: `az provider register --namespace <Namespace>`.',
+    ContainerAppOperationError: () => "The app's revision did not start: check containerApp.image, containerApp.targetPort and containerApp.healthPath in the config.",
+    DeploymentActive: () => 'Another deployment to this resource group is still running; wait for it to finish (the deploy workflows use a concurrency group so this does not happen).',
+};
+const NAME_TAKEN = new Set(['VaultAlreadyExists', 'StorageAccountAlreadyTaken', 'ServerNameAlreadyExists', 'AlreadyInUse', 'NameNotAvailable', 'ConflictError']);
+/** What to change for the user-fixable codes in a failure and its inner errors. */
+function remediesFor(failure, where) {
+    const remedies = [];
+    const visit = (item) => {
+        const remedy = REMEDIES[item.code]?.(item, where) ?? (NAME_TAKEN.has(item.code) || /already (exists|in use|taken)/i.test(item.message) ? `The name is global across Azure and is taken: choose another${where(item.target) ? ` (${where(item.target)})` : ''}.` : undefined);
+        if (remedy && !remedies.includes(remedy))
+            remedies.push(remedy);
+        for (const detail of item.details ?? [])
+            visit(detail);
+    };
+    visit(failure);
+    return remedies;
+}
+/** ARM's code and message, inner errors indented, one per line. */
+function describeArmFailure(failure, indent = '') {
+    const target = failure.target ? ` (${failure.target})` : '';
+    return [`${indent}${failure.code}: ${failure.message}${target}`, ...(failure.details ?? []).map((detail) => describeArmFailure(detail, `${indent}  `))].join('\n');
+}
+/**
+ * Turns an SDK error into ARM's words plus what to change: a ConfigurationError when the user can
+ * fix it (subscription, region, names, permissions), otherwise an Error with ARM's code and message.
+ */
+function armError(error, doing, where = () => undefined) {
+    const failure = armFailureOf(error);
+    if (!failure)
+        return error instanceof Error ? new Error(`${doing} failed: ${error.message}`, { cause: error }) : new Error(`${doing} failed: ${String(error)}`);
+    const remedies = remediesFor(failure, where);
+    const text = `${doing} failed. Azure Resource Manager says:\n${describeArmFailure(failure, '  ')}`;
+    if (remedies.length === 0)
+        return new Error(text, { cause: error });
+    return new ConfigurationError(`${text}\nWhat to change:\n${remedies.map((remedy) => `  - ${remedy}`).join('\n')}`);
+}
+/**
+ * A GET of any ARM path through the client's pipeline (credential, retries, sandbox routing),
+ * for resources and collections the typed SDK does not model (`.../tables`, diagnostic settings).
+ */
+async function armGet(client, path, apiVersion) {
+    const response = await client.sendRequest(esm_pipelineRequest_createPipelineRequest({ url: `${ARM_ENDPOINT}${path}?api-version=${apiVersion}`, method: 'GET' }));
+    let body;
+    try {
+        body = response.bodyAsText ? JSON.parse(response.bodyAsText) : undefined;
+    }
+    catch {
+        body = response.bodyAsText;
+    }
+    return { status: response.status, body, response };
+}
+/** The polling interval a response asks for (`retry-after-ms`, `x-ms-retry-after-ms`, `Retry-After`), within bounds. */
+function arm_retryAfterMs(headers, fallbackMs) {
+    const ms = Number(headers.get('retry-after-ms') ?? headers.get('x-ms-retry-after-ms'));
+    const seconds = Number(headers.get('retry-after'));
+    const asked = Number.isFinite(ms) && headers.get('retry-after-ms') !== undefined ? ms : Number.isFinite(seconds) && headers.get('retry-after') !== undefined ? seconds * 1000 : fallbackMs;
+    return Math.min(30_000, Math.max(10, asked));
+}
+
+;// CONCATENATED MODULE: ./src/compliance/live.ts
+
+
+
+/** The api-version the gate reads each type at: the one the renderer deploys with. */
+const READ_API_VERSIONS = {
+    'microsoft.managedidentity/userassignedidentities': API_VERSIONS.managedIdentity,
+    'microsoft.operationalinsights/workspaces': API_VERSIONS.logAnalytics,
+    'microsoft.operationalinsights/workspaces/tables': API_VERSIONS.logAnalytics,
+    'microsoft.network/virtualnetworks': API_VERSIONS.network,
+    'microsoft.network/privateendpoints': API_VERSIONS.network,
+    'microsoft.network/privateendpoints/privatednszonegroups': API_VERSIONS.network,
+    'microsoft.network/privatednszones': API_VERSIONS.privateDns,
+    'microsoft.keyvault/vaults': API_VERSIONS.keyVault,
+    'microsoft.documentdb/databaseaccounts': API_VERSIONS.cosmos,
+    'microsoft.sql/servers': API_VERSIONS.sql,
+    'microsoft.sql/servers/databases': API_VERSIONS.sql,
+    'microsoft.sql/servers/auditingsettings': API_VERSIONS.sql,
+    'microsoft.sql/servers/advancedthreatprotectionsettings': API_VERSIONS.sql,
+    'microsoft.sql/servers/azureadonlyauthentications': API_VERSIONS.sql,
+    'microsoft.sql/servers/databases/transparentdataencryption': API_VERSIONS.sql,
+    'microsoft.sql/servers/databases/backuplongtermretentionpolicies': API_VERSIONS.sql,
+    'microsoft.cache/redisenterprise': API_VERSIONS.redisEnterprise,
+    'microsoft.cache/redisenterprise/databases': API_VERSIONS.redisEnterprise,
+    'microsoft.cache/redis': API_VERSIONS.redis,
+    'microsoft.storage/storageaccounts': API_VERSIONS.storage,
+    'microsoft.storage/storageaccounts/blobservices': API_VERSIONS.storage,
+    'microsoft.storage/storageaccounts/managementpolicies': API_VERSIONS.storage,
+    'microsoft.containerregistry/registries': API_VERSIONS.registry,
+    'microsoft.app/managedenvironments': API_VERSIONS.app,
+    'microsoft.app/containerapps': API_VERSIONS.app,
+    'microsoft.insights/diagnosticsettings': API_VERSIONS.diagnosticSettings,
+};
+/**
+ * Child resources the controls judge, by parent type: listed (`list`), or the one a type always
+ * has (`default`, where ARM offers no list).
+ */
+const CHILDREN = {
+    'microsoft.sql/servers': [
+        { type: 'auditingSettings', read: 'list' },
+        { type: 'advancedThreatProtectionSettings', read: 'list' },
+        { type: 'azureADOnlyAuthentications', read: 'list' },
+        { type: 'databases', read: 'list' },
+    ],
+    'microsoft.sql/servers/databases': [
+        { type: 'transparentDataEncryption', read: 'list' },
+        { type: 'backupLongTermRetentionPolicies', read: 'list' },
+    ],
+    'microsoft.operationalinsights/workspaces': [{ type: 'tables', read: 'list' }],
+    'microsoft.cache/redisenterprise': [{ type: 'databases', read: 'list' }],
+    'microsoft.storage/storageaccounts': [
+        { type: 'blobServices', read: 'list' },
+        { type: 'managementPolicies', read: 'default' },
+    ],
+};
+/** Where audit logs are configured: the diagnostic settings of these types are read. */
+const DIAGNOSTIC_SCOPES = new Set([
+    'microsoft.keyvault/vaults',
+    'microsoft.documentdb/databaseaccounts',
+    'microsoft.sql/servers',
+    'microsoft.sql/servers/databases',
+    'microsoft.cache/redis',
+    'microsoft.cache/redisenterprise',
+    'microsoft.storage/storageaccounts/blobservices',
+    'microsoft.app/managedenvironments',
+    'microsoft.containerregistry/registries',
+]);
+/**
+ * Reads every resource of a resource group, and every child and extension resource the controls
+ * need, into the JudgedEnvironment the controls judge. Reads run in parallel. What cannot be read
+ * becomes an unknown (a resource's properties, or an unresolved input), which blocks.
+ */
+async function readLiveEnvironment(request) {
+    const { subscriptionId, resourceGroup } = request;
+    const client = resourceManager(request.env, subscriptionId);
+    const source = `subscriptions/${subscriptionId}/resourceGroups/${resourceGroup}`;
+    const environment = { input: { kind: 'live', source }, resources: [], unresolved: [] };
+    const limit = limiter(request.concurrency ?? 16);
+    let listed = [];
+    try {
+        for await (const resource of client.resources.listByResourceGroup(resourceGroup)) {
+            const { id, type, location, tags, sku, kind, identity } = resource;
+            if (id && type)
+                listed.push({ id, type, envelope: { location, tags, sku, kind, identity } });
+        }
+    }
+    catch (error) {
+        throw armError(error, `Listing the resources of resource group ${resourceGroup}`, () => '--resource-group');
+    }
+    listed = listed.filter((resource) => resource.type.split('/').length === 2);
+    const read = async (id, type, parent, envelope = {}) => {
+        const apiVersion = READ_API_VERSIONS[type.toLowerCase()];
+        const resource = { type, name: fullNameOf(id), id, body: {}, children: [], extensions: [], ...(apiVersion ? { apiVersion } : {}), ...(parent ? { parent } : {}) };
+        if (/^microsoft\.sql\/servers\/databases$/i.test(type) && /\/master$/i.test(resource.name)) {
+            // The system database is not the app's: only its diagnostic settings matter (server audit logs go through it).
+            await readDiagnosticSettings(resource);
+            return undefined;
+        }
+        if (!apiVersion) {
+            // A type no control reads closely: its envelope from the list (tags, location) is enough.
+            resource.body = { ...JSON.parse(JSON.stringify(envelope)), properties: {} };
+        }
+        else {
+            const result = await limit(() => get(client, id, apiVersion));
+            if (result.status === 404)
+                return undefined;
+            resource.body = result.ok ? result.body : { properties: new UnknownValue(`the gate could not read ${id}: ${result.problem}`) };
+            if (!result.ok)
+                environment.unresolved.push({ message: `could not read ${type} ${resource.name}: ${result.problem}` });
+        }
+        environment.resources.push(resource);
+        await Promise.all([readChildren(resource), readDiagnosticSettings(resource)]);
+        return resource;
+    };
+    const readChildren = async (parent) => {
+        const children = CHILDREN[parent.type.toLowerCase()] ?? [];
+        await Promise.all(children.map(async (child) => {
+            const type = `${parent.type}/${child.type}`;
+            const apiVersion = READ_API_VERSIONS[type.toLowerCase()];
+            if (child.read === 'default') {
+                const resource = await read(`${parent.id}/${child.type}/default`, type, parent);
+                if (resource)
+                    parent.children.push(resource);
+                return;
+            }
+            const result = await limit(() => get(client, `${parent.id}/${child.type}`, apiVersion));
+            if (!result.ok) {
+                if (result.status !== 404)
+                    environment.unresolved.push({ message: `could not list ${child.type} of ${parent.type} ${parent.name}: ${result.problem}` });
+                return;
+            }
+            const items = (result.body.value ?? []).filter((item) => item.id);
+            const resources = await Promise.all(items.map((item) => read(item.id, type, parent)));
+            for (const resource of resources)
+                if (resource)
+                    parent.children.push(resource);
+        }));
+    };
+    const readDiagnosticSettings = async (scope) => {
+        if (!DIAGNOSTIC_SCOPES.has(scope.type.toLowerCase()))
+            return;
+        const result = await limit(() => get(client, `${scope.id}/providers/Microsoft.Insights/diagnosticSettings`, API_VERSIONS.diagnosticSettings));
+        if (!result.ok) {
+            environment.unresolved.push({ message: `could not read the diagnostic settings of ${scope.type} ${scope.name}: ${result.problem}` });
+            return;
+        }
+        for (const item of result.body.value ?? []) {
+            const setting = { type: 'Microsoft.Insights/diagnosticSettings', name: String(item['name']), id: String(item['id']), apiVersion: API_VERSIONS.diagnosticSettings, body: item, children: [], extensions: [] };
+            scope.extensions.push(setting);
+            environment.resources.push(setting);
+        }
+    };
+    await Promise.all(listed.map((resource) => read(resource.id, resource.type, undefined, resource.envelope)));
+    return environment;
+}
+async function get(client, path, apiVersion) {
+    try {
+        const { status, body } = await armGet(client, path, apiVersion);
+        if (status >= 200 && status < 300)
+            return { ok: true, status, body };
+        const failure = armFailureOf({ details: body });
+        return { ok: false, status, problem: failure ? describeArmFailure(failure) : `HTTP ${status}` };
+    }
+    catch (error) {
+        return { ok: false, status: 0, problem: error instanceof Error ? error.message : String(error) };
+    }
+}
+/** `server/database` from `/subscriptions/.../providers/Microsoft.Sql/servers/server/databases/database`. */
+function fullNameOf(id) {
+    const tail = id.split(/\/providers\//i).at(-1) ?? '';
+    return tail.split('/').slice(1).filter((_, i) => i % 2 === 1).join('/');
+}
+/** Runs at most `size` tasks at once. */
+function limiter(size) {
+    let active = 0;
+    const queue = [];
+    return async (task) => {
+        if (active >= size)
+            await new Promise((resolve) => queue.push(resolve));
+        active++;
+        try {
+            return await task();
+        }
+        finally {
+            active--;
+            queue.shift()?.();
+        }
+    };
+}
+
 ;// CONCATENATED MODULE: ./src/compliance/waivers.ts
 
 
@@ -56860,6 +76288,8 @@ async function loadWaivers(path, displayPath) {
 
 
 
+
+
 /** Reads the input, judges it, and returns the report. Throws ConfigurationError on bad input. */
 async function runGate(request) {
     const now = request.now ?? new Date();
@@ -56868,7 +76298,17 @@ async function runGate(request) {
     const baa = loaded ? baaEvidenceOf(loaded.config, loaded.baseDir) : undefined;
     let environment;
     let template;
-    if (request.template) {
+    let planned;
+    if (request.live) {
+        const config = loaded.config;
+        const resourceGroup = request.live.resourceGroup ?? config.resourceGroup;
+        environment = await readLiveEnvironment({ subscriptionId: request.live.subscriptionId, resourceGroup, env: request.live.env });
+        if (request.config && loaded) {
+            const rendered = renderEnvironment(config).template;
+            planned = resolveTemplate(rendered, { source: { file: loaded.source, value: rendered }, subscriptionId: request.live.subscriptionId, resourceGroup, location: config.region });
+        }
+    }
+    else if (request.template) {
         const document = await readLocatedDocument((0,external_node_path_.resolve)(request.cwd, request.template), request.template);
         const parameters = request.parameters ? (await readLocatedDocument((0,external_node_path_.resolve)(request.cwd, request.parameters), request.parameters)).value : undefined;
         environment = resolveTemplate(document.value, {
@@ -56903,7 +76343,10 @@ async function runGate(request) {
     let waiverProblems = [];
     if (waiversPath)
         ({ waivers, problems: waiverProblems } = await loadWaivers(resolveFrom(request.cwd, waiversPath), waiversPath));
-    const report = evaluate(environment, { policy, waivers, waiverProblems, ...(baa ? { baa } : {}), now });
+    const reads = planned ? new WeakMap() : undefined;
+    const report = evaluate(environment, { policy, waivers, waiverProblems, ...(baa ? { baa } : {}), now, ...(reads ? { reads } : {}) });
+    if (planned && reads)
+        addDrift(report, reads, planned);
     return { report, policy, environment, ...(template ? { template } : {}), ...(loaded ? { configSource: loaded.source } : {}) };
 }
 function resolveFrom(base, path) {
@@ -56974,6 +76417,8 @@ function renderMarkdown(report, policy) {
             out.push(`- **${finding.control}** on \`${finding.resource.name}\`${where}, ${finding.status}, ${blocking}: ${cell(finding.message)}`);
             if (finding.remediation)
                 out.push(`  - Fix: ${cell(finding.remediation)}`);
+            for (const drift of finding.drift ?? [])
+                out.push(`  - Drift: \`${cell(drift.path)}\` planned \`${cell(JSON.stringify(drift.planned))}\`, live \`${cell(JSON.stringify(drift.live))}\``);
         }
         out.push('');
     }
@@ -57088,7 +76533,11 @@ function renderText(report, policy) {
 }
 function text_describe(finding) {
     const where = finding.location ? `  [${finding.location.file}:${finding.location.line}]` : '';
-    return [`  ${finding.status.toUpperCase().padEnd(7)} ${finding.control}  ${finding.resource.name}${where}`, `      ${finding.message}`];
+    return [
+        `  ${finding.status.toUpperCase().padEnd(7)} ${finding.control}  ${finding.resource.name}${where}`,
+        `      ${finding.message}`,
+        ...(finding.drift ?? []).map((drift) => `      drift: ${drift.path}: planned ${JSON.stringify(drift.planned)}, live ${JSON.stringify(drift.live)}`),
+    ];
 }
 
 ;// CONCATENATED MODULE: ./src/compliance/report/index.ts
@@ -57225,15 +76674,20 @@ const demoCommand = {
 
 
 
-const gate_usage = `Usage: azure-hipaa gate (--config F | --template F [--parameters F]) [options]
 
-Judges an environment against the HIPAA control catalog.
+const gate_usage = `Usage: azure-hipaa gate (--config F | --template F [--parameters F] | --live [--subscription S] [--resource-group G] [--config F]) [options]
+
+Judges an environment, planned or live, against the HIPAA control catalog.
 Exit codes: 0 pass, 1 a blocking finding, 2 bad input.
 
   --config F       the environment config (default azure-hipaa.yml, else the built-in defaults);
                    with --template, supplies only the gate policy, BAA evidence and waivers
   --template F     an ARM template (JSON) to judge
   --parameters F   the template's parameters file
+  --live           judge the live resources of a resource group (read with DefaultAzureCredential);
+                   with --config, also show drift: live values that differ from the config's plan
+  --subscription S the subscription of --live (default AZURE_SUBSCRIPTION_ID)
+  --resource-group G  the resource group of --live (default: the config's resourceGroup)
   --waivers F      a waivers file (overrides the config's waivers)
   --fail-on LIST   what blocks: required,unknown,advisory or never (default: the config's policy)
   --format F       text | markdown | sarif | json (default text)
@@ -57242,8 +76696,12 @@ const gateCommand = {
     name: 'gate',
     summary: 'judge a config or ARM template against the HIPAA controls',
     usage: gate_usage,
-    async run({ args, cwd, stdout, stderr }) {
+    async run({ args, cwd, env, stdout, stderr }) {
         const { values } = parseOptions(args);
+        if (values.live && values.template)
+            throw new ConfigurationError('--live judges deployed resources and --template a file; give one of them.');
+        if (!values.live && (values.subscription || values['resource-group']))
+            throw new ConfigurationError('--subscription and --resource-group belong to --live; add --live to judge the deployed resources.');
         const format = parseFormat(values.format);
         const blocking = values['fail-on'] === undefined ? undefined : parseFailOn(values['fail-on']);
         const run = await runGate({
@@ -57253,6 +76711,7 @@ const gateCommand = {
             ...(values.parameters ? { parameters: values.parameters } : {}),
             ...(values.waivers ? { waivers: values.waivers } : {}),
             ...(blocking ? { blocking: blocking.policy } : {}),
+            ...(values.live ? { live: { subscriptionId: subscriptionOf(values.subscription, env, '--subscription'), ...(values['resource-group'] ? { resourceGroup: values['resource-group'] } : {}), env } } : {}),
         });
         const text = renderReport(format, run.report, run.policy);
         if (values.output) {
@@ -57284,6 +76743,9 @@ function parseOptions(args) {
                 'fail-on': { type: 'string' },
                 format: { type: 'string' },
                 output: { type: 'string' },
+                live: { type: 'boolean' },
+                subscription: { type: 'string' },
+                'resource-group': { type: 'string' },
             },
             strict: true,
             allowPositionals: false,
@@ -57299,6 +76761,388 @@ function parseFormat(value) {
     if (REPORT_FORMATS.includes(value))
         return value;
     throw new ConfigurationError(`--format must be one of ${REPORT_FORMATS.join(', ')}; got "${value}".`);
+}
+
+;// CONCATENATED MODULE: ./src/provision/changes.ts
+/** Resources what-if would create or modify (`Deploy`: ARM cannot tell, so it counts too). */
+function changeCount(changes) {
+    return changes.resources.filter((change) => change.changeType === 'Create' || change.changeType === 'Modify' || change.changeType === 'Deploy').length;
+}
+/**
+ * What-if's changes from the raw response body. The SDK's model types a property change's
+ * before/after as dictionaries, which turns scalar values (`true`, `"Disabled"`) into `{}`; the
+ * raw JSON keeps them. Nested changes are flattened to full paths.
+ */
+function changesFromWhatIf(rawBody, resourceGroup) {
+    const parsed = JSON.parse(rawBody);
+    const changes = parsed.properties?.changes ?? parsed.changes ?? [];
+    return {
+        resourceGroup,
+        resourceGroupCreated: false,
+        resources: changes.map((change) => ({ ...nameAndType(change.resourceId), resourceId: change.resourceId, changeType: change.changeType, delta: flatten(change.delta ?? [], '') })),
+    };
+}
+function flatten(changes, prefix) {
+    return changes.flatMap((change) => {
+        const path = !prefix ? change.path : /^\d+$/.test(change.path) ? `${prefix}[${change.path}]` : `${prefix}.${change.path}`;
+        if (change.children?.length)
+            return flatten(change.children, path);
+        return [{ path, kind: change.propertyChangeType, ...('before' in change ? { before: change.before } : {}), ...('after' in change ? { after: change.after } : {}) }];
+    });
+}
+/** Type and full name from a resource id (extension resources: the extension's own type and name). */
+function nameAndType(resourceId) {
+    const tail = resourceId.split(/\/providers\//i).at(-1) ?? '';
+    const [namespace, ...pairs] = tail.split('/');
+    return { type: [namespace, ...pairs.filter((_, i) => i % 2 === 0)].join('/'), name: pairs.filter((_, i) => i % 2 === 1).join('/') };
+}
+const SYMBOL = { Create: '+ create', Modify: '~ modify', NoChange: '= no change', Ignore: '* ignore', Delete: '- delete', Deploy: '! deploy', Unsupported: '? unsupported' };
+function shown(value) {
+    const text = JSON.stringify(value);
+    return text === undefined ? '(none)' : text.length > 120 ? `${text.slice(0, 117)}...` : text;
+}
+/** One line per property change: `properties.x: "a" => "b"`. */
+function propertyChangeLines(change) {
+    return change.delta.map((delta) => {
+        if (delta.kind === 'Create')
+            return `${delta.path}: (none) => ${shown(delta.after)}`;
+        if (delta.kind === 'Delete')
+            return `${delta.path}: ${shown(delta.before)} => (removed)`;
+        return `${delta.path}: ${shown(delta.before)} => ${shown(delta.after)}`;
+    });
+}
+/** The change list for the log. */
+function changesAsText(changes) {
+    const lines = [`What-if for resource group ${changes.resourceGroup}: ${countsText(changes)}`];
+    if (changes.resourceGroupCreated)
+        lines.push(`  + create  Microsoft.Resources/resourceGroups ${changes.resourceGroup}`);
+    for (const change of changes.resources) {
+        lines.push(`  ${SYMBOL[change.changeType] ?? change.changeType}  ${change.type} ${change.name}`);
+        for (const line of propertyChangeLines(change))
+            lines.push(`      ${line}`);
+    }
+    return lines.join('\n');
+}
+function countsText(changes) {
+    const count = (type) => changes.resources.filter((c) => c.changeType === type).length;
+    const parts = [`${count('Create')} to create`, `${count('Modify')} to modify`, `${count('NoChange')} unchanged`];
+    if (count('Ignore') > 0)
+        parts.push(`${count('Ignore')} ignored (in the group but not in the config; incremental mode never deletes)`);
+    if (count('Deploy') > 0)
+        parts.push(`${count('Deploy')} ARM cannot predict`);
+    return parts.join(', ');
+}
+const ICON = { Create: '🟢 Create', Modify: '🟡 Modify', NoChange: '⚪ No change', Ignore: '⚫ Ignore', Delete: '🔴 Delete', Deploy: '🟣 Deploy', Unsupported: '⚪ Unsupported' };
+function changes_cell(text) {
+    return text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+}
+/** The change list for the job summary: what changes in a table, property diffs beneath, the unchanged rest folded. */
+function changesAsMarkdown(changes) {
+    const changed = changes.resources.filter((c) => c.changeType !== 'NoChange' && c.changeType !== 'Ignore');
+    const rest = changes.resources.filter((c) => c.changeType === 'NoChange' || c.changeType === 'Ignore');
+    const lines = [`### What-if: \`${changes.resourceGroup}\``, '', `**${changeCount(changes)} resource(s) would be created or modified.** ${countsText(changes)}.`, ''];
+    if (changes.resourceGroupCreated)
+        lines.push(`The resource group \`${changes.resourceGroup}\` does not exist yet: it and every resource below would be created.`, '');
+    if (changed.length > 0) {
+        lines.push('| Change | Resource | Type | Property changes |', '|---|---|---|---|');
+        for (const change of changed) {
+            const properties = propertyChangeLines(change).map((line) => `\`${changes_cell(line)}\``).join('<br>');
+            lines.push(`| ${ICON[change.changeType]} | \`${changes_cell(change.name)}\` | ${change.type} | ${properties} |`);
+        }
+        lines.push('');
+    }
+    if (rest.length > 0) {
+        lines.push(`<details><summary>${rest.length} resource(s) unchanged or ignored</summary>`, '', '| Change | Resource | Type |', '|---|---|---|');
+        for (const change of rest)
+            lines.push(`| ${ICON[change.changeType]} | \`${changes_cell(change.name)}\` | ${change.type} |`);
+        lines.push('', '</details>', '');
+    }
+    return lines.join('\n');
+}
+
+;// CONCATENATED MODULE: ./src/provision/provision.ts
+
+
+
+
+
+
+
+/** Raised when ARM runs the deployment and a resource fails: ARM's code and message per failing resource. */
+class DeploymentFailedError extends Error {
+    operations;
+    constructor(message, operations) {
+        super(message);
+        this.operations = operations;
+    }
+}
+/**
+ * Provisions the environment the config describes as one incremental ARM deployment at
+ * resource-group scope: the HIPAA gate on the template first, then what-if, and in deploy mode
+ * validate and deploy, reporting each resource as ARM does.
+ */
+async function provision(request) {
+    const { logger } = request;
+    const loaded = await loadConfig(request.config, { cwd: request.cwd });
+    const { config } = loaded;
+    const subscriptionId = subscriptionOf(request.subscriptionId, request.env);
+    const resourceGroup = config.resourceGroup;
+    const deploymentName = request.deploymentName ?? `azure-hipaa-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '')}`;
+    const gate = await logger.group('HIPAA gate on the template', async () => {
+        const run = await runGate({ cwd: request.cwd, ...(request.config ? { config: request.config } : {}) });
+        const blocking = run.report.findings.filter((finding) => isBlocking(finding, run.policy));
+        logger.info(`Verdict: ${run.report.verdict} (${run.report.summary.pass} pass, ${run.report.summary.fail} fail, ${run.report.summary.unknown} unknown, ${run.report.summary.waived} waived)`);
+        for (const finding of blocking)
+            logger[request.gate === 'block' ? 'error' : 'warning'](`${finding.control} on ${finding.resource.name}: ${finding.message}`, { title: `HIPAA ${finding.control}`, ...(finding.location ? { file: finding.location.file, line: finding.location.line } : {}) });
+        return run;
+    });
+    const base = { subscriptionId, resourceGroup, deploymentName, gate, outputs: {}, operations: [] };
+    if (gate.report.verdict === 'fail' && request.gate === 'block') {
+        return { ...base, status: 'blocked', changes: { resourceGroup, resourceGroupCreated: false, resources: [] }, changeCount: 0 };
+    }
+    const client = resourceManager(request.env, subscriptionId);
+    const existingGroup = await readResourceGroup(client, resourceGroup);
+    const liveContainerApp = existingGroup ? await readContainerApp(client, subscriptionId, resourceGroup, config.containerApp.name) : undefined;
+    if (liveContainerApp)
+        logger.info(`The Container App exists: keeping its image ${liveContainerApp.image} and traffic split (deploy-container owns them).`);
+    const rendered = renderEnvironment(config, liveContainerApp ? { liveContainerApp } : {});
+    const configKeyOf = configKeyFinder(rendered, loaded);
+    const deployment = { properties: { mode: 'Incremental', template: rendered.template } };
+    const changes = await logger.group('What-if', async () => {
+        const result = existingGroup ? await whatIf(client, resourceGroup, deploymentName, deployment, configKeyOf) : everythingCreated(rendered, loaded, subscriptionId);
+        logger.info(changesAsText(result));
+        return result;
+    });
+    const count = changeCount(changes);
+    if (request.mode === 'what-if')
+        return { ...base, status: 'previewed', changes, changeCount: count };
+    await logger.group('Resource group', async () => {
+        const tags = { ...existingGroup?.tags, ...config.tags };
+        if (existingGroup && JSON.stringify(existingGroup.tags ?? {}) === JSON.stringify(tags))
+            return logger.info(`${resourceGroup} exists in ${existingGroup.location} with its tags.`);
+        try {
+            await client.resourceGroups.createOrUpdate(resourceGroup, { location: existingGroup?.location ?? config.region, tags });
+        }
+        catch (error) {
+            throw armError(error, `Creating resource group ${resourceGroup}`, configKeyOf);
+        }
+        logger.info(`${existingGroup ? 'Updated the tags of' : 'Created'} ${resourceGroup} in ${existingGroup?.location ?? config.region}.`);
+    });
+    await logger.group('Validate', async () => {
+        try {
+            await client.deployments.beginValidateAndWait(resourceGroup, deploymentName, deployment);
+        }
+        catch (error) {
+            throw armError(error, `Validating deployment ${deploymentName}`, configKeyOf);
+        }
+        logger.info('ARM accepted the template.');
+    });
+    const { deployed, operations } = await logger.group(`Deploy ${deploymentName}`, () => deploy(client, resourceGroup, deploymentName, deployment, request, configKeyOf));
+    return { ...base, status: 'deployed', changes, changeCount: count, outputs: provision_outputsOf(deployed), operations };
+}
+async function readResourceGroup(client, name) {
+    try {
+        const group = await client.resourceGroups.get(name);
+        return { location: group.location, ...(group.tags ? { tags: group.tags } : {}) };
+    }
+    catch (error) {
+        if (armFailureOf(error)?.code === 'ResourceGroupNotFound')
+            return undefined;
+        throw armError(error, `Reading resource group ${name}`, (target) => (target ? undefined : 'resourceGroup'));
+    }
+}
+/** The image and traffic split of the app if it exists: re-provisioning must not undo a deploy. */
+async function readContainerApp(client, subscriptionId, resourceGroup, name) {
+    const path = `/subscriptions/${subscriptionId}/resourceGroups/${resourceGroup}/providers/Microsoft.App/containerApps/${name}`;
+    const { status, body } = await armGet(client, path, API_VERSIONS.app);
+    if (status === 404)
+        return undefined;
+    if (status !== 200)
+        throw armError({ details: body }, `Reading Container App ${name}`);
+    const properties = body.properties;
+    const image = properties?.template?.containers?.[0]?.image;
+    if (!image)
+        return undefined;
+    const traffic = properties?.configuration?.ingress?.traffic;
+    return { image, ...(traffic ? { traffic } : {}) };
+}
+async function whatIf(client, resourceGroup, deploymentName, deployment, configKeyOf) {
+    let rawBody;
+    try {
+        await client.deployments.beginWhatIfAndWait(resourceGroup, deploymentName, deployment, {
+            onResponse: (response) => {
+                if (response.status === 200 && response.bodyAsText)
+                    rawBody = response.bodyAsText;
+            },
+        });
+    }
+    catch (error) {
+        throw armError(error, `What-if of deployment ${deploymentName}`, configKeyOf);
+    }
+    if (!rawBody)
+        throw new Error(`What-if of deployment ${deploymentName} returned no result.`);
+    return changesFromWhatIf(rawBody, resourceGroup);
+}
+/** Without the resource group there is nothing for ARM's what-if to compare: every resource is new. */
+function everythingCreated(rendered, loaded, subscriptionId) {
+    const environment = resolveTemplate(rendered.template, { source: { file: loaded.source, value: rendered.template }, subscriptionId, resourceGroup: loaded.config.resourceGroup, location: loaded.config.region });
+    return {
+        resourceGroup: loaded.config.resourceGroup,
+        resourceGroupCreated: true,
+        resources: environment.resources.map((resource) => ({ resourceId: resource.id, type: resource.type, name: resource.name, changeType: 'Create', delta: [] })),
+    };
+}
+/** For an ARM error's target resource id: the config key that names the resource. */
+function configKeyFinder(rendered, loaded) {
+    return (target) => {
+        if (!target)
+            return undefined;
+        const { type, name } = nameAndType(target);
+        const path = rendered.configPathOf(type, name) ?? rendered.configPathOf(type, name.split('/').at(-1) ?? name);
+        if (!path)
+            return undefined;
+        const location = loaded.locate?.(path);
+        return `config ${path.join('.')}${location ? ` (${location.file}:${location.line})` : ''}`;
+    };
+}
+async function deploy(client, resourceGroup, deploymentName, deployment, request, configKeyOf) {
+    const { logger } = request;
+    const started = Date.now();
+    let interval = request.pollIntervalMs ?? 5000;
+    const onResponse = (response) => {
+        interval = arm_retryAfterMs(response.headers, request.pollIntervalMs ?? 5000);
+    };
+    try {
+        await client.deployments.beginCreateOrUpdate(resourceGroup, deploymentName, deployment, { onResponse });
+    }
+    catch (error) {
+        throw armError(error, `Starting deployment ${deploymentName}`, configKeyOf);
+    }
+    const reported = new Map();
+    let operations;
+    for (;;) {
+        await new Promise((resolve) => setTimeout(resolve, interval));
+        const current = await client.deployments.get(resourceGroup, deploymentName, { onResponse });
+        operations = await listOperations(client, resourceGroup, deploymentName);
+        for (const operation of operations) {
+            if (reported.get(operation.resourceId) === operation.state)
+                continue;
+            reported.set(operation.resourceId, operation.state);
+            const elapsed = `${((Date.now() - started) / 1000).toFixed(1)} s`;
+            if (operation.state === 'Running')
+                logger.info(`[${elapsed}] ${operation.operation === 'Update' ? 'updating' : 'creating'} ${operation.type} ${operation.name}`);
+            else if (operation.state === 'Succeeded')
+                logger.info(`[${elapsed}] ${operation.operation === 'Update' ? 'updated' : 'created'}  ${operation.type} ${operation.name} in ${operation.durationSeconds?.toFixed(1) ?? '?'} s`);
+            else if (operation.state === 'Failed')
+                logger.error(`[${elapsed}] failed   ${operation.type} ${operation.name}: ${operation.error ? describeArmFailure(operation.error) : 'no error reported'}`);
+        }
+        const state = current.properties?.provisioningState;
+        if (state === 'Succeeded') {
+            logger.info(`Deployed ${operations.length} resource(s) in ${((Date.now() - started) / 1000).toFixed(1)} s.`);
+            return { deployed: current, operations };
+        }
+        if (state === 'Failed' || state === 'Canceled') {
+            const failed = operations.filter((operation) => operation.state === 'Failed');
+            const lines = failed.map((operation) => {
+                const key = configKeyOf(operation.resourceId);
+                const failure = operation.error ?? { code: 'Unknown', message: 'ARM reported no error' };
+                return `  - ${operation.type} ${operation.name}${key ? ` [${key}]` : ''}:\n${describeArmFailure(failure, '      ')}`;
+            });
+            const deploymentError = current.properties?.error;
+            const remedies = [...new Set(failed.flatMap((operation) => (operation.error ? remediesFor(operation.error, configKeyOf) : [])))];
+            throw new DeploymentFailedError(`Deployment ${deploymentName} ${state.toLowerCase()}: ${failed.length > 0 ? `${failed.length} resource(s) failed` : (deploymentError?.message ?? 'no details')}\n${lines.join('\n')}${remedies.length > 0 ? `\nWhat to change:\n${remedies.map((remedy) => `  - ${remedy}`).join('\n')}` : ''}`, operations);
+        }
+    }
+}
+async function listOperations(client, resourceGroup, deploymentName) {
+    const operations = [];
+    for await (const operation of client.deploymentOperations.list(resourceGroup, deploymentName))
+        operations.push(reportOf(operation));
+    return operations;
+}
+function reportOf(operation) {
+    const properties = operation.properties;
+    const target = properties?.targetResource;
+    const duration = /^PT(?:(\d+)H)?(?:(\d+)M)?(?:([\d.]+)S)?$/.exec(properties?.duration ?? '');
+    const seconds = duration ? Number(duration[1] ?? 0) * 3600 + Number(duration[2] ?? 0) * 60 + Number(duration[3] ?? 0) : undefined;
+    const status = properties?.statusMessage;
+    return {
+        type: target?.resourceType ?? 'unknown',
+        name: target?.resourceName ?? 'unknown',
+        resourceId: target?.id ?? '',
+        operation: properties?.provisioningOperation ?? 'Create',
+        state: properties?.provisioningState ?? 'Running',
+        ...(seconds !== undefined ? { durationSeconds: seconds } : {}),
+        ...(status?.error ? { error: status.error } : {}),
+    };
+}
+/** Template outputs (`keyVaultUri`) as action outputs (`key-vault-uri`). */
+function provision_outputsOf(deployment) {
+    const outputs = (deployment.properties?.outputs ?? {});
+    return Object.fromEntries(Object.entries(outputs).map(([name, output]) => [name.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`), String(output.value ?? '')]));
+}
+
+;// CONCATENATED MODULE: ./src/cli/commands/provision.ts
+
+
+
+
+
+const provision_usage = `Usage: azure-hipaa provision [--config F] [--subscription ID] [--mode what-if|deploy] [--gate block|warn] [--what-if-file F]
+
+Deploys the environment the config describes as one incremental ARM deployment, after the HIPAA
+gate passes on its template. --mode what-if (the default) only previews the changes.
+Exit codes: 0 done, 1 the gate blocked or the deployment failed, 2 bad input.
+
+  --config F         the environment config (default azure-hipaa.yml, else the built-in defaults)
+  --subscription ID  the subscription (default AZURE_SUBSCRIPTION_ID)
+  --mode M           what-if (change nothing) or deploy (validate, then deploy)
+  --gate G           block (default): refuse to deploy a non-compliant environment; warn: deploy anyway
+  --what-if-file F   also write the what-if changes as JSON to F`;
+const provisionCommand = {
+    name: 'provision',
+    summary: 'preview or deploy the environment from the config (ARM what-if, validate, deploy)',
+    usage: provision_usage,
+    async run({ args, cwd, env, logger, stdout }) {
+        const values = provision_parseOptions(args);
+        const mode = choice('--mode', values.mode, ['what-if', 'deploy'], 'what-if');
+        const gate = choice('--gate', values.gate, ['block', 'warn'], 'block');
+        const result = await provision({ cwd, env, logger, mode, gate, ...(values.config ? { config: values.config } : {}), ...(values.subscription ? { subscriptionId: values.subscription } : {}) });
+        if (values['what-if-file']) {
+            try {
+                await (0,promises_.writeFile)((0,external_node_path_.resolve)(cwd, values['what-if-file']), `${JSON.stringify(result.changes, null, 2)}\n`);
+            }
+            catch (error) {
+                throw new ConfigurationError(`Cannot write the what-if changes to ${values['what-if-file']}: ${errorMessage(error)}. Check --what-if-file.`);
+            }
+        }
+        if (result.status === 'blocked') {
+            logger.error(`Not deployed: the HIPAA gate rejects this environment. Fix the findings above, or pass --gate warn to deploy anyway.`);
+            return 1;
+        }
+        stdout(`${JSON.stringify({ status: result.status, changes: result.changeCount, outputs: result.outputs })}\n`);
+        return 0;
+    },
+};
+function provision_parseOptions(args) {
+    try {
+        return (0,external_node_util_.parseArgs)({
+            args,
+            options: { config: { type: 'string' }, subscription: { type: 'string' }, mode: { type: 'string' }, gate: { type: 'string' }, 'what-if-file': { type: 'string' } },
+            strict: true,
+            allowPositionals: false,
+        }).values;
+    }
+    catch (error) {
+        throw new ConfigurationError(`${errorMessage(error)}\n\n${provision_usage}`);
+    }
+}
+function choice(flag, value, choices, fallback) {
+    if (value === undefined)
+        return fallback;
+    if (choices.includes(value))
+        return value;
+    throw new ConfigurationError(`${flag} must be one of ${choices.join(', ')}; got "${value}".`);
 }
 
 ;// CONCATENATED MODULE: ./src/cli/commands/sandbox.ts
@@ -57370,8 +77214,9 @@ const sandboxCommand = {
 
 
 
+
 /** Every CLI command, in the order `azure-hipaa --help` lists them. */
-const commands = [planCommand, gateCommand, migrateSecretsCommand, sandboxCommand, demoCommand];
+const commands = [planCommand, gateCommand, provisionCommand, migrateSecretsCommand, sandboxCommand, demoCommand];
 
 ;// CONCATENATED MODULE: ./src/cli/run.ts
 
@@ -57645,6 +77490,1809 @@ exports.w = {
 
 /***/ }),
 
+/***/ 4352:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+const { normalizeIPv6, removeDotSegments, removeDotSegmentsRelative, recomposeAuthority, normalizePercentEncoding, normalizePathEncoding, serializePathEncoding, normalizeQueryFragmentEncoding, encodeQuery, encodeFragment, reescapeHostDelimiters, isIPv4, nonSimpleDomain } = __nccwpck_require__(5077)
+const { SCHEMES, getSchemeHandler } = __nccwpck_require__(5300)
+
+const VALID_SCHEME = /^[A-Za-z][A-Za-z0-9+.-]*$/u
+const MALFORMED_SCHEME_ERROR = 'URI scheme is malformed.'
+const MALFORMED_HOST_ERROR = 'URI host is malformed.'
+// ASCII characters outside the RFC 3986 reg-name set (unreserved, sub-delims
+// and "%" for pct-encoded): C0 controls, space, DEL, and "#/:<>?@[\]^`{|}.
+const FORBIDDEN_DOMAIN_HOST_CHARACTER = /[\0-\x20"#/:<>?@[\\\]^`{|}\x7F]/u
+
+/**
+ * RFC 3986 section 3.1 does not allow percent-encoding in a scheme, so the
+ * scheme is validated as-is and never decoded. Decoding would let inert input
+ * such as `%6Aavascript:` become a live `javascript:` scheme.
+ *
+ * @param {string} scheme
+ * @returns {string}
+ */
+function validateScheme (scheme) {
+  const stringScheme = String(scheme)
+  if (!VALID_SCHEME.test(stringScheme)) {
+    throw new TypeError(MALFORMED_SCHEME_ERROR)
+  }
+  return stringScheme
+}
+
+/**
+ * @template {import('./types/index').URIComponent|string} T
+ * @param {T} uri
+ * @param {import('./types/index').Options} [options]
+ * @returns {T}
+ */
+function normalize (uri, options) {
+  if (typeof uri === 'string') {
+    uri = /** @type {T} */ (normalizeString(uri, options))
+  } else if (typeof uri === 'object') {
+    uri = /** @type {T} */ (parse(serialize(uri, options), options))
+  }
+  return uri
+}
+
+/**
+ * @param {string} baseURI
+ * @param {string} relativeURI
+ * @param {import('./types/index').Options} [options]
+ * @returns {string}
+ */
+function resolve (baseURI, relativeURI, options) {
+  const schemelessOptions = options ? Object.assign({ scheme: 'null' }, options) : { scheme: 'null' }
+  const {
+    parsed: baseParsed,
+    malformedAuthorityOrPort: baseMalformed,
+    malformedPercentEncoding: baseMalformedPercentEncoding,
+    malformedSchemeSpecific: baseMalformedSchemeSpecific,
+    malformedHost: baseMalformedHost,
+    malformedScheme: baseMalformedScheme
+  } = parseWithStatus(baseURI, schemelessOptions)
+  const {
+    parsed: relativeParsed,
+    malformedAuthorityOrPort: relativeMalformed,
+    malformedPercentEncoding: relativeMalformedPercentEncoding,
+    malformedSchemeSpecific: relativeMalformedSchemeSpecific,
+    malformedHost: relativeMalformedHost,
+    malformedScheme: relativeMalformedScheme
+  } = parseWithStatus(relativeURI, schemelessOptions)
+  if (
+    baseMalformed ||
+    relativeMalformed ||
+    baseMalformedPercentEncoding ||
+    relativeMalformedPercentEncoding ||
+    baseMalformedSchemeSpecific ||
+    relativeMalformedSchemeSpecific ||
+    baseMalformedHost ||
+    relativeMalformedHost ||
+    baseMalformedScheme ||
+    relativeMalformedScheme
+  ) {
+    throw new Error(baseParsed.error || relativeParsed.error || 'URI is malformed.')
+  }
+  const resolved = resolveComponent(baseParsed, relativeParsed, schemelessOptions, true)
+  const resolvedSchemeHandler = getSchemeHandler((options && options.scheme) || resolved.scheme)
+  const resolvedHost = resolved.host
+  const resolvedHostIsIP = resolvedHost !== undefined && resolvedHost !== '' &&
+    (isIPv4(resolvedHost) || normalizeIPv6(resolvedHost).isIPV6)
+  // Inputs are parsed scheme-neutrally, so delimiters and controls in a domain
+  // host are only detected here, once the final scheme is known. They always
+  // fail closed, including in percent-encoded hosts.
+  if (hasForbiddenDomainHost(resolved, options || {}, resolvedSchemeHandler, resolvedHostIsIP)) {
+    throw new Error(MALFORMED_HOST_ERROR)
+  }
+  canonicalizeHost(resolved, options || {}, resolvedSchemeHandler, resolvedHostIsIP)
+  // Percent escapes in an ASCII reg-name are encoded data. The WHATWG hostname
+  // parser can reject them even though fast-uri preserves them safely as RFC
+  // 3986 data. A raw non-ASCII host must still fail closed if conversion fails.
+  const encodedASCIIHost = resolvedHost && resolvedHost.indexOf('%') !== -1 &&
+    !/\P{ASCII}/u.test(resolvedHost)
+  if (resolved.error && !encodedASCIIHost) {
+    throw new Error(resolved.error)
+  }
+  schemelessOptions.skipEscape = true
+  return serialize(resolved, schemelessOptions)
+}
+
+/**
+ * @param {import ('./types/index').URIComponent} base
+ * @param {import ('./types/index').URIComponent} relative
+ * @param {import('./types/index').Options} [options]
+ * @param {boolean} [skipNormalization=false]
+ * @returns {import ('./types/index').URIComponent}
+ */
+function resolveComponent (base, relative, options, skipNormalization) {
+  /** @type {import('./types/index').URIComponent} */
+  const target = {}
+  if (!skipNormalization) {
+    base = parse(serialize(base, options), options) // normalize base component
+    relative = parse(serialize(relative, options), options) // normalize relative component
+  }
+  options = options || {}
+
+  if (!options.tolerant && relative.scheme) {
+    target.scheme = relative.scheme
+    // target.authority = relative.authority;
+    target.userinfo = relative.userinfo
+    target.host = relative.host
+    target.port = relative.port
+    target.path = removeDotSegments(relative.path || '')
+    target.query = relative.query
+  } else {
+    if (relative.userinfo !== undefined || relative.host !== undefined || relative.port !== undefined) {
+      // target.authority = relative.authority;
+      target.userinfo = relative.userinfo
+      target.host = relative.host
+      target.port = relative.port
+      target.path = removeDotSegments(relative.path || '')
+      target.query = relative.query
+    } else {
+      if (!relative.path) {
+        target.path = base.path
+        if (relative.query !== undefined) {
+          target.query = relative.query
+        } else {
+          target.query = base.query
+        }
+      } else {
+        if (relative.path[0] === '/') {
+          target.path = removeDotSegments(relative.path)
+        } else {
+          const baseHasAuthority = base.userinfo !== undefined || base.host !== undefined || base.port !== undefined
+          if (baseHasAuthority && !base.path) {
+            target.path = '/' + relative.path
+          } else if (!base.path) {
+            target.path = relative.path
+          } else {
+            target.path = base.path.slice(0, base.path.lastIndexOf('/') + 1) + relative.path
+          }
+          target.path = base.scheme === undefined && !baseHasAuthority && target.path[0] !== '/'
+            ? removeDotSegmentsRelative(target.path)
+            : removeDotSegments(target.path)
+        }
+        target.query = relative.query
+      }
+      // target.authority = base.authority;
+      target.userinfo = base.userinfo
+      target.host = base.host
+      target.port = base.port
+    }
+    target.scheme = base.scheme
+  }
+
+  target.fragment = relative.fragment
+
+  return target
+}
+
+/**
+ * @param {import ('./types/index').URIComponent|string} uriA
+ * @param {import ('./types/index').URIComponent|string} uriB
+ * @param {import ('./types/index').Options} options
+ * @returns {boolean}
+ */
+function equal (uriA, uriB, options) {
+  const normalizedA = normalizeComparableURI(uriA, options)
+  const normalizedB = normalizeComparableURI(uriB, options)
+
+  return normalizedA !== undefined && normalizedB !== undefined && normalizedA === normalizedB
+}
+
+/**
+ * @param {Readonly<import('./types/index').URIComponent>} cmpts
+ * @param {import('./types/index').Options} [opts]
+ * @returns {string}
+ */
+function serialize (cmpts, opts) {
+  const component = {
+    host: cmpts.host,
+    scheme: cmpts.scheme,
+    userinfo: cmpts.userinfo,
+    port: cmpts.port,
+    path: cmpts.path,
+    query: cmpts.query,
+    nid: cmpts.nid,
+    nss: cmpts.nss,
+    uuid: cmpts.uuid,
+    fragment: cmpts.fragment,
+    reference: cmpts.reference,
+    resourceName: cmpts.resourceName,
+    secure: cmpts.secure,
+    error: ''
+  }
+  const options = Object.assign({}, opts)
+  const uriTokens = []
+
+  if (component.scheme) {
+    component.scheme = validateScheme(component.scheme)
+  }
+
+  // find scheme handler
+  const schemeHandler = getSchemeHandler(options.scheme || component.scheme)
+
+  // perform scheme specific serialization
+  if (schemeHandler && schemeHandler.serialize) schemeHandler.serialize(component, options)
+
+  const hasAuthority = component.userinfo !== undefined || component.host !== undefined || component.port !== undefined
+  // A reference with no emitted scheme is path-noscheme: a bare ':' in its
+  // first path segment would reparse as a scheme (RFC 3986 3.3/4.2). Enforced
+  // under skipEscape too (resolve()), so the reapply below gates on this flag.
+  const schemelessReference = (component.scheme === undefined || options.reference === 'suffix') && !hasAuthority
+  const pathNoScheme = !options.skipEscape && schemelessReference
+
+  if (component.path !== undefined) {
+    if (!options.skipEscape) {
+      component.path = serializePathEncoding(component.path, pathNoScheme)
+    } else {
+      component.path = normalizePercentEncoding(component.path)
+    }
+  }
+
+  if (options.reference !== 'suffix' && component.scheme) {
+    // Scheme handlers may replace the scheme during serialization.
+    component.scheme = validateScheme(component.scheme)
+    uriTokens.push(component.scheme, ':')
+  }
+
+  const authority = recomposeAuthority(component)
+  if (authority !== undefined) {
+    if (options.reference !== 'suffix') {
+      uriTokens.push('//')
+    }
+
+    uriTokens.push(authority)
+
+    if (component.path && component.path[0] !== '/') {
+      uriTokens.push('/')
+    }
+  }
+  if (component.path !== undefined) {
+    let s = component.path
+
+    if (!options.absolutePath && (!schemeHandler || !schemeHandler.absolutePath)) {
+      // A relative-path reference keeps its unresolvable leading ".." segments
+      // and must never become root-relative (RFC 3986 section 5.2.4 applies to
+      // merged target paths, not to the reference itself).
+      s = schemelessReference && s[0] !== '/'
+        ? removeDotSegmentsRelative(s)
+        : removeDotSegments(s)
+    }
+
+    // Dot-segment removal can expose a colon that was not originally in the
+    // first segment (for example, "./a:b"). Reapply path-noscheme encoding so
+    // the serialized relative reference cannot be reparsed as a URI scheme.
+    if (schemelessReference) {
+      s = serializePathEncoding(s, true)
+    }
+
+    if (
+      authority === undefined &&
+      s[0] === '/' &&
+      s[1] === '/'
+    ) {
+      // don't allow the path to start with "//"
+      s = '/%2F' + s.slice(2)
+    }
+
+    uriTokens.push(s)
+  }
+
+  if (component.query !== undefined) {
+    uriTokens.push('?', encodeQuery(component.query))
+  }
+
+  if (component.fragment !== undefined) {
+    uriTokens.push('#', encodeFragment(component.fragment))
+  }
+  return uriTokens.join('')
+}
+
+const URI_PARSE = /^(?:([^#/:?]+):)?(?:\/\/((?:([^#/?@]*)@)?(\[[^#/?\]]+\]|[^#/:?]*)(?::(\d*))?))?([^#?]*)(?:\?([^#]*))?(?:#((?:.|[\n\r])*))?/u
+
+// Captures the authority component (between "//" and the next "/", "?" or "#"),
+// with or without a scheme prefix, for the literal-backslash rejection below.
+const AUTHORITY_PREFIX = /^(?:[^#/:?]+:)?\/\/([^/?#]*)/
+
+// Captures the leading authority-introducer region after an optional scheme: a
+// run of forward slashes, backslashes, and the characters the WHATWG URL parser
+// removes before parsing (TAB U+0009, LF U+000A, CR U+000D). A valid introducer
+// is exactly "//". Node treats "\" as "/" on special schemes and strips those
+// characters first, so forms like "\\", "/\", "\/", "/<TAB>/", or a leading
+// "<TAB>//" reach an authority in Node while fast-uri's URI_PARSE folds them into
+// the path group (host confusion / SSRF / redirect bypass).
+const AUTHORITY_INTRODUCER_REGION = /^(?:[^#/:?]+:)?([/\\\t\n\r]*)/
+
+/**
+ * @param {import('./types/index').URIComponent} parsed
+ * @param {RegExpMatchArray} matches
+ * @returns {string|undefined}
+ */
+function getParseError (parsed, matches) {
+  if (matches[2] !== undefined && parsed.path && parsed.path[0] !== '/') {
+    return 'URI path must start with "/" when authority is present.'
+  }
+
+  if (typeof parsed.port === 'number' && (parsed.port < 0 || parsed.port > 65535)) {
+    return 'URI port is malformed.'
+  }
+
+  return undefined
+}
+
+/**
+ * Checks percent syntax without decoding the represented octets. RFC 3986
+ * percent-encoding is byte-oriented, so sequences such as `%FF` are valid even
+ * though they are not independently valid UTF-8.
+ *
+ * @param {string|undefined} component
+ * @returns {boolean}
+ */
+function hasMalformedPercentEncoding (component) {
+  if (component === undefined) return false
+
+  let percent = component.indexOf('%')
+  while (percent !== -1) {
+    if (percent + 2 >= component.length || !/^[\da-f]{2}$/iu.test(component.slice(percent + 1, percent + 3))) {
+      return true
+    }
+    percent = component.indexOf('%', percent + 3)
+  }
+
+  return false
+}
+
+/**
+ * Whether the host is a bracketed IP literal (RFC 3986 `IP-literal`).
+ * An unterminated `[` is not a literal, so it must still be validated as a
+ * reg-name instead of being waved through as an IP.
+ *
+ * @param {string} host
+ * @returns {boolean}
+ */
+function isIPLiteral (host) {
+  return host[0] === '[' && host[host.length - 1] === ']'
+}
+
+/**
+ * @param {RegExpMatchArray} matches
+ * @returns {boolean}
+ */
+function hasMalformedComponentPercentEncoding (matches) {
+  // Bracketed IP literals use a raw "%" as the zone separator for historical
+  // compatibility. Their parsing is intentionally left to normalizeIPv6.
+  const host = matches[4]
+  return hasMalformedPercentEncoding(matches[3]) ||
+    (host !== undefined && !isIPLiteral(host) && hasMalformedPercentEncoding(host)) ||
+    hasMalformedPercentEncoding(matches[6]) ||
+    hasMalformedPercentEncoding(matches[7]) ||
+    hasMalformedPercentEncoding(matches[8])
+}
+
+/**
+ * @param {import('./types/index').URIComponent} parsed
+ * @param {import('./types/index').Options} options
+ * @param {{ domainHost?: boolean, unicodeSupport?: boolean }|undefined} schemeHandler
+ * @param {boolean} isIP
+ * @returns {boolean} whether host conversion failed
+ */
+function canonicalizeHost (parsed, options, schemeHandler, isIP) {
+  if (hasForbiddenDomainHost(parsed, options, schemeHandler, isIP)) {
+    parsed.error = parsed.error || MALFORMED_HOST_ERROR
+    return true
+  }
+
+  if (
+    !options.unicodeSupport &&
+    (!schemeHandler || !schemeHandler.unicodeSupport) &&
+    parsed.host &&
+    !isIPLiteral(parsed.host) &&
+    (options.domainHost || (schemeHandler && schemeHandler.domainHost)) &&
+    isIP === false &&
+    nonSimpleDomain(parsed.host)
+  ) {
+    let url
+    try {
+      url = new URL('http://' + parsed.host)
+    } catch (e) {
+      parsed.error = parsed.error || "Host's domain name can not be converted to ASCII: " + e
+      return true
+    }
+    // The WHATWG parser must have read the whole input as a host. Anything
+    // else means it found a delimiter fast-uri did not, so its hostname would
+    // describe a different authority.
+    if (!isHostOnlyURL(url)) {
+      parsed.error = parsed.error || MALFORMED_HOST_ERROR
+      return true
+    }
+    parsed.host = url.hostname
+  }
+  return false
+}
+
+/**
+ * Whether a domain host contains an ASCII character that RFC 3986 does not
+ * allow in a reg-name (unreserved, sub-delims, or pct-encoded). Such a host is
+ * rejected instead of being handed to the WHATWG URL parser, which would treat
+ * "@" as a userinfo delimiter (silently dropping the data before it) and strip
+ * TAB, LF, and CR. Non-ASCII characters remain allowed for IDNs.
+ *
+ * @param {import('./types/index').URIComponent} parsed
+ * @param {import('./types/index').Options} options
+ * @param {{ domainHost?: boolean }|undefined} schemeHandler
+ * @param {boolean} isIP
+ * @returns {boolean}
+ */
+function hasForbiddenDomainHost (parsed, options, schemeHandler, isIP) {
+  return Boolean(
+    parsed.host &&
+    isIP === false &&
+    !isIPLiteral(parsed.host) &&
+    (options.domainHost || (schemeHandler && schemeHandler.domainHost)) &&
+    FORBIDDEN_DOMAIN_HOST_CHARACTER.test(parsed.host)
+  )
+}
+
+/**
+ * @param {URL} url
+ * @returns {boolean}
+ */
+function isHostOnlyURL (url) {
+  return url.username === '' &&
+    url.password === '' &&
+    url.port === '' &&
+    url.pathname === '/' &&
+    url.search === '' &&
+    url.hash === '' &&
+    url.hostname !== ''
+}
+
+/**
+ * @param {string} uri
+ * @param {import('./types/index').Options} [opts]
+ * @returns {{ parsed: import('./types/index').URIComponent, malformedAuthorityOrPort: boolean, malformedPercentEncoding: boolean, malformedSchemeSpecific: boolean, malformedHost: boolean, malformedScheme: boolean }}
+ */
+function parseWithStatus (uri, opts) {
+  const options = Object.assign({}, opts)
+  /** @type {import('./types/index').URIComponent} */
+  const parsed = {
+    scheme: undefined,
+    userinfo: undefined,
+    host: '',
+    port: undefined,
+    path: '',
+    query: undefined,
+    fragment: undefined
+  }
+
+  let malformedAuthorityOrPort = false
+  let malformedPercentEncoding = false
+  let malformedSchemeSpecific = false
+  let malformedHost = false
+  let malformedIPLiteral = false
+  let malformedScheme = false
+
+  let isIP = false
+  if (options.reference === 'suffix') {
+    if (options.scheme) {
+      uri = options.scheme + ':' + uri
+    } else {
+      uri = '//' + uri
+    }
+  }
+
+  // A literal backslash (U+005C) is not a valid RFC 3986 URI character and is
+  // not an authority delimiter. Reject it in the authority rather than
+  // rewriting it: normalizing "\" -> "/" (WHATWG error recovery) could silently
+  // change the resource identified by an otherwise-invalid input, and lets "\"
+  // act as a host delimiter here while Node's native URL parses a different
+  // host (SSRF / redirect / origin-allowlist bypass). Percent-encoded %5C is
+  // untouched and remains valid encoded data.
+  const authorityMatch = uri.match(AUTHORITY_PREFIX)
+  if (authorityMatch !== null && authorityMatch[1].indexOf('\\') !== -1) {
+    parsed.error = 'URI authority must not contain a literal backslash.'
+    malformedAuthorityOrPort = true
+  }
+
+  // Reject a malformed or whitespace-smuggled authority introducer. fast-uri
+  // only recognizes a literal "//"; anything else in the leading separator run
+  // (a backslash, or a "//" that appears only after removing the TAB/LF/CR that
+  // Node strips) means the authority fast-uri parses differs from the one Node's
+  // URL resolves. Reject rather than rewrite, mirroring the literal-backslash
+  // guard above. Percent-encoded forms (%5C, %09) are untouched, valid data.
+  const introducerMatch = uri.match(AUTHORITY_INTRODUCER_REGION)
+  if (introducerMatch !== null) {
+    const region = introducerMatch[1]
+    const normalizedRegion = region.replace(/[\t\n\r]/g, '')
+    // Two or more leading separators introduce an authority.
+    if (normalizedRegion.length >= 2) {
+      if (normalizedRegion.slice(0, 2) !== '//') {
+        parsed.error = parsed.error || 'URI authority must not contain a literal backslash.'
+        malformedAuthorityOrPort = true
+      } else if (region.length !== normalizedRegion.length) {
+        parsed.error = parsed.error || 'URI authority introducer must not contain whitespace.'
+        malformedAuthorityOrPort = true
+      }
+    }
+  }
+
+  const matches = uri.match(URI_PARSE)
+
+  if (matches) {
+    // store each component
+    parsed.scheme = matches[1]
+    parsed.userinfo = matches[3]
+    parsed.host = matches[4]
+    parsed.port = parseInt(matches[5], 10)
+    parsed.path = matches[6] || ''
+    parsed.query = matches[7]
+    parsed.fragment = matches[8]
+
+    if (parsed.scheme !== undefined) {
+      if (VALID_SCHEME.test(parsed.scheme)) {
+        parsed.scheme = parsed.scheme.toLowerCase()
+      } else {
+        parsed.error = parsed.error || MALFORMED_SCHEME_ERROR
+        malformedScheme = true
+      }
+    }
+
+    malformedPercentEncoding = hasMalformedComponentPercentEncoding(matches)
+    if (malformedPercentEncoding) {
+      parsed.error = parsed.error || 'URI contains malformed percent-encoding.'
+    }
+
+    // fix port number
+    if (isNaN(parsed.port)) {
+      parsed.port = matches[5]
+    }
+
+    const parseError = getParseError(parsed, matches)
+    if (parseError !== undefined) {
+      parsed.error = parsed.error || parseError
+      malformedAuthorityOrPort = true
+    }
+
+    if (parsed.host) {
+      const ipv4result = isIPv4(parsed.host)
+      if (ipv4result === false) {
+        const bracketedIPLiteral = isIPLiteral(parsed.host)
+        const hasIPLiteralBracket = parsed.host.indexOf('[') !== -1 || parsed.host.indexOf(']') !== -1
+        const ipv6result = normalizeIPv6(parsed.host)
+        isIP = ipv6result.isIPV6 || ipv6result.isIPVFuture === true
+        malformedIPLiteral = hasIPLiteralBracket && (!bracketedIPLiteral || ipv6result.error === true)
+        parsed.host = isIP ? ipv6result.host : ipv6result.host.toLowerCase()
+
+        if (malformedIPLiteral) {
+          parsed.error = parsed.error || MALFORMED_HOST_ERROR
+          malformedAuthorityOrPort = true
+        }
+      } else {
+        isIP = true
+      }
+    }
+    if (parsed.scheme === undefined && parsed.userinfo === undefined && parsed.host === undefined && parsed.port === undefined && parsed.query === undefined && !parsed.path) {
+      parsed.reference = 'same-document'
+    } else if (parsed.scheme === undefined) {
+      parsed.reference = 'relative'
+    } else if (parsed.fragment === undefined) {
+      parsed.reference = 'absolute'
+    } else {
+      parsed.reference = 'uri'
+    }
+
+    // check for reference errors
+    if (options.reference && options.reference !== 'suffix' && options.reference !== parsed.reference) {
+      parsed.error = parsed.error || 'URI is not a ' + options.reference + ' reference.'
+    }
+
+    // find scheme handler
+    const schemeHandler = getSchemeHandler(options.scheme || parsed.scheme)
+
+    // convert Unicode IDN -> ASCII IDN when the effective scheme uses domain hosts
+    if (!malformedIPLiteral) {
+      malformedHost = canonicalizeHost(parsed, options, schemeHandler, isIP)
+    }
+
+    if (uri.indexOf('%') !== -1 && parsed.host !== undefined && !malformedIPLiteral) {
+      let host = isIP ? parsed.host : normalizePercentEncoding(parsed.host, true)
+      if (!isIP) {
+        // Fold reg-name case after decoding unreserved octets. The second
+        // pass only restores uppercase hex in escapes that remain encoded.
+        host = normalizePercentEncoding(host.toLowerCase())
+      }
+      // Resolution parses both inputs with the internal `null` scheme before
+      // the effective scheme is known. Keep raw host delimiters for that step
+      // so resolve() can reject them for domain-host schemes; the resolved
+      // authority is encoded when it is serialized.
+      parsed.host = isIP || options.scheme !== 'null' ? reescapeHostDelimiters(host, isIP) : host
+    }
+
+    if (!schemeHandler || (schemeHandler && !schemeHandler.skipNormalize)) {
+      if (parsed.path) {
+        parsed.path = normalizePathEncoding(parsed.path)
+      }
+      if (parsed.query) {
+        parsed.query = normalizeQueryFragmentEncoding(parsed.query)
+      }
+      if (parsed.fragment) {
+        parsed.fragment = normalizeQueryFragmentEncoding(parsed.fragment)
+      }
+    }
+
+    // perform scheme specific parsing
+    if (schemeHandler && schemeHandler.parse) {
+      schemeHandler.parse(parsed, options)
+      if (schemeHandler === SCHEMES.urn && parsed.nid === undefined) {
+        malformedSchemeSpecific = true
+      }
+    }
+  } else {
+    parsed.error = parsed.error || 'URI can not be parsed.'
+  }
+  return { parsed, malformedAuthorityOrPort, malformedPercentEncoding, malformedSchemeSpecific, malformedHost, malformedScheme }
+}
+
+/**
+ * @param {string} uri
+ * @param {import('./types/index').Options} [opts]
+ * @returns
+ */
+function parse (uri, opts) {
+  return parseWithStatus(uri, opts).parsed
+}
+
+/**
+ * @param {string} uri
+ * @param {import('./types/index').Options} [opts]
+ * @returns {string}
+ */
+function normalizeString (uri, opts) {
+  return normalizeStringWithStatus(uri, opts).normalized
+}
+
+/**
+ * @param {string} uri
+ * @param {import('./types/index').Options} [opts]
+ * @returns {{ normalized: string, malformedAuthorityOrPort: boolean, malformedPercentEncoding: boolean, malformedSchemeSpecific: boolean, malformedHost: boolean, malformedScheme: boolean }}
+ */
+function normalizeStringWithStatus (uri, opts) {
+  const { parsed, malformedAuthorityOrPort, malformedPercentEncoding, malformedSchemeSpecific, malformedHost, malformedScheme } = parseWithStatus(uri, opts)
+  return {
+    normalized: malformedAuthorityOrPort || malformedPercentEncoding || malformedSchemeSpecific || malformedHost || malformedScheme ? uri : serialize(parsed, opts),
+    malformedAuthorityOrPort,
+    malformedPercentEncoding,
+    malformedSchemeSpecific,
+    malformedHost,
+    malformedScheme
+  }
+}
+
+/**
+ * @param {import ('./types/index').URIComponent|string} uri
+ * @param {import('./types/index').Options} [opts]
+ * @returns {string|undefined}
+ */
+function normalizeComparableURI (uri, opts) {
+  if (typeof uri !== 'string' && typeof uri !== 'object') {
+    return undefined
+  }
+
+  let value
+  try {
+    value = typeof uri === 'string' ? uri : serialize(uri, opts)
+  } catch {
+    return undefined
+  }
+  const { normalized, malformedAuthorityOrPort, malformedPercentEncoding, malformedSchemeSpecific, malformedHost, malformedScheme } = normalizeStringWithStatus(value, opts)
+  return malformedAuthorityOrPort || malformedPercentEncoding || malformedSchemeSpecific || malformedHost || malformedScheme ? undefined : normalized
+}
+
+const fastUri = {
+  SCHEMES,
+  normalize,
+  resolve,
+  resolveComponent,
+  equal,
+  serialize,
+  parse
+}
+
+module.exports = fastUri
+module.exports["default"] = fastUri
+module.exports.fastUri = fastUri
+
+
+/***/ }),
+
+/***/ 5300:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+const { isUUID } = __nccwpck_require__(5077)
+const URN_REG = /^([\da-z][\d\-a-z]{0,31}):((?:[\w!$'()*+,\-./:;=@]|%[\da-f]{2})+)$/iu
+
+const supportedSchemeNames = /** @type {const} */ (['http', 'https', 'ws',
+  'wss', 'urn', 'urn:uuid'])
+
+/** @typedef {supportedSchemeNames[number]} SchemeName */
+
+/**
+ * @param {string} name
+ * @returns {name is SchemeName}
+ */
+function isValidSchemeName (name) {
+  return supportedSchemeNames.indexOf(/** @type {*} */ (name)) !== -1
+}
+
+/**
+ * @callback SchemeFn
+ * @param {import('../types/index').URIComponent} component
+ * @param {import('../types/index').Options} options
+ * @returns {import('../types/index').URIComponent}
+ */
+
+/**
+ * @typedef {Object} SchemeHandler
+ * @property {SchemeName} scheme - The scheme name.
+ * @property {boolean} [domainHost] - Indicates if the scheme supports domain hosts.
+ * @property {SchemeFn} parse - Function to parse the URI component for this scheme.
+ * @property {SchemeFn} serialize - Function to serialize the URI component for this scheme.
+ * @property {boolean} [skipNormalize] - Indicates if normalization should be skipped for this scheme.
+ * @property {boolean} [absolutePath] - Indicates if the scheme uses absolute paths.
+ * @property {boolean} [unicodeSupport] - Indicates if the scheme supports Unicode.
+ */
+
+/**
+ * @param {import('../types/index').URIComponent} wsComponent
+ * @returns {boolean}
+ */
+function wsIsSecure (wsComponent) {
+  if (wsComponent.secure === true) {
+    return true
+  } else if (wsComponent.secure === false) {
+    return false
+  } else if (wsComponent.scheme) {
+    return (
+      wsComponent.scheme.length === 3 &&
+      (wsComponent.scheme[0] === 'w' || wsComponent.scheme[0] === 'W') &&
+      (wsComponent.scheme[1] === 's' || wsComponent.scheme[1] === 'S') &&
+      (wsComponent.scheme[2] === 's' || wsComponent.scheme[2] === 'S')
+    )
+  } else {
+    return false
+  }
+}
+
+/** @type {SchemeFn} */
+function httpParse (component) {
+  if (!component.host) {
+    component.error = component.error || 'HTTP URIs must have a host.'
+  }
+
+  return component
+}
+
+/** @type {SchemeFn} */
+function httpSerialize (component) {
+  const secure = String(component.scheme).toLowerCase() === 'https'
+
+  // normalize the default port
+  if (component.port === (secure ? 443 : 80) || component.port === '') {
+    component.port = undefined
+  }
+
+  // normalize the empty path
+  if (!component.path) {
+    component.path = '/'
+  }
+
+  // NOTE: We do not parse query strings for HTTP URIs
+  // as WWW Form Url Encoded query strings are part of the HTML4+ spec,
+  // and not the HTTP spec.
+
+  return component
+}
+
+/** @type {SchemeFn} */
+function wsParse (wsComponent) {
+// indicate if the secure flag is set
+  wsComponent.secure = wsIsSecure(wsComponent)
+
+  // construct resouce name
+  wsComponent.resourceName = (wsComponent.path || '/') + (wsComponent.query ? '?' + wsComponent.query : '')
+  wsComponent.path = undefined
+  wsComponent.query = undefined
+
+  return wsComponent
+}
+
+/** @type {SchemeFn} */
+function wsSerialize (wsComponent) {
+// normalize the default port
+  if (wsComponent.port === (wsIsSecure(wsComponent) ? 443 : 80) || wsComponent.port === '') {
+    wsComponent.port = undefined
+  }
+
+  // ensure scheme matches secure flag
+  if (typeof wsComponent.secure === 'boolean') {
+    wsComponent.scheme = (wsComponent.secure ? 'wss' : 'ws')
+    wsComponent.secure = undefined
+  }
+
+  // reconstruct path from resource name
+  if (wsComponent.resourceName) {
+    const queryIndex = wsComponent.resourceName.indexOf('?')
+    const path = queryIndex === -1
+      ? wsComponent.resourceName
+      : wsComponent.resourceName.slice(0, queryIndex)
+    wsComponent.path = (path && path !== '/' ? path : undefined)
+    wsComponent.query = queryIndex === -1
+      ? undefined
+      : wsComponent.resourceName.slice(queryIndex + 1)
+    wsComponent.resourceName = undefined
+  }
+
+  // forbid fragment component
+  wsComponent.fragment = undefined
+
+  return wsComponent
+}
+
+/** @type {SchemeFn} */
+function urnParse (urnComponent, options) {
+  if (!urnComponent.path) {
+    urnComponent.error = 'URN can not be parsed'
+    return urnComponent
+  }
+  const matches = urnComponent.path.match(URN_REG)
+  if (matches && matches[0] === urnComponent.path) {
+    const scheme = options.scheme || urnComponent.scheme || 'urn'
+    urnComponent.nid = matches[1].toLowerCase()
+    urnComponent.nss = matches[2]
+    const urnScheme = `${scheme}:${options.nid || urnComponent.nid}`
+    const schemeHandler = getSchemeHandler(urnScheme)
+    urnComponent.path = undefined
+
+    if (schemeHandler) {
+      urnComponent = schemeHandler.parse(urnComponent, options)
+    }
+  } else {
+    urnComponent.error = urnComponent.error || 'URN can not be parsed.'
+  }
+
+  return urnComponent
+}
+
+/** @type {SchemeFn} */
+function urnSerialize (urnComponent, options) {
+  if (urnComponent.nid === undefined) {
+    throw new Error('URN without nid cannot be serialized')
+  }
+  const scheme = options.scheme || urnComponent.scheme || 'urn'
+  const nid = urnComponent.nid.toLowerCase()
+  const urnScheme = `${scheme}:${options.nid || nid}`
+  const schemeHandler = getSchemeHandler(urnScheme)
+
+  if (schemeHandler) {
+    urnComponent = schemeHandler.serialize(urnComponent, options)
+  }
+
+  const uriComponent = urnComponent
+  const nss = urnComponent.nss
+  uriComponent.path = `${nid || options.nid}:${nss}`
+
+  options.skipEscape = true
+  return uriComponent
+}
+
+/** @type {SchemeFn} */
+function urnuuidParse (urnComponent, options) {
+  const uuidComponent = urnComponent
+  uuidComponent.uuid = uuidComponent.nss
+  uuidComponent.nss = undefined
+
+  if (!options.tolerant && (!uuidComponent.uuid || !isUUID(uuidComponent.uuid))) {
+    uuidComponent.error = uuidComponent.error || 'UUID is not valid.'
+  }
+
+  return uuidComponent
+}
+
+/** @type {SchemeFn} */
+function urnuuidSerialize (uuidComponent) {
+  const urnComponent = uuidComponent
+  // normalize UUID
+  urnComponent.nss = (uuidComponent.uuid || '').toLowerCase()
+  return urnComponent
+}
+
+const http = /** @type {SchemeHandler} */ ({
+  scheme: 'http',
+  domainHost: true,
+  parse: httpParse,
+  serialize: httpSerialize
+})
+
+const https = /** @type {SchemeHandler} */ ({
+  scheme: 'https',
+  domainHost: http.domainHost,
+  parse: httpParse,
+  serialize: httpSerialize
+})
+
+const ws = /** @type {SchemeHandler} */ ({
+  scheme: 'ws',
+  domainHost: true,
+  parse: wsParse,
+  serialize: wsSerialize
+})
+
+const wss = /** @type {SchemeHandler} */ ({
+  scheme: 'wss',
+  domainHost: ws.domainHost,
+  parse: ws.parse,
+  serialize: ws.serialize
+})
+
+const urn = /** @type {SchemeHandler} */ ({
+  scheme: 'urn',
+  parse: urnParse,
+  serialize: urnSerialize,
+  skipNormalize: true
+})
+
+const urnuuid = /** @type {SchemeHandler} */ ({
+  scheme: 'urn:uuid',
+  parse: urnuuidParse,
+  serialize: urnuuidSerialize,
+  skipNormalize: true
+})
+
+const SCHEMES = /** @type {Record<SchemeName, SchemeHandler>} */ ({
+  http,
+  https,
+  ws,
+  wss,
+  urn,
+  'urn:uuid': urnuuid
+})
+
+Object.setPrototypeOf(SCHEMES, null)
+
+/**
+ * @param {string|undefined} scheme
+ * @returns {SchemeHandler|undefined}
+ */
+function getSchemeHandler (scheme) {
+  return (
+    scheme && (
+      SCHEMES[/** @type {SchemeName} */ (scheme)] ||
+      SCHEMES[/** @type {SchemeName} */(scheme.toLowerCase())])
+  ) ||
+    undefined
+}
+
+module.exports = {
+  wsIsSecure,
+  SCHEMES,
+  isValidSchemeName,
+  getSchemeHandler,
+}
+
+
+/***/ }),
+
+/***/ 5077:
+/***/ ((module) => {
+
+
+
+/** @type {(value: string) => boolean} */
+const isUUID = RegExp.prototype.test.bind(/^[\da-f]{8}-[\da-f]{4}-[\da-f]{4}-[\da-f]{4}-[\da-f]{12}$/iu)
+
+/** @type {(value: string) => boolean} */
+const isIPv4 = RegExp.prototype.test.bind(/^(?:(?:25[0-5]|2[0-4]\d|1\d{2}|[1-9]\d|\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d{2}|[1-9]\d|\d)$/u)
+
+/** @type {(value: string) => boolean} */
+const isPort = RegExp.prototype.test.bind(/^\d*$/u)
+
+/** @type {(value: string) => boolean} */
+const isHexPair = RegExp.prototype.test.bind(/^[\da-f]{2}$/iu)
+
+/** @type {(value: string) => boolean} */
+const isUnreserved = RegExp.prototype.test.bind(/^[\da-z\-._~]$/iu)
+
+/** @type {(value: string) => boolean} */
+const isPathCharacter = RegExp.prototype.test.bind(/^[A-Za-z0-9\-._~!$&'()*+,;=:@/]$/u)
+
+/** @type {(value: string) => boolean} */
+const isQueryFragmentCharacter = RegExp.prototype.test.bind(/^[A-Za-z0-9\-._~!$&'()*+,;=:@/?]$/u)
+
+/** @type {(value: string) => boolean} */
+const isUserinfoCharacter = RegExp.prototype.test.bind(/^[A-Za-z0-9\-._~!$&'()*+,;=:]$/u)
+
+const BYTE_HEX = new Array(256)
+{
+  const HEX_DIGITS = '0123456789ABCDEF'
+  for (let i = 0; i < 256; i++) {
+    BYTE_HEX[i] = '%' + HEX_DIGITS[i >> 4] + HEX_DIGITS[i & 0xF]
+  }
+}
+function percentEncodeNonAscii (cp) {
+  if (cp < 0x800) {
+    return BYTE_HEX[0xC0 | (cp >> 6)] +
+           BYTE_HEX[0x80 | (cp & 0x3F)]
+  }
+  if (cp < 0x10000) {
+    return BYTE_HEX[0xE0 | (cp >> 12)] +
+           BYTE_HEX[0x80 | ((cp >> 6) & 0x3F)] +
+           BYTE_HEX[0x80 | (cp & 0x3F)]
+  }
+  return BYTE_HEX[0xF0 | (cp >> 18)] +
+         BYTE_HEX[0x80 | ((cp >> 12) & 0x3F)] +
+         BYTE_HEX[0x80 | ((cp >> 6) & 0x3F)] +
+         BYTE_HEX[0x80 | (cp & 0x3F)]
+}
+
+/**
+ * @param {Array<string>} input
+ * @returns {string}
+ */
+function stringArrayToHexStripped (input) {
+  let acc = ''
+  let code = 0
+  let i = 0
+
+  for (i = 0; i < input.length; i++) {
+    code = input[i].charCodeAt(0)
+    if (code === 48) {
+      continue
+    }
+    if (!((code >= 48 && code <= 57) || (code >= 65 && code <= 70) || (code >= 97 && code <= 102))) {
+      return ''
+    }
+    acc += input[i]
+    break
+  }
+
+  for (i += 1; i < input.length; i++) {
+    code = input[i].charCodeAt(0)
+    if (!((code >= 48 && code <= 57) || (code >= 65 && code <= 70) || (code >= 97 && code <= 102))) {
+      return ''
+    }
+    acc += input[i]
+  }
+  return acc
+}
+
+/** @type {(value: string) => boolean} */
+const isHextet = RegExp.prototype.test.bind(/^[\dA-Fa-f]{1,4}$/)
+
+/** @type {(value: string) => boolean} */
+const isIPvFuture = RegExp.prototype.test.bind(/^[vV][\dA-Fa-f]+\.[A-Za-z\d\-._~!$&'()*+,;=:]+$/)
+
+/** @type {(value: string) => boolean} */
+const isZoneCharacter = RegExp.prototype.test.bind(/^[A-Za-z\d\-._~]$/)
+
+/**
+ * @param {string} value
+ * @returns {boolean}
+ */
+const nonSimpleDomain = RegExp.prototype.test.bind(/[^!"$&'()*+,\-.;=_`a-z{}~]/u)
+
+/**
+ * @param {string} zone
+ * @returns {boolean}
+ */
+function isZoneIdentifier (zone) {
+  if (zone.length === 0) return false
+
+  for (let i = 0; i < zone.length; i++) {
+    if (isZoneCharacter(zone[i])) continue
+    if (zone[i] === '%' && i + 2 < zone.length && isHexPair(zone.slice(i + 1, i + 3))) {
+      i += 2
+      continue
+    }
+    return false
+  }
+
+  return true
+}
+
+/**
+ * Compresses the longest run of zero hextets to "::" per RFC 5952. A run of a
+ * single zero hextet is left uncompressed. On ties the leftmost run wins.
+ *
+ * @param {string[]} hextets
+ * @returns {string}
+ */
+function compressIPv6ZeroRun (hextets) {
+  let bestStart = -1
+  let bestLength = 0
+  let runStart = -1
+  let runLength = 0
+  for (let i = 0; i < hextets.length; i++) {
+    if (hextets[i] === '0') {
+      if (runStart === -1) runStart = i
+      runLength++
+      if (runLength > bestLength) {
+        bestLength = runLength
+        bestStart = runStart
+      }
+    } else {
+      runStart = -1
+      runLength = 0
+    }
+  }
+
+  if (bestLength < 2) return hextets.join(':')
+
+  const head = hextets.slice(0, bestStart).join(':')
+  const tail = hextets.slice(bestStart + bestLength).join(':')
+  return head + '::' + tail
+}
+
+/**
+ * Validates an IPv6 address against the alternatives in RFC 3986 section
+ * 3.2.2 and returns the same address with leading hextet zeroes removed.
+ * An embedded IPv4 address counts as two hextets and is only valid at the end.
+ *
+ * @param {string} input
+ * @returns {string|undefined}
+ */
+function normalizeIPv6Address (input) {
+  const compression = input.indexOf('::')
+  if (compression !== -1 && input.indexOf('::', compression + 1) !== -1) return undefined
+
+  const left = compression === -1 ? input.split(':') : input.slice(0, compression).split(':')
+  const right = compression === -1 ? [] : input.slice(compression + 2).split(':')
+  if (compression !== -1) {
+    if (left.length === 1 && left[0] === '') left.length = 0
+    if (right.length === 1 && right[0] === '') right.length = 0
+  }
+
+  const parts = left.concat(right)
+  let hextetCount = 0
+  for (let i = 0; i < parts.length; i++) {
+    const part = parts[i]
+    if (part === '') return undefined
+
+    if (part.indexOf('.') !== -1) {
+      if (i !== parts.length - 1 || (compression !== -1 && right.length === 0) || !isIPv4(part)) return undefined
+      hextetCount += 2
+      continue
+    }
+
+    if (!isHextet(part)) return undefined
+    parts[i] = parseInt(part, 16).toString(16)
+    hextetCount++
+  }
+
+  if (compression === -1) {
+    if (hextetCount !== 8) return undefined
+    return compressIPv6ZeroRun(parts)
+  }
+  if (hextetCount >= 8) return undefined
+
+  // expand "::" then re-compress the longest run for a canonical result
+  const expanded = parts.slice(0, left.length)
+  for (let i = hextetCount; i < 8; i++) expanded.push('0')
+  for (let i = left.length; i < parts.length; i++) expanded.push(parts[i])
+  return compressIPv6ZeroRun(expanded)
+}
+
+/**
+ * @typedef {Object} NormalizeIPv6Result
+ * @property {string} host - The normalized host.
+ * @property {string} [escapedHost] - The escaped host.
+ * @property {boolean} isIPV6 - Indicates if the host is an IPv6 address.
+ * @property {boolean} [isIPVFuture] - Indicates if the host is an IPvFuture literal.
+ * @property {boolean} [error] - Indicates if a bracketed IP literal is malformed.
+ */
+
+/**
+ * Validates and normalizes a bracketed IP literal. Raw zone separators remain
+ * accepted for backwards compatibility, while encoded separators and zone
+ * contents follow RFC 6874.
+ *
+ * @param {string} host
+ * @returns {NormalizeIPv6Result}
+ */
+function normalizeIPv6 (host) {
+  const bracketed = host[0] === '[' && host[host.length - 1] === ']'
+  const hasBracket = host[0] === '[' || host[host.length - 1] === ']'
+  if (hasBracket && !bracketed) return { host, isIPV6: false, error: true }
+
+  let input = bracketed ? host.slice(1, -1) : host
+  if (bracketed && isIPvFuture(input)) {
+    input = input.toLowerCase()
+    return { host: `[${input}]`, escapedHost: input, isIPV6: false, isIPVFuture: true }
+  }
+
+  if (findToken(input, ':') < 2) {
+    return { host, isIPV6: false, error: bracketed }
+  }
+
+  let zoneIdentifier = ''
+  const zoneSeparator = input.indexOf('%')
+  if (zoneSeparator !== -1) {
+    const separatorLength = input.slice(zoneSeparator, zoneSeparator + 3).toLowerCase() === '%25' ? 3 : 1
+    zoneIdentifier = input.slice(zoneSeparator + separatorLength)
+    if (!isZoneIdentifier(zoneIdentifier)) return { host, isIPV6: false, error: true }
+    input = input.slice(0, zoneSeparator)
+  }
+
+  const address = normalizeIPv6Address(input)
+  if (address === undefined) return { host, isIPV6: false, error: true }
+
+  return {
+    host: address + (zoneIdentifier ? '%' + zoneIdentifier : ''),
+    escapedHost: address + (zoneIdentifier ? '%25' + zoneIdentifier : ''),
+    isIPV6: true
+  }
+}
+
+/**
+ * @param {string} str
+ * @param {string} token
+ * @returns {number}
+ */
+function findToken (str, token) {
+  let ind = 0
+  for (let i = 0; i < str.length; i++) {
+    if (str[i] === token) ind++
+  }
+  return ind
+}
+
+/**
+ * @param {string} path
+ * @returns {string}
+ *
+ * @see https://datatracker.ietf.org/doc/html/rfc3986#section-5.2.4
+ */
+function removeDotSegments (path) {
+  let input = path
+  const output = []
+  let nextSlash = -1
+  let len = 0
+
+  // eslint-disable-next-line no-cond-assign
+  while (len = input.length) {
+    if (len === 1) {
+      if (input === '.') {
+        break
+      } else if (input === '/') {
+        output.push('/')
+        break
+      } else {
+        output.push(input)
+        break
+      }
+    } else if (len === 2) {
+      if (input[0] === '.') {
+        if (input[1] === '.') {
+          break
+        } else if (input[1] === '/') {
+          input = input.slice(2)
+          continue
+        }
+      } else if (input[0] === '/') {
+        if (input[1] === '.' || input[1] === '/') {
+          output.push('/')
+          break
+        }
+      }
+    } else if (len === 3) {
+      if (input === '/..') {
+        if (output.length !== 0) {
+          output.pop()
+        }
+        output.push('/')
+        break
+      }
+    }
+    if (input[0] === '.') {
+      if (input[1] === '.') {
+        if (input[2] === '/') {
+          input = input.slice(3)
+          continue
+        }
+      } else if (input[1] === '/') {
+        input = input.slice(2)
+        continue
+      }
+    } else if (input[0] === '/') {
+      if (input[1] === '.') {
+        if (input[2] === '/') {
+          input = input.slice(2)
+          continue
+        } else if (input[2] === '.') {
+          if (input[3] === '/') {
+            input = input.slice(3)
+            if (output.length !== 0) {
+              output.pop()
+            }
+            continue
+          }
+        }
+      }
+    }
+
+    // Rule 2E: Move normal path segment to output
+    if ((nextSlash = input.indexOf('/', 1)) === -1) {
+      output.push(input)
+      break
+    } else {
+      output.push(input.slice(0, nextSlash))
+      input = input.slice(nextSlash)
+    }
+  }
+
+  return output.join('')
+}
+
+/**
+ * Removes dot segments from the path of a relative reference (a path that does
+ * not start with "/") without changing what it resolves to against any base.
+ * Unlike `removeDotSegments`, leading ".." segments that cannot be collapsed
+ * are kept, the result never becomes root-relative, and a result that would be
+ * empty or start with an empty segment is prefixed with "." (an empty path
+ * means "same document" and a leading "//" would introduce an authority).
+ *
+ * @param {string} path
+ * @returns {string}
+ */
+function removeDotSegmentsRelative (path) {
+  if (path === '' || path[0] === '/') {
+    return removeDotSegments(path)
+  }
+
+  const segments = path.split('/')
+  const last = segments.length - 1
+  /** @type {string[]} */
+  const output = []
+  let trailingDirectory = false
+
+  for (let i = 0; i <= last; i++) {
+    const segment = segments[i]
+    if (segment === '.' || segment === '..') {
+      if (segment === '..') {
+        if (output.length !== 0 && output[output.length - 1] !== '..') {
+          output.pop()
+        } else {
+          output.push('..')
+        }
+      }
+      trailingDirectory = i === last
+    } else {
+      output.push(segment)
+    }
+  }
+
+  if (trailingDirectory && output[output.length - 1] !== '..') {
+    output.push('')
+  }
+  if (output.length === 0 || output[0] === '' || output[0].includes(':')) {
+    // An empty path, a leading empty segment ("//"), or a first segment
+    // containing ":" (which would be mistaken for a scheme, RFC 3986 section
+    // 4.2) must stay behind a "." segment so the reference keeps its meaning.
+    output.unshift('.')
+  }
+
+  return output.join('/')
+}
+
+/**
+ * Re-escape RFC 3986 gen-delims that must not appear literally in the host.
+ * After the URI regex parses, these characters cannot be literal in the host
+ * field, so any that appear after decoding came from percent-encoding and
+ * must be restored to prevent authority structure changes.
+ *
+ * @param {string} host
+ * @param {boolean} isIP - true for IPv4/IPv6 hosts (skip colon re-escaping)
+ * @returns {string}
+ */
+const HOST_DELIMS = { '@': '%40', '/': '%2F', '?': '%3F', '#': '%23', ':': '%3A' }
+const HOST_DELIM_RE = /[@/?#:]/g
+const HOST_DELIM_NO_COLON_RE = /[@/?#]/g
+
+function reescapeHostDelimiters (host, isIP) {
+  const re = isIP ? HOST_DELIM_NO_COLON_RE : HOST_DELIM_RE
+  re.lastIndex = 0
+  return host.replace(re, (ch) => HOST_DELIMS[ch])
+}
+
+/**
+ * Normalizes percent escapes and optionally decodes only unreserved ASCII bytes.
+ * Reserved delimiters such as `%2F` stay escaped; `%2E` is unreserved.
+ *
+ * @param {string} input
+ * @param {boolean} [decodeUnreserved=false]
+ * @returns {string}
+ */
+function normalizePercentEncoding (input, decodeUnreserved = false) {
+  if (input.indexOf('%') === -1) {
+    return input
+  }
+
+  let output = ''
+
+  for (let i = 0; i < input.length; i++) {
+    if (input[i] === '%' && i + 2 < input.length) {
+      const hex = input.slice(i + 1, i + 3)
+      if (isHexPair(hex)) {
+        const normalizedHex = hex.toUpperCase()
+        const decoded = String.fromCharCode(parseInt(normalizedHex, 16))
+
+        if (decodeUnreserved && isUnreserved(decoded)) {
+          output += decoded
+        } else {
+          output += '%' + normalizedHex
+        }
+
+        i += 2
+        continue
+      }
+    }
+
+    output += input[i]
+  }
+
+  return output
+}
+
+/**
+ * Normalizes path data without turning reserved escapes into live path syntax.
+ * Valid escapes are uppercased, raw unsafe characters are escaped, and only
+ * unreserved bytes that are not `.` are decoded.
+ *
+ * @param {string} input
+ * @returns {string}
+ */
+function normalizePathEncoding (input) {
+  let output = ''
+
+  for (let i = 0; i < input.length; i++) {
+    const ch = input[i]
+    if (ch === '%' && i + 2 < input.length) {
+      const hex = input.slice(i + 1, i + 3)
+      if (isHexPair(hex)) {
+        const normalizedHex = hex.toUpperCase()
+        const decoded = String.fromCharCode(parseInt(normalizedHex, 16))
+
+        if (decoded !== '.' && isUnreserved(decoded)) {
+          output += decoded
+        } else {
+          output += '%' + normalizedHex
+        }
+
+        i += 2
+        continue
+      }
+    }
+
+    if (isPathCharacter(ch)) {
+      output += ch
+    } else {
+      const code = input.charCodeAt(i)
+      if (code < 0x80) {
+        output += isEscapeSafe(code) ? ch : BYTE_HEX[code]
+      } else if (code < 0xD800 || code > 0xDFFF) {
+        output += percentEncodeNonAscii(code)
+      } else if (code <= 0xDBFF && i + 1 < input.length) {
+        const low = input.charCodeAt(i + 1)
+        if (low >= 0xDC00 && low <= 0xDFFF) {
+          output += percentEncodeNonAscii(0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00))
+          i++
+        } else {
+          output += percentEncodeNonAscii(0xFFFD)
+        }
+      } else {
+        output += percentEncodeNonAscii(0xFFFD)
+      }
+    }
+  }
+
+  return output
+}
+
+/**
+ * Serializes a path without rewriting reserved data. Raw RFC 3986 path
+ * characters remain literal, valid escapes are preserved and uppercased, and
+ * everything else is UTF-8 percent-encoded. In a path-noscheme, a colon in the
+ * first segment must be escaped so the result cannot be parsed as a scheme.
+ *
+ * @param {string} input
+ * @param {boolean} [pathNoScheme=false]
+ * @returns {string}
+ */
+function serializePathEncoding (input, pathNoScheme = false) {
+  let output = ''
+  let firstSegment = pathNoScheme && input[0] !== '/'
+
+  for (let i = 0; i < input.length; i++) {
+    const ch = input[i]
+    if (ch === '%' && i + 2 < input.length) {
+      const hex = input.slice(i + 1, i + 3)
+      if (isHexPair(hex)) {
+        output += '%' + hex.toUpperCase()
+        i += 2
+        continue
+      }
+    }
+
+    if (ch === '/') {
+      firstSegment = false
+    }
+
+    if (isPathCharacter(ch) && (ch !== ':' || !firstSegment)) {
+      output += ch
+    } else {
+      const code = input.charCodeAt(i)
+      if (code < 0x80) {
+        output += BYTE_HEX[code]
+      } else if (code < 0xD800 || code > 0xDFFF) {
+        output += percentEncodeNonAscii(code)
+      } else if (code <= 0xDBFF && i + 1 < input.length) {
+        const low = input.charCodeAt(i + 1)
+        if (low >= 0xDC00 && low <= 0xDFFF) {
+          output += percentEncodeNonAscii(0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00))
+          i++
+        } else {
+          output += percentEncodeNonAscii(0xFFFD)
+        }
+      } else {
+        output += percentEncodeNonAscii(0xFFFD)
+      }
+    }
+  }
+
+  return output
+}
+
+/**
+ * Percent-encodes a URI component using its RFC 3986 literal character set.
+ * Existing valid escapes are preserved and normalized to uppercase hex.
+ *
+ * @param {string} input
+ * @param {(value: string) => boolean} isAllowed
+ * @returns {string}
+ */
+function encodeComponent (input, isAllowed) {
+  let output = ''
+
+  for (let i = 0; i < input.length; i++) {
+    const ch = input[i]
+    if (ch === '%' && i + 2 < input.length) {
+      const hex = input.slice(i + 1, i + 3)
+      if (isHexPair(hex)) {
+        output += '%' + hex.toUpperCase()
+        i += 2
+        continue
+      }
+    }
+
+    if (isAllowed(ch)) {
+      output += ch
+    } else {
+      const code = input.charCodeAt(i)
+      if (code < 0x80) {
+        output += BYTE_HEX[code]
+      } else if (code < 0xD800 || code > 0xDFFF) {
+        output += percentEncodeNonAscii(code)
+      } else if (code <= 0xDBFF && i + 1 < input.length) {
+        const low = input.charCodeAt(i + 1)
+        if (low >= 0xDC00 && low <= 0xDFFF) {
+          output += percentEncodeNonAscii(0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00))
+          i++
+        } else {
+          output += percentEncodeNonAscii(0xFFFD)
+        }
+      } else {
+        output += percentEncodeNonAscii(0xFFFD)
+      }
+    }
+  }
+
+  return output
+}
+
+/**
+ * Encodes userinfo while preserving its RFC 3986 §3.2.1 literal characters.
+ * In particular, authority delimiters such as `@`, `/`, `?`, and `#` are data.
+ *
+ * @param {string} input
+ * @returns {string}
+ */
+function encodeUserinfo (input) {
+  return encodeComponent(input, isUserinfoCharacter)
+}
+
+/**
+ * Encodes query data using the RFC 3986 §3.4 grammar. A literal `#` must be
+ * escaped because it would otherwise begin the fragment component.
+ *
+ * @param {string} input
+ * @returns {string}
+ */
+function encodeQuery (input) {
+  return encodeComponent(input, isQueryFragmentCharacter)
+}
+
+/**
+ * Encodes fragment data using the RFC 3986 §3.5 grammar.
+ *
+ * @param {string} input
+ * @returns {string}
+ */
+function encodeFragment (input) {
+  return encodeComponent(input, isQueryFragmentCharacter)
+}
+
+function isEscapeSafe (cp) {
+  return (
+    (cp >= 0x30 && cp <= 0x39) ||
+    (cp >= 0x41 && cp <= 0x5A) ||
+    (cp >= 0x61 && cp <= 0x7A) ||
+    cp === 0x2A || cp === 0x2B || cp === 0x2D || cp === 0x2E ||
+    cp === 0x2F || cp === 0x40 || cp === 0x5F
+  )
+}
+
+/**
+ * Normalizes the percent-encoding of a query or fragment component.
+ *
+ * Like `normalizePathEncoding`, but uses the query/fragment character set
+ * (which additionally allows `?`) and decodes `.` since it has no dot-segment
+ * meaning outside of a path.
+ *
+ * @param {string} input
+ * @returns {string}
+ */
+function normalizeQueryFragmentEncoding (input) {
+  let output = ''
+
+  for (let i = 0; i < input.length; i++) {
+    const ch = input[i]
+    if (ch === '%' && i + 2 < input.length) {
+      const hex = input.slice(i + 1, i + 3)
+      if (isHexPair(hex)) {
+        const normalizedHex = hex.toUpperCase()
+        const decoded = String.fromCharCode(parseInt(normalizedHex, 16))
+
+        if (isUnreserved(decoded)) {
+          output += decoded
+        } else {
+          output += '%' + normalizedHex
+        }
+
+        i += 2
+        continue
+      }
+    }
+
+    if (isQueryFragmentCharacter(ch)) {
+      output += ch
+    } else {
+      const code = input.charCodeAt(i)
+      if (code < 0x80) {
+        output += isEscapeSafe(code) ? ch : BYTE_HEX[code]
+      } else if (code < 0xD800 || code > 0xDFFF) {
+        output += percentEncodeNonAscii(code)
+      } else if (code <= 0xDBFF && i + 1 < input.length) {
+        const low = input.charCodeAt(i + 1)
+        if (low >= 0xDC00 && low <= 0xDFFF) {
+          output += percentEncodeNonAscii(0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00))
+          i++
+        } else {
+          output += percentEncodeNonAscii(0xFFFD)
+        }
+      } else {
+        output += percentEncodeNonAscii(0xFFFD)
+      }
+    }
+  }
+
+  return output
+}
+
+/**
+ * Escapes a component while preserving existing valid percent escapes.
+ *
+ * @param {string} input
+ * @returns {string}
+ */
+function escapePreservingEscapes (input) {
+  let output = ''
+
+  for (let i = 0; i < input.length; i++) {
+    if (input[i] === '%' && i + 2 < input.length) {
+      const hex = input.slice(i + 1, i + 3)
+      if (isHexPair(hex)) {
+        output += '%' + hex.toUpperCase()
+        i += 2
+        continue
+      }
+    }
+
+    output += escape(input[i])
+  }
+
+  return output
+}
+
+/**
+ * @param {import('../types/index').URIComponent} component
+ * @returns {string|undefined}
+ */
+function recomposeAuthority (component) {
+  const uriTokens = []
+
+  if (component.userinfo !== undefined) {
+    uriTokens.push(encodeUserinfo(component.userinfo))
+    uriTokens.push('@')
+  }
+
+  if (component.host !== undefined) {
+    let host = component.host
+    if (!isIPv4(host)) {
+      let ipV6res = normalizeIPv6(host)
+      if (ipV6res.isIPV6 !== true && ipV6res.isIPVFuture !== true) {
+        // Decode only unreserved bytes, once. In particular, keep %25 encoded
+        // so it cannot introduce a second escape during recomposition.
+        host = normalizePercentEncoding(host, true)
+        ipV6res = normalizeIPv6(host)
+      }
+      if (ipV6res.isIPV6 === true || ipV6res.isIPVFuture === true) {
+        host = `[${ipV6res.escapedHost}]`
+      } else {
+        host = reescapeHostDelimiters(host, false)
+      }
+    }
+    uriTokens.push(host)
+  }
+
+  if (typeof component.port === 'number' || typeof component.port === 'string') {
+    const port = String(component.port)
+    if (!isPort(port)) {
+      throw new TypeError('URI port is malformed.')
+    }
+    uriTokens.push(':')
+    uriTokens.push(port)
+  }
+
+  return uriTokens.length ? uriTokens.join('') : undefined
+};
+
+module.exports = {
+  nonSimpleDomain,
+  recomposeAuthority,
+  reescapeHostDelimiters,
+  normalizePercentEncoding,
+  normalizePathEncoding,
+  serializePathEncoding,
+  normalizeQueryFragmentEncoding,
+  encodeUserinfo,
+  encodeQuery,
+  encodeFragment,
+  escapePreservingEscapes,
+  removeDotSegments,
+  removeDotSegmentsRelative,
+  isIPv4,
+  isUUID,
+  normalizeIPv6,
+  stringArrayToHexStripped
+}
+
+
+/***/ }),
+
 /***/ 7349:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
@@ -57747,9 +79395,9 @@ exports.composeCollection = composeCollection;
 
 
 
-var Document = __nccwpck_require__(3021);
+var Document = __nccwpck_require__(5402);
 var composeNode = __nccwpck_require__(5937);
-var resolveEnd = __nccwpck_require__(7788);
+var resolveEnd = __nccwpck_require__(5407);
 var resolveProps = __nccwpck_require__(4631);
 
 function composeDoc(options, directives, { offset, start, value, end }, onError) {
@@ -57803,7 +79451,7 @@ var Alias = __nccwpck_require__(4065);
 var identity = __nccwpck_require__(1127);
 var composeCollection = __nccwpck_require__(7349);
 var composeScalar = __nccwpck_require__(5413);
-var resolveEnd = __nccwpck_require__(7788);
+var resolveEnd = __nccwpck_require__(5407);
 var utilEmptyScalarPosition = __nccwpck_require__(2599);
 
 const CN = { composeNode, composeEmptyNode };
@@ -58015,11 +79663,11 @@ exports.composeScalar = composeScalar;
 
 var node_process = __nccwpck_require__(932);
 var directives = __nccwpck_require__(1342);
-var Document = __nccwpck_require__(3021);
+var Document = __nccwpck_require__(5402);
 var errors = __nccwpck_require__(1464);
 var identity = __nccwpck_require__(1127);
 var composeDoc = __nccwpck_require__(3683);
-var resolveEnd = __nccwpck_require__(7788);
+var resolveEnd = __nccwpck_require__(5407);
 
 function getErrorPos(src) {
     if (typeof src === 'number')
@@ -58628,7 +80276,7 @@ exports.resolveBlockSeq = resolveBlockSeq;
 
 /***/ }),
 
-/***/ 7788:
+/***/ 5407:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -58683,7 +80331,7 @@ var identity = __nccwpck_require__(1127);
 var Pair = __nccwpck_require__(7165);
 var YAMLMap = __nccwpck_require__(4454);
 var YAMLSeq = __nccwpck_require__(2223);
-var resolveEnd = __nccwpck_require__(7788);
+var resolveEnd = __nccwpck_require__(5407);
 var resolveProps = __nccwpck_require__(4631);
 var utilContainsNewline = __nccwpck_require__(9499);
 var utilMapIncludes = __nccwpck_require__(1187);
@@ -58896,7 +80544,7 @@ exports.resolveFlowCollection = resolveFlowCollection;
 
 
 var Scalar = __nccwpck_require__(3301);
-var resolveEnd = __nccwpck_require__(7788);
+var resolveEnd = __nccwpck_require__(5407);
 
 function resolveFlowScalar(scalar, strict, onError) {
     const { offset, type, source, end } = scalar;
@@ -59404,7 +81052,7 @@ exports.mapIncludes = mapIncludes;
 
 /***/ }),
 
-/***/ 3021:
+/***/ 5402:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -59415,7 +81063,7 @@ var identity = __nccwpck_require__(1127);
 var Pair = __nccwpck_require__(7165);
 var toJS = __nccwpck_require__(4043);
 var Schema = __nccwpck_require__(5840);
-var stringifyDocument = __nccwpck_require__(6829);
+var stringifyDocument = __nccwpck_require__(9210);
 var anchors = __nccwpck_require__(1596);
 var applyReviver = __nccwpck_require__(3661);
 var createNode = __nccwpck_require__(2404);
@@ -60253,7 +81901,7 @@ var __webpack_unused_export__;
 
 
 var composer = __nccwpck_require__(9984);
-var Document = __nccwpck_require__(3021);
+var Document = __nccwpck_require__(5402);
 var Schema = __nccwpck_require__(5840);
 var errors = __nccwpck_require__(1464);
 var Alias = __nccwpck_require__(4065);
@@ -63487,7 +85135,7 @@ exports.Parser = Parser;
 
 
 var composer = __nccwpck_require__(9984);
-var Document = __nccwpck_require__(3021);
+var Document = __nccwpck_require__(5402);
 var errors = __nccwpck_require__(1464);
 var log = __nccwpck_require__(7249);
 var identity = __nccwpck_require__(1127);
@@ -65337,7 +86985,7 @@ exports.stringifyComment = stringifyComment;
 
 /***/ }),
 
-/***/ 6829:
+/***/ 9210:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -66209,6 +87857,20 @@ function replaceNode(key, path, node) {
 exports.visit = visit;
 exports.visitAsync = visitAsync;
 
+
+/***/ }),
+
+/***/ 6337:
+/***/ ((module) => {
+
+module.exports = /*#__PURE__*/JSON.parse('{"id":"http://json-schema.org/draft-04/schema#","$schema":"http://json-schema.org/draft-04/schema#","description":"Core schema meta-schema","definitions":{"schemaArray":{"type":"array","minItems":1,"items":{"$ref":"#"}},"positiveInteger":{"type":"integer","minimum":0},"positiveIntegerDefault0":{"allOf":[{"$ref":"#/definitions/positiveInteger"},{"default":0}]},"simpleTypes":{"enum":["array","boolean","integer","null","number","object","string"]},"stringArray":{"type":"array","items":{"type":"string"},"minItems":1,"uniqueItems":true}},"type":"object","properties":{"id":{"type":"string","format":"uri"},"$schema":{"type":"string","format":"uri"},"title":{"type":"string"},"description":{"type":"string"},"default":{},"multipleOf":{"type":"number","minimum":0,"exclusiveMinimum":true},"maximum":{"type":"number"},"exclusiveMaximum":{"type":"boolean","default":false},"minimum":{"type":"number"},"exclusiveMinimum":{"type":"boolean","default":false},"maxLength":{"$ref":"#/definitions/positiveInteger"},"minLength":{"$ref":"#/definitions/positiveIntegerDefault0"},"pattern":{"type":"string","format":"regex"},"additionalItems":{"anyOf":[{"type":"boolean"},{"$ref":"#"}],"default":{}},"items":{"anyOf":[{"$ref":"#"},{"$ref":"#/definitions/schemaArray"}],"default":{}},"maxItems":{"$ref":"#/definitions/positiveInteger"},"minItems":{"$ref":"#/definitions/positiveIntegerDefault0"},"uniqueItems":{"type":"boolean","default":false},"maxProperties":{"$ref":"#/definitions/positiveInteger"},"minProperties":{"$ref":"#/definitions/positiveIntegerDefault0"},"required":{"$ref":"#/definitions/stringArray"},"additionalProperties":{"anyOf":[{"type":"boolean"},{"$ref":"#"}],"default":{}},"definitions":{"type":"object","additionalProperties":{"$ref":"#"},"default":{}},"properties":{"type":"object","additionalProperties":{"$ref":"#"},"default":{}},"patternProperties":{"type":"object","additionalProperties":{"$ref":"#"},"default":{}},"dependencies":{"type":"object","additionalProperties":{"anyOf":[{"$ref":"#"},{"$ref":"#/definitions/stringArray"}]}},"enum":{"type":"array","minItems":1,"uniqueItems":true},"type":{"anyOf":[{"$ref":"#/definitions/simpleTypes"},{"type":"array","items":{"$ref":"#/definitions/simpleTypes"},"minItems":1,"uniqueItems":true}]},"allOf":{"$ref":"#/definitions/schemaArray"},"anyOf":{"$ref":"#/definitions/schemaArray"},"oneOf":{"$ref":"#/definitions/schemaArray"},"not":{"$ref":"#"}},"dependencies":{"exclusiveMaximum":["maximum"],"exclusiveMinimum":["minimum"]},"default":{}}');
+
+/***/ }),
+
+/***/ 3837:
+/***/ ((module) => {
+
+module.exports = /*#__PURE__*/JSON.parse('{"$id":"https://raw.githubusercontent.com/ajv-validator/ajv/master/lib/refs/data.json#","description":"Meta-schema for $data reference (JSON AnySchema extension proposal)","type":"object","required":["$data"],"properties":{"$data":{"type":"string","anyOf":[{"format":"relative-json-pointer"},{"format":"json-pointer"}]}},"additionalProperties":false}');
 
 /***/ })
 

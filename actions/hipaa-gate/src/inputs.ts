@@ -1,6 +1,6 @@
 import { ConfigurationError } from '../../../src/errors.js';
 import { parseFailOn } from '../../../src/compliance/gate.js';
-import { optionalInput } from '../../shared/inputs.js';
+import { booleanInput, optionalInput } from '../../shared/inputs.js';
 
 export interface GateInputs {
   config?: string;
@@ -11,6 +11,8 @@ export interface GateInputs {
   failOn?: ReturnType<typeof parseFailOn>;
   sarifPath?: string;
   reportPath: string;
+  /** Judge the live resource group instead of a plan. */
+  live?: { subscriptionId?: string; resourceGroup?: string };
 }
 
 /** The one place this action reads its inputs. */
@@ -24,6 +26,11 @@ export function readGateInputs(runnerTemp: string): GateInputs {
   if (config && template) {
     throw new ConfigurationError('Inputs "config" and "template" were both given; give one: a config is rendered to a template, a template is judged as it is.');
   }
+  const live = booleanInput('live', false);
+  const subscriptionId = optionalInput('subscription-id');
+  const resourceGroup = optionalInput('resource-group');
+  if (live && template) throw new ConfigurationError('Inputs "live" and "template" were both given; live judges the deployed resources, template a file.');
+  if (!live && (subscriptionId || resourceGroup)) throw new ConfigurationError('Inputs "subscription-id" and "resource-group" belong to live mode; set live: true to judge the deployed resources.');
   if (parameters && !template) {
     throw new ConfigurationError('Input "parameters" was given without "template"; a parameters file belongs to an ARM template.');
   }
@@ -35,5 +42,6 @@ export function readGateInputs(runnerTemp: string): GateInputs {
     ...(failOn ? { failOn: parseFailOn(failOn) } : {}),
     ...(sarifPath ? { sarifPath } : {}),
     reportPath: optionalInput('report-path') ?? `${runnerTemp}/hipaa-gate-report.json`,
+    ...(live ? { live: { ...(subscriptionId ? { subscriptionId } : {}), ...(resourceGroup ? { resourceGroup } : {}) } } : {}),
   };
 }

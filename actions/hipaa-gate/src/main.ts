@@ -1,6 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import * as core from '@actions/core';
+import { subscriptionOf } from '../../../src/azure/arm.js';
 import { runGate } from '../../../src/compliance/gate.js';
 import { isBlocking } from '../../../src/compliance/evaluate.js';
 import { renderReport } from '../../../src/compliance/report/index.js';
@@ -21,6 +22,9 @@ await runAction(async () => {
       ...(inputs.parameters ? { parameters: inputs.parameters } : {}),
       ...(inputs.waivers ? { waivers: inputs.waivers } : {}),
       ...(inputs.failOn ? { blocking: inputs.failOn.policy } : {}),
+      ...(inputs.live
+        ? { live: { subscriptionId: subscriptionOf(inputs.live.subscriptionId, process.env), ...(inputs.live.resourceGroup ? { resourceGroup: inputs.live.resourceGroup } : {}), env: process.env } }
+        : {}),
     }),
   );
   const { report, policy } = run;

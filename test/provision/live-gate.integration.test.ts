@@ -1,0 +1,124 @@
+/**
+ * The gate in live mode against resources provision deployed into the sandbox: it passes, a
+ * manual change made outside ARM fails the control it breaks with the drift shown, and what the
+ * gate cannot read is unknown and blocks.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSandbox, type Sandbox } from '../../sandbox/index.js';
+import { runGate } from '../../src/compliance/gate.js';
+import { renderReport } from '../../src/compliance/report/index.js';
+import { runCli } from '../../src/cli/run.js';
+import { silentLogger } from '../../src/logger.js';
+import { provision } from '../../src/provision/provision.js';
+import { actionRuntimes, repoRoot, runAction } from '../helpers/run-action.js';
+
+let sandbox: Sandbox;
+let env: NodeJS.ProcessEnv;
+let subscriptionId: string;
+const group = 'seniorly-prod-rg';
+const idOf = (path: string) => `/subscriptions/${subscriptionId}/resourceGroups/${group}/providers/${path}`;
+
+beforeAll(async () => {
+  sandbox = await startSandbox({ latencyMs: 0, armTimeScale: 0.0005 });
+  env = { ...process.env, ...sandbox.env };
+  subscriptionId = sandbox.env['AZURE_SUBSCRIPTION_ID'] as string;
+  await provision({ cwd: repoRoot, config: 'examples/azure-hipaa.yml', mode: 'deploy', gate: 'block', env, logger: silentLogger, pollIntervalMs: 20 });
+});
+afterAll(async () => sandbox?.stop());
+
+const live = () => runGate({ cwd: repoRoot, config: 'examples/azure-hipaa.yml', live: { subscriptionId, env } });
+
+describe('the live gate', () => {
+  it('passes on what provision deployed, judging every resource and the children the controls need', async () => {
+    const { report } = await live();
+    expect(report.input).toEqual({ kind: 'live', source: `subscriptions/${subscriptionId}/resourceGroups/${group}` });
+    expect(report.findings.filter((f) => f.status === 'fail' || f.status === 'unknown')).toEqual([]);
+    expect(report.verdict).toBe('pass');
+    const judged = new Set(report.findings.map((f) => f.control));
+    for (const control of ['sql.tde', 'sql.long-term-retention', 'sql.auditing', 'logs.retention', 'diagnostics.audit-logs', 'storage.backup-retention', 'redis.tls-only', 'keyvault.purge-protection']) expect(judged).toContain(control);
+    expect(report.findings.find((f) => f.control === 'sql.tde')?.status).toBe('pass');
+  });
+
+  it('fails logs.retention after a table retention is lowered by hand, with planned and live values side by side', async () => {
+    sandbox.server.arm.patchDirectly(idOf('Microsoft.OperationalInsights/workspaces/seniorly-prod-logs/tables/AZKVAuditLogs'), { totalRetentionInDays: 90 });
+    try {
+      const { report, policy } = await live();
+      expect(report.verdict).toBe('fail');
+      const failed = report.findings.filter((f) => f.status === 'fail');
+      expect(failed.map((f) => f.control)).toEqual(['logs.retention']);
+      expect(failed[0]?.drift).toEqual([{ path: 'seniorly-prod-logs/AZKVAuditLogs: properties.totalRetentionInDays', planned: 2190, live: 90 }]);
+      expect(renderReport('text', report, policy)).toContain('drift: seniorly-prod-logs/AZKVAuditLogs: properties.totalRetentionInDays: planned 2190, live 90');
+    } finally {
+      sandbox.server.arm.patchDirectly(idOf('Microsoft.OperationalInsights/workspaces/seniorly-prod-logs/tables/AZKVAuditLogs'), { totalRetentionInDays: 2190 });
+    }
+  });
+
+  it('fails redis.tls-only after plain-text access is switched on through the admin API', async () => {
+    const database = idOf('Microsoft.Cache/redisEnterprise/seniorly-prod-redis/databases/default');
+    const response = await sandboxFetch(`${sandbox.adminUrl}/resources`, 'PATCH', JSON.stringify({ id: database, properties: { clientProtocol: 'Plaintext' } }));
+    expect(response.status).toBe(200);
+    try {
+      const { report } = await live();
+      const finding = report.findings.find((f) => f.control === 'redis.tls-only');
+      expect(finding?.status).toBe('fail');
+      expect(finding?.drift).toEqual([{ path: 'seniorly-prod-redis/default: properties.clientProtocol', planned: 'Encrypted', live: 'Plaintext' }]);
+    } finally {
+      sandbox.server.arm.patchDirectly(database, { clientProtocol: 'Encrypted' });
+    }
+  });
+
+  it('judges a resource it cannot read as unknown, which blocks', async () => {
+    const vault = idOf('Microsoft.KeyVault/vaults/seniorly-prod-secrets');
+    sandbox.server.arm.deniedReads.add(vault.toLowerCase());
+    try {
+      const { report } = await live();
+      expect(report.verdict).toBe('fail');
+      const unknown = report.findings.filter((f) => f.status === 'unknown');
+      expect(unknown.map((f) => f.control)).toEqual(expect.arrayContaining(['keyvault.purge-protection', 'input.resolvable']));
+      expect(unknown.find((f) => f.control === 'input.resolvable')?.message).toContain('AuthorizationFailed');
+    } finally {
+      sandbox.server.arm.deniedReads.clear();
+    }
+  });
+
+  it('runs from the CLI: gate --live exits 0 on a compliant group and 2 on an unknown one', async () => {
+    const out: string[] = [];
+    const io = { stdout: (t: string) => out.push(t), stderr: (t: string) => out.push(t), env, cwd: repoRoot, logger: silentLogger };
+    expect(await runCli(['gate', '--live', '--config', 'examples/azure-hipaa.yml', '--resource-group', group], io)).toBe(0);
+    expect(await runCli(['gate', '--live', '--config', 'examples/azure-hipaa.yml', '--resource-group', 'no-such-rg'], io)).toBe(2);
+    expect(out.join('')).toContain("ResourceGroupNotFound: Resource group 'no-such-rg' could not be found.");
+  });
+});
+
+describe.each(actionRuntimes())('the bundled actions against the sandbox on $label', ({ node }) => {
+  it('hipaa-gate with live: true passes and writes its summary', async () => {
+    const run = await runAction('hipaa-gate', { node, env: sandbox.env, inputs: { live: 'true', config: 'examples/azure-hipaa.yml' } });
+    expect(run.stderr).toBe('');
+    expect(run.exitCode).toBe(0);
+    expect(run.outputs['verdict']).toBe('pass');
+    expect(run.summary).toContain('live');
+  });
+
+  it('provision in what-if mode reports no changes, writes the what-if JSON, and changes nothing', async () => {
+    const puts = sandbox.server.arm.puts;
+    const run = await runAction('provision', { node, env: sandbox.env, inputs: { config: 'examples/azure-hipaa.yml', mode: 'what-if' } });
+    expect(run.exitCode, run.stdout).toBe(0);
+    expect(run.outputs['changes']).toBe('0');
+    expect(run.summary).toContain('### What-if: `seniorly-prod-rg`');
+    expect(run.summary).toContain('0 resource(s) would be created or modified');
+    expect(sandbox.server.arm.puts).toBe(puts);
+  });
+});
+
+async function sandboxFetch(url: string, method: string, body: string): Promise<{ status: number }> {
+  const { request } = await import('node:https');
+  const { readFileSync } = await import('node:fs');
+  return new Promise((resolve, reject) => {
+    const outgoing = request(url, { method, ca: readFileSync(sandbox.caCert), headers: { 'content-type': 'application/json' } }, (response) => {
+      response.resume();
+      resolve({ status: response.statusCode ?? 0 });
+    });
+    outgoing.on('error', reject);
+    outgoing.end(body);
+  });
+}

@@ -1,0 +1,202 @@
+/**
+ * provision against the sandbox's ARM endpoint with the real @azure/arm-resources SDK: the
+ * example config deployed from nothing, a second run that changes nothing, what-if diffs, the
+ * template gate refusing a non-compliant config, and ARM's own errors for bad input.
+ */
+import { readFileSync } from 'node:fs';
+import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SecretClient } from '@azure/keyvault-secrets';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSandbox, type Sandbox } from '../../sandbox/index.js';
+import { azureClientOptions, azureCredential } from '../../src/azure/credential.js';
+import { ConfigurationError } from '../../src/errors.js';
+import { silentLogger, type Logger } from '../../src/logger.js';
+import { provision, type ProvisionRequest } from '../../src/provision/provision.js';
+import { renderTemplate } from '../../src/template/render.js';
+import { loadConfig } from '../../src/config/load.js';
+import { repoRoot } from '../helpers/run-action.js';
+
+const EXAMPLE = 'examples/azure-hipaa.yml';
+let sandbox: Sandbox;
+let env: NodeJS.ProcessEnv;
+let work: string;
+
+beforeAll(async () => {
+  sandbox = await startSandbox({ latencyMs: 0, armTimeScale: 0.0005 });
+  env = { ...process.env, ...sandbox.env };
+  work = await mkdtemp(join(tmpdir(), 'provision-'));
+  await mkdir(join(work, 'compliance'));
+  await copyFile(join(repoRoot, 'examples/compliance/azure-baa-sample.txt'), join(work, 'compliance/azure-baa-sample.txt'));
+});
+afterAll(async () => {
+  await sandbox?.stop();
+  await rm(work, { recursive: true, force: true });
+});
+
+function request(overrides: Partial<ProvisionRequest> = {}): ProvisionRequest {
+  return { cwd: repoRoot, config: EXAMPLE, mode: 'deploy', gate: 'block', env, logger: silentLogger, pollIntervalMs: 20, ...overrides };
+}
+
+function recordingLogger(): Logger & { lines: string[] } {
+  const lines: string[] = [];
+  return { lines, debug: () => {}, info: (m) => lines.push(m), warning: (m) => lines.push(`warning: ${m}`), error: (m) => lines.push(`error: ${m}`), group: (_t, fn) => fn(), mask: () => {} };
+}
+
+/** Writes a variant of the example config, beside a copy of its BAA evidence. */
+async function config(name: string, change: (yaml: string) => string): Promise<string> {
+  const path = join(work, `${name}.yml`);
+  await writeFile(path, change(readFileSync(join(repoRoot, EXAMPLE), 'utf8')));
+  return path;
+}
+
+describe('provision', () => {
+  it('previews everything as created when the resource group does not exist, and changes nothing', async () => {
+    const result = await provision(request({ mode: 'what-if' }));
+    expect(result.status).toBe('previewed');
+    expect(result.changes.resourceGroupCreated).toBe(true);
+    const template = renderTemplate((await loadConfig(EXAMPLE, { cwd: repoRoot })).config);
+    expect(result.changeCount).toBe(template.resources.length);
+    expect(sandbox.server.arm.resourceGroups.size).toBe(0);
+    expect(sandbox.server.arm.puts).toBe(0);
+  });
+
+  it('deploys the example config: every resource, in dependency order, reported as ARM reports it, with the outputs', async () => {
+    const logger = recordingLogger();
+    const result = await provision(request({ logger }));
+    const template = renderTemplate((await loadConfig(EXAMPLE, { cwd: repoRoot })).config);
+    expect(result.status).toBe('deployed');
+    expect(result.operations).toHaveLength(template.resources.length);
+    expect(result.operations.every((operation) => operation.state === 'Succeeded')).toBe(true);
+    for (const resource of template.resources.filter((r) => !r.scope)) {
+      const found = [...sandbox.server.arm.resources.values()].some((stored) => stored.type === resource.type && stored.name.toLowerCase() === resource.name.toLowerCase());
+      expect(found, `${resource.type} ${resource.name}`).toBe(true);
+    }
+    const group = sandbox.server.arm.resourceGroups.get('seniorly-prod-rg');
+    expect(group?.tags).toMatchObject({ Compliance: 'HIPAA', Environment: 'Production' });
+    expect(result.outputs).toMatchObject({
+      'key-vault-uri': 'https://seniorly-prod-secrets.vault.azure.net/',
+      'registry-login-server': 'seniorlyprodacr.azurecr.io',
+      'sql-server-fqdn': 'seniorly-prod-sql.database.windows.net',
+      'cosmos-endpoint': 'https://seniorly-prod-cosmos.documents.azure.com:443/',
+      'redis-port': '10000',
+    });
+    expect(result.outputs['container-apps-environment-id']).toMatch(/\/providers\/Microsoft\.App\/managedEnvironments\/seniorly-prod-env$/);
+    expect(result.outputs['container-apps-default-domain']).toMatch(/\.eastus2\.azurecontainerapps\.io$/);
+    expect(result.outputs['log-analytics-workspace-id']).toMatch(/^[0-9a-f-]{36}$/);
+    expect(result.outputs['redis-host']).toBe('seniorly-prod-redis.eastus2.redis.azure.net');
+    expect(logger.lines.some((line) => /created +Microsoft\.KeyVault\/vaults seniorly-prod-secrets in [\d.]+ s/.test(line))).toBe(true);
+    // Dependencies first: the app started only after its identity's role grants finished.
+    const order = (type: string) => result.operations.findIndex((operation) => operation.type === type);
+    expect(order('Microsoft.App/containerApps')).toBeGreaterThan(order('Microsoft.Authorization/roleAssignments'));
+  });
+
+  it('makes the new Key Vault live, so secrets can be migrated into it', async () => {
+    const client = new SecretClient('https://seniorly-prod-secrets.vault.azure.net', azureCredential(env), azureClientOptions(env));
+    await client.setSecret('AzureOpenAIKey', 'not-a-real-key');
+    expect((await client.getSecret('AzureOpenAIKey')).value).toBe('not-a-real-key');
+  });
+
+  it('reports no changes on a second run with the same config', async () => {
+    const result = await provision(request());
+    expect(result.changeCount).toBe(0);
+    expect(result.changes.resources.filter((c) => c.changeType !== 'NoChange' && c.changeType !== 'Ignore')).toEqual([]);
+  });
+
+  it("keeps the image and traffic split deploy-container set when it provisions again", async () => {
+    const appId = [...sandbox.server.arm.resources.values()].find((r) => r.type === 'Microsoft.App/containerApps')?.id as string;
+    const app = sandbox.server.arm.resources.get(appId.toLowerCase());
+    const properties = app?.properties as { template: { containers: { image: string; probes: { httpGet: { path: string; port: number } }[] }[] }; configuration: { ingress: { targetPort: number; traffic: unknown[] } } };
+    const deployed = structuredClone(properties);
+    deployed.template.containers[0]!.image = 'seniorlyprodacr.azurecr.io/voice-agent:v2';
+    for (const probe of deployed.template.containers[0]!.probes) probe.httpGet = { ...probe.httpGet, path: '/health', port: 8000 };
+    deployed.configuration.ingress.targetPort = 8000;
+    deployed.configuration.ingress.traffic = [{ revisionName: 'voice-agent--v2', weight: 100 }];
+    sandbox.server.arm.patchDirectly(appId, deployed as unknown as Record<string, unknown>);
+    const result = await provision(request());
+    expect(result.changeCount).toBe(0);
+    const after = sandbox.server.arm.resources.get(appId.toLowerCase())?.properties as typeof properties;
+    expect(after.template.containers[0]?.image).toBe('seniorlyprodacr.azurecr.io/voice-agent:v2');
+    expect(after.configuration.ingress.traffic).toEqual([{ revisionName: 'voice-agent--v2', weight: 100 }]);
+  });
+
+  it('shows a config change in what-if as a modify with the property diff, and deploys nothing in what-if mode', async () => {
+    const path = await config('retention', (yaml) => yaml.replace('sku: standard', 'sku: premium'));
+    const puts = sandbox.server.arm.puts;
+    const result = await provision(request({ config: path, mode: 'what-if' }));
+    expect(result.changeCount).toBe(1);
+    const vault = result.changes.resources.find((c) => c.changeType === 'Modify');
+    expect(vault?.type).toBe('Microsoft.KeyVault/vaults');
+    expect(vault?.delta).toEqual([{ path: 'properties.sku.name', kind: 'Modify', before: 'standard', after: 'premium' }]);
+    expect(sandbox.server.arm.puts).toBe(puts);
+  });
+
+  it('refuses to deploy a config the template gate rejects, and deploys it with gate: warn', async () => {
+    const path = await config('noncompliant', (yaml) => yaml.replace('resourceGroup: seniorly-prod-rg', 'resourceGroup: noncompliant-rg').replace('auditTableTotalRetentionInDays: 2190', 'auditTableTotalRetentionInDays: 365'));
+    const blocked = await provision(request({ config: path }));
+    expect(blocked.status).toBe('blocked');
+    expect(blocked.gate.report.findings.filter((f) => f.status === 'fail').map((f) => f.control)).toEqual(['logs.retention']);
+    expect(sandbox.server.arm.resourceGroups.has('noncompliant-rg')).toBe(false);
+    const warned = await provision(request({ config: path, gate: 'warn' }));
+    expect(warned.status).toBe('deployed');
+  });
+});
+
+describe('provision with bad input gives ARM’s message and what to change', () => {
+  async function failure(overrides: Partial<ProvisionRequest>): Promise<Error> {
+    try {
+      await provision(request(overrides));
+    } catch (error) {
+      return error as Error;
+    }
+    throw new Error('provision did not fail');
+  }
+
+  it('an unknown subscription', async () => {
+    const error = await failure({ subscriptionId: '00000000-0000-0000-0000-000000000001' });
+    expect(error).toBeInstanceOf(ConfigurationError);
+    expect(error.message).toContain("SubscriptionNotFound: The subscription '00000000-0000-0000-0000-000000000001' could not be found.");
+    expect(error.message).toContain('AZURE_SUBSCRIPTION_ID');
+  });
+
+  it('a region the subscription cannot use', async () => {
+    const path = await config('region', (yaml) => yaml.replace('region: eastus2', 'region: westindia').replace('resourceGroup: seniorly-prod-rg', 'resourceGroup: region-rg'));
+    const error = await failure({ config: path });
+    expect(error).toBeInstanceOf(ConfigurationError);
+    expect(error.message).toContain("LocationNotAvailableForResourceGroup: The provided location 'westindia' is not available for resource group.");
+    expect(error.message).toContain('Set `region` in the config');
+  });
+
+  it('a global name another subscription holds, naming the config key', async () => {
+    sandbox.server.arm.takenNames.add('microsoft.storage/storageaccounts|takenbackup01');
+    const path = await config('taken', (yaml) => yaml.replace('resourceGroup: seniorly-prod-rg', 'resourceGroup: taken-rg').replace('name: seniorlyprodbackup', 'name: takenbackup01'));
+    const error = await failure({ config: path });
+    expect(error).toBeInstanceOf(ConfigurationError);
+    expect(error.message).toContain('StorageAccountAlreadyTaken: The storage account named takenbackup01 is already taken.');
+    expect(error.message).toMatch(/choose another \(config storage/);
+  });
+
+  it('a workflow identity without the right to grant roles', async () => {
+    sandbox.server.arm.roles = ['Contributor'];
+    try {
+      const error = await failure({});
+      expect(error).toBeInstanceOf(ConfigurationError);
+      expect(error.message).toContain("does not have permission to perform action 'Microsoft.Authorization/roleAssignments/write'");
+      expect(error.message).toContain('Role Based Access Control Administrator');
+    } finally {
+      sandbox.server.arm.roles = ['Contributor', 'Role Based Access Control Administrator'];
+    }
+  });
+
+  it('a workflow identity that can only read', async () => {
+    sandbox.server.arm.roles = ['Reader'];
+    try {
+      const error = await failure({ config: await config('reader', (yaml) => yaml.replace('resourceGroup: seniorly-prod-rg', 'resourceGroup: reader-rg')) });
+      expect(error.message).toContain('AuthorizationFailed');
+      expect(error.message).toContain('Grant the workflow identity "Contributor"');
+    } finally {
+      sandbox.server.arm.roles = ['Contributor', 'Role Based Access Control Administrator'];
+    }
+  });
+});
