@@ -86,7 +86,8 @@ export class SandboxServer {
 
   private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const host = (request.headers.host ?? '').replace(/:\d+$/, '').toLowerCase();
-    const url = new URL(request.url ?? '/', `https://${host}`);
+    // Clients may send `//subscriptions/...` (the SDK's *ById methods): a path, not a protocol-relative URL.
+    const url = new URL((request.url ?? '/').replace(/^\/+/, '/'), `https://${host}`);
     const body = await readBody(request);
     await delay(this.options.latencyMs ?? 15);
     if (url.pathname.startsWith('/_sandbox')) return this.admin(request.method ?? 'GET', url.pathname.slice('/_sandbox'.length), body, response);

@@ -109,8 +109,10 @@ describe('provision', () => {
     const app = sandbox.server.arm.resources.get(appId.toLowerCase());
     const properties = app?.properties as { template: { containers: { image: string; probes: { httpGet: { path: string; port: number } }[] }[] }; configuration: { ingress: { targetPort: number; traffic: unknown[] } } };
     const deployed = structuredClone(properties);
-    deployed.template.containers[0]!.image = 'seniorlyprodacr.azurecr.io/voice-agent:v2';
-    for (const probe of deployed.template.containers[0]!.probes) probe.httpGet = { ...probe.httpGet, path: '/health', port: 8000 };
+    const [container] = deployed.template.containers;
+    if (!container) throw new Error('the app has no container');
+    container.image = 'seniorlyprodacr.azurecr.io/voice-agent:v2';
+    for (const probe of container.probes) probe.httpGet = { ...probe.httpGet, path: '/health', port: 8000 };
     deployed.configuration.ingress.targetPort = 8000;
     deployed.configuration.ingress.traffic = [{ revisionName: 'voice-agent--v2', weight: 100 }];
     sandbox.server.arm.patchDirectly(appId, deployed as unknown as Record<string, unknown>);
