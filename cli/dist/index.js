@@ -19475,7 +19475,8 @@ class SandboxServer {
     }
     async handle(request, response) {
         const host = (request.headers.host ?? '').replace(/:\d+$/, '').toLowerCase();
-        const url = new URL(request.url ?? '/', `https://${host}`);
+        // Clients may send `//subscriptions/...` (the SDK's *ById methods): a path, not a protocol-relative URL.
+        const url = new URL((request.url ?? '/').replace(/^\/+/, '/'), `https://${host}`);
         const body = await readBody(request);
         await server_delay(this.options.latencyMs ?? 15);
         if (url.pathname.startsWith('/_sandbox'))
@@ -75971,6 +75972,7 @@ const REMEDIES = {
     LocationNotAvailableForResourceGroup: () => 'Set `region` in the config to one of the regions ARM lists above.',
     LocationNotAvailableForResourceType: (failure, where) => `Set \`region\` in the config to a region that offers this resource type${where(failure.target) ? ` (${where(failure.target)})` : ''}; ARM lists them above.`,
     InvalidResourceGroup: () => 'Rename `resourceGroup` in the config.',
+    ResourceGroupNotFound: () => 'Check the resource group name (the resource-group input or the config’s `resourceGroup`); provision creates it.',
     InvalidResourceName: (failure, where) => `Rename it in the config${where(failure.target) ? `: ${where(failure.target)}` : ''}.`,
     NoRegisteredProviderFound: () => 'The resource provider does not offer this api-version in the region: pick another `region`, or register the provider (`az provider register --namespace <Namespace>`).',
     MissingSubscriptionRegistration: () => 'Register the resource provider in the subscription once: `az provider register --namespace <Namespace>`.',
@@ -77149,10 +77151,10 @@ function choice(flag, value, choices, fallback) {
 
 
 
-const sandbox_usage = `Usage: azure-hipaa sandbox up --vaults a,b [--latency-ms N] [--faults 429:0.05,503:0.02,reset:0.01] [--seed N]
+const sandbox_usage = `Usage: azure-hipaa sandbox up --vaults a,b [--latency-ms N] [--faults 429:0.05,503:0.02,reset:0.01] [--seed N] [--time-scale F]
 
-Runs a local Azure (Entra ID token endpoint, Key Vault) on 127.0.0.1 over HTTPS until SIGTERM or
-SIGINT. Once ready it prints one JSON line: {"env": {...}, "adminUrl": "...", "caCert": "..."}.
+Runs a local Azure (Entra ID token endpoint, Key Vault, Resource Manager) on 127.0.0.1 over HTTPS
+until SIGTERM or SIGINT. --time-scale multiplies real Azure provisioning times (default 0.001). Once ready it prints one JSON line: {"env": {...}, "adminUrl": "...", "caCert": "..."}.
 Export "env" to point the actions, the CLI and the Azure SDKs at it.`;
 const FAULT_KINDS = { '429': 'throttle', '503': 'unavailable', reset: 'reset' };
 /** `429:0.05,503:0.02,reset:0.01` as fault rates. */
@@ -77176,7 +77178,7 @@ function nonNegative(flag, text) {
 }
 const sandboxCommand = {
     name: 'sandbox',
-    summary: 'run a local Azure (Entra ID, Key Vault) for tests and the demo',
+    summary: 'run a local Azure (Entra ID, Key Vault, Resource Manager) for tests and the demo',
     usage: sandbox_usage,
     async run({ args, stdout, stderr }) {
         const [subcommand, ...rest] = args;
@@ -77184,7 +77186,7 @@ const sandboxCommand = {
             throw new ConfigurationError(`Unknown sandbox subcommand "${subcommand ?? ''}".\n\n${sandbox_usage}`);
         let values;
         try {
-            ({ values } = (0,external_node_util_.parseArgs)({ args: rest, options: { vaults: { type: 'string' }, 'latency-ms': { type: 'string' }, faults: { type: 'string' }, seed: { type: 'string' }, 'token-ttl': { type: 'string' } }, strict: true }));
+            ({ values } = (0,external_node_util_.parseArgs)({ args: rest, options: { vaults: { type: 'string' }, 'latency-ms': { type: 'string' }, faults: { type: 'string' }, seed: { type: 'string' }, 'token-ttl': { type: 'string' }, 'time-scale': { type: 'string' } }, strict: true }));
         }
         catch (error) {
             throw new ConfigurationError(`${errorMessage(error)}\n\n${sandbox_usage}`);
@@ -77196,6 +77198,7 @@ const sandboxCommand = {
             ...(values.faults ? { faults: parseFaults(values.faults) } : {}),
             ...(values.seed ? { seed: nonNegative('--seed', values.seed) } : {}),
             ...(values['token-ttl'] ? { tokenTtlSeconds: nonNegative('--token-ttl', values['token-ttl']) } : {}),
+            ...(values['time-scale'] ? { armTimeScale: nonNegative('--time-scale', values['time-scale']) } : {}),
         });
         stdout(`${JSON.stringify({ env: sandbox.env, adminUrl: sandbox.adminUrl, caCert: sandbox.caCert })}\n`);
         await new Promise((resolve) => {
