@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
 import { AZURE_REGIONS, NAME_RULES, type NameRule } from '../../src/config/naming.js';
+import { stableGuid } from '../../src/template/render.js';
 
 /**
  * What the sandbox's ARM endpoint knows about each resource type it serves: how long real Azure
@@ -37,8 +37,7 @@ const WITHOUT_CONTAINER_APPS = ['austriaeast', 'belgiumcentral', 'chilecentral',
 
 /** A stable GUID from a resource id: the same resource gets the same generated ids in every run. */
 export function guidFrom(...parts: string[]): string {
-  const hex = createHash('sha256').update(parts.join('|').toLowerCase()).digest('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+  return stableGuid(...parts.map((part) => part.toLowerCase()));
 }
 
 const taken = (service: string) => (name: string) => `The ${service} name '${name}' is already in use: ${service} names are global DNS names. Choose another name.`;

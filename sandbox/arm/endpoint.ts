@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { ArmError, isObject, parseResourceId, type ArmErrorBody, type Json } from './resources.js';
+import { ArmError, isObject, missingApiVersion, parseResourceId, type ArmErrorBody, type Json } from './resources.js';
 import type { ArmPlane, DeploymentState } from './plane.js';
 
 export interface ArmResponse {
@@ -139,7 +139,7 @@ export class ArmEndpoint {
     if (!parsed) {
       const collection = parseResourceId(path, true);
       if (!collection || method !== 'GET') throw new ArmError(404, 'InvalidResourceType', `The sandbox does not serve '${path}'.`);
-      if (!apiVersion) throw new ArmError(400, 'MissingApiVersionParameter', 'The api-version query parameter (?api-version=) is required for all requests.');
+      if (!apiVersion) throw missingApiVersion();
       this.plane.authorize(`${collection.type}/read`, path);
       const types = collection.type.split('/');
       if (collection.scopeId) {
@@ -151,7 +151,7 @@ export class ArmEndpoint {
       return { status: 200, body: { value: this.plane.list({ resourceGroup: collection.resourceGroup, parentId, type: collection.type }) } };
     }
     if (method === 'GET') {
-      if (!apiVersion) throw new ArmError(400, 'MissingApiVersionParameter', 'The api-version query parameter (?api-version=) is required for all requests.');
+      if (!apiVersion) throw missingApiVersion();
       return { status: 200, body: this.plane.getResource(path) };
     }
     if (method === 'PUT' || method === 'PATCH') {

@@ -350,7 +350,7 @@ export class ArmPlane {
     const failed = new Set<string>();
     const skipped = new Set<string>();
     const running = new Set<Promise<void>>();
-    const inTemplate = (id: string) => expanded.resources.some((r) => r.id.toLowerCase() === id);
+    const inTemplate = new Set(waiting.keys());
 
     const deploy = async (resource: PlannedResource): Promise<void> => {
       const existed = this.resources.has(resource.id.toLowerCase());
@@ -373,7 +373,7 @@ export class ArmPlane {
 
     for (;;) {
       for (const [id, resource] of waiting) {
-        const dependencies = [...resource.dependsOn].filter(inTemplate);
+        const dependencies = [...resource.dependsOn].filter((id) => inTemplate.has(id));
         // ARM does not start what depends on a failed resource.
         if (dependencies.some((d) => failed.has(d) || skipped.has(d))) {
           waiting.delete(id);

@@ -1,15 +1,12 @@
+import { providerPath } from '../../src/compliance/arm/expressions.js';
+import type { ArmFailure } from '../../src/azure/arm.js';
 import { hasSchemaFor, validateResourceBody } from '../../src/template/arm-schema.js';
 import { AVAILABLE_REGIONS, KNOWN_IMAGE_PORTS, typeSpec } from './catalog.js';
 
 export type Json = Record<string, unknown>;
 
-/** ARM's error body: `{ error: { code, message, target?, details? } }`. */
-export interface ArmErrorBody {
-  code: string;
-  message: string;
-  target?: string;
-  details?: ArmErrorBody[];
-}
+/** ARM's error body: `{ error: { code, message, target?, details? } }`, as the client reads it. */
+export type ArmErrorBody = ArmFailure;
 
 /** An ARM error with its HTTP status, thrown inside the endpoint and sent as ARM's error shape. */
 export class ArmError extends Error {
@@ -58,10 +55,7 @@ export function parseResourceId(path: string, collection = false): ParsedId | un
 }
 
 export function resourceIdOf(subscriptionId: string, resourceGroup: string, type: string, name: string, scopeId?: string): string {
-  const [namespace, ...types] = type.split('/');
-  const names = name.split('/');
-  const path = `/providers/${namespace}${types.map((t, i) => `/${t}/${names[i] ?? ''}`).join('')}`;
-  return `${scopeId ?? `/subscriptions/${subscriptionId}/resourceGroups/${resourceGroup}`}${path}`;
+  return `${scopeId ?? `/subscriptions/${subscriptionId}/resourceGroups/${resourceGroup}`}${providerPath(type, [name])}`;
 }
 
 /** The parent's id of a child resource id, or undefined for a top-level resource. */
@@ -97,12 +91,16 @@ export function mergeDeep(target: Json, patch: Json): Json {
   return result;
 }
 
+export function missingApiVersion(): ArmError {
+  return new ArmError(400, 'MissingApiVersionParameter', 'The api-version query parameter (?api-version=) is required for all requests.');
+}
+
 /** The api-versions the sandbox serves a type at: those with a schema file, else the catalog's. */
 export function apiVersionProblem(type: string, apiVersion: string | undefined, location?: string): ArmError | undefined {
   const spec = typeSpec(type);
   const [namespace] = type.split('/');
   if (!spec) return new ArmError(400, 'InvalidResourceType', `The resource type '${type.split('/').slice(1).join('/')}' could not be found in the namespace '${namespace}' for api version '${apiVersion ?? ''}'.`);
-  if (!apiVersion) return new ArmError(400, 'MissingApiVersionParameter', "The api-version query parameter (?api-version=) is required for all requests.");
+  if (!apiVersion) return missingApiVersion();
   const supported = hasSchemaFor(type, apiVersion) || (spec.apiVersions ?? []).includes(apiVersion);
   if (supported) return undefined;
   return new ArmError(400, 'NoRegisteredProviderFound', `No registered resource provider found for location '${location ?? 'global'}' and API version '${apiVersion}' for type '${type.split('/').slice(1).join('/')}'. The supported api-versions are '${(spec.apiVersions ?? ['see the provider schema']).join(', ')}'.`);

@@ -17,6 +17,13 @@ export function subscriptionOf(given: string | undefined, env: NodeJS.ProcessEnv
   return subscriptionId;
 }
 
+/** Type and full name from a resource id (`Microsoft.Sql/servers/databases`, `server/db`); an extension resource gives its own. */
+export function typeAndNameOf(resourceId: string): { type: string; name: string } {
+  const tail = resourceId.split(/\/providers\//i).at(-1) ?? '';
+  const [namespace, ...pairs] = tail.split('/');
+  return { type: [namespace, ...pairs.filter((_, i) => i % 2 === 0)].join('/'), name: pairs.filter((_, i) => i % 2 === 1).join('/') };
+}
+
 /** ARM's error body: `{ error: { code, message, target?, details? } }`. */
 export interface ArmFailure {
   code: string;
@@ -113,8 +120,8 @@ export async function armGet(client: ResourceManagementClient, path: string, api
 
 /** The polling interval a response asks for (`retry-after-ms`, `x-ms-retry-after-ms`, `Retry-After`), within bounds. */
 export function retryAfterMs(headers: { get(name: string): string | undefined }, fallbackMs: number): number {
-  const ms = Number(headers.get('retry-after-ms') ?? headers.get('x-ms-retry-after-ms'));
-  const seconds = Number(headers.get('retry-after'));
-  const asked = Number.isFinite(ms) && headers.get('retry-after-ms') !== undefined ? ms : Number.isFinite(seconds) && headers.get('retry-after') !== undefined ? seconds * 1000 : fallbackMs;
-  return Math.min(30_000, Math.max(10, asked));
+  const milliseconds = headers.get('retry-after-ms') ?? headers.get('x-ms-retry-after-ms');
+  const seconds = headers.get('retry-after');
+  const asked = milliseconds !== undefined ? Number(milliseconds) : seconds !== undefined ? Number(seconds) * 1000 : fallbackMs;
+  return Math.min(30_000, Math.max(10, Number.isFinite(asked) ? asked : fallbackMs));
 }

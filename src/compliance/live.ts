@@ -1,5 +1,5 @@
 import type { ResourceManagementClient } from '@azure/arm-resources';
-import { armError, armFailureOf, armGet, describeArmFailure, resourceManager } from '../azure/arm.js';
+import { armError, armFailureOf, armGet, describeArmFailure, resourceManager, typeAndNameOf } from '../azure/arm.js';
 import { API_VERSIONS } from '../template/render.js';
 import { UnknownValue, type JudgedEnvironment, type JudgedResource } from './model.js';
 
@@ -102,7 +102,7 @@ export async function readLiveEnvironment(request: LiveRequest): Promise<JudgedE
 
   const read = async (id: string, type: string, parent?: JudgedResource, envelope: Record<string, unknown> = {}): Promise<JudgedResource | undefined> => {
     const apiVersion = READ_API_VERSIONS[type.toLowerCase()];
-    const resource: JudgedResource = { type, name: fullNameOf(id), id, body: {}, children: [], extensions: [], ...(apiVersion ? { apiVersion } : {}), ...(parent ? { parent } : {}) };
+    const resource: JudgedResource = { type, name: typeAndNameOf(id).name, id, body: {}, children: [], extensions: [], ...(apiVersion ? { apiVersion } : {}), ...(parent ? { parent } : {}) };
     if (/^microsoft\.sql\/servers\/databases$/i.test(type) && /\/master$/i.test(resource.name)) {
       // The system database is not the app's: only its diagnostic settings matter (server audit logs go through it).
       await readDiagnosticSettings(resource);
@@ -174,12 +174,6 @@ async function get(client: ResourceManagementClient, path: string, apiVersion: s
   } catch (error) {
     return { ok: false, status: 0, problem: error instanceof Error ? error.message : String(error) };
   }
-}
-
-/** `server/database` from `/subscriptions/.../providers/Microsoft.Sql/servers/server/databases/database`. */
-function fullNameOf(id: string): string {
-  const tail = id.split(/\/providers\//i).at(-1) ?? '';
-  return tail.split('/').slice(1).filter((_, i) => i % 2 === 1).join('/');
 }
 
 /** Runs at most `size` tasks at once. */

@@ -1,4 +1,5 @@
 import type { WhatIfChange } from '@azure/arm-resources';
+import { typeAndNameOf } from '../azure/arm.js';
 
 export type ChangeType = 'Create' | 'Modify' | 'NoChange' | 'Ignore' | 'Delete' | 'Deploy' | 'Unsupported';
 
@@ -52,7 +53,7 @@ export function changesFromWhatIf(rawBody: string, resourceGroup: string): Chang
   return {
     resourceGroup,
     resourceGroupCreated: false,
-    resources: changes.map((change) => ({ ...nameAndType(change.resourceId), resourceId: change.resourceId, changeType: change.changeType as ChangeType, delta: flatten(change.delta ?? [], '') })),
+    resources: changes.map((change) => ({ ...typeAndNameOf(change.resourceId), resourceId: change.resourceId, changeType: change.changeType as ChangeType, delta: flatten(change.delta ?? [], '') })),
   };
 }
 
@@ -62,13 +63,6 @@ function flatten(changes: RawPropertyChange[], prefix: string): PropertyChange[]
     if (change.children?.length) return flatten(change.children, path);
     return [{ path, kind: change.propertyChangeType, ...('before' in change ? { before: change.before } : {}), ...('after' in change ? { after: change.after } : {}) }];
   });
-}
-
-/** Type and full name from a resource id (extension resources: the extension's own type and name). */
-export function nameAndType(resourceId: string): { type: string; name: string } {
-  const tail = resourceId.split(/\/providers\//i).at(-1) ?? '';
-  const [namespace, ...pairs] = tail.split('/');
-  return { type: [namespace, ...pairs.filter((_, i) => i % 2 === 0)].join('/'), name: pairs.filter((_, i) => i % 2 === 1).join('/') };
 }
 
 const SYMBOL: Record<ChangeType, string> = { Create: '+ create', Modify: '~ modify', NoChange: '= no change', Ignore: '* ignore', Delete: '- delete', Deploy: '! deploy', Unsupported: '? unsupported' };

@@ -1,12 +1,12 @@
 import type { DeploymentExtended, DeploymentOperation, ResourceManagementClient } from '@azure/arm-resources';
-import { armError, armFailureOf, armGet, describeArmFailure, remediesFor, resourceManager, retryAfterMs, subscriptionOf, type ArmFailure } from '../azure/arm.js';
+import { armError, armFailureOf, armGet, describeArmFailure, remediesFor, resourceManager, retryAfterMs, subscriptionOf, typeAndNameOf, type ArmFailure } from '../azure/arm.js';
 import { runGate, type GateRun } from '../compliance/gate.js';
 import { isBlocking } from '../compliance/evaluate.js';
 import { resolveTemplate } from '../compliance/arm/template.js';
 import { loadConfig, type LoadedConfig } from '../config/load.js';
 import type { Logger } from '../logger.js';
 import { API_VERSIONS, renderEnvironment, type LiveContainerApp, type RenderedEnvironment } from '../template/render.js';
-import { changeCount, changesAsText, changesFromWhatIf, nameAndType, type ChangeSet } from './changes.js';
+import { changeCount, changesAsText, changesFromWhatIf, type ChangeSet } from './changes.js';
 
 type ArmDeployment = { properties: { mode: 'Incremental'; template: Record<string, unknown> } };
 
@@ -180,7 +180,7 @@ function everythingCreated(rendered: RenderedEnvironment, loaded: LoadedConfig, 
 function configKeyFinder(rendered: RenderedEnvironment, loaded: LoadedConfig): (target?: string) => string | undefined {
   return (target) => {
     if (!target) return undefined;
-    const { type, name } = nameAndType(target);
+    const { type, name } = typeAndNameOf(target);
     const path = rendered.configPathOf(type, name) ?? rendered.configPathOf(type, name.split('/').at(-1) ?? name);
     if (!path) return undefined;
     const location = loaded.locate?.(path);

@@ -11,6 +11,7 @@ import { runCli } from '../../src/cli/run.js';
 import { silentLogger } from '../../src/logger.js';
 import { provision } from '../../src/provision/provision.js';
 import { actionRuntimes, repoRoot, runAction } from '../helpers/run-action.js';
+import { adminRequest } from '../helpers/sandbox-admin.js';
 
 let sandbox: Sandbox;
 let env: NodeJS.ProcessEnv;
@@ -55,7 +56,7 @@ describe('the live gate', () => {
 
   it('fails redis.tls-only after plain-text access is switched on through the admin API', async () => {
     const database = idOf('Microsoft.Cache/redisEnterprise/seniorly-prod-redis/databases/default');
-    const response = await sandboxFetch(`${sandbox.adminUrl}/resources`, 'PATCH', JSON.stringify({ id: database, properties: { clientProtocol: 'Plaintext' } }));
+    const response = await adminRequest(sandbox, 'PATCH', '/resources', { id: database, properties: { clientProtocol: 'Plaintext' } });
     expect(response.status).toBe(200);
     try {
       const { report } = await live();
@@ -109,16 +110,3 @@ describe.each(actionRuntimes())('the bundled actions against the sandbox on $lab
     expect(sandbox.server.arm.puts).toBe(puts);
   });
 });
-
-async function sandboxFetch(url: string, method: string, body: string): Promise<{ status: number }> {
-  const { request } = await import('node:https');
-  const { readFileSync } = await import('node:fs');
-  return new Promise((resolve, reject) => {
-    const outgoing = request(url, { method, ca: readFileSync(sandbox.caCert), headers: { 'content-type': 'application/json' } }, (response) => {
-      response.resume();
-      resolve({ status: response.statusCode ?? 0 });
-    });
-    outgoing.on('error', reject);
-    outgoing.end(body);
-  });
-}

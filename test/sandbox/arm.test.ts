@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ResourceManagementClient } from '@azure/arm-resources';
 import { startSandbox, type Sandbox } from '../../sandbox/index.js';
 import { armGet, armFailureOf, resourceManager } from '../../src/azure/arm.js';
+import { adminRequest } from '../helpers/sandbox-admin.js';
 
 let sandbox: Sandbox;
 let client: ResourceManagementClient;
@@ -27,17 +28,7 @@ beforeAll(async () => {
 });
 afterAll(async () => sandbox?.stop());
 
-function admin(method: string, path: string, body?: unknown): Promise<{ status: number; body: unknown }> {
-  return new Promise((resolve, reject) => {
-    const outgoing = request(`${sandbox.adminUrl}${path}`, { method, ca: readFileSync(sandbox.caCert) }, (response) => {
-      let text = '';
-      response.on('data', (chunk: Buffer) => (text += chunk.toString()));
-      response.on('end', () => resolve({ status: response.statusCode ?? 0, body: text ? JSON.parse(text) : undefined }));
-    });
-    outgoing.on('error', reject);
-    outgoing.end(body === undefined ? undefined : JSON.stringify(body));
-  });
-}
+const admin = (method: string, path: string, body?: unknown) => adminRequest(sandbox, method, path, body);
 
 describe('the sandbox ARM endpoint', () => {
   it('creates a resource group with its tags and refuses a region that does not exist', async () => {

@@ -40040,7 +40040,8 @@ __nccwpck_require__.d(__webpack_exports__, {
   XM: () => (/* binding */ armGet),
   uQ: () => (/* binding */ describeArmFailure),
   MD: () => (/* binding */ resourceManager),
-  XD: () => (/* binding */ subscriptionOf)
+  XD: () => (/* binding */ subscriptionOf),
+  uk: () => (/* binding */ typeAndNameOf)
 });
 
 // UNUSED EXPORTS: ARM_ENDPOINT, remediesFor, retryAfterMs
@@ -79159,6 +79160,12 @@ function subscriptionOf(given, env, input = 'subscription-id') {
         throw new errors/* ConfigurationError */.j(`No Azure subscription: set the ${input} input, or run azure/login with subscription-id so AZURE_SUBSCRIPTION_ID is set.`);
     return subscriptionId;
 }
+/** Type and full name from a resource id (`Microsoft.Sql/servers/databases`, `server/db`); an extension resource gives its own. */
+function typeAndNameOf(resourceId) {
+    const tail = resourceId.split(/\/providers\//i).at(-1) ?? '';
+    const [namespace, ...pairs] = tail.split('/');
+    return { type: [namespace, ...pairs.filter((_, i) => i % 2 === 0)].join('/'), name: pairs.filter((_, i) => i % 2 === 1).join('/') };
+}
 /** ARM's error from whatever an SDK call threw: a RestError with a CloudError body, or a failed long-running operation. */
 function armFailureOf(error) {
     if (error === null || typeof error !== 'object')
@@ -79250,10 +79257,10 @@ async function armGet(client, path, apiVersion) {
 }
 /** The polling interval a response asks for (`retry-after-ms`, `x-ms-retry-after-ms`, `Retry-After`), within bounds. */
 function retryAfterMs(headers, fallbackMs) {
-    const ms = Number(headers.get('retry-after-ms') ?? headers.get('x-ms-retry-after-ms'));
-    const seconds = Number(headers.get('retry-after'));
-    const asked = Number.isFinite(ms) && headers.get('retry-after-ms') !== undefined ? ms : Number.isFinite(seconds) && headers.get('retry-after') !== undefined ? seconds * 1000 : fallbackMs;
-    return Math.min(30_000, Math.max(10, asked));
+    const milliseconds = headers.get('retry-after-ms') ?? headers.get('x-ms-retry-after-ms');
+    const seconds = headers.get('retry-after');
+    const asked = milliseconds !== undefined ? Number(milliseconds) : seconds !== undefined ? Number(seconds) * 1000 : fallbackMs;
+    return Math.min(30_000, Math.max(10, Number.isFinite(asked) ? asked : fallbackMs));
 }
 
 
@@ -92067,7 +92074,7 @@ async function readLiveEnvironment(request) {
     listed = listed.filter((resource) => resource.type.split('/').length === 2);
     const read = async (id, type, parent, envelope = {}) => {
         const apiVersion = READ_API_VERSIONS[type.toLowerCase()];
-        const resource = { type, name: fullNameOf(id), id, body: {}, children: [], extensions: [], ...(apiVersion ? { apiVersion } : {}), ...(parent ? { parent } : {}) };
+        const resource = { type, name: (0,arm/* typeAndNameOf */.uk)(id).name, id, body: {}, children: [], extensions: [], ...(apiVersion ? { apiVersion } : {}), ...(parent ? { parent } : {}) };
         if (/^microsoft\.sql\/servers\/databases$/i.test(type) && /\/master$/i.test(resource.name)) {
             // The system database is not the app's: only its diagnostic settings matter (server audit logs go through it).
             await readDiagnosticSettings(resource);
@@ -92141,11 +92148,6 @@ async function get(client, path, apiVersion) {
     catch (error) {
         return { ok: false, status: 0, problem: error instanceof Error ? error.message : String(error) };
     }
-}
-/** `server/database` from `/subscriptions/.../providers/Microsoft.Sql/servers/server/databases/database`. */
-function fullNameOf(id) {
-    const tail = id.split(/\/providers\//i).at(-1) ?? '';
-    return tail.split('/').slice(1).filter((_, i) => i % 2 === 1).join('/');
 }
 /** Runs at most `size` tasks at once. */
 function limiter(size) {

@@ -39846,7 +39846,7 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(8261);
 /* harmony import */ var _src_compliance_report_index_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(3821);
 /* harmony import */ var _src_provision_changes_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(8546);
-/* harmony import */ var _src_provision_provision_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(9176);
+/* harmony import */ var _src_provision_provision_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(2380);
 /* harmony import */ var _shared_logger_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(1348);
 /* harmony import */ var _shared_run_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(6235);
 /* harmony import */ var _shared_summary_js__WEBPACK_IMPORTED_MODULE_8__ = __nccwpck_require__(6834);
@@ -39986,1572 +39986,24 @@ async function writeSummary(markdown) {
 
 /***/ }),
 
-/***/ 2214:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   C4: () => (/* binding */ AZURE_DIAGNOSTICS_TABLE),
-/* harmony export */   VP: () => (/* binding */ AUDIT_LOG_TABLES),
-/* harmony export */   _l: () => (/* binding */ auditLogSourceFor)
-/* harmony export */ });
-/* unused harmony export AUDIT_LOG_SOURCES */
-/** Without `logAnalyticsDestinationType: Dedicated`, resource logs land in this one table. */
-const AZURE_DIAGNOSTICS_TABLE = 'AzureDiagnostics';
-const AUDIT_GROUPS = ['audit', 'allLogs'];
-const AUDIT_LOG_SOURCES = [
-    { scopeType: 'Microsoft.KeyVault/vaults', categoryGroups: AUDIT_GROUPS, categories: ['AuditEvent'], dedicatedTables: ['AZKVAuditLogs'] },
-    {
-        scopeType: 'Microsoft.DocumentDB/databaseAccounts',
-        categoryGroups: AUDIT_GROUPS,
-        categories: ['DataPlaneRequests', 'ControlPlaneRequests'],
-        dedicatedTables: ['CDBDataPlaneRequests', 'CDBControlPlaneRequests'],
-    },
-    // Server-level SQL auditing reaches Log Analytics through a diagnostic setting on the master database.
-    { scopeType: 'Microsoft.Sql/servers/databases', categoryGroups: AUDIT_GROUPS, categories: ['SQLSecurityAuditEvents'], dedicatedTables: ['SQLSecurityAuditEvents'] },
-    { scopeType: 'Microsoft.Cache/redisEnterprise', categoryGroups: AUDIT_GROUPS, categories: ['ConnectionEvents'], dedicatedTables: ['REDConnectionEvents'] },
-    { scopeType: 'Microsoft.Cache/redis', categoryGroups: AUDIT_GROUPS, categories: ['ConnectedClientList'], dedicatedTables: ['ACRConnectedClientList'] },
-    // Storage logs are per service: the diagnostic setting is scoped to blobServices/default.
-    {
-        scopeType: 'Microsoft.Storage/storageAccounts/blobServices',
-        categoryGroups: AUDIT_GROUPS,
-        categories: ['StorageRead', 'StorageWrite', 'StorageDelete'],
-        dedicatedTables: ['StorageBlobLogs'],
-    },
-    {
-        scopeType: 'Microsoft.App/managedEnvironments',
-        categoryGroups: AUDIT_GROUPS,
-        categories: ['ContainerAppSystemLogs', 'ContainerAppConsoleLogs'],
-        dedicatedTables: ['ContainerAppSystemLogs', 'ContainerAppConsoleLogs'],
-    },
-];
-function auditLogSourceFor(scopeType) {
-    const wanted = scopeType.toLowerCase();
-    return AUDIT_LOG_SOURCES.find((source) => source.scopeType.toLowerCase() === wanted);
-}
-/** Every table that can receive audit logs from the services above. */
-const AUDIT_LOG_TABLES = [
-    AZURE_DIAGNOSTICS_TABLE,
-    ...new Set(AUDIT_LOG_SOURCES.flatMap((source) => source.dedicatedTables)),
-];
-
-
-/***/ }),
-
-/***/ 1463:
+/***/ 5281:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
-  V: () => (/* binding */ CONTROLS),
-  E: () => (/* binding */ controlById)
+  Tr: () => (/* binding */ armError),
+  OE: () => (/* binding */ armFailureOf),
+  XM: () => (/* binding */ armGet),
+  uQ: () => (/* binding */ describeArmFailure),
+  gb: () => (/* binding */ remediesFor),
+  MD: () => (/* binding */ resourceManager),
+  Vs: () => (/* binding */ retryAfterMs),
+  XD: () => (/* binding */ subscriptionOf),
+  uk: () => (/* binding */ typeAndNameOf)
 });
 
-// EXTERNAL MODULE: ./src/compliance/controls/access.ts
-var access = __nccwpck_require__(2610);
-;// CONCATENATED MODULE: ./src/compliance/controls/rules.ts
-
-const pass = (message, path) => ({ status: 'pass', message, ...(path ? { path } : {}) });
-const fail = (message, path) => ({ status: 'fail', message, ...(path ? { path } : {}) });
-const unknown = (message, path) => ({ status: 'unknown', message, ...(path ? { path } : {}) });
-const notApplicable = (message) => ({ status: 'not-applicable', message });
-/** A control that judges one property of the resource. */
-function propertyControl(rule) {
-    return {
-        ...rule,
-        evaluate(resource, context) {
-            if (!resource)
-                return notApplicable('no resource');
-            const value = (0,access/* read */.c3)(resource, rule.path);
-            const where = (0,access/* pathText */.LF)(rule.path);
-            if (value.kind === 'unknown')
-                return unknown(`${where} cannot be known offline (${value.reason})`, rule.path);
-            if (value.kind === 'absent')
-                return rule.whenAbsent(resource, context);
-            return rule.complies(value.value, context)
-                ? pass(`${where} is ${JSON.stringify(value.value)}`, rule.path)
-                : fail(`${where} is ${JSON.stringify(value.value)}; it must be ${rule.expected}`, rule.path);
-        },
-    };
-}
-/** Absent means non-compliant: the API has no safe default. */
-function absentFails(path, expected) {
-    return () => fail(`${(0,access/* pathText */.LF)(path)} is not set; it must be ${expected}`, path);
-}
-/** Absent means compliant because the API's default is safe, from `since` on. */
-function absentDefaultsFrom(path, since, defaultValue, expected) {
-    return (resource) => {
-        const recent = (0,access/* apiVersionAtLeast */.N8)(resource, since);
-        if (recent === undefined)
-            return unknown(`${(0,access/* pathText */.LF)(path)} is not set and the resource has no apiVersion to tell its default`, path);
-        return recent
-            ? pass(`${(0,access/* pathText */.LF)(path)} is not set; its default is ${defaultValue} since API version ${since} (this resource uses ${resource.apiVersion})`, path)
-            : fail(`${(0,access/* pathText */.LF)(path)} is not set, and before API version ${since} (this resource uses ${resource.apiVersion}) the default is not ${expected}; set it explicitly`, path);
-    };
-}
-const equalsIgnoringCase = (expected) => (value) => typeof value === 'string' && value.toLowerCase() === expected.toLowerCase();
-/** `publicNetworkAccess: Disabled`, the advisory control every data service has. */
-function publicNetworkControl(id, appliesTo, hipaa, configKey) {
-    const path = ['properties', 'publicNetworkAccess'];
-    return propertyControl({
-        id,
-        title: 'Public network access is disabled',
-        severity: 'advisory',
-        hipaa,
-        appliesTo,
-        remediation: `Set properties.publicNetworkAccess to "Disabled" and reach the service through a private endpoint (config: network.mode: private${configKey ? `; ${configKey}` : ''}).`,
-        path,
-        expected: '"Disabled"',
-        complies: equalsIgnoringCase('Disabled'),
-        whenAbsent: absentFails(path, '"Disabled" (the default is Enabled)'),
-    });
-}
-/** Compares TLS version labels like `1.2`, `Tls12`, `TLS1_2`. */
-function tlsAtLeast12(value) {
-    if (typeof value !== 'string')
-        return false;
-    const digits = value.replace(/[^0-9]/g, '');
-    if (digits.length < 2)
-        return false;
-    return Number(`${digits[0]}.${digits.slice(1)}`) >= 1.2;
-}
-/** Days in an ISO 8601 duration of years, months, weeks and days, counted conservatively (a month as 28 days). */
-function durationDays(duration) {
-    const match = /^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?(?:T.*)?$/i.exec(duration.trim());
-    if (!match)
-        return undefined;
-    const [, years, months, weeks, days] = match.map((part) => Number(part ?? 0));
-    return years * 365 + months * 28 + weeks * 7 + days;
-}
-
-;// CONCATENATED MODULE: ./src/compliance/controls/data-services.ts
-
-
-const KEY_VAULT = ['Microsoft.KeyVault/vaults'];
-const COSMOS = ['Microsoft.DocumentDB/databaseAccounts'];
-const SQL_SERVER = ['Microsoft.Sql/servers'];
-const SQL_DATABASE = ['Microsoft.Sql/servers/databases'];
-const isTrue = (value) => value === true;
-const keyVaultControls = [
-    propertyControl({
-        id: 'keyvault.purge-protection',
-        title: 'Key Vault purge protection is on',
-        severity: 'required',
-        hipaa: ['164.308(a)(7)(ii)(A)', '164.312(c)(1)'],
-        appliesTo: KEY_VAULT,
-        remediation: 'Set properties.enablePurgeProtection to true (irreversible; the renderer always sets it).',
-        path: ['properties', 'enablePurgeProtection'],
-        expected: 'true',
-        complies: isTrue,
-        whenAbsent: absentFails(['properties', 'enablePurgeProtection'], 'true'),
-    }),
-    {
-        id: 'keyvault.soft-delete',
-        title: 'Key Vault soft delete keeps deleted secrets long enough',
-        severity: 'required',
-        hipaa: ['164.308(a)(7)(ii)(A)'],
-        appliesTo: KEY_VAULT,
-        remediation: 'Leave properties.enableSoftDelete unset or true and set properties.softDeleteRetentionInDays to 90 (config: keyVault.softDeleteRetentionInDays). Retention is fixed when the vault is created.',
-        evaluate(resource, { policy }) {
-            if (!resource)
-                return notApplicable('no resource');
-            const enabled = (0,access/* read */.c3)(resource, ['properties', 'enableSoftDelete']);
-            if (enabled.kind === 'unknown')
-                return unknown(`properties.enableSoftDelete cannot be known offline (${enabled.reason})`, ['properties', 'enableSoftDelete']);
-            if (enabled.kind === 'known' && enabled.value === false)
-                return fail('properties.enableSoftDelete is false', ['properties', 'enableSoftDelete']);
-            const path = ['properties', 'softDeleteRetentionInDays'];
-            const days = (0,access/* read */.c3)(resource, path);
-            if (days.kind === 'unknown')
-                return unknown(`properties.softDeleteRetentionInDays cannot be known offline (${days.reason})`, path);
-            const value = days.kind === 'absent' ? 90 : Number(days.value);
-            const what = days.kind === 'absent' ? 'not set (default 90)' : String(value);
-            return value >= policy.minKeyVaultRetentionDays
-                ? pass(`soft delete is on; retention is ${what} days`, path)
-                : fail(`softDeleteRetentionInDays is ${what}; the policy needs at least ${policy.minKeyVaultRetentionDays}`, path);
-        },
-    },
-    propertyControl({
-        id: 'keyvault.rbac',
-        title: 'Key Vault uses Azure RBAC, not access policies',
-        severity: 'required',
-        hipaa: ['164.312(a)(1)'],
-        appliesTo: KEY_VAULT,
-        remediation: 'Set properties.enableRbacAuthorization to true and grant "Key Vault Secrets User" to readers instead of access policies.',
-        path: ['properties', 'enableRbacAuthorization'],
-        expected: 'true',
-        complies: isTrue,
-        whenAbsent: absentDefaultsFrom(['properties', 'enableRbacAuthorization'], '2026-02-01', 'true', 'true'),
-    }),
-    publicNetworkControl('keyvault.public-network', KEY_VAULT, ['164.312(a)(1)', '164.312(e)(1)'], ''),
-];
-const cosmosControls = [
-    propertyControl({
-        id: 'cosmos.continuous-backup',
-        title: 'Cosmos DB has continuous backup (point-in-time restore)',
-        severity: 'required',
-        hipaa: ['164.308(a)(7)(ii)(A)'],
-        appliesTo: COSMOS,
-        remediation: 'Set properties.backupPolicy.type to "Continuous" (config: cosmos.continuousBackupTier).',
-        path: ['properties', 'backupPolicy', 'type'],
-        expected: '"Continuous"',
-        complies: equalsIgnoringCase('Continuous'),
-        whenAbsent: absentFails(['properties', 'backupPolicy', 'type'], '"Continuous" (the default is Periodic)'),
-    }),
-    propertyControl({
-        id: 'cosmos.local-auth-disabled',
-        title: 'Cosmos DB accepts Entra ID only, not account keys',
-        severity: 'required',
-        hipaa: ['164.312(a)(1)', '164.312(d)'],
-        appliesTo: COSMOS,
-        remediation: 'Set properties.disableLocalAuth to true and give the app a Cosmos DB data-plane role assignment.',
-        path: ['properties', 'disableLocalAuth'],
-        expected: 'true',
-        complies: isTrue,
-        whenAbsent: absentFails(['properties', 'disableLocalAuth'], 'true'),
-    }),
-    propertyControl({
-        id: 'cosmos.metadata-write-locked',
-        title: 'Cosmos DB metadata cannot be changed with account keys',
-        severity: 'required',
-        hipaa: ['164.312(b)'],
-        appliesTo: COSMOS,
-        remediation: 'Set properties.disableKeyBasedMetadataWriteAccess to true so databases and containers change only through Azure Resource Manager, where it is audited.',
-        path: ['properties', 'disableKeyBasedMetadataWriteAccess'],
-        expected: 'true',
-        complies: isTrue,
-        whenAbsent: absentFails(['properties', 'disableKeyBasedMetadataWriteAccess'], 'true'),
-    }),
-    propertyControl({
-        id: 'cosmos.tls',
-        title: 'Cosmos DB requires TLS 1.2 or newer',
-        severity: 'required',
-        hipaa: ['164.312(e)(1)'],
-        appliesTo: COSMOS,
-        remediation: 'Set properties.minimalTlsVersion to "Tls12".',
-        path: ['properties', 'minimalTlsVersion'],
-        expected: '"Tls12" or newer',
-        complies: tlsAtLeast12,
-        // Accounts created before 2023 default to TLS 1.0; the API version does not tell the account's age, so absent is not enough.
-        whenAbsent: absentFails(['properties', 'minimalTlsVersion'], '"Tls12" (the default depends on when the account was created)'),
-    }),
-    publicNetworkControl('cosmos.public-network', COSMOS, ['164.312(a)(1)'], ''),
-];
-/** A server child such as `auditingSettings`, in either of the types ARM accepts. */
-function serverSettings(server, ...types) {
-    return types.flatMap((type) => (0,access/* childrenOfType */.xF)(server, `Microsoft.Sql/servers/${type}`));
-}
-const notMaster = (resource) => (0,access/* shortName */.EU)(resource).toLowerCase() !== 'master';
-const sqlControls = [
-    {
-        id: 'sql.auditing',
-        title: 'SQL server auditing is on, with a destination',
-        severity: 'required',
-        hipaa: ['164.312(b)'],
-        appliesTo: SQL_SERVER,
-        remediation: 'Add a Microsoft.Sql/servers/auditingSettings child named "default" with state "Enabled" and isAzureMonitorTargetEnabled true (plus a diagnostic setting on the master database for SQLSecurityAuditEvents). Audit at server level only.',
-        evaluate(server) {
-            if (!server)
-                return notApplicable('no resource');
-            const settings = serverSettings(server, 'auditingSettings', 'extendedAuditingSettings');
-            if (settings.length === 0)
-                return fail('the server has no auditingSettings child');
-            const results = settings.map((setting) => {
-                const state = (0,access/* read */.c3)(setting, ['properties', 'state']);
-                if (state.kind === 'unknown')
-                    return unknown(`auditingSettings state cannot be known offline (${state.reason})`);
-                if (state.kind !== 'known' || !equalsIgnoringCase('Enabled')(state.value))
-                    return fail(`auditingSettings ${(0,access/* shortName */.EU)(setting)} state is ${JSON.stringify(state.kind === 'known' ? state.value : 'not set')}; it must be "Enabled"`);
-                const monitor = (0,access/* read */.c3)(setting, ['properties', 'isAzureMonitorTargetEnabled']);
-                const storage = (0,access/* read */.c3)(setting, ['properties', 'storageEndpoint']);
-                if (monitor.kind === 'unknown' || storage.kind === 'unknown')
-                    return unknown('the auditing destination cannot be known offline');
-                const hasDestination = (monitor.kind === 'known' && monitor.value === true) || (storage.kind === 'known' && typeof storage.value === 'string' && storage.value !== '');
-                return hasDestination ? pass(`auditing is Enabled and sends to ${monitor.kind === 'known' && monitor.value === true ? 'Azure Monitor' : 'storage'}`) : fail('auditing is Enabled but has no destination (isAzureMonitorTargetEnabled or storageEndpoint)');
-            });
-            return results.find((r) => r.status === 'pass') ?? results.find((r) => r.status === 'unknown') ?? results[0];
-        },
-    },
-    {
-        id: 'sql.threat-protection',
-        title: 'Microsoft Defender for SQL (advanced threat protection) is on',
-        severity: 'required',
-        hipaa: ['164.308(a)(1)(ii)(D)', '164.308(a)(6)(ii)'],
-        appliesTo: SQL_SERVER,
-        remediation: 'Add a Microsoft.Sql/servers/advancedThreatProtectionSettings child "Default" with state "Enabled" (the guide\'s `az sql db threat-policy` is deprecated).',
-        evaluate(server) {
-            if (!server)
-                return notApplicable('no resource');
-            const settings = serverSettings(server, 'advancedThreatProtectionSettings', 'securityAlertPolicies');
-            if (settings.length === 0)
-                return fail('the server has neither advancedThreatProtectionSettings nor securityAlertPolicies');
-            for (const setting of settings) {
-                const state = (0,access/* read */.c3)(setting, ['properties', 'state']);
-                if (state.kind === 'unknown')
-                    return unknown(`${setting.type} state cannot be known offline`);
-                const disabled = (0,access/* read */.c3)(setting, ['properties', 'disabledAlerts']);
-                const noneDisabled = disabled.kind === 'absent' || (disabled.kind === 'known' && (!Array.isArray(disabled.value) || disabled.value.filter((a) => a !== '').length === 0));
-                if (state.kind === 'known' && equalsIgnoringCase('Enabled')(state.value) && noneDisabled)
-                    return pass(`${(0,access/* shortName */.EU)(setting)} state is Enabled with no alert types disabled`);
-            }
-            return fail('threat protection is not Enabled, or some alert types are disabled');
-        },
-    },
-    {
-        id: 'sql.tde',
-        title: 'SQL database transparent data encryption is on',
-        severity: 'required',
-        hipaa: ['164.312(a)(2)(iv)'],
-        appliesTo: SQL_DATABASE,
-        remediation: 'Add a Microsoft.Sql/servers/databases/transparentDataEncryption child "current" with state "Enabled".',
-        evaluate(database, { environment }) {
-            if (!database || !notMaster(database))
-                return notApplicable('the master database is encrypted by Azure');
-            const settings = (0,access/* childrenOfType */.xF)(database, 'Microsoft.Sql/servers/databases/transparentDataEncryption');
-            if (settings.length === 0) {
-                return environment.input.kind === 'live'
-                    ? unknown('the database\'s transparentDataEncryption setting was not read')
-                    : pass('no transparentDataEncryption child: new databases are encrypted by default');
-            }
-            const state = (0,access/* read */.c3)(settings[0], ['properties', 'state']);
-            if (state.kind === 'unknown')
-                return unknown(`transparentDataEncryption state cannot be known offline (${state.reason})`);
-            return state.kind === 'known' && equalsIgnoringCase('Enabled')(state.value) ? pass('transparent data encryption is Enabled') : fail(`transparentDataEncryption state is ${JSON.stringify(state.kind === 'known' ? state.value : 'not set')}; it must be "Enabled"`);
-        },
-    },
-    propertyControl({
-        id: 'sql.tls',
-        title: 'SQL server requires TLS 1.2 or newer',
-        severity: 'required',
-        hipaa: ['164.312(e)(1)'],
-        appliesTo: SQL_SERVER,
-        remediation: 'Set properties.minimalTlsVersion to "1.2".',
-        path: ['properties', 'minimalTlsVersion'],
-        expected: '"1.2" or newer',
-        complies: tlsAtLeast12,
-        whenAbsent: absentFails(['properties', 'minimalTlsVersion'], '"1.2"'),
-    }),
-    {
-        id: 'sql.entra-only-auth',
-        title: 'SQL server accepts Microsoft Entra authentication only',
-        severity: 'required',
-        hipaa: ['164.312(a)(1)', '164.312(d)'],
-        appliesTo: SQL_SERVER,
-        remediation: 'Set properties.administrators.azureADOnlyAuthentication to true with an Entra administrator (config: sql.entraAdmin), and use no SQL admin password.',
-        evaluate(server) {
-            if (!server)
-                return notApplicable('no resource');
-            const path = ['properties', 'administrators', 'azureADOnlyAuthentication'];
-            const inline = (0,access/* read */.c3)(server, path);
-            if (inline.kind === 'known' && inline.value === true)
-                return pass('administrators.azureADOnlyAuthentication is true', path);
-            for (const child of (0,access/* childrenOfType */.xF)(server, 'Microsoft.Sql/servers/azureADOnlyAuthentications')) {
-                const value = (0,access/* read */.c3)(child, ['properties', 'azureADOnlyAuthentication']);
-                if (value.kind === 'known' && value.value === true)
-                    return pass('the azureADOnlyAuthentications child is true');
-            }
-            if (inline.kind === 'unknown')
-                return unknown(`${(0,access/* pathText */.LF)(path)} cannot be known offline (${inline.reason})`, path);
-            return fail(`${(0,access/* pathText */.LF)(path)} is ${inline.kind === 'known' ? JSON.stringify(inline.value) : 'not set'}; it must be true`, path);
-        },
-    },
-    {
-        id: 'sql.long-term-retention',
-        title: 'SQL long-term retention keeps yearly backups for six years or more',
-        severity: 'required',
-        hipaa: ['164.308(a)(7)(ii)(A)', '164.316(b)(2)'],
-        appliesTo: SQL_DATABASE,
-        remediation: 'Add a Microsoft.Sql/servers/databases/backupLongTermRetentionPolicies child "default" with yearlyRetention "P7Y" and weekOfYear 1 (config: sql.longTermRetention.yearlyRetention).',
-        evaluate(database, { policy }) {
-            if (!database || !notMaster(database))
-                return notApplicable('the master database has no long-term retention');
-            const minimum = durationDays(policy.minSqlYearlyRetention) ?? 2190;
-            const policies = (0,access/* childrenOfType */.xF)(database, 'Microsoft.Sql/servers/databases/backupLongTermRetentionPolicies');
-            if (policies.length === 0)
-                return fail(`the database has no backupLongTermRetentionPolicies child; yearly backups must be kept ${policy.minSqlYearlyRetention} or longer`);
-            const yearly = (0,access/* read */.c3)(policies[0], ['properties', 'yearlyRetention']);
-            if (yearly.kind === 'unknown')
-                return unknown(`yearlyRetention cannot be known offline (${yearly.reason})`);
-            const days = yearly.kind === 'known' && typeof yearly.value === 'string' ? durationDays(yearly.value) : undefined;
-            const shown = yearly.kind === 'known' ? JSON.stringify(yearly.value) : 'not set';
-            if (days === undefined || days === 0)
-                return fail(`yearlyRetention is ${shown}; it must be ${policy.minSqlYearlyRetention} or longer`);
-            return days >= minimum ? pass(`yearly backups are kept ${shown}`) : fail(`yearlyRetention is ${shown}; it must be ${policy.minSqlYearlyRetention} or longer`);
-        },
-    },
-    publicNetworkControl('sql.public-network', SQL_SERVER, ['164.312(a)(1)'], ''),
-];
-const LEGACY_REDIS = 'Microsoft.Cache/redis';
-const MANAGED_REDIS = 'Microsoft.Cache/redisEnterprise';
-const MANAGED_REDIS_DATABASE = 'Microsoft.Cache/redisEnterprise/databases';
-const isLegacy = (resource) => resource.type.toLowerCase() === LEGACY_REDIS.toLowerCase();
-const redisControls = [
-    {
-        id: 'redis.tls-only',
-        title: 'Redis accepts TLS connections only',
-        severity: 'required',
-        hipaa: ['164.312(e)(1)'],
-        appliesTo: [LEGACY_REDIS, MANAGED_REDIS_DATABASE],
-        remediation: 'Managed Redis: set the database\'s properties.clientProtocol to "Encrypted". Azure Cache for Redis: set properties.enableNonSslPort to false.',
-        evaluate(resource, context) {
-            if (!resource)
-                return notApplicable('no resource');
-            return isLegacy(resource)
-                ? propertyControl({ ...this, path: ['properties', 'enableNonSslPort'], expected: 'false', complies: (v) => v === false, whenAbsent: () => pass('enableNonSslPort is not set; the non-TLS port is closed by default') }).evaluate(resource, context)
-                : propertyControl({ ...this, path: ['properties', 'clientProtocol'], expected: '"Encrypted"', complies: equalsIgnoringCase('Encrypted'), whenAbsent: () => pass('clientProtocol is not set; Managed Redis defaults to Encrypted') }).evaluate(resource, context);
-        },
-    },
-    propertyControl({
-        id: 'redis.min-tls',
-        title: 'Redis requires TLS 1.2 or newer',
-        severity: 'required',
-        hipaa: ['164.312(e)(1)'],
-        appliesTo: [LEGACY_REDIS, MANAGED_REDIS],
-        remediation: 'Set properties.minimumTlsVersion to "1.2".',
-        path: ['properties', 'minimumTlsVersion'],
-        expected: '"1.2" or newer',
-        complies: tlsAtLeast12,
-        whenAbsent: (resource) => isLegacy(resource)
-            ? fail('properties.minimumTlsVersion is not set; set it to "1.2"', ['properties', 'minimumTlsVersion'])
-            : absentDefaultsFrom(['properties', 'minimumTlsVersion'], '2025-07-01', '"1.2"', '"1.2"')(resource),
-    }),
-    {
-        id: 'redis.entra-auth',
-        title: 'Redis access keys are off (Entra ID authentication)',
-        severity: 'required',
-        hipaa: ['164.312(a)(1)', '164.312(d)'],
-        appliesTo: [LEGACY_REDIS, MANAGED_REDIS_DATABASE],
-        remediation: 'Managed Redis: set the database\'s properties.accessKeysAuthentication to "Disabled" and add an access policy assignment for the app\'s identity. Azure Cache for Redis: set properties.disableAccessKeyAuthentication to true.',
-        evaluate(resource, context) {
-            if (!resource)
-                return notApplicable('no resource');
-            return isLegacy(resource)
-                ? propertyControl({ ...this, path: ['properties', 'disableAccessKeyAuthentication'], expected: 'true', complies: isTrue, whenAbsent: absentFails(['properties', 'disableAccessKeyAuthentication'], 'true') }).evaluate(resource, context)
-                : propertyControl({ ...this, path: ['properties', 'accessKeysAuthentication'], expected: '"Disabled"', complies: equalsIgnoringCase('Disabled'), whenAbsent: absentFails(['properties', 'accessKeysAuthentication'], '"Disabled"') }).evaluate(resource, context);
-        },
-    },
-    publicNetworkControl('redis.public-network', [LEGACY_REDIS, MANAGED_REDIS], ['164.312(a)(1)'], ''),
-];
-
-// EXTERNAL MODULE: ./src/compliance/audit-logs.ts
-var audit_logs = __nccwpck_require__(2214);
-;// CONCATENATED MODULE: ./src/compliance/controls/platform.ts
-
-
-
-const STORAGE = ['Microsoft.Storage/storageAccounts'];
-const WORKSPACE = ['Microsoft.OperationalInsights/workspaces'];
-const REGISTRY = ['Microsoft.ContainerRegistry/registries'];
-const CONTAINER_APP = ['Microsoft.App/containerApps'];
-const DIAGNOSTIC_SETTINGS = 'Microsoft.Insights/diagnosticSettings';
-/** Lifecycle actions that remove a base blob (tiering keeps the data, so it is not removal). */
-const REMOVAL_CONDITIONS = ['daysAfterModificationGreaterThan', 'daysAfterCreationGreaterThan', 'daysAfterLastAccessTimeGreaterThan'];
-/** Whether a storage account keeps backups long enough: the core of storage.backup-retention, shared with logs.retention. */
-function judgeBackupRetention(account, minimumDays) {
-    for (const policy of (0,access/* childrenOfType */.xF)(account, 'Microsoft.Storage/storageAccounts/managementPolicies')) {
-        const rules = (0,access/* read */.c3)(policy, ['properties', 'policy', 'rules']);
-        if (rules.kind === 'unknown')
-            return unknown(`the lifecycle rules cannot be known offline (${rules.reason})`);
-        for (const [index, rule] of (rules.kind === 'known' && Array.isArray(rules.value) ? rules.value : []).entries()) {
-            const ruleObject = rule;
-            if (ruleObject.enabled === false)
-                continue;
-            const deletion = ruleObject.definition?.actions?.baseBlob?.delete;
-            for (const condition of REMOVAL_CONDITIONS) {
-                const days = deletion?.[condition];
-                if (days === undefined)
-                    continue;
-                if (typeof days !== 'number')
-                    return unknown(`lifecycle rule ${String(ruleObject.name ?? index)} deletes after a number of days that cannot be known offline`);
-                if (days < minimumDays)
-                    return fail(`lifecycle rule ${String(ruleObject.name ?? index)} deletes base blobs after ${days} days (${condition}); backups must be kept at least ${minimumDays} days`);
-            }
-        }
-    }
-    const blobServices = (0,access/* childrenOfType */.xF)(account, 'Microsoft.Storage/storageAccounts/blobServices');
-    for (const service of blobServices) {
-        const softDelete = (0,access/* read */.c3)(service, ['properties', 'deleteRetentionPolicy', 'enabled']);
-        const versioning = (0,access/* read */.c3)(service, ['properties', 'isVersioningEnabled']);
-        if ((softDelete.kind === 'known' && softDelete.value === true) || (versioning.kind === 'known' && versioning.value === true)) {
-            return pass(`no lifecycle rule deletes base blobs before ${minimumDays} days, and ${softDelete.kind === 'known' && softDelete.value === true ? 'blob soft delete' : 'versioning'} is on`);
-        }
-        if (softDelete.kind === 'unknown' || versioning.kind === 'unknown')
-            return unknown('blob soft delete or versioning cannot be known offline');
-    }
-    return fail('neither blob soft delete (blobServices deleteRetentionPolicy.enabled) nor versioning (isVersioningEnabled) is on');
-}
-const storageControls = [
-    propertyControl({
-        id: 'storage.https-only',
-        title: 'Storage accepts HTTPS only',
-        severity: 'required',
-        hipaa: ['164.312(e)(1)'],
-        appliesTo: STORAGE,
-        remediation: 'Set properties.supportsHttpsTrafficOnly to true (or leave it unset with API version 2019-04-01 or later).',
-        path: ['properties', 'supportsHttpsTrafficOnly'],
-        expected: 'true',
-        complies: (value) => value !== false,
-        whenAbsent: absentDefaultsFrom(['properties', 'supportsHttpsTrafficOnly'], '2019-04-01', 'true', 'true'),
-    }),
-    propertyControl({
-        id: 'storage.min-tls',
-        title: 'Storage requires TLS 1.2 or newer',
-        severity: 'required',
-        hipaa: ['164.312(e)(1)'],
-        appliesTo: STORAGE,
-        remediation: 'Set properties.minimumTlsVersion to "TLS1_2".',
-        path: ['properties', 'minimumTlsVersion'],
-        expected: '"TLS1_2" or newer',
-        complies: tlsAtLeast12,
-        whenAbsent: absentFails(['properties', 'minimumTlsVersion'], '"TLS1_2"'),
-    }),
-    propertyControl({
-        id: 'storage.no-public-blob',
-        title: 'Storage allows no anonymous blob access',
-        severity: 'required',
-        hipaa: ['164.312(a)(1)'],
-        appliesTo: STORAGE,
-        remediation: 'Set properties.allowBlobPublicAccess to false.',
-        path: ['properties', 'allowBlobPublicAccess'],
-        expected: 'false',
-        complies: (value) => value === false,
-        whenAbsent: absentFails(['properties', 'allowBlobPublicAccess'], 'false'),
-    }),
-    {
-        id: 'storage.backup-retention',
-        title: 'Backups in storage are kept six years and protected from deletion',
-        severity: 'required',
-        hipaa: ['164.308(a)(7)(ii)(A)', '164.316(b)(2)'],
-        appliesTo: STORAGE,
-        remediation: 'Delete base blobs no sooner than 2190 days in every lifecycle rule (managementPolicies), and turn on blob soft delete (blobServices deleteRetentionPolicy.enabled) or versioning (isVersioningEnabled).',
-        evaluate: (account, { policy }) => (account ? judgeBackupRetention(account, policy.minAuditRetentionDays) : notApplicable('no resource')),
-    },
-    publicNetworkControl('storage.public-network', STORAGE, ['164.312(a)(1)'], ''),
-];
-/** Diagnostic settings anywhere in the environment whose destination workspace is `workspace`. */
-function settingsSendingTo(workspace, environment) {
-    const name = workspace.name.toLowerCase();
-    return environment.resources.filter((resource) => {
-        if (!(0,access/* isType */.Xj)(resource, DIAGNOSTIC_SETTINGS))
-            return false;
-        const target = (0,access/* read */.c3)(resource, ['properties', 'workspaceId']);
-        return target.kind === 'known' && typeof target.value === 'string' && target.value.toLowerCase().split('/').pop() === name;
-    });
-}
-/** The resource a diagnostic setting is scoped to, from its id (`<scope>/providers/Microsoft.Insights/diagnosticSettings/<name>`). */
-function scopeTypeOf(setting) {
-    const scopeId = setting.id.replace(/\/providers\/Microsoft\.Insights\/diagnosticSettings\/[^/]+$/i, '');
-    const match = /\/providers\/([^/]+)\/(.+)$/.exec(scopeId);
-    if (!match)
-        return undefined;
-    const segments = match[2].split('/');
-    return [match[1], ...segments.filter((_, i) => i % 2 === 0)].join('/');
-}
-const logsControls = [
-    {
-        id: 'logs.retention',
-        title: 'Audit logs are kept six years',
-        severity: 'required',
-        hipaa: ['164.316(b)(2)', '164.312(b)'],
-        appliesTo: WORKSPACE,
-        remediation: 'Keep the workspace retentionInDays within 30-730 (config: logAnalytics.retentionInDays) and give every audit table a Microsoft.OperationalInsights/workspaces/tables child with totalRetentionInDays of at least 2190 (config: logAnalytics.auditTableTotalRetentionInDays), or also archive the logs to storage kept 2190 days.',
-        evaluate(workspace, { environment, policy }) {
-            if (!workspace)
-                return notApplicable('no resource');
-            const retentionPath = ['properties', 'retentionInDays'];
-            const retention = (0,access/* read */.c3)(workspace, retentionPath);
-            if (retention.kind === 'unknown')
-                return unknown(`retentionInDays cannot be known offline (${retention.reason})`, retentionPath);
-            if (retention.kind === 'known' && (typeof retention.value !== 'number' || retention.value < 30 || retention.value > 730)) {
-                return fail(`workspace retentionInDays is ${JSON.stringify(retention.value)}; Azure accepts 30-730 (keep long retention per table with totalRetentionInDays, up to 4383)`, retentionPath);
-            }
-            const tables = new Map((0,access/* childrenOfType */.xF)(workspace, 'Microsoft.OperationalInsights/workspaces/tables').map((table) => [(0,access/* shortName */.EU)(table).toLowerCase(), table]));
-            const needed = new Set();
-            for (const setting of settingsSendingTo(workspace, environment)) {
-                const archive = (0,access/* read */.c3)(setting, ['properties', 'storageAccountId']);
-                if (archive.kind === 'known' && typeof archive.value === 'string') {
-                    const account = environment.resources.find((r) => r.id.toLowerCase() === archive.value.toLowerCase());
-                    if (account && judgeBackupRetention(account, policy.minAuditRetentionDays).status === 'pass')
-                        continue;
-                }
-                const dedicated = (0,access/* read */.c3)(setting, ['properties', 'logAnalyticsDestinationType']);
-                const source = (0,audit_logs/* auditLogSourceFor */._l)(scopeTypeOf(setting) ?? '');
-                const tablesOfSetting = dedicated.kind === 'known' && equalsIgnoringCase('Dedicated')(dedicated.value) && source ? source.dedicatedTables : [audit_logs/* AZURE_DIAGNOSTICS_TABLE */.C4];
-                for (const table of tablesOfSetting)
-                    needed.add(table);
-            }
-            for (const table of needed) {
-                const declared = tables.get(table.toLowerCase());
-                if (!declared)
-                    return fail(`audit logs land in table ${table}, which has no tables child setting totalRetentionInDays; it keeps only the workspace retention`);
-                const total = (0,access/* read */.c3)(declared, ['properties', 'totalRetentionInDays']);
-                if (total.kind === 'unknown')
-                    return unknown(`table ${table} totalRetentionInDays cannot be known offline`);
-                if (total.kind !== 'known' || typeof total.value !== 'number' || total.value < policy.minAuditRetentionDays) {
-                    return fail(`table ${table} keeps audit logs ${total.kind === 'known' ? String(total.value) : 'the workspace retention'} days; it must keep them at least ${policy.minAuditRetentionDays}`);
-                }
-            }
-            return pass(`workspace retention is ${retention.kind === 'known' ? String(retention.value) : 'the default'} days and ${needed.size} audit table(s) keep logs at least ${policy.minAuditRetentionDays} days`, retentionPath);
-        },
-    },
-];
-const settingsIndex = new WeakMap();
-/** Every diagnostic setting by the (lower-case) id of what it is scoped to; built once per environment. */
-function diagnosticSettingsByScope(environment) {
-    let index = settingsIndex.get(environment);
-    if (!index) {
-        index = new Map();
-        for (const setting of environment.resources.filter((r) => (0,access/* isType */.Xj)(r, DIAGNOSTIC_SETTINGS))) {
-            const scopeId = setting.id.replace(/\/providers\/Microsoft\.Insights\/diagnosticSettings\/[^/]+$/i, '').toLowerCase();
-            index.set(scopeId, [...(index.get(scopeId) ?? []), setting]);
-        }
-        settingsIndex.set(environment, index);
-    }
-    return index;
-}
-/** Whether one of `settings` sends `scopeType`'s audit logs to a workspace or storage. */
-function judgeAuditSettings(settings, scopeType) {
-    const source = (0,audit_logs/* auditLogSourceFor */._l)(scopeType);
-    if (!source)
-        return notApplicable(`no audit log categories are known for ${scopeType}`);
-    let sawUnknown = false;
-    for (const setting of settings) {
-        const logs = (0,access/* read */.c3)(setting, ['properties', 'logs']);
-        const workspace = (0,access/* read */.c3)(setting, ['properties', 'workspaceId']);
-        const storage = (0,access/* read */.c3)(setting, ['properties', 'storageAccountId']);
-        if (logs.kind === 'unknown' || workspace.kind === 'unknown' || storage.kind === 'unknown') {
-            sawUnknown = true;
-            continue;
-        }
-        const hasDestination = workspace.kind === 'known' || storage.kind === 'known';
-        const sendsAudit = logs.kind === 'known' && Array.isArray(logs.value) && logs.value.some((entry) => entry.enabled !== false && (source.categoryGroups.some((g) => equalsIgnoringCase(g)(entry.categoryGroup)) || source.categories.some((c) => equalsIgnoringCase(c)(entry.category))));
-        if (hasDestination && sendsAudit)
-            return pass(`diagnostic setting ${(0,access/* shortName */.EU)(setting)} sends the audit logs to ${workspace.kind === 'known' ? 'Log Analytics' : 'storage'}`);
-    }
-    return sawUnknown ? unknown('a diagnostic setting cannot be known offline') : fail(`no diagnostic setting sends the audit logs (category group ${source.categoryGroups.join(' or ')}, or ${source.categories.join('/')}) to a workspace or storage`);
-}
-const diagnosticsControls = [
-    {
-        id: 'diagnostics.audit-logs',
-        title: 'Audit logs go to Log Analytics or storage',
-        severity: 'required',
-        hipaa: ['164.312(b)', '164.308(a)(1)(ii)(D)'],
-        appliesTo: ['Microsoft.KeyVault/vaults', 'Microsoft.DocumentDB/databaseAccounts', 'Microsoft.Sql/servers', 'Microsoft.Cache/redis', 'Microsoft.Cache/redisEnterprise', 'Microsoft.Storage/storageAccounts', 'Microsoft.App/managedEnvironments'],
-        remediation: 'Add a Microsoft.Insights/diagnosticSettings extension resource (scope: the resource; for SQL the master database, for storage blobServices/default) with logs [{categoryGroup: "audit", enabled: true}] and workspaceId of the Log Analytics workspace.',
-        evaluate(resource, { environment }) {
-            if (!resource)
-                return notApplicable('no resource');
-            if ((0,access/* isType */.Xj)(resource, 'Microsoft.Sql/servers')) {
-                // Server-level SQL audit logs reach Azure Monitor through the master database, which templates do not declare.
-                const settings = diagnosticSettingsByScope(environment).get(`${resource.id}/databases/master`.toLowerCase()) ?? [];
-                return judgeAuditSettings(settings, 'Microsoft.Sql/servers/databases');
-            }
-            if ((0,access/* isType */.Xj)(resource, 'Microsoft.Storage/storageAccounts')) {
-                const services = (0,access/* childrenOfType */.xF)(resource, 'Microsoft.Storage/storageAccounts/blobServices');
-                return judgeAuditSettings(services.flatMap((service) => service.extensions.filter((e) => (0,access/* isType */.Xj)(e, DIAGNOSTIC_SETTINGS))), 'Microsoft.Storage/storageAccounts/blobServices');
-            }
-            return judgeAuditSettings(resource.extensions.filter((e) => (0,access/* isType */.Xj)(e, DIAGNOSTIC_SETTINGS)), resource.type);
-        },
-    },
-];
-const notTrue = (value) => value !== true;
-const registryControls = [
-    propertyControl({
-        id: 'registry.admin-disabled',
-        title: 'Registry admin user is off',
-        severity: 'required',
-        hipaa: ['164.312(a)(1)'],
-        appliesTo: REGISTRY,
-        remediation: 'Set properties.adminUserEnabled to false; pull with the app\'s managed identity (AcrPull) instead.',
-        path: ['properties', 'adminUserEnabled'],
-        expected: 'false',
-        complies: notTrue,
-        whenAbsent: () => pass('adminUserEnabled is not set; the admin user is off by default', ['properties', 'adminUserEnabled']),
-    }),
-    propertyControl({
-        id: 'registry.anonymous-pull-disabled',
-        title: 'Registry allows no anonymous pull',
-        severity: 'required',
-        hipaa: ['164.312(a)(1)'],
-        appliesTo: REGISTRY,
-        remediation: 'Set properties.anonymousPullEnabled to false.',
-        path: ['properties', 'anonymousPullEnabled'],
-        expected: 'false',
-        complies: notTrue,
-        whenAbsent: () => pass('anonymousPullEnabled is not set; anonymous pull is off by default', ['properties', 'anonymousPullEnabled']),
-    }),
-    publicNetworkControl('registry.public-network', REGISTRY, ['164.312(a)(1)'], 'registry.sku: Premium'),
-];
-/** Every entry of an array property passes `check`; none or absent passes. */
-function everyEntry(resource, path, what, check) {
-    const entries = (0,access/* read */.c3)(resource, path);
-    if (entries.kind === 'unknown')
-        return unknown(`${what} cannot be known offline (${entries.reason})`, path);
-    if (entries.kind === 'absent' || !Array.isArray(entries.value) || entries.value.length === 0)
-        return pass(`no ${what}`, path);
-    for (const [index, entry] of entries.value.entries()) {
-        const problem = check(entry);
-        if (problem)
-            return fail(`${what}[${index}] ${problem}`, [...path, index]);
-    }
-    return pass(`all ${entries.value.length} ${what} comply`, path);
-}
-const containerAppControls = [
-    propertyControl({
-        id: 'containerapp.https-only',
-        title: 'Container App ingress redirects HTTP to HTTPS',
-        severity: 'required',
-        hipaa: ['164.312(e)(1)'],
-        appliesTo: CONTAINER_APP,
-        remediation: 'Set properties.configuration.ingress.allowInsecure to false.',
-        path: ['properties', 'configuration', 'ingress', 'allowInsecure'],
-        expected: 'false',
-        complies: notTrue,
-        whenAbsent: () => pass('ingress.allowInsecure is not set (or there is no ingress); HTTP is redirected by default', ['properties', 'configuration', 'ingress']),
-    }),
-    {
-        id: 'containerapp.managed-identity',
-        title: 'Container App has a managed identity',
-        severity: 'required',
-        hipaa: ['164.312(a)(1)'],
-        appliesTo: CONTAINER_APP,
-        remediation: 'Give the app identity.type "UserAssigned" (config: identity.name) or "SystemAssigned".',
-        evaluate(app) {
-            if (!app)
-                return notApplicable('no resource');
-            const type = (0,access/* read */.c3)(app, ['identity', 'type']);
-            if (type.kind === 'unknown')
-                return unknown(`identity.type cannot be known offline (${type.reason})`, ['identity', 'type']);
-            return type.kind === 'known' && typeof type.value === 'string' && /(system|user)assigned/i.test(type.value)
-                ? pass(`identity.type is ${type.value}`, ['identity', 'type'])
-                : fail(`identity.type is ${type.kind === 'known' ? JSON.stringify(type.value) : 'not set'}; the app needs a managed identity`, ['identity']);
-        },
-    },
-    {
-        id: 'containerapp.registry-identity',
-        title: 'Container App pulls images with its identity, not a password',
-        severity: 'required',
-        hipaa: ['164.312(a)(1)'],
-        appliesTo: CONTAINER_APP,
-        remediation: 'Give each properties.configuration.registries entry an identity (the app\'s user-assigned identity id, holding AcrPull) and no passwordSecretRef.',
-        evaluate: (app) => (app ? everyEntry(app, ['properties', 'configuration', 'registries'], 'registries', (r) => (r['passwordSecretRef'] ? 'uses a password secret' : !r['identity'] ? 'has no identity' : undefined)) : notApplicable('no resource')),
-    },
-    {
-        id: 'containerapp.secrets-from-keyvault',
-        title: 'Container App secrets are Key Vault references',
-        severity: 'required',
-        hipaa: ['164.312(a)(2)(iv)'],
-        appliesTo: CONTAINER_APP,
-        remediation: 'Give each properties.configuration.secrets entry a keyVaultUrl and identity instead of an inline value (config: containerApp.secrets).',
-        evaluate: (app) => (app ? everyEntry(app, ['properties', 'configuration', 'secrets'], 'secrets', (s) => ('value' in s ? 'has an inline value' : !s['keyVaultUrl'] ? 'has no keyVaultUrl' : undefined)) : notApplicable('no resource')),
-    },
-    propertyControl({
-        id: 'containerapp.min-replicas',
-        title: 'Container App keeps at least one replica running',
-        severity: 'advisory',
-        hipaa: ['164.308(a)(7)(ii)(C)'],
-        appliesTo: CONTAINER_APP,
-        remediation: 'Set properties.template.scale.minReplicas to 1 or more (config: containerApp.minReplicas).',
-        path: ['properties', 'template', 'scale', 'minReplicas'],
-        expected: '1 or more',
-        complies: (value) => typeof value === 'number' && value >= 1,
-        whenAbsent: absentFails(['properties', 'template', 'scale', 'minReplicas'], '1 or more (the default is 0)'),
-    }),
-];
-const environmentControls = [
-    {
-        id: 'environment.logs',
-        title: 'Container Apps environment sends app logs to Log Analytics',
-        severity: 'required',
-        hipaa: ['164.312(b)'],
-        appliesTo: ['Microsoft.App/managedEnvironments'],
-        remediation: 'Set properties.appLogsConfiguration.destination to "azure-monitor" with a diagnostic setting to the workspace, or to "log-analytics" with logAnalyticsConfiguration.',
-        evaluate(environmentResource) {
-            if (!environmentResource)
-                return notApplicable('no resource');
-            const path = ['properties', 'appLogsConfiguration', 'destination'];
-            const destination = (0,access/* read */.c3)(environmentResource, path);
-            if (destination.kind === 'unknown')
-                return unknown(`appLogsConfiguration.destination cannot be known offline (${destination.reason})`, path);
-            if (destination.kind === 'known' && equalsIgnoringCase('log-analytics')(destination.value)) {
-                const customer = (0,access/* read */.c3)(environmentResource, ['properties', 'appLogsConfiguration', 'logAnalyticsConfiguration', 'customerId']);
-                return customer.kind === 'absent' ? fail('destination is log-analytics but logAnalyticsConfiguration.customerId is not set', path) : pass('app logs go to Log Analytics', path);
-            }
-            if (destination.kind === 'known' && equalsIgnoringCase('azure-monitor')(destination.value)) {
-                const withDestination = environmentResource.extensions.some((e) => (0,access/* isType */.Xj)(e, DIAGNOSTIC_SETTINGS) && (0,access/* read */.c3)(e, ['properties', 'workspaceId']).kind !== 'absent');
-                return withDestination ? pass('app logs go to Azure Monitor and a diagnostic setting sends them to Log Analytics', path) : fail('destination is azure-monitor but no diagnostic setting sends the logs to a workspace', path);
-            }
-            return fail(`appLogsConfiguration.destination is ${destination.kind === 'known' ? JSON.stringify(destination.value) : 'not set'}; app logs are not kept`, path);
-        },
-    },
-];
-
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(7598);
-// EXTERNAL MODULE: external "node:fs"
-var external_node_fs_ = __nccwpck_require__(3024);
-// EXTERNAL MODULE: external "node:path"
-var external_node_path_ = __nccwpck_require__(6760);
-;// CONCATENATED MODULE: ./src/compliance/controls/governance.ts
-
-
-
-
-
-/** Resource types that cannot carry tags: extension resources and settings children. */
-const UNTAGGABLE = /^microsoft\.(insights\/diagnosticsettings|authorization\/|network\/privatednszones\/virtualnetworklinks$)/i;
-const tagsControls = [
-    {
-        id: 'tags.required',
-        title: 'Resources carry the required tags (asset inventory)',
-        severity: 'required',
-        hipaa: ['164.308(a)(1)(ii)(A)'],
-        appliesTo: 'every-resource',
-        remediation: 'Add the required tags (default Compliance=HIPAA and Environment) to the resource (config: tags).',
-        evaluate(resource, { policy }) {
-            if (!resource || resource.parent || UNTAGGABLE.test(resource.type) || resource.type.split('/').length > 2)
-                return notApplicable('child and extension resources carry no tags of their own');
-            const tags = (0,access/* read */.c3)(resource, ['tags']);
-            if (tags.kind === 'unknown')
-                return unknown(`tags cannot be known offline (${tags.reason})`, ['tags']);
-            const present = tags.kind === 'known' && tags.value && typeof tags.value === 'object' ? tags.value : {};
-            const lookup = new Map(Object.entries(present).map(([name, value]) => [name.toLowerCase(), value]));
-            const problems = Object.entries(policy.requiredTags).flatMap(([name, required]) => {
-                const value = lookup.get(name.toLowerCase());
-                if (value === undefined || value === '')
-                    return [`${name} is missing`];
-                if (required !== null && String(value) !== required)
-                    return [`${name} is "${String(value)}", not "${required}"`];
-                return [];
-            });
-            return problems.length === 0 ? pass(`carries ${Object.keys(policy.requiredTags).join(', ')}`, ['tags']) : fail(`tags: ${problems.join('; ')}`, ['tags']);
-        },
-    },
-];
-/**
- * Resource providers and types covered by Microsoft's HIPAA Business Associate Agreement, by the
- * Azure service they belong to. Source: Microsoft Trust Center, "Azure compliance offerings:
- * HIPAA/HITECH", in-scope services list (Azure public cloud), as read 2026-11. Matching is by
- * type prefix: the most specific entry wins.
- */
-const BAA_IN_SCOPE = {
-    'Microsoft.KeyVault/vaults': 'Key Vault',
-    'Microsoft.DocumentDB/databaseAccounts': 'Azure Cosmos DB',
-    'Microsoft.Sql/servers': 'Azure SQL Database',
-    'Microsoft.Cache/redis': 'Azure Cache for Redis',
-    'Microsoft.Cache/redisEnterprise': 'Azure Managed Redis',
-    'Microsoft.Storage/storageAccounts': 'Azure Storage',
-    'Microsoft.ContainerRegistry/registries': 'Container Registry',
-    'Microsoft.App/containerApps': 'Azure Container Apps',
-    'Microsoft.App/managedEnvironments': 'Azure Container Apps',
-    'Microsoft.OperationalInsights/workspaces': 'Azure Monitor (Log Analytics)',
-    'Microsoft.Insights/diagnosticSettings': 'Azure Monitor',
-    'Microsoft.Authorization/roleAssignments': 'Azure Role-Based Access Control',
-    'Microsoft.ManagedIdentity/userAssignedIdentities': 'Microsoft Entra ID (managed identities)',
-    'Microsoft.Network/virtualNetworks': 'Azure Virtual Network',
-    'Microsoft.Network/privateEndpoints': 'Azure Private Link',
-    'Microsoft.Network/privateDnsZones': 'Azure DNS',
-    'Microsoft.Resources/deployments': 'Azure Resource Manager',
-};
-function baaServiceOf(type) {
-    const lower = type.toLowerCase();
-    let best;
-    for (const entry of Object.entries(BAA_IN_SCOPE)) {
-        const prefix = entry[0].toLowerCase();
-        if ((lower === prefix || lower.startsWith(`${prefix}/`)) && (!best || prefix.length > best[0].length))
-            best = entry;
-    }
-    return best?.[1];
-}
-const DAY_MS = 86_400_000;
-const baaControls = [
-    {
-        id: 'baa.scope',
-        title: 'Every resource type is in the scope of Microsoft\'s HIPAA BAA',
-        severity: 'required',
-        hipaa: ['164.308(b)(1)'],
-        appliesTo: 'every-resource',
-        remediation: 'Use only Azure services on Microsoft\'s HIPAA BAA in-scope list for anything that may touch PHI, or keep PHI out of this resource and waive with the reason.',
-        evaluate(resource) {
-            if (!resource)
-                return notApplicable('no resource');
-            const service = baaServiceOf(resource.type);
-            return service ? pass(`${resource.type} is part of ${service}, in the BAA's scope`) : fail(`${resource.type} is not known to be in the BAA's scope`);
-        },
-    },
-    {
-        id: 'baa.evidence',
-        title: 'A signed BAA is on record, matches its hash, and was reviewed recently',
-        severity: 'required',
-        hipaa: ['164.308(b)(1)', '164.316(b)(2)'],
-        appliesTo: 'environment',
-        remediation: 'Record the BAA in the config: baa.signedDate, baa.reviewedDate (YYYY-MM-DD), baa.file (a copy in the repository, relative to the config file) and baa.sha256 (`sha256sum <file>`). Microsoft\'s HIPAA BAA is part of the Product Terms / Data Protection Addendum for in-scope services; save your copy and review it at least yearly.',
-        evaluate(_resource, { baa, policy, now }) {
-            if (!baa)
-                return fail('the config records no BAA evidence (baa.signedDate, baa.reviewedDate, baa.file, baa.sha256)');
-            const path = (0,external_node_path_.resolve)(baa.baseDir, baa.file);
-            if (!(0,external_node_fs_.existsSync)(path))
-                return fail(`the BAA file ${baa.file} does not exist`);
-            const actual = (0,external_node_crypto_.createHash)('sha256').update((0,external_node_fs_.readFileSync)(path)).digest('hex');
-            if (actual !== baa.sha256.toLowerCase())
-                return fail(`the sha256 of ${baa.file} is ${actual}, not the recorded ${baa.sha256}: the file changed or the hash is wrong`);
-            const signed = Date.parse(`${baa.signedDate}T00:00:00Z`);
-            const reviewed = Date.parse(`${baa.reviewedDate}T00:00:00Z`);
-            if (Number.isNaN(signed) || signed > now.getTime())
-                return fail(`baa.signedDate ${baa.signedDate} is not a date in the past`);
-            if (Number.isNaN(reviewed))
-                return fail(`baa.reviewedDate ${baa.reviewedDate} is not a date`);
-            const age = Math.floor((now.getTime() - reviewed) / DAY_MS);
-            if (age > policy.baaReviewMaxAgeDays)
-                return fail(`the BAA was last reviewed ${age} days ago (${baa.reviewedDate}); the policy asks for a review every ${policy.baaReviewMaxAgeDays} days`);
-            return pass(`BAA signed ${baa.signedDate}, file ${baa.file} matches its sha256, reviewed ${age} days ago`);
-        },
-    },
-];
-
-;// CONCATENATED MODULE: ./src/compliance/catalog.ts
-
-
-
-/** The catalog of controls.md, in its order. Control ids are public API. */
-const CONTROLS = [
-    ...keyVaultControls,
-    ...cosmosControls,
-    ...sqlControls,
-    ...redisControls,
-    ...storageControls,
-    ...logsControls,
-    ...diagnosticsControls,
-    ...registryControls,
-    ...containerAppControls,
-    ...environmentControls,
-    ...tagsControls,
-    ...baaControls,
-];
-function controlById(id) {
-    return CONTROLS.find((control) => control.id === id);
-}
-
-
-/***/ }),
-
-/***/ 2610:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   EU: () => (/* binding */ shortName),
-/* harmony export */   LF: () => (/* binding */ pathText),
-/* harmony export */   N8: () => (/* binding */ apiVersionAtLeast),
-/* harmony export */   Xj: () => (/* binding */ isType),
-/* harmony export */   c3: () => (/* binding */ read),
-/* harmony export */   vu: () => (/* binding */ traceReads),
-/* harmony export */   xF: () => (/* binding */ childrenOfType)
-/* harmony export */ });
-/* harmony import */ var _model_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9562);
-
-let listener;
-/** Runs `fn`, telling `onRead` about every property it reads: how drift finds the values a finding rests on. */
-function traceReads(onRead, fn) {
-    const previous = listener;
-    listener = onRead;
-    try {
-        return fn();
-    }
-    finally {
-        listener = previous;
-    }
-}
-/** Reads `path` from the body; an UnknownValue anywhere on the way makes the result unknown. */
-function read(resource, path) {
-    listener?.(resource, path);
-    let current = resource.body;
-    for (const key of path) {
-        if ((0,_model_js__WEBPACK_IMPORTED_MODULE_0__/* .isUnknown */ .t8)(current))
-            return { kind: 'unknown', reason: current.reason };
-        if (current === null || typeof current !== 'object')
-            return { kind: 'absent' };
-        current = current[key];
-        if (current === undefined)
-            return { kind: 'absent' };
-    }
-    if ((0,_model_js__WEBPACK_IMPORTED_MODULE_0__/* .isUnknown */ .t8)(current))
-        return { kind: 'unknown', reason: current.reason };
-    return { kind: 'known', value: current };
-}
-/** `properties.x.y` as text for messages. */
-function pathText(path) {
-    return path.map((key, index) => (typeof key === 'number' ? `[${key}]` : index === 0 ? key : `.${key}`)).join('');
-}
-/** Compares ARM api-versions (`2019-04-01`, `2021-06-01-preview`) by date; a preview sorts before its GA date. */
-function apiVersionAtLeast(resource, minimum) {
-    if (!resource.apiVersion)
-        return undefined;
-    const date = resource.apiVersion.slice(0, 10);
-    if (date !== minimum.slice(0, 10))
-        return date > minimum.slice(0, 10);
-    return !resource.apiVersion.includes('-preview') || minimum.includes('-preview');
-}
-/** Case-insensitive type comparison, as ARM compares types. */
-function isType(resource, type) {
-    return resource.type.toLowerCase() === type.toLowerCase();
-}
-/** Children of a given full type, e.g. `Microsoft.Sql/servers/auditingSettings`. */
-function childrenOfType(resource, type) {
-    return resource.children.filter((child) => isType(child, type));
-}
-/** The last segment of a resource's full name (`server/db` -> `db`). */
-function shortName(resource) {
-    return resource.name.split('/').pop() ?? resource.name;
-}
-
-
-/***/ }),
-
-/***/ 6316:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   Us: () => (/* binding */ isBlocking),
-/* harmony export */   _3: () => (/* binding */ evaluate)
-/* harmony export */ });
-/* unused harmony exports INPUT_RESOLVABLE, WAIVER_VALID, waiverExpired, verdictOf */
-/* harmony import */ var picomatch__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(4006);
-/* harmony import */ var picomatch__WEBPACK_IMPORTED_MODULE_3___default = /*#__PURE__*/__nccwpck_require__.n(picomatch__WEBPACK_IMPORTED_MODULE_3__);
-/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3916);
-/* harmony import */ var _catalog_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1463);
-/* harmony import */ var _controls_access_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(2610);
-
-
-
-
-/** Not catalog controls: findings about the input and the waivers themselves. */
-const INPUT_RESOLVABLE = 'input.resolvable';
-const WAIVER_VALID = 'waiver.valid';
-/** Judges every resource against every control that applies to it: one finding per pair, none dropped. */
-function evaluate(environment, options) {
-    const { policy, now } = options;
-    const context = { policy, environment, now, ...(options.baa ? { baa: options.baa } : {}) };
-    const findings = [];
-    const environmentRef = { type: 'environment', name: environment.input.source, id: '' };
-    for (const control of options.controls ?? _catalog_js__WEBPACK_IMPORTED_MODULE_1__/* .CONTROLS */ .V) {
-        const targets = control.appliesTo === 'environment' ? [undefined] : environment.resources.filter((resource) => applies(control, resource));
-        for (const resource of targets) {
-            let result;
-            const reads = [];
-            try {
-                result = options.reads ? (0,_controls_access_js__WEBPACK_IMPORTED_MODULE_2__/* .traceReads */ .vu)((read, path) => reads.push({ resource: read, path }), () => control.evaluate(resource, context)) : control.evaluate(resource, context);
-            }
-            catch (error) {
-                result = { status: 'unknown', message: `the control could not judge this resource: ${(0,_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .errorMessage */ .g)(error)}` };
-            }
-            if (resource?.conditionUnknown && result.status === 'fail') {
-                result = { ...result, status: 'unknown', message: `${result.message} (the resource's condition cannot be known offline, so it may not be deployed)` };
-            }
-            const location = resource?.locate?.(result.path ?? []);
-            const finding = {
-                control: control.id,
-                status: result.status,
-                severity: control.severity,
-                hipaa: [...control.hipaa],
-                resource: resource ? { type: resource.type, name: resource.name, id: resource.id } : environmentRef,
-                message: result.message,
-                ...(result.status === 'fail' || result.status === 'unknown' ? { remediation: control.remediation } : {}),
-                ...(location ? { location } : {}),
-            };
-            findings.push(finding);
-            options.reads?.set(finding, reads);
-        }
-    }
-    for (const problem of environment.unresolved) {
-        findings.push({
-            control: INPUT_RESOLVABLE,
-            status: 'unknown',
-            severity: 'required',
-            hipaa: [],
-            resource: environmentRef,
-            message: problem.message,
-            remediation: 'Make the value known offline (a parameter value or a literal), or judge the live environment instead.',
-            ...(problem.location ? { location: problem.location } : {}),
-        });
-    }
-    applyWaivers(findings, options.waivers ?? [], now);
-    const expired = (options.waivers ?? []).filter((waiver) => waiverExpired(waiver, now)).map((waiver) => ({ message: `the waiver of ${waiver.control} on ${waiver.resource} expired on ${waiver.expires}`, control: waiver.control, resource: waiver.resource, ...(waiver.location ? { location: waiver.location } : {}) }));
-    for (const problem of [...(options.waiverProblems ?? []), ...expired]) {
-        findings.push({
-            control: WAIVER_VALID,
-            status: 'fail',
-            severity: 'required',
-            hipaa: [],
-            resource: { type: 'waiver', name: `${problem.control ?? '?'} on ${problem.resource ?? '?'}`, id: '' },
-            message: problem.message,
-            remediation: 'Fix or remove the waiver: every waiver needs control, resource, reason, approvedBy and an expires date that has not passed.',
-            ...(problem.location ? { location: problem.location } : {}),
-        });
-    }
-    const count = (status) => findings.filter((f) => f.status === status).length;
-    const scopeOf = new Map(environment.resources.flatMap((resource) => resource.extensions.map((extension) => [extension, resource])));
-    return {
-        verdict: verdictOf(findings, policy),
-        input: environment.input,
-        judgedAt: now.toISOString(),
-        summary: { pass: count('pass'), fail: count('fail'), unknown: count('unknown'), waived: count('waived'), notApplicable: count('not-applicable') },
-        findings,
-        resources: environment.resources.map((resource) => {
-            const scope = scopeOf.get(resource);
-            return {
-                type: resource.type,
-                name: resource.name,
-                id: resource.id,
-                ...(resource.parent ? { parentId: resource.parent.id } : {}),
-                ...(scope ? { scopeId: scope.id } : {}),
-            };
-        }),
-    };
-}
-function applies(control, resource) {
-    if (control.appliesTo === 'every-resource')
-        return true;
-    if (control.appliesTo === 'environment')
-        return false;
-    const type = resource.type.toLowerCase();
-    return control.appliesTo.some((t) => t.toLowerCase() === type);
-}
-/** A waiver lapses at the end of its `expires` day, UTC. */
-function waiverExpired(waiver, now) {
-    return Date.parse(`${waiver.expires}T23:59:59.999Z`) < now.getTime();
-}
-function applyWaivers(findings, waivers, now) {
-    const active = waivers.filter((waiver) => !waiverExpired(waiver, now)).map((waiver) => ({ waiver, matches: picomatch__WEBPACK_IMPORTED_MODULE_3___default()(waiver.resource, { nocase: true }) }));
-    for (const finding of findings) {
-        if (finding.status !== 'fail' && finding.status !== 'unknown')
-            continue;
-        const shortName = finding.resource.name.split('/').pop() ?? finding.resource.name;
-        const match = active.find(({ waiver, matches }) => waiver.control === finding.control && (matches(finding.resource.name) || matches(shortName)));
-        if (!match)
-            continue;
-        finding.status = 'waived';
-        finding.waiver = { reason: match.waiver.reason, approvedBy: match.waiver.approvedBy, expires: match.waiver.expires };
-        delete finding.remediation;
-    }
-}
-/** Whether a finding blocks promotion under the policy. */
-function isBlocking(finding, policy) {
-    if (finding.status === 'unknown')
-        return policy.unknownBlocks;
-    if (finding.status !== 'fail')
-        return false;
-    return finding.severity === 'required' || policy.advisoryBlocks;
-}
-function verdictOf(findings, policy) {
-    return findings.some((finding) => isBlocking(finding, policy)) ? 'fail' : 'pass';
-}
-
-
-/***/ }),
-
-/***/ 9562:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   SX: () => (/* binding */ UnknownValue),
-/* harmony export */   t8: () => (/* binding */ isUnknown),
-/* harmony export */   xx: () => (/* binding */ DEFAULT_GATE_POLICY)
-/* harmony export */ });
-/**
- * The shared data model of the HIPAA gate. Three inputs (the rendered config, a user's ARM
- * template, live resources) are turned into one `JudgedEnvironment`; the controls judge it and
- * produce `Finding`s; the reports render a `GateReport`.
- */
-/** A value that cannot be known: an ARM expression not evaluable offline, or a property the live API did not return. */
-class UnknownValue {
-    reason;
-    expression;
-    constructor(reason, 
-    /** The expression text, when the value came from one. */
-    expression) {
-        this.reason = reason;
-        this.expression = expression;
-    }
-}
-function isUnknown(value) {
-    return value instanceof UnknownValue;
-}
-const DEFAULT_GATE_POLICY = {
-    requiredTags: { Compliance: 'HIPAA', Environment: null },
-    minKeyVaultRetentionDays: 90,
-    minAuditRetentionDays: 2190,
-    minSqlYearlyRetention: 'P6Y',
-    baaReviewMaxAgeDays: 365,
-    advisoryBlocks: false,
-    unknownBlocks: true,
-};
-
-
-/***/ }),
-
-/***/ 3821:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-
-// EXPORTS
-__nccwpck_require__.d(__webpack_exports__, {
-  B: () => (/* binding */ renderReport)
-});
-
-// UNUSED EXPORTS: REPORT_FORMATS
-
-;// CONCATENATED MODULE: ./src/compliance/report/json.ts
-/** The JSON report of controls.md: the CLI's `--format json` and the action's `report-path` file. */
-function renderJson(report) {
-    const findings = report.findings.map((finding) => ({
-        control: finding.control,
-        status: finding.status,
-        severity: finding.severity,
-        hipaa: finding.hipaa,
-        resource: finding.resource,
-        message: finding.message,
-        ...(finding.remediation ? { remediation: finding.remediation } : {}),
-        ...(finding.waiver ? { waiver: finding.waiver } : {}),
-        ...(finding.drift ? { drift: finding.drift } : {}),
-        ...(finding.location ? { location: { file: finding.location.file, line: finding.location.line } } : {}),
-    }));
-    return `${JSON.stringify({ verdict: report.verdict, input: report.input, judgedAt: report.judgedAt, summary: report.summary, findings }, null, 2)}\n`;
-}
-
-// EXTERNAL MODULE: ./src/compliance/evaluate.ts
-var evaluate = __nccwpck_require__(6316);
-;// CONCATENATED MODULE: ./src/compliance/report/markdown.ts
-
-const SECTIONS = {
-    '164.308': '164.308 Administrative safeguards',
-    '164.310': '164.310 Physical safeguards',
-    '164.312': '164.312 Technical safeguards',
-    '164.316': '164.316 Policies, procedures and documentation',
-};
-const STATUS_ICON = { pass: '✅ pass', fail: '❌ fail', unknown: '❔ unknown', waived: '⚪ waived', 'not-applicable': '➖ n/a' };
-const MAX_DIAGRAM_NODES = 150;
-const cell = (text) => text.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
-/** The job summary: verdict first, counts, findings by HIPAA section, how to fix, and a diagram. */
-function renderMarkdown(report, policy) {
-    const { summary } = report;
-    const out = [
-        `## ${report.verdict === 'pass' ? '✅' : '❌'} HIPAA gate: ${report.verdict}`,
-        '',
-        `Judged the ${report.input.kind} \`${report.input.source}\` at ${report.judgedAt}.`,
-        '',
-        '| pass | fail | unknown | waived | not applicable |',
-        '|---:|---:|---:|---:|---:|',
-        `| ${summary.pass} | ${summary.fail} | ${summary.unknown} | ${summary.waived} | ${summary.notApplicable} |`,
-        '',
-    ];
-    const toFix = report.findings.filter((f) => f.status === 'fail' || f.status === 'unknown');
-    if (toFix.length > 0) {
-        out.push('### How to fix', '');
-        for (const finding of toFix) {
-            const blocking = (0,evaluate/* isBlocking */.Us)(finding, policy) || finding.control === 'waiver.valid' ? 'blocking' : 'not blocking';
-            const where = finding.location ? ` (${finding.location.file}:${finding.location.line})` : '';
-            out.push(`- **${finding.control}** on \`${finding.resource.name}\`${where}, ${finding.status}, ${blocking}: ${cell(finding.message)}`);
-            if (finding.remediation)
-                out.push(`  - Fix: ${cell(finding.remediation)}`);
-            for (const drift of finding.drift ?? [])
-                out.push(`  - Drift: \`${cell(drift.path)}\` planned \`${cell(JSON.stringify(drift.planned))}\`, live \`${cell(JSON.stringify(drift.live))}\``);
-        }
-        out.push('');
-    }
-    const waived = report.findings.filter((f) => f.status === 'waived');
-    if (waived.length > 0) {
-        out.push('### Waived', '', '| Control | Resource | Reason | Approved by | Expires |', '|---|---|---|---|---|');
-        for (const f of waived)
-            out.push(`| ${f.control} | ${cell(f.resource.name)} | ${cell(f.waiver?.reason ?? '')} | ${cell(f.waiver?.approvedBy ?? '')} | ${f.waiver?.expires ?? ''} |`);
-        out.push('');
-    }
-    out.push('### Findings by HIPAA section', '');
-    const bySection = new Map();
-    for (const finding of report.findings.filter((f) => f.status !== 'not-applicable')) {
-        const sections = finding.hipaa.length > 0 ? [...new Set(finding.hipaa.map((c) => c.split('(')[0]))] : ['other'];
-        for (const section of sections)
-            bySection.set(section, [...(bySection.get(section) ?? []), finding]);
-    }
-    for (const section of [...bySection.keys()].sort()) {
-        const findings = bySection.get(section);
-        out.push(`<details${findings.some((f) => f.status === 'fail' || f.status === 'unknown') ? ' open' : ''}><summary>${SECTIONS[section] ?? (section === 'other' ? 'Input and waivers' : section)} (${findings.length})</summary>`, '');
-        out.push('| Control | Resource | Status | Citation | Finding |', '|---|---|---|---|---|');
-        for (const f of findings)
-            out.push(`| ${f.control} | ${cell(f.resource.name)} | ${STATUS_ICON[f.status]} | ${f.hipaa.filter((c) => c.startsWith(section)).join(', ')} | ${cell(f.message)} |`);
-        out.push('', '</details>', '');
-    }
-    out.push('### Environment', '', '```mermaid', ...diagram(report), '```', '');
-    return out.join('\n');
-}
-function diagram(report) {
-    const resources = report.resources.slice(0, MAX_DIAGRAM_NODES);
-    const ids = new Map(resources.map((r, index) => [r.id.toLowerCase(), `r${index}`]));
-    const label = (text) => text.replace(/"/g, '#quot;').replace(/[<>]/g, '');
-    const lines = ['flowchart LR'];
-    resources.forEach((resource, index) => lines.push(`  r${index}["${label(resource.name.split('/').pop() ?? resource.name)}<br/><small>${label(resource.type)}</small>"]`));
-    for (const resource of resources) {
-        const self = ids.get(resource.id.toLowerCase());
-        const parent = resource.parentId ? ids.get(resource.parentId.toLowerCase()) : undefined;
-        const scope = resource.scopeId ? ids.get(resource.scopeId.toLowerCase()) : undefined;
-        if (parent)
-            lines.push(`  ${parent} --> ${self}`);
-        if (scope)
-            lines.push(`  ${scope} -.-> ${self}`);
-    }
-    if (report.resources.length > MAX_DIAGRAM_NODES)
-        lines.push(`  more["… and ${report.resources.length - MAX_DIAGRAM_NODES} more resources"]`);
-    return lines;
-}
-
-// EXTERNAL MODULE: ./src/compliance/catalog.ts + 4 modules
-var catalog = __nccwpck_require__(1463);
-;// CONCATENATED MODULE: ./src/compliance/report/sarif.ts
-
-const INFORMATION_URI = 'https://github.com/azure-hipaa/azure-hipaa-actions/blob/main/docs/controls.md';
-/** SARIF 2.1.0 for code scanning: a rule per control with findings, a result per fail, unknown or waived finding. */
-function renderSarif(report) {
-    const reported = report.findings.filter((f) => f.status === 'fail' || f.status === 'unknown' || f.status === 'waived');
-    const ruleIds = [...new Set(reported.map((f) => f.control))];
-    const rules = ruleIds.map((id) => {
-        const control = (0,catalog/* controlById */.E)(id);
-        const sample = reported.find((f) => f.control === id);
-        return {
-            id,
-            name: id.replace(/[^A-Za-z0-9]+(.)/g, (_, c) => c.toUpperCase()),
-            shortDescription: { text: control?.title ?? id },
-            fullDescription: { text: `${control?.title ?? id}. HIPAA ${sample.hipaa.join(', ') || 'n/a'}.` },
-            help: { text: control?.remediation ?? sample.remediation ?? '' },
-            defaultConfiguration: { level: sample.severity === 'required' ? 'error' : 'warning' },
-            properties: { tags: ['hipaa', ...sample.hipaa] },
-        };
-    });
-    const results = reported.map((finding) => ({
-        ruleId: finding.control,
-        ruleIndex: ruleIds.indexOf(finding.control),
-        level: finding.status === 'unknown' || finding.severity === 'advisory' ? 'warning' : 'error',
-        message: { text: `${finding.resource.name}: ${finding.message}${finding.remediation ? ` Fix: ${finding.remediation}` : ''}` },
-        locations: [
-            finding.location
-                ? { physicalLocation: { artifactLocation: { uri: finding.location.file.replace(/\\/g, '/') }, region: { startLine: finding.location.line } } }
-                : { logicalLocations: [{ name: finding.resource.name, fullyQualifiedName: finding.resource.id || finding.resource.name, kind: 'resource' }] },
-        ],
-        ...(finding.waiver ? { suppressions: [{ kind: 'external', justification: `${finding.waiver.reason} (approved by ${finding.waiver.approvedBy}, until ${finding.waiver.expires})` }] } : {}),
-        properties: { status: finding.status, resourceType: finding.resource.type },
-    }));
-    const sarif = {
-        $schema: 'https://json.schemastore.org/sarif-2.1.0.json',
-        version: '2.1.0',
-        runs: [{ tool: { driver: { name: 'azure-hipaa gate', informationUri: INFORMATION_URI, rules } }, results, invocations: [{ executionSuccessful: true, endTimeUtc: report.judgedAt }] }],
-    };
-    return `${JSON.stringify(sarif, null, 2)}\n`;
-}
-
-;// CONCATENATED MODULE: ./src/compliance/report/text.ts
-
-/** The terminal report: verdict first, then what blocks and how to fix it. */
-function renderText(report, policy) {
-    const { summary } = report;
-    const lines = [
-        `HIPAA gate: ${report.verdict.toUpperCase()}  (${report.input.kind} ${report.input.source}, ${report.judgedAt})`,
-        `  ${summary.pass} pass, ${summary.fail} fail, ${summary.unknown} unknown, ${summary.waived} waived, ${summary.notApplicable} not applicable`,
-    ];
-    const blocking = report.findings.filter((f) => (0,evaluate/* isBlocking */.Us)(f, policy) || (f.control === 'waiver.valid' && f.status === 'fail'));
-    if (blocking.length > 0) {
-        lines.push('', 'Blocking:');
-        for (const finding of blocking)
-            lines.push(...describe(finding), ...(finding.remediation ? [`      fix: ${finding.remediation}`] : []));
-    }
-    const other = report.findings.filter((f) => !blocking.includes(f) && (f.status === 'fail' || f.status === 'unknown' || f.status === 'waived'));
-    if (other.length > 0) {
-        lines.push('', 'Reported, not blocking:');
-        for (const finding of other)
-            lines.push(...describe(finding), ...(finding.waiver ? [`      waived: ${finding.waiver.reason} (approved by ${finding.waiver.approvedBy}, until ${finding.waiver.expires})`] : []));
-    }
-    return `${lines.join('\n')}\n`;
-}
-function describe(finding) {
-    const where = finding.location ? `  [${finding.location.file}:${finding.location.line}]` : '';
-    return [
-        `  ${finding.status.toUpperCase().padEnd(7)} ${finding.control}  ${finding.resource.name}${where}`,
-        `      ${finding.message}`,
-        ...(finding.drift ?? []).map((drift) => `      drift: ${drift.path}: planned ${JSON.stringify(drift.planned)}, live ${JSON.stringify(drift.live)}`),
-    ];
-}
-
-;// CONCATENATED MODULE: ./src/compliance/report/index.ts
-
-
-
-
-const REPORT_FORMATS = (/* unused pure expression or super */ null && (['text', 'markdown', 'sarif', 'json']));
-function renderReport(format, report, policy) {
-    switch (format) {
-        case 'text':
-            return renderText(report, policy);
-        case 'markdown':
-            return renderMarkdown(report, policy);
-        case 'sarif':
-            return renderSarif(report);
-        case 'json':
-            return renderJson(report);
-    }
-}
-
-
-/***/ }),
-
-/***/ 3916:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   g: () => (/* binding */ errorMessage),
-/* harmony export */   j: () => (/* binding */ ConfigurationError)
-/* harmony export */ });
-class ConfigurationError extends Error {
-    name = 'ConfigurationError';
-    problems;
-    constructor(summary, problems = []) {
-        super(problems.length === 0 ? summary : `${summary}\n${problems.map((p) => `  - ${p.where}: ${p.message}`).join('\n')}`);
-        this.problems = problems;
-    }
-}
-/** The message of any thrown value, `Error` or not. */
-function errorMessage(error) {
-    if (error instanceof Error)
-        return error.message;
-    if (typeof error === 'string')
-        return error;
-    try {
-        return JSON.stringify(error) ?? String(error);
-    }
-    catch {
-        return String(error);
-    }
-}
-
-
-/***/ }),
-
-/***/ 8546:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   RU: () => (/* binding */ changesAsText),
-/* harmony export */   XK: () => (/* binding */ changesFromWhatIf),
-/* harmony export */   YR: () => (/* binding */ changeCount),
-/* harmony export */   lT: () => (/* binding */ changesAsMarkdown),
-/* harmony export */   xv: () => (/* binding */ nameAndType)
-/* harmony export */ });
-/* unused harmony export propertyChangeLines */
-/** Resources what-if would create or modify (`Deploy`: ARM cannot tell, so it counts too). */
-function changeCount(changes) {
-    return changes.resources.filter((change) => change.changeType === 'Create' || change.changeType === 'Modify' || change.changeType === 'Deploy').length;
-}
-/**
- * What-if's changes from the raw response body. The SDK's model types a property change's
- * before/after as dictionaries, which turns scalar values (`true`, `"Disabled"`) into `{}`; the
- * raw JSON keeps them. Nested changes are flattened to full paths.
- */
-function changesFromWhatIf(rawBody, resourceGroup) {
-    const parsed = JSON.parse(rawBody);
-    const changes = parsed.properties?.changes ?? parsed.changes ?? [];
-    return {
-        resourceGroup,
-        resourceGroupCreated: false,
-        resources: changes.map((change) => ({ ...nameAndType(change.resourceId), resourceId: change.resourceId, changeType: change.changeType, delta: flatten(change.delta ?? [], '') })),
-    };
-}
-function flatten(changes, prefix) {
-    return changes.flatMap((change) => {
-        const path = !prefix ? change.path : /^\d+$/.test(change.path) ? `${prefix}[${change.path}]` : `${prefix}.${change.path}`;
-        if (change.children?.length)
-            return flatten(change.children, path);
-        return [{ path, kind: change.propertyChangeType, ...('before' in change ? { before: change.before } : {}), ...('after' in change ? { after: change.after } : {}) }];
-    });
-}
-/** Type and full name from a resource id (extension resources: the extension's own type and name). */
-function nameAndType(resourceId) {
-    const tail = resourceId.split(/\/providers\//i).at(-1) ?? '';
-    const [namespace, ...pairs] = tail.split('/');
-    return { type: [namespace, ...pairs.filter((_, i) => i % 2 === 0)].join('/'), name: pairs.filter((_, i) => i % 2 === 1).join('/') };
-}
-const SYMBOL = { Create: '+ create', Modify: '~ modify', NoChange: '= no change', Ignore: '* ignore', Delete: '- delete', Deploy: '! deploy', Unsupported: '? unsupported' };
-function shown(value) {
-    const text = JSON.stringify(value);
-    return text === undefined ? '(none)' : text.length > 120 ? `${text.slice(0, 117)}...` : text;
-}
-/** One line per property change: `properties.x: "a" => "b"`. */
-function propertyChangeLines(change) {
-    return change.delta.map((delta) => {
-        if (delta.kind === 'Create')
-            return `${delta.path}: (none) => ${shown(delta.after)}`;
-        if (delta.kind === 'Delete')
-            return `${delta.path}: ${shown(delta.before)} => (removed)`;
-        return `${delta.path}: ${shown(delta.before)} => ${shown(delta.after)}`;
-    });
-}
-/** The change list for the log. */
-function changesAsText(changes) {
-    const lines = [`What-if for resource group ${changes.resourceGroup}: ${countsText(changes)}`];
-    if (changes.resourceGroupCreated)
-        lines.push(`  + create  Microsoft.Resources/resourceGroups ${changes.resourceGroup}`);
-    for (const change of changes.resources) {
-        lines.push(`  ${SYMBOL[change.changeType] ?? change.changeType}  ${change.type} ${change.name}`);
-        for (const line of propertyChangeLines(change))
-            lines.push(`      ${line}`);
-    }
-    return lines.join('\n');
-}
-function countsText(changes) {
-    const count = (type) => changes.resources.filter((c) => c.changeType === type).length;
-    const parts = [`${count('Create')} to create`, `${count('Modify')} to modify`, `${count('NoChange')} unchanged`];
-    if (count('Ignore') > 0)
-        parts.push(`${count('Ignore')} ignored (in the group but not in the config; incremental mode never deletes)`);
-    if (count('Deploy') > 0)
-        parts.push(`${count('Deploy')} ARM cannot predict`);
-    return parts.join(', ');
-}
-const ICON = { Create: '🟢 Create', Modify: '🟡 Modify', NoChange: '⚪ No change', Ignore: '⚫ Ignore', Delete: '🔴 Delete', Deploy: '🟣 Deploy', Unsupported: '⚪ Unsupported' };
-function cell(text) {
-    return text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
-}
-/** The change list for the job summary: what changes in a table, property diffs beneath, the unchanged rest folded. */
-function changesAsMarkdown(changes) {
-    const changed = changes.resources.filter((c) => c.changeType !== 'NoChange' && c.changeType !== 'Ignore');
-    const rest = changes.resources.filter((c) => c.changeType === 'NoChange' || c.changeType === 'Ignore');
-    const lines = [`### What-if: \`${changes.resourceGroup}\``, '', `**${changeCount(changes)} resource(s) would be created or modified.** ${countsText(changes)}.`, ''];
-    if (changes.resourceGroupCreated)
-        lines.push(`The resource group \`${changes.resourceGroup}\` does not exist yet: it and every resource below would be created.`, '');
-    if (changed.length > 0) {
-        lines.push('| Change | Resource | Type | Property changes |', '|---|---|---|---|');
-        for (const change of changed) {
-            const properties = propertyChangeLines(change).map((line) => `\`${cell(line)}\``).join('<br>');
-            lines.push(`| ${ICON[change.changeType]} | \`${cell(change.name)}\` | ${change.type} | ${properties} |`);
-        }
-        lines.push('');
-    }
-    if (rest.length > 0) {
-        lines.push(`<details><summary>${rest.length} resource(s) unchanged or ignored</summary>`, '', '| Change | Resource | Type |', '|---|---|---|');
-        for (const change of rest)
-            lines.push(`| ${ICON[change.changeType]} | \`${cell(change.name)}\` | ${change.type} |`);
-        lines.push('', '</details>', '');
-    }
-    return lines.join('\n');
-}
-
-
-/***/ }),
-
-/***/ 9176:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-
-// EXPORTS
-__nccwpck_require__.d(__webpack_exports__, {
-  m: () => (/* binding */ provision)
-});
-
-// UNUSED EXPORTS: DeploymentFailedError
+// UNUSED EXPORTS: ARM_ENDPOINT
 
 // NAMESPACE OBJECT: ./node_modules/@azure/arm-resources/dist/esm/models/mappers.js
 var mappers_namespaceObject = {};
@@ -48597,7 +47049,7 @@ function shouldDeserializeResponse(parsedResponse) {
     return result;
 }
 async function deserializeResponseBody(jsonContentTypes, xmlContentTypes, response, options, parseXML) {
-    const parsedResponse = await deserializationPolicy_parse(jsonContentTypes, xmlContentTypes, response, options, parseXML);
+    const parsedResponse = await parse(jsonContentTypes, xmlContentTypes, response, options, parseXML);
     if (!shouldDeserializeResponse(parsedResponse)) {
         return parsedResponse;
     }
@@ -48722,7 +47174,7 @@ function handleErrorResponse(parsedResponse, operationSpec, responseSpec, option
     }
     return { error, shouldReturnResponse: false };
 }
-async function deserializationPolicy_parse(jsonContentTypes, xmlContentTypes, operationResponse, opts, parseXML) {
+async function parse(jsonContentTypes, xmlContentTypes, operationResponse, opts, parseXML) {
     if (!operationResponse.request.streamResponseStatusCodes?.has(operationResponse.status) &&
         operationResponse.bodyAsText) {
         const text = operationResponse.bodyAsText;
@@ -80667,6 +79119,12 @@ function subscriptionOf(given, env, input = 'subscription-id') {
         throw new errors/* ConfigurationError */.j(`No Azure subscription: set the ${input} input, or run azure/login with subscription-id so AZURE_SUBSCRIPTION_ID is set.`);
     return subscriptionId;
 }
+/** Type and full name from a resource id (`Microsoft.Sql/servers/databases`, `server/db`); an extension resource gives its own. */
+function typeAndNameOf(resourceId) {
+    const tail = resourceId.split(/\/providers\//i).at(-1) ?? '';
+    const [namespace, ...pairs] = tail.split('/');
+    return { type: [namespace, ...pairs.filter((_, i) => i % 2 === 0)].join('/'), name: pairs.filter((_, i) => i % 2 === 1).join('/') };
+}
 /** ARM's error from whatever an SDK call threw: a RestError with a CloudError body, or a failed long-running operation. */
 function armFailureOf(error) {
     if (error === null || typeof error !== 'object')
@@ -80758,14 +79216,1585 @@ async function armGet(client, path, apiVersion) {
 }
 /** The polling interval a response asks for (`retry-after-ms`, `x-ms-retry-after-ms`, `Retry-After`), within bounds. */
 function retryAfterMs(headers, fallbackMs) {
-    const ms = Number(headers.get('retry-after-ms') ?? headers.get('x-ms-retry-after-ms'));
-    const seconds = Number(headers.get('retry-after'));
-    const asked = Number.isFinite(ms) && headers.get('retry-after-ms') !== undefined ? ms : Number.isFinite(seconds) && headers.get('retry-after') !== undefined ? seconds * 1000 : fallbackMs;
-    return Math.min(30_000, Math.max(10, asked));
+    const milliseconds = headers.get('retry-after-ms') ?? headers.get('x-ms-retry-after-ms');
+    const seconds = headers.get('retry-after');
+    const asked = milliseconds !== undefined ? Number(milliseconds) : seconds !== undefined ? Number(seconds) * 1000 : fallbackMs;
+    return Math.min(30_000, Math.max(10, Number.isFinite(asked) ? asked : fallbackMs));
 }
 
+
+/***/ }),
+
+/***/ 2214:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   C4: () => (/* binding */ AZURE_DIAGNOSTICS_TABLE),
+/* harmony export */   VP: () => (/* binding */ AUDIT_LOG_TABLES),
+/* harmony export */   _l: () => (/* binding */ auditLogSourceFor)
+/* harmony export */ });
+/* unused harmony export AUDIT_LOG_SOURCES */
+/** Without `logAnalyticsDestinationType: Dedicated`, resource logs land in this one table. */
+const AZURE_DIAGNOSTICS_TABLE = 'AzureDiagnostics';
+const AUDIT_GROUPS = ['audit', 'allLogs'];
+const AUDIT_LOG_SOURCES = [
+    { scopeType: 'Microsoft.KeyVault/vaults', categoryGroups: AUDIT_GROUPS, categories: ['AuditEvent'], dedicatedTables: ['AZKVAuditLogs'] },
+    {
+        scopeType: 'Microsoft.DocumentDB/databaseAccounts',
+        categoryGroups: AUDIT_GROUPS,
+        categories: ['DataPlaneRequests', 'ControlPlaneRequests'],
+        dedicatedTables: ['CDBDataPlaneRequests', 'CDBControlPlaneRequests'],
+    },
+    // Server-level SQL auditing reaches Log Analytics through a diagnostic setting on the master database.
+    { scopeType: 'Microsoft.Sql/servers/databases', categoryGroups: AUDIT_GROUPS, categories: ['SQLSecurityAuditEvents'], dedicatedTables: ['SQLSecurityAuditEvents'] },
+    { scopeType: 'Microsoft.Cache/redisEnterprise', categoryGroups: AUDIT_GROUPS, categories: ['ConnectionEvents'], dedicatedTables: ['REDConnectionEvents'] },
+    { scopeType: 'Microsoft.Cache/redis', categoryGroups: AUDIT_GROUPS, categories: ['ConnectedClientList'], dedicatedTables: ['ACRConnectedClientList'] },
+    // Storage logs are per service: the diagnostic setting is scoped to blobServices/default.
+    {
+        scopeType: 'Microsoft.Storage/storageAccounts/blobServices',
+        categoryGroups: AUDIT_GROUPS,
+        categories: ['StorageRead', 'StorageWrite', 'StorageDelete'],
+        dedicatedTables: ['StorageBlobLogs'],
+    },
+    {
+        scopeType: 'Microsoft.App/managedEnvironments',
+        categoryGroups: AUDIT_GROUPS,
+        categories: ['ContainerAppSystemLogs', 'ContainerAppConsoleLogs'],
+        dedicatedTables: ['ContainerAppSystemLogs', 'ContainerAppConsoleLogs'],
+    },
+];
+function auditLogSourceFor(scopeType) {
+    const wanted = scopeType.toLowerCase();
+    return AUDIT_LOG_SOURCES.find((source) => source.scopeType.toLowerCase() === wanted);
+}
+/** Every table that can receive audit logs from the services above. */
+const AUDIT_LOG_TABLES = [
+    AZURE_DIAGNOSTICS_TABLE,
+    ...new Set(AUDIT_LOG_SOURCES.flatMap((source) => source.dedicatedTables)),
+];
+
+
+/***/ }),
+
+/***/ 1463:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  V: () => (/* binding */ CONTROLS),
+  E: () => (/* binding */ controlById)
+});
+
+// EXTERNAL MODULE: ./src/compliance/controls/access.ts
+var access = __nccwpck_require__(2610);
+;// CONCATENATED MODULE: ./src/compliance/controls/rules.ts
+
+const pass = (message, path) => ({ status: 'pass', message, ...(path ? { path } : {}) });
+const fail = (message, path) => ({ status: 'fail', message, ...(path ? { path } : {}) });
+const unknown = (message, path) => ({ status: 'unknown', message, ...(path ? { path } : {}) });
+const notApplicable = (message) => ({ status: 'not-applicable', message });
+/** A control that judges one property of the resource. */
+function propertyControl(rule) {
+    return {
+        ...rule,
+        evaluate(resource, context) {
+            if (!resource)
+                return notApplicable('no resource');
+            const value = (0,access/* read */.c3)(resource, rule.path);
+            const where = (0,access/* pathText */.LF)(rule.path);
+            if (value.kind === 'unknown')
+                return unknown(`${where} cannot be known offline (${value.reason})`, rule.path);
+            if (value.kind === 'absent')
+                return rule.whenAbsent(resource, context);
+            return rule.complies(value.value, context)
+                ? pass(`${where} is ${JSON.stringify(value.value)}`, rule.path)
+                : fail(`${where} is ${JSON.stringify(value.value)}; it must be ${rule.expected}`, rule.path);
+        },
+    };
+}
+/** Absent means non-compliant: the API has no safe default. */
+function absentFails(path, expected) {
+    return () => fail(`${(0,access/* pathText */.LF)(path)} is not set; it must be ${expected}`, path);
+}
+/** Absent means compliant because the API's default is safe, from `since` on. */
+function absentDefaultsFrom(path, since, defaultValue, expected) {
+    return (resource) => {
+        const recent = (0,access/* apiVersionAtLeast */.N8)(resource, since);
+        if (recent === undefined)
+            return unknown(`${(0,access/* pathText */.LF)(path)} is not set and the resource has no apiVersion to tell its default`, path);
+        return recent
+            ? pass(`${(0,access/* pathText */.LF)(path)} is not set; its default is ${defaultValue} since API version ${since} (this resource uses ${resource.apiVersion})`, path)
+            : fail(`${(0,access/* pathText */.LF)(path)} is not set, and before API version ${since} (this resource uses ${resource.apiVersion}) the default is not ${expected}; set it explicitly`, path);
+    };
+}
+const equalsIgnoringCase = (expected) => (value) => typeof value === 'string' && value.toLowerCase() === expected.toLowerCase();
+/** `publicNetworkAccess: Disabled`, the advisory control every data service has. */
+function publicNetworkControl(id, appliesTo, hipaa, configKey) {
+    const path = ['properties', 'publicNetworkAccess'];
+    return propertyControl({
+        id,
+        title: 'Public network access is disabled',
+        severity: 'advisory',
+        hipaa,
+        appliesTo,
+        remediation: `Set properties.publicNetworkAccess to "Disabled" and reach the service through a private endpoint (config: network.mode: private${configKey ? `; ${configKey}` : ''}).`,
+        path,
+        expected: '"Disabled"',
+        complies: equalsIgnoringCase('Disabled'),
+        whenAbsent: absentFails(path, '"Disabled" (the default is Enabled)'),
+    });
+}
+/** Compares TLS version labels like `1.2`, `Tls12`, `TLS1_2`. */
+function tlsAtLeast12(value) {
+    if (typeof value !== 'string')
+        return false;
+    const digits = value.replace(/[^0-9]/g, '');
+    if (digits.length < 2)
+        return false;
+    return Number(`${digits[0]}.${digits.slice(1)}`) >= 1.2;
+}
+/** Days in an ISO 8601 duration of years, months, weeks and days, counted conservatively (a month as 28 days). */
+function durationDays(duration) {
+    const match = /^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?(?:T.*)?$/i.exec(duration.trim());
+    if (!match)
+        return undefined;
+    const [, years, months, weeks, days] = match.map((part) => Number(part ?? 0));
+    return years * 365 + months * 28 + weeks * 7 + days;
+}
+
+;// CONCATENATED MODULE: ./src/compliance/controls/data-services.ts
+
+
+const KEY_VAULT = ['Microsoft.KeyVault/vaults'];
+const COSMOS = ['Microsoft.DocumentDB/databaseAccounts'];
+const SQL_SERVER = ['Microsoft.Sql/servers'];
+const SQL_DATABASE = ['Microsoft.Sql/servers/databases'];
+const isTrue = (value) => value === true;
+const keyVaultControls = [
+    propertyControl({
+        id: 'keyvault.purge-protection',
+        title: 'Key Vault purge protection is on',
+        severity: 'required',
+        hipaa: ['164.308(a)(7)(ii)(A)', '164.312(c)(1)'],
+        appliesTo: KEY_VAULT,
+        remediation: 'Set properties.enablePurgeProtection to true (irreversible; the renderer always sets it).',
+        path: ['properties', 'enablePurgeProtection'],
+        expected: 'true',
+        complies: isTrue,
+        whenAbsent: absentFails(['properties', 'enablePurgeProtection'], 'true'),
+    }),
+    {
+        id: 'keyvault.soft-delete',
+        title: 'Key Vault soft delete keeps deleted secrets long enough',
+        severity: 'required',
+        hipaa: ['164.308(a)(7)(ii)(A)'],
+        appliesTo: KEY_VAULT,
+        remediation: 'Leave properties.enableSoftDelete unset or true and set properties.softDeleteRetentionInDays to 90 (config: keyVault.softDeleteRetentionInDays). Retention is fixed when the vault is created.',
+        evaluate(resource, { policy }) {
+            if (!resource)
+                return notApplicable('no resource');
+            const enabled = (0,access/* read */.c3)(resource, ['properties', 'enableSoftDelete']);
+            if (enabled.kind === 'unknown')
+                return unknown(`properties.enableSoftDelete cannot be known offline (${enabled.reason})`, ['properties', 'enableSoftDelete']);
+            if (enabled.kind === 'known' && enabled.value === false)
+                return fail('properties.enableSoftDelete is false', ['properties', 'enableSoftDelete']);
+            const path = ['properties', 'softDeleteRetentionInDays'];
+            const days = (0,access/* read */.c3)(resource, path);
+            if (days.kind === 'unknown')
+                return unknown(`properties.softDeleteRetentionInDays cannot be known offline (${days.reason})`, path);
+            const value = days.kind === 'absent' ? 90 : Number(days.value);
+            const what = days.kind === 'absent' ? 'not set (default 90)' : String(value);
+            return value >= policy.minKeyVaultRetentionDays
+                ? pass(`soft delete is on; retention is ${what} days`, path)
+                : fail(`softDeleteRetentionInDays is ${what}; the policy needs at least ${policy.minKeyVaultRetentionDays}`, path);
+        },
+    },
+    propertyControl({
+        id: 'keyvault.rbac',
+        title: 'Key Vault uses Azure RBAC, not access policies',
+        severity: 'required',
+        hipaa: ['164.312(a)(1)'],
+        appliesTo: KEY_VAULT,
+        remediation: 'Set properties.enableRbacAuthorization to true and grant "Key Vault Secrets User" to readers instead of access policies.',
+        path: ['properties', 'enableRbacAuthorization'],
+        expected: 'true',
+        complies: isTrue,
+        whenAbsent: absentDefaultsFrom(['properties', 'enableRbacAuthorization'], '2026-02-01', 'true', 'true'),
+    }),
+    publicNetworkControl('keyvault.public-network', KEY_VAULT, ['164.312(a)(1)', '164.312(e)(1)'], ''),
+];
+const cosmosControls = [
+    propertyControl({
+        id: 'cosmos.continuous-backup',
+        title: 'Cosmos DB has continuous backup (point-in-time restore)',
+        severity: 'required',
+        hipaa: ['164.308(a)(7)(ii)(A)'],
+        appliesTo: COSMOS,
+        remediation: 'Set properties.backupPolicy.type to "Continuous" (config: cosmos.continuousBackupTier).',
+        path: ['properties', 'backupPolicy', 'type'],
+        expected: '"Continuous"',
+        complies: equalsIgnoringCase('Continuous'),
+        whenAbsent: absentFails(['properties', 'backupPolicy', 'type'], '"Continuous" (the default is Periodic)'),
+    }),
+    propertyControl({
+        id: 'cosmos.local-auth-disabled',
+        title: 'Cosmos DB accepts Entra ID only, not account keys',
+        severity: 'required',
+        hipaa: ['164.312(a)(1)', '164.312(d)'],
+        appliesTo: COSMOS,
+        remediation: 'Set properties.disableLocalAuth to true and give the app a Cosmos DB data-plane role assignment.',
+        path: ['properties', 'disableLocalAuth'],
+        expected: 'true',
+        complies: isTrue,
+        whenAbsent: absentFails(['properties', 'disableLocalAuth'], 'true'),
+    }),
+    propertyControl({
+        id: 'cosmos.metadata-write-locked',
+        title: 'Cosmos DB metadata cannot be changed with account keys',
+        severity: 'required',
+        hipaa: ['164.312(b)'],
+        appliesTo: COSMOS,
+        remediation: 'Set properties.disableKeyBasedMetadataWriteAccess to true so databases and containers change only through Azure Resource Manager, where it is audited.',
+        path: ['properties', 'disableKeyBasedMetadataWriteAccess'],
+        expected: 'true',
+        complies: isTrue,
+        whenAbsent: absentFails(['properties', 'disableKeyBasedMetadataWriteAccess'], 'true'),
+    }),
+    propertyControl({
+        id: 'cosmos.tls',
+        title: 'Cosmos DB requires TLS 1.2 or newer',
+        severity: 'required',
+        hipaa: ['164.312(e)(1)'],
+        appliesTo: COSMOS,
+        remediation: 'Set properties.minimalTlsVersion to "Tls12".',
+        path: ['properties', 'minimalTlsVersion'],
+        expected: '"Tls12" or newer',
+        complies: tlsAtLeast12,
+        // Accounts created before 2023 default to TLS 1.0; the API version does not tell the account's age, so absent is not enough.
+        whenAbsent: absentFails(['properties', 'minimalTlsVersion'], '"Tls12" (the default depends on when the account was created)'),
+    }),
+    publicNetworkControl('cosmos.public-network', COSMOS, ['164.312(a)(1)'], ''),
+];
+/** A server child such as `auditingSettings`, in either of the types ARM accepts. */
+function serverSettings(server, ...types) {
+    return types.flatMap((type) => (0,access/* childrenOfType */.xF)(server, `Microsoft.Sql/servers/${type}`));
+}
+const notMaster = (resource) => (0,access/* shortName */.EU)(resource).toLowerCase() !== 'master';
+const sqlControls = [
+    {
+        id: 'sql.auditing',
+        title: 'SQL server auditing is on, with a destination',
+        severity: 'required',
+        hipaa: ['164.312(b)'],
+        appliesTo: SQL_SERVER,
+        remediation: 'Add a Microsoft.Sql/servers/auditingSettings child named "default" with state "Enabled" and isAzureMonitorTargetEnabled true (plus a diagnostic setting on the master database for SQLSecurityAuditEvents). Audit at server level only.',
+        evaluate(server) {
+            if (!server)
+                return notApplicable('no resource');
+            const settings = serverSettings(server, 'auditingSettings', 'extendedAuditingSettings');
+            if (settings.length === 0)
+                return fail('the server has no auditingSettings child');
+            const results = settings.map((setting) => {
+                const state = (0,access/* read */.c3)(setting, ['properties', 'state']);
+                if (state.kind === 'unknown')
+                    return unknown(`auditingSettings state cannot be known offline (${state.reason})`);
+                if (state.kind !== 'known' || !equalsIgnoringCase('Enabled')(state.value))
+                    return fail(`auditingSettings ${(0,access/* shortName */.EU)(setting)} state is ${JSON.stringify(state.kind === 'known' ? state.value : 'not set')}; it must be "Enabled"`);
+                const monitor = (0,access/* read */.c3)(setting, ['properties', 'isAzureMonitorTargetEnabled']);
+                const storage = (0,access/* read */.c3)(setting, ['properties', 'storageEndpoint']);
+                if (monitor.kind === 'unknown' || storage.kind === 'unknown')
+                    return unknown('the auditing destination cannot be known offline');
+                const hasDestination = (monitor.kind === 'known' && monitor.value === true) || (storage.kind === 'known' && typeof storage.value === 'string' && storage.value !== '');
+                return hasDestination ? pass(`auditing is Enabled and sends to ${monitor.kind === 'known' && monitor.value === true ? 'Azure Monitor' : 'storage'}`) : fail('auditing is Enabled but has no destination (isAzureMonitorTargetEnabled or storageEndpoint)');
+            });
+            return results.find((r) => r.status === 'pass') ?? results.find((r) => r.status === 'unknown') ?? results[0];
+        },
+    },
+    {
+        id: 'sql.threat-protection',
+        title: 'Microsoft Defender for SQL (advanced threat protection) is on',
+        severity: 'required',
+        hipaa: ['164.308(a)(1)(ii)(D)', '164.308(a)(6)(ii)'],
+        appliesTo: SQL_SERVER,
+        remediation: 'Add a Microsoft.Sql/servers/advancedThreatProtectionSettings child "Default" with state "Enabled" (the guide\'s `az sql db threat-policy` is deprecated).',
+        evaluate(server) {
+            if (!server)
+                return notApplicable('no resource');
+            const settings = serverSettings(server, 'advancedThreatProtectionSettings', 'securityAlertPolicies');
+            if (settings.length === 0)
+                return fail('the server has neither advancedThreatProtectionSettings nor securityAlertPolicies');
+            for (const setting of settings) {
+                const state = (0,access/* read */.c3)(setting, ['properties', 'state']);
+                if (state.kind === 'unknown')
+                    return unknown(`${setting.type} state cannot be known offline`);
+                const disabled = (0,access/* read */.c3)(setting, ['properties', 'disabledAlerts']);
+                const noneDisabled = disabled.kind === 'absent' || (disabled.kind === 'known' && (!Array.isArray(disabled.value) || disabled.value.filter((a) => a !== '').length === 0));
+                if (state.kind === 'known' && equalsIgnoringCase('Enabled')(state.value) && noneDisabled)
+                    return pass(`${(0,access/* shortName */.EU)(setting)} state is Enabled with no alert types disabled`);
+            }
+            return fail('threat protection is not Enabled, or some alert types are disabled');
+        },
+    },
+    {
+        id: 'sql.tde',
+        title: 'SQL database transparent data encryption is on',
+        severity: 'required',
+        hipaa: ['164.312(a)(2)(iv)'],
+        appliesTo: SQL_DATABASE,
+        remediation: 'Add a Microsoft.Sql/servers/databases/transparentDataEncryption child "current" with state "Enabled".',
+        evaluate(database, { environment }) {
+            if (!database || !notMaster(database))
+                return notApplicable('the master database is encrypted by Azure');
+            const settings = (0,access/* childrenOfType */.xF)(database, 'Microsoft.Sql/servers/databases/transparentDataEncryption');
+            if (settings.length === 0) {
+                return environment.input.kind === 'live'
+                    ? unknown('the database\'s transparentDataEncryption setting was not read')
+                    : pass('no transparentDataEncryption child: new databases are encrypted by default');
+            }
+            const state = (0,access/* read */.c3)(settings[0], ['properties', 'state']);
+            if (state.kind === 'unknown')
+                return unknown(`transparentDataEncryption state cannot be known offline (${state.reason})`);
+            return state.kind === 'known' && equalsIgnoringCase('Enabled')(state.value) ? pass('transparent data encryption is Enabled') : fail(`transparentDataEncryption state is ${JSON.stringify(state.kind === 'known' ? state.value : 'not set')}; it must be "Enabled"`);
+        },
+    },
+    propertyControl({
+        id: 'sql.tls',
+        title: 'SQL server requires TLS 1.2 or newer',
+        severity: 'required',
+        hipaa: ['164.312(e)(1)'],
+        appliesTo: SQL_SERVER,
+        remediation: 'Set properties.minimalTlsVersion to "1.2".',
+        path: ['properties', 'minimalTlsVersion'],
+        expected: '"1.2" or newer',
+        complies: tlsAtLeast12,
+        whenAbsent: absentFails(['properties', 'minimalTlsVersion'], '"1.2"'),
+    }),
+    {
+        id: 'sql.entra-only-auth',
+        title: 'SQL server accepts Microsoft Entra authentication only',
+        severity: 'required',
+        hipaa: ['164.312(a)(1)', '164.312(d)'],
+        appliesTo: SQL_SERVER,
+        remediation: 'Set properties.administrators.azureADOnlyAuthentication to true with an Entra administrator (config: sql.entraAdmin), and use no SQL admin password.',
+        evaluate(server) {
+            if (!server)
+                return notApplicable('no resource');
+            const path = ['properties', 'administrators', 'azureADOnlyAuthentication'];
+            const inline = (0,access/* read */.c3)(server, path);
+            if (inline.kind === 'known' && inline.value === true)
+                return pass('administrators.azureADOnlyAuthentication is true', path);
+            for (const child of (0,access/* childrenOfType */.xF)(server, 'Microsoft.Sql/servers/azureADOnlyAuthentications')) {
+                const value = (0,access/* read */.c3)(child, ['properties', 'azureADOnlyAuthentication']);
+                if (value.kind === 'known' && value.value === true)
+                    return pass('the azureADOnlyAuthentications child is true');
+            }
+            if (inline.kind === 'unknown')
+                return unknown(`${(0,access/* pathText */.LF)(path)} cannot be known offline (${inline.reason})`, path);
+            return fail(`${(0,access/* pathText */.LF)(path)} is ${inline.kind === 'known' ? JSON.stringify(inline.value) : 'not set'}; it must be true`, path);
+        },
+    },
+    {
+        id: 'sql.long-term-retention',
+        title: 'SQL long-term retention keeps yearly backups for six years or more',
+        severity: 'required',
+        hipaa: ['164.308(a)(7)(ii)(A)', '164.316(b)(2)'],
+        appliesTo: SQL_DATABASE,
+        remediation: 'Add a Microsoft.Sql/servers/databases/backupLongTermRetentionPolicies child "default" with yearlyRetention "P7Y" and weekOfYear 1 (config: sql.longTermRetention.yearlyRetention).',
+        evaluate(database, { policy }) {
+            if (!database || !notMaster(database))
+                return notApplicable('the master database has no long-term retention');
+            const minimum = durationDays(policy.minSqlYearlyRetention) ?? 2190;
+            const policies = (0,access/* childrenOfType */.xF)(database, 'Microsoft.Sql/servers/databases/backupLongTermRetentionPolicies');
+            if (policies.length === 0)
+                return fail(`the database has no backupLongTermRetentionPolicies child; yearly backups must be kept ${policy.minSqlYearlyRetention} or longer`);
+            const yearly = (0,access/* read */.c3)(policies[0], ['properties', 'yearlyRetention']);
+            if (yearly.kind === 'unknown')
+                return unknown(`yearlyRetention cannot be known offline (${yearly.reason})`);
+            const days = yearly.kind === 'known' && typeof yearly.value === 'string' ? durationDays(yearly.value) : undefined;
+            const shown = yearly.kind === 'known' ? JSON.stringify(yearly.value) : 'not set';
+            if (days === undefined || days === 0)
+                return fail(`yearlyRetention is ${shown}; it must be ${policy.minSqlYearlyRetention} or longer`);
+            return days >= minimum ? pass(`yearly backups are kept ${shown}`) : fail(`yearlyRetention is ${shown}; it must be ${policy.minSqlYearlyRetention} or longer`);
+        },
+    },
+    publicNetworkControl('sql.public-network', SQL_SERVER, ['164.312(a)(1)'], ''),
+];
+const LEGACY_REDIS = 'Microsoft.Cache/redis';
+const MANAGED_REDIS = 'Microsoft.Cache/redisEnterprise';
+const MANAGED_REDIS_DATABASE = 'Microsoft.Cache/redisEnterprise/databases';
+const isLegacy = (resource) => resource.type.toLowerCase() === LEGACY_REDIS.toLowerCase();
+const redisControls = [
+    {
+        id: 'redis.tls-only',
+        title: 'Redis accepts TLS connections only',
+        severity: 'required',
+        hipaa: ['164.312(e)(1)'],
+        appliesTo: [LEGACY_REDIS, MANAGED_REDIS_DATABASE],
+        remediation: 'Managed Redis: set the database\'s properties.clientProtocol to "Encrypted". Azure Cache for Redis: set properties.enableNonSslPort to false.',
+        evaluate(resource, context) {
+            if (!resource)
+                return notApplicable('no resource');
+            return isLegacy(resource)
+                ? propertyControl({ ...this, path: ['properties', 'enableNonSslPort'], expected: 'false', complies: (v) => v === false, whenAbsent: () => pass('enableNonSslPort is not set; the non-TLS port is closed by default') }).evaluate(resource, context)
+                : propertyControl({ ...this, path: ['properties', 'clientProtocol'], expected: '"Encrypted"', complies: equalsIgnoringCase('Encrypted'), whenAbsent: () => pass('clientProtocol is not set; Managed Redis defaults to Encrypted') }).evaluate(resource, context);
+        },
+    },
+    propertyControl({
+        id: 'redis.min-tls',
+        title: 'Redis requires TLS 1.2 or newer',
+        severity: 'required',
+        hipaa: ['164.312(e)(1)'],
+        appliesTo: [LEGACY_REDIS, MANAGED_REDIS],
+        remediation: 'Set properties.minimumTlsVersion to "1.2".',
+        path: ['properties', 'minimumTlsVersion'],
+        expected: '"1.2" or newer',
+        complies: tlsAtLeast12,
+        whenAbsent: (resource) => isLegacy(resource)
+            ? fail('properties.minimumTlsVersion is not set; set it to "1.2"', ['properties', 'minimumTlsVersion'])
+            : absentDefaultsFrom(['properties', 'minimumTlsVersion'], '2025-07-01', '"1.2"', '"1.2"')(resource),
+    }),
+    {
+        id: 'redis.entra-auth',
+        title: 'Redis access keys are off (Entra ID authentication)',
+        severity: 'required',
+        hipaa: ['164.312(a)(1)', '164.312(d)'],
+        appliesTo: [LEGACY_REDIS, MANAGED_REDIS_DATABASE],
+        remediation: 'Managed Redis: set the database\'s properties.accessKeysAuthentication to "Disabled" and add an access policy assignment for the app\'s identity. Azure Cache for Redis: set properties.disableAccessKeyAuthentication to true.',
+        evaluate(resource, context) {
+            if (!resource)
+                return notApplicable('no resource');
+            return isLegacy(resource)
+                ? propertyControl({ ...this, path: ['properties', 'disableAccessKeyAuthentication'], expected: 'true', complies: isTrue, whenAbsent: absentFails(['properties', 'disableAccessKeyAuthentication'], 'true') }).evaluate(resource, context)
+                : propertyControl({ ...this, path: ['properties', 'accessKeysAuthentication'], expected: '"Disabled"', complies: equalsIgnoringCase('Disabled'), whenAbsent: absentFails(['properties', 'accessKeysAuthentication'], '"Disabled"') }).evaluate(resource, context);
+        },
+    },
+    publicNetworkControl('redis.public-network', [LEGACY_REDIS, MANAGED_REDIS], ['164.312(a)(1)'], ''),
+];
+
+// EXTERNAL MODULE: ./src/compliance/audit-logs.ts
+var audit_logs = __nccwpck_require__(2214);
+;// CONCATENATED MODULE: ./src/compliance/controls/platform.ts
+
+
+
+const STORAGE = ['Microsoft.Storage/storageAccounts'];
+const WORKSPACE = ['Microsoft.OperationalInsights/workspaces'];
+const REGISTRY = ['Microsoft.ContainerRegistry/registries'];
+const CONTAINER_APP = ['Microsoft.App/containerApps'];
+const DIAGNOSTIC_SETTINGS = 'Microsoft.Insights/diagnosticSettings';
+/** Lifecycle actions that remove a base blob (tiering keeps the data, so it is not removal). */
+const REMOVAL_CONDITIONS = ['daysAfterModificationGreaterThan', 'daysAfterCreationGreaterThan', 'daysAfterLastAccessTimeGreaterThan'];
+/** Whether a storage account keeps backups long enough: the core of storage.backup-retention, shared with logs.retention. */
+function judgeBackupRetention(account, minimumDays) {
+    for (const policy of (0,access/* childrenOfType */.xF)(account, 'Microsoft.Storage/storageAccounts/managementPolicies')) {
+        const rules = (0,access/* read */.c3)(policy, ['properties', 'policy', 'rules']);
+        if (rules.kind === 'unknown')
+            return unknown(`the lifecycle rules cannot be known offline (${rules.reason})`);
+        for (const [index, rule] of (rules.kind === 'known' && Array.isArray(rules.value) ? rules.value : []).entries()) {
+            const ruleObject = rule;
+            if (ruleObject.enabled === false)
+                continue;
+            const deletion = ruleObject.definition?.actions?.baseBlob?.delete;
+            for (const condition of REMOVAL_CONDITIONS) {
+                const days = deletion?.[condition];
+                if (days === undefined)
+                    continue;
+                if (typeof days !== 'number')
+                    return unknown(`lifecycle rule ${String(ruleObject.name ?? index)} deletes after a number of days that cannot be known offline`);
+                if (days < minimumDays)
+                    return fail(`lifecycle rule ${String(ruleObject.name ?? index)} deletes base blobs after ${days} days (${condition}); backups must be kept at least ${minimumDays} days`);
+            }
+        }
+    }
+    const blobServices = (0,access/* childrenOfType */.xF)(account, 'Microsoft.Storage/storageAccounts/blobServices');
+    for (const service of blobServices) {
+        const softDelete = (0,access/* read */.c3)(service, ['properties', 'deleteRetentionPolicy', 'enabled']);
+        const versioning = (0,access/* read */.c3)(service, ['properties', 'isVersioningEnabled']);
+        if ((softDelete.kind === 'known' && softDelete.value === true) || (versioning.kind === 'known' && versioning.value === true)) {
+            return pass(`no lifecycle rule deletes base blobs before ${minimumDays} days, and ${softDelete.kind === 'known' && softDelete.value === true ? 'blob soft delete' : 'versioning'} is on`);
+        }
+        if (softDelete.kind === 'unknown' || versioning.kind === 'unknown')
+            return unknown('blob soft delete or versioning cannot be known offline');
+    }
+    return fail('neither blob soft delete (blobServices deleteRetentionPolicy.enabled) nor versioning (isVersioningEnabled) is on');
+}
+const storageControls = [
+    propertyControl({
+        id: 'storage.https-only',
+        title: 'Storage accepts HTTPS only',
+        severity: 'required',
+        hipaa: ['164.312(e)(1)'],
+        appliesTo: STORAGE,
+        remediation: 'Set properties.supportsHttpsTrafficOnly to true (or leave it unset with API version 2019-04-01 or later).',
+        path: ['properties', 'supportsHttpsTrafficOnly'],
+        expected: 'true',
+        complies: (value) => value !== false,
+        whenAbsent: absentDefaultsFrom(['properties', 'supportsHttpsTrafficOnly'], '2019-04-01', 'true', 'true'),
+    }),
+    propertyControl({
+        id: 'storage.min-tls',
+        title: 'Storage requires TLS 1.2 or newer',
+        severity: 'required',
+        hipaa: ['164.312(e)(1)'],
+        appliesTo: STORAGE,
+        remediation: 'Set properties.minimumTlsVersion to "TLS1_2".',
+        path: ['properties', 'minimumTlsVersion'],
+        expected: '"TLS1_2" or newer',
+        complies: tlsAtLeast12,
+        whenAbsent: absentFails(['properties', 'minimumTlsVersion'], '"TLS1_2"'),
+    }),
+    propertyControl({
+        id: 'storage.no-public-blob',
+        title: 'Storage allows no anonymous blob access',
+        severity: 'required',
+        hipaa: ['164.312(a)(1)'],
+        appliesTo: STORAGE,
+        remediation: 'Set properties.allowBlobPublicAccess to false.',
+        path: ['properties', 'allowBlobPublicAccess'],
+        expected: 'false',
+        complies: (value) => value === false,
+        whenAbsent: absentFails(['properties', 'allowBlobPublicAccess'], 'false'),
+    }),
+    {
+        id: 'storage.backup-retention',
+        title: 'Backups in storage are kept six years and protected from deletion',
+        severity: 'required',
+        hipaa: ['164.308(a)(7)(ii)(A)', '164.316(b)(2)'],
+        appliesTo: STORAGE,
+        remediation: 'Delete base blobs no sooner than 2190 days in every lifecycle rule (managementPolicies), and turn on blob soft delete (blobServices deleteRetentionPolicy.enabled) or versioning (isVersioningEnabled).',
+        evaluate: (account, { policy }) => (account ? judgeBackupRetention(account, policy.minAuditRetentionDays) : notApplicable('no resource')),
+    },
+    publicNetworkControl('storage.public-network', STORAGE, ['164.312(a)(1)'], ''),
+];
+/** Diagnostic settings anywhere in the environment whose destination workspace is `workspace`. */
+function settingsSendingTo(workspace, environment) {
+    const name = workspace.name.toLowerCase();
+    return environment.resources.filter((resource) => {
+        if (!(0,access/* isType */.Xj)(resource, DIAGNOSTIC_SETTINGS))
+            return false;
+        const target = (0,access/* read */.c3)(resource, ['properties', 'workspaceId']);
+        return target.kind === 'known' && typeof target.value === 'string' && target.value.toLowerCase().split('/').pop() === name;
+    });
+}
+/** The resource a diagnostic setting is scoped to, from its id (`<scope>/providers/Microsoft.Insights/diagnosticSettings/<name>`). */
+function scopeTypeOf(setting) {
+    const scopeId = setting.id.replace(/\/providers\/Microsoft\.Insights\/diagnosticSettings\/[^/]+$/i, '');
+    const match = /\/providers\/([^/]+)\/(.+)$/.exec(scopeId);
+    if (!match)
+        return undefined;
+    const segments = match[2].split('/');
+    return [match[1], ...segments.filter((_, i) => i % 2 === 0)].join('/');
+}
+const logsControls = [
+    {
+        id: 'logs.retention',
+        title: 'Audit logs are kept six years',
+        severity: 'required',
+        hipaa: ['164.316(b)(2)', '164.312(b)'],
+        appliesTo: WORKSPACE,
+        remediation: 'Keep the workspace retentionInDays within 30-730 (config: logAnalytics.retentionInDays) and give every audit table a Microsoft.OperationalInsights/workspaces/tables child with totalRetentionInDays of at least 2190 (config: logAnalytics.auditTableTotalRetentionInDays), or also archive the logs to storage kept 2190 days.',
+        evaluate(workspace, { environment, policy }) {
+            if (!workspace)
+                return notApplicable('no resource');
+            const retentionPath = ['properties', 'retentionInDays'];
+            const retention = (0,access/* read */.c3)(workspace, retentionPath);
+            if (retention.kind === 'unknown')
+                return unknown(`retentionInDays cannot be known offline (${retention.reason})`, retentionPath);
+            if (retention.kind === 'known' && (typeof retention.value !== 'number' || retention.value < 30 || retention.value > 730)) {
+                return fail(`workspace retentionInDays is ${JSON.stringify(retention.value)}; Azure accepts 30-730 (keep long retention per table with totalRetentionInDays, up to 4383)`, retentionPath);
+            }
+            const tables = new Map((0,access/* childrenOfType */.xF)(workspace, 'Microsoft.OperationalInsights/workspaces/tables').map((table) => [(0,access/* shortName */.EU)(table).toLowerCase(), table]));
+            const needed = new Set();
+            for (const setting of settingsSendingTo(workspace, environment)) {
+                const archive = (0,access/* read */.c3)(setting, ['properties', 'storageAccountId']);
+                if (archive.kind === 'known' && typeof archive.value === 'string') {
+                    const account = environment.resources.find((r) => r.id.toLowerCase() === archive.value.toLowerCase());
+                    if (account && judgeBackupRetention(account, policy.minAuditRetentionDays).status === 'pass')
+                        continue;
+                }
+                const dedicated = (0,access/* read */.c3)(setting, ['properties', 'logAnalyticsDestinationType']);
+                const source = (0,audit_logs/* auditLogSourceFor */._l)(scopeTypeOf(setting) ?? '');
+                const tablesOfSetting = dedicated.kind === 'known' && equalsIgnoringCase('Dedicated')(dedicated.value) && source ? source.dedicatedTables : [audit_logs/* AZURE_DIAGNOSTICS_TABLE */.C4];
+                for (const table of tablesOfSetting)
+                    needed.add(table);
+            }
+            for (const table of needed) {
+                const declared = tables.get(table.toLowerCase());
+                if (!declared)
+                    return fail(`audit logs land in table ${table}, which has no tables child setting totalRetentionInDays; it keeps only the workspace retention`);
+                const total = (0,access/* read */.c3)(declared, ['properties', 'totalRetentionInDays']);
+                if (total.kind === 'unknown')
+                    return unknown(`table ${table} totalRetentionInDays cannot be known offline`);
+                if (total.kind !== 'known' || typeof total.value !== 'number' || total.value < policy.minAuditRetentionDays) {
+                    return fail(`table ${table} keeps audit logs ${total.kind === 'known' ? String(total.value) : 'the workspace retention'} days; it must keep them at least ${policy.minAuditRetentionDays}`);
+                }
+            }
+            return pass(`workspace retention is ${retention.kind === 'known' ? String(retention.value) : 'the default'} days and ${needed.size} audit table(s) keep logs at least ${policy.minAuditRetentionDays} days`, retentionPath);
+        },
+    },
+];
+const settingsIndex = new WeakMap();
+/** Every diagnostic setting by the (lower-case) id of what it is scoped to; built once per environment. */
+function diagnosticSettingsByScope(environment) {
+    let index = settingsIndex.get(environment);
+    if (!index) {
+        index = new Map();
+        for (const setting of environment.resources.filter((r) => (0,access/* isType */.Xj)(r, DIAGNOSTIC_SETTINGS))) {
+            const scopeId = setting.id.replace(/\/providers\/Microsoft\.Insights\/diagnosticSettings\/[^/]+$/i, '').toLowerCase();
+            index.set(scopeId, [...(index.get(scopeId) ?? []), setting]);
+        }
+        settingsIndex.set(environment, index);
+    }
+    return index;
+}
+/** Whether one of `settings` sends `scopeType`'s audit logs to a workspace or storage. */
+function judgeAuditSettings(settings, scopeType) {
+    const source = (0,audit_logs/* auditLogSourceFor */._l)(scopeType);
+    if (!source)
+        return notApplicable(`no audit log categories are known for ${scopeType}`);
+    let sawUnknown = false;
+    for (const setting of settings) {
+        const logs = (0,access/* read */.c3)(setting, ['properties', 'logs']);
+        const workspace = (0,access/* read */.c3)(setting, ['properties', 'workspaceId']);
+        const storage = (0,access/* read */.c3)(setting, ['properties', 'storageAccountId']);
+        if (logs.kind === 'unknown' || workspace.kind === 'unknown' || storage.kind === 'unknown') {
+            sawUnknown = true;
+            continue;
+        }
+        const hasDestination = workspace.kind === 'known' || storage.kind === 'known';
+        const sendsAudit = logs.kind === 'known' && Array.isArray(logs.value) && logs.value.some((entry) => entry.enabled !== false && (source.categoryGroups.some((g) => equalsIgnoringCase(g)(entry.categoryGroup)) || source.categories.some((c) => equalsIgnoringCase(c)(entry.category))));
+        if (hasDestination && sendsAudit)
+            return pass(`diagnostic setting ${(0,access/* shortName */.EU)(setting)} sends the audit logs to ${workspace.kind === 'known' ? 'Log Analytics' : 'storage'}`);
+    }
+    return sawUnknown ? unknown('a diagnostic setting cannot be known offline') : fail(`no diagnostic setting sends the audit logs (category group ${source.categoryGroups.join(' or ')}, or ${source.categories.join('/')}) to a workspace or storage`);
+}
+const diagnosticsControls = [
+    {
+        id: 'diagnostics.audit-logs',
+        title: 'Audit logs go to Log Analytics or storage',
+        severity: 'required',
+        hipaa: ['164.312(b)', '164.308(a)(1)(ii)(D)'],
+        appliesTo: ['Microsoft.KeyVault/vaults', 'Microsoft.DocumentDB/databaseAccounts', 'Microsoft.Sql/servers', 'Microsoft.Cache/redis', 'Microsoft.Cache/redisEnterprise', 'Microsoft.Storage/storageAccounts', 'Microsoft.App/managedEnvironments'],
+        remediation: 'Add a Microsoft.Insights/diagnosticSettings extension resource (scope: the resource; for SQL the master database, for storage blobServices/default) with logs [{categoryGroup: "audit", enabled: true}] and workspaceId of the Log Analytics workspace.',
+        evaluate(resource, { environment }) {
+            if (!resource)
+                return notApplicable('no resource');
+            if ((0,access/* isType */.Xj)(resource, 'Microsoft.Sql/servers')) {
+                // Server-level SQL audit logs reach Azure Monitor through the master database, which templates do not declare.
+                const settings = diagnosticSettingsByScope(environment).get(`${resource.id}/databases/master`.toLowerCase()) ?? [];
+                return judgeAuditSettings(settings, 'Microsoft.Sql/servers/databases');
+            }
+            if ((0,access/* isType */.Xj)(resource, 'Microsoft.Storage/storageAccounts')) {
+                const services = (0,access/* childrenOfType */.xF)(resource, 'Microsoft.Storage/storageAccounts/blobServices');
+                return judgeAuditSettings(services.flatMap((service) => service.extensions.filter((e) => (0,access/* isType */.Xj)(e, DIAGNOSTIC_SETTINGS))), 'Microsoft.Storage/storageAccounts/blobServices');
+            }
+            return judgeAuditSettings(resource.extensions.filter((e) => (0,access/* isType */.Xj)(e, DIAGNOSTIC_SETTINGS)), resource.type);
+        },
+    },
+];
+const notTrue = (value) => value !== true;
+const registryControls = [
+    propertyControl({
+        id: 'registry.admin-disabled',
+        title: 'Registry admin user is off',
+        severity: 'required',
+        hipaa: ['164.312(a)(1)'],
+        appliesTo: REGISTRY,
+        remediation: 'Set properties.adminUserEnabled to false; pull with the app\'s managed identity (AcrPull) instead.',
+        path: ['properties', 'adminUserEnabled'],
+        expected: 'false',
+        complies: notTrue,
+        whenAbsent: () => pass('adminUserEnabled is not set; the admin user is off by default', ['properties', 'adminUserEnabled']),
+    }),
+    propertyControl({
+        id: 'registry.anonymous-pull-disabled',
+        title: 'Registry allows no anonymous pull',
+        severity: 'required',
+        hipaa: ['164.312(a)(1)'],
+        appliesTo: REGISTRY,
+        remediation: 'Set properties.anonymousPullEnabled to false.',
+        path: ['properties', 'anonymousPullEnabled'],
+        expected: 'false',
+        complies: notTrue,
+        whenAbsent: () => pass('anonymousPullEnabled is not set; anonymous pull is off by default', ['properties', 'anonymousPullEnabled']),
+    }),
+    publicNetworkControl('registry.public-network', REGISTRY, ['164.312(a)(1)'], 'registry.sku: Premium'),
+];
+/** Every entry of an array property passes `check`; none or absent passes. */
+function everyEntry(resource, path, what, check) {
+    const entries = (0,access/* read */.c3)(resource, path);
+    if (entries.kind === 'unknown')
+        return unknown(`${what} cannot be known offline (${entries.reason})`, path);
+    if (entries.kind === 'absent' || !Array.isArray(entries.value) || entries.value.length === 0)
+        return pass(`no ${what}`, path);
+    for (const [index, entry] of entries.value.entries()) {
+        const problem = check(entry);
+        if (problem)
+            return fail(`${what}[${index}] ${problem}`, [...path, index]);
+    }
+    return pass(`all ${entries.value.length} ${what} comply`, path);
+}
+const containerAppControls = [
+    propertyControl({
+        id: 'containerapp.https-only',
+        title: 'Container App ingress redirects HTTP to HTTPS',
+        severity: 'required',
+        hipaa: ['164.312(e)(1)'],
+        appliesTo: CONTAINER_APP,
+        remediation: 'Set properties.configuration.ingress.allowInsecure to false.',
+        path: ['properties', 'configuration', 'ingress', 'allowInsecure'],
+        expected: 'false',
+        complies: notTrue,
+        whenAbsent: () => pass('ingress.allowInsecure is not set (or there is no ingress); HTTP is redirected by default', ['properties', 'configuration', 'ingress']),
+    }),
+    {
+        id: 'containerapp.managed-identity',
+        title: 'Container App has a managed identity',
+        severity: 'required',
+        hipaa: ['164.312(a)(1)'],
+        appliesTo: CONTAINER_APP,
+        remediation: 'Give the app identity.type "UserAssigned" (config: identity.name) or "SystemAssigned".',
+        evaluate(app) {
+            if (!app)
+                return notApplicable('no resource');
+            const type = (0,access/* read */.c3)(app, ['identity', 'type']);
+            if (type.kind === 'unknown')
+                return unknown(`identity.type cannot be known offline (${type.reason})`, ['identity', 'type']);
+            return type.kind === 'known' && typeof type.value === 'string' && /(system|user)assigned/i.test(type.value)
+                ? pass(`identity.type is ${type.value}`, ['identity', 'type'])
+                : fail(`identity.type is ${type.kind === 'known' ? JSON.stringify(type.value) : 'not set'}; the app needs a managed identity`, ['identity']);
+        },
+    },
+    {
+        id: 'containerapp.registry-identity',
+        title: 'Container App pulls images with its identity, not a password',
+        severity: 'required',
+        hipaa: ['164.312(a)(1)'],
+        appliesTo: CONTAINER_APP,
+        remediation: 'Give each properties.configuration.registries entry an identity (the app\'s user-assigned identity id, holding AcrPull) and no passwordSecretRef.',
+        evaluate: (app) => (app ? everyEntry(app, ['properties', 'configuration', 'registries'], 'registries', (r) => (r['passwordSecretRef'] ? 'uses a password secret' : !r['identity'] ? 'has no identity' : undefined)) : notApplicable('no resource')),
+    },
+    {
+        id: 'containerapp.secrets-from-keyvault',
+        title: 'Container App secrets are Key Vault references',
+        severity: 'required',
+        hipaa: ['164.312(a)(2)(iv)'],
+        appliesTo: CONTAINER_APP,
+        remediation: 'Give each properties.configuration.secrets entry a keyVaultUrl and identity instead of an inline value (config: containerApp.secrets).',
+        evaluate: (app) => (app ? everyEntry(app, ['properties', 'configuration', 'secrets'], 'secrets', (s) => ('value' in s ? 'has an inline value' : !s['keyVaultUrl'] ? 'has no keyVaultUrl' : undefined)) : notApplicable('no resource')),
+    },
+    propertyControl({
+        id: 'containerapp.min-replicas',
+        title: 'Container App keeps at least one replica running',
+        severity: 'advisory',
+        hipaa: ['164.308(a)(7)(ii)(C)'],
+        appliesTo: CONTAINER_APP,
+        remediation: 'Set properties.template.scale.minReplicas to 1 or more (config: containerApp.minReplicas).',
+        path: ['properties', 'template', 'scale', 'minReplicas'],
+        expected: '1 or more',
+        complies: (value) => typeof value === 'number' && value >= 1,
+        whenAbsent: absentFails(['properties', 'template', 'scale', 'minReplicas'], '1 or more (the default is 0)'),
+    }),
+];
+const environmentControls = [
+    {
+        id: 'environment.logs',
+        title: 'Container Apps environment sends app logs to Log Analytics',
+        severity: 'required',
+        hipaa: ['164.312(b)'],
+        appliesTo: ['Microsoft.App/managedEnvironments'],
+        remediation: 'Set properties.appLogsConfiguration.destination to "azure-monitor" with a diagnostic setting to the workspace, or to "log-analytics" with logAnalyticsConfiguration.',
+        evaluate(environmentResource) {
+            if (!environmentResource)
+                return notApplicable('no resource');
+            const path = ['properties', 'appLogsConfiguration', 'destination'];
+            const destination = (0,access/* read */.c3)(environmentResource, path);
+            if (destination.kind === 'unknown')
+                return unknown(`appLogsConfiguration.destination cannot be known offline (${destination.reason})`, path);
+            if (destination.kind === 'known' && equalsIgnoringCase('log-analytics')(destination.value)) {
+                const customer = (0,access/* read */.c3)(environmentResource, ['properties', 'appLogsConfiguration', 'logAnalyticsConfiguration', 'customerId']);
+                return customer.kind === 'absent' ? fail('destination is log-analytics but logAnalyticsConfiguration.customerId is not set', path) : pass('app logs go to Log Analytics', path);
+            }
+            if (destination.kind === 'known' && equalsIgnoringCase('azure-monitor')(destination.value)) {
+                const withDestination = environmentResource.extensions.some((e) => (0,access/* isType */.Xj)(e, DIAGNOSTIC_SETTINGS) && (0,access/* read */.c3)(e, ['properties', 'workspaceId']).kind !== 'absent');
+                return withDestination ? pass('app logs go to Azure Monitor and a diagnostic setting sends them to Log Analytics', path) : fail('destination is azure-monitor but no diagnostic setting sends the logs to a workspace', path);
+            }
+            return fail(`appLogsConfiguration.destination is ${destination.kind === 'known' ? JSON.stringify(destination.value) : 'not set'}; app logs are not kept`, path);
+        },
+    },
+];
+
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(3024);
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __nccwpck_require__(6760);
+;// CONCATENATED MODULE: ./src/compliance/controls/governance.ts
+
+
+
+
+
+/** Resource types that cannot carry tags: extension resources and settings children. */
+const UNTAGGABLE = /^microsoft\.(insights\/diagnosticsettings|authorization\/|network\/privatednszones\/virtualnetworklinks$)/i;
+const tagsControls = [
+    {
+        id: 'tags.required',
+        title: 'Resources carry the required tags (asset inventory)',
+        severity: 'required',
+        hipaa: ['164.308(a)(1)(ii)(A)'],
+        appliesTo: 'every-resource',
+        remediation: 'Add the required tags (default Compliance=HIPAA and Environment) to the resource (config: tags).',
+        evaluate(resource, { policy }) {
+            if (!resource || resource.parent || UNTAGGABLE.test(resource.type) || resource.type.split('/').length > 2)
+                return notApplicable('child and extension resources carry no tags of their own');
+            const tags = (0,access/* read */.c3)(resource, ['tags']);
+            if (tags.kind === 'unknown')
+                return unknown(`tags cannot be known offline (${tags.reason})`, ['tags']);
+            const present = tags.kind === 'known' && tags.value && typeof tags.value === 'object' ? tags.value : {};
+            const lookup = new Map(Object.entries(present).map(([name, value]) => [name.toLowerCase(), value]));
+            const problems = Object.entries(policy.requiredTags).flatMap(([name, required]) => {
+                const value = lookup.get(name.toLowerCase());
+                if (value === undefined || value === '')
+                    return [`${name} is missing`];
+                if (required !== null && String(value) !== required)
+                    return [`${name} is "${String(value)}", not "${required}"`];
+                return [];
+            });
+            return problems.length === 0 ? pass(`carries ${Object.keys(policy.requiredTags).join(', ')}`, ['tags']) : fail(`tags: ${problems.join('; ')}`, ['tags']);
+        },
+    },
+];
+/**
+ * Resource providers and types covered by Microsoft's HIPAA Business Associate Agreement, by the
+ * Azure service they belong to. Source: Microsoft Trust Center, "Azure compliance offerings:
+ * HIPAA/HITECH", in-scope services list (Azure public cloud), as read 2026-11. Matching is by
+ * type prefix: the most specific entry wins.
+ */
+const BAA_IN_SCOPE = {
+    'Microsoft.KeyVault/vaults': 'Key Vault',
+    'Microsoft.DocumentDB/databaseAccounts': 'Azure Cosmos DB',
+    'Microsoft.Sql/servers': 'Azure SQL Database',
+    'Microsoft.Cache/redis': 'Azure Cache for Redis',
+    'Microsoft.Cache/redisEnterprise': 'Azure Managed Redis',
+    'Microsoft.Storage/storageAccounts': 'Azure Storage',
+    'Microsoft.ContainerRegistry/registries': 'Container Registry',
+    'Microsoft.App/containerApps': 'Azure Container Apps',
+    'Microsoft.App/managedEnvironments': 'Azure Container Apps',
+    'Microsoft.OperationalInsights/workspaces': 'Azure Monitor (Log Analytics)',
+    'Microsoft.Insights/diagnosticSettings': 'Azure Monitor',
+    'Microsoft.Authorization/roleAssignments': 'Azure Role-Based Access Control',
+    'Microsoft.ManagedIdentity/userAssignedIdentities': 'Microsoft Entra ID (managed identities)',
+    'Microsoft.Network/virtualNetworks': 'Azure Virtual Network',
+    'Microsoft.Network/privateEndpoints': 'Azure Private Link',
+    'Microsoft.Network/privateDnsZones': 'Azure DNS',
+    'Microsoft.Resources/deployments': 'Azure Resource Manager',
+};
+function baaServiceOf(type) {
+    const lower = type.toLowerCase();
+    let best;
+    for (const entry of Object.entries(BAA_IN_SCOPE)) {
+        const prefix = entry[0].toLowerCase();
+        if ((lower === prefix || lower.startsWith(`${prefix}/`)) && (!best || prefix.length > best[0].length))
+            best = entry;
+    }
+    return best?.[1];
+}
+const DAY_MS = 86_400_000;
+const baaControls = [
+    {
+        id: 'baa.scope',
+        title: 'Every resource type is in the scope of Microsoft\'s HIPAA BAA',
+        severity: 'required',
+        hipaa: ['164.308(b)(1)'],
+        appliesTo: 'every-resource',
+        remediation: 'Use only Azure services on Microsoft\'s HIPAA BAA in-scope list for anything that may touch PHI, or keep PHI out of this resource and waive with the reason.',
+        evaluate(resource) {
+            if (!resource)
+                return notApplicable('no resource');
+            const service = baaServiceOf(resource.type);
+            return service ? pass(`${resource.type} is part of ${service}, in the BAA's scope`) : fail(`${resource.type} is not known to be in the BAA's scope`);
+        },
+    },
+    {
+        id: 'baa.evidence',
+        title: 'A signed BAA is on record, matches its hash, and was reviewed recently',
+        severity: 'required',
+        hipaa: ['164.308(b)(1)', '164.316(b)(2)'],
+        appliesTo: 'environment',
+        remediation: 'Record the BAA in the config: baa.signedDate, baa.reviewedDate (YYYY-MM-DD), baa.file (a copy in the repository, relative to the config file) and baa.sha256 (`sha256sum <file>`). Microsoft\'s HIPAA BAA is part of the Product Terms / Data Protection Addendum for in-scope services; save your copy and review it at least yearly.',
+        evaluate(_resource, { baa, policy, now }) {
+            if (!baa)
+                return fail('the config records no BAA evidence (baa.signedDate, baa.reviewedDate, baa.file, baa.sha256)');
+            const path = (0,external_node_path_.resolve)(baa.baseDir, baa.file);
+            if (!(0,external_node_fs_.existsSync)(path))
+                return fail(`the BAA file ${baa.file} does not exist`);
+            const actual = (0,external_node_crypto_.createHash)('sha256').update((0,external_node_fs_.readFileSync)(path)).digest('hex');
+            if (actual !== baa.sha256.toLowerCase())
+                return fail(`the sha256 of ${baa.file} is ${actual}, not the recorded ${baa.sha256}: the file changed or the hash is wrong`);
+            const signed = Date.parse(`${baa.signedDate}T00:00:00Z`);
+            const reviewed = Date.parse(`${baa.reviewedDate}T00:00:00Z`);
+            if (Number.isNaN(signed) || signed > now.getTime())
+                return fail(`baa.signedDate ${baa.signedDate} is not a date in the past`);
+            if (Number.isNaN(reviewed))
+                return fail(`baa.reviewedDate ${baa.reviewedDate} is not a date`);
+            const age = Math.floor((now.getTime() - reviewed) / DAY_MS);
+            if (age > policy.baaReviewMaxAgeDays)
+                return fail(`the BAA was last reviewed ${age} days ago (${baa.reviewedDate}); the policy asks for a review every ${policy.baaReviewMaxAgeDays} days`);
+            return pass(`BAA signed ${baa.signedDate}, file ${baa.file} matches its sha256, reviewed ${age} days ago`);
+        },
+    },
+];
+
+;// CONCATENATED MODULE: ./src/compliance/catalog.ts
+
+
+
+/** The catalog of controls.md, in its order. Control ids are public API. */
+const CONTROLS = [
+    ...keyVaultControls,
+    ...cosmosControls,
+    ...sqlControls,
+    ...redisControls,
+    ...storageControls,
+    ...logsControls,
+    ...diagnosticsControls,
+    ...registryControls,
+    ...containerAppControls,
+    ...environmentControls,
+    ...tagsControls,
+    ...baaControls,
+];
+function controlById(id) {
+    return CONTROLS.find((control) => control.id === id);
+}
+
+
+/***/ }),
+
+/***/ 2610:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   EU: () => (/* binding */ shortName),
+/* harmony export */   LF: () => (/* binding */ pathText),
+/* harmony export */   N8: () => (/* binding */ apiVersionAtLeast),
+/* harmony export */   Xj: () => (/* binding */ isType),
+/* harmony export */   c3: () => (/* binding */ read),
+/* harmony export */   vu: () => (/* binding */ traceReads),
+/* harmony export */   xF: () => (/* binding */ childrenOfType)
+/* harmony export */ });
+/* harmony import */ var _model_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9562);
+
+let listener;
+/** Runs `fn`, telling `onRead` about every property it reads: how drift finds the values a finding rests on. */
+function traceReads(onRead, fn) {
+    const previous = listener;
+    listener = onRead;
+    try {
+        return fn();
+    }
+    finally {
+        listener = previous;
+    }
+}
+/** Reads `path` from the body; an UnknownValue anywhere on the way makes the result unknown. */
+function read(resource, path) {
+    listener?.(resource, path);
+    let current = resource.body;
+    for (const key of path) {
+        if ((0,_model_js__WEBPACK_IMPORTED_MODULE_0__/* .isUnknown */ .t8)(current))
+            return { kind: 'unknown', reason: current.reason };
+        if (current === null || typeof current !== 'object')
+            return { kind: 'absent' };
+        current = current[key];
+        if (current === undefined)
+            return { kind: 'absent' };
+    }
+    if ((0,_model_js__WEBPACK_IMPORTED_MODULE_0__/* .isUnknown */ .t8)(current))
+        return { kind: 'unknown', reason: current.reason };
+    return { kind: 'known', value: current };
+}
+/** `properties.x.y` as text for messages. */
+function pathText(path) {
+    return path.map((key, index) => (typeof key === 'number' ? `[${key}]` : index === 0 ? key : `.${key}`)).join('');
+}
+/** Compares ARM api-versions (`2019-04-01`, `2021-06-01-preview`) by date; a preview sorts before its GA date. */
+function apiVersionAtLeast(resource, minimum) {
+    if (!resource.apiVersion)
+        return undefined;
+    const date = resource.apiVersion.slice(0, 10);
+    if (date !== minimum.slice(0, 10))
+        return date > minimum.slice(0, 10);
+    return !resource.apiVersion.includes('-preview') || minimum.includes('-preview');
+}
+/** Case-insensitive type comparison, as ARM compares types. */
+function isType(resource, type) {
+    return resource.type.toLowerCase() === type.toLowerCase();
+}
+/** Children of a given full type, e.g. `Microsoft.Sql/servers/auditingSettings`. */
+function childrenOfType(resource, type) {
+    return resource.children.filter((child) => isType(child, type));
+}
+/** The last segment of a resource's full name (`server/db` -> `db`). */
+function shortName(resource) {
+    return resource.name.split('/').pop() ?? resource.name;
+}
+
+
+/***/ }),
+
+/***/ 6316:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Us: () => (/* binding */ isBlocking),
+/* harmony export */   _3: () => (/* binding */ evaluate)
+/* harmony export */ });
+/* unused harmony exports INPUT_RESOLVABLE, WAIVER_VALID, waiverExpired, verdictOf */
+/* harmony import */ var picomatch__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(4006);
+/* harmony import */ var picomatch__WEBPACK_IMPORTED_MODULE_3___default = /*#__PURE__*/__nccwpck_require__.n(picomatch__WEBPACK_IMPORTED_MODULE_3__);
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3916);
+/* harmony import */ var _catalog_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1463);
+/* harmony import */ var _controls_access_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(2610);
+
+
+
+
+/** Not catalog controls: findings about the input and the waivers themselves. */
+const INPUT_RESOLVABLE = 'input.resolvable';
+const WAIVER_VALID = 'waiver.valid';
+/** Judges every resource against every control that applies to it: one finding per pair, none dropped. */
+function evaluate(environment, options) {
+    const { policy, now } = options;
+    const context = { policy, environment, now, ...(options.baa ? { baa: options.baa } : {}) };
+    const findings = [];
+    const environmentRef = { type: 'environment', name: environment.input.source, id: '' };
+    for (const control of options.controls ?? _catalog_js__WEBPACK_IMPORTED_MODULE_1__/* .CONTROLS */ .V) {
+        const targets = control.appliesTo === 'environment' ? [undefined] : environment.resources.filter((resource) => applies(control, resource));
+        for (const resource of targets) {
+            let result;
+            const reads = [];
+            try {
+                result = options.reads ? (0,_controls_access_js__WEBPACK_IMPORTED_MODULE_2__/* .traceReads */ .vu)((read, path) => reads.push({ resource: read, path }), () => control.evaluate(resource, context)) : control.evaluate(resource, context);
+            }
+            catch (error) {
+                result = { status: 'unknown', message: `the control could not judge this resource: ${(0,_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .errorMessage */ .g)(error)}` };
+            }
+            if (resource?.conditionUnknown && result.status === 'fail') {
+                result = { ...result, status: 'unknown', message: `${result.message} (the resource's condition cannot be known offline, so it may not be deployed)` };
+            }
+            const location = resource?.locate?.(result.path ?? []);
+            const finding = {
+                control: control.id,
+                status: result.status,
+                severity: control.severity,
+                hipaa: [...control.hipaa],
+                resource: resource ? { type: resource.type, name: resource.name, id: resource.id } : environmentRef,
+                message: result.message,
+                ...(result.status === 'fail' || result.status === 'unknown' ? { remediation: control.remediation } : {}),
+                ...(location ? { location } : {}),
+            };
+            findings.push(finding);
+            options.reads?.set(finding, reads);
+        }
+    }
+    for (const problem of environment.unresolved) {
+        findings.push({
+            control: INPUT_RESOLVABLE,
+            status: 'unknown',
+            severity: 'required',
+            hipaa: [],
+            resource: environmentRef,
+            message: problem.message,
+            remediation: 'Make the value known offline (a parameter value or a literal), or judge the live environment instead.',
+            ...(problem.location ? { location: problem.location } : {}),
+        });
+    }
+    applyWaivers(findings, options.waivers ?? [], now);
+    const expired = (options.waivers ?? []).filter((waiver) => waiverExpired(waiver, now)).map((waiver) => ({ message: `the waiver of ${waiver.control} on ${waiver.resource} expired on ${waiver.expires}`, control: waiver.control, resource: waiver.resource, ...(waiver.location ? { location: waiver.location } : {}) }));
+    for (const problem of [...(options.waiverProblems ?? []), ...expired]) {
+        findings.push({
+            control: WAIVER_VALID,
+            status: 'fail',
+            severity: 'required',
+            hipaa: [],
+            resource: { type: 'waiver', name: `${problem.control ?? '?'} on ${problem.resource ?? '?'}`, id: '' },
+            message: problem.message,
+            remediation: 'Fix or remove the waiver: every waiver needs control, resource, reason, approvedBy and an expires date that has not passed.',
+            ...(problem.location ? { location: problem.location } : {}),
+        });
+    }
+    const count = (status) => findings.filter((f) => f.status === status).length;
+    const scopeOf = new Map(environment.resources.flatMap((resource) => resource.extensions.map((extension) => [extension, resource])));
+    return {
+        verdict: verdictOf(findings, policy),
+        input: environment.input,
+        judgedAt: now.toISOString(),
+        summary: { pass: count('pass'), fail: count('fail'), unknown: count('unknown'), waived: count('waived'), notApplicable: count('not-applicable') },
+        findings,
+        resources: environment.resources.map((resource) => {
+            const scope = scopeOf.get(resource);
+            return {
+                type: resource.type,
+                name: resource.name,
+                id: resource.id,
+                ...(resource.parent ? { parentId: resource.parent.id } : {}),
+                ...(scope ? { scopeId: scope.id } : {}),
+            };
+        }),
+    };
+}
+function applies(control, resource) {
+    if (control.appliesTo === 'every-resource')
+        return true;
+    if (control.appliesTo === 'environment')
+        return false;
+    const type = resource.type.toLowerCase();
+    return control.appliesTo.some((t) => t.toLowerCase() === type);
+}
+/** A waiver lapses at the end of its `expires` day, UTC. */
+function waiverExpired(waiver, now) {
+    return Date.parse(`${waiver.expires}T23:59:59.999Z`) < now.getTime();
+}
+function applyWaivers(findings, waivers, now) {
+    const active = waivers.filter((waiver) => !waiverExpired(waiver, now)).map((waiver) => ({ waiver, matches: picomatch__WEBPACK_IMPORTED_MODULE_3___default()(waiver.resource, { nocase: true }) }));
+    for (const finding of findings) {
+        if (finding.status !== 'fail' && finding.status !== 'unknown')
+            continue;
+        const shortName = finding.resource.name.split('/').pop() ?? finding.resource.name;
+        const match = active.find(({ waiver, matches }) => waiver.control === finding.control && (matches(finding.resource.name) || matches(shortName)));
+        if (!match)
+            continue;
+        finding.status = 'waived';
+        finding.waiver = { reason: match.waiver.reason, approvedBy: match.waiver.approvedBy, expires: match.waiver.expires };
+        delete finding.remediation;
+    }
+}
+/** Whether a finding blocks promotion under the policy. */
+function isBlocking(finding, policy) {
+    if (finding.status === 'unknown')
+        return policy.unknownBlocks;
+    if (finding.status !== 'fail')
+        return false;
+    return finding.severity === 'required' || policy.advisoryBlocks;
+}
+function verdictOf(findings, policy) {
+    return findings.some((finding) => isBlocking(finding, policy)) ? 'fail' : 'pass';
+}
+
+
+/***/ }),
+
+/***/ 9562:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   SX: () => (/* binding */ UnknownValue),
+/* harmony export */   t8: () => (/* binding */ isUnknown),
+/* harmony export */   xx: () => (/* binding */ DEFAULT_GATE_POLICY)
+/* harmony export */ });
+/**
+ * The shared data model of the HIPAA gate. Three inputs (the rendered config, a user's ARM
+ * template, live resources) are turned into one `JudgedEnvironment`; the controls judge it and
+ * produce `Finding`s; the reports render a `GateReport`.
+ */
+/** A value that cannot be known: an ARM expression not evaluable offline, or a property the live API did not return. */
+class UnknownValue {
+    reason;
+    expression;
+    constructor(reason, 
+    /** The expression text, when the value came from one. */
+    expression) {
+        this.reason = reason;
+        this.expression = expression;
+    }
+}
+function isUnknown(value) {
+    return value instanceof UnknownValue;
+}
+const DEFAULT_GATE_POLICY = {
+    requiredTags: { Compliance: 'HIPAA', Environment: null },
+    minKeyVaultRetentionDays: 90,
+    minAuditRetentionDays: 2190,
+    minSqlYearlyRetention: 'P6Y',
+    baaReviewMaxAgeDays: 365,
+    advisoryBlocks: false,
+    unknownBlocks: true,
+};
+
+
+/***/ }),
+
+/***/ 3821:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  B: () => (/* binding */ renderReport)
+});
+
+// UNUSED EXPORTS: REPORT_FORMATS
+
+;// CONCATENATED MODULE: ./src/compliance/report/json.ts
+/** The JSON report of controls.md: the CLI's `--format json` and the action's `report-path` file. */
+function renderJson(report) {
+    const findings = report.findings.map((finding) => ({
+        control: finding.control,
+        status: finding.status,
+        severity: finding.severity,
+        hipaa: finding.hipaa,
+        resource: finding.resource,
+        message: finding.message,
+        ...(finding.remediation ? { remediation: finding.remediation } : {}),
+        ...(finding.waiver ? { waiver: finding.waiver } : {}),
+        ...(finding.drift ? { drift: finding.drift } : {}),
+        ...(finding.location ? { location: { file: finding.location.file, line: finding.location.line } } : {}),
+    }));
+    return `${JSON.stringify({ verdict: report.verdict, input: report.input, judgedAt: report.judgedAt, summary: report.summary, findings }, null, 2)}\n`;
+}
+
+// EXTERNAL MODULE: ./src/compliance/evaluate.ts
+var evaluate = __nccwpck_require__(6316);
+;// CONCATENATED MODULE: ./src/compliance/report/markdown.ts
+
+const SECTIONS = {
+    '164.308': '164.308 Administrative safeguards',
+    '164.310': '164.310 Physical safeguards',
+    '164.312': '164.312 Technical safeguards',
+    '164.316': '164.316 Policies, procedures and documentation',
+};
+const STATUS_ICON = { pass: '✅ pass', fail: '❌ fail', unknown: '❔ unknown', waived: '⚪ waived', 'not-applicable': '➖ n/a' };
+const MAX_DIAGRAM_NODES = 150;
+const cell = (text) => text.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
+/** The job summary: verdict first, counts, findings by HIPAA section, how to fix, and a diagram. */
+function renderMarkdown(report, policy) {
+    const { summary } = report;
+    const out = [
+        `## ${report.verdict === 'pass' ? '✅' : '❌'} HIPAA gate: ${report.verdict}`,
+        '',
+        `Judged the ${report.input.kind} \`${report.input.source}\` at ${report.judgedAt}.`,
+        '',
+        '| pass | fail | unknown | waived | not applicable |',
+        '|---:|---:|---:|---:|---:|',
+        `| ${summary.pass} | ${summary.fail} | ${summary.unknown} | ${summary.waived} | ${summary.notApplicable} |`,
+        '',
+    ];
+    const toFix = report.findings.filter((f) => f.status === 'fail' || f.status === 'unknown');
+    if (toFix.length > 0) {
+        out.push('### How to fix', '');
+        for (const finding of toFix) {
+            const blocking = (0,evaluate/* isBlocking */.Us)(finding, policy) || finding.control === 'waiver.valid' ? 'blocking' : 'not blocking';
+            const where = finding.location ? ` (${finding.location.file}:${finding.location.line})` : '';
+            out.push(`- **${finding.control}** on \`${finding.resource.name}\`${where}, ${finding.status}, ${blocking}: ${cell(finding.message)}`);
+            if (finding.remediation)
+                out.push(`  - Fix: ${cell(finding.remediation)}`);
+            for (const drift of finding.drift ?? [])
+                out.push(`  - Drift: \`${cell(drift.path)}\` planned \`${cell(JSON.stringify(drift.planned))}\`, live \`${cell(JSON.stringify(drift.live))}\``);
+        }
+        out.push('');
+    }
+    const waived = report.findings.filter((f) => f.status === 'waived');
+    if (waived.length > 0) {
+        out.push('### Waived', '', '| Control | Resource | Reason | Approved by | Expires |', '|---|---|---|---|---|');
+        for (const f of waived)
+            out.push(`| ${f.control} | ${cell(f.resource.name)} | ${cell(f.waiver?.reason ?? '')} | ${cell(f.waiver?.approvedBy ?? '')} | ${f.waiver?.expires ?? ''} |`);
+        out.push('');
+    }
+    out.push('### Findings by HIPAA section', '');
+    const bySection = new Map();
+    for (const finding of report.findings.filter((f) => f.status !== 'not-applicable')) {
+        const sections = finding.hipaa.length > 0 ? [...new Set(finding.hipaa.map((c) => c.split('(')[0]))] : ['other'];
+        for (const section of sections)
+            bySection.set(section, [...(bySection.get(section) ?? []), finding]);
+    }
+    for (const section of [...bySection.keys()].sort()) {
+        const findings = bySection.get(section);
+        out.push(`<details${findings.some((f) => f.status === 'fail' || f.status === 'unknown') ? ' open' : ''}><summary>${SECTIONS[section] ?? (section === 'other' ? 'Input and waivers' : section)} (${findings.length})</summary>`, '');
+        out.push('| Control | Resource | Status | Citation | Finding |', '|---|---|---|---|---|');
+        for (const f of findings)
+            out.push(`| ${f.control} | ${cell(f.resource.name)} | ${STATUS_ICON[f.status]} | ${f.hipaa.filter((c) => c.startsWith(section)).join(', ')} | ${cell(f.message)} |`);
+        out.push('', '</details>', '');
+    }
+    out.push('### Environment', '', '```mermaid', ...diagram(report), '```', '');
+    return out.join('\n');
+}
+function diagram(report) {
+    const resources = report.resources.slice(0, MAX_DIAGRAM_NODES);
+    const ids = new Map(resources.map((r, index) => [r.id.toLowerCase(), `r${index}`]));
+    const label = (text) => text.replace(/"/g, '#quot;').replace(/[<>]/g, '');
+    const lines = ['flowchart LR'];
+    resources.forEach((resource, index) => lines.push(`  r${index}["${label(resource.name.split('/').pop() ?? resource.name)}<br/><small>${label(resource.type)}</small>"]`));
+    for (const resource of resources) {
+        const self = ids.get(resource.id.toLowerCase());
+        const parent = resource.parentId ? ids.get(resource.parentId.toLowerCase()) : undefined;
+        const scope = resource.scopeId ? ids.get(resource.scopeId.toLowerCase()) : undefined;
+        if (parent)
+            lines.push(`  ${parent} --> ${self}`);
+        if (scope)
+            lines.push(`  ${scope} -.-> ${self}`);
+    }
+    if (report.resources.length > MAX_DIAGRAM_NODES)
+        lines.push(`  more["… and ${report.resources.length - MAX_DIAGRAM_NODES} more resources"]`);
+    return lines;
+}
+
+// EXTERNAL MODULE: ./src/compliance/catalog.ts + 4 modules
+var catalog = __nccwpck_require__(1463);
+;// CONCATENATED MODULE: ./src/compliance/report/sarif.ts
+
+const INFORMATION_URI = 'https://github.com/azure-hipaa/azure-hipaa-actions/blob/main/docs/controls.md';
+/** SARIF 2.1.0 for code scanning: a rule per control with findings, a result per fail, unknown or waived finding. */
+function renderSarif(report) {
+    const reported = report.findings.filter((f) => f.status === 'fail' || f.status === 'unknown' || f.status === 'waived');
+    const ruleIds = [...new Set(reported.map((f) => f.control))];
+    const rules = ruleIds.map((id) => {
+        const control = (0,catalog/* controlById */.E)(id);
+        const sample = reported.find((f) => f.control === id);
+        return {
+            id,
+            name: id.replace(/[^A-Za-z0-9]+(.)/g, (_, c) => c.toUpperCase()),
+            shortDescription: { text: control?.title ?? id },
+            fullDescription: { text: `${control?.title ?? id}. HIPAA ${sample.hipaa.join(', ') || 'n/a'}.` },
+            help: { text: control?.remediation ?? sample.remediation ?? '' },
+            defaultConfiguration: { level: sample.severity === 'required' ? 'error' : 'warning' },
+            properties: { tags: ['hipaa', ...sample.hipaa] },
+        };
+    });
+    const results = reported.map((finding) => ({
+        ruleId: finding.control,
+        ruleIndex: ruleIds.indexOf(finding.control),
+        level: finding.status === 'unknown' || finding.severity === 'advisory' ? 'warning' : 'error',
+        message: { text: `${finding.resource.name}: ${finding.message}${finding.remediation ? ` Fix: ${finding.remediation}` : ''}` },
+        locations: [
+            finding.location
+                ? { physicalLocation: { artifactLocation: { uri: finding.location.file.replace(/\\/g, '/') }, region: { startLine: finding.location.line } } }
+                : { logicalLocations: [{ name: finding.resource.name, fullyQualifiedName: finding.resource.id || finding.resource.name, kind: 'resource' }] },
+        ],
+        ...(finding.waiver ? { suppressions: [{ kind: 'external', justification: `${finding.waiver.reason} (approved by ${finding.waiver.approvedBy}, until ${finding.waiver.expires})` }] } : {}),
+        properties: { status: finding.status, resourceType: finding.resource.type },
+    }));
+    const sarif = {
+        $schema: 'https://json.schemastore.org/sarif-2.1.0.json',
+        version: '2.1.0',
+        runs: [{ tool: { driver: { name: 'azure-hipaa gate', informationUri: INFORMATION_URI, rules } }, results, invocations: [{ executionSuccessful: true, endTimeUtc: report.judgedAt }] }],
+    };
+    return `${JSON.stringify(sarif, null, 2)}\n`;
+}
+
+;// CONCATENATED MODULE: ./src/compliance/report/text.ts
+
+/** The terminal report: verdict first, then what blocks and how to fix it. */
+function renderText(report, policy) {
+    const { summary } = report;
+    const lines = [
+        `HIPAA gate: ${report.verdict.toUpperCase()}  (${report.input.kind} ${report.input.source}, ${report.judgedAt})`,
+        `  ${summary.pass} pass, ${summary.fail} fail, ${summary.unknown} unknown, ${summary.waived} waived, ${summary.notApplicable} not applicable`,
+    ];
+    const blocking = report.findings.filter((f) => (0,evaluate/* isBlocking */.Us)(f, policy) || (f.control === 'waiver.valid' && f.status === 'fail'));
+    if (blocking.length > 0) {
+        lines.push('', 'Blocking:');
+        for (const finding of blocking)
+            lines.push(...describe(finding), ...(finding.remediation ? [`      fix: ${finding.remediation}`] : []));
+    }
+    const other = report.findings.filter((f) => !blocking.includes(f) && (f.status === 'fail' || f.status === 'unknown' || f.status === 'waived'));
+    if (other.length > 0) {
+        lines.push('', 'Reported, not blocking:');
+        for (const finding of other)
+            lines.push(...describe(finding), ...(finding.waiver ? [`      waived: ${finding.waiver.reason} (approved by ${finding.waiver.approvedBy}, until ${finding.waiver.expires})`] : []));
+    }
+    return `${lines.join('\n')}\n`;
+}
+function describe(finding) {
+    const where = finding.location ? `  [${finding.location.file}:${finding.location.line}]` : '';
+    return [
+        `  ${finding.status.toUpperCase().padEnd(7)} ${finding.control}  ${finding.resource.name}${where}`,
+        `      ${finding.message}`,
+        ...(finding.drift ?? []).map((drift) => `      drift: ${drift.path}: planned ${JSON.stringify(drift.planned)}, live ${JSON.stringify(drift.live)}`),
+    ];
+}
+
+;// CONCATENATED MODULE: ./src/compliance/report/index.ts
+
+
+
+
+const REPORT_FORMATS = (/* unused pure expression or super */ null && (['text', 'markdown', 'sarif', 'json']));
+function renderReport(format, report, policy) {
+    switch (format) {
+        case 'text':
+            return renderText(report, policy);
+        case 'markdown':
+            return renderMarkdown(report, policy);
+        case 'sarif':
+            return renderSarif(report);
+        case 'json':
+            return renderJson(report);
+    }
+}
+
+
+/***/ }),
+
+/***/ 3916:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   g: () => (/* binding */ errorMessage),
+/* harmony export */   j: () => (/* binding */ ConfigurationError)
+/* harmony export */ });
+class ConfigurationError extends Error {
+    name = 'ConfigurationError';
+    problems;
+    constructor(summary, problems = []) {
+        super(problems.length === 0 ? summary : `${summary}\n${problems.map((p) => `  - ${p.where}: ${p.message}`).join('\n')}`);
+        this.problems = problems;
+    }
+}
+/** The message of any thrown value, `Error` or not. */
+function errorMessage(error) {
+    if (error instanceof Error)
+        return error.message;
+    if (typeof error === 'string')
+        return error;
+    try {
+        return JSON.stringify(error) ?? String(error);
+    }
+    catch {
+        return String(error);
+    }
+}
+
+
+/***/ }),
+
+/***/ 8546:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   RU: () => (/* binding */ changesAsText),
+/* harmony export */   XK: () => (/* binding */ changesFromWhatIf),
+/* harmony export */   YR: () => (/* binding */ changeCount),
+/* harmony export */   lT: () => (/* binding */ changesAsMarkdown)
+/* harmony export */ });
+/* unused harmony export propertyChangeLines */
+/* harmony import */ var _azure_arm_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5281);
+
+/** Resources what-if would create or modify (`Deploy`: ARM cannot tell, so it counts too). */
+function changeCount(changes) {
+    return changes.resources.filter((change) => change.changeType === 'Create' || change.changeType === 'Modify' || change.changeType === 'Deploy').length;
+}
+/**
+ * What-if's changes from the raw response body. The SDK's model types a property change's
+ * before/after as dictionaries, which turns scalar values (`true`, `"Disabled"`) into `{}`; the
+ * raw JSON keeps them. Nested changes are flattened to full paths.
+ */
+function changesFromWhatIf(rawBody, resourceGroup) {
+    const parsed = JSON.parse(rawBody);
+    const changes = parsed.properties?.changes ?? parsed.changes ?? [];
+    return {
+        resourceGroup,
+        resourceGroupCreated: false,
+        resources: changes.map((change) => ({ ...(0,_azure_arm_js__WEBPACK_IMPORTED_MODULE_0__/* .typeAndNameOf */ .uk)(change.resourceId), resourceId: change.resourceId, changeType: change.changeType, delta: flatten(change.delta ?? [], '') })),
+    };
+}
+function flatten(changes, prefix) {
+    return changes.flatMap((change) => {
+        const path = !prefix ? change.path : /^\d+$/.test(change.path) ? `${prefix}[${change.path}]` : `${prefix}.${change.path}`;
+        if (change.children?.length)
+            return flatten(change.children, path);
+        return [{ path, kind: change.propertyChangeType, ...('before' in change ? { before: change.before } : {}), ...('after' in change ? { after: change.after } : {}) }];
+    });
+}
+const SYMBOL = { Create: '+ create', Modify: '~ modify', NoChange: '= no change', Ignore: '* ignore', Delete: '- delete', Deploy: '! deploy', Unsupported: '? unsupported' };
+function shown(value) {
+    const text = JSON.stringify(value);
+    return text === undefined ? '(none)' : text.length > 120 ? `${text.slice(0, 117)}...` : text;
+}
+/** One line per property change: `properties.x: "a" => "b"`. */
+function propertyChangeLines(change) {
+    return change.delta.map((delta) => {
+        if (delta.kind === 'Create')
+            return `${delta.path}: (none) => ${shown(delta.after)}`;
+        if (delta.kind === 'Delete')
+            return `${delta.path}: ${shown(delta.before)} => (removed)`;
+        return `${delta.path}: ${shown(delta.before)} => ${shown(delta.after)}`;
+    });
+}
+/** The change list for the log. */
+function changesAsText(changes) {
+    const lines = [`What-if for resource group ${changes.resourceGroup}: ${countsText(changes)}`];
+    if (changes.resourceGroupCreated)
+        lines.push(`  + create  Microsoft.Resources/resourceGroups ${changes.resourceGroup}`);
+    for (const change of changes.resources) {
+        lines.push(`  ${SYMBOL[change.changeType] ?? change.changeType}  ${change.type} ${change.name}`);
+        for (const line of propertyChangeLines(change))
+            lines.push(`      ${line}`);
+    }
+    return lines.join('\n');
+}
+function countsText(changes) {
+    const count = (type) => changes.resources.filter((c) => c.changeType === type).length;
+    const parts = [`${count('Create')} to create`, `${count('Modify')} to modify`, `${count('NoChange')} unchanged`];
+    if (count('Ignore') > 0)
+        parts.push(`${count('Ignore')} ignored (in the group but not in the config; incremental mode never deletes)`);
+    if (count('Deploy') > 0)
+        parts.push(`${count('Deploy')} ARM cannot predict`);
+    return parts.join(', ');
+}
+const ICON = { Create: '🟢 Create', Modify: '🟡 Modify', NoChange: '⚪ No change', Ignore: '⚫ Ignore', Delete: '🔴 Delete', Deploy: '🟣 Deploy', Unsupported: '⚪ Unsupported' };
+function cell(text) {
+    return text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+}
+/** The change list for the job summary: what changes in a table, property diffs beneath, the unchanged rest folded. */
+function changesAsMarkdown(changes) {
+    const changed = changes.resources.filter((c) => c.changeType !== 'NoChange' && c.changeType !== 'Ignore');
+    const rest = changes.resources.filter((c) => c.changeType === 'NoChange' || c.changeType === 'Ignore');
+    const lines = [`### What-if: \`${changes.resourceGroup}\``, '', `**${changeCount(changes)} resource(s) would be created or modified.** ${countsText(changes)}.`, ''];
+    if (changes.resourceGroupCreated)
+        lines.push(`The resource group \`${changes.resourceGroup}\` does not exist yet: it and every resource below would be created.`, '');
+    if (changed.length > 0) {
+        lines.push('| Change | Resource | Type | Property changes |', '|---|---|---|---|');
+        for (const change of changed) {
+            const properties = propertyChangeLines(change).map((line) => `\`${cell(line)}\``).join('<br>');
+            lines.push(`| ${ICON[change.changeType]} | \`${cell(change.name)}\` | ${change.type} | ${properties} |`);
+        }
+        lines.push('');
+    }
+    if (rest.length > 0) {
+        lines.push(`<details><summary>${rest.length} resource(s) unchanged or ignored</summary>`, '', '| Change | Resource | Type |', '|---|---|---|');
+        for (const change of rest)
+            lines.push(`| ${ICON[change.changeType]} | \`${cell(change.name)}\` | ${change.type} |`);
+        lines.push('', '</details>', '');
+    }
+    return lines.join('\n');
+}
+
+
+/***/ }),
+
+/***/ 2380:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  m: () => (/* binding */ provision)
+});
+
+// UNUSED EXPORTS: DeploymentFailedError
+
+// EXTERNAL MODULE: ./src/azure/arm.ts + 311 modules
+var arm = __nccwpck_require__(5281);
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(6760);
+// EXTERNAL MODULE: ./src/errors.ts
+var errors = __nccwpck_require__(3916);
+// EXTERNAL MODULE: external "node:fs/promises"
+var promises_ = __nccwpck_require__(1455);
 ;// CONCATENATED MODULE: ./node_modules/zod/v4/core/util.js
 
 // functions
@@ -81002,7 +81031,7 @@ const util_allowsEval = /* @__PURE__*/ cached(() => {
         return false;
     }
 });
-function util_isPlainObject(o) {
+function isPlainObject(o) {
     if (util_isObject(o) === false)
         return false;
     // modified constructor
@@ -81022,7 +81051,7 @@ function util_isPlainObject(o) {
     return true;
 }
 function shallowClone(o) {
-    if (util_isPlainObject(o))
+    if (isPlainObject(o))
         return { ...o };
     if (Array.isArray(o))
         return [...o];
@@ -81215,8 +81244,8 @@ function omit(schema, mask) {
     mirrorShape(newShape, schema, Reflect.ownKeys(sourceShape(schema)).filter((key) => !omitted.has(key)));
     return clone(schema, mergeDefs(currDef, { shape: newShape, checks: [] }));
 }
-function util_extend(schema, shape) {
-    if (!util_isPlainObject(shape)) {
+function extend(schema, shape) {
+    if (!isPlainObject(shape)) {
         throw new Error("Invalid input to extend: expected a plain object");
     }
     const checks = schema._zod.def.checks;
@@ -81240,7 +81269,7 @@ function extended(schema, shape) {
     return newShape;
 }
 function safeExtend(schema, shape) {
-    if (!util_isPlainObject(shape)) {
+    if (!isPlainObject(shape)) {
         throw new Error("Invalid input to safeExtend: expected a plain object");
     }
     return clone(schema, mergeDefs(schema._zod.def, { shape: extended(schema, shape) }));
@@ -81793,7 +81822,7 @@ class $ZodCyclicError extends Error {
     }
 }
 /** Keyed off the context object every schema in one parse call already shares. */
-const memoizer_STATE = "~memo";
+const STATE = "~memo";
 const NO_ISSUES = [];
 // a value a cycle can close through
 function isRef(value) {
@@ -82034,10 +82063,10 @@ const memo = {
                 const input = payload.value;
                 if (!isRef(input))
                     return base(payload, ctx);
-                let state = ctx[memoizer_STATE];
+                let state = ctx[STATE];
                 if (!state) {
                     state = { buckets: new WeakMap(), backEdges: undefined };
-                    ctx[memoizer_STATE] = state;
+                    ctx[STATE] = state;
                 }
                 let bucket;
                 if (lastCtx === ctx) {
@@ -82093,7 +82122,7 @@ function memoizer() {
 }
 /** Whether this value is a node a back-edge resolved to before it finished. */
 function isBackEdge(ctx, value) {
-    const backEdges = ctx[memoizer_STATE]?.backEdges;
+    const backEdges = ctx[STATE]?.backEdges;
     return backEdges !== undefined && isRef(value) && backEdges.has(value);
 }
 
@@ -82814,7 +82843,7 @@ class Doc {
 }
 
 ;// CONCATENATED MODULE: ./node_modules/zod/v4/core/versions.js
-const versions_version = {
+const version = {
     major: 4,
     minor: 6,
     patch: 7,
@@ -82833,7 +82862,7 @@ const $ZodType = /*@__PURE__*/ $constructor("$ZodType", (inst, def) => {
     inst ?? (inst = {});
     inst._zod.def = def; // set _def property
     inst._zod.bag = inst._zod.bag || {}; // initialize _bag object
-    inst._zod.version = versions_version;
+    inst._zod.version = version;
     const defChecks = inst._zod.def.checks;
     // if inst is itself a checks.$ZodCheck, run it as a check
     const checks = inst._zod.traits.has("$ZodCheck")
@@ -84305,7 +84334,7 @@ function mergeValues(a, b) {
     if (a instanceof Date && b instanceof Date && +a === +b) {
         return { valid: true, data: a };
     }
-    if (util_isPlainObject(a) && util_isPlainObject(b)) {
+    if (isPlainObject(a) && isPlainObject(b)) {
         const bKeys = Object.keys(b);
         const sharedKeys = Object.keys(a).filter((key) => bKeys.indexOf(key) !== -1);
         const newObj = { ...a, ...b };
@@ -84545,7 +84574,7 @@ const $ZodRecord = /*@__PURE__*/ $constructor("$ZodRecord", (inst, def) => {
     memo?.attach(inst);
     inst._zod.parse = (payload, ctx) => {
         const input = payload.value;
-        if (!util_isPlainObject(input)) {
+        if (!isPlainObject(input)) {
             payload.issues.push({
                 expected: "record",
                 code: "invalid_type",
@@ -88328,7 +88357,7 @@ function flattenError(error, mapper = (issue) => issue.message) {
     }
     return { formErrors, fieldErrors };
 }
-function errors_formatError(error, mapper = (issue) => issue.message) {
+function formatError(error, mapper = (issue) => issue.message) {
     const fieldErrors = { _errors: [] };
     const processError = (error, path = []) => {
         for (const issue of error.issues) {
@@ -88721,7 +88750,7 @@ const errors_initializer = (inst, issues) => {
     if (_installedErrorProtos.has(proto))
         return;
     _installedErrorProtos.add(proto);
-    _lazyMethod(proto, "format", (self) => (mapper) => errors_formatError(self, mapper));
+    _lazyMethod(proto, "format", (self) => (mapper) => formatError(self, mapper));
     _lazyMethod(proto, "flatten", (self) => (mapper) => flattenError(self, mapper));
     _lazyMethod(proto, "addIssue", (self) => (issue) => {
         self.issues.push(issue);
@@ -89640,7 +89669,7 @@ const ZodObject = /*@__PURE__*/ $constructor("ZodObject", (inst, def) => {
         return this.clone(mergeDefs(this._zod.def, { catchall: undefined }));
     },
     extend(incoming) {
-        return util_extend(this, incoming);
+        return extend(this, incoming);
     },
     safeExtend(incoming) {
         return safeExtend(this, incoming);
@@ -90235,7 +90264,7 @@ function check(fn) {
     ch._zod.check = fn;
     return ch;
 }
-function schemas_custom(fn, _params) {
+function custom(fn, _params) {
     return core._custom(ZodCustom, fn ?? (() => true), _params);
 }
 function refine(fn, _params = {}) {
@@ -90302,7 +90331,7 @@ function preprocess(fn, schema) {
 }
 
 // EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
-var yaml_dist = __nccwpck_require__(8815);
+var dist = __nccwpck_require__(8815);
 ;// CONCATENATED MODULE: ./src/util/located-document.ts
 
 
@@ -90343,8 +90372,8 @@ function parseJson(text, file) {
     }
 }
 function parseYaml(text, file) {
-    const lines = new yaml_dist/* LineCounter */.HN();
-    const document = (0,yaml_dist/* parseDocument */.Tp)(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+    const lines = new dist/* LineCounter */.HN();
+    const document = (0,dist/* parseDocument */.Tp)(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
     if (document.errors.length > 0) {
         const problems = document.errors.map((error) => {
             const pos = lines.linePos(error.pos[0]);
@@ -90356,12 +90385,12 @@ function parseYaml(text, file) {
 }
 function nodePosition(document, lines, path) {
     let node = document.contents;
-    let found = (0,yaml_dist/* isNode */.Ll)(node) ? node : undefined;
+    let found = (0,dist/* isNode */.Ll)(node) ? node : undefined;
     for (const key of path) {
-        if (!(0,yaml_dist/* isCollection */.P3)(node))
+        if (!(0,dist/* isCollection */.P3)(node))
             break;
         const next = node.get(key, true);
-        if (!(0,yaml_dist/* isNode */.Ll)(next)) {
+        if (!(0,dist/* isNode */.Ll)(next)) {
             // A pair whose key exists with a null value still has a position: the key's.
             break;
         }
@@ -90487,8 +90516,8 @@ const region = schemas_enum(AZURE_REGIONS, {
         return `${JSON.stringify(issue.input)} is not an Azure public region${suggestion ? ` (did you mean "${suggestion}"?)` : ''}; use a programmatic region name such as eastus2, westus3 or northeurope`;
     },
 });
-const schema_tagName = schemas_string().regex(/^[^<>%&\\?/]{1,512}$/, { error: 'tag names are 1-512 characters without <>%&\\?/' });
-const schema_tagValue = schemas_string().max(256, { error: 'tag values are at most 256 characters' });
+const tagName = schemas_string().regex(/^[^<>%&\\?/]{1,512}$/, { error: 'tag names are 1-512 characters without <>%&\\?/' });
+const tagValue = schemas_string().max(256, { error: 'tag values are at most 256 characters' });
 function subnet(defaults, purpose) {
     return strictObject({
         name: azureName(NAME_RULES.subnet).default(defaults.name).describe(`Name of the subnet for ${purpose}.`),
@@ -90714,7 +90743,7 @@ const BaaSchema = strictObject({
     .optional()
     .describe('Evidence of the Business Associate Agreement with Microsoft. The gate’s baa.evidence control fails without it.');
 const GateSchema = strictObject({
-    requiredTags: record(schema_tagName, union([schema_tagValue, schemas_null()]))
+    requiredTags: record(tagName, union([tagValue, schemas_null()]))
         .default({ ...model/* DEFAULT_GATE_POLICY */.xx.requiredTags })
         .describe('Tags every resource must carry: name -> required value, or null (or "*") for any non-empty value.'),
     minKeyVaultRetentionDays: schema_integer(7, 90, 'gate.minKeyVaultRetentionDays').default(model/* DEFAULT_GATE_POLICY */.xx.minKeyVaultRetentionDays).describe('Minimum Key Vault soft-delete retention.'),
@@ -90731,7 +90760,7 @@ const GateSchema = strictObject({
 const EnvironmentShape = strictObject({
     region: region.default('eastus2').describe('Azure region of every regional resource.'),
     resourceGroup: azureName(NAME_RULES.resourceGroup).default('seniorly-prod-rg').describe('Resource group the environment is deployed into.'),
-    tags: record(schema_tagName, schema_tagValue)
+    tags: record(tagName, tagValue)
         .default({ Environment: 'Production', Compliance: 'HIPAA' })
         .describe('Tags on the resource group and every resource (the gate requires Compliance=HIPAA and Environment by default).'),
     network: NetworkSchema,
@@ -90933,6 +90962,8 @@ function baaEvidenceOf(config, baseDir) {
     return { ...config.baa, baseDir };
 }
 
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
 // EXTERNAL MODULE: ./src/compliance/audit-logs.ts
 var audit_logs = __nccwpck_require__(2214);
 ;// CONCATENATED MODULE: ./src/template/arm-types.ts
@@ -91010,7 +91041,7 @@ function isExpression(text) {
 function inner(expression) {
     return isExpression(expression) ? expression.slice(1, -1) : quote(expression);
 }
-function render_resourceId(type, ...names) {
+function resourceId(type, ...names) {
     return `[resourceId(${[type, ...names].map(quote).join(', ')})]`;
 }
 function reference(id, apiVersion, property) {
@@ -91043,16 +91074,16 @@ class TemplateBuilder {
         this.options = options;
         this.privateNetwork = config.network.mode === 'private';
         this.publicNetworkAccess = this.privateNetwork ? 'Disabled' : 'Enabled';
-        this.identityId = render_resourceId('Microsoft.ManagedIdentity/userAssignedIdentities', config.identity.name);
+        this.identityId = resourceId('Microsoft.ManagedIdentity/userAssignedIdentities', config.identity.name);
         this.principalId = reference(this.identityId, API_VERSIONS.managedIdentity, 'principalId');
-        this.workspaceId = render_resourceId('Microsoft.OperationalInsights/workspaces', config.logAnalytics.name);
-        this.vaultId = render_resourceId('Microsoft.KeyVault/vaults', config.keyVault.name);
-        this.registryId = render_resourceId('Microsoft.ContainerRegistry/registries', config.registry.name);
-        this.cosmosId = render_resourceId('Microsoft.DocumentDB/databaseAccounts', config.cosmos.name);
-        this.sqlServerId = render_resourceId('Microsoft.Sql/servers', config.sql.serverName);
-        this.redisId = config.redis.kind === 'managed' ? render_resourceId('Microsoft.Cache/redisEnterprise', config.redis.name) : render_resourceId('Microsoft.Cache/redis', config.redis.name);
-        this.environmentId = render_resourceId('Microsoft.App/managedEnvironments', config.containerAppsEnvironment.name);
-        this.storageId = render_resourceId('Microsoft.Storage/storageAccounts', config.storage.name);
+        this.workspaceId = resourceId('Microsoft.OperationalInsights/workspaces', config.logAnalytics.name);
+        this.vaultId = resourceId('Microsoft.KeyVault/vaults', config.keyVault.name);
+        this.registryId = resourceId('Microsoft.ContainerRegistry/registries', config.registry.name);
+        this.cosmosId = resourceId('Microsoft.DocumentDB/databaseAccounts', config.cosmos.name);
+        this.sqlServerId = resourceId('Microsoft.Sql/servers', config.sql.serverName);
+        this.redisId = config.redis.kind === 'managed' ? resourceId('Microsoft.Cache/redisEnterprise', config.redis.name) : resourceId('Microsoft.Cache/redis', config.redis.name);
+        this.environmentId = resourceId('Microsoft.App/managedEnvironments', config.containerAppsEnvironment.name);
+        this.storageId = resourceId('Microsoft.Storage/storageAccounts', config.storage.name);
     }
     render() {
         this.renderIdentity();
@@ -91191,7 +91222,7 @@ class TemplateBuilder {
         });
     }
     subnetId(subnet) {
-        return render_resourceId('Microsoft.Network/virtualNetworks/subnets', this.config.network.virtualNetworkName, this.config.network[subnet].name);
+        return resourceId('Microsoft.Network/virtualNetworks/subnets', this.config.network.virtualNetworkName, this.config.network[subnet].name);
     }
     renderKeyVault() {
         const { keyVault } = this.config;
@@ -91247,7 +91278,7 @@ class TemplateBuilder {
             apiVersion: API_VERSIONS.cosmos,
             name: `${cosmos.name}/${stableGuid(cosmos.name, ROLE_DEFINITIONS.cosmosBuiltInDataContributor, this.config.identity.name)}`,
             properties: {
-                roleDefinitionId: render_resourceId('Microsoft.DocumentDB/databaseAccounts/sqlRoleDefinitions', cosmos.name, ROLE_DEFINITIONS.cosmosBuiltInDataContributor),
+                roleDefinitionId: resourceId('Microsoft.DocumentDB/databaseAccounts/sqlRoleDefinitions', cosmos.name, ROLE_DEFINITIONS.cosmosBuiltInDataContributor),
                 principalId: this.principalId,
                 scope: this.cosmosId,
             },
@@ -91259,8 +91290,8 @@ class TemplateBuilder {
     renderSql() {
         const { sql } = this.config;
         const server = sql.serverName;
-        const databaseId = render_resourceId('Microsoft.Sql/servers/databases', server, sql.databaseName);
-        const masterId = render_resourceId('Microsoft.Sql/servers/databases', server, 'master');
+        const databaseId = resourceId('Microsoft.Sql/servers/databases', server, sql.databaseName);
+        const masterId = resourceId('Microsoft.Sql/servers/databases', server, 'master');
         const admin = sql.entraAdmin ?? { login: this.config.identity.name, objectId: this.principalId, principalType: 'Application' };
         this.add(['sql'], {
             type: 'Microsoft.Sql/servers',
@@ -91331,7 +91362,7 @@ class TemplateBuilder {
     renderManagedRedis() {
         const { redis } = this.config;
         const databaseName = `${redis.name}/default`;
-        const databaseId = render_resourceId('Microsoft.Cache/redisEnterprise/databases', redis.name, 'default');
+        const databaseId = resourceId('Microsoft.Cache/redisEnterprise/databases', redis.name, 'default');
         const sku = { name: redis.sku };
         // arm-redisenterprisecache 2.x models api 2022-01-01: `publicNetworkAccess`, `highAvailability` and `accessKeysAuthentication` came later (2025-07-01 schema).
         this.add(['redis'], {
@@ -91394,7 +91425,7 @@ class TemplateBuilder {
     }
     renderStorage() {
         const { storage } = this.config;
-        const blobServiceId = render_resourceId('Microsoft.Storage/storageAccounts/blobServices', storage.name, 'default');
+        const blobServiceId = resourceId('Microsoft.Storage/storageAccounts/blobServices', storage.name, 'default');
         const sku = { name: storage.sku };
         this.add(['storage'], {
             type: 'Microsoft.Storage/storageAccounts',
@@ -91492,9 +91523,9 @@ class TemplateBuilder {
         ];
     }
     renderPrivateEndpoints() {
-        const vnetId = render_resourceId('Microsoft.Network/virtualNetworks', this.config.network.virtualNetworkName);
+        const vnetId = resourceId('Microsoft.Network/virtualNetworks', this.config.network.virtualNetworkName);
         for (const target of this.privateLinkTargets()) {
-            const zoneId = render_resourceId('Microsoft.Network/privateDnsZones', target.dnsZone);
+            const zoneId = resourceId('Microsoft.Network/privateDnsZones', target.dnsZone);
             this.add(['network'], {
                 type: 'Microsoft.Network/privateDnsZones',
                 apiVersion: API_VERSIONS.privateDns,
@@ -91513,7 +91544,7 @@ class TemplateBuilder {
                 dependsOn: [zoneId, vnetId],
             });
             const endpointName = `${target.name}-pe`;
-            const endpointId = render_resourceId('Microsoft.Network/privateEndpoints', endpointName);
+            const endpointId = resourceId('Microsoft.Network/privateEndpoints', endpointName);
             const connections = [
                 { name: `${target.name}-${target.groupId}`, properties: { privateLinkServiceId: target.id, groupIds: [target.groupId] } },
             ];
@@ -91541,7 +91572,7 @@ class TemplateBuilder {
     }
     renderContainerAppsEnvironment() {
         const { containerAppsEnvironment: environment } = this.config;
-        const vnetId = render_resourceId('Microsoft.Network/virtualNetworks', this.config.network.virtualNetworkName);
+        const vnetId = resourceId('Microsoft.Network/virtualNetworks', this.config.network.virtualNetworkName);
         this.add(['containerAppsEnvironment'], {
             type: 'Microsoft.App/managedEnvironments',
             apiVersion: API_VERSIONS.app,
@@ -91621,7 +91652,7 @@ class TemplateBuilder {
             },
             dependsOn: [this.identityId, this.environmentId, this.registryId, this.vaultId, this.cosmosId, this.sqlServerId, this.redisId, ...this.appPrerequisites],
         });
-        this.outputs.containerAppFqdn = { type: 'string', value: reference(render_resourceId('Microsoft.App/containerApps', app.name), API_VERSIONS.app, 'configuration.ingress.fqdn') };
+        this.outputs.containerAppFqdn = { type: 'string', value: reference(resourceId('Microsoft.App/containerApps', app.name), API_VERSIONS.app, 'configuration.ingress.fqdn') };
     }
 }
 /** A name-based GUID (SHA-256 of the parts, RFC 4122 version 5 layout): the same parts always give the same GUID. */
@@ -92373,7 +92404,7 @@ const DIAGNOSTIC_SCOPES = new Set([
  */
 async function readLiveEnvironment(request) {
     const { subscriptionId, resourceGroup } = request;
-    const client = resourceManager(request.env, subscriptionId);
+    const client = (0,arm/* resourceManager */.MD)(request.env, subscriptionId);
     const source = `subscriptions/${subscriptionId}/resourceGroups/${resourceGroup}`;
     const environment = { input: { kind: 'live', source }, resources: [], unresolved: [] };
     const limit = limiter(request.concurrency ?? 16);
@@ -92386,12 +92417,12 @@ async function readLiveEnvironment(request) {
         }
     }
     catch (error) {
-        throw armError(error, `Listing the resources of resource group ${resourceGroup}`, () => '--resource-group');
+        throw (0,arm/* armError */.Tr)(error, `Listing the resources of resource group ${resourceGroup}`, () => '--resource-group');
     }
     listed = listed.filter((resource) => resource.type.split('/').length === 2);
     const read = async (id, type, parent, envelope = {}) => {
         const apiVersion = READ_API_VERSIONS[type.toLowerCase()];
-        const resource = { type, name: fullNameOf(id), id, body: {}, children: [], extensions: [], ...(apiVersion ? { apiVersion } : {}), ...(parent ? { parent } : {}) };
+        const resource = { type, name: (0,arm/* typeAndNameOf */.uk)(id).name, id, body: {}, children: [], extensions: [], ...(apiVersion ? { apiVersion } : {}), ...(parent ? { parent } : {}) };
         if (/^microsoft\.sql\/servers\/databases$/i.test(type) && /\/master$/i.test(resource.name)) {
             // The system database is not the app's: only its diagnostic settings matter (server audit logs go through it).
             await readDiagnosticSettings(resource);
@@ -92456,20 +92487,15 @@ async function readLiveEnvironment(request) {
 }
 async function get(client, path, apiVersion) {
     try {
-        const { status, body } = await armGet(client, path, apiVersion);
+        const { status, body } = await (0,arm/* armGet */.XM)(client, path, apiVersion);
         if (status >= 200 && status < 300)
             return { ok: true, status, body };
-        const failure = armFailureOf({ details: body });
-        return { ok: false, status, problem: failure ? describeArmFailure(failure) : `HTTP ${status}` };
+        const failure = (0,arm/* armFailureOf */.OE)({ details: body });
+        return { ok: false, status, problem: failure ? (0,arm/* describeArmFailure */.uQ)(failure) : `HTTP ${status}` };
     }
     catch (error) {
         return { ok: false, status: 0, problem: error instanceof Error ? error.message : String(error) };
     }
-}
-/** `server/database` from `/subscriptions/.../providers/Microsoft.Sql/servers/server/databases/database`. */
-function fullNameOf(id) {
-    const tail = id.split(/\/providers\//i).at(-1) ?? '';
-    return tail.split('/').slice(1).filter((_, i) => i % 2 === 1).join('/');
 }
 /** Runs at most `size` tasks at once. */
 function limiter(size) {
@@ -92661,7 +92687,7 @@ async function provision(request) {
     const { logger } = request;
     const loaded = await loadConfig(request.config, { cwd: request.cwd });
     const { config } = loaded;
-    const subscriptionId = subscriptionOf(request.subscriptionId, request.env);
+    const subscriptionId = (0,arm/* subscriptionOf */.XD)(request.subscriptionId, request.env);
     const resourceGroup = config.resourceGroup;
     const deploymentName = request.deploymentName ?? `azure-hipaa-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '')}`;
     const gate = await logger.group('HIPAA gate on the template', async () => {
@@ -92676,7 +92702,7 @@ async function provision(request) {
     if (gate.report.verdict === 'fail' && request.gate === 'block') {
         return { ...base, status: 'blocked', changes: { resourceGroup, resourceGroupCreated: false, resources: [] }, changeCount: 0 };
     }
-    const client = resourceManager(request.env, subscriptionId);
+    const client = (0,arm/* resourceManager */.MD)(request.env, subscriptionId);
     const existingGroup = await readResourceGroup(client, resourceGroup);
     const liveContainerApp = existingGroup ? await readContainerApp(client, subscriptionId, resourceGroup, config.containerApp.name) : undefined;
     if (liveContainerApp)
@@ -92700,7 +92726,7 @@ async function provision(request) {
             await client.resourceGroups.createOrUpdate(resourceGroup, { location: existingGroup?.location ?? config.region, tags });
         }
         catch (error) {
-            throw armError(error, `Creating resource group ${resourceGroup}`, configKeyOf);
+            throw (0,arm/* armError */.Tr)(error, `Creating resource group ${resourceGroup}`, configKeyOf);
         }
         logger.info(`${existingGroup ? 'Updated the tags of' : 'Created'} ${resourceGroup} in ${existingGroup?.location ?? config.region}.`);
     });
@@ -92709,7 +92735,7 @@ async function provision(request) {
             await client.deployments.beginValidateAndWait(resourceGroup, deploymentName, deployment);
         }
         catch (error) {
-            throw armError(error, `Validating deployment ${deploymentName}`, configKeyOf);
+            throw (0,arm/* armError */.Tr)(error, `Validating deployment ${deploymentName}`, configKeyOf);
         }
         logger.info('ARM accepted the template.');
     });
@@ -92722,19 +92748,19 @@ async function readResourceGroup(client, name) {
         return { location: group.location, ...(group.tags ? { tags: group.tags } : {}) };
     }
     catch (error) {
-        if (armFailureOf(error)?.code === 'ResourceGroupNotFound')
+        if ((0,arm/* armFailureOf */.OE)(error)?.code === 'ResourceGroupNotFound')
             return undefined;
-        throw armError(error, `Reading resource group ${name}`, (target) => (target ? undefined : 'resourceGroup'));
+        throw (0,arm/* armError */.Tr)(error, `Reading resource group ${name}`, (target) => (target ? undefined : 'resourceGroup'));
     }
 }
 /** The image and traffic split of the app if it exists: re-provisioning must not undo a deploy. */
 async function readContainerApp(client, subscriptionId, resourceGroup, name) {
     const path = `/subscriptions/${subscriptionId}/resourceGroups/${resourceGroup}/providers/Microsoft.App/containerApps/${name}`;
-    const { status, body } = await armGet(client, path, API_VERSIONS.app);
+    const { status, body } = await (0,arm/* armGet */.XM)(client, path, API_VERSIONS.app);
     if (status === 404)
         return undefined;
     if (status !== 200)
-        throw armError({ details: body }, `Reading Container App ${name}`);
+        throw (0,arm/* armError */.Tr)({ details: body }, `Reading Container App ${name}`);
     const properties = body.properties;
     const image = properties?.template?.containers?.[0]?.image;
     if (!image)
@@ -92753,7 +92779,7 @@ async function whatIf(client, resourceGroup, deploymentName, deployment, configK
         });
     }
     catch (error) {
-        throw armError(error, `What-if of deployment ${deploymentName}`, configKeyOf);
+        throw (0,arm/* armError */.Tr)(error, `What-if of deployment ${deploymentName}`, configKeyOf);
     }
     if (!rawBody)
         throw new Error(`What-if of deployment ${deploymentName} returned no result.`);
@@ -92773,7 +92799,7 @@ function configKeyFinder(rendered, loaded) {
     return (target) => {
         if (!target)
             return undefined;
-        const { type, name } = (0,provision_changes/* nameAndType */.xv)(target);
+        const { type, name } = (0,arm/* typeAndNameOf */.uk)(target);
         const path = rendered.configPathOf(type, name) ?? rendered.configPathOf(type, name.split('/').at(-1) ?? name);
         if (!path)
             return undefined;
@@ -92786,13 +92812,13 @@ async function deploy(client, resourceGroup, deploymentName, deployment, request
     const started = Date.now();
     let interval = request.pollIntervalMs ?? 5000;
     const onResponse = (response) => {
-        interval = retryAfterMs(response.headers, request.pollIntervalMs ?? 5000);
+        interval = (0,arm/* retryAfterMs */.Vs)(response.headers, request.pollIntervalMs ?? 5000);
     };
     try {
         await client.deployments.beginCreateOrUpdate(resourceGroup, deploymentName, deployment, { onResponse });
     }
     catch (error) {
-        throw armError(error, `Starting deployment ${deploymentName}`, configKeyOf);
+        throw (0,arm/* armError */.Tr)(error, `Starting deployment ${deploymentName}`, configKeyOf);
     }
     const reported = new Map();
     let operations;
@@ -92810,7 +92836,7 @@ async function deploy(client, resourceGroup, deploymentName, deployment, request
             else if (operation.state === 'Succeeded')
                 logger.info(`[${elapsed}] ${operation.operation === 'Update' ? 'updated' : 'created'}  ${operation.type} ${operation.name} in ${operation.durationSeconds?.toFixed(1) ?? '?'} s`);
             else if (operation.state === 'Failed')
-                logger.error(`[${elapsed}] failed   ${operation.type} ${operation.name}: ${operation.error ? describeArmFailure(operation.error) : 'no error reported'}`);
+                logger.error(`[${elapsed}] failed   ${operation.type} ${operation.name}: ${operation.error ? (0,arm/* describeArmFailure */.uQ)(operation.error) : 'no error reported'}`);
         }
         const state = current.properties?.provisioningState;
         if (state === 'Succeeded') {
@@ -92822,10 +92848,10 @@ async function deploy(client, resourceGroup, deploymentName, deployment, request
             const lines = failed.map((operation) => {
                 const key = configKeyOf(operation.resourceId);
                 const failure = operation.error ?? { code: 'Unknown', message: 'ARM reported no error' };
-                return `  - ${operation.type} ${operation.name}${key ? ` [${key}]` : ''}:\n${describeArmFailure(failure, '      ')}`;
+                return `  - ${operation.type} ${operation.name}${key ? ` [${key}]` : ''}:\n${(0,arm/* describeArmFailure */.uQ)(failure, '      ')}`;
             });
             const deploymentError = current.properties?.error;
-            const remedies = [...new Set(failed.flatMap((operation) => (operation.error ? remediesFor(operation.error, configKeyOf) : [])))];
+            const remedies = [...new Set(failed.flatMap((operation) => (operation.error ? (0,arm/* remediesFor */.gb)(operation.error, configKeyOf) : [])))];
             throw new DeploymentFailedError(`Deployment ${deploymentName} ${state.toLowerCase()}: ${failed.length > 0 ? `${failed.length} resource(s) failed` : (deploymentError?.message ?? 'no details')}\n${lines.join('\n')}${remedies.length > 0 ? `\nWhat to change:\n${remedies.map((remedy) => `  - ${remedy}`).join('\n')}` : ''}`, operations);
         }
     }
