@@ -6,7 +6,17 @@ export default tseslint.config(
   js.configs.recommended,
   ...tseslint.configs.strict,
   {
-    languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly', Buffer: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', performance: 'readonly' } },
+    languageOptions: {
+      globals: {
+        process: 'readonly',
+        console: 'readonly',
+        URL: 'readonly',
+        Buffer: 'readonly',
+        setTimeout: 'readonly',
+        clearTimeout: 'readonly',
+        performance: 'readonly',
+      },
+    },
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/consistent-type-imports': 'error',
@@ -16,6 +26,11 @@ export default tseslint.config(
   {
     // The core never talks to the runner; only the action wrappers do.
     files: ['src/**/*.ts', 'sandbox/**/*.ts'],
-    rules: { 'no-restricted-imports': ['error', { paths: [{ name: '@actions/core', message: 'The core takes a Logger; only actions/*/src may import @actions/core.' }] }] },
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { paths: [{ name: '@actions/core', message: 'The core takes a Logger; only actions/*/src may import @actions/core.' }] },
+      ],
+    },
   },
 );

@@ -21,7 +21,13 @@ try {
     const started = performance.now();
     const result = spawnSync(node, [join(root, 'actions', 'hipaa-gate', 'dist', 'index.js')], {
       cwd: root,
-      env: { PATH: process.env['PATH'], INPUT_CONFIG: 'examples/azure-hipaa.yml', GITHUB_OUTPUT: outputs, RUNNER_TEMP: work, GITHUB_WORKSPACE: root },
+      env: {
+        PATH: process.env['PATH'],
+        INPUT_CONFIG: 'examples/azure-hipaa.yml',
+        GITHUB_OUTPUT: outputs,
+        RUNNER_TEMP: work,
+        GITHUB_WORKSPACE: root,
+      },
       encoding: 'utf8',
     });
     times.push(performance.now() - started);
@@ -32,5 +38,7 @@ try {
 }
 const median = [...times].sort((a, b) => a - b)[2] as number;
 console.log('hipaa-gate action: cold start on Node 24, example config (63 resources)');
-console.log(`  median of 5: ${median.toFixed(0)} ms; bound ${BOUND_MS} ms; ratio ${(median / BOUND_MS).toFixed(2)} ${median <= BOUND_MS ? 'OK' : 'OVER BOUND'}`);
+console.log(
+  `  median of 5: ${median.toFixed(0)} ms; bound ${BOUND_MS} ms; ratio ${(median / BOUND_MS).toFixed(2)} ${median <= BOUND_MS ? 'OK' : 'OVER BOUND'}`,
+);
 if (median > BOUND_MS) process.exitCode = 1;

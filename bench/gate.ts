@@ -37,7 +37,10 @@ export function generateTemplate(count: number): Record<string, unknown> {
       apiVersion: '2021-05-01-preview',
       name: 'audit',
       scope: `[resourceId('Microsoft.KeyVault/vaults', concat(parameters('prefix'), '${vault}'))]`,
-      properties: { workspaceId: "[resourceId('Microsoft.OperationalInsights/workspaces', 'logs')]", logs: [{ categoryGroup: 'audit', enabled: true }] },
+      properties: {
+        workspaceId: "[resourceId('Microsoft.OperationalInsights/workspaces', 'logs')]",
+        logs: [{ categoryGroup: 'audit', enabled: true }],
+      },
     });
     resources.push({
       type: 'Microsoft.Storage/storageAccounts',
@@ -47,7 +50,12 @@ export function generateTemplate(count: number): Record<string, unknown> {
       tags,
       kind: 'StorageV2',
       sku: { name: 'Standard_LRS' },
-      properties: { minimumTlsVersion: 'TLS1_2', allowBlobPublicAccess: false, supportsHttpsTrafficOnly: true, publicNetworkAccess: 'Disabled' },
+      properties: {
+        minimumTlsVersion: 'TLS1_2',
+        allowBlobPublicAccess: false,
+        supportsHttpsTrafficOnly: true,
+        publicNetworkAccess: 'Disabled',
+      },
     });
     resources.push({
       type: 'Microsoft.Sql/servers',
@@ -57,8 +65,22 @@ export function generateTemplate(count: number): Record<string, unknown> {
       tags,
       properties: { minimalTlsVersion: '1.2', publicNetworkAccess: 'Disabled', administrators: { azureADOnlyAuthentication: true } },
       resources: [
-        { type: 'databases', apiVersion: '2023-08-01', name: 'db', location: "[parameters('location')]", tags, dependsOn: [`sql-${i}`], properties: {} },
-        { type: 'auditingSettings', apiVersion: '2023-08-01', name: 'default', dependsOn: [`sql-${i}`], properties: { state: 'Enabled', isAzureMonitorTargetEnabled: true } },
+        {
+          type: 'databases',
+          apiVersion: '2023-08-01',
+          name: 'db',
+          location: "[parameters('location')]",
+          tags,
+          dependsOn: [`sql-${i}`],
+          properties: {},
+        },
+        {
+          type: 'auditingSettings',
+          apiVersion: '2023-08-01',
+          name: 'default',
+          dependsOn: [`sql-${i}`],
+          properties: { state: 'Enabled', isAzureMonitorTargetEnabled: true },
+        },
       ],
     });
   }
@@ -86,7 +108,13 @@ const perResourceLarge = large.ms / large.resources;
 const ratio = perResourceLarge / perResourceSmall;
 console.log('gate: judging generated ARM templates');
 for (const run of [small, large]) {
-  console.log(`  ${String(run.resources).padStart(6)} resources  ${run.ms.toFixed(0).padStart(6)} ms  ${Math.round((run.resources / run.ms) * 1000).toLocaleString('en-US').padStart(8)} resources/s  ${run.findings} findings`);
+  console.log(
+    `  ${String(run.resources).padStart(6)} resources  ${run.ms.toFixed(0).padStart(6)} ms  ${Math.round((run.resources / run.ms) * 1000)
+      .toLocaleString('en-US')
+      .padStart(8)} resources/s  ${run.findings} findings`,
+  );
 }
-console.log(`  time per resource, 10k vs 1k: ${ratio.toFixed(2)} (bound <= ${LINEARITY_BOUND}: linear in size) ${ratio <= LINEARITY_BOUND ? 'OK' : 'OVER BOUND'}`);
+console.log(
+  `  time per resource, 10k vs 1k: ${ratio.toFixed(2)} (bound <= ${LINEARITY_BOUND}: linear in size) ${ratio <= LINEARITY_BOUND ? 'OK' : 'OVER BOUND'}`,
+);
 if (ratio > LINEARITY_BOUND) process.exitCode = 1;

@@ -30,8 +30,27 @@ try {
   for (let i = 0; i < SECRETS; i++) source?.put(`bench-${i}`, { value: crypto.randomUUID(), enabled: true });
   sandbox.setLatency(LATENCY_MS);
   const options = resolveMigrationOptions(
-    { source: 'kv-bench-src', target: 'kv-bench-dst', include: [], exclude: [], overwrite: 'if-changed', includeDisabled: false, recoverDeleted: true, dryRun: false, verify: true },
-    { source: 'source', target: 'target', include: 'include', exclude: 'exclude', overwrite: 'overwrite', concurrency: 'concurrency', writesPer10s: 'writes', readsPer10s: 'reads' },
+    {
+      source: 'kv-bench-src',
+      target: 'kv-bench-dst',
+      include: [],
+      exclude: [],
+      overwrite: 'if-changed',
+      includeDisabled: false,
+      recoverDeleted: true,
+      dryRun: false,
+      verify: true,
+    },
+    {
+      source: 'source',
+      target: 'target',
+      include: 'include',
+      exclude: 'exclude',
+      overwrite: 'overwrite',
+      concurrency: 'concurrency',
+      writesPer10s: 'writes',
+      readsPer10s: 'reads',
+    },
   );
   const started = performance.now();
   const report = await migrateSecrets(options, { logger: silentLogger, env: sandbox.env });
@@ -39,8 +58,12 @@ try {
   const boundS = (SECRETS / KEY_VAULT_WRITES_PER_10S) * 10;
   const az = azStartupMs();
   console.log(`migrate-secrets: ${SECRETS} secrets at ${LATENCY_MS} ms latency`);
-  console.log(`  copied ${report.counts.copied}, failed ${report.counts.failed}, 429 responses seen ${report.throttledResponses} (sandbox sent ${sandbox.server.vaults.get('kv-bench-dst')?.throttled ?? 0})`);
-  console.log(`  elapsed ${elapsedS.toFixed(1)} s; Key Vault's write bound ${boundS.toFixed(1)} s; ratio ${(elapsedS / boundS).toFixed(2)} (target <= 1.1)`);
+  console.log(
+    `  copied ${report.counts.copied}, failed ${report.counts.failed}, 429 responses seen ${report.throttledResponses} (sandbox sent ${sandbox.server.vaults.get('kv-bench-dst')?.throttled ?? 0})`,
+  );
+  console.log(
+    `  elapsed ${elapsedS.toFixed(1)} s; Key Vault's write bound ${boundS.toFixed(1)} s; ratio ${(elapsedS / boundS).toFixed(2)} (target <= 1.1)`,
+  );
   console.log(
     az === undefined
       ? "  the guide's method (two az processes per secret): not measured (az not installed)"

@@ -20,8 +20,21 @@ const root = new URL('..', import.meta.url).pathname;
 const config = 'examples/azure-hipaa.yml';
 
 const template = renderTemplate((await loadConfig(config, { cwd: root })).config);
-const expanded = expandTemplate(template, {}, { subscriptionId: '00000000-0000-0000-0000-000000000000', tenantId: 't', resourceGroup: 'rg', location: 'eastus2', deploymentName: 'bench' }, (_target, _apiVersion, _full, text) => new UnknownValue('bench', text));
-const seconds = new Map(expanded.resources.map((resource) => [resource.id.toLowerCase(), (typeSpec(resource.type)?.createSeconds ?? 5) * SCALE]));
+const expanded = expandTemplate(
+  template,
+  {},
+  {
+    subscriptionId: '00000000-0000-0000-0000-000000000000',
+    tenantId: 't',
+    resourceGroup: 'rg',
+    location: 'eastus2',
+    deploymentName: 'bench',
+  },
+  (_target, _apiVersion, _full, text) => new UnknownValue('bench', text),
+);
+const seconds = new Map(
+  expanded.resources.map((resource) => [resource.id.toLowerCase(), (typeSpec(resource.type)?.createSeconds ?? 5) * SCALE]),
+);
 const finish = new Map<string, number>();
 const finishOf = (id: string): number => {
   const known = finish.get(id);
@@ -57,10 +70,14 @@ try {
   if (result.status !== 'deployed') throw new Error(`provision did not deploy: ${result.status}`);
   const ratio = wall / criticalPath;
   console.log(`provision: ${expanded.resources.length} resources at time scale ${SCALE} (Azure seconds x ${SCALE})`);
-  console.log(`  deploy phase wall ${wall.toFixed(2)} s (client side, polling included); critical path ${criticalPath.toFixed(2)} s; sum of resource times ${sum.toFixed(2)} s`);
+  console.log(
+    `  deploy phase wall ${wall.toFixed(2)} s (client side, polling included); critical path ${criticalPath.toFixed(2)} s; sum of resource times ${sum.toFixed(2)} s`,
+  );
   console.log(`  wall / critical path = ${ratio.toFixed(3)} (bound ${BOUND.toFixed(2)}) ${ratio <= BOUND ? 'OK' : 'OVER'}`);
   console.log(`  sum / wall = ${(sum / wall).toFixed(1)}x faster than one resource after another`);
-  console.log(`  whole provision run (gate, what-if, validate, deploy, polling) ${total.toFixed(2)} s; in Azure time the deployment is ~${(wall / SCALE / 60).toFixed(0)} min against ~${(sum / SCALE / 60).toFixed(0)} min one by one`);
+  console.log(
+    `  whole provision run (gate, what-if, validate, deploy, polling) ${total.toFixed(2)} s; in Azure time the deployment is ~${(wall / SCALE / 60).toFixed(0)} min against ~${(sum / SCALE / 60).toFixed(0)} min one by one`,
+  );
   if (ratio > BOUND) process.exitCode = 1;
 } finally {
   await sandbox.stop();

@@ -49,10 +49,22 @@ export async function startSandbox(options: SandboxOptions & { vaults?: string[]
           .filter((v) => !vault || v.name === vault.toLowerCase())
           .reduce((sum, v) => sum + Object.entries(v.requests).reduce((n, [m, count]) => n + (!method || m === method ? count : 0), 0), 0),
       injectFaults: ({ rate429 = 0, rate503 = 0, rateReset = 0, retryAfterSeconds }) =>
-        server.setFaults({ throttle: rate429, unavailable: rate503, reset: rateReset, ...(retryAfterSeconds !== undefined ? { retryAfterSeconds } : {}) }),
+        server.setFaults({
+          throttle: rate429,
+          unavailable: rate503,
+          reset: rateReset,
+          ...(retryAfterSeconds !== undefined ? { retryAfterSeconds } : {}),
+        }),
       setLatency: (ms) => server.setLatency(ms),
       seedCertificateSecret: async (vault, name) => {
-        server.createVault(vault).put(name, { value: '-----BEGIN PRIVATE KEY-----\nsandbox\n-----END PRIVATE KEY-----', contentType: 'application/x-pem-file', enabled: true, managed: true });
+        server
+          .createVault(vault)
+          .put(name, {
+            value: '-----BEGIN PRIVATE KEY-----\nsandbox\n-----END PRIVATE KEY-----',
+            contentType: 'application/x-pem-file',
+            enabled: true,
+            managed: true,
+          });
       },
       revokeRole: (vault, to = 'none') => {
         server.createVault(vault).role = to;

@@ -21,12 +21,42 @@ export function createCertificates(dir: string): SandboxCertificates {
   const path = (name: string) => join(dir, name);
   const openssl = (...args: string[]) => execFileSync('openssl', args, { stdio: ['ignore', 'ignore', 'pipe'] });
   openssl('ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', path('ca.key'));
-  openssl('req', '-x509', '-new', '-key', path('ca.key'), '-sha256', '-days', '1', '-subj', '/CN=azure-hipaa sandbox CA', '-out', path('ca.crt'));
+  openssl(
+    'req',
+    '-x509',
+    '-new',
+    '-key',
+    path('ca.key'),
+    '-sha256',
+    '-days',
+    '1',
+    '-subj',
+    '/CN=azure-hipaa sandbox CA',
+    '-out',
+    path('ca.crt'),
+  );
   openssl('ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', path('server.key'));
   openssl('req', '-new', '-key', path('server.key'), '-subj', '/CN=azure-hipaa sandbox', '-out', path('server.csr'));
   const altNames = [...SANDBOX_HOSTS.map((host) => `DNS:${host}`), 'IP:127.0.0.1'].join(',');
   writeFileSync(path('server.ext'), `subjectAltName=${altNames}\nextendedKeyUsage=serverAuth\n`);
-  openssl('x509', '-req', '-in', path('server.csr'), '-CA', path('ca.crt'), '-CAkey', path('ca.key'), '-CAcreateserial', '-days', '1', '-sha256', '-extfile', path('server.ext'), '-out', path('server.crt'));
+  openssl(
+    'x509',
+    '-req',
+    '-in',
+    path('server.csr'),
+    '-CA',
+    path('ca.crt'),
+    '-CAkey',
+    path('ca.key'),
+    '-CAcreateserial',
+    '-days',
+    '1',
+    '-sha256',
+    '-extfile',
+    path('server.ext'),
+    '-out',
+    path('server.crt'),
+  );
   return {
     caCertPath: path('ca.crt'),
     caCert: readFileSync(path('ca.crt'), 'utf8'),

@@ -26,7 +26,14 @@ for (const [index, node] of runtimes.entries()) {
   const version = spawnSync(node, ['--version'], { encoding: 'utf8' }).stdout.trim();
   console.log(`\n=== vitest on Node ${version} (${node})\n`);
   const results = join(root, '.tmp', `vitest-results-${index}.json`);
-  const vitest = [join(root, 'node_modules', 'vitest', 'vitest.mjs'), 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${results}`, ...process.argv.slice(2)];
+  const vitest = [
+    join(root, 'node_modules', 'vitest', 'vitest.mjs'),
+    'run',
+    '--reporter=default',
+    '--reporter=json',
+    `--outputFile.json=${results}`,
+    ...process.argv.slice(2),
+  ];
   const result = spawnSync(node, vitest, { stdio: 'inherit', cwd: root });
   if (result.status !== 0) failed = true;
   if (existsSync(results)) {

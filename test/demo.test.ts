@@ -6,7 +6,11 @@ import { expect, it } from 'vitest';
 const root = join(import.meta.dirname, '..');
 
 it('plans and passes the example environment, then migrates ten secrets without showing a value', () => {
-  const run = spawnSync(process.execPath, [join(root, 'cli', 'dist', 'index.js'), 'demo'], { cwd: root, encoding: 'utf8', timeout: 60_000 });
+  const run = spawnSync(process.execPath, [join(root, 'cli', 'dist', 'index.js'), 'demo'], {
+    cwd: root,
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
   const output = `${run.stdout}${run.stderr}`;
   expect(run.status, output).toBe(0);
   expect(run.stdout).toContain('HIPAA gate: PASS');

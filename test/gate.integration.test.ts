@@ -33,7 +33,9 @@ afterAll(async () => {
 });
 
 function byType(template: Template, type: string, nameEndsWith = ''): Json {
-  const found = template.resources.find((r) => String(r['type']).toLowerCase() === type.toLowerCase() && String(r['name']).endsWith(nameEndsWith));
+  const found = template.resources.find(
+    (r) => String(r['type']).toLowerCase() === type.toLowerCase() && String(r['name']).endsWith(nameEndsWith),
+  );
   if (!found) throw new Error(`the rendered template has no ${type} ${nameEndsWith}`);
   return found;
 }
@@ -41,7 +43,9 @@ function props(resource: Json): Json {
   return resource['properties'] as Json;
 }
 function diagnosticSettingOf(template: Template, scopeType: string): Json {
-  const found = template.resources.find((r) => r['type'] === 'Microsoft.Insights/diagnosticSettings' && String(r['scope']).includes(`'${scopeType}'`));
+  const found = template.resources.find(
+    (r) => r['type'] === 'Microsoft.Insights/diagnosticSettings' && String(r['scope']).includes(`'${scopeType}'`),
+  );
   if (!found) throw new Error(`no diagnostic setting for ${scopeType}`);
   return found;
 }
@@ -56,16 +60,28 @@ const flips: [control: string, change: (t: Template) => void][] = [
   ['keyvault.purge-protection', (t) => void (props(byType(t, 'Microsoft.KeyVault/vaults'))['enablePurgeProtection'] = false)],
   ['keyvault.soft-delete', (t) => void (props(byType(t, 'Microsoft.KeyVault/vaults'))['softDeleteRetentionInDays'] = 30)],
   ['keyvault.rbac', (t) => void (props(byType(t, 'Microsoft.KeyVault/vaults'))['enableRbacAuthorization'] = false)],
-  ['cosmos.continuous-backup', (t) => void (props(byType(t, 'Microsoft.DocumentDB/databaseAccounts'))['backupPolicy'] = { type: 'Periodic' })],
+  [
+    'cosmos.continuous-backup',
+    (t) => void (props(byType(t, 'Microsoft.DocumentDB/databaseAccounts'))['backupPolicy'] = { type: 'Periodic' }),
+  ],
   ['cosmos.local-auth-disabled', (t) => void (props(byType(t, 'Microsoft.DocumentDB/databaseAccounts'))['disableLocalAuth'] = false)],
-  ['cosmos.metadata-write-locked', (t) => void (props(byType(t, 'Microsoft.DocumentDB/databaseAccounts'))['disableKeyBasedMetadataWriteAccess'] = false)],
+  [
+    'cosmos.metadata-write-locked',
+    (t) => void (props(byType(t, 'Microsoft.DocumentDB/databaseAccounts'))['disableKeyBasedMetadataWriteAccess'] = false),
+  ],
   ['cosmos.tls', (t) => void (props(byType(t, 'Microsoft.DocumentDB/databaseAccounts'))['minimalTlsVersion'] = 'Tls')],
   ['sql.auditing', (t) => void (props(byType(t, 'Microsoft.Sql/servers/auditingSettings'))['state'] = 'Disabled')],
   ['sql.threat-protection', (t) => void (props(byType(t, 'Microsoft.Sql/servers/advancedThreatProtectionSettings'))['state'] = 'Disabled')],
   ['sql.tde', (t) => void (props(byType(t, 'Microsoft.Sql/servers/databases/transparentDataEncryption'))['state'] = 'Disabled')],
   ['sql.tls', (t) => void (props(byType(t, 'Microsoft.Sql/servers'))['minimalTlsVersion'] = '1.0')],
-  ['sql.entra-only-auth', (t) => void ((props(byType(t, 'Microsoft.Sql/servers'))['administrators'] as Json)['azureADOnlyAuthentication'] = false)],
-  ['sql.long-term-retention', (t) => void (props(byType(t, 'Microsoft.Sql/servers/databases/backupLongTermRetentionPolicies'))['yearlyRetention'] = 'P1Y')],
+  [
+    'sql.entra-only-auth',
+    (t) => void ((props(byType(t, 'Microsoft.Sql/servers'))['administrators'] as Json)['azureADOnlyAuthentication'] = false),
+  ],
+  [
+    'sql.long-term-retention',
+    (t) => void (props(byType(t, 'Microsoft.Sql/servers/databases/backupLongTermRetentionPolicies'))['yearlyRetention'] = 'P1Y'),
+  ],
   ['redis.tls-only', (t) => void (props(byType(t, 'Microsoft.Cache/redisEnterprise/databases'))['clientProtocol'] = 'Plaintext')],
   ['redis.min-tls', (t) => void (props(byType(t, 'Microsoft.Cache/redisEnterprise'))['minimumTlsVersion'] = '1.0')],
   ['redis.entra-auth', (t) => void (props(byType(t, 'Microsoft.Cache/redisEnterprise/databases'))['accessKeysAuthentication'] = 'Enabled')],
@@ -75,27 +91,54 @@ const flips: [control: string, change: (t: Template) => void][] = [
   [
     'storage.backup-retention',
     (t) => {
-      const policy = props(byType(t, 'Microsoft.Storage/storageAccounts/managementPolicies'))['policy'] as { rules: { definition: { actions: { baseBlob: Json } } }[] };
+      const policy = props(byType(t, 'Microsoft.Storage/storageAccounts/managementPolicies'))['policy'] as {
+        rules: { definition: { actions: { baseBlob: Json } } }[];
+      };
       (policy.rules[0] as (typeof policy.rules)[0]).definition.actions.baseBlob['delete'] = { daysAfterModificationGreaterThan: 365 };
     },
   ],
-  ['logs.retention', (t) => void (props(byType(t, 'Microsoft.OperationalInsights/workspaces/tables', '/AZKVAuditLogs'))['totalRetentionInDays'] = 730)],
+  [
+    'logs.retention',
+    (t) => void (props(byType(t, 'Microsoft.OperationalInsights/workspaces/tables', '/AZKVAuditLogs'))['totalRetentionInDays'] = 730),
+  ],
   ['diagnostics.audit-logs', (t) => void t.resources.splice(t.resources.indexOf(diagnosticSettingOf(t, 'Microsoft.KeyVault/vaults')), 1)],
   ['registry.admin-disabled', (t) => void (props(byType(t, 'Microsoft.ContainerRegistry/registries'))['adminUserEnabled'] = true)],
-  ['registry.anonymous-pull-disabled', (t) => void (props(byType(t, 'Microsoft.ContainerRegistry/registries'))['anonymousPullEnabled'] = true)],
-  ['containerapp.https-only', (t) => void (((props(byType(t, 'Microsoft.App/containerApps'))['configuration'] as Json)['ingress'] as Json)['allowInsecure'] = true)],
+  [
+    'registry.anonymous-pull-disabled',
+    (t) => void (props(byType(t, 'Microsoft.ContainerRegistry/registries'))['anonymousPullEnabled'] = true),
+  ],
+  [
+    'containerapp.https-only',
+    (t) => void (((props(byType(t, 'Microsoft.App/containerApps'))['configuration'] as Json)['ingress'] as Json)['allowInsecure'] = true),
+  ],
   ['containerapp.managed-identity', (t) => void delete byType(t, 'Microsoft.App/containerApps')['identity']],
   [
     'containerapp.registry-identity',
-    (t) => void ((props(byType(t, 'Microsoft.App/containerApps'))['configuration'] as Json)['registries'] = [{ server: 'seniorlyprodacr.azurecr.io', username: 'seniorlyprodacr', passwordSecretRef: 'acr-password' }]),
+    (t) =>
+      void ((props(byType(t, 'Microsoft.App/containerApps'))['configuration'] as Json)['registries'] = [
+        { server: 'seniorlyprodacr.azurecr.io', username: 'seniorlyprodacr', passwordSecretRef: 'acr-password' },
+      ]),
   ],
   [
     'containerapp.secrets-from-keyvault',
-    (t) => void ((props(byType(t, 'Microsoft.App/containerApps'))['configuration'] as Json)['secrets'] = [{ name: 'openai-key', value: 'an inline value' }]),
+    (t) =>
+      void ((props(byType(t, 'Microsoft.App/containerApps'))['configuration'] as Json)['secrets'] = [
+        { name: 'openai-key', value: 'an inline value' },
+      ]),
   ],
   ['environment.logs', (t) => void delete props(byType(t, 'Microsoft.App/managedEnvironments'))['appLogsConfiguration']],
   ['tags.required', (t) => void delete (byType(t, 'Microsoft.KeyVault/vaults')['tags'] as Json)['Compliance']],
-  ['baa.scope', (t) => void t.resources.push({ type: 'Microsoft.Fabricated/widgets', apiVersion: '2026-01-01', name: 'w1', location: 'eastus2', tags: { Compliance: 'HIPAA', Environment: 'Production' } })],
+  [
+    'baa.scope',
+    (t) =>
+      void t.resources.push({
+        type: 'Microsoft.Fabricated/widgets',
+        apiVersion: '2026-01-01',
+        name: 'w1',
+        location: 'eastus2',
+        tags: { Compliance: 'HIPAA', Environment: 'Production' },
+      }),
+  ],
 ];
 
 describe('the HIPAA gate on the example environment', () => {

@@ -47,7 +47,8 @@ describe('workflows', () => {
     const problems: string[] = [];
     for (const file of await workflowFiles()) {
       const text = await readFile(join(workflowDir, file), 'utf8');
-      for (const result of await runLint(text, file)) problems.push(`${file}:${result.line}:${result.column} ${result.message} [${result.kind}]`);
+      for (const result of await runLint(text, file))
+        problems.push(`${file}:${result.line}:${result.column} ${result.message} [${result.kind}]`);
     }
     expect(problems).toEqual([]);
   });
@@ -56,7 +57,10 @@ describe('workflows', () => {
     for (const file of await workflowFiles()) {
       const content = await readFile(join(workflowDir, file), 'utf8');
       const result = parseWorkflow({ name: file, content }, new NoOperationTraceWriter());
-      expect(result.context.errors.getErrors().map((e) => e.message), file).toEqual([]);
+      expect(
+        result.context.errors.getErrors().map((e) => e.message),
+        file,
+      ).toEqual([]);
     }
   });
 
@@ -86,10 +90,14 @@ describe('workflows', () => {
       for (const [jobName, job] of Object.entries(workflow.jobs)) {
         const calls: { uses: string; with: Record<string, unknown> }[] = [
           ...(job.uses ? [{ uses: job.uses, with: job.with ?? {} }] : []),
-          ...(job.steps ?? []).filter((s): s is WorkflowStep & { uses: string } => !!s.uses).map((s) => ({ uses: s.uses, with: s.with ?? {} })),
+          ...(job.steps ?? [])
+            .filter((s): s is WorkflowStep & { uses: string } => !!s.uses)
+            .map((s) => ({ uses: s.uses, with: s.with ?? {} })),
         ];
         for (const call of calls) {
-          const local = call.uses.startsWith(PUBLISHED_PREFIX) ? `./${call.uses.slice(PUBLISHED_PREFIX.length).replace(/@.*$/, '')}` : call.uses;
+          const local = call.uses.startsWith(PUBLISHED_PREFIX)
+            ? `./${call.uses.slice(PUBLISHED_PREFIX.length).replace(/@.*$/, '')}`
+            : call.uses;
           let declared: string[] | undefined;
           if (/^\.\/actions\/[^/]+$/.test(local)) {
             declared = Object.keys((await actionMetadata(local.slice('./actions/'.length))).inputs ?? {});

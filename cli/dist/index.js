@@ -17544,7 +17544,23 @@ function findKey(target, key) {
     const match = Object.keys(target).find((k) => k.toLowerCase() === lower);
     return match === undefined ? undefined : target[match];
 }
-const DEPLOY_TIME_ONLY = new Set(['reference', 'listkeys', 'listsecrets', 'listaccountsas', 'listservicesas', 'newguid', 'utcnow', 'pickzones', 'tenant', 'managementgroup', 'providers', 'deployer', 'getsecret', 'managementgroupresourceid', 'tenantresourceid']);
+const DEPLOY_TIME_ONLY = new Set([
+    'reference',
+    'listkeys',
+    'listsecrets',
+    'listaccountsas',
+    'listservicesas',
+    'newguid',
+    'utcnow',
+    'pickzones',
+    'tenant',
+    'managementgroup',
+    'providers',
+    'deployer',
+    'getsecret',
+    'managementgroupresourceid',
+    'tenantresourceid',
+]);
 function call(node, scope, text) {
     const evaluate = (arg) => evaluateNode(arg, scope, text);
     const name = node.name;
@@ -17603,7 +17619,7 @@ function arity(name, args, min, max, text) {
         throw new ConfigurationError(`Template expression "${text}": ${name}() takes ${expected} argument(s), not ${args.length}.`);
     }
 }
-const str = (value) => (typeof value === 'string' ? value : typeof value === 'object' && value !== null ? JSON.stringify(value) : String(value));
+const str = (value) => typeof value === 'string' ? value : typeof value === 'object' && value !== null ? JSON.stringify(value) : String(value);
 function fixed(min, max, fn) {
     return (args, scope, text) => {
         arity('function', args, min, max, text);
@@ -17674,7 +17690,12 @@ const FUNCTIONS = {
     deployment: (_args, scope) => ({ name: scope.deploymentName, properties: { mode: 'Incremental' } }),
     environment: () => ({
         name: 'AzureCloud',
-        suffixes: { storage: 'core.windows.net', keyvaultDns: '.vault.azure.net', sqlServerHostname: '.database.windows.net', acrLoginServer: '.azurecr.io' },
+        suffixes: {
+            storage: 'core.windows.net',
+            keyvaultDns: '.vault.azure.net',
+            sqlServerHostname: '.database.windows.net',
+            acrLoginServer: '.azurecr.io',
+        },
         resourceManager: 'https://management.azure.com/',
         authentication: { loginEndpoint: 'https://login.microsoftonline.com/' },
     }),
@@ -17693,7 +17714,10 @@ const FUNCTIONS = {
     },
     equals: fixed(2, 2, ([a, b]) => JSON.stringify(a) === JSON.stringify(b) || (typeof a === 'string' && typeof b === 'string' && a === b)),
     not: fixed(1, 1, ([value]) => !value),
-    empty: fixed(1, 1, ([value]) => value === null || value === undefined || value === '' || (Array.isArray(value) ? value.length === 0 : typeof value === 'object' && Object.keys(value).length === 0)),
+    empty: fixed(1, 1, ([value]) => value === null ||
+        value === undefined ||
+        value === '' ||
+        (Array.isArray(value) ? value.length === 0 : typeof value === 'object' && Object.keys(value).length === 0)),
     contains: fixed(2, 2, ([container, item]) => {
         if (typeof container === 'string')
             return container.toLowerCase().includes(str(item).toLowerCase());
@@ -17728,7 +17752,7 @@ const FUNCTIONS = {
             throw new ConfigurationError(`Template expression "${text}": json() got text that is not JSON.`);
         }
     }),
-    length: fixed(1, 1, ([value]) => (typeof value === 'string' || Array.isArray(value) ? value.length : Object.keys(value).length)),
+    length: fixed(1, 1, ([value]) => typeof value === 'string' || Array.isArray(value) ? value.length : Object.keys(value).length),
     greater: fixed(2, 2, ([a, b]) => a > b),
     greaterorequals: fixed(2, 2, ([a, b]) => a >= b),
     less: fixed(2, 2, ([a, b]) => a < b),
@@ -17788,7 +17812,12 @@ const EXPRESSION_REF = `${COMMON_DEFINITIONS_ID}#/definitions/expression`;
  * plan"). Source: learn.microsoft.com "Manage data retention in a Log Analytics workspace" (read 2026-11).
  */
 const SERVICE_LIMITS = [
-    { provider: 'Microsoft.OperationalInsights', definition: 'WorkspaceProperties', property: 'retentionInDays', limit: { minimum: 30, maximum: 730 } },
+    {
+        provider: 'Microsoft.OperationalInsights',
+        definition: 'WorkspaceProperties',
+        property: 'retentionInDays',
+        limit: { minimum: 30, maximum: 730 },
+    },
 ];
 /** Keys of a template resource that belong to the deployment, not to the resource provider's body. */
 const DEPLOYMENT_KEYS = ['dependsOn', 'condition', 'copy', 'comments', 'scope', 'existing'];
@@ -17813,7 +17842,12 @@ function validateResourceBody(resource, options = {}) {
     const topLevelChild = !options.nested && typeSegments > 1 && !arm_schema_isExpression(resource.name);
     const nameSegments = resource.name.split('/');
     if (topLevelChild && nameSegments.length !== typeSegments) {
-        return { ok: false, errors: [`name: "${resource.name}" has ${nameSegments.length} segment(s); ${resource.type} declared at the top level needs ${typeSegments} (parent/child)`] };
+        return {
+            ok: false,
+            errors: [
+                `name: "${resource.name}" has ${nameSegments.length} segment(s); ${resource.type} declared at the top level needs ${typeSegments} (parent/child)`,
+            ],
+        };
     }
     const errors = errorsOf(validate, body);
     if (errors.length === 0)
@@ -17836,7 +17870,11 @@ function armSchemaDirectory() {
     // This module runs from src/template/ and cli/dist/ (two levels below the repository root) and from actions/<name>/dist/ (three).
     const candidates = fromEnvironment
         ? [(0,external_node_path_.resolve)(fromEnvironment)]
-        : [(0,external_node_path_.resolve)(here, '../../reference/arm-schemas'), (0,external_node_path_.resolve)(here, '../../../reference/arm-schemas'), __nccwpck_require__.ab + "arm-schemas"];
+        : [
+            (0,external_node_path_.resolve)(here, '../../reference/arm-schemas'),
+            (0,external_node_path_.resolve)(here, '../../../reference/arm-schemas'),
+            __nccwpck_require__.ab + "arm-schemas",
+        ];
     const found = candidates.find((candidate) => (0,external_node_fs_.existsSync)((0,external_node_path_.join)(candidate, 'common_definitions.json')));
     if (!found)
         throw new Error(`ARM template schemas not found (looked in ${candidates.join(', ')}); set ${ARM_SCHEMAS_ENV} to the reference/arm-schemas directory`);
@@ -17967,7 +18005,10 @@ function isSchema(value) {
  * anyOf/oneOf" summaries when a more specific error explains the same place.
  */
 function describeErrors(errors) {
-    const specific = errors.filter((error) => !error.schemaPath.includes('/definitions/expression') && error.keyword !== 'anyOf' && error.keyword !== 'oneOf' && error.keyword !== '$ref');
+    const specific = errors.filter((error) => !error.schemaPath.includes('/definitions/expression') &&
+        error.keyword !== 'anyOf' &&
+        error.keyword !== 'oneOf' &&
+        error.keyword !== '$ref');
     const explained = (error) => specific.some((other) => other.instancePath.startsWith(error.instancePath));
     const summaries = errors.filter((error) => (error.keyword === 'anyOf' || error.keyword === 'oneOf') && !explained(error));
     const messages = [...specific, ...summaries].map((error) => `${pointerToPath(error.instancePath)}: ${messageOf(error)}`);
@@ -18024,16 +18065,65 @@ const NAME_RULES = {
 };
 /** Azure public-cloud physical regions, by the programmatic name ARM expects. */
 const AZURE_REGIONS = [
-    'australiacentral', 'australiacentral2', 'australiaeast', 'australiasoutheast', 'austriaeast',
-    'belgiumcentral', 'brazilsouth', 'brazilsoutheast', 'canadacentral', 'canadaeast', 'centralindia',
-    'centralus', 'chilecentral', 'denmarkeast', 'eastasia', 'eastus', 'eastus2', 'francecentral',
-    'francesouth', 'germanynorth', 'germanywestcentral', 'indonesiacentral', 'israelcentral',
-    'italynorth', 'japaneast', 'japanwest', 'jioindiacentral', 'jioindiawest', 'koreacentral',
-    'koreasouth', 'malaysiawest', 'mexicocentral', 'newzealandnorth', 'northcentralus', 'northeurope',
-    'norwayeast', 'norwaywest', 'polandcentral', 'qatarcentral', 'southafricanorth',
-    'southafricawest', 'southcentralus', 'southeastasia', 'southindia', 'spaincentral',
-    'swedencentral', 'swedensouth', 'switzerlandnorth', 'switzerlandwest', 'uaecentral', 'uaenorth',
-    'uksouth', 'ukwest', 'westcentralus', 'westeurope', 'westindia', 'westus', 'westus2', 'westus3',
+    'australiacentral',
+    'australiacentral2',
+    'australiaeast',
+    'australiasoutheast',
+    'austriaeast',
+    'belgiumcentral',
+    'brazilsouth',
+    'brazilsoutheast',
+    'canadacentral',
+    'canadaeast',
+    'centralindia',
+    'centralus',
+    'chilecentral',
+    'denmarkeast',
+    'eastasia',
+    'eastus',
+    'eastus2',
+    'francecentral',
+    'francesouth',
+    'germanynorth',
+    'germanywestcentral',
+    'indonesiacentral',
+    'israelcentral',
+    'italynorth',
+    'japaneast',
+    'japanwest',
+    'jioindiacentral',
+    'jioindiawest',
+    'koreacentral',
+    'koreasouth',
+    'malaysiawest',
+    'mexicocentral',
+    'newzealandnorth',
+    'northcentralus',
+    'northeurope',
+    'norwayeast',
+    'norwaywest',
+    'polandcentral',
+    'qatarcentral',
+    'southafricanorth',
+    'southafricawest',
+    'southcentralus',
+    'southeastasia',
+    'southindia',
+    'spaincentral',
+    'swedencentral',
+    'swedensouth',
+    'switzerlandnorth',
+    'switzerlandwest',
+    'uaecentral',
+    'uaenorth',
+    'uksouth',
+    'ukwest',
+    'westcentralus',
+    'westeurope',
+    'westindia',
+    'westus',
+    'westus2',
+    'westus3',
 ];
 /** The message for a name that breaks its rule: what it must look like, so the user knows what to change. */
 function nameRuleMessage(rule, value) {
@@ -18078,9 +18168,24 @@ const AUDIT_LOG_SOURCES = [
         dedicatedTables: ['CDBDataPlaneRequests', 'CDBControlPlaneRequests'],
     },
     // Server-level SQL auditing reaches Log Analytics through a diagnostic setting on the master database.
-    { scopeType: 'Microsoft.Sql/servers/databases', categoryGroups: AUDIT_GROUPS, categories: ['SQLSecurityAuditEvents'], dedicatedTables: ['SQLSecurityAuditEvents'] },
-    { scopeType: 'Microsoft.Cache/redisEnterprise', categoryGroups: AUDIT_GROUPS, categories: ['ConnectionEvents'], dedicatedTables: ['REDConnectionEvents'] },
-    { scopeType: 'Microsoft.Cache/redis', categoryGroups: AUDIT_GROUPS, categories: ['ConnectedClientList'], dedicatedTables: ['ACRConnectedClientList'] },
+    {
+        scopeType: 'Microsoft.Sql/servers/databases',
+        categoryGroups: AUDIT_GROUPS,
+        categories: ['SQLSecurityAuditEvents'],
+        dedicatedTables: ['SQLSecurityAuditEvents'],
+    },
+    {
+        scopeType: 'Microsoft.Cache/redisEnterprise',
+        categoryGroups: AUDIT_GROUPS,
+        categories: ['ConnectionEvents'],
+        dedicatedTables: ['REDConnectionEvents'],
+    },
+    {
+        scopeType: 'Microsoft.Cache/redis',
+        categoryGroups: AUDIT_GROUPS,
+        categories: ['ConnectedClientList'],
+        dedicatedTables: ['ACRConnectedClientList'],
+    },
     // Storage logs are per service: the diagnostic setting is scoped to blobServices/default.
     {
         scopeType: 'Microsoft.Storage/storageAccounts/blobServices',
@@ -27669,14 +27774,17 @@ function iso_duration(params) {
  * local auth, ...) are not options: the renderer always sets them.
  */
 function azureName(rule) {
-    return schemas_string({ error: `give the ${rule.what} as a string` }).regex(rule.pattern, { error: (issue) => nameRuleMessage(rule, issue.input) });
+    return schemas_string({ error: `give the ${rule.what} as a string` })
+        .regex(rule.pattern, { error: (issue) => nameRuleMessage(rule, issue.input) });
 }
 function schema_integer(min, max, what) {
     const message = `${what} must be a whole number from ${min} to ${max}`;
     return schemas_int({ error: message }).min(min, { error: message }).max(max, { error: message });
 }
 const ipv4Cidr = schemas_string()
-    .regex(/^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}\/(\d|[12]\d|3[0-2])$/, { error: 'write an IPv4 CIDR range such as 10.40.0.0/16' });
+    .regex(/^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}\/(\d|[12]\d|3[0-2])$/, {
+    error: 'write an IPv4 CIDR range such as 10.40.0.0/16',
+});
 const isoDate = iso_date({ error: 'write a calendar date as YYYY-MM-DD' });
 const region = schemas_enum(AZURE_REGIONS, {
     error: (issue) => {
@@ -27689,7 +27797,9 @@ const tagValue = schemas_string().max(256, { error: 'tag values are at most 256 
 function subnet(defaults, purpose) {
     return strictObject({
         name: azureName(NAME_RULES.subnet).default(defaults.name).describe(`Name of the subnet for ${purpose}.`),
-        addressPrefix: ipv4Cidr.default(defaults.addressPrefix).describe(`Address range of the subnet for ${purpose}; inside network.addressSpace.`),
+        addressPrefix: ipv4Cidr
+            .default(defaults.addressPrefix)
+            .describe(`Address range of the subnet for ${purpose}; inside network.addressSpace.`),
     })
         .prefault({});
 }
@@ -27697,7 +27807,9 @@ const NetworkSchema = strictObject({
     mode: schemas_enum(['private', 'public'])
         .default('private')
         .describe('private (default): a virtual network, private endpoints and private DNS zones, and publicNetworkAccess Disabled on Key Vault, Cosmos DB, SQL, Redis, storage and the registry. public: no virtual network, public endpoints stay enabled (the advisory *.public-network controls then fail).'),
-    virtualNetworkName: azureName(NAME_RULES.virtualNetwork).default('seniorly-prod-vnet').describe('Name of the virtual network (private mode).'),
+    virtualNetworkName: azureName(NAME_RULES.virtualNetwork)
+        .default('seniorly-prod-vnet')
+        .describe('Name of the virtual network (private mode).'),
     addressSpace: ipv4Cidr.default('10.40.0.0/16').describe('Address space of the virtual network (private mode).'),
     containerAppsSubnet: subnet({ name: 'container-apps', addressPrefix: '10.40.0.0/23' }, 'the Container Apps environment (delegated to Microsoft.App/environments; /27 or larger)').describe('Subnet delegated to Microsoft.App/environments that hosts the Container Apps environment.'),
     privateEndpointsSubnet: subnet({ name: 'private-endpoints', addressPrefix: '10.40.2.0/24' }, 'private endpoints').describe('Subnet that holds the private endpoints.'),
@@ -27706,7 +27818,9 @@ const NetworkSchema = strictObject({
     .prefault({})
     .describe('Network isolation of the environment.');
 const IdentitySchema = strictObject({
-    name: azureName(NAME_RULES.managedIdentity).default('seniorly-prod-app-identity').describe('Name of the user-assigned managed identity the app runs as.'),
+    name: azureName(NAME_RULES.managedIdentity)
+        .default('seniorly-prod-app-identity')
+        .describe('Name of the user-assigned managed identity the app runs as.'),
 })
     .prefault({})
     .describe('The app’s user-assigned managed identity. It is created first and granted its roles before the Container App needs them.');
@@ -27721,15 +27835,21 @@ const KeyVaultSchema = strictObject({
     .describe('The production Key Vault (RBAC authorization, purge protection, soft delete).');
 const CosmosSchema = strictObject({
     name: azureName(NAME_RULES.cosmosAccount).default('seniorly-prod-cosmos').describe('Cosmos DB account name (globally unique).'),
-    consistencyLevel: schemas_enum(['Eventual', 'ConsistentPrefix', 'Session', 'BoundedStaleness', 'Strong']).default('Session').describe('Default consistency level.'),
-    continuousBackupTier: schemas_enum(['Continuous7Days', 'Continuous30Days']).default('Continuous30Days').describe('Point-in-time restore window of the continuous backup.'),
+    consistencyLevel: schemas_enum(['Eventual', 'ConsistentPrefix', 'Session', 'BoundedStaleness', 'Strong'])
+        .default('Session')
+        .describe('Default consistency level.'),
+    continuousBackupTier: schemas_enum(['Continuous7Days', 'Continuous30Days'])
+        .default('Continuous30Days')
+        .describe('Point-in-time restore window of the continuous backup.'),
     analyticalStorage: schemas_boolean().default(true).describe('Enable the analytical store (Azure Synapse Link), as the migration guide does.'),
     zoneRedundant: schemas_boolean().default(false).describe('Spread the account’s region across availability zones.'),
 })
     .prefault({})
     .describe('The Cosmos DB account (continuous backup, Entra-only data access, TLS 1.2).');
 const isoDuration = (unit, max, what) => schemas_string()
-    .regex(new RegExp(`^P\\d+${unit}$`), { error: `${what} is an ISO 8601 duration in ${{ W: 'weeks', M: 'months', Y: 'years' }[unit]}, e.g. P1${unit}` })
+    .regex(new RegExp(`^P\\d+${unit}$`), {
+    error: `${what} is an ISO 8601 duration in ${{ W: 'weeks', M: 'months', Y: 'years' }[unit]}, e.g. P1${unit}`,
+})
     .refine((value) => {
     const amount = Number(value.slice(1, -1));
     return amount >= 1 && amount <= max;
@@ -27744,7 +27864,9 @@ const SqlSchema = strictObject({
         .prefault({})
         .describe('Database SKU.'),
     zoneRedundant: schemas_boolean().default(false).describe('Zone-redundant database.'),
-    backupStorageRedundancy: schemas_enum(['Local', 'Zone', 'Geo', 'GeoZone']).default('Local').describe('Redundancy of the database’s backup storage (the guide uses Local).'),
+    backupStorageRedundancy: schemas_enum(['Local', 'Zone', 'Geo', 'GeoZone'])
+        .default('Local')
+        .describe('Redundancy of the database’s backup storage (the guide uses Local).'),
     entraAdmin: strictObject({
         login: schemas_string().min(1).max(128).describe('Display name of the Entra administrator (user, group or app).'),
         objectId: schemas_uuid({ error: 'objectId is the Entra object id, a GUID' }).describe('Entra object id of the administrator.'),
@@ -27753,10 +27875,18 @@ const SqlSchema = strictObject({
         .optional()
         .describe('Microsoft Entra administrator of the server. Absent: the app’s managed identity is the administrator. Authentication is always Entra-only (no SQL password).'),
     longTermRetention: strictObject({
-        weeklyRetention: isoDuration('W', 520, 'sql.longTermRetention.weeklyRetention').default('P12W').describe('How long weekly backups are kept (ISO 8601, weeks).'),
-        monthlyRetention: isoDuration('M', 120, 'sql.longTermRetention.monthlyRetention').default('P12M').describe('How long monthly backups are kept (ISO 8601, months).'),
-        yearlyRetention: isoDuration('Y', 10, 'sql.longTermRetention.yearlyRetention').default('P7Y').describe('How long yearly backups are kept (ISO 8601, years; HIPAA needs at least P6Y).'),
-        weekOfYear: schema_integer(1, 52, 'sql.longTermRetention.weekOfYear').default(1).describe('Week of the year whose backup is kept as the yearly backup.'),
+        weeklyRetention: isoDuration('W', 520, 'sql.longTermRetention.weeklyRetention')
+            .default('P12W')
+            .describe('How long weekly backups are kept (ISO 8601, weeks).'),
+        monthlyRetention: isoDuration('M', 120, 'sql.longTermRetention.monthlyRetention')
+            .default('P12M')
+            .describe('How long monthly backups are kept (ISO 8601, months).'),
+        yearlyRetention: isoDuration('Y', 10, 'sql.longTermRetention.yearlyRetention')
+            .default('P7Y')
+            .describe('How long yearly backups are kept (ISO 8601, years; HIPAA needs at least P6Y).'),
+        weekOfYear: schema_integer(1, 52, 'sql.longTermRetention.weekOfYear')
+            .default(1)
+            .describe('Week of the year whose backup is kept as the yearly backup.'),
     })
         .prefault({})
         .describe('Long-term retention of the database’s backups.'),
@@ -27773,7 +27903,9 @@ const RedisSchema = strictObject({
         .describe('managed (default): Azure Managed Redis (Microsoft.Cache/redisEnterprise). legacy: Azure Cache for Redis (Microsoft.Cache/redis), which retires 2028-09-30; use only when you must.'),
     name: schemas_string().default('seniorly-prod-redis').describe('Name of the cache.'),
     sku: schemas_string()
-        .regex(/^(Balanced_B|MemoryOptimized_M|ComputeOptimized_X|FlashOptimized_A)\d+$/, { error: 'Azure Managed Redis SKUs look like Balanced_B0, MemoryOptimized_M10, ComputeOptimized_X3 or FlashOptimized_A250' })
+        .regex(/^(Balanced_B|MemoryOptimized_M|ComputeOptimized_X|FlashOptimized_A)\d+$/, {
+        error: 'Azure Managed Redis SKUs look like Balanced_B0, MemoryOptimized_M10, ComputeOptimized_X3 or FlashOptimized_A250',
+    })
         .default('Balanced_B0')
         .describe('Azure Managed Redis SKU (kind managed).'),
     evictionPolicy: schemas_enum(['AllKeysLFU', 'AllKeysLRU', 'AllKeysRandom', 'VolatileLRU', 'VolatileLFU', 'VolatileTTL', 'VolatileRandom', 'NoEviction'])
@@ -27807,7 +27939,9 @@ const LogAnalyticsSchema = strictObject({
     .describe('The Log Analytics workspace that receives every audit log.');
 const RegistrySchema = strictObject({
     name: azureName(NAME_RULES.registry).default('seniorlyprodacr').describe('Container registry name (globally unique).'),
-    sku: schemas_enum(['Basic', 'Standard', 'Premium']).default('Premium').describe('Registry SKU. Private endpoints (network.mode private) need Premium.'),
+    sku: schemas_enum(['Basic', 'Standard', 'Premium'])
+        .default('Premium')
+        .describe('Registry SKU. Private endpoints (network.mode private) need Premium.'),
 })
     .prefault({})
     .describe('The container registry (admin user and anonymous pull disabled; the app pulls with its managed identity).');
@@ -27846,12 +27980,16 @@ const ContainerAppSchema = strictObject({
         .regex(/^\d+(\.\d+)?Gi$/, { error: 'containerApp.memory is written like 4Gi' })
         .default('4Gi')
         .describe('Memory, twice the CPU in Gi (Consumption profile), e.g. 4Gi for 2 cores.'),
-    minReplicas: schema_integer(0, 1000, 'containerApp.minReplicas').default(1).describe('Minimum replicas (keep at least 1 so phone webhooks never wait on a cold start).'),
+    minReplicas: schema_integer(0, 1000, 'containerApp.minReplicas')
+        .default(1)
+        .describe('Minimum replicas (keep at least 1 so phone webhooks never wait on a cold start).'),
     maxReplicas: schema_integer(1, 1000, 'containerApp.maxReplicas').default(10).describe('Maximum replicas.'),
     ingress: schemas_enum(['external', 'internal'])
         .default('external')
         .describe('external (default): reachable from the internet, as the phone provider’s webhooks need. internal: only from inside the environment’s network.'),
-    env: record(azureName(NAME_RULES.environmentVariable), union([schemas_string(), secretReference], { error: 'an environment variable is a string (quote numbers and booleans) or {secretRef: <secret name>}' }))
+    env: record(azureName(NAME_RULES.environmentVariable), union([schemas_string(), secretReference], {
+        error: 'an environment variable is a string (quote numbers and booleans) or {secretRef: <secret name>}',
+    }))
         .default({ PRODUCTION_MODE: 'true' })
         .describe('Environment variables: a string value, or {secretRef: <secret name>}. The renderer adds AZURE_CLIENT_ID, AZURE_KEY_VAULT_NAME, AZURE_KEY_VAULT_URI, AZURE_COSMOS_ENDPOINT, AZURE_SQL_SERVER, AZURE_SQL_DATABASE, AZURE_REDIS_HOST and AZURE_REDIS_PORT; a variable here overrides one of those.'),
     secrets: record(azureName(NAME_RULES.containerAppSecret), azureName(NAME_RULES.keyVaultSecret))
@@ -27860,14 +27998,26 @@ const ContainerAppSchema = strictObject({
 })
     .superRefine((app, ctx) => {
     if (app.minReplicas > app.maxReplicas) {
-        ctx.addIssue({ code: 'custom', path: ['minReplicas'], message: `minReplicas (${app.minReplicas}) is above maxReplicas (${app.maxReplicas}); lower it or raise maxReplicas` });
+        ctx.addIssue({
+            code: 'custom',
+            path: ['minReplicas'],
+            message: `minReplicas (${app.minReplicas}) is above maxReplicas (${app.maxReplicas}); lower it or raise maxReplicas`,
+        });
     }
     if (Number.parseFloat(app.memory) !== app.cpu * 2) {
-        ctx.addIssue({ code: 'custom', path: ['memory'], message: `the Consumption profile pairs ${app.cpu} cores with ${app.cpu * 2}Gi: set memory to ${app.cpu * 2}Gi or change cpu` });
+        ctx.addIssue({
+            code: 'custom',
+            path: ['memory'],
+            message: `the Consumption profile pairs ${app.cpu} cores with ${app.cpu * 2}Gi: set memory to ${app.cpu * 2}Gi or change cpu`,
+        });
     }
     for (const [variable, value] of Object.entries(app.env)) {
         if (typeof value !== 'string' && !(value.secretRef in app.secrets)) {
-            ctx.addIssue({ code: 'custom', path: ['env', variable, 'secretRef'], message: `secret "${value.secretRef}" is not in containerApp.secrets; add it there (app secret name -> Key Vault secret name)` });
+            ctx.addIssue({
+                code: 'custom',
+                path: ['env', variable, 'secretRef'],
+                message: `secret "${value.secretRef}" is not in containerApp.secrets; add it there (app secret name -> Key Vault secret name)`,
+            });
         }
     }
 })
@@ -27879,7 +28029,9 @@ const StorageSchema = strictObject({
         .default('Standard_LRS')
         .describe('Replication of the backup storage (the guide uses Standard_LRS).'),
     blobSoftDeleteDays: schema_integer(1, 365, 'storage.blobSoftDeleteDays').default(30).describe('Days a deleted blob stays recoverable.'),
-    containerSoftDeleteDays: schema_integer(1, 365, 'storage.containerSoftDeleteDays').default(30).describe('Days a deleted container stays recoverable.'),
+    containerSoftDeleteDays: schema_integer(1, 365, 'storage.containerSoftDeleteDays')
+        .default(30)
+        .describe('Days a deleted container stays recoverable.'),
     // 2555 days (seven years) rather than the guide's 2190: lifecycle age counts from a blob's last
     // modification, and HIPAA's six years run from creation or the date a document was last in effect,
     // so a year of margin keeps an export that was written late in its period for the full six years.
@@ -27890,7 +28042,9 @@ const StorageSchema = strictObject({
     .prefault({})
     .describe('Storage account for backups (Cosmos exports): HTTPS only, TLS 1.2, no public blob access, soft delete and versioning.');
 const DiagnosticsSchema = strictObject({
-    settingName: azureName(NAME_RULES.diagnosticSetting).default('hipaa-audit-logs').describe('Name of the diagnostic setting created on every audited resource.'),
+    settingName: azureName(NAME_RULES.diagnosticSetting)
+        .default('hipaa-audit-logs')
+        .describe('Name of the diagnostic setting created on every audited resource.'),
     categoryGroup: schemas_enum(['allLogs', 'audit'])
         .default('allLogs')
         .describe('Category group the diagnostic settings send to Log Analytics: allLogs (default; every service supports it) or audit (less volume).'),
@@ -27914,20 +28068,30 @@ const GateSchema = strictObject({
     requiredTags: record(tagName, union([tagValue, schemas_null()]))
         .default({ ...DEFAULT_GATE_POLICY.requiredTags })
         .describe('Tags every resource must carry: name -> required value, or null (or "*") for any non-empty value.'),
-    minKeyVaultRetentionDays: schema_integer(7, 90, 'gate.minKeyVaultRetentionDays').default(DEFAULT_GATE_POLICY.minKeyVaultRetentionDays).describe('Minimum Key Vault soft-delete retention.'),
+    minKeyVaultRetentionDays: schema_integer(7, 90, 'gate.minKeyVaultRetentionDays')
+        .default(DEFAULT_GATE_POLICY.minKeyVaultRetentionDays)
+        .describe('Minimum Key Vault soft-delete retention.'),
     minAuditRetentionDays: schema_integer(1, 4383, 'gate.minAuditRetentionDays')
         .default(DEFAULT_GATE_POLICY.minAuditRetentionDays)
         .describe('Minimum days audit logs and backups are kept (HIPAA 164.316(b)(2): six years = 2190).'),
-    minSqlYearlyRetention: isoDuration('Y', 10, 'gate.minSqlYearlyRetention').default(DEFAULT_GATE_POLICY.minSqlYearlyRetention).describe('Minimum SQL long-term retention of yearly backups.'),
-    baaReviewMaxAgeDays: schema_integer(1, 3650, 'gate.baaReviewMaxAgeDays').default(DEFAULT_GATE_POLICY.baaReviewMaxAgeDays).describe('The BAA evidence must have been reviewed within this many days.'),
+    minSqlYearlyRetention: isoDuration('Y', 10, 'gate.minSqlYearlyRetention')
+        .default(DEFAULT_GATE_POLICY.minSqlYearlyRetention)
+        .describe('Minimum SQL long-term retention of yearly backups.'),
+    baaReviewMaxAgeDays: schema_integer(1, 3650, 'gate.baaReviewMaxAgeDays')
+        .default(DEFAULT_GATE_POLICY.baaReviewMaxAgeDays)
+        .describe('The BAA evidence must have been reviewed within this many days.'),
     advisoryBlocks: schemas_boolean().default(DEFAULT_GATE_POLICY.advisoryBlocks).describe('Whether a failed advisory control blocks promotion.'),
-    unknownBlocks: schemas_boolean().default(DEFAULT_GATE_POLICY.unknownBlocks).describe('Whether an unknown result blocks promotion (fail closed; lower only deliberately).'),
+    unknownBlocks: schemas_boolean()
+        .default(DEFAULT_GATE_POLICY.unknownBlocks)
+        .describe('Whether an unknown result blocks promotion (fail closed; lower only deliberately).'),
 })
     .prefault({})
     .describe('The HIPAA gate’s policy.');
 const EnvironmentShape = strictObject({
     region: region.default('eastus2').describe('Azure region of every regional resource.'),
-    resourceGroup: azureName(NAME_RULES.resourceGroup).default('seniorly-prod-rg').describe('Resource group the environment is deployed into.'),
+    resourceGroup: azureName(NAME_RULES.resourceGroup)
+        .default('seniorly-prod-rg')
+        .describe('Resource group the environment is deployed into.'),
     tags: record(tagName, tagValue)
         .default({ Environment: 'Production', Compliance: 'HIPAA' })
         .describe('Tags on the resource group and every resource (the gate requires Compliance=HIPAA and Environment by default).'),
@@ -28113,7 +28277,10 @@ class TemplateBuilder {
         this.registryId = resourceId('Microsoft.ContainerRegistry/registries', config.registry.name);
         this.cosmosId = resourceId('Microsoft.DocumentDB/databaseAccounts', config.cosmos.name);
         this.sqlServerId = resourceId('Microsoft.Sql/servers', config.sql.serverName);
-        this.redisId = config.redis.kind === 'managed' ? resourceId('Microsoft.Cache/redisEnterprise', config.redis.name) : resourceId('Microsoft.Cache/redis', config.redis.name);
+        this.redisId =
+            config.redis.kind === 'managed'
+                ? resourceId('Microsoft.Cache/redisEnterprise', config.redis.name)
+                : resourceId('Microsoft.Cache/redis', config.redis.name);
         this.environmentId = resourceId('Microsoft.App/managedEnvironments', config.containerAppsEnvironment.name);
         this.storageId = resourceId('Microsoft.Storage/storageAccounts', config.storage.name);
     }
@@ -28141,9 +28308,15 @@ class TemplateBuilder {
         return {
             $schema: DEPLOYMENT_TEMPLATE_SCHEMA,
             contentVersion: '1.0.0.0',
-            metadata: { description: `HIPAA-ready production environment in resource group ${this.config.resourceGroup}, rendered from the azure-hipaa environment config.` },
+            metadata: {
+                description: `HIPAA-ready production environment in resource group ${this.config.resourceGroup}, rendered from the azure-hipaa environment config.`,
+            },
             parameters: {
-                location: { type: 'string', defaultValue: this.config.region, metadata: { description: 'Region of every regional resource (the config’s region).' } },
+                location: {
+                    type: 'string',
+                    defaultValue: this.config.region,
+                    metadata: { description: 'Region of every regional resource (the config’s region).' },
+                },
             },
             resources: this.resources,
             outputs: this.outputs,
@@ -28238,11 +28411,20 @@ class TemplateBuilder {
     }
     renderVirtualNetwork() {
         const { network } = this.config;
-        const delegation = { name: 'Microsoft.App.environments', properties: { serviceName: 'Microsoft.App/environments' } };
+        const delegation = {
+            name: 'Microsoft.App.environments',
+            properties: { serviceName: 'Microsoft.App/environments' },
+        };
         // Subnets stay inline: declared as child resources they would be deleted and recreated on every redeploy of the network.
         const subnets = [
-            { name: network.containerAppsSubnet.name, properties: { addressPrefix: network.containerAppsSubnet.addressPrefix, delegations: [delegation] } },
-            { name: network.privateEndpointsSubnet.name, properties: { addressPrefix: network.privateEndpointsSubnet.addressPrefix, privateEndpointNetworkPolicies: 'Disabled' } },
+            {
+                name: network.containerAppsSubnet.name,
+                properties: { addressPrefix: network.containerAppsSubnet.addressPrefix, delegations: [delegation] },
+            },
+            {
+                name: network.privateEndpointsSubnet.name,
+                properties: { addressPrefix: network.privateEndpointsSubnet.addressPrefix, privateEndpointNetworkPolicies: 'Disabled' },
+            },
         ];
         this.add(['network'], {
             type: 'Microsoft.Network/virtualNetworks',
@@ -28386,7 +28568,12 @@ class TemplateBuilder {
             type: 'Microsoft.Sql/servers/databases/backupLongTermRetentionPolicies',
             apiVersion: API_VERSIONS.sql,
             name: `${server}/${sql.databaseName}/default`,
-            properties: { weeklyRetention: ltr.weeklyRetention, monthlyRetention: ltr.monthlyRetention, yearlyRetention: ltr.yearlyRetention, weekOfYear: ltr.weekOfYear },
+            properties: {
+                weeklyRetention: ltr.weeklyRetention,
+                monthlyRetention: ltr.monthlyRetention,
+                yearlyRetention: ltr.yearlyRetention,
+                weekOfYear: ltr.weekOfYear,
+            },
             dependsOn: [databaseId],
         });
         this.outputs.sqlServerFqdn = { type: 'string', value: reference(this.sqlServerId, API_VERSIONS.sql, 'fullyQualifiedDomainName') };
@@ -28410,7 +28597,13 @@ class TemplateBuilder {
             type: 'Microsoft.Cache/redisEnterprise/databases',
             apiVersion: API_VERSIONS.redisEnterprise,
             name: databaseName,
-            properties: { clientProtocol: 'Encrypted', port: MANAGED_REDIS_PORT, clusteringPolicy: 'OSSCluster', evictionPolicy: redis.evictionPolicy, accessKeysAuthentication: 'Disabled' },
+            properties: {
+                clientProtocol: 'Encrypted',
+                port: MANAGED_REDIS_PORT,
+                clusteringPolicy: 'OSSCluster',
+                evictionPolicy: redis.evictionPolicy,
+                accessKeysAuthentication: 'Disabled',
+            },
             dependsOn: [this.redisId],
         });
         // Entra data access for the app; the SDK has no model for access policy assignments (2025-07-01 schema: accessPolicyName + user.objectId).
@@ -28546,10 +28739,28 @@ class TemplateBuilder {
         return [
             { origin: ['keyVault'], id: this.vaultId, name: config.keyVault.name, groupId: 'vault', dnsZone: 'privatelink.vaultcore.azure.net' },
             { origin: ['cosmos'], id: this.cosmosId, name: config.cosmos.name, groupId: 'Sql', dnsZone: 'privatelink.documents.azure.com' },
-            { origin: ['sql'], id: this.sqlServerId, name: config.sql.serverName, groupId: 'sqlServer', dnsZone: 'privatelink.database.windows.net' },
+            {
+                origin: ['sql'],
+                id: this.sqlServerId,
+                name: config.sql.serverName,
+                groupId: 'sqlServer',
+                dnsZone: 'privatelink.database.windows.net',
+            },
             managedRedis
-                ? { origin: ['redis'], id: this.redisId, name: config.redis.name, groupId: 'redisEnterprise', dnsZone: 'privatelink.redis.azure.net' }
-                : { origin: ['redis'], id: this.redisId, name: config.redis.name, groupId: 'redisCache', dnsZone: 'privatelink.redis.cache.windows.net' },
+                ? {
+                    origin: ['redis'],
+                    id: this.redisId,
+                    name: config.redis.name,
+                    groupId: 'redisEnterprise',
+                    dnsZone: 'privatelink.redis.azure.net',
+                }
+                : {
+                    origin: ['redis'],
+                    id: this.redisId,
+                    name: config.redis.name,
+                    groupId: 'redisCache',
+                    dnsZone: 'privatelink.redis.cache.windows.net',
+                },
             { origin: ['storage'], id: this.storageId, name: config.storage.name, groupId: 'blob', dnsZone: 'privatelink.blob.core.windows.net' },
             { origin: ['registry'], id: this.registryId, name: config.registry.name, groupId: 'registry', dnsZone: 'privatelink.azurecr.io' },
         ];
@@ -28589,7 +28800,9 @@ class TemplateBuilder {
                 properties: { subnet: { id: this.subnetId('privateEndpointsSubnet') }, privateLinkServiceConnections: connections },
                 dependsOn: [vnetId, target.id],
             });
-            const zoneConfigs = [{ name: target.dnsZone.replace(/\./g, '-'), properties: { privateDnsZoneId: zoneId } }];
+            const zoneConfigs = [
+                { name: target.dnsZone.replace(/\./g, '-'), properties: { privateDnsZoneId: zoneId } },
+            ];
             const zoneGroup = this.add(target.origin, {
                 type: 'Microsoft.Network/privateEndpoints/privateDnsZoneGroups',
                 apiVersion: API_VERSIONS.network,
@@ -28617,7 +28830,9 @@ class TemplateBuilder {
                 appLogsConfiguration: { destination: 'azure-monitor' },
                 zoneRedundant: environment.zoneRedundant,
                 // internal: false keeps the external ingress the phone provider's webhooks call.
-                ...(this.privateNetwork ? { vnetConfiguration: { infrastructureSubnetId: this.subnetId('containerAppsSubnet'), internal: false } } : {}),
+                ...(this.privateNetwork
+                    ? { vnetConfiguration: { infrastructureSubnetId: this.subnetId('containerAppsSubnet'), internal: false } }
+                    : {}),
             },
             dependsOn: this.privateNetwork ? [vnetId] : [],
         });
@@ -28640,7 +28855,7 @@ class TemplateBuilder {
             AZURE_REDIS_HOST: reference(this.redisId, managedRedis ? API_VERSIONS.redisEnterprise : API_VERSIONS.redis, 'hostName'),
             AZURE_REDIS_PORT: String(managedRedis ? MANAGED_REDIS_PORT : LEGACY_REDIS_TLS_PORT),
         };
-        const env = Object.entries({ ...serviceEnvironment, ...app.env }).map(([name, value]) => (typeof value === 'string' ? { name, value } : { name, secretRef: value.secretRef }));
+        const env = Object.entries({ ...serviceEnvironment, ...app.env }).map(([name, value]) => typeof value === 'string' ? { name, value } : { name, secretRef: value.secretRef });
         const image = this.options.liveContainerApp?.image ?? app.image;
         const placeholder = image === PLACEHOLDER_IMAGE.image;
         const port = placeholder ? PLACEHOLDER_IMAGE.port : app.targetPort;
@@ -28682,9 +28897,21 @@ class TemplateBuilder {
                     scale: { minReplicas: app.minReplicas, maxReplicas: app.maxReplicas },
                 },
             },
-            dependsOn: [this.identityId, this.environmentId, this.registryId, this.vaultId, this.cosmosId, this.sqlServerId, this.redisId, ...this.appPrerequisites],
+            dependsOn: [
+                this.identityId,
+                this.environmentId,
+                this.registryId,
+                this.vaultId,
+                this.cosmosId,
+                this.sqlServerId,
+                this.redisId,
+                ...this.appPrerequisites,
+            ],
         });
-        this.outputs.containerAppFqdn = { type: 'string', value: reference(resourceId('Microsoft.App/containerApps', app.name), API_VERSIONS.app, 'configuration.ingress.fqdn') };
+        this.outputs.containerAppFqdn = {
+            type: 'string',
+            value: reference(resourceId('Microsoft.App/containerApps', app.name), API_VERSIONS.app, 'configuration.ingress.fqdn'),
+        };
     }
 }
 /** A name-based GUID (SHA-256 of the parts, RFC 4122 version 5 layout): the same parts always give the same GUID. */
@@ -28702,10 +28929,31 @@ function accessPolicyAssignmentName(identityName) {
 
 
 /** Regions a subscription reaches only after asking Microsoft for access; not offered to the sandbox's subscription. */
-const RESTRICTED_REGIONS = ['australiacentral2', 'brazilsoutheast', 'francesouth', 'germanynorth', 'jioindiacentral', 'jioindiawest', 'norwaywest', 'southafricawest', 'swedensouth', 'switzerlandwest', 'uaecentral', 'westindia'];
+const RESTRICTED_REGIONS = [
+    'australiacentral2',
+    'brazilsoutheast',
+    'francesouth',
+    'germanynorth',
+    'jioindiacentral',
+    'jioindiawest',
+    'norwaywest',
+    'southafricawest',
+    'swedensouth',
+    'switzerlandwest',
+    'uaecentral',
+    'westindia',
+];
 const AVAILABLE_REGIONS = AZURE_REGIONS.filter((region) => !RESTRICTED_REGIONS.includes(region));
 /** Newer regions where Container Apps is not offered yet (the sandbox's model, for LocationNotAvailableForResourceType). */
-const WITHOUT_CONTAINER_APPS = ['austriaeast', 'belgiumcentral', 'chilecentral', 'denmarkeast', 'indonesiacentral', 'malaysiawest', 'newzealandnorth'];
+const WITHOUT_CONTAINER_APPS = [
+    'austriaeast',
+    'belgiumcentral',
+    'chilecentral',
+    'denmarkeast',
+    'indonesiacentral',
+    'malaysiawest',
+    'newzealandnorth',
+];
 /** A stable GUID from a resource id: the same resource gets the same generated ids in every run. */
 function guidFrom(...parts) {
     return stableGuid(...parts.map((part) => part.toLowerCase()));
@@ -28728,7 +28976,10 @@ const RESOURCE_TYPES = {
     'microsoft.keyvault/vaults': {
         createSeconds: 15,
         nameRule: NAME_RULES.keyVault,
-        globalName: { code: 'VaultAlreadyExists', message: (name) => `The vault name '${name}' is already in use. Vault names are globally unique so it is possible that the name is already taken.` },
+        globalName: {
+            code: 'VaultAlreadyExists',
+            message: (name) => `The vault name '${name}' is already in use. Vault names are globally unique so it is possible that the name is already taken.`,
+        },
         readOnly: ({ name }) => ({ vaultUri: `https://${name.toLowerCase()}.vault.azure.net/`, provisioningState: 'Succeeded' }),
     },
     'microsoft.insights/diagnosticsettings': { createSeconds: 3, nameRule: NAME_RULES.diagnosticSetting },
@@ -28743,7 +28994,10 @@ const RESOURCE_TYPES = {
     'microsoft.sql/servers': {
         createSeconds: 60,
         nameRule: NAME_RULES.sqlServer,
-        globalName: { code: 'ServerNameAlreadyExists', message: (name) => `The name '${name}.database.windows.net' already exists. Choose a different name.` },
+        globalName: {
+            code: 'ServerNameAlreadyExists',
+            message: (name) => `The name '${name}.database.windows.net' already exists. Choose a different name.`,
+        },
         readOnly: ({ name }) => ({ fullyQualifiedDomainName: `${name}.database.windows.net`, state: 'Ready' }),
         implicitChildren: [{ type: 'Microsoft.Sql/servers/databases', name: 'master', properties: { zoneRedundant: false } }],
     },
@@ -28755,7 +29009,11 @@ const RESOURCE_TYPES = {
     'microsoft.cache/redisenterprise': {
         createSeconds: 900,
         nameRule: NAME_RULES.redisEnterprise,
-        readOnly: ({ name, location }) => ({ hostName: `${name}.${location ?? 'eastus2'}.redis.azure.net`, provisioningState: 'Succeeded', resourceState: 'Running' }),
+        readOnly: ({ name, location }) => ({
+            hostName: `${name}.${location ?? 'eastus2'}.redis.azure.net`,
+            provisioningState: 'Succeeded',
+            resourceState: 'Running',
+        }),
     },
     'microsoft.cache/redisenterprise/databases': { createSeconds: 120 },
     'microsoft.cache/redisenterprise/databases/accesspolicyassignments': { createSeconds: 30 },
@@ -28788,7 +29046,11 @@ const RESOURCE_TYPES = {
         createSeconds: 480,
         nameRule: NAME_RULES.containerAppsEnvironment,
         unavailableIn: WITHOUT_CONTAINER_APPS,
-        readOnly: ({ id, location }) => ({ defaultDomain: `${guidFrom('domain', id).slice(0, 13).replace('-', '')}.${location ?? 'eastus2'}.azurecontainerapps.io`, staticIp: '20.0.0.10', provisioningState: 'Succeeded' }),
+        readOnly: ({ id, location }) => ({
+            defaultDomain: `${guidFrom('domain', id).slice(0, 13).replace('-', '')}.${location ?? 'eastus2'}.azurecontainerapps.io`,
+            staticIp: '20.0.0.10',
+            provisioningState: 'Succeeded',
+        }),
     },
     'microsoft.app/containerapps': {
         createSeconds: 45,
@@ -28797,7 +29059,11 @@ const RESOURCE_TYPES = {
         unavailableIn: WITHOUT_CONTAINER_APPS,
         readOnly: ({ name, properties }, propertiesOf) => ({
             provisioningState: 'Succeeded',
-            configuration: { ingress: { fqdn: `${name}.${String(propertiesOf(String(properties['environmentId']))?.['defaultDomain'] ?? 'unknown.azurecontainerapps.io')}` } },
+            configuration: {
+                ingress: {
+                    fqdn: `${name}.${String(propertiesOf(String(properties['environmentId']))?.['defaultDomain'] ?? 'unknown.azurecontainerapps.io')}`,
+                },
+            },
         }),
     },
 };
@@ -28825,7 +29091,12 @@ class ArmError extends Error {
         this.target = target;
     }
     body() {
-        return { code: this.code, message: this.message, ...(this.target ? { target: this.target } : {}), ...(this.details.length ? { details: this.details } : {}) };
+        return {
+            code: this.code,
+            message: this.message,
+            ...(this.target ? { target: this.target } : {}),
+            ...(this.details.length ? { details: this.details } : {}),
+        };
     }
 }
 /**
@@ -28834,7 +29105,9 @@ class ArmError extends Error {
  */
 function parseResourceId(path, collection = false) {
     const segments = path.split('/').filter(Boolean);
-    if (segments[0]?.toLowerCase() !== 'subscriptions' || segments[2]?.toLowerCase() !== 'resourcegroups' || segments[4]?.toLowerCase() !== 'providers')
+    if (segments[0]?.toLowerCase() !== 'subscriptions' ||
+        segments[2]?.toLowerCase() !== 'resourcegroups' ||
+        segments[4]?.toLowerCase() !== 'providers')
         return undefined;
     const lastProviders = segments.map((s) => s.toLowerCase()).lastIndexOf('providers');
     const tail = segments.slice(lastProviders + 1);
@@ -28846,7 +29119,13 @@ function parseResourceId(path, collection = false) {
     const types = pairs.filter((_, i) => i % 2 === 0);
     const names = pairs.filter((_, i) => i % 2 === 1);
     const scopeId = lastProviders > 4 ? `/${segments.slice(0, lastProviders).join('/')}` : undefined;
-    return { subscriptionId: segments[1], resourceGroup: segments[3], type: `${namespace}/${types.join('/')}`, name: names.join('/'), ...(scopeId ? { scopeId } : {}) };
+    return {
+        subscriptionId: segments[1],
+        resourceGroup: segments[3],
+        type: `${namespace}/${types.join('/')}`,
+        name: names.join('/'),
+        ...(scopeId ? { scopeId } : {}),
+    };
 }
 function resources_resourceIdOf(subscriptionId, resourceGroup, type, name, scopeId) {
     return `${scopeId ?? `/subscriptions/${subscriptionId}/resourceGroups/${resourceGroup}`}${providerPath(type, [name])}`;
@@ -28894,7 +29173,11 @@ function bodyProblems(resource, apiVersion, body, options = {}) {
     const name = resource.name.split('/').at(-1);
     const shortType = type.split('/').slice(1).join('/');
     if (spec?.nameRule && !spec.nameRule.pattern.test(name)) {
-        problems.push({ code: 'InvalidResourceName', target: id, message: `Resource name '${name}' is invalid for type '${type}': a ${spec.nameRule.what} has ${spec.nameRule.rule}.` });
+        problems.push({
+            code: 'InvalidResourceName',
+            target: id,
+            message: `Resource name '${name}' is invalid for type '${type}': a ${spec.nameRule.what} has ${spec.nameRule.rule}.`,
+        });
     }
     if (spec?.globalName && options.nameTaken)
         problems.push({ code: spec.globalName.code, target: id, message: spec.globalName.message(name) });
@@ -28912,7 +29195,11 @@ function bodyProblems(resource, apiVersion, body, options = {}) {
     if (hasSchemaFor(type, apiVersion)) {
         const result = validateResourceBody({ ...body, type, apiVersion, name: resource.name });
         if (!result.ok)
-            problems.push({ code: 'InvalidRequestContent', target: id, message: `The request content was invalid for ${shortType} at api-version ${apiVersion}: ${result.errors.join('; ')}` });
+            problems.push({
+                code: 'InvalidRequestContent',
+                target: id,
+                message: `The request content was invalid for ${shortType} at api-version ${apiVersion}: ${result.errors.join('; ')}`,
+            });
     }
     else if (body['properties'] !== undefined && !isObject(body['properties'])) {
         problems.push({ code: 'InvalidRequestContent', target: id, message: `The request content was invalid: properties must be an object.` });
@@ -28929,7 +29216,9 @@ function revisionProblem(name, properties) {
         const listens = KNOWN_IMAGE_PORTS[image];
         if (listens === undefined)
             continue;
-        const probePorts = (container['probes'] ?? []).map((probe) => probe['httpGet']?.['port']).filter((port) => port !== undefined);
+        const probePorts = (container['probes'] ?? [])
+            .map((probe) => probe['httpGet']?.['port'])
+            .filter((port) => port !== undefined);
         const wrong = [ingressPort, ...probePorts].find((port) => port !== undefined && port !== listens);
         if (wrong !== undefined) {
             return {
@@ -28992,8 +29281,20 @@ class ArmEndpoint {
         if (subscriptionId.toLowerCase() !== this.plane.identity.subscriptionId.toLowerCase())
             throw new ArmError(404, 'SubscriptionNotFound', `The subscription '${subscriptionId}' could not be found.`);
         if (segments.length === 2)
-            return { status: 200, body: { id: `/subscriptions/${subscriptionId}`, subscriptionId, tenantId: this.plane.identity.tenantId, displayName: 'azure-hipaa sandbox', state: 'Enabled' } };
-        if (lower[2] === 'providers' && lower[3] === 'microsoft.resources' && (lower[4] === 'operationstatuses' || lower[4] === 'operationresults') && segments[5])
+            return {
+                status: 200,
+                body: {
+                    id: `/subscriptions/${subscriptionId}`,
+                    subscriptionId,
+                    tenantId: this.plane.identity.tenantId,
+                    displayName: 'azure-hipaa sandbox',
+                    state: 'Enabled',
+                },
+            };
+        if (lower[2] === 'providers' &&
+            lower[3] === 'microsoft.resources' &&
+            (lower[4] === 'operationstatuses' || lower[4] === 'operationresults') &&
+            segments[5])
             return this.operation(segments[5], lower[4] === 'operationresults');
         if (lower[2] !== 'resourcegroups' || !segments[3])
             throw new ArmError(404, 'InvalidResourceType', `The sandbox does not serve '${url.pathname}'.`);
@@ -29031,7 +29332,10 @@ class ArmEndpoint {
             return {
                 status: 201,
                 body: deploymentView(deployment),
-                headers: { 'Azure-AsyncOperation': `${HOST}${deployment.id}/operationStatuses/${deployment.correlationId}?api-version=${OPERATIONS_API_VERSION}`, ...this.pollHeaders() },
+                headers: {
+                    'Azure-AsyncOperation': `${HOST}${deployment.id}/operationStatuses/${deployment.correlationId}?api-version=${OPERATIONS_API_VERSION}`,
+                    ...this.pollHeaders(),
+                },
             };
         }
         if (verb === undefined && method === 'GET') {
@@ -29040,7 +29344,14 @@ class ArmEndpoint {
         }
         if (verb === 'operationstatuses' && method === 'GET') {
             const deployment = this.plane.getDeployment(group, name);
-            return { status: 200, body: { status: running(deployment) ? 'Running' : deployment.provisioningState, ...(deployment.error ? { error: deployment.error } : {}) }, headers: this.pollHeaders() };
+            return {
+                status: 200,
+                body: {
+                    status: running(deployment) ? 'Running' : deployment.provisioningState,
+                    ...(deployment.error ? { error: deployment.error } : {}),
+                },
+                headers: this.pollHeaders(),
+            };
         }
         if (verb === 'operations' && method === 'GET') {
             const deployment = this.plane.getDeployment(group, name);
@@ -29060,7 +29371,13 @@ class ArmEndpoint {
             const result = this.plane.whatIf(group, name, body);
             const operationId = (0,external_node_crypto_namespaceObject.randomUUID)();
             this.operations.set(operationId, { status: 'Succeeded', result });
-            return { status: 202, headers: { Location: `${HOST}/subscriptions/${this.plane.identity.subscriptionId}/providers/Microsoft.Resources/operationResults/${operationId}?api-version=${OPERATIONS_API_VERSION}`, ...this.pollHeaders() } };
+            return {
+                status: 202,
+                headers: {
+                    Location: `${HOST}/subscriptions/${this.plane.identity.subscriptionId}/providers/Microsoft.Resources/operationResults/${operationId}?api-version=${OPERATIONS_API_VERSION}`,
+                    ...this.pollHeaders(),
+                },
+            };
         }
         throw new ArmError(405, 'MethodNotAllowed', `The sandbox does not support ${method} on deployments/${action.join('/')}.`);
     }
@@ -29069,10 +29386,17 @@ class ArmEndpoint {
         if (!operation)
             throw new ArmError(404, 'OperationNotFound', `Operation '${operationId}' could not be found.`);
         if (operation.status === 'InProgress')
-            return { status: result ? 202 : 200, body: result ? undefined : { id: operationId, name: operationId, status: 'InProgress' }, headers: this.pollHeaders() };
+            return {
+                status: result ? 202 : 200,
+                body: result ? undefined : { id: operationId, name: operationId, status: 'InProgress' },
+                headers: this.pollHeaders(),
+            };
         if (result)
             return { status: 200, body: operation.result };
-        return { status: 200, body: { id: operationId, name: operationId, status: operation.status, ...(operation.error ? { error: operation.error } : {}) } };
+        return {
+            status: 200,
+            body: { id: operationId, name: operationId, status: operation.status, ...(operation.error ? { error: operation.error } : {}) },
+        };
     }
     resource(method, url, body) {
         const path = url.pathname.replace(/\/+$/, '');
@@ -29089,12 +29413,18 @@ class ArmEndpoint {
             if (collection.scopeId) {
                 if (!this.plane.resources.has(collection.scopeId.toLowerCase()))
                     throw this.plane.notFound(collection.scopeId);
-                return { status: 200, body: { value: this.plane.list({ resourceGroup: collection.resourceGroup, scopeId: collection.scopeId, type: collection.type }) } };
+                return {
+                    status: 200,
+                    body: { value: this.plane.list({ resourceGroup: collection.resourceGroup, scopeId: collection.scopeId, type: collection.type }) },
+                };
             }
             const parentId = path.split('/').slice(0, -1).join('/');
             if (types.length < 3 || !this.plane.resources.has(parentId.toLowerCase()))
                 throw this.plane.notFound(parentId);
-            return { status: 200, body: { value: this.plane.list({ resourceGroup: collection.resourceGroup, parentId, type: collection.type }) } };
+            return {
+                status: 200,
+                body: { value: this.plane.list({ resourceGroup: collection.resourceGroup, parentId, type: collection.type }) },
+            };
         }
         if (method === 'GET') {
             if (!apiVersion)
@@ -29114,7 +29444,10 @@ class ArmEndpoint {
             return {
                 status: method === 'PATCH' ? 200 : result.status,
                 body: result.view,
-                headers: { 'Azure-AsyncOperation': `${HOST}/subscriptions/${parsed.subscriptionId}/providers/Microsoft.Resources/operationStatuses/${operationId}?api-version=${OPERATIONS_API_VERSION}`, ...this.pollHeaders() },
+                headers: {
+                    'Azure-AsyncOperation': `${HOST}/subscriptions/${parsed.subscriptionId}/providers/Microsoft.Resources/operationStatuses/${operationId}?api-version=${OPERATIONS_API_VERSION}`,
+                    ...this.pollHeaders(),
+                },
             };
         }
         throw new ArmError(405, 'MethodNotAllowed', `The sandbox does not support ${method} on resources.`);
@@ -29124,7 +29457,14 @@ function running(deployment) {
     return deployment.provisioningState === 'Running' || deployment.provisioningState === 'Accepted';
 }
 function groupView(group) {
-    return { id: group.id, name: group.name, type: 'Microsoft.Resources/resourceGroups', location: group.location, tags: group.tags, properties: { provisioningState: 'Succeeded' } };
+    return {
+        id: group.id,
+        name: group.name,
+        type: 'Microsoft.Resources/resourceGroups',
+        location: group.location,
+        tags: group.tags,
+        properties: { provisioningState: 'Succeeded' },
+    };
 }
 /** What `resources` lists: the envelope of each resource, as ARM's generic list returns it. */
 function envelopeOnly(resource) {
@@ -29147,7 +29487,9 @@ function deploymentView(deployment) {
             duration: endpoint_isoDuration(end - deployment.startedAt),
             correlationId: deployment.correlationId,
             ...(deployment.outputs ? { outputs: deployment.outputs } : {}),
-            ...(deployment.provisioningState === 'Succeeded' ? { outputResources: deployment.operations.map((op) => ({ id: op.resource.id })) } : {}),
+            ...(deployment.provisioningState === 'Succeeded'
+                ? { outputResources: deployment.operations.map((op) => ({ id: op.resource.id })) }
+                : {}),
             ...(deployment.error ? { error: deployment.error } : {}),
         },
     };
@@ -29195,7 +29537,9 @@ function resolveTemplate(template, options) {
     const pendingLinks = [];
     const queue = [];
     const topLevel = root['resources'];
-    const entries = Array.isArray(topLevel) ? topLevel.map((r, i) => [i, r]) : Object.entries(topLevel ?? {});
+    const entries = Array.isArray(topLevel)
+        ? topLevel.map((r, i) => [i, r])
+        : Object.entries(topLevel ?? {});
     for (const [key, declaration] of entries)
         queue.push({ declaration: declaration, filePath: ['resources', key], loops: new Map() });
     // An index, not shift(): shifting a 10,000-entry array is quadratic.
@@ -29207,7 +29551,10 @@ function resolveTemplate(template, options) {
         if (copy) {
             const count = evaluateDeep(copy['count'], withLoops(scope, next.loops));
             if (typeof count !== 'number') {
-                environment.unresolved.push({ message: `copy loop "${String(copy['name'])}" has a count that cannot be known offline; judged as one instance`, ...at(locate, [...filePath, 'copy', 'count']) });
+                environment.unresolved.push({
+                    message: `copy loop "${String(copy['name'])}" has a count that cannot be known offline; judged as one instance`,
+                    ...at(locate, [...filePath, 'copy', 'count']),
+                });
                 instances = [new Map([...next.loops, [String(copy['name']), 0]])];
             }
             else {
@@ -29232,7 +29579,10 @@ function resolveTemplate(template, options) {
             else {
                 pendingLinks.push({ resource, ...(typeof scopeValue === 'string' ? { scopeId: scopeValue } : {}), ...at(locate, filePath) });
                 if (isUnknown(scopeValue))
-                    environment.unresolved.push({ message: `the scope of ${resource.type} "${resource.name}" cannot be known offline`, ...at(locate, [...filePath, 'scope']) });
+                    environment.unresolved.push({
+                        message: `the scope of ${resource.type} "${resource.name}" cannot be known offline`,
+                        ...at(locate, [...filePath, 'scope']),
+                    });
             }
             if (!scopeValue)
                 byId.set(resource.id.toLowerCase(), resource);
@@ -29240,7 +29590,10 @@ function resolveTemplate(template, options) {
             if (Array.isArray(nested))
                 nested.forEach((child, index) => queue.push({ declaration: child, filePath: [...filePath, 'resources', index], parent: resource, loops }));
             if (resource.type.toLowerCase() === 'microsoft.resources/deployments') {
-                environment.unresolved.push({ message: `nested deployment "${resource.name}" is not expanded; judge its template separately with --template`, ...at(locate, filePath) });
+                environment.unresolved.push({
+                    message: `nested deployment "${resource.name}" is not expanded; judge its template separately with --template`,
+                    ...at(locate, filePath),
+                });
             }
         }
     }
@@ -29274,7 +29627,10 @@ function buildResource(declaration, filePath, parent, scope, rootScope, locate, 
     const name = textOf(body['name'], 'name');
     const unresolvedPart = [type, name].find(isUnknown);
     if (unresolvedPart)
-        environment.unresolved.push({ message: `a resource's ${unresolvedPart === type ? 'type' : 'name'} cannot be known offline (${unresolvedPart.expression ?? unresolvedPart.reason})`, ...at(locate, filePath) });
+        environment.unresolved.push({
+            message: `a resource's ${unresolvedPart === type ? 'type' : 'name'} cannot be known offline (${unresolvedPart.expression ?? unresolvedPart.reason})`,
+            ...at(locate, filePath),
+        });
     let typeText = isUnknown(type) ? `[unknown: ${type.expression ?? type.reason}]` : type;
     let nameText = isUnknown(name) ? `[unknown: ${name.expression ?? name.reason}]` : name;
     if (parent && !typeText.includes('/'))
@@ -29289,7 +29645,11 @@ function buildResource(declaration, filePath, parent, scope, rootScope, locate, 
         const nameSegments = nameText.split('/');
         const scopeNames = nameSegments.slice(0, scopeType.split('/').length - 1);
         legacyScope = `/subscriptions/${rootScope.subscriptionId}/resourceGroups/${rootScope.resourceGroup}${providerPath(scopeType, scopeNames)}`;
-        typeText = /diagnosticSettings$/i.test(typeText) ? 'Microsoft.Insights/diagnosticSettings' : /roleAssignments$/i.test(typeText) ? 'Microsoft.Authorization/roleAssignments' : 'Microsoft.Authorization/locks';
+        typeText = /diagnosticSettings$/i.test(typeText)
+            ? 'Microsoft.Insights/diagnosticSettings'
+            : /roleAssignments$/i.test(typeText)
+                ? 'Microsoft.Authorization/roleAssignments'
+                : 'Microsoft.Authorization/locks';
         nameText = nameSegments.at(-1);
     }
     const apiVersion = body['apiVersion'];
@@ -29419,10 +29779,16 @@ function normalizeParameters(parameters) {
     if (!parameters)
         return {};
     const inner = parameters['parameters'];
-    const isFile = inner !== null && typeof inner === 'object' && ('$schema' in parameters || Object.values(inner).every((p) => p !== null && typeof p === 'object' && ('value' in p || 'reference' in p)));
+    const isFile = inner !== null &&
+        typeof inner === 'object' &&
+        ('$schema' in parameters ||
+            Object.values(inner).every((p) => p !== null && typeof p === 'object' && ('value' in p || 'reference' in p)));
     if (!isFile)
         return parameters;
-    return Object.fromEntries(Object.entries(inner).map(([name, spec]) => [name, 'value' in spec ? spec['value'] : new UnknownValue(`parameter "${name}" is a Key Vault reference, known only at deployment time`)]));
+    return Object.fromEntries(Object.entries(inner).map(([name, spec]) => [
+        name,
+        'value' in spec ? spec['value'] : new UnknownValue(`parameter "${name}" is a Key Vault reference, known only at deployment time`),
+    ]));
 }
 
 ;// CONCATENATED MODULE: ./sandbox/arm/template.ts
@@ -29430,7 +29796,18 @@ function normalizeParameters(parameters) {
 
 
 /** Keys of a template resource that steer the deployment and are not sent to the provider. */
-const template_DEPLOYMENT_KEYS = new Set(['type', 'apiversion', 'name', 'dependson', 'condition', 'copy', 'comments', 'scope', 'resources', 'existing']);
+const template_DEPLOYMENT_KEYS = new Set([
+    'type',
+    'apiversion',
+    'name',
+    'dependson',
+    'condition',
+    'copy',
+    'comments',
+    'scope',
+    'resources',
+    'existing',
+]);
 /**
  * Expands a deployment template as ARM's preflight does: parameters checked, conditions applied,
  * names and ids evaluated, and each resource's dependencies (explicit `dependsOn`, plus the
@@ -29463,7 +29840,9 @@ function expand(template, parameters, context, reference) {
     const values = Object.fromEntries(Object.entries(given).map(([name, spec]) => [name, isObject(spec) && 'value' in spec ? spec['value'] : spec]));
     const scope = createScope(template, { parameters: values, ...context, reference }, 'template');
     const resources = [];
-    const declarations = template['resources'].map((declaration) => ({ declaration: declaration }));
+    const declarations = template['resources'].map((declaration) => ({
+        declaration: declaration,
+    }));
     for (let index = 0; index < declarations.length; index++) {
         const { declaration, parent } = declarations[index];
         if ('copy' in declaration)
@@ -29496,7 +29875,8 @@ function expand(template, parameters, context, reference) {
                 declarations.push({ declaration: child, parent: planned });
     }
     const byId = new Map(resources.map((resource) => [resource.id.toLowerCase(), resource]));
-    const find = (target) => byId.get(target.toLowerCase()) ?? resources.find((r) => r.name.toLowerCase() === target.toLowerCase() || `${r.type}/${r.name}`.toLowerCase() === target.toLowerCase());
+    const find = (target) => byId.get(target.toLowerCase()) ??
+        resources.find((r) => r.name.toLowerCase() === target.toLowerCase() || `${r.type}/${r.name}`.toLowerCase() === target.toLowerCase());
     for (const resource of resources) {
         for (const dependency of resource.declaration['dependsOn'] ?? []) {
             const target = String(known(evaluateDeep(dependency, scope), 'dependsOn'));
@@ -29554,7 +29934,10 @@ function evaluateOutputs(outputs, scope) {
         const value = evaluateDeep(spec['value'], scope);
         const unknown = firstUnknown(value);
         if (unknown)
-            problems.push({ code: 'DeploymentOutputEvaluationFailed', message: `Unable to evaluate template outputs: '${name}': ${unknown.reason}` });
+            problems.push({
+                code: 'DeploymentOutputEvaluationFailed',
+                message: `Unable to evaluate template outputs: '${name}': ${unknown.reason}`,
+            });
         else
             values[name] = { type: capitalize(String(spec['type'] ?? 'string')), value };
     }
@@ -29622,7 +30005,11 @@ class ArmPlane {
     }
     // ---------------------------------------------------------------- authorization
     authorize(action, scope) {
-        const allowed = action.endsWith('/read') ? READERS : action === 'Microsoft.Authorization/roleAssignments/write' ? ROLE_WRITERS : WRITERS;
+        const allowed = action.endsWith('/read')
+            ? READERS
+            : action === 'Microsoft.Authorization/roleAssignments/write'
+                ? ROLE_WRITERS
+                : WRITERS;
         if (this.roles.some((role) => allowed.includes(role))) {
             if (action.endsWith('/read') && [...this.deniedReads].some((id) => scope.toLowerCase().startsWith(id)))
                 throw this.authorizationFailed(action, scope);
@@ -29657,7 +30044,12 @@ class ArmPlane {
         if (existing && existing.location !== location) {
             throw new ArmError(409, 'InvalidResourceGroupLocation', `Invalid resource group location '${location}'. The Resource group already exists in location '${existing.location}'.`);
         }
-        const group = { id: this.resourceGroupId(existing?.name ?? name), name: existing?.name ?? name, location, tags: isObject(body['tags']) ? body['tags'] : {} };
+        const group = {
+            id: this.resourceGroupId(existing?.name ?? name),
+            name: existing?.name ?? name,
+            location,
+            tags: isObject(body['tags']) ? body['tags'] : {},
+        };
         this.resourceGroups.set(name.toLowerCase(), group);
         return { status: existing ? 200 : 201, group };
     }
@@ -29666,7 +30058,12 @@ class ArmPlane {
     view(resource) {
         const spec = typeSpec(resource.type);
         const location = resource.envelope['location'];
-        const readOnly = spec?.readOnly?.({ id: resource.id, name: resource.name.split('/').at(-1), properties: resource.properties, ...(typeof location === 'string' ? { location } : {}) }, (id) => {
+        const readOnly = spec?.readOnly?.({
+            id: resource.id,
+            name: resource.name.split('/').at(-1),
+            properties: resource.properties,
+            ...(typeof location === 'string' ? { location } : {}),
+        }, (id) => {
             const other = this.resources.get(id.toLowerCase());
             return other ? this.view(other)['properties'] : undefined;
         }) ?? {};
@@ -29698,11 +30095,12 @@ class ArmPlane {
                 return false;
             const parsed = parseResourceId(resource.id);
             if (filter.scopeId !== undefined)
-                return parsed.scopeId?.toLowerCase() === filter.scopeId.toLowerCase() && resource.type.toLowerCase() === filter.type?.toLowerCase();
+                return (parsed.scopeId?.toLowerCase() === filter.scopeId.toLowerCase() && resource.type.toLowerCase() === filter.type?.toLowerCase());
             if (parsed.scopeId)
                 return false;
             if (filter.parentId !== undefined)
-                return parentIdOf(resource.id)?.toLowerCase() === filter.parentId.toLowerCase() && resource.type.toLowerCase() === filter.type?.toLowerCase();
+                return (parentIdOf(resource.id)?.toLowerCase() === filter.parentId.toLowerCase() &&
+                    resource.type.toLowerCase() === filter.type?.toLowerCase());
             return resource.type.split('/').length === 2;
         })
             .map((resource) => this.view(resource));
@@ -29727,16 +30125,28 @@ class ArmPlane {
         if (options.patch && !existing)
             throw this.notFound(id);
         const full = options.patch && existing ? mergeDeep({ ...existing.envelope, properties: existing.properties }, body) : body;
-        const problems = bodyProblems({ id, type: parsed.type, name: parsed.name }, apiVersion, full, { nameTaken: !existing && this.takenNames.has(`${parsed.type}|${parsed.name}`.toLowerCase()) });
+        const problems = bodyProblems({ id, type: parsed.type, name: parsed.name }, apiVersion, full, {
+            nameTaken: !existing && this.takenNames.has(`${parsed.type}|${parsed.name}`.toLowerCase()),
+        });
         const first = problems[0];
         if (first)
             throw new ArmError(400, first.code, first.message, problems.length > 1 ? problems : [], first.target);
         const envelope = Object.fromEntries(ENVELOPE_KEYS.filter((key) => full[key] !== undefined).map((key) => [key, full[key]]));
         const properties = isObject(full['properties']) ? full['properties'] : {};
-        const unchanged = existing !== undefined && JSON.stringify({ e: existing.envelope, p: existing.properties }) === JSON.stringify({ e: envelope, p: properties });
+        const unchanged = existing !== undefined &&
+            JSON.stringify({ e: existing.envelope, p: existing.properties }) === JSON.stringify({ e: envelope, p: properties });
         const spec = typeSpec(parsed.type);
         const seconds = !existing ? (spec?.createSeconds ?? 5) : unchanged ? (spec?.noopSeconds ?? 1) : (spec?.createSeconds ?? 5) / 2;
-        const resource = { id: existing?.id ?? id, type: parsed.type, name: parsed.name, resourceGroup: parsed.resourceGroup, apiVersion: apiVersion, envelope, properties, provisioningState: existing ? 'Updating' : 'Creating' };
+        const resource = {
+            id: existing?.id ?? id,
+            type: parsed.type,
+            name: parsed.name,
+            resourceGroup: parsed.resourceGroup,
+            apiVersion: apiVersion,
+            envelope,
+            properties,
+            provisioningState: existing ? 'Updating' : 'Creating',
+        };
         this.resources.set(id.toLowerCase(), resource);
         this.puts++;
         const done = new Promise((resolve) => {
@@ -29758,7 +30168,16 @@ class ArmPlane {
             const childId = resources_resourceIdOf(parsed.subscriptionId, parsed.resourceGroup, child.type, `${resource.name}/${child.name}`);
             if (this.resources.has(childId.toLowerCase()))
                 continue;
-            this.resources.set(childId.toLowerCase(), { id: childId, type: child.type, name: `${resource.name}/${child.name}`, resourceGroup: resource.resourceGroup, apiVersion: resource.apiVersion, envelope: {}, properties: { ...child.properties }, provisioningState: 'Succeeded' });
+            this.resources.set(childId.toLowerCase(), {
+                id: childId,
+                type: child.type,
+                name: `${resource.name}/${child.name}`,
+                resourceGroup: resource.resourceGroup,
+                apiVersion: resource.apiVersion,
+                envelope: {},
+                properties: { ...child.properties },
+                provisioningState: 'Succeeded',
+            });
         }
         if (resource.type.toLowerCase() === 'microsoft.keyvault/vaults')
             this.onVaultCreated(resource.name);
@@ -29799,7 +30218,9 @@ class ArmPlane {
                 continue;
             }
             const exists = this.resources.has(resource.id.toLowerCase());
-            problems.push(...bodyProblems(resource, resource.apiVersion, body, { nameTaken: !exists && this.takenNames.has(`${resource.type}|${resource.name}`.toLowerCase()) }));
+            problems.push(...bodyProblems(resource, resource.apiVersion, body, {
+                nameTaken: !exists && this.takenNames.has(`${resource.type}|${resource.name}`.toLowerCase()),
+            }));
             const writeAction = `${resource.type}/write`;
             try {
                 this.authorize(writeAction, resource.id);
@@ -29818,12 +30239,20 @@ class ArmPlane {
         return { expanded, group };
     }
     context(group, deploymentName) {
-        return { subscriptionId: this.identity.subscriptionId, tenantId: this.identity.tenantId, resourceGroup: group.name, location: group.location, deploymentName };
+        return {
+            subscriptionId: this.identity.subscriptionId,
+            tenantId: this.identity.tenantId,
+            resourceGroup: group.name,
+            location: group.location,
+            deploymentName,
+        };
     }
     /** reference() at deployment time: a resource's properties (or the whole resource with 'Full'). What-if shows the expression for a resource that does not exist yet. */
     referenceFor(mode, planned) {
         return (target, _apiVersion, full, text) => {
-            const id = target.startsWith('/') ? target : (planned?.resources.find((r) => r.name.toLowerCase() === target.toLowerCase())?.id ?? target);
+            const id = target.startsWith('/')
+                ? target
+                : (planned?.resources.find((r) => r.name.toLowerCase() === target.toLowerCase())?.id ?? target);
             const resource = this.resources.get(id.toLowerCase());
             if (!resource || resource.provisioningState === 'Creating') {
                 if (mode === 'what-if')
@@ -29839,20 +30268,45 @@ class ArmPlane {
         return {
             id: this.deploymentId(groupName, deploymentName),
             name: deploymentName,
-            properties: { provisioningState: 'Succeeded', mode: 'Incremental', timestamp: new Date().toISOString(), correlationId: (0,external_node_crypto_namespaceObject.randomUUID)(), validatedResources: expanded.resources.map((r) => ({ id: r.id })) },
+            properties: {
+                provisioningState: 'Succeeded',
+                mode: 'Incremental',
+                timestamp: new Date().toISOString(),
+                correlationId: (0,external_node_crypto_namespaceObject.randomUUID)(),
+                validatedResources: expanded.resources.map((r) => ({ id: r.id })),
+            },
         };
     }
     whatIf(groupName, deploymentName, body) {
         const { expanded, group } = this.preflight(groupName, deploymentName, body, 'Microsoft.Resources/deployments/whatIf/action');
         const planned = new Set(expanded.resources.map((r) => r.id.toLowerCase()));
         const changes = expanded.resources.map((resource) => {
-            const after = { id: resource.id, name: resource.name.split('/').at(-1), type: resource.type, apiVersion: resource.apiVersion, ...withExpressionsShown(evaluateDeep(bodyOf(resource.declaration), expanded.scope)) };
+            const after = {
+                id: resource.id,
+                name: resource.name.split('/').at(-1),
+                type: resource.type,
+                apiVersion: resource.apiVersion,
+                ...withExpressionsShown(evaluateDeep(bodyOf(resource.declaration), expanded.scope)),
+            };
             const existing = this.resources.get(resource.id.toLowerCase());
             if (!existing)
                 return { resourceId: resource.id, changeType: 'Create', after };
-            const before = { id: existing.id, name: existing.name.split('/').at(-1), type: existing.type, apiVersion: existing.apiVersion, ...existing.envelope, properties: existing.properties };
+            const before = {
+                id: existing.id,
+                name: existing.name.split('/').at(-1),
+                type: existing.type,
+                apiVersion: existing.apiVersion,
+                ...existing.envelope,
+                properties: existing.properties,
+            };
             const delta = propertyChanges(comparable(before), comparable(after), '');
-            return { resourceId: resource.id, changeType: delta.length === 0 ? 'NoChange' : 'Modify', before, after, ...(delta.length ? { delta } : {}) };
+            return {
+                resourceId: resource.id,
+                changeType: delta.length === 0 ? 'NoChange' : 'Modify',
+                before,
+                after,
+                ...(delta.length ? { delta } : {}),
+            };
         });
         for (const resource of this.resources.values()) {
             if (resource.resourceGroup.toLowerCase() === group.name.toLowerCase() && !planned.has(resource.id.toLowerCase()))
@@ -29867,7 +30321,16 @@ class ArmPlane {
             throw new ArmError(409, 'DeploymentActive', `Unable to edit or replace deployment '${deploymentName}': previous deployment from '${new Date(running.startedAt).toISOString()}' is still active (the deployment state is '${running.provisioningState}'). Please see https://aka.ms/arm-deploy-resources for usage details.`);
         }
         const { expanded } = this.preflight(groupName, deploymentName, body, 'Microsoft.Resources/deployments/write');
-        const deployment = { id: this.deploymentId(groupName, deploymentName), name: deploymentName, resourceGroup: groupName, mode: 'Incremental', provisioningState: 'Running', startedAt: Date.now(), correlationId: (0,external_node_crypto_namespaceObject.randomUUID)(), operations: [] };
+        const deployment = {
+            id: this.deploymentId(groupName, deploymentName),
+            name: deploymentName,
+            resourceGroup: groupName,
+            mode: 'Incremental',
+            provisioningState: 'Running',
+            startedAt: Date.now(),
+            correlationId: (0,external_node_crypto_namespaceObject.randomUUID)(),
+            operations: [],
+        };
         this.deployments.set(key, deployment);
         void this.run(deployment, expanded);
         return deployment;
@@ -29892,7 +30355,13 @@ class ArmPlane {
         const inTemplate = new Set(waiting.keys());
         const deploy = async (resource) => {
             const existed = this.resources.has(resource.id.toLowerCase());
-            const operation = { operationId: (0,external_node_crypto_namespaceObject.randomUUID)().replace(/-/g, '').slice(0, 16).toUpperCase(), resource, provisioningOperation: existed ? 'Update' : 'Create', provisioningState: 'Running', startedAt: Date.now() };
+            const operation = {
+                operationId: (0,external_node_crypto_namespaceObject.randomUUID)().replace(/-/g, '').slice(0, 16).toUpperCase(),
+                resource,
+                provisioningOperation: existed ? 'Update' : 'Create',
+                provisioningState: 'Running',
+                startedAt: Date.now(),
+            };
             deployment.operations.push(operation);
             let error;
             try {
@@ -29930,7 +30399,9 @@ class ArmPlane {
                 break;
             await Promise.race(running);
         }
-        const errors = deployment.operations.filter((op) => op.error).map((op) => ({ ...op.error, target: op.resource.id }));
+        const errors = deployment.operations
+            .filter((op) => op.error)
+            .map((op) => ({ ...op.error, target: op.resource.id }));
         if (errors.length === 0) {
             const outputs = outputsOf(() => evaluateOutputs(expanded.outputs, scope));
             if (outputs.problems.length === 0)
@@ -29953,7 +30424,10 @@ function outputsOf(run) {
         return run();
     }
     catch (error) {
-        return { values: {}, problems: [error instanceof ArmError ? error.body() : { code: 'DeploymentOutputEvaluationFailed', message: String(error) }] };
+        return {
+            values: {},
+            problems: [error instanceof ArmError ? error.body() : { code: 'DeploymentOutputEvaluationFailed', message: String(error) }],
+        };
     }
 }
 /** The parts of a resource what-if compares: the body, not the id, name, type or api-version. */
@@ -30064,7 +30538,12 @@ const WRITE_METHODS = new Set(['PUT', 'PATCH', 'DELETE', 'POST']);
 class SandboxServer {
     options;
     vaults = new Map();
-    identity = { tenantId: (0,external_node_crypto_namespaceObject.randomUUID)(), clientId: (0,external_node_crypto_namespaceObject.randomUUID)(), clientSecret: (0,external_node_crypto_namespaceObject.randomBytes)(24).toString('base64url'), subscriptionId: (0,external_node_crypto_namespaceObject.randomUUID)() };
+    identity = {
+        tenantId: (0,external_node_crypto_namespaceObject.randomUUID)(),
+        clientId: (0,external_node_crypto_namespaceObject.randomUUID)(),
+        clientSecret: (0,external_node_crypto_namespaceObject.randomBytes)(24).toString('base64url'),
+        subscriptionId: (0,external_node_crypto_namespaceObject.randomUUID)(),
+    };
     signingKey = (0,external_node_crypto_namespaceObject.randomBytes)(32);
     /** Signs the federated tokens the sandbox trusts, as GitHub's OIDC issuer signs azure/login's. */
     federationKey = (0,external_node_crypto_namespaceObject.randomBytes)(32);
@@ -30129,24 +30608,51 @@ class SandboxServer {
         const tenant = url.pathname.split('/')[1] ?? '';
         const authority = `https://login.microsoftonline.com/${tenant}`;
         if (url.pathname.endsWith('/.well-known/openid-configuration')) {
-            return send(response, 200, JSON.stringify({ issuer: `${authority}/v2.0`, token_endpoint: `${authority}/oauth2/v2.0/token`, authorization_endpoint: `${authority}/oauth2/v2.0/authorize`, jwks_uri: `${authority}/discovery/v2.0/keys`, response_types_supported: ['code', 'token'], subject_types_supported: ['pairwise'], id_token_signing_alg_values_supported: ['RS256'], tenant_region_scope: 'NA' }));
+            return send(response, 200, JSON.stringify({
+                issuer: `${authority}/v2.0`,
+                token_endpoint: `${authority}/oauth2/v2.0/token`,
+                authorization_endpoint: `${authority}/oauth2/v2.0/authorize`,
+                jwks_uri: `${authority}/discovery/v2.0/keys`,
+                response_types_supported: ['code', 'token'],
+                subject_types_supported: ['pairwise'],
+                id_token_signing_alg_values_supported: ['RS256'],
+                tenant_region_scope: 'NA',
+            }));
         }
         if (!url.pathname.endsWith('/oauth2/v2.0/token'))
             return send(response, 404, JSON.stringify({ error: 'not_found' }));
         const form = new URLSearchParams(body);
         const assertion = form.get('client_assertion');
         if (assertion !== null) {
-            if (form.get('client_assertion_type') !== 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer' || !this.federatedTokenIsValid(assertion)) {
-                return send(response, 401, JSON.stringify({ error: 'invalid_client', error_description: 'AADSTS700211: No matching federated identity record found for presented assertion issuer.' }));
+            if (form.get('client_assertion_type') !== 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer' ||
+                !this.federatedTokenIsValid(assertion)) {
+                return send(response, 401, JSON.stringify({
+                    error: 'invalid_client',
+                    error_description: 'AADSTS700211: No matching federated identity record found for presented assertion issuer.',
+                }));
             }
         }
         else if (form.get('client_id') !== this.identity.clientId || form.get('client_secret') !== this.identity.clientSecret) {
-            return send(response, 401, JSON.stringify({ error: 'invalid_client', error_description: 'AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID.' }));
+            return send(response, 401, JSON.stringify({
+                error: 'invalid_client',
+                error_description: 'AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID.',
+            }));
         }
         const audience = (form.get('scope') ?? '').split(' ')[0]?.replace(/\/\.default$/, '') ?? '';
         const ttl = this.options.tokenTtlSeconds ?? 3600;
         this.tokensIssued++;
-        send(response, 200, JSON.stringify({ token_type: 'Bearer', expires_in: ttl, ext_expires_in: ttl, access_token: this.signToken({ aud: audience, appid: this.identity.clientId, oid: this.identity.clientId, tid: this.identity.tenantId, exp: Math.floor(Date.now() / 1000) + ttl }) }));
+        send(response, 200, JSON.stringify({
+            token_type: 'Bearer',
+            expires_in: ttl,
+            ext_expires_in: ttl,
+            access_token: this.signToken({
+                aud: audience,
+                appid: this.identity.clientId,
+                oid: this.identity.clientId,
+                tid: this.identity.tenantId,
+                exp: Math.floor(Date.now() / 1000) + ttl,
+            }),
+        }));
     }
     signToken(claims, key = this.signingKey) {
         const encode = (part) => Buffer.from(JSON.stringify(part)).toString('base64url');
@@ -30155,14 +30661,21 @@ class SandboxServer {
     }
     /** A federated token such as GitHub's OIDC provider issues for azure/login, for a given subject. */
     signFederatedToken(subject, lifetimeSeconds = 300) {
-        return this.signToken({ iss: 'https://token.actions.githubusercontent.com', aud: 'api://AzureADTokenExchange', sub: subject, exp: Math.floor(Date.now() / 1000) + lifetimeSeconds }, this.federationKey);
+        return this.signToken({
+            iss: 'https://token.actions.githubusercontent.com',
+            aud: 'api://AzureADTokenExchange',
+            sub: subject,
+            exp: Math.floor(Date.now() / 1000) + lifetimeSeconds,
+        }, this.federationKey);
     }
     federatedTokenIsValid(token) {
         const [header, claims, signature] = token.split('.');
         if (!header || !claims || signature !== (0,external_node_crypto_namespaceObject.createHmac)('sha256', this.federationKey).update(`${header}.${claims}`).digest('base64url'))
             return false;
         const parsed = JSON.parse(Buffer.from(claims, 'base64url').toString());
-        return parsed.aud === 'api://AzureADTokenExchange' && parsed.iss === 'https://token.actions.githubusercontent.com' && (parsed.exp ?? 0) > Date.now() / 1000;
+        return (parsed.aud === 'api://AzureADTokenExchange' &&
+            parsed.iss === 'https://token.actions.githubusercontent.com' &&
+            (parsed.exp ?? 0) > Date.now() / 1000);
     }
     tokenIsValid(authorization, audience) {
         const token = /^Bearer (.+)$/.exec(authorization ?? '')?.[1];
@@ -30177,7 +30690,14 @@ class SandboxServer {
     // ---------------------------------------------------------------- Azure Resource Manager
     resourceManager(method, url, body, authorization, response) {
         if (!this.tokenIsValid(authorization, 'https://management.azure.com')) {
-            return send(response, 401, JSON.stringify({ error: { code: authorization ? 'InvalidAuthenticationToken' : 'AuthenticationFailed', message: authorization ? 'The access token is invalid or has expired.' : "Authentication failed. The 'Authorization' header is missing." } }));
+            return send(response, 401, JSON.stringify({
+                error: {
+                    code: authorization ? 'InvalidAuthenticationToken' : 'AuthenticationFailed',
+                    message: authorization
+                        ? 'The access token is invalid or has expired.'
+                        : "Authentication failed. The 'Authorization' header is missing.",
+                },
+            }));
         }
         const result = this.armEndpoint.handle(method, url, body);
         send(response, result.status, result.body === undefined || method === 'HEAD' ? '' : JSON.stringify(result.body), result.headers);
@@ -30210,9 +30730,17 @@ class SandboxServer {
         const vaultUrl = `https://${vault.name}.vault.azure.net`;
         const [collection, name, third, fourth] = url.pathname.split('/').filter(Boolean);
         if (collection === 'secrets' && name === undefined && method === 'GET')
-            return this.page(response, url, vaultUrl, [...vault.secrets.values()].filter((s) => !s.secret.deletedAt).map((s) => secretBundle(vaultUrl, s.name, s.secret.versions.at(-1), false)));
+            return this.page(response, url, vaultUrl, [...vault.secrets.values()]
+                .filter((s) => !s.secret.deletedAt)
+                .map((s) => secretBundle(vaultUrl, s.name, s.secret.versions.at(-1), false)));
         if (collection === 'deletedsecrets' && name === undefined && method === 'GET') {
-            return this.page(response, url, vaultUrl, [...vault.secrets.values()].filter((s) => s.secret.deletedAt).map((s) => ({ ...secretBundle(vaultUrl, s.name, s.secret.versions.at(-1), false), recoveryId: `${vaultUrl}/deletedsecrets/${s.name}`, deletedDate: s.secret.deletedAt })));
+            return this.page(response, url, vaultUrl, [...vault.secrets.values()]
+                .filter((s) => s.secret.deletedAt)
+                .map((s) => ({
+                ...secretBundle(vaultUrl, s.name, s.secret.versions.at(-1), false),
+                recoveryId: `${vaultUrl}/deletedsecrets/${s.name}`,
+                deletedDate: s.secret.deletedAt,
+            })));
         }
         if (!name)
             return send(response, 404, keyVaultError('NotFound', 'Unknown operation.'));
@@ -30230,7 +30758,11 @@ class SandboxServer {
                 vault.secrets.delete(name.toLowerCase());
                 return send(response, 204, '');
             }
-            return send(response, 200, JSON.stringify({ ...secretBundle(vaultUrl, entry.name, entry.secret.versions.at(-1), false), recoveryId: `${vaultUrl}/deletedsecrets/${entry.name}`, deletedDate: entry.secret.deletedAt }));
+            return send(response, 200, JSON.stringify({
+                ...secretBundle(vaultUrl, entry.name, entry.secret.versions.at(-1), false),
+                recoveryId: `${vaultUrl}/deletedsecrets/${entry.name}`,
+                deletedDate: entry.secret.deletedAt,
+            }));
         }
         if (collection !== 'secrets')
             return send(response, 404, keyVaultError('NotFound', 'Unknown operation.'));
@@ -30242,14 +30774,25 @@ class SandboxServer {
             const input = JSON.parse(body || '{}');
             if (typeof input.value !== 'string')
                 return send(response, 400, keyVaultError('BadParameter', 'Property value is required.'));
-            const version = vault.put(name, { value: input.value, enabled: input.attributes?.enabled ?? true, ...(input.contentType !== undefined ? { contentType: input.contentType } : {}), ...(input.tags ? { tags: input.tags } : {}), ...(input.attributes?.nbf !== undefined ? { notBefore: input.attributes.nbf } : {}), ...(input.attributes?.exp !== undefined ? { expires: input.attributes.exp } : {}) });
+            const version = vault.put(name, {
+                value: input.value,
+                enabled: input.attributes?.enabled ?? true,
+                ...(input.contentType !== undefined ? { contentType: input.contentType } : {}),
+                ...(input.tags ? { tags: input.tags } : {}),
+                ...(input.attributes?.nbf !== undefined ? { notBefore: input.attributes.nbf } : {}),
+                ...(input.attributes?.exp !== undefined ? { expires: input.attributes.exp } : {}),
+            });
             return send(response, 200, JSON.stringify(secretBundle(vaultUrl, vault.get(name)?.name ?? name, version, true)));
         }
         if (!entry || entry.secret.deletedAt)
             return send(response, 404, keyVaultError('SecretNotFound', `A secret with (name/id) ${name} was not found in this key vault.`));
         if (method === 'DELETE') {
             entry.secret.deletedAt = Math.floor(Date.now() / 1000);
-            return send(response, 200, JSON.stringify({ ...secretBundle(vaultUrl, entry.name, entry.secret.versions.at(-1), false), recoveryId: `${vaultUrl}/deletedsecrets/${entry.name}`, deletedDate: entry.secret.deletedAt }));
+            return send(response, 200, JSON.stringify({
+                ...secretBundle(vaultUrl, entry.name, entry.secret.versions.at(-1), false),
+                recoveryId: `${vaultUrl}/deletedsecrets/${entry.name}`,
+                deletedDate: entry.secret.deletedAt,
+            }));
         }
         if (third === 'versions' && method === 'GET')
             return this.page(response, url, vaultUrl, entry.secret.versions.map((v) => secretBundle(vaultUrl, entry.name, v, false)));
@@ -30278,7 +30821,9 @@ class SandboxServer {
     page(response, url, vaultUrl, items) {
         const size = Math.min(Number(url.searchParams.get('maxresults') ?? PAGE_SIZE) || PAGE_SIZE, PAGE_SIZE);
         const skip = Number(url.searchParams.get('$skiptoken') ?? 0);
-        const next = skip + size < items.length ? `${vaultUrl}${url.pathname}?api-version=${url.searchParams.get('api-version') ?? ''}&maxresults=${size}&$skiptoken=${skip + size}` : null;
+        const next = skip + size < items.length
+            ? `${vaultUrl}${url.pathname}?api-version=${url.searchParams.get('api-version') ?? ''}&maxresults=${size}&$skiptoken=${skip + size}`
+            : null;
         send(response, 200, JSON.stringify({ value: items.slice(skip, skip + size), nextLink: next }));
     }
     drawFault() {
@@ -30321,7 +30866,12 @@ class SandboxServer {
                 this.arm.takenNames.add(`${taken.type}|${taken.name}`.toLowerCase());
             for (const id of settings.deniedReads ?? [])
                 this.arm.deniedReads.add(id.toLowerCase());
-            return send(response, 200, JSON.stringify({ timeScale: this.arm.timeScale, roles: this.arm.roles, takenNames: [...this.arm.takenNames], deniedReads: [...this.arm.deniedReads] }));
+            return send(response, 200, JSON.stringify({
+                timeScale: this.arm.timeScale,
+                roles: this.arm.roles,
+                takenNames: [...this.arm.takenNames],
+                deniedReads: [...this.arm.deniedReads],
+            }));
         }
         if (collection !== 'vaults')
             return send(response, 404, JSON.stringify({ error: 'unknown admin path' }));
@@ -30334,7 +30884,13 @@ class SandboxServer {
             return send(response, 404, JSON.stringify({ error: `no vault ${name ?? ''}` }));
         if (method === 'POST' && sub === 'secrets') {
             for (const seed of JSON.parse(body)) {
-                vault.put(seed.name, { value: seed.value, enabled: seed.enabled ?? true, ...(seed.contentType !== undefined ? { contentType: seed.contentType } : {}), ...(seed.tags ? { tags: seed.tags } : {}), ...(seed.managed ? { managed: true } : {}) });
+                vault.put(seed.name, {
+                    value: seed.value,
+                    enabled: seed.enabled ?? true,
+                    ...(seed.contentType !== undefined ? { contentType: seed.contentType } : {}),
+                    ...(seed.tags ? { tags: seed.tags } : {}),
+                    ...(seed.managed ? { managed: true } : {}),
+                });
             }
             return send(response, 204, '');
         }
@@ -30346,14 +30902,22 @@ class SandboxServer {
             return send(response, 204, '');
         }
         if (method === 'GET' && !sub) {
-            const secrets = [...vault.secrets.values()].map(({ name: secretName, secret }) => ({ name: secretName, deleted: Boolean(secret.deletedAt), versions: secret.versions }));
+            const secrets = [...vault.secrets.values()].map(({ name: secretName, secret }) => ({
+                name: secretName,
+                deleted: Boolean(secret.deletedAt),
+                versions: secret.versions,
+            }));
             return send(response, 200, JSON.stringify({ name: vault.name, secrets, requests: vault.requests, throttled: vault.throttled }));
         }
         send(response, 404, JSON.stringify({ error: 'unknown admin operation' }));
     }
 }
 function send(response, status, body, headers = {}) {
-    response.writeHead(status, { ...headers, ...(body ? { 'content-type': 'application/json; charset=utf-8' } : {}), 'x-ms-request-id': (0,external_node_crypto_namespaceObject.randomUUID)() });
+    response.writeHead(status, {
+        ...headers,
+        ...(body ? { 'content-type': 'application/json; charset=utf-8' } : {}),
+        'x-ms-request-id': (0,external_node_crypto_namespaceObject.randomUUID)(),
+    });
     response.end(body);
 }
 async function readBody(request) {
@@ -30439,10 +31003,22 @@ async function startSandbox(options = {}) {
             requestCount: ({ vault, method }) => [...server.vaults.values()]
                 .filter((v) => !vault || v.name === vault.toLowerCase())
                 .reduce((sum, v) => sum + Object.entries(v.requests).reduce((n, [m, count]) => n + (!method || m === method ? count : 0), 0), 0),
-            injectFaults: ({ rate429 = 0, rate503 = 0, rateReset = 0, retryAfterSeconds }) => server.setFaults({ throttle: rate429, unavailable: rate503, reset: rateReset, ...(retryAfterSeconds !== undefined ? { retryAfterSeconds } : {}) }),
+            injectFaults: ({ rate429 = 0, rate503 = 0, rateReset = 0, retryAfterSeconds }) => server.setFaults({
+                throttle: rate429,
+                unavailable: rate503,
+                reset: rateReset,
+                ...(retryAfterSeconds !== undefined ? { retryAfterSeconds } : {}),
+            }),
             setLatency: (ms) => server.setLatency(ms),
             seedCertificateSecret: async (vault, name) => {
-                server.createVault(vault).put(name, { value: '-----BEGIN PRIVATE KEY-----\nsandbox\n-----END PRIVATE KEY-----', contentType: 'application/x-pem-file', enabled: true, managed: true });
+                server
+                    .createVault(vault)
+                    .put(name, {
+                    value: '-----BEGIN PRIVATE KEY-----\nsandbox\n-----END PRIVATE KEY-----',
+                    contentType: 'application/x-pem-file',
+                    enabled: true,
+                    managed: true,
+                });
             },
             revokeRole: (vault, to = 'none') => {
                 server.createVault(vault).role = to;
@@ -62246,7 +62822,14 @@ function sandboxHttpClient(descriptor) {
         if (knownVaults.has(name))
             return true;
         const status = await new Promise((resolve, reject) => {
-            const probe = (0,external_node_https_namespaceObject.request)({ host: '127.0.0.1', port: descriptor.port, path: `/_sandbox/vaults/${name}`, servername: 'localhost', agent, headers: { host: 'localhost' } }, (res) => {
+            const probe = (0,external_node_https_namespaceObject.request)({
+                host: '127.0.0.1',
+                port: descriptor.port,
+                path: `/_sandbox/vaults/${name}`,
+                servername: 'localhost',
+                agent,
+                headers: { host: 'localhost' },
+            }, (res) => {
                 res.resume();
                 resolve(res.statusCode ?? 0);
             });
@@ -62264,7 +62847,11 @@ function sandboxHttpClient(descriptor) {
             if (!sandbox_client_SANDBOX_HOSTS.test(url.hostname) || (vault && !(await vaultExists(vault)))) {
                 throw new restError_RestError(`getaddrinfo ENOTFOUND ${url.hostname}`, { code: 'ENOTFOUND', request });
             }
-            const body = typeof request.body === 'string' || Buffer.isBuffer(request.body) ? request.body : request.body === undefined || request.body === null ? undefined : String(request.body);
+            const body = typeof request.body === 'string' || Buffer.isBuffer(request.body)
+                ? request.body
+                : request.body === undefined || request.body === null
+                    ? undefined
+                    : String(request.body);
             return new Promise((resolve, reject) => {
                 const outgoing = (0,external_node_https_namespaceObject.request)({
                     host: '127.0.0.1',
@@ -62336,7 +62923,11 @@ function azureCredential(env) {
     const clientId = env['AZURE_CLIENT_ID'];
     const secret = env['AZURE_CLIENT_SECRET'];
     const federatedTokenFile = env['AZURE_FEDERATED_TOKEN_FILE'];
-    const options = { authorityHost: env['AZURE_AUTHORITY_HOST'] ?? 'https://login.microsoftonline.com', disableInstanceDiscovery: true, httpClient: sandboxClient(sandbox) };
+    const options = {
+        authorityHost: env['AZURE_AUTHORITY_HOST'] ?? 'https://login.microsoftonline.com',
+        disableInstanceDiscovery: true,
+        httpClient: sandboxClient(sandbox),
+    };
     if (tenant && clientId && federatedTokenFile) {
         // As workload identity federation does: the assertion is read afresh for every token.
         return new clientAssertionCredential_ClientAssertionCredential(tenant, clientId, async () => (await (0,promises_.readFile)(federatedTokenFile, 'utf8')).trim(), options);
@@ -62396,7 +62987,12 @@ function resolveVaultReference(input, inputName) {
     }
     const suffix = VAULT_DNS_SUFFIXES.find((candidate) => url.hostname.endsWith(`.${candidate}`));
     const name = suffix ? url.hostname.slice(0, -suffix.length - 1) : '';
-    if (url.protocol !== 'https:' || !suffix || name.includes('.') || (url.pathname !== '/' && url.pathname !== '') || url.search || url.hash) {
+    if (url.protocol !== 'https:' ||
+        !suffix ||
+        name.includes('.') ||
+        (url.pathname !== '/' && url.pathname !== '') ||
+        url.search ||
+        url.hash) {
         throw new ConfigurationError(`${inputName}: '${trimmed}' is not a Key Vault URL: expected https://<name>.vault.azure.net (or a sovereign cloud's vault domain) with no path.`);
     }
     const problem = vaultNameProblem(name);
@@ -62447,7 +63043,11 @@ class HostNotFoundError extends Error {
     name = 'HostNotFoundError';
 }
 function retryAfterMs(response) {
-    for (const [header, scale] of [['retry-after-ms', 1], ['x-ms-retry-after-ms', 1], ['retry-after', 1000]]) {
+    for (const [header, scale] of [
+        ['retry-after-ms', 1],
+        ['x-ms-retry-after-ms', 1],
+        ['retry-after', 1000],
+    ]) {
         const raw = response.headers.get(header);
         if (raw === undefined)
             continue;
@@ -62545,7 +63145,12 @@ function openKeyVault(vault, env, options = {}) {
         }),
         getSecret: (name) => call(`Reading secret '${name}'`, async () => {
             const secret = await client.getSecret(name);
-            return { name: secret.name, version: secret.properties.version ?? '', value: secret.value ?? '', metadata: metadataOf(secret.properties) };
+            return {
+                name: secret.name,
+                version: secret.properties.version ?? '',
+                value: secret.value ?? '',
+                metadata: metadataOf(secret.properties),
+            };
         }),
         setSecret: (name, value, metadata) => call(`Writing secret '${name}'`, async () => {
             await client.setSecret(name, value, writableProperties(metadata));
@@ -62644,7 +63249,15 @@ function planMigration(sourceSecrets, target, options) {
             if (options.overwrite === 'never')
                 return skip(skipReasons.targetExists);
             if (options.overwrite === 'if-changed' && !existing.enabled) {
-                return { kind: 'copy', name: source.name, target: 'live', compare: false, write, verify, note: "the target's latest version is disabled, so its value cannot be compared" };
+                return {
+                    kind: 'copy',
+                    name: source.name,
+                    target: 'live',
+                    compare: false,
+                    write,
+                    verify,
+                    note: "the target's latest version is disabled, so its value cannot be compared",
+                };
             }
             return { kind: 'copy', name: source.name, target: 'live', compare: options.overwrite === 'if-changed', write, verify };
         }
@@ -62827,7 +63440,10 @@ function connect(vault, options, dependencies, clock) {
                 limiter.pause(retryAfterMs);
         },
     };
-    return { port: openKeyVault(vault, dependencies.env, { observer, ...(dependencies.retry ? { retry: dependencies.retry } : {}) }), throttled: () => throttled };
+    return {
+        port: openKeyVault(vault, dependencies.env, { observer, ...(dependencies.retry ? { retry: dependencies.retry } : {}) }),
+        throttled: () => throttled,
+    };
 }
 /** Runs `fn` and turns a VaultRequestError that no retry will fix into the ConfigurationError the user needs. */
 async function onVault(side, fn) {
@@ -62970,7 +63586,12 @@ class SecretCopier {
             }
             const fields = differingMetadata(source.metadata, written.metadata);
             if (fields.length > 0)
-                return { name, outcome: 'failed', action: label, reason: `verification failed: properties differ after writing: ${fields.join(', ')}` };
+                return {
+                    name,
+                    outcome: 'failed',
+                    action: label,
+                    reason: `verification failed: properties differ after writing: ${fields.join(', ')}`,
+                };
             reasons.push('verified');
         }
         return { name, outcome, action: label, reason: reasons.join('; ') };
@@ -63009,7 +63630,12 @@ async function migrateSecrets(options, dependencies) {
         return planMigration(sourceSecrets, { secrets: targetSecrets, deletedNames }, options);
     });
     // Skips are final already; each copy fills in its own row.
-    const results = plan.map((action) => ({ name: action.name, outcome: 'skipped', action: 'none', reason: action.kind === 'skip' ? action.reason : '' }));
+    const results = plan.map((action) => ({
+        name: action.name,
+        outcome: 'skipped',
+        action: 'none',
+        reason: action.kind === 'skip' ? action.reason : '',
+    }));
     const copies = plan.flatMap((action, row) => (action.kind === 'copy' ? [{ action, row }] : []));
     const copier = new SecretCopier(source.port, target.port, logger, clock, dependencies.retry?.retryDelayInMs ?? 1_000);
     let stoppedBy;
@@ -63145,7 +63771,16 @@ function escapeMarkdown(text) {
 /** The job summary: the same table in Markdown. */
 function formatReportMarkdown(report) {
     const rows = report.results.map((result) => `| ${cells(result).map(escapeMarkdown).join(' | ')} |`);
-    return [`### Migrate secrets`, '', escapeMarkdown(headline(report)), '', `| ${COLUMNS.join(' | ')} |`, `| ${COLUMNS.map(() => '---').join(' | ')} |`, ...rows, ''].join('\n');
+    return [
+        `### Migrate secrets`,
+        '',
+        escapeMarkdown(headline(report)),
+        '',
+        `| ${COLUMNS.join(' | ')} |`,
+        `| ${COLUMNS.map(() => '---').join(' | ')} |`,
+        ...rows,
+        '',
+    ].join('\n');
 }
 /** Machine-readable: counts and rows, no values. */
 function formatReportJson(report) {
@@ -63191,7 +63826,10 @@ const CLI_INPUT_NAMES = {
     readsPer10s: '--reads-per-10s',
 };
 function list(values) {
-    return (values ?? []).flatMap((value) => value.split(',')).map((item) => item.trim()).filter((item) => item.length > 0);
+    return (values ?? [])
+        .flatMap((value) => value.split(','))
+        .map((item) => item.trim())
+        .filter((item) => item.length > 0);
 }
 function optionalNumber(value, flag) {
     if (value === undefined)
@@ -63291,7 +63929,12 @@ function parseJson(text, file) {
         const message = errorMessage(error);
         const position = /position (\d+)/.exec(message);
         const line = position ? text.slice(0, Number(position[1])).split('\n').length : undefined;
-        const problem = { where: line ? `${file}:${line}` : file, message: `invalid JSON: ${message}`, file, ...(line ? { line } : {}) };
+        const problem = {
+            where: line ? `${file}:${line}` : file,
+            message: `invalid JSON: ${message}`,
+            file,
+            ...(line ? { line } : {}),
+        };
         throw new ConfigurationError(`${file} is not valid JSON; fix the syntax.`, [problem]);
     }
 }
@@ -63301,7 +63944,13 @@ function parseYaml(text, file) {
     if (document.errors.length > 0) {
         const problems = document.errors.map((error) => {
             const pos = lines.linePos(error.pos[0]);
-            return { where: `${file}:${pos.line}`, message: error.message.split('\n')[0] ?? error.message, file, line: pos.line, column: pos.col };
+            return {
+                where: `${file}:${pos.line}`,
+                message: error.message.split('\n')[0] ?? error.message,
+                file,
+                line: pos.line,
+                column: pos.col,
+            };
         });
         throw new ConfigurationError(`${file} is not valid YAML; fix the syntax.`, problems);
     }
@@ -63769,10 +64418,15 @@ const sqlControls = [
                 const storage = read(setting, ['properties', 'storageEndpoint']);
                 if (monitor.kind === 'unknown' || storage.kind === 'unknown')
                     return rules_unknown('the auditing destination cannot be known offline');
-                const hasDestination = (monitor.kind === 'known' && monitor.value === true) || (storage.kind === 'known' && typeof storage.value === 'string' && storage.value !== '');
-                return hasDestination ? pass(`auditing is Enabled and sends to ${monitor.kind === 'known' && monitor.value === true ? 'Azure Monitor' : 'storage'}`) : fail('auditing is Enabled but has no destination (isAzureMonitorTargetEnabled or storageEndpoint)');
+                const hasDestination = (monitor.kind === 'known' && monitor.value === true) ||
+                    (storage.kind === 'known' && typeof storage.value === 'string' && storage.value !== '');
+                return hasDestination
+                    ? pass(`auditing is Enabled and sends to ${monitor.kind === 'known' && monitor.value === true ? 'Azure Monitor' : 'storage'}`)
+                    : fail('auditing is Enabled but has no destination (isAzureMonitorTargetEnabled or storageEndpoint)');
             });
-            return results.find((r) => r.status === 'pass') ?? results.find((r) => r.status === 'unknown') ?? results[0];
+            return (results.find((r) => r.status === 'pass') ??
+                results.find((r) => r.status === 'unknown') ??
+                results[0]);
         },
     },
     {
@@ -63793,7 +64447,8 @@ const sqlControls = [
                 if (state.kind === 'unknown')
                     return rules_unknown(`${setting.type} state cannot be known offline`);
                 const disabled = read(setting, ['properties', 'disabledAlerts']);
-                const noneDisabled = disabled.kind === 'absent' || (disabled.kind === 'known' && (!Array.isArray(disabled.value) || disabled.value.filter((a) => a !== '').length === 0));
+                const noneDisabled = disabled.kind === 'absent' ||
+                    (disabled.kind === 'known' && (!Array.isArray(disabled.value) || disabled.value.filter((a) => a !== '').length === 0));
                 if (state.kind === 'known' && equalsIgnoringCase('Enabled')(state.value) && noneDisabled)
                     return pass(`${shortName(setting)} state is Enabled with no alert types disabled`);
             }
@@ -63813,13 +64468,15 @@ const sqlControls = [
             const settings = childrenOfType(database, 'Microsoft.Sql/servers/databases/transparentDataEncryption');
             if (settings.length === 0) {
                 return environment.input.kind === 'live'
-                    ? rules_unknown('the database\'s transparentDataEncryption setting was not read')
+                    ? rules_unknown("the database's transparentDataEncryption setting was not read")
                     : pass('no transparentDataEncryption child: new databases are encrypted by default');
             }
             const state = read(settings[0], ['properties', 'state']);
             if (state.kind === 'unknown')
                 return rules_unknown(`transparentDataEncryption state cannot be known offline (${state.reason})`);
-            return state.kind === 'known' && equalsIgnoringCase('Enabled')(state.value) ? pass('transparent data encryption is Enabled') : fail(`transparentDataEncryption state is ${JSON.stringify(state.kind === 'known' ? state.value : 'not set')}; it must be "Enabled"`);
+            return state.kind === 'known' && equalsIgnoringCase('Enabled')(state.value)
+                ? pass('transparent data encryption is Enabled')
+                : fail(`transparentDataEncryption state is ${JSON.stringify(state.kind === 'known' ? state.value : 'not set')}; it must be "Enabled"`);
         },
     },
     propertyControl({
@@ -63879,7 +64536,9 @@ const sqlControls = [
             const shown = yearly.kind === 'known' ? JSON.stringify(yearly.value) : 'not set';
             if (days === undefined || days === 0)
                 return fail(`yearlyRetention is ${shown}; it must be ${policy.minSqlYearlyRetention} or longer`);
-            return days >= minimum ? pass(`yearly backups are kept ${shown}`) : fail(`yearlyRetention is ${shown}; it must be ${policy.minSqlYearlyRetention} or longer`);
+            return days >= minimum
+                ? pass(`yearly backups are kept ${shown}`)
+                : fail(`yearlyRetention is ${shown}; it must be ${policy.minSqlYearlyRetention} or longer`);
         },
     },
     publicNetworkControl('sql.public-network', SQL_SERVER, ['164.312(a)(1)'], ''),
@@ -63900,8 +64559,20 @@ const redisControls = [
             if (!resource)
                 return notApplicable('no resource');
             return isLegacy(resource)
-                ? propertyControl({ ...this, path: ['properties', 'enableNonSslPort'], expected: 'false', complies: (v) => v === false, whenAbsent: () => pass('enableNonSslPort is not set; the non-TLS port is closed by default') }).evaluate(resource, context)
-                : propertyControl({ ...this, path: ['properties', 'clientProtocol'], expected: '"Encrypted"', complies: equalsIgnoringCase('Encrypted'), whenAbsent: () => pass('clientProtocol is not set; Managed Redis defaults to Encrypted') }).evaluate(resource, context);
+                ? propertyControl({
+                    ...this,
+                    path: ['properties', 'enableNonSslPort'],
+                    expected: 'false',
+                    complies: (v) => v === false,
+                    whenAbsent: () => pass('enableNonSslPort is not set; the non-TLS port is closed by default'),
+                }).evaluate(resource, context)
+                : propertyControl({
+                    ...this,
+                    path: ['properties', 'clientProtocol'],
+                    expected: '"Encrypted"',
+                    complies: equalsIgnoringCase('Encrypted'),
+                    whenAbsent: () => pass('clientProtocol is not set; Managed Redis defaults to Encrypted'),
+                }).evaluate(resource, context);
         },
     },
     propertyControl({
@@ -63929,8 +64600,20 @@ const redisControls = [
             if (!resource)
                 return notApplicable('no resource');
             return isLegacy(resource)
-                ? propertyControl({ ...this, path: ['properties', 'disableAccessKeyAuthentication'], expected: 'true', complies: isTrue, whenAbsent: absentFails(['properties', 'disableAccessKeyAuthentication'], 'true') }).evaluate(resource, context)
-                : propertyControl({ ...this, path: ['properties', 'accessKeysAuthentication'], expected: '"Disabled"', complies: equalsIgnoringCase('Disabled'), whenAbsent: absentFails(['properties', 'accessKeysAuthentication'], '"Disabled"') }).evaluate(resource, context);
+                ? propertyControl({
+                    ...this,
+                    path: ['properties', 'disableAccessKeyAuthentication'],
+                    expected: 'true',
+                    complies: isTrue,
+                    whenAbsent: absentFails(['properties', 'disableAccessKeyAuthentication'], 'true'),
+                }).evaluate(resource, context)
+                : propertyControl({
+                    ...this,
+                    path: ['properties', 'accessKeysAuthentication'],
+                    expected: '"Disabled"',
+                    complies: equalsIgnoringCase('Disabled'),
+                    whenAbsent: absentFails(['properties', 'accessKeysAuthentication'], '"Disabled"'),
+                }).evaluate(resource, context);
         },
     },
     publicNetworkControl('redis.public-network', [LEGACY_REDIS, MANAGED_REDIS], ['164.312(a)(1)'], ''),
@@ -64025,7 +64708,7 @@ const storageControls = [
         hipaa: ['164.308(a)(7)(ii)(A)', '164.316(b)(2)'],
         appliesTo: STORAGE,
         remediation: 'Delete base blobs no sooner than 2190 days in every lifecycle rule (managementPolicies), and turn on blob soft delete (blobServices deleteRetentionPolicy.enabled) or versioning (isVersioningEnabled).',
-        evaluate: (account, { policy }) => (account ? judgeBackupRetention(account, policy.minAuditRetentionDays) : notApplicable('no resource')),
+        evaluate: (account, { policy }) => account ? judgeBackupRetention(account, policy.minAuditRetentionDays) : notApplicable('no resource'),
     },
     publicNetworkControl('storage.public-network', STORAGE, ['164.312(a)(1)'], ''),
 ];
@@ -64066,7 +64749,10 @@ const logsControls = [
             if (retention.kind === 'known' && (typeof retention.value !== 'number' || retention.value < 30 || retention.value > 730)) {
                 return fail(`workspace retentionInDays is ${JSON.stringify(retention.value)}; Azure accepts 30-730 (keep long retention per table with totalRetentionInDays, up to 4383)`, retentionPath);
             }
-            const tables = new Map(childrenOfType(workspace, 'Microsoft.OperationalInsights/workspaces/tables').map((table) => [shortName(table).toLowerCase(), table]));
+            const tables = new Map(childrenOfType(workspace, 'Microsoft.OperationalInsights/workspaces/tables').map((table) => [
+                shortName(table).toLowerCase(),
+                table,
+            ]));
             const needed = new Set();
             for (const setting of settingsSendingTo(workspace, environment)) {
                 const archive = read(setting, ['properties', 'storageAccountId']);
@@ -64077,7 +64763,9 @@ const logsControls = [
                 }
                 const dedicated = read(setting, ['properties', 'logAnalyticsDestinationType']);
                 const source = auditLogSourceFor(scopeTypeOf(setting) ?? '');
-                const tablesOfSetting = dedicated.kind === 'known' && equalsIgnoringCase('Dedicated')(dedicated.value) && source ? source.dedicatedTables : [AZURE_DIAGNOSTICS_TABLE];
+                const tablesOfSetting = dedicated.kind === 'known' && equalsIgnoringCase('Dedicated')(dedicated.value) && source
+                    ? source.dedicatedTables
+                    : [AZURE_DIAGNOSTICS_TABLE];
                 for (const table of tablesOfSetting)
                     needed.add(table);
             }
@@ -64125,11 +64813,17 @@ function judgeAuditSettings(settings, scopeType) {
             continue;
         }
         const hasDestination = workspace.kind === 'known' || storage.kind === 'known';
-        const sendsAudit = logs.kind === 'known' && Array.isArray(logs.value) && logs.value.some((entry) => entry.enabled !== false && (source.categoryGroups.some((g) => equalsIgnoringCase(g)(entry.categoryGroup)) || source.categories.some((c) => equalsIgnoringCase(c)(entry.category))));
+        const sendsAudit = logs.kind === 'known' &&
+            Array.isArray(logs.value) &&
+            logs.value.some((entry) => entry.enabled !== false &&
+                (source.categoryGroups.some((g) => equalsIgnoringCase(g)(entry.categoryGroup)) ||
+                    source.categories.some((c) => equalsIgnoringCase(c)(entry.category))));
         if (hasDestination && sendsAudit)
             return pass(`diagnostic setting ${shortName(setting)} sends the audit logs to ${workspace.kind === 'known' ? 'Log Analytics' : 'storage'}`);
     }
-    return sawUnknown ? rules_unknown('a diagnostic setting cannot be known offline') : fail(`no diagnostic setting sends the audit logs (category group ${source.categoryGroups.join(' or ')}, or ${source.categories.join('/')}) to a workspace or storage`);
+    return sawUnknown
+        ? rules_unknown('a diagnostic setting cannot be known offline')
+        : fail(`no diagnostic setting sends the audit logs (category group ${source.categoryGroups.join(' or ')}, or ${source.categories.join('/')}) to a workspace or storage`);
 }
 const diagnosticsControls = [
     {
@@ -64137,7 +64831,15 @@ const diagnosticsControls = [
         title: 'Audit logs go to Log Analytics or storage',
         severity: 'required',
         hipaa: ['164.312(b)', '164.308(a)(1)(ii)(D)'],
-        appliesTo: ['Microsoft.KeyVault/vaults', 'Microsoft.DocumentDB/databaseAccounts', 'Microsoft.Sql/servers', 'Microsoft.Cache/redis', 'Microsoft.Cache/redisEnterprise', 'Microsoft.Storage/storageAccounts', 'Microsoft.App/managedEnvironments'],
+        appliesTo: [
+            'Microsoft.KeyVault/vaults',
+            'Microsoft.DocumentDB/databaseAccounts',
+            'Microsoft.Sql/servers',
+            'Microsoft.Cache/redis',
+            'Microsoft.Cache/redisEnterprise',
+            'Microsoft.Storage/storageAccounts',
+            'Microsoft.App/managedEnvironments',
+        ],
         remediation: 'Add a Microsoft.Insights/diagnosticSettings extension resource (scope: the resource; for SQL the master database, for storage blobServices/default) with logs [{categoryGroup: "audit", enabled: true}] and workspaceId of the Log Analytics workspace.',
         evaluate(resource, { environment }) {
             if (!resource)
@@ -64163,7 +64865,7 @@ const registryControls = [
         severity: 'required',
         hipaa: ['164.312(a)(1)'],
         appliesTo: REGISTRY,
-        remediation: 'Set properties.adminUserEnabled to false; pull with the app\'s managed identity (AcrPull) instead.',
+        remediation: "Set properties.adminUserEnabled to false; pull with the app's managed identity (AcrPull) instead.",
         path: ['properties', 'adminUserEnabled'],
         expected: 'false',
         complies: notTrue,
@@ -64208,7 +64910,11 @@ const containerAppControls = [
         path: ['properties', 'configuration', 'ingress', 'allowInsecure'],
         expected: 'false',
         complies: notTrue,
-        whenAbsent: () => pass('ingress.allowInsecure is not set (or there is no ingress); HTTP is redirected by default', ['properties', 'configuration', 'ingress']),
+        whenAbsent: () => pass('ingress.allowInsecure is not set (or there is no ingress); HTTP is redirected by default', [
+            'properties',
+            'configuration',
+            'ingress',
+        ]),
     }),
     {
         id: 'containerapp.managed-identity',
@@ -64225,7 +64931,9 @@ const containerAppControls = [
                 return rules_unknown(`identity.type cannot be known offline (${type.reason})`, ['identity', 'type']);
             return type.kind === 'known' && typeof type.value === 'string' && /(system|user)assigned/i.test(type.value)
                 ? pass(`identity.type is ${type.value}`, ['identity', 'type'])
-                : fail(`identity.type is ${type.kind === 'known' ? JSON.stringify(type.value) : 'not set'}; the app needs a managed identity`, ['identity']);
+                : fail(`identity.type is ${type.kind === 'known' ? JSON.stringify(type.value) : 'not set'}; the app needs a managed identity`, [
+                    'identity',
+                ]);
         },
     },
     {
@@ -64234,8 +64942,10 @@ const containerAppControls = [
         severity: 'required',
         hipaa: ['164.312(a)(1)'],
         appliesTo: CONTAINER_APP,
-        remediation: 'Give each properties.configuration.registries entry an identity (the app\'s user-assigned identity id, holding AcrPull) and no passwordSecretRef.',
-        evaluate: (app) => (app ? everyEntry(app, ['properties', 'configuration', 'registries'], 'registries', (r) => (r['passwordSecretRef'] ? 'uses a password secret' : !r['identity'] ? 'has no identity' : undefined)) : notApplicable('no resource')),
+        remediation: "Give each properties.configuration.registries entry an identity (the app's user-assigned identity id, holding AcrPull) and no passwordSecretRef.",
+        evaluate: (app) => app
+            ? everyEntry(app, ['properties', 'configuration', 'registries'], 'registries', (r) => r['passwordSecretRef'] ? 'uses a password secret' : !r['identity'] ? 'has no identity' : undefined)
+            : notApplicable('no resource'),
     },
     {
         id: 'containerapp.secrets-from-keyvault',
@@ -64244,7 +64954,9 @@ const containerAppControls = [
         hipaa: ['164.312(a)(2)(iv)'],
         appliesTo: CONTAINER_APP,
         remediation: 'Give each properties.configuration.secrets entry a keyVaultUrl and identity instead of an inline value (config: containerApp.secrets).',
-        evaluate: (app) => (app ? everyEntry(app, ['properties', 'configuration', 'secrets'], 'secrets', (s) => ('value' in s ? 'has an inline value' : !s['keyVaultUrl'] ? 'has no keyVaultUrl' : undefined)) : notApplicable('no resource')),
+        evaluate: (app) => app
+            ? everyEntry(app, ['properties', 'configuration', 'secrets'], 'secrets', (s) => 'value' in s ? 'has an inline value' : !s['keyVaultUrl'] ? 'has no keyVaultUrl' : undefined)
+            : notApplicable('no resource'),
     },
     propertyControl({
         id: 'containerapp.min-replicas',
@@ -64276,11 +64988,15 @@ const environmentControls = [
                 return rules_unknown(`appLogsConfiguration.destination cannot be known offline (${destination.reason})`, path);
             if (destination.kind === 'known' && equalsIgnoringCase('log-analytics')(destination.value)) {
                 const customer = read(environmentResource, ['properties', 'appLogsConfiguration', 'logAnalyticsConfiguration', 'customerId']);
-                return customer.kind === 'absent' ? fail('destination is log-analytics but logAnalyticsConfiguration.customerId is not set', path) : pass('app logs go to Log Analytics', path);
+                return customer.kind === 'absent'
+                    ? fail('destination is log-analytics but logAnalyticsConfiguration.customerId is not set', path)
+                    : pass('app logs go to Log Analytics', path);
             }
             if (destination.kind === 'known' && equalsIgnoringCase('azure-monitor')(destination.value)) {
                 const withDestination = environmentResource.extensions.some((e) => isType(e, DIAGNOSTIC_SETTINGS) && read(e, ['properties', 'workspaceId']).kind !== 'absent');
-                return withDestination ? pass('app logs go to Azure Monitor and a diagnostic setting sends them to Log Analytics', path) : fail('destination is azure-monitor but no diagnostic setting sends the logs to a workspace', path);
+                return withDestination
+                    ? pass('app logs go to Azure Monitor and a diagnostic setting sends them to Log Analytics', path)
+                    : fail('destination is azure-monitor but no diagnostic setting sends the logs to a workspace', path);
             }
             return fail(`appLogsConfiguration.destination is ${destination.kind === 'known' ? JSON.stringify(destination.value) : 'not set'}; app logs are not kept`, path);
         },
@@ -64319,7 +65035,9 @@ const tagsControls = [
                     return [`${name} is "${String(value)}", not "${required}"`];
                 return [];
             });
-            return problems.length === 0 ? pass(`carries ${Object.keys(policy.requiredTags).join(', ')}`, ['tags']) : fail(`tags: ${problems.join('; ')}`, ['tags']);
+            return problems.length === 0
+                ? pass(`carries ${Object.keys(policy.requiredTags).join(', ')}`, ['tags'])
+                : fail(`tags: ${problems.join('; ')}`, ['tags']);
         },
     },
 ];
@@ -64362,16 +65080,18 @@ const DAY_MS = 86_400_000;
 const baaControls = [
     {
         id: 'baa.scope',
-        title: 'Every resource type is in the scope of Microsoft\'s HIPAA BAA',
+        title: "Every resource type is in the scope of Microsoft's HIPAA BAA",
         severity: 'required',
         hipaa: ['164.308(b)(1)'],
         appliesTo: 'every-resource',
-        remediation: 'Use only Azure services on Microsoft\'s HIPAA BAA in-scope list for anything that may touch PHI, or keep PHI out of this resource and waive with the reason.',
+        remediation: "Use only Azure services on Microsoft's HIPAA BAA in-scope list for anything that may touch PHI, or keep PHI out of this resource and waive with the reason.",
         evaluate(resource) {
             if (!resource)
                 return notApplicable('no resource');
             const service = baaServiceOf(resource.type);
-            return service ? pass(`${resource.type} is part of ${service}, in the BAA's scope`) : fail(`${resource.type} is not known to be in the BAA's scope`);
+            return service
+                ? pass(`${resource.type} is part of ${service}, in the BAA's scope`)
+                : fail(`${resource.type} is not known to be in the BAA's scope`);
         },
     },
     {
@@ -64380,7 +65100,7 @@ const baaControls = [
         severity: 'required',
         hipaa: ['164.308(b)(1)', '164.316(b)(2)'],
         appliesTo: 'environment',
-        remediation: 'Record the BAA in the config: baa.signedDate, baa.reviewedDate (YYYY-MM-DD), baa.file (a copy in the repository, relative to the config file) and baa.sha256 (`sha256sum <file>`). Microsoft\'s HIPAA BAA is part of the Product Terms / Data Protection Addendum for in-scope services; save your copy and review it at least yearly.',
+        remediation: "Record the BAA in the config: baa.signedDate, baa.reviewedDate (YYYY-MM-DD), baa.file (a copy in the repository, relative to the config file) and baa.sha256 (`sha256sum <file>`). Microsoft's HIPAA BAA is part of the Product Terms / Data Protection Addendum for in-scope services; save your copy and review it at least yearly.",
         evaluate(_resource, { baa, policy, now }) {
             if (!baa)
                 return fail('the config records no BAA evidence (baa.signedDate, baa.reviewedDate, baa.file, baa.sha256)');
@@ -64447,13 +65167,19 @@ function evaluate(environment, options) {
             let result;
             const reads = [];
             try {
-                result = options.reads ? traceReads((read, path) => reads.push({ resource: read, path }), () => control.evaluate(resource, context)) : control.evaluate(resource, context);
+                result = options.reads
+                    ? traceReads((read, path) => reads.push({ resource: read, path }), () => control.evaluate(resource, context))
+                    : control.evaluate(resource, context);
             }
             catch (error) {
                 result = { status: 'unknown', message: `the control could not judge this resource: ${errorMessage(error)}` };
             }
             if (resource?.conditionUnknown && result.status === 'fail') {
-                result = { ...result, status: 'unknown', message: `${result.message} (the resource's condition cannot be known offline, so it may not be deployed)` };
+                result = {
+                    ...result,
+                    status: 'unknown',
+                    message: `${result.message} (the resource's condition cannot be known offline, so it may not be deployed)`,
+                };
             }
             const location = resource?.locate?.(result.path ?? []);
             const finding = {
@@ -64483,7 +65209,14 @@ function evaluate(environment, options) {
         });
     }
     applyWaivers(findings, options.waivers ?? [], now);
-    const expired = (options.waivers ?? []).filter((waiver) => waiverExpired(waiver, now)).map((waiver) => ({ message: `the waiver of ${waiver.control} on ${waiver.resource} expired on ${waiver.expires}`, control: waiver.control, resource: waiver.resource, ...(waiver.location ? { location: waiver.location } : {}) }));
+    const expired = (options.waivers ?? [])
+        .filter((waiver) => waiverExpired(waiver, now))
+        .map((waiver) => ({
+        message: `the waiver of ${waiver.control} on ${waiver.resource} expired on ${waiver.expires}`,
+        control: waiver.control,
+        resource: waiver.resource,
+        ...(waiver.location ? { location: waiver.location } : {}),
+    }));
     for (const problem of [...(options.waiverProblems ?? []), ...expired]) {
         findings.push({
             control: WAIVER_VALID,
@@ -64502,7 +65235,13 @@ function evaluate(environment, options) {
         verdict: verdictOf(findings, policy),
         input: environment.input,
         judgedAt: now.toISOString(),
-        summary: { pass: count('pass'), fail: count('fail'), unknown: count('unknown'), waived: count('waived'), notApplicable: count('not-applicable') },
+        summary: {
+            pass: count('pass'),
+            fail: count('fail'),
+            unknown: count('unknown'),
+            waived: count('waived'),
+            notApplicable: count('not-applicable'),
+        },
         findings,
         resources: environment.resources.map((resource) => {
             const scope = scopeOf.get(resource);
@@ -64529,7 +65268,9 @@ function waiverExpired(waiver, now) {
     return Date.parse(`${waiver.expires}T23:59:59.999Z`) < now.getTime();
 }
 function applyWaivers(findings, waivers, now) {
-    const active = waivers.filter((waiver) => !waiverExpired(waiver, now)).map((waiver) => ({ waiver, matches: picomatch_default()(waiver.resource, { nocase: true }) }));
+    const active = waivers
+        .filter((waiver) => !waiverExpired(waiver, now))
+        .map((waiver) => ({ waiver, matches: picomatch_default()(waiver.resource, { nocase: true }) }));
     for (const finding of findings) {
         if (finding.status !== 'fail' && finding.status !== 'unknown')
             continue;
@@ -75985,12 +76726,22 @@ const REMEDIES = {
     ContainerAppOperationError: () => "The app's revision did not start: check containerApp.image, containerApp.targetPort and containerApp.healthPath in the config.",
     DeploymentActive: () => 'Another deployment to this resource group is still running; wait for it to finish (the deploy workflows use a concurrency group so this does not happen).',
 };
-const NAME_TAKEN = new Set(['VaultAlreadyExists', 'StorageAccountAlreadyTaken', 'ServerNameAlreadyExists', 'AlreadyInUse', 'NameNotAvailable', 'ConflictError']);
+const NAME_TAKEN = new Set([
+    'VaultAlreadyExists',
+    'StorageAccountAlreadyTaken',
+    'ServerNameAlreadyExists',
+    'AlreadyInUse',
+    'NameNotAvailable',
+    'ConflictError',
+]);
 /** What to change for the user-fixable codes in a failure and its inner errors. */
 function remediesFor(failure, where) {
     const remedies = [];
     const visit = (item) => {
-        const remedy = REMEDIES[item.code]?.(item, where) ?? (NAME_TAKEN.has(item.code) || /already (exists|in use|taken)/i.test(item.message) ? `The name is global across Azure and is taken: choose another${where(item.target) ? ` (${where(item.target)})` : ''}.` : undefined);
+        const remedy = REMEDIES[item.code]?.(item, where) ??
+            (NAME_TAKEN.has(item.code) || /already (exists|in use|taken)/i.test(item.message)
+                ? `The name is global across Azure and is taken: choose another${where(item.target) ? ` (${where(item.target)})` : ''}.`
+                : undefined);
         if (remedy && !remedies.includes(remedy))
             remedies.push(remedy);
         for (const detail of item.details ?? [])
@@ -76002,7 +76753,10 @@ function remediesFor(failure, where) {
 /** ARM's code and message, inner errors indented, one per line. */
 function describeArmFailure(failure, indent = '') {
     const target = failure.target ? ` (${failure.target})` : '';
-    return [`${indent}${failure.code}: ${failure.message}${target}`, ...(failure.details ?? []).map((detail) => describeArmFailure(detail, `${indent}  `))].join('\n');
+    return [
+        `${indent}${failure.code}: ${failure.message}${target}`,
+        ...(failure.details ?? []).map((detail) => describeArmFailure(detail, `${indent}  `)),
+    ].join('\n');
 }
 /**
  * Turns an SDK error into ARM's words plus what to change: a ConfigurationError when the user can
@@ -76011,7 +76765,9 @@ function describeArmFailure(failure, indent = '') {
 function armError(error, doing, where = () => undefined) {
     const failure = armFailureOf(error);
     if (!failure)
-        return error instanceof Error ? new Error(`${doing} failed: ${error.message}`, { cause: error }) : new Error(`${doing} failed: ${String(error)}`);
+        return error instanceof Error
+            ? new Error(`${doing} failed: ${error.message}`, { cause: error })
+            : new Error(`${doing} failed: ${String(error)}`);
     const remedies = remediesFor(failure, where);
     const text = `${doing} failed. Azure Resource Manager says:\n${describeArmFailure(failure, '  ')}`;
     if (remedies.length === 0)
@@ -76133,7 +76889,16 @@ async function readLiveEnvironment(request) {
     listed = listed.filter((resource) => resource.type.split('/').length === 2);
     const read = async (id, type, parent, envelope = {}) => {
         const apiVersion = READ_API_VERSIONS[type.toLowerCase()];
-        const resource = { type, name: typeAndNameOf(id).name, id, body: {}, children: [], extensions: [], ...(apiVersion ? { apiVersion } : {}), ...(parent ? { parent } : {}) };
+        const resource = {
+            type,
+            name: typeAndNameOf(id).name,
+            id,
+            body: {},
+            children: [],
+            extensions: [],
+            ...(apiVersion ? { apiVersion } : {}),
+            ...(parent ? { parent } : {}),
+        };
         if (/^microsoft\.sql\/servers\/databases$/i.test(type) && /\/master$/i.test(resource.name)) {
             // The system database is not the app's: only its diagnostic settings matter (server audit logs go through it).
             await readDiagnosticSettings(resource);
@@ -76147,7 +76912,9 @@ async function readLiveEnvironment(request) {
             const result = await limit(() => get(client, id, apiVersion));
             if (result.status === 404)
                 return undefined;
-            resource.body = result.ok ? result.body : { properties: new UnknownValue(`the gate could not read ${id}: ${result.problem}`) };
+            resource.body = result.ok
+                ? result.body
+                : { properties: new UnknownValue(`the gate could not read ${id}: ${result.problem}`) };
             if (!result.ok)
                 environment.unresolved.push({ message: `could not read ${type} ${resource.name}: ${result.problem}` });
         }
@@ -76188,7 +76955,15 @@ async function readLiveEnvironment(request) {
             return;
         }
         for (const item of result.body.value ?? []) {
-            const setting = { type: 'Microsoft.Insights/diagnosticSettings', name: String(item['name']), id: String(item['id']), apiVersion: API_VERSIONS.diagnosticSettings, body: item, children: [], extensions: [] };
+            const setting = {
+                type: 'Microsoft.Insights/diagnosticSettings',
+                name: String(item['name']),
+                id: String(item['id']),
+                apiVersion: API_VERSIONS.diagnosticSettings,
+                body: item,
+                children: [],
+                extensions: [],
+            };
             scope.extensions.push(setting);
             environment.resources.push(setting);
         }
@@ -76262,12 +77037,23 @@ async function loadWaivers(path, displayPath) {
         const fields = (entry && typeof entry === 'object' ? entry : {});
         const text = (name) => {
             const value = fields[name];
-            return value instanceof Date ? value.toISOString().slice(0, 10) : typeof value === 'string' ? value.trim() : value === undefined ? '' : String(value);
+            return value instanceof Date
+                ? value.toISOString().slice(0, 10)
+                : typeof value === 'string'
+                    ? value.trim()
+                    : value === undefined
+                        ? ''
+                        : String(value);
         };
         const missing = FIELDS.filter((field) => text(field) === '');
         const control = text('control');
         const resource = text('resource');
-        const report = (message) => problems.push({ message: `waiver ${index + 1} (${displayPath}:${location.line}): ${message}`, location, ...(control ? { control } : {}), ...(resource ? { resource } : {}) });
+        const report = (message) => problems.push({
+            message: `waiver ${index + 1} (${displayPath}:${location.line}): ${message}`,
+            location,
+            ...(control ? { control } : {}),
+            ...(resource ? { resource } : {}),
+        });
         if (missing.length > 0)
             return void report(`missing ${missing.join(', ')}`);
         if (!controlById(control))
@@ -76308,12 +77094,19 @@ async function runGate(request) {
         environment = await readLiveEnvironment({ subscriptionId: request.live.subscriptionId, resourceGroup, env: request.live.env });
         if (request.config && loaded) {
             const rendered = renderEnvironment(config).template;
-            planned = resolveTemplate(rendered, { source: { file: loaded.source, value: rendered }, subscriptionId: request.live.subscriptionId, resourceGroup, location: config.region });
+            planned = resolveTemplate(rendered, {
+                source: { file: loaded.source, value: rendered },
+                subscriptionId: request.live.subscriptionId,
+                resourceGroup,
+                location: config.region,
+            });
         }
     }
     else if (request.template) {
         const document = await readLocatedDocument((0,external_node_path_.resolve)(request.cwd, request.template), request.template);
-        const parameters = request.parameters ? (await readLocatedDocument((0,external_node_path_.resolve)(request.cwd, request.parameters), request.parameters)).value : undefined;
+        const parameters = request.parameters
+            ? (await readLocatedDocument((0,external_node_path_.resolve)(request.cwd, request.parameters), request.parameters)).value
+            : undefined;
         environment = resolveTemplate(document.value, {
             source: document,
             ...(parameters !== undefined ? { parameters: parameters } : {}),
@@ -76323,7 +77116,11 @@ async function runGate(request) {
         const config = loaded;
         const rendered = renderEnvironment(config.config);
         template = rendered.template;
-        environment = resolveTemplate(template, { source: { file: config.source, value: template }, resourceGroup: config.config.resourceGroup, location: config.config.region });
+        environment = resolveTemplate(template, {
+            source: { file: config.source, value: template },
+            resourceGroup: config.config.resourceGroup,
+            location: config.config.region,
+        });
         environment.input = { kind: 'config', source: config.source };
         // Findings on a rendered resource point at the config section that produced it.
         if (config.locate) {
@@ -76360,13 +77157,19 @@ function resolveFrom(base, path) {
  * required controls always block unless `never`; the list adds unknown and advisory findings.
  */
 function parseFailOn(value) {
-    const kinds = value.split(',').map((k) => k.trim()).filter(Boolean);
+    const kinds = value
+        .split(',')
+        .map((k) => k.trim())
+        .filter(Boolean);
     const allowed = ['required', 'unknown', 'advisory', 'never'];
     const bad = kinds.filter((k) => !allowed.includes(k));
     if (kinds.length === 0 || bad.length > 0 || (kinds.includes('never') && kinds.length > 1)) {
         throw new ConfigurationError(`fail-on "${value}" is not valid; use a comma-separated list of required, unknown, advisory, or just never.`);
     }
-    return { never: kinds.includes('never'), policy: { advisoryBlocks: kinds.includes('advisory'), unknownBlocks: kinds.includes('unknown') } };
+    return {
+        never: kinds.includes('never'),
+        policy: { advisoryBlocks: kinds.includes('advisory'), unknownBlocks: kinds.includes('unknown') },
+    };
 }
 
 ;// CONCATENATED MODULE: ./src/compliance/report/json.ts
@@ -76395,7 +77198,13 @@ const SECTIONS = {
     '164.312': '164.312 Technical safeguards',
     '164.316': '164.316 Policies, procedures and documentation',
 };
-const STATUS_ICON = { pass: '✅ pass', fail: '❌ fail', unknown: '❔ unknown', waived: '⚪ waived', 'not-applicable': '➖ n/a' };
+const STATUS_ICON = {
+    pass: '✅ pass',
+    fail: '❌ fail',
+    unknown: '❔ unknown',
+    waived: '⚪ waived',
+    'not-applicable': '➖ n/a',
+};
 const MAX_DIAGRAM_NODES = 150;
 const cell = (text) => text.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
 /** The job summary: verdict first, counts, findings by HIPAA section, how to fix, and a diagram. */
@@ -76497,16 +77306,40 @@ function renderSarif(report) {
         message: { text: `${finding.resource.name}: ${finding.message}${finding.remediation ? ` Fix: ${finding.remediation}` : ''}` },
         locations: [
             finding.location
-                ? { physicalLocation: { artifactLocation: { uri: finding.location.file.replace(/\\/g, '/') }, region: { startLine: finding.location.line } } }
-                : { logicalLocations: [{ name: finding.resource.name, fullyQualifiedName: finding.resource.id || finding.resource.name, kind: 'resource' }] },
+                ? {
+                    physicalLocation: {
+                        artifactLocation: { uri: finding.location.file.replace(/\\/g, '/') },
+                        region: { startLine: finding.location.line },
+                    },
+                }
+                : {
+                    logicalLocations: [
+                        { name: finding.resource.name, fullyQualifiedName: finding.resource.id || finding.resource.name, kind: 'resource' },
+                    ],
+                },
         ],
-        ...(finding.waiver ? { suppressions: [{ kind: 'external', justification: `${finding.waiver.reason} (approved by ${finding.waiver.approvedBy}, until ${finding.waiver.expires})` }] } : {}),
+        ...(finding.waiver
+            ? {
+                suppressions: [
+                    {
+                        kind: 'external',
+                        justification: `${finding.waiver.reason} (approved by ${finding.waiver.approvedBy}, until ${finding.waiver.expires})`,
+                    },
+                ],
+            }
+            : {}),
         properties: { status: finding.status, resourceType: finding.resource.type },
     }));
     const sarif = {
         $schema: 'https://json.schemastore.org/sarif-2.1.0.json',
         version: '2.1.0',
-        runs: [{ tool: { driver: { name: 'azure-hipaa gate', informationUri: INFORMATION_URI, rules } }, results, invocations: [{ executionSuccessful: true, endTimeUtc: report.judgedAt }] }],
+        runs: [
+            {
+                tool: { driver: { name: 'azure-hipaa gate', informationUri: INFORMATION_URI, rules } },
+                results,
+                invocations: [{ executionSuccessful: true, endTimeUtc: report.judgedAt }],
+            },
+        ],
     };
     return `${JSON.stringify(sarif, null, 2)}\n`;
 }
@@ -76530,7 +77363,9 @@ function renderText(report, policy) {
     if (other.length > 0) {
         lines.push('', 'Reported, not blocking:');
         for (const finding of other)
-            lines.push(...text_describe(finding), ...(finding.waiver ? [`      waived: ${finding.waiver.reason} (approved by ${finding.waiver.approvedBy}, until ${finding.waiver.expires})`] : []));
+            lines.push(...text_describe(finding), ...(finding.waiver
+                ? [`      waived: ${finding.waiver.reason} (approved by ${finding.waiver.approvedBy}, until ${finding.waiver.expires})`]
+                : []));
     }
     return `${lines.join('\n')}\n`;
 }
@@ -76605,7 +77440,9 @@ const planCommand = {
 function tree(resource, indent) {
     const shortName = resource.parent ? resource.name.slice(resource.parent.name.length + 1) : resource.name;
     // An extension resource whose scope the template does not declare (SQL's master database) names its scope from its id.
-    const undeclaredScope = /^(.*)\/providers\/Microsoft\.Insights\/diagnosticSettings\/[^/]+$/i.exec(resource.id)?.[1]?.split('/providers/')[1];
+    const undeclaredScope = /^(.*)\/providers\/Microsoft\.Insights\/diagnosticSettings\/[^/]+$/i
+        .exec(resource.id)?.[1]
+        ?.split('/providers/')[1];
     let text = `${indent}${resource.type}  ${shortName}${!resource.parent && undeclaredScope ? `  (scope: ${undeclaredScope})` : ''}\n`;
     for (const child of resource.children)
         text += tree(child, `${indent}  `);
@@ -76714,7 +77551,15 @@ const gateCommand = {
             ...(values.parameters ? { parameters: values.parameters } : {}),
             ...(values.waivers ? { waivers: values.waivers } : {}),
             ...(blocking ? { blocking: blocking.policy } : {}),
-            ...(values.live ? { live: { subscriptionId: subscriptionOf(values.subscription, env, '--subscription'), ...(values['resource-group'] ? { resourceGroup: values['resource-group'] } : {}), env } } : {}),
+            ...(values.live
+                ? {
+                    live: {
+                        subscriptionId: subscriptionOf(values.subscription, env, '--subscription'),
+                        ...(values['resource-group'] ? { resourceGroup: values['resource-group'] } : {}),
+                        env,
+                    },
+                }
+                : {}),
         });
         const text = renderReport(format, run.report, run.policy);
         if (values.output) {
@@ -76783,7 +77628,12 @@ function changesFromWhatIf(rawBody, resourceGroup) {
     return {
         resourceGroup,
         resourceGroupCreated: false,
-        resources: changes.map((change) => ({ ...typeAndNameOf(change.resourceId), resourceId: change.resourceId, changeType: change.changeType, delta: flatten(change.delta ?? [], '') })),
+        resources: changes.map((change) => ({
+            ...typeAndNameOf(change.resourceId),
+            resourceId: change.resourceId,
+            changeType: change.changeType,
+            delta: flatten(change.delta ?? [], ''),
+        })),
     };
 }
 function flatten(changes, prefix) {
@@ -76791,10 +77641,25 @@ function flatten(changes, prefix) {
         const path = !prefix ? change.path : /^\d+$/.test(change.path) ? `${prefix}[${change.path}]` : `${prefix}.${change.path}`;
         if (change.children?.length)
             return flatten(change.children, path);
-        return [{ path, kind: change.propertyChangeType, ...('before' in change ? { before: change.before } : {}), ...('after' in change ? { after: change.after } : {}) }];
+        return [
+            {
+                path,
+                kind: change.propertyChangeType,
+                ...('before' in change ? { before: change.before } : {}),
+                ...('after' in change ? { after: change.after } : {}),
+            },
+        ];
     });
 }
-const SYMBOL = { Create: '+ create', Modify: '~ modify', NoChange: '= no change', Ignore: '* ignore', Delete: '- delete', Deploy: '! deploy', Unsupported: '? unsupported' };
+const SYMBOL = {
+    Create: '+ create',
+    Modify: '~ modify',
+    NoChange: '= no change',
+    Ignore: '* ignore',
+    Delete: '- delete',
+    Deploy: '! deploy',
+    Unsupported: '? unsupported',
+};
 function shown(value) {
     const text = JSON.stringify(value);
     return text === undefined ? '(none)' : text.length > 120 ? `${text.slice(0, 117)}...` : text;
@@ -76830,7 +77695,15 @@ function countsText(changes) {
         parts.push(`${count('Deploy')} ARM cannot predict`);
     return parts.join(', ');
 }
-const ICON = { Create: '🟢 Create', Modify: '🟡 Modify', NoChange: '⚪ No change', Ignore: '⚫ Ignore', Delete: '🔴 Delete', Deploy: '🟣 Deploy', Unsupported: '⚪ Unsupported' };
+const ICON = {
+    Create: '🟢 Create',
+    Modify: '🟡 Modify',
+    NoChange: '⚪ No change',
+    Ignore: '⚫ Ignore',
+    Delete: '🔴 Delete',
+    Deploy: '🟣 Deploy',
+    Unsupported: '⚪ Unsupported',
+};
 function changes_cell(text) {
     return text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 }
@@ -76838,13 +77711,20 @@ function changes_cell(text) {
 function changesAsMarkdown(changes) {
     const changed = changes.resources.filter((c) => c.changeType !== 'NoChange' && c.changeType !== 'Ignore');
     const rest = changes.resources.filter((c) => c.changeType === 'NoChange' || c.changeType === 'Ignore');
-    const lines = [`### What-if: \`${changes.resourceGroup}\``, '', `**${changeCount(changes)} resource(s) would be created or modified.** ${countsText(changes)}.`, ''];
+    const lines = [
+        `### What-if: \`${changes.resourceGroup}\``,
+        '',
+        `**${changeCount(changes)} resource(s) would be created or modified.** ${countsText(changes)}.`,
+        '',
+    ];
     if (changes.resourceGroupCreated)
         lines.push(`The resource group \`${changes.resourceGroup}\` does not exist yet: it and every resource below would be created.`, '');
     if (changed.length > 0) {
         lines.push('| Change | Resource | Type | Property changes |', '|---|---|---|---|');
         for (const change of changed) {
-            const properties = propertyChangeLines(change).map((line) => `\`${changes_cell(line)}\``).join('<br>');
+            const properties = propertyChangeLines(change)
+                .map((line) => `\`${changes_cell(line)}\``)
+                .join('<br>');
             lines.push(`| ${ICON[change.changeType]} | \`${changes_cell(change.name)}\` | ${change.type} | ${properties} |`);
         }
         lines.push('');
@@ -76891,7 +77771,10 @@ async function provision(request) {
         const blocking = run.report.findings.filter((finding) => isBlocking(finding, run.policy));
         logger.info(`Verdict: ${run.report.verdict} (${run.report.summary.pass} pass, ${run.report.summary.fail} fail, ${run.report.summary.unknown} unknown, ${run.report.summary.waived} waived)`);
         for (const finding of blocking)
-            logger[request.gate === 'block' ? 'error' : 'warning'](`${finding.control} on ${finding.resource.name}: ${finding.message}`, { title: `HIPAA ${finding.control}`, ...(finding.location ? { file: finding.location.file, line: finding.location.line } : {}) });
+            logger[request.gate === 'block' ? 'error' : 'warning'](`${finding.control} on ${finding.resource.name}: ${finding.message}`, {
+                title: `HIPAA ${finding.control}`,
+                ...(finding.location ? { file: finding.location.file, line: finding.location.line } : {}),
+            });
         return run;
     });
     const base = { subscriptionId, resourceGroup, deploymentName, gate, outputs: {}, operations: [] };
@@ -76900,14 +77783,20 @@ async function provision(request) {
     }
     const client = resourceManager(request.env, subscriptionId);
     const existingGroup = await readResourceGroup(client, resourceGroup);
-    const liveContainerApp = existingGroup ? await readContainerApp(client, subscriptionId, resourceGroup, config.containerApp.name) : undefined;
+    const liveContainerApp = existingGroup
+        ? await readContainerApp(client, subscriptionId, resourceGroup, config.containerApp.name)
+        : undefined;
     if (liveContainerApp)
         logger.info(`The Container App exists: keeping its image ${liveContainerApp.image} and traffic split (deploy-container owns them).`);
     const rendered = renderEnvironment(config, liveContainerApp ? { liveContainerApp } : {});
     const configKeyOf = configKeyFinder(rendered, loaded);
-    const deployment = { properties: { mode: 'Incremental', template: rendered.template } };
+    const deployment = {
+        properties: { mode: 'Incremental', template: rendered.template },
+    };
     const changes = await logger.group('What-if', async () => {
-        const result = existingGroup ? await whatIf(client, resourceGroup, deploymentName, deployment, configKeyOf) : everythingCreated(rendered, loaded, subscriptionId);
+        const result = existingGroup
+            ? await whatIf(client, resourceGroup, deploymentName, deployment, configKeyOf)
+            : everythingCreated(rendered, loaded, subscriptionId);
         logger.info(changesAsText(result));
         return result;
     });
@@ -76983,11 +77872,22 @@ async function whatIf(client, resourceGroup, deploymentName, deployment, configK
 }
 /** Without the resource group there is nothing for ARM's what-if to compare: every resource is new. */
 function everythingCreated(rendered, loaded, subscriptionId) {
-    const environment = resolveTemplate(rendered.template, { source: { file: loaded.source, value: rendered.template }, subscriptionId, resourceGroup: loaded.config.resourceGroup, location: loaded.config.region });
+    const environment = resolveTemplate(rendered.template, {
+        source: { file: loaded.source, value: rendered.template },
+        subscriptionId,
+        resourceGroup: loaded.config.resourceGroup,
+        location: loaded.config.region,
+    });
     return {
         resourceGroup: loaded.config.resourceGroup,
         resourceGroupCreated: true,
-        resources: environment.resources.map((resource) => ({ resourceId: resource.id, type: resource.type, name: resource.name, changeType: 'Create', delta: [] })),
+        resources: environment.resources.map((resource) => ({
+            resourceId: resource.id,
+            type: resource.type,
+            name: resource.name,
+            changeType: 'Create',
+            delta: [],
+        })),
     };
 }
 /** For an ARM error's target resource id: the config key that names the resource. */
@@ -77077,7 +77977,10 @@ function reportOf(operation) {
 /** Template outputs (`keyVaultUri`) as action outputs (`key-vault-uri`). */
 function provision_outputsOf(deployment) {
     const outputs = (deployment.properties?.outputs ?? {});
-    return Object.fromEntries(Object.entries(outputs).map(([name, output]) => [name.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`), String(output.value ?? '')]));
+    return Object.fromEntries(Object.entries(outputs).map(([name, output]) => [
+        name.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`),
+        String(output.value ?? ''),
+    ]));
 }
 
 ;// CONCATENATED MODULE: ./src/cli/commands/provision.ts
@@ -77105,7 +78008,15 @@ const provisionCommand = {
         const values = provision_parseOptions(args);
         const mode = choice('--mode', values.mode, ['what-if', 'deploy'], 'what-if');
         const gate = choice('--gate', values.gate, ['block', 'warn'], 'block');
-        const result = await provision({ cwd, env, logger, mode, gate, ...(values.config ? { config: values.config } : {}), ...(values.subscription ? { subscriptionId: values.subscription } : {}) });
+        const result = await provision({
+            cwd,
+            env,
+            logger,
+            mode,
+            gate,
+            ...(values.config ? { config: values.config } : {}),
+            ...(values.subscription ? { subscriptionId: values.subscription } : {}),
+        });
         if (values['what-if-file']) {
             try {
                 await (0,promises_.writeFile)((0,external_node_path_.resolve)(cwd, values['what-if-file']), `${JSON.stringify(result.changes, null, 2)}\n`);
@@ -77126,7 +78037,13 @@ function provision_parseOptions(args) {
     try {
         return (0,external_node_util_.parseArgs)({
             args,
-            options: { config: { type: 'string' }, subscription: { type: 'string' }, mode: { type: 'string' }, gate: { type: 'string' }, 'what-if-file': { type: 'string' } },
+            options: {
+                config: { type: 'string' },
+                subscription: { type: 'string' },
+                mode: { type: 'string' },
+                gate: { type: 'string' },
+                'what-if-file': { type: 'string' },
+            },
             strict: true,
             allowPositionals: false,
         }).values;
@@ -77182,14 +78099,28 @@ const sandboxCommand = {
             throw new ConfigurationError(`Unknown sandbox subcommand "${subcommand ?? ''}".\n\n${sandbox_usage}`);
         let values;
         try {
-            ({ values } = (0,external_node_util_.parseArgs)({ args: rest, options: { vaults: { type: 'string' }, 'latency-ms': { type: 'string' }, faults: { type: 'string' }, seed: { type: 'string' }, 'token-ttl': { type: 'string' }, 'time-scale': { type: 'string' } }, strict: true }));
+            ({ values } = (0,external_node_util_.parseArgs)({
+                args: rest,
+                options: {
+                    vaults: { type: 'string' },
+                    'latency-ms': { type: 'string' },
+                    faults: { type: 'string' },
+                    seed: { type: 'string' },
+                    'token-ttl': { type: 'string' },
+                    'time-scale': { type: 'string' },
+                },
+                strict: true,
+            }));
         }
         catch (error) {
             throw new ConfigurationError(`${errorMessage(error)}\n\n${sandbox_usage}`);
         }
         const latencyMs = values['latency-ms'] === undefined ? 15 : nonNegative('--latency-ms', values['latency-ms']);
         const sandbox = await startSandbox({
-            vaults: (values.vaults ?? '').split(',').map((v) => v.trim()).filter(Boolean),
+            vaults: (values.vaults ?? '')
+                .split(',')
+                .map((v) => v.trim())
+                .filter(Boolean),
             latencyMs,
             ...(values.faults ? { faults: parseFaults(values.faults) } : {}),
             ...(values.seed ? { seed: nonNegative('--seed', values.seed) } : {}),

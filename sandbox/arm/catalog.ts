@@ -22,7 +22,10 @@ export interface ResourceTypeSpec {
   /** A global DNS name: another subscription may hold it already. */
   globalName?: { code: string; message: (name: string) => string };
   /** Properties the provider sets and returns on GET: endpoints, generated ids. */
-  readOnly?: (resource: { name: string; id: string; location?: string; properties: Record<string, unknown> }, propertiesOf: (id: string) => Record<string, unknown> | undefined) => Record<string, unknown>;
+  readOnly?: (
+    resource: { name: string; id: string; location?: string; properties: Record<string, unknown> },
+    propertiesOf: (id: string) => Record<string, unknown> | undefined,
+  ) => Record<string, unknown>;
   /** Child resources the provider creates with the parent (`master` database, `default` blob service). */
   implicitChildren?: { type: string; name: string; properties?: Record<string, unknown> }[];
   /** Regions where the provider does not offer the type. */
@@ -30,17 +33,39 @@ export interface ResourceTypeSpec {
 }
 
 /** Regions a subscription reaches only after asking Microsoft for access; not offered to the sandbox's subscription. */
-export const RESTRICTED_REGIONS = ['australiacentral2', 'brazilsoutheast', 'francesouth', 'germanynorth', 'jioindiacentral', 'jioindiawest', 'norwaywest', 'southafricawest', 'swedensouth', 'switzerlandwest', 'uaecentral', 'westindia'];
+export const RESTRICTED_REGIONS = [
+  'australiacentral2',
+  'brazilsoutheast',
+  'francesouth',
+  'germanynorth',
+  'jioindiacentral',
+  'jioindiawest',
+  'norwaywest',
+  'southafricawest',
+  'swedensouth',
+  'switzerlandwest',
+  'uaecentral',
+  'westindia',
+];
 export const AVAILABLE_REGIONS: readonly string[] = AZURE_REGIONS.filter((region) => !RESTRICTED_REGIONS.includes(region));
 /** Newer regions where Container Apps is not offered yet (the sandbox's model, for LocationNotAvailableForResourceType). */
-const WITHOUT_CONTAINER_APPS = ['austriaeast', 'belgiumcentral', 'chilecentral', 'denmarkeast', 'indonesiacentral', 'malaysiawest', 'newzealandnorth'];
+const WITHOUT_CONTAINER_APPS = [
+  'austriaeast',
+  'belgiumcentral',
+  'chilecentral',
+  'denmarkeast',
+  'indonesiacentral',
+  'malaysiawest',
+  'newzealandnorth',
+];
 
 /** A stable GUID from a resource id: the same resource gets the same generated ids in every run. */
 export function guidFrom(...parts: string[]): string {
   return stableGuid(...parts.map((part) => part.toLowerCase()));
 }
 
-const taken = (service: string) => (name: string) => `The ${service} name '${name}' is already in use: ${service} names are global DNS names. Choose another name.`;
+const taken = (service: string) => (name: string) =>
+  `The ${service} name '${name}' is already in use: ${service} names are global DNS names. Choose another name.`;
 
 export const RESOURCE_TYPES: Record<string, ResourceTypeSpec> = {
   'microsoft.managedidentity/userassignedidentities': {
@@ -59,7 +84,11 @@ export const RESOURCE_TYPES: Record<string, ResourceTypeSpec> = {
   'microsoft.keyvault/vaults': {
     createSeconds: 15,
     nameRule: NAME_RULES.keyVault,
-    globalName: { code: 'VaultAlreadyExists', message: (name) => `The vault name '${name}' is already in use. Vault names are globally unique so it is possible that the name is already taken.` },
+    globalName: {
+      code: 'VaultAlreadyExists',
+      message: (name) =>
+        `The vault name '${name}' is already in use. Vault names are globally unique so it is possible that the name is already taken.`,
+    },
     readOnly: ({ name }) => ({ vaultUri: `https://${name.toLowerCase()}.vault.azure.net/`, provisioningState: 'Succeeded' }),
   },
   'microsoft.insights/diagnosticsettings': { createSeconds: 3, nameRule: NAME_RULES.diagnosticSetting },
@@ -74,7 +103,10 @@ export const RESOURCE_TYPES: Record<string, ResourceTypeSpec> = {
   'microsoft.sql/servers': {
     createSeconds: 60,
     nameRule: NAME_RULES.sqlServer,
-    globalName: { code: 'ServerNameAlreadyExists', message: (name) => `The name '${name}.database.windows.net' already exists. Choose a different name.` },
+    globalName: {
+      code: 'ServerNameAlreadyExists',
+      message: (name) => `The name '${name}.database.windows.net' already exists. Choose a different name.`,
+    },
     readOnly: ({ name }) => ({ fullyQualifiedDomainName: `${name}.database.windows.net`, state: 'Ready' }),
     implicitChildren: [{ type: 'Microsoft.Sql/servers/databases', name: 'master', properties: { zoneRedundant: false } }],
   },
@@ -86,7 +118,11 @@ export const RESOURCE_TYPES: Record<string, ResourceTypeSpec> = {
   'microsoft.cache/redisenterprise': {
     createSeconds: 900,
     nameRule: NAME_RULES.redisEnterprise,
-    readOnly: ({ name, location }) => ({ hostName: `${name}.${location ?? 'eastus2'}.redis.azure.net`, provisioningState: 'Succeeded', resourceState: 'Running' }),
+    readOnly: ({ name, location }) => ({
+      hostName: `${name}.${location ?? 'eastus2'}.redis.azure.net`,
+      provisioningState: 'Succeeded',
+      resourceState: 'Running',
+    }),
   },
   'microsoft.cache/redisenterprise/databases': { createSeconds: 120 },
   'microsoft.cache/redisenterprise/databases/accesspolicyassignments': { createSeconds: 30 },
@@ -119,7 +155,11 @@ export const RESOURCE_TYPES: Record<string, ResourceTypeSpec> = {
     createSeconds: 480,
     nameRule: NAME_RULES.containerAppsEnvironment,
     unavailableIn: WITHOUT_CONTAINER_APPS,
-    readOnly: ({ id, location }) => ({ defaultDomain: `${guidFrom('domain', id).slice(0, 13).replace('-', '')}.${location ?? 'eastus2'}.azurecontainerapps.io`, staticIp: '20.0.0.10', provisioningState: 'Succeeded' }),
+    readOnly: ({ id, location }) => ({
+      defaultDomain: `${guidFrom('domain', id).slice(0, 13).replace('-', '')}.${location ?? 'eastus2'}.azurecontainerapps.io`,
+      staticIp: '20.0.0.10',
+      provisioningState: 'Succeeded',
+    }),
   },
   'microsoft.app/containerapps': {
     createSeconds: 45,
@@ -128,7 +168,11 @@ export const RESOURCE_TYPES: Record<string, ResourceTypeSpec> = {
     unavailableIn: WITHOUT_CONTAINER_APPS,
     readOnly: ({ name, properties }, propertiesOf) => ({
       provisioningState: 'Succeeded',
-      configuration: { ingress: { fqdn: `${name}.${String(propertiesOf(String(properties['environmentId']))?.['defaultDomain'] ?? 'unknown.azurecontainerapps.io')}` } },
+      configuration: {
+        ingress: {
+          fqdn: `${name}.${String(propertiesOf(String(properties['environmentId']))?.['defaultDomain'] ?? 'unknown.azurecontainerapps.io')}`,
+        },
+      },
     }),
   },
 };

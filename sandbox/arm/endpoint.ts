@@ -50,17 +50,41 @@ export class ArmEndpoint {
         if (!isObject(parsed)) throw new Error('not an object');
         body = parsed;
       } catch {
-        throw new ArmError(400, 'InvalidRequestContent', 'The request content was invalid and could not be deserialized: the body is not a JSON object.');
+        throw new ArmError(
+          400,
+          'InvalidRequestContent',
+          'The request content was invalid and could not be deserialized: the body is not a JSON object.',
+        );
       }
     }
-    if (lower[0] !== 'subscriptions' || !segments[1]) throw new ArmError(404, 'InvalidResourceType', `The resource type could not be found for '${url.pathname}'.`);
+    if (lower[0] !== 'subscriptions' || !segments[1])
+      throw new ArmError(404, 'InvalidResourceType', `The resource type could not be found for '${url.pathname}'.`);
     const subscriptionId = segments[1];
-    if (!GUID.test(subscriptionId)) throw new ArmError(400, 'InvalidSubscriptionId', `The provided subscription identifier '${subscriptionId}' is malformed or invalid.`);
-    if (subscriptionId.toLowerCase() !== this.plane.identity.subscriptionId.toLowerCase()) throw new ArmError(404, 'SubscriptionNotFound', `The subscription '${subscriptionId}' could not be found.`);
-    if (segments.length === 2) return { status: 200, body: { id: `/subscriptions/${subscriptionId}`, subscriptionId, tenantId: this.plane.identity.tenantId, displayName: 'azure-hipaa sandbox', state: 'Enabled' } };
-    if (lower[2] === 'providers' && lower[3] === 'microsoft.resources' && (lower[4] === 'operationstatuses' || lower[4] === 'operationresults') && segments[5]) return this.operation(segments[5], lower[4] === 'operationresults');
+    if (!GUID.test(subscriptionId))
+      throw new ArmError(400, 'InvalidSubscriptionId', `The provided subscription identifier '${subscriptionId}' is malformed or invalid.`);
+    if (subscriptionId.toLowerCase() !== this.plane.identity.subscriptionId.toLowerCase())
+      throw new ArmError(404, 'SubscriptionNotFound', `The subscription '${subscriptionId}' could not be found.`);
+    if (segments.length === 2)
+      return {
+        status: 200,
+        body: {
+          id: `/subscriptions/${subscriptionId}`,
+          subscriptionId,
+          tenantId: this.plane.identity.tenantId,
+          displayName: 'azure-hipaa sandbox',
+          state: 'Enabled',
+        },
+      };
+    if (
+      lower[2] === 'providers' &&
+      lower[3] === 'microsoft.resources' &&
+      (lower[4] === 'operationstatuses' || lower[4] === 'operationresults') &&
+      segments[5]
+    )
+      return this.operation(segments[5], lower[4] === 'operationresults');
 
-    if (lower[2] !== 'resourcegroups' || !segments[3]) throw new ArmError(404, 'InvalidResourceType', `The sandbox does not serve '${url.pathname}'.`);
+    if (lower[2] !== 'resourcegroups' || !segments[3])
+      throw new ArmError(404, 'InvalidResourceType', `The sandbox does not serve '${url.pathname}'.`);
     const group = segments[3];
     if (segments.length === 4) return this.resourceGroup(method, group, body);
     this.plane.requireResourceGroup(group);
@@ -69,8 +93,10 @@ export class ArmEndpoint {
       return { status: 200, body: { value: this.plane.list({ resourceGroup: group }).map(envelopeOnly) } };
     }
     // Deployment operations are served both under providers/Microsoft.Resources and directly under the group.
-    if (lower[4] === 'providers' && lower[5] === 'microsoft.resources' && lower[6] === 'deployments' && segments[7]) return this.deployment(method, group, segments[7], lower.slice(8), segments.slice(8), body);
-    if (lower[4] === 'deployments' && segments[5]) return this.deployment(method, group, segments[5], lower.slice(6), segments.slice(6), body);
+    if (lower[4] === 'providers' && lower[5] === 'microsoft.resources' && lower[6] === 'deployments' && segments[7])
+      return this.deployment(method, group, segments[7], lower.slice(8), segments.slice(8), body);
+    if (lower[4] === 'deployments' && segments[5])
+      return this.deployment(method, group, segments[5], lower.slice(6), segments.slice(6), body);
     return this.resource(method, url, body);
   }
 
@@ -92,7 +118,10 @@ export class ArmEndpoint {
       return {
         status: 201,
         body: deploymentView(deployment),
-        headers: { 'Azure-AsyncOperation': `${HOST}${deployment.id}/operationStatuses/${deployment.correlationId}?api-version=${OPERATIONS_API_VERSION}`, ...this.pollHeaders() },
+        headers: {
+          'Azure-AsyncOperation': `${HOST}${deployment.id}/operationStatuses/${deployment.correlationId}?api-version=${OPERATIONS_API_VERSION}`,
+          ...this.pollHeaders(),
+        },
       };
     }
     if (verb === undefined && method === 'GET') {
@@ -101,7 +130,14 @@ export class ArmEndpoint {
     }
     if (verb === 'operationstatuses' && method === 'GET') {
       const deployment = this.plane.getDeployment(group, name);
-      return { status: 200, body: { status: running(deployment) ? 'Running' : deployment.provisioningState, ...(deployment.error ? { error: deployment.error } : {}) }, headers: this.pollHeaders() };
+      return {
+        status: 200,
+        body: {
+          status: running(deployment) ? 'Running' : deployment.provisioningState,
+          ...(deployment.error ? { error: deployment.error } : {}),
+        },
+        headers: this.pollHeaders(),
+      };
     }
     if (verb === 'operations' && method === 'GET') {
       const deployment = this.plane.getDeployment(group, name);
@@ -109,7 +145,8 @@ export class ArmEndpoint {
       const views = deployment.operations.map((operation) => operationView(deployment, operation));
       if (operationId) {
         const found = views.find((view) => view['operationId'] === operationId);
-        if (!found) throw new ArmError(404, 'DeploymentOperationNotFound', `Operation '${operationId}' of deployment '${name}' could not be found.`);
+        if (!found)
+          throw new ArmError(404, 'DeploymentOperationNotFound', `Operation '${operationId}' of deployment '${name}' could not be found.`);
         return { status: 200, body: found };
       }
       return { status: 200, body: { value: views } };
@@ -119,7 +156,13 @@ export class ArmEndpoint {
       const result = this.plane.whatIf(group, name, body);
       const operationId = randomUUID();
       this.operations.set(operationId, { status: 'Succeeded', result });
-      return { status: 202, headers: { Location: `${HOST}/subscriptions/${this.plane.identity.subscriptionId}/providers/Microsoft.Resources/operationResults/${operationId}?api-version=${OPERATIONS_API_VERSION}`, ...this.pollHeaders() } };
+      return {
+        status: 202,
+        headers: {
+          Location: `${HOST}/subscriptions/${this.plane.identity.subscriptionId}/providers/Microsoft.Resources/operationResults/${operationId}?api-version=${OPERATIONS_API_VERSION}`,
+          ...this.pollHeaders(),
+        },
+      };
     }
     throw new ArmError(405, 'MethodNotAllowed', `The sandbox does not support ${method} on deployments/${action.join('/')}.`);
   }
@@ -127,9 +170,17 @@ export class ArmEndpoint {
   private operation(operationId: string, result: boolean): ArmResponse {
     const operation = this.operations.get(operationId);
     if (!operation) throw new ArmError(404, 'OperationNotFound', `Operation '${operationId}' could not be found.`);
-    if (operation.status === 'InProgress') return { status: result ? 202 : 200, body: result ? undefined : { id: operationId, name: operationId, status: 'InProgress' }, headers: this.pollHeaders() };
+    if (operation.status === 'InProgress')
+      return {
+        status: result ? 202 : 200,
+        body: result ? undefined : { id: operationId, name: operationId, status: 'InProgress' },
+        headers: this.pollHeaders(),
+      };
     if (result) return { status: 200, body: operation.result };
-    return { status: 200, body: { id: operationId, name: operationId, status: operation.status, ...(operation.error ? { error: operation.error } : {}) } };
+    return {
+      status: 200,
+      body: { id: operationId, name: operationId, status: operation.status, ...(operation.error ? { error: operation.error } : {}) },
+    };
   }
 
   private resource(method: string, url: URL, body: Json): ArmResponse {
@@ -144,11 +195,17 @@ export class ArmEndpoint {
       const types = collection.type.split('/');
       if (collection.scopeId) {
         if (!this.plane.resources.has(collection.scopeId.toLowerCase())) throw this.plane.notFound(collection.scopeId);
-        return { status: 200, body: { value: this.plane.list({ resourceGroup: collection.resourceGroup, scopeId: collection.scopeId, type: collection.type }) } };
+        return {
+          status: 200,
+          body: { value: this.plane.list({ resourceGroup: collection.resourceGroup, scopeId: collection.scopeId, type: collection.type }) },
+        };
       }
       const parentId = path.split('/').slice(0, -1).join('/');
       if (types.length < 3 || !this.plane.resources.has(parentId.toLowerCase())) throw this.plane.notFound(parentId);
-      return { status: 200, body: { value: this.plane.list({ resourceGroup: collection.resourceGroup, parentId, type: collection.type }) } };
+      return {
+        status: 200,
+        body: { value: this.plane.list({ resourceGroup: collection.resourceGroup, parentId, type: collection.type }) },
+      };
     }
     if (method === 'GET') {
       if (!apiVersion) throw missingApiVersion();
@@ -166,7 +223,10 @@ export class ArmEndpoint {
       return {
         status: method === 'PATCH' ? 200 : result.status,
         body: result.view,
-        headers: { 'Azure-AsyncOperation': `${HOST}/subscriptions/${parsed.subscriptionId}/providers/Microsoft.Resources/operationStatuses/${operationId}?api-version=${OPERATIONS_API_VERSION}`, ...this.pollHeaders() },
+        headers: {
+          'Azure-AsyncOperation': `${HOST}/subscriptions/${parsed.subscriptionId}/providers/Microsoft.Resources/operationStatuses/${operationId}?api-version=${OPERATIONS_API_VERSION}`,
+          ...this.pollHeaders(),
+        },
       };
     }
     throw new ArmError(405, 'MethodNotAllowed', `The sandbox does not support ${method} on resources.`);
@@ -178,7 +238,14 @@ function running(deployment: DeploymentState): boolean {
 }
 
 function groupView(group: { id: string; name: string; location: string; tags: Record<string, string> }): Json {
-  return { id: group.id, name: group.name, type: 'Microsoft.Resources/resourceGroups', location: group.location, tags: group.tags, properties: { provisioningState: 'Succeeded' } };
+  return {
+    id: group.id,
+    name: group.name,
+    type: 'Microsoft.Resources/resourceGroups',
+    location: group.location,
+    tags: group.tags,
+    properties: { provisioningState: 'Succeeded' },
+  };
 }
 
 /** What `resources` lists: the envelope of each resource, as ARM's generic list returns it. */
@@ -204,7 +271,9 @@ function deploymentView(deployment: DeploymentState): Json {
       duration: isoDuration(end - deployment.startedAt),
       correlationId: deployment.correlationId,
       ...(deployment.outputs ? { outputs: deployment.outputs } : {}),
-      ...(deployment.provisioningState === 'Succeeded' ? { outputResources: deployment.operations.map((op) => ({ id: op.resource.id })) } : {}),
+      ...(deployment.provisioningState === 'Succeeded'
+        ? { outputResources: deployment.operations.map((op) => ({ id: op.resource.id })) }
+        : {}),
       ...(deployment.error ? { error: deployment.error } : {}),
     },
   };

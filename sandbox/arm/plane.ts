@@ -3,8 +3,32 @@ import { evaluateDeep } from '../../src/compliance/arm/template.js';
 import { UnknownValue } from '../../src/compliance/model.js';
 import { NAME_RULES } from '../../src/config/naming.js';
 import { AVAILABLE_REGIONS, typeSpec } from './catalog.js';
-import { ArmError, ENVELOPE_KEYS, apiVersionProblem, bodyProblems, isObject, mergeDeep, parentIdOf, parseResourceId, resourceIdOf, revisionProblem, type ArmErrorBody, type Json, type ParsedId, type StoredResource } from './resources.js';
-import { asArmError, bodyOf, evaluateOutputs, expandTemplate, firstUnknown, withExpressionsShown, type ExpandedTemplate, type PlannedResource } from './template.js';
+import {
+  ArmError,
+  ENVELOPE_KEYS,
+  apiVersionProblem,
+  bodyProblems,
+  isObject,
+  mergeDeep,
+  parentIdOf,
+  parseResourceId,
+  resourceIdOf,
+  revisionProblem,
+  type ArmErrorBody,
+  type Json,
+  type ParsedId,
+  type StoredResource,
+} from './resources.js';
+import {
+  asArmError,
+  bodyOf,
+  evaluateOutputs,
+  expandTemplate,
+  firstUnknown,
+  withExpressionsShown,
+  type ExpandedTemplate,
+  type PlannedResource,
+} from './template.js';
 
 /** Built-in roles the sandbox's caller can hold at subscription scope, by what they allow. */
 const WRITERS = ['Owner', 'Contributor'];
@@ -77,9 +101,14 @@ export class ArmPlane {
   // ---------------------------------------------------------------- authorization
 
   authorize(action: string, scope: string): void {
-    const allowed = action.endsWith('/read') ? READERS : action === 'Microsoft.Authorization/roleAssignments/write' ? ROLE_WRITERS : WRITERS;
+    const allowed = action.endsWith('/read')
+      ? READERS
+      : action === 'Microsoft.Authorization/roleAssignments/write'
+        ? ROLE_WRITERS
+        : WRITERS;
     if (this.roles.some((role) => allowed.includes(role))) {
-      if (action.endsWith('/read') && [...this.deniedReads].some((id) => scope.toLowerCase().startsWith(id))) throw this.authorizationFailed(action, scope);
+      if (action.endsWith('/read') && [...this.deniedReads].some((id) => scope.toLowerCase().startsWith(id)))
+        throw this.authorizationFailed(action, scope);
       return;
     }
     throw this.authorizationFailed(action, scope);
@@ -107,17 +136,35 @@ export class ArmPlane {
 
   putResourceGroup(name: string, body: Json): { status: 200 | 201; group: ResourceGroup } {
     this.authorize('Microsoft.Resources/subscriptions/resourceGroups/write', this.resourceGroupId(name));
-    if (!NAME_RULES.resourceGroup.pattern.test(name)) throw new ArmError(400, 'InvalidResourceGroup', `The provided resource group name '${name}' is not valid: use ${NAME_RULES.resourceGroup.rule}.`);
+    if (!NAME_RULES.resourceGroup.pattern.test(name))
+      throw new ArmError(
+        400,
+        'InvalidResourceGroup',
+        `The provided resource group name '${name}' is not valid: use ${NAME_RULES.resourceGroup.rule}.`,
+      );
     const location = typeof body['location'] === 'string' ? body['location'].toLowerCase().replace(/\s+/g, '') : '';
     if (!location) throw new ArmError(400, 'LocationRequired', 'The location property is required for this definition.');
     if (!AVAILABLE_REGIONS.includes(location)) {
-      throw new ArmError(400, 'LocationNotAvailableForResourceGroup', `The provided location '${String(body['location'])}' is not available for resource group. List of available regions is '${AVAILABLE_REGIONS.join(',')}'.`);
+      throw new ArmError(
+        400,
+        'LocationNotAvailableForResourceGroup',
+        `The provided location '${String(body['location'])}' is not available for resource group. List of available regions is '${AVAILABLE_REGIONS.join(',')}'.`,
+      );
     }
     const existing = this.resourceGroups.get(name.toLowerCase());
     if (existing && existing.location !== location) {
-      throw new ArmError(409, 'InvalidResourceGroupLocation', `Invalid resource group location '${location}'. The Resource group already exists in location '${existing.location}'.`);
+      throw new ArmError(
+        409,
+        'InvalidResourceGroupLocation',
+        `Invalid resource group location '${location}'. The Resource group already exists in location '${existing.location}'.`,
+      );
     }
-    const group: ResourceGroup = { id: this.resourceGroupId(existing?.name ?? name), name: existing?.name ?? name, location, tags: isObject(body['tags']) ? (body['tags'] as Record<string, string>) : {} };
+    const group: ResourceGroup = {
+      id: this.resourceGroupId(existing?.name ?? name),
+      name: existing?.name ?? name,
+      location,
+      tags: isObject(body['tags']) ? (body['tags'] as Record<string, string>) : {},
+    };
     this.resourceGroups.set(name.toLowerCase(), group);
     return { status: existing ? 200 : 201, group };
   }
@@ -129,10 +176,18 @@ export class ArmPlane {
     const spec = typeSpec(resource.type);
     const location = resource.envelope['location'];
     const readOnly =
-      spec?.readOnly?.({ id: resource.id, name: resource.name.split('/').at(-1) as string, properties: resource.properties, ...(typeof location === 'string' ? { location } : {}) }, (id) => {
-        const other = this.resources.get(id.toLowerCase());
-        return other ? (this.view(other)['properties'] as Json) : undefined;
-      }) ?? {};
+      spec?.readOnly?.(
+        {
+          id: resource.id,
+          name: resource.name.split('/').at(-1) as string,
+          properties: resource.properties,
+          ...(typeof location === 'string' ? { location } : {}),
+        },
+        (id) => {
+          const other = this.resources.get(id.toLowerCase());
+          return other ? (this.view(other)['properties'] as Json) : undefined;
+        },
+      ) ?? {};
     return {
       id: resource.id,
       name: resource.name.split('/').at(-1),
@@ -151,7 +206,11 @@ export class ArmPlane {
 
   notFound(id: string): ArmError {
     const parsed = parseResourceId(id);
-    return new ArmError(404, 'ResourceNotFound', `The Resource '${parsed ? `${parsed.type}/${parsed.name}` : id}' under resource group '${parsed?.resourceGroup ?? ''}' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix`);
+    return new ArmError(
+      404,
+      'ResourceNotFound',
+      `The Resource '${parsed ? `${parsed.type}/${parsed.name}` : id}' under resource group '${parsed?.resourceGroup ?? ''}' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix`,
+    );
   }
 
   /** Resources of a collection: a group's top-level resources, a parent's children of one type, or a resource's extensions of one type. */
@@ -161,9 +220,16 @@ export class ArmPlane {
       .filter((resource) => {
         if (resource.resourceGroup.toLowerCase() !== filter.resourceGroup.toLowerCase()) return false;
         const parsed = parseResourceId(resource.id) as ParsedId;
-        if (filter.scopeId !== undefined) return parsed.scopeId?.toLowerCase() === filter.scopeId.toLowerCase() && resource.type.toLowerCase() === filter.type?.toLowerCase();
+        if (filter.scopeId !== undefined)
+          return (
+            parsed.scopeId?.toLowerCase() === filter.scopeId.toLowerCase() && resource.type.toLowerCase() === filter.type?.toLowerCase()
+          );
         if (parsed.scopeId) return false;
-        if (filter.parentId !== undefined) return parentIdOf(resource.id)?.toLowerCase() === filter.parentId.toLowerCase() && resource.type.toLowerCase() === filter.type?.toLowerCase();
+        if (filter.parentId !== undefined)
+          return (
+            parentIdOf(resource.id)?.toLowerCase() === filter.parentId.toLowerCase() &&
+            resource.type.toLowerCase() === filter.type?.toLowerCase()
+          );
         return resource.type.split('/').length === 2;
       })
       .map((resource) => this.view(resource));
@@ -180,21 +246,38 @@ export class ArmPlane {
     if (problem) throw problem;
     const parentId = parentIdOf(id);
     if (parentId && !this.resources.has(parentId.toLowerCase())) {
-      throw new ArmError(404, 'ParentResourceNotFound', `Can not perform requested operation on nested resource. Parent resource '${parsed.name.split('/').slice(0, -1).join('/')}' not found.`);
+      throw new ArmError(
+        404,
+        'ParentResourceNotFound',
+        `Can not perform requested operation on nested resource. Parent resource '${parsed.name.split('/').slice(0, -1).join('/')}' not found.`,
+      );
     }
     if (parsed.scopeId && !this.resources.has(parsed.scopeId.toLowerCase())) throw this.notFound(parsed.scopeId);
     if (options.patch && !existing) throw this.notFound(id);
     const full: Json = options.patch && existing ? mergeDeep({ ...existing.envelope, properties: existing.properties }, body) : body;
-    const problems = bodyProblems({ id, type: parsed.type, name: parsed.name }, apiVersion as string, full, { nameTaken: !existing && this.takenNames.has(`${parsed.type}|${parsed.name}`.toLowerCase()) });
+    const problems = bodyProblems({ id, type: parsed.type, name: parsed.name }, apiVersion as string, full, {
+      nameTaken: !existing && this.takenNames.has(`${parsed.type}|${parsed.name}`.toLowerCase()),
+    });
     const first = problems[0];
     if (first) throw new ArmError(400, first.code, first.message, problems.length > 1 ? problems : [], first.target);
 
     const envelope = Object.fromEntries(ENVELOPE_KEYS.filter((key) => full[key] !== undefined).map((key) => [key, full[key]]));
     const properties = isObject(full['properties']) ? full['properties'] : {};
-    const unchanged = existing !== undefined && JSON.stringify({ e: existing.envelope, p: existing.properties }) === JSON.stringify({ e: envelope, p: properties });
+    const unchanged =
+      existing !== undefined &&
+      JSON.stringify({ e: existing.envelope, p: existing.properties }) === JSON.stringify({ e: envelope, p: properties });
     const spec = typeSpec(parsed.type);
     const seconds = !existing ? (spec?.createSeconds ?? 5) : unchanged ? (spec?.noopSeconds ?? 1) : (spec?.createSeconds ?? 5) / 2;
-    const resource: StoredResource = { id: existing?.id ?? id, type: parsed.type, name: parsed.name, resourceGroup: parsed.resourceGroup, apiVersion: apiVersion as string, envelope, properties, provisioningState: existing ? 'Updating' : 'Creating' };
+    const resource: StoredResource = {
+      id: existing?.id ?? id,
+      type: parsed.type,
+      name: parsed.name,
+      resourceGroup: parsed.resourceGroup,
+      apiVersion: apiVersion as string,
+      envelope,
+      properties,
+      provisioningState: existing ? 'Updating' : 'Creating',
+    };
     this.resources.set(id.toLowerCase(), resource);
     this.puts++;
     const done = new Promise<ArmErrorBody | undefined>((resolve) => {
@@ -216,7 +299,16 @@ export class ArmPlane {
     for (const child of typeSpec(resource.type)?.implicitChildren ?? []) {
       const childId = resourceIdOf(parsed.subscriptionId, parsed.resourceGroup, child.type, `${resource.name}/${child.name}`);
       if (this.resources.has(childId.toLowerCase())) continue;
-      this.resources.set(childId.toLowerCase(), { id: childId, type: child.type, name: `${resource.name}/${child.name}`, resourceGroup: resource.resourceGroup, apiVersion: resource.apiVersion, envelope: {}, properties: { ...child.properties }, provisioningState: 'Succeeded' });
+      this.resources.set(childId.toLowerCase(), {
+        id: childId,
+        type: child.type,
+        name: `${resource.name}/${child.name}`,
+        resourceGroup: resource.resourceGroup,
+        apiVersion: resource.apiVersion,
+        envelope: {},
+        properties: { ...child.properties },
+        provisioningState: 'Succeeded',
+      });
     }
     if (resource.type.toLowerCase() === 'microsoft.keyvault/vaults') this.onVaultCreated(resource.name);
     return undefined;
@@ -241,24 +333,44 @@ export class ArmPlane {
   }
 
   /** ARM's preflight: template expansion, then every resource checked as its provider would. */
-  private preflight(groupName: string, deploymentName: string, body: Json, action: string): { expanded: ExpandedTemplate; group: ResourceGroup } {
+  private preflight(
+    groupName: string,
+    deploymentName: string,
+    body: Json,
+    action: string,
+  ): { expanded: ExpandedTemplate; group: ResourceGroup } {
     this.authorize(action, this.deploymentId(groupName, deploymentName));
     const group = this.requireResourceGroup(groupName);
     const properties = isObject(body['properties']) ? body['properties'] : {};
-    if (properties['templateLink']) throw new ArmError(400, 'InvalidTemplate', 'The sandbox takes the template inline (properties.template), not templateLink.');
+    if (properties['templateLink'])
+      throw new ArmError(400, 'InvalidTemplate', 'The sandbox takes the template inline (properties.template), not templateLink.');
     const mode = String(properties['mode'] ?? '');
-    if (mode !== 'Incremental') throw new ArmError(400, 'InvalidDeploymentMode', `The deployment mode '${mode}' is not supported by the sandbox; use 'Incremental'.`);
-    const expanded = expandTemplate(properties['template'], properties['parameters'], this.context(group, deploymentName), this.referenceFor('what-if'));
+    if (mode !== 'Incremental')
+      throw new ArmError(400, 'InvalidDeploymentMode', `The deployment mode '${mode}' is not supported by the sandbox; use 'Incremental'.`);
+    const expanded = expandTemplate(
+      properties['template'],
+      properties['parameters'],
+      this.context(group, deploymentName),
+      this.referenceFor('what-if'),
+    );
     const problems: ArmErrorBody[] = [];
     for (const resource of expanded.resources) {
       const body = withExpressionsShown(asArmError(() => evaluateDeep(bodyOf(resource.declaration), expanded.scope))) as Json;
-      const versionProblem = apiVersionProblem(resource.type, resource.apiVersion, typeof body['location'] === 'string' ? body['location'] : undefined);
+      const versionProblem = apiVersionProblem(
+        resource.type,
+        resource.apiVersion,
+        typeof body['location'] === 'string' ? body['location'] : undefined,
+      );
       if (versionProblem) {
         problems.push({ ...versionProblem.body(), target: resource.id });
         continue;
       }
       const exists = this.resources.has(resource.id.toLowerCase());
-      problems.push(...bodyProblems(resource, resource.apiVersion, body, { nameTaken: !exists && this.takenNames.has(`${resource.type}|${resource.name}`.toLowerCase()) }));
+      problems.push(
+        ...bodyProblems(resource, resource.apiVersion, body, {
+          nameTaken: !exists && this.takenNames.has(`${resource.type}|${resource.name}`.toLowerCase()),
+        }),
+      );
       const writeAction = `${resource.type}/write`;
       try {
         this.authorize(writeAction, resource.id);
@@ -271,19 +383,32 @@ export class ArmPlane {
       }
     }
     if (problems.length > 0) {
-      throw new ArmError(400, 'InvalidTemplateDeployment', `The template deployment '${deploymentName}' is not valid according to the validation procedure. The tracking id is '${randomUUID()}'. See inner errors for details.`, problems);
+      throw new ArmError(
+        400,
+        'InvalidTemplateDeployment',
+        `The template deployment '${deploymentName}' is not valid according to the validation procedure. The tracking id is '${randomUUID()}'. See inner errors for details.`,
+        problems,
+      );
     }
     return { expanded, group };
   }
 
   private context(group: ResourceGroup, deploymentName: string) {
-    return { subscriptionId: this.identity.subscriptionId, tenantId: this.identity.tenantId, resourceGroup: group.name, location: group.location, deploymentName };
+    return {
+      subscriptionId: this.identity.subscriptionId,
+      tenantId: this.identity.tenantId,
+      resourceGroup: group.name,
+      location: group.location,
+      deploymentName,
+    };
   }
 
   /** reference() at deployment time: a resource's properties (or the whole resource with 'Full'). What-if shows the expression for a resource that does not exist yet. */
   private referenceFor(mode: 'what-if' | 'deploy', planned?: ExpandedTemplate) {
     return (target: string, _apiVersion: string | undefined, full: boolean, text: string): unknown => {
-      const id = target.startsWith('/') ? target : (planned?.resources.find((r) => r.name.toLowerCase() === target.toLowerCase())?.id ?? target);
+      const id = target.startsWith('/')
+        ? target
+        : (planned?.resources.find((r) => r.name.toLowerCase() === target.toLowerCase())?.id ?? target);
       const resource = this.resources.get(id.toLowerCase());
       if (!resource || resource.provisioningState === 'Creating') {
         if (mode === 'what-if') return new UnknownValue(`${target} does not exist yet`, text);
@@ -299,7 +424,13 @@ export class ArmPlane {
     return {
       id: this.deploymentId(groupName, deploymentName),
       name: deploymentName,
-      properties: { provisioningState: 'Succeeded', mode: 'Incremental', timestamp: new Date().toISOString(), correlationId: randomUUID(), validatedResources: expanded.resources.map((r) => ({ id: r.id })) },
+      properties: {
+        provisioningState: 'Succeeded',
+        mode: 'Incremental',
+        timestamp: new Date().toISOString(),
+        correlationId: randomUUID(),
+        validatedResources: expanded.resources.map((r) => ({ id: r.id })),
+      },
     };
   }
 
@@ -307,15 +438,35 @@ export class ArmPlane {
     const { expanded, group } = this.preflight(groupName, deploymentName, body, 'Microsoft.Resources/deployments/whatIf/action');
     const planned = new Set(expanded.resources.map((r) => r.id.toLowerCase()));
     const changes: Json[] = expanded.resources.map((resource) => {
-      const after = { id: resource.id, name: resource.name.split('/').at(-1), type: resource.type, apiVersion: resource.apiVersion, ...(withExpressionsShown(evaluateDeep(bodyOf(resource.declaration), expanded.scope)) as Json) };
+      const after = {
+        id: resource.id,
+        name: resource.name.split('/').at(-1),
+        type: resource.type,
+        apiVersion: resource.apiVersion,
+        ...(withExpressionsShown(evaluateDeep(bodyOf(resource.declaration), expanded.scope)) as Json),
+      };
       const existing = this.resources.get(resource.id.toLowerCase());
       if (!existing) return { resourceId: resource.id, changeType: 'Create', after };
-      const before = { id: existing.id, name: existing.name.split('/').at(-1), type: existing.type, apiVersion: existing.apiVersion, ...existing.envelope, properties: existing.properties };
+      const before = {
+        id: existing.id,
+        name: existing.name.split('/').at(-1),
+        type: existing.type,
+        apiVersion: existing.apiVersion,
+        ...existing.envelope,
+        properties: existing.properties,
+      };
       const delta = propertyChanges(comparable(before), comparable(after), '');
-      return { resourceId: resource.id, changeType: delta.length === 0 ? 'NoChange' : 'Modify', before, after, ...(delta.length ? { delta } : {}) };
+      return {
+        resourceId: resource.id,
+        changeType: delta.length === 0 ? 'NoChange' : 'Modify',
+        before,
+        after,
+        ...(delta.length ? { delta } : {}),
+      };
     });
     for (const resource of this.resources.values()) {
-      if (resource.resourceGroup.toLowerCase() === group.name.toLowerCase() && !planned.has(resource.id.toLowerCase())) changes.push({ resourceId: resource.id, changeType: 'Ignore', before: this.view(resource) });
+      if (resource.resourceGroup.toLowerCase() === group.name.toLowerCase() && !planned.has(resource.id.toLowerCase()))
+        changes.push({ resourceId: resource.id, changeType: 'Ignore', before: this.view(resource) });
     }
     return { status: 'Succeeded', properties: { changes } };
   }
@@ -324,10 +475,23 @@ export class ArmPlane {
     const key = this.deploymentKey(groupName, deploymentName);
     const running = this.deployments.get(key);
     if (running && (running.provisioningState === 'Running' || running.provisioningState === 'Accepted')) {
-      throw new ArmError(409, 'DeploymentActive', `Unable to edit or replace deployment '${deploymentName}': previous deployment from '${new Date(running.startedAt).toISOString()}' is still active (the deployment state is '${running.provisioningState}'). Please see https://aka.ms/arm-deploy-resources for usage details.`);
+      throw new ArmError(
+        409,
+        'DeploymentActive',
+        `Unable to edit or replace deployment '${deploymentName}': previous deployment from '${new Date(running.startedAt).toISOString()}' is still active (the deployment state is '${running.provisioningState}'). Please see https://aka.ms/arm-deploy-resources for usage details.`,
+      );
     }
     const { expanded } = this.preflight(groupName, deploymentName, body, 'Microsoft.Resources/deployments/write');
-    const deployment: DeploymentState = { id: this.deploymentId(groupName, deploymentName), name: deploymentName, resourceGroup: groupName, mode: 'Incremental', provisioningState: 'Running', startedAt: Date.now(), correlationId: randomUUID(), operations: [] };
+    const deployment: DeploymentState = {
+      id: this.deploymentId(groupName, deploymentName),
+      name: deploymentName,
+      resourceGroup: groupName,
+      mode: 'Incremental',
+      provisioningState: 'Running',
+      startedAt: Date.now(),
+      correlationId: randomUUID(),
+      operations: [],
+    };
     this.deployments.set(key, deployment);
     void this.run(deployment, expanded);
     return deployment;
@@ -354,7 +518,13 @@ export class ArmPlane {
 
     const deploy = async (resource: PlannedResource): Promise<void> => {
       const existed = this.resources.has(resource.id.toLowerCase());
-      const operation: OperationState = { operationId: randomUUID().replace(/-/g, '').slice(0, 16).toUpperCase(), resource, provisioningOperation: existed ? 'Update' : 'Create', provisioningState: 'Running', startedAt: Date.now() };
+      const operation: OperationState = {
+        operationId: randomUUID().replace(/-/g, '').slice(0, 16).toUpperCase(),
+        resource,
+        provisioningOperation: existed ? 'Update' : 'Create',
+        provisioningState: 'Running',
+        startedAt: Date.now(),
+      };
       deployment.operations.push(operation);
       let error: ArmErrorBody | undefined;
       try {
@@ -390,7 +560,9 @@ export class ArmPlane {
       await Promise.race(running);
     }
 
-    const errors: ArmErrorBody[] = deployment.operations.filter((op) => op.error).map((op) => ({ ...(op.error as ArmErrorBody), target: op.resource.id }));
+    const errors: ArmErrorBody[] = deployment.operations
+      .filter((op) => op.error)
+      .map((op) => ({ ...(op.error as ArmErrorBody), target: op.resource.id }));
     if (errors.length === 0) {
       const outputs = outputsOf(() => evaluateOutputs(expanded.outputs, scope));
       if (outputs.problems.length === 0) deployment.outputs = outputs.values;
@@ -401,7 +573,8 @@ export class ArmPlane {
     if (errors.length > 0) {
       deployment.error = {
         code: 'DeploymentFailed',
-        message: 'At least one resource deployment operation failed. Please list deployment operations for details. Please see https://aka.ms/arm-deployment-operations for usage details.',
+        message:
+          'At least one resource deployment operation failed. Please list deployment operations for details. Please see https://aka.ms/arm-deployment-operations for usage details.',
         details: errors,
       };
     }
@@ -412,7 +585,10 @@ function outputsOf(run: () => { values: Json; problems: ArmErrorBody[] }): { val
   try {
     return run();
   } catch (error) {
-    return { values: {}, problems: [error instanceof ArmError ? error.body() : { code: 'DeploymentOutputEvaluationFailed', message: String(error) }] };
+    return {
+      values: {},
+      problems: [error instanceof ArmError ? error.body() : { code: 'DeploymentOutputEvaluationFailed', message: String(error) }],
+    };
   }
 }
 

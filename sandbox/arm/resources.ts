@@ -21,7 +21,12 @@ export class ArmError extends Error {
   }
 
   body(): ArmErrorBody {
-    return { code: this.code, message: this.message, ...(this.target ? { target: this.target } : {}), ...(this.details.length ? { details: this.details } : {}) };
+    return {
+      code: this.code,
+      message: this.message,
+      ...(this.target ? { target: this.target } : {}),
+      ...(this.details.length ? { details: this.details } : {}),
+    };
   }
 }
 
@@ -42,7 +47,12 @@ export interface ParsedId {
  */
 export function parseResourceId(path: string, collection = false): ParsedId | undefined {
   const segments = path.split('/').filter(Boolean);
-  if (segments[0]?.toLowerCase() !== 'subscriptions' || segments[2]?.toLowerCase() !== 'resourcegroups' || segments[4]?.toLowerCase() !== 'providers') return undefined;
+  if (
+    segments[0]?.toLowerCase() !== 'subscriptions' ||
+    segments[2]?.toLowerCase() !== 'resourcegroups' ||
+    segments[4]?.toLowerCase() !== 'providers'
+  )
+    return undefined;
   const lastProviders = segments.map((s) => s.toLowerCase()).lastIndexOf('providers');
   const tail = segments.slice(lastProviders + 1);
   const [namespace, ...pairs] = tail;
@@ -51,7 +61,13 @@ export function parseResourceId(path: string, collection = false): ParsedId | un
   const types = pairs.filter((_, i) => i % 2 === 0);
   const names = pairs.filter((_, i) => i % 2 === 1);
   const scopeId = lastProviders > 4 ? `/${segments.slice(0, lastProviders).join('/')}` : undefined;
-  return { subscriptionId: segments[1] as string, resourceGroup: segments[3] as string, type: `${namespace}/${types.join('/')}`, name: names.join('/'), ...(scopeId ? { scopeId } : {}) };
+  return {
+    subscriptionId: segments[1] as string,
+    resourceGroup: segments[3] as string,
+    type: `${namespace}/${types.join('/')}`,
+    name: names.join('/'),
+    ...(scopeId ? { scopeId } : {}),
+  };
 }
 
 export function resourceIdOf(subscriptionId: string, resourceGroup: string, type: string, name: string, scopeId?: string): string {
@@ -62,7 +78,13 @@ export function resourceIdOf(subscriptionId: string, resourceGroup: string, type
 export function parentIdOf(id: string): string | undefined {
   const parsed = parseResourceId(id);
   if (!parsed || parsed.type.split('/').length <= 2) return undefined;
-  return resourceIdOf(parsed.subscriptionId, parsed.resourceGroup, parsed.type.split('/').slice(0, -1).join('/'), parsed.name.split('/').slice(0, -1).join('/'), parsed.scopeId);
+  return resourceIdOf(
+    parsed.subscriptionId,
+    parsed.resourceGroup,
+    parsed.type.split('/').slice(0, -1).join('/'),
+    parsed.name.split('/').slice(0, -1).join('/'),
+    parsed.scopeId,
+  );
 }
 
 /** Body keys outside `properties` that a resource keeps. */
@@ -87,7 +109,8 @@ export function isObject(value: unknown): value is Json {
 /** Merges `patch` into `target` as ARM's PATCH does: objects merge, everything else replaces. */
 export function mergeDeep(target: Json, patch: Json): Json {
   const result: Json = { ...target };
-  for (const [key, value] of Object.entries(patch)) result[key] = isObject(value) && isObject(result[key]) ? mergeDeep(result[key] as Json, value) : value;
+  for (const [key, value] of Object.entries(patch))
+    result[key] = isObject(value) && isObject(result[key]) ? mergeDeep(result[key] as Json, value) : value;
   return result;
 }
 
@@ -99,24 +122,43 @@ export function missingApiVersion(): ArmError {
 export function apiVersionProblem(type: string, apiVersion: string | undefined, location?: string): ArmError | undefined {
   const spec = typeSpec(type);
   const [namespace] = type.split('/');
-  if (!spec) return new ArmError(400, 'InvalidResourceType', `The resource type '${type.split('/').slice(1).join('/')}' could not be found in the namespace '${namespace}' for api version '${apiVersion ?? ''}'.`);
+  if (!spec)
+    return new ArmError(
+      400,
+      'InvalidResourceType',
+      `The resource type '${type.split('/').slice(1).join('/')}' could not be found in the namespace '${namespace}' for api version '${apiVersion ?? ''}'.`,
+    );
   if (!apiVersion) return missingApiVersion();
   const supported = hasSchemaFor(type, apiVersion) || (spec.apiVersions ?? []).includes(apiVersion);
   if (supported) return undefined;
-  return new ArmError(400, 'NoRegisteredProviderFound', `No registered resource provider found for location '${location ?? 'global'}' and API version '${apiVersion}' for type '${type.split('/').slice(1).join('/')}'. The supported api-versions are '${(spec.apiVersions ?? ['see the provider schema']).join(', ')}'.`);
+  return new ArmError(
+    400,
+    'NoRegisteredProviderFound',
+    `No registered resource provider found for location '${location ?? 'global'}' and API version '${apiVersion}' for type '${type.split('/').slice(1).join('/')}'. The supported api-versions are '${(spec.apiVersions ?? ['see the provider schema']).join(', ')}'.`,
+  );
 }
 
 /** Checks a body as the resource provider does before accepting it: name, location, schema. Returns every problem. */
-export function bodyProblems(resource: { id: string; type: string; name: string }, apiVersion: string, body: Json, options: { nameTaken?: boolean } = {}): ArmErrorBody[] {
+export function bodyProblems(
+  resource: { id: string; type: string; name: string },
+  apiVersion: string,
+  body: Json,
+  options: { nameTaken?: boolean } = {},
+): ArmErrorBody[] {
   const { id, type } = resource;
   const problems: ArmErrorBody[] = [];
   const spec = typeSpec(type);
   const name = resource.name.split('/').at(-1) as string;
   const shortType = type.split('/').slice(1).join('/');
   if (spec?.nameRule && !spec.nameRule.pattern.test(name)) {
-    problems.push({ code: 'InvalidResourceName', target: id, message: `Resource name '${name}' is invalid for type '${type}': a ${spec.nameRule.what} has ${spec.nameRule.rule}.` });
+    problems.push({
+      code: 'InvalidResourceName',
+      target: id,
+      message: `Resource name '${name}' is invalid for type '${type}': a ${spec.nameRule.what} has ${spec.nameRule.rule}.`,
+    });
   }
-  if (spec?.globalName && options.nameTaken) problems.push({ code: spec.globalName.code, target: id, message: spec.globalName.message(name) });
+  if (spec?.globalName && options.nameTaken)
+    problems.push({ code: spec.globalName.code, target: id, message: spec.globalName.message(name) });
   const location = body['location'];
   if (typeof location === 'string' && location.toLowerCase() !== 'global') {
     const region = location.toLowerCase().replace(/\s+/g, '');
@@ -130,7 +172,12 @@ export function bodyProblems(resource: { id: string; type: string; name: string 
   }
   if (hasSchemaFor(type, apiVersion)) {
     const result = validateResourceBody({ ...body, type, apiVersion, name: resource.name });
-    if (!result.ok) problems.push({ code: 'InvalidRequestContent', target: id, message: `The request content was invalid for ${shortType} at api-version ${apiVersion}: ${result.errors.join('; ')}` });
+    if (!result.ok)
+      problems.push({
+        code: 'InvalidRequestContent',
+        target: id,
+        message: `The request content was invalid for ${shortType} at api-version ${apiVersion}: ${result.errors.join('; ')}`,
+      });
   } else if (body['properties'] !== undefined && !isObject(body['properties'])) {
     problems.push({ code: 'InvalidRequestContent', target: id, message: `The request content was invalid: properties must be an object.` });
   }
@@ -146,7 +193,9 @@ export function revisionProblem(name: string, properties: Json): ArmErrorBody | 
     const image = String(container['image'] ?? '').replace(/:[^/:]+$/, '');
     const listens = KNOWN_IMAGE_PORTS[image];
     if (listens === undefined) continue;
-    const probePorts = ((container['probes'] as Json[] | undefined) ?? []).map((probe) => (probe['httpGet'] as Json | undefined)?.['port']).filter((port) => port !== undefined);
+    const probePorts = ((container['probes'] as Json[] | undefined) ?? [])
+      .map((probe) => (probe['httpGet'] as Json | undefined)?.['port'])
+      .filter((port) => port !== undefined);
     const wrong = [ingressPort, ...probePorts].find((port) => port !== undefined && port !== listens);
     if (wrong !== undefined) {
       return {

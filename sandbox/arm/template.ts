@@ -4,7 +4,18 @@ import { UnknownValue, isUnknown } from '../../src/compliance/model.js';
 import { ArmError, isObject, resourceIdOf, type ArmErrorBody, type Json } from './resources.js';
 
 /** Keys of a template resource that steer the deployment and are not sent to the provider. */
-const DEPLOYMENT_KEYS = new Set(['type', 'apiversion', 'name', 'dependson', 'condition', 'copy', 'comments', 'scope', 'resources', 'existing']);
+const DEPLOYMENT_KEYS = new Set([
+  'type',
+  'apiversion',
+  'name',
+  'dependson',
+  'condition',
+  'copy',
+  'comments',
+  'scope',
+  'resources',
+  'existing',
+]);
 
 /** One resource the deployment will put, with what it waits for. */
 export interface PlannedResource {
@@ -38,7 +49,12 @@ export interface ExpandedTemplate {
  * names and ids evaluated, and each resource's dependencies (explicit `dependsOn`, plus the
  * implicit ones `reference()` makes on resources of the same template). Throws ARM's InvalidTemplate.
  */
-export function expandTemplate(template: unknown, parameters: unknown, context: DeploymentContext, reference: NonNullable<ExpressionScope['reference']>): ExpandedTemplate {
+export function expandTemplate(
+  template: unknown,
+  parameters: unknown,
+  context: DeploymentContext,
+  reference: NonNullable<ExpressionScope['reference']>,
+): ExpandedTemplate {
   return asArmError(() => expand(template, parameters, context, reference));
 }
 
@@ -48,24 +64,40 @@ export function asArmError<T>(run: () => T): T {
     return run();
   } catch (error) {
     if (error instanceof ArmError) throw error;
-    throw new ArmError(400, 'InvalidTemplate', `Deployment template validation failed: '${error instanceof Error ? error.message : String(error)}'.`);
+    throw new ArmError(
+      400,
+      'InvalidTemplate',
+      `Deployment template validation failed: '${error instanceof Error ? error.message : String(error)}'.`,
+    );
   }
 }
 
-function expand(template: unknown, parameters: unknown, context: DeploymentContext, reference: NonNullable<ExpressionScope['reference']>): ExpandedTemplate {
+function expand(
+  template: unknown,
+  parameters: unknown,
+  context: DeploymentContext,
+  reference: NonNullable<ExpressionScope['reference']>,
+): ExpandedTemplate {
   const invalid = (message: string) => new ArmError(400, 'InvalidTemplate', `Deployment template validation failed: '${message}'.`);
-  if (!isObject(template) || !Array.isArray(template['resources'])) throw invalid('The template has no resources array; the sandbox deploys languageVersion 1.0 templates');
+  if (!isObject(template) || !Array.isArray(template['resources']))
+    throw invalid('The template has no resources array; the sandbox deploys languageVersion 1.0 templates');
   const declared = isObject(template['parameters']) ? Object.keys(template['parameters']) : [];
   const given = isObject(parameters) ? parameters : {};
   const extra = Object.keys(given).filter((name) => !declared.some((d) => d.toLowerCase() === name.toLowerCase()));
   if (extra.length > 0) {
-    throw invalid(`The template parameters '${extra.join(', ')}' in the parameters file are not valid; they are not present in the original template and can therefore not be provided at deployment time. The only supported parameters for this template are '${declared.join(', ')}'`);
+    throw invalid(
+      `The template parameters '${extra.join(', ')}' in the parameters file are not valid; they are not present in the original template and can therefore not be provided at deployment time. The only supported parameters for this template are '${declared.join(', ')}'`,
+    );
   }
-  const values = Object.fromEntries(Object.entries(given).map(([name, spec]) => [name, isObject(spec) && 'value' in spec ? spec['value'] : spec]));
+  const values = Object.fromEntries(
+    Object.entries(given).map(([name, spec]) => [name, isObject(spec) && 'value' in spec ? spec['value'] : spec]),
+  );
   const scope = createScope(template, { parameters: values, ...context, reference }, 'template');
 
   const resources: PlannedResource[] = [];
-  const declarations: { declaration: Json; parent?: PlannedResource }[] = (template['resources'] as unknown[]).map((declaration) => ({ declaration: declaration as Json }));
+  const declarations: { declaration: Json; parent?: PlannedResource }[] = (template['resources'] as unknown[]).map((declaration) => ({
+    declaration: declaration as Json,
+  }));
   for (let index = 0; index < declarations.length; index++) {
     const { declaration, parent } = declarations[index] as { declaration: Json; parent?: PlannedResource };
     if ('copy' in declaration) throw invalid('The sandbox does not expand copy loops; declare each resource');
@@ -77,7 +109,10 @@ function expand(template: unknown, parameters: unknown, context: DeploymentConte
     const apiVersion = String(known(evaluateDeep(declaration['apiVersion'], scope), 'apiVersion'));
     const scopeValue = 'scope' in declaration ? String(known(evaluateDeep(declaration['scope'], scope), 'scope')) : undefined;
     const segments = type.split('/').length - 1;
-    if (!scopeValue && name.split('/').length !== segments) throw invalid(`The resource '${type}/${name}' has an incorrect segment length: a resource of type '${type}' needs ${segments} name segment(s)`);
+    if (!scopeValue && name.split('/').length !== segments)
+      throw invalid(
+        `The resource '${type}/${name}' has an incorrect segment length: a resource of type '${type}' needs ${segments} name segment(s)`,
+      );
     const planned: PlannedResource = {
       id: resourceIdOf(context.subscriptionId, context.resourceGroup, type, name, scopeValue),
       type,
@@ -88,12 +123,14 @@ function expand(template: unknown, parameters: unknown, context: DeploymentConte
       dependsOn: new Set(parent ? [parent.id.toLowerCase()] : []),
     };
     resources.push(planned);
-    if (Array.isArray(declaration['resources'])) for (const child of declaration['resources']) declarations.push({ declaration: child as Json, parent: planned });
+    if (Array.isArray(declaration['resources']))
+      for (const child of declaration['resources']) declarations.push({ declaration: child as Json, parent: planned });
   }
 
   const byId = new Map(resources.map((resource) => [resource.id.toLowerCase(), resource]));
   const find = (target: string): PlannedResource | undefined =>
-    byId.get(target.toLowerCase()) ?? resources.find((r) => r.name.toLowerCase() === target.toLowerCase() || `${r.type}/${r.name}`.toLowerCase() === target.toLowerCase());
+    byId.get(target.toLowerCase()) ??
+    resources.find((r) => r.name.toLowerCase() === target.toLowerCase() || `${r.type}/${r.name}`.toLowerCase() === target.toLowerCase());
   for (const resource of resources) {
     for (const dependency of (resource.declaration['dependsOn'] as unknown[] | undefined) ?? []) {
       const target = String(known(evaluateDeep(dependency, scope), 'dependsOn'));
@@ -112,7 +149,8 @@ function expand(template: unknown, parameters: unknown, context: DeploymentConte
     };
     evaluateDeep(bodyOf(resource.declaration), recording);
   }
-  for (const resource of resources) if (dependsOnItself(resource, byId)) throw invalid(`Circular dependency detected on resource: '${resource.id}'`);
+  for (const resource of resources)
+    if (dependsOnItself(resource, byId)) throw invalid(`Circular dependency detected on resource: '${resource.id}'`);
   return { resources, scope, outputs: isObject(template['outputs']) ? template['outputs'] : {} };
 }
 
@@ -144,7 +182,11 @@ export function evaluateOutputs(outputs: Json, scope: ExpressionScope): { values
     const spec = output as Json;
     const value = evaluateDeep(spec['value'], scope);
     const unknown = firstUnknown(value);
-    if (unknown) problems.push({ code: 'DeploymentOutputEvaluationFailed', message: `Unable to evaluate template outputs: '${name}': ${unknown.reason}` });
+    if (unknown)
+      problems.push({
+        code: 'DeploymentOutputEvaluationFailed',
+        message: `Unable to evaluate template outputs: '${name}': ${unknown.reason}`,
+      });
     else values[name] = { type: capitalize(String(spec['type'] ?? 'string')), value };
   }
   return { values, problems };
@@ -155,7 +197,12 @@ function capitalize(text: string): string {
 }
 
 function known(value: unknown, what: string): unknown {
-  if (isUnknown(value)) throw new ArmError(400, 'InvalidTemplate', `Deployment template validation failed: 'The template resource ${what} '${value.expression ?? ''}' cannot use reference() or list*() functions: ${value.reason}'.`);
+  if (isUnknown(value))
+    throw new ArmError(
+      400,
+      'InvalidTemplate',
+      `Deployment template validation failed: 'The template resource ${what} '${value.expression ?? ''}' cannot use reference() or list*() functions: ${value.reason}'.`,
+    );
   return value;
 }
 

@@ -16,7 +16,9 @@ function sandboxOf(env: NodeJS.ProcessEnv): SandboxDescriptor | undefined {
     if (typeof descriptor.port !== 'number' || typeof descriptor.caCert !== 'string') throw new Error('needs port and caCert');
     return descriptor;
   } catch (error) {
-    throw new ConfigurationError(`AZURE_HIPAA_SANDBOX is not a sandbox descriptor (${errorMessage(error)}). Use the env that \`azure-hipaa sandbox up\` prints, or unset it for real Azure.`);
+    throw new ConfigurationError(
+      `AZURE_HIPAA_SANDBOX is not a sandbox descriptor (${errorMessage(error)}). Use the env that \`azure-hipaa sandbox up\` prints, or unset it for real Azure.`,
+    );
   }
 }
 
@@ -37,12 +39,19 @@ export function azureCredential(env: NodeJS.ProcessEnv): TokenCredential {
   const clientId = env['AZURE_CLIENT_ID'];
   const secret = env['AZURE_CLIENT_SECRET'];
   const federatedTokenFile = env['AZURE_FEDERATED_TOKEN_FILE'];
-  const options = { authorityHost: env['AZURE_AUTHORITY_HOST'] ?? 'https://login.microsoftonline.com', disableInstanceDiscovery: true, httpClient: sandboxClient(sandbox) };
+  const options = {
+    authorityHost: env['AZURE_AUTHORITY_HOST'] ?? 'https://login.microsoftonline.com',
+    disableInstanceDiscovery: true,
+    httpClient: sandboxClient(sandbox),
+  };
   if (tenant && clientId && federatedTokenFile) {
     // As workload identity federation does: the assertion is read afresh for every token.
     return new ClientAssertionCredential(tenant, clientId, async () => (await readFile(federatedTokenFile, 'utf8')).trim(), options);
   }
-  if (!tenant || !clientId || !secret) throw new ConfigurationError('The sandbox needs AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET (or AZURE_FEDERATED_TOKEN_FILE) from `azure-hipaa sandbox up`.');
+  if (!tenant || !clientId || !secret)
+    throw new ConfigurationError(
+      'The sandbox needs AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET (or AZURE_FEDERATED_TOKEN_FILE) from `azure-hipaa sandbox up`.',
+    );
   return new ClientSecretCredential(tenant, clientId, secret, options);
 }
 

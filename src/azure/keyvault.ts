@@ -47,8 +47,17 @@ export function resolveVaultReference(input: string, inputName: string): VaultRe
   }
   const suffix = VAULT_DNS_SUFFIXES.find((candidate) => url.hostname.endsWith(`.${candidate}`));
   const name = suffix ? url.hostname.slice(0, -suffix.length - 1) : '';
-  if (url.protocol !== 'https:' || !suffix || name.includes('.') || (url.pathname !== '/' && url.pathname !== '') || url.search || url.hash) {
-    throw new ConfigurationError(`${inputName}: '${trimmed}' is not a Key Vault URL: expected https://<name>.vault.azure.net (or a sovereign cloud's vault domain) with no path.`);
+  if (
+    url.protocol !== 'https:' ||
+    !suffix ||
+    name.includes('.') ||
+    (url.pathname !== '/' && url.pathname !== '') ||
+    url.search ||
+    url.hash
+  ) {
+    throw new ConfigurationError(
+      `${inputName}: '${trimmed}' is not a Key Vault URL: expected https://<name>.vault.azure.net (or a sovereign cloud's vault domain) with no path.`,
+    );
   }
   const problem = vaultNameProblem(name);
   if (problem) throw new ConfigurationError(`${inputName}: '${name}' in ${trimmed} is not a valid Key Vault name: it ${problem}.`);
@@ -113,7 +122,9 @@ export class VaultRequestError extends Error {
     /** Key Vault's inner error code, e.g. `SecretDisabled`, `ForbiddenByRbac`. */
     readonly innerCode: string | undefined,
   ) {
-    super(`${operation} in Key Vault '${vault.name}' failed: ${status === undefined ? 'no response' : `HTTP ${status}`}${code ? ` ${code}` : ''}${innerCode ? `/${innerCode}` : ''}`);
+    super(
+      `${operation} in Key Vault '${vault.name}' failed: ${status === undefined ? 'no response' : `HTTP ${status}`}${code ? ` ${code}` : ''}${innerCode ? `/${innerCode}` : ''}`,
+    );
   }
 }
 
@@ -150,7 +161,11 @@ class HostNotFoundError extends Error {
 }
 
 function retryAfterMs(response: PipelineResponse): number | undefined {
-  for (const [header, scale] of [['retry-after-ms', 1], ['x-ms-retry-after-ms', 1], ['retry-after', 1000]] as const) {
+  for (const [header, scale] of [
+    ['retry-after-ms', 1],
+    ['x-ms-retry-after-ms', 1],
+    ['retry-after', 1000],
+  ] as const) {
     const raw = response.headers.get(header);
     if (raw === undefined) continue;
     const seconds = Number(raw);
@@ -189,7 +204,8 @@ function safeCode(value: unknown): string | undefined {
 /** Reduces anything the SDK throws to status and codes; see VaultRequestError for why. */
 function toVaultRequestError(vault: VaultReference, operation: string, error: unknown): VaultRequestError {
   if (error instanceof HostNotFoundError) return new VaultRequestError(vault, operation, undefined, 'ENOTFOUND', undefined);
-  if (!isRestError(error)) return new VaultRequestError(vault, operation, undefined, safeCode((error as { code?: unknown } | null)?.code), undefined);
+  if (!isRestError(error))
+    return new VaultRequestError(vault, operation, undefined, safeCode((error as { code?: unknown } | null)?.code), undefined);
   const details = error.details as { error?: { code?: unknown; innerError?: { code?: unknown } } } | undefined;
   return new VaultRequestError(
     vault,
@@ -256,7 +272,12 @@ export function openKeyVault(vault: VaultReference, env: NodeJS.ProcessEnv, opti
     getSecret: (name) =>
       call(`Reading secret '${name}'`, async () => {
         const secret = await client.getSecret(name);
-        return { name: secret.name, version: secret.properties.version ?? '', value: secret.value ?? '', metadata: metadataOf(secret.properties) };
+        return {
+          name: secret.name,
+          version: secret.properties.version ?? '',
+          value: secret.value ?? '',
+          metadata: metadataOf(secret.properties),
+        };
       }),
     setSecret: (name, value, metadata) =>
       call(`Writing secret '${name}'`, async () => {

@@ -23,10 +23,20 @@ export function sandboxHttpClient(descriptor: SandboxDescriptor): HttpClient {
   async function vaultExists(name: string): Promise<boolean> {
     if (knownVaults.has(name)) return true;
     const status = await new Promise<number>((resolve, reject) => {
-      const probe = httpsRequest({ host: '127.0.0.1', port: descriptor.port, path: `/_sandbox/vaults/${name}`, servername: 'localhost', agent, headers: { host: 'localhost' } }, (res) => {
-        res.resume();
-        resolve(res.statusCode ?? 0);
-      });
+      const probe = httpsRequest(
+        {
+          host: '127.0.0.1',
+          port: descriptor.port,
+          path: `/_sandbox/vaults/${name}`,
+          servername: 'localhost',
+          agent,
+          headers: { host: 'localhost' },
+        },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        },
+      );
       probe.on('error', reject);
       probe.end();
     });
@@ -41,7 +51,12 @@ export function sandboxHttpClient(descriptor: SandboxDescriptor): HttpClient {
       if (!SANDBOX_HOSTS.test(url.hostname) || (vault && !(await vaultExists(vault)))) {
         throw new RestError(`getaddrinfo ENOTFOUND ${url.hostname}`, { code: 'ENOTFOUND', request });
       }
-      const body = typeof request.body === 'string' || Buffer.isBuffer(request.body) ? request.body : request.body === undefined || request.body === null ? undefined : String(request.body);
+      const body =
+        typeof request.body === 'string' || Buffer.isBuffer(request.body)
+          ? request.body
+          : request.body === undefined || request.body === null
+            ? undefined
+            : String(request.body);
       return new Promise<PipelineResponse>((resolve, reject) => {
         const outgoing = httpsRequest(
           {
@@ -58,13 +73,16 @@ export function sandboxHttpClient(descriptor: SandboxDescriptor): HttpClient {
             incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
             incoming.on('end', () => {
               const headers = createHttpHeaders();
-              for (const [name, value] of Object.entries(incoming.headers)) if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value);
+              for (const [name, value] of Object.entries(incoming.headers))
+                if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value);
               resolve({ request, status: incoming.statusCode ?? 0, headers, bodyAsText: Buffer.concat(chunks).toString('utf8') });
             });
             incoming.on('error', (error) => reject(new RestError(error.message, { code: 'ECONNRESET', request })));
           },
         );
-        outgoing.on('error', (error: NodeJS.ErrnoException) => reject(new RestError(error.message, { code: error.code ?? 'ECONNRESET', request })));
+        outgoing.on('error', (error: NodeJS.ErrnoException) =>
+          reject(new RestError(error.message, { code: error.code ?? 'ECONNRESET', request })),
+        );
         request.abortSignal?.addEventListener('abort', () => outgoing.destroy(new Error('The operation was aborted.')));
         if (body !== undefined) outgoing.write(body);
         outgoing.end();

@@ -66,4 +66,3 @@ export async function runCli(argv: string[], overrides: Partial<CommandContext> 
     return 1;
   }
 }
-

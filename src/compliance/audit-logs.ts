@@ -31,9 +31,24 @@ export const AUDIT_LOG_SOURCES: readonly AuditLogSource[] = [
     dedicatedTables: ['CDBDataPlaneRequests', 'CDBControlPlaneRequests'],
   },
   // Server-level SQL auditing reaches Log Analytics through a diagnostic setting on the master database.
-  { scopeType: 'Microsoft.Sql/servers/databases', categoryGroups: AUDIT_GROUPS, categories: ['SQLSecurityAuditEvents'], dedicatedTables: ['SQLSecurityAuditEvents'] },
-  { scopeType: 'Microsoft.Cache/redisEnterprise', categoryGroups: AUDIT_GROUPS, categories: ['ConnectionEvents'], dedicatedTables: ['REDConnectionEvents'] },
-  { scopeType: 'Microsoft.Cache/redis', categoryGroups: AUDIT_GROUPS, categories: ['ConnectedClientList'], dedicatedTables: ['ACRConnectedClientList'] },
+  {
+    scopeType: 'Microsoft.Sql/servers/databases',
+    categoryGroups: AUDIT_GROUPS,
+    categories: ['SQLSecurityAuditEvents'],
+    dedicatedTables: ['SQLSecurityAuditEvents'],
+  },
+  {
+    scopeType: 'Microsoft.Cache/redisEnterprise',
+    categoryGroups: AUDIT_GROUPS,
+    categories: ['ConnectionEvents'],
+    dedicatedTables: ['REDConnectionEvents'],
+  },
+  {
+    scopeType: 'Microsoft.Cache/redis',
+    categoryGroups: AUDIT_GROUPS,
+    categories: ['ConnectedClientList'],
+    dedicatedTables: ['ACRConnectedClientList'],
+  },
   // Storage logs are per service: the diagnostic setting is scoped to blobServices/default.
   {
     scopeType: 'Microsoft.Storage/storageAccounts/blobServices',

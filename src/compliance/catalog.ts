@@ -1,6 +1,13 @@
 import type { Control } from './control.js';
 import { cosmosControls, keyVaultControls, redisControls, sqlControls } from './controls/data-services.js';
-import { containerAppControls, diagnosticsControls, environmentControls, logsControls, registryControls, storageControls } from './controls/platform.js';
+import {
+  containerAppControls,
+  diagnosticsControls,
+  environmentControls,
+  logsControls,
+  registryControls,
+  storageControls,
+} from './controls/platform.js';
 import { baaControls, tagsControls } from './controls/governance.js';
 
 /** The catalog of controls.md, in its order. Control ids are public API. */

@@ -31,6 +31,7 @@ function valueOf(value: PropertyValue): unknown {
 /** ARM compares strings without case (`Disabled`, `disabled`), so drift does too. */
 function same(a: PropertyValue, b: PropertyValue): boolean {
   if (a.kind !== b.kind) return false;
-  const normalize = (value: unknown) => JSON.stringify(value, (_key, item: unknown) => (typeof item === 'string' ? item.toLowerCase() : item));
+  const normalize = (value: unknown) =>
+    JSON.stringify(value, (_key, item: unknown) => (typeof item === 'string' ? item.toLowerCase() : item));
   return normalize(valueOf(a)) === normalize(valueOf(b));
 }

@@ -3,7 +3,17 @@ import { errorMessage } from '../errors.js';
 import { CONTROLS } from './catalog.js';
 import type { Control, ControlResult } from './control.js';
 import { traceReads } from './controls/access.js';
-import type { BaaEvidence, Finding, JsonPath, GatePolicy, GateReport, JudgedEnvironment, JudgedResource, Verdict, Waiver } from './model.js';
+import type {
+  BaaEvidence,
+  Finding,
+  JsonPath,
+  GatePolicy,
+  GateReport,
+  JudgedEnvironment,
+  JudgedResource,
+  Verdict,
+  Waiver,
+} from './model.js';
 import type { WaiverProblem } from './waivers.js';
 
 export interface EvaluateOptions {
@@ -34,17 +44,27 @@ export function evaluate(environment: JudgedEnvironment, options: EvaluateOption
   const environmentRef = { type: 'environment', name: environment.input.source, id: '' };
 
   for (const control of options.controls ?? CONTROLS) {
-    const targets: (JudgedResource | undefined)[] = control.appliesTo === 'environment' ? [undefined] : environment.resources.filter((resource) => applies(control, resource));
+    const targets: (JudgedResource | undefined)[] =
+      control.appliesTo === 'environment' ? [undefined] : environment.resources.filter((resource) => applies(control, resource));
     for (const resource of targets) {
       let result: ControlResult;
       const reads: PropertyRead[] = [];
       try {
-        result = options.reads ? traceReads((read, path) => reads.push({ resource: read, path }), () => control.evaluate(resource, context)) : control.evaluate(resource, context);
+        result = options.reads
+          ? traceReads(
+              (read, path) => reads.push({ resource: read, path }),
+              () => control.evaluate(resource, context),
+            )
+          : control.evaluate(resource, context);
       } catch (error) {
         result = { status: 'unknown', message: `the control could not judge this resource: ${errorMessage(error)}` };
       }
       if (resource?.conditionUnknown && result.status === 'fail') {
-        result = { ...result, status: 'unknown', message: `${result.message} (the resource's condition cannot be known offline, so it may not be deployed)` };
+        result = {
+          ...result,
+          status: 'unknown',
+          message: `${result.message} (the resource's condition cannot be known offline, so it may not be deployed)`,
+        };
       }
       const location = resource?.locate?.(result.path ?? []);
       const finding: Finding = {
@@ -76,9 +96,14 @@ export function evaluate(environment: JudgedEnvironment, options: EvaluateOption
   }
 
   applyWaivers(findings, options.waivers ?? [], now);
-  const expired = (options.waivers ?? []).filter((waiver) => waiverExpired(waiver, now)).map(
-    (waiver): WaiverProblem => ({ message: `the waiver of ${waiver.control} on ${waiver.resource} expired on ${waiver.expires}`, control: waiver.control, resource: waiver.resource, ...(waiver.location ? { location: waiver.location } : {}) }),
-  );
+  const expired = (options.waivers ?? [])
+    .filter((waiver) => waiverExpired(waiver, now))
+    .map((waiver): WaiverProblem => ({
+      message: `the waiver of ${waiver.control} on ${waiver.resource} expired on ${waiver.expires}`,
+      control: waiver.control,
+      resource: waiver.resource,
+      ...(waiver.location ? { location: waiver.location } : {}),
+    }));
   for (const problem of [...(options.waiverProblems ?? []), ...expired]) {
     findings.push({
       control: WAIVER_VALID,
@@ -87,18 +112,27 @@ export function evaluate(environment: JudgedEnvironment, options: EvaluateOption
       hipaa: [],
       resource: { type: 'waiver', name: `${problem.control ?? '?'} on ${problem.resource ?? '?'}`, id: '' },
       message: problem.message,
-      remediation: 'Fix or remove the waiver: every waiver needs control, resource, reason, approvedBy and an expires date that has not passed.',
+      remediation:
+        'Fix or remove the waiver: every waiver needs control, resource, reason, approvedBy and an expires date that has not passed.',
       ...(problem.location ? { location: problem.location } : {}),
     });
   }
 
   const count = (status: Finding['status']) => findings.filter((f) => f.status === status).length;
-  const scopeOf = new Map(environment.resources.flatMap((resource) => resource.extensions.map((extension) => [extension, resource] as const)));
+  const scopeOf = new Map(
+    environment.resources.flatMap((resource) => resource.extensions.map((extension) => [extension, resource] as const)),
+  );
   return {
     verdict: verdictOf(findings, policy),
     input: environment.input,
     judgedAt: now.toISOString(),
-    summary: { pass: count('pass'), fail: count('fail'), unknown: count('unknown'), waived: count('waived'), notApplicable: count('not-applicable') },
+    summary: {
+      pass: count('pass'),
+      fail: count('fail'),
+      unknown: count('unknown'),
+      waived: count('waived'),
+      notApplicable: count('not-applicable'),
+    },
     findings,
     resources: environment.resources.map((resource) => {
       const scope = scopeOf.get(resource);
@@ -126,11 +160,15 @@ export function waiverExpired(waiver: Pick<Waiver, 'expires'>, now: Date): boole
 }
 
 function applyWaivers(findings: Finding[], waivers: Waiver[], now: Date): void {
-  const active = waivers.filter((waiver) => !waiverExpired(waiver, now)).map((waiver) => ({ waiver, matches: picomatch(waiver.resource, { nocase: true }) }));
+  const active = waivers
+    .filter((waiver) => !waiverExpired(waiver, now))
+    .map((waiver) => ({ waiver, matches: picomatch(waiver.resource, { nocase: true }) }));
   for (const finding of findings) {
     if (finding.status !== 'fail' && finding.status !== 'unknown') continue;
     const shortName = finding.resource.name.split('/').pop() ?? finding.resource.name;
-    const match = active.find(({ waiver, matches }) => waiver.control === finding.control && (matches(finding.resource.name) || matches(shortName)));
+    const match = active.find(
+      ({ waiver, matches }) => waiver.control === finding.control && (matches(finding.resource.name) || matches(shortName)),
+    );
     if (!match) continue;
     finding.status = 'waived';
     finding.waiver = { reason: match.waiver.reason, approvedBy: match.waiver.approvedBy, expires: match.waiver.expires };

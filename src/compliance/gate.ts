@@ -57,11 +57,18 @@ export async function runGate(request: GateRequest): Promise<GateRun> {
     environment = await readLiveEnvironment({ subscriptionId: request.live.subscriptionId, resourceGroup, env: request.live.env });
     if (request.config && loaded) {
       const rendered = renderEnvironment(config).template;
-      planned = resolveTemplate(rendered, { source: { file: loaded.source, value: rendered }, subscriptionId: request.live.subscriptionId, resourceGroup, location: config.region });
+      planned = resolveTemplate(rendered, {
+        source: { file: loaded.source, value: rendered },
+        subscriptionId: request.live.subscriptionId,
+        resourceGroup,
+        location: config.region,
+      });
     }
   } else if (request.template) {
     const document = await readLocatedDocument(resolve(request.cwd, request.template), request.template);
-    const parameters = request.parameters ? (await readLocatedDocument(resolve(request.cwd, request.parameters), request.parameters)).value : undefined;
+    const parameters = request.parameters
+      ? (await readLocatedDocument(resolve(request.cwd, request.parameters), request.parameters)).value
+      : undefined;
     environment = resolveTemplate(document.value, {
       source: document,
       ...(parameters !== undefined ? { parameters: parameters as Record<string, unknown> } : {}),
@@ -70,7 +77,11 @@ export async function runGate(request: GateRequest): Promise<GateRun> {
     const config = loaded as LoadedConfig;
     const rendered = renderEnvironment(config.config);
     template = rendered.template;
-    environment = resolveTemplate(template, { source: { file: config.source, value: template }, resourceGroup: config.config.resourceGroup, location: config.config.region });
+    environment = resolveTemplate(template, {
+      source: { file: config.source, value: template },
+      resourceGroup: config.config.resourceGroup,
+      location: config.config.region,
+    });
     environment.input = { kind: 'config', source: config.source };
     // Findings on a rendered resource point at the config section that produced it.
     if (config.locate) {
@@ -85,7 +96,8 @@ export async function runGate(request: GateRequest): Promise<GateRun> {
     }
   }
 
-  const waiversPath = request.waivers ?? (loaded?.config.waivers !== undefined ? resolveFrom(loaded.baseDir, loaded.config.waivers) : undefined);
+  const waiversPath =
+    request.waivers ?? (loaded?.config.waivers !== undefined ? resolveFrom(loaded.baseDir, loaded.config.waivers) : undefined);
   let waivers: Waiver[] = [];
   let waiverProblems: WaiverProblem[] = [];
   if (waiversPath) ({ waivers, problems: waiverProblems } = await loadWaivers(resolveFrom(request.cwd, waiversPath), waiversPath));
@@ -105,11 +117,19 @@ function resolveFrom(base: string, path: string): string {
  * required controls always block unless `never`; the list adds unknown and advisory findings.
  */
 export function parseFailOn(value: string): { never: boolean; policy: { advisoryBlocks: boolean; unknownBlocks: boolean } } {
-  const kinds = value.split(',').map((k) => k.trim()).filter(Boolean);
+  const kinds = value
+    .split(',')
+    .map((k) => k.trim())
+    .filter(Boolean);
   const allowed = ['required', 'unknown', 'advisory', 'never'];
   const bad = kinds.filter((k) => !allowed.includes(k));
   if (kinds.length === 0 || bad.length > 0 || (kinds.includes('never') && kinds.length > 1)) {
-    throw new ConfigurationError(`fail-on "${value}" is not valid; use a comma-separated list of required, unknown, advisory, or just never.`);
+    throw new ConfigurationError(
+      `fail-on "${value}" is not valid; use a comma-separated list of required, unknown, advisory, or just never.`,
+    );
   }
-  return { never: kinds.includes('never'), policy: { advisoryBlocks: kinds.includes('advisory'), unknownBlocks: kinds.includes('unknown') } };
+  return {
+    never: kinds.includes('never'),
+    policy: { advisoryBlocks: kinds.includes('advisory'), unknownBlocks: kinds.includes('unknown') },
+  };
 }

@@ -100,9 +100,23 @@ export async function readLiveEnvironment(request: LiveRequest): Promise<JudgedE
   }
   listed = listed.filter((resource) => resource.type.split('/').length === 2);
 
-  const read = async (id: string, type: string, parent?: JudgedResource, envelope: Record<string, unknown> = {}): Promise<JudgedResource | undefined> => {
+  const read = async (
+    id: string,
+    type: string,
+    parent?: JudgedResource,
+    envelope: Record<string, unknown> = {},
+  ): Promise<JudgedResource | undefined> => {
     const apiVersion = READ_API_VERSIONS[type.toLowerCase()];
-    const resource: JudgedResource = { type, name: typeAndNameOf(id).name, id, body: {}, children: [], extensions: [], ...(apiVersion ? { apiVersion } : {}), ...(parent ? { parent } : {}) };
+    const resource: JudgedResource = {
+      type,
+      name: typeAndNameOf(id).name,
+      id,
+      body: {},
+      children: [],
+      extensions: [],
+      ...(apiVersion ? { apiVersion } : {}),
+      ...(parent ? { parent } : {}),
+    };
     if (/^microsoft\.sql\/servers\/databases$/i.test(type) && /\/master$/i.test(resource.name)) {
       // The system database is not the app's: only its diagnostic settings matter (server audit logs go through it).
       await readDiagnosticSettings(resource);
@@ -114,7 +128,9 @@ export async function readLiveEnvironment(request: LiveRequest): Promise<JudgedE
     } else {
       const result = await limit(() => get(client, id, apiVersion));
       if (result.status === 404) return undefined;
-      resource.body = result.ok ? (result.body as Record<string, unknown>) : { properties: new UnknownValue(`the gate could not read ${id}: ${result.problem}`) };
+      resource.body = result.ok
+        ? (result.body as Record<string, unknown>)
+        : { properties: new UnknownValue(`the gate could not read ${id}: ${result.problem}`) };
       if (!result.ok) environment.unresolved.push({ message: `could not read ${type} ${resource.name}: ${result.problem}` });
     }
     environment.resources.push(resource);
@@ -135,7 +151,8 @@ export async function readLiveEnvironment(request: LiveRequest): Promise<JudgedE
         }
         const result = await limit(() => get(client, `${parent.id}/${child.type}`, apiVersion));
         if (!result.ok) {
-          if (result.status !== 404) environment.unresolved.push({ message: `could not list ${child.type} of ${parent.type} ${parent.name}: ${result.problem}` });
+          if (result.status !== 404)
+            environment.unresolved.push({ message: `could not list ${child.type} of ${parent.type} ${parent.name}: ${result.problem}` });
           return;
         }
         const items = ((result.body as { value?: { id?: string; type?: string }[] }).value ?? []).filter((item) => item.id);
@@ -147,13 +164,23 @@ export async function readLiveEnvironment(request: LiveRequest): Promise<JudgedE
 
   const readDiagnosticSettings = async (scope: JudgedResource): Promise<void> => {
     if (!DIAGNOSTIC_SCOPES.has(scope.type.toLowerCase())) return;
-    const result = await limit(() => get(client, `${scope.id}/providers/Microsoft.Insights/diagnosticSettings`, API_VERSIONS.diagnosticSettings));
+    const result = await limit(() =>
+      get(client, `${scope.id}/providers/Microsoft.Insights/diagnosticSettings`, API_VERSIONS.diagnosticSettings),
+    );
     if (!result.ok) {
       environment.unresolved.push({ message: `could not read the diagnostic settings of ${scope.type} ${scope.name}: ${result.problem}` });
       return;
     }
     for (const item of (result.body as { value?: Record<string, unknown>[] }).value ?? []) {
-      const setting: JudgedResource = { type: 'Microsoft.Insights/diagnosticSettings', name: String(item['name']), id: String(item['id']), apiVersion: API_VERSIONS.diagnosticSettings, body: item, children: [], extensions: [] };
+      const setting: JudgedResource = {
+        type: 'Microsoft.Insights/diagnosticSettings',
+        name: String(item['name']),
+        id: String(item['id']),
+        apiVersion: API_VERSIONS.diagnosticSettings,
+        body: item,
+        children: [],
+        extensions: [],
+      };
       scope.extensions.push(setting);
       environment.resources.push(setting);
     }

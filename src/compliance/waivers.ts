@@ -42,16 +42,29 @@ export async function loadWaivers(path: string, displayPath: string): Promise<{ 
     const fields = (entry && typeof entry === 'object' ? entry : {}) as Record<string, unknown>;
     const text = (name: string) => {
       const value = fields[name];
-      return value instanceof Date ? value.toISOString().slice(0, 10) : typeof value === 'string' ? value.trim() : value === undefined ? '' : String(value);
+      return value instanceof Date
+        ? value.toISOString().slice(0, 10)
+        : typeof value === 'string'
+          ? value.trim()
+          : value === undefined
+            ? ''
+            : String(value);
     };
     const missing = FIELDS.filter((field) => text(field) === '');
     const control = text('control');
     const resource = text('resource');
-    const report = (message: string) => problems.push({ message: `waiver ${index + 1} (${displayPath}:${location.line}): ${message}`, location, ...(control ? { control } : {}), ...(resource ? { resource } : {}) });
+    const report = (message: string) =>
+      problems.push({
+        message: `waiver ${index + 1} (${displayPath}:${location.line}): ${message}`,
+        location,
+        ...(control ? { control } : {}),
+        ...(resource ? { resource } : {}),
+      });
     if (missing.length > 0) return void report(`missing ${missing.join(', ')}`);
     if (!controlById(control)) return void report(`"${control}" is not a control id; see controls.md for the ids`);
     const expires = text('expires');
-    if (!/^\d{4}-\d{2}-\d{2}$/.test(expires) || Number.isNaN(Date.parse(`${expires}T00:00:00Z`))) return void report(`expires "${expires}" is not a date (YYYY-MM-DD)`);
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(expires) || Number.isNaN(Date.parse(`${expires}T00:00:00Z`)))
+      return void report(`expires "${expires}" is not a date (YYYY-MM-DD)`);
     waivers.push({ control, resource, reason: text('reason'), approvedBy: text('approvedBy'), expires, location });
   });
   return { waivers, problems };

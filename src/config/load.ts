@@ -55,7 +55,10 @@ function parseConfigDocument(document: LocatedDocument): EnvironmentConfig {
   if (result.success) return result.data;
   const problems = result.error.issues.flatMap((issue) => problemsOf(issue, document, value));
   problems.sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
-  throw new ConfigurationError(`${document.file} has ${problems.length === 1 ? 'a problem' : `${problems.length} problems`}; fix ${problems.length === 1 ? 'it' : 'them'} and run again.`, problems);
+  throw new ConfigurationError(
+    `${document.file} has ${problems.length === 1 ? 'a problem' : `${problems.length} problems`}; fix ${problems.length === 1 ? 'it' : 'them'} and run again.`,
+    problems,
+  );
 }
 
 function problemsOf(issue: z.core.$ZodIssue, document: LocatedDocument, root: unknown): Problem[] {

@@ -11,7 +11,9 @@ import { AZURE_REGIONS, NAME_RULES, closestMatch, nameRuleMessage, type NameRule
  */
 
 function azureName(rule: NameRule) {
-  return z.string({ error: `give the ${rule.what} as a string` }).regex(rule.pattern, { error: (issue) => nameRuleMessage(rule, issue.input) });
+  return z
+    .string({ error: `give the ${rule.what} as a string` })
+    .regex(rule.pattern, { error: (issue) => nameRuleMessage(rule, issue.input) });
 }
 
 function integer(min: number, max: number, what: string) {
@@ -21,7 +23,9 @@ function integer(min: number, max: number, what: string) {
 
 const ipv4Cidr = z
   .string()
-  .regex(/^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}\/(\d|[12]\d|3[0-2])$/, { error: 'write an IPv4 CIDR range such as 10.40.0.0/16' });
+  .regex(/^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}\/(\d|[12]\d|3[0-2])$/, {
+    error: 'write an IPv4 CIDR range such as 10.40.0.0/16',
+  });
 
 const isoDate = z.iso.date({ error: 'write a calendar date as YYYY-MM-DD' });
 
@@ -39,7 +43,9 @@ function subnet(defaults: { name: string; addressPrefix: string }, purpose: stri
   return z
     .strictObject({
       name: azureName(NAME_RULES.subnet).default(defaults.name).describe(`Name of the subnet for ${purpose}.`),
-      addressPrefix: ipv4Cidr.default(defaults.addressPrefix).describe(`Address range of the subnet for ${purpose}; inside network.addressSpace.`),
+      addressPrefix: ipv4Cidr
+        .default(defaults.addressPrefix)
+        .describe(`Address range of the subnet for ${purpose}; inside network.addressSpace.`),
     })
     .prefault({});
 }
@@ -52,12 +58,17 @@ const NetworkSchema = z
       .describe(
         'private (default): a virtual network, private endpoints and private DNS zones, and publicNetworkAccess Disabled on Key Vault, Cosmos DB, SQL, Redis, storage and the registry. public: no virtual network, public endpoints stay enabled (the advisory *.public-network controls then fail).',
       ),
-    virtualNetworkName: azureName(NAME_RULES.virtualNetwork).default('seniorly-prod-vnet').describe('Name of the virtual network (private mode).'),
+    virtualNetworkName: azureName(NAME_RULES.virtualNetwork)
+      .default('seniorly-prod-vnet')
+      .describe('Name of the virtual network (private mode).'),
     addressSpace: ipv4Cidr.default('10.40.0.0/16').describe('Address space of the virtual network (private mode).'),
-    containerAppsSubnet: subnet({ name: 'container-apps', addressPrefix: '10.40.0.0/23' }, 'the Container Apps environment (delegated to Microsoft.App/environments; /27 or larger)').describe(
-      'Subnet delegated to Microsoft.App/environments that hosts the Container Apps environment.',
+    containerAppsSubnet: subnet(
+      { name: 'container-apps', addressPrefix: '10.40.0.0/23' },
+      'the Container Apps environment (delegated to Microsoft.App/environments; /27 or larger)',
+    ).describe('Subnet delegated to Microsoft.App/environments that hosts the Container Apps environment.'),
+    privateEndpointsSubnet: subnet({ name: 'private-endpoints', addressPrefix: '10.40.2.0/24' }, 'private endpoints').describe(
+      'Subnet that holds the private endpoints.',
     ),
-    privateEndpointsSubnet: subnet({ name: 'private-endpoints', addressPrefix: '10.40.2.0/24' }, 'private endpoints').describe('Subnet that holds the private endpoints.'),
   })
   .superRefine(checkSubnets)
   .prefault({})
@@ -65,7 +76,9 @@ const NetworkSchema = z
 
 const IdentitySchema = z
   .strictObject({
-    name: azureName(NAME_RULES.managedIdentity).default('seniorly-prod-app-identity').describe('Name of the user-assigned managed identity the app runs as.'),
+    name: azureName(NAME_RULES.managedIdentity)
+      .default('seniorly-prod-app-identity')
+      .describe('Name of the user-assigned managed identity the app runs as.'),
   })
   .prefault({})
   .describe('The app’s user-assigned managed identity. It is created first and granted its roles before the Container App needs them.');
@@ -76,7 +89,9 @@ const KeyVaultSchema = z
     sku: z.enum(['standard', 'premium']).default('standard').describe('Key Vault SKU.'),
     softDeleteRetentionInDays: integer(7, 90, 'keyVault.softDeleteRetentionInDays')
       .default(90)
-      .describe('Days a deleted vault or secret stays recoverable (7-90; fixed when the vault is created). Purge protection and RBAC authorization are always on.'),
+      .describe(
+        'Days a deleted vault or secret stays recoverable (7-90; fixed when the vault is created). Purge protection and RBAC authorization are always on.',
+      ),
   })
   .prefault({})
   .describe('The production Key Vault (RBAC authorization, purge protection, soft delete).');
@@ -84,8 +99,14 @@ const KeyVaultSchema = z
 const CosmosSchema = z
   .strictObject({
     name: azureName(NAME_RULES.cosmosAccount).default('seniorly-prod-cosmos').describe('Cosmos DB account name (globally unique).'),
-    consistencyLevel: z.enum(['Eventual', 'ConsistentPrefix', 'Session', 'BoundedStaleness', 'Strong']).default('Session').describe('Default consistency level.'),
-    continuousBackupTier: z.enum(['Continuous7Days', 'Continuous30Days']).default('Continuous30Days').describe('Point-in-time restore window of the continuous backup.'),
+    consistencyLevel: z
+      .enum(['Eventual', 'ConsistentPrefix', 'Session', 'BoundedStaleness', 'Strong'])
+      .default('Session')
+      .describe('Default consistency level.'),
+    continuousBackupTier: z
+      .enum(['Continuous7Days', 'Continuous30Days'])
+      .default('Continuous30Days')
+      .describe('Point-in-time restore window of the continuous backup.'),
     analyticalStorage: z.boolean().default(true).describe('Enable the analytical store (Azure Synapse Link), as the migration guide does.'),
     zoneRedundant: z.boolean().default(false).describe('Spread the account’s region across availability zones.'),
   })
@@ -95,7 +116,9 @@ const CosmosSchema = z
 const isoDuration = (unit: 'W' | 'M' | 'Y', max: number, what: string) =>
   z
     .string()
-    .regex(new RegExp(`^P\\d+${unit}$`), { error: `${what} is an ISO 8601 duration in ${{ W: 'weeks', M: 'months', Y: 'years' }[unit]}, e.g. P1${unit}` })
+    .regex(new RegExp(`^P\\d+${unit}$`), {
+      error: `${what} is an ISO 8601 duration in ${{ W: 'weeks', M: 'months', Y: 'years' }[unit]}, e.g. P1${unit}`,
+    })
     .refine((value) => {
       const amount = Number(value.slice(1, -1));
       return amount >= 1 && amount <= max;
@@ -113,7 +136,10 @@ const SqlSchema = z
       .prefault({})
       .describe('Database SKU.'),
     zoneRedundant: z.boolean().default(false).describe('Zone-redundant database.'),
-    backupStorageRedundancy: z.enum(['Local', 'Zone', 'Geo', 'GeoZone']).default('Local').describe('Redundancy of the database’s backup storage (the guide uses Local).'),
+    backupStorageRedundancy: z
+      .enum(['Local', 'Zone', 'Geo', 'GeoZone'])
+      .default('Local')
+      .describe('Redundancy of the database’s backup storage (the guide uses Local).'),
     entraAdmin: z
       .strictObject({
         login: z.string().min(1).max(128).describe('Display name of the Entra administrator (user, group or app).'),
@@ -121,13 +147,23 @@ const SqlSchema = z
         principalType: z.enum(['User', 'Group', 'Application']).default('Group').describe('Kind of Entra principal.'),
       })
       .optional()
-      .describe('Microsoft Entra administrator of the server. Absent: the app’s managed identity is the administrator. Authentication is always Entra-only (no SQL password).'),
+      .describe(
+        'Microsoft Entra administrator of the server. Absent: the app’s managed identity is the administrator. Authentication is always Entra-only (no SQL password).',
+      ),
     longTermRetention: z
       .strictObject({
-        weeklyRetention: isoDuration('W', 520, 'sql.longTermRetention.weeklyRetention').default('P12W').describe('How long weekly backups are kept (ISO 8601, weeks).'),
-        monthlyRetention: isoDuration('M', 120, 'sql.longTermRetention.monthlyRetention').default('P12M').describe('How long monthly backups are kept (ISO 8601, months).'),
-        yearlyRetention: isoDuration('Y', 10, 'sql.longTermRetention.yearlyRetention').default('P7Y').describe('How long yearly backups are kept (ISO 8601, years; HIPAA needs at least P6Y).'),
-        weekOfYear: integer(1, 52, 'sql.longTermRetention.weekOfYear').default(1).describe('Week of the year whose backup is kept as the yearly backup.'),
+        weeklyRetention: isoDuration('W', 520, 'sql.longTermRetention.weeklyRetention')
+          .default('P12W')
+          .describe('How long weekly backups are kept (ISO 8601, weeks).'),
+        monthlyRetention: isoDuration('M', 120, 'sql.longTermRetention.monthlyRetention')
+          .default('P12M')
+          .describe('How long monthly backups are kept (ISO 8601, months).'),
+        yearlyRetention: isoDuration('Y', 10, 'sql.longTermRetention.yearlyRetention')
+          .default('P7Y')
+          .describe('How long yearly backups are kept (ISO 8601, years; HIPAA needs at least P6Y).'),
+        weekOfYear: integer(1, 52, 'sql.longTermRetention.weekOfYear')
+          .default(1)
+          .describe('Week of the year whose backup is kept as the yearly backup.'),
       })
       .prefault({})
       .describe('Long-term retention of the database’s backups.'),
@@ -145,11 +181,15 @@ const RedisSchema = z
     kind: z
       .enum(['managed', 'legacy'])
       .default('managed')
-      .describe('managed (default): Azure Managed Redis (Microsoft.Cache/redisEnterprise). legacy: Azure Cache for Redis (Microsoft.Cache/redis), which retires 2028-09-30; use only when you must.'),
+      .describe(
+        'managed (default): Azure Managed Redis (Microsoft.Cache/redisEnterprise). legacy: Azure Cache for Redis (Microsoft.Cache/redis), which retires 2028-09-30; use only when you must.',
+      ),
     name: z.string().default('seniorly-prod-redis').describe('Name of the cache.'),
     sku: z
       .string()
-      .regex(/^(Balanced_B|MemoryOptimized_M|ComputeOptimized_X|FlashOptimized_A)\d+$/, { error: 'Azure Managed Redis SKUs look like Balanced_B0, MemoryOptimized_M10, ComputeOptimized_X3 or FlashOptimized_A250' })
+      .regex(/^(Balanced_B|MemoryOptimized_M|ComputeOptimized_X|FlashOptimized_A)\d+$/, {
+        error: 'Azure Managed Redis SKUs look like Balanced_B0, MemoryOptimized_M10, ComputeOptimized_X3 or FlashOptimized_A250',
+      })
       .default('Balanced_B0')
       .describe('Azure Managed Redis SKU (kind managed).'),
     evictionPolicy: z
@@ -177,10 +217,14 @@ const LogAnalyticsSchema = z
     name: azureName(NAME_RULES.logAnalyticsWorkspace).default('seniorly-prod-logs').describe('Log Analytics workspace name.'),
     retentionInDays: integer(30, 730, 'logAnalytics.retentionInDays')
       .default(365)
-      .describe('Interactive retention of the workspace (Azure accepts 30-730 days). Long retention is per table: see auditTableTotalRetentionInDays.'),
+      .describe(
+        'Interactive retention of the workspace (Azure accepts 30-730 days). Long retention is per table: see auditTableTotalRetentionInDays.',
+      ),
     auditTableTotalRetentionInDays: integer(4, 4383, 'logAnalytics.auditTableTotalRetentionInDays')
       .default(2190)
-      .describe('Total retention (interactive + long-term) of every table that receives audit logs (4-4383 days; HIPAA needs at least 2190, six years).'),
+      .describe(
+        'Total retention (interactive + long-term) of every table that receives audit logs (4-4383 days; HIPAA needs at least 2190, six years).',
+      ),
   })
   .prefault({})
   .describe('The Log Analytics workspace that receives every audit log.');
@@ -188,7 +232,10 @@ const LogAnalyticsSchema = z
 const RegistrySchema = z
   .strictObject({
     name: azureName(NAME_RULES.registry).default('seniorlyprodacr').describe('Container registry name (globally unique).'),
-    sku: z.enum(['Basic', 'Standard', 'Premium']).default('Premium').describe('Registry SKU. Private endpoints (network.mode private) need Premium.'),
+    sku: z
+      .enum(['Basic', 'Standard', 'Premium'])
+      .default('Premium')
+      .describe('Registry SKU. Private endpoints (network.mode private) need Premium.'),
   })
   .prefault({})
   .describe('The container registry (admin user and anonymous pull disabled; the app pulls with its managed identity).');
@@ -218,7 +265,9 @@ const ContainerAppSchema = z
       .string()
       .min(1)
       .default(PLACEHOLDER_IMAGE.image)
-      .describe('Container image the app is created with. The default is a public placeholder (served on port 80 until the first deploy pushes the real image). Once the app exists, deploy-container owns its image: provision keeps the one running.'),
+      .describe(
+        'Container image the app is created with. The default is a public placeholder (served on port 80 until the first deploy pushes the real image). Once the app exists, deploy-container owns its image: provision keeps the one running.',
+      ),
     targetPort: integer(1, 65535, 'containerApp.targetPort').default(8000).describe('Port the app listens on.'),
     healthPath: z
       .string()
@@ -237,14 +286,23 @@ const ContainerAppSchema = z
       .regex(/^\d+(\.\d+)?Gi$/, { error: 'containerApp.memory is written like 4Gi' })
       .default('4Gi')
       .describe('Memory, twice the CPU in Gi (Consumption profile), e.g. 4Gi for 2 cores.'),
-    minReplicas: integer(0, 1000, 'containerApp.minReplicas').default(1).describe('Minimum replicas (keep at least 1 so phone webhooks never wait on a cold start).'),
+    minReplicas: integer(0, 1000, 'containerApp.minReplicas')
+      .default(1)
+      .describe('Minimum replicas (keep at least 1 so phone webhooks never wait on a cold start).'),
     maxReplicas: integer(1, 1000, 'containerApp.maxReplicas').default(10).describe('Maximum replicas.'),
     ingress: z
       .enum(['external', 'internal'])
       .default('external')
-      .describe('external (default): reachable from the internet, as the phone provider’s webhooks need. internal: only from inside the environment’s network.'),
+      .describe(
+        'external (default): reachable from the internet, as the phone provider’s webhooks need. internal: only from inside the environment’s network.',
+      ),
     env: z
-      .record(azureName(NAME_RULES.environmentVariable), z.union([z.string(), secretReference], { error: 'an environment variable is a string (quote numbers and booleans) or {secretRef: <secret name>}' }))
+      .record(
+        azureName(NAME_RULES.environmentVariable),
+        z.union([z.string(), secretReference], {
+          error: 'an environment variable is a string (quote numbers and booleans) or {secretRef: <secret name>}',
+        }),
+      )
       .default({ PRODUCTION_MODE: 'true' })
       .describe(
         'Environment variables: a string value, or {secretRef: <secret name>}. The renderer adds AZURE_CLIENT_ID, AZURE_KEY_VAULT_NAME, AZURE_KEY_VAULT_URI, AZURE_COSMOS_ENDPOINT, AZURE_SQL_SERVER, AZURE_SQL_DATABASE, AZURE_REDIS_HOST and AZURE_REDIS_PORT; a variable here overrides one of those.',
@@ -252,18 +310,32 @@ const ContainerAppSchema = z
     secrets: z
       .record(azureName(NAME_RULES.containerAppSecret), azureName(NAME_RULES.keyVaultSecret))
       .default({})
-      .describe('Container App secret name -> Key Vault secret name. Each becomes a Key Vault reference read with the app’s identity; the vault secret must exist before provisioning (run migrate-secrets first).'),
+      .describe(
+        'Container App secret name -> Key Vault secret name. Each becomes a Key Vault reference read with the app’s identity; the vault secret must exist before provisioning (run migrate-secrets first).',
+      ),
   })
   .superRefine((app, ctx) => {
     if (app.minReplicas > app.maxReplicas) {
-      ctx.addIssue({ code: 'custom', path: ['minReplicas'], message: `minReplicas (${app.minReplicas}) is above maxReplicas (${app.maxReplicas}); lower it or raise maxReplicas` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['minReplicas'],
+        message: `minReplicas (${app.minReplicas}) is above maxReplicas (${app.maxReplicas}); lower it or raise maxReplicas`,
+      });
     }
     if (Number.parseFloat(app.memory) !== app.cpu * 2) {
-      ctx.addIssue({ code: 'custom', path: ['memory'], message: `the Consumption profile pairs ${app.cpu} cores with ${app.cpu * 2}Gi: set memory to ${app.cpu * 2}Gi or change cpu` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['memory'],
+        message: `the Consumption profile pairs ${app.cpu} cores with ${app.cpu * 2}Gi: set memory to ${app.cpu * 2}Gi or change cpu`,
+      });
     }
     for (const [variable, value] of Object.entries(app.env)) {
       if (typeof value !== 'string' && !(value.secretRef in app.secrets)) {
-        ctx.addIssue({ code: 'custom', path: ['env', variable, 'secretRef'], message: `secret "${value.secretRef}" is not in containerApp.secrets; add it there (app secret name -> Key Vault secret name)` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['env', variable, 'secretRef'],
+          message: `secret "${value.secretRef}" is not in containerApp.secrets; add it there (app secret name -> Key Vault secret name)`,
+        });
       }
     }
   })
@@ -278,24 +350,32 @@ const StorageSchema = z
       .default('Standard_LRS')
       .describe('Replication of the backup storage (the guide uses Standard_LRS).'),
     blobSoftDeleteDays: integer(1, 365, 'storage.blobSoftDeleteDays').default(30).describe('Days a deleted blob stays recoverable.'),
-    containerSoftDeleteDays: integer(1, 365, 'storage.containerSoftDeleteDays').default(30).describe('Days a deleted container stays recoverable.'),
+    containerSoftDeleteDays: integer(1, 365, 'storage.containerSoftDeleteDays')
+      .default(30)
+      .describe('Days a deleted container stays recoverable.'),
     // 2555 days (seven years) rather than the guide's 2190: lifecycle age counts from a blob's last
     // modification, and HIPAA's six years run from creation or the date a document was last in effect,
     // so a year of margin keeps an export that was written late in its period for the full six years.
     deleteAfterDays: integer(1, 99999, 'storage.deleteAfterDays')
       .default(2555)
-      .describe('Lifecycle rule: delete backup blobs (and their old versions) this many days after they were last modified. HIPAA needs at least 2190 (six years); nothing is tiered away earlier.'),
+      .describe(
+        'Lifecycle rule: delete backup blobs (and their old versions) this many days after they were last modified. HIPAA needs at least 2190 (six years); nothing is tiered away earlier.',
+      ),
   })
   .prefault({})
   .describe('Storage account for backups (Cosmos exports): HTTPS only, TLS 1.2, no public blob access, soft delete and versioning.');
 
 const DiagnosticsSchema = z
   .strictObject({
-    settingName: azureName(NAME_RULES.diagnosticSetting).default('hipaa-audit-logs').describe('Name of the diagnostic setting created on every audited resource.'),
+    settingName: azureName(NAME_RULES.diagnosticSetting)
+      .default('hipaa-audit-logs')
+      .describe('Name of the diagnostic setting created on every audited resource.'),
     categoryGroup: z
       .enum(['allLogs', 'audit'])
       .default('allLogs')
-      .describe('Category group the diagnostic settings send to Log Analytics: allLogs (default; every service supports it) or audit (less volume).'),
+      .describe(
+        'Category group the diagnostic settings send to Log Analytics: allLogs (default; every service supports it) or audit (less volume).',
+      ),
   })
   .prefault({})
   .describe('Diagnostic settings that send audit logs to the Log Analytics workspace.');
@@ -323,21 +403,32 @@ const GateSchema = z
       .record(tagName, z.union([tagValue, z.null()]))
       .default({ ...DEFAULT_GATE_POLICY.requiredTags })
       .describe('Tags every resource must carry: name -> required value, or null (or "*") for any non-empty value.'),
-    minKeyVaultRetentionDays: integer(7, 90, 'gate.minKeyVaultRetentionDays').default(DEFAULT_GATE_POLICY.minKeyVaultRetentionDays).describe('Minimum Key Vault soft-delete retention.'),
+    minKeyVaultRetentionDays: integer(7, 90, 'gate.minKeyVaultRetentionDays')
+      .default(DEFAULT_GATE_POLICY.minKeyVaultRetentionDays)
+      .describe('Minimum Key Vault soft-delete retention.'),
     minAuditRetentionDays: integer(1, 4383, 'gate.minAuditRetentionDays')
       .default(DEFAULT_GATE_POLICY.minAuditRetentionDays)
       .describe('Minimum days audit logs and backups are kept (HIPAA 164.316(b)(2): six years = 2190).'),
-    minSqlYearlyRetention: isoDuration('Y', 10, 'gate.minSqlYearlyRetention').default(DEFAULT_GATE_POLICY.minSqlYearlyRetention).describe('Minimum SQL long-term retention of yearly backups.'),
-    baaReviewMaxAgeDays: integer(1, 3650, 'gate.baaReviewMaxAgeDays').default(DEFAULT_GATE_POLICY.baaReviewMaxAgeDays).describe('The BAA evidence must have been reviewed within this many days.'),
+    minSqlYearlyRetention: isoDuration('Y', 10, 'gate.minSqlYearlyRetention')
+      .default(DEFAULT_GATE_POLICY.minSqlYearlyRetention)
+      .describe('Minimum SQL long-term retention of yearly backups.'),
+    baaReviewMaxAgeDays: integer(1, 3650, 'gate.baaReviewMaxAgeDays')
+      .default(DEFAULT_GATE_POLICY.baaReviewMaxAgeDays)
+      .describe('The BAA evidence must have been reviewed within this many days.'),
     advisoryBlocks: z.boolean().default(DEFAULT_GATE_POLICY.advisoryBlocks).describe('Whether a failed advisory control blocks promotion.'),
-    unknownBlocks: z.boolean().default(DEFAULT_GATE_POLICY.unknownBlocks).describe('Whether an unknown result blocks promotion (fail closed; lower only deliberately).'),
+    unknownBlocks: z
+      .boolean()
+      .default(DEFAULT_GATE_POLICY.unknownBlocks)
+      .describe('Whether an unknown result blocks promotion (fail closed; lower only deliberately).'),
   })
   .prefault({})
   .describe('The HIPAA gate’s policy.');
 
 const EnvironmentShape = z.strictObject({
   region: region.default('eastus2').describe('Azure region of every regional resource.'),
-  resourceGroup: azureName(NAME_RULES.resourceGroup).default('seniorly-prod-rg').describe('Resource group the environment is deployed into.'),
+  resourceGroup: azureName(NAME_RULES.resourceGroup)
+    .default('seniorly-prod-rg')
+    .describe('Resource group the environment is deployed into.'),
   tags: z
     .record(tagName, tagValue)
     .default({ Environment: 'Production', Compliance: 'HIPAA' })
@@ -384,7 +475,10 @@ function checkSubnets(network: NetworkRanges, ctx: z.RefinementCtx): void {
   const apps = parseCidr(network.containerAppsSubnet.addressPrefix);
   const endpoints = parseCidr(network.privateEndpointsSubnet.addressPrefix);
   if (apps.bits > 27) {
-    report(['containerAppsSubnet', 'addressPrefix'], 'a workload-profiles Container Apps environment needs a /27 or larger subnet; use a prefix length of 27 or less');
+    report(
+      ['containerAppsSubnet', 'addressPrefix'],
+      'a workload-profiles Container Apps environment needs a /27 or larger subnet; use a prefix length of 27 or less',
+    );
   }
   const widerMask = maskOf(Math.min(apps.bits, endpoints.bits));
   if ((apps.start & widerMask) >>> 0 === (endpoints.start & widerMask) >>> 0) {

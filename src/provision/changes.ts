@@ -30,7 +30,9 @@ export interface ChangeSet {
 
 /** Resources what-if would create or modify (`Deploy`: ARM cannot tell, so it counts too). */
 export function changeCount(changes: ChangeSet): number {
-  return changes.resources.filter((change) => change.changeType === 'Create' || change.changeType === 'Modify' || change.changeType === 'Deploy').length;
+  return changes.resources.filter(
+    (change) => change.changeType === 'Create' || change.changeType === 'Modify' || change.changeType === 'Deploy',
+  ).length;
 }
 
 interface RawPropertyChange {
@@ -53,7 +55,12 @@ export function changesFromWhatIf(rawBody: string, resourceGroup: string): Chang
   return {
     resourceGroup,
     resourceGroupCreated: false,
-    resources: changes.map((change) => ({ ...typeAndNameOf(change.resourceId), resourceId: change.resourceId, changeType: change.changeType as ChangeType, delta: flatten(change.delta ?? [], '') })),
+    resources: changes.map((change) => ({
+      ...typeAndNameOf(change.resourceId),
+      resourceId: change.resourceId,
+      changeType: change.changeType as ChangeType,
+      delta: flatten(change.delta ?? [], ''),
+    })),
   };
 }
 
@@ -61,11 +68,26 @@ function flatten(changes: RawPropertyChange[], prefix: string): PropertyChange[]
   return changes.flatMap((change) => {
     const path = !prefix ? change.path : /^\d+$/.test(change.path) ? `${prefix}[${change.path}]` : `${prefix}.${change.path}`;
     if (change.children?.length) return flatten(change.children, path);
-    return [{ path, kind: change.propertyChangeType, ...('before' in change ? { before: change.before } : {}), ...('after' in change ? { after: change.after } : {}) }];
+    return [
+      {
+        path,
+        kind: change.propertyChangeType,
+        ...('before' in change ? { before: change.before } : {}),
+        ...('after' in change ? { after: change.after } : {}),
+      },
+    ];
   });
 }
 
-const SYMBOL: Record<ChangeType, string> = { Create: '+ create', Modify: '~ modify', NoChange: '= no change', Ignore: '* ignore', Delete: '- delete', Deploy: '! deploy', Unsupported: '? unsupported' };
+const SYMBOL: Record<ChangeType, string> = {
+  Create: '+ create',
+  Modify: '~ modify',
+  NoChange: '= no change',
+  Ignore: '* ignore',
+  Delete: '- delete',
+  Deploy: '! deploy',
+  Unsupported: '? unsupported',
+};
 
 function shown(value: unknown): string {
   const text = JSON.stringify(value);
@@ -100,7 +122,15 @@ function countsText(changes: ChangeSet): string {
   return parts.join(', ');
 }
 
-const ICON: Record<ChangeType, string> = { Create: '🟢 Create', Modify: '🟡 Modify', NoChange: '⚪ No change', Ignore: '⚫ Ignore', Delete: '🔴 Delete', Deploy: '🟣 Deploy', Unsupported: '⚪ Unsupported' };
+const ICON: Record<ChangeType, string> = {
+  Create: '🟢 Create',
+  Modify: '🟡 Modify',
+  NoChange: '⚪ No change',
+  Ignore: '⚫ Ignore',
+  Delete: '🔴 Delete',
+  Deploy: '🟣 Deploy',
+  Unsupported: '⚪ Unsupported',
+};
 
 function cell(text: string): string {
   return text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
@@ -110,18 +140,31 @@ function cell(text: string): string {
 export function changesAsMarkdown(changes: ChangeSet): string {
   const changed = changes.resources.filter((c) => c.changeType !== 'NoChange' && c.changeType !== 'Ignore');
   const rest = changes.resources.filter((c) => c.changeType === 'NoChange' || c.changeType === 'Ignore');
-  const lines = [`### What-if: \`${changes.resourceGroup}\``, '', `**${changeCount(changes)} resource(s) would be created or modified.** ${countsText(changes)}.`, ''];
-  if (changes.resourceGroupCreated) lines.push(`The resource group \`${changes.resourceGroup}\` does not exist yet: it and every resource below would be created.`, '');
+  const lines = [
+    `### What-if: \`${changes.resourceGroup}\``,
+    '',
+    `**${changeCount(changes)} resource(s) would be created or modified.** ${countsText(changes)}.`,
+    '',
+  ];
+  if (changes.resourceGroupCreated)
+    lines.push(`The resource group \`${changes.resourceGroup}\` does not exist yet: it and every resource below would be created.`, '');
   if (changed.length > 0) {
     lines.push('| Change | Resource | Type | Property changes |', '|---|---|---|---|');
     for (const change of changed) {
-      const properties = propertyChangeLines(change).map((line) => `\`${cell(line)}\``).join('<br>');
+      const properties = propertyChangeLines(change)
+        .map((line) => `\`${cell(line)}\``)
+        .join('<br>');
       lines.push(`| ${ICON[change.changeType]} | \`${cell(change.name)}\` | ${change.type} | ${properties} |`);
     }
     lines.push('');
   }
   if (rest.length > 0) {
-    lines.push(`<details><summary>${rest.length} resource(s) unchanged or ignored</summary>`, '', '| Change | Resource | Type |', '|---|---|---|');
+    lines.push(
+      `<details><summary>${rest.length} resource(s) unchanged or ignored</summary>`,
+      '',
+      '| Change | Resource | Type |',
+      '|---|---|---|',
+    );
     for (const change of rest) lines.push(`| ${ICON[change.changeType]} | \`${cell(change.name)}\` | ${change.type} |`);
     lines.push('', '</details>', '');
   }

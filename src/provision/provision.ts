@@ -1,5 +1,16 @@
 import type { DeploymentExtended, DeploymentOperation, ResourceManagementClient } from '@azure/arm-resources';
-import { armError, armFailureOf, armGet, describeArmFailure, remediesFor, resourceManager, retryAfterMs, subscriptionOf, typeAndNameOf, type ArmFailure } from '../azure/arm.js';
+import {
+  armError,
+  armFailureOf,
+  armGet,
+  describeArmFailure,
+  remediesFor,
+  resourceManager,
+  retryAfterMs,
+  subscriptionOf,
+  typeAndNameOf,
+  type ArmFailure,
+} from '../azure/arm.js';
 import { runGate, type GateRun } from '../compliance/gate.js';
 import { isBlocking } from '../compliance/evaluate.js';
 import { resolveTemplate } from '../compliance/arm/template.js';
@@ -79,8 +90,14 @@ export async function provision(request: ProvisionRequest): Promise<ProvisionRes
   const gate = await logger.group('HIPAA gate on the template', async () => {
     const run = await runGate({ cwd: request.cwd, ...(request.config ? { config: request.config } : {}) });
     const blocking = run.report.findings.filter((finding) => isBlocking(finding, run.policy));
-    logger.info(`Verdict: ${run.report.verdict} (${run.report.summary.pass} pass, ${run.report.summary.fail} fail, ${run.report.summary.unknown} unknown, ${run.report.summary.waived} waived)`);
-    for (const finding of blocking) logger[request.gate === 'block' ? 'error' : 'warning'](`${finding.control} on ${finding.resource.name}: ${finding.message}`, { title: `HIPAA ${finding.control}`, ...(finding.location ? { file: finding.location.file, line: finding.location.line } : {}) });
+    logger.info(
+      `Verdict: ${run.report.verdict} (${run.report.summary.pass} pass, ${run.report.summary.fail} fail, ${run.report.summary.unknown} unknown, ${run.report.summary.waived} waived)`,
+    );
+    for (const finding of blocking)
+      logger[request.gate === 'block' ? 'error' : 'warning'](`${finding.control} on ${finding.resource.name}: ${finding.message}`, {
+        title: `HIPAA ${finding.control}`,
+        ...(finding.location ? { file: finding.location.file, line: finding.location.line } : {}),
+      });
     return run;
   });
   const base = { subscriptionId, resourceGroup, deploymentName, gate, outputs: {}, operations: [] };
@@ -90,14 +107,21 @@ export async function provision(request: ProvisionRequest): Promise<ProvisionRes
 
   const client = resourceManager(request.env, subscriptionId);
   const existingGroup = await readResourceGroup(client, resourceGroup);
-  const liveContainerApp = existingGroup ? await readContainerApp(client, subscriptionId, resourceGroup, config.containerApp.name) : undefined;
-  if (liveContainerApp) logger.info(`The Container App exists: keeping its image ${liveContainerApp.image} and traffic split (deploy-container owns them).`);
+  const liveContainerApp = existingGroup
+    ? await readContainerApp(client, subscriptionId, resourceGroup, config.containerApp.name)
+    : undefined;
+  if (liveContainerApp)
+    logger.info(`The Container App exists: keeping its image ${liveContainerApp.image} and traffic split (deploy-container owns them).`);
   const rendered = renderEnvironment(config, liveContainerApp ? { liveContainerApp } : {});
   const configKeyOf = configKeyFinder(rendered, loaded);
-  const deployment: ArmDeployment = { properties: { mode: 'Incremental', template: rendered.template as unknown as Record<string, unknown> } };
+  const deployment: ArmDeployment = {
+    properties: { mode: 'Incremental', template: rendered.template as unknown as Record<string, unknown> },
+  };
 
   const changes = await logger.group('What-if', async () => {
-    const result = existingGroup ? await whatIf(client, resourceGroup, deploymentName, deployment, configKeyOf) : everythingCreated(rendered, loaded, subscriptionId);
+    const result = existingGroup
+      ? await whatIf(client, resourceGroup, deploymentName, deployment, configKeyOf)
+      : everythingCreated(rendered, loaded, subscriptionId);
     logger.info(changesAsText(result));
     return result;
   });
@@ -106,7 +130,8 @@ export async function provision(request: ProvisionRequest): Promise<ProvisionRes
 
   await logger.group('Resource group', async () => {
     const tags = { ...existingGroup?.tags, ...config.tags };
-    if (existingGroup && JSON.stringify(existingGroup.tags ?? {}) === JSON.stringify(tags)) return logger.info(`${resourceGroup} exists in ${existingGroup.location} with its tags.`);
+    if (existingGroup && JSON.stringify(existingGroup.tags ?? {}) === JSON.stringify(tags))
+      return logger.info(`${resourceGroup} exists in ${existingGroup.location} with its tags.`);
     try {
       await client.resourceGroups.createOrUpdate(resourceGroup, { location: existingGroup?.location ?? config.region, tags });
     } catch (error) {
@@ -124,11 +149,16 @@ export async function provision(request: ProvisionRequest): Promise<ProvisionRes
     logger.info('ARM accepted the template.');
   });
 
-  const { deployed, operations } = await logger.group(`Deploy ${deploymentName}`, () => deploy(client, resourceGroup, deploymentName, deployment, request, configKeyOf));
+  const { deployed, operations } = await logger.group(`Deploy ${deploymentName}`, () =>
+    deploy(client, resourceGroup, deploymentName, deployment, request, configKeyOf),
+  );
   return { ...base, status: 'deployed', changes, changeCount: count, outputs: outputsOf(deployed), operations };
 }
 
-async function readResourceGroup(client: ResourceManagementClient, name: string): Promise<{ location: string; tags?: Record<string, string> } | undefined> {
+async function readResourceGroup(
+  client: ResourceManagementClient,
+  name: string,
+): Promise<{ location: string; tags?: Record<string, string> } | undefined> {
   try {
     const group = await client.resourceGroups.get(name);
     return { location: group.location, ...(group.tags ? { tags: group.tags } : {}) };
@@ -139,19 +169,32 @@ async function readResourceGroup(client: ResourceManagementClient, name: string)
 }
 
 /** The image and traffic split of the app if it exists: re-provisioning must not undo a deploy. */
-async function readContainerApp(client: ResourceManagementClient, subscriptionId: string, resourceGroup: string, name: string): Promise<LiveContainerApp | undefined> {
+async function readContainerApp(
+  client: ResourceManagementClient,
+  subscriptionId: string,
+  resourceGroup: string,
+  name: string,
+): Promise<LiveContainerApp | undefined> {
   const path = `/subscriptions/${subscriptionId}/resourceGroups/${resourceGroup}/providers/Microsoft.App/containerApps/${name}`;
   const { status, body } = await armGet(client, path, API_VERSIONS.app);
   if (status === 404) return undefined;
   if (status !== 200) throw armError({ details: body }, `Reading Container App ${name}`);
-  const properties = (body as { properties?: { template?: { containers?: { image?: string }[] }; configuration?: { ingress?: { traffic?: unknown[] } } } }).properties;
+  const properties = (
+    body as { properties?: { template?: { containers?: { image?: string }[] }; configuration?: { ingress?: { traffic?: unknown[] } } } }
+  ).properties;
   const image = properties?.template?.containers?.[0]?.image;
   if (!image) return undefined;
   const traffic = properties?.configuration?.ingress?.traffic;
   return { image, ...(traffic ? { traffic } : {}) };
 }
 
-async function whatIf(client: ResourceManagementClient, resourceGroup: string, deploymentName: string, deployment: ArmDeployment, configKeyOf: (target?: string) => string | undefined): Promise<ChangeSet> {
+async function whatIf(
+  client: ResourceManagementClient,
+  resourceGroup: string,
+  deploymentName: string,
+  deployment: ArmDeployment,
+  configKeyOf: (target?: string) => string | undefined,
+): Promise<ChangeSet> {
   let rawBody: string | undefined;
   try {
     await client.deployments.beginWhatIfAndWait(resourceGroup, deploymentName, deployment, {
@@ -168,11 +211,22 @@ async function whatIf(client: ResourceManagementClient, resourceGroup: string, d
 
 /** Without the resource group there is nothing for ARM's what-if to compare: every resource is new. */
 function everythingCreated(rendered: RenderedEnvironment, loaded: LoadedConfig, subscriptionId: string): ChangeSet {
-  const environment = resolveTemplate(rendered.template, { source: { file: loaded.source, value: rendered.template }, subscriptionId, resourceGroup: loaded.config.resourceGroup, location: loaded.config.region });
+  const environment = resolveTemplate(rendered.template, {
+    source: { file: loaded.source, value: rendered.template },
+    subscriptionId,
+    resourceGroup: loaded.config.resourceGroup,
+    location: loaded.config.region,
+  });
   return {
     resourceGroup: loaded.config.resourceGroup,
     resourceGroupCreated: true,
-    resources: environment.resources.map((resource) => ({ resourceId: resource.id, type: resource.type, name: resource.name, changeType: 'Create', delta: [] })),
+    resources: environment.resources.map((resource) => ({
+      resourceId: resource.id,
+      type: resource.type,
+      name: resource.name,
+      changeType: 'Create',
+      delta: [],
+    })),
   };
 }
 
@@ -217,9 +271,16 @@ async function deploy(
       if (reported.get(operation.resourceId) === operation.state) continue;
       reported.set(operation.resourceId, operation.state);
       const elapsed = `${((Date.now() - started) / 1000).toFixed(1)} s`;
-      if (operation.state === 'Running') logger.info(`[${elapsed}] ${operation.operation === 'Update' ? 'updating' : 'creating'} ${operation.type} ${operation.name}`);
-      else if (operation.state === 'Succeeded') logger.info(`[${elapsed}] ${operation.operation === 'Update' ? 'updated' : 'created'}  ${operation.type} ${operation.name} in ${operation.durationSeconds?.toFixed(1) ?? '?'} s`);
-      else if (operation.state === 'Failed') logger.error(`[${elapsed}] failed   ${operation.type} ${operation.name}: ${operation.error ? describeArmFailure(operation.error) : 'no error reported'}`);
+      if (operation.state === 'Running')
+        logger.info(`[${elapsed}] ${operation.operation === 'Update' ? 'updating' : 'creating'} ${operation.type} ${operation.name}`);
+      else if (operation.state === 'Succeeded')
+        logger.info(
+          `[${elapsed}] ${operation.operation === 'Update' ? 'updated' : 'created'}  ${operation.type} ${operation.name} in ${operation.durationSeconds?.toFixed(1) ?? '?'} s`,
+        );
+      else if (operation.state === 'Failed')
+        logger.error(
+          `[${elapsed}] failed   ${operation.type} ${operation.name}: ${operation.error ? describeArmFailure(operation.error) : 'no error reported'}`,
+        );
     }
     const state = current.properties?.provisioningState;
     if (state === 'Succeeded') {
@@ -269,5 +330,10 @@ function reportOf(operation: DeploymentOperation): OperationReport {
 /** Template outputs (`keyVaultUri`) as action outputs (`key-vault-uri`). */
 function outputsOf(deployment: DeploymentExtended): Record<string, string> {
   const outputs = (deployment.properties?.outputs ?? {}) as Record<string, { value?: unknown }>;
-  return Object.fromEntries(Object.entries(outputs).map(([name, output]) => [name.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`), String(output.value ?? '')]));
+  return Object.fromEntries(
+    Object.entries(outputs).map(([name, output]) => [
+      name.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`),
+      String(output.value ?? ''),
+    ]),
+  );
 }

@@ -21,13 +21,17 @@ export function compileNameFilters(patterns: readonly string[], inputName: strin
     if (pattern === '') throw new ConfigurationError(`${inputName}: an empty pattern matches no secret; remove it.`);
     const stray = [...pattern].find((character) => !/[A-Za-z0-9-]/.test(character) && !GLOB_SYNTAX.has(character));
     if (stray !== undefined) {
-      throw new ConfigurationError(`${inputName}: pattern '${pattern}' contains '${stray}', which no secret name can contain (names are letters, digits and hyphens), so it would match nothing.`);
+      throw new ConfigurationError(
+        `${inputName}: pattern '${pattern}' contains '${stray}', which no secret name can contain (names are letters, digits and hyphens), so it would match nothing.`,
+      );
     }
     let matcher: (name: string) => boolean;
     try {
       matcher = picomatch(pattern, { nocase: true, strictBrackets: true, dot: true });
     } catch (error) {
-      throw new ConfigurationError(`${inputName}: pattern '${pattern}' is not a valid glob: ${error instanceof Error ? error.message : String(error)}.`);
+      throw new ConfigurationError(
+        `${inputName}: pattern '${pattern}' is not a valid glob: ${error instanceof Error ? error.message : String(error)}.`,
+      );
     }
     return { pattern, matches: (name: string) => matcher(name) };
   });

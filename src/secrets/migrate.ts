@@ -56,18 +56,28 @@ type Side = 'source' | 'target';
 function configurationProblem(error: VaultRequestError, side: Side): ConfigurationError | undefined {
   const vault = error.vault.name;
   if (error.code === 'ENOTFOUND') {
-    return new ConfigurationError(`Key Vault '${vault}' was not found: check the name and that it exists in the subscription you are logged in to.`);
+    return new ConfigurationError(
+      `Key Vault '${vault}' was not found: check the name and that it exists in the subscription you are logged in to.`,
+    );
   }
   if (error.status === 401) {
-    return new ConfigurationError(`Key Vault '${vault}' rejected the sign-in (HTTP 401): check that the identity is from the vault's tenant (azure/login or az login).`);
+    return new ConfigurationError(
+      `Key Vault '${vault}' rejected the sign-in (HTTP 401): check that the identity is from the vault's tenant (azure/login or az login).`,
+    );
   }
   if (error.status === 403 && error.innerCode === 'ForbiddenByFirewall') {
-    return new ConfigurationError(`Key Vault '${vault}' refused this network (HTTP 403 ForbiddenByFirewall): allow the runner's address in the vault's firewall or run from its private network.`);
+    return new ConfigurationError(
+      `Key Vault '${vault}' refused this network (HTTP 403 ForbiddenByFirewall): allow the runner's address in the vault's firewall or run from its private network.`,
+    );
   }
   if (error.status === 403 && error.innerCode !== 'SecretDisabled') {
     return side === 'source'
-      ? new ConfigurationError(`The signed-in identity may not read secrets in Key Vault '${vault}' (HTTP 403): grant it the 'Key Vault Secrets User' role on the source vault '${vault}'.`)
-      : new ConfigurationError(`The signed-in identity may not manage secrets in Key Vault '${vault}' (HTTP 403): grant it the 'Key Vault Secrets Officer' role on the target vault '${vault}'.`);
+      ? new ConfigurationError(
+          `The signed-in identity may not read secrets in Key Vault '${vault}' (HTTP 403): grant it the 'Key Vault Secrets User' role on the source vault '${vault}'.`,
+        )
+      : new ConfigurationError(
+          `The signed-in identity may not manage secrets in Key Vault '${vault}' (HTTP 403): grant it the 'Key Vault Secrets Officer' role on the target vault '${vault}'.`,
+        );
   }
   return undefined;
 }
@@ -109,7 +119,9 @@ class Progress {
     if (this.done === this.total || this.done % this.step === 0 || now - this.lastLine >= PROGRESS_INTERVAL_MS) {
       this.lastLine = now;
       const { copied, unchanged, skipped, failed } = this.counts;
-      this.logger.info(`processed ${this.done}/${this.total}: copied ${copied}, unchanged ${unchanged}, skipped ${skipped}, failed ${failed}`);
+      this.logger.info(
+        `processed ${this.done}/${this.total}: copied ${copied}, unchanged ${unchanged}, skipped ${skipped}, failed ${failed}`,
+      );
     }
   }
 }
@@ -130,7 +142,10 @@ function connect(vault: VaultReference, options: MigrationOptions, dependencies:
       if ((status === 429 || status === 503) && retryAfterMs !== undefined) limiter.pause(retryAfterMs);
     },
   };
-  return { port: openKeyVault(vault, dependencies.env, { observer, ...(dependencies.retry ? { retry: dependencies.retry } : {}) }), throttled: () => throttled };
+  return {
+    port: openKeyVault(vault, dependencies.env, { observer, ...(dependencies.retry ? { retry: dependencies.retry } : {}) }),
+    throttled: () => throttled,
+  };
 }
 
 /** Runs `fn` and turns a VaultRequestError that no retry will fix into the ConfigurationError the user needs. */
@@ -189,7 +204,8 @@ class SecretCopier {
       return current;
     } catch (error) {
       // Absent, or its latest version is disabled: either way there is nothing to compare with.
-      if (error instanceof VaultRequestError && (error.status === 404 || (error.status === 403 && error.innerCode === 'SecretDisabled'))) return undefined;
+      if (error instanceof VaultRequestError && (error.status === 404 || (error.status === 403 && error.innerCode === 'SecretDisabled')))
+        return undefined;
       throw error;
     }
   }
@@ -201,7 +217,8 @@ class SecretCopier {
     try {
       source = await this.source.getSecret(name);
     } catch (error) {
-      if (error instanceof VaultRequestError && error.status === 404) return { name, outcome: 'skipped', action: 'none', reason: 'deleted from the source during the run' };
+      if (error instanceof VaultRequestError && error.status === 404)
+        return { name, outcome: 'skipped', action: 'none', reason: 'deleted from the source during the run' };
       throw error;
     }
     maskSecretValue(this.logger, source.value);
@@ -227,7 +244,9 @@ class SecretCopier {
       const fields = differingMetadata(source.metadata, current.metadata);
       if (sameValue && fields.length === 0) {
         step = 'none';
-        reasons.push(progress.written === undefined ? 'value and properties already match' : 'an earlier attempt wrote it; its response was lost');
+        reasons.push(
+          progress.written === undefined ? 'value and properties already match' : 'an earlier attempt wrote it; its response was lost',
+        );
       } else if (sameValue && canUpdateInPlace(source.metadata, current.metadata)) {
         step = 'update properties';
         reasons.push(`properties differ: ${fields.join(', ')}`);
@@ -261,7 +280,13 @@ class SecretCopier {
         return { name, outcome: 'failed', action: label, reason: "verification failed: the target's latest value is not the source's" };
       }
       const fields = differingMetadata(source.metadata, written.metadata);
-      if (fields.length > 0) return { name, outcome: 'failed', action: label, reason: `verification failed: properties differ after writing: ${fields.join(', ')}` };
+      if (fields.length > 0)
+        return {
+          name,
+          outcome: 'failed',
+          action: label,
+          reason: `verification failed: properties differ after writing: ${fields.join(', ')}`,
+        };
       reasons.push('verified');
     }
     return { name, outcome, action: label, reason: reasons.join('; ') };
@@ -269,7 +294,12 @@ class SecretCopier {
 }
 
 /** Runs `work` over `items` with at most `concurrency` at a time; stops taking new items once `shouldStop` says so. */
-async function forEachConcurrently<T>(items: readonly T[], concurrency: number, shouldStop: () => boolean, work: (item: T) => Promise<void>): Promise<void> {
+async function forEachConcurrently<T>(
+  items: readonly T[],
+  concurrency: number,
+  shouldStop: () => boolean,
+  work: (item: T) => Promise<void>,
+): Promise<void> {
   let next = 0;
   const worker = async () => {
     while (next < items.length && !shouldStop()) {
@@ -299,28 +329,40 @@ export async function migrateSecrets(options: MigrationOptions, dependencies: Mi
       onVault('target', () => target.port.listSecrets()),
       onVault('target', () => target.port.listDeletedSecretNames()),
     ]);
-    logger.info(`source '${options.source.name}': ${plural(sourceSecrets.length, 'secret')}; target '${options.target.name}': ${plural(targetSecrets.length, 'secret')}, ${deletedNames.length} soft-deleted`);
+    logger.info(
+      `source '${options.source.name}': ${plural(sourceSecrets.length, 'secret')}; target '${options.target.name}': ${plural(targetSecrets.length, 'secret')}, ${deletedNames.length} soft-deleted`,
+    );
     return planMigration(sourceSecrets, { secrets: targetSecrets, deletedNames }, options);
   });
 
   // Skips are final already; each copy fills in its own row.
-  const results: SecretResult[] = plan.map((action) => ({ name: action.name, outcome: 'skipped', action: 'none', reason: action.kind === 'skip' ? action.reason : '' }));
+  const results: SecretResult[] = plan.map((action) => ({
+    name: action.name,
+    outcome: 'skipped',
+    action: 'none',
+    reason: action.kind === 'skip' ? action.reason : '',
+  }));
   const copies = plan.flatMap((action, row) => (action.kind === 'copy' ? [{ action, row }] : []));
   const copier = new SecretCopier(source.port, target.port, logger, clock, dependencies.retry?.retryDelayInMs ?? 1_000);
 
   let stoppedBy: ConfigurationError | undefined;
   await logger.group(`${options.dryRun ? 'Compare (dry run)' : 'Copy'} ${plural(copies.length, 'secret')}`, async () => {
     const progress = new Progress(copies.length, logger, clock);
-    await forEachConcurrently(copies, options.concurrency, () => stoppedBy !== undefined, async ({ action, row }) => {
-      try {
-        results[row] = await copier.copy(action);
-        progress.record(results[row].outcome);
-      } catch (error) {
-        // Missing access or an unknown vault fails every secret alike: stop, and say what to change.
-        if (error instanceof ConfigurationError) stoppedBy ??= error;
-        else throw error;
-      }
-    });
+    await forEachConcurrently(
+      copies,
+      options.concurrency,
+      () => stoppedBy !== undefined,
+      async ({ action, row }) => {
+        try {
+          results[row] = await copier.copy(action);
+          progress.record(results[row].outcome);
+        } catch (error) {
+          // Missing access or an unknown vault fails every secret alike: stop, and say what to change.
+          if (error instanceof ConfigurationError) stoppedBy ??= error;
+          else throw error;
+        }
+      },
+    );
   });
   if (stoppedBy) throw stoppedBy;
 

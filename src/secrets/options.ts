@@ -25,7 +25,10 @@ export interface MigrationInputs {
 }
 
 /** How each input is spelled where the user typed it (`--source` or `source-vault`), for messages. */
-export type InputNames = Record<'source' | 'target' | 'include' | 'exclude' | 'overwrite' | 'concurrency' | 'writesPer10s' | 'readsPer10s', string>;
+export type InputNames = Record<
+  'source' | 'target' | 'include' | 'exclude' | 'overwrite' | 'concurrency' | 'writesPer10s' | 'readsPer10s',
+  string
+>;
 
 /** Checked inputs: everything a migration run needs, validated before any network call. */
 export interface MigrationOptions {
@@ -47,7 +50,8 @@ export const defaultConcurrency = 32;
 
 function positiveInteger(value: number | undefined, fallback: number, inputName: string, max: number): number {
   if (value === undefined) return fallback;
-  if (!Number.isInteger(value) || value < 1 || value > max) throw new ConfigurationError(`${inputName} must be a whole number from 1 to ${max}; got ${value}.`);
+  if (!Number.isInteger(value) || value < 1 || value > max)
+    throw new ConfigurationError(`${inputName} must be a whole number from 1 to ${max}; got ${value}.`);
   return value;
 }
 
@@ -55,7 +59,9 @@ export function resolveMigrationOptions(inputs: MigrationInputs, names: InputNam
   const source = resolveVaultReference(inputs.source, names.source);
   const target = resolveVaultReference(inputs.target, names.target);
   if (source.url === target.url) {
-    throw new ConfigurationError(`${names.source} and ${names.target} are the same Key Vault ('${source.name}'): copying a vault onto itself would only add versions.`);
+    throw new ConfigurationError(
+      `${names.source} and ${names.target} are the same Key Vault ('${source.name}'): copying a vault onto itself would only add versions.`,
+    );
   }
   if (!(overwriteModes as readonly string[]).includes(inputs.overwrite)) {
     throw new ConfigurationError(`${names.overwrite} must be one of ${overwriteModes.join(', ')}; got '${inputs.overwrite}'.`);

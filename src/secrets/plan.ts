@@ -70,7 +70,8 @@ export function planMigration(sourceSecrets: readonly SecretSummary[], target: T
     .sort((a, b) => a.name.localeCompare(b.name))
     .map((source): PlannedAction => {
       const skip = (reason: string): SkipAction => ({ kind: 'skip', name: source.name, reason });
-      if (options.include.length > 0 && !options.include.some((filter) => filter.matches(source.name))) return skip(skipReasons.notIncluded);
+      if (options.include.length > 0 && !options.include.some((filter) => filter.matches(source.name)))
+        return skip(skipReasons.notIncluded);
       const exclusion = options.exclude.find((filter) => filter.matches(source.name));
       if (exclusion) return skip(skipReasons.excluded(exclusion.pattern));
       if (source.managed) return skip(skipReasons.certificateBacked);
@@ -82,7 +83,15 @@ export function planMigration(sourceSecrets: readonly SecretSummary[], target: T
         if (existing.managed) return skip(skipReasons.targetCertificateBacked);
         if (options.overwrite === 'never') return skip(skipReasons.targetExists);
         if (options.overwrite === 'if-changed' && !existing.enabled) {
-          return { kind: 'copy', name: source.name, target: 'live', compare: false, write, verify, note: "the target's latest version is disabled, so its value cannot be compared" };
+          return {
+            kind: 'copy',
+            name: source.name,
+            target: 'live',
+            compare: false,
+            write,
+            verify,
+            note: "the target's latest version is disabled, so its value cannot be compared",
+          };
         }
         return { kind: 'copy', name: source.name, target: 'live', compare: options.overwrite === 'if-changed', write, verify };
       }

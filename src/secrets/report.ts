@@ -16,7 +16,8 @@ function headline(report: MigrationReport): string {
 export function formatReportText(report: MigrationReport): string {
   const rows = report.results.map(cells);
   const widths = COLUMNS.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column].length)));
-  const line = (row: readonly string[]) => row.map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column]))).join('  ');
+  const line = (row: readonly string[]) =>
+    row.map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column]))).join('  ');
   return [line(COLUMNS), line(widths.map((width) => '-'.repeat(width))), ...rows.map(line), '', headline(report), ''].join('\n');
 }
 
@@ -27,7 +28,16 @@ function escapeMarkdown(text: string): string {
 /** The job summary: the same table in Markdown. */
 export function formatReportMarkdown(report: MigrationReport): string {
   const rows = report.results.map((result) => `| ${cells(result).map(escapeMarkdown).join(' | ')} |`);
-  return [`### Migrate secrets`, '', escapeMarkdown(headline(report)), '', `| ${COLUMNS.join(' | ')} |`, `| ${COLUMNS.map(() => '---').join(' | ')} |`, ...rows, ''].join('\n');
+  return [
+    `### Migrate secrets`,
+    '',
+    escapeMarkdown(headline(report)),
+    '',
+    `| ${COLUMNS.join(' | ')} |`,
+    `| ${COLUMNS.map(() => '---').join(' | ')} |`,
+    ...rows,
+    '',
+  ].join('\n');
 }
 
 /** Machine-readable: counts and rows, no values. */

@@ -25,7 +25,12 @@ const EXPRESSION_REF = `${COMMON_DEFINITIONS_ID}#/definitions/expression`;
  * plan"). Source: learn.microsoft.com "Manage data retention in a Log Analytics workspace" (read 2026-11).
  */
 const SERVICE_LIMITS: readonly { provider: string; definition: string; property: string; limit: JsonSchema }[] = [
-  { provider: 'Microsoft.OperationalInsights', definition: 'WorkspaceProperties', property: 'retentionInDays', limit: { minimum: 30, maximum: 730 } },
+  {
+    provider: 'Microsoft.OperationalInsights',
+    definition: 'WorkspaceProperties',
+    property: 'retentionInDays',
+    limit: { minimum: 30, maximum: 730 },
+  },
 ];
 
 /** Keys of a template resource that belong to the deployment, not to the resource provider's body. */
@@ -70,15 +75,23 @@ export function hasSchemaFor(type: string, apiVersion: string, options: Validate
 /** Validates one resource against its provider's schema; the errors name the property path and the problem. */
 export function validateResourceBody(resource: ResourceBody, options: ValidateOptions = {}): ValidationResult {
   const definition = definitionFor(resource.type, resource.apiVersion, options);
-  if (!definition) return { ok: false, errors: [`no ARM schema for ${resource.type} at api-version ${resource.apiVersion} in ${armSchemaDirectory()}`] };
+  if (!definition)
+    return { ok: false, errors: [`no ARM schema for ${resource.type} at api-version ${resource.apiVersion} in ${armSchemaDirectory()}`] };
   const validate = validatorFor(definition);
-  const body: Record<string, unknown> = Object.fromEntries(Object.entries(resource).filter(([key]) => !(DEPLOYMENT_KEYS as readonly string[]).includes(key)));
+  const body: Record<string, unknown> = Object.fromEntries(
+    Object.entries(resource).filter(([key]) => !(DEPLOYMENT_KEYS as readonly string[]).includes(key)),
+  );
   const typeSegments = resource.type.split('/').length - 1;
   if (options.nested) body.type = resource.type.split('/').at(-1);
   const topLevelChild = !options.nested && typeSegments > 1 && !isExpression(resource.name);
   const nameSegments = resource.name.split('/');
   if (topLevelChild && nameSegments.length !== typeSegments) {
-    return { ok: false, errors: [`name: "${resource.name}" has ${nameSegments.length} segment(s); ${resource.type} declared at the top level needs ${typeSegments} (parent/child)`] };
+    return {
+      ok: false,
+      errors: [
+        `name: "${resource.name}" has ${nameSegments.length} segment(s); ${resource.type} declared at the top level needs ${typeSegments} (parent/child)`,
+      ],
+    };
   }
   const errors = errorsOf(validate, body);
   if (errors.length === 0) return { ok: true };
@@ -98,14 +111,25 @@ export function armSchemaDirectory(): string {
   // This module runs from src/template/ and cli/dist/ (two levels below the repository root) and from actions/<name>/dist/ (three).
   const candidates = fromEnvironment
     ? [resolve(fromEnvironment)]
-    : [resolve(here, '../../reference/arm-schemas'), resolve(here, '../../../reference/arm-schemas'), resolve(process.cwd(), 'reference/arm-schemas')];
+    : [
+        resolve(here, '../../reference/arm-schemas'),
+        resolve(here, '../../../reference/arm-schemas'),
+        resolve(process.cwd(), 'reference/arm-schemas'),
+      ];
   const found = candidates.find((candidate) => existsSync(join(candidate, 'common_definitions.json')));
-  if (!found) throw new Error(`ARM template schemas not found (looked in ${candidates.join(', ')}); set ${ARM_SCHEMAS_ENV} to the reference/arm-schemas directory`);
+  if (!found)
+    throw new Error(
+      `ARM template schemas not found (looked in ${candidates.join(', ')}); set ${ARM_SCHEMAS_ENV} to the reference/arm-schemas directory`,
+    );
   schemaDirectory = found;
   return found;
 }
 
-function definitionFor(type: string, apiVersion: string, options: ValidateOptions): { file: SchemaFile; key: string; nested: boolean } | undefined {
+function definitionFor(
+  type: string,
+  apiVersion: string,
+  options: ValidateOptions,
+): { file: SchemaFile; key: string; nested: boolean } | undefined {
   const [provider, ...segments] = type.split('/');
   if (!provider || segments.length === 0) return undefined;
   const file = schemaFile(provider, apiVersion);
@@ -192,7 +216,9 @@ function tightenNode(node: JsonSchema, insideAllOf: boolean): JsonSchema {
   const result: JsonSchema = { ...node };
   const properties = node.properties as Record<string, JsonSchema> | undefined;
   if (properties) {
-    result.properties = Object.fromEntries(Object.entries(properties).map(([key, value]) => [key, allowExpression(tightenNode(value, false))]));
+    result.properties = Object.fromEntries(
+      Object.entries(properties).map(([key, value]) => [key, allowExpression(tightenNode(value, false))]),
+    );
   }
   if (isSchema(node.items)) result.items = allowExpression(tightenNode(node.items, false));
   if (isSchema(node.additionalProperties)) result.additionalProperties = allowExpression(tightenNode(node.additionalProperties, false));
@@ -200,12 +226,18 @@ function tightenNode(node: JsonSchema, insideAllOf: boolean): JsonSchema {
     const variants = node[keyword] as JsonSchema[] | undefined;
     if (!variants) continue;
     // Discriminated unions keep the shared properties on the outer schema: a closed variant must also accept them.
-    result[keyword] = variants.map((variant) => tightenNode(properties && variant.properties ? { ...variant, properties: { ...properties, ...(variant.properties as JsonSchema) } } : variant, false));
+    result[keyword] = variants.map((variant) =>
+      tightenNode(
+        properties && variant.properties ? { ...variant, properties: { ...properties, ...(variant.properties as JsonSchema) } } : variant,
+        false,
+      ),
+    );
   }
   if (node.allOf) result.allOf = (node.allOf as JsonSchema[]).map((part) => tightenNode(part, true));
   const declaresProperties = properties !== undefined && Object.keys(properties).length > 0;
   // Parts of an allOf see only their own properties, and a union's outer schema sees none of its variants': closing those would reject valid bodies.
-  if (declaresProperties && node.additionalProperties === undefined && !insideAllOf && !node.allOf && !node.oneOf && !node.anyOf) result.additionalProperties = false;
+  if (declaresProperties && node.additionalProperties === undefined && !insideAllOf && !node.allOf && !node.oneOf && !node.anyOf)
+    result.additionalProperties = false;
   return result;
 }
 
@@ -228,7 +260,13 @@ function isSchema(value: unknown): value is JsonSchema {
  * anyOf/oneOf" summaries when a more specific error explains the same place.
  */
 function describeErrors(errors: readonly ErrorObject[]): string[] {
-  const specific = errors.filter((error) => !error.schemaPath.includes('/definitions/expression') && error.keyword !== 'anyOf' && error.keyword !== 'oneOf' && error.keyword !== '$ref');
+  const specific = errors.filter(
+    (error) =>
+      !error.schemaPath.includes('/definitions/expression') &&
+      error.keyword !== 'anyOf' &&
+      error.keyword !== 'oneOf' &&
+      error.keyword !== '$ref',
+  );
   const explained = (error: ErrorObject) => specific.some((other) => other.instancePath.startsWith(error.instancePath));
   const summaries = errors.filter((error) => (error.keyword === 'anyOf' || error.keyword === 'oneOf') && !explained(error));
   const messages = [...specific, ...summaries].map((error) => `${pointerToPath(error.instancePath)}: ${messageOf(error)}`);

@@ -47,7 +47,21 @@ export type TypedResource<Properties> = Omit<ArmResource, 'properties'> & { prop
  * the resource model next to the envelope (`id`, `location`, `sku`, ...). Dropping the envelope
  * keys leaves the properties model, with its excess-property checks intact.
  */
-type EnvelopeKey = 'id' | 'name' | 'type' | 'location' | 'tags' | 'sku' | 'kind' | 'identity' | 'systemData' | 'etag' | 'zones' | 'managedBy' | 'extendedLocation' | 'plan';
+type EnvelopeKey =
+  | 'id'
+  | 'name'
+  | 'type'
+  | 'location'
+  | 'tags'
+  | 'sku'
+  | 'kind'
+  | 'identity'
+  | 'systemData'
+  | 'etag'
+  | 'zones'
+  | 'managedBy'
+  | 'extendedLocation'
+  | 'plan';
 export type FlattenedProperties<Model> = Omit<Model, EnvelopeKey>;
 
 /**

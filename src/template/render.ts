@@ -1,12 +1,27 @@
 import { createHash } from 'node:crypto';
-import type { ManagedEnvironment, ContainerApp, ContainerAppProbe, EnvironmentVar, ManagedServiceIdentity, TrafficWeight } from '@azure/arm-appcontainers';
+import type {
+  ManagedEnvironment,
+  ContainerApp,
+  ContainerAppProbe,
+  EnvironmentVar,
+  ManagedServiceIdentity,
+  TrafficWeight,
+} from '@azure/arm-appcontainers';
 import type { RoleAssignmentCreateParameters } from '@azure/arm-authorization';
 import type { Sku as RegistrySku, RegistryProperties } from '@azure/arm-containerregistry';
 import type { DatabaseAccountCreateUpdateParameters, SqlRoleAssignmentCreateUpdateParameters } from '@azure/arm-cosmosdb';
 import type { Sku as KeyVaultSku, VaultProperties } from '@azure/arm-keyvault';
 import type { DiagnosticSettingsResource, LogSettings } from '@azure/arm-monitor';
 import type { Identity } from '@azure/arm-msi';
-import type { Delegation, PrivateDnsZoneConfig, PrivateDnsZoneGroup, PrivateEndpoint, PrivateLinkServiceConnection, Subnet, VirtualNetwork } from '@azure/arm-network';
+import type {
+  Delegation,
+  PrivateDnsZoneConfig,
+  PrivateDnsZoneGroup,
+  PrivateEndpoint,
+  PrivateLinkServiceConnection,
+  Subnet,
+  VirtualNetwork,
+} from '@azure/arm-network';
 import type { Table, Workspace } from '@azure/arm-operationalinsights';
 import type { PrivateZone, VirtualNetworkLink } from '@azure/arm-privatedns';
 import type { RedisCacheAccessPolicyAssignment, RedisCreateProperties } from '@azure/arm-rediscache';
@@ -20,11 +35,25 @@ import type {
   ServerBlobAuditingPolicy,
   Sku as SqlSku,
 } from '@azure/arm-sql';
-import type { BlobServicePropertiesProperties, ManagementPolicyProperties, NetworkRuleSet as StorageNetworkRuleSet, Sku as StorageSku, StorageAccountPropertiesCreateParameters } from '@azure/arm-storage';
+import type {
+  BlobServicePropertiesProperties,
+  ManagementPolicyProperties,
+  NetworkRuleSet as StorageNetworkRuleSet,
+  Sku as StorageSku,
+  StorageAccountPropertiesCreateParameters,
+} from '@azure/arm-storage';
 import { AUDIT_LOG_TABLES } from '../compliance/audit-logs.js';
 import type { JsonPath } from '../compliance/model.js';
 import { PLACEHOLDER_IMAGE, type EnvironmentConfig } from '../config/schema.js';
-import { DEPLOYMENT_TEMPLATE_SCHEMA, type ArmOutput, type ArmResource, type ArmTemplate, type FlattenedProperties, type SubResourceBody, type TypedResource } from './arm-types.js';
+import {
+  DEPLOYMENT_TEMPLATE_SCHEMA,
+  type ArmOutput,
+  type ArmResource,
+  type ArmTemplate,
+  type FlattenedProperties,
+  type SubResourceBody,
+  type TypedResource,
+} from './arm-types.js';
 
 /**
  * Config -> one ARM deployment template. Pure: the same config always renders the same template
@@ -170,7 +199,10 @@ class TemplateBuilder {
     this.registryId = resourceId('Microsoft.ContainerRegistry/registries', config.registry.name);
     this.cosmosId = resourceId('Microsoft.DocumentDB/databaseAccounts', config.cosmos.name);
     this.sqlServerId = resourceId('Microsoft.Sql/servers', config.sql.serverName);
-    this.redisId = config.redis.kind === 'managed' ? resourceId('Microsoft.Cache/redisEnterprise', config.redis.name) : resourceId('Microsoft.Cache/redis', config.redis.name);
+    this.redisId =
+      config.redis.kind === 'managed'
+        ? resourceId('Microsoft.Cache/redisEnterprise', config.redis.name)
+        : resourceId('Microsoft.Cache/redis', config.redis.name);
     this.environmentId = resourceId('Microsoft.App/managedEnvironments', config.containerAppsEnvironment.name);
     this.storageId = resourceId('Microsoft.Storage/storageAccounts', config.storage.name);
   }
@@ -196,9 +228,15 @@ class TemplateBuilder {
     return {
       $schema: DEPLOYMENT_TEMPLATE_SCHEMA,
       contentVersion: '1.0.0.0',
-      metadata: { description: `HIPAA-ready production environment in resource group ${this.config.resourceGroup}, rendered from the azure-hipaa environment config.` },
+      metadata: {
+        description: `HIPAA-ready production environment in resource group ${this.config.resourceGroup}, rendered from the azure-hipaa environment config.`,
+      },
       parameters: {
-        location: { type: 'string', defaultValue: this.config.region, metadata: { description: 'Region of every regional resource (the config’s region).' } },
+        location: {
+          type: 'string',
+          defaultValue: this.config.region,
+          metadata: { description: 'Region of every regional resource (the config’s region).' },
+        },
       },
       resources: this.resources,
       outputs: this.outputs,
@@ -300,11 +338,20 @@ class TemplateBuilder {
 
   private renderVirtualNetwork(): void {
     const { network } = this.config;
-    const delegation: SubResourceBody<FlattenedProperties<Delegation>> = { name: 'Microsoft.App.environments', properties: { serviceName: 'Microsoft.App/environments' } };
+    const delegation: SubResourceBody<FlattenedProperties<Delegation>> = {
+      name: 'Microsoft.App.environments',
+      properties: { serviceName: 'Microsoft.App/environments' },
+    };
     // Subnets stay inline: declared as child resources they would be deleted and recreated on every redeploy of the network.
     const subnets: SubResourceBody<Omit<FlattenedProperties<Subnet>, 'delegations'> & { delegations?: (typeof delegation)[] }>[] = [
-      { name: network.containerAppsSubnet.name, properties: { addressPrefix: network.containerAppsSubnet.addressPrefix, delegations: [delegation] } },
-      { name: network.privateEndpointsSubnet.name, properties: { addressPrefix: network.privateEndpointsSubnet.addressPrefix, privateEndpointNetworkPolicies: 'Disabled' } },
+      {
+        name: network.containerAppsSubnet.name,
+        properties: { addressPrefix: network.containerAppsSubnet.addressPrefix, delegations: [delegation] },
+      },
+      {
+        name: network.privateEndpointsSubnet.name,
+        properties: { addressPrefix: network.privateEndpointsSubnet.addressPrefix, privateEndpointNetworkPolicies: 'Disabled' },
+      },
     ];
     this.add<Omit<FlattenedProperties<VirtualNetwork>, 'subnets'> & { subnets: typeof subnets }>(['network'], {
       type: 'Microsoft.Network/virtualNetworks',
@@ -317,7 +364,11 @@ class TemplateBuilder {
   }
 
   private subnetId(subnet: 'containerAppsSubnet' | 'privateEndpointsSubnet'): string {
-    return resourceId('Microsoft.Network/virtualNetworks/subnets', this.config.network.virtualNetworkName, this.config.network[subnet].name);
+    return resourceId(
+      'Microsoft.Network/virtualNetworks/subnets',
+      this.config.network.virtualNetworkName,
+      this.config.network[subnet].name,
+    );
   }
 
   private renderKeyVault(): void {
@@ -375,7 +426,11 @@ class TemplateBuilder {
       apiVersion: API_VERSIONS.cosmos,
       name: `${cosmos.name}/${stableGuid(cosmos.name, ROLE_DEFINITIONS.cosmosBuiltInDataContributor, this.config.identity.name)}`,
       properties: {
-        roleDefinitionId: resourceId('Microsoft.DocumentDB/databaseAccounts/sqlRoleDefinitions', cosmos.name, ROLE_DEFINITIONS.cosmosBuiltInDataContributor),
+        roleDefinitionId: resourceId(
+          'Microsoft.DocumentDB/databaseAccounts/sqlRoleDefinitions',
+          cosmos.name,
+          ROLE_DEFINITIONS.cosmosBuiltInDataContributor,
+        ),
         principalId: this.principalId,
         scope: this.cosmosId,
       },
@@ -452,7 +507,12 @@ class TemplateBuilder {
       type: 'Microsoft.Sql/servers/databases/backupLongTermRetentionPolicies',
       apiVersion: API_VERSIONS.sql,
       name: `${server}/${sql.databaseName}/default`,
-      properties: { weeklyRetention: ltr.weeklyRetention, monthlyRetention: ltr.monthlyRetention, yearlyRetention: ltr.yearlyRetention, weekOfYear: ltr.weekOfYear },
+      properties: {
+        weeklyRetention: ltr.weeklyRetention,
+        monthlyRetention: ltr.monthlyRetention,
+        yearlyRetention: ltr.yearlyRetention,
+        weekOfYear: ltr.weekOfYear,
+      },
       dependsOn: [databaseId],
     });
     this.outputs.sqlServerFqdn = { type: 'string', value: reference(this.sqlServerId, API_VERSIONS.sql, 'fullyQualifiedDomainName') };
@@ -464,20 +524,29 @@ class TemplateBuilder {
     const databaseId = resourceId('Microsoft.Cache/redisEnterprise/databases', redis.name, 'default');
     const sku: RedisEnterpriseSku = { name: redis.sku };
     // arm-redisenterprisecache 2.x models api 2022-01-01: `publicNetworkAccess`, `highAvailability` and `accessKeysAuthentication` came later (2025-07-01 schema).
-    this.add<FlattenedProperties<Cluster> & { publicNetworkAccess: 'Enabled' | 'Disabled'; highAvailability: 'Enabled' | 'Disabled' }>(['redis'], {
-      type: 'Microsoft.Cache/redisEnterprise',
-      apiVersion: API_VERSIONS.redisEnterprise,
-      name: redis.name,
-      location: this.location,
-      tags: this.tags(),
-      sku,
-      properties: { minimumTlsVersion: '1.2', publicNetworkAccess: this.publicNetworkAccess, highAvailability: 'Enabled' },
-    });
+    this.add<FlattenedProperties<Cluster> & { publicNetworkAccess: 'Enabled' | 'Disabled'; highAvailability: 'Enabled' | 'Disabled' }>(
+      ['redis'],
+      {
+        type: 'Microsoft.Cache/redisEnterprise',
+        apiVersion: API_VERSIONS.redisEnterprise,
+        name: redis.name,
+        location: this.location,
+        tags: this.tags(),
+        sku,
+        properties: { minimumTlsVersion: '1.2', publicNetworkAccess: this.publicNetworkAccess, highAvailability: 'Enabled' },
+      },
+    );
     this.add<FlattenedProperties<RedisDatabase> & { accessKeysAuthentication: 'Enabled' | 'Disabled' }>(['redis'], {
       type: 'Microsoft.Cache/redisEnterprise/databases',
       apiVersion: API_VERSIONS.redisEnterprise,
       name: databaseName,
-      properties: { clientProtocol: 'Encrypted', port: MANAGED_REDIS_PORT, clusteringPolicy: 'OSSCluster', evictionPolicy: redis.evictionPolicy, accessKeysAuthentication: 'Disabled' },
+      properties: {
+        clientProtocol: 'Encrypted',
+        port: MANAGED_REDIS_PORT,
+        clusteringPolicy: 'OSSCluster',
+        evictionPolicy: redis.evictionPolicy,
+        accessKeysAuthentication: 'Disabled',
+      },
       dependsOn: [this.redisId],
     });
     // Entra data access for the app; the SDK has no model for access policy assignments (2025-07-01 schema: accessPolicyName + user.objectId).
@@ -622,10 +691,28 @@ class TemplateBuilder {
     return [
       { origin: ['keyVault'], id: this.vaultId, name: config.keyVault.name, groupId: 'vault', dnsZone: 'privatelink.vaultcore.azure.net' },
       { origin: ['cosmos'], id: this.cosmosId, name: config.cosmos.name, groupId: 'Sql', dnsZone: 'privatelink.documents.azure.com' },
-      { origin: ['sql'], id: this.sqlServerId, name: config.sql.serverName, groupId: 'sqlServer', dnsZone: 'privatelink.database.windows.net' },
+      {
+        origin: ['sql'],
+        id: this.sqlServerId,
+        name: config.sql.serverName,
+        groupId: 'sqlServer',
+        dnsZone: 'privatelink.database.windows.net',
+      },
       managedRedis
-        ? { origin: ['redis'], id: this.redisId, name: config.redis.name, groupId: 'redisEnterprise', dnsZone: 'privatelink.redis.azure.net' }
-        : { origin: ['redis'], id: this.redisId, name: config.redis.name, groupId: 'redisCache', dnsZone: 'privatelink.redis.cache.windows.net' },
+        ? {
+            origin: ['redis'],
+            id: this.redisId,
+            name: config.redis.name,
+            groupId: 'redisEnterprise',
+            dnsZone: 'privatelink.redis.azure.net',
+          }
+        : {
+            origin: ['redis'],
+            id: this.redisId,
+            name: config.redis.name,
+            groupId: 'redisCache',
+            dnsZone: 'privatelink.redis.cache.windows.net',
+          },
       { origin: ['storage'], id: this.storageId, name: config.storage.name, groupId: 'blob', dnsZone: 'privatelink.blob.core.windows.net' },
       { origin: ['registry'], id: this.registryId, name: config.registry.name, groupId: 'registry', dnsZone: 'privatelink.azurecr.io' },
     ];
@@ -657,7 +744,9 @@ class TemplateBuilder {
       const connections: SubResourceBody<FlattenedProperties<PrivateLinkServiceConnection>>[] = [
         { name: `${target.name}-${target.groupId}`, properties: { privateLinkServiceId: target.id, groupIds: [target.groupId] } },
       ];
-      this.add<Omit<FlattenedProperties<PrivateEndpoint>, 'privateLinkServiceConnections'> & { privateLinkServiceConnections: typeof connections }>(target.origin, {
+      this.add<
+        Omit<FlattenedProperties<PrivateEndpoint>, 'privateLinkServiceConnections'> & { privateLinkServiceConnections: typeof connections }
+      >(target.origin, {
         type: 'Microsoft.Network/privateEndpoints',
         apiVersion: API_VERSIONS.network,
         name: endpointName,
@@ -666,8 +755,12 @@ class TemplateBuilder {
         properties: { subnet: { id: this.subnetId('privateEndpointsSubnet') }, privateLinkServiceConnections: connections },
         dependsOn: [vnetId, target.id],
       });
-      const zoneConfigs: SubResourceBody<FlattenedProperties<PrivateDnsZoneConfig>>[] = [{ name: target.dnsZone.replace(/\./g, '-'), properties: { privateDnsZoneId: zoneId } }];
-      const zoneGroup = this.add<Omit<FlattenedProperties<PrivateDnsZoneGroup>, 'privateDnsZoneConfigs'> & { privateDnsZoneConfigs: typeof zoneConfigs }>(target.origin, {
+      const zoneConfigs: SubResourceBody<FlattenedProperties<PrivateDnsZoneConfig>>[] = [
+        { name: target.dnsZone.replace(/\./g, '-'), properties: { privateDnsZoneId: zoneId } },
+      ];
+      const zoneGroup = this.add<
+        Omit<FlattenedProperties<PrivateDnsZoneGroup>, 'privateDnsZoneConfigs'> & { privateDnsZoneConfigs: typeof zoneConfigs }
+      >(target.origin, {
         type: 'Microsoft.Network/privateEndpoints/privateDnsZoneGroups',
         apiVersion: API_VERSIONS.network,
         name: `${endpointName}/default`,
@@ -694,7 +787,9 @@ class TemplateBuilder {
         appLogsConfiguration: { destination: 'azure-monitor' },
         zoneRedundant: environment.zoneRedundant,
         // internal: false keeps the external ingress the phone provider's webhooks call.
-        ...(this.privateNetwork ? { vnetConfiguration: { infrastructureSubnetId: this.subnetId('containerAppsSubnet'), internal: false } } : {}),
+        ...(this.privateNetwork
+          ? { vnetConfiguration: { infrastructureSubnetId: this.subnetId('containerAppsSubnet'), internal: false } }
+          : {}),
       },
       dependsOn: this.privateNetwork ? [vnetId] : [],
     });
@@ -718,7 +813,9 @@ class TemplateBuilder {
       AZURE_REDIS_HOST: reference(this.redisId, managedRedis ? API_VERSIONS.redisEnterprise : API_VERSIONS.redis, 'hostName'),
       AZURE_REDIS_PORT: String(managedRedis ? MANAGED_REDIS_PORT : LEGACY_REDIS_TLS_PORT),
     };
-    const env: EnvironmentVar[] = Object.entries({ ...serviceEnvironment, ...app.env }).map(([name, value]) => (typeof value === 'string' ? { name, value } : { name, secretRef: value.secretRef }));
+    const env: EnvironmentVar[] = Object.entries({ ...serviceEnvironment, ...app.env }).map(([name, value]) =>
+      typeof value === 'string' ? { name, value } : { name, secretRef: value.secretRef },
+    );
     const image = this.options.liveContainerApp?.image ?? app.image;
     const placeholder = image === PLACEHOLDER_IMAGE.image;
     const port = placeholder ? PLACEHOLDER_IMAGE.port : app.targetPort;
@@ -760,9 +857,21 @@ class TemplateBuilder {
           scale: { minReplicas: app.minReplicas, maxReplicas: app.maxReplicas },
         },
       },
-      dependsOn: [this.identityId, this.environmentId, this.registryId, this.vaultId, this.cosmosId, this.sqlServerId, this.redisId, ...this.appPrerequisites],
+      dependsOn: [
+        this.identityId,
+        this.environmentId,
+        this.registryId,
+        this.vaultId,
+        this.cosmosId,
+        this.sqlServerId,
+        this.redisId,
+        ...this.appPrerequisites,
+      ],
     });
-    this.outputs.containerAppFqdn = { type: 'string', value: reference(resourceId('Microsoft.App/containerApps', app.name), API_VERSIONS.app, 'configuration.ingress.fqdn') };
+    this.outputs.containerAppFqdn = {
+      type: 'string',
+      value: reference(resourceId('Microsoft.App/containerApps', app.name), API_VERSIONS.app, 'configuration.ingress.fqdn'),
+    };
   }
 }
 

@@ -45,7 +45,12 @@ function parseJson(text: string, file: string): unknown {
     const message = errorMessage(error);
     const position = /position (\d+)/.exec(message);
     const line = position ? text.slice(0, Number(position[1])).split('\n').length : undefined;
-    const problem: Problem = { where: line ? `${file}:${line}` : file, message: `invalid JSON: ${message}`, file, ...(line ? { line } : {}) };
+    const problem: Problem = {
+      where: line ? `${file}:${line}` : file,
+      message: `invalid JSON: ${message}`,
+      file,
+      ...(line ? { line } : {}),
+    };
     throw new ConfigurationError(`${file} is not valid JSON; fix the syntax.`, [problem]);
   }
 }
@@ -56,7 +61,13 @@ function parseYaml(text: string, file: string): { document: Document; lines: Lin
   if (document.errors.length > 0) {
     const problems = document.errors.map((error): Problem => {
       const pos = lines.linePos(error.pos[0]);
-      return { where: `${file}:${pos.line}`, message: error.message.split('\n')[0] ?? error.message, file, line: pos.line, column: pos.col };
+      return {
+        where: `${file}:${pos.line}`,
+        message: error.message.split('\n')[0] ?? error.message,
+        file,
+        line: pos.line,
+        column: pos.col,
+      };
     });
     throw new ConfigurationError(`${file} is not valid YAML; fix the syntax.`, problems);
   }

@@ -23,7 +23,11 @@ afterAll(async () => {
 describe.each(actionRuntimes())('hipaa-gate action on $label', ({ node }) => {
   it('passes on the example config, with outputs, a JSON report and a job summary', async () => {
     const reportPath = join(work, `report-${node.length}.json`);
-    const run = await runAction('hipaa-gate', { node, inputs: { config: 'examples/azure-hipaa.yml', 'report-path': reportPath }, cwd: repoRoot });
+    const run = await runAction('hipaa-gate', {
+      node,
+      inputs: { config: 'examples/azure-hipaa.yml', 'report-path': reportPath },
+      cwd: repoRoot,
+    });
     expect(run.stderr).toBe('');
     expect(run.exitCode).toBe(0);
     expect(run.outputs['verdict']).toBe('pass');

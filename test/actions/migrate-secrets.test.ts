@@ -63,11 +63,26 @@ describe.each(actionRuntimes())('migrate-secrets action on $label', ({ node }) =
       .map((line) => /"([^"]+)"/.exec(line)?.[1] ?? line);
     // The trace does see writes: the runner's output file is among them.
     expect(writtenPaths.some((path) => path.endsWith('/github_output'))).toBe(true);
-    const unexpected = [...new Set(writtenPaths)].filter((path) => !/\/(github_output|step_summary)$/.test(path) && !path.startsWith('/dev/'));
+    const unexpected = [...new Set(writtenPaths)].filter(
+      (path) => !/\/(github_output|step_summary)$/.test(path) && !path.startsWith('/dev/'),
+    );
     expect(unexpected).toEqual([]);
 
-    const outsideMasks = run.stdout.split('\n').filter((line) => !line.startsWith('::add-mask::')).join('\n');
-    const leaks = [...values.entries()].filter(([, value]) => value.split('\n').some((piece) => outsideMasks.includes(piece) || run.stderr.includes(piece) || run.summary.includes(piece) || Object.values(run.outputs).some((o) => o.includes(piece))));
+    const outsideMasks = run.stdout
+      .split('\n')
+      .filter((line) => !line.startsWith('::add-mask::'))
+      .join('\n');
+    const leaks = [...values.entries()].filter(([, value]) =>
+      value
+        .split('\n')
+        .some(
+          (piece) =>
+            outsideMasks.includes(piece) ||
+            run.stderr.includes(piece) ||
+            run.summary.includes(piece) ||
+            Object.values(run.outputs).some((o) => o.includes(piece)),
+        ),
+    );
     expect(leaks.map(([name]) => name)).toEqual([]);
     const masked = run.stdout.split('\n').filter((line) => line.startsWith('::add-mask::'));
     for (const value of values.values()) for (const piece of value.split('\n')) expect(masked.includes(`::add-mask::${piece}`)).toBe(true);

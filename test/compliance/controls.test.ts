@@ -28,8 +28,18 @@ describe('the catalog', () => {
   });
 });
 
-const vault = (properties: Record<string, unknown>, apiVersion = '2026-02-01'): ResourceSpec => ({ type: 'Microsoft.KeyVault/vaults', name: 'kv', apiVersion, body: { properties } });
-const storage = (properties: Record<string, unknown>, apiVersion = '2025-06-01'): ResourceSpec => ({ type: 'Microsoft.Storage/storageAccounts', name: 'st', apiVersion, body: { properties } });
+const vault = (properties: Record<string, unknown>, apiVersion = '2026-02-01'): ResourceSpec => ({
+  type: 'Microsoft.KeyVault/vaults',
+  name: 'kv',
+  apiVersion,
+  body: { properties },
+});
+const storage = (properties: Record<string, unknown>, apiVersion = '2025-06-01'): ResourceSpec => ({
+  type: 'Microsoft.Storage/storageAccounts',
+  name: 'st',
+  apiVersion,
+  body: { properties },
+});
 
 describe.each([
   // [control, resource, expected status]
@@ -47,18 +57,70 @@ describe.each([
   ['storage.min-tls', storage({ minimumTlsVersion: 'TLS1_1' }), 'fail'],
   ['registry.public-network', { type: 'Microsoft.ContainerRegistry/registries', name: 'acr', body: { properties: {} } }, 'fail'],
   ['registry.admin-disabled', { type: 'Microsoft.ContainerRegistry/registries', name: 'acr', body: { properties: {} } }, 'pass'],
-  ['containerapp.min-replicas', { type: 'Microsoft.App/containerApps', name: 'app', body: { properties: { template: { scale: { minReplicas: 0 } } } } }, 'fail'],
-  ['containerapp.secrets-from-keyvault', { type: 'Microsoft.App/containerApps', name: 'app', body: { properties: { configuration: { secrets: [{ name: 'a', keyVaultUrl: 'https://kv/secrets/a', identity: 'id' }] } } } }, 'pass'],
+  [
+    'containerapp.min-replicas',
+    { type: 'Microsoft.App/containerApps', name: 'app', body: { properties: { template: { scale: { minReplicas: 0 } } } } },
+    'fail',
+  ],
+  [
+    'containerapp.secrets-from-keyvault',
+    {
+      type: 'Microsoft.App/containerApps',
+      name: 'app',
+      body: { properties: { configuration: { secrets: [{ name: 'a', keyVaultUrl: 'https://kv/secrets/a', identity: 'id' }] } } },
+    },
+    'pass',
+  ],
   ['cosmos.tls', { type: 'Microsoft.DocumentDB/databaseAccounts', name: 'db', apiVersion: '2025-10-15', body: { properties: {} } }, 'fail'],
   ['sql.tls', { type: 'Microsoft.Sql/servers', name: 's', body: { properties: { minimalTlsVersion: '1.3' } } }, 'pass'],
-  ['sql.long-term-retention', { type: 'Microsoft.Sql/servers/databases', name: 'db', children: [{ type: 'Microsoft.Sql/servers/databases/backupLongTermRetentionPolicies', name: 'default', body: { properties: { yearlyRetention: 'P84M' } } }] }, 'pass'],
-  ['sql.long-term-retention', { type: 'Microsoft.Sql/servers/databases', name: 'db', children: [{ type: 'Microsoft.Sql/servers/databases/backupLongTermRetentionPolicies', name: 'default', body: { properties: { yearlyRetention: 'PT0S' } } }] }, 'fail'],
+  [
+    'sql.long-term-retention',
+    {
+      type: 'Microsoft.Sql/servers/databases',
+      name: 'db',
+      children: [
+        {
+          type: 'Microsoft.Sql/servers/databases/backupLongTermRetentionPolicies',
+          name: 'default',
+          body: { properties: { yearlyRetention: 'P84M' } },
+        },
+      ],
+    },
+    'pass',
+  ],
+  [
+    'sql.long-term-retention',
+    {
+      type: 'Microsoft.Sql/servers/databases',
+      name: 'db',
+      children: [
+        {
+          type: 'Microsoft.Sql/servers/databases/backupLongTermRetentionPolicies',
+          name: 'default',
+          body: { properties: { yearlyRetention: 'PT0S' } },
+        },
+      ],
+    },
+    'fail',
+  ],
   ['sql.long-term-retention', { type: 'Microsoft.Sql/servers/databases', name: 'master' }, 'not-applicable'],
   ['redis.tls-only', { type: 'Microsoft.Cache/redis', name: 'r', body: { properties: { enableNonSslPort: true } } }, 'fail'],
-  ['redis.entra-auth', { type: 'Microsoft.Cache/redis', name: 'r', body: { properties: { disableAccessKeyAuthentication: true } } }, 'pass'],
+  [
+    'redis.entra-auth',
+    { type: 'Microsoft.Cache/redis', name: 'r', body: { properties: { disableAccessKeyAuthentication: true } } },
+    'pass',
+  ],
   ['redis.min-tls', { type: 'Microsoft.Cache/redis', name: 'r', body: { properties: {} } }, 'fail'],
-  ['tags.required', { type: 'Microsoft.KeyVault/vaults', name: 'kv', body: { tags: { compliance: 'HIPAA', Environment: 'Production' } } }, 'pass'],
-  ['tags.required', { type: 'Microsoft.KeyVault/vaults', name: 'kv', body: { tags: { Compliance: 'SOC2', Environment: 'Production' } } }, 'fail'],
+  [
+    'tags.required',
+    { type: 'Microsoft.KeyVault/vaults', name: 'kv', body: { tags: { compliance: 'HIPAA', Environment: 'Production' } } },
+    'pass',
+  ],
+  [
+    'tags.required',
+    { type: 'Microsoft.KeyVault/vaults', name: 'kv', body: { tags: { Compliance: 'SOC2', Environment: 'Production' } } },
+    'fail',
+  ],
   ['baa.scope', { type: 'Microsoft.Cache/redisEnterprise/databases', name: 'r/default' }, 'pass'],
 ] as [string, ResourceSpec, string][])('%s', (control, spec, status) => {
   it(`is ${status} for ${JSON.stringify(spec.body ?? spec.children ?? spec.name).slice(0, 80)} (api ${spec.apiVersion ?? 'n/a'})`, () => {
@@ -87,7 +149,13 @@ describe('baa.evidence', () => {
     try {
       const content = 'a made-up agreement for this test';
       await writeFile(join(dir, 'baa.txt'), content);
-      const evidence = { signedDate: '2026-10-01', reviewedDate: '2026-11-01', file: 'baa.txt', sha256: createHash('sha256').update(content).digest('hex'), baseDir: dir };
+      const evidence = {
+        signedDate: '2026-10-01',
+        reviewedDate: '2026-11-01',
+        file: 'baa.txt',
+        sha256: createHash('sha256').update(content).digest('hex'),
+        baseDir: dir,
+      };
       const control = controlById('baa.evidence');
       const result = control?.evaluate(undefined, context([], override === undefined ? {} : { baa: { ...evidence, ...override } }));
       expect(result?.status).toBe(status);

@@ -20,21 +20,38 @@ const vaultControl = (id: string, severity: Control['severity'] = 'required'): C
   evaluate: (r) => {
     const value = (r?.body['properties'] as Record<string, unknown> | undefined)?.['enablePurgeProtection'];
     if (value instanceof UnknownValue) return { status: 'unknown', message: 'unknown' };
-    return value === true ? { status: 'pass', message: 'on' } : { status: 'fail', message: 'off', path: ['properties', 'enablePurgeProtection'] };
+    return value === true
+      ? { status: 'pass', message: 'on' }
+      : { status: 'fail', message: 'off', path: ['properties', 'enablePurgeProtection'] };
   },
 });
-const vaults = (...flags: unknown[]) => environment(flags.map((flag, i) => resource({ type: 'Microsoft.KeyVault/vaults', name: `kv${i}`, body: { properties: { enablePurgeProtection: flag } } })));
+const vaults = (...flags: unknown[]) =>
+  environment(
+    flags.map((flag, i) =>
+      resource({ type: 'Microsoft.KeyVault/vaults', name: `kv${i}`, body: { properties: { enablePurgeProtection: flag } } }),
+    ),
+  );
 
 describe('evaluate', () => {
   it('yields exactly one finding per (resource, applicable control) pair', () => {
     const report = evaluate(vaults(true, false), { policy: DEFAULT_GATE_POLICY, now, controls: [vaultControl('a'), vaultControl('b')] });
-    expect(report.findings.map((f) => `${f.control}:${f.resource.name}:${f.status}`)).toEqual(['a:kv0:pass', 'a:kv1:fail', 'b:kv0:pass', 'b:kv1:fail']);
+    expect(report.findings.map((f) => `${f.control}:${f.resource.name}:${f.status}`)).toEqual([
+      'a:kv0:pass',
+      'a:kv1:fail',
+      'b:kv0:pass',
+      'b:kv1:fail',
+    ]);
     expect(report.summary).toEqual({ pass: 2, fail: 2, unknown: 0, waived: 0, notApplicable: 0 });
     expect(report.verdict).toBe('fail');
   });
 
   it('keeps a control that throws as an unknown finding', () => {
-    const broken: Control = { ...vaultControl('broken'), evaluate: () => { throw new Error('boom'); } };
+    const broken: Control = {
+      ...vaultControl('broken'),
+      evaluate: () => {
+        throw new Error('boom');
+      },
+    };
     const report = evaluate(vaults(true), { policy: DEFAULT_GATE_POLICY, now, controls: [broken] });
     expect(report.findings[0]).toMatchObject({ status: 'unknown', message: expect.stringContaining('boom') });
   });
@@ -68,7 +85,14 @@ describe('evaluate', () => {
 });
 
 describe('waivers', () => {
-  const waiver = (overrides: Partial<Waiver> = {}): Waiver => ({ control: 'a', resource: 'kv*', reason: 'replacing the vault next sprint', approvedBy: 'security@example.com', expires: '2026-12-31', ...overrides });
+  const waiver = (overrides: Partial<Waiver> = {}): Waiver => ({
+    control: 'a',
+    resource: 'kv*',
+    reason: 'replacing the vault next sprint',
+    approvedBy: 'security@example.com',
+    expires: '2026-12-31',
+    ...overrides,
+  });
 
   it('waive a matching failure by glob, keeping it in the report', () => {
     const report = evaluate(vaults(false), { policy: DEFAULT_GATE_POLICY, now, controls: [vaultControl('a')], waivers: [waiver()] });
@@ -77,7 +101,12 @@ describe('waivers', () => {
   });
 
   it('are themselves failures once expired, and waive nothing', () => {
-    const report = evaluate(vaults(false), { policy: DEFAULT_GATE_POLICY, now, controls: [vaultControl('a')], waivers: [waiver({ expires: '2026-11-21' })] });
+    const report = evaluate(vaults(false), {
+      policy: DEFAULT_GATE_POLICY,
+      now,
+      controls: [vaultControl('a')],
+      waivers: [waiver({ expires: '2026-11-21' })],
+    });
     expect(report.findings.map((f) => `${f.control}:${f.status}`)).toEqual(['a:fail', 'waiver.valid:fail']);
   });
 
@@ -86,7 +115,21 @@ describe('waivers', () => {
     try {
       await writeFile(
         join(dir, 'waivers.yml'),
-        ['- control: keyvault.public-network', '  resource: seniorly-prod-secrets', '  reason: private endpoint next quarter', '  approvedBy: ciso@example.com', '  expires: 2027-03-31', '- control: keyvault.nope', '  resource: x', '  reason: r', '  approvedBy: a', '  expires: 2027-01-01', '- control: keyvault.rbac', '  resource: x', ''].join('\n'),
+        [
+          '- control: keyvault.public-network',
+          '  resource: seniorly-prod-secrets',
+          '  reason: private endpoint next quarter',
+          '  approvedBy: ciso@example.com',
+          '  expires: 2027-03-31',
+          '- control: keyvault.nope',
+          '  resource: x',
+          '  reason: r',
+          '  approvedBy: a',
+          '  expires: 2027-01-01',
+          '- control: keyvault.rbac',
+          '  resource: x',
+          '',
+        ].join('\n'),
       );
       const { waivers, problems } = await loadWaivers(join(dir, 'waivers.yml'), 'waivers.yml');
       expect(waivers).toEqual([expect.objectContaining({ control: 'keyvault.public-network', expires: '2027-03-31' })]);
@@ -109,10 +152,20 @@ describe('reports', () => {
   });
 
   it('JSON has exactly the shape of controls.md', () => {
-    const json = JSON.parse(renderReport('json', report, DEFAULT_GATE_POLICY)) as Record<string, unknown> & { findings: Record<string, unknown>[] };
+    const json = JSON.parse(renderReport('json', report, DEFAULT_GATE_POLICY)) as Record<string, unknown> & {
+      findings: Record<string, unknown>[];
+    };
     expect(Object.keys(json)).toEqual(['verdict', 'input', 'judgedAt', 'summary', 'findings']);
     expect(json['summary']).toEqual({ pass: 1, fail: 1, unknown: 0, waived: 1, notApplicable: 0 });
-    expect(Object.keys(json.findings[0] as object)).toEqual(['control', 'status', 'severity', 'hipaa', 'resource', 'message', 'remediation']);
+    expect(Object.keys(json.findings[0] as object)).toEqual([
+      'control',
+      'status',
+      'severity',
+      'hipaa',
+      'resource',
+      'message',
+      'remediation',
+    ]);
   });
 
   it('Markdown puts the verdict first and draws the environment', () => {
@@ -124,7 +177,10 @@ describe('reports', () => {
   });
 
   it('SARIF 2.1.0 refers only to rules it declares, with waived results suppressed', () => {
-    const sarif = JSON.parse(renderReport('sarif', report, DEFAULT_GATE_POLICY)) as { version: string; runs: { tool: { driver: { rules: { id: string }[] } }; results: { ruleId: string; ruleIndex: number; suppressions?: unknown[] }[] }[] };
+    const sarif = JSON.parse(renderReport('sarif', report, DEFAULT_GATE_POLICY)) as {
+      version: string;
+      runs: { tool: { driver: { rules: { id: string }[] } }; results: { ruleId: string; ruleIndex: number; suppressions?: unknown[] }[] }[];
+    };
     expect(sarif.version).toBe('2.1.0');
     const run = sarif.runs[0] as (typeof sarif.runs)[0];
     for (const result of run.results) expect(run.tool.driver.rules[result.ruleIndex]?.id).toBe(result.ruleId);

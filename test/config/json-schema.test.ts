@@ -12,7 +12,11 @@ describe('schema/azure-hipaa.schema.json', () => {
   });
 
   it('leaves every field optional and rejects unknown keys', () => {
-    const schema = JSON.parse(configJsonSchemaText()) as { required?: string[]; additionalProperties?: boolean; properties: Record<string, unknown> };
+    const schema = JSON.parse(configJsonSchemaText()) as {
+      required?: string[];
+      additionalProperties?: boolean;
+      properties: Record<string, unknown>;
+    };
     expect(schema.required ?? []).toEqual([]);
     expect(schema.additionalProperties).toBe(false);
     expect(Object.keys(schema.properties)).toContain('keyVault');

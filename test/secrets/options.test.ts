@@ -70,11 +70,15 @@ describe('resolveMigrationOptions', () => {
   });
 
   it('rejects the same vault as source and target, however it is spelled', () => {
-    expect(configurationMessage(() => resolveMigrationOptions({ ...inputs, target: 'https://KV-DEV.vault.azure.net/' }, names))).toContain('are the same Key Vault');
+    expect(configurationMessage(() => resolveMigrationOptions({ ...inputs, target: 'https://KV-DEV.vault.azure.net/' }, names))).toContain(
+      'are the same Key Vault',
+    );
   });
 
   it('rejects an unknown overwrite mode', () => {
-    expect(configurationMessage(() => resolveMigrationOptions({ ...inputs, overwrite: 'sometimes' }, names))).toContain('--overwrite must be one of if-changed, always, never');
+    expect(configurationMessage(() => resolveMigrationOptions({ ...inputs, overwrite: 'sometimes' }, names))).toContain(
+      '--overwrite must be one of if-changed, always, never',
+    );
   });
 
   it.each([

@@ -18,7 +18,9 @@ const defaults: PlanOptions = {
   verify: true,
 };
 
-function options(overrides: Partial<Omit<PlanOptions, 'include' | 'exclude'>> & { include?: string[]; exclude?: string[] } = {}): PlanOptions {
+function options(
+  overrides: Partial<Omit<PlanOptions, 'include' | 'exclude'>> & { include?: string[]; exclude?: string[] } = {},
+): PlanOptions {
   return {
     ...defaults,
     ...overrides,
@@ -38,14 +40,43 @@ interface Case {
 }
 
 const copy = (target: 'absent' | 'live' | 'deleted', compare: boolean, extra: { write?: boolean; verify?: boolean; note?: string } = {}) =>
-  ({ kind: 'copy', target, compare, write: extra.write ?? true, verify: extra.verify ?? true, ...(extra.note ? { note: extra.note } : {}) }) as const;
+  ({
+    kind: 'copy',
+    target,
+    compare,
+    write: extra.write ?? true,
+    verify: extra.verify ?? true,
+    ...(extra.note ? { note: extra.note } : {}),
+  }) as const;
 
 const cases: Case[] = [
   { title: 'a secret the target lacks is created without comparing', source: secret('db-password'), expected: copy('absent', false) },
-  { title: 'an existing secret is compared under if-changed', source: secret('db-password'), target: { secrets: [secret('db-password')], deletedNames: [] }, expected: copy('live', true) },
-  { title: 'names match case-insensitively, as Key Vault does', source: secret('DB-Password'), target: { secrets: [secret('db-password')], deletedNames: [] }, expected: copy('live', true) },
-  { title: 'always writes without comparing', source: secret('a'), target: { secrets: [secret('a')], deletedNames: [] }, options: { overwrite: 'always' }, expected: copy('live', false) },
-  { title: 'never leaves an existing secret alone', source: secret('a'), target: { secrets: [secret('a')], deletedNames: [] }, options: { overwrite: 'never' }, expected: { kind: 'skip', reason: skipReasons.targetExists } },
+  {
+    title: 'an existing secret is compared under if-changed',
+    source: secret('db-password'),
+    target: { secrets: [secret('db-password')], deletedNames: [] },
+    expected: copy('live', true),
+  },
+  {
+    title: 'names match case-insensitively, as Key Vault does',
+    source: secret('DB-Password'),
+    target: { secrets: [secret('db-password')], deletedNames: [] },
+    expected: copy('live', true),
+  },
+  {
+    title: 'always writes without comparing',
+    source: secret('a'),
+    target: { secrets: [secret('a')], deletedNames: [] },
+    options: { overwrite: 'always' },
+    expected: copy('live', false),
+  },
+  {
+    title: 'never leaves an existing secret alone',
+    source: secret('a'),
+    target: { secrets: [secret('a')], deletedNames: [] },
+    options: { overwrite: 'never' },
+    expected: { kind: 'skip', reason: skipReasons.targetExists },
+  },
   { title: 'never still creates a missing secret', source: secret('a'), options: { overwrite: 'never' }, expected: copy('absent', false) },
   {
     title: 'a disabled target version cannot be compared, so it is written',
@@ -53,19 +84,86 @@ const cases: Case[] = [
     target: { secrets: [secret('a', { enabled: false })], deletedNames: [] },
     expected: copy('live', false, { note: "the target's latest version is disabled, so its value cannot be compared" }),
   },
-  { title: 'certificate-backed source secrets move with their certificate', source: secret('tls', { managed: true }), expected: { kind: 'skip', reason: skipReasons.certificateBacked } },
-  { title: 'a certificate-backed target secret is not overwritten', source: secret('tls'), target: { secrets: [secret('tls', { managed: true })], deletedNames: [] }, expected: { kind: 'skip', reason: skipReasons.targetCertificateBacked } },
-  { title: 'disabled source secrets are skipped by default', source: secret('old', { enabled: false }), expected: { kind: 'skip', reason: skipReasons.disabled } },
-  { title: 'include-disabled hands a disabled secret to the executor, which reports what the vault says', source: secret('old', { enabled: false }), options: { includeDisabled: true }, expected: copy('absent', false) },
-  { title: 'include: a name matching no pattern is skipped', source: secret('api-key'), options: { include: ['db-*'] }, expected: { kind: 'skip', reason: skipReasons.notIncluded } },
-  { title: 'include: a matching name is copied', source: secret('DB-main'), options: { include: ['db-*', 'x'] }, expected: copy('absent', false) },
-  { title: 'exclude wins over include and names its pattern', source: secret('db-test'), options: { include: ['db-*'], exclude: ['*-test'] }, expected: { kind: 'skip', reason: skipReasons.excluded('*-test') } },
-  { title: 'a soft-deleted target secret is recovered, then compared', source: secret('a'), target: { secrets: [], deletedNames: ['A'] }, expected: copy('deleted', true) },
-  { title: 'a soft-deleted target secret is recovered, then written under always', source: secret('a'), target: { secrets: [], deletedNames: ['a'] }, options: { overwrite: 'always' }, expected: copy('deleted', false) },
-  { title: 'recover-deleted off skips a soft-deleted target secret', source: secret('a'), target: { secrets: [], deletedNames: ['a'] }, options: { recoverDeleted: false }, expected: { kind: 'skip', reason: skipReasons.targetDeletedNoRecover } },
-  { title: 'never does not recover a soft-deleted target secret', source: secret('a'), target: { secrets: [], deletedNames: ['a'] }, options: { overwrite: 'never' }, expected: { kind: 'skip', reason: skipReasons.targetDeletedNever } },
-  { title: 'dry-run plans no writes and no verification', source: secret('a'), options: { dryRun: true }, expected: copy('absent', false, { write: false, verify: false }) },
-  { title: 'dry-run still compares an existing secret', source: secret('a'), target: { secrets: [secret('a')], deletedNames: [] }, options: { dryRun: true }, expected: copy('live', true, { write: false, verify: false }) },
+  {
+    title: 'certificate-backed source secrets move with their certificate',
+    source: secret('tls', { managed: true }),
+    expected: { kind: 'skip', reason: skipReasons.certificateBacked },
+  },
+  {
+    title: 'a certificate-backed target secret is not overwritten',
+    source: secret('tls'),
+    target: { secrets: [secret('tls', { managed: true })], deletedNames: [] },
+    expected: { kind: 'skip', reason: skipReasons.targetCertificateBacked },
+  },
+  {
+    title: 'disabled source secrets are skipped by default',
+    source: secret('old', { enabled: false }),
+    expected: { kind: 'skip', reason: skipReasons.disabled },
+  },
+  {
+    title: 'include-disabled hands a disabled secret to the executor, which reports what the vault says',
+    source: secret('old', { enabled: false }),
+    options: { includeDisabled: true },
+    expected: copy('absent', false),
+  },
+  {
+    title: 'include: a name matching no pattern is skipped',
+    source: secret('api-key'),
+    options: { include: ['db-*'] },
+    expected: { kind: 'skip', reason: skipReasons.notIncluded },
+  },
+  {
+    title: 'include: a matching name is copied',
+    source: secret('DB-main'),
+    options: { include: ['db-*', 'x'] },
+    expected: copy('absent', false),
+  },
+  {
+    title: 'exclude wins over include and names its pattern',
+    source: secret('db-test'),
+    options: { include: ['db-*'], exclude: ['*-test'] },
+    expected: { kind: 'skip', reason: skipReasons.excluded('*-test') },
+  },
+  {
+    title: 'a soft-deleted target secret is recovered, then compared',
+    source: secret('a'),
+    target: { secrets: [], deletedNames: ['A'] },
+    expected: copy('deleted', true),
+  },
+  {
+    title: 'a soft-deleted target secret is recovered, then written under always',
+    source: secret('a'),
+    target: { secrets: [], deletedNames: ['a'] },
+    options: { overwrite: 'always' },
+    expected: copy('deleted', false),
+  },
+  {
+    title: 'recover-deleted off skips a soft-deleted target secret',
+    source: secret('a'),
+    target: { secrets: [], deletedNames: ['a'] },
+    options: { recoverDeleted: false },
+    expected: { kind: 'skip', reason: skipReasons.targetDeletedNoRecover },
+  },
+  {
+    title: 'never does not recover a soft-deleted target secret',
+    source: secret('a'),
+    target: { secrets: [], deletedNames: ['a'] },
+    options: { overwrite: 'never' },
+    expected: { kind: 'skip', reason: skipReasons.targetDeletedNever },
+  },
+  {
+    title: 'dry-run plans no writes and no verification',
+    source: secret('a'),
+    options: { dryRun: true },
+    expected: copy('absent', false, { write: false, verify: false }),
+  },
+  {
+    title: 'dry-run still compares an existing secret',
+    source: secret('a'),
+    target: { secrets: [secret('a')], deletedNames: [] },
+    options: { dryRun: true },
+    expected: copy('live', true, { write: false, verify: false }),
+  },
   { title: 'verify off', source: secret('a'), options: { verify: false }, expected: copy('absent', false, { verify: false }) },
 ];
 
@@ -75,7 +173,11 @@ describe('planMigration', () => {
   });
 
   it('plans every source secret once, sorted by name, ignoring target-only secrets', () => {
-    const plan = planMigration([secret('b'), secret('a'), secret('c', { managed: true })], { secrets: [secret('z')], deletedNames: ['y'] }, options());
+    const plan = planMigration(
+      [secret('b'), secret('a'), secret('c', { managed: true })],
+      { secrets: [secret('z')], deletedNames: ['y'] },
+      options(),
+    );
     expect(plan.map((action) => [action.name, action.kind])).toEqual([
       ['a', 'copy'],
       ['b', 'copy'],

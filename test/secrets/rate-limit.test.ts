@@ -95,6 +95,14 @@ describe('VaultRateLimiter', () => {
   });
 
   it('classifies methods', () => {
-    expect(['GET', 'get', 'HEAD', 'PUT', 'PATCH', 'POST', 'DELETE'].map(requestKind)).toEqual(['read', 'read', 'read', 'write', 'write', 'write', 'write']);
+    expect(['GET', 'get', 'HEAD', 'PUT', 'PATCH', 'POST', 'DELETE'].map(requestKind)).toEqual([
+      'read',
+      'read',
+      'read',
+      'write',
+      'write',
+      'write',
+      'write',
+    ]);
   });
 });

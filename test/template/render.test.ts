@@ -11,8 +11,14 @@ const variants: [string, EnvironmentConfig][] = [
   ['defaults (private, Azure Managed Redis)', defaultConfig()],
   ['public network', parseConfigText('network: {mode: public}\n', 'c.yml')],
   ['legacy Redis', parseConfigText('redis: {kind: legacy}\n', 'c.yml')],
-  ['public network, legacy Redis, Standard registry', parseConfigText('network: {mode: public}\nredis: {kind: legacy}\nregistry: {sku: Standard}\n', 'c.yml')],
-  ['Key Vault secrets and a named SQL admin', parseConfigText(`${withSecrets}sql:\n  entraAdmin: {login: sql-admins, objectId: 6f1c2a8e-4b0d-4c55-9a2e-3b1f0c7d9e11}\n`, 'c.yml')],
+  [
+    'public network, legacy Redis, Standard registry',
+    parseConfigText('network: {mode: public}\nredis: {kind: legacy}\nregistry: {sku: Standard}\n', 'c.yml'),
+  ],
+  [
+    'Key Vault secrets and a named SQL admin',
+    parseConfigText(`${withSecrets}sql:\n  entraAdmin: {login: sql-admins, objectId: 6f1c2a8e-4b0d-4c55-9a2e-3b1f0c7d9e11}\n`, 'c.yml'),
+  ],
 ];
 
 /** Types that have no schema file in reference/arm-schemas (typed with the SDK models only). */
@@ -55,7 +61,9 @@ describe.each(variants)('rendering %s', (_name, config) => {
   it('depends only on resources in the template, and never on itself', () => {
     const ids = new Set(template.resources.map(resourceIdExpression));
     const dangling = template.resources.flatMap((resource) =>
-      (resource.dependsOn ?? []).filter((dependency) => !ids.has(dependency) || dependency === resourceIdExpression(resource)).map((dependency) => `${resource.type} ${resource.name} -> ${dependency}`),
+      (resource.dependsOn ?? [])
+        .filter((dependency) => !ids.has(dependency) || dependency === resourceIdExpression(resource))
+        .map((dependency) => `${resource.type} ${resource.name} -> ${dependency}`),
     );
     expect(dangling).toEqual([]);
   });
@@ -70,7 +78,8 @@ describe.each(variants)('rendering %s', (_name, config) => {
     const visit = (node: unknown, path: string): void => {
       if (typeof node !== 'object' || node === null) return;
       for (const [key, child] of Object.entries(node)) {
-        if (/password|^sharedKey$|^primaryKey$|^secondaryKey$|connectionString|^storageAccountAccessKey$/i.test(key)) secretKeys.push(`${path}.${key}`);
+        if (/password|^sharedKey$|^primaryKey$|^secondaryKey$|connectionString|^storageAccountAccessKey$/i.test(key))
+          secretKeys.push(`${path}.${key}`);
         visit(child, `${path}.${key}`);
       }
     };
@@ -97,16 +106,30 @@ describe.each(variants)('rendering %s', (_name, config) => {
   it('grants the app its roles before the Container App is created', () => {
     const app = find(template.resources, 'Microsoft.App/containerApps');
     const grants = template.resources.filter((resource) =>
-      ['Microsoft.Authorization/roleAssignments', 'Microsoft.DocumentDB/databaseAccounts/sqlRoleAssignments', 'Microsoft.Cache/redisEnterprise/databases/accessPolicyAssignments', 'Microsoft.Cache/redis/accessPolicyAssignments'].includes(resource.type),
+      [
+        'Microsoft.Authorization/roleAssignments',
+        'Microsoft.DocumentDB/databaseAccounts/sqlRoleAssignments',
+        'Microsoft.Cache/redisEnterprise/databases/accessPolicyAssignments',
+        'Microsoft.Cache/redis/accessPolicyAssignments',
+      ].includes(resource.type),
     );
     expect(grants).toHaveLength(4);
     for (const grant of grants) expect(app.dependsOn).toContain(resourceIdExpression(grant));
-    const roles = grants.filter((grant) => grant.type === 'Microsoft.Authorization/roleAssignments').map((grant) => propertyOf(grant, 'roleDefinitionId'));
-    expect(roles).toEqual(expect.arrayContaining([expect.stringContaining(ROLE_DEFINITIONS.acrPull), expect.stringContaining(ROLE_DEFINITIONS.keyVaultSecretsUser)]));
+    const roles = grants
+      .filter((grant) => grant.type === 'Microsoft.Authorization/roleAssignments')
+      .map((grant) => propertyOf(grant, 'roleDefinitionId'));
+    expect(roles).toEqual(
+      expect.arrayContaining([
+        expect.stringContaining(ROLE_DEFINITIONS.acrPull),
+        expect.stringContaining(ROLE_DEFINITIONS.keyVaultSecretsUser),
+      ]),
+    );
   });
 
   it('sends audit logs from every audited resource to the workspace', () => {
-    const scopes = template.resources.filter((resource) => resource.type === 'Microsoft.Insights/diagnosticSettings').map((setting) => setting.scope);
+    const scopes = template.resources
+      .filter((resource) => resource.type === 'Microsoft.Insights/diagnosticSettings')
+      .map((setting) => setting.scope);
     const redisType = config.redis.kind === 'managed' ? 'Microsoft.Cache/redisEnterprise' : 'Microsoft.Cache/redis';
     expect(scopes.sort()).toEqual(
       [
@@ -123,7 +146,14 @@ describe.each(variants)('rendering %s', (_name, config) => {
   it('sets publicNetworkAccess by network mode and declares private endpoints only when private', () => {
     const expected = config.network.mode === 'private' ? 'Disabled' : 'Enabled';
     const redisType = config.redis.kind === 'managed' ? 'Microsoft.Cache/redisEnterprise' : 'Microsoft.Cache/redis';
-    for (const type of ['Microsoft.KeyVault/vaults', 'Microsoft.DocumentDB/databaseAccounts', 'Microsoft.Sql/servers', redisType, 'Microsoft.Storage/storageAccounts', 'Microsoft.ContainerRegistry/registries']) {
+    for (const type of [
+      'Microsoft.KeyVault/vaults',
+      'Microsoft.DocumentDB/databaseAccounts',
+      'Microsoft.Sql/servers',
+      redisType,
+      'Microsoft.Storage/storageAccounts',
+      'Microsoft.ContainerRegistry/registries',
+    ]) {
       expect([type, propertyOf(find(template.resources, type), 'publicNetworkAccess')]).toEqual([type, expected]);
     }
     const endpoints = template.resources.filter((resource) => resource.type === 'Microsoft.Network/privateEndpoints');
@@ -151,7 +181,11 @@ describe('the default template', () => {
     ['Microsoft.DocumentDB/databaseAccounts', 'minimalTlsVersion', 'Tls12'],
     ['Microsoft.Sql/servers', 'minimalTlsVersion', '1.2'],
     ['Microsoft.Sql/servers', 'administrators.azureADOnlyAuthentication', true],
-    ['Microsoft.Sql/servers', 'administrators.sid', "[reference(resourceId('Microsoft.ManagedIdentity/userAssignedIdentities', 'seniorly-prod-app-identity'), '2023-01-31').principalId]"],
+    [
+      'Microsoft.Sql/servers',
+      'administrators.sid',
+      "[reference(resourceId('Microsoft.ManagedIdentity/userAssignedIdentities', 'seniorly-prod-app-identity'), '2023-01-31').principalId]",
+    ],
     ['Microsoft.Sql/servers/auditingSettings', 'state', 'Enabled'],
     ['Microsoft.Sql/servers/auditingSettings', 'isAzureMonitorTargetEnabled', true],
     ['Microsoft.Sql/servers/advancedThreatProtectionSettings', 'state', 'Enabled'],
@@ -183,10 +217,13 @@ describe('the default template', () => {
 
   it('never deletes or tiers away base blobs before 2190 days', () => {
     const policy = find(resources, 'Microsoft.Storage/storageAccounts/managementPolicies');
-    const rules = propertyOf(policy, 'policy.rules') as { definition: { actions: Record<string, Record<string, Record<string, number>>> } }[];
+    const rules = propertyOf(policy, 'policy.rules') as {
+      definition: { actions: Record<string, Record<string, Record<string, number>>> };
+    }[];
     for (const rule of rules) {
       for (const action of Object.values(rule.definition.actions)) {
-        for (const condition of Object.values(action)) for (const days of Object.values(condition)) expect(days).toBeGreaterThanOrEqual(2190);
+        for (const condition of Object.values(action))
+          for (const days of Object.values(condition)) expect(days).toBeGreaterThanOrEqual(2190);
       }
     }
   });
@@ -195,8 +232,12 @@ describe('the default template', () => {
     const app = find(resources, 'Microsoft.App/containerApps');
     const identityId = "[resourceId('Microsoft.ManagedIdentity/userAssignedIdentities', 'seniorly-prod-app-identity')]";
     expect(app.identity).toEqual({ type: 'UserAssigned', userAssignedIdentities: { [identityId]: {} } });
-    expect(propertyOf(app, 'configuration.registries')).toEqual([{ server: expect.stringContaining('loginServer') as unknown, identity: identityId }]);
-    const container = (propertyOf(app, 'template.containers') as { image: string; probes: { type: string; httpGet: { path: string; port: number } }[] }[])[0];
+    expect(propertyOf(app, 'configuration.registries')).toEqual([
+      { server: expect.stringContaining('loginServer') as unknown, identity: identityId },
+    ]);
+    const container = (
+      propertyOf(app, 'template.containers') as { image: string; probes: { type: string; httpGet: { path: string; port: number } }[] }[]
+    )[0];
     expect(container?.image).toBe('mcr.microsoft.com/k8se/quickstart:latest');
     expect(container?.probes.map((probe) => [probe.type, probe.httpGet.path, probe.httpGet.port])).toEqual([
       ['Startup', '/', 80],
@@ -208,8 +249,15 @@ describe('the default template', () => {
 
   it('keeps the image and traffic split of an app that exists, and probes the app on its own port', () => {
     const traffic = [{ revisionName: 'voice-agent--v2', weight: 100 }];
-    const app = find(renderTemplate(parseConfigText('', 'c.yml'), { liveContainerApp: { image: 'seniorlyprodacr.azurecr.io/voice-agent:abc123', traffic } }).resources, 'Microsoft.App/containerApps');
-    const container = (propertyOf(app, 'template.containers') as { image: string; probes: { httpGet: { path: string; port: number } }[] }[])[0];
+    const app = find(
+      renderTemplate(parseConfigText('', 'c.yml'), {
+        liveContainerApp: { image: 'seniorlyprodacr.azurecr.io/voice-agent:abc123', traffic },
+      }).resources,
+      'Microsoft.App/containerApps',
+    );
+    const container = (
+      propertyOf(app, 'template.containers') as { image: string; probes: { httpGet: { path: string; port: number } }[] }[]
+    )[0];
     expect(container?.image).toBe('seniorlyprodacr.azurecr.io/voice-agent:abc123');
     expect(container?.probes.map((probe) => [probe.httpGet.path, probe.httpGet.port])).toEqual([
       ['/health', 8000],
@@ -226,7 +274,8 @@ describe('the default template', () => {
     expect(propertyOf(app, 'configuration.secrets')).toEqual([
       {
         name: 'openai-key',
-        keyVaultUrl: "[format('{0}secrets/{1}', reference(resourceId('Microsoft.KeyVault/vaults', 'seniorly-prod-secrets'), '2026-02-01').vaultUri, 'AzureOpenAIKey')]",
+        keyVaultUrl:
+          "[format('{0}secrets/{1}', reference(resourceId('Microsoft.KeyVault/vaults', 'seniorly-prod-secrets'), '2026-02-01').vaultUri, 'AzureOpenAIKey')]",
         identity: "[resourceId('Microsoft.ManagedIdentity/userAssignedIdentities', 'seniorly-prod-app-identity')]",
       },
     ]);
@@ -238,7 +287,18 @@ describe('the default template', () => {
     expect(template.$schema).toBe('https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#');
     expect(template.parameters.location?.defaultValue).toBe('eastus2');
     expect(Object.keys(template.outputs)).toEqual(
-      expect.arrayContaining(['keyVaultUri', 'registryLoginServer', 'containerAppsEnvironmentId', 'containerAppsDefaultDomain', 'cosmosEndpoint', 'sqlServerFqdn', 'redisHost', 'redisPort', 'logAnalyticsWorkspaceId', 'identityClientId']),
+      expect.arrayContaining([
+        'keyVaultUri',
+        'registryLoginServer',
+        'containerAppsEnvironmentId',
+        'containerAppsDefaultDomain',
+        'cosmosEndpoint',
+        'sqlServerFqdn',
+        'redisHost',
+        'redisPort',
+        'logAnalyticsWorkspaceId',
+        'identityClientId',
+      ]),
     );
   });
 
@@ -249,7 +309,12 @@ describe('the default template', () => {
   it('maps resources to config paths', () => {
     const rendered = renderEnvironment(defaultConfig());
     expect(rendered.configPathOf('Microsoft.KeyVault/vaults', 'seniorly-prod-secrets')).toEqual(['keyVault']);
-    expect(rendered.configPathOf('Microsoft.Sql/servers/databases/backupLongTermRetentionPolicies', 'seniorly-prod-sql/SeniorHealthAnalytics/default')).toEqual(['sql', 'longTermRetention']);
+    expect(
+      rendered.configPathOf(
+        'Microsoft.Sql/servers/databases/backupLongTermRetentionPolicies',
+        'seniorly-prod-sql/SeniorHealthAnalytics/default',
+      ),
+    ).toEqual(['sql', 'longTermRetention']);
     expect(rendered.configPathOf('Microsoft.KeyVault/vaults', 'other')).toBeUndefined();
   });
 });

@@ -39900,7 +39900,13 @@ await (0,_shared_run_js__WEBPACK_IMPORTED_MODULE_8__/* .runAction */ .C)(async (
         ...(inputs.waivers ? { waivers: inputs.waivers } : {}),
         ...(inputs.failOn ? { blocking: inputs.failOn.policy } : {}),
         ...(inputs.live
-            ? { live: { subscriptionId: (0,_src_azure_arm_js__WEBPACK_IMPORTED_MODULE_3__/* .subscriptionOf */ .XD)(inputs.live.subscriptionId, process.env), ...(inputs.live.resourceGroup ? { resourceGroup: inputs.live.resourceGroup } : {}), env: process.env } }
+            ? {
+                live: {
+                    subscriptionId: (0,_src_azure_arm_js__WEBPACK_IMPORTED_MODULE_3__/* .subscriptionOf */ .XD)(inputs.live.subscriptionId, process.env),
+                    ...(inputs.live.resourceGroup ? { resourceGroup: inputs.live.resourceGroup } : {}),
+                    env: process.env,
+                },
+            }
             : {}),
     }));
     const { report, policy } = run;
@@ -79038,7 +79044,14 @@ function sandboxHttpClient(descriptor) {
         if (knownVaults.has(name))
             return true;
         const status = await new Promise((resolve, reject) => {
-            const probe = (0,external_node_https_namespaceObject.request)({ host: '127.0.0.1', port: descriptor.port, path: `/_sandbox/vaults/${name}`, servername: 'localhost', agent, headers: { host: 'localhost' } }, (res) => {
+            const probe = (0,external_node_https_namespaceObject.request)({
+                host: '127.0.0.1',
+                port: descriptor.port,
+                path: `/_sandbox/vaults/${name}`,
+                servername: 'localhost',
+                agent,
+                headers: { host: 'localhost' },
+            }, (res) => {
                 res.resume();
                 resolve(res.statusCode ?? 0);
             });
@@ -79056,7 +79069,11 @@ function sandboxHttpClient(descriptor) {
             if (!SANDBOX_HOSTS.test(url.hostname) || (vault && !(await vaultExists(vault)))) {
                 throw new esm_restError_RestError(`getaddrinfo ENOTFOUND ${url.hostname}`, { code: 'ENOTFOUND', request });
             }
-            const body = typeof request.body === 'string' || Buffer.isBuffer(request.body) ? request.body : request.body === undefined || request.body === null ? undefined : String(request.body);
+            const body = typeof request.body === 'string' || Buffer.isBuffer(request.body)
+                ? request.body
+                : request.body === undefined || request.body === null
+                    ? undefined
+                    : String(request.body);
             return new Promise((resolve, reject) => {
                 const outgoing = (0,external_node_https_namespaceObject.request)({
                     host: '127.0.0.1',
@@ -79128,7 +79145,11 @@ function azureCredential(env) {
     const clientId = env['AZURE_CLIENT_ID'];
     const secret = env['AZURE_CLIENT_SECRET'];
     const federatedTokenFile = env['AZURE_FEDERATED_TOKEN_FILE'];
-    const options = { authorityHost: env['AZURE_AUTHORITY_HOST'] ?? 'https://login.microsoftonline.com', disableInstanceDiscovery: true, httpClient: sandboxClient(sandbox) };
+    const options = {
+        authorityHost: env['AZURE_AUTHORITY_HOST'] ?? 'https://login.microsoftonline.com',
+        disableInstanceDiscovery: true,
+        httpClient: sandboxClient(sandbox),
+    };
     if (tenant && clientId && federatedTokenFile) {
         // As workload identity federation does: the assertion is read afresh for every token.
         return new clientAssertionCredential_ClientAssertionCredential(tenant, clientId, async () => (await (0,promises_.readFile)(federatedTokenFile, 'utf8')).trim(), options);
@@ -79207,12 +79228,22 @@ const REMEDIES = {
     ContainerAppOperationError: () => "The app's revision did not start: check containerApp.image, containerApp.targetPort and containerApp.healthPath in the config.",
     DeploymentActive: () => 'Another deployment to this resource group is still running; wait for it to finish (the deploy workflows use a concurrency group so this does not happen).',
 };
-const NAME_TAKEN = new Set(['VaultAlreadyExists', 'StorageAccountAlreadyTaken', 'ServerNameAlreadyExists', 'AlreadyInUse', 'NameNotAvailable', 'ConflictError']);
+const NAME_TAKEN = new Set([
+    'VaultAlreadyExists',
+    'StorageAccountAlreadyTaken',
+    'ServerNameAlreadyExists',
+    'AlreadyInUse',
+    'NameNotAvailable',
+    'ConflictError',
+]);
 /** What to change for the user-fixable codes in a failure and its inner errors. */
 function remediesFor(failure, where) {
     const remedies = [];
     const visit = (item) => {
-        const remedy = REMEDIES[item.code]?.(item, where) ?? (NAME_TAKEN.has(item.code) || /already (exists|in use|taken)/i.test(item.message) ? `The name is global across Azure and is taken: choose another${where(item.target) ? ` (${where(item.target)})` : ''}.` : undefined);
+        const remedy = REMEDIES[item.code]?.(item, where) ??
+            (NAME_TAKEN.has(item.code) || /already (exists|in use|taken)/i.test(item.message)
+                ? `The name is global across Azure and is taken: choose another${where(item.target) ? ` (${where(item.target)})` : ''}.`
+                : undefined);
         if (remedy && !remedies.includes(remedy))
             remedies.push(remedy);
         for (const detail of item.details ?? [])
@@ -79224,7 +79255,10 @@ function remediesFor(failure, where) {
 /** ARM's code and message, inner errors indented, one per line. */
 function describeArmFailure(failure, indent = '') {
     const target = failure.target ? ` (${failure.target})` : '';
-    return [`${indent}${failure.code}: ${failure.message}${target}`, ...(failure.details ?? []).map((detail) => describeArmFailure(detail, `${indent}  `))].join('\n');
+    return [
+        `${indent}${failure.code}: ${failure.message}${target}`,
+        ...(failure.details ?? []).map((detail) => describeArmFailure(detail, `${indent}  `)),
+    ].join('\n');
 }
 /**
  * Turns an SDK error into ARM's words plus what to change: a ConfigurationError when the user can
@@ -79233,7 +79267,9 @@ function describeArmFailure(failure, indent = '') {
 function armError(error, doing, where = () => undefined) {
     const failure = armFailureOf(error);
     if (!failure)
-        return error instanceof Error ? new Error(`${doing} failed: ${error.message}`, { cause: error }) : new Error(`${doing} failed: ${String(error)}`);
+        return error instanceof Error
+            ? new Error(`${doing} failed: ${error.message}`, { cause: error })
+            : new Error(`${doing} failed: ${String(error)}`);
     const remedies = remediesFor(failure, where);
     const text = `${doing} failed. Azure Resource Manager says:\n${describeArmFailure(failure, '  ')}`;
     if (remedies.length === 0)
@@ -79287,9 +79323,24 @@ const AUDIT_LOG_SOURCES = [
         dedicatedTables: ['CDBDataPlaneRequests', 'CDBControlPlaneRequests'],
     },
     // Server-level SQL auditing reaches Log Analytics through a diagnostic setting on the master database.
-    { scopeType: 'Microsoft.Sql/servers/databases', categoryGroups: AUDIT_GROUPS, categories: ['SQLSecurityAuditEvents'], dedicatedTables: ['SQLSecurityAuditEvents'] },
-    { scopeType: 'Microsoft.Cache/redisEnterprise', categoryGroups: AUDIT_GROUPS, categories: ['ConnectionEvents'], dedicatedTables: ['REDConnectionEvents'] },
-    { scopeType: 'Microsoft.Cache/redis', categoryGroups: AUDIT_GROUPS, categories: ['ConnectedClientList'], dedicatedTables: ['ACRConnectedClientList'] },
+    {
+        scopeType: 'Microsoft.Sql/servers/databases',
+        categoryGroups: AUDIT_GROUPS,
+        categories: ['SQLSecurityAuditEvents'],
+        dedicatedTables: ['SQLSecurityAuditEvents'],
+    },
+    {
+        scopeType: 'Microsoft.Cache/redisEnterprise',
+        categoryGroups: AUDIT_GROUPS,
+        categories: ['ConnectionEvents'],
+        dedicatedTables: ['REDConnectionEvents'],
+    },
+    {
+        scopeType: 'Microsoft.Cache/redis',
+        categoryGroups: AUDIT_GROUPS,
+        categories: ['ConnectedClientList'],
+        dedicatedTables: ['ACRConnectedClientList'],
+    },
     // Storage logs are per service: the diagnostic setting is scoped to blobServices/default.
     {
         scopeType: 'Microsoft.Storage/storageAccounts/blobServices',
@@ -79546,10 +79597,15 @@ const sqlControls = [
                 const storage = (0,access/* read */.c3)(setting, ['properties', 'storageEndpoint']);
                 if (monitor.kind === 'unknown' || storage.kind === 'unknown')
                     return unknown('the auditing destination cannot be known offline');
-                const hasDestination = (monitor.kind === 'known' && monitor.value === true) || (storage.kind === 'known' && typeof storage.value === 'string' && storage.value !== '');
-                return hasDestination ? pass(`auditing is Enabled and sends to ${monitor.kind === 'known' && monitor.value === true ? 'Azure Monitor' : 'storage'}`) : fail('auditing is Enabled but has no destination (isAzureMonitorTargetEnabled or storageEndpoint)');
+                const hasDestination = (monitor.kind === 'known' && monitor.value === true) ||
+                    (storage.kind === 'known' && typeof storage.value === 'string' && storage.value !== '');
+                return hasDestination
+                    ? pass(`auditing is Enabled and sends to ${monitor.kind === 'known' && monitor.value === true ? 'Azure Monitor' : 'storage'}`)
+                    : fail('auditing is Enabled but has no destination (isAzureMonitorTargetEnabled or storageEndpoint)');
             });
-            return results.find((r) => r.status === 'pass') ?? results.find((r) => r.status === 'unknown') ?? results[0];
+            return (results.find((r) => r.status === 'pass') ??
+                results.find((r) => r.status === 'unknown') ??
+                results[0]);
         },
     },
     {
@@ -79570,7 +79626,8 @@ const sqlControls = [
                 if (state.kind === 'unknown')
                     return unknown(`${setting.type} state cannot be known offline`);
                 const disabled = (0,access/* read */.c3)(setting, ['properties', 'disabledAlerts']);
-                const noneDisabled = disabled.kind === 'absent' || (disabled.kind === 'known' && (!Array.isArray(disabled.value) || disabled.value.filter((a) => a !== '').length === 0));
+                const noneDisabled = disabled.kind === 'absent' ||
+                    (disabled.kind === 'known' && (!Array.isArray(disabled.value) || disabled.value.filter((a) => a !== '').length === 0));
                 if (state.kind === 'known' && equalsIgnoringCase('Enabled')(state.value) && noneDisabled)
                     return pass(`${(0,access/* shortName */.EU)(setting)} state is Enabled with no alert types disabled`);
             }
@@ -79590,13 +79647,15 @@ const sqlControls = [
             const settings = (0,access/* childrenOfType */.xF)(database, 'Microsoft.Sql/servers/databases/transparentDataEncryption');
             if (settings.length === 0) {
                 return environment.input.kind === 'live'
-                    ? unknown('the database\'s transparentDataEncryption setting was not read')
+                    ? unknown("the database's transparentDataEncryption setting was not read")
                     : pass('no transparentDataEncryption child: new databases are encrypted by default');
             }
             const state = (0,access/* read */.c3)(settings[0], ['properties', 'state']);
             if (state.kind === 'unknown')
                 return unknown(`transparentDataEncryption state cannot be known offline (${state.reason})`);
-            return state.kind === 'known' && equalsIgnoringCase('Enabled')(state.value) ? pass('transparent data encryption is Enabled') : fail(`transparentDataEncryption state is ${JSON.stringify(state.kind === 'known' ? state.value : 'not set')}; it must be "Enabled"`);
+            return state.kind === 'known' && equalsIgnoringCase('Enabled')(state.value)
+                ? pass('transparent data encryption is Enabled')
+                : fail(`transparentDataEncryption state is ${JSON.stringify(state.kind === 'known' ? state.value : 'not set')}; it must be "Enabled"`);
         },
     },
     propertyControl({
@@ -79656,7 +79715,9 @@ const sqlControls = [
             const shown = yearly.kind === 'known' ? JSON.stringify(yearly.value) : 'not set';
             if (days === undefined || days === 0)
                 return fail(`yearlyRetention is ${shown}; it must be ${policy.minSqlYearlyRetention} or longer`);
-            return days >= minimum ? pass(`yearly backups are kept ${shown}`) : fail(`yearlyRetention is ${shown}; it must be ${policy.minSqlYearlyRetention} or longer`);
+            return days >= minimum
+                ? pass(`yearly backups are kept ${shown}`)
+                : fail(`yearlyRetention is ${shown}; it must be ${policy.minSqlYearlyRetention} or longer`);
         },
     },
     publicNetworkControl('sql.public-network', SQL_SERVER, ['164.312(a)(1)'], ''),
@@ -79677,8 +79738,20 @@ const redisControls = [
             if (!resource)
                 return notApplicable('no resource');
             return isLegacy(resource)
-                ? propertyControl({ ...this, path: ['properties', 'enableNonSslPort'], expected: 'false', complies: (v) => v === false, whenAbsent: () => pass('enableNonSslPort is not set; the non-TLS port is closed by default') }).evaluate(resource, context)
-                : propertyControl({ ...this, path: ['properties', 'clientProtocol'], expected: '"Encrypted"', complies: equalsIgnoringCase('Encrypted'), whenAbsent: () => pass('clientProtocol is not set; Managed Redis defaults to Encrypted') }).evaluate(resource, context);
+                ? propertyControl({
+                    ...this,
+                    path: ['properties', 'enableNonSslPort'],
+                    expected: 'false',
+                    complies: (v) => v === false,
+                    whenAbsent: () => pass('enableNonSslPort is not set; the non-TLS port is closed by default'),
+                }).evaluate(resource, context)
+                : propertyControl({
+                    ...this,
+                    path: ['properties', 'clientProtocol'],
+                    expected: '"Encrypted"',
+                    complies: equalsIgnoringCase('Encrypted'),
+                    whenAbsent: () => pass('clientProtocol is not set; Managed Redis defaults to Encrypted'),
+                }).evaluate(resource, context);
         },
     },
     propertyControl({
@@ -79706,8 +79779,20 @@ const redisControls = [
             if (!resource)
                 return notApplicable('no resource');
             return isLegacy(resource)
-                ? propertyControl({ ...this, path: ['properties', 'disableAccessKeyAuthentication'], expected: 'true', complies: isTrue, whenAbsent: absentFails(['properties', 'disableAccessKeyAuthentication'], 'true') }).evaluate(resource, context)
-                : propertyControl({ ...this, path: ['properties', 'accessKeysAuthentication'], expected: '"Disabled"', complies: equalsIgnoringCase('Disabled'), whenAbsent: absentFails(['properties', 'accessKeysAuthentication'], '"Disabled"') }).evaluate(resource, context);
+                ? propertyControl({
+                    ...this,
+                    path: ['properties', 'disableAccessKeyAuthentication'],
+                    expected: 'true',
+                    complies: isTrue,
+                    whenAbsent: absentFails(['properties', 'disableAccessKeyAuthentication'], 'true'),
+                }).evaluate(resource, context)
+                : propertyControl({
+                    ...this,
+                    path: ['properties', 'accessKeysAuthentication'],
+                    expected: '"Disabled"',
+                    complies: equalsIgnoringCase('Disabled'),
+                    whenAbsent: absentFails(['properties', 'accessKeysAuthentication'], '"Disabled"'),
+                }).evaluate(resource, context);
         },
     },
     publicNetworkControl('redis.public-network', [LEGACY_REDIS, MANAGED_REDIS], ['164.312(a)(1)'], ''),
@@ -79804,7 +79889,7 @@ const storageControls = [
         hipaa: ['164.308(a)(7)(ii)(A)', '164.316(b)(2)'],
         appliesTo: STORAGE,
         remediation: 'Delete base blobs no sooner than 2190 days in every lifecycle rule (managementPolicies), and turn on blob soft delete (blobServices deleteRetentionPolicy.enabled) or versioning (isVersioningEnabled).',
-        evaluate: (account, { policy }) => (account ? judgeBackupRetention(account, policy.minAuditRetentionDays) : notApplicable('no resource')),
+        evaluate: (account, { policy }) => account ? judgeBackupRetention(account, policy.minAuditRetentionDays) : notApplicable('no resource'),
     },
     publicNetworkControl('storage.public-network', STORAGE, ['164.312(a)(1)'], ''),
 ];
@@ -79845,7 +79930,10 @@ const logsControls = [
             if (retention.kind === 'known' && (typeof retention.value !== 'number' || retention.value < 30 || retention.value > 730)) {
                 return fail(`workspace retentionInDays is ${JSON.stringify(retention.value)}; Azure accepts 30-730 (keep long retention per table with totalRetentionInDays, up to 4383)`, retentionPath);
             }
-            const tables = new Map((0,access/* childrenOfType */.xF)(workspace, 'Microsoft.OperationalInsights/workspaces/tables').map((table) => [(0,access/* shortName */.EU)(table).toLowerCase(), table]));
+            const tables = new Map((0,access/* childrenOfType */.xF)(workspace, 'Microsoft.OperationalInsights/workspaces/tables').map((table) => [
+                (0,access/* shortName */.EU)(table).toLowerCase(),
+                table,
+            ]));
             const needed = new Set();
             for (const setting of settingsSendingTo(workspace, environment)) {
                 const archive = (0,access/* read */.c3)(setting, ['properties', 'storageAccountId']);
@@ -79856,7 +79944,9 @@ const logsControls = [
                 }
                 const dedicated = (0,access/* read */.c3)(setting, ['properties', 'logAnalyticsDestinationType']);
                 const source = (0,audit_logs/* auditLogSourceFor */._l)(scopeTypeOf(setting) ?? '');
-                const tablesOfSetting = dedicated.kind === 'known' && equalsIgnoringCase('Dedicated')(dedicated.value) && source ? source.dedicatedTables : [audit_logs/* AZURE_DIAGNOSTICS_TABLE */.C4];
+                const tablesOfSetting = dedicated.kind === 'known' && equalsIgnoringCase('Dedicated')(dedicated.value) && source
+                    ? source.dedicatedTables
+                    : [audit_logs/* AZURE_DIAGNOSTICS_TABLE */.C4];
                 for (const table of tablesOfSetting)
                     needed.add(table);
             }
@@ -79904,11 +79994,17 @@ function judgeAuditSettings(settings, scopeType) {
             continue;
         }
         const hasDestination = workspace.kind === 'known' || storage.kind === 'known';
-        const sendsAudit = logs.kind === 'known' && Array.isArray(logs.value) && logs.value.some((entry) => entry.enabled !== false && (source.categoryGroups.some((g) => equalsIgnoringCase(g)(entry.categoryGroup)) || source.categories.some((c) => equalsIgnoringCase(c)(entry.category))));
+        const sendsAudit = logs.kind === 'known' &&
+            Array.isArray(logs.value) &&
+            logs.value.some((entry) => entry.enabled !== false &&
+                (source.categoryGroups.some((g) => equalsIgnoringCase(g)(entry.categoryGroup)) ||
+                    source.categories.some((c) => equalsIgnoringCase(c)(entry.category))));
         if (hasDestination && sendsAudit)
             return pass(`diagnostic setting ${(0,access/* shortName */.EU)(setting)} sends the audit logs to ${workspace.kind === 'known' ? 'Log Analytics' : 'storage'}`);
     }
-    return sawUnknown ? unknown('a diagnostic setting cannot be known offline') : fail(`no diagnostic setting sends the audit logs (category group ${source.categoryGroups.join(' or ')}, or ${source.categories.join('/')}) to a workspace or storage`);
+    return sawUnknown
+        ? unknown('a diagnostic setting cannot be known offline')
+        : fail(`no diagnostic setting sends the audit logs (category group ${source.categoryGroups.join(' or ')}, or ${source.categories.join('/')}) to a workspace or storage`);
 }
 const diagnosticsControls = [
     {
@@ -79916,7 +80012,15 @@ const diagnosticsControls = [
         title: 'Audit logs go to Log Analytics or storage',
         severity: 'required',
         hipaa: ['164.312(b)', '164.308(a)(1)(ii)(D)'],
-        appliesTo: ['Microsoft.KeyVault/vaults', 'Microsoft.DocumentDB/databaseAccounts', 'Microsoft.Sql/servers', 'Microsoft.Cache/redis', 'Microsoft.Cache/redisEnterprise', 'Microsoft.Storage/storageAccounts', 'Microsoft.App/managedEnvironments'],
+        appliesTo: [
+            'Microsoft.KeyVault/vaults',
+            'Microsoft.DocumentDB/databaseAccounts',
+            'Microsoft.Sql/servers',
+            'Microsoft.Cache/redis',
+            'Microsoft.Cache/redisEnterprise',
+            'Microsoft.Storage/storageAccounts',
+            'Microsoft.App/managedEnvironments',
+        ],
         remediation: 'Add a Microsoft.Insights/diagnosticSettings extension resource (scope: the resource; for SQL the master database, for storage blobServices/default) with logs [{categoryGroup: "audit", enabled: true}] and workspaceId of the Log Analytics workspace.',
         evaluate(resource, { environment }) {
             if (!resource)
@@ -79942,7 +80046,7 @@ const registryControls = [
         severity: 'required',
         hipaa: ['164.312(a)(1)'],
         appliesTo: REGISTRY,
-        remediation: 'Set properties.adminUserEnabled to false; pull with the app\'s managed identity (AcrPull) instead.',
+        remediation: "Set properties.adminUserEnabled to false; pull with the app's managed identity (AcrPull) instead.",
         path: ['properties', 'adminUserEnabled'],
         expected: 'false',
         complies: notTrue,
@@ -79987,7 +80091,11 @@ const containerAppControls = [
         path: ['properties', 'configuration', 'ingress', 'allowInsecure'],
         expected: 'false',
         complies: notTrue,
-        whenAbsent: () => pass('ingress.allowInsecure is not set (or there is no ingress); HTTP is redirected by default', ['properties', 'configuration', 'ingress']),
+        whenAbsent: () => pass('ingress.allowInsecure is not set (or there is no ingress); HTTP is redirected by default', [
+            'properties',
+            'configuration',
+            'ingress',
+        ]),
     }),
     {
         id: 'containerapp.managed-identity',
@@ -80004,7 +80112,9 @@ const containerAppControls = [
                 return unknown(`identity.type cannot be known offline (${type.reason})`, ['identity', 'type']);
             return type.kind === 'known' && typeof type.value === 'string' && /(system|user)assigned/i.test(type.value)
                 ? pass(`identity.type is ${type.value}`, ['identity', 'type'])
-                : fail(`identity.type is ${type.kind === 'known' ? JSON.stringify(type.value) : 'not set'}; the app needs a managed identity`, ['identity']);
+                : fail(`identity.type is ${type.kind === 'known' ? JSON.stringify(type.value) : 'not set'}; the app needs a managed identity`, [
+                    'identity',
+                ]);
         },
     },
     {
@@ -80013,8 +80123,10 @@ const containerAppControls = [
         severity: 'required',
         hipaa: ['164.312(a)(1)'],
         appliesTo: CONTAINER_APP,
-        remediation: 'Give each properties.configuration.registries entry an identity (the app\'s user-assigned identity id, holding AcrPull) and no passwordSecretRef.',
-        evaluate: (app) => (app ? everyEntry(app, ['properties', 'configuration', 'registries'], 'registries', (r) => (r['passwordSecretRef'] ? 'uses a password secret' : !r['identity'] ? 'has no identity' : undefined)) : notApplicable('no resource')),
+        remediation: "Give each properties.configuration.registries entry an identity (the app's user-assigned identity id, holding AcrPull) and no passwordSecretRef.",
+        evaluate: (app) => app
+            ? everyEntry(app, ['properties', 'configuration', 'registries'], 'registries', (r) => r['passwordSecretRef'] ? 'uses a password secret' : !r['identity'] ? 'has no identity' : undefined)
+            : notApplicable('no resource'),
     },
     {
         id: 'containerapp.secrets-from-keyvault',
@@ -80023,7 +80135,9 @@ const containerAppControls = [
         hipaa: ['164.312(a)(2)(iv)'],
         appliesTo: CONTAINER_APP,
         remediation: 'Give each properties.configuration.secrets entry a keyVaultUrl and identity instead of an inline value (config: containerApp.secrets).',
-        evaluate: (app) => (app ? everyEntry(app, ['properties', 'configuration', 'secrets'], 'secrets', (s) => ('value' in s ? 'has an inline value' : !s['keyVaultUrl'] ? 'has no keyVaultUrl' : undefined)) : notApplicable('no resource')),
+        evaluate: (app) => app
+            ? everyEntry(app, ['properties', 'configuration', 'secrets'], 'secrets', (s) => 'value' in s ? 'has an inline value' : !s['keyVaultUrl'] ? 'has no keyVaultUrl' : undefined)
+            : notApplicable('no resource'),
     },
     propertyControl({
         id: 'containerapp.min-replicas',
@@ -80055,11 +80169,15 @@ const environmentControls = [
                 return unknown(`appLogsConfiguration.destination cannot be known offline (${destination.reason})`, path);
             if (destination.kind === 'known' && equalsIgnoringCase('log-analytics')(destination.value)) {
                 const customer = (0,access/* read */.c3)(environmentResource, ['properties', 'appLogsConfiguration', 'logAnalyticsConfiguration', 'customerId']);
-                return customer.kind === 'absent' ? fail('destination is log-analytics but logAnalyticsConfiguration.customerId is not set', path) : pass('app logs go to Log Analytics', path);
+                return customer.kind === 'absent'
+                    ? fail('destination is log-analytics but logAnalyticsConfiguration.customerId is not set', path)
+                    : pass('app logs go to Log Analytics', path);
             }
             if (destination.kind === 'known' && equalsIgnoringCase('azure-monitor')(destination.value)) {
                 const withDestination = environmentResource.extensions.some((e) => (0,access/* isType */.Xj)(e, DIAGNOSTIC_SETTINGS) && (0,access/* read */.c3)(e, ['properties', 'workspaceId']).kind !== 'absent');
-                return withDestination ? pass('app logs go to Azure Monitor and a diagnostic setting sends them to Log Analytics', path) : fail('destination is azure-monitor but no diagnostic setting sends the logs to a workspace', path);
+                return withDestination
+                    ? pass('app logs go to Azure Monitor and a diagnostic setting sends them to Log Analytics', path)
+                    : fail('destination is azure-monitor but no diagnostic setting sends the logs to a workspace', path);
             }
             return fail(`appLogsConfiguration.destination is ${destination.kind === 'known' ? JSON.stringify(destination.value) : 'not set'}; app logs are not kept`, path);
         },
@@ -80104,7 +80222,9 @@ const tagsControls = [
                     return [`${name} is "${String(value)}", not "${required}"`];
                 return [];
             });
-            return problems.length === 0 ? pass(`carries ${Object.keys(policy.requiredTags).join(', ')}`, ['tags']) : fail(`tags: ${problems.join('; ')}`, ['tags']);
+            return problems.length === 0
+                ? pass(`carries ${Object.keys(policy.requiredTags).join(', ')}`, ['tags'])
+                : fail(`tags: ${problems.join('; ')}`, ['tags']);
         },
     },
 ];
@@ -80147,16 +80267,18 @@ const DAY_MS = 86_400_000;
 const baaControls = [
     {
         id: 'baa.scope',
-        title: 'Every resource type is in the scope of Microsoft\'s HIPAA BAA',
+        title: "Every resource type is in the scope of Microsoft's HIPAA BAA",
         severity: 'required',
         hipaa: ['164.308(b)(1)'],
         appliesTo: 'every-resource',
-        remediation: 'Use only Azure services on Microsoft\'s HIPAA BAA in-scope list for anything that may touch PHI, or keep PHI out of this resource and waive with the reason.',
+        remediation: "Use only Azure services on Microsoft's HIPAA BAA in-scope list for anything that may touch PHI, or keep PHI out of this resource and waive with the reason.",
         evaluate(resource) {
             if (!resource)
                 return notApplicable('no resource');
             const service = baaServiceOf(resource.type);
-            return service ? pass(`${resource.type} is part of ${service}, in the BAA's scope`) : fail(`${resource.type} is not known to be in the BAA's scope`);
+            return service
+                ? pass(`${resource.type} is part of ${service}, in the BAA's scope`)
+                : fail(`${resource.type} is not known to be in the BAA's scope`);
         },
     },
     {
@@ -80165,7 +80287,7 @@ const baaControls = [
         severity: 'required',
         hipaa: ['164.308(b)(1)', '164.316(b)(2)'],
         appliesTo: 'environment',
-        remediation: 'Record the BAA in the config: baa.signedDate, baa.reviewedDate (YYYY-MM-DD), baa.file (a copy in the repository, relative to the config file) and baa.sha256 (`sha256sum <file>`). Microsoft\'s HIPAA BAA is part of the Product Terms / Data Protection Addendum for in-scope services; save your copy and review it at least yearly.',
+        remediation: "Record the BAA in the config: baa.signedDate, baa.reviewedDate (YYYY-MM-DD), baa.file (a copy in the repository, relative to the config file) and baa.sha256 (`sha256sum <file>`). Microsoft's HIPAA BAA is part of the Product Terms / Data Protection Addendum for in-scope services; save your copy and review it at least yearly.",
         evaluate(_resource, { baa, policy, now }) {
             if (!baa)
                 return fail('the config records no BAA evidence (baa.signedDate, baa.reviewedDate, baa.file, baa.sha256)');
@@ -80319,13 +80441,19 @@ function evaluate(environment, options) {
             let result;
             const reads = [];
             try {
-                result = options.reads ? (0,_controls_access_js__WEBPACK_IMPORTED_MODULE_2__/* .traceReads */ .vu)((read, path) => reads.push({ resource: read, path }), () => control.evaluate(resource, context)) : control.evaluate(resource, context);
+                result = options.reads
+                    ? (0,_controls_access_js__WEBPACK_IMPORTED_MODULE_2__/* .traceReads */ .vu)((read, path) => reads.push({ resource: read, path }), () => control.evaluate(resource, context))
+                    : control.evaluate(resource, context);
             }
             catch (error) {
                 result = { status: 'unknown', message: `the control could not judge this resource: ${(0,_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .errorMessage */ .g)(error)}` };
             }
             if (resource?.conditionUnknown && result.status === 'fail') {
-                result = { ...result, status: 'unknown', message: `${result.message} (the resource's condition cannot be known offline, so it may not be deployed)` };
+                result = {
+                    ...result,
+                    status: 'unknown',
+                    message: `${result.message} (the resource's condition cannot be known offline, so it may not be deployed)`,
+                };
             }
             const location = resource?.locate?.(result.path ?? []);
             const finding = {
@@ -80355,7 +80483,14 @@ function evaluate(environment, options) {
         });
     }
     applyWaivers(findings, options.waivers ?? [], now);
-    const expired = (options.waivers ?? []).filter((waiver) => waiverExpired(waiver, now)).map((waiver) => ({ message: `the waiver of ${waiver.control} on ${waiver.resource} expired on ${waiver.expires}`, control: waiver.control, resource: waiver.resource, ...(waiver.location ? { location: waiver.location } : {}) }));
+    const expired = (options.waivers ?? [])
+        .filter((waiver) => waiverExpired(waiver, now))
+        .map((waiver) => ({
+        message: `the waiver of ${waiver.control} on ${waiver.resource} expired on ${waiver.expires}`,
+        control: waiver.control,
+        resource: waiver.resource,
+        ...(waiver.location ? { location: waiver.location } : {}),
+    }));
     for (const problem of [...(options.waiverProblems ?? []), ...expired]) {
         findings.push({
             control: WAIVER_VALID,
@@ -80374,7 +80509,13 @@ function evaluate(environment, options) {
         verdict: verdictOf(findings, policy),
         input: environment.input,
         judgedAt: now.toISOString(),
-        summary: { pass: count('pass'), fail: count('fail'), unknown: count('unknown'), waived: count('waived'), notApplicable: count('not-applicable') },
+        summary: {
+            pass: count('pass'),
+            fail: count('fail'),
+            unknown: count('unknown'),
+            waived: count('waived'),
+            notApplicable: count('not-applicable'),
+        },
         findings,
         resources: environment.resources.map((resource) => {
             const scope = scopeOf.get(resource);
@@ -80401,7 +80542,9 @@ function waiverExpired(waiver, now) {
     return Date.parse(`${waiver.expires}T23:59:59.999Z`) < now.getTime();
 }
 function applyWaivers(findings, waivers, now) {
-    const active = waivers.filter((waiver) => !waiverExpired(waiver, now)).map((waiver) => ({ waiver, matches: picomatch__WEBPACK_IMPORTED_MODULE_3___default()(waiver.resource, { nocase: true }) }));
+    const active = waivers
+        .filter((waiver) => !waiverExpired(waiver, now))
+        .map((waiver) => ({ waiver, matches: picomatch__WEBPACK_IMPORTED_MODULE_3___default()(waiver.resource, { nocase: true }) }));
     for (const finding of findings) {
         if (finding.status !== 'fail' && finding.status !== 'unknown')
             continue;
@@ -90017,7 +90160,12 @@ function parseJson(text, file) {
         const message = (0,errors/* errorMessage */.g)(error);
         const position = /position (\d+)/.exec(message);
         const line = position ? text.slice(0, Number(position[1])).split('\n').length : undefined;
-        const problem = { where: line ? `${file}:${line}` : file, message: `invalid JSON: ${message}`, file, ...(line ? { line } : {}) };
+        const problem = {
+            where: line ? `${file}:${line}` : file,
+            message: `invalid JSON: ${message}`,
+            file,
+            ...(line ? { line } : {}),
+        };
         throw new errors/* ConfigurationError */.j(`${file} is not valid JSON; fix the syntax.`, [problem]);
     }
 }
@@ -90027,7 +90175,13 @@ function parseYaml(text, file) {
     if (document.errors.length > 0) {
         const problems = document.errors.map((error) => {
             const pos = lines.linePos(error.pos[0]);
-            return { where: `${file}:${pos.line}`, message: error.message.split('\n')[0] ?? error.message, file, line: pos.line, column: pos.col };
+            return {
+                where: `${file}:${pos.line}`,
+                message: error.message.split('\n')[0] ?? error.message,
+                file,
+                line: pos.line,
+                column: pos.col,
+            };
         });
         throw new errors/* ConfigurationError */.j(`${file} is not valid YAML; fix the syntax.`, problems);
     }
@@ -90079,16 +90233,65 @@ const NAME_RULES = {
 };
 /** Azure public-cloud physical regions, by the programmatic name ARM expects. */
 const AZURE_REGIONS = [
-    'australiacentral', 'australiacentral2', 'australiaeast', 'australiasoutheast', 'austriaeast',
-    'belgiumcentral', 'brazilsouth', 'brazilsoutheast', 'canadacentral', 'canadaeast', 'centralindia',
-    'centralus', 'chilecentral', 'denmarkeast', 'eastasia', 'eastus', 'eastus2', 'francecentral',
-    'francesouth', 'germanynorth', 'germanywestcentral', 'indonesiacentral', 'israelcentral',
-    'italynorth', 'japaneast', 'japanwest', 'jioindiacentral', 'jioindiawest', 'koreacentral',
-    'koreasouth', 'malaysiawest', 'mexicocentral', 'newzealandnorth', 'northcentralus', 'northeurope',
-    'norwayeast', 'norwaywest', 'polandcentral', 'qatarcentral', 'southafricanorth',
-    'southafricawest', 'southcentralus', 'southeastasia', 'southindia', 'spaincentral',
-    'swedencentral', 'swedensouth', 'switzerlandnorth', 'switzerlandwest', 'uaecentral', 'uaenorth',
-    'uksouth', 'ukwest', 'westcentralus', 'westeurope', 'westindia', 'westus', 'westus2', 'westus3',
+    'australiacentral',
+    'australiacentral2',
+    'australiaeast',
+    'australiasoutheast',
+    'austriaeast',
+    'belgiumcentral',
+    'brazilsouth',
+    'brazilsoutheast',
+    'canadacentral',
+    'canadaeast',
+    'centralindia',
+    'centralus',
+    'chilecentral',
+    'denmarkeast',
+    'eastasia',
+    'eastus',
+    'eastus2',
+    'francecentral',
+    'francesouth',
+    'germanynorth',
+    'germanywestcentral',
+    'indonesiacentral',
+    'israelcentral',
+    'italynorth',
+    'japaneast',
+    'japanwest',
+    'jioindiacentral',
+    'jioindiawest',
+    'koreacentral',
+    'koreasouth',
+    'malaysiawest',
+    'mexicocentral',
+    'newzealandnorth',
+    'northcentralus',
+    'northeurope',
+    'norwayeast',
+    'norwaywest',
+    'polandcentral',
+    'qatarcentral',
+    'southafricanorth',
+    'southafricawest',
+    'southcentralus',
+    'southeastasia',
+    'southindia',
+    'spaincentral',
+    'swedencentral',
+    'swedensouth',
+    'switzerlandnorth',
+    'switzerlandwest',
+    'uaecentral',
+    'uaenorth',
+    'uksouth',
+    'ukwest',
+    'westcentralus',
+    'westeurope',
+    'westindia',
+    'westus',
+    'westus2',
+    'westus3',
 ];
 /** The message for a name that breaks its rule: what it must look like, so the user knows what to change. */
 function nameRuleMessage(rule, value) {
@@ -90151,14 +90354,17 @@ var model = __nccwpck_require__(9562);
  * local auth, ...) are not options: the renderer always sets them.
  */
 function azureName(rule) {
-    return schemas_string({ error: `give the ${rule.what} as a string` }).regex(rule.pattern, { error: (issue) => nameRuleMessage(rule, issue.input) });
+    return schemas_string({ error: `give the ${rule.what} as a string` })
+        .regex(rule.pattern, { error: (issue) => nameRuleMessage(rule, issue.input) });
 }
 function schema_integer(min, max, what) {
     const message = `${what} must be a whole number from ${min} to ${max}`;
     return schemas_int({ error: message }).min(min, { error: message }).max(max, { error: message });
 }
 const ipv4Cidr = schemas_string()
-    .regex(/^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}\/(\d|[12]\d|3[0-2])$/, { error: 'write an IPv4 CIDR range such as 10.40.0.0/16' });
+    .regex(/^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}\/(\d|[12]\d|3[0-2])$/, {
+    error: 'write an IPv4 CIDR range such as 10.40.0.0/16',
+});
 const isoDate = iso_date({ error: 'write a calendar date as YYYY-MM-DD' });
 const region = schemas_enum(AZURE_REGIONS, {
     error: (issue) => {
@@ -90171,7 +90377,9 @@ const tagValue = schemas_string().max(256, { error: 'tag values are at most 256 
 function subnet(defaults, purpose) {
     return strictObject({
         name: azureName(NAME_RULES.subnet).default(defaults.name).describe(`Name of the subnet for ${purpose}.`),
-        addressPrefix: ipv4Cidr.default(defaults.addressPrefix).describe(`Address range of the subnet for ${purpose}; inside network.addressSpace.`),
+        addressPrefix: ipv4Cidr
+            .default(defaults.addressPrefix)
+            .describe(`Address range of the subnet for ${purpose}; inside network.addressSpace.`),
     })
         .prefault({});
 }
@@ -90179,7 +90387,9 @@ const NetworkSchema = strictObject({
     mode: schemas_enum(['private', 'public'])
         .default('private')
         .describe('private (default): a virtual network, private endpoints and private DNS zones, and publicNetworkAccess Disabled on Key Vault, Cosmos DB, SQL, Redis, storage and the registry. public: no virtual network, public endpoints stay enabled (the advisory *.public-network controls then fail).'),
-    virtualNetworkName: azureName(NAME_RULES.virtualNetwork).default('seniorly-prod-vnet').describe('Name of the virtual network (private mode).'),
+    virtualNetworkName: azureName(NAME_RULES.virtualNetwork)
+        .default('seniorly-prod-vnet')
+        .describe('Name of the virtual network (private mode).'),
     addressSpace: ipv4Cidr.default('10.40.0.0/16').describe('Address space of the virtual network (private mode).'),
     containerAppsSubnet: subnet({ name: 'container-apps', addressPrefix: '10.40.0.0/23' }, 'the Container Apps environment (delegated to Microsoft.App/environments; /27 or larger)').describe('Subnet delegated to Microsoft.App/environments that hosts the Container Apps environment.'),
     privateEndpointsSubnet: subnet({ name: 'private-endpoints', addressPrefix: '10.40.2.0/24' }, 'private endpoints').describe('Subnet that holds the private endpoints.'),
@@ -90188,7 +90398,9 @@ const NetworkSchema = strictObject({
     .prefault({})
     .describe('Network isolation of the environment.');
 const IdentitySchema = strictObject({
-    name: azureName(NAME_RULES.managedIdentity).default('seniorly-prod-app-identity').describe('Name of the user-assigned managed identity the app runs as.'),
+    name: azureName(NAME_RULES.managedIdentity)
+        .default('seniorly-prod-app-identity')
+        .describe('Name of the user-assigned managed identity the app runs as.'),
 })
     .prefault({})
     .describe('The app’s user-assigned managed identity. It is created first and granted its roles before the Container App needs them.');
@@ -90203,15 +90415,21 @@ const KeyVaultSchema = strictObject({
     .describe('The production Key Vault (RBAC authorization, purge protection, soft delete).');
 const CosmosSchema = strictObject({
     name: azureName(NAME_RULES.cosmosAccount).default('seniorly-prod-cosmos').describe('Cosmos DB account name (globally unique).'),
-    consistencyLevel: schemas_enum(['Eventual', 'ConsistentPrefix', 'Session', 'BoundedStaleness', 'Strong']).default('Session').describe('Default consistency level.'),
-    continuousBackupTier: schemas_enum(['Continuous7Days', 'Continuous30Days']).default('Continuous30Days').describe('Point-in-time restore window of the continuous backup.'),
+    consistencyLevel: schemas_enum(['Eventual', 'ConsistentPrefix', 'Session', 'BoundedStaleness', 'Strong'])
+        .default('Session')
+        .describe('Default consistency level.'),
+    continuousBackupTier: schemas_enum(['Continuous7Days', 'Continuous30Days'])
+        .default('Continuous30Days')
+        .describe('Point-in-time restore window of the continuous backup.'),
     analyticalStorage: schemas_boolean().default(true).describe('Enable the analytical store (Azure Synapse Link), as the migration guide does.'),
     zoneRedundant: schemas_boolean().default(false).describe('Spread the account’s region across availability zones.'),
 })
     .prefault({})
     .describe('The Cosmos DB account (continuous backup, Entra-only data access, TLS 1.2).');
 const isoDuration = (unit, max, what) => schemas_string()
-    .regex(new RegExp(`^P\\d+${unit}$`), { error: `${what} is an ISO 8601 duration in ${{ W: 'weeks', M: 'months', Y: 'years' }[unit]}, e.g. P1${unit}` })
+    .regex(new RegExp(`^P\\d+${unit}$`), {
+    error: `${what} is an ISO 8601 duration in ${{ W: 'weeks', M: 'months', Y: 'years' }[unit]}, e.g. P1${unit}`,
+})
     .refine((value) => {
     const amount = Number(value.slice(1, -1));
     return amount >= 1 && amount <= max;
@@ -90226,7 +90444,9 @@ const SqlSchema = strictObject({
         .prefault({})
         .describe('Database SKU.'),
     zoneRedundant: schemas_boolean().default(false).describe('Zone-redundant database.'),
-    backupStorageRedundancy: schemas_enum(['Local', 'Zone', 'Geo', 'GeoZone']).default('Local').describe('Redundancy of the database’s backup storage (the guide uses Local).'),
+    backupStorageRedundancy: schemas_enum(['Local', 'Zone', 'Geo', 'GeoZone'])
+        .default('Local')
+        .describe('Redundancy of the database’s backup storage (the guide uses Local).'),
     entraAdmin: strictObject({
         login: schemas_string().min(1).max(128).describe('Display name of the Entra administrator (user, group or app).'),
         objectId: schemas_uuid({ error: 'objectId is the Entra object id, a GUID' }).describe('Entra object id of the administrator.'),
@@ -90235,10 +90455,18 @@ const SqlSchema = strictObject({
         .optional()
         .describe('Microsoft Entra administrator of the server. Absent: the app’s managed identity is the administrator. Authentication is always Entra-only (no SQL password).'),
     longTermRetention: strictObject({
-        weeklyRetention: isoDuration('W', 520, 'sql.longTermRetention.weeklyRetention').default('P12W').describe('How long weekly backups are kept (ISO 8601, weeks).'),
-        monthlyRetention: isoDuration('M', 120, 'sql.longTermRetention.monthlyRetention').default('P12M').describe('How long monthly backups are kept (ISO 8601, months).'),
-        yearlyRetention: isoDuration('Y', 10, 'sql.longTermRetention.yearlyRetention').default('P7Y').describe('How long yearly backups are kept (ISO 8601, years; HIPAA needs at least P6Y).'),
-        weekOfYear: schema_integer(1, 52, 'sql.longTermRetention.weekOfYear').default(1).describe('Week of the year whose backup is kept as the yearly backup.'),
+        weeklyRetention: isoDuration('W', 520, 'sql.longTermRetention.weeklyRetention')
+            .default('P12W')
+            .describe('How long weekly backups are kept (ISO 8601, weeks).'),
+        monthlyRetention: isoDuration('M', 120, 'sql.longTermRetention.monthlyRetention')
+            .default('P12M')
+            .describe('How long monthly backups are kept (ISO 8601, months).'),
+        yearlyRetention: isoDuration('Y', 10, 'sql.longTermRetention.yearlyRetention')
+            .default('P7Y')
+            .describe('How long yearly backups are kept (ISO 8601, years; HIPAA needs at least P6Y).'),
+        weekOfYear: schema_integer(1, 52, 'sql.longTermRetention.weekOfYear')
+            .default(1)
+            .describe('Week of the year whose backup is kept as the yearly backup.'),
     })
         .prefault({})
         .describe('Long-term retention of the database’s backups.'),
@@ -90255,7 +90483,9 @@ const RedisSchema = strictObject({
         .describe('managed (default): Azure Managed Redis (Microsoft.Cache/redisEnterprise). legacy: Azure Cache for Redis (Microsoft.Cache/redis), which retires 2028-09-30; use only when you must.'),
     name: schemas_string().default('seniorly-prod-redis').describe('Name of the cache.'),
     sku: schemas_string()
-        .regex(/^(Balanced_B|MemoryOptimized_M|ComputeOptimized_X|FlashOptimized_A)\d+$/, { error: 'Azure Managed Redis SKUs look like Balanced_B0, MemoryOptimized_M10, ComputeOptimized_X3 or FlashOptimized_A250' })
+        .regex(/^(Balanced_B|MemoryOptimized_M|ComputeOptimized_X|FlashOptimized_A)\d+$/, {
+        error: 'Azure Managed Redis SKUs look like Balanced_B0, MemoryOptimized_M10, ComputeOptimized_X3 or FlashOptimized_A250',
+    })
         .default('Balanced_B0')
         .describe('Azure Managed Redis SKU (kind managed).'),
     evictionPolicy: schemas_enum(['AllKeysLFU', 'AllKeysLRU', 'AllKeysRandom', 'VolatileLRU', 'VolatileLFU', 'VolatileTTL', 'VolatileRandom', 'NoEviction'])
@@ -90289,7 +90519,9 @@ const LogAnalyticsSchema = strictObject({
     .describe('The Log Analytics workspace that receives every audit log.');
 const RegistrySchema = strictObject({
     name: azureName(NAME_RULES.registry).default('seniorlyprodacr').describe('Container registry name (globally unique).'),
-    sku: schemas_enum(['Basic', 'Standard', 'Premium']).default('Premium').describe('Registry SKU. Private endpoints (network.mode private) need Premium.'),
+    sku: schemas_enum(['Basic', 'Standard', 'Premium'])
+        .default('Premium')
+        .describe('Registry SKU. Private endpoints (network.mode private) need Premium.'),
 })
     .prefault({})
     .describe('The container registry (admin user and anonymous pull disabled; the app pulls with its managed identity).');
@@ -90328,12 +90560,16 @@ const ContainerAppSchema = strictObject({
         .regex(/^\d+(\.\d+)?Gi$/, { error: 'containerApp.memory is written like 4Gi' })
         .default('4Gi')
         .describe('Memory, twice the CPU in Gi (Consumption profile), e.g. 4Gi for 2 cores.'),
-    minReplicas: schema_integer(0, 1000, 'containerApp.minReplicas').default(1).describe('Minimum replicas (keep at least 1 so phone webhooks never wait on a cold start).'),
+    minReplicas: schema_integer(0, 1000, 'containerApp.minReplicas')
+        .default(1)
+        .describe('Minimum replicas (keep at least 1 so phone webhooks never wait on a cold start).'),
     maxReplicas: schema_integer(1, 1000, 'containerApp.maxReplicas').default(10).describe('Maximum replicas.'),
     ingress: schemas_enum(['external', 'internal'])
         .default('external')
         .describe('external (default): reachable from the internet, as the phone provider’s webhooks need. internal: only from inside the environment’s network.'),
-    env: record(azureName(NAME_RULES.environmentVariable), union([schemas_string(), secretReference], { error: 'an environment variable is a string (quote numbers and booleans) or {secretRef: <secret name>}' }))
+    env: record(azureName(NAME_RULES.environmentVariable), union([schemas_string(), secretReference], {
+        error: 'an environment variable is a string (quote numbers and booleans) or {secretRef: <secret name>}',
+    }))
         .default({ PRODUCTION_MODE: 'true' })
         .describe('Environment variables: a string value, or {secretRef: <secret name>}. The renderer adds AZURE_CLIENT_ID, AZURE_KEY_VAULT_NAME, AZURE_KEY_VAULT_URI, AZURE_COSMOS_ENDPOINT, AZURE_SQL_SERVER, AZURE_SQL_DATABASE, AZURE_REDIS_HOST and AZURE_REDIS_PORT; a variable here overrides one of those.'),
     secrets: record(azureName(NAME_RULES.containerAppSecret), azureName(NAME_RULES.keyVaultSecret))
@@ -90342,14 +90578,26 @@ const ContainerAppSchema = strictObject({
 })
     .superRefine((app, ctx) => {
     if (app.minReplicas > app.maxReplicas) {
-        ctx.addIssue({ code: 'custom', path: ['minReplicas'], message: `minReplicas (${app.minReplicas}) is above maxReplicas (${app.maxReplicas}); lower it or raise maxReplicas` });
+        ctx.addIssue({
+            code: 'custom',
+            path: ['minReplicas'],
+            message: `minReplicas (${app.minReplicas}) is above maxReplicas (${app.maxReplicas}); lower it or raise maxReplicas`,
+        });
     }
     if (Number.parseFloat(app.memory) !== app.cpu * 2) {
-        ctx.addIssue({ code: 'custom', path: ['memory'], message: `the Consumption profile pairs ${app.cpu} cores with ${app.cpu * 2}Gi: set memory to ${app.cpu * 2}Gi or change cpu` });
+        ctx.addIssue({
+            code: 'custom',
+            path: ['memory'],
+            message: `the Consumption profile pairs ${app.cpu} cores with ${app.cpu * 2}Gi: set memory to ${app.cpu * 2}Gi or change cpu`,
+        });
     }
     for (const [variable, value] of Object.entries(app.env)) {
         if (typeof value !== 'string' && !(value.secretRef in app.secrets)) {
-            ctx.addIssue({ code: 'custom', path: ['env', variable, 'secretRef'], message: `secret "${value.secretRef}" is not in containerApp.secrets; add it there (app secret name -> Key Vault secret name)` });
+            ctx.addIssue({
+                code: 'custom',
+                path: ['env', variable, 'secretRef'],
+                message: `secret "${value.secretRef}" is not in containerApp.secrets; add it there (app secret name -> Key Vault secret name)`,
+            });
         }
     }
 })
@@ -90361,7 +90609,9 @@ const StorageSchema = strictObject({
         .default('Standard_LRS')
         .describe('Replication of the backup storage (the guide uses Standard_LRS).'),
     blobSoftDeleteDays: schema_integer(1, 365, 'storage.blobSoftDeleteDays').default(30).describe('Days a deleted blob stays recoverable.'),
-    containerSoftDeleteDays: schema_integer(1, 365, 'storage.containerSoftDeleteDays').default(30).describe('Days a deleted container stays recoverable.'),
+    containerSoftDeleteDays: schema_integer(1, 365, 'storage.containerSoftDeleteDays')
+        .default(30)
+        .describe('Days a deleted container stays recoverable.'),
     // 2555 days (seven years) rather than the guide's 2190: lifecycle age counts from a blob's last
     // modification, and HIPAA's six years run from creation or the date a document was last in effect,
     // so a year of margin keeps an export that was written late in its period for the full six years.
@@ -90372,7 +90622,9 @@ const StorageSchema = strictObject({
     .prefault({})
     .describe('Storage account for backups (Cosmos exports): HTTPS only, TLS 1.2, no public blob access, soft delete and versioning.');
 const DiagnosticsSchema = strictObject({
-    settingName: azureName(NAME_RULES.diagnosticSetting).default('hipaa-audit-logs').describe('Name of the diagnostic setting created on every audited resource.'),
+    settingName: azureName(NAME_RULES.diagnosticSetting)
+        .default('hipaa-audit-logs')
+        .describe('Name of the diagnostic setting created on every audited resource.'),
     categoryGroup: schemas_enum(['allLogs', 'audit'])
         .default('allLogs')
         .describe('Category group the diagnostic settings send to Log Analytics: allLogs (default; every service supports it) or audit (less volume).'),
@@ -90396,20 +90648,30 @@ const GateSchema = strictObject({
     requiredTags: record(tagName, union([tagValue, schemas_null()]))
         .default({ ...model/* DEFAULT_GATE_POLICY */.xx.requiredTags })
         .describe('Tags every resource must carry: name -> required value, or null (or "*") for any non-empty value.'),
-    minKeyVaultRetentionDays: schema_integer(7, 90, 'gate.minKeyVaultRetentionDays').default(model/* DEFAULT_GATE_POLICY */.xx.minKeyVaultRetentionDays).describe('Minimum Key Vault soft-delete retention.'),
+    minKeyVaultRetentionDays: schema_integer(7, 90, 'gate.minKeyVaultRetentionDays')
+        .default(model/* DEFAULT_GATE_POLICY */.xx.minKeyVaultRetentionDays)
+        .describe('Minimum Key Vault soft-delete retention.'),
     minAuditRetentionDays: schema_integer(1, 4383, 'gate.minAuditRetentionDays')
         .default(model/* DEFAULT_GATE_POLICY */.xx.minAuditRetentionDays)
         .describe('Minimum days audit logs and backups are kept (HIPAA 164.316(b)(2): six years = 2190).'),
-    minSqlYearlyRetention: isoDuration('Y', 10, 'gate.minSqlYearlyRetention').default(model/* DEFAULT_GATE_POLICY */.xx.minSqlYearlyRetention).describe('Minimum SQL long-term retention of yearly backups.'),
-    baaReviewMaxAgeDays: schema_integer(1, 3650, 'gate.baaReviewMaxAgeDays').default(model/* DEFAULT_GATE_POLICY */.xx.baaReviewMaxAgeDays).describe('The BAA evidence must have been reviewed within this many days.'),
+    minSqlYearlyRetention: isoDuration('Y', 10, 'gate.minSqlYearlyRetention')
+        .default(model/* DEFAULT_GATE_POLICY */.xx.minSqlYearlyRetention)
+        .describe('Minimum SQL long-term retention of yearly backups.'),
+    baaReviewMaxAgeDays: schema_integer(1, 3650, 'gate.baaReviewMaxAgeDays')
+        .default(model/* DEFAULT_GATE_POLICY */.xx.baaReviewMaxAgeDays)
+        .describe('The BAA evidence must have been reviewed within this many days.'),
     advisoryBlocks: schemas_boolean().default(model/* DEFAULT_GATE_POLICY */.xx.advisoryBlocks).describe('Whether a failed advisory control blocks promotion.'),
-    unknownBlocks: schemas_boolean().default(model/* DEFAULT_GATE_POLICY */.xx.unknownBlocks).describe('Whether an unknown result blocks promotion (fail closed; lower only deliberately).'),
+    unknownBlocks: schemas_boolean()
+        .default(model/* DEFAULT_GATE_POLICY */.xx.unknownBlocks)
+        .describe('Whether an unknown result blocks promotion (fail closed; lower only deliberately).'),
 })
     .prefault({})
     .describe('The HIPAA gate’s policy.');
 const EnvironmentShape = strictObject({
     region: region.default('eastus2').describe('Azure region of every regional resource.'),
-    resourceGroup: azureName(NAME_RULES.resourceGroup).default('seniorly-prod-rg').describe('Resource group the environment is deployed into.'),
+    resourceGroup: azureName(NAME_RULES.resourceGroup)
+        .default('seniorly-prod-rg')
+        .describe('Resource group the environment is deployed into.'),
     tags: record(tagName, tagValue)
         .default({ Environment: 'Production', Compliance: 'HIPAA' })
         .describe('Tags on the resource group and every resource (the gate requires Compliance=HIPAA and Environment by default).'),
@@ -90731,7 +90993,10 @@ class TemplateBuilder {
         this.registryId = resourceId('Microsoft.ContainerRegistry/registries', config.registry.name);
         this.cosmosId = resourceId('Microsoft.DocumentDB/databaseAccounts', config.cosmos.name);
         this.sqlServerId = resourceId('Microsoft.Sql/servers', config.sql.serverName);
-        this.redisId = config.redis.kind === 'managed' ? resourceId('Microsoft.Cache/redisEnterprise', config.redis.name) : resourceId('Microsoft.Cache/redis', config.redis.name);
+        this.redisId =
+            config.redis.kind === 'managed'
+                ? resourceId('Microsoft.Cache/redisEnterprise', config.redis.name)
+                : resourceId('Microsoft.Cache/redis', config.redis.name);
         this.environmentId = resourceId('Microsoft.App/managedEnvironments', config.containerAppsEnvironment.name);
         this.storageId = resourceId('Microsoft.Storage/storageAccounts', config.storage.name);
     }
@@ -90759,9 +91024,15 @@ class TemplateBuilder {
         return {
             $schema: DEPLOYMENT_TEMPLATE_SCHEMA,
             contentVersion: '1.0.0.0',
-            metadata: { description: `HIPAA-ready production environment in resource group ${this.config.resourceGroup}, rendered from the azure-hipaa environment config.` },
+            metadata: {
+                description: `HIPAA-ready production environment in resource group ${this.config.resourceGroup}, rendered from the azure-hipaa environment config.`,
+            },
             parameters: {
-                location: { type: 'string', defaultValue: this.config.region, metadata: { description: 'Region of every regional resource (the config’s region).' } },
+                location: {
+                    type: 'string',
+                    defaultValue: this.config.region,
+                    metadata: { description: 'Region of every regional resource (the config’s region).' },
+                },
             },
             resources: this.resources,
             outputs: this.outputs,
@@ -90856,11 +91127,20 @@ class TemplateBuilder {
     }
     renderVirtualNetwork() {
         const { network } = this.config;
-        const delegation = { name: 'Microsoft.App.environments', properties: { serviceName: 'Microsoft.App/environments' } };
+        const delegation = {
+            name: 'Microsoft.App.environments',
+            properties: { serviceName: 'Microsoft.App/environments' },
+        };
         // Subnets stay inline: declared as child resources they would be deleted and recreated on every redeploy of the network.
         const subnets = [
-            { name: network.containerAppsSubnet.name, properties: { addressPrefix: network.containerAppsSubnet.addressPrefix, delegations: [delegation] } },
-            { name: network.privateEndpointsSubnet.name, properties: { addressPrefix: network.privateEndpointsSubnet.addressPrefix, privateEndpointNetworkPolicies: 'Disabled' } },
+            {
+                name: network.containerAppsSubnet.name,
+                properties: { addressPrefix: network.containerAppsSubnet.addressPrefix, delegations: [delegation] },
+            },
+            {
+                name: network.privateEndpointsSubnet.name,
+                properties: { addressPrefix: network.privateEndpointsSubnet.addressPrefix, privateEndpointNetworkPolicies: 'Disabled' },
+            },
         ];
         this.add(['network'], {
             type: 'Microsoft.Network/virtualNetworks',
@@ -91004,7 +91284,12 @@ class TemplateBuilder {
             type: 'Microsoft.Sql/servers/databases/backupLongTermRetentionPolicies',
             apiVersion: API_VERSIONS.sql,
             name: `${server}/${sql.databaseName}/default`,
-            properties: { weeklyRetention: ltr.weeklyRetention, monthlyRetention: ltr.monthlyRetention, yearlyRetention: ltr.yearlyRetention, weekOfYear: ltr.weekOfYear },
+            properties: {
+                weeklyRetention: ltr.weeklyRetention,
+                monthlyRetention: ltr.monthlyRetention,
+                yearlyRetention: ltr.yearlyRetention,
+                weekOfYear: ltr.weekOfYear,
+            },
             dependsOn: [databaseId],
         });
         this.outputs.sqlServerFqdn = { type: 'string', value: reference(this.sqlServerId, API_VERSIONS.sql, 'fullyQualifiedDomainName') };
@@ -91028,7 +91313,13 @@ class TemplateBuilder {
             type: 'Microsoft.Cache/redisEnterprise/databases',
             apiVersion: API_VERSIONS.redisEnterprise,
             name: databaseName,
-            properties: { clientProtocol: 'Encrypted', port: MANAGED_REDIS_PORT, clusteringPolicy: 'OSSCluster', evictionPolicy: redis.evictionPolicy, accessKeysAuthentication: 'Disabled' },
+            properties: {
+                clientProtocol: 'Encrypted',
+                port: MANAGED_REDIS_PORT,
+                clusteringPolicy: 'OSSCluster',
+                evictionPolicy: redis.evictionPolicy,
+                accessKeysAuthentication: 'Disabled',
+            },
             dependsOn: [this.redisId],
         });
         // Entra data access for the app; the SDK has no model for access policy assignments (2025-07-01 schema: accessPolicyName + user.objectId).
@@ -91164,10 +91455,28 @@ class TemplateBuilder {
         return [
             { origin: ['keyVault'], id: this.vaultId, name: config.keyVault.name, groupId: 'vault', dnsZone: 'privatelink.vaultcore.azure.net' },
             { origin: ['cosmos'], id: this.cosmosId, name: config.cosmos.name, groupId: 'Sql', dnsZone: 'privatelink.documents.azure.com' },
-            { origin: ['sql'], id: this.sqlServerId, name: config.sql.serverName, groupId: 'sqlServer', dnsZone: 'privatelink.database.windows.net' },
+            {
+                origin: ['sql'],
+                id: this.sqlServerId,
+                name: config.sql.serverName,
+                groupId: 'sqlServer',
+                dnsZone: 'privatelink.database.windows.net',
+            },
             managedRedis
-                ? { origin: ['redis'], id: this.redisId, name: config.redis.name, groupId: 'redisEnterprise', dnsZone: 'privatelink.redis.azure.net' }
-                : { origin: ['redis'], id: this.redisId, name: config.redis.name, groupId: 'redisCache', dnsZone: 'privatelink.redis.cache.windows.net' },
+                ? {
+                    origin: ['redis'],
+                    id: this.redisId,
+                    name: config.redis.name,
+                    groupId: 'redisEnterprise',
+                    dnsZone: 'privatelink.redis.azure.net',
+                }
+                : {
+                    origin: ['redis'],
+                    id: this.redisId,
+                    name: config.redis.name,
+                    groupId: 'redisCache',
+                    dnsZone: 'privatelink.redis.cache.windows.net',
+                },
             { origin: ['storage'], id: this.storageId, name: config.storage.name, groupId: 'blob', dnsZone: 'privatelink.blob.core.windows.net' },
             { origin: ['registry'], id: this.registryId, name: config.registry.name, groupId: 'registry', dnsZone: 'privatelink.azurecr.io' },
         ];
@@ -91207,7 +91516,9 @@ class TemplateBuilder {
                 properties: { subnet: { id: this.subnetId('privateEndpointsSubnet') }, privateLinkServiceConnections: connections },
                 dependsOn: [vnetId, target.id],
             });
-            const zoneConfigs = [{ name: target.dnsZone.replace(/\./g, '-'), properties: { privateDnsZoneId: zoneId } }];
+            const zoneConfigs = [
+                { name: target.dnsZone.replace(/\./g, '-'), properties: { privateDnsZoneId: zoneId } },
+            ];
             const zoneGroup = this.add(target.origin, {
                 type: 'Microsoft.Network/privateEndpoints/privateDnsZoneGroups',
                 apiVersion: API_VERSIONS.network,
@@ -91235,7 +91546,9 @@ class TemplateBuilder {
                 appLogsConfiguration: { destination: 'azure-monitor' },
                 zoneRedundant: environment.zoneRedundant,
                 // internal: false keeps the external ingress the phone provider's webhooks call.
-                ...(this.privateNetwork ? { vnetConfiguration: { infrastructureSubnetId: this.subnetId('containerAppsSubnet'), internal: false } } : {}),
+                ...(this.privateNetwork
+                    ? { vnetConfiguration: { infrastructureSubnetId: this.subnetId('containerAppsSubnet'), internal: false } }
+                    : {}),
             },
             dependsOn: this.privateNetwork ? [vnetId] : [],
         });
@@ -91258,7 +91571,7 @@ class TemplateBuilder {
             AZURE_REDIS_HOST: reference(this.redisId, managedRedis ? API_VERSIONS.redisEnterprise : API_VERSIONS.redis, 'hostName'),
             AZURE_REDIS_PORT: String(managedRedis ? MANAGED_REDIS_PORT : LEGACY_REDIS_TLS_PORT),
         };
-        const env = Object.entries({ ...serviceEnvironment, ...app.env }).map(([name, value]) => (typeof value === 'string' ? { name, value } : { name, secretRef: value.secretRef }));
+        const env = Object.entries({ ...serviceEnvironment, ...app.env }).map(([name, value]) => typeof value === 'string' ? { name, value } : { name, secretRef: value.secretRef });
         const image = this.options.liveContainerApp?.image ?? app.image;
         const placeholder = image === PLACEHOLDER_IMAGE.image;
         const port = placeholder ? PLACEHOLDER_IMAGE.port : app.targetPort;
@@ -91300,9 +91613,21 @@ class TemplateBuilder {
                     scale: { minReplicas: app.minReplicas, maxReplicas: app.maxReplicas },
                 },
             },
-            dependsOn: [this.identityId, this.environmentId, this.registryId, this.vaultId, this.cosmosId, this.sqlServerId, this.redisId, ...this.appPrerequisites],
+            dependsOn: [
+                this.identityId,
+                this.environmentId,
+                this.registryId,
+                this.vaultId,
+                this.cosmosId,
+                this.sqlServerId,
+                this.redisId,
+                ...this.appPrerequisites,
+            ],
         });
-        this.outputs.containerAppFqdn = { type: 'string', value: reference(resourceId('Microsoft.App/containerApps', app.name), API_VERSIONS.app, 'configuration.ingress.fqdn') };
+        this.outputs.containerAppFqdn = {
+            type: 'string',
+            value: reference(resourceId('Microsoft.App/containerApps', app.name), API_VERSIONS.app, 'configuration.ingress.fqdn'),
+        };
     }
 }
 /** A name-based GUID (SHA-256 of the parts, RFC 4122 version 5 layout): the same parts always give the same GUID. */
@@ -91471,7 +91796,23 @@ function findKey(target, key) {
     const match = Object.keys(target).find((k) => k.toLowerCase() === lower);
     return match === undefined ? undefined : target[match];
 }
-const DEPLOY_TIME_ONLY = new Set(['reference', 'listkeys', 'listsecrets', 'listaccountsas', 'listservicesas', 'newguid', 'utcnow', 'pickzones', 'tenant', 'managementgroup', 'providers', 'deployer', 'getsecret', 'managementgroupresourceid', 'tenantresourceid']);
+const DEPLOY_TIME_ONLY = new Set([
+    'reference',
+    'listkeys',
+    'listsecrets',
+    'listaccountsas',
+    'listservicesas',
+    'newguid',
+    'utcnow',
+    'pickzones',
+    'tenant',
+    'managementgroup',
+    'providers',
+    'deployer',
+    'getsecret',
+    'managementgroupresourceid',
+    'tenantresourceid',
+]);
 function call(node, scope, text) {
     const evaluate = (arg) => evaluateNode(arg, scope, text);
     const name = node.name;
@@ -91530,7 +91871,7 @@ function arity(name, args, min, max, text) {
         throw new errors/* ConfigurationError */.j(`Template expression "${text}": ${name}() takes ${expected} argument(s), not ${args.length}.`);
     }
 }
-const str = (value) => (typeof value === 'string' ? value : typeof value === 'object' && value !== null ? JSON.stringify(value) : String(value));
+const str = (value) => typeof value === 'string' ? value : typeof value === 'object' && value !== null ? JSON.stringify(value) : String(value);
 function fixed(min, max, fn) {
     return (args, scope, text) => {
         arity('function', args, min, max, text);
@@ -91601,7 +91942,12 @@ const FUNCTIONS = {
     deployment: (_args, scope) => ({ name: scope.deploymentName, properties: { mode: 'Incremental' } }),
     environment: () => ({
         name: 'AzureCloud',
-        suffixes: { storage: 'core.windows.net', keyvaultDns: '.vault.azure.net', sqlServerHostname: '.database.windows.net', acrLoginServer: '.azurecr.io' },
+        suffixes: {
+            storage: 'core.windows.net',
+            keyvaultDns: '.vault.azure.net',
+            sqlServerHostname: '.database.windows.net',
+            acrLoginServer: '.azurecr.io',
+        },
         resourceManager: 'https://management.azure.com/',
         authentication: { loginEndpoint: 'https://login.microsoftonline.com/' },
     }),
@@ -91620,7 +91966,10 @@ const FUNCTIONS = {
     },
     equals: fixed(2, 2, ([a, b]) => JSON.stringify(a) === JSON.stringify(b) || (typeof a === 'string' && typeof b === 'string' && a === b)),
     not: fixed(1, 1, ([value]) => !value),
-    empty: fixed(1, 1, ([value]) => value === null || value === undefined || value === '' || (Array.isArray(value) ? value.length === 0 : typeof value === 'object' && Object.keys(value).length === 0)),
+    empty: fixed(1, 1, ([value]) => value === null ||
+        value === undefined ||
+        value === '' ||
+        (Array.isArray(value) ? value.length === 0 : typeof value === 'object' && Object.keys(value).length === 0)),
     contains: fixed(2, 2, ([container, item]) => {
         if (typeof container === 'string')
             return container.toLowerCase().includes(str(item).toLowerCase());
@@ -91655,7 +92004,7 @@ const FUNCTIONS = {
             throw new errors/* ConfigurationError */.j(`Template expression "${text}": json() got text that is not JSON.`);
         }
     }),
-    length: fixed(1, 1, ([value]) => (typeof value === 'string' || Array.isArray(value) ? value.length : Object.keys(value).length)),
+    length: fixed(1, 1, ([value]) => typeof value === 'string' || Array.isArray(value) ? value.length : Object.keys(value).length),
     greater: fixed(2, 2, ([a, b]) => a > b),
     greaterorequals: fixed(2, 2, ([a, b]) => a >= b),
     less: fixed(2, 2, ([a, b]) => a < b),
@@ -91709,7 +92058,9 @@ function resolveTemplate(template, options) {
     const pendingLinks = [];
     const queue = [];
     const topLevel = root['resources'];
-    const entries = Array.isArray(topLevel) ? topLevel.map((r, i) => [i, r]) : Object.entries(topLevel ?? {});
+    const entries = Array.isArray(topLevel)
+        ? topLevel.map((r, i) => [i, r])
+        : Object.entries(topLevel ?? {});
     for (const [key, declaration] of entries)
         queue.push({ declaration: declaration, filePath: ['resources', key], loops: new Map() });
     // An index, not shift(): shifting a 10,000-entry array is quadratic.
@@ -91721,7 +92072,10 @@ function resolveTemplate(template, options) {
         if (copy) {
             const count = evaluateDeep(copy['count'], withLoops(scope, next.loops));
             if (typeof count !== 'number') {
-                environment.unresolved.push({ message: `copy loop "${String(copy['name'])}" has a count that cannot be known offline; judged as one instance`, ...at(locate, [...filePath, 'copy', 'count']) });
+                environment.unresolved.push({
+                    message: `copy loop "${String(copy['name'])}" has a count that cannot be known offline; judged as one instance`,
+                    ...at(locate, [...filePath, 'copy', 'count']),
+                });
                 instances = [new Map([...next.loops, [String(copy['name']), 0]])];
             }
             else {
@@ -91746,7 +92100,10 @@ function resolveTemplate(template, options) {
             else {
                 pendingLinks.push({ resource, ...(typeof scopeValue === 'string' ? { scopeId: scopeValue } : {}), ...at(locate, filePath) });
                 if ((0,model/* isUnknown */.t8)(scopeValue))
-                    environment.unresolved.push({ message: `the scope of ${resource.type} "${resource.name}" cannot be known offline`, ...at(locate, [...filePath, 'scope']) });
+                    environment.unresolved.push({
+                        message: `the scope of ${resource.type} "${resource.name}" cannot be known offline`,
+                        ...at(locate, [...filePath, 'scope']),
+                    });
             }
             if (!scopeValue)
                 byId.set(resource.id.toLowerCase(), resource);
@@ -91754,7 +92111,10 @@ function resolveTemplate(template, options) {
             if (Array.isArray(nested))
                 nested.forEach((child, index) => queue.push({ declaration: child, filePath: [...filePath, 'resources', index], parent: resource, loops }));
             if (resource.type.toLowerCase() === 'microsoft.resources/deployments') {
-                environment.unresolved.push({ message: `nested deployment "${resource.name}" is not expanded; judge its template separately with --template`, ...at(locate, filePath) });
+                environment.unresolved.push({
+                    message: `nested deployment "${resource.name}" is not expanded; judge its template separately with --template`,
+                    ...at(locate, filePath),
+                });
             }
         }
     }
@@ -91788,7 +92148,10 @@ function buildResource(declaration, filePath, parent, scope, rootScope, locate, 
     const name = textOf(body['name'], 'name');
     const unresolvedPart = [type, name].find(model/* isUnknown */.t8);
     if (unresolvedPart)
-        environment.unresolved.push({ message: `a resource's ${unresolvedPart === type ? 'type' : 'name'} cannot be known offline (${unresolvedPart.expression ?? unresolvedPart.reason})`, ...at(locate, filePath) });
+        environment.unresolved.push({
+            message: `a resource's ${unresolvedPart === type ? 'type' : 'name'} cannot be known offline (${unresolvedPart.expression ?? unresolvedPart.reason})`,
+            ...at(locate, filePath),
+        });
     let typeText = (0,model/* isUnknown */.t8)(type) ? `[unknown: ${type.expression ?? type.reason}]` : type;
     let nameText = (0,model/* isUnknown */.t8)(name) ? `[unknown: ${name.expression ?? name.reason}]` : name;
     if (parent && !typeText.includes('/'))
@@ -91803,7 +92166,11 @@ function buildResource(declaration, filePath, parent, scope, rootScope, locate, 
         const nameSegments = nameText.split('/');
         const scopeNames = nameSegments.slice(0, scopeType.split('/').length - 1);
         legacyScope = `/subscriptions/${rootScope.subscriptionId}/resourceGroups/${rootScope.resourceGroup}${providerPath(scopeType, scopeNames)}`;
-        typeText = /diagnosticSettings$/i.test(typeText) ? 'Microsoft.Insights/diagnosticSettings' : /roleAssignments$/i.test(typeText) ? 'Microsoft.Authorization/roleAssignments' : 'Microsoft.Authorization/locks';
+        typeText = /diagnosticSettings$/i.test(typeText)
+            ? 'Microsoft.Insights/diagnosticSettings'
+            : /roleAssignments$/i.test(typeText)
+                ? 'Microsoft.Authorization/roleAssignments'
+                : 'Microsoft.Authorization/locks';
         nameText = nameSegments.at(-1);
     }
     const apiVersion = body['apiVersion'];
@@ -91933,10 +92300,16 @@ function normalizeParameters(parameters) {
     if (!parameters)
         return {};
     const inner = parameters['parameters'];
-    const isFile = inner !== null && typeof inner === 'object' && ('$schema' in parameters || Object.values(inner).every((p) => p !== null && typeof p === 'object' && ('value' in p || 'reference' in p)));
+    const isFile = inner !== null &&
+        typeof inner === 'object' &&
+        ('$schema' in parameters ||
+            Object.values(inner).every((p) => p !== null && typeof p === 'object' && ('value' in p || 'reference' in p)));
     if (!isFile)
         return parameters;
-    return Object.fromEntries(Object.entries(inner).map(([name, spec]) => [name, 'value' in spec ? spec['value'] : new model/* UnknownValue */.SX(`parameter "${name}" is a Key Vault reference, known only at deployment time`)]));
+    return Object.fromEntries(Object.entries(inner).map(([name, spec]) => [
+        name,
+        'value' in spec ? spec['value'] : new model/* UnknownValue */.SX(`parameter "${name}" is a Key Vault reference, known only at deployment time`),
+    ]));
 }
 
 // EXTERNAL MODULE: ./src/compliance/controls/access.ts
@@ -92074,7 +92447,16 @@ async function readLiveEnvironment(request) {
     listed = listed.filter((resource) => resource.type.split('/').length === 2);
     const read = async (id, type, parent, envelope = {}) => {
         const apiVersion = READ_API_VERSIONS[type.toLowerCase()];
-        const resource = { type, name: (0,arm/* typeAndNameOf */.uk)(id).name, id, body: {}, children: [], extensions: [], ...(apiVersion ? { apiVersion } : {}), ...(parent ? { parent } : {}) };
+        const resource = {
+            type,
+            name: (0,arm/* typeAndNameOf */.uk)(id).name,
+            id,
+            body: {},
+            children: [],
+            extensions: [],
+            ...(apiVersion ? { apiVersion } : {}),
+            ...(parent ? { parent } : {}),
+        };
         if (/^microsoft\.sql\/servers\/databases$/i.test(type) && /\/master$/i.test(resource.name)) {
             // The system database is not the app's: only its diagnostic settings matter (server audit logs go through it).
             await readDiagnosticSettings(resource);
@@ -92088,7 +92470,9 @@ async function readLiveEnvironment(request) {
             const result = await limit(() => get(client, id, apiVersion));
             if (result.status === 404)
                 return undefined;
-            resource.body = result.ok ? result.body : { properties: new model/* UnknownValue */.SX(`the gate could not read ${id}: ${result.problem}`) };
+            resource.body = result.ok
+                ? result.body
+                : { properties: new model/* UnknownValue */.SX(`the gate could not read ${id}: ${result.problem}`) };
             if (!result.ok)
                 environment.unresolved.push({ message: `could not read ${type} ${resource.name}: ${result.problem}` });
         }
@@ -92129,7 +92513,15 @@ async function readLiveEnvironment(request) {
             return;
         }
         for (const item of result.body.value ?? []) {
-            const setting = { type: 'Microsoft.Insights/diagnosticSettings', name: String(item['name']), id: String(item['id']), apiVersion: API_VERSIONS.diagnosticSettings, body: item, children: [], extensions: [] };
+            const setting = {
+                type: 'Microsoft.Insights/diagnosticSettings',
+                name: String(item['name']),
+                id: String(item['id']),
+                apiVersion: API_VERSIONS.diagnosticSettings,
+                body: item,
+                children: [],
+                extensions: [],
+            };
             scope.extensions.push(setting);
             environment.resources.push(setting);
         }
@@ -92205,12 +92597,23 @@ async function loadWaivers(path, displayPath) {
         const fields = (entry && typeof entry === 'object' ? entry : {});
         const text = (name) => {
             const value = fields[name];
-            return value instanceof Date ? value.toISOString().slice(0, 10) : typeof value === 'string' ? value.trim() : value === undefined ? '' : String(value);
+            return value instanceof Date
+                ? value.toISOString().slice(0, 10)
+                : typeof value === 'string'
+                    ? value.trim()
+                    : value === undefined
+                        ? ''
+                        : String(value);
         };
         const missing = FIELDS.filter((field) => text(field) === '');
         const control = text('control');
         const resource = text('resource');
-        const report = (message) => problems.push({ message: `waiver ${index + 1} (${displayPath}:${location.line}): ${message}`, location, ...(control ? { control } : {}), ...(resource ? { resource } : {}) });
+        const report = (message) => problems.push({
+            message: `waiver ${index + 1} (${displayPath}:${location.line}): ${message}`,
+            location,
+            ...(control ? { control } : {}),
+            ...(resource ? { resource } : {}),
+        });
         if (missing.length > 0)
             return void report(`missing ${missing.join(', ')}`);
         if (!(0,catalog/* controlById */.E)(control))
@@ -92251,12 +92654,19 @@ async function runGate(request) {
         environment = await readLiveEnvironment({ subscriptionId: request.live.subscriptionId, resourceGroup, env: request.live.env });
         if (request.config && loaded) {
             const rendered = renderEnvironment(config).template;
-            planned = resolveTemplate(rendered, { source: { file: loaded.source, value: rendered }, subscriptionId: request.live.subscriptionId, resourceGroup, location: config.region });
+            planned = resolveTemplate(rendered, {
+                source: { file: loaded.source, value: rendered },
+                subscriptionId: request.live.subscriptionId,
+                resourceGroup,
+                location: config.region,
+            });
         }
     }
     else if (request.template) {
         const document = await readLocatedDocument((0,external_node_path_.resolve)(request.cwd, request.template), request.template);
-        const parameters = request.parameters ? (await readLocatedDocument((0,external_node_path_.resolve)(request.cwd, request.parameters), request.parameters)).value : undefined;
+        const parameters = request.parameters
+            ? (await readLocatedDocument((0,external_node_path_.resolve)(request.cwd, request.parameters), request.parameters)).value
+            : undefined;
         environment = resolveTemplate(document.value, {
             source: document,
             ...(parameters !== undefined ? { parameters: parameters } : {}),
@@ -92266,7 +92676,11 @@ async function runGate(request) {
         const config = loaded;
         const rendered = renderEnvironment(config.config);
         template = rendered.template;
-        environment = resolveTemplate(template, { source: { file: config.source, value: template }, resourceGroup: config.config.resourceGroup, location: config.config.region });
+        environment = resolveTemplate(template, {
+            source: { file: config.source, value: template },
+            resourceGroup: config.config.resourceGroup,
+            location: config.config.region,
+        });
         environment.input = { kind: 'config', source: config.source };
         // Findings on a rendered resource point at the config section that produced it.
         if (config.locate) {
@@ -92303,13 +92717,19 @@ function resolveFrom(base, path) {
  * required controls always block unless `never`; the list adds unknown and advisory findings.
  */
 function parseFailOn(value) {
-    const kinds = value.split(',').map((k) => k.trim()).filter(Boolean);
+    const kinds = value
+        .split(',')
+        .map((k) => k.trim())
+        .filter(Boolean);
     const allowed = ['required', 'unknown', 'advisory', 'never'];
     const bad = kinds.filter((k) => !allowed.includes(k));
     if (kinds.length === 0 || bad.length > 0 || (kinds.includes('never') && kinds.length > 1)) {
         throw new errors/* ConfigurationError */.j(`fail-on "${value}" is not valid; use a comma-separated list of required, unknown, advisory, or just never.`);
     }
-    return { never: kinds.includes('never'), policy: { advisoryBlocks: kinds.includes('advisory'), unknownBlocks: kinds.includes('unknown') } };
+    return {
+        never: kinds.includes('never'),
+        policy: { advisoryBlocks: kinds.includes('advisory'), unknownBlocks: kinds.includes('unknown') },
+    };
 }
 
 
@@ -92394,7 +92814,13 @@ const SECTIONS = {
     '164.312': '164.312 Technical safeguards',
     '164.316': '164.316 Policies, procedures and documentation',
 };
-const STATUS_ICON = { pass: '✅ pass', fail: '❌ fail', unknown: '❔ unknown', waived: '⚪ waived', 'not-applicable': '➖ n/a' };
+const STATUS_ICON = {
+    pass: '✅ pass',
+    fail: '❌ fail',
+    unknown: '❔ unknown',
+    waived: '⚪ waived',
+    'not-applicable': '➖ n/a',
+};
 const MAX_DIAGRAM_NODES = 150;
 const cell = (text) => text.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
 /** The job summary: verdict first, counts, findings by HIPAA section, how to fix, and a diagram. */
@@ -92498,16 +92924,40 @@ function renderSarif(report) {
         message: { text: `${finding.resource.name}: ${finding.message}${finding.remediation ? ` Fix: ${finding.remediation}` : ''}` },
         locations: [
             finding.location
-                ? { physicalLocation: { artifactLocation: { uri: finding.location.file.replace(/\\/g, '/') }, region: { startLine: finding.location.line } } }
-                : { logicalLocations: [{ name: finding.resource.name, fullyQualifiedName: finding.resource.id || finding.resource.name, kind: 'resource' }] },
+                ? {
+                    physicalLocation: {
+                        artifactLocation: { uri: finding.location.file.replace(/\\/g, '/') },
+                        region: { startLine: finding.location.line },
+                    },
+                }
+                : {
+                    logicalLocations: [
+                        { name: finding.resource.name, fullyQualifiedName: finding.resource.id || finding.resource.name, kind: 'resource' },
+                    ],
+                },
         ],
-        ...(finding.waiver ? { suppressions: [{ kind: 'external', justification: `${finding.waiver.reason} (approved by ${finding.waiver.approvedBy}, until ${finding.waiver.expires})` }] } : {}),
+        ...(finding.waiver
+            ? {
+                suppressions: [
+                    {
+                        kind: 'external',
+                        justification: `${finding.waiver.reason} (approved by ${finding.waiver.approvedBy}, until ${finding.waiver.expires})`,
+                    },
+                ],
+            }
+            : {}),
         properties: { status: finding.status, resourceType: finding.resource.type },
     }));
     const sarif = {
         $schema: 'https://json.schemastore.org/sarif-2.1.0.json',
         version: '2.1.0',
-        runs: [{ tool: { driver: { name: 'azure-hipaa gate', informationUri: INFORMATION_URI, rules } }, results, invocations: [{ executionSuccessful: true, endTimeUtc: report.judgedAt }] }],
+        runs: [
+            {
+                tool: { driver: { name: 'azure-hipaa gate', informationUri: INFORMATION_URI, rules } },
+                results,
+                invocations: [{ executionSuccessful: true, endTimeUtc: report.judgedAt }],
+            },
+        ],
     };
     return `${JSON.stringify(sarif, null, 2)}\n`;
 }
@@ -92531,7 +92981,9 @@ function renderText(report, policy) {
     if (other.length > 0) {
         lines.push('', 'Reported, not blocking:');
         for (const finding of other)
-            lines.push(...describe(finding), ...(finding.waiver ? [`      waived: ${finding.waiver.reason} (approved by ${finding.waiver.approvedBy}, until ${finding.waiver.expires})`] : []));
+            lines.push(...describe(finding), ...(finding.waiver
+                ? [`      waived: ${finding.waiver.reason} (approved by ${finding.waiver.approvedBy}, until ${finding.waiver.expires})`]
+                : []));
     }
     return `${lines.join('\n')}\n`;
 }

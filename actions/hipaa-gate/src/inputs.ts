@@ -24,13 +24,19 @@ export function readGateInputs(runnerTemp: string): GateInputs {
   const failOn = optionalInput('fail-on');
   const sarifPath = optionalInput('sarif-path');
   if (config && template) {
-    throw new ConfigurationError('Inputs "config" and "template" were both given; give one: a config is rendered to a template, a template is judged as it is.');
+    throw new ConfigurationError(
+      'Inputs "config" and "template" were both given; give one: a config is rendered to a template, a template is judged as it is.',
+    );
   }
   const live = booleanInput('live', false);
   const subscriptionId = optionalInput('subscription-id');
   const resourceGroup = optionalInput('resource-group');
-  if (live && template) throw new ConfigurationError('Inputs "live" and "template" were both given; live judges the deployed resources, template a file.');
-  if (!live && (subscriptionId || resourceGroup)) throw new ConfigurationError('Inputs "subscription-id" and "resource-group" belong to live mode; set live: true to judge the deployed resources.');
+  if (live && template)
+    throw new ConfigurationError('Inputs "live" and "template" were both given; live judges the deployed resources, template a file.');
+  if (!live && (subscriptionId || resourceGroup))
+    throw new ConfigurationError(
+      'Inputs "subscription-id" and "resource-group" belong to live mode; set live: true to judge the deployed resources.',
+    );
   if (parameters && !template) {
     throw new ConfigurationError('Input "parameters" was given without "template"; a parameters file belongs to an ARM template.');
   }

@@ -23,7 +23,13 @@ await runAction(async () => {
       ...(inputs.waivers ? { waivers: inputs.waivers } : {}),
       ...(inputs.failOn ? { blocking: inputs.failOn.policy } : {}),
       ...(inputs.live
-        ? { live: { subscriptionId: subscriptionOf(inputs.live.subscriptionId, process.env), ...(inputs.live.resourceGroup ? { resourceGroup: inputs.live.resourceGroup } : {}), env: process.env } }
+        ? {
+            live: {
+              subscriptionId: subscriptionOf(inputs.live.subscriptionId, process.env),
+              ...(inputs.live.resourceGroup ? { resourceGroup: inputs.live.resourceGroup } : {}),
+              env: process.env,
+            },
+          }
         : {}),
     }),
   );
@@ -33,10 +39,13 @@ await runAction(async () => {
   const blocking = report.findings.filter((finding) => isBlocking(finding, policy));
   for (const finding of blocking) {
     const annotate = finding.status === 'unknown' ? logger.warning : logger.error;
-    annotate(`${finding.control} on ${finding.resource.name}: ${finding.message}${finding.remediation ? `\nFix: ${finding.remediation}` : ''}`, {
-      title: `HIPAA ${finding.control} (${finding.status})`,
-      ...(finding.location ? { file: finding.location.file, line: finding.location.line } : {}),
-    });
+    annotate(
+      `${finding.control} on ${finding.resource.name}: ${finding.message}${finding.remediation ? `\nFix: ${finding.remediation}` : ''}`,
+      {
+        title: `HIPAA ${finding.control} (${finding.status})`,
+        ...(finding.location ? { file: finding.location.file, line: finding.location.line } : {}),
+      },
+    );
   }
 
   const reportPath = resolve(workspace, inputs.reportPath);

@@ -71421,7 +71421,14 @@ function sandboxHttpClient(descriptor) {
         if (knownVaults.has(name))
             return true;
         const status = await new Promise((resolve, reject) => {
-            const probe = (0,external_node_https_namespaceObject.request)({ host: '127.0.0.1', port: descriptor.port, path: `/_sandbox/vaults/${name}`, servername: 'localhost', agent, headers: { host: 'localhost' } }, (res) => {
+            const probe = (0,external_node_https_namespaceObject.request)({
+                host: '127.0.0.1',
+                port: descriptor.port,
+                path: `/_sandbox/vaults/${name}`,
+                servername: 'localhost',
+                agent,
+                headers: { host: 'localhost' },
+            }, (res) => {
                 res.resume();
                 resolve(res.statusCode ?? 0);
             });
@@ -71439,7 +71446,11 @@ function sandboxHttpClient(descriptor) {
             if (!SANDBOX_HOSTS.test(url.hostname) || (vault && !(await vaultExists(vault)))) {
                 throw new restError_RestError(`getaddrinfo ENOTFOUND ${url.hostname}`, { code: 'ENOTFOUND', request });
             }
-            const body = typeof request.body === 'string' || Buffer.isBuffer(request.body) ? request.body : request.body === undefined || request.body === null ? undefined : String(request.body);
+            const body = typeof request.body === 'string' || Buffer.isBuffer(request.body)
+                ? request.body
+                : request.body === undefined || request.body === null
+                    ? undefined
+                    : String(request.body);
             return new Promise((resolve, reject) => {
                 const outgoing = (0,external_node_https_namespaceObject.request)({
                     host: '127.0.0.1',
@@ -71511,7 +71522,11 @@ function azureCredential(env) {
     const clientId = env['AZURE_CLIENT_ID'];
     const secret = env['AZURE_CLIENT_SECRET'];
     const federatedTokenFile = env['AZURE_FEDERATED_TOKEN_FILE'];
-    const options = { authorityHost: env['AZURE_AUTHORITY_HOST'] ?? 'https://login.microsoftonline.com', disableInstanceDiscovery: true, httpClient: sandboxClient(sandbox) };
+    const options = {
+        authorityHost: env['AZURE_AUTHORITY_HOST'] ?? 'https://login.microsoftonline.com',
+        disableInstanceDiscovery: true,
+        httpClient: sandboxClient(sandbox),
+    };
     if (tenant && clientId && federatedTokenFile) {
         // As workload identity federation does: the assertion is read afresh for every token.
         return new clientAssertionCredential_ClientAssertionCredential(tenant, clientId, async () => (await (0,promises_.readFile)(federatedTokenFile, 'utf8')).trim(), options);
@@ -71571,7 +71586,12 @@ function resolveVaultReference(input, inputName) {
     }
     const suffix = VAULT_DNS_SUFFIXES.find((candidate) => url.hostname.endsWith(`.${candidate}`));
     const name = suffix ? url.hostname.slice(0, -suffix.length - 1) : '';
-    if (url.protocol !== 'https:' || !suffix || name.includes('.') || (url.pathname !== '/' && url.pathname !== '') || url.search || url.hash) {
+    if (url.protocol !== 'https:' ||
+        !suffix ||
+        name.includes('.') ||
+        (url.pathname !== '/' && url.pathname !== '') ||
+        url.search ||
+        url.hash) {
         throw new errors/* ConfigurationError */.j(`${inputName}: '${trimmed}' is not a Key Vault URL: expected https://<name>.vault.azure.net (or a sovereign cloud's vault domain) with no path.`);
     }
     const problem = vaultNameProblem(name);
@@ -71622,7 +71642,11 @@ class HostNotFoundError extends Error {
     name = 'HostNotFoundError';
 }
 function retryAfterMs(response) {
-    for (const [header, scale] of [['retry-after-ms', 1], ['x-ms-retry-after-ms', 1], ['retry-after', 1000]]) {
+    for (const [header, scale] of [
+        ['retry-after-ms', 1],
+        ['x-ms-retry-after-ms', 1],
+        ['retry-after', 1000],
+    ]) {
         const raw = response.headers.get(header);
         if (raw === undefined)
             continue;
@@ -71720,7 +71744,12 @@ function openKeyVault(vault, env, options = {}) {
         }),
         getSecret: (name) => call(`Reading secret '${name}'`, async () => {
             const secret = await client.getSecret(name);
-            return { name: secret.name, version: secret.properties.version ?? '', value: secret.value ?? '', metadata: metadataOf(secret.properties) };
+            return {
+                name: secret.name,
+                version: secret.properties.version ?? '',
+                value: secret.value ?? '',
+                metadata: metadataOf(secret.properties),
+            };
         }),
         setSecret: (name, value, metadata) => call(`Writing secret '${name}'`, async () => {
             await client.setSecret(name, value, writableProperties(metadata));
@@ -71914,7 +71943,10 @@ function connect(vault, options, dependencies, clock) {
                 limiter.pause(retryAfterMs);
         },
     };
-    return { port: (0,keyvault/* openKeyVault */.qY)(vault, dependencies.env, { observer, ...(dependencies.retry ? { retry: dependencies.retry } : {}) }), throttled: () => throttled };
+    return {
+        port: (0,keyvault/* openKeyVault */.qY)(vault, dependencies.env, { observer, ...(dependencies.retry ? { retry: dependencies.retry } : {}) }),
+        throttled: () => throttled,
+    };
 }
 /** Runs `fn` and turns a VaultRequestError that no retry will fix into the ConfigurationError the user needs. */
 async function onVault(side, fn) {
@@ -72057,7 +72089,12 @@ class SecretCopier {
             }
             const fields = differingMetadata(source.metadata, written.metadata);
             if (fields.length > 0)
-                return { name, outcome: 'failed', action: label, reason: `verification failed: properties differ after writing: ${fields.join(', ')}` };
+                return {
+                    name,
+                    outcome: 'failed',
+                    action: label,
+                    reason: `verification failed: properties differ after writing: ${fields.join(', ')}`,
+                };
             reasons.push('verified');
         }
         return { name, outcome, action: label, reason: reasons.join('; ') };
@@ -72096,7 +72133,12 @@ async function migrateSecrets(options, dependencies) {
         return (0,secrets_plan/* planMigration */.Eu)(sourceSecrets, { secrets: targetSecrets, deletedNames }, options);
     });
     // Skips are final already; each copy fills in its own row.
-    const results = plan.map((action) => ({ name: action.name, outcome: 'skipped', action: 'none', reason: action.kind === 'skip' ? action.reason : '' }));
+    const results = plan.map((action) => ({
+        name: action.name,
+        outcome: 'skipped',
+        action: 'none',
+        reason: action.kind === 'skip' ? action.reason : '',
+    }));
     const copies = plan.flatMap((action, row) => (action.kind === 'copy' ? [{ action, row }] : []));
     const copier = new SecretCopier(source.port, target.port, logger, clock, dependencies.retry?.retryDelayInMs ?? 1_000);
     let stoppedBy;
@@ -72185,7 +72227,15 @@ function planMigration(sourceSecrets, target, options) {
             if (options.overwrite === 'never')
                 return skip(skipReasons.targetExists);
             if (options.overwrite === 'if-changed' && !existing.enabled) {
-                return { kind: 'copy', name: source.name, target: 'live', compare: false, write, verify, note: "the target's latest version is disabled, so its value cannot be compared" };
+                return {
+                    kind: 'copy',
+                    name: source.name,
+                    target: 'live',
+                    compare: false,
+                    write,
+                    verify,
+                    note: "the target's latest version is disabled, so its value cannot be compared",
+                };
             }
             return { kind: 'copy', name: source.name, target: 'live', compare: options.overwrite === 'if-changed', write, verify };
         }
@@ -72329,7 +72379,16 @@ function escapeMarkdown(text) {
 /** The job summary: the same table in Markdown. */
 function formatReportMarkdown(report) {
     const rows = report.results.map((result) => `| ${cells(result).map(escapeMarkdown).join(' | ')} |`);
-    return [`### Migrate secrets`, '', escapeMarkdown(headline(report)), '', `| ${COLUMNS.join(' | ')} |`, `| ${COLUMNS.map(() => '---').join(' | ')} |`, ...rows, ''].join('\n');
+    return [
+        `### Migrate secrets`,
+        '',
+        escapeMarkdown(headline(report)),
+        '',
+        `| ${COLUMNS.join(' | ')} |`,
+        `| ${COLUMNS.map(() => '---').join(' | ')} |`,
+        ...rows,
+        '',
+    ].join('\n');
 }
 /** Machine-readable: counts and rows, no values. */
 function formatReportJson(report) {

@@ -25,12 +25,19 @@ await runAction(async () => {
   const whatIfPath = resolve(workspace, inputs.whatIfPath);
   await mkdir(dirname(whatIfPath), { recursive: true });
   await writeFile(whatIfPath, `${JSON.stringify(result.changes, null, 2)}\n`);
-  const heading = { previewed: 'Provision preview (what-if)', deployed: 'Provisioned', blocked: 'Provision blocked by the HIPAA gate' }[result.status];
+  const heading = { previewed: 'Provision preview (what-if)', deployed: 'Provisioned', blocked: 'Provision blocked by the HIPAA gate' }[
+    result.status
+  ];
   const gateSection = renderReport('markdown', result.gate.report, result.gate.policy);
-  await writeSummary(`## ${heading}: \`${result.resourceGroup}\`\n\n${result.status === 'blocked' ? '' : changesAsMarkdown(result.changes)}\n${gateSection}`);
+  await writeSummary(
+    `## ${heading}: \`${result.resourceGroup}\`\n\n${result.status === 'blocked' ? '' : changesAsMarkdown(result.changes)}\n${gateSection}`,
+  );
 
   core.setOutput('changes', String(result.changeCount));
   core.setOutput('what-if-path', whatIfPath);
   for (const [name, value] of Object.entries(result.outputs)) core.setOutput(name, value);
-  if (result.status === 'blocked') core.setFailed('Not deployed: the HIPAA gate rejects this environment. Fix the findings in the job summary, or set gate: warn to deploy anyway.');
+  if (result.status === 'blocked')
+    core.setFailed(
+      'Not deployed: the HIPAA gate rejects this environment. Fix the findings in the job summary, or set gate: warn to deploy anyway.',
+    );
 });

@@ -41,7 +41,8 @@ export const demoCommand: Command = {
     try {
       const development = sandbox.server.vaults.get('seniorly-secrets');
       // Made-up values, generated fresh: the demo never shows them.
-      for (const name of VOICE_AGENT_SECRETS) development?.put(name, { value: `demo-${randomBytes(12).toString('hex')}`, enabled: true, contentType: 'text/plain' });
+      for (const name of VOICE_AGENT_SECRETS)
+        development?.put(name, { value: `demo-${randomBytes(12).toString('hex')}`, enabled: true, contentType: 'text/plain' });
       context.stdout(`Seeded ${VOICE_AGENT_SECRETS.length} secrets into seniorly-secrets (the development vault).\n\n`);
       const migrateExit = await migrateSecretsCommand.run({
         ...context,

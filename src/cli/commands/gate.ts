@@ -31,8 +31,10 @@ export const gateCommand: Command = {
   usage,
   async run({ args, cwd, env, stdout, stderr }) {
     const { values } = parseOptions(args);
-    if (values.live && values.template) throw new ConfigurationError('--live judges deployed resources and --template a file; give one of them.');
-    if (!values.live && (values.subscription || values['resource-group'])) throw new ConfigurationError('--subscription and --resource-group belong to --live; add --live to judge the deployed resources.');
+    if (values.live && values.template)
+      throw new ConfigurationError('--live judges deployed resources and --template a file; give one of them.');
+    if (!values.live && (values.subscription || values['resource-group']))
+      throw new ConfigurationError('--subscription and --resource-group belong to --live; add --live to judge the deployed resources.');
     const format = parseFormat(values.format);
     const blocking = values['fail-on'] === undefined ? undefined : parseFailOn(values['fail-on']);
     const run = await runGate({
@@ -42,7 +44,15 @@ export const gateCommand: Command = {
       ...(values.parameters ? { parameters: values.parameters } : {}),
       ...(values.waivers ? { waivers: values.waivers } : {}),
       ...(blocking ? { blocking: blocking.policy } : {}),
-      ...(values.live ? { live: { subscriptionId: subscriptionOf(values.subscription, env, '--subscription'), ...(values['resource-group'] ? { resourceGroup: values['resource-group'] } : {}), env } } : {}),
+      ...(values.live
+        ? {
+            live: {
+              subscriptionId: subscriptionOf(values.subscription, env, '--subscription'),
+              ...(values['resource-group'] ? { resourceGroup: values['resource-group'] } : {}),
+              env,
+            },
+          }
+        : {}),
     });
     const text = renderReport(format, run.report, run.policy);
     if (values.output) {

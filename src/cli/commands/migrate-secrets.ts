@@ -41,7 +41,10 @@ export const CLI_INPUT_NAMES: InputNames = {
 };
 
 function list(values: readonly string[] | undefined): string[] {
-  return (values ?? []).flatMap((value) => value.split(',')).map((item) => item.trim()).filter((item) => item.length > 0);
+  return (values ?? [])
+    .flatMap((value) => value.split(','))
+    .map((item) => item.trim())
+    .filter((item) => item.length > 0);
 }
 
 function optionalNumber(value: string | undefined, flag: string): number | undefined {
@@ -81,7 +84,8 @@ export const migrateSecretsCommand: Command = {
     } catch (error) {
       throw new ConfigurationError(`${error instanceof Error ? error.message : String(error)}\n\n${usage}`);
     }
-    if (parsed.format !== 'text' && parsed.format !== 'json') throw new ConfigurationError(`--format must be text or json; got '${parsed.format}'.`);
+    if (parsed.format !== 'text' && parsed.format !== 'json')
+      throw new ConfigurationError(`--format must be text or json; got '${parsed.format}'.`);
 
     const options = resolveMigrationOptions(
       {

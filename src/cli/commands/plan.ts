@@ -29,7 +29,9 @@ export const planCommand: Command = {
     const run = await runGate({ cwd, ...(values.config ? { config: values.config } : {}) });
     const extensions = new Set(run.environment.resources.flatMap((r) => r.extensions));
     const roots = run.environment.resources.filter((r) => !r.parent && !extensions.has(r));
-    stdout(`Environment from ${run.configSource === 'defaults' ? 'the built-in defaults (no azure-hipaa.yml found)' : run.configSource}: ${run.environment.resources.length} resources\n\n`);
+    stdout(
+      `Environment from ${run.configSource === 'defaults' ? 'the built-in defaults (no azure-hipaa.yml found)' : run.configSource}: ${run.environment.resources.length} resources\n\n`,
+    );
     for (const resource of roots) stdout(tree(resource, ''));
     stdout(`\n${renderReport('text', run.report, run.policy)}\n`);
     if (values['template-out'] && run.template) {
@@ -43,9 +45,12 @@ export const planCommand: Command = {
 function tree(resource: JudgedResource, indent: string): string {
   const shortName = resource.parent ? resource.name.slice(resource.parent.name.length + 1) : resource.name;
   // An extension resource whose scope the template does not declare (SQL's master database) names its scope from its id.
-  const undeclaredScope = /^(.*)\/providers\/Microsoft\.Insights\/diagnosticSettings\/[^/]+$/i.exec(resource.id)?.[1]?.split('/providers/')[1];
+  const undeclaredScope = /^(.*)\/providers\/Microsoft\.Insights\/diagnosticSettings\/[^/]+$/i
+    .exec(resource.id)?.[1]
+    ?.split('/providers/')[1];
   let text = `${indent}${resource.type}  ${shortName}${!resource.parent && undeclaredScope ? `  (scope: ${undeclaredScope})` : ''}\n`;
   for (const child of resource.children) text += tree(child, `${indent}  `);
-  for (const extension of resource.extensions) text += `${indent}  ${extension.type}  ${extension.name.split('/').pop()}  (scope: ${shortName})\n`;
+  for (const extension of resource.extensions)
+    text += `${indent}  ${extension.type}  ${extension.name.split('/').pop()}  (scope: ${shortName})\n`;
   return text;
 }

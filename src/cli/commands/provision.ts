@@ -25,12 +25,22 @@ export const provisionCommand: Command = {
     const values = parseOptions(args);
     const mode = choice<ProvisionMode>('--mode', values.mode, ['what-if', 'deploy'], 'what-if');
     const gate = choice<GateMode>('--gate', values.gate, ['block', 'warn'], 'block');
-    const result = await provision({ cwd, env, logger, mode, gate, ...(values.config ? { config: values.config } : {}), ...(values.subscription ? { subscriptionId: values.subscription } : {}) });
+    const result = await provision({
+      cwd,
+      env,
+      logger,
+      mode,
+      gate,
+      ...(values.config ? { config: values.config } : {}),
+      ...(values.subscription ? { subscriptionId: values.subscription } : {}),
+    });
     if (values['what-if-file']) {
       try {
         await writeFile(resolve(cwd, values['what-if-file']), `${JSON.stringify(result.changes, null, 2)}\n`);
       } catch (error) {
-        throw new ConfigurationError(`Cannot write the what-if changes to ${values['what-if-file']}: ${errorMessage(error)}. Check --what-if-file.`);
+        throw new ConfigurationError(
+          `Cannot write the what-if changes to ${values['what-if-file']}: ${errorMessage(error)}. Check --what-if-file.`,
+        );
       }
     }
     if (result.status === 'blocked') {
@@ -46,7 +56,13 @@ function parseOptions(args: string[]) {
   try {
     return parseArgs({
       args,
-      options: { config: { type: 'string' }, subscription: { type: 'string' }, mode: { type: 'string' }, gate: { type: 'string' }, 'what-if-file': { type: 'string' } },
+      options: {
+        config: { type: 'string' },
+        subscription: { type: 'string' },
+        mode: { type: 'string' },
+        gate: { type: 'string' },
+        'what-if-file': { type: 'string' },
+      },
       strict: true,
       allowPositionals: false,
     }).values;

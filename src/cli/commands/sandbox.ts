@@ -18,7 +18,8 @@ export function parseFaults(text: string): { throttle?: number; unavailable?: nu
     const [kind, rate] = part.split(':');
     const key = FAULT_KINDS[kind ?? ''];
     const value = Number(rate);
-    if (!key || !(value >= 0 && value <= 1)) throw new ConfigurationError(`--faults "${part}" is not KIND:RATE with KIND 429, 503 or reset and RATE from 0 to 1.`);
+    if (!key || !(value >= 0 && value <= 1))
+      throw new ConfigurationError(`--faults "${part}" is not KIND:RATE with KIND 429, 503 or reset and RATE from 0 to 1.`);
     faults[key] = value;
   }
   return faults;
@@ -39,13 +40,27 @@ export const sandboxCommand: Command = {
     if (subcommand !== 'up') throw new ConfigurationError(`Unknown sandbox subcommand "${subcommand ?? ''}".\n\n${usage}`);
     let values: { vaults?: string; 'latency-ms'?: string; faults?: string; seed?: string; 'token-ttl'?: string; 'time-scale'?: string };
     try {
-      ({ values } = parseArgs({ args: rest, options: { vaults: { type: 'string' }, 'latency-ms': { type: 'string' }, faults: { type: 'string' }, seed: { type: 'string' }, 'token-ttl': { type: 'string' }, 'time-scale': { type: 'string' } }, strict: true }));
+      ({ values } = parseArgs({
+        args: rest,
+        options: {
+          vaults: { type: 'string' },
+          'latency-ms': { type: 'string' },
+          faults: { type: 'string' },
+          seed: { type: 'string' },
+          'token-ttl': { type: 'string' },
+          'time-scale': { type: 'string' },
+        },
+        strict: true,
+      }));
     } catch (error) {
       throw new ConfigurationError(`${errorMessage(error)}\n\n${usage}`);
     }
     const latencyMs = values['latency-ms'] === undefined ? 15 : nonNegative('--latency-ms', values['latency-ms']);
     const sandbox = await startSandbox({
-      vaults: (values.vaults ?? '').split(',').map((v) => v.trim()).filter(Boolean),
+      vaults: (values.vaults ?? '')
+        .split(',')
+        .map((v) => v.trim())
+        .filter(Boolean),
       latencyMs,
       ...(values.faults ? { faults: parseFaults(values.faults) } : {}),
       ...(values.seed ? { seed: nonNegative('--seed', values.seed) } : {}),

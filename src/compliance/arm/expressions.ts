@@ -48,7 +48,9 @@ export function isExpression(value: unknown): value is string {
 export function parseExpression(source: string): Node {
   let position = 0;
   const fail = (what: string): never => {
-    throw new ConfigurationError(`Template expression "[${source}]" is not valid: ${what} at character ${position + 1}. Fix the expression.`);
+    throw new ConfigurationError(
+      `Template expression "[${source}]" is not valid: ${what} at character ${position + 1}. Fix the expression.`,
+    );
   };
   const skipSpace = () => {
     while (position < source.length && /\s/.test(source[position] as string)) position++;
@@ -165,7 +167,23 @@ function findKey(target: Record<string, unknown>, key: string | number): unknown
   return match === undefined ? undefined : target[match];
 }
 
-const DEPLOY_TIME_ONLY = new Set(['reference', 'listkeys', 'listsecrets', 'listaccountsas', 'listservicesas', 'newguid', 'utcnow', 'pickzones', 'tenant', 'managementgroup', 'providers', 'deployer', 'getsecret', 'managementgroupresourceid', 'tenantresourceid']);
+const DEPLOY_TIME_ONLY = new Set([
+  'reference',
+  'listkeys',
+  'listsecrets',
+  'listaccountsas',
+  'listservicesas',
+  'newguid',
+  'utcnow',
+  'pickzones',
+  'tenant',
+  'managementgroup',
+  'providers',
+  'deployer',
+  'getsecret',
+  'managementgroupresourceid',
+  'tenantresourceid',
+]);
 
 function call(node: Extract<Node, { kind: 'call' }>, scope: ExpressionScope, text: string): unknown {
   const evaluate = (arg: Node) => evaluateNode(arg, scope, text);
@@ -200,7 +218,12 @@ function call(node: Extract<Node, { kind: 'call' }>, scope: ExpressionScope, tex
     const unknownArg = args.find(isUnknown);
     if (unknownArg) return unknownArg;
     const [target, apiVersion, full] = args;
-    return scope.reference(str(target), apiVersion === undefined ? undefined : str(apiVersion), typeof full === 'string' && full.toLowerCase() === 'full', text);
+    return scope.reference(
+      str(target),
+      apiVersion === undefined ? undefined : str(apiVersion),
+      typeof full === 'string' && full.toLowerCase() === 'full',
+      text,
+    );
   }
   if (DEPLOY_TIME_ONLY.has(name) || name.startsWith('list')) return new UnknownValue(`${name}() is only known at deployment time`, text);
 
@@ -221,7 +244,8 @@ function arity(name: string, args: readonly unknown[], min: number, max: number,
 
 type Fn = (args: unknown[], scope: ExpressionScope, text: string) => unknown;
 
-const str = (value: unknown): string => (typeof value === 'string' ? value : typeof value === 'object' && value !== null ? JSON.stringify(value) : String(value));
+const str = (value: unknown): string =>
+  typeof value === 'string' ? value : typeof value === 'object' && value !== null ? JSON.stringify(value) : String(value);
 
 function fixed(min: number, max: number, fn: Fn): Fn {
   return (args, scope, text) => {
@@ -233,7 +257,9 @@ function fixed(min: number, max: number, fn: Fn): Fn {
 function resourceIdOf(args: unknown[], scope: ExpressionScope, text: string): string {
   const typeIndex = args.findIndex((arg) => typeof arg === 'string' && arg.includes('/') && /^[A-Za-z]+\.[A-Za-z.]+\//.test(arg));
   if (typeIndex < 0 || typeIndex > 2 || args.length <= typeIndex + 1) {
-    throw new ConfigurationError(`Template expression "${text}": resourceId() needs a resource type like 'Microsoft.KeyVault/vaults' followed by the resource name(s).`);
+    throw new ConfigurationError(
+      `Template expression "${text}": resourceId() needs a resource type like 'Microsoft.KeyVault/vaults' followed by the resource name(s).`,
+    );
   }
   const subscriptionId = typeIndex === 2 ? str(args[0]) : scope.subscriptionId;
   const resourceGroup = typeIndex >= 1 ? str(args[typeIndex - 1]) : scope.resourceGroup;
@@ -260,7 +286,10 @@ const FUNCTIONS: Record<string, Fn> = {
     const loop = args.find((a) => typeof a === 'string') as string | undefined;
     const offset = (args.find((a) => typeof a === 'number') as number | undefined) ?? 0;
     const index = scope.copyIndex(loop);
-    if (index === undefined) throw new ConfigurationError(`Template expression "${text}": copyIndex() is used outside a copy loop${loop ? ` named '${loop}'` : ''}.`);
+    if (index === undefined)
+      throw new ConfigurationError(
+        `Template expression "${text}": copyIndex() is used outside a copy loop${loop ? ` named '${loop}'` : ''}.`,
+      );
     return index + offset;
   },
   concat: (args) => (args.some(Array.isArray) ? args.flatMap((a) => (Array.isArray(a) ? a : [a])) : args.map(str).join('')),
@@ -297,7 +326,12 @@ const FUNCTIONS: Record<string, Fn> = {
   deployment: (_args, scope) => ({ name: scope.deploymentName, properties: { mode: 'Incremental' } }),
   environment: () => ({
     name: 'AzureCloud',
-    suffixes: { storage: 'core.windows.net', keyvaultDns: '.vault.azure.net', sqlServerHostname: '.database.windows.net', acrLoginServer: '.azurecr.io' },
+    suffixes: {
+      storage: 'core.windows.net',
+      keyvaultDns: '.vault.azure.net',
+      sqlServerHostname: '.database.windows.net',
+      acrLoginServer: '.azurecr.io',
+    },
     resourceManager: 'https://management.azure.com/',
     authentication: { loginEndpoint: 'https://login.microsoftonline.com/' },
   }),
@@ -315,7 +349,15 @@ const FUNCTIONS: Record<string, Fn> = {
   },
   equals: fixed(2, 2, ([a, b]) => JSON.stringify(a) === JSON.stringify(b) || (typeof a === 'string' && typeof b === 'string' && a === b)),
   not: fixed(1, 1, ([value]) => !value),
-  empty: fixed(1, 1, ([value]) => value === null || value === undefined || value === '' || (Array.isArray(value) ? value.length === 0 : typeof value === 'object' && Object.keys(value as object).length === 0)),
+  empty: fixed(
+    1,
+    1,
+    ([value]) =>
+      value === null ||
+      value === undefined ||
+      value === '' ||
+      (Array.isArray(value) ? value.length === 0 : typeof value === 'object' && Object.keys(value as object).length === 0),
+  ),
   contains: fixed(2, 2, ([container, item]) => {
     if (typeof container === 'string') return container.toLowerCase().includes(str(item).toLowerCase());
     if (Array.isArray(container)) return container.some((entry) => JSON.stringify(entry) === JSON.stringify(item));
@@ -346,7 +388,9 @@ const FUNCTIONS: Record<string, Fn> = {
       throw new ConfigurationError(`Template expression "${text}": json() got text that is not JSON.`);
     }
   }),
-  length: fixed(1, 1, ([value]) => (typeof value === 'string' || Array.isArray(value) ? value.length : Object.keys(value as object).length)),
+  length: fixed(1, 1, ([value]) =>
+    typeof value === 'string' || Array.isArray(value) ? value.length : Object.keys(value as object).length,
+  ),
   greater: fixed(2, 2, ([a, b]) => (a as number) > (b as number)),
   greaterorequals: fixed(2, 2, ([a, b]) => (a as number) >= (b as number)),
   less: fixed(2, 2, ([a, b]) => (a as number) < (b as number)),
@@ -358,7 +402,11 @@ const FUNCTIONS: Record<string, Fn> = {
   mod: fixed(2, 2, ([a, b]) => (a as number) % (b as number)),
   min: (args) => Math.min(...(args.flat() as number[])),
   max: (args) => Math.max(...(args.flat() as number[])),
-  split: fixed(2, 2, ([value, separator]) => str(value).split(new RegExp(`[${(Array.isArray(separator) ? separator : [separator]).map((s) => str(s).replace(/[\\\]^-]/g, '\\$&')).join('')}]`))),
+  split: fixed(2, 2, ([value, separator]) =>
+    str(value).split(
+      new RegExp(`[${(Array.isArray(separator) ? separator : [separator]).map((s) => str(s).replace(/[\\\]^-]/g, '\\$&')).join('')}]`),
+    ),
+  ),
   replace: fixed(3, 3, ([value, find, replacement]) => str(value).split(str(find)).join(str(replacement))),
   substring: fixed(1, 3, ([value, start, length]) => str(value).substr((start as number | undefined) ?? 0, length as number | undefined)),
   startswith: fixed(2, 2, ([value, prefix]) => str(value).toLowerCase().startsWith(str(prefix).toLowerCase())),

@@ -38,7 +38,9 @@ interface Declaration {
 export function resolveTemplate(template: unknown, options: ResolveOptions): JudgedEnvironment {
   const file = options.source.file;
   if (template === null || typeof template !== 'object' || Array.isArray(template) || !('resources' in template)) {
-    throw new ConfigurationError(`${file} is not an ARM deployment template: it has no "resources". Give a template (JSON with $schema, parameters, resources).`);
+    throw new ConfigurationError(
+      `${file} is not an ARM deployment template: it has no "resources". Give a template (JSON with $schema, parameters, resources).`,
+    );
   }
   const root = template as Json;
   const locate = 'locate' in options.source ? (options.source as LocatedDocument).locate.bind(options.source) : undefined;
@@ -50,8 +52,11 @@ export function resolveTemplate(template: unknown, options: ResolveOptions): Jud
 
   const queue: Declaration[] = [];
   const topLevel = root['resources'];
-  const entries: [string | number, unknown][] = Array.isArray(topLevel) ? topLevel.map((r, i) => [i, r]) : Object.entries((topLevel as Json) ?? {});
-  for (const [key, declaration] of entries) queue.push({ declaration: declaration as Json, filePath: ['resources', key], loops: new Map() });
+  const entries: [string | number, unknown][] = Array.isArray(topLevel)
+    ? topLevel.map((r, i) => [i, r])
+    : Object.entries((topLevel as Json) ?? {});
+  for (const [key, declaration] of entries)
+    queue.push({ declaration: declaration as Json, filePath: ['resources', key], loops: new Map() });
 
   // An index, not shift(): shifting a 10,000-entry array is quadratic.
   for (let position = 0; position < queue.length; position++) {
@@ -62,7 +67,10 @@ export function resolveTemplate(template: unknown, options: ResolveOptions): Jud
     if (copy) {
       const count = evaluateDeep(copy['count'], withLoops(scope, next.loops));
       if (typeof count !== 'number') {
-        environment.unresolved.push({ message: `copy loop "${String(copy['name'])}" has a count that cannot be known offline; judged as one instance`, ...at(locate, [...filePath, 'copy', 'count']) });
+        environment.unresolved.push({
+          message: `copy loop "${String(copy['name'])}" has a count that cannot be known offline; judged as one instance`,
+          ...at(locate, [...filePath, 'copy', 'count']),
+        });
         instances = [new Map([...next.loops, [String(copy['name']), 0]])];
       } else {
         instances = Array.from({ length: count }, (_, index) => new Map([...next.loops, [String(copy['name']), index]]));
@@ -82,13 +90,23 @@ export function resolveTemplate(template: unknown, options: ResolveOptions): Jud
         parent.children.push(resource);
       } else {
         pendingLinks.push({ resource, ...(typeof scopeValue === 'string' ? { scopeId: scopeValue } : {}), ...at(locate, filePath) });
-        if (isUnknown(scopeValue)) environment.unresolved.push({ message: `the scope of ${resource.type} "${resource.name}" cannot be known offline`, ...at(locate, [...filePath, 'scope']) });
+        if (isUnknown(scopeValue))
+          environment.unresolved.push({
+            message: `the scope of ${resource.type} "${resource.name}" cannot be known offline`,
+            ...at(locate, [...filePath, 'scope']),
+          });
       }
       if (!scopeValue) byId.set(resource.id.toLowerCase(), resource);
       const nested = declaration['resources'];
-      if (Array.isArray(nested)) nested.forEach((child, index) => queue.push({ declaration: child as Json, filePath: [...filePath, 'resources', index], parent: resource, loops }));
+      if (Array.isArray(nested))
+        nested.forEach((child, index) =>
+          queue.push({ declaration: child as Json, filePath: [...filePath, 'resources', index], parent: resource, loops }),
+        );
       if (resource.type.toLowerCase() === 'microsoft.resources/deployments') {
-        environment.unresolved.push({ message: `nested deployment "${resource.name}" is not expanded; judge its template separately with --template`, ...at(locate, filePath) });
+        environment.unresolved.push({
+          message: `nested deployment "${resource.name}" is not expanded; judge its template separately with --template`,
+          ...at(locate, filePath),
+        });
       }
     }
   }
@@ -128,7 +146,11 @@ function buildResource(
   const type = textOf(body['type'], 'type');
   const name = textOf(body['name'], 'name');
   const unresolvedPart = [type, name].find(isUnknown);
-  if (unresolvedPart) environment.unresolved.push({ message: `a resource's ${unresolvedPart === type ? 'type' : 'name'} cannot be known offline (${unresolvedPart.expression ?? unresolvedPart.reason})`, ...at(locate, filePath) });
+  if (unresolvedPart)
+    environment.unresolved.push({
+      message: `a resource's ${unresolvedPart === type ? 'type' : 'name'} cannot be known offline (${unresolvedPart.expression ?? unresolvedPart.reason})`,
+      ...at(locate, filePath),
+    });
   let typeText = isUnknown(type) ? `[unknown: ${type.expression ?? type.reason}]` : type;
   let nameText = isUnknown(name) ? `[unknown: ${name.expression ?? name.reason}]` : name;
   if (parent && !typeText.includes('/')) typeText = `${parent.type}/${typeText}`;
@@ -141,7 +163,11 @@ function buildResource(
     const nameSegments = nameText.split('/');
     const scopeNames = nameSegments.slice(0, scopeType.split('/').length - 1);
     legacyScope = `/subscriptions/${rootScope.subscriptionId}/resourceGroups/${rootScope.resourceGroup}${providerPath(scopeType, scopeNames)}`;
-    typeText = /diagnosticSettings$/i.test(typeText) ? 'Microsoft.Insights/diagnosticSettings' : /roleAssignments$/i.test(typeText) ? 'Microsoft.Authorization/roleAssignments' : 'Microsoft.Authorization/locks';
+    typeText = /diagnosticSettings$/i.test(typeText)
+      ? 'Microsoft.Insights/diagnosticSettings'
+      : /roleAssignments$/i.test(typeText)
+        ? 'Microsoft.Authorization/roleAssignments'
+        : 'Microsoft.Authorization/locks';
     nameText = nameSegments.at(-1) as string;
   }
   const apiVersion = body['apiVersion'];
@@ -230,26 +256,36 @@ export function createScope(root: Json, options: Omit<ResolveOptions, 'source'>,
     ...(options.reference ? { reference: options.reference } : {}),
     parameter(name) {
       const declaredName = Object.keys(declared).find((k) => k.toLowerCase() === name.toLowerCase());
-      if (declaredName === undefined) throw new ConfigurationError(`${file}: parameters('${name}') is used but the template declares no parameter "${name}". Declare it or fix the name.`);
+      if (declaredName === undefined)
+        throw new ConfigurationError(
+          `${file}: parameters('${name}') is used but the template declares no parameter "${name}". Declare it or fix the name.`,
+        );
       if (parameterValues.has(declaredName)) return parameterValues.get(declaredName);
       const spec = declared[declaredName] as Json;
       let value: unknown;
       const givenName = Object.keys(given).find((k) => k.toLowerCase() === declaredName.toLowerCase());
       if (givenName !== undefined) value = given[givenName];
       else if ('defaultValue' in spec) value = evaluateDeep(spec['defaultValue'], scope);
-      else throw new ConfigurationError(`${file}: parameter "${declaredName}" has no value. Add it to the parameters file (--parameters) or give it a defaultValue.`);
+      else
+        throw new ConfigurationError(
+          `${file}: parameter "${declaredName}" has no value. Add it to the parameters file (--parameters) or give it a defaultValue.`,
+        );
       const allowed = spec['allowedValues'];
       if (Array.isArray(allowed) && !isUnknown(value) && !allowed.some((a) => JSON.stringify(a) === JSON.stringify(value))) {
-        throw new ConfigurationError(`${file}: parameter "${declaredName}" is ${JSON.stringify(value)}, which is not one of its allowedValues ${JSON.stringify(allowed)}.`);
+        throw new ConfigurationError(
+          `${file}: parameter "${declaredName}" is ${JSON.stringify(value)}, which is not one of its allowedValues ${JSON.stringify(allowed)}.`,
+        );
       }
       parameterValues.set(declaredName, value);
       return value;
     },
     variable(name) {
       const declaredName = Object.keys(variables).find((k) => k.toLowerCase() === name.toLowerCase());
-      if (declaredName === undefined) throw new ConfigurationError(`${file}: variables('${name}') is used but the template declares no variable "${name}".`);
+      if (declaredName === undefined)
+        throw new ConfigurationError(`${file}: variables('${name}') is used but the template declares no variable "${name}".`);
       if (variableValues.has(declaredName)) return variableValues.get(declaredName);
-      if (evaluating.has(declaredName)) throw new ConfigurationError(`${file}: variable "${declaredName}" refers to itself through other variables; break the cycle.`);
+      if (evaluating.has(declaredName))
+        throw new ConfigurationError(`${file}: variable "${declaredName}" refers to itself through other variables; break the cycle.`);
       evaluating.add(declaredName);
       const value = evaluateDeep(variables[declaredName], scope);
       evaluating.delete(declaredName);
@@ -263,9 +299,18 @@ export function createScope(root: Json, options: Omit<ResolveOptions, 'source'>,
 function normalizeParameters(parameters: Record<string, unknown> | undefined): Record<string, unknown> {
   if (!parameters) return {};
   const inner = parameters['parameters'];
-  const isFile = inner !== null && typeof inner === 'object' && ('$schema' in parameters || Object.values(inner as Json).every((p) => p !== null && typeof p === 'object' && ('value' in (p as Json) || 'reference' in (p as Json))));
+  const isFile =
+    inner !== null &&
+    typeof inner === 'object' &&
+    ('$schema' in parameters ||
+      Object.values(inner as Json).every(
+        (p) => p !== null && typeof p === 'object' && ('value' in (p as Json) || 'reference' in (p as Json)),
+      ));
   if (!isFile) return parameters;
   return Object.fromEntries(
-    Object.entries(inner as Record<string, Json>).map(([name, spec]) => [name, 'value' in spec ? spec['value'] : new UnknownValue(`parameter "${name}" is a Key Vault reference, known only at deployment time`)]),
+    Object.entries(inner as Record<string, Json>).map(([name, spec]) => [
+      name,
+      'value' in spec ? spec['value'] : new UnknownValue(`parameter "${name}" is a Key Vault reference, known only at deployment time`),
+    ]),
   );
 }

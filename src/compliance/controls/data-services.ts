@@ -40,12 +40,15 @@ export const keyVaultControls: Control[] = [
     severity: 'required',
     hipaa: ['164.308(a)(7)(ii)(A)'],
     appliesTo: KEY_VAULT,
-    remediation: 'Leave properties.enableSoftDelete unset or true and set properties.softDeleteRetentionInDays to 90 (config: keyVault.softDeleteRetentionInDays). Retention is fixed when the vault is created.',
+    remediation:
+      'Leave properties.enableSoftDelete unset or true and set properties.softDeleteRetentionInDays to 90 (config: keyVault.softDeleteRetentionInDays). Retention is fixed when the vault is created.',
     evaluate(resource, { policy }) {
       if (!resource) return notApplicable('no resource');
       const enabled = read(resource, ['properties', 'enableSoftDelete']);
-      if (enabled.kind === 'unknown') return unknown(`properties.enableSoftDelete cannot be known offline (${enabled.reason})`, ['properties', 'enableSoftDelete']);
-      if (enabled.kind === 'known' && enabled.value === false) return fail('properties.enableSoftDelete is false', ['properties', 'enableSoftDelete']);
+      if (enabled.kind === 'unknown')
+        return unknown(`properties.enableSoftDelete cannot be known offline (${enabled.reason})`, ['properties', 'enableSoftDelete']);
+      if (enabled.kind === 'known' && enabled.value === false)
+        return fail('properties.enableSoftDelete is false', ['properties', 'enableSoftDelete']);
       const path = ['properties', 'softDeleteRetentionInDays'];
       const days = read(resource, path);
       if (days.kind === 'unknown') return unknown(`properties.softDeleteRetentionInDays cannot be known offline (${days.reason})`, path);
@@ -102,7 +105,8 @@ export const cosmosControls: Control[] = [
     severity: 'required',
     hipaa: ['164.312(b)'],
     appliesTo: COSMOS,
-    remediation: 'Set properties.disableKeyBasedMetadataWriteAccess to true so databases and containers change only through Azure Resource Manager, where it is audited.',
+    remediation:
+      'Set properties.disableKeyBasedMetadataWriteAccess to true so databases and containers change only through Azure Resource Manager, where it is audited.',
     path: ['properties', 'disableKeyBasedMetadataWriteAccess'],
     expected: 'true',
     complies: isTrue,
@@ -138,7 +142,8 @@ export const sqlControls: Control[] = [
     severity: 'required',
     hipaa: ['164.312(b)'],
     appliesTo: SQL_SERVER,
-    remediation: 'Add a Microsoft.Sql/servers/auditingSettings child named "default" with state "Enabled" and isAzureMonitorTargetEnabled true (plus a diagnostic setting on the master database for SQLSecurityAuditEvents). Audit at server level only.',
+    remediation:
+      'Add a Microsoft.Sql/servers/auditingSettings child named "default" with state "Enabled" and isAzureMonitorTargetEnabled true (plus a diagnostic setting on the master database for SQLSecurityAuditEvents). Audit at server level only.',
     evaluate(server) {
       if (!server) return notApplicable('no resource');
       const settings = serverSettings(server, 'auditingSettings', 'extendedAuditingSettings');
@@ -146,14 +151,25 @@ export const sqlControls: Control[] = [
       const results = settings.map((setting) => {
         const state = read(setting, ['properties', 'state']);
         if (state.kind === 'unknown') return unknown(`auditingSettings state cannot be known offline (${state.reason})`);
-        if (state.kind !== 'known' || !equalsIgnoringCase('Enabled')(state.value)) return fail(`auditingSettings ${shortName(setting)} state is ${JSON.stringify(state.kind === 'known' ? state.value : 'not set')}; it must be "Enabled"`);
+        if (state.kind !== 'known' || !equalsIgnoringCase('Enabled')(state.value))
+          return fail(
+            `auditingSettings ${shortName(setting)} state is ${JSON.stringify(state.kind === 'known' ? state.value : 'not set')}; it must be "Enabled"`,
+          );
         const monitor = read(setting, ['properties', 'isAzureMonitorTargetEnabled']);
         const storage = read(setting, ['properties', 'storageEndpoint']);
         if (monitor.kind === 'unknown' || storage.kind === 'unknown') return unknown('the auditing destination cannot be known offline');
-        const hasDestination = (monitor.kind === 'known' && monitor.value === true) || (storage.kind === 'known' && typeof storage.value === 'string' && storage.value !== '');
-        return hasDestination ? pass(`auditing is Enabled and sends to ${monitor.kind === 'known' && monitor.value === true ? 'Azure Monitor' : 'storage'}`) : fail('auditing is Enabled but has no destination (isAzureMonitorTargetEnabled or storageEndpoint)');
+        const hasDestination =
+          (monitor.kind === 'known' && monitor.value === true) ||
+          (storage.kind === 'known' && typeof storage.value === 'string' && storage.value !== '');
+        return hasDestination
+          ? pass(`auditing is Enabled and sends to ${monitor.kind === 'known' && monitor.value === true ? 'Azure Monitor' : 'storage'}`)
+          : fail('auditing is Enabled but has no destination (isAzureMonitorTargetEnabled or storageEndpoint)');
       });
-      return results.find((r) => r.status === 'pass') ?? results.find((r) => r.status === 'unknown') ?? (results[0] as ReturnType<Control['evaluate']>);
+      return (
+        results.find((r) => r.status === 'pass') ??
+        results.find((r) => r.status === 'unknown') ??
+        (results[0] as ReturnType<Control['evaluate']>)
+      );
     },
   },
   {
@@ -162,7 +178,8 @@ export const sqlControls: Control[] = [
     severity: 'required',
     hipaa: ['164.308(a)(1)(ii)(D)', '164.308(a)(6)(ii)'],
     appliesTo: SQL_SERVER,
-    remediation: 'Add a Microsoft.Sql/servers/advancedThreatProtectionSettings child "Default" with state "Enabled" (the guide\'s `az sql db threat-policy` is deprecated).',
+    remediation:
+      'Add a Microsoft.Sql/servers/advancedThreatProtectionSettings child "Default" with state "Enabled" (the guide\'s `az sql db threat-policy` is deprecated).',
     evaluate(server) {
       if (!server) return notApplicable('no resource');
       const settings = serverSettings(server, 'advancedThreatProtectionSettings', 'securityAlertPolicies');
@@ -171,8 +188,11 @@ export const sqlControls: Control[] = [
         const state = read(setting, ['properties', 'state']);
         if (state.kind === 'unknown') return unknown(`${setting.type} state cannot be known offline`);
         const disabled = read(setting, ['properties', 'disabledAlerts']);
-        const noneDisabled = disabled.kind === 'absent' || (disabled.kind === 'known' && (!Array.isArray(disabled.value) || disabled.value.filter((a) => a !== '').length === 0));
-        if (state.kind === 'known' && equalsIgnoringCase('Enabled')(state.value) && noneDisabled) return pass(`${shortName(setting)} state is Enabled with no alert types disabled`);
+        const noneDisabled =
+          disabled.kind === 'absent' ||
+          (disabled.kind === 'known' && (!Array.isArray(disabled.value) || disabled.value.filter((a) => a !== '').length === 0));
+        if (state.kind === 'known' && equalsIgnoringCase('Enabled')(state.value) && noneDisabled)
+          return pass(`${shortName(setting)} state is Enabled with no alert types disabled`);
       }
       return fail('threat protection is not Enabled, or some alert types are disabled');
     },
@@ -189,12 +209,16 @@ export const sqlControls: Control[] = [
       const settings = childrenOfType(database, 'Microsoft.Sql/servers/databases/transparentDataEncryption');
       if (settings.length === 0) {
         return environment.input.kind === 'live'
-          ? unknown('the database\'s transparentDataEncryption setting was not read')
+          ? unknown("the database's transparentDataEncryption setting was not read")
           : pass('no transparentDataEncryption child: new databases are encrypted by default');
       }
       const state = read(settings[0] as JudgedResource, ['properties', 'state']);
       if (state.kind === 'unknown') return unknown(`transparentDataEncryption state cannot be known offline (${state.reason})`);
-      return state.kind === 'known' && equalsIgnoringCase('Enabled')(state.value) ? pass('transparent data encryption is Enabled') : fail(`transparentDataEncryption state is ${JSON.stringify(state.kind === 'known' ? state.value : 'not set')}; it must be "Enabled"`);
+      return state.kind === 'known' && equalsIgnoringCase('Enabled')(state.value)
+        ? pass('transparent data encryption is Enabled')
+        : fail(
+            `transparentDataEncryption state is ${JSON.stringify(state.kind === 'known' ? state.value : 'not set')}; it must be "Enabled"`,
+          );
     },
   },
   propertyControl({
@@ -215,7 +239,8 @@ export const sqlControls: Control[] = [
     severity: 'required',
     hipaa: ['164.312(a)(1)', '164.312(d)'],
     appliesTo: SQL_SERVER,
-    remediation: 'Set properties.administrators.azureADOnlyAuthentication to true with an Entra administrator (config: sql.entraAdmin), and use no SQL admin password.',
+    remediation:
+      'Set properties.administrators.azureADOnlyAuthentication to true with an Entra administrator (config: sql.entraAdmin), and use no SQL admin password.',
     evaluate(server) {
       if (!server) return notApplicable('no resource');
       const path = ['properties', 'administrators', 'azureADOnlyAuthentication'];
@@ -235,18 +260,25 @@ export const sqlControls: Control[] = [
     severity: 'required',
     hipaa: ['164.308(a)(7)(ii)(A)', '164.316(b)(2)'],
     appliesTo: SQL_DATABASE,
-    remediation: 'Add a Microsoft.Sql/servers/databases/backupLongTermRetentionPolicies child "default" with yearlyRetention "P7Y" and weekOfYear 1 (config: sql.longTermRetention.yearlyRetention).',
+    remediation:
+      'Add a Microsoft.Sql/servers/databases/backupLongTermRetentionPolicies child "default" with yearlyRetention "P7Y" and weekOfYear 1 (config: sql.longTermRetention.yearlyRetention).',
     evaluate(database, { policy }) {
       if (!database || !notMaster(database)) return notApplicable('the master database has no long-term retention');
       const minimum = durationDays(policy.minSqlYearlyRetention) ?? 2190;
       const policies = childrenOfType(database, 'Microsoft.Sql/servers/databases/backupLongTermRetentionPolicies');
-      if (policies.length === 0) return fail(`the database has no backupLongTermRetentionPolicies child; yearly backups must be kept ${policy.minSqlYearlyRetention} or longer`);
+      if (policies.length === 0)
+        return fail(
+          `the database has no backupLongTermRetentionPolicies child; yearly backups must be kept ${policy.minSqlYearlyRetention} or longer`,
+        );
       const yearly = read(policies[0] as JudgedResource, ['properties', 'yearlyRetention']);
       if (yearly.kind === 'unknown') return unknown(`yearlyRetention cannot be known offline (${yearly.reason})`);
       const days = yearly.kind === 'known' && typeof yearly.value === 'string' ? durationDays(yearly.value) : undefined;
       const shown = yearly.kind === 'known' ? JSON.stringify(yearly.value) : 'not set';
-      if (days === undefined || days === 0) return fail(`yearlyRetention is ${shown}; it must be ${policy.minSqlYearlyRetention} or longer`);
-      return days >= minimum ? pass(`yearly backups are kept ${shown}`) : fail(`yearlyRetention is ${shown}; it must be ${policy.minSqlYearlyRetention} or longer`);
+      if (days === undefined || days === 0)
+        return fail(`yearlyRetention is ${shown}; it must be ${policy.minSqlYearlyRetention} or longer`);
+      return days >= minimum
+        ? pass(`yearly backups are kept ${shown}`)
+        : fail(`yearlyRetention is ${shown}; it must be ${policy.minSqlYearlyRetention} or longer`);
     },
   },
   publicNetworkControl('sql.public-network', SQL_SERVER, ['164.312(a)(1)'], ''),
@@ -264,12 +296,25 @@ export const redisControls: Control[] = [
     severity: 'required',
     hipaa: ['164.312(e)(1)'],
     appliesTo: [LEGACY_REDIS, MANAGED_REDIS_DATABASE],
-    remediation: 'Managed Redis: set the database\'s properties.clientProtocol to "Encrypted". Azure Cache for Redis: set properties.enableNonSslPort to false.',
+    remediation:
+      'Managed Redis: set the database\'s properties.clientProtocol to "Encrypted". Azure Cache for Redis: set properties.enableNonSslPort to false.',
     evaluate(resource, context) {
       if (!resource) return notApplicable('no resource');
       return isLegacy(resource)
-        ? propertyControl({ ...this, path: ['properties', 'enableNonSslPort'], expected: 'false', complies: (v) => v === false, whenAbsent: () => pass('enableNonSslPort is not set; the non-TLS port is closed by default') }).evaluate(resource, context)
-        : propertyControl({ ...this, path: ['properties', 'clientProtocol'], expected: '"Encrypted"', complies: equalsIgnoringCase('Encrypted'), whenAbsent: () => pass('clientProtocol is not set; Managed Redis defaults to Encrypted') }).evaluate(resource, context);
+        ? propertyControl({
+            ...this,
+            path: ['properties', 'enableNonSslPort'],
+            expected: 'false',
+            complies: (v) => v === false,
+            whenAbsent: () => pass('enableNonSslPort is not set; the non-TLS port is closed by default'),
+          }).evaluate(resource, context)
+        : propertyControl({
+            ...this,
+            path: ['properties', 'clientProtocol'],
+            expected: '"Encrypted"',
+            complies: equalsIgnoringCase('Encrypted'),
+            whenAbsent: () => pass('clientProtocol is not set; Managed Redis defaults to Encrypted'),
+          }).evaluate(resource, context);
     },
   },
   propertyControl({
@@ -293,12 +338,25 @@ export const redisControls: Control[] = [
     severity: 'required',
     hipaa: ['164.312(a)(1)', '164.312(d)'],
     appliesTo: [LEGACY_REDIS, MANAGED_REDIS_DATABASE],
-    remediation: 'Managed Redis: set the database\'s properties.accessKeysAuthentication to "Disabled" and add an access policy assignment for the app\'s identity. Azure Cache for Redis: set properties.disableAccessKeyAuthentication to true.',
+    remediation:
+      'Managed Redis: set the database\'s properties.accessKeysAuthentication to "Disabled" and add an access policy assignment for the app\'s identity. Azure Cache for Redis: set properties.disableAccessKeyAuthentication to true.',
     evaluate(resource, context) {
       if (!resource) return notApplicable('no resource');
       return isLegacy(resource)
-        ? propertyControl({ ...this, path: ['properties', 'disableAccessKeyAuthentication'], expected: 'true', complies: isTrue, whenAbsent: absentFails(['properties', 'disableAccessKeyAuthentication'], 'true') }).evaluate(resource, context)
-        : propertyControl({ ...this, path: ['properties', 'accessKeysAuthentication'], expected: '"Disabled"', complies: equalsIgnoringCase('Disabled'), whenAbsent: absentFails(['properties', 'accessKeysAuthentication'], '"Disabled"') }).evaluate(resource, context);
+        ? propertyControl({
+            ...this,
+            path: ['properties', 'disableAccessKeyAuthentication'],
+            expected: 'true',
+            complies: isTrue,
+            whenAbsent: absentFails(['properties', 'disableAccessKeyAuthentication'], 'true'),
+          }).evaluate(resource, context)
+        : propertyControl({
+            ...this,
+            path: ['properties', 'accessKeysAuthentication'],
+            expected: '"Disabled"',
+            complies: equalsIgnoringCase('Disabled'),
+            whenAbsent: absentFails(['properties', 'accessKeysAuthentication'], '"Disabled"'),
+          }).evaluate(resource, context);
     },
   },
   publicNetworkControl('redis.public-network', [LEGACY_REDIS, MANAGED_REDIS], ['164.312(a)(1)'], ''),

@@ -17,7 +17,8 @@ export const tagsControls: Control[] = [
     appliesTo: 'every-resource',
     remediation: 'Add the required tags (default Compliance=HIPAA and Environment) to the resource (config: tags).',
     evaluate(resource, { policy }) {
-      if (!resource || resource.parent || UNTAGGABLE.test(resource.type) || resource.type.split('/').length > 2) return notApplicable('child and extension resources carry no tags of their own');
+      if (!resource || resource.parent || UNTAGGABLE.test(resource.type) || resource.type.split('/').length > 2)
+        return notApplicable('child and extension resources carry no tags of their own');
       const tags = read(resource, ['tags']);
       if (tags.kind === 'unknown') return unknown(`tags cannot be known offline (${tags.reason})`, ['tags']);
       const present = tags.kind === 'known' && tags.value && typeof tags.value === 'object' ? (tags.value as Record<string, unknown>) : {};
@@ -28,7 +29,9 @@ export const tagsControls: Control[] = [
         if (required !== null && String(value) !== required) return [`${name} is "${String(value)}", not "${required}"`];
         return [];
       });
-      return problems.length === 0 ? pass(`carries ${Object.keys(policy.requiredTags).join(', ')}`, ['tags']) : fail(`tags: ${problems.join('; ')}`, ['tags']);
+      return problems.length === 0
+        ? pass(`carries ${Object.keys(policy.requiredTags).join(', ')}`, ['tags'])
+        : fail(`tags: ${problems.join('; ')}`, ['tags']);
     },
   },
 ];
@@ -74,15 +77,18 @@ const DAY_MS = 86_400_000;
 export const baaControls: Control[] = [
   {
     id: 'baa.scope',
-    title: 'Every resource type is in the scope of Microsoft\'s HIPAA BAA',
+    title: "Every resource type is in the scope of Microsoft's HIPAA BAA",
     severity: 'required',
     hipaa: ['164.308(b)(1)'],
     appliesTo: 'every-resource',
-    remediation: 'Use only Azure services on Microsoft\'s HIPAA BAA in-scope list for anything that may touch PHI, or keep PHI out of this resource and waive with the reason.',
+    remediation:
+      "Use only Azure services on Microsoft's HIPAA BAA in-scope list for anything that may touch PHI, or keep PHI out of this resource and waive with the reason.",
     evaluate(resource) {
       if (!resource) return notApplicable('no resource');
       const service = baaServiceOf(resource.type);
-      return service ? pass(`${resource.type} is part of ${service}, in the BAA's scope`) : fail(`${resource.type} is not known to be in the BAA's scope`);
+      return service
+        ? pass(`${resource.type} is part of ${service}, in the BAA's scope`)
+        : fail(`${resource.type} is not known to be in the BAA's scope`);
     },
   },
   {
@@ -92,19 +98,23 @@ export const baaControls: Control[] = [
     hipaa: ['164.308(b)(1)', '164.316(b)(2)'],
     appliesTo: 'environment',
     remediation:
-      'Record the BAA in the config: baa.signedDate, baa.reviewedDate (YYYY-MM-DD), baa.file (a copy in the repository, relative to the config file) and baa.sha256 (`sha256sum <file>`). Microsoft\'s HIPAA BAA is part of the Product Terms / Data Protection Addendum for in-scope services; save your copy and review it at least yearly.',
+      "Record the BAA in the config: baa.signedDate, baa.reviewedDate (YYYY-MM-DD), baa.file (a copy in the repository, relative to the config file) and baa.sha256 (`sha256sum <file>`). Microsoft's HIPAA BAA is part of the Product Terms / Data Protection Addendum for in-scope services; save your copy and review it at least yearly.",
     evaluate(_resource, { baa, policy, now }) {
       if (!baa) return fail('the config records no BAA evidence (baa.signedDate, baa.reviewedDate, baa.file, baa.sha256)');
       const path = resolve(baa.baseDir, baa.file);
       if (!existsSync(path)) return fail(`the BAA file ${baa.file} does not exist`);
       const actual = createHash('sha256').update(readFileSync(path)).digest('hex');
-      if (actual !== baa.sha256.toLowerCase()) return fail(`the sha256 of ${baa.file} is ${actual}, not the recorded ${baa.sha256}: the file changed or the hash is wrong`);
+      if (actual !== baa.sha256.toLowerCase())
+        return fail(`the sha256 of ${baa.file} is ${actual}, not the recorded ${baa.sha256}: the file changed or the hash is wrong`);
       const signed = Date.parse(`${baa.signedDate}T00:00:00Z`);
       const reviewed = Date.parse(`${baa.reviewedDate}T00:00:00Z`);
       if (Number.isNaN(signed) || signed > now.getTime()) return fail(`baa.signedDate ${baa.signedDate} is not a date in the past`);
       if (Number.isNaN(reviewed)) return fail(`baa.reviewedDate ${baa.reviewedDate} is not a date`);
       const age = Math.floor((now.getTime() - reviewed) / DAY_MS);
-      if (age > policy.baaReviewMaxAgeDays) return fail(`the BAA was last reviewed ${age} days ago (${baa.reviewedDate}); the policy asks for a review every ${policy.baaReviewMaxAgeDays} days`);
+      if (age > policy.baaReviewMaxAgeDays)
+        return fail(
+          `the BAA was last reviewed ${age} days ago (${baa.reviewedDate}); the policy asks for a review every ${policy.baaReviewMaxAgeDays} days`,
+        );
       return pass(`BAA signed ${baa.signedDate}, file ${baa.file} matches its sha256, reviewed ${age} days ago`);
     },
   },

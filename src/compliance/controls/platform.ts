@@ -2,7 +2,18 @@ import type { Control, ControlResult } from '../control.js';
 import type { JudgedEnvironment, JudgedResource } from '../model.js';
 import { AZURE_DIAGNOSTICS_TABLE, auditLogSourceFor } from '../audit-logs.js';
 import { childrenOfType, isType, read, shortName } from './access.js';
-import { absentDefaultsFrom, absentFails, equalsIgnoringCase, fail, notApplicable, pass, propertyControl, publicNetworkControl, tlsAtLeast12, unknown } from './rules.js';
+import {
+  absentDefaultsFrom,
+  absentFails,
+  equalsIgnoringCase,
+  fail,
+  notApplicable,
+  pass,
+  propertyControl,
+  publicNetworkControl,
+  tlsAtLeast12,
+  unknown,
+} from './rules.js';
 
 const STORAGE = ['Microsoft.Storage/storageAccounts'];
 const WORKSPACE = ['Microsoft.OperationalInsights/workspaces'];
@@ -19,14 +30,22 @@ export function judgeBackupRetention(account: JudgedResource, minimumDays: numbe
     const rules = read(policy, ['properties', 'policy', 'rules']);
     if (rules.kind === 'unknown') return unknown(`the lifecycle rules cannot be known offline (${rules.reason})`);
     for (const [index, rule] of (rules.kind === 'known' && Array.isArray(rules.value) ? rules.value : []).entries()) {
-      const ruleObject = rule as { enabled?: unknown; name?: unknown; definition?: { actions?: { baseBlob?: { delete?: Record<string, unknown> } } } };
+      const ruleObject = rule as {
+        enabled?: unknown;
+        name?: unknown;
+        definition?: { actions?: { baseBlob?: { delete?: Record<string, unknown> } } };
+      };
       if (ruleObject.enabled === false) continue;
       const deletion = ruleObject.definition?.actions?.baseBlob?.delete;
       for (const condition of REMOVAL_CONDITIONS) {
         const days = deletion?.[condition];
         if (days === undefined) continue;
-        if (typeof days !== 'number') return unknown(`lifecycle rule ${String(ruleObject.name ?? index)} deletes after a number of days that cannot be known offline`);
-        if (days < minimumDays) return fail(`lifecycle rule ${String(ruleObject.name ?? index)} deletes base blobs after ${days} days (${condition}); backups must be kept at least ${minimumDays} days`);
+        if (typeof days !== 'number')
+          return unknown(`lifecycle rule ${String(ruleObject.name ?? index)} deletes after a number of days that cannot be known offline`);
+        if (days < minimumDays)
+          return fail(
+            `lifecycle rule ${String(ruleObject.name ?? index)} deletes base blobs after ${days} days (${condition}); backups must be kept at least ${minimumDays} days`,
+          );
       }
     }
   }
@@ -35,9 +54,12 @@ export function judgeBackupRetention(account: JudgedResource, minimumDays: numbe
     const softDelete = read(service, ['properties', 'deleteRetentionPolicy', 'enabled']);
     const versioning = read(service, ['properties', 'isVersioningEnabled']);
     if ((softDelete.kind === 'known' && softDelete.value === true) || (versioning.kind === 'known' && versioning.value === true)) {
-      return pass(`no lifecycle rule deletes base blobs before ${minimumDays} days, and ${softDelete.kind === 'known' && softDelete.value === true ? 'blob soft delete' : 'versioning'} is on`);
+      return pass(
+        `no lifecycle rule deletes base blobs before ${minimumDays} days, and ${softDelete.kind === 'known' && softDelete.value === true ? 'blob soft delete' : 'versioning'} is on`,
+      );
     }
-    if (softDelete.kind === 'unknown' || versioning.kind === 'unknown') return unknown('blob soft delete or versioning cannot be known offline');
+    if (softDelete.kind === 'unknown' || versioning.kind === 'unknown')
+      return unknown('blob soft delete or versioning cannot be known offline');
   }
   return fail('neither blob soft delete (blobServices deleteRetentionPolicy.enabled) nor versioning (isVersioningEnabled) is on');
 }
@@ -85,8 +107,10 @@ export const storageControls: Control[] = [
     severity: 'required',
     hipaa: ['164.308(a)(7)(ii)(A)', '164.316(b)(2)'],
     appliesTo: STORAGE,
-    remediation: 'Delete base blobs no sooner than 2190 days in every lifecycle rule (managementPolicies), and turn on blob soft delete (blobServices deleteRetentionPolicy.enabled) or versioning (isVersioningEnabled).',
-    evaluate: (account, { policy }) => (account ? judgeBackupRetention(account, policy.minAuditRetentionDays) : notApplicable('no resource')),
+    remediation:
+      'Delete base blobs no sooner than 2190 days in every lifecycle rule (managementPolicies), and turn on blob soft delete (blobServices deleteRetentionPolicy.enabled) or versioning (isVersioningEnabled).',
+    evaluate: (account, { policy }) =>
+      account ? judgeBackupRetention(account, policy.minAuditRetentionDays) : notApplicable('no resource'),
   },
   publicNetworkControl('storage.public-network', STORAGE, ['164.312(a)(1)'], ''),
 ];
@@ -117,16 +141,25 @@ export const logsControls: Control[] = [
     severity: 'required',
     hipaa: ['164.316(b)(2)', '164.312(b)'],
     appliesTo: WORKSPACE,
-    remediation: 'Keep the workspace retentionInDays within 30-730 (config: logAnalytics.retentionInDays) and give every audit table a Microsoft.OperationalInsights/workspaces/tables child with totalRetentionInDays of at least 2190 (config: logAnalytics.auditTableTotalRetentionInDays), or also archive the logs to storage kept 2190 days.',
+    remediation:
+      'Keep the workspace retentionInDays within 30-730 (config: logAnalytics.retentionInDays) and give every audit table a Microsoft.OperationalInsights/workspaces/tables child with totalRetentionInDays of at least 2190 (config: logAnalytics.auditTableTotalRetentionInDays), or also archive the logs to storage kept 2190 days.',
     evaluate(workspace, { environment, policy }) {
       if (!workspace) return notApplicable('no resource');
       const retentionPath = ['properties', 'retentionInDays'];
       const retention = read(workspace, retentionPath);
       if (retention.kind === 'unknown') return unknown(`retentionInDays cannot be known offline (${retention.reason})`, retentionPath);
       if (retention.kind === 'known' && (typeof retention.value !== 'number' || retention.value < 30 || retention.value > 730)) {
-        return fail(`workspace retentionInDays is ${JSON.stringify(retention.value)}; Azure accepts 30-730 (keep long retention per table with totalRetentionInDays, up to 4383)`, retentionPath);
+        return fail(
+          `workspace retentionInDays is ${JSON.stringify(retention.value)}; Azure accepts 30-730 (keep long retention per table with totalRetentionInDays, up to 4383)`,
+          retentionPath,
+        );
       }
-      const tables = new Map(childrenOfType(workspace, 'Microsoft.OperationalInsights/workspaces/tables').map((table) => [shortName(table).toLowerCase(), table]));
+      const tables = new Map(
+        childrenOfType(workspace, 'Microsoft.OperationalInsights/workspaces/tables').map((table) => [
+          shortName(table).toLowerCase(),
+          table,
+        ]),
+      );
       const needed = new Set<string>();
       for (const setting of settingsSendingTo(workspace, environment)) {
         const archive = read(setting, ['properties', 'storageAccountId']);
@@ -136,19 +169,30 @@ export const logsControls: Control[] = [
         }
         const dedicated = read(setting, ['properties', 'logAnalyticsDestinationType']);
         const source = auditLogSourceFor(scopeTypeOf(setting) ?? '');
-        const tablesOfSetting = dedicated.kind === 'known' && equalsIgnoringCase('Dedicated')(dedicated.value) && source ? source.dedicatedTables : [AZURE_DIAGNOSTICS_TABLE];
+        const tablesOfSetting =
+          dedicated.kind === 'known' && equalsIgnoringCase('Dedicated')(dedicated.value) && source
+            ? source.dedicatedTables
+            : [AZURE_DIAGNOSTICS_TABLE];
         for (const table of tablesOfSetting) needed.add(table);
       }
       for (const table of needed) {
         const declared = tables.get(table.toLowerCase());
-        if (!declared) return fail(`audit logs land in table ${table}, which has no tables child setting totalRetentionInDays; it keeps only the workspace retention`);
+        if (!declared)
+          return fail(
+            `audit logs land in table ${table}, which has no tables child setting totalRetentionInDays; it keeps only the workspace retention`,
+          );
         const total = read(declared, ['properties', 'totalRetentionInDays']);
         if (total.kind === 'unknown') return unknown(`table ${table} totalRetentionInDays cannot be known offline`);
         if (total.kind !== 'known' || typeof total.value !== 'number' || total.value < policy.minAuditRetentionDays) {
-          return fail(`table ${table} keeps audit logs ${total.kind === 'known' ? String(total.value) : 'the workspace retention'} days; it must keep them at least ${policy.minAuditRetentionDays}`);
+          return fail(
+            `table ${table} keeps audit logs ${total.kind === 'known' ? String(total.value) : 'the workspace retention'} days; it must keep them at least ${policy.minAuditRetentionDays}`,
+          );
         }
       }
-      return pass(`workspace retention is ${retention.kind === 'known' ? String(retention.value) : 'the default'} days and ${needed.size} audit table(s) keep logs at least ${policy.minAuditRetentionDays} days`, retentionPath);
+      return pass(
+        `workspace retention is ${retention.kind === 'known' ? String(retention.value) : 'the default'} days and ${needed.size} audit table(s) keep logs at least ${policy.minAuditRetentionDays} days`,
+        retentionPath,
+      );
     },
   },
 ];
@@ -183,11 +227,25 @@ function judgeAuditSettings(settings: JudgedResource[], scopeType: string): Cont
       continue;
     }
     const hasDestination = workspace.kind === 'known' || storage.kind === 'known';
-    const sendsAudit = logs.kind === 'known' && Array.isArray(logs.value) && logs.value.some((entry: { enabled?: unknown; category?: unknown; categoryGroup?: unknown }) =>
-      entry.enabled !== false && (source.categoryGroups.some((g) => equalsIgnoringCase(g)(entry.categoryGroup)) || source.categories.some((c) => equalsIgnoringCase(c)(entry.category))));
-    if (hasDestination && sendsAudit) return pass(`diagnostic setting ${shortName(setting)} sends the audit logs to ${workspace.kind === 'known' ? 'Log Analytics' : 'storage'}`);
+    const sendsAudit =
+      logs.kind === 'known' &&
+      Array.isArray(logs.value) &&
+      logs.value.some(
+        (entry: { enabled?: unknown; category?: unknown; categoryGroup?: unknown }) =>
+          entry.enabled !== false &&
+          (source.categoryGroups.some((g) => equalsIgnoringCase(g)(entry.categoryGroup)) ||
+            source.categories.some((c) => equalsIgnoringCase(c)(entry.category))),
+      );
+    if (hasDestination && sendsAudit)
+      return pass(
+        `diagnostic setting ${shortName(setting)} sends the audit logs to ${workspace.kind === 'known' ? 'Log Analytics' : 'storage'}`,
+      );
   }
-  return sawUnknown ? unknown('a diagnostic setting cannot be known offline') : fail(`no diagnostic setting sends the audit logs (category group ${source.categoryGroups.join(' or ')}, or ${source.categories.join('/')}) to a workspace or storage`);
+  return sawUnknown
+    ? unknown('a diagnostic setting cannot be known offline')
+    : fail(
+        `no diagnostic setting sends the audit logs (category group ${source.categoryGroups.join(' or ')}, or ${source.categories.join('/')}) to a workspace or storage`,
+      );
 }
 
 export const diagnosticsControls: Control[] = [
@@ -196,8 +254,17 @@ export const diagnosticsControls: Control[] = [
     title: 'Audit logs go to Log Analytics or storage',
     severity: 'required',
     hipaa: ['164.312(b)', '164.308(a)(1)(ii)(D)'],
-    appliesTo: ['Microsoft.KeyVault/vaults', 'Microsoft.DocumentDB/databaseAccounts', 'Microsoft.Sql/servers', 'Microsoft.Cache/redis', 'Microsoft.Cache/redisEnterprise', 'Microsoft.Storage/storageAccounts', 'Microsoft.App/managedEnvironments'],
-    remediation: 'Add a Microsoft.Insights/diagnosticSettings extension resource (scope: the resource; for SQL the master database, for storage blobServices/default) with logs [{categoryGroup: "audit", enabled: true}] and workspaceId of the Log Analytics workspace.',
+    appliesTo: [
+      'Microsoft.KeyVault/vaults',
+      'Microsoft.DocumentDB/databaseAccounts',
+      'Microsoft.Sql/servers',
+      'Microsoft.Cache/redis',
+      'Microsoft.Cache/redisEnterprise',
+      'Microsoft.Storage/storageAccounts',
+      'Microsoft.App/managedEnvironments',
+    ],
+    remediation:
+      'Add a Microsoft.Insights/diagnosticSettings extension resource (scope: the resource; for SQL the master database, for storage blobServices/default) with logs [{categoryGroup: "audit", enabled: true}] and workspaceId of the Log Analytics workspace.',
     evaluate(resource, { environment }) {
       if (!resource) return notApplicable('no resource');
       if (isType(resource, 'Microsoft.Sql/servers')) {
@@ -207,9 +274,15 @@ export const diagnosticsControls: Control[] = [
       }
       if (isType(resource, 'Microsoft.Storage/storageAccounts')) {
         const services = childrenOfType(resource, 'Microsoft.Storage/storageAccounts/blobServices');
-        return judgeAuditSettings(services.flatMap((service) => service.extensions.filter((e) => isType(e, DIAGNOSTIC_SETTINGS))), 'Microsoft.Storage/storageAccounts/blobServices');
+        return judgeAuditSettings(
+          services.flatMap((service) => service.extensions.filter((e) => isType(e, DIAGNOSTIC_SETTINGS))),
+          'Microsoft.Storage/storageAccounts/blobServices',
+        );
       }
-      return judgeAuditSettings(resource.extensions.filter((e) => isType(e, DIAGNOSTIC_SETTINGS)), resource.type);
+      return judgeAuditSettings(
+        resource.extensions.filter((e) => isType(e, DIAGNOSTIC_SETTINGS)),
+        resource.type,
+      );
     },
   },
 ];
@@ -223,7 +296,7 @@ export const registryControls: Control[] = [
     severity: 'required',
     hipaa: ['164.312(a)(1)'],
     appliesTo: REGISTRY,
-    remediation: 'Set properties.adminUserEnabled to false; pull with the app\'s managed identity (AcrPull) instead.',
+    remediation: "Set properties.adminUserEnabled to false; pull with the app's managed identity (AcrPull) instead.",
     path: ['properties', 'adminUserEnabled'],
     expected: 'false',
     complies: notTrue,
@@ -245,7 +318,12 @@ export const registryControls: Control[] = [
 ];
 
 /** Every entry of an array property passes `check`; none or absent passes. */
-function everyEntry(resource: JudgedResource, path: string[], what: string, check: (entry: Record<string, unknown>) => string | undefined): ControlResult {
+function everyEntry(
+  resource: JudgedResource,
+  path: string[],
+  what: string,
+  check: (entry: Record<string, unknown>) => string | undefined,
+): ControlResult {
   const entries = read(resource, path);
   if (entries.kind === 'unknown') return unknown(`${what} cannot be known offline (${entries.reason})`, path);
   if (entries.kind === 'absent' || !Array.isArray(entries.value) || entries.value.length === 0) return pass(`no ${what}`, path);
@@ -267,7 +345,12 @@ export const containerAppControls: Control[] = [
     path: ['properties', 'configuration', 'ingress', 'allowInsecure'],
     expected: 'false',
     complies: notTrue,
-    whenAbsent: () => pass('ingress.allowInsecure is not set (or there is no ingress); HTTP is redirected by default', ['properties', 'configuration', 'ingress']),
+    whenAbsent: () =>
+      pass('ingress.allowInsecure is not set (or there is no ingress); HTTP is redirected by default', [
+        'properties',
+        'configuration',
+        'ingress',
+      ]),
   }),
   {
     id: 'containerapp.managed-identity',
@@ -282,7 +365,9 @@ export const containerAppControls: Control[] = [
       if (type.kind === 'unknown') return unknown(`identity.type cannot be known offline (${type.reason})`, ['identity', 'type']);
       return type.kind === 'known' && typeof type.value === 'string' && /(system|user)assigned/i.test(type.value)
         ? pass(`identity.type is ${type.value}`, ['identity', 'type'])
-        : fail(`identity.type is ${type.kind === 'known' ? JSON.stringify(type.value) : 'not set'}; the app needs a managed identity`, ['identity']);
+        : fail(`identity.type is ${type.kind === 'known' ? JSON.stringify(type.value) : 'not set'}; the app needs a managed identity`, [
+            'identity',
+          ]);
     },
   },
   {
@@ -291,8 +376,14 @@ export const containerAppControls: Control[] = [
     severity: 'required',
     hipaa: ['164.312(a)(1)'],
     appliesTo: CONTAINER_APP,
-    remediation: 'Give each properties.configuration.registries entry an identity (the app\'s user-assigned identity id, holding AcrPull) and no passwordSecretRef.',
-    evaluate: (app) => (app ? everyEntry(app, ['properties', 'configuration', 'registries'], 'registries', (r) => (r['passwordSecretRef'] ? 'uses a password secret' : !r['identity'] ? 'has no identity' : undefined)) : notApplicable('no resource')),
+    remediation:
+      "Give each properties.configuration.registries entry an identity (the app's user-assigned identity id, holding AcrPull) and no passwordSecretRef.",
+    evaluate: (app) =>
+      app
+        ? everyEntry(app, ['properties', 'configuration', 'registries'], 'registries', (r) =>
+            r['passwordSecretRef'] ? 'uses a password secret' : !r['identity'] ? 'has no identity' : undefined,
+          )
+        : notApplicable('no resource'),
   },
   {
     id: 'containerapp.secrets-from-keyvault',
@@ -300,8 +391,14 @@ export const containerAppControls: Control[] = [
     severity: 'required',
     hipaa: ['164.312(a)(2)(iv)'],
     appliesTo: CONTAINER_APP,
-    remediation: 'Give each properties.configuration.secrets entry a keyVaultUrl and identity instead of an inline value (config: containerApp.secrets).',
-    evaluate: (app) => (app ? everyEntry(app, ['properties', 'configuration', 'secrets'], 'secrets', (s) => ('value' in s ? 'has an inline value' : !s['keyVaultUrl'] ? 'has no keyVaultUrl' : undefined)) : notApplicable('no resource')),
+    remediation:
+      'Give each properties.configuration.secrets entry a keyVaultUrl and identity instead of an inline value (config: containerApp.secrets).',
+    evaluate: (app) =>
+      app
+        ? everyEntry(app, ['properties', 'configuration', 'secrets'], 'secrets', (s) =>
+            'value' in s ? 'has an inline value' : !s['keyVaultUrl'] ? 'has no keyVaultUrl' : undefined,
+          )
+        : notApplicable('no resource'),
   },
   propertyControl({
     id: 'containerapp.min-replicas',
@@ -324,21 +421,32 @@ export const environmentControls: Control[] = [
     severity: 'required',
     hipaa: ['164.312(b)'],
     appliesTo: ['Microsoft.App/managedEnvironments'],
-    remediation: 'Set properties.appLogsConfiguration.destination to "azure-monitor" with a diagnostic setting to the workspace, or to "log-analytics" with logAnalyticsConfiguration.',
+    remediation:
+      'Set properties.appLogsConfiguration.destination to "azure-monitor" with a diagnostic setting to the workspace, or to "log-analytics" with logAnalyticsConfiguration.',
     evaluate(environmentResource) {
       if (!environmentResource) return notApplicable('no resource');
       const path = ['properties', 'appLogsConfiguration', 'destination'];
       const destination = read(environmentResource, path);
-      if (destination.kind === 'unknown') return unknown(`appLogsConfiguration.destination cannot be known offline (${destination.reason})`, path);
+      if (destination.kind === 'unknown')
+        return unknown(`appLogsConfiguration.destination cannot be known offline (${destination.reason})`, path);
       if (destination.kind === 'known' && equalsIgnoringCase('log-analytics')(destination.value)) {
         const customer = read(environmentResource, ['properties', 'appLogsConfiguration', 'logAnalyticsConfiguration', 'customerId']);
-        return customer.kind === 'absent' ? fail('destination is log-analytics but logAnalyticsConfiguration.customerId is not set', path) : pass('app logs go to Log Analytics', path);
+        return customer.kind === 'absent'
+          ? fail('destination is log-analytics but logAnalyticsConfiguration.customerId is not set', path)
+          : pass('app logs go to Log Analytics', path);
       }
       if (destination.kind === 'known' && equalsIgnoringCase('azure-monitor')(destination.value)) {
-        const withDestination = environmentResource.extensions.some((e) => isType(e, DIAGNOSTIC_SETTINGS) && read(e, ['properties', 'workspaceId']).kind !== 'absent');
-        return withDestination ? pass('app logs go to Azure Monitor and a diagnostic setting sends them to Log Analytics', path) : fail('destination is azure-monitor but no diagnostic setting sends the logs to a workspace', path);
+        const withDestination = environmentResource.extensions.some(
+          (e) => isType(e, DIAGNOSTIC_SETTINGS) && read(e, ['properties', 'workspaceId']).kind !== 'absent',
+        );
+        return withDestination
+          ? pass('app logs go to Azure Monitor and a diagnostic setting sends them to Log Analytics', path)
+          : fail('destination is azure-monitor but no diagnostic setting sends the logs to a workspace', path);
       }
-      return fail(`appLogsConfiguration.destination is ${destination.kind === 'known' ? JSON.stringify(destination.value) : 'not set'}; app logs are not kept`, path);
+      return fail(
+        `appLogsConfiguration.destination is ${destination.kind === 'known' ? JSON.stringify(destination.value) : 'not set'}; app logs are not kept`,
+        path,
+      );
     },
   },
 ];

@@ -56,12 +56,19 @@ export function absentDefaultsFrom(path: JsonPath, since: string, defaultValue: 
     const recent = apiVersionAtLeast(resource, since);
     if (recent === undefined) return unknown(`${pathText(path)} is not set and the resource has no apiVersion to tell its default`, path);
     return recent
-      ? pass(`${pathText(path)} is not set; its default is ${defaultValue} since API version ${since} (this resource uses ${resource.apiVersion})`, path)
-      : fail(`${pathText(path)} is not set, and before API version ${since} (this resource uses ${resource.apiVersion}) the default is not ${expected}; set it explicitly`, path);
+      ? pass(
+          `${pathText(path)} is not set; its default is ${defaultValue} since API version ${since} (this resource uses ${resource.apiVersion})`,
+          path,
+        )
+      : fail(
+          `${pathText(path)} is not set, and before API version ${since} (this resource uses ${resource.apiVersion}) the default is not ${expected}; set it explicitly`,
+          path,
+        );
   };
 }
 
-export const equalsIgnoringCase = (expected: string) => (value: unknown) => typeof value === 'string' && value.toLowerCase() === expected.toLowerCase();
+export const equalsIgnoringCase = (expected: string) => (value: unknown) =>
+  typeof value === 'string' && value.toLowerCase() === expected.toLowerCase();
 
 /** `publicNetworkAccess: Disabled`, the advisory control every data service has. */
 export function publicNetworkControl(id: string, appliesTo: readonly string[], hipaa: readonly string[], configKey: string): Control {

@@ -7,7 +7,13 @@ const SECTIONS: Record<string, string> = {
   '164.312': '164.312 Technical safeguards',
   '164.316': '164.316 Policies, procedures and documentation',
 };
-const STATUS_ICON: Record<Finding['status'], string> = { pass: '✅ pass', fail: '❌ fail', unknown: '❔ unknown', waived: '⚪ waived', 'not-applicable': '➖ n/a' };
+const STATUS_ICON: Record<Finding['status'], string> = {
+  pass: '✅ pass',
+  fail: '❌ fail',
+  unknown: '❔ unknown',
+  waived: '⚪ waived',
+  'not-applicable': '➖ n/a',
+};
 const MAX_DIAGRAM_NODES = 150;
 
 const cell = (text: string) => text.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
@@ -32,9 +38,14 @@ export function renderMarkdown(report: GateReport, policy: GatePolicy): string {
     for (const finding of toFix) {
       const blocking = isBlocking(finding, policy) || finding.control === 'waiver.valid' ? 'blocking' : 'not blocking';
       const where = finding.location ? ` (${finding.location.file}:${finding.location.line})` : '';
-      out.push(`- **${finding.control}** on \`${finding.resource.name}\`${where}, ${finding.status}, ${blocking}: ${cell(finding.message)}`);
+      out.push(
+        `- **${finding.control}** on \`${finding.resource.name}\`${where}, ${finding.status}, ${blocking}: ${cell(finding.message)}`,
+      );
       if (finding.remediation) out.push(`  - Fix: ${cell(finding.remediation)}`);
-      for (const drift of finding.drift ?? []) out.push(`  - Drift: \`${cell(drift.path)}\` planned \`${cell(JSON.stringify(drift.planned))}\`, live \`${cell(JSON.stringify(drift.live))}\``);
+      for (const drift of finding.drift ?? [])
+        out.push(
+          `  - Drift: \`${cell(drift.path)}\` planned \`${cell(JSON.stringify(drift.planned))}\`, live \`${cell(JSON.stringify(drift.live))}\``,
+        );
     }
     out.push('');
   }
@@ -42,7 +53,10 @@ export function renderMarkdown(report: GateReport, policy: GatePolicy): string {
   const waived = report.findings.filter((f) => f.status === 'waived');
   if (waived.length > 0) {
     out.push('### Waived', '', '| Control | Resource | Reason | Approved by | Expires |', '|---|---|---|---|---|');
-    for (const f of waived) out.push(`| ${f.control} | ${cell(f.resource.name)} | ${cell(f.waiver?.reason ?? '')} | ${cell(f.waiver?.approvedBy ?? '')} | ${f.waiver?.expires ?? ''} |`);
+    for (const f of waived)
+      out.push(
+        `| ${f.control} | ${cell(f.resource.name)} | ${cell(f.waiver?.reason ?? '')} | ${cell(f.waiver?.approvedBy ?? '')} | ${f.waiver?.expires ?? ''} |`,
+      );
     out.push('');
   }
 
@@ -54,9 +68,15 @@ export function renderMarkdown(report: GateReport, policy: GatePolicy): string {
   }
   for (const section of [...bySection.keys()].sort()) {
     const findings = bySection.get(section) as Finding[];
-    out.push(`<details${findings.some((f) => f.status === 'fail' || f.status === 'unknown') ? ' open' : ''}><summary>${SECTIONS[section] ?? (section === 'other' ? 'Input and waivers' : section)} (${findings.length})</summary>`, '');
+    out.push(
+      `<details${findings.some((f) => f.status === 'fail' || f.status === 'unknown') ? ' open' : ''}><summary>${SECTIONS[section] ?? (section === 'other' ? 'Input and waivers' : section)} (${findings.length})</summary>`,
+      '',
+    );
     out.push('| Control | Resource | Status | Citation | Finding |', '|---|---|---|---|---|');
-    for (const f of findings) out.push(`| ${f.control} | ${cell(f.resource.name)} | ${STATUS_ICON[f.status]} | ${f.hipaa.filter((c) => c.startsWith(section)).join(', ')} | ${cell(f.message)} |`);
+    for (const f of findings)
+      out.push(
+        `| ${f.control} | ${cell(f.resource.name)} | ${STATUS_ICON[f.status]} | ${f.hipaa.filter((c) => c.startsWith(section)).join(', ')} | ${cell(f.message)} |`,
+      );
     out.push('', '</details>', '');
   }
 
@@ -69,7 +89,9 @@ function diagram(report: GateReport): string[] {
   const ids = new Map(resources.map((r, index) => [r.id.toLowerCase(), `r${index}`]));
   const label = (text: string) => text.replace(/"/g, '#quot;').replace(/[<>]/g, '');
   const lines = ['flowchart LR'];
-  resources.forEach((resource, index) => lines.push(`  r${index}["${label(resource.name.split('/').pop() ?? resource.name)}<br/><small>${label(resource.type)}</small>"]`));
+  resources.forEach((resource, index) =>
+    lines.push(`  r${index}["${label(resource.name.split('/').pop() ?? resource.name)}<br/><small>${label(resource.type)}</small>"]`),
+  );
   for (const resource of resources) {
     const self = ids.get(resource.id.toLowerCase());
     const parent = resource.parentId ? ids.get(resource.parentId.toLowerCase()) : undefined;
@@ -77,6 +99,7 @@ function diagram(report: GateReport): string[] {
     if (parent) lines.push(`  ${parent} --> ${self}`);
     if (scope) lines.push(`  ${scope} -.-> ${self}`);
   }
-  if (report.resources.length > MAX_DIAGRAM_NODES) lines.push(`  more["… and ${report.resources.length - MAX_DIAGRAM_NODES} more resources"]`);
+  if (report.resources.length > MAX_DIAGRAM_NODES)
+    lines.push(`  more["… and ${report.resources.length - MAX_DIAGRAM_NODES} more resources"]`);
   return lines;
 }

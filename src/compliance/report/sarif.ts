@@ -27,16 +27,40 @@ export function renderSarif(report: GateReport): string {
     message: { text: `${finding.resource.name}: ${finding.message}${finding.remediation ? ` Fix: ${finding.remediation}` : ''}` },
     locations: [
       finding.location
-        ? { physicalLocation: { artifactLocation: { uri: finding.location.file.replace(/\\/g, '/') }, region: { startLine: finding.location.line } } }
-        : { logicalLocations: [{ name: finding.resource.name, fullyQualifiedName: finding.resource.id || finding.resource.name, kind: 'resource' }] },
+        ? {
+            physicalLocation: {
+              artifactLocation: { uri: finding.location.file.replace(/\\/g, '/') },
+              region: { startLine: finding.location.line },
+            },
+          }
+        : {
+            logicalLocations: [
+              { name: finding.resource.name, fullyQualifiedName: finding.resource.id || finding.resource.name, kind: 'resource' },
+            ],
+          },
     ],
-    ...(finding.waiver ? { suppressions: [{ kind: 'external', justification: `${finding.waiver.reason} (approved by ${finding.waiver.approvedBy}, until ${finding.waiver.expires})` }] } : {}),
+    ...(finding.waiver
+      ? {
+          suppressions: [
+            {
+              kind: 'external',
+              justification: `${finding.waiver.reason} (approved by ${finding.waiver.approvedBy}, until ${finding.waiver.expires})`,
+            },
+          ],
+        }
+      : {}),
     properties: { status: finding.status, resourceType: finding.resource.type },
   }));
   const sarif = {
     $schema: 'https://json.schemastore.org/sarif-2.1.0.json',
     version: '2.1.0',
-    runs: [{ tool: { driver: { name: 'azure-hipaa gate', informationUri: INFORMATION_URI, rules } }, results, invocations: [{ executionSuccessful: true, endTimeUtc: report.judgedAt }] }],
+    runs: [
+      {
+        tool: { driver: { name: 'azure-hipaa gate', informationUri: INFORMATION_URI, rules } },
+        results,
+        invocations: [{ executionSuccessful: true, endTimeUtc: report.judgedAt }],
+      },
+    ],
   };
   return `${JSON.stringify(sarif, null, 2)}\n`;
 }

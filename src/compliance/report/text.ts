@@ -13,10 +13,18 @@ export function renderText(report: GateReport, policy: GatePolicy): string {
     lines.push('', 'Blocking:');
     for (const finding of blocking) lines.push(...describe(finding), ...(finding.remediation ? [`      fix: ${finding.remediation}`] : []));
   }
-  const other = report.findings.filter((f) => !blocking.includes(f) && (f.status === 'fail' || f.status === 'unknown' || f.status === 'waived'));
+  const other = report.findings.filter(
+    (f) => !blocking.includes(f) && (f.status === 'fail' || f.status === 'unknown' || f.status === 'waived'),
+  );
   if (other.length > 0) {
     lines.push('', 'Reported, not blocking:');
-    for (const finding of other) lines.push(...describe(finding), ...(finding.waiver ? [`      waived: ${finding.waiver.reason} (approved by ${finding.waiver.approvedBy}, until ${finding.waiver.expires})`] : []));
+    for (const finding of other)
+      lines.push(
+        ...describe(finding),
+        ...(finding.waiver
+          ? [`      waived: ${finding.waiver.reason} (approved by ${finding.waiver.approvedBy}, until ${finding.waiver.expires})`]
+          : []),
+      );
   }
   return `${lines.join('\n')}\n`;
 }
@@ -26,6 +34,8 @@ function describe(finding: Finding): string[] {
   return [
     `  ${finding.status.toUpperCase().padEnd(7)} ${finding.control}  ${finding.resource.name}${where}`,
     `      ${finding.message}`,
-    ...(finding.drift ?? []).map((drift) => `      drift: ${drift.path}: planned ${JSON.stringify(drift.planned)}, live ${JSON.stringify(drift.live)}`),
+    ...(finding.drift ?? []).map(
+      (drift) => `      drift: ${drift.path}: planned ${JSON.stringify(drift.planned)}, live ${JSON.stringify(drift.live)}`,
+    ),
   ];
 }

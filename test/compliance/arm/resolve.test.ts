@@ -23,13 +23,16 @@ describe('ARM expressions', () => {
     ["[toLower('ABC')]", 'abc'],
     ["[toUpper(parameters('env'))]", 'PROD'],
     ["[resourceId('Microsoft.KeyVault/vaults', 'kv')]", '/subscriptions/sub/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv'],
-    ["[resourceId('other-rg', 'Microsoft.Sql/servers/databases', 'srv', 'db')]", '/subscriptions/sub/resourceGroups/other-rg/providers/Microsoft.Sql/servers/srv/databases/db'],
-    ["[resourceGroup().name]", 'rg'],
-    ["[subscription().subscriptionId]", 'sub'],
+    [
+      "[resourceId('other-rg', 'Microsoft.Sql/servers/databases', 'srv', 'db')]",
+      '/subscriptions/sub/resourceGroups/other-rg/providers/Microsoft.Sql/servers/srv/databases/db',
+    ],
+    ['[resourceGroup().name]', 'rg'],
+    ['[subscription().subscriptionId]', 'sub'],
     ["[if(equals(parameters('env'), 'prod'), 'big', 'small')]", 'big'],
     ["[not(parameters('flag'))]", false],
     ["[and(true, parameters('flag'))]", true],
-    ["[or(false, false)]", false],
+    ['[or(false, false)]', false],
     ["[empty('')]", true],
     ["[contains(createArray('a', 'b'), 'b')]", true],
     ["[union(createObject('a', 1), createObject('b', 2)).b]", 2],
@@ -40,8 +43,8 @@ describe('ARM expressions', () => {
     ["[parameters('obj')['a']['b']]", 'deep'],
     ["[add(parameters('count'), 1)]", 4],
     ["[length(uniqueString('x'))]", 13],
-    ["[[literal]", '[literal]'],
-    ["not an expression", 'not an expression'],
+    ['[[literal]', '[literal]'],
+    ['not an expression', 'not an expression'],
     ["[concat('it''s', '')]", "it's"],
   ])('%s evaluates to %j', (expression, expected) => {
     expect(evaluateString(expression, scope)).toEqual(expected);
@@ -52,13 +55,16 @@ describe('ARM expressions', () => {
     expect(evaluateString("[guid('a')]", scope)).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
   });
 
-  it.each(["[reference('kv').vaultUri]", "[listKeys('x', '2024-01-01').keys[0].value]", '[utcNow()]', "[concat('a', reference('x').y)]", '[someFutureFunction(1)]'])(
-    '%s is unknown offline',
-    (expression) => {
-      const value = evaluateString(expression, scope);
-      expect(isUnknown(value)).toBe(true);
-    },
-  );
+  it.each([
+    "[reference('kv').vaultUri]",
+    "[listKeys('x', '2024-01-01').keys[0].value]",
+    '[utcNow()]',
+    "[concat('a', reference('x').y)]",
+    '[someFutureFunction(1)]',
+  ])('%s is unknown offline', (expression) => {
+    const value = evaluateString(expression, scope);
+    expect(isUnknown(value)).toBe(true);
+  });
 
   it('decides with a known condition without evaluating the other branch', () => {
     expect(evaluateString("[if(equals(parameters('env'), 'prod'), true, reference('x'))]", scope)).toBe(true);
@@ -89,23 +95,62 @@ describe('resolveTemplate', () => {
       {
         ...base,
         resources: [
-          { type: 'Microsoft.KeyVault/vaults', apiVersion: '2026-02-01', name: "[format('{0}-kv{1}', variables('prefix'), copyIndex(1))]", tags, copy: { name: 'vaults', count: "[parameters('vaults')]" }, properties: {} },
-          { type: 'Microsoft.Storage/storageAccounts', apiVersion: '2025-06-01', name: 'skipped', condition: "[equals(parameters('env'), 'dev')]", properties: {} },
-          { type: 'Microsoft.Storage/storageAccounts', apiVersion: '2025-06-01', name: 'maybe', condition: "[reference('x').enabled]", properties: {} },
+          {
+            type: 'Microsoft.KeyVault/vaults',
+            apiVersion: '2026-02-01',
+            name: "[format('{0}-kv{1}', variables('prefix'), copyIndex(1))]",
+            tags,
+            copy: { name: 'vaults', count: "[parameters('vaults')]" },
+            properties: {},
+          },
+          {
+            type: 'Microsoft.Storage/storageAccounts',
+            apiVersion: '2025-06-01',
+            name: 'skipped',
+            condition: "[equals(parameters('env'), 'dev')]",
+            properties: {},
+          },
+          {
+            type: 'Microsoft.Storage/storageAccounts',
+            apiVersion: '2025-06-01',
+            name: 'maybe',
+            condition: "[reference('x').enabled]",
+            properties: {},
+          },
         ],
       },
       { source: { file: 't.json', value: null } },
     );
-    expect(names(env.resources)).toEqual(['Microsoft.KeyVault/vaults|seniorly-prod-kv1', 'Microsoft.KeyVault/vaults|seniorly-prod-kv2', 'Microsoft.Storage/storageAccounts|maybe']);
+    expect(names(env.resources)).toEqual([
+      'Microsoft.KeyVault/vaults|seniorly-prod-kv1',
+      'Microsoft.KeyVault/vaults|seniorly-prod-kv2',
+      'Microsoft.Storage/storageAccounts|maybe',
+    ]);
     expect(env.resources[2]?.conditionUnknown).toBeDefined();
   });
 
   it('expands property-level copy arrays', () => {
     const env = resolveTemplate(
-      { ...base, resources: [{ type: 'Microsoft.App/containerApps', apiVersion: '2026-01-01', name: 'app', properties: { configuration: { copy: [{ name: 'secrets', count: 2, input: { name: "[concat('s', copyIndex('secrets'))]", keyVaultUrl: 'https://kv' } }] } } }] },
+      {
+        ...base,
+        resources: [
+          {
+            type: 'Microsoft.App/containerApps',
+            apiVersion: '2026-01-01',
+            name: 'app',
+            properties: {
+              configuration: {
+                copy: [{ name: 'secrets', count: 2, input: { name: "[concat('s', copyIndex('secrets'))]", keyVaultUrl: 'https://kv' } }],
+              },
+            },
+          },
+        ],
+      },
       { source: { file: 't.json', value: null } },
     );
-    expect((env.resources[0]?.body['properties'] as { configuration: { secrets: { name: string }[] } }).configuration.secrets.map((s) => s.name)).toEqual(['s0', 's1']);
+    expect(
+      (env.resources[0]?.body['properties'] as { configuration: { secrets: { name: string }[] } }).configuration.secrets.map((s) => s.name),
+    ).toEqual(['s0', 's1']);
   });
 
   it('links nested children, top-level children and extension resources (both forms) to their parents', () => {
@@ -113,50 +158,114 @@ describe('resolveTemplate', () => {
       {
         ...base,
         resources: [
-          { type: 'Microsoft.Sql/servers', apiVersion: '2023-08-01', name: "[variables('server')]", properties: {}, resources: [{ type: 'databases', apiVersion: '2023-08-01', name: 'db', properties: {} }] },
-          { type: 'Microsoft.Sql/servers/auditingSettings', apiVersion: '2023-08-01', name: "[concat(variables('server'), '/default')]", properties: { state: 'Enabled' } },
+          {
+            type: 'Microsoft.Sql/servers',
+            apiVersion: '2023-08-01',
+            name: "[variables('server')]",
+            properties: {},
+            resources: [{ type: 'databases', apiVersion: '2023-08-01', name: 'db', properties: {} }],
+          },
+          {
+            type: 'Microsoft.Sql/servers/auditingSettings',
+            apiVersion: '2023-08-01',
+            name: "[concat(variables('server'), '/default')]",
+            properties: { state: 'Enabled' },
+          },
           { type: 'Microsoft.KeyVault/vaults', apiVersion: '2026-02-01', name: 'kv', properties: {} },
-          { type: 'Microsoft.Insights/diagnosticSettings', apiVersion: '2021-05-01-preview', name: 'audit', scope: "[resourceId('Microsoft.KeyVault/vaults', 'kv')]", properties: {} },
-          { type: 'Microsoft.KeyVault/vaults/providers/diagnosticSettings', apiVersion: '2021-05-01-preview', name: 'kv/Microsoft.Insights/legacy', properties: {} },
+          {
+            type: 'Microsoft.Insights/diagnosticSettings',
+            apiVersion: '2021-05-01-preview',
+            name: 'audit',
+            scope: "[resourceId('Microsoft.KeyVault/vaults', 'kv')]",
+            properties: {},
+          },
+          {
+            type: 'Microsoft.KeyVault/vaults/providers/diagnosticSettings',
+            apiVersion: '2021-05-01-preview',
+            name: 'kv/Microsoft.Insights/legacy',
+            properties: {},
+          },
         ],
       },
       { source: { file: 't.json', value: null } },
     );
     const server = env.resources.find((r) => r.type === 'Microsoft.Sql/servers') as JudgedResource;
-    expect(names(server.children)).toEqual(['Microsoft.Sql/servers/databases|seniorly-prod-sql/db', 'Microsoft.Sql/servers/auditingSettings|seniorly-prod-sql/default']);
+    expect(names(server.children)).toEqual([
+      'Microsoft.Sql/servers/databases|seniorly-prod-sql/db',
+      'Microsoft.Sql/servers/auditingSettings|seniorly-prod-sql/default',
+    ]);
     const vault = env.resources.find((r) => r.type === 'Microsoft.KeyVault/vaults') as JudgedResource;
     expect(vault.extensions.map((e) => e.name)).toEqual(['audit', 'legacy']);
-    expect(vault.extensions[0]?.id).toBe('/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/resource-group/providers/Microsoft.KeyVault/vaults/kv/providers/Microsoft.Insights/diagnosticSettings/audit');
+    expect(vault.extensions[0]?.id).toBe(
+      '/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/resource-group/providers/Microsoft.KeyVault/vaults/kv/providers/Microsoft.Insights/diagnosticSettings/audit',
+    );
     expect(env.resources).toHaveLength(6);
   });
 
   it('takes values from a parameters file over defaults, and checks allowedValues', () => {
-    const template = { ...base, resources: [{ type: 'Microsoft.KeyVault/vaults', apiVersion: '2026-02-01', name: "[variables('prefix')]", properties: {} }] };
-    const parametersFile = { $schema: 'https://schema.management.azure.com/schemas/2019-04-01/deploymentParameters.json#', contentVersion: '1.0.0.0', parameters: { env: { value: 'dev' } } };
-    expect(resolveTemplate(template, { source: { file: 't.json', value: null }, parameters: parametersFile }).resources[0]?.name).toBe('seniorly-dev');
-    expect(() => resolveTemplate(template, { source: { file: 't.json', value: null }, parameters: { env: 'staging' } })).toThrowError(/allowedValues/);
+    const template = {
+      ...base,
+      resources: [{ type: 'Microsoft.KeyVault/vaults', apiVersion: '2026-02-01', name: "[variables('prefix')]", properties: {} }],
+    };
+    const parametersFile = {
+      $schema: 'https://schema.management.azure.com/schemas/2019-04-01/deploymentParameters.json#',
+      contentVersion: '1.0.0.0',
+      parameters: { env: { value: 'dev' } },
+    };
+    expect(resolveTemplate(template, { source: { file: 't.json', value: null }, parameters: parametersFile }).resources[0]?.name).toBe(
+      'seniorly-dev',
+    );
+    expect(() => resolveTemplate(template, { source: { file: 't.json', value: null }, parameters: { env: 'staging' } })).toThrowError(
+      /allowedValues/,
+    );
   });
 
   it('names a parameter that has no value and the option that gives one', () => {
-    const template = { ...base, parameters: { adminGroup: { type: 'string' } }, resources: [{ type: 'Microsoft.KeyVault/vaults', apiVersion: '2026-02-01', name: "[parameters('adminGroup')]", properties: {} }] };
-    expect(() => resolveTemplate(template, { source: { file: 't.json', value: null } })).toThrowError(/parameter "adminGroup" has no value.*--parameters/);
+    const template = {
+      ...base,
+      parameters: { adminGroup: { type: 'string' } },
+      resources: [{ type: 'Microsoft.KeyVault/vaults', apiVersion: '2026-02-01', name: "[parameters('adminGroup')]", properties: {} }],
+    };
+    expect(() => resolveTemplate(template, { source: { file: 't.json', value: null } })).toThrowError(
+      /parameter "adminGroup" has no value.*--parameters/,
+    );
   });
 
   it('rejects a file that is not a template', () => {
-    expect(() => resolveTemplate({ hello: 'world' }, { source: { file: 'x.json', value: null } })).toThrowError(/not an ARM deployment template/);
+    expect(() => resolveTemplate({ hello: 'world' }, { source: { file: 'x.json', value: null } })).toThrowError(
+      /not an ARM deployment template/,
+    );
   });
 
   it('reports nested deployments and unknowable names instead of dropping them', () => {
     const env = resolveTemplate(
-      { ...base, resources: [{ type: 'Microsoft.Resources/deployments', apiVersion: '2022-09-01', name: 'inner', properties: { template: {} } }, { type: 'Microsoft.KeyVault/vaults', apiVersion: '2026-02-01', name: "[reference('x').name]", properties: {} }] },
+      {
+        ...base,
+        resources: [
+          { type: 'Microsoft.Resources/deployments', apiVersion: '2022-09-01', name: 'inner', properties: { template: {} } },
+          { type: 'Microsoft.KeyVault/vaults', apiVersion: '2026-02-01', name: "[reference('x').name]", properties: {} },
+        ],
+      },
       { source: { file: 't.json', value: null } },
     );
     expect(env.resources).toHaveLength(2);
-    expect(env.unresolved.map((u) => u.message)).toEqual([expect.stringContaining('nested deployment "inner"'), expect.stringContaining("reference('x').name")]);
+    expect(env.unresolved.map((u) => u.message)).toEqual([
+      expect.stringContaining('nested deployment "inner"'),
+      expect.stringContaining("reference('x').name"),
+    ]);
   });
 
   it('locates a property on its line in the file', () => {
-    const text = JSON.stringify({ ...base, resources: [{ type: 'Microsoft.KeyVault/vaults', apiVersion: '2026-02-01', name: 'kv', properties: { enablePurgeProtection: false } }] }, null, 2);
+    const text = JSON.stringify(
+      {
+        ...base,
+        resources: [
+          { type: 'Microsoft.KeyVault/vaults', apiVersion: '2026-02-01', name: 'kv', properties: { enablePurgeProtection: false } },
+        ],
+      },
+      null,
+      2,
+    );
     const document = parseLocatedDocument(text, 'main.json');
     const vault = resolveTemplate(document.value, { source: document }).resources[0] as JudgedResource;
     const location = vault.locate?.(['properties', 'enablePurgeProtection']);
