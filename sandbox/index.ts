@@ -57,14 +57,12 @@ export async function startSandbox(options: SandboxOptions & { vaults?: string[]
         }),
       setLatency: (ms) => server.setLatency(ms),
       seedCertificateSecret: async (vault, name) => {
-        server
-          .createVault(vault)
-          .put(name, {
-            value: '-----BEGIN PRIVATE KEY-----\nsandbox\n-----END PRIVATE KEY-----',
-            contentType: 'application/x-pem-file',
-            enabled: true,
-            managed: true,
-          });
+        server.createVault(vault).put(name, {
+          value: '-----BEGIN PRIVATE KEY-----\nsandbox\n-----END PRIVATE KEY-----',
+          contentType: 'application/x-pem-file',
+          enabled: true,
+          managed: true,
+        });
       },
       revokeRole: (vault, to = 'none') => {
         server.createVault(vault).role = to;

@@ -21,11 +21,9 @@ function integer(min: number, max: number, what: string) {
   return z.int({ error: message }).min(min, { error: message }).max(max, { error: message });
 }
 
-const ipv4Cidr = z
-  .string()
-  .regex(/^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}\/(\d|[12]\d|3[0-2])$/, {
-    error: 'write an IPv4 CIDR range such as 10.40.0.0/16',
-  });
+const ipv4Cidr = z.string().regex(/^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}\/(\d|[12]\d|3[0-2])$/, {
+  error: 'write an IPv4 CIDR range such as 10.40.0.0/16',
+});
 
 const isoDate = z.iso.date({ error: 'write a calendar date as YYYY-MM-DD' });
 

@@ -90772,8 +90772,7 @@ function schema_integer(min, max, what) {
     const message = `${what} must be a whole number from ${min} to ${max}`;
     return schemas_int({ error: message }).min(min, { error: message }).max(max, { error: message });
 }
-const ipv4Cidr = schemas_string()
-    .regex(/^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}\/(\d|[12]\d|3[0-2])$/, {
+const ipv4Cidr = schemas_string().regex(/^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}\/(\d|[12]\d|3[0-2])$/, {
     error: 'write an IPv4 CIDR range such as 10.40.0.0/16',
 });
 const isoDate = iso_date({ error: 'write a calendar date as YYYY-MM-DD' });
