@@ -4,7 +4,7 @@
  * Run: npx tsx bench/migrate-secrets.ts
  */
 import { spawnSync } from 'node:child_process';
-import { silentLogger } from '../src/logger.js';
+import { silentLogger } from '../src/core/logger.js';
 import { migrateSecrets } from '../src/secrets/migrate.js';
 import { resolveMigrationOptions } from '../src/secrets/options.js';
 import { startSandbox } from '../sandbox/index.js';

@@ -10,7 +10,7 @@ import { typeSpec } from '../sandbox/arm/catalog.js';
 import { expandTemplate } from '../sandbox/arm/template.js';
 import { UnknownValue } from '../src/compliance/model.js';
 import { loadConfig } from '../src/config/load.js';
-import { silentLogger } from '../src/logger.js';
+import { silentLogger } from '../src/core/logger.js';
 import { provision } from '../src/provision/provision.js';
 import { renderTemplate } from '../src/template/render.js';
 

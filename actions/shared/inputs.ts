@@ -1,5 +1,5 @@
 import * as core from '@actions/core';
-import { ConfigurationError } from '../../src/errors.js';
+import { ConfigurationError } from '../../src/core/errors.js';
 
 /** An optional string input: undefined when empty. */
 export function optionalInput(name: string): string | undefined {

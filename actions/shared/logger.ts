@@ -1,5 +1,5 @@
 import * as core from '@actions/core';
-import type { AnnotationLocation, Logger } from '../../src/logger.js';
+import type { AnnotationLocation, Logger } from '../../src/core/logger.js';
 
 function annotation(location?: AnnotationLocation): core.AnnotationProperties | undefined {
   if (!location) return undefined;

@@ -1,5 +1,5 @@
 import * as core from '@actions/core';
-import { ConfigurationError, errorMessage } from '../../src/errors.js';
+import { ConfigurationError, errorMessage } from '../../src/core/errors.js';
 
 /**
  * Runs an action's body and turns anything it throws, `Error` or not, into a failed step.

@@ -1,6 +1,6 @@
 import { ResourceManagementClient } from '@azure/arm-resources';
 import { createPipelineRequest, type PipelineResponse } from '@azure/core-rest-pipeline';
-import { ConfigurationError } from '../errors.js';
+import { ConfigurationError } from '../core/errors.js';
 import { azureClientOptions, azureCredential } from './credential.js';
 
 export const ARM_ENDPOINT = 'https://management.azure.com';

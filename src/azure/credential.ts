@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { ClientAssertionCredential, ClientSecretCredential, DefaultAzureCredential, type TokenCredential } from '@azure/identity';
 import type { HttpClient } from '@azure/core-rest-pipeline';
-import { ConfigurationError, errorMessage } from '../errors.js';
+import { ConfigurationError, errorMessage } from '../core/errors.js';
 import { sandboxHttpClient, type SandboxDescriptor } from './sandbox-client.js';
 
 /**

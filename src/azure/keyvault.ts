@@ -2,7 +2,7 @@ import { SecretClient } from '@azure/keyvault-secrets';
 import type { SecretProperties } from '@azure/keyvault-secrets';
 import { isRestError } from '@azure/core-rest-pipeline';
 import type { PipelinePolicy, PipelineResponse, PipelineRetryOptions } from '@azure/core-rest-pipeline';
-import { ConfigurationError } from '../errors.js';
+import { ConfigurationError } from '../core/errors.js';
 import { azureClientOptions, azureCredential } from './credential.js';
 
 /** A Key Vault named by the user, resolved to the URL its data plane answers on. */

@@ -1,4 +1,4 @@
-import type { Logger } from '../logger.js';
+import type { Logger } from '../core/logger.js';
 
 /** What a CLI command gets: its own arguments and somewhere to write. */
 export interface CommandContext {

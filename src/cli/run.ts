@@ -1,5 +1,5 @@
-import { ConfigurationError, errorMessage } from '../errors.js';
-import type { Logger } from '../logger.js';
+import { ConfigurationError, errorMessage } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
 import type { Command, CommandContext } from './command.js';
 import { commands } from './commands/index.js';
 

@@ -1,4 +1,5 @@
-import type { BaaEvidence, GatePolicy, JsonPath, JudgedEnvironment, JudgedResource, Severity } from './model.js';
+import type { BaaEvidence, GatePolicy, JudgedEnvironment, JudgedResource, Severity } from './model.js';
+import type { JsonPath } from '../core/json-path.js';
 
 /** What a control may look at besides the resource itself. */
 export interface ControlContext {

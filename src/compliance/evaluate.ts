@@ -1,20 +1,11 @@
 import picomatch from 'picomatch';
-import { errorMessage } from '../errors.js';
+import { errorMessage } from '../core/errors.js';
 import { CONTROLS } from './catalog.js';
 import type { Control, ControlResult } from './control.js';
 import { traceReads } from './controls/access.js';
-import type {
-  BaaEvidence,
-  Finding,
-  JsonPath,
-  GatePolicy,
-  GateReport,
-  JudgedEnvironment,
-  JudgedResource,
-  Verdict,
-  Waiver,
-} from './model.js';
+import type { BaaEvidence, Finding, GatePolicy, GateReport, JudgedEnvironment, JudgedResource, Verdict, Waiver } from './model.js';
 import type { WaiverProblem } from './waivers.js';
+import type { JsonPath } from '../core/json-path.js';
 
 export interface EvaluateOptions {
   policy: GatePolicy;

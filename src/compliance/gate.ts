@@ -1,10 +1,10 @@
 import { isAbsolute, resolve } from 'node:path';
-import { ConfigurationError } from '../errors.js';
+import { ConfigurationError } from '../core/errors.js';
 import { loadConfig, type LoadedConfig } from '../config/load.js';
 import { baaEvidenceOf, gatePolicyOf } from '../config/gate-policy.js';
 import { renderEnvironment } from '../template/render.js';
 import type { ArmTemplate } from '../template/arm-types.js';
-import { readLocatedDocument } from '../util/located-document.js';
+import { readLocatedDocument } from '../core/located-document.js';
 import { resolveTemplate } from './arm/template.js';
 import { addDrift } from './drift.js';
 import { evaluate, type PropertyRead } from './evaluate.js';

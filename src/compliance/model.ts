@@ -1,3 +1,5 @@
+import type { JsonPath, SourceLocation } from '../core/json-path.js';
+
 /**
  * The shared data model of the HIPAA gate. Three inputs (the rendered config, a user's ARM
  * template, live resources) are turned into one `JudgedEnvironment`; the controls judge it and
@@ -15,15 +17,6 @@ export class UnknownValue {
 
 export function isUnknown(value: unknown): value is UnknownValue {
   return value instanceof UnknownValue;
-}
-
-/** A path into a resource body, e.g. `['properties', 'enablePurgeProtection']`. */
-export type JsonPath = readonly (string | number)[];
-
-export interface SourceLocation {
-  file: string;
-  line: number;
-  column?: number;
 }
 
 export type InputKind = 'config' | 'template' | 'live';

@@ -1,7 +1,8 @@
-import { ConfigurationError } from '../errors.js';
-import { readLocatedDocument } from '../util/located-document.js';
+import { ConfigurationError } from '../core/errors.js';
+import { readLocatedDocument } from '../core/located-document.js';
 import { controlById } from './catalog.js';
-import type { SourceLocation, Waiver } from './model.js';
+import type { Waiver } from './model.js';
+import type { SourceLocation } from '../core/json-path.js';
 
 /** A waiver that cannot be honoured; the evaluator turns each into a failing `waiver.valid` finding. */
 export interface WaiverProblem {

@@ -1,11 +1,11 @@
 import { stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
-import { ConfigurationError, type Problem } from '../errors.js';
-import type { JsonPath, SourceLocation } from '../compliance/model.js';
-import { parseLocatedDocument, readLocatedDocument, type LocatedDocument } from '../util/located-document.js';
+import { ConfigurationError, type Problem } from '../core/errors.js';
+import { parseLocatedDocument, readLocatedDocument, type LocatedDocument } from '../core/located-document.js';
 import { closestMatch } from './naming.js';
 import { EnvironmentConfigSchema, defaultConfig, type EnvironmentConfig } from './schema.js';
+import type { JsonPath, SourceLocation } from '../core/json-path.js';
 
 export const DEFAULT_CONFIG_FILE = 'azure-hipaa.yml';
 

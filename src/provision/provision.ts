@@ -15,7 +15,7 @@ import { runGate, type GateRun } from '../compliance/gate.js';
 import { isBlocking } from '../compliance/evaluate.js';
 import { resolveTemplate } from '../compliance/arm/template.js';
 import { loadConfig, type LoadedConfig } from '../config/load.js';
-import type { Logger } from '../logger.js';
+import type { Logger } from '../core/logger.js';
 import { API_VERSIONS, renderEnvironment, type LiveContainerApp, type RenderedEnvironment } from '../template/render.js';
 import { changeCount, changesAsText, changesFromWhatIf, type ChangeSet } from './changes.js';
 

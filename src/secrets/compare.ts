@@ -1,5 +1,5 @@
 import type { SecretMetadata } from '../azure/keyvault.js';
-import type { Logger } from '../logger.js';
+import type { Logger } from '../core/logger.js';
 
 /** Registers a value, each of its lines and each trimmed line with the logger before anything else sees it. */
 export function maskSecretValue(logger: Logger, value: string): void {

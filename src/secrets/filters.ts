@@ -1,5 +1,5 @@
 import picomatch from 'picomatch';
-import { ConfigurationError } from '../errors.js';
+import { ConfigurationError } from '../core/errors.js';
 
 /** A checked glob over secret names; Key Vault names are case-insensitive, so matching is too. */
 export interface NameFilter {

@@ -1,8 +1,8 @@
-import { ConfigurationError } from '../errors.js';
+import { ConfigurationError } from '../core/errors.js';
 import { openKeyVault, VaultRequestError } from '../azure/keyvault.js';
 import type { PipelineRetryOptions } from '@azure/core-rest-pipeline';
 import type { RequestObserver, SecretVersion, VaultPort, VaultReference } from '../azure/keyvault.js';
-import type { Logger } from '../logger.js';
+import type { Logger } from '../core/logger.js';
 import { canUpdateInPlace, differingMetadata, maskSecretValue } from './compare.js';
 import type { MigrationOptions } from './options.js';
 import { planMigration } from './plan.js';

@@ -1,4 +1,4 @@
-import { ConfigurationError } from '../errors.js';
+import { ConfigurationError } from '../core/errors.js';
 import { resolveVaultReference } from '../azure/keyvault.js';
 import type { VaultReference } from '../azure/keyvault.js';
 import { compileNameFilters } from './filters.js';

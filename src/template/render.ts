@@ -43,7 +43,6 @@ import type {
   StorageAccountPropertiesCreateParameters,
 } from '@azure/arm-storage';
 import { AUDIT_LOG_TABLES } from '../compliance/audit-logs.js';
-import type { JsonPath } from '../compliance/model.js';
 import { PLACEHOLDER_IMAGE, type EnvironmentConfig } from '../config/schema.js';
 import {
   DEPLOYMENT_TEMPLATE_SCHEMA,
@@ -54,6 +53,7 @@ import {
   type SubResourceBody,
   type TypedResource,
 } from './arm-types.js';
+import type { JsonPath } from '../core/json-path.js';
 
 /**
  * Config -> one ARM deployment template. Pure: the same config always renders the same template

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { baaEvidenceOf } from '../../src/config/gate-policy.js';
 import { loadConfig } from '../../src/config/load.js';
 import { defaultConfig } from '../../src/config/schema.js';
-import { ConfigurationError } from '../../src/errors.js';
+import { ConfigurationError } from '../../src/core/errors.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 

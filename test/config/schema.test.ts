@@ -5,7 +5,7 @@ import { gatePolicyOf, baaEvidenceOf } from '../../src/config/gate-policy.js';
 import { parseConfigText } from '../../src/config/load.js';
 import { AZURE_REGIONS, NAME_RULES, closestMatch } from '../../src/config/naming.js';
 import { defaultConfig, EnvironmentConfigSchema } from '../../src/config/schema.js';
-import { ConfigurationError } from '../../src/errors.js';
+import { ConfigurationError } from '../../src/core/errors.js';
 
 describe('built-in defaults', () => {
   const config = defaultConfig();

@@ -8,7 +8,7 @@ import { startSandbox, type Sandbox } from '../../sandbox/index.js';
 import { runGate } from '../../src/compliance/gate.js';
 import { renderReport } from '../../src/compliance/report/index.js';
 import { runCli } from '../../src/cli/run.js';
-import { silentLogger } from '../../src/logger.js';
+import { silentLogger } from '../../src/core/logger.js';
 import { provision } from '../../src/provision/provision.js';
 import { actionRuntimes, repoRoot, runAction } from '../helpers/run-action.js';
 import { adminRequest } from '../helpers/sandbox-admin.js';

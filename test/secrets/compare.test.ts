@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { SecretMetadata } from '../../src/azure/keyvault.js';
-import type { Logger } from '../../src/logger.js';
-import { silentLogger } from '../../src/logger.js';
+import type { Logger } from '../../src/core/logger.js';
+import { silentLogger } from '../../src/core/logger.js';
 import { canUpdateInPlace, differingMetadata, maskSecretValue } from '../../src/secrets/compare.js';
 
 const base: SecretMetadata = {

@@ -5,9 +5,9 @@ import { azureClientOptions, azureCredential } from '../../src/azure/credential.
 import { openKeyVault, resolveVaultReference } from '../../src/azure/keyvault.js';
 import type { VaultPort } from '../../src/azure/keyvault.js';
 import { runCli } from '../../src/cli/run.js';
-import { ConfigurationError } from '../../src/errors.js';
-import type { Logger } from '../../src/logger.js';
-import { silentLogger } from '../../src/logger.js';
+import { ConfigurationError } from '../../src/core/errors.js';
+import type { Logger } from '../../src/core/logger.js';
+import { silentLogger } from '../../src/core/logger.js';
 import { disabledSourceReason, migrateSecrets } from '../../src/secrets/migrate.js';
 import type { MigrationReport } from '../../src/secrets/migrate.js';
 import { resolveMigrationOptions } from '../../src/secrets/options.js';

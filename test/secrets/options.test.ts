@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigurationError } from '../../src/errors.js';
+import { ConfigurationError } from '../../src/core/errors.js';
 import { resolveVaultReference } from '../../src/azure/keyvault.js';
 import { resolveMigrationOptions } from '../../src/secrets/options.js';
 import type { MigrationInputs } from '../../src/secrets/options.js';

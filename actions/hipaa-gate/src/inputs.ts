@@ -1,4 +1,4 @@
-import { ConfigurationError } from '../../../src/errors.js';
+import { ConfigurationError } from '../../../src/core/errors.js';
 import { parseFailOn } from '../../../src/compliance/gate.js';
 import { booleanInput, optionalInput } from '../../shared/inputs.js';
 

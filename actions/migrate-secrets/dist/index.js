@@ -39310,8 +39310,8 @@ __nccwpck_require__.d(__webpack_exports__, {
   K: () => (/* binding */ readInputs)
 });
 
-// EXTERNAL MODULE: ./src/errors.ts
-var errors = __nccwpck_require__(3916);
+// EXTERNAL MODULE: ./src/core/errors.ts
+var errors = __nccwpck_require__(4296);
 // EXTERNAL MODULE: ./src/azure/keyvault.ts + 336 modules
 var keyvault = __nccwpck_require__(4870);
 // EXTERNAL MODULE: ./node_modules/picomatch/index.js
@@ -39559,7 +39559,7 @@ function actionLogger() {
 /* harmony export */   C: () => (/* binding */ runAction)
 /* harmony export */ });
 /* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8261);
-/* harmony import */ var _src_errors_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3916);
+/* harmony import */ var _src_core_errors_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4296);
 
 
 /**
@@ -39571,7 +39571,7 @@ async function runAction(body) {
         await body();
     }
     catch (error) {
-        if (error instanceof _src_errors_js__WEBPACK_IMPORTED_MODULE_1__/* .ConfigurationError */ .j) {
+        if (error instanceof _src_core_errors_js__WEBPACK_IMPORTED_MODULE_1__/* .ConfigurationError */ .j) {
             for (const problem of error.problems) {
                 _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .error */ .z3(`${problem.where}: ${problem.message}`, {
                     title: 'Invalid input',
@@ -39580,7 +39580,7 @@ async function runAction(body) {
                 });
             }
         }
-        _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setFailed */ .C1((0,_src_errors_js__WEBPACK_IMPORTED_MODULE_1__/* .errorMessage */ .g)(error));
+        _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setFailed */ .C1((0,_src_core_errors_js__WEBPACK_IMPORTED_MODULE_1__/* .errorMessage */ .g)(error));
     }
 }
 
@@ -49357,8 +49357,8 @@ class SecretClient {
     }
 }
 //# sourceMappingURL=index.js.map
-// EXTERNAL MODULE: ./src/errors.ts
-var errors = __nccwpck_require__(3916);
+// EXTERNAL MODULE: ./src/core/errors.ts
+var errors = __nccwpck_require__(4296);
 // EXTERNAL MODULE: external "node:fs/promises"
 var promises_ = __nccwpck_require__(1455);
 ;// CONCATENATED MODULE: ./node_modules/@azure/identity/dist/esm/constants.js
@@ -71767,7 +71767,7 @@ function openKeyVault(vault, env, options = {}) {
 
 /***/ }),
 
-/***/ 3916:
+/***/ 4296:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
@@ -71810,8 +71810,8 @@ __nccwpck_require__.d(__webpack_exports__, {
 
 // UNUSED EXPORTS: disabledSourceReason
 
-// EXTERNAL MODULE: ./src/errors.ts
-var errors = __nccwpck_require__(3916);
+// EXTERNAL MODULE: ./src/core/errors.ts
+var errors = __nccwpck_require__(4296);
 // EXTERNAL MODULE: ./src/azure/keyvault.ts + 336 modules
 var keyvault = __nccwpck_require__(4870);
 ;// CONCATENATED MODULE: ./src/secrets/compare.ts

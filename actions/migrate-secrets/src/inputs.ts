@@ -1,4 +1,4 @@
-import { ConfigurationError } from '../../../src/errors.js';
+import { ConfigurationError } from '../../../src/core/errors.js';
 import { resolveMigrationOptions } from '../../../src/secrets/options.js';
 import type { MigrationOptions } from '../../../src/secrets/options.js';
 import { booleanInput, listInput, optionalInput } from '../../shared/inputs.js';

@@ -39779,8 +39779,8 @@ __nccwpck_require__.d(__webpack_exports__, {
 
 // EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 16 modules
 var lib_core = __nccwpck_require__(8261);
-// EXTERNAL MODULE: ./src/errors.ts
-var errors = __nccwpck_require__(3916);
+// EXTERNAL MODULE: ./src/core/errors.ts
+var errors = __nccwpck_require__(4296);
 ;// CONCATENATED MODULE: ./actions/shared/inputs.ts
 
 
@@ -39846,7 +39846,7 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(8261);
 /* harmony import */ var _src_compliance_report_index_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(3821);
 /* harmony import */ var _src_provision_changes_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(8546);
-/* harmony import */ var _src_provision_provision_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(2380);
+/* harmony import */ var _src_provision_provision_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(5916);
 /* harmony import */ var _shared_logger_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(1348);
 /* harmony import */ var _shared_run_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(6235);
 /* harmony import */ var _shared_summary_js__WEBPACK_IMPORTED_MODULE_8__ = __nccwpck_require__(6834);
@@ -39938,7 +39938,7 @@ function actionLogger() {
 /* harmony export */   C: () => (/* binding */ runAction)
 /* harmony export */ });
 /* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8261);
-/* harmony import */ var _src_errors_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3916);
+/* harmony import */ var _src_core_errors_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4296);
 
 
 /**
@@ -39950,7 +39950,7 @@ async function runAction(body) {
         await body();
     }
     catch (error) {
-        if (error instanceof _src_errors_js__WEBPACK_IMPORTED_MODULE_1__/* .ConfigurationError */ .j) {
+        if (error instanceof _src_core_errors_js__WEBPACK_IMPORTED_MODULE_1__/* .ConfigurationError */ .j) {
             for (const problem of error.problems) {
                 _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .error */ .z3(`${problem.where}: ${problem.message}`, {
                     title: 'Invalid input',
@@ -39959,7 +39959,7 @@ async function runAction(body) {
                 });
             }
         }
-        _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setFailed */ .C1((0,_src_errors_js__WEBPACK_IMPORTED_MODULE_1__/* .errorMessage */ .g)(error));
+        _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setFailed */ .C1((0,_src_core_errors_js__WEBPACK_IMPORTED_MODULE_1__/* .errorMessage */ .g)(error));
     }
 }
 
@@ -59242,8 +59242,8 @@ class ResourceManagementClient extends ServiceClient {
 
 
 //# sourceMappingURL=index.js.map
-// EXTERNAL MODULE: ./src/errors.ts
-var errors = __nccwpck_require__(3916);
+// EXTERNAL MODULE: ./src/core/errors.ts
+var errors = __nccwpck_require__(4296);
 // EXTERNAL MODULE: external "node:fs/promises"
 var promises_ = __nccwpck_require__(1455);
 ;// CONCATENATED MODULE: ./node_modules/@azure/identity/dist/esm/constants.js
@@ -80372,7 +80372,7 @@ function shortName(resource) {
 /* unused harmony exports INPUT_RESOLVABLE, WAIVER_VALID, waiverExpired, verdictOf */
 /* harmony import */ var picomatch__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(4006);
 /* harmony import */ var picomatch__WEBPACK_IMPORTED_MODULE_3___default = /*#__PURE__*/__nccwpck_require__.n(picomatch__WEBPACK_IMPORTED_MODULE_3__);
-/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3916);
+/* harmony import */ var _core_errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4296);
 /* harmony import */ var _catalog_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1463);
 /* harmony import */ var _controls_access_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(2610);
 
@@ -80399,7 +80399,7 @@ function evaluate(environment, options) {
                     : control.evaluate(resource, context);
             }
             catch (error) {
-                result = { status: 'unknown', message: `the control could not judge this resource: ${(0,_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .errorMessage */ .g)(error)}` };
+                result = { status: 'unknown', message: `the control could not judge this resource: ${(0,_core_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .errorMessage */ .g)(error)}` };
             }
             if (resource?.conditionUnknown && result.status === 'fail') {
                 result = {
@@ -80808,7 +80808,7 @@ function renderReport(format, report, policy) {
 
 /***/ }),
 
-/***/ 3916:
+/***/ 4296:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
@@ -80980,7 +80980,7 @@ function changesAsMarkdown(changes) {
 
 /***/ }),
 
-/***/ 2380:
+/***/ 5916:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -80995,8 +80995,8 @@ __nccwpck_require__.d(__webpack_exports__, {
 var arm = __nccwpck_require__(5281);
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __nccwpck_require__(6760);
-// EXTERNAL MODULE: ./src/errors.ts
-var errors = __nccwpck_require__(3916);
+// EXTERNAL MODULE: ./src/core/errors.ts
+var errors = __nccwpck_require__(4296);
 // EXTERNAL MODULE: external "node:fs/promises"
 var promises_ = __nccwpck_require__(1455);
 ;// CONCATENATED MODULE: ./node_modules/zod/v4/core/util.js
@@ -90536,7 +90536,7 @@ function preprocess(fn, schema) {
 
 // EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
 var dist = __nccwpck_require__(8815);
-;// CONCATENATED MODULE: ./src/util/located-document.ts
+;// CONCATENATED MODULE: ./src/core/located-document.ts
 
 
 

@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ConfigurationError, errorMessage } from '../../errors.js';
+import { ConfigurationError, errorMessage } from '../../core/errors.js';
 import { subscriptionOf } from '../../azure/arm.js';
 import { parseFailOn, runGate } from '../../compliance/gate.js';
 import { REPORT_FORMATS, renderReport, type ReportFormat } from '../../compliance/report/index.js';

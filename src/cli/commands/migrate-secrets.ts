@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { ConfigurationError } from '../../errors.js';
+import { ConfigurationError } from '../../core/errors.js';
 import { migrateSecrets } from '../../secrets/migrate.js';
 import { resolveMigrationOptions } from '../../secrets/options.js';
 import type { InputNames } from '../../secrets/options.js';

@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ConfigurationError, errorMessage } from '../../errors.js';
+import { ConfigurationError, errorMessage } from '../../core/errors.js';
 import { provision, type GateMode, type ProvisionMode } from '../../provision/provision.js';
 import type { Command } from '../command.js';
 

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { ConfigurationError, errorMessage } from '../../errors.js';
+import { ConfigurationError, errorMessage } from '../../core/errors.js';
 import { startSandbox } from '../../../sandbox/index.js';
 import type { Command } from '../command.js';
 

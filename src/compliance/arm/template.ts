@@ -1,7 +1,8 @@
-import { ConfigurationError } from '../../errors.js';
-import type { LocatedDocument } from '../../util/located-document.js';
-import { UnknownValue, isUnknown, type JsonPath, type JudgedEnvironment, type JudgedResource, type SourceLocation } from '../model.js';
+import { ConfigurationError } from '../../core/errors.js';
+import type { LocatedDocument } from '../../core/located-document.js';
+import { UnknownValue, isUnknown, type JudgedEnvironment, type JudgedResource } from '../model.js';
 import { evaluateString, providerPath, type ExpressionScope } from './expressions.js';
+import type { JsonPath, SourceLocation } from '../../core/json-path.js';
 
 export interface ResolveOptions {
   /** The template's file, with locations when it was read from disk. */

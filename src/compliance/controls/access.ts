@@ -1,4 +1,5 @@
-import { isUnknown, type JsonPath, type JudgedResource } from '../model.js';
+import { isUnknown, type JudgedResource } from '../model.js';
+import type { JsonPath } from '../../core/json-path.js';
 
 /** A property read from a resource body: known, unknowable, or absent. */
 export type PropertyValue = { kind: 'known'; value: unknown } | { kind: 'unknown'; reason: string } | { kind: 'absent' };

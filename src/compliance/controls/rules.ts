@@ -1,6 +1,7 @@
 import type { Control, ControlContext, ControlResult } from '../control.js';
-import type { JsonPath, JudgedResource, Severity } from '../model.js';
+import type { JudgedResource, Severity } from '../model.js';
 import { apiVersionAtLeast, pathText, read } from './access.js';
+import type { JsonPath } from '../../core/json-path.js';
 
 /** The fields every control declares. */
 export interface ControlSpec {

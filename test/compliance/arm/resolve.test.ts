@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { evaluateString, type ExpressionScope } from '../../../src/compliance/arm/expressions.js';
 import { resolveTemplate } from '../../../src/compliance/arm/template.js';
 import { isUnknown, type JudgedResource } from '../../../src/compliance/model.js';
-import { ConfigurationError } from '../../../src/errors.js';
-import { parseLocatedDocument } from '../../../src/util/located-document.js';
+import { ConfigurationError } from '../../../src/core/errors.js';
+import { parseLocatedDocument } from '../../../src/core/located-document.js';
 
 const scope: ExpressionScope = {
   parameter: (name) => ({ env: 'prod', count: 3, flag: true, obj: { a: { b: 'deep' } } })[name],

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { LineCounter, parseDocument, isCollection, isNode, type Document, type Node } from 'yaml';
-import { ConfigurationError, errorMessage, type Problem } from '../errors.js';
-import type { JsonPath, SourceLocation } from '../compliance/model.js';
+import { ConfigurationError, errorMessage, type Problem } from './errors.js';
+import type { JsonPath, SourceLocation } from './json-path.js';
 
 /**
  * A parsed JSON or YAML file that can say where any value stands in it. Locations are computed
