@@ -12,6 +12,7 @@ import { UnknownValue } from '../src/compliance/model.js';
 import { loadConfig } from '../src/config/load.js';
 import { silentLogger } from '../src/core/logger.js';
 import { provision } from '../src/provision/provision.js';
+import { armPort } from '../src/azure/arm.js';
 import { renderTemplate } from '../src/template/render.js';
 
 const SCALE = 0.004;
@@ -65,7 +66,10 @@ try {
       }
     },
   };
-  const result = await provision({ cwd: root, config, mode: 'deploy', gate: 'block', env, logger });
+  const result = await provision(
+    { cwd: root, config, mode: 'deploy', gate: 'block', logger },
+    { arm: armPort(env, env['AZURE_SUBSCRIPTION_ID'] as string) },
+  );
   const total = (performance.now() - started) / 1000;
   if (result.status !== 'deployed') throw new Error(`provision did not deploy: ${result.status}`);
   const ratio = wall / criticalPath;

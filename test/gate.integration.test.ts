@@ -7,7 +7,7 @@ import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promi
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runGate } from '../src/compliance/gate.js';
+import { runGate } from '../src/gate/gate.js';
 import { CONTROLS } from '../src/compliance/catalog.js';
 import { loadConfig } from '../src/config/load.js';
 import { renderTemplate } from '../src/template/render.js';

@@ -1,34 +1,49 @@
-import * as core from '@actions/core';
+import { choice } from '../../src/core/choice.js';
 import { ConfigurationError } from '../../src/core/errors.js';
+import type { ActionIO } from './runtime.js';
 
-/** An optional string input: undefined when empty. */
-export function optionalInput(name: string): string | undefined {
-  const value = core.getInput(name).trim();
-  return value === '' ? undefined : value;
-}
+/** How messages name an input: `Input "config"`. */
+export const inputName = (name: string): string => `Input "${name}"`;
 
-/** A boolean input with a default, accepting the YAML 1.2 core schema's spellings. */
-export function booleanInput(name: string, fallback: boolean): boolean {
-  const raw = core.getInput(name).trim();
-  if (raw === '') return fallback;
-  if (['true', 'True', 'TRUE'].includes(raw)) return true;
-  if (['false', 'False', 'FALSE'].includes(raw)) return false;
-  throw new ConfigurationError(`Input "${name}" must be true or false, not "${raw}".`);
-}
+/** Typed reads of an action's inputs; each action's `inputs.ts` is the one place that uses them. */
+export class ActionInputs {
+  constructor(private readonly io: Pick<ActionIO, 'getInput'>) {}
 
-/** One of a fixed set of values. */
-export function choiceInput<T extends string>(name: string, choices: readonly T[], fallback: T): T {
-  const raw = core.getInput(name).trim();
-  if (raw === '') return fallback;
-  if ((choices as readonly string[]).includes(raw)) return raw as T;
-  throw new ConfigurationError(`Input "${name}" must be one of ${choices.join(', ')}; got "${raw}".`);
-}
+  /** An optional string input: undefined when empty. */
+  optional(name: string): string | undefined {
+    const value = this.io.getInput(name).trim();
+    return value === '' ? undefined : value;
+  }
 
-/** A list input: one item per line or comma-separated, blanks dropped. */
-export function listInput(name: string): string[] {
-  return core
-    .getInput(name)
-    .split(/[\n,]/)
-    .map((item) => item.trim())
-    .filter((item) => item.length > 0);
+  /** A boolean input with a default, accepting the YAML 1.2 core schema's spellings. */
+  boolean(name: string, fallback: boolean): boolean {
+    const raw = this.io.getInput(name).trim();
+    if (raw === '') return fallback;
+    if (['true', 'True', 'TRUE'].includes(raw)) return true;
+    if (['false', 'False', 'FALSE'].includes(raw)) return false;
+    throw new ConfigurationError(`${inputName(name)} must be true or false, not "${raw}".`);
+  }
+
+  /** One of a fixed set of values. */
+  choice<T extends string>(name: string, choices: readonly T[], fallback: T): T {
+    return choice(inputName(name), this.optional(name), choices, fallback);
+  }
+
+  /** A list input: one item per line or comma-separated, blanks dropped. */
+  list(name: string): string[] {
+    return this.io
+      .getInput(name)
+      .split(/[\n,]/)
+      .map((item) => item.trim())
+      .filter((item) => item.length > 0);
+  }
+
+  /** A number input, or undefined when empty. */
+  number(name: string): number | undefined {
+    const raw = this.optional(name);
+    if (raw === undefined) return undefined;
+    const value = Number(raw);
+    if (!Number.isFinite(value)) throw new ConfigurationError(`${inputName(name)} must be a number, not "${raw}".`);
+    return value;
+  }
 }

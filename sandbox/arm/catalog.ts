@@ -1,5 +1,5 @@
 import { AZURE_REGIONS, NAME_RULES, type NameRule } from '../../src/config/naming.js';
-import { stableGuid } from '../../src/template/render.js';
+import { stableGuid } from '../../src/core/resource-id.js';
 
 /**
  * What the sandbox's ARM endpoint knows about each resource type it serves: how long real Azure

@@ -151,6 +151,8 @@ export class ArmEndpoint {
       }
       return { status: 200, body: { value: views } };
     }
+    if (verb === 'exporttemplate' && method === 'POST')
+      return { status: 200, body: { template: this.plane.getDeployment(group, name).template } };
     if (verb === 'validate' && method === 'POST') return { status: 200, body: this.plane.validate(group, name, body) };
     if (verb === 'whatif' && method === 'POST') {
       const result = this.plane.whatIf(group, name, body);

@@ -64,6 +64,8 @@ export interface DeploymentState {
   operations: OperationState[];
   outputs?: Json;
   error?: ArmErrorBody;
+  /** The template as the deployment received it, for `exportTemplate`. */
+  template: Json;
 }
 
 export interface PutResult {
@@ -491,6 +493,7 @@ export class ArmPlane {
       startedAt: Date.now(),
       correlationId: randomUUID(),
       operations: [],
+      template: (isObject(body['properties']) && isObject(body['properties']['template']) ? body['properties']['template'] : {}) as Json,
     };
     this.deployments.set(key, deployment);
     void this.run(deployment, expanded);

@@ -1,7 +1,7 @@
-import { providerPath } from '../../src/compliance/arm/expressions.js';
 import type { ArmFailure } from '../../src/azure/arm.js';
 import { hasSchemaFor, validateResourceBody } from '../../src/template/arm-schema.js';
 import { AVAILABLE_REGIONS, KNOWN_IMAGE_PORTS, typeSpec } from './catalog.js';
+import { providerPath } from '../../src/core/resource-id.js';
 
 export type Json = Record<string, unknown>;
 

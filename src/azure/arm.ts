@@ -1,31 +1,9 @@
-import { ResourceManagementClient } from '@azure/arm-resources';
-import { createPipelineRequest, type PipelineResponse } from '@azure/core-rest-pipeline';
+import { ResourceManagementClient, type Deployment, type DeploymentExtended, type DeploymentOperation } from '@azure/arm-resources';
+import { createPipelineRequest } from '@azure/core-rest-pipeline';
 import { ConfigurationError } from '../core/errors.js';
 import { azureClientOptions, azureCredential } from './credential.js';
 
 export const ARM_ENDPOINT = 'https://management.azure.com';
-
-/** An Azure Resource Manager client for one subscription: DefaultAzureCredential, or the sandbox when AZURE_HIPAA_SANDBOX is set. */
-export function resourceManager(env: NodeJS.ProcessEnv, subscriptionId: string): ResourceManagementClient {
-  return new ResourceManagementClient(azureCredential(env), subscriptionId, azureClientOptions(env));
-}
-
-/** The subscription: the given one, else AZURE_SUBSCRIPTION_ID as azure/login leaves it. */
-export function subscriptionOf(given: string | undefined, env: NodeJS.ProcessEnv, input = 'subscription-id'): string {
-  const subscriptionId = given ?? env['AZURE_SUBSCRIPTION_ID'];
-  if (!subscriptionId)
-    throw new ConfigurationError(
-      `No Azure subscription: set the ${input} input, or run azure/login with subscription-id so AZURE_SUBSCRIPTION_ID is set.`,
-    );
-  return subscriptionId;
-}
-
-/** Type and full name from a resource id (`Microsoft.Sql/servers/databases`, `server/db`); an extension resource gives its own. */
-export function typeAndNameOf(resourceId: string): { type: string; name: string } {
-  const tail = resourceId.split(/\/providers\//i).at(-1) ?? '';
-  const [namespace, ...pairs] = tail.split('/');
-  return { type: [namespace, ...pairs.filter((_, i) => i % 2 === 0)].join('/'), name: pairs.filter((_, i) => i % 2 === 1).join('/') };
-}
 
 /** ARM's error body: `{ error: { code, message, target?, details? } }`. */
 export interface ArmFailure {
@@ -131,31 +109,115 @@ export function armError(error: unknown, doing: string, where: (target?: string)
   return new ConfigurationError(`${text}\nWhat to change:\n${remedies.map((remedy) => `  - ${remedy}`).join('\n')}`);
 }
 
-/**
- * A GET of any ARM path through the client's pipeline (credential, retries, sandbox routing),
- * for resources and collections the typed SDK does not model (`.../tables`, diagnostic settings).
- */
-export async function armGet(
-  client: ResourceManagementClient,
-  path: string,
-  apiVersion: string,
-): Promise<{ status: number; body: unknown; response: PipelineResponse }> {
-  const response = await client.sendRequest(
-    createPipelineRequest({ url: `${ARM_ENDPOINT}${path}?api-version=${apiVersion}`, method: 'GET' }),
-  );
-  let body: unknown;
-  try {
-    body = response.bodyAsText ? JSON.parse(response.bodyAsText) : undefined;
-  } catch {
-    body = response.bodyAsText;
-  }
-  return { status: response.status, body, response };
-}
-
 /** The polling interval a response asks for (`retry-after-ms`, `x-ms-retry-after-ms`, `Retry-After`), within bounds. */
 export function retryAfterMs(headers: { get(name: string): string | undefined }, fallbackMs: number): number {
   const milliseconds = headers.get('retry-after-ms') ?? headers.get('x-ms-retry-after-ms');
   const seconds = headers.get('retry-after');
   const asked = milliseconds !== undefined ? Number(milliseconds) : seconds !== undefined ? Number(seconds) * 1000 : fallbackMs;
   return Math.min(30_000, Math.max(10, Number.isFinite(asked) ? asked : fallbackMs));
+}
+
+/** A resource as the resource group's list gives it: its id, type and envelope, without properties. */
+export interface ListedResource {
+  id: string;
+  type: string;
+  envelope: { location?: string; tags?: Record<string, string>; sku?: unknown; kind?: string; identity?: unknown };
+}
+
+/**
+ * What the application layer asks of Azure Resource Manager. `armPort` implements it with the
+ * Azure SDK (real Azure, or the sandbox when AZURE_HIPAA_SANDBOX is set); tests pass fakes to
+ * reach failure branches quickly. Methods throw the SDK's errors; callers turn them into ARM's
+ * words with `armError`.
+ */
+export interface ArmPort {
+  readonly subscriptionId: string;
+  /** A GET of any ARM path (a resource, a collection, an extension resource), with its status; never throws on an HTTP status. */
+  get(path: string, apiVersion: string): Promise<{ status: number; body: unknown }>;
+  listResources(resourceGroup: string): Promise<ListedResource[]>;
+  /** The group, or undefined when it does not exist. */
+  getResourceGroup(name: string): Promise<{ location: string; tags?: Record<string, string> } | undefined>;
+  putResourceGroup(name: string, group: { location: string; tags: Record<string, string> }): Promise<void>;
+  /** What-if's raw response body: the SDK's model loses scalar before/after values. */
+  whatIf(resourceGroup: string, deploymentName: string, deployment: Deployment): Promise<string>;
+  validate(resourceGroup: string, deploymentName: string, deployment: Deployment): Promise<void>;
+  /** Starts a deployment; returns the polling interval ARM asks for, in ms, if it says. */
+  startDeployment(resourceGroup: string, deploymentName: string, deployment: Deployment): Promise<number | undefined>;
+  getDeployment(resourceGroup: string, deploymentName: string): Promise<{ deployment: DeploymentExtended; retryAfterMs?: number }>;
+  listDeploymentOperations(resourceGroup: string, deploymentName: string): Promise<DeploymentOperation[]>;
+}
+
+/** An ArmPort over `@azure/arm-resources` for one subscription: DefaultAzureCredential, or the sandbox when AZURE_HIPAA_SANDBOX is set. */
+export function armPort(env: NodeJS.ProcessEnv, subscriptionId: string): ArmPort {
+  const client = new ResourceManagementClient(azureCredential(env), subscriptionId, azureClientOptions(env));
+  const askedInterval = (response: { headers: { get(name: string): string | undefined } }) =>
+    (response.headers.get('retry-after-ms') ?? response.headers.get('x-ms-retry-after-ms') ?? response.headers.get('retry-after'))
+      ? retryAfterMs(response.headers, 5000)
+      : undefined;
+  return {
+    subscriptionId,
+    async get(path, apiVersion) {
+      const response = await client.sendRequest(
+        createPipelineRequest({ url: `${ARM_ENDPOINT}${path}?api-version=${apiVersion}`, method: 'GET' }),
+      );
+      let body: unknown;
+      try {
+        body = response.bodyAsText ? JSON.parse(response.bodyAsText) : undefined;
+      } catch {
+        body = response.bodyAsText;
+      }
+      return { status: response.status, body };
+    },
+    async listResources(resourceGroup) {
+      const listed: ListedResource[] = [];
+      for await (const { id, type, location, tags, sku, kind, identity } of client.resources.listByResourceGroup(resourceGroup)) {
+        if (id && type) listed.push({ id, type, envelope: { location, tags, sku, kind, identity } });
+      }
+      return listed;
+    },
+    async getResourceGroup(name) {
+      try {
+        const group = await client.resourceGroups.get(name);
+        return { location: group.location, ...(group.tags ? { tags: group.tags } : {}) };
+      } catch (error) {
+        if (armFailureOf(error)?.code === 'ResourceGroupNotFound') return undefined;
+        throw error;
+      }
+    },
+    async putResourceGroup(name, group) {
+      await client.resourceGroups.createOrUpdate(name, group);
+    },
+    async whatIf(resourceGroup, deploymentName, deployment) {
+      let rawBody: string | undefined;
+      await client.deployments.beginWhatIfAndWait(resourceGroup, deploymentName, deployment, {
+        onResponse: (response) => {
+          if (response.status === 200 && response.bodyAsText) rawBody = response.bodyAsText;
+        },
+      });
+      if (!rawBody) throw new Error(`What-if of deployment ${deploymentName} returned no result.`);
+      return rawBody;
+    },
+    async validate(resourceGroup, deploymentName, deployment) {
+      await client.deployments.beginValidateAndWait(resourceGroup, deploymentName, deployment);
+    },
+    async startDeployment(resourceGroup, deploymentName, deployment) {
+      let interval: number | undefined;
+      await client.deployments.beginCreateOrUpdate(resourceGroup, deploymentName, deployment, {
+        onResponse: (response) => void (interval = askedInterval(response)),
+      });
+      return interval;
+    },
+    async getDeployment(resourceGroup, deploymentName) {
+      let interval: number | undefined;
+      const deployment = await client.deployments.get(resourceGroup, deploymentName, {
+        onResponse: (response) => void (interval = askedInterval(response)),
+      });
+      return { deployment, ...(interval !== undefined ? { retryAfterMs: interval } : {}) };
+    },
+    async listDeploymentOperations(resourceGroup, deploymentName) {
+      const operations: DeploymentOperation[] = [];
+      for await (const operation of client.deploymentOperations.list(resourceGroup, deploymentName)) operations.push(operation);
+      return operations;
+    },
+  };
 }

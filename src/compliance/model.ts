@@ -121,14 +121,16 @@ export const DEFAULT_GATE_POLICY: GatePolicy = {
   unknownBlocks: true,
 };
 
-/** The BAA evidence the config names. `file` is relative to `baseDir`. */
+/** The BAA evidence the config names, with what reading its file found (the gate's input layer reads it). */
 export interface BaaEvidence {
   signedDate: string;
   reviewedDate: string;
+  /** The file as the config names it (relative to the config file). */
   file: string;
+  /** The recorded sha256. */
   sha256: string;
-  /** Directory `file` is relative to (the config file's directory). */
-  baseDir: string;
+  /** The file's actual sha256, or why it could not be read. */
+  found: { sha256: string } | { problem: string };
 }
 
 export interface Waiver {

@@ -1,5 +1,5 @@
 import { ConfigurationError } from '../core/errors.js';
-import { readLocatedDocument } from '../core/located-document.js';
+import type { LocatedDocument } from '../core/located-document.js';
 import { controlById } from './catalog.js';
 import type { Waiver } from './model.js';
 import type { SourceLocation } from '../core/json-path.js';
@@ -15,20 +15,12 @@ export interface WaiverProblem {
 const FIELDS = ['control', 'resource', 'reason', 'approvedBy', 'expires'] as const;
 
 /**
- * Reads a waivers file: a YAML or JSON list (or `{ waivers: [...] }`) of
+ * The waivers of a waivers file: a YAML or JSON list (or `{ waivers: [...] }`) of
  * `{control, resource, reason, approvedBy, expires}`. Malformed entries are not dropped: each
  * becomes a problem with its line. Expiry is judged by the evaluator, against its `now`.
  */
-export async function loadWaivers(path: string, displayPath: string): Promise<{ waivers: Waiver[]; problems: WaiverProblem[] }> {
-  let document;
-  try {
-    document = await readLocatedDocument(path, displayPath);
-  } catch (error) {
-    if (error instanceof ConfigurationError && error.message.startsWith('Cannot read')) {
-      throw new ConfigurationError(`Waivers file ${displayPath} cannot be read. Check the waivers input (or the config's waivers key).`);
-    }
-    throw error;
-  }
+export function parseWaivers(document: LocatedDocument): { waivers: Waiver[]; problems: WaiverProblem[] } {
+  const displayPath = document.file;
   const root = document.value;
   const listPath = Array.isArray(root) ? [] : ['waivers'];
   const list = Array.isArray(root) ? root : root && typeof root === 'object' ? (root as { waivers?: unknown }).waivers : undefined;

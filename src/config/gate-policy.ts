@@ -1,4 +1,4 @@
-import { DEFAULT_GATE_POLICY, type BaaEvidence, type GatePolicy } from '../compliance/model.js';
+import { DEFAULT_GATE_POLICY, type GatePolicy } from '../compliance/model.js';
 import type { EnvironmentConfig } from './schema.js';
 
 /** "*" in `gate.requiredTags` reads better in YAML than null; both mean "any non-empty value". */
@@ -17,10 +17,4 @@ export function gatePolicyOf(config: EnvironmentConfig): GatePolicy {
     advisoryBlocks: gate.advisoryBlocks,
     unknownBlocks: gate.unknownBlocks,
   };
-}
-
-/** The BAA evidence the config names, with `file` relative to `baseDir` (the config file's directory). */
-export function baaEvidenceOf(config: EnvironmentConfig, baseDir: string): BaaEvidence | undefined {
-  if (!config.baa) return undefined;
-  return { ...config.baa, baseDir };
 }

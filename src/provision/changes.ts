@@ -1,5 +1,5 @@
 import type { WhatIfChange } from '@azure/arm-resources';
-import { typeAndNameOf } from '../azure/arm.js';
+import { typeAndNameOf } from '../core/resource-id.js';
 
 export type ChangeType = 'Create' | 'Modify' | 'NoChange' | 'Ignore' | 'Delete' | 'Deploy' | 'Unsupported';
 

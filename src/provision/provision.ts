@@ -1,37 +1,25 @@
-import type { DeploymentExtended, DeploymentOperation, ResourceManagementClient } from '@azure/arm-resources';
-import {
-  armError,
-  armFailureOf,
-  armGet,
-  describeArmFailure,
-  remediesFor,
-  resourceManager,
-  retryAfterMs,
-  subscriptionOf,
-  typeAndNameOf,
-  type ArmFailure,
-} from '../azure/arm.js';
-import { runGate, type GateRun } from '../compliance/gate.js';
+import type { DeploymentExtended, DeploymentOperation } from '@azure/arm-resources';
+import { armError, describeArmFailure, remediesFor, type ArmFailure, type ArmPort } from '../azure/arm.js';
 import { isBlocking } from '../compliance/evaluate.js';
+import { judgeRendered, type GateRun } from '../gate/gate.js';
+import { loadJudgingInputs } from '../gate/judging.js';
 import { resolveTemplate } from '../compliance/arm/template.js';
 import { loadConfig, type LoadedConfig } from '../config/load.js';
 import type { Logger } from '../core/logger.js';
-import { API_VERSIONS, renderEnvironment, type LiveContainerApp, type RenderedEnvironment } from '../template/render.js';
+import { apiVersionOf } from '../azure/resource-types.js';
+import { renderEnvironment, type LiveContainerApp, type RenderedEnvironment } from '../template/render.js';
+import type { GateMode, ProvisionMode } from './request.js';
 import { changeCount, changesAsText, changesFromWhatIf, type ChangeSet } from './changes.js';
+import { typeAndNameOf } from '../core/resource-id.js';
 
 type ArmDeployment = { properties: { mode: 'Incremental'; template: Record<string, unknown> } };
-
-export type ProvisionMode = 'what-if' | 'deploy';
-export type GateMode = 'block' | 'warn';
 
 export interface ProvisionRequest {
   cwd: string;
   /** The environment config; `azure-hipaa.yml` or the built-in defaults when absent. */
   config?: string;
-  subscriptionId?: string;
   mode: ProvisionMode;
   gate: GateMode;
-  env: NodeJS.ProcessEnv;
   logger: Logger;
   /** ARM deployment name; default `azure-hipaa-<UTC time>`, so each run stays in the group's deployment history. */
   deploymentName?: string;
@@ -74,21 +62,41 @@ export class DeploymentFailedError extends Error {
   }
 }
 
+/** What provision needs from outside: Azure Resource Manager for the subscription. */
+export interface ProvisionPorts {
+  arm: ArmPort;
+}
+
 /**
  * Provisions the environment the config describes as one incremental ARM deployment at
- * resource-group scope: the HIPAA gate on the template first, then what-if, and in deploy mode
- * validate and deploy, reporting each resource as ARM does.
+ * resource-group scope. The config is loaded and rendered once (with the running app's image and
+ * traffic split, which deploy-container owns); the HIPAA gate judges that template, and the same
+ * object is what-if'd, validated and deployed.
  */
-export async function provision(request: ProvisionRequest): Promise<ProvisionResult> {
+export async function provision(request: ProvisionRequest, ports: ProvisionPorts): Promise<ProvisionResult> {
   const { logger } = request;
+  const { arm } = ports;
   const loaded = await loadConfig(request.config, { cwd: request.cwd });
   const { config } = loaded;
-  const subscriptionId = subscriptionOf(request.subscriptionId, request.env);
+  const subscriptionId = arm.subscriptionId;
   const resourceGroup = config.resourceGroup;
   const deploymentName = request.deploymentName ?? `azure-hipaa-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '')}`;
 
+  let existingGroup: Awaited<ReturnType<ArmPort['getResourceGroup']>>;
+  try {
+    existingGroup = await arm.getResourceGroup(resourceGroup);
+  } catch (error) {
+    throw armError(error, `Reading resource group ${resourceGroup}`, (target) => (target ? undefined : 'resourceGroup'));
+  }
+  const liveContainerApp = existingGroup ? await readContainerApp(arm, resourceGroup, config.containerApp.name) : undefined;
+  if (liveContainerApp)
+    logger.info(`The Container App exists: keeping its image ${liveContainerApp.image} and traffic split (deploy-container owns them).`);
+  const rendered = renderEnvironment(config, liveContainerApp ? { liveContainerApp } : {});
+  const { template } = rendered;
+
+  const judging = await loadJudgingInputs(loaded, { cwd: request.cwd });
   const gate = await logger.group('HIPAA gate on the template', async () => {
-    const run = await runGate({ cwd: request.cwd, ...(request.config ? { config: request.config } : {}) });
+    const run: GateRun = { ...judgeRendered(rendered, loaded, judging, new Date()), template, configSource: loaded.source };
     const blocking = run.report.findings.filter((finding) => isBlocking(finding, run.policy));
     logger.info(
       `Verdict: ${run.report.verdict} (${run.report.summary.pass} pass, ${run.report.summary.fail} fail, ${run.report.summary.unknown} unknown, ${run.report.summary.waived} waived)`,
@@ -105,22 +113,13 @@ export async function provision(request: ProvisionRequest): Promise<ProvisionRes
     return { ...base, status: 'blocked', changes: { resourceGroup, resourceGroupCreated: false, resources: [] }, changeCount: 0 };
   }
 
-  const client = resourceManager(request.env, subscriptionId);
-  const existingGroup = await readResourceGroup(client, resourceGroup);
-  const liveContainerApp = existingGroup
-    ? await readContainerApp(client, subscriptionId, resourceGroup, config.containerApp.name)
-    : undefined;
-  if (liveContainerApp)
-    logger.info(`The Container App exists: keeping its image ${liveContainerApp.image} and traffic split (deploy-container owns them).`);
-  const rendered = renderEnvironment(config, liveContainerApp ? { liveContainerApp } : {});
   const configKeyOf = configKeyFinder(rendered, loaded);
-  const deployment: ArmDeployment = {
-    properties: { mode: 'Incremental', template: rendered.template as unknown as Record<string, unknown> },
-  };
+  // The judged object itself: nothing re-renders or re-reads it between the gate and ARM.
+  const deployment: ArmDeployment = { properties: { mode: 'Incremental', template: template as unknown as Record<string, unknown> } };
 
   const changes = await logger.group('What-if', async () => {
     const result = existingGroup
-      ? await whatIf(client, resourceGroup, deploymentName, deployment, configKeyOf)
+      ? await whatIf(arm, resourceGroup, deploymentName, deployment, configKeyOf)
       : everythingCreated(rendered, loaded, subscriptionId);
     logger.info(changesAsText(result));
     return result;
@@ -133,7 +132,7 @@ export async function provision(request: ProvisionRequest): Promise<ProvisionRes
     if (existingGroup && JSON.stringify(existingGroup.tags ?? {}) === JSON.stringify(tags))
       return logger.info(`${resourceGroup} exists in ${existingGroup.location} with its tags.`);
     try {
-      await client.resourceGroups.createOrUpdate(resourceGroup, { location: existingGroup?.location ?? config.region, tags });
+      await arm.putResourceGroup(resourceGroup, { location: existingGroup?.location ?? config.region, tags });
     } catch (error) {
       throw armError(error, `Creating resource group ${resourceGroup}`, configKeyOf);
     }
@@ -142,7 +141,7 @@ export async function provision(request: ProvisionRequest): Promise<ProvisionRes
 
   await logger.group('Validate', async () => {
     try {
-      await client.deployments.beginValidateAndWait(resourceGroup, deploymentName, deployment);
+      await arm.validate(resourceGroup, deploymentName, deployment);
     } catch (error) {
       throw armError(error, `Validating deployment ${deploymentName}`, configKeyOf);
     }
@@ -150,37 +149,21 @@ export async function provision(request: ProvisionRequest): Promise<ProvisionRes
   });
 
   const { deployed, operations } = await logger.group(`Deploy ${deploymentName}`, () =>
-    deploy(client, resourceGroup, deploymentName, deployment, request, configKeyOf),
+    deploy(arm, resourceGroup, deploymentName, deployment, request, configKeyOf),
   );
   return { ...base, status: 'deployed', changes, changeCount: count, outputs: outputsOf(deployed), operations };
 }
 
-async function readResourceGroup(
-  client: ResourceManagementClient,
-  name: string,
-): Promise<{ location: string; tags?: Record<string, string> } | undefined> {
-  try {
-    const group = await client.resourceGroups.get(name);
-    return { location: group.location, ...(group.tags ? { tags: group.tags } : {}) };
-  } catch (error) {
-    if (armFailureOf(error)?.code === 'ResourceGroupNotFound') return undefined;
-    throw armError(error, `Reading resource group ${name}`, (target) => (target ? undefined : 'resourceGroup'));
-  }
-}
-
 /** The image and traffic split of the app if it exists: re-provisioning must not undo a deploy. */
-async function readContainerApp(
-  client: ResourceManagementClient,
-  subscriptionId: string,
-  resourceGroup: string,
-  name: string,
-): Promise<LiveContainerApp | undefined> {
-  const path = `/subscriptions/${subscriptionId}/resourceGroups/${resourceGroup}/providers/Microsoft.App/containerApps/${name}`;
-  const { status, body } = await armGet(client, path, API_VERSIONS.app);
+async function readContainerApp(arm: ArmPort, resourceGroup: string, name: string): Promise<LiveContainerApp | undefined> {
+  const path = `/subscriptions/${arm.subscriptionId}/resourceGroups/${resourceGroup}/providers/Microsoft.App/containerApps/${name}`;
+  const { status, body } = await arm.get(path, apiVersionOf('Microsoft.App/containerApps'));
   if (status === 404) return undefined;
   if (status !== 200) throw armError({ details: body }, `Reading Container App ${name}`);
   const properties = (
-    body as { properties?: { template?: { containers?: { image?: string }[] }; configuration?: { ingress?: { traffic?: unknown[] } } } }
+    body as {
+      properties?: { template?: { containers?: { image?: string }[] }; configuration?: { ingress?: { traffic?: unknown[] } } };
+    }
   ).properties;
   const image = properties?.template?.containers?.[0]?.image;
   if (!image) return undefined;
@@ -189,23 +172,18 @@ async function readContainerApp(
 }
 
 async function whatIf(
-  client: ResourceManagementClient,
+  arm: ArmPort,
   resourceGroup: string,
   deploymentName: string,
   deployment: ArmDeployment,
   configKeyOf: (target?: string) => string | undefined,
 ): Promise<ChangeSet> {
-  let rawBody: string | undefined;
+  let rawBody: string;
   try {
-    await client.deployments.beginWhatIfAndWait(resourceGroup, deploymentName, deployment, {
-      onResponse: (response) => {
-        if (response.status === 200 && response.bodyAsText) rawBody = response.bodyAsText;
-      },
-    });
+    rawBody = await arm.whatIf(resourceGroup, deploymentName, deployment);
   } catch (error) {
     throw armError(error, `What-if of deployment ${deploymentName}`, configKeyOf);
   }
-  if (!rawBody) throw new Error(`What-if of deployment ${deploymentName} returned no result.`);
   return changesFromWhatIf(rawBody, resourceGroup);
 }
 
@@ -243,7 +221,7 @@ function configKeyFinder(rendered: RenderedEnvironment, loaded: LoadedConfig): (
 }
 
 async function deploy(
-  client: ResourceManagementClient,
+  arm: ArmPort,
   resourceGroup: string,
   deploymentName: string,
   deployment: ArmDeployment,
@@ -252,12 +230,10 @@ async function deploy(
 ): Promise<{ deployed: DeploymentExtended; operations: OperationReport[] }> {
   const { logger } = request;
   const started = Date.now();
-  let interval = request.pollIntervalMs ?? 5000;
-  const onResponse = (response: { headers: { get(name: string): string | undefined } }) => {
-    interval = retryAfterMs(response.headers, request.pollIntervalMs ?? 5000);
-  };
+  const fallbackInterval = request.pollIntervalMs ?? 5000;
+  let interval = fallbackInterval;
   try {
-    await client.deployments.beginCreateOrUpdate(resourceGroup, deploymentName, deployment, { onResponse });
+    interval = (await arm.startDeployment(resourceGroup, deploymentName, deployment)) ?? fallbackInterval;
   } catch (error) {
     throw armError(error, `Starting deployment ${deploymentName}`, configKeyOf);
   }
@@ -265,8 +241,9 @@ async function deploy(
   let operations: OperationReport[];
   for (;;) {
     await new Promise((resolve) => setTimeout(resolve, interval));
-    const current = await client.deployments.get(resourceGroup, deploymentName, { onResponse });
-    operations = await listOperations(client, resourceGroup, deploymentName);
+    const { deployment: current, retryAfterMs } = await arm.getDeployment(resourceGroup, deploymentName);
+    interval = retryAfterMs ?? fallbackInterval;
+    operations = (await arm.listDeploymentOperations(resourceGroup, deploymentName)).map(reportOf);
     for (const operation of operations) {
       if (reported.get(operation.resourceId) === operation.state) continue;
       reported.set(operation.resourceId, operation.state);
@@ -302,12 +279,6 @@ async function deploy(
       );
     }
   }
-}
-
-async function listOperations(client: ResourceManagementClient, resourceGroup: string, deploymentName: string): Promise<OperationReport[]> {
-  const operations: OperationReport[] = [];
-  for await (const operation of client.deploymentOperations.list(resourceGroup, deploymentName)) operations.push(reportOf(operation));
-  return operations;
 }
 
 function reportOf(operation: DeploymentOperation): OperationReport {

@@ -39,6 +39,8 @@ export interface MigrationDependencies {
   /** Overrides the SDK's retry tuning (tests shorten the delays). */
   retry?: PipelineRetryOptions;
   clock?: Clock;
+  /** Opens a vault; by default the Key Vault SDK. The observer paces requests under the vault's limits. */
+  openVault?: (vault: VaultReference, observer: RequestObserver) => VaultPort;
 }
 
 /** Attempts per secret at this level; see `isRetryableHere` for what they are for. */
@@ -143,7 +145,9 @@ function connect(vault: VaultReference, options: MigrationOptions, dependencies:
     },
   };
   return {
-    port: openKeyVault(vault, dependencies.env, { observer, ...(dependencies.retry ? { retry: dependencies.retry } : {}) }),
+    port: dependencies.openVault
+      ? dependencies.openVault(vault, observer)
+      : openKeyVault(vault, dependencies.env, { observer, ...(dependencies.retry ? { retry: dependencies.retry } : {}) }),
     throttled: () => throttled,
   };
 }

@@ -60,8 +60,10 @@ describe.each(actionRuntimes())('hipaa-gate action on $label', ({ node }) => {
   });
 
   it('rejects contradictory inputs with a clear error', async () => {
-    const run = await runAction('hipaa-gate', { node, inputs: { config: 'a.yml', template: 'b.json' }, cwd: work });
+    const run = await runAction('hipaa-gate', { node, inputs: { live: 'true', template: 'b.json' }, cwd: work });
     expect(run.exitCode).toBe(1);
-    expect(run.commands.find((c) => c.command === 'error')?.message).toMatch(/"config" and "template" were both given/);
+    expect(run.commands.find((c) => c.command === 'error')?.message).toMatch(
+      /Input "live" judges the deployed resources and Input "template" a file/,
+    );
   });
 });

@@ -1,12 +1,10 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Control } from '../../src/compliance/control.js';
 import { evaluate, isBlocking } from '../../src/compliance/evaluate.js';
 import { DEFAULT_GATE_POLICY, UnknownValue, type GateReport, type Waiver } from '../../src/compliance/model.js';
 import { renderReport } from '../../src/compliance/report/index.js';
-import { loadWaivers } from '../../src/compliance/waivers.js';
+import { parseWaivers } from '../../src/compliance/waivers.js';
+import { parseLocatedDocument } from '../../src/core/located-document.js';
 import { environment, resource } from './fixtures.js';
 
 const now = new Date('2026-11-22T12:00:00Z');
@@ -110,36 +108,28 @@ describe('waivers', () => {
     expect(report.findings.map((f) => `${f.control}:${f.status}`)).toEqual(['a:fail', 'waiver.valid:fail']);
   });
 
-  it('are read with every malformed entry reported at its line', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'waivers-'));
-    try {
-      await writeFile(
-        join(dir, 'waivers.yml'),
-        [
-          '- control: keyvault.public-network',
-          '  resource: seniorly-prod-secrets',
-          '  reason: private endpoint next quarter',
-          '  approvedBy: ciso@example.com',
-          '  expires: 2027-03-31',
-          '- control: keyvault.nope',
-          '  resource: x',
-          '  reason: r',
-          '  approvedBy: a',
-          '  expires: 2027-01-01',
-          '- control: keyvault.rbac',
-          '  resource: x',
-          '',
-        ].join('\n'),
-      );
-      const { waivers, problems } = await loadWaivers(join(dir, 'waivers.yml'), 'waivers.yml');
-      expect(waivers).toEqual([expect.objectContaining({ control: 'keyvault.public-network', expires: '2027-03-31' })]);
-      expect(problems.map((p) => [p.location?.line, p.message])).toEqual([
-        [6, expect.stringContaining('"keyvault.nope" is not a control id')],
-        [11, expect.stringContaining('missing reason, approvedBy, expires')],
-      ]);
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+  it('are read with every malformed entry reported at its line', () => {
+    const text = [
+      '- control: keyvault.public-network',
+      '  resource: seniorly-prod-secrets',
+      '  reason: private endpoint next quarter',
+      '  approvedBy: ciso@example.com',
+      '  expires: 2027-03-31',
+      '- control: keyvault.nope',
+      '  resource: x',
+      '  reason: r',
+      '  approvedBy: a',
+      '  expires: 2027-01-01',
+      '- control: keyvault.rbac',
+      '  resource: x',
+      '',
+    ].join('\n');
+    const { waivers, problems } = parseWaivers(parseLocatedDocument(text, 'waivers.yml'));
+    expect(waivers).toEqual([expect.objectContaining({ control: 'keyvault.public-network', expires: '2027-03-31' })]);
+    expect(problems.map((p) => [p.location?.line, p.message])).toEqual([
+      [6, expect.stringContaining('"keyvault.nope" is not a control id')],
+      [11, expect.stringContaining('missing reason, approvedBy, expires')],
+    ]);
   });
 });
 

@@ -1,6 +1,7 @@
 import type { InputKind, JudgedEnvironment, JudgedResource } from '../../src/compliance/model.js';
 import { DEFAULT_GATE_POLICY } from '../../src/compliance/model.js';
 import type { ControlContext } from '../../src/compliance/control.js';
+import { providerPath } from '../../src/core/resource-id.js';
 
 export interface ResourceSpec {
   type: string;
@@ -14,10 +15,11 @@ export interface ResourceSpec {
 
 /** Builds a resource and its children and extensions, linked both ways, as the template resolver does. */
 export function resource(spec: ResourceSpec, parent?: JudgedResource): JudgedResource {
+  const name = parent ? `${parent.name}/${spec.name}` : spec.name;
   const built: JudgedResource = {
     type: spec.type,
-    name: parent ? `${parent.name}/${spec.name}` : spec.name,
-    id: `/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/${spec.type}/${parent ? `${parent.name}/${spec.name}` : spec.name}`,
+    name,
+    id: `/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg${providerPath(spec.type, [name])}`,
     ...(spec.apiVersion ? { apiVersion: spec.apiVersion } : {}),
     body: spec.body ?? {},
     ...(parent ? { parent } : {}),
@@ -25,9 +27,10 @@ export function resource(spec: ResourceSpec, parent?: JudgedResource): JudgedRes
     extensions: [],
   };
   built.children = (spec.children ?? []).map((child) => resource(child, built));
+  // Extension resources are named by their scope's id, as ARM names them.
   built.extensions = (spec.extensions ?? []).map((extension) => ({
     ...resource(extension),
-    name: `${built.name}/Microsoft.Insights/${extension.name}`,
+    id: `${built.id}${providerPath(extension.type, [extension.name])}`,
   }));
   return built;
 }

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { baaEvidenceOf } from '../../src/config/gate-policy.js';
+import { loadJudgingInputs } from '../../src/gate/judging.js';
 import { loadConfig } from '../../src/config/load.js';
 import { defaultConfig } from '../../src/config/schema.js';
 import { ConfigurationError } from '../../src/core/errors.js';
@@ -79,10 +79,11 @@ describe('the example config', () => {
   it('loads cleanly, and its sample BAA evidence matches the file beside it', async () => {
     const loaded = await loadConfig('examples/azure-hipaa.yml', { cwd: root });
     expect(loaded.source).toBe('examples/azure-hipaa.yml');
-    const evidence = baaEvidenceOf(loaded.config, loaded.baseDir);
+    const { baa: evidence } = await loadJudgingInputs(loaded, { cwd: root });
     expect(evidence).toBeDefined();
-    const text = await readFile(join(evidence?.baseDir ?? '', evidence?.file ?? ''));
+    const text = await readFile(join(loaded.baseDir, evidence?.file ?? ''));
     expect(createHash('sha256').update(text).digest('hex')).toBe(evidence?.sha256);
+    expect(evidence?.found).toEqual({ sha256: evidence?.sha256 });
     expect(text.toString()).toMatch(/SAMPLE - NOT A REAL BUSINESS ASSOCIATE AGREEMENT/);
     expect(evidence?.reviewedDate).toBe('2026-11-01');
   });

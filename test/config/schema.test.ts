@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { DEFAULT_GATE_POLICY } from '../../src/compliance/model.js';
-import { gatePolicyOf, baaEvidenceOf } from '../../src/config/gate-policy.js';
+import { gatePolicyOf } from '../../src/config/gate-policy.js';
 import { parseConfigText } from '../../src/config/load.js';
 import { AZURE_REGIONS, NAME_RULES, closestMatch } from '../../src/config/naming.js';
 import { defaultConfig, EnvironmentConfigSchema } from '../../src/config/schema.js';
@@ -75,21 +75,6 @@ describe('gate policy and BAA evidence', () => {
       requiredTags: { Compliance: 'HIPAA', Owner: null, CostCenter: null },
       advisoryBlocks: true,
     });
-  });
-
-  it('gives the BAA evidence relative to the config directory', () => {
-    const config = parseConfigText(
-      `baa: {signedDate: 2026-01-15, reviewedDate: 2026-11-01, file: baa.pdf, sha256: ${'a'.repeat(64)}}\n`,
-      'c.yml',
-    );
-    expect(baaEvidenceOf(config, '/repo')).toEqual({
-      signedDate: '2026-01-15',
-      reviewedDate: '2026-11-01',
-      file: 'baa.pdf',
-      sha256: 'a'.repeat(64),
-      baseDir: '/repo',
-    });
-    expect(baaEvidenceOf(defaultConfig(), '/repo')).toBeUndefined();
   });
 });
 

@@ -5,7 +5,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '../../sandbox/index.js';
-import { runGate } from '../../src/compliance/gate.js';
+import { armPort } from '../../src/azure/arm.js';
+import { runGate } from '../../src/gate/gate.js';
 import { renderReport } from '../../src/compliance/report/index.js';
 import { runCli } from '../../src/cli/run.js';
 import { silentLogger } from '../../src/core/logger.js';
@@ -23,19 +24,14 @@ beforeAll(async () => {
   sandbox = await startSandbox({ latencyMs: 0, armTimeScale: 0.0005 });
   env = { ...process.env, ...sandbox.env };
   subscriptionId = sandbox.env['AZURE_SUBSCRIPTION_ID'] as string;
-  await provision({
-    cwd: repoRoot,
-    config: 'examples/azure-hipaa.yml',
-    mode: 'deploy',
-    gate: 'block',
-    env,
-    logger: silentLogger,
-    pollIntervalMs: 20,
-  });
+  await provision(
+    { cwd: repoRoot, config: 'examples/azure-hipaa.yml', mode: 'deploy', gate: 'block', logger: silentLogger, pollIntervalMs: 20 },
+    { arm: armPort(env, subscriptionId) },
+  );
 });
 afterAll(async () => sandbox?.stop());
 
-const live = () => runGate({ cwd: repoRoot, config: 'examples/azure-hipaa.yml', live: { subscriptionId, env } });
+const live = () => runGate({ cwd: repoRoot, config: 'examples/azure-hipaa.yml', live: { arm: armPort(env, subscriptionId) } });
 
 describe('the live gate', () => {
   it('passes on what provision deployed, judging every resource and the children the controls need', async () => {

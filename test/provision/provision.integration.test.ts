@@ -7,12 +7,14 @@ import { readFileSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ResourceManagementClient } from '@azure/arm-resources';
 import { SecretClient } from '@azure/keyvault-secrets';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '../../sandbox/index.js';
 import { azureClientOptions, azureCredential } from '../../src/azure/credential.js';
 import { ConfigurationError } from '../../src/core/errors.js';
 import { silentLogger, type Logger } from '../../src/core/logger.js';
+import { armPort, type ArmPort } from '../../src/azure/arm.js';
 import { provision, type ProvisionRequest } from '../../src/provision/provision.js';
 import { renderTemplate } from '../../src/template/render.js';
 import { loadConfig } from '../../src/config/load.js';
@@ -36,7 +38,12 @@ afterAll(async () => {
 });
 
 function request(overrides: Partial<ProvisionRequest> = {}): ProvisionRequest {
-  return { cwd: repoRoot, config: EXAMPLE, mode: 'deploy', gate: 'block', env, logger: silentLogger, pollIntervalMs: 20, ...overrides };
+  return { cwd: repoRoot, config: EXAMPLE, mode: 'deploy', gate: 'block', logger: silentLogger, pollIntervalMs: 20, ...overrides };
+}
+
+/** Provision through the real SDK against the sandbox, in the sandbox's subscription unless another is given. */
+function provisionWith(overrides: Partial<ProvisionRequest> = {}, subscriptionId = env['AZURE_SUBSCRIPTION_ID'] as string) {
+  return provision(request(overrides), { arm: armPort(env, subscriptionId) });
 }
 
 function recordingLogger(): Logger & { lines: string[] } {
@@ -61,7 +68,7 @@ async function config(name: string, change: (yaml: string) => string): Promise<s
 
 describe('provision', () => {
   it('previews everything as created when the resource group does not exist, and changes nothing', async () => {
-    const result = await provision(request({ mode: 'what-if' }));
+    const result = await provisionWith({ mode: 'what-if' });
     expect(result.status).toBe('previewed');
     expect(result.changes.resourceGroupCreated).toBe(true);
     const template = renderTemplate((await loadConfig(EXAMPLE, { cwd: repoRoot })).config);
@@ -72,7 +79,7 @@ describe('provision', () => {
 
   it('deploys the example config: every resource, in dependency order, reported as ARM reports it, with the outputs', async () => {
     const logger = recordingLogger();
-    const result = await provision(request({ logger }));
+    const result = await provisionWith({ logger });
     const template = renderTemplate((await loadConfig(EXAMPLE, { cwd: repoRoot })).config);
     expect(result.status).toBe('deployed');
     expect(result.operations).toHaveLength(template.resources.length);
@@ -102,6 +109,27 @@ describe('provision', () => {
     expect(order('Microsoft.App/containerApps')).toBeGreaterThan(order('Microsoft.Authorization/roleAssignments'));
   });
 
+  it('deploys exactly the template the gate judged: the same object goes to what-if, validate and the deployment, and ARM holds it', async () => {
+    const sent: unknown[] = [];
+    const real = armPort(env, env['AZURE_SUBSCRIPTION_ID'] as string);
+    const recording: ArmPort = {
+      ...real,
+      whatIf: (group, name, deployment) => (sent.push(deployment.properties.template), real.whatIf(group, name, deployment)),
+      validate: (group, name, deployment) => (sent.push(deployment.properties.template), real.validate(group, name, deployment)),
+      startDeployment: (group, name, deployment) => (
+        sent.push(deployment.properties.template),
+        real.startDeployment(group, name, deployment)
+      ),
+    };
+    const result = await provision(request(), { arm: recording });
+    expect(result.status).toBe('deployed');
+    expect(sent).toHaveLength(3);
+    for (const template of sent) expect(template).toBe(result.gate.template);
+    const client = new ResourceManagementClient(azureCredential(env), env['AZURE_SUBSCRIPTION_ID'] as string, azureClientOptions(env));
+    const exported = await client.deployments.exportTemplate(result.resourceGroup, result.deploymentName);
+    expect(exported.template).toEqual(JSON.parse(JSON.stringify(result.gate.template)));
+  });
+
   it('makes the new Key Vault live, so secrets can be migrated into it', async () => {
     const client = new SecretClient('https://seniorly-prod-secrets.vault.azure.net', azureCredential(env), azureClientOptions(env));
     await client.setSecret('AzureOpenAIKey', 'not-a-real-key');
@@ -109,7 +137,7 @@ describe('provision', () => {
   });
 
   it('reports no changes on a second run with the same config', async () => {
-    const result = await provision(request());
+    const result = await provisionWith();
     expect(result.changeCount).toBe(0);
     expect(result.changes.resources.filter((c) => c.changeType !== 'NoChange' && c.changeType !== 'Ignore')).toEqual([]);
   });
@@ -129,7 +157,7 @@ describe('provision', () => {
     deployed.configuration.ingress.targetPort = 8000;
     deployed.configuration.ingress.traffic = [{ revisionName: 'voice-agent--v2', weight: 100 }];
     sandbox.server.arm.patchDirectly(appId, deployed as unknown as Record<string, unknown>);
-    const result = await provision(request());
+    const result = await provisionWith();
     expect(result.changeCount).toBe(0);
     const after = sandbox.server.arm.resources.get(appId.toLowerCase())?.properties as typeof properties;
     expect(after.template.containers[0]?.image).toBe('seniorlyprodacr.azurecr.io/voice-agent:v2');
@@ -139,7 +167,7 @@ describe('provision', () => {
   it('shows a config change in what-if as a modify with the property diff, and deploys nothing in what-if mode', async () => {
     const path = await config('retention', (yaml) => yaml.replace('sku: standard', 'sku: premium'));
     const puts = sandbox.server.arm.puts;
-    const result = await provision(request({ config: path, mode: 'what-if' }));
+    const result = await provisionWith({ cwd: work, config: path, mode: 'what-if' });
     expect(result.changeCount).toBe(1);
     const vault = result.changes.resources.find((c) => c.changeType === 'Modify');
     expect(vault?.type).toBe('Microsoft.KeyVault/vaults');
@@ -153,19 +181,19 @@ describe('provision', () => {
         .replace('resourceGroup: seniorly-prod-rg', 'resourceGroup: noncompliant-rg')
         .replace('auditTableTotalRetentionInDays: 2190', 'auditTableTotalRetentionInDays: 365'),
     );
-    const blocked = await provision(request({ config: path }));
+    const blocked = await provisionWith({ cwd: work, config: path });
     expect(blocked.status).toBe('blocked');
     expect(blocked.gate.report.findings.filter((f) => f.status === 'fail').map((f) => f.control)).toEqual(['logs.retention']);
     expect(sandbox.server.arm.resourceGroups.has('noncompliant-rg')).toBe(false);
-    const warned = await provision(request({ config: path, gate: 'warn' }));
+    const warned = await provisionWith({ cwd: work, config: path, gate: 'warn' });
     expect(warned.status).toBe('deployed');
   });
 });
 
 describe('provision with bad input gives ARM’s message and what to change', () => {
-  async function failure(overrides: Partial<ProvisionRequest>): Promise<Error> {
+  async function failure(overrides: Partial<ProvisionRequest>, subscriptionId?: string): Promise<Error> {
     try {
-      await provision(request(overrides));
+      await provisionWith(overrides, subscriptionId);
     } catch (error) {
       return error as Error;
     }
@@ -173,7 +201,7 @@ describe('provision with bad input gives ARM’s message and what to change', ()
   }
 
   it('an unknown subscription', async () => {
-    const error = await failure({ subscriptionId: '00000000-0000-0000-0000-000000000001' });
+    const error = await failure({}, '00000000-0000-0000-0000-000000000001');
     expect(error).toBeInstanceOf(ConfigurationError);
     expect(error.message).toContain("SubscriptionNotFound: The subscription '00000000-0000-0000-0000-000000000001' could not be found.");
     expect(error.message).toContain('AZURE_SUBSCRIPTION_ID');
@@ -183,7 +211,7 @@ describe('provision with bad input gives ARM’s message and what to change', ()
     const path = await config('region', (yaml) =>
       yaml.replace('region: eastus2', 'region: westindia').replace('resourceGroup: seniorly-prod-rg', 'resourceGroup: region-rg'),
     );
-    const error = await failure({ config: path });
+    const error = await failure({ cwd: work, config: path });
     expect(error).toBeInstanceOf(ConfigurationError);
     expect(error.message).toContain(
       "LocationNotAvailableForResourceGroup: The provided location 'westindia' is not available for resource group.",
@@ -196,7 +224,7 @@ describe('provision with bad input gives ARM’s message and what to change', ()
     const path = await config('taken', (yaml) =>
       yaml.replace('resourceGroup: seniorly-prod-rg', 'resourceGroup: taken-rg').replace('name: seniorlyprodbackup', 'name: takenbackup01'),
     );
-    const error = await failure({ config: path });
+    const error = await failure({ cwd: work, config: path });
     expect(error).toBeInstanceOf(ConfigurationError);
     expect(error.message).toContain('StorageAccountAlreadyTaken: The storage account named takenbackup01 is already taken.');
     expect(error.message).toMatch(/choose another \(config storage/);
@@ -218,6 +246,7 @@ describe('provision with bad input gives ARM’s message and what to change', ()
     sandbox.server.arm.roles = ['Reader'];
     try {
       const error = await failure({
+        cwd: work,
         config: await config('reader', (yaml) => yaml.replace('resourceGroup: seniorly-prod-rg', 'resourceGroup: reader-rg')),
       });
       expect(error.message).toContain('AuthorizationFailed');

@@ -6,13 +6,15 @@
 import { readFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ResourceManagementClient } from '@azure/arm-resources';
+import { ResourceManagementClient } from '@azure/arm-resources';
 import { startSandbox, type Sandbox } from '../../sandbox/index.js';
-import { armGet, armFailureOf, resourceManager } from '../../src/azure/arm.js';
+import { armFailureOf, armPort, type ArmPort } from '../../src/azure/arm.js';
+import { azureClientOptions, azureCredential } from '../../src/azure/credential.js';
 import { adminRequest } from '../helpers/sandbox-admin.js';
 
 let sandbox: Sandbox;
 let client: ResourceManagementClient;
+let arm: ArmPort;
 let subscriptionId: string;
 const vaultPath = () => `/subscriptions/${subscriptionId}/resourceGroups/arm-test-rg/providers/Microsoft.KeyVault/vaults/arm-test-kv`;
 const vaultBody = (overrides: Record<string, unknown> = {}) => ({
@@ -29,7 +31,9 @@ const vaultBody = (overrides: Record<string, unknown> = {}) => ({
 beforeAll(async () => {
   sandbox = await startSandbox({ latencyMs: 0, armTimeScale: 0.001 });
   subscriptionId = sandbox.env['AZURE_SUBSCRIPTION_ID'] as string;
-  client = resourceManager({ ...process.env, ...sandbox.env }, subscriptionId);
+  const env = { ...process.env, ...sandbox.env };
+  client = new ResourceManagementClient(azureCredential(env), subscriptionId, azureClientOptions(env));
+  arm = armPort(env, subscriptionId);
   await client.resourceGroups.createOrUpdate('arm-test-rg', { location: 'eastus2', tags: { Compliance: 'HIPAA' } });
 });
 afterAll(async () => sandbox?.stop());
@@ -78,7 +82,7 @@ describe('the sandbox ARM endpoint', () => {
     await client.resources.beginCreateOrUpdateByIdAndWait(settingPath, '2021-05-01-preview', {
       properties: { workspaceId: '/x', logs: [{ categoryGroup: 'audit', enabled: true }] },
     });
-    const { status, body } = await armGet(client, `${vaultPath()}/providers/Microsoft.Insights/diagnosticSettings`, '2021-05-01-preview');
+    const { status, body } = await arm.get(`${vaultPath()}/providers/Microsoft.Insights/diagnosticSettings`, '2021-05-01-preview');
     expect(status).toBe(200);
     expect((body as { value: { id: string }[] }).value.map((setting) => setting.id)).toEqual([settingPath]);
   });

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { AUDIT_LOG_TABLES } from '../../src/compliance/audit-logs.js';
+import { AUDIT_LOG_TABLES, roleDefinitionOf } from '../../src/azure/resource-types.js';
 import { parseConfigText } from '../../src/config/load.js';
 import { defaultConfig, type EnvironmentConfig } from '../../src/config/schema.js';
 import type { ArmResource } from '../../src/template/arm-types.js';
 import { hasSchemaFor, validateResourceBody } from '../../src/template/arm-schema.js';
-import { ROLE_DEFINITIONS, renderEnvironment, renderTemplate, resourceIdExpression } from '../../src/template/render.js';
+import { renderEnvironment, renderTemplate, resourceIdExpression } from '../../src/template/render.js';
 
 const withSecrets = 'containerApp:\n  secrets: {openai-key: AzureOpenAIKey}\n  env: {AZURE_OPENAI_KEY: {secretRef: openai-key}}\n';
 const variants: [string, EnvironmentConfig][] = [
@@ -120,8 +120,8 @@ describe.each(variants)('rendering %s', (_name, config) => {
       .map((grant) => propertyOf(grant, 'roleDefinitionId'));
     expect(roles).toEqual(
       expect.arrayContaining([
-        expect.stringContaining(ROLE_DEFINITIONS.acrPull),
-        expect.stringContaining(ROLE_DEFINITIONS.keyVaultSecretsUser),
+        expect.stringContaining(roleDefinitionOf('Microsoft.ContainerRegistry/registries', 'AcrPull')),
+        expect.stringContaining(roleDefinitionOf('Microsoft.KeyVault/vaults', 'Key Vault Secrets User')),
       ]),
     );
   });

@@ -1,53 +1,42 @@
-import { ConfigurationError } from '../../../src/core/errors.js';
-import { parseFailOn } from '../../../src/compliance/gate.js';
-import { booleanInput, optionalInput } from '../../shared/inputs.js';
+import { resolveGateOptions, type ResolvedGateOptions } from '../../../src/gate/request.js';
+import { ActionInputs, inputName } from '../../shared/inputs.js';
+import type { ActionIO } from '../../shared/runtime.js';
 
-export interface GateInputs {
-  config?: string;
-  template?: string;
-  parameters?: string;
-  waivers?: string;
-  /** Undefined follows the config's gate policy. */
-  failOn?: ReturnType<typeof parseFailOn>;
+export interface GateInputs extends ResolvedGateOptions {
   sarifPath?: string;
   reportPath: string;
-  /** Judge the live resource group instead of a plan. */
-  live?: { subscriptionId?: string; resourceGroup?: string };
 }
 
-/** The one place this action reads its inputs. */
-export function readGateInputs(runnerTemp: string): GateInputs {
-  const config = optionalInput('config');
-  const template = optionalInput('template');
-  const parameters = optionalInput('parameters');
-  const waivers = optionalInput('waivers');
-  const failOn = optionalInput('fail-on');
-  const sarifPath = optionalInput('sarif-path');
-  if (config && template) {
-    throw new ConfigurationError(
-      'Inputs "config" and "template" were both given; give one: a config is rendered to a template, a template is judged as it is.',
-    );
-  }
-  const live = booleanInput('live', false);
-  const subscriptionId = optionalInput('subscription-id');
-  const resourceGroup = optionalInput('resource-group');
-  if (live && template)
-    throw new ConfigurationError('Inputs "live" and "template" were both given; live judges the deployed resources, template a file.');
-  if (!live && (subscriptionId || resourceGroup))
-    throw new ConfigurationError(
-      'Inputs "subscription-id" and "resource-group" belong to live mode; set live: true to judge the deployed resources.',
-    );
-  if (parameters && !template) {
-    throw new ConfigurationError('Input "parameters" was given without "template"; a parameters file belongs to an ARM template.');
-  }
+/** The one place this action reads its inputs; the rules between them are the CLI's too (resolveGateOptions). */
+export function readGateInputs(io: ActionIO, runnerTemp: string): GateInputs {
+  const inputs = new ActionInputs(io);
+  const options = resolveGateOptions(
+    {
+      config: inputs.optional('config'),
+      template: inputs.optional('template'),
+      parameters: inputs.optional('parameters'),
+      waivers: inputs.optional('waivers'),
+      failOn: inputs.optional('fail-on'),
+      live: inputs.boolean('live', false),
+      subscriptionId: inputs.optional('subscription-id'),
+      resourceGroup: inputs.optional('resource-group'),
+    },
+    {
+      config: inputName('config'),
+      template: inputName('template'),
+      parameters: inputName('parameters'),
+      waivers: inputName('waivers'),
+      failOn: inputName('fail-on'),
+      live: inputName('live'),
+      subscriptionId: inputName('subscription-id'),
+      resourceGroup: inputName('resource-group'),
+    },
+    io.env,
+  );
+  const sarifPath = inputs.optional('sarif-path');
   return {
-    ...(config ? { config } : {}),
-    ...(template ? { template } : {}),
-    ...(parameters ? { parameters } : {}),
-    ...(waivers ? { waivers } : {}),
-    ...(failOn ? { failOn: parseFailOn(failOn) } : {}),
+    ...options,
     ...(sarifPath ? { sarifPath } : {}),
-    reportPath: optionalInput('report-path') ?? `${runnerTemp}/hipaa-gate-report.json`,
-    ...(live ? { live: { ...(subscriptionId ? { subscriptionId } : {}), ...(resourceGroup ? { resourceGroup } : {}) } } : {}),
+    reportPath: inputs.optional('report-path') ?? `${runnerTemp}/hipaa-gate-report.json`,
   };
 }

@@ -39301,324 +39301,52 @@ module.exports = {
 
 /***/ }),
 
-/***/ 1242:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-
-// EXPORTS
-__nccwpck_require__.d(__webpack_exports__, {
-  K: () => (/* binding */ readInputs)
-});
-
-// EXTERNAL MODULE: ./src/core/errors.ts
-var errors = __nccwpck_require__(4296);
-// EXTERNAL MODULE: ./src/azure/keyvault.ts + 336 modules
-var keyvault = __nccwpck_require__(4870);
-// EXTERNAL MODULE: ./node_modules/picomatch/index.js
-var picomatch = __nccwpck_require__(4006);
-var picomatch_default = /*#__PURE__*/__nccwpck_require__.n(picomatch);
-;// CONCATENATED MODULE: ./src/secrets/filters.ts
-
-
-/** Glob syntax picomatch understands, beyond the letters, digits and hyphens of a secret name. */
-const GLOB_SYNTAX = new Set(['*', '?', '[', ']', '{', '}', ',', '!', '^', '(', ')', '|', '+', '@', '\\']);
-/**
- * Compiles the globs of one list input. A pattern is rejected when it cannot parse, or when it
- * contains a character no secret name can have (secret names are letters, digits and hyphens),
- * because such a pattern silently matches nothing.
- */
-function compileNameFilters(patterns, inputName) {
-    return patterns.map((raw) => {
-        const pattern = raw.trim();
-        if (pattern === '')
-            throw new errors/* ConfigurationError */.j(`${inputName}: an empty pattern matches no secret; remove it.`);
-        const stray = [...pattern].find((character) => !/[A-Za-z0-9-]/.test(character) && !GLOB_SYNTAX.has(character));
-        if (stray !== undefined) {
-            throw new errors/* ConfigurationError */.j(`${inputName}: pattern '${pattern}' contains '${stray}', which no secret name can contain (names are letters, digits and hyphens), so it would match nothing.`);
-        }
-        let matcher;
-        try {
-            matcher = picomatch_default()(pattern, { nocase: true, strictBrackets: true, dot: true });
-        }
-        catch (error) {
-            throw new errors/* ConfigurationError */.j(`${inputName}: pattern '${pattern}' is not a valid glob: ${error instanceof Error ? error.message : String(error)}.`);
-        }
-        return { pattern, matches: (name) => matcher(name) };
-    });
-}
-
-// EXTERNAL MODULE: ./src/secrets/plan.ts
-var plan = __nccwpck_require__(5982);
-// EXTERNAL MODULE: ./src/secrets/rate-limit.ts
-var rate_limit = __nccwpck_require__(9953);
-;// CONCATENATED MODULE: ./src/secrets/options.ts
-
-
-
-
-
-const defaultConcurrency = 32;
-function positiveInteger(value, fallback, inputName, max) {
-    if (value === undefined)
-        return fallback;
-    if (!Number.isInteger(value) || value < 1 || value > max)
-        throw new errors/* ConfigurationError */.j(`${inputName} must be a whole number from 1 to ${max}; got ${value}.`);
-    return value;
-}
-function resolveMigrationOptions(inputs, names) {
-    const source = (0,keyvault/* resolveVaultReference */.Ui)(inputs.source, names.source);
-    const target = (0,keyvault/* resolveVaultReference */.Ui)(inputs.target, names.target);
-    if (source.url === target.url) {
-        throw new errors/* ConfigurationError */.j(`${names.source} and ${names.target} are the same Key Vault ('${source.name}'): copying a vault onto itself would only add versions.`);
-    }
-    if (!plan/* overwriteModes */.Wx.includes(inputs.overwrite)) {
-        throw new errors/* ConfigurationError */.j(`${names.overwrite} must be one of ${plan/* overwriteModes */.Wx.join(', ')}; got '${inputs.overwrite}'.`);
-    }
-    // Above Key Vault's own limits a budget would only buy 429s.
-    const writes = positiveInteger(inputs.writesPer10s, rate_limit/* defaultVaultBudgets */.ec.writes.limit, names.writesPer10s, 300);
-    const reads = positiveInteger(inputs.readsPer10s, rate_limit/* defaultVaultBudgets */.ec.reads.limit, names.readsPer10s, 4_000);
-    return {
-        source,
-        target,
-        include: compileNameFilters(inputs.include, names.include),
-        exclude: compileNameFilters(inputs.exclude, names.exclude),
-        overwrite: inputs.overwrite,
-        includeDisabled: inputs.includeDisabled,
-        recoverDeleted: inputs.recoverDeleted,
-        dryRun: inputs.dryRun,
-        verify: inputs.verify,
-        concurrency: positiveInteger(inputs.concurrency, defaultConcurrency, names.concurrency, 256),
-        budgets: {
-            writes: { ...rate_limit/* defaultVaultBudgets */.ec.writes, limit: writes },
-            reads: { ...rate_limit/* defaultVaultBudgets */.ec.reads, limit: reads },
-        },
-    };
-}
-
-// EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 16 modules
-var lib_core = __nccwpck_require__(8261);
-;// CONCATENATED MODULE: ./actions/shared/inputs.ts
-
-
-/** An optional string input: undefined when empty. */
-function optionalInput(name) {
-    const value = lib_core/* getInput */.V4(name).trim();
-    return value === '' ? undefined : value;
-}
-/** A boolean input with a default, accepting the YAML 1.2 core schema's spellings. */
-function booleanInput(name, fallback) {
-    const raw = lib_core/* getInput */.V4(name).trim();
-    if (raw === '')
-        return fallback;
-    if (['true', 'True', 'TRUE'].includes(raw))
-        return true;
-    if (['false', 'False', 'FALSE'].includes(raw))
-        return false;
-    throw new errors/* ConfigurationError */.j(`Input "${name}" must be true or false, not "${raw}".`);
-}
-/** One of a fixed set of values. */
-function choiceInput(name, choices, fallback) {
-    const raw = core.getInput(name).trim();
-    if (raw === '')
-        return fallback;
-    if (choices.includes(raw))
-        return raw;
-    throw new ConfigurationError(`Input "${name}" must be one of ${choices.join(', ')}; got "${raw}".`);
-}
-/** A list input: one item per line or comma-separated, blanks dropped. */
-function listInput(name) {
-    return lib_core/* getInput */.V4(name)
-        .split(/[\n,]/)
-        .map((item) => item.trim())
-        .filter((item) => item.length > 0);
-}
-
-;// CONCATENATED MODULE: ./actions/migrate-secrets/src/inputs.ts
-
-
-
-function numberInput(name) {
-    const raw = optionalInput(name);
-    if (raw === undefined)
-        return undefined;
-    const value = Number(raw);
-    if (!Number.isFinite(value))
-        throw new errors/* ConfigurationError */.j(`Input "${name}" must be a number, not "${raw}".`);
-    return value;
-}
-/** Reads and checks every input of this action, once. Nothing else reads inputs. */
-function readInputs() {
-    return resolveMigrationOptions({
-        source: optionalInput('source-vault') ?? '',
-        target: optionalInput('target-vault') ?? '',
-        include: listInput('include'),
-        exclude: listInput('exclude'),
-        overwrite: optionalInput('overwrite') ?? 'if-changed',
-        includeDisabled: booleanInput('include-disabled', false),
-        recoverDeleted: booleanInput('recover-deleted', true),
-        dryRun: booleanInput('dry-run', false),
-        verify: booleanInput('verify', true),
-        concurrency: numberInput('concurrency'),
-        writesPer10s: numberInput('writes-per-10s'),
-        readsPer10s: numberInput('reads-per-10s'),
-    }, {
-        source: 'Input "source-vault"',
-        target: 'Input "target-vault"',
-        include: 'Input "include"',
-        exclude: 'Input "exclude"',
-        overwrite: 'Input "overwrite"',
-        concurrency: 'Input "concurrency"',
-        writesPer10s: 'Input "writes-per-10s"',
-        readsPer10s: 'Input "reads-per-10s"',
-    });
-}
-
-
-/***/ }),
-
 /***/ 4852:
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8261);
-/* harmony import */ var _src_secrets_migrate_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(7090);
-/* harmony import */ var _src_secrets_report_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(6751);
-/* harmony import */ var _shared_logger_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(1348);
-/* harmony import */ var _shared_run_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(6235);
-/* harmony import */ var _shared_summary_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(6834);
-/* harmony import */ var _inputs_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(1242);
+/* harmony import */ var _shared_runtime_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2261);
+/* harmony import */ var _run_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(9172);
 
 
-
-
-
-
-
-await (0,_shared_run_js__WEBPACK_IMPORTED_MODULE_3__/* .runAction */ .C)(async () => {
-    const options = (0,_inputs_js__WEBPACK_IMPORTED_MODULE_5__/* .readInputs */ .K)();
-    const logger = (0,_shared_logger_js__WEBPACK_IMPORTED_MODULE_2__/* .actionLogger */ .v)();
-    const report = await (0,_src_secrets_migrate_js__WEBPACK_IMPORTED_MODULE_1__/* .migrateSecrets */ .$)(options, { logger, env: process.env });
-    for (const [name, count] of Object.entries(report.counts))
-        _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setOutput */ .uH(name, count);
-    for (const result of report.results.filter((row) => row.outcome === 'failed'))
-        logger.error(`Secret '${result.name}': ${result.reason}`, { title: 'Secret not copied' });
-    await logger.group('Summary', async () => logger.info((0,_src_secrets_report_js__WEBPACK_IMPORTED_MODULE_6__/* .formatReportText */ .Nz)(report)));
-    await (0,_shared_summary_js__WEBPACK_IMPORTED_MODULE_4__/* .writeSummary */ .S)((0,_src_secrets_report_js__WEBPACK_IMPORTED_MODULE_6__/* .formatReportMarkdown */ .lG)(report));
-    if (report.counts.failed > 0)
-        throw new Error(`${report.counts.failed} of ${report.results.length} secrets failed; see the summary.`);
-});
+await (0,_run_js__WEBPACK_IMPORTED_MODULE_1__/* .run */ .e)((0,_shared_runtime_js__WEBPACK_IMPORTED_MODULE_0__/* .runnerIO */ .$)());
 
 __webpack_async_result__();
 } catch(e) { __webpack_async_result__(e); } }, 1);
 
 /***/ }),
 
-/***/ 1348:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   v: () => (/* binding */ actionLogger)
-/* harmony export */ });
-/* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8261);
-
-function annotation(location) {
-    if (!location)
-        return undefined;
-    return {
-        ...(location.title ? { title: location.title } : {}),
-        ...(location.file ? { file: location.file } : {}),
-        ...(location.line ? { startLine: location.line } : {}),
-        ...(location.column ? { startColumn: location.column } : {}),
-    };
-}
-/** The core's Logger, spoken through the runner's workflow commands. */
-function actionLogger() {
-    return {
-        debug: (message) => _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .debug */ .Yz(message),
-        info: (message) => _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .info */ .pq(message),
-        warning: (message, location) => _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .warning */ .$e(message, annotation(location)),
-        error: (message, location) => _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .error */ .z3(message, annotation(location)),
-        group: (title, fn) => _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .group */ .Os(title, fn),
-        mask: (secretValue) => {
-            // The runner masks line by line, so a multi-line value is registered line by line too.
-            for (const piece of [secretValue, ...secretValue.split(/\r?\n/), ...secretValue.split(/\r?\n/).map((line) => line.trim())]) {
-                if (piece.length > 0)
-                    _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setSecret */ .Pq(piece);
-            }
-        },
-    };
-}
-
-
-/***/ }),
-
-/***/ 6235:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   C: () => (/* binding */ runAction)
-/* harmony export */ });
-/* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8261);
-/* harmony import */ var _src_core_errors_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4296);
-
-
-/**
- * Runs an action's body and turns anything it throws, `Error` or not, into a failed step.
- * A ConfigurationError lists each problem as an annotation at its file and line.
- */
-async function runAction(body) {
-    try {
-        await body();
-    }
-    catch (error) {
-        if (error instanceof _src_core_errors_js__WEBPACK_IMPORTED_MODULE_1__/* .ConfigurationError */ .j) {
-            for (const problem of error.problems) {
-                _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .error */ .z3(`${problem.where}: ${problem.message}`, {
-                    title: 'Invalid input',
-                    ...(problem.file ? { file: problem.file } : {}),
-                    ...(problem.line ? { startLine: problem.line } : {}),
-                });
-            }
-        }
-        _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setFailed */ .C1((0,_src_core_errors_js__WEBPACK_IMPORTED_MODULE_1__/* .errorMessage */ .g)(error));
-    }
-}
-
-
-/***/ }),
-
-/***/ 6834:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   S: () => (/* binding */ writeSummary)
-/* harmony export */ });
-/* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8261);
-
-/** Writes the action's one job summary. Every action goes through here so summaries look alike. */
-async function writeSummary(markdown) {
-    if (!process.env['GITHUB_STEP_SUMMARY']) {
-        _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .debug */ .Yz('GITHUB_STEP_SUMMARY is not set; skipping the job summary');
-        return;
-    }
-    await _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .summary */ .z.addRaw(markdown, true).write();
-}
-
-
-/***/ }),
-
-/***/ 4870:
+/***/ 9172:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
-  OV: () => (/* binding */ VaultRequestError),
-  qY: () => (/* binding */ openKeyVault),
-  Ui: () => (/* binding */ resolveVaultReference)
+  e: () => (/* binding */ run)
 });
 
-// UNUSED EXPORTS: defaultKeyVaultRetryOptions, vaultNameProblem
+;// CONCATENATED MODULE: ./src/core/errors.ts
+class ConfigurationError extends Error {
+    name = 'ConfigurationError';
+    problems;
+    constructor(summary, problems = []) {
+        super(problems.length === 0 ? summary : `${summary}\n${problems.map((p) => `  - ${p.where}: ${p.message}`).join('\n')}`);
+        this.problems = problems;
+    }
+}
+/** The message of any thrown value, `Error` or not. */
+function errorMessage(error) {
+    if (error instanceof Error)
+        return error.message;
+    if (typeof error === 'string')
+        return error;
+    try {
+        return JSON.stringify(error) ?? String(error);
+    }
+    catch {
+        return String(error);
+    }
+}
 
 // EXTERNAL MODULE: external "node:os"
 var external_node_os_ = __nccwpck_require__(8161);
@@ -49357,8 +49085,6 @@ class SecretClient {
     }
 }
 //# sourceMappingURL=index.js.map
-// EXTERNAL MODULE: ./src/core/errors.ts
-var errors = __nccwpck_require__(4296);
 // EXTERNAL MODULE: external "node:fs/promises"
 var promises_ = __nccwpck_require__(1455);
 ;// CONCATENATED MODULE: ./node_modules/@azure/identity/dist/esm/constants.js
@@ -71502,7 +71228,7 @@ function sandboxOf(env) {
         return descriptor;
     }
     catch (error) {
-        throw new errors/* ConfigurationError */.j(`AZURE_HIPAA_SANDBOX is not a sandbox descriptor (${(0,errors/* errorMessage */.g)(error)}). Use the env that \`azure-hipaa sandbox up\` prints, or unset it for real Azure.`);
+        throw new ConfigurationError(`AZURE_HIPAA_SANDBOX is not a sandbox descriptor (${errorMessage(error)}). Use the env that \`azure-hipaa sandbox up\` prints, or unset it for real Azure.`);
     }
 }
 const clients = new Map();
@@ -71532,7 +71258,7 @@ function azureCredential(env) {
         return new clientAssertionCredential_ClientAssertionCredential(tenant, clientId, async () => (await (0,promises_.readFile)(federatedTokenFile, 'utf8')).trim(), options);
     }
     if (!tenant || !clientId || !secret)
-        throw new errors/* ConfigurationError */.j('The sandbox needs AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET (or AZURE_FEDERATED_TOKEN_FILE) from `azure-hipaa sandbox up`.');
+        throw new ConfigurationError('The sandbox needs AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET (or AZURE_FEDERATED_TOKEN_FILE) from `azure-hipaa sandbox up`.');
     return new ClientSecretCredential(tenant, clientId, secret, options);
 }
 /** Options for any Azure SDK client: routes to the sandbox when it is switched on, else empty. */
@@ -71569,11 +71295,11 @@ function vaultNameProblem(name) {
 function resolveVaultReference(input, inputName) {
     const trimmed = input.trim();
     if (trimmed === '')
-        throw new errors/* ConfigurationError */.j(`${inputName} is required: give a Key Vault name or URL.`);
+        throw new ConfigurationError(`${inputName} is required: give a Key Vault name or URL.`);
     if (!trimmed.includes('/') && !trimmed.includes('.')) {
         const problem = vaultNameProblem(trimmed);
         if (problem)
-            throw new errors/* ConfigurationError */.j(`${inputName}: '${trimmed}' is not a valid Key Vault name: it ${problem}.`);
+            throw new ConfigurationError(`${inputName}: '${trimmed}' is not a valid Key Vault name: it ${problem}.`);
         const name = trimmed.toLowerCase();
         return { name, url: `https://${name}.vault.azure.net` };
     }
@@ -71582,7 +71308,7 @@ function resolveVaultReference(input, inputName) {
         url = new URL(trimmed);
     }
     catch {
-        throw new errors/* ConfigurationError */.j(`${inputName}: '${trimmed}' is neither a Key Vault name nor a URL like https://<name>.vault.azure.net.`);
+        throw new ConfigurationError(`${inputName}: '${trimmed}' is neither a Key Vault name nor a URL like https://<name>.vault.azure.net.`);
     }
     const suffix = VAULT_DNS_SUFFIXES.find((candidate) => url.hostname.endsWith(`.${candidate}`));
     const name = suffix ? url.hostname.slice(0, -suffix.length - 1) : '';
@@ -71592,11 +71318,11 @@ function resolveVaultReference(input, inputName) {
         (url.pathname !== '/' && url.pathname !== '') ||
         url.search ||
         url.hash) {
-        throw new errors/* ConfigurationError */.j(`${inputName}: '${trimmed}' is not a Key Vault URL: expected https://<name>.vault.azure.net (or a sovereign cloud's vault domain) with no path.`);
+        throw new ConfigurationError(`${inputName}: '${trimmed}' is not a Key Vault URL: expected https://<name>.vault.azure.net (or a sovereign cloud's vault domain) with no path.`);
     }
     const problem = vaultNameProblem(name);
     if (problem)
-        throw new errors/* ConfigurationError */.j(`${inputName}: '${name}' in ${trimmed} is not a valid Key Vault name: it ${problem}.`);
+        throw new ConfigurationError(`${inputName}: '${name}' in ${trimmed} is not a valid Key Vault name: it ${problem}.`);
     return { name, url: `https://${url.host}` };
 }
 /**
@@ -71764,56 +71490,6 @@ function openKeyVault(vault, env, options = {}) {
     };
 }
 
-
-/***/ }),
-
-/***/ 4296:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   g: () => (/* binding */ errorMessage),
-/* harmony export */   j: () => (/* binding */ ConfigurationError)
-/* harmony export */ });
-class ConfigurationError extends Error {
-    name = 'ConfigurationError';
-    problems;
-    constructor(summary, problems = []) {
-        super(problems.length === 0 ? summary : `${summary}\n${problems.map((p) => `  - ${p.where}: ${p.message}`).join('\n')}`);
-        this.problems = problems;
-    }
-}
-/** The message of any thrown value, `Error` or not. */
-function errorMessage(error) {
-    if (error instanceof Error)
-        return error.message;
-    if (typeof error === 'string')
-        return error;
-    try {
-        return JSON.stringify(error) ?? String(error);
-    }
-    catch {
-        return String(error);
-    }
-}
-
-
-/***/ }),
-
-/***/ 7090:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-
-// EXPORTS
-__nccwpck_require__.d(__webpack_exports__, {
-  $: () => (/* binding */ migrateSecrets)
-});
-
-// UNUSED EXPORTS: disabledSourceReason
-
-// EXTERNAL MODULE: ./src/core/errors.ts
-var errors = __nccwpck_require__(4296);
-// EXTERNAL MODULE: ./src/azure/keyvault.ts + 336 modules
-var keyvault = __nccwpck_require__(4870);
 ;// CONCATENATED MODULE: ./src/secrets/compare.ts
 /** Registers a value, each of its lines and each trimmed line with the logger before anything else sees it. */
 function maskSecretValue(logger, value) {
@@ -71855,10 +71531,156 @@ function canUpdateInPlace(source, target) {
         (target.expiresOn === undefined || source.expiresOn !== undefined));
 }
 
-// EXTERNAL MODULE: ./src/secrets/plan.ts
-var secrets_plan = __nccwpck_require__(5982);
-// EXTERNAL MODULE: ./src/secrets/rate-limit.ts
-var rate_limit = __nccwpck_require__(9953);
+;// CONCATENATED MODULE: ./src/secrets/plan.ts
+const overwriteModes = ['if-changed', 'always', 'never'];
+const skipReasons = {
+    notIncluded: 'not matched by include',
+    excluded: (pattern) => `matched exclude pattern '${pattern}'`,
+    certificateBacked: 'certificate-backed (managed by Key Vault): it moves with its certificate, not as a secret',
+    disabled: 'disabled in the source vault (include-disabled is off)',
+    targetCertificateBacked: 'the target has a certificate-backed secret of this name; only its certificate can change it',
+    targetExists: "already in the target and overwrite is 'never'",
+    targetDeletedNever: "soft-deleted in the target and overwrite is 'never'",
+    targetDeletedNoRecover: 'soft-deleted in the target and recover-deleted is off: recover or purge it, or enable recover-deleted',
+};
+/**
+ * Decides, from listings alone, what happens to each source secret. Pure: values are compared
+ * later, in memory, by the executor; this decides whether comparing is needed at all.
+ */
+function planMigration(sourceSecrets, target, options) {
+    // Key Vault names are case-insensitive.
+    const targetByName = new Map(target.secrets.map((secret) => [secret.name.toLowerCase(), secret]));
+    const deletedNames = new Set(target.deletedNames.map((name) => name.toLowerCase()));
+    const write = !options.dryRun;
+    const verify = options.verify && !options.dryRun;
+    return [...sourceSecrets]
+        .sort((a, b) => a.name.localeCompare(b.name))
+        .map((source) => {
+        const skip = (reason) => ({ kind: 'skip', name: source.name, reason });
+        if (options.include.length > 0 && !options.include.some((filter) => filter.matches(source.name)))
+            return skip(skipReasons.notIncluded);
+        const exclusion = options.exclude.find((filter) => filter.matches(source.name));
+        if (exclusion)
+            return skip(skipReasons.excluded(exclusion.pattern));
+        if (source.managed)
+            return skip(skipReasons.certificateBacked);
+        // With include-disabled the executor still tries the read, so the vault's own answer is reported.
+        if (!source.enabled && !options.includeDisabled)
+            return skip(skipReasons.disabled);
+        const existing = targetByName.get(source.name.toLowerCase());
+        if (existing) {
+            if (existing.managed)
+                return skip(skipReasons.targetCertificateBacked);
+            if (options.overwrite === 'never')
+                return skip(skipReasons.targetExists);
+            if (options.overwrite === 'if-changed' && !existing.enabled) {
+                return {
+                    kind: 'copy',
+                    name: source.name,
+                    target: 'live',
+                    compare: false,
+                    write,
+                    verify,
+                    note: "the target's latest version is disabled, so its value cannot be compared",
+                };
+            }
+            return { kind: 'copy', name: source.name, target: 'live', compare: options.overwrite === 'if-changed', write, verify };
+        }
+        if (deletedNames.has(source.name.toLowerCase())) {
+            if (options.overwrite === 'never')
+                return skip(skipReasons.targetDeletedNever);
+            if (!options.recoverDeleted)
+                return skip(skipReasons.targetDeletedNoRecover);
+            // A recovered secret has its old value back; with if-changed it is compared like any other.
+            return { kind: 'copy', name: source.name, target: 'deleted', compare: options.overwrite === 'if-changed', write, verify };
+        }
+        return { kind: 'copy', name: source.name, target: 'absent', compare: false, write, verify };
+    });
+}
+
+;// CONCATENATED MODULE: ./src/secrets/rate-limit.ts
+/**
+ * Client-side request budgets for one Key Vault, so a normal run never sees a 429.
+ *
+ * Key Vault counts transactions per vault per 10 seconds. A sliding-window log is the tightest
+ * limiter that can promise "at most N in ANY window of W": it lets the first N go at once and
+ * then each later request waits until the request N places before it is W old. A token bucket
+ * that promises the same (burst + rate x W <= N) is slower. `guardMs` widens the window a
+ * little, because the server counts arrival times while we count send times and the difference
+ * (network jitter) varies from request to request.
+ */
+const systemClock = {
+    now: () => Date.now(),
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+};
+/** "At most `limit` in any window": remembers when the last `limit` requests were (or will be) sent. */
+class SlidingWindow {
+    budget;
+    sendTimes;
+    next = 0;
+    count = 0;
+    spacing;
+    constructor(budget) {
+        this.budget = budget;
+        if (!Number.isInteger(budget.limit) || budget.limit < 1)
+            throw new RangeError(`limit must be a positive integer, got ${budget.limit}`);
+        if (!(budget.windowMs > 0))
+            throw new RangeError(`windowMs must be positive, got ${budget.windowMs}`);
+        this.sendTimes = new Array(budget.limit).fill(0);
+        this.spacing = budget.windowMs + (budget.guardMs ?? 0);
+    }
+    /**
+     * Books the earliest send time at or after `notBefore` and returns it. Bookings are made in
+     * call order and never earlier than a previous one, so the log stays sorted.
+     */
+    reserve(notBefore) {
+        const lastBooked = this.count === 0 ? -Infinity : this.sendTimes[(this.next + this.budget.limit - 1) % this.budget.limit];
+        const oldestInWindow = this.count < this.budget.limit ? -Infinity : this.sendTimes[this.next] + this.spacing;
+        const at = Math.max(notBefore, lastBooked, oldestInWindow);
+        this.sendTimes[this.next] = at;
+        this.next = (this.next + 1) % this.budget.limit;
+        this.count = Math.min(this.count + 1, this.budget.limit);
+        return at;
+    }
+}
+/**
+ * Our defaults keep a margin under Key Vault's published limits: 280 + 3,600 stays under the
+ * 4,000 all-transaction limit even when both budgets are used up in the same window.
+ */
+const defaultVaultBudgets = {
+    writes: { limit: 280, windowMs: 10_000, guardMs: 500 },
+    reads: { limit: 3_600, windowMs: 10_000, guardMs: 500 },
+};
+/** The read and write budgets of one vault, plus a pause that a 429's Retry-After imposes on both. */
+class VaultRateLimiter {
+    clock;
+    windows;
+    pausedUntil = -Infinity;
+    constructor(budgets = defaultVaultBudgets, clock = systemClock) {
+        this.clock = clock;
+        this.windows = { read: new SlidingWindow(budgets.reads), write: new SlidingWindow(budgets.writes) };
+    }
+    /** Books a send time for one request and returns how long to wait before sending it. */
+    reserve(kind) {
+        const now = this.clock.now();
+        return this.windows[kind].reserve(Math.max(now, this.pausedUntil)) - now;
+    }
+    /** Waits until one more request of this kind fits the budget. */
+    async acquire(kind) {
+        const wait = this.reserve(kind);
+        if (wait > 0)
+            await this.clock.sleep(wait);
+    }
+    /** The vault said "slow down": nothing new is sent until `retryAfterMs` has passed. */
+    pause(retryAfterMs) {
+        this.pausedUntil = Math.max(this.pausedUntil, this.clock.now() + retryAfterMs);
+    }
+}
+/** Which budget an HTTP method spends. */
+function requestKind(method) {
+    return method.toUpperCase() === 'GET' || method.toUpperCase() === 'HEAD' ? 'read' : 'write';
+}
+
 ;// CONCATENATED MODULE: ./src/secrets/migrate.ts
 
 
@@ -71876,18 +71698,18 @@ const disabledSourceReason = 'disabled: value cannot be read without enabling it
 function configurationProblem(error, side) {
     const vault = error.vault.name;
     if (error.code === 'ENOTFOUND') {
-        return new errors/* ConfigurationError */.j(`Key Vault '${vault}' was not found: check the name and that it exists in the subscription you are logged in to.`);
+        return new ConfigurationError(`Key Vault '${vault}' was not found: check the name and that it exists in the subscription you are logged in to.`);
     }
     if (error.status === 401) {
-        return new errors/* ConfigurationError */.j(`Key Vault '${vault}' rejected the sign-in (HTTP 401): check that the identity is from the vault's tenant (azure/login or az login).`);
+        return new ConfigurationError(`Key Vault '${vault}' rejected the sign-in (HTTP 401): check that the identity is from the vault's tenant (azure/login or az login).`);
     }
     if (error.status === 403 && error.innerCode === 'ForbiddenByFirewall') {
-        return new errors/* ConfigurationError */.j(`Key Vault '${vault}' refused this network (HTTP 403 ForbiddenByFirewall): allow the runner's address in the vault's firewall or run from its private network.`);
+        return new ConfigurationError(`Key Vault '${vault}' refused this network (HTTP 403 ForbiddenByFirewall): allow the runner's address in the vault's firewall or run from its private network.`);
     }
     if (error.status === 403 && error.innerCode !== 'SecretDisabled') {
         return side === 'source'
-            ? new errors/* ConfigurationError */.j(`The signed-in identity may not read secrets in Key Vault '${vault}' (HTTP 403): grant it the 'Key Vault Secrets User' role on the source vault '${vault}'.`)
-            : new errors/* ConfigurationError */.j(`The signed-in identity may not manage secrets in Key Vault '${vault}' (HTTP 403): grant it the 'Key Vault Secrets Officer' role on the target vault '${vault}'.`);
+            ? new ConfigurationError(`The signed-in identity may not read secrets in Key Vault '${vault}' (HTTP 403): grant it the 'Key Vault Secrets User' role on the source vault '${vault}'.`)
+            : new ConfigurationError(`The signed-in identity may not manage secrets in Key Vault '${vault}' (HTTP 403): grant it the 'Key Vault Secrets Officer' role on the target vault '${vault}'.`);
     }
     return undefined;
 }
@@ -71931,10 +71753,10 @@ class Progress {
     }
 }
 function connect(vault, options, dependencies, clock) {
-    const limiter = new rate_limit/* VaultRateLimiter */.N7(options.budgets, clock);
+    const limiter = new VaultRateLimiter(options.budgets, clock);
     let throttled = 0;
     const observer = {
-        beforeSend: (method) => limiter.acquire((0,rate_limit/* requestKind */.UL)(method)),
+        beforeSend: (method) => limiter.acquire(requestKind(method)),
         afterResponse: (status, retryAfterMs) => {
             if (status === 429)
                 throttled += 1;
@@ -71944,7 +71766,9 @@ function connect(vault, options, dependencies, clock) {
         },
     };
     return {
-        port: (0,keyvault/* openKeyVault */.qY)(vault, dependencies.env, { observer, ...(dependencies.retry ? { retry: dependencies.retry } : {}) }),
+        port: dependencies.openVault
+            ? dependencies.openVault(vault, observer)
+            : openKeyVault(vault, dependencies.env, { observer, ...(dependencies.retry ? { retry: dependencies.retry } : {}) }),
         throttled: () => throttled,
     };
 }
@@ -71954,7 +71778,7 @@ async function onVault(side, fn) {
         return await fn();
     }
     catch (error) {
-        if (error instanceof keyvault/* VaultRequestError */.OV)
+        if (error instanceof VaultRequestError)
             throw configurationProblem(error, side) ?? error;
         throw error;
     }
@@ -71979,7 +71803,7 @@ class SecretCopier {
                 return await this.copyOnce(action, attempt > 1, progress);
             }
             catch (error) {
-                if (!(error instanceof keyvault/* VaultRequestError */.OV))
+                if (!(error instanceof VaultRequestError))
                     throw error;
                 if (error.status === 403 && error.innerCode === 'SecretDisabled') {
                     this.logger.warning(`Secret '${action.name}' was skipped: ${disabledSourceReason}.`);
@@ -72005,7 +71829,7 @@ class SecretCopier {
         }
         catch (error) {
             // Absent, or its latest version is disabled: either way there is nothing to compare with.
-            if (error instanceof keyvault/* VaultRequestError */.OV && (error.status === 404 || (error.status === 403 && error.innerCode === 'SecretDisabled')))
+            if (error instanceof VaultRequestError && (error.status === 404 || (error.status === 403 && error.innerCode === 'SecretDisabled')))
                 return undefined;
             throw error;
         }
@@ -72018,7 +71842,7 @@ class SecretCopier {
             source = await this.source.getSecret(name);
         }
         catch (error) {
-            if (error instanceof keyvault/* VaultRequestError */.OV && error.status === 404)
+            if (error instanceof VaultRequestError && error.status === 404)
                 return { name, outcome: 'skipped', action: 'none', reason: 'deleted from the source during the run' };
             throw error;
         }
@@ -72031,7 +71855,7 @@ class SecretCopier {
             }
             catch (error) {
                 // Gone from the deleted list: recovered or purged by someone else meanwhile. Reading the target tells which.
-                if (!(error instanceof keyvault/* VaultRequestError */.OV && (error.status === 404 || error.status === 409)))
+                if (!(error instanceof VaultRequestError && (error.status === 404 || error.status === 409)))
                     throw error;
             }
         }
@@ -72119,7 +71943,7 @@ async function forEachConcurrently(items, concurrency, shouldStop, work) {
  */
 async function migrateSecrets(options, dependencies) {
     const { logger } = dependencies;
-    const clock = dependencies.clock ?? rate_limit/* systemClock */.ml;
+    const clock = dependencies.clock ?? systemClock;
     const started = clock.now();
     const source = connect(options.source, options, dependencies, clock);
     const target = connect(options.target, options, dependencies, clock);
@@ -72130,7 +71954,7 @@ async function migrateSecrets(options, dependencies) {
             onVault('target', () => target.port.listDeletedSecretNames()),
         ]);
         logger.info(`source '${options.source.name}': ${plural(sourceSecrets.length, 'secret')}; target '${options.target.name}': ${plural(targetSecrets.length, 'secret')}, ${deletedNames.length} soft-deleted`);
-        return (0,secrets_plan/* planMigration */.Eu)(sourceSecrets, { secrets: targetSecrets, deletedNames }, options);
+        return planMigration(sourceSecrets, { secrets: targetSecrets, deletedNames }, options);
     });
     // Skips are final already; each copy fills in its own row.
     const results = plan.map((action) => ({
@@ -72151,7 +71975,7 @@ async function migrateSecrets(options, dependencies) {
             }
             catch (error) {
                 // Missing access or an unknown vault fails every secret alike: stop, and say what to change.
-                if (error instanceof errors/* ConfigurationError */.j)
+                if (error instanceof ConfigurationError)
                     stoppedBy ??= error;
                 else
                     throw error;
@@ -72174,189 +71998,7 @@ async function migrateSecrets(options, dependencies) {
     };
 }
 
-
-/***/ }),
-
-/***/ 5982:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   Eu: () => (/* binding */ planMigration),
-/* harmony export */   Wx: () => (/* binding */ overwriteModes)
-/* harmony export */ });
-/* unused harmony export skipReasons */
-const overwriteModes = ['if-changed', 'always', 'never'];
-const skipReasons = {
-    notIncluded: 'not matched by include',
-    excluded: (pattern) => `matched exclude pattern '${pattern}'`,
-    certificateBacked: 'certificate-backed (managed by Key Vault): it moves with its certificate, not as a secret',
-    disabled: 'disabled in the source vault (include-disabled is off)',
-    targetCertificateBacked: 'the target has a certificate-backed secret of this name; only its certificate can change it',
-    targetExists: "already in the target and overwrite is 'never'",
-    targetDeletedNever: "soft-deleted in the target and overwrite is 'never'",
-    targetDeletedNoRecover: 'soft-deleted in the target and recover-deleted is off: recover or purge it, or enable recover-deleted',
-};
-/**
- * Decides, from listings alone, what happens to each source secret. Pure: values are compared
- * later, in memory, by the executor; this decides whether comparing is needed at all.
- */
-function planMigration(sourceSecrets, target, options) {
-    // Key Vault names are case-insensitive.
-    const targetByName = new Map(target.secrets.map((secret) => [secret.name.toLowerCase(), secret]));
-    const deletedNames = new Set(target.deletedNames.map((name) => name.toLowerCase()));
-    const write = !options.dryRun;
-    const verify = options.verify && !options.dryRun;
-    return [...sourceSecrets]
-        .sort((a, b) => a.name.localeCompare(b.name))
-        .map((source) => {
-        const skip = (reason) => ({ kind: 'skip', name: source.name, reason });
-        if (options.include.length > 0 && !options.include.some((filter) => filter.matches(source.name)))
-            return skip(skipReasons.notIncluded);
-        const exclusion = options.exclude.find((filter) => filter.matches(source.name));
-        if (exclusion)
-            return skip(skipReasons.excluded(exclusion.pattern));
-        if (source.managed)
-            return skip(skipReasons.certificateBacked);
-        // With include-disabled the executor still tries the read, so the vault's own answer is reported.
-        if (!source.enabled && !options.includeDisabled)
-            return skip(skipReasons.disabled);
-        const existing = targetByName.get(source.name.toLowerCase());
-        if (existing) {
-            if (existing.managed)
-                return skip(skipReasons.targetCertificateBacked);
-            if (options.overwrite === 'never')
-                return skip(skipReasons.targetExists);
-            if (options.overwrite === 'if-changed' && !existing.enabled) {
-                return {
-                    kind: 'copy',
-                    name: source.name,
-                    target: 'live',
-                    compare: false,
-                    write,
-                    verify,
-                    note: "the target's latest version is disabled, so its value cannot be compared",
-                };
-            }
-            return { kind: 'copy', name: source.name, target: 'live', compare: options.overwrite === 'if-changed', write, verify };
-        }
-        if (deletedNames.has(source.name.toLowerCase())) {
-            if (options.overwrite === 'never')
-                return skip(skipReasons.targetDeletedNever);
-            if (!options.recoverDeleted)
-                return skip(skipReasons.targetDeletedNoRecover);
-            // A recovered secret has its old value back; with if-changed it is compared like any other.
-            return { kind: 'copy', name: source.name, target: 'deleted', compare: options.overwrite === 'if-changed', write, verify };
-        }
-        return { kind: 'copy', name: source.name, target: 'absent', compare: false, write, verify };
-    });
-}
-
-
-/***/ }),
-
-/***/ 9953:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   N7: () => (/* binding */ VaultRateLimiter),
-/* harmony export */   UL: () => (/* binding */ requestKind),
-/* harmony export */   ec: () => (/* binding */ defaultVaultBudgets),
-/* harmony export */   ml: () => (/* binding */ systemClock)
-/* harmony export */ });
-/* unused harmony export SlidingWindow */
-/**
- * Client-side request budgets for one Key Vault, so a normal run never sees a 429.
- *
- * Key Vault counts transactions per vault per 10 seconds. A sliding-window log is the tightest
- * limiter that can promise "at most N in ANY window of W": it lets the first N go at once and
- * then each later request waits until the request N places before it is W old. A token bucket
- * that promises the same (burst + rate x W <= N) is slower. `guardMs` widens the window a
- * little, because the server counts arrival times while we count send times and the difference
- * (network jitter) varies from request to request.
- */
-const systemClock = {
-    now: () => Date.now(),
-    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-};
-/** "At most `limit` in any window": remembers when the last `limit` requests were (or will be) sent. */
-class SlidingWindow {
-    budget;
-    sendTimes;
-    next = 0;
-    count = 0;
-    spacing;
-    constructor(budget) {
-        this.budget = budget;
-        if (!Number.isInteger(budget.limit) || budget.limit < 1)
-            throw new RangeError(`limit must be a positive integer, got ${budget.limit}`);
-        if (!(budget.windowMs > 0))
-            throw new RangeError(`windowMs must be positive, got ${budget.windowMs}`);
-        this.sendTimes = new Array(budget.limit).fill(0);
-        this.spacing = budget.windowMs + (budget.guardMs ?? 0);
-    }
-    /**
-     * Books the earliest send time at or after `notBefore` and returns it. Bookings are made in
-     * call order and never earlier than a previous one, so the log stays sorted.
-     */
-    reserve(notBefore) {
-        const lastBooked = this.count === 0 ? -Infinity : this.sendTimes[(this.next + this.budget.limit - 1) % this.budget.limit];
-        const oldestInWindow = this.count < this.budget.limit ? -Infinity : this.sendTimes[this.next] + this.spacing;
-        const at = Math.max(notBefore, lastBooked, oldestInWindow);
-        this.sendTimes[this.next] = at;
-        this.next = (this.next + 1) % this.budget.limit;
-        this.count = Math.min(this.count + 1, this.budget.limit);
-        return at;
-    }
-}
-/**
- * Our defaults keep a margin under Key Vault's published limits: 280 + 3,600 stays under the
- * 4,000 all-transaction limit even when both budgets are used up in the same window.
- */
-const defaultVaultBudgets = {
-    writes: { limit: 280, windowMs: 10_000, guardMs: 500 },
-    reads: { limit: 3_600, windowMs: 10_000, guardMs: 500 },
-};
-/** The read and write budgets of one vault, plus a pause that a 429's Retry-After imposes on both. */
-class VaultRateLimiter {
-    clock;
-    windows;
-    pausedUntil = -Infinity;
-    constructor(budgets = defaultVaultBudgets, clock = systemClock) {
-        this.clock = clock;
-        this.windows = { read: new SlidingWindow(budgets.reads), write: new SlidingWindow(budgets.writes) };
-    }
-    /** Books a send time for one request and returns how long to wait before sending it. */
-    reserve(kind) {
-        const now = this.clock.now();
-        return this.windows[kind].reserve(Math.max(now, this.pausedUntil)) - now;
-    }
-    /** Waits until one more request of this kind fits the budget. */
-    async acquire(kind) {
-        const wait = this.reserve(kind);
-        if (wait > 0)
-            await this.clock.sleep(wait);
-    }
-    /** The vault said "slow down": nothing new is sent until `retryAfterMs` has passed. */
-    pause(retryAfterMs) {
-        this.pausedUntil = Math.max(this.pausedUntil, this.clock.now() + retryAfterMs);
-    }
-}
-/** Which budget an HTTP method spends. */
-function requestKind(method) {
-    return method.toUpperCase() === 'GET' || method.toUpperCase() === 'HEAD' ? 'read' : 'write';
-}
-
-
-/***/ }),
-
-/***/ 6751:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   Nz: () => (/* binding */ formatReportText),
-/* harmony export */   lG: () => (/* binding */ formatReportMarkdown)
-/* harmony export */ });
-/* unused harmony export formatReportJson */
+;// CONCATENATED MODULE: ./src/secrets/report.ts
 const COLUMNS = ['Secret', 'Result', 'Action', 'Reason'];
 function cells(result) {
     return [result.name, result.outcome, result.action, result.reason];
@@ -72395,370 +72037,235 @@ function formatReportJson(report) {
     return `${JSON.stringify(report, null, 2)}\n`;
 }
 
+;// CONCATENATED MODULE: ./actions/shared/run.ts
 
-/***/ }),
-
-/***/ 75:
-/***/ ((module) => {
-
-module.exports = eval("require")("supports-color");
-
-
-/***/ }),
-
-/***/ 2613:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("assert");
-
-/***/ }),
-
-/***/ 181:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("buffer");
-
-/***/ }),
-
-/***/ 5317:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("child_process");
-
-/***/ }),
-
-/***/ 6982:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("crypto");
-
-/***/ }),
-
-/***/ 4434:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("events");
-
-/***/ }),
-
-/***/ 9896:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("fs");
-
-/***/ }),
-
-/***/ 8611:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("http");
-
-/***/ }),
-
-/***/ 5692:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("https");
-
-/***/ }),
-
-/***/ 9278:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("net");
-
-/***/ }),
-
-/***/ 4589:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:assert");
-
-/***/ }),
-
-/***/ 6698:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:async_hooks");
-
-/***/ }),
-
-/***/ 4573:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:buffer");
-
-/***/ }),
-
-/***/ 1421:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
-
-/***/ }),
-
-/***/ 7540:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:console");
-
-/***/ }),
-
-/***/ 7598:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:crypto");
-
-/***/ }),
-
-/***/ 3053:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:diagnostics_channel");
-
-/***/ }),
-
-/***/ 610:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:dns");
-
-/***/ }),
-
-/***/ 8474:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:events");
-
-/***/ }),
-
-/***/ 3024:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
-
-/***/ }),
-
-/***/ 1455:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
-
-/***/ }),
-
-/***/ 7067:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:http");
-
-/***/ }),
-
-/***/ 2467:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:http2");
-
-/***/ }),
-
-/***/ 7030:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:net");
-
-/***/ }),
-
-/***/ 8161:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
-
-/***/ }),
-
-/***/ 6760:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
-
-/***/ }),
-
-/***/ 643:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:perf_hooks");
-
-/***/ }),
-
-/***/ 1708:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:process");
-
-/***/ }),
-
-/***/ 1792:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:querystring");
-
-/***/ }),
-
-/***/ 7075:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream");
-
-/***/ }),
-
-/***/ 1692:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:tls");
-
-/***/ }),
-
-/***/ 3136:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:url");
-
-/***/ }),
-
-/***/ 7975:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:util");
-
-/***/ }),
-
-/***/ 3429:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:util/types");
-
-/***/ }),
-
-/***/ 5919:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:worker_threads");
-
-/***/ }),
-
-/***/ 8522:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:zlib");
-
-/***/ }),
-
-/***/ 6928:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("path");
-
-/***/ }),
-
-/***/ 2203:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("stream");
-
-/***/ }),
-
-/***/ 3193:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("string_decoder");
-
-/***/ }),
-
-/***/ 4756:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("tls");
-
-/***/ }),
-
-/***/ 2018:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("tty");
-
-/***/ }),
-
-/***/ 7016:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("url");
-
-/***/ }),
-
-/***/ 9023:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("util");
-
-/***/ }),
-
-/***/ 30:
-/***/ ((__unused_webpack_module, exports) => {
-
-var __webpack_unused_export__;
-
-// Copyright (c) Microsoft Corporation.
-// Licensed under the MIT License.
-__webpack_unused_export__ = ({ value: true });
-exports.w = void 0;
 /**
- * Holds the singleton operationRequestMap, to be shared across CJS and ESM imports.
+ * Runs an action's body and turns anything it throws, `Error` or not, into a failed step.
+ * A ConfigurationError lists each problem as an annotation at its file and line.
  */
-exports.w = {
-    operationRequestMap: new WeakMap(),
-};
-//# sourceMappingURL=state-cjs.js.map
+async function runAction(io, body) {
+    try {
+        await body();
+    }
+    catch (error) {
+        if (error instanceof ConfigurationError) {
+            for (const problem of error.problems) {
+                io.logger.error(`${problem.where}: ${problem.message}`, {
+                    title: 'Invalid input',
+                    ...(problem.file ? { file: problem.file } : {}),
+                    ...(problem.line ? { line: problem.line } : {}),
+                });
+            }
+        }
+        io.setFailed(errorMessage(error));
+    }
+}
 
-/***/ }),
+// EXTERNAL MODULE: ./node_modules/picomatch/index.js
+var picomatch = __nccwpck_require__(4006);
+var picomatch_default = /*#__PURE__*/__nccwpck_require__.n(picomatch);
+;// CONCATENATED MODULE: ./src/secrets/filters.ts
 
-/***/ 8914:
-/***/ ((__unused_webpack_module, exports) => {
 
-var __webpack_unused_export__;
-
-// Copyright (c) Microsoft Corporation.
-// Licensed under the MIT License.
-__webpack_unused_export__ = ({ value: true });
-exports.w = void 0;
+/** Glob syntax picomatch understands, beyond the letters, digits and hyphens of a secret name. */
+const GLOB_SYNTAX = new Set(['*', '?', '[', ']', '{', '}', ',', '!', '^', '(', ')', '|', '+', '@', '\\']);
 /**
- * @internal
- *
- * Holds the singleton instrumenter, to be shared across CJS and ESM imports.
+ * Compiles the globs of one list input. A pattern is rejected when it cannot parse, or when it
+ * contains a character no secret name can have (secret names are letters, digits and hyphens),
+ * because such a pattern silently matches nothing.
  */
-exports.w = {
-    instrumenterImplementation: undefined,
-};
-//# sourceMappingURL=state-cjs.cjs.map
+function compileNameFilters(patterns, inputName) {
+    return patterns.map((raw) => {
+        const pattern = raw.trim();
+        if (pattern === '')
+            throw new ConfigurationError(`${inputName}: an empty pattern matches no secret; remove it.`);
+        const stray = [...pattern].find((character) => !/[A-Za-z0-9-]/.test(character) && !GLOB_SYNTAX.has(character));
+        if (stray !== undefined) {
+            throw new ConfigurationError(`${inputName}: pattern '${pattern}' contains '${stray}', which no secret name can contain (names are letters, digits and hyphens), so it would match nothing.`);
+        }
+        let matcher;
+        try {
+            matcher = picomatch_default()(pattern, { nocase: true, strictBrackets: true, dot: true });
+        }
+        catch (error) {
+            throw new ConfigurationError(`${inputName}: pattern '${pattern}' is not a valid glob: ${error instanceof Error ? error.message : String(error)}.`);
+        }
+        return { pattern, matches: (name) => matcher(name) };
+    });
+}
+
+;// CONCATENATED MODULE: ./src/secrets/options.ts
+
+
+
+
+
+const defaultConcurrency = 32;
+function positiveInteger(value, fallback, inputName, max) {
+    if (value === undefined)
+        return fallback;
+    if (!Number.isInteger(value) || value < 1 || value > max)
+        throw new ConfigurationError(`${inputName} must be a whole number from 1 to ${max}; got ${value}.`);
+    return value;
+}
+function resolveMigrationOptions(inputs, names) {
+    const source = resolveVaultReference(inputs.source, names.source);
+    const target = resolveVaultReference(inputs.target, names.target);
+    if (source.url === target.url) {
+        throw new ConfigurationError(`${names.source} and ${names.target} are the same Key Vault ('${source.name}'): copying a vault onto itself would only add versions.`);
+    }
+    if (!overwriteModes.includes(inputs.overwrite)) {
+        throw new ConfigurationError(`${names.overwrite} must be one of ${overwriteModes.join(', ')}; got '${inputs.overwrite}'.`);
+    }
+    // Above Key Vault's own limits a budget would only buy 429s.
+    const writes = positiveInteger(inputs.writesPer10s, defaultVaultBudgets.writes.limit, names.writesPer10s, 300);
+    const reads = positiveInteger(inputs.readsPer10s, defaultVaultBudgets.reads.limit, names.readsPer10s, 4_000);
+    return {
+        source,
+        target,
+        include: compileNameFilters(inputs.include, names.include),
+        exclude: compileNameFilters(inputs.exclude, names.exclude),
+        overwrite: inputs.overwrite,
+        includeDisabled: inputs.includeDisabled,
+        recoverDeleted: inputs.recoverDeleted,
+        dryRun: inputs.dryRun,
+        verify: inputs.verify,
+        concurrency: positiveInteger(inputs.concurrency, defaultConcurrency, names.concurrency, 256),
+        budgets: {
+            writes: { ...defaultVaultBudgets.writes, limit: writes },
+            reads: { ...defaultVaultBudgets.reads, limit: reads },
+        },
+    };
+}
+
+;// CONCATENATED MODULE: ./src/core/choice.ts
+
+/** One of a fixed set of values, or `fallback` when none is given. `what` names the option (`Input "mode"`, `--mode`). */
+function choice(what, value, choices, fallback) {
+    if (value === undefined || value === '')
+        return fallback;
+    if (choices.includes(value))
+        return value;
+    throw new ConfigurationError(`${what} must be one of ${choices.join(', ')}; got "${value}".`);
+}
+
+;// CONCATENATED MODULE: ./actions/shared/inputs.ts
+
+
+/** How messages name an input: `Input "config"`. */
+const inputName = (name) => `Input "${name}"`;
+/** Typed reads of an action's inputs; each action's `inputs.ts` is the one place that uses them. */
+class ActionInputs {
+    io;
+    constructor(io) {
+        this.io = io;
+    }
+    /** An optional string input: undefined when empty. */
+    optional(name) {
+        const value = this.io.getInput(name).trim();
+        return value === '' ? undefined : value;
+    }
+    /** A boolean input with a default, accepting the YAML 1.2 core schema's spellings. */
+    boolean(name, fallback) {
+        const raw = this.io.getInput(name).trim();
+        if (raw === '')
+            return fallback;
+        if (['true', 'True', 'TRUE'].includes(raw))
+            return true;
+        if (['false', 'False', 'FALSE'].includes(raw))
+            return false;
+        throw new ConfigurationError(`${inputName(name)} must be true or false, not "${raw}".`);
+    }
+    /** One of a fixed set of values. */
+    choice(name, choices, fallback) {
+        return choice(inputName(name), this.optional(name), choices, fallback);
+    }
+    /** A list input: one item per line or comma-separated, blanks dropped. */
+    list(name) {
+        return this.io
+            .getInput(name)
+            .split(/[\n,]/)
+            .map((item) => item.trim())
+            .filter((item) => item.length > 0);
+    }
+    /** A number input, or undefined when empty. */
+    number(name) {
+        const raw = this.optional(name);
+        if (raw === undefined)
+            return undefined;
+        const value = Number(raw);
+        if (!Number.isFinite(value))
+            throw new ConfigurationError(`${inputName(name)} must be a number, not "${raw}".`);
+        return value;
+    }
+}
+
+;// CONCATENATED MODULE: ./actions/migrate-secrets/src/inputs.ts
+
+
+/** Reads and checks every input of this action, once. Nothing else reads inputs. */
+function readInputs(io) {
+    const inputs = new ActionInputs(io);
+    return resolveMigrationOptions({
+        source: inputs.optional('source-vault') ?? '',
+        target: inputs.optional('target-vault') ?? '',
+        include: inputs.list('include'),
+        exclude: inputs.list('exclude'),
+        overwrite: inputs.optional('overwrite') ?? 'if-changed',
+        includeDisabled: inputs.boolean('include-disabled', false),
+        recoverDeleted: inputs.boolean('recover-deleted', true),
+        dryRun: inputs.boolean('dry-run', false),
+        verify: inputs.boolean('verify', true),
+        concurrency: inputs.number('concurrency'),
+        writesPer10s: inputs.number('writes-per-10s'),
+        readsPer10s: inputs.number('reads-per-10s'),
+    }, {
+        source: inputName('source-vault'),
+        target: inputName('target-vault'),
+        include: inputName('include'),
+        exclude: inputName('exclude'),
+        overwrite: inputName('overwrite'),
+        concurrency: inputName('concurrency'),
+        writesPer10s: inputName('writes-per-10s'),
+        readsPer10s: inputName('reads-per-10s'),
+    });
+}
+
+;// CONCATENATED MODULE: ./actions/migrate-secrets/src/run.ts
+
+
+
+
+/** The migrate-secrets action. `ports.openVault` replaces the Key Vault SDK (tests reach failure branches with it). */
+async function run(io, ports = {}) {
+    await runAction(io, async () => {
+        const options = readInputs(io);
+        const { logger } = io;
+        const report = await migrateSecrets(options, { logger, env: io.env, ...ports });
+        for (const [name, count] of Object.entries(report.counts))
+            io.setOutput(name, String(count));
+        for (const result of report.results.filter((row) => row.outcome === 'failed'))
+            logger.error(`Secret '${result.name}': ${result.reason}`, { title: 'Secret not copied' });
+        await logger.group('Summary', async () => logger.info(formatReportText(report)));
+        await io.summary(formatReportMarkdown(report));
+        if (report.counts.failed > 0)
+            throw new Error(`${report.counts.failed} of ${report.results.length} secrets failed; see the summary.`);
+    });
+}
+
 
 /***/ }),
 
-/***/ 8261:
-/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+/***/ 2261:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
-  Yz: () => (/* binding */ core_debug),
-  z3: () => (/* binding */ error),
-  V4: () => (/* binding */ getInput),
-  Os: () => (/* binding */ group),
-  pq: () => (/* binding */ info),
-  C1: () => (/* binding */ setFailed),
-  uH: () => (/* binding */ setOutput),
-  Pq: () => (/* binding */ core_setSecret),
-  z: () => (/* reexport */ summary),
-  $e: () => (/* binding */ warning)
+  $: () => (/* binding */ runnerIO)
 });
 
-// UNUSED EXPORTS: ExitCode, addPath, endGroup, exportVariable, getBooleanInput, getIDToken, getMultilineInput, getState, isDebug, markdownSummary, notice, platform, saveState, setCommandEcho, startGroup, toPlatformPath, toPosixPath, toWin32Path
+// UNUSED EXPORTS: actionLogger
 
 ;// CONCATENATED MODULE: external "os"
 const external_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("os");
@@ -75705,6 +75212,393 @@ function getIDToken(aud) {
  */
 
 //# sourceMappingURL=core.js.map
+;// CONCATENATED MODULE: ./actions/shared/runtime.ts
+
+function annotation(location) {
+    if (!location)
+        return undefined;
+    return {
+        ...(location.title ? { title: location.title } : {}),
+        ...(location.file ? { file: location.file } : {}),
+        ...(location.line ? { startLine: location.line } : {}),
+        ...(location.column ? { startColumn: location.column } : {}),
+    };
+}
+/** The core's Logger, spoken through the runner's workflow commands. */
+function actionLogger() {
+    return {
+        debug: (message) => core_debug(message),
+        info: (message) => info(message),
+        warning: (message, location) => warning(message, annotation(location)),
+        error: (message, location) => error(message, annotation(location)),
+        group: (title, fn) => group(title, fn),
+        mask: (secretValue) => {
+            // The runner masks line by line, so a multi-line value is registered line by line too.
+            for (const piece of [secretValue, ...secretValue.split(/\r?\n/), ...secretValue.split(/\r?\n/).map((line) => line.trim())]) {
+                if (piece.length > 0)
+                    core_setSecret(piece);
+            }
+        },
+    };
+}
+/** The runner's own IO: what each action's two-line entry passes to `run`. */
+function runnerIO() {
+    return {
+        getInput: (name) => getInput(name),
+        setOutput: (name, value) => setOutput(name, value),
+        setFailed: (message) => setFailed(message),
+        summary: async (markdown) => {
+            if (!process.env['GITHUB_STEP_SUMMARY'])
+                return core_debug('GITHUB_STEP_SUMMARY is not set; skipping the job summary');
+            await summary.addRaw(markdown, true).write();
+        },
+        logger: actionLogger(),
+        env: process.env,
+    };
+}
+
+
+/***/ }),
+
+/***/ 75:
+/***/ ((module) => {
+
+module.exports = eval("require")("supports-color");
+
+
+/***/ }),
+
+/***/ 2613:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("assert");
+
+/***/ }),
+
+/***/ 181:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("buffer");
+
+/***/ }),
+
+/***/ 5317:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("child_process");
+
+/***/ }),
+
+/***/ 6982:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("crypto");
+
+/***/ }),
+
+/***/ 4434:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("events");
+
+/***/ }),
+
+/***/ 9896:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("fs");
+
+/***/ }),
+
+/***/ 8611:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("http");
+
+/***/ }),
+
+/***/ 5692:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("https");
+
+/***/ }),
+
+/***/ 9278:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("net");
+
+/***/ }),
+
+/***/ 4589:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:assert");
+
+/***/ }),
+
+/***/ 6698:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:async_hooks");
+
+/***/ }),
+
+/***/ 4573:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:buffer");
+
+/***/ }),
+
+/***/ 1421:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
+
+/***/ }),
+
+/***/ 7540:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:console");
+
+/***/ }),
+
+/***/ 7598:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:crypto");
+
+/***/ }),
+
+/***/ 3053:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:diagnostics_channel");
+
+/***/ }),
+
+/***/ 610:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:dns");
+
+/***/ }),
+
+/***/ 8474:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:events");
+
+/***/ }),
+
+/***/ 3024:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
+
+/***/ }),
+
+/***/ 1455:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
+
+/***/ }),
+
+/***/ 7067:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:http");
+
+/***/ }),
+
+/***/ 2467:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:http2");
+
+/***/ }),
+
+/***/ 7030:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:net");
+
+/***/ }),
+
+/***/ 8161:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
+
+/***/ }),
+
+/***/ 6760:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
+
+/***/ }),
+
+/***/ 643:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:perf_hooks");
+
+/***/ }),
+
+/***/ 1708:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:process");
+
+/***/ }),
+
+/***/ 1792:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:querystring");
+
+/***/ }),
+
+/***/ 7075:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream");
+
+/***/ }),
+
+/***/ 1692:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:tls");
+
+/***/ }),
+
+/***/ 3136:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:url");
+
+/***/ }),
+
+/***/ 7975:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:util");
+
+/***/ }),
+
+/***/ 3429:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:util/types");
+
+/***/ }),
+
+/***/ 5919:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:worker_threads");
+
+/***/ }),
+
+/***/ 8522:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:zlib");
+
+/***/ }),
+
+/***/ 6928:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("path");
+
+/***/ }),
+
+/***/ 2203:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("stream");
+
+/***/ }),
+
+/***/ 3193:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("string_decoder");
+
+/***/ }),
+
+/***/ 4756:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("tls");
+
+/***/ }),
+
+/***/ 2018:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("tty");
+
+/***/ }),
+
+/***/ 7016:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("url");
+
+/***/ }),
+
+/***/ 9023:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("util");
+
+/***/ }),
+
+/***/ 30:
+/***/ ((__unused_webpack_module, exports) => {
+
+var __webpack_unused_export__;
+
+// Copyright (c) Microsoft Corporation.
+// Licensed under the MIT License.
+__webpack_unused_export__ = ({ value: true });
+exports.w = void 0;
+/**
+ * Holds the singleton operationRequestMap, to be shared across CJS and ESM imports.
+ */
+exports.w = {
+    operationRequestMap: new WeakMap(),
+};
+//# sourceMappingURL=state-cjs.js.map
+
+/***/ }),
+
+/***/ 8914:
+/***/ ((__unused_webpack_module, exports) => {
+
+var __webpack_unused_export__;
+
+// Copyright (c) Microsoft Corporation.
+// Licensed under the MIT License.
+__webpack_unused_export__ = ({ value: true });
+exports.w = void 0;
+/**
+ * @internal
+ *
+ * Holds the singleton instrumenter, to be shared across CJS and ESM imports.
+ */
+exports.w = {
+    instrumenterImplementation: undefined,
+};
+//# sourceMappingURL=state-cjs.cjs.map
 
 /***/ })
 

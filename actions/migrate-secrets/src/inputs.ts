@@ -1,42 +1,34 @@
-import { ConfigurationError } from '../../../src/core/errors.js';
-import { resolveMigrationOptions } from '../../../src/secrets/options.js';
-import type { MigrationOptions } from '../../../src/secrets/options.js';
-import { booleanInput, listInput, optionalInput } from '../../shared/inputs.js';
-
-function numberInput(name: string): number | undefined {
-  const raw = optionalInput(name);
-  if (raw === undefined) return undefined;
-  const value = Number(raw);
-  if (!Number.isFinite(value)) throw new ConfigurationError(`Input "${name}" must be a number, not "${raw}".`);
-  return value;
-}
+import { resolveMigrationOptions, type MigrationOptions } from '../../../src/secrets/options.js';
+import { ActionInputs, inputName } from '../../shared/inputs.js';
+import type { ActionIO } from '../../shared/runtime.js';
 
 /** Reads and checks every input of this action, once. Nothing else reads inputs. */
-export function readInputs(): MigrationOptions {
+export function readInputs(io: ActionIO): MigrationOptions {
+  const inputs = new ActionInputs(io);
   return resolveMigrationOptions(
     {
-      source: optionalInput('source-vault') ?? '',
-      target: optionalInput('target-vault') ?? '',
-      include: listInput('include'),
-      exclude: listInput('exclude'),
-      overwrite: optionalInput('overwrite') ?? 'if-changed',
-      includeDisabled: booleanInput('include-disabled', false),
-      recoverDeleted: booleanInput('recover-deleted', true),
-      dryRun: booleanInput('dry-run', false),
-      verify: booleanInput('verify', true),
-      concurrency: numberInput('concurrency'),
-      writesPer10s: numberInput('writes-per-10s'),
-      readsPer10s: numberInput('reads-per-10s'),
+      source: inputs.optional('source-vault') ?? '',
+      target: inputs.optional('target-vault') ?? '',
+      include: inputs.list('include'),
+      exclude: inputs.list('exclude'),
+      overwrite: inputs.optional('overwrite') ?? 'if-changed',
+      includeDisabled: inputs.boolean('include-disabled', false),
+      recoverDeleted: inputs.boolean('recover-deleted', true),
+      dryRun: inputs.boolean('dry-run', false),
+      verify: inputs.boolean('verify', true),
+      concurrency: inputs.number('concurrency'),
+      writesPer10s: inputs.number('writes-per-10s'),
+      readsPer10s: inputs.number('reads-per-10s'),
     },
     {
-      source: 'Input "source-vault"',
-      target: 'Input "target-vault"',
-      include: 'Input "include"',
-      exclude: 'Input "exclude"',
-      overwrite: 'Input "overwrite"',
-      concurrency: 'Input "concurrency"',
-      writesPer10s: 'Input "writes-per-10s"',
-      readsPer10s: 'Input "reads-per-10s"',
+      source: inputName('source-vault'),
+      target: inputName('target-vault'),
+      include: inputName('include'),
+      exclude: inputName('exclude'),
+      overwrite: inputName('overwrite'),
+      concurrency: inputName('concurrency'),
+      writesPer10s: inputName('writes-per-10s'),
+      readsPer10s: inputName('reads-per-10s'),
     },
   );
 }

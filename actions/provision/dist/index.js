@@ -39768,242 +39768,29 @@ module.exports = {
 
 /***/ }),
 
-/***/ 6933:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-
-// EXPORTS
-__nccwpck_require__.d(__webpack_exports__, {
-  T: () => (/* binding */ readProvisionInputs)
-});
-
-// EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 16 modules
-var lib_core = __nccwpck_require__(8261);
-// EXTERNAL MODULE: ./src/core/errors.ts
-var errors = __nccwpck_require__(4296);
-;// CONCATENATED MODULE: ./actions/shared/inputs.ts
-
-
-/** An optional string input: undefined when empty. */
-function optionalInput(name) {
-    const value = lib_core/* getInput */.V4(name).trim();
-    return value === '' ? undefined : value;
-}
-/** A boolean input with a default, accepting the YAML 1.2 core schema's spellings. */
-function booleanInput(name, fallback) {
-    const raw = core.getInput(name).trim();
-    if (raw === '')
-        return fallback;
-    if (['true', 'True', 'TRUE'].includes(raw))
-        return true;
-    if (['false', 'False', 'FALSE'].includes(raw))
-        return false;
-    throw new ConfigurationError(`Input "${name}" must be true or false, not "${raw}".`);
-}
-/** One of a fixed set of values. */
-function choiceInput(name, choices, fallback) {
-    const raw = lib_core/* getInput */.V4(name).trim();
-    if (raw === '')
-        return fallback;
-    if (choices.includes(raw))
-        return raw;
-    throw new errors/* ConfigurationError */.j(`Input "${name}" must be one of ${choices.join(', ')}; got "${raw}".`);
-}
-/** A list input: one item per line or comma-separated, blanks dropped. */
-function listInput(name) {
-    return core
-        .getInput(name)
-        .split(/[\n,]/)
-        .map((item) => item.trim())
-        .filter((item) => item.length > 0);
-}
-
-;// CONCATENATED MODULE: ./actions/provision/src/inputs.ts
-
-/** The one place this action reads its inputs. */
-function readProvisionInputs(runnerTemp) {
-    const subscriptionId = optionalInput('subscription-id');
-    return {
-        config: optionalInput('config') ?? 'azure-hipaa.yml',
-        ...(subscriptionId ? { subscriptionId } : {}),
-        mode: choiceInput('mode', ['what-if', 'deploy'], 'what-if'),
-        gate: choiceInput('gate', ['block', 'warn'], 'block'),
-        whatIfPath: optionalInput('what-if-path') ?? `${runnerTemp}/azure-hipaa-what-if.json`,
-    };
-}
-
-
-/***/ }),
-
 /***/ 7334:
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1455);
-/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_fs_promises__WEBPACK_IMPORTED_MODULE_0__);
-/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6760);
-/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_1__);
-/* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(8261);
-/* harmony import */ var _src_compliance_report_index_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(3821);
-/* harmony import */ var _src_provision_changes_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(8546);
-/* harmony import */ var _src_provision_provision_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(5916);
-/* harmony import */ var _shared_logger_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(1348);
-/* harmony import */ var _shared_run_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(6235);
-/* harmony import */ var _shared_summary_js__WEBPACK_IMPORTED_MODULE_8__ = __nccwpck_require__(6834);
-/* harmony import */ var _inputs_js__WEBPACK_IMPORTED_MODULE_9__ = __nccwpck_require__(6933);
+/* harmony import */ var _shared_runtime_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2261);
+/* harmony import */ var _run_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3352);
 
 
-
-
-
-
-
-
-
-
-await (0,_shared_run_js__WEBPACK_IMPORTED_MODULE_7__/* .runAction */ .C)(async () => {
-    const workspace = process.env['GITHUB_WORKSPACE'] ?? process.cwd();
-    const inputs = (0,_inputs_js__WEBPACK_IMPORTED_MODULE_9__/* .readProvisionInputs */ .T)(process.env['RUNNER_TEMP'] ?? workspace);
-    const result = await (0,_src_provision_provision_js__WEBPACK_IMPORTED_MODULE_5__/* .provision */ .m)({
-        cwd: workspace,
-        config: inputs.config,
-        ...(inputs.subscriptionId ? { subscriptionId: inputs.subscriptionId } : {}),
-        mode: inputs.mode,
-        gate: inputs.gate,
-        env: process.env,
-        logger: (0,_shared_logger_js__WEBPACK_IMPORTED_MODULE_6__/* .actionLogger */ .v)(),
-    });
-    const whatIfPath = (0,node_path__WEBPACK_IMPORTED_MODULE_1__.resolve)(workspace, inputs.whatIfPath);
-    await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.mkdir)((0,node_path__WEBPACK_IMPORTED_MODULE_1__.dirname)(whatIfPath), { recursive: true });
-    await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.writeFile)(whatIfPath, `${JSON.stringify(result.changes, null, 2)}\n`);
-    const heading = { previewed: 'Provision preview (what-if)', deployed: 'Provisioned', blocked: 'Provision blocked by the HIPAA gate' }[result.status];
-    const gateSection = (0,_src_compliance_report_index_js__WEBPACK_IMPORTED_MODULE_3__/* .renderReport */ .B)('markdown', result.gate.report, result.gate.policy);
-    await (0,_shared_summary_js__WEBPACK_IMPORTED_MODULE_8__/* .writeSummary */ .S)(`## ${heading}: \`${result.resourceGroup}\`\n\n${result.status === 'blocked' ? '' : (0,_src_provision_changes_js__WEBPACK_IMPORTED_MODULE_4__/* .changesAsMarkdown */ .lT)(result.changes)}\n${gateSection}`);
-    _actions_core__WEBPACK_IMPORTED_MODULE_2__/* .setOutput */ .uH('changes', String(result.changeCount));
-    _actions_core__WEBPACK_IMPORTED_MODULE_2__/* .setOutput */ .uH('what-if-path', whatIfPath);
-    for (const [name, value] of Object.entries(result.outputs))
-        _actions_core__WEBPACK_IMPORTED_MODULE_2__/* .setOutput */ .uH(name, value);
-    if (result.status === 'blocked')
-        _actions_core__WEBPACK_IMPORTED_MODULE_2__/* .setFailed */ .C1('Not deployed: the HIPAA gate rejects this environment. Fix the findings in the job summary, or set gate: warn to deploy anyway.');
-});
+await (0,_run_js__WEBPACK_IMPORTED_MODULE_1__/* .run */ .e)((0,_shared_runtime_js__WEBPACK_IMPORTED_MODULE_0__/* .runnerIO */ .$)());
 
 __webpack_async_result__();
 } catch(e) { __webpack_async_result__(e); } }, 1);
 
 /***/ }),
 
-/***/ 1348:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   v: () => (/* binding */ actionLogger)
-/* harmony export */ });
-/* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8261);
-
-function annotation(location) {
-    if (!location)
-        return undefined;
-    return {
-        ...(location.title ? { title: location.title } : {}),
-        ...(location.file ? { file: location.file } : {}),
-        ...(location.line ? { startLine: location.line } : {}),
-        ...(location.column ? { startColumn: location.column } : {}),
-    };
-}
-/** The core's Logger, spoken through the runner's workflow commands. */
-function actionLogger() {
-    return {
-        debug: (message) => _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .debug */ .Yz(message),
-        info: (message) => _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .info */ .pq(message),
-        warning: (message, location) => _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .warning */ .$e(message, annotation(location)),
-        error: (message, location) => _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .error */ .z3(message, annotation(location)),
-        group: (title, fn) => _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .group */ .Os(title, fn),
-        mask: (secretValue) => {
-            // The runner masks line by line, so a multi-line value is registered line by line too.
-            for (const piece of [secretValue, ...secretValue.split(/\r?\n/), ...secretValue.split(/\r?\n/).map((line) => line.trim())]) {
-                if (piece.length > 0)
-                    _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setSecret */ .Pq(piece);
-            }
-        },
-    };
-}
-
-
-/***/ }),
-
-/***/ 6235:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   C: () => (/* binding */ runAction)
-/* harmony export */ });
-/* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8261);
-/* harmony import */ var _src_core_errors_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4296);
-
-
-/**
- * Runs an action's body and turns anything it throws, `Error` or not, into a failed step.
- * A ConfigurationError lists each problem as an annotation at its file and line.
- */
-async function runAction(body) {
-    try {
-        await body();
-    }
-    catch (error) {
-        if (error instanceof _src_core_errors_js__WEBPACK_IMPORTED_MODULE_1__/* .ConfigurationError */ .j) {
-            for (const problem of error.problems) {
-                _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .error */ .z3(`${problem.where}: ${problem.message}`, {
-                    title: 'Invalid input',
-                    ...(problem.file ? { file: problem.file } : {}),
-                    ...(problem.line ? { startLine: problem.line } : {}),
-                });
-            }
-        }
-        _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setFailed */ .C1((0,_src_core_errors_js__WEBPACK_IMPORTED_MODULE_1__/* .errorMessage */ .g)(error));
-    }
-}
-
-
-/***/ }),
-
-/***/ 6834:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   S: () => (/* binding */ writeSummary)
-/* harmony export */ });
-/* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8261);
-
-/** Writes the action's one job summary. Every action goes through here so summaries look alike. */
-async function writeSummary(markdown) {
-    if (!process.env['GITHUB_STEP_SUMMARY']) {
-        _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .debug */ .Yz('GITHUB_STEP_SUMMARY is not set; skipping the job summary');
-        return;
-    }
-    await _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .summary */ .z.addRaw(markdown, true).write();
-}
-
-
-/***/ }),
-
-/***/ 5281:
+/***/ 3352:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
-  Tr: () => (/* binding */ armError),
-  OE: () => (/* binding */ armFailureOf),
-  XM: () => (/* binding */ armGet),
-  uQ: () => (/* binding */ describeArmFailure),
-  gb: () => (/* binding */ remediesFor),
-  MD: () => (/* binding */ resourceManager),
-  Vs: () => (/* binding */ retryAfterMs),
-  XD: () => (/* binding */ subscriptionOf),
-  uk: () => (/* binding */ typeAndNameOf)
+  e: () => (/* binding */ run)
 });
-
-// UNUSED EXPORTS: ARM_ENDPOINT
 
 // NAMESPACE OBJECT: ./node_modules/@azure/arm-resources/dist/esm/models/mappers.js
 var mappers_namespaceObject = {};
@@ -40107,6 +39894,10 @@ __nccwpck_require__.d(mappers_namespaceObject, {
   ZoneMapping: () => (ZoneMapping)
 });
 
+// EXTERNAL MODULE: external "node:fs/promises"
+var promises_ = __nccwpck_require__(1455);
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(6760);
 ;// CONCATENATED MODULE: ./node_modules/@azure/arm-resources/dist/esm/pagingHelper.js
 /*
  * Copyright (c) Microsoft Corporation.
@@ -47049,7 +46840,7 @@ function shouldDeserializeResponse(parsedResponse) {
     return result;
 }
 async function deserializeResponseBody(jsonContentTypes, xmlContentTypes, response, options, parseXML) {
-    const parsedResponse = await parse(jsonContentTypes, xmlContentTypes, response, options, parseXML);
+    const parsedResponse = await deserializationPolicy_parse(jsonContentTypes, xmlContentTypes, response, options, parseXML);
     if (!shouldDeserializeResponse(parsedResponse)) {
         return parsedResponse;
     }
@@ -47174,7 +46965,7 @@ function handleErrorResponse(parsedResponse, operationSpec, responseSpec, option
     }
     return { error, shouldReturnResponse: false };
 }
-async function parse(jsonContentTypes, xmlContentTypes, operationResponse, opts, parseXML) {
+async function deserializationPolicy_parse(jsonContentTypes, xmlContentTypes, operationResponse, opts, parseXML) {
     if (!operationResponse.request.streamResponseStatusCodes?.has(operationResponse.status) &&
         operationResponse.bodyAsText) {
         const text = operationResponse.bodyAsText;
@@ -51512,7 +51303,7 @@ const parentResourcePath = {
     },
     skipEncoding: true,
 };
-const resourceType = {
+const parameters_resourceType = {
     parameterPath: "resourceType",
     mapper: {
         serializedName: "resourceType",
@@ -57110,7 +56901,7 @@ const resources_checkExistenceOperationSpec = {
         resourceGroupName,
         resourceProviderNamespace,
         parentResourcePath,
-        resourceType,
+        parameters_resourceType,
         resourceName,
     ],
     headerParameters: [accept],
@@ -57135,7 +56926,7 @@ const resources_deleteOperationSpec = {
         resourceGroupName,
         resourceProviderNamespace,
         parentResourcePath,
-        resourceType,
+        parameters_resourceType,
         resourceName,
     ],
     headerParameters: [accept],
@@ -57169,7 +56960,7 @@ const resources_createOrUpdateOperationSpec = {
         resourceGroupName,
         resourceProviderNamespace,
         parentResourcePath,
-        resourceType,
+        parameters_resourceType,
         resourceName,
     ],
     headerParameters: [accept, contentType],
@@ -57204,7 +56995,7 @@ const updateOperationSpec = {
         resourceGroupName,
         resourceProviderNamespace,
         parentResourcePath,
-        resourceType,
+        parameters_resourceType,
         resourceName,
     ],
     headerParameters: [accept, contentType],
@@ -57229,7 +57020,7 @@ const resources_getOperationSpec = {
         resourceGroupName,
         resourceProviderNamespace,
         parentResourcePath,
-        resourceType,
+        parameters_resourceType,
         resourceName,
     ],
     headerParameters: [accept],
@@ -59242,10 +59033,29 @@ class ResourceManagementClient extends ServiceClient {
 
 
 //# sourceMappingURL=index.js.map
-// EXTERNAL MODULE: ./src/core/errors.ts
-var errors = __nccwpck_require__(4296);
-// EXTERNAL MODULE: external "node:fs/promises"
-var promises_ = __nccwpck_require__(1455);
+;// CONCATENATED MODULE: ./src/core/errors.ts
+class ConfigurationError extends Error {
+    name = 'ConfigurationError';
+    problems;
+    constructor(summary, problems = []) {
+        super(problems.length === 0 ? summary : `${summary}\n${problems.map((p) => `  - ${p.where}: ${p.message}`).join('\n')}`);
+        this.problems = problems;
+    }
+}
+/** The message of any thrown value, `Error` or not. */
+function errorMessage(error) {
+    if (error instanceof Error)
+        return error.message;
+    if (typeof error === 'string')
+        return error;
+    try {
+        return JSON.stringify(error) ?? String(error);
+    }
+    catch {
+        return String(error);
+    }
+}
+
 ;// CONCATENATED MODULE: ./node_modules/@azure/identity/dist/esm/constants.js
 // Copyright (c) Microsoft Corporation.
 // Licensed under the MIT License.
@@ -79078,7 +78888,7 @@ function sandboxOf(env) {
         return descriptor;
     }
     catch (error) {
-        throw new errors/* ConfigurationError */.j(`AZURE_HIPAA_SANDBOX is not a sandbox descriptor (${(0,errors/* errorMessage */.g)(error)}). Use the env that \`azure-hipaa sandbox up\` prints, or unset it for real Azure.`);
+        throw new ConfigurationError(`AZURE_HIPAA_SANDBOX is not a sandbox descriptor (${errorMessage(error)}). Use the env that \`azure-hipaa sandbox up\` prints, or unset it for real Azure.`);
     }
 }
 const clients = new Map();
@@ -79108,7 +78918,7 @@ function azureCredential(env) {
         return new clientAssertionCredential_ClientAssertionCredential(tenant, clientId, async () => (await (0,promises_.readFile)(federatedTokenFile, 'utf8')).trim(), options);
     }
     if (!tenant || !clientId || !secret)
-        throw new errors/* ConfigurationError */.j('The sandbox needs AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET (or AZURE_FEDERATED_TOKEN_FILE) from `azure-hipaa sandbox up`.');
+        throw new ConfigurationError('The sandbox needs AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET (or AZURE_FEDERATED_TOKEN_FILE) from `azure-hipaa sandbox up`.');
     return new ClientSecretCredential(tenant, clientId, secret, options);
 }
 /** Options for any Azure SDK client: routes to the sandbox when it is switched on, else empty. */
@@ -79123,25 +78933,8 @@ function azureClientOptions(env) {
 
 
 const ARM_ENDPOINT = 'https://management.azure.com';
-/** An Azure Resource Manager client for one subscription: DefaultAzureCredential, or the sandbox when AZURE_HIPAA_SANDBOX is set. */
-function resourceManager(env, subscriptionId) {
-    return new ResourceManagementClient(azureCredential(env), subscriptionId, azureClientOptions(env));
-}
-/** The subscription: the given one, else AZURE_SUBSCRIPTION_ID as azure/login leaves it. */
-function subscriptionOf(given, env, input = 'subscription-id') {
-    const subscriptionId = given ?? env['AZURE_SUBSCRIPTION_ID'];
-    if (!subscriptionId)
-        throw new errors/* ConfigurationError */.j(`No Azure subscription: set the ${input} input, or run azure/login with subscription-id so AZURE_SUBSCRIPTION_ID is set.`);
-    return subscriptionId;
-}
-/** Type and full name from a resource id (`Microsoft.Sql/servers/databases`, `server/db`); an extension resource gives its own. */
-function typeAndNameOf(resourceId) {
-    const tail = resourceId.split(/\/providers\//i).at(-1) ?? '';
-    const [namespace, ...pairs] = tail.split('/');
-    return { type: [namespace, ...pairs.filter((_, i) => i % 2 === 0)].join('/'), name: pairs.filter((_, i) => i % 2 === 1).join('/') };
-}
 /** ARM's error from whatever an SDK call threw: a RestError with a CloudError body, or a failed long-running operation. */
-function armFailureOf(error) {
+function arm_armFailureOf(error) {
     if (error === null || typeof error !== 'object')
         return undefined;
     const candidate = error;
@@ -79206,43 +78999,28 @@ function remediesFor(failure, where) {
     return remedies;
 }
 /** ARM's code and message, inner errors indented, one per line. */
-function describeArmFailure(failure, indent = '') {
+function arm_describeArmFailure(failure, indent = '') {
     const target = failure.target ? ` (${failure.target})` : '';
     return [
         `${indent}${failure.code}: ${failure.message}${target}`,
-        ...(failure.details ?? []).map((detail) => describeArmFailure(detail, `${indent}  `)),
+        ...(failure.details ?? []).map((detail) => arm_describeArmFailure(detail, `${indent}  `)),
     ].join('\n');
 }
 /**
  * Turns an SDK error into ARM's words plus what to change: a ConfigurationError when the user can
  * fix it (subscription, region, names, permissions), otherwise an Error with ARM's code and message.
  */
-function armError(error, doing, where = () => undefined) {
-    const failure = armFailureOf(error);
+function arm_armError(error, doing, where = () => undefined) {
+    const failure = arm_armFailureOf(error);
     if (!failure)
         return error instanceof Error
             ? new Error(`${doing} failed: ${error.message}`, { cause: error })
             : new Error(`${doing} failed: ${String(error)}`);
     const remedies = remediesFor(failure, where);
-    const text = `${doing} failed. Azure Resource Manager says:\n${describeArmFailure(failure, '  ')}`;
+    const text = `${doing} failed. Azure Resource Manager says:\n${arm_describeArmFailure(failure, '  ')}`;
     if (remedies.length === 0)
         return new Error(text, { cause: error });
-    return new errors/* ConfigurationError */.j(`${text}\nWhat to change:\n${remedies.map((remedy) => `  - ${remedy}`).join('\n')}`);
-}
-/**
- * A GET of any ARM path through the client's pipeline (credential, retries, sandbox routing),
- * for resources and collections the typed SDK does not model (`.../tables`, diagnostic settings).
- */
-async function armGet(client, path, apiVersion) {
-    const response = await client.sendRequest(esm_pipelineRequest_createPipelineRequest({ url: `${ARM_ENDPOINT}${path}?api-version=${apiVersion}`, method: 'GET' }));
-    let body;
-    try {
-        body = response.bodyAsText ? JSON.parse(response.bodyAsText) : undefined;
-    }
-    catch {
-        body = response.bodyAsText;
-    }
-    return { status: response.status, body, response };
+    return new ConfigurationError(`${text}\nWhat to change:\n${remedies.map((remedy) => `  - ${remedy}`).join('\n')}`);
 }
 /** The polling interval a response asks for (`retry-after-ms`, `x-ms-retry-after-ms`, `Retry-After`), within bounds. */
 function retryAfterMs(headers, fallbackMs) {
@@ -79251,88 +79029,203 @@ function retryAfterMs(headers, fallbackMs) {
     const asked = milliseconds !== undefined ? Number(milliseconds) : seconds !== undefined ? Number(seconds) * 1000 : fallbackMs;
     return Math.min(30_000, Math.max(10, Number.isFinite(asked) ? asked : fallbackMs));
 }
-
-
-/***/ }),
-
-/***/ 2214:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   C4: () => (/* binding */ AZURE_DIAGNOSTICS_TABLE),
-/* harmony export */   VP: () => (/* binding */ AUDIT_LOG_TABLES),
-/* harmony export */   _l: () => (/* binding */ auditLogSourceFor)
-/* harmony export */ });
-/* unused harmony export AUDIT_LOG_SOURCES */
-/** Without `logAnalyticsDestinationType: Dedicated`, resource logs land in this one table. */
-const AZURE_DIAGNOSTICS_TABLE = 'AzureDiagnostics';
-const AUDIT_GROUPS = ['audit', 'allLogs'];
-const AUDIT_LOG_SOURCES = [
-    { scopeType: 'Microsoft.KeyVault/vaults', categoryGroups: AUDIT_GROUPS, categories: ['AuditEvent'], dedicatedTables: ['AZKVAuditLogs'] },
-    {
-        scopeType: 'Microsoft.DocumentDB/databaseAccounts',
-        categoryGroups: AUDIT_GROUPS,
-        categories: ['DataPlaneRequests', 'ControlPlaneRequests'],
-        dedicatedTables: ['CDBDataPlaneRequests', 'CDBControlPlaneRequests'],
-    },
-    // Server-level SQL auditing reaches Log Analytics through a diagnostic setting on the master database.
-    {
-        scopeType: 'Microsoft.Sql/servers/databases',
-        categoryGroups: AUDIT_GROUPS,
-        categories: ['SQLSecurityAuditEvents'],
-        dedicatedTables: ['SQLSecurityAuditEvents'],
-    },
-    {
-        scopeType: 'Microsoft.Cache/redisEnterprise',
-        categoryGroups: AUDIT_GROUPS,
-        categories: ['ConnectionEvents'],
-        dedicatedTables: ['REDConnectionEvents'],
-    },
-    {
-        scopeType: 'Microsoft.Cache/redis',
-        categoryGroups: AUDIT_GROUPS,
-        categories: ['ConnectedClientList'],
-        dedicatedTables: ['ACRConnectedClientList'],
-    },
-    // Storage logs are per service: the diagnostic setting is scoped to blobServices/default.
-    {
-        scopeType: 'Microsoft.Storage/storageAccounts/blobServices',
-        categoryGroups: AUDIT_GROUPS,
-        categories: ['StorageRead', 'StorageWrite', 'StorageDelete'],
-        dedicatedTables: ['StorageBlobLogs'],
-    },
-    {
-        scopeType: 'Microsoft.App/managedEnvironments',
-        categoryGroups: AUDIT_GROUPS,
-        categories: ['ContainerAppSystemLogs', 'ContainerAppConsoleLogs'],
-        dedicatedTables: ['ContainerAppSystemLogs', 'ContainerAppConsoleLogs'],
-    },
-];
-function auditLogSourceFor(scopeType) {
-    const wanted = scopeType.toLowerCase();
-    return AUDIT_LOG_SOURCES.find((source) => source.scopeType.toLowerCase() === wanted);
+/** An ArmPort over `@azure/arm-resources` for one subscription: DefaultAzureCredential, or the sandbox when AZURE_HIPAA_SANDBOX is set. */
+function armPort(env, subscriptionId) {
+    const client = new ResourceManagementClient(azureCredential(env), subscriptionId, azureClientOptions(env));
+    const askedInterval = (response) => (response.headers.get('retry-after-ms') ?? response.headers.get('x-ms-retry-after-ms') ?? response.headers.get('retry-after'))
+        ? retryAfterMs(response.headers, 5000)
+        : undefined;
+    return {
+        subscriptionId,
+        async get(path, apiVersion) {
+            const response = await client.sendRequest(esm_pipelineRequest_createPipelineRequest({ url: `${ARM_ENDPOINT}${path}?api-version=${apiVersion}`, method: 'GET' }));
+            let body;
+            try {
+                body = response.bodyAsText ? JSON.parse(response.bodyAsText) : undefined;
+            }
+            catch {
+                body = response.bodyAsText;
+            }
+            return { status: response.status, body };
+        },
+        async listResources(resourceGroup) {
+            const listed = [];
+            for await (const { id, type, location, tags, sku, kind, identity } of client.resources.listByResourceGroup(resourceGroup)) {
+                if (id && type)
+                    listed.push({ id, type, envelope: { location, tags, sku, kind, identity } });
+            }
+            return listed;
+        },
+        async getResourceGroup(name) {
+            try {
+                const group = await client.resourceGroups.get(name);
+                return { location: group.location, ...(group.tags ? { tags: group.tags } : {}) };
+            }
+            catch (error) {
+                if (arm_armFailureOf(error)?.code === 'ResourceGroupNotFound')
+                    return undefined;
+                throw error;
+            }
+        },
+        async putResourceGroup(name, group) {
+            await client.resourceGroups.createOrUpdate(name, group);
+        },
+        async whatIf(resourceGroup, deploymentName, deployment) {
+            let rawBody;
+            await client.deployments.beginWhatIfAndWait(resourceGroup, deploymentName, deployment, {
+                onResponse: (response) => {
+                    if (response.status === 200 && response.bodyAsText)
+                        rawBody = response.bodyAsText;
+                },
+            });
+            if (!rawBody)
+                throw new Error(`What-if of deployment ${deploymentName} returned no result.`);
+            return rawBody;
+        },
+        async validate(resourceGroup, deploymentName, deployment) {
+            await client.deployments.beginValidateAndWait(resourceGroup, deploymentName, deployment);
+        },
+        async startDeployment(resourceGroup, deploymentName, deployment) {
+            let interval;
+            await client.deployments.beginCreateOrUpdate(resourceGroup, deploymentName, deployment, {
+                onResponse: (response) => void (interval = askedInterval(response)),
+            });
+            return interval;
+        },
+        async getDeployment(resourceGroup, deploymentName) {
+            let interval;
+            const deployment = await client.deployments.get(resourceGroup, deploymentName, {
+                onResponse: (response) => void (interval = askedInterval(response)),
+            });
+            return { deployment, ...(interval !== undefined ? { retryAfterMs: interval } : {}) };
+        },
+        async listDeploymentOperations(resourceGroup, deploymentName) {
+            const operations = [];
+            for await (const operation of client.deploymentOperations.list(resourceGroup, deploymentName))
+                operations.push(operation);
+            return operations;
+        },
+    };
 }
-/** Every table that can receive audit logs from the services above. */
-const AUDIT_LOG_TABLES = [
-    AZURE_DIAGNOSTICS_TABLE,
-    ...new Set(AUDIT_LOG_SOURCES.flatMap((source) => source.dedicatedTables)),
-];
 
+;// CONCATENATED MODULE: ./src/azure/subscription.ts
 
-/***/ }),
+/** The subscription: the given one, else AZURE_SUBSCRIPTION_ID as azure/login leaves it. `what` names the option (`Input "subscription-id"`, `--subscription`). */
+function subscriptionOf(given, env, what) {
+    const subscriptionId = given ?? env['AZURE_SUBSCRIPTION_ID'];
+    if (!subscriptionId)
+        throw new ConfigurationError(`No Azure subscription: set ${what}, or run azure/login with subscription-id so AZURE_SUBSCRIPTION_ID is set.`);
+    return subscriptionId;
+}
 
-/***/ 1463:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+;// CONCATENATED MODULE: ./src/compliance/report/json.ts
+/** The JSON report of controls.md: the CLI's `--format json` and the action's `report-path` file. */
+function renderJson(report) {
+    const findings = report.findings.map((finding) => ({
+        control: finding.control,
+        status: finding.status,
+        severity: finding.severity,
+        hipaa: finding.hipaa,
+        resource: finding.resource,
+        message: finding.message,
+        ...(finding.remediation ? { remediation: finding.remediation } : {}),
+        ...(finding.waiver ? { waiver: finding.waiver } : {}),
+        ...(finding.drift ? { drift: finding.drift } : {}),
+        ...(finding.location ? { location: { file: finding.location.file, line: finding.location.line } } : {}),
+    }));
+    return `${JSON.stringify({ verdict: report.verdict, input: report.input, judgedAt: report.judgedAt, summary: report.summary, findings }, null, 2)}\n`;
+}
 
+// EXTERNAL MODULE: ./node_modules/picomatch/index.js
+var picomatch = __nccwpck_require__(4006);
+var picomatch_default = /*#__PURE__*/__nccwpck_require__.n(picomatch);
+;// CONCATENATED MODULE: ./src/compliance/model.ts
+/**
+ * The shared data model of the HIPAA gate. Three inputs (the rendered config, a user's ARM
+ * template, live resources) are turned into one `JudgedEnvironment`; the controls judge it and
+ * produce `Finding`s; the reports render a `GateReport`.
+ */
+/** A value that cannot be known: an ARM expression not evaluable offline, or a property the live API did not return. */
+class model_UnknownValue {
+    reason;
+    expression;
+    constructor(reason, 
+    /** The expression text, when the value came from one. */
+    expression) {
+        this.reason = reason;
+        this.expression = expression;
+    }
+}
+function isUnknown(value) {
+    return value instanceof model_UnknownValue;
+}
+const DEFAULT_GATE_POLICY = {
+    requiredTags: { Compliance: 'HIPAA', Environment: null },
+    minKeyVaultRetentionDays: 90,
+    minAuditRetentionDays: 2190,
+    minSqlYearlyRetention: 'P6Y',
+    baaReviewMaxAgeDays: 365,
+    advisoryBlocks: false,
+    unknownBlocks: true,
+};
 
-// EXPORTS
-__nccwpck_require__.d(__webpack_exports__, {
-  V: () => (/* binding */ CONTROLS),
-  E: () => (/* binding */ controlById)
-});
+;// CONCATENATED MODULE: ./src/compliance/controls/access.ts
 
-// EXTERNAL MODULE: ./src/compliance/controls/access.ts
-var access = __nccwpck_require__(2610);
+let listener;
+/** Runs `fn`, telling `onRead` about every property it reads: how drift finds the values a finding rests on. */
+function traceReads(onRead, fn) {
+    const previous = listener;
+    listener = onRead;
+    try {
+        return fn();
+    }
+    finally {
+        listener = previous;
+    }
+}
+/** Reads `path` from the body; an UnknownValue anywhere on the way makes the result unknown. */
+function access_read(resource, path) {
+    listener?.(resource, path);
+    let current = resource.body;
+    for (const key of path) {
+        if (isUnknown(current))
+            return { kind: 'unknown', reason: current.reason };
+        if (current === null || typeof current !== 'object')
+            return { kind: 'absent' };
+        current = current[key];
+        if (current === undefined)
+            return { kind: 'absent' };
+    }
+    if (isUnknown(current))
+        return { kind: 'unknown', reason: current.reason };
+    return { kind: 'known', value: current };
+}
+/** `properties.x.y` as text for messages. */
+function access_pathText(path) {
+    return path.map((key, index) => (typeof key === 'number' ? `[${key}]` : index === 0 ? key : `.${key}`)).join('');
+}
+/** Compares ARM api-versions (`2019-04-01`, `2021-06-01-preview`) by date; a preview sorts before its GA date. */
+function apiVersionAtLeast(resource, minimum) {
+    if (!resource.apiVersion)
+        return undefined;
+    const date = resource.apiVersion.slice(0, 10);
+    if (date !== minimum.slice(0, 10))
+        return date > minimum.slice(0, 10);
+    return !resource.apiVersion.includes('-preview') || minimum.includes('-preview');
+}
+/** Case-insensitive type comparison, as ARM compares types. */
+function isType(resource, type) {
+    return resource.type.toLowerCase() === type.toLowerCase();
+}
+/** Children of a given full type, e.g. `Microsoft.Sql/servers/auditingSettings`. */
+function childrenOfType(resource, type) {
+    return resource.children.filter((child) => isType(child, type));
+}
+/** The last segment of a resource's full name (`server/db` -> `db`). */
+function shortName(resource) {
+    return resource.name.split('/').pop() ?? resource.name;
+}
+
 ;// CONCATENATED MODULE: ./src/compliance/controls/rules.ts
 
 const pass = (message, path) => ({ status: 'pass', message, ...(path ? { path } : {}) });
@@ -79346,8 +79239,8 @@ function propertyControl(rule) {
         evaluate(resource, context) {
             if (!resource)
                 return notApplicable('no resource');
-            const value = (0,access/* read */.c3)(resource, rule.path);
-            const where = (0,access/* pathText */.LF)(rule.path);
+            const value = access_read(resource, rule.path);
+            const where = access_pathText(rule.path);
             if (value.kind === 'unknown')
                 return unknown(`${where} cannot be known offline (${value.reason})`, rule.path);
             if (value.kind === 'absent')
@@ -79360,17 +79253,17 @@ function propertyControl(rule) {
 }
 /** Absent means non-compliant: the API has no safe default. */
 function absentFails(path, expected) {
-    return () => fail(`${(0,access/* pathText */.LF)(path)} is not set; it must be ${expected}`, path);
+    return () => fail(`${access_pathText(path)} is not set; it must be ${expected}`, path);
 }
 /** Absent means compliant because the API's default is safe, from `since` on. */
 function absentDefaultsFrom(path, since, defaultValue, expected) {
     return (resource) => {
-        const recent = (0,access/* apiVersionAtLeast */.N8)(resource, since);
+        const recent = apiVersionAtLeast(resource, since);
         if (recent === undefined)
-            return unknown(`${(0,access/* pathText */.LF)(path)} is not set and the resource has no apiVersion to tell its default`, path);
+            return unknown(`${access_pathText(path)} is not set and the resource has no apiVersion to tell its default`, path);
         return recent
-            ? pass(`${(0,access/* pathText */.LF)(path)} is not set; its default is ${defaultValue} since API version ${since} (this resource uses ${resource.apiVersion})`, path)
-            : fail(`${(0,access/* pathText */.LF)(path)} is not set, and before API version ${since} (this resource uses ${resource.apiVersion}) the default is not ${expected}; set it explicitly`, path);
+            ? pass(`${access_pathText(path)} is not set; its default is ${defaultValue} since API version ${since} (this resource uses ${resource.apiVersion})`, path)
+            : fail(`${access_pathText(path)} is not set, and before API version ${since} (this resource uses ${resource.apiVersion}) the default is not ${expected}; set it explicitly`, path);
     };
 }
 const equalsIgnoringCase = (expected) => (value) => typeof value === 'string' && value.toLowerCase() === expected.toLowerCase();
@@ -79439,13 +79332,13 @@ const keyVaultControls = [
         evaluate(resource, { policy }) {
             if (!resource)
                 return notApplicable('no resource');
-            const enabled = (0,access/* read */.c3)(resource, ['properties', 'enableSoftDelete']);
+            const enabled = access_read(resource, ['properties', 'enableSoftDelete']);
             if (enabled.kind === 'unknown')
                 return unknown(`properties.enableSoftDelete cannot be known offline (${enabled.reason})`, ['properties', 'enableSoftDelete']);
             if (enabled.kind === 'known' && enabled.value === false)
                 return fail('properties.enableSoftDelete is false', ['properties', 'enableSoftDelete']);
             const path = ['properties', 'softDeleteRetentionInDays'];
-            const days = (0,access/* read */.c3)(resource, path);
+            const days = access_read(resource, path);
             if (days.kind === 'unknown')
                 return unknown(`properties.softDeleteRetentionInDays cannot be known offline (${days.reason})`, path);
             const value = days.kind === 'absent' ? 90 : Number(days.value);
@@ -79523,9 +79416,9 @@ const cosmosControls = [
 ];
 /** A server child such as `auditingSettings`, in either of the types ARM accepts. */
 function serverSettings(server, ...types) {
-    return types.flatMap((type) => (0,access/* childrenOfType */.xF)(server, `Microsoft.Sql/servers/${type}`));
+    return types.flatMap((type) => childrenOfType(server, `Microsoft.Sql/servers/${type}`));
 }
-const notMaster = (resource) => (0,access/* shortName */.EU)(resource).toLowerCase() !== 'master';
+const notMaster = (resource) => shortName(resource).toLowerCase() !== 'master';
 const sqlControls = [
     {
         id: 'sql.auditing',
@@ -79541,13 +79434,13 @@ const sqlControls = [
             if (settings.length === 0)
                 return fail('the server has no auditingSettings child');
             const results = settings.map((setting) => {
-                const state = (0,access/* read */.c3)(setting, ['properties', 'state']);
+                const state = access_read(setting, ['properties', 'state']);
                 if (state.kind === 'unknown')
                     return unknown(`auditingSettings state cannot be known offline (${state.reason})`);
                 if (state.kind !== 'known' || !equalsIgnoringCase('Enabled')(state.value))
-                    return fail(`auditingSettings ${(0,access/* shortName */.EU)(setting)} state is ${JSON.stringify(state.kind === 'known' ? state.value : 'not set')}; it must be "Enabled"`);
-                const monitor = (0,access/* read */.c3)(setting, ['properties', 'isAzureMonitorTargetEnabled']);
-                const storage = (0,access/* read */.c3)(setting, ['properties', 'storageEndpoint']);
+                    return fail(`auditingSettings ${shortName(setting)} state is ${JSON.stringify(state.kind === 'known' ? state.value : 'not set')}; it must be "Enabled"`);
+                const monitor = access_read(setting, ['properties', 'isAzureMonitorTargetEnabled']);
+                const storage = access_read(setting, ['properties', 'storageEndpoint']);
                 if (monitor.kind === 'unknown' || storage.kind === 'unknown')
                     return unknown('the auditing destination cannot be known offline');
                 const hasDestination = (monitor.kind === 'known' && monitor.value === true) ||
@@ -79575,14 +79468,14 @@ const sqlControls = [
             if (settings.length === 0)
                 return fail('the server has neither advancedThreatProtectionSettings nor securityAlertPolicies');
             for (const setting of settings) {
-                const state = (0,access/* read */.c3)(setting, ['properties', 'state']);
+                const state = access_read(setting, ['properties', 'state']);
                 if (state.kind === 'unknown')
                     return unknown(`${setting.type} state cannot be known offline`);
-                const disabled = (0,access/* read */.c3)(setting, ['properties', 'disabledAlerts']);
+                const disabled = access_read(setting, ['properties', 'disabledAlerts']);
                 const noneDisabled = disabled.kind === 'absent' ||
                     (disabled.kind === 'known' && (!Array.isArray(disabled.value) || disabled.value.filter((a) => a !== '').length === 0));
                 if (state.kind === 'known' && equalsIgnoringCase('Enabled')(state.value) && noneDisabled)
-                    return pass(`${(0,access/* shortName */.EU)(setting)} state is Enabled with no alert types disabled`);
+                    return pass(`${shortName(setting)} state is Enabled with no alert types disabled`);
             }
             return fail('threat protection is not Enabled, or some alert types are disabled');
         },
@@ -79597,13 +79490,13 @@ const sqlControls = [
         evaluate(database, { environment }) {
             if (!database || !notMaster(database))
                 return notApplicable('the master database is encrypted by Azure');
-            const settings = (0,access/* childrenOfType */.xF)(database, 'Microsoft.Sql/servers/databases/transparentDataEncryption');
+            const settings = childrenOfType(database, 'Microsoft.Sql/servers/databases/transparentDataEncryption');
             if (settings.length === 0) {
                 return environment.input.kind === 'live'
                     ? unknown("the database's transparentDataEncryption setting was not read")
                     : pass('no transparentDataEncryption child: new databases are encrypted by default');
             }
-            const state = (0,access/* read */.c3)(settings[0], ['properties', 'state']);
+            const state = access_read(settings[0], ['properties', 'state']);
             if (state.kind === 'unknown')
                 return unknown(`transparentDataEncryption state cannot be known offline (${state.reason})`);
             return state.kind === 'known' && equalsIgnoringCase('Enabled')(state.value)
@@ -79634,17 +79527,17 @@ const sqlControls = [
             if (!server)
                 return notApplicable('no resource');
             const path = ['properties', 'administrators', 'azureADOnlyAuthentication'];
-            const inline = (0,access/* read */.c3)(server, path);
+            const inline = access_read(server, path);
             if (inline.kind === 'known' && inline.value === true)
                 return pass('administrators.azureADOnlyAuthentication is true', path);
-            for (const child of (0,access/* childrenOfType */.xF)(server, 'Microsoft.Sql/servers/azureADOnlyAuthentications')) {
-                const value = (0,access/* read */.c3)(child, ['properties', 'azureADOnlyAuthentication']);
+            for (const child of childrenOfType(server, 'Microsoft.Sql/servers/azureADOnlyAuthentications')) {
+                const value = access_read(child, ['properties', 'azureADOnlyAuthentication']);
                 if (value.kind === 'known' && value.value === true)
                     return pass('the azureADOnlyAuthentications child is true');
             }
             if (inline.kind === 'unknown')
-                return unknown(`${(0,access/* pathText */.LF)(path)} cannot be known offline (${inline.reason})`, path);
-            return fail(`${(0,access/* pathText */.LF)(path)} is ${inline.kind === 'known' ? JSON.stringify(inline.value) : 'not set'}; it must be true`, path);
+                return unknown(`${access_pathText(path)} cannot be known offline (${inline.reason})`, path);
+            return fail(`${access_pathText(path)} is ${inline.kind === 'known' ? JSON.stringify(inline.value) : 'not set'}; it must be true`, path);
         },
     },
     {
@@ -79658,10 +79551,10 @@ const sqlControls = [
             if (!database || !notMaster(database))
                 return notApplicable('the master database has no long-term retention');
             const minimum = durationDays(policy.minSqlYearlyRetention) ?? 2190;
-            const policies = (0,access/* childrenOfType */.xF)(database, 'Microsoft.Sql/servers/databases/backupLongTermRetentionPolicies');
+            const policies = childrenOfType(database, 'Microsoft.Sql/servers/databases/backupLongTermRetentionPolicies');
             if (policies.length === 0)
                 return fail(`the database has no backupLongTermRetentionPolicies child; yearly backups must be kept ${policy.minSqlYearlyRetention} or longer`);
-            const yearly = (0,access/* read */.c3)(policies[0], ['properties', 'yearlyRetention']);
+            const yearly = access_read(policies[0], ['properties', 'yearlyRetention']);
             if (yearly.kind === 'unknown')
                 return unknown(`yearlyRetention cannot be known offline (${yearly.reason})`);
             const days = yearly.kind === 'known' && typeof yearly.value === 'string' ? durationDays(yearly.value) : undefined;
@@ -79751,8 +79644,223 @@ const redisControls = [
     publicNetworkControl('redis.public-network', [LEGACY_REDIS, MANAGED_REDIS], ['164.312(a)(1)'], ''),
 ];
 
-// EXTERNAL MODULE: ./src/compliance/audit-logs.ts
-var audit_logs = __nccwpck_require__(2214);
+;// CONCATENATED MODULE: ./src/azure/resource-types.ts
+/**
+ * What each Azure resource type means to this project, written once: the api-version we deploy
+ * and read it with, the children and extension resources the live gate reads, where its audit
+ * logs go, the Microsoft service that puts it in the HIPAA BAA's scope, its private link group
+ * and the built-in roles granted on it. The renderer, the live reader, the controls, the BAA
+ * scope and the sandbox derive what they need from here; a coverage test fails when a type the
+ * renderer emits or a control judges is missing.
+ *
+ * Pure data: this module imports nothing of ours, so every layer may use it.
+ */
+/** Category groups that include every service's audit logs. */
+const AUDIT_GROUPS = ['audit', 'allLogs'];
+/**
+ * Sources: api-versions are those with a schema in reference/arm-schemas (current stable for
+ * Network, private DNS and ManagedIdentity); audit-log categories and tables from Azure Monitor's
+ * "Supported categories for resource logs" and its table reference; roles from "Azure built-in
+ * roles" and Cosmos DB's data-plane RBAC; private link groups and zones from "Azure Private
+ * Endpoint private DNS zone values"; BAA services from Microsoft's HIPAA/HITECH compliance
+ * offering (read 2026-11). All from learn.microsoft.com.
+ */
+const RESOURCE_TYPES = [
+    {
+        type: 'Microsoft.ManagedIdentity/userAssignedIdentities',
+        apiVersion: '2023-01-31',
+        baaService: 'Microsoft Entra ID (managed identities)',
+    },
+    {
+        type: 'Microsoft.OperationalInsights/workspaces',
+        apiVersion: '2025-02-01',
+        children: [{ type: 'tables', read: 'list' }],
+        baaService: 'Azure Monitor (Log Analytics)',
+    },
+    { type: 'Microsoft.OperationalInsights/workspaces/tables', apiVersion: '2025-02-01' },
+    { type: 'Microsoft.Insights/diagnosticSettings', apiVersion: '2021-05-01-preview', baaService: 'Azure Monitor' },
+    { type: 'Microsoft.Authorization/roleAssignments', apiVersion: '2022-04-01', baaService: 'Azure Role-Based Access Control' },
+    { type: 'Microsoft.Network/virtualNetworks', apiVersion: '2024-05-01', baaService: 'Azure Virtual Network' },
+    { type: 'Microsoft.Network/privateEndpoints', apiVersion: '2024-05-01', baaService: 'Azure Private Link' },
+    { type: 'Microsoft.Network/privateEndpoints/privateDnsZoneGroups', apiVersion: '2024-05-01' },
+    { type: 'Microsoft.Network/privateDnsZones', apiVersion: '2024-06-01', baaService: 'Azure DNS' },
+    { type: 'Microsoft.Network/privateDnsZones/virtualNetworkLinks', apiVersion: '2024-06-01' },
+    {
+        type: 'Microsoft.KeyVault/vaults',
+        apiVersion: '2026-02-01',
+        auditLogs: { categoryGroups: AUDIT_GROUPS, categories: ['AuditEvent'], dedicatedTables: ['AZKVAuditLogs'] },
+        baaService: 'Key Vault',
+        privateLink: { groupId: 'vault', dnsZone: 'privatelink.vaultcore.azure.net' },
+        roles: {
+            'Key Vault Secrets User': '4633458b-17de-408a-b874-0445c86b69e6',
+            'Key Vault Secrets Officer': 'b86a8fe4-44ce-4948-aee5-eccb2c155cd7',
+        },
+    },
+    {
+        type: 'Microsoft.DocumentDB/databaseAccounts',
+        apiVersion: '2025-10-15',
+        auditLogs: {
+            categoryGroups: AUDIT_GROUPS,
+            categories: ['DataPlaneRequests', 'ControlPlaneRequests'],
+            dedicatedTables: ['CDBDataPlaneRequests', 'CDBControlPlaneRequests'],
+        },
+        baaService: 'Azure Cosmos DB',
+        privateLink: { groupId: 'Sql', dnsZone: 'privatelink.documents.azure.com' },
+        // Cosmos DB's own data-plane role (sqlRoleDefinitions), not a Microsoft.Authorization role.
+        roles: { 'Cosmos DB Built-in Data Contributor': '00000000-0000-0000-0000-000000000002' },
+    },
+    { type: 'Microsoft.DocumentDB/databaseAccounts/sqlRoleAssignments', apiVersion: '2025-10-15' },
+    {
+        type: 'Microsoft.Sql/servers',
+        apiVersion: '2023-08-01',
+        children: [
+            { type: 'auditingSettings', read: 'list' },
+            { type: 'advancedThreatProtectionSettings', read: 'list' },
+            { type: 'azureADOnlyAuthentications', read: 'list' },
+            { type: 'databases', read: 'list' },
+        ],
+        // Server-level auditing reaches Azure Monitor through a diagnostic setting on the master database.
+        auditLogs: {
+            via: 'databases/master',
+            categoryGroups: AUDIT_GROUPS,
+            categories: ['SQLSecurityAuditEvents'],
+            dedicatedTables: ['SQLSecurityAuditEvents'],
+        },
+        baaService: 'Azure SQL Database',
+        privateLink: { groupId: 'sqlServer', dnsZone: 'privatelink.database.windows.net' },
+    },
+    {
+        type: 'Microsoft.Sql/servers/databases',
+        apiVersion: '2023-08-01',
+        children: [
+            { type: 'transparentDataEncryption', read: 'list' },
+            { type: 'backupLongTermRetentionPolicies', read: 'list' },
+        ],
+    },
+    { type: 'Microsoft.Sql/servers/auditingSettings', apiVersion: '2023-08-01' },
+    { type: 'Microsoft.Sql/servers/advancedThreatProtectionSettings', apiVersion: '2023-08-01' },
+    { type: 'Microsoft.Sql/servers/azureADOnlyAuthentications', apiVersion: '2023-08-01' },
+    { type: 'Microsoft.Sql/servers/databases/transparentDataEncryption', apiVersion: '2023-08-01' },
+    { type: 'Microsoft.Sql/servers/databases/backupLongTermRetentionPolicies', apiVersion: '2023-08-01' },
+    {
+        type: 'Microsoft.Cache/redisEnterprise',
+        apiVersion: '2025-07-01',
+        children: [{ type: 'databases', read: 'list' }],
+        auditLogs: { categoryGroups: AUDIT_GROUPS, categories: ['ConnectionEvents'], dedicatedTables: ['REDConnectionEvents'] },
+        baaService: 'Azure Managed Redis',
+        privateLink: { groupId: 'redisEnterprise', dnsZone: 'privatelink.redis.azure.net' },
+    },
+    { type: 'Microsoft.Cache/redisEnterprise/databases', apiVersion: '2025-07-01' },
+    { type: 'Microsoft.Cache/redisEnterprise/databases/accessPolicyAssignments', apiVersion: '2025-07-01' },
+    {
+        type: 'Microsoft.Cache/redis',
+        apiVersion: '2024-11-01',
+        auditLogs: { categoryGroups: AUDIT_GROUPS, categories: ['ConnectedClientList'], dedicatedTables: ['ACRConnectedClientList'] },
+        baaService: 'Azure Cache for Redis',
+        privateLink: { groupId: 'redisCache', dnsZone: 'privatelink.redis.cache.windows.net' },
+    },
+    { type: 'Microsoft.Cache/redis/accessPolicyAssignments', apiVersion: '2024-11-01' },
+    {
+        type: 'Microsoft.Storage/storageAccounts',
+        apiVersion: '2025-06-01',
+        children: [
+            { type: 'blobServices', read: 'list' },
+            { type: 'managementPolicies', read: 'default' },
+        ],
+        // Storage logs are per service: the diagnostic setting is scoped to blobServices/default.
+        auditLogs: {
+            via: 'blobServices/default',
+            categoryGroups: AUDIT_GROUPS,
+            categories: ['StorageRead', 'StorageWrite', 'StorageDelete'],
+            dedicatedTables: ['StorageBlobLogs'],
+        },
+        baaService: 'Azure Storage',
+        privateLink: { groupId: 'blob', dnsZone: 'privatelink.blob.core.windows.net' },
+    },
+    { type: 'Microsoft.Storage/storageAccounts/blobServices', apiVersion: '2025-06-01' },
+    { type: 'Microsoft.Storage/storageAccounts/managementPolicies', apiVersion: '2025-06-01' },
+    {
+        type: 'Microsoft.ContainerRegistry/registries',
+        apiVersion: '2025-04-01',
+        baaService: 'Container Registry',
+        privateLink: { groupId: 'registry', dnsZone: 'privatelink.azurecr.io' },
+        roles: { AcrPull: '7f951dda-4ed3-4680-a7ca-43fe172d538d', AcrPush: '8311e382-0749-4cb8-b61a-304f252e45ec' },
+    },
+    {
+        type: 'Microsoft.App/managedEnvironments',
+        apiVersion: '2026-01-01',
+        auditLogs: {
+            categoryGroups: AUDIT_GROUPS,
+            categories: ['ContainerAppSystemLogs', 'ContainerAppConsoleLogs'],
+            dedicatedTables: ['ContainerAppSystemLogs', 'ContainerAppConsoleLogs'],
+        },
+        baaService: 'Azure Container Apps',
+    },
+    { type: 'Microsoft.App/containerApps', apiVersion: '2026-01-01', baaService: 'Azure Container Apps' },
+    { type: 'Microsoft.Resources/deployments', baaService: 'Azure Resource Manager' },
+];
+const byType = new Map(RESOURCE_TYPES.map((entry) => [entry.type.toLowerCase(), entry]));
+/** The registry entry of a type (ARM compares types without case). */
+function resource_types_resourceType(type) {
+    return byType.get(type.toLowerCase());
+}
+/** The api-version of a registered type; throws for a type the registry does not know (a programming error, caught by the coverage test). */
+function resource_types_apiVersionOf(type) {
+    const apiVersion = resource_types_resourceType(type)?.apiVersion;
+    if (!apiVersion)
+        throw new Error(`${type} has no api-version in src/azure/resource-types.ts; register it there.`);
+    return apiVersion;
+}
+/** The private endpoint group and DNS zone of a registered type's data plane. */
+function privateLinkOf(type) {
+    const privateLink = resource_types_resourceType(type)?.privateLink;
+    if (!privateLink)
+        throw new Error(`${type} has no private link group in src/azure/resource-types.ts; register it there.`);
+    return privateLink;
+}
+/** The GUID of a built-in role granted on a type. */
+function roleDefinitionOf(type, role) {
+    const id = resource_types_resourceType(type)?.roles?.[role];
+    if (!id)
+        throw new Error(`${type} grants no role "${role}" in src/azure/resource-types.ts; register it there.`);
+    return id;
+}
+/** The BAA service of a type, inherited from its nearest registered ancestor. */
+function baaServiceOf(type) {
+    const segments = type.split('/');
+    for (let length = segments.length; length >= 2; length--) {
+        const service = resource_types_resourceType(segments.slice(0, length).join('/'))?.baaService;
+        if (service)
+            return service;
+    }
+    return undefined;
+}
+/** Every audit-log source, with the type its diagnostic setting is scoped to. */
+const AUDIT_LOG_SOURCES = RESOURCE_TYPES.flatMap((entry) => {
+    if (!entry.auditLogs)
+        return [];
+    // `databases/master` is a type segment and a name segment: the scope's type takes the type segments.
+    const viaTypes = (entry.auditLogs.via?.split('/') ?? []).filter((_, index) => index % 2 === 0);
+    return [{ ...entry.auditLogs, ownerType: entry.type, scopeType: [entry.type, ...viaTypes].join('/') }];
+});
+/** The audit-log source of a type (`Microsoft.Sql/servers`), wherever its diagnostic setting is scoped. */
+function auditLogSourceOf(ownerType) {
+    const wanted = ownerType.toLowerCase();
+    return AUDIT_LOG_SOURCES.find((source) => source.ownerType.toLowerCase() === wanted);
+}
+/** The audit-log source whose diagnostic setting is scoped to `scopeType`. */
+function auditLogSourceForScope(scopeType) {
+    const wanted = scopeType.toLowerCase();
+    return AUDIT_LOG_SOURCES.find((source) => source.scopeType.toLowerCase() === wanted);
+}
+/** Without `logAnalyticsDestinationType: Dedicated`, resource logs land in this one table. */
+const AZURE_DIAGNOSTICS_TABLE = 'AzureDiagnostics';
+/** Every table that can receive audit logs from the services above. */
+const AUDIT_LOG_TABLES = [
+    AZURE_DIAGNOSTICS_TABLE,
+    ...new Set(AUDIT_LOG_SOURCES.flatMap((source) => source.dedicatedTables)),
+];
+
 ;// CONCATENATED MODULE: ./src/compliance/controls/platform.ts
 
 
@@ -79766,8 +79874,8 @@ const DIAGNOSTIC_SETTINGS = 'Microsoft.Insights/diagnosticSettings';
 const REMOVAL_CONDITIONS = ['daysAfterModificationGreaterThan', 'daysAfterCreationGreaterThan', 'daysAfterLastAccessTimeGreaterThan'];
 /** Whether a storage account keeps backups long enough: the core of storage.backup-retention, shared with logs.retention. */
 function judgeBackupRetention(account, minimumDays) {
-    for (const policy of (0,access/* childrenOfType */.xF)(account, 'Microsoft.Storage/storageAccounts/managementPolicies')) {
-        const rules = (0,access/* read */.c3)(policy, ['properties', 'policy', 'rules']);
+    for (const policy of childrenOfType(account, 'Microsoft.Storage/storageAccounts/managementPolicies')) {
+        const rules = access_read(policy, ['properties', 'policy', 'rules']);
         if (rules.kind === 'unknown')
             return unknown(`the lifecycle rules cannot be known offline (${rules.reason})`);
         for (const [index, rule] of (rules.kind === 'known' && Array.isArray(rules.value) ? rules.value : []).entries()) {
@@ -79786,10 +79894,10 @@ function judgeBackupRetention(account, minimumDays) {
             }
         }
     }
-    const blobServices = (0,access/* childrenOfType */.xF)(account, 'Microsoft.Storage/storageAccounts/blobServices');
+    const blobServices = childrenOfType(account, 'Microsoft.Storage/storageAccounts/blobServices');
     for (const service of blobServices) {
-        const softDelete = (0,access/* read */.c3)(service, ['properties', 'deleteRetentionPolicy', 'enabled']);
-        const versioning = (0,access/* read */.c3)(service, ['properties', 'isVersioningEnabled']);
+        const softDelete = access_read(service, ['properties', 'deleteRetentionPolicy', 'enabled']);
+        const versioning = access_read(service, ['properties', 'isVersioningEnabled']);
         if ((softDelete.kind === 'known' && softDelete.value === true) || (versioning.kind === 'known' && versioning.value === true)) {
             return pass(`no lifecycle rule deletes base blobs before ${minimumDays} days, and ${softDelete.kind === 'known' && softDelete.value === true ? 'blob soft delete' : 'versioning'} is on`);
         }
@@ -79850,9 +79958,9 @@ const storageControls = [
 function settingsSendingTo(workspace, environment) {
     const name = workspace.name.toLowerCase();
     return environment.resources.filter((resource) => {
-        if (!(0,access/* isType */.Xj)(resource, DIAGNOSTIC_SETTINGS))
+        if (!isType(resource, DIAGNOSTIC_SETTINGS))
             return false;
-        const target = (0,access/* read */.c3)(resource, ['properties', 'workspaceId']);
+        const target = access_read(resource, ['properties', 'workspaceId']);
         return target.kind === 'known' && typeof target.value === 'string' && target.value.toLowerCase().split('/').pop() === name;
     });
 }
@@ -79877,29 +79985,29 @@ const logsControls = [
             if (!workspace)
                 return notApplicable('no resource');
             const retentionPath = ['properties', 'retentionInDays'];
-            const retention = (0,access/* read */.c3)(workspace, retentionPath);
+            const retention = access_read(workspace, retentionPath);
             if (retention.kind === 'unknown')
                 return unknown(`retentionInDays cannot be known offline (${retention.reason})`, retentionPath);
             if (retention.kind === 'known' && (typeof retention.value !== 'number' || retention.value < 30 || retention.value > 730)) {
                 return fail(`workspace retentionInDays is ${JSON.stringify(retention.value)}; Azure accepts 30-730 (keep long retention per table with totalRetentionInDays, up to 4383)`, retentionPath);
             }
-            const tables = new Map((0,access/* childrenOfType */.xF)(workspace, 'Microsoft.OperationalInsights/workspaces/tables').map((table) => [
-                (0,access/* shortName */.EU)(table).toLowerCase(),
+            const tables = new Map(childrenOfType(workspace, 'Microsoft.OperationalInsights/workspaces/tables').map((table) => [
+                shortName(table).toLowerCase(),
                 table,
             ]));
             const needed = new Set();
             for (const setting of settingsSendingTo(workspace, environment)) {
-                const archive = (0,access/* read */.c3)(setting, ['properties', 'storageAccountId']);
+                const archive = access_read(setting, ['properties', 'storageAccountId']);
                 if (archive.kind === 'known' && typeof archive.value === 'string') {
                     const account = environment.resources.find((r) => r.id.toLowerCase() === archive.value.toLowerCase());
                     if (account && judgeBackupRetention(account, policy.minAuditRetentionDays).status === 'pass')
                         continue;
                 }
-                const dedicated = (0,access/* read */.c3)(setting, ['properties', 'logAnalyticsDestinationType']);
-                const source = (0,audit_logs/* auditLogSourceFor */._l)(scopeTypeOf(setting) ?? '');
+                const dedicated = access_read(setting, ['properties', 'logAnalyticsDestinationType']);
+                const source = auditLogSourceForScope(scopeTypeOf(setting) ?? '');
                 const tablesOfSetting = dedicated.kind === 'known' && equalsIgnoringCase('Dedicated')(dedicated.value) && source
                     ? source.dedicatedTables
-                    : [audit_logs/* AZURE_DIAGNOSTICS_TABLE */.C4];
+                    : [AZURE_DIAGNOSTICS_TABLE];
                 for (const table of tablesOfSetting)
                     needed.add(table);
             }
@@ -79907,7 +80015,7 @@ const logsControls = [
                 const declared = tables.get(table.toLowerCase());
                 if (!declared)
                     return fail(`audit logs land in table ${table}, which has no tables child setting totalRetentionInDays; it keeps only the workspace retention`);
-                const total = (0,access/* read */.c3)(declared, ['properties', 'totalRetentionInDays']);
+                const total = access_read(declared, ['properties', 'totalRetentionInDays']);
                 if (total.kind === 'unknown')
                     return unknown(`table ${table} totalRetentionInDays cannot be known offline`);
                 if (total.kind !== 'known' || typeof total.value !== 'number' || total.value < policy.minAuditRetentionDays) {
@@ -79924,7 +80032,7 @@ function diagnosticSettingsByScope(environment) {
     let index = settingsIndex.get(environment);
     if (!index) {
         index = new Map();
-        for (const setting of environment.resources.filter((r) => (0,access/* isType */.Xj)(r, DIAGNOSTIC_SETTINGS))) {
+        for (const setting of environment.resources.filter((r) => isType(r, DIAGNOSTIC_SETTINGS))) {
             const scopeId = setting.id.replace(/\/providers\/Microsoft\.Insights\/diagnosticSettings\/[^/]+$/i, '').toLowerCase();
             index.set(scopeId, [...(index.get(scopeId) ?? []), setting]);
         }
@@ -79932,16 +80040,13 @@ function diagnosticSettingsByScope(environment) {
     }
     return index;
 }
-/** Whether one of `settings` sends `scopeType`'s audit logs to a workspace or storage. */
-function judgeAuditSettings(settings, scopeType) {
-    const source = (0,audit_logs/* auditLogSourceFor */._l)(scopeType);
-    if (!source)
-        return notApplicable(`no audit log categories are known for ${scopeType}`);
+/** Whether one of `settings` sends the audit logs of `source` to a workspace or storage. */
+function judgeAuditSettings(settings, source) {
     let sawUnknown = false;
     for (const setting of settings) {
-        const logs = (0,access/* read */.c3)(setting, ['properties', 'logs']);
-        const workspace = (0,access/* read */.c3)(setting, ['properties', 'workspaceId']);
-        const storage = (0,access/* read */.c3)(setting, ['properties', 'storageAccountId']);
+        const logs = access_read(setting, ['properties', 'logs']);
+        const workspace = access_read(setting, ['properties', 'workspaceId']);
+        const storage = access_read(setting, ['properties', 'storageAccountId']);
         if (logs.kind === 'unknown' || workspace.kind === 'unknown' || storage.kind === 'unknown') {
             sawUnknown = true;
             continue;
@@ -79953,7 +80058,7 @@ function judgeAuditSettings(settings, scopeType) {
                 (source.categoryGroups.some((g) => equalsIgnoringCase(g)(entry.categoryGroup)) ||
                     source.categories.some((c) => equalsIgnoringCase(c)(entry.category))));
         if (hasDestination && sendsAudit)
-            return pass(`diagnostic setting ${(0,access/* shortName */.EU)(setting)} sends the audit logs to ${workspace.kind === 'known' ? 'Log Analytics' : 'storage'}`);
+            return pass(`diagnostic setting ${shortName(setting)} sends the audit logs to ${workspace.kind === 'known' ? 'Log Analytics' : 'storage'}`);
     }
     return sawUnknown
         ? unknown('a diagnostic setting cannot be known offline')
@@ -79965,29 +80070,15 @@ const diagnosticsControls = [
         title: 'Audit logs go to Log Analytics or storage',
         severity: 'required',
         hipaa: ['164.312(b)', '164.308(a)(1)(ii)(D)'],
-        appliesTo: [
-            'Microsoft.KeyVault/vaults',
-            'Microsoft.DocumentDB/databaseAccounts',
-            'Microsoft.Sql/servers',
-            'Microsoft.Cache/redis',
-            'Microsoft.Cache/redisEnterprise',
-            'Microsoft.Storage/storageAccounts',
-            'Microsoft.App/managedEnvironments',
-        ],
+        appliesTo: AUDIT_LOG_SOURCES.map((source) => source.ownerType),
         remediation: 'Add a Microsoft.Insights/diagnosticSettings extension resource (scope: the resource; for SQL the master database, for storage blobServices/default) with logs [{categoryGroup: "audit", enabled: true}] and workspaceId of the Log Analytics workspace.',
         evaluate(resource, { environment }) {
-            if (!resource)
-                return notApplicable('no resource');
-            if ((0,access/* isType */.Xj)(resource, 'Microsoft.Sql/servers')) {
-                // Server-level SQL audit logs reach Azure Monitor through the master database, which templates do not declare.
-                const settings = diagnosticSettingsByScope(environment).get(`${resource.id}/databases/master`.toLowerCase()) ?? [];
-                return judgeAuditSettings(settings, 'Microsoft.Sql/servers/databases');
-            }
-            if ((0,access/* isType */.Xj)(resource, 'Microsoft.Storage/storageAccounts')) {
-                const services = (0,access/* childrenOfType */.xF)(resource, 'Microsoft.Storage/storageAccounts/blobServices');
-                return judgeAuditSettings(services.flatMap((service) => service.extensions.filter((e) => (0,access/* isType */.Xj)(e, DIAGNOSTIC_SETTINGS))), 'Microsoft.Storage/storageAccounts/blobServices');
-            }
-            return judgeAuditSettings(resource.extensions.filter((e) => (0,access/* isType */.Xj)(e, DIAGNOSTIC_SETTINGS)), resource.type);
+            const source = resource && auditLogSourceOf(resource.type);
+            if (!resource || !source)
+                return notApplicable('no audit logs are known for this type');
+            // SQL server audit logs go through the master database (which templates do not declare), storage logs through blobServices/default.
+            const scopeId = source.via ? `${resource.id}/${source.via}` : resource.id;
+            return judgeAuditSettings(diagnosticSettingsByScope(environment).get(scopeId.toLowerCase()) ?? [], source);
         },
     },
 ];
@@ -80021,7 +80112,7 @@ const registryControls = [
 ];
 /** Every entry of an array property passes `check`; none or absent passes. */
 function everyEntry(resource, path, what, check) {
-    const entries = (0,access/* read */.c3)(resource, path);
+    const entries = access_read(resource, path);
     if (entries.kind === 'unknown')
         return unknown(`${what} cannot be known offline (${entries.reason})`, path);
     if (entries.kind === 'absent' || !Array.isArray(entries.value) || entries.value.length === 0)
@@ -80060,7 +80151,7 @@ const containerAppControls = [
         evaluate(app) {
             if (!app)
                 return notApplicable('no resource');
-            const type = (0,access/* read */.c3)(app, ['identity', 'type']);
+            const type = access_read(app, ['identity', 'type']);
             if (type.kind === 'unknown')
                 return unknown(`identity.type cannot be known offline (${type.reason})`, ['identity', 'type']);
             return type.kind === 'known' && typeof type.value === 'string' && /(system|user)assigned/i.test(type.value)
@@ -80117,17 +80208,17 @@ const environmentControls = [
             if (!environmentResource)
                 return notApplicable('no resource');
             const path = ['properties', 'appLogsConfiguration', 'destination'];
-            const destination = (0,access/* read */.c3)(environmentResource, path);
+            const destination = access_read(environmentResource, path);
             if (destination.kind === 'unknown')
                 return unknown(`appLogsConfiguration.destination cannot be known offline (${destination.reason})`, path);
             if (destination.kind === 'known' && equalsIgnoringCase('log-analytics')(destination.value)) {
-                const customer = (0,access/* read */.c3)(environmentResource, ['properties', 'appLogsConfiguration', 'logAnalyticsConfiguration', 'customerId']);
+                const customer = access_read(environmentResource, ['properties', 'appLogsConfiguration', 'logAnalyticsConfiguration', 'customerId']);
                 return customer.kind === 'absent'
                     ? fail('destination is log-analytics but logAnalyticsConfiguration.customerId is not set', path)
                     : pass('app logs go to Log Analytics', path);
             }
             if (destination.kind === 'known' && equalsIgnoringCase('azure-monitor')(destination.value)) {
-                const withDestination = environmentResource.extensions.some((e) => (0,access/* isType */.Xj)(e, DIAGNOSTIC_SETTINGS) && (0,access/* read */.c3)(e, ['properties', 'workspaceId']).kind !== 'absent');
+                const withDestination = environmentResource.extensions.some((e) => isType(e, DIAGNOSTIC_SETTINGS) && access_read(e, ['properties', 'workspaceId']).kind !== 'absent');
                 return withDestination
                     ? pass('app logs go to Azure Monitor and a diagnostic setting sends them to Log Analytics', path)
                     : fail('destination is azure-monitor but no diagnostic setting sends the logs to a workspace', path);
@@ -80137,15 +80228,7 @@ const environmentControls = [
     },
 ];
 
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(7598);
-// EXTERNAL MODULE: external "node:fs"
-var external_node_fs_ = __nccwpck_require__(3024);
-// EXTERNAL MODULE: external "node:path"
-var external_node_path_ = __nccwpck_require__(6760);
 ;// CONCATENATED MODULE: ./src/compliance/controls/governance.ts
-
-
 
 
 
@@ -80162,7 +80245,7 @@ const tagsControls = [
         evaluate(resource, { policy }) {
             if (!resource || resource.parent || UNTAGGABLE.test(resource.type) || resource.type.split('/').length > 2)
                 return notApplicable('child and extension resources carry no tags of their own');
-            const tags = (0,access/* read */.c3)(resource, ['tags']);
+            const tags = access_read(resource, ['tags']);
             if (tags.kind === 'unknown')
                 return unknown(`tags cannot be known offline (${tags.reason})`, ['tags']);
             const present = tags.kind === 'known' && tags.value && typeof tags.value === 'object' ? tags.value : {};
@@ -80181,41 +80264,6 @@ const tagsControls = [
         },
     },
 ];
-/**
- * Resource providers and types covered by Microsoft's HIPAA Business Associate Agreement, by the
- * Azure service they belong to. Source: Microsoft Trust Center, "Azure compliance offerings:
- * HIPAA/HITECH", in-scope services list (Azure public cloud), as read 2026-11. Matching is by
- * type prefix: the most specific entry wins.
- */
-const BAA_IN_SCOPE = {
-    'Microsoft.KeyVault/vaults': 'Key Vault',
-    'Microsoft.DocumentDB/databaseAccounts': 'Azure Cosmos DB',
-    'Microsoft.Sql/servers': 'Azure SQL Database',
-    'Microsoft.Cache/redis': 'Azure Cache for Redis',
-    'Microsoft.Cache/redisEnterprise': 'Azure Managed Redis',
-    'Microsoft.Storage/storageAccounts': 'Azure Storage',
-    'Microsoft.ContainerRegistry/registries': 'Container Registry',
-    'Microsoft.App/containerApps': 'Azure Container Apps',
-    'Microsoft.App/managedEnvironments': 'Azure Container Apps',
-    'Microsoft.OperationalInsights/workspaces': 'Azure Monitor (Log Analytics)',
-    'Microsoft.Insights/diagnosticSettings': 'Azure Monitor',
-    'Microsoft.Authorization/roleAssignments': 'Azure Role-Based Access Control',
-    'Microsoft.ManagedIdentity/userAssignedIdentities': 'Microsoft Entra ID (managed identities)',
-    'Microsoft.Network/virtualNetworks': 'Azure Virtual Network',
-    'Microsoft.Network/privateEndpoints': 'Azure Private Link',
-    'Microsoft.Network/privateDnsZones': 'Azure DNS',
-    'Microsoft.Resources/deployments': 'Azure Resource Manager',
-};
-function baaServiceOf(type) {
-    const lower = type.toLowerCase();
-    let best;
-    for (const entry of Object.entries(BAA_IN_SCOPE)) {
-        const prefix = entry[0].toLowerCase();
-        if ((lower === prefix || lower.startsWith(`${prefix}/`)) && (!best || prefix.length > best[0].length))
-            best = entry;
-    }
-    return best?.[1];
-}
 const DAY_MS = 86_400_000;
 const baaControls = [
     {
@@ -80244,10 +80292,9 @@ const baaControls = [
         evaluate(_resource, { baa, policy, now }) {
             if (!baa)
                 return fail('the config records no BAA evidence (baa.signedDate, baa.reviewedDate, baa.file, baa.sha256)');
-            const path = (0,external_node_path_.resolve)(baa.baseDir, baa.file);
-            if (!(0,external_node_fs_.existsSync)(path))
-                return fail(`the BAA file ${baa.file} does not exist`);
-            const actual = (0,external_node_crypto_.createHash)('sha256').update((0,external_node_fs_.readFileSync)(path)).digest('hex');
+            if ('problem' in baa.found)
+                return fail(`the BAA file ${baa.file} ${baa.found.problem}`);
+            const actual = baa.found.sha256;
             if (actual !== baa.sha256.toLowerCase())
                 return fail(`the sha256 of ${baa.file} is ${actual}, not the recorded ${baa.sha256}: the file changed or the hash is wrong`);
             const signed = Date.parse(`${baa.signedDate}T00:00:00Z`);
@@ -80287,94 +80334,7 @@ function controlById(id) {
     return CONTROLS.find((control) => control.id === id);
 }
 
-
-/***/ }),
-
-/***/ 2610:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   EU: () => (/* binding */ shortName),
-/* harmony export */   LF: () => (/* binding */ pathText),
-/* harmony export */   N8: () => (/* binding */ apiVersionAtLeast),
-/* harmony export */   Xj: () => (/* binding */ isType),
-/* harmony export */   c3: () => (/* binding */ read),
-/* harmony export */   vu: () => (/* binding */ traceReads),
-/* harmony export */   xF: () => (/* binding */ childrenOfType)
-/* harmony export */ });
-/* harmony import */ var _model_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9562);
-
-let listener;
-/** Runs `fn`, telling `onRead` about every property it reads: how drift finds the values a finding rests on. */
-function traceReads(onRead, fn) {
-    const previous = listener;
-    listener = onRead;
-    try {
-        return fn();
-    }
-    finally {
-        listener = previous;
-    }
-}
-/** Reads `path` from the body; an UnknownValue anywhere on the way makes the result unknown. */
-function read(resource, path) {
-    listener?.(resource, path);
-    let current = resource.body;
-    for (const key of path) {
-        if ((0,_model_js__WEBPACK_IMPORTED_MODULE_0__/* .isUnknown */ .t8)(current))
-            return { kind: 'unknown', reason: current.reason };
-        if (current === null || typeof current !== 'object')
-            return { kind: 'absent' };
-        current = current[key];
-        if (current === undefined)
-            return { kind: 'absent' };
-    }
-    if ((0,_model_js__WEBPACK_IMPORTED_MODULE_0__/* .isUnknown */ .t8)(current))
-        return { kind: 'unknown', reason: current.reason };
-    return { kind: 'known', value: current };
-}
-/** `properties.x.y` as text for messages. */
-function pathText(path) {
-    return path.map((key, index) => (typeof key === 'number' ? `[${key}]` : index === 0 ? key : `.${key}`)).join('');
-}
-/** Compares ARM api-versions (`2019-04-01`, `2021-06-01-preview`) by date; a preview sorts before its GA date. */
-function apiVersionAtLeast(resource, minimum) {
-    if (!resource.apiVersion)
-        return undefined;
-    const date = resource.apiVersion.slice(0, 10);
-    if (date !== minimum.slice(0, 10))
-        return date > minimum.slice(0, 10);
-    return !resource.apiVersion.includes('-preview') || minimum.includes('-preview');
-}
-/** Case-insensitive type comparison, as ARM compares types. */
-function isType(resource, type) {
-    return resource.type.toLowerCase() === type.toLowerCase();
-}
-/** Children of a given full type, e.g. `Microsoft.Sql/servers/auditingSettings`. */
-function childrenOfType(resource, type) {
-    return resource.children.filter((child) => isType(child, type));
-}
-/** The last segment of a resource's full name (`server/db` -> `db`). */
-function shortName(resource) {
-    return resource.name.split('/').pop() ?? resource.name;
-}
-
-
-/***/ }),
-
-/***/ 6316:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   Us: () => (/* binding */ isBlocking),
-/* harmony export */   _3: () => (/* binding */ evaluate)
-/* harmony export */ });
-/* unused harmony exports INPUT_RESOLVABLE, WAIVER_VALID, waiverExpired, verdictOf */
-/* harmony import */ var picomatch__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(4006);
-/* harmony import */ var picomatch__WEBPACK_IMPORTED_MODULE_3___default = /*#__PURE__*/__nccwpck_require__.n(picomatch__WEBPACK_IMPORTED_MODULE_3__);
-/* harmony import */ var _core_errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4296);
-/* harmony import */ var _catalog_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1463);
-/* harmony import */ var _controls_access_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(2610);
+;// CONCATENATED MODULE: ./src/compliance/evaluate.ts
 
 
 
@@ -80388,18 +80348,18 @@ function evaluate(environment, options) {
     const context = { policy, environment, now, ...(options.baa ? { baa: options.baa } : {}) };
     const findings = [];
     const environmentRef = { type: 'environment', name: environment.input.source, id: '' };
-    for (const control of options.controls ?? _catalog_js__WEBPACK_IMPORTED_MODULE_1__/* .CONTROLS */ .V) {
+    for (const control of options.controls ?? CONTROLS) {
         const targets = control.appliesTo === 'environment' ? [undefined] : environment.resources.filter((resource) => applies(control, resource));
         for (const resource of targets) {
             let result;
             const reads = [];
             try {
                 result = options.reads
-                    ? (0,_controls_access_js__WEBPACK_IMPORTED_MODULE_2__/* .traceReads */ .vu)((read, path) => reads.push({ resource: read, path }), () => control.evaluate(resource, context))
+                    ? traceReads((read, path) => reads.push({ resource: read, path }), () => control.evaluate(resource, context))
                     : control.evaluate(resource, context);
             }
             catch (error) {
-                result = { status: 'unknown', message: `the control could not judge this resource: ${(0,_core_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .errorMessage */ .g)(error)}` };
+                result = { status: 'unknown', message: `the control could not judge this resource: ${errorMessage(error)}` };
             }
             if (resource?.conditionUnknown && result.status === 'fail') {
                 result = {
@@ -80497,7 +80457,7 @@ function waiverExpired(waiver, now) {
 function applyWaivers(findings, waivers, now) {
     const active = waivers
         .filter((waiver) => !waiverExpired(waiver, now))
-        .map((waiver) => ({ waiver, matches: picomatch__WEBPACK_IMPORTED_MODULE_3___default()(waiver.resource, { nocase: true }) }));
+        .map((waiver) => ({ waiver, matches: picomatch_default()(waiver.resource, { nocase: true }) }));
     for (const finding of findings) {
         if (finding.status !== 'fail' && finding.status !== 'unknown')
             continue;
@@ -80522,80 +80482,6 @@ function verdictOf(findings, policy) {
     return findings.some((finding) => isBlocking(finding, policy)) ? 'fail' : 'pass';
 }
 
-
-/***/ }),
-
-/***/ 9562:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   SX: () => (/* binding */ UnknownValue),
-/* harmony export */   t8: () => (/* binding */ isUnknown),
-/* harmony export */   xx: () => (/* binding */ DEFAULT_GATE_POLICY)
-/* harmony export */ });
-/**
- * The shared data model of the HIPAA gate. Three inputs (the rendered config, a user's ARM
- * template, live resources) are turned into one `JudgedEnvironment`; the controls judge it and
- * produce `Finding`s; the reports render a `GateReport`.
- */
-/** A value that cannot be known: an ARM expression not evaluable offline, or a property the live API did not return. */
-class UnknownValue {
-    reason;
-    expression;
-    constructor(reason, 
-    /** The expression text, when the value came from one. */
-    expression) {
-        this.reason = reason;
-        this.expression = expression;
-    }
-}
-function isUnknown(value) {
-    return value instanceof UnknownValue;
-}
-const DEFAULT_GATE_POLICY = {
-    requiredTags: { Compliance: 'HIPAA', Environment: null },
-    minKeyVaultRetentionDays: 90,
-    minAuditRetentionDays: 2190,
-    minSqlYearlyRetention: 'P6Y',
-    baaReviewMaxAgeDays: 365,
-    advisoryBlocks: false,
-    unknownBlocks: true,
-};
-
-
-/***/ }),
-
-/***/ 3821:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-
-// EXPORTS
-__nccwpck_require__.d(__webpack_exports__, {
-  B: () => (/* binding */ renderReport)
-});
-
-// UNUSED EXPORTS: REPORT_FORMATS
-
-;// CONCATENATED MODULE: ./src/compliance/report/json.ts
-/** The JSON report of controls.md: the CLI's `--format json` and the action's `report-path` file. */
-function renderJson(report) {
-    const findings = report.findings.map((finding) => ({
-        control: finding.control,
-        status: finding.status,
-        severity: finding.severity,
-        hipaa: finding.hipaa,
-        resource: finding.resource,
-        message: finding.message,
-        ...(finding.remediation ? { remediation: finding.remediation } : {}),
-        ...(finding.waiver ? { waiver: finding.waiver } : {}),
-        ...(finding.drift ? { drift: finding.drift } : {}),
-        ...(finding.location ? { location: { file: finding.location.file, line: finding.location.line } } : {}),
-    }));
-    return `${JSON.stringify({ verdict: report.verdict, input: report.input, judgedAt: report.judgedAt, summary: report.summary, findings }, null, 2)}\n`;
-}
-
-// EXTERNAL MODULE: ./src/compliance/evaluate.ts
-var evaluate = __nccwpck_require__(6316);
 ;// CONCATENATED MODULE: ./src/compliance/report/markdown.ts
 
 const SECTIONS = {
@@ -80630,7 +80516,7 @@ function renderMarkdown(report, policy) {
     if (toFix.length > 0) {
         out.push('### How to fix', '');
         for (const finding of toFix) {
-            const blocking = (0,evaluate/* isBlocking */.Us)(finding, policy) || finding.control === 'waiver.valid' ? 'blocking' : 'not blocking';
+            const blocking = isBlocking(finding, policy) || finding.control === 'waiver.valid' ? 'blocking' : 'not blocking';
             const where = finding.location ? ` (${finding.location.file}:${finding.location.line})` : '';
             out.push(`- **${finding.control}** on \`${finding.resource.name}\`${where}, ${finding.status}, ${blocking}: ${cell(finding.message)}`);
             if (finding.remediation)
@@ -80685,8 +80571,6 @@ function diagram(report) {
     return lines;
 }
 
-// EXTERNAL MODULE: ./src/compliance/catalog.ts + 4 modules
-var catalog = __nccwpck_require__(1463);
 ;// CONCATENATED MODULE: ./src/compliance/report/sarif.ts
 
 const INFORMATION_URI = 'https://github.com/azure-hipaa/azure-hipaa-actions/blob/main/docs/controls.md';
@@ -80695,7 +80579,7 @@ function renderSarif(report) {
     const reported = report.findings.filter((f) => f.status === 'fail' || f.status === 'unknown' || f.status === 'waived');
     const ruleIds = [...new Set(reported.map((f) => f.control))];
     const rules = ruleIds.map((id) => {
-        const control = (0,catalog/* controlById */.E)(id);
+        const control = controlById(id);
         const sample = reported.find((f) => f.control === id);
         return {
             id,
@@ -80761,7 +80645,7 @@ function renderText(report, policy) {
         `HIPAA gate: ${report.verdict.toUpperCase()}  (${report.input.kind} ${report.input.source}, ${report.judgedAt})`,
         `  ${summary.pass} pass, ${summary.fail} fail, ${summary.unknown} unknown, ${summary.waived} waived, ${summary.notApplicable} not applicable`,
     ];
-    const blocking = report.findings.filter((f) => (0,evaluate/* isBlocking */.Us)(f, policy) || (f.control === 'waiver.valid' && f.status === 'fail'));
+    const blocking = report.findings.filter((f) => isBlocking(f, policy) || (f.control === 'waiver.valid' && f.status === 'fail'));
     if (blocking.length > 0) {
         lines.push('', 'Blocking:');
         for (const finding of blocking)
@@ -80805,52 +80689,28 @@ function renderReport(format, report, policy) {
     }
 }
 
+;// CONCATENATED MODULE: ./src/core/resource-id.ts
 
-/***/ }),
-
-/***/ 4296:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   g: () => (/* binding */ errorMessage),
-/* harmony export */   j: () => (/* binding */ ConfigurationError)
-/* harmony export */ });
-class ConfigurationError extends Error {
-    name = 'ConfigurationError';
-    problems;
-    constructor(summary, problems = []) {
-        super(problems.length === 0 ? summary : `${summary}\n${problems.map((p) => `  - ${p.where}: ${p.message}`).join('\n')}`);
-        this.problems = problems;
-    }
+/** `/providers/<namespace>/<type>/<name>[/<child type>/<child name>...]`, the tail of a resource id. */
+function providerPath(type, names) {
+    const [namespace, ...types] = type.split('/');
+    const segments = names.flatMap((name) => name.split('/'));
+    return `/providers/${namespace}${types.map((t, i) => `/${t}/${segments[i] ?? ''}`).join('')}`;
 }
-/** The message of any thrown value, `Error` or not. */
-function errorMessage(error) {
-    if (error instanceof Error)
-        return error.message;
-    if (typeof error === 'string')
-        return error;
-    try {
-        return JSON.stringify(error) ?? String(error);
-    }
-    catch {
-        return String(error);
-    }
+/** Type and full name from a resource id (`Microsoft.Sql/servers/databases`, `server/db`); an extension resource gives its own. */
+function resource_id_typeAndNameOf(resourceId) {
+    const tail = resourceId.split(/\/providers\//i).at(-1) ?? '';
+    const [namespace, ...pairs] = tail.split('/');
+    return { type: [namespace, ...pairs.filter((_, i) => i % 2 === 0)].join('/'), name: pairs.filter((_, i) => i % 2 === 1).join('/') };
+}
+/** A name-based GUID (SHA-256 of the parts, RFC 4122 version 5 layout): the same parts always give the same GUID. */
+function stableGuid(...parts) {
+    const hex = (0,external_node_crypto_.createHash)('sha256').update(parts.join('\n')).digest('hex');
+    const variant = ((Number.parseInt(hex.charAt(16), 16) & 0x3) | 0x8).toString(16);
+    return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
 
-
-/***/ }),
-
-/***/ 8546:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   RU: () => (/* binding */ changesAsText),
-/* harmony export */   XK: () => (/* binding */ changesFromWhatIf),
-/* harmony export */   YR: () => (/* binding */ changeCount),
-/* harmony export */   lT: () => (/* binding */ changesAsMarkdown)
-/* harmony export */ });
-/* unused harmony export propertyChangeLines */
-/* harmony import */ var _azure_arm_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5281);
+;// CONCATENATED MODULE: ./src/provision/changes.ts
 
 /** Resources what-if would create or modify (`Deploy`: ARM cannot tell, so it counts too). */
 function changeCount(changes) {
@@ -80868,7 +80728,7 @@ function changesFromWhatIf(rawBody, resourceGroup) {
         resourceGroup,
         resourceGroupCreated: false,
         resources: changes.map((change) => ({
-            ...(0,_azure_arm_js__WEBPACK_IMPORTED_MODULE_0__/* .typeAndNameOf */ .uk)(change.resourceId),
+            ...resource_id_typeAndNameOf(change.resourceId),
             resourceId: change.resourceId,
             changeType: change.changeType,
             delta: flatten(change.delta ?? [], ''),
@@ -80943,7 +80803,7 @@ const ICON = {
     Deploy: '🟣 Deploy',
     Unsupported: '⚪ Unsupported',
 };
-function cell(text) {
+function changes_cell(text) {
     return text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 }
 /** The change list for the job summary: what changes in a table, property diffs beneath, the unchanged rest folded. */
@@ -80962,43 +80822,726 @@ function changesAsMarkdown(changes) {
         lines.push('| Change | Resource | Type | Property changes |', '|---|---|---|---|');
         for (const change of changed) {
             const properties = propertyChangeLines(change)
-                .map((line) => `\`${cell(line)}\``)
+                .map((line) => `\`${changes_cell(line)}\``)
                 .join('<br>');
-            lines.push(`| ${ICON[change.changeType]} | \`${cell(change.name)}\` | ${change.type} | ${properties} |`);
+            lines.push(`| ${ICON[change.changeType]} | \`${changes_cell(change.name)}\` | ${change.type} | ${properties} |`);
         }
         lines.push('');
     }
     if (rest.length > 0) {
         lines.push(`<details><summary>${rest.length} resource(s) unchanged or ignored</summary>`, '', '| Change | Resource | Type |', '|---|---|---|');
         for (const change of rest)
-            lines.push(`| ${ICON[change.changeType]} | \`${cell(change.name)}\` | ${change.type} |`);
+            lines.push(`| ${ICON[change.changeType]} | \`${changes_cell(change.name)}\` | ${change.type} |`);
         lines.push('', '</details>', '');
     }
     return lines.join('\n');
 }
 
-
-/***/ }),
-
-/***/ 5916:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+;// CONCATENATED MODULE: ./src/compliance/arm/expressions.ts
 
 
-// EXPORTS
-__nccwpck_require__.d(__webpack_exports__, {
-  m: () => (/* binding */ provision)
-});
 
-// UNUSED EXPORTS: DeploymentFailedError
 
-// EXTERNAL MODULE: ./src/azure/arm.ts + 311 modules
-var arm = __nccwpck_require__(5281);
-// EXTERNAL MODULE: external "node:path"
-var external_node_path_ = __nccwpck_require__(6760);
-// EXTERNAL MODULE: ./src/core/errors.ts
-var errors = __nccwpck_require__(4296);
-// EXTERNAL MODULE: external "node:fs/promises"
-var promises_ = __nccwpck_require__(1455);
+/** Evaluates a template string: an expression when bracketed, else the literal (with `[[` unescaped). */
+function evaluateString(text, scope) {
+    if (!text.startsWith('[') || !text.endsWith(']'))
+        return text;
+    if (text.startsWith('[['))
+        return text.slice(1);
+    const source = text.slice(1, -1);
+    return evaluateNode(parseExpression(source), scope, text);
+}
+function isExpression(value) {
+    return typeof value === 'string' && value.startsWith('[') && !value.startsWith('[[') && value.endsWith(']');
+}
+// ---------------------------------------------------------------- parsing
+function parseExpression(source) {
+    let position = 0;
+    const fail = (what) => {
+        throw new ConfigurationError(`Template expression "[${source}]" is not valid: ${what} at character ${position + 1}. Fix the expression.`);
+    };
+    const skipSpace = () => {
+        while (position < source.length && /\s/.test(source[position]))
+            position++;
+    };
+    const parseValue = () => {
+        skipSpace();
+        const char = source[position];
+        let node;
+        if (char === "'") {
+            let text = '';
+            position++;
+            for (;;) {
+                if (position >= source.length)
+                    fail('an unterminated string');
+                if (source[position] === "'") {
+                    if (source[position + 1] === "'") {
+                        text += "'";
+                        position += 2;
+                        continue;
+                    }
+                    position++;
+                    break;
+                }
+                text += source[position++];
+            }
+            node = { kind: 'literal', value: text };
+        }
+        else if (char !== undefined && /[-\d]/.test(char)) {
+            const match = /^-?\d+(\.\d+)?/.exec(source.slice(position));
+            if (!match)
+                return fail('a malformed number');
+            position += match[0].length;
+            node = { kind: 'literal', value: Number(match[0]) };
+        }
+        else if (char !== undefined && /[A-Za-z_]/.test(char)) {
+            const match = /^[A-Za-z_][\w.]*/.exec(source.slice(position));
+            const name = match[0];
+            position += name.length;
+            skipSpace();
+            if (source[position] === '(') {
+                position++;
+                const args = [];
+                skipSpace();
+                if (source[position] === ')')
+                    position++;
+                else {
+                    for (;;) {
+                        args.push(parseValue());
+                        skipSpace();
+                        if (source[position] === ',') {
+                            position++;
+                            continue;
+                        }
+                        if (source[position] === ')') {
+                            position++;
+                            break;
+                        }
+                        fail("a missing ',' or ')'");
+                    }
+                }
+                node = { kind: 'call', name: name.toLowerCase(), args };
+            }
+            else if (name === 'true' || name === 'false')
+                node = { kind: 'literal', value: name === 'true' };
+            else if (name === 'null')
+                node = { kind: 'literal', value: null };
+            else
+                return fail(`"${name}" is neither a function call nor a literal`);
+        }
+        else {
+            return fail(char === undefined ? 'an unexpected end' : `an unexpected "${char}"`);
+        }
+        for (;;) {
+            skipSpace();
+            if (source[position] === '.') {
+                position++;
+                const match = /^[A-Za-z_$][\w$]*/.exec(source.slice(position));
+                if (!match)
+                    fail('a property name expected after "."');
+                position += match[0].length;
+                node = { kind: 'property', target: node, name: match[0] };
+            }
+            else if (source[position] === '[') {
+                position++;
+                const index = parseValue();
+                skipSpace();
+                if (source[position] !== ']')
+                    fail('a missing "]"');
+                position++;
+                node = { kind: 'index', target: node, index };
+            }
+            else
+                return node;
+        }
+    };
+    const node = parseValue();
+    skipSpace();
+    if (position !== source.length)
+        fail('unexpected text after the expression');
+    return node;
+}
+// ---------------------------------------------------------------- evaluation
+function evaluateNode(node, scope, text) {
+    switch (node.kind) {
+        case 'literal':
+            return node.value;
+        case 'property':
+        case 'index': {
+            const target = evaluateNode(node.target, scope, text);
+            const key = node.kind === 'property' ? node.name : evaluateNode(node.index, scope, text);
+            if (isUnknown(target))
+                return target;
+            if (isUnknown(key))
+                return key;
+            if (target === null || typeof target !== 'object')
+                return new model_UnknownValue(`cannot read "${String(key)}" of a non-object`, text);
+            const found = findKey(target, key);
+            return found === undefined ? new model_UnknownValue(`the value has no property "${String(key)}"`, text) : found;
+        }
+        case 'call':
+            return call(node, scope, text);
+    }
+}
+/** ARM property names are case-insensitive. */
+function findKey(target, key) {
+    if (Array.isArray(target) || typeof key === 'number')
+        return target[key];
+    if (key in target)
+        return target[key];
+    const lower = key.toLowerCase();
+    const match = Object.keys(target).find((k) => k.toLowerCase() === lower);
+    return match === undefined ? undefined : target[match];
+}
+const DEPLOY_TIME_ONLY = new Set([
+    'reference',
+    'listkeys',
+    'listsecrets',
+    'listaccountsas',
+    'listservicesas',
+    'newguid',
+    'utcnow',
+    'pickzones',
+    'tenant',
+    'managementgroup',
+    'providers',
+    'deployer',
+    'getsecret',
+    'managementgroupresourceid',
+    'tenantresourceid',
+]);
+function call(node, scope, text) {
+    const evaluate = (arg) => evaluateNode(arg, scope, text);
+    const name = node.name;
+    // Lazy functions decide on known values without evaluating what they do not need.
+    if (name === 'if') {
+        arity(name, node.args, 3, 3, text);
+        const condition = evaluate(node.args[0]);
+        if (isUnknown(condition))
+            return condition;
+        return evaluate(node.args[condition ? 1 : 2]);
+    }
+    if (name === 'and' || name === 'or') {
+        let unknown;
+        for (const arg of node.args) {
+            const value = evaluate(arg);
+            if (isUnknown(value))
+                unknown ??= value;
+            else if (Boolean(value) === (name === 'or'))
+                return name === 'or';
+        }
+        return unknown ?? name === 'and';
+    }
+    if (name === 'coalesce') {
+        for (const arg of node.args) {
+            const value = evaluate(arg);
+            if (isUnknown(value))
+                return value;
+            if (value !== null && value !== undefined)
+                return value;
+        }
+        return null;
+    }
+    if (name === 'reference' && scope.reference) {
+        arity(name, node.args, 1, 3, text);
+        const args = node.args.map(evaluate);
+        const unknownArg = args.find(isUnknown);
+        if (unknownArg)
+            return unknownArg;
+        const [target, apiVersion, full] = args;
+        return scope.reference(str(target), apiVersion === undefined ? undefined : str(apiVersion), typeof full === 'string' && full.toLowerCase() === 'full', text);
+    }
+    if (DEPLOY_TIME_ONLY.has(name) || name.startsWith('list'))
+        return new model_UnknownValue(`${name}() is only known at deployment time`, text);
+    const args = node.args.map(evaluate);
+    const unknownArg = args.find(isUnknown);
+    if (unknownArg)
+        return unknownArg;
+    const fn = FUNCTIONS[name];
+    if (!fn)
+        return new model_UnknownValue(`the function ${name}() is not evaluated offline`, text);
+    return fn(args, scope, text);
+}
+function arity(name, args, min, max, text) {
+    if (args.length < min || args.length > max) {
+        const expected = min === max ? `${min}` : max === Infinity ? `at least ${min}` : `${min} to ${max}`;
+        throw new ConfigurationError(`Template expression "${text}": ${name}() takes ${expected} argument(s), not ${args.length}.`);
+    }
+}
+const str = (value) => typeof value === 'string' ? value : typeof value === 'object' && value !== null ? JSON.stringify(value) : String(value);
+function fixed(min, max, fn) {
+    return (args, scope, text) => {
+        arity('function', args, min, max, text);
+        return fn(args, scope, text);
+    };
+}
+function resourceIdOf(args, scope, text) {
+    const typeIndex = args.findIndex((arg) => typeof arg === 'string' && arg.includes('/') && /^[A-Za-z]+\.[A-Za-z.]+\//.test(arg));
+    if (typeIndex < 0 || typeIndex > 2 || args.length <= typeIndex + 1) {
+        throw new ConfigurationError(`Template expression "${text}": resourceId() needs a resource type like 'Microsoft.KeyVault/vaults' followed by the resource name(s).`);
+    }
+    const subscriptionId = typeIndex === 2 ? str(args[0]) : scope.subscriptionId;
+    const resourceGroup = typeIndex >= 1 ? str(args[typeIndex - 1]) : scope.resourceGroup;
+    return `/subscriptions/${subscriptionId}/resourceGroups/${resourceGroup}${providerPath(str(args[typeIndex]), args.slice(typeIndex + 1).map(str))}`;
+}
+/** `/providers/Microsoft.Sql/servers/srv/databases/db` from a full type and its names. */
+function hashHex(args) {
+    return (0,external_node_crypto_.createHash)('sha256').update(args.map(str).join('\u0000')).digest('hex');
+}
+const BASE32 = 'abcdefghijklmnopqrstuvwxyz234567';
+const FUNCTIONS = {
+    parameters: fixed(1, 1, ([name], scope) => scope.parameter(str(name))),
+    variables: fixed(1, 1, ([name], scope) => scope.variable(str(name))),
+    copyindex: (args, scope, text) => {
+        const loop = args.find((a) => typeof a === 'string');
+        const offset = args.find((a) => typeof a === 'number') ?? 0;
+        const index = scope.copyIndex(loop);
+        if (index === undefined)
+            throw new ConfigurationError(`Template expression "${text}": copyIndex() is used outside a copy loop${loop ? ` named '${loop}'` : ''}.`);
+        return index + offset;
+    },
+    concat: (args) => (args.some(Array.isArray) ? args.flatMap((a) => (Array.isArray(a) ? a : [a])) : args.map(str).join('')),
+    format: (args, _scope, text) => {
+        arity('format', args, 1, Infinity, text);
+        return str(args[0]).replace(/\{(\d+)(:[^}]*)?\}/g, (_, index) => str(args[Number(index) + 1]));
+    },
+    tolower: fixed(1, 1, ([value]) => str(value).toLowerCase()),
+    toupper: fixed(1, 1, ([value]) => str(value).toUpperCase()),
+    resourceid: resourceIdOf,
+    subscriptionresourceid: (args, scope) => {
+        const typeIndex = args.findIndex((arg) => typeof arg === 'string' && arg.includes('/'));
+        const subscriptionId = typeIndex === 1 ? str(args[0]) : scope.subscriptionId;
+        return `/subscriptions/${subscriptionId}${providerPath(str(args[typeIndex]), args.slice(typeIndex + 1).map(str))}`;
+    },
+    extensionresourceid: (args, _scope, text) => {
+        arity('extensionResourceId', args, 3, Infinity, text);
+        return `${str(args[0])}${providerPath(str(args[1]), args.slice(2).map(str))}`;
+    },
+    resourcegroup: (_args, scope) => ({
+        id: `/subscriptions/${scope.subscriptionId}/resourceGroups/${scope.resourceGroup}`,
+        name: scope.resourceGroup,
+        type: 'Microsoft.Resources/resourceGroups',
+        location: scope.location,
+        properties: { provisioningState: 'Succeeded' },
+        tags: {},
+    }),
+    subscription: (_args, scope) => ({
+        id: `/subscriptions/${scope.subscriptionId}`,
+        subscriptionId: scope.subscriptionId,
+        tenantId: scope.tenantId,
+        displayName: scope.subscriptionId,
+    }),
+    deployment: (_args, scope) => ({ name: scope.deploymentName, properties: { mode: 'Incremental' } }),
+    environment: () => ({
+        name: 'AzureCloud',
+        suffixes: {
+            storage: 'core.windows.net',
+            keyvaultDns: '.vault.azure.net',
+            sqlServerHostname: '.database.windows.net',
+            acrLoginServer: '.azurecr.io',
+        },
+        resourceManager: 'https://management.azure.com/',
+        authentication: { loginEndpoint: 'https://login.microsoftonline.com/' },
+    }),
+    // Stable, deterministic stand-ins: the same inputs give the same value every run, but not
+    // the value Azure would compute. No control judges these values, only their presence.
+    uniquestring: (args) => {
+        const bytes = Buffer.from(hashHex(args), 'hex');
+        let out = '';
+        for (let i = 0; i < 13; i++)
+            out += BASE32[bytes[i] % 32];
+        return out;
+    },
+    guid: (args) => {
+        const hex = hashHex(args);
+        return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-${((parseInt(hex[16], 16) & 3) | 8).toString(16)}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+    },
+    equals: fixed(2, 2, ([a, b]) => JSON.stringify(a) === JSON.stringify(b) || (typeof a === 'string' && typeof b === 'string' && a === b)),
+    not: fixed(1, 1, ([value]) => !value),
+    empty: fixed(1, 1, ([value]) => value === null ||
+        value === undefined ||
+        value === '' ||
+        (Array.isArray(value) ? value.length === 0 : typeof value === 'object' && Object.keys(value).length === 0)),
+    contains: fixed(2, 2, ([container, item]) => {
+        if (typeof container === 'string')
+            return container.toLowerCase().includes(str(item).toLowerCase());
+        if (Array.isArray(container))
+            return container.some((entry) => JSON.stringify(entry) === JSON.stringify(item));
+        return container !== null && typeof container === 'object' && findKey(container, str(item)) !== undefined;
+    }),
+    union: (args) => args.every(Array.isArray)
+        ? [...new Map(args.flat().map((v) => [JSON.stringify(v), v])).values()]
+        : Object.assign({}, ...args),
+    createobject: (args) => {
+        const object = {};
+        for (let i = 0; i + 1 < args.length; i += 2)
+            object[str(args[i])] = args[i + 1];
+        return object;
+    },
+    createarray: (args) => args,
+    array: fixed(1, 1, ([value]) => (Array.isArray(value) ? value : [value])),
+    string: fixed(1, 1, ([value]) => str(value)),
+    int: fixed(1, 1, ([value], _s, text) => {
+        const number = Number(value);
+        if (!Number.isInteger(number))
+            throw new ConfigurationError(`Template expression "${text}": int() cannot convert "${str(value)}".`);
+        return number;
+    }),
+    bool: fixed(1, 1, ([value]) => (typeof value === 'string' ? value.toLowerCase() === 'true' : Boolean(value))),
+    json: fixed(1, 1, ([value], _s, text) => {
+        try {
+            return JSON.parse(str(value));
+        }
+        catch {
+            throw new ConfigurationError(`Template expression "${text}": json() got text that is not JSON.`);
+        }
+    }),
+    length: fixed(1, 1, ([value]) => typeof value === 'string' || Array.isArray(value) ? value.length : Object.keys(value).length),
+    greater: fixed(2, 2, ([a, b]) => a > b),
+    greaterorequals: fixed(2, 2, ([a, b]) => a >= b),
+    less: fixed(2, 2, ([a, b]) => a < b),
+    lessorequals: fixed(2, 2, ([a, b]) => a <= b),
+    add: fixed(2, 2, ([a, b]) => a + b),
+    sub: fixed(2, 2, ([a, b]) => a - b),
+    mul: fixed(2, 2, ([a, b]) => a * b),
+    div: fixed(2, 2, ([a, b]) => Math.trunc(a / b)),
+    mod: fixed(2, 2, ([a, b]) => a % b),
+    min: (args) => Math.min(...args.flat()),
+    max: (args) => Math.max(...args.flat()),
+    split: fixed(2, 2, ([value, separator]) => str(value).split(new RegExp(`[${(Array.isArray(separator) ? separator : [separator]).map((s) => str(s).replace(/[\\\]^-]/g, '\\$&')).join('')}]`))),
+    replace: fixed(3, 3, ([value, find, replacement]) => str(value).split(str(find)).join(str(replacement))),
+    substring: fixed(1, 3, ([value, start, length]) => str(value).substr(start ?? 0, length)),
+    startswith: fixed(2, 2, ([value, prefix]) => str(value).toLowerCase().startsWith(str(prefix).toLowerCase())),
+    endswith: fixed(2, 2, ([value, suffix]) => str(value).toLowerCase().endsWith(str(suffix).toLowerCase())),
+    trim: fixed(1, 1, ([value]) => str(value).trim()),
+    first: fixed(1, 1, ([value]) => (typeof value === 'string' ? value[0] : value[0])),
+    last: fixed(1, 1, ([value]) => (typeof value === 'string' ? value.slice(-1) : value.at(-1))),
+    take: fixed(2, 2, ([value, count]) => value.slice(0, count)),
+    skip: fixed(2, 2, ([value, count]) => value.slice(count)),
+    indexof: fixed(2, 2, ([value, item]) => str(value).toLowerCase().indexOf(str(item).toLowerCase())),
+    padleft: fixed(2, 3, ([value, width, pad]) => str(value).padStart(width, pad ?? ' ')),
+    base64: fixed(1, 1, ([value]) => Buffer.from(str(value)).toString('base64')),
+    uri: fixed(2, 2, ([base, relative]) => new URL(str(relative), str(base)).toString()),
+    range: fixed(2, 2, ([start, count]) => Array.from({ length: count }, (_, i) => start + i)),
+};
+
+;// CONCATENATED MODULE: ./src/compliance/arm/template.ts
+
+
+
+
+/** Keys of a resource declaration that are not part of the deployed resource's body. */
+const DECLARATION_ONLY = new Set(['resources', 'copy', 'condition', 'dependson', 'comments', 'scope', 'existing', 'import']);
+/**
+ * Turns an ARM deployment template into the resources it would deploy, with expressions
+ * evaluated, copy loops expanded, conditions applied and children and extension resources
+ * linked to their parents. Linear in the template's size.
+ */
+function template_resolveTemplate(template, options) {
+    const file = options.source.file;
+    if (template === null || typeof template !== 'object' || Array.isArray(template) || !('resources' in template)) {
+        throw new ConfigurationError(`${file} is not an ARM deployment template: it has no "resources". Give a template (JSON with $schema, parameters, resources).`);
+    }
+    const root = template;
+    const locate = 'locate' in options.source ? options.source.locate.bind(options.source) : undefined;
+    const environment = { input: { kind: 'template', source: file }, resources: [], unresolved: [] };
+    const scope = createScope(root, options, file);
+    const byTypeAndName = new Map();
+    const byId = new Map();
+    const pendingLinks = [];
+    const queue = [];
+    const topLevel = root['resources'];
+    const entries = Array.isArray(topLevel)
+        ? topLevel.map((r, i) => [i, r])
+        : Object.entries(topLevel ?? {});
+    for (const [key, declaration] of entries)
+        queue.push({ declaration: declaration, filePath: ['resources', key], loops: new Map() });
+    // An index, not shift(): shifting a 10,000-entry array is quadratic.
+    for (let position = 0; position < queue.length; position++) {
+        const next = queue[position];
+        const { declaration, filePath, parent } = next;
+        const copy = declaration['copy'];
+        let instances = [next.loops];
+        if (copy) {
+            const count = evaluateDeep(copy['count'], withLoops(scope, next.loops));
+            if (typeof count !== 'number') {
+                environment.unresolved.push({
+                    message: `copy loop "${String(copy['name'])}" has a count that cannot be known offline; judged as one instance`,
+                    ...at(locate, [...filePath, 'copy', 'count']),
+                });
+                instances = [new Map([...next.loops, [String(copy['name']), 0]])];
+            }
+            else {
+                instances = Array.from({ length: count }, (_, index) => new Map([...next.loops, [String(copy['name']), index]]));
+            }
+        }
+        for (const loops of instances) {
+            const loopScope = withLoops(scope, loops);
+            const condition = 'condition' in declaration ? evaluateDeep(declaration['condition'], loopScope) : true;
+            if (condition === false)
+                continue;
+            const { resource, legacyScope } = buildResource(declaration, filePath, parent, loopScope, scope, locate, environment);
+            if (isUnknown(condition))
+                resource.conditionUnknown = condition;
+            environment.resources.push(resource);
+            byTypeAndName.set(key(resource.type, resource.name), resource);
+            const scopeValue = legacyScope ?? ('scope' in declaration ? evaluateDeep(declaration['scope'], loopScope) : undefined);
+            if (parent) {
+                resource.parent = parent;
+                parent.children.push(resource);
+            }
+            else {
+                pendingLinks.push({ resource, ...(typeof scopeValue === 'string' ? { scopeId: scopeValue } : {}), ...at(locate, filePath) });
+                if (isUnknown(scopeValue))
+                    environment.unresolved.push({
+                        message: `the scope of ${resource.type} "${resource.name}" cannot be known offline`,
+                        ...at(locate, [...filePath, 'scope']),
+                    });
+            }
+            if (!scopeValue)
+                byId.set(resource.id.toLowerCase(), resource);
+            const nested = declaration['resources'];
+            if (Array.isArray(nested))
+                nested.forEach((child, index) => queue.push({ declaration: child, filePath: [...filePath, 'resources', index], parent: resource, loops }));
+            if (resource.type.toLowerCase() === 'microsoft.resources/deployments') {
+                environment.unresolved.push({
+                    message: `nested deployment "${resource.name}" is not expanded; judge its template separately with --template`,
+                    ...at(locate, filePath),
+                });
+            }
+        }
+    }
+    // Link top-level children to their parents and extension resources to what they extend.
+    for (const { resource, scopeId } of pendingLinks) {
+        if (scopeId !== undefined) {
+            const target = byId.get(scopeId.toLowerCase()) ?? byTypeAndName.get(symbolicKey(scopeId, root, byTypeAndName));
+            resource.id = `${target?.id ?? scopeId}${providerPath(resource.type, [resource.name])}`;
+            if (target)
+                target.extensions.push(resource);
+            continue;
+        }
+        const segments = resource.type.split('/');
+        if (segments.length <= 2)
+            continue;
+        const parent = byTypeAndName.get(key(segments.slice(0, -1).join('/'), resource.name.split('/').slice(0, -1).join('/')));
+        if (parent) {
+            resource.parent = parent;
+            parent.children.push(resource);
+        }
+    }
+    return environment;
+}
+function buildResource(declaration, filePath, parent, scope, rootScope, locate, environment) {
+    const body = {};
+    for (const [name, value] of Object.entries(declaration)) {
+        if (!DECLARATION_ONLY.has(name.toLowerCase()))
+            body[name] = evaluateDeep(value, scope);
+    }
+    const type = textOf(body['type'], 'type');
+    const name = textOf(body['name'], 'name');
+    const unresolvedPart = [type, name].find(isUnknown);
+    if (unresolvedPart)
+        environment.unresolved.push({
+            message: `a resource's ${unresolvedPart === type ? 'type' : 'name'} cannot be known offline (${unresolvedPart.expression ?? unresolvedPart.reason})`,
+            ...at(locate, filePath),
+        });
+    let typeText = isUnknown(type) ? `[unknown: ${type.expression ?? type.reason}]` : type;
+    let nameText = isUnknown(name) ? `[unknown: ${name.expression ?? name.reason}]` : name;
+    if (parent && !typeText.includes('/'))
+        typeText = `${parent.type}/${typeText}`;
+    if (parent && !nameText.startsWith(`${parent.name}/`))
+        nameText = `${parent.name}/${nameText}`;
+    // The older extension form: type `Microsoft.KeyVault/vaults/providers/diagnosticSettings`, name `kv/Microsoft.Insights/x`.
+    const legacyExtension = /^(.+)\/providers\/(diagnosticSettings|roleAssignments|locks)$/i.exec(typeText);
+    let legacyScope;
+    if (legacyExtension) {
+        const scopeType = legacyExtension[1];
+        const nameSegments = nameText.split('/');
+        const scopeNames = nameSegments.slice(0, scopeType.split('/').length - 1);
+        legacyScope = `/subscriptions/${rootScope.subscriptionId}/resourceGroups/${rootScope.resourceGroup}${providerPath(scopeType, scopeNames)}`;
+        typeText = /diagnosticSettings$/i.test(typeText)
+            ? 'Microsoft.Insights/diagnosticSettings'
+            : /roleAssignments$/i.test(typeText)
+                ? 'Microsoft.Authorization/roleAssignments'
+                : 'Microsoft.Authorization/locks';
+        nameText = nameSegments.at(-1);
+    }
+    const apiVersion = body['apiVersion'];
+    const resource = {
+        type: typeText,
+        name: nameText,
+        id: `/subscriptions/${rootScope.subscriptionId}/resourceGroups/${rootScope.resourceGroup}${providerPath(typeText, [nameText])}`,
+        ...(typeof apiVersion === 'string' ? { apiVersion } : {}),
+        body,
+        children: [],
+        extensions: [],
+        ...(locate ? { locate: (path) => locate([...filePath, ...path]) } : {}),
+    };
+    return { resource, ...(legacyScope ? { legacyScope } : {}) };
+}
+function textOf(value, what) {
+    if (typeof value === 'string' || isUnknown(value))
+        return value;
+    return new model_UnknownValue(`the resource ${what} is not a string`);
+}
+function key(type, name) {
+    return `${type.toLowerCase()}|${name.toLowerCase()}`;
+}
+/** A languageVersion 2.0 symbolic name used as a scope: find the declaration it names. */
+function symbolicKey(scope, root, index) {
+    const resources = root['resources'];
+    if (Array.isArray(resources))
+        return '';
+    const declaration = resources[scope];
+    if (!declaration || typeof declaration['type'] !== 'string' || typeof declaration['name'] !== 'string')
+        return '';
+    const candidate = key(declaration['type'], declaration['name']);
+    return index.has(candidate) ? candidate : '';
+}
+function at(locate, path) {
+    return locate ? { location: locate(path) } : {};
+}
+/** Evaluates every expression in a value, expanding property-level copy loops. */
+function evaluateDeep(value, scope) {
+    if (typeof value === 'string')
+        return evaluateString(value, scope);
+    if (Array.isArray(value))
+        return value.map((item) => evaluateDeep(item, scope));
+    if (value === null || typeof value !== 'object')
+        return value;
+    const result = {};
+    for (const [name, item] of Object.entries(value)) {
+        if (name === 'copy' && Array.isArray(item)) {
+            for (const loop of item) {
+                const count = evaluateDeep(loop['count'], scope);
+                const loopName = String(loop['name']);
+                result[loopName] =
+                    typeof count === 'number'
+                        ? Array.from({ length: count }, (_, index) => evaluateDeep(loop['input'], withLoops(scope, new Map([[loopName, index]]))))
+                        : new model_UnknownValue(`the count of property loop "${loopName}" cannot be known offline`);
+            }
+            continue;
+        }
+        result[name] = evaluateDeep(item, scope);
+    }
+    return result;
+}
+function withLoops(scope, loops) {
+    if (loops.size === 0)
+        return scope;
+    return {
+        ...scope,
+        copyIndex: (name) => (name === undefined ? [...loops.values()].at(-1) : (loops.get(name) ?? scope.copyIndex(name))),
+    };
+}
+/** The scope a template's expressions see: its parameters and variables, and the deployment's subscription, group and location. */
+function createScope(root, options, file) {
+    const declared = (root['parameters'] ?? {});
+    const given = normalizeParameters(options.parameters);
+    const variables = (root['variables'] ?? {});
+    const parameterValues = new Map();
+    const variableValues = new Map();
+    const evaluating = new Set();
+    const scope = {
+        subscriptionId: options.subscriptionId ?? '00000000-0000-0000-0000-000000000000',
+        tenantId: options.tenantId ?? '00000000-0000-0000-0000-000000000000',
+        resourceGroup: options.resourceGroup ?? 'resource-group',
+        location: options.location ?? 'eastus2',
+        deploymentName: options.deploymentName ?? 'azure-hipaa',
+        copyIndex: () => undefined,
+        ...(options.reference ? { reference: options.reference } : {}),
+        parameter(name) {
+            const declaredName = Object.keys(declared).find((k) => k.toLowerCase() === name.toLowerCase());
+            if (declaredName === undefined)
+                throw new ConfigurationError(`${file}: parameters('${name}') is used but the template declares no parameter "${name}". Declare it or fix the name.`);
+            if (parameterValues.has(declaredName))
+                return parameterValues.get(declaredName);
+            const spec = declared[declaredName];
+            let value;
+            const givenName = Object.keys(given).find((k) => k.toLowerCase() === declaredName.toLowerCase());
+            if (givenName !== undefined)
+                value = given[givenName];
+            else if ('defaultValue' in spec)
+                value = evaluateDeep(spec['defaultValue'], scope);
+            else
+                throw new ConfigurationError(`${file}: parameter "${declaredName}" has no value. Add it to the parameters file (--parameters) or give it a defaultValue.`);
+            const allowed = spec['allowedValues'];
+            if (Array.isArray(allowed) && !isUnknown(value) && !allowed.some((a) => JSON.stringify(a) === JSON.stringify(value))) {
+                throw new ConfigurationError(`${file}: parameter "${declaredName}" is ${JSON.stringify(value)}, which is not one of its allowedValues ${JSON.stringify(allowed)}.`);
+            }
+            parameterValues.set(declaredName, value);
+            return value;
+        },
+        variable(name) {
+            const declaredName = Object.keys(variables).find((k) => k.toLowerCase() === name.toLowerCase());
+            if (declaredName === undefined)
+                throw new ConfigurationError(`${file}: variables('${name}') is used but the template declares no variable "${name}".`);
+            if (variableValues.has(declaredName))
+                return variableValues.get(declaredName);
+            if (evaluating.has(declaredName))
+                throw new ConfigurationError(`${file}: variable "${declaredName}" refers to itself through other variables; break the cycle.`);
+            evaluating.add(declaredName);
+            const value = evaluateDeep(variables[declaredName], scope);
+            evaluating.delete(declaredName);
+            variableValues.set(declaredName, value);
+            return value;
+        },
+    };
+    return scope;
+}
+function normalizeParameters(parameters) {
+    if (!parameters)
+        return {};
+    const inner = parameters['parameters'];
+    const isFile = inner !== null &&
+        typeof inner === 'object' &&
+        ('$schema' in parameters ||
+            Object.values(inner).every((p) => p !== null && typeof p === 'object' && ('value' in p || 'reference' in p)));
+    if (!isFile)
+        return parameters;
+    return Object.fromEntries(Object.entries(inner).map(([name, spec]) => [
+        name,
+        'value' in spec ? spec['value'] : new model_UnknownValue(`parameter "${name}" is a Key Vault reference, known only at deployment time`),
+    ]));
+}
+
+;// CONCATENATED MODULE: ./src/compliance/drift.ts
+
+/**
+ * Adds drift to a live report: for each finding, every property its control read whose live value
+ * differs from what the config plans, both values side by side. Values the plan cannot know
+ * offline (reference() outputs) are not compared.
+ */
+function drift_addDrift(report, reads, planned) {
+    const plannedById = new Map(planned.resources.map((resource) => [resource.id.toLowerCase(), resource]));
+    for (const finding of report.findings) {
+        const drift = new Map();
+        for (const { resource, path } of reads.get(finding) ?? []) {
+            const plannedResource = plannedById.get(resource.id.toLowerCase());
+            if (!plannedResource)
+                continue;
+            const plannedValue = read(plannedResource, path);
+            const liveValue = read(resource, path);
+            if (plannedValue.kind === 'unknown' || liveValue.kind === 'unknown' || same(plannedValue, liveValue))
+                continue;
+            const where = `${resource.name}: ${pathText(path)}`;
+            drift.set(where, { path: where, planned: drift_valueOf(plannedValue), live: drift_valueOf(liveValue) });
+        }
+        if (drift.size > 0)
+            finding.drift = [...drift.values()];
+    }
+}
+function drift_valueOf(value) {
+    return value.kind === 'known' ? value.value : null;
+}
+/** ARM compares strings without case (`Disabled`, `disabled`), so drift does too. */
+function same(a, b) {
+    if (a.kind !== b.kind)
+        return false;
+    const normalize = (value) => JSON.stringify(value, (_key, item) => (typeof item === 'string' ? item.toLowerCase() : item));
+    return normalize(drift_valueOf(a)) === normalize(drift_valueOf(b));
+}
+
 ;// CONCATENATED MODULE: ./node_modules/zod/v4/core/util.js
 
 // functions
@@ -81235,7 +81778,7 @@ const util_allowsEval = /* @__PURE__*/ cached(() => {
         return false;
     }
 });
-function isPlainObject(o) {
+function util_isPlainObject(o) {
     if (util_isObject(o) === false)
         return false;
     // modified constructor
@@ -81255,7 +81798,7 @@ function isPlainObject(o) {
     return true;
 }
 function shallowClone(o) {
-    if (isPlainObject(o))
+    if (util_isPlainObject(o))
         return { ...o };
     if (Array.isArray(o))
         return [...o];
@@ -81448,8 +81991,8 @@ function omit(schema, mask) {
     mirrorShape(newShape, schema, Reflect.ownKeys(sourceShape(schema)).filter((key) => !omitted.has(key)));
     return clone(schema, mergeDefs(currDef, { shape: newShape, checks: [] }));
 }
-function extend(schema, shape) {
-    if (!isPlainObject(shape)) {
+function util_extend(schema, shape) {
+    if (!util_isPlainObject(shape)) {
         throw new Error("Invalid input to extend: expected a plain object");
     }
     const checks = schema._zod.def.checks;
@@ -81473,7 +82016,7 @@ function extended(schema, shape) {
     return newShape;
 }
 function safeExtend(schema, shape) {
-    if (!isPlainObject(shape)) {
+    if (!util_isPlainObject(shape)) {
         throw new Error("Invalid input to safeExtend: expected a plain object");
     }
     return clone(schema, mergeDefs(schema._zod.def, { shape: extended(schema, shape) }));
@@ -82026,7 +82569,7 @@ class $ZodCyclicError extends Error {
     }
 }
 /** Keyed off the context object every schema in one parse call already shares. */
-const STATE = "~memo";
+const memoizer_STATE = "~memo";
 const NO_ISSUES = [];
 // a value a cycle can close through
 function isRef(value) {
@@ -82267,10 +82810,10 @@ const memo = {
                 const input = payload.value;
                 if (!isRef(input))
                     return base(payload, ctx);
-                let state = ctx[STATE];
+                let state = ctx[memoizer_STATE];
                 if (!state) {
                     state = { buckets: new WeakMap(), backEdges: undefined };
-                    ctx[STATE] = state;
+                    ctx[memoizer_STATE] = state;
                 }
                 let bucket;
                 if (lastCtx === ctx) {
@@ -82326,7 +82869,7 @@ function memoizer() {
 }
 /** Whether this value is a node a back-edge resolved to before it finished. */
 function isBackEdge(ctx, value) {
-    const backEdges = ctx[STATE]?.backEdges;
+    const backEdges = ctx[memoizer_STATE]?.backEdges;
     return backEdges !== undefined && isRef(value) && backEdges.has(value);
 }
 
@@ -83047,7 +83590,7 @@ class Doc {
 }
 
 ;// CONCATENATED MODULE: ./node_modules/zod/v4/core/versions.js
-const version = {
+const versions_version = {
     major: 4,
     minor: 6,
     patch: 7,
@@ -83066,7 +83609,7 @@ const $ZodType = /*@__PURE__*/ $constructor("$ZodType", (inst, def) => {
     inst ?? (inst = {});
     inst._zod.def = def; // set _def property
     inst._zod.bag = inst._zod.bag || {}; // initialize _bag object
-    inst._zod.version = version;
+    inst._zod.version = versions_version;
     const defChecks = inst._zod.def.checks;
     // if inst is itself a checks.$ZodCheck, run it as a check
     const checks = inst._zod.traits.has("$ZodCheck")
@@ -84538,7 +85081,7 @@ function mergeValues(a, b) {
     if (a instanceof Date && b instanceof Date && +a === +b) {
         return { valid: true, data: a };
     }
-    if (isPlainObject(a) && isPlainObject(b)) {
+    if (util_isPlainObject(a) && util_isPlainObject(b)) {
         const bKeys = Object.keys(b);
         const sharedKeys = Object.keys(a).filter((key) => bKeys.indexOf(key) !== -1);
         const newObj = { ...a, ...b };
@@ -84778,7 +85321,7 @@ const $ZodRecord = /*@__PURE__*/ $constructor("$ZodRecord", (inst, def) => {
     memo?.attach(inst);
     inst._zod.parse = (payload, ctx) => {
         const input = payload.value;
-        if (!isPlainObject(input)) {
+        if (!util_isPlainObject(input)) {
             payload.issues.push({
                 expected: "record",
                 code: "invalid_type",
@@ -86752,7 +87295,7 @@ function _check(fn, params) {
     return ch;
 }
 // @__NO_SIDE_EFFECTS__
-function describe(description) {
+function api_describe(description) {
     const ch = new $ZodCheck({ check: "describe" });
     ch._zod.onattach = [
         (inst) => {
@@ -88561,7 +89104,7 @@ function flattenError(error, mapper = (issue) => issue.message) {
     }
     return { formErrors, fieldErrors };
 }
-function formatError(error, mapper = (issue) => issue.message) {
+function errors_formatError(error, mapper = (issue) => issue.message) {
     const fieldErrors = { _errors: [] };
     const processError = (error, path = []) => {
         for (const issue of error.issues) {
@@ -88954,7 +89497,7 @@ const errors_initializer = (inst, issues) => {
     if (_installedErrorProtos.has(proto))
         return;
     _installedErrorProtos.add(proto);
-    _lazyMethod(proto, "format", (self) => (mapper) => formatError(self, mapper));
+    _lazyMethod(proto, "format", (self) => (mapper) => errors_formatError(self, mapper));
     _lazyMethod(proto, "flatten", (self) => (mapper) => flattenError(self, mapper));
     _lazyMethod(proto, "addIssue", (self) => (issue) => {
         self.issues.push(issue);
@@ -89775,7 +90318,7 @@ const ZodUnknown = /*@__PURE__*/ $constructor("ZodUnknown", (inst, def) => {
     ZodType.init(inst, def);
     inst._zod.processJSONSchema = (ctx, json, params) => unknownProcessor(inst, ctx, json, params);
 });
-function unknown() {
+function schemas_unknown() {
     return _unknown(ZodUnknown);
 }
 const ZodNever = /*@__PURE__*/ $constructor("ZodNever", (inst, def) => {
@@ -89861,10 +90404,10 @@ const ZodObject = /*@__PURE__*/ $constructor("ZodObject", (inst, def) => {
         return this.clone(mergeDefs(this._zod.def, { catchall: catchall }));
     },
     passthrough() {
-        return this.clone(mergeDefs(this._zod.def, { catchall: unknown() }));
+        return this.clone(mergeDefs(this._zod.def, { catchall: schemas_unknown() }));
     },
     loose() {
-        return this.clone(mergeDefs(this._zod.def, { catchall: unknown() }));
+        return this.clone(mergeDefs(this._zod.def, { catchall: schemas_unknown() }));
     },
     strict() {
         return this.clone(mergeDefs(this._zod.def, { catchall: never() }));
@@ -89873,7 +90416,7 @@ const ZodObject = /*@__PURE__*/ $constructor("ZodObject", (inst, def) => {
         return this.clone(mergeDefs(this._zod.def, { catchall: undefined }));
     },
     extend(incoming) {
-        return extend(this, incoming);
+        return util_extend(this, incoming);
     },
     safeExtend(incoming) {
         return safeExtend(this, incoming);
@@ -89919,7 +90462,7 @@ function looseObject(shape, params) {
     return new ZodObject({
         type: "object",
         shape,
-        catchall: unknown(),
+        catchall: schemas_unknown(),
         ...util.normalizeParams(params),
     });
 }
@@ -90449,8 +90992,8 @@ const ZodFunction = /*@__PURE__*/ (/* unused pure expression or super */ null &&
 function _function(params) {
     return new ZodFunction({
         type: "function",
-        input: Array.isArray(params?.input) ? tuple(params?.input) : (params?.input ?? array(unknown())),
-        output: params?.output ?? unknown(),
+        input: Array.isArray(params?.input) ? tuple(params?.input) : (params?.input ?? array(schemas_unknown())),
+        output: params?.output ?? schemas_unknown(),
     });
 }
 
@@ -90468,7 +91011,7 @@ function check(fn) {
     ch._zod.check = fn;
     return ch;
 }
-function custom(fn, _params) {
+function schemas_custom(fn, _params) {
     return core._custom(ZodCustom, fn ?? (() => true), _params);
 }
 function refine(fn, _params = {}) {
@@ -90479,7 +91022,7 @@ function superRefine(fn, params) {
     return _superRefine(fn, params);
 }
 // Re-export describe and meta from core
-const schemas_describe = describe;
+const schemas_describe = api_describe;
 const schemas_meta = meta;
 const ZodInstanceOf = /*@__PURE__*/ $constructor("ZodInstanceOf", (inst, def) => {
     ZodCustom.init(inst, def);
@@ -90535,18 +91078,18 @@ function preprocess(fn, schema) {
 }
 
 // EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
-var dist = __nccwpck_require__(8815);
+var yaml_dist = __nccwpck_require__(8815);
 ;// CONCATENATED MODULE: ./src/core/located-document.ts
 
 
 
-async function readLocatedDocument(file, displayName = file) {
+async function located_document_readLocatedDocument(file, displayName = file) {
     let text;
     try {
         text = await (0,promises_.readFile)(file, 'utf8');
     }
     catch (error) {
-        throw new errors/* ConfigurationError */.j(`Cannot read ${displayName}: ${(0,errors/* errorMessage */.g)(error)}. Check the path.`);
+        throw new ConfigurationError(`Cannot read ${displayName}: ${errorMessage(error)}. Check the path.`);
     }
     return located_document_parseLocatedDocument(text, displayName);
 }
@@ -90568,7 +91111,7 @@ function parseJson(text, file) {
         return JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
     }
     catch (error) {
-        const message = (0,errors/* errorMessage */.g)(error);
+        const message = errorMessage(error);
         const position = /position (\d+)/.exec(message);
         const line = position ? text.slice(0, Number(position[1])).split('\n').length : undefined;
         const problem = {
@@ -90577,12 +91120,12 @@ function parseJson(text, file) {
             file,
             ...(line ? { line } : {}),
         };
-        throw new errors/* ConfigurationError */.j(`${file} is not valid JSON; fix the syntax.`, [problem]);
+        throw new ConfigurationError(`${file} is not valid JSON; fix the syntax.`, [problem]);
     }
 }
 function parseYaml(text, file) {
-    const lines = new dist/* LineCounter */.HN();
-    const document = (0,dist/* parseDocument */.Tp)(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+    const lines = new yaml_dist/* LineCounter */.HN();
+    const document = (0,yaml_dist/* parseDocument */.Tp)(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
     if (document.errors.length > 0) {
         const problems = document.errors.map((error) => {
             const pos = lines.linePos(error.pos[0]);
@@ -90594,18 +91137,18 @@ function parseYaml(text, file) {
                 column: pos.col,
             };
         });
-        throw new errors/* ConfigurationError */.j(`${file} is not valid YAML; fix the syntax.`, problems);
+        throw new ConfigurationError(`${file} is not valid YAML; fix the syntax.`, problems);
     }
     return { document, lines };
 }
 function nodePosition(document, lines, path) {
     let node = document.contents;
-    let found = (0,dist/* isNode */.Ll)(node) ? node : undefined;
+    let found = (0,yaml_dist/* isNode */.Ll)(node) ? node : undefined;
     for (const key of path) {
-        if (!(0,dist/* isCollection */.P3)(node))
+        if (!(0,yaml_dist/* isCollection */.P3)(node))
             break;
         const next = node.get(key, true);
-        if (!(0,dist/* isNode */.Ll)(next)) {
+        if (!(0,yaml_dist/* isNode */.Ll)(next)) {
             // A pair whose key exists with a null value still has a position: the key's.
             break;
         }
@@ -90751,8 +91294,6 @@ function iso_duration(params) {
     return core._isoDuration(ZodISODuration, params);
 }
 
-// EXTERNAL MODULE: ./src/compliance/model.ts
-var model = __nccwpck_require__(9562);
 ;// CONCATENATED MODULE: ./src/config/schema.ts
 
 
@@ -90782,8 +91323,8 @@ const region = schemas_enum(AZURE_REGIONS, {
         return `${JSON.stringify(issue.input)} is not an Azure public region${suggestion ? ` (did you mean "${suggestion}"?)` : ''}; use a programmatic region name such as eastus2, westus3 or northeurope`;
     },
 });
-const tagName = schemas_string().regex(/^[^<>%&\\?/]{1,512}$/, { error: 'tag names are 1-512 characters without <>%&\\?/' });
-const tagValue = schemas_string().max(256, { error: 'tag values are at most 256 characters' });
+const schema_tagName = schemas_string().regex(/^[^<>%&\\?/]{1,512}$/, { error: 'tag names are 1-512 characters without <>%&\\?/' });
+const schema_tagValue = schemas_string().max(256, { error: 'tag values are at most 256 characters' });
 function subnet(defaults, purpose) {
     return strictObject({
         name: azureName(NAME_RULES.subnet).default(defaults.name).describe(`Name of the subnet for ${purpose}.`),
@@ -91055,24 +91596,24 @@ const BaaSchema = strictObject({
     .optional()
     .describe('Evidence of the Business Associate Agreement with Microsoft. The gate’s baa.evidence control fails without it.');
 const GateSchema = strictObject({
-    requiredTags: record(tagName, union([tagValue, schemas_null()]))
-        .default({ ...model/* DEFAULT_GATE_POLICY */.xx.requiredTags })
+    requiredTags: record(schema_tagName, union([schema_tagValue, schemas_null()]))
+        .default({ ...DEFAULT_GATE_POLICY.requiredTags })
         .describe('Tags every resource must carry: name -> required value, or null (or "*") for any non-empty value.'),
     minKeyVaultRetentionDays: schema_integer(7, 90, 'gate.minKeyVaultRetentionDays')
-        .default(model/* DEFAULT_GATE_POLICY */.xx.minKeyVaultRetentionDays)
+        .default(DEFAULT_GATE_POLICY.minKeyVaultRetentionDays)
         .describe('Minimum Key Vault soft-delete retention.'),
     minAuditRetentionDays: schema_integer(1, 4383, 'gate.minAuditRetentionDays')
-        .default(model/* DEFAULT_GATE_POLICY */.xx.minAuditRetentionDays)
+        .default(DEFAULT_GATE_POLICY.minAuditRetentionDays)
         .describe('Minimum days audit logs and backups are kept (HIPAA 164.316(b)(2): six years = 2190).'),
     minSqlYearlyRetention: isoDuration('Y', 10, 'gate.minSqlYearlyRetention')
-        .default(model/* DEFAULT_GATE_POLICY */.xx.minSqlYearlyRetention)
+        .default(DEFAULT_GATE_POLICY.minSqlYearlyRetention)
         .describe('Minimum SQL long-term retention of yearly backups.'),
     baaReviewMaxAgeDays: schema_integer(1, 3650, 'gate.baaReviewMaxAgeDays')
-        .default(model/* DEFAULT_GATE_POLICY */.xx.baaReviewMaxAgeDays)
+        .default(DEFAULT_GATE_POLICY.baaReviewMaxAgeDays)
         .describe('The BAA evidence must have been reviewed within this many days.'),
-    advisoryBlocks: schemas_boolean().default(model/* DEFAULT_GATE_POLICY */.xx.advisoryBlocks).describe('Whether a failed advisory control blocks promotion.'),
+    advisoryBlocks: schemas_boolean().default(DEFAULT_GATE_POLICY.advisoryBlocks).describe('Whether a failed advisory control blocks promotion.'),
     unknownBlocks: schemas_boolean()
-        .default(model/* DEFAULT_GATE_POLICY */.xx.unknownBlocks)
+        .default(DEFAULT_GATE_POLICY.unknownBlocks)
         .describe('Whether an unknown result blocks promotion (fail closed; lower only deliberately).'),
 })
     .prefault({})
@@ -91082,7 +91623,7 @@ const EnvironmentShape = strictObject({
     resourceGroup: azureName(NAME_RULES.resourceGroup)
         .default('seniorly-prod-rg')
         .describe('Resource group the environment is deployed into.'),
-    tags: record(tagName, tagValue)
+    tags: record(schema_tagName, schema_tagValue)
         .default({ Environment: 'Production', Compliance: 'HIPAA' })
         .describe('Tags on the resource group and every resource (the gate requires Compliance=HIPAA and Environment by default).'),
     network: NetworkSchema,
@@ -91166,17 +91707,17 @@ const DEFAULT_CONFIG_FILE = 'azure-hipaa.yml';
  * else the built-in defaults are returned. An explicit path that does not exist, or a file with
  * any problem, is a ConfigurationError that lists every problem with its line.
  */
-async function loadConfig(path, options = {}) {
+async function load_loadConfig(path, options = {}) {
     const cwd = options.cwd ?? process.cwd();
     const displayName = path ?? DEFAULT_CONFIG_FILE;
     const file = (0,external_node_path_.resolve)(cwd, displayName);
     if (!(await isFile(file))) {
         if (path !== undefined) {
-            throw new errors/* ConfigurationError */.j(`Config file ${path} not found. Check the path, or leave it out to use the built-in defaults.`);
+            throw new ConfigurationError(`Config file ${path} not found. Check the path, or leave it out to use the built-in defaults.`);
         }
         return { config: defaultConfig(), source: 'defaults', baseDir: cwd };
     }
-    const document = await readLocatedDocument(file, displayName);
+    const document = await located_document_readLocatedDocument(file, displayName);
     return { config: parseConfigDocument(document), source: displayName, baseDir: (0,external_node_path_.dirname)(file), locate: (at) => document.locate(at) };
 }
 /** Parses config text (YAML or JSON by the file name's extension); `file` names it in problems. */
@@ -91191,7 +91732,7 @@ function parseConfigDocument(document) {
         return result.data;
     const problems = result.error.issues.flatMap((issue) => problemsOf(issue, document, value));
     problems.sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
-    throw new errors/* ConfigurationError */.j(`${document.file} has ${problems.length === 1 ? 'a problem' : `${problems.length} problems`}; fix ${problems.length === 1 ? 'it' : 'them'} and run again.`, problems);
+    throw new ConfigurationError(`${document.file} has ${problems.length === 1 ? 'a problem' : `${problems.length} problems`}; fix ${problems.length === 1 ? 'it' : 'them'} and run again.`, problems);
 }
 function problemsOf(issue, document, root) {
     const path = issue.path.filter((key) => typeof key !== 'symbol');
@@ -91259,93 +91800,33 @@ async function isFile(file) {
     }
 }
 
-;// CONCATENATED MODULE: ./src/config/gate-policy.ts
-
-/** "*" in `gate.requiredTags` reads better in YAML than null; both mean "any non-empty value". */
-const ANY_VALUE = '*';
-/** The gate policy the config asks for; fields the config leaves out keep `DEFAULT_GATE_POLICY`. */
-function gatePolicyOf(config) {
-    const { gate } = config;
-    return {
-        ...model/* DEFAULT_GATE_POLICY */.xx,
-        requiredTags: Object.fromEntries(Object.entries(gate.requiredTags).map(([tag, value]) => [tag, value === ANY_VALUE ? null : value])),
-        minKeyVaultRetentionDays: gate.minKeyVaultRetentionDays,
-        minAuditRetentionDays: gate.minAuditRetentionDays,
-        minSqlYearlyRetention: gate.minSqlYearlyRetention,
-        baaReviewMaxAgeDays: gate.baaReviewMaxAgeDays,
-        advisoryBlocks: gate.advisoryBlocks,
-        unknownBlocks: gate.unknownBlocks,
-    };
-}
-/** The BAA evidence the config names, with `file` relative to `baseDir` (the config file's directory). */
-function baaEvidenceOf(config, baseDir) {
-    if (!config.baa)
-        return undefined;
-    return { ...config.baa, baseDir };
-}
-
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(7598);
-// EXTERNAL MODULE: ./src/compliance/audit-logs.ts
-var audit_logs = __nccwpck_require__(2214);
 ;// CONCATENATED MODULE: ./src/template/arm-types.ts
 /** The ARM deployment template shape the renderer emits (languageVersion 1.0: `resources` is an array). */
 const DEPLOYMENT_TEMPLATE_SCHEMA = 'https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#';
 
-;// CONCATENATED MODULE: ./src/template/render.ts
+;// CONCATENATED MODULE: ./src/template/builder.ts
 
 
-
-
-/**
- * Config -> one ARM deployment template. Pure: the same config always renders the same template
- * (role assignment names are `guid(...)` expressions of fixed inputs, so redeploys are idempotent).
- *
- * Resource bodies are typed with the Azure SDK models (type-only imports) and validated at run
- * time against the official ARM schemas in the tests. Where an SDK model lags the api-version used
- * here, or its client-side names differ from the wire names, the type says so at the spot.
- */
-/** api-versions: those with a schema file in reference/arm-schemas; Network, ManagedIdentity and private DNS have none there (current stable versions). */
-const API_VERSIONS = {
-    keyVault: '2026-02-01',
-    cosmos: '2025-10-15',
-    sql: '2023-08-01',
-    redisEnterprise: '2025-07-01',
-    redis: '2024-11-01',
-    storage: '2025-06-01',
-    registry: '2025-04-01',
-    app: '2026-01-01',
-    logAnalytics: '2025-02-01',
-    diagnosticSettings: '2021-05-01-preview',
-    authorization: '2022-04-01',
-    network: '2024-05-01',
-    privateDns: '2024-06-01',
-    managedIdentity: '2023-01-31',
-};
-/** Built-in role definitions (learn.microsoft.com "Azure built-in roles"; Cosmos DB "data plane RBAC"). */
-const ROLE_DEFINITIONS = {
-    acrPull: '7f951dda-4ed3-4680-a7ca-43fe172d538d',
-    keyVaultSecretsUser: '4633458b-17de-408a-b874-0445c86b69e6',
-    cosmosBuiltInDataContributor: '00000000-0000-0000-0000-000000000002',
-};
-/** Azure Managed Redis serves TLS on this port only. */
-const MANAGED_REDIS_PORT = 10000;
-const LEGACY_REDIS_TLS_PORT = 6380;
-const WORKLOAD_PROFILE = 'Consumption';
-function renderTemplate(config, options = {}) {
-    return renderEnvironment(config, options).template;
+function quote(text) {
+    return `'${text.replace(/'/g, "''")}'`;
 }
-function renderEnvironment(config, options = {}) {
-    const builder = new TemplateBuilder(config, options);
-    const origins = builder.render();
-    return {
-        template: builder.template(),
-        configPathOf: (type, name) => origins.get(originKey(type, name)),
-    };
+function builder_isExpression(text) {
+    return text.startsWith('[') && !text.startsWith('[[');
+}
+/** The expression inside `[...]`, to nest it in another expression. */
+function inner(expression) {
+    return builder_isExpression(expression) ? expression.slice(1, -1) : quote(expression);
+}
+function builder_resourceId(type, ...names) {
+    return `[resourceId(${[type, ...names].map(quote).join(', ')})]`;
+}
+/** `[reference(<id>, '<the registry's api-version of type>').<property>]`. */
+function reference(id, type, property) {
+    return `[reference(${inner(id)}, ${quote(resource_types_apiVersionOf(type))}).${property}]`;
 }
 /** The `[resourceId(...)]` (or `[extensionResourceId(...)]`) expression of a rendered resource, as `dependsOn` uses it. */
 function resourceIdExpression(resource) {
-    const nameArguments = isExpression(resource.name) ? [inner(resource.name)] : resource.name.split('/').map(quote);
+    const nameArguments = builder_isExpression(resource.name) ? [inner(resource.name)] : resource.name.split('/').map(quote);
     if (resource.scope)
         return `[extensionResourceId(${inner(resource.scope)}, ${quote(resource.type)}, ${nameArguments.join(', ')})]`;
     return `[resourceId(${[quote(resource.type), ...nameArguments].join(', ')})]`;
@@ -91353,22 +91834,12 @@ function resourceIdExpression(resource) {
 function originKey(type, name) {
     return `${type.toLowerCase()}|${name}`;
 }
-function quote(text) {
-    return `'${text.replace(/'/g, "''")}'`;
-}
-function isExpression(text) {
-    return text.startsWith('[') && !text.startsWith('[[');
-}
-/** The expression inside `[...]`, to nest it in another expression. */
-function inner(expression) {
-    return isExpression(expression) ? expression.slice(1, -1) : quote(expression);
-}
-function resourceId(type, ...names) {
-    return `[resourceId(${[type, ...names].map(quote).join(', ')})]`;
-}
-function reference(id, apiVersion, property) {
-    return `[reference(${inner(id)}, ${quote(apiVersion)}).${property}]`;
-}
+const IDENTITY_TYPE = 'Microsoft.ManagedIdentity/userAssignedIdentities';
+/**
+ * The template being rendered and what every section of it refers to: the resource ids, the
+ * identity's principal, the network mode. Sections (`data-services.ts`, `platform.ts`) add
+ * resources through `add`, which takes each resource's api-version from the type registry.
+ */
 class TemplateBuilder {
     config;
     options;
@@ -91396,39 +91867,19 @@ class TemplateBuilder {
         this.options = options;
         this.privateNetwork = config.network.mode === 'private';
         this.publicNetworkAccess = this.privateNetwork ? 'Disabled' : 'Enabled';
-        this.identityId = resourceId('Microsoft.ManagedIdentity/userAssignedIdentities', config.identity.name);
-        this.principalId = reference(this.identityId, API_VERSIONS.managedIdentity, 'principalId');
-        this.workspaceId = resourceId('Microsoft.OperationalInsights/workspaces', config.logAnalytics.name);
-        this.vaultId = resourceId('Microsoft.KeyVault/vaults', config.keyVault.name);
-        this.registryId = resourceId('Microsoft.ContainerRegistry/registries', config.registry.name);
-        this.cosmosId = resourceId('Microsoft.DocumentDB/databaseAccounts', config.cosmos.name);
-        this.sqlServerId = resourceId('Microsoft.Sql/servers', config.sql.serverName);
-        this.redisId =
-            config.redis.kind === 'managed'
-                ? resourceId('Microsoft.Cache/redisEnterprise', config.redis.name)
-                : resourceId('Microsoft.Cache/redis', config.redis.name);
-        this.environmentId = resourceId('Microsoft.App/managedEnvironments', config.containerAppsEnvironment.name);
-        this.storageId = resourceId('Microsoft.Storage/storageAccounts', config.storage.name);
+        this.identityId = builder_resourceId(IDENTITY_TYPE, config.identity.name);
+        this.principalId = reference(this.identityId, IDENTITY_TYPE, 'principalId');
+        this.workspaceId = builder_resourceId('Microsoft.OperationalInsights/workspaces', config.logAnalytics.name);
+        this.vaultId = builder_resourceId('Microsoft.KeyVault/vaults', config.keyVault.name);
+        this.registryId = builder_resourceId('Microsoft.ContainerRegistry/registries', config.registry.name);
+        this.cosmosId = builder_resourceId('Microsoft.DocumentDB/databaseAccounts', config.cosmos.name);
+        this.sqlServerId = builder_resourceId('Microsoft.Sql/servers', config.sql.serverName);
+        this.redisId = builder_resourceId(this.redisType, config.redis.name);
+        this.environmentId = builder_resourceId('Microsoft.App/managedEnvironments', config.containerAppsEnvironment.name);
+        this.storageId = builder_resourceId('Microsoft.Storage/storageAccounts', config.storage.name);
     }
-    render() {
-        this.renderIdentity();
-        this.renderLogAnalytics();
-        if (this.privateNetwork)
-            this.renderVirtualNetwork();
-        this.renderKeyVault();
-        this.renderCosmos();
-        this.renderSql();
-        if (this.config.redis.kind === 'managed')
-            this.renderManagedRedis();
-        else
-            this.renderLegacyRedis();
-        this.renderStorage();
-        this.renderRegistry();
-        if (this.privateNetwork)
-            this.renderPrivateEndpoints();
-        this.renderContainerAppsEnvironment();
-        this.renderContainerApp();
-        return this.origins;
+    get redisType() {
+        return this.config.redis.kind === 'managed' ? 'Microsoft.Cache/redisEnterprise' : 'Microsoft.Cache/redis';
     }
     template() {
         return {
@@ -91448,56 +91899,16 @@ class TemplateBuilder {
             outputs: this.outputs,
         };
     }
-    /** Adds a resource; `Properties` is the SDK model its `properties` must satisfy. */
+    /** Adds a resource at the registry's api-version for its type; `Properties` is the SDK model its `properties` must satisfy. */
     add(origin, resource) {
-        this.resources.push(resource);
-        this.origins.set(originKey(resource.type, resource.name), origin);
-        return resource;
+        const { type, ...rest } = resource;
+        const added = { type, apiVersion: resource_types_apiVersionOf(type), ...rest };
+        this.resources.push(added);
+        this.origins.set(originKey(added.type, added.name), origin);
+        return added;
     }
     tags() {
         return { ...this.config.tags };
-    }
-    renderIdentity() {
-        const { identity } = this.config;
-        // Created first: every role grant below names its principal.
-        this.add(['identity'], {
-            type: 'Microsoft.ManagedIdentity/userAssignedIdentities',
-            apiVersion: API_VERSIONS.managedIdentity,
-            name: identity.name,
-            location: this.location,
-            tags: this.tags(),
-            properties: {},
-        });
-        this.outputs.identityClientId = { type: 'string', value: reference(this.identityId, API_VERSIONS.managedIdentity, 'clientId') };
-        this.outputs.identityPrincipalId = { type: 'string', value: this.principalId };
-    }
-    renderLogAnalytics() {
-        const { logAnalytics } = this.config;
-        // A workspace's sku sits inside `properties` on the wire, so it stays in the properties type.
-        this.add(['logAnalytics'], {
-            type: 'Microsoft.OperationalInsights/workspaces',
-            apiVersion: API_VERSIONS.logAnalytics,
-            name: logAnalytics.name,
-            location: this.location,
-            tags: this.tags(),
-            properties: {
-                sku: { name: 'PerGB2018' },
-                retentionInDays: logAnalytics.retentionInDays,
-                features: { enableLogAccessUsingOnlyResourcePermissions: true },
-            },
-        });
-        // Long retention is per table (the workspace accepts 30-730 days): every table audit logs can land in.
-        for (const table of audit_logs/* AUDIT_LOG_TABLES */.VP) {
-            this.add(['logAnalytics', 'auditTableTotalRetentionInDays'], {
-                type: 'Microsoft.OperationalInsights/workspaces/tables',
-                apiVersion: API_VERSIONS.logAnalytics,
-                name: `${logAnalytics.name}/${table}`,
-                properties: { totalRetentionInDays: logAnalytics.auditTableTotalRetentionInDays },
-                dependsOn: [this.workspaceId],
-            });
-        }
-        this.outputs.logAnalyticsWorkspaceId = { type: 'string', value: reference(this.workspaceId, API_VERSIONS.logAnalytics, 'customerId') };
-        this.outputs.logAnalyticsWorkspaceResourceId = { type: 'string', value: this.workspaceId };
     }
     /** A diagnostic setting that sends the resource's audit logs to the workspace. */
     diagnosticSetting(origin, scope, dependsOn) {
@@ -91506,7 +91917,6 @@ class TemplateBuilder {
         const logs = [{ categoryGroup: diagnostics.categoryGroup, enabled: true }];
         return this.add(origin, {
             type: 'Microsoft.Insights/diagnosticSettings',
-            apiVersion: API_VERSIONS.diagnosticSettings,
             name: diagnostics.settingName,
             scope,
             properties: {
@@ -91518,10 +91928,10 @@ class TemplateBuilder {
             dependsOn: [...dependsOn, this.workspaceId],
         });
     }
+    /** Grants the app's identity a built-in role on `scope`; the app waits for the grant. */
     roleAssignment(origin, scope, roleDefinition) {
         const assignment = this.add(origin, {
             type: 'Microsoft.Authorization/roleAssignments',
-            apiVersion: API_VERSIONS.authorization,
             name: `[guid(${inner(scope)}, ${quote(roleDefinition)}, ${inner(this.identityId)})]`,
             scope,
             properties: {
@@ -91535,1468 +91945,578 @@ class TemplateBuilder {
         this.appPrerequisites.push(resourceIdExpression(assignment));
         return assignment;
     }
-    renderVirtualNetwork() {
-        const { network } = this.config;
-        const delegation = {
-            name: 'Microsoft.App.environments',
-            properties: { serviceName: 'Microsoft.App/environments' },
-        };
-        // Subnets stay inline: declared as child resources they would be deleted and recreated on every redeploy of the network.
-        const subnets = [
-            {
-                name: network.containerAppsSubnet.name,
-                properties: { addressPrefix: network.containerAppsSubnet.addressPrefix, delegations: [delegation] },
-            },
-            {
-                name: network.privateEndpointsSubnet.name,
-                properties: { addressPrefix: network.privateEndpointsSubnet.addressPrefix, privateEndpointNetworkPolicies: 'Disabled' },
-            },
-        ];
-        this.add(['network'], {
-            type: 'Microsoft.Network/virtualNetworks',
-            apiVersion: API_VERSIONS.network,
-            name: network.virtualNetworkName,
-            location: this.location,
-            tags: this.tags(),
-            properties: { addressSpace: { addressPrefixes: [network.addressSpace] }, subnets },
-        });
-    }
     subnetId(subnet) {
-        return resourceId('Microsoft.Network/virtualNetworks/subnets', this.config.network.virtualNetworkName, this.config.network[subnet].name);
-    }
-    renderKeyVault() {
-        const { keyVault } = this.config;
-        const sku = { family: 'A', name: keyVault.sku };
-        this.add(['keyVault'], {
-            type: 'Microsoft.KeyVault/vaults',
-            apiVersion: API_VERSIONS.keyVault,
-            name: keyVault.name,
-            location: this.location,
-            tags: this.tags(),
-            properties: {
-                tenantId: '[subscription().tenantId]',
-                sku,
-                enableRbacAuthorization: true,
-                enableSoftDelete: true,
-                softDeleteRetentionInDays: keyVault.softDeleteRetentionInDays,
-                enablePurgeProtection: true,
-                publicNetworkAccess: this.publicNetworkAccess,
-                networkAcls: { defaultAction: this.privateNetwork ? 'Deny' : 'Allow', bypass: 'AzureServices' },
-            },
-        });
-        this.diagnosticSetting(['keyVault'], this.vaultId, [this.vaultId]);
-        this.roleAssignment(['keyVault'], this.vaultId, ROLE_DEFINITIONS.keyVaultSecretsUser);
-        this.outputs.keyVaultUri = { type: 'string', value: reference(this.vaultId, API_VERSIONS.keyVault, 'vaultUri') };
-    }
-    renderCosmos() {
-        const { cosmos } = this.config;
-        this.add(['cosmos'], {
-            type: 'Microsoft.DocumentDB/databaseAccounts',
-            apiVersion: API_VERSIONS.cosmos,
-            name: cosmos.name,
-            location: this.location,
-            kind: 'GlobalDocumentDB',
-            tags: this.tags(),
-            properties: {
-                databaseAccountOfferType: 'Standard',
-                locations: [{ locationName: this.location, failoverPriority: 0, isZoneRedundant: cosmos.zoneRedundant }],
-                consistencyPolicy: { defaultConsistencyLevel: cosmos.consistencyLevel },
-                backupPolicy: { type: 'Continuous', continuousModeProperties: { tier: cosmos.continuousBackupTier } },
-                enableAnalyticalStorage: cosmos.analyticalStorage,
-                disableLocalAuth: true,
-                disableKeyBasedMetadataWriteAccess: true,
-                minimalTlsVersion: 'Tls12',
-                publicNetworkAccess: this.publicNetworkAccess,
-            },
-        });
-        this.diagnosticSetting(['cosmos'], this.cosmosId, [this.cosmosId]);
-        // Data-plane RBAC is Cosmos's own (sqlRoleAssignments), not Microsoft.Authorization. The name must be
-        // a GUID under the account; derived here from the config, it is as stable as a guid() expression
-        // and keeps the name literal, so the resource's id (and what depends on it) is plain resourceId().
-        const assignment = this.add(['cosmos'], {
-            type: 'Microsoft.DocumentDB/databaseAccounts/sqlRoleAssignments',
-            apiVersion: API_VERSIONS.cosmos,
-            name: `${cosmos.name}/${stableGuid(cosmos.name, ROLE_DEFINITIONS.cosmosBuiltInDataContributor, this.config.identity.name)}`,
-            properties: {
-                roleDefinitionId: resourceId('Microsoft.DocumentDB/databaseAccounts/sqlRoleDefinitions', cosmos.name, ROLE_DEFINITIONS.cosmosBuiltInDataContributor),
-                principalId: this.principalId,
-                scope: this.cosmosId,
-            },
-            dependsOn: [this.cosmosId, this.identityId],
-        });
-        this.appPrerequisites.push(resourceIdExpression(assignment));
-        this.outputs.cosmosEndpoint = { type: 'string', value: reference(this.cosmosId, API_VERSIONS.cosmos, 'documentEndpoint') };
-    }
-    renderSql() {
-        const { sql } = this.config;
-        const server = sql.serverName;
-        const databaseId = resourceId('Microsoft.Sql/servers/databases', server, sql.databaseName);
-        const masterId = resourceId('Microsoft.Sql/servers/databases', server, 'master');
-        const admin = sql.entraAdmin ?? { login: this.config.identity.name, objectId: this.principalId, principalType: 'Application' };
-        this.add(['sql'], {
-            type: 'Microsoft.Sql/servers',
-            apiVersion: API_VERSIONS.sql,
-            name: server,
-            location: this.location,
-            tags: this.tags(),
-            properties: {
-                version: '12.0',
-                minimalTlsVersion: '1.2',
-                publicNetworkAccess: this.publicNetworkAccess,
-                // Entra-only: no SQL login or password exists, at creation or after.
-                administrators: {
-                    administratorType: 'ActiveDirectory',
-                    azureADOnlyAuthentication: true,
-                    login: admin.login,
-                    sid: admin.objectId,
-                    principalType: admin.principalType,
-                    tenantId: '[subscription().tenantId]',
-                },
-            },
-            dependsOn: sql.entraAdmin ? [] : [this.identityId],
-        });
-        const sku = { name: sql.sku.name, tier: sql.sku.tier };
-        this.add(['sql', 'databaseName'], {
-            type: 'Microsoft.Sql/servers/databases',
-            apiVersion: API_VERSIONS.sql,
-            name: `${server}/${sql.databaseName}`,
-            location: this.location,
-            tags: this.tags(),
-            sku,
-            properties: { zoneRedundant: sql.zoneRedundant, requestedBackupStorageRedundancy: sql.backupStorageRedundancy },
-            dependsOn: [this.sqlServerId],
-        });
-        // Server-level auditing only (database-level would audit twice), to Log Analytics through the master database's diagnostic setting.
-        const masterDiagnostics = this.diagnosticSetting(['sql'], masterId, [this.sqlServerId]);
-        this.add(['sql', 'auditActionsAndGroups'], {
-            type: 'Microsoft.Sql/servers/auditingSettings',
-            apiVersion: API_VERSIONS.sql,
-            name: `${server}/default`,
-            properties: { state: 'Enabled', isAzureMonitorTargetEnabled: true, auditActionsAndGroups: [...sql.auditActionsAndGroups] },
-            dependsOn: [this.sqlServerId, resourceIdExpression(masterDiagnostics)],
-        });
-        this.add(['sql'], {
-            type: 'Microsoft.Sql/servers/advancedThreatProtectionSettings',
-            apiVersion: API_VERSIONS.sql,
-            name: `${server}/Default`,
-            properties: { state: 'Enabled' },
-            dependsOn: [this.sqlServerId],
-        });
-        this.add(['sql', 'databaseName'], {
-            type: 'Microsoft.Sql/servers/databases/transparentDataEncryption',
-            apiVersion: API_VERSIONS.sql,
-            name: `${server}/${sql.databaseName}/current`,
-            properties: { state: 'Enabled' },
-            dependsOn: [databaseId],
-        });
-        const ltr = sql.longTermRetention;
-        this.add(['sql', 'longTermRetention'], {
-            type: 'Microsoft.Sql/servers/databases/backupLongTermRetentionPolicies',
-            apiVersion: API_VERSIONS.sql,
-            name: `${server}/${sql.databaseName}/default`,
-            properties: {
-                weeklyRetention: ltr.weeklyRetention,
-                monthlyRetention: ltr.monthlyRetention,
-                yearlyRetention: ltr.yearlyRetention,
-                weekOfYear: ltr.weekOfYear,
-            },
-            dependsOn: [databaseId],
-        });
-        this.outputs.sqlServerFqdn = { type: 'string', value: reference(this.sqlServerId, API_VERSIONS.sql, 'fullyQualifiedDomainName') };
-    }
-    renderManagedRedis() {
-        const { redis } = this.config;
-        const databaseName = `${redis.name}/default`;
-        const databaseId = resourceId('Microsoft.Cache/redisEnterprise/databases', redis.name, 'default');
-        const sku = { name: redis.sku };
-        // arm-redisenterprisecache 2.x models api 2022-01-01: `publicNetworkAccess`, `highAvailability` and `accessKeysAuthentication` came later (2025-07-01 schema).
-        this.add(['redis'], {
-            type: 'Microsoft.Cache/redisEnterprise',
-            apiVersion: API_VERSIONS.redisEnterprise,
-            name: redis.name,
-            location: this.location,
-            tags: this.tags(),
-            sku,
-            properties: { minimumTlsVersion: '1.2', publicNetworkAccess: this.publicNetworkAccess, highAvailability: 'Enabled' },
-        });
-        this.add(['redis'], {
-            type: 'Microsoft.Cache/redisEnterprise/databases',
-            apiVersion: API_VERSIONS.redisEnterprise,
-            name: databaseName,
-            properties: {
-                clientProtocol: 'Encrypted',
-                port: MANAGED_REDIS_PORT,
-                clusteringPolicy: 'OSSCluster',
-                evictionPolicy: redis.evictionPolicy,
-                accessKeysAuthentication: 'Disabled',
-            },
-            dependsOn: [this.redisId],
-        });
-        // Entra data access for the app; the SDK has no model for access policy assignments (2025-07-01 schema: accessPolicyName + user.objectId).
-        const assignment = this.add(['redis'], {
-            type: 'Microsoft.Cache/redisEnterprise/databases/accessPolicyAssignments',
-            apiVersion: API_VERSIONS.redisEnterprise,
-            name: `${databaseName}/${accessPolicyAssignmentName(this.config.identity.name)}`,
-            properties: { accessPolicyName: 'default', user: { objectId: this.principalId } },
-            dependsOn: [databaseId, this.identityId],
-        });
-        this.appPrerequisites.push(resourceIdExpression(assignment));
-        this.diagnosticSetting(['redis'], this.redisId, [this.redisId]);
-        this.outputs.redisHost = { type: 'string', value: reference(this.redisId, API_VERSIONS.redisEnterprise, 'hostName') };
-        this.outputs.redisPort = { type: 'int', value: MANAGED_REDIS_PORT };
-    }
-    renderLegacyRedis() {
-        const { redis } = this.config;
-        this.add(['redis'], {
-            type: 'Microsoft.Cache/redis',
-            apiVersion: API_VERSIONS.redis,
-            name: redis.name,
-            location: this.location,
-            tags: this.tags(),
-            properties: {
-                sku: { name: redis.legacySku.name, family: redis.legacySku.family, capacity: redis.legacySku.capacity },
-                enableNonSslPort: false,
-                minimumTlsVersion: '1.2',
-                publicNetworkAccess: this.publicNetworkAccess,
-                disableAccessKeyAuthentication: true,
-                redisConfiguration: { 'aad-enabled': 'true' },
-            },
-        });
-        const assignment = this.add(['redis'], {
-            type: 'Microsoft.Cache/redis/accessPolicyAssignments',
-            apiVersion: API_VERSIONS.redis,
-            name: `${redis.name}/${accessPolicyAssignmentName(this.config.identity.name)}`,
-            properties: { accessPolicyName: 'Data Contributor', objectId: this.principalId, objectIdAlias: this.config.identity.name },
-            dependsOn: [this.redisId, this.identityId],
-        });
-        this.appPrerequisites.push(resourceIdExpression(assignment));
-        this.diagnosticSetting(['redis'], this.redisId, [this.redisId]);
-        this.outputs.redisHost = { type: 'string', value: reference(this.redisId, API_VERSIONS.redis, 'hostName') };
-        this.outputs.redisPort = { type: 'int', value: LEGACY_REDIS_TLS_PORT };
-    }
-    renderStorage() {
-        const { storage } = this.config;
-        const blobServiceId = resourceId('Microsoft.Storage/storageAccounts/blobServices', storage.name, 'default');
-        const sku = { name: storage.sku };
-        this.add(['storage'], {
-            type: 'Microsoft.Storage/storageAccounts',
-            apiVersion: API_VERSIONS.storage,
-            name: storage.name,
-            location: this.location,
-            kind: 'StorageV2',
-            tags: this.tags(),
-            sku,
-            properties: {
-                supportsHttpsTrafficOnly: true,
-                minimumTlsVersion: 'TLS1_2',
-                allowBlobPublicAccess: false,
-                // Entra-only data access: no account keys or SAS tokens to leak.
-                allowSharedKeyAccess: false,
-                defaultToOAuthAuthentication: true,
-                allowCrossTenantReplication: false,
-                accessTier: 'Hot',
-                publicNetworkAccess: this.publicNetworkAccess,
-                networkAcls: { defaultAction: this.privateNetwork ? 'Deny' : 'Allow', bypass: 'AzureServices' },
-            },
-        });
-        this.add(['storage'], {
-            type: 'Microsoft.Storage/storageAccounts/blobServices',
-            apiVersion: API_VERSIONS.storage,
-            name: `${storage.name}/default`,
-            properties: {
-                deleteRetentionPolicy: { enabled: true, days: storage.blobSoftDeleteDays },
-                containerDeleteRetentionPolicy: { enabled: true, days: storage.containerSoftDeleteDays },
-                isVersioningEnabled: true,
-            },
-            dependsOn: [this.storageId],
-        });
-        // The only lifecycle rule deletes, never tiers, and not before storage.deleteAfterDays (default 2555, at least the 2190 HIPAA needs):
-        // base blobs by age since last modification, their old versions by age since the version was made.
-        this.add(['storage', 'deleteAfterDays'], {
-            type: 'Microsoft.Storage/storageAccounts/managementPolicies',
-            apiVersion: API_VERSIONS.storage,
-            name: `${storage.name}/default`,
-            properties: {
-                policy: {
-                    rules: [
-                        {
-                            enabled: true,
-                            name: `DeleteAfter${storage.deleteAfterDays}Days`,
-                            type: 'Lifecycle',
-                            definition: {
-                                actions: {
-                                    baseBlob: { delete: { daysAfterModificationGreaterThan: storage.deleteAfterDays } },
-                                    version: { delete: { daysAfterCreationGreaterThan: storage.deleteAfterDays } },
-                                },
-                                filters: { blobTypes: ['blockBlob'] },
-                            },
-                        },
-                    ],
-                },
-            },
-            dependsOn: [this.storageId, blobServiceId],
-        });
-        this.diagnosticSetting(['storage'], blobServiceId, [blobServiceId]);
-    }
-    renderRegistry() {
-        const { registry } = this.config;
-        const sku = { name: registry.sku };
-        this.add(['registry'], {
-            type: 'Microsoft.ContainerRegistry/registries',
-            apiVersion: API_VERSIONS.registry,
-            name: registry.name,
-            location: this.location,
-            tags: this.tags(),
-            sku,
-            properties: {
-                adminUserEnabled: false,
-                anonymousPullEnabled: false,
-                publicNetworkAccess: this.publicNetworkAccess,
-                networkRuleBypassOptions: 'AzureServices',
-                dataEndpointEnabled: false,
-            },
-        });
-        this.roleAssignment(['registry'], this.registryId, ROLE_DEFINITIONS.acrPull);
-        this.outputs.registryLoginServer = { type: 'string', value: reference(this.registryId, API_VERSIONS.registry, 'loginServer') };
-    }
-    privateLinkTargets() {
-        const { config } = this;
-        const managedRedis = config.redis.kind === 'managed';
-        return [
-            { origin: ['keyVault'], id: this.vaultId, name: config.keyVault.name, groupId: 'vault', dnsZone: 'privatelink.vaultcore.azure.net' },
-            { origin: ['cosmos'], id: this.cosmosId, name: config.cosmos.name, groupId: 'Sql', dnsZone: 'privatelink.documents.azure.com' },
-            {
-                origin: ['sql'],
-                id: this.sqlServerId,
-                name: config.sql.serverName,
-                groupId: 'sqlServer',
-                dnsZone: 'privatelink.database.windows.net',
-            },
-            managedRedis
-                ? {
-                    origin: ['redis'],
-                    id: this.redisId,
-                    name: config.redis.name,
-                    groupId: 'redisEnterprise',
-                    dnsZone: 'privatelink.redis.azure.net',
-                }
-                : {
-                    origin: ['redis'],
-                    id: this.redisId,
-                    name: config.redis.name,
-                    groupId: 'redisCache',
-                    dnsZone: 'privatelink.redis.cache.windows.net',
-                },
-            { origin: ['storage'], id: this.storageId, name: config.storage.name, groupId: 'blob', dnsZone: 'privatelink.blob.core.windows.net' },
-            { origin: ['registry'], id: this.registryId, name: config.registry.name, groupId: 'registry', dnsZone: 'privatelink.azurecr.io' },
-        ];
-    }
-    renderPrivateEndpoints() {
-        const vnetId = resourceId('Microsoft.Network/virtualNetworks', this.config.network.virtualNetworkName);
-        for (const target of this.privateLinkTargets()) {
-            const zoneId = resourceId('Microsoft.Network/privateDnsZones', target.dnsZone);
-            this.add(['network'], {
-                type: 'Microsoft.Network/privateDnsZones',
-                apiVersion: API_VERSIONS.privateDns,
-                name: target.dnsZone,
-                location: 'global',
-                tags: this.tags(),
-                properties: {},
-            });
-            this.add(['network'], {
-                type: 'Microsoft.Network/privateDnsZones/virtualNetworkLinks',
-                apiVersion: API_VERSIONS.privateDns,
-                name: `${target.dnsZone}/${this.config.network.virtualNetworkName}`,
-                location: 'global',
-                tags: this.tags(),
-                properties: { registrationEnabled: false, virtualNetwork: { id: vnetId } },
-                dependsOn: [zoneId, vnetId],
-            });
-            const endpointName = `${target.name}-pe`;
-            const endpointId = resourceId('Microsoft.Network/privateEndpoints', endpointName);
-            const connections = [
-                { name: `${target.name}-${target.groupId}`, properties: { privateLinkServiceId: target.id, groupIds: [target.groupId] } },
-            ];
-            this.add(target.origin, {
-                type: 'Microsoft.Network/privateEndpoints',
-                apiVersion: API_VERSIONS.network,
-                name: endpointName,
-                location: this.location,
-                tags: this.tags(),
-                properties: { subnet: { id: this.subnetId('privateEndpointsSubnet') }, privateLinkServiceConnections: connections },
-                dependsOn: [vnetId, target.id],
-            });
-            const zoneConfigs = [
-                { name: target.dnsZone.replace(/\./g, '-'), properties: { privateDnsZoneId: zoneId } },
-            ];
-            const zoneGroup = this.add(target.origin, {
-                type: 'Microsoft.Network/privateEndpoints/privateDnsZoneGroups',
-                apiVersion: API_VERSIONS.network,
-                name: `${endpointName}/default`,
-                properties: { privateDnsZoneConfigs: zoneConfigs },
-                dependsOn: [endpointId, zoneId],
-            });
-            // The app reads secrets and pulls images through these endpoints: they must resolve before its first revision starts.
-            if (target.groupId === 'vault' || target.groupId === 'registry')
-                this.appPrerequisites.push(resourceIdExpression(zoneGroup));
-        }
-    }
-    renderContainerAppsEnvironment() {
-        const { containerAppsEnvironment: environment } = this.config;
-        const vnetId = resourceId('Microsoft.Network/virtualNetworks', this.config.network.virtualNetworkName);
-        this.add(['containerAppsEnvironment'], {
-            type: 'Microsoft.App/managedEnvironments',
-            apiVersion: API_VERSIONS.app,
-            name: environment.name,
-            location: this.location,
-            tags: this.tags(),
-            properties: {
-                workloadProfiles: [{ name: WORKLOAD_PROFILE, workloadProfileType: WORKLOAD_PROFILE }],
-                // Azure Monitor + the diagnostic setting below: no workspace shared key in the template.
-                appLogsConfiguration: { destination: 'azure-monitor' },
-                zoneRedundant: environment.zoneRedundant,
-                // internal: false keeps the external ingress the phone provider's webhooks call.
-                ...(this.privateNetwork
-                    ? { vnetConfiguration: { infrastructureSubnetId: this.subnetId('containerAppsSubnet'), internal: false } }
-                    : {}),
-            },
-            dependsOn: this.privateNetwork ? [vnetId] : [],
-        });
-        this.diagnosticSetting(['containerAppsEnvironment'], this.environmentId, [this.environmentId]);
-        this.outputs.containerAppsEnvironmentId = { type: 'string', value: this.environmentId };
-        this.outputs.containerAppsDefaultDomain = { type: 'string', value: reference(this.environmentId, API_VERSIONS.app, 'defaultDomain') };
-    }
-    renderContainerApp() {
-        const { containerApp: app, keyVault, sql, redis } = this.config;
-        const vaultUri = reference(this.vaultId, API_VERSIONS.keyVault, 'vaultUri');
-        const managedRedis = redis.kind === 'managed';
-        const identity = { type: 'UserAssigned', userAssignedIdentities: { [this.identityId]: {} } };
-        const serviceEnvironment = {
-            AZURE_CLIENT_ID: reference(this.identityId, API_VERSIONS.managedIdentity, 'clientId'),
-            AZURE_KEY_VAULT_NAME: keyVault.name,
-            AZURE_KEY_VAULT_URI: vaultUri,
-            AZURE_COSMOS_ENDPOINT: reference(this.cosmosId, API_VERSIONS.cosmos, 'documentEndpoint'),
-            AZURE_SQL_SERVER: reference(this.sqlServerId, API_VERSIONS.sql, 'fullyQualifiedDomainName'),
-            AZURE_SQL_DATABASE: sql.databaseName,
-            AZURE_REDIS_HOST: reference(this.redisId, managedRedis ? API_VERSIONS.redisEnterprise : API_VERSIONS.redis, 'hostName'),
-            AZURE_REDIS_PORT: String(managedRedis ? MANAGED_REDIS_PORT : LEGACY_REDIS_TLS_PORT),
-        };
-        const env = Object.entries({ ...serviceEnvironment, ...app.env }).map(([name, value]) => typeof value === 'string' ? { name, value } : { name, secretRef: value.secretRef });
-        const image = this.options.liveContainerApp?.image ?? app.image;
-        const placeholder = image === PLACEHOLDER_IMAGE.image;
-        const port = placeholder ? PLACEHOLDER_IMAGE.port : app.targetPort;
-        const httpGet = { path: placeholder ? PLACEHOLDER_IMAGE.healthPath : app.healthPath, port, scheme: 'HTTP' };
-        const probes = [
-            { type: 'Startup', httpGet, periodSeconds: 10, failureThreshold: 10, timeoutSeconds: 5 },
-            { type: 'Liveness', httpGet, periodSeconds: 10, failureThreshold: 3, timeoutSeconds: 5 },
-            { type: 'Readiness', httpGet, periodSeconds: 5, failureThreshold: 3, timeoutSeconds: 5 },
-        ];
-        this.add(['containerApp'], {
-            type: 'Microsoft.App/containerApps',
-            apiVersion: API_VERSIONS.app,
-            name: app.name,
-            location: this.location,
-            tags: this.tags(),
-            identity,
-            properties: {
-                environmentId: this.environmentId,
-                workloadProfileName: WORKLOAD_PROFILE,
-                configuration: {
-                    // Multiple: the deploy action starts each revision with no traffic and shifts it once healthy.
-                    activeRevisionsMode: 'Multiple',
-                    ingress: {
-                        external: app.ingress === 'external',
-                        targetPort: port,
-                        transport: 'auto',
-                        allowInsecure: false,
-                        traffic: this.options.liveContainerApp?.traffic ?? [{ latestRevision: true, weight: 100 }],
-                    },
-                    registries: [{ server: reference(this.registryId, API_VERSIONS.registry, 'loginServer'), identity: this.identityId }],
-                    secrets: Object.entries(app.secrets).map(([name, vaultSecret]) => ({
-                        name,
-                        keyVaultUrl: `[format('{0}secrets/{1}', ${inner(vaultUri)}, ${quote(vaultSecret)})]`,
-                        identity: this.identityId,
-                    })),
-                },
-                template: {
-                    containers: [{ name: app.name, image, resources: { cpu: app.cpu, memory: app.memory }, env, probes }],
-                    scale: { minReplicas: app.minReplicas, maxReplicas: app.maxReplicas },
-                },
-            },
-            dependsOn: [
-                this.identityId,
-                this.environmentId,
-                this.registryId,
-                this.vaultId,
-                this.cosmosId,
-                this.sqlServerId,
-                this.redisId,
-                ...this.appPrerequisites,
-            ],
-        });
-        this.outputs.containerAppFqdn = {
-            type: 'string',
-            value: reference(resourceId('Microsoft.App/containerApps', app.name), API_VERSIONS.app, 'configuration.ingress.fqdn'),
-        };
+        return builder_resourceId('Microsoft.Network/virtualNetworks/subnets', this.config.network.virtualNetworkName, this.config.network[subnet].name);
     }
 }
-/** A name-based GUID (SHA-256 of the parts, RFC 4122 version 5 layout): the same parts always give the same GUID. */
-function stableGuid(...parts) {
-    const hex = (0,external_node_crypto_.createHash)('sha256').update(parts.join('\n')).digest('hex');
-    const variant = ((Number.parseInt(hex.charAt(16), 16) & 0x3) | 0x8).toString(16);
-    return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+
+;// CONCATENATED MODULE: ./src/template/data-services.ts
+
+
+
+/** The data services: Key Vault, Cosmos DB, SQL, Redis and backup storage, each with its audit logs and the app's data-plane access. */
+/** Azure Managed Redis serves TLS on this port only. */
+const MANAGED_REDIS_PORT = 10000;
+const LEGACY_REDIS_TLS_PORT = 6380;
+const COSMOS_DATA_CONTRIBUTOR = roleDefinitionOf('Microsoft.DocumentDB/databaseAccounts', 'Cosmos DB Built-in Data Contributor');
+function renderKeyVault(b) {
+    const { keyVault } = b.config;
+    const sku = { family: 'A', name: keyVault.sku };
+    b.add(['keyVault'], {
+        type: 'Microsoft.KeyVault/vaults',
+        name: keyVault.name,
+        location: b.location,
+        tags: b.tags(),
+        properties: {
+            tenantId: '[subscription().tenantId]',
+            sku,
+            enableRbacAuthorization: true,
+            enableSoftDelete: true,
+            softDeleteRetentionInDays: keyVault.softDeleteRetentionInDays,
+            enablePurgeProtection: true,
+            publicNetworkAccess: b.publicNetworkAccess,
+            networkAcls: { defaultAction: b.privateNetwork ? 'Deny' : 'Allow', bypass: 'AzureServices' },
+        },
+    });
+    b.diagnosticSetting(['keyVault'], b.vaultId, [b.vaultId]);
+    b.roleAssignment(['keyVault'], b.vaultId, roleDefinitionOf('Microsoft.KeyVault/vaults', 'Key Vault Secrets User'));
+    b.outputs.keyVaultUri = { type: 'string', value: reference(b.vaultId, 'Microsoft.KeyVault/vaults', 'vaultUri') };
+}
+function renderCosmos(b) {
+    const { cosmos } = b.config;
+    b.add(['cosmos'], {
+        type: 'Microsoft.DocumentDB/databaseAccounts',
+        name: cosmos.name,
+        location: b.location,
+        kind: 'GlobalDocumentDB',
+        tags: b.tags(),
+        properties: {
+            databaseAccountOfferType: 'Standard',
+            locations: [{ locationName: b.location, failoverPriority: 0, isZoneRedundant: cosmos.zoneRedundant }],
+            consistencyPolicy: { defaultConsistencyLevel: cosmos.consistencyLevel },
+            backupPolicy: { type: 'Continuous', continuousModeProperties: { tier: cosmos.continuousBackupTier } },
+            enableAnalyticalStorage: cosmos.analyticalStorage,
+            disableLocalAuth: true,
+            disableKeyBasedMetadataWriteAccess: true,
+            minimalTlsVersion: 'Tls12',
+            publicNetworkAccess: b.publicNetworkAccess,
+        },
+    });
+    b.diagnosticSetting(['cosmos'], b.cosmosId, [b.cosmosId]);
+    // Data-plane RBAC is Cosmos's own (sqlRoleAssignments), not Microsoft.Authorization. The name must be
+    // a GUID under the account; derived here from the config, it is as stable as a guid() expression
+    // and keeps the name literal, so the resource's id (and what depends on it) is plain resourceId().
+    const assignment = b.add(['cosmos'], {
+        type: 'Microsoft.DocumentDB/databaseAccounts/sqlRoleAssignments',
+        name: `${cosmos.name}/${stableGuid(cosmos.name, COSMOS_DATA_CONTRIBUTOR, b.config.identity.name)}`,
+        properties: {
+            roleDefinitionId: builder_resourceId('Microsoft.DocumentDB/databaseAccounts/sqlRoleDefinitions', cosmos.name, COSMOS_DATA_CONTRIBUTOR),
+            principalId: b.principalId,
+            scope: b.cosmosId,
+        },
+        dependsOn: [b.cosmosId, b.identityId],
+    });
+    b.appPrerequisites.push(resourceIdExpression(assignment));
+    b.outputs.cosmosEndpoint = { type: 'string', value: reference(b.cosmosId, 'Microsoft.DocumentDB/databaseAccounts', 'documentEndpoint') };
+}
+function renderSql(b) {
+    const { sql } = b.config;
+    const server = sql.serverName;
+    const databaseId = builder_resourceId('Microsoft.Sql/servers/databases', server, sql.databaseName);
+    const masterId = builder_resourceId('Microsoft.Sql/servers/databases', server, 'master');
+    const admin = sql.entraAdmin ?? { login: b.config.identity.name, objectId: b.principalId, principalType: 'Application' };
+    b.add(['sql'], {
+        type: 'Microsoft.Sql/servers',
+        name: server,
+        location: b.location,
+        tags: b.tags(),
+        properties: {
+            version: '12.0',
+            minimalTlsVersion: '1.2',
+            publicNetworkAccess: b.publicNetworkAccess,
+            // Entra-only: no SQL login or password exists, at creation or after.
+            administrators: {
+                administratorType: 'ActiveDirectory',
+                azureADOnlyAuthentication: true,
+                login: admin.login,
+                sid: admin.objectId,
+                principalType: admin.principalType,
+                tenantId: '[subscription().tenantId]',
+            },
+        },
+        dependsOn: sql.entraAdmin ? [] : [b.identityId],
+    });
+    const sku = { name: sql.sku.name, tier: sql.sku.tier };
+    b.add(['sql', 'databaseName'], {
+        type: 'Microsoft.Sql/servers/databases',
+        name: `${server}/${sql.databaseName}`,
+        location: b.location,
+        tags: b.tags(),
+        sku,
+        properties: { zoneRedundant: sql.zoneRedundant, requestedBackupStorageRedundancy: sql.backupStorageRedundancy },
+        dependsOn: [b.sqlServerId],
+    });
+    // Server-level auditing only (database-level would audit twice), to Log Analytics through the master database's diagnostic setting.
+    const masterDiagnostics = b.diagnosticSetting(['sql'], masterId, [b.sqlServerId]);
+    b.add(['sql', 'auditActionsAndGroups'], {
+        type: 'Microsoft.Sql/servers/auditingSettings',
+        name: `${server}/default`,
+        properties: { state: 'Enabled', isAzureMonitorTargetEnabled: true, auditActionsAndGroups: [...sql.auditActionsAndGroups] },
+        dependsOn: [b.sqlServerId, resourceIdExpression(masterDiagnostics)],
+    });
+    b.add(['sql'], {
+        type: 'Microsoft.Sql/servers/advancedThreatProtectionSettings',
+        name: `${server}/Default`,
+        properties: { state: 'Enabled' },
+        dependsOn: [b.sqlServerId],
+    });
+    b.add(['sql', 'databaseName'], {
+        type: 'Microsoft.Sql/servers/databases/transparentDataEncryption',
+        name: `${server}/${sql.databaseName}/current`,
+        properties: { state: 'Enabled' },
+        dependsOn: [databaseId],
+    });
+    const ltr = sql.longTermRetention;
+    b.add(['sql', 'longTermRetention'], {
+        type: 'Microsoft.Sql/servers/databases/backupLongTermRetentionPolicies',
+        name: `${server}/${sql.databaseName}/default`,
+        properties: {
+            weeklyRetention: ltr.weeklyRetention,
+            monthlyRetention: ltr.monthlyRetention,
+            yearlyRetention: ltr.yearlyRetention,
+            weekOfYear: ltr.weekOfYear,
+        },
+        dependsOn: [databaseId],
+    });
+    b.outputs.sqlServerFqdn = { type: 'string', value: reference(b.sqlServerId, 'Microsoft.Sql/servers', 'fullyQualifiedDomainName') };
+}
+function renderManagedRedis(b) {
+    const { redis } = b.config;
+    const databaseName = `${redis.name}/default`;
+    const databaseId = builder_resourceId('Microsoft.Cache/redisEnterprise/databases', redis.name, 'default');
+    const sku = { name: redis.sku };
+    // arm-redisenterprisecache 2.x models api 2022-01-01: `publicNetworkAccess`, `highAvailability` and `accessKeysAuthentication` came later (2025-07-01 schema).
+    b.add(['redis'], {
+        type: 'Microsoft.Cache/redisEnterprise',
+        name: redis.name,
+        location: b.location,
+        tags: b.tags(),
+        sku,
+        properties: { minimumTlsVersion: '1.2', publicNetworkAccess: b.publicNetworkAccess, highAvailability: 'Enabled' },
+    });
+    b.add(['redis'], {
+        type: 'Microsoft.Cache/redisEnterprise/databases',
+        name: databaseName,
+        properties: {
+            clientProtocol: 'Encrypted',
+            port: MANAGED_REDIS_PORT,
+            clusteringPolicy: 'OSSCluster',
+            evictionPolicy: redis.evictionPolicy,
+            accessKeysAuthentication: 'Disabled',
+        },
+        dependsOn: [b.redisId],
+    });
+    // Entra data access for the app; the SDK has no model for access policy assignments (2025-07-01 schema: accessPolicyName + user.objectId).
+    const assignment = b.add(['redis'], {
+        type: 'Microsoft.Cache/redisEnterprise/databases/accessPolicyAssignments',
+        name: `${databaseName}/${accessPolicyAssignmentName(b.config.identity.name)}`,
+        properties: { accessPolicyName: 'default', user: { objectId: b.principalId } },
+        dependsOn: [databaseId, b.identityId],
+    });
+    b.appPrerequisites.push(resourceIdExpression(assignment));
+    b.diagnosticSetting(['redis'], b.redisId, [b.redisId]);
+    b.outputs.redisHost = { type: 'string', value: reference(b.redisId, 'Microsoft.Cache/redisEnterprise', 'hostName') };
+    b.outputs.redisPort = { type: 'int', value: MANAGED_REDIS_PORT };
+}
+function renderLegacyRedis(b) {
+    const { redis } = b.config;
+    b.add(['redis'], {
+        type: 'Microsoft.Cache/redis',
+        name: redis.name,
+        location: b.location,
+        tags: b.tags(),
+        properties: {
+            sku: { name: redis.legacySku.name, family: redis.legacySku.family, capacity: redis.legacySku.capacity },
+            enableNonSslPort: false,
+            minimumTlsVersion: '1.2',
+            publicNetworkAccess: b.publicNetworkAccess,
+            disableAccessKeyAuthentication: true,
+            redisConfiguration: { 'aad-enabled': 'true' },
+        },
+    });
+    const assignment = b.add(['redis'], {
+        type: 'Microsoft.Cache/redis/accessPolicyAssignments',
+        name: `${redis.name}/${accessPolicyAssignmentName(b.config.identity.name)}`,
+        properties: { accessPolicyName: 'Data Contributor', objectId: b.principalId, objectIdAlias: b.config.identity.name },
+        dependsOn: [b.redisId, b.identityId],
+    });
+    b.appPrerequisites.push(resourceIdExpression(assignment));
+    b.diagnosticSetting(['redis'], b.redisId, [b.redisId]);
+    b.outputs.redisHost = { type: 'string', value: reference(b.redisId, 'Microsoft.Cache/redis', 'hostName') };
+    b.outputs.redisPort = { type: 'int', value: LEGACY_REDIS_TLS_PORT };
+}
+function renderStorage(b) {
+    const { storage } = b.config;
+    const blobServiceId = builder_resourceId('Microsoft.Storage/storageAccounts/blobServices', storage.name, 'default');
+    const sku = { name: storage.sku };
+    b.add(['storage'], {
+        type: 'Microsoft.Storage/storageAccounts',
+        name: storage.name,
+        location: b.location,
+        kind: 'StorageV2',
+        tags: b.tags(),
+        sku,
+        properties: {
+            supportsHttpsTrafficOnly: true,
+            minimumTlsVersion: 'TLS1_2',
+            allowBlobPublicAccess: false,
+            // Entra-only data access: no account keys or SAS tokens to leak.
+            allowSharedKeyAccess: false,
+            defaultToOAuthAuthentication: true,
+            allowCrossTenantReplication: false,
+            accessTier: 'Hot',
+            publicNetworkAccess: b.publicNetworkAccess,
+            networkAcls: { defaultAction: b.privateNetwork ? 'Deny' : 'Allow', bypass: 'AzureServices' },
+        },
+    });
+    b.add(['storage'], {
+        type: 'Microsoft.Storage/storageAccounts/blobServices',
+        name: `${storage.name}/default`,
+        properties: {
+            deleteRetentionPolicy: { enabled: true, days: storage.blobSoftDeleteDays },
+            containerDeleteRetentionPolicy: { enabled: true, days: storage.containerSoftDeleteDays },
+            isVersioningEnabled: true,
+        },
+        dependsOn: [b.storageId],
+    });
+    // The only lifecycle rule deletes, never tiers, and not before storage.deleteAfterDays (default 2555, at least the 2190 HIPAA needs):
+    // base blobs by age since last modification, their old versions by age since the version was made.
+    b.add(['storage', 'deleteAfterDays'], {
+        type: 'Microsoft.Storage/storageAccounts/managementPolicies',
+        name: `${storage.name}/default`,
+        properties: {
+            policy: {
+                rules: [
+                    {
+                        enabled: true,
+                        name: `DeleteAfter${storage.deleteAfterDays}Days`,
+                        type: 'Lifecycle',
+                        definition: {
+                            actions: {
+                                baseBlob: { delete: { daysAfterModificationGreaterThan: storage.deleteAfterDays } },
+                                version: { delete: { daysAfterCreationGreaterThan: storage.deleteAfterDays } },
+                            },
+                            filters: { blobTypes: ['blockBlob'] },
+                        },
+                    },
+                ],
+            },
+        },
+        dependsOn: [b.storageId, blobServiceId],
+    });
+    b.diagnosticSetting(['storage'], blobServiceId, [blobServiceId]);
 }
 /** Access policy assignment names allow letters and digits only. */
 function accessPolicyAssignmentName(identityName) {
     return identityName.replace(/[^a-zA-Z0-9]/g, '');
 }
 
-;// CONCATENATED MODULE: ./src/compliance/arm/expressions.ts
+;// CONCATENATED MODULE: ./src/template/platform.ts
 
 
 
-/** Evaluates a template string: an expression when bracketed, else the literal (with `[[` unescaped). */
-function evaluateString(text, scope) {
-    if (!text.startsWith('[') || !text.endsWith(']'))
-        return text;
-    if (text.startsWith('[['))
-        return text.slice(1);
-    const source = text.slice(1, -1);
-    return evaluateNode(parseExpression(source), scope, text);
+
+/** The platform: identity, logs, network and private endpoints, registry, the Container Apps environment and the app. */
+const WORKLOAD_PROFILE = 'Consumption';
+function renderIdentity(b) {
+    const { identity } = b.config;
+    // Created first: every role grant below names its principal.
+    b.add(['identity'], {
+        type: 'Microsoft.ManagedIdentity/userAssignedIdentities',
+        name: identity.name,
+        location: b.location,
+        tags: b.tags(),
+        properties: {},
+    });
+    b.outputs.identityClientId = { type: 'string', value: reference(b.identityId, IDENTITY_TYPE, 'clientId') };
+    b.outputs.identityPrincipalId = { type: 'string', value: b.principalId };
 }
-function expressions_isExpression(value) {
-    return typeof value === 'string' && value.startsWith('[') && !value.startsWith('[[') && value.endsWith(']');
-}
-// ---------------------------------------------------------------- parsing
-function parseExpression(source) {
-    let position = 0;
-    const fail = (what) => {
-        throw new errors/* ConfigurationError */.j(`Template expression "[${source}]" is not valid: ${what} at character ${position + 1}. Fix the expression.`);
-    };
-    const skipSpace = () => {
-        while (position < source.length && /\s/.test(source[position]))
-            position++;
-    };
-    const parseValue = () => {
-        skipSpace();
-        const char = source[position];
-        let node;
-        if (char === "'") {
-            let text = '';
-            position++;
-            for (;;) {
-                if (position >= source.length)
-                    fail('an unterminated string');
-                if (source[position] === "'") {
-                    if (source[position + 1] === "'") {
-                        text += "'";
-                        position += 2;
-                        continue;
-                    }
-                    position++;
-                    break;
-                }
-                text += source[position++];
-            }
-            node = { kind: 'literal', value: text };
-        }
-        else if (char !== undefined && /[-\d]/.test(char)) {
-            const match = /^-?\d+(\.\d+)?/.exec(source.slice(position));
-            if (!match)
-                return fail('a malformed number');
-            position += match[0].length;
-            node = { kind: 'literal', value: Number(match[0]) };
-        }
-        else if (char !== undefined && /[A-Za-z_]/.test(char)) {
-            const match = /^[A-Za-z_][\w.]*/.exec(source.slice(position));
-            const name = match[0];
-            position += name.length;
-            skipSpace();
-            if (source[position] === '(') {
-                position++;
-                const args = [];
-                skipSpace();
-                if (source[position] === ')')
-                    position++;
-                else {
-                    for (;;) {
-                        args.push(parseValue());
-                        skipSpace();
-                        if (source[position] === ',') {
-                            position++;
-                            continue;
-                        }
-                        if (source[position] === ')') {
-                            position++;
-                            break;
-                        }
-                        fail("a missing ',' or ')'");
-                    }
-                }
-                node = { kind: 'call', name: name.toLowerCase(), args };
-            }
-            else if (name === 'true' || name === 'false')
-                node = { kind: 'literal', value: name === 'true' };
-            else if (name === 'null')
-                node = { kind: 'literal', value: null };
-            else
-                return fail(`"${name}" is neither a function call nor a literal`);
-        }
-        else {
-            return fail(char === undefined ? 'an unexpected end' : `an unexpected "${char}"`);
-        }
-        for (;;) {
-            skipSpace();
-            if (source[position] === '.') {
-                position++;
-                const match = /^[A-Za-z_$][\w$]*/.exec(source.slice(position));
-                if (!match)
-                    fail('a property name expected after "."');
-                position += match[0].length;
-                node = { kind: 'property', target: node, name: match[0] };
-            }
-            else if (source[position] === '[') {
-                position++;
-                const index = parseValue();
-                skipSpace();
-                if (source[position] !== ']')
-                    fail('a missing "]"');
-                position++;
-                node = { kind: 'index', target: node, index };
-            }
-            else
-                return node;
-        }
-    };
-    const node = parseValue();
-    skipSpace();
-    if (position !== source.length)
-        fail('unexpected text after the expression');
-    return node;
-}
-// ---------------------------------------------------------------- evaluation
-function evaluateNode(node, scope, text) {
-    switch (node.kind) {
-        case 'literal':
-            return node.value;
-        case 'property':
-        case 'index': {
-            const target = evaluateNode(node.target, scope, text);
-            const key = node.kind === 'property' ? node.name : evaluateNode(node.index, scope, text);
-            if ((0,model/* isUnknown */.t8)(target))
-                return target;
-            if ((0,model/* isUnknown */.t8)(key))
-                return key;
-            if (target === null || typeof target !== 'object')
-                return new model/* UnknownValue */.SX(`cannot read "${String(key)}" of a non-object`, text);
-            const found = findKey(target, key);
-            return found === undefined ? new model/* UnknownValue */.SX(`the value has no property "${String(key)}"`, text) : found;
-        }
-        case 'call':
-            return call(node, scope, text);
-    }
-}
-/** ARM property names are case-insensitive. */
-function findKey(target, key) {
-    if (Array.isArray(target) || typeof key === 'number')
-        return target[key];
-    if (key in target)
-        return target[key];
-    const lower = key.toLowerCase();
-    const match = Object.keys(target).find((k) => k.toLowerCase() === lower);
-    return match === undefined ? undefined : target[match];
-}
-const DEPLOY_TIME_ONLY = new Set([
-    'reference',
-    'listkeys',
-    'listsecrets',
-    'listaccountsas',
-    'listservicesas',
-    'newguid',
-    'utcnow',
-    'pickzones',
-    'tenant',
-    'managementgroup',
-    'providers',
-    'deployer',
-    'getsecret',
-    'managementgroupresourceid',
-    'tenantresourceid',
-]);
-function call(node, scope, text) {
-    const evaluate = (arg) => evaluateNode(arg, scope, text);
-    const name = node.name;
-    // Lazy functions decide on known values without evaluating what they do not need.
-    if (name === 'if') {
-        arity(name, node.args, 3, 3, text);
-        const condition = evaluate(node.args[0]);
-        if ((0,model/* isUnknown */.t8)(condition))
-            return condition;
-        return evaluate(node.args[condition ? 1 : 2]);
-    }
-    if (name === 'and' || name === 'or') {
-        let unknown;
-        for (const arg of node.args) {
-            const value = evaluate(arg);
-            if ((0,model/* isUnknown */.t8)(value))
-                unknown ??= value;
-            else if (Boolean(value) === (name === 'or'))
-                return name === 'or';
-        }
-        return unknown ?? name === 'and';
-    }
-    if (name === 'coalesce') {
-        for (const arg of node.args) {
-            const value = evaluate(arg);
-            if ((0,model/* isUnknown */.t8)(value))
-                return value;
-            if (value !== null && value !== undefined)
-                return value;
-        }
-        return null;
-    }
-    if (name === 'reference' && scope.reference) {
-        arity(name, node.args, 1, 3, text);
-        const args = node.args.map(evaluate);
-        const unknownArg = args.find(model/* isUnknown */.t8);
-        if (unknownArg)
-            return unknownArg;
-        const [target, apiVersion, full] = args;
-        return scope.reference(str(target), apiVersion === undefined ? undefined : str(apiVersion), typeof full === 'string' && full.toLowerCase() === 'full', text);
-    }
-    if (DEPLOY_TIME_ONLY.has(name) || name.startsWith('list'))
-        return new model/* UnknownValue */.SX(`${name}() is only known at deployment time`, text);
-    const args = node.args.map(evaluate);
-    const unknownArg = args.find(model/* isUnknown */.t8);
-    if (unknownArg)
-        return unknownArg;
-    const fn = FUNCTIONS[name];
-    if (!fn)
-        return new model/* UnknownValue */.SX(`the function ${name}() is not evaluated offline`, text);
-    return fn(args, scope, text);
-}
-function arity(name, args, min, max, text) {
-    if (args.length < min || args.length > max) {
-        const expected = min === max ? `${min}` : max === Infinity ? `at least ${min}` : `${min} to ${max}`;
-        throw new errors/* ConfigurationError */.j(`Template expression "${text}": ${name}() takes ${expected} argument(s), not ${args.length}.`);
-    }
-}
-const str = (value) => typeof value === 'string' ? value : typeof value === 'object' && value !== null ? JSON.stringify(value) : String(value);
-function fixed(min, max, fn) {
-    return (args, scope, text) => {
-        arity('function', args, min, max, text);
-        return fn(args, scope, text);
-    };
-}
-function resourceIdOf(args, scope, text) {
-    const typeIndex = args.findIndex((arg) => typeof arg === 'string' && arg.includes('/') && /^[A-Za-z]+\.[A-Za-z.]+\//.test(arg));
-    if (typeIndex < 0 || typeIndex > 2 || args.length <= typeIndex + 1) {
-        throw new errors/* ConfigurationError */.j(`Template expression "${text}": resourceId() needs a resource type like 'Microsoft.KeyVault/vaults' followed by the resource name(s).`);
-    }
-    const subscriptionId = typeIndex === 2 ? str(args[0]) : scope.subscriptionId;
-    const resourceGroup = typeIndex >= 1 ? str(args[typeIndex - 1]) : scope.resourceGroup;
-    return `/subscriptions/${subscriptionId}/resourceGroups/${resourceGroup}${providerPath(str(args[typeIndex]), args.slice(typeIndex + 1).map(str))}`;
-}
-/** `/providers/Microsoft.Sql/servers/srv/databases/db` from a full type and its names. */
-function providerPath(type, names) {
-    const [namespace, ...types] = type.split('/');
-    const segments = names.flatMap((name) => name.split('/'));
-    return `/providers/${namespace}${types.map((t, i) => `/${t}/${segments[i] ?? ''}`).join('')}`;
-}
-function hashHex(args) {
-    return (0,external_node_crypto_.createHash)('sha256').update(args.map(str).join('\u0000')).digest('hex');
-}
-const BASE32 = 'abcdefghijklmnopqrstuvwxyz234567';
-const FUNCTIONS = {
-    parameters: fixed(1, 1, ([name], scope) => scope.parameter(str(name))),
-    variables: fixed(1, 1, ([name], scope) => scope.variable(str(name))),
-    copyindex: (args, scope, text) => {
-        const loop = args.find((a) => typeof a === 'string');
-        const offset = args.find((a) => typeof a === 'number') ?? 0;
-        const index = scope.copyIndex(loop);
-        if (index === undefined)
-            throw new errors/* ConfigurationError */.j(`Template expression "${text}": copyIndex() is used outside a copy loop${loop ? ` named '${loop}'` : ''}.`);
-        return index + offset;
-    },
-    concat: (args) => (args.some(Array.isArray) ? args.flatMap((a) => (Array.isArray(a) ? a : [a])) : args.map(str).join('')),
-    format: (args, _scope, text) => {
-        arity('format', args, 1, Infinity, text);
-        return str(args[0]).replace(/\{(\d+)(:[^}]*)?\}/g, (_, index) => str(args[Number(index) + 1]));
-    },
-    tolower: fixed(1, 1, ([value]) => str(value).toLowerCase()),
-    toupper: fixed(1, 1, ([value]) => str(value).toUpperCase()),
-    resourceid: resourceIdOf,
-    subscriptionresourceid: (args, scope) => {
-        const typeIndex = args.findIndex((arg) => typeof arg === 'string' && arg.includes('/'));
-        const subscriptionId = typeIndex === 1 ? str(args[0]) : scope.subscriptionId;
-        return `/subscriptions/${subscriptionId}${providerPath(str(args[typeIndex]), args.slice(typeIndex + 1).map(str))}`;
-    },
-    extensionresourceid: (args, _scope, text) => {
-        arity('extensionResourceId', args, 3, Infinity, text);
-        return `${str(args[0])}${providerPath(str(args[1]), args.slice(2).map(str))}`;
-    },
-    resourcegroup: (_args, scope) => ({
-        id: `/subscriptions/${scope.subscriptionId}/resourceGroups/${scope.resourceGroup}`,
-        name: scope.resourceGroup,
-        type: 'Microsoft.Resources/resourceGroups',
-        location: scope.location,
-        properties: { provisioningState: 'Succeeded' },
-        tags: {},
-    }),
-    subscription: (_args, scope) => ({
-        id: `/subscriptions/${scope.subscriptionId}`,
-        subscriptionId: scope.subscriptionId,
-        tenantId: scope.tenantId,
-        displayName: scope.subscriptionId,
-    }),
-    deployment: (_args, scope) => ({ name: scope.deploymentName, properties: { mode: 'Incremental' } }),
-    environment: () => ({
-        name: 'AzureCloud',
-        suffixes: {
-            storage: 'core.windows.net',
-            keyvaultDns: '.vault.azure.net',
-            sqlServerHostname: '.database.windows.net',
-            acrLoginServer: '.azurecr.io',
+function renderLogAnalytics(b) {
+    const { logAnalytics } = b.config;
+    // A workspace's sku sits inside `properties` on the wire, so it stays in the properties type.
+    b.add(['logAnalytics'], {
+        type: 'Microsoft.OperationalInsights/workspaces',
+        name: logAnalytics.name,
+        location: b.location,
+        tags: b.tags(),
+        properties: {
+            sku: { name: 'PerGB2018' },
+            retentionInDays: logAnalytics.retentionInDays,
+            features: { enableLogAccessUsingOnlyResourcePermissions: true },
         },
-        resourceManager: 'https://management.azure.com/',
-        authentication: { loginEndpoint: 'https://login.microsoftonline.com/' },
-    }),
-    // Stable, deterministic stand-ins: the same inputs give the same value every run, but not
-    // the value Azure would compute. No control judges these values, only their presence.
-    uniquestring: (args) => {
-        const bytes = Buffer.from(hashHex(args), 'hex');
-        let out = '';
-        for (let i = 0; i < 13; i++)
-            out += BASE32[bytes[i] % 32];
-        return out;
-    },
-    guid: (args) => {
-        const hex = hashHex(args);
-        return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-${((parseInt(hex[16], 16) & 3) | 8).toString(16)}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
-    },
-    equals: fixed(2, 2, ([a, b]) => JSON.stringify(a) === JSON.stringify(b) || (typeof a === 'string' && typeof b === 'string' && a === b)),
-    not: fixed(1, 1, ([value]) => !value),
-    empty: fixed(1, 1, ([value]) => value === null ||
-        value === undefined ||
-        value === '' ||
-        (Array.isArray(value) ? value.length === 0 : typeof value === 'object' && Object.keys(value).length === 0)),
-    contains: fixed(2, 2, ([container, item]) => {
-        if (typeof container === 'string')
-            return container.toLowerCase().includes(str(item).toLowerCase());
-        if (Array.isArray(container))
-            return container.some((entry) => JSON.stringify(entry) === JSON.stringify(item));
-        return container !== null && typeof container === 'object' && findKey(container, str(item)) !== undefined;
-    }),
-    union: (args) => args.every(Array.isArray)
-        ? [...new Map(args.flat().map((v) => [JSON.stringify(v), v])).values()]
-        : Object.assign({}, ...args),
-    createobject: (args) => {
-        const object = {};
-        for (let i = 0; i + 1 < args.length; i += 2)
-            object[str(args[i])] = args[i + 1];
-        return object;
-    },
-    createarray: (args) => args,
-    array: fixed(1, 1, ([value]) => (Array.isArray(value) ? value : [value])),
-    string: fixed(1, 1, ([value]) => str(value)),
-    int: fixed(1, 1, ([value], _s, text) => {
-        const number = Number(value);
-        if (!Number.isInteger(number))
-            throw new errors/* ConfigurationError */.j(`Template expression "${text}": int() cannot convert "${str(value)}".`);
-        return number;
-    }),
-    bool: fixed(1, 1, ([value]) => (typeof value === 'string' ? value.toLowerCase() === 'true' : Boolean(value))),
-    json: fixed(1, 1, ([value], _s, text) => {
-        try {
-            return JSON.parse(str(value));
-        }
-        catch {
-            throw new errors/* ConfigurationError */.j(`Template expression "${text}": json() got text that is not JSON.`);
-        }
-    }),
-    length: fixed(1, 1, ([value]) => typeof value === 'string' || Array.isArray(value) ? value.length : Object.keys(value).length),
-    greater: fixed(2, 2, ([a, b]) => a > b),
-    greaterorequals: fixed(2, 2, ([a, b]) => a >= b),
-    less: fixed(2, 2, ([a, b]) => a < b),
-    lessorequals: fixed(2, 2, ([a, b]) => a <= b),
-    add: fixed(2, 2, ([a, b]) => a + b),
-    sub: fixed(2, 2, ([a, b]) => a - b),
-    mul: fixed(2, 2, ([a, b]) => a * b),
-    div: fixed(2, 2, ([a, b]) => Math.trunc(a / b)),
-    mod: fixed(2, 2, ([a, b]) => a % b),
-    min: (args) => Math.min(...args.flat()),
-    max: (args) => Math.max(...args.flat()),
-    split: fixed(2, 2, ([value, separator]) => str(value).split(new RegExp(`[${(Array.isArray(separator) ? separator : [separator]).map((s) => str(s).replace(/[\\\]^-]/g, '\\$&')).join('')}]`))),
-    replace: fixed(3, 3, ([value, find, replacement]) => str(value).split(str(find)).join(str(replacement))),
-    substring: fixed(1, 3, ([value, start, length]) => str(value).substr(start ?? 0, length)),
-    startswith: fixed(2, 2, ([value, prefix]) => str(value).toLowerCase().startsWith(str(prefix).toLowerCase())),
-    endswith: fixed(2, 2, ([value, suffix]) => str(value).toLowerCase().endsWith(str(suffix).toLowerCase())),
-    trim: fixed(1, 1, ([value]) => str(value).trim()),
-    first: fixed(1, 1, ([value]) => (typeof value === 'string' ? value[0] : value[0])),
-    last: fixed(1, 1, ([value]) => (typeof value === 'string' ? value.slice(-1) : value.at(-1))),
-    take: fixed(2, 2, ([value, count]) => value.slice(0, count)),
-    skip: fixed(2, 2, ([value, count]) => value.slice(count)),
-    indexof: fixed(2, 2, ([value, item]) => str(value).toLowerCase().indexOf(str(item).toLowerCase())),
-    padleft: fixed(2, 3, ([value, width, pad]) => str(value).padStart(width, pad ?? ' ')),
-    base64: fixed(1, 1, ([value]) => Buffer.from(str(value)).toString('base64')),
-    uri: fixed(2, 2, ([base, relative]) => new URL(str(relative), str(base)).toString()),
-    range: fixed(2, 2, ([start, count]) => Array.from({ length: count }, (_, i) => start + i)),
-};
-
-;// CONCATENATED MODULE: ./src/compliance/arm/template.ts
-
-
-
-/** Keys of a resource declaration that are not part of the deployed resource's body. */
-const DECLARATION_ONLY = new Set(['resources', 'copy', 'condition', 'dependson', 'comments', 'scope', 'existing', 'import']);
-/**
- * Turns an ARM deployment template into the resources it would deploy, with expressions
- * evaluated, copy loops expanded, conditions applied and children and extension resources
- * linked to their parents. Linear in the template's size.
- */
-function resolveTemplate(template, options) {
-    const file = options.source.file;
-    if (template === null || typeof template !== 'object' || Array.isArray(template) || !('resources' in template)) {
-        throw new errors/* ConfigurationError */.j(`${file} is not an ARM deployment template: it has no "resources". Give a template (JSON with $schema, parameters, resources).`);
-    }
-    const root = template;
-    const locate = 'locate' in options.source ? options.source.locate.bind(options.source) : undefined;
-    const environment = { input: { kind: 'template', source: file }, resources: [], unresolved: [] };
-    const scope = createScope(root, options, file);
-    const byTypeAndName = new Map();
-    const byId = new Map();
-    const pendingLinks = [];
-    const queue = [];
-    const topLevel = root['resources'];
-    const entries = Array.isArray(topLevel)
-        ? topLevel.map((r, i) => [i, r])
-        : Object.entries(topLevel ?? {});
-    for (const [key, declaration] of entries)
-        queue.push({ declaration: declaration, filePath: ['resources', key], loops: new Map() });
-    // An index, not shift(): shifting a 10,000-entry array is quadratic.
-    for (let position = 0; position < queue.length; position++) {
-        const next = queue[position];
-        const { declaration, filePath, parent } = next;
-        const copy = declaration['copy'];
-        let instances = [next.loops];
-        if (copy) {
-            const count = evaluateDeep(copy['count'], withLoops(scope, next.loops));
-            if (typeof count !== 'number') {
-                environment.unresolved.push({
-                    message: `copy loop "${String(copy['name'])}" has a count that cannot be known offline; judged as one instance`,
-                    ...at(locate, [...filePath, 'copy', 'count']),
-                });
-                instances = [new Map([...next.loops, [String(copy['name']), 0]])];
-            }
-            else {
-                instances = Array.from({ length: count }, (_, index) => new Map([...next.loops, [String(copy['name']), index]]));
-            }
-        }
-        for (const loops of instances) {
-            const loopScope = withLoops(scope, loops);
-            const condition = 'condition' in declaration ? evaluateDeep(declaration['condition'], loopScope) : true;
-            if (condition === false)
-                continue;
-            const { resource, legacyScope } = buildResource(declaration, filePath, parent, loopScope, scope, locate, environment);
-            if ((0,model/* isUnknown */.t8)(condition))
-                resource.conditionUnknown = condition;
-            environment.resources.push(resource);
-            byTypeAndName.set(key(resource.type, resource.name), resource);
-            const scopeValue = legacyScope ?? ('scope' in declaration ? evaluateDeep(declaration['scope'], loopScope) : undefined);
-            if (parent) {
-                resource.parent = parent;
-                parent.children.push(resource);
-            }
-            else {
-                pendingLinks.push({ resource, ...(typeof scopeValue === 'string' ? { scopeId: scopeValue } : {}), ...at(locate, filePath) });
-                if ((0,model/* isUnknown */.t8)(scopeValue))
-                    environment.unresolved.push({
-                        message: `the scope of ${resource.type} "${resource.name}" cannot be known offline`,
-                        ...at(locate, [...filePath, 'scope']),
-                    });
-            }
-            if (!scopeValue)
-                byId.set(resource.id.toLowerCase(), resource);
-            const nested = declaration['resources'];
-            if (Array.isArray(nested))
-                nested.forEach((child, index) => queue.push({ declaration: child, filePath: [...filePath, 'resources', index], parent: resource, loops }));
-            if (resource.type.toLowerCase() === 'microsoft.resources/deployments') {
-                environment.unresolved.push({
-                    message: `nested deployment "${resource.name}" is not expanded; judge its template separately with --template`,
-                    ...at(locate, filePath),
-                });
-            }
-        }
-    }
-    // Link top-level children to their parents and extension resources to what they extend.
-    for (const { resource, scopeId } of pendingLinks) {
-        if (scopeId !== undefined) {
-            const target = byId.get(scopeId.toLowerCase()) ?? byTypeAndName.get(symbolicKey(scopeId, root, byTypeAndName));
-            resource.id = `${target?.id ?? scopeId}${providerPath(resource.type, [resource.name])}`;
-            if (target)
-                target.extensions.push(resource);
-            continue;
-        }
-        const segments = resource.type.split('/');
-        if (segments.length <= 2)
-            continue;
-        const parent = byTypeAndName.get(key(segments.slice(0, -1).join('/'), resource.name.split('/').slice(0, -1).join('/')));
-        if (parent) {
-            resource.parent = parent;
-            parent.children.push(resource);
-        }
-    }
-    return environment;
-}
-function buildResource(declaration, filePath, parent, scope, rootScope, locate, environment) {
-    const body = {};
-    for (const [name, value] of Object.entries(declaration)) {
-        if (!DECLARATION_ONLY.has(name.toLowerCase()))
-            body[name] = evaluateDeep(value, scope);
-    }
-    const type = textOf(body['type'], 'type');
-    const name = textOf(body['name'], 'name');
-    const unresolvedPart = [type, name].find(model/* isUnknown */.t8);
-    if (unresolvedPart)
-        environment.unresolved.push({
-            message: `a resource's ${unresolvedPart === type ? 'type' : 'name'} cannot be known offline (${unresolvedPart.expression ?? unresolvedPart.reason})`,
-            ...at(locate, filePath),
+    });
+    // Long retention is per table (the workspace accepts 30-730 days): every table audit logs can land in.
+    for (const table of AUDIT_LOG_TABLES) {
+        b.add(['logAnalytics', 'auditTableTotalRetentionInDays'], {
+            type: 'Microsoft.OperationalInsights/workspaces/tables',
+            name: `${logAnalytics.name}/${table}`,
+            properties: { totalRetentionInDays: logAnalytics.auditTableTotalRetentionInDays },
+            dependsOn: [b.workspaceId],
         });
-    let typeText = (0,model/* isUnknown */.t8)(type) ? `[unknown: ${type.expression ?? type.reason}]` : type;
-    let nameText = (0,model/* isUnknown */.t8)(name) ? `[unknown: ${name.expression ?? name.reason}]` : name;
-    if (parent && !typeText.includes('/'))
-        typeText = `${parent.type}/${typeText}`;
-    if (parent && !nameText.startsWith(`${parent.name}/`))
-        nameText = `${parent.name}/${nameText}`;
-    // The older extension form: type `Microsoft.KeyVault/vaults/providers/diagnosticSettings`, name `kv/Microsoft.Insights/x`.
-    const legacyExtension = /^(.+)\/providers\/(diagnosticSettings|roleAssignments|locks)$/i.exec(typeText);
-    let legacyScope;
-    if (legacyExtension) {
-        const scopeType = legacyExtension[1];
-        const nameSegments = nameText.split('/');
-        const scopeNames = nameSegments.slice(0, scopeType.split('/').length - 1);
-        legacyScope = `/subscriptions/${rootScope.subscriptionId}/resourceGroups/${rootScope.resourceGroup}${providerPath(scopeType, scopeNames)}`;
-        typeText = /diagnosticSettings$/i.test(typeText)
-            ? 'Microsoft.Insights/diagnosticSettings'
-            : /roleAssignments$/i.test(typeText)
-                ? 'Microsoft.Authorization/roleAssignments'
-                : 'Microsoft.Authorization/locks';
-        nameText = nameSegments.at(-1);
     }
-    const apiVersion = body['apiVersion'];
-    const resource = {
-        type: typeText,
-        name: nameText,
-        id: `/subscriptions/${rootScope.subscriptionId}/resourceGroups/${rootScope.resourceGroup}${providerPath(typeText, [nameText])}`,
-        ...(typeof apiVersion === 'string' ? { apiVersion } : {}),
-        body,
-        children: [],
-        extensions: [],
-        ...(locate ? { locate: (path) => locate([...filePath, ...path]) } : {}),
+    b.outputs.logAnalyticsWorkspaceId = {
+        type: 'string',
+        value: reference(b.workspaceId, 'Microsoft.OperationalInsights/workspaces', 'customerId'),
     };
-    return { resource, ...(legacyScope ? { legacyScope } : {}) };
+    b.outputs.logAnalyticsWorkspaceResourceId = { type: 'string', value: b.workspaceId };
 }
-function textOf(value, what) {
-    if (typeof value === 'string' || (0,model/* isUnknown */.t8)(value))
-        return value;
-    return new model/* UnknownValue */.SX(`the resource ${what} is not a string`);
+function renderVirtualNetwork(b) {
+    const { network } = b.config;
+    const delegation = {
+        name: 'Microsoft.App.environments',
+        properties: { serviceName: 'Microsoft.App/environments' },
+    };
+    // Subnets stay inline: declared as child resources they would be deleted and recreated on every redeploy of the network.
+    const subnets = [
+        {
+            name: network.containerAppsSubnet.name,
+            properties: { addressPrefix: network.containerAppsSubnet.addressPrefix, delegations: [delegation] },
+        },
+        {
+            name: network.privateEndpointsSubnet.name,
+            properties: { addressPrefix: network.privateEndpointsSubnet.addressPrefix, privateEndpointNetworkPolicies: 'Disabled' },
+        },
+    ];
+    b.add(['network'], {
+        type: 'Microsoft.Network/virtualNetworks',
+        name: network.virtualNetworkName,
+        location: b.location,
+        tags: b.tags(),
+        properties: { addressSpace: { addressPrefixes: [network.addressSpace] }, subnets },
+    });
 }
-function key(type, name) {
-    return `${type.toLowerCase()}|${name.toLowerCase()}`;
+function renderRegistry(b) {
+    const { registry } = b.config;
+    const sku = { name: registry.sku };
+    b.add(['registry'], {
+        type: 'Microsoft.ContainerRegistry/registries',
+        name: registry.name,
+        location: b.location,
+        tags: b.tags(),
+        sku,
+        properties: {
+            adminUserEnabled: false,
+            anonymousPullEnabled: false,
+            publicNetworkAccess: b.publicNetworkAccess,
+            networkRuleBypassOptions: 'AzureServices',
+            dataEndpointEnabled: false,
+        },
+    });
+    b.roleAssignment(['registry'], b.registryId, roleDefinitionOf('Microsoft.ContainerRegistry/registries', 'AcrPull'));
+    b.outputs.registryLoginServer = {
+        type: 'string',
+        value: reference(b.registryId, 'Microsoft.ContainerRegistry/registries', 'loginServer'),
+    };
 }
-/** A languageVersion 2.0 symbolic name used as a scope: find the declaration it names. */
-function symbolicKey(scope, root, index) {
-    const resources = root['resources'];
-    if (Array.isArray(resources))
-        return '';
-    const declaration = resources[scope];
-    if (!declaration || typeof declaration['type'] !== 'string' || typeof declaration['name'] !== 'string')
-        return '';
-    const candidate = key(declaration['type'], declaration['name']);
-    return index.has(candidate) ? candidate : '';
-}
-function at(locate, path) {
-    return locate ? { location: locate(path) } : {};
-}
-/** Evaluates every expression in a value, expanding property-level copy loops. */
-function evaluateDeep(value, scope) {
-    if (typeof value === 'string')
-        return evaluateString(value, scope);
-    if (Array.isArray(value))
-        return value.map((item) => evaluateDeep(item, scope));
-    if (value === null || typeof value !== 'object')
-        return value;
-    const result = {};
-    for (const [name, item] of Object.entries(value)) {
-        if (name === 'copy' && Array.isArray(item)) {
-            for (const loop of item) {
-                const count = evaluateDeep(loop['count'], scope);
-                const loopName = String(loop['name']);
-                result[loopName] =
-                    typeof count === 'number'
-                        ? Array.from({ length: count }, (_, index) => evaluateDeep(loop['input'], withLoops(scope, new Map([[loopName, index]]))))
-                        : new model/* UnknownValue */.SX(`the count of property loop "${loopName}" cannot be known offline`);
-            }
-            continue;
-        }
-        result[name] = evaluateDeep(item, scope);
+function renderPrivateEndpoints(b) {
+    const vnetId = builder_resourceId('Microsoft.Network/virtualNetworks', b.config.network.virtualNetworkName);
+    for (const target of privateLinkTargets(b)) {
+        const zoneId = builder_resourceId('Microsoft.Network/privateDnsZones', target.dnsZone);
+        b.add(['network'], {
+            type: 'Microsoft.Network/privateDnsZones',
+            name: target.dnsZone,
+            location: 'global',
+            tags: b.tags(),
+            properties: {},
+        });
+        b.add(['network'], {
+            type: 'Microsoft.Network/privateDnsZones/virtualNetworkLinks',
+            name: `${target.dnsZone}/${b.config.network.virtualNetworkName}`,
+            location: 'global',
+            tags: b.tags(),
+            properties: { registrationEnabled: false, virtualNetwork: { id: vnetId } },
+            dependsOn: [zoneId, vnetId],
+        });
+        const endpointName = `${target.name}-pe`;
+        const endpointId = builder_resourceId('Microsoft.Network/privateEndpoints', endpointName);
+        const connections = [
+            { name: `${target.name}-${target.groupId}`, properties: { privateLinkServiceId: target.id, groupIds: [target.groupId] } },
+        ];
+        b.add(target.origin, {
+            type: 'Microsoft.Network/privateEndpoints',
+            name: endpointName,
+            location: b.location,
+            tags: b.tags(),
+            properties: { subnet: { id: b.subnetId('privateEndpointsSubnet') }, privateLinkServiceConnections: connections },
+            dependsOn: [vnetId, target.id],
+        });
+        const zoneConfigs = [
+            { name: target.dnsZone.replace(/\./g, '-'), properties: { privateDnsZoneId: zoneId } },
+        ];
+        const zoneGroup = b.add(target.origin, {
+            type: 'Microsoft.Network/privateEndpoints/privateDnsZoneGroups',
+            name: `${endpointName}/default`,
+            properties: { privateDnsZoneConfigs: zoneConfigs },
+            dependsOn: [endpointId, zoneId],
+        });
+        // The app reads secrets and pulls images through these endpoints: they must resolve before its first revision starts.
+        if (target.groupId === 'vault' || target.groupId === 'registry')
+            b.appPrerequisites.push(resourceIdExpression(zoneGroup));
     }
-    return result;
 }
-function withLoops(scope, loops) {
-    if (loops.size === 0)
-        return scope;
+function renderContainerAppsEnvironment(b) {
+    const { containerAppsEnvironment: environment } = b.config;
+    const vnetId = builder_resourceId('Microsoft.Network/virtualNetworks', b.config.network.virtualNetworkName);
+    b.add(['containerAppsEnvironment'], {
+        type: 'Microsoft.App/managedEnvironments',
+        name: environment.name,
+        location: b.location,
+        tags: b.tags(),
+        properties: {
+            workloadProfiles: [{ name: WORKLOAD_PROFILE, workloadProfileType: WORKLOAD_PROFILE }],
+            // Azure Monitor + the diagnostic setting below: no workspace shared key in the template.
+            appLogsConfiguration: { destination: 'azure-monitor' },
+            zoneRedundant: environment.zoneRedundant,
+            // internal: false keeps the external ingress the phone provider's webhooks call.
+            ...(b.privateNetwork ? { vnetConfiguration: { infrastructureSubnetId: b.subnetId('containerAppsSubnet'), internal: false } } : {}),
+        },
+        dependsOn: b.privateNetwork ? [vnetId] : [],
+    });
+    b.diagnosticSetting(['containerAppsEnvironment'], b.environmentId, [b.environmentId]);
+    b.outputs.containerAppsEnvironmentId = { type: 'string', value: b.environmentId };
+    b.outputs.containerAppsDefaultDomain = {
+        type: 'string',
+        value: reference(b.environmentId, 'Microsoft.App/containerApps', 'defaultDomain'),
+    };
+}
+function renderContainerApp(b) {
+    const { containerApp: app, keyVault, sql, redis } = b.config;
+    const vaultUri = reference(b.vaultId, 'Microsoft.KeyVault/vaults', 'vaultUri');
+    const managedRedis = redis.kind === 'managed';
+    const identity = { type: 'UserAssigned', userAssignedIdentities: { [b.identityId]: {} } };
+    const serviceEnvironment = {
+        AZURE_CLIENT_ID: reference(b.identityId, IDENTITY_TYPE, 'clientId'),
+        AZURE_KEY_VAULT_NAME: keyVault.name,
+        AZURE_KEY_VAULT_URI: vaultUri,
+        AZURE_COSMOS_ENDPOINT: reference(b.cosmosId, 'Microsoft.DocumentDB/databaseAccounts', 'documentEndpoint'),
+        AZURE_SQL_SERVER: reference(b.sqlServerId, 'Microsoft.Sql/servers', 'fullyQualifiedDomainName'),
+        AZURE_SQL_DATABASE: sql.databaseName,
+        AZURE_REDIS_HOST: reference(b.redisId, managedRedis ? 'Microsoft.Cache/redisEnterprise' : 'Microsoft.Cache/redis', 'hostName'),
+        AZURE_REDIS_PORT: String(managedRedis ? MANAGED_REDIS_PORT : LEGACY_REDIS_TLS_PORT),
+    };
+    const env = Object.entries({ ...serviceEnvironment, ...app.env }).map(([name, value]) => typeof value === 'string' ? { name, value } : { name, secretRef: value.secretRef });
+    const image = b.options.liveContainerApp?.image ?? app.image;
+    const placeholder = image === PLACEHOLDER_IMAGE.image;
+    const port = placeholder ? PLACEHOLDER_IMAGE.port : app.targetPort;
+    const httpGet = { path: placeholder ? PLACEHOLDER_IMAGE.healthPath : app.healthPath, port, scheme: 'HTTP' };
+    const probes = [
+        { type: 'Startup', httpGet, periodSeconds: 10, failureThreshold: 10, timeoutSeconds: 5 },
+        { type: 'Liveness', httpGet, periodSeconds: 10, failureThreshold: 3, timeoutSeconds: 5 },
+        { type: 'Readiness', httpGet, periodSeconds: 5, failureThreshold: 3, timeoutSeconds: 5 },
+    ];
+    b.add(['containerApp'], {
+        type: 'Microsoft.App/containerApps',
+        name: app.name,
+        location: b.location,
+        tags: b.tags(),
+        identity,
+        properties: {
+            environmentId: b.environmentId,
+            workloadProfileName: WORKLOAD_PROFILE,
+            configuration: {
+                // Multiple: the deploy action starts each revision with no traffic and shifts it once healthy.
+                activeRevisionsMode: 'Multiple',
+                ingress: {
+                    external: app.ingress === 'external',
+                    targetPort: port,
+                    transport: 'auto',
+                    allowInsecure: false,
+                    traffic: b.options.liveContainerApp?.traffic ?? [{ latestRevision: true, weight: 100 }],
+                },
+                registries: [{ server: reference(b.registryId, 'Microsoft.ContainerRegistry/registries', 'loginServer'), identity: b.identityId }],
+                secrets: Object.entries(app.secrets).map(([name, vaultSecret]) => ({
+                    name,
+                    keyVaultUrl: `[format('{0}secrets/{1}', ${inner(vaultUri)}, ${quote(vaultSecret)})]`,
+                    identity: b.identityId,
+                })),
+            },
+            template: {
+                containers: [{ name: app.name, image, resources: { cpu: app.cpu, memory: app.memory }, env, probes }],
+                scale: { minReplicas: app.minReplicas, maxReplicas: app.maxReplicas },
+            },
+        },
+        dependsOn: [b.identityId, b.environmentId, b.registryId, b.vaultId, b.cosmosId, b.sqlServerId, b.redisId, ...b.appPrerequisites],
+    });
+    b.outputs.containerAppFqdn = {
+        type: 'string',
+        value: reference(builder_resourceId('Microsoft.App/containerApps', app.name), 'Microsoft.App/containerApps', 'configuration.ingress.fqdn'),
+    };
+}
+/** The services the app reaches through private endpoints, each with its private link group and DNS zone from the type registry. */
+function privateLinkTargets(b) {
+    const { config } = b;
+    const targets = [
+        { origin: ['keyVault'], type: 'Microsoft.KeyVault/vaults', name: config.keyVault.name },
+        { origin: ['cosmos'], type: 'Microsoft.DocumentDB/databaseAccounts', name: config.cosmos.name },
+        { origin: ['sql'], type: 'Microsoft.Sql/servers', name: config.sql.serverName },
+        { origin: ['redis'], type: b.redisType, name: config.redis.name },
+        { origin: ['storage'], type: 'Microsoft.Storage/storageAccounts', name: config.storage.name },
+        { origin: ['registry'], type: 'Microsoft.ContainerRegistry/registries', name: config.registry.name },
+    ];
+    return targets.map(({ origin, type, name }) => ({ origin, id: builder_resourceId(type, name), name, ...privateLinkOf(type) }));
+}
+
+;// CONCATENATED MODULE: ./src/template/render.ts
+
+
+
+
+function renderTemplate(config, options = {}) {
+    return render_renderEnvironment(config, options).template;
+}
+function render_renderEnvironment(config, options = {}) {
+    const builder = new TemplateBuilder(config, options);
+    renderIdentity(builder);
+    renderLogAnalytics(builder);
+    if (builder.privateNetwork)
+        renderVirtualNetwork(builder);
+    renderKeyVault(builder);
+    renderCosmos(builder);
+    renderSql(builder);
+    if (config.redis.kind === 'managed')
+        renderManagedRedis(builder);
+    else
+        renderLegacyRedis(builder);
+    renderStorage(builder);
+    renderRegistry(builder);
+    if (builder.privateNetwork)
+        renderPrivateEndpoints(builder);
+    renderContainerAppsEnvironment(builder);
+    renderContainerApp(builder);
     return {
-        ...scope,
-        copyIndex: (name) => (name === undefined ? [...loops.values()].at(-1) : (loops.get(name) ?? scope.copyIndex(name))),
-    };
-}
-/** The scope a template's expressions see: its parameters and variables, and the deployment's subscription, group and location. */
-function createScope(root, options, file) {
-    const declared = (root['parameters'] ?? {});
-    const given = normalizeParameters(options.parameters);
-    const variables = (root['variables'] ?? {});
-    const parameterValues = new Map();
-    const variableValues = new Map();
-    const evaluating = new Set();
-    const scope = {
-        subscriptionId: options.subscriptionId ?? '00000000-0000-0000-0000-000000000000',
-        tenantId: options.tenantId ?? '00000000-0000-0000-0000-000000000000',
-        resourceGroup: options.resourceGroup ?? 'resource-group',
-        location: options.location ?? 'eastus2',
-        deploymentName: options.deploymentName ?? 'azure-hipaa',
-        copyIndex: () => undefined,
-        ...(options.reference ? { reference: options.reference } : {}),
-        parameter(name) {
-            const declaredName = Object.keys(declared).find((k) => k.toLowerCase() === name.toLowerCase());
-            if (declaredName === undefined)
-                throw new errors/* ConfigurationError */.j(`${file}: parameters('${name}') is used but the template declares no parameter "${name}". Declare it or fix the name.`);
-            if (parameterValues.has(declaredName))
-                return parameterValues.get(declaredName);
-            const spec = declared[declaredName];
-            let value;
-            const givenName = Object.keys(given).find((k) => k.toLowerCase() === declaredName.toLowerCase());
-            if (givenName !== undefined)
-                value = given[givenName];
-            else if ('defaultValue' in spec)
-                value = evaluateDeep(spec['defaultValue'], scope);
-            else
-                throw new errors/* ConfigurationError */.j(`${file}: parameter "${declaredName}" has no value. Add it to the parameters file (--parameters) or give it a defaultValue.`);
-            const allowed = spec['allowedValues'];
-            if (Array.isArray(allowed) && !(0,model/* isUnknown */.t8)(value) && !allowed.some((a) => JSON.stringify(a) === JSON.stringify(value))) {
-                throw new errors/* ConfigurationError */.j(`${file}: parameter "${declaredName}" is ${JSON.stringify(value)}, which is not one of its allowedValues ${JSON.stringify(allowed)}.`);
-            }
-            parameterValues.set(declaredName, value);
-            return value;
-        },
-        variable(name) {
-            const declaredName = Object.keys(variables).find((k) => k.toLowerCase() === name.toLowerCase());
-            if (declaredName === undefined)
-                throw new errors/* ConfigurationError */.j(`${file}: variables('${name}') is used but the template declares no variable "${name}".`);
-            if (variableValues.has(declaredName))
-                return variableValues.get(declaredName);
-            if (evaluating.has(declaredName))
-                throw new errors/* ConfigurationError */.j(`${file}: variable "${declaredName}" refers to itself through other variables; break the cycle.`);
-            evaluating.add(declaredName);
-            const value = evaluateDeep(variables[declaredName], scope);
-            evaluating.delete(declaredName);
-            variableValues.set(declaredName, value);
-            return value;
-        },
-    };
-    return scope;
-}
-function normalizeParameters(parameters) {
-    if (!parameters)
-        return {};
-    const inner = parameters['parameters'];
-    const isFile = inner !== null &&
-        typeof inner === 'object' &&
-        ('$schema' in parameters ||
-            Object.values(inner).every((p) => p !== null && typeof p === 'object' && ('value' in p || 'reference' in p)));
-    if (!isFile)
-        return parameters;
-    return Object.fromEntries(Object.entries(inner).map(([name, spec]) => [
-        name,
-        'value' in spec ? spec['value'] : new model/* UnknownValue */.SX(`parameter "${name}" is a Key Vault reference, known only at deployment time`),
-    ]));
-}
-
-// EXTERNAL MODULE: ./src/compliance/controls/access.ts
-var access = __nccwpck_require__(2610);
-;// CONCATENATED MODULE: ./src/compliance/drift.ts
-
-/**
- * Adds drift to a live report: for each finding, every property its control read whose live value
- * differs from what the config plans, both values side by side. Values the plan cannot know
- * offline (reference() outputs) are not compared.
- */
-function addDrift(report, reads, planned) {
-    const plannedById = new Map(planned.resources.map((resource) => [resource.id.toLowerCase(), resource]));
-    for (const finding of report.findings) {
-        const drift = new Map();
-        for (const { resource, path } of reads.get(finding) ?? []) {
-            const plannedResource = plannedById.get(resource.id.toLowerCase());
-            if (!plannedResource)
-                continue;
-            const plannedValue = (0,access/* read */.c3)(plannedResource, path);
-            const liveValue = (0,access/* read */.c3)(resource, path);
-            if (plannedValue.kind === 'unknown' || liveValue.kind === 'unknown' || same(plannedValue, liveValue))
-                continue;
-            const where = `${resource.name}: ${(0,access/* pathText */.LF)(path)}`;
-            drift.set(where, { path: where, planned: drift_valueOf(plannedValue), live: drift_valueOf(liveValue) });
-        }
-        if (drift.size > 0)
-            finding.drift = [...drift.values()];
-    }
-}
-function drift_valueOf(value) {
-    return value.kind === 'known' ? value.value : null;
-}
-/** ARM compares strings without case (`Disabled`, `disabled`), so drift does too. */
-function same(a, b) {
-    if (a.kind !== b.kind)
-        return false;
-    const normalize = (value) => JSON.stringify(value, (_key, item) => (typeof item === 'string' ? item.toLowerCase() : item));
-    return normalize(drift_valueOf(a)) === normalize(drift_valueOf(b));
-}
-
-// EXTERNAL MODULE: ./src/compliance/evaluate.ts
-var evaluate = __nccwpck_require__(6316);
-;// CONCATENATED MODULE: ./src/compliance/live.ts
-
-
-
-/** The api-version the gate reads each type at: the one the renderer deploys with. */
-const READ_API_VERSIONS = {
-    'microsoft.managedidentity/userassignedidentities': API_VERSIONS.managedIdentity,
-    'microsoft.operationalinsights/workspaces': API_VERSIONS.logAnalytics,
-    'microsoft.operationalinsights/workspaces/tables': API_VERSIONS.logAnalytics,
-    'microsoft.network/virtualnetworks': API_VERSIONS.network,
-    'microsoft.network/privateendpoints': API_VERSIONS.network,
-    'microsoft.network/privateendpoints/privatednszonegroups': API_VERSIONS.network,
-    'microsoft.network/privatednszones': API_VERSIONS.privateDns,
-    'microsoft.keyvault/vaults': API_VERSIONS.keyVault,
-    'microsoft.documentdb/databaseaccounts': API_VERSIONS.cosmos,
-    'microsoft.sql/servers': API_VERSIONS.sql,
-    'microsoft.sql/servers/databases': API_VERSIONS.sql,
-    'microsoft.sql/servers/auditingsettings': API_VERSIONS.sql,
-    'microsoft.sql/servers/advancedthreatprotectionsettings': API_VERSIONS.sql,
-    'microsoft.sql/servers/azureadonlyauthentications': API_VERSIONS.sql,
-    'microsoft.sql/servers/databases/transparentdataencryption': API_VERSIONS.sql,
-    'microsoft.sql/servers/databases/backuplongtermretentionpolicies': API_VERSIONS.sql,
-    'microsoft.cache/redisenterprise': API_VERSIONS.redisEnterprise,
-    'microsoft.cache/redisenterprise/databases': API_VERSIONS.redisEnterprise,
-    'microsoft.cache/redis': API_VERSIONS.redis,
-    'microsoft.storage/storageaccounts': API_VERSIONS.storage,
-    'microsoft.storage/storageaccounts/blobservices': API_VERSIONS.storage,
-    'microsoft.storage/storageaccounts/managementpolicies': API_VERSIONS.storage,
-    'microsoft.containerregistry/registries': API_VERSIONS.registry,
-    'microsoft.app/managedenvironments': API_VERSIONS.app,
-    'microsoft.app/containerapps': API_VERSIONS.app,
-    'microsoft.insights/diagnosticsettings': API_VERSIONS.diagnosticSettings,
-};
-/**
- * Child resources the controls judge, by parent type: listed (`list`), or the one a type always
- * has (`default`, where ARM offers no list).
- */
-const CHILDREN = {
-    'microsoft.sql/servers': [
-        { type: 'auditingSettings', read: 'list' },
-        { type: 'advancedThreatProtectionSettings', read: 'list' },
-        { type: 'azureADOnlyAuthentications', read: 'list' },
-        { type: 'databases', read: 'list' },
-    ],
-    'microsoft.sql/servers/databases': [
-        { type: 'transparentDataEncryption', read: 'list' },
-        { type: 'backupLongTermRetentionPolicies', read: 'list' },
-    ],
-    'microsoft.operationalinsights/workspaces': [{ type: 'tables', read: 'list' }],
-    'microsoft.cache/redisenterprise': [{ type: 'databases', read: 'list' }],
-    'microsoft.storage/storageaccounts': [
-        { type: 'blobServices', read: 'list' },
-        { type: 'managementPolicies', read: 'default' },
-    ],
-};
-/** Where audit logs are configured: the diagnostic settings of these types are read. */
-const DIAGNOSTIC_SCOPES = new Set([
-    'microsoft.keyvault/vaults',
-    'microsoft.documentdb/databaseaccounts',
-    'microsoft.sql/servers',
-    'microsoft.sql/servers/databases',
-    'microsoft.cache/redis',
-    'microsoft.cache/redisenterprise',
-    'microsoft.storage/storageaccounts/blobservices',
-    'microsoft.app/managedenvironments',
-    'microsoft.containerregistry/registries',
-]);
-/**
- * Reads every resource of a resource group, and every child and extension resource the controls
- * need, into the JudgedEnvironment the controls judge. Reads run in parallel. What cannot be read
- * becomes an unknown (a resource's properties, or an unresolved input), which blocks.
- */
-async function readLiveEnvironment(request) {
-    const { subscriptionId, resourceGroup } = request;
-    const client = (0,arm/* resourceManager */.MD)(request.env, subscriptionId);
-    const source = `subscriptions/${subscriptionId}/resourceGroups/${resourceGroup}`;
-    const environment = { input: { kind: 'live', source }, resources: [], unresolved: [] };
-    const limit = limiter(request.concurrency ?? 16);
-    let listed = [];
-    try {
-        for await (const resource of client.resources.listByResourceGroup(resourceGroup)) {
-            const { id, type, location, tags, sku, kind, identity } = resource;
-            if (id && type)
-                listed.push({ id, type, envelope: { location, tags, sku, kind, identity } });
-        }
-    }
-    catch (error) {
-        throw (0,arm/* armError */.Tr)(error, `Listing the resources of resource group ${resourceGroup}`, () => '--resource-group');
-    }
-    listed = listed.filter((resource) => resource.type.split('/').length === 2);
-    const read = async (id, type, parent, envelope = {}) => {
-        const apiVersion = READ_API_VERSIONS[type.toLowerCase()];
-        const resource = {
-            type,
-            name: (0,arm/* typeAndNameOf */.uk)(id).name,
-            id,
-            body: {},
-            children: [],
-            extensions: [],
-            ...(apiVersion ? { apiVersion } : {}),
-            ...(parent ? { parent } : {}),
-        };
-        if (/^microsoft\.sql\/servers\/databases$/i.test(type) && /\/master$/i.test(resource.name)) {
-            // The system database is not the app's: only its diagnostic settings matter (server audit logs go through it).
-            await readDiagnosticSettings(resource);
-            return undefined;
-        }
-        if (!apiVersion) {
-            // A type no control reads closely: its envelope from the list (tags, location) is enough.
-            resource.body = { ...JSON.parse(JSON.stringify(envelope)), properties: {} };
-        }
-        else {
-            const result = await limit(() => get(client, id, apiVersion));
-            if (result.status === 404)
-                return undefined;
-            resource.body = result.ok
-                ? result.body
-                : { properties: new model/* UnknownValue */.SX(`the gate could not read ${id}: ${result.problem}`) };
-            if (!result.ok)
-                environment.unresolved.push({ message: `could not read ${type} ${resource.name}: ${result.problem}` });
-        }
-        environment.resources.push(resource);
-        await Promise.all([readChildren(resource), readDiagnosticSettings(resource)]);
-        return resource;
-    };
-    const readChildren = async (parent) => {
-        const children = CHILDREN[parent.type.toLowerCase()] ?? [];
-        await Promise.all(children.map(async (child) => {
-            const type = `${parent.type}/${child.type}`;
-            const apiVersion = READ_API_VERSIONS[type.toLowerCase()];
-            if (child.read === 'default') {
-                const resource = await read(`${parent.id}/${child.type}/default`, type, parent);
-                if (resource)
-                    parent.children.push(resource);
-                return;
-            }
-            const result = await limit(() => get(client, `${parent.id}/${child.type}`, apiVersion));
-            if (!result.ok) {
-                if (result.status !== 404)
-                    environment.unresolved.push({ message: `could not list ${child.type} of ${parent.type} ${parent.name}: ${result.problem}` });
-                return;
-            }
-            const items = (result.body.value ?? []).filter((item) => item.id);
-            const resources = await Promise.all(items.map((item) => read(item.id, type, parent)));
-            for (const resource of resources)
-                if (resource)
-                    parent.children.push(resource);
-        }));
-    };
-    const readDiagnosticSettings = async (scope) => {
-        if (!DIAGNOSTIC_SCOPES.has(scope.type.toLowerCase()))
-            return;
-        const result = await limit(() => get(client, `${scope.id}/providers/Microsoft.Insights/diagnosticSettings`, API_VERSIONS.diagnosticSettings));
-        if (!result.ok) {
-            environment.unresolved.push({ message: `could not read the diagnostic settings of ${scope.type} ${scope.name}: ${result.problem}` });
-            return;
-        }
-        for (const item of result.body.value ?? []) {
-            const setting = {
-                type: 'Microsoft.Insights/diagnosticSettings',
-                name: String(item['name']),
-                id: String(item['id']),
-                apiVersion: API_VERSIONS.diagnosticSettings,
-                body: item,
-                children: [],
-                extensions: [],
-            };
-            scope.extensions.push(setting);
-            environment.resources.push(setting);
-        }
-    };
-    await Promise.all(listed.map((resource) => read(resource.id, resource.type, undefined, resource.envelope)));
-    return environment;
-}
-async function get(client, path, apiVersion) {
-    try {
-        const { status, body } = await (0,arm/* armGet */.XM)(client, path, apiVersion);
-        if (status >= 200 && status < 300)
-            return { ok: true, status, body };
-        const failure = (0,arm/* armFailureOf */.OE)({ details: body });
-        return { ok: false, status, problem: failure ? (0,arm/* describeArmFailure */.uQ)(failure) : `HTTP ${status}` };
-    }
-    catch (error) {
-        return { ok: false, status: 0, problem: error instanceof Error ? error.message : String(error) };
-    }
-}
-/** Runs at most `size` tasks at once. */
-function limiter(size) {
-    let active = 0;
-    const queue = [];
-    return async (task) => {
-        if (active >= size)
-            await new Promise((resolve) => queue.push(resolve));
-        active++;
-        try {
-            return await task();
-        }
-        finally {
-            active--;
-            queue.shift()?.();
-        }
+        template: builder.template(),
+        configPathOf: (type, name) => builder.origins.get(originKey(type, name)),
     };
 }
 
-// EXTERNAL MODULE: ./src/compliance/catalog.ts + 4 modules
-var catalog = __nccwpck_require__(1463);
 ;// CONCATENATED MODULE: ./src/compliance/waivers.ts
-
 
 
 const FIELDS = ['control', 'resource', 'reason', 'approvedBy', 'expires'];
 /**
- * Reads a waivers file: a YAML or JSON list (or `{ waivers: [...] }`) of
+ * The waivers of a waivers file: a YAML or JSON list (or `{ waivers: [...] }`) of
  * `{control, resource, reason, approvedBy, expires}`. Malformed entries are not dropped: each
  * becomes a problem with its line. Expiry is judged by the evaluator, against its `now`.
  */
-async function loadWaivers(path, displayPath) {
-    let document;
-    try {
-        document = await readLocatedDocument(path, displayPath);
-    }
-    catch (error) {
-        if (error instanceof errors/* ConfigurationError */.j && error.message.startsWith('Cannot read')) {
-            throw new errors/* ConfigurationError */.j(`Waivers file ${displayPath} cannot be read. Check the waivers input (or the config's waivers key).`);
-        }
-        throw error;
-    }
+function parseWaivers(document) {
+    const displayPath = document.file;
     const root = document.value;
     const listPath = Array.isArray(root) ? [] : ['waivers'];
     const list = Array.isArray(root) ? root : root && typeof root === 'object' ? root.waivers : undefined;
     if (root === null || root === undefined)
         return { waivers: [], problems: [] };
     if (!Array.isArray(list)) {
-        throw new errors/* ConfigurationError */.j(`Waivers file ${displayPath} must be a list of {control, resource, reason, approvedBy, expires}.`);
+        throw new ConfigurationError(`Waivers file ${displayPath} must be a list of {control, resource, reason, approvedBy, expires}.`);
     }
     const waivers = [];
     const problems = [];
@@ -93024,7 +92544,7 @@ async function loadWaivers(path, displayPath) {
         });
         if (missing.length > 0)
             return void report(`missing ${missing.join(', ')}`);
-        if (!(0,catalog/* controlById */.E)(control))
+        if (!controlById(control))
             return void report(`"${control}" is not a control id; see controls.md for the ids`);
         const expires = text('expires');
         if (!/^\d{4}-\d{2}-\d{2}$/.test(expires) || Number.isNaN(Date.parse(`${expires}T00:00:00Z`)))
@@ -93034,10 +92554,274 @@ async function loadWaivers(path, displayPath) {
     return { waivers, problems };
 }
 
-;// CONCATENATED MODULE: ./src/compliance/gate.ts
+;// CONCATENATED MODULE: ./src/config/gate-policy.ts
+
+/** "*" in `gate.requiredTags` reads better in YAML than null; both mean "any non-empty value". */
+const ANY_VALUE = '*';
+/** The gate policy the config asks for; fields the config leaves out keep `DEFAULT_GATE_POLICY`. */
+function gatePolicyOf(config) {
+    const { gate } = config;
+    return {
+        ...DEFAULT_GATE_POLICY,
+        requiredTags: Object.fromEntries(Object.entries(gate.requiredTags).map(([tag, value]) => [tag, value === ANY_VALUE ? null : value])),
+        minKeyVaultRetentionDays: gate.minKeyVaultRetentionDays,
+        minAuditRetentionDays: gate.minAuditRetentionDays,
+        minSqlYearlyRetention: gate.minSqlYearlyRetention,
+        baaReviewMaxAgeDays: gate.baaReviewMaxAgeDays,
+        advisoryBlocks: gate.advisoryBlocks,
+        unknownBlocks: gate.unknownBlocks,
+    };
+}
+
+;// CONCATENATED MODULE: ./src/core/confined-file.ts
 
 
 
+/** Why a confined read refused a file, in words that finish "the file ..." */
+class ConfinedReadError extends Error {
+    name = 'ConfinedReadError';
+}
+/** Whether `path` (already resolved) lies inside `root` (already resolved). */
+function isInside(root, path) {
+    const between = (0,external_node_path_.relative)(root, path);
+    return between === '' || (!between.startsWith(`..${external_node_path_.sep}`) && between !== '..' && !(0,external_node_path_.isAbsolute)(between));
+}
+/**
+ * Reads a regular file that lies inside `root` after every symlink is followed, and is at most
+ * `maxBytes` long. It opens without blocking and checks the opened file itself, so a FIFO, a
+ * device such as /dev/zero, or a file swapped after the check is refused, never read.
+ */
+async function readConfinedFile(path, root, maxBytes) {
+    let real;
+    try {
+        real = await (0,promises_.realpath)((0,external_node_path_.resolve)(root, path));
+    }
+    catch {
+        throw new ConfinedReadError('does not exist');
+    }
+    if (!isInside(await (0,promises_.realpath)(root), real))
+        throw new ConfinedReadError(`is outside the repository (${root}); keep it in the repository`);
+    const handle = await (0,promises_.open)(real, external_node_fs_.constants.O_RDONLY | external_node_fs_.constants.O_NONBLOCK | external_node_fs_.constants.O_NOFOLLOW).catch(() => {
+        throw new ConfinedReadError('cannot be opened');
+    });
+    try {
+        const stats = await handle.stat();
+        if (!stats.isFile())
+            throw new ConfinedReadError('is not a regular file');
+        if (stats.size > maxBytes)
+            throw new ConfinedReadError(`is ${stats.size} bytes, more than the ${maxBytes} allowed`);
+        const buffer = Buffer.alloc(stats.size);
+        const { bytesRead } = await handle.read(buffer, 0, stats.size, 0);
+        return buffer.subarray(0, bytesRead);
+    }
+    finally {
+        await handle.close();
+    }
+}
+
+;// CONCATENATED MODULE: ./src/gate/judging.ts
+
+
+
+
+
+
+
+
+/** A BAA is a PDF of a few hundred kilobytes; anything near this is not one. */
+const MAX_BAA_BYTES = 25 * 1024 * 1024;
+const MAX_WAIVERS_BYTES = 1024 * 1024;
+/** Reads the policy, waivers and BAA evidence the config (if any) names, each file confined to the repository. */
+async function judging_loadJudgingInputs(loaded, request) {
+    const policy = { ...(loaded ? gatePolicyOf(loaded.config) : DEFAULT_GATE_POLICY), ...request.blocking };
+    const waiversFile = request.waivers !== undefined
+        ? (0,external_node_path_.resolve)(request.cwd, request.waivers)
+        : loaded?.config.waivers !== undefined
+            ? (0,external_node_path_.resolve)(loaded.baseDir, loaded.config.waivers)
+            : undefined;
+    const { waivers, problems } = waiversFile ? await loadWaivers(waiversFile, request.cwd) : { waivers: [], problems: [] };
+    const baa = loaded?.config.baa ? await readBaaEvidence(loaded, request.cwd) : undefined;
+    return { policy, waivers, waiverProblems: problems, ...(baa ? { baa } : {}) };
+}
+async function loadWaivers(file, root) {
+    const display = displayPath(file, root);
+    let text;
+    try {
+        text = await readConfinedFile(file, root, MAX_WAIVERS_BYTES);
+    }
+    catch (error) {
+        const why = error instanceof ConfinedReadError ? error.message : 'cannot be read';
+        throw new ConfigurationError(`Waivers file ${display} ${why}. Check the waivers input (or the config's waivers key).`);
+    }
+    return parseWaivers(located_document_parseLocatedDocument(text.toString('utf8'), display));
+}
+async function readBaaEvidence(loaded, root) {
+    const baa = loaded.config.baa;
+    let found;
+    try {
+        found = {
+            sha256: (0,external_node_crypto_.createHash)('sha256')
+                .update(await readConfinedFile((0,external_node_path_.resolve)(loaded.baseDir, baa.file), root, MAX_BAA_BYTES))
+                .digest('hex'),
+        };
+    }
+    catch (error) {
+        found = { problem: error instanceof ConfinedReadError ? error.message : 'cannot be read' };
+    }
+    return { signedDate: baa.signedDate, reviewedDate: baa.reviewedDate, file: baa.file, sha256: baa.sha256, found };
+}
+function displayPath(file, root) {
+    const inside = (0,external_node_path_.relative)(root, file);
+    return inside && !inside.startsWith('..') && !(0,external_node_path_.isAbsolute)(inside) ? inside : file;
+}
+
+;// CONCATENATED MODULE: ./src/gate/live.ts
+
+
+
+
+const live_DIAGNOSTIC_SETTINGS = 'Microsoft.Insights/diagnosticSettings';
+/** Types whose diagnostic settings carry audit logs: the live gate reads the settings of every resource of these. */
+const DIAGNOSTIC_SCOPES = new Set(AUDIT_LOG_SOURCES.map((source) => source.scopeType.toLowerCase()));
+/**
+ * Reads every resource of a resource group, and every child and extension resource the controls
+ * need (as the type registry lists them), into the JudgedEnvironment the controls judge. Reads run
+ * in parallel. What cannot be read becomes an unknown, which blocks: a resource's properties, an
+ * unresolved input, or a resource of a type the registry does not know (its properties are never
+ * taken as empty).
+ */
+async function live_readLiveEnvironment(arm, resourceGroup, concurrency = 16) {
+    const source = `subscriptions/${arm.subscriptionId}/resourceGroups/${resourceGroup}`;
+    const environment = { input: { kind: 'live', source }, resources: [], unresolved: [] };
+    // 16 reads in flight stay well inside ARM's 250 reads per 5 s per principal.
+    const limit = limiter(concurrency);
+    let listed;
+    try {
+        listed = await arm.listResources(resourceGroup);
+    }
+    catch (error) {
+        throw armError(error, `Listing the resources of resource group ${resourceGroup}`, () => '--resource-group');
+    }
+    const read = async (id, type, parent, envelope = {}) => {
+        const apiVersion = resourceType(type)?.apiVersion;
+        const resource = {
+            type,
+            name: typeAndNameOf(id).name,
+            id,
+            body: {},
+            children: [],
+            extensions: [],
+            ...(apiVersion ? { apiVersion } : {}),
+            ...(parent ? { parent } : {}),
+        };
+        if (/^microsoft\.sql\/servers\/databases$/i.test(type) && /\/master$/i.test(resource.name)) {
+            // The system database is not the app's: only its diagnostic settings matter (server audit logs go through it).
+            await readDiagnosticSettings(resource);
+            return undefined;
+        }
+        if (!apiVersion) {
+            // A type the registry does not know: its envelope (tags, location) from the list, and properties no control may take as read.
+            resource.body = {
+                ...JSON.parse(JSON.stringify(envelope)),
+                properties: new UnknownValue(`the gate does not read ${type} (it is not in src/azure/resource-types.ts)`),
+            };
+        }
+        else {
+            const result = await limit(() => get(arm, id, apiVersion));
+            if (result.status === 404)
+                return undefined;
+            resource.body = result.ok
+                ? result.body
+                : { properties: new UnknownValue(`the gate could not read ${id}: ${result.problem}`) };
+            if (!result.ok)
+                environment.unresolved.push({ message: `could not read ${type} ${resource.name}: ${result.problem}` });
+        }
+        environment.resources.push(resource);
+        await Promise.all([readChildren(resource), readDiagnosticSettings(resource)]);
+        return resource;
+    };
+    const readChildren = async (parent) => {
+        const children = resourceType(parent.type)?.children ?? [];
+        await Promise.all(children.map(async (child) => {
+            const type = `${parent.type}/${child.type}`;
+            if (child.read === 'default') {
+                const resource = await read(`${parent.id}/${child.type}/default`, type, parent);
+                if (resource)
+                    parent.children.push(resource);
+                return;
+            }
+            const result = await limit(() => get(arm, `${parent.id}/${child.type}`, apiVersionOf(type)));
+            if (!result.ok) {
+                if (result.status !== 404)
+                    environment.unresolved.push({ message: `could not list ${child.type} of ${parent.type} ${parent.name}: ${result.problem}` });
+                return;
+            }
+            const items = (result.body.value ?? []).filter((item) => item.id);
+            const resources = await Promise.all(items.map((item) => read(item.id, type, parent)));
+            for (const resource of resources)
+                if (resource)
+                    parent.children.push(resource);
+        }));
+    };
+    const readDiagnosticSettings = async (scope) => {
+        if (!DIAGNOSTIC_SCOPES.has(scope.type.toLowerCase()))
+            return;
+        const apiVersion = apiVersionOf(live_DIAGNOSTIC_SETTINGS);
+        const result = await limit(() => get(arm, `${scope.id}/providers/${live_DIAGNOSTIC_SETTINGS}`, apiVersion));
+        if (!result.ok) {
+            environment.unresolved.push({ message: `could not read the diagnostic settings of ${scope.type} ${scope.name}: ${result.problem}` });
+            return;
+        }
+        for (const item of result.body.value ?? []) {
+            const setting = {
+                type: live_DIAGNOSTIC_SETTINGS,
+                name: String(item['name']),
+                id: String(item['id']),
+                apiVersion,
+                body: item,
+                children: [],
+                extensions: [],
+            };
+            scope.extensions.push(setting);
+            environment.resources.push(setting);
+        }
+    };
+    // The list names children and extension resources too; they are read under their parents.
+    const topLevel = listed.filter((resource) => resource.type.split('/').length === 2);
+    await Promise.all(topLevel.map((resource) => read(resource.id, resource.type, undefined, resource.envelope)));
+    return environment;
+}
+async function get(arm, path, apiVersion) {
+    try {
+        const { status, body } = await arm.get(path, apiVersion);
+        if (status >= 200 && status < 300)
+            return { ok: true, status, body };
+        const failure = armFailureOf({ details: body });
+        return { ok: false, status, problem: failure ? describeArmFailure(failure) : `HTTP ${status}` };
+    }
+    catch (error) {
+        return { ok: false, status: 0, problem: error instanceof Error ? error.message : String(error) };
+    }
+}
+/** Runs at most `size` tasks at once. */
+function limiter(size) {
+    let active = 0;
+    const queue = [];
+    return async (task) => {
+        if (active >= size)
+            await new Promise((resolve) => queue.push(resolve));
+        active++;
+        try {
+            return await task();
+        }
+        finally {
+            active--;
+            queue.shift()?.();
+        }
+    };
+}
+
+;// CONCATENATED MODULE: ./src/gate/gate.ts
 
 
 
@@ -93051,98 +92835,70 @@ async function loadWaivers(path, displayPath) {
 async function runGate(request) {
     const now = request.now ?? new Date();
     const loaded = request.template && !request.config ? undefined : await loadConfig(request.config, { cwd: request.cwd });
-    const policy = { ...(loaded ? gatePolicyOf(loaded.config) : model/* DEFAULT_GATE_POLICY */.xx), ...request.blocking };
-    const baa = loaded ? baaEvidenceOf(loaded.config, loaded.baseDir) : undefined;
-    let environment;
-    let template;
-    let planned;
+    const judging = await loadJudgingInputs(loaded, request);
+    const configSource = loaded ? { configSource: loaded.source } : {};
     if (request.live) {
         const config = loaded.config;
         const resourceGroup = request.live.resourceGroup ?? config.resourceGroup;
-        environment = await readLiveEnvironment({ subscriptionId: request.live.subscriptionId, resourceGroup, env: request.live.env });
-        if (request.config && loaded) {
-            const rendered = renderEnvironment(config).template;
-            planned = resolveTemplate(rendered, {
-                source: { file: loaded.source, value: rendered },
-                subscriptionId: request.live.subscriptionId,
-                resourceGroup,
-                location: config.region,
-            });
-        }
+        const environment = await readLiveEnvironment(request.live.arm, resourceGroup);
+        if (!request.config || !loaded)
+            return { ...judge(environment, judging, now), environment, ...configSource };
+        const rendered = renderEnvironment(config).template;
+        const planned = resolveTemplate(rendered, {
+            source: { file: loaded.source, value: rendered },
+            subscriptionId: request.live.arm.subscriptionId,
+            resourceGroup,
+            location: config.region,
+        });
+        const reads = new WeakMap();
+        const run = judge(environment, judging, now, reads);
+        addDrift(run.report, reads, planned);
+        return { ...run, environment, ...configSource };
     }
-    else if (request.template) {
-        const document = await readLocatedDocument((0,external_node_path_.resolve)(request.cwd, request.template), request.template);
+    if (request.template) {
+        const document = await readLocatedDocument(resolve(request.cwd, request.template), request.template);
         const parameters = request.parameters
-            ? (await readLocatedDocument((0,external_node_path_.resolve)(request.cwd, request.parameters), request.parameters)).value
+            ? (await readLocatedDocument(resolve(request.cwd, request.parameters), request.parameters)).value
             : undefined;
-        environment = resolveTemplate(document.value, {
-            source: document,
-            ...(parameters !== undefined ? { parameters: parameters } : {}),
-        });
+        const environment = resolveTemplate(document.value, { source: document, ...(parameters !== undefined ? { parameters } : {}) });
+        return { ...judge(environment, judging, now), environment, ...configSource };
     }
-    else {
-        const config = loaded;
-        const rendered = renderEnvironment(config.config);
-        template = rendered.template;
-        environment = resolveTemplate(template, {
-            source: { file: config.source, value: template },
-            resourceGroup: config.config.resourceGroup,
-            location: config.config.region,
-        });
-        environment.input = { kind: 'config', source: config.source };
-        // Findings on a rendered resource point at the config section that produced it.
-        if (config.locate) {
-            const locateInConfig = config.locate;
-            for (const resource of environment.resources) {
-                const origin = rendered.configPathOf(resource.type, resource.name);
-                if (origin)
-                    resource.locate = () => locateInConfig(origin);
-                else
-                    delete resource.locate;
-            }
-        }
-        else {
-            for (const resource of environment.resources)
-                delete resource.locate;
-        }
-    }
-    const waiversPath = request.waivers ?? (loaded?.config.waivers !== undefined ? resolveFrom(loaded.baseDir, loaded.config.waivers) : undefined);
-    let waivers = [];
-    let waiverProblems = [];
-    if (waiversPath)
-        ({ waivers, problems: waiverProblems } = await loadWaivers(resolveFrom(request.cwd, waiversPath), waiversPath));
-    const reads = planned ? new WeakMap() : undefined;
-    const report = (0,evaluate/* evaluate */._3)(environment, { policy, waivers, waiverProblems, ...(baa ? { baa } : {}), now, ...(reads ? { reads } : {}) });
-    if (planned && reads)
-        addDrift(report, reads, planned);
-    return { report, policy, environment, ...(template ? { template } : {}), ...(loaded ? { configSource: loaded.source } : {}) };
-}
-function resolveFrom(base, path) {
-    return (0,external_node_path_.isAbsolute)(path) ? path : (0,external_node_path_.resolve)(base, path);
+    const config = loaded;
+    const rendered = renderEnvironment(config.config);
+    return { ...judgeRendered(rendered, config, judging, now), template: rendered.template, ...configSource };
 }
 /**
- * The action's `fail-on` (the CLI's `--fail-on`): `required,unknown,advisory` or `never`. Failed
- * required controls always block unless `never`; the list adds unknown and advisory findings.
+ * Judges a template rendered from the config, exactly as it stands: provision judges the very
+ * object it then deploys. Findings point at the config section that produced each resource.
  */
-function parseFailOn(value) {
-    const kinds = value
-        .split(',')
-        .map((k) => k.trim())
-        .filter(Boolean);
-    const allowed = ['required', 'unknown', 'advisory', 'never'];
-    const bad = kinds.filter((k) => !allowed.includes(k));
-    if (kinds.length === 0 || bad.length > 0 || (kinds.includes('never') && kinds.length > 1)) {
-        throw new ConfigurationError(`fail-on "${value}" is not valid; use a comma-separated list of required, unknown, advisory, or just never.`);
+function judgeRendered(rendered, loaded, judging, now) {
+    const { template } = rendered;
+    const environment = template_resolveTemplate(template, {
+        source: { file: loaded.source, value: template },
+        resourceGroup: loaded.config.resourceGroup,
+        location: loaded.config.region,
+    });
+    environment.input = { kind: 'config', source: loaded.source };
+    for (const resource of environment.resources) {
+        const origin = rendered.configPathOf(resource.type, resource.name);
+        const locateInConfig = loaded.locate;
+        if (origin && locateInConfig)
+            resource.locate = () => locateInConfig(origin);
+        else
+            delete resource.locate;
     }
-    return {
-        never: kinds.includes('never'),
-        policy: { advisoryBlocks: kinds.includes('advisory'), unknownBlocks: kinds.includes('unknown') },
-    };
+    return { ...judge(environment, judging, now), environment };
+}
+function judge(environment, judging, now, reads) {
+    const { policy, waivers, waiverProblems, baa } = judging;
+    const report = evaluate(environment, { policy, waivers, waiverProblems, ...(baa ? { baa } : {}), now, ...(reads ? { reads } : {}) });
+    return { report, policy };
 }
 
-// EXTERNAL MODULE: ./src/provision/changes.ts
-var provision_changes = __nccwpck_require__(8546);
 ;// CONCATENATED MODULE: ./src/provision/provision.ts
+
+
+
 
 
 
@@ -93160,19 +92916,34 @@ class DeploymentFailedError extends Error {
 }
 /**
  * Provisions the environment the config describes as one incremental ARM deployment at
- * resource-group scope: the HIPAA gate on the template first, then what-if, and in deploy mode
- * validate and deploy, reporting each resource as ARM does.
+ * resource-group scope. The config is loaded and rendered once (with the running app's image and
+ * traffic split, which deploy-container owns); the HIPAA gate judges that template, and the same
+ * object is what-if'd, validated and deployed.
  */
-async function provision(request) {
+async function provision(request, ports) {
     const { logger } = request;
-    const loaded = await loadConfig(request.config, { cwd: request.cwd });
+    const { arm } = ports;
+    const loaded = await load_loadConfig(request.config, { cwd: request.cwd });
     const { config } = loaded;
-    const subscriptionId = (0,arm/* subscriptionOf */.XD)(request.subscriptionId, request.env);
+    const subscriptionId = arm.subscriptionId;
     const resourceGroup = config.resourceGroup;
     const deploymentName = request.deploymentName ?? `azure-hipaa-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '')}`;
+    let existingGroup;
+    try {
+        existingGroup = await arm.getResourceGroup(resourceGroup);
+    }
+    catch (error) {
+        throw arm_armError(error, `Reading resource group ${resourceGroup}`, (target) => (target ? undefined : 'resourceGroup'));
+    }
+    const liveContainerApp = existingGroup ? await readContainerApp(arm, resourceGroup, config.containerApp.name) : undefined;
+    if (liveContainerApp)
+        logger.info(`The Container App exists: keeping its image ${liveContainerApp.image} and traffic split (deploy-container owns them).`);
+    const rendered = render_renderEnvironment(config, liveContainerApp ? { liveContainerApp } : {});
+    const { template } = rendered;
+    const judging = await judging_loadJudgingInputs(loaded, { cwd: request.cwd });
     const gate = await logger.group('HIPAA gate on the template', async () => {
-        const run = await runGate({ cwd: request.cwd, ...(request.config ? { config: request.config } : {}) });
-        const blocking = run.report.findings.filter((finding) => (0,evaluate/* isBlocking */.Us)(finding, run.policy));
+        const run = { ...judgeRendered(rendered, loaded, judging, new Date()), template, configSource: loaded.source };
+        const blocking = run.report.findings.filter((finding) => isBlocking(finding, run.policy));
         logger.info(`Verdict: ${run.report.verdict} (${run.report.summary.pass} pass, ${run.report.summary.fail} fail, ${run.report.summary.unknown} unknown, ${run.report.summary.waived} waived)`);
         for (const finding of blocking)
             logger[request.gate === 'block' ? 'error' : 'warning'](`${finding.control} on ${finding.resource.name}: ${finding.message}`, {
@@ -93185,26 +92956,17 @@ async function provision(request) {
     if (gate.report.verdict === 'fail' && request.gate === 'block') {
         return { ...base, status: 'blocked', changes: { resourceGroup, resourceGroupCreated: false, resources: [] }, changeCount: 0 };
     }
-    const client = (0,arm/* resourceManager */.MD)(request.env, subscriptionId);
-    const existingGroup = await readResourceGroup(client, resourceGroup);
-    const liveContainerApp = existingGroup
-        ? await readContainerApp(client, subscriptionId, resourceGroup, config.containerApp.name)
-        : undefined;
-    if (liveContainerApp)
-        logger.info(`The Container App exists: keeping its image ${liveContainerApp.image} and traffic split (deploy-container owns them).`);
-    const rendered = renderEnvironment(config, liveContainerApp ? { liveContainerApp } : {});
     const configKeyOf = configKeyFinder(rendered, loaded);
-    const deployment = {
-        properties: { mode: 'Incremental', template: rendered.template },
-    };
+    // The judged object itself: nothing re-renders or re-reads it between the gate and ARM.
+    const deployment = { properties: { mode: 'Incremental', template: template } };
     const changes = await logger.group('What-if', async () => {
         const result = existingGroup
-            ? await whatIf(client, resourceGroup, deploymentName, deployment, configKeyOf)
+            ? await whatIf(arm, resourceGroup, deploymentName, deployment, configKeyOf)
             : everythingCreated(rendered, loaded, subscriptionId);
-        logger.info((0,provision_changes/* changesAsText */.RU)(result));
+        logger.info(changesAsText(result));
         return result;
     });
-    const count = (0,provision_changes/* changeCount */.YR)(changes);
+    const count = changeCount(changes);
     if (request.mode === 'what-if')
         return { ...base, status: 'previewed', changes, changeCount: count };
     await logger.group('Resource group', async () => {
@@ -93212,44 +92974,33 @@ async function provision(request) {
         if (existingGroup && JSON.stringify(existingGroup.tags ?? {}) === JSON.stringify(tags))
             return logger.info(`${resourceGroup} exists in ${existingGroup.location} with its tags.`);
         try {
-            await client.resourceGroups.createOrUpdate(resourceGroup, { location: existingGroup?.location ?? config.region, tags });
+            await arm.putResourceGroup(resourceGroup, { location: existingGroup?.location ?? config.region, tags });
         }
         catch (error) {
-            throw (0,arm/* armError */.Tr)(error, `Creating resource group ${resourceGroup}`, configKeyOf);
+            throw arm_armError(error, `Creating resource group ${resourceGroup}`, configKeyOf);
         }
         logger.info(`${existingGroup ? 'Updated the tags of' : 'Created'} ${resourceGroup} in ${existingGroup?.location ?? config.region}.`);
     });
     await logger.group('Validate', async () => {
         try {
-            await client.deployments.beginValidateAndWait(resourceGroup, deploymentName, deployment);
+            await arm.validate(resourceGroup, deploymentName, deployment);
         }
         catch (error) {
-            throw (0,arm/* armError */.Tr)(error, `Validating deployment ${deploymentName}`, configKeyOf);
+            throw arm_armError(error, `Validating deployment ${deploymentName}`, configKeyOf);
         }
         logger.info('ARM accepted the template.');
     });
-    const { deployed, operations } = await logger.group(`Deploy ${deploymentName}`, () => deploy(client, resourceGroup, deploymentName, deployment, request, configKeyOf));
+    const { deployed, operations } = await logger.group(`Deploy ${deploymentName}`, () => deploy(arm, resourceGroup, deploymentName, deployment, request, configKeyOf));
     return { ...base, status: 'deployed', changes, changeCount: count, outputs: outputsOf(deployed), operations };
 }
-async function readResourceGroup(client, name) {
-    try {
-        const group = await client.resourceGroups.get(name);
-        return { location: group.location, ...(group.tags ? { tags: group.tags } : {}) };
-    }
-    catch (error) {
-        if ((0,arm/* armFailureOf */.OE)(error)?.code === 'ResourceGroupNotFound')
-            return undefined;
-        throw (0,arm/* armError */.Tr)(error, `Reading resource group ${name}`, (target) => (target ? undefined : 'resourceGroup'));
-    }
-}
 /** The image and traffic split of the app if it exists: re-provisioning must not undo a deploy. */
-async function readContainerApp(client, subscriptionId, resourceGroup, name) {
-    const path = `/subscriptions/${subscriptionId}/resourceGroups/${resourceGroup}/providers/Microsoft.App/containerApps/${name}`;
-    const { status, body } = await (0,arm/* armGet */.XM)(client, path, API_VERSIONS.app);
+async function readContainerApp(arm, resourceGroup, name) {
+    const path = `/subscriptions/${arm.subscriptionId}/resourceGroups/${resourceGroup}/providers/Microsoft.App/containerApps/${name}`;
+    const { status, body } = await arm.get(path, resource_types_apiVersionOf('Microsoft.App/containerApps'));
     if (status === 404)
         return undefined;
     if (status !== 200)
-        throw (0,arm/* armError */.Tr)({ details: body }, `Reading Container App ${name}`);
+        throw arm_armError({ details: body }, `Reading Container App ${name}`);
     const properties = body.properties;
     const image = properties?.template?.containers?.[0]?.image;
     if (!image)
@@ -93257,26 +93008,19 @@ async function readContainerApp(client, subscriptionId, resourceGroup, name) {
     const traffic = properties?.configuration?.ingress?.traffic;
     return { image, ...(traffic ? { traffic } : {}) };
 }
-async function whatIf(client, resourceGroup, deploymentName, deployment, configKeyOf) {
+async function whatIf(arm, resourceGroup, deploymentName, deployment, configKeyOf) {
     let rawBody;
     try {
-        await client.deployments.beginWhatIfAndWait(resourceGroup, deploymentName, deployment, {
-            onResponse: (response) => {
-                if (response.status === 200 && response.bodyAsText)
-                    rawBody = response.bodyAsText;
-            },
-        });
+        rawBody = await arm.whatIf(resourceGroup, deploymentName, deployment);
     }
     catch (error) {
-        throw (0,arm/* armError */.Tr)(error, `What-if of deployment ${deploymentName}`, configKeyOf);
+        throw arm_armError(error, `What-if of deployment ${deploymentName}`, configKeyOf);
     }
-    if (!rawBody)
-        throw new Error(`What-if of deployment ${deploymentName} returned no result.`);
-    return (0,provision_changes/* changesFromWhatIf */.XK)(rawBody, resourceGroup);
+    return changesFromWhatIf(rawBody, resourceGroup);
 }
 /** Without the resource group there is nothing for ARM's what-if to compare: every resource is new. */
 function everythingCreated(rendered, loaded, subscriptionId) {
-    const environment = resolveTemplate(rendered.template, {
+    const environment = template_resolveTemplate(rendered.template, {
         source: { file: loaded.source, value: rendered.template },
         subscriptionId,
         resourceGroup: loaded.config.resourceGroup,
@@ -93299,7 +93043,7 @@ function configKeyFinder(rendered, loaded) {
     return (target) => {
         if (!target)
             return undefined;
-        const { type, name } = (0,arm/* typeAndNameOf */.uk)(target);
+        const { type, name } = resource_id_typeAndNameOf(target);
         const path = rendered.configPathOf(type, name) ?? rendered.configPathOf(type, name.split('/').at(-1) ?? name);
         if (!path)
             return undefined;
@@ -93307,25 +93051,24 @@ function configKeyFinder(rendered, loaded) {
         return `config ${path.join('.')}${location ? ` (${location.file}:${location.line})` : ''}`;
     };
 }
-async function deploy(client, resourceGroup, deploymentName, deployment, request, configKeyOf) {
+async function deploy(arm, resourceGroup, deploymentName, deployment, request, configKeyOf) {
     const { logger } = request;
     const started = Date.now();
-    let interval = request.pollIntervalMs ?? 5000;
-    const onResponse = (response) => {
-        interval = (0,arm/* retryAfterMs */.Vs)(response.headers, request.pollIntervalMs ?? 5000);
-    };
+    const fallbackInterval = request.pollIntervalMs ?? 5000;
+    let interval = fallbackInterval;
     try {
-        await client.deployments.beginCreateOrUpdate(resourceGroup, deploymentName, deployment, { onResponse });
+        interval = (await arm.startDeployment(resourceGroup, deploymentName, deployment)) ?? fallbackInterval;
     }
     catch (error) {
-        throw (0,arm/* armError */.Tr)(error, `Starting deployment ${deploymentName}`, configKeyOf);
+        throw arm_armError(error, `Starting deployment ${deploymentName}`, configKeyOf);
     }
     const reported = new Map();
     let operations;
     for (;;) {
         await new Promise((resolve) => setTimeout(resolve, interval));
-        const current = await client.deployments.get(resourceGroup, deploymentName, { onResponse });
-        operations = await listOperations(client, resourceGroup, deploymentName);
+        const { deployment: current, retryAfterMs } = await arm.getDeployment(resourceGroup, deploymentName);
+        interval = retryAfterMs ?? fallbackInterval;
+        operations = (await arm.listDeploymentOperations(resourceGroup, deploymentName)).map(reportOf);
         for (const operation of operations) {
             if (reported.get(operation.resourceId) === operation.state)
                 continue;
@@ -93336,7 +93079,7 @@ async function deploy(client, resourceGroup, deploymentName, deployment, request
             else if (operation.state === 'Succeeded')
                 logger.info(`[${elapsed}] ${operation.operation === 'Update' ? 'updated' : 'created'}  ${operation.type} ${operation.name} in ${operation.durationSeconds?.toFixed(1) ?? '?'} s`);
             else if (operation.state === 'Failed')
-                logger.error(`[${elapsed}] failed   ${operation.type} ${operation.name}: ${operation.error ? (0,arm/* describeArmFailure */.uQ)(operation.error) : 'no error reported'}`);
+                logger.error(`[${elapsed}] failed   ${operation.type} ${operation.name}: ${operation.error ? arm_describeArmFailure(operation.error) : 'no error reported'}`);
         }
         const state = current.properties?.provisioningState;
         if (state === 'Succeeded') {
@@ -93348,19 +93091,13 @@ async function deploy(client, resourceGroup, deploymentName, deployment, request
             const lines = failed.map((operation) => {
                 const key = configKeyOf(operation.resourceId);
                 const failure = operation.error ?? { code: 'Unknown', message: 'ARM reported no error' };
-                return `  - ${operation.type} ${operation.name}${key ? ` [${key}]` : ''}:\n${(0,arm/* describeArmFailure */.uQ)(failure, '      ')}`;
+                return `  - ${operation.type} ${operation.name}${key ? ` [${key}]` : ''}:\n${arm_describeArmFailure(failure, '      ')}`;
             });
             const deploymentError = current.properties?.error;
-            const remedies = [...new Set(failed.flatMap((operation) => (operation.error ? (0,arm/* remediesFor */.gb)(operation.error, configKeyOf) : [])))];
+            const remedies = [...new Set(failed.flatMap((operation) => (operation.error ? remediesFor(operation.error, configKeyOf) : [])))];
             throw new DeploymentFailedError(`Deployment ${deploymentName} ${state.toLowerCase()}: ${failed.length > 0 ? `${failed.length} resource(s) failed` : (deploymentError?.message ?? 'no details')}\n${lines.join('\n')}${remedies.length > 0 ? `\nWhat to change:\n${remedies.map((remedy) => `  - ${remedy}`).join('\n')}` : ''}`, operations);
         }
     }
-}
-async function listOperations(client, resourceGroup, deploymentName) {
-    const operations = [];
-    for await (const operation of client.deploymentOperations.list(resourceGroup, deploymentName))
-        operations.push(reportOf(operation));
-    return operations;
 }
 function reportOf(operation) {
     const properties = operation.properties;
@@ -93385,6 +93122,3159 @@ function outputsOf(deployment) {
         name.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`),
         String(output.value ?? ''),
     ]));
+}
+
+;// CONCATENATED MODULE: ./src/core/choice.ts
+
+/** One of a fixed set of values, or `fallback` when none is given. `what` names the option (`Input "mode"`, `--mode`). */
+function choice(what, value, choices, fallback) {
+    if (value === undefined || value === '')
+        return fallback;
+    if (choices.includes(value))
+        return value;
+    throw new ConfigurationError(`${what} must be one of ${choices.join(', ')}; got "${value}".`);
+}
+
+;// CONCATENATED MODULE: ./actions/shared/inputs.ts
+
+
+/** How messages name an input: `Input "config"`. */
+const inputName = (name) => `Input "${name}"`;
+/** Typed reads of an action's inputs; each action's `inputs.ts` is the one place that uses them. */
+class ActionInputs {
+    io;
+    constructor(io) {
+        this.io = io;
+    }
+    /** An optional string input: undefined when empty. */
+    optional(name) {
+        const value = this.io.getInput(name).trim();
+        return value === '' ? undefined : value;
+    }
+    /** A boolean input with a default, accepting the YAML 1.2 core schema's spellings. */
+    boolean(name, fallback) {
+        const raw = this.io.getInput(name).trim();
+        if (raw === '')
+            return fallback;
+        if (['true', 'True', 'TRUE'].includes(raw))
+            return true;
+        if (['false', 'False', 'FALSE'].includes(raw))
+            return false;
+        throw new ConfigurationError(`${inputName(name)} must be true or false, not "${raw}".`);
+    }
+    /** One of a fixed set of values. */
+    choice(name, choices, fallback) {
+        return choice(inputName(name), this.optional(name), choices, fallback);
+    }
+    /** A list input: one item per line or comma-separated, blanks dropped. */
+    list(name) {
+        return this.io
+            .getInput(name)
+            .split(/[\n,]/)
+            .map((item) => item.trim())
+            .filter((item) => item.length > 0);
+    }
+    /** A number input, or undefined when empty. */
+    number(name) {
+        const raw = this.optional(name);
+        if (raw === undefined)
+            return undefined;
+        const value = Number(raw);
+        if (!Number.isFinite(value))
+            throw new ConfigurationError(`${inputName(name)} must be a number, not "${raw}".`);
+        return value;
+    }
+}
+
+;// CONCATENATED MODULE: ./actions/shared/run.ts
+
+/**
+ * Runs an action's body and turns anything it throws, `Error` or not, into a failed step.
+ * A ConfigurationError lists each problem as an annotation at its file and line.
+ */
+async function runAction(io, body) {
+    try {
+        await body();
+    }
+    catch (error) {
+        if (error instanceof ConfigurationError) {
+            for (const problem of error.problems) {
+                io.logger.error(`${problem.where}: ${problem.message}`, {
+                    title: 'Invalid input',
+                    ...(problem.file ? { file: problem.file } : {}),
+                    ...(problem.line ? { line: problem.line } : {}),
+                });
+            }
+        }
+        io.setFailed(errorMessage(error));
+    }
+}
+
+;// CONCATENATED MODULE: ./src/provision/request.ts
+
+/** Checks provision's options once, for the CLI (`--mode`) and the action (`Input "mode"`) alike. */
+function resolveProvisionOptions(raw, names) {
+    return {
+        ...(raw.config ? { config: raw.config } : {}),
+        ...(raw.subscriptionId ? { subscriptionId: raw.subscriptionId } : {}),
+        mode: choice(names.mode, raw.mode, ['what-if', 'deploy'], 'what-if'),
+        gate: choice(names.gate, raw.gate, ['block', 'warn'], 'block'),
+    };
+}
+
+;// CONCATENATED MODULE: ./actions/provision/src/inputs.ts
+
+
+/** The one place this action reads its inputs. */
+function readProvisionInputs(io, runnerTemp) {
+    const inputs = new ActionInputs(io);
+    return {
+        ...resolveProvisionOptions({
+            config: inputs.optional('config'),
+            subscriptionId: inputs.optional('subscription-id'),
+            mode: inputs.optional('mode'),
+            gate: inputs.optional('gate'),
+        }, { mode: inputName('mode'), gate: inputName('gate') }),
+        whatIfPath: inputs.optional('what-if-path') ?? `${runnerTemp}/azure-hipaa-what-if.json`,
+    };
+}
+
+;// CONCATENATED MODULE: ./actions/provision/src/run.ts
+
+
+
+
+
+
+
+
+
+
+/** The provision action: preview or deploy the environment, write the what-if file and the summary, set the outputs. */
+async function run(io, ports = {}) {
+    await runAction(io, async () => {
+        const workspace = io.env['GITHUB_WORKSPACE'] ?? process.cwd();
+        const inputs = readProvisionInputs(io, io.env['RUNNER_TEMP'] ?? workspace);
+        const subscriptionId = subscriptionOf(inputs.subscriptionId, io.env, inputName('subscription-id'));
+        const arm = (ports.arm ?? ((id) => armPort(io.env, id)))(subscriptionId);
+        const result = await provision({ cwd: workspace, ...(inputs.config ? { config: inputs.config } : {}), mode: inputs.mode, gate: inputs.gate, logger: io.logger }, { arm });
+        const whatIfPath = (0,external_node_path_.resolve)(workspace, inputs.whatIfPath);
+        await (0,promises_.mkdir)((0,external_node_path_.dirname)(whatIfPath), { recursive: true });
+        await (0,promises_.writeFile)(whatIfPath, `${JSON.stringify(result.changes, null, 2)}\n`);
+        const heading = { previewed: 'Provision preview (what-if)', deployed: 'Provisioned', blocked: 'Provision blocked by the HIPAA gate' }[result.status];
+        const gateSection = renderReport('markdown', result.gate.report, result.gate.policy);
+        await io.summary(`## ${heading}: \`${result.resourceGroup}\`\n\n${result.status === 'blocked' ? '' : changesAsMarkdown(result.changes)}\n${gateSection}`);
+        io.setOutput('changes', String(result.changeCount));
+        io.setOutput('what-if-path', whatIfPath);
+        for (const [name, value] of Object.entries(result.outputs))
+            io.setOutput(name, value);
+        if (result.status === 'blocked')
+            io.setFailed('Not deployed: the HIPAA gate rejects this environment. Fix the findings in the job summary, or set gate: warn to deploy anyway.');
+    });
+}
+
+
+/***/ }),
+
+/***/ 2261:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  $: () => (/* binding */ runnerIO)
+});
+
+// UNUSED EXPORTS: actionLogger
+
+;// CONCATENATED MODULE: external "os"
+const external_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("os");
+;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/utils.js
+// We use any as a valid input type
+/* eslint-disable @typescript-eslint/no-explicit-any */
+/**
+ * Sanitizes an input into a string so it can be passed into issueCommand safely
+ * @param input input to sanitize into a string
+ */
+function utils_toCommandValue(input) {
+    if (input === null || input === undefined) {
+        return '';
+    }
+    else if (typeof input === 'string' || input instanceof String) {
+        return input;
+    }
+    return JSON.stringify(input);
+}
+/**
+ *
+ * @param annotationProperties
+ * @returns The command properties to send with the actual annotation command
+ * See IssueCommandProperties: https://github.com/actions/runner/blob/main/src/Runner.Worker/ActionCommandManager.cs#L646
+ */
+function utils_toCommandProperties(annotationProperties) {
+    if (!Object.keys(annotationProperties).length) {
+        return {};
+    }
+    return {
+        title: annotationProperties.title,
+        file: annotationProperties.file,
+        line: annotationProperties.startLine,
+        endLine: annotationProperties.endLine,
+        col: annotationProperties.startColumn,
+        endColumn: annotationProperties.endColumn
+    };
+}
+//# sourceMappingURL=utils.js.map
+;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/command.js
+
+
+/**
+ * Issues a command to the GitHub Actions runner
+ *
+ * @param command - The command name to issue
+ * @param properties - Additional properties for the command (key-value pairs)
+ * @param message - The message to include with the command
+ * @remarks
+ * This function outputs a specially formatted string to stdout that the Actions
+ * runner interprets as a command. These commands can control workflow behavior,
+ * set outputs, create annotations, mask values, and more.
+ *
+ * Command Format:
+ *   ::name key=value,key=value::message
+ *
+ * @example
+ * ```typescript
+ * // Issue a warning annotation
+ * issueCommand('warning', {}, 'This is a warning message');
+ * // Output: ::warning::This is a warning message
+ *
+ * // Set an environment variable
+ * issueCommand('set-env', { name: 'MY_VAR' }, 'some value');
+ * // Output: ::set-env name=MY_VAR::some value
+ *
+ * // Add a secret mask
+ * issueCommand('add-mask', {}, 'secretValue123');
+ * // Output: ::add-mask::secretValue123
+ * ```
+ *
+ * @internal
+ * This is an internal utility function that powers the public API functions
+ * such as setSecret, warning, error, and exportVariable.
+ */
+function command_issueCommand(command, properties, message) {
+    const cmd = new Command(command, properties, message);
+    process.stdout.write(cmd.toString() + external_os_namespaceObject.EOL);
+}
+function command_issue(name, message = '') {
+    command_issueCommand(name, {}, message);
+}
+const CMD_STRING = '::';
+class Command {
+    constructor(command, properties, message) {
+        if (!command) {
+            command = 'missing.command';
+        }
+        this.command = command;
+        this.properties = properties;
+        this.message = message;
+    }
+    toString() {
+        let cmdStr = CMD_STRING + this.command;
+        if (this.properties && Object.keys(this.properties).length > 0) {
+            cmdStr += ' ';
+            let first = true;
+            for (const key in this.properties) {
+                if (this.properties.hasOwnProperty(key)) {
+                    const val = this.properties[key];
+                    if (val) {
+                        if (first) {
+                            first = false;
+                        }
+                        else {
+                            cmdStr += ',';
+                        }
+                        cmdStr += `${key}=${escapeProperty(val)}`;
+                    }
+                }
+            }
+        }
+        cmdStr += `${CMD_STRING}${escapeData(this.message)}`;
+        return cmdStr;
+    }
+}
+function escapeData(s) {
+    return utils_toCommandValue(s)
+        .replace(/%/g, '%25')
+        .replace(/\r/g, '%0D')
+        .replace(/\n/g, '%0A');
+}
+function escapeProperty(s) {
+    return utils_toCommandValue(s)
+        .replace(/%/g, '%25')
+        .replace(/\r/g, '%0D')
+        .replace(/\n/g, '%0A')
+        .replace(/:/g, '%3A')
+        .replace(/,/g, '%2C');
+}
+//# sourceMappingURL=command.js.map
+// EXTERNAL MODULE: external "crypto"
+var external_crypto_ = __nccwpck_require__(6982);
+// EXTERNAL MODULE: external "fs"
+var external_fs_ = __nccwpck_require__(9896);
+;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/file-command.js
+// For internal use, subject to change.
+// We use any as a valid input type
+/* eslint-disable @typescript-eslint/no-explicit-any */
+
+
+
+
+function file_command_issueFileCommand(command, message) {
+    const filePath = process.env[`GITHUB_${command}`];
+    if (!filePath) {
+        throw new Error(`Unable to find environment variable for file command ${command}`);
+    }
+    if (!external_fs_.existsSync(filePath)) {
+        throw new Error(`Missing file at path: ${filePath}`);
+    }
+    external_fs_.appendFileSync(filePath, `${utils_toCommandValue(message)}${external_os_namespaceObject.EOL}`, {
+        encoding: 'utf8'
+    });
+}
+function file_command_prepareKeyValueMessage(key, value) {
+    const delimiter = `ghadelimiter_${external_crypto_.randomUUID()}`;
+    const convertedValue = utils_toCommandValue(value);
+    // These should realistically never happen, but just in case someone finds a
+    // way to exploit uuid generation let's not allow keys or values that contain
+    // the delimiter.
+    if (key.includes(delimiter)) {
+        throw new Error(`Unexpected input: name should not contain the delimiter "${delimiter}"`);
+    }
+    if (convertedValue.includes(delimiter)) {
+        throw new Error(`Unexpected input: value should not contain the delimiter "${delimiter}"`);
+    }
+    return `${key}<<${delimiter}${external_os_namespaceObject.EOL}${convertedValue}${external_os_namespaceObject.EOL}${delimiter}`;
+}
+//# sourceMappingURL=file-command.js.map
+// EXTERNAL MODULE: external "path"
+var external_path_ = __nccwpck_require__(6928);
+// EXTERNAL MODULE: external "http"
+var external_http_ = __nccwpck_require__(8611);
+// EXTERNAL MODULE: external "https"
+var external_https_ = __nccwpck_require__(5692);
+;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/proxy.js
+function getProxyUrl(reqUrl) {
+    const usingSsl = reqUrl.protocol === 'https:';
+    if (checkBypass(reqUrl)) {
+        return undefined;
+    }
+    const proxyVar = (() => {
+        if (usingSsl) {
+            return process.env['https_proxy'] || process.env['HTTPS_PROXY'];
+        }
+        else {
+            return process.env['http_proxy'] || process.env['HTTP_PROXY'];
+        }
+    })();
+    if (proxyVar) {
+        try {
+            return new DecodedURL(proxyVar);
+        }
+        catch (_a) {
+            if (!proxyVar.startsWith('http://') && !proxyVar.startsWith('https://'))
+                return new DecodedURL(`http://${proxyVar}`);
+        }
+    }
+    else {
+        return undefined;
+    }
+}
+function checkBypass(reqUrl) {
+    if (!reqUrl.hostname) {
+        return false;
+    }
+    const reqHost = reqUrl.hostname;
+    if (isLoopbackAddress(reqHost)) {
+        return true;
+    }
+    const noProxy = process.env['no_proxy'] || process.env['NO_PROXY'] || '';
+    if (!noProxy) {
+        return false;
+    }
+    // Determine the request port
+    let reqPort;
+    if (reqUrl.port) {
+        reqPort = Number(reqUrl.port);
+    }
+    else if (reqUrl.protocol === 'http:') {
+        reqPort = 80;
+    }
+    else if (reqUrl.protocol === 'https:') {
+        reqPort = 443;
+    }
+    // Format the request hostname and hostname with port
+    const upperReqHosts = [reqUrl.hostname.toUpperCase()];
+    if (typeof reqPort === 'number') {
+        upperReqHosts.push(`${upperReqHosts[0]}:${reqPort}`);
+    }
+    // Compare request host against noproxy
+    for (const upperNoProxyItem of noProxy
+        .split(',')
+        .map(x => x.trim().toUpperCase())
+        .filter(x => x)) {
+        if (upperNoProxyItem === '*' ||
+            upperReqHosts.some(x => x === upperNoProxyItem ||
+                x.endsWith(`.${upperNoProxyItem}`) ||
+                (upperNoProxyItem.startsWith('.') &&
+                    x.endsWith(`${upperNoProxyItem}`)))) {
+            return true;
+        }
+    }
+    return false;
+}
+function isLoopbackAddress(host) {
+    const hostLower = host.toLowerCase();
+    return (hostLower === 'localhost' ||
+        hostLower.startsWith('127.') ||
+        hostLower.startsWith('[::1]') ||
+        hostLower.startsWith('[0:0:0:0:0:0:0:1]'));
+}
+class DecodedURL extends URL {
+    constructor(url, base) {
+        super(url, base);
+        this._decodedUsername = decodeURIComponent(super.username);
+        this._decodedPassword = decodeURIComponent(super.password);
+    }
+    get username() {
+        return this._decodedUsername;
+    }
+    get password() {
+        return this._decodedPassword;
+    }
+}
+//# sourceMappingURL=proxy.js.map
+// EXTERNAL MODULE: ./node_modules/tunnel/index.js
+var node_modules_tunnel = __nccwpck_require__(770);
+// EXTERNAL MODULE: ./node_modules/undici/index.js
+var undici = __nccwpck_require__(6752);
+;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/index.js
+/* eslint-disable @typescript-eslint/no-explicit-any */
+var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+
+
+
+
+
+var HttpCodes;
+(function (HttpCodes) {
+    HttpCodes[HttpCodes["OK"] = 200] = "OK";
+    HttpCodes[HttpCodes["MultipleChoices"] = 300] = "MultipleChoices";
+    HttpCodes[HttpCodes["MovedPermanently"] = 301] = "MovedPermanently";
+    HttpCodes[HttpCodes["ResourceMoved"] = 302] = "ResourceMoved";
+    HttpCodes[HttpCodes["SeeOther"] = 303] = "SeeOther";
+    HttpCodes[HttpCodes["NotModified"] = 304] = "NotModified";
+    HttpCodes[HttpCodes["UseProxy"] = 305] = "UseProxy";
+    HttpCodes[HttpCodes["SwitchProxy"] = 306] = "SwitchProxy";
+    HttpCodes[HttpCodes["TemporaryRedirect"] = 307] = "TemporaryRedirect";
+    HttpCodes[HttpCodes["PermanentRedirect"] = 308] = "PermanentRedirect";
+    HttpCodes[HttpCodes["BadRequest"] = 400] = "BadRequest";
+    HttpCodes[HttpCodes["Unauthorized"] = 401] = "Unauthorized";
+    HttpCodes[HttpCodes["PaymentRequired"] = 402] = "PaymentRequired";
+    HttpCodes[HttpCodes["Forbidden"] = 403] = "Forbidden";
+    HttpCodes[HttpCodes["NotFound"] = 404] = "NotFound";
+    HttpCodes[HttpCodes["MethodNotAllowed"] = 405] = "MethodNotAllowed";
+    HttpCodes[HttpCodes["NotAcceptable"] = 406] = "NotAcceptable";
+    HttpCodes[HttpCodes["ProxyAuthenticationRequired"] = 407] = "ProxyAuthenticationRequired";
+    HttpCodes[HttpCodes["RequestTimeout"] = 408] = "RequestTimeout";
+    HttpCodes[HttpCodes["Conflict"] = 409] = "Conflict";
+    HttpCodes[HttpCodes["Gone"] = 410] = "Gone";
+    HttpCodes[HttpCodes["TooManyRequests"] = 429] = "TooManyRequests";
+    HttpCodes[HttpCodes["InternalServerError"] = 500] = "InternalServerError";
+    HttpCodes[HttpCodes["NotImplemented"] = 501] = "NotImplemented";
+    HttpCodes[HttpCodes["BadGateway"] = 502] = "BadGateway";
+    HttpCodes[HttpCodes["ServiceUnavailable"] = 503] = "ServiceUnavailable";
+    HttpCodes[HttpCodes["GatewayTimeout"] = 504] = "GatewayTimeout";
+})(HttpCodes || (HttpCodes = {}));
+var Headers;
+(function (Headers) {
+    Headers["Accept"] = "accept";
+    Headers["ContentType"] = "content-type";
+})(Headers || (Headers = {}));
+var MediaTypes;
+(function (MediaTypes) {
+    MediaTypes["ApplicationJson"] = "application/json";
+})(MediaTypes || (MediaTypes = {}));
+/**
+ * Returns the proxy URL, depending upon the supplied url and proxy environment variables.
+ * @param serverUrl  The server URL where the request will be sent. For example, https://api.github.com
+ */
+function lib_getProxyUrl(serverUrl) {
+    const proxyUrl = pm.getProxyUrl(new URL(serverUrl));
+    return proxyUrl ? proxyUrl.href : '';
+}
+const HttpRedirectCodes = [
+    HttpCodes.MovedPermanently,
+    HttpCodes.ResourceMoved,
+    HttpCodes.SeeOther,
+    HttpCodes.TemporaryRedirect,
+    HttpCodes.PermanentRedirect
+];
+const HttpResponseRetryCodes = [
+    HttpCodes.BadGateway,
+    HttpCodes.ServiceUnavailable,
+    HttpCodes.GatewayTimeout
+];
+const RetryableHttpVerbs = (/* unused pure expression or super */ null && (['OPTIONS', 'GET', 'DELETE', 'HEAD']));
+const ExponentialBackoffCeiling = 10;
+const ExponentialBackoffTimeSlice = 5;
+class HttpClientError extends Error {
+    constructor(message, statusCode) {
+        super(message);
+        this.name = 'HttpClientError';
+        this.statusCode = statusCode;
+        Object.setPrototypeOf(this, HttpClientError.prototype);
+    }
+}
+class HttpClientResponse {
+    constructor(message) {
+        this.message = message;
+    }
+    readBody() {
+        return __awaiter(this, void 0, void 0, function* () {
+            return new Promise((resolve) => __awaiter(this, void 0, void 0, function* () {
+                let output = Buffer.alloc(0);
+                this.message.on('data', (chunk) => {
+                    output = Buffer.concat([output, chunk]);
+                });
+                this.message.on('end', () => {
+                    resolve(output.toString());
+                });
+            }));
+        });
+    }
+    readBodyBuffer() {
+        return __awaiter(this, void 0, void 0, function* () {
+            return new Promise((resolve) => __awaiter(this, void 0, void 0, function* () {
+                const chunks = [];
+                this.message.on('data', (chunk) => {
+                    chunks.push(chunk);
+                });
+                this.message.on('end', () => {
+                    resolve(Buffer.concat(chunks));
+                });
+            }));
+        });
+    }
+}
+function isHttps(requestUrl) {
+    const parsedUrl = new URL(requestUrl);
+    return parsedUrl.protocol === 'https:';
+}
+class lib_HttpClient {
+    constructor(userAgent, handlers, requestOptions) {
+        this._ignoreSslError = false;
+        this._allowRedirects = true;
+        this._allowRedirectDowngrade = false;
+        this._maxRedirects = 50;
+        this._allowRetries = false;
+        this._maxRetries = 1;
+        this._keepAlive = false;
+        this._disposed = false;
+        this.userAgent = this._getUserAgentWithOrchestrationId(userAgent);
+        this.handlers = handlers || [];
+        this.requestOptions = requestOptions;
+        if (requestOptions) {
+            if (requestOptions.ignoreSslError != null) {
+                this._ignoreSslError = requestOptions.ignoreSslError;
+            }
+            this._socketTimeout = requestOptions.socketTimeout;
+            if (requestOptions.allowRedirects != null) {
+                this._allowRedirects = requestOptions.allowRedirects;
+            }
+            if (requestOptions.allowRedirectDowngrade != null) {
+                this._allowRedirectDowngrade = requestOptions.allowRedirectDowngrade;
+            }
+            if (requestOptions.maxRedirects != null) {
+                this._maxRedirects = Math.max(requestOptions.maxRedirects, 0);
+            }
+            if (requestOptions.keepAlive != null) {
+                this._keepAlive = requestOptions.keepAlive;
+            }
+            if (requestOptions.allowRetries != null) {
+                this._allowRetries = requestOptions.allowRetries;
+            }
+            if (requestOptions.maxRetries != null) {
+                this._maxRetries = requestOptions.maxRetries;
+            }
+        }
+    }
+    options(requestUrl, additionalHeaders) {
+        return __awaiter(this, void 0, void 0, function* () {
+            return this.request('OPTIONS', requestUrl, null, additionalHeaders || {});
+        });
+    }
+    get(requestUrl, additionalHeaders) {
+        return __awaiter(this, void 0, void 0, function* () {
+            return this.request('GET', requestUrl, null, additionalHeaders || {});
+        });
+    }
+    del(requestUrl, additionalHeaders) {
+        return __awaiter(this, void 0, void 0, function* () {
+            return this.request('DELETE', requestUrl, null, additionalHeaders || {});
+        });
+    }
+    post(requestUrl, data, additionalHeaders) {
+        return __awaiter(this, void 0, void 0, function* () {
+            return this.request('POST', requestUrl, data, additionalHeaders || {});
+        });
+    }
+    patch(requestUrl, data, additionalHeaders) {
+        return __awaiter(this, void 0, void 0, function* () {
+            return this.request('PATCH', requestUrl, data, additionalHeaders || {});
+        });
+    }
+    put(requestUrl, data, additionalHeaders) {
+        return __awaiter(this, void 0, void 0, function* () {
+            return this.request('PUT', requestUrl, data, additionalHeaders || {});
+        });
+    }
+    head(requestUrl, additionalHeaders) {
+        return __awaiter(this, void 0, void 0, function* () {
+            return this.request('HEAD', requestUrl, null, additionalHeaders || {});
+        });
+    }
+    sendStream(verb, requestUrl, stream, additionalHeaders) {
+        return __awaiter(this, void 0, void 0, function* () {
+            return this.request(verb, requestUrl, stream, additionalHeaders);
+        });
+    }
+    /**
+     * Gets a typed object from an endpoint
+     * Be aware that not found returns a null.  Other errors (4xx, 5xx) reject the promise
+     */
+    getJson(requestUrl_1) {
+        return __awaiter(this, arguments, void 0, function* (requestUrl, additionalHeaders = {}) {
+            additionalHeaders[Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.Accept, MediaTypes.ApplicationJson);
+            const res = yield this.get(requestUrl, additionalHeaders);
+            return this._processResponse(res, this.requestOptions);
+        });
+    }
+    postJson(requestUrl_1, obj_1) {
+        return __awaiter(this, arguments, void 0, function* (requestUrl, obj, additionalHeaders = {}) {
+            const data = JSON.stringify(obj, null, 2);
+            additionalHeaders[Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.Accept, MediaTypes.ApplicationJson);
+            additionalHeaders[Headers.ContentType] =
+                this._getExistingOrDefaultContentTypeHeader(additionalHeaders, MediaTypes.ApplicationJson);
+            const res = yield this.post(requestUrl, data, additionalHeaders);
+            return this._processResponse(res, this.requestOptions);
+        });
+    }
+    putJson(requestUrl_1, obj_1) {
+        return __awaiter(this, arguments, void 0, function* (requestUrl, obj, additionalHeaders = {}) {
+            const data = JSON.stringify(obj, null, 2);
+            additionalHeaders[Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.Accept, MediaTypes.ApplicationJson);
+            additionalHeaders[Headers.ContentType] =
+                this._getExistingOrDefaultContentTypeHeader(additionalHeaders, MediaTypes.ApplicationJson);
+            const res = yield this.put(requestUrl, data, additionalHeaders);
+            return this._processResponse(res, this.requestOptions);
+        });
+    }
+    patchJson(requestUrl_1, obj_1) {
+        return __awaiter(this, arguments, void 0, function* (requestUrl, obj, additionalHeaders = {}) {
+            const data = JSON.stringify(obj, null, 2);
+            additionalHeaders[Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.Accept, MediaTypes.ApplicationJson);
+            additionalHeaders[Headers.ContentType] =
+                this._getExistingOrDefaultContentTypeHeader(additionalHeaders, MediaTypes.ApplicationJson);
+            const res = yield this.patch(requestUrl, data, additionalHeaders);
+            return this._processResponse(res, this.requestOptions);
+        });
+    }
+    /**
+     * Makes a raw http request.
+     * All other methods such as get, post, patch, and request ultimately call this.
+     * Prefer get, del, post and patch
+     */
+    request(verb, requestUrl, data, headers) {
+        return __awaiter(this, void 0, void 0, function* () {
+            if (this._disposed) {
+                throw new Error('Client has already been disposed.');
+            }
+            const parsedUrl = new URL(requestUrl);
+            let info = this._prepareRequest(verb, parsedUrl, headers);
+            // Only perform retries on reads since writes may not be idempotent.
+            const maxTries = this._allowRetries && RetryableHttpVerbs.includes(verb)
+                ? this._maxRetries + 1
+                : 1;
+            let numTries = 0;
+            let response;
+            do {
+                response = yield this.requestRaw(info, data);
+                // Check if it's an authentication challenge
+                if (response &&
+                    response.message &&
+                    response.message.statusCode === HttpCodes.Unauthorized) {
+                    let authenticationHandler;
+                    for (const handler of this.handlers) {
+                        if (handler.canHandleAuthentication(response)) {
+                            authenticationHandler = handler;
+                            break;
+                        }
+                    }
+                    if (authenticationHandler) {
+                        return authenticationHandler.handleAuthentication(this, info, data);
+                    }
+                    else {
+                        // We have received an unauthorized response but have no handlers to handle it.
+                        // Let the response return to the caller.
+                        return response;
+                    }
+                }
+                let redirectsRemaining = this._maxRedirects;
+                while (response.message.statusCode &&
+                    HttpRedirectCodes.includes(response.message.statusCode) &&
+                    this._allowRedirects &&
+                    redirectsRemaining > 0) {
+                    const redirectUrl = response.message.headers['location'];
+                    if (!redirectUrl) {
+                        // if there's no location to redirect to, we won't
+                        break;
+                    }
+                    const parsedRedirectUrl = new URL(redirectUrl);
+                    if (parsedUrl.protocol === 'https:' &&
+                        parsedUrl.protocol !== parsedRedirectUrl.protocol &&
+                        !this._allowRedirectDowngrade) {
+                        throw new Error('Redirect from HTTPS to HTTP protocol. This downgrade is not allowed for security reasons. If you want to allow this behavior, set the allowRedirectDowngrade option to true.');
+                    }
+                    // we need to finish reading the response before reassigning response
+                    // which will leak the open socket.
+                    yield response.readBody();
+                    // strip authorization header if redirected to a different hostname
+                    if (parsedRedirectUrl.hostname !== parsedUrl.hostname) {
+                        for (const header in headers) {
+                            // header names are case insensitive
+                            if (header.toLowerCase() === 'authorization') {
+                                delete headers[header];
+                            }
+                        }
+                    }
+                    // let's make the request with the new redirectUrl
+                    info = this._prepareRequest(verb, parsedRedirectUrl, headers);
+                    response = yield this.requestRaw(info, data);
+                    redirectsRemaining--;
+                }
+                if (!response.message.statusCode ||
+                    !HttpResponseRetryCodes.includes(response.message.statusCode)) {
+                    // If not a retry code, return immediately instead of retrying
+                    return response;
+                }
+                numTries += 1;
+                if (numTries < maxTries) {
+                    yield response.readBody();
+                    yield this._performExponentialBackoff(numTries);
+                }
+            } while (numTries < maxTries);
+            return response;
+        });
+    }
+    /**
+     * Needs to be called if keepAlive is set to true in request options.
+     */
+    dispose() {
+        if (this._agent) {
+            this._agent.destroy();
+        }
+        this._disposed = true;
+    }
+    /**
+     * Raw request.
+     * @param info
+     * @param data
+     */
+    requestRaw(info, data) {
+        return __awaiter(this, void 0, void 0, function* () {
+            return new Promise((resolve, reject) => {
+                function callbackForResult(err, res) {
+                    if (err) {
+                        reject(err);
+                    }
+                    else if (!res) {
+                        // If `err` is not passed, then `res` must be passed.
+                        reject(new Error('Unknown error'));
+                    }
+                    else {
+                        resolve(res);
+                    }
+                }
+                this.requestRawWithCallback(info, data, callbackForResult);
+            });
+        });
+    }
+    /**
+     * Raw request with callback.
+     * @param info
+     * @param data
+     * @param onResult
+     */
+    requestRawWithCallback(info, data, onResult) {
+        if (typeof data === 'string') {
+            if (!info.options.headers) {
+                info.options.headers = {};
+            }
+            info.options.headers['Content-Length'] = Buffer.byteLength(data, 'utf8');
+        }
+        let callbackCalled = false;
+        function handleResult(err, res) {
+            if (!callbackCalled) {
+                callbackCalled = true;
+                onResult(err, res);
+            }
+        }
+        const req = info.httpModule.request(info.options, (msg) => {
+            const res = new HttpClientResponse(msg);
+            handleResult(undefined, res);
+        });
+        let socket;
+        req.on('socket', sock => {
+            socket = sock;
+        });
+        // If we ever get disconnected, we want the socket to timeout eventually
+        req.setTimeout(this._socketTimeout || 3 * 60000, () => {
+            if (socket) {
+                socket.end();
+            }
+            handleResult(new Error(`Request timeout: ${info.options.path}`));
+        });
+        req.on('error', function (err) {
+            // err has statusCode property
+            // res should have headers
+            handleResult(err);
+        });
+        if (data && typeof data === 'string') {
+            req.write(data, 'utf8');
+        }
+        if (data && typeof data !== 'string') {
+            data.on('close', function () {
+                req.end();
+            });
+            data.pipe(req);
+        }
+        else {
+            req.end();
+        }
+    }
+    /**
+     * Gets an http agent. This function is useful when you need an http agent that handles
+     * routing through a proxy server - depending upon the url and proxy environment variables.
+     * @param serverUrl  The server URL where the request will be sent. For example, https://api.github.com
+     */
+    getAgent(serverUrl) {
+        const parsedUrl = new URL(serverUrl);
+        return this._getAgent(parsedUrl);
+    }
+    getAgentDispatcher(serverUrl) {
+        const parsedUrl = new URL(serverUrl);
+        const proxyUrl = pm.getProxyUrl(parsedUrl);
+        const useProxy = proxyUrl && proxyUrl.hostname;
+        if (!useProxy) {
+            return;
+        }
+        return this._getProxyAgentDispatcher(parsedUrl, proxyUrl);
+    }
+    _prepareRequest(method, requestUrl, headers) {
+        const info = {};
+        info.parsedUrl = requestUrl;
+        const usingSsl = info.parsedUrl.protocol === 'https:';
+        info.httpModule = usingSsl ? https : http;
+        const defaultPort = usingSsl ? 443 : 80;
+        info.options = {};
+        info.options.host = info.parsedUrl.hostname;
+        info.options.port = info.parsedUrl.port
+            ? parseInt(info.parsedUrl.port)
+            : defaultPort;
+        info.options.path =
+            (info.parsedUrl.pathname || '') + (info.parsedUrl.search || '');
+        info.options.method = method;
+        info.options.headers = this._mergeHeaders(headers);
+        if (this.userAgent != null) {
+            info.options.headers['user-agent'] = this.userAgent;
+        }
+        info.options.agent = this._getAgent(info.parsedUrl);
+        // gives handlers an opportunity to participate
+        if (this.handlers) {
+            for (const handler of this.handlers) {
+                handler.prepareRequest(info.options);
+            }
+        }
+        return info;
+    }
+    _mergeHeaders(headers) {
+        if (this.requestOptions && this.requestOptions.headers) {
+            return Object.assign({}, lowercaseKeys(this.requestOptions.headers), lowercaseKeys(headers || {}));
+        }
+        return lowercaseKeys(headers || {});
+    }
+    /**
+     * Gets an existing header value or returns a default.
+     * Handles converting number header values to strings since HTTP headers must be strings.
+     * Note: This returns string | string[] since some headers can have multiple values.
+     * For headers that must always be a single string (like Content-Type), use the
+     * specialized _getExistingOrDefaultContentTypeHeader method instead.
+     */
+    _getExistingOrDefaultHeader(additionalHeaders, header, _default) {
+        let clientHeader;
+        if (this.requestOptions && this.requestOptions.headers) {
+            const headerValue = lowercaseKeys(this.requestOptions.headers)[header];
+            if (headerValue) {
+                clientHeader =
+                    typeof headerValue === 'number' ? headerValue.toString() : headerValue;
+            }
+        }
+        const additionalValue = additionalHeaders[header];
+        if (additionalValue !== undefined) {
+            return typeof additionalValue === 'number'
+                ? additionalValue.toString()
+                : additionalValue;
+        }
+        if (clientHeader !== undefined) {
+            return clientHeader;
+        }
+        return _default;
+    }
+    /**
+     * Specialized version of _getExistingOrDefaultHeader for Content-Type header.
+     * Always returns a single string (not an array) since Content-Type should be a single value.
+     * Converts arrays to comma-separated strings and numbers to strings to ensure type safety.
+     * This was split from _getExistingOrDefaultHeader to provide stricter typing for callers
+     * that assign the result to places expecting a string (e.g., additionalHeaders[Headers.ContentType]).
+     */
+    _getExistingOrDefaultContentTypeHeader(additionalHeaders, _default) {
+        let clientHeader;
+        if (this.requestOptions && this.requestOptions.headers) {
+            const headerValue = lowercaseKeys(this.requestOptions.headers)[Headers.ContentType];
+            if (headerValue) {
+                if (typeof headerValue === 'number') {
+                    clientHeader = String(headerValue);
+                }
+                else if (Array.isArray(headerValue)) {
+                    clientHeader = headerValue.join(', ');
+                }
+                else {
+                    clientHeader = headerValue;
+                }
+            }
+        }
+        const additionalValue = additionalHeaders[Headers.ContentType];
+        // Return the first non-undefined value, converting numbers or arrays to strings if necessary
+        if (additionalValue !== undefined) {
+            if (typeof additionalValue === 'number') {
+                return String(additionalValue);
+            }
+            else if (Array.isArray(additionalValue)) {
+                return additionalValue.join(', ');
+            }
+            else {
+                return additionalValue;
+            }
+        }
+        if (clientHeader !== undefined) {
+            return clientHeader;
+        }
+        return _default;
+    }
+    _getAgent(parsedUrl) {
+        let agent;
+        const proxyUrl = pm.getProxyUrl(parsedUrl);
+        const useProxy = proxyUrl && proxyUrl.hostname;
+        if (this._keepAlive && useProxy) {
+            agent = this._proxyAgent;
+        }
+        if (!useProxy) {
+            agent = this._agent;
+        }
+        // if agent is already assigned use that agent.
+        if (agent) {
+            return agent;
+        }
+        const usingSsl = parsedUrl.protocol === 'https:';
+        let maxSockets = 100;
+        if (this.requestOptions) {
+            maxSockets = this.requestOptions.maxSockets || http.globalAgent.maxSockets;
+        }
+        // This is `useProxy` again, but we need to check `proxyURl` directly for TypeScripts's flow analysis.
+        if (proxyUrl && proxyUrl.hostname) {
+            const agentOptions = {
+                maxSockets,
+                keepAlive: this._keepAlive,
+                proxy: Object.assign(Object.assign({}, ((proxyUrl.username || proxyUrl.password) && {
+                    proxyAuth: `${proxyUrl.username}:${proxyUrl.password}`
+                })), { host: proxyUrl.hostname, port: proxyUrl.port })
+            };
+            let tunnelAgent;
+            const overHttps = proxyUrl.protocol === 'https:';
+            if (usingSsl) {
+                tunnelAgent = overHttps ? tunnel.httpsOverHttps : tunnel.httpsOverHttp;
+            }
+            else {
+                tunnelAgent = overHttps ? tunnel.httpOverHttps : tunnel.httpOverHttp;
+            }
+            agent = tunnelAgent(agentOptions);
+            this._proxyAgent = agent;
+        }
+        // if tunneling agent isn't assigned create a new agent
+        if (!agent) {
+            const options = { keepAlive: this._keepAlive, maxSockets };
+            agent = usingSsl ? new https.Agent(options) : new http.Agent(options);
+            this._agent = agent;
+        }
+        if (usingSsl && this._ignoreSslError) {
+            // we don't want to set NODE_TLS_REJECT_UNAUTHORIZED=0 since that will affect request for entire process
+            // http.RequestOptions doesn't expose a way to modify RequestOptions.agent.options
+            // we have to cast it to any and change it directly
+            agent.options = Object.assign(agent.options || {}, {
+                rejectUnauthorized: false
+            });
+        }
+        return agent;
+    }
+    _getProxyAgentDispatcher(parsedUrl, proxyUrl) {
+        let proxyAgent;
+        if (this._keepAlive) {
+            proxyAgent = this._proxyAgentDispatcher;
+        }
+        // if agent is already assigned use that agent.
+        if (proxyAgent) {
+            return proxyAgent;
+        }
+        const usingSsl = parsedUrl.protocol === 'https:';
+        proxyAgent = new ProxyAgent(Object.assign({ uri: proxyUrl.href, pipelining: !this._keepAlive ? 0 : 1 }, ((proxyUrl.username || proxyUrl.password) && {
+            token: `Basic ${Buffer.from(`${proxyUrl.username}:${proxyUrl.password}`).toString('base64')}`
+        })));
+        this._proxyAgentDispatcher = proxyAgent;
+        if (usingSsl && this._ignoreSslError) {
+            // we don't want to set NODE_TLS_REJECT_UNAUTHORIZED=0 since that will affect request for entire process
+            // http.RequestOptions doesn't expose a way to modify RequestOptions.agent.options
+            // we have to cast it to any and change it directly
+            proxyAgent.options = Object.assign(proxyAgent.options.requestTls || {}, {
+                rejectUnauthorized: false
+            });
+        }
+        return proxyAgent;
+    }
+    _getUserAgentWithOrchestrationId(userAgent) {
+        const baseUserAgent = userAgent || 'actions/http-client';
+        const orchId = process.env['ACTIONS_ORCHESTRATION_ID'];
+        if (orchId) {
+            // Sanitize the orchestration ID to ensure it contains only valid characters
+            // Valid characters: 0-9, a-z, _, -, .
+            const sanitizedId = orchId.replace(/[^a-z0-9_.-]/gi, '_');
+            return `${baseUserAgent} actions_orchestration_id/${sanitizedId}`;
+        }
+        return baseUserAgent;
+    }
+    _performExponentialBackoff(retryNumber) {
+        return __awaiter(this, void 0, void 0, function* () {
+            retryNumber = Math.min(ExponentialBackoffCeiling, retryNumber);
+            const ms = ExponentialBackoffTimeSlice * Math.pow(2, retryNumber);
+            return new Promise(resolve => setTimeout(() => resolve(), ms));
+        });
+    }
+    _processResponse(res, options) {
+        return __awaiter(this, void 0, void 0, function* () {
+            return new Promise((resolve, reject) => __awaiter(this, void 0, void 0, function* () {
+                const statusCode = res.message.statusCode || 0;
+                const response = {
+                    statusCode,
+                    result: null,
+                    headers: {}
+                };
+                // not found leads to null obj returned
+                if (statusCode === HttpCodes.NotFound) {
+                    resolve(response);
+                }
+                // get the result from the body
+                function dateTimeDeserializer(key, value) {
+                    if (typeof value === 'string') {
+                        const a = new Date(value);
+                        if (!isNaN(a.valueOf())) {
+                            return a;
+                        }
+                    }
+                    return value;
+                }
+                let obj;
+                let contents;
+                try {
+                    contents = yield res.readBody();
+                    if (contents && contents.length > 0) {
+                        if (options && options.deserializeDates) {
+                            obj = JSON.parse(contents, dateTimeDeserializer);
+                        }
+                        else {
+                            obj = JSON.parse(contents);
+                        }
+                        response.result = obj;
+                    }
+                    response.headers = res.message.headers;
+                }
+                catch (err) {
+                    // Invalid resource (contents not json);  leaving result obj null
+                }
+                // note that 3xx redirects are handled by the http layer.
+                if (statusCode > 299) {
+                    let msg;
+                    // if exception/error in body, attempt to get better error
+                    if (obj && obj.message) {
+                        msg = obj.message;
+                    }
+                    else if (contents && contents.length > 0) {
+                        // it may be the case that the exception is in the body message as string
+                        msg = contents;
+                    }
+                    else {
+                        msg = `Failed request: (${statusCode})`;
+                    }
+                    const err = new HttpClientError(msg, statusCode);
+                    err.result = response.result;
+                    reject(err);
+                }
+                else {
+                    resolve(response);
+                }
+            }));
+        });
+    }
+}
+const lowercaseKeys = (obj) => Object.keys(obj).reduce((c, k) => ((c[k.toLowerCase()] = obj[k]), c), {});
+//# sourceMappingURL=index.js.map
+;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/auth.js
+var auth_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+class BasicCredentialHandler {
+    constructor(username, password) {
+        this.username = username;
+        this.password = password;
+    }
+    prepareRequest(options) {
+        if (!options.headers) {
+            throw Error('The request has no headers');
+        }
+        options.headers['Authorization'] = `Basic ${Buffer.from(`${this.username}:${this.password}`).toString('base64')}`;
+    }
+    // This handler cannot handle 401
+    canHandleAuthentication() {
+        return false;
+    }
+    handleAuthentication() {
+        return auth_awaiter(this, void 0, void 0, function* () {
+            throw new Error('not implemented');
+        });
+    }
+}
+class auth_BearerCredentialHandler {
+    constructor(token) {
+        this.token = token;
+    }
+    // currently implements pre-authorization
+    // TODO: support preAuth = false where it hooks on 401
+    prepareRequest(options) {
+        if (!options.headers) {
+            throw Error('The request has no headers');
+        }
+        options.headers['Authorization'] = `Bearer ${this.token}`;
+    }
+    // This handler cannot handle 401
+    canHandleAuthentication() {
+        return false;
+    }
+    handleAuthentication() {
+        return auth_awaiter(this, void 0, void 0, function* () {
+            throw new Error('not implemented');
+        });
+    }
+}
+class PersonalAccessTokenCredentialHandler {
+    constructor(token) {
+        this.token = token;
+    }
+    // currently implements pre-authorization
+    // TODO: support preAuth = false where it hooks on 401
+    prepareRequest(options) {
+        if (!options.headers) {
+            throw Error('The request has no headers');
+        }
+        options.headers['Authorization'] = `Basic ${Buffer.from(`PAT:${this.token}`).toString('base64')}`;
+    }
+    // This handler cannot handle 401
+    canHandleAuthentication() {
+        return false;
+    }
+    handleAuthentication() {
+        return auth_awaiter(this, void 0, void 0, function* () {
+            throw new Error('not implemented');
+        });
+    }
+}
+//# sourceMappingURL=auth.js.map
+;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/oidc-utils.js
+var oidc_utils_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+
+
+
+class oidc_utils_OidcClient {
+    static createHttpClient(allowRetry = true, maxRetry = 10) {
+        const requestOptions = {
+            allowRetries: allowRetry,
+            maxRetries: maxRetry
+        };
+        return new HttpClient('actions/oidc-client', [new BearerCredentialHandler(oidc_utils_OidcClient.getRequestToken())], requestOptions);
+    }
+    static getRequestToken() {
+        const token = process.env['ACTIONS_ID_TOKEN_REQUEST_TOKEN'];
+        if (!token) {
+            throw new Error('Unable to get ACTIONS_ID_TOKEN_REQUEST_TOKEN env variable');
+        }
+        return token;
+    }
+    static getIDTokenUrl() {
+        const runtimeUrl = process.env['ACTIONS_ID_TOKEN_REQUEST_URL'];
+        if (!runtimeUrl) {
+            throw new Error('Unable to get ACTIONS_ID_TOKEN_REQUEST_URL env variable');
+        }
+        return runtimeUrl;
+    }
+    static getCall(id_token_url) {
+        return oidc_utils_awaiter(this, void 0, void 0, function* () {
+            var _a;
+            const httpclient = oidc_utils_OidcClient.createHttpClient();
+            const res = yield httpclient
+                .getJson(id_token_url)
+                .catch(error => {
+                throw new Error(`Failed to get ID Token. \n 
+        Error Code : ${error.statusCode}\n 
+        Error Message: ${error.message}`);
+            });
+            const id_token = (_a = res.result) === null || _a === void 0 ? void 0 : _a.value;
+            if (!id_token) {
+                throw new Error('Response json body do not have ID Token field');
+            }
+            return id_token;
+        });
+    }
+    static getIDToken(audience) {
+        return oidc_utils_awaiter(this, void 0, void 0, function* () {
+            try {
+                // New ID Token is requested from action service
+                let id_token_url = oidc_utils_OidcClient.getIDTokenUrl();
+                if (audience) {
+                    const encodedAudience = encodeURIComponent(audience);
+                    id_token_url = `${id_token_url}&audience=${encodedAudience}`;
+                }
+                debug(`ID token url is ${id_token_url}`);
+                const id_token = yield oidc_utils_OidcClient.getCall(id_token_url);
+                setSecret(id_token);
+                return id_token;
+            }
+            catch (error) {
+                throw new Error(`Error message: ${error.message}`);
+            }
+        });
+    }
+}
+//# sourceMappingURL=oidc-utils.js.map
+;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/summary.js
+var summary_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+
+
+const { access, appendFile, writeFile } = external_fs_.promises;
+const SUMMARY_ENV_VAR = 'GITHUB_STEP_SUMMARY';
+const SUMMARY_DOCS_URL = 'https://docs.github.com/actions/using-workflows/workflow-commands-for-github-actions#adding-a-job-summary';
+class Summary {
+    constructor() {
+        this._buffer = '';
+    }
+    /**
+     * Finds the summary file path from the environment, rejects if env var is not found or file does not exist
+     * Also checks r/w permissions.
+     *
+     * @returns step summary file path
+     */
+    filePath() {
+        return summary_awaiter(this, void 0, void 0, function* () {
+            if (this._filePath) {
+                return this._filePath;
+            }
+            const pathFromEnv = process.env[SUMMARY_ENV_VAR];
+            if (!pathFromEnv) {
+                throw new Error(`Unable to find environment variable for $${SUMMARY_ENV_VAR}. Check if your runtime environment supports job summaries.`);
+            }
+            try {
+                yield access(pathFromEnv, external_fs_.constants.R_OK | external_fs_.constants.W_OK);
+            }
+            catch (_a) {
+                throw new Error(`Unable to access summary file: '${pathFromEnv}'. Check if the file has correct read/write permissions.`);
+            }
+            this._filePath = pathFromEnv;
+            return this._filePath;
+        });
+    }
+    /**
+     * Wraps content in an HTML tag, adding any HTML attributes
+     *
+     * @param {string} tag HTML tag to wrap
+     * @param {string | null} content content within the tag
+     * @param {[attribute: string]: string} attrs key-value list of HTML attributes to add
+     *
+     * @returns {string} content wrapped in HTML element
+     */
+    wrap(tag, content, attrs = {}) {
+        const htmlAttrs = Object.entries(attrs)
+            .map(([key, value]) => ` ${key}="${value}"`)
+            .join('');
+        if (!content) {
+            return `<${tag}${htmlAttrs}>`;
+        }
+        return `<${tag}${htmlAttrs}>${content}</${tag}>`;
+    }
+    /**
+     * Writes text in the buffer to the summary buffer file and empties buffer. Will append by default.
+     *
+     * @param {SummaryWriteOptions} [options] (optional) options for write operation
+     *
+     * @returns {Promise<Summary>} summary instance
+     */
+    write(options) {
+        return summary_awaiter(this, void 0, void 0, function* () {
+            const overwrite = !!(options === null || options === void 0 ? void 0 : options.overwrite);
+            const filePath = yield this.filePath();
+            const writeFunc = overwrite ? writeFile : appendFile;
+            yield writeFunc(filePath, this._buffer, { encoding: 'utf8' });
+            return this.emptyBuffer();
+        });
+    }
+    /**
+     * Clears the summary buffer and wipes the summary file
+     *
+     * @returns {Summary} summary instance
+     */
+    clear() {
+        return summary_awaiter(this, void 0, void 0, function* () {
+            return this.emptyBuffer().write({ overwrite: true });
+        });
+    }
+    /**
+     * Returns the current summary buffer as a string
+     *
+     * @returns {string} string of summary buffer
+     */
+    stringify() {
+        return this._buffer;
+    }
+    /**
+     * If the summary buffer is empty
+     *
+     * @returns {boolen} true if the buffer is empty
+     */
+    isEmptyBuffer() {
+        return this._buffer.length === 0;
+    }
+    /**
+     * Resets the summary buffer without writing to summary file
+     *
+     * @returns {Summary} summary instance
+     */
+    emptyBuffer() {
+        this._buffer = '';
+        return this;
+    }
+    /**
+     * Adds raw text to the summary buffer
+     *
+     * @param {string} text content to add
+     * @param {boolean} [addEOL=false] (optional) append an EOL to the raw text (default: false)
+     *
+     * @returns {Summary} summary instance
+     */
+    addRaw(text, addEOL = false) {
+        this._buffer += text;
+        return addEOL ? this.addEOL() : this;
+    }
+    /**
+     * Adds the operating system-specific end-of-line marker to the buffer
+     *
+     * @returns {Summary} summary instance
+     */
+    addEOL() {
+        return this.addRaw(external_os_namespaceObject.EOL);
+    }
+    /**
+     * Adds an HTML codeblock to the summary buffer
+     *
+     * @param {string} code content to render within fenced code block
+     * @param {string} lang (optional) language to syntax highlight code
+     *
+     * @returns {Summary} summary instance
+     */
+    addCodeBlock(code, lang) {
+        const attrs = Object.assign({}, (lang && { lang }));
+        const element = this.wrap('pre', this.wrap('code', code), attrs);
+        return this.addRaw(element).addEOL();
+    }
+    /**
+     * Adds an HTML list to the summary buffer
+     *
+     * @param {string[]} items list of items to render
+     * @param {boolean} [ordered=false] (optional) if the rendered list should be ordered or not (default: false)
+     *
+     * @returns {Summary} summary instance
+     */
+    addList(items, ordered = false) {
+        const tag = ordered ? 'ol' : 'ul';
+        const listItems = items.map(item => this.wrap('li', item)).join('');
+        const element = this.wrap(tag, listItems);
+        return this.addRaw(element).addEOL();
+    }
+    /**
+     * Adds an HTML table to the summary buffer
+     *
+     * @param {SummaryTableCell[]} rows table rows
+     *
+     * @returns {Summary} summary instance
+     */
+    addTable(rows) {
+        const tableBody = rows
+            .map(row => {
+            const cells = row
+                .map(cell => {
+                if (typeof cell === 'string') {
+                    return this.wrap('td', cell);
+                }
+                const { header, data, colspan, rowspan } = cell;
+                const tag = header ? 'th' : 'td';
+                const attrs = Object.assign(Object.assign({}, (colspan && { colspan })), (rowspan && { rowspan }));
+                return this.wrap(tag, data, attrs);
+            })
+                .join('');
+            return this.wrap('tr', cells);
+        })
+            .join('');
+        const element = this.wrap('table', tableBody);
+        return this.addRaw(element).addEOL();
+    }
+    /**
+     * Adds a collapsable HTML details element to the summary buffer
+     *
+     * @param {string} label text for the closed state
+     * @param {string} content collapsable content
+     *
+     * @returns {Summary} summary instance
+     */
+    addDetails(label, content) {
+        const element = this.wrap('details', this.wrap('summary', label) + content);
+        return this.addRaw(element).addEOL();
+    }
+    /**
+     * Adds an HTML image tag to the summary buffer
+     *
+     * @param {string} src path to the image you to embed
+     * @param {string} alt text description of the image
+     * @param {SummaryImageOptions} options (optional) addition image attributes
+     *
+     * @returns {Summary} summary instance
+     */
+    addImage(src, alt, options) {
+        const { width, height } = options || {};
+        const attrs = Object.assign(Object.assign({}, (width && { width })), (height && { height }));
+        const element = this.wrap('img', null, Object.assign({ src, alt }, attrs));
+        return this.addRaw(element).addEOL();
+    }
+    /**
+     * Adds an HTML section heading element
+     *
+     * @param {string} text heading text
+     * @param {number | string} [level=1] (optional) the heading level, default: 1
+     *
+     * @returns {Summary} summary instance
+     */
+    addHeading(text, level) {
+        const tag = `h${level}`;
+        const allowedTag = ['h1', 'h2', 'h3', 'h4', 'h5', 'h6'].includes(tag)
+            ? tag
+            : 'h1';
+        const element = this.wrap(allowedTag, text);
+        return this.addRaw(element).addEOL();
+    }
+    /**
+     * Adds an HTML thematic break (<hr>) to the summary buffer
+     *
+     * @returns {Summary} summary instance
+     */
+    addSeparator() {
+        const element = this.wrap('hr', null);
+        return this.addRaw(element).addEOL();
+    }
+    /**
+     * Adds an HTML line break (<br>) to the summary buffer
+     *
+     * @returns {Summary} summary instance
+     */
+    addBreak() {
+        const element = this.wrap('br', null);
+        return this.addRaw(element).addEOL();
+    }
+    /**
+     * Adds an HTML blockquote to the summary buffer
+     *
+     * @param {string} text quote text
+     * @param {string} cite (optional) citation url
+     *
+     * @returns {Summary} summary instance
+     */
+    addQuote(text, cite) {
+        const attrs = Object.assign({}, (cite && { cite }));
+        const element = this.wrap('blockquote', text, attrs);
+        return this.addRaw(element).addEOL();
+    }
+    /**
+     * Adds an HTML anchor tag to the summary buffer
+     *
+     * @param {string} text link text/content
+     * @param {string} href hyperlink
+     *
+     * @returns {Summary} summary instance
+     */
+    addLink(text, href) {
+        const element = this.wrap('a', text, { href });
+        return this.addRaw(element).addEOL();
+    }
+}
+const _summary = new Summary();
+/**
+ * @deprecated use `core.summary`
+ */
+const markdownSummary = (/* unused pure expression or super */ null && (_summary));
+const summary = _summary;
+//# sourceMappingURL=summary.js.map
+;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/path-utils.js
+
+/**
+ * toPosixPath converts the given path to the posix form. On Windows, \\ will be
+ * replaced with /.
+ *
+ * @param pth. Path to transform.
+ * @return string Posix path.
+ */
+function toPosixPath(pth) {
+    return pth.replace(/[\\]/g, '/');
+}
+/**
+ * toWin32Path converts the given path to the win32 form. On Linux, / will be
+ * replaced with \\.
+ *
+ * @param pth. Path to transform.
+ * @return string Win32 path.
+ */
+function toWin32Path(pth) {
+    return pth.replace(/[/]/g, '\\');
+}
+/**
+ * toPlatformPath converts the given path to a platform-specific path. It does
+ * this by replacing instances of / and \ with the platform-specific path
+ * separator.
+ *
+ * @param pth The path to platformize.
+ * @return string The platform-specific path.
+ */
+function toPlatformPath(pth) {
+    return pth.replace(/[/\\]/g, path.sep);
+}
+//# sourceMappingURL=path-utils.js.map
+// EXTERNAL MODULE: external "string_decoder"
+var external_string_decoder_ = __nccwpck_require__(3193);
+// EXTERNAL MODULE: external "events"
+var external_events_ = __nccwpck_require__(4434);
+// EXTERNAL MODULE: external "child_process"
+var external_child_process_ = __nccwpck_require__(5317);
+// EXTERNAL MODULE: external "assert"
+var external_assert_ = __nccwpck_require__(2613);
+;// CONCATENATED MODULE: ./node_modules/@actions/io/lib/io-util.js
+var io_util_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+
+
+const { chmod, copyFile, lstat, mkdir, open: io_util_open, readdir, rename, rm, rmdir, stat, symlink, unlink } = external_fs_.promises;
+// export const {open} = 'fs'
+const IS_WINDOWS = process.platform === 'win32';
+/**
+ * Custom implementation of readlink to ensure Windows junctions
+ * maintain trailing backslash for backward compatibility with Node.js < 24
+ *
+ * In Node.js 20, Windows junctions (directory symlinks) always returned paths
+ * with trailing backslashes. Node.js 24 removed this behavior, which breaks
+ * code that relied on this format for path operations.
+ *
+ * This implementation restores the Node 20 behavior by adding a trailing
+ * backslash to all junction results on Windows.
+ */
+function readlink(fsPath) {
+    return io_util_awaiter(this, void 0, void 0, function* () {
+        const result = yield fs.promises.readlink(fsPath);
+        // On Windows, restore Node 20 behavior: add trailing backslash to all results
+        // since junctions on Windows are always directory links
+        if (IS_WINDOWS && !result.endsWith('\\')) {
+            return `${result}\\`;
+        }
+        return result;
+    });
+}
+// See https://github.com/nodejs/node/blob/d0153aee367422d0858105abec186da4dff0a0c5/deps/uv/include/uv/win.h#L691
+const UV_FS_O_EXLOCK = 0x10000000;
+const READONLY = external_fs_.constants.O_RDONLY;
+function exists(fsPath) {
+    return io_util_awaiter(this, void 0, void 0, function* () {
+        try {
+            yield stat(fsPath);
+        }
+        catch (err) {
+            if (err.code === 'ENOENT') {
+                return false;
+            }
+            throw err;
+        }
+        return true;
+    });
+}
+function isDirectory(fsPath_1) {
+    return io_util_awaiter(this, arguments, void 0, function* (fsPath, useStat = false) {
+        const stats = useStat ? yield stat(fsPath) : yield lstat(fsPath);
+        return stats.isDirectory();
+    });
+}
+/**
+ * On OSX/Linux, true if path starts with '/'. On Windows, true for paths like:
+ * \, \hello, \\hello\share, C:, and C:\hello (and corresponding alternate separator cases).
+ */
+function isRooted(p) {
+    p = normalizeSeparators(p);
+    if (!p) {
+        throw new Error('isRooted() parameter "p" cannot be empty');
+    }
+    if (IS_WINDOWS) {
+        return (p.startsWith('\\') || /^[A-Z]:/i.test(p) // e.g. \ or \hello or \\hello
+        ); // e.g. C: or C:\hello
+    }
+    return p.startsWith('/');
+}
+/**
+ * Best effort attempt to determine whether a file exists and is executable.
+ * @param filePath    file path to check
+ * @param extensions  additional file extensions to try
+ * @return if file exists and is executable, returns the file path. otherwise empty string.
+ */
+function tryGetExecutablePath(filePath, extensions) {
+    return io_util_awaiter(this, void 0, void 0, function* () {
+        let stats = undefined;
+        try {
+            // test file exists
+            stats = yield stat(filePath);
+        }
+        catch (err) {
+            if (err.code !== 'ENOENT') {
+                // eslint-disable-next-line no-console
+                console.log(`Unexpected error attempting to determine if executable file exists '${filePath}': ${err}`);
+            }
+        }
+        if (stats && stats.isFile()) {
+            if (IS_WINDOWS) {
+                // on Windows, test for valid extension
+                const upperExt = external_path_.extname(filePath).toUpperCase();
+                if (extensions.some(validExt => validExt.toUpperCase() === upperExt)) {
+                    return filePath;
+                }
+            }
+            else {
+                if (isUnixExecutable(stats)) {
+                    return filePath;
+                }
+            }
+        }
+        // try each extension
+        const originalFilePath = filePath;
+        for (const extension of extensions) {
+            filePath = originalFilePath + extension;
+            stats = undefined;
+            try {
+                stats = yield stat(filePath);
+            }
+            catch (err) {
+                if (err.code !== 'ENOENT') {
+                    // eslint-disable-next-line no-console
+                    console.log(`Unexpected error attempting to determine if executable file exists '${filePath}': ${err}`);
+                }
+            }
+            if (stats && stats.isFile()) {
+                if (IS_WINDOWS) {
+                    // preserve the case of the actual file (since an extension was appended)
+                    try {
+                        const directory = external_path_.dirname(filePath);
+                        const upperName = external_path_.basename(filePath).toUpperCase();
+                        for (const actualName of yield readdir(directory)) {
+                            if (upperName === actualName.toUpperCase()) {
+                                filePath = external_path_.join(directory, actualName);
+                                break;
+                            }
+                        }
+                    }
+                    catch (err) {
+                        // eslint-disable-next-line no-console
+                        console.log(`Unexpected error attempting to determine the actual case of the file '${filePath}': ${err}`);
+                    }
+                    return filePath;
+                }
+                else {
+                    if (isUnixExecutable(stats)) {
+                        return filePath;
+                    }
+                }
+            }
+        }
+        return '';
+    });
+}
+function normalizeSeparators(p) {
+    p = p || '';
+    if (IS_WINDOWS) {
+        // convert slashes on Windows
+        p = p.replace(/\//g, '\\');
+        // remove redundant slashes
+        return p.replace(/\\\\+/g, '\\');
+    }
+    // remove redundant slashes
+    return p.replace(/\/\/+/g, '/');
+}
+// on Mac/Linux, test the execute bit
+//     R   W  X  R  W X R W X
+//   256 128 64 32 16 8 4 2 1
+function isUnixExecutable(stats) {
+    return ((stats.mode & 1) > 0 ||
+        ((stats.mode & 8) > 0 &&
+            process.getgid !== undefined &&
+            stats.gid === process.getgid()) ||
+        ((stats.mode & 64) > 0 &&
+            process.getuid !== undefined &&
+            stats.uid === process.getuid()));
+}
+// Get the path of cmd.exe in windows
+function getCmdPath() {
+    var _a;
+    return (_a = process.env['COMSPEC']) !== null && _a !== void 0 ? _a : `cmd.exe`;
+}
+//# sourceMappingURL=io-util.js.map
+;// CONCATENATED MODULE: ./node_modules/@actions/io/lib/io.js
+var io_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+
+
+
+/**
+ * Copies a file or folder.
+ * Based off of shelljs - https://github.com/shelljs/shelljs/blob/9237f66c52e5daa40458f94f9565e18e8132f5a6/src/cp.js
+ *
+ * @param     source    source path
+ * @param     dest      destination path
+ * @param     options   optional. See CopyOptions.
+ */
+function cp(source_1, dest_1) {
+    return io_awaiter(this, arguments, void 0, function* (source, dest, options = {}) {
+        const { force, recursive, copySourceDirectory } = readCopyOptions(options);
+        const destStat = (yield ioUtil.exists(dest)) ? yield ioUtil.stat(dest) : null;
+        // Dest is an existing file, but not forcing
+        if (destStat && destStat.isFile() && !force) {
+            return;
+        }
+        // If dest is an existing directory, should copy inside.
+        const newDest = destStat && destStat.isDirectory() && copySourceDirectory
+            ? path.join(dest, path.basename(source))
+            : dest;
+        if (!(yield ioUtil.exists(source))) {
+            throw new Error(`no such file or directory: ${source}`);
+        }
+        const sourceStat = yield ioUtil.stat(source);
+        if (sourceStat.isDirectory()) {
+            if (!recursive) {
+                throw new Error(`Failed to copy. ${source} is a directory, but tried to copy without recursive flag.`);
+            }
+            else {
+                yield cpDirRecursive(source, newDest, 0, force);
+            }
+        }
+        else {
+            if (path.relative(source, newDest) === '') {
+                // a file cannot be copied to itself
+                throw new Error(`'${newDest}' and '${source}' are the same file`);
+            }
+            yield io_copyFile(source, newDest, force);
+        }
+    });
+}
+/**
+ * Moves a path.
+ *
+ * @param     source    source path
+ * @param     dest      destination path
+ * @param     options   optional. See MoveOptions.
+ */
+function mv(source_1, dest_1) {
+    return io_awaiter(this, arguments, void 0, function* (source, dest, options = {}) {
+        if (yield ioUtil.exists(dest)) {
+            let destExists = true;
+            if (yield ioUtil.isDirectory(dest)) {
+                // If dest is directory copy src into dest
+                dest = path.join(dest, path.basename(source));
+                destExists = yield ioUtil.exists(dest);
+            }
+            if (destExists) {
+                if (options.force == null || options.force) {
+                    yield rmRF(dest);
+                }
+                else {
+                    throw new Error('Destination already exists');
+                }
+            }
+        }
+        yield mkdirP(path.dirname(dest));
+        yield ioUtil.rename(source, dest);
+    });
+}
+/**
+ * Remove a path recursively with force
+ *
+ * @param inputPath path to remove
+ */
+function rmRF(inputPath) {
+    return io_awaiter(this, void 0, void 0, function* () {
+        if (ioUtil.IS_WINDOWS) {
+            // Check for invalid characters
+            // https://docs.microsoft.com/en-us/windows/win32/fileio/naming-a-file
+            if (/[*"<>|]/.test(inputPath)) {
+                throw new Error('File path must not contain `*`, `"`, `<`, `>` or `|` on Windows');
+            }
+        }
+        try {
+            // note if path does not exist, error is silent
+            yield ioUtil.rm(inputPath, {
+                force: true,
+                maxRetries: 3,
+                recursive: true,
+                retryDelay: 300
+            });
+        }
+        catch (err) {
+            throw new Error(`File was unable to be removed ${err}`);
+        }
+    });
+}
+/**
+ * Make a directory.  Creates the full path with folders in between
+ * Will throw if it fails
+ *
+ * @param   fsPath        path to create
+ * @returns Promise<void>
+ */
+function mkdirP(fsPath) {
+    return io_awaiter(this, void 0, void 0, function* () {
+        ok(fsPath, 'a path argument must be provided');
+        yield ioUtil.mkdir(fsPath, { recursive: true });
+    });
+}
+/**
+ * Returns path of a tool had the tool actually been invoked.  Resolves via paths.
+ * If you check and the tool does not exist, it will throw.
+ *
+ * @param     tool              name of the tool
+ * @param     check             whether to check if tool exists
+ * @returns   Promise<string>   path to tool
+ */
+function which(tool, check) {
+    return io_awaiter(this, void 0, void 0, function* () {
+        if (!tool) {
+            throw new Error("parameter 'tool' is required");
+        }
+        // recursive when check=true
+        if (check) {
+            const result = yield which(tool, false);
+            if (!result) {
+                if (IS_WINDOWS) {
+                    throw new Error(`Unable to locate executable file: ${tool}. Please verify either the file path exists or the file can be found within a directory specified by the PATH environment variable. Also verify the file has a valid extension for an executable file.`);
+                }
+                else {
+                    throw new Error(`Unable to locate executable file: ${tool}. Please verify either the file path exists or the file can be found within a directory specified by the PATH environment variable. Also check the file mode to verify the file is executable.`);
+                }
+            }
+            return result;
+        }
+        const matches = yield findInPath(tool);
+        if (matches && matches.length > 0) {
+            return matches[0];
+        }
+        return '';
+    });
+}
+/**
+ * Returns a list of all occurrences of the given tool on the system path.
+ *
+ * @returns   Promise<string[]>  the paths of the tool
+ */
+function findInPath(tool) {
+    return io_awaiter(this, void 0, void 0, function* () {
+        if (!tool) {
+            throw new Error("parameter 'tool' is required");
+        }
+        // build the list of extensions to try
+        const extensions = [];
+        if (IS_WINDOWS && process.env['PATHEXT']) {
+            for (const extension of process.env['PATHEXT'].split(external_path_.delimiter)) {
+                if (extension) {
+                    extensions.push(extension);
+                }
+            }
+        }
+        // if it's rooted, return it if exists. otherwise return empty.
+        if (isRooted(tool)) {
+            const filePath = yield tryGetExecutablePath(tool, extensions);
+            if (filePath) {
+                return [filePath];
+            }
+            return [];
+        }
+        // if any path separators, return empty
+        if (tool.includes(external_path_.sep)) {
+            return [];
+        }
+        // build the list of directories
+        //
+        // Note, technically "where" checks the current directory on Windows. From a toolkit perspective,
+        // it feels like we should not do this. Checking the current directory seems like more of a use
+        // case of a shell, and the which() function exposed by the toolkit should strive for consistency
+        // across platforms.
+        const directories = [];
+        if (process.env.PATH) {
+            for (const p of process.env.PATH.split(external_path_.delimiter)) {
+                if (p) {
+                    directories.push(p);
+                }
+            }
+        }
+        // find all matches
+        const matches = [];
+        for (const directory of directories) {
+            const filePath = yield tryGetExecutablePath(external_path_.join(directory, tool), extensions);
+            if (filePath) {
+                matches.push(filePath);
+            }
+        }
+        return matches;
+    });
+}
+function readCopyOptions(options) {
+    const force = options.force == null ? true : options.force;
+    const recursive = Boolean(options.recursive);
+    const copySourceDirectory = options.copySourceDirectory == null
+        ? true
+        : Boolean(options.copySourceDirectory);
+    return { force, recursive, copySourceDirectory };
+}
+function cpDirRecursive(sourceDir, destDir, currentDepth, force) {
+    return io_awaiter(this, void 0, void 0, function* () {
+        // Ensure there is not a run away recursive copy
+        if (currentDepth >= 255)
+            return;
+        currentDepth++;
+        yield mkdirP(destDir);
+        const files = yield ioUtil.readdir(sourceDir);
+        for (const fileName of files) {
+            const srcFile = `${sourceDir}/${fileName}`;
+            const destFile = `${destDir}/${fileName}`;
+            const srcFileStat = yield ioUtil.lstat(srcFile);
+            if (srcFileStat.isDirectory()) {
+                // Recurse
+                yield cpDirRecursive(srcFile, destFile, currentDepth, force);
+            }
+            else {
+                yield io_copyFile(srcFile, destFile, force);
+            }
+        }
+        // Change the mode for the newly created directory
+        yield ioUtil.chmod(destDir, (yield ioUtil.stat(sourceDir)).mode);
+    });
+}
+// Buffered file copy
+function io_copyFile(srcFile, destFile, force) {
+    return io_awaiter(this, void 0, void 0, function* () {
+        if ((yield ioUtil.lstat(srcFile)).isSymbolicLink()) {
+            // unlink/re-link it
+            try {
+                yield ioUtil.lstat(destFile);
+                yield ioUtil.unlink(destFile);
+            }
+            catch (e) {
+                // Try to override file permission
+                if (e.code === 'EPERM') {
+                    yield ioUtil.chmod(destFile, '0666');
+                    yield ioUtil.unlink(destFile);
+                }
+                // other errors = it doesn't exist, no work to do
+            }
+            // Copy over symlink
+            const symlinkFull = yield ioUtil.readlink(srcFile);
+            yield ioUtil.symlink(symlinkFull, destFile, ioUtil.IS_WINDOWS ? 'junction' : null);
+        }
+        else if (!(yield ioUtil.exists(destFile)) || force) {
+            yield ioUtil.copyFile(srcFile, destFile);
+        }
+    });
+}
+//# sourceMappingURL=io.js.map
+;// CONCATENATED MODULE: external "timers"
+const external_timers_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("timers");
+;// CONCATENATED MODULE: ./node_modules/@actions/exec/lib/toolrunner.js
+var toolrunner_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+
+
+
+
+
+
+
+/* eslint-disable @typescript-eslint/unbound-method */
+const toolrunner_IS_WINDOWS = process.platform === 'win32';
+/*
+ * Class for running command line tools. Handles quoting and arg parsing in a platform agnostic way.
+ */
+class ToolRunner extends external_events_.EventEmitter {
+    constructor(toolPath, args, options) {
+        super();
+        if (!toolPath) {
+            throw new Error("Parameter 'toolPath' cannot be null or empty.");
+        }
+        this.toolPath = toolPath;
+        this.args = args || [];
+        this.options = options || {};
+    }
+    _debug(message) {
+        if (this.options.listeners && this.options.listeners.debug) {
+            this.options.listeners.debug(message);
+        }
+    }
+    _getCommandString(options, noPrefix) {
+        const toolPath = this._getSpawnFileName();
+        const args = this._getSpawnArgs(options);
+        let cmd = noPrefix ? '' : '[command]'; // omit prefix when piped to a second tool
+        if (toolrunner_IS_WINDOWS) {
+            // Windows + cmd file
+            if (this._isCmdFile()) {
+                cmd += toolPath;
+                for (const a of args) {
+                    cmd += ` ${a}`;
+                }
+            }
+            // Windows + verbatim
+            else if (options.windowsVerbatimArguments) {
+                cmd += `"${toolPath}"`;
+                for (const a of args) {
+                    cmd += ` ${a}`;
+                }
+            }
+            // Windows (regular)
+            else {
+                cmd += this._windowsQuoteCmdArg(toolPath);
+                for (const a of args) {
+                    cmd += ` ${this._windowsQuoteCmdArg(a)}`;
+                }
+            }
+        }
+        else {
+            // OSX/Linux - this can likely be improved with some form of quoting.
+            // creating processes on Unix is fundamentally different than Windows.
+            // on Unix, execvp() takes an arg array.
+            cmd += toolPath;
+            for (const a of args) {
+                cmd += ` ${a}`;
+            }
+        }
+        return cmd;
+    }
+    _processLineBuffer(data, strBuffer, onLine) {
+        try {
+            let s = strBuffer + data.toString();
+            let n = s.indexOf(external_os_namespaceObject.EOL);
+            while (n > -1) {
+                const line = s.substring(0, n);
+                onLine(line);
+                // the rest of the string ...
+                s = s.substring(n + external_os_namespaceObject.EOL.length);
+                n = s.indexOf(external_os_namespaceObject.EOL);
+            }
+            return s;
+        }
+        catch (err) {
+            // streaming lines to console is best effort.  Don't fail a build.
+            this._debug(`error processing line. Failed with error ${err}`);
+            return '';
+        }
+    }
+    _getSpawnFileName() {
+        if (toolrunner_IS_WINDOWS) {
+            if (this._isCmdFile()) {
+                return process.env['COMSPEC'] || 'cmd.exe';
+            }
+        }
+        return this.toolPath;
+    }
+    _getSpawnArgs(options) {
+        if (toolrunner_IS_WINDOWS) {
+            if (this._isCmdFile()) {
+                let argline = `/D /S /C "${this._windowsQuoteCmdArg(this.toolPath)}`;
+                for (const a of this.args) {
+                    argline += ' ';
+                    argline += options.windowsVerbatimArguments
+                        ? a
+                        : this._windowsQuoteCmdArg(a);
+                }
+                argline += '"';
+                return [argline];
+            }
+        }
+        return this.args;
+    }
+    _endsWith(str, end) {
+        return str.endsWith(end);
+    }
+    _isCmdFile() {
+        const upperToolPath = this.toolPath.toUpperCase();
+        return (this._endsWith(upperToolPath, '.CMD') ||
+            this._endsWith(upperToolPath, '.BAT'));
+    }
+    _windowsQuoteCmdArg(arg) {
+        // for .exe, apply the normal quoting rules that libuv applies
+        if (!this._isCmdFile()) {
+            return this._uvQuoteCmdArg(arg);
+        }
+        // otherwise apply quoting rules specific to the cmd.exe command line parser.
+        // the libuv rules are generic and are not designed specifically for cmd.exe
+        // command line parser.
+        //
+        // for a detailed description of the cmd.exe command line parser, refer to
+        // http://stackoverflow.com/questions/4094699/how-does-the-windows-command-interpreter-cmd-exe-parse-scripts/7970912#7970912
+        // need quotes for empty arg
+        if (!arg) {
+            return '""';
+        }
+        // determine whether the arg needs to be quoted
+        const cmdSpecialChars = [
+            ' ',
+            '\t',
+            '&',
+            '(',
+            ')',
+            '[',
+            ']',
+            '{',
+            '}',
+            '^',
+            '=',
+            ';',
+            '!',
+            "'",
+            '+',
+            ',',
+            '`',
+            '~',
+            '|',
+            '<',
+            '>',
+            '"'
+        ];
+        let needsQuotes = false;
+        for (const char of arg) {
+            if (cmdSpecialChars.some(x => x === char)) {
+                needsQuotes = true;
+                break;
+            }
+        }
+        // short-circuit if quotes not needed
+        if (!needsQuotes) {
+            return arg;
+        }
+        // the following quoting rules are very similar to the rules that by libuv applies.
+        //
+        // 1) wrap the string in quotes
+        //
+        // 2) double-up quotes - i.e. " => ""
+        //
+        //    this is different from the libuv quoting rules. libuv replaces " with \", which unfortunately
+        //    doesn't work well with a cmd.exe command line.
+        //
+        //    note, replacing " with "" also works well if the arg is passed to a downstream .NET console app.
+        //    for example, the command line:
+        //          foo.exe "myarg:""my val"""
+        //    is parsed by a .NET console app into an arg array:
+        //          [ "myarg:\"my val\"" ]
+        //    which is the same end result when applying libuv quoting rules. although the actual
+        //    command line from libuv quoting rules would look like:
+        //          foo.exe "myarg:\"my val\""
+        //
+        // 3) double-up slashes that precede a quote,
+        //    e.g.  hello \world    => "hello \world"
+        //          hello\"world    => "hello\\""world"
+        //          hello\\"world   => "hello\\\\""world"
+        //          hello world\    => "hello world\\"
+        //
+        //    technically this is not required for a cmd.exe command line, or the batch argument parser.
+        //    the reasons for including this as a .cmd quoting rule are:
+        //
+        //    a) this is optimized for the scenario where the argument is passed from the .cmd file to an
+        //       external program. many programs (e.g. .NET console apps) rely on the slash-doubling rule.
+        //
+        //    b) it's what we've been doing previously (by deferring to node default behavior) and we
+        //       haven't heard any complaints about that aspect.
+        //
+        // note, a weakness of the quoting rules chosen here, is that % is not escaped. in fact, % cannot be
+        // escaped when used on the command line directly - even though within a .cmd file % can be escaped
+        // by using %%.
+        //
+        // the saving grace is, on the command line, %var% is left as-is if var is not defined. this contrasts
+        // the line parsing rules within a .cmd file, where if var is not defined it is replaced with nothing.
+        //
+        // one option that was explored was replacing % with ^% - i.e. %var% => ^%var^%. this hack would
+        // often work, since it is unlikely that var^ would exist, and the ^ character is removed when the
+        // variable is used. the problem, however, is that ^ is not removed when %* is used to pass the args
+        // to an external program.
+        //
+        // an unexplored potential solution for the % escaping problem, is to create a wrapper .cmd file.
+        // % can be escaped within a .cmd file.
+        let reverse = '"';
+        let quoteHit = true;
+        for (let i = arg.length; i > 0; i--) {
+            // walk the string in reverse
+            reverse += arg[i - 1];
+            if (quoteHit && arg[i - 1] === '\\') {
+                reverse += '\\'; // double the slash
+            }
+            else if (arg[i - 1] === '"') {
+                quoteHit = true;
+                reverse += '"'; // double the quote
+            }
+            else {
+                quoteHit = false;
+            }
+        }
+        reverse += '"';
+        return reverse.split('').reverse().join('');
+    }
+    _uvQuoteCmdArg(arg) {
+        // Tool runner wraps child_process.spawn() and needs to apply the same quoting as
+        // Node in certain cases where the undocumented spawn option windowsVerbatimArguments
+        // is used.
+        //
+        // Since this function is a port of quote_cmd_arg from Node 4.x (technically, lib UV,
+        // see https://github.com/nodejs/node/blob/v4.x/deps/uv/src/win/process.c for details),
+        // pasting copyright notice from Node within this function:
+        //
+        //      Copyright Joyent, Inc. and other Node contributors. All rights reserved.
+        //
+        //      Permission is hereby granted, free of charge, to any person obtaining a copy
+        //      of this software and associated documentation files (the "Software"), to
+        //      deal in the Software without restriction, including without limitation the
+        //      rights to use, copy, modify, merge, publish, distribute, sublicense, and/or
+        //      sell copies of the Software, and to permit persons to whom the Software is
+        //      furnished to do so, subject to the following conditions:
+        //
+        //      The above copyright notice and this permission notice shall be included in
+        //      all copies or substantial portions of the Software.
+        //
+        //      THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR
+        //      IMPLIED, INCLUDING BUT NOT LIMITED TO THE WARRANTIES OF MERCHANTABILITY,
+        //      FITNESS FOR A PARTICULAR PURPOSE AND NONINFRINGEMENT. IN NO EVENT SHALL THE
+        //      AUTHORS OR COPYRIGHT HOLDERS BE LIABLE FOR ANY CLAIM, DAMAGES OR OTHER
+        //      LIABILITY, WHETHER IN AN ACTION OF CONTRACT, TORT OR OTHERWISE, ARISING
+        //      FROM, OUT OF OR IN CONNECTION WITH THE SOFTWARE OR THE USE OR OTHER DEALINGS
+        //      IN THE SOFTWARE.
+        if (!arg) {
+            // Need double quotation for empty argument
+            return '""';
+        }
+        if (!arg.includes(' ') && !arg.includes('\t') && !arg.includes('"')) {
+            // No quotation needed
+            return arg;
+        }
+        if (!arg.includes('"') && !arg.includes('\\')) {
+            // No embedded double quotes or backslashes, so I can just wrap
+            // quote marks around the whole thing.
+            return `"${arg}"`;
+        }
+        // Expected input/output:
+        //   input : hello"world
+        //   output: "hello\"world"
+        //   input : hello""world
+        //   output: "hello\"\"world"
+        //   input : hello\world
+        //   output: hello\world
+        //   input : hello\\world
+        //   output: hello\\world
+        //   input : hello\"world
+        //   output: "hello\\\"world"
+        //   input : hello\\"world
+        //   output: "hello\\\\\"world"
+        //   input : hello world\
+        //   output: "hello world\\" - note the comment in libuv actually reads "hello world\"
+        //                             but it appears the comment is wrong, it should be "hello world\\"
+        let reverse = '"';
+        let quoteHit = true;
+        for (let i = arg.length; i > 0; i--) {
+            // walk the string in reverse
+            reverse += arg[i - 1];
+            if (quoteHit && arg[i - 1] === '\\') {
+                reverse += '\\';
+            }
+            else if (arg[i - 1] === '"') {
+                quoteHit = true;
+                reverse += '\\';
+            }
+            else {
+                quoteHit = false;
+            }
+        }
+        reverse += '"';
+        return reverse.split('').reverse().join('');
+    }
+    _cloneExecOptions(options) {
+        options = options || {};
+        const result = {
+            cwd: options.cwd || process.cwd(),
+            env: options.env || process.env,
+            silent: options.silent || false,
+            windowsVerbatimArguments: options.windowsVerbatimArguments || false,
+            failOnStdErr: options.failOnStdErr || false,
+            ignoreReturnCode: options.ignoreReturnCode || false,
+            delay: options.delay || 10000
+        };
+        result.outStream = options.outStream || process.stdout;
+        result.errStream = options.errStream || process.stderr;
+        return result;
+    }
+    _getSpawnOptions(options, toolPath) {
+        options = options || {};
+        const result = {};
+        result.cwd = options.cwd;
+        result.env = options.env;
+        result['windowsVerbatimArguments'] =
+            options.windowsVerbatimArguments || this._isCmdFile();
+        if (options.windowsVerbatimArguments) {
+            result.argv0 = `"${toolPath}"`;
+        }
+        return result;
+    }
+    /**
+     * Exec a tool.
+     * Output will be streamed to the live console.
+     * Returns promise with return code
+     *
+     * @param     tool     path to tool to exec
+     * @param     options  optional exec options.  See ExecOptions
+     * @returns   number
+     */
+    exec() {
+        return toolrunner_awaiter(this, void 0, void 0, function* () {
+            // root the tool path if it is unrooted and contains relative pathing
+            if (!isRooted(this.toolPath) &&
+                (this.toolPath.includes('/') ||
+                    (toolrunner_IS_WINDOWS && this.toolPath.includes('\\')))) {
+                // prefer options.cwd if it is specified, however options.cwd may also need to be rooted
+                this.toolPath = external_path_.resolve(process.cwd(), this.options.cwd || process.cwd(), this.toolPath);
+            }
+            // if the tool is only a file name, then resolve it from the PATH
+            // otherwise verify it exists (add extension on Windows if necessary)
+            this.toolPath = yield which(this.toolPath, true);
+            return new Promise((resolve, reject) => toolrunner_awaiter(this, void 0, void 0, function* () {
+                this._debug(`exec tool: ${this.toolPath}`);
+                this._debug('arguments:');
+                for (const arg of this.args) {
+                    this._debug(`   ${arg}`);
+                }
+                const optionsNonNull = this._cloneExecOptions(this.options);
+                if (!optionsNonNull.silent && optionsNonNull.outStream) {
+                    optionsNonNull.outStream.write(this._getCommandString(optionsNonNull) + external_os_namespaceObject.EOL);
+                }
+                const state = new ExecState(optionsNonNull, this.toolPath);
+                state.on('debug', (message) => {
+                    this._debug(message);
+                });
+                if (this.options.cwd && !(yield exists(this.options.cwd))) {
+                    return reject(new Error(`The cwd: ${this.options.cwd} does not exist!`));
+                }
+                const fileName = this._getSpawnFileName();
+                const cp = external_child_process_.spawn(fileName, this._getSpawnArgs(optionsNonNull), this._getSpawnOptions(this.options, fileName));
+                let stdbuffer = '';
+                if (cp.stdout) {
+                    cp.stdout.on('data', (data) => {
+                        if (this.options.listeners && this.options.listeners.stdout) {
+                            this.options.listeners.stdout(data);
+                        }
+                        if (!optionsNonNull.silent && optionsNonNull.outStream) {
+                            optionsNonNull.outStream.write(data);
+                        }
+                        stdbuffer = this._processLineBuffer(data, stdbuffer, (line) => {
+                            if (this.options.listeners && this.options.listeners.stdline) {
+                                this.options.listeners.stdline(line);
+                            }
+                        });
+                    });
+                }
+                let errbuffer = '';
+                if (cp.stderr) {
+                    cp.stderr.on('data', (data) => {
+                        state.processStderr = true;
+                        if (this.options.listeners && this.options.listeners.stderr) {
+                            this.options.listeners.stderr(data);
+                        }
+                        if (!optionsNonNull.silent &&
+                            optionsNonNull.errStream &&
+                            optionsNonNull.outStream) {
+                            const s = optionsNonNull.failOnStdErr
+                                ? optionsNonNull.errStream
+                                : optionsNonNull.outStream;
+                            s.write(data);
+                        }
+                        errbuffer = this._processLineBuffer(data, errbuffer, (line) => {
+                            if (this.options.listeners && this.options.listeners.errline) {
+                                this.options.listeners.errline(line);
+                            }
+                        });
+                    });
+                }
+                cp.on('error', (err) => {
+                    state.processError = err.message;
+                    state.processExited = true;
+                    state.processClosed = true;
+                    state.CheckComplete();
+                });
+                cp.on('exit', (code) => {
+                    state.processExitCode = code;
+                    state.processExited = true;
+                    this._debug(`Exit code ${code} received from tool '${this.toolPath}'`);
+                    state.CheckComplete();
+                });
+                cp.on('close', (code) => {
+                    state.processExitCode = code;
+                    state.processExited = true;
+                    state.processClosed = true;
+                    this._debug(`STDIO streams have closed for tool '${this.toolPath}'`);
+                    state.CheckComplete();
+                });
+                state.on('done', (error, exitCode) => {
+                    if (stdbuffer.length > 0) {
+                        this.emit('stdline', stdbuffer);
+                    }
+                    if (errbuffer.length > 0) {
+                        this.emit('errline', errbuffer);
+                    }
+                    cp.removeAllListeners();
+                    if (error) {
+                        reject(error);
+                    }
+                    else {
+                        resolve(exitCode);
+                    }
+                });
+                if (this.options.input) {
+                    if (!cp.stdin) {
+                        throw new Error('child process missing stdin');
+                    }
+                    cp.stdin.end(this.options.input);
+                }
+            }));
+        });
+    }
+}
+/**
+ * Convert an arg string to an array of args. Handles escaping
+ *
+ * @param    argString   string of arguments
+ * @returns  string[]    array of arguments
+ */
+function argStringToArray(argString) {
+    const args = [];
+    let inQuotes = false;
+    let escaped = false;
+    let arg = '';
+    function append(c) {
+        // we only escape double quotes.
+        if (escaped && c !== '"') {
+            arg += '\\';
+        }
+        arg += c;
+        escaped = false;
+    }
+    for (let i = 0; i < argString.length; i++) {
+        const c = argString.charAt(i);
+        if (c === '"') {
+            if (!escaped) {
+                inQuotes = !inQuotes;
+            }
+            else {
+                append(c);
+            }
+            continue;
+        }
+        if (c === '\\' && escaped) {
+            append(c);
+            continue;
+        }
+        if (c === '\\' && inQuotes) {
+            escaped = true;
+            continue;
+        }
+        if (c === ' ' && !inQuotes) {
+            if (arg.length > 0) {
+                args.push(arg);
+                arg = '';
+            }
+            continue;
+        }
+        append(c);
+    }
+    if (arg.length > 0) {
+        args.push(arg.trim());
+    }
+    return args;
+}
+class ExecState extends external_events_.EventEmitter {
+    constructor(options, toolPath) {
+        super();
+        this.processClosed = false; // tracks whether the process has exited and stdio is closed
+        this.processError = '';
+        this.processExitCode = 0;
+        this.processExited = false; // tracks whether the process has exited
+        this.processStderr = false; // tracks whether stderr was written to
+        this.delay = 10000; // 10 seconds
+        this.done = false;
+        this.timeout = null;
+        if (!toolPath) {
+            throw new Error('toolPath must not be empty');
+        }
+        this.options = options;
+        this.toolPath = toolPath;
+        if (options.delay) {
+            this.delay = options.delay;
+        }
+    }
+    CheckComplete() {
+        if (this.done) {
+            return;
+        }
+        if (this.processClosed) {
+            this._setResult();
+        }
+        else if (this.processExited) {
+            this.timeout = (0,external_timers_namespaceObject.setTimeout)(ExecState.HandleTimeout, this.delay, this);
+        }
+    }
+    _debug(message) {
+        this.emit('debug', message);
+    }
+    _setResult() {
+        // determine whether there is an error
+        let error;
+        if (this.processExited) {
+            if (this.processError) {
+                error = new Error(`There was an error when attempting to execute the process '${this.toolPath}'. This may indicate the process failed to start. Error: ${this.processError}`);
+            }
+            else if (this.processExitCode !== 0 && !this.options.ignoreReturnCode) {
+                error = new Error(`The process '${this.toolPath}' failed with exit code ${this.processExitCode}`);
+            }
+            else if (this.processStderr && this.options.failOnStdErr) {
+                error = new Error(`The process '${this.toolPath}' failed because one or more lines were written to the STDERR stream`);
+            }
+        }
+        // clear the timeout
+        if (this.timeout) {
+            clearTimeout(this.timeout);
+            this.timeout = null;
+        }
+        this.done = true;
+        this.emit('done', error, this.processExitCode);
+    }
+    static HandleTimeout(state) {
+        if (state.done) {
+            return;
+        }
+        if (!state.processClosed && state.processExited) {
+            const message = `The STDIO streams did not close within ${state.delay / 1000} seconds of the exit event from process '${state.toolPath}'. This may indicate a child process inherited the STDIO streams and has not yet exited.`;
+            state._debug(message);
+        }
+        state._setResult();
+    }
+}
+//# sourceMappingURL=toolrunner.js.map
+;// CONCATENATED MODULE: ./node_modules/@actions/exec/lib/exec.js
+var exec_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+
+
+/**
+ * Exec a command.
+ * Output will be streamed to the live console.
+ * Returns promise with return code
+ *
+ * @param     commandLine        command to execute (can include additional args). Must be correctly escaped.
+ * @param     args               optional arguments for tool. Escaping is handled by the lib.
+ * @param     options            optional exec options.  See ExecOptions
+ * @returns   Promise<number>    exit code
+ */
+function exec_exec(commandLine, args, options) {
+    return exec_awaiter(this, void 0, void 0, function* () {
+        const commandArgs = tr.argStringToArray(commandLine);
+        if (commandArgs.length === 0) {
+            throw new Error(`Parameter 'commandLine' cannot be null or empty.`);
+        }
+        // Path to tool to execute should be first arg
+        const toolPath = commandArgs[0];
+        args = commandArgs.slice(1).concat(args || []);
+        const runner = new tr.ToolRunner(toolPath, args, options);
+        return runner.exec();
+    });
+}
+/**
+ * Exec a command and get the output.
+ * Output will be streamed to the live console.
+ * Returns promise with the exit code and collected stdout and stderr
+ *
+ * @param     commandLine           command to execute (can include additional args). Must be correctly escaped.
+ * @param     args                  optional arguments for tool. Escaping is handled by the lib.
+ * @param     options               optional exec options.  See ExecOptions
+ * @returns   Promise<ExecOutput>   exit code, stdout, and stderr
+ */
+function getExecOutput(commandLine, args, options) {
+    return exec_awaiter(this, void 0, void 0, function* () {
+        var _a, _b;
+        let stdout = '';
+        let stderr = '';
+        //Using string decoder covers the case where a mult-byte character is split
+        const stdoutDecoder = new StringDecoder('utf8');
+        const stderrDecoder = new StringDecoder('utf8');
+        const originalStdoutListener = (_a = options === null || options === void 0 ? void 0 : options.listeners) === null || _a === void 0 ? void 0 : _a.stdout;
+        const originalStdErrListener = (_b = options === null || options === void 0 ? void 0 : options.listeners) === null || _b === void 0 ? void 0 : _b.stderr;
+        const stdErrListener = (data) => {
+            stderr += stderrDecoder.write(data);
+            if (originalStdErrListener) {
+                originalStdErrListener(data);
+            }
+        };
+        const stdOutListener = (data) => {
+            stdout += stdoutDecoder.write(data);
+            if (originalStdoutListener) {
+                originalStdoutListener(data);
+            }
+        };
+        const listeners = Object.assign(Object.assign({}, options === null || options === void 0 ? void 0 : options.listeners), { stdout: stdOutListener, stderr: stdErrListener });
+        const exitCode = yield exec_exec(commandLine, args, Object.assign(Object.assign({}, options), { listeners }));
+        //flush any remaining characters
+        stdout += stdoutDecoder.end();
+        stderr += stderrDecoder.end();
+        return {
+            exitCode,
+            stdout,
+            stderr
+        };
+    });
+}
+//# sourceMappingURL=exec.js.map
+;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/platform.js
+var platform_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+
+
+const getWindowsInfo = () => platform_awaiter(void 0, void 0, void 0, function* () {
+    const { stdout: version } = yield exec.getExecOutput('powershell -command "(Get-CimInstance -ClassName Win32_OperatingSystem).Version"', undefined, {
+        silent: true
+    });
+    const { stdout: name } = yield exec.getExecOutput('powershell -command "(Get-CimInstance -ClassName Win32_OperatingSystem).Caption"', undefined, {
+        silent: true
+    });
+    return {
+        name: name.trim(),
+        version: version.trim()
+    };
+});
+const getMacOsInfo = () => platform_awaiter(void 0, void 0, void 0, function* () {
+    var _a, _b, _c, _d;
+    const { stdout } = yield exec.getExecOutput('sw_vers', undefined, {
+        silent: true
+    });
+    const version = (_b = (_a = stdout.match(/ProductVersion:\s*(.+)/)) === null || _a === void 0 ? void 0 : _a[1]) !== null && _b !== void 0 ? _b : '';
+    const name = (_d = (_c = stdout.match(/ProductName:\s*(.+)/)) === null || _c === void 0 ? void 0 : _c[1]) !== null && _d !== void 0 ? _d : '';
+    return {
+        name,
+        version
+    };
+});
+const getLinuxInfo = () => platform_awaiter(void 0, void 0, void 0, function* () {
+    const { stdout } = yield exec.getExecOutput('lsb_release', ['-i', '-r', '-s'], {
+        silent: true
+    });
+    const [name, version] = stdout.trim().split('\n');
+    return {
+        name,
+        version
+    };
+});
+const platform = external_os_namespaceObject.platform();
+const arch = external_os_namespaceObject.arch();
+const isWindows = platform === 'win32';
+const isMacOS = platform === 'darwin';
+const isLinux = platform === 'linux';
+function getDetails() {
+    return platform_awaiter(this, void 0, void 0, function* () {
+        return Object.assign(Object.assign({}, (yield (isWindows
+            ? getWindowsInfo()
+            : isMacOS
+                ? getMacOsInfo()
+                : getLinuxInfo()))), { platform,
+            arch,
+            isWindows,
+            isMacOS,
+            isLinux });
+    });
+}
+//# sourceMappingURL=platform.js.map
+;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/core.js
+var core_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+
+
+
+
+
+
+/**
+ * The code to exit an action
+ */
+var ExitCode;
+(function (ExitCode) {
+    /**
+     * A code indicating that the action was successful
+     */
+    ExitCode[ExitCode["Success"] = 0] = "Success";
+    /**
+     * A code indicating that the action was a failure
+     */
+    ExitCode[ExitCode["Failure"] = 1] = "Failure";
+})(ExitCode || (ExitCode = {}));
+//-----------------------------------------------------------------------
+// Variables
+//-----------------------------------------------------------------------
+/**
+ * Sets env variable for this action and future actions in the job
+ * @param name the name of the variable to set
+ * @param val the value of the variable. Non-string values will be converted to a string via JSON.stringify
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function exportVariable(name, val) {
+    const convertedVal = toCommandValue(val);
+    process.env[name] = convertedVal;
+    const filePath = process.env['GITHUB_ENV'] || '';
+    if (filePath) {
+        return issueFileCommand('ENV', prepareKeyValueMessage(name, val));
+    }
+    issueCommand('set-env', { name }, convertedVal);
+}
+/**
+ * Registers a secret which will get masked from logs
+ *
+ * @param secret - Value of the secret to be masked
+ * @remarks
+ * This function instructs the Actions runner to mask the specified value in any
+ * logs produced during the workflow run. Once registered, the secret value will
+ * be replaced with asterisks (***) whenever it appears in console output, logs,
+ * or error messages.
+ *
+ * This is useful for protecting sensitive information such as:
+ * - API keys
+ * - Access tokens
+ * - Authentication credentials
+ * - URL parameters containing signatures (SAS tokens)
+ *
+ * Note that masking only affects future logs; any previous appearances of the
+ * secret in logs before calling this function will remain unmasked.
+ *
+ * @example
+ * ```typescript
+ * // Register an API token as a secret
+ * const apiToken = "abc123xyz456";
+ * setSecret(apiToken);
+ *
+ * // Now any logs containing this value will show *** instead
+ * console.log(`Using token: ${apiToken}`); // Outputs: "Using token: ***"
+ * ```
+ */
+function core_setSecret(secret) {
+    command_issueCommand('add-mask', {}, secret);
+}
+/**
+ * Prepends inputPath to the PATH (for this action and future actions)
+ * @param inputPath
+ */
+function addPath(inputPath) {
+    const filePath = process.env['GITHUB_PATH'] || '';
+    if (filePath) {
+        issueFileCommand('PATH', inputPath);
+    }
+    else {
+        issueCommand('add-path', {}, inputPath);
+    }
+    process.env['PATH'] = `${inputPath}${path.delimiter}${process.env['PATH']}`;
+}
+/**
+ * Gets the value of an input.
+ * Unless trimWhitespace is set to false in InputOptions, the value is also trimmed.
+ * Returns an empty string if the value is not defined.
+ *
+ * @param     name     name of the input to get
+ * @param     options  optional. See InputOptions.
+ * @returns   string
+ */
+function getInput(name, options) {
+    const val = process.env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] || '';
+    if (options && options.required && !val) {
+        throw new Error(`Input required and not supplied: ${name}`);
+    }
+    if (options && options.trimWhitespace === false) {
+        return val;
+    }
+    return val.trim();
+}
+/**
+ * Gets the values of an multiline input.  Each value is also trimmed.
+ *
+ * @param     name     name of the input to get
+ * @param     options  optional. See InputOptions.
+ * @returns   string[]
+ *
+ */
+function getMultilineInput(name, options) {
+    const inputs = getInput(name, options)
+        .split('\n')
+        .filter(x => x !== '');
+    if (options && options.trimWhitespace === false) {
+        return inputs;
+    }
+    return inputs.map(input => input.trim());
+}
+/**
+ * Gets the input value of the boolean type in the YAML 1.2 "core schema" specification.
+ * Support boolean input list: `true | True | TRUE | false | False | FALSE` .
+ * The return value is also in boolean type.
+ * ref: https://yaml.org/spec/1.2/spec.html#id2804923
+ *
+ * @param     name     name of the input to get
+ * @param     options  optional. See InputOptions.
+ * @returns   boolean
+ */
+function getBooleanInput(name, options) {
+    const trueValue = ['true', 'True', 'TRUE'];
+    const falseValue = ['false', 'False', 'FALSE'];
+    const val = getInput(name, options);
+    if (trueValue.includes(val))
+        return true;
+    if (falseValue.includes(val))
+        return false;
+    throw new TypeError(`Input does not meet YAML 1.2 "Core Schema" specification: ${name}\n` +
+        `Support boolean input list: \`true | True | TRUE | false | False | FALSE\``);
+}
+/**
+ * Sets the value of an output.
+ *
+ * @param     name     name of the output to set
+ * @param     value    value to store. Non-string values will be converted to a string via JSON.stringify
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function setOutput(name, value) {
+    const filePath = process.env['GITHUB_OUTPUT'] || '';
+    if (filePath) {
+        return file_command_issueFileCommand('OUTPUT', file_command_prepareKeyValueMessage(name, value));
+    }
+    process.stdout.write(external_os_namespaceObject.EOL);
+    command_issueCommand('set-output', { name }, utils_toCommandValue(value));
+}
+/**
+ * Enables or disables the echoing of commands into stdout for the rest of the step.
+ * Echoing is disabled by default if ACTIONS_STEP_DEBUG is not set.
+ *
+ */
+function setCommandEcho(enabled) {
+    issue('echo', enabled ? 'on' : 'off');
+}
+//-----------------------------------------------------------------------
+// Results
+//-----------------------------------------------------------------------
+/**
+ * Sets the action status to failed.
+ * When the action exits it will be with an exit code of 1
+ * @param message add error issue message
+ */
+function setFailed(message) {
+    process.exitCode = ExitCode.Failure;
+    error(message);
+}
+//-----------------------------------------------------------------------
+// Logging Commands
+//-----------------------------------------------------------------------
+/**
+ * Gets whether Actions Step Debug is on or not
+ */
+function isDebug() {
+    return process.env['RUNNER_DEBUG'] === '1';
+}
+/**
+ * Writes debug message to user log
+ * @param message debug message
+ */
+function core_debug(message) {
+    command_issueCommand('debug', {}, message);
+}
+/**
+ * Adds an error issue
+ * @param message error issue message. Errors will be converted to string via toString()
+ * @param properties optional properties to add to the annotation.
+ */
+function error(message, properties = {}) {
+    command_issueCommand('error', utils_toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+}
+/**
+ * Adds a warning issue
+ * @param message warning issue message. Errors will be converted to string via toString()
+ * @param properties optional properties to add to the annotation.
+ */
+function warning(message, properties = {}) {
+    command_issueCommand('warning', utils_toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+}
+/**
+ * Adds a notice issue
+ * @param message notice issue message. Errors will be converted to string via toString()
+ * @param properties optional properties to add to the annotation.
+ */
+function notice(message, properties = {}) {
+    issueCommand('notice', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+}
+/**
+ * Writes info to log with console.log.
+ * @param message info message
+ */
+function info(message) {
+    process.stdout.write(message + external_os_namespaceObject.EOL);
+}
+/**
+ * Begin an output group.
+ *
+ * Output until the next `groupEnd` will be foldable in this group
+ *
+ * @param name The name of the output group
+ */
+function startGroup(name) {
+    command_issue('group', name);
+}
+/**
+ * End an output group.
+ */
+function endGroup() {
+    command_issue('endgroup');
+}
+/**
+ * Wrap an asynchronous function call in a group.
+ *
+ * Returns the same type as the function itself.
+ *
+ * @param name The name of the group
+ * @param fn The function to wrap in the group
+ */
+function group(name, fn) {
+    return core_awaiter(this, void 0, void 0, function* () {
+        startGroup(name);
+        let result;
+        try {
+            result = yield fn();
+        }
+        finally {
+            endGroup();
+        }
+        return result;
+    });
+}
+//-----------------------------------------------------------------------
+// Wrapper action state
+//-----------------------------------------------------------------------
+/**
+ * Saves state for current action, the state can only be retrieved by this action's post job execution.
+ *
+ * @param     name     name of the state to store
+ * @param     value    value to store. Non-string values will be converted to a string via JSON.stringify
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function saveState(name, value) {
+    const filePath = process.env['GITHUB_STATE'] || '';
+    if (filePath) {
+        return issueFileCommand('STATE', prepareKeyValueMessage(name, value));
+    }
+    issueCommand('save-state', { name }, toCommandValue(value));
+}
+/**
+ * Gets the value of an state set by this action's main execution.
+ *
+ * @param     name     name of the state to get
+ * @returns   string
+ */
+function getState(name) {
+    return process.env[`STATE_${name}`] || '';
+}
+function getIDToken(aud) {
+    return core_awaiter(this, void 0, void 0, function* () {
+        return yield OidcClient.getIDToken(aud);
+    });
+}
+/**
+ * Summary exports
+ */
+
+/**
+ * @deprecated use core.summary
+ */
+
+/**
+ * Path exports
+ */
+
+/**
+ * Platform utilities exports
+ */
+
+//# sourceMappingURL=core.js.map
+;// CONCATENATED MODULE: ./actions/shared/runtime.ts
+
+function annotation(location) {
+    if (!location)
+        return undefined;
+    return {
+        ...(location.title ? { title: location.title } : {}),
+        ...(location.file ? { file: location.file } : {}),
+        ...(location.line ? { startLine: location.line } : {}),
+        ...(location.column ? { startColumn: location.column } : {}),
+    };
+}
+/** The core's Logger, spoken through the runner's workflow commands. */
+function actionLogger() {
+    return {
+        debug: (message) => core_debug(message),
+        info: (message) => info(message),
+        warning: (message, location) => warning(message, annotation(location)),
+        error: (message, location) => error(message, annotation(location)),
+        group: (title, fn) => group(title, fn),
+        mask: (secretValue) => {
+            // The runner masks line by line, so a multi-line value is registered line by line too.
+            for (const piece of [secretValue, ...secretValue.split(/\r?\n/), ...secretValue.split(/\r?\n/).map((line) => line.trim())]) {
+                if (piece.length > 0)
+                    core_setSecret(piece);
+            }
+        },
+    };
+}
+/** The runner's own IO: what each action's two-line entry passes to `run`. */
+function runnerIO() {
+    return {
+        getInput: (name) => getInput(name),
+        setOutput: (name, value) => setOutput(name, value),
+        setFailed: (message) => setFailed(message),
+        summary: async (markdown) => {
+            if (!process.env['GITHUB_STEP_SUMMARY'])
+                return core_debug('GITHUB_STEP_SUMMARY is not set; skipping the job summary');
+            await summary.addRaw(markdown, true).write();
+        },
+        logger: actionLogger(),
+        env: process.env,
+    };
 }
 
 
@@ -102303,2974 +105193,6 @@ function replaceNode(key, path, node) {
 exports.visit = visit;
 exports.visitAsync = visitAsync;
 
-
-/***/ }),
-
-/***/ 8261:
-/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
-
-
-// EXPORTS
-__nccwpck_require__.d(__webpack_exports__, {
-  Yz: () => (/* binding */ core_debug),
-  z3: () => (/* binding */ error),
-  V4: () => (/* binding */ getInput),
-  Os: () => (/* binding */ group),
-  pq: () => (/* binding */ info),
-  C1: () => (/* binding */ setFailed),
-  uH: () => (/* binding */ setOutput),
-  Pq: () => (/* binding */ core_setSecret),
-  z: () => (/* reexport */ summary),
-  $e: () => (/* binding */ warning)
-});
-
-// UNUSED EXPORTS: ExitCode, addPath, endGroup, exportVariable, getBooleanInput, getIDToken, getMultilineInput, getState, isDebug, markdownSummary, notice, platform, saveState, setCommandEcho, startGroup, toPlatformPath, toPosixPath, toWin32Path
-
-;// CONCATENATED MODULE: external "os"
-const external_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("os");
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/utils.js
-// We use any as a valid input type
-/* eslint-disable @typescript-eslint/no-explicit-any */
-/**
- * Sanitizes an input into a string so it can be passed into issueCommand safely
- * @param input input to sanitize into a string
- */
-function utils_toCommandValue(input) {
-    if (input === null || input === undefined) {
-        return '';
-    }
-    else if (typeof input === 'string' || input instanceof String) {
-        return input;
-    }
-    return JSON.stringify(input);
-}
-/**
- *
- * @param annotationProperties
- * @returns The command properties to send with the actual annotation command
- * See IssueCommandProperties: https://github.com/actions/runner/blob/main/src/Runner.Worker/ActionCommandManager.cs#L646
- */
-function utils_toCommandProperties(annotationProperties) {
-    if (!Object.keys(annotationProperties).length) {
-        return {};
-    }
-    return {
-        title: annotationProperties.title,
-        file: annotationProperties.file,
-        line: annotationProperties.startLine,
-        endLine: annotationProperties.endLine,
-        col: annotationProperties.startColumn,
-        endColumn: annotationProperties.endColumn
-    };
-}
-//# sourceMappingURL=utils.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/command.js
-
-
-/**
- * Issues a command to the GitHub Actions runner
- *
- * @param command - The command name to issue
- * @param properties - Additional properties for the command (key-value pairs)
- * @param message - The message to include with the command
- * @remarks
- * This function outputs a specially formatted string to stdout that the Actions
- * runner interprets as a command. These commands can control workflow behavior,
- * set outputs, create annotations, mask values, and more.
- *
- * Command Format:
- *   ::name key=value,key=value::message
- *
- * @example
- * ```typescript
- * // Issue a warning annotation
- * issueCommand('warning', {}, 'This is a warning message');
- * // Output: ::warning::This is a warning message
- *
- * // Set an environment variable
- * issueCommand('set-env', { name: 'MY_VAR' }, 'some value');
- * // Output: ::set-env name=MY_VAR::some value
- *
- * // Add a secret mask
- * issueCommand('add-mask', {}, 'secretValue123');
- * // Output: ::add-mask::secretValue123
- * ```
- *
- * @internal
- * This is an internal utility function that powers the public API functions
- * such as setSecret, warning, error, and exportVariable.
- */
-function command_issueCommand(command, properties, message) {
-    const cmd = new Command(command, properties, message);
-    process.stdout.write(cmd.toString() + external_os_namespaceObject.EOL);
-}
-function command_issue(name, message = '') {
-    command_issueCommand(name, {}, message);
-}
-const CMD_STRING = '::';
-class Command {
-    constructor(command, properties, message) {
-        if (!command) {
-            command = 'missing.command';
-        }
-        this.command = command;
-        this.properties = properties;
-        this.message = message;
-    }
-    toString() {
-        let cmdStr = CMD_STRING + this.command;
-        if (this.properties && Object.keys(this.properties).length > 0) {
-            cmdStr += ' ';
-            let first = true;
-            for (const key in this.properties) {
-                if (this.properties.hasOwnProperty(key)) {
-                    const val = this.properties[key];
-                    if (val) {
-                        if (first) {
-                            first = false;
-                        }
-                        else {
-                            cmdStr += ',';
-                        }
-                        cmdStr += `${key}=${escapeProperty(val)}`;
-                    }
-                }
-            }
-        }
-        cmdStr += `${CMD_STRING}${escapeData(this.message)}`;
-        return cmdStr;
-    }
-}
-function escapeData(s) {
-    return utils_toCommandValue(s)
-        .replace(/%/g, '%25')
-        .replace(/\r/g, '%0D')
-        .replace(/\n/g, '%0A');
-}
-function escapeProperty(s) {
-    return utils_toCommandValue(s)
-        .replace(/%/g, '%25')
-        .replace(/\r/g, '%0D')
-        .replace(/\n/g, '%0A')
-        .replace(/:/g, '%3A')
-        .replace(/,/g, '%2C');
-}
-//# sourceMappingURL=command.js.map
-// EXTERNAL MODULE: external "crypto"
-var external_crypto_ = __nccwpck_require__(6982);
-// EXTERNAL MODULE: external "fs"
-var external_fs_ = __nccwpck_require__(9896);
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/file-command.js
-// For internal use, subject to change.
-// We use any as a valid input type
-/* eslint-disable @typescript-eslint/no-explicit-any */
-
-
-
-
-function file_command_issueFileCommand(command, message) {
-    const filePath = process.env[`GITHUB_${command}`];
-    if (!filePath) {
-        throw new Error(`Unable to find environment variable for file command ${command}`);
-    }
-    if (!external_fs_.existsSync(filePath)) {
-        throw new Error(`Missing file at path: ${filePath}`);
-    }
-    external_fs_.appendFileSync(filePath, `${utils_toCommandValue(message)}${external_os_namespaceObject.EOL}`, {
-        encoding: 'utf8'
-    });
-}
-function file_command_prepareKeyValueMessage(key, value) {
-    const delimiter = `ghadelimiter_${external_crypto_.randomUUID()}`;
-    const convertedValue = utils_toCommandValue(value);
-    // These should realistically never happen, but just in case someone finds a
-    // way to exploit uuid generation let's not allow keys or values that contain
-    // the delimiter.
-    if (key.includes(delimiter)) {
-        throw new Error(`Unexpected input: name should not contain the delimiter "${delimiter}"`);
-    }
-    if (convertedValue.includes(delimiter)) {
-        throw new Error(`Unexpected input: value should not contain the delimiter "${delimiter}"`);
-    }
-    return `${key}<<${delimiter}${external_os_namespaceObject.EOL}${convertedValue}${external_os_namespaceObject.EOL}${delimiter}`;
-}
-//# sourceMappingURL=file-command.js.map
-// EXTERNAL MODULE: external "path"
-var external_path_ = __nccwpck_require__(6928);
-// EXTERNAL MODULE: external "http"
-var external_http_ = __nccwpck_require__(8611);
-// EXTERNAL MODULE: external "https"
-var external_https_ = __nccwpck_require__(5692);
-;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/proxy.js
-function getProxyUrl(reqUrl) {
-    const usingSsl = reqUrl.protocol === 'https:';
-    if (checkBypass(reqUrl)) {
-        return undefined;
-    }
-    const proxyVar = (() => {
-        if (usingSsl) {
-            return process.env['https_proxy'] || process.env['HTTPS_PROXY'];
-        }
-        else {
-            return process.env['http_proxy'] || process.env['HTTP_PROXY'];
-        }
-    })();
-    if (proxyVar) {
-        try {
-            return new DecodedURL(proxyVar);
-        }
-        catch (_a) {
-            if (!proxyVar.startsWith('http://') && !proxyVar.startsWith('https://'))
-                return new DecodedURL(`http://${proxyVar}`);
-        }
-    }
-    else {
-        return undefined;
-    }
-}
-function checkBypass(reqUrl) {
-    if (!reqUrl.hostname) {
-        return false;
-    }
-    const reqHost = reqUrl.hostname;
-    if (isLoopbackAddress(reqHost)) {
-        return true;
-    }
-    const noProxy = process.env['no_proxy'] || process.env['NO_PROXY'] || '';
-    if (!noProxy) {
-        return false;
-    }
-    // Determine the request port
-    let reqPort;
-    if (reqUrl.port) {
-        reqPort = Number(reqUrl.port);
-    }
-    else if (reqUrl.protocol === 'http:') {
-        reqPort = 80;
-    }
-    else if (reqUrl.protocol === 'https:') {
-        reqPort = 443;
-    }
-    // Format the request hostname and hostname with port
-    const upperReqHosts = [reqUrl.hostname.toUpperCase()];
-    if (typeof reqPort === 'number') {
-        upperReqHosts.push(`${upperReqHosts[0]}:${reqPort}`);
-    }
-    // Compare request host against noproxy
-    for (const upperNoProxyItem of noProxy
-        .split(',')
-        .map(x => x.trim().toUpperCase())
-        .filter(x => x)) {
-        if (upperNoProxyItem === '*' ||
-            upperReqHosts.some(x => x === upperNoProxyItem ||
-                x.endsWith(`.${upperNoProxyItem}`) ||
-                (upperNoProxyItem.startsWith('.') &&
-                    x.endsWith(`${upperNoProxyItem}`)))) {
-            return true;
-        }
-    }
-    return false;
-}
-function isLoopbackAddress(host) {
-    const hostLower = host.toLowerCase();
-    return (hostLower === 'localhost' ||
-        hostLower.startsWith('127.') ||
-        hostLower.startsWith('[::1]') ||
-        hostLower.startsWith('[0:0:0:0:0:0:0:1]'));
-}
-class DecodedURL extends URL {
-    constructor(url, base) {
-        super(url, base);
-        this._decodedUsername = decodeURIComponent(super.username);
-        this._decodedPassword = decodeURIComponent(super.password);
-    }
-    get username() {
-        return this._decodedUsername;
-    }
-    get password() {
-        return this._decodedPassword;
-    }
-}
-//# sourceMappingURL=proxy.js.map
-// EXTERNAL MODULE: ./node_modules/tunnel/index.js
-var node_modules_tunnel = __nccwpck_require__(770);
-// EXTERNAL MODULE: ./node_modules/undici/index.js
-var undici = __nccwpck_require__(6752);
-;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/index.js
-/* eslint-disable @typescript-eslint/no-explicit-any */
-var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-
-
-
-var HttpCodes;
-(function (HttpCodes) {
-    HttpCodes[HttpCodes["OK"] = 200] = "OK";
-    HttpCodes[HttpCodes["MultipleChoices"] = 300] = "MultipleChoices";
-    HttpCodes[HttpCodes["MovedPermanently"] = 301] = "MovedPermanently";
-    HttpCodes[HttpCodes["ResourceMoved"] = 302] = "ResourceMoved";
-    HttpCodes[HttpCodes["SeeOther"] = 303] = "SeeOther";
-    HttpCodes[HttpCodes["NotModified"] = 304] = "NotModified";
-    HttpCodes[HttpCodes["UseProxy"] = 305] = "UseProxy";
-    HttpCodes[HttpCodes["SwitchProxy"] = 306] = "SwitchProxy";
-    HttpCodes[HttpCodes["TemporaryRedirect"] = 307] = "TemporaryRedirect";
-    HttpCodes[HttpCodes["PermanentRedirect"] = 308] = "PermanentRedirect";
-    HttpCodes[HttpCodes["BadRequest"] = 400] = "BadRequest";
-    HttpCodes[HttpCodes["Unauthorized"] = 401] = "Unauthorized";
-    HttpCodes[HttpCodes["PaymentRequired"] = 402] = "PaymentRequired";
-    HttpCodes[HttpCodes["Forbidden"] = 403] = "Forbidden";
-    HttpCodes[HttpCodes["NotFound"] = 404] = "NotFound";
-    HttpCodes[HttpCodes["MethodNotAllowed"] = 405] = "MethodNotAllowed";
-    HttpCodes[HttpCodes["NotAcceptable"] = 406] = "NotAcceptable";
-    HttpCodes[HttpCodes["ProxyAuthenticationRequired"] = 407] = "ProxyAuthenticationRequired";
-    HttpCodes[HttpCodes["RequestTimeout"] = 408] = "RequestTimeout";
-    HttpCodes[HttpCodes["Conflict"] = 409] = "Conflict";
-    HttpCodes[HttpCodes["Gone"] = 410] = "Gone";
-    HttpCodes[HttpCodes["TooManyRequests"] = 429] = "TooManyRequests";
-    HttpCodes[HttpCodes["InternalServerError"] = 500] = "InternalServerError";
-    HttpCodes[HttpCodes["NotImplemented"] = 501] = "NotImplemented";
-    HttpCodes[HttpCodes["BadGateway"] = 502] = "BadGateway";
-    HttpCodes[HttpCodes["ServiceUnavailable"] = 503] = "ServiceUnavailable";
-    HttpCodes[HttpCodes["GatewayTimeout"] = 504] = "GatewayTimeout";
-})(HttpCodes || (HttpCodes = {}));
-var Headers;
-(function (Headers) {
-    Headers["Accept"] = "accept";
-    Headers["ContentType"] = "content-type";
-})(Headers || (Headers = {}));
-var MediaTypes;
-(function (MediaTypes) {
-    MediaTypes["ApplicationJson"] = "application/json";
-})(MediaTypes || (MediaTypes = {}));
-/**
- * Returns the proxy URL, depending upon the supplied url and proxy environment variables.
- * @param serverUrl  The server URL where the request will be sent. For example, https://api.github.com
- */
-function lib_getProxyUrl(serverUrl) {
-    const proxyUrl = pm.getProxyUrl(new URL(serverUrl));
-    return proxyUrl ? proxyUrl.href : '';
-}
-const HttpRedirectCodes = [
-    HttpCodes.MovedPermanently,
-    HttpCodes.ResourceMoved,
-    HttpCodes.SeeOther,
-    HttpCodes.TemporaryRedirect,
-    HttpCodes.PermanentRedirect
-];
-const HttpResponseRetryCodes = [
-    HttpCodes.BadGateway,
-    HttpCodes.ServiceUnavailable,
-    HttpCodes.GatewayTimeout
-];
-const RetryableHttpVerbs = (/* unused pure expression or super */ null && (['OPTIONS', 'GET', 'DELETE', 'HEAD']));
-const ExponentialBackoffCeiling = 10;
-const ExponentialBackoffTimeSlice = 5;
-class HttpClientError extends Error {
-    constructor(message, statusCode) {
-        super(message);
-        this.name = 'HttpClientError';
-        this.statusCode = statusCode;
-        Object.setPrototypeOf(this, HttpClientError.prototype);
-    }
-}
-class HttpClientResponse {
-    constructor(message) {
-        this.message = message;
-    }
-    readBody() {
-        return __awaiter(this, void 0, void 0, function* () {
-            return new Promise((resolve) => __awaiter(this, void 0, void 0, function* () {
-                let output = Buffer.alloc(0);
-                this.message.on('data', (chunk) => {
-                    output = Buffer.concat([output, chunk]);
-                });
-                this.message.on('end', () => {
-                    resolve(output.toString());
-                });
-            }));
-        });
-    }
-    readBodyBuffer() {
-        return __awaiter(this, void 0, void 0, function* () {
-            return new Promise((resolve) => __awaiter(this, void 0, void 0, function* () {
-                const chunks = [];
-                this.message.on('data', (chunk) => {
-                    chunks.push(chunk);
-                });
-                this.message.on('end', () => {
-                    resolve(Buffer.concat(chunks));
-                });
-            }));
-        });
-    }
-}
-function isHttps(requestUrl) {
-    const parsedUrl = new URL(requestUrl);
-    return parsedUrl.protocol === 'https:';
-}
-class lib_HttpClient {
-    constructor(userAgent, handlers, requestOptions) {
-        this._ignoreSslError = false;
-        this._allowRedirects = true;
-        this._allowRedirectDowngrade = false;
-        this._maxRedirects = 50;
-        this._allowRetries = false;
-        this._maxRetries = 1;
-        this._keepAlive = false;
-        this._disposed = false;
-        this.userAgent = this._getUserAgentWithOrchestrationId(userAgent);
-        this.handlers = handlers || [];
-        this.requestOptions = requestOptions;
-        if (requestOptions) {
-            if (requestOptions.ignoreSslError != null) {
-                this._ignoreSslError = requestOptions.ignoreSslError;
-            }
-            this._socketTimeout = requestOptions.socketTimeout;
-            if (requestOptions.allowRedirects != null) {
-                this._allowRedirects = requestOptions.allowRedirects;
-            }
-            if (requestOptions.allowRedirectDowngrade != null) {
-                this._allowRedirectDowngrade = requestOptions.allowRedirectDowngrade;
-            }
-            if (requestOptions.maxRedirects != null) {
-                this._maxRedirects = Math.max(requestOptions.maxRedirects, 0);
-            }
-            if (requestOptions.keepAlive != null) {
-                this._keepAlive = requestOptions.keepAlive;
-            }
-            if (requestOptions.allowRetries != null) {
-                this._allowRetries = requestOptions.allowRetries;
-            }
-            if (requestOptions.maxRetries != null) {
-                this._maxRetries = requestOptions.maxRetries;
-            }
-        }
-    }
-    options(requestUrl, additionalHeaders) {
-        return __awaiter(this, void 0, void 0, function* () {
-            return this.request('OPTIONS', requestUrl, null, additionalHeaders || {});
-        });
-    }
-    get(requestUrl, additionalHeaders) {
-        return __awaiter(this, void 0, void 0, function* () {
-            return this.request('GET', requestUrl, null, additionalHeaders || {});
-        });
-    }
-    del(requestUrl, additionalHeaders) {
-        return __awaiter(this, void 0, void 0, function* () {
-            return this.request('DELETE', requestUrl, null, additionalHeaders || {});
-        });
-    }
-    post(requestUrl, data, additionalHeaders) {
-        return __awaiter(this, void 0, void 0, function* () {
-            return this.request('POST', requestUrl, data, additionalHeaders || {});
-        });
-    }
-    patch(requestUrl, data, additionalHeaders) {
-        return __awaiter(this, void 0, void 0, function* () {
-            return this.request('PATCH', requestUrl, data, additionalHeaders || {});
-        });
-    }
-    put(requestUrl, data, additionalHeaders) {
-        return __awaiter(this, void 0, void 0, function* () {
-            return this.request('PUT', requestUrl, data, additionalHeaders || {});
-        });
-    }
-    head(requestUrl, additionalHeaders) {
-        return __awaiter(this, void 0, void 0, function* () {
-            return this.request('HEAD', requestUrl, null, additionalHeaders || {});
-        });
-    }
-    sendStream(verb, requestUrl, stream, additionalHeaders) {
-        return __awaiter(this, void 0, void 0, function* () {
-            return this.request(verb, requestUrl, stream, additionalHeaders);
-        });
-    }
-    /**
-     * Gets a typed object from an endpoint
-     * Be aware that not found returns a null.  Other errors (4xx, 5xx) reject the promise
-     */
-    getJson(requestUrl_1) {
-        return __awaiter(this, arguments, void 0, function* (requestUrl, additionalHeaders = {}) {
-            additionalHeaders[Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.Accept, MediaTypes.ApplicationJson);
-            const res = yield this.get(requestUrl, additionalHeaders);
-            return this._processResponse(res, this.requestOptions);
-        });
-    }
-    postJson(requestUrl_1, obj_1) {
-        return __awaiter(this, arguments, void 0, function* (requestUrl, obj, additionalHeaders = {}) {
-            const data = JSON.stringify(obj, null, 2);
-            additionalHeaders[Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.Accept, MediaTypes.ApplicationJson);
-            additionalHeaders[Headers.ContentType] =
-                this._getExistingOrDefaultContentTypeHeader(additionalHeaders, MediaTypes.ApplicationJson);
-            const res = yield this.post(requestUrl, data, additionalHeaders);
-            return this._processResponse(res, this.requestOptions);
-        });
-    }
-    putJson(requestUrl_1, obj_1) {
-        return __awaiter(this, arguments, void 0, function* (requestUrl, obj, additionalHeaders = {}) {
-            const data = JSON.stringify(obj, null, 2);
-            additionalHeaders[Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.Accept, MediaTypes.ApplicationJson);
-            additionalHeaders[Headers.ContentType] =
-                this._getExistingOrDefaultContentTypeHeader(additionalHeaders, MediaTypes.ApplicationJson);
-            const res = yield this.put(requestUrl, data, additionalHeaders);
-            return this._processResponse(res, this.requestOptions);
-        });
-    }
-    patchJson(requestUrl_1, obj_1) {
-        return __awaiter(this, arguments, void 0, function* (requestUrl, obj, additionalHeaders = {}) {
-            const data = JSON.stringify(obj, null, 2);
-            additionalHeaders[Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.Accept, MediaTypes.ApplicationJson);
-            additionalHeaders[Headers.ContentType] =
-                this._getExistingOrDefaultContentTypeHeader(additionalHeaders, MediaTypes.ApplicationJson);
-            const res = yield this.patch(requestUrl, data, additionalHeaders);
-            return this._processResponse(res, this.requestOptions);
-        });
-    }
-    /**
-     * Makes a raw http request.
-     * All other methods such as get, post, patch, and request ultimately call this.
-     * Prefer get, del, post and patch
-     */
-    request(verb, requestUrl, data, headers) {
-        return __awaiter(this, void 0, void 0, function* () {
-            if (this._disposed) {
-                throw new Error('Client has already been disposed.');
-            }
-            const parsedUrl = new URL(requestUrl);
-            let info = this._prepareRequest(verb, parsedUrl, headers);
-            // Only perform retries on reads since writes may not be idempotent.
-            const maxTries = this._allowRetries && RetryableHttpVerbs.includes(verb)
-                ? this._maxRetries + 1
-                : 1;
-            let numTries = 0;
-            let response;
-            do {
-                response = yield this.requestRaw(info, data);
-                // Check if it's an authentication challenge
-                if (response &&
-                    response.message &&
-                    response.message.statusCode === HttpCodes.Unauthorized) {
-                    let authenticationHandler;
-                    for (const handler of this.handlers) {
-                        if (handler.canHandleAuthentication(response)) {
-                            authenticationHandler = handler;
-                            break;
-                        }
-                    }
-                    if (authenticationHandler) {
-                        return authenticationHandler.handleAuthentication(this, info, data);
-                    }
-                    else {
-                        // We have received an unauthorized response but have no handlers to handle it.
-                        // Let the response return to the caller.
-                        return response;
-                    }
-                }
-                let redirectsRemaining = this._maxRedirects;
-                while (response.message.statusCode &&
-                    HttpRedirectCodes.includes(response.message.statusCode) &&
-                    this._allowRedirects &&
-                    redirectsRemaining > 0) {
-                    const redirectUrl = response.message.headers['location'];
-                    if (!redirectUrl) {
-                        // if there's no location to redirect to, we won't
-                        break;
-                    }
-                    const parsedRedirectUrl = new URL(redirectUrl);
-                    if (parsedUrl.protocol === 'https:' &&
-                        parsedUrl.protocol !== parsedRedirectUrl.protocol &&
-                        !this._allowRedirectDowngrade) {
-                        throw new Error('Redirect from HTTPS to HTTP protocol. This downgrade is not allowed for security reasons. If you want to allow this behavior, set the allowRedirectDowngrade option to true.');
-                    }
-                    // we need to finish reading the response before reassigning response
-                    // which will leak the open socket.
-                    yield response.readBody();
-                    // strip authorization header if redirected to a different hostname
-                    if (parsedRedirectUrl.hostname !== parsedUrl.hostname) {
-                        for (const header in headers) {
-                            // header names are case insensitive
-                            if (header.toLowerCase() === 'authorization') {
-                                delete headers[header];
-                            }
-                        }
-                    }
-                    // let's make the request with the new redirectUrl
-                    info = this._prepareRequest(verb, parsedRedirectUrl, headers);
-                    response = yield this.requestRaw(info, data);
-                    redirectsRemaining--;
-                }
-                if (!response.message.statusCode ||
-                    !HttpResponseRetryCodes.includes(response.message.statusCode)) {
-                    // If not a retry code, return immediately instead of retrying
-                    return response;
-                }
-                numTries += 1;
-                if (numTries < maxTries) {
-                    yield response.readBody();
-                    yield this._performExponentialBackoff(numTries);
-                }
-            } while (numTries < maxTries);
-            return response;
-        });
-    }
-    /**
-     * Needs to be called if keepAlive is set to true in request options.
-     */
-    dispose() {
-        if (this._agent) {
-            this._agent.destroy();
-        }
-        this._disposed = true;
-    }
-    /**
-     * Raw request.
-     * @param info
-     * @param data
-     */
-    requestRaw(info, data) {
-        return __awaiter(this, void 0, void 0, function* () {
-            return new Promise((resolve, reject) => {
-                function callbackForResult(err, res) {
-                    if (err) {
-                        reject(err);
-                    }
-                    else if (!res) {
-                        // If `err` is not passed, then `res` must be passed.
-                        reject(new Error('Unknown error'));
-                    }
-                    else {
-                        resolve(res);
-                    }
-                }
-                this.requestRawWithCallback(info, data, callbackForResult);
-            });
-        });
-    }
-    /**
-     * Raw request with callback.
-     * @param info
-     * @param data
-     * @param onResult
-     */
-    requestRawWithCallback(info, data, onResult) {
-        if (typeof data === 'string') {
-            if (!info.options.headers) {
-                info.options.headers = {};
-            }
-            info.options.headers['Content-Length'] = Buffer.byteLength(data, 'utf8');
-        }
-        let callbackCalled = false;
-        function handleResult(err, res) {
-            if (!callbackCalled) {
-                callbackCalled = true;
-                onResult(err, res);
-            }
-        }
-        const req = info.httpModule.request(info.options, (msg) => {
-            const res = new HttpClientResponse(msg);
-            handleResult(undefined, res);
-        });
-        let socket;
-        req.on('socket', sock => {
-            socket = sock;
-        });
-        // If we ever get disconnected, we want the socket to timeout eventually
-        req.setTimeout(this._socketTimeout || 3 * 60000, () => {
-            if (socket) {
-                socket.end();
-            }
-            handleResult(new Error(`Request timeout: ${info.options.path}`));
-        });
-        req.on('error', function (err) {
-            // err has statusCode property
-            // res should have headers
-            handleResult(err);
-        });
-        if (data && typeof data === 'string') {
-            req.write(data, 'utf8');
-        }
-        if (data && typeof data !== 'string') {
-            data.on('close', function () {
-                req.end();
-            });
-            data.pipe(req);
-        }
-        else {
-            req.end();
-        }
-    }
-    /**
-     * Gets an http agent. This function is useful when you need an http agent that handles
-     * routing through a proxy server - depending upon the url and proxy environment variables.
-     * @param serverUrl  The server URL where the request will be sent. For example, https://api.github.com
-     */
-    getAgent(serverUrl) {
-        const parsedUrl = new URL(serverUrl);
-        return this._getAgent(parsedUrl);
-    }
-    getAgentDispatcher(serverUrl) {
-        const parsedUrl = new URL(serverUrl);
-        const proxyUrl = pm.getProxyUrl(parsedUrl);
-        const useProxy = proxyUrl && proxyUrl.hostname;
-        if (!useProxy) {
-            return;
-        }
-        return this._getProxyAgentDispatcher(parsedUrl, proxyUrl);
-    }
-    _prepareRequest(method, requestUrl, headers) {
-        const info = {};
-        info.parsedUrl = requestUrl;
-        const usingSsl = info.parsedUrl.protocol === 'https:';
-        info.httpModule = usingSsl ? https : http;
-        const defaultPort = usingSsl ? 443 : 80;
-        info.options = {};
-        info.options.host = info.parsedUrl.hostname;
-        info.options.port = info.parsedUrl.port
-            ? parseInt(info.parsedUrl.port)
-            : defaultPort;
-        info.options.path =
-            (info.parsedUrl.pathname || '') + (info.parsedUrl.search || '');
-        info.options.method = method;
-        info.options.headers = this._mergeHeaders(headers);
-        if (this.userAgent != null) {
-            info.options.headers['user-agent'] = this.userAgent;
-        }
-        info.options.agent = this._getAgent(info.parsedUrl);
-        // gives handlers an opportunity to participate
-        if (this.handlers) {
-            for (const handler of this.handlers) {
-                handler.prepareRequest(info.options);
-            }
-        }
-        return info;
-    }
-    _mergeHeaders(headers) {
-        if (this.requestOptions && this.requestOptions.headers) {
-            return Object.assign({}, lowercaseKeys(this.requestOptions.headers), lowercaseKeys(headers || {}));
-        }
-        return lowercaseKeys(headers || {});
-    }
-    /**
-     * Gets an existing header value or returns a default.
-     * Handles converting number header values to strings since HTTP headers must be strings.
-     * Note: This returns string | string[] since some headers can have multiple values.
-     * For headers that must always be a single string (like Content-Type), use the
-     * specialized _getExistingOrDefaultContentTypeHeader method instead.
-     */
-    _getExistingOrDefaultHeader(additionalHeaders, header, _default) {
-        let clientHeader;
-        if (this.requestOptions && this.requestOptions.headers) {
-            const headerValue = lowercaseKeys(this.requestOptions.headers)[header];
-            if (headerValue) {
-                clientHeader =
-                    typeof headerValue === 'number' ? headerValue.toString() : headerValue;
-            }
-        }
-        const additionalValue = additionalHeaders[header];
-        if (additionalValue !== undefined) {
-            return typeof additionalValue === 'number'
-                ? additionalValue.toString()
-                : additionalValue;
-        }
-        if (clientHeader !== undefined) {
-            return clientHeader;
-        }
-        return _default;
-    }
-    /**
-     * Specialized version of _getExistingOrDefaultHeader for Content-Type header.
-     * Always returns a single string (not an array) since Content-Type should be a single value.
-     * Converts arrays to comma-separated strings and numbers to strings to ensure type safety.
-     * This was split from _getExistingOrDefaultHeader to provide stricter typing for callers
-     * that assign the result to places expecting a string (e.g., additionalHeaders[Headers.ContentType]).
-     */
-    _getExistingOrDefaultContentTypeHeader(additionalHeaders, _default) {
-        let clientHeader;
-        if (this.requestOptions && this.requestOptions.headers) {
-            const headerValue = lowercaseKeys(this.requestOptions.headers)[Headers.ContentType];
-            if (headerValue) {
-                if (typeof headerValue === 'number') {
-                    clientHeader = String(headerValue);
-                }
-                else if (Array.isArray(headerValue)) {
-                    clientHeader = headerValue.join(', ');
-                }
-                else {
-                    clientHeader = headerValue;
-                }
-            }
-        }
-        const additionalValue = additionalHeaders[Headers.ContentType];
-        // Return the first non-undefined value, converting numbers or arrays to strings if necessary
-        if (additionalValue !== undefined) {
-            if (typeof additionalValue === 'number') {
-                return String(additionalValue);
-            }
-            else if (Array.isArray(additionalValue)) {
-                return additionalValue.join(', ');
-            }
-            else {
-                return additionalValue;
-            }
-        }
-        if (clientHeader !== undefined) {
-            return clientHeader;
-        }
-        return _default;
-    }
-    _getAgent(parsedUrl) {
-        let agent;
-        const proxyUrl = pm.getProxyUrl(parsedUrl);
-        const useProxy = proxyUrl && proxyUrl.hostname;
-        if (this._keepAlive && useProxy) {
-            agent = this._proxyAgent;
-        }
-        if (!useProxy) {
-            agent = this._agent;
-        }
-        // if agent is already assigned use that agent.
-        if (agent) {
-            return agent;
-        }
-        const usingSsl = parsedUrl.protocol === 'https:';
-        let maxSockets = 100;
-        if (this.requestOptions) {
-            maxSockets = this.requestOptions.maxSockets || http.globalAgent.maxSockets;
-        }
-        // This is `useProxy` again, but we need to check `proxyURl` directly for TypeScripts's flow analysis.
-        if (proxyUrl && proxyUrl.hostname) {
-            const agentOptions = {
-                maxSockets,
-                keepAlive: this._keepAlive,
-                proxy: Object.assign(Object.assign({}, ((proxyUrl.username || proxyUrl.password) && {
-                    proxyAuth: `${proxyUrl.username}:${proxyUrl.password}`
-                })), { host: proxyUrl.hostname, port: proxyUrl.port })
-            };
-            let tunnelAgent;
-            const overHttps = proxyUrl.protocol === 'https:';
-            if (usingSsl) {
-                tunnelAgent = overHttps ? tunnel.httpsOverHttps : tunnel.httpsOverHttp;
-            }
-            else {
-                tunnelAgent = overHttps ? tunnel.httpOverHttps : tunnel.httpOverHttp;
-            }
-            agent = tunnelAgent(agentOptions);
-            this._proxyAgent = agent;
-        }
-        // if tunneling agent isn't assigned create a new agent
-        if (!agent) {
-            const options = { keepAlive: this._keepAlive, maxSockets };
-            agent = usingSsl ? new https.Agent(options) : new http.Agent(options);
-            this._agent = agent;
-        }
-        if (usingSsl && this._ignoreSslError) {
-            // we don't want to set NODE_TLS_REJECT_UNAUTHORIZED=0 since that will affect request for entire process
-            // http.RequestOptions doesn't expose a way to modify RequestOptions.agent.options
-            // we have to cast it to any and change it directly
-            agent.options = Object.assign(agent.options || {}, {
-                rejectUnauthorized: false
-            });
-        }
-        return agent;
-    }
-    _getProxyAgentDispatcher(parsedUrl, proxyUrl) {
-        let proxyAgent;
-        if (this._keepAlive) {
-            proxyAgent = this._proxyAgentDispatcher;
-        }
-        // if agent is already assigned use that agent.
-        if (proxyAgent) {
-            return proxyAgent;
-        }
-        const usingSsl = parsedUrl.protocol === 'https:';
-        proxyAgent = new ProxyAgent(Object.assign({ uri: proxyUrl.href, pipelining: !this._keepAlive ? 0 : 1 }, ((proxyUrl.username || proxyUrl.password) && {
-            token: `Basic ${Buffer.from(`${proxyUrl.username}:${proxyUrl.password}`).toString('base64')}`
-        })));
-        this._proxyAgentDispatcher = proxyAgent;
-        if (usingSsl && this._ignoreSslError) {
-            // we don't want to set NODE_TLS_REJECT_UNAUTHORIZED=0 since that will affect request for entire process
-            // http.RequestOptions doesn't expose a way to modify RequestOptions.agent.options
-            // we have to cast it to any and change it directly
-            proxyAgent.options = Object.assign(proxyAgent.options.requestTls || {}, {
-                rejectUnauthorized: false
-            });
-        }
-        return proxyAgent;
-    }
-    _getUserAgentWithOrchestrationId(userAgent) {
-        const baseUserAgent = userAgent || 'actions/http-client';
-        const orchId = process.env['ACTIONS_ORCHESTRATION_ID'];
-        if (orchId) {
-            // Sanitize the orchestration ID to ensure it contains only valid characters
-            // Valid characters: 0-9, a-z, _, -, .
-            const sanitizedId = orchId.replace(/[^a-z0-9_.-]/gi, '_');
-            return `${baseUserAgent} actions_orchestration_id/${sanitizedId}`;
-        }
-        return baseUserAgent;
-    }
-    _performExponentialBackoff(retryNumber) {
-        return __awaiter(this, void 0, void 0, function* () {
-            retryNumber = Math.min(ExponentialBackoffCeiling, retryNumber);
-            const ms = ExponentialBackoffTimeSlice * Math.pow(2, retryNumber);
-            return new Promise(resolve => setTimeout(() => resolve(), ms));
-        });
-    }
-    _processResponse(res, options) {
-        return __awaiter(this, void 0, void 0, function* () {
-            return new Promise((resolve, reject) => __awaiter(this, void 0, void 0, function* () {
-                const statusCode = res.message.statusCode || 0;
-                const response = {
-                    statusCode,
-                    result: null,
-                    headers: {}
-                };
-                // not found leads to null obj returned
-                if (statusCode === HttpCodes.NotFound) {
-                    resolve(response);
-                }
-                // get the result from the body
-                function dateTimeDeserializer(key, value) {
-                    if (typeof value === 'string') {
-                        const a = new Date(value);
-                        if (!isNaN(a.valueOf())) {
-                            return a;
-                        }
-                    }
-                    return value;
-                }
-                let obj;
-                let contents;
-                try {
-                    contents = yield res.readBody();
-                    if (contents && contents.length > 0) {
-                        if (options && options.deserializeDates) {
-                            obj = JSON.parse(contents, dateTimeDeserializer);
-                        }
-                        else {
-                            obj = JSON.parse(contents);
-                        }
-                        response.result = obj;
-                    }
-                    response.headers = res.message.headers;
-                }
-                catch (err) {
-                    // Invalid resource (contents not json);  leaving result obj null
-                }
-                // note that 3xx redirects are handled by the http layer.
-                if (statusCode > 299) {
-                    let msg;
-                    // if exception/error in body, attempt to get better error
-                    if (obj && obj.message) {
-                        msg = obj.message;
-                    }
-                    else if (contents && contents.length > 0) {
-                        // it may be the case that the exception is in the body message as string
-                        msg = contents;
-                    }
-                    else {
-                        msg = `Failed request: (${statusCode})`;
-                    }
-                    const err = new HttpClientError(msg, statusCode);
-                    err.result = response.result;
-                    reject(err);
-                }
-                else {
-                    resolve(response);
-                }
-            }));
-        });
-    }
-}
-const lowercaseKeys = (obj) => Object.keys(obj).reduce((c, k) => ((c[k.toLowerCase()] = obj[k]), c), {});
-//# sourceMappingURL=index.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/auth.js
-var auth_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-class BasicCredentialHandler {
-    constructor(username, password) {
-        this.username = username;
-        this.password = password;
-    }
-    prepareRequest(options) {
-        if (!options.headers) {
-            throw Error('The request has no headers');
-        }
-        options.headers['Authorization'] = `Basic ${Buffer.from(`${this.username}:${this.password}`).toString('base64')}`;
-    }
-    // This handler cannot handle 401
-    canHandleAuthentication() {
-        return false;
-    }
-    handleAuthentication() {
-        return auth_awaiter(this, void 0, void 0, function* () {
-            throw new Error('not implemented');
-        });
-    }
-}
-class auth_BearerCredentialHandler {
-    constructor(token) {
-        this.token = token;
-    }
-    // currently implements pre-authorization
-    // TODO: support preAuth = false where it hooks on 401
-    prepareRequest(options) {
-        if (!options.headers) {
-            throw Error('The request has no headers');
-        }
-        options.headers['Authorization'] = `Bearer ${this.token}`;
-    }
-    // This handler cannot handle 401
-    canHandleAuthentication() {
-        return false;
-    }
-    handleAuthentication() {
-        return auth_awaiter(this, void 0, void 0, function* () {
-            throw new Error('not implemented');
-        });
-    }
-}
-class PersonalAccessTokenCredentialHandler {
-    constructor(token) {
-        this.token = token;
-    }
-    // currently implements pre-authorization
-    // TODO: support preAuth = false where it hooks on 401
-    prepareRequest(options) {
-        if (!options.headers) {
-            throw Error('The request has no headers');
-        }
-        options.headers['Authorization'] = `Basic ${Buffer.from(`PAT:${this.token}`).toString('base64')}`;
-    }
-    // This handler cannot handle 401
-    canHandleAuthentication() {
-        return false;
-    }
-    handleAuthentication() {
-        return auth_awaiter(this, void 0, void 0, function* () {
-            throw new Error('not implemented');
-        });
-    }
-}
-//# sourceMappingURL=auth.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/oidc-utils.js
-var oidc_utils_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-
-class oidc_utils_OidcClient {
-    static createHttpClient(allowRetry = true, maxRetry = 10) {
-        const requestOptions = {
-            allowRetries: allowRetry,
-            maxRetries: maxRetry
-        };
-        return new HttpClient('actions/oidc-client', [new BearerCredentialHandler(oidc_utils_OidcClient.getRequestToken())], requestOptions);
-    }
-    static getRequestToken() {
-        const token = process.env['ACTIONS_ID_TOKEN_REQUEST_TOKEN'];
-        if (!token) {
-            throw new Error('Unable to get ACTIONS_ID_TOKEN_REQUEST_TOKEN env variable');
-        }
-        return token;
-    }
-    static getIDTokenUrl() {
-        const runtimeUrl = process.env['ACTIONS_ID_TOKEN_REQUEST_URL'];
-        if (!runtimeUrl) {
-            throw new Error('Unable to get ACTIONS_ID_TOKEN_REQUEST_URL env variable');
-        }
-        return runtimeUrl;
-    }
-    static getCall(id_token_url) {
-        return oidc_utils_awaiter(this, void 0, void 0, function* () {
-            var _a;
-            const httpclient = oidc_utils_OidcClient.createHttpClient();
-            const res = yield httpclient
-                .getJson(id_token_url)
-                .catch(error => {
-                throw new Error(`Failed to get ID Token. \n 
-        Error Code : ${error.statusCode}\n 
-        Error Message: ${error.message}`);
-            });
-            const id_token = (_a = res.result) === null || _a === void 0 ? void 0 : _a.value;
-            if (!id_token) {
-                throw new Error('Response json body do not have ID Token field');
-            }
-            return id_token;
-        });
-    }
-    static getIDToken(audience) {
-        return oidc_utils_awaiter(this, void 0, void 0, function* () {
-            try {
-                // New ID Token is requested from action service
-                let id_token_url = oidc_utils_OidcClient.getIDTokenUrl();
-                if (audience) {
-                    const encodedAudience = encodeURIComponent(audience);
-                    id_token_url = `${id_token_url}&audience=${encodedAudience}`;
-                }
-                debug(`ID token url is ${id_token_url}`);
-                const id_token = yield oidc_utils_OidcClient.getCall(id_token_url);
-                setSecret(id_token);
-                return id_token;
-            }
-            catch (error) {
-                throw new Error(`Error message: ${error.message}`);
-            }
-        });
-    }
-}
-//# sourceMappingURL=oidc-utils.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/summary.js
-var summary_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-const { access, appendFile, writeFile } = external_fs_.promises;
-const SUMMARY_ENV_VAR = 'GITHUB_STEP_SUMMARY';
-const SUMMARY_DOCS_URL = 'https://docs.github.com/actions/using-workflows/workflow-commands-for-github-actions#adding-a-job-summary';
-class Summary {
-    constructor() {
-        this._buffer = '';
-    }
-    /**
-     * Finds the summary file path from the environment, rejects if env var is not found or file does not exist
-     * Also checks r/w permissions.
-     *
-     * @returns step summary file path
-     */
-    filePath() {
-        return summary_awaiter(this, void 0, void 0, function* () {
-            if (this._filePath) {
-                return this._filePath;
-            }
-            const pathFromEnv = process.env[SUMMARY_ENV_VAR];
-            if (!pathFromEnv) {
-                throw new Error(`Unable to find environment variable for $${SUMMARY_ENV_VAR}. Check if your runtime environment supports job summaries.`);
-            }
-            try {
-                yield access(pathFromEnv, external_fs_.constants.R_OK | external_fs_.constants.W_OK);
-            }
-            catch (_a) {
-                throw new Error(`Unable to access summary file: '${pathFromEnv}'. Check if the file has correct read/write permissions.`);
-            }
-            this._filePath = pathFromEnv;
-            return this._filePath;
-        });
-    }
-    /**
-     * Wraps content in an HTML tag, adding any HTML attributes
-     *
-     * @param {string} tag HTML tag to wrap
-     * @param {string | null} content content within the tag
-     * @param {[attribute: string]: string} attrs key-value list of HTML attributes to add
-     *
-     * @returns {string} content wrapped in HTML element
-     */
-    wrap(tag, content, attrs = {}) {
-        const htmlAttrs = Object.entries(attrs)
-            .map(([key, value]) => ` ${key}="${value}"`)
-            .join('');
-        if (!content) {
-            return `<${tag}${htmlAttrs}>`;
-        }
-        return `<${tag}${htmlAttrs}>${content}</${tag}>`;
-    }
-    /**
-     * Writes text in the buffer to the summary buffer file and empties buffer. Will append by default.
-     *
-     * @param {SummaryWriteOptions} [options] (optional) options for write operation
-     *
-     * @returns {Promise<Summary>} summary instance
-     */
-    write(options) {
-        return summary_awaiter(this, void 0, void 0, function* () {
-            const overwrite = !!(options === null || options === void 0 ? void 0 : options.overwrite);
-            const filePath = yield this.filePath();
-            const writeFunc = overwrite ? writeFile : appendFile;
-            yield writeFunc(filePath, this._buffer, { encoding: 'utf8' });
-            return this.emptyBuffer();
-        });
-    }
-    /**
-     * Clears the summary buffer and wipes the summary file
-     *
-     * @returns {Summary} summary instance
-     */
-    clear() {
-        return summary_awaiter(this, void 0, void 0, function* () {
-            return this.emptyBuffer().write({ overwrite: true });
-        });
-    }
-    /**
-     * Returns the current summary buffer as a string
-     *
-     * @returns {string} string of summary buffer
-     */
-    stringify() {
-        return this._buffer;
-    }
-    /**
-     * If the summary buffer is empty
-     *
-     * @returns {boolen} true if the buffer is empty
-     */
-    isEmptyBuffer() {
-        return this._buffer.length === 0;
-    }
-    /**
-     * Resets the summary buffer without writing to summary file
-     *
-     * @returns {Summary} summary instance
-     */
-    emptyBuffer() {
-        this._buffer = '';
-        return this;
-    }
-    /**
-     * Adds raw text to the summary buffer
-     *
-     * @param {string} text content to add
-     * @param {boolean} [addEOL=false] (optional) append an EOL to the raw text (default: false)
-     *
-     * @returns {Summary} summary instance
-     */
-    addRaw(text, addEOL = false) {
-        this._buffer += text;
-        return addEOL ? this.addEOL() : this;
-    }
-    /**
-     * Adds the operating system-specific end-of-line marker to the buffer
-     *
-     * @returns {Summary} summary instance
-     */
-    addEOL() {
-        return this.addRaw(external_os_namespaceObject.EOL);
-    }
-    /**
-     * Adds an HTML codeblock to the summary buffer
-     *
-     * @param {string} code content to render within fenced code block
-     * @param {string} lang (optional) language to syntax highlight code
-     *
-     * @returns {Summary} summary instance
-     */
-    addCodeBlock(code, lang) {
-        const attrs = Object.assign({}, (lang && { lang }));
-        const element = this.wrap('pre', this.wrap('code', code), attrs);
-        return this.addRaw(element).addEOL();
-    }
-    /**
-     * Adds an HTML list to the summary buffer
-     *
-     * @param {string[]} items list of items to render
-     * @param {boolean} [ordered=false] (optional) if the rendered list should be ordered or not (default: false)
-     *
-     * @returns {Summary} summary instance
-     */
-    addList(items, ordered = false) {
-        const tag = ordered ? 'ol' : 'ul';
-        const listItems = items.map(item => this.wrap('li', item)).join('');
-        const element = this.wrap(tag, listItems);
-        return this.addRaw(element).addEOL();
-    }
-    /**
-     * Adds an HTML table to the summary buffer
-     *
-     * @param {SummaryTableCell[]} rows table rows
-     *
-     * @returns {Summary} summary instance
-     */
-    addTable(rows) {
-        const tableBody = rows
-            .map(row => {
-            const cells = row
-                .map(cell => {
-                if (typeof cell === 'string') {
-                    return this.wrap('td', cell);
-                }
-                const { header, data, colspan, rowspan } = cell;
-                const tag = header ? 'th' : 'td';
-                const attrs = Object.assign(Object.assign({}, (colspan && { colspan })), (rowspan && { rowspan }));
-                return this.wrap(tag, data, attrs);
-            })
-                .join('');
-            return this.wrap('tr', cells);
-        })
-            .join('');
-        const element = this.wrap('table', tableBody);
-        return this.addRaw(element).addEOL();
-    }
-    /**
-     * Adds a collapsable HTML details element to the summary buffer
-     *
-     * @param {string} label text for the closed state
-     * @param {string} content collapsable content
-     *
-     * @returns {Summary} summary instance
-     */
-    addDetails(label, content) {
-        const element = this.wrap('details', this.wrap('summary', label) + content);
-        return this.addRaw(element).addEOL();
-    }
-    /**
-     * Adds an HTML image tag to the summary buffer
-     *
-     * @param {string} src path to the image you to embed
-     * @param {string} alt text description of the image
-     * @param {SummaryImageOptions} options (optional) addition image attributes
-     *
-     * @returns {Summary} summary instance
-     */
-    addImage(src, alt, options) {
-        const { width, height } = options || {};
-        const attrs = Object.assign(Object.assign({}, (width && { width })), (height && { height }));
-        const element = this.wrap('img', null, Object.assign({ src, alt }, attrs));
-        return this.addRaw(element).addEOL();
-    }
-    /**
-     * Adds an HTML section heading element
-     *
-     * @param {string} text heading text
-     * @param {number | string} [level=1] (optional) the heading level, default: 1
-     *
-     * @returns {Summary} summary instance
-     */
-    addHeading(text, level) {
-        const tag = `h${level}`;
-        const allowedTag = ['h1', 'h2', 'h3', 'h4', 'h5', 'h6'].includes(tag)
-            ? tag
-            : 'h1';
-        const element = this.wrap(allowedTag, text);
-        return this.addRaw(element).addEOL();
-    }
-    /**
-     * Adds an HTML thematic break (<hr>) to the summary buffer
-     *
-     * @returns {Summary} summary instance
-     */
-    addSeparator() {
-        const element = this.wrap('hr', null);
-        return this.addRaw(element).addEOL();
-    }
-    /**
-     * Adds an HTML line break (<br>) to the summary buffer
-     *
-     * @returns {Summary} summary instance
-     */
-    addBreak() {
-        const element = this.wrap('br', null);
-        return this.addRaw(element).addEOL();
-    }
-    /**
-     * Adds an HTML blockquote to the summary buffer
-     *
-     * @param {string} text quote text
-     * @param {string} cite (optional) citation url
-     *
-     * @returns {Summary} summary instance
-     */
-    addQuote(text, cite) {
-        const attrs = Object.assign({}, (cite && { cite }));
-        const element = this.wrap('blockquote', text, attrs);
-        return this.addRaw(element).addEOL();
-    }
-    /**
-     * Adds an HTML anchor tag to the summary buffer
-     *
-     * @param {string} text link text/content
-     * @param {string} href hyperlink
-     *
-     * @returns {Summary} summary instance
-     */
-    addLink(text, href) {
-        const element = this.wrap('a', text, { href });
-        return this.addRaw(element).addEOL();
-    }
-}
-const _summary = new Summary();
-/**
- * @deprecated use `core.summary`
- */
-const markdownSummary = (/* unused pure expression or super */ null && (_summary));
-const summary = _summary;
-//# sourceMappingURL=summary.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/path-utils.js
-
-/**
- * toPosixPath converts the given path to the posix form. On Windows, \\ will be
- * replaced with /.
- *
- * @param pth. Path to transform.
- * @return string Posix path.
- */
-function toPosixPath(pth) {
-    return pth.replace(/[\\]/g, '/');
-}
-/**
- * toWin32Path converts the given path to the win32 form. On Linux, / will be
- * replaced with \\.
- *
- * @param pth. Path to transform.
- * @return string Win32 path.
- */
-function toWin32Path(pth) {
-    return pth.replace(/[/]/g, '\\');
-}
-/**
- * toPlatformPath converts the given path to a platform-specific path. It does
- * this by replacing instances of / and \ with the platform-specific path
- * separator.
- *
- * @param pth The path to platformize.
- * @return string The platform-specific path.
- */
-function toPlatformPath(pth) {
-    return pth.replace(/[/\\]/g, path.sep);
-}
-//# sourceMappingURL=path-utils.js.map
-// EXTERNAL MODULE: external "string_decoder"
-var external_string_decoder_ = __nccwpck_require__(3193);
-// EXTERNAL MODULE: external "events"
-var external_events_ = __nccwpck_require__(4434);
-// EXTERNAL MODULE: external "child_process"
-var external_child_process_ = __nccwpck_require__(5317);
-// EXTERNAL MODULE: external "assert"
-var external_assert_ = __nccwpck_require__(2613);
-;// CONCATENATED MODULE: ./node_modules/@actions/io/lib/io-util.js
-var io_util_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-const { chmod, copyFile, lstat, mkdir, open: io_util_open, readdir, rename, rm, rmdir, stat, symlink, unlink } = external_fs_.promises;
-// export const {open} = 'fs'
-const IS_WINDOWS = process.platform === 'win32';
-/**
- * Custom implementation of readlink to ensure Windows junctions
- * maintain trailing backslash for backward compatibility with Node.js < 24
- *
- * In Node.js 20, Windows junctions (directory symlinks) always returned paths
- * with trailing backslashes. Node.js 24 removed this behavior, which breaks
- * code that relied on this format for path operations.
- *
- * This implementation restores the Node 20 behavior by adding a trailing
- * backslash to all junction results on Windows.
- */
-function readlink(fsPath) {
-    return io_util_awaiter(this, void 0, void 0, function* () {
-        const result = yield fs.promises.readlink(fsPath);
-        // On Windows, restore Node 20 behavior: add trailing backslash to all results
-        // since junctions on Windows are always directory links
-        if (IS_WINDOWS && !result.endsWith('\\')) {
-            return `${result}\\`;
-        }
-        return result;
-    });
-}
-// See https://github.com/nodejs/node/blob/d0153aee367422d0858105abec186da4dff0a0c5/deps/uv/include/uv/win.h#L691
-const UV_FS_O_EXLOCK = 0x10000000;
-const READONLY = external_fs_.constants.O_RDONLY;
-function exists(fsPath) {
-    return io_util_awaiter(this, void 0, void 0, function* () {
-        try {
-            yield stat(fsPath);
-        }
-        catch (err) {
-            if (err.code === 'ENOENT') {
-                return false;
-            }
-            throw err;
-        }
-        return true;
-    });
-}
-function isDirectory(fsPath_1) {
-    return io_util_awaiter(this, arguments, void 0, function* (fsPath, useStat = false) {
-        const stats = useStat ? yield stat(fsPath) : yield lstat(fsPath);
-        return stats.isDirectory();
-    });
-}
-/**
- * On OSX/Linux, true if path starts with '/'. On Windows, true for paths like:
- * \, \hello, \\hello\share, C:, and C:\hello (and corresponding alternate separator cases).
- */
-function isRooted(p) {
-    p = normalizeSeparators(p);
-    if (!p) {
-        throw new Error('isRooted() parameter "p" cannot be empty');
-    }
-    if (IS_WINDOWS) {
-        return (p.startsWith('\\') || /^[A-Z]:/i.test(p) // e.g. \ or \hello or \\hello
-        ); // e.g. C: or C:\hello
-    }
-    return p.startsWith('/');
-}
-/**
- * Best effort attempt to determine whether a file exists and is executable.
- * @param filePath    file path to check
- * @param extensions  additional file extensions to try
- * @return if file exists and is executable, returns the file path. otherwise empty string.
- */
-function tryGetExecutablePath(filePath, extensions) {
-    return io_util_awaiter(this, void 0, void 0, function* () {
-        let stats = undefined;
-        try {
-            // test file exists
-            stats = yield stat(filePath);
-        }
-        catch (err) {
-            if (err.code !== 'ENOENT') {
-                // eslint-disable-next-line no-console
-                console.log(`Unexpected error attempting to determine if executable file exists '${filePath}': ${err}`);
-            }
-        }
-        if (stats && stats.isFile()) {
-            if (IS_WINDOWS) {
-                // on Windows, test for valid extension
-                const upperExt = external_path_.extname(filePath).toUpperCase();
-                if (extensions.some(validExt => validExt.toUpperCase() === upperExt)) {
-                    return filePath;
-                }
-            }
-            else {
-                if (isUnixExecutable(stats)) {
-                    return filePath;
-                }
-            }
-        }
-        // try each extension
-        const originalFilePath = filePath;
-        for (const extension of extensions) {
-            filePath = originalFilePath + extension;
-            stats = undefined;
-            try {
-                stats = yield stat(filePath);
-            }
-            catch (err) {
-                if (err.code !== 'ENOENT') {
-                    // eslint-disable-next-line no-console
-                    console.log(`Unexpected error attempting to determine if executable file exists '${filePath}': ${err}`);
-                }
-            }
-            if (stats && stats.isFile()) {
-                if (IS_WINDOWS) {
-                    // preserve the case of the actual file (since an extension was appended)
-                    try {
-                        const directory = external_path_.dirname(filePath);
-                        const upperName = external_path_.basename(filePath).toUpperCase();
-                        for (const actualName of yield readdir(directory)) {
-                            if (upperName === actualName.toUpperCase()) {
-                                filePath = external_path_.join(directory, actualName);
-                                break;
-                            }
-                        }
-                    }
-                    catch (err) {
-                        // eslint-disable-next-line no-console
-                        console.log(`Unexpected error attempting to determine the actual case of the file '${filePath}': ${err}`);
-                    }
-                    return filePath;
-                }
-                else {
-                    if (isUnixExecutable(stats)) {
-                        return filePath;
-                    }
-                }
-            }
-        }
-        return '';
-    });
-}
-function normalizeSeparators(p) {
-    p = p || '';
-    if (IS_WINDOWS) {
-        // convert slashes on Windows
-        p = p.replace(/\//g, '\\');
-        // remove redundant slashes
-        return p.replace(/\\\\+/g, '\\');
-    }
-    // remove redundant slashes
-    return p.replace(/\/\/+/g, '/');
-}
-// on Mac/Linux, test the execute bit
-//     R   W  X  R  W X R W X
-//   256 128 64 32 16 8 4 2 1
-function isUnixExecutable(stats) {
-    return ((stats.mode & 1) > 0 ||
-        ((stats.mode & 8) > 0 &&
-            process.getgid !== undefined &&
-            stats.gid === process.getgid()) ||
-        ((stats.mode & 64) > 0 &&
-            process.getuid !== undefined &&
-            stats.uid === process.getuid()));
-}
-// Get the path of cmd.exe in windows
-function getCmdPath() {
-    var _a;
-    return (_a = process.env['COMSPEC']) !== null && _a !== void 0 ? _a : `cmd.exe`;
-}
-//# sourceMappingURL=io-util.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/io/lib/io.js
-var io_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-
-/**
- * Copies a file or folder.
- * Based off of shelljs - https://github.com/shelljs/shelljs/blob/9237f66c52e5daa40458f94f9565e18e8132f5a6/src/cp.js
- *
- * @param     source    source path
- * @param     dest      destination path
- * @param     options   optional. See CopyOptions.
- */
-function cp(source_1, dest_1) {
-    return io_awaiter(this, arguments, void 0, function* (source, dest, options = {}) {
-        const { force, recursive, copySourceDirectory } = readCopyOptions(options);
-        const destStat = (yield ioUtil.exists(dest)) ? yield ioUtil.stat(dest) : null;
-        // Dest is an existing file, but not forcing
-        if (destStat && destStat.isFile() && !force) {
-            return;
-        }
-        // If dest is an existing directory, should copy inside.
-        const newDest = destStat && destStat.isDirectory() && copySourceDirectory
-            ? path.join(dest, path.basename(source))
-            : dest;
-        if (!(yield ioUtil.exists(source))) {
-            throw new Error(`no such file or directory: ${source}`);
-        }
-        const sourceStat = yield ioUtil.stat(source);
-        if (sourceStat.isDirectory()) {
-            if (!recursive) {
-                throw new Error(`Failed to copy. ${source} is a directory, but tried to copy without recursive flag.`);
-            }
-            else {
-                yield cpDirRecursive(source, newDest, 0, force);
-            }
-        }
-        else {
-            if (path.relative(source, newDest) === '') {
-                // a file cannot be copied to itself
-                throw new Error(`'${newDest}' and '${source}' are the same file`);
-            }
-            yield io_copyFile(source, newDest, force);
-        }
-    });
-}
-/**
- * Moves a path.
- *
- * @param     source    source path
- * @param     dest      destination path
- * @param     options   optional. See MoveOptions.
- */
-function mv(source_1, dest_1) {
-    return io_awaiter(this, arguments, void 0, function* (source, dest, options = {}) {
-        if (yield ioUtil.exists(dest)) {
-            let destExists = true;
-            if (yield ioUtil.isDirectory(dest)) {
-                // If dest is directory copy src into dest
-                dest = path.join(dest, path.basename(source));
-                destExists = yield ioUtil.exists(dest);
-            }
-            if (destExists) {
-                if (options.force == null || options.force) {
-                    yield rmRF(dest);
-                }
-                else {
-                    throw new Error('Destination already exists');
-                }
-            }
-        }
-        yield mkdirP(path.dirname(dest));
-        yield ioUtil.rename(source, dest);
-    });
-}
-/**
- * Remove a path recursively with force
- *
- * @param inputPath path to remove
- */
-function rmRF(inputPath) {
-    return io_awaiter(this, void 0, void 0, function* () {
-        if (ioUtil.IS_WINDOWS) {
-            // Check for invalid characters
-            // https://docs.microsoft.com/en-us/windows/win32/fileio/naming-a-file
-            if (/[*"<>|]/.test(inputPath)) {
-                throw new Error('File path must not contain `*`, `"`, `<`, `>` or `|` on Windows');
-            }
-        }
-        try {
-            // note if path does not exist, error is silent
-            yield ioUtil.rm(inputPath, {
-                force: true,
-                maxRetries: 3,
-                recursive: true,
-                retryDelay: 300
-            });
-        }
-        catch (err) {
-            throw new Error(`File was unable to be removed ${err}`);
-        }
-    });
-}
-/**
- * Make a directory.  Creates the full path with folders in between
- * Will throw if it fails
- *
- * @param   fsPath        path to create
- * @returns Promise<void>
- */
-function mkdirP(fsPath) {
-    return io_awaiter(this, void 0, void 0, function* () {
-        ok(fsPath, 'a path argument must be provided');
-        yield ioUtil.mkdir(fsPath, { recursive: true });
-    });
-}
-/**
- * Returns path of a tool had the tool actually been invoked.  Resolves via paths.
- * If you check and the tool does not exist, it will throw.
- *
- * @param     tool              name of the tool
- * @param     check             whether to check if tool exists
- * @returns   Promise<string>   path to tool
- */
-function which(tool, check) {
-    return io_awaiter(this, void 0, void 0, function* () {
-        if (!tool) {
-            throw new Error("parameter 'tool' is required");
-        }
-        // recursive when check=true
-        if (check) {
-            const result = yield which(tool, false);
-            if (!result) {
-                if (IS_WINDOWS) {
-                    throw new Error(`Unable to locate executable file: ${tool}. Please verify either the file path exists or the file can be found within a directory specified by the PATH environment variable. Also verify the file has a valid extension for an executable file.`);
-                }
-                else {
-                    throw new Error(`Unable to locate executable file: ${tool}. Please verify either the file path exists or the file can be found within a directory specified by the PATH environment variable. Also check the file mode to verify the file is executable.`);
-                }
-            }
-            return result;
-        }
-        const matches = yield findInPath(tool);
-        if (matches && matches.length > 0) {
-            return matches[0];
-        }
-        return '';
-    });
-}
-/**
- * Returns a list of all occurrences of the given tool on the system path.
- *
- * @returns   Promise<string[]>  the paths of the tool
- */
-function findInPath(tool) {
-    return io_awaiter(this, void 0, void 0, function* () {
-        if (!tool) {
-            throw new Error("parameter 'tool' is required");
-        }
-        // build the list of extensions to try
-        const extensions = [];
-        if (IS_WINDOWS && process.env['PATHEXT']) {
-            for (const extension of process.env['PATHEXT'].split(external_path_.delimiter)) {
-                if (extension) {
-                    extensions.push(extension);
-                }
-            }
-        }
-        // if it's rooted, return it if exists. otherwise return empty.
-        if (isRooted(tool)) {
-            const filePath = yield tryGetExecutablePath(tool, extensions);
-            if (filePath) {
-                return [filePath];
-            }
-            return [];
-        }
-        // if any path separators, return empty
-        if (tool.includes(external_path_.sep)) {
-            return [];
-        }
-        // build the list of directories
-        //
-        // Note, technically "where" checks the current directory on Windows. From a toolkit perspective,
-        // it feels like we should not do this. Checking the current directory seems like more of a use
-        // case of a shell, and the which() function exposed by the toolkit should strive for consistency
-        // across platforms.
-        const directories = [];
-        if (process.env.PATH) {
-            for (const p of process.env.PATH.split(external_path_.delimiter)) {
-                if (p) {
-                    directories.push(p);
-                }
-            }
-        }
-        // find all matches
-        const matches = [];
-        for (const directory of directories) {
-            const filePath = yield tryGetExecutablePath(external_path_.join(directory, tool), extensions);
-            if (filePath) {
-                matches.push(filePath);
-            }
-        }
-        return matches;
-    });
-}
-function readCopyOptions(options) {
-    const force = options.force == null ? true : options.force;
-    const recursive = Boolean(options.recursive);
-    const copySourceDirectory = options.copySourceDirectory == null
-        ? true
-        : Boolean(options.copySourceDirectory);
-    return { force, recursive, copySourceDirectory };
-}
-function cpDirRecursive(sourceDir, destDir, currentDepth, force) {
-    return io_awaiter(this, void 0, void 0, function* () {
-        // Ensure there is not a run away recursive copy
-        if (currentDepth >= 255)
-            return;
-        currentDepth++;
-        yield mkdirP(destDir);
-        const files = yield ioUtil.readdir(sourceDir);
-        for (const fileName of files) {
-            const srcFile = `${sourceDir}/${fileName}`;
-            const destFile = `${destDir}/${fileName}`;
-            const srcFileStat = yield ioUtil.lstat(srcFile);
-            if (srcFileStat.isDirectory()) {
-                // Recurse
-                yield cpDirRecursive(srcFile, destFile, currentDepth, force);
-            }
-            else {
-                yield io_copyFile(srcFile, destFile, force);
-            }
-        }
-        // Change the mode for the newly created directory
-        yield ioUtil.chmod(destDir, (yield ioUtil.stat(sourceDir)).mode);
-    });
-}
-// Buffered file copy
-function io_copyFile(srcFile, destFile, force) {
-    return io_awaiter(this, void 0, void 0, function* () {
-        if ((yield ioUtil.lstat(srcFile)).isSymbolicLink()) {
-            // unlink/re-link it
-            try {
-                yield ioUtil.lstat(destFile);
-                yield ioUtil.unlink(destFile);
-            }
-            catch (e) {
-                // Try to override file permission
-                if (e.code === 'EPERM') {
-                    yield ioUtil.chmod(destFile, '0666');
-                    yield ioUtil.unlink(destFile);
-                }
-                // other errors = it doesn't exist, no work to do
-            }
-            // Copy over symlink
-            const symlinkFull = yield ioUtil.readlink(srcFile);
-            yield ioUtil.symlink(symlinkFull, destFile, ioUtil.IS_WINDOWS ? 'junction' : null);
-        }
-        else if (!(yield ioUtil.exists(destFile)) || force) {
-            yield ioUtil.copyFile(srcFile, destFile);
-        }
-    });
-}
-//# sourceMappingURL=io.js.map
-;// CONCATENATED MODULE: external "timers"
-const external_timers_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("timers");
-;// CONCATENATED MODULE: ./node_modules/@actions/exec/lib/toolrunner.js
-var toolrunner_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-
-
-
-
-
-/* eslint-disable @typescript-eslint/unbound-method */
-const toolrunner_IS_WINDOWS = process.platform === 'win32';
-/*
- * Class for running command line tools. Handles quoting and arg parsing in a platform agnostic way.
- */
-class ToolRunner extends external_events_.EventEmitter {
-    constructor(toolPath, args, options) {
-        super();
-        if (!toolPath) {
-            throw new Error("Parameter 'toolPath' cannot be null or empty.");
-        }
-        this.toolPath = toolPath;
-        this.args = args || [];
-        this.options = options || {};
-    }
-    _debug(message) {
-        if (this.options.listeners && this.options.listeners.debug) {
-            this.options.listeners.debug(message);
-        }
-    }
-    _getCommandString(options, noPrefix) {
-        const toolPath = this._getSpawnFileName();
-        const args = this._getSpawnArgs(options);
-        let cmd = noPrefix ? '' : '[command]'; // omit prefix when piped to a second tool
-        if (toolrunner_IS_WINDOWS) {
-            // Windows + cmd file
-            if (this._isCmdFile()) {
-                cmd += toolPath;
-                for (const a of args) {
-                    cmd += ` ${a}`;
-                }
-            }
-            // Windows + verbatim
-            else if (options.windowsVerbatimArguments) {
-                cmd += `"${toolPath}"`;
-                for (const a of args) {
-                    cmd += ` ${a}`;
-                }
-            }
-            // Windows (regular)
-            else {
-                cmd += this._windowsQuoteCmdArg(toolPath);
-                for (const a of args) {
-                    cmd += ` ${this._windowsQuoteCmdArg(a)}`;
-                }
-            }
-        }
-        else {
-            // OSX/Linux - this can likely be improved with some form of quoting.
-            // creating processes on Unix is fundamentally different than Windows.
-            // on Unix, execvp() takes an arg array.
-            cmd += toolPath;
-            for (const a of args) {
-                cmd += ` ${a}`;
-            }
-        }
-        return cmd;
-    }
-    _processLineBuffer(data, strBuffer, onLine) {
-        try {
-            let s = strBuffer + data.toString();
-            let n = s.indexOf(external_os_namespaceObject.EOL);
-            while (n > -1) {
-                const line = s.substring(0, n);
-                onLine(line);
-                // the rest of the string ...
-                s = s.substring(n + external_os_namespaceObject.EOL.length);
-                n = s.indexOf(external_os_namespaceObject.EOL);
-            }
-            return s;
-        }
-        catch (err) {
-            // streaming lines to console is best effort.  Don't fail a build.
-            this._debug(`error processing line. Failed with error ${err}`);
-            return '';
-        }
-    }
-    _getSpawnFileName() {
-        if (toolrunner_IS_WINDOWS) {
-            if (this._isCmdFile()) {
-                return process.env['COMSPEC'] || 'cmd.exe';
-            }
-        }
-        return this.toolPath;
-    }
-    _getSpawnArgs(options) {
-        if (toolrunner_IS_WINDOWS) {
-            if (this._isCmdFile()) {
-                let argline = `/D /S /C "${this._windowsQuoteCmdArg(this.toolPath)}`;
-                for (const a of this.args) {
-                    argline += ' ';
-                    argline += options.windowsVerbatimArguments
-                        ? a
-                        : this._windowsQuoteCmdArg(a);
-                }
-                argline += '"';
-                return [argline];
-            }
-        }
-        return this.args;
-    }
-    _endsWith(str, end) {
-        return str.endsWith(end);
-    }
-    _isCmdFile() {
-        const upperToolPath = this.toolPath.toUpperCase();
-        return (this._endsWith(upperToolPath, '.CMD') ||
-            this._endsWith(upperToolPath, '.BAT'));
-    }
-    _windowsQuoteCmdArg(arg) {
-        // for .exe, apply the normal quoting rules that libuv applies
-        if (!this._isCmdFile()) {
-            return this._uvQuoteCmdArg(arg);
-        }
-        // otherwise apply quoting rules specific to the cmd.exe command line parser.
-        // the libuv rules are generic and are not designed specifically for cmd.exe
-        // command line parser.
-        //
-        // for a detailed description of the cmd.exe command line parser, refer to
-        // http://stackoverflow.com/questions/4094699/how-does-the-windows-command-interpreter-cmd-exe-parse-scripts/7970912#7970912
-        // need quotes for empty arg
-        if (!arg) {
-            return '""';
-        }
-        // determine whether the arg needs to be quoted
-        const cmdSpecialChars = [
-            ' ',
-            '\t',
-            '&',
-            '(',
-            ')',
-            '[',
-            ']',
-            '{',
-            '}',
-            '^',
-            '=',
-            ';',
-            '!',
-            "'",
-            '+',
-            ',',
-            '`',
-            '~',
-            '|',
-            '<',
-            '>',
-            '"'
-        ];
-        let needsQuotes = false;
-        for (const char of arg) {
-            if (cmdSpecialChars.some(x => x === char)) {
-                needsQuotes = true;
-                break;
-            }
-        }
-        // short-circuit if quotes not needed
-        if (!needsQuotes) {
-            return arg;
-        }
-        // the following quoting rules are very similar to the rules that by libuv applies.
-        //
-        // 1) wrap the string in quotes
-        //
-        // 2) double-up quotes - i.e. " => ""
-        //
-        //    this is different from the libuv quoting rules. libuv replaces " with \", which unfortunately
-        //    doesn't work well with a cmd.exe command line.
-        //
-        //    note, replacing " with "" also works well if the arg is passed to a downstream .NET console app.
-        //    for example, the command line:
-        //          foo.exe "myarg:""my val"""
-        //    is parsed by a .NET console app into an arg array:
-        //          [ "myarg:\"my val\"" ]
-        //    which is the same end result when applying libuv quoting rules. although the actual
-        //    command line from libuv quoting rules would look like:
-        //          foo.exe "myarg:\"my val\""
-        //
-        // 3) double-up slashes that precede a quote,
-        //    e.g.  hello \world    => "hello \world"
-        //          hello\"world    => "hello\\""world"
-        //          hello\\"world   => "hello\\\\""world"
-        //          hello world\    => "hello world\\"
-        //
-        //    technically this is not required for a cmd.exe command line, or the batch argument parser.
-        //    the reasons for including this as a .cmd quoting rule are:
-        //
-        //    a) this is optimized for the scenario where the argument is passed from the .cmd file to an
-        //       external program. many programs (e.g. .NET console apps) rely on the slash-doubling rule.
-        //
-        //    b) it's what we've been doing previously (by deferring to node default behavior) and we
-        //       haven't heard any complaints about that aspect.
-        //
-        // note, a weakness of the quoting rules chosen here, is that % is not escaped. in fact, % cannot be
-        // escaped when used on the command line directly - even though within a .cmd file % can be escaped
-        // by using %%.
-        //
-        // the saving grace is, on the command line, %var% is left as-is if var is not defined. this contrasts
-        // the line parsing rules within a .cmd file, where if var is not defined it is replaced with nothing.
-        //
-        // one option that was explored was replacing % with ^% - i.e. %var% => ^%var^%. this hack would
-        // often work, since it is unlikely that var^ would exist, and the ^ character is removed when the
-        // variable is used. the problem, however, is that ^ is not removed when %* is used to pass the args
-        // to an external program.
-        //
-        // an unexplored potential solution for the % escaping problem, is to create a wrapper .cmd file.
-        // % can be escaped within a .cmd file.
-        let reverse = '"';
-        let quoteHit = true;
-        for (let i = arg.length; i > 0; i--) {
-            // walk the string in reverse
-            reverse += arg[i - 1];
-            if (quoteHit && arg[i - 1] === '\\') {
-                reverse += '\\'; // double the slash
-            }
-            else if (arg[i - 1] === '"') {
-                quoteHit = true;
-                reverse += '"'; // double the quote
-            }
-            else {
-                quoteHit = false;
-            }
-        }
-        reverse += '"';
-        return reverse.split('').reverse().join('');
-    }
-    _uvQuoteCmdArg(arg) {
-        // Tool runner wraps child_process.spawn() and needs to apply the same quoting as
-        // Node in certain cases where the undocumented spawn option windowsVerbatimArguments
-        // is used.
-        //
-        // Since this function is a port of quote_cmd_arg from Node 4.x (technically, lib UV,
-        // see https://github.com/nodejs/node/blob/v4.x/deps/uv/src/win/process.c for details),
-        // pasting copyright notice from Node within this function:
-        //
-        //      Copyright Joyent, Inc. and other Node contributors. All rights reserved.
-        //
-        //      Permission is hereby granted, free of charge, to any person obtaining a copy
-        //      of this software and associated documentation files (the "Software"), to
-        //      deal in the Software without restriction, including without limitation the
-        //      rights to use, copy, modify, merge, publish, distribute, sublicense, and/or
-        //      sell copies of the Software, and to permit persons to whom the Software is
-        //      furnished to do so, subject to the following conditions:
-        //
-        //      The above copyright notice and this permission notice shall be included in
-        //      all copies or substantial portions of the Software.
-        //
-        //      THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR
-        //      IMPLIED, INCLUDING BUT NOT LIMITED TO THE WARRANTIES OF MERCHANTABILITY,
-        //      FITNESS FOR A PARTICULAR PURPOSE AND NONINFRINGEMENT. IN NO EVENT SHALL THE
-        //      AUTHORS OR COPYRIGHT HOLDERS BE LIABLE FOR ANY CLAIM, DAMAGES OR OTHER
-        //      LIABILITY, WHETHER IN AN ACTION OF CONTRACT, TORT OR OTHERWISE, ARISING
-        //      FROM, OUT OF OR IN CONNECTION WITH THE SOFTWARE OR THE USE OR OTHER DEALINGS
-        //      IN THE SOFTWARE.
-        if (!arg) {
-            // Need double quotation for empty argument
-            return '""';
-        }
-        if (!arg.includes(' ') && !arg.includes('\t') && !arg.includes('"')) {
-            // No quotation needed
-            return arg;
-        }
-        if (!arg.includes('"') && !arg.includes('\\')) {
-            // No embedded double quotes or backslashes, so I can just wrap
-            // quote marks around the whole thing.
-            return `"${arg}"`;
-        }
-        // Expected input/output:
-        //   input : hello"world
-        //   output: "hello\"world"
-        //   input : hello""world
-        //   output: "hello\"\"world"
-        //   input : hello\world
-        //   output: hello\world
-        //   input : hello\\world
-        //   output: hello\\world
-        //   input : hello\"world
-        //   output: "hello\\\"world"
-        //   input : hello\\"world
-        //   output: "hello\\\\\"world"
-        //   input : hello world\
-        //   output: "hello world\\" - note the comment in libuv actually reads "hello world\"
-        //                             but it appears the comment is wrong, it should be "hello world\\"
-        let reverse = '"';
-        let quoteHit = true;
-        for (let i = arg.length; i > 0; i--) {
-            // walk the string in reverse
-            reverse += arg[i - 1];
-            if (quoteHit && arg[i - 1] === '\\') {
-                reverse += '\\';
-            }
-            else if (arg[i - 1] === '"') {
-                quoteHit = true;
-                reverse += '\\';
-            }
-            else {
-                quoteHit = false;
-            }
-        }
-        reverse += '"';
-        return reverse.split('').reverse().join('');
-    }
-    _cloneExecOptions(options) {
-        options = options || {};
-        const result = {
-            cwd: options.cwd || process.cwd(),
-            env: options.env || process.env,
-            silent: options.silent || false,
-            windowsVerbatimArguments: options.windowsVerbatimArguments || false,
-            failOnStdErr: options.failOnStdErr || false,
-            ignoreReturnCode: options.ignoreReturnCode || false,
-            delay: options.delay || 10000
-        };
-        result.outStream = options.outStream || process.stdout;
-        result.errStream = options.errStream || process.stderr;
-        return result;
-    }
-    _getSpawnOptions(options, toolPath) {
-        options = options || {};
-        const result = {};
-        result.cwd = options.cwd;
-        result.env = options.env;
-        result['windowsVerbatimArguments'] =
-            options.windowsVerbatimArguments || this._isCmdFile();
-        if (options.windowsVerbatimArguments) {
-            result.argv0 = `"${toolPath}"`;
-        }
-        return result;
-    }
-    /**
-     * Exec a tool.
-     * Output will be streamed to the live console.
-     * Returns promise with return code
-     *
-     * @param     tool     path to tool to exec
-     * @param     options  optional exec options.  See ExecOptions
-     * @returns   number
-     */
-    exec() {
-        return toolrunner_awaiter(this, void 0, void 0, function* () {
-            // root the tool path if it is unrooted and contains relative pathing
-            if (!isRooted(this.toolPath) &&
-                (this.toolPath.includes('/') ||
-                    (toolrunner_IS_WINDOWS && this.toolPath.includes('\\')))) {
-                // prefer options.cwd if it is specified, however options.cwd may also need to be rooted
-                this.toolPath = external_path_.resolve(process.cwd(), this.options.cwd || process.cwd(), this.toolPath);
-            }
-            // if the tool is only a file name, then resolve it from the PATH
-            // otherwise verify it exists (add extension on Windows if necessary)
-            this.toolPath = yield which(this.toolPath, true);
-            return new Promise((resolve, reject) => toolrunner_awaiter(this, void 0, void 0, function* () {
-                this._debug(`exec tool: ${this.toolPath}`);
-                this._debug('arguments:');
-                for (const arg of this.args) {
-                    this._debug(`   ${arg}`);
-                }
-                const optionsNonNull = this._cloneExecOptions(this.options);
-                if (!optionsNonNull.silent && optionsNonNull.outStream) {
-                    optionsNonNull.outStream.write(this._getCommandString(optionsNonNull) + external_os_namespaceObject.EOL);
-                }
-                const state = new ExecState(optionsNonNull, this.toolPath);
-                state.on('debug', (message) => {
-                    this._debug(message);
-                });
-                if (this.options.cwd && !(yield exists(this.options.cwd))) {
-                    return reject(new Error(`The cwd: ${this.options.cwd} does not exist!`));
-                }
-                const fileName = this._getSpawnFileName();
-                const cp = external_child_process_.spawn(fileName, this._getSpawnArgs(optionsNonNull), this._getSpawnOptions(this.options, fileName));
-                let stdbuffer = '';
-                if (cp.stdout) {
-                    cp.stdout.on('data', (data) => {
-                        if (this.options.listeners && this.options.listeners.stdout) {
-                            this.options.listeners.stdout(data);
-                        }
-                        if (!optionsNonNull.silent && optionsNonNull.outStream) {
-                            optionsNonNull.outStream.write(data);
-                        }
-                        stdbuffer = this._processLineBuffer(data, stdbuffer, (line) => {
-                            if (this.options.listeners && this.options.listeners.stdline) {
-                                this.options.listeners.stdline(line);
-                            }
-                        });
-                    });
-                }
-                let errbuffer = '';
-                if (cp.stderr) {
-                    cp.stderr.on('data', (data) => {
-                        state.processStderr = true;
-                        if (this.options.listeners && this.options.listeners.stderr) {
-                            this.options.listeners.stderr(data);
-                        }
-                        if (!optionsNonNull.silent &&
-                            optionsNonNull.errStream &&
-                            optionsNonNull.outStream) {
-                            const s = optionsNonNull.failOnStdErr
-                                ? optionsNonNull.errStream
-                                : optionsNonNull.outStream;
-                            s.write(data);
-                        }
-                        errbuffer = this._processLineBuffer(data, errbuffer, (line) => {
-                            if (this.options.listeners && this.options.listeners.errline) {
-                                this.options.listeners.errline(line);
-                            }
-                        });
-                    });
-                }
-                cp.on('error', (err) => {
-                    state.processError = err.message;
-                    state.processExited = true;
-                    state.processClosed = true;
-                    state.CheckComplete();
-                });
-                cp.on('exit', (code) => {
-                    state.processExitCode = code;
-                    state.processExited = true;
-                    this._debug(`Exit code ${code} received from tool '${this.toolPath}'`);
-                    state.CheckComplete();
-                });
-                cp.on('close', (code) => {
-                    state.processExitCode = code;
-                    state.processExited = true;
-                    state.processClosed = true;
-                    this._debug(`STDIO streams have closed for tool '${this.toolPath}'`);
-                    state.CheckComplete();
-                });
-                state.on('done', (error, exitCode) => {
-                    if (stdbuffer.length > 0) {
-                        this.emit('stdline', stdbuffer);
-                    }
-                    if (errbuffer.length > 0) {
-                        this.emit('errline', errbuffer);
-                    }
-                    cp.removeAllListeners();
-                    if (error) {
-                        reject(error);
-                    }
-                    else {
-                        resolve(exitCode);
-                    }
-                });
-                if (this.options.input) {
-                    if (!cp.stdin) {
-                        throw new Error('child process missing stdin');
-                    }
-                    cp.stdin.end(this.options.input);
-                }
-            }));
-        });
-    }
-}
-/**
- * Convert an arg string to an array of args. Handles escaping
- *
- * @param    argString   string of arguments
- * @returns  string[]    array of arguments
- */
-function argStringToArray(argString) {
-    const args = [];
-    let inQuotes = false;
-    let escaped = false;
-    let arg = '';
-    function append(c) {
-        // we only escape double quotes.
-        if (escaped && c !== '"') {
-            arg += '\\';
-        }
-        arg += c;
-        escaped = false;
-    }
-    for (let i = 0; i < argString.length; i++) {
-        const c = argString.charAt(i);
-        if (c === '"') {
-            if (!escaped) {
-                inQuotes = !inQuotes;
-            }
-            else {
-                append(c);
-            }
-            continue;
-        }
-        if (c === '\\' && escaped) {
-            append(c);
-            continue;
-        }
-        if (c === '\\' && inQuotes) {
-            escaped = true;
-            continue;
-        }
-        if (c === ' ' && !inQuotes) {
-            if (arg.length > 0) {
-                args.push(arg);
-                arg = '';
-            }
-            continue;
-        }
-        append(c);
-    }
-    if (arg.length > 0) {
-        args.push(arg.trim());
-    }
-    return args;
-}
-class ExecState extends external_events_.EventEmitter {
-    constructor(options, toolPath) {
-        super();
-        this.processClosed = false; // tracks whether the process has exited and stdio is closed
-        this.processError = '';
-        this.processExitCode = 0;
-        this.processExited = false; // tracks whether the process has exited
-        this.processStderr = false; // tracks whether stderr was written to
-        this.delay = 10000; // 10 seconds
-        this.done = false;
-        this.timeout = null;
-        if (!toolPath) {
-            throw new Error('toolPath must not be empty');
-        }
-        this.options = options;
-        this.toolPath = toolPath;
-        if (options.delay) {
-            this.delay = options.delay;
-        }
-    }
-    CheckComplete() {
-        if (this.done) {
-            return;
-        }
-        if (this.processClosed) {
-            this._setResult();
-        }
-        else if (this.processExited) {
-            this.timeout = (0,external_timers_namespaceObject.setTimeout)(ExecState.HandleTimeout, this.delay, this);
-        }
-    }
-    _debug(message) {
-        this.emit('debug', message);
-    }
-    _setResult() {
-        // determine whether there is an error
-        let error;
-        if (this.processExited) {
-            if (this.processError) {
-                error = new Error(`There was an error when attempting to execute the process '${this.toolPath}'. This may indicate the process failed to start. Error: ${this.processError}`);
-            }
-            else if (this.processExitCode !== 0 && !this.options.ignoreReturnCode) {
-                error = new Error(`The process '${this.toolPath}' failed with exit code ${this.processExitCode}`);
-            }
-            else if (this.processStderr && this.options.failOnStdErr) {
-                error = new Error(`The process '${this.toolPath}' failed because one or more lines were written to the STDERR stream`);
-            }
-        }
-        // clear the timeout
-        if (this.timeout) {
-            clearTimeout(this.timeout);
-            this.timeout = null;
-        }
-        this.done = true;
-        this.emit('done', error, this.processExitCode);
-    }
-    static HandleTimeout(state) {
-        if (state.done) {
-            return;
-        }
-        if (!state.processClosed && state.processExited) {
-            const message = `The STDIO streams did not close within ${state.delay / 1000} seconds of the exit event from process '${state.toolPath}'. This may indicate a child process inherited the STDIO streams and has not yet exited.`;
-            state._debug(message);
-        }
-        state._setResult();
-    }
-}
-//# sourceMappingURL=toolrunner.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/exec/lib/exec.js
-var exec_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-/**
- * Exec a command.
- * Output will be streamed to the live console.
- * Returns promise with return code
- *
- * @param     commandLine        command to execute (can include additional args). Must be correctly escaped.
- * @param     args               optional arguments for tool. Escaping is handled by the lib.
- * @param     options            optional exec options.  See ExecOptions
- * @returns   Promise<number>    exit code
- */
-function exec_exec(commandLine, args, options) {
-    return exec_awaiter(this, void 0, void 0, function* () {
-        const commandArgs = tr.argStringToArray(commandLine);
-        if (commandArgs.length === 0) {
-            throw new Error(`Parameter 'commandLine' cannot be null or empty.`);
-        }
-        // Path to tool to execute should be first arg
-        const toolPath = commandArgs[0];
-        args = commandArgs.slice(1).concat(args || []);
-        const runner = new tr.ToolRunner(toolPath, args, options);
-        return runner.exec();
-    });
-}
-/**
- * Exec a command and get the output.
- * Output will be streamed to the live console.
- * Returns promise with the exit code and collected stdout and stderr
- *
- * @param     commandLine           command to execute (can include additional args). Must be correctly escaped.
- * @param     args                  optional arguments for tool. Escaping is handled by the lib.
- * @param     options               optional exec options.  See ExecOptions
- * @returns   Promise<ExecOutput>   exit code, stdout, and stderr
- */
-function getExecOutput(commandLine, args, options) {
-    return exec_awaiter(this, void 0, void 0, function* () {
-        var _a, _b;
-        let stdout = '';
-        let stderr = '';
-        //Using string decoder covers the case where a mult-byte character is split
-        const stdoutDecoder = new StringDecoder('utf8');
-        const stderrDecoder = new StringDecoder('utf8');
-        const originalStdoutListener = (_a = options === null || options === void 0 ? void 0 : options.listeners) === null || _a === void 0 ? void 0 : _a.stdout;
-        const originalStdErrListener = (_b = options === null || options === void 0 ? void 0 : options.listeners) === null || _b === void 0 ? void 0 : _b.stderr;
-        const stdErrListener = (data) => {
-            stderr += stderrDecoder.write(data);
-            if (originalStdErrListener) {
-                originalStdErrListener(data);
-            }
-        };
-        const stdOutListener = (data) => {
-            stdout += stdoutDecoder.write(data);
-            if (originalStdoutListener) {
-                originalStdoutListener(data);
-            }
-        };
-        const listeners = Object.assign(Object.assign({}, options === null || options === void 0 ? void 0 : options.listeners), { stdout: stdOutListener, stderr: stdErrListener });
-        const exitCode = yield exec_exec(commandLine, args, Object.assign(Object.assign({}, options), { listeners }));
-        //flush any remaining characters
-        stdout += stdoutDecoder.end();
-        stderr += stderrDecoder.end();
-        return {
-            exitCode,
-            stdout,
-            stderr
-        };
-    });
-}
-//# sourceMappingURL=exec.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/platform.js
-var platform_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-const getWindowsInfo = () => platform_awaiter(void 0, void 0, void 0, function* () {
-    const { stdout: version } = yield exec.getExecOutput('powershell -command "(Get-CimInstance -ClassName Win32_OperatingSystem).Version"', undefined, {
-        silent: true
-    });
-    const { stdout: name } = yield exec.getExecOutput('powershell -command "(Get-CimInstance -ClassName Win32_OperatingSystem).Caption"', undefined, {
-        silent: true
-    });
-    return {
-        name: name.trim(),
-        version: version.trim()
-    };
-});
-const getMacOsInfo = () => platform_awaiter(void 0, void 0, void 0, function* () {
-    var _a, _b, _c, _d;
-    const { stdout } = yield exec.getExecOutput('sw_vers', undefined, {
-        silent: true
-    });
-    const version = (_b = (_a = stdout.match(/ProductVersion:\s*(.+)/)) === null || _a === void 0 ? void 0 : _a[1]) !== null && _b !== void 0 ? _b : '';
-    const name = (_d = (_c = stdout.match(/ProductName:\s*(.+)/)) === null || _c === void 0 ? void 0 : _c[1]) !== null && _d !== void 0 ? _d : '';
-    return {
-        name,
-        version
-    };
-});
-const getLinuxInfo = () => platform_awaiter(void 0, void 0, void 0, function* () {
-    const { stdout } = yield exec.getExecOutput('lsb_release', ['-i', '-r', '-s'], {
-        silent: true
-    });
-    const [name, version] = stdout.trim().split('\n');
-    return {
-        name,
-        version
-    };
-});
-const platform = external_os_namespaceObject.platform();
-const arch = external_os_namespaceObject.arch();
-const isWindows = platform === 'win32';
-const isMacOS = platform === 'darwin';
-const isLinux = platform === 'linux';
-function getDetails() {
-    return platform_awaiter(this, void 0, void 0, function* () {
-        return Object.assign(Object.assign({}, (yield (isWindows
-            ? getWindowsInfo()
-            : isMacOS
-                ? getMacOsInfo()
-                : getLinuxInfo()))), { platform,
-            arch,
-            isWindows,
-            isMacOS,
-            isLinux });
-    });
-}
-//# sourceMappingURL=platform.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/core.js
-var core_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-
-
-
-
-/**
- * The code to exit an action
- */
-var ExitCode;
-(function (ExitCode) {
-    /**
-     * A code indicating that the action was successful
-     */
-    ExitCode[ExitCode["Success"] = 0] = "Success";
-    /**
-     * A code indicating that the action was a failure
-     */
-    ExitCode[ExitCode["Failure"] = 1] = "Failure";
-})(ExitCode || (ExitCode = {}));
-//-----------------------------------------------------------------------
-// Variables
-//-----------------------------------------------------------------------
-/**
- * Sets env variable for this action and future actions in the job
- * @param name the name of the variable to set
- * @param val the value of the variable. Non-string values will be converted to a string via JSON.stringify
- */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-function exportVariable(name, val) {
-    const convertedVal = toCommandValue(val);
-    process.env[name] = convertedVal;
-    const filePath = process.env['GITHUB_ENV'] || '';
-    if (filePath) {
-        return issueFileCommand('ENV', prepareKeyValueMessage(name, val));
-    }
-    issueCommand('set-env', { name }, convertedVal);
-}
-/**
- * Registers a secret which will get masked from logs
- *
- * @param secret - Value of the secret to be masked
- * @remarks
- * This function instructs the Actions runner to mask the specified value in any
- * logs produced during the workflow run. Once registered, the secret value will
- * be replaced with asterisks (***) whenever it appears in console output, logs,
- * or error messages.
- *
- * This is useful for protecting sensitive information such as:
- * - API keys
- * - Access tokens
- * - Authentication credentials
- * - URL parameters containing signatures (SAS tokens)
- *
- * Note that masking only affects future logs; any previous appearances of the
- * secret in logs before calling this function will remain unmasked.
- *
- * @example
- * ```typescript
- * // Register an API token as a secret
- * const apiToken = "abc123xyz456";
- * setSecret(apiToken);
- *
- * // Now any logs containing this value will show *** instead
- * console.log(`Using token: ${apiToken}`); // Outputs: "Using token: ***"
- * ```
- */
-function core_setSecret(secret) {
-    command_issueCommand('add-mask', {}, secret);
-}
-/**
- * Prepends inputPath to the PATH (for this action and future actions)
- * @param inputPath
- */
-function addPath(inputPath) {
-    const filePath = process.env['GITHUB_PATH'] || '';
-    if (filePath) {
-        issueFileCommand('PATH', inputPath);
-    }
-    else {
-        issueCommand('add-path', {}, inputPath);
-    }
-    process.env['PATH'] = `${inputPath}${path.delimiter}${process.env['PATH']}`;
-}
-/**
- * Gets the value of an input.
- * Unless trimWhitespace is set to false in InputOptions, the value is also trimmed.
- * Returns an empty string if the value is not defined.
- *
- * @param     name     name of the input to get
- * @param     options  optional. See InputOptions.
- * @returns   string
- */
-function getInput(name, options) {
-    const val = process.env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] || '';
-    if (options && options.required && !val) {
-        throw new Error(`Input required and not supplied: ${name}`);
-    }
-    if (options && options.trimWhitespace === false) {
-        return val;
-    }
-    return val.trim();
-}
-/**
- * Gets the values of an multiline input.  Each value is also trimmed.
- *
- * @param     name     name of the input to get
- * @param     options  optional. See InputOptions.
- * @returns   string[]
- *
- */
-function getMultilineInput(name, options) {
-    const inputs = getInput(name, options)
-        .split('\n')
-        .filter(x => x !== '');
-    if (options && options.trimWhitespace === false) {
-        return inputs;
-    }
-    return inputs.map(input => input.trim());
-}
-/**
- * Gets the input value of the boolean type in the YAML 1.2 "core schema" specification.
- * Support boolean input list: `true | True | TRUE | false | False | FALSE` .
- * The return value is also in boolean type.
- * ref: https://yaml.org/spec/1.2/spec.html#id2804923
- *
- * @param     name     name of the input to get
- * @param     options  optional. See InputOptions.
- * @returns   boolean
- */
-function getBooleanInput(name, options) {
-    const trueValue = ['true', 'True', 'TRUE'];
-    const falseValue = ['false', 'False', 'FALSE'];
-    const val = getInput(name, options);
-    if (trueValue.includes(val))
-        return true;
-    if (falseValue.includes(val))
-        return false;
-    throw new TypeError(`Input does not meet YAML 1.2 "Core Schema" specification: ${name}\n` +
-        `Support boolean input list: \`true | True | TRUE | false | False | FALSE\``);
-}
-/**
- * Sets the value of an output.
- *
- * @param     name     name of the output to set
- * @param     value    value to store. Non-string values will be converted to a string via JSON.stringify
- */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-function setOutput(name, value) {
-    const filePath = process.env['GITHUB_OUTPUT'] || '';
-    if (filePath) {
-        return file_command_issueFileCommand('OUTPUT', file_command_prepareKeyValueMessage(name, value));
-    }
-    process.stdout.write(external_os_namespaceObject.EOL);
-    command_issueCommand('set-output', { name }, utils_toCommandValue(value));
-}
-/**
- * Enables or disables the echoing of commands into stdout for the rest of the step.
- * Echoing is disabled by default if ACTIONS_STEP_DEBUG is not set.
- *
- */
-function setCommandEcho(enabled) {
-    issue('echo', enabled ? 'on' : 'off');
-}
-//-----------------------------------------------------------------------
-// Results
-//-----------------------------------------------------------------------
-/**
- * Sets the action status to failed.
- * When the action exits it will be with an exit code of 1
- * @param message add error issue message
- */
-function setFailed(message) {
-    process.exitCode = ExitCode.Failure;
-    error(message);
-}
-//-----------------------------------------------------------------------
-// Logging Commands
-//-----------------------------------------------------------------------
-/**
- * Gets whether Actions Step Debug is on or not
- */
-function isDebug() {
-    return process.env['RUNNER_DEBUG'] === '1';
-}
-/**
- * Writes debug message to user log
- * @param message debug message
- */
-function core_debug(message) {
-    command_issueCommand('debug', {}, message);
-}
-/**
- * Adds an error issue
- * @param message error issue message. Errors will be converted to string via toString()
- * @param properties optional properties to add to the annotation.
- */
-function error(message, properties = {}) {
-    command_issueCommand('error', utils_toCommandProperties(properties), message instanceof Error ? message.toString() : message);
-}
-/**
- * Adds a warning issue
- * @param message warning issue message. Errors will be converted to string via toString()
- * @param properties optional properties to add to the annotation.
- */
-function warning(message, properties = {}) {
-    command_issueCommand('warning', utils_toCommandProperties(properties), message instanceof Error ? message.toString() : message);
-}
-/**
- * Adds a notice issue
- * @param message notice issue message. Errors will be converted to string via toString()
- * @param properties optional properties to add to the annotation.
- */
-function notice(message, properties = {}) {
-    issueCommand('notice', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
-}
-/**
- * Writes info to log with console.log.
- * @param message info message
- */
-function info(message) {
-    process.stdout.write(message + external_os_namespaceObject.EOL);
-}
-/**
- * Begin an output group.
- *
- * Output until the next `groupEnd` will be foldable in this group
- *
- * @param name The name of the output group
- */
-function startGroup(name) {
-    command_issue('group', name);
-}
-/**
- * End an output group.
- */
-function endGroup() {
-    command_issue('endgroup');
-}
-/**
- * Wrap an asynchronous function call in a group.
- *
- * Returns the same type as the function itself.
- *
- * @param name The name of the group
- * @param fn The function to wrap in the group
- */
-function group(name, fn) {
-    return core_awaiter(this, void 0, void 0, function* () {
-        startGroup(name);
-        let result;
-        try {
-            result = yield fn();
-        }
-        finally {
-            endGroup();
-        }
-        return result;
-    });
-}
-//-----------------------------------------------------------------------
-// Wrapper action state
-//-----------------------------------------------------------------------
-/**
- * Saves state for current action, the state can only be retrieved by this action's post job execution.
- *
- * @param     name     name of the state to store
- * @param     value    value to store. Non-string values will be converted to a string via JSON.stringify
- */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-function saveState(name, value) {
-    const filePath = process.env['GITHUB_STATE'] || '';
-    if (filePath) {
-        return issueFileCommand('STATE', prepareKeyValueMessage(name, value));
-    }
-    issueCommand('save-state', { name }, toCommandValue(value));
-}
-/**
- * Gets the value of an state set by this action's main execution.
- *
- * @param     name     name of the state to get
- * @returns   string
- */
-function getState(name) {
-    return process.env[`STATE_${name}`] || '';
-}
-function getIDToken(aud) {
-    return core_awaiter(this, void 0, void 0, function* () {
-        return yield OidcClient.getIDToken(aud);
-    });
-}
-/**
- * Summary exports
- */
-
-/**
- * @deprecated use core.summary
- */
-
-/**
- * Path exports
- */
-
-/**
- * Platform utilities exports
- */
-
-//# sourceMappingURL=core.js.map
 
 /***/ })
 

@@ -1,22 +1,24 @@
-import type { GateMode, ProvisionMode } from '../../../src/provision/provision.js';
-import { choiceInput, optionalInput } from '../../shared/inputs.js';
+import { resolveProvisionOptions, type ResolvedProvisionOptions } from '../../../src/provision/request.js';
+import { ActionInputs, inputName } from '../../shared/inputs.js';
+import type { ActionIO } from '../../shared/runtime.js';
 
-export interface ProvisionInputs {
-  config: string;
-  subscriptionId?: string;
-  mode: ProvisionMode;
-  gate: GateMode;
+export interface ProvisionInputs extends ResolvedProvisionOptions {
   whatIfPath: string;
 }
 
 /** The one place this action reads its inputs. */
-export function readProvisionInputs(runnerTemp: string): ProvisionInputs {
-  const subscriptionId = optionalInput('subscription-id');
+export function readProvisionInputs(io: ActionIO, runnerTemp: string): ProvisionInputs {
+  const inputs = new ActionInputs(io);
   return {
-    config: optionalInput('config') ?? 'azure-hipaa.yml',
-    ...(subscriptionId ? { subscriptionId } : {}),
-    mode: choiceInput('mode', ['what-if', 'deploy'], 'what-if'),
-    gate: choiceInput('gate', ['block', 'warn'], 'block'),
-    whatIfPath: optionalInput('what-if-path') ?? `${runnerTemp}/azure-hipaa-what-if.json`,
+    ...resolveProvisionOptions(
+      {
+        config: inputs.optional('config'),
+        subscriptionId: inputs.optional('subscription-id'),
+        mode: inputs.optional('mode'),
+        gate: inputs.optional('gate'),
+      },
+      { mode: inputName('mode'), gate: inputName('gate') },
+    ),
+    whatIfPath: inputs.optional('what-if-path') ?? `${runnerTemp}/azure-hipaa-what-if.json`,
   };
 }

@@ -2,8 +2,9 @@ import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigurationError, errorMessage } from '../../core/errors.js';
-import { subscriptionOf } from '../../azure/arm.js';
-import { parseFailOn, runGate } from '../../compliance/gate.js';
+import { armPort } from '../../azure/arm.js';
+import { runGate } from '../../gate/gate.js';
+import { resolveGateOptions } from '../../gate/request.js';
 import { REPORT_FORMATS, renderReport, type ReportFormat } from '../../compliance/report/index.js';
 import type { Command } from '../command.js';
 
@@ -31,25 +32,42 @@ export const gateCommand: Command = {
   usage,
   async run({ args, cwd, env, stdout, stderr }) {
     const { values } = parseOptions(args);
-    if (values.live && values.template)
-      throw new ConfigurationError('--live judges deployed resources and --template a file; give one of them.');
-    if (!values.live && (values.subscription || values['resource-group']))
-      throw new ConfigurationError('--subscription and --resource-group belong to --live; add --live to judge the deployed resources.');
     const format = parseFormat(values.format);
-    const blocking = values['fail-on'] === undefined ? undefined : parseFailOn(values['fail-on']);
+    const options = resolveGateOptions(
+      {
+        config: values.config,
+        template: values.template,
+        parameters: values.parameters,
+        waivers: values.waivers,
+        failOn: values['fail-on'],
+        live: values.live,
+        subscriptionId: values.subscription,
+        resourceGroup: values['resource-group'],
+      },
+      {
+        config: '--config',
+        template: '--template',
+        parameters: '--parameters',
+        waivers: '--waivers',
+        failOn: '--fail-on',
+        live: '--live',
+        subscriptionId: '--subscription',
+        resourceGroup: '--resource-group',
+      },
+      env,
+    );
     const run = await runGate({
       cwd,
-      ...(values.config ? { config: values.config } : {}),
-      ...(values.template ? { template: values.template } : {}),
-      ...(values.parameters ? { parameters: values.parameters } : {}),
-      ...(values.waivers ? { waivers: values.waivers } : {}),
-      ...(blocking ? { blocking: blocking.policy } : {}),
-      ...(values.live
+      ...(options.config ? { config: options.config } : {}),
+      ...(options.template ? { template: options.template } : {}),
+      ...(options.parameters ? { parameters: options.parameters } : {}),
+      ...(options.waivers ? { waivers: options.waivers } : {}),
+      ...(options.failOn ? { blocking: options.failOn.policy } : {}),
+      ...(options.live
         ? {
             live: {
-              subscriptionId: subscriptionOf(values.subscription, env, '--subscription'),
-              ...(values['resource-group'] ? { resourceGroup: values['resource-group'] } : {}),
-              env,
+              arm: armPort(env, options.live.subscriptionId),
+              ...(options.live.resourceGroup ? { resourceGroup: options.live.resourceGroup } : {}),
             },
           }
         : {}),
@@ -65,7 +83,7 @@ export const gateCommand: Command = {
     } else {
       stdout(text.endsWith('\n') ? text : `${text}\n`);
     }
-    if (blocking?.never) return 0;
+    if (options.failOn?.never) return 0;
     return run.report.verdict === 'pass' ? 0 : 1;
   },
 };

@@ -2,7 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigurationError, errorMessage } from '../../core/errors.js';
-import { runGate } from '../../compliance/gate.js';
+import { runGate } from '../../gate/gate.js';
 import type { JudgedResource } from '../../compliance/model.js';
 import { renderReport } from '../../compliance/report/index.js';
 import type { Command } from '../command.js';

@@ -2,7 +2,10 @@ import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigurationError, errorMessage } from '../../core/errors.js';
-import { provision, type GateMode, type ProvisionMode } from '../../provision/provision.js';
+import { armPort } from '../../azure/arm.js';
+import { subscriptionOf } from '../../azure/subscription.js';
+import { provision } from '../../provision/provision.js';
+import { resolveProvisionOptions } from '../../provision/request.js';
 import type { Command } from '../command.js';
 
 const usage = `Usage: azure-hipaa provision [--config F] [--subscription ID] [--mode what-if|deploy] [--gate block|warn] [--what-if-file F]
@@ -23,17 +26,15 @@ export const provisionCommand: Command = {
   usage,
   async run({ args, cwd, env, logger, stdout }) {
     const values = parseOptions(args);
-    const mode = choice<ProvisionMode>('--mode', values.mode, ['what-if', 'deploy'], 'what-if');
-    const gate = choice<GateMode>('--gate', values.gate, ['block', 'warn'], 'block');
-    const result = await provision({
-      cwd,
-      env,
-      logger,
-      mode,
-      gate,
-      ...(values.config ? { config: values.config } : {}),
-      ...(values.subscription ? { subscriptionId: values.subscription } : {}),
-    });
+    const options = resolveProvisionOptions(
+      { config: values.config, subscriptionId: values.subscription, mode: values.mode, gate: values.gate },
+      { mode: '--mode', gate: '--gate' },
+    );
+    const arm = armPort(env, subscriptionOf(options.subscriptionId, env, '--subscription'));
+    const result = await provision(
+      { cwd, logger, mode: options.mode, gate: options.gate, ...(options.config ? { config: options.config } : {}) },
+      { arm },
+    );
     if (values['what-if-file']) {
       try {
         await writeFile(resolve(cwd, values['what-if-file']), `${JSON.stringify(result.changes, null, 2)}\n`);
@@ -69,10 +70,4 @@ function parseOptions(args: string[]) {
   } catch (error) {
     throw new ConfigurationError(`${errorMessage(error)}\n\n${usage}`);
   }
-}
-
-function choice<T extends string>(flag: string, value: string | undefined, choices: readonly T[], fallback: T): T {
-  if (value === undefined) return fallback;
-  if ((choices as readonly string[]).includes(value)) return value as T;
-  throw new ConfigurationError(`${flag} must be one of ${choices.join(', ')}; got "${value}".`);
 }

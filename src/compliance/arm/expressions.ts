@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { ConfigurationError } from '../../core/errors.js';
 import { UnknownValue, isUnknown } from '../model.js';
+import { providerPath } from '../../core/resource-id.js';
 
 /**
  * ARM template expressions (`"[concat(parameters('a'), 'b')]"`), evaluated offline. What only
@@ -267,12 +268,6 @@ function resourceIdOf(args: unknown[], scope: ExpressionScope, text: string): st
 }
 
 /** `/providers/Microsoft.Sql/servers/srv/databases/db` from a full type and its names. */
-export function providerPath(type: string, names: string[]): string {
-  const [namespace, ...types] = type.split('/');
-  const segments = names.flatMap((name) => name.split('/'));
-  return `/providers/${namespace}${types.map((t, i) => `/${t}/${segments[i] ?? ''}`).join('')}`;
-}
-
 function hashHex(args: unknown[]): string {
   return createHash('sha256').update(args.map(str).join('\u0000')).digest('hex');
 }

@@ -1,8 +1,9 @@
 import { ConfigurationError } from '../../core/errors.js';
 import type { LocatedDocument } from '../../core/located-document.js';
 import { UnknownValue, isUnknown, type JudgedEnvironment, type JudgedResource } from '../model.js';
-import { evaluateString, providerPath, type ExpressionScope } from './expressions.js';
+import { evaluateString, type ExpressionScope } from './expressions.js';
 import type { JsonPath, SourceLocation } from '../../core/json-path.js';
+import { providerPath } from '../../core/resource-id.js';
 
 export interface ResolveOptions {
   /** The template's file, with locations when it was read from disk. */

@@ -1,6 +1,4 @@
-import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { baaServiceOf } from '../../azure/resource-types.js';
 import type { Control } from '../control.js';
 import { read } from './access.js';
 import { fail, notApplicable, pass, unknown } from './rules.js';
@@ -36,42 +34,6 @@ export const tagsControls: Control[] = [
   },
 ];
 
-/**
- * Resource providers and types covered by Microsoft's HIPAA Business Associate Agreement, by the
- * Azure service they belong to. Source: Microsoft Trust Center, "Azure compliance offerings:
- * HIPAA/HITECH", in-scope services list (Azure public cloud), as read 2026-11. Matching is by
- * type prefix: the most specific entry wins.
- */
-export const BAA_IN_SCOPE: Readonly<Record<string, string>> = {
-  'Microsoft.KeyVault/vaults': 'Key Vault',
-  'Microsoft.DocumentDB/databaseAccounts': 'Azure Cosmos DB',
-  'Microsoft.Sql/servers': 'Azure SQL Database',
-  'Microsoft.Cache/redis': 'Azure Cache for Redis',
-  'Microsoft.Cache/redisEnterprise': 'Azure Managed Redis',
-  'Microsoft.Storage/storageAccounts': 'Azure Storage',
-  'Microsoft.ContainerRegistry/registries': 'Container Registry',
-  'Microsoft.App/containerApps': 'Azure Container Apps',
-  'Microsoft.App/managedEnvironments': 'Azure Container Apps',
-  'Microsoft.OperationalInsights/workspaces': 'Azure Monitor (Log Analytics)',
-  'Microsoft.Insights/diagnosticSettings': 'Azure Monitor',
-  'Microsoft.Authorization/roleAssignments': 'Azure Role-Based Access Control',
-  'Microsoft.ManagedIdentity/userAssignedIdentities': 'Microsoft Entra ID (managed identities)',
-  'Microsoft.Network/virtualNetworks': 'Azure Virtual Network',
-  'Microsoft.Network/privateEndpoints': 'Azure Private Link',
-  'Microsoft.Network/privateDnsZones': 'Azure DNS',
-  'Microsoft.Resources/deployments': 'Azure Resource Manager',
-};
-
-function baaServiceOf(type: string): string | undefined {
-  const lower = type.toLowerCase();
-  let best: [string, string] | undefined;
-  for (const entry of Object.entries(BAA_IN_SCOPE)) {
-    const prefix = entry[0].toLowerCase();
-    if ((lower === prefix || lower.startsWith(`${prefix}/`)) && (!best || prefix.length > best[0].length)) best = entry;
-  }
-  return best?.[1];
-}
-
 const DAY_MS = 86_400_000;
 
 export const baaControls: Control[] = [
@@ -101,9 +63,8 @@ export const baaControls: Control[] = [
       "Record the BAA in the config: baa.signedDate, baa.reviewedDate (YYYY-MM-DD), baa.file (a copy in the repository, relative to the config file) and baa.sha256 (`sha256sum <file>`). Microsoft's HIPAA BAA is part of the Product Terms / Data Protection Addendum for in-scope services; save your copy and review it at least yearly.",
     evaluate(_resource, { baa, policy, now }) {
       if (!baa) return fail('the config records no BAA evidence (baa.signedDate, baa.reviewedDate, baa.file, baa.sha256)');
-      const path = resolve(baa.baseDir, baa.file);
-      if (!existsSync(path)) return fail(`the BAA file ${baa.file} does not exist`);
-      const actual = createHash('sha256').update(readFileSync(path)).digest('hex');
+      if ('problem' in baa.found) return fail(`the BAA file ${baa.file} ${baa.found.problem}`);
+      const actual = baa.found.sha256;
       if (actual !== baa.sha256.toLowerCase())
         return fail(`the sha256 of ${baa.file} is ${actual}, not the recorded ${baa.sha256}: the file changed or the hash is wrong`);
       const signed = Date.parse(`${baa.signedDate}T00:00:00Z`);

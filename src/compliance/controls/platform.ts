@@ -1,6 +1,12 @@
 import type { Control, ControlResult } from '../control.js';
 import type { JudgedEnvironment, JudgedResource } from '../model.js';
-import { AZURE_DIAGNOSTICS_TABLE, auditLogSourceFor } from '../audit-logs.js';
+import {
+  AUDIT_LOG_SOURCES,
+  AZURE_DIAGNOSTICS_TABLE,
+  auditLogSourceForScope,
+  auditLogSourceOf,
+  type AuditLogSource,
+} from '../../azure/resource-types.js';
 import { childrenOfType, isType, read, shortName } from './access.js';
 import {
   absentDefaultsFrom,
@@ -168,7 +174,7 @@ export const logsControls: Control[] = [
           if (account && judgeBackupRetention(account, policy.minAuditRetentionDays).status === 'pass') continue;
         }
         const dedicated = read(setting, ['properties', 'logAnalyticsDestinationType']);
-        const source = auditLogSourceFor(scopeTypeOf(setting) ?? '');
+        const source = auditLogSourceForScope(scopeTypeOf(setting) ?? '');
         const tablesOfSetting =
           dedicated.kind === 'known' && equalsIgnoringCase('Dedicated')(dedicated.value) && source
             ? source.dedicatedTables
@@ -213,10 +219,8 @@ function diagnosticSettingsByScope(environment: JudgedEnvironment): Map<string, 
   return index;
 }
 
-/** Whether one of `settings` sends `scopeType`'s audit logs to a workspace or storage. */
-function judgeAuditSettings(settings: JudgedResource[], scopeType: string): ControlResult {
-  const source = auditLogSourceFor(scopeType);
-  if (!source) return notApplicable(`no audit log categories are known for ${scopeType}`);
+/** Whether one of `settings` sends the audit logs of `source` to a workspace or storage. */
+function judgeAuditSettings(settings: JudgedResource[], source: AuditLogSource): ControlResult {
   let sawUnknown = false;
   for (const setting of settings) {
     const logs = read(setting, ['properties', 'logs']);
@@ -254,35 +258,15 @@ export const diagnosticsControls: Control[] = [
     title: 'Audit logs go to Log Analytics or storage',
     severity: 'required',
     hipaa: ['164.312(b)', '164.308(a)(1)(ii)(D)'],
-    appliesTo: [
-      'Microsoft.KeyVault/vaults',
-      'Microsoft.DocumentDB/databaseAccounts',
-      'Microsoft.Sql/servers',
-      'Microsoft.Cache/redis',
-      'Microsoft.Cache/redisEnterprise',
-      'Microsoft.Storage/storageAccounts',
-      'Microsoft.App/managedEnvironments',
-    ],
+    appliesTo: AUDIT_LOG_SOURCES.map((source) => source.ownerType),
     remediation:
       'Add a Microsoft.Insights/diagnosticSettings extension resource (scope: the resource; for SQL the master database, for storage blobServices/default) with logs [{categoryGroup: "audit", enabled: true}] and workspaceId of the Log Analytics workspace.',
     evaluate(resource, { environment }) {
-      if (!resource) return notApplicable('no resource');
-      if (isType(resource, 'Microsoft.Sql/servers')) {
-        // Server-level SQL audit logs reach Azure Monitor through the master database, which templates do not declare.
-        const settings = diagnosticSettingsByScope(environment).get(`${resource.id}/databases/master`.toLowerCase()) ?? [];
-        return judgeAuditSettings(settings, 'Microsoft.Sql/servers/databases');
-      }
-      if (isType(resource, 'Microsoft.Storage/storageAccounts')) {
-        const services = childrenOfType(resource, 'Microsoft.Storage/storageAccounts/blobServices');
-        return judgeAuditSettings(
-          services.flatMap((service) => service.extensions.filter((e) => isType(e, DIAGNOSTIC_SETTINGS))),
-          'Microsoft.Storage/storageAccounts/blobServices',
-        );
-      }
-      return judgeAuditSettings(
-        resource.extensions.filter((e) => isType(e, DIAGNOSTIC_SETTINGS)),
-        resource.type,
-      );
+      const source = resource && auditLogSourceOf(resource.type);
+      if (!resource || !source) return notApplicable('no audit logs are known for this type');
+      // SQL server audit logs go through the master database (which templates do not declare), storage logs through blobServices/default.
+      const scopeId = source.via ? `${resource.id}/${source.via}` : resource.id;
+      return judgeAuditSettings(diagnosticSettingsByScope(environment).get(scopeId.toLowerCase()) ?? [], source);
     },
   },
 ];

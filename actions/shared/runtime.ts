@@ -1,6 +1,21 @@
 import * as core from '@actions/core';
 import type { AnnotationLocation, Logger } from '../../src/core/logger.js';
 
+/**
+ * Everything an action's `run` takes from the runner. `runnerIO()` speaks the runner's workflow
+ * commands through @actions/core; fast tests pass their own to reach every branch in-process.
+ */
+export interface ActionIO {
+  /** The raw input, as `core.getInput` gives it (the runner sets `INPUT_*`, defaults included). */
+  getInput(name: string): string;
+  setOutput(name: string, value: string): void;
+  setFailed(message: string): void;
+  /** Writes the action's one job summary. */
+  summary(markdown: string): Promise<void>;
+  logger: Logger;
+  env: NodeJS.ProcessEnv;
+}
+
 function annotation(location?: AnnotationLocation): core.AnnotationProperties | undefined {
   if (!location) return undefined;
   return {
@@ -25,5 +40,20 @@ export function actionLogger(): Logger {
         if (piece.length > 0) core.setSecret(piece);
       }
     },
+  };
+}
+
+/** The runner's own IO: what each action's two-line entry passes to `run`. */
+export function runnerIO(): ActionIO {
+  return {
+    getInput: (name) => core.getInput(name),
+    setOutput: (name, value) => core.setOutput(name, value),
+    setFailed: (message) => core.setFailed(message),
+    summary: async (markdown) => {
+      if (!process.env['GITHUB_STEP_SUMMARY']) return core.debug('GITHUB_STEP_SUMMARY is not set; skipping the job summary');
+      await core.summary.addRaw(markdown, true).write();
+    },
+    logger: actionLogger(),
+    env: process.env,
   };
 }

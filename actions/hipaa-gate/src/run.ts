@@ -1,0 +1,73 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import type { ArmPort } from '../../../src/azure/arm.js';
+import { isBlocking } from '../../../src/compliance/evaluate.js';
+import { renderReport } from '../../../src/compliance/report/index.js';
+import { runGate } from '../../../src/gate/gate.js';
+import { runAction } from '../../shared/run.js';
+import type { ActionIO } from '../../shared/runtime.js';
+import { readGateInputs } from './inputs.js';
+
+export interface GateActionPorts {
+  /** Azure Resource Manager for live mode; by default the SDK with DefaultAzureCredential. */
+  arm?: (subscriptionId: string) => ArmPort | Promise<ArmPort>;
+}
+
+const sdkArm = async (env: NodeJS.ProcessEnv, subscriptionId: string): Promise<ArmPort> =>
+  (await import('../../../src/azure/arm.js')).armPort(env, subscriptionId);
+
+/** The hipaa-gate action: judge the environment, report it everywhere the runner shows things, fail the step when it blocks. */
+export async function run(io: ActionIO, ports: GateActionPorts = {}): Promise<void> {
+  await runAction(io, async () => {
+    const workspace = io.env['GITHUB_WORKSPACE'] ?? process.cwd();
+    const inputs = readGateInputs(io, io.env['RUNNER_TEMP'] ?? workspace);
+    const { logger } = io;
+    const live = inputs.live
+      ? {
+          arm: await (ports.arm ?? ((id: string) => sdkArm(io.env, id)))(inputs.live.subscriptionId),
+          ...(inputs.live.resourceGroup ? { resourceGroup: inputs.live.resourceGroup } : {}),
+        }
+      : undefined;
+    const { report, policy } = await logger.group('Judge the environment', () =>
+      runGate({
+        cwd: workspace,
+        ...(inputs.config ? { config: inputs.config } : {}),
+        ...(inputs.template ? { template: inputs.template } : {}),
+        ...(inputs.parameters ? { parameters: inputs.parameters } : {}),
+        ...(inputs.waivers ? { waivers: inputs.waivers } : {}),
+        ...(inputs.failOn ? { blocking: inputs.failOn.policy } : {}),
+        ...(live ? { live } : {}),
+      }),
+    );
+    logger.info(renderReport('text', report, policy));
+
+    const blocking = report.findings.filter((finding) => isBlocking(finding, policy));
+    for (const finding of blocking) {
+      const annotate = finding.status === 'unknown' ? logger.warning : logger.error;
+      annotate(
+        `${finding.control} on ${finding.resource.name}: ${finding.message}${finding.remediation ? `\nFix: ${finding.remediation}` : ''}`,
+        {
+          title: `HIPAA ${finding.control} (${finding.status})`,
+          ...(finding.location ? { file: finding.location.file, line: finding.location.line } : {}),
+        },
+      );
+    }
+
+    const reportPath = resolve(workspace, inputs.reportPath);
+    await writeOut(reportPath, renderReport('json', report, policy));
+    if (inputs.sarifPath) await writeOut(resolve(workspace, inputs.sarifPath), renderReport('sarif', report, policy));
+    await io.summary(renderReport('markdown', report, policy));
+
+    io.setOutput('verdict', report.verdict);
+    io.setOutput('failed-count', String(blocking.length));
+    io.setOutput('report-path', reportPath);
+    if (report.verdict === 'fail' && !inputs.failOn?.never) {
+      io.setFailed(`HIPAA gate: ${blocking.length} blocking finding(s); see the job summary for each control and its fix.`);
+    }
+  });
+}
+
+async function writeOut(path: string, text: string): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  await writeFile(path, text);
+}

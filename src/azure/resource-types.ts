@@ -1,0 +1,262 @@
+/**
+ * What each Azure resource type means to this project, written once: the api-version we deploy
+ * and read it with, the children and extension resources the live gate reads, where its audit
+ * logs go, the Microsoft service that puts it in the HIPAA BAA's scope, its private link group
+ * and the built-in roles granted on it. The renderer, the live reader, the controls, the BAA
+ * scope and the sandbox derive what they need from here; a coverage test fails when a type the
+ * renderer emits or a control judges is missing.
+ *
+ * Pure data: this module imports nothing of ours, so every layer may use it.
+ */
+
+export interface AuditLogs {
+  /**
+   * Where the diagnostic setting that carries the audit logs is scoped, relative to the resource:
+   * SQL server audit logs go through the `databases/master` database, storage logs through
+   * `blobServices/default`. Absent: the resource itself.
+   */
+  via?: string;
+  /** Category groups that include the audit logs. */
+  categoryGroups: readonly string[];
+  /** Individual categories that are the audit logs (any one of them counts). */
+  categories: readonly string[];
+  /** Tables the audit logs land in with `logAnalyticsDestinationType: Dedicated`. */
+  dedicatedTables: readonly string[];
+}
+
+export interface ResourceTypeEntry {
+  /** Full type, in ARM's casing: `Microsoft.Sql/servers/databases`. */
+  type: string;
+  /** The api-version the renderer deploys with and the live gate reads with. Absent for types we only judge in users' templates. */
+  apiVersion?: string;
+  /** Child resources the live gate reads under each resource of this type: listed, or the one a type always has (`default`). */
+  children?: readonly { type: string; read: 'list' | 'default' }[];
+  /** Where this type's audit logs are sent from (see `AuditLogs`). */
+  auditLogs?: AuditLogs;
+  /** The Azure service of Microsoft's HIPAA BAA in-scope list the type belongs to; child types inherit their parent's. */
+  baaService?: string;
+  /** The private endpoint group id and the private DNS zone of its data plane. */
+  privateLink?: { groupId: string; dnsZone: string };
+  /** Built-in roles granted on resources of this type, by role name: the role definition's GUID. */
+  roles?: Readonly<Record<string, string>>;
+}
+
+/** Category groups that include every service's audit logs. */
+const AUDIT_GROUPS = ['audit', 'allLogs'] as const;
+
+/**
+ * Sources: api-versions are those with a schema in reference/arm-schemas (current stable for
+ * Network, private DNS and ManagedIdentity); audit-log categories and tables from Azure Monitor's
+ * "Supported categories for resource logs" and its table reference; roles from "Azure built-in
+ * roles" and Cosmos DB's data-plane RBAC; private link groups and zones from "Azure Private
+ * Endpoint private DNS zone values"; BAA services from Microsoft's HIPAA/HITECH compliance
+ * offering (read 2026-11). All from learn.microsoft.com.
+ */
+export const RESOURCE_TYPES: readonly ResourceTypeEntry[] = [
+  {
+    type: 'Microsoft.ManagedIdentity/userAssignedIdentities',
+    apiVersion: '2023-01-31',
+    baaService: 'Microsoft Entra ID (managed identities)',
+  },
+  {
+    type: 'Microsoft.OperationalInsights/workspaces',
+    apiVersion: '2025-02-01',
+    children: [{ type: 'tables', read: 'list' }],
+    baaService: 'Azure Monitor (Log Analytics)',
+  },
+  { type: 'Microsoft.OperationalInsights/workspaces/tables', apiVersion: '2025-02-01' },
+  { type: 'Microsoft.Insights/diagnosticSettings', apiVersion: '2021-05-01-preview', baaService: 'Azure Monitor' },
+  { type: 'Microsoft.Authorization/roleAssignments', apiVersion: '2022-04-01', baaService: 'Azure Role-Based Access Control' },
+  { type: 'Microsoft.Network/virtualNetworks', apiVersion: '2024-05-01', baaService: 'Azure Virtual Network' },
+  { type: 'Microsoft.Network/privateEndpoints', apiVersion: '2024-05-01', baaService: 'Azure Private Link' },
+  { type: 'Microsoft.Network/privateEndpoints/privateDnsZoneGroups', apiVersion: '2024-05-01' },
+  { type: 'Microsoft.Network/privateDnsZones', apiVersion: '2024-06-01', baaService: 'Azure DNS' },
+  { type: 'Microsoft.Network/privateDnsZones/virtualNetworkLinks', apiVersion: '2024-06-01' },
+  {
+    type: 'Microsoft.KeyVault/vaults',
+    apiVersion: '2026-02-01',
+    auditLogs: { categoryGroups: AUDIT_GROUPS, categories: ['AuditEvent'], dedicatedTables: ['AZKVAuditLogs'] },
+    baaService: 'Key Vault',
+    privateLink: { groupId: 'vault', dnsZone: 'privatelink.vaultcore.azure.net' },
+    roles: {
+      'Key Vault Secrets User': '4633458b-17de-408a-b874-0445c86b69e6',
+      'Key Vault Secrets Officer': 'b86a8fe4-44ce-4948-aee5-eccb2c155cd7',
+    },
+  },
+  {
+    type: 'Microsoft.DocumentDB/databaseAccounts',
+    apiVersion: '2025-10-15',
+    auditLogs: {
+      categoryGroups: AUDIT_GROUPS,
+      categories: ['DataPlaneRequests', 'ControlPlaneRequests'],
+      dedicatedTables: ['CDBDataPlaneRequests', 'CDBControlPlaneRequests'],
+    },
+    baaService: 'Azure Cosmos DB',
+    privateLink: { groupId: 'Sql', dnsZone: 'privatelink.documents.azure.com' },
+    // Cosmos DB's own data-plane role (sqlRoleDefinitions), not a Microsoft.Authorization role.
+    roles: { 'Cosmos DB Built-in Data Contributor': '00000000-0000-0000-0000-000000000002' },
+  },
+  { type: 'Microsoft.DocumentDB/databaseAccounts/sqlRoleAssignments', apiVersion: '2025-10-15' },
+  {
+    type: 'Microsoft.Sql/servers',
+    apiVersion: '2023-08-01',
+    children: [
+      { type: 'auditingSettings', read: 'list' },
+      { type: 'advancedThreatProtectionSettings', read: 'list' },
+      { type: 'azureADOnlyAuthentications', read: 'list' },
+      { type: 'databases', read: 'list' },
+    ],
+    // Server-level auditing reaches Azure Monitor through a diagnostic setting on the master database.
+    auditLogs: {
+      via: 'databases/master',
+      categoryGroups: AUDIT_GROUPS,
+      categories: ['SQLSecurityAuditEvents'],
+      dedicatedTables: ['SQLSecurityAuditEvents'],
+    },
+    baaService: 'Azure SQL Database',
+    privateLink: { groupId: 'sqlServer', dnsZone: 'privatelink.database.windows.net' },
+  },
+  {
+    type: 'Microsoft.Sql/servers/databases',
+    apiVersion: '2023-08-01',
+    children: [
+      { type: 'transparentDataEncryption', read: 'list' },
+      { type: 'backupLongTermRetentionPolicies', read: 'list' },
+    ],
+  },
+  { type: 'Microsoft.Sql/servers/auditingSettings', apiVersion: '2023-08-01' },
+  { type: 'Microsoft.Sql/servers/advancedThreatProtectionSettings', apiVersion: '2023-08-01' },
+  { type: 'Microsoft.Sql/servers/azureADOnlyAuthentications', apiVersion: '2023-08-01' },
+  { type: 'Microsoft.Sql/servers/databases/transparentDataEncryption', apiVersion: '2023-08-01' },
+  { type: 'Microsoft.Sql/servers/databases/backupLongTermRetentionPolicies', apiVersion: '2023-08-01' },
+  {
+    type: 'Microsoft.Cache/redisEnterprise',
+    apiVersion: '2025-07-01',
+    children: [{ type: 'databases', read: 'list' }],
+    auditLogs: { categoryGroups: AUDIT_GROUPS, categories: ['ConnectionEvents'], dedicatedTables: ['REDConnectionEvents'] },
+    baaService: 'Azure Managed Redis',
+    privateLink: { groupId: 'redisEnterprise', dnsZone: 'privatelink.redis.azure.net' },
+  },
+  { type: 'Microsoft.Cache/redisEnterprise/databases', apiVersion: '2025-07-01' },
+  { type: 'Microsoft.Cache/redisEnterprise/databases/accessPolicyAssignments', apiVersion: '2025-07-01' },
+  {
+    type: 'Microsoft.Cache/redis',
+    apiVersion: '2024-11-01',
+    auditLogs: { categoryGroups: AUDIT_GROUPS, categories: ['ConnectedClientList'], dedicatedTables: ['ACRConnectedClientList'] },
+    baaService: 'Azure Cache for Redis',
+    privateLink: { groupId: 'redisCache', dnsZone: 'privatelink.redis.cache.windows.net' },
+  },
+  { type: 'Microsoft.Cache/redis/accessPolicyAssignments', apiVersion: '2024-11-01' },
+  {
+    type: 'Microsoft.Storage/storageAccounts',
+    apiVersion: '2025-06-01',
+    children: [
+      { type: 'blobServices', read: 'list' },
+      { type: 'managementPolicies', read: 'default' },
+    ],
+    // Storage logs are per service: the diagnostic setting is scoped to blobServices/default.
+    auditLogs: {
+      via: 'blobServices/default',
+      categoryGroups: AUDIT_GROUPS,
+      categories: ['StorageRead', 'StorageWrite', 'StorageDelete'],
+      dedicatedTables: ['StorageBlobLogs'],
+    },
+    baaService: 'Azure Storage',
+    privateLink: { groupId: 'blob', dnsZone: 'privatelink.blob.core.windows.net' },
+  },
+  { type: 'Microsoft.Storage/storageAccounts/blobServices', apiVersion: '2025-06-01' },
+  { type: 'Microsoft.Storage/storageAccounts/managementPolicies', apiVersion: '2025-06-01' },
+  {
+    type: 'Microsoft.ContainerRegistry/registries',
+    apiVersion: '2025-04-01',
+    baaService: 'Container Registry',
+    privateLink: { groupId: 'registry', dnsZone: 'privatelink.azurecr.io' },
+    roles: { AcrPull: '7f951dda-4ed3-4680-a7ca-43fe172d538d', AcrPush: '8311e382-0749-4cb8-b61a-304f252e45ec' },
+  },
+  {
+    type: 'Microsoft.App/managedEnvironments',
+    apiVersion: '2026-01-01',
+    auditLogs: {
+      categoryGroups: AUDIT_GROUPS,
+      categories: ['ContainerAppSystemLogs', 'ContainerAppConsoleLogs'],
+      dedicatedTables: ['ContainerAppSystemLogs', 'ContainerAppConsoleLogs'],
+    },
+    baaService: 'Azure Container Apps',
+  },
+  { type: 'Microsoft.App/containerApps', apiVersion: '2026-01-01', baaService: 'Azure Container Apps' },
+  { type: 'Microsoft.Resources/deployments', baaService: 'Azure Resource Manager' },
+];
+
+const byType = new Map(RESOURCE_TYPES.map((entry) => [entry.type.toLowerCase(), entry]));
+
+/** The registry entry of a type (ARM compares types without case). */
+export function resourceType(type: string): ResourceTypeEntry | undefined {
+  return byType.get(type.toLowerCase());
+}
+
+/** The api-version of a registered type; throws for a type the registry does not know (a programming error, caught by the coverage test). */
+export function apiVersionOf(type: string): string {
+  const apiVersion = resourceType(type)?.apiVersion;
+  if (!apiVersion) throw new Error(`${type} has no api-version in src/azure/resource-types.ts; register it there.`);
+  return apiVersion;
+}
+
+/** The private endpoint group and DNS zone of a registered type's data plane. */
+export function privateLinkOf(type: string): NonNullable<ResourceTypeEntry['privateLink']> {
+  const privateLink = resourceType(type)?.privateLink;
+  if (!privateLink) throw new Error(`${type} has no private link group in src/azure/resource-types.ts; register it there.`);
+  return privateLink;
+}
+
+/** The GUID of a built-in role granted on a type. */
+export function roleDefinitionOf(type: string, role: string): string {
+  const id = resourceType(type)?.roles?.[role];
+  if (!id) throw new Error(`${type} grants no role "${role}" in src/azure/resource-types.ts; register it there.`);
+  return id;
+}
+
+/** The BAA service of a type, inherited from its nearest registered ancestor. */
+export function baaServiceOf(type: string): string | undefined {
+  const segments = type.split('/');
+  for (let length = segments.length; length >= 2; length--) {
+    const service = resourceType(segments.slice(0, length).join('/'))?.baaService;
+    if (service) return service;
+  }
+  return undefined;
+}
+
+export interface AuditLogSource extends AuditLogs {
+  /** The type whose audit logs these are (`Microsoft.Sql/servers`). */
+  ownerType: string;
+  /** The type the diagnostic setting is scoped to (`Microsoft.Sql/servers/databases`). */
+  scopeType: string;
+}
+
+/** Every audit-log source, with the type its diagnostic setting is scoped to. */
+export const AUDIT_LOG_SOURCES: readonly AuditLogSource[] = RESOURCE_TYPES.flatMap((entry) => {
+  if (!entry.auditLogs) return [];
+  // `databases/master` is a type segment and a name segment: the scope's type takes the type segments.
+  const viaTypes = (entry.auditLogs.via?.split('/') ?? []).filter((_, index) => index % 2 === 0);
+  return [{ ...entry.auditLogs, ownerType: entry.type, scopeType: [entry.type, ...viaTypes].join('/') }];
+});
+
+/** The audit-log source of a type (`Microsoft.Sql/servers`), wherever its diagnostic setting is scoped. */
+export function auditLogSourceOf(ownerType: string): AuditLogSource | undefined {
+  const wanted = ownerType.toLowerCase();
+  return AUDIT_LOG_SOURCES.find((source) => source.ownerType.toLowerCase() === wanted);
+}
+
+/** The audit-log source whose diagnostic setting is scoped to `scopeType`. */
+export function auditLogSourceForScope(scopeType: string): AuditLogSource | undefined {
+  const wanted = scopeType.toLowerCase();
+  return AUDIT_LOG_SOURCES.find((source) => source.scopeType.toLowerCase() === wanted);
+}
+
+/** Without `logAnalyticsDestinationType: Dedicated`, resource logs land in this one table. */
+export const AZURE_DIAGNOSTICS_TABLE = 'AzureDiagnostics';
+
+/** Every table that can receive audit logs from the services above. */
+export const AUDIT_LOG_TABLES: readonly string[] = [
+  AZURE_DIAGNOSTICS_TABLE,
+  ...new Set(AUDIT_LOG_SOURCES.flatMap((source) => source.dedicatedTables)),
+];

@@ -1,0 +1,117 @@
+import { resolve } from 'node:path';
+import { resolveTemplate } from '../compliance/arm/template.js';
+import { addDrift } from '../compliance/drift.js';
+import { evaluate, type PropertyRead } from '../compliance/evaluate.js';
+import type { Finding, GatePolicy, GateReport, JudgedEnvironment } from '../compliance/model.js';
+import { loadConfig, type LoadedConfig } from '../config/load.js';
+import type { ArmPort } from '../azure/arm.js';
+import { readLocatedDocument } from '../core/located-document.js';
+import type { ArmTemplate } from '../template/arm-types.js';
+import { renderEnvironment, type RenderedEnvironment } from '../template/render.js';
+import { loadJudgingInputs, type JudgingInputs } from './judging.js';
+import { readLiveEnvironment } from './live.js';
+
+/** What to judge. Paths are relative to `cwd`, the repository; files are read only inside it. */
+export interface GateRequest {
+  cwd: string;
+  /** The environment config; without `template`, `azure-hipaa.yml` or the built-in defaults. With `template`, only its policy, BAA evidence and waivers are used. */
+  config?: string;
+  template?: string;
+  parameters?: string;
+  /** Overrides the config's `waivers` entry. */
+  waivers?: string;
+  /** Overrides the policy's blocking rules (the action's `fail-on`). */
+  blocking?: Pick<GatePolicy, 'advisoryBlocks' | 'unknownBlocks'>;
+  now?: Date;
+  /**
+   * Judge the live resources of a resource group, read through `arm`, instead of a plan. With
+   * `config`, findings also show drift: where the live value differs from the planned one.
+   */
+  live?: { arm: ArmPort; resourceGroup?: string };
+}
+
+export interface GateRun {
+  report: GateReport;
+  policy: GatePolicy;
+  environment: JudgedEnvironment;
+  /** The template rendered from the config, in config mode. */
+  template?: ArmTemplate;
+  /** Where the config came from: a file or `defaults`; absent when no config was involved. */
+  configSource?: string;
+}
+
+/** Reads the input, judges it, and returns the report. Throws ConfigurationError on bad input. */
+export async function runGate(request: GateRequest): Promise<GateRun> {
+  const now = request.now ?? new Date();
+  const loaded = request.template && !request.config ? undefined : await loadConfig(request.config, { cwd: request.cwd });
+  const judging = await loadJudgingInputs(loaded, request);
+  const configSource = loaded ? { configSource: loaded.source } : {};
+
+  if (request.live) {
+    const config = (loaded as LoadedConfig).config;
+    const resourceGroup = request.live.resourceGroup ?? config.resourceGroup;
+    const environment = await readLiveEnvironment(request.live.arm, resourceGroup);
+    if (!request.config || !loaded) return { ...judge(environment, judging, now), environment, ...configSource };
+    const rendered = renderEnvironment(config).template;
+    const planned = resolveTemplate(rendered, {
+      source: { file: loaded.source, value: rendered },
+      subscriptionId: request.live.arm.subscriptionId,
+      resourceGroup,
+      location: config.region,
+    });
+    const reads = new WeakMap<Finding, PropertyRead[]>();
+    const run = judge(environment, judging, now, reads);
+    addDrift(run.report, reads, planned);
+    return { ...run, environment, ...configSource };
+  }
+
+  if (request.template) {
+    const document = await readLocatedDocument(resolve(request.cwd, request.template), request.template);
+    const parameters = request.parameters
+      ? ((await readLocatedDocument(resolve(request.cwd, request.parameters), request.parameters)).value as Record<string, unknown>)
+      : undefined;
+    const environment = resolveTemplate(document.value, { source: document, ...(parameters !== undefined ? { parameters } : {}) });
+    return { ...judge(environment, judging, now), environment, ...configSource };
+  }
+
+  const config = loaded as LoadedConfig;
+  const rendered = renderEnvironment(config.config);
+  return { ...judgeRendered(rendered, config, judging, now), template: rendered.template, ...configSource };
+}
+
+/**
+ * Judges a template rendered from the config, exactly as it stands: provision judges the very
+ * object it then deploys. Findings point at the config section that produced each resource.
+ */
+export function judgeRendered(
+  rendered: RenderedEnvironment,
+  loaded: LoadedConfig,
+  judging: JudgingInputs,
+  now: Date,
+): { report: GateReport; policy: GatePolicy; environment: JudgedEnvironment } {
+  const { template } = rendered;
+  const environment = resolveTemplate(template, {
+    source: { file: loaded.source, value: template },
+    resourceGroup: loaded.config.resourceGroup,
+    location: loaded.config.region,
+  });
+  environment.input = { kind: 'config', source: loaded.source };
+  for (const resource of environment.resources) {
+    const origin = rendered.configPathOf(resource.type, resource.name);
+    const locateInConfig = loaded.locate;
+    if (origin && locateInConfig) resource.locate = () => locateInConfig(origin);
+    else delete resource.locate;
+  }
+  return { ...judge(environment, judging, now), environment };
+}
+
+function judge(
+  environment: JudgedEnvironment,
+  judging: JudgingInputs,
+  now: Date,
+  reads?: WeakMap<Finding, PropertyRead[]>,
+): { report: GateReport; policy: GatePolicy } {
+  const { policy, waivers, waiverProblems, baa } = judging;
+  const report = evaluate(environment, { policy, waivers, waiverProblems, ...(baa ? { baa } : {}), now, ...(reads ? { reads } : {}) });
+  return { report, policy };
+}

@@ -1,0 +1,151 @@
+import { armError, armFailureOf, describeArmFailure, type ArmPort, type ListedResource } from '../azure/arm.js';
+import { AUDIT_LOG_SOURCES, apiVersionOf, resourceType } from '../azure/resource-types.js';
+import { UnknownValue, type JudgedEnvironment, type JudgedResource } from '../compliance/model.js';
+import { typeAndNameOf } from '../core/resource-id.js';
+
+const DIAGNOSTIC_SETTINGS = 'Microsoft.Insights/diagnosticSettings';
+
+/** Types whose diagnostic settings carry audit logs: the live gate reads the settings of every resource of these. */
+const DIAGNOSTIC_SCOPES = new Set(AUDIT_LOG_SOURCES.map((source) => source.scopeType.toLowerCase()));
+
+/**
+ * Reads every resource of a resource group, and every child and extension resource the controls
+ * need (as the type registry lists them), into the JudgedEnvironment the controls judge. Reads run
+ * in parallel. What cannot be read becomes an unknown, which blocks: a resource's properties, an
+ * unresolved input, or a resource of a type the registry does not know (its properties are never
+ * taken as empty).
+ */
+export async function readLiveEnvironment(arm: ArmPort, resourceGroup: string, concurrency = 16): Promise<JudgedEnvironment> {
+  const source = `subscriptions/${arm.subscriptionId}/resourceGroups/${resourceGroup}`;
+  const environment: JudgedEnvironment = { input: { kind: 'live', source }, resources: [], unresolved: [] };
+  // 16 reads in flight stay well inside ARM's 250 reads per 5 s per principal.
+  const limit = limiter(concurrency);
+
+  let listed: ListedResource[];
+  try {
+    listed = await arm.listResources(resourceGroup);
+  } catch (error) {
+    throw armError(error, `Listing the resources of resource group ${resourceGroup}`, () => '--resource-group');
+  }
+
+  const read = async (
+    id: string,
+    type: string,
+    parent?: JudgedResource,
+    envelope: ListedResource['envelope'] = {},
+  ): Promise<JudgedResource | undefined> => {
+    const apiVersion = resourceType(type)?.apiVersion;
+    const resource: JudgedResource = {
+      type,
+      name: typeAndNameOf(id).name,
+      id,
+      body: {},
+      children: [],
+      extensions: [],
+      ...(apiVersion ? { apiVersion } : {}),
+      ...(parent ? { parent } : {}),
+    };
+    if (/^microsoft\.sql\/servers\/databases$/i.test(type) && /\/master$/i.test(resource.name)) {
+      // The system database is not the app's: only its diagnostic settings matter (server audit logs go through it).
+      await readDiagnosticSettings(resource);
+      return undefined;
+    }
+    if (!apiVersion) {
+      // A type the registry does not know: its envelope (tags, location) from the list, and properties no control may take as read.
+      resource.body = {
+        ...(JSON.parse(JSON.stringify(envelope)) as Record<string, unknown>),
+        properties: new UnknownValue(`the gate does not read ${type} (it is not in src/azure/resource-types.ts)`),
+      };
+    } else {
+      const result = await limit(() => get(arm, id, apiVersion));
+      if (result.status === 404) return undefined;
+      resource.body = result.ok
+        ? (result.body as Record<string, unknown>)
+        : { properties: new UnknownValue(`the gate could not read ${id}: ${result.problem}`) };
+      if (!result.ok) environment.unresolved.push({ message: `could not read ${type} ${resource.name}: ${result.problem}` });
+    }
+    environment.resources.push(resource);
+    await Promise.all([readChildren(resource), readDiagnosticSettings(resource)]);
+    return resource;
+  };
+
+  const readChildren = async (parent: JudgedResource): Promise<void> => {
+    const children = resourceType(parent.type)?.children ?? [];
+    await Promise.all(
+      children.map(async (child) => {
+        const type = `${parent.type}/${child.type}`;
+        if (child.read === 'default') {
+          const resource = await read(`${parent.id}/${child.type}/default`, type, parent);
+          if (resource) parent.children.push(resource);
+          return;
+        }
+        const result = await limit(() => get(arm, `${parent.id}/${child.type}`, apiVersionOf(type)));
+        if (!result.ok) {
+          if (result.status !== 404)
+            environment.unresolved.push({ message: `could not list ${child.type} of ${parent.type} ${parent.name}: ${result.problem}` });
+          return;
+        }
+        const items = ((result.body as { value?: { id?: string }[] }).value ?? []).filter((item) => item.id);
+        const resources = await Promise.all(items.map((item) => read(item.id as string, type, parent)));
+        for (const resource of resources) if (resource) parent.children.push(resource);
+      }),
+    );
+  };
+
+  const readDiagnosticSettings = async (scope: JudgedResource): Promise<void> => {
+    if (!DIAGNOSTIC_SCOPES.has(scope.type.toLowerCase())) return;
+    const apiVersion = apiVersionOf(DIAGNOSTIC_SETTINGS);
+    const result = await limit(() => get(arm, `${scope.id}/providers/${DIAGNOSTIC_SETTINGS}`, apiVersion));
+    if (!result.ok) {
+      environment.unresolved.push({ message: `could not read the diagnostic settings of ${scope.type} ${scope.name}: ${result.problem}` });
+      return;
+    }
+    for (const item of (result.body as { value?: Record<string, unknown>[] }).value ?? []) {
+      const setting: JudgedResource = {
+        type: DIAGNOSTIC_SETTINGS,
+        name: String(item['name']),
+        id: String(item['id']),
+        apiVersion,
+        body: item,
+        children: [],
+        extensions: [],
+      };
+      scope.extensions.push(setting);
+      environment.resources.push(setting);
+    }
+  };
+
+  // The list names children and extension resources too; they are read under their parents.
+  const topLevel = listed.filter((resource) => resource.type.split('/').length === 2);
+  await Promise.all(topLevel.map((resource) => read(resource.id, resource.type, undefined, resource.envelope)));
+  return environment;
+}
+
+type ReadResult = { ok: true; status: number; body: unknown } | { ok: false; status: number; problem: string };
+
+async function get(arm: ArmPort, path: string, apiVersion: string): Promise<ReadResult> {
+  try {
+    const { status, body } = await arm.get(path, apiVersion);
+    if (status >= 200 && status < 300) return { ok: true, status, body };
+    const failure = armFailureOf({ details: body });
+    return { ok: false, status, problem: failure ? describeArmFailure(failure) : `HTTP ${status}` };
+  } catch (error) {
+    return { ok: false, status: 0, problem: error instanceof Error ? error.message : String(error) };
+  }
+}
+
+/** Runs at most `size` tasks at once. */
+function limiter(size: number): <T>(task: () => Promise<T>) => Promise<T> {
+  let active = 0;
+  const queue: (() => void)[] = [];
+  return async (task) => {
+    if (active >= size) await new Promise<void>((resolve) => queue.push(resolve));
+    active++;
+    try {
+      return await task();
+    } finally {
+      active--;
+      queue.shift()?.();
+    }
+  };
+}
