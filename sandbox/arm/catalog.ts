@@ -17,8 +17,6 @@ export interface ResourceTypeSpec {
   noopSeconds?: number;
   /** The name rule of the last name segment. */
   nameRule?: NameRule;
-  /** api-versions accepted when reference/arm-schemas has no file for the type. */
-  apiVersions?: readonly string[];
   /** A global DNS name: another subscription may hold it already. */
   globalName?: { code: string; message: (name: string) => string };
   /** Properties the provider sets and returns on GET: endpoints, generated ids. */
@@ -71,7 +69,6 @@ export const RESOURCE_TYPES: Record<string, ResourceTypeSpec> = {
   'microsoft.managedidentity/userassignedidentities': {
     createSeconds: 5,
     nameRule: NAME_RULES.managedIdentity,
-    apiVersions: ['2023-01-31', '2024-11-30'],
     readOnly: ({ id }) => ({ principalId: guidFrom('principal', id), clientId: guidFrom('client', id), tenantId: guidFrom('tenant') }),
   },
   'microsoft.operationalinsights/workspaces': {
@@ -80,7 +77,7 @@ export const RESOURCE_TYPES: Record<string, ResourceTypeSpec> = {
     readOnly: ({ id }) => ({ customerId: guidFrom('workspace', id), provisioningState: 'Succeeded' }),
   },
   'microsoft.operationalinsights/workspaces/tables': { createSeconds: 10 },
-  'microsoft.network/virtualnetworks': { createSeconds: 10, nameRule: NAME_RULES.virtualNetwork, apiVersions: ['2024-05-01'] },
+  'microsoft.network/virtualnetworks': { createSeconds: 10, nameRule: NAME_RULES.virtualNetwork },
   'microsoft.keyvault/vaults': {
     createSeconds: 15,
     nameRule: NAME_RULES.keyVault,
@@ -147,10 +144,10 @@ export const RESOURCE_TYPES: Record<string, ResourceTypeSpec> = {
     globalName: { code: 'AlreadyInUse', message: taken('registry') },
     readOnly: ({ name }) => ({ loginServer: `${name.toLowerCase()}.azurecr.io`, provisioningState: 'Succeeded' }),
   },
-  'microsoft.network/privatednszones': { createSeconds: 40, apiVersions: ['2024-06-01'] },
-  'microsoft.network/privatednszones/virtualnetworklinks': { createSeconds: 45, apiVersions: ['2024-06-01'] },
-  'microsoft.network/privateendpoints': { createSeconds: 60, apiVersions: ['2024-05-01'] },
-  'microsoft.network/privateendpoints/privatednszonegroups': { createSeconds: 20, apiVersions: ['2024-05-01'] },
+  'microsoft.network/privatednszones': { createSeconds: 40 },
+  'microsoft.network/privatednszones/virtualnetworklinks': { createSeconds: 45 },
+  'microsoft.network/privateendpoints': { createSeconds: 60 },
+  'microsoft.network/privateendpoints/privatednszonegroups': { createSeconds: 20 },
   'microsoft.app/managedenvironments': {
     createSeconds: 480,
     nameRule: NAME_RULES.containerAppsEnvironment,

@@ -455,7 +455,8 @@ export class ArmPlane {
         type: existing.type,
         apiVersion: existing.apiVersion,
         ...existing.envelope,
-        properties: existing.properties,
+        // A resource declared without a properties block (a user-assigned identity) keeps what the provider set: nothing to compare.
+        ...('properties' in after ? { properties: existing.properties } : {}),
       };
       const delta = propertyChanges(comparable(before), comparable(after), '');
       return {

@@ -64,12 +64,25 @@ interface SchemaFile {
 
 let schemaDirectory: string | undefined;
 let ajv: InstanceType<typeof AjvDraft04.default> | undefined;
-const files = new Map<string, SchemaFile | null>();
+const files = new Map<string, SchemaFile>();
 const validators = new Map<string, ValidateFunction>();
 
 /** Whether a schema file covers this resource type at this api-version. */
 export function hasSchemaFor(type: string, apiVersion: string, options: ValidateOptions = {}): boolean {
   return definitionFor(type, apiVersion, options) !== undefined;
+}
+
+/** The api-versions that have a schema for this type, newest first. */
+export function apiVersionsWithSchema(type: string): string[] {
+  const [provider] = type.split('/');
+  const versions = new Set(
+    readdirSync(armSchemaDirectory())
+      .map((name) => /^(\d{4}-\d{2}-\d{2}(?:-preview)?)_(.+?)(?:\.[^.]+)?\.json$/i.exec(name))
+      .filter((match) => match !== null && match[2]?.toLowerCase() === provider?.toLowerCase())
+      .map((match) => (match as RegExpExecArray)[1] as string)
+      .filter((apiVersion) => hasSchemaFor(type, apiVersion)),
+  );
+  return [...versions].sort().reverse();
 }
 
 /** Validates one resource against its provider's schema; the errors name the property path and the problem. */
@@ -132,24 +145,30 @@ function definitionFor(
 ): { file: SchemaFile; key: string; nested: boolean } | undefined {
   const [provider, ...segments] = type.split('/');
   if (!provider || segments.length === 0) return undefined;
-  const file = schemaFile(provider, apiVersion);
   const nested = options.nested === true && segments.length > 1;
   const wanted = `${segments.join('_')}${nested ? '_childresource' : ''}`.toLowerCase();
-  const key = file?.definitions.get(wanted);
-  return file && key ? { file, key, nested } : undefined;
+  for (const file of schemaFiles(provider, apiVersion)) {
+    const key = file.definitions.get(wanted);
+    if (key) return { file, key, nested };
+  }
+  return undefined;
 }
 
-function schemaFile(provider: string, apiVersion: string): SchemaFile | undefined {
-  const cacheKey = `${apiVersion}_${provider}`.toLowerCase();
-  const cached = files.get(cacheKey);
-  if (cached !== undefined) return cached ?? undefined;
-  const directory = armSchemaDirectory();
-  const fileName = readdirSync(directory).find((name) => name.toLowerCase() === `${cacheKey}.json`);
-  if (!fileName) {
-    files.set(cacheKey, null);
-    return undefined;
-  }
-  const schema = JSON.parse(readFileSync(join(directory, fileName), 'utf8')) as JsonSchema;
+/** A provider's schema files at an api-version: `<apiVersion>_<Provider>.json`, or split by area (`..._Microsoft.Network.privateDns.json`). */
+function schemaFiles(provider: string, apiVersion: string): SchemaFile[] {
+  const prefix = `${apiVersion}_${provider}`.toLowerCase();
+  return readdirSync(armSchemaDirectory())
+    .filter((name) => {
+      const lower = name.toLowerCase();
+      return lower === `${prefix}.json` || (lower.startsWith(`${prefix}.`) && lower.endsWith('.json'));
+    })
+    .map((name) => schemaFile(name, provider));
+}
+
+function schemaFile(fileName: string, provider: string): SchemaFile {
+  const cached = files.get(fileName);
+  if (cached) return cached;
+  const schema = JSON.parse(readFileSync(join(armSchemaDirectory(), fileName), 'utf8')) as JsonSchema;
   const id = String(schema.id).replace(/#$/, '');
   const definitions = new Map<string, string>();
   for (const key of Object.keys((schema.resourceDefinitions ?? {}) as JsonSchema)) definitions.set(key.toLowerCase(), key);
@@ -158,7 +177,7 @@ function schemaFile(provider: string, apiVersion: string): SchemaFile | undefine
   }
   validatorFactory().addSchema(tighten(withServiceLimits(schema, provider)), id);
   const file = { id, definitions };
-  files.set(cacheKey, file);
+  files.set(fileName, file);
   return file;
 }
 

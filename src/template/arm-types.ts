@@ -14,7 +14,8 @@ export interface ArmResource {
   kind?: string;
   sku?: object;
   identity?: object;
-  properties: object;
+  /** Absent for the few types whose schema has none (a user-assigned identity). */
+  properties?: object;
   /** `resourceId(...)` expressions of resources in the same template that must exist first. */
   dependsOn?: string[];
 }
@@ -39,8 +40,9 @@ export interface ArmTemplate {
   outputs: Record<string, ArmOutput>;
 }
 
-/** A resource whose `properties` is typed with an Azure SDK model. */
-export type TypedResource<Properties> = Omit<ArmResource, 'properties'> & { properties: Properties };
+/** A resource whose `properties` is typed with an Azure SDK model; `undefined` for a type whose schema has no properties. */
+export type TypedResource<Properties> = Omit<ArmResource, 'properties'> &
+  (Properties extends undefined ? { properties?: never } : { properties: Properties });
 
 /**
  * The classic (AutoRest) SDKs have no model for a resource's `properties`: they "flatten" it into

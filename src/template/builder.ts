@@ -126,7 +126,7 @@ export class TemplateBuilder {
   }
 
   /** Adds a resource at the registry's api-version for its type; `Properties` is the SDK model its `properties` must satisfy. */
-  add<Properties extends object>(origin: JsonPath, resource: Omit<TypedResource<Properties>, 'apiVersion'>): ArmResource {
+  add<Properties extends object | undefined>(origin: JsonPath, resource: Omit<TypedResource<Properties>, 'apiVersion'>): ArmResource {
     const { type, ...rest } = resource;
     const added: ArmResource = { type, apiVersion: apiVersionOf(type), ...rest };
     this.resources.push(added);

@@ -7,7 +7,6 @@ import type {
   TrafficWeight,
 } from '@azure/arm-appcontainers';
 import type { Sku as RegistrySku, RegistryProperties } from '@azure/arm-containerregistry';
-import type { Identity } from '@azure/arm-msi';
 import type {
   Delegation,
   PrivateDnsZoneConfig,
@@ -32,13 +31,12 @@ const WORKLOAD_PROFILE = 'Consumption';
 
 export function renderIdentity(b: TemplateBuilder): void {
   const { identity } = b.config;
-  // Created first: every role grant below names its principal.
-  b.add<FlattenedProperties<Identity>>(['identity'], {
+  // Created first: every role grant below names its principal. The 2023-01-31 schema gives it no properties.
+  b.add<undefined>(['identity'], {
     type: 'Microsoft.ManagedIdentity/userAssignedIdentities',
     name: identity.name,
     location: b.location,
     tags: b.tags(),
-    properties: {},
   });
   b.outputs.identityClientId = { type: 'string', value: reference(b.identityId, IDENTITY_TYPE, 'clientId') };
   b.outputs.identityPrincipalId = { type: 'string', value: b.principalId };

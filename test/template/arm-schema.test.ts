@@ -127,7 +127,9 @@ describe('hasSchemaFor', () => {
     ['Microsoft.Sql/servers/databases/transparentDataEncryption', '2023-08-01', true],
     ['Microsoft.Insights/diagnosticSettings', '2021-05-01-preview', true],
     ['Microsoft.KeyVault/vaults', '2019-09-01', false],
-    ['Microsoft.Network/virtualNetworks', '2024-05-01', false],
+    ['Microsoft.Network/virtualNetworks', '2024-05-01', true],
+    ['Microsoft.Network/privateDnsZones/virtualNetworkLinks', '2024-06-01', true],
+    ['Microsoft.Network/virtualNetworks', '2023-04-01', false],
     ['Microsoft.KeyVault/nothings', '2026-02-01', false],
   ])('%s@%s: %s', (type, apiVersion, expected) => {
     expect(hasSchemaFor(type, apiVersion)).toBe(expected);

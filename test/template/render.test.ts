@@ -21,16 +21,6 @@ const variants: [string, EnvironmentConfig][] = [
   ],
 ];
 
-/** Types that have no schema file in reference/arm-schemas (typed with the SDK models only). */
-const WITHOUT_SCHEMA = new Set([
-  'Microsoft.ManagedIdentity/userAssignedIdentities',
-  'Microsoft.Network/virtualNetworks',
-  'Microsoft.Network/privateEndpoints',
-  'Microsoft.Network/privateEndpoints/privateDnsZoneGroups',
-  'Microsoft.Network/privateDnsZones',
-  'Microsoft.Network/privateDnsZones/virtualNetworkLinks',
-]);
-
 function find(resources: ArmResource[], type: string, name?: string): ArmResource {
   const found = resources.find((resource) => resource.type === type && (name === undefined || resource.name === name));
   if (!found) throw new Error(`no ${type} ${name ?? ''}`);
@@ -48,8 +38,7 @@ describe.each(variants)('rendering %s', (_name, config) => {
     const failures: string[] = [];
     for (const resource of template.resources) {
       if (!hasSchemaFor(resource.type, resource.apiVersion)) {
-        // Only the providers with no schema file may go unvalidated: anything else is a wrong api-version.
-        if (!WITHOUT_SCHEMA.has(resource.type)) failures.push(`${resource.type}@${resource.apiVersion}: no schema file`);
+        failures.push(`${resource.type}@${resource.apiVersion}: no schema file`);
         continue;
       }
       const result = validateResourceBody({ ...resource });
