@@ -1,8 +1,9 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import layers from './eslint/layers.js';
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', 'node_modules/**', 'build/**', 'coverage/**', '.tmp/**'] },
+  { ignores: ['**/dist/**', 'node_modules/**', 'build/**', 'coverage/**', '.tmp/**', 'test/fixtures/**'] },
   js.configs.recommended,
   ...tseslint.configs.strict,
   {
@@ -17,10 +18,12 @@ export default tseslint.config(
         performance: 'readonly',
       },
     },
+    plugins: { project: layers },
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/consistent-type-imports': 'error',
       'no-restricted-imports': ['error', { patterns: [] }],
+      'project/layers': 'error',
     },
   },
   {

@@ -1,12 +1,16 @@
-import type { ArmFailure } from '../../src/azure/arm.js';
-import { hasSchemaFor, validateResourceBody } from '../../src/template/arm-schema.js';
+import { apiVersionsWithSchema, hasSchemaFor, validateResourceBody } from '../../src/template/arm-schema.js';
 import { AVAILABLE_REGIONS, KNOWN_IMAGE_PORTS, typeSpec } from './catalog.js';
 import { providerPath } from '../../src/core/resource-id.js';
 
 export type Json = Record<string, unknown>;
 
-/** ARM's error body: `{ error: { code, message, target?, details? } }`, as the client reads it. */
-export type ArmErrorBody = ArmFailure;
+/** ARM's error body: `{ error: { code, message, target?, details? } }`. */
+export interface ArmErrorBody {
+  code: string;
+  message: string;
+  target?: string;
+  details?: ArmErrorBody[];
+}
 
 /** An ARM error with its HTTP status, thrown inside the endpoint and sent as ARM's error shape. */
 export class ArmError extends Error {
@@ -118,7 +122,7 @@ export function missingApiVersion(): ArmError {
   return new ArmError(400, 'MissingApiVersionParameter', 'The api-version query parameter (?api-version=) is required for all requests.');
 }
 
-/** The api-versions the sandbox serves a type at: those with a schema file, else the catalog's. */
+/** The api-versions the sandbox serves a type at: those Microsoft's schemas define. */
 export function apiVersionProblem(type: string, apiVersion: string | undefined, location?: string): ArmError | undefined {
   const spec = typeSpec(type);
   const [namespace] = type.split('/');
@@ -129,12 +133,11 @@ export function apiVersionProblem(type: string, apiVersion: string | undefined, 
       `The resource type '${type.split('/').slice(1).join('/')}' could not be found in the namespace '${namespace}' for api version '${apiVersion ?? ''}'.`,
     );
   if (!apiVersion) return missingApiVersion();
-  const supported = hasSchemaFor(type, apiVersion) || (spec.apiVersions ?? []).includes(apiVersion);
-  if (supported) return undefined;
+  if (hasSchemaFor(type, apiVersion)) return undefined;
   return new ArmError(
     400,
     'NoRegisteredProviderFound',
-    `No registered resource provider found for location '${location ?? 'global'}' and API version '${apiVersion}' for type '${type.split('/').slice(1).join('/')}'. The supported api-versions are '${(spec.apiVersions ?? ['see the provider schema']).join(', ')}'.`,
+    `No registered resource provider found for location '${location ?? 'global'}' and API version '${apiVersion}' for type '${type.split('/').slice(1).join('/')}'. The supported api-versions are '${apiVersionsWithSchema(type).join(', ')}'.`,
   );
 }
 

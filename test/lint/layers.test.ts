@@ -1,0 +1,62 @@
+/** The layer rule in eslint/layers.js, run through ESLint with the project's own config, on imports that go each way. */
+import { ESLint } from 'eslint';
+import { describe, expect, it } from 'vitest';
+import { repoRoot } from '../helpers/run-action.js';
+
+const eslint = new ESLint({ cwd: repoRoot });
+
+async function layerMessages(filePath: string, code: string): Promise<string[]> {
+  const [result] = await eslint.lintText(code, { filePath });
+  return (result?.messages ?? []).filter((message) => message.ruleId === 'project/layers').map((message) => message.message);
+}
+
+describe('the layer rule', () => {
+  it.each([
+    [
+      'the judge importing the config loader',
+      'src/compliance/controls/x.ts',
+      "import { loadConfig } from '../../config/load.js';",
+      /layer compliance .* may not import src\/config\/load\.ts/,
+    ],
+    [
+      'the core importing the judge',
+      'src/core/x.ts',
+      "import type { Finding } from '../compliance/model.js';",
+      /layer core .* may not import src\/compliance\/model\.ts/,
+    ],
+    [
+      'the renderer importing the gate',
+      'src/template/x.ts',
+      "export { runGate } from '../gate/gate.js';",
+      /layer template .* may not import src\/gate\/gate\.ts/,
+    ],
+    [
+      'an adapter importing provision lazily',
+      'src/azure/x.ts',
+      "const p = await import('../provision/provision.js');",
+      /layer azure .* may not import/,
+    ],
+    ['the sandbox importing the gate', 'sandbox/x.ts', "import { runGate } from '../src/gate/gate.js';", /sandbox may reuse only/],
+    [
+      'the gate importing the sandbox',
+      'src/gate/x.ts',
+      "import { startSandbox } from '../../sandbox/index.js';",
+      /may not import the sandbox/,
+    ],
+  ])('refuses %s', async (_label, filePath, code, message) => {
+    expect(await layerMessages(filePath, `${code}\nexport const used = 1;\n`)).toEqual([expect.stringMatching(message)]);
+  });
+
+  it.each([
+    [
+      'the gate importing the judge and the config',
+      'src/gate/x.ts',
+      "import { evaluate } from '../compliance/evaluate.js';\nimport { loadConfig } from '../config/load.js';",
+    ],
+    ['the judge importing the type registry', 'src/compliance/x.ts', "import { resourceType } from '../azure/resource-types.js';"],
+    ['the sandbox importing the schema validator', 'sandbox/x.ts', "import { validateResourceBody } from '../src/template/arm-schema.js';"],
+    ['the CLI starting the sandbox', 'src/cli/commands/sandbox.ts', "import { startSandbox } from '../../../sandbox/index.js';"],
+  ])('allows %s', async (_label, filePath, code) => {
+    expect(await layerMessages(filePath, `${code}\nexport const used = 1;\n`)).toEqual([]);
+  });
+});
