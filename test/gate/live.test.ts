@@ -1,0 +1,72 @@
+/** The live reader over a fake ArmPort: what it reads, at which api-version, and what it refuses to guess. */
+import { describe, expect, it } from 'vitest';
+import type { ArmPort, ListedResource } from '../../src/azure/arm.js';
+import { apiVersionOf } from '../../src/azure/resource-types.js';
+import { CONTROLS } from '../../src/compliance/catalog.js';
+import { evaluate } from '../../src/compliance/evaluate.js';
+import { DEFAULT_GATE_POLICY, isUnknown } from '../../src/compliance/model.js';
+import { readLiveEnvironment } from '../../src/gate/live.js';
+
+const group = '/subscriptions/sub/resourceGroups/rg/providers';
+
+function fakeArm(listed: ListedResource[], bodies: Record<string, { status: number; body: unknown }>): ArmPort & { gets: string[] } {
+  const gets: string[] = [];
+  const unused = () => Promise.reject(new Error('not used by the live reader'));
+  return {
+    gets,
+    subscriptionId: 'sub',
+    listResources: async () => listed,
+    get: async (path, apiVersion) => {
+      gets.push(`${path}?api-version=${apiVersion}`);
+      return bodies[path] ?? { status: 404, body: { error: { code: 'ResourceNotFound', message: `${path} not found` } } };
+    },
+    getResourceGroup: unused,
+    putResourceGroup: unused,
+    whatIf: unused,
+    validate: unused,
+    startDeployment: unused,
+    getDeployment: unused,
+    listDeploymentOperations: unused,
+  };
+}
+
+describe('the live reader', () => {
+  it('reads a registered type at its registered api-version, with its children and diagnostic settings', async () => {
+    const vault = `${group}/Microsoft.KeyVault/vaults/kv`;
+    const arm = fakeArm([{ id: vault, type: 'Microsoft.KeyVault/vaults', envelope: {} }], {
+      [vault]: { status: 200, body: { properties: { enablePurgeProtection: true } } },
+      [`${vault}/providers/Microsoft.Insights/diagnosticSettings`]: { status: 200, body: { value: [] } },
+    });
+    const environment = await readLiveEnvironment(arm, 'rg');
+    expect(arm.gets).toContain(`${vault}?api-version=${apiVersionOf('Microsoft.KeyVault/vaults')}`);
+    expect(arm.gets).toContain(
+      `${vault}/providers/Microsoft.Insights/diagnosticSettings?api-version=${apiVersionOf('Microsoft.Insights/diagnosticSettings')}`,
+    );
+    expect(environment.resources[0]?.body).toEqual({ properties: { enablePurgeProtection: true } });
+  });
+
+  it('never judges the empty properties of a type it does not know: they are unknown', async () => {
+    const site = `${group}/Microsoft.Web/sites/app`;
+    const arm = fakeArm([{ id: site, type: 'Microsoft.Web/sites', envelope: { tags: { Compliance: 'HIPAA' } } }], {});
+    const environment = await readLiveEnvironment(arm, 'rg');
+    expect(arm.gets).toEqual([]);
+    const [resource] = environment.resources;
+    expect(resource?.body['tags']).toEqual({ Compliance: 'HIPAA' });
+    expect(isUnknown(resource?.body['properties'])).toBe(true);
+  });
+
+  it('makes a control that would pass on an absent property unknown when the resource cannot be read', async () => {
+    const registry = `${group}/Microsoft.ContainerRegistry/registries/acr`;
+    const arm = fakeArm([{ id: registry, type: 'Microsoft.ContainerRegistry/registries', envelope: {} }], {
+      [registry]: { status: 403, body: { error: { code: 'AuthorizationFailed', message: 'no read' } } },
+    });
+    const environment = await readLiveEnvironment(arm, 'rg');
+    const report = evaluate(environment, {
+      policy: DEFAULT_GATE_POLICY,
+      now: new Date(),
+      controls: CONTROLS.filter((c) => c.id === 'registry.admin-disabled'),
+    });
+    expect(report.findings.map((f) => f.status)).toEqual(['unknown', 'unknown']);
+    expect(report.findings[1]?.message).toContain('AuthorizationFailed');
+  });
+});
