@@ -42,7 +42,9 @@ const REMEDIES: Record<string, (failure: ArmFailure, where: (target?: string) =>
   AuthorizationFailed: (failure) =>
     /roleAssignments\/write/i.test(failure.message)
       ? 'Grant the workflow identity "Role Based Access Control Administrator" (or "User Access Administrator") on the resource group: the template grants the app identity its roles (README: "Azure access for the workflow").'
-      : 'Grant the workflow identity "Contributor" on the resource group, plus "Role Based Access Control Administrator" for the role grants (README: "Azure access for the workflow"). Role changes take a few minutes to apply.',
+      : /perform action '[^']*\/read'/i.test(failure.message)
+        ? 'Grant the workflow identity "Reader" on the resource group: reading is all the live gate does (README: "Azure access for the workflow"). Role changes take a few minutes to apply.'
+        : 'Grant the workflow identity "Contributor" on the resource group, plus "Role Based Access Control Administrator" for the role grants (README: "Azure access for the workflow"). Role changes take a few minutes to apply.',
   LocationNotAvailableForResourceGroup: () => 'Set `region` in the config to one of the regions ARM lists above.',
   LocationNotAvailableForResourceType: (failure, where) =>
     `Set \`region\` in the config to a region that offers this resource type${where(failure.target) ? ` (${where(failure.target)})` : ''}; ARM lists them above.`,

@@ -3,6 +3,7 @@ import { existsSync, realpathSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { actionInputDefaults } from './action-io.js';
 
 export const repoRoot = join(import.meta.dirname, '..', '..');
 
@@ -67,7 +68,9 @@ export async function runAction(name: string, options: RunActionOptions = {}): P
     GITHUB_ACTIONS: 'true',
     ...options.env,
   };
-  for (const [input, value] of Object.entries(options.inputs ?? {})) env[`INPUT_${input.replace(/ /g, '_').toUpperCase()}`] = value;
+  // As the runner does: every declared input is set, to its default unless the step gives a value.
+  for (const [input, value] of Object.entries({ ...actionInputDefaults(name), ...options.inputs }))
+    env[`INPUT_${input.replace(/ /g, '_').toUpperCase()}`] = value;
   const node = options.node ?? runnerNode();
   const script = join(repoRoot, 'actions', name, 'dist', 'index.js');
   const [command, ...args] = [...(options.wrapper ?? []), node, script];

@@ -1,0 +1,84 @@
+/** hipaa-gate's run() in-process with a recorded IO and a fake ARM port: every failure branch, fast. */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { run } from '../../actions/hipaa-gate/src/run.js';
+import type { ArmPort } from '../../src/azure/arm.js';
+import { recordedIO } from '../helpers/action-io.js';
+
+let temp: string;
+beforeAll(async () => void (temp = await mkdtemp(join(tmpdir(), 'gate-run-'))));
+afterAll(async () => rm(temp, { recursive: true, force: true }));
+
+const io = (inputs: Record<string, string>, env: NodeJS.ProcessEnv = {}) => recordedIO('hipaa-gate', inputs, { RUNNER_TEMP: temp, ...env });
+
+/** An ARM port whose every call fails as ARM does for an identity without Reader. */
+const forbiddenArm = (subscriptionId: string): ArmPort => {
+  const denied = async (): Promise<never> => {
+    throw {
+      details: {
+        error: {
+          code: 'AuthorizationFailed',
+          message: `The client 'ci' does not have authorization to perform action 'Microsoft.Resources/subscriptions/resourceGroups/resources/read' over scope '/subscriptions/${subscriptionId}/resourceGroups/seniorly-prod-rg' or the scope is invalid.`,
+        },
+      },
+    };
+  };
+  return {
+    subscriptionId,
+    get: denied,
+    listResources: denied,
+    getResourceGroup: denied,
+    putResourceGroup: denied,
+    whatIf: denied,
+    validate: denied,
+    startDeployment: denied,
+    getDeployment: denied,
+    listDeploymentOperations: denied,
+  };
+};
+
+describe('hipaa-gate run()', () => {
+  it('passes on the example config and sets every output', async () => {
+    const recorded = io({ config: 'examples/azure-hipaa.yml' });
+    await run(recorded);
+    expect(recorded.failed).toBeUndefined();
+    expect(recorded.outputs).toMatchObject({ verdict: 'pass', 'failed-count': '0', 'report-path': join(temp, 'hipaa-gate-report.json') });
+    expect(recorded.summaries).toHaveLength(1);
+  });
+
+  it('fails the step when the built-in defaults lack BAA evidence, and reports without failing under fail-on: never', async () => {
+    const failing = io({ config: '' }, { GITHUB_WORKSPACE: temp });
+    await run(failing);
+    expect(failing.outputs['verdict']).toBe('fail');
+    expect(failing.failed).toMatch(/HIPAA gate: 1 blocking finding/);
+    expect(failing.lines.some((line) => line.startsWith('error: baa.evidence'))).toBe(true);
+    const reporting = io({ config: '', 'fail-on': 'never' }, { GITHUB_WORKSPACE: temp });
+    await run(reporting);
+    expect(reporting.outputs['verdict']).toBe('fail');
+    expect(reporting.failed).toBeUndefined();
+  });
+
+  it.each([
+    ['a fail-on it does not know', { 'fail-on': 'sometimes' }, /Input "fail-on" "sometimes" is not valid/],
+    ['live mode without a subscription', { live: 'true' }, /No Azure subscription: set Input "subscription-id"/],
+    ['a resource group without live mode', { 'resource-group': 'rg' }, /belong to live mode; add Input "live"/],
+    ['parameters without a template', { parameters: 'p.json' }, /Input "parameters" was given without Input "template"/],
+    ['a live value that is not a boolean', { live: 'yes' }, /Input "live" must be true or false, not "yes"/],
+  ])('fails on %s, naming the input', async (_label, inputs, message) => {
+    const recorded = io(inputs);
+    await run(recorded);
+    expect(recorded.failed).toMatch(message);
+    expect(recorded.outputs).toEqual({});
+  });
+
+  it('fails with ARM’s words and the role to grant when live mode cannot read the resource group', async () => {
+    const recorded = io({ live: 'true', 'subscription-id': '00000000-0000-0000-0000-00000000000a', config: 'examples/azure-hipaa.yml' });
+    await run(recorded, { arm: forbiddenArm });
+    expect(recorded.failed).toMatch(
+      /Listing the resources of resource group seniorly-prod-rg failed\. Azure Resource Manager says:\n\s+AuthorizationFailed/,
+    );
+    expect(recorded.failed).toMatch(/Grant the workflow identity "Reader" on the resource group/);
+  });
+});
