@@ -26,7 +26,7 @@ try {
   await sandbox.createVault('kv-bench-src');
   await sandbox.createVault('kv-bench-dst');
   // Seeded straight into the store: seeding through the API would spend the write budget being measured.
-  const source = sandbox.server.vaults.get('kv-bench-src');
+  const source = sandbox.server.keyVaults.vaults.get('kv-bench-src');
   for (let i = 0; i < SECRETS; i++) source?.put(`bench-${i}`, { value: crypto.randomUUID(), enabled: true });
   sandbox.setLatency(LATENCY_MS);
   const options = resolveMigrationOptions(
@@ -59,7 +59,7 @@ try {
   const az = azStartupMs();
   console.log(`migrate-secrets: ${SECRETS} secrets at ${LATENCY_MS} ms latency`);
   console.log(
-    `  copied ${report.counts.copied}, failed ${report.counts.failed}, 429 responses seen ${report.throttledResponses} (sandbox sent ${sandbox.server.vaults.get('kv-bench-dst')?.throttled ?? 0})`,
+    `  copied ${report.counts.copied}, failed ${report.counts.failed}, 429 responses seen ${report.throttledResponses} (sandbox sent ${sandbox.server.keyVaults.vaults.get('kv-bench-dst')?.throttled ?? 0})`,
   );
   console.log(
     `  elapsed ${elapsedS.toFixed(1)} s; Key Vault's write bound ${boundS.toFixed(1)} s; ratio ${(elapsedS / boundS).toFixed(2)} (target <= 1.1)`,

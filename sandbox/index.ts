@@ -29,7 +29,7 @@ export async function startSandbox(options: SandboxOptions & { vaults?: string[]
     const certificates = createCertificates(dir);
     const server = new SandboxServer(certificates, options);
     await server.listen();
-    for (const vault of options.vaults ?? []) server.createVault(vault);
+    for (const vault of options.vaults ?? []) server.keyVaults.create(vault);
     const { tenantId, clientId, clientSecret, subscriptionId } = server.identity;
     return {
       env: {
@@ -43,9 +43,9 @@ export async function startSandbox(options: SandboxOptions & { vaults?: string[]
       adminUrl: `https://127.0.0.1:${server.port}/_sandbox`,
       caCert: certificates.caCertPath,
       server,
-      createVault: async (name) => void server.createVault(name),
+      createVault: async (name) => void server.keyVaults.create(name),
       requestCount: ({ vault, method }) =>
-        [...server.vaults.values()]
+        [...server.keyVaults.vaults.values()]
           .filter((v) => !vault || v.name === vault.toLowerCase())
           .reduce((sum, v) => sum + Object.entries(v.requests).reduce((n, [m, count]) => n + (!method || m === method ? count : 0), 0), 0),
       injectFaults: ({ rate429 = 0, rate503 = 0, rateReset = 0, retryAfterSeconds }) =>
@@ -57,7 +57,7 @@ export async function startSandbox(options: SandboxOptions & { vaults?: string[]
         }),
       setLatency: (ms) => server.setLatency(ms),
       seedCertificateSecret: async (vault, name) => {
-        server.createVault(vault).put(name, {
+        server.keyVaults.create(vault).put(name, {
           value: '-----BEGIN PRIVATE KEY-----\nsandbox\n-----END PRIVATE KEY-----',
           contentType: 'application/x-pem-file',
           enabled: true,
@@ -65,7 +65,7 @@ export async function startSandbox(options: SandboxOptions & { vaults?: string[]
         });
       },
       revokeRole: (vault, to = 'none') => {
-        server.createVault(vault).role = to;
+        server.keyVaults.create(vault).role = to;
       },
       stop: async () => {
         await server.close();

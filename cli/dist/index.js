@@ -17206,7 +17206,7 @@ var __rewriteRelativeImportExtension;
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _run_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6840);
+/* harmony import */ var _run_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2898);
 
 process.exitCode = await (0,_run_js__WEBPACK_IMPORTED_MODULE_0__/* .runCli */ .a)(process.argv.slice(2));
 
@@ -17215,7 +17215,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 6840:
+/***/ 2898:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -17359,6 +17359,103 @@ var promises_ = __nccwpck_require__(1455);
 var external_node_os_ = __nccwpck_require__(8161);
 ;// CONCATENATED MODULE: external "node:https"
 const external_node_https_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:https");
+;// CONCATENATED MODULE: ./sandbox/http.ts
+
+function reply(status, body, headers = {}) {
+    return { status, ...(body !== undefined ? { body } : {}), headers };
+}
+/** Sends an answer with Azure's request id; JSON bodies with their content type, nothing for HEAD. */
+function send(response, answer, method = 'GET') {
+    if (answer === 'reset')
+        return void response.socket?.destroy();
+    const text = answer.body === undefined || method === 'HEAD' ? '' : typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body);
+    response.writeHead(answer.status, {
+        ...answer.headers,
+        ...(text && typeof answer.body !== 'string' ? { 'content-type': 'application/json; charset=utf-8' } : {}),
+        'x-ms-request-id': (0,external_node_crypto_namespaceObject.randomUUID)(),
+    });
+    response.end(text);
+}
+async function readBody(request) {
+    const chunks = [];
+    for await (const chunk of request)
+        chunks.push(chunk);
+    return Buffer.concat(chunks).toString('utf8');
+}
+
+;// CONCATENATED MODULE: ./sandbox/admin.ts
+
+/**
+ * The admin API under `/_sandbox` (HTTPS, no auth): what tests and the demo use to set the scene
+ * and to look behind Azure's back. See sandbox/README.md for each call.
+ */
+function handleAdmin(method, path, body, services) {
+    const { arm, keyVaults } = services;
+    const [collection, name, sub] = path.split('/').filter(Boolean);
+    if (collection === 'resources' && !name)
+        return resources(method, body, arm);
+    if (collection === 'arm' && !name && method === 'PATCH') {
+        const settings = JSON.parse(body);
+        if (settings.timeScale !== undefined)
+            arm.timeScale = settings.timeScale;
+        if (settings.roles)
+            arm.roles = settings.roles;
+        for (const taken of settings.takenNames ?? [])
+            arm.takenNames.add(`${taken.type}|${taken.name}`.toLowerCase());
+        for (const id of settings.deniedReads ?? [])
+            arm.deniedReads.add(id.toLowerCase());
+        return reply(200, { timeScale: arm.timeScale, roles: arm.roles, takenNames: [...arm.takenNames], deniedReads: [...arm.deniedReads] });
+    }
+    if (collection !== 'vaults')
+        return reply(404, { error: 'unknown admin path' });
+    if (method === 'POST' && !name)
+        return reply(201, { name: keyVaults.create(JSON.parse(body).name).name });
+    const vault = name ? keyVaults.get(name) : undefined;
+    if (!vault)
+        return reply(404, { error: `no vault ${name ?? ''}` });
+    if (method === 'POST' && sub === 'secrets') {
+        for (const seed of JSON.parse(body)) {
+            vault.put(seed.name, {
+                value: seed.value,
+                enabled: seed.enabled ?? true,
+                ...(seed.contentType !== undefined ? { contentType: seed.contentType } : {}),
+                ...(seed.tags ? { tags: seed.tags } : {}),
+                ...(seed.managed ? { managed: true } : {}),
+            });
+        }
+        return reply(204);
+    }
+    if (method === 'POST' && sub === 'deleted') {
+        const entry = vault.get(JSON.parse(body).name);
+        if (!entry)
+            return reply(404, { error: 'no such secret' });
+        entry.secret.deletedAt = Math.floor(Date.now() / 1000);
+        return reply(204);
+    }
+    if (method === 'GET' && !sub) {
+        const secrets = [...vault.secrets.values()].map(({ name: secretName, secret }) => ({
+            name: secretName,
+            deleted: Boolean(secret.deletedAt),
+            versions: secret.versions,
+        }));
+        return reply(200, { name: vault.name, secrets, requests: vault.requests, throttled: vault.throttled });
+    }
+    return reply(404, { error: 'unknown admin operation' });
+}
+/** Every ARM resource with its body (GET), and manual changes that bypass ARM (PATCH `{id, properties}`), as a portal edit does. */
+function resources(method, body, arm) {
+    if (method === 'GET')
+        return reply(200, { value: [...arm.resources.values()].map((resource) => arm.view(resource)) });
+    if (method !== 'PATCH')
+        return reply(405, { error: 'use GET or PATCH' });
+    const change = JSON.parse(body);
+    if (typeof change.id !== 'string' || change.properties === null || typeof change.properties !== 'object')
+        return reply(400, { error: 'PATCH /resources takes {"id": "<resource id>", "properties": {...}}' });
+    if (!arm.resources.get(change.id.toLowerCase()))
+        return reply(404, { error: `no resource ${change.id}` });
+    return reply(200, arm.patchDirectly(change.id, change.properties));
+}
+
 // EXTERNAL MODULE: external "node:fs"
 var external_node_fs_ = __nccwpck_require__(3024);
 // EXTERNAL MODULE: external "node:url"
@@ -17406,6 +17503,16 @@ const validators = new Map();
 /** Whether a schema file covers this resource type at this api-version. */
 function hasSchemaFor(type, apiVersion, options = {}) {
     return definitionFor(type, apiVersion, options) !== undefined;
+}
+/** The api-versions that have a schema for this type, newest first. */
+function apiVersionsWithSchema(type) {
+    const [provider] = type.split('/');
+    const versions = new Set((0,external_node_fs_.readdirSync)(armSchemaDirectory())
+        .map((name) => /^(\d{4}-\d{2}-\d{2}(?:-preview)?)_(.+?)(?:\.[^.]+)?\.json$/i.exec(name))
+        .filter((match) => match !== null && match[2]?.toLowerCase() === provider?.toLowerCase())
+        .map((match) => match[1])
+        .filter((apiVersion) => hasSchemaFor(type, apiVersion)));
+    return [...versions].sort().reverse();
 }
 /** Validates one resource against its provider's schema; the errors name the property path and the problem. */
 function validateResourceBody(resource, options = {}) {
@@ -17463,24 +17570,30 @@ function definitionFor(type, apiVersion, options) {
     const [provider, ...segments] = type.split('/');
     if (!provider || segments.length === 0)
         return undefined;
-    const file = schemaFile(provider, apiVersion);
     const nested = options.nested === true && segments.length > 1;
     const wanted = `${segments.join('_')}${nested ? '_childresource' : ''}`.toLowerCase();
-    const key = file?.definitions.get(wanted);
-    return file && key ? { file, key, nested } : undefined;
-}
-function schemaFile(provider, apiVersion) {
-    const cacheKey = `${apiVersion}_${provider}`.toLowerCase();
-    const cached = files.get(cacheKey);
-    if (cached !== undefined)
-        return cached ?? undefined;
-    const directory = armSchemaDirectory();
-    const fileName = (0,external_node_fs_.readdirSync)(directory).find((name) => name.toLowerCase() === `${cacheKey}.json`);
-    if (!fileName) {
-        files.set(cacheKey, null);
-        return undefined;
+    for (const file of schemaFiles(provider, apiVersion)) {
+        const key = file.definitions.get(wanted);
+        if (key)
+            return { file, key, nested };
     }
-    const schema = JSON.parse((0,external_node_fs_.readFileSync)((0,external_node_path_.join)(directory, fileName), 'utf8'));
+    return undefined;
+}
+/** A provider's schema files at an api-version: `<apiVersion>_<Provider>.json`, or split by area (`..._Microsoft.Network.privateDns.json`). */
+function schemaFiles(provider, apiVersion) {
+    const prefix = `${apiVersion}_${provider}`.toLowerCase();
+    return (0,external_node_fs_.readdirSync)(armSchemaDirectory())
+        .filter((name) => {
+        const lower = name.toLowerCase();
+        return lower === `${prefix}.json` || (lower.startsWith(`${prefix}.`) && lower.endsWith('.json'));
+    })
+        .map((name) => schemaFile(name, provider));
+}
+function schemaFile(fileName, provider) {
+    const cached = files.get(fileName);
+    if (cached)
+        return cached;
+    const schema = JSON.parse((0,external_node_fs_.readFileSync)((0,external_node_path_.join)(armSchemaDirectory(), fileName), 'utf8'));
     const id = String(schema.id).replace(/#$/, '');
     const definitions = new Map();
     for (const key of Object.keys((schema.resourceDefinitions ?? {})))
@@ -17491,7 +17604,7 @@ function schemaFile(provider, apiVersion) {
     }
     validatorFactory().addSchema(tighten(withServiceLimits(schema, provider)), id);
     const file = { id, definitions };
-    files.set(cacheKey, file);
+    files.set(fileName, file);
     return file;
 }
 function errorsOf(validate, body) {
@@ -17792,7 +17905,6 @@ const RESOURCE_TYPES = {
     'microsoft.managedidentity/userassignedidentities': {
         createSeconds: 5,
         nameRule: NAME_RULES.managedIdentity,
-        apiVersions: ['2023-01-31', '2024-11-30'],
         readOnly: ({ id }) => ({ principalId: guidFrom('principal', id), clientId: guidFrom('client', id), tenantId: guidFrom('tenant') }),
     },
     'microsoft.operationalinsights/workspaces': {
@@ -17801,7 +17913,7 @@ const RESOURCE_TYPES = {
         readOnly: ({ id }) => ({ customerId: guidFrom('workspace', id), provisioningState: 'Succeeded' }),
     },
     'microsoft.operationalinsights/workspaces/tables': { createSeconds: 10 },
-    'microsoft.network/virtualnetworks': { createSeconds: 10, nameRule: NAME_RULES.virtualNetwork, apiVersions: ['2024-05-01'] },
+    'microsoft.network/virtualnetworks': { createSeconds: 10, nameRule: NAME_RULES.virtualNetwork },
     'microsoft.keyvault/vaults': {
         createSeconds: 15,
         nameRule: NAME_RULES.keyVault,
@@ -17867,10 +17979,10 @@ const RESOURCE_TYPES = {
         globalName: { code: 'AlreadyInUse', message: taken('registry') },
         readOnly: ({ name }) => ({ loginServer: `${name.toLowerCase()}.azurecr.io`, provisioningState: 'Succeeded' }),
     },
-    'microsoft.network/privatednszones': { createSeconds: 40, apiVersions: ['2024-06-01'] },
-    'microsoft.network/privatednszones/virtualnetworklinks': { createSeconds: 45, apiVersions: ['2024-06-01'] },
-    'microsoft.network/privateendpoints': { createSeconds: 60, apiVersions: ['2024-05-01'] },
-    'microsoft.network/privateendpoints/privatednszonegroups': { createSeconds: 20, apiVersions: ['2024-05-01'] },
+    'microsoft.network/privatednszones': { createSeconds: 40 },
+    'microsoft.network/privatednszones/virtualnetworklinks': { createSeconds: 45 },
+    'microsoft.network/privateendpoints': { createSeconds: 60 },
+    'microsoft.network/privateendpoints/privatednszonegroups': { createSeconds: 20 },
     'microsoft.app/managedenvironments': {
         createSeconds: 480,
         nameRule: NAME_RULES.containerAppsEnvironment,
@@ -17981,7 +18093,7 @@ function mergeDeep(target, patch) {
 function missingApiVersion() {
     return new ArmError(400, 'MissingApiVersionParameter', 'The api-version query parameter (?api-version=) is required for all requests.');
 }
-/** The api-versions the sandbox serves a type at: those with a schema file, else the catalog's. */
+/** The api-versions the sandbox serves a type at: those Microsoft's schemas define. */
 function apiVersionProblem(type, apiVersion, location) {
     const spec = typeSpec(type);
     const [namespace] = type.split('/');
@@ -17989,10 +18101,9 @@ function apiVersionProblem(type, apiVersion, location) {
         return new ArmError(400, 'InvalidResourceType', `The resource type '${type.split('/').slice(1).join('/')}' could not be found in the namespace '${namespace}' for api version '${apiVersion ?? ''}'.`);
     if (!apiVersion)
         return missingApiVersion();
-    const supported = hasSchemaFor(type, apiVersion) || (spec.apiVersions ?? []).includes(apiVersion);
-    if (supported)
+    if (hasSchemaFor(type, apiVersion))
         return undefined;
-    return new ArmError(400, 'NoRegisteredProviderFound', `No registered resource provider found for location '${location ?? 'global'}' and API version '${apiVersion}' for type '${type.split('/').slice(1).join('/')}'. The supported api-versions are '${(spec.apiVersions ?? ['see the provider schema']).join(', ')}'.`);
+    return new ArmError(400, 'NoRegisteredProviderFound', `No registered resource provider found for location '${location ?? 'global'}' and API version '${apiVersion}' for type '${type.split('/').slice(1).join('/')}'. The supported api-versions are '${apiVersionsWithSchema(type).join(', ')}'.`);
 }
 /** Checks a body as the resource provider does before accepting it: name, location, schema. Returns every problem. */
 function bodyProblems(resource, apiVersion, body, options = {}) {
@@ -19547,7 +19658,8 @@ class ArmPlane {
                 type: existing.type,
                 apiVersion: existing.apiVersion,
                 ...existing.envelope,
-                properties: existing.properties,
+                // A resource declared without a properties block (a user-assigned identity) keeps what the provider set: nothing to compare.
+                ...('properties' in after ? { properties: existing.properties } : {}),
             };
             const delta = propertyChanges(comparable(before), comparable(after), '');
             return {
@@ -19704,7 +19816,121 @@ function propertyChanges(before, after, path) {
     return [{ path, propertyChangeType: 'Modify', before, after }];
 }
 
-;// CONCATENATED MODULE: ./sandbox/keyvault.ts
+;// CONCATENATED MODULE: ./sandbox/entra.ts
+
+
+/**
+ * Microsoft Entra ID's token endpoint at `login.microsoftonline.com`: OpenID discovery and
+ * `oauth2/v2.0/token` for client credentials, with the sandbox's client secret or a client
+ * assertion signed as GitHub's OIDC issuer signs azure/login's. It issues signed access tokens
+ * that every other service of the sandbox checks (audience, expiry).
+ */
+class Entra {
+    tokenTtlSeconds;
+    identity = {
+        tenantId: (0,external_node_crypto_namespaceObject.randomUUID)(),
+        clientId: (0,external_node_crypto_namespaceObject.randomUUID)(),
+        clientSecret: (0,external_node_crypto_namespaceObject.randomBytes)(24).toString('base64url'),
+        subscriptionId: (0,external_node_crypto_namespaceObject.randomUUID)(),
+    };
+    /** Access tokens issued. */
+    tokensIssued = 0;
+    signingKey = (0,external_node_crypto_namespaceObject.randomBytes)(32);
+    /** Signs the federated tokens the sandbox trusts, as GitHub's OIDC issuer signs azure/login's. */
+    federationKey = (0,external_node_crypto_namespaceObject.randomBytes)(32);
+    constructor(tokenTtlSeconds = 3600) {
+        this.tokenTtlSeconds = tokenTtlSeconds;
+    }
+    handle(url, body) {
+        const tenant = url.pathname.split('/')[1] ?? '';
+        const authority = `https://login.microsoftonline.com/${tenant}`;
+        if (url.pathname.endsWith('/.well-known/openid-configuration')) {
+            return reply(200, {
+                issuer: `${authority}/v2.0`,
+                token_endpoint: `${authority}/oauth2/v2.0/token`,
+                authorization_endpoint: `${authority}/oauth2/v2.0/authorize`,
+                jwks_uri: `${authority}/discovery/v2.0/keys`,
+                response_types_supported: ['code', 'token'],
+                subject_types_supported: ['pairwise'],
+                id_token_signing_alg_values_supported: ['RS256'],
+                tenant_region_scope: 'NA',
+            });
+        }
+        if (!url.pathname.endsWith('/oauth2/v2.0/token'))
+            return reply(404, { error: 'not_found' });
+        const form = new URLSearchParams(body);
+        const assertion = form.get('client_assertion');
+        if (assertion !== null) {
+            if (form.get('client_assertion_type') !== 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer' ||
+                !this.federatedTokenIsValid(assertion)) {
+                return reply(401, {
+                    error: 'invalid_client',
+                    error_description: 'AADSTS700211: No matching federated identity record found for presented assertion issuer.',
+                });
+            }
+        }
+        else if (form.get('client_id') !== this.identity.clientId || form.get('client_secret') !== this.identity.clientSecret) {
+            return reply(401, {
+                error: 'invalid_client',
+                error_description: 'AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID.',
+            });
+        }
+        const audience = (form.get('scope') ?? '').split(' ')[0]?.replace(/\/\.default$/, '') ?? '';
+        const ttl = this.tokenTtlSeconds;
+        this.tokensIssued++;
+        return reply(200, {
+            token_type: 'Bearer',
+            expires_in: ttl,
+            ext_expires_in: ttl,
+            access_token: this.signToken({
+                aud: audience,
+                appid: this.identity.clientId,
+                oid: this.identity.clientId,
+                tid: this.identity.tenantId,
+                exp: Math.floor(Date.now() / 1000) + ttl,
+            }),
+        });
+    }
+    /** A federated token such as GitHub's OIDC provider issues for azure/login, for a given subject. */
+    signFederatedToken(subject, lifetimeSeconds = 300) {
+        return this.signToken({
+            iss: 'https://token.actions.githubusercontent.com',
+            aud: 'api://AzureADTokenExchange',
+            sub: subject,
+            exp: Math.floor(Date.now() / 1000) + lifetimeSeconds,
+        }, this.federationKey);
+    }
+    /** The claims of an access token this endpoint issued for `audience` that has not expired, else undefined. */
+    accessTokenClaims(authorization, audience) {
+        const token = /^Bearer (.+)$/.exec(authorization ?? '')?.[1];
+        const claims = token ? this.verify(token, this.signingKey) : undefined;
+        return claims && claims['aud'] === audience && Number(claims['exp'] ?? 0) > Date.now() / 1000 ? claims : undefined;
+    }
+    signToken(claims, key = this.signingKey) {
+        const encode = (part) => Buffer.from(JSON.stringify(part)).toString('base64url');
+        const unsigned = `${encode({ alg: 'HS256', typ: 'JWT' })}.${encode(claims)}`;
+        return `${unsigned}.${(0,external_node_crypto_namespaceObject.createHmac)('sha256', key).update(unsigned).digest('base64url')}`;
+    }
+    verify(token, key) {
+        const [header, claims, signature] = token.split('.');
+        if (!header || !claims || signature !== (0,external_node_crypto_namespaceObject.createHmac)('sha256', key).update(`${header}.${claims}`).digest('base64url'))
+            return undefined;
+        try {
+            return JSON.parse(Buffer.from(claims, 'base64url').toString());
+        }
+        catch {
+            return undefined;
+        }
+    }
+    federatedTokenIsValid(token) {
+        const claims = this.verify(token, this.federationKey);
+        return (claims?.['aud'] === 'api://AzureADTokenExchange' &&
+            claims['iss'] === 'https://token.actions.githubusercontent.com' &&
+            Number(claims['exp'] ?? 0) > Date.now() / 1000);
+    }
+}
+
+;// CONCATENATED MODULE: ./sandbox/keyvault/plane.ts
 
 /** A vault's data: secrets by lower-case name, and per-request counters. */
 class Vault {
@@ -19754,7 +19980,7 @@ class Vault {
 }
 /** A Key Vault error body in the service's shape. */
 function keyVaultError(code, message, innerCode) {
-    return JSON.stringify({ error: { code, message, ...(innerCode ? { innererror: { code: innerCode } } : {}) } });
+    return { error: { code, message, ...(innerCode ? { innererror: { code: innerCode } } : {}) } };
 }
 function secretBundle(vaultUrl, name, version, withValue) {
     return {
@@ -19774,257 +20000,115 @@ function secretBundle(vaultUrl, name, version, withValue) {
         ...(version.managed ? { managed: true, kid: `${vaultUrl}/keys/${name}/${version.version}` } : {}),
     };
 }
-
-;// CONCATENATED MODULE: ./sandbox/server.ts
-
-
-
-
-
-const VAULT_HOST = /^([a-z0-9-]{3,24})\.vault\.azure\.net$/i;
-const SECRET_NAME = /^[0-9a-zA-Z-]{1,127}$/;
-const PAGE_SIZE = 25;
-const WRITE_METHODS = new Set(['PUT', 'PATCH', 'DELETE', 'POST']);
-/** The sandbox's HTTPS server: Entra ID token endpoint, Key Vault data plane, admin API. */
-class SandboxServer {
-    options;
+/** Every vault's data plane, by lower-case name. A vault appears when ARM creates it (or the admin API does). */
+class KeyVaults {
     vaults = new Map();
-    identity = {
-        tenantId: (0,external_node_crypto_namespaceObject.randomUUID)(),
-        clientId: (0,external_node_crypto_namespaceObject.randomUUID)(),
-        clientSecret: (0,external_node_crypto_namespaceObject.randomBytes)(24).toString('base64url'),
-        subscriptionId: (0,external_node_crypto_namespaceObject.randomUUID)(),
-    };
-    signingKey = (0,external_node_crypto_namespaceObject.randomBytes)(32);
-    /** Signs the federated tokens the sandbox trusts, as GitHub's OIDC issuer signs azure/login's. */
-    federationKey = (0,external_node_crypto_namespaceObject.randomBytes)(32);
-    server;
-    random;
-    port = 0;
-    /** Access tokens the Entra endpoint has issued. */
-    tokensIssued = 0;
-    /** Azure Resource Manager: resource groups, resources, deployments. */
-    arm;
-    armEndpoint;
-    constructor(certificates, options = {}) {
-        this.options = options;
-        this.random = seededRandom(options.seed ?? 1);
-        this.arm = new ArmPlane({ subscriptionId: this.identity.subscriptionId, tenantId: this.identity.tenantId, clientId: this.identity.clientId }, (name) => void this.createVault(name));
-        if (options.armTimeScale !== undefined)
-            this.arm.timeScale = options.armTimeScale;
-        this.armEndpoint = new ArmEndpoint(this.arm);
-        this.server = (0,external_node_https_namespaceObject.createServer)({ cert: certificates.cert, key: certificates.key }, (request, response) => {
-            void this.handle(request, response).catch((error) => send(response, 500, JSON.stringify({ error: { code: 'InternalError', message: String(error) } })));
-        });
-    }
-    async listen() {
-        await new Promise((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-        this.port = this.server.address().port;
-    }
-    async close() {
-        this.server.closeAllConnections();
-        await new Promise((resolve) => this.server.close(() => resolve()));
-    }
-    createVault(name) {
+    create(name) {
         const vault = this.vaults.get(name.toLowerCase()) ?? new Vault(name.toLowerCase());
         this.vaults.set(vault.name, vault);
         return vault;
     }
-    setFaults(faults) {
-        this.options.faults = faults ?? {};
+    get(name) {
+        return this.vaults.get(name.toLowerCase());
     }
-    setLatency(ms) {
-        this.options.latencyMs = ms;
+}
+
+;// CONCATENATED MODULE: ./sandbox/keyvault/endpoint.ts
+
+
+const SECRET_NAME = /^[0-9a-zA-Z-]{1,127}$/;
+const PAGE_SIZE = 25;
+const WRITE_METHODS = new Set(['PUT', 'PATCH', 'DELETE', 'POST']);
+/**
+ * The Key Vault secrets data plane at `<vault>.vault.azure.net`: the bearer challenge, the
+ * caller's data-plane role, injected faults, Key Vault's service limits, then the secrets API.
+ */
+class KeyVaultEndpoint {
+    entra;
+    faults;
+    random;
+    constructor(entra, faults, random) {
+        this.entra = entra;
+        this.faults = faults;
+        this.random = random;
     }
-    async handle(request, response) {
-        const host = (request.headers.host ?? '').replace(/:\d+$/, '').toLowerCase();
-        // Clients may send `//subscriptions/...` (the SDK's *ById methods): a path, not a protocol-relative URL.
-        const url = new URL((request.url ?? '/').replace(/^\/+/, '/'), `https://${host}`);
-        const body = await readBody(request);
-        await server_delay(this.options.latencyMs ?? 15);
-        if (url.pathname.startsWith('/_sandbox'))
-            return this.admin(request.method ?? 'GET', url.pathname.slice('/_sandbox'.length), body, response);
-        if (host === 'login.microsoftonline.com')
-            return this.entra(url, body, response);
-        if (host === 'management.azure.com')
-            return this.resourceManager(request.method ?? 'GET', url, body, request.headers.authorization, response);
-        const vaultName = VAULT_HOST.exec(host)?.[1]?.toLowerCase();
-        const vault = vaultName ? this.vaults.get(vaultName) : undefined;
-        if (!vault)
-            return send(response, 404, keyVaultError('NotFound', `No sandbox service answers for ${host}.`));
-        return this.keyVault(vault, request.method ?? 'GET', url, body, request.headers.authorization, response);
-    }
-    // ---------------------------------------------------------------- Entra ID
-    entra(url, body, response) {
-        const tenant = url.pathname.split('/')[1] ?? '';
-        const authority = `https://login.microsoftonline.com/${tenant}`;
-        if (url.pathname.endsWith('/.well-known/openid-configuration')) {
-            return send(response, 200, JSON.stringify({
-                issuer: `${authority}/v2.0`,
-                token_endpoint: `${authority}/oauth2/v2.0/token`,
-                authorization_endpoint: `${authority}/oauth2/v2.0/authorize`,
-                jwks_uri: `${authority}/discovery/v2.0/keys`,
-                response_types_supported: ['code', 'token'],
-                subject_types_supported: ['pairwise'],
-                id_token_signing_alg_values_supported: ['RS256'],
-                tenant_region_scope: 'NA',
-            }));
-        }
-        if (!url.pathname.endsWith('/oauth2/v2.0/token'))
-            return send(response, 404, JSON.stringify({ error: 'not_found' }));
-        const form = new URLSearchParams(body);
-        const assertion = form.get('client_assertion');
-        if (assertion !== null) {
-            if (form.get('client_assertion_type') !== 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer' ||
-                !this.federatedTokenIsValid(assertion)) {
-                return send(response, 401, JSON.stringify({
-                    error: 'invalid_client',
-                    error_description: 'AADSTS700211: No matching federated identity record found for presented assertion issuer.',
-                }));
-            }
-        }
-        else if (form.get('client_id') !== this.identity.clientId || form.get('client_secret') !== this.identity.clientSecret) {
-            return send(response, 401, JSON.stringify({
-                error: 'invalid_client',
-                error_description: 'AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID.',
-            }));
-        }
-        const audience = (form.get('scope') ?? '').split(' ')[0]?.replace(/\/\.default$/, '') ?? '';
-        const ttl = this.options.tokenTtlSeconds ?? 3600;
-        this.tokensIssued++;
-        send(response, 200, JSON.stringify({
-            token_type: 'Bearer',
-            expires_in: ttl,
-            ext_expires_in: ttl,
-            access_token: this.signToken({
-                aud: audience,
-                appid: this.identity.clientId,
-                oid: this.identity.clientId,
-                tid: this.identity.tenantId,
-                exp: Math.floor(Date.now() / 1000) + ttl,
-            }),
-        }));
-    }
-    signToken(claims, key = this.signingKey) {
-        const encode = (part) => Buffer.from(JSON.stringify(part)).toString('base64url');
-        const unsigned = `${encode({ alg: 'HS256', typ: 'JWT' })}.${encode(claims)}`;
-        return `${unsigned}.${(0,external_node_crypto_namespaceObject.createHmac)('sha256', key).update(unsigned).digest('base64url')}`;
-    }
-    /** A federated token such as GitHub's OIDC provider issues for azure/login, for a given subject. */
-    signFederatedToken(subject, lifetimeSeconds = 300) {
-        return this.signToken({
-            iss: 'https://token.actions.githubusercontent.com',
-            aud: 'api://AzureADTokenExchange',
-            sub: subject,
-            exp: Math.floor(Date.now() / 1000) + lifetimeSeconds,
-        }, this.federationKey);
-    }
-    federatedTokenIsValid(token) {
-        const [header, claims, signature] = token.split('.');
-        if (!header || !claims || signature !== (0,external_node_crypto_namespaceObject.createHmac)('sha256', this.federationKey).update(`${header}.${claims}`).digest('base64url'))
-            return false;
-        const parsed = JSON.parse(Buffer.from(claims, 'base64url').toString());
-        return (parsed.aud === 'api://AzureADTokenExchange' &&
-            parsed.iss === 'https://token.actions.githubusercontent.com' &&
-            (parsed.exp ?? 0) > Date.now() / 1000);
-    }
-    tokenIsValid(authorization, audience) {
-        const token = /^Bearer (.+)$/.exec(authorization ?? '')?.[1];
-        if (!token)
-            return false;
-        const [header, claims, signature] = token.split('.');
-        if (!header || !claims || signature !== (0,external_node_crypto_namespaceObject.createHmac)('sha256', this.signingKey).update(`${header}.${claims}`).digest('base64url'))
-            return false;
-        const parsed = JSON.parse(Buffer.from(claims, 'base64url').toString());
-        return parsed.aud === audience && (parsed.exp ?? 0) > Date.now() / 1000;
-    }
-    // ---------------------------------------------------------------- Azure Resource Manager
-    resourceManager(method, url, body, authorization, response) {
-        if (!this.tokenIsValid(authorization, 'https://management.azure.com')) {
-            return send(response, 401, JSON.stringify({
-                error: {
-                    code: authorization ? 'InvalidAuthenticationToken' : 'AuthenticationFailed',
-                    message: authorization
-                        ? 'The access token is invalid or has expired.'
-                        : "Authentication failed. The 'Authorization' header is missing.",
-                },
-            }));
-        }
-        const result = this.armEndpoint.handle(method, url, body);
-        send(response, result.status, result.body === undefined || method === 'HEAD' ? '' : JSON.stringify(result.body), result.headers);
-    }
-    // ---------------------------------------------------------------- Key Vault
-    keyVault(vault, method, url, body, authorization, response) {
+    handle(vault, method, url, body, authorization) {
         vault.requests[method] = (vault.requests[method] ?? 0) + 1;
-        if (!this.tokenIsValid(authorization, 'https://vault.azure.net')) {
-            response.setHeader('WWW-Authenticate', `Bearer authorization="https://login.microsoftonline.com/${this.identity.tenantId}", resource="https://vault.azure.net"`);
-            return send(response, 401, keyVaultError('Unauthorized', 'AKV10000: Request is missing a Bearer or PoP token.'));
+        if (!this.entra.accessTokenClaims(authorization, 'https://vault.azure.net')) {
+            return reply(401, keyVaultError('Unauthorized', 'AKV10000: Request is missing a Bearer or PoP token.'), {
+                'WWW-Authenticate': `Bearer authorization="https://login.microsoftonline.com/${this.entra.identity.tenantId}", resource="https://vault.azure.net"`,
+            });
         }
         const allowed = vault.role === 'officer' || (vault.role === 'user' && method === 'GET');
         if (!allowed) {
-            return send(response, 403, keyVaultError('Forbidden', `Caller is not authorized to perform action on resource.\r\nIf role assignments, deny assignments or role definitions were changed recently, please observe propagation time.\r\nCaller: appid=${this.identity.clientId}\r\nAction: 'Microsoft.KeyVault/vaults/secrets/${method === 'GET' ? 'getSecret' : 'setSecret'}/action'\r\nVault: ${vault.name}`, 'ForbiddenByRbac'));
+            return reply(403, keyVaultError('Forbidden', `Caller is not authorized to perform action on resource.\r\nIf role assignments, deny assignments or role definitions were changed recently, please observe propagation time.\r\nCaller: appid=${this.entra.identity.clientId}\r\nAction: 'Microsoft.KeyVault/vaults/secrets/${method === 'GET' ? 'getSecret' : 'setSecret'}/action'\r\nVault: ${vault.name}`, 'ForbiddenByRbac'));
         }
         const fault = this.drawFault();
         if (fault === 'reset')
-            return void response.socket?.destroy();
+            return 'reset';
         if (fault === 'throttle' || fault === 'unavailable') {
             if (fault === 'throttle')
                 vault.throttled++;
-            response.setHeader('Retry-After', String(this.options.faults?.retryAfterSeconds ?? 1));
-            return send(response, fault === 'throttle' ? 429 : 503, keyVaultError(fault === 'throttle' ? 'Throttled' : 'ServiceUnavailable', fault === 'throttle' ? 'Rate limit is exceeded. Try again in 1 seconds.' : 'The service is unavailable.'));
+            const headers = { 'Retry-After': String(this.faults().retryAfterSeconds ?? 1) };
+            return fault === 'throttle'
+                ? reply(429, keyVaultError('Throttled', 'Rate limit is exceeded. Try again in 1 seconds.'), headers)
+                : reply(503, keyVaultError('ServiceUnavailable', 'The service is unavailable.'), headers);
         }
         const wait = vault.admit(WRITE_METHODS.has(method));
-        if (wait !== undefined) {
-            response.setHeader('Retry-After', String(wait));
-            return send(response, 429, keyVaultError('Throttled', `Rate limit is exceeded. Try again in ${wait} seconds.`));
-        }
+        if (wait !== undefined)
+            return reply(429, keyVaultError('Throttled', `Rate limit is exceeded. Try again in ${wait} seconds.`), {
+                'Retry-After': String(wait),
+            });
+        return this.secrets(vault, method, url, body);
+    }
+    secrets(vault, method, url, body) {
         const vaultUrl = `https://${vault.name}.vault.azure.net`;
+        const latest = (entry) => entry.secret.versions.at(-1);
         const [collection, name, third, fourth] = url.pathname.split('/').filter(Boolean);
-        if (collection === 'secrets' && name === undefined && method === 'GET')
-            return this.page(response, url, vaultUrl, [...vault.secrets.values()]
-                .filter((s) => !s.secret.deletedAt)
-                .map((s) => secretBundle(vaultUrl, s.name, s.secret.versions.at(-1), false)));
+        if (collection === 'secrets' && name === undefined && method === 'GET') {
+            return page(url, vaultUrl, [...vault.secrets.values()].filter((s) => !s.secret.deletedAt).map((s) => secretBundle(vaultUrl, s.name, latest(s), false)));
+        }
         if (collection === 'deletedsecrets' && name === undefined && method === 'GET') {
-            return this.page(response, url, vaultUrl, [...vault.secrets.values()]
+            return page(url, vaultUrl, [...vault.secrets.values()]
                 .filter((s) => s.secret.deletedAt)
                 .map((s) => ({
-                ...secretBundle(vaultUrl, s.name, s.secret.versions.at(-1), false),
+                ...secretBundle(vaultUrl, s.name, latest(s), false),
                 recoveryId: `${vaultUrl}/deletedsecrets/${s.name}`,
                 deletedDate: s.secret.deletedAt,
             })));
         }
         if (!name)
-            return send(response, 404, keyVaultError('NotFound', 'Unknown operation.'));
+            return reply(404, keyVaultError('NotFound', 'Unknown operation.'));
         if (!SECRET_NAME.test(name))
-            return send(response, 400, keyVaultError('BadParameter', `The secret name '${name}' is invalid: use 1-127 letters, digits and dashes.`));
+            return reply(400, keyVaultError('BadParameter', `The secret name '${name}' is invalid: use 1-127 letters, digits and dashes.`));
         const entry = vault.get(name);
         if (collection === 'deletedsecrets') {
             if (!entry?.secret.deletedAt)
-                return send(response, 404, keyVaultError('SecretNotFound', `Deleted Secret not found: ${name}`));
+                return reply(404, keyVaultError('SecretNotFound', `Deleted Secret not found: ${name}`));
             if (method === 'POST' && third === 'recover') {
                 delete entry.secret.deletedAt;
-                return send(response, 200, JSON.stringify(secretBundle(vaultUrl, entry.name, entry.secret.versions.at(-1), false)));
+                return reply(200, secretBundle(vaultUrl, entry.name, latest(entry), false));
             }
             if (method === 'DELETE') {
                 vault.secrets.delete(name.toLowerCase());
-                return send(response, 204, '');
+                return reply(204);
             }
-            return send(response, 200, JSON.stringify({
-                ...secretBundle(vaultUrl, entry.name, entry.secret.versions.at(-1), false),
+            return reply(200, {
+                ...secretBundle(vaultUrl, entry.name, latest(entry), false),
                 recoveryId: `${vaultUrl}/deletedsecrets/${entry.name}`,
                 deletedDate: entry.secret.deletedAt,
-            }));
+            });
         }
         if (collection !== 'secrets')
-            return send(response, 404, keyVaultError('NotFound', 'Unknown operation.'));
+            return reply(404, keyVaultError('NotFound', 'Unknown operation.'));
         if (method === 'PUT') {
             if (entry?.secret.deletedAt)
-                return send(response, 409, keyVaultError('Conflict', `Secret ${entry.name} is currently in a deleted but recoverable state, and its name cannot be reused; in this state, the secret can only be recovered or purged.`, 'ObjectIsDeletedButRecoverable'));
-            if (entry?.secret.versions.at(-1)?.managed)
-                return send(response, 403, keyVaultError('Forbidden', `Secret ${entry.name} is managed by a certificate and cannot be set directly; update the certificate instead.`));
+                return reply(409, keyVaultError('Conflict', `Secret ${entry.name} is currently in a deleted but recoverable state, and its name cannot be reused; in this state, the secret can only be recovered or purged.`, 'ObjectIsDeletedButRecoverable'));
+            if (entry && latest(entry).managed)
+                return reply(403, keyVaultError('Forbidden', `Secret ${entry.name} is managed by a certificate and cannot be set directly; update the certificate instead.`));
             const input = JSON.parse(body || '{}');
             if (typeof input.value !== 'string')
-                return send(response, 400, keyVaultError('BadParameter', 'Property value is required.'));
+                return reply(400, keyVaultError('BadParameter', 'Property value is required.'));
             const version = vault.put(name, {
                 value: input.value,
                 enabled: input.attributes?.enabled ?? true,
@@ -20033,23 +20117,23 @@ class SandboxServer {
                 ...(input.attributes?.nbf !== undefined ? { notBefore: input.attributes.nbf } : {}),
                 ...(input.attributes?.exp !== undefined ? { expires: input.attributes.exp } : {}),
             });
-            return send(response, 200, JSON.stringify(secretBundle(vaultUrl, vault.get(name)?.name ?? name, version, true)));
+            return reply(200, secretBundle(vaultUrl, vault.get(name)?.name ?? name, version, true));
         }
         if (!entry || entry.secret.deletedAt)
-            return send(response, 404, keyVaultError('SecretNotFound', `A secret with (name/id) ${name} was not found in this key vault.`));
+            return reply(404, keyVaultError('SecretNotFound', `A secret with (name/id) ${name} was not found in this key vault.`));
         if (method === 'DELETE') {
             entry.secret.deletedAt = Math.floor(Date.now() / 1000);
-            return send(response, 200, JSON.stringify({
-                ...secretBundle(vaultUrl, entry.name, entry.secret.versions.at(-1), false),
+            return reply(200, {
+                ...secretBundle(vaultUrl, entry.name, latest(entry), false),
                 recoveryId: `${vaultUrl}/deletedsecrets/${entry.name}`,
                 deletedDate: entry.secret.deletedAt,
-            }));
+            });
         }
         if (third === 'versions' && method === 'GET')
-            return this.page(response, url, vaultUrl, entry.secret.versions.map((v) => secretBundle(vaultUrl, entry.name, v, false)));
-        const version = third ? entry.secret.versions.find((v) => v.version === third) : entry.secret.versions.at(-1);
+            return page(url, vaultUrl, entry.secret.versions.map((v) => secretBundle(vaultUrl, entry.name, v, false)));
+        const version = third ? entry.secret.versions.find((v) => v.version === third) : latest(entry);
         if (!version || fourth)
-            return send(response, 404, keyVaultError('SecretNotFound', `A secret with (name/id) ${name}/${third ?? ''} was not found in this key vault.`));
+            return reply(404, keyVaultError('SecretNotFound', `A secret with (name/id) ${name}/${third ?? ''} was not found in this key vault.`));
         if (method === 'PATCH') {
             const input = JSON.parse(body || '{}');
             if (input.contentType !== undefined)
@@ -20063,22 +20147,14 @@ class SandboxServer {
             if (input.attributes?.exp !== undefined)
                 version.expires = input.attributes.exp;
             version.updated = Math.floor(Date.now() / 1000);
-            return send(response, 200, JSON.stringify(secretBundle(vaultUrl, entry.name, version, false)));
+            return reply(200, secretBundle(vaultUrl, entry.name, version, false));
         }
         if (!version.enabled)
-            return send(response, 403, keyVaultError('Forbidden', 'Operation get is not allowed on a disabled secret.', 'SecretDisabled'));
-        send(response, 200, JSON.stringify(secretBundle(vaultUrl, entry.name, version, true)));
-    }
-    page(response, url, vaultUrl, items) {
-        const size = Math.min(Number(url.searchParams.get('maxresults') ?? PAGE_SIZE) || PAGE_SIZE, PAGE_SIZE);
-        const skip = Number(url.searchParams.get('$skiptoken') ?? 0);
-        const next = skip + size < items.length
-            ? `${vaultUrl}${url.pathname}?api-version=${url.searchParams.get('api-version') ?? ''}&maxresults=${size}&$skiptoken=${skip + size}`
-            : null;
-        send(response, 200, JSON.stringify({ value: items.slice(skip, skip + size), nextLink: next }));
+            return reply(403, keyVaultError('Forbidden', 'Operation get is not allowed on a disabled secret.', 'SecretDisabled'));
+        return reply(200, secretBundle(vaultUrl, entry.name, version, true));
     }
     drawFault() {
-        const { throttle = 0, unavailable = 0, reset = 0 } = this.options.faults ?? {};
+        const { throttle = 0, unavailable = 0, reset = 0 } = this.faults();
         const draw = this.random();
         if (draw < throttle)
             return 'throttle';
@@ -20088,94 +20164,99 @@ class SandboxServer {
             return 'reset';
         return undefined;
     }
-    // ---------------------------------------------------------------- admin API
-    /** Every ARM resource with its body (GET), and manual changes that bypass ARM (PATCH `{id, properties}`), as a portal edit does. */
-    adminResources(method, body, response) {
-        if (method === 'GET')
-            return send(response, 200, JSON.stringify({ value: [...this.arm.resources.values()].map((resource) => this.arm.view(resource)) }));
-        if (method !== 'PATCH')
-            return send(response, 405, JSON.stringify({ error: 'use GET or PATCH' }));
-        const change = JSON.parse(body);
-        if (typeof change.id !== 'string' || change.properties === null || typeof change.properties !== 'object')
-            return send(response, 400, JSON.stringify({ error: 'PATCH /resources takes {"id": "<resource id>", "properties": {...}}' }));
-        const resource = this.arm.resources.get(change.id.toLowerCase());
-        if (!resource)
-            return send(response, 404, JSON.stringify({ error: `no resource ${change.id}` }));
-        return send(response, 200, JSON.stringify(this.arm.patchDirectly(change.id, change.properties)));
+}
+function page(url, vaultUrl, items) {
+    const size = Math.min(Number(url.searchParams.get('maxresults') ?? PAGE_SIZE) || PAGE_SIZE, PAGE_SIZE);
+    const skip = Number(url.searchParams.get('$skiptoken') ?? 0);
+    const next = skip + size < items.length
+        ? `${vaultUrl}${url.pathname}?api-version=${url.searchParams.get('api-version') ?? ''}&maxresults=${size}&$skiptoken=${skip + size}`
+        : null;
+    return reply(200, { value: items.slice(skip, skip + size), nextLink: next });
+}
+
+;// CONCATENATED MODULE: ./sandbox/server.ts
+
+
+
+
+
+
+
+
+const VAULT_HOST = /^([a-z0-9-]{3,24})\.vault\.azure\.net$/i;
+/**
+ * The sandbox's one HTTPS server. It only routes, by the Azure host name a request is for:
+ * Entra ID (`entra.ts`), Resource Manager (`arm/`), each vault's data plane (`keyvault/`), and
+ * the admin API (`admin.ts`) under `/_sandbox`.
+ */
+class SandboxServer {
+    options;
+    entra;
+    /** Azure Resource Manager: resource groups, resources, deployments. */
+    arm;
+    keyVaults = new KeyVaults();
+    port = 0;
+    server;
+    armEndpoint;
+    keyVaultEndpoint;
+    constructor(certificates, options = {}) {
+        this.options = options;
+        this.entra = new Entra(options.tokenTtlSeconds);
+        const { subscriptionId, tenantId, clientId } = this.entra.identity;
+        this.arm = new ArmPlane({ subscriptionId, tenantId, clientId }, (name) => void this.keyVaults.create(name));
+        if (options.armTimeScale !== undefined)
+            this.arm.timeScale = options.armTimeScale;
+        this.armEndpoint = new ArmEndpoint(this.arm);
+        this.keyVaultEndpoint = new KeyVaultEndpoint(this.entra, () => this.options.faults ?? {}, seededRandom(options.seed ?? 1));
+        this.server = (0,external_node_https_namespaceObject.createServer)({ cert: certificates.cert, key: certificates.key }, (request, response) => {
+            void (async () => {
+                const host = (request.headers.host ?? '').replace(/:\d+$/, '').toLowerCase();
+                const method = request.method ?? 'GET';
+                // Clients may send `//subscriptions/...` (the SDK's *ById methods): a path, not a protocol-relative URL.
+                const url = new URL((request.url ?? '/').replace(/^\/+/, '/'), `https://${host}`);
+                const body = await readBody(request);
+                await server_delay(this.options.latencyMs ?? 15);
+                send(response, this.route(host, method, url, body, request.headers.authorization), method);
+            })().catch((error) => send(response, reply(500, { error: { code: 'InternalError', message: String(error) } })));
+        });
     }
-    admin(method, path, body, response) {
-        const [collection, name, sub] = path.split('/').filter(Boolean);
-        if (collection === 'resources' && !name)
-            return this.adminResources(method, body, response);
-        if (collection === 'arm' && !name && method === 'PATCH') {
-            const settings = JSON.parse(body);
-            if (settings.timeScale !== undefined)
-                this.arm.timeScale = settings.timeScale;
-            if (settings.roles)
-                this.arm.roles = settings.roles;
-            for (const taken of settings.takenNames ?? [])
-                this.arm.takenNames.add(`${taken.type}|${taken.name}`.toLowerCase());
-            for (const id of settings.deniedReads ?? [])
-                this.arm.deniedReads.add(id.toLowerCase());
-            return send(response, 200, JSON.stringify({
-                timeScale: this.arm.timeScale,
-                roles: this.arm.roles,
-                takenNames: [...this.arm.takenNames],
-                deniedReads: [...this.arm.deniedReads],
-            }));
-        }
-        if (collection !== 'vaults')
-            return send(response, 404, JSON.stringify({ error: 'unknown admin path' }));
-        if (method === 'POST' && !name) {
-            const vault = this.createVault(JSON.parse(body).name);
-            return send(response, 201, JSON.stringify({ name: vault.name }));
-        }
-        const vault = name ? this.vaults.get(name.toLowerCase()) : undefined;
-        if (!vault)
-            return send(response, 404, JSON.stringify({ error: `no vault ${name ?? ''}` }));
-        if (method === 'POST' && sub === 'secrets') {
-            for (const seed of JSON.parse(body)) {
-                vault.put(seed.name, {
-                    value: seed.value,
-                    enabled: seed.enabled ?? true,
-                    ...(seed.contentType !== undefined ? { contentType: seed.contentType } : {}),
-                    ...(seed.tags ? { tags: seed.tags } : {}),
-                    ...(seed.managed ? { managed: true } : {}),
+    get identity() {
+        return this.entra.identity;
+    }
+    async listen() {
+        await new Promise((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+        this.port = this.server.address().port;
+    }
+    async close() {
+        this.server.closeAllConnections();
+        await new Promise((resolve) => this.server.close(() => resolve()));
+    }
+    setFaults(faults) {
+        this.options.faults = faults ?? {};
+    }
+    setLatency(ms) {
+        this.options.latencyMs = ms;
+    }
+    route(host, method, url, body, authorization) {
+        if (url.pathname.startsWith('/_sandbox'))
+            return handleAdmin(method, url.pathname.slice('/_sandbox'.length), body, { arm: this.arm, keyVaults: this.keyVaults });
+        if (host === 'login.microsoftonline.com')
+            return this.entra.handle(url, body);
+        if (host === 'management.azure.com') {
+            if (!this.entra.accessTokenClaims(authorization, 'https://management.azure.com')) {
+                return reply(401, {
+                    error: authorization
+                        ? { code: 'InvalidAuthenticationToken', message: 'The access token is invalid or has expired.' }
+                        : { code: 'AuthenticationFailed', message: "Authentication failed. The 'Authorization' header is missing." },
                 });
             }
-            return send(response, 204, '');
+            return this.armEndpoint.handle(method, url, body);
         }
-        if (method === 'POST' && sub === 'deleted') {
-            const entry = vault.get(JSON.parse(body).name);
-            if (!entry)
-                return send(response, 404, JSON.stringify({ error: 'no such secret' }));
-            entry.secret.deletedAt = Math.floor(Date.now() / 1000);
-            return send(response, 204, '');
-        }
-        if (method === 'GET' && !sub) {
-            const secrets = [...vault.secrets.values()].map(({ name: secretName, secret }) => ({
-                name: secretName,
-                deleted: Boolean(secret.deletedAt),
-                versions: secret.versions,
-            }));
-            return send(response, 200, JSON.stringify({ name: vault.name, secrets, requests: vault.requests, throttled: vault.throttled }));
-        }
-        send(response, 404, JSON.stringify({ error: 'unknown admin operation' }));
+        const vault = this.keyVaults.get(VAULT_HOST.exec(host)?.[1] ?? '');
+        if (!vault)
+            return reply(404, keyVaultError('NotFound', `No sandbox service answers for ${host}.`));
+        return this.keyVaultEndpoint.handle(vault, method, url, body, authorization);
     }
-}
-function send(response, status, body, headers = {}) {
-    response.writeHead(status, {
-        ...headers,
-        ...(body ? { 'content-type': 'application/json; charset=utf-8' } : {}),
-        'x-ms-request-id': (0,external_node_crypto_namespaceObject.randomUUID)(),
-    });
-    response.end(body);
-}
-async function readBody(request) {
-    const chunks = [];
-    for await (const chunk of request)
-        chunks.push(chunk);
-    return Buffer.concat(chunks).toString('utf8');
 }
 function server_delay(ms) {
     return ms > 0 ? new Promise((resolve) => setTimeout(resolve, ms)) : Promise.resolve();
@@ -20236,7 +20317,7 @@ async function startSandbox(options = {}) {
         const server = new SandboxServer(certificates, options);
         await server.listen();
         for (const vault of options.vaults ?? [])
-            server.createVault(vault);
+            server.keyVaults.create(vault);
         const { tenantId, clientId, clientSecret, subscriptionId } = server.identity;
         return {
             env: {
@@ -20250,8 +20331,8 @@ async function startSandbox(options = {}) {
             adminUrl: `https://127.0.0.1:${server.port}/_sandbox`,
             caCert: certificates.caCertPath,
             server,
-            createVault: async (name) => void server.createVault(name),
-            requestCount: ({ vault, method }) => [...server.vaults.values()]
+            createVault: async (name) => void server.keyVaults.create(name),
+            requestCount: ({ vault, method }) => [...server.keyVaults.vaults.values()]
                 .filter((v) => !vault || v.name === vault.toLowerCase())
                 .reduce((sum, v) => sum + Object.entries(v.requests).reduce((n, [m, count]) => n + (!method || m === method ? count : 0), 0), 0),
             injectFaults: ({ rate429 = 0, rate503 = 0, rateReset = 0, retryAfterSeconds }) => server.setFaults({
@@ -20262,7 +20343,7 @@ async function startSandbox(options = {}) {
             }),
             setLatency: (ms) => server.setLatency(ms),
             seedCertificateSecret: async (vault, name) => {
-                server.createVault(vault).put(name, {
+                server.keyVaults.create(vault).put(name, {
                     value: '-----BEGIN PRIVATE KEY-----\nsandbox\n-----END PRIVATE KEY-----',
                     contentType: 'application/x-pem-file',
                     enabled: true,
@@ -20270,7 +20351,7 @@ async function startSandbox(options = {}) {
                 });
             },
             revokeRole: (vault, to = 'none') => {
-                server.createVault(vault).role = to;
+                server.keyVaults.create(vault).role = to;
             },
             stop: async () => {
                 await server.close();
@@ -65064,13 +65145,12 @@ function accessPolicyAssignmentName(identityName) {
 const WORKLOAD_PROFILE = 'Consumption';
 function renderIdentity(b) {
     const { identity } = b.config;
-    // Created first: every role grant below names its principal.
+    // Created first: every role grant below names its principal. The 2023-01-31 schema gives it no properties.
     b.add(['identity'], {
         type: 'Microsoft.ManagedIdentity/userAssignedIdentities',
         name: identity.name,
         location: b.location,
         tags: b.tags(),
-        properties: {},
     });
     b.outputs.identityClientId = { type: 'string', value: reference(b.identityId, IDENTITY_TYPE, 'clientId') };
     b.outputs.identityPrincipalId = { type: 'string', value: b.principalId };
@@ -76912,7 +76992,9 @@ const REMEDIES = {
     InvalidSubscriptionId: () => 'The subscription id must be a GUID: set the subscription-id input, or AZURE_SUBSCRIPTION_ID.',
     AuthorizationFailed: (failure) => /roleAssignments\/write/i.test(failure.message)
         ? 'Grant the workflow identity "Role Based Access Control Administrator" (or "User Access Administrator") on the resource group: the template grants the app identity its roles (README: "Azure access for the workflow").'
-        : 'Grant the workflow identity "Contributor" on the resource group, plus "Role Based Access Control Administrator" for the role grants (README: "Azure access for the workflow"). Role changes take a few minutes to apply.',
+        : /perform action '[^']*\/read'/i.test(failure.message)
+            ? 'Grant the workflow identity "Reader" on the resource group: reading is all the live gate does (README: "Azure access for the workflow"). Role changes take a few minutes to apply.'
+            : 'Grant the workflow identity "Contributor" on the resource group, plus "Role Based Access Control Administrator" for the role grants (README: "Azure access for the workflow"). Role changes take a few minutes to apply.',
     LocationNotAvailableForResourceGroup: () => 'Set `region` in the config to one of the regions ARM lists above.',
     LocationNotAvailableForResourceType: (failure, where) => `Set \`region\` in the config to a region that offers this resource type${where(failure.target) ? ` (${where(failure.target)})` : ''}; ARM lists them above.`,
     InvalidResourceGroup: () => 'Rename `resourceGroup` in the config.',
@@ -77593,7 +77675,7 @@ const demoCommand = {
         context.stdout('\n== 2. Migrate secrets: development vault to production vault, in a local Azure sandbox\n\n');
         const sandbox = await startSandbox({ vaults: ['seniorly-secrets', 'seniorly-prod-secrets'] });
         try {
-            const development = sandbox.server.vaults.get('seniorly-secrets');
+            const development = sandbox.server.keyVaults.vaults.get('seniorly-secrets');
             // Made-up values, generated fresh: the demo never shows them.
             for (const name of VOICE_AGENT_SECRETS)
                 development?.put(name, { value: `demo-${(0,external_node_crypto_namespaceObject.randomBytes)(12).toString('hex')}`, enabled: true, contentType: 'text/plain' });

@@ -1,12 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ArmError, isObject, missingApiVersion, parseResourceId, type ArmErrorBody, type Json } from './resources.js';
 import type { ArmPlane, DeploymentState } from './plane.js';
-
-export interface ArmResponse {
-  status: number;
-  body?: unknown;
-  headers?: Record<string, string>;
-}
+import type { Reply } from '../http.js';
 
 const HOST = 'https://management.azure.com';
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -31,7 +26,7 @@ export class ArmEndpoint {
     return { 'Retry-After': String(Math.round(ms / 1000)), 'retry-after-ms': String(ms) };
   }
 
-  handle(method: string, url: URL, rawBody: string): ArmResponse {
+  handle(method: string, url: URL, rawBody: string): Reply {
     try {
       return this.route(method, url, rawBody);
     } catch (error) {
@@ -40,7 +35,7 @@ export class ArmEndpoint {
     }
   }
 
-  private route(method: string, url: URL, rawBody: string): ArmResponse {
+  private route(method: string, url: URL, rawBody: string): Reply {
     const segments = url.pathname.split('/').filter(Boolean);
     const lower = segments.map((s) => s.toLowerCase());
     let body: Json = {};
@@ -100,7 +95,7 @@ export class ArmEndpoint {
     return this.resource(method, url, body);
   }
 
-  private resourceGroup(method: string, name: string, body: Json): ArmResponse {
+  private resourceGroup(method: string, name: string, body: Json): Reply {
     if (method === 'PUT') {
       const { status, group } = this.plane.putResourceGroup(name, body);
       return { status, body: groupView(group) };
@@ -111,7 +106,7 @@ export class ArmEndpoint {
     throw new ArmError(405, 'MethodNotAllowed', `The sandbox does not support ${method} on resource groups.`);
   }
 
-  private deployment(method: string, group: string, name: string, action: string[], actionSegments: string[], body: Json): ArmResponse {
+  private deployment(method: string, group: string, name: string, action: string[], actionSegments: string[], body: Json): Reply {
     const [verb] = action;
     if (verb === undefined && method === 'PUT') {
       const deployment = this.plane.startDeployment(group, name, body);
@@ -169,7 +164,7 @@ export class ArmEndpoint {
     throw new ArmError(405, 'MethodNotAllowed', `The sandbox does not support ${method} on deployments/${action.join('/')}.`);
   }
 
-  private operation(operationId: string, result: boolean): ArmResponse {
+  private operation(operationId: string, result: boolean): Reply {
     const operation = this.operations.get(operationId);
     if (!operation) throw new ArmError(404, 'OperationNotFound', `Operation '${operationId}' could not be found.`);
     if (operation.status === 'InProgress')
@@ -185,7 +180,7 @@ export class ArmEndpoint {
     };
   }
 
-  private resource(method: string, url: URL, body: Json): ArmResponse {
+  private resource(method: string, url: URL, body: Json): Reply {
     const path = url.pathname.replace(/\/+$/, '');
     const apiVersion = url.searchParams.get('api-version') ?? undefined;
     const parsed = parseResourceId(path);

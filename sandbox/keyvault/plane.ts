@@ -63,8 +63,8 @@ export class Vault {
 }
 
 /** A Key Vault error body in the service's shape. */
-export function keyVaultError(code: string, message: string, innerCode?: string): string {
-  return JSON.stringify({ error: { code, message, ...(innerCode ? { innererror: { code: innerCode } } : {}) } });
+export function keyVaultError(code: string, message: string, innerCode?: string): Record<string, unknown> {
+  return { error: { code, message, ...(innerCode ? { innererror: { code: innerCode } } : {}) } };
 }
 
 export function secretBundle(vaultUrl: string, name: string, version: SecretVersion, withValue: boolean): Record<string, unknown> {
@@ -84,4 +84,19 @@ export function secretBundle(vaultUrl: string, name: string, version: SecretVers
     },
     ...(version.managed ? { managed: true, kid: `${vaultUrl}/keys/${name}/${version.version}` } : {}),
   };
+}
+
+/** Every vault's data plane, by lower-case name. A vault appears when ARM creates it (or the admin API does). */
+export class KeyVaults {
+  readonly vaults = new Map<string, Vault>();
+
+  create(name: string): Vault {
+    const vault = this.vaults.get(name.toLowerCase()) ?? new Vault(name.toLowerCase());
+    this.vaults.set(vault.name, vault);
+    return vault;
+  }
+
+  get(name: string): Vault | undefined {
+    return this.vaults.get(name.toLowerCase());
+  }
 }

@@ -28,7 +28,7 @@ const values = new Map<string, string>();
 beforeAll(async () => {
   sandbox = await startSandbox({ vaults: ['kv-strace-src', 'kv-strace-dst'], latencyMs: 0 });
   work = await mkdtemp(join(tmpdir(), 'strace-'));
-  const source = sandbox.server.vaults.get('kv-strace-src');
+  const source = sandbox.server.keyVaults.vaults.get('kv-strace-src');
   for (let i = 0; i < 12; i++) {
     // Distinctive, random values, one of them multi-line, so a leak cannot hide.
     const value = i === 0 ? `line-one-${crypto.randomUUID()}\nline-two-${crypto.randomUUID()}` : `value-${crypto.randomUUID()}`;
@@ -54,7 +54,7 @@ describe.each(actionRuntimes())('migrate-secrets action on $label', ({ node }) =
     expect(run.exitCode, run.stdout + run.stderr).toBe(0);
     expect(run.outputs['copied']).toBe('12');
     expect(run.outputs['failed']).toBe('0');
-    const target = sandbox.server.vaults.get('kv-strace-dst');
+    const target = sandbox.server.keyVaults.vaults.get('kv-strace-dst');
     for (const [name, value] of values) expect(target?.get(name)?.secret.versions.at(-1)?.value === value, name).toBe(true);
 
     const writtenPaths = (await readFile(trace, 'utf8'))

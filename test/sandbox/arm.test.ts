@@ -56,7 +56,7 @@ describe('the sandbox ARM endpoint', () => {
       vaultUri: 'https://arm-test-kv.vault.azure.net/',
       enablePurgeProtection: true,
     });
-    expect(sandbox.server.vaults.has('arm-test-kv')).toBe(true);
+    expect(sandbox.server.keyVaults.vaults.has('arm-test-kv')).toBe(true);
   });
 
   it('answers a body that breaks the provider schema with ARM’s 400 error shape, naming the property', async () => {

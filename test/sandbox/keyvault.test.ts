@@ -64,8 +64,8 @@ describe('the sandbox Key Vault under load and faults', () => {
     try {
       const vault = new SecretClient('https://kv-limits.vault.azure.net', azureCredential(own.env), azureClientOptions(own.env));
       await Promise.all(Array.from({ length: 310 }, (_, i) => vault.setSecret(`s-${i}`, `v-${i}`)));
-      expect(own.server.vaults.get('kv-limits')?.throttled).toBeGreaterThanOrEqual(10);
-      expect(own.server.vaults.get('kv-limits')?.secrets.size).toBe(310);
+      expect(own.server.keyVaults.vaults.get('kv-limits')?.throttled).toBeGreaterThanOrEqual(10);
+      expect(own.server.keyVaults.vaults.get('kv-limits')?.secrets.size).toBe(310);
     } finally {
       await own.stop();
     }
@@ -84,7 +84,7 @@ describe('the sandbox Key Vault under load and faults', () => {
         retryOptions: { maxRetries: 8, retryDelayInMs: 20, maxRetryDelayInMs: 200 },
       });
       for (let i = 0; i < 20; i++) await vault.setSecret(`f-${i}`, `value-${i}`);
-      const stored = own.server.vaults.get('kv-faults');
+      const stored = own.server.keyVaults.vaults.get('kv-faults');
       for (let i = 0; i < 20; i++) expect(stored?.get(`f-${i}`)?.secret.versions.at(-1)?.value === `value-${i}`).toBe(true);
       expect(stored?.throttled).toBeGreaterThan(0);
     } finally {
@@ -101,7 +101,7 @@ describe('the sandbox Entra ID endpoint', () => {
     const dir = await mkdtemp(join(tmpdir(), 'federated-'));
     try {
       const tokenFile = join(dir, 'token');
-      await writeFile(tokenFile, sandbox.server.signFederatedToken('repo:org/app:environment:production'));
+      await writeFile(tokenFile, sandbox.server.entra.signFederatedToken('repo:org/app:environment:production'));
       const env = { ...sandbox.env, AZURE_FEDERATED_TOKEN_FILE: tokenFile, AZURE_CLIENT_SECRET: '' };
       const federated = new SecretClient('https://kv-dev.vault.azure.net', azureCredential(env), azureClientOptions(env));
       await federated.setSecret('federated', 'made-up');
@@ -123,8 +123,8 @@ describe('the sandbox Entra ID endpoint', () => {
       await new Promise((resolve) => setTimeout(resolve, 1_500));
       await vault.setSecret('b', 'two');
       // The first token had expired (the vault refuses expired tokens), so the SDK signed in again.
-      expect(own.server.tokensIssued).toBeGreaterThanOrEqual(2);
-      expect(own.server.vaults.get('kv-ttl')?.get('b')?.secret.versions.at(-1)?.value === 'two').toBe(true);
+      expect(own.server.entra.tokensIssued).toBeGreaterThanOrEqual(2);
+      expect(own.server.keyVaults.vaults.get('kv-ttl')?.get('b')?.secret.versions.at(-1)?.value === 'two').toBe(true);
     } finally {
       await own.stop();
     }

@@ -78963,7 +78963,9 @@ const REMEDIES = {
     InvalidSubscriptionId: () => 'The subscription id must be a GUID: set the subscription-id input, or AZURE_SUBSCRIPTION_ID.',
     AuthorizationFailed: (failure) => /roleAssignments\/write/i.test(failure.message)
         ? 'Grant the workflow identity "Role Based Access Control Administrator" (or "User Access Administrator") on the resource group: the template grants the app identity its roles (README: "Azure access for the workflow").'
-        : 'Grant the workflow identity "Contributor" on the resource group, plus "Role Based Access Control Administrator" for the role grants (README: "Azure access for the workflow"). Role changes take a few minutes to apply.',
+        : /perform action '[^']*\/read'/i.test(failure.message)
+            ? 'Grant the workflow identity "Reader" on the resource group: reading is all the live gate does (README: "Azure access for the workflow"). Role changes take a few minutes to apply.'
+            : 'Grant the workflow identity "Contributor" on the resource group, plus "Role Based Access Control Administrator" for the role grants (README: "Azure access for the workflow"). Role changes take a few minutes to apply.',
     LocationNotAvailableForResourceGroup: () => 'Set `region` in the config to one of the regions ARM lists above.',
     LocationNotAvailableForResourceType: (failure, where) => `Set \`region\` in the config to a region that offers this resource type${where(failure.target) ? ` (${where(failure.target)})` : ''}; ARM lists them above.`,
     InvalidResourceGroup: () => 'Rename `resourceGroup` in the config.',
@@ -92230,13 +92232,12 @@ function accessPolicyAssignmentName(identityName) {
 const WORKLOAD_PROFILE = 'Consumption';
 function renderIdentity(b) {
     const { identity } = b.config;
-    // Created first: every role grant below names its principal.
+    // Created first: every role grant below names its principal. The 2023-01-31 schema gives it no properties.
     b.add(['identity'], {
         type: 'Microsoft.ManagedIdentity/userAssignedIdentities',
         name: identity.name,
         location: b.location,
         tags: b.tags(),
-        properties: {},
     });
     b.outputs.identityClientId = { type: 'string', value: reference(b.identityId, IDENTITY_TYPE, 'clientId') };
     b.outputs.identityPrincipalId = { type: 'string', value: b.principalId };

@@ -39,7 +39,7 @@ export const demoCommand: Command = {
     context.stdout('\n== 2. Migrate secrets: development vault to production vault, in a local Azure sandbox\n\n');
     const sandbox = await startSandbox({ vaults: ['seniorly-secrets', 'seniorly-prod-secrets'] });
     try {
-      const development = sandbox.server.vaults.get('seniorly-secrets');
+      const development = sandbox.server.keyVaults.vaults.get('seniorly-secrets');
       // Made-up values, generated fresh: the demo never shows them.
       for (const name of VOICE_AGENT_SECRETS)
         development?.put(name, { value: `demo-${randomBytes(12).toString('hex')}`, enabled: true, contentType: 'text/plain' });

@@ -1,0 +1,75 @@
+import type { ArmPlane } from './arm/plane.js';
+import { reply, type Reply } from './http.js';
+import type { KeyVaults } from './keyvault/plane.js';
+
+/**
+ * The admin API under `/_sandbox` (HTTPS, no auth): what tests and the demo use to set the scene
+ * and to look behind Azure's back. See sandbox/README.md for each call.
+ */
+export function handleAdmin(method: string, path: string, body: string, services: { arm: ArmPlane; keyVaults: KeyVaults }): Reply {
+  const { arm, keyVaults } = services;
+  const [collection, name, sub] = path.split('/').filter(Boolean);
+  if (collection === 'resources' && !name) return resources(method, body, arm);
+  if (collection === 'arm' && !name && method === 'PATCH') {
+    const settings = JSON.parse(body) as {
+      timeScale?: number;
+      roles?: string[];
+      takenNames?: { type: string; name: string }[];
+      deniedReads?: string[];
+    };
+    if (settings.timeScale !== undefined) arm.timeScale = settings.timeScale;
+    if (settings.roles) arm.roles = settings.roles;
+    for (const taken of settings.takenNames ?? []) arm.takenNames.add(`${taken.type}|${taken.name}`.toLowerCase());
+    for (const id of settings.deniedReads ?? []) arm.deniedReads.add(id.toLowerCase());
+    return reply(200, { timeScale: arm.timeScale, roles: arm.roles, takenNames: [...arm.takenNames], deniedReads: [...arm.deniedReads] });
+  }
+  if (collection !== 'vaults') return reply(404, { error: 'unknown admin path' });
+  if (method === 'POST' && !name) return reply(201, { name: keyVaults.create((JSON.parse(body) as { name: string }).name).name });
+  const vault = name ? keyVaults.get(name) : undefined;
+  if (!vault) return reply(404, { error: `no vault ${name ?? ''}` });
+  if (method === 'POST' && sub === 'secrets') {
+    for (const seed of JSON.parse(body) as {
+      name: string;
+      value: string;
+      contentType?: string;
+      tags?: Record<string, string>;
+      enabled?: boolean;
+      managed?: boolean;
+    }[]) {
+      vault.put(seed.name, {
+        value: seed.value,
+        enabled: seed.enabled ?? true,
+        ...(seed.contentType !== undefined ? { contentType: seed.contentType } : {}),
+        ...(seed.tags ? { tags: seed.tags } : {}),
+        ...(seed.managed ? { managed: true } : {}),
+      });
+    }
+    return reply(204);
+  }
+  if (method === 'POST' && sub === 'deleted') {
+    const entry = vault.get((JSON.parse(body) as { name: string }).name);
+    if (!entry) return reply(404, { error: 'no such secret' });
+    entry.secret.deletedAt = Math.floor(Date.now() / 1000);
+    return reply(204);
+  }
+  if (method === 'GET' && !sub) {
+    const secrets = [...vault.secrets.values()].map(({ name: secretName, secret }) => ({
+      name: secretName,
+      deleted: Boolean(secret.deletedAt),
+      versions: secret.versions,
+    }));
+    return reply(200, { name: vault.name, secrets, requests: vault.requests, throttled: vault.throttled });
+  }
+  return reply(404, { error: 'unknown admin operation' });
+}
+
+/** Every ARM resource with its body (GET), and manual changes that bypass ARM (PATCH `{id, properties}`), as a portal edit does. */
+function resources(method: string, body: string, arm: ArmPlane): Reply {
+  if (method === 'GET') return reply(200, { value: [...arm.resources.values()].map((resource) => arm.view(resource)) });
+  if (method !== 'PATCH') return reply(405, { error: 'use GET or PATCH' });
+  const change = JSON.parse(body) as { id?: string; properties?: Record<string, unknown> };
+  if (typeof change.id !== 'string' || change.properties === null || typeof change.properties !== 'object')
+    return reply(400, { error: 'PATCH /resources takes {"id": "<resource id>", "properties": {...}}' });
+  if (!arm.resources.get(change.id.toLowerCase())) return reply(404, { error: `no resource ${change.id}` });
+  return reply(200, arm.patchDirectly(change.id, change.properties));
+}

@@ -1,0 +1,201 @@
+import type { Entra } from '../entra.js';
+import { reply, type Answer, type Reply } from '../http.js';
+import { keyVaultError, secretBundle, type SecretVersion, type Vault } from './plane.js';
+
+const SECRET_NAME = /^[0-9a-zA-Z-]{1,127}$/;
+const PAGE_SIZE = 25;
+const WRITE_METHODS = new Set(['PUT', 'PATCH', 'DELETE', 'POST']);
+
+/** Random faults, at these rates (0-1), drawn from the sandbox's seeded generator. */
+export interface FaultRates {
+  throttle?: number;
+  unavailable?: number;
+  reset?: number;
+  retryAfterSeconds?: number;
+}
+
+/**
+ * The Key Vault secrets data plane at `<vault>.vault.azure.net`: the bearer challenge, the
+ * caller's data-plane role, injected faults, Key Vault's service limits, then the secrets API.
+ */
+export class KeyVaultEndpoint {
+  constructor(
+    private readonly entra: Entra,
+    private readonly faults: () => FaultRates,
+    private readonly random: () => number,
+  ) {}
+
+  handle(vault: Vault, method: string, url: URL, body: string, authorization: string | undefined): Answer {
+    vault.requests[method] = (vault.requests[method] ?? 0) + 1;
+    if (!this.entra.accessTokenClaims(authorization, 'https://vault.azure.net')) {
+      return reply(401, keyVaultError('Unauthorized', 'AKV10000: Request is missing a Bearer or PoP token.'), {
+        'WWW-Authenticate': `Bearer authorization="https://login.microsoftonline.com/${this.entra.identity.tenantId}", resource="https://vault.azure.net"`,
+      });
+    }
+    const allowed = vault.role === 'officer' || (vault.role === 'user' && method === 'GET');
+    if (!allowed) {
+      return reply(
+        403,
+        keyVaultError(
+          'Forbidden',
+          `Caller is not authorized to perform action on resource.\r\nIf role assignments, deny assignments or role definitions were changed recently, please observe propagation time.\r\nCaller: appid=${this.entra.identity.clientId}\r\nAction: 'Microsoft.KeyVault/vaults/secrets/${method === 'GET' ? 'getSecret' : 'setSecret'}/action'\r\nVault: ${vault.name}`,
+          'ForbiddenByRbac',
+        ),
+      );
+    }
+    const fault = this.drawFault();
+    if (fault === 'reset') return 'reset';
+    if (fault === 'throttle' || fault === 'unavailable') {
+      if (fault === 'throttle') vault.throttled++;
+      const headers = { 'Retry-After': String(this.faults().retryAfterSeconds ?? 1) };
+      return fault === 'throttle'
+        ? reply(429, keyVaultError('Throttled', 'Rate limit is exceeded. Try again in 1 seconds.'), headers)
+        : reply(503, keyVaultError('ServiceUnavailable', 'The service is unavailable.'), headers);
+    }
+    const wait = vault.admit(WRITE_METHODS.has(method));
+    if (wait !== undefined)
+      return reply(429, keyVaultError('Throttled', `Rate limit is exceeded. Try again in ${wait} seconds.`), {
+        'Retry-After': String(wait),
+      });
+    return this.secrets(vault, method, url, body);
+  }
+
+  private secrets(vault: Vault, method: string, url: URL, body: string): Reply {
+    const vaultUrl = `https://${vault.name}.vault.azure.net`;
+    const latest = (entry: { secret: { versions: SecretVersion[] } }) => entry.secret.versions.at(-1) as SecretVersion;
+    const [collection, name, third, fourth] = url.pathname.split('/').filter(Boolean);
+    if (collection === 'secrets' && name === undefined && method === 'GET') {
+      return page(
+        url,
+        vaultUrl,
+        [...vault.secrets.values()].filter((s) => !s.secret.deletedAt).map((s) => secretBundle(vaultUrl, s.name, latest(s), false)),
+      );
+    }
+    if (collection === 'deletedsecrets' && name === undefined && method === 'GET') {
+      return page(
+        url,
+        vaultUrl,
+        [...vault.secrets.values()]
+          .filter((s) => s.secret.deletedAt)
+          .map((s) => ({
+            ...secretBundle(vaultUrl, s.name, latest(s), false),
+            recoveryId: `${vaultUrl}/deletedsecrets/${s.name}`,
+            deletedDate: s.secret.deletedAt,
+          })),
+      );
+    }
+    if (!name) return reply(404, keyVaultError('NotFound', 'Unknown operation.'));
+    if (!SECRET_NAME.test(name))
+      return reply(400, keyVaultError('BadParameter', `The secret name '${name}' is invalid: use 1-127 letters, digits and dashes.`));
+    const entry = vault.get(name);
+
+    if (collection === 'deletedsecrets') {
+      if (!entry?.secret.deletedAt) return reply(404, keyVaultError('SecretNotFound', `Deleted Secret not found: ${name}`));
+      if (method === 'POST' && third === 'recover') {
+        delete entry.secret.deletedAt;
+        return reply(200, secretBundle(vaultUrl, entry.name, latest(entry), false));
+      }
+      if (method === 'DELETE') {
+        vault.secrets.delete(name.toLowerCase());
+        return reply(204);
+      }
+      return reply(200, {
+        ...secretBundle(vaultUrl, entry.name, latest(entry), false),
+        recoveryId: `${vaultUrl}/deletedsecrets/${entry.name}`,
+        deletedDate: entry.secret.deletedAt,
+      });
+    }
+    if (collection !== 'secrets') return reply(404, keyVaultError('NotFound', 'Unknown operation.'));
+
+    if (method === 'PUT') {
+      if (entry?.secret.deletedAt)
+        return reply(
+          409,
+          keyVaultError(
+            'Conflict',
+            `Secret ${entry.name} is currently in a deleted but recoverable state, and its name cannot be reused; in this state, the secret can only be recovered or purged.`,
+            'ObjectIsDeletedButRecoverable',
+          ),
+        );
+      if (entry && latest(entry).managed)
+        return reply(
+          403,
+          keyVaultError(
+            'Forbidden',
+            `Secret ${entry.name} is managed by a certificate and cannot be set directly; update the certificate instead.`,
+          ),
+        );
+      const input = JSON.parse(body || '{}') as {
+        value?: string;
+        contentType?: string;
+        tags?: Record<string, string>;
+        attributes?: { enabled?: boolean; nbf?: number; exp?: number };
+      };
+      if (typeof input.value !== 'string') return reply(400, keyVaultError('BadParameter', 'Property value is required.'));
+      const version = vault.put(name, {
+        value: input.value,
+        enabled: input.attributes?.enabled ?? true,
+        ...(input.contentType !== undefined ? { contentType: input.contentType } : {}),
+        ...(input.tags ? { tags: input.tags } : {}),
+        ...(input.attributes?.nbf !== undefined ? { notBefore: input.attributes.nbf } : {}),
+        ...(input.attributes?.exp !== undefined ? { expires: input.attributes.exp } : {}),
+      });
+      return reply(200, secretBundle(vaultUrl, vault.get(name)?.name ?? name, version, true));
+    }
+    if (!entry || entry.secret.deletedAt)
+      return reply(404, keyVaultError('SecretNotFound', `A secret with (name/id) ${name} was not found in this key vault.`));
+    if (method === 'DELETE') {
+      entry.secret.deletedAt = Math.floor(Date.now() / 1000);
+      return reply(200, {
+        ...secretBundle(vaultUrl, entry.name, latest(entry), false),
+        recoveryId: `${vaultUrl}/deletedsecrets/${entry.name}`,
+        deletedDate: entry.secret.deletedAt,
+      });
+    }
+    if (third === 'versions' && method === 'GET')
+      return page(
+        url,
+        vaultUrl,
+        entry.secret.versions.map((v) => secretBundle(vaultUrl, entry.name, v, false)),
+      );
+    const version = third ? entry.secret.versions.find((v) => v.version === third) : latest(entry);
+    if (!version || fourth)
+      return reply(404, keyVaultError('SecretNotFound', `A secret with (name/id) ${name}/${third ?? ''} was not found in this key vault.`));
+    if (method === 'PATCH') {
+      const input = JSON.parse(body || '{}') as {
+        contentType?: string;
+        tags?: Record<string, string>;
+        attributes?: { enabled?: boolean; nbf?: number; exp?: number };
+      };
+      if (input.contentType !== undefined) version.contentType = input.contentType;
+      if (input.tags !== undefined) version.tags = input.tags;
+      if (input.attributes?.enabled !== undefined) version.enabled = input.attributes.enabled;
+      if (input.attributes?.nbf !== undefined) version.notBefore = input.attributes.nbf;
+      if (input.attributes?.exp !== undefined) version.expires = input.attributes.exp;
+      version.updated = Math.floor(Date.now() / 1000);
+      return reply(200, secretBundle(vaultUrl, entry.name, version, false));
+    }
+    if (!version.enabled)
+      return reply(403, keyVaultError('Forbidden', 'Operation get is not allowed on a disabled secret.', 'SecretDisabled'));
+    return reply(200, secretBundle(vaultUrl, entry.name, version, true));
+  }
+
+  private drawFault(): 'throttle' | 'unavailable' | 'reset' | undefined {
+    const { throttle = 0, unavailable = 0, reset = 0 } = this.faults();
+    const draw = this.random();
+    if (draw < throttle) return 'throttle';
+    if (draw < throttle + unavailable) return 'unavailable';
+    if (draw < throttle + unavailable + reset) return 'reset';
+    return undefined;
+  }
+}
+
+function page(url: URL, vaultUrl: string, items: Record<string, unknown>[]): Reply {
+  const size = Math.min(Number(url.searchParams.get('maxresults') ?? PAGE_SIZE) || PAGE_SIZE, PAGE_SIZE);
+  const skip = Number(url.searchParams.get('$skiptoken') ?? 0);
+  const next =
+    skip + size < items.length
+      ? `${vaultUrl}${url.pathname}?api-version=${url.searchParams.get('api-version') ?? ''}&maxresults=${size}&$skiptoken=${skip + size}`
+      : null;
+  return reply(200, { value: items.slice(skip, skip + size), nextLink: next });
+}
