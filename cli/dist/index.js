@@ -17206,7 +17206,7 @@ var __rewriteRelativeImportExtension;
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _run_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2898);
+/* harmony import */ var _run_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(652);
 
 process.exitCode = await (0,_run_js__WEBPACK_IMPORTED_MODULE_0__/* .runCli */ .a)(process.argv.slice(2));
 
@@ -17215,7 +17215,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 2898:
+/***/ 652:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -19327,11 +19327,11 @@ function dependsOnItself(start, byId) {
     return false;
 }
 
-;// CONCATENATED MODULE: ./sandbox/arm/plane.ts
-
-
-
-
+;// CONCATENATED MODULE: ./sandbox/arm/resource-plane.ts
+/**
+ * Resource Manager's state: resource groups and resources, the caller's roles, and each
+ * resource's provisioning as its resource provider would do it (ArmPlane adds deployments).
+ */
 
 
 
@@ -19344,12 +19344,11 @@ const READERS = ['Reader', ...WRITERS, ...ROLE_WRITERS];
  * extensions, and template deployments with preflight validation, what-if and operations. Holds
  * state only; `endpoint.ts` speaks HTTP for it.
  */
-class ArmPlane {
+class ResourcePlane {
     identity;
     onVaultCreated;
     resourceGroups = new Map();
     resources = new Map();
-    deployments = new Map();
     /** Global names (`type|name`, lower case) another subscription holds. */
     takenNames = new Set();
     /** Resource ids (lower case) the caller may not read: a deny assignment, or a provider outage. */
@@ -19552,7 +19551,23 @@ class ArmPlane {
         resource.properties = mergeDeep(resource.properties, properties);
         return this.view(resource);
     }
-    // ---------------------------------------------------------------- deployments
+}
+
+;// CONCATENATED MODULE: ./sandbox/arm/plane.ts
+/**
+ * Resource Manager's deployments (ArmPlane), over its resource groups and resources
+ * (resource-plane.ts): ARM's preflight, validate, what-if, and a running deployment that puts each
+ * resource once what it depends on has succeeded.
+ */
+
+
+
+
+
+
+/** Resource Manager's deployments on top of its resources: preflight, validate, what-if, and running a template resource by resource. */
+class ArmPlane extends ResourcePlane {
+    deployments = new Map();
     deploymentKey(group, name) {
         return `${group}/${name}`.toLowerCase();
     }
@@ -64215,6 +64230,8 @@ function iso_duration(params) {
 
 /**
  * The environment config (`azure-hipaa.yml`): one file describes one production environment.
+ * (Over 500 lines on purpose: the whole schema reads top to bottom in the order of the example
+ * config and the JSON Schema generated from it.)
  * Every default reproduces the migration guide's production environment as corrected by
  * `seeds/NOTES.md`, so the built-in defaults pass every control except `baa.evidence`.
  * Settings a HIPAA control requires (purge protection, RBAC, Entra-only SQL, TLS 1.2, disabled

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run } from '../../actions/hipaa-gate/src/run.js';
 import type { ArmPort } from '../../src/azure/arm.js';
 import { recordedIO } from '../helpers/action-io.js';
+import { fakeArm } from '../helpers/fake-arm.js';
 
 let temp: string;
 beforeAll(async () => void (temp = await mkdtemp(join(tmpdir(), 'gate-run-'))));
@@ -13,31 +14,20 @@ afterAll(async () => rm(temp, { recursive: true, force: true }));
 
 const io = (inputs: Record<string, string>, env: NodeJS.ProcessEnv = {}) => recordedIO('hipaa-gate', inputs, { RUNNER_TEMP: temp, ...env });
 
-/** An ARM port whose every call fails as ARM does for an identity without Reader. */
-const forbiddenArm = (subscriptionId: string): ArmPort => {
-  const denied = async (): Promise<never> => {
-    throw {
-      details: {
-        error: {
-          code: 'AuthorizationFailed',
-          message: `The client 'ci' does not have authorization to perform action 'Microsoft.Resources/subscriptions/resourceGroups/resources/read' over scope '/subscriptions/${subscriptionId}/resourceGroups/seniorly-prod-rg' or the scope is invalid.`,
+/** ARM as an identity without Reader meets it. */
+const forbiddenArm = (subscriptionId: string): ArmPort =>
+  fakeArm(subscriptionId, {
+    listResources: async () => {
+      throw {
+        details: {
+          error: {
+            code: 'AuthorizationFailed',
+            message: `The client 'ci' does not have authorization to perform action 'Microsoft.Resources/subscriptions/resourceGroups/resources/read' over scope '/subscriptions/${subscriptionId}/resourceGroups/seniorly-prod-rg' or the scope is invalid.`,
+          },
         },
-      },
-    };
-  };
-  return {
-    subscriptionId,
-    get: denied,
-    listResources: denied,
-    getResourceGroup: denied,
-    putResourceGroup: denied,
-    whatIf: denied,
-    validate: denied,
-    startDeployment: denied,
-    getDeployment: denied,
-    listDeploymentOperations: denied,
-  };
-};
+      };
+    },
+  });
 
 describe('hipaa-gate run()', () => {
   it('passes on the example config and sets every output', async () => {

@@ -8,6 +8,7 @@ import type { DeploymentExtended, DeploymentOperation } from '@azure/arm-resourc
 import { run } from '../../actions/provision/src/run.js';
 import type { ArmPort } from '../../src/azure/arm.js';
 import { recordedIO } from '../helpers/action-io.js';
+import { fakeArm } from '../helpers/fake-arm.js';
 import { repoRoot } from '../helpers/run-action.js';
 
 const SUBSCRIPTION = '00000000-0000-0000-0000-00000000000b';
@@ -28,12 +29,8 @@ afterAll(async () => rm(work, { recursive: true, force: true }));
 const io = (inputs: Record<string, string>, env: NodeJS.ProcessEnv = { AZURE_SUBSCRIPTION_ID: SUBSCRIPTION }) =>
   recordedIO('provision', inputs, { GITHUB_WORKSPACE: work, RUNNER_TEMP: work, ...env });
 
-interface FakeArm extends ArmPort {
-  calls: string[];
-}
-
-/** An ARM port for an existing, empty resource group; `overrides` make one call fail or answer differently. */
-function fakeArm(overrides: Partial<ArmPort> = {}): FakeArm {
+/** ARM for an existing, empty resource group that accepts everything; `overrides` make one call fail or answer differently. */
+function armWith(overrides: Partial<ArmPort> = {}): ArmPort & { calls: string[] } {
   const calls: string[] = [];
   const record =
     <T>(name: string, answer: () => T) =>
@@ -41,10 +38,8 @@ function fakeArm(overrides: Partial<ArmPort> = {}): FakeArm {
       calls.push(name);
       return answer();
     };
-  const base: ArmPort = {
-    subscriptionId: SUBSCRIPTION,
+  const arm = fakeArm(SUBSCRIPTION, {
     get: record('get', () => ({ status: 404, body: { error: { code: 'ResourceNotFound', message: 'not found' } } })),
-    listResources: record('listResources', () => []),
     getResourceGroup: record('getResourceGroup', () => ({ location: 'eastus2', tags: { Compliance: 'HIPAA', Environment: 'Production' } })),
     putResourceGroup: record('putResourceGroup', () => undefined),
     whatIf: record('whatIf', () => JSON.stringify({ status: 'Succeeded', properties: { changes: [] } })),
@@ -54,16 +49,16 @@ function fakeArm(overrides: Partial<ArmPort> = {}): FakeArm {
       deployment: { properties: { provisioningState: 'Succeeded', outputs: {} } } as DeploymentExtended,
     })),
     listDeploymentOperations: record('listDeploymentOperations', () => [] as DeploymentOperation[]),
-  };
-  const arm = { ...base, ...overrides, calls } as FakeArm;
-  return arm;
+    ...overrides,
+  });
+  return { ...arm, calls };
 }
 
 const armFailure = (code: string, message: string) => ({ details: { error: { code, message } } });
 
 describe('provision run()', () => {
   it('refuses to deploy what the gate rejects: no ARM write, the step fails, the summary says why', async () => {
-    const arm = fakeArm();
+    const arm = armWith();
     const recorded = io({ config: 'short-logs.yml', mode: 'deploy' });
     await run(recorded, { arm: () => arm });
     expect(recorded.failed).toMatch(/Not deployed: the HIPAA gate rejects this environment/);
@@ -76,7 +71,7 @@ describe('provision run()', () => {
     const empty = await mkdtemp(join(tmpdir(), 'provision-empty-'));
     try {
       const recorded = recordedIO('provision', {}, { GITHUB_WORKSPACE: empty, RUNNER_TEMP: empty, AZURE_SUBSCRIPTION_ID: SUBSCRIPTION });
-      await run(recorded, { arm: () => fakeArm() });
+      await run(recorded, { arm: () => armWith() });
       // The defaults are compliant but for the BAA evidence only the user can give.
       expect(recorded.failed).toMatch(/Not deployed: the HIPAA gate rejects this environment/);
       expect(recorded.summaries[0]).toContain('baa.evidence');
@@ -86,7 +81,7 @@ describe('provision run()', () => {
   });
 
   it('previews without deploying in what-if mode', async () => {
-    const arm = fakeArm();
+    const arm = armWith();
     const recorded = io({ mode: 'what-if' });
     await run(recorded, { arm: () => arm });
     expect(recorded.failed).toBeUndefined();
@@ -96,7 +91,7 @@ describe('provision run()', () => {
   });
 
   it('names the role to grant when validation is refused for role assignments', async () => {
-    const arm = fakeArm({
+    const arm = armWith({
       validate: async () => {
         throw armFailure(
           'AuthorizationFailed',
@@ -113,7 +108,7 @@ describe('provision run()', () => {
 
   it('reports each failing resource with its config key and what to change when the deployment fails', async () => {
     const appId = `/subscriptions/${SUBSCRIPTION}/resourceGroups/seniorly-prod-rg/providers/Microsoft.App/containerApps/voice-agent`;
-    const arm = fakeArm({
+    const arm = armWith({
       getDeployment: async () => ({ deployment: { properties: { provisioningState: 'Failed' } } as DeploymentExtended }),
       listDeploymentOperations: async () => [
         {
@@ -138,7 +133,7 @@ describe('provision run()', () => {
     ['a mode it does not know', { mode: 'apply' }, undefined, /Input "mode" must be one of what-if, deploy; got "apply"/],
     ['a gate it does not know', { gate: 'off' }, undefined, /Input "gate" must be one of block, warn; got "off"/],
   ])('fails on %s, naming the input', async (_label, inputs, env, message) => {
-    const arm = fakeArm();
+    const arm = armWith();
     const recorded = env ? io(inputs, env) : io(inputs);
     await run(recorded, { arm: () => arm });
     expect(recorded.failed).toMatch(message);

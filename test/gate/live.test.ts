@@ -6,34 +6,27 @@ import { CONTROLS } from '../../src/compliance/catalog.js';
 import { evaluate } from '../../src/compliance/evaluate.js';
 import { DEFAULT_GATE_POLICY, isUnknown } from '../../src/compliance/model.js';
 import { readLiveEnvironment } from '../../src/gate/live.js';
+import { fakeArm } from '../helpers/fake-arm.js';
 
 const group = '/subscriptions/sub/resourceGroups/rg/providers';
 
-function fakeArm(listed: ListedResource[], bodies: Record<string, { status: number; body: unknown }>): ArmPort & { gets: string[] } {
+/** A resource group's list and the GET answers by path; every GET is recorded. */
+function armWith(listed: ListedResource[], bodies: Record<string, { status: number; body: unknown }>): ArmPort & { gets: string[] } {
   const gets: string[] = [];
-  const unused = () => Promise.reject(new Error('not used by the live reader'));
-  return {
-    gets,
-    subscriptionId: 'sub',
+  const arm = fakeArm('sub', {
     listResources: async () => listed,
     get: async (path, apiVersion) => {
       gets.push(`${path}?api-version=${apiVersion}`);
       return bodies[path] ?? { status: 404, body: { error: { code: 'ResourceNotFound', message: `${path} not found` } } };
     },
-    getResourceGroup: unused,
-    putResourceGroup: unused,
-    whatIf: unused,
-    validate: unused,
-    startDeployment: unused,
-    getDeployment: unused,
-    listDeploymentOperations: unused,
-  };
+  });
+  return { ...arm, gets };
 }
 
 describe('the live reader', () => {
   it('reads a registered type at its registered api-version, with its children and diagnostic settings', async () => {
     const vault = `${group}/Microsoft.KeyVault/vaults/kv`;
-    const arm = fakeArm([{ id: vault, type: 'Microsoft.KeyVault/vaults', envelope: {} }], {
+    const arm = armWith([{ id: vault, type: 'Microsoft.KeyVault/vaults', envelope: {} }], {
       [vault]: { status: 200, body: { properties: { enablePurgeProtection: true } } },
       [`${vault}/providers/Microsoft.Insights/diagnosticSettings`]: { status: 200, body: { value: [] } },
     });
@@ -47,7 +40,7 @@ describe('the live reader', () => {
 
   it('never judges the empty properties of a type it does not know: they are unknown', async () => {
     const site = `${group}/Microsoft.Web/sites/app`;
-    const arm = fakeArm([{ id: site, type: 'Microsoft.Web/sites', envelope: { tags: { Compliance: 'HIPAA' } } }], {});
+    const arm = armWith([{ id: site, type: 'Microsoft.Web/sites', envelope: { tags: { Compliance: 'HIPAA' } } }], {});
     const environment = await readLiveEnvironment(arm, 'rg');
     expect(arm.gets).toEqual([]);
     const [resource] = environment.resources;
@@ -57,7 +50,7 @@ describe('the live reader', () => {
 
   it('makes a control that would pass on an absent property unknown when the resource cannot be read', async () => {
     const registry = `${group}/Microsoft.ContainerRegistry/registries/acr`;
-    const arm = fakeArm([{ id: registry, type: 'Microsoft.ContainerRegistry/registries', envelope: {} }], {
+    const arm = armWith([{ id: registry, type: 'Microsoft.ContainerRegistry/registries', envelope: {} }], {
       [registry]: { status: 403, body: { error: { code: 'AuthorizationFailed', message: 'no read' } } },
     });
     const environment = await readLiveEnvironment(arm, 'rg');

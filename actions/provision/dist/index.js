@@ -91302,6 +91302,8 @@ function iso_duration(params) {
 
 /**
  * The environment config (`azure-hipaa.yml`): one file describes one production environment.
+ * (Over 500 lines on purpose: the whole schema reads top to bottom in the order of the example
+ * config and the JSON Schema generated from it.)
  * Every default reproduces the migration guide's production environment as corrected by
  * `seeds/NOTES.md`, so the built-in defaults pass every control except `baa.evidence`.
  * Settings a HIPAA control requires (purge protection, RBAC, Entra-only SQL, TLS 1.2, disabled

@@ -1,0 +1,290 @@
+/**
+ * Resource Manager's state: resource groups and resources, the caller's roles, and each
+ * resource's provisioning as its resource provider would do it (ArmPlane adds deployments).
+ */
+import { NAME_RULES } from '../../src/config/naming.js';
+import { AVAILABLE_REGIONS, typeSpec } from './catalog.js';
+import {
+  ArmError,
+  ENVELOPE_KEYS,
+  apiVersionProblem,
+  bodyProblems,
+  isObject,
+  mergeDeep,
+  parentIdOf,
+  parseResourceId,
+  resourceIdOf,
+  revisionProblem,
+  type ArmErrorBody,
+  type Json,
+  type ParsedId,
+  type StoredResource,
+} from './resources.js';
+
+/** Built-in roles the sandbox's caller can hold at subscription scope, by what they allow. */
+const WRITERS = ['Owner', 'Contributor'];
+const ROLE_WRITERS = ['Owner', 'User Access Administrator', 'Role Based Access Control Administrator'];
+const READERS = ['Reader', ...WRITERS, ...ROLE_WRITERS];
+
+export interface ResourceGroup {
+  id: string;
+  name: string;
+  location: string;
+  tags: Record<string, string>;
+}
+
+export interface PutResult {
+  status: 200 | 201;
+  view: Json;
+  /** Settles when provisioning ends: undefined on success, the provider's error on failure. */
+  done: Promise<ArmErrorBody | undefined>;
+}
+
+/**
+ * The sandbox's Azure Resource Manager: resource groups, resources and their children and
+ * extensions, and template deployments with preflight validation, what-if and operations. Holds
+ * state only; `endpoint.ts` speaks HTTP for it.
+ */
+export class ResourcePlane {
+  readonly resourceGroups = new Map<string, ResourceGroup>();
+  readonly resources = new Map<string, StoredResource>();
+  /** Global names (`type|name`, lower case) another subscription holds. */
+  readonly takenNames = new Set<string>();
+  /** Resource ids (lower case) the caller may not read: a deny assignment, or a provider outage. */
+  readonly deniedReads = new Set<string>();
+  /** The caller's roles at subscription scope. */
+  roles: string[] = ['Contributor', 'Role Based Access Control Administrator'];
+  /** Real provisioning seconds are multiplied by this (0.001: a 15-minute Redis takes 0.9 s). */
+  timeScale = 0.001;
+  /** Resource PUTs received, counted for tests. */
+  puts = 0;
+
+  constructor(
+    readonly identity: { subscriptionId: string; tenantId: string; clientId: string },
+    protected readonly onVaultCreated: (name: string) => void,
+  ) {}
+
+  // ---------------------------------------------------------------- authorization
+
+  authorize(action: string, scope: string): void {
+    const allowed = action.endsWith('/read')
+      ? READERS
+      : action === 'Microsoft.Authorization/roleAssignments/write'
+        ? ROLE_WRITERS
+        : WRITERS;
+    if (this.roles.some((role) => allowed.includes(role))) {
+      if (action.endsWith('/read') && [...this.deniedReads].some((id) => scope.toLowerCase().startsWith(id)))
+        throw this.authorizationFailed(action, scope);
+      return;
+    }
+    throw this.authorizationFailed(action, scope);
+  }
+
+  protected authorizationFailed(action: string, scope: string): ArmError {
+    return new ArmError(
+      403,
+      'AuthorizationFailed',
+      `The client '${this.identity.clientId}' with object id '${this.identity.clientId}' does not have authorization to perform action '${action}' over scope '${scope}' or the scope is invalid. If access was recently granted, please refresh your credentials.`,
+    );
+  }
+
+  // ---------------------------------------------------------------- resource groups
+
+  resourceGroupId(name: string): string {
+    return `/subscriptions/${this.identity.subscriptionId}/resourceGroups/${name}`;
+  }
+
+  requireResourceGroup(name: string): ResourceGroup {
+    const group = this.resourceGroups.get(name.toLowerCase());
+    if (!group) throw new ArmError(404, 'ResourceGroupNotFound', `Resource group '${name}' could not be found.`);
+    return group;
+  }
+
+  putResourceGroup(name: string, body: Json): { status: 200 | 201; group: ResourceGroup } {
+    this.authorize('Microsoft.Resources/subscriptions/resourceGroups/write', this.resourceGroupId(name));
+    if (!NAME_RULES.resourceGroup.pattern.test(name))
+      throw new ArmError(
+        400,
+        'InvalidResourceGroup',
+        `The provided resource group name '${name}' is not valid: use ${NAME_RULES.resourceGroup.rule}.`,
+      );
+    const location = typeof body['location'] === 'string' ? body['location'].toLowerCase().replace(/\s+/g, '') : '';
+    if (!location) throw new ArmError(400, 'LocationRequired', 'The location property is required for this definition.');
+    if (!AVAILABLE_REGIONS.includes(location)) {
+      throw new ArmError(
+        400,
+        'LocationNotAvailableForResourceGroup',
+        `The provided location '${String(body['location'])}' is not available for resource group. List of available regions is '${AVAILABLE_REGIONS.join(',')}'.`,
+      );
+    }
+    const existing = this.resourceGroups.get(name.toLowerCase());
+    if (existing && existing.location !== location) {
+      throw new ArmError(
+        409,
+        'InvalidResourceGroupLocation',
+        `Invalid resource group location '${location}'. The Resource group already exists in location '${existing.location}'.`,
+      );
+    }
+    const group: ResourceGroup = {
+      id: this.resourceGroupId(existing?.name ?? name),
+      name: existing?.name ?? name,
+      location,
+      tags: isObject(body['tags']) ? (body['tags'] as Record<string, string>) : {},
+    };
+    this.resourceGroups.set(name.toLowerCase(), group);
+    return { status: existing ? 200 : 201, group };
+  }
+
+  // ---------------------------------------------------------------- resources
+
+  /** A resource as GET returns it: the stored body plus the provider's read-only properties. */
+  view(resource: StoredResource): Json {
+    const spec = typeSpec(resource.type);
+    const location = resource.envelope['location'];
+    const readOnly =
+      spec?.readOnly?.(
+        {
+          id: resource.id,
+          name: resource.name.split('/').at(-1) as string,
+          properties: resource.properties,
+          ...(typeof location === 'string' ? { location } : {}),
+        },
+        (id) => {
+          const other = this.resources.get(id.toLowerCase());
+          return other ? (this.view(other)['properties'] as Json) : undefined;
+        },
+      ) ?? {};
+    return {
+      id: resource.id,
+      name: resource.name.split('/').at(-1),
+      type: resource.type,
+      ...resource.envelope,
+      properties: mergeDeep(mergeDeep(resource.properties, readOnly), { provisioningState: resource.provisioningState }),
+    };
+  }
+
+  getResource(id: string): Json {
+    this.authorize(`${parseResourceId(id)?.type ?? 'Microsoft.Resources/resources'}/read`, id);
+    const resource = this.resources.get(id.toLowerCase());
+    if (!resource) throw this.notFound(id);
+    return this.view(resource);
+  }
+
+  notFound(id: string): ArmError {
+    const parsed = parseResourceId(id);
+    return new ArmError(
+      404,
+      'ResourceNotFound',
+      `The Resource '${parsed ? `${parsed.type}/${parsed.name}` : id}' under resource group '${parsed?.resourceGroup ?? ''}' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix`,
+    );
+  }
+
+  /** Resources of a collection: a group's top-level resources, a parent's children of one type, or a resource's extensions of one type. */
+  list(filter: { resourceGroup: string; parentId?: string; type?: string; scopeId?: string }): Json[] {
+    this.requireResourceGroup(filter.resourceGroup);
+    return [...this.resources.values()]
+      .filter((resource) => {
+        if (resource.resourceGroup.toLowerCase() !== filter.resourceGroup.toLowerCase()) return false;
+        const parsed = parseResourceId(resource.id) as ParsedId;
+        if (filter.scopeId !== undefined)
+          return (
+            parsed.scopeId?.toLowerCase() === filter.scopeId.toLowerCase() && resource.type.toLowerCase() === filter.type?.toLowerCase()
+          );
+        if (parsed.scopeId) return false;
+        if (filter.parentId !== undefined)
+          return (
+            parentIdOf(resource.id)?.toLowerCase() === filter.parentId.toLowerCase() &&
+            resource.type.toLowerCase() === filter.type?.toLowerCase()
+          );
+        return resource.type.split('/').length === 2;
+      })
+      .map((resource) => this.view(resource));
+  }
+
+  /** PUT (or PATCH) of one resource, as its provider takes it: checks, stores, and provisions it over simulated time. */
+  putResource(id: string, apiVersion: string | undefined, body: Json, options: { patch?: boolean } = {}): PutResult {
+    const parsed = parseResourceId(id);
+    if (!parsed) throw new ArmError(400, 'InvalidResourceId', `'${id}' is not a valid resource id.`);
+    this.authorize(`${parsed.type}/write`, id);
+    this.requireResourceGroup(parsed.resourceGroup);
+    const existing = this.resources.get(id.toLowerCase());
+    const problem = apiVersionProblem(parsed.type, apiVersion, typeof body['location'] === 'string' ? body['location'] : undefined);
+    if (problem) throw problem;
+    const parentId = parentIdOf(id);
+    if (parentId && !this.resources.has(parentId.toLowerCase())) {
+      throw new ArmError(
+        404,
+        'ParentResourceNotFound',
+        `Can not perform requested operation on nested resource. Parent resource '${parsed.name.split('/').slice(0, -1).join('/')}' not found.`,
+      );
+    }
+    if (parsed.scopeId && !this.resources.has(parsed.scopeId.toLowerCase())) throw this.notFound(parsed.scopeId);
+    if (options.patch && !existing) throw this.notFound(id);
+    const full: Json = options.patch && existing ? mergeDeep({ ...existing.envelope, properties: existing.properties }, body) : body;
+    const problems = bodyProblems({ id, type: parsed.type, name: parsed.name }, apiVersion as string, full, {
+      nameTaken: !existing && this.takenNames.has(`${parsed.type}|${parsed.name}`.toLowerCase()),
+    });
+    const first = problems[0];
+    if (first) throw new ArmError(400, first.code, first.message, problems.length > 1 ? problems : [], first.target);
+
+    const envelope = Object.fromEntries(ENVELOPE_KEYS.filter((key) => full[key] !== undefined).map((key) => [key, full[key]]));
+    const properties = isObject(full['properties']) ? full['properties'] : {};
+    const unchanged =
+      existing !== undefined &&
+      JSON.stringify({ e: existing.envelope, p: existing.properties }) === JSON.stringify({ e: envelope, p: properties });
+    const spec = typeSpec(parsed.type);
+    const seconds = !existing ? (spec?.createSeconds ?? 5) : unchanged ? (spec?.noopSeconds ?? 1) : (spec?.createSeconds ?? 5) / 2;
+    const resource: StoredResource = {
+      id: existing?.id ?? id,
+      type: parsed.type,
+      name: parsed.name,
+      resourceGroup: parsed.resourceGroup,
+      apiVersion: apiVersion as string,
+      envelope,
+      properties,
+      provisioningState: existing ? 'Updating' : 'Creating',
+    };
+    this.resources.set(id.toLowerCase(), resource);
+    this.puts++;
+    const done = new Promise<ArmErrorBody | undefined>((resolve) => {
+      setTimeout(() => resolve(this.finishProvisioning(resource)), seconds * this.timeScale * 1000);
+    });
+    return { status: existing ? 200 : 201, view: this.view(resource), done };
+  }
+
+  protected finishProvisioning(resource: StoredResource): ArmErrorBody | undefined {
+    if (resource.type.toLowerCase() === 'microsoft.app/containerapps') {
+      const problem = revisionProblem(resource.name, resource.properties);
+      if (problem) {
+        resource.provisioningState = 'Failed';
+        return problem;
+      }
+    }
+    resource.provisioningState = 'Succeeded';
+    const parsed = parseResourceId(resource.id) as ParsedId;
+    for (const child of typeSpec(resource.type)?.implicitChildren ?? []) {
+      const childId = resourceIdOf(parsed.subscriptionId, parsed.resourceGroup, child.type, `${resource.name}/${child.name}`);
+      if (this.resources.has(childId.toLowerCase())) continue;
+      this.resources.set(childId.toLowerCase(), {
+        id: childId,
+        type: child.type,
+        name: `${resource.name}/${child.name}`,
+        resourceGroup: resource.resourceGroup,
+        apiVersion: resource.apiVersion,
+        envelope: {},
+        properties: { ...child.properties },
+        provisioningState: 'Succeeded',
+      });
+    }
+    if (resource.type.toLowerCase() === 'microsoft.keyvault/vaults') this.onVaultCreated(resource.name);
+    return undefined;
+  }
+
+  /** A manual change (the portal, `az`), not through ARM's checks: merges into the stored properties. */
+  patchDirectly(id: string, properties: Json): Json {
+    const resource = this.resources.get(id.toLowerCase());
+    if (!resource) throw this.notFound(id);
+    resource.properties = mergeDeep(resource.properties, properties);
+    return this.view(resource);
+  }
+}
