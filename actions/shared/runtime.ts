@@ -1,3 +1,4 @@
+/** actions/shared is the only code that talks to the runner: IO, typed inputs, and the error-to-failed-step wrapper. */
 import * as core from '@actions/core';
 import type { AnnotationLocation, Logger } from '../../src/core/logger.js';
 

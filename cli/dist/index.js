@@ -52702,6 +52702,10 @@ function requestKind(method) {
 }
 
 ;// CONCATENATED MODULE: ./src/secrets/migrate.ts
+/**
+ * src/secrets copies Key Vault secrets vault to vault, in memory only: options, planning, the
+ * per-vault rate limiter, this engine and its report. Vaults are reached through VaultPort.
+ */
 
 
 
@@ -54442,6 +54446,11 @@ function controlById(id) {
 }
 
 ;// CONCATENATED MODULE: ./src/compliance/evaluate.ts
+/**
+ * src/compliance is the pure judge: the gate's data model, the controls of docs/controls.md, ARM
+ * expression evaluation, waivers and the reports. No file or network I/O: src/gate reads the
+ * inputs and hands them in. This file runs every control over a JudgedEnvironment.
+ */
 
 
 
@@ -76974,6 +76983,10 @@ class ResourceManagementClient extends ServiceClient {
 
 //# sourceMappingURL=index.js.map
 ;// CONCATENATED MODULE: ./src/azure/arm.ts
+/**
+ * src/azure holds the adapters to Azure (the ARM port, Key Vault, the credential and the sandbox
+ * routing) and the registry of resource types (resource-types.ts), which every layer may read.
+ */
 
 
 
@@ -77303,6 +77316,11 @@ function limiter(size) {
 }
 
 ;// CONCATENATED MODULE: ./src/gate/gate.ts
+/**
+ * src/gate is the gate's application layer: it loads the config, waivers and BAA evidence
+ * (judging.ts), renders the config or reads a template or the live resource group (live.ts), has
+ * src/compliance judge it, and adds drift. The CLI and the hipaa-gate action share request.ts.
+ */
 
 
 
@@ -78421,6 +78439,7 @@ const sandboxCommand = {
 const commands = [planCommand, gateCommand, provisionCommand, migrateSecretsCommand, sandboxCommand, demoCommand];
 
 ;// CONCATENATED MODULE: ./src/cli/run.ts
+/** src/cli is the azure-hipaa command: argument parsing and output around the same code the actions run. */
 
 
 const consoleLogger = {

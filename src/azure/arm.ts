@@ -1,3 +1,7 @@
+/**
+ * src/azure holds the adapters to Azure (the ARM port, Key Vault, the credential and the sandbox
+ * routing) and the registry of resource types (resource-types.ts), which every layer may read.
+ */
 import { ResourceManagementClient, type Deployment, type DeploymentExtended, type DeploymentOperation } from '@azure/arm-resources';
 import { createPipelineRequest } from '@azure/core-rest-pipeline';
 import { ConfigurationError } from '../core/errors.js';

@@ -1,3 +1,4 @@
+/** src/cli is the azure-hipaa command: argument parsing and output around the same code the actions run. */
 import { ConfigurationError, errorMessage } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { Command, CommandContext } from './command.js';

@@ -1,3 +1,8 @@
+/**
+ * src/compliance is the pure judge: the gate's data model, the controls of docs/controls.md, ARM
+ * expression evaluation, waivers and the reports. No file or network I/O: src/gate reads the
+ * inputs and hands them in. This file runs every control over a JudgedEnvironment.
+ */
 import picomatch from 'picomatch';
 import { errorMessage } from '../core/errors.js';
 import { CONTROLS } from './catalog.js';

@@ -1,3 +1,8 @@
+/**
+ * src/gate is the gate's application layer: it loads the config, waivers and BAA evidence
+ * (judging.ts), renders the config or reads a template or the live resource group (live.ts), has
+ * src/compliance judge it, and adds drift. The CLI and the hipaa-gate action share request.ts.
+ */
 import { resolve } from 'node:path';
 import { resolveTemplate } from '../compliance/arm/template.js';
 import { addDrift } from '../compliance/drift.js';

@@ -1,3 +1,7 @@
+/**
+ * src/provision deploys the environment: the config rendered once, judged, then what-if,
+ * validate and one incremental ARM deployment of that same template, through the ARM port.
+ */
 import type { DeploymentExtended, DeploymentOperation } from '@azure/arm-resources';
 import { armError, describeArmFailure, remediesFor, type ArmFailure, type ArmPort } from '../azure/arm.js';
 import { isBlocking } from '../compliance/evaluate.js';

@@ -1,3 +1,7 @@
+/**
+ * src/secrets copies Key Vault secrets vault to vault, in memory only: options, planning, the
+ * per-vault rate limiter, this engine and its report. Vaults are reached through VaultPort.
+ */
 import { ConfigurationError } from '../core/errors.js';
 import { openKeyVault, VaultRequestError } from '../azure/keyvault.js';
 import type { PipelineRetryOptions } from '@azure/core-rest-pipeline';

@@ -40997,6 +40997,11 @@ function controlById(id) {
 }
 
 ;// CONCATENATED MODULE: ./src/compliance/evaluate.ts
+/**
+ * src/compliance is the pure judge: the gate's data model, the controls of docs/controls.md, ARM
+ * expression evaluation, waivers and the reports. No file or network I/O: src/gate reads the
+ * inputs and hands them in. This file runs every control over a JudgedEnvironment.
+ */
 
 
 
@@ -53382,6 +53387,11 @@ function limiter(size) {
 }
 
 ;// CONCATENATED MODULE: ./src/gate/gate.ts
+/**
+ * src/gate is the gate's application layer: it loads the config, waivers and BAA evidence
+ * (judging.ts), renders the config or reads a template or the live resource group (live.ts), has
+ * src/compliance judge it, and adds drift. The CLI and the hipaa-gate action share request.ts.
+ */
 
 
 
@@ -56650,6 +56660,7 @@ function getIDToken(aud) {
 
 //# sourceMappingURL=core.js.map
 ;// CONCATENATED MODULE: ./actions/shared/runtime.ts
+/** actions/shared is the only code that talks to the runner: IO, typed inputs, and the error-to-failed-step wrapper. */
 
 function annotation(location) {
     if (!location)
@@ -95827,6 +95838,10 @@ function azureClientOptions(env) {
 }
 
 ;// CONCATENATED MODULE: ./src/azure/arm.ts
+/**
+ * src/azure holds the adapters to Azure (the ARM port, Key Vault, the credential and the sandbox
+ * routing) and the registry of resource types (resource-types.ts), which every layer may read.
+ */
 
 
 

@@ -71682,6 +71682,10 @@ function requestKind(method) {
 }
 
 ;// CONCATENATED MODULE: ./src/secrets/migrate.ts
+/**
+ * src/secrets copies Key Vault secrets vault to vault, in memory only: options, planning, the
+ * per-vault rate limiter, this engine and its report. Vaults are reached through VaultPort.
+ */
 
 
 
@@ -75213,6 +75217,7 @@ function getIDToken(aud) {
 
 //# sourceMappingURL=core.js.map
 ;// CONCATENATED MODULE: ./actions/shared/runtime.ts
+/** actions/shared is the only code that talks to the runner: IO, typed inputs, and the error-to-failed-step wrapper. */
 
 function annotation(location) {
     if (!location)

@@ -78928,6 +78928,10 @@ function azureClientOptions(env) {
 }
 
 ;// CONCATENATED MODULE: ./src/azure/arm.ts
+/**
+ * src/azure holds the adapters to Azure (the ARM port, Key Vault, the credential and the sandbox
+ * routing) and the registry of resource types (resource-types.ts), which every layer may read.
+ */
 
 
 
@@ -80337,6 +80341,11 @@ function controlById(id) {
 }
 
 ;// CONCATENATED MODULE: ./src/compliance/evaluate.ts
+/**
+ * src/compliance is the pure judge: the gate's data model, the controls of docs/controls.md, ARM
+ * expression evaluation, waivers and the reports. No file or network I/O: src/gate reads the
+ * inputs and hands them in. This file runs every control over a JudgedEnvironment.
+ */
 
 
 
@@ -92825,6 +92834,11 @@ function limiter(size) {
 }
 
 ;// CONCATENATED MODULE: ./src/gate/gate.ts
+/**
+ * src/gate is the gate's application layer: it loads the config, waivers and BAA evidence
+ * (judging.ts), renders the config or reads a template or the live resource group (live.ts), has
+ * src/compliance judge it, and adds drift. The CLI and the hipaa-gate action share request.ts.
+ */
 
 
 
@@ -96236,6 +96250,7 @@ function getIDToken(aud) {
 
 //# sourceMappingURL=core.js.map
 ;// CONCATENATED MODULE: ./actions/shared/runtime.ts
+/** actions/shared is the only code that talks to the runner: IO, typed inputs, and the error-to-failed-step wrapper. */
 
 function annotation(location) {
     if (!location)
