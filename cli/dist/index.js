@@ -17206,7 +17206,7 @@ var __rewriteRelativeImportExtension;
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _run_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(652);
+/* harmony import */ var _run_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(592);
 
 process.exitCode = await (0,_run_js__WEBPACK_IMPORTED_MODULE_0__/* .runCli */ .a)(process.argv.slice(2));
 
@@ -17215,7 +17215,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 652:
+/***/ 592:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -17327,7 +17327,7 @@ __nccwpck_require__.d(mappers_namespaceObject, {
 });
 
 ;// CONCATENATED MODULE: ./src/core/errors.ts
-class ConfigurationError extends Error {
+class errors_ConfigurationError extends Error {
     name = 'ConfigurationError';
     problems;
     constructor(summary, problems = []) {
@@ -18484,19 +18484,737 @@ const DEFAULT_GATE_POLICY = {
     unknownBlocks: true,
 };
 
+// EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
+var yaml_dist = __nccwpck_require__(8815);
+;// CONCATENATED MODULE: ./src/compliance/arm/values.ts
+
+/** Values as ARM's expression language sees them: errors in the template, case-insensitive keys, unknowns inside values. */
+/** A problem in the template that ARM itself would reject; `message` is ARM's kind of words for it. */
+class TemplateError extends Error {
+    name = 'TemplateError';
+}
+/** ARM property names are case-insensitive. */
+function findKey(target, key) {
+    if (Object.hasOwn(target, key))
+        return target[key];
+    const lower = key.toLowerCase();
+    const match = Object.keys(target).find((k) => k.toLowerCase() === lower);
+    return match === undefined ? undefined : target[match];
+}
+/** Whether a value is, or holds anywhere inside it, an UnknownValue. */
+function containsUnknown(value) {
+    return firstUnknown(value) !== undefined;
+}
+function firstUnknown(value, depth = 0) {
+    if (isUnknown(value))
+        return value;
+    if (value === null || typeof value !== 'object' || depth > 256)
+        return undefined;
+    for (const item of Array.isArray(value) ? value : Object.values(value)) {
+        const found = firstUnknown(item, depth + 1);
+        if (found)
+            return found;
+    }
+    return undefined;
+}
+function describe(value) {
+    if (value === null)
+        return 'null';
+    if (Array.isArray(value))
+        return 'an array';
+    return typeof value === 'object' ? 'an object' : `the ${typeof value === 'number' ? 'integer' : typeof value} ${JSON.stringify(value)}`;
+}
+
+;// CONCATENATED MODULE: ./src/compliance/arm/functions.ts
+
+
+
+
+
+/** ARM's `range()` returns at most this many integers. */
+const MAX_RANGE = 10_000;
+/** The most characters a function may produce: a template is at most 4 MB. */
+const MAX_STRING = 4 * 1024 * 1024;
+const fail = (text, problem) => {
+    throw new TemplateError(`The template language expression '${text}' is not valid: ${problem}.`);
+};
+function arity(name, args, min, max, text) {
+    if (args.length < min || args.length > max) {
+        const expected = min === max ? `${min}` : max === Infinity ? `at least ${min}` : `${min} to ${max}`;
+        fail(text, `${name}() takes ${expected} argument(s), not ${args.length}`);
+    }
+}
+/** `string()` as ARM writes it: JSON for objects and arrays, True/False are lower case. */
+const str = (value) => typeof value === 'string' ? value : value === null ? '' : typeof value === 'object' ? JSON.stringify(value) : String(value);
+const functions_isObject = (value) => value !== null && typeof value === 'object' && !Array.isArray(value);
+function checked(text, result) {
+    if (result.length > MAX_STRING)
+        fail(text, `the result is ${result.length} characters, more than a template may hold`);
+    return result;
+}
+function integer(name, value, text) {
+    if (typeof value !== 'number' || !Number.isInteger(value))
+        fail(text, `${name}() expects an integer, not ${describe(value)}`);
+    return value;
+}
+function stringArg(name, value, text) {
+    if (typeof value !== 'string')
+        fail(text, `${name}() expects a string, not ${describe(value)}`);
+    return value;
+}
+/** Deep equality with ARM's rules: strings case-sensitively, object keys without case. */
+function armEquals(a, b) {
+    if (Array.isArray(a) && Array.isArray(b))
+        return a.length === b.length && a.every((item, index) => armEquals(item, b[index]));
+    if (functions_isObject(a) && functions_isObject(b)) {
+        const keys = Object.keys(a);
+        return keys.length === Object.keys(b).length && keys.every((key) => armEquals(a[key], findKey(b, key)));
+    }
+    return a === b;
+}
+/** ARM compares strings as .NET's invariant culture does: 'a' sorts before 'A'. */
+function compare(a, b, text) {
+    if (typeof a === 'number' && typeof b === 'number')
+        return a - b;
+    if (typeof a === 'string' && typeof b === 'string')
+        return a.localeCompare(b, 'en');
+    return fail(text, `a comparison needs two integers or two strings, not ${describe(a)} and ${describe(b)}`);
+}
+/** `union()` merges objects recursively: a nested object in a later argument merges into the same key's object. */
+function deepMerge(target, source) {
+    // Keys without case, as ARM compares them: a later argument's spelling wins.
+    const result = new Map(Object.entries(target).map(([key, value]) => [key.toLowerCase(), { key, value }]));
+    for (const [key, value] of Object.entries(source)) {
+        const existing = result.get(key.toLowerCase())?.value;
+        result.set(key.toLowerCase(), { key, value: functions_isObject(existing) && functions_isObject(value) ? deepMerge(existing, value) : value });
+    }
+    return Object.fromEntries([...result.values()].map(({ key, value }) => [key, value]));
+}
+function distinct(items) {
+    const kept = [];
+    for (const item of items)
+        if (!kept.some((other) => armEquals(other, item)))
+            kept.push(item);
+    return kept;
+}
+/** .NET composite formatting as `format()` uses it: `{0}`, `{0:N0}`, `{{` and `}}`. */
+function composite(template, values, text) {
+    let out = '';
+    for (let i = 0; i < template.length; i++) {
+        const char = template[i];
+        if (char === '{' && template[i + 1] === '{') {
+            out += '{';
+            i++;
+        }
+        else if (char === '}' && template[i + 1] === '}') {
+            out += '}';
+            i++;
+        }
+        else if (char === '{') {
+            const end = template.indexOf('}', i);
+            const match = end === -1 ? null : /^(\d+)(?:,(-?\d+))?(?::(.*))?$/.exec(template.slice(i + 1, end));
+            if (!match)
+                return fail(text, `the format string '${template}' is malformed`);
+            const index = Number(match[1]);
+            if (index >= values.length)
+                return fail(text, `the format string refers to argument ${index}, but only ${values.length} were given`);
+            let piece = formatValue(values[index], match[3]);
+            const width = Number(match[2] ?? 0);
+            piece = width < 0 ? piece.padEnd(-width) : piece.padStart(width);
+            out += piece;
+            i = end;
+        }
+        else
+            out += char;
+    }
+    return out;
+}
+function formatValue(value, format) {
+    if (format === undefined || typeof value !== 'number')
+        return str(value);
+    const spec = /^([NnDdXxFfPp])(\d*)$/.exec(format);
+    if (!spec)
+        return str(value);
+    const digits = spec[2] === '' ? undefined : Number(spec[2]);
+    switch (spec[1].toUpperCase()) {
+        case 'N':
+            return value.toLocaleString('en-US', { minimumFractionDigits: digits ?? 2, maximumFractionDigits: digits ?? 2 });
+        case 'F':
+            return value.toFixed(digits ?? 2);
+        case 'D':
+            return String(Math.trunc(value)).padStart(digits ?? 0, '0');
+        case 'X':
+            return (spec[1] === 'X' ? Math.trunc(value).toString(16).toUpperCase() : Math.trunc(value).toString(16)).padStart(digits ?? 0, '0');
+        case 'P':
+            return `${(value * 100).toLocaleString('en-US', { minimumFractionDigits: digits ?? 2, maximumFractionDigits: digits ?? 2 })} %`;
+        default:
+            return str(value);
+    }
+}
+/**
+ * `json()` parses as ARM's JSON reader (Newtonsoft) does, which is laxer than JSON: single-quoted
+ * strings (`{'one': 'a'}`) and a number with no leading digit (`.25`). A YAML flow value is that
+ * same superset, so the YAML parser reads what JSON.parse refuses.
+ */
+function parseJson(value, text) {
+    const trimmed = value.trim();
+    try {
+        return JSON.parse(trimmed);
+    }
+    catch {
+        try {
+            if (/^[[{'"\d.-]/.test(trimmed) || /^(true|false|null)$/.test(trimmed))
+                return (0,yaml_dist/* parse */.qg)(trimmed.replace(/^(-?)\./, '$10.'), { maxAliasCount: 0 });
+        }
+        catch {
+            // Not JSON in any form ARM reads either.
+        }
+        return fail(text, 'json() was given text that is not JSON');
+    }
+}
+function hashHex(args) {
+    return (0,external_node_crypto_namespaceObject.createHash)('sha256').update(args.map(str).join('\u0000')).digest('hex');
+}
+const BASE32 = 'abcdefghijklmnopqrstuvwxyz234567';
+function functions_resourceIdOf(args, scope, text) {
+    const typeIndex = args.findIndex((arg) => typeof arg === 'string' && arg.includes('/'));
+    if (typeIndex < 0 || typeIndex > 2)
+        return fail(text, 'resourceId() needs a resource type such as Microsoft.KeyVault/vaults');
+    const names = args.slice(typeIndex + 1).map(str);
+    const type = str(args[typeIndex]);
+    if (names.length !== type.split('/').length - 1)
+        fail(text, `resourceId() of ${type} needs ${type.split('/').length - 1} name(s), not ${names.length}`);
+    const [subscriptionId, resourceGroup] = typeIndex === 2
+        ? [str(args[0]), str(args[1])]
+        : typeIndex === 1
+            ? [scope.subscriptionId, str(args[0])]
+            : [scope.subscriptionId, scope.resourceGroup];
+    return `/subscriptions/${subscriptionId}/resourceGroups/${resourceGroup}${providerPath(type, names)}`;
+}
+/** An ISO 8601 duration added to a date as `dateTimeAdd` does: a year is 365 days and a month 30, whatever the calendar says. */
+function addDuration(base, duration, text) {
+    const match = /^(-)?P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$/.exec(duration);
+    if (!match || duration === 'P' || duration.endsWith('T'))
+        return fail(text, `'${duration}' is not an ISO 8601 duration`);
+    const sign = match[1] ? -1 : 1;
+    const n = (i) => Number(match[i] ?? 0);
+    const days = n(2) * 365 + n(3) * 30 + n(4) * 7 + n(5);
+    return new Date(base.getTime() + sign * ((days * 24 + n(6)) * 3600 + n(7) * 60 + n(8)) * 1000);
+}
+/** ISO 8601 in whole seconds, as ARM writes dates. */
+function isoSeconds(date) {
+    return date.toISOString().replace(/\.000Z$/, 'Z');
+}
+function lambdaOf(node, text) {
+    if (!node || node.kind !== 'call' || node.name !== 'lambda' || node.args.length < 2)
+        return fail(text, 'a lambda function (lambda(...)) is expected here');
+    const params = node.args
+        .slice(0, -1)
+        .map((arg) => arg.kind === 'literal' && typeof arg.value === 'string' ? arg.value : fail(text, "a lambda's parameters are names in quotes"));
+    return { params, body: node.args.at(-1) };
+}
+/** A scope where `lambdaVariables(name)` gives the lambda's arguments. */
+function withLambda(scope, params, values) {
+    const bound = new Map(params.map((param, index) => [param, values[index]]));
+    return { ...scope, lambdaVariable: (name) => (bound.has(name) ? bound.get(name) : scope.lambdaVariable?.(name)) };
+}
+/** Functions that decide what to evaluate: conditions, short circuits and lambdas. */
+const LAZY_FUNCTIONS = {
+    if: (args, evaluate, _scope, text) => {
+        arity('if', args, 3, 3, text);
+        const condition = evaluate(args[0]);
+        if (isUnknown(condition))
+            return condition;
+        if (typeof condition !== 'boolean')
+            fail(text, `if() needs a boolean condition, not ${describe(condition)}`);
+        return evaluate(args[condition ? 1 : 2]);
+    },
+    and: (args, evaluate, _scope, text) => shortCircuit('and', args, evaluate, text),
+    or: (args, evaluate, _scope, text) => shortCircuit('or', args, evaluate, text),
+    coalesce: (args, evaluate) => {
+        for (const arg of args) {
+            const value = evaluate(arg);
+            if (isUnknown(value))
+                return value;
+            if (value !== null && value !== undefined)
+                return value;
+        }
+        return null;
+    },
+    lambdavariables: (args, evaluate, scope, text) => {
+        const name = evaluate(args[0]);
+        if (!scope.lambdaVariable)
+            return fail(text, 'lambdaVariables() is used outside a lambda');
+        const value = scope.lambdaVariable(String(name));
+        return value === undefined ? fail(text, `the lambda has no variable '${String(name)}'`) : value;
+    },
+    filter: (args, evaluate, scope, text) => overArray('filter', args, evaluate, text, 2, (items, lambda) => {
+        const kept = [];
+        for (const [index, item] of items.entries()) {
+            const keep = evaluate(lambda.body, withLambda(scope, lambda.params, [item, index]));
+            if (isUnknown(keep))
+                return keep;
+            if (keep === true)
+                kept.push(item);
+        }
+        return kept;
+    }),
+    map: (args, evaluate, scope, text) => overArray('map', args, evaluate, text, 2, (items, lambda) => items.map((item, index) => evaluate(lambda.body, withLambda(scope, lambda.params, [item, index])))),
+    sort: (args, evaluate, scope, text) => overArray('sort', args, evaluate, text, 2, (items, lambda) => {
+        let unknown;
+        const sorted = [...items].sort((a, b) => {
+            if (evaluate(lambda.body, withLambda(scope, lambda.params, [a, b])) === true)
+                return -1;
+            const after = evaluate(lambda.body, withLambda(scope, lambda.params, [b, a]));
+            if (isUnknown(after))
+                unknown ??= after;
+            return after === true ? 1 : 0;
+        });
+        return unknown ?? sorted;
+    }),
+    reduce: (args, evaluate, scope, text) => {
+        arity('reduce', args, 3, 3, text);
+        const items = evaluate(args[0]);
+        if (isUnknown(items))
+            return items;
+        if (!Array.isArray(items))
+            return fail(text, `reduce() needs an array, not ${describe(items)}`);
+        const lambda = lambdaOf(args[2], text);
+        let accumulator = evaluate(args[1]);
+        for (const [index, item] of items.entries()) {
+            if (isUnknown(accumulator))
+                return accumulator;
+            accumulator = evaluate(lambda.body, withLambda(scope, lambda.params, [accumulator, item, index]));
+        }
+        return accumulator;
+    },
+    toobject: (args, evaluate, scope, text) => {
+        arity('toObject', args, 2, 3, text);
+        const items = evaluate(args[0]);
+        if (isUnknown(items))
+            return items;
+        if (!Array.isArray(items))
+            return fail(text, `toObject() needs an array, not ${describe(items)}`);
+        const keyOf = lambdaOf(args[1], text);
+        const valueOf = args[2] ? lambdaOf(args[2], text) : undefined;
+        const result = {};
+        for (const item of items) {
+            const key = evaluate(keyOf.body, withLambda(scope, keyOf.params, [item]));
+            if (isUnknown(key))
+                return key;
+            result[str(key)] = valueOf ? evaluate(valueOf.body, withLambda(scope, valueOf.params, [item])) : item;
+        }
+        return result;
+    },
+    groupby: (args, evaluate, scope, text) => overArray('groupBy', args, evaluate, text, 2, (items, lambda) => {
+        const groups = {};
+        for (const item of items) {
+            const key = evaluate(lambda.body, withLambda(scope, lambda.params, [item]));
+            if (isUnknown(key))
+                return key;
+            (groups[str(key)] ??= []).push(item);
+        }
+        return groups;
+    }),
+    mapvalues: (args, evaluate, scope, text) => {
+        arity('mapValues', args, 2, 2, text);
+        const object = evaluate(args[0]);
+        if (isUnknown(object))
+            return object;
+        if (!functions_isObject(object))
+            return fail(text, `mapValues() needs an object, not ${describe(object)}`);
+        const lambda = lambdaOf(args[1], text);
+        return Object.fromEntries(Object.entries(object).map(([key, value]) => [key, evaluate(lambda.body, withLambda(scope, lambda.params, [value]))]));
+    },
+    lambda: (_args, _evaluate, _scope, text) => fail(text, 'lambda() may only be an argument of filter, map, reduce, sort, toObject, groupBy or mapValues'),
+};
+function shortCircuit(name, args, evaluate, text) {
+    arity(name, args, 2, Infinity, text);
+    let unknown;
+    for (const arg of args) {
+        const value = evaluate(arg);
+        if (isUnknown(value))
+            unknown ??= value;
+        else if (typeof value !== 'boolean')
+            fail(text, `${name}() needs booleans, not ${describe(value)}`);
+        else if (value === (name === 'or'))
+            return name === 'or';
+    }
+    return unknown ?? name === 'and';
+}
+function overArray(name, args, evaluate, text, count, body) {
+    arity(name, args, count, count, text);
+    const items = evaluate(args[0]);
+    if (isUnknown(items))
+        return items;
+    if (!Array.isArray(items))
+        return fail(text, `${name}() needs an array, not ${describe(items)}`);
+    return body(items, lambdaOf(args[1], text));
+}
+const fixed = (name, min, max, fn, acceptsUnknowns = false) => ({
+    call: (args, scope, text) => {
+        arity(name, args, min, max, text);
+        return fn(args, scope, text);
+    },
+    acceptsUnknowns,
+});
+const stringOrArray = (name, value, text) => typeof value === 'string' || Array.isArray(value) ? value : fail(text, `${name}() needs a string or an array, not ${describe(value)}`);
+function tryGet(value, keys) {
+    let current = value;
+    for (const key of keys) {
+        if (Array.isArray(current) && typeof key === 'number')
+            current = current[key];
+        else if (functions_isObject(current) && typeof key === 'string')
+            current = findKey(current, key);
+        else
+            return null;
+        if (current === undefined)
+            return null;
+    }
+    return current;
+}
+const FUNCTIONS = {
+    parameters: fixed('parameters', 1, 1, ([name], scope) => scope.parameter(str(name))),
+    variables: fixed('variables', 1, 1, ([name], scope) => scope.variable(str(name))),
+    copyindex: fixed('copyIndex', 0, 2, (args, scope, text) => {
+        const loop = args.find((a) => typeof a === 'string');
+        const offset = args.find((a) => typeof a === 'number') ?? 0;
+        const index = scope.copyIndex(loop);
+        if (index === undefined)
+            fail(text, `copyIndex() is used outside a copy loop${loop ? ` named '${loop}'` : ''}`);
+        return index + offset;
+    }),
+    // ------------------------------------------------ strings and arrays
+    concat: {
+        call: (args, _scope, text) => {
+            if (args.length === 0)
+                return fail(text, 'concat() takes at least 1 argument');
+            if (Array.isArray(args[0])) {
+                const joined = args.flatMap((a) => (Array.isArray(a) ? a : [a]));
+                if (joined.length > MAX_RANGE * 10)
+                    fail(text, 'concat() would make an array longer than a template allows');
+                return joined;
+            }
+            if (args.some((a) => containsUnknown(a)))
+                return args.find((a) => containsUnknown(a));
+            return checked(text, args.map(str).join(''));
+        },
+        acceptsUnknowns: true,
+    },
+    format: {
+        call: (args, _scope, text) => {
+            arity('format', args, 1, Infinity, text);
+            return checked(text, composite(stringArg('format', args[0], text), args.slice(1), text));
+        },
+    },
+    string: fixed('string', 1, 1, ([value]) => str(value)),
+    tolower: fixed('toLower', 1, 1, ([value], _s, text) => stringArg('toLower', value, text).toLowerCase()),
+    toupper: fixed('toUpper', 1, 1, ([value], _s, text) => stringArg('toUpper', value, text).toUpperCase()),
+    trim: fixed('trim', 1, 1, ([value], _s, text) => stringArg('trim', value, text).trim()),
+    padleft: fixed('padLeft', 2, 3, ([value, width, pad], _s, text) => {
+        const total = integer('padLeft', width, text);
+        if (total > 16_000)
+            fail(text, `padLeft() pads to at most 16000 characters, not ${total}`);
+        const padding = pad === undefined ? ' ' : str(pad);
+        if (padding.length !== 1)
+            fail(text, 'padLeft() pads with one character');
+        return str(value).padStart(total, padding);
+    }),
+    replace: fixed('replace', 3, 3, ([value, find, replacement], _s, text) => checked(text, stringArg('replace', value, text)
+        .split(stringArg('replace', find, text))
+        .join(stringArg('replace', replacement, text)))),
+    substring: fixed('substring', 1, 3, ([value, start, length], _s, text) => {
+        const source = stringArg('substring', value, text);
+        const from = start === undefined ? 0 : integer('substring', start, text);
+        const count = length === undefined ? source.length - from : integer('substring', length, text);
+        if (from < 0 || count < 0 || from + count > source.length)
+            fail(text, `substring() of a ${source.length}-character string cannot start at ${from} and take ${count}`);
+        return source.substring(from, from + count);
+    }),
+    split: fixed('split', 2, 2, ([value, separators], _s, text) => {
+        const source = stringArg('split', value, text);
+        const list = (Array.isArray(separators) ? separators : [separators]).map(str).filter((s) => s.length > 0);
+        if (list.length === 0)
+            return [source];
+        const pattern = new RegExp(list.map((s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'));
+        return source.split(pattern);
+    }),
+    join: fixed('join', 2, 2, ([items, delimiter], _s, text) => {
+        if (!Array.isArray(items))
+            fail(text, `join() needs an array, not ${describe(items)}`);
+        return checked(text, items.map(str).join(stringArg('join', delimiter, text)));
+    }),
+    startswith: fixed('startsWith', 2, 2, ([value, prefix], _s, text) => stringArg('startsWith', value, text)
+        .toLowerCase()
+        .startsWith(stringArg('startsWith', prefix, text).toLowerCase())),
+    endswith: fixed('endsWith', 2, 2, ([value, suffix], _s, text) => stringArg('endsWith', value, text)
+        .toLowerCase()
+        .endsWith(stringArg('endsWith', suffix, text).toLowerCase())),
+    indexof: fixed('indexOf', 2, 2, ([value, item], _s, text) => Array.isArray(value)
+        ? value.findIndex((entry) => armEquals(entry, item))
+        : stringArg('indexOf', value, text).toLowerCase().indexOf(str(item).toLowerCase())),
+    lastindexof: fixed('lastIndexOf', 2, 2, ([value, item], _s, text) => {
+        if (Array.isArray(value)) {
+            for (let i = value.length - 1; i >= 0; i--)
+                if (armEquals(value[i], item))
+                    return i;
+            return -1;
+        }
+        return stringArg('lastIndexOf', value, text).toLowerCase().lastIndexOf(str(item).toLowerCase());
+    }),
+    first: fixed('first', 1, 1, ([value], _s, text) => {
+        const items = stringOrArray('first', value, text);
+        return items.length === 0 ? (typeof items === 'string' ? '' : null) : items[0];
+    }, true),
+    last: fixed('last', 1, 1, ([value], _s, text) => {
+        const items = stringOrArray('last', value, text);
+        return items.length === 0 ? (typeof items === 'string' ? '' : null) : items[items.length - 1];
+    }, true),
+    take: fixed('take', 2, 2, ([value, count], _s, text) => stringOrArray('take', value, text).slice(0, Math.max(0, integer('take', count, text))), true),
+    skip: fixed('skip', 2, 2, ([value, count], _s, text) => stringOrArray('skip', value, text).slice(Math.max(0, integer('skip', count, text))), true),
+    length: fixed('length', 1, 1, ([value], _s, text) => typeof value === 'string' || Array.isArray(value)
+        ? value.length
+        : functions_isObject(value)
+            ? Object.keys(value).length
+            : fail(text, `length() of ${describe(value)}`), true),
+    empty: fixed('empty', 1, 1, ([value]) => value === null ||
+        value === '' ||
+        (Array.isArray(value) ? value.length === 0 : functions_isObject(value) ? Object.keys(value).length === 0 : false), true),
+    contains: fixed('contains', 2, 2, ([container, item], _s, text) => {
+        // Case-sensitive for strings and arrays; object keys, like every ARM property name, without case.
+        if (typeof container === 'string')
+            return container.includes(str(item));
+        if (Array.isArray(container))
+            return container.some((entry) => armEquals(entry, item));
+        if (functions_isObject(container))
+            return findKey(container, str(item)) !== undefined;
+        return fail(text, `contains() needs a string, an array or an object, not ${describe(container)}`);
+    }),
+    array: fixed('array', 1, 1, ([value]) => (Array.isArray(value) ? value : [value]), true),
+    createarray: { call: (args) => args, acceptsUnknowns: true },
+    createobject: {
+        call: (args, _s, text) => {
+            if (args.length % 2 !== 0)
+                fail(text, 'createObject() takes pairs of key and value');
+            const object = {};
+            for (let i = 0; i + 1 < args.length; i += 2) {
+                if (isUnknown(args[i]))
+                    return args[i];
+                object[stringArg('createObject', args[i], text)] = args[i + 1];
+            }
+            return object;
+        },
+        acceptsUnknowns: true,
+    },
+    union: {
+        call: (args, _s, text) => {
+            if (args.length === 0)
+                return fail(text, 'union() takes at least 1 argument');
+            const top = args.find(isUnknown);
+            if (top)
+                return top;
+            if (args.every(Array.isArray))
+                return distinct(args.flat());
+            if (args.every((a) => functions_isObject(a) || a === null))
+                return args.filter(functions_isObject).reduce(deepMerge, {});
+            return fail(text, 'union() takes all arrays or all objects');
+        },
+        acceptsUnknowns: true,
+    },
+    intersection: fixed('intersection', 2, Infinity, (args, _s, text) => {
+        if (args.every(Array.isArray))
+            return distinct(args[0].filter((item) => args.slice(1).every((other) => other.some((o) => armEquals(o, item)))));
+        if (args.every(functions_isObject)) {
+            const [head, ...rest] = args;
+            return Object.fromEntries(Object.entries(head).filter(([key, value]) => rest.every((other) => armEquals(findKey(other, key), value))));
+        }
+        return fail(text, 'intersection() takes all arrays or all objects');
+    }),
+    objectkeys: fixed('objectKeys', 1, 1, ([value], _s, text) => (functions_isObject(value) ? Object.keys(value) : fail(text, `objectKeys() of ${describe(value)}`)), true),
+    items: fixed('items', 1, 1, ([value], _s, text) => {
+        if (!functions_isObject(value))
+            fail(text, `items() of ${describe(value)}`);
+        return Object.keys(value)
+            .sort((a, b) => a.localeCompare(b, 'en'))
+            .map((key) => ({ key, value: value[key] }));
+    }, true),
+    shallowmerge: fixed('shallowMerge', 1, 1, ([items], _s, text) => {
+        if (!Array.isArray(items) || !items.every(functions_isObject))
+            fail(text, 'shallowMerge() takes an array of objects');
+        return Object.assign({}, ...items);
+    }, true),
+    tryget: fixed('tryGet', 2, Infinity, ([value, ...keys]) => tryGet(value, keys), true),
+    indexfromend: fixed('indexFromEnd', 2, 2, ([items, index], _s, text) => {
+        const list = Array.isArray(items) ? items : fail(text, `indexFromEnd() needs an array, not ${describe(items)}`);
+        const position = integer('indexFromEnd', index, text);
+        if (position < 1 || position > list.length)
+            fail(text, `indexFromEnd() index ${position} is outside the array's ${list.length} item(s)`);
+        return list[list.length - position];
+    }, true),
+    tryindexfromend: fixed('tryIndexFromEnd', 2, 2, ([items, index], _s, text) => {
+        const list = Array.isArray(items) ? items : fail(text, `tryIndexFromEnd() needs an array, not ${describe(items)}`);
+        const position = integer('tryIndexFromEnd', index, text);
+        return position >= 1 && position <= list.length ? list[list.length - position] : null;
+    }, true),
+    range: fixed('range', 2, 2, ([start, count], _s, text) => {
+        const from = integer('range', start, text);
+        const total = integer('range', count, text);
+        if (total < 0 || total > MAX_RANGE)
+            fail(text, `range() counts 0 to ${MAX_RANGE} integers, not ${total}`);
+        if (from + total > 2_147_483_647)
+            fail(text, 'range() must end below 2147483647');
+        return Array.from({ length: total }, (_, i) => from + i);
+    }),
+    // ------------------------------------------------ comparison and logic
+    equals: fixed('equals', 2, 2, ([a, b]) => armEquals(a, b)),
+    greater: fixed('greater', 2, 2, ([a, b], _s, text) => compare(a, b, text) > 0),
+    greaterorequals: fixed('greaterOrEquals', 2, 2, ([a, b], _s, text) => compare(a, b, text) >= 0),
+    less: fixed('less', 2, 2, ([a, b], _s, text) => compare(a, b, text) < 0),
+    lessorequals: fixed('lessOrEquals', 2, 2, ([a, b], _s, text) => compare(a, b, text) <= 0),
+    not: fixed('not', 1, 1, ([value], _s, text) => typeof value === 'boolean' ? !value : fail(text, `not() needs a boolean, not ${describe(value)}`)),
+    true: fixed('true', 0, 0, () => true),
+    false: fixed('false', 0, 0, () => false),
+    null: fixed('null', 0, 0, () => null),
+    bool: fixed('bool', 1, 1, ([value], _s, text) => {
+        if (typeof value === 'boolean')
+            return value;
+        if (typeof value === 'number')
+            return value !== 0;
+        if (typeof value === 'string' && /^(true|false)$/i.test(value))
+            return value.toLowerCase() === 'true';
+        return fail(text, `bool() cannot convert ${describe(value)}`);
+    }),
+    // ------------------------------------------------ numbers
+    int: fixed('int', 1, 1, ([value], _s, text) => {
+        const number = typeof value === 'string' && /^\s*-?\d+\s*$/.test(value) ? Number(value) : typeof value === 'number' ? Math.trunc(value) : NaN;
+        return Number.isInteger(number) ? number : fail(text, `int() cannot convert ${describe(value)}`);
+    }),
+    add: fixed('add', 2, 2, ([a, b], _s, text) => integer('add', a, text) + integer('add', b, text)),
+    sub: fixed('sub', 2, 2, ([a, b], _s, text) => integer('sub', a, text) - integer('sub', b, text)),
+    mul: fixed('mul', 2, 2, ([a, b], _s, text) => integer('mul', a, text) * integer('mul', b, text)),
+    div: fixed('div', 2, 2, ([a, b], _s, text) => {
+        const divisor = integer('div', b, text);
+        if (divisor === 0)
+            fail(text, 'div() by zero');
+        return Math.trunc(integer('div', a, text) / divisor);
+    }),
+    mod: fixed('mod', 2, 2, ([a, b], _s, text) => {
+        const divisor = integer('mod', b, text);
+        if (divisor === 0)
+            fail(text, 'mod() by zero');
+        return integer('mod', a, text) % divisor;
+    }),
+    min: { call: (args, _s, text) => Math.min(...args.flat().map((v) => integer('min', v, text))) },
+    max: { call: (args, _s, text) => Math.max(...args.flat().map((v) => integer('max', v, text))) },
+    // ------------------------------------------------ conversions
+    json: fixed('json', 1, 1, ([value], _s, text) => parseJson(stringArg('json', value, text), text)),
+    base64: fixed('base64', 1, 1, ([value]) => Buffer.from(str(value)).toString('base64')),
+    base64tostring: fixed('base64ToString', 1, 1, ([value], _s, text) => Buffer.from(stringArg('base64ToString', value, text), 'base64').toString('utf8')),
+    base64tojson: fixed('base64ToJson', 1, 1, ([value], _s, text) => parseJson(Buffer.from(stringArg('base64ToJson', value, text), 'base64').toString('utf8'), text)),
+    datauri: fixed('dataUri', 1, 1, ([value]) => `data:text/plain;charset=utf8;base64,${Buffer.from(str(value)).toString('base64')}`),
+    datauritostring: fixed('dataUriToString', 1, 1, ([value], _s, text) => {
+        const match = /^data:[^,]*?(;base64)?,(.*)$/s.exec(stringArg('dataUriToString', value, text));
+        if (!match)
+            return fail(text, 'dataUriToString() needs a data URI');
+        return match[1] ? Buffer.from(match[2], 'base64').toString('utf8') : decodeURIComponent(match[2]);
+    }),
+    uri: fixed('uri', 2, 2, ([base, relative], _s, text) => {
+        try {
+            return new URL(stringArg('uri', relative, text), stringArg('uri', base, text)).toString();
+        }
+        catch {
+            return fail(text, 'uri() needs an absolute base URI');
+        }
+    }),
+    uricomponent: fixed('uriComponent', 1, 1, ([value]) => encodeURIComponent(str(value))),
+    uricomponenttostring: fixed('uriComponentToString', 1, 1, ([value], _s, text) => decodeURIComponent(stringArg('uriComponentToString', value, text))),
+    // ------------------------------------------------ dates
+    datetimeadd: fixed('dateTimeAdd', 2, 3, ([base, duration], _s, text) => {
+        const date = new Date(stringArg('dateTimeAdd', base, text));
+        if (Number.isNaN(date.getTime()))
+            fail(text, `dateTimeAdd() cannot read the date '${str(base)}'`);
+        return isoSeconds(addDuration(date, stringArg('dateTimeAdd', duration, text), text));
+    }),
+    datetimefromepoch: fixed('dateTimeFromEpoch', 1, 1, ([seconds], _s, text) => isoSeconds(new Date(integer('dateTimeFromEpoch', seconds, text) * 1000))),
+    datetimetoepoch: fixed('dateTimeToEpoch', 1, 1, ([value], _s, text) => {
+        const time = Date.parse(stringArg('dateTimeToEpoch', value, text));
+        return Number.isNaN(time) ? fail(text, `dateTimeToEpoch() cannot read the date '${str(value)}'`) : Math.floor(time / 1000);
+    }),
+    // ------------------------------------------------ resources and the deployment
+    resourceid: { call: functions_resourceIdOf },
+    subscriptionresourceid: {
+        call: (args, scope, text) => {
+            const typeIndex = args.findIndex((arg) => typeof arg === 'string' && arg.includes('/'));
+            if (typeIndex < 0 || typeIndex > 1)
+                return fail(text, 'subscriptionResourceId() needs a resource type');
+            const subscriptionId = typeIndex === 1 ? str(args[0]) : scope.subscriptionId;
+            return `/subscriptions/${subscriptionId}${providerPath(str(args[typeIndex]), args.slice(typeIndex + 1).map(str))}`;
+        },
+    },
+    tenantresourceid: { call: (args) => providerPath(str(args[0]), args.slice(1).map(str)) },
+    extensionresourceid: fixed('extensionResourceId', 3, Infinity, (args) => `${str(args[0])}${providerPath(str(args[1]), args.slice(2).map(str))}`),
+    resourcegroup: fixed('resourceGroup', 0, 0, (_args, scope) => ({
+        id: `/subscriptions/${scope.subscriptionId}/resourceGroups/${scope.resourceGroup}`,
+        name: scope.resourceGroup,
+        type: 'Microsoft.Resources/resourceGroups',
+        location: scope.location,
+        properties: { provisioningState: 'Succeeded' },
+        tags: {},
+    })),
+    subscription: fixed('subscription', 0, 0, (_args, scope) => ({
+        id: `/subscriptions/${scope.subscriptionId}`,
+        subscriptionId: scope.subscriptionId,
+        tenantId: scope.tenantId,
+        displayName: new UnknownValue('the subscription display name is only known at deployment time'),
+    })),
+    tenant: fixed('tenant', 0, 0, (_args, scope) => ({ tenantId: scope.tenantId })),
+    deployment: fixed('deployment', 0, 0, (_args, scope) => ({ name: scope.deploymentName, properties: { mode: 'Incremental' } })),
+    environment: fixed('environment', 0, 0, () => ({
+        name: 'AzureCloud',
+        suffixes: {
+            storage: 'core.windows.net',
+            keyvaultDns: '.vault.azure.net',
+            sqlServerHostname: '.database.windows.net',
+            acrLoginServer: '.azurecr.io',
+        },
+        resourceManager: 'https://management.azure.com/',
+        authentication: { loginEndpoint: 'https://login.microsoftonline.com/' },
+    })),
+    // Stable, deterministic stand-ins: the same inputs give the same value every run, but not the
+    // value Azure would compute. No control judges these values, only their presence.
+    uniquestring: {
+        call: (args) => {
+            const bytes = Buffer.from(hashHex(args), 'hex');
+            let out = '';
+            for (let i = 0; i < 13; i++)
+                out += BASE32[bytes[i] % 32];
+            return out;
+        },
+    },
+    guid: {
+        call: (args) => {
+            const hex = hashHex(args);
+            return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-${((parseInt(hex[16], 16) & 3) | 8).toString(16)}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+        },
+    },
+};
+
 ;// CONCATENATED MODULE: ./src/compliance/arm/expressions.ts
 
 
 
 
+/** ARM's limit on the characters of one expression; longer ones are refused. */
+const MAX_EXPRESSION_LENGTH = 24_576;
 /** Evaluates a template string: an expression when bracketed, else the literal (with `[[` unescaped). */
 function evaluateString(text, scope) {
     if (!text.startsWith('[') || !text.endsWith(']'))
         return text;
     if (text.startsWith('[['))
         return text.slice(1);
-    const source = text.slice(1, -1);
-    return evaluateNode(parseExpression(source), scope, text);
+    if (text.length > MAX_EXPRESSION_LENGTH)
+        throw new TemplateError(`The template expression is ${text.length} characters long; ARM allows ${MAX_EXPRESSION_LENGTH}.`);
+    return evaluateNode(parseExpression(text.slice(1, -1)), scope, text);
 }
 function expressions_isExpression(value) {
     return typeof value === 'string' && value.startsWith('[') && !value.startsWith('[[') && value.endsWith(']');
@@ -18505,13 +19223,15 @@ function expressions_isExpression(value) {
 function parseExpression(source) {
     let position = 0;
     const fail = (what) => {
-        throw new ConfigurationError(`Template expression "[${source}]" is not valid: ${what} at character ${position + 1}. Fix the expression.`);
+        throw new TemplateError(`The template language expression '${source}' is not valid: ${what} at position ${position + 1}.`);
     };
     const skipSpace = () => {
         while (position < source.length && /\s/.test(source[position]))
             position++;
     };
-    const parseValue = () => {
+    const parseValue = (depth) => {
+        if (depth > 64)
+            fail('expressions nested more than 64 deep');
         skipSpace();
         const char = source[position];
         let node;
@@ -18554,7 +19274,7 @@ function parseExpression(source) {
                     position++;
                 else {
                     for (;;) {
-                        args.push(parseValue());
+                        args.push(parseValue(depth + 1));
                         skipSpace();
                         if (source[position] === ',') {
                             position++;
@@ -18574,10 +19294,10 @@ function parseExpression(source) {
             else if (name === 'null')
                 node = { kind: 'literal', value: null };
             else
-                return fail(`"${name}" is neither a function call nor a literal`);
+                return fail(`'${name}' is neither a function call nor a literal`);
         }
         else {
-            return fail(char === undefined ? 'an unexpected end' : `an unexpected "${char}"`);
+            return fail(char === undefined ? 'an unexpected end' : `an unexpected '${char}'`);
         }
         for (;;) {
             skipSpace();
@@ -18585,16 +19305,16 @@ function parseExpression(source) {
                 position++;
                 const match = /^[A-Za-z_$][\w$]*/.exec(source.slice(position));
                 if (!match)
-                    fail('a property name expected after "."');
+                    fail("a property name expected after '.'");
                 position += match[0].length;
                 node = { kind: 'property', target: node, name: match[0] };
             }
             else if (source[position] === '[') {
                 position++;
-                const index = parseValue();
+                const index = parseValue(depth + 1);
                 skipSpace();
                 if (source[position] !== ']')
-                    fail('a missing "]"');
+                    fail("a missing ']'");
                 position++;
                 node = { kind: 'index', target: node, index };
             }
@@ -18602,7 +19322,7 @@ function parseExpression(source) {
                 return node;
         }
     };
-    const node = parseValue();
+    const node = parseValue(0);
     skipSpace();
     if (position !== source.length)
         fail('unexpected text after the expression');
@@ -18622,409 +19342,599 @@ function evaluateNode(node, scope, text) {
             if (isUnknown(key))
                 return key;
             if (target === null || typeof target !== 'object')
-                return new UnknownValue(`cannot read "${String(key)}" of a non-object`, text);
-            const found = findKey(target, key);
-            return found === undefined ? new UnknownValue(`the value has no property "${String(key)}"`, text) : found;
+                throw new TemplateError(`The template language expression '${text}' is not valid: it reads '${String(key)}' of ${describe(target)}.`);
+            const found = Array.isArray(target) ? indexInto(target, key, text) : propertyOf(target, key, text);
+            return found;
         }
         case 'call':
             return call(node, scope, text);
     }
 }
-/** ARM property names are case-insensitive. */
-function findKey(target, key) {
-    if (Array.isArray(target) || typeof key === 'number')
-        return target[key];
-    if (key in target)
-        return target[key];
-    const lower = key.toLowerCase();
-    const match = Object.keys(target).find((k) => k.toLowerCase() === lower);
-    return match === undefined ? undefined : target[match];
+function indexInto(array, key, text) {
+    if (typeof key !== 'number' || !Number.isInteger(key))
+        throw new TemplateError(`The template language expression '${text}' is not valid: an array is indexed with ${describe(key)}.`);
+    if (key < 0 || key >= array.length)
+        throw new TemplateError(`The template language expression '${text}' is not valid: the index ${key} is outside the array's ${array.length} item(s).`);
+    return array[key];
 }
+function propertyOf(object, key, text) {
+    const found = findKey(object, String(key));
+    if (found === undefined)
+        throw new TemplateError(`The template language expression '${text}' is not valid: the object has no property '${String(key)}'.`);
+    return found;
+}
+/** Functions whose value only Azure knows, at deployment time. */
 const DEPLOY_TIME_ONLY = new Set([
     'reference',
-    'listkeys',
-    'listsecrets',
-    'listaccountsas',
-    'listservicesas',
     'newguid',
     'utcnow',
     'pickzones',
-    'tenant',
     'managementgroup',
     'providers',
     'deployer',
     'getsecret',
     'managementgroupresourceid',
-    'tenantresourceid',
+    'resourceinfo',
 ]);
 function call(node, scope, text) {
-    const evaluate = (arg) => evaluateNode(arg, scope, text);
+    const evaluate = (arg, inner = scope) => evaluateNode(arg, inner, text);
     const name = node.name;
-    // Lazy functions decide on known values without evaluating what they do not need.
-    if (name === 'if') {
-        arity(name, node.args, 3, 3, text);
-        const condition = evaluate(node.args[0]);
-        if (isUnknown(condition))
-            return condition;
-        return evaluate(node.args[condition ? 1 : 2]);
-    }
-    if (name === 'and' || name === 'or') {
-        let unknown;
-        for (const arg of node.args) {
-            const value = evaluate(arg);
-            if (isUnknown(value))
-                unknown ??= value;
-            else if (Boolean(value) === (name === 'or'))
-                return name === 'or';
-        }
-        return unknown ?? name === 'and';
-    }
-    if (name === 'coalesce') {
-        for (const arg of node.args) {
-            const value = evaluate(arg);
-            if (isUnknown(value))
-                return value;
-            if (value !== null && value !== undefined)
-                return value;
-        }
-        return null;
-    }
+    const lazy = LAZY_FUNCTIONS[name];
+    if (lazy)
+        return lazy(node.args, evaluate, scope, text);
     if (name === 'reference' && scope.reference) {
-        arity(name, node.args, 1, 3, text);
-        const args = node.args.map(evaluate);
+        const args = node.args.map((arg) => evaluate(arg));
         const unknownArg = args.find(isUnknown);
         if (unknownArg)
             return unknownArg;
         const [target, apiVersion, full] = args;
-        return scope.reference(str(target), apiVersion === undefined ? undefined : str(apiVersion), typeof full === 'string' && full.toLowerCase() === 'full', text);
+        return scope.reference(String(target), apiVersion === undefined ? undefined : String(apiVersion), typeof full === 'string' && full.toLowerCase() === 'full', text);
     }
     if (DEPLOY_TIME_ONLY.has(name) || name.startsWith('list'))
         return new UnknownValue(`${name}() is only known at deployment time`, text);
-    const args = node.args.map(evaluate);
-    const unknownArg = args.find(isUnknown);
-    if (unknownArg)
-        return unknownArg;
     const fn = FUNCTIONS[name];
     if (!fn)
         return new UnknownValue(`the function ${name}() is not evaluated offline`, text);
-    return fn(args, scope, text);
+    const args = node.args.map((arg) => evaluate(arg));
+    const unknownArg = fn.acceptsUnknowns ? args.find(isUnknown) : args.find(containsUnknown);
+    if (unknownArg)
+        return isUnknown(unknownArg) ? unknownArg : firstUnknown(unknownArg);
+    return fn.call(args, scope, text);
 }
-function arity(name, args, min, max, text) {
-    if (args.length < min || args.length > max) {
-        const expected = min === max ? `${min}` : max === Infinity ? `at least ${min}` : `${min} to ${max}`;
-        throw new ConfigurationError(`Template expression "${text}": ${name}() takes ${expected} argument(s), not ${args.length}.`);
-    }
-}
-const str = (value) => typeof value === 'string' ? value : typeof value === 'object' && value !== null ? JSON.stringify(value) : String(value);
-function fixed(min, max, fn) {
-    return (args, scope, text) => {
-        arity('function', args, min, max, text);
-        return fn(args, scope, text);
-    };
-}
-function expressions_resourceIdOf(args, scope, text) {
-    const typeIndex = args.findIndex((arg) => typeof arg === 'string' && arg.includes('/') && /^[A-Za-z]+\.[A-Za-z.]+\//.test(arg));
-    if (typeIndex < 0 || typeIndex > 2 || args.length <= typeIndex + 1) {
-        throw new ConfigurationError(`Template expression "${text}": resourceId() needs a resource type like 'Microsoft.KeyVault/vaults' followed by the resource name(s).`);
-    }
-    const subscriptionId = typeIndex === 2 ? str(args[0]) : scope.subscriptionId;
-    const resourceGroup = typeIndex >= 1 ? str(args[typeIndex - 1]) : scope.resourceGroup;
-    return `/subscriptions/${subscriptionId}/resourceGroups/${resourceGroup}${providerPath(str(args[typeIndex]), args.slice(typeIndex + 1).map(str))}`;
-}
-/** `/providers/Microsoft.Sql/servers/srv/databases/db` from a full type and its names. */
-function hashHex(args) {
-    return (0,external_node_crypto_namespaceObject.createHash)('sha256').update(args.map(str).join('\u0000')).digest('hex');
-}
-const BASE32 = 'abcdefghijklmnopqrstuvwxyz234567';
-const FUNCTIONS = {
-    parameters: fixed(1, 1, ([name], scope) => scope.parameter(str(name))),
-    variables: fixed(1, 1, ([name], scope) => scope.variable(str(name))),
-    copyindex: (args, scope, text) => {
-        const loop = args.find((a) => typeof a === 'string');
-        const offset = args.find((a) => typeof a === 'number') ?? 0;
-        const index = scope.copyIndex(loop);
-        if (index === undefined)
-            throw new ConfigurationError(`Template expression "${text}": copyIndex() is used outside a copy loop${loop ? ` named '${loop}'` : ''}.`);
-        return index + offset;
-    },
-    concat: (args) => (args.some(Array.isArray) ? args.flatMap((a) => (Array.isArray(a) ? a : [a])) : args.map(str).join('')),
-    format: (args, _scope, text) => {
-        arity('format', args, 1, Infinity, text);
-        return str(args[0]).replace(/\{(\d+)(:[^}]*)?\}/g, (_, index) => str(args[Number(index) + 1]));
-    },
-    tolower: fixed(1, 1, ([value]) => str(value).toLowerCase()),
-    toupper: fixed(1, 1, ([value]) => str(value).toUpperCase()),
-    resourceid: expressions_resourceIdOf,
-    subscriptionresourceid: (args, scope) => {
-        const typeIndex = args.findIndex((arg) => typeof arg === 'string' && arg.includes('/'));
-        const subscriptionId = typeIndex === 1 ? str(args[0]) : scope.subscriptionId;
-        return `/subscriptions/${subscriptionId}${providerPath(str(args[typeIndex]), args.slice(typeIndex + 1).map(str))}`;
-    },
-    extensionresourceid: (args, _scope, text) => {
-        arity('extensionResourceId', args, 3, Infinity, text);
-        return `${str(args[0])}${providerPath(str(args[1]), args.slice(2).map(str))}`;
-    },
-    resourcegroup: (_args, scope) => ({
-        id: `/subscriptions/${scope.subscriptionId}/resourceGroups/${scope.resourceGroup}`,
-        name: scope.resourceGroup,
-        type: 'Microsoft.Resources/resourceGroups',
-        location: scope.location,
-        properties: { provisioningState: 'Succeeded' },
-        tags: {},
-    }),
-    subscription: (_args, scope) => ({
-        id: `/subscriptions/${scope.subscriptionId}`,
-        subscriptionId: scope.subscriptionId,
-        tenantId: scope.tenantId,
-        displayName: scope.subscriptionId,
-    }),
-    deployment: (_args, scope) => ({ name: scope.deploymentName, properties: { mode: 'Incremental' } }),
-    environment: () => ({
-        name: 'AzureCloud',
-        suffixes: {
-            storage: 'core.windows.net',
-            keyvaultDns: '.vault.azure.net',
-            sqlServerHostname: '.database.windows.net',
-            acrLoginServer: '.azurecr.io',
-        },
-        resourceManager: 'https://management.azure.com/',
-        authentication: { loginEndpoint: 'https://login.microsoftonline.com/' },
-    }),
-    // Stable, deterministic stand-ins: the same inputs give the same value every run, but not
-    // the value Azure would compute. No control judges these values, only their presence.
-    uniquestring: (args) => {
-        const bytes = Buffer.from(hashHex(args), 'hex');
-        let out = '';
-        for (let i = 0; i < 13; i++)
-            out += BASE32[bytes[i] % 32];
-        return out;
-    },
-    guid: (args) => {
-        const hex = hashHex(args);
-        return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-${((parseInt(hex[16], 16) & 3) | 8).toString(16)}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
-    },
-    equals: fixed(2, 2, ([a, b]) => JSON.stringify(a) === JSON.stringify(b) || (typeof a === 'string' && typeof b === 'string' && a === b)),
-    not: fixed(1, 1, ([value]) => !value),
-    empty: fixed(1, 1, ([value]) => value === null ||
-        value === undefined ||
-        value === '' ||
-        (Array.isArray(value) ? value.length === 0 : typeof value === 'object' && Object.keys(value).length === 0)),
-    contains: fixed(2, 2, ([container, item]) => {
-        if (typeof container === 'string')
-            return container.toLowerCase().includes(str(item).toLowerCase());
-        if (Array.isArray(container))
-            return container.some((entry) => JSON.stringify(entry) === JSON.stringify(item));
-        return container !== null && typeof container === 'object' && findKey(container, str(item)) !== undefined;
-    }),
-    union: (args) => args.every(Array.isArray)
-        ? [...new Map(args.flat().map((v) => [JSON.stringify(v), v])).values()]
-        : Object.assign({}, ...args),
-    createobject: (args) => {
-        const object = {};
-        for (let i = 0; i + 1 < args.length; i += 2)
-            object[str(args[i])] = args[i + 1];
-        return object;
-    },
-    createarray: (args) => args,
-    array: fixed(1, 1, ([value]) => (Array.isArray(value) ? value : [value])),
-    string: fixed(1, 1, ([value]) => str(value)),
-    int: fixed(1, 1, ([value], _s, text) => {
-        const number = Number(value);
-        if (!Number.isInteger(number))
-            throw new ConfigurationError(`Template expression "${text}": int() cannot convert "${str(value)}".`);
-        return number;
-    }),
-    bool: fixed(1, 1, ([value]) => (typeof value === 'string' ? value.toLowerCase() === 'true' : Boolean(value))),
-    json: fixed(1, 1, ([value], _s, text) => {
-        try {
-            return JSON.parse(str(value));
-        }
-        catch {
-            throw new ConfigurationError(`Template expression "${text}": json() got text that is not JSON.`);
-        }
-    }),
-    length: fixed(1, 1, ([value]) => typeof value === 'string' || Array.isArray(value) ? value.length : Object.keys(value).length),
-    greater: fixed(2, 2, ([a, b]) => a > b),
-    greaterorequals: fixed(2, 2, ([a, b]) => a >= b),
-    less: fixed(2, 2, ([a, b]) => a < b),
-    lessorequals: fixed(2, 2, ([a, b]) => a <= b),
-    add: fixed(2, 2, ([a, b]) => a + b),
-    sub: fixed(2, 2, ([a, b]) => a - b),
-    mul: fixed(2, 2, ([a, b]) => a * b),
-    div: fixed(2, 2, ([a, b]) => Math.trunc(a / b)),
-    mod: fixed(2, 2, ([a, b]) => a % b),
-    min: (args) => Math.min(...args.flat()),
-    max: (args) => Math.max(...args.flat()),
-    split: fixed(2, 2, ([value, separator]) => str(value).split(new RegExp(`[${(Array.isArray(separator) ? separator : [separator]).map((s) => str(s).replace(/[\\\]^-]/g, '\\$&')).join('')}]`))),
-    replace: fixed(3, 3, ([value, find, replacement]) => str(value).split(str(find)).join(str(replacement))),
-    substring: fixed(1, 3, ([value, start, length]) => str(value).substr(start ?? 0, length)),
-    startswith: fixed(2, 2, ([value, prefix]) => str(value).toLowerCase().startsWith(str(prefix).toLowerCase())),
-    endswith: fixed(2, 2, ([value, suffix]) => str(value).toLowerCase().endsWith(str(suffix).toLowerCase())),
-    trim: fixed(1, 1, ([value]) => str(value).trim()),
-    first: fixed(1, 1, ([value]) => (typeof value === 'string' ? value[0] : value[0])),
-    last: fixed(1, 1, ([value]) => (typeof value === 'string' ? value.slice(-1) : value.at(-1))),
-    take: fixed(2, 2, ([value, count]) => value.slice(0, count)),
-    skip: fixed(2, 2, ([value, count]) => value.slice(count)),
-    indexof: fixed(2, 2, ([value, item]) => str(value).toLowerCase().indexOf(str(item).toLowerCase())),
-    padleft: fixed(2, 3, ([value, width, pad]) => str(value).padStart(width, pad ?? ' ')),
-    base64: fixed(1, 1, ([value]) => Buffer.from(str(value)).toString('base64')),
-    uri: fixed(2, 2, ([base, relative]) => new URL(str(relative), str(base)).toString()),
-    range: fixed(2, 2, ([start, count]) => Array.from({ length: count }, (_, i) => start + i)),
-};
 
 ;// CONCATENATED MODULE: ./src/compliance/arm/template.ts
 
 
 
 
+
+/** ARM's limits (learn.microsoft.com, "Resolve errors for job size exceeded"): beyond them ARM refuses the template, and so do we. */
+const ARM_LIMITS = {
+    resourcesPerTemplate: 800,
+    copyCount: 800,
+    nestingDepth: 32,
+    parameters: 256,
+    variables: 256,
+    outputs: 64,
+};
 /** Keys of a resource declaration that are not part of the deployed resource's body. */
-const DECLARATION_ONLY = new Set(['resources', 'copy', 'condition', 'dependson', 'comments', 'scope', 'existing', 'import']);
-/**
- * Turns an ARM deployment template into the resources it would deploy, with expressions
- * evaluated, copy loops expanded, conditions applied and children and extension resources
- * linked to their parents. Linear in the template's size.
- */
-function resolveTemplate(template, options) {
-    const file = options.source.file;
-    if (template === null || typeof template !== 'object' || Array.isArray(template) || !('resources' in template)) {
-        throw new ConfigurationError(`${file} is not an ARM deployment template: it has no "resources". Give a template (JSON with $schema, parameters, resources).`);
+const DECLARATION_ONLY = new Set([
+    'resources',
+    'copy',
+    'condition',
+    'dependson',
+    'comments',
+    'scope',
+    'existing',
+    'import',
+    'symbolicname',
+]);
+const DEPLOYMENTS = 'microsoft.resources/deployments';
+const template_isObject = (value) => value !== null && typeof value === 'object' && !Array.isArray(value);
+const DEFAULT_ID = '00000000-0000-0000-0000-000000000000';
+class Resolver {
+    file;
+    locate;
+    options;
+    environment;
+    byTypeAndName = new Map();
+    byId = new Map();
+    pendingLinks = [];
+    missing = new Set();
+    problems = new Map();
+    constructor(file, locate, options) {
+        this.file = file;
+        this.locate = locate;
+        this.options = options;
+        this.environment = { input: { kind: 'template', source: file }, resources: [], unresolved: [] };
     }
-    const root = template;
-    const locate = 'locate' in options.source ? options.source.locate.bind(options.source) : undefined;
-    const environment = { input: { kind: 'template', source: file }, resources: [], unresolved: [] };
-    const scope = createScope(root, options, file);
-    const byTypeAndName = new Map();
-    const byId = new Map();
-    const pendingLinks = [];
-    const queue = [];
-    const topLevel = root['resources'];
-    const entries = Array.isArray(topLevel)
-        ? topLevel.map((r, i) => [i, r])
-        : Object.entries(topLevel ?? {});
-    for (const [key, declaration] of entries)
-        queue.push({ declaration: declaration, filePath: ['resources', key], loops: new Map() });
-    // An index, not shift(): shifting a 10,000-entry array is quadratic.
-    for (let position = 0; position < queue.length; position++) {
-        const next = queue[position];
-        const { declaration, filePath, parent } = next;
-        const copy = declaration['copy'];
-        let instances = [next.loops];
-        if (copy) {
-            const count = evaluateDeep(copy['count'], withLoops(scope, next.loops));
-            if (typeof count !== 'number') {
-                environment.unresolved.push({
-                    message: `copy loop "${String(copy['name'])}" has a count that cannot be known offline; judged as one instance`,
-                    ...at(locate, [...filePath, 'copy', 'count']),
-                });
-                instances = [new Map([...next.loops, [String(copy['name']), 0]])];
-            }
-            else {
-                instances = Array.from({ length: count }, (_, index) => new Map([...next.loops, [String(copy['name']), index]]));
+    at(path) {
+        return this.locate ? { location: this.locate(path) } : {};
+    }
+    problem(path, message) {
+        if (!this.problems.has(message))
+            this.problems.set(message, { message, ...this.at(path) });
+        return new UnknownValue(`the template is not valid here: ${message}`);
+    }
+    missingParameter(name) {
+        this.missing.add(name);
+        return new UnknownValue(`parameter "${name}" has no value; give a parameters file to judge what depends on it`);
+    }
+    /** Evaluates a value, turning a mistake in one of its expressions into an unknown and one problem. */
+    evaluate(value, scope, path) {
+        return evaluateDeep(value, scope, (at, message) => this.problem([...path, ...at], message));
+    }
+    /** The root template's frame, once resolve() ran. */
+    root;
+    resolve(root, parameters) {
+        const frame = this.frame(root, [], parameters ?? {}, {
+            subscriptionId: this.options.subscriptionId ?? DEFAULT_ID,
+            resourceGroup: this.options.resourceGroup ?? 'resource-group',
+            deploymentName: this.options.deploymentName ?? 'azure-hipaa',
+            depth: 0,
+            inherited: [],
+        });
+        this.root = frame;
+        this.expand(frame);
+        this.link();
+        if (this.missing.size > 0)
+            this.environment.missingParameters = [...this.missing];
+        if (this.problems.size > 0)
+            this.environment.problems = [...this.problems.values()];
+        return this.environment;
+    }
+    frame(template, path, givenValues, where, outerScope) {
+        const frame = {
+            template,
+            path,
+            scope: undefined,
+            subscriptionId: where.subscriptionId,
+            resourceGroup: where.resourceGroup,
+            depth: where.depth,
+            symbols: new Map(),
+            deployments: new Map(),
+            inherited: where.inherited,
+            resourceCount: 0,
+        };
+        const scope = outerScope ??
+            createScope(template, {
+                parameters: givenValues,
+                subscriptionId: where.subscriptionId,
+                tenantId: this.options.tenantId ?? DEFAULT_ID,
+                resourceGroup: where.resourceGroup,
+                location: this.options.location ?? 'eastus2',
+                deploymentName: where.deploymentName,
+            }, this.file, { missingParameter: (name) => this.missingParameter(name), problem: (at, message) => this.problem([...path, ...at], message) });
+        frame.scope = {
+            ...scope,
+            reference: (target, apiVersion, full, text) => this.reference(frame, target, apiVersion, full, text),
+        };
+        return frame;
+    }
+    /** `reference()`: a nested deployment's outputs are known offline; anything else only at deployment time (or from options.reference). */
+    reference(frame, target, apiVersion, full, text) {
+        const deployment = frame.deployments.get(target.toLowerCase()) ?? frame.symbols.get(target)?.module ?? this.deploymentById(frame, target);
+        if (deployment)
+            return this.outputsOf(deployment);
+        if (this.options.reference)
+            return this.options.reference(target, apiVersion, full, text);
+        return new UnknownValue('reference() is only known at deployment time', text);
+    }
+    deploymentById(frame, target) {
+        const name = /\/providers\/Microsoft\.Resources\/deployments\/([^/]+)$/i.exec(target)?.[1];
+        return name ? frame.deployments.get(name.toLowerCase()) : undefined;
+    }
+    outputsOf(deployment) {
+        if (deployment.outputs !== undefined)
+            return deployment.outputs;
+        if (deployment.expanding)
+            return new UnknownValue('a nested deployment refers to its own outputs');
+        this.expandDeployment(deployment);
+        return deployment.outputs ?? new UnknownValue('the nested deployment has no outputs that can be known offline');
+    }
+    expand(frame) {
+        const resources = frame.template['resources'];
+        const entries = Array.isArray(resources)
+            ? resources.map((r, i) => [i, r])
+            : Object.entries(resources);
+        for (const [key, declaration] of entries) {
+            if (!template_isObject(declaration)) {
+                throw new errors_ConfigurationError(`${this.file}: ${[...frame.path, 'resources', key].join('.')} is ${declaration === null ? 'null' : typeof declaration}, not a resource declaration (an object with type, apiVersion and name). Fix or remove it.`);
             }
         }
-        for (const loops of instances) {
-            const loopScope = withLoops(scope, loops);
-            const condition = 'condition' in declaration ? evaluateDeep(declaration['condition'], loopScope) : true;
-            if (condition === false)
-                continue;
-            const { resource, legacyScope } = buildResource(declaration, filePath, parent, loopScope, scope, locate, environment);
-            if (isUnknown(condition))
-                resource.conditionUnknown = condition;
-            environment.resources.push(resource);
-            byTypeAndName.set(key(resource.type, resource.name), resource);
-            const scopeValue = legacyScope ?? ('scope' in declaration ? evaluateDeep(declaration['scope'], loopScope) : undefined);
-            if (parent) {
-                resource.parent = parent;
-                parent.children.push(resource);
-            }
-            else {
-                pendingLinks.push({ resource, ...(typeof scopeValue === 'string' ? { scopeId: scopeValue } : {}), ...at(locate, filePath) });
-                if (isUnknown(scopeValue))
-                    environment.unresolved.push({
-                        message: `the scope of ${resource.type} "${resource.name}" cannot be known offline`,
-                        ...at(locate, [...filePath, 'scope']),
+        // Nested deployments first known by name, so reference(...).outputs finds them whatever the order.
+        const queue = entries.map(([key, declaration]) => ({
+            declaration: declaration,
+            path: [...frame.path, 'resources', key],
+            loops: new Map(),
+            ...(typeof key === 'string' ? { symbol: key } : {}),
+        }));
+        for (const item of queue)
+            this.registerDeployment(frame, item.declaration, item.path, item.symbol);
+        // An index, not shift(): shifting a long array is quadratic.
+        for (let position = 0; position < queue.length; position++) {
+            const next = queue[position];
+            for (const loops of this.instances(frame, next.declaration, next.path, next.loops)) {
+                const scope = withLoops(frame.scope, loops);
+                const condition = 'condition' in next.declaration ? this.evaluate(next.declaration['condition'], scope, [...next.path, 'condition']) : true;
+                if (condition === false)
+                    continue;
+                if (this.isExisting(next.declaration, scope, next.path)) {
+                    this.registerExisting(frame, next, scope);
+                    continue;
+                }
+                if (++frame.resourceCount > ARM_LIMITS.resourcesPerTemplate) {
+                    throw new errors_ConfigurationError(`${this.file}: the template at ${frame.path.length ? frame.path.join('.') : 'its root'} deploys more than ${ARM_LIMITS.resourcesPerTemplate} resources (copy loops included), which ARM refuses. Split it into nested deployments.`);
+                }
+                const resource = this.build(next.declaration, next.path, next.parent, scope, frame);
+                if (isUnknown(condition))
+                    resource.conditionUnknown = condition;
+                if (next.symbol)
+                    this.addSymbol(frame, next.symbol, resource.id);
+                const nested = next.declaration['resources'];
+                if (Array.isArray(nested)) {
+                    nested.forEach((child, index) => {
+                        if (!template_isObject(child))
+                            throw new errors_ConfigurationError(`${this.file}: ${[...next.path, 'resources', index].join('.')} is not a resource declaration. Fix or remove it.`);
+                        queue.push({ declaration: child, path: [...next.path, 'resources', index], parent: resource, loops });
                     });
-            }
-            if (!scopeValue)
-                byId.set(resource.id.toLowerCase(), resource);
-            const nested = declaration['resources'];
-            if (Array.isArray(nested))
-                nested.forEach((child, index) => queue.push({ declaration: child, filePath: [...filePath, 'resources', index], parent: resource, loops }));
-            if (resource.type.toLowerCase() === 'microsoft.resources/deployments') {
-                environment.unresolved.push({
-                    message: `nested deployment "${resource.name}" is not expanded; judge its template separately with --template`,
-                    ...at(locate, filePath),
-                });
+                }
+                if (resource.type.toLowerCase() === DEPLOYMENTS)
+                    this.nestedDeployment(frame, resource, next.declaration, next.path, scope, next.symbol);
             }
         }
     }
-    // Link top-level children to their parents and extension resources to what they extend.
-    for (const { resource, scopeId } of pendingLinks) {
-        if (scopeId !== undefined) {
-            const target = byId.get(scopeId.toLowerCase()) ?? byTypeAndName.get(symbolicKey(scopeId, root, byTypeAndName));
-            resource.id = `${target?.id ?? scopeId}${providerPath(resource.type, [resource.name])}`;
-            if (target)
-                target.extensions.push(resource);
-            continue;
+    registerDeployment(frame, declaration, path, symbol) {
+        if (String(declaration['type']).toLowerCase() !== DEPLOYMENTS || 'copy' in declaration)
+            return;
+        const name = this.evaluate(declaration['name'], frame.scope, [...path, 'name']);
+        if (typeof name !== 'string')
+            return;
+        const deployment = {
+            declaration,
+            path,
+            resources: [],
+            expanding: false,
+            parentFrame: frame,
+            scope: frame.scope,
+            id: this.idOf(frame, 'Microsoft.Resources/deployments', name),
+        };
+        frame.deployments.set(name.toLowerCase(), deployment);
+        if (symbol)
+            frame.symbols.set(symbol, { ids: [], module: deployment });
+    }
+    addSymbol(frame, symbol, id) {
+        const target = frame.symbols.get(symbol) ?? { ids: [] };
+        target.ids.push(id.toLowerCase());
+        frame.symbols.set(symbol, target);
+    }
+    isExisting(declaration, scope, path) {
+        return 'existing' in declaration && this.evaluate(declaration['existing'], scope, [...path, 'existing']) === true;
+    }
+    /** An `existing` resource is not deployed, so not judged; its id still resolves references and scopes. */
+    registerExisting(frame, item, scope) {
+        const type = this.evaluate(item.declaration['type'], scope, [...item.path, 'type']);
+        const name = this.evaluate(item.declaration['name'], scope, [...item.path, 'name']);
+        if (typeof type !== 'string' || typeof name !== 'string' || !item.symbol)
+            return;
+        const targetScope = 'scope' in item.declaration ? this.evaluate(item.declaration['scope'], scope, [...item.path, 'scope']) : undefined;
+        const id = typeof targetScope === 'string' && targetScope.startsWith('/')
+            ? `${targetScope}${providerPath(type, [name])}`
+            : this.idOf(frame, type, name);
+        this.addSymbol(frame, item.symbol, id);
+    }
+    /** The loop positions a declaration is deployed at: one, or one per copy, within ARM's limit. */
+    instances(frame, declaration, path, outer) {
+        const copy = declaration['copy'];
+        if (copy === undefined)
+            return [outer];
+        if (!template_isObject(copy)) {
+            this.problem([...path, 'copy'], 'copy must be an object with a name and a count');
+            return [outer];
         }
-        const segments = resource.type.split('/');
-        if (segments.length <= 2)
-            continue;
-        const parent = byTypeAndName.get(key(segments.slice(0, -1).join('/'), resource.name.split('/').slice(0, -1).join('/')));
+        const name = String(copy['name']);
+        const count = this.evaluate(copy['count'], withLoops(frame.scope, outer), [...path, 'copy', 'count']);
+        if (isUnknown(count)) {
+            this.environment.unresolved.push({
+                message: `copy loop "${name}" has a count that cannot be known offline; judged as one instance`,
+                ...this.at([...path, 'copy', 'count']),
+            });
+            return [new Map([...outer, [name, 0]])];
+        }
+        return Array.from({ length: this.copyCount(count, name, [...path, 'copy', 'count']) }, (_, index) => new Map([...outer, [name, index]]));
+    }
+    copyCount(count, name, path) {
+        if (typeof count !== 'number' || !Number.isInteger(count) || count < 0) {
+            this.problem(path, `the copy loop "${name}" has the count ${JSON.stringify(count)}; a count is a whole number from 0 to ${ARM_LIMITS.copyCount}`);
+            return 0;
+        }
+        if (count > ARM_LIMITS.copyCount) {
+            throw new errors_ConfigurationError(`${this.file}: the copy loop "${name}" counts ${count}; ARM allows at most ${ARM_LIMITS.copyCount}. Lower it or split the template.`);
+        }
+        return count;
+    }
+    build(declaration, path, parent, scope, frame) {
+        const body = {};
+        for (const [key, value] of Object.entries(declaration)) {
+            if (DECLARATION_ONLY.has(key.toLowerCase()))
+                continue;
+            // A nested deployment's template is evaluated in its own scope, when it is expanded; here it stays as written.
+            if (key.toLowerCase() === 'properties' &&
+                template_isObject(value) &&
+                template_isObject(value['template']) &&
+                String(declaration['type']).toLowerCase() === DEPLOYMENTS) {
+                const { template, ...rest } = value;
+                body[key] = { ...this.evaluate(rest, scope, [...path, key]), template };
+            }
+            else
+                body[key] = this.evaluate(value, scope, [...path, key]);
+        }
+        const type = textOf(body['type'], 'type');
+        const name = textOf(body['name'], 'name');
+        const unresolvedPart = [type, name].find(isUnknown);
+        if (unresolvedPart) {
+            this.environment.unresolved.push({
+                message: `a resource's ${unresolvedPart === type ? 'type' : 'name'} cannot be known offline (${unresolvedPart.expression ?? unresolvedPart.reason})`,
+                ...this.at(path),
+            });
+        }
+        let typeText = isUnknown(type) ? `[unknown: ${type.expression ?? type.reason}]` : type;
+        let nameText = isUnknown(name) ? `[unknown: ${name.expression ?? name.reason}]` : name;
+        if (parent && !typeText.includes('/'))
+            typeText = `${parent.type}/${typeText}`;
+        if (parent && !nameText.startsWith(`${parent.name}/`))
+            nameText = `${parent.name}/${nameText}`;
+        // The older extension form: type `Microsoft.KeyVault/vaults/providers/diagnosticSettings`, name `kv/Microsoft.Insights/x`.
+        const legacyExtension = /^(.+)\/providers\/(diagnosticSettings|roleAssignments|locks)$/i.exec(typeText);
+        let scopeId;
+        if (legacyExtension) {
+            const scopeType = legacyExtension[1];
+            const nameSegments = nameText.split('/');
+            scopeId = this.idOf(frame, scopeType, nameSegments.slice(0, scopeType.split('/').length - 1).join('/'));
+            typeText = /diagnosticSettings$/i.test(typeText)
+                ? 'Microsoft.Insights/diagnosticSettings'
+                : /roleAssignments$/i.test(typeText)
+                    ? 'Microsoft.Authorization/roleAssignments'
+                    : 'Microsoft.Authorization/locks';
+            nameText = nameSegments.at(-1);
+        }
+        else if ('scope' in declaration) {
+            const value = this.evaluate(declaration['scope'], scope, [...path, 'scope']);
+            if (isUnknown(value))
+                this.environment.unresolved.push({
+                    message: `the scope of ${typeText} "${nameText}" cannot be known offline`,
+                    ...this.at([...path, 'scope']),
+                });
+            else if (typeof value === 'string')
+                scopeId = this.scopeIdOf(frame, value);
+        }
+        const apiVersion = body['apiVersion'];
+        const locate = this.locate;
+        const resource = {
+            type: typeText,
+            name: nameText,
+            id: this.idOf(frame, typeText, nameText),
+            ...(typeof apiVersion === 'string' ? { apiVersion } : {}),
+            body,
+            children: [],
+            extensions: [],
+            dependsOn: [...frame.inherited],
+            ...(locate ? { locate: (at) => locate([...path, ...at]) } : {}),
+        };
+        this.environment.resources.push(resource);
         if (parent) {
             resource.parent = parent;
             parent.children.push(resource);
+            resource.dependsOn?.push(parent.id.toLowerCase());
         }
-    }
-    return environment;
-}
-function buildResource(declaration, filePath, parent, scope, rootScope, locate, environment) {
-    const body = {};
-    for (const [name, value] of Object.entries(declaration)) {
-        if (!DECLARATION_ONLY.has(name.toLowerCase()))
-            body[name] = evaluateDeep(value, scope);
-    }
-    const type = textOf(body['type'], 'type');
-    const name = textOf(body['name'], 'name');
-    const unresolvedPart = [type, name].find(isUnknown);
-    if (unresolvedPart)
-        environment.unresolved.push({
-            message: `a resource's ${unresolvedPart === type ? 'type' : 'name'} cannot be known offline (${unresolvedPart.expression ?? unresolvedPart.reason})`,
-            ...at(locate, filePath),
+        if (scopeId === undefined) {
+            this.byTypeAndName.set(key(resource.type, resource.name), resource);
+            this.byId.set(resource.id.toLowerCase(), resource);
+        }
+        const dependsOn = Array.isArray(declaration['dependsOn']) ? declaration['dependsOn'] : [];
+        this.pendingLinks.push({
+            resource,
+            ...(scopeId !== undefined ? { scopeId } : {}),
+            frame,
+            dependsOn: dependsOn.map((entry, index) => this.evaluate(entry, scope, [...path, 'dependsOn', index])),
+            declarationPath: path,
         });
-    let typeText = isUnknown(type) ? `[unknown: ${type.expression ?? type.reason}]` : type;
-    let nameText = isUnknown(name) ? `[unknown: ${name.expression ?? name.reason}]` : name;
-    if (parent && !typeText.includes('/'))
-        typeText = `${parent.type}/${typeText}`;
-    if (parent && !nameText.startsWith(`${parent.name}/`))
-        nameText = `${parent.name}/${nameText}`;
-    // The older extension form: type `Microsoft.KeyVault/vaults/providers/diagnosticSettings`, name `kv/Microsoft.Insights/x`.
-    const legacyExtension = /^(.+)\/providers\/(diagnosticSettings|roleAssignments|locks)$/i.exec(typeText);
-    let legacyScope;
-    if (legacyExtension) {
-        const scopeType = legacyExtension[1];
-        const nameSegments = nameText.split('/');
-        const scopeNames = nameSegments.slice(0, scopeType.split('/').length - 1);
-        legacyScope = `/subscriptions/${rootScope.subscriptionId}/resourceGroups/${rootScope.resourceGroup}${providerPath(scopeType, scopeNames)}`;
-        typeText = /diagnosticSettings$/i.test(typeText)
-            ? 'Microsoft.Insights/diagnosticSettings'
-            : /roleAssignments$/i.test(typeText)
-                ? 'Microsoft.Authorization/roleAssignments'
-                : 'Microsoft.Authorization/locks';
-        nameText = nameSegments.at(-1);
+        return resource;
     }
-    const apiVersion = body['apiVersion'];
-    const resource = {
-        type: typeText,
-        name: nameText,
-        id: `/subscriptions/${rootScope.subscriptionId}/resourceGroups/${rootScope.resourceGroup}${providerPath(typeText, [nameText])}`,
-        ...(typeof apiVersion === 'string' ? { apiVersion } : {}),
-        body,
-        children: [],
-        extensions: [],
-        ...(locate ? { locate: (path) => locate([...filePath, ...path]) } : {}),
-    };
-    return { resource, ...(legacyScope ? { legacyScope } : {}) };
+    /** A resource's id in the frame's subscription and resource group. */
+    idOf(frame, type, name) {
+        return `/subscriptions/${frame.subscriptionId}/resourceGroups/${frame.resourceGroup}${providerPath(type, [name])}`;
+    }
+    /** An extension resource's scope: a full id, a symbolic name, or Bicep's relative `Microsoft.KeyVault/vaults/<name>`. */
+    scopeIdOf(frame, scope) {
+        if (scope.startsWith('/'))
+            return scope;
+        const symbol = frame.symbols.get(scope);
+        if (symbol?.ids[0])
+            return symbol.ids[0];
+        const segments = scope.split('/');
+        if (segments.length >= 3 && segments.length % 2 === 1) {
+            const type = [segments[0], ...segments.slice(1).filter((_, i) => i % 2 === 0)].join('/');
+            const names = segments.slice(1).filter((_, i) => i % 2 === 1);
+            return this.idOf(frame, type, names.join('/'));
+        }
+        return scope;
+    }
+    nestedDeployment(frame, resource, declaration, path, scope, symbol) {
+        const properties = template_isObject(declaration['properties']) ? declaration['properties'] : {};
+        if (!template_isObject(properties['template'])) {
+            const link = properties['templateLink'];
+            const where = template_isObject(link) ? (link['uri'] ?? link['id'] ?? link['relativePath']) : undefined;
+            this.environment.unresolved.push({
+                message: `nested deployment "${resource.name}" links its template${typeof where === 'string' ? ` (${where})` : ''}, which cannot be read offline; its resources are not judged. Judge that template on its own with --template.`,
+                ...this.at(path),
+            });
+            return;
+        }
+        const known = frame.deployments.get(resource.name.toLowerCase());
+        const deployment = known && known.declaration === declaration && !('copy' in declaration)
+            ? known
+            : { declaration, path, resources: [], expanding: false, parentFrame: frame, scope, id: resource.id };
+        deployment.scope = scope;
+        if (symbol)
+            frame.symbols.set(symbol, { ids: [], module: deployment });
+        this.expandDeployment(deployment, resource);
+    }
+    /** Expands an inline nested deployment once: its parameters (inner scope) or the parent's (outer), its resource group, its resources and outputs. */
+    expandDeployment(deployment, resource) {
+        if (deployment.frame || deployment.expanding)
+            return;
+        deployment.expanding = true;
+        const { declaration, path, parentFrame, scope } = deployment;
+        if (parentFrame.depth + 1 > ARM_LIMITS.nestingDepth) {
+            throw new errors_ConfigurationError(`${this.file}: nested deployments go more than ${ARM_LIMITS.nestingDepth} levels deep at ${path.join('.')}; the gate expands no deeper.`);
+        }
+        const properties = declaration['properties'];
+        const template = properties['template'];
+        const options = template_isObject(properties['expressionEvaluationOptions']) ? properties['expressionEvaluationOptions'] : {};
+        const inner = String(findKey(options, 'scope') ?? 'outer').toLowerCase() === 'inner';
+        const target = (field, fallback) => {
+            if (!(field in declaration))
+                return fallback;
+            const value = this.evaluate(declaration[field], scope, [...path, field]);
+            return typeof value === 'string' ? value : fallback;
+        };
+        const subscriptionId = target('subscriptionId', parentFrame.subscriptionId);
+        const resourceGroup = target('resourceGroup', parentFrame.resourceGroup);
+        const name = resource?.name ?? String(this.evaluate(declaration['name'], scope, [...path, 'name']));
+        const ownDependencies = resource ? [...(resource.dependsOn ?? []), resource.id.toLowerCase()] : [];
+        const given = {};
+        if (inner && template_isObject(properties['parameters'])) {
+            for (const [parameter, spec] of Object.entries(properties['parameters'])) {
+                given[parameter] =
+                    template_isObject(spec) && 'value' in spec
+                        ? this.evaluate(spec['value'], scope, [...path, 'properties', 'parameters', parameter, 'value'])
+                        : new UnknownValue(`parameter "${parameter}" of nested deployment "${name}" is a Key Vault reference, known only at deployment time`);
+            }
+        }
+        const frame = this.frame(template, [...path, 'properties', 'template'], given, { subscriptionId, resourceGroup, deploymentName: name, depth: parentFrame.depth + 1, inherited: ownDependencies }, inner ? undefined : scope);
+        deployment.frame = frame;
+        const before = this.environment.resources.length;
+        if (!Array.isArray(template['resources']) && !template_isObject(template['resources'])) {
+            this.problem([...path, 'properties', 'template'], `the nested deployment "${name}" has a template without resources`);
+        }
+        else
+            this.expand(frame);
+        deployment.resources = this.environment.resources.slice(before);
+        deployment.outputs = { outputs: this.outputs(frame) };
+        deployment.expanding = false;
+    }
+    /** A template's outputs, as `reference(<deployment>).outputs` gives them: `{ name: { type, value } }`. */
+    outputs(frame) {
+        const outputs = template_isObject(frame.template['outputs']) ? frame.template['outputs'] : {};
+        const result = {};
+        for (const [name, spec] of Object.entries(outputs)) {
+            if (!template_isObject(spec))
+                continue;
+            const path = [...frame.path, 'outputs', name];
+            const condition = 'condition' in spec ? this.evaluate(spec['condition'], frame.scope, [...path, 'condition']) : true;
+            if (condition === false)
+                continue;
+            let value;
+            if (template_isObject(spec['copy'])) {
+                const copy = spec['copy'];
+                const count = this.evaluate(copy['count'], frame.scope, [...path, 'copy', 'count']);
+                value = isUnknown(count)
+                    ? count
+                    : Array.from({ length: this.copyCount(count, name, [...path, 'copy', 'count']) }, (_, index) => this.evaluate(copy['input'], withLoops(frame.scope, new Map([['', index]])), [...path, 'copy', 'input']));
+            }
+            else
+                value = this.evaluate(spec['value'], frame.scope, [...path, 'value']);
+            result[name] = { type: spec['type'], value: isUnknown(condition) ? condition : value };
+        }
+        return result;
+    }
+    /** Links top-level children to their parents and extension resources to what they extend; resolves each dependsOn to ids. */
+    link() {
+        for (const { resource, scopeId, frame, dependsOn } of this.pendingLinks) {
+            for (const entry of dependsOn)
+                resource.dependsOn?.push(...this.dependencyIds(frame, entry));
+            if (scopeId !== undefined) {
+                const target = this.byId.get(scopeId.toLowerCase());
+                resource.id = `${target?.id ?? scopeId}${providerPath(resource.type, [resource.name])}`;
+                if (target) {
+                    target.extensions.push(resource);
+                    resource.dependsOn?.push(target.id.toLowerCase());
+                }
+                continue;
+            }
+            const segments = resource.type.split('/');
+            if (resource.parent || segments.length <= 2)
+                continue;
+            const parent = this.byTypeAndName.get(key(segments.slice(0, -1).join('/'), resource.name.split('/').slice(0, -1).join('/')));
+            if (parent) {
+                resource.parent = parent;
+                parent.children.push(resource);
+                resource.dependsOn?.push(parent.id.toLowerCase());
+            }
+        }
+        for (const resource of this.environment.resources)
+            if (resource.dependsOn)
+                resource.dependsOn = [...new Set(resource.dependsOn)];
+    }
+    /** What a dependsOn entry names: a resource id, a languageVersion 2.0 symbol (a module: its every resource), or a bare name. */
+    dependencyIds(frame, entry) {
+        if (typeof entry !== 'string')
+            return [];
+        const symbol = frame.symbols.get(entry);
+        if (symbol)
+            return [
+                ...symbol.ids,
+                ...(symbol.module ? [symbol.module.id.toLowerCase(), ...symbol.module.resources.map((r) => r.id.toLowerCase())] : []),
+            ];
+        if (entry.startsWith('/')) {
+            const lower = entry.toLowerCase();
+            const module = [...frame.deployments.values()].find((deployment) => deployment.id.toLowerCase() === lower);
+            return [lower, ...(module ? module.resources.map((r) => r.id.toLowerCase()) : [])];
+        }
+        return this.byName().get(entry.toLowerCase()) ?? [];
+    }
+    names;
+    /** Resource ids by a lower-case name dependsOn may use: the full name, and its last segment. */
+    byName() {
+        if (this.names)
+            return this.names;
+        const names = new Map();
+        for (const resource of this.environment.resources) {
+            const full = resource.name.toLowerCase();
+            for (const name of new Set([full, full.split('/').at(-1)])) {
+                const ids = names.get(name) ?? [];
+                ids.push(resource.id.toLowerCase());
+                names.set(name, ids);
+            }
+        }
+        return (this.names = names);
+    }
+}
+/**
+ * Resolves a template into the resources it deploys (see the file comment). Throws
+ * ConfigurationError only for input that is not a template ARM would take at all.
+ */
+function resolveTemplate(template, options) {
+    const file = options.source.file;
+    if (!template_isObject(template) || !('resources' in template)) {
+        throw new errors_ConfigurationError(`${file} is not an ARM deployment template: it has no "resources". Give a template (JSON with $schema, parameters, resources).`);
+    }
+    if (!Array.isArray(template['resources']) && !template_isObject(template['resources'])) {
+        throw new errors_ConfigurationError(`${file}: "resources" is ${template['resources'] === null ? 'null' : typeof template['resources']}; it must be a list of resources (or, in languageVersion 2.0, an object of them).`);
+    }
+    const locate = 'locate' in options.source ? options.source.locate.bind(options.source) : undefined;
+    return new Resolver(file, locate, options).resolve(template, normalizeParameters(options.parameters));
+}
+/** Evaluates a template's outputs offline (`{ name: value }`), as ARM reports them. */
+function resolveOutputs(template, options) {
+    const file = options.source.file;
+    if (!template_isObject(template))
+        throw new ConfigurationError(`${file} is not an ARM deployment template.`);
+    const resolver = new Resolver(file, undefined, options);
+    const environment = resolver.resolve(template, normalizeParameters(options.parameters));
+    const outputs = resolver.outputs(resolver.root);
+    return { outputs: Object.fromEntries(Object.entries(outputs).map(([name, spec]) => [name, spec['value']])), environment };
 }
 function textOf(value, what) {
     if (typeof value === 'string' || isUnknown(value))
@@ -19034,42 +19944,59 @@ function textOf(value, what) {
 function key(type, name) {
     return `${type.toLowerCase()}|${name.toLowerCase()}`;
 }
-/** A languageVersion 2.0 symbolic name used as a scope: find the declaration it names. */
-function symbolicKey(scope, root, index) {
-    const resources = root['resources'];
-    if (Array.isArray(resources))
-        return '';
-    const declaration = resources[scope];
-    if (!declaration || typeof declaration['type'] !== 'string' || typeof declaration['name'] !== 'string')
-        return '';
-    const candidate = key(declaration['type'], declaration['name']);
-    return index.has(candidate) ? candidate : '';
-}
-function at(locate, path) {
-    return locate ? { location: locate(path) } : {};
-}
-/** Evaluates every expression in a value, expanding property-level copy loops. */
-function evaluateDeep(value, scope) {
-    if (typeof value === 'string')
-        return evaluateString(value, scope);
+/**
+ * Evaluates every expression in a value, expanding property-level copy loops. Without `onProblem`
+ * a mistake in the template throws a TemplateError; with it, the mistaken value becomes unknown
+ * and `onProblem` hears where (a path inside `value`) and what.
+ */
+function evaluateDeep(value, scope, onProblem, path = [], depth = 0) {
+    if (depth > 128) {
+        const message = 'the value is nested more than 128 levels deep';
+        if (onProblem)
+            return onProblem(path, message);
+        throw new TemplateError(message);
+    }
+    if (typeof value === 'string') {
+        if (!onProblem)
+            return evaluateString(value, scope);
+        try {
+            return evaluateString(value, scope);
+        }
+        catch (error) {
+            if (error instanceof TemplateError)
+                return onProblem(path, error.message);
+            throw error;
+        }
+    }
     if (Array.isArray(value))
-        return value.map((item) => evaluateDeep(item, scope));
-    if (value === null || typeof value !== 'object')
+        return value.map((item, index) => evaluateDeep(item, scope, onProblem, [...path, index], depth + 1));
+    if (!template_isObject(value))
         return value;
     const result = {};
     for (const [name, item] of Object.entries(value)) {
         if (name === 'copy' && Array.isArray(item)) {
-            for (const loop of item) {
-                const count = evaluateDeep(loop['count'], scope);
+            for (const [index, loop] of item.entries()) {
                 const loopName = String(loop['name']);
-                result[loopName] =
-                    typeof count === 'number'
-                        ? Array.from({ length: count }, (_, index) => evaluateDeep(loop['input'], withLoops(scope, new Map([[loopName, index]]))))
-                        : new UnknownValue(`the count of property loop "${loopName}" cannot be known offline`);
+                const count = evaluateDeep(loop['count'], scope, onProblem, [...path, 'copy', index, 'count'], depth + 1);
+                if (isUnknown(count)) {
+                    result[loopName] = new UnknownValue(`the count of property loop "${loopName}" cannot be known offline`);
+                    continue;
+                }
+                if (typeof count !== 'number' || !Number.isInteger(count) || count < 0 || count > ARM_LIMITS.copyCount) {
+                    if (typeof count === 'number' && count > ARM_LIMITS.copyCount) {
+                        throw new errors_ConfigurationError(`The property copy loop "${loopName}" counts ${count}; ARM allows at most ${ARM_LIMITS.copyCount}.`);
+                    }
+                    const message = `the property copy loop "${loopName}" has the count ${JSON.stringify(count)}; a count is a whole number from 0 to ${ARM_LIMITS.copyCount}`;
+                    if (!onProblem)
+                        throw new TemplateError(message);
+                    result[loopName] = onProblem([...path, 'copy', index, 'count'], message);
+                    continue;
+                }
+                result[loopName] = Array.from({ length: count }, (_, i) => evaluateDeep(loop['input'], withLoops(scope, new Map([[loopName, i]])), onProblem, [...path, 'copy', index, 'input'], depth + 1));
             }
             continue;
         }
-        result[name] = evaluateDeep(item, scope);
+        result[name] = evaluateDeep(item, scope, onProblem, [...path, name], depth + 1);
     }
     return result;
 }
@@ -19082,16 +20009,27 @@ function withLoops(scope, loops) {
     };
 }
 /** The scope a template's expressions see: its parameters and variables, and the deployment's subscription, group and location. */
-function createScope(root, options, file) {
-    const declared = (root['parameters'] ?? {});
+function createScope(root, options, file, hooks = {}) {
+    const declared = template_isObject(root['parameters']) ? root['parameters'] : {};
+    const definitions = template_isObject(root['definitions']) ? root['definitions'] : {};
     const given = normalizeParameters(options.parameters);
-    const variables = (root['variables'] ?? {});
+    const variables = template_isObject(root['variables']) ? root['variables'] : {};
+    const copiedVariables = new Map();
+    for (const loop of Array.isArray(variables['copy']) ? variables['copy'] : []) {
+        if (template_isObject(loop) && typeof loop['name'] === 'string')
+            copiedVariables.set(loop['name'].toLowerCase(), loop);
+    }
+    if (Object.keys(declared).length > ARM_LIMITS.parameters)
+        throw new errors_ConfigurationError(`${file} declares ${Object.keys(declared).length} parameters; ARM allows ${ARM_LIMITS.parameters}.`);
     const parameterValues = new Map();
     const variableValues = new Map();
     const evaluating = new Set();
+    const refuse = (message) => {
+        throw new TemplateError(message);
+    };
     const scope = {
-        subscriptionId: options.subscriptionId ?? '00000000-0000-0000-0000-000000000000',
-        tenantId: options.tenantId ?? '00000000-0000-0000-0000-000000000000',
+        subscriptionId: options.subscriptionId ?? DEFAULT_ID,
+        tenantId: options.tenantId ?? DEFAULT_ID,
         resourceGroup: options.resourceGroup ?? 'resource-group',
         location: options.location ?? 'eastus2',
         deploymentName: options.deploymentName ?? 'azure-hipaa',
@@ -19100,41 +20038,84 @@ function createScope(root, options, file) {
         parameter(name) {
             const declaredName = Object.keys(declared).find((k) => k.toLowerCase() === name.toLowerCase());
             if (declaredName === undefined)
-                throw new ConfigurationError(`${file}: parameters('${name}') is used but the template declares no parameter "${name}". Declare it or fix the name.`);
+                return refuse(`The template parameter '${name}' is not found: parameters('${name}') is used but the template declares no parameter of that name.`);
             if (parameterValues.has(declaredName))
                 return parameterValues.get(declaredName);
-            const spec = declared[declaredName];
-            let value;
+            const spec = (declared[declaredName] ?? {});
+            const type = typeOfParameter(spec, definitions);
             const givenName = Object.keys(given).find((k) => k.toLowerCase() === declaredName.toLowerCase());
+            let value;
             if (givenName !== undefined)
                 value = given[givenName];
             else if ('defaultValue' in spec)
-                value = evaluateDeep(spec['defaultValue'], scope);
+                value = evaluateDeep(spec['defaultValue'], scope, hooks.problem &&
+                    ((at, message) => hooks.problem(['parameters', declaredName, 'defaultValue', ...at], message)));
+            else if (type.nullable)
+                value = null;
             else
-                throw new ConfigurationError(`${file}: parameter "${declaredName}" has no value. Add it to the parameters file (--parameters) or give it a defaultValue.`);
+                value = hooks.missingParameter
+                    ? hooks.missingParameter(declaredName)
+                    : refuse(`The value for the template parameter '${declaredName}' is not provided.`);
             const allowed = spec['allowedValues'];
-            if (Array.isArray(allowed) && !isUnknown(value) && !allowed.some((a) => JSON.stringify(a) === JSON.stringify(value))) {
-                throw new ConfigurationError(`${file}: parameter "${declaredName}" is ${JSON.stringify(value)}, which is not one of its allowedValues ${JSON.stringify(allowed)}.`);
+            if (Array.isArray(allowed) &&
+                !isUnknown(value) &&
+                !(value === null && type.nullable) &&
+                !allowed.some((a) => JSON.stringify(a) === JSON.stringify(value))) {
+                const message = `The provided value '${JSON.stringify(value)}' for the template parameter '${declaredName}' is not valid: it must be one of ${JSON.stringify(allowed)}.`;
+                value = hooks.problem ? hooks.problem(['parameters', declaredName], message) : refuse(message);
             }
             parameterValues.set(declaredName, value);
             return value;
         },
         variable(name) {
-            const declaredName = Object.keys(variables).find((k) => k.toLowerCase() === name.toLowerCase());
-            if (declaredName === undefined)
-                throw new ConfigurationError(`${file}: variables('${name}') is used but the template declares no variable "${name}".`);
-            if (variableValues.has(declaredName))
-                return variableValues.get(declaredName);
-            if (evaluating.has(declaredName))
-                throw new ConfigurationError(`${file}: variable "${declaredName}" refers to itself through other variables; break the cycle.`);
-            evaluating.add(declaredName);
-            const value = evaluateDeep(variables[declaredName], scope);
-            evaluating.delete(declaredName);
-            variableValues.set(declaredName, value);
-            return value;
+            const lower = name.toLowerCase();
+            const declaredName = Object.keys(variables).find((k) => k.toLowerCase() === lower && k !== 'copy');
+            const loop = copiedVariables.get(lower);
+            if (declaredName === undefined && !loop)
+                return refuse(`The template variable '${name}' is not found: variables('${name}') is used but the template declares no variable of that name.`);
+            const cacheKey = declaredName ?? lower;
+            if (variableValues.has(cacheKey))
+                return variableValues.get(cacheKey);
+            if (evaluating.has(cacheKey))
+                return refuse(`The template variable '${name}' refers to itself through other variables.`);
+            evaluating.add(cacheKey);
+            try {
+                const onProblem = hooks.problem &&
+                    ((at, message) => hooks.problem(['variables', cacheKey, ...at], message));
+                let value;
+                if (declaredName !== undefined)
+                    value = evaluateDeep(variables[declaredName], scope, onProblem);
+                else {
+                    const spec = loop;
+                    const count = evaluateDeep(spec['count'], scope, onProblem);
+                    if (isUnknown(count))
+                        value = new UnknownValue(`the count of variable loop "${name}" cannot be known offline`);
+                    else if (typeof count !== 'number' || !Number.isInteger(count) || count < 0 || count > ARM_LIMITS.copyCount)
+                        value = (onProblem ?? ((_, message) => refuse(message)))([], `the variable loop "${name}" has the count ${JSON.stringify(count)}; a count is a whole number from 0 to ${ARM_LIMITS.copyCount}`);
+                    else
+                        value = Array.from({ length: count }, (_, i) => evaluateDeep(spec['input'], withLoops(scope, new Map([[String(spec['name']), i]])), onProblem));
+                }
+                variableValues.set(cacheKey, value);
+                return value;
+            }
+            finally {
+                evaluating.delete(cacheKey);
+            }
         },
     };
     return scope;
+}
+/** A parameter's type, through languageVersion 2.0's `$ref` to a user-defined type. */
+function typeOfParameter(spec, definitions) {
+    if (spec['nullable'] === true)
+        return { nullable: true };
+    const ref = spec['$ref'];
+    if (typeof ref === 'string') {
+        const definition = definitions[ref.replace(/^#\/definitions\//, '')];
+        if (definition?.['nullable'] === true)
+            return { nullable: true };
+    }
+    return { nullable: false };
 }
 function normalizeParameters(parameters) {
     if (!parameters)
@@ -19278,13 +20259,13 @@ function withExpressionsShown(value) {
     return value;
 }
 /** The first value of `value` that could not be evaluated, if any. */
-function firstUnknown(value) {
+function template_firstUnknown(value) {
     if (isUnknown(value))
         return value;
     if (Array.isArray(value))
-        return value.map(firstUnknown).find(Boolean);
+        return value.map(template_firstUnknown).find(Boolean);
     if (isObject(value))
-        return Object.values(value).map(firstUnknown).find(Boolean);
+        return Object.values(value).map(template_firstUnknown).find(Boolean);
     return undefined;
 }
 function evaluateOutputs(outputs, scope) {
@@ -19293,7 +20274,7 @@ function evaluateOutputs(outputs, scope) {
     for (const [name, output] of Object.entries(outputs)) {
         const spec = output;
         const value = evaluateDeep(spec['value'], scope);
-        const unknown = firstUnknown(value);
+        const unknown = template_firstUnknown(value);
         if (unknown)
             problems.push({
                 code: 'DeploymentOutputEvaluationFailed',
@@ -19744,7 +20725,7 @@ class ArmPlane extends ResourcePlane {
             let error;
             try {
                 const body = asArmError(() => evaluateDeep(bodyOf(resource.declaration), scope));
-                const unknown = firstUnknown(body);
+                const unknown = template_firstUnknown(body);
                 if (unknown)
                     throw new ArmError(400, 'InvalidTemplate', `Unable to evaluate '${unknown.expression ?? ''}': ${unknown.reason}.`);
                 error = await this.putResource(resource.id, resource.apiVersion, body).done;
@@ -52248,7 +53229,7 @@ function sandboxOf(env) {
         return descriptor;
     }
     catch (error) {
-        throw new ConfigurationError(`AZURE_HIPAA_SANDBOX is not a sandbox descriptor (${errorMessage(error)}). Use the env that \`azure-hipaa sandbox up\` prints, or unset it for real Azure.`);
+        throw new errors_ConfigurationError(`AZURE_HIPAA_SANDBOX is not a sandbox descriptor (${errorMessage(error)}). Use the env that \`azure-hipaa sandbox up\` prints, or unset it for real Azure.`);
     }
 }
 const clients = new Map();
@@ -52278,7 +53259,7 @@ function azureCredential(env) {
         return new clientAssertionCredential_ClientAssertionCredential(tenant, clientId, async () => (await (0,promises_.readFile)(federatedTokenFile, 'utf8')).trim(), options);
     }
     if (!tenant || !clientId || !secret)
-        throw new ConfigurationError('The sandbox needs AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET (or AZURE_FEDERATED_TOKEN_FILE) from `azure-hipaa sandbox up`.');
+        throw new errors_ConfigurationError('The sandbox needs AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET (or AZURE_FEDERATED_TOKEN_FILE) from `azure-hipaa sandbox up`.');
     return new ClientSecretCredential(tenant, clientId, secret, options);
 }
 /** Options for any Azure SDK client: routes to the sandbox when it is switched on, else empty. */
@@ -52315,11 +53296,11 @@ function vaultNameProblem(name) {
 function resolveVaultReference(input, inputName) {
     const trimmed = input.trim();
     if (trimmed === '')
-        throw new ConfigurationError(`${inputName} is required: give a Key Vault name or URL.`);
+        throw new errors_ConfigurationError(`${inputName} is required: give a Key Vault name or URL.`);
     if (!trimmed.includes('/') && !trimmed.includes('.')) {
         const problem = vaultNameProblem(trimmed);
         if (problem)
-            throw new ConfigurationError(`${inputName}: '${trimmed}' is not a valid Key Vault name: it ${problem}.`);
+            throw new errors_ConfigurationError(`${inputName}: '${trimmed}' is not a valid Key Vault name: it ${problem}.`);
         const name = trimmed.toLowerCase();
         return { name, url: `https://${name}.vault.azure.net` };
     }
@@ -52328,7 +53309,7 @@ function resolveVaultReference(input, inputName) {
         url = new URL(trimmed);
     }
     catch {
-        throw new ConfigurationError(`${inputName}: '${trimmed}' is neither a Key Vault name nor a URL like https://<name>.vault.azure.net.`);
+        throw new errors_ConfigurationError(`${inputName}: '${trimmed}' is neither a Key Vault name nor a URL like https://<name>.vault.azure.net.`);
     }
     const suffix = VAULT_DNS_SUFFIXES.find((candidate) => url.hostname.endsWith(`.${candidate}`));
     const name = suffix ? url.hostname.slice(0, -suffix.length - 1) : '';
@@ -52338,11 +53319,11 @@ function resolveVaultReference(input, inputName) {
         (url.pathname !== '/' && url.pathname !== '') ||
         url.search ||
         url.hash) {
-        throw new ConfigurationError(`${inputName}: '${trimmed}' is not a Key Vault URL: expected https://<name>.vault.azure.net (or a sovereign cloud's vault domain) with no path.`);
+        throw new errors_ConfigurationError(`${inputName}: '${trimmed}' is not a Key Vault URL: expected https://<name>.vault.azure.net (or a sovereign cloud's vault domain) with no path.`);
     }
     const problem = vaultNameProblem(name);
     if (problem)
-        throw new ConfigurationError(`${inputName}: '${name}' in ${trimmed} is not a valid Key Vault name: it ${problem}.`);
+        throw new errors_ConfigurationError(`${inputName}: '${name}' in ${trimmed} is not a valid Key Vault name: it ${problem}.`);
     return { name, url: `https://${url.host}` };
 }
 /**
@@ -52722,18 +53703,18 @@ const disabledSourceReason = 'disabled: value cannot be read without enabling it
 function configurationProblem(error, side) {
     const vault = error.vault.name;
     if (error.code === 'ENOTFOUND') {
-        return new ConfigurationError(`Key Vault '${vault}' was not found: check the name and that it exists in the subscription you are logged in to.`);
+        return new errors_ConfigurationError(`Key Vault '${vault}' was not found: check the name and that it exists in the subscription you are logged in to.`);
     }
     if (error.status === 401) {
-        return new ConfigurationError(`Key Vault '${vault}' rejected the sign-in (HTTP 401): check that the identity is from the vault's tenant (azure/login or az login).`);
+        return new errors_ConfigurationError(`Key Vault '${vault}' rejected the sign-in (HTTP 401): check that the identity is from the vault's tenant (azure/login or az login).`);
     }
     if (error.status === 403 && error.innerCode === 'ForbiddenByFirewall') {
-        return new ConfigurationError(`Key Vault '${vault}' refused this network (HTTP 403 ForbiddenByFirewall): allow the runner's address in the vault's firewall or run from its private network.`);
+        return new errors_ConfigurationError(`Key Vault '${vault}' refused this network (HTTP 403 ForbiddenByFirewall): allow the runner's address in the vault's firewall or run from its private network.`);
     }
     if (error.status === 403 && error.innerCode !== 'SecretDisabled') {
         return side === 'source'
-            ? new ConfigurationError(`The signed-in identity may not read secrets in Key Vault '${vault}' (HTTP 403): grant it the 'Key Vault Secrets User' role on the source vault '${vault}'.`)
-            : new ConfigurationError(`The signed-in identity may not manage secrets in Key Vault '${vault}' (HTTP 403): grant it the 'Key Vault Secrets Officer' role on the target vault '${vault}'.`);
+            ? new errors_ConfigurationError(`The signed-in identity may not read secrets in Key Vault '${vault}' (HTTP 403): grant it the 'Key Vault Secrets User' role on the source vault '${vault}'.`)
+            : new errors_ConfigurationError(`The signed-in identity may not manage secrets in Key Vault '${vault}' (HTTP 403): grant it the 'Key Vault Secrets Officer' role on the target vault '${vault}'.`);
     }
     return undefined;
 }
@@ -52999,7 +53980,7 @@ async function migrateSecrets(options, dependencies) {
             }
             catch (error) {
                 // Missing access or an unknown vault fails every secret alike: stop, and say what to change.
-                if (error instanceof ConfigurationError)
+                if (error instanceof errors_ConfigurationError)
                     stoppedBy ??= error;
                 else
                     throw error;
@@ -53039,17 +54020,17 @@ function compileNameFilters(patterns, inputName) {
     return patterns.map((raw) => {
         const pattern = raw.trim();
         if (pattern === '')
-            throw new ConfigurationError(`${inputName}: an empty pattern matches no secret; remove it.`);
+            throw new errors_ConfigurationError(`${inputName}: an empty pattern matches no secret; remove it.`);
         const stray = [...pattern].find((character) => !/[A-Za-z0-9-]/.test(character) && !GLOB_SYNTAX.has(character));
         if (stray !== undefined) {
-            throw new ConfigurationError(`${inputName}: pattern '${pattern}' contains '${stray}', which no secret name can contain (names are letters, digits and hyphens), so it would match nothing.`);
+            throw new errors_ConfigurationError(`${inputName}: pattern '${pattern}' contains '${stray}', which no secret name can contain (names are letters, digits and hyphens), so it would match nothing.`);
         }
         let matcher;
         try {
             matcher = picomatch_default()(pattern, { nocase: true, strictBrackets: true, dot: true });
         }
         catch (error) {
-            throw new ConfigurationError(`${inputName}: pattern '${pattern}' is not a valid glob: ${error instanceof Error ? error.message : String(error)}.`);
+            throw new errors_ConfigurationError(`${inputName}: pattern '${pattern}' is not a valid glob: ${error instanceof Error ? error.message : String(error)}.`);
         }
         return { pattern, matches: (name) => matcher(name) };
     });
@@ -53066,17 +54047,17 @@ function positiveInteger(value, fallback, inputName, max) {
     if (value === undefined)
         return fallback;
     if (!Number.isInteger(value) || value < 1 || value > max)
-        throw new ConfigurationError(`${inputName} must be a whole number from 1 to ${max}; got ${value}.`);
+        throw new errors_ConfigurationError(`${inputName} must be a whole number from 1 to ${max}; got ${value}.`);
     return value;
 }
 function resolveMigrationOptions(inputs, names) {
     const source = resolveVaultReference(inputs.source, names.source);
     const target = resolveVaultReference(inputs.target, names.target);
     if (source.url === target.url) {
-        throw new ConfigurationError(`${names.source} and ${names.target} are the same Key Vault ('${source.name}'): copying a vault onto itself would only add versions.`);
+        throw new errors_ConfigurationError(`${names.source} and ${names.target} are the same Key Vault ('${source.name}'): copying a vault onto itself would only add versions.`);
     }
     if (!overwriteModes.includes(inputs.overwrite)) {
-        throw new ConfigurationError(`${names.overwrite} must be one of ${overwriteModes.join(', ')}; got '${inputs.overwrite}'.`);
+        throw new errors_ConfigurationError(`${names.overwrite} must be one of ${overwriteModes.join(', ')}; got '${inputs.overwrite}'.`);
     }
     // Above Key Vault's own limits a budget would only buy 429s.
     const writes = positiveInteger(inputs.writesPer10s, defaultVaultBudgets.writes.limit, names.writesPer10s, 300);
@@ -53187,7 +54168,7 @@ function optionalNumber(value, flag) {
         return undefined;
     const number = Number(value);
     if (value.trim() === '' || !Number.isFinite(number))
-        throw new ConfigurationError(`${flag} must be a number; got '${value}'.`);
+        throw new errors_ConfigurationError(`${flag} must be a number; got '${value}'.`);
     return number;
 }
 const migrateSecretsCommand = {
@@ -53219,10 +54200,10 @@ const migrateSecretsCommand = {
             }).values;
         }
         catch (error) {
-            throw new ConfigurationError(`${error instanceof Error ? error.message : String(error)}\n\n${usage}`);
+            throw new errors_ConfigurationError(`${error instanceof Error ? error.message : String(error)}\n\n${usage}`);
         }
         if (parsed.format !== 'text' && parsed.format !== 'json')
-            throw new ConfigurationError(`--format must be text or json; got '${parsed.format}'.`);
+            throw new errors_ConfigurationError(`--format must be text or json; got '${parsed.format}'.`);
         const options = resolveMigrationOptions({
             source: parsed.source ?? '',
             target: parsed.target ?? '',
@@ -53340,7 +54321,7 @@ function same(a, b) {
 ;// CONCATENATED MODULE: ./src/compliance/controls/rules.ts
 
 const pass = (message, path) => ({ status: 'pass', message, ...(path ? { path } : {}) });
-const fail = (message, path) => ({ status: 'fail', message, ...(path ? { path } : {}) });
+const rules_fail = (message, path) => ({ status: 'fail', message, ...(path ? { path } : {}) });
 const unknown = (message, path) => ({ status: 'unknown', message, ...(path ? { path } : {}) });
 const notApplicable = (message) => ({ status: 'not-applicable', message });
 /** A control that judges one property of the resource. */
@@ -53358,13 +54339,13 @@ function propertyControl(rule) {
                 return rule.whenAbsent(resource, context);
             return rule.complies(value.value, context)
                 ? pass(`${where} is ${JSON.stringify(value.value)}`, rule.path)
-                : fail(`${where} is ${JSON.stringify(value.value)}; it must be ${rule.expected}`, rule.path);
+                : rules_fail(`${where} is ${JSON.stringify(value.value)}; it must be ${rule.expected}`, rule.path);
         },
     };
 }
 /** Absent means non-compliant: the API has no safe default. */
 function absentFails(path, expected) {
-    return () => fail(`${pathText(path)} is not set; it must be ${expected}`, path);
+    return () => rules_fail(`${pathText(path)} is not set; it must be ${expected}`, path);
 }
 /** Absent means compliant because the API's default is safe, from `since` on. */
 function absentDefaultsFrom(path, since, defaultValue, expected) {
@@ -53374,7 +54355,7 @@ function absentDefaultsFrom(path, since, defaultValue, expected) {
             return unknown(`${pathText(path)} is not set and the resource has no apiVersion to tell its default`, path);
         return recent
             ? pass(`${pathText(path)} is not set; its default is ${defaultValue} since API version ${since} (this resource uses ${resource.apiVersion})`, path)
-            : fail(`${pathText(path)} is not set, and before API version ${since} (this resource uses ${resource.apiVersion}) the default is not ${expected}; set it explicitly`, path);
+            : rules_fail(`${pathText(path)} is not set, and before API version ${since} (this resource uses ${resource.apiVersion}) the default is not ${expected}; set it explicitly`, path);
     };
 }
 const equalsIgnoringCase = (expected) => (value) => typeof value === 'string' && value.toLowerCase() === expected.toLowerCase();
@@ -53447,7 +54428,7 @@ const keyVaultControls = [
             if (enabled.kind === 'unknown')
                 return unknown(`properties.enableSoftDelete cannot be known offline (${enabled.reason})`, ['properties', 'enableSoftDelete']);
             if (enabled.kind === 'known' && enabled.value === false)
-                return fail('properties.enableSoftDelete is false', ['properties', 'enableSoftDelete']);
+                return rules_fail('properties.enableSoftDelete is false', ['properties', 'enableSoftDelete']);
             const path = ['properties', 'softDeleteRetentionInDays'];
             const days = read(resource, path);
             if (days.kind === 'unknown')
@@ -53456,7 +54437,7 @@ const keyVaultControls = [
             const what = days.kind === 'absent' ? 'not set (default 90)' : String(value);
             return value >= policy.minKeyVaultRetentionDays
                 ? pass(`soft delete is on; retention is ${what} days`, path)
-                : fail(`softDeleteRetentionInDays is ${what}; the policy needs at least ${policy.minKeyVaultRetentionDays}`, path);
+                : rules_fail(`softDeleteRetentionInDays is ${what}; the policy needs at least ${policy.minKeyVaultRetentionDays}`, path);
         },
     },
     propertyControl({
@@ -53543,13 +54524,13 @@ const sqlControls = [
                 return notApplicable('no resource');
             const settings = serverSettings(server, 'auditingSettings', 'extendedAuditingSettings');
             if (settings.length === 0)
-                return fail('the server has no auditingSettings child');
+                return rules_fail('the server has no auditingSettings child');
             const results = settings.map((setting) => {
                 const state = read(setting, ['properties', 'state']);
                 if (state.kind === 'unknown')
                     return unknown(`auditingSettings state cannot be known offline (${state.reason})`);
                 if (state.kind !== 'known' || !equalsIgnoringCase('Enabled')(state.value))
-                    return fail(`auditingSettings ${shortName(setting)} state is ${JSON.stringify(state.kind === 'known' ? state.value : 'not set')}; it must be "Enabled"`);
+                    return rules_fail(`auditingSettings ${shortName(setting)} state is ${JSON.stringify(state.kind === 'known' ? state.value : 'not set')}; it must be "Enabled"`);
                 const monitor = read(setting, ['properties', 'isAzureMonitorTargetEnabled']);
                 const storage = read(setting, ['properties', 'storageEndpoint']);
                 if (monitor.kind === 'unknown' || storage.kind === 'unknown')
@@ -53558,7 +54539,7 @@ const sqlControls = [
                     (storage.kind === 'known' && typeof storage.value === 'string' && storage.value !== '');
                 return hasDestination
                     ? pass(`auditing is Enabled and sends to ${monitor.kind === 'known' && monitor.value === true ? 'Azure Monitor' : 'storage'}`)
-                    : fail('auditing is Enabled but has no destination (isAzureMonitorTargetEnabled or storageEndpoint)');
+                    : rules_fail('auditing is Enabled but has no destination (isAzureMonitorTargetEnabled or storageEndpoint)');
             });
             return (results.find((r) => r.status === 'pass') ??
                 results.find((r) => r.status === 'unknown') ??
@@ -53577,7 +54558,7 @@ const sqlControls = [
                 return notApplicable('no resource');
             const settings = serverSettings(server, 'advancedThreatProtectionSettings', 'securityAlertPolicies');
             if (settings.length === 0)
-                return fail('the server has neither advancedThreatProtectionSettings nor securityAlertPolicies');
+                return rules_fail('the server has neither advancedThreatProtectionSettings nor securityAlertPolicies');
             for (const setting of settings) {
                 const state = read(setting, ['properties', 'state']);
                 if (state.kind === 'unknown')
@@ -53588,7 +54569,7 @@ const sqlControls = [
                 if (state.kind === 'known' && equalsIgnoringCase('Enabled')(state.value) && noneDisabled)
                     return pass(`${shortName(setting)} state is Enabled with no alert types disabled`);
             }
-            return fail('threat protection is not Enabled, or some alert types are disabled');
+            return rules_fail('threat protection is not Enabled, or some alert types are disabled');
         },
     },
     {
@@ -53612,7 +54593,7 @@ const sqlControls = [
                 return unknown(`transparentDataEncryption state cannot be known offline (${state.reason})`);
             return state.kind === 'known' && equalsIgnoringCase('Enabled')(state.value)
                 ? pass('transparent data encryption is Enabled')
-                : fail(`transparentDataEncryption state is ${JSON.stringify(state.kind === 'known' ? state.value : 'not set')}; it must be "Enabled"`);
+                : rules_fail(`transparentDataEncryption state is ${JSON.stringify(state.kind === 'known' ? state.value : 'not set')}; it must be "Enabled"`);
         },
     },
     propertyControl({
@@ -53648,7 +54629,7 @@ const sqlControls = [
             }
             if (inline.kind === 'unknown')
                 return unknown(`${pathText(path)} cannot be known offline (${inline.reason})`, path);
-            return fail(`${pathText(path)} is ${inline.kind === 'known' ? JSON.stringify(inline.value) : 'not set'}; it must be true`, path);
+            return rules_fail(`${pathText(path)} is ${inline.kind === 'known' ? JSON.stringify(inline.value) : 'not set'}; it must be true`, path);
         },
     },
     {
@@ -53664,17 +54645,17 @@ const sqlControls = [
             const minimum = durationDays(policy.minSqlYearlyRetention) ?? 2190;
             const policies = childrenOfType(database, 'Microsoft.Sql/servers/databases/backupLongTermRetentionPolicies');
             if (policies.length === 0)
-                return fail(`the database has no backupLongTermRetentionPolicies child; yearly backups must be kept ${policy.minSqlYearlyRetention} or longer`);
+                return rules_fail(`the database has no backupLongTermRetentionPolicies child; yearly backups must be kept ${policy.minSqlYearlyRetention} or longer`);
             const yearly = read(policies[0], ['properties', 'yearlyRetention']);
             if (yearly.kind === 'unknown')
                 return unknown(`yearlyRetention cannot be known offline (${yearly.reason})`);
             const days = yearly.kind === 'known' && typeof yearly.value === 'string' ? durationDays(yearly.value) : undefined;
             const shown = yearly.kind === 'known' ? JSON.stringify(yearly.value) : 'not set';
             if (days === undefined || days === 0)
-                return fail(`yearlyRetention is ${shown}; it must be ${policy.minSqlYearlyRetention} or longer`);
+                return rules_fail(`yearlyRetention is ${shown}; it must be ${policy.minSqlYearlyRetention} or longer`);
             return days >= minimum
                 ? pass(`yearly backups are kept ${shown}`)
-                : fail(`yearlyRetention is ${shown}; it must be ${policy.minSqlYearlyRetention} or longer`);
+                : rules_fail(`yearlyRetention is ${shown}; it must be ${policy.minSqlYearlyRetention} or longer`);
         },
     },
     publicNetworkControl('sql.public-network', SQL_SERVER, ['164.312(a)(1)'], ''),
@@ -53722,7 +54703,7 @@ const redisControls = [
         expected: '"1.2" or newer',
         complies: tlsAtLeast12,
         whenAbsent: (resource) => isLegacy(resource)
-            ? fail('properties.minimumTlsVersion is not set; set it to "1.2"', ['properties', 'minimumTlsVersion'])
+            ? rules_fail('properties.minimumTlsVersion is not set; set it to "1.2"', ['properties', 'minimumTlsVersion'])
             : absentDefaultsFrom(['properties', 'minimumTlsVersion'], '2025-07-01', '"1.2"', '"1.2"')(resource),
     }),
     {
@@ -54001,7 +54982,7 @@ function judgeBackupRetention(account, minimumDays) {
                 if (typeof days !== 'number')
                     return unknown(`lifecycle rule ${String(ruleObject.name ?? index)} deletes after a number of days that cannot be known offline`);
                 if (days < minimumDays)
-                    return fail(`lifecycle rule ${String(ruleObject.name ?? index)} deletes base blobs after ${days} days (${condition}); backups must be kept at least ${minimumDays} days`);
+                    return rules_fail(`lifecycle rule ${String(ruleObject.name ?? index)} deletes base blobs after ${days} days (${condition}); backups must be kept at least ${minimumDays} days`);
             }
         }
     }
@@ -54015,7 +54996,7 @@ function judgeBackupRetention(account, minimumDays) {
         if (softDelete.kind === 'unknown' || versioning.kind === 'unknown')
             return unknown('blob soft delete or versioning cannot be known offline');
     }
-    return fail('neither blob soft delete (blobServices deleteRetentionPolicy.enabled) nor versioning (isVersioningEnabled) is on');
+    return rules_fail('neither blob soft delete (blobServices deleteRetentionPolicy.enabled) nor versioning (isVersioningEnabled) is on');
 }
 const storageControls = [
     propertyControl({
@@ -54100,7 +55081,7 @@ const logsControls = [
             if (retention.kind === 'unknown')
                 return unknown(`retentionInDays cannot be known offline (${retention.reason})`, retentionPath);
             if (retention.kind === 'known' && (typeof retention.value !== 'number' || retention.value < 30 || retention.value > 730)) {
-                return fail(`workspace retentionInDays is ${JSON.stringify(retention.value)}; Azure accepts 30-730 (keep long retention per table with totalRetentionInDays, up to 4383)`, retentionPath);
+                return rules_fail(`workspace retentionInDays is ${JSON.stringify(retention.value)}; Azure accepts 30-730 (keep long retention per table with totalRetentionInDays, up to 4383)`, retentionPath);
             }
             const tables = new Map(childrenOfType(workspace, 'Microsoft.OperationalInsights/workspaces/tables').map((table) => [
                 shortName(table).toLowerCase(),
@@ -54125,12 +55106,12 @@ const logsControls = [
             for (const table of needed) {
                 const declared = tables.get(table.toLowerCase());
                 if (!declared)
-                    return fail(`audit logs land in table ${table}, which has no tables child setting totalRetentionInDays; it keeps only the workspace retention`);
+                    return rules_fail(`audit logs land in table ${table}, which has no tables child setting totalRetentionInDays; it keeps only the workspace retention`);
                 const total = read(declared, ['properties', 'totalRetentionInDays']);
                 if (total.kind === 'unknown')
                     return unknown(`table ${table} totalRetentionInDays cannot be known offline`);
                 if (total.kind !== 'known' || typeof total.value !== 'number' || total.value < policy.minAuditRetentionDays) {
-                    return fail(`table ${table} keeps audit logs ${total.kind === 'known' ? String(total.value) : 'the workspace retention'} days; it must keep them at least ${policy.minAuditRetentionDays}`);
+                    return rules_fail(`table ${table} keeps audit logs ${total.kind === 'known' ? String(total.value) : 'the workspace retention'} days; it must keep them at least ${policy.minAuditRetentionDays}`);
                 }
             }
             return pass(`workspace retention is ${retention.kind === 'known' ? String(retention.value) : 'the default'} days and ${needed.size} audit table(s) keep logs at least ${policy.minAuditRetentionDays} days`, retentionPath);
@@ -54173,7 +55154,7 @@ function judgeAuditSettings(settings, source) {
     }
     return sawUnknown
         ? unknown('a diagnostic setting cannot be known offline')
-        : fail(`no diagnostic setting sends the audit logs (category group ${source.categoryGroups.join(' or ')}, or ${source.categories.join('/')}) to a workspace or storage`);
+        : rules_fail(`no diagnostic setting sends the audit logs (category group ${source.categoryGroups.join(' or ')}, or ${source.categories.join('/')}) to a workspace or storage`);
 }
 const diagnosticsControls = [
     {
@@ -54231,7 +55212,7 @@ function everyEntry(resource, path, what, check) {
     for (const [index, entry] of entries.value.entries()) {
         const problem = check(entry);
         if (problem)
-            return fail(`${what}[${index}] ${problem}`, [...path, index]);
+            return rules_fail(`${what}[${index}] ${problem}`, [...path, index]);
     }
     return pass(`all ${entries.value.length} ${what} comply`, path);
 }
@@ -54267,7 +55248,7 @@ const containerAppControls = [
                 return unknown(`identity.type cannot be known offline (${type.reason})`, ['identity', 'type']);
             return type.kind === 'known' && typeof type.value === 'string' && /(system|user)assigned/i.test(type.value)
                 ? pass(`identity.type is ${type.value}`, ['identity', 'type'])
-                : fail(`identity.type is ${type.kind === 'known' ? JSON.stringify(type.value) : 'not set'}; the app needs a managed identity`, [
+                : rules_fail(`identity.type is ${type.kind === 'known' ? JSON.stringify(type.value) : 'not set'}; the app needs a managed identity`, [
                     'identity',
                 ]);
         },
@@ -54325,16 +55306,16 @@ const environmentControls = [
             if (destination.kind === 'known' && equalsIgnoringCase('log-analytics')(destination.value)) {
                 const customer = read(environmentResource, ['properties', 'appLogsConfiguration', 'logAnalyticsConfiguration', 'customerId']);
                 return customer.kind === 'absent'
-                    ? fail('destination is log-analytics but logAnalyticsConfiguration.customerId is not set', path)
+                    ? rules_fail('destination is log-analytics but logAnalyticsConfiguration.customerId is not set', path)
                     : pass('app logs go to Log Analytics', path);
             }
             if (destination.kind === 'known' && equalsIgnoringCase('azure-monitor')(destination.value)) {
                 const withDestination = environmentResource.extensions.some((e) => isType(e, DIAGNOSTIC_SETTINGS) && read(e, ['properties', 'workspaceId']).kind !== 'absent');
                 return withDestination
                     ? pass('app logs go to Azure Monitor and a diagnostic setting sends them to Log Analytics', path)
-                    : fail('destination is azure-monitor but no diagnostic setting sends the logs to a workspace', path);
+                    : rules_fail('destination is azure-monitor but no diagnostic setting sends the logs to a workspace', path);
             }
-            return fail(`appLogsConfiguration.destination is ${destination.kind === 'known' ? JSON.stringify(destination.value) : 'not set'}; app logs are not kept`, path);
+            return rules_fail(`appLogsConfiguration.destination is ${destination.kind === 'known' ? JSON.stringify(destination.value) : 'not set'}; app logs are not kept`, path);
         },
     },
 ];
@@ -54371,7 +55352,7 @@ const tagsControls = [
             });
             return problems.length === 0
                 ? pass(`carries ${Object.keys(policy.requiredTags).join(', ')}`, ['tags'])
-                : fail(`tags: ${problems.join('; ')}`, ['tags']);
+                : rules_fail(`tags: ${problems.join('; ')}`, ['tags']);
         },
     },
 ];
@@ -54390,7 +55371,7 @@ const baaControls = [
             const service = baaServiceOf(resource.type);
             return service
                 ? pass(`${resource.type} is part of ${service}, in the BAA's scope`)
-                : fail(`${resource.type} is not known to be in the BAA's scope`);
+                : rules_fail(`${resource.type} is not known to be in the BAA's scope`);
         },
     },
     {
@@ -54402,21 +55383,21 @@ const baaControls = [
         remediation: "Record the BAA in the config: baa.signedDate, baa.reviewedDate (YYYY-MM-DD), baa.file (a copy in the repository, relative to the config file) and baa.sha256 (`sha256sum <file>`). Microsoft's HIPAA BAA is part of the Product Terms / Data Protection Addendum for in-scope services; save your copy and review it at least yearly.",
         evaluate(_resource, { baa, policy, now }) {
             if (!baa)
-                return fail('the config records no BAA evidence (baa.signedDate, baa.reviewedDate, baa.file, baa.sha256)');
+                return rules_fail('the config records no BAA evidence (baa.signedDate, baa.reviewedDate, baa.file, baa.sha256)');
             if ('problem' in baa.found)
-                return fail(`the BAA file ${baa.file} ${baa.found.problem}`);
+                return rules_fail(`the BAA file ${baa.file} ${baa.found.problem}`);
             const actual = baa.found.sha256;
             if (actual !== baa.sha256.toLowerCase())
-                return fail(`the sha256 of ${baa.file} is ${actual}, not the recorded ${baa.sha256}: the file changed or the hash is wrong`);
+                return rules_fail(`the sha256 of ${baa.file} is ${actual}, not the recorded ${baa.sha256}: the file changed or the hash is wrong`);
             const signed = Date.parse(`${baa.signedDate}T00:00:00Z`);
             const reviewed = Date.parse(`${baa.reviewedDate}T00:00:00Z`);
             if (Number.isNaN(signed) || signed > now.getTime())
-                return fail(`baa.signedDate ${baa.signedDate} is not a date in the past`);
+                return rules_fail(`baa.signedDate ${baa.signedDate} is not a date in the past`);
             if (Number.isNaN(reviewed))
-                return fail(`baa.reviewedDate ${baa.reviewedDate} is not a date`);
+                return rules_fail(`baa.reviewedDate ${baa.reviewedDate} is not a date`);
             const age = Math.floor((now.getTime() - reviewed) / DAY_MS);
             if (age > policy.baaReviewMaxAgeDays)
-                return fail(`the BAA was last reviewed ${age} days ago (${baa.reviewedDate}); the policy asks for a review every ${policy.baaReviewMaxAgeDays} days`);
+                return rules_fail(`the BAA was last reviewed ${age} days ago (${baa.reviewedDate}); the policy asks for a review every ${policy.baaReviewMaxAgeDays} days`);
             return pass(`BAA signed ${baa.signedDate}, file ${baa.file} matches its sha256, reviewed ${age} days ago`);
         },
     },
@@ -54457,6 +55438,7 @@ function controlById(id) {
 
 /** Not catalog controls: findings about the input and the waivers themselves. */
 const INPUT_RESOLVABLE = 'input.resolvable';
+const TEMPLATE_VALID = 'template.valid';
 const WAIVER_VALID = 'waiver.valid';
 /** Judges every resource against every control that applies to it: one finding per pair, none dropped. */
 function evaluate(environment, options) {
@@ -54498,6 +55480,30 @@ function evaluate(environment, options) {
             findings.push(finding);
             options.reads?.set(finding, reads);
         }
+    }
+    if (environment.missingParameters?.length) {
+        const names = environment.missingParameters;
+        findings.push({
+            control: INPUT_RESOLVABLE,
+            status: 'unknown',
+            severity: 'required',
+            hipaa: [],
+            resource: environmentRef,
+            message: `${names.length === 1 ? 'parameter' : 'parameters'} ${names.map((name) => `"${name}"`).join(', ')} ${names.length === 1 ? 'has' : 'have'} no value and no default; what depends on ${names.length === 1 ? 'it is' : 'them is'} unknown`,
+            remediation: "Give a parameters file to judge them (--parameters, or the action's parameters input).",
+        });
+    }
+    for (const problem of environment.problems ?? []) {
+        findings.push({
+            control: TEMPLATE_VALID,
+            status: 'fail',
+            severity: 'required',
+            hipaa: [],
+            resource: environmentRef,
+            message: problem.message,
+            remediation: 'Fix the template: ARM would refuse it. The values that depend on this are judged unknown.',
+            ...(problem.location ? { location: problem.location } : {}),
+        });
     }
     for (const problem of environment.unresolved) {
         findings.push({
@@ -56044,7 +57050,7 @@ const string = (params) => {
     return new RegExp(`^${regex}$`);
 };
 const bigint = /^-?\d+n?$/;
-const integer = /^-?\d+$/;
+const regexes_integer = /^-?\d+$/;
 const number = /^-?\d+(?:\.\d+)?$/;
 const regexes_boolean = /^(?:true|false)$/i;
 const _null = /^null$/i;
@@ -60351,7 +61357,7 @@ function _check(fn, params) {
     return ch;
 }
 // @__NO_SIDE_EFFECTS__
-function describe(description) {
+function api_describe(description) {
     const ch = new $ZodCheck({ check: "describe" });
     ch._zod.onattach = [
         (inst) => {
@@ -61679,7 +62685,7 @@ function stringifyKeyNames(bySchema, json, visited) {
         return rest;
     rest.type = "string";
     if (!values)
-        rest.pattern = (types.includes("number") ? number : integer).source;
+        rest.pattern = (types.includes("number") ? number : regexes_integer).source;
     return rest;
 }
 /** Every record of one conversion, so the carriers are found in a single pass rather than once per record. */
@@ -64078,7 +65084,7 @@ function superRefine(fn, params) {
     return _superRefine(fn, params);
 }
 // Re-export describe and meta from core
-const schemas_describe = describe;
+const schemas_describe = api_describe;
 const schemas_meta = meta;
 const ZodInstanceOf = /*@__PURE__*/ $constructor("ZodInstanceOf", (inst, def) => {
     ZodCustom.init(inst, def);
@@ -64133,8 +65139,6 @@ function preprocess(fn, schema) {
     });
 }
 
-// EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
-var yaml_dist = __nccwpck_require__(8815);
 ;// CONCATENATED MODULE: ./src/core/located-document.ts
 
 
@@ -64145,13 +65149,13 @@ async function readLocatedDocument(file, displayName = file) {
         text = await (0,promises_.readFile)(file, 'utf8');
     }
     catch (error) {
-        throw new ConfigurationError(`Cannot read ${displayName}: ${errorMessage(error)}. Check the path.`);
+        throw new errors_ConfigurationError(`Cannot read ${displayName}: ${errorMessage(error)}. Check the path.`);
     }
     return located_document_parseLocatedDocument(text, displayName);
 }
 function located_document_parseLocatedDocument(text, file) {
     const isJson = file.toLowerCase().endsWith('.json');
-    const value = isJson ? parseJson(text, file) : parseYaml(text, file).document.toJS({ maxAliasCount: 100 });
+    const value = isJson ? located_document_parseJson(text, file) : parseYaml(text, file).document.toJS({ maxAliasCount: 100 });
     let located;
     return {
         file,
@@ -64162,7 +65166,7 @@ function located_document_parseLocatedDocument(text, file) {
         },
     };
 }
-function parseJson(text, file) {
+function located_document_parseJson(text, file) {
     try {
         return JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
     }
@@ -64176,7 +65180,7 @@ function parseJson(text, file) {
             file,
             ...(line ? { line } : {}),
         };
-        throw new ConfigurationError(`${file} is not valid JSON; fix the syntax.`, [problem]);
+        throw new errors_ConfigurationError(`${file} is not valid JSON; fix the syntax.`, [problem]);
     }
 }
 function parseYaml(text, file) {
@@ -64193,7 +65197,7 @@ function parseYaml(text, file) {
                 column: pos.col,
             };
         });
-        throw new ConfigurationError(`${file} is not valid YAML; fix the syntax.`, problems);
+        throw new errors_ConfigurationError(`${file} is not valid YAML; fix the syntax.`, problems);
     }
     return { document, lines };
 }
@@ -64654,7 +65658,7 @@ async function loadConfig(path, options = {}) {
     const file = (0,external_node_path_.resolve)(cwd, displayName);
     if (!(await isFile(file))) {
         if (path !== undefined) {
-            throw new ConfigurationError(`Config file ${path} not found. Check the path, or leave it out to use the built-in defaults.`);
+            throw new errors_ConfigurationError(`Config file ${path} not found. Check the path, or leave it out to use the built-in defaults.`);
         }
         return { config: defaultConfig(), source: 'defaults', baseDir: cwd };
     }
@@ -64673,7 +65677,7 @@ function parseConfigDocument(document) {
         return result.data;
     const problems = result.error.issues.flatMap((issue) => problemsOf(issue, document, value));
     problems.sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
-    throw new ConfigurationError(`${document.file} has ${problems.length === 1 ? 'a problem' : `${problems.length} problems`}; fix ${problems.length === 1 ? 'it' : 'them'} and run again.`, problems);
+    throw new errors_ConfigurationError(`${document.file} has ${problems.length === 1 ? 'a problem' : `${problems.length} problems`}; fix ${problems.length === 1 ? 'it' : 'them'} and run again.`, problems);
 }
 function problemsOf(issue, document, root) {
     const path = issue.path.filter((key) => typeof key !== 'symbol');
@@ -65456,7 +66460,7 @@ function parseWaivers(document) {
     if (root === null || root === undefined)
         return { waivers: [], problems: [] };
     if (!Array.isArray(list)) {
-        throw new ConfigurationError(`Waivers file ${displayPath} must be a list of {control, resource, reason, approvedBy, expires}.`);
+        throw new errors_ConfigurationError(`Waivers file ${displayPath} must be a list of {control, resource, reason, approvedBy, expires}.`);
     }
     const waivers = [];
     const problems = [];
@@ -65591,7 +66595,7 @@ async function loadWaivers(file, root) {
     }
     catch (error) {
         const why = error instanceof ConfinedReadError ? error.message : 'cannot be read';
-        throw new ConfigurationError(`Waivers file ${display} ${why}. Check the waivers input (or the config's waivers key).`);
+        throw new errors_ConfigurationError(`Waivers file ${display} ${why}. Check the waivers input (or the config's waivers key).`);
     }
     return parseWaivers(located_document_parseLocatedDocument(text.toString('utf8'), display));
 }
@@ -77081,7 +78085,7 @@ function armError(error, doing, where = () => undefined) {
     const text = `${doing} failed. Azure Resource Manager says:\n${describeArmFailure(failure, '  ')}`;
     if (remedies.length === 0)
         return new Error(text, { cause: error });
-    return new ConfigurationError(`${text}\nWhat to change:\n${remedies.map((remedy) => `  - ${remedy}`).join('\n')}`);
+    return new errors_ConfigurationError(`${text}\nWhat to change:\n${remedies.map((remedy) => `  - ${remedy}`).join('\n')}`);
 }
 /** The polling interval a response asks for (`retry-after-ms`, `x-ms-retry-after-ms`, `Retry-After`), within bounds. */
 function arm_retryAfterMs(headers, fallbackMs) {
@@ -77643,7 +78647,7 @@ const planCommand = {
             ({ values } = (0,external_node_util_.parseArgs)({ args, options: { config: { type: 'string' }, 'template-out': { type: 'string' } }, strict: true }));
         }
         catch (error) {
-            throw new ConfigurationError(`${errorMessage(error)}\n\n${plan_usage}`);
+            throw new errors_ConfigurationError(`${errorMessage(error)}\n\n${plan_usage}`);
         }
         const run = await runGate({ cwd, ...(values.config ? { config: values.config } : {}) });
         const extensions = new Set(run.environment.resources.flatMap((r) => r.extensions));
@@ -77735,7 +78739,7 @@ const demoCommand = {
 function subscriptionOf(given, env, what) {
     const subscriptionId = given ?? env['AZURE_SUBSCRIPTION_ID'];
     if (!subscriptionId)
-        throw new ConfigurationError(`No Azure subscription: set ${what}, or run azure/login with subscription-id so AZURE_SUBSCRIPTION_ID is set.`);
+        throw new errors_ConfigurationError(`No Azure subscription: set ${what}, or run azure/login with subscription-id so AZURE_SUBSCRIPTION_ID is set.`);
     return subscriptionId;
 }
 
@@ -77744,13 +78748,13 @@ function subscriptionOf(given, env, what) {
 
 function resolveGateOptions(raw, names, env) {
     if (raw.live && raw.template) {
-        throw new ConfigurationError(`${names.live} judges the deployed resources and ${names.template} a file; give one of them.`);
+        throw new errors_ConfigurationError(`${names.live} judges the deployed resources and ${names.template} a file; give one of them.`);
     }
     if (!raw.live && (raw.subscriptionId || raw.resourceGroup)) {
-        throw new ConfigurationError(`${names.subscriptionId} and ${names.resourceGroup} belong to live mode; add ${names.live} to judge the deployed resources.`);
+        throw new errors_ConfigurationError(`${names.subscriptionId} and ${names.resourceGroup} belong to live mode; add ${names.live} to judge the deployed resources.`);
     }
     if (raw.parameters && !raw.template) {
-        throw new ConfigurationError(`${names.parameters} was given without ${names.template}; a parameters file belongs to an ARM template.`);
+        throw new errors_ConfigurationError(`${names.parameters} was given without ${names.template}; a parameters file belongs to an ARM template.`);
     }
     return {
         ...(raw.config ? { config: raw.config } : {}),
@@ -77780,7 +78784,7 @@ function parseFailOn(value, what) {
     const allowed = ['required', 'unknown', 'advisory', 'never'];
     const bad = kinds.filter((k) => !allowed.includes(k));
     if (kinds.length === 0 || bad.length > 0 || (kinds.includes('never') && kinds.length > 1)) {
-        throw new ConfigurationError(`${what} "${value}" is not valid; use a comma-separated list of required, unknown, advisory, or just never.`);
+        throw new errors_ConfigurationError(`${what} "${value}" is not valid; use a comma-separated list of required, unknown, advisory, or just never.`);
     }
     return {
         never: kinds.includes('never'),
@@ -77862,7 +78866,7 @@ const gateCommand = {
                 await (0,promises_.writeFile)((0,external_node_path_.resolve)(cwd, values.output), text);
             }
             catch (error) {
-                throw new ConfigurationError(`Cannot write the report to ${values.output}: ${errorMessage(error)}. Check --output.`);
+                throw new errors_ConfigurationError(`Cannot write the report to ${values.output}: ${errorMessage(error)}. Check --output.`);
             }
             stderr(`verdict: ${run.report.verdict}; report written to ${values.output}\n`);
         }
@@ -77895,7 +78899,7 @@ function parseOptions(args) {
         });
     }
     catch (error) {
-        throw new ConfigurationError(`${errorMessage(error)}\n\n${gate_usage}`);
+        throw new errors_ConfigurationError(`${errorMessage(error)}\n\n${gate_usage}`);
     }
 }
 function parseFormat(value) {
@@ -77903,7 +78907,7 @@ function parseFormat(value) {
         return 'text';
     if (REPORT_FORMATS.includes(value))
         return value;
-    throw new ConfigurationError(`--format must be one of ${REPORT_FORMATS.join(', ')}; got "${value}".`);
+    throw new errors_ConfigurationError(`--format must be one of ${REPORT_FORMATS.join(', ')}; got "${value}".`);
 }
 
 ;// CONCATENATED MODULE: ./src/provision/changes.ts
@@ -78270,7 +79274,7 @@ function choice(what, value, choices, fallback) {
         return fallback;
     if (choices.includes(value))
         return value;
-    throw new ConfigurationError(`${what} must be one of ${choices.join(', ')}; got "${value}".`);
+    throw new errors_ConfigurationError(`${what} must be one of ${choices.join(', ')}; got "${value}".`);
 }
 
 ;// CONCATENATED MODULE: ./src/provision/request.ts
@@ -78319,7 +79323,7 @@ const provisionCommand = {
                 await (0,promises_.writeFile)((0,external_node_path_.resolve)(cwd, values['what-if-file']), `${JSON.stringify(result.changes, null, 2)}\n`);
             }
             catch (error) {
-                throw new ConfigurationError(`Cannot write the what-if changes to ${values['what-if-file']}: ${errorMessage(error)}. Check --what-if-file.`);
+                throw new errors_ConfigurationError(`Cannot write the what-if changes to ${values['what-if-file']}: ${errorMessage(error)}. Check --what-if-file.`);
             }
         }
         if (result.status === 'blocked') {
@@ -78346,7 +79350,7 @@ function provision_parseOptions(args) {
         }).values;
     }
     catch (error) {
-        throw new ConfigurationError(`${errorMessage(error)}\n\n${provision_usage}`);
+        throw new errors_ConfigurationError(`${errorMessage(error)}\n\n${provision_usage}`);
     }
 }
 
@@ -78368,7 +79372,7 @@ function parseFaults(text) {
         const key = FAULT_KINDS[kind ?? ''];
         const value = Number(rate);
         if (!key || !(value >= 0 && value <= 1))
-            throw new ConfigurationError(`--faults "${part}" is not KIND:RATE with KIND 429, 503 or reset and RATE from 0 to 1.`);
+            throw new errors_ConfigurationError(`--faults "${part}" is not KIND:RATE with KIND 429, 503 or reset and RATE from 0 to 1.`);
         faults[key] = value;
     }
     return faults;
@@ -78376,7 +79380,7 @@ function parseFaults(text) {
 function nonNegative(flag, text) {
     const value = Number(text);
     if (!Number.isFinite(value) || value < 0)
-        throw new ConfigurationError(`${flag} must be a non-negative number, not "${text}".`);
+        throw new errors_ConfigurationError(`${flag} must be a non-negative number, not "${text}".`);
     return value;
 }
 const sandboxCommand = {
@@ -78386,7 +79390,7 @@ const sandboxCommand = {
     async run({ args, stdout, stderr }) {
         const [subcommand, ...rest] = args;
         if (subcommand !== 'up')
-            throw new ConfigurationError(`Unknown sandbox subcommand "${subcommand ?? ''}".\n\n${sandbox_usage}`);
+            throw new errors_ConfigurationError(`Unknown sandbox subcommand "${subcommand ?? ''}".\n\n${sandbox_usage}`);
         let values;
         try {
             ({ values } = (0,external_node_util_.parseArgs)({
@@ -78403,7 +79407,7 @@ const sandboxCommand = {
             }));
         }
         catch (error) {
-            throw new ConfigurationError(`${errorMessage(error)}\n\n${sandbox_usage}`);
+            throw new errors_ConfigurationError(`${errorMessage(error)}\n\n${sandbox_usage}`);
         }
         const latencyMs = values['latency-ms'] === undefined ? 15 : nonNegative('--latency-ms', values['latency-ms']);
         const sandbox = await startSandbox({
@@ -78497,7 +79501,7 @@ async function runCli(argv, overrides = {}) {
         });
     }
     catch (error) {
-        if (error instanceof ConfigurationError) {
+        if (error instanceof errors_ConfigurationError) {
             stderr(`error: ${error.message}\n`);
             return 2;
         }
@@ -83163,7 +84167,7 @@ __webpack_unused_export__ = cst;
 __webpack_unused_export__ = lexer.Lexer;
 exports.HN = lineCounter.LineCounter;
 __webpack_unused_export__ = parser.Parser;
-__webpack_unused_export__ = publicApi.parse;
+exports.qg = publicApi.parse;
 __webpack_unused_export__ = publicApi.parseAllDocuments;
 exports.Tp = publicApi.parseDocument;
 __webpack_unused_export__ = publicApi.stringify;

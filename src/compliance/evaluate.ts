@@ -30,6 +30,7 @@ export interface PropertyRead {
 
 /** Not catalog controls: findings about the input and the waivers themselves. */
 export const INPUT_RESOLVABLE = 'input.resolvable';
+export const TEMPLATE_VALID = 'template.valid';
 export const WAIVER_VALID = 'waiver.valid';
 
 /** Judges every resource against every control that applies to it: one finding per pair, none dropped. */
@@ -78,6 +79,30 @@ export function evaluate(environment: JudgedEnvironment, options: EvaluateOption
     }
   }
 
+  if (environment.missingParameters?.length) {
+    const names = environment.missingParameters;
+    findings.push({
+      control: INPUT_RESOLVABLE,
+      status: 'unknown',
+      severity: 'required',
+      hipaa: [],
+      resource: environmentRef,
+      message: `${names.length === 1 ? 'parameter' : 'parameters'} ${names.map((name) => `"${name}"`).join(', ')} ${names.length === 1 ? 'has' : 'have'} no value and no default; what depends on ${names.length === 1 ? 'it is' : 'them is'} unknown`,
+      remediation: "Give a parameters file to judge them (--parameters, or the action's parameters input).",
+    });
+  }
+  for (const problem of environment.problems ?? []) {
+    findings.push({
+      control: TEMPLATE_VALID,
+      status: 'fail',
+      severity: 'required',
+      hipaa: [],
+      resource: environmentRef,
+      message: problem.message,
+      remediation: 'Fix the template: ARM would refuse it. The values that depend on this are judged unknown.',
+      ...(problem.location ? { location: problem.location } : {}),
+    });
+  }
   for (const problem of environment.unresolved) {
     findings.push({
       control: INPUT_RESOLVABLE,

@@ -49,6 +49,12 @@ export interface JudgedResource {
   extensions: JudgedResource[];
   /** Set when the resource's `condition` could not be evaluated: it may or may not be deployed. */
   conditionUnknown?: UnknownValue;
+  /**
+   * Lower-case ids of the resources ARM must finish before this one: its `dependsOn` (a module's
+   * reach every resource of the module), its parent, and what its nested deployment depends on.
+   * Decides which of two resources writing one setting is applied last.
+   */
+  dependsOn?: string[];
   /** Where a property of `body` stands in the input file, for SARIF and annotations. */
   locate?: (path: JsonPath) => SourceLocation | undefined;
 }
@@ -59,6 +65,10 @@ export interface JudgedEnvironment {
   resources: JudgedResource[];
   /** Problems met while reading the input that no resource owns (they become `unknown` findings). */
   unresolved: { message: string; location?: SourceLocation }[];
+  /** Mistakes ARM itself would refuse the template for (they become one failing `template.valid` finding each). */
+  problems?: { message: string; location?: SourceLocation }[];
+  /** Declared parameters with no value and no default: the values built from them are unknown. */
+  missingParameters?: string[];
 }
 
 export type FindingStatus = 'pass' | 'fail' | 'unknown' | 'waived' | 'not-applicable';

@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { evaluateString, type ExpressionScope } from '../../../src/compliance/arm/expressions.js';
+import { TemplateError, evaluateString, type ExpressionScope } from '../../../src/compliance/arm/expressions.js';
 import { resolveTemplate } from '../../../src/compliance/arm/template.js';
 import { isUnknown, type JudgedResource } from '../../../src/compliance/model.js';
-import { ConfigurationError } from '../../../src/core/errors.js';
 import { parseLocatedDocument } from '../../../src/core/located-document.js';
 
 const scope: ExpressionScope = {
@@ -50,6 +49,16 @@ describe('ARM expressions', () => {
     expect(evaluateString(expression, scope)).toEqual(expected);
   });
 
+  it.each([
+    // Microsoft's lambda function reference, groupBy and mapValues.
+    ["[groupBy(createArray('foo', 'bar', 'baz'), lambda('x', substring(lambdaVariables('x'), 0, 1)))]", { f: ['foo'], b: ['bar', 'baz'] }],
+    ["[mapValues(createObject('foo', 'foo'), lambda('val', toUpper(lambdaVariables('val'))))]", { foo: 'FOO' }],
+    ['[environment().suffixes.keyvaultDns]', '.vault.azure.net'],
+    ['[tenant().tenantId]', 'tenant'],
+  ])('%s evaluates to %j', (expression, expected) => {
+    expect(evaluateString(expression, scope)).toEqual(expected);
+  });
+
   it('gives the same uniqueString and guid for the same inputs', () => {
     expect(evaluateString("[uniqueString('a', 'b')]", scope)).toBe(evaluateString("[uniqueString('a', 'b')]", scope));
     expect(evaluateString("[guid('a')]", scope)).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
@@ -73,7 +82,8 @@ describe('ARM expressions', () => {
   });
 
   it.each(["[concat('a']", "[concat('a') extra]", "[toLower('a', 'b')]"])('rejects the malformed expression %s naming it', (expression) => {
-    expect(() => evaluateString(expression, scope)).toThrowError(ConfigurationError);
+    expect(() => evaluateString(expression, scope)).toThrowError(TemplateError);
+    expect(() => evaluateString(expression, scope)).toThrowError(expression.slice(1, -1));
   });
 });
 
@@ -215,9 +225,11 @@ describe('resolveTemplate', () => {
     expect(resolveTemplate(template, { source: { file: 't.json', value: null }, parameters: parametersFile }).resources[0]?.name).toBe(
       'seniorly-dev',
     );
-    expect(() => resolveTemplate(template, { source: { file: 't.json', value: null }, parameters: { env: 'staging' } })).toThrowError(
-      /allowedValues/,
-    );
+    const refused = resolveTemplate(template, { source: { file: 't.json', value: null }, parameters: { env: 'staging' } });
+    expect(refused.problems?.map((p) => p.message)).toEqual([
+      expect.stringMatching(/'"staging"' for the template parameter 'env' is not valid: it must be one of \["prod","dev"\]/),
+    ]);
+    expect(isUnknown(refused.resources[0]?.body['name'])).toBe(true);
   });
 
   it('names a parameter that has no value and the option that gives one', () => {
@@ -226,9 +238,10 @@ describe('resolveTemplate', () => {
       parameters: { adminGroup: { type: 'string' } },
       resources: [{ type: 'Microsoft.KeyVault/vaults', apiVersion: '2026-02-01', name: "[parameters('adminGroup')]", properties: {} }],
     };
-    expect(() => resolveTemplate(template, { source: { file: 't.json', value: null } })).toThrowError(
-      /parameter "adminGroup" has no value.*--parameters/,
-    );
+    const env = resolveTemplate(template, { source: { file: 't.json', value: null } });
+    expect(env.missingParameters).toEqual(['adminGroup']);
+    expect(env.resources[0]?.name).toMatch(/^\[unknown: /);
+    expect(env.problems).toBeUndefined();
   });
 
   it('rejects a file that is not a template', () => {
@@ -237,12 +250,17 @@ describe('resolveTemplate', () => {
     );
   });
 
-  it('reports nested deployments and unknowable names instead of dropping them', () => {
+  it('reports linked deployments and unknowable names instead of dropping them', () => {
     const env = resolveTemplate(
       {
         ...base,
         resources: [
-          { type: 'Microsoft.Resources/deployments', apiVersion: '2022-09-01', name: 'inner', properties: { template: {} } },
+          {
+            type: 'Microsoft.Resources/deployments',
+            apiVersion: '2022-09-01',
+            name: 'inner',
+            properties: { templateLink: { uri: 'https://example.com/t.json' } },
+          },
           { type: 'Microsoft.KeyVault/vaults', apiVersion: '2026-02-01', name: "[reference('x').name]", properties: {} },
         ],
       },
@@ -250,7 +268,7 @@ describe('resolveTemplate', () => {
     );
     expect(env.resources).toHaveLength(2);
     expect(env.unresolved.map((u) => u.message)).toEqual([
-      expect.stringContaining('nested deployment "inner"'),
+      expect.stringContaining('nested deployment "inner" links its template (https://example.com/t.json)'),
       expect.stringContaining("reference('x').name"),
     ]);
   });
