@@ -68,6 +68,10 @@ export class SandboxServer {
   }
 
   async listen(): Promise<void> {
+    // Node closes an idle keep-alive connection after 5 s, racing clients that reuse it at that moment (an ECONNRESET
+    // no request caused). Azure's front ends keep idle connections for minutes; so does the sandbox.
+    this.server.keepAliveTimeout = 120_000;
+    this.server.headersTimeout = 121_000;
     await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
     this.port = (this.server.address() as AddressInfo).port;
   }

@@ -58,6 +58,27 @@ describe('migrate-secrets run()', () => {
     expect(JSON.stringify(recorded)).not.toContain(VALUE);
   });
 
+  it('tries a secret again when Key Vault still answers 503 after the SDK gave up, and copies it', async () => {
+    let refusals = 0;
+    const recorded = recordedIO('migrate-secrets', inputs);
+    await run(recorded, {
+      openVault: (vault) => {
+        const port = memoryVault(vault, vault.name === 'kv-dev' ? { AzureOpenAIKey: VALUE } : {});
+        if (vault.name !== 'kv-dev') return port;
+        return {
+          ...port,
+          getSecret: async (name) => {
+            if (refusals++ < 2) throw new VaultRequestError(vault, 'Reading secret', 503, 'ServiceUnavailable', undefined);
+            return port.getSecret(name);
+          },
+        };
+      },
+    });
+    expect(recorded.failed).toBeUndefined();
+    expect(recorded.outputs).toMatchObject({ copied: '1', failed: '0' });
+    expect(refusals).toBe(3);
+  });
+
   it('names the role to grant when the source vault refuses the listing', async () => {
     const recorded = recordedIO('migrate-secrets', inputs);
     await run(recorded, {

@@ -235,6 +235,7 @@ describe('migrate-secrets against the sandbox', () => {
     sandbox.injectFaults({ rate429: 0.2, rate503: 0.2, rateReset: 0.1, retryAfterSeconds: 0 });
     try {
       const report = await migrate(sourceName, targetName);
+      expect(report.results.filter((r) => r.outcome === 'failed').map((r) => r.reason)).toEqual([]);
       expect(report.counts.failed).toBe(0);
       expect(report.throttledResponses).toBeGreaterThan(0);
     } finally {
