@@ -35,10 +35,17 @@ export interface ResourceTypeEntry {
   auditLogs?: AuditLogs;
   /** The Azure service of Microsoft's HIPAA BAA in-scope list the type belongs to; child types inherit their parent's. */
   baaService?: string;
+  /**
+   * The type only configures other resources (a lock, a diagnostic setting, a role assignment, a
+   * deployment): it holds no data of its own, so neither the BAA's scope nor asset tags apply.
+   */
+  configuresOther?: true;
   /** The private endpoint group id and the private DNS zone of its data plane. */
   privateLink?: { groupId: string; dnsZone: string };
   /** Built-in roles granted on resources of this type, by role name: the role definition's GUID. */
   roles?: Readonly<Record<string, string>>;
+  /** Tables it writes straight into a Log Analytics workspace when told to (a Container Apps environment's `log-analytics` destination). */
+  workspaceTables?: readonly string[];
 }
 
 /** Category groups that include every service's audit logs. */
@@ -65,8 +72,9 @@ export const RESOURCE_TYPES: readonly ResourceTypeEntry[] = [
     baaService: 'Azure Monitor (Log Analytics)',
   },
   { type: 'Microsoft.OperationalInsights/workspaces/tables', apiVersion: '2025-02-01' },
-  { type: 'Microsoft.Insights/diagnosticSettings', apiVersion: '2021-05-01-preview', baaService: 'Azure Monitor' },
-  { type: 'Microsoft.Authorization/roleAssignments', apiVersion: '2022-04-01', baaService: 'Azure Role-Based Access Control' },
+  { type: 'Microsoft.Insights/diagnosticSettings', apiVersion: '2021-05-01-preview', configuresOther: true },
+  { type: 'Microsoft.Authorization/roleAssignments', apiVersion: '2022-04-01', configuresOther: true },
+  { type: 'Microsoft.Authorization/locks', configuresOther: true },
   { type: 'Microsoft.Network/virtualNetworks', apiVersion: '2024-05-01', baaService: 'Azure Virtual Network' },
   { type: 'Microsoft.Network/privateEndpoints', apiVersion: '2024-05-01', baaService: 'Azure Private Link' },
   { type: 'Microsoft.Network/privateEndpoints/privateDnsZoneGroups', apiVersion: '2024-05-01' },
@@ -181,10 +189,20 @@ export const RESOURCE_TYPES: readonly ResourceTypeEntry[] = [
       categories: ['ContainerAppSystemLogs', 'ContainerAppConsoleLogs'],
       dedicatedTables: ['ContainerAppSystemLogs', 'ContainerAppConsoleLogs'],
     },
+    workspaceTables: ['ContainerAppConsoleLogs_CL', 'ContainerAppSystemLogs_CL'],
     baaService: 'Azure Container Apps',
   },
   { type: 'Microsoft.App/containerApps', apiVersion: '2026-01-01', baaService: 'Azure Container Apps' },
-  { type: 'Microsoft.Resources/deployments', baaService: 'Azure Resource Manager' },
+  { type: 'Microsoft.Resources/deployments', configuresOther: true },
+  // Types the renderer does not emit, known for judging users' templates.
+  { type: 'Microsoft.Web/sites', baaService: 'Azure App Service' },
+  { type: 'Microsoft.Web/serverfarms', baaService: 'Azure App Service' },
+  { type: 'Microsoft.Insights/components', baaService: 'Azure Monitor (Application Insights)' },
+  { type: 'Microsoft.Network/networkSecurityGroups', baaService: 'Azure Virtual Network' },
+  { type: 'Microsoft.Network/publicIPAddresses', baaService: 'Azure Virtual Network' },
+  { type: 'Microsoft.EventHub/namespaces', baaService: 'Azure Event Hubs' },
+  { type: 'Microsoft.CognitiveServices/accounts', baaService: 'Azure AI services (Azure OpenAI, Speech)' },
+  { type: 'Microsoft.Search/searchServices', baaService: 'Azure AI Search' },
 ];
 
 const byType = new Map(RESOURCE_TYPES.map((entry) => [entry.type.toLowerCase(), entry]));
@@ -213,6 +231,11 @@ export function roleDefinitionOf(type: string, role: string): string {
   const id = resourceType(type)?.roles?.[role];
   if (!id) throw new Error(`${type} grants no role "${role}" in src/azure/resource-types.ts; register it there.`);
   return id;
+}
+
+/** Whether a type only configures other resources (see ResourceTypeEntry.configuresOther). */
+export function configuresOther(type: string): boolean {
+  return resourceType(type)?.configuresOther === true;
 }
 
 /** The BAA service of a type, inherited from its nearest registered ancestor. */

@@ -5,7 +5,14 @@
  */
 import { describe, expect, it } from 'vitest';
 import { typeSpec } from '../../sandbox/arm/catalog.js';
-import { AUDIT_LOG_SOURCES, RESOURCE_TYPES, apiVersionOf, baaServiceOf, resourceType } from '../../src/azure/resource-types.js';
+import {
+  AUDIT_LOG_SOURCES,
+  RESOURCE_TYPES,
+  apiVersionOf,
+  baaServiceOf,
+  configuresOther,
+  resourceType,
+} from '../../src/azure/resource-types.js';
 import { CONTROLS } from '../../src/compliance/catalog.js';
 import { defaultConfig } from '../../src/config/schema.js';
 import { parseConfigText } from '../../src/config/load.js';
@@ -41,8 +48,9 @@ describe('the resource type registry', () => {
     for (const source of AUDIT_LOG_SOURCES) expect(resourceType(source.scopeType), source.scopeType).toBeDefined();
   });
 
-  it('puts every rendered type in the BAA scope, children through their parent', () => {
-    for (const type of renderedTypes) expect(baaServiceOf(type), type).toBeDefined();
+  it('puts every rendered type in the BAA scope (children through their parent), or marks it as only configuring others', () => {
+    for (const type of renderedTypes) expect(baaServiceOf(type) ?? configuresOther(type), type).toBeTruthy();
+    expect(configuresOther('Microsoft.Insights/diagnosticSettings')).toBe(true);
     expect(baaServiceOf('Microsoft.Sql/servers/databases/transparentDataEncryption')).toBe('Azure SQL Database');
     expect(baaServiceOf('Microsoft.Example/widgets')).toBeUndefined();
   });

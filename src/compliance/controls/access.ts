@@ -1,8 +1,10 @@
-import { isUnknown, type JudgedResource } from '../model.js';
+import { findKey } from '../arm/values.js';
+import { isUnknown, type JudgedEnvironment, type JudgedResource } from '../model.js';
 import type { JsonPath } from '../../core/json-path.js';
 
 /** A property read from a resource body: known, unknowable, or absent. */
-export type PropertyValue = { kind: 'known'; value: unknown } | { kind: 'unknown'; reason: string } | { kind: 'absent' };
+export type PropertyValue =
+  { kind: 'known'; value: unknown } | { kind: 'unknown'; reason: string; expression?: string } | { kind: 'absent' };
 
 type ReadListener = (resource: JudgedResource, path: JsonPath) => void;
 let listener: ReadListener | undefined;
@@ -18,18 +20,35 @@ export function traceReads<T>(onRead: ReadListener, fn: () => T): T {
   }
 }
 
-/** Reads `path` from the body; an UnknownValue anywhere on the way makes the result unknown. */
+/** Reads `path` from the body, property names without case as ARM reads them; an UnknownValue anywhere on the way makes the result unknown. */
 export function read(resource: JudgedResource, path: JsonPath): PropertyValue {
   listener?.(resource, path);
-  let current: unknown = resource.body;
+  return valueAt(resource.body, path);
+}
+
+/** A value at `path` inside any value (an array entry of a body, say), property names without case. */
+export function valueAt(root: unknown, path: JsonPath): PropertyValue {
+  let current: unknown = root;
   for (const key of path) {
-    if (isUnknown(current)) return { kind: 'unknown', reason: current.reason };
+    if (isUnknown(current))
+      return { kind: 'unknown', reason: current.reason, ...(current.expression ? { expression: current.expression } : {}) };
     if (current === null || typeof current !== 'object') return { kind: 'absent' };
-    current = (current as Record<string | number, unknown>)[key];
+    current = Array.isArray(current)
+      ? typeof key === 'number'
+        ? current[key]
+        : undefined
+      : findKey(current as Record<string, unknown>, String(key));
     if (current === undefined) return { kind: 'absent' };
   }
-  if (isUnknown(current)) return { kind: 'unknown', reason: current.reason };
+  if (isUnknown(current))
+    return { kind: 'unknown', reason: current.reason, ...(current.expression ? { expression: current.expression } : {}) };
   return { kind: 'known', value: current };
+}
+
+/** A known value at `path`, or undefined when it is absent or unknown: for shallow checks inside array entries. */
+export function field(root: unknown, ...path: (string | number)[]): unknown {
+  const value = valueAt(root, path);
+  return value.kind === 'known' ? value.value : undefined;
 }
 
 /** `properties.x.y` as text for messages. */
@@ -58,4 +77,23 @@ export function childrenOfType(resource: JudgedResource, type: string): JudgedRe
 /** The last segment of a resource's full name (`server/db` -> `db`). */
 export function shortName(resource: JudgedResource): string {
   return resource.name.split('/').pop() ?? resource.name;
+}
+
+const orderIndex = new WeakMap<JudgedEnvironment, Map<string, JudgedResource>>();
+
+/** Whether ARM applies `later` after `earlier`: `later` depends on it, directly or through others (dependsOn, parents, modules). */
+export function appliedAfter(later: JudgedResource, earlier: JudgedResource, environment: JudgedEnvironment): boolean {
+  let byId = orderIndex.get(environment);
+  if (!byId) orderIndex.set(environment, (byId = new Map(environment.resources.map((resource) => [resource.id.toLowerCase(), resource]))));
+  const target = earlier.id.toLowerCase();
+  const seen = new Set<string>();
+  const stack = [...(later.dependsOn ?? [])];
+  while (stack.length > 0) {
+    const id = stack.pop() as string;
+    if (id === target) return true;
+    if (seen.has(id)) continue;
+    seen.add(id);
+    stack.push(...(byId.get(id)?.dependsOn ?? []));
+  }
+  return false;
 }

@@ -1,18 +1,20 @@
-import type { Control } from '../control.js';
+import type { Control, ControlResult } from '../control.js';
 import type { JudgedResource } from '../model.js';
-import { childrenOfType, pathText, read, shortName } from './access.js';
+import { childrenOfType, pathText, read, shortName, type PropertyValue } from './access.js';
 import {
   absentDefaultsFrom,
   absentFails,
   durationDays,
   equalsIgnoringCase,
   fail,
+  judgeWriters,
   notApplicable,
   pass,
   propertyControl,
   publicNetworkControl,
   tlsAtLeast12,
   unknown,
+  type SettingWriter,
 } from './rules.js';
 
 const KEY_VAULT = ['Microsoft.KeyVault/vaults'];
@@ -31,6 +33,7 @@ export const keyVaultControls: Control[] = [
     remediation: 'Set properties.enablePurgeProtection to true (irreversible; the renderer always sets it).',
     path: ['properties', 'enablePurgeProtection'],
     expected: 'true',
+    valueType: 'boolean',
     complies: isTrue,
     whenAbsent: absentFails(['properties', 'enablePurgeProtection'], 'true'),
   }),
@@ -68,6 +71,7 @@ export const keyVaultControls: Control[] = [
     remediation: 'Set properties.enableRbacAuthorization to true and grant "Key Vault Secrets User" to readers instead of access policies.',
     path: ['properties', 'enableRbacAuthorization'],
     expected: 'true',
+    valueType: 'boolean',
     complies: isTrue,
     whenAbsent: absentDefaultsFrom(['properties', 'enableRbacAuthorization'], '2026-02-01', 'true', 'true'),
   }),
@@ -84,6 +88,7 @@ export const cosmosControls: Control[] = [
     remediation: 'Set properties.backupPolicy.type to "Continuous" (config: cosmos.continuousBackupTier).',
     path: ['properties', 'backupPolicy', 'type'],
     expected: '"Continuous"',
+    valueType: 'string',
     complies: equalsIgnoringCase('Continuous'),
     whenAbsent: absentFails(['properties', 'backupPolicy', 'type'], '"Continuous" (the default is Periodic)'),
   }),
@@ -96,6 +101,7 @@ export const cosmosControls: Control[] = [
     remediation: 'Set properties.disableLocalAuth to true and give the app a Cosmos DB data-plane role assignment.',
     path: ['properties', 'disableLocalAuth'],
     expected: 'true',
+    valueType: 'boolean',
     complies: isTrue,
     whenAbsent: absentFails(['properties', 'disableLocalAuth'], 'true'),
   }),
@@ -109,6 +115,7 @@ export const cosmosControls: Control[] = [
       'Set properties.disableKeyBasedMetadataWriteAccess to true so databases and containers change only through Azure Resource Manager, where it is audited.',
     path: ['properties', 'disableKeyBasedMetadataWriteAccess'],
     expected: 'true',
+    valueType: 'boolean',
     complies: isTrue,
     whenAbsent: absentFails(['properties', 'disableKeyBasedMetadataWriteAccess'], 'true'),
   }),
@@ -121,6 +128,7 @@ export const cosmosControls: Control[] = [
     remediation: 'Set properties.minimalTlsVersion to "Tls12".',
     path: ['properties', 'minimalTlsVersion'],
     expected: '"Tls12" or newer',
+    valueType: 'string',
     complies: tlsAtLeast12,
     // Accounts created before 2023 default to TLS 1.0; the API version does not tell the account's age, so absent is not enough.
     whenAbsent: absentFails(['properties', 'minimalTlsVersion'], '"Tls12" (the default depends on when the account was created)'),
@@ -143,33 +151,31 @@ export const sqlControls: Control[] = [
     hipaa: ['164.312(b)'],
     appliesTo: SQL_SERVER,
     remediation:
-      'Add a Microsoft.Sql/servers/auditingSettings child named "default" with state "Enabled" and isAzureMonitorTargetEnabled true (plus a diagnostic setting on the master database for SQLSecurityAuditEvents). Audit at server level only.',
-    evaluate(server) {
+      'Add a Microsoft.Sql/servers/auditingSettings child named "default" with state "Enabled" and isAzureMonitorTargetEnabled true (plus a diagnostic setting on the master database for SQLSecurityAuditEvents), and no auditingSettings or extendedAuditingSettings that disables it. Audit at server level only.',
+    evaluate(server, { environment }) {
       if (!server) return notApplicable('no resource');
-      const settings = serverSettings(server, 'auditingSettings', 'extendedAuditingSettings');
-      if (settings.length === 0) return fail('the server has no auditingSettings child');
-      const results = settings.map((setting) => {
+      // Both child types write the server's one auditing policy: every one of them is read.
+      const writers = serverSettings(server, 'auditingSettings', 'extendedAuditingSettings').map((setting): SettingWriter => {
         const state = read(setting, ['properties', 'state']);
-        if (state.kind === 'unknown') return unknown(`auditingSettings state cannot be known offline (${state.reason})`);
-        if (state.kind !== 'known' || !equalsIgnoringCase('Enabled')(state.value))
-          return fail(
-            `auditingSettings ${shortName(setting)} state is ${JSON.stringify(state.kind === 'known' ? state.value : 'not set')}; it must be "Enabled"`,
-          );
         const monitor = read(setting, ['properties', 'isAzureMonitorTargetEnabled']);
+        // A storage endpoint built with reference() is a destination all the same: only its URL is unknown offline.
         const storage = read(setting, ['properties', 'storageEndpoint']);
-        if (monitor.kind === 'unknown' || storage.kind === 'unknown') return unknown('the auditing destination cannot be known offline');
-        const hasDestination =
+        const destination =
           (monitor.kind === 'known' && monitor.value === true) ||
+          storage.kind === 'unknown' ||
           (storage.kind === 'known' && typeof storage.value === 'string' && storage.value !== '');
-        return hasDestination
-          ? pass(`auditing is Enabled and sends to ${monitor.kind === 'known' && monitor.value === true ? 'Azure Monitor' : 'storage'}`)
-          : fail('auditing is Enabled but has no destination (isAzureMonitorTargetEnabled or storageEndpoint)');
+        let on: boolean | undefined;
+        if (state.kind === 'unknown' || (state.kind === 'known' && typeof state.value !== 'string')) on = undefined;
+        else if (!(state.kind === 'known' && equalsIgnoringCase('Enabled')(state.value))) on = false;
+        else if (destination) on = true;
+        else on = monitor.kind === 'unknown' ? undefined : false;
+        return { resource: setting, label: `${setting.type.split('/').at(-1)}/${shortName(setting)}`, on };
       });
-      return (
-        results.find((r) => r.status === 'pass') ??
-        results.find((r) => r.status === 'unknown') ??
-        (results[0] as ReturnType<Control['evaluate']>)
-      );
+      if (writers.length === 0) return fail('the server has no auditingSettings child');
+      const judged = judgeWriters(writers, environment, 'server auditing with a destination') as ControlResult;
+      return judged.status === 'fail'
+        ? fail(`${judged.message} (state must be "Enabled" with isAzureMonitorTargetEnabled true or a storageEndpoint)`)
+        : judged;
     },
   },
   {
@@ -179,22 +185,26 @@ export const sqlControls: Control[] = [
     hipaa: ['164.308(a)(1)(ii)(D)', '164.308(a)(6)(ii)'],
     appliesTo: SQL_SERVER,
     remediation:
-      'Add a Microsoft.Sql/servers/advancedThreatProtectionSettings child "Default" with state "Enabled" (the guide\'s `az sql db threat-policy` is deprecated).',
-    evaluate(server) {
+      'Add a Microsoft.Sql/servers/advancedThreatProtectionSettings child "Default" with state "Enabled", and no securityAlertPolicies that disables it or any alert type (the guide\'s `az sql db threat-policy` is deprecated).',
+    evaluate(server, { environment }) {
       if (!server) return notApplicable('no resource');
-      const settings = serverSettings(server, 'advancedThreatProtectionSettings', 'securityAlertPolicies');
-      if (settings.length === 0) return fail('the server has neither advancedThreatProtectionSettings nor securityAlertPolicies');
-      for (const setting of settings) {
+      // advancedThreatProtectionSettings and the older securityAlertPolicies write the same Defender setting.
+      const writers = serverSettings(server, 'advancedThreatProtectionSettings', 'securityAlertPolicies').map((setting): SettingWriter => {
         const state = read(setting, ['properties', 'state']);
-        if (state.kind === 'unknown') return unknown(`${setting.type} state cannot be known offline`);
         const disabled = read(setting, ['properties', 'disabledAlerts']);
-        const noneDisabled =
-          disabled.kind === 'absent' ||
-          (disabled.kind === 'known' && (!Array.isArray(disabled.value) || disabled.value.filter((a) => a !== '').length === 0));
-        if (state.kind === 'known' && equalsIgnoringCase('Enabled')(state.value) && noneDisabled)
-          return pass(`${shortName(setting)} state is Enabled with no alert types disabled`);
-      }
-      return fail('threat protection is not Enabled, or some alert types are disabled');
+        const alertsOff = disabled.kind === 'known' && Array.isArray(disabled.value) && disabled.value.some((alert) => alert !== '');
+        const on =
+          state.kind !== 'known' || typeof state.value !== 'string' || disabled.kind === 'unknown'
+            ? undefined
+            : equalsIgnoringCase('Enabled')(state.value) && !alertsOff;
+        return {
+          resource: setting,
+          label: `${setting.type.split('/').at(-1)}/${shortName(setting)}`,
+          on: state.kind === 'absent' ? false : on,
+        };
+      });
+      if (writers.length === 0) return fail('the server has neither advancedThreatProtectionSettings nor securityAlertPolicies');
+      return judgeWriters(writers, environment, 'threat protection with every alert type') as ControlResult;
     },
   },
   {
@@ -212,7 +222,9 @@ export const sqlControls: Control[] = [
           ? unknown("the database's transparentDataEncryption setting was not read")
           : pass('no transparentDataEncryption child: new databases are encrypted by default');
       }
-      const state = read(settings[0] as JudgedResource, ['properties', 'state']);
+      // Older api-versions of transparentDataEncryption call the property `status`.
+      const current = read(settings[0] as JudgedResource, ['properties', 'state']);
+      const state = current.kind === 'absent' ? read(settings[0] as JudgedResource, ['properties', 'status']) : current;
       if (state.kind === 'unknown') return unknown(`transparentDataEncryption state cannot be known offline (${state.reason})`);
       return state.kind === 'known' && equalsIgnoringCase('Enabled')(state.value)
         ? pass('transparent data encryption is Enabled')
@@ -230,6 +242,7 @@ export const sqlControls: Control[] = [
     remediation: 'Set properties.minimalTlsVersion to "1.2".',
     path: ['properties', 'minimalTlsVersion'],
     expected: '"1.2" or newer',
+    valueType: 'string',
     complies: tlsAtLeast12,
     whenAbsent: absentFails(['properties', 'minimalTlsVersion'], '"1.2"'),
   }),
@@ -240,18 +253,25 @@ export const sqlControls: Control[] = [
     hipaa: ['164.312(a)(1)', '164.312(d)'],
     appliesTo: SQL_SERVER,
     remediation:
-      'Set properties.administrators.azureADOnlyAuthentication to true with an Entra administrator (config: sql.entraAdmin), and use no SQL admin password.',
-    evaluate(server) {
+      'Set properties.administrators.azureADOnlyAuthentication to true with an Entra administrator (config: sql.entraAdmin), use no SQL admin password, and declare no azureADOnlyAuthentications child that sets it false.',
+    evaluate(server, { environment }) {
       if (!server) return notApplicable('no resource');
       const path = ['properties', 'administrators', 'azureADOnlyAuthentication'];
+      const booleanOf = (value: PropertyValue) =>
+        value.kind === 'known' ? (typeof value.value === 'boolean' ? value.value : undefined) : undefined;
+      // The server's administrators block and an azureADOnlyAuthentications child write the same setting; the child is applied after the server.
       const inline = read(server, path);
-      if (inline.kind === 'known' && inline.value === true) return pass('administrators.azureADOnlyAuthentication is true', path);
-      for (const child of childrenOfType(server, 'Microsoft.Sql/servers/azureADOnlyAuthentications')) {
-        const value = read(child, ['properties', 'azureADOnlyAuthentication']);
-        if (value.kind === 'known' && value.value === true) return pass('the azureADOnlyAuthentications child is true');
-      }
-      if (inline.kind === 'unknown') return unknown(`${pathText(path)} cannot be known offline (${inline.reason})`, path);
-      return fail(`${pathText(path)} is ${inline.kind === 'known' ? JSON.stringify(inline.value) : 'not set'}; it must be true`, path);
+      const writers: SettingWriter[] = [
+        ...(inline.kind === 'absent'
+          ? []
+          : [{ resource: server, label: 'administrators.azureADOnlyAuthentication', on: booleanOf(inline) }]),
+        ...childrenOfType(server, 'Microsoft.Sql/servers/azureADOnlyAuthentications').map((child): SettingWriter => {
+          const value = read(child, ['properties', 'azureADOnlyAuthentication']);
+          return { resource: child, label: `azureADOnlyAuthentications/${shortName(child)}`, on: booleanOf(value) };
+        }),
+      ];
+      if (writers.length === 0) return fail(`${pathText(path)} is not set; it must be true`, path);
+      return { ...(judgeWriters(writers, environment, 'Entra-only authentication') as ControlResult), path };
     },
   },
   {
@@ -305,6 +325,7 @@ export const redisControls: Control[] = [
             ...this,
             path: ['properties', 'enableNonSslPort'],
             expected: 'false',
+            valueType: 'boolean',
             complies: (v) => v === false,
             whenAbsent: () => pass('enableNonSslPort is not set; the non-TLS port is closed by default'),
           }).evaluate(resource, context)
@@ -312,6 +333,7 @@ export const redisControls: Control[] = [
             ...this,
             path: ['properties', 'clientProtocol'],
             expected: '"Encrypted"',
+            valueType: 'string',
             complies: equalsIgnoringCase('Encrypted'),
             whenAbsent: () => pass('clientProtocol is not set; Managed Redis defaults to Encrypted'),
           }).evaluate(resource, context);
@@ -326,6 +348,7 @@ export const redisControls: Control[] = [
     remediation: 'Set properties.minimumTlsVersion to "1.2".',
     path: ['properties', 'minimumTlsVersion'],
     expected: '"1.2" or newer',
+    valueType: 'string',
     complies: tlsAtLeast12,
     whenAbsent: (resource) =>
       isLegacy(resource)
@@ -347,6 +370,7 @@ export const redisControls: Control[] = [
             ...this,
             path: ['properties', 'disableAccessKeyAuthentication'],
             expected: 'true',
+            valueType: 'boolean',
             complies: isTrue,
             whenAbsent: absentFails(['properties', 'disableAccessKeyAuthentication'], 'true'),
           }).evaluate(resource, context)
@@ -354,6 +378,7 @@ export const redisControls: Control[] = [
             ...this,
             path: ['properties', 'accessKeysAuthentication'],
             expected: '"Disabled"',
+            valueType: 'string',
             complies: equalsIgnoringCase('Disabled'),
             whenAbsent: absentFails(['properties', 'accessKeysAuthentication'], '"Disabled"'),
           }).evaluate(resource, context);

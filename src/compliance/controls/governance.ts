@@ -1,10 +1,7 @@
-import { baaServiceOf } from '../../azure/resource-types.js';
+import { baaServiceOf, configuresOther } from '../../azure/resource-types.js';
 import type { Control } from '../control.js';
 import { read } from './access.js';
 import { fail, notApplicable, pass, unknown } from './rules.js';
-
-/** Resource types that cannot carry tags: extension resources and settings children. */
-const UNTAGGABLE = /^microsoft\.(insights\/diagnosticsettings|authorization\/|network\/privatednszones\/virtualnetworklinks$)/i;
 
 export const tagsControls: Control[] = [
   {
@@ -15,8 +12,8 @@ export const tagsControls: Control[] = [
     appliesTo: 'every-resource',
     remediation: 'Add the required tags (default Compliance=HIPAA and Environment) to the resource (config: tags).',
     evaluate(resource, { policy }) {
-      if (!resource || resource.parent || UNTAGGABLE.test(resource.type) || resource.type.split('/').length > 2)
-        return notApplicable('child and extension resources carry no tags of their own');
+      if (!resource || resource.parent || configuresOther(resource.type) || resource.type.split('/').length > 2)
+        return notApplicable('child resources, and those that only configure others, are not assets of their own');
       const tags = read(resource, ['tags']);
       if (tags.kind === 'unknown') return unknown(`tags cannot be known offline (${tags.reason})`, ['tags']);
       const present = tags.kind === 'known' && tags.value && typeof tags.value === 'object' ? (tags.value as Record<string, unknown>) : {};
@@ -47,6 +44,7 @@ export const baaControls: Control[] = [
       "Use only Azure services on Microsoft's HIPAA BAA in-scope list for anything that may touch PHI, or keep PHI out of this resource and waive with the reason.",
     evaluate(resource) {
       if (!resource) return notApplicable('no resource');
+      if (configuresOther(resource.type)) return notApplicable(`${resource.type} only configures other resources and holds no data`);
       const service = baaServiceOf(resource.type);
       return service
         ? pass(`${resource.type} is part of ${service}, in the BAA's scope`)

@@ -5,9 +5,10 @@ import {
   AZURE_DIAGNOSTICS_TABLE,
   auditLogSourceForScope,
   auditLogSourceOf,
+  resourceType,
   type AuditLogSource,
 } from '../../azure/resource-types.js';
-import { childrenOfType, isType, read, shortName } from './access.js';
+import { childrenOfType, field, isType, read, shortName, valueAt, type PropertyValue } from './access.js';
 import {
   absentDefaultsFrom,
   absentFails,
@@ -36,21 +37,16 @@ export function judgeBackupRetention(account: JudgedResource, minimumDays: numbe
     const rules = read(policy, ['properties', 'policy', 'rules']);
     if (rules.kind === 'unknown') return unknown(`the lifecycle rules cannot be known offline (${rules.reason})`);
     for (const [index, rule] of (rules.kind === 'known' && Array.isArray(rules.value) ? rules.value : []).entries()) {
-      const ruleObject = rule as {
-        enabled?: unknown;
-        name?: unknown;
-        definition?: { actions?: { baseBlob?: { delete?: Record<string, unknown> } } };
-      };
-      if (ruleObject.enabled === false) continue;
-      const deletion = ruleObject.definition?.actions?.baseBlob?.delete;
+      if (field(rule, 'enabled') === false) continue;
+      const name = String(field(rule, 'name') ?? index);
       for (const condition of REMOVAL_CONDITIONS) {
-        const days = deletion?.[condition];
-        if (days === undefined) continue;
-        if (typeof days !== 'number')
-          return unknown(`lifecycle rule ${String(ruleObject.name ?? index)} deletes after a number of days that cannot be known offline`);
-        if (days < minimumDays)
+        const days = valueAt(rule, ['definition', 'actions', 'baseBlob', 'delete', condition]);
+        if (days.kind === 'absent') continue;
+        if (days.kind === 'unknown' || typeof days.value !== 'number')
+          return unknown(`lifecycle rule ${name} deletes after a number of days that cannot be known offline`);
+        if (days.value < minimumDays)
           return fail(
-            `lifecycle rule ${String(ruleObject.name ?? index)} deletes base blobs after ${days} days (${condition}); backups must be kept at least ${minimumDays} days`,
+            `lifecycle rule ${name} deletes base blobs after ${days.value} days (${condition}); backups must be kept at least ${minimumDays} days`,
           );
       }
     }
@@ -80,6 +76,7 @@ export const storageControls: Control[] = [
     remediation: 'Set properties.supportsHttpsTrafficOnly to true (or leave it unset with API version 2019-04-01 or later).',
     path: ['properties', 'supportsHttpsTrafficOnly'],
     expected: 'true',
+    valueType: 'boolean',
     complies: (value) => value !== false,
     whenAbsent: absentDefaultsFrom(['properties', 'supportsHttpsTrafficOnly'], '2019-04-01', 'true', 'true'),
   }),
@@ -92,6 +89,7 @@ export const storageControls: Control[] = [
     remediation: 'Set properties.minimumTlsVersion to "TLS1_2".',
     path: ['properties', 'minimumTlsVersion'],
     expected: '"TLS1_2" or newer',
+    valueType: 'string',
     complies: tlsAtLeast12,
     whenAbsent: absentFails(['properties', 'minimumTlsVersion'], '"TLS1_2"'),
   }),
@@ -104,6 +102,7 @@ export const storageControls: Control[] = [
     remediation: 'Set properties.allowBlobPublicAccess to false.',
     path: ['properties', 'allowBlobPublicAccess'],
     expected: 'false',
+    valueType: 'boolean',
     complies: (value) => value === false,
     whenAbsent: absentFails(['properties', 'allowBlobPublicAccess'], 'false'),
   }),
@@ -129,6 +128,29 @@ function settingsSendingTo(workspace: JudgedResource, environment: JudgedEnviron
     const target = read(resource, ['properties', 'workspaceId']);
     return target.kind === 'known' && typeof target.value === 'string' && target.value.toLowerCase().split('/').pop() === name;
   });
+}
+
+/**
+ * Whether a Container Apps environment's `logAnalyticsConfiguration.customerId` is this workspace:
+ * the workspace's own customerId (live), an expression that names the workspace, or the only
+ * workspace there is.
+ */
+function sendsToWorkspace(customerId: PropertyValue, workspace: JudgedResource, environment: JudgedEnvironment): boolean {
+  if (customerId.kind === 'known') {
+    const own = read(workspace, ['properties', 'customerId']);
+    return (
+      own.kind === 'known' &&
+      typeof own.value === 'string' &&
+      typeof customerId.value === 'string' &&
+      own.value.toLowerCase() === customerId.value.toLowerCase()
+    );
+  }
+  if (customerId.kind === 'absent') return false;
+  const named = new RegExp(`['/]${shortName(workspace).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}'`, 'i');
+  return (
+    named.test(customerId.expression ?? '') ||
+    environment.resources.filter((r) => isType(r, 'Microsoft.OperationalInsights/workspaces')).length === 1
+  );
 }
 
 /** The resource a diagnostic setting is scoped to, from its id (`<scope>/providers/Microsoft.Insights/diagnosticSettings/<name>`). */
@@ -181,6 +203,14 @@ export const logsControls: Control[] = [
             : [AZURE_DIAGNOSTICS_TABLE];
         for (const table of tablesOfSetting) needed.add(table);
       }
+      // Container Apps environments writing their app logs straight into this workspace (appLogsConfiguration: log-analytics).
+      for (const managed of environment.resources.filter((r) => isType(r, 'Microsoft.App/managedEnvironments'))) {
+        const destination = read(managed, ['properties', 'appLogsConfiguration', 'destination']);
+        if (!(destination.kind === 'known' && equalsIgnoringCase('log-analytics')(destination.value))) continue;
+        const customerId = read(managed, ['properties', 'appLogsConfiguration', 'logAnalyticsConfiguration', 'customerId']);
+        if (sendsToWorkspace(customerId, workspace, environment))
+          for (const table of resourceType(managed.type)?.workspaceTables ?? []) needed.add(table);
+      }
       for (const table of needed) {
         const declared = tables.get(table.toLowerCase());
         if (!declared)
@@ -221,34 +251,43 @@ function diagnosticSettingsByScope(environment: JudgedEnvironment): Map<string, 
 
 /** Whether one of `settings` sends the audit logs of `source` to a workspace or storage. */
 function judgeAuditSettings(settings: JudgedResource[], source: AuditLogSource): ControlResult {
-  let sawUnknown = false;
+  let undecided: string | undefined;
   for (const setting of settings) {
     const logs = read(setting, ['properties', 'logs']);
-    const workspace = read(setting, ['properties', 'workspaceId']);
-    const storage = read(setting, ['properties', 'storageAccountId']);
-    if (logs.kind === 'unknown' || workspace.kind === 'unknown' || storage.kind === 'unknown') {
-      sawUnknown = true;
+    // Only a workspace or a storage account keeps the logs: an Event Hub only passes them on, and a null id is no destination.
+    const destinations = (['workspaceId', 'storageAccountId'] as const).map((key) => ({ key, value: read(setting, ['properties', key]) }));
+    const present = destinations.filter(
+      ({ value }) => value.kind === 'unknown' || (value.kind === 'known' && typeof value.value === 'string' && value.value !== ''),
+    );
+    if (logs.kind === 'unknown') {
+      undecided ??= `the logs of diagnostic setting ${shortName(setting)} cannot be known offline (${logs.reason})`;
       continue;
     }
-    const hasDestination = workspace.kind === 'known' || storage.kind === 'known';
-    const sendsAudit =
-      logs.kind === 'known' &&
-      Array.isArray(logs.value) &&
-      logs.value.some(
-        (entry: { enabled?: unknown; category?: unknown; categoryGroup?: unknown }) =>
-          entry.enabled !== false &&
-          (source.categoryGroups.some((g) => equalsIgnoringCase(g)(entry.categoryGroup)) ||
-            source.categories.some((c) => equalsIgnoringCase(c)(entry.category))),
-      );
-    if (hasDestination && sendsAudit)
+    if (present.length === 0) continue;
+    const audit = (logs.kind === 'known' && Array.isArray(logs.value) ? logs.value : []).filter(
+      (entry) =>
+        source.categoryGroups.some((group) => equalsIgnoringCase(group)(field(entry, 'categoryGroup'))) ||
+        source.categories.some((category) => equalsIgnoringCase(category)(field(entry, 'category'))),
+    );
+    const states = audit.map((entry) => valueAt(entry, ['enabled']));
+    if (states.some((state) => state.kind === 'known' && state.value === true)) {
+      if (present.every(({ value }) => value.kind === 'unknown')) {
+        undecided ??= `the destination of diagnostic setting ${shortName(setting)} cannot be known offline`;
+        continue;
+      }
+      const kept = present.find(({ value }) => value.kind === 'known') as (typeof present)[number];
       return pass(
-        `diagnostic setting ${shortName(setting)} sends the audit logs to ${workspace.kind === 'known' ? 'Log Analytics' : 'storage'}`,
+        `diagnostic setting ${shortName(setting)} sends the audit logs to ${kept.key === 'workspaceId' ? 'Log Analytics' : 'storage'}`,
       );
+    }
+    const unknownState = states.find((state) => state.kind === 'unknown' || (state.kind === 'known' && typeof state.value !== 'boolean'));
+    if (unknownState)
+      undecided ??= `whether diagnostic setting ${shortName(setting)} has its audit log entry enabled cannot be known offline`;
   }
-  return sawUnknown
-    ? unknown('a diagnostic setting cannot be known offline')
+  return undecided
+    ? unknown(undecided)
     : fail(
-        `no diagnostic setting sends the audit logs (category group ${source.categoryGroups.join(' or ')}, or ${source.categories.join('/')}) to a workspace or storage`,
+        `no diagnostic setting sends the audit logs (category group ${source.categoryGroups.join(' or ')}, or ${source.categories.join('/')}) with enabled: true to a Log Analytics workspace or a storage account`,
       );
 }
 
@@ -283,6 +322,7 @@ export const registryControls: Control[] = [
     remediation: "Set properties.adminUserEnabled to false; pull with the app's managed identity (AcrPull) instead.",
     path: ['properties', 'adminUserEnabled'],
     expected: 'false',
+    valueType: 'boolean',
     complies: notTrue,
     whenAbsent: () => pass('adminUserEnabled is not set; the admin user is off by default', ['properties', 'adminUserEnabled']),
   }),
@@ -295,6 +335,7 @@ export const registryControls: Control[] = [
     remediation: 'Set properties.anonymousPullEnabled to false.',
     path: ['properties', 'anonymousPullEnabled'],
     expected: 'false',
+    valueType: 'boolean',
     complies: notTrue,
     whenAbsent: () => pass('anonymousPullEnabled is not set; anonymous pull is off by default', ['properties', 'anonymousPullEnabled']),
   }),
@@ -328,6 +369,7 @@ export const containerAppControls: Control[] = [
     remediation: 'Set properties.configuration.ingress.allowInsecure to false.',
     path: ['properties', 'configuration', 'ingress', 'allowInsecure'],
     expected: 'false',
+    valueType: 'boolean',
     complies: notTrue,
     whenAbsent: () =>
       pass('ingress.allowInsecure is not set (or there is no ingress); HTTP is redirected by default', [
@@ -365,7 +407,7 @@ export const containerAppControls: Control[] = [
     evaluate: (app) =>
       app
         ? everyEntry(app, ['properties', 'configuration', 'registries'], 'registries', (r) =>
-            r['passwordSecretRef'] ? 'uses a password secret' : !r['identity'] ? 'has no identity' : undefined,
+            field(r, 'passwordSecretRef') ? 'uses a password secret' : !field(r, 'identity') ? 'has no identity' : undefined,
           )
         : notApplicable('no resource'),
   },
@@ -380,7 +422,7 @@ export const containerAppControls: Control[] = [
     evaluate: (app) =>
       app
         ? everyEntry(app, ['properties', 'configuration', 'secrets'], 'secrets', (s) =>
-            'value' in s ? 'has an inline value' : !s['keyVaultUrl'] ? 'has no keyVaultUrl' : undefined,
+            valueAt(s, ['value']).kind !== 'absent' ? 'has an inline value' : !field(s, 'keyVaultUrl') ? 'has no keyVaultUrl' : undefined,
           )
         : notApplicable('no resource'),
   },
@@ -393,6 +435,7 @@ export const containerAppControls: Control[] = [
     remediation: 'Set properties.template.scale.minReplicas to 1 or more (config: containerApp.minReplicas).',
     path: ['properties', 'template', 'scale', 'minReplicas'],
     expected: '1 or more',
+    valueType: 'number',
     complies: (value) => typeof value === 'number' && value >= 1,
     whenAbsent: absentFails(['properties', 'template', 'scale', 'minReplicas'], '1 or more (the default is 0)'),
   }),

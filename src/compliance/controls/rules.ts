@@ -1,6 +1,6 @@
 import type { Control, ControlContext, ControlResult } from '../control.js';
-import type { JudgedResource, Severity } from '../model.js';
-import { apiVersionAtLeast, pathText, read } from './access.js';
+import type { JudgedEnvironment, JudgedResource, Severity } from '../model.js';
+import { apiVersionAtLeast, appliedAfter, pathText, read } from './access.js';
 import type { JsonPath } from '../../core/json-path.js';
 
 /** The fields every control declares. */
@@ -27,6 +27,8 @@ export interface PropertyRule extends ControlSpec {
   whenAbsent(resource: JudgedResource, context: ControlContext): ControlResult;
   /** Describes the expectation, e.g. `true` or `Disabled`. */
   expected: string;
+  /** The JSON type Azure takes for the property. A value of another type (`"false"` for a boolean) is unknown, never taken as safe. */
+  valueType: 'boolean' | 'string' | 'number';
 }
 
 /** A control that judges one property of the resource. */
@@ -39,6 +41,12 @@ export function propertyControl(rule: PropertyRule): Control {
       const where = pathText(rule.path);
       if (value.kind === 'unknown') return unknown(`${where} cannot be known offline (${value.reason})`, rule.path);
       if (value.kind === 'absent') return rule.whenAbsent(resource, context);
+      if (typeof value.value !== rule.valueType) {
+        return unknown(
+          `${where} is ${JSON.stringify(value.value)}, not a ${rule.valueType}; what Azure does with it is not documented, so it is not taken as ${rule.expected}`,
+          rule.path,
+        );
+      }
       return rule.complies(value.value, context)
         ? pass(`${where} is ${JSON.stringify(value.value)}`, rule.path)
         : fail(`${where} is ${JSON.stringify(value.value)}; it must be ${rule.expected}`, rule.path);
@@ -83,6 +91,7 @@ export function publicNetworkControl(id: string, appliesTo: readonly string[], h
     remediation: `Set properties.publicNetworkAccess to "Disabled" and reach the service through a private endpoint (config: network.mode: private${configKey ? `; ${configKey}` : ''}).`,
     path,
     expected: '"Disabled"',
+    valueType: 'string',
     complies: equalsIgnoringCase('Disabled'),
     whenAbsent: absentFails(path, '"Disabled" (the default is Enabled)'),
   });
@@ -102,4 +111,41 @@ export function durationDays(duration: string): number | undefined {
   if (!match) return undefined;
   const [, years, months, weeks, days] = match.map((part) => Number(part ?? 0));
   return (years as number) * 365 + (months as number) * 28 + (weeks as number) * 7 + (days as number);
+}
+
+/** One resource that writes an Azure setting, and what it writes. */
+export interface SettingWriter {
+  resource: JudgedResource;
+  /** How the finding names it: `advancedThreatProtectionSettings/Default`. */
+  label: string;
+  /** Whether the value turns the setting on; undefined when it cannot tell (an unknown value). */
+  on: boolean | undefined;
+}
+
+/**
+ * Judges a setting several resources write (a SQL server's auditing through auditingSettings and
+ * extendedAuditingSettings, say). Every writer is read. Any writer that turns it off fails the
+ * control, unless ARM's order between it and a writer that turns it on is undefined (neither
+ * depends on the other): then which one is applied last is unknown.
+ */
+export function judgeWriters(writers: SettingWriter[], environment: JudgedEnvironment, setting: string): ControlResult | undefined {
+  if (writers.length === 0) return undefined;
+  const unknownWriter = writers.find((writer) => writer.on === undefined);
+  if (unknownWriter) return unknown(`${unknownWriter.label} cannot be known offline, so ${setting} cannot be judged`);
+  const off = writers.filter((writer) => writer.on === false);
+  const on = writers.filter((writer) => writer.on === true);
+  if (off.length === 0) return pass(`${setting} is on (${on.map((writer) => writer.label).join(', ')})`);
+  for (const offWriter of off) {
+    const unordered = on.find(
+      (onWriter) =>
+        !appliedAfter(onWriter.resource, offWriter.resource, environment) &&
+        !appliedAfter(offWriter.resource, onWriter.resource, environment),
+    );
+    if (unordered) {
+      return unknown(
+        `${offWriter.label} turns ${setting} off and ${unordered.label} turns it on, and neither depends on the other: ARM may apply either last. Remove ${offWriter.label}.`,
+      );
+    }
+  }
+  return fail(`${off.map((writer) => writer.label).join(' and ')} ${off.length === 1 ? 'turns' : 'turn'} ${setting} off`);
 }
