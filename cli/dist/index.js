@@ -17206,7 +17206,7 @@ var __rewriteRelativeImportExtension;
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _run_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(592);
+/* harmony import */ var _run_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6856);
 
 process.exitCode = await (0,_run_js__WEBPACK_IMPORTED_MODULE_0__/* .runCli */ .a)(process.argv.slice(2));
 
@@ -17215,7 +17215,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 592:
+/***/ 6856:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -21220,6 +21220,10 @@ class SandboxServer {
         return this.entra.identity;
     }
     async listen() {
+        // Node closes an idle keep-alive connection after 5 s, racing clients that reuse it at that moment (an ECONNRESET
+        // no request caused). Azure's front ends keep idle connections for minutes; so does the sandbox.
+        this.server.keepAliveTimeout = 120_000;
+        this.server.headersTimeout = 121_000;
         await new Promise((resolve) => this.server.listen(0, '127.0.0.1', resolve));
         this.port = this.server.address().port;
     }
@@ -53719,14 +53723,16 @@ function configurationProblem(error, side) {
     return undefined;
 }
 /**
- * What this level retries: only what the SDK's retry policy leaves - a 429 it could not honour
- * (no Retry-After, or its retries ran out) and a failure without any response it did not
- * classify (such as a connection cut while a body was being read). Retrying here re-runs the
- * whole compare-first copy of one secret, so a write that landed before the failure is not
- * written twice.
+ * What this level retries: only what the SDK's retry policy leaves - a 429 or a 5xx it could not
+ * get past (no Retry-After, or its retries ran out; Key Vault answers 503 under load) and a
+ * failure without any response it did not classify (such as a connection cut while a body was
+ * being read). Retrying here re-runs the whole compare-first copy of one secret, so a write that
+ * landed before the failure is not written twice.
  */
 function isRetryableHere(error) {
-    return error.status === 429 || (error.status === undefined && error.code !== 'ENOTFOUND');
+    if (error.status === undefined)
+        return error.code !== 'ENOTFOUND';
+    return error.status === 429 || error.status >= 500;
 }
 function plural(count, noun) {
     return `${count} ${noun}${count === 1 ? '' : 's'}`;
@@ -54226,6 +54232,7 @@ const migrateSecretsCommand = {
 
 ;// CONCATENATED MODULE: ./src/compliance/controls/access.ts
 
+
 let listener;
 /** Runs `fn`, telling `onRead` about every property it reads: how drift finds the values a finding rests on. */
 function traceReads(onRead, fn) {
@@ -54238,22 +54245,35 @@ function traceReads(onRead, fn) {
         listener = previous;
     }
 }
-/** Reads `path` from the body; an UnknownValue anywhere on the way makes the result unknown. */
+/** Reads `path` from the body, property names without case as ARM reads them; an UnknownValue anywhere on the way makes the result unknown. */
 function read(resource, path) {
     listener?.(resource, path);
-    let current = resource.body;
+    return valueAt(resource.body, path);
+}
+/** A value at `path` inside any value (an array entry of a body, say), property names without case. */
+function valueAt(root, path) {
+    let current = root;
     for (const key of path) {
         if (isUnknown(current))
-            return { kind: 'unknown', reason: current.reason };
+            return { kind: 'unknown', reason: current.reason, ...(current.expression ? { expression: current.expression } : {}) };
         if (current === null || typeof current !== 'object')
             return { kind: 'absent' };
-        current = current[key];
+        current = Array.isArray(current)
+            ? typeof key === 'number'
+                ? current[key]
+                : undefined
+            : findKey(current, String(key));
         if (current === undefined)
             return { kind: 'absent' };
     }
     if (isUnknown(current))
-        return { kind: 'unknown', reason: current.reason };
+        return { kind: 'unknown', reason: current.reason, ...(current.expression ? { expression: current.expression } : {}) };
     return { kind: 'known', value: current };
+}
+/** A known value at `path`, or undefined when it is absent or unknown: for shallow checks inside array entries. */
+function field(root, ...path) {
+    const value = valueAt(root, path);
+    return value.kind === 'known' ? value.value : undefined;
 }
 /** `properties.x.y` as text for messages. */
 function pathText(path) {
@@ -54279,6 +54299,26 @@ function childrenOfType(resource, type) {
 /** The last segment of a resource's full name (`server/db` -> `db`). */
 function shortName(resource) {
     return resource.name.split('/').pop() ?? resource.name;
+}
+const orderIndex = new WeakMap();
+/** Whether ARM applies `later` after `earlier`: `later` depends on it, directly or through others (dependsOn, parents, modules). */
+function appliedAfter(later, earlier, environment) {
+    let byId = orderIndex.get(environment);
+    if (!byId)
+        orderIndex.set(environment, (byId = new Map(environment.resources.map((resource) => [resource.id.toLowerCase(), resource]))));
+    const target = earlier.id.toLowerCase();
+    const seen = new Set();
+    const stack = [...(later.dependsOn ?? [])];
+    while (stack.length > 0) {
+        const id = stack.pop();
+        if (id === target)
+            return true;
+        if (seen.has(id))
+            continue;
+        seen.add(id);
+        stack.push(...(byId.get(id)?.dependsOn ?? []));
+    }
+    return false;
 }
 
 ;// CONCATENATED MODULE: ./src/compliance/drift.ts
@@ -54337,6 +54377,9 @@ function propertyControl(rule) {
                 return unknown(`${where} cannot be known offline (${value.reason})`, rule.path);
             if (value.kind === 'absent')
                 return rule.whenAbsent(resource, context);
+            if (typeof value.value !== rule.valueType) {
+                return unknown(`${where} is ${JSON.stringify(value.value)}, not a ${rule.valueType}; what Azure does with it is not documented, so it is not taken as ${rule.expected}`, rule.path);
+            }
             return rule.complies(value.value, context)
                 ? pass(`${where} is ${JSON.stringify(value.value)}`, rule.path)
                 : rules_fail(`${where} is ${JSON.stringify(value.value)}; it must be ${rule.expected}`, rule.path);
@@ -54371,6 +54414,7 @@ function publicNetworkControl(id, appliesTo, hipaa, configKey) {
         remediation: `Set properties.publicNetworkAccess to "Disabled" and reach the service through a private endpoint (config: network.mode: private${configKey ? `; ${configKey}` : ''}).`,
         path,
         expected: '"Disabled"',
+        valueType: 'string',
         complies: equalsIgnoringCase('Disabled'),
         whenAbsent: absentFails(path, '"Disabled" (the default is Enabled)'),
     });
@@ -54392,6 +54436,31 @@ function durationDays(duration) {
     const [, years, months, weeks, days] = match.map((part) => Number(part ?? 0));
     return years * 365 + months * 28 + weeks * 7 + days;
 }
+/**
+ * Judges a setting several resources write (a SQL server's auditing through auditingSettings and
+ * extendedAuditingSettings, say). Every writer is read. Any writer that turns it off fails the
+ * control, unless ARM's order between it and a writer that turns it on is undefined (neither
+ * depends on the other): then which one is applied last is unknown.
+ */
+function judgeWriters(writers, environment, setting) {
+    if (writers.length === 0)
+        return undefined;
+    const unknownWriter = writers.find((writer) => writer.on === undefined);
+    if (unknownWriter)
+        return unknown(`${unknownWriter.label} cannot be known offline, so ${setting} cannot be judged`);
+    const off = writers.filter((writer) => writer.on === false);
+    const on = writers.filter((writer) => writer.on === true);
+    if (off.length === 0)
+        return pass(`${setting} is on (${on.map((writer) => writer.label).join(', ')})`);
+    for (const offWriter of off) {
+        const unordered = on.find((onWriter) => !appliedAfter(onWriter.resource, offWriter.resource, environment) &&
+            !appliedAfter(offWriter.resource, onWriter.resource, environment));
+        if (unordered) {
+            return unknown(`${offWriter.label} turns ${setting} off and ${unordered.label} turns it on, and neither depends on the other: ARM may apply either last. Remove ${offWriter.label}.`);
+        }
+    }
+    return rules_fail(`${off.map((writer) => writer.label).join(' and ')} ${off.length === 1 ? 'turns' : 'turn'} ${setting} off`);
+}
 
 ;// CONCATENATED MODULE: ./src/compliance/controls/data-services.ts
 
@@ -54411,6 +54480,7 @@ const keyVaultControls = [
         remediation: 'Set properties.enablePurgeProtection to true (irreversible; the renderer always sets it).',
         path: ['properties', 'enablePurgeProtection'],
         expected: 'true',
+        valueType: 'boolean',
         complies: isTrue,
         whenAbsent: absentFails(['properties', 'enablePurgeProtection'], 'true'),
     }),
@@ -54449,6 +54519,7 @@ const keyVaultControls = [
         remediation: 'Set properties.enableRbacAuthorization to true and grant "Key Vault Secrets User" to readers instead of access policies.',
         path: ['properties', 'enableRbacAuthorization'],
         expected: 'true',
+        valueType: 'boolean',
         complies: isTrue,
         whenAbsent: absentDefaultsFrom(['properties', 'enableRbacAuthorization'], '2026-02-01', 'true', 'true'),
     }),
@@ -54464,6 +54535,7 @@ const cosmosControls = [
         remediation: 'Set properties.backupPolicy.type to "Continuous" (config: cosmos.continuousBackupTier).',
         path: ['properties', 'backupPolicy', 'type'],
         expected: '"Continuous"',
+        valueType: 'string',
         complies: equalsIgnoringCase('Continuous'),
         whenAbsent: absentFails(['properties', 'backupPolicy', 'type'], '"Continuous" (the default is Periodic)'),
     }),
@@ -54476,6 +54548,7 @@ const cosmosControls = [
         remediation: 'Set properties.disableLocalAuth to true and give the app a Cosmos DB data-plane role assignment.',
         path: ['properties', 'disableLocalAuth'],
         expected: 'true',
+        valueType: 'boolean',
         complies: isTrue,
         whenAbsent: absentFails(['properties', 'disableLocalAuth'], 'true'),
     }),
@@ -54488,6 +54561,7 @@ const cosmosControls = [
         remediation: 'Set properties.disableKeyBasedMetadataWriteAccess to true so databases and containers change only through Azure Resource Manager, where it is audited.',
         path: ['properties', 'disableKeyBasedMetadataWriteAccess'],
         expected: 'true',
+        valueType: 'boolean',
         complies: isTrue,
         whenAbsent: absentFails(['properties', 'disableKeyBasedMetadataWriteAccess'], 'true'),
     }),
@@ -54500,6 +54574,7 @@ const cosmosControls = [
         remediation: 'Set properties.minimalTlsVersion to "Tls12".',
         path: ['properties', 'minimalTlsVersion'],
         expected: '"Tls12" or newer',
+        valueType: 'string',
         complies: tlsAtLeast12,
         // Accounts created before 2023 default to TLS 1.0; the API version does not tell the account's age, so absent is not enough.
         whenAbsent: absentFails(['properties', 'minimalTlsVersion'], '"Tls12" (the default depends on when the account was created)'),
@@ -54518,32 +54593,36 @@ const sqlControls = [
         severity: 'required',
         hipaa: ['164.312(b)'],
         appliesTo: SQL_SERVER,
-        remediation: 'Add a Microsoft.Sql/servers/auditingSettings child named "default" with state "Enabled" and isAzureMonitorTargetEnabled true (plus a diagnostic setting on the master database for SQLSecurityAuditEvents). Audit at server level only.',
-        evaluate(server) {
+        remediation: 'Add a Microsoft.Sql/servers/auditingSettings child named "default" with state "Enabled" and isAzureMonitorTargetEnabled true (plus a diagnostic setting on the master database for SQLSecurityAuditEvents), and no auditingSettings or extendedAuditingSettings that disables it. Audit at server level only.',
+        evaluate(server, { environment }) {
             if (!server)
                 return notApplicable('no resource');
-            const settings = serverSettings(server, 'auditingSettings', 'extendedAuditingSettings');
-            if (settings.length === 0)
-                return rules_fail('the server has no auditingSettings child');
-            const results = settings.map((setting) => {
+            // Both child types write the server's one auditing policy: every one of them is read.
+            const writers = serverSettings(server, 'auditingSettings', 'extendedAuditingSettings').map((setting) => {
                 const state = read(setting, ['properties', 'state']);
-                if (state.kind === 'unknown')
-                    return unknown(`auditingSettings state cannot be known offline (${state.reason})`);
-                if (state.kind !== 'known' || !equalsIgnoringCase('Enabled')(state.value))
-                    return rules_fail(`auditingSettings ${shortName(setting)} state is ${JSON.stringify(state.kind === 'known' ? state.value : 'not set')}; it must be "Enabled"`);
                 const monitor = read(setting, ['properties', 'isAzureMonitorTargetEnabled']);
+                // A storage endpoint built with reference() is a destination all the same: only its URL is unknown offline.
                 const storage = read(setting, ['properties', 'storageEndpoint']);
-                if (monitor.kind === 'unknown' || storage.kind === 'unknown')
-                    return unknown('the auditing destination cannot be known offline');
-                const hasDestination = (monitor.kind === 'known' && monitor.value === true) ||
+                const destination = (monitor.kind === 'known' && monitor.value === true) ||
+                    storage.kind === 'unknown' ||
                     (storage.kind === 'known' && typeof storage.value === 'string' && storage.value !== '');
-                return hasDestination
-                    ? pass(`auditing is Enabled and sends to ${monitor.kind === 'known' && monitor.value === true ? 'Azure Monitor' : 'storage'}`)
-                    : rules_fail('auditing is Enabled but has no destination (isAzureMonitorTargetEnabled or storageEndpoint)');
+                let on;
+                if (state.kind === 'unknown' || (state.kind === 'known' && typeof state.value !== 'string'))
+                    on = undefined;
+                else if (!(state.kind === 'known' && equalsIgnoringCase('Enabled')(state.value)))
+                    on = false;
+                else if (destination)
+                    on = true;
+                else
+                    on = monitor.kind === 'unknown' ? undefined : false;
+                return { resource: setting, label: `${setting.type.split('/').at(-1)}/${shortName(setting)}`, on };
             });
-            return (results.find((r) => r.status === 'pass') ??
-                results.find((r) => r.status === 'unknown') ??
-                results[0]);
+            if (writers.length === 0)
+                return rules_fail('the server has no auditingSettings child');
+            const judged = judgeWriters(writers, environment, 'server auditing with a destination');
+            return judged.status === 'fail'
+                ? rules_fail(`${judged.message} (state must be "Enabled" with isAzureMonitorTargetEnabled true or a storageEndpoint)`)
+                : judged;
         },
     },
     {
@@ -54552,24 +54631,27 @@ const sqlControls = [
         severity: 'required',
         hipaa: ['164.308(a)(1)(ii)(D)', '164.308(a)(6)(ii)'],
         appliesTo: SQL_SERVER,
-        remediation: 'Add a Microsoft.Sql/servers/advancedThreatProtectionSettings child "Default" with state "Enabled" (the guide\'s `az sql db threat-policy` is deprecated).',
-        evaluate(server) {
+        remediation: 'Add a Microsoft.Sql/servers/advancedThreatProtectionSettings child "Default" with state "Enabled", and no securityAlertPolicies that disables it or any alert type (the guide\'s `az sql db threat-policy` is deprecated).',
+        evaluate(server, { environment }) {
             if (!server)
                 return notApplicable('no resource');
-            const settings = serverSettings(server, 'advancedThreatProtectionSettings', 'securityAlertPolicies');
-            if (settings.length === 0)
-                return rules_fail('the server has neither advancedThreatProtectionSettings nor securityAlertPolicies');
-            for (const setting of settings) {
+            // advancedThreatProtectionSettings and the older securityAlertPolicies write the same Defender setting.
+            const writers = serverSettings(server, 'advancedThreatProtectionSettings', 'securityAlertPolicies').map((setting) => {
                 const state = read(setting, ['properties', 'state']);
-                if (state.kind === 'unknown')
-                    return unknown(`${setting.type} state cannot be known offline`);
                 const disabled = read(setting, ['properties', 'disabledAlerts']);
-                const noneDisabled = disabled.kind === 'absent' ||
-                    (disabled.kind === 'known' && (!Array.isArray(disabled.value) || disabled.value.filter((a) => a !== '').length === 0));
-                if (state.kind === 'known' && equalsIgnoringCase('Enabled')(state.value) && noneDisabled)
-                    return pass(`${shortName(setting)} state is Enabled with no alert types disabled`);
-            }
-            return rules_fail('threat protection is not Enabled, or some alert types are disabled');
+                const alertsOff = disabled.kind === 'known' && Array.isArray(disabled.value) && disabled.value.some((alert) => alert !== '');
+                const on = state.kind !== 'known' || typeof state.value !== 'string' || disabled.kind === 'unknown'
+                    ? undefined
+                    : equalsIgnoringCase('Enabled')(state.value) && !alertsOff;
+                return {
+                    resource: setting,
+                    label: `${setting.type.split('/').at(-1)}/${shortName(setting)}`,
+                    on: state.kind === 'absent' ? false : on,
+                };
+            });
+            if (writers.length === 0)
+                return rules_fail('the server has neither advancedThreatProtectionSettings nor securityAlertPolicies');
+            return judgeWriters(writers, environment, 'threat protection with every alert type');
         },
     },
     {
@@ -54588,7 +54670,9 @@ const sqlControls = [
                     ? unknown("the database's transparentDataEncryption setting was not read")
                     : pass('no transparentDataEncryption child: new databases are encrypted by default');
             }
-            const state = read(settings[0], ['properties', 'state']);
+            // Older api-versions of transparentDataEncryption call the property `status`.
+            const current = read(settings[0], ['properties', 'state']);
+            const state = current.kind === 'absent' ? read(settings[0], ['properties', 'status']) : current;
             if (state.kind === 'unknown')
                 return unknown(`transparentDataEncryption state cannot be known offline (${state.reason})`);
             return state.kind === 'known' && equalsIgnoringCase('Enabled')(state.value)
@@ -54605,6 +54689,7 @@ const sqlControls = [
         remediation: 'Set properties.minimalTlsVersion to "1.2".',
         path: ['properties', 'minimalTlsVersion'],
         expected: '"1.2" or newer',
+        valueType: 'string',
         complies: tlsAtLeast12,
         whenAbsent: absentFails(['properties', 'minimalTlsVersion'], '"1.2"'),
     }),
@@ -54614,22 +54699,26 @@ const sqlControls = [
         severity: 'required',
         hipaa: ['164.312(a)(1)', '164.312(d)'],
         appliesTo: SQL_SERVER,
-        remediation: 'Set properties.administrators.azureADOnlyAuthentication to true with an Entra administrator (config: sql.entraAdmin), and use no SQL admin password.',
-        evaluate(server) {
+        remediation: 'Set properties.administrators.azureADOnlyAuthentication to true with an Entra administrator (config: sql.entraAdmin), use no SQL admin password, and declare no azureADOnlyAuthentications child that sets it false.',
+        evaluate(server, { environment }) {
             if (!server)
                 return notApplicable('no resource');
             const path = ['properties', 'administrators', 'azureADOnlyAuthentication'];
+            const booleanOf = (value) => value.kind === 'known' ? (typeof value.value === 'boolean' ? value.value : undefined) : undefined;
+            // The server's administrators block and an azureADOnlyAuthentications child write the same setting; the child is applied after the server.
             const inline = read(server, path);
-            if (inline.kind === 'known' && inline.value === true)
-                return pass('administrators.azureADOnlyAuthentication is true', path);
-            for (const child of childrenOfType(server, 'Microsoft.Sql/servers/azureADOnlyAuthentications')) {
-                const value = read(child, ['properties', 'azureADOnlyAuthentication']);
-                if (value.kind === 'known' && value.value === true)
-                    return pass('the azureADOnlyAuthentications child is true');
-            }
-            if (inline.kind === 'unknown')
-                return unknown(`${pathText(path)} cannot be known offline (${inline.reason})`, path);
-            return rules_fail(`${pathText(path)} is ${inline.kind === 'known' ? JSON.stringify(inline.value) : 'not set'}; it must be true`, path);
+            const writers = [
+                ...(inline.kind === 'absent'
+                    ? []
+                    : [{ resource: server, label: 'administrators.azureADOnlyAuthentication', on: booleanOf(inline) }]),
+                ...childrenOfType(server, 'Microsoft.Sql/servers/azureADOnlyAuthentications').map((child) => {
+                    const value = read(child, ['properties', 'azureADOnlyAuthentication']);
+                    return { resource: child, label: `azureADOnlyAuthentications/${shortName(child)}`, on: booleanOf(value) };
+                }),
+            ];
+            if (writers.length === 0)
+                return rules_fail(`${pathText(path)} is not set; it must be true`, path);
+            return { ...judgeWriters(writers, environment, 'Entra-only authentication'), path };
         },
     },
     {
@@ -54680,6 +54769,7 @@ const redisControls = [
                     ...this,
                     path: ['properties', 'enableNonSslPort'],
                     expected: 'false',
+                    valueType: 'boolean',
                     complies: (v) => v === false,
                     whenAbsent: () => pass('enableNonSslPort is not set; the non-TLS port is closed by default'),
                 }).evaluate(resource, context)
@@ -54687,6 +54777,7 @@ const redisControls = [
                     ...this,
                     path: ['properties', 'clientProtocol'],
                     expected: '"Encrypted"',
+                    valueType: 'string',
                     complies: equalsIgnoringCase('Encrypted'),
                     whenAbsent: () => pass('clientProtocol is not set; Managed Redis defaults to Encrypted'),
                 }).evaluate(resource, context);
@@ -54701,6 +54792,7 @@ const redisControls = [
         remediation: 'Set properties.minimumTlsVersion to "1.2".',
         path: ['properties', 'minimumTlsVersion'],
         expected: '"1.2" or newer',
+        valueType: 'string',
         complies: tlsAtLeast12,
         whenAbsent: (resource) => isLegacy(resource)
             ? rules_fail('properties.minimumTlsVersion is not set; set it to "1.2"', ['properties', 'minimumTlsVersion'])
@@ -54721,6 +54813,7 @@ const redisControls = [
                     ...this,
                     path: ['properties', 'disableAccessKeyAuthentication'],
                     expected: 'true',
+                    valueType: 'boolean',
                     complies: isTrue,
                     whenAbsent: absentFails(['properties', 'disableAccessKeyAuthentication'], 'true'),
                 }).evaluate(resource, context)
@@ -54728,6 +54821,7 @@ const redisControls = [
                     ...this,
                     path: ['properties', 'accessKeysAuthentication'],
                     expected: '"Disabled"',
+                    valueType: 'string',
                     complies: equalsIgnoringCase('Disabled'),
                     whenAbsent: absentFails(['properties', 'accessKeysAuthentication'], '"Disabled"'),
                 }).evaluate(resource, context);
@@ -54770,8 +54864,9 @@ const resource_types_RESOURCE_TYPES = [
         baaService: 'Azure Monitor (Log Analytics)',
     },
     { type: 'Microsoft.OperationalInsights/workspaces/tables', apiVersion: '2025-02-01' },
-    { type: 'Microsoft.Insights/diagnosticSettings', apiVersion: '2021-05-01-preview', baaService: 'Azure Monitor' },
-    { type: 'Microsoft.Authorization/roleAssignments', apiVersion: '2022-04-01', baaService: 'Azure Role-Based Access Control' },
+    { type: 'Microsoft.Insights/diagnosticSettings', apiVersion: '2021-05-01-preview', configuresOther: true },
+    { type: 'Microsoft.Authorization/roleAssignments', apiVersion: '2022-04-01', configuresOther: true },
+    { type: 'Microsoft.Authorization/locks', configuresOther: true },
     { type: 'Microsoft.Network/virtualNetworks', apiVersion: '2024-05-01', baaService: 'Azure Virtual Network' },
     { type: 'Microsoft.Network/privateEndpoints', apiVersion: '2024-05-01', baaService: 'Azure Private Link' },
     { type: 'Microsoft.Network/privateEndpoints/privateDnsZoneGroups', apiVersion: '2024-05-01' },
@@ -54886,10 +54981,20 @@ const resource_types_RESOURCE_TYPES = [
             categories: ['ContainerAppSystemLogs', 'ContainerAppConsoleLogs'],
             dedicatedTables: ['ContainerAppSystemLogs', 'ContainerAppConsoleLogs'],
         },
+        workspaceTables: ['ContainerAppConsoleLogs_CL', 'ContainerAppSystemLogs_CL'],
         baaService: 'Azure Container Apps',
     },
     { type: 'Microsoft.App/containerApps', apiVersion: '2026-01-01', baaService: 'Azure Container Apps' },
-    { type: 'Microsoft.Resources/deployments', baaService: 'Azure Resource Manager' },
+    { type: 'Microsoft.Resources/deployments', configuresOther: true },
+    // Types the renderer does not emit, known for judging users' templates.
+    { type: 'Microsoft.Web/sites', baaService: 'Azure App Service' },
+    { type: 'Microsoft.Web/serverfarms', baaService: 'Azure App Service' },
+    { type: 'Microsoft.Insights/components', baaService: 'Azure Monitor (Application Insights)' },
+    { type: 'Microsoft.Network/networkSecurityGroups', baaService: 'Azure Virtual Network' },
+    { type: 'Microsoft.Network/publicIPAddresses', baaService: 'Azure Virtual Network' },
+    { type: 'Microsoft.EventHub/namespaces', baaService: 'Azure Event Hubs' },
+    { type: 'Microsoft.CognitiveServices/accounts', baaService: 'Azure AI services (Azure OpenAI, Speech)' },
+    { type: 'Microsoft.Search/searchServices', baaService: 'Azure AI Search' },
 ];
 const byType = new Map(resource_types_RESOURCE_TYPES.map((entry) => [entry.type.toLowerCase(), entry]));
 /** The registry entry of a type (ARM compares types without case). */
@@ -54916,6 +55021,10 @@ function roleDefinitionOf(type, role) {
     if (!id)
         throw new Error(`${type} grants no role "${role}" in src/azure/resource-types.ts; register it there.`);
     return id;
+}
+/** Whether a type only configures other resources (see ResourceTypeEntry.configuresOther). */
+function configuresOther(type) {
+    return resourceType(type)?.configuresOther === true;
 }
 /** The BAA service of a type, inherited from its nearest registered ancestor. */
 function baaServiceOf(type) {
@@ -54971,18 +55080,17 @@ function judgeBackupRetention(account, minimumDays) {
         if (rules.kind === 'unknown')
             return unknown(`the lifecycle rules cannot be known offline (${rules.reason})`);
         for (const [index, rule] of (rules.kind === 'known' && Array.isArray(rules.value) ? rules.value : []).entries()) {
-            const ruleObject = rule;
-            if (ruleObject.enabled === false)
+            if (field(rule, 'enabled') === false)
                 continue;
-            const deletion = ruleObject.definition?.actions?.baseBlob?.delete;
+            const name = String(field(rule, 'name') ?? index);
             for (const condition of REMOVAL_CONDITIONS) {
-                const days = deletion?.[condition];
-                if (days === undefined)
+                const days = valueAt(rule, ['definition', 'actions', 'baseBlob', 'delete', condition]);
+                if (days.kind === 'absent')
                     continue;
-                if (typeof days !== 'number')
-                    return unknown(`lifecycle rule ${String(ruleObject.name ?? index)} deletes after a number of days that cannot be known offline`);
-                if (days < minimumDays)
-                    return rules_fail(`lifecycle rule ${String(ruleObject.name ?? index)} deletes base blobs after ${days} days (${condition}); backups must be kept at least ${minimumDays} days`);
+                if (days.kind === 'unknown' || typeof days.value !== 'number')
+                    return unknown(`lifecycle rule ${name} deletes after a number of days that cannot be known offline`);
+                if (days.value < minimumDays)
+                    return rules_fail(`lifecycle rule ${name} deletes base blobs after ${days.value} days (${condition}); backups must be kept at least ${minimumDays} days`);
             }
         }
     }
@@ -55008,6 +55116,7 @@ const storageControls = [
         remediation: 'Set properties.supportsHttpsTrafficOnly to true (or leave it unset with API version 2019-04-01 or later).',
         path: ['properties', 'supportsHttpsTrafficOnly'],
         expected: 'true',
+        valueType: 'boolean',
         complies: (value) => value !== false,
         whenAbsent: absentDefaultsFrom(['properties', 'supportsHttpsTrafficOnly'], '2019-04-01', 'true', 'true'),
     }),
@@ -55020,6 +55129,7 @@ const storageControls = [
         remediation: 'Set properties.minimumTlsVersion to "TLS1_2".',
         path: ['properties', 'minimumTlsVersion'],
         expected: '"TLS1_2" or newer',
+        valueType: 'string',
         complies: tlsAtLeast12,
         whenAbsent: absentFails(['properties', 'minimumTlsVersion'], '"TLS1_2"'),
     }),
@@ -55032,6 +55142,7 @@ const storageControls = [
         remediation: 'Set properties.allowBlobPublicAccess to false.',
         path: ['properties', 'allowBlobPublicAccess'],
         expected: 'false',
+        valueType: 'boolean',
         complies: (value) => value === false,
         whenAbsent: absentFails(['properties', 'allowBlobPublicAccess'], 'false'),
     }),
@@ -55055,6 +55166,25 @@ function settingsSendingTo(workspace, environment) {
         const target = read(resource, ['properties', 'workspaceId']);
         return target.kind === 'known' && typeof target.value === 'string' && target.value.toLowerCase().split('/').pop() === name;
     });
+}
+/**
+ * Whether a Container Apps environment's `logAnalyticsConfiguration.customerId` is this workspace:
+ * the workspace's own customerId (live), an expression that names the workspace, or the only
+ * workspace there is.
+ */
+function sendsToWorkspace(customerId, workspace, environment) {
+    if (customerId.kind === 'known') {
+        const own = read(workspace, ['properties', 'customerId']);
+        return (own.kind === 'known' &&
+            typeof own.value === 'string' &&
+            typeof customerId.value === 'string' &&
+            own.value.toLowerCase() === customerId.value.toLowerCase());
+    }
+    if (customerId.kind === 'absent')
+        return false;
+    const named = new RegExp(`['/]${shortName(workspace).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}'`, 'i');
+    return (named.test(customerId.expression ?? '') ||
+        environment.resources.filter((r) => isType(r, 'Microsoft.OperationalInsights/workspaces')).length === 1);
 }
 /** The resource a diagnostic setting is scoped to, from its id (`<scope>/providers/Microsoft.Insights/diagnosticSettings/<name>`). */
 function scopeTypeOf(setting) {
@@ -55103,6 +55233,16 @@ const logsControls = [
                 for (const table of tablesOfSetting)
                     needed.add(table);
             }
+            // Container Apps environments writing their app logs straight into this workspace (appLogsConfiguration: log-analytics).
+            for (const managed of environment.resources.filter((r) => isType(r, 'Microsoft.App/managedEnvironments'))) {
+                const destination = read(managed, ['properties', 'appLogsConfiguration', 'destination']);
+                if (!(destination.kind === 'known' && equalsIgnoringCase('log-analytics')(destination.value)))
+                    continue;
+                const customerId = read(managed, ['properties', 'appLogsConfiguration', 'logAnalyticsConfiguration', 'customerId']);
+                if (sendsToWorkspace(customerId, workspace, environment))
+                    for (const table of resourceType(managed.type)?.workspaceTables ?? [])
+                        needed.add(table);
+            }
             for (const table of needed) {
                 const declared = tables.get(table.toLowerCase());
                 if (!declared)
@@ -55134,27 +55274,36 @@ function diagnosticSettingsByScope(environment) {
 }
 /** Whether one of `settings` sends the audit logs of `source` to a workspace or storage. */
 function judgeAuditSettings(settings, source) {
-    let sawUnknown = false;
+    let undecided;
     for (const setting of settings) {
         const logs = read(setting, ['properties', 'logs']);
-        const workspace = read(setting, ['properties', 'workspaceId']);
-        const storage = read(setting, ['properties', 'storageAccountId']);
-        if (logs.kind === 'unknown' || workspace.kind === 'unknown' || storage.kind === 'unknown') {
-            sawUnknown = true;
+        // Only a workspace or a storage account keeps the logs: an Event Hub only passes them on, and a null id is no destination.
+        const destinations = ['workspaceId', 'storageAccountId'].map((key) => ({ key, value: read(setting, ['properties', key]) }));
+        const present = destinations.filter(({ value }) => value.kind === 'unknown' || (value.kind === 'known' && typeof value.value === 'string' && value.value !== ''));
+        if (logs.kind === 'unknown') {
+            undecided ??= `the logs of diagnostic setting ${shortName(setting)} cannot be known offline (${logs.reason})`;
             continue;
         }
-        const hasDestination = workspace.kind === 'known' || storage.kind === 'known';
-        const sendsAudit = logs.kind === 'known' &&
-            Array.isArray(logs.value) &&
-            logs.value.some((entry) => entry.enabled !== false &&
-                (source.categoryGroups.some((g) => equalsIgnoringCase(g)(entry.categoryGroup)) ||
-                    source.categories.some((c) => equalsIgnoringCase(c)(entry.category))));
-        if (hasDestination && sendsAudit)
-            return pass(`diagnostic setting ${shortName(setting)} sends the audit logs to ${workspace.kind === 'known' ? 'Log Analytics' : 'storage'}`);
+        if (present.length === 0)
+            continue;
+        const audit = (logs.kind === 'known' && Array.isArray(logs.value) ? logs.value : []).filter((entry) => source.categoryGroups.some((group) => equalsIgnoringCase(group)(field(entry, 'categoryGroup'))) ||
+            source.categories.some((category) => equalsIgnoringCase(category)(field(entry, 'category'))));
+        const states = audit.map((entry) => valueAt(entry, ['enabled']));
+        if (states.some((state) => state.kind === 'known' && state.value === true)) {
+            if (present.every(({ value }) => value.kind === 'unknown')) {
+                undecided ??= `the destination of diagnostic setting ${shortName(setting)} cannot be known offline`;
+                continue;
+            }
+            const kept = present.find(({ value }) => value.kind === 'known');
+            return pass(`diagnostic setting ${shortName(setting)} sends the audit logs to ${kept.key === 'workspaceId' ? 'Log Analytics' : 'storage'}`);
+        }
+        const unknownState = states.find((state) => state.kind === 'unknown' || (state.kind === 'known' && typeof state.value !== 'boolean'));
+        if (unknownState)
+            undecided ??= `whether diagnostic setting ${shortName(setting)} has its audit log entry enabled cannot be known offline`;
     }
-    return sawUnknown
-        ? unknown('a diagnostic setting cannot be known offline')
-        : rules_fail(`no diagnostic setting sends the audit logs (category group ${source.categoryGroups.join(' or ')}, or ${source.categories.join('/')}) to a workspace or storage`);
+    return undecided
+        ? unknown(undecided)
+        : rules_fail(`no diagnostic setting sends the audit logs (category group ${source.categoryGroups.join(' or ')}, or ${source.categories.join('/')}) with enabled: true to a Log Analytics workspace or a storage account`);
 }
 const diagnosticsControls = [
     {
@@ -55185,6 +55334,7 @@ const registryControls = [
         remediation: "Set properties.adminUserEnabled to false; pull with the app's managed identity (AcrPull) instead.",
         path: ['properties', 'adminUserEnabled'],
         expected: 'false',
+        valueType: 'boolean',
         complies: notTrue,
         whenAbsent: () => pass('adminUserEnabled is not set; the admin user is off by default', ['properties', 'adminUserEnabled']),
     }),
@@ -55197,6 +55347,7 @@ const registryControls = [
         remediation: 'Set properties.anonymousPullEnabled to false.',
         path: ['properties', 'anonymousPullEnabled'],
         expected: 'false',
+        valueType: 'boolean',
         complies: notTrue,
         whenAbsent: () => pass('anonymousPullEnabled is not set; anonymous pull is off by default', ['properties', 'anonymousPullEnabled']),
     }),
@@ -55226,6 +55377,7 @@ const containerAppControls = [
         remediation: 'Set properties.configuration.ingress.allowInsecure to false.',
         path: ['properties', 'configuration', 'ingress', 'allowInsecure'],
         expected: 'false',
+        valueType: 'boolean',
         complies: notTrue,
         whenAbsent: () => pass('ingress.allowInsecure is not set (or there is no ingress); HTTP is redirected by default', [
             'properties',
@@ -55261,7 +55413,7 @@ const containerAppControls = [
         appliesTo: CONTAINER_APP,
         remediation: "Give each properties.configuration.registries entry an identity (the app's user-assigned identity id, holding AcrPull) and no passwordSecretRef.",
         evaluate: (app) => app
-            ? everyEntry(app, ['properties', 'configuration', 'registries'], 'registries', (r) => r['passwordSecretRef'] ? 'uses a password secret' : !r['identity'] ? 'has no identity' : undefined)
+            ? everyEntry(app, ['properties', 'configuration', 'registries'], 'registries', (r) => field(r, 'passwordSecretRef') ? 'uses a password secret' : !field(r, 'identity') ? 'has no identity' : undefined)
             : notApplicable('no resource'),
     },
     {
@@ -55272,7 +55424,7 @@ const containerAppControls = [
         appliesTo: CONTAINER_APP,
         remediation: 'Give each properties.configuration.secrets entry a keyVaultUrl and identity instead of an inline value (config: containerApp.secrets).',
         evaluate: (app) => app
-            ? everyEntry(app, ['properties', 'configuration', 'secrets'], 'secrets', (s) => 'value' in s ? 'has an inline value' : !s['keyVaultUrl'] ? 'has no keyVaultUrl' : undefined)
+            ? everyEntry(app, ['properties', 'configuration', 'secrets'], 'secrets', (s) => valueAt(s, ['value']).kind !== 'absent' ? 'has an inline value' : !field(s, 'keyVaultUrl') ? 'has no keyVaultUrl' : undefined)
             : notApplicable('no resource'),
     },
     propertyControl({
@@ -55284,6 +55436,7 @@ const containerAppControls = [
         remediation: 'Set properties.template.scale.minReplicas to 1 or more (config: containerApp.minReplicas).',
         path: ['properties', 'template', 'scale', 'minReplicas'],
         expected: '1 or more',
+        valueType: 'number',
         complies: (value) => typeof value === 'number' && value >= 1,
         whenAbsent: absentFails(['properties', 'template', 'scale', 'minReplicas'], '1 or more (the default is 0)'),
     }),
@@ -55324,8 +55477,6 @@ const environmentControls = [
 
 
 
-/** Resource types that cannot carry tags: extension resources and settings children. */
-const UNTAGGABLE = /^microsoft\.(insights\/diagnosticsettings|authorization\/|network\/privatednszones\/virtualnetworklinks$)/i;
 const tagsControls = [
     {
         id: 'tags.required',
@@ -55335,8 +55486,8 @@ const tagsControls = [
         appliesTo: 'every-resource',
         remediation: 'Add the required tags (default Compliance=HIPAA and Environment) to the resource (config: tags).',
         evaluate(resource, { policy }) {
-            if (!resource || resource.parent || UNTAGGABLE.test(resource.type) || resource.type.split('/').length > 2)
-                return notApplicable('child and extension resources carry no tags of their own');
+            if (!resource || resource.parent || configuresOther(resource.type) || resource.type.split('/').length > 2)
+                return notApplicable('child resources, and those that only configure others, are not assets of their own');
             const tags = read(resource, ['tags']);
             if (tags.kind === 'unknown')
                 return unknown(`tags cannot be known offline (${tags.reason})`, ['tags']);
@@ -55368,6 +55519,8 @@ const baaControls = [
         evaluate(resource) {
             if (!resource)
                 return notApplicable('no resource');
+            if (configuresOther(resource.type))
+                return notApplicable(`${resource.type} only configures other resources and holds no data`);
             const service = baaServiceOf(resource.type);
             return service
                 ? pass(`${resource.type} is part of ${service}, in the BAA's scope`)
@@ -65689,7 +65842,7 @@ function problemsOf(issue, document, root) {
             return problemAt(document, [...path, key], `unknown key "${key}"; ${hint}`);
         });
     }
-    const missing = issue.code === 'invalid_type' && valueAt(root, path) === undefined;
+    const missing = issue.code === 'invalid_type' && load_valueAt(root, path) === undefined;
     const message = missing ? `"${String(path.at(-1))}" is required here; add it` : issue.message;
     return [problemAt(document, path, message)];
 }
@@ -65698,7 +65851,7 @@ function problemAt(document, path, message) {
     const dotted = path.reduce((text, key) => (typeof key === 'number' ? `${text}[${key}]` : text ? `${text}.${key}` : key), '');
     return { where: `${file}:${line}${dotted ? ` ${dotted}` : ''}`, message, file, line, ...(column === undefined ? {} : { column }) };
 }
-function valueAt(root, path) {
+function load_valueAt(root, path) {
     let node = root;
     for (const key of path) {
         if (node === null || typeof node !== 'object')
@@ -66618,6 +66771,660 @@ function displayPath(file, root) {
     const inside = (0,external_node_path_.relative)(root, file);
     return inside && !inside.startsWith('..') && !(0,external_node_path_.isAbsolute)(inside) ? inside : file;
 }
+
+;// CONCATENATED MODULE: ./src/azure/arm-port.ts
+
+/** ARM's error from whatever an SDK call threw: a RestError with a CloudError body, or a failed long-running operation. */
+function armFailureOf(error) {
+    if (error === null || typeof error !== 'object')
+        return undefined;
+    const candidate = error;
+    const fromBody = (text) => {
+        try {
+            const parsed = JSON.parse(text ?? '');
+            return parsed.error?.code ? parsed.error : undefined;
+        }
+        catch {
+            return undefined;
+        }
+    };
+    const details = candidate.details;
+    if (details?.error?.code)
+        return details.error;
+    const parsed = fromBody(candidate.response?.bodyAsText);
+    if (parsed)
+        return parsed;
+    if (typeof candidate.code === 'string' && typeof candidate.message === 'string' && /^[A-Z][A-Za-z]+$/.test(candidate.code))
+        return { code: candidate.code, message: candidate.message };
+    return undefined;
+}
+/** What to change for ARM errors the user can fix; the key is ARM's error code. */
+const REMEDIES = {
+    SubscriptionNotFound: () => 'Check the subscription id (the subscription-id input, or AZURE_SUBSCRIPTION_ID from azure/login): the workflow identity must be able to see it (`az account list`).',
+    InvalidSubscriptionId: () => 'The subscription id must be a GUID: set the subscription-id input, or AZURE_SUBSCRIPTION_ID.',
+    AuthorizationFailed: (failure) => /roleAssignments\/write/i.test(failure.message)
+        ? 'Grant the workflow identity "Role Based Access Control Administrator" (or "User Access Administrator") on the resource group: the template grants the app identity its roles (README: "Azure access for the workflow").'
+        : /perform action '[^']*\/read'/i.test(failure.message)
+            ? 'Grant the workflow identity "Reader" on the resource group: reading is all the live gate does (README: "Azure access for the workflow"). Role changes take a few minutes to apply.'
+            : 'Grant the workflow identity "Contributor" on the resource group, plus "Role Based Access Control Administrator" for the role grants (README: "Azure access for the workflow"). Role changes take a few minutes to apply.',
+    LocationNotAvailableForResourceGroup: () => 'Set `region` in the config to one of the regions ARM lists above.',
+    LocationNotAvailableForResourceType: (failure, where) => `Set \`region\` in the config to a region that offers this resource type${where(failure.target) ? ` (${where(failure.target)})` : ''}; ARM lists them above.`,
+    InvalidResourceGroup: () => 'Rename `resourceGroup` in the config.',
+    ResourceGroupNotFound: () => 'Check the resource group name (the resource-group input or the config’s `resourceGroup`); provision creates it.',
+    InvalidResourceName: (failure, where) => `Rename it in the config${where(failure.target) ? `: ${where(failure.target)}` : ''}.`,
+    NoRegisteredProviderFound: () => 'The resource provider does not offer this api-version in the region: pick another `region`, or register the provider (`az provider register --namespace <Namespace>`).',
+    MissingSubscriptionRegistration: () => 'Register the resource provider in the subscription once: `az provider register --namespace <Namespace>`.',
+    ContainerAppOperationError: () => "The app's revision did not start: check containerApp.image, containerApp.targetPort and containerApp.healthPath in the config.",
+    DeploymentActive: () => 'Another deployment to this resource group is still running; wait for it to finish (the deploy workflows use a concurrency group so this does not happen).',
+};
+const NAME_TAKEN = new Set([
+    'VaultAlreadyExists',
+    'StorageAccountAlreadyTaken',
+    'ServerNameAlreadyExists',
+    'AlreadyInUse',
+    'NameNotAvailable',
+    'ConflictError',
+]);
+/** What to change for the user-fixable codes in a failure and its inner errors. */
+function remediesFor(failure, where) {
+    const remedies = [];
+    const visit = (item) => {
+        const remedy = REMEDIES[item.code]?.(item, where) ??
+            (NAME_TAKEN.has(item.code) || /already (exists|in use|taken)/i.test(item.message)
+                ? `The name is global across Azure and is taken: choose another${where(item.target) ? ` (${where(item.target)})` : ''}.`
+                : undefined);
+        if (remedy && !remedies.includes(remedy))
+            remedies.push(remedy);
+        for (const detail of item.details ?? [])
+            visit(detail);
+    };
+    visit(failure);
+    return remedies;
+}
+/** ARM's code and message, inner errors indented, one per line. */
+function describeArmFailure(failure, indent = '') {
+    const target = failure.target ? ` (${failure.target})` : '';
+    return [
+        `${indent}${failure.code}: ${failure.message}${target}`,
+        ...(failure.details ?? []).map((detail) => describeArmFailure(detail, `${indent}  `)),
+    ].join('\n');
+}
+/**
+ * Turns an SDK error into ARM's words plus what to change: a ConfigurationError when the user can
+ * fix it (subscription, region, names, permissions), otherwise an Error with ARM's code and message.
+ */
+function armError(error, doing, where = () => undefined) {
+    const failure = armFailureOf(error);
+    if (!failure)
+        return error instanceof Error
+            ? new Error(`${doing} failed: ${error.message}`, { cause: error })
+            : new Error(`${doing} failed: ${String(error)}`);
+    const remedies = remediesFor(failure, where);
+    const text = `${doing} failed. Azure Resource Manager says:\n${describeArmFailure(failure, '  ')}`;
+    if (remedies.length === 0)
+        return new Error(text, { cause: error });
+    return new errors_ConfigurationError(`${text}\nWhat to change:\n${remedies.map((remedy) => `  - ${remedy}`).join('\n')}`);
+}
+
+;// CONCATENATED MODULE: ./src/gate/live.ts
+
+
+
+
+const live_DIAGNOSTIC_SETTINGS = 'Microsoft.Insights/diagnosticSettings';
+/** Types whose diagnostic settings carry audit logs: the live gate reads the settings of every resource of these. */
+const DIAGNOSTIC_SCOPES = new Set(AUDIT_LOG_SOURCES.map((source) => source.scopeType.toLowerCase()));
+/**
+ * Reads every resource of a resource group, and every child and extension resource the controls
+ * need (as the type registry lists them), into the JudgedEnvironment the controls judge. Reads run
+ * in parallel. What cannot be read becomes an unknown, which blocks: a resource's properties, an
+ * unresolved input, or a resource of a type the registry does not know (its properties are never
+ * taken as empty).
+ */
+async function readLiveEnvironment(arm, resourceGroup, concurrency = 16) {
+    const source = `subscriptions/${arm.subscriptionId}/resourceGroups/${resourceGroup}`;
+    const environment = { input: { kind: 'live', source }, resources: [], unresolved: [] };
+    // 16 reads in flight stay well inside ARM's 250 reads per 5 s per principal.
+    const limit = limiter(concurrency);
+    let listed;
+    try {
+        listed = await arm.listResources(resourceGroup);
+    }
+    catch (error) {
+        throw armError(error, `Listing the resources of resource group ${resourceGroup}`, () => '--resource-group');
+    }
+    const read = async (id, type, parent, envelope = {}) => {
+        const apiVersion = resourceType(type)?.apiVersion;
+        const resource = {
+            type,
+            name: typeAndNameOf(id).name,
+            id,
+            body: {},
+            children: [],
+            extensions: [],
+            ...(apiVersion ? { apiVersion } : {}),
+            ...(parent ? { parent } : {}),
+        };
+        if (/^microsoft\.sql\/servers\/databases$/i.test(type) && /\/master$/i.test(resource.name)) {
+            // The system database is not the app's: only its diagnostic settings matter (server audit logs go through it).
+            await readDiagnosticSettings(resource);
+            return undefined;
+        }
+        if (!apiVersion) {
+            // A type the registry does not know: its envelope (tags, location) from the list, and properties no control may take as read.
+            resource.body = {
+                ...JSON.parse(JSON.stringify(envelope)),
+                properties: new UnknownValue(`the gate does not read ${type} (it is not in src/azure/resource-types.ts)`),
+            };
+        }
+        else {
+            const result = await limit(() => get(arm, id, apiVersion));
+            if (result.status === 404)
+                return undefined;
+            resource.body = result.ok
+                ? result.body
+                : { properties: new UnknownValue(`the gate could not read ${id}: ${result.problem}`) };
+            if (!result.ok)
+                environment.unresolved.push({ message: `could not read ${type} ${resource.name}: ${result.problem}` });
+        }
+        environment.resources.push(resource);
+        await Promise.all([readChildren(resource), readDiagnosticSettings(resource)]);
+        return resource;
+    };
+    const readChildren = async (parent) => {
+        const children = resourceType(parent.type)?.children ?? [];
+        await Promise.all(children.map(async (child) => {
+            const type = `${parent.type}/${child.type}`;
+            if (child.read === 'default') {
+                const resource = await read(`${parent.id}/${child.type}/default`, type, parent);
+                if (resource)
+                    parent.children.push(resource);
+                return;
+            }
+            const result = await limit(() => get(arm, `${parent.id}/${child.type}`, apiVersionOf(type)));
+            if (!result.ok) {
+                if (result.status !== 404)
+                    environment.unresolved.push({ message: `could not list ${child.type} of ${parent.type} ${parent.name}: ${result.problem}` });
+                return;
+            }
+            const items = (result.body.value ?? []).filter((item) => item.id);
+            const resources = await Promise.all(items.map((item) => read(item.id, type, parent)));
+            for (const resource of resources)
+                if (resource)
+                    parent.children.push(resource);
+        }));
+    };
+    const readDiagnosticSettings = async (scope) => {
+        if (!DIAGNOSTIC_SCOPES.has(scope.type.toLowerCase()))
+            return;
+        const apiVersion = apiVersionOf(live_DIAGNOSTIC_SETTINGS);
+        const result = await limit(() => get(arm, `${scope.id}/providers/${live_DIAGNOSTIC_SETTINGS}`, apiVersion));
+        if (!result.ok) {
+            environment.unresolved.push({ message: `could not read the diagnostic settings of ${scope.type} ${scope.name}: ${result.problem}` });
+            return;
+        }
+        for (const item of result.body.value ?? []) {
+            const setting = {
+                type: live_DIAGNOSTIC_SETTINGS,
+                name: String(item['name']),
+                id: String(item['id']),
+                apiVersion,
+                body: item,
+                children: [],
+                extensions: [],
+            };
+            scope.extensions.push(setting);
+            environment.resources.push(setting);
+        }
+    };
+    // The list names children and extension resources too; they are read under their parents.
+    const topLevel = listed.filter((resource) => resource.type.split('/').length === 2);
+    await Promise.all(topLevel.map((resource) => read(resource.id, resource.type, undefined, resource.envelope)));
+    return environment;
+}
+async function get(arm, path, apiVersion) {
+    try {
+        const { status, body } = await arm.get(path, apiVersion);
+        if (status >= 200 && status < 300)
+            return { ok: true, status, body };
+        const failure = armFailureOf({ details: body });
+        return { ok: false, status, problem: failure ? describeArmFailure(failure) : `HTTP ${status}` };
+    }
+    catch (error) {
+        return { ok: false, status: 0, problem: error instanceof Error ? error.message : String(error) };
+    }
+}
+/** Runs at most `size` tasks at once. */
+function limiter(size) {
+    let active = 0;
+    const queue = [];
+    return async (task) => {
+        if (active >= size)
+            await new Promise((resolve) => queue.push(resolve));
+        active++;
+        try {
+            return await task();
+        }
+        finally {
+            active--;
+            queue.shift()?.();
+        }
+    };
+}
+
+;// CONCATENATED MODULE: ./src/gate/gate.ts
+/**
+ * src/gate is the gate's application layer: it loads the config, waivers and BAA evidence
+ * (judging.ts), renders the config or reads a template or the live resource group (live.ts), has
+ * src/compliance judge it, and adds drift. The CLI and the hipaa-gate action share request.ts.
+ */
+
+
+
+
+
+
+
+
+
+/** Reads the input, judges it, and returns the report. Throws ConfigurationError on bad input. */
+async function runGate(request) {
+    const now = request.now ?? new Date();
+    const loaded = request.template && !request.config ? undefined : await loadConfig(request.config, { cwd: request.cwd });
+    const judging = await loadJudgingInputs(loaded, request);
+    const configSource = loaded ? { configSource: loaded.source } : {};
+    if (request.live) {
+        const config = loaded.config;
+        const resourceGroup = request.live.resourceGroup ?? config.resourceGroup;
+        const environment = await readLiveEnvironment(request.live.arm, resourceGroup);
+        if (!request.config || !loaded)
+            return { ...judge(environment, judging, now), environment, ...configSource };
+        const rendered = renderEnvironment(config).template;
+        const planned = resolveTemplate(rendered, {
+            source: { file: loaded.source, value: rendered },
+            subscriptionId: request.live.arm.subscriptionId,
+            resourceGroup,
+            location: config.region,
+        });
+        const reads = new WeakMap();
+        const run = judge(environment, judging, now, reads);
+        addDrift(run.report, reads, planned);
+        return { ...run, environment, ...configSource };
+    }
+    if (request.template) {
+        const document = await readLocatedDocument((0,external_node_path_.resolve)(request.cwd, request.template), request.template);
+        const parameters = request.parameters
+            ? (await readLocatedDocument((0,external_node_path_.resolve)(request.cwd, request.parameters), request.parameters)).value
+            : undefined;
+        const environment = resolveTemplate(document.value, { source: document, ...(parameters !== undefined ? { parameters } : {}) });
+        return { ...judge(environment, judging, now), environment, ...configSource };
+    }
+    const config = loaded;
+    const rendered = renderEnvironment(config.config);
+    return { ...judgeRendered(rendered, config, judging, now), template: rendered.template, ...configSource };
+}
+/**
+ * Judges a template rendered from the config, exactly as it stands: provision judges the very
+ * object it then deploys. Findings point at the config section that produced each resource.
+ */
+function judgeRendered(rendered, loaded, judging, now) {
+    const { template } = rendered;
+    const environment = resolveTemplate(template, {
+        source: { file: loaded.source, value: template },
+        resourceGroup: loaded.config.resourceGroup,
+        location: loaded.config.region,
+    });
+    environment.input = { kind: 'config', source: loaded.source };
+    for (const resource of environment.resources) {
+        const origin = rendered.configPathOf(resource.type, resource.name);
+        const locateInConfig = loaded.locate;
+        if (origin && locateInConfig)
+            resource.locate = () => locateInConfig(origin);
+        else
+            delete resource.locate;
+    }
+    return { ...judge(environment, judging, now), environment };
+}
+function judge(environment, judging, now, reads) {
+    const { policy, waivers, waiverProblems, baa } = judging;
+    const report = evaluate(environment, { policy, waivers, waiverProblems, ...(baa ? { baa } : {}), now, ...(reads ? { reads } : {}) });
+    return { report, policy };
+}
+
+;// CONCATENATED MODULE: ./src/compliance/report/json.ts
+/** The JSON report of controls.md: the CLI's `--format json` and the action's `report-path` file. */
+function renderJson(report) {
+    const findings = report.findings.map((finding) => ({
+        control: finding.control,
+        status: finding.status,
+        severity: finding.severity,
+        hipaa: finding.hipaa,
+        resource: finding.resource,
+        message: finding.message,
+        ...(finding.remediation ? { remediation: finding.remediation } : {}),
+        ...(finding.waiver ? { waiver: finding.waiver } : {}),
+        ...(finding.drift ? { drift: finding.drift } : {}),
+        ...(finding.location ? { location: { file: finding.location.file, line: finding.location.line } } : {}),
+    }));
+    return `${JSON.stringify({ verdict: report.verdict, input: report.input, judgedAt: report.judgedAt, summary: report.summary, findings }, null, 2)}\n`;
+}
+
+;// CONCATENATED MODULE: ./src/compliance/report/markdown.ts
+
+const SECTIONS = {
+    '164.308': '164.308 Administrative safeguards',
+    '164.310': '164.310 Physical safeguards',
+    '164.312': '164.312 Technical safeguards',
+    '164.316': '164.316 Policies, procedures and documentation',
+};
+const STATUS_ICON = {
+    pass: '✅ pass',
+    fail: '❌ fail',
+    unknown: '❔ unknown',
+    waived: '⚪ waived',
+    'not-applicable': '➖ n/a',
+};
+const MAX_DIAGRAM_NODES = 150;
+const cell = (text) => text.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
+/** The job summary: verdict first, counts, findings by HIPAA section, how to fix, and a diagram. */
+function renderMarkdown(report, policy) {
+    const { summary } = report;
+    const out = [
+        `## ${report.verdict === 'pass' ? '✅' : '❌'} HIPAA gate: ${report.verdict}`,
+        '',
+        `Judged the ${report.input.kind} \`${report.input.source}\` at ${report.judgedAt}.`,
+        '',
+        '| pass | fail | unknown | waived | not applicable |',
+        '|---:|---:|---:|---:|---:|',
+        `| ${summary.pass} | ${summary.fail} | ${summary.unknown} | ${summary.waived} | ${summary.notApplicable} |`,
+        '',
+    ];
+    const toFix = report.findings.filter((f) => f.status === 'fail' || f.status === 'unknown');
+    if (toFix.length > 0) {
+        out.push('### How to fix', '');
+        for (const finding of toFix) {
+            const blocking = isBlocking(finding, policy) || finding.control === 'waiver.valid' ? 'blocking' : 'not blocking';
+            const where = finding.location ? ` (${finding.location.file}:${finding.location.line})` : '';
+            out.push(`- **${finding.control}** on \`${finding.resource.name}\`${where}, ${finding.status}, ${blocking}: ${cell(finding.message)}`);
+            if (finding.remediation)
+                out.push(`  - Fix: ${cell(finding.remediation)}`);
+            for (const drift of finding.drift ?? [])
+                out.push(`  - Drift: \`${cell(drift.path)}\` planned \`${cell(JSON.stringify(drift.planned))}\`, live \`${cell(JSON.stringify(drift.live))}\``);
+        }
+        out.push('');
+    }
+    const waived = report.findings.filter((f) => f.status === 'waived');
+    if (waived.length > 0) {
+        out.push('### Waived', '', '| Control | Resource | Reason | Approved by | Expires |', '|---|---|---|---|---|');
+        for (const f of waived)
+            out.push(`| ${f.control} | ${cell(f.resource.name)} | ${cell(f.waiver?.reason ?? '')} | ${cell(f.waiver?.approvedBy ?? '')} | ${f.waiver?.expires ?? ''} |`);
+        out.push('');
+    }
+    out.push('### Findings by HIPAA section', '');
+    const bySection = new Map();
+    for (const finding of report.findings.filter((f) => f.status !== 'not-applicable')) {
+        const sections = finding.hipaa.length > 0 ? [...new Set(finding.hipaa.map((c) => c.split('(')[0]))] : ['other'];
+        for (const section of sections)
+            bySection.set(section, [...(bySection.get(section) ?? []), finding]);
+    }
+    for (const section of [...bySection.keys()].sort()) {
+        const findings = bySection.get(section);
+        out.push(`<details${findings.some((f) => f.status === 'fail' || f.status === 'unknown') ? ' open' : ''}><summary>${SECTIONS[section] ?? (section === 'other' ? 'Input and waivers' : section)} (${findings.length})</summary>`, '');
+        out.push('| Control | Resource | Status | Citation | Finding |', '|---|---|---|---|---|');
+        for (const f of findings)
+            out.push(`| ${f.control} | ${cell(f.resource.name)} | ${STATUS_ICON[f.status]} | ${f.hipaa.filter((c) => c.startsWith(section)).join(', ')} | ${cell(f.message)} |`);
+        out.push('', '</details>', '');
+    }
+    out.push('### Environment', '', '```mermaid', ...diagram(report), '```', '');
+    return out.join('\n');
+}
+function diagram(report) {
+    const resources = report.resources.slice(0, MAX_DIAGRAM_NODES);
+    const ids = new Map(resources.map((r, index) => [r.id.toLowerCase(), `r${index}`]));
+    const label = (text) => text.replace(/"/g, '#quot;').replace(/[<>]/g, '');
+    const lines = ['flowchart LR'];
+    resources.forEach((resource, index) => lines.push(`  r${index}["${label(resource.name.split('/').pop() ?? resource.name)}<br/><small>${label(resource.type)}</small>"]`));
+    for (const resource of resources) {
+        const self = ids.get(resource.id.toLowerCase());
+        const parent = resource.parentId ? ids.get(resource.parentId.toLowerCase()) : undefined;
+        const scope = resource.scopeId ? ids.get(resource.scopeId.toLowerCase()) : undefined;
+        if (parent)
+            lines.push(`  ${parent} --> ${self}`);
+        if (scope)
+            lines.push(`  ${scope} -.-> ${self}`);
+    }
+    if (report.resources.length > MAX_DIAGRAM_NODES)
+        lines.push(`  more["… and ${report.resources.length - MAX_DIAGRAM_NODES} more resources"]`);
+    return lines;
+}
+
+;// CONCATENATED MODULE: ./src/compliance/report/sarif.ts
+
+const INFORMATION_URI = 'https://github.com/azure-hipaa/azure-hipaa-actions/blob/main/docs/controls.md';
+/** SARIF 2.1.0 for code scanning: a rule per control with findings, a result per fail, unknown or waived finding. */
+function renderSarif(report) {
+    const reported = report.findings.filter((f) => f.status === 'fail' || f.status === 'unknown' || f.status === 'waived');
+    const ruleIds = [...new Set(reported.map((f) => f.control))];
+    const rules = ruleIds.map((id) => {
+        const control = controlById(id);
+        const sample = reported.find((f) => f.control === id);
+        return {
+            id,
+            name: id.replace(/[^A-Za-z0-9]+(.)/g, (_, c) => c.toUpperCase()),
+            shortDescription: { text: control?.title ?? id },
+            fullDescription: { text: `${control?.title ?? id}. HIPAA ${sample.hipaa.join(', ') || 'n/a'}.` },
+            help: { text: control?.remediation ?? sample.remediation ?? '' },
+            defaultConfiguration: { level: sample.severity === 'required' ? 'error' : 'warning' },
+            properties: { tags: ['hipaa', ...sample.hipaa] },
+        };
+    });
+    const results = reported.map((finding) => ({
+        ruleId: finding.control,
+        ruleIndex: ruleIds.indexOf(finding.control),
+        level: finding.status === 'unknown' || finding.severity === 'advisory' ? 'warning' : 'error',
+        message: { text: `${finding.resource.name}: ${finding.message}${finding.remediation ? ` Fix: ${finding.remediation}` : ''}` },
+        locations: [
+            finding.location
+                ? {
+                    physicalLocation: {
+                        artifactLocation: { uri: finding.location.file.replace(/\\/g, '/') },
+                        region: { startLine: finding.location.line },
+                    },
+                }
+                : {
+                    logicalLocations: [
+                        { name: finding.resource.name, fullyQualifiedName: finding.resource.id || finding.resource.name, kind: 'resource' },
+                    ],
+                },
+        ],
+        ...(finding.waiver
+            ? {
+                suppressions: [
+                    {
+                        kind: 'external',
+                        justification: `${finding.waiver.reason} (approved by ${finding.waiver.approvedBy}, until ${finding.waiver.expires})`,
+                    },
+                ],
+            }
+            : {}),
+        properties: { status: finding.status, resourceType: finding.resource.type },
+    }));
+    const sarif = {
+        $schema: 'https://json.schemastore.org/sarif-2.1.0.json',
+        version: '2.1.0',
+        runs: [
+            {
+                tool: { driver: { name: 'azure-hipaa gate', informationUri: INFORMATION_URI, rules } },
+                results,
+                invocations: [{ executionSuccessful: true, endTimeUtc: report.judgedAt }],
+            },
+        ],
+    };
+    return `${JSON.stringify(sarif, null, 2)}\n`;
+}
+
+;// CONCATENATED MODULE: ./src/compliance/report/text.ts
+
+/** The terminal report: verdict first, then what blocks and how to fix it. */
+function renderText(report, policy) {
+    const { summary } = report;
+    const lines = [
+        `HIPAA gate: ${report.verdict.toUpperCase()}  (${report.input.kind} ${report.input.source}, ${report.judgedAt})`,
+        `  ${summary.pass} pass, ${summary.fail} fail, ${summary.unknown} unknown, ${summary.waived} waived, ${summary.notApplicable} not applicable`,
+    ];
+    const blocking = report.findings.filter((f) => isBlocking(f, policy) || (f.control === 'waiver.valid' && f.status === 'fail'));
+    if (blocking.length > 0) {
+        lines.push('', 'Blocking:');
+        for (const finding of blocking)
+            lines.push(...text_describe(finding), ...(finding.remediation ? [`      fix: ${finding.remediation}`] : []));
+    }
+    const other = report.findings.filter((f) => !blocking.includes(f) && (f.status === 'fail' || f.status === 'unknown' || f.status === 'waived'));
+    if (other.length > 0) {
+        lines.push('', 'Reported, not blocking:');
+        for (const finding of other)
+            lines.push(...text_describe(finding), ...(finding.waiver
+                ? [`      waived: ${finding.waiver.reason} (approved by ${finding.waiver.approvedBy}, until ${finding.waiver.expires})`]
+                : []));
+    }
+    return `${lines.join('\n')}\n`;
+}
+function text_describe(finding) {
+    const where = finding.location ? `  [${finding.location.file}:${finding.location.line}]` : '';
+    return [
+        `  ${finding.status.toUpperCase().padEnd(7)} ${finding.control}  ${finding.resource.name}${where}`,
+        `      ${finding.message}`,
+        ...(finding.drift ?? []).map((drift) => `      drift: ${drift.path}: planned ${JSON.stringify(drift.planned)}, live ${JSON.stringify(drift.live)}`),
+    ];
+}
+
+;// CONCATENATED MODULE: ./src/compliance/report/index.ts
+
+
+
+
+const REPORT_FORMATS = ['text', 'markdown', 'sarif', 'json'];
+function renderReport(format, report, policy) {
+    switch (format) {
+        case 'text':
+            return renderText(report, policy);
+        case 'markdown':
+            return renderMarkdown(report, policy);
+        case 'sarif':
+            return renderSarif(report);
+        case 'json':
+            return renderJson(report);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/cli/commands/plan.ts
+
+
+
+
+
+
+const plan_usage = `Usage: azure-hipaa plan [--config F] [--template-out F]
+
+Renders the environment from the config (the built-in defaults when there is no azure-hipaa.yml),
+prints its resources and the HIPAA gate's verdict on it. Exit codes as for \`gate\`.
+
+  --config F        the environment config (default azure-hipaa.yml, else the built-in defaults)
+  --template-out F  also write the rendered ARM template to F`;
+const planCommand = {
+    name: 'plan',
+    summary: 'render the environment from the config and show the gate verdict',
+    usage: plan_usage,
+    async run({ args, cwd, stdout }) {
+        let values;
+        try {
+            ({ values } = (0,external_node_util_.parseArgs)({ args, options: { config: { type: 'string' }, 'template-out': { type: 'string' } }, strict: true }));
+        }
+        catch (error) {
+            throw new errors_ConfigurationError(`${errorMessage(error)}\n\n${plan_usage}`);
+        }
+        const run = await runGate({ cwd, ...(values.config ? { config: values.config } : {}) });
+        const extensions = new Set(run.environment.resources.flatMap((r) => r.extensions));
+        const roots = run.environment.resources.filter((r) => !r.parent && !extensions.has(r));
+        stdout(`Environment from ${run.configSource === 'defaults' ? 'the built-in defaults (no azure-hipaa.yml found)' : run.configSource}: ${run.environment.resources.length} resources\n\n`);
+        for (const resource of roots)
+            stdout(tree(resource, ''));
+        stdout(`\n${renderReport('text', run.report, run.policy)}\n`);
+        if (values['template-out'] && run.template) {
+            await (0,promises_.writeFile)((0,external_node_path_.resolve)(cwd, values['template-out']), `${JSON.stringify(run.template, null, 2)}\n`);
+            stdout(`ARM template written to ${values['template-out']}\n`);
+        }
+        return run.report.verdict === 'pass' ? 0 : 1;
+    },
+};
+function tree(resource, indent) {
+    const shortName = resource.parent ? resource.name.slice(resource.parent.name.length + 1) : resource.name;
+    // An extension resource whose scope the template does not declare (SQL's master database) names its scope from its id.
+    const undeclaredScope = /^(.*)\/providers\/Microsoft\.Insights\/diagnosticSettings\/[^/]+$/i
+        .exec(resource.id)?.[1]
+        ?.split('/providers/')[1];
+    let text = `${indent}${resource.type}  ${shortName}${!resource.parent && undeclaredScope ? `  (scope: ${undeclaredScope})` : ''}\n`;
+    for (const child of resource.children)
+        text += tree(child, `${indent}  `);
+    for (const extension of resource.extensions)
+        text += `${indent}  ${extension.type}  ${extension.name.split('/').pop()}  (scope: ${shortName})\n`;
+    return text;
+}
+
+;// CONCATENATED MODULE: ./src/cli/commands/demo.ts
+
+
+
+
+
+const demo_usage = `Usage: azure-hipaa demo
+
+Shows what the project does without an Azure account:
+  1. renders the example environment (examples/azure-hipaa.yml, with its sample BAA evidence)
+     and prints the HIPAA gate's verdict;
+  2. starts the local Azure sandbox, seeds a development Key Vault with the ten secrets a voice
+     agent needs (made-up values), migrates them in memory to the production vault, prints the
+     summary, and stops the sandbox.`;
+/** The secrets the migration guide moves ("repeat for all 10 secrets"). */
+const VOICE_AGENT_SECRETS = [
+    'AzureOpenAIKey',
+    'AzureOpenAIEndpoint',
+    'AzureSpeechKey',
+    'AzureSpeechRegion',
+    'AzureSearchKey',
+    'AzureSearchEndpoint',
+    'TwilioAccountSid',
+    'TwilioAuthToken',
+    'CosmosDatabaseName',
+    'SqlDatabaseName',
+];
+const demoCommand = {
+    name: 'demo',
+    summary: 'plan and judge the example environment, then migrate secrets in a local sandbox',
+    usage: demo_usage,
+    async run(context) {
+        context.stdout('== 1. Plan: the example environment, rendered and judged by the HIPAA gate\n\n');
+        const planExit = await planCommand.run({ ...context, args: ['--config', (0,external_node_path_.join)('examples', 'azure-hipaa.yml')] });
+        context.stdout('\n== 2. Migrate secrets: development vault to production vault, in a local Azure sandbox\n\n');
+        const sandbox = await startSandbox({ vaults: ['seniorly-secrets', 'seniorly-prod-secrets'] });
+        try {
+            const development = sandbox.server.keyVaults.vaults.get('seniorly-secrets');
+            // Made-up values, generated fresh: the demo never shows them.
+            for (const name of VOICE_AGENT_SECRETS)
+                development?.put(name, { value: `demo-${(0,external_node_crypto_namespaceObject.randomBytes)(12).toString('hex')}`, enabled: true, contentType: 'text/plain' });
+            context.stdout(`Seeded ${VOICE_AGENT_SECRETS.length} secrets into seniorly-secrets (the development vault).\n\n`);
+            const migrateExit = await migrateSecretsCommand.run({
+                ...context,
+                args: ['--source', 'seniorly-secrets', '--target', 'seniorly-prod-secrets'],
+                env: { ...context.env, ...sandbox.env },
+            });
+            return Math.max(planExit, migrateExit);
+        }
+        finally {
+            await sandbox.stop();
+            context.stdout('\nSandbox stopped.\n');
+        }
+    },
+};
 
 ;// CONCATENATED MODULE: ./node_modules/@azure/arm-resources/dist/esm/pagingHelper.js
 /*
@@ -77996,97 +78803,6 @@ class ResourceManagementClient extends ServiceClient {
 
 
 const ARM_ENDPOINT = 'https://management.azure.com';
-/** ARM's error from whatever an SDK call threw: a RestError with a CloudError body, or a failed long-running operation. */
-function armFailureOf(error) {
-    if (error === null || typeof error !== 'object')
-        return undefined;
-    const candidate = error;
-    const fromBody = (text) => {
-        try {
-            const parsed = JSON.parse(text ?? '');
-            return parsed.error?.code ? parsed.error : undefined;
-        }
-        catch {
-            return undefined;
-        }
-    };
-    const details = candidate.details;
-    if (details?.error?.code)
-        return details.error;
-    const parsed = fromBody(candidate.response?.bodyAsText);
-    if (parsed)
-        return parsed;
-    if (typeof candidate.code === 'string' && typeof candidate.message === 'string' && /^[A-Z][A-Za-z]+$/.test(candidate.code))
-        return { code: candidate.code, message: candidate.message };
-    return undefined;
-}
-/** What to change for ARM errors the user can fix; the key is ARM's error code. */
-const REMEDIES = {
-    SubscriptionNotFound: () => 'Check the subscription id (the subscription-id input, or AZURE_SUBSCRIPTION_ID from azure/login): the workflow identity must be able to see it (`az account list`).',
-    InvalidSubscriptionId: () => 'The subscription id must be a GUID: set the subscription-id input, or AZURE_SUBSCRIPTION_ID.',
-    AuthorizationFailed: (failure) => /roleAssignments\/write/i.test(failure.message)
-        ? 'Grant the workflow identity "Role Based Access Control Administrator" (or "User Access Administrator") on the resource group: the template grants the app identity its roles (README: "Azure access for the workflow").'
-        : /perform action '[^']*\/read'/i.test(failure.message)
-            ? 'Grant the workflow identity "Reader" on the resource group: reading is all the live gate does (README: "Azure access for the workflow"). Role changes take a few minutes to apply.'
-            : 'Grant the workflow identity "Contributor" on the resource group, plus "Role Based Access Control Administrator" for the role grants (README: "Azure access for the workflow"). Role changes take a few minutes to apply.',
-    LocationNotAvailableForResourceGroup: () => 'Set `region` in the config to one of the regions ARM lists above.',
-    LocationNotAvailableForResourceType: (failure, where) => `Set \`region\` in the config to a region that offers this resource type${where(failure.target) ? ` (${where(failure.target)})` : ''}; ARM lists them above.`,
-    InvalidResourceGroup: () => 'Rename `resourceGroup` in the config.',
-    ResourceGroupNotFound: () => 'Check the resource group name (the resource-group input or the config’s `resourceGroup`); provision creates it.',
-    InvalidResourceName: (failure, where) => `Rename it in the config${where(failure.target) ? `: ${where(failure.target)}` : ''}.`,
-    NoRegisteredProviderFound: () => 'The resource provider does not offer this api-version in the region: pick another `region`, or register the provider (`az provider register --namespace <Namespace>`).',
-    MissingSubscriptionRegistration: () => 'Register the resource provider in the subscription once: `az provider register --namespace <Namespace>`.',
-    ContainerAppOperationError: () => "The app's revision did not start: check containerApp.image, containerApp.targetPort and containerApp.healthPath in the config.",
-    DeploymentActive: () => 'Another deployment to this resource group is still running; wait for it to finish (the deploy workflows use a concurrency group so this does not happen).',
-};
-const NAME_TAKEN = new Set([
-    'VaultAlreadyExists',
-    'StorageAccountAlreadyTaken',
-    'ServerNameAlreadyExists',
-    'AlreadyInUse',
-    'NameNotAvailable',
-    'ConflictError',
-]);
-/** What to change for the user-fixable codes in a failure and its inner errors. */
-function remediesFor(failure, where) {
-    const remedies = [];
-    const visit = (item) => {
-        const remedy = REMEDIES[item.code]?.(item, where) ??
-            (NAME_TAKEN.has(item.code) || /already (exists|in use|taken)/i.test(item.message)
-                ? `The name is global across Azure and is taken: choose another${where(item.target) ? ` (${where(item.target)})` : ''}.`
-                : undefined);
-        if (remedy && !remedies.includes(remedy))
-            remedies.push(remedy);
-        for (const detail of item.details ?? [])
-            visit(detail);
-    };
-    visit(failure);
-    return remedies;
-}
-/** ARM's code and message, inner errors indented, one per line. */
-function describeArmFailure(failure, indent = '') {
-    const target = failure.target ? ` (${failure.target})` : '';
-    return [
-        `${indent}${failure.code}: ${failure.message}${target}`,
-        ...(failure.details ?? []).map((detail) => describeArmFailure(detail, `${indent}  `)),
-    ].join('\n');
-}
-/**
- * Turns an SDK error into ARM's words plus what to change: a ConfigurationError when the user can
- * fix it (subscription, region, names, permissions), otherwise an Error with ARM's code and message.
- */
-function armError(error, doing, where = () => undefined) {
-    const failure = armFailureOf(error);
-    if (!failure)
-        return error instanceof Error
-            ? new Error(`${doing} failed: ${error.message}`, { cause: error })
-            : new Error(`${doing} failed: ${String(error)}`);
-    const remedies = remediesFor(failure, where);
-    const text = `${doing} failed. Azure Resource Manager says:\n${describeArmFailure(failure, '  ')}`;
-    if (remedies.length === 0)
-        return new Error(text, { cause: error });
-    return new errors_ConfigurationError(`${text}\nWhat to change:\n${remedies.map((remedy) => `  - ${remedy}`).join('\n')}`);
-}
 /** The polling interval a response asks for (`retry-after-ms`, `x-ms-retry-after-ms`, `Retry-After`), within bounds. */
 function arm_retryAfterMs(headers, fallbackMs) {
     const milliseconds = headers.get('retry-after-ms') ?? headers.get('x-ms-retry-after-ms');
@@ -78172,566 +78888,6 @@ function armPort(env, subscriptionId) {
         },
     };
 }
-
-;// CONCATENATED MODULE: ./src/gate/live.ts
-
-
-
-
-const live_DIAGNOSTIC_SETTINGS = 'Microsoft.Insights/diagnosticSettings';
-/** Types whose diagnostic settings carry audit logs: the live gate reads the settings of every resource of these. */
-const DIAGNOSTIC_SCOPES = new Set(AUDIT_LOG_SOURCES.map((source) => source.scopeType.toLowerCase()));
-/**
- * Reads every resource of a resource group, and every child and extension resource the controls
- * need (as the type registry lists them), into the JudgedEnvironment the controls judge. Reads run
- * in parallel. What cannot be read becomes an unknown, which blocks: a resource's properties, an
- * unresolved input, or a resource of a type the registry does not know (its properties are never
- * taken as empty).
- */
-async function readLiveEnvironment(arm, resourceGroup, concurrency = 16) {
-    const source = `subscriptions/${arm.subscriptionId}/resourceGroups/${resourceGroup}`;
-    const environment = { input: { kind: 'live', source }, resources: [], unresolved: [] };
-    // 16 reads in flight stay well inside ARM's 250 reads per 5 s per principal.
-    const limit = limiter(concurrency);
-    let listed;
-    try {
-        listed = await arm.listResources(resourceGroup);
-    }
-    catch (error) {
-        throw armError(error, `Listing the resources of resource group ${resourceGroup}`, () => '--resource-group');
-    }
-    const read = async (id, type, parent, envelope = {}) => {
-        const apiVersion = resourceType(type)?.apiVersion;
-        const resource = {
-            type,
-            name: typeAndNameOf(id).name,
-            id,
-            body: {},
-            children: [],
-            extensions: [],
-            ...(apiVersion ? { apiVersion } : {}),
-            ...(parent ? { parent } : {}),
-        };
-        if (/^microsoft\.sql\/servers\/databases$/i.test(type) && /\/master$/i.test(resource.name)) {
-            // The system database is not the app's: only its diagnostic settings matter (server audit logs go through it).
-            await readDiagnosticSettings(resource);
-            return undefined;
-        }
-        if (!apiVersion) {
-            // A type the registry does not know: its envelope (tags, location) from the list, and properties no control may take as read.
-            resource.body = {
-                ...JSON.parse(JSON.stringify(envelope)),
-                properties: new UnknownValue(`the gate does not read ${type} (it is not in src/azure/resource-types.ts)`),
-            };
-        }
-        else {
-            const result = await limit(() => get(arm, id, apiVersion));
-            if (result.status === 404)
-                return undefined;
-            resource.body = result.ok
-                ? result.body
-                : { properties: new UnknownValue(`the gate could not read ${id}: ${result.problem}`) };
-            if (!result.ok)
-                environment.unresolved.push({ message: `could not read ${type} ${resource.name}: ${result.problem}` });
-        }
-        environment.resources.push(resource);
-        await Promise.all([readChildren(resource), readDiagnosticSettings(resource)]);
-        return resource;
-    };
-    const readChildren = async (parent) => {
-        const children = resourceType(parent.type)?.children ?? [];
-        await Promise.all(children.map(async (child) => {
-            const type = `${parent.type}/${child.type}`;
-            if (child.read === 'default') {
-                const resource = await read(`${parent.id}/${child.type}/default`, type, parent);
-                if (resource)
-                    parent.children.push(resource);
-                return;
-            }
-            const result = await limit(() => get(arm, `${parent.id}/${child.type}`, apiVersionOf(type)));
-            if (!result.ok) {
-                if (result.status !== 404)
-                    environment.unresolved.push({ message: `could not list ${child.type} of ${parent.type} ${parent.name}: ${result.problem}` });
-                return;
-            }
-            const items = (result.body.value ?? []).filter((item) => item.id);
-            const resources = await Promise.all(items.map((item) => read(item.id, type, parent)));
-            for (const resource of resources)
-                if (resource)
-                    parent.children.push(resource);
-        }));
-    };
-    const readDiagnosticSettings = async (scope) => {
-        if (!DIAGNOSTIC_SCOPES.has(scope.type.toLowerCase()))
-            return;
-        const apiVersion = apiVersionOf(live_DIAGNOSTIC_SETTINGS);
-        const result = await limit(() => get(arm, `${scope.id}/providers/${live_DIAGNOSTIC_SETTINGS}`, apiVersion));
-        if (!result.ok) {
-            environment.unresolved.push({ message: `could not read the diagnostic settings of ${scope.type} ${scope.name}: ${result.problem}` });
-            return;
-        }
-        for (const item of result.body.value ?? []) {
-            const setting = {
-                type: live_DIAGNOSTIC_SETTINGS,
-                name: String(item['name']),
-                id: String(item['id']),
-                apiVersion,
-                body: item,
-                children: [],
-                extensions: [],
-            };
-            scope.extensions.push(setting);
-            environment.resources.push(setting);
-        }
-    };
-    // The list names children and extension resources too; they are read under their parents.
-    const topLevel = listed.filter((resource) => resource.type.split('/').length === 2);
-    await Promise.all(topLevel.map((resource) => read(resource.id, resource.type, undefined, resource.envelope)));
-    return environment;
-}
-async function get(arm, path, apiVersion) {
-    try {
-        const { status, body } = await arm.get(path, apiVersion);
-        if (status >= 200 && status < 300)
-            return { ok: true, status, body };
-        const failure = armFailureOf({ details: body });
-        return { ok: false, status, problem: failure ? describeArmFailure(failure) : `HTTP ${status}` };
-    }
-    catch (error) {
-        return { ok: false, status: 0, problem: error instanceof Error ? error.message : String(error) };
-    }
-}
-/** Runs at most `size` tasks at once. */
-function limiter(size) {
-    let active = 0;
-    const queue = [];
-    return async (task) => {
-        if (active >= size)
-            await new Promise((resolve) => queue.push(resolve));
-        active++;
-        try {
-            return await task();
-        }
-        finally {
-            active--;
-            queue.shift()?.();
-        }
-    };
-}
-
-;// CONCATENATED MODULE: ./src/gate/gate.ts
-/**
- * src/gate is the gate's application layer: it loads the config, waivers and BAA evidence
- * (judging.ts), renders the config or reads a template or the live resource group (live.ts), has
- * src/compliance judge it, and adds drift. The CLI and the hipaa-gate action share request.ts.
- */
-
-
-
-
-
-
-
-
-
-/** Reads the input, judges it, and returns the report. Throws ConfigurationError on bad input. */
-async function runGate(request) {
-    const now = request.now ?? new Date();
-    const loaded = request.template && !request.config ? undefined : await loadConfig(request.config, { cwd: request.cwd });
-    const judging = await loadJudgingInputs(loaded, request);
-    const configSource = loaded ? { configSource: loaded.source } : {};
-    if (request.live) {
-        const config = loaded.config;
-        const resourceGroup = request.live.resourceGroup ?? config.resourceGroup;
-        const environment = await readLiveEnvironment(request.live.arm, resourceGroup);
-        if (!request.config || !loaded)
-            return { ...judge(environment, judging, now), environment, ...configSource };
-        const rendered = renderEnvironment(config).template;
-        const planned = resolveTemplate(rendered, {
-            source: { file: loaded.source, value: rendered },
-            subscriptionId: request.live.arm.subscriptionId,
-            resourceGroup,
-            location: config.region,
-        });
-        const reads = new WeakMap();
-        const run = judge(environment, judging, now, reads);
-        addDrift(run.report, reads, planned);
-        return { ...run, environment, ...configSource };
-    }
-    if (request.template) {
-        const document = await readLocatedDocument((0,external_node_path_.resolve)(request.cwd, request.template), request.template);
-        const parameters = request.parameters
-            ? (await readLocatedDocument((0,external_node_path_.resolve)(request.cwd, request.parameters), request.parameters)).value
-            : undefined;
-        const environment = resolveTemplate(document.value, { source: document, ...(parameters !== undefined ? { parameters } : {}) });
-        return { ...judge(environment, judging, now), environment, ...configSource };
-    }
-    const config = loaded;
-    const rendered = renderEnvironment(config.config);
-    return { ...judgeRendered(rendered, config, judging, now), template: rendered.template, ...configSource };
-}
-/**
- * Judges a template rendered from the config, exactly as it stands: provision judges the very
- * object it then deploys. Findings point at the config section that produced each resource.
- */
-function judgeRendered(rendered, loaded, judging, now) {
-    const { template } = rendered;
-    const environment = resolveTemplate(template, {
-        source: { file: loaded.source, value: template },
-        resourceGroup: loaded.config.resourceGroup,
-        location: loaded.config.region,
-    });
-    environment.input = { kind: 'config', source: loaded.source };
-    for (const resource of environment.resources) {
-        const origin = rendered.configPathOf(resource.type, resource.name);
-        const locateInConfig = loaded.locate;
-        if (origin && locateInConfig)
-            resource.locate = () => locateInConfig(origin);
-        else
-            delete resource.locate;
-    }
-    return { ...judge(environment, judging, now), environment };
-}
-function judge(environment, judging, now, reads) {
-    const { policy, waivers, waiverProblems, baa } = judging;
-    const report = evaluate(environment, { policy, waivers, waiverProblems, ...(baa ? { baa } : {}), now, ...(reads ? { reads } : {}) });
-    return { report, policy };
-}
-
-;// CONCATENATED MODULE: ./src/compliance/report/json.ts
-/** The JSON report of controls.md: the CLI's `--format json` and the action's `report-path` file. */
-function renderJson(report) {
-    const findings = report.findings.map((finding) => ({
-        control: finding.control,
-        status: finding.status,
-        severity: finding.severity,
-        hipaa: finding.hipaa,
-        resource: finding.resource,
-        message: finding.message,
-        ...(finding.remediation ? { remediation: finding.remediation } : {}),
-        ...(finding.waiver ? { waiver: finding.waiver } : {}),
-        ...(finding.drift ? { drift: finding.drift } : {}),
-        ...(finding.location ? { location: { file: finding.location.file, line: finding.location.line } } : {}),
-    }));
-    return `${JSON.stringify({ verdict: report.verdict, input: report.input, judgedAt: report.judgedAt, summary: report.summary, findings }, null, 2)}\n`;
-}
-
-;// CONCATENATED MODULE: ./src/compliance/report/markdown.ts
-
-const SECTIONS = {
-    '164.308': '164.308 Administrative safeguards',
-    '164.310': '164.310 Physical safeguards',
-    '164.312': '164.312 Technical safeguards',
-    '164.316': '164.316 Policies, procedures and documentation',
-};
-const STATUS_ICON = {
-    pass: '✅ pass',
-    fail: '❌ fail',
-    unknown: '❔ unknown',
-    waived: '⚪ waived',
-    'not-applicable': '➖ n/a',
-};
-const MAX_DIAGRAM_NODES = 150;
-const cell = (text) => text.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
-/** The job summary: verdict first, counts, findings by HIPAA section, how to fix, and a diagram. */
-function renderMarkdown(report, policy) {
-    const { summary } = report;
-    const out = [
-        `## ${report.verdict === 'pass' ? '✅' : '❌'} HIPAA gate: ${report.verdict}`,
-        '',
-        `Judged the ${report.input.kind} \`${report.input.source}\` at ${report.judgedAt}.`,
-        '',
-        '| pass | fail | unknown | waived | not applicable |',
-        '|---:|---:|---:|---:|---:|',
-        `| ${summary.pass} | ${summary.fail} | ${summary.unknown} | ${summary.waived} | ${summary.notApplicable} |`,
-        '',
-    ];
-    const toFix = report.findings.filter((f) => f.status === 'fail' || f.status === 'unknown');
-    if (toFix.length > 0) {
-        out.push('### How to fix', '');
-        for (const finding of toFix) {
-            const blocking = isBlocking(finding, policy) || finding.control === 'waiver.valid' ? 'blocking' : 'not blocking';
-            const where = finding.location ? ` (${finding.location.file}:${finding.location.line})` : '';
-            out.push(`- **${finding.control}** on \`${finding.resource.name}\`${where}, ${finding.status}, ${blocking}: ${cell(finding.message)}`);
-            if (finding.remediation)
-                out.push(`  - Fix: ${cell(finding.remediation)}`);
-            for (const drift of finding.drift ?? [])
-                out.push(`  - Drift: \`${cell(drift.path)}\` planned \`${cell(JSON.stringify(drift.planned))}\`, live \`${cell(JSON.stringify(drift.live))}\``);
-        }
-        out.push('');
-    }
-    const waived = report.findings.filter((f) => f.status === 'waived');
-    if (waived.length > 0) {
-        out.push('### Waived', '', '| Control | Resource | Reason | Approved by | Expires |', '|---|---|---|---|---|');
-        for (const f of waived)
-            out.push(`| ${f.control} | ${cell(f.resource.name)} | ${cell(f.waiver?.reason ?? '')} | ${cell(f.waiver?.approvedBy ?? '')} | ${f.waiver?.expires ?? ''} |`);
-        out.push('');
-    }
-    out.push('### Findings by HIPAA section', '');
-    const bySection = new Map();
-    for (const finding of report.findings.filter((f) => f.status !== 'not-applicable')) {
-        const sections = finding.hipaa.length > 0 ? [...new Set(finding.hipaa.map((c) => c.split('(')[0]))] : ['other'];
-        for (const section of sections)
-            bySection.set(section, [...(bySection.get(section) ?? []), finding]);
-    }
-    for (const section of [...bySection.keys()].sort()) {
-        const findings = bySection.get(section);
-        out.push(`<details${findings.some((f) => f.status === 'fail' || f.status === 'unknown') ? ' open' : ''}><summary>${SECTIONS[section] ?? (section === 'other' ? 'Input and waivers' : section)} (${findings.length})</summary>`, '');
-        out.push('| Control | Resource | Status | Citation | Finding |', '|---|---|---|---|---|');
-        for (const f of findings)
-            out.push(`| ${f.control} | ${cell(f.resource.name)} | ${STATUS_ICON[f.status]} | ${f.hipaa.filter((c) => c.startsWith(section)).join(', ')} | ${cell(f.message)} |`);
-        out.push('', '</details>', '');
-    }
-    out.push('### Environment', '', '```mermaid', ...diagram(report), '```', '');
-    return out.join('\n');
-}
-function diagram(report) {
-    const resources = report.resources.slice(0, MAX_DIAGRAM_NODES);
-    const ids = new Map(resources.map((r, index) => [r.id.toLowerCase(), `r${index}`]));
-    const label = (text) => text.replace(/"/g, '#quot;').replace(/[<>]/g, '');
-    const lines = ['flowchart LR'];
-    resources.forEach((resource, index) => lines.push(`  r${index}["${label(resource.name.split('/').pop() ?? resource.name)}<br/><small>${label(resource.type)}</small>"]`));
-    for (const resource of resources) {
-        const self = ids.get(resource.id.toLowerCase());
-        const parent = resource.parentId ? ids.get(resource.parentId.toLowerCase()) : undefined;
-        const scope = resource.scopeId ? ids.get(resource.scopeId.toLowerCase()) : undefined;
-        if (parent)
-            lines.push(`  ${parent} --> ${self}`);
-        if (scope)
-            lines.push(`  ${scope} -.-> ${self}`);
-    }
-    if (report.resources.length > MAX_DIAGRAM_NODES)
-        lines.push(`  more["… and ${report.resources.length - MAX_DIAGRAM_NODES} more resources"]`);
-    return lines;
-}
-
-;// CONCATENATED MODULE: ./src/compliance/report/sarif.ts
-
-const INFORMATION_URI = 'https://github.com/azure-hipaa/azure-hipaa-actions/blob/main/docs/controls.md';
-/** SARIF 2.1.0 for code scanning: a rule per control with findings, a result per fail, unknown or waived finding. */
-function renderSarif(report) {
-    const reported = report.findings.filter((f) => f.status === 'fail' || f.status === 'unknown' || f.status === 'waived');
-    const ruleIds = [...new Set(reported.map((f) => f.control))];
-    const rules = ruleIds.map((id) => {
-        const control = controlById(id);
-        const sample = reported.find((f) => f.control === id);
-        return {
-            id,
-            name: id.replace(/[^A-Za-z0-9]+(.)/g, (_, c) => c.toUpperCase()),
-            shortDescription: { text: control?.title ?? id },
-            fullDescription: { text: `${control?.title ?? id}. HIPAA ${sample.hipaa.join(', ') || 'n/a'}.` },
-            help: { text: control?.remediation ?? sample.remediation ?? '' },
-            defaultConfiguration: { level: sample.severity === 'required' ? 'error' : 'warning' },
-            properties: { tags: ['hipaa', ...sample.hipaa] },
-        };
-    });
-    const results = reported.map((finding) => ({
-        ruleId: finding.control,
-        ruleIndex: ruleIds.indexOf(finding.control),
-        level: finding.status === 'unknown' || finding.severity === 'advisory' ? 'warning' : 'error',
-        message: { text: `${finding.resource.name}: ${finding.message}${finding.remediation ? ` Fix: ${finding.remediation}` : ''}` },
-        locations: [
-            finding.location
-                ? {
-                    physicalLocation: {
-                        artifactLocation: { uri: finding.location.file.replace(/\\/g, '/') },
-                        region: { startLine: finding.location.line },
-                    },
-                }
-                : {
-                    logicalLocations: [
-                        { name: finding.resource.name, fullyQualifiedName: finding.resource.id || finding.resource.name, kind: 'resource' },
-                    ],
-                },
-        ],
-        ...(finding.waiver
-            ? {
-                suppressions: [
-                    {
-                        kind: 'external',
-                        justification: `${finding.waiver.reason} (approved by ${finding.waiver.approvedBy}, until ${finding.waiver.expires})`,
-                    },
-                ],
-            }
-            : {}),
-        properties: { status: finding.status, resourceType: finding.resource.type },
-    }));
-    const sarif = {
-        $schema: 'https://json.schemastore.org/sarif-2.1.0.json',
-        version: '2.1.0',
-        runs: [
-            {
-                tool: { driver: { name: 'azure-hipaa gate', informationUri: INFORMATION_URI, rules } },
-                results,
-                invocations: [{ executionSuccessful: true, endTimeUtc: report.judgedAt }],
-            },
-        ],
-    };
-    return `${JSON.stringify(sarif, null, 2)}\n`;
-}
-
-;// CONCATENATED MODULE: ./src/compliance/report/text.ts
-
-/** The terminal report: verdict first, then what blocks and how to fix it. */
-function renderText(report, policy) {
-    const { summary } = report;
-    const lines = [
-        `HIPAA gate: ${report.verdict.toUpperCase()}  (${report.input.kind} ${report.input.source}, ${report.judgedAt})`,
-        `  ${summary.pass} pass, ${summary.fail} fail, ${summary.unknown} unknown, ${summary.waived} waived, ${summary.notApplicable} not applicable`,
-    ];
-    const blocking = report.findings.filter((f) => isBlocking(f, policy) || (f.control === 'waiver.valid' && f.status === 'fail'));
-    if (blocking.length > 0) {
-        lines.push('', 'Blocking:');
-        for (const finding of blocking)
-            lines.push(...text_describe(finding), ...(finding.remediation ? [`      fix: ${finding.remediation}`] : []));
-    }
-    const other = report.findings.filter((f) => !blocking.includes(f) && (f.status === 'fail' || f.status === 'unknown' || f.status === 'waived'));
-    if (other.length > 0) {
-        lines.push('', 'Reported, not blocking:');
-        for (const finding of other)
-            lines.push(...text_describe(finding), ...(finding.waiver
-                ? [`      waived: ${finding.waiver.reason} (approved by ${finding.waiver.approvedBy}, until ${finding.waiver.expires})`]
-                : []));
-    }
-    return `${lines.join('\n')}\n`;
-}
-function text_describe(finding) {
-    const where = finding.location ? `  [${finding.location.file}:${finding.location.line}]` : '';
-    return [
-        `  ${finding.status.toUpperCase().padEnd(7)} ${finding.control}  ${finding.resource.name}${where}`,
-        `      ${finding.message}`,
-        ...(finding.drift ?? []).map((drift) => `      drift: ${drift.path}: planned ${JSON.stringify(drift.planned)}, live ${JSON.stringify(drift.live)}`),
-    ];
-}
-
-;// CONCATENATED MODULE: ./src/compliance/report/index.ts
-
-
-
-
-const REPORT_FORMATS = ['text', 'markdown', 'sarif', 'json'];
-function renderReport(format, report, policy) {
-    switch (format) {
-        case 'text':
-            return renderText(report, policy);
-        case 'markdown':
-            return renderMarkdown(report, policy);
-        case 'sarif':
-            return renderSarif(report);
-        case 'json':
-            return renderJson(report);
-    }
-}
-
-;// CONCATENATED MODULE: ./src/cli/commands/plan.ts
-
-
-
-
-
-
-const plan_usage = `Usage: azure-hipaa plan [--config F] [--template-out F]
-
-Renders the environment from the config (the built-in defaults when there is no azure-hipaa.yml),
-prints its resources and the HIPAA gate's verdict on it. Exit codes as for \`gate\`.
-
-  --config F        the environment config (default azure-hipaa.yml, else the built-in defaults)
-  --template-out F  also write the rendered ARM template to F`;
-const planCommand = {
-    name: 'plan',
-    summary: 'render the environment from the config and show the gate verdict',
-    usage: plan_usage,
-    async run({ args, cwd, stdout }) {
-        let values;
-        try {
-            ({ values } = (0,external_node_util_.parseArgs)({ args, options: { config: { type: 'string' }, 'template-out': { type: 'string' } }, strict: true }));
-        }
-        catch (error) {
-            throw new errors_ConfigurationError(`${errorMessage(error)}\n\n${plan_usage}`);
-        }
-        const run = await runGate({ cwd, ...(values.config ? { config: values.config } : {}) });
-        const extensions = new Set(run.environment.resources.flatMap((r) => r.extensions));
-        const roots = run.environment.resources.filter((r) => !r.parent && !extensions.has(r));
-        stdout(`Environment from ${run.configSource === 'defaults' ? 'the built-in defaults (no azure-hipaa.yml found)' : run.configSource}: ${run.environment.resources.length} resources\n\n`);
-        for (const resource of roots)
-            stdout(tree(resource, ''));
-        stdout(`\n${renderReport('text', run.report, run.policy)}\n`);
-        if (values['template-out'] && run.template) {
-            await (0,promises_.writeFile)((0,external_node_path_.resolve)(cwd, values['template-out']), `${JSON.stringify(run.template, null, 2)}\n`);
-            stdout(`ARM template written to ${values['template-out']}\n`);
-        }
-        return run.report.verdict === 'pass' ? 0 : 1;
-    },
-};
-function tree(resource, indent) {
-    const shortName = resource.parent ? resource.name.slice(resource.parent.name.length + 1) : resource.name;
-    // An extension resource whose scope the template does not declare (SQL's master database) names its scope from its id.
-    const undeclaredScope = /^(.*)\/providers\/Microsoft\.Insights\/diagnosticSettings\/[^/]+$/i
-        .exec(resource.id)?.[1]
-        ?.split('/providers/')[1];
-    let text = `${indent}${resource.type}  ${shortName}${!resource.parent && undeclaredScope ? `  (scope: ${undeclaredScope})` : ''}\n`;
-    for (const child of resource.children)
-        text += tree(child, `${indent}  `);
-    for (const extension of resource.extensions)
-        text += `${indent}  ${extension.type}  ${extension.name.split('/').pop()}  (scope: ${shortName})\n`;
-    return text;
-}
-
-;// CONCATENATED MODULE: ./src/cli/commands/demo.ts
-
-
-
-
-
-const demo_usage = `Usage: azure-hipaa demo
-
-Shows what the project does without an Azure account:
-  1. renders the example environment (examples/azure-hipaa.yml, with its sample BAA evidence)
-     and prints the HIPAA gate's verdict;
-  2. starts the local Azure sandbox, seeds a development Key Vault with the ten secrets a voice
-     agent needs (made-up values), migrates them in memory to the production vault, prints the
-     summary, and stops the sandbox.`;
-/** The secrets the migration guide moves ("repeat for all 10 secrets"). */
-const VOICE_AGENT_SECRETS = [
-    'AzureOpenAIKey',
-    'AzureOpenAIEndpoint',
-    'AzureSpeechKey',
-    'AzureSpeechRegion',
-    'AzureSearchKey',
-    'AzureSearchEndpoint',
-    'TwilioAccountSid',
-    'TwilioAuthToken',
-    'CosmosDatabaseName',
-    'SqlDatabaseName',
-];
-const demoCommand = {
-    name: 'demo',
-    summary: 'plan and judge the example environment, then migrate secrets in a local sandbox',
-    usage: demo_usage,
-    async run(context) {
-        context.stdout('== 1. Plan: the example environment, rendered and judged by the HIPAA gate\n\n');
-        const planExit = await planCommand.run({ ...context, args: ['--config', (0,external_node_path_.join)('examples', 'azure-hipaa.yml')] });
-        context.stdout('\n== 2. Migrate secrets: development vault to production vault, in a local Azure sandbox\n\n');
-        const sandbox = await startSandbox({ vaults: ['seniorly-secrets', 'seniorly-prod-secrets'] });
-        try {
-            const development = sandbox.server.keyVaults.vaults.get('seniorly-secrets');
-            // Made-up values, generated fresh: the demo never shows them.
-            for (const name of VOICE_AGENT_SECRETS)
-                development?.put(name, { value: `demo-${(0,external_node_crypto_namespaceObject.randomBytes)(12).toString('hex')}`, enabled: true, contentType: 'text/plain' });
-            context.stdout(`Seeded ${VOICE_AGENT_SECRETS.length} secrets into seniorly-secrets (the development vault).\n\n`);
-            const migrateExit = await migrateSecretsCommand.run({
-                ...context,
-                args: ['--source', 'seniorly-secrets', '--target', 'seniorly-prod-secrets'],
-                env: { ...context.env, ...sandbox.env },
-            });
-            return Math.max(planExit, migrateExit);
-        }
-        finally {
-            await sandbox.stop();
-            context.stdout('\nSandbox stopped.\n');
-        }
-    },
-};
 
 ;// CONCATENATED MODULE: ./src/azure/subscription.ts
 

@@ -9,12 +9,12 @@ import { addDrift } from '../compliance/drift.js';
 import { evaluate, type PropertyRead } from '../compliance/evaluate.js';
 import type { Finding, GatePolicy, GateReport, JudgedEnvironment } from '../compliance/model.js';
 import { loadConfig, type LoadedConfig } from '../config/load.js';
-import type { ArmPort } from '../azure/arm.js';
 import { readLocatedDocument } from '../core/located-document.js';
 import type { ArmTemplate } from '../template/arm-types.js';
 import { renderEnvironment, type RenderedEnvironment } from '../template/render.js';
 import { loadJudgingInputs, type JudgingInputs } from './judging.js';
 import { readLiveEnvironment } from './live.js';
+import type { ArmPort } from '../azure/arm-port.js';
 
 /** What to judge. Paths are relative to `cwd`, the repository; files are read only inside it. */
 export interface GateRequest {

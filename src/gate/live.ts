@@ -1,7 +1,7 @@
-import { armError, armFailureOf, describeArmFailure, type ArmPort, type ListedResource } from '../azure/arm.js';
 import { AUDIT_LOG_SOURCES, apiVersionOf, resourceType } from '../azure/resource-types.js';
 import { UnknownValue, type JudgedEnvironment, type JudgedResource } from '../compliance/model.js';
 import { typeAndNameOf } from '../core/resource-id.js';
+import { armError, armFailureOf, describeArmFailure, type ArmPort, type ListedResource } from '../azure/arm-port.js';
 
 const DIAGNOSTIC_SETTINGS = 'Microsoft.Insights/diagnosticSettings';
 

@@ -3,7 +3,6 @@
  * validate and one incremental ARM deployment of that same template, through the ARM port.
  */
 import type { DeploymentExtended, DeploymentOperation } from '@azure/arm-resources';
-import { armError, describeArmFailure, remediesFor, type ArmFailure, type ArmPort } from '../azure/arm.js';
 import { isBlocking } from '../compliance/evaluate.js';
 import { judgeRendered, type GateRun } from '../gate/gate.js';
 import { loadJudgingInputs } from '../gate/judging.js';
@@ -15,6 +14,7 @@ import { renderEnvironment, type LiveContainerApp, type RenderedEnvironment } fr
 import type { GateMode, ProvisionMode } from './request.js';
 import { changeCount, changesAsText, changesFromWhatIf, type ChangeSet } from './changes.js';
 import { typeAndNameOf } from '../core/resource-id.js';
+import { armError, describeArmFailure, remediesFor, type ArmFailure, type ArmPort } from '../azure/arm-port.js';
 
 type ArmDeployment = { properties: { mode: 'Incremental'; template: Record<string, unknown> } };
 

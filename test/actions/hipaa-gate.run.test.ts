@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run } from '../../actions/hipaa-gate/src/run.js';
-import type { ArmPort } from '../../src/azure/arm.js';
 import { recordedIO } from '../helpers/action-io.js';
 import { fakeArm } from '../helpers/fake-arm.js';
+import type { ArmPort } from '../../src/azure/arm-port.js';
 
 let temp: string;
 beforeAll(async () => void (temp = await mkdtemp(join(tmpdir(), 'gate-run-'))));

@@ -6,10 +6,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DeploymentExtended, DeploymentOperation } from '@azure/arm-resources';
 import { run } from '../../actions/provision/src/run.js';
-import type { ArmPort } from '../../src/azure/arm.js';
 import { recordedIO } from '../helpers/action-io.js';
 import { fakeArm } from '../helpers/fake-arm.js';
 import { repoRoot } from '../helpers/run-action.js';
+import type { ArmPort } from '../../src/azure/arm-port.js';
 
 const SUBSCRIPTION = '00000000-0000-0000-0000-00000000000b';
 let work: string;

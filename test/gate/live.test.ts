@@ -1,12 +1,12 @@
 /** The live reader over a fake ArmPort: what it reads, at which api-version, and what it refuses to guess. */
 import { describe, expect, it } from 'vitest';
-import type { ArmPort, ListedResource } from '../../src/azure/arm.js';
 import { apiVersionOf } from '../../src/azure/resource-types.js';
 import { CONTROLS } from '../../src/compliance/catalog.js';
 import { evaluate } from '../../src/compliance/evaluate.js';
 import { DEFAULT_GATE_POLICY, isUnknown } from '../../src/compliance/model.js';
 import { readLiveEnvironment } from '../../src/gate/live.js';
 import { fakeArm } from '../helpers/fake-arm.js';
+import type { ArmPort, ListedResource } from '../../src/azure/arm-port.js';
 
 const group = '/subscriptions/sub/resourceGroups/rg/providers';
 

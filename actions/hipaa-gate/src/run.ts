@@ -1,12 +1,12 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import type { ArmPort } from '../../../src/azure/arm.js';
 import { isBlocking } from '../../../src/compliance/evaluate.js';
 import { renderReport } from '../../../src/compliance/report/index.js';
 import { runGate } from '../../../src/gate/gate.js';
 import { runAction } from '../../shared/run.js';
 import type { ActionIO } from '../../shared/runtime.js';
 import { readGateInputs } from './inputs.js';
+import type { ArmPort } from '../../../src/azure/arm-port.js';
 
 export interface GateActionPorts {
   /** Azure Resource Manager for live mode; by default the SDK with DefaultAzureCredential. */

@@ -71718,14 +71718,16 @@ function configurationProblem(error, side) {
     return undefined;
 }
 /**
- * What this level retries: only what the SDK's retry policy leaves - a 429 it could not honour
- * (no Retry-After, or its retries ran out) and a failure without any response it did not
- * classify (such as a connection cut while a body was being read). Retrying here re-runs the
- * whole compare-first copy of one secret, so a write that landed before the failure is not
- * written twice.
+ * What this level retries: only what the SDK's retry policy leaves - a 429 or a 5xx it could not
+ * get past (no Retry-After, or its retries ran out; Key Vault answers 503 under load) and a
+ * failure without any response it did not classify (such as a connection cut while a body was
+ * being read). Retrying here re-runs the whole compare-first copy of one secret, so a write that
+ * landed before the failure is not written twice.
  */
 function isRetryableHere(error) {
-    return error.status === 429 || (error.status === undefined && error.code !== 'ENOTFOUND');
+    if (error.status === undefined)
+        return error.code !== 'ENOTFOUND';
+    return error.status === 429 || error.status >= 500;
 }
 function plural(count, noun) {
     return `${count} ${noun}${count === 1 ? '' : 's'}`;

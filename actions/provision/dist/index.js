@@ -39773,7 +39773,7 @@ module.exports = {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _shared_runtime_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2261);
-/* harmony import */ var _run_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(742);
+/* harmony import */ var _run_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3796);
 
 
 await (0,_run_js__WEBPACK_IMPORTED_MODULE_1__/* .run */ .e)((0,_shared_runtime_js__WEBPACK_IMPORTED_MODULE_0__/* .runnerIO */ .$)());
@@ -39783,7 +39783,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 742:
+/***/ 3796:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -59054,6 +59054,100 @@ function errorMessage(error) {
     catch {
         return String(error);
     }
+}
+
+;// CONCATENATED MODULE: ./src/azure/arm-port.ts
+
+/** ARM's error from whatever an SDK call threw: a RestError with a CloudError body, or a failed long-running operation. */
+function arm_port_armFailureOf(error) {
+    if (error === null || typeof error !== 'object')
+        return undefined;
+    const candidate = error;
+    const fromBody = (text) => {
+        try {
+            const parsed = JSON.parse(text ?? '');
+            return parsed.error?.code ? parsed.error : undefined;
+        }
+        catch {
+            return undefined;
+        }
+    };
+    const details = candidate.details;
+    if (details?.error?.code)
+        return details.error;
+    const parsed = fromBody(candidate.response?.bodyAsText);
+    if (parsed)
+        return parsed;
+    if (typeof candidate.code === 'string' && typeof candidate.message === 'string' && /^[A-Z][A-Za-z]+$/.test(candidate.code))
+        return { code: candidate.code, message: candidate.message };
+    return undefined;
+}
+/** What to change for ARM errors the user can fix; the key is ARM's error code. */
+const REMEDIES = {
+    SubscriptionNotFound: () => 'Check the subscription id (the subscription-id input, or AZURE_SUBSCRIPTION_ID from azure/login): the workflow identity must be able to see it (`az account list`).',
+    InvalidSubscriptionId: () => 'The subscription id must be a GUID: set the subscription-id input, or AZURE_SUBSCRIPTION_ID.',
+    AuthorizationFailed: (failure) => /roleAssignments\/write/i.test(failure.message)
+        ? 'Grant the workflow identity "Role Based Access Control Administrator" (or "User Access Administrator") on the resource group: the template grants the app identity its roles (README: "Azure access for the workflow").'
+        : /perform action '[^']*\/read'/i.test(failure.message)
+            ? 'Grant the workflow identity "Reader" on the resource group: reading is all the live gate does (README: "Azure access for the workflow"). Role changes take a few minutes to apply.'
+            : 'Grant the workflow identity "Contributor" on the resource group, plus "Role Based Access Control Administrator" for the role grants (README: "Azure access for the workflow"). Role changes take a few minutes to apply.',
+    LocationNotAvailableForResourceGroup: () => 'Set `region` in the config to one of the regions ARM lists above.',
+    LocationNotAvailableForResourceType: (failure, where) => `Set \`region\` in the config to a region that offers this resource type${where(failure.target) ? ` (${where(failure.target)})` : ''}; ARM lists them above.`,
+    InvalidResourceGroup: () => 'Rename `resourceGroup` in the config.',
+    ResourceGroupNotFound: () => 'Check the resource group name (the resource-group input or the config’s `resourceGroup`); provision creates it.',
+    InvalidResourceName: (failure, where) => `Rename it in the config${where(failure.target) ? `: ${where(failure.target)}` : ''}.`,
+    NoRegisteredProviderFound: () => 'The resource provider does not offer this api-version in the region: pick another `region`, or register the provider (`az provider register --namespace <Namespace>`).',
+    MissingSubscriptionRegistration: () => 'Register the resource provider in the subscription once: `az provider register --namespace <Namespace>`.',
+    ContainerAppOperationError: () => "The app's revision did not start: check containerApp.image, containerApp.targetPort and containerApp.healthPath in the config.",
+    DeploymentActive: () => 'Another deployment to this resource group is still running; wait for it to finish (the deploy workflows use a concurrency group so this does not happen).',
+};
+const NAME_TAKEN = new Set([
+    'VaultAlreadyExists',
+    'StorageAccountAlreadyTaken',
+    'ServerNameAlreadyExists',
+    'AlreadyInUse',
+    'NameNotAvailable',
+    'ConflictError',
+]);
+/** What to change for the user-fixable codes in a failure and its inner errors. */
+function remediesFor(failure, where) {
+    const remedies = [];
+    const visit = (item) => {
+        const remedy = REMEDIES[item.code]?.(item, where) ??
+            (NAME_TAKEN.has(item.code) || /already (exists|in use|taken)/i.test(item.message)
+                ? `The name is global across Azure and is taken: choose another${where(item.target) ? ` (${where(item.target)})` : ''}.`
+                : undefined);
+        if (remedy && !remedies.includes(remedy))
+            remedies.push(remedy);
+        for (const detail of item.details ?? [])
+            visit(detail);
+    };
+    visit(failure);
+    return remedies;
+}
+/** ARM's code and message, inner errors indented, one per line. */
+function arm_port_describeArmFailure(failure, indent = '') {
+    const target = failure.target ? ` (${failure.target})` : '';
+    return [
+        `${indent}${failure.code}: ${failure.message}${target}`,
+        ...(failure.details ?? []).map((detail) => arm_port_describeArmFailure(detail, `${indent}  `)),
+    ].join('\n');
+}
+/**
+ * Turns an SDK error into ARM's words plus what to change: a ConfigurationError when the user can
+ * fix it (subscription, region, names, permissions), otherwise an Error with ARM's code and message.
+ */
+function arm_port_armError(error, doing, where = () => undefined) {
+    const failure = arm_port_armFailureOf(error);
+    if (!failure)
+        return error instanceof Error
+            ? new Error(`${doing} failed: ${error.message}`, { cause: error })
+            : new Error(`${doing} failed: ${String(error)}`);
+    const remedies = remediesFor(failure, where);
+    const text = `${doing} failed. Azure Resource Manager says:\n${arm_port_describeArmFailure(failure, '  ')}`;
+    if (remedies.length === 0)
+        return new Error(text, { cause: error });
+    return new errors_ConfigurationError(`${text}\nWhat to change:\n${remedies.map((remedy) => `  - ${remedy}`).join('\n')}`);
 }
 
 ;// CONCATENATED MODULE: ./node_modules/@azure/identity/dist/esm/constants.js
@@ -78937,97 +79031,6 @@ function azureClientOptions(env) {
 
 
 const ARM_ENDPOINT = 'https://management.azure.com';
-/** ARM's error from whatever an SDK call threw: a RestError with a CloudError body, or a failed long-running operation. */
-function arm_armFailureOf(error) {
-    if (error === null || typeof error !== 'object')
-        return undefined;
-    const candidate = error;
-    const fromBody = (text) => {
-        try {
-            const parsed = JSON.parse(text ?? '');
-            return parsed.error?.code ? parsed.error : undefined;
-        }
-        catch {
-            return undefined;
-        }
-    };
-    const details = candidate.details;
-    if (details?.error?.code)
-        return details.error;
-    const parsed = fromBody(candidate.response?.bodyAsText);
-    if (parsed)
-        return parsed;
-    if (typeof candidate.code === 'string' && typeof candidate.message === 'string' && /^[A-Z][A-Za-z]+$/.test(candidate.code))
-        return { code: candidate.code, message: candidate.message };
-    return undefined;
-}
-/** What to change for ARM errors the user can fix; the key is ARM's error code. */
-const REMEDIES = {
-    SubscriptionNotFound: () => 'Check the subscription id (the subscription-id input, or AZURE_SUBSCRIPTION_ID from azure/login): the workflow identity must be able to see it (`az account list`).',
-    InvalidSubscriptionId: () => 'The subscription id must be a GUID: set the subscription-id input, or AZURE_SUBSCRIPTION_ID.',
-    AuthorizationFailed: (failure) => /roleAssignments\/write/i.test(failure.message)
-        ? 'Grant the workflow identity "Role Based Access Control Administrator" (or "User Access Administrator") on the resource group: the template grants the app identity its roles (README: "Azure access for the workflow").'
-        : /perform action '[^']*\/read'/i.test(failure.message)
-            ? 'Grant the workflow identity "Reader" on the resource group: reading is all the live gate does (README: "Azure access for the workflow"). Role changes take a few minutes to apply.'
-            : 'Grant the workflow identity "Contributor" on the resource group, plus "Role Based Access Control Administrator" for the role grants (README: "Azure access for the workflow"). Role changes take a few minutes to apply.',
-    LocationNotAvailableForResourceGroup: () => 'Set `region` in the config to one of the regions ARM lists above.',
-    LocationNotAvailableForResourceType: (failure, where) => `Set \`region\` in the config to a region that offers this resource type${where(failure.target) ? ` (${where(failure.target)})` : ''}; ARM lists them above.`,
-    InvalidResourceGroup: () => 'Rename `resourceGroup` in the config.',
-    ResourceGroupNotFound: () => 'Check the resource group name (the resource-group input or the config’s `resourceGroup`); provision creates it.',
-    InvalidResourceName: (failure, where) => `Rename it in the config${where(failure.target) ? `: ${where(failure.target)}` : ''}.`,
-    NoRegisteredProviderFound: () => 'The resource provider does not offer this api-version in the region: pick another `region`, or register the provider (`az provider register --namespace <Namespace>`).',
-    MissingSubscriptionRegistration: () => 'Register the resource provider in the subscription once: `az provider register --namespace <Namespace>`.',
-    ContainerAppOperationError: () => "The app's revision did not start: check containerApp.image, containerApp.targetPort and containerApp.healthPath in the config.",
-    DeploymentActive: () => 'Another deployment to this resource group is still running; wait for it to finish (the deploy workflows use a concurrency group so this does not happen).',
-};
-const NAME_TAKEN = new Set([
-    'VaultAlreadyExists',
-    'StorageAccountAlreadyTaken',
-    'ServerNameAlreadyExists',
-    'AlreadyInUse',
-    'NameNotAvailable',
-    'ConflictError',
-]);
-/** What to change for the user-fixable codes in a failure and its inner errors. */
-function remediesFor(failure, where) {
-    const remedies = [];
-    const visit = (item) => {
-        const remedy = REMEDIES[item.code]?.(item, where) ??
-            (NAME_TAKEN.has(item.code) || /already (exists|in use|taken)/i.test(item.message)
-                ? `The name is global across Azure and is taken: choose another${where(item.target) ? ` (${where(item.target)})` : ''}.`
-                : undefined);
-        if (remedy && !remedies.includes(remedy))
-            remedies.push(remedy);
-        for (const detail of item.details ?? [])
-            visit(detail);
-    };
-    visit(failure);
-    return remedies;
-}
-/** ARM's code and message, inner errors indented, one per line. */
-function arm_describeArmFailure(failure, indent = '') {
-    const target = failure.target ? ` (${failure.target})` : '';
-    return [
-        `${indent}${failure.code}: ${failure.message}${target}`,
-        ...(failure.details ?? []).map((detail) => arm_describeArmFailure(detail, `${indent}  `)),
-    ].join('\n');
-}
-/**
- * Turns an SDK error into ARM's words plus what to change: a ConfigurationError when the user can
- * fix it (subscription, region, names, permissions), otherwise an Error with ARM's code and message.
- */
-function arm_armError(error, doing, where = () => undefined) {
-    const failure = arm_armFailureOf(error);
-    if (!failure)
-        return error instanceof Error
-            ? new Error(`${doing} failed: ${error.message}`, { cause: error })
-            : new Error(`${doing} failed: ${String(error)}`);
-    const remedies = remediesFor(failure, where);
-    const text = `${doing} failed. Azure Resource Manager says:\n${arm_describeArmFailure(failure, '  ')}`;
-    if (remedies.length === 0)
-        return new Error(text, { cause: error });
-    return new errors_ConfigurationError(`${text}\nWhat to change:\n${remedies.map((remedy) => `  - ${remedy}`).join('\n')}`);
-}
 /** The polling interval a response asks for (`retry-after-ms`, `x-ms-retry-after-ms`, `Retry-After`), within bounds. */
 function retryAfterMs(headers, fallbackMs) {
     const milliseconds = headers.get('retry-after-ms') ?? headers.get('x-ms-retry-after-ms');
@@ -79068,7 +79071,7 @@ function armPort(env, subscriptionId) {
                 return { location: group.location, ...(group.tags ? { tags: group.tags } : {}) };
             }
             catch (error) {
-                if (arm_armFailureOf(error)?.code === 'ResourceGroupNotFound')
+                if (arm_port_armFailureOf(error)?.code === 'ResourceGroupNotFound')
                     return undefined;
                 throw error;
             }
@@ -79175,7 +79178,47 @@ const DEFAULT_GATE_POLICY = {
     unknownBlocks: true,
 };
 
+;// CONCATENATED MODULE: ./src/compliance/arm/values.ts
+
+/** Values as ARM's expression language sees them: errors in the template, case-insensitive keys, unknowns inside values. */
+/** A problem in the template that ARM itself would reject; `message` is ARM's kind of words for it. */
+class TemplateError extends Error {
+    name = 'TemplateError';
+}
+/** ARM property names are case-insensitive. */
+function findKey(target, key) {
+    if (Object.hasOwn(target, key))
+        return target[key];
+    const lower = key.toLowerCase();
+    const match = Object.keys(target).find((k) => k.toLowerCase() === lower);
+    return match === undefined ? undefined : target[match];
+}
+/** Whether a value is, or holds anywhere inside it, an UnknownValue. */
+function containsUnknown(value) {
+    return firstUnknown(value) !== undefined;
+}
+function firstUnknown(value, depth = 0) {
+    if (isUnknown(value))
+        return value;
+    if (value === null || typeof value !== 'object' || depth > 256)
+        return undefined;
+    for (const item of Array.isArray(value) ? value : Object.values(value)) {
+        const found = firstUnknown(item, depth + 1);
+        if (found)
+            return found;
+    }
+    return undefined;
+}
+function describe(value) {
+    if (value === null)
+        return 'null';
+    if (Array.isArray(value))
+        return 'an array';
+    return typeof value === 'object' ? 'an object' : `the ${typeof value === 'number' ? 'integer' : typeof value} ${JSON.stringify(value)}`;
+}
+
 ;// CONCATENATED MODULE: ./src/compliance/controls/access.ts
+
 
 let listener;
 /** Runs `fn`, telling `onRead` about every property it reads: how drift finds the values a finding rests on. */
@@ -79189,22 +79232,35 @@ function traceReads(onRead, fn) {
         listener = previous;
     }
 }
-/** Reads `path` from the body; an UnknownValue anywhere on the way makes the result unknown. */
+/** Reads `path` from the body, property names without case as ARM reads them; an UnknownValue anywhere on the way makes the result unknown. */
 function access_read(resource, path) {
     listener?.(resource, path);
-    let current = resource.body;
+    return valueAt(resource.body, path);
+}
+/** A value at `path` inside any value (an array entry of a body, say), property names without case. */
+function valueAt(root, path) {
+    let current = root;
     for (const key of path) {
         if (isUnknown(current))
-            return { kind: 'unknown', reason: current.reason };
+            return { kind: 'unknown', reason: current.reason, ...(current.expression ? { expression: current.expression } : {}) };
         if (current === null || typeof current !== 'object')
             return { kind: 'absent' };
-        current = current[key];
+        current = Array.isArray(current)
+            ? typeof key === 'number'
+                ? current[key]
+                : undefined
+            : findKey(current, String(key));
         if (current === undefined)
             return { kind: 'absent' };
     }
     if (isUnknown(current))
-        return { kind: 'unknown', reason: current.reason };
+        return { kind: 'unknown', reason: current.reason, ...(current.expression ? { expression: current.expression } : {}) };
     return { kind: 'known', value: current };
+}
+/** A known value at `path`, or undefined when it is absent or unknown: for shallow checks inside array entries. */
+function field(root, ...path) {
+    const value = valueAt(root, path);
+    return value.kind === 'known' ? value.value : undefined;
 }
 /** `properties.x.y` as text for messages. */
 function access_pathText(path) {
@@ -79231,6 +79287,26 @@ function childrenOfType(resource, type) {
 function shortName(resource) {
     return resource.name.split('/').pop() ?? resource.name;
 }
+const orderIndex = new WeakMap();
+/** Whether ARM applies `later` after `earlier`: `later` depends on it, directly or through others (dependsOn, parents, modules). */
+function appliedAfter(later, earlier, environment) {
+    let byId = orderIndex.get(environment);
+    if (!byId)
+        orderIndex.set(environment, (byId = new Map(environment.resources.map((resource) => [resource.id.toLowerCase(), resource]))));
+    const target = earlier.id.toLowerCase();
+    const seen = new Set();
+    const stack = [...(later.dependsOn ?? [])];
+    while (stack.length > 0) {
+        const id = stack.pop();
+        if (id === target)
+            return true;
+        if (seen.has(id))
+            continue;
+        seen.add(id);
+        stack.push(...(byId.get(id)?.dependsOn ?? []));
+    }
+    return false;
+}
 
 ;// CONCATENATED MODULE: ./src/compliance/controls/rules.ts
 
@@ -79251,6 +79327,9 @@ function propertyControl(rule) {
                 return unknown(`${where} cannot be known offline (${value.reason})`, rule.path);
             if (value.kind === 'absent')
                 return rule.whenAbsent(resource, context);
+            if (typeof value.value !== rule.valueType) {
+                return unknown(`${where} is ${JSON.stringify(value.value)}, not a ${rule.valueType}; what Azure does with it is not documented, so it is not taken as ${rule.expected}`, rule.path);
+            }
             return rule.complies(value.value, context)
                 ? pass(`${where} is ${JSON.stringify(value.value)}`, rule.path)
                 : fail(`${where} is ${JSON.stringify(value.value)}; it must be ${rule.expected}`, rule.path);
@@ -79285,6 +79364,7 @@ function publicNetworkControl(id, appliesTo, hipaa, configKey) {
         remediation: `Set properties.publicNetworkAccess to "Disabled" and reach the service through a private endpoint (config: network.mode: private${configKey ? `; ${configKey}` : ''}).`,
         path,
         expected: '"Disabled"',
+        valueType: 'string',
         complies: equalsIgnoringCase('Disabled'),
         whenAbsent: absentFails(path, '"Disabled" (the default is Enabled)'),
     });
@@ -79306,6 +79386,31 @@ function durationDays(duration) {
     const [, years, months, weeks, days] = match.map((part) => Number(part ?? 0));
     return years * 365 + months * 28 + weeks * 7 + days;
 }
+/**
+ * Judges a setting several resources write (a SQL server's auditing through auditingSettings and
+ * extendedAuditingSettings, say). Every writer is read. Any writer that turns it off fails the
+ * control, unless ARM's order between it and a writer that turns it on is undefined (neither
+ * depends on the other): then which one is applied last is unknown.
+ */
+function judgeWriters(writers, environment, setting) {
+    if (writers.length === 0)
+        return undefined;
+    const unknownWriter = writers.find((writer) => writer.on === undefined);
+    if (unknownWriter)
+        return unknown(`${unknownWriter.label} cannot be known offline, so ${setting} cannot be judged`);
+    const off = writers.filter((writer) => writer.on === false);
+    const on = writers.filter((writer) => writer.on === true);
+    if (off.length === 0)
+        return pass(`${setting} is on (${on.map((writer) => writer.label).join(', ')})`);
+    for (const offWriter of off) {
+        const unordered = on.find((onWriter) => !appliedAfter(onWriter.resource, offWriter.resource, environment) &&
+            !appliedAfter(offWriter.resource, onWriter.resource, environment));
+        if (unordered) {
+            return unknown(`${offWriter.label} turns ${setting} off and ${unordered.label} turns it on, and neither depends on the other: ARM may apply either last. Remove ${offWriter.label}.`);
+        }
+    }
+    return fail(`${off.map((writer) => writer.label).join(' and ')} ${off.length === 1 ? 'turns' : 'turn'} ${setting} off`);
+}
 
 ;// CONCATENATED MODULE: ./src/compliance/controls/data-services.ts
 
@@ -79325,6 +79430,7 @@ const keyVaultControls = [
         remediation: 'Set properties.enablePurgeProtection to true (irreversible; the renderer always sets it).',
         path: ['properties', 'enablePurgeProtection'],
         expected: 'true',
+        valueType: 'boolean',
         complies: isTrue,
         whenAbsent: absentFails(['properties', 'enablePurgeProtection'], 'true'),
     }),
@@ -79363,6 +79469,7 @@ const keyVaultControls = [
         remediation: 'Set properties.enableRbacAuthorization to true and grant "Key Vault Secrets User" to readers instead of access policies.',
         path: ['properties', 'enableRbacAuthorization'],
         expected: 'true',
+        valueType: 'boolean',
         complies: isTrue,
         whenAbsent: absentDefaultsFrom(['properties', 'enableRbacAuthorization'], '2026-02-01', 'true', 'true'),
     }),
@@ -79378,6 +79485,7 @@ const cosmosControls = [
         remediation: 'Set properties.backupPolicy.type to "Continuous" (config: cosmos.continuousBackupTier).',
         path: ['properties', 'backupPolicy', 'type'],
         expected: '"Continuous"',
+        valueType: 'string',
         complies: equalsIgnoringCase('Continuous'),
         whenAbsent: absentFails(['properties', 'backupPolicy', 'type'], '"Continuous" (the default is Periodic)'),
     }),
@@ -79390,6 +79498,7 @@ const cosmosControls = [
         remediation: 'Set properties.disableLocalAuth to true and give the app a Cosmos DB data-plane role assignment.',
         path: ['properties', 'disableLocalAuth'],
         expected: 'true',
+        valueType: 'boolean',
         complies: isTrue,
         whenAbsent: absentFails(['properties', 'disableLocalAuth'], 'true'),
     }),
@@ -79402,6 +79511,7 @@ const cosmosControls = [
         remediation: 'Set properties.disableKeyBasedMetadataWriteAccess to true so databases and containers change only through Azure Resource Manager, where it is audited.',
         path: ['properties', 'disableKeyBasedMetadataWriteAccess'],
         expected: 'true',
+        valueType: 'boolean',
         complies: isTrue,
         whenAbsent: absentFails(['properties', 'disableKeyBasedMetadataWriteAccess'], 'true'),
     }),
@@ -79414,6 +79524,7 @@ const cosmosControls = [
         remediation: 'Set properties.minimalTlsVersion to "Tls12".',
         path: ['properties', 'minimalTlsVersion'],
         expected: '"Tls12" or newer',
+        valueType: 'string',
         complies: tlsAtLeast12,
         // Accounts created before 2023 default to TLS 1.0; the API version does not tell the account's age, so absent is not enough.
         whenAbsent: absentFails(['properties', 'minimalTlsVersion'], '"Tls12" (the default depends on when the account was created)'),
@@ -79432,32 +79543,36 @@ const sqlControls = [
         severity: 'required',
         hipaa: ['164.312(b)'],
         appliesTo: SQL_SERVER,
-        remediation: 'Add a Microsoft.Sql/servers/auditingSettings child named "default" with state "Enabled" and isAzureMonitorTargetEnabled true (plus a diagnostic setting on the master database for SQLSecurityAuditEvents). Audit at server level only.',
-        evaluate(server) {
+        remediation: 'Add a Microsoft.Sql/servers/auditingSettings child named "default" with state "Enabled" and isAzureMonitorTargetEnabled true (plus a diagnostic setting on the master database for SQLSecurityAuditEvents), and no auditingSettings or extendedAuditingSettings that disables it. Audit at server level only.',
+        evaluate(server, { environment }) {
             if (!server)
                 return notApplicable('no resource');
-            const settings = serverSettings(server, 'auditingSettings', 'extendedAuditingSettings');
-            if (settings.length === 0)
-                return fail('the server has no auditingSettings child');
-            const results = settings.map((setting) => {
+            // Both child types write the server's one auditing policy: every one of them is read.
+            const writers = serverSettings(server, 'auditingSettings', 'extendedAuditingSettings').map((setting) => {
                 const state = access_read(setting, ['properties', 'state']);
-                if (state.kind === 'unknown')
-                    return unknown(`auditingSettings state cannot be known offline (${state.reason})`);
-                if (state.kind !== 'known' || !equalsIgnoringCase('Enabled')(state.value))
-                    return fail(`auditingSettings ${shortName(setting)} state is ${JSON.stringify(state.kind === 'known' ? state.value : 'not set')}; it must be "Enabled"`);
                 const monitor = access_read(setting, ['properties', 'isAzureMonitorTargetEnabled']);
+                // A storage endpoint built with reference() is a destination all the same: only its URL is unknown offline.
                 const storage = access_read(setting, ['properties', 'storageEndpoint']);
-                if (monitor.kind === 'unknown' || storage.kind === 'unknown')
-                    return unknown('the auditing destination cannot be known offline');
-                const hasDestination = (monitor.kind === 'known' && monitor.value === true) ||
+                const destination = (monitor.kind === 'known' && monitor.value === true) ||
+                    storage.kind === 'unknown' ||
                     (storage.kind === 'known' && typeof storage.value === 'string' && storage.value !== '');
-                return hasDestination
-                    ? pass(`auditing is Enabled and sends to ${monitor.kind === 'known' && monitor.value === true ? 'Azure Monitor' : 'storage'}`)
-                    : fail('auditing is Enabled but has no destination (isAzureMonitorTargetEnabled or storageEndpoint)');
+                let on;
+                if (state.kind === 'unknown' || (state.kind === 'known' && typeof state.value !== 'string'))
+                    on = undefined;
+                else if (!(state.kind === 'known' && equalsIgnoringCase('Enabled')(state.value)))
+                    on = false;
+                else if (destination)
+                    on = true;
+                else
+                    on = monitor.kind === 'unknown' ? undefined : false;
+                return { resource: setting, label: `${setting.type.split('/').at(-1)}/${shortName(setting)}`, on };
             });
-            return (results.find((r) => r.status === 'pass') ??
-                results.find((r) => r.status === 'unknown') ??
-                results[0]);
+            if (writers.length === 0)
+                return fail('the server has no auditingSettings child');
+            const judged = judgeWriters(writers, environment, 'server auditing with a destination');
+            return judged.status === 'fail'
+                ? fail(`${judged.message} (state must be "Enabled" with isAzureMonitorTargetEnabled true or a storageEndpoint)`)
+                : judged;
         },
     },
     {
@@ -79466,24 +79581,27 @@ const sqlControls = [
         severity: 'required',
         hipaa: ['164.308(a)(1)(ii)(D)', '164.308(a)(6)(ii)'],
         appliesTo: SQL_SERVER,
-        remediation: 'Add a Microsoft.Sql/servers/advancedThreatProtectionSettings child "Default" with state "Enabled" (the guide\'s `az sql db threat-policy` is deprecated).',
-        evaluate(server) {
+        remediation: 'Add a Microsoft.Sql/servers/advancedThreatProtectionSettings child "Default" with state "Enabled", and no securityAlertPolicies that disables it or any alert type (the guide\'s `az sql db threat-policy` is deprecated).',
+        evaluate(server, { environment }) {
             if (!server)
                 return notApplicable('no resource');
-            const settings = serverSettings(server, 'advancedThreatProtectionSettings', 'securityAlertPolicies');
-            if (settings.length === 0)
-                return fail('the server has neither advancedThreatProtectionSettings nor securityAlertPolicies');
-            for (const setting of settings) {
+            // advancedThreatProtectionSettings and the older securityAlertPolicies write the same Defender setting.
+            const writers = serverSettings(server, 'advancedThreatProtectionSettings', 'securityAlertPolicies').map((setting) => {
                 const state = access_read(setting, ['properties', 'state']);
-                if (state.kind === 'unknown')
-                    return unknown(`${setting.type} state cannot be known offline`);
                 const disabled = access_read(setting, ['properties', 'disabledAlerts']);
-                const noneDisabled = disabled.kind === 'absent' ||
-                    (disabled.kind === 'known' && (!Array.isArray(disabled.value) || disabled.value.filter((a) => a !== '').length === 0));
-                if (state.kind === 'known' && equalsIgnoringCase('Enabled')(state.value) && noneDisabled)
-                    return pass(`${shortName(setting)} state is Enabled with no alert types disabled`);
-            }
-            return fail('threat protection is not Enabled, or some alert types are disabled');
+                const alertsOff = disabled.kind === 'known' && Array.isArray(disabled.value) && disabled.value.some((alert) => alert !== '');
+                const on = state.kind !== 'known' || typeof state.value !== 'string' || disabled.kind === 'unknown'
+                    ? undefined
+                    : equalsIgnoringCase('Enabled')(state.value) && !alertsOff;
+                return {
+                    resource: setting,
+                    label: `${setting.type.split('/').at(-1)}/${shortName(setting)}`,
+                    on: state.kind === 'absent' ? false : on,
+                };
+            });
+            if (writers.length === 0)
+                return fail('the server has neither advancedThreatProtectionSettings nor securityAlertPolicies');
+            return judgeWriters(writers, environment, 'threat protection with every alert type');
         },
     },
     {
@@ -79502,7 +79620,9 @@ const sqlControls = [
                     ? unknown("the database's transparentDataEncryption setting was not read")
                     : pass('no transparentDataEncryption child: new databases are encrypted by default');
             }
-            const state = access_read(settings[0], ['properties', 'state']);
+            // Older api-versions of transparentDataEncryption call the property `status`.
+            const current = access_read(settings[0], ['properties', 'state']);
+            const state = current.kind === 'absent' ? access_read(settings[0], ['properties', 'status']) : current;
             if (state.kind === 'unknown')
                 return unknown(`transparentDataEncryption state cannot be known offline (${state.reason})`);
             return state.kind === 'known' && equalsIgnoringCase('Enabled')(state.value)
@@ -79519,6 +79639,7 @@ const sqlControls = [
         remediation: 'Set properties.minimalTlsVersion to "1.2".',
         path: ['properties', 'minimalTlsVersion'],
         expected: '"1.2" or newer',
+        valueType: 'string',
         complies: tlsAtLeast12,
         whenAbsent: absentFails(['properties', 'minimalTlsVersion'], '"1.2"'),
     }),
@@ -79528,22 +79649,26 @@ const sqlControls = [
         severity: 'required',
         hipaa: ['164.312(a)(1)', '164.312(d)'],
         appliesTo: SQL_SERVER,
-        remediation: 'Set properties.administrators.azureADOnlyAuthentication to true with an Entra administrator (config: sql.entraAdmin), and use no SQL admin password.',
-        evaluate(server) {
+        remediation: 'Set properties.administrators.azureADOnlyAuthentication to true with an Entra administrator (config: sql.entraAdmin), use no SQL admin password, and declare no azureADOnlyAuthentications child that sets it false.',
+        evaluate(server, { environment }) {
             if (!server)
                 return notApplicable('no resource');
             const path = ['properties', 'administrators', 'azureADOnlyAuthentication'];
+            const booleanOf = (value) => value.kind === 'known' ? (typeof value.value === 'boolean' ? value.value : undefined) : undefined;
+            // The server's administrators block and an azureADOnlyAuthentications child write the same setting; the child is applied after the server.
             const inline = access_read(server, path);
-            if (inline.kind === 'known' && inline.value === true)
-                return pass('administrators.azureADOnlyAuthentication is true', path);
-            for (const child of childrenOfType(server, 'Microsoft.Sql/servers/azureADOnlyAuthentications')) {
-                const value = access_read(child, ['properties', 'azureADOnlyAuthentication']);
-                if (value.kind === 'known' && value.value === true)
-                    return pass('the azureADOnlyAuthentications child is true');
-            }
-            if (inline.kind === 'unknown')
-                return unknown(`${access_pathText(path)} cannot be known offline (${inline.reason})`, path);
-            return fail(`${access_pathText(path)} is ${inline.kind === 'known' ? JSON.stringify(inline.value) : 'not set'}; it must be true`, path);
+            const writers = [
+                ...(inline.kind === 'absent'
+                    ? []
+                    : [{ resource: server, label: 'administrators.azureADOnlyAuthentication', on: booleanOf(inline) }]),
+                ...childrenOfType(server, 'Microsoft.Sql/servers/azureADOnlyAuthentications').map((child) => {
+                    const value = access_read(child, ['properties', 'azureADOnlyAuthentication']);
+                    return { resource: child, label: `azureADOnlyAuthentications/${shortName(child)}`, on: booleanOf(value) };
+                }),
+            ];
+            if (writers.length === 0)
+                return fail(`${access_pathText(path)} is not set; it must be true`, path);
+            return { ...judgeWriters(writers, environment, 'Entra-only authentication'), path };
         },
     },
     {
@@ -79594,6 +79719,7 @@ const redisControls = [
                     ...this,
                     path: ['properties', 'enableNonSslPort'],
                     expected: 'false',
+                    valueType: 'boolean',
                     complies: (v) => v === false,
                     whenAbsent: () => pass('enableNonSslPort is not set; the non-TLS port is closed by default'),
                 }).evaluate(resource, context)
@@ -79601,6 +79727,7 @@ const redisControls = [
                     ...this,
                     path: ['properties', 'clientProtocol'],
                     expected: '"Encrypted"',
+                    valueType: 'string',
                     complies: equalsIgnoringCase('Encrypted'),
                     whenAbsent: () => pass('clientProtocol is not set; Managed Redis defaults to Encrypted'),
                 }).evaluate(resource, context);
@@ -79615,6 +79742,7 @@ const redisControls = [
         remediation: 'Set properties.minimumTlsVersion to "1.2".',
         path: ['properties', 'minimumTlsVersion'],
         expected: '"1.2" or newer',
+        valueType: 'string',
         complies: tlsAtLeast12,
         whenAbsent: (resource) => isLegacy(resource)
             ? fail('properties.minimumTlsVersion is not set; set it to "1.2"', ['properties', 'minimumTlsVersion'])
@@ -79635,6 +79763,7 @@ const redisControls = [
                     ...this,
                     path: ['properties', 'disableAccessKeyAuthentication'],
                     expected: 'true',
+                    valueType: 'boolean',
                     complies: isTrue,
                     whenAbsent: absentFails(['properties', 'disableAccessKeyAuthentication'], 'true'),
                 }).evaluate(resource, context)
@@ -79642,6 +79771,7 @@ const redisControls = [
                     ...this,
                     path: ['properties', 'accessKeysAuthentication'],
                     expected: '"Disabled"',
+                    valueType: 'string',
                     complies: equalsIgnoringCase('Disabled'),
                     whenAbsent: absentFails(['properties', 'accessKeysAuthentication'], '"Disabled"'),
                 }).evaluate(resource, context);
@@ -79684,8 +79814,9 @@ const RESOURCE_TYPES = [
         baaService: 'Azure Monitor (Log Analytics)',
     },
     { type: 'Microsoft.OperationalInsights/workspaces/tables', apiVersion: '2025-02-01' },
-    { type: 'Microsoft.Insights/diagnosticSettings', apiVersion: '2021-05-01-preview', baaService: 'Azure Monitor' },
-    { type: 'Microsoft.Authorization/roleAssignments', apiVersion: '2022-04-01', baaService: 'Azure Role-Based Access Control' },
+    { type: 'Microsoft.Insights/diagnosticSettings', apiVersion: '2021-05-01-preview', configuresOther: true },
+    { type: 'Microsoft.Authorization/roleAssignments', apiVersion: '2022-04-01', configuresOther: true },
+    { type: 'Microsoft.Authorization/locks', configuresOther: true },
     { type: 'Microsoft.Network/virtualNetworks', apiVersion: '2024-05-01', baaService: 'Azure Virtual Network' },
     { type: 'Microsoft.Network/privateEndpoints', apiVersion: '2024-05-01', baaService: 'Azure Private Link' },
     { type: 'Microsoft.Network/privateEndpoints/privateDnsZoneGroups', apiVersion: '2024-05-01' },
@@ -79800,10 +79931,20 @@ const RESOURCE_TYPES = [
             categories: ['ContainerAppSystemLogs', 'ContainerAppConsoleLogs'],
             dedicatedTables: ['ContainerAppSystemLogs', 'ContainerAppConsoleLogs'],
         },
+        workspaceTables: ['ContainerAppConsoleLogs_CL', 'ContainerAppSystemLogs_CL'],
         baaService: 'Azure Container Apps',
     },
     { type: 'Microsoft.App/containerApps', apiVersion: '2026-01-01', baaService: 'Azure Container Apps' },
-    { type: 'Microsoft.Resources/deployments', baaService: 'Azure Resource Manager' },
+    { type: 'Microsoft.Resources/deployments', configuresOther: true },
+    // Types the renderer does not emit, known for judging users' templates.
+    { type: 'Microsoft.Web/sites', baaService: 'Azure App Service' },
+    { type: 'Microsoft.Web/serverfarms', baaService: 'Azure App Service' },
+    { type: 'Microsoft.Insights/components', baaService: 'Azure Monitor (Application Insights)' },
+    { type: 'Microsoft.Network/networkSecurityGroups', baaService: 'Azure Virtual Network' },
+    { type: 'Microsoft.Network/publicIPAddresses', baaService: 'Azure Virtual Network' },
+    { type: 'Microsoft.EventHub/namespaces', baaService: 'Azure Event Hubs' },
+    { type: 'Microsoft.CognitiveServices/accounts', baaService: 'Azure AI services (Azure OpenAI, Speech)' },
+    { type: 'Microsoft.Search/searchServices', baaService: 'Azure AI Search' },
 ];
 const byType = new Map(RESOURCE_TYPES.map((entry) => [entry.type.toLowerCase(), entry]));
 /** The registry entry of a type (ARM compares types without case). */
@@ -79830,6 +79971,10 @@ function roleDefinitionOf(type, role) {
     if (!id)
         throw new Error(`${type} grants no role "${role}" in src/azure/resource-types.ts; register it there.`);
     return id;
+}
+/** Whether a type only configures other resources (see ResourceTypeEntry.configuresOther). */
+function configuresOther(type) {
+    return resource_types_resourceType(type)?.configuresOther === true;
 }
 /** The BAA service of a type, inherited from its nearest registered ancestor. */
 function baaServiceOf(type) {
@@ -79885,18 +80030,17 @@ function judgeBackupRetention(account, minimumDays) {
         if (rules.kind === 'unknown')
             return unknown(`the lifecycle rules cannot be known offline (${rules.reason})`);
         for (const [index, rule] of (rules.kind === 'known' && Array.isArray(rules.value) ? rules.value : []).entries()) {
-            const ruleObject = rule;
-            if (ruleObject.enabled === false)
+            if (field(rule, 'enabled') === false)
                 continue;
-            const deletion = ruleObject.definition?.actions?.baseBlob?.delete;
+            const name = String(field(rule, 'name') ?? index);
             for (const condition of REMOVAL_CONDITIONS) {
-                const days = deletion?.[condition];
-                if (days === undefined)
+                const days = valueAt(rule, ['definition', 'actions', 'baseBlob', 'delete', condition]);
+                if (days.kind === 'absent')
                     continue;
-                if (typeof days !== 'number')
-                    return unknown(`lifecycle rule ${String(ruleObject.name ?? index)} deletes after a number of days that cannot be known offline`);
-                if (days < minimumDays)
-                    return fail(`lifecycle rule ${String(ruleObject.name ?? index)} deletes base blobs after ${days} days (${condition}); backups must be kept at least ${minimumDays} days`);
+                if (days.kind === 'unknown' || typeof days.value !== 'number')
+                    return unknown(`lifecycle rule ${name} deletes after a number of days that cannot be known offline`);
+                if (days.value < minimumDays)
+                    return fail(`lifecycle rule ${name} deletes base blobs after ${days.value} days (${condition}); backups must be kept at least ${minimumDays} days`);
             }
         }
     }
@@ -79922,6 +80066,7 @@ const storageControls = [
         remediation: 'Set properties.supportsHttpsTrafficOnly to true (or leave it unset with API version 2019-04-01 or later).',
         path: ['properties', 'supportsHttpsTrafficOnly'],
         expected: 'true',
+        valueType: 'boolean',
         complies: (value) => value !== false,
         whenAbsent: absentDefaultsFrom(['properties', 'supportsHttpsTrafficOnly'], '2019-04-01', 'true', 'true'),
     }),
@@ -79934,6 +80079,7 @@ const storageControls = [
         remediation: 'Set properties.minimumTlsVersion to "TLS1_2".',
         path: ['properties', 'minimumTlsVersion'],
         expected: '"TLS1_2" or newer',
+        valueType: 'string',
         complies: tlsAtLeast12,
         whenAbsent: absentFails(['properties', 'minimumTlsVersion'], '"TLS1_2"'),
     }),
@@ -79946,6 +80092,7 @@ const storageControls = [
         remediation: 'Set properties.allowBlobPublicAccess to false.',
         path: ['properties', 'allowBlobPublicAccess'],
         expected: 'false',
+        valueType: 'boolean',
         complies: (value) => value === false,
         whenAbsent: absentFails(['properties', 'allowBlobPublicAccess'], 'false'),
     }),
@@ -79969,6 +80116,25 @@ function settingsSendingTo(workspace, environment) {
         const target = access_read(resource, ['properties', 'workspaceId']);
         return target.kind === 'known' && typeof target.value === 'string' && target.value.toLowerCase().split('/').pop() === name;
     });
+}
+/**
+ * Whether a Container Apps environment's `logAnalyticsConfiguration.customerId` is this workspace:
+ * the workspace's own customerId (live), an expression that names the workspace, or the only
+ * workspace there is.
+ */
+function sendsToWorkspace(customerId, workspace, environment) {
+    if (customerId.kind === 'known') {
+        const own = access_read(workspace, ['properties', 'customerId']);
+        return (own.kind === 'known' &&
+            typeof own.value === 'string' &&
+            typeof customerId.value === 'string' &&
+            own.value.toLowerCase() === customerId.value.toLowerCase());
+    }
+    if (customerId.kind === 'absent')
+        return false;
+    const named = new RegExp(`['/]${shortName(workspace).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}'`, 'i');
+    return (named.test(customerId.expression ?? '') ||
+        environment.resources.filter((r) => isType(r, 'Microsoft.OperationalInsights/workspaces')).length === 1);
 }
 /** The resource a diagnostic setting is scoped to, from its id (`<scope>/providers/Microsoft.Insights/diagnosticSettings/<name>`). */
 function scopeTypeOf(setting) {
@@ -80017,6 +80183,16 @@ const logsControls = [
                 for (const table of tablesOfSetting)
                     needed.add(table);
             }
+            // Container Apps environments writing their app logs straight into this workspace (appLogsConfiguration: log-analytics).
+            for (const managed of environment.resources.filter((r) => isType(r, 'Microsoft.App/managedEnvironments'))) {
+                const destination = access_read(managed, ['properties', 'appLogsConfiguration', 'destination']);
+                if (!(destination.kind === 'known' && equalsIgnoringCase('log-analytics')(destination.value)))
+                    continue;
+                const customerId = access_read(managed, ['properties', 'appLogsConfiguration', 'logAnalyticsConfiguration', 'customerId']);
+                if (sendsToWorkspace(customerId, workspace, environment))
+                    for (const table of resource_types_resourceType(managed.type)?.workspaceTables ?? [])
+                        needed.add(table);
+            }
             for (const table of needed) {
                 const declared = tables.get(table.toLowerCase());
                 if (!declared)
@@ -80048,27 +80224,36 @@ function diagnosticSettingsByScope(environment) {
 }
 /** Whether one of `settings` sends the audit logs of `source` to a workspace or storage. */
 function judgeAuditSettings(settings, source) {
-    let sawUnknown = false;
+    let undecided;
     for (const setting of settings) {
         const logs = access_read(setting, ['properties', 'logs']);
-        const workspace = access_read(setting, ['properties', 'workspaceId']);
-        const storage = access_read(setting, ['properties', 'storageAccountId']);
-        if (logs.kind === 'unknown' || workspace.kind === 'unknown' || storage.kind === 'unknown') {
-            sawUnknown = true;
+        // Only a workspace or a storage account keeps the logs: an Event Hub only passes them on, and a null id is no destination.
+        const destinations = ['workspaceId', 'storageAccountId'].map((key) => ({ key, value: access_read(setting, ['properties', key]) }));
+        const present = destinations.filter(({ value }) => value.kind === 'unknown' || (value.kind === 'known' && typeof value.value === 'string' && value.value !== ''));
+        if (logs.kind === 'unknown') {
+            undecided ??= `the logs of diagnostic setting ${shortName(setting)} cannot be known offline (${logs.reason})`;
             continue;
         }
-        const hasDestination = workspace.kind === 'known' || storage.kind === 'known';
-        const sendsAudit = logs.kind === 'known' &&
-            Array.isArray(logs.value) &&
-            logs.value.some((entry) => entry.enabled !== false &&
-                (source.categoryGroups.some((g) => equalsIgnoringCase(g)(entry.categoryGroup)) ||
-                    source.categories.some((c) => equalsIgnoringCase(c)(entry.category))));
-        if (hasDestination && sendsAudit)
-            return pass(`diagnostic setting ${shortName(setting)} sends the audit logs to ${workspace.kind === 'known' ? 'Log Analytics' : 'storage'}`);
+        if (present.length === 0)
+            continue;
+        const audit = (logs.kind === 'known' && Array.isArray(logs.value) ? logs.value : []).filter((entry) => source.categoryGroups.some((group) => equalsIgnoringCase(group)(field(entry, 'categoryGroup'))) ||
+            source.categories.some((category) => equalsIgnoringCase(category)(field(entry, 'category'))));
+        const states = audit.map((entry) => valueAt(entry, ['enabled']));
+        if (states.some((state) => state.kind === 'known' && state.value === true)) {
+            if (present.every(({ value }) => value.kind === 'unknown')) {
+                undecided ??= `the destination of diagnostic setting ${shortName(setting)} cannot be known offline`;
+                continue;
+            }
+            const kept = present.find(({ value }) => value.kind === 'known');
+            return pass(`diagnostic setting ${shortName(setting)} sends the audit logs to ${kept.key === 'workspaceId' ? 'Log Analytics' : 'storage'}`);
+        }
+        const unknownState = states.find((state) => state.kind === 'unknown' || (state.kind === 'known' && typeof state.value !== 'boolean'));
+        if (unknownState)
+            undecided ??= `whether diagnostic setting ${shortName(setting)} has its audit log entry enabled cannot be known offline`;
     }
-    return sawUnknown
-        ? unknown('a diagnostic setting cannot be known offline')
-        : fail(`no diagnostic setting sends the audit logs (category group ${source.categoryGroups.join(' or ')}, or ${source.categories.join('/')}) to a workspace or storage`);
+    return undecided
+        ? unknown(undecided)
+        : fail(`no diagnostic setting sends the audit logs (category group ${source.categoryGroups.join(' or ')}, or ${source.categories.join('/')}) with enabled: true to a Log Analytics workspace or a storage account`);
 }
 const diagnosticsControls = [
     {
@@ -80099,6 +80284,7 @@ const registryControls = [
         remediation: "Set properties.adminUserEnabled to false; pull with the app's managed identity (AcrPull) instead.",
         path: ['properties', 'adminUserEnabled'],
         expected: 'false',
+        valueType: 'boolean',
         complies: notTrue,
         whenAbsent: () => pass('adminUserEnabled is not set; the admin user is off by default', ['properties', 'adminUserEnabled']),
     }),
@@ -80111,6 +80297,7 @@ const registryControls = [
         remediation: 'Set properties.anonymousPullEnabled to false.',
         path: ['properties', 'anonymousPullEnabled'],
         expected: 'false',
+        valueType: 'boolean',
         complies: notTrue,
         whenAbsent: () => pass('anonymousPullEnabled is not set; anonymous pull is off by default', ['properties', 'anonymousPullEnabled']),
     }),
@@ -80140,6 +80327,7 @@ const containerAppControls = [
         remediation: 'Set properties.configuration.ingress.allowInsecure to false.',
         path: ['properties', 'configuration', 'ingress', 'allowInsecure'],
         expected: 'false',
+        valueType: 'boolean',
         complies: notTrue,
         whenAbsent: () => pass('ingress.allowInsecure is not set (or there is no ingress); HTTP is redirected by default', [
             'properties',
@@ -80175,7 +80363,7 @@ const containerAppControls = [
         appliesTo: CONTAINER_APP,
         remediation: "Give each properties.configuration.registries entry an identity (the app's user-assigned identity id, holding AcrPull) and no passwordSecretRef.",
         evaluate: (app) => app
-            ? everyEntry(app, ['properties', 'configuration', 'registries'], 'registries', (r) => r['passwordSecretRef'] ? 'uses a password secret' : !r['identity'] ? 'has no identity' : undefined)
+            ? everyEntry(app, ['properties', 'configuration', 'registries'], 'registries', (r) => field(r, 'passwordSecretRef') ? 'uses a password secret' : !field(r, 'identity') ? 'has no identity' : undefined)
             : notApplicable('no resource'),
     },
     {
@@ -80186,7 +80374,7 @@ const containerAppControls = [
         appliesTo: CONTAINER_APP,
         remediation: 'Give each properties.configuration.secrets entry a keyVaultUrl and identity instead of an inline value (config: containerApp.secrets).',
         evaluate: (app) => app
-            ? everyEntry(app, ['properties', 'configuration', 'secrets'], 'secrets', (s) => 'value' in s ? 'has an inline value' : !s['keyVaultUrl'] ? 'has no keyVaultUrl' : undefined)
+            ? everyEntry(app, ['properties', 'configuration', 'secrets'], 'secrets', (s) => valueAt(s, ['value']).kind !== 'absent' ? 'has an inline value' : !field(s, 'keyVaultUrl') ? 'has no keyVaultUrl' : undefined)
             : notApplicable('no resource'),
     },
     propertyControl({
@@ -80198,6 +80386,7 @@ const containerAppControls = [
         remediation: 'Set properties.template.scale.minReplicas to 1 or more (config: containerApp.minReplicas).',
         path: ['properties', 'template', 'scale', 'minReplicas'],
         expected: '1 or more',
+        valueType: 'number',
         complies: (value) => typeof value === 'number' && value >= 1,
         whenAbsent: absentFails(['properties', 'template', 'scale', 'minReplicas'], '1 or more (the default is 0)'),
     }),
@@ -80238,8 +80427,6 @@ const environmentControls = [
 
 
 
-/** Resource types that cannot carry tags: extension resources and settings children. */
-const UNTAGGABLE = /^microsoft\.(insights\/diagnosticsettings|authorization\/|network\/privatednszones\/virtualnetworklinks$)/i;
 const tagsControls = [
     {
         id: 'tags.required',
@@ -80249,8 +80436,8 @@ const tagsControls = [
         appliesTo: 'every-resource',
         remediation: 'Add the required tags (default Compliance=HIPAA and Environment) to the resource (config: tags).',
         evaluate(resource, { policy }) {
-            if (!resource || resource.parent || UNTAGGABLE.test(resource.type) || resource.type.split('/').length > 2)
-                return notApplicable('child and extension resources carry no tags of their own');
+            if (!resource || resource.parent || configuresOther(resource.type) || resource.type.split('/').length > 2)
+                return notApplicable('child resources, and those that only configure others, are not assets of their own');
             const tags = access_read(resource, ['tags']);
             if (tags.kind === 'unknown')
                 return unknown(`tags cannot be known offline (${tags.reason})`, ['tags']);
@@ -80282,6 +80469,8 @@ const baaControls = [
         evaluate(resource) {
             if (!resource)
                 return notApplicable('no resource');
+            if (configuresOther(resource.type))
+                return notApplicable(`${resource.type} only configures other resources and holds no data`);
             const service = baaServiceOf(resource.type);
             return service
                 ? pass(`${resource.type} is part of ${service}, in the BAA's scope`)
@@ -80685,19 +80874,19 @@ function renderText(report, policy) {
     if (blocking.length > 0) {
         lines.push('', 'Blocking:');
         for (const finding of blocking)
-            lines.push(...describe(finding), ...(finding.remediation ? [`      fix: ${finding.remediation}`] : []));
+            lines.push(...text_describe(finding), ...(finding.remediation ? [`      fix: ${finding.remediation}`] : []));
     }
     const other = report.findings.filter((f) => !blocking.includes(f) && (f.status === 'fail' || f.status === 'unknown' || f.status === 'waived'));
     if (other.length > 0) {
         lines.push('', 'Reported, not blocking:');
         for (const finding of other)
-            lines.push(...describe(finding), ...(finding.waiver
+            lines.push(...text_describe(finding), ...(finding.waiver
                 ? [`      waived: ${finding.waiver.reason} (approved by ${finding.waiver.approvedBy}, until ${finding.waiver.expires})`]
                 : []));
     }
     return `${lines.join('\n')}\n`;
 }
-function describe(finding) {
+function text_describe(finding) {
     const where = finding.location ? `  [${finding.location.file}:${finding.location.line}]` : '';
     return [
         `  ${finding.status.toUpperCase().padEnd(7)} ${finding.control}  ${finding.resource.name}${where}`,
@@ -80875,45 +81064,6 @@ function changesAsMarkdown(changes) {
 
 // EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
 var yaml_dist = __nccwpck_require__(8815);
-;// CONCATENATED MODULE: ./src/compliance/arm/values.ts
-
-/** Values as ARM's expression language sees them: errors in the template, case-insensitive keys, unknowns inside values. */
-/** A problem in the template that ARM itself would reject; `message` is ARM's kind of words for it. */
-class TemplateError extends Error {
-    name = 'TemplateError';
-}
-/** ARM property names are case-insensitive. */
-function findKey(target, key) {
-    if (Object.hasOwn(target, key))
-        return target[key];
-    const lower = key.toLowerCase();
-    const match = Object.keys(target).find((k) => k.toLowerCase() === lower);
-    return match === undefined ? undefined : target[match];
-}
-/** Whether a value is, or holds anywhere inside it, an UnknownValue. */
-function containsUnknown(value) {
-    return firstUnknown(value) !== undefined;
-}
-function firstUnknown(value, depth = 0) {
-    if (isUnknown(value))
-        return value;
-    if (value === null || typeof value !== 'object' || depth > 256)
-        return undefined;
-    for (const item of Array.isArray(value) ? value : Object.values(value)) {
-        const found = firstUnknown(item, depth + 1);
-        if (found)
-            return found;
-    }
-    return undefined;
-}
-function values_describe(value) {
-    if (value === null)
-        return 'null';
-    if (Array.isArray(value))
-        return 'an array';
-    return typeof value === 'object' ? 'an object' : `the ${typeof value === 'number' ? 'integer' : typeof value} ${JSON.stringify(value)}`;
-}
-
 ;// CONCATENATED MODULE: ./src/compliance/arm/functions.ts
 
 
@@ -80943,12 +81093,12 @@ function checked(text, result) {
 }
 function integer(name, value, text) {
     if (typeof value !== 'number' || !Number.isInteger(value))
-        functions_fail(text, `${name}() expects an integer, not ${values_describe(value)}`);
+        functions_fail(text, `${name}() expects an integer, not ${describe(value)}`);
     return value;
 }
 function stringArg(name, value, text) {
     if (typeof value !== 'string')
-        functions_fail(text, `${name}() expects a string, not ${values_describe(value)}`);
+        functions_fail(text, `${name}() expects a string, not ${describe(value)}`);
     return value;
 }
 /** Deep equality with ARM's rules: strings case-sensitively, object keys without case. */
@@ -80967,7 +81117,7 @@ function compare(a, b, text) {
         return a - b;
     if (typeof a === 'string' && typeof b === 'string')
         return a.localeCompare(b, 'en');
-    return functions_fail(text, `a comparison needs two integers or two strings, not ${values_describe(a)} and ${values_describe(b)}`);
+    return functions_fail(text, `a comparison needs two integers or two strings, not ${describe(a)} and ${describe(b)}`);
 }
 /** `union()` merges objects recursively: a nested object in a later argument merges into the same key's object. */
 function deepMerge(target, source) {
@@ -81115,7 +81265,7 @@ const LAZY_FUNCTIONS = {
         if (isUnknown(condition))
             return condition;
         if (typeof condition !== 'boolean')
-            functions_fail(text, `if() needs a boolean condition, not ${values_describe(condition)}`);
+            functions_fail(text, `if() needs a boolean condition, not ${describe(condition)}`);
         return evaluate(args[condition ? 1 : 2]);
     },
     and: (args, evaluate, _scope, text) => shortCircuit('and', args, evaluate, text),
@@ -81167,7 +81317,7 @@ const LAZY_FUNCTIONS = {
         if (isUnknown(items))
             return items;
         if (!Array.isArray(items))
-            return functions_fail(text, `reduce() needs an array, not ${values_describe(items)}`);
+            return functions_fail(text, `reduce() needs an array, not ${describe(items)}`);
         const lambda = lambdaOf(args[2], text);
         let accumulator = evaluate(args[1]);
         for (const [index, item] of items.entries()) {
@@ -81183,7 +81333,7 @@ const LAZY_FUNCTIONS = {
         if (isUnknown(items))
             return items;
         if (!Array.isArray(items))
-            return functions_fail(text, `toObject() needs an array, not ${values_describe(items)}`);
+            return functions_fail(text, `toObject() needs an array, not ${describe(items)}`);
         const keyOf = lambdaOf(args[1], text);
         const valueOf = args[2] ? lambdaOf(args[2], text) : undefined;
         const result = {};
@@ -81211,7 +81361,7 @@ const LAZY_FUNCTIONS = {
         if (isUnknown(object))
             return object;
         if (!functions_isObject(object))
-            return functions_fail(text, `mapValues() needs an object, not ${values_describe(object)}`);
+            return functions_fail(text, `mapValues() needs an object, not ${describe(object)}`);
         const lambda = lambdaOf(args[1], text);
         return Object.fromEntries(Object.entries(object).map(([key, value]) => [key, evaluate(lambda.body, withLambda(scope, lambda.params, [value]))]));
     },
@@ -81225,7 +81375,7 @@ function shortCircuit(name, args, evaluate, text) {
         if (isUnknown(value))
             unknown ??= value;
         else if (typeof value !== 'boolean')
-            functions_fail(text, `${name}() needs booleans, not ${values_describe(value)}`);
+            functions_fail(text, `${name}() needs booleans, not ${describe(value)}`);
         else if (value === (name === 'or'))
             return name === 'or';
     }
@@ -81237,7 +81387,7 @@ function overArray(name, args, evaluate, text, count, body) {
     if (isUnknown(items))
         return items;
     if (!Array.isArray(items))
-        return functions_fail(text, `${name}() needs an array, not ${values_describe(items)}`);
+        return functions_fail(text, `${name}() needs an array, not ${describe(items)}`);
     return body(items, lambdaOf(args[1], text));
 }
 const fixed = (name, min, max, fn, acceptsUnknowns = false) => ({
@@ -81247,7 +81397,7 @@ const fixed = (name, min, max, fn, acceptsUnknowns = false) => ({
     },
     acceptsUnknowns,
 });
-const stringOrArray = (name, value, text) => typeof value === 'string' || Array.isArray(value) ? value : functions_fail(text, `${name}() needs a string or an array, not ${values_describe(value)}`);
+const stringOrArray = (name, value, text) => typeof value === 'string' || Array.isArray(value) ? value : functions_fail(text, `${name}() needs a string or an array, not ${describe(value)}`);
 function tryGet(value, keys) {
     let current = value;
     for (const key of keys) {
@@ -81330,7 +81480,7 @@ const FUNCTIONS = {
     }),
     join: fixed('join', 2, 2, ([items, delimiter], _s, text) => {
         if (!Array.isArray(items))
-            functions_fail(text, `join() needs an array, not ${values_describe(items)}`);
+            functions_fail(text, `join() needs an array, not ${describe(items)}`);
         return checked(text, items.map(str).join(stringArg('join', delimiter, text)));
     }),
     startswith: fixed('startsWith', 2, 2, ([value, prefix], _s, text) => stringArg('startsWith', value, text)
@@ -81365,7 +81515,7 @@ const FUNCTIONS = {
         ? value.length
         : functions_isObject(value)
             ? Object.keys(value).length
-            : functions_fail(text, `length() of ${values_describe(value)}`), true),
+            : functions_fail(text, `length() of ${describe(value)}`), true),
     empty: fixed('empty', 1, 1, ([value]) => value === null ||
         value === '' ||
         (Array.isArray(value) ? value.length === 0 : functions_isObject(value) ? Object.keys(value).length === 0 : false), true),
@@ -81377,7 +81527,7 @@ const FUNCTIONS = {
             return container.some((entry) => armEquals(entry, item));
         if (functions_isObject(container))
             return findKey(container, str(item)) !== undefined;
-        return functions_fail(text, `contains() needs a string, an array or an object, not ${values_describe(container)}`);
+        return functions_fail(text, `contains() needs a string, an array or an object, not ${describe(container)}`);
     }),
     array: fixed('array', 1, 1, ([value]) => (Array.isArray(value) ? value : [value]), true),
     createarray: { call: (args) => args, acceptsUnknowns: true },
@@ -81419,10 +81569,10 @@ const FUNCTIONS = {
         }
         return functions_fail(text, 'intersection() takes all arrays or all objects');
     }),
-    objectkeys: fixed('objectKeys', 1, 1, ([value], _s, text) => (functions_isObject(value) ? Object.keys(value) : functions_fail(text, `objectKeys() of ${values_describe(value)}`)), true),
+    objectkeys: fixed('objectKeys', 1, 1, ([value], _s, text) => (functions_isObject(value) ? Object.keys(value) : functions_fail(text, `objectKeys() of ${describe(value)}`)), true),
     items: fixed('items', 1, 1, ([value], _s, text) => {
         if (!functions_isObject(value))
-            functions_fail(text, `items() of ${values_describe(value)}`);
+            functions_fail(text, `items() of ${describe(value)}`);
         return Object.keys(value)
             .sort((a, b) => a.localeCompare(b, 'en'))
             .map((key) => ({ key, value: value[key] }));
@@ -81434,14 +81584,14 @@ const FUNCTIONS = {
     }, true),
     tryget: fixed('tryGet', 2, Infinity, ([value, ...keys]) => tryGet(value, keys), true),
     indexfromend: fixed('indexFromEnd', 2, 2, ([items, index], _s, text) => {
-        const list = Array.isArray(items) ? items : functions_fail(text, `indexFromEnd() needs an array, not ${values_describe(items)}`);
+        const list = Array.isArray(items) ? items : functions_fail(text, `indexFromEnd() needs an array, not ${describe(items)}`);
         const position = integer('indexFromEnd', index, text);
         if (position < 1 || position > list.length)
             functions_fail(text, `indexFromEnd() index ${position} is outside the array's ${list.length} item(s)`);
         return list[list.length - position];
     }, true),
     tryindexfromend: fixed('tryIndexFromEnd', 2, 2, ([items, index], _s, text) => {
-        const list = Array.isArray(items) ? items : functions_fail(text, `tryIndexFromEnd() needs an array, not ${values_describe(items)}`);
+        const list = Array.isArray(items) ? items : functions_fail(text, `tryIndexFromEnd() needs an array, not ${describe(items)}`);
         const position = integer('tryIndexFromEnd', index, text);
         return position >= 1 && position <= list.length ? list[list.length - position] : null;
     }, true),
@@ -81460,7 +81610,7 @@ const FUNCTIONS = {
     greaterorequals: fixed('greaterOrEquals', 2, 2, ([a, b], _s, text) => compare(a, b, text) >= 0),
     less: fixed('less', 2, 2, ([a, b], _s, text) => compare(a, b, text) < 0),
     lessorequals: fixed('lessOrEquals', 2, 2, ([a, b], _s, text) => compare(a, b, text) <= 0),
-    not: fixed('not', 1, 1, ([value], _s, text) => typeof value === 'boolean' ? !value : functions_fail(text, `not() needs a boolean, not ${values_describe(value)}`)),
+    not: fixed('not', 1, 1, ([value], _s, text) => typeof value === 'boolean' ? !value : functions_fail(text, `not() needs a boolean, not ${describe(value)}`)),
     true: fixed('true', 0, 0, () => true),
     false: fixed('false', 0, 0, () => false),
     null: fixed('null', 0, 0, () => null),
@@ -81471,12 +81621,12 @@ const FUNCTIONS = {
             return value !== 0;
         if (typeof value === 'string' && /^(true|false)$/i.test(value))
             return value.toLowerCase() === 'true';
-        return functions_fail(text, `bool() cannot convert ${values_describe(value)}`);
+        return functions_fail(text, `bool() cannot convert ${describe(value)}`);
     }),
     // ------------------------------------------------ numbers
     int: fixed('int', 1, 1, ([value], _s, text) => {
         const number = typeof value === 'string' && /^\s*-?\d+\s*$/.test(value) ? Number(value) : typeof value === 'number' ? Math.trunc(value) : NaN;
-        return Number.isInteger(number) ? number : functions_fail(text, `int() cannot convert ${values_describe(value)}`);
+        return Number.isInteger(number) ? number : functions_fail(text, `int() cannot convert ${describe(value)}`);
     }),
     add: fixed('add', 2, 2, ([a, b], _s, text) => integer('add', a, text) + integer('add', b, text)),
     sub: fixed('sub', 2, 2, ([a, b], _s, text) => integer('sub', a, text) - integer('sub', b, text)),
@@ -81731,7 +81881,7 @@ function evaluateNode(node, scope, text) {
             if (isUnknown(key))
                 return key;
             if (target === null || typeof target !== 'object')
-                throw new TemplateError(`The template language expression '${text}' is not valid: it reads '${String(key)}' of ${values_describe(target)}.`);
+                throw new TemplateError(`The template language expression '${text}' is not valid: it reads '${String(key)}' of ${describe(target)}.`);
             const found = Array.isArray(target) ? indexInto(target, key, text) : propertyOf(target, key, text);
             return found;
         }
@@ -81741,7 +81891,7 @@ function evaluateNode(node, scope, text) {
 }
 function indexInto(array, key, text) {
     if (typeof key !== 'number' || !Number.isInteger(key))
-        throw new TemplateError(`The template language expression '${text}' is not valid: an array is indexed with ${values_describe(key)}.`);
+        throw new TemplateError(`The template language expression '${text}' is not valid: an array is indexed with ${describe(key)}.`);
     if (key < 0 || key >= array.length)
         throw new TemplateError(`The template language expression '${text}' is not valid: the index ${key} is outside the array's ${array.length} item(s).`);
     return array[key];
@@ -92761,7 +92911,7 @@ function problemsOf(issue, document, root) {
             return problemAt(document, [...path, key], `unknown key "${key}"; ${hint}`);
         });
     }
-    const missing = issue.code === 'invalid_type' && valueAt(root, path) === undefined;
+    const missing = issue.code === 'invalid_type' && load_valueAt(root, path) === undefined;
     const message = missing ? `"${String(path.at(-1))}" is required here; add it` : issue.message;
     return [problemAt(document, path, message)];
 }
@@ -92770,7 +92920,7 @@ function problemAt(document, path, message) {
     const dotted = path.reduce((text, key) => (typeof key === 'number' ? `${text}[${key}]` : text ? `${text}.${key}` : key), '');
     return { where: `${file}:${line}${dotted ? ` ${dotted}` : ''}`, message, file, line, ...(column === undefined ? {} : { column }) };
 }
-function valueAt(root, path) {
+function load_valueAt(root, path) {
     let node = root;
     for (const key of path) {
         if (node === null || typeof node !== 'object')
@@ -93954,7 +94104,7 @@ async function provision(request, ports) {
         existingGroup = await arm.getResourceGroup(resourceGroup);
     }
     catch (error) {
-        throw arm_armError(error, `Reading resource group ${resourceGroup}`, (target) => (target ? undefined : 'resourceGroup'));
+        throw arm_port_armError(error, `Reading resource group ${resourceGroup}`, (target) => (target ? undefined : 'resourceGroup'));
     }
     const liveContainerApp = existingGroup ? await readContainerApp(arm, resourceGroup, config.containerApp.name) : undefined;
     if (liveContainerApp)
@@ -93998,7 +94148,7 @@ async function provision(request, ports) {
             await arm.putResourceGroup(resourceGroup, { location: existingGroup?.location ?? config.region, tags });
         }
         catch (error) {
-            throw arm_armError(error, `Creating resource group ${resourceGroup}`, configKeyOf);
+            throw arm_port_armError(error, `Creating resource group ${resourceGroup}`, configKeyOf);
         }
         logger.info(`${existingGroup ? 'Updated the tags of' : 'Created'} ${resourceGroup} in ${existingGroup?.location ?? config.region}.`);
     });
@@ -94007,7 +94157,7 @@ async function provision(request, ports) {
             await arm.validate(resourceGroup, deploymentName, deployment);
         }
         catch (error) {
-            throw arm_armError(error, `Validating deployment ${deploymentName}`, configKeyOf);
+            throw arm_port_armError(error, `Validating deployment ${deploymentName}`, configKeyOf);
         }
         logger.info('ARM accepted the template.');
     });
@@ -94021,7 +94171,7 @@ async function readContainerApp(arm, resourceGroup, name) {
     if (status === 404)
         return undefined;
     if (status !== 200)
-        throw arm_armError({ details: body }, `Reading Container App ${name}`);
+        throw arm_port_armError({ details: body }, `Reading Container App ${name}`);
     const properties = body.properties;
     const image = properties?.template?.containers?.[0]?.image;
     if (!image)
@@ -94035,7 +94185,7 @@ async function whatIf(arm, resourceGroup, deploymentName, deployment, configKeyO
         rawBody = await arm.whatIf(resourceGroup, deploymentName, deployment);
     }
     catch (error) {
-        throw arm_armError(error, `What-if of deployment ${deploymentName}`, configKeyOf);
+        throw arm_port_armError(error, `What-if of deployment ${deploymentName}`, configKeyOf);
     }
     return changesFromWhatIf(rawBody, resourceGroup);
 }
@@ -94081,7 +94231,7 @@ async function deploy(arm, resourceGroup, deploymentName, deployment, request, c
         interval = (await arm.startDeployment(resourceGroup, deploymentName, deployment)) ?? fallbackInterval;
     }
     catch (error) {
-        throw arm_armError(error, `Starting deployment ${deploymentName}`, configKeyOf);
+        throw arm_port_armError(error, `Starting deployment ${deploymentName}`, configKeyOf);
     }
     const reported = new Map();
     let operations;
@@ -94100,7 +94250,7 @@ async function deploy(arm, resourceGroup, deploymentName, deployment, request, c
             else if (operation.state === 'Succeeded')
                 logger.info(`[${elapsed}] ${operation.operation === 'Update' ? 'updated' : 'created'}  ${operation.type} ${operation.name} in ${operation.durationSeconds?.toFixed(1) ?? '?'} s`);
             else if (operation.state === 'Failed')
-                logger.error(`[${elapsed}] failed   ${operation.type} ${operation.name}: ${operation.error ? arm_describeArmFailure(operation.error) : 'no error reported'}`);
+                logger.error(`[${elapsed}] failed   ${operation.type} ${operation.name}: ${operation.error ? arm_port_describeArmFailure(operation.error) : 'no error reported'}`);
         }
         const state = current.properties?.provisioningState;
         if (state === 'Succeeded') {
@@ -94112,7 +94262,7 @@ async function deploy(arm, resourceGroup, deploymentName, deployment, request, c
             const lines = failed.map((operation) => {
                 const key = configKeyOf(operation.resourceId);
                 const failure = operation.error ?? { code: 'Unknown', message: 'ARM reported no error' };
-                return `  - ${operation.type} ${operation.name}${key ? ` [${key}]` : ''}:\n${arm_describeArmFailure(failure, '      ')}`;
+                return `  - ${operation.type} ${operation.name}${key ? ` [${key}]` : ''}:\n${arm_port_describeArmFailure(failure, '      ')}`;
             });
             const deploymentError = current.properties?.error;
             const remedies = [...new Set(failed.flatMap((operation) => (operation.error ? remediesFor(operation.error, configKeyOf) : [])))];

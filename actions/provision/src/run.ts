@@ -1,6 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { armPort, type ArmPort } from '../../../src/azure/arm.js';
+import { armPort } from '../../../src/azure/arm.js';
 import { subscriptionOf } from '../../../src/azure/subscription.js';
 import { renderReport } from '../../../src/compliance/report/index.js';
 import { changesAsMarkdown } from '../../../src/provision/changes.js';
@@ -9,6 +9,7 @@ import { inputName } from '../../shared/inputs.js';
 import { runAction } from '../../shared/run.js';
 import type { ActionIO } from '../../shared/runtime.js';
 import { readProvisionInputs } from './inputs.js';
+import type { ArmPort } from '../../../src/azure/arm-port.js';
 
 export interface ProvisionActionPorts {
   /** Azure Resource Manager; by default the SDK with DefaultAzureCredential (after azure/login). */
