@@ -1,4 +1,4 @@
-import type { ArmPort } from '../../src/azure/arm.js';
+import type { ArmPort } from '../../src/azure/arm-port.js';
 
 /** An ArmPort whose every call fails unless the test answers it: a test says exactly what ARM does for it. */
 export function fakeArm(subscriptionId: string, answers: Partial<Omit<ArmPort, 'subscriptionId'>>): ArmPort {

@@ -14,11 +14,12 @@ import { startSandbox, type Sandbox } from '../../sandbox/index.js';
 import { azureClientOptions, azureCredential } from '../../src/azure/credential.js';
 import { ConfigurationError } from '../../src/core/errors.js';
 import { silentLogger, type Logger } from '../../src/core/logger.js';
-import { armPort, type ArmPort } from '../../src/azure/arm.js';
+import { armPort } from '../../src/azure/arm.js';
 import { provision, type ProvisionRequest } from '../../src/provision/provision.js';
 import { renderTemplate } from '../../src/template/render.js';
 import { loadConfig } from '../../src/config/load.js';
 import { repoRoot } from '../helpers/run-action.js';
+import type { ArmPort } from '../../src/azure/arm-port.js';
 
 const EXAMPLE = 'examples/azure-hipaa.yml';
 let sandbox: Sandbox;

@@ -8,9 +8,10 @@ import { request } from 'node:https';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ResourceManagementClient } from '@azure/arm-resources';
 import { startSandbox, type Sandbox } from '../../sandbox/index.js';
-import { armFailureOf, armPort, type ArmPort } from '../../src/azure/arm.js';
+import { armPort } from '../../src/azure/arm.js';
 import { azureClientOptions, azureCredential } from '../../src/azure/credential.js';
 import { adminRequest } from '../helpers/sandbox-admin.js';
+import { armFailureOf, type ArmPort } from '../../src/azure/arm-port.js';
 
 let sandbox: Sandbox;
 let client: ResourceManagementClient;
