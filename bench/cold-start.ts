@@ -32,7 +32,13 @@ try {
     writeFileSync(outputs, '');
     const result = spawnSync(node, [join(root, 'actions', 'hipaa-gate', 'dist', 'index.js')], {
       cwd: root,
-      env: { PATH: process.env['PATH'], INPUT_CONFIG: 'examples/azure-hipaa.yml', GITHUB_OUTPUT: outputs, RUNNER_TEMP: work, GITHUB_WORKSPACE: root },
+      env: {
+        PATH: process.env['PATH'],
+        INPUT_CONFIG: 'examples/azure-hipaa.yml',
+        GITHUB_OUTPUT: outputs,
+        RUNNER_TEMP: work,
+        GITHUB_WORKSPACE: root,
+      },
       encoding: 'utf8',
     });
     if (result.status !== 0) throw new Error(`the gate action failed: ${result.stdout}${result.stderr}`);
@@ -40,7 +46,9 @@ try {
   const ratio = gate / bare;
   console.log('hipaa-gate action: cold start on Node 24, example config (63 resources)');
   console.log(`  bare node -e 0: ${bare.toFixed(0)} ms; the gate: ${gate.toFixed(0)} ms`);
-  console.log(`  ratio ${ratio.toFixed(2)} against a target of ${TARGET_RATIO} ${ratio <= TARGET_RATIO ? 'OK' : 'OVER TARGET (see README: what the gate loads at start)'}`);
+  console.log(
+    `  ratio ${ratio.toFixed(2)} against a target of ${TARGET_RATIO} ${ratio <= TARGET_RATIO ? 'OK' : 'OVER TARGET (see README: what the gate loads at start)'}`,
+  );
 } finally {
   rmSync(work, { recursive: true, force: true });
 }

@@ -116,16 +116,21 @@ export function evaluate(environment: JudgedEnvironment, options: EvaluateOption
     });
   }
 
-  applyWaivers(findings, options.waivers ?? [], now);
-  const expired = (options.waivers ?? [])
-    .filter((waiver) => waiverExpired(waiver, now))
-    .map((waiver): WaiverProblem => ({
-      message: `the waiver of ${waiver.control} on ${waiver.resource} expired on ${waiver.expires}`,
-      control: waiver.control,
-      resource: waiver.resource,
-      ...(waiver.location ? { location: waiver.location } : {}),
-    }));
-  for (const problem of [...(options.waiverProblems ?? []), ...expired]) {
+  const waivers = options.waivers ?? [];
+  const lapsed = (waiver: Waiver) => waiverExpired(waiver, now) || waiverTooLong(waiver, now, policy.maxWaiverDays);
+  applyWaivers(
+    findings,
+    waivers.filter((waiver) => !lapsed(waiver)),
+  );
+  const refused = waivers.filter(lapsed).map((waiver): WaiverProblem => ({
+    message: waiverExpired(waiver, now)
+      ? `the waiver of ${waiver.control} on ${waiver.resource} expired on ${waiver.expires}`
+      : `the waiver of ${waiver.control} on ${waiver.resource} runs to ${waiver.expires}, ${daysUntil(waiver.expires, now)} days away; the policy allows waivers of at most ${policy.maxWaiverDays} days (gate.maxWaiverDays)`,
+    control: waiver.control,
+    resource: waiver.resource,
+    ...(waiver.location ? { location: waiver.location } : {}),
+  }));
+  for (const problem of [...(options.waiverProblems ?? []), ...refused]) {
     findings.push({
       control: WAIVER_VALID,
       status: 'fail',
@@ -134,7 +139,7 @@ export function evaluate(environment: JudgedEnvironment, options: EvaluateOption
       resource: { type: 'waiver', name: `${problem.control ?? '?'} on ${problem.resource ?? '?'}`, id: '' },
       message: problem.message,
       remediation:
-        'Fix or remove the waiver: every waiver needs control, resource, reason, approvedBy and an expires date that has not passed.',
+        "Fix or remove the waiver: every waiver needs control, resource, reason, approvedBy and an expires date that has not passed and lies within the policy's gate.maxWaiverDays.",
       ...(problem.location ? { location: problem.location } : {}),
     });
   }
@@ -180,10 +185,19 @@ export function waiverExpired(waiver: Pick<Waiver, 'expires'>, now: Date): boole
   return Date.parse(`${waiver.expires}T23:59:59.999Z`) < now.getTime();
 }
 
-function applyWaivers(findings: Finding[], waivers: Waiver[], now: Date): void {
-  const active = waivers
-    .filter((waiver) => !waiverExpired(waiver, now))
-    .map((waiver) => ({ waiver, matches: picomatch(waiver.resource, { nocase: true }) }));
+const DAY_MS = 86_400_000;
+
+function daysUntil(date: string, now: Date): number {
+  return Math.ceil((Date.parse(`${date}T23:59:59.999Z`) - now.getTime()) / DAY_MS);
+}
+
+/** A waiver that runs longer than the policy allows (a year by default) is refused, not trimmed: someone reviews it again. */
+function waiverTooLong(waiver: Pick<Waiver, 'expires'>, now: Date, maxDays: number): boolean {
+  return daysUntil(waiver.expires, now) > maxDays;
+}
+
+function applyWaivers(findings: Finding[], waivers: Waiver[]): void {
+  const active = waivers.map((waiver) => ({ waiver, matches: picomatch(waiver.resource, { nocase: true }) }));
   for (const finding of findings) {
     if (finding.status !== 'fail' && finding.status !== 'unknown') continue;
     const shortName = finding.resource.name.split('/').pop() ?? finding.resource.name;

@@ -99,6 +99,8 @@ export interface GateReport {
   judgedAt: string;
   summary: { pass: number; fail: number; unknown: number; waived: number; notApplicable: number };
   findings: Finding[];
+  /** Notes about the inputs themselves, shown first: policy loosened against the base branch, files no code owner reviews. */
+  notes?: string[];
   /** The resources judged, for the Markdown report's diagram: type, name, and links. */
   resources: { type: string; name: string; id: string; parentId?: string; dependsOn?: string[]; scopeId?: string }[];
 }
@@ -117,6 +119,8 @@ export interface GatePolicy {
   baaReviewMaxAgeDays: number;
   /** Whether `fail` on an advisory control blocks promotion. */
   advisoryBlocks: boolean;
+  /** The longest a waiver may run, counted from today: a longer one is refused. */
+  maxWaiverDays: number;
   /** Whether `unknown` blocks promotion (fail closed: true unless the user lowers it). */
   unknownBlocks: boolean;
 }
@@ -127,6 +131,7 @@ export const DEFAULT_GATE_POLICY: GatePolicy = {
   minAuditRetentionDays: 2190,
   minSqlYearlyRetention: 'P6Y',
   baaReviewMaxAgeDays: 365,
+  maxWaiverDays: 365,
   advisoryBlocks: false,
   unknownBlocks: true,
 };

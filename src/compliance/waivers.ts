@@ -55,6 +55,10 @@ export function parseWaivers(document: LocatedDocument): { waivers: Waiver[]; pr
       });
     if (missing.length > 0) return void report(`missing ${missing.join(', ')}`);
     if (!controlById(control)) return void report(`"${control}" is not a control id; see controls.md for the ids`);
+    if (control === 'baa.evidence')
+      return void report(
+        'baa.evidence cannot be waived: record the BAA evidence in the config instead (baa.signedDate, reviewedDate, file, sha256)',
+      );
     const expires = text('expires');
     if (!/^\d{4}-\d{2}-\d{2}$/.test(expires) || Number.isNaN(Date.parse(`${expires}T00:00:00Z`)))
       return void report(`expires "${expires}" is not a date (YYYY-MM-DD)`);

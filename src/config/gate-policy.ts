@@ -14,6 +14,7 @@ export function gatePolicyOf(config: EnvironmentConfig): GatePolicy {
     minAuditRetentionDays: gate.minAuditRetentionDays,
     minSqlYearlyRetention: gate.minSqlYearlyRetention,
     baaReviewMaxAgeDays: gate.baaReviewMaxAgeDays,
+    maxWaiverDays: gate.maxWaiverDays,
     advisoryBlocks: gate.advisoryBlocks,
     unknownBlocks: gate.unknownBlocks,
   };

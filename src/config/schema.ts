@@ -415,6 +415,9 @@ const GateSchema = z
     baaReviewMaxAgeDays: integer(1, 3650, 'gate.baaReviewMaxAgeDays')
       .default(DEFAULT_GATE_POLICY.baaReviewMaxAgeDays)
       .describe('The BAA evidence must have been reviewed within this many days.'),
+    maxWaiverDays: integer(1, 3650, 'gate.maxWaiverDays')
+      .default(DEFAULT_GATE_POLICY.maxWaiverDays)
+      .describe('The longest a waiver may run, counted from the day the gate judges; a longer waiver is refused.'),
     advisoryBlocks: z.boolean().default(DEFAULT_GATE_POLICY.advisoryBlocks).describe('Whether a failed advisory control blocks promotion.'),
     unknownBlocks: z
       .boolean()

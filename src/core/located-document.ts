@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { LineCounter, parseDocument, isCollection, isNode, type Document, type Node } from 'yaml';
 import { ConfigurationError, errorMessage, type Problem } from './errors.js';
 import type { JsonPath, SourceLocation } from './json-path.js';
@@ -14,11 +14,23 @@ export interface LocatedDocument {
   locate(path: JsonPath): SourceLocation;
 }
 
+/** ARM refuses a template or parameters file over 4 MB; nothing we read is legitimately larger. */
+export const MAX_DOCUMENT_BYTES = 4 * 1024 * 1024;
+/** Deeper than any real template or config nests, and shallow enough that reading it recurses safely. */
+const MAX_DEPTH = 100;
+
 export async function readLocatedDocument(file: string, displayName = file): Promise<LocatedDocument> {
   let text: string;
   try {
+    const size = (await stat(file)).size;
+    if (size > MAX_DOCUMENT_BYTES) {
+      throw new ConfigurationError(
+        `${displayName} is ${size} bytes; ARM accepts templates and parameters files of at most 4 MB. Check that this is the file you meant.`,
+      );
+    }
     text = await readFile(file, 'utf8');
   } catch (error) {
+    if (error instanceof ConfigurationError) throw error;
     throw new ConfigurationError(`Cannot read ${displayName}: ${errorMessage(error)}. Check the path.`);
   }
   return parseLocatedDocument(text, displayName);
@@ -26,7 +38,22 @@ export async function readLocatedDocument(file: string, displayName = file): Pro
 
 export function parseLocatedDocument(text: string, file: string): LocatedDocument {
   const isJson = file.toLowerCase().endsWith('.json');
-  const value = isJson ? parseJson(text, file) : parseYaml(text, file).document.toJS({ maxAliasCount: 100 });
+  if (nestingDepth(text) > MAX_DEPTH) {
+    throw new ConfigurationError(
+      `${file} nests objects or lists more than ${MAX_DEPTH} levels deep; no template or config does. Check that this is the file you meant.`,
+    );
+  }
+  let value: unknown;
+  if (isJson) value = parseJson(text, file);
+  else {
+    try {
+      value = parseYaml(text, file).document.toJS({ maxAliasCount: 100 });
+    } catch (error) {
+      if (error instanceof ConfigurationError) throw error;
+      // The yaml library refuses alias expansion that would blow up (a "billion laughs" file).
+      throw new ConfigurationError(`${file} cannot be read: ${errorMessage(error)}. Write the values out instead of through YAML aliases.`);
+    }
+  }
   let located: { document: Document; lines: LineCounter } | undefined;
   return {
     file,
@@ -90,4 +117,21 @@ function nodePosition(document: Document, lines: LineCounter, path: JsonPath): {
   const offset = found?.range?.[0] ?? 0;
   const pos = lines.linePos(offset);
   return { line: pos.line, column: pos.col };
+}
+
+/** How deep brackets and braces nest in the text (strings skipped), measured without parsing it. */
+function nestingDepth(text: string): number {
+  let depth = 0;
+  let deepest = 0;
+  let quote: string | undefined;
+  for (let i = 0; i < text.length; i++) {
+    const char = text[i];
+    if (quote) {
+      if (char === '\\') i++;
+      else if (char === quote) quote = undefined;
+    } else if (char === '"') quote = char;
+    else if (char === '[' || char === '{') deepest = Math.max(deepest, ++depth);
+    else if (char === ']' || char === '}') depth--;
+  }
+  return deepest;
 }

@@ -14,6 +14,7 @@ import type { ArmTemplate } from '../template/arm-types.js';
 import { renderEnvironment, type RenderedEnvironment } from '../template/render.js';
 import { loadJudgingInputs, type JudgingInputs } from './judging.js';
 import { readLiveEnvironment } from './live.js';
+import { reviewPolicyInputs } from './policy-review.js';
 import type { ArmPort } from '../azure/arm-port.js';
 
 /** What to judge. Paths are relative to `cwd`, the repository; files are read only inside it. */
@@ -28,6 +29,8 @@ export interface GateRequest {
   /** Overrides the policy's blocking rules (the action's `fail-on`). */
   blocking?: Pick<GatePolicy, 'advisoryBlocks' | 'unknownBlocks'>;
   now?: Date;
+  /** The pull request's base commit: what the change loosens in the policy and waivers against it leads the report. */
+  baseRef?: string;
   /**
    * Judge the live resources of a resource group, read through `arm`, instead of a plan. With
    * `config`, findings also show drift: where the live value differs from the planned one.
@@ -50,6 +53,22 @@ export async function runGate(request: GateRequest): Promise<GateRun> {
   const now = request.now ?? new Date();
   const loaded = request.template && !request.config ? undefined : await loadConfig(request.config, { cwd: request.cwd });
   const judging = await loadJudgingInputs(loaded, request);
+  const run = await judgeInput(request, loaded, judging, now);
+  const notes = await reviewPolicyInputs(
+    {
+      cwd: request.cwd,
+      ...(loaded && loaded.source !== 'defaults' ? { configFile: resolve(request.cwd, loaded.source) } : {}),
+      ...(judging.waiversFile ? { waiversFile: judging.waiversFile } : {}),
+      ...(request.baseRef ? { baseRef: request.baseRef } : {}),
+    },
+    judging.policy,
+    judging.waivers,
+  );
+  if (notes.length > 0) run.report.notes = notes;
+  return run;
+}
+
+async function judgeInput(request: GateRequest, loaded: LoadedConfig | undefined, judging: JudgingInputs, now: Date): Promise<GateRun> {
   const configSource = loaded ? { configSource: loaded.source } : {};
 
   if (request.live) {

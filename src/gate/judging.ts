@@ -14,6 +14,8 @@ export interface JudgingInputs {
   waivers: Waiver[];
   waiverProblems: WaiverProblem[];
   baa?: BaaEvidence;
+  /** The waivers file read, if any (absolute). */
+  waiversFile?: string;
 }
 
 /** A BAA is a PDF of a few hundred kilobytes; anything near this is not one. */
@@ -40,7 +42,7 @@ export async function loadJudgingInputs(loaded: LoadedConfig | undefined, reques
         : undefined;
   const { waivers, problems } = waiversFile ? await loadWaivers(waiversFile, request.cwd) : { waivers: [], problems: [] };
   const baa = loaded?.config.baa ? await readBaaEvidence(loaded, request.cwd) : undefined;
-  return { policy, waivers, waiverProblems: problems, ...(baa ? { baa } : {}) };
+  return { policy, waivers, waiverProblems: problems, ...(baa ? { baa } : {}), ...(waiversFile ? { waiversFile } : {}) };
 }
 
 async function loadWaivers(file: string, root: string): Promise<{ waivers: Waiver[]; problems: WaiverProblem[] }> {

@@ -12,6 +12,7 @@ export interface RawGateOptions {
   live?: boolean;
   subscriptionId?: string;
   resourceGroup?: string;
+  baseRef?: string;
 }
 
 /** How each option is named to the user: `--config` on the command line, `Input "config"` in the action. */
@@ -32,6 +33,7 @@ export interface ResolvedGateOptions {
   /** Undefined follows the config's gate policy. */
   failOn?: FailOn;
   live?: { subscriptionId: string; resourceGroup?: string };
+  baseRef?: string;
 }
 
 export function resolveGateOptions(raw: RawGateOptions, names: GateOptionNames, env: NodeJS.ProcessEnv): ResolvedGateOptions {
@@ -52,6 +54,7 @@ export function resolveGateOptions(raw: RawGateOptions, names: GateOptionNames, 
     ...(raw.parameters ? { parameters: raw.parameters } : {}),
     ...(raw.waivers ? { waivers: raw.waivers } : {}),
     ...(raw.failOn ? { failOn: parseFailOn(raw.failOn, names.failOn) } : {}),
+    ...(raw.baseRef ? { baseRef: raw.baseRef } : {}),
     ...(raw.live
       ? {
           live: {

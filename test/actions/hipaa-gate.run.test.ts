@@ -1,10 +1,13 @@
 /** hipaa-gate's run() in-process with a recorded IO and a fake ARM port: every failure branch, fast. */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run } from '../../actions/hipaa-gate/src/run.js';
+import { loadConfig } from '../../src/config/load.js';
+import { renderTemplate } from '../../src/template/render.js';
 import { recordedIO } from '../helpers/action-io.js';
+import { repoRoot } from '../helpers/run-action.js';
 import { fakeArm } from '../helpers/fake-arm.js';
 import type { ArmPort } from '../../src/azure/arm-port.js';
 
@@ -48,6 +51,19 @@ describe('hipaa-gate run()', () => {
     await run(reporting);
     expect(reporting.outputs['verdict']).toBe('fail');
     expect(reporting.failed).toBeUndefined();
+  });
+
+  it('judges a template with the config beside it, whose BAA evidence lets it pass', async () => {
+    const loaded = await loadConfig('examples/azure-hipaa.yml', { cwd: repoRoot });
+    const templatePath = join(temp, 'main.json');
+    await writeFile(templatePath, JSON.stringify(renderTemplate(loaded.config), null, 2));
+    const recorded = io({ template: templatePath, config: 'examples/azure-hipaa.yml' });
+    await run(recorded);
+    expect(recorded.failed).toBeUndefined();
+    expect(recorded.outputs['verdict']).toBe('pass');
+    const alone = io({ template: templatePath });
+    await run(alone);
+    expect(alone.failed).toMatch(/HIPAA gate: 1 blocking finding/);
   });
 
   it.each([

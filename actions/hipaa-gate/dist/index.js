@@ -30879,7 +30879,7 @@ module.exports = {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _shared_runtime_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2261);
-/* harmony import */ var _run_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3855);
+/* harmony import */ var _run_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4854);
 
 
 await (0,_run_js__WEBPACK_IMPORTED_MODULE_1__/* .run */ .e)((0,_shared_runtime_js__WEBPACK_IMPORTED_MODULE_0__/* .runnerIO */ .$)());
@@ -30889,13 +30889,13 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 3855:
+/***/ 4854:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
-  e: () => (/* binding */ run)
+  e: () => (/* binding */ run_run)
 });
 
 // EXTERNAL MODULE: external "node:fs/promises"
@@ -30933,6 +30933,7 @@ const DEFAULT_GATE_POLICY = {
     minAuditRetentionDays: 2190,
     minSqlYearlyRetention: 'P6Y',
     baaReviewMaxAgeDays: 365,
+    maxWaiverDays: 365,
     advisoryBlocks: false,
     unknownBlocks: true,
 };
@@ -32379,16 +32380,18 @@ function evaluate(environment, options) {
             ...(problem.location ? { location: problem.location } : {}),
         });
     }
-    applyWaivers(findings, options.waivers ?? [], now);
-    const expired = (options.waivers ?? [])
-        .filter((waiver) => waiverExpired(waiver, now))
-        .map((waiver) => ({
-        message: `the waiver of ${waiver.control} on ${waiver.resource} expired on ${waiver.expires}`,
+    const waivers = options.waivers ?? [];
+    const lapsed = (waiver) => waiverExpired(waiver, now) || waiverTooLong(waiver, now, policy.maxWaiverDays);
+    applyWaivers(findings, waivers.filter((waiver) => !lapsed(waiver)));
+    const refused = waivers.filter(lapsed).map((waiver) => ({
+        message: waiverExpired(waiver, now)
+            ? `the waiver of ${waiver.control} on ${waiver.resource} expired on ${waiver.expires}`
+            : `the waiver of ${waiver.control} on ${waiver.resource} runs to ${waiver.expires}, ${daysUntil(waiver.expires, now)} days away; the policy allows waivers of at most ${policy.maxWaiverDays} days (gate.maxWaiverDays)`,
         control: waiver.control,
         resource: waiver.resource,
         ...(waiver.location ? { location: waiver.location } : {}),
     }));
-    for (const problem of [...(options.waiverProblems ?? []), ...expired]) {
+    for (const problem of [...(options.waiverProblems ?? []), ...refused]) {
         findings.push({
             control: WAIVER_VALID,
             status: 'fail',
@@ -32396,7 +32399,7 @@ function evaluate(environment, options) {
             hipaa: [],
             resource: { type: 'waiver', name: `${problem.control ?? '?'} on ${problem.resource ?? '?'}`, id: '' },
             message: problem.message,
-            remediation: 'Fix or remove the waiver: every waiver needs control, resource, reason, approvedBy and an expires date that has not passed.',
+            remediation: "Fix or remove the waiver: every waiver needs control, resource, reason, approvedBy and an expires date that has not passed and lies within the policy's gate.maxWaiverDays.",
             ...(problem.location ? { location: problem.location } : {}),
         });
     }
@@ -32438,10 +32441,16 @@ function applies(control, resource) {
 function waiverExpired(waiver, now) {
     return Date.parse(`${waiver.expires}T23:59:59.999Z`) < now.getTime();
 }
-function applyWaivers(findings, waivers, now) {
-    const active = waivers
-        .filter((waiver) => !waiverExpired(waiver, now))
-        .map((waiver) => ({ waiver, matches: picomatch_default()(waiver.resource, { nocase: true }) }));
+const evaluate_DAY_MS = 86_400_000;
+function daysUntil(date, now) {
+    return Math.ceil((Date.parse(`${date}T23:59:59.999Z`) - now.getTime()) / evaluate_DAY_MS);
+}
+/** A waiver that runs longer than the policy allows (a year by default) is refused, not trimmed: someone reviews it again. */
+function waiverTooLong(waiver, now, maxDays) {
+    return daysUntil(waiver.expires, now) > maxDays;
+}
+function applyWaivers(findings, waivers) {
+    const active = waivers.map((waiver) => ({ waiver, matches: picomatch_default()(waiver.resource, { nocase: true }) }));
     for (const finding of findings) {
         if (finding.status !== 'fail' && finding.status !== 'unknown')
             continue;
@@ -32509,6 +32518,7 @@ function renderMarkdown(report, policy) {
         '',
         `Judged the ${report.input.kind} \`${report.input.source}\` at ${report.judgedAt}.`,
         '',
+        ...(report.notes?.length ? [...report.notes.map((note) => `> [!WARNING]\n> ${cell(note)}`), ''] : []),
         '| pass | fail | unknown | waived | not applicable |',
         '|---:|---:|---:|---:|---:|',
         `| ${summary.pass} | ${summary.fail} | ${summary.unknown} | ${summary.waived} | ${summary.notApplicable} |`,
@@ -32647,6 +32657,8 @@ function renderText(report, policy) {
         `HIPAA gate: ${report.verdict.toUpperCase()}  (${report.input.kind} ${report.input.source}, ${report.judgedAt})`,
         `  ${summary.pass} pass, ${summary.fail} fail, ${summary.unknown} unknown, ${summary.waived} waived, ${summary.notApplicable} not applicable`,
     ];
+    if (report.notes?.length)
+        lines.push('', 'Read first:', ...report.notes.map((note) => `  ! ${note}`));
     const blocking = report.findings.filter((f) => isBlocking(f, policy) || (f.control === 'waiver.valid' && f.status === 'fail'));
     if (blocking.length > 0) {
         lines.push('', 'Blocking:');
@@ -43900,19 +43912,45 @@ function preprocess(fn, schema) {
 
 
 
+/** ARM refuses a template or parameters file over 4 MB; nothing we read is legitimately larger. */
+const MAX_DOCUMENT_BYTES = 4 * 1024 * 1024;
+/** Deeper than any real template or config nests, and shallow enough that reading it recurses safely. */
+const MAX_DEPTH = 100;
 async function readLocatedDocument(file, displayName = file) {
     let text;
     try {
+        const size = (await (0,promises_.stat)(file)).size;
+        if (size > MAX_DOCUMENT_BYTES) {
+            throw new errors/* ConfigurationError */.j(`${displayName} is ${size} bytes; ARM accepts templates and parameters files of at most 4 MB. Check that this is the file you meant.`);
+        }
         text = await (0,promises_.readFile)(file, 'utf8');
     }
     catch (error) {
+        if (error instanceof errors/* ConfigurationError */.j)
+            throw error;
         throw new errors/* ConfigurationError */.j(`Cannot read ${displayName}: ${(0,errors/* errorMessage */.g)(error)}. Check the path.`);
     }
-    return located_document_parseLocatedDocument(text, displayName);
+    return parseLocatedDocument(text, displayName);
 }
-function located_document_parseLocatedDocument(text, file) {
+function parseLocatedDocument(text, file) {
     const isJson = file.toLowerCase().endsWith('.json');
-    const value = isJson ? located_document_parseJson(text, file) : parseYaml(text, file).document.toJS({ maxAliasCount: 100 });
+    if (nestingDepth(text) > MAX_DEPTH) {
+        throw new errors/* ConfigurationError */.j(`${file} nests objects or lists more than ${MAX_DEPTH} levels deep; no template or config does. Check that this is the file you meant.`);
+    }
+    let value;
+    if (isJson)
+        value = located_document_parseJson(text, file);
+    else {
+        try {
+            value = parseYaml(text, file).document.toJS({ maxAliasCount: 100 });
+        }
+        catch (error) {
+            if (error instanceof errors/* ConfigurationError */.j)
+                throw error;
+            // The yaml library refuses alias expansion that would blow up (a "billion laughs" file).
+            throw new errors/* ConfigurationError */.j(`${file} cannot be read: ${(0,errors/* errorMessage */.g)(error)}. Write the values out instead of through YAML aliases.`);
+        }
+    }
     let located;
     return {
         file,
@@ -43975,6 +44013,28 @@ function nodePosition(document, lines, path) {
     const offset = found?.range?.[0] ?? 0;
     const pos = lines.linePos(offset);
     return { line: pos.line, column: pos.col };
+}
+/** How deep brackets and braces nest in the text (strings skipped), measured without parsing it. */
+function nestingDepth(text) {
+    let depth = 0;
+    let deepest = 0;
+    let quote;
+    for (let i = 0; i < text.length; i++) {
+        const char = text[i];
+        if (quote) {
+            if (char === '\\')
+                i++;
+            else if (char === quote)
+                quote = undefined;
+        }
+        else if (char === '"')
+            quote = char;
+        else if (char === '[' || char === '{')
+            deepest = Math.max(deepest, ++depth);
+        else if (char === ']' || char === '}')
+            depth--;
+    }
+    return deepest;
 }
 
 ;// CONCATENATED MODULE: ./src/config/naming.ts
@@ -44430,6 +44490,9 @@ const GateSchema = strictObject({
     baaReviewMaxAgeDays: schema_integer(1, 3650, 'gate.baaReviewMaxAgeDays')
         .default(DEFAULT_GATE_POLICY.baaReviewMaxAgeDays)
         .describe('The BAA evidence must have been reviewed within this many days.'),
+    maxWaiverDays: schema_integer(1, 3650, 'gate.maxWaiverDays')
+        .default(DEFAULT_GATE_POLICY.maxWaiverDays)
+        .describe('The longest a waiver may run, counted from the day the gate judges; a longer waiver is refused.'),
     advisoryBlocks: schemas_boolean().default(DEFAULT_GATE_POLICY.advisoryBlocks).describe('Whether a failed advisory control blocks promotion.'),
     unknownBlocks: schemas_boolean()
         .default(DEFAULT_GATE_POLICY.unknownBlocks)
@@ -45364,6 +45427,8 @@ function parseWaivers(document) {
             return void report(`missing ${missing.join(', ')}`);
         if (!controlById(control))
             return void report(`"${control}" is not a control id; see controls.md for the ids`);
+        if (control === 'baa.evidence')
+            return void report('baa.evidence cannot be waived: record the BAA evidence in the config instead (baa.signedDate, reviewedDate, file, sha256)');
         const expires = text('expires');
         if (!/^\d{4}-\d{2}-\d{2}$/.test(expires) || Number.isNaN(Date.parse(`${expires}T00:00:00Z`)))
             return void report(`expires "${expires}" is not a date (YYYY-MM-DD)`);
@@ -45386,6 +45451,7 @@ function gatePolicyOf(config) {
         minAuditRetentionDays: gate.minAuditRetentionDays,
         minSqlYearlyRetention: gate.minSqlYearlyRetention,
         baaReviewMaxAgeDays: gate.baaReviewMaxAgeDays,
+        maxWaiverDays: gate.maxWaiverDays,
         advisoryBlocks: gate.advisoryBlocks,
         unknownBlocks: gate.unknownBlocks,
     };
@@ -45461,7 +45527,7 @@ async function loadJudgingInputs(loaded, request) {
             : undefined;
     const { waivers, problems } = waiversFile ? await loadWaivers(waiversFile, request.cwd) : { waivers: [], problems: [] };
     const baa = loaded?.config.baa ? await readBaaEvidence(loaded, request.cwd) : undefined;
-    return { policy, waivers, waiverProblems: problems, ...(baa ? { baa } : {}) };
+    return { policy, waivers, waiverProblems: problems, ...(baa ? { baa } : {}), ...(waiversFile ? { waiversFile } : {}) };
 }
 async function loadWaivers(file, root) {
     const display = displayPath(file, root);
@@ -45473,7 +45539,7 @@ async function loadWaivers(file, root) {
         const why = error instanceof ConfinedReadError ? error.message : 'cannot be read';
         throw new errors/* ConfigurationError */.j(`Waivers file ${display} ${why}. Check the waivers input (or the config's waivers key).`);
     }
-    return parseWaivers(located_document_parseLocatedDocument(text.toString('utf8'), display));
+    return parseWaivers(parseLocatedDocument(text.toString('utf8'), display));
 }
 async function readBaaEvidence(loaded, root) {
     const baa = loaded.config.baa;
@@ -45643,6 +45709,163 @@ function limiter(size) {
     };
 }
 
+// EXTERNAL MODULE: external "node:child_process"
+var external_node_child_process_ = __nccwpck_require__(1421);
+// EXTERNAL MODULE: external "node:util"
+var external_node_util_ = __nccwpck_require__(7975);
+;// CONCATENATED MODULE: ./src/gate/policy-review.ts
+
+
+
+
+
+
+
+
+
+
+
+/**
+ * The gate's policy and waivers live in the pull request the gate judges, so a pull request can
+ * lower the bar it is judged by. This module says so at the top of the report: what the change
+ * loosens against its base branch, and whether CODEOWNERS puts those files under review at all.
+ */
+const run = (0,external_node_util_.promisify)(external_node_child_process_.execFile);
+/** Notes for the top of the report. */
+async function reviewPolicyInputs(request, policy, waivers) {
+    const notes = [];
+    const files = [request.configFile, request.waiversFile].filter((file) => file !== undefined);
+    if (files.length > 0)
+        notes.push(...(await codeownersNotes(request.cwd, files)));
+    if (request.baseRef)
+        notes.push(...(await looseningNotes(request, policy, waivers)));
+    for (const waiver of waivers.filter((candidate) => /^[*/]+$/.test(candidate.resource))) {
+        notes.push(`The waiver of ${waiver.control} covers every resource ("${waiver.resource}"), until ${waiver.expires}: check that is meant.`);
+    }
+    return notes;
+}
+const BASE_REF = /^[A-Za-z0-9][A-Za-z0-9._/-]*$/;
+async function looseningNotes(request, policy, waivers) {
+    const ref = request.baseRef;
+    if (!BASE_REF.test(ref))
+        throw new errors/* ConfigurationError */.j(`The base ref "${ref}" is not a git ref name or commit: give the pull request's base commit (github.event.pull_request.base.sha).`);
+    const notes = [];
+    if (request.configFile) {
+        const base = await fileAt(request.cwd, ref, request.configFile);
+        if (base.problem)
+            notes.push(base.problem);
+        else if (base.text === undefined)
+            notes.push(`The config ${display(request.cwd, request.configFile)} is new against ${ref}: every policy setting in it is new.`);
+        else {
+            const before = gatePolicyOf(parseConfigText(base.text, display(request.cwd, request.configFile)));
+            notes.push(...policyChanges(before, policy).map((change) => `Loosened against ${ref}: ${change}.`));
+        }
+    }
+    if (request.waiversFile) {
+        const base = await fileAt(request.cwd, ref, request.waiversFile);
+        if (base.problem)
+            notes.push(base.problem);
+        else {
+            const before = base.text === undefined ? [] : parseWaivers(parseLocatedDocument(base.text, display(request.cwd, request.waiversFile))).waivers;
+            for (const waiver of waivers) {
+                const earlier = before.find((old) => old.control === waiver.control && old.resource.toLowerCase() === waiver.resource.toLowerCase());
+                if (!earlier)
+                    notes.push(`New waiver against ${ref}: ${waiver.control} on ${waiver.resource}, until ${waiver.expires} (${waiver.reason}; approved by ${waiver.approvedBy}).`);
+                else if (waiver.expires > earlier.expires)
+                    notes.push(`Waiver extended against ${ref}: ${waiver.control} on ${waiver.resource}, from ${earlier.expires} to ${waiver.expires}.`);
+            }
+        }
+    }
+    return notes;
+}
+/** Each way `after` lets through what `before` blocked. */
+function policyChanges(before, after) {
+    const changes = [];
+    if (before.unknownBlocks && !after.unknownBlocks)
+        changes.push('gate.unknownBlocks went from true to false (values that cannot be known no longer block)');
+    if (before.advisoryBlocks && !after.advisoryBlocks)
+        changes.push('gate.advisoryBlocks went from true to false');
+    const lower = (name, was, now) => now < was && changes.push(`gate.${name} went down from ${was} to ${now}`);
+    const higher = (name, was, now) => now > was && changes.push(`gate.${name} went up from ${was} to ${now}`);
+    lower('minAuditRetentionDays', before.minAuditRetentionDays, after.minAuditRetentionDays);
+    lower('minKeyVaultRetentionDays', before.minKeyVaultRetentionDays, after.minKeyVaultRetentionDays);
+    higher('baaReviewMaxAgeDays', before.baaReviewMaxAgeDays, after.baaReviewMaxAgeDays);
+    higher('maxWaiverDays', before.maxWaiverDays, after.maxWaiverDays);
+    if ((durationDays(after.minSqlYearlyRetention) ?? 0) < (durationDays(before.minSqlYearlyRetention) ?? 0))
+        changes.push(`gate.minSqlYearlyRetention went down from ${before.minSqlYearlyRetention} to ${after.minSqlYearlyRetention}`);
+    for (const [tag, value] of Object.entries(before.requiredTags)) {
+        const now = Object.entries(after.requiredTags).find(([name]) => name.toLowerCase() === tag.toLowerCase());
+        if (!now)
+            changes.push(`the required tag ${tag} was dropped`);
+        else if (value !== null && now[1] === null)
+            changes.push(`the required tag ${tag} no longer has to be "${value}"`);
+    }
+    return changes;
+}
+/** A file's text at a git ref; undefined when the file is not there; a problem when git cannot tell. */
+async function fileAt(cwd, ref, file) {
+    const path = (0,external_node_path_.relative)(cwd, file).split('\\').join('/');
+    try {
+        const { stdout } = await run('git', ['-C', cwd, 'show', `${ref}:./${path}`], { maxBuffer: 4 * 1024 * 1024 });
+        return { text: stdout };
+    }
+    catch (error) {
+        const message = String(error.stderr ?? error)
+            .trim()
+            .split('\n')[0] ?? '';
+        if (/does not exist in|exists on disk, but not in/.test(message))
+            return {};
+        return {
+            problem: `Could not compare ${path} with ${ref} (${message}): check out the base commit too (actions/checkout with fetch-depth: 0).`,
+        };
+    }
+}
+/** GitHub's CODEOWNERS locations, in the order GitHub looks. */
+const CODEOWNERS_FILES = ['.github/CODEOWNERS', 'CODEOWNERS', 'docs/CODEOWNERS'];
+async function codeownersNotes(cwd, files) {
+    let rules;
+    for (const candidate of CODEOWNERS_FILES) {
+        const text = await (0,promises_.readFile)((0,external_node_path_.resolve)(cwd, candidate), 'utf8').catch(() => undefined);
+        if (text !== undefined) {
+            rules = parseCodeowners(text);
+            break;
+        }
+    }
+    const uncovered = files
+        .map((file) => display(cwd, file))
+        .filter((path) => {
+        // The last matching rule wins, as on GitHub; a rule with no owners removes ownership.
+        const rule = (rules ?? []).filter((candidate) => candidate.matches(path)).at(-1);
+        return !rule || rule.owners.length === 0;
+    });
+    if (uncovered.length === 0)
+        return [];
+    return [
+        `No CODEOWNERS entry covers ${uncovered.join(' and ')}: a pull request can change the gate's policy or waive findings without a security reviewer. Add an owner for ${uncovered.length === 1 ? 'it' : 'them'} in .github/CODEOWNERS and require review from code owners on the default branch.`,
+    ];
+}
+function parseCodeowners(text) {
+    return text
+        .split('\n')
+        .map((line) => line.replace(/(^|\s)#.*$/, '').trim())
+        .filter((line) => line !== '')
+        .map((line) => {
+        const [pattern = '', ...owners] = line.split(/\s+/);
+        // gitignore-style: a pattern without a slash matches at any depth; a leading slash anchors; a trailing slash is a directory.
+        const anchored = pattern.startsWith('/') || pattern.slice(0, -1).includes('/');
+        let glob = pattern.replace(/^\//, '');
+        if (glob.endsWith('/'))
+            glob = `${glob}**`;
+        const matcher = picomatch_default()(anchored ? glob : `**/${glob}`, { dot: true });
+        const inside = picomatch_default()(anchored ? `${glob}/**` : `**/${glob}/**`, { dot: true });
+        return { matches: (path) => matcher(path) || inside(path), owners };
+    });
+}
+function display(cwd, file) {
+    const path = (0,external_node_path_.relative)(cwd, file);
+    return path && !path.startsWith('..') && !(0,external_node_path_.isAbsolute)(path) ? path.split('\\').join('/') : file;
+}
+
 ;// CONCATENATED MODULE: ./src/gate/gate.ts
 /**
  * src/gate is the gate's application layer: it loads the config, waivers and BAA evidence
@@ -45658,11 +45881,24 @@ function limiter(size) {
 
 
 
+
 /** Reads the input, judges it, and returns the report. Throws ConfigurationError on bad input. */
 async function runGate(request) {
     const now = request.now ?? new Date();
     const loaded = request.template && !request.config ? undefined : await loadConfig(request.config, { cwd: request.cwd });
     const judging = await loadJudgingInputs(loaded, request);
+    const run = await judgeInput(request, loaded, judging, now);
+    const notes = await reviewPolicyInputs({
+        cwd: request.cwd,
+        ...(loaded && loaded.source !== 'defaults' ? { configFile: (0,external_node_path_.resolve)(request.cwd, loaded.source) } : {}),
+        ...(judging.waiversFile ? { waiversFile: judging.waiversFile } : {}),
+        ...(request.baseRef ? { baseRef: request.baseRef } : {}),
+    }, judging.policy, judging.waivers);
+    if (notes.length > 0)
+        run.report.notes = notes;
+    return run;
+}
+async function judgeInput(request, loaded, judging, now) {
     const configSource = loaded ? { configSource: loaded.source } : {};
     if (request.live) {
         const config = loaded.config;
@@ -45775,6 +46011,7 @@ function resolveGateOptions(raw, names, env) {
         ...(raw.parameters ? { parameters: raw.parameters } : {}),
         ...(raw.waivers ? { waivers: raw.waivers } : {}),
         ...(raw.failOn ? { failOn: parseFailOn(raw.failOn, names.failOn) } : {}),
+        ...(raw.baseRef ? { baseRef: raw.baseRef } : {}),
         ...(raw.live
             ? {
                 live: {
@@ -45882,6 +46119,7 @@ function readGateInputs(io, runnerTemp) {
         live: inputs.boolean('live', false),
         subscriptionId: inputs.optional('subscription-id'),
         resourceGroup: inputs.optional('resource-group'),
+        baseRef: inputs.optional('base-ref'),
     }, {
         config: inputName('config'),
         template: inputName('template'),
@@ -45891,6 +46129,7 @@ function readGateInputs(io, runnerTemp) {
         live: inputName('live'),
         subscriptionId: inputName('subscription-id'),
         resourceGroup: inputName('resource-group'),
+        baseRef: inputName('base-ref'),
     }, io.env);
     const sarifPath = inputs.optional('sarif-path');
     return {
@@ -45910,7 +46149,7 @@ function readGateInputs(io, runnerTemp) {
 
 const sdkArm = async (env, subscriptionId) => (await Promise.all(/* import() */[__nccwpck_require__.e(157), __nccwpck_require__.e(272)]).then(__nccwpck_require__.bind(__nccwpck_require__, 3272))).armPort(env, subscriptionId);
 /** The hipaa-gate action: judge the environment, report it everywhere the runner shows things, fail the step when it blocks. */
-async function run(io, ports = {}) {
+async function run_run(io, ports = {}) {
     await runAction(io, async () => {
         const workspace = io.env['GITHUB_WORKSPACE'] ?? process.cwd();
         const inputs = readGateInputs(io, io.env['RUNNER_TEMP'] ?? workspace);
@@ -45928,9 +46167,12 @@ async function run(io, ports = {}) {
             ...(inputs.parameters ? { parameters: inputs.parameters } : {}),
             ...(inputs.waivers ? { waivers: inputs.waivers } : {}),
             ...(inputs.failOn ? { blocking: inputs.failOn.policy } : {}),
+            ...(inputs.baseRef ? { baseRef: inputs.baseRef } : {}),
             ...(live ? { live } : {}),
         }));
         logger.info(renderReport('text', report, policy));
+        for (const note of report.notes ?? [])
+            logger.warning(note, { title: 'HIPAA gate: read first' });
         const blocking = report.findings.filter((finding) => isBlocking(finding, policy));
         for (const finding of blocking) {
             const annotate = finding.status === 'unknown' ? logger.warning : logger.error;

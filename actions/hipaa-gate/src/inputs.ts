@@ -20,6 +20,7 @@ export function readGateInputs(io: ActionIO, runnerTemp: string): GateInputs {
       live: inputs.boolean('live', false),
       subscriptionId: inputs.optional('subscription-id'),
       resourceGroup: inputs.optional('resource-group'),
+      baseRef: inputs.optional('base-ref'),
     },
     {
       config: inputName('config'),
@@ -30,6 +31,7 @@ export function readGateInputs(io: ActionIO, runnerTemp: string): GateInputs {
       live: inputName('live'),
       subscriptionId: inputName('subscription-id'),
       resourceGroup: inputName('resource-group'),
+      baseRef: inputName('base-ref'),
     },
     io.env,
   );

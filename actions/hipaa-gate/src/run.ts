@@ -36,10 +36,12 @@ export async function run(io: ActionIO, ports: GateActionPorts = {}): Promise<vo
         ...(inputs.parameters ? { parameters: inputs.parameters } : {}),
         ...(inputs.waivers ? { waivers: inputs.waivers } : {}),
         ...(inputs.failOn ? { blocking: inputs.failOn.policy } : {}),
+        ...(inputs.baseRef ? { baseRef: inputs.baseRef } : {}),
         ...(live ? { live } : {}),
       }),
     );
     logger.info(renderReport('text', report, policy));
+    for (const note of report.notes ?? []) logger.warning(note, { title: 'HIPAA gate: read first' });
 
     const blocking = report.findings.filter((finding) => isBlocking(finding, policy));
     for (const finding of blocking) {

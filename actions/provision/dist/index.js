@@ -39773,7 +39773,7 @@ module.exports = {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _shared_runtime_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2261);
-/* harmony import */ var _run_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3796);
+/* harmony import */ var _run_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3280);
 
 
 await (0,_run_js__WEBPACK_IMPORTED_MODULE_1__/* .run */ .e)((0,_shared_runtime_js__WEBPACK_IMPORTED_MODULE_0__/* .runnerIO */ .$)());
@@ -39783,13 +39783,13 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 3796:
+/***/ 3280:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
-  e: () => (/* binding */ run)
+  e: () => (/* binding */ run_run)
 });
 
 // NAMESPACE OBJECT: ./node_modules/@azure/arm-resources/dist/esm/models/mappers.js
@@ -79146,8 +79146,8 @@ function renderJson(report) {
 }
 
 // EXTERNAL MODULE: ./node_modules/picomatch/index.js
-var picomatch = __nccwpck_require__(4006);
-var picomatch_default = /*#__PURE__*/__nccwpck_require__.n(picomatch);
+var node_modules_picomatch = __nccwpck_require__(4006);
+var picomatch_default = /*#__PURE__*/__nccwpck_require__.n(node_modules_picomatch);
 ;// CONCATENATED MODULE: ./src/compliance/model.ts
 /**
  * The shared data model of the HIPAA gate. Three inputs (the rendered config, a user's ARM
@@ -79174,6 +79174,7 @@ const DEFAULT_GATE_POLICY = {
     minAuditRetentionDays: 2190,
     minSqlYearlyRetention: 'P6Y',
     baaReviewMaxAgeDays: 365,
+    maxWaiverDays: 365,
     advisoryBlocks: false,
     unknownBlocks: true,
 };
@@ -79379,7 +79380,7 @@ function tlsAtLeast12(value) {
     return Number(`${digits[0]}.${digits.slice(1)}`) >= 1.2;
 }
 /** Days in an ISO 8601 duration of years, months, weeks and days, counted conservatively (a month as 28 days). */
-function durationDays(duration) {
+function rules_durationDays(duration) {
     const match = /^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?(?:T.*)?$/i.exec(duration.trim());
     if (!match)
         return undefined;
@@ -79681,14 +79682,14 @@ const sqlControls = [
         evaluate(database, { policy }) {
             if (!database || !notMaster(database))
                 return notApplicable('the master database has no long-term retention');
-            const minimum = durationDays(policy.minSqlYearlyRetention) ?? 2190;
+            const minimum = rules_durationDays(policy.minSqlYearlyRetention) ?? 2190;
             const policies = childrenOfType(database, 'Microsoft.Sql/servers/databases/backupLongTermRetentionPolicies');
             if (policies.length === 0)
                 return fail(`the database has no backupLongTermRetentionPolicies child; yearly backups must be kept ${policy.minSqlYearlyRetention} or longer`);
             const yearly = access_read(policies[0], ['properties', 'yearlyRetention']);
             if (yearly.kind === 'unknown')
                 return unknown(`yearlyRetention cannot be known offline (${yearly.reason})`);
-            const days = yearly.kind === 'known' && typeof yearly.value === 'string' ? durationDays(yearly.value) : undefined;
+            const days = yearly.kind === 'known' && typeof yearly.value === 'string' ? rules_durationDays(yearly.value) : undefined;
             const shown = yearly.kind === 'known' ? JSON.stringify(yearly.value) : 'not set';
             if (days === undefined || days === 0)
                 return fail(`yearlyRetention is ${shown}; it must be ${policy.minSqlYearlyRetention} or longer`);
@@ -80620,16 +80621,18 @@ function evaluate(environment, options) {
             ...(problem.location ? { location: problem.location } : {}),
         });
     }
-    applyWaivers(findings, options.waivers ?? [], now);
-    const expired = (options.waivers ?? [])
-        .filter((waiver) => waiverExpired(waiver, now))
-        .map((waiver) => ({
-        message: `the waiver of ${waiver.control} on ${waiver.resource} expired on ${waiver.expires}`,
+    const waivers = options.waivers ?? [];
+    const lapsed = (waiver) => waiverExpired(waiver, now) || waiverTooLong(waiver, now, policy.maxWaiverDays);
+    applyWaivers(findings, waivers.filter((waiver) => !lapsed(waiver)));
+    const refused = waivers.filter(lapsed).map((waiver) => ({
+        message: waiverExpired(waiver, now)
+            ? `the waiver of ${waiver.control} on ${waiver.resource} expired on ${waiver.expires}`
+            : `the waiver of ${waiver.control} on ${waiver.resource} runs to ${waiver.expires}, ${daysUntil(waiver.expires, now)} days away; the policy allows waivers of at most ${policy.maxWaiverDays} days (gate.maxWaiverDays)`,
         control: waiver.control,
         resource: waiver.resource,
         ...(waiver.location ? { location: waiver.location } : {}),
     }));
-    for (const problem of [...(options.waiverProblems ?? []), ...expired]) {
+    for (const problem of [...(options.waiverProblems ?? []), ...refused]) {
         findings.push({
             control: WAIVER_VALID,
             status: 'fail',
@@ -80637,7 +80640,7 @@ function evaluate(environment, options) {
             hipaa: [],
             resource: { type: 'waiver', name: `${problem.control ?? '?'} on ${problem.resource ?? '?'}`, id: '' },
             message: problem.message,
-            remediation: 'Fix or remove the waiver: every waiver needs control, resource, reason, approvedBy and an expires date that has not passed.',
+            remediation: "Fix or remove the waiver: every waiver needs control, resource, reason, approvedBy and an expires date that has not passed and lies within the policy's gate.maxWaiverDays.",
             ...(problem.location ? { location: problem.location } : {}),
         });
     }
@@ -80679,10 +80682,16 @@ function applies(control, resource) {
 function waiverExpired(waiver, now) {
     return Date.parse(`${waiver.expires}T23:59:59.999Z`) < now.getTime();
 }
-function applyWaivers(findings, waivers, now) {
-    const active = waivers
-        .filter((waiver) => !waiverExpired(waiver, now))
-        .map((waiver) => ({ waiver, matches: picomatch_default()(waiver.resource, { nocase: true }) }));
+const evaluate_DAY_MS = 86_400_000;
+function daysUntil(date, now) {
+    return Math.ceil((Date.parse(`${date}T23:59:59.999Z`) - now.getTime()) / evaluate_DAY_MS);
+}
+/** A waiver that runs longer than the policy allows (a year by default) is refused, not trimmed: someone reviews it again. */
+function waiverTooLong(waiver, now, maxDays) {
+    return daysUntil(waiver.expires, now) > maxDays;
+}
+function applyWaivers(findings, waivers) {
+    const active = waivers.map((waiver) => ({ waiver, matches: picomatch_default()(waiver.resource, { nocase: true }) }));
     for (const finding of findings) {
         if (finding.status !== 'fail' && finding.status !== 'unknown')
             continue;
@@ -80732,6 +80741,7 @@ function renderMarkdown(report, policy) {
         '',
         `Judged the ${report.input.kind} \`${report.input.source}\` at ${report.judgedAt}.`,
         '',
+        ...(report.notes?.length ? [...report.notes.map((note) => `> [!WARNING]\n> ${cell(note)}`), ''] : []),
         '| pass | fail | unknown | waived | not applicable |',
         '|---:|---:|---:|---:|---:|',
         `| ${summary.pass} | ${summary.fail} | ${summary.unknown} | ${summary.waived} | ${summary.notApplicable} |`,
@@ -80870,6 +80880,8 @@ function renderText(report, policy) {
         `HIPAA gate: ${report.verdict.toUpperCase()}  (${report.input.kind} ${report.input.source}, ${report.judgedAt})`,
         `  ${summary.pass} pass, ${summary.fail} fail, ${summary.unknown} unknown, ${summary.waived} waived, ${summary.notApplicable} not applicable`,
     ];
+    if (report.notes?.length)
+        lines.push('', 'Read first:', ...report.notes.map((note) => `  ! ${note}`));
     const blocking = report.findings.filter((f) => isBlocking(f, policy) || (f.control === 'waiver.valid' && f.status === 'fail'));
     if (blocking.length > 0) {
         lines.push('', 'Blocking:');
@@ -92248,19 +92260,45 @@ function preprocess(fn, schema) {
 
 
 
+/** ARM refuses a template or parameters file over 4 MB; nothing we read is legitimately larger. */
+const MAX_DOCUMENT_BYTES = 4 * 1024 * 1024;
+/** Deeper than any real template or config nests, and shallow enough that reading it recurses safely. */
+const MAX_DEPTH = 100;
 async function located_document_readLocatedDocument(file, displayName = file) {
     let text;
     try {
+        const size = (await (0,promises_.stat)(file)).size;
+        if (size > MAX_DOCUMENT_BYTES) {
+            throw new errors_ConfigurationError(`${displayName} is ${size} bytes; ARM accepts templates and parameters files of at most 4 MB. Check that this is the file you meant.`);
+        }
         text = await (0,promises_.readFile)(file, 'utf8');
     }
     catch (error) {
+        if (error instanceof errors_ConfigurationError)
+            throw error;
         throw new errors_ConfigurationError(`Cannot read ${displayName}: ${errorMessage(error)}. Check the path.`);
     }
     return located_document_parseLocatedDocument(text, displayName);
 }
 function located_document_parseLocatedDocument(text, file) {
     const isJson = file.toLowerCase().endsWith('.json');
-    const value = isJson ? located_document_parseJson(text, file) : parseYaml(text, file).document.toJS({ maxAliasCount: 100 });
+    if (nestingDepth(text) > MAX_DEPTH) {
+        throw new errors_ConfigurationError(`${file} nests objects or lists more than ${MAX_DEPTH} levels deep; no template or config does. Check that this is the file you meant.`);
+    }
+    let value;
+    if (isJson)
+        value = located_document_parseJson(text, file);
+    else {
+        try {
+            value = parseYaml(text, file).document.toJS({ maxAliasCount: 100 });
+        }
+        catch (error) {
+            if (error instanceof errors_ConfigurationError)
+                throw error;
+            // The yaml library refuses alias expansion that would blow up (a "billion laughs" file).
+            throw new errors_ConfigurationError(`${file} cannot be read: ${errorMessage(error)}. Write the values out instead of through YAML aliases.`);
+        }
+    }
     let located;
     return {
         file,
@@ -92323,6 +92361,28 @@ function nodePosition(document, lines, path) {
     const offset = found?.range?.[0] ?? 0;
     const pos = lines.linePos(offset);
     return { line: pos.line, column: pos.col };
+}
+/** How deep brackets and braces nest in the text (strings skipped), measured without parsing it. */
+function nestingDepth(text) {
+    let depth = 0;
+    let deepest = 0;
+    let quote;
+    for (let i = 0; i < text.length; i++) {
+        const char = text[i];
+        if (quote) {
+            if (char === '\\')
+                i++;
+            else if (char === quote)
+                quote = undefined;
+        }
+        else if (char === '"')
+            quote = char;
+        else if (char === '[' || char === '{')
+            deepest = Math.max(deepest, ++depth);
+        else if (char === ']' || char === '}')
+            depth--;
+    }
+    return deepest;
 }
 
 ;// CONCATENATED MODULE: ./src/config/naming.ts
@@ -92778,6 +92838,9 @@ const GateSchema = strictObject({
     baaReviewMaxAgeDays: schema_integer(1, 3650, 'gate.baaReviewMaxAgeDays')
         .default(DEFAULT_GATE_POLICY.baaReviewMaxAgeDays)
         .describe('The BAA evidence must have been reviewed within this many days.'),
+    maxWaiverDays: schema_integer(1, 3650, 'gate.maxWaiverDays')
+        .default(DEFAULT_GATE_POLICY.maxWaiverDays)
+        .describe('The longest a waiver may run, counted from the day the gate judges; a longer waiver is refused.'),
     advisoryBlocks: schemas_boolean().default(DEFAULT_GATE_POLICY.advisoryBlocks).describe('Whether a failed advisory control blocks promotion.'),
     unknownBlocks: schemas_boolean()
         .default(DEFAULT_GATE_POLICY.unknownBlocks)
@@ -92888,7 +92951,7 @@ async function load_loadConfig(path, options = {}) {
     return { config: parseConfigDocument(document), source: displayName, baseDir: (0,external_node_path_.dirname)(file), locate: (at) => document.locate(at) };
 }
 /** Parses config text (YAML or JSON by the file name's extension); `file` names it in problems. */
-function parseConfigText(text, file) {
+function load_parseConfigText(text, file) {
     return parseConfigDocument(parseLocatedDocument(text, file));
 }
 function parseConfigDocument(document) {
@@ -93674,7 +93737,7 @@ const FIELDS = ['control', 'resource', 'reason', 'approvedBy', 'expires'];
  * `{control, resource, reason, approvedBy, expires}`. Malformed entries are not dropped: each
  * becomes a problem with its line. Expiry is judged by the evaluator, against its `now`.
  */
-function parseWaivers(document) {
+function waivers_parseWaivers(document) {
     const displayPath = document.file;
     const root = document.value;
     const listPath = Array.isArray(root) ? [] : ['waivers'];
@@ -93712,6 +93775,8 @@ function parseWaivers(document) {
             return void report(`missing ${missing.join(', ')}`);
         if (!controlById(control))
             return void report(`"${control}" is not a control id; see controls.md for the ids`);
+        if (control === 'baa.evidence')
+            return void report('baa.evidence cannot be waived: record the BAA evidence in the config instead (baa.signedDate, reviewedDate, file, sha256)');
         const expires = text('expires');
         if (!/^\d{4}-\d{2}-\d{2}$/.test(expires) || Number.isNaN(Date.parse(`${expires}T00:00:00Z`)))
             return void report(`expires "${expires}" is not a date (YYYY-MM-DD)`);
@@ -93725,7 +93790,7 @@ function parseWaivers(document) {
 /** "*" in `gate.requiredTags` reads better in YAML than null; both mean "any non-empty value". */
 const ANY_VALUE = '*';
 /** The gate policy the config asks for; fields the config leaves out keep `DEFAULT_GATE_POLICY`. */
-function gatePolicyOf(config) {
+function gate_policy_gatePolicyOf(config) {
     const { gate } = config;
     return {
         ...DEFAULT_GATE_POLICY,
@@ -93734,6 +93799,7 @@ function gatePolicyOf(config) {
         minAuditRetentionDays: gate.minAuditRetentionDays,
         minSqlYearlyRetention: gate.minSqlYearlyRetention,
         baaReviewMaxAgeDays: gate.baaReviewMaxAgeDays,
+        maxWaiverDays: gate.maxWaiverDays,
         advisoryBlocks: gate.advisoryBlocks,
         unknownBlocks: gate.unknownBlocks,
     };
@@ -93799,7 +93865,7 @@ const MAX_BAA_BYTES = 25 * 1024 * 1024;
 const MAX_WAIVERS_BYTES = 1024 * 1024;
 /** Reads the policy, waivers and BAA evidence the config (if any) names, each file confined to the repository. */
 async function judging_loadJudgingInputs(loaded, request) {
-    const policy = { ...(loaded ? gatePolicyOf(loaded.config) : DEFAULT_GATE_POLICY), ...request.blocking };
+    const policy = { ...(loaded ? gate_policy_gatePolicyOf(loaded.config) : DEFAULT_GATE_POLICY), ...request.blocking };
     const waiversFile = request.waivers !== undefined
         ? (0,external_node_path_.resolve)(request.cwd, request.waivers)
         : loaded?.config.waivers !== undefined
@@ -93807,7 +93873,7 @@ async function judging_loadJudgingInputs(loaded, request) {
             : undefined;
     const { waivers, problems } = waiversFile ? await loadWaivers(waiversFile, request.cwd) : { waivers: [], problems: [] };
     const baa = loaded?.config.baa ? await readBaaEvidence(loaded, request.cwd) : undefined;
-    return { policy, waivers, waiverProblems: problems, ...(baa ? { baa } : {}) };
+    return { policy, waivers, waiverProblems: problems, ...(baa ? { baa } : {}), ...(waiversFile ? { waiversFile } : {}) };
 }
 async function loadWaivers(file, root) {
     const display = displayPath(file, root);
@@ -93819,7 +93885,7 @@ async function loadWaivers(file, root) {
         const why = error instanceof ConfinedReadError ? error.message : 'cannot be read';
         throw new errors_ConfigurationError(`Waivers file ${display} ${why}. Check the waivers input (or the config's waivers key).`);
     }
-    return parseWaivers(located_document_parseLocatedDocument(text.toString('utf8'), display));
+    return waivers_parseWaivers(located_document_parseLocatedDocument(text.toString('utf8'), display));
 }
 async function readBaaEvidence(loaded, root) {
     const baa = loaded.config.baa;
@@ -93987,6 +94053,159 @@ function limiter(size) {
     };
 }
 
+;// CONCATENATED MODULE: ./src/gate/policy-review.ts
+
+
+
+
+
+
+
+
+
+
+
+/**
+ * The gate's policy and waivers live in the pull request the gate judges, so a pull request can
+ * lower the bar it is judged by. This module says so at the top of the report: what the change
+ * loosens against its base branch, and whether CODEOWNERS puts those files under review at all.
+ */
+const run = (0,external_node_util_.promisify)(external_node_child_process_.execFile);
+/** Notes for the top of the report. */
+async function policy_review_reviewPolicyInputs(request, policy, waivers) {
+    const notes = [];
+    const files = [request.configFile, request.waiversFile].filter((file) => file !== undefined);
+    if (files.length > 0)
+        notes.push(...(await codeownersNotes(request.cwd, files)));
+    if (request.baseRef)
+        notes.push(...(await looseningNotes(request, policy, waivers)));
+    for (const waiver of waivers.filter((candidate) => /^[*/]+$/.test(candidate.resource))) {
+        notes.push(`The waiver of ${waiver.control} covers every resource ("${waiver.resource}"), until ${waiver.expires}: check that is meant.`);
+    }
+    return notes;
+}
+const BASE_REF = /^[A-Za-z0-9][A-Za-z0-9._/-]*$/;
+async function looseningNotes(request, policy, waivers) {
+    const ref = request.baseRef;
+    if (!BASE_REF.test(ref))
+        throw new ConfigurationError(`The base ref "${ref}" is not a git ref name or commit: give the pull request's base commit (github.event.pull_request.base.sha).`);
+    const notes = [];
+    if (request.configFile) {
+        const base = await fileAt(request.cwd, ref, request.configFile);
+        if (base.problem)
+            notes.push(base.problem);
+        else if (base.text === undefined)
+            notes.push(`The config ${display(request.cwd, request.configFile)} is new against ${ref}: every policy setting in it is new.`);
+        else {
+            const before = gatePolicyOf(parseConfigText(base.text, display(request.cwd, request.configFile)));
+            notes.push(...policyChanges(before, policy).map((change) => `Loosened against ${ref}: ${change}.`));
+        }
+    }
+    if (request.waiversFile) {
+        const base = await fileAt(request.cwd, ref, request.waiversFile);
+        if (base.problem)
+            notes.push(base.problem);
+        else {
+            const before = base.text === undefined ? [] : parseWaivers(parseLocatedDocument(base.text, display(request.cwd, request.waiversFile))).waivers;
+            for (const waiver of waivers) {
+                const earlier = before.find((old) => old.control === waiver.control && old.resource.toLowerCase() === waiver.resource.toLowerCase());
+                if (!earlier)
+                    notes.push(`New waiver against ${ref}: ${waiver.control} on ${waiver.resource}, until ${waiver.expires} (${waiver.reason}; approved by ${waiver.approvedBy}).`);
+                else if (waiver.expires > earlier.expires)
+                    notes.push(`Waiver extended against ${ref}: ${waiver.control} on ${waiver.resource}, from ${earlier.expires} to ${waiver.expires}.`);
+            }
+        }
+    }
+    return notes;
+}
+/** Each way `after` lets through what `before` blocked. */
+function policyChanges(before, after) {
+    const changes = [];
+    if (before.unknownBlocks && !after.unknownBlocks)
+        changes.push('gate.unknownBlocks went from true to false (values that cannot be known no longer block)');
+    if (before.advisoryBlocks && !after.advisoryBlocks)
+        changes.push('gate.advisoryBlocks went from true to false');
+    const lower = (name, was, now) => now < was && changes.push(`gate.${name} went down from ${was} to ${now}`);
+    const higher = (name, was, now) => now > was && changes.push(`gate.${name} went up from ${was} to ${now}`);
+    lower('minAuditRetentionDays', before.minAuditRetentionDays, after.minAuditRetentionDays);
+    lower('minKeyVaultRetentionDays', before.minKeyVaultRetentionDays, after.minKeyVaultRetentionDays);
+    higher('baaReviewMaxAgeDays', before.baaReviewMaxAgeDays, after.baaReviewMaxAgeDays);
+    higher('maxWaiverDays', before.maxWaiverDays, after.maxWaiverDays);
+    if ((durationDays(after.minSqlYearlyRetention) ?? 0) < (durationDays(before.minSqlYearlyRetention) ?? 0))
+        changes.push(`gate.minSqlYearlyRetention went down from ${before.minSqlYearlyRetention} to ${after.minSqlYearlyRetention}`);
+    for (const [tag, value] of Object.entries(before.requiredTags)) {
+        const now = Object.entries(after.requiredTags).find(([name]) => name.toLowerCase() === tag.toLowerCase());
+        if (!now)
+            changes.push(`the required tag ${tag} was dropped`);
+        else if (value !== null && now[1] === null)
+            changes.push(`the required tag ${tag} no longer has to be "${value}"`);
+    }
+    return changes;
+}
+/** A file's text at a git ref; undefined when the file is not there; a problem when git cannot tell. */
+async function fileAt(cwd, ref, file) {
+    const path = relative(cwd, file).split('\\').join('/');
+    try {
+        const { stdout } = await run('git', ['-C', cwd, 'show', `${ref}:./${path}`], { maxBuffer: 4 * 1024 * 1024 });
+        return { text: stdout };
+    }
+    catch (error) {
+        const message = String(error.stderr ?? error)
+            .trim()
+            .split('\n')[0] ?? '';
+        if (/does not exist in|exists on disk, but not in/.test(message))
+            return {};
+        return {
+            problem: `Could not compare ${path} with ${ref} (${message}): check out the base commit too (actions/checkout with fetch-depth: 0).`,
+        };
+    }
+}
+/** GitHub's CODEOWNERS locations, in the order GitHub looks. */
+const CODEOWNERS_FILES = (/* unused pure expression or super */ null && (['.github/CODEOWNERS', 'CODEOWNERS', 'docs/CODEOWNERS']));
+async function codeownersNotes(cwd, files) {
+    let rules;
+    for (const candidate of CODEOWNERS_FILES) {
+        const text = await readFile(resolve(cwd, candidate), 'utf8').catch(() => undefined);
+        if (text !== undefined) {
+            rules = parseCodeowners(text);
+            break;
+        }
+    }
+    const uncovered = files
+        .map((file) => display(cwd, file))
+        .filter((path) => {
+        // The last matching rule wins, as on GitHub; a rule with no owners removes ownership.
+        const rule = (rules ?? []).filter((candidate) => candidate.matches(path)).at(-1);
+        return !rule || rule.owners.length === 0;
+    });
+    if (uncovered.length === 0)
+        return [];
+    return [
+        `No CODEOWNERS entry covers ${uncovered.join(' and ')}: a pull request can change the gate's policy or waive findings without a security reviewer. Add an owner for ${uncovered.length === 1 ? 'it' : 'them'} in .github/CODEOWNERS and require review from code owners on the default branch.`,
+    ];
+}
+function parseCodeowners(text) {
+    return text
+        .split('\n')
+        .map((line) => line.replace(/(^|\s)#.*$/, '').trim())
+        .filter((line) => line !== '')
+        .map((line) => {
+        const [pattern = '', ...owners] = line.split(/\s+/);
+        // gitignore-style: a pattern without a slash matches at any depth; a leading slash anchors; a trailing slash is a directory.
+        const anchored = pattern.startsWith('/') || pattern.slice(0, -1).includes('/');
+        let glob = pattern.replace(/^\//, '');
+        if (glob.endsWith('/'))
+            glob = `${glob}**`;
+        const matcher = picomatch(anchored ? glob : `**/${glob}`, { dot: true });
+        const inside = picomatch(anchored ? `${glob}/**` : `**/${glob}/**`, { dot: true });
+        return { matches: (path) => matcher(path) || inside(path), owners };
+    });
+}
+function display(cwd, file) {
+    const path = relative(cwd, file);
+    return path && !path.startsWith('..') && !isAbsolute(path) ? path.split('\\').join('/') : file;
+}
+
 ;// CONCATENATED MODULE: ./src/gate/gate.ts
 /**
  * src/gate is the gate's application layer: it loads the config, waivers and BAA evidence
@@ -94002,11 +94221,24 @@ function limiter(size) {
 
 
 
+
 /** Reads the input, judges it, and returns the report. Throws ConfigurationError on bad input. */
 async function runGate(request) {
     const now = request.now ?? new Date();
     const loaded = request.template && !request.config ? undefined : await loadConfig(request.config, { cwd: request.cwd });
     const judging = await loadJudgingInputs(loaded, request);
+    const run = await judgeInput(request, loaded, judging, now);
+    const notes = await reviewPolicyInputs({
+        cwd: request.cwd,
+        ...(loaded && loaded.source !== 'defaults' ? { configFile: resolve(request.cwd, loaded.source) } : {}),
+        ...(judging.waiversFile ? { waiversFile: judging.waiversFile } : {}),
+        ...(request.baseRef ? { baseRef: request.baseRef } : {}),
+    }, judging.policy, judging.waivers);
+    if (notes.length > 0)
+        run.report.notes = notes;
+    return run;
+}
+async function judgeInput(request, loaded, judging, now) {
     const configSource = loaded ? { configSource: loaded.source } : {};
     if (request.live) {
         const config = loaded.config;
@@ -94422,7 +94654,7 @@ function readProvisionInputs(io, runnerTemp) {
 
 
 /** The provision action: preview or deploy the environment, write the what-if file and the summary, set the outputs. */
-async function run(io, ports = {}) {
+async function run_run(io, ports = {}) {
     await runAction(io, async () => {
         const workspace = io.env['GITHUB_WORKSPACE'] ?? process.cwd();
         const inputs = readProvisionInputs(io, io.env['RUNNER_TEMP'] ?? workspace);

@@ -22,6 +22,8 @@ Exit codes: 0 pass, 1 a blocking finding, 2 bad input.
   --subscription S the subscription of --live (default AZURE_SUBSCRIPTION_ID)
   --resource-group G  the resource group of --live (default: the config's resourceGroup)
   --waivers F      a waivers file (overrides the config's waivers)
+  --base-ref REF   a pull request's base commit: what the change loosens in the policy and the
+                   waivers against it is shown first
   --fail-on LIST   what blocks: required,unknown,advisory or never (default: the config's policy)
   --format F       text | markdown | sarif | json (default text)
   --output F       write the report to F instead of stdout`;
@@ -43,6 +45,7 @@ export const gateCommand: Command = {
         live: values.live,
         subscriptionId: values.subscription,
         resourceGroup: values['resource-group'],
+        baseRef: values['base-ref'],
       },
       {
         config: '--config',
@@ -53,6 +56,7 @@ export const gateCommand: Command = {
         live: '--live',
         subscriptionId: '--subscription',
         resourceGroup: '--resource-group',
+        baseRef: '--base-ref',
       },
       env,
     );
@@ -63,6 +67,7 @@ export const gateCommand: Command = {
       ...(options.parameters ? { parameters: options.parameters } : {}),
       ...(options.waivers ? { waivers: options.waivers } : {}),
       ...(options.failOn ? { blocking: options.failOn.policy } : {}),
+      ...(options.baseRef ? { baseRef: options.baseRef } : {}),
       ...(options.live
         ? {
             live: {
@@ -103,6 +108,7 @@ function parseOptions(args: string[]) {
         live: { type: 'boolean' },
         subscription: { type: 'string' },
         'resource-group': { type: 'string' },
+        'base-ref': { type: 'string' },
       },
       strict: true,
       allowPositionals: false,

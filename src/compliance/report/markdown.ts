@@ -26,6 +26,7 @@ export function renderMarkdown(report: GateReport, policy: GatePolicy): string {
     '',
     `Judged the ${report.input.kind} \`${report.input.source}\` at ${report.judgedAt}.`,
     '',
+    ...(report.notes?.length ? [...report.notes.map((note) => `> [!WARNING]\n> ${cell(note)}`), ''] : []),
     '| pass | fail | unknown | waived | not applicable |',
     '|---:|---:|---:|---:|---:|',
     `| ${summary.pass} | ${summary.fail} | ${summary.unknown} | ${summary.waived} | ${summary.notApplicable} |`,

@@ -8,6 +8,7 @@ export function renderText(report: GateReport, policy: GatePolicy): string {
     `HIPAA gate: ${report.verdict.toUpperCase()}  (${report.input.kind} ${report.input.source}, ${report.judgedAt})`,
     `  ${summary.pass} pass, ${summary.fail} fail, ${summary.unknown} unknown, ${summary.waived} waived, ${summary.notApplicable} not applicable`,
   ];
+  if (report.notes?.length) lines.push('', 'Read first:', ...report.notes.map((note) => `  ! ${note}`));
   const blocking = report.findings.filter((f) => isBlocking(f, policy) || (f.control === 'waiver.valid' && f.status === 'fail'));
   if (blocking.length > 0) {
     lines.push('', 'Blocking:');
