@@ -3156,7 +3156,7 @@ Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.validateKeywordUsage = exports.validSchemaType = exports.funcKeywordCode = exports.macroKeywordCode = void 0;
 const codegen_1 = __nccwpck_require__(1436);
 const names_1 = __nccwpck_require__(630);
-const code_1 = __nccwpck_require__(8484);
+const code_1 = __nccwpck_require__(6103);
 const errors_1 = __nccwpck_require__(1283);
 function macroKeywordCode(cxt, def) {
     const { gen, keyword, schema, parentSchema, it } = cxt;
@@ -4121,7 +4121,7 @@ exports["default"] = def;
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const code_1 = __nccwpck_require__(8484);
+const code_1 = __nccwpck_require__(6103);
 const codegen_1 = __nccwpck_require__(1436);
 const names_1 = __nccwpck_require__(630);
 const util_1 = __nccwpck_require__(4464);
@@ -4262,7 +4262,7 @@ exports["default"] = def;
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const code_1 = __nccwpck_require__(8484);
+const code_1 = __nccwpck_require__(6103);
 const def = {
     keyword: "anyOf",
     schemaType: "array",
@@ -4384,7 +4384,7 @@ Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.validateSchemaDeps = exports.validatePropertyDeps = exports.error = void 0;
 const codegen_1 = __nccwpck_require__(1436);
 const util_1 = __nccwpck_require__(4464);
-const code_1 = __nccwpck_require__(8484);
+const code_1 = __nccwpck_require__(6103);
 exports.error = {
     message: ({ params: { property, depsCount, deps } }) => {
         const property_ies = depsCount === 1 ? "property" : "properties";
@@ -4597,7 +4597,7 @@ Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.validateTuple = void 0;
 const codegen_1 = __nccwpck_require__(1436);
 const util_1 = __nccwpck_require__(4464);
-const code_1 = __nccwpck_require__(8484);
+const code_1 = __nccwpck_require__(6103);
 const def = {
     keyword: "items",
     type: "array",
@@ -4654,7 +4654,7 @@ exports["default"] = def;
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 const codegen_1 = __nccwpck_require__(1436);
 const util_1 = __nccwpck_require__(4464);
-const code_1 = __nccwpck_require__(8484);
+const code_1 = __nccwpck_require__(6103);
 const additionalItems_1 = __nccwpck_require__(3448);
 const error = {
     message: ({ params: { len } }) => (0, codegen_1.str) `must NOT have more than ${len} items`,
@@ -4786,7 +4786,7 @@ exports["default"] = def;
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const code_1 = __nccwpck_require__(8484);
+const code_1 = __nccwpck_require__(6103);
 const codegen_1 = __nccwpck_require__(1436);
 const util_1 = __nccwpck_require__(4464);
 const util_2 = __nccwpck_require__(4464);
@@ -4886,7 +4886,7 @@ exports["default"] = def;
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 const validate_1 = __nccwpck_require__(7881);
-const code_1 = __nccwpck_require__(8484);
+const code_1 = __nccwpck_require__(6103);
 const util_1 = __nccwpck_require__(4464);
 const additionalProperties_1 = __nccwpck_require__(2431);
 const def = {
@@ -5003,7 +5003,7 @@ exports["default"] = def;
 
 /***/ }),
 
-/***/ 8484:
+/***/ 6103:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -5147,7 +5147,7 @@ exports.validateUnion = validateUnion;
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.callRef = exports.getValidate = void 0;
 const ref_error_1 = __nccwpck_require__(3162);
-const code_1 = __nccwpck_require__(8484);
+const code_1 = __nccwpck_require__(6103);
 const codegen_1 = __nccwpck_require__(1436);
 const names_1 = __nccwpck_require__(630);
 const compile_1 = __nccwpck_require__(2718);
@@ -5718,7 +5718,7 @@ exports["default"] = def;
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const code_1 = __nccwpck_require__(8484);
+const code_1 = __nccwpck_require__(6103);
 const util_1 = __nccwpck_require__(4464);
 const codegen_1 = __nccwpck_require__(1436);
 const error = {
@@ -5757,7 +5757,7 @@ exports["default"] = def;
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const code_1 = __nccwpck_require__(8484);
+const code_1 = __nccwpck_require__(6103);
 const codegen_1 = __nccwpck_require__(1436);
 const util_1 = __nccwpck_require__(4464);
 const error = {
@@ -17206,7 +17206,7 @@ var __rewriteRelativeImportExtension;
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _run_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6856);
+/* harmony import */ var _run_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8484);
 
 process.exitCode = await (0,_run_js__WEBPACK_IMPORTED_MODULE_0__/* .runCli */ .a)(process.argv.slice(2));
 
@@ -17215,7 +17215,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 6856:
+/***/ 8484:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -18480,6 +18480,7 @@ const DEFAULT_GATE_POLICY = {
     minAuditRetentionDays: 2190,
     minSqlYearlyRetention: 'P6Y',
     baaReviewMaxAgeDays: 365,
+    maxWaiverDays: 365,
     advisoryBlocks: false,
     unknownBlocks: true,
 };
@@ -18523,6 +18524,31 @@ function describe(value) {
     if (Array.isArray(value))
         return 'an array';
     return typeof value === 'object' ? 'an object' : `the ${typeof value === 'number' ? 'integer' : typeof value} ${JSON.stringify(value)}`;
+}
+/**
+ * A string parameter without a value stands in strings as `⟦name⟧`, so names and resource ids
+ * built from it still link children, scopes and references; anything that looks inside it
+ * (a comparison, a condition, a control reading the property) gets an unknown instead.
+ */
+function parameterPlaceholder(name) {
+    return `\u27e6${name}\u27e7`;
+}
+const PLACEHOLDER = /\u27e6([^\u27e7]+)\u27e7/;
+/** The first missing parameter a value is built from, anywhere inside it. */
+function placeholderIn(value, depth = 0) {
+    if (typeof value === 'string')
+        return PLACEHOLDER.exec(value)?.[1];
+    if (value === null || typeof value !== 'object' || depth > 256)
+        return undefined;
+    for (const item of Array.isArray(value) ? value : Object.values(value)) {
+        const found = placeholderIn(item, depth + 1);
+        if (found)
+            return found;
+    }
+    return undefined;
+}
+function unknownFromParameter(name, text) {
+    return new UnknownValue(`it depends on parameter "${name}", which has no value; give a parameters file to judge it`, text);
 }
 
 ;// CONCATENATED MODULE: ./src/compliance/arm/functions.ts
@@ -18725,6 +18751,9 @@ const LAZY_FUNCTIONS = {
         const condition = evaluate(args[0]);
         if (isUnknown(condition))
             return condition;
+        const parameter = placeholderIn(condition);
+        if (parameter)
+            return unknownFromParameter(parameter, text);
         if (typeof condition !== 'boolean')
             fail(text, `if() needs a boolean condition, not ${describe(condition)}`);
         return evaluate(args[condition ? 1 : 2]);
@@ -18835,6 +18864,8 @@ function shortCircuit(name, args, evaluate, text) {
         const value = evaluate(arg);
         if (isUnknown(value))
             unknown ??= value;
+        else if (placeholderIn(value))
+            unknown ??= unknownFromParameter(placeholderIn(value), text);
         else if (typeof value !== 'boolean')
             fail(text, `${name}() needs booleans, not ${describe(value)}`);
         else if (value === (name === 'or'))
@@ -19198,6 +19229,26 @@ const FUNCTIONS = {
         },
     },
 };
+// These build strings, lists and ids from their arguments without looking inside them, so a missing
+// string parameter's placeholder passes through (and still links names and ids); every other function
+// given one answers unknown.
+for (const name of [
+    'concat',
+    'format',
+    'string',
+    'tolower',
+    'toupper',
+    'array',
+    'createarray',
+    'createobject',
+    'union',
+    'resourceid',
+    'subscriptionresourceid',
+    'tenantresourceid',
+    'extensionresourceid',
+]) {
+    FUNCTIONS[name] = { ...FUNCTIONS[name], keepsParameters: true };
+}
 
 ;// CONCATENATED MODULE: ./src/compliance/arm/expressions.ts
 
@@ -19399,6 +19450,11 @@ function call(node, scope, text) {
     const unknownArg = fn.acceptsUnknowns ? args.find(isUnknown) : args.find(containsUnknown);
     if (unknownArg)
         return isUnknown(unknownArg) ? unknownArg : firstUnknown(unknownArg);
+    if (!fn.keepsParameters) {
+        const parameter = placeholderIn(args);
+        if (parameter)
+            return unknownFromParameter(parameter, text);
+    }
     return fn.call(args, scope, text);
 }
 
@@ -19456,9 +19512,10 @@ class Resolver {
             this.problems.set(message, { message, ...this.at(path) });
         return new UnknownValue(`the template is not valid here: ${message}`);
     }
-    missingParameter(name) {
+    /** A declared parameter with no value and no default: a string stands in as a placeholder (see parameterPlaceholder), anything else is unknown. */
+    missingParameter(name, type) {
         this.missing.add(name);
-        return new UnknownValue(`parameter "${name}" has no value; give a parameters file to judge what depends on it`);
+        return /^(secure)?string$/i.test(type) ? parameterPlaceholder(name) : unknownFromParameter(name);
     }
     /** Evaluates a value, turning a mistake in one of its expressions into an unknown and one problem. */
     evaluate(value, scope, path) {
@@ -19504,7 +19561,10 @@ class Resolver {
                 resourceGroup: where.resourceGroup,
                 location: this.options.location ?? 'eastus2',
                 deploymentName: where.deploymentName,
-            }, this.file, { missingParameter: (name) => this.missingParameter(name), problem: (at, message) => this.problem([...path, ...at], message) });
+            }, this.file, {
+                missingParameter: (name, type) => this.missingParameter(name, type),
+                problem: (at, message) => this.problem([...path, ...at], message),
+            });
         frame.scope = {
             ...scope,
             reference: (target, apiVersion, full, text) => this.reference(frame, target, apiVersion, full, text),
@@ -20045,7 +20105,8 @@ function createScope(root, options, file, hooks = {}) {
             const type = typeOfParameter(spec, definitions);
             const givenName = Object.keys(given).find((k) => k.toLowerCase() === declaredName.toLowerCase());
             let value;
-            if (givenName !== undefined)
+            // A null value (a module's optional input passed through tryGet) leaves the parameter to its default, as ARM does.
+            if (givenName !== undefined && !(given[givenName] === null && 'defaultValue' in spec))
                 value = given[givenName];
             else if ('defaultValue' in spec)
                 value = evaluateDeep(spec['defaultValue'], scope, hooks.problem &&
@@ -20054,11 +20115,12 @@ function createScope(root, options, file, hooks = {}) {
                 value = null;
             else
                 value = hooks.missingParameter
-                    ? hooks.missingParameter(declaredName)
+                    ? hooks.missingParameter(declaredName, type.type)
                     : refuse(`The value for the template parameter '${declaredName}' is not provided.`);
             const allowed = spec['allowedValues'];
             if (Array.isArray(allowed) &&
                 !isUnknown(value) &&
+                !placeholderIn(value) &&
                 !(value === null && type.nullable) &&
                 !allowed.some((a) => JSON.stringify(a) === JSON.stringify(value))) {
                 const message = `The provided value '${JSON.stringify(value)}' for the template parameter '${declaredName}' is not valid: it must be one of ${JSON.stringify(allowed)}.`;
@@ -20105,17 +20167,14 @@ function createScope(root, options, file, hooks = {}) {
     };
     return scope;
 }
-/** A parameter's type, through languageVersion 2.0's `$ref` to a user-defined type. */
+/** A parameter's type and whether it may be null, through languageVersion 2.0's `$ref` to a user-defined type. */
 function typeOfParameter(spec, definitions) {
-    if (spec['nullable'] === true)
-        return { nullable: true };
     const ref = spec['$ref'];
-    if (typeof ref === 'string') {
-        const definition = definitions[ref.replace(/^#\/definitions\//, '')];
-        if (definition?.['nullable'] === true)
-            return { nullable: true };
-    }
-    return { nullable: false };
+    const definition = typeof ref === 'string' ? definitions[ref.replace(/^#\/definitions\//, '')] : undefined;
+    return {
+        type: String(spec['type'] ?? definition?.['type'] ?? ''),
+        nullable: spec['nullable'] === true || definition?.['nullable'] === true,
+    };
 }
 function normalizeParameters(parameters) {
     if (!parameters)
@@ -54268,6 +54327,12 @@ function valueAt(root, path) {
     }
     if (isUnknown(current))
         return { kind: 'unknown', reason: current.reason, ...(current.expression ? { expression: current.expression } : {}) };
+    // A property set to null is not set: ARM sends no value for it (Bicep writes null() to leave a property out).
+    if (current === null)
+        return { kind: 'absent' };
+    const parameter = typeof current === 'string' ? placeholderIn(current) : undefined;
+    if (parameter)
+        return { kind: 'unknown', reason: unknownFromParameter(parameter).reason };
     return { kind: 'known', value: current };
 }
 /** A known value at `path`, or undefined when it is absent or unknown: for shallow checks inside array entries. */
@@ -55491,19 +55556,22 @@ const tagsControls = [
             const tags = read(resource, ['tags']);
             if (tags.kind === 'unknown')
                 return unknown(`tags cannot be known offline (${tags.reason})`, ['tags']);
-            const present = tags.kind === 'known' && tags.value && typeof tags.value === 'object' ? tags.value : {};
-            const lookup = new Map(Object.entries(present).map(([name, value]) => [name.toLowerCase(), value]));
-            const problems = Object.entries(policy.requiredTags).flatMap(([name, required]) => {
-                const value = lookup.get(name.toLowerCase());
-                if (value === undefined || value === '')
-                    return [`${name} is missing`];
-                if (required !== null && String(value) !== required)
-                    return [`${name} is "${String(value)}", not "${required}"`];
-                return [];
-            });
-            return problems.length === 0
-                ? pass(`carries ${Object.keys(policy.requiredTags).join(', ')}`, ['tags'])
-                : rules_fail(`tags: ${problems.join('; ')}`, ['tags']);
+            const problems = [];
+            const undecided = [];
+            for (const [name, required] of Object.entries(policy.requiredTags)) {
+                const value = read(resource, ['tags', name]);
+                if (value.kind === 'unknown')
+                    undecided.push(`${name} (${value.reason})`);
+                else if (value.kind === 'absent' || value.value === '')
+                    problems.push(`${name} is missing`);
+                else if (required !== null && String(value.value) !== required)
+                    problems.push(`${name} is "${String(value.value)}", not "${required}"`);
+            }
+            if (problems.length > 0)
+                return rules_fail(`tags: ${problems.join('; ')}`, ['tags']);
+            if (undecided.length > 0)
+                return unknown(`the value of tag ${undecided.join(', ')} cannot be known offline`, ['tags']);
+            return pass(`carries ${Object.keys(policy.requiredTags).join(', ')}`, ['tags']);
         },
     },
 ];
@@ -55670,16 +55738,18 @@ function evaluate(environment, options) {
             ...(problem.location ? { location: problem.location } : {}),
         });
     }
-    applyWaivers(findings, options.waivers ?? [], now);
-    const expired = (options.waivers ?? [])
-        .filter((waiver) => waiverExpired(waiver, now))
-        .map((waiver) => ({
-        message: `the waiver of ${waiver.control} on ${waiver.resource} expired on ${waiver.expires}`,
+    const waivers = options.waivers ?? [];
+    const lapsed = (waiver) => waiverExpired(waiver, now) || waiverTooLong(waiver, now, policy.maxWaiverDays);
+    applyWaivers(findings, waivers.filter((waiver) => !lapsed(waiver)));
+    const refused = waivers.filter(lapsed).map((waiver) => ({
+        message: waiverExpired(waiver, now)
+            ? `the waiver of ${waiver.control} on ${waiver.resource} expired on ${waiver.expires}`
+            : `the waiver of ${waiver.control} on ${waiver.resource} runs to ${waiver.expires}, ${daysUntil(waiver.expires, now)} days away; the policy allows waivers of at most ${policy.maxWaiverDays} days (gate.maxWaiverDays)`,
         control: waiver.control,
         resource: waiver.resource,
         ...(waiver.location ? { location: waiver.location } : {}),
     }));
-    for (const problem of [...(options.waiverProblems ?? []), ...expired]) {
+    for (const problem of [...(options.waiverProblems ?? []), ...refused]) {
         findings.push({
             control: WAIVER_VALID,
             status: 'fail',
@@ -55687,7 +55757,7 @@ function evaluate(environment, options) {
             hipaa: [],
             resource: { type: 'waiver', name: `${problem.control ?? '?'} on ${problem.resource ?? '?'}`, id: '' },
             message: problem.message,
-            remediation: 'Fix or remove the waiver: every waiver needs control, resource, reason, approvedBy and an expires date that has not passed.',
+            remediation: "Fix or remove the waiver: every waiver needs control, resource, reason, approvedBy and an expires date that has not passed and lies within the policy's gate.maxWaiverDays.",
             ...(problem.location ? { location: problem.location } : {}),
         });
     }
@@ -55729,10 +55799,16 @@ function applies(control, resource) {
 function waiverExpired(waiver, now) {
     return Date.parse(`${waiver.expires}T23:59:59.999Z`) < now.getTime();
 }
-function applyWaivers(findings, waivers, now) {
-    const active = waivers
-        .filter((waiver) => !waiverExpired(waiver, now))
-        .map((waiver) => ({ waiver, matches: picomatch_default()(waiver.resource, { nocase: true }) }));
+const evaluate_DAY_MS = 86_400_000;
+function daysUntil(date, now) {
+    return Math.ceil((Date.parse(`${date}T23:59:59.999Z`) - now.getTime()) / evaluate_DAY_MS);
+}
+/** A waiver that runs longer than the policy allows (a year by default) is refused, not trimmed: someone reviews it again. */
+function waiverTooLong(waiver, now, maxDays) {
+    return daysUntil(waiver.expires, now) > maxDays;
+}
+function applyWaivers(findings, waivers) {
+    const active = waivers.map((waiver) => ({ waiver, matches: picomatch_default()(waiver.resource, { nocase: true }) }));
     for (const finding of findings) {
         if (finding.status !== 'fail' && finding.status !== 'unknown')
             continue;
@@ -65296,19 +65372,45 @@ function preprocess(fn, schema) {
 
 
 
+/** ARM refuses a template or parameters file over 4 MB; nothing we read is legitimately larger. */
+const MAX_DOCUMENT_BYTES = 4 * 1024 * 1024;
+/** Deeper than any real template or config nests, and shallow enough that reading it recurses safely. */
+const MAX_DEPTH = 100;
 async function readLocatedDocument(file, displayName = file) {
     let text;
     try {
+        const size = (await (0,promises_.stat)(file)).size;
+        if (size > MAX_DOCUMENT_BYTES) {
+            throw new errors_ConfigurationError(`${displayName} is ${size} bytes; ARM accepts templates and parameters files of at most 4 MB. Check that this is the file you meant.`);
+        }
         text = await (0,promises_.readFile)(file, 'utf8');
     }
     catch (error) {
+        if (error instanceof errors_ConfigurationError)
+            throw error;
         throw new errors_ConfigurationError(`Cannot read ${displayName}: ${errorMessage(error)}. Check the path.`);
     }
-    return located_document_parseLocatedDocument(text, displayName);
+    return parseLocatedDocument(text, displayName);
 }
-function located_document_parseLocatedDocument(text, file) {
+function parseLocatedDocument(text, file) {
     const isJson = file.toLowerCase().endsWith('.json');
-    const value = isJson ? located_document_parseJson(text, file) : parseYaml(text, file).document.toJS({ maxAliasCount: 100 });
+    if (nestingDepth(text) > MAX_DEPTH) {
+        throw new errors_ConfigurationError(`${file} nests objects or lists more than ${MAX_DEPTH} levels deep; no template or config does. Check that this is the file you meant.`);
+    }
+    let value;
+    if (isJson)
+        value = located_document_parseJson(text, file);
+    else {
+        try {
+            value = parseYaml(text, file).document.toJS({ maxAliasCount: 100 });
+        }
+        catch (error) {
+            if (error instanceof errors_ConfigurationError)
+                throw error;
+            // The yaml library refuses alias expansion that would blow up (a "billion laughs" file).
+            throw new errors_ConfigurationError(`${file} cannot be read: ${errorMessage(error)}. Write the values out instead of through YAML aliases.`);
+        }
+    }
     let located;
     return {
         file,
@@ -65371,6 +65473,28 @@ function nodePosition(document, lines, path) {
     const offset = found?.range?.[0] ?? 0;
     const pos = lines.linePos(offset);
     return { line: pos.line, column: pos.col };
+}
+/** How deep brackets and braces nest in the text (strings skipped), measured without parsing it. */
+function nestingDepth(text) {
+    let depth = 0;
+    let deepest = 0;
+    let quote;
+    for (let i = 0; i < text.length; i++) {
+        const char = text[i];
+        if (quote) {
+            if (char === '\\')
+                i++;
+            else if (char === quote)
+                quote = undefined;
+        }
+        else if (char === '"')
+            quote = char;
+        else if (char === '[' || char === '{')
+            deepest = Math.max(deepest, ++depth);
+        else if (char === ']' || char === '}')
+            depth--;
+    }
+    return deepest;
 }
 
 ;// CONCATENATED MODULE: ./node_modules/zod/v4/classic/iso.js
@@ -65709,6 +65833,9 @@ const GateSchema = strictObject({
     baaReviewMaxAgeDays: schema_integer(1, 3650, 'gate.baaReviewMaxAgeDays')
         .default(DEFAULT_GATE_POLICY.baaReviewMaxAgeDays)
         .describe('The BAA evidence must have been reviewed within this many days.'),
+    maxWaiverDays: schema_integer(1, 3650, 'gate.maxWaiverDays')
+        .default(DEFAULT_GATE_POLICY.maxWaiverDays)
+        .describe('The longest a waiver may run, counted from the day the gate judges; a longer waiver is refused.'),
     advisoryBlocks: schemas_boolean().default(DEFAULT_GATE_POLICY.advisoryBlocks).describe('Whether a failed advisory control blocks promotion.'),
     unknownBlocks: schemas_boolean()
         .default(DEFAULT_GATE_POLICY.unknownBlocks)
@@ -66643,6 +66770,8 @@ function parseWaivers(document) {
             return void report(`missing ${missing.join(', ')}`);
         if (!controlById(control))
             return void report(`"${control}" is not a control id; see controls.md for the ids`);
+        if (control === 'baa.evidence')
+            return void report('baa.evidence cannot be waived: record the BAA evidence in the config instead (baa.signedDate, reviewedDate, file, sha256)');
         const expires = text('expires');
         if (!/^\d{4}-\d{2}-\d{2}$/.test(expires) || Number.isNaN(Date.parse(`${expires}T00:00:00Z`)))
             return void report(`expires "${expires}" is not a date (YYYY-MM-DD)`);
@@ -66665,6 +66794,7 @@ function gatePolicyOf(config) {
         minAuditRetentionDays: gate.minAuditRetentionDays,
         minSqlYearlyRetention: gate.minSqlYearlyRetention,
         baaReviewMaxAgeDays: gate.baaReviewMaxAgeDays,
+        maxWaiverDays: gate.maxWaiverDays,
         advisoryBlocks: gate.advisoryBlocks,
         unknownBlocks: gate.unknownBlocks,
     };
@@ -66738,7 +66868,7 @@ async function loadJudgingInputs(loaded, request) {
             : undefined;
     const { waivers, problems } = waiversFile ? await loadWaivers(waiversFile, request.cwd) : { waivers: [], problems: [] };
     const baa = loaded?.config.baa ? await readBaaEvidence(loaded, request.cwd) : undefined;
-    return { policy, waivers, waiverProblems: problems, ...(baa ? { baa } : {}) };
+    return { policy, waivers, waiverProblems: problems, ...(baa ? { baa } : {}), ...(waiversFile ? { waiversFile } : {}) };
 }
 async function loadWaivers(file, root) {
     const display = displayPath(file, root);
@@ -66750,7 +66880,7 @@ async function loadWaivers(file, root) {
         const why = error instanceof ConfinedReadError ? error.message : 'cannot be read';
         throw new errors_ConfigurationError(`Waivers file ${display} ${why}. Check the waivers input (or the config's waivers key).`);
     }
-    return parseWaivers(located_document_parseLocatedDocument(text.toString('utf8'), display));
+    return parseWaivers(parseLocatedDocument(text.toString('utf8'), display));
 }
 async function readBaaEvidence(loaded, root) {
     const baa = loaded.config.baa;
@@ -67012,6 +67142,159 @@ function limiter(size) {
     };
 }
 
+;// CONCATENATED MODULE: ./src/gate/policy-review.ts
+
+
+
+
+
+
+
+
+
+
+
+/**
+ * The gate's policy and waivers live in the pull request the gate judges, so a pull request can
+ * lower the bar it is judged by. This module says so at the top of the report: what the change
+ * loosens against its base branch, and whether CODEOWNERS puts those files under review at all.
+ */
+const run = (0,external_node_util_.promisify)(external_node_child_process_.execFile);
+/** Notes for the top of the report. */
+async function reviewPolicyInputs(request, policy, waivers) {
+    const notes = [];
+    const files = [request.configFile, request.waiversFile].filter((file) => file !== undefined);
+    if (files.length > 0)
+        notes.push(...(await codeownersNotes(request.cwd, files)));
+    if (request.baseRef)
+        notes.push(...(await looseningNotes(request, policy, waivers)));
+    for (const waiver of waivers.filter((candidate) => /^[*/]+$/.test(candidate.resource))) {
+        notes.push(`The waiver of ${waiver.control} covers every resource ("${waiver.resource}"), until ${waiver.expires}: check that is meant.`);
+    }
+    return notes;
+}
+const BASE_REF = /^[A-Za-z0-9][A-Za-z0-9._/-]*$/;
+async function looseningNotes(request, policy, waivers) {
+    const ref = request.baseRef;
+    if (!BASE_REF.test(ref))
+        throw new errors_ConfigurationError(`The base ref "${ref}" is not a git ref name or commit: give the pull request's base commit (github.event.pull_request.base.sha).`);
+    const notes = [];
+    if (request.configFile) {
+        const base = await fileAt(request.cwd, ref, request.configFile);
+        if (base.problem)
+            notes.push(base.problem);
+        else if (base.text === undefined)
+            notes.push(`The config ${display(request.cwd, request.configFile)} is new against ${ref}: every policy setting in it is new.`);
+        else {
+            const before = gatePolicyOf(parseConfigText(base.text, display(request.cwd, request.configFile)));
+            notes.push(...policyChanges(before, policy).map((change) => `Loosened against ${ref}: ${change}.`));
+        }
+    }
+    if (request.waiversFile) {
+        const base = await fileAt(request.cwd, ref, request.waiversFile);
+        if (base.problem)
+            notes.push(base.problem);
+        else {
+            const before = base.text === undefined ? [] : parseWaivers(parseLocatedDocument(base.text, display(request.cwd, request.waiversFile))).waivers;
+            for (const waiver of waivers) {
+                const earlier = before.find((old) => old.control === waiver.control && old.resource.toLowerCase() === waiver.resource.toLowerCase());
+                if (!earlier)
+                    notes.push(`New waiver against ${ref}: ${waiver.control} on ${waiver.resource}, until ${waiver.expires} (${waiver.reason}; approved by ${waiver.approvedBy}).`);
+                else if (waiver.expires > earlier.expires)
+                    notes.push(`Waiver extended against ${ref}: ${waiver.control} on ${waiver.resource}, from ${earlier.expires} to ${waiver.expires}.`);
+            }
+        }
+    }
+    return notes;
+}
+/** Each way `after` lets through what `before` blocked. */
+function policyChanges(before, after) {
+    const changes = [];
+    if (before.unknownBlocks && !after.unknownBlocks)
+        changes.push('gate.unknownBlocks went from true to false (values that cannot be known no longer block)');
+    if (before.advisoryBlocks && !after.advisoryBlocks)
+        changes.push('gate.advisoryBlocks went from true to false');
+    const lower = (name, was, now) => now < was && changes.push(`gate.${name} went down from ${was} to ${now}`);
+    const higher = (name, was, now) => now > was && changes.push(`gate.${name} went up from ${was} to ${now}`);
+    lower('minAuditRetentionDays', before.minAuditRetentionDays, after.minAuditRetentionDays);
+    lower('minKeyVaultRetentionDays', before.minKeyVaultRetentionDays, after.minKeyVaultRetentionDays);
+    higher('baaReviewMaxAgeDays', before.baaReviewMaxAgeDays, after.baaReviewMaxAgeDays);
+    higher('maxWaiverDays', before.maxWaiverDays, after.maxWaiverDays);
+    if ((durationDays(after.minSqlYearlyRetention) ?? 0) < (durationDays(before.minSqlYearlyRetention) ?? 0))
+        changes.push(`gate.minSqlYearlyRetention went down from ${before.minSqlYearlyRetention} to ${after.minSqlYearlyRetention}`);
+    for (const [tag, value] of Object.entries(before.requiredTags)) {
+        const now = Object.entries(after.requiredTags).find(([name]) => name.toLowerCase() === tag.toLowerCase());
+        if (!now)
+            changes.push(`the required tag ${tag} was dropped`);
+        else if (value !== null && now[1] === null)
+            changes.push(`the required tag ${tag} no longer has to be "${value}"`);
+    }
+    return changes;
+}
+/** A file's text at a git ref; undefined when the file is not there; a problem when git cannot tell. */
+async function fileAt(cwd, ref, file) {
+    const path = (0,external_node_path_.relative)(cwd, file).split('\\').join('/');
+    try {
+        const { stdout } = await run('git', ['-C', cwd, 'show', `${ref}:./${path}`], { maxBuffer: 4 * 1024 * 1024 });
+        return { text: stdout };
+    }
+    catch (error) {
+        const message = String(error.stderr ?? error)
+            .trim()
+            .split('\n')[0] ?? '';
+        if (/does not exist in|exists on disk, but not in/.test(message))
+            return {};
+        return {
+            problem: `Could not compare ${path} with ${ref} (${message}): check out the base commit too (actions/checkout with fetch-depth: 0).`,
+        };
+    }
+}
+/** GitHub's CODEOWNERS locations, in the order GitHub looks. */
+const CODEOWNERS_FILES = ['.github/CODEOWNERS', 'CODEOWNERS', 'docs/CODEOWNERS'];
+async function codeownersNotes(cwd, files) {
+    let rules;
+    for (const candidate of CODEOWNERS_FILES) {
+        const text = await (0,promises_.readFile)((0,external_node_path_.resolve)(cwd, candidate), 'utf8').catch(() => undefined);
+        if (text !== undefined) {
+            rules = parseCodeowners(text);
+            break;
+        }
+    }
+    const uncovered = files
+        .map((file) => display(cwd, file))
+        .filter((path) => {
+        // The last matching rule wins, as on GitHub; a rule with no owners removes ownership.
+        const rule = (rules ?? []).filter((candidate) => candidate.matches(path)).at(-1);
+        return !rule || rule.owners.length === 0;
+    });
+    if (uncovered.length === 0)
+        return [];
+    return [
+        `No CODEOWNERS entry covers ${uncovered.join(' and ')}: a pull request can change the gate's policy or waive findings without a security reviewer. Add an owner for ${uncovered.length === 1 ? 'it' : 'them'} in .github/CODEOWNERS and require review from code owners on the default branch.`,
+    ];
+}
+function parseCodeowners(text) {
+    return text
+        .split('\n')
+        .map((line) => line.replace(/(^|\s)#.*$/, '').trim())
+        .filter((line) => line !== '')
+        .map((line) => {
+        const [pattern = '', ...owners] = line.split(/\s+/);
+        // gitignore-style: a pattern without a slash matches at any depth; a leading slash anchors; a trailing slash is a directory.
+        const anchored = pattern.startsWith('/') || pattern.slice(0, -1).includes('/');
+        let glob = pattern.replace(/^\//, '');
+        if (glob.endsWith('/'))
+            glob = `${glob}**`;
+        const matcher = picomatch_default()(anchored ? glob : `**/${glob}`, { dot: true });
+        const inside = picomatch_default()(anchored ? `${glob}/**` : `**/${glob}/**`, { dot: true });
+        return { matches: (path) => matcher(path) || inside(path), owners };
+    });
+}
+function display(cwd, file) {
+    const path = (0,external_node_path_.relative)(cwd, file);
+    return path && !path.startsWith('..') && !(0,external_node_path_.isAbsolute)(path) ? path.split('\\').join('/') : file;
+}
+
 ;// CONCATENATED MODULE: ./src/gate/gate.ts
 /**
  * src/gate is the gate's application layer: it loads the config, waivers and BAA evidence
@@ -67027,11 +67310,24 @@ function limiter(size) {
 
 
 
+
 /** Reads the input, judges it, and returns the report. Throws ConfigurationError on bad input. */
 async function runGate(request) {
     const now = request.now ?? new Date();
     const loaded = request.template && !request.config ? undefined : await loadConfig(request.config, { cwd: request.cwd });
     const judging = await loadJudgingInputs(loaded, request);
+    const run = await judgeInput(request, loaded, judging, now);
+    const notes = await reviewPolicyInputs({
+        cwd: request.cwd,
+        ...(loaded && loaded.source !== 'defaults' ? { configFile: (0,external_node_path_.resolve)(request.cwd, loaded.source) } : {}),
+        ...(judging.waiversFile ? { waiversFile: judging.waiversFile } : {}),
+        ...(request.baseRef ? { baseRef: request.baseRef } : {}),
+    }, judging.policy, judging.waivers);
+    if (notes.length > 0)
+        run.report.notes = notes;
+    return run;
+}
+async function judgeInput(request, loaded, judging, now) {
     const configSource = loaded ? { configSource: loaded.source } : {};
     if (request.live) {
         const config = loaded.config;
@@ -67134,6 +67430,7 @@ function renderMarkdown(report, policy) {
         '',
         `Judged the ${report.input.kind} \`${report.input.source}\` at ${report.judgedAt}.`,
         '',
+        ...(report.notes?.length ? [...report.notes.map((note) => `> [!WARNING]\n> ${cell(note)}`), ''] : []),
         '| pass | fail | unknown | waived | not applicable |',
         '|---:|---:|---:|---:|---:|',
         `| ${summary.pass} | ${summary.fail} | ${summary.unknown} | ${summary.waived} | ${summary.notApplicable} |`,
@@ -67272,6 +67569,8 @@ function renderText(report, policy) {
         `HIPAA gate: ${report.verdict.toUpperCase()}  (${report.input.kind} ${report.input.source}, ${report.judgedAt})`,
         `  ${summary.pass} pass, ${summary.fail} fail, ${summary.unknown} unknown, ${summary.waived} waived, ${summary.notApplicable} not applicable`,
     ];
+    if (report.notes?.length)
+        lines.push('', 'Read first:', ...report.notes.map((note) => `  ! ${note}`));
     const blocking = report.findings.filter((f) => isBlocking(f, policy) || (f.control === 'waiver.valid' && f.status === 'fail'));
     if (blocking.length > 0) {
         lines.push('', 'Blocking:');
@@ -78918,6 +79217,7 @@ function resolveGateOptions(raw, names, env) {
         ...(raw.parameters ? { parameters: raw.parameters } : {}),
         ...(raw.waivers ? { waivers: raw.waivers } : {}),
         ...(raw.failOn ? { failOn: parseFailOn(raw.failOn, names.failOn) } : {}),
+        ...(raw.baseRef ? { baseRef: raw.baseRef } : {}),
         ...(raw.live
             ? {
                 live: {
@@ -78971,6 +79271,8 @@ Exit codes: 0 pass, 1 a blocking finding, 2 bad input.
   --subscription S the subscription of --live (default AZURE_SUBSCRIPTION_ID)
   --resource-group G  the resource group of --live (default: the config's resourceGroup)
   --waivers F      a waivers file (overrides the config's waivers)
+  --base-ref REF   a pull request's base commit: what the change loosens in the policy and the
+                   waivers against it is shown first
   --fail-on LIST   what blocks: required,unknown,advisory or never (default: the config's policy)
   --format F       text | markdown | sarif | json (default text)
   --output F       write the report to F instead of stdout`;
@@ -78990,6 +79292,7 @@ const gateCommand = {
             live: values.live,
             subscriptionId: values.subscription,
             resourceGroup: values['resource-group'],
+            baseRef: values['base-ref'],
         }, {
             config: '--config',
             template: '--template',
@@ -78999,6 +79302,7 @@ const gateCommand = {
             live: '--live',
             subscriptionId: '--subscription',
             resourceGroup: '--resource-group',
+            baseRef: '--base-ref',
         }, env);
         const run = await runGate({
             cwd,
@@ -79007,6 +79311,7 @@ const gateCommand = {
             ...(options.parameters ? { parameters: options.parameters } : {}),
             ...(options.waivers ? { waivers: options.waivers } : {}),
             ...(options.failOn ? { blocking: options.failOn.policy } : {}),
+            ...(options.baseRef ? { baseRef: options.baseRef } : {}),
             ...(options.live
                 ? {
                     live: {
@@ -79049,6 +79354,7 @@ function parseOptions(args) {
                 live: { type: 'boolean' },
                 subscription: { type: 'string' },
                 'resource-group': { type: 'string' },
+                'base-ref': { type: 'string' },
             },
             strict: true,
             allowPositionals: false,

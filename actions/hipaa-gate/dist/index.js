@@ -30976,6 +30976,31 @@ function describe(value) {
         return 'an array';
     return typeof value === 'object' ? 'an object' : `the ${typeof value === 'number' ? 'integer' : typeof value} ${JSON.stringify(value)}`;
 }
+/**
+ * A string parameter without a value stands in strings as `⟦name⟧`, so names and resource ids
+ * built from it still link children, scopes and references; anything that looks inside it
+ * (a comparison, a condition, a control reading the property) gets an unknown instead.
+ */
+function parameterPlaceholder(name) {
+    return `\u27e6${name}\u27e7`;
+}
+const PLACEHOLDER = /\u27e6([^\u27e7]+)\u27e7/;
+/** The first missing parameter a value is built from, anywhere inside it. */
+function placeholderIn(value, depth = 0) {
+    if (typeof value === 'string')
+        return PLACEHOLDER.exec(value)?.[1];
+    if (value === null || typeof value !== 'object' || depth > 256)
+        return undefined;
+    for (const item of Array.isArray(value) ? value : Object.values(value)) {
+        const found = placeholderIn(item, depth + 1);
+        if (found)
+            return found;
+    }
+    return undefined;
+}
+function unknownFromParameter(name, text) {
+    return new UnknownValue(`it depends on parameter "${name}", which has no value; give a parameters file to judge it`, text);
+}
 
 ;// CONCATENATED MODULE: ./src/compliance/controls/access.ts
 
@@ -31015,6 +31040,12 @@ function valueAt(root, path) {
     }
     if (isUnknown(current))
         return { kind: 'unknown', reason: current.reason, ...(current.expression ? { expression: current.expression } : {}) };
+    // A property set to null is not set: ARM sends no value for it (Bicep writes null() to leave a property out).
+    if (current === null)
+        return { kind: 'absent' };
+    const parameter = typeof current === 'string' ? placeholderIn(current) : undefined;
+    if (parameter)
+        return { kind: 'unknown', reason: unknownFromParameter(parameter).reason };
     return { kind: 'known', value: current };
 }
 /** A known value at `path`, or undefined when it is absent or unknown: for shallow checks inside array entries. */
@@ -32201,19 +32232,22 @@ const tagsControls = [
             const tags = read(resource, ['tags']);
             if (tags.kind === 'unknown')
                 return unknown(`tags cannot be known offline (${tags.reason})`, ['tags']);
-            const present = tags.kind === 'known' && tags.value && typeof tags.value === 'object' ? tags.value : {};
-            const lookup = new Map(Object.entries(present).map(([name, value]) => [name.toLowerCase(), value]));
-            const problems = Object.entries(policy.requiredTags).flatMap(([name, required]) => {
-                const value = lookup.get(name.toLowerCase());
-                if (value === undefined || value === '')
-                    return [`${name} is missing`];
-                if (required !== null && String(value) !== required)
-                    return [`${name} is "${String(value)}", not "${required}"`];
-                return [];
-            });
-            return problems.length === 0
-                ? pass(`carries ${Object.keys(policy.requiredTags).join(', ')}`, ['tags'])
-                : fail(`tags: ${problems.join('; ')}`, ['tags']);
+            const problems = [];
+            const undecided = [];
+            for (const [name, required] of Object.entries(policy.requiredTags)) {
+                const value = read(resource, ['tags', name]);
+                if (value.kind === 'unknown')
+                    undecided.push(`${name} (${value.reason})`);
+                else if (value.kind === 'absent' || value.value === '')
+                    problems.push(`${name} is missing`);
+                else if (required !== null && String(value.value) !== required)
+                    problems.push(`${name} is "${String(value.value)}", not "${required}"`);
+            }
+            if (problems.length > 0)
+                return fail(`tags: ${problems.join('; ')}`, ['tags']);
+            if (undecided.length > 0)
+                return unknown(`the value of tag ${undecided.join(', ')} cannot be known offline`, ['tags']);
+            return pass(`carries ${Object.keys(policy.requiredTags).join(', ')}`, ['tags']);
         },
     },
 ];
@@ -32928,6 +32962,9 @@ const LAZY_FUNCTIONS = {
         const condition = evaluate(args[0]);
         if (isUnknown(condition))
             return condition;
+        const parameter = placeholderIn(condition);
+        if (parameter)
+            return unknownFromParameter(parameter, text);
         if (typeof condition !== 'boolean')
             functions_fail(text, `if() needs a boolean condition, not ${describe(condition)}`);
         return evaluate(args[condition ? 1 : 2]);
@@ -33038,6 +33075,8 @@ function shortCircuit(name, args, evaluate, text) {
         const value = evaluate(arg);
         if (isUnknown(value))
             unknown ??= value;
+        else if (placeholderIn(value))
+            unknown ??= unknownFromParameter(placeholderIn(value), text);
         else if (typeof value !== 'boolean')
             functions_fail(text, `${name}() needs booleans, not ${describe(value)}`);
         else if (value === (name === 'or'))
@@ -33401,6 +33440,26 @@ const FUNCTIONS = {
         },
     },
 };
+// These build strings, lists and ids from their arguments without looking inside them, so a missing
+// string parameter's placeholder passes through (and still links names and ids); every other function
+// given one answers unknown.
+for (const name of [
+    'concat',
+    'format',
+    'string',
+    'tolower',
+    'toupper',
+    'array',
+    'createarray',
+    'createobject',
+    'union',
+    'resourceid',
+    'subscriptionresourceid',
+    'tenantresourceid',
+    'extensionresourceid',
+]) {
+    FUNCTIONS[name] = { ...FUNCTIONS[name], keepsParameters: true };
+}
 
 ;// CONCATENATED MODULE: ./src/compliance/arm/expressions.ts
 
@@ -33602,6 +33661,11 @@ function call(node, scope, text) {
     const unknownArg = fn.acceptsUnknowns ? args.find(isUnknown) : args.find(containsUnknown);
     if (unknownArg)
         return isUnknown(unknownArg) ? unknownArg : firstUnknown(unknownArg);
+    if (!fn.keepsParameters) {
+        const parameter = placeholderIn(args);
+        if (parameter)
+            return unknownFromParameter(parameter, text);
+    }
     return fn.call(args, scope, text);
 }
 
@@ -33659,9 +33723,10 @@ class Resolver {
             this.problems.set(message, { message, ...this.at(path) });
         return new UnknownValue(`the template is not valid here: ${message}`);
     }
-    missingParameter(name) {
+    /** A declared parameter with no value and no default: a string stands in as a placeholder (see parameterPlaceholder), anything else is unknown. */
+    missingParameter(name, type) {
         this.missing.add(name);
-        return new UnknownValue(`parameter "${name}" has no value; give a parameters file to judge what depends on it`);
+        return /^(secure)?string$/i.test(type) ? parameterPlaceholder(name) : unknownFromParameter(name);
     }
     /** Evaluates a value, turning a mistake in one of its expressions into an unknown and one problem. */
     evaluate(value, scope, path) {
@@ -33707,7 +33772,10 @@ class Resolver {
                 resourceGroup: where.resourceGroup,
                 location: this.options.location ?? 'eastus2',
                 deploymentName: where.deploymentName,
-            }, this.file, { missingParameter: (name) => this.missingParameter(name), problem: (at, message) => this.problem([...path, ...at], message) });
+            }, this.file, {
+                missingParameter: (name, type) => this.missingParameter(name, type),
+                problem: (at, message) => this.problem([...path, ...at], message),
+            });
         frame.scope = {
             ...scope,
             reference: (target, apiVersion, full, text) => this.reference(frame, target, apiVersion, full, text),
@@ -34248,7 +34316,8 @@ function createScope(root, options, file, hooks = {}) {
             const type = typeOfParameter(spec, definitions);
             const givenName = Object.keys(given).find((k) => k.toLowerCase() === declaredName.toLowerCase());
             let value;
-            if (givenName !== undefined)
+            // A null value (a module's optional input passed through tryGet) leaves the parameter to its default, as ARM does.
+            if (givenName !== undefined && !(given[givenName] === null && 'defaultValue' in spec))
                 value = given[givenName];
             else if ('defaultValue' in spec)
                 value = evaluateDeep(spec['defaultValue'], scope, hooks.problem &&
@@ -34257,11 +34326,12 @@ function createScope(root, options, file, hooks = {}) {
                 value = null;
             else
                 value = hooks.missingParameter
-                    ? hooks.missingParameter(declaredName)
+                    ? hooks.missingParameter(declaredName, type.type)
                     : refuse(`The value for the template parameter '${declaredName}' is not provided.`);
             const allowed = spec['allowedValues'];
             if (Array.isArray(allowed) &&
                 !isUnknown(value) &&
+                !placeholderIn(value) &&
                 !(value === null && type.nullable) &&
                 !allowed.some((a) => JSON.stringify(a) === JSON.stringify(value))) {
                 const message = `The provided value '${JSON.stringify(value)}' for the template parameter '${declaredName}' is not valid: it must be one of ${JSON.stringify(allowed)}.`;
@@ -34308,17 +34378,14 @@ function createScope(root, options, file, hooks = {}) {
     };
     return scope;
 }
-/** A parameter's type, through languageVersion 2.0's `$ref` to a user-defined type. */
+/** A parameter's type and whether it may be null, through languageVersion 2.0's `$ref` to a user-defined type. */
 function typeOfParameter(spec, definitions) {
-    if (spec['nullable'] === true)
-        return { nullable: true };
     const ref = spec['$ref'];
-    if (typeof ref === 'string') {
-        const definition = definitions[ref.replace(/^#\/definitions\//, '')];
-        if (definition?.['nullable'] === true)
-            return { nullable: true };
-    }
-    return { nullable: false };
+    const definition = typeof ref === 'string' ? definitions[ref.replace(/^#\/definitions\//, '')] : undefined;
+    return {
+        type: String(spec['type'] ?? definition?.['type'] ?? ''),
+        nullable: spec['nullable'] === true || definition?.['nullable'] === true,
+    };
 }
 function normalizeParameters(parameters) {
     if (!parameters)

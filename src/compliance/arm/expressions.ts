@@ -1,6 +1,6 @@
 import { UnknownValue, isUnknown } from '../model.js';
 import { FUNCTIONS, LAZY_FUNCTIONS, type Evaluate } from './functions.js';
-import { TemplateError, containsUnknown, describe, findKey, firstUnknown } from './values.js';
+import { TemplateError, containsUnknown, describe, findKey, firstUnknown, placeholderIn, unknownFromParameter } from './values.js';
 
 export { TemplateError } from './values.js';
 
@@ -225,5 +225,9 @@ function call(node: Extract<Node, { kind: 'call' }>, scope: ExpressionScope, tex
   const args = node.args.map((arg) => evaluate(arg));
   const unknownArg = fn.acceptsUnknowns ? args.find(isUnknown) : args.find(containsUnknown);
   if (unknownArg) return isUnknown(unknownArg) ? unknownArg : firstUnknown(unknownArg);
+  if (!fn.keepsParameters) {
+    const parameter = placeholderIn(args);
+    if (parameter) return unknownFromParameter(parameter, text);
+  }
   return fn.call(args, scope, text);
 }

@@ -3,7 +3,7 @@ import { parse as parseYaml } from 'yaml';
 import { providerPath } from '../../core/resource-id.js';
 import { UnknownValue, isUnknown } from '../model.js';
 import type { ExpressionScope, Node } from './expressions.js';
-import { TemplateError, containsUnknown, describe, findKey } from './values.js';
+import { TemplateError, containsUnknown, describe, findKey, placeholderIn, unknownFromParameter } from './values.js';
 
 /**
  * ARM's template functions, with the semantics Microsoft documents for each (its "Template
@@ -17,6 +17,8 @@ interface Fn {
   call(args: unknown[], scope: ExpressionScope, text: string): unknown;
   /** Takes values that hold unknowns inside (union, concat of arrays...): the unknown stays where it is. */
   acceptsUnknowns?: boolean;
+  /** Builds strings or ids from a missing parameter's placeholder without looking inside it (concat, format, resourceId...). */
+  keepsParameters?: boolean;
 }
 
 /** ARM's `range()` returns at most this many integers. */
@@ -220,6 +222,8 @@ export const LAZY_FUNCTIONS: Record<string, Lazy> = {
     arity('if', args, 3, 3, text);
     const condition = evaluate(args[0] as Node);
     if (isUnknown(condition)) return condition;
+    const parameter = placeholderIn(condition);
+    if (parameter) return unknownFromParameter(parameter, text);
     if (typeof condition !== 'boolean') fail(text, `if() needs a boolean condition, not ${describe(condition)}`);
     return evaluate(args[condition ? 1 : 2] as Node);
   },
@@ -322,6 +326,7 @@ function shortCircuit(name: 'and' | 'or', args: Node[], evaluate: Evaluate, text
   for (const arg of args) {
     const value = evaluate(arg);
     if (isUnknown(value)) unknown ??= value;
+    else if (placeholderIn(value)) unknown ??= unknownFromParameter(placeholderIn(value) as string, text);
     else if (typeof value !== 'boolean') fail(text, `${name}() needs booleans, not ${describe(value)}`);
     else if (value === (name === 'or')) return name === 'or';
   }
@@ -764,3 +769,24 @@ export const FUNCTIONS: Record<string, Fn> = {
     },
   },
 };
+
+// These build strings, lists and ids from their arguments without looking inside them, so a missing
+// string parameter's placeholder passes through (and still links names and ids); every other function
+// given one answers unknown.
+for (const name of [
+  'concat',
+  'format',
+  'string',
+  'tolower',
+  'toupper',
+  'array',
+  'createarray',
+  'createobject',
+  'union',
+  'resourceid',
+  'subscriptionresourceid',
+  'tenantresourceid',
+  'extensionresourceid',
+]) {
+  FUNCTIONS[name] = { ...(FUNCTIONS[name] as Fn), keepsParameters: true };
+}

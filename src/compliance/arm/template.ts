@@ -4,7 +4,7 @@ import type { LocatedDocument } from '../../core/located-document.js';
 import { providerPath } from '../../core/resource-id.js';
 import { UnknownValue, isUnknown, type JudgedEnvironment, type JudgedResource } from '../model.js';
 import { evaluateString, type ExpressionScope } from './expressions.js';
-import { TemplateError, findKey } from './values.js';
+import { TemplateError, findKey, parameterPlaceholder, placeholderIn, unknownFromParameter } from './values.js';
 
 /**
  * Turns an ARM deployment template into the resources it would deploy, as ARM does: parameters
@@ -128,9 +128,10 @@ class Resolver {
     return new UnknownValue(`the template is not valid here: ${message}`);
   }
 
-  missingParameter(name: string): UnknownValue {
+  /** A declared parameter with no value and no default: a string stands in as a placeholder (see parameterPlaceholder), anything else is unknown. */
+  missingParameter(name: string, type: string): unknown {
     this.missing.add(name);
-    return new UnknownValue(`parameter "${name}" has no value; give a parameters file to judge what depends on it`);
+    return /^(secure)?string$/i.test(type) ? parameterPlaceholder(name) : unknownFromParameter(name);
   }
 
   /** Evaluates a value, turning a mistake in one of its expressions into an unknown and one problem. */
@@ -189,7 +190,10 @@ class Resolver {
           deploymentName: where.deploymentName,
         },
         this.file,
-        { missingParameter: (name) => this.missingParameter(name), problem: (at, message) => this.problem([...path, ...at], message) },
+        {
+          missingParameter: (name, type) => this.missingParameter(name, type),
+          problem: (at, message) => this.problem([...path, ...at], message),
+        },
       );
     frame.scope = {
       ...scope,
@@ -736,7 +740,7 @@ function withLoops(scope: ExpressionScope, loops: Map<string, number>): Expressi
 
 interface ScopeHooks {
   /** What a declared parameter without a value and without a default evaluates to; by default ARM's refusal (a TemplateError). */
-  missingParameter?: (name: string) => unknown;
+  missingParameter?: (name: string, type: string) => unknown;
   /** Hears a mistake in a parameter's default or a variable, which then evaluates to unknown; by default they throw. */
   problem?: (path: JsonPath, message: string) => UnknownValue;
 }
@@ -778,7 +782,8 @@ export function createScope(root: Json, options: Omit<ResolveOptions, 'source'>,
       const type = typeOfParameter(spec, definitions);
       const givenName = Object.keys(given).find((k) => k.toLowerCase() === declaredName.toLowerCase());
       let value: unknown;
-      if (givenName !== undefined) value = given[givenName];
+      // A null value (a module's optional input passed through tryGet) leaves the parameter to its default, as ARM does.
+      if (givenName !== undefined && !(given[givenName] === null && 'defaultValue' in spec)) value = given[givenName];
       else if ('defaultValue' in spec)
         value = evaluateDeep(
           spec['defaultValue'],
@@ -790,12 +795,13 @@ export function createScope(root: Json, options: Omit<ResolveOptions, 'source'>,
       else if (type.nullable) value = null;
       else
         value = hooks.missingParameter
-          ? hooks.missingParameter(declaredName)
+          ? hooks.missingParameter(declaredName, type.type)
           : refuse(`The value for the template parameter '${declaredName}' is not provided.`);
       const allowed = spec['allowedValues'];
       if (
         Array.isArray(allowed) &&
         !isUnknown(value) &&
+        !placeholderIn(value) &&
         !(value === null && type.nullable) &&
         !allowed.some((a) => JSON.stringify(a) === JSON.stringify(value))
       ) {
@@ -848,15 +854,14 @@ export function createScope(root: Json, options: Omit<ResolveOptions, 'source'>,
   return scope;
 }
 
-/** A parameter's type, through languageVersion 2.0's `$ref` to a user-defined type. */
-function typeOfParameter(spec: Json, definitions: Record<string, Json>): { nullable: boolean } {
-  if (spec['nullable'] === true) return { nullable: true };
+/** A parameter's type and whether it may be null, through languageVersion 2.0's `$ref` to a user-defined type. */
+function typeOfParameter(spec: Json, definitions: Record<string, Json>): { type: string; nullable: boolean } {
   const ref = spec['$ref'];
-  if (typeof ref === 'string') {
-    const definition = definitions[ref.replace(/^#\/definitions\//, '')];
-    if (definition?.['nullable'] === true) return { nullable: true };
-  }
-  return { nullable: false };
+  const definition = typeof ref === 'string' ? definitions[ref.replace(/^#\/definitions\//, '')] : undefined;
+  return {
+    type: String(spec['type'] ?? definition?.['type'] ?? ''),
+    nullable: spec['nullable'] === true || definition?.['nullable'] === true,
+  };
 }
 
 function normalizeParameters(parameters: Record<string, unknown> | undefined): Record<string, unknown> {

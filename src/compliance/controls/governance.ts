@@ -16,17 +16,18 @@ export const tagsControls: Control[] = [
         return notApplicable('child resources, and those that only configure others, are not assets of their own');
       const tags = read(resource, ['tags']);
       if (tags.kind === 'unknown') return unknown(`tags cannot be known offline (${tags.reason})`, ['tags']);
-      const present = tags.kind === 'known' && tags.value && typeof tags.value === 'object' ? (tags.value as Record<string, unknown>) : {};
-      const lookup = new Map(Object.entries(present).map(([name, value]) => [name.toLowerCase(), value]));
-      const problems = Object.entries(policy.requiredTags).flatMap(([name, required]) => {
-        const value = lookup.get(name.toLowerCase());
-        if (value === undefined || value === '') return [`${name} is missing`];
-        if (required !== null && String(value) !== required) return [`${name} is "${String(value)}", not "${required}"`];
-        return [];
-      });
-      return problems.length === 0
-        ? pass(`carries ${Object.keys(policy.requiredTags).join(', ')}`, ['tags'])
-        : fail(`tags: ${problems.join('; ')}`, ['tags']);
+      const problems: string[] = [];
+      const undecided: string[] = [];
+      for (const [name, required] of Object.entries(policy.requiredTags)) {
+        const value = read(resource, ['tags', name]);
+        if (value.kind === 'unknown') undecided.push(`${name} (${value.reason})`);
+        else if (value.kind === 'absent' || value.value === '') problems.push(`${name} is missing`);
+        else if (required !== null && String(value.value) !== required)
+          problems.push(`${name} is "${String(value.value)}", not "${required}"`);
+      }
+      if (problems.length > 0) return fail(`tags: ${problems.join('; ')}`, ['tags']);
+      if (undecided.length > 0) return unknown(`the value of tag ${undecided.join(', ')} cannot be known offline`, ['tags']);
+      return pass(`carries ${Object.keys(policy.requiredTags).join(', ')}`, ['tags']);
     },
   },
 ];
