@@ -54913,8 +54913,9 @@ const AUDIT_GROUPS = ['audit', 'allLogs'];
  * Network, private DNS and ManagedIdentity); audit-log categories and tables from Azure Monitor's
  * "Supported categories for resource logs" and its table reference; roles from "Azure built-in
  * roles" and Cosmos DB's data-plane RBAC; private link groups and zones from "Azure Private
- * Endpoint private DNS zone values"; BAA services from Microsoft's HIPAA/HITECH compliance
- * offering (read 2026-11). All from learn.microsoft.com.
+ * Endpoint private DNS zone values"; BAA services named after Microsoft's HIPAA/HITECH compliance
+ * offering (recorded 2026-11-29, not re-read from the page: see docs/controls.md, "The BAA scope
+ * list"). All from learn.microsoft.com.
  */
 const resource_types_RESOURCE_TYPES = [
     {
