@@ -30,6 +30,30 @@ export function isExpression(text: string): boolean {
   return text.startsWith('[') && !text.startsWith('[[');
 }
 
+/**
+ * A string from the config (or from Azure) written so ARM reads it as the literal it is: ARM
+ * evaluates a string that starts with `[` and ends with `]`, so such a string gets ARM's escape, a
+ * second leading `[`. Every user string the renderer writes goes through here; otherwise a tag
+ * value `[listKeys(...)]` would deploy a key.
+ */
+export function literal(text: string): string {
+  return text.startsWith('[') && text.endsWith(']') ? `[${text}` : text;
+}
+
+/** `literal` on every string inside a value read from Azure (a live traffic split, say). */
+export function literalDeep<T>(value: T): T {
+  if (typeof value === 'string') return literal(value) as T;
+  if (Array.isArray(value)) return value.map((item: unknown) => literalDeep(item)) as T;
+  if (value !== null && typeof value === 'object')
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, literalDeep(item)])) as T;
+  return value;
+}
+
+/** The value ARM gives a string that is not an expression (an escaped one loses its first `[`). */
+function literalValue(text: string): string {
+  return text.startsWith('[[') && text.endsWith(']') ? text.slice(1) : text;
+}
+
 /** The expression inside `[...]`, to nest it in another expression. */
 export function inner(expression: string): string {
   return isExpression(expression) ? expression.slice(1, -1) : quote(expression);
@@ -46,7 +70,7 @@ export function reference(id: string, type: string, property: string): string {
 
 /** The `[resourceId(...)]` (or `[extensionResourceId(...)]`) expression of a rendered resource, as `dependsOn` uses it. */
 export function resourceIdExpression(resource: Pick<ArmResource, 'type' | 'name' | 'scope'>): string {
-  const nameArguments = isExpression(resource.name) ? [inner(resource.name)] : resource.name.split('/').map(quote);
+  const nameArguments = isExpression(resource.name) ? [inner(resource.name)] : literalValue(resource.name).split('/').map(quote);
   if (resource.scope) return `[extensionResourceId(${inner(resource.scope)}, ${quote(resource.type)}, ${nameArguments.join(', ')})]`;
   return `[resourceId(${[quote(resource.type), ...nameArguments].join(', ')})]`;
 }
@@ -135,7 +159,7 @@ export class TemplateBuilder {
   }
 
   tags(): Record<string, string> {
-    return { ...this.config.tags };
+    return Object.fromEntries(Object.entries(this.config.tags).map(([name, value]) => [name, literal(value)]));
   }
 
   /** A diagnostic setting that sends the resource's audit logs to the workspace. */
@@ -145,7 +169,7 @@ export class TemplateBuilder {
     const logs: (LogSettings & { categoryGroup?: string })[] = [{ categoryGroup: diagnostics.categoryGroup, enabled: true }];
     return this.add<FlattenedProperties<DiagnosticSettingsResource>>(origin, {
       type: 'Microsoft.Insights/diagnosticSettings',
-      name: diagnostics.settingName,
+      name: literal(diagnostics.settingName),
       scope,
       properties: {
         workspaceId: this.workspaceId,

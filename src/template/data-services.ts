@@ -21,7 +21,7 @@ import type {
 import { roleDefinitionOf } from '../azure/resource-types.js';
 import { stableGuid } from '../core/resource-id.js';
 import type { FlattenedProperties } from './arm-types.js';
-import { reference, resourceId, resourceIdExpression, type TemplateBuilder } from './builder.js';
+import { literal, reference, resourceId, resourceIdExpression, type TemplateBuilder } from './builder.js';
 
 /** The data services: Key Vault, Cosmos DB, SQL, Redis and backup storage, each with its audit logs and the app's data-plane access. */
 
@@ -111,7 +111,7 @@ export function renderSql(b: TemplateBuilder): void {
       administrators: {
         administratorType: 'ActiveDirectory',
         azureADOnlyAuthentication: true,
-        login: admin.login,
+        login: literal(admin.login),
         sid: admin.objectId,
         principalType: admin.principalType,
         tenantId: '[subscription().tenantId]',
@@ -119,7 +119,7 @@ export function renderSql(b: TemplateBuilder): void {
     },
     dependsOn: sql.entraAdmin ? [] : [b.identityId],
   });
-  const sku: SqlSku = { name: sql.sku.name, tier: sql.sku.tier };
+  const sku: SqlSku = { name: literal(sql.sku.name), tier: literal(sql.sku.tier) };
   b.add<FlattenedProperties<Database>>(['sql', 'databaseName'], {
     type: 'Microsoft.Sql/servers/databases',
     name: `${server}/${sql.databaseName}`,

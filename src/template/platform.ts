@@ -22,7 +22,17 @@ import { AUDIT_LOG_TABLES, privateLinkOf, roleDefinitionOf } from '../azure/reso
 import { PLACEHOLDER_IMAGE } from '../config/schema.js';
 import type { JsonPath } from '../core/json-path.js';
 import type { FlattenedProperties, SubResourceBody } from './arm-types.js';
-import { IDENTITY_TYPE, inner, quote, reference, resourceId, resourceIdExpression, type TemplateBuilder } from './builder.js';
+import {
+  IDENTITY_TYPE,
+  inner,
+  literal,
+  literalDeep,
+  quote,
+  reference,
+  resourceId,
+  resourceIdExpression,
+  type TemplateBuilder,
+} from './builder.js';
 import { LEGACY_REDIS_TLS_PORT, MANAGED_REDIS_PORT } from './data-services.js';
 
 /** The platform: identity, logs, network and private endpoints, registry, the Container Apps environment and the app. */
@@ -205,17 +215,21 @@ export function renderContainerApp(b: TemplateBuilder): void {
   const identity: ManagedServiceIdentity = { type: 'UserAssigned', userAssignedIdentities: { [b.identityId]: {} } };
   const serviceEnvironment: Record<string, string> = {
     AZURE_CLIENT_ID: reference(b.identityId, IDENTITY_TYPE, 'clientId'),
-    AZURE_KEY_VAULT_NAME: keyVault.name,
+    AZURE_KEY_VAULT_NAME: literal(keyVault.name),
     AZURE_KEY_VAULT_URI: vaultUri,
     AZURE_COSMOS_ENDPOINT: reference(b.cosmosId, 'Microsoft.DocumentDB/databaseAccounts', 'documentEndpoint'),
     AZURE_SQL_SERVER: reference(b.sqlServerId, 'Microsoft.Sql/servers', 'fullyQualifiedDomainName'),
-    AZURE_SQL_DATABASE: sql.databaseName,
+    AZURE_SQL_DATABASE: literal(sql.databaseName),
     AZURE_REDIS_HOST: reference(b.redisId, managedRedis ? 'Microsoft.Cache/redisEnterprise' : 'Microsoft.Cache/redis', 'hostName'),
     AZURE_REDIS_PORT: String(managedRedis ? MANAGED_REDIS_PORT : LEGACY_REDIS_TLS_PORT),
   };
-  const env: EnvironmentVar[] = Object.entries({ ...serviceEnvironment, ...app.env }).map(([name, value]) =>
+  const userEnvironment = Object.fromEntries(
+    Object.entries(app.env).map(([name, value]) => [name, typeof value === 'string' ? literal(value) : value]),
+  );
+  const env: EnvironmentVar[] = Object.entries({ ...serviceEnvironment, ...userEnvironment }).map(([name, value]) =>
     typeof value === 'string' ? { name, value } : { name, secretRef: value.secretRef },
   );
+  // The running image comes from Azure and the configured one from the user: both are literals.
   const image = b.options.liveContainerApp?.image ?? app.image;
   const placeholder = image === PLACEHOLDER_IMAGE.image;
   const port = placeholder ? PLACEHOLDER_IMAGE.port : app.targetPort;
@@ -242,7 +256,9 @@ export function renderContainerApp(b: TemplateBuilder): void {
           targetPort: port,
           transport: 'auto',
           allowInsecure: false,
-          traffic: (b.options.liveContainerApp?.traffic as TrafficWeight[] | undefined) ?? [{ latestRevision: true, weight: 100 }],
+          traffic: literalDeep(b.options.liveContainerApp?.traffic as TrafficWeight[] | undefined) ?? [
+            { latestRevision: true, weight: 100 },
+          ],
         },
         registries: [{ server: reference(b.registryId, 'Microsoft.ContainerRegistry/registries', 'loginServer'), identity: b.identityId }],
         secrets: Object.entries(app.secrets).map(([name, vaultSecret]) => ({
@@ -252,7 +268,7 @@ export function renderContainerApp(b: TemplateBuilder): void {
         })),
       },
       template: {
-        containers: [{ name: app.name, image, resources: { cpu: app.cpu, memory: app.memory }, env, probes }],
+        containers: [{ name: app.name, image: literal(image), resources: { cpu: app.cpu, memory: app.memory }, env, probes }],
         scale: { minReplicas: app.minReplicas, maxReplicas: app.maxReplicas },
       },
     },

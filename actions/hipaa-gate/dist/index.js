@@ -44763,6 +44763,29 @@ function quote(text) {
 function builder_isExpression(text) {
     return text.startsWith('[') && !text.startsWith('[[');
 }
+/**
+ * A string from the config (or from Azure) written so ARM reads it as the literal it is: ARM
+ * evaluates a string that starts with `[` and ends with `]`, so such a string gets ARM's escape, a
+ * second leading `[`. Every user string the renderer writes goes through here; otherwise a tag
+ * value `[listKeys(...)]` would deploy a key.
+ */
+function builder_literal(text) {
+    return text.startsWith('[') && text.endsWith(']') ? `[${text}` : text;
+}
+/** `literal` on every string inside a value read from Azure (a live traffic split, say). */
+function literalDeep(value) {
+    if (typeof value === 'string')
+        return builder_literal(value);
+    if (Array.isArray(value))
+        return value.map((item) => literalDeep(item));
+    if (value !== null && typeof value === 'object')
+        return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, literalDeep(item)]));
+    return value;
+}
+/** The value ARM gives a string that is not an expression (an escaped one loses its first `[`). */
+function literalValue(text) {
+    return text.startsWith('[[') && text.endsWith(']') ? text.slice(1) : text;
+}
 /** The expression inside `[...]`, to nest it in another expression. */
 function inner(expression) {
     return builder_isExpression(expression) ? expression.slice(1, -1) : quote(expression);
@@ -44776,7 +44799,7 @@ function reference(id, type, property) {
 }
 /** The `[resourceId(...)]` (or `[extensionResourceId(...)]`) expression of a rendered resource, as `dependsOn` uses it. */
 function resourceIdExpression(resource) {
-    const nameArguments = builder_isExpression(resource.name) ? [inner(resource.name)] : resource.name.split('/').map(quote);
+    const nameArguments = builder_isExpression(resource.name) ? [inner(resource.name)] : literalValue(resource.name).split('/').map(quote);
     if (resource.scope)
         return `[extensionResourceId(${inner(resource.scope)}, ${quote(resource.type)}, ${nameArguments.join(', ')})]`;
     return `[resourceId(${[quote(resource.type), ...nameArguments].join(', ')})]`;
@@ -44858,7 +44881,7 @@ class TemplateBuilder {
         return added;
     }
     tags() {
-        return { ...this.config.tags };
+        return Object.fromEntries(Object.entries(this.config.tags).map(([name, value]) => [name, builder_literal(value)]));
     }
     /** A diagnostic setting that sends the resource's audit logs to the workspace. */
     diagnosticSetting(origin, scope, dependsOn) {
@@ -44867,7 +44890,7 @@ class TemplateBuilder {
         const logs = [{ categoryGroup: diagnostics.categoryGroup, enabled: true }];
         return this.add(origin, {
             type: 'Microsoft.Insights/diagnosticSettings',
-            name: diagnostics.settingName,
+            name: builder_literal(diagnostics.settingName),
             scope,
             properties: {
                 workspaceId: this.workspaceId,
@@ -44988,7 +45011,7 @@ function renderSql(b) {
             administrators: {
                 administratorType: 'ActiveDirectory',
                 azureADOnlyAuthentication: true,
-                login: admin.login,
+                login: builder_literal(admin.login),
                 sid: admin.objectId,
                 principalType: admin.principalType,
                 tenantId: '[subscription().tenantId]',
@@ -44996,7 +45019,7 @@ function renderSql(b) {
         },
         dependsOn: sql.entraAdmin ? [] : [b.identityId],
     });
-    const sku = { name: sql.sku.name, tier: sql.sku.tier };
+    const sku = { name: builder_literal(sql.sku.name), tier: builder_literal(sql.sku.tier) };
     b.add(['sql', 'databaseName'], {
         type: 'Microsoft.Sql/servers/databases',
         name: `${server}/${sql.databaseName}`,
@@ -45345,15 +45368,17 @@ function renderContainerApp(b) {
     const identity = { type: 'UserAssigned', userAssignedIdentities: { [b.identityId]: {} } };
     const serviceEnvironment = {
         AZURE_CLIENT_ID: reference(b.identityId, IDENTITY_TYPE, 'clientId'),
-        AZURE_KEY_VAULT_NAME: keyVault.name,
+        AZURE_KEY_VAULT_NAME: builder_literal(keyVault.name),
         AZURE_KEY_VAULT_URI: vaultUri,
         AZURE_COSMOS_ENDPOINT: reference(b.cosmosId, 'Microsoft.DocumentDB/databaseAccounts', 'documentEndpoint'),
         AZURE_SQL_SERVER: reference(b.sqlServerId, 'Microsoft.Sql/servers', 'fullyQualifiedDomainName'),
-        AZURE_SQL_DATABASE: sql.databaseName,
+        AZURE_SQL_DATABASE: builder_literal(sql.databaseName),
         AZURE_REDIS_HOST: reference(b.redisId, managedRedis ? 'Microsoft.Cache/redisEnterprise' : 'Microsoft.Cache/redis', 'hostName'),
         AZURE_REDIS_PORT: String(managedRedis ? MANAGED_REDIS_PORT : LEGACY_REDIS_TLS_PORT),
     };
-    const env = Object.entries({ ...serviceEnvironment, ...app.env }).map(([name, value]) => typeof value === 'string' ? { name, value } : { name, secretRef: value.secretRef });
+    const userEnvironment = Object.fromEntries(Object.entries(app.env).map(([name, value]) => [name, typeof value === 'string' ? builder_literal(value) : value]));
+    const env = Object.entries({ ...serviceEnvironment, ...userEnvironment }).map(([name, value]) => typeof value === 'string' ? { name, value } : { name, secretRef: value.secretRef });
+    // The running image comes from Azure and the configured one from the user: both are literals.
     const image = b.options.liveContainerApp?.image ?? app.image;
     const placeholder = image === PLACEHOLDER_IMAGE.image;
     const port = placeholder ? PLACEHOLDER_IMAGE.port : app.targetPort;
@@ -45380,7 +45405,9 @@ function renderContainerApp(b) {
                     targetPort: port,
                     transport: 'auto',
                     allowInsecure: false,
-                    traffic: b.options.liveContainerApp?.traffic ?? [{ latestRevision: true, weight: 100 }],
+                    traffic: literalDeep(b.options.liveContainerApp?.traffic) ?? [
+                        { latestRevision: true, weight: 100 },
+                    ],
                 },
                 registries: [{ server: reference(b.registryId, 'Microsoft.ContainerRegistry/registries', 'loginServer'), identity: b.identityId }],
                 secrets: Object.entries(app.secrets).map(([name, vaultSecret]) => ({
@@ -45390,7 +45417,7 @@ function renderContainerApp(b) {
                 })),
             },
             template: {
-                containers: [{ name: app.name, image, resources: { cpu: app.cpu, memory: app.memory }, env, probes }],
+                containers: [{ name: app.name, image: builder_literal(image), resources: { cpu: app.cpu, memory: app.memory }, env, probes }],
                 scale: { minReplicas: app.minReplicas, maxReplicas: app.maxReplicas },
             },
         },
