@@ -79,7 +79,7 @@ function parseAccepted(input: Record<string, unknown>, fields: string[]) {
         .reduce<Record<string, unknown>>((node, key) => node[key as string] as Record<string, unknown>, input);
       const key = issue.path.at(-1) as string;
       if (parent?.[key] !== EXPRESSION) throw new Error(`the test's config is wrong at ${issue.path.join('.')}: ${issue.message}`);
-      delete parent[key];
+      Reflect.deleteProperty(parent, key);
       fields.splice(fields.indexOf(issue.path.join('.')), 1);
     }
   }
