@@ -1,5 +1,6 @@
 /** actions/shared is the only code that talks to the runner: IO, typed inputs, and the error-to-failed-step wrapper. */
 import * as core from '@actions/core';
+import { fenceWorkflowCommands } from '../../src/core/workflow-commands.js';
 import type { AnnotationLocation, Logger } from '../../src/core/logger.js';
 
 /**
@@ -31,7 +32,8 @@ function annotation(location?: AnnotationLocation): core.AnnotationProperties | 
 export function actionLogger(): Logger {
   return {
     debug: (message) => core.debug(message),
-    info: (message) => core.info(message),
+    // Log lines carry names and values from templates and Azure; annotations need no fence (@actions/core escapes their data).
+    info: (message) => core.info(fenceWorkflowCommands(message)),
     warning: (message, location) => core.warning(message, annotation(location)),
     error: (message, location) => core.error(message, annotation(location)),
     group: (title, fn) => core.group(title, fn),

@@ -3156,7 +3156,7 @@ Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.validateKeywordUsage = exports.validSchemaType = exports.funcKeywordCode = exports.macroKeywordCode = void 0;
 const codegen_1 = __nccwpck_require__(1436);
 const names_1 = __nccwpck_require__(630);
-const code_1 = __nccwpck_require__(6103);
+const code_1 = __nccwpck_require__(8484);
 const errors_1 = __nccwpck_require__(1283);
 function macroKeywordCode(cxt, def) {
     const { gen, keyword, schema, parentSchema, it } = cxt;
@@ -4121,7 +4121,7 @@ exports["default"] = def;
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const code_1 = __nccwpck_require__(6103);
+const code_1 = __nccwpck_require__(8484);
 const codegen_1 = __nccwpck_require__(1436);
 const names_1 = __nccwpck_require__(630);
 const util_1 = __nccwpck_require__(4464);
@@ -4262,7 +4262,7 @@ exports["default"] = def;
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const code_1 = __nccwpck_require__(6103);
+const code_1 = __nccwpck_require__(8484);
 const def = {
     keyword: "anyOf",
     schemaType: "array",
@@ -4384,7 +4384,7 @@ Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.validateSchemaDeps = exports.validatePropertyDeps = exports.error = void 0;
 const codegen_1 = __nccwpck_require__(1436);
 const util_1 = __nccwpck_require__(4464);
-const code_1 = __nccwpck_require__(6103);
+const code_1 = __nccwpck_require__(8484);
 exports.error = {
     message: ({ params: { property, depsCount, deps } }) => {
         const property_ies = depsCount === 1 ? "property" : "properties";
@@ -4597,7 +4597,7 @@ Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.validateTuple = void 0;
 const codegen_1 = __nccwpck_require__(1436);
 const util_1 = __nccwpck_require__(4464);
-const code_1 = __nccwpck_require__(6103);
+const code_1 = __nccwpck_require__(8484);
 const def = {
     keyword: "items",
     type: "array",
@@ -4654,7 +4654,7 @@ exports["default"] = def;
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 const codegen_1 = __nccwpck_require__(1436);
 const util_1 = __nccwpck_require__(4464);
-const code_1 = __nccwpck_require__(6103);
+const code_1 = __nccwpck_require__(8484);
 const additionalItems_1 = __nccwpck_require__(3448);
 const error = {
     message: ({ params: { len } }) => (0, codegen_1.str) `must NOT have more than ${len} items`,
@@ -4786,7 +4786,7 @@ exports["default"] = def;
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const code_1 = __nccwpck_require__(6103);
+const code_1 = __nccwpck_require__(8484);
 const codegen_1 = __nccwpck_require__(1436);
 const util_1 = __nccwpck_require__(4464);
 const util_2 = __nccwpck_require__(4464);
@@ -4886,7 +4886,7 @@ exports["default"] = def;
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 const validate_1 = __nccwpck_require__(7881);
-const code_1 = __nccwpck_require__(6103);
+const code_1 = __nccwpck_require__(8484);
 const util_1 = __nccwpck_require__(4464);
 const additionalProperties_1 = __nccwpck_require__(2431);
 const def = {
@@ -5003,7 +5003,7 @@ exports["default"] = def;
 
 /***/ }),
 
-/***/ 6103:
+/***/ 8484:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -5147,7 +5147,7 @@ exports.validateUnion = validateUnion;
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.callRef = exports.getValidate = void 0;
 const ref_error_1 = __nccwpck_require__(3162);
-const code_1 = __nccwpck_require__(6103);
+const code_1 = __nccwpck_require__(8484);
 const codegen_1 = __nccwpck_require__(1436);
 const names_1 = __nccwpck_require__(630);
 const compile_1 = __nccwpck_require__(2718);
@@ -5718,7 +5718,7 @@ exports["default"] = def;
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const code_1 = __nccwpck_require__(6103);
+const code_1 = __nccwpck_require__(8484);
 const util_1 = __nccwpck_require__(4464);
 const codegen_1 = __nccwpck_require__(1436);
 const error = {
@@ -5757,7 +5757,7 @@ exports["default"] = def;
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const code_1 = __nccwpck_require__(6103);
+const code_1 = __nccwpck_require__(8484);
 const codegen_1 = __nccwpck_require__(1436);
 const util_1 = __nccwpck_require__(4464);
 const error = {
@@ -17206,7 +17206,7 @@ var __rewriteRelativeImportExtension;
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _run_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8484);
+/* harmony import */ var _run_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9657);
 
 process.exitCode = await (0,_run_js__WEBPACK_IMPORTED_MODULE_0__/* .runCli */ .a)(process.argv.slice(2));
 
@@ -17215,7 +17215,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 8484:
+/***/ 9657:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -17326,6 +17326,8 @@ __nccwpck_require__.d(mappers_namespaceObject, {
   ZoneMapping: () => (ZoneMapping)
 });
 
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(3024);
 ;// CONCATENATED MODULE: ./src/core/errors.ts
 class errors_ConfigurationError extends Error {
     name = 'ConfigurationError';
@@ -17351,6 +17353,31 @@ function errorMessage(error) {
 
 ;// CONCATENATED MODULE: external "node:crypto"
 const external_node_crypto_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:crypto");
+;// CONCATENATED MODULE: ./src/core/workflow-commands.ts
+
+/**
+ * The Actions runner obeys any line of a step's output that reads as a workflow command
+ * (`::set-output`, `::stop-commands`, the legacy `##[` form anywhere in a line; lines end at a bare
+ * CR too). Text that came from a template, a config or Azure may hold one. This fences such text
+ * between `::stop-commands::` and a random resume token, the runner's documented way to print
+ * untrusted text; text that cannot hold a command is returned as it is.
+ */
+function fenceWorkflowCommands(text) {
+    if (!/::|##\[/.test(text))
+        return text;
+    const token = (0,external_node_crypto_namespaceObject.randomBytes)(16).toString('hex');
+    const body = text.endsWith('\n') ? text : `${text}\n`;
+    return `::stop-commands::${token}\n${body}::${token}::${text.endsWith('\n') ? '\n' : ''}`;
+}
+/**
+ * A JSON document the runner may read, made inert without changing what it means: JSON's syntax
+ * never puts a line's first characters at `::` outside a string, and the legacy `##[` can only sit
+ * inside a string, where `\u005b` is the same `[`.
+ */
+function inertJson(json) {
+    return json.replaceAll('##[', '##\\u005b');
+}
+
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __nccwpck_require__(6760);
 // EXTERNAL MODULE: external "node:fs/promises"
@@ -17456,8 +17483,6 @@ function resources(method, body, arm) {
     return reply(200, arm.patchDirectly(change.id, change.properties));
 }
 
-// EXTERNAL MODULE: external "node:fs"
-var external_node_fs_ = __nccwpck_require__(3024);
 // EXTERNAL MODULE: external "node:url"
 var external_node_url_ = __nccwpck_require__(3136);
 // EXTERNAL MODULE: ./node_modules/ajv-draft-04/dist/index.js
@@ -79936,16 +79961,18 @@ const commands = [planCommand, gateCommand, provisionCommand, migrateSecretsComm
 /** src/cli is the azure-hipaa command: argument parsing and output around the same code the actions run. */
 
 
+
+
 const consoleLogger = {
     debug: (message) => {
         if (process.env['AZURE_HIPAA_DEBUG'])
-            process.stderr.write(`debug: ${message}\n`);
+            writeStderr(`debug: ${message}\n`);
     },
-    info: (message) => process.stderr.write(`${message}\n`),
-    warning: (message) => process.stderr.write(`warning: ${message}\n`),
-    error: (message) => process.stderr.write(`error: ${message}\n`),
+    info: (message) => writeStderr(`${message}\n`),
+    warning: (message) => writeStderr(`warning: ${message}\n`),
+    error: (message) => writeStderr(`error: ${message}\n`),
     group: async (title, fn) => {
-        process.stderr.write(`== ${title}\n`);
+        writeStderr(`== ${title}\n`);
         return fn();
     },
     // The CLI never prints secret values in the first place; nothing to register.
@@ -79963,10 +79990,34 @@ function run_usage() {
         'Run `azure-hipaa <command> --help` for its options.',
     ].join('\n');
 }
+/**
+ * Writes to a standard stream so that, in a GitHub Actions step, nothing from a template, a config
+ * or Azure runs as a workflow command: JSON documents are made inert (same meaning), other text is
+ * fenced when the runner reads the stream (not when it is redirected to a file).
+ */
+function runnerSafeWriter(stream, fd) {
+    let runnerReads;
+    return (text) => {
+        if (text.startsWith('{'))
+            return void stream.write(inertJson(text));
+        runnerReads ??= process.env['GITHUB_ACTIONS'] === 'true' && !isRegularFile(fd);
+        stream.write(runnerReads ? fenceWorkflowCommands(text) : text);
+    };
+}
+function isRegularFile(fd) {
+    try {
+        return (0,external_node_fs_.fstatSync)(fd).isFile();
+    }
+    catch {
+        return false;
+    }
+}
+const writeStdout = runnerSafeWriter(process.stdout, 1);
+const writeStderr = runnerSafeWriter(process.stderr, 2);
 async function runCli(argv, overrides = {}) {
     const [name, ...args] = argv;
-    const stdout = overrides.stdout ?? ((text) => void process.stdout.write(text));
-    const stderr = overrides.stderr ?? ((text) => void process.stderr.write(text));
+    const stdout = overrides.stdout ?? writeStdout;
+    const stderr = overrides.stderr ?? writeStderr;
     if (!name || name === '--help' || name === '-h' || name === 'help') {
         (name ? stdout : stderr)(`${run_usage()}\n`);
         return name ? 0 : 2;

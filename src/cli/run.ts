@@ -1,18 +1,20 @@
 /** src/cli is the azure-hipaa command: argument parsing and output around the same code the actions run. */
+import { fstatSync } from 'node:fs';
 import { ConfigurationError, errorMessage } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
+import { fenceWorkflowCommands, inertJson } from '../core/workflow-commands.js';
 import type { Command, CommandContext } from './command.js';
 import { commands } from './commands/index.js';
 
 const consoleLogger: Logger = {
   debug: (message) => {
-    if (process.env['AZURE_HIPAA_DEBUG']) process.stderr.write(`debug: ${message}\n`);
+    if (process.env['AZURE_HIPAA_DEBUG']) writeStderr(`debug: ${message}\n`);
   },
-  info: (message) => process.stderr.write(`${message}\n`),
-  warning: (message) => process.stderr.write(`warning: ${message}\n`),
-  error: (message) => process.stderr.write(`error: ${message}\n`),
+  info: (message) => writeStderr(`${message}\n`),
+  warning: (message) => writeStderr(`warning: ${message}\n`),
+  error: (message) => writeStderr(`error: ${message}\n`),
   group: async (title, fn) => {
-    process.stderr.write(`== ${title}\n`);
+    writeStderr(`== ${title}\n`);
     return fn();
   },
   // The CLI never prints secret values in the first place; nothing to register.
@@ -32,10 +34,35 @@ function usage(): string {
   ].join('\n');
 }
 
+/**
+ * Writes to a standard stream so that, in a GitHub Actions step, nothing from a template, a config
+ * or Azure runs as a workflow command: JSON documents are made inert (same meaning), other text is
+ * fenced when the runner reads the stream (not when it is redirected to a file).
+ */
+function runnerSafeWriter(stream: NodeJS.WriteStream, fd: number): (text: string) => void {
+  let runnerReads: boolean | undefined;
+  return (text) => {
+    if (text.startsWith('{')) return void stream.write(inertJson(text));
+    runnerReads ??= process.env['GITHUB_ACTIONS'] === 'true' && !isRegularFile(fd);
+    stream.write(runnerReads ? fenceWorkflowCommands(text) : text);
+  };
+}
+
+function isRegularFile(fd: number): boolean {
+  try {
+    return fstatSync(fd).isFile();
+  } catch {
+    return false;
+  }
+}
+
+const writeStdout = runnerSafeWriter(process.stdout, 1);
+const writeStderr = runnerSafeWriter(process.stderr, 2);
+
 export async function runCli(argv: string[], overrides: Partial<CommandContext> = {}): Promise<number> {
   const [name, ...args] = argv;
-  const stdout = overrides.stdout ?? ((text: string) => void process.stdout.write(text));
-  const stderr = overrides.stderr ?? ((text: string) => void process.stderr.write(text));
+  const stdout = overrides.stdout ?? writeStdout;
+  const stderr = overrides.stderr ?? writeStderr;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     (name ? stdout : stderr)(`${usage()}\n`);
     return name ? 0 : 2;

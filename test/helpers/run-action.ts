@@ -120,19 +120,41 @@ export function parseOutputFile(text: string): Record<string, string> {
   return outputs;
 }
 
-function parseWorkflowCommands(stdout: string): ActionRun['commands'] {
+const unescapeData = (text: string) => text.replace(/%0A/gi, '\n').replace(/%0D/gi, '\r').replace(/%25/g, '%');
+
+/**
+ * The workflow commands the runner obeys in `stdout`, read as the runner reads them: lines end at
+ * LF, CRLF or a bare CR; `::command props::data` after leading whitespace; the legacy
+ * `##[command props]data` anywhere in a line; nothing between `::stop-commands::TOKEN` and
+ * `::TOKEN::`. The resume itself is recorded as command `resume-commands`.
+ */
+export function parseWorkflowCommands(stdout: string): ActionRun['commands'] {
   const commands: ActionRun['commands'] = [];
-  for (const match of stdout.matchAll(/^::([a-z-]+)( [^:]*)?::(.*)$/gm)) {
+  let stoppedUntil: string | undefined;
+  for (const line of stdout.split(/\r\n|\r|\n/)) {
+    const trimmed = line.trimStart();
+    if (stoppedUntil !== undefined) {
+      if (trimmed.trimEnd() === `::${stoppedUntil}::`) {
+        commands.push({ command: 'resume-commands', properties: {}, message: stoppedUntil });
+        stoppedUntil = undefined;
+      }
+      continue;
+    }
+    const current = /^::([^\s:]+)( [^:]*)?::(.*)$/.exec(trimmed);
+    const legacy = /##\[([^\s\]]+)( [^\]]*)?\](.*)$/.exec(line);
+    const match = current ?? legacy;
+    if (!match) continue;
     const properties: Record<string, string> = {};
-    for (const pair of (match[2] ?? '').trim().split(',').filter(Boolean)) {
+    for (const pair of (match[2] ?? '')
+      .trim()
+      .split(current ? ',' : ';')
+      .filter(Boolean)) {
       const [key, ...value] = pair.split('=');
       properties[key as string] = decodeURIComponent(value.join('='));
     }
-    commands.push({
-      command: match[1] as string,
-      properties,
-      message: (match[3] ?? '').replace(/%0A/g, '\n').replace(/%0D/g, '\r').replace(/%25/g, '%'),
-    });
+    const command = { command: (match[1] as string).toLowerCase(), properties, message: unescapeData(match[3] ?? '') };
+    commands.push(command);
+    if (command.command === 'stop-commands') stoppedUntil = command.message;
   }
   return commands;
 }

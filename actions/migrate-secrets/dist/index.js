@@ -39305,7 +39305,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _shared_runtime_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2261);
+/* harmony import */ var _shared_runtime_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5424);
 /* harmony import */ var _run_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(9172);
 
 
@@ -72262,7 +72262,7 @@ async function run(io, ports = {}) {
 
 /***/ }),
 
-/***/ 2261:
+/***/ 5424:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -75218,8 +75218,36 @@ function getIDToken(aud) {
  */
 
 //# sourceMappingURL=core.js.map
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
+;// CONCATENATED MODULE: ./src/core/workflow-commands.ts
+
+/**
+ * The Actions runner obeys any line of a step's output that reads as a workflow command
+ * (`::set-output`, `::stop-commands`, the legacy `##[` form anywhere in a line; lines end at a bare
+ * CR too). Text that came from a template, a config or Azure may hold one. This fences such text
+ * between `::stop-commands::` and a random resume token, the runner's documented way to print
+ * untrusted text; text that cannot hold a command is returned as it is.
+ */
+function fenceWorkflowCommands(text) {
+    if (!/::|##\[/.test(text))
+        return text;
+    const token = (0,external_node_crypto_.randomBytes)(16).toString('hex');
+    const body = text.endsWith('\n') ? text : `${text}\n`;
+    return `::stop-commands::${token}\n${body}::${token}::${text.endsWith('\n') ? '\n' : ''}`;
+}
+/**
+ * A JSON document the runner may read, made inert without changing what it means: JSON's syntax
+ * never puts a line's first characters at `::` outside a string, and the legacy `##[` can only sit
+ * inside a string, where `\u005b` is the same `[`.
+ */
+function inertJson(json) {
+    return json.replaceAll('##[', '##\\u005b');
+}
+
 ;// CONCATENATED MODULE: ./actions/shared/runtime.ts
 /** actions/shared is the only code that talks to the runner: IO, typed inputs, and the error-to-failed-step wrapper. */
+
 
 function annotation(location) {
     if (!location)
@@ -75235,7 +75263,8 @@ function annotation(location) {
 function actionLogger() {
     return {
         debug: (message) => core_debug(message),
-        info: (message) => info(message),
+        // Log lines carry names and values from templates and Azure; annotations need no fence (@actions/core escapes their data).
+        info: (message) => info(fenceWorkflowCommands(message)),
         warning: (message, location) => warning(message, annotation(location)),
         error: (message, location) => error(message, annotation(location)),
         group: (title, fn) => group(title, fn),
