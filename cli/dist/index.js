@@ -66857,9 +66857,9 @@ function gatePolicyOf(config) {
 
 
 
-/** Why a confined read refused a file, in words that finish "the file ..." */
-class ConfinedReadError extends Error {
-    name = 'ConfinedReadError';
+/** Why a confined read or write refused a file, in words that finish "the file ..." */
+class ConfinedFileError extends Error {
+    name = 'ConfinedFileError';
 }
 /** Whether `path` (already resolved) lies inside `root` (already resolved). */
 function isInside(root, path) {
@@ -66877,19 +66877,19 @@ async function readConfinedFile(path, root, maxBytes) {
         real = await (0,promises_.realpath)((0,external_node_path_.resolve)(root, path));
     }
     catch {
-        throw new ConfinedReadError('does not exist');
+        throw new ConfinedFileError('does not exist');
     }
     if (!isInside(await (0,promises_.realpath)(root), real))
-        throw new ConfinedReadError(`is outside the repository (${root}); keep it in the repository`);
+        throw new ConfinedFileError(`is outside the repository (${root}); keep it in the repository`);
     const handle = await (0,promises_.open)(real, external_node_fs_.constants.O_RDONLY | external_node_fs_.constants.O_NONBLOCK | external_node_fs_.constants.O_NOFOLLOW).catch(() => {
-        throw new ConfinedReadError('cannot be opened');
+        throw new ConfinedFileError('cannot be opened');
     });
     try {
         const stats = await handle.stat();
         if (!stats.isFile())
-            throw new ConfinedReadError('is not a regular file');
+            throw new ConfinedFileError('is not a regular file');
         if (stats.size > maxBytes)
-            throw new ConfinedReadError(`is ${stats.size} bytes, more than the ${maxBytes} allowed`);
+            throw new ConfinedFileError(`is ${stats.size} bytes, more than the ${maxBytes} allowed`);
         const buffer = Buffer.alloc(stats.size);
         const { bytesRead } = await handle.read(buffer, 0, stats.size, 0);
         return buffer.subarray(0, bytesRead);
@@ -66897,6 +66897,51 @@ async function readConfinedFile(path, root, maxBytes) {
     finally {
         await handle.close();
     }
+}
+/**
+ * Where `path` (relative to the first root) lies once every existing symlink on the way is
+ * followed; refused unless that is inside one of `roots`. Checks without writing, so a caller can
+ * refuse a bad path before it does anything else.
+ */
+async function confinedPath(path, roots) {
+    const target = resolve(roots[0], path);
+    const realRoots = await Promise.all(roots.map((root) => realpath(root).catch(() => resolve(root))));
+    let existing = dirname(target);
+    const missing = [];
+    for (;;) {
+        const real = await realpath(existing).catch(() => undefined);
+        if (real !== undefined) {
+            existing = real;
+            break;
+        }
+        missing.unshift(basename(existing));
+        existing = dirname(existing);
+    }
+    const folder = join(existing, ...missing);
+    if (!realRoots.some((root) => isInside(root, folder)))
+        throw new ConfinedFileError(`is outside ${roots.join(' and ')}; write it inside ${roots.length > 1 ? 'one of them' : 'it'}`);
+    return join(folder, basename(target));
+}
+/**
+ * Writes `text` to `path` when `confinedPath` accepts it. The file itself may not be a symlink or
+ * anything but a regular file: it is opened without following links and checked. Missing folders
+ * are made, inside the root. Returns the path written.
+ */
+async function writeConfinedFile(path, roots, text) {
+    const file = await confinedPath(path, roots);
+    await mkdir(dirname(file), { recursive: true });
+    const handle = await open(file, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW | constants.O_NONBLOCK).catch((error) => {
+        throw new ConfinedFileError(error.code === 'ELOOP' ? 'is a symbolic link; give the path of a regular file' : `cannot be written (${error.code})`);
+    });
+    try {
+        if (!(await handle.stat()).isFile())
+            throw new ConfinedFileError('is not a regular file');
+        await handle.writeFile(text);
+    }
+    finally {
+        await handle.close();
+    }
+    return file;
 }
 
 ;// CONCATENATED MODULE: ./src/gate/judging.ts
@@ -66930,7 +66975,7 @@ async function loadWaivers(file, root) {
         text = await readConfinedFile(file, root, MAX_WAIVERS_BYTES);
     }
     catch (error) {
-        const why = error instanceof ConfinedReadError ? error.message : 'cannot be read';
+        const why = error instanceof ConfinedFileError ? error.message : 'cannot be read';
         throw new errors_ConfigurationError(`Waivers file ${display} ${why}. Check the waivers input (or the config's waivers key).`);
     }
     return parseWaivers(parseLocatedDocument(text.toString('utf8'), display));
@@ -66946,7 +66991,7 @@ async function readBaaEvidence(loaded, root) {
         };
     }
     catch (error) {
-        found = { problem: error instanceof ConfinedReadError ? error.message : 'cannot be read' };
+        found = { problem: error instanceof ConfinedFileError ? error.message : 'cannot be read' };
     }
     return { signedDate: baa.signedDate, reviewedDate: baa.reviewedDate, file: baa.file, sha256: baa.sha256, found };
 }

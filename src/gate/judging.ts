@@ -4,7 +4,7 @@ import { parseWaivers, type WaiverProblem } from '../compliance/waivers.js';
 import { DEFAULT_GATE_POLICY, type BaaEvidence, type GatePolicy, type Waiver } from '../compliance/model.js';
 import type { LoadedConfig } from '../config/load.js';
 import { gatePolicyOf } from '../config/gate-policy.js';
-import { ConfinedReadError, readConfinedFile } from '../core/confined-file.js';
+import { ConfinedFileError, readConfinedFile } from '../core/confined-file.js';
 import { ConfigurationError } from '../core/errors.js';
 import { parseLocatedDocument } from '../core/located-document.js';
 
@@ -51,7 +51,7 @@ async function loadWaivers(file: string, root: string): Promise<{ waivers: Waive
   try {
     text = await readConfinedFile(file, root, MAX_WAIVERS_BYTES);
   } catch (error) {
-    const why = error instanceof ConfinedReadError ? error.message : 'cannot be read';
+    const why = error instanceof ConfinedFileError ? error.message : 'cannot be read';
     throw new ConfigurationError(`Waivers file ${display} ${why}. Check the waivers input (or the config's waivers key).`);
   }
   return parseWaivers(parseLocatedDocument(text.toString('utf8'), display));
@@ -67,7 +67,7 @@ async function readBaaEvidence(loaded: LoadedConfig, root: string): Promise<BaaE
         .digest('hex'),
     };
   } catch (error) {
-    found = { problem: error instanceof ConfinedReadError ? error.message : 'cannot be read' };
+    found = { problem: error instanceof ConfinedFileError ? error.message : 'cannot be read' };
   }
   return { signedDate: baa.signedDate, reviewedDate: baa.reviewedDate, file: baa.file, sha256: baa.sha256, found };
 }

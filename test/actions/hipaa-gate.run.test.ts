@@ -1,7 +1,8 @@
 /** hipaa-gate's run() in-process with a recorded IO and a fake ARM port: every failure branch, fast. */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run } from '../../actions/hipaa-gate/src/run.js';
 import { loadConfig } from '../../src/config/load.js';
@@ -33,6 +34,17 @@ const forbiddenArm = (subscriptionId: string): ArmPort =>
   });
 
 describe('hipaa-gate run()', () => {
+  it.each([
+    ['report-path', '../../escaped-report.json'],
+    ['sarif-path', '/etc/hipaa-gate.sarif'],
+  ])('refuses %s outside the workspace and RUNNER_TEMP before judging anything', async (input, path) => {
+    const recorded = io({ config: 'examples/azure-hipaa.yml', [input]: path });
+    await run(recorded);
+    expect(recorded.failed).toMatch(new RegExp(`^Input "${input}": ${path.replace(/[./]/g, '\\$&')} is outside`));
+    expect(recorded.summaries).toHaveLength(0);
+    expect(existsSync(resolve(repoRoot, path))).toBe(false);
+  });
+
   it('passes on the example config and sets every output', async () => {
     const recorded = io({ config: 'examples/azure-hipaa.yml' });
     await run(recorded);

@@ -26,6 +26,7 @@ describe.each(actionRuntimes())('hipaa-gate action on $label', ({ node }) => {
     const run = await runAction('hipaa-gate', {
       node,
       inputs: { config: 'examples/azure-hipaa.yml', 'report-path': reportPath },
+      env: { RUNNER_TEMP: work },
       cwd: repoRoot,
     });
     expect(run.stderr).toBe('');

@@ -132,6 +132,12 @@ describe('provision run()', () => {
     ['no subscription anywhere', { mode: 'deploy' }, {}, /No Azure subscription: set Input "subscription-id"/],
     ['a mode it does not know', { mode: 'apply' }, undefined, /Input "mode" must be one of what-if, deploy; got "apply"/],
     ['a gate it does not know', { gate: 'off' }, undefined, /Input "gate" must be one of block, warn; got "off"/],
+    [
+      'a what-if path outside the workspace and RUNNER_TEMP',
+      { 'what-if-path': '../elsewhere/what-if.json' },
+      undefined,
+      /Input "what-if-path": \.\.\/elsewhere\/what-if\.json is outside .*; write it inside one of them/,
+    ],
   ])('fails on %s, naming the input', async (_label, inputs, env, message) => {
     const arm = armWith();
     const recorded = env ? io(inputs, env) : io(inputs);

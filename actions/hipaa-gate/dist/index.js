@@ -30879,7 +30879,7 @@ module.exports = {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _shared_runtime_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5424);
-/* harmony import */ var _run_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4854);
+/* harmony import */ var _run_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(73);
 
 
 await (0,_run_js__WEBPACK_IMPORTED_MODULE_1__/* .run */ .e)((0,_shared_runtime_js__WEBPACK_IMPORTED_MODULE_0__/* .runnerIO */ .$)());
@@ -30889,7 +30889,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 4854:
+/***/ 73:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -30898,10 +30898,6 @@ __nccwpck_require__.d(__webpack_exports__, {
   e: () => (/* binding */ run_run)
 });
 
-// EXTERNAL MODULE: external "node:fs/promises"
-var promises_ = __nccwpck_require__(1455);
-// EXTERNAL MODULE: external "node:path"
-var external_node_path_ = __nccwpck_require__(6760);
 // EXTERNAL MODULE: ./node_modules/picomatch/index.js
 var picomatch = __nccwpck_require__(4006);
 var picomatch_default = /*#__PURE__*/__nccwpck_require__.n(picomatch);
@@ -32738,6 +32734,8 @@ function renderReport(format, report, policy) {
     }
 }
 
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(6760);
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(7598);
 ;// CONCATENATED MODULE: ./src/core/resource-id.ts
@@ -34441,6 +34439,8 @@ function same(a, b) {
     return normalize(drift_valueOf(a)) === normalize(drift_valueOf(b));
 }
 
+// EXTERNAL MODULE: external "node:fs/promises"
+var promises_ = __nccwpck_require__(1455);
 ;// CONCATENATED MODULE: ./node_modules/zod/v4/core/util.js
 
 // functions
@@ -45558,9 +45558,9 @@ var external_node_fs_ = __nccwpck_require__(3024);
 
 
 
-/** Why a confined read refused a file, in words that finish "the file ..." */
-class ConfinedReadError extends Error {
-    name = 'ConfinedReadError';
+/** Why a confined read or write refused a file, in words that finish "the file ..." */
+class ConfinedFileError extends Error {
+    name = 'ConfinedFileError';
 }
 /** Whether `path` (already resolved) lies inside `root` (already resolved). */
 function isInside(root, path) {
@@ -45578,19 +45578,19 @@ async function readConfinedFile(path, root, maxBytes) {
         real = await (0,promises_.realpath)((0,external_node_path_.resolve)(root, path));
     }
     catch {
-        throw new ConfinedReadError('does not exist');
+        throw new ConfinedFileError('does not exist');
     }
     if (!isInside(await (0,promises_.realpath)(root), real))
-        throw new ConfinedReadError(`is outside the repository (${root}); keep it in the repository`);
+        throw new ConfinedFileError(`is outside the repository (${root}); keep it in the repository`);
     const handle = await (0,promises_.open)(real, external_node_fs_.constants.O_RDONLY | external_node_fs_.constants.O_NONBLOCK | external_node_fs_.constants.O_NOFOLLOW).catch(() => {
-        throw new ConfinedReadError('cannot be opened');
+        throw new ConfinedFileError('cannot be opened');
     });
     try {
         const stats = await handle.stat();
         if (!stats.isFile())
-            throw new ConfinedReadError('is not a regular file');
+            throw new ConfinedFileError('is not a regular file');
         if (stats.size > maxBytes)
-            throw new ConfinedReadError(`is ${stats.size} bytes, more than the ${maxBytes} allowed`);
+            throw new ConfinedFileError(`is ${stats.size} bytes, more than the ${maxBytes} allowed`);
         const buffer = Buffer.alloc(stats.size);
         const { bytesRead } = await handle.read(buffer, 0, stats.size, 0);
         return buffer.subarray(0, bytesRead);
@@ -45598,6 +45598,51 @@ async function readConfinedFile(path, root, maxBytes) {
     finally {
         await handle.close();
     }
+}
+/**
+ * Where `path` (relative to the first root) lies once every existing symlink on the way is
+ * followed; refused unless that is inside one of `roots`. Checks without writing, so a caller can
+ * refuse a bad path before it does anything else.
+ */
+async function confinedPath(path, roots) {
+    const target = (0,external_node_path_.resolve)(roots[0], path);
+    const realRoots = await Promise.all(roots.map((root) => (0,promises_.realpath)(root).catch(() => (0,external_node_path_.resolve)(root))));
+    let existing = (0,external_node_path_.dirname)(target);
+    const missing = [];
+    for (;;) {
+        const real = await (0,promises_.realpath)(existing).catch(() => undefined);
+        if (real !== undefined) {
+            existing = real;
+            break;
+        }
+        missing.unshift((0,external_node_path_.basename)(existing));
+        existing = (0,external_node_path_.dirname)(existing);
+    }
+    const folder = (0,external_node_path_.join)(existing, ...missing);
+    if (!realRoots.some((root) => isInside(root, folder)))
+        throw new ConfinedFileError(`is outside ${roots.join(' and ')}; write it inside ${roots.length > 1 ? 'one of them' : 'it'}`);
+    return (0,external_node_path_.join)(folder, (0,external_node_path_.basename)(target));
+}
+/**
+ * Writes `text` to `path` when `confinedPath` accepts it. The file itself may not be a symlink or
+ * anything but a regular file: it is opened without following links and checked. Missing folders
+ * are made, inside the root. Returns the path written.
+ */
+async function writeConfinedFile(path, roots, text) {
+    const file = await confinedPath(path, roots);
+    await (0,promises_.mkdir)((0,external_node_path_.dirname)(file), { recursive: true });
+    const handle = await (0,promises_.open)(file, external_node_fs_.constants.O_WRONLY | external_node_fs_.constants.O_CREAT | external_node_fs_.constants.O_TRUNC | external_node_fs_.constants.O_NOFOLLOW | external_node_fs_.constants.O_NONBLOCK).catch((error) => {
+        throw new ConfinedFileError(error.code === 'ELOOP' ? 'is a symbolic link; give the path of a regular file' : `cannot be written (${error.code})`);
+    });
+    try {
+        if (!(await handle.stat()).isFile())
+            throw new ConfinedFileError('is not a regular file');
+        await handle.writeFile(text);
+    }
+    finally {
+        await handle.close();
+    }
+    return file;
 }
 
 ;// CONCATENATED MODULE: ./src/gate/judging.ts
@@ -45631,7 +45676,7 @@ async function loadWaivers(file, root) {
         text = await readConfinedFile(file, root, MAX_WAIVERS_BYTES);
     }
     catch (error) {
-        const why = error instanceof ConfinedReadError ? error.message : 'cannot be read';
+        const why = error instanceof ConfinedFileError ? error.message : 'cannot be read';
         throw new errors/* ConfigurationError */.j(`Waivers file ${display} ${why}. Check the waivers input (or the config's waivers key).`);
     }
     return parseWaivers(parseLocatedDocument(text.toString('utf8'), display));
@@ -45647,7 +45692,7 @@ async function readBaaEvidence(loaded, root) {
         };
     }
     catch (error) {
-        found = { problem: error instanceof ConfinedReadError ? error.message : 'cannot be read' };
+        found = { problem: error instanceof ConfinedFileError ? error.message : 'cannot be read' };
     }
     return { signedDate: baa.signedDate, reviewedDate: baa.reviewedDate, file: baa.file, sha256: baa.sha256, found };
 }
@@ -46053,6 +46098,95 @@ function judge(environment, judging, now, reads) {
     return { report, policy };
 }
 
+;// CONCATENATED MODULE: ./src/core/choice.ts
+
+/** One of a fixed set of values, or `fallback` when none is given. `what` names the option (`Input "mode"`, `--mode`). */
+function choice(what, value, choices, fallback) {
+    if (value === undefined || value === '')
+        return fallback;
+    if (choices.includes(value))
+        return value;
+    throw new errors/* ConfigurationError */.j(`${what} must be one of ${choices.join(', ')}; got "${value}".`);
+}
+
+;// CONCATENATED MODULE: ./actions/shared/inputs.ts
+
+
+/** How messages name an input: `Input "config"`. */
+const inputName = (name) => `Input "${name}"`;
+/** Typed reads of an action's inputs; each action's `inputs.ts` is the one place that uses them. */
+class ActionInputs {
+    io;
+    constructor(io) {
+        this.io = io;
+    }
+    /** An optional string input: undefined when empty. */
+    optional(name) {
+        const value = this.io.getInput(name).trim();
+        return value === '' ? undefined : value;
+    }
+    /** A boolean input with a default, accepting the YAML 1.2 core schema's spellings. */
+    boolean(name, fallback) {
+        const raw = this.io.getInput(name).trim();
+        if (raw === '')
+            return fallback;
+        if (['true', 'True', 'TRUE'].includes(raw))
+            return true;
+        if (['false', 'False', 'FALSE'].includes(raw))
+            return false;
+        throw new errors/* ConfigurationError */.j(`${inputName(name)} must be true or false, not "${raw}".`);
+    }
+    /** One of a fixed set of values. */
+    choice(name, choices, fallback) {
+        return choice(inputName(name), this.optional(name), choices, fallback);
+    }
+    /** A list input: one item per line or comma-separated, blanks dropped. */
+    list(name) {
+        return this.io
+            .getInput(name)
+            .split(/[\n,]/)
+            .map((item) => item.trim())
+            .filter((item) => item.length > 0);
+    }
+    /** A number input, or undefined when empty. */
+    number(name) {
+        const raw = this.optional(name);
+        if (raw === undefined)
+            return undefined;
+        const value = Number(raw);
+        if (!Number.isFinite(value))
+            throw new errors/* ConfigurationError */.j(`${inputName(name)} must be a number, not "${raw}".`);
+        return value;
+    }
+}
+
+;// CONCATENATED MODULE: ./actions/shared/output-file.ts
+
+
+
+/**
+ * A file an input names (`report-path`, `sarif-path`, `what-if-path`), relative to the workspace,
+ * kept inside the workspace or RUNNER_TEMP: the two places a step's files belong. `check` refuses a
+ * bad path before the action does anything; `write` writes it.
+ */
+function outputFile(io, input, path) {
+    const roots = [io.env['GITHUB_WORKSPACE'] ?? process.cwd(), ...(io.env['RUNNER_TEMP'] ? [io.env['RUNNER_TEMP']] : [])];
+    const named = async (step) => {
+        try {
+            return await step;
+        }
+        catch (error) {
+            if (error instanceof ConfinedFileError)
+                throw new errors/* ConfigurationError */.j(`${inputName(input)}: ${path} ${error.message}.`);
+            throw error;
+        }
+    };
+    return {
+        check: () => named(confinedPath(path, roots)),
+        write: (text) => named(writeConfinedFile(path, roots, text)),
+    };
+}
+
 ;// CONCATENATED MODULE: ./actions/shared/run.ts
 
 /**
@@ -46137,68 +46271,6 @@ function parseFailOn(value, what) {
     };
 }
 
-;// CONCATENATED MODULE: ./src/core/choice.ts
-
-/** One of a fixed set of values, or `fallback` when none is given. `what` names the option (`Input "mode"`, `--mode`). */
-function choice(what, value, choices, fallback) {
-    if (value === undefined || value === '')
-        return fallback;
-    if (choices.includes(value))
-        return value;
-    throw new errors/* ConfigurationError */.j(`${what} must be one of ${choices.join(', ')}; got "${value}".`);
-}
-
-;// CONCATENATED MODULE: ./actions/shared/inputs.ts
-
-
-/** How messages name an input: `Input "config"`. */
-const inputName = (name) => `Input "${name}"`;
-/** Typed reads of an action's inputs; each action's `inputs.ts` is the one place that uses them. */
-class ActionInputs {
-    io;
-    constructor(io) {
-        this.io = io;
-    }
-    /** An optional string input: undefined when empty. */
-    optional(name) {
-        const value = this.io.getInput(name).trim();
-        return value === '' ? undefined : value;
-    }
-    /** A boolean input with a default, accepting the YAML 1.2 core schema's spellings. */
-    boolean(name, fallback) {
-        const raw = this.io.getInput(name).trim();
-        if (raw === '')
-            return fallback;
-        if (['true', 'True', 'TRUE'].includes(raw))
-            return true;
-        if (['false', 'False', 'FALSE'].includes(raw))
-            return false;
-        throw new errors/* ConfigurationError */.j(`${inputName(name)} must be true or false, not "${raw}".`);
-    }
-    /** One of a fixed set of values. */
-    choice(name, choices, fallback) {
-        return choice(inputName(name), this.optional(name), choices, fallback);
-    }
-    /** A list input: one item per line or comma-separated, blanks dropped. */
-    list(name) {
-        return this.io
-            .getInput(name)
-            .split(/[\n,]/)
-            .map((item) => item.trim())
-            .filter((item) => item.length > 0);
-    }
-    /** A number input, or undefined when empty. */
-    number(name) {
-        const raw = this.optional(name);
-        if (raw === undefined)
-            return undefined;
-        const value = Number(raw);
-        if (!Number.isFinite(value))
-            throw new errors/* ConfigurationError */.j(`${inputName(name)} must be a number, not "${raw}".`);
-        return value;
-    }
-}
-
 ;// CONCATENATED MODULE: ./actions/hipaa-gate/src/inputs.ts
 
 
@@ -46241,7 +46313,6 @@ function readGateInputs(io, runnerTemp) {
 
 
 
-
 const sdkArm = async (env, subscriptionId) => (await Promise.all(/* import() */[__nccwpck_require__.e(157), __nccwpck_require__.e(272)]).then(__nccwpck_require__.bind(__nccwpck_require__, 3272))).armPort(env, subscriptionId);
 /** The hipaa-gate action: judge the environment, report it everywhere the runner shows things, fail the step when it blocks. */
 async function run_run(io, ports = {}) {
@@ -46249,6 +46320,10 @@ async function run_run(io, ports = {}) {
         const workspace = io.env['GITHUB_WORKSPACE'] ?? process.cwd();
         const inputs = readGateInputs(io, io.env['RUNNER_TEMP'] ?? workspace);
         const { logger } = io;
+        const reportFile = outputFile(io, 'report-path', inputs.reportPath);
+        const sarifFile = inputs.sarifPath ? outputFile(io, 'sarif-path', inputs.sarifPath) : undefined;
+        await reportFile.check();
+        await sarifFile?.check();
         const live = inputs.live
             ? {
                 arm: await (ports.arm ?? ((id) => sdkArm(io.env, id)))(inputs.live.subscriptionId),
@@ -46276,10 +46351,8 @@ async function run_run(io, ports = {}) {
                 ...(finding.location ? { file: finding.location.file, line: finding.location.line } : {}),
             });
         }
-        const reportPath = (0,external_node_path_.resolve)(workspace, inputs.reportPath);
-        await writeOut(reportPath, renderReport('json', report, policy));
-        if (inputs.sarifPath)
-            await writeOut((0,external_node_path_.resolve)(workspace, inputs.sarifPath), renderReport('sarif', report, policy));
+        const reportPath = await reportFile.write(renderReport('json', report, policy));
+        await sarifFile?.write(renderReport('sarif', report, policy));
         await io.summary(renderReport('markdown', report, policy));
         io.setOutput('verdict', report.verdict);
         io.setOutput('failed-count', String(blocking.length));
@@ -46288,10 +46361,6 @@ async function run_run(io, ports = {}) {
             io.setFailed(`HIPAA gate: ${blocking.length} blocking finding(s); see the job summary for each control and its fix.`);
         }
     });
-}
-async function writeOut(path, text) {
-    await (0,promises_.mkdir)((0,external_node_path_.dirname)(path), { recursive: true });
-    await (0,promises_.writeFile)(path, text);
 }
 
 

@@ -1,8 +1,7 @@
-import { mkdir, writeFile } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
 import { isBlocking } from '../../../src/compliance/evaluate.js';
 import { renderReport } from '../../../src/compliance/report/index.js';
 import { runGate } from '../../../src/gate/gate.js';
+import { outputFile } from '../../shared/output-file.js';
 import { runAction } from '../../shared/run.js';
 import type { ActionIO } from '../../shared/runtime.js';
 import { readGateInputs } from './inputs.js';
@@ -22,6 +21,10 @@ export async function run(io: ActionIO, ports: GateActionPorts = {}): Promise<vo
     const workspace = io.env['GITHUB_WORKSPACE'] ?? process.cwd();
     const inputs = readGateInputs(io, io.env['RUNNER_TEMP'] ?? workspace);
     const { logger } = io;
+    const reportFile = outputFile(io, 'report-path', inputs.reportPath);
+    const sarifFile = inputs.sarifPath ? outputFile(io, 'sarif-path', inputs.sarifPath) : undefined;
+    await reportFile.check();
+    await sarifFile?.check();
     const live = inputs.live
       ? {
           arm: await (ports.arm ?? ((id: string) => sdkArm(io.env, id)))(inputs.live.subscriptionId),
@@ -55,9 +58,8 @@ export async function run(io: ActionIO, ports: GateActionPorts = {}): Promise<vo
       );
     }
 
-    const reportPath = resolve(workspace, inputs.reportPath);
-    await writeOut(reportPath, renderReport('json', report, policy));
-    if (inputs.sarifPath) await writeOut(resolve(workspace, inputs.sarifPath), renderReport('sarif', report, policy));
+    const reportPath = await reportFile.write(renderReport('json', report, policy));
+    await sarifFile?.write(renderReport('sarif', report, policy));
     await io.summary(renderReport('markdown', report, policy));
 
     io.setOutput('verdict', report.verdict);
@@ -67,9 +69,4 @@ export async function run(io: ActionIO, ports: GateActionPorts = {}): Promise<vo
       io.setFailed(`HIPAA gate: ${blocking.length} blocking finding(s); see the job summary for each control and its fix.`);
     }
   });
-}
-
-async function writeOut(path: string, text: string): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  await writeFile(path, text);
 }

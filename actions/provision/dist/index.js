@@ -39773,7 +39773,7 @@ module.exports = {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _shared_runtime_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5424);
-/* harmony import */ var _run_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3280);
+/* harmony import */ var _run_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3291);
 
 
 await (0,_run_js__WEBPACK_IMPORTED_MODULE_1__/* .run */ .e)((0,_shared_runtime_js__WEBPACK_IMPORTED_MODULE_0__/* .runnerIO */ .$)());
@@ -39783,7 +39783,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 3280:
+/***/ 3291:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -39894,10 +39894,6 @@ __nccwpck_require__.d(mappers_namespaceObject, {
   ZoneMapping: () => (ZoneMapping)
 });
 
-// EXTERNAL MODULE: external "node:fs/promises"
-var promises_ = __nccwpck_require__(1455);
-// EXTERNAL MODULE: external "node:path"
-var external_node_path_ = __nccwpck_require__(6760);
 ;// CONCATENATED MODULE: ./node_modules/@azure/arm-resources/dist/esm/pagingHelper.js
 /*
  * Copyright (c) Microsoft Corporation.
@@ -59150,6 +59146,8 @@ function arm_port_armError(error, doing, where = () => undefined) {
     return new errors_ConfigurationError(`${text}\nWhat to change:\n${remedies.map((remedy) => `  - ${remedy}`).join('\n')}`);
 }
 
+// EXTERNAL MODULE: external "node:fs/promises"
+var promises_ = __nccwpck_require__(1455);
 ;// CONCATENATED MODULE: ./node_modules/@azure/identity/dist/esm/constants.js
 // Copyright (c) Microsoft Corporation.
 // Licensed under the MIT License.
@@ -81109,6 +81107,8 @@ function changesAsMarkdown(changes) {
     return lines.join('\n');
 }
 
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(6760);
 // EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
 var yaml_dist = __nccwpck_require__(8815);
 ;// CONCATENATED MODULE: ./src/compliance/arm/functions.ts
@@ -93904,9 +93904,9 @@ function gate_policy_gatePolicyOf(config) {
 
 
 
-/** Why a confined read refused a file, in words that finish "the file ..." */
-class ConfinedReadError extends Error {
-    name = 'ConfinedReadError';
+/** Why a confined read or write refused a file, in words that finish "the file ..." */
+class ConfinedFileError extends Error {
+    name = 'ConfinedFileError';
 }
 /** Whether `path` (already resolved) lies inside `root` (already resolved). */
 function isInside(root, path) {
@@ -93924,19 +93924,19 @@ async function readConfinedFile(path, root, maxBytes) {
         real = await (0,promises_.realpath)((0,external_node_path_.resolve)(root, path));
     }
     catch {
-        throw new ConfinedReadError('does not exist');
+        throw new ConfinedFileError('does not exist');
     }
     if (!isInside(await (0,promises_.realpath)(root), real))
-        throw new ConfinedReadError(`is outside the repository (${root}); keep it in the repository`);
+        throw new ConfinedFileError(`is outside the repository (${root}); keep it in the repository`);
     const handle = await (0,promises_.open)(real, external_node_fs_.constants.O_RDONLY | external_node_fs_.constants.O_NONBLOCK | external_node_fs_.constants.O_NOFOLLOW).catch(() => {
-        throw new ConfinedReadError('cannot be opened');
+        throw new ConfinedFileError('cannot be opened');
     });
     try {
         const stats = await handle.stat();
         if (!stats.isFile())
-            throw new ConfinedReadError('is not a regular file');
+            throw new ConfinedFileError('is not a regular file');
         if (stats.size > maxBytes)
-            throw new ConfinedReadError(`is ${stats.size} bytes, more than the ${maxBytes} allowed`);
+            throw new ConfinedFileError(`is ${stats.size} bytes, more than the ${maxBytes} allowed`);
         const buffer = Buffer.alloc(stats.size);
         const { bytesRead } = await handle.read(buffer, 0, stats.size, 0);
         return buffer.subarray(0, bytesRead);
@@ -93944,6 +93944,51 @@ async function readConfinedFile(path, root, maxBytes) {
     finally {
         await handle.close();
     }
+}
+/**
+ * Where `path` (relative to the first root) lies once every existing symlink on the way is
+ * followed; refused unless that is inside one of `roots`. Checks without writing, so a caller can
+ * refuse a bad path before it does anything else.
+ */
+async function confinedPath(path, roots) {
+    const target = (0,external_node_path_.resolve)(roots[0], path);
+    const realRoots = await Promise.all(roots.map((root) => (0,promises_.realpath)(root).catch(() => (0,external_node_path_.resolve)(root))));
+    let existing = (0,external_node_path_.dirname)(target);
+    const missing = [];
+    for (;;) {
+        const real = await (0,promises_.realpath)(existing).catch(() => undefined);
+        if (real !== undefined) {
+            existing = real;
+            break;
+        }
+        missing.unshift((0,external_node_path_.basename)(existing));
+        existing = (0,external_node_path_.dirname)(existing);
+    }
+    const folder = (0,external_node_path_.join)(existing, ...missing);
+    if (!realRoots.some((root) => isInside(root, folder)))
+        throw new ConfinedFileError(`is outside ${roots.join(' and ')}; write it inside ${roots.length > 1 ? 'one of them' : 'it'}`);
+    return (0,external_node_path_.join)(folder, (0,external_node_path_.basename)(target));
+}
+/**
+ * Writes `text` to `path` when `confinedPath` accepts it. The file itself may not be a symlink or
+ * anything but a regular file: it is opened without following links and checked. Missing folders
+ * are made, inside the root. Returns the path written.
+ */
+async function writeConfinedFile(path, roots, text) {
+    const file = await confinedPath(path, roots);
+    await (0,promises_.mkdir)((0,external_node_path_.dirname)(file), { recursive: true });
+    const handle = await (0,promises_.open)(file, external_node_fs_.constants.O_WRONLY | external_node_fs_.constants.O_CREAT | external_node_fs_.constants.O_TRUNC | external_node_fs_.constants.O_NOFOLLOW | external_node_fs_.constants.O_NONBLOCK).catch((error) => {
+        throw new ConfinedFileError(error.code === 'ELOOP' ? 'is a symbolic link; give the path of a regular file' : `cannot be written (${error.code})`);
+    });
+    try {
+        if (!(await handle.stat()).isFile())
+            throw new ConfinedFileError('is not a regular file');
+        await handle.writeFile(text);
+    }
+    finally {
+        await handle.close();
+    }
+    return file;
 }
 
 ;// CONCATENATED MODULE: ./src/gate/judging.ts
@@ -93977,7 +94022,7 @@ async function loadWaivers(file, root) {
         text = await readConfinedFile(file, root, MAX_WAIVERS_BYTES);
     }
     catch (error) {
-        const why = error instanceof ConfinedReadError ? error.message : 'cannot be read';
+        const why = error instanceof ConfinedFileError ? error.message : 'cannot be read';
         throw new errors_ConfigurationError(`Waivers file ${display} ${why}. Check the waivers input (or the config's waivers key).`);
     }
     return waivers_parseWaivers(located_document_parseLocatedDocument(text.toString('utf8'), display));
@@ -93993,7 +94038,7 @@ async function readBaaEvidence(loaded, root) {
         };
     }
     catch (error) {
-        found = { problem: error instanceof ConfinedReadError ? error.message : 'cannot be read' };
+        found = { problem: error instanceof ConfinedFileError ? error.message : 'cannot be read' };
     }
     return { signedDate: baa.signedDate, reviewedDate: baa.reviewedDate, file: baa.file, sha256: baa.sha256, found };
 }
@@ -94684,6 +94729,33 @@ class ActionInputs {
     }
 }
 
+;// CONCATENATED MODULE: ./actions/shared/output-file.ts
+
+
+
+/**
+ * A file an input names (`report-path`, `sarif-path`, `what-if-path`), relative to the workspace,
+ * kept inside the workspace or RUNNER_TEMP: the two places a step's files belong. `check` refuses a
+ * bad path before the action does anything; `write` writes it.
+ */
+function outputFile(io, input, path) {
+    const roots = [io.env['GITHUB_WORKSPACE'] ?? process.cwd(), ...(io.env['RUNNER_TEMP'] ? [io.env['RUNNER_TEMP']] : [])];
+    const named = async (step) => {
+        try {
+            return await step;
+        }
+        catch (error) {
+            if (error instanceof ConfinedFileError)
+                throw new errors_ConfigurationError(`${inputName(input)}: ${path} ${error.message}.`);
+            throw error;
+        }
+    };
+    return {
+        check: () => named(confinedPath(path, roots)),
+        write: (text) => named(writeConfinedFile(path, roots, text)),
+    };
+}
+
 ;// CONCATENATED MODULE: ./actions/shared/run.ts
 
 /**
@@ -94747,18 +94819,17 @@ function readProvisionInputs(io, runnerTemp) {
 
 
 
-
 /** The provision action: preview or deploy the environment, write the what-if file and the summary, set the outputs. */
 async function run_run(io, ports = {}) {
     await runAction(io, async () => {
         const workspace = io.env['GITHUB_WORKSPACE'] ?? process.cwd();
         const inputs = readProvisionInputs(io, io.env['RUNNER_TEMP'] ?? workspace);
         const subscriptionId = subscriptionOf(inputs.subscriptionId, io.env, inputName('subscription-id'));
+        const whatIfFile = outputFile(io, 'what-if-path', inputs.whatIfPath);
+        await whatIfFile.check();
         const arm = (ports.arm ?? ((id) => armPort(io.env, id)))(subscriptionId);
         const result = await provision({ cwd: workspace, ...(inputs.config ? { config: inputs.config } : {}), mode: inputs.mode, gate: inputs.gate, logger: io.logger }, { arm });
-        const whatIfPath = (0,external_node_path_.resolve)(workspace, inputs.whatIfPath);
-        await (0,promises_.mkdir)((0,external_node_path_.dirname)(whatIfPath), { recursive: true });
-        await (0,promises_.writeFile)(whatIfPath, `${JSON.stringify(result.changes, null, 2)}\n`);
+        const whatIfPath = await whatIfFile.write(`${JSON.stringify(result.changes, null, 2)}\n`);
         const heading = { previewed: 'Provision preview (what-if)', deployed: 'Provisioned', blocked: 'Provision blocked by the HIPAA gate' }[result.status];
         const gateSection = renderReport('markdown', result.gate.report, result.gate.policy);
         await io.summary(`## ${heading}: \`${result.resourceGroup}\`\n\n${result.status === 'blocked' ? '' : changesAsMarkdown(result.changes)}\n${gateSection}`);

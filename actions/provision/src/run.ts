@@ -1,11 +1,10 @@
-import { mkdir, writeFile } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
 import { armPort } from '../../../src/azure/arm.js';
 import { subscriptionOf } from '../../../src/azure/subscription.js';
 import { renderReport } from '../../../src/compliance/report/index.js';
 import { changesAsMarkdown } from '../../../src/provision/changes.js';
 import { provision } from '../../../src/provision/provision.js';
 import { inputName } from '../../shared/inputs.js';
+import { outputFile } from '../../shared/output-file.js';
 import { runAction } from '../../shared/run.js';
 import type { ActionIO } from '../../shared/runtime.js';
 import { readProvisionInputs } from './inputs.js';
@@ -22,15 +21,15 @@ export async function run(io: ActionIO, ports: ProvisionActionPorts = {}): Promi
     const workspace = io.env['GITHUB_WORKSPACE'] ?? process.cwd();
     const inputs = readProvisionInputs(io, io.env['RUNNER_TEMP'] ?? workspace);
     const subscriptionId = subscriptionOf(inputs.subscriptionId, io.env, inputName('subscription-id'));
+    const whatIfFile = outputFile(io, 'what-if-path', inputs.whatIfPath);
+    await whatIfFile.check();
     const arm = (ports.arm ?? ((id: string) => armPort(io.env, id)))(subscriptionId);
     const result = await provision(
       { cwd: workspace, ...(inputs.config ? { config: inputs.config } : {}), mode: inputs.mode, gate: inputs.gate, logger: io.logger },
       { arm },
     );
 
-    const whatIfPath = resolve(workspace, inputs.whatIfPath);
-    await mkdir(dirname(whatIfPath), { recursive: true });
-    await writeFile(whatIfPath, `${JSON.stringify(result.changes, null, 2)}\n`);
+    const whatIfPath = await whatIfFile.write(`${JSON.stringify(result.changes, null, 2)}\n`);
     const heading = { previewed: 'Provision preview (what-if)', deployed: 'Provisioned', blocked: 'Provision blocked by the HIPAA gate' }[
       result.status
     ];
