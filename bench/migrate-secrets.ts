@@ -48,6 +48,7 @@ try {
       exclude: 'exclude',
       overwrite: 'overwrite',
       concurrency: 'concurrency',
+      maxWaitSeconds: 'maxWaitSeconds',
       writesPer10s: 'writes',
       readsPer10s: 'reads',
     },

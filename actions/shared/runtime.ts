@@ -1,5 +1,6 @@
 /** actions/shared is the only code that talks to the runner: IO, typed inputs, and the error-to-failed-step wrapper. */
 import * as core from '@actions/core';
+import { maskPieces } from '../../src/core/masking.js';
 import { fenceWorkflowCommands } from '../../src/core/workflow-commands.js';
 import type { AnnotationLocation, Logger } from '../../src/core/logger.js';
 
@@ -30,6 +31,8 @@ function annotation(location?: AnnotationLocation): core.AnnotationProperties | 
 
 /** The core's Logger, spoken through the runner's workflow commands. */
 export function actionLogger(): Logger {
+  // Each piece is registered once per job step, however often the value is read.
+  const registered = new Set<string>();
   return {
     debug: (message) => core.debug(message),
     // Log lines carry names and values from templates and Azure; annotations need no fence (@actions/core escapes their data).
@@ -38,9 +41,10 @@ export function actionLogger(): Logger {
     error: (message, location) => core.error(message, annotation(location)),
     group: (title, fn) => core.group(title, fn),
     mask: (secretValue) => {
-      // The runner masks line by line, so a multi-line value is registered line by line too.
-      for (const piece of [secretValue, ...secretValue.split(/\r?\n/), ...secretValue.split(/\r?\n/).map((line) => line.trim())]) {
-        if (piece.length > 0) core.setSecret(piece);
+      for (const piece of maskPieces(secretValue)) {
+        if (registered.has(piece)) continue;
+        registered.add(piece);
+        core.setSecret(piece);
       }
     },
   };

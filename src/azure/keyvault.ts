@@ -1,6 +1,6 @@
 import { SecretClient } from '@azure/keyvault-secrets';
 import type { SecretProperties } from '@azure/keyvault-secrets';
-import { isRestError } from '@azure/core-rest-pipeline';
+import { isRestError, RestError } from '@azure/core-rest-pipeline';
 import type { PipelinePolicy, PipelineResponse, PipelineRetryOptions } from '@azure/core-rest-pipeline';
 import { ConfigurationError } from '../core/errors.js';
 import { azureClientOptions, azureCredential } from './credential.js';
@@ -121,6 +121,8 @@ export class VaultRequestError extends Error {
     readonly code: string | undefined,
     /** Key Vault's inner error code, e.g. `SecretDisabled`, `ForbiddenByRbac`. */
     readonly innerCode: string | undefined,
+    /** How long the vault asked to wait (Retry-After), when that is why the request was given up. */
+    readonly retryAfterMs?: number,
   ) {
     super(
       `${operation} in Key Vault '${vault.name}' failed: ${status === undefined ? 'no response' : `HTTP ${status}`}${code ? ` ${code}` : ''}${innerCode ? `/${innerCode}` : ''}`,
@@ -151,6 +153,10 @@ export const defaultKeyVaultRetryOptions: Required<PipelineRetryOptions> = {
 export interface KeyVaultOptions {
   observer?: RequestObserver;
   retry?: PipelineRetryOptions;
+  /** How long one attempt may go unanswered before it is cut and retried; default 30 s. */
+  requestTimeoutMs?: number;
+  /** The longest Retry-After worth waiting for; a vault that asks for more fails the request with code RetryAfterTooLong. */
+  maxRetryAfterMs?: number;
   /** How often to poll a recovering secret. */
   recoverPollIntervalMs?: number;
 }
@@ -159,6 +165,16 @@ export interface KeyVaultOptions {
 class HostNotFoundError extends Error {
   override readonly name = 'HostNotFoundError';
 }
+
+/** Thrown below the retry policy when the vault asks for a longer wait than the caller allows: not retried either. */
+class RetryAfterTooLongError extends Error {
+  override readonly name = 'RetryAfterTooLongError';
+  constructor(readonly retryAfterMs: number) {
+    super('Retry-After too long');
+  }
+}
+
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 
 function retryAfterMs(response: PipelineResponse): number | undefined {
   for (const [header, scale] of [
@@ -176,21 +192,38 @@ function retryAfterMs(response: PipelineResponse): number | undefined {
   return undefined;
 }
 
-function requestObserverPolicy(observer: RequestObserver | undefined): PipelinePolicy {
+/**
+ * Below the SDK's retry policy, on every attempt: spends the rate budget, cuts an attempt that
+ * goes unanswered (as ETIMEDOUT, which the SDK retries with backoff), and gives up at once on a
+ * Retry-After longer than the caller will wait (the SDK would sleep through it silently).
+ */
+function requestObserverPolicy(options: KeyVaultOptions): PipelinePolicy {
+  const { observer } = options;
+  const timeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  const seen = (response: PipelineResponse) => {
+    const wait = retryAfterMs(response);
+    observer?.afterResponse(response.status, wait);
+    if ((response.status === 429 || response.status === 503) && wait !== undefined && wait > (options.maxRetryAfterMs ?? Infinity))
+      throw new RetryAfterTooLongError(wait);
+  };
   return {
     name: 'migrateSecretsRequestObserver',
     async sendRequest(request, next) {
       await observer?.beforeSend(request.method);
+      request.timeout = timeoutMs;
+      let response: PipelineResponse;
       try {
-        const response = await next(request);
-        observer?.afterResponse(response.status, retryAfterMs(response));
-        return response;
+        response = await next(request);
       } catch (error) {
         // A name that does not resolve will not resolve a second later: fail at once.
         if (isRestError(error) && error.code === 'ENOTFOUND') throw new HostNotFoundError('host not found');
-        if (isRestError(error) && error.response) observer?.afterResponse(error.response.status, retryAfterMs(error.response));
+        if (isRestError(error) && error.response) seen(error.response);
+        if ((error as Error | undefined)?.name === 'AbortError' && !request.abortSignal?.aborted)
+          throw new RestError(`no answer within ${timeoutMs / 1000} s`, { code: 'ETIMEDOUT', request });
         throw error;
       }
+      seen(response);
+      return response;
     },
   };
 }
@@ -204,6 +237,8 @@ function safeCode(value: unknown): string | undefined {
 /** Reduces anything the SDK throws to status and codes; see VaultRequestError for why. */
 function toVaultRequestError(vault: VaultReference, operation: string, error: unknown): VaultRequestError {
   if (error instanceof HostNotFoundError) return new VaultRequestError(vault, operation, undefined, 'ENOTFOUND', undefined);
+  if (error instanceof RetryAfterTooLongError)
+    return new VaultRequestError(vault, operation, 429, 'RetryAfterTooLong', undefined, error.retryAfterMs);
   if (!isRestError(error))
     return new VaultRequestError(vault, operation, undefined, safeCode((error as { code?: unknown } | null)?.code), undefined);
   const details = error.details as { error?: { code?: unknown; innerError?: { code?: unknown } } } | undefined;
@@ -242,7 +277,7 @@ export function openKeyVault(vault: VaultReference, env: NodeJS.ProcessEnv, opti
   const client = new SecretClient(vault.url, azureCredential(env), {
     ...clientOptions,
     retryOptions: { ...defaultKeyVaultRetryOptions, ...options.retry },
-    additionalPolicies: [{ policy: requestObserverPolicy(options.observer), position: 'perRetry' }],
+    additionalPolicies: [{ policy: requestObserverPolicy(options), position: 'perRetry' }],
   });
 
   async function call<T>(operation: string, fn: () => Promise<T>): Promise<T> {

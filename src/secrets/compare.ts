@@ -1,13 +1,4 @@
 import type { SecretMetadata } from '../azure/keyvault.js';
-import type { Logger } from '../core/logger.js';
-
-/** Registers a value, each of its lines and each trimmed line with the logger before anything else sees it. */
-export function maskSecretValue(logger: Logger, value: string): void {
-  const lines = value.split(/\r?\n/);
-  for (const piece of new Set([value, ...lines, ...lines.map((line) => line.trim())])) {
-    if (piece.length > 0) logger.mask(piece);
-  }
-}
 
 export type MetadataField = keyof SecretMetadata;
 

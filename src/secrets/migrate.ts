@@ -7,7 +7,7 @@ import { openKeyVault, VaultRequestError } from '../azure/keyvault.js';
 import type { PipelineRetryOptions } from '@azure/core-rest-pipeline';
 import type { RequestObserver, SecretVersion, VaultPort, VaultReference } from '../azure/keyvault.js';
 import type { Logger } from '../core/logger.js';
-import { canUpdateInPlace, differingMetadata, maskSecretValue } from './compare.js';
+import { canUpdateInPlace, differingMetadata } from './compare.js';
 import type { MigrationOptions } from './options.js';
 import { planMigration } from './plan.js';
 import type { CopyAction, PlannedAction } from './plan.js';
@@ -38,6 +38,10 @@ export interface MigrationReport {
 
 export interface MigrationDependencies {
   logger: Logger;
+  /** How often a line says the run is alive when nothing else was logged; default 10 s. */
+  heartbeatMs?: number;
+  /** How long one request may go unanswered before it is cut and retried; default 30 s. */
+  requestTimeoutMs?: number;
   /** Where src/azure/credential.ts finds the identity and, under the sandbox, the routing. */
   env: NodeJS.ProcessEnv;
   /** Overrides the SDK's retry tuning (tests shorten the delays). */
@@ -50,17 +54,30 @@ export interface MigrationDependencies {
 /** Attempts per secret at this level; see `isRetryableHere` for what they are for. */
 const ATTEMPTS_PER_SECRET = 3;
 const PROGRESS_INTERVAL_MS = 5_000;
+const HEARTBEAT_MS = 10_000;
+/** A Retry-After at least this long gets a log line: the run is waiting, not stuck. */
+const ANNOUNCED_WAIT_MS = 5_000;
+
+/** A vault that will not serve the run now: every secret would fail alike, so the run stops and says what to do. */
+export class VaultUnavailableError extends Error {
+  override readonly name = 'VaultUnavailableError';
+}
 
 export const disabledSourceReason = 'disabled: value cannot be read without enabling it in the source vault';
 
 type Side = 'source' | 'target';
 
 /**
- * A user's mistake or missing access that no retry will fix: the run stops with a
- * ConfigurationError that says what to change. Undefined for per-secret failures.
+ * A user's mistake, missing access or a vault that will not serve now, which no retry will fix:
+ * the run stops with an error that says what to change. Undefined for per-secret failures.
  */
-function configurationProblem(error: VaultRequestError, side: Side): ConfigurationError | undefined {
+function configurationProblem(error: VaultRequestError, side: Side): Error | undefined {
   const vault = error.vault.name;
+  if (error.code === 'RetryAfterTooLong') {
+    return new VaultUnavailableError(
+      `Key Vault '${vault}' asked to wait ${Math.round((error.retryAfterMs ?? 0) / 1000)} s before more requests (Retry-After on HTTP ${error.status}), longer than the allowed wait (max-wait-seconds). Nothing is lost: run again later and only what is still missing is copied, or allow a longer wait.`,
+    );
+  }
   if (error.code === 'ENOTFOUND') {
     return new ConfigurationError(
       `Key Vault '${vault}' was not found: check the name and that it exists in the subscription you are logged in to.`,
@@ -104,6 +121,40 @@ function plural(count: number, noun: string): string {
   return `${count} ${noun}${count === 1 ? '' : 's'}`;
 }
 
+/**
+ * A line every `intervalMs` in which nothing else was logged, saying what the run is doing and
+ * what it waits on: a stalled or throttling vault must not look like a hung job.
+ */
+class Heartbeat {
+  private lastLine: number;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(
+    logger: Logger,
+    private readonly clock: Clock,
+    intervalMs: number,
+    describe: () => string,
+  ) {
+    this.lastLine = clock.now();
+    this.timer = setInterval(() => {
+      if (this.clock.now() - this.lastLine < intervalMs) return;
+      this.touch();
+      logger.info(`still working: ${describe()}`);
+    }, intervalMs);
+    this.timer.unref();
+  }
+
+  /** Something was just logged. */
+  touch(): void {
+    this.lastLine = this.clock.now();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+}
+
+/** Progress lines: every tenth of the work, or 5 s after the last. */
 class Progress {
   private done = 0;
   private lastLine: number;
@@ -114,6 +165,7 @@ class Progress {
     private readonly total: number,
     private readonly logger: Logger,
     private readonly clock: Clock,
+    private readonly heartbeat: Heartbeat,
   ) {
     this.lastLine = clock.now();
     this.step = Math.max(1, Math.ceil(total / 10));
@@ -122,38 +174,56 @@ class Progress {
   record(outcome: Outcome): void {
     this.done += 1;
     this.counts[outcome] += 1;
-    const now = this.clock.now();
-    if (this.done === this.total || this.done % this.step === 0 || now - this.lastLine >= PROGRESS_INTERVAL_MS) {
-      this.lastLine = now;
-      const { copied, unchanged, skipped, failed } = this.counts;
-      this.logger.info(
-        `processed ${this.done}/${this.total}: copied ${copied}, unchanged ${unchanged}, skipped ${skipped}, failed ${failed}`,
-      );
-    }
+    if (this.done !== this.total && this.done % this.step !== 0 && this.clock.now() - this.lastLine < PROGRESS_INTERVAL_MS) return;
+    this.lastLine = this.clock.now();
+    this.heartbeat.touch();
+    this.logger.info(`processed ${this.describe()}`);
+  }
+
+  describe(): string {
+    const { copied, unchanged, skipped, failed } = this.counts;
+    return `${this.done}/${this.total}: copied ${copied}, unchanged ${unchanged}, skipped ${skipped}, failed ${failed}`;
   }
 }
 
 interface VaultConnection {
   port: VaultPort;
   throttled: () => number;
+  /** Until when the vault asked to be left alone, if that is still ahead. */
+  waitingUntil: () => number | undefined;
 }
 
 function connect(vault: VaultReference, options: MigrationOptions, dependencies: MigrationDependencies, clock: Clock): VaultConnection {
   const limiter = new VaultRateLimiter(options.budgets, clock);
   let throttled = 0;
+  let announcedUntil = 0;
   const observer: RequestObserver = {
     beforeSend: (method) => limiter.acquire(requestKind(method)),
     afterResponse: (status, retryAfterMs) => {
       if (status === 429) throttled += 1;
+      if (!((status === 429 || status === 503) && retryAfterMs !== undefined) || retryAfterMs > options.maxWaitMs) return;
       // Everyone waits, not only the request that was told to: the budget is the vault's.
-      if ((status === 429 || status === 503) && retryAfterMs !== undefined) limiter.pause(retryAfterMs);
+      limiter.pause(retryAfterMs);
+      // One line per new long wait, not one per worker told the same thing.
+      if (retryAfterMs >= ANNOUNCED_WAIT_MS && limiter.waitingUntil > announcedUntil + ANNOUNCED_WAIT_MS) {
+        announcedUntil = limiter.waitingUntil;
+        dependencies.logger.info(
+          `Key Vault '${vault.name}' answered HTTP ${status} and asked to wait ${Math.round(retryAfterMs / 1000)} s (Retry-After): its requests resume at ${new Date(announcedUntil).toISOString()}`,
+        );
+      }
     },
   };
   return {
     port: dependencies.openVault
       ? dependencies.openVault(vault, observer)
-      : openKeyVault(vault, dependencies.env, { observer, ...(dependencies.retry ? { retry: dependencies.retry } : {}) }),
+      : openKeyVault(vault, dependencies.env, {
+          observer,
+          maxRetryAfterMs: options.maxWaitMs,
+          ...(dependencies.requestTimeoutMs ? { requestTimeoutMs: dependencies.requestTimeoutMs } : {}),
+          ...(dependencies.retry ? { retry: dependencies.retry } : {}),
+        }),
     throttled: () => throttled,
+    waitingUntil: () => (limiter.waitingUntil > clock.now() ? limiter.waitingUntil : undefined),
   };
 }
 
@@ -209,7 +279,7 @@ class SecretCopier {
   private async readTarget(name: string): Promise<SecretVersion | undefined> {
     try {
       const current = await this.target.getSecret(name);
-      maskSecretValue(this.logger, current.value);
+      this.logger.mask(current.value);
       return current;
     } catch (error) {
       // Absent, or its latest version is disabled: either way there is nothing to compare with.
@@ -230,7 +300,7 @@ class SecretCopier {
         return { name, outcome: 'skipped', action: 'none', reason: 'deleted from the source during the run' };
       throw error;
     }
-    maskSecretValue(this.logger, source.value);
+    this.logger.mask(source.value);
 
     const reasons: string[] = [];
     if (action.target === 'deleted' && action.write && !progress.recovered) {
@@ -326,18 +396,45 @@ async function forEachConcurrently<T>(
  * run, writes only what still differs.
  */
 export async function migrateSecrets(options: MigrationOptions, dependencies: MigrationDependencies): Promise<MigrationReport> {
-  const { logger } = dependencies;
   const clock = dependencies.clock ?? systemClock;
-  const started = clock.now();
   const source = connect(options.source, options, dependencies, clock);
   const target = connect(options.target, options, dependencies, clock);
+  let doing = () => `listing secrets in '${options.source.name}' and '${options.target.name}'`;
+  const waitingOn = () =>
+    [source, target].flatMap((side, index) => {
+      const until = side.waitingUntil();
+      return until === undefined
+        ? []
+        : [`'${(index === 0 ? options.source : options.target).name}' asked to wait until ${new Date(until).toISOString()}`];
+    });
+  const heartbeat = new Heartbeat(dependencies.logger, clock, dependencies.heartbeatMs ?? HEARTBEAT_MS, () =>
+    [doing(), ...waitingOn()].join('; '),
+  );
+  try {
+    return await migrateWith(source, target, options, dependencies, clock, heartbeat, (describe) => (doing = describe));
+  } finally {
+    heartbeat.stop();
+  }
+}
 
+async function migrateWith(
+  source: VaultConnection,
+  target: VaultConnection,
+  options: MigrationOptions,
+  dependencies: MigrationDependencies,
+  clock: Clock,
+  heartbeat: Heartbeat,
+  nowDoing: (describe: () => string) => void,
+): Promise<MigrationReport> {
+  const { logger } = dependencies;
+  const started = clock.now();
   const plan: PlannedAction[] = await logger.group(`List secrets in '${options.source.name}' and '${options.target.name}'`, async () => {
     const [sourceSecrets, targetSecrets, deletedNames] = await Promise.all([
       onVault('source', () => source.port.listSecrets()),
       onVault('target', () => target.port.listSecrets()),
       onVault('target', () => target.port.listDeletedSecretNames()),
     ]);
+    heartbeat.touch();
     logger.info(
       `source '${options.source.name}': ${plural(sourceSecrets.length, 'secret')}; target '${options.target.name}': ${plural(targetSecrets.length, 'secret')}, ${deletedNames.length} soft-deleted`,
     );
@@ -353,11 +450,12 @@ export async function migrateSecrets(options: MigrationOptions, dependencies: Mi
   }));
   const copies = plan.flatMap((action, row) => (action.kind === 'copy' ? [{ action, row }] : []));
   const copier = new SecretCopier(source.port, target.port, logger, clock, dependencies.retry?.retryDelayInMs ?? 1_000);
+  const progress = new Progress(copies.length, logger, clock, heartbeat);
+  nowDoing(() => `processed ${progress.describe()}`);
 
-  let stoppedBy: ConfigurationError | undefined;
-  await logger.group(`${options.dryRun ? 'Compare (dry run)' : 'Copy'} ${plural(copies.length, 'secret')}`, async () => {
-    const progress = new Progress(copies.length, logger, clock);
-    await forEachConcurrently(
+  let stoppedBy: Error | undefined;
+  await logger.group(`${options.dryRun ? 'Compare (dry run)' : 'Copy'} ${plural(copies.length, 'secret')}`, () =>
+    forEachConcurrently(
       copies,
       options.concurrency,
       () => stoppedBy !== undefined,
@@ -366,13 +464,13 @@ export async function migrateSecrets(options: MigrationOptions, dependencies: Mi
           results[row] = await copier.copy(action);
           progress.record(results[row].outcome);
         } catch (error) {
-          // Missing access or an unknown vault fails every secret alike: stop, and say what to change.
-          if (error instanceof ConfigurationError) stoppedBy ??= error;
+          // Missing access, an unknown vault or one that will not serve fails every secret alike: stop, and say what to do.
+          if (error instanceof ConfigurationError || error instanceof VaultUnavailableError) stoppedBy ??= error;
           else throw error;
         }
       },
-    );
-  });
+    ),
+  );
   if (stoppedBy) throw stoppedBy;
 
   const counts: Record<Outcome, number> = { copied: 0, unchanged: 0, skipped: 0, failed: 0 };

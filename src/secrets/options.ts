@@ -22,11 +22,12 @@ export interface MigrationInputs {
   concurrency?: number;
   writesPer10s?: number;
   readsPer10s?: number;
+  maxWaitSeconds?: number;
 }
 
 /** How each input is spelled where the user typed it (`--source` or `source-vault`), for messages. */
 export type InputNames = Record<
-  'source' | 'target' | 'include' | 'exclude' | 'overwrite' | 'concurrency' | 'writesPer10s' | 'readsPer10s',
+  'source' | 'target' | 'include' | 'exclude' | 'overwrite' | 'concurrency' | 'writesPer10s' | 'readsPer10s' | 'maxWaitSeconds',
   string
 >;
 
@@ -44,9 +45,13 @@ export interface MigrationOptions {
   /** Secrets processed at once (each holds one value in memory). */
   concurrency: number;
   budgets: VaultBudgets;
+  /** The longest Retry-After the run waits out; a vault that asks for more stops the run. */
+  maxWaitMs: number;
 }
 
 export const defaultConcurrency = 32;
+/** Key Vault's throttling asks for seconds; minutes mean the vault is in trouble, and a run that waits silently helps no one. */
+export const defaultMaxWaitSeconds = 120;
 
 function positiveInteger(value: number | undefined, fallback: number, inputName: string, max: number): number {
   if (value === undefined) return fallback;
@@ -80,6 +85,7 @@ export function resolveMigrationOptions(inputs: MigrationInputs, names: InputNam
     dryRun: inputs.dryRun,
     verify: inputs.verify,
     concurrency: positiveInteger(inputs.concurrency, defaultConcurrency, names.concurrency, 256),
+    maxWaitMs: positiveInteger(inputs.maxWaitSeconds, defaultMaxWaitSeconds, names.maxWaitSeconds, 3_600) * 1_000,
     budgets: {
       writes: { ...defaultVaultBudgets.writes, limit: writes },
       reads: { ...defaultVaultBudgets.reads, limit: reads },

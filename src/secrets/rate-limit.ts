@@ -102,6 +102,11 @@ export class VaultRateLimiter {
   pause(retryAfterMs: number): void {
     this.pausedUntil = Math.max(this.pausedUntil, this.clock.now() + retryAfterMs);
   }
+
+  /** Until when the vault asked everyone to wait (a time in the past when it did not). */
+  get waitingUntil(): number {
+    return this.pausedUntil;
+  }
 }
 
 /** Which budget an HTTP method spends. */

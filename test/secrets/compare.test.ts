@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { SecretMetadata } from '../../src/azure/keyvault.js';
-import type { Logger } from '../../src/core/logger.js';
-import { silentLogger } from '../../src/core/logger.js';
-import { canUpdateInPlace, differingMetadata, maskSecretValue } from '../../src/secrets/compare.js';
+import { maskPieces } from '../../src/core/masking.js';
+import { canUpdateInPlace, differingMetadata } from '../../src/secrets/compare.js';
 
 const base: SecretMetadata = {
   tags: { env: 'dev' },
@@ -32,11 +31,17 @@ describe('canUpdateInPlace', () => {
   });
 });
 
-describe('maskSecretValue', () => {
-  it('registers the value, each line and each trimmed line, once each', () => {
-    const masked: string[] = [];
-    const logger: Logger = { ...silentLogger, mask: (value) => void masked.push(value) };
-    maskSecretValue(logger, '-----BEGIN KEY-----\n  line two  \r\nend');
-    expect(masked).toEqual(['-----BEGIN KEY-----\n  line two  \r\nend', '-----BEGIN KEY-----', '  line two  ', 'end', 'line two']);
+describe('maskPieces', () => {
+  it('gives each trimmed line once, splitting at LF, CRLF and a bare CR as the runner does', () => {
+    expect(maskPieces('-----BEGIN KEY-----\n  line two  \r\nend\rline two')).toEqual(['-----BEGIN KEY-----', 'line two', 'end']);
+  });
+
+  it('leaves out lines that would hide ordinary text: whitespace and JSON punctuation', () => {
+    expect(maskPieces('{\n  "key": "s3cr3t-value",\n  "list": [\n    "a1"\n  ],\n}\n \t\n')).toEqual([
+      '"key": "s3cr3t-value",',
+      '"list": [',
+      '"a1"',
+    ]);
+    expect(maskPieces('single-line-value')).toEqual(['single-line-value']);
   });
 });

@@ -30878,7 +30878,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _shared_runtime_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5424);
+/* harmony import */ var _shared_runtime_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3808);
 /* harmony import */ var _run_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(73);
 
 
@@ -46366,7 +46366,7 @@ async function run_run(io, ports = {}) {
 
 /***/ }),
 
-/***/ 5424:
+/***/ 3808:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -49322,6 +49322,22 @@ function getIDToken(aud) {
  */
 
 //# sourceMappingURL=core.js.map
+;// CONCATENATED MODULE: ./src/core/masking.ts
+/**
+ * The pieces of a secret value the Actions runner must be told about to hide it. The runner masks
+ * within one log line, so a multi-line value is registered line by line (lines end at LF, CRLF or
+ * a bare CR, as the runner reads them), each trimmed. A line of only whitespace or punctuation
+ * (`{`, `}`, `],`) is left out: registering it would hide that text in every later log line of the
+ * job and protects nothing. Each piece appears once.
+ */
+function maskPieces(value) {
+    const pieces = value
+        .split(/\r\n|\r|\n/)
+        .map((line) => line.trim())
+        .filter((line) => !/^[\s{}[\]().,:;"'`]*$/.test(line));
+    return [...new Set(pieces)];
+}
+
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(7598);
 ;// CONCATENATED MODULE: ./src/core/workflow-commands.ts
@@ -49353,6 +49369,7 @@ function inertJson(json) {
 /** actions/shared is the only code that talks to the runner: IO, typed inputs, and the error-to-failed-step wrapper. */
 
 
+
 function annotation(location) {
     if (!location)
         return undefined;
@@ -49365,6 +49382,8 @@ function annotation(location) {
 }
 /** The core's Logger, spoken through the runner's workflow commands. */
 function actionLogger() {
+    // Each piece is registered once per job step, however often the value is read.
+    const registered = new Set();
     return {
         debug: (message) => core_debug(message),
         // Log lines carry names and values from templates and Azure; annotations need no fence (@actions/core escapes their data).
@@ -49373,10 +49392,11 @@ function actionLogger() {
         error: (message, location) => error(message, annotation(location)),
         group: (title, fn) => group(title, fn),
         mask: (secretValue) => {
-            // The runner masks line by line, so a multi-line value is registered line by line too.
-            for (const piece of [secretValue, ...secretValue.split(/\r?\n/), ...secretValue.split(/\r?\n/).map((line) => line.trim())]) {
-                if (piece.length > 0)
-                    core_setSecret(piece);
+            for (const piece of maskPieces(secretValue)) {
+                if (registered.has(piece))
+                    continue;
+                registered.add(piece);
+                core_setSecret(piece);
             }
         },
     };

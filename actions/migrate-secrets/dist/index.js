@@ -39305,7 +39305,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _shared_runtime_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5424);
+/* harmony import */ var _shared_runtime_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3808);
 /* harmony import */ var _run_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(9172);
 
 
@@ -71336,6 +71336,7 @@ class VaultRequestError extends Error {
     status;
     code;
     innerCode;
+    retryAfterMs;
     name = 'VaultRequestError';
     constructor(vault, operation, 
     /** HTTP status; undefined when no response came back (DNS, connection reset, timeout). */
@@ -71343,13 +71344,16 @@ class VaultRequestError extends Error {
     /** Key Vault's error code (`Forbidden`, `SecretNotFound`) or the system error code (`ENOTFOUND`). */
     code, 
     /** Key Vault's inner error code, e.g. `SecretDisabled`, `ForbiddenByRbac`. */
-    innerCode) {
+    innerCode, 
+    /** How long the vault asked to wait (Retry-After), when that is why the request was given up. */
+    retryAfterMs) {
         super(`${operation} in Key Vault '${vault.name}' failed: ${status === undefined ? 'no response' : `HTTP ${status}`}${code ? ` ${code}` : ''}${innerCode ? `/${innerCode}` : ''}`);
         this.vault = vault;
         this.operation = operation;
         this.status = status;
         this.code = code;
         this.innerCode = innerCode;
+        this.retryAfterMs = retryAfterMs;
     }
 }
 /**
@@ -71367,6 +71371,16 @@ const defaultKeyVaultRetryOptions = {
 class HostNotFoundError extends Error {
     name = 'HostNotFoundError';
 }
+/** Thrown below the retry policy when the vault asks for a longer wait than the caller allows: not retried either. */
+class RetryAfterTooLongError extends Error {
+    retryAfterMs;
+    name = 'RetryAfterTooLongError';
+    constructor(retryAfterMs) {
+        super('Retry-After too long');
+        this.retryAfterMs = retryAfterMs;
+    }
+}
+const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 function retryAfterMs(response) {
     for (const [header, scale] of [
         ['retry-after-ms', 1],
@@ -71385,24 +71399,41 @@ function retryAfterMs(response) {
     }
     return undefined;
 }
-function requestObserverPolicy(observer) {
+/**
+ * Below the SDK's retry policy, on every attempt: spends the rate budget, cuts an attempt that
+ * goes unanswered (as ETIMEDOUT, which the SDK retries with backoff), and gives up at once on a
+ * Retry-After longer than the caller will wait (the SDK would sleep through it silently).
+ */
+function requestObserverPolicy(options) {
+    const { observer } = options;
+    const timeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    const seen = (response) => {
+        const wait = retryAfterMs(response);
+        observer?.afterResponse(response.status, wait);
+        if ((response.status === 429 || response.status === 503) && wait !== undefined && wait > (options.maxRetryAfterMs ?? Infinity))
+            throw new RetryAfterTooLongError(wait);
+    };
     return {
         name: 'migrateSecretsRequestObserver',
         async sendRequest(request, next) {
             await observer?.beforeSend(request.method);
+            request.timeout = timeoutMs;
+            let response;
             try {
-                const response = await next(request);
-                observer?.afterResponse(response.status, retryAfterMs(response));
-                return response;
+                response = await next(request);
             }
             catch (error) {
                 // A name that does not resolve will not resolve a second later: fail at once.
                 if (restError_isRestError(error) && error.code === 'ENOTFOUND')
                     throw new HostNotFoundError('host not found');
                 if (restError_isRestError(error) && error.response)
-                    observer?.afterResponse(error.response.status, retryAfterMs(error.response));
+                    seen(error.response);
+                if (error?.name === 'AbortError' && !request.abortSignal?.aborted)
+                    throw new restError_RestError(`no answer within ${timeoutMs / 1000} s`, { code: 'ETIMEDOUT', request });
                 throw error;
             }
+            seen(response);
+            return response;
         },
     };
 }
@@ -71414,6 +71445,8 @@ function safeCode(value) {
 function toVaultRequestError(vault, operation, error) {
     if (error instanceof HostNotFoundError)
         return new VaultRequestError(vault, operation, undefined, 'ENOTFOUND', undefined);
+    if (error instanceof RetryAfterTooLongError)
+        return new VaultRequestError(vault, operation, 429, 'RetryAfterTooLong', undefined, error.retryAfterMs);
     if (!restError_isRestError(error))
         return new VaultRequestError(vault, operation, undefined, safeCode(error?.code), undefined);
     const details = error.details;
@@ -71443,7 +71476,7 @@ function openKeyVault(vault, env, options = {}) {
     const client = new SecretClient(vault.url, azureCredential(env), {
         ...clientOptions,
         retryOptions: { ...defaultKeyVaultRetryOptions, ...options.retry },
-        additionalPolicies: [{ policy: requestObserverPolicy(options.observer), position: 'perRetry' }],
+        additionalPolicies: [{ policy: requestObserverPolicy(options), position: 'perRetry' }],
     });
     async function call(operation, fn) {
         try {
@@ -71491,14 +71524,6 @@ function openKeyVault(vault, env, options = {}) {
 }
 
 ;// CONCATENATED MODULE: ./src/secrets/compare.ts
-/** Registers a value, each of its lines and each trimmed line with the logger before anything else sees it. */
-function maskSecretValue(logger, value) {
-    const lines = value.split(/\r?\n/);
-    for (const piece of new Set([value, ...lines, ...lines.map((line) => line.trim())])) {
-        if (piece.length > 0)
-            logger.mask(piece);
-    }
-}
 function sameDate(a, b) {
     return a?.getTime() === b?.getTime();
 }
@@ -71675,6 +71700,10 @@ class VaultRateLimiter {
     pause(retryAfterMs) {
         this.pausedUntil = Math.max(this.pausedUntil, this.clock.now() + retryAfterMs);
     }
+    /** Until when the vault asked everyone to wait (a time in the past when it did not). */
+    get waitingUntil() {
+        return this.pausedUntil;
+    }
 }
 /** Which budget an HTTP method spends. */
 function requestKind(method) {
@@ -71694,13 +71723,23 @@ function requestKind(method) {
 /** Attempts per secret at this level; see `isRetryableHere` for what they are for. */
 const ATTEMPTS_PER_SECRET = 3;
 const PROGRESS_INTERVAL_MS = 5_000;
+const HEARTBEAT_MS = 10_000;
+/** A Retry-After at least this long gets a log line: the run is waiting, not stuck. */
+const ANNOUNCED_WAIT_MS = 5_000;
+/** A vault that will not serve the run now: every secret would fail alike, so the run stops and says what to do. */
+class VaultUnavailableError extends Error {
+    name = 'VaultUnavailableError';
+}
 const disabledSourceReason = 'disabled: value cannot be read without enabling it in the source vault';
 /**
- * A user's mistake or missing access that no retry will fix: the run stops with a
- * ConfigurationError that says what to change. Undefined for per-secret failures.
+ * A user's mistake, missing access or a vault that will not serve now, which no retry will fix:
+ * the run stops with an error that says what to change. Undefined for per-secret failures.
  */
 function configurationProblem(error, side) {
     const vault = error.vault.name;
+    if (error.code === 'RetryAfterTooLong') {
+        return new VaultUnavailableError(`Key Vault '${vault}' asked to wait ${Math.round((error.retryAfterMs ?? 0) / 1000)} s before more requests (Retry-After on HTTP ${error.status}), longer than the allowed wait (max-wait-seconds). Nothing is lost: run again later and only what is still missing is copied, or allow a longer wait.`);
+    }
     if (error.code === 'ENOTFOUND') {
         return new ConfigurationError(`Key Vault '${vault}' was not found: check the name and that it exists in the subscription you are logged in to.`);
     }
@@ -71732,50 +71771,96 @@ function isRetryableHere(error) {
 function plural(count, noun) {
     return `${count} ${noun}${count === 1 ? '' : 's'}`;
 }
+/**
+ * A line every `intervalMs` in which nothing else was logged, saying what the run is doing and
+ * what it waits on: a stalled or throttling vault must not look like a hung job.
+ */
+class Heartbeat {
+    clock;
+    lastLine;
+    timer;
+    constructor(logger, clock, intervalMs, describe) {
+        this.clock = clock;
+        this.lastLine = clock.now();
+        this.timer = setInterval(() => {
+            if (this.clock.now() - this.lastLine < intervalMs)
+                return;
+            this.touch();
+            logger.info(`still working: ${describe()}`);
+        }, intervalMs);
+        this.timer.unref();
+    }
+    /** Something was just logged. */
+    touch() {
+        this.lastLine = this.clock.now();
+    }
+    stop() {
+        clearInterval(this.timer);
+    }
+}
+/** Progress lines: every tenth of the work, or 5 s after the last. */
 class Progress {
     total;
     logger;
     clock;
+    heartbeat;
     done = 0;
     lastLine;
     counts = { copied: 0, unchanged: 0, skipped: 0, failed: 0 };
     step;
-    constructor(total, logger, clock) {
+    constructor(total, logger, clock, heartbeat) {
         this.total = total;
         this.logger = logger;
         this.clock = clock;
+        this.heartbeat = heartbeat;
         this.lastLine = clock.now();
         this.step = Math.max(1, Math.ceil(total / 10));
     }
     record(outcome) {
         this.done += 1;
         this.counts[outcome] += 1;
-        const now = this.clock.now();
-        if (this.done === this.total || this.done % this.step === 0 || now - this.lastLine >= PROGRESS_INTERVAL_MS) {
-            this.lastLine = now;
-            const { copied, unchanged, skipped, failed } = this.counts;
-            this.logger.info(`processed ${this.done}/${this.total}: copied ${copied}, unchanged ${unchanged}, skipped ${skipped}, failed ${failed}`);
-        }
+        if (this.done !== this.total && this.done % this.step !== 0 && this.clock.now() - this.lastLine < PROGRESS_INTERVAL_MS)
+            return;
+        this.lastLine = this.clock.now();
+        this.heartbeat.touch();
+        this.logger.info(`processed ${this.describe()}`);
+    }
+    describe() {
+        const { copied, unchanged, skipped, failed } = this.counts;
+        return `${this.done}/${this.total}: copied ${copied}, unchanged ${unchanged}, skipped ${skipped}, failed ${failed}`;
     }
 }
 function connect(vault, options, dependencies, clock) {
     const limiter = new VaultRateLimiter(options.budgets, clock);
     let throttled = 0;
+    let announcedUntil = 0;
     const observer = {
         beforeSend: (method) => limiter.acquire(requestKind(method)),
         afterResponse: (status, retryAfterMs) => {
             if (status === 429)
                 throttled += 1;
+            if (!((status === 429 || status === 503) && retryAfterMs !== undefined) || retryAfterMs > options.maxWaitMs)
+                return;
             // Everyone waits, not only the request that was told to: the budget is the vault's.
-            if ((status === 429 || status === 503) && retryAfterMs !== undefined)
-                limiter.pause(retryAfterMs);
+            limiter.pause(retryAfterMs);
+            // One line per new long wait, not one per worker told the same thing.
+            if (retryAfterMs >= ANNOUNCED_WAIT_MS && limiter.waitingUntil > announcedUntil + ANNOUNCED_WAIT_MS) {
+                announcedUntil = limiter.waitingUntil;
+                dependencies.logger.info(`Key Vault '${vault.name}' answered HTTP ${status} and asked to wait ${Math.round(retryAfterMs / 1000)} s (Retry-After): its requests resume at ${new Date(announcedUntil).toISOString()}`);
+            }
         },
     };
     return {
         port: dependencies.openVault
             ? dependencies.openVault(vault, observer)
-            : openKeyVault(vault, dependencies.env, { observer, ...(dependencies.retry ? { retry: dependencies.retry } : {}) }),
+            : openKeyVault(vault, dependencies.env, {
+                observer,
+                maxRetryAfterMs: options.maxWaitMs,
+                ...(dependencies.requestTimeoutMs ? { requestTimeoutMs: dependencies.requestTimeoutMs } : {}),
+                ...(dependencies.retry ? { retry: dependencies.retry } : {}),
+            }),
         throttled: () => throttled,
+        waitingUntil: () => (limiter.waitingUntil > clock.now() ? limiter.waitingUntil : undefined),
     };
 }
 /** Runs `fn` and turns a VaultRequestError that no retry will fix into the ConfigurationError the user needs. */
@@ -71830,7 +71915,7 @@ class SecretCopier {
     async readTarget(name) {
         try {
             const current = await this.target.getSecret(name);
-            maskSecretValue(this.logger, current.value);
+            this.logger.mask(current.value);
             return current;
         }
         catch (error) {
@@ -71852,7 +71937,7 @@ class SecretCopier {
                 return { name, outcome: 'skipped', action: 'none', reason: 'deleted from the source during the run' };
             throw error;
         }
-        maskSecretValue(this.logger, source.value);
+        this.logger.mask(source.value);
         const reasons = [];
         if (action.target === 'deleted' && action.write && !progress.recovered) {
             try {
@@ -71948,17 +72033,34 @@ async function forEachConcurrently(items, concurrency, shouldStop, work) {
  * run, writes only what still differs.
  */
 async function migrateSecrets(options, dependencies) {
-    const { logger } = dependencies;
     const clock = dependencies.clock ?? systemClock;
-    const started = clock.now();
     const source = connect(options.source, options, dependencies, clock);
     const target = connect(options.target, options, dependencies, clock);
+    let doing = () => `listing secrets in '${options.source.name}' and '${options.target.name}'`;
+    const waitingOn = () => [source, target].flatMap((side, index) => {
+        const until = side.waitingUntil();
+        return until === undefined
+            ? []
+            : [`'${(index === 0 ? options.source : options.target).name}' asked to wait until ${new Date(until).toISOString()}`];
+    });
+    const heartbeat = new Heartbeat(dependencies.logger, clock, dependencies.heartbeatMs ?? HEARTBEAT_MS, () => [doing(), ...waitingOn()].join('; '));
+    try {
+        return await migrateWith(source, target, options, dependencies, clock, heartbeat, (describe) => (doing = describe));
+    }
+    finally {
+        heartbeat.stop();
+    }
+}
+async function migrateWith(source, target, options, dependencies, clock, heartbeat, nowDoing) {
+    const { logger } = dependencies;
+    const started = clock.now();
     const plan = await logger.group(`List secrets in '${options.source.name}' and '${options.target.name}'`, async () => {
         const [sourceSecrets, targetSecrets, deletedNames] = await Promise.all([
             onVault('source', () => source.port.listSecrets()),
             onVault('target', () => target.port.listSecrets()),
             onVault('target', () => target.port.listDeletedSecretNames()),
         ]);
+        heartbeat.touch();
         logger.info(`source '${options.source.name}': ${plural(sourceSecrets.length, 'secret')}; target '${options.target.name}': ${plural(targetSecrets.length, 'secret')}, ${deletedNames.length} soft-deleted`);
         return planMigration(sourceSecrets, { secrets: targetSecrets, deletedNames }, options);
     });
@@ -71971,23 +72073,22 @@ async function migrateSecrets(options, dependencies) {
     }));
     const copies = plan.flatMap((action, row) => (action.kind === 'copy' ? [{ action, row }] : []));
     const copier = new SecretCopier(source.port, target.port, logger, clock, dependencies.retry?.retryDelayInMs ?? 1_000);
+    const progress = new Progress(copies.length, logger, clock, heartbeat);
+    nowDoing(() => `processed ${progress.describe()}`);
     let stoppedBy;
-    await logger.group(`${options.dryRun ? 'Compare (dry run)' : 'Copy'} ${plural(copies.length, 'secret')}`, async () => {
-        const progress = new Progress(copies.length, logger, clock);
-        await forEachConcurrently(copies, options.concurrency, () => stoppedBy !== undefined, async ({ action, row }) => {
-            try {
-                results[row] = await copier.copy(action);
-                progress.record(results[row].outcome);
-            }
-            catch (error) {
-                // Missing access or an unknown vault fails every secret alike: stop, and say what to change.
-                if (error instanceof ConfigurationError)
-                    stoppedBy ??= error;
-                else
-                    throw error;
-            }
-        });
-    });
+    await logger.group(`${options.dryRun ? 'Compare (dry run)' : 'Copy'} ${plural(copies.length, 'secret')}`, () => forEachConcurrently(copies, options.concurrency, () => stoppedBy !== undefined, async ({ action, row }) => {
+        try {
+            results[row] = await copier.copy(action);
+            progress.record(results[row].outcome);
+        }
+        catch (error) {
+            // Missing access, an unknown vault or one that will not serve fails every secret alike: stop, and say what to do.
+            if (error instanceof ConfigurationError || error instanceof VaultUnavailableError)
+                stoppedBy ??= error;
+            else
+                throw error;
+        }
+    }));
     if (stoppedBy)
         throw stoppedBy;
     const counts = { copied: 0, unchanged: 0, skipped: 0, failed: 0 };
@@ -72107,6 +72208,8 @@ function compileNameFilters(patterns, inputName) {
 
 
 const defaultConcurrency = 32;
+/** Key Vault's throttling asks for seconds; minutes mean the vault is in trouble, and a run that waits silently helps no one. */
+const defaultMaxWaitSeconds = 120;
 function positiveInteger(value, fallback, inputName, max) {
     if (value === undefined)
         return fallback;
@@ -72137,6 +72240,7 @@ function resolveMigrationOptions(inputs, names) {
         dryRun: inputs.dryRun,
         verify: inputs.verify,
         concurrency: positiveInteger(inputs.concurrency, defaultConcurrency, names.concurrency, 256),
+        maxWaitMs: positiveInteger(inputs.maxWaitSeconds, defaultMaxWaitSeconds, names.maxWaitSeconds, 3_600) * 1_000,
         budgets: {
             writes: { ...defaultVaultBudgets.writes, limit: writes },
             reads: { ...defaultVaultBudgets.reads, limit: reads },
@@ -72225,6 +72329,7 @@ function readInputs(io) {
         concurrency: inputs.number('concurrency'),
         writesPer10s: inputs.number('writes-per-10s'),
         readsPer10s: inputs.number('reads-per-10s'),
+        maxWaitSeconds: inputs.number('max-wait-seconds'),
     }, {
         source: inputName('source-vault'),
         target: inputName('target-vault'),
@@ -72234,6 +72339,7 @@ function readInputs(io) {
         concurrency: inputName('concurrency'),
         writesPer10s: inputName('writes-per-10s'),
         readsPer10s: inputName('reads-per-10s'),
+        maxWaitSeconds: inputName('max-wait-seconds'),
     });
 }
 
@@ -72262,7 +72368,7 @@ async function run(io, ports = {}) {
 
 /***/ }),
 
-/***/ 5424:
+/***/ 3808:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -75218,6 +75324,22 @@ function getIDToken(aud) {
  */
 
 //# sourceMappingURL=core.js.map
+;// CONCATENATED MODULE: ./src/core/masking.ts
+/**
+ * The pieces of a secret value the Actions runner must be told about to hide it. The runner masks
+ * within one log line, so a multi-line value is registered line by line (lines end at LF, CRLF or
+ * a bare CR, as the runner reads them), each trimmed. A line of only whitespace or punctuation
+ * (`{`, `}`, `],`) is left out: registering it would hide that text in every later log line of the
+ * job and protects nothing. Each piece appears once.
+ */
+function maskPieces(value) {
+    const pieces = value
+        .split(/\r\n|\r|\n/)
+        .map((line) => line.trim())
+        .filter((line) => !/^[\s{}[\]().,:;"'`]*$/.test(line));
+    return [...new Set(pieces)];
+}
+
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(7598);
 ;// CONCATENATED MODULE: ./src/core/workflow-commands.ts
@@ -75249,6 +75371,7 @@ function inertJson(json) {
 /** actions/shared is the only code that talks to the runner: IO, typed inputs, and the error-to-failed-step wrapper. */
 
 
+
 function annotation(location) {
     if (!location)
         return undefined;
@@ -75261,6 +75384,8 @@ function annotation(location) {
 }
 /** The core's Logger, spoken through the runner's workflow commands. */
 function actionLogger() {
+    // Each piece is registered once per job step, however often the value is read.
+    const registered = new Set();
     return {
         debug: (message) => core_debug(message),
         // Log lines carry names and values from templates and Azure; annotations need no fence (@actions/core escapes their data).
@@ -75269,10 +75394,11 @@ function actionLogger() {
         error: (message, location) => error(message, annotation(location)),
         group: (title, fn) => group(title, fn),
         mask: (secretValue) => {
-            // The runner masks line by line, so a multi-line value is registered line by line too.
-            for (const piece of [secretValue, ...secretValue.split(/\r?\n/), ...secretValue.split(/\r?\n/).map((line) => line.trim())]) {
-                if (piece.length > 0)
-                    core_setSecret(piece);
+            for (const piece of maskPieces(secretValue)) {
+                if (registered.has(piece))
+                    continue;
+                registered.add(piece);
+                core_setSecret(piece);
             }
         },
     };

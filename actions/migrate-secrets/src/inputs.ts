@@ -19,6 +19,7 @@ export function readInputs(io: ActionIO): MigrationOptions {
       concurrency: inputs.number('concurrency'),
       writesPer10s: inputs.number('writes-per-10s'),
       readsPer10s: inputs.number('reads-per-10s'),
+      maxWaitSeconds: inputs.number('max-wait-seconds'),
     },
     {
       source: inputName('source-vault'),
@@ -29,6 +30,7 @@ export function readInputs(io: ActionIO): MigrationOptions {
       concurrency: inputName('concurrency'),
       writesPer10s: inputName('writes-per-10s'),
       readsPer10s: inputName('reads-per-10s'),
+      maxWaitSeconds: inputName('max-wait-seconds'),
     },
   );
 }

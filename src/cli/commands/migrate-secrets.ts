@@ -25,6 +25,7 @@ Options:
   --concurrency <n>         secrets processed at once (default 32)
   --writes-per-10s <n>      write budget per vault (default 280; Key Vault allows 300)
   --reads-per-10s <n>       read budget per vault (default 3600; Key Vault allows 4000)
+  --max-wait-seconds <n>    longest Retry-After a vault may ask for before the run stops (default 120)
 
 Exit status: 0 nothing failed, 1 a secret failed, 2 bad input or missing access.`;
 
@@ -38,6 +39,7 @@ export const CLI_INPUT_NAMES: InputNames = {
   concurrency: '--concurrency',
   writesPer10s: '--writes-per-10s',
   readsPer10s: '--reads-per-10s',
+  maxWaitSeconds: '--max-wait-seconds',
 };
 
 function list(values: readonly string[] | undefined): string[] {
@@ -79,6 +81,7 @@ export const migrateSecretsCommand: Command = {
           concurrency: { type: 'string' },
           'writes-per-10s': { type: 'string' },
           'reads-per-10s': { type: 'string' },
+          'max-wait-seconds': { type: 'string' },
         },
       }).values;
     } catch (error) {
@@ -101,6 +104,7 @@ export const migrateSecretsCommand: Command = {
         concurrency: optionalNumber(parsed.concurrency, '--concurrency'),
         writesPer10s: optionalNumber(parsed['writes-per-10s'], '--writes-per-10s'),
         readsPer10s: optionalNumber(parsed['reads-per-10s'], '--reads-per-10s'),
+        maxWaitSeconds: optionalNumber(parsed['max-wait-seconds'], '--max-wait-seconds'),
       },
       CLI_INPUT_NAMES,
     );
