@@ -83,6 +83,34 @@ describe('workflows', () => {
     }
   });
 
+  it('never leave a token in .git/config, and run no package code in a job that may write', async () => {
+    const problems: string[] = [];
+    for (const file of await workflowFiles()) {
+      const workflow = parse(await readFile(join(workflowDir, file), 'utf8')) as {
+        jobs: Record<string, { permissions?: Record<string, string>; steps?: (WorkflowStep & { run?: string })[] }>;
+      };
+      for (const [jobName, job] of Object.entries(workflow.jobs)) {
+        const writes = Object.values(job.permissions ?? {}).includes('write');
+        for (const step of job.steps ?? []) {
+          if (step.uses?.startsWith('actions/checkout@') && step.with?.['persist-credentials'] !== false)
+            problems.push(`${file} ${jobName}: checkout without persist-credentials: false`);
+          if (writes && step.run && /\b(npm|npx|node)\b/.test(step.run))
+            problems.push(`${file} ${jobName}: runs package code with a write token`);
+          if (step.run && /\bnpm ci\b/.test(step.run) && !/--ignore-scripts/.test(step.run) && file === 'release.yml')
+            problems.push(`${file} ${jobName}: npm ci runs install scripts`);
+        }
+      }
+    }
+    expect(problems).toEqual([]);
+  });
+
+  it('say plainly that pinning the reusable workflow does not pin the action it runs', async () => {
+    const reusable = await readFile(join(workflowDir, 'hipaa-check.yml'), 'utf8');
+    expect(reusable).toMatch(/uses: azure-hipaa\/azure-hipaa-actions\/actions\/hipaa-gate@v1\b/);
+    expect(reusable).toMatch(/does not pin that action/);
+    expect(await readFile(join(root, 'README.md'), 'utf8')).toMatch(/pinning the workflow by commit SHA does not pin the gate it runs/);
+  });
+
   it('pass only inputs that the called action or reusable workflow declares', async () => {
     const problems: string[] = [];
     for (const file of await workflowFiles()) {
