@@ -1,3 +1,4 @@
+import type { AcrEndpoint } from './acr/endpoint.js';
 import type { ArmPlane } from './arm/plane.js';
 import { reply, type Reply } from './http.js';
 import type { KeyVaults } from './keyvault/plane.js';
@@ -6,9 +7,15 @@ import type { KeyVaults } from './keyvault/plane.js';
  * The admin API under `/_sandbox` (HTTPS, no auth): what tests and the demo use to set the scene
  * and to look behind Azure's back. See sandbox/README.md for each call.
  */
-export function handleAdmin(method: string, path: string, body: string, services: { arm: ArmPlane; keyVaults: KeyVaults }): Reply {
-  const { arm, keyVaults } = services;
+export function handleAdmin(
+  method: string,
+  path: string,
+  body: string,
+  services: { arm: ArmPlane; keyVaults: KeyVaults; registries: AcrEndpoint },
+): Reply {
+  const { arm, keyVaults, registries } = services;
   const [collection, name, sub] = path.split('/').filter(Boolean);
+  if (collection === 'registries' && name) return registry(method, name.toLowerCase(), body, registries);
   if (collection === 'resources' && !name) return resources(method, body, arm);
   if (collection === 'arm' && !name && method === 'PATCH') {
     const settings = JSON.parse(body) as {
@@ -61,6 +68,17 @@ export function handleAdmin(method: string, path: string, body: string, services
     return reply(200, { name: vault.name, secrets, requests: vault.requests, throttled: vault.throttled });
   }
   return reply(404, { error: 'unknown admin operation' });
+}
+
+/** A registry's content and bytes uploaded (GET); PATCH `{insideNetwork}` puts the caller inside its private network. */
+function registry(method: string, name: string, body: string, registries: AcrEndpoint): Reply {
+  if (!registries.exists(name)) return reply(404, { error: `no registry ${name}` });
+  if (method === 'PATCH') {
+    const { insideNetwork } = JSON.parse(body) as { insideNetwork?: boolean };
+    if (insideNetwork === true) registries.insideNetwork.add(name);
+    if (insideNetwork === false) registries.insideNetwork.delete(name);
+  }
+  return reply(200, { ...registries.content(name).summary(), insideNetwork: registries.insideNetwork.has(name) });
 }
 
 /** Every ARM resource with its body (GET), and manual changes that bypass ARM (PATCH `{id, properties}`), as a portal edit does. */

@@ -9,6 +9,8 @@ export interface Sandbox {
   env: Record<string, string>;
   adminUrl: string;
   caCert: string;
+  /** `http://127.0.0.1:<port>`: a CONNECT proxy to the sandbox's registries, for clients such as dockerd. */
+  httpsProxy: string;
   server: SandboxServer;
   createVault(name: string): Promise<void>;
   /** Requests the Key Vault plane received, optionally of one vault and method. */
@@ -42,6 +44,7 @@ export async function startSandbox(options: SandboxOptions & { vaults?: string[]
       },
       adminUrl: `https://127.0.0.1:${server.port}/_sandbox`,
       caCert: certificates.caCertPath,
+      httpsProxy: `http://127.0.0.1:${server.proxyPort}`,
       server,
       createVault: async (name) => void server.keyVaults.create(name),
       requestCount: ({ vault, method }) =>

@@ -1,8 +1,13 @@
+import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
+import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { AcrEndpoint } from './acr/endpoint.js';
 import { handleAdmin } from './admin.js';
 import { ArmEndpoint } from './arm/endpoint.js';
 import { ArmPlane } from './arm/plane.js';
+import { rolesOn } from './arm/role-assignments.js';
 import { Entra, type SandboxIdentity } from './entra.js';
 import { readBody, reply, send, type Answer } from './http.js';
 import { KeyVaultEndpoint, type FaultRates } from './keyvault/endpoint.js';
@@ -24,6 +29,7 @@ export interface SandboxOptions {
 }
 
 const VAULT_HOST = /^([a-z0-9-]{3,24})\.vault\.azure\.net$/i;
+const REGISTRY_HOST = /^([a-z0-9]{5,50})\.azurecr\.io$/i;
 
 /**
  * The sandbox's one HTTPS server. It only routes, by the Azure host name a request is for:
@@ -35,8 +41,15 @@ export class SandboxServer {
   /** Azure Resource Manager: resource groups, resources, deployments. */
   readonly arm: ArmPlane;
   readonly keyVaults = new KeyVaults();
+  /** Each registry's data plane at `<name>.azurecr.io`. */
+  readonly registries: AcrEndpoint;
   port = 0;
+  /** A plain-HTTP CONNECT proxy to the sandbox's Azure hosts, for clients that cannot be routed otherwise (dockerd). */
+  proxyPort = 0;
   private readonly server: Server;
+  private readonly proxy: HttpServer;
+  /** Tunnels the proxy opened: they leave the HTTP server's books once upgraded, so close() ends them itself. */
+  private readonly tunnels = new Set<Duplex>();
   private readonly armEndpoint: ArmEndpoint;
   private readonly keyVaultEndpoint: KeyVaultEndpoint;
 
@@ -46,20 +59,71 @@ export class SandboxServer {
   ) {
     this.entra = new Entra(options.tokenTtlSeconds);
     const { subscriptionId, tenantId, clientId } = this.entra.identity;
-    this.arm = new ArmPlane({ subscriptionId, tenantId, clientId }, (name) => void this.keyVaults.create(name));
+    this.arm = new ArmPlane(
+      { subscriptionId, tenantId, clientId },
+      (name) => void this.keyVaults.create(name),
+      (name) => void this.keyVaults.vaults.delete(name.toLowerCase()),
+    );
     if (options.armTimeScale !== undefined) this.arm.timeScale = options.armTimeScale;
     this.armEndpoint = new ArmEndpoint(this.arm);
-    this.keyVaultEndpoint = new KeyVaultEndpoint(this.entra, () => this.options.faults ?? {}, seededRandom(options.seed ?? 1));
+    this.registries = new AcrEndpoint({
+      registry: (name) => {
+        const resource = [...this.arm.resources.values()].find(
+          (stored) =>
+            stored.type.toLowerCase() === 'microsoft.containerregistry/registries' &&
+            stored.name.toLowerCase() === name &&
+            stored.provisioningState === 'Succeeded',
+        );
+        return resource
+          ? {
+              id: resource.id,
+              publicNetworkAccess: resource.properties['publicNetworkAccess'] !== 'Disabled',
+              adminUserEnabled: resource.properties['adminUserEnabled'] === true,
+            }
+          : undefined;
+      },
+      rolesOn: (principalId, scopeId) => rolesOn(this.arm, principalId, scopeId),
+      entraClaims: (token) =>
+        this.entra.accessTokenClaims(`Bearer ${token}`, 'https://containerregistry.azure.net') ??
+        this.entra.accessTokenClaims(`Bearer ${token}`, 'https://management.azure.com'),
+    });
+    this.keyVaultEndpoint = new KeyVaultEndpoint(
+      this.entra,
+      () => this.options.faults ?? {},
+      seededRandom(options.seed ?? 1),
+      this.keyVaults,
+    );
     this.server = createServer({ cert: certificates.cert, key: certificates.key }, (request, response) => {
       void (async () => {
         const host = (request.headers.host ?? '').replace(/:\d+$/, '').toLowerCase();
         const method = request.method ?? 'GET';
         // Clients may send `//subscriptions/...` (the SDK's *ById methods): a path, not a protocol-relative URL.
         const url = new URL((request.url ?? '/').replace(/^\/+/, '/'), `https://${host}`);
-        const body = await readBody(request);
+        const raw = await readBody(request);
         await delay(this.options.latencyMs ?? 15);
-        send(response, this.route(host, method, url, body, request.headers.authorization), method);
+        const registry = REGISTRY_HOST.exec(host)?.[1]?.toLowerCase();
+        const answer = registry
+          ? this.registries.handle(registry, { method, url, headers: request.headers, body: raw })
+          : this.route(host, method, url, raw.toString('utf8'), request.headers.authorization, correlationOf(request.headers));
+        send(response, answer, method);
       })().catch((error: unknown) => send(response, reply(500, { error: { code: 'InternalError', message: String(error) } })));
+    });
+    this.proxy = createHttpServer((_request, response) => response.writeHead(405).end());
+    this.proxy.on('connect', (request, client, head) => {
+      const [host = '', port] = (request.url ?? '').split(':');
+      // Only hosts the sandbox serves, as if DNS knew no other; everything stays on 127.0.0.1.
+      const registry = REGISTRY_HOST.exec(host)?.[1]?.toLowerCase();
+      if (port !== '443' || !registry || !this.registries.exists(registry)) {
+        client.end('HTTP/1.1 502 Bad Gateway\r\n\r\n');
+        return;
+      }
+      this.tunnels.add(client);
+      client.on('close', () => this.tunnels.delete(client));
+      client.on('error', () => client.destroy());
+      client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+      // The tunnel's bytes are the client's TLS: hand the socket to the HTTPS server itself, no second hop.
+      if (head.length > 0) client.unshift(head);
+      this.server.emit('connection', client);
     });
   }
 
@@ -74,11 +138,18 @@ export class SandboxServer {
     this.server.headersTimeout = 121_000;
     await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
     this.port = (this.server.address() as AddressInfo).port;
+    await new Promise<void>((resolve) => this.proxy.listen(0, '127.0.0.1', resolve));
+    this.proxyPort = (this.proxy.address() as AddressInfo).port;
   }
 
   async close(): Promise<void> {
     this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.proxy.closeAllConnections();
+    for (const tunnel of this.tunnels) tunnel.destroy();
+    await Promise.all([
+      new Promise<void>((resolve) => this.server.close(() => resolve())),
+      new Promise<void>((resolve) => this.proxy.close(() => resolve())),
+    ]);
   }
 
   setFaults(faults: FaultRates | undefined): void {
@@ -89,22 +160,38 @@ export class SandboxServer {
     this.options.latencyMs = ms;
   }
 
-  private route(host: string, method: string, url: URL, body: string, authorization: string | undefined): Answer {
+  private route(
+    host: string,
+    method: string,
+    url: URL,
+    body: string,
+    authorization: string | undefined,
+    correlationId: string | undefined,
+  ): Answer {
     if (url.pathname.startsWith('/_sandbox'))
-      return handleAdmin(method, url.pathname.slice('/_sandbox'.length), body, { arm: this.arm, keyVaults: this.keyVaults });
+      return handleAdmin(method, url.pathname.slice('/_sandbox'.length), body, {
+        arm: this.arm,
+        keyVaults: this.keyVaults,
+        registries: this.registries,
+      });
     if (host === 'login.microsoftonline.com') return this.entra.handle(url, body);
     if (host === 'management.azure.com') {
       if (!this.entra.accessTokenClaims(authorization, 'https://management.azure.com')) {
-        return reply(401, {
-          error: authorization
-            ? { code: 'InvalidAuthenticationToken', message: 'The access token is invalid or has expired.' }
-            : { code: 'AuthenticationFailed', message: "Authentication failed. The 'Authorization' header is missing." },
-        });
+        return reply(
+          401,
+          {
+            error: authorization
+              ? { code: 'InvalidAuthenticationToken', message: 'The access token is invalid or has expired.' }
+              : { code: 'AuthenticationFailed', message: "Authentication failed. The 'Authorization' header is missing." },
+          },
+          { 'x-ms-correlation-request-id': correlationId ?? randomUUID() },
+        );
       }
-      return this.armEndpoint.handle(method, url, body);
+      return this.armEndpoint.handle(method, url, body, correlationId);
     }
     const vault = this.keyVaults.get(VAULT_HOST.exec(host)?.[1] ?? '');
-    if (!vault) return reply(404, keyVaultError('NotFound', `No sandbox service answers for ${host}.`));
+    if (!vault)
+      return reply(404, keyVaultError('VaultNotFound', `The vault '${host}' could not be found.`), { 'x-ms-error-code': 'VaultNotFound' });
     return this.keyVaultEndpoint.handle(vault, method, url, body, authorization);
   }
 }
@@ -123,4 +210,10 @@ function seededRandom(seed: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
+}
+
+/** The caller's `x-ms-correlation-request-id`, which ARM echoes (and otherwise makes up). */
+function correlationOf(headers: Record<string, string | string[] | undefined>): string | undefined {
+  const value = headers['x-ms-correlation-request-id'];
+  return typeof value === 'string' && value ? value : undefined;
 }

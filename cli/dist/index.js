@@ -17206,7 +17206,7 @@ var __rewriteRelativeImportExtension;
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _run_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9657);
+/* harmony import */ var _run_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(561);
 
 process.exitCode = await (0,_run_js__WEBPACK_IMPORTED_MODULE_0__/* .runCli */ .a)(process.argv.slice(2));
 
@@ -17215,7 +17215,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 9657:
+/***/ 561:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -17384,6 +17384,8 @@ var external_node_path_ = __nccwpck_require__(6760);
 var promises_ = __nccwpck_require__(1455);
 // EXTERNAL MODULE: external "node:os"
 var external_node_os_ = __nccwpck_require__(8161);
+;// CONCATENATED MODULE: external "node:http"
+const external_node_http_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:http");
 ;// CONCATENATED MODULE: external "node:https"
 const external_node_https_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:https");
 ;// CONCATENATED MODULE: ./sandbox/http.ts
@@ -17395,10 +17397,15 @@ function reply(status, body, headers = {}) {
 function send(response, answer, method = 'GET') {
     if (answer === 'reset')
         return void response.socket?.destroy();
-    const text = answer.body === undefined || method === 'HEAD' ? '' : typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body);
+    const raw = Buffer.isBuffer(answer.body);
+    const text = answer.body === undefined || method === 'HEAD'
+        ? ''
+        : raw || typeof answer.body === 'string'
+            ? answer.body
+            : JSON.stringify(answer.body);
     response.writeHead(answer.status, {
         ...answer.headers,
-        ...(text && typeof answer.body !== 'string' ? { 'content-type': 'application/json; charset=utf-8' } : {}),
+        ...(text.length > 0 && !raw && typeof answer.body !== 'string' ? { 'content-type': 'application/json; charset=utf-8' } : {}),
         'x-ms-request-id': (0,external_node_crypto_namespaceObject.randomUUID)(),
     });
     response.end(text);
@@ -17407,7 +17414,437 @@ async function readBody(request) {
     const chunks = [];
     for await (const chunk of request)
         chunks.push(chunk);
-    return Buffer.concat(chunks).toString('utf8');
+    return Buffer.concat(chunks);
+}
+
+;// CONCATENATED MODULE: ./sandbox/acr/registry.ts
+/**
+ * A container registry's content as the OCI distribution spec keeps it: content-addressed blobs,
+ * repositories that link blobs and hold manifests and tags, and upload sessions. State only;
+ * `endpoint.ts` speaks the registry API for it.
+ */
+
+/** `sha256:<hex>` of bytes. */
+function digestOf(bytes) {
+    return `sha256:${(0,external_node_crypto_namespaceObject.createHash)('sha256').update(bytes).digest('hex')}`;
+}
+/** The distribution spec's repository name and tag grammars. */
+const REPOSITORY_NAME = /^[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*$/;
+const TAG = /^[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}$/;
+const DIGEST = /^sha256:[a-f0-9]{64}$/;
+class RegistryContent {
+    name;
+    blobs = new Map();
+    repositories = new Map();
+    uploads = new Map();
+    /** Blob bytes received in uploads, for tests and the benchmark: a re-push of an unchanged image adds none. */
+    uploadedBytes = 0;
+    constructor(name) {
+        this.name = name;
+    }
+    repository(name) {
+        let repository = this.repositories.get(name);
+        if (!repository)
+            this.repositories.set(name, (repository = { blobs: new Set(), manifests: new Map(), tags: new Map() }));
+        return repository;
+    }
+    /** A blob the repository may serve, or undefined. */
+    blob(repository, digest) {
+        return this.repositories.get(repository)?.blobs.has(digest) ? this.blobs.get(digest) : undefined;
+    }
+    startUpload(repository) {
+        const id = (0,external_node_crypto_namespaceObject.randomUUID)();
+        this.uploads.set(id, { repository, parts: [], size: 0 });
+        return id;
+    }
+    append(session, bytes) {
+        session.parts.push(bytes);
+        session.size += bytes.length;
+        this.uploadedBytes += bytes.length;
+    }
+    /** Stores a blob under its digest and links it to the repository. */
+    link(repository, digest, bytes) {
+        if (bytes)
+            this.blobs.set(digest, bytes);
+        this.repository(repository).blobs.add(digest);
+    }
+    /** Resolves a tag or digest to the manifest's digest in a repository. */
+    manifestDigest(repository, reference) {
+        const stored = this.repositories.get(repository);
+        if (!stored)
+            return undefined;
+        const digest = DIGEST.test(reference) ? reference : stored.tags.get(reference);
+        return digest && stored.manifests.has(digest) ? digest : undefined;
+    }
+    /** What the admin API shows: repositories, tags and digests, and the bytes uploaded so far. */
+    summary() {
+        return {
+            name: this.name,
+            uploadedBytes: this.uploadedBytes,
+            repositories: [...this.repositories].map(([name, repository]) => ({
+                name,
+                tags: Object.fromEntries(repository.tags),
+                manifests: [...repository.manifests.keys()],
+            })),
+        };
+    }
+}
+
+;// CONCATENATED MODULE: ./sandbox/acr/endpoint.ts
+/**
+ * A registry's data plane at `<name>.azurecr.io`, as Azure Container Registry answers: the Docker
+ * token handshake (`/v2/` challenge, `/oauth2/exchange` of an Entra token for an ACR refresh token,
+ * `/oauth2/token` for repository-scoped access tokens granted by the caller's roles on the
+ * registry), the OCI distribution API (blobs, chunked and monolithic uploads, cross-repository
+ * mounts, manifests and indexes, tags), errors in the registry's JSON shape, and the network rule
+ * of a registry whose public network access is disabled.
+ */
+
+
+
+/** The user name that tells ACR the password is an ACR refresh token (what `az acr login` uses). */
+const REFRESH_TOKEN_USER = '00000000-0000-0000-0000-000000000000';
+const PUSHERS = ['Owner', 'Contributor', 'AcrPush'];
+const PULLERS = [...PUSHERS, 'AcrPull', 'Reader'];
+const MANIFEST_TYPES = new Set([
+    'application/vnd.oci.image.manifest.v1+json',
+    'application/vnd.oci.image.index.v1+json',
+    'application/vnd.docker.distribution.manifest.v2+json',
+    'application/vnd.docker.distribution.manifest.list.v2+json',
+]);
+const REFRESH_TOKEN_SECONDS = 3 * 3600;
+const ACCESS_TOKEN_SECONDS = 75 * 60;
+class AcrEndpoint {
+    environment;
+    contents = new Map();
+    /** Registries whose private network the test runner is inside (as a self-hosted runner in the virtual network would be). */
+    insideNetwork = new Set();
+    /** Every refresh and access token handed out, so tests can prove none leaked into logs or files. */
+    issuedTokens = [];
+    key = (0,external_node_crypto_namespaceObject.randomBytes)(32);
+    constructor(environment) {
+        this.environment = environment;
+    }
+    content(name) {
+        let content = this.contents.get(name);
+        if (!content)
+            this.contents.set(name, (content = new RegistryContent(name)));
+        return content;
+    }
+    /** Whether a registry of this name answers at all (its host name resolves). */
+    exists(name) {
+        return this.environment.registry(name) !== undefined;
+    }
+    handle(name, request) {
+        return withApiVersion(this.route(name, request));
+    }
+    /**
+     * The same registry API with no sign-in and no network rule, as a bare local registry answers: the
+     * baseline `npm run bench` measures ACR's sign-in against.
+     */
+    handleAnonymously(name, request) {
+        const repository = /^\/v2\/(.+?)\/(blobs|manifests|tags)\//.exec(request.url.pathname)?.[1] ?? '';
+        const everything = [{ type: 'repository', name: repository, actions: ['pull', 'push', 'delete'] }];
+        return withApiVersion(this.distribution(name, request.url.host, request, everything));
+    }
+    route(name, request) {
+        const registry = this.environment.registry(name);
+        if (!registry)
+            return errors(404, 'NAME_UNKNOWN', `registry ${name} does not exist`);
+        if (!registry.publicNetworkAccess && !this.insideNetwork.has(name))
+            return errors(403, 'DENIED', "client with IP '127.0.0.1' is not allowed access. Refer https://aka.ms/acr/firewall to grant access.");
+        const host = `${name}.azurecr.io`;
+        const path = request.url.pathname;
+        if (path === '/oauth2/exchange')
+            return this.exchange(host, request);
+        if (path === '/oauth2/token')
+            return this.token(host, registry, request);
+        if (!path.startsWith('/v2/'))
+            return errors(404, 'NOT_FOUND', 'not found');
+        return this.distribution(name, host, request, this.accessOf(host, request.headers['authorization']));
+    }
+    /** The OCI distribution API under `/v2/`, for a caller holding `access`. */
+    distribution(name, host, request, access) {
+        const path = request.url.pathname;
+        const content = this.content(name);
+        if (path === '/v2/' || path === '/v2')
+            return access ? reply(200, {}) : this.challenge(host);
+        if (path === '/v2/_catalog') {
+            if (!hasAction(access, 'registry', 'catalog', '*'))
+                return this.challenge(host, 'registry:catalog:*', access);
+            return reply(200, { repositories: [...content.repositories.keys()].sort() });
+        }
+        const match = /^\/v2\/(.+?)\/(blobs\/uploads\/?([^/]*)|blobs\/([^/]+)|manifests\/([^/]+)|tags\/list)$/.exec(path);
+        if (!match)
+            return errors(404, 'NOT_FOUND', 'not found');
+        const [, repository = '', , uploadId, blobDigest, reference] = match;
+        if (!REPOSITORY_NAME.test(repository))
+            return errors(400, 'NAME_INVALID', 'invalid repository name', { name: repository });
+        const action = request.method === 'GET' || request.method === 'HEAD' ? 'pull' : request.method === 'DELETE' ? 'delete' : 'push';
+        if (!hasAction(access, 'repository', repository, action)) {
+            return this.challenge(host, `repository:${repository}:${action === 'pull' ? 'pull' : `pull,${action}`}`, access, {
+                Type: 'repository',
+                Name: repository,
+                Action: action,
+            });
+        }
+        if (match[2]?.startsWith('blobs/uploads'))
+            return this.upload(content, repository, uploadId ?? '', request, access);
+        if (blobDigest !== undefined)
+            return this.blob(content, repository, blobDigest, request);
+        if (reference !== undefined)
+            return this.manifest(content, repository, reference, request);
+        return this.tags(content, repository, request.url);
+    }
+    // ---------------------------------------------------------------- tokens
+    exchange(host, request) {
+        if (request.method !== 'POST')
+            return errors(405, 'UNSUPPORTED', 'use POST');
+        const form = new URLSearchParams(request.body.toString('utf8'));
+        if (form.get('grant_type') !== 'access_token')
+            return errors(400, 'UNSUPPORTED', 'grant_type must be access_token');
+        if (form.get('service') !== host)
+            return errors(400, 'UNAUTHORIZED', `service must be ${host}`);
+        const claims = this.environment.entraClaims(form.get('access_token') ?? '');
+        const tenant = form.get('tenant');
+        if (!claims || (tenant !== null && tenant !== claims['tid']))
+            return errors(401, 'UNAUTHORIZED', 'the access token is invalid, expired, or for another tenant or audience');
+        const now = Math.floor(Date.now() / 1000);
+        return reply(200, {
+            refresh_token: this.sign({
+                aud: host,
+                sub: claims['oid'],
+                tid: claims['tid'],
+                grant_type: 'refresh_token',
+                iat: now,
+                exp: now + REFRESH_TOKEN_SECONDS,
+            }),
+        });
+    }
+    token(host, registry, request) {
+        let refreshToken;
+        let params;
+        if (request.method === 'POST') {
+            params = new URLSearchParams(request.body.toString('utf8'));
+            if (params.get('grant_type') !== 'refresh_token')
+                return errors(400, 'UNSUPPORTED', 'grant_type must be refresh_token');
+            refreshToken = params.get('refresh_token') ?? undefined;
+        }
+        else if (request.method === 'GET') {
+            params = request.url.searchParams;
+            const basic = /^Basic (.+)$/i.exec(String(request.headers['authorization'] ?? ''))?.[1];
+            const [user, ...password] = basic ? Buffer.from(basic, 'base64').toString('utf8').split(':') : [];
+            // The admin user would sign in with the registry's name; it is disabled on every HIPAA registry.
+            if (user !== REFRESH_TOKEN_USER)
+                return errors(401, 'UNAUTHORIZED', 'authentication required');
+            refreshToken = password.join(':');
+        }
+        else
+            return errors(405, 'UNSUPPORTED', 'use GET or POST');
+        const claims = refreshToken ? this.verify(refreshToken) : undefined;
+        if (!claims || claims['grant_type'] !== 'refresh_token' || claims['aud'] !== host)
+            return errors(401, 'UNAUTHORIZED', 'authentication required');
+        if (params.get('service') !== host)
+            return errors(400, 'UNAUTHORIZED', `service must be ${host}`);
+        const roles = this.environment.rolesOn(String(claims['sub']), registry.id);
+        // As the Docker token spec says: the token holds what was asked for and is allowed, possibly nothing.
+        const access = params.getAll('scope').flatMap((scope) => {
+            const [type = '', ...rest] = scope.split(':');
+            const actions = (rest.pop() ?? '').split(',');
+            const granted = actions.filter((action) => action === 'push' || action === 'delete'
+                ? roles.some((role) => PUSHERS.includes(role))
+                : roles.some((role) => PULLERS.includes(role)));
+            return [{ type, name: rest.join(':'), actions: granted }];
+        });
+        const now = Math.floor(Date.now() / 1000);
+        return reply(200, {
+            access_token: this.sign({
+                aud: host,
+                sub: claims['sub'],
+                grant_type: 'access_token',
+                access,
+                iat: now,
+                exp: now + ACCESS_TOKEN_SECONDS,
+            }),
+        });
+    }
+    accessOf(host, authorization) {
+        const token = /^Bearer (.+)$/.exec(String(authorization ?? ''))?.[1];
+        const claims = token ? this.verify(token) : undefined;
+        if (!claims || claims['grant_type'] !== 'access_token' || claims['aud'] !== host)
+            return undefined;
+        return claims['access'];
+    }
+    challenge(host, scope, access, detail) {
+        const parameters = [`realm="https://${host}/oauth2/token"`, `service="${host}"`, ...(scope ? [`scope="${scope}"`] : [])];
+        if (access)
+            parameters.push('error="insufficient_scope"');
+        return {
+            ...errors(401, 'UNAUTHORIZED', 'authentication required, visit https://aka.ms/acr/authorization for more information.', detail),
+            headers: { 'www-authenticate': `Bearer ${parameters.join(',')}` },
+        };
+    }
+    sign(claims) {
+        const encode = (part) => Buffer.from(JSON.stringify(part)).toString('base64url');
+        const unsigned = `${encode({ alg: 'HS256', typ: 'JWT' })}.${encode(claims)}`;
+        const token = `${unsigned}.${(0,external_node_crypto_namespaceObject.createHmac)('sha256', this.key).update(unsigned).digest('base64url')}`;
+        this.issuedTokens.push(token);
+        return token;
+    }
+    verify(token) {
+        const [header, payload, signature] = token.split('.');
+        if (!header || !payload || signature !== (0,external_node_crypto_namespaceObject.createHmac)('sha256', this.key).update(`${header}.${payload}`).digest('base64url'))
+            return undefined;
+        const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
+        return Number(claims['exp'] ?? 0) > Date.now() / 1000 ? claims : undefined;
+    }
+    // ---------------------------------------------------------------- blobs
+    upload(content, repository, id, request, access) {
+        const { method, url, body } = request;
+        if (method === 'POST' && id === '') {
+            const mount = url.searchParams.get('mount');
+            const from = url.searchParams.get('from');
+            if (mount && from && hasAction(access, 'repository', from, 'pull') && content.blob(from, mount)) {
+                content.link(repository, mount);
+                return reply(201, undefined, blobHeaders(repository, mount));
+            }
+            const digest = url.searchParams.get('digest');
+            if (digest && body.length > 0) {
+                content.uploadedBytes += body.length;
+                return this.complete(content, repository, digest, body);
+            }
+            return uploadReply(202, repository, content.startUpload(repository), 0);
+        }
+        const session = content.uploads.get(id);
+        if (!session || session.repository !== repository)
+            return errors(404, 'BLOB_UPLOAD_UNKNOWN', 'blob upload unknown to registry');
+        if (method === 'GET')
+            return uploadReply(204, repository, id, session.size);
+        if (method === 'DELETE') {
+            content.uploads.delete(id);
+            return reply(204);
+        }
+        if (method === 'PATCH' || method === 'PUT') {
+            const range = header(request, 'content-range');
+            if (range && body.length > 0) {
+                const start = Number(/^(\d+)-\d+$/.exec(range)?.[1] ?? NaN);
+                if (start !== session.size)
+                    return { ...errors(416, 'BLOB_UPLOAD_INVALID', 'content range out of order'), ...rangeOnly(session.size) };
+            }
+            if (body.length > 0)
+                content.append(session, body);
+            if (method === 'PATCH')
+                return uploadReply(202, repository, id, session.size);
+            const digest = url.searchParams.get('digest') ?? '';
+            content.uploads.delete(id);
+            return this.complete(content, repository, digest, Buffer.concat(session.parts));
+        }
+        return errors(405, 'UNSUPPORTED', `${method} is not supported on an upload`);
+    }
+    complete(content, repository, digest, bytes) {
+        if (!DIGEST.test(digest))
+            return errors(400, 'DIGEST_INVALID', 'provided digest is not a sha256 digest', { digest });
+        if (digestOf(bytes) !== digest)
+            return errors(400, 'DIGEST_INVALID', 'provided digest did not match uploaded content', { digest });
+        content.link(repository, digest, bytes);
+        return reply(201, undefined, blobHeaders(repository, digest));
+    }
+    blob(content, repository, digest, request) {
+        if (request.method !== 'GET' && request.method !== 'HEAD')
+            return errors(405, 'UNSUPPORTED', `${request.method} is not supported on blobs`);
+        const bytes = content.blob(repository, digest);
+        if (!bytes)
+            return errors(404, 'BLOB_UNKNOWN', 'blob unknown to registry', { digest });
+        return reply(200, bytes, {
+            'content-type': 'application/octet-stream',
+            'content-length': String(bytes.length),
+            'docker-content-digest': digest,
+        });
+    }
+    // ---------------------------------------------------------------- manifests and tags
+    manifest(content, repository, reference, request) {
+        if (!DIGEST.test(reference) && !TAG.test(reference))
+            return errors(400, 'TAG_INVALID', 'invalid tag', { tag: reference });
+        if (request.method === 'GET' || request.method === 'HEAD') {
+            const digest = content.manifestDigest(repository, reference);
+            const stored = digest ? content.repository(repository).manifests.get(digest) : undefined;
+            if (!digest || !stored)
+                return errors(404, 'MANIFEST_UNKNOWN', 'manifest unknown', { tag: reference });
+            return reply(200, stored.bytes, {
+                'content-type': stored.mediaType,
+                'content-length': String(stored.bytes.length),
+                'docker-content-digest': digest,
+            });
+        }
+        if (request.method !== 'PUT')
+            return errors(405, 'UNSUPPORTED', `${request.method} is not supported on manifests`);
+        let manifest;
+        try {
+            manifest = JSON.parse(request.body.toString('utf8'));
+        }
+        catch {
+            return errors(400, 'MANIFEST_INVALID', 'manifest invalid: not JSON');
+        }
+        const mediaType = header(request, 'content-type')?.split(';')[0]?.trim() || manifest.mediaType || '';
+        if (!MANIFEST_TYPES.has(mediaType))
+            return errors(400, 'MANIFEST_INVALID', `manifest invalid: unsupported media type ${mediaType}`);
+        const stored = content.repository(repository);
+        const isIndex = mediaType.endsWith('index.v1+json') || mediaType.endsWith('manifest.list.v2+json');
+        const missing = isIndex
+            ? (manifest.manifests ?? []).map((entry) => entry.digest ?? '').filter((digest) => !stored.manifests.has(digest))
+            : [manifest.config?.digest ?? '', ...(manifest.layers ?? []).map((layer) => layer.digest ?? '')].filter((digest) => !stored.blobs.has(digest));
+        if (missing.length > 0)
+            return errors(400, 'MANIFEST_BLOB_UNKNOWN', 'blob unknown to registry', { digest: missing[0] });
+        const digest = digestOf(request.body);
+        if (DIGEST.test(reference) && reference !== digest)
+            return errors(400, 'DIGEST_INVALID', 'provided digest did not match uploaded content');
+        stored.manifests.set(digest, { mediaType, bytes: request.body });
+        if (!DIGEST.test(reference))
+            stored.tags.set(reference, digest);
+        return reply(201, undefined, {
+            location: `/v2/${repository}/manifests/${digest}`,
+            'content-length': '0',
+            'docker-content-digest': digest,
+        });
+    }
+    tags(content, repository, url) {
+        const stored = content.repositories.get(repository);
+        if (!stored)
+            return errors(404, 'NAME_UNKNOWN', 'repository name not known to registry', { name: repository });
+        const last = url.searchParams.get('last');
+        const limit = url.searchParams.has('n') ? Number(url.searchParams.get('n')) : Infinity;
+        const all = [...stored.tags.keys()].sort().filter((tag) => last === null || tag > last);
+        const page = all.slice(0, limit);
+        const next = page.length < all.length ? { link: `</v2/${repository}/tags/list?last=${page.at(-1)}&n=${limit}>; rel="next"` } : {};
+        return reply(200, { name: repository, tags: page }, next);
+    }
+}
+function withApiVersion(answer) {
+    return { ...answer, headers: { 'docker-distribution-api-version': 'registry/2.0', ...answer.headers } };
+}
+function hasAction(access, type, name, action) {
+    return (access ?? []).some((entry) => entry.type === type && entry.name === name && (entry.actions.includes(action) || entry.actions.includes('*')));
+}
+function header(request, name) {
+    const value = request.headers[name];
+    return Array.isArray(value) ? value[0] : value;
+}
+function errors(status, code, message, detail) {
+    return reply(status, { errors: [{ code, message, ...(detail ? { detail } : {}) }] });
+}
+function blobHeaders(repository, digest) {
+    return { location: `/v2/${repository}/blobs/${digest}`, 'content-length': '0', 'docker-content-digest': digest };
+}
+function rangeOnly(size) {
+    return { headers: { range: `0-${Math.max(0, size - 1)}` } };
+}
+function uploadReply(status, repository, id, size) {
+    return reply(status, undefined, {
+        location: `/v2/${repository}/blobs/uploads/${id}`,
+        'docker-upload-uuid': id,
+        range: `0-${Math.max(0, size - 1)}`,
+        'content-length': '0',
+    });
 }
 
 ;// CONCATENATED MODULE: ./sandbox/admin.ts
@@ -17417,8 +17854,10 @@ async function readBody(request) {
  * and to look behind Azure's back. See sandbox/README.md for each call.
  */
 function handleAdmin(method, path, body, services) {
-    const { arm, keyVaults } = services;
+    const { arm, keyVaults, registries } = services;
     const [collection, name, sub] = path.split('/').filter(Boolean);
+    if (collection === 'registries' && name)
+        return registry(method, name.toLowerCase(), body, registries);
     if (collection === 'resources' && !name)
         return resources(method, body, arm);
     if (collection === 'arm' && !name && method === 'PATCH') {
@@ -17468,6 +17907,19 @@ function handleAdmin(method, path, body, services) {
         return reply(200, { name: vault.name, secrets, requests: vault.requests, throttled: vault.throttled });
     }
     return reply(404, { error: 'unknown admin operation' });
+}
+/** A registry's content and bytes uploaded (GET); PATCH `{insideNetwork}` puts the caller inside its private network. */
+function registry(method, name, body, registries) {
+    if (!registries.exists(name))
+        return reply(404, { error: `no registry ${name}` });
+    if (method === 'PATCH') {
+        const { insideNetwork } = JSON.parse(body);
+        if (insideNetwork === true)
+            registries.insideNetwork.add(name);
+        if (insideNetwork === false)
+            registries.insideNetwork.delete(name);
+    }
+    return reply(200, { ...registries.content(name).summary(), insideNetwork: registries.insideNetwork.has(name) });
 }
 /** Every ARM resource with its body (GET), and manual changes that bypass ARM (PATCH `{id, properties}`), as a portal edit does. */
 function resources(method, body, arm) {
@@ -17939,6 +18391,7 @@ const RESOURCE_TYPES = {
     },
     'microsoft.operationalinsights/workspaces/tables': { createSeconds: 10 },
     'microsoft.network/virtualnetworks': { createSeconds: 10, nameRule: NAME_RULES.virtualNetwork },
+    'microsoft.network/virtualnetworks/subnets': { createSeconds: 5 },
     'microsoft.keyvault/vaults': {
         createSeconds: 15,
         nameRule: NAME_RULES.keyVault,
@@ -17948,8 +18401,8 @@ const RESOURCE_TYPES = {
         },
         readOnly: ({ name }) => ({ vaultUri: `https://${name.toLowerCase()}.vault.azure.net/`, provisioningState: 'Succeeded' }),
     },
-    'microsoft.insights/diagnosticsettings': { createSeconds: 3, nameRule: NAME_RULES.diagnosticSetting },
-    'microsoft.authorization/roleassignments': { createSeconds: 5 },
+    'microsoft.insights/diagnosticsettings': { createSeconds: 3, nameRule: NAME_RULES.diagnosticSetting, completeModeDeletion: false },
+    'microsoft.authorization/roleassignments': { createSeconds: 5, completeModeDeletion: false },
     'microsoft.documentdb/databaseaccounts': {
         createSeconds: 420,
         nameRule: NAME_RULES.cosmosAccount,
@@ -17967,7 +18420,12 @@ const RESOURCE_TYPES = {
         readOnly: ({ name }) => ({ fullyQualifiedDomainName: `${name}.database.windows.net`, state: 'Ready' }),
         implicitChildren: [{ type: 'Microsoft.Sql/servers/databases', name: 'master', properties: { zoneRedundant: false } }],
     },
-    'microsoft.sql/servers/databases': { createSeconds: 90, nameRule: NAME_RULES.sqlDatabase, readOnly: () => ({ status: 'Online' }) },
+    'microsoft.sql/servers/databases': {
+        createSeconds: 90,
+        nameRule: NAME_RULES.sqlDatabase,
+        readOnly: () => ({ status: 'Online' }),
+        completeModeDeletion: true,
+    },
     'microsoft.sql/servers/auditingsettings': { createSeconds: 20 },
     'microsoft.sql/servers/advancedthreatprotectionsettings': { createSeconds: 10 },
     'microsoft.sql/servers/databases/transparentdataencryption': { createSeconds: 5 },
@@ -18130,44 +18588,59 @@ function apiVersionProblem(type, apiVersion, location) {
         return undefined;
     return new ArmError(400, 'NoRegisteredProviderFound', `No registered resource provider found for location '${location ?? 'global'}' and API version '${apiVersion}' for type '${type.split('/').slice(1).join('/')}'. The supported api-versions are '${apiVersionsWithSchema(type).join(', ')}'.`);
 }
-/** Checks a body as the resource provider does before accepting it: name, location, schema. Returns every problem. */
+/** Checks a body as Resource Manager and the resource provider do before accepting it: location, name, schema. Returns every problem. */
 function bodyProblems(resource, apiVersion, body, options = {}) {
     const { id, type } = resource;
     const problems = [];
+    const provider = (problem) => problems.push({ by: 'provider', problem });
     const spec = typeSpec(type);
     const name = resource.name.split('/').at(-1);
     const shortType = type.split('/').slice(1).join('/');
-    if (spec?.nameRule && !spec.nameRule.pattern.test(name)) {
-        problems.push({
+    const nameInvalid = spec?.nameRule !== undefined && !spec.nameRule.pattern.test(name);
+    if (nameInvalid && type.toLowerCase() === 'microsoft.storage/storageaccounts') {
+        // The storage provider's own code and words (PostDeploymentValidateOnResourceGroup.json, 2025-04-01).
+        provider({
+            code: 'AccountNameInvalid',
+            target: id,
+            message: `${name} is not a valid storage account name. Storage account name must be between 3 and 24 characters in length and use numbers and lower-case letters only.`,
+        });
+    }
+    else if (nameInvalid && spec?.nameRule) {
+        provider({
             code: 'InvalidResourceName',
             target: id,
             message: `Resource name '${name}' is invalid for type '${type}': a ${spec.nameRule.what} has ${spec.nameRule.rule}.`,
         });
     }
     if (spec?.globalName && options.nameTaken)
-        problems.push({ code: spec.globalName.code, target: id, message: spec.globalName.message(name) });
+        provider({ code: spec.globalName.code, target: id, message: spec.globalName.message(name) });
     const location = body['location'];
     if (typeof location === 'string' && location.toLowerCase() !== 'global') {
         const region = location.toLowerCase().replace(/\s+/g, '');
         if (!AVAILABLE_REGIONS.includes(region) || spec?.unavailableIn?.includes(region)) {
             problems.push({
-                code: 'LocationNotAvailableForResourceType',
-                target: id,
-                message: `The provided location '${location}' is not available for resource type '${type}'. List of available regions for the resource type is '${AVAILABLE_REGIONS.filter((r) => !spec?.unavailableIn?.includes(r)).join(',')}'.`,
+                by: 'resource-manager',
+                problem: {
+                    code: 'LocationNotAvailableForResourceType',
+                    target: id,
+                    message: `The provided location '${location}' is not available for resource type '${type}'. List of available regions for the resource type is '${AVAILABLE_REGIONS.filter((r) => !spec?.unavailableIn?.includes(r)).join(',')}'.`,
+                },
             });
         }
     }
     if (hasSchemaFor(type, apiVersion)) {
         const result = validateResourceBody({ ...body, type, apiVersion, name: resource.name });
-        if (!result.ok)
-            problems.push({
+        // A bad name is reported once, in the provider's words above.
+        const errors = result.ok ? [] : result.errors.filter((error) => !(nameInvalid && /^name\b/.test(error)));
+        if (errors.length > 0)
+            provider({
                 code: 'InvalidRequestContent',
                 target: id,
-                message: `The request content was invalid for ${shortType} at api-version ${apiVersion}: ${result.errors.join('; ')}`,
+                message: `The request content was invalid for ${shortType} at api-version ${apiVersion}: ${errors.join('; ')}`,
             });
     }
     else if (body['properties'] !== undefined && !isObject(body['properties'])) {
-        problems.push({ code: 'InvalidRequestContent', target: id, message: `The request content was invalid: properties must be an object.` });
+        provider({ code: 'InvalidRequestContent', target: id, message: `The request content was invalid: properties must be an object.` });
     }
     return problems;
 }
@@ -18193,290 +18666,6 @@ function revisionProblem(name, properties) {
         }
     }
     return undefined;
-}
-
-;// CONCATENATED MODULE: ./sandbox/arm/endpoint.ts
-
-
-const HOST = 'https://management.azure.com';
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const OPERATIONS_API_VERSION = '2022-12-01';
-/** Azure Resource Manager's REST surface over an ArmPlane: routes, long-running-operation headers, error bodies. */
-class ArmEndpoint {
-    plane;
-    operations = new Map();
-    constructor(plane) {
-        this.plane = plane;
-    }
-    /** How long clients should wait between polls: a few seconds of Azure time, scaled like everything else. */
-    pollHeaders() {
-        const ms = Math.min(5000, Math.max(10, Math.round(5000 * this.plane.timeScale)));
-        return { 'Retry-After': String(Math.round(ms / 1000)), 'retry-after-ms': String(ms) };
-    }
-    handle(method, url, rawBody) {
-        try {
-            return this.route(method, url, rawBody);
-        }
-        catch (error) {
-            if (error instanceof ArmError)
-                return { status: error.status, body: { error: error.body() } };
-            throw error;
-        }
-    }
-    route(method, url, rawBody) {
-        const segments = url.pathname.split('/').filter(Boolean);
-        const lower = segments.map((s) => s.toLowerCase());
-        let body = {};
-        if (rawBody) {
-            try {
-                const parsed = JSON.parse(rawBody);
-                if (!isObject(parsed))
-                    throw new Error('not an object');
-                body = parsed;
-            }
-            catch {
-                throw new ArmError(400, 'InvalidRequestContent', 'The request content was invalid and could not be deserialized: the body is not a JSON object.');
-            }
-        }
-        if (lower[0] !== 'subscriptions' || !segments[1])
-            throw new ArmError(404, 'InvalidResourceType', `The resource type could not be found for '${url.pathname}'.`);
-        const subscriptionId = segments[1];
-        if (!GUID.test(subscriptionId))
-            throw new ArmError(400, 'InvalidSubscriptionId', `The provided subscription identifier '${subscriptionId}' is malformed or invalid.`);
-        if (subscriptionId.toLowerCase() !== this.plane.identity.subscriptionId.toLowerCase())
-            throw new ArmError(404, 'SubscriptionNotFound', `The subscription '${subscriptionId}' could not be found.`);
-        if (segments.length === 2)
-            return {
-                status: 200,
-                body: {
-                    id: `/subscriptions/${subscriptionId}`,
-                    subscriptionId,
-                    tenantId: this.plane.identity.tenantId,
-                    displayName: 'azure-hipaa sandbox',
-                    state: 'Enabled',
-                },
-            };
-        if (lower[2] === 'providers' &&
-            lower[3] === 'microsoft.resources' &&
-            (lower[4] === 'operationstatuses' || lower[4] === 'operationresults') &&
-            segments[5])
-            return this.operation(segments[5], lower[4] === 'operationresults');
-        if (lower[2] !== 'resourcegroups' || !segments[3])
-            throw new ArmError(404, 'InvalidResourceType', `The sandbox does not serve '${url.pathname}'.`);
-        const group = segments[3];
-        if (segments.length === 4)
-            return this.resourceGroup(method, group, body);
-        this.plane.requireResourceGroup(group);
-        if (lower[4] === 'resources' && segments.length === 5 && method === 'GET') {
-            this.plane.authorize('Microsoft.Resources/subscriptions/resourceGroups/resources/read', this.plane.resourceGroupId(group));
-            return { status: 200, body: { value: this.plane.list({ resourceGroup: group }).map(envelopeOnly) } };
-        }
-        // Deployment operations are served both under providers/Microsoft.Resources and directly under the group.
-        if (lower[4] === 'providers' && lower[5] === 'microsoft.resources' && lower[6] === 'deployments' && segments[7])
-            return this.deployment(method, group, segments[7], lower.slice(8), segments.slice(8), body);
-        if (lower[4] === 'deployments' && segments[5])
-            return this.deployment(method, group, segments[5], lower.slice(6), segments.slice(6), body);
-        return this.resource(method, url, body);
-    }
-    resourceGroup(method, name, body) {
-        if (method === 'PUT') {
-            const { status, group } = this.plane.putResourceGroup(name, body);
-            return { status, body: groupView(group) };
-        }
-        this.plane.authorize('Microsoft.Resources/subscriptions/resourceGroups/read', this.plane.resourceGroupId(name));
-        if (method === 'HEAD')
-            return { status: this.plane.resourceGroups.has(name.toLowerCase()) ? 204 : 404 };
-        if (method === 'GET')
-            return { status: 200, body: groupView(this.plane.requireResourceGroup(name)) };
-        throw new ArmError(405, 'MethodNotAllowed', `The sandbox does not support ${method} on resource groups.`);
-    }
-    deployment(method, group, name, action, actionSegments, body) {
-        const [verb] = action;
-        if (verb === undefined && method === 'PUT') {
-            const deployment = this.plane.startDeployment(group, name, body);
-            return {
-                status: 201,
-                body: deploymentView(deployment),
-                headers: {
-                    'Azure-AsyncOperation': `${HOST}${deployment.id}/operationStatuses/${deployment.correlationId}?api-version=${OPERATIONS_API_VERSION}`,
-                    ...this.pollHeaders(),
-                },
-            };
-        }
-        if (verb === undefined && method === 'GET') {
-            const deployment = this.plane.getDeployment(group, name);
-            return { status: 200, body: deploymentView(deployment), headers: running(deployment) ? this.pollHeaders() : {} };
-        }
-        if (verb === 'operationstatuses' && method === 'GET') {
-            const deployment = this.plane.getDeployment(group, name);
-            return {
-                status: 200,
-                body: {
-                    status: running(deployment) ? 'Running' : deployment.provisioningState,
-                    ...(deployment.error ? { error: deployment.error } : {}),
-                },
-                headers: this.pollHeaders(),
-            };
-        }
-        if (verb === 'operations' && method === 'GET') {
-            const deployment = this.plane.getDeployment(group, name);
-            const operationId = actionSegments[1];
-            const views = deployment.operations.map((operation) => operationView(deployment, operation));
-            if (operationId) {
-                const found = views.find((view) => view['operationId'] === operationId);
-                if (!found)
-                    throw new ArmError(404, 'DeploymentOperationNotFound', `Operation '${operationId}' of deployment '${name}' could not be found.`);
-                return { status: 200, body: found };
-            }
-            return { status: 200, body: { value: views } };
-        }
-        if (verb === 'exporttemplate' && method === 'POST')
-            return { status: 200, body: { template: this.plane.getDeployment(group, name).template } };
-        if (verb === 'validate' && method === 'POST')
-            return { status: 200, body: this.plane.validate(group, name, body) };
-        if (verb === 'whatif' && method === 'POST') {
-            const result = this.plane.whatIf(group, name, body);
-            const operationId = (0,external_node_crypto_namespaceObject.randomUUID)();
-            this.operations.set(operationId, { status: 'Succeeded', result });
-            return {
-                status: 202,
-                headers: {
-                    Location: `${HOST}/subscriptions/${this.plane.identity.subscriptionId}/providers/Microsoft.Resources/operationResults/${operationId}?api-version=${OPERATIONS_API_VERSION}`,
-                    ...this.pollHeaders(),
-                },
-            };
-        }
-        throw new ArmError(405, 'MethodNotAllowed', `The sandbox does not support ${method} on deployments/${action.join('/')}.`);
-    }
-    operation(operationId, result) {
-        const operation = this.operations.get(operationId);
-        if (!operation)
-            throw new ArmError(404, 'OperationNotFound', `Operation '${operationId}' could not be found.`);
-        if (operation.status === 'InProgress')
-            return {
-                status: result ? 202 : 200,
-                body: result ? undefined : { id: operationId, name: operationId, status: 'InProgress' },
-                headers: this.pollHeaders(),
-            };
-        if (result)
-            return { status: 200, body: operation.result };
-        return {
-            status: 200,
-            body: { id: operationId, name: operationId, status: operation.status, ...(operation.error ? { error: operation.error } : {}) },
-        };
-    }
-    resource(method, url, body) {
-        const path = url.pathname.replace(/\/+$/, '');
-        const apiVersion = url.searchParams.get('api-version') ?? undefined;
-        const parsed = parseResourceId(path);
-        if (!parsed) {
-            const collection = parseResourceId(path, true);
-            if (!collection || method !== 'GET')
-                throw new ArmError(404, 'InvalidResourceType', `The sandbox does not serve '${path}'.`);
-            if (!apiVersion)
-                throw missingApiVersion();
-            this.plane.authorize(`${collection.type}/read`, path);
-            const types = collection.type.split('/');
-            if (collection.scopeId) {
-                if (!this.plane.resources.has(collection.scopeId.toLowerCase()))
-                    throw this.plane.notFound(collection.scopeId);
-                return {
-                    status: 200,
-                    body: { value: this.plane.list({ resourceGroup: collection.resourceGroup, scopeId: collection.scopeId, type: collection.type }) },
-                };
-            }
-            const parentId = path.split('/').slice(0, -1).join('/');
-            if (types.length < 3 || !this.plane.resources.has(parentId.toLowerCase()))
-                throw this.plane.notFound(parentId);
-            return {
-                status: 200,
-                body: { value: this.plane.list({ resourceGroup: collection.resourceGroup, parentId, type: collection.type }) },
-            };
-        }
-        if (method === 'GET') {
-            if (!apiVersion)
-                throw missingApiVersion();
-            return { status: 200, body: this.plane.getResource(path) };
-        }
-        if (method === 'PUT' || method === 'PATCH') {
-            const result = this.plane.putResource(path, apiVersion, body, { patch: method === 'PATCH' });
-            const operationId = (0,external_node_crypto_namespaceObject.randomUUID)();
-            const operation = { status: 'InProgress' };
-            this.operations.set(operationId, operation);
-            void result.done.then((error) => {
-                operation.status = error ? 'Failed' : 'Succeeded';
-                if (error)
-                    operation.error = error;
-            });
-            return {
-                status: method === 'PATCH' ? 200 : result.status,
-                body: result.view,
-                headers: {
-                    'Azure-AsyncOperation': `${HOST}/subscriptions/${parsed.subscriptionId}/providers/Microsoft.Resources/operationStatuses/${operationId}?api-version=${OPERATIONS_API_VERSION}`,
-                    ...this.pollHeaders(),
-                },
-            };
-        }
-        throw new ArmError(405, 'MethodNotAllowed', `The sandbox does not support ${method} on resources.`);
-    }
-}
-function running(deployment) {
-    return deployment.provisioningState === 'Running' || deployment.provisioningState === 'Accepted';
-}
-function groupView(group) {
-    return {
-        id: group.id,
-        name: group.name,
-        type: 'Microsoft.Resources/resourceGroups',
-        location: group.location,
-        tags: group.tags,
-        properties: { provisioningState: 'Succeeded' },
-    };
-}
-/** What `resources` lists: the envelope of each resource, as ARM's generic list returns it. */
-function envelopeOnly(resource) {
-    const { properties: _properties, ...envelope } = resource;
-    return envelope;
-}
-function isoDuration(ms) {
-    return `PT${(ms / 1000).toFixed(3)}S`;
-}
-function deploymentView(deployment) {
-    const end = deployment.finishedAt ?? Date.now();
-    return {
-        id: deployment.id,
-        name: deployment.name,
-        type: 'Microsoft.Resources/deployments',
-        properties: {
-            provisioningState: deployment.provisioningState,
-            mode: deployment.mode,
-            timestamp: new Date(end).toISOString(),
-            duration: isoDuration(end - deployment.startedAt),
-            correlationId: deployment.correlationId,
-            ...(deployment.outputs ? { outputs: deployment.outputs } : {}),
-            ...(deployment.provisioningState === 'Succeeded'
-                ? { outputResources: deployment.operations.map((op) => ({ id: op.resource.id })) }
-                : {}),
-            ...(deployment.error ? { error: deployment.error } : {}),
-        },
-    };
-}
-function operationView(deployment, operation) {
-    const end = operation.finishedAt ?? Date.now();
-    return {
-        id: `${deployment.id}/operations/${operation.operationId}`,
-        operationId: operation.operationId,
-        properties: {
-            provisioningOperation: operation.provisioningOperation,
-            provisioningState: operation.provisioningState,
-            timestamp: new Date(end).toISOString(),
-            duration: isoDuration(end - operation.startedAt),
-            trackingId: operation.operationId,
-            ...(operation.provisioningState === 'Running' ? {} : { statusCode: operation.error ? 'BadRequest' : 'OK' }),
-            ...(operation.error ? { statusMessage: { status: 'Failed', error: operation.error } } : {}),
-            targetResource: { id: operation.resource.id, resourceType: operation.resource.type, resourceName: operation.resource.name },
-        },
-    };
 }
 
 ;// CONCATENATED MODULE: ./src/compliance/model.ts
@@ -20256,7 +20445,7 @@ function asArmError(run) {
 function expand(template, parameters, context, reference) {
     const invalid = (message) => new ArmError(400, 'InvalidTemplate', `Deployment template validation failed: '${message}'.`);
     if (!isObject(template) || !Array.isArray(template['resources']))
-        throw invalid('The template has no resources array; the sandbox deploys languageVersion 1.0 templates');
+        throw invalid("The template must have a 'resources' array (languageVersion 1.0); templates with symbolic resource names (languageVersion 2.0) are not accepted here");
     const declared = isObject(template['parameters']) ? Object.keys(template['parameters']) : [];
     const given = isObject(parameters) ? parameters : {};
     const extra = Object.keys(given).filter((name) => !declared.some((d) => d.toLowerCase() === name.toLowerCase()));
@@ -20272,7 +20461,7 @@ function expand(template, parameters, context, reference) {
     for (let index = 0; index < declarations.length; index++) {
         const { declaration, parent } = declarations[index];
         if ('copy' in declaration)
-            throw invalid('The sandbox does not expand copy loops; declare each resource');
+            throw invalid(`The template resource '${String(declaration['name'])}' uses 'copy', which this deployment endpoint does not expand; declare each resource`);
         if ('condition' in declaration && known(evaluateDeep(declaration['condition'], scope), 'condition') === false)
             continue;
         let type = String(known(evaluateDeep(declaration['type'], scope), 'type'));
@@ -20412,6 +20601,7 @@ const READERS = ['Reader', ...WRITERS, ...ROLE_WRITERS];
 class ResourcePlane {
     identity;
     onVaultCreated;
+    onVaultDeleted;
     resourceGroups = new Map();
     resources = new Map();
     /** Global names (`type|name`, lower case) another subscription holds. */
@@ -20424,9 +20614,10 @@ class ResourcePlane {
     timeScale = 0.001;
     /** Resource PUTs received, counted for tests. */
     puts = 0;
-    constructor(identity, onVaultCreated) {
+    constructor(identity, onVaultCreated, onVaultDeleted = () => undefined) {
         this.identity = identity;
         this.onVaultCreated = onVaultCreated;
+        this.onVaultDeleted = onVaultDeleted;
     }
     // ---------------------------------------------------------------- authorization
     authorize(action, scope) {
@@ -20455,6 +20646,67 @@ class ResourcePlane {
             throw new ArmError(404, 'ResourceGroupNotFound', `Resource group '${name}' could not be found.`);
         return group;
     }
+    /** A group that takes new work: it exists and is not being deleted. */
+    requireActiveResourceGroup(name) {
+        const group = this.requireResourceGroup(name);
+        if (group.deleting)
+            throw new ArmError(409, 'ResourceGroupBeingDeleted', `The resource group '${group.name}' is in deprovisioning state and cannot perform this operation.`);
+        return group;
+    }
+    /** ResourceGroups_List: every group of the subscription the caller may read. */
+    listResourceGroups() {
+        this.authorize('Microsoft.Resources/subscriptions/resourceGroups/read', `/subscriptions/${this.identity.subscriptionId}`);
+        return [...this.resourceGroups.values()];
+    }
+    /** ResourceGroups_Update (PATCH, ResourceGroupPatchable): tags given replace the group's tags; what is not given stays. */
+    patchResourceGroup(name, body) {
+        this.authorize('Microsoft.Resources/subscriptions/resourceGroups/write', this.resourceGroupId(name));
+        const group = this.requireActiveResourceGroup(name);
+        if (body['tags'] !== undefined) {
+            if (!isObject(body['tags']) || Object.values(body['tags']).some((value) => typeof value !== 'string'))
+                throw new ArmError(400, 'InvalidRequestContent', "The request content was invalid and could not be deserialized: 'tags' must be an object of string values.");
+            group.tags = body['tags'];
+        }
+        return group;
+    }
+    /**
+     * ResourceGroups_Delete: accepted at once (202), then the group's resources go (each with what it
+     * holds: children and extension resources), then the group. Resolves when the group is gone.
+     */
+    deleteResourceGroup(name) {
+        this.authorize('Microsoft.Resources/subscriptions/resourceGroups/delete', this.resourceGroupId(name));
+        const group = this.requireResourceGroup(name);
+        if (group.deletion)
+            return { group, done: group.deletion };
+        group.deleting = true;
+        const inGroup = [...this.resources.values()].filter((resource) => resource.resourceGroup.toLowerCase() === group.name.toLowerCase());
+        const seconds = Math.max(10, ...inGroup.map((resource) => (typeSpec(resource.type)?.createSeconds ?? 5) / 2));
+        const done = new Promise((resolve) => {
+            setTimeout(() => {
+                for (const resource of [...this.resources.values()])
+                    if (resource.resourceGroup.toLowerCase() === group.name.toLowerCase())
+                        this.removeResource(resource.id);
+                this.resourceGroups.delete(group.name.toLowerCase());
+                this.groupDeleted(group.name);
+                resolve();
+            }, seconds * this.timeScale * 1000);
+        });
+        group.deletion = done;
+        return { group, done };
+    }
+    /** What else goes with a deleted group (ArmPlane: its deployments). */
+    groupDeleted(_name) { }
+    /** Removes a resource with everything under it: its children and the extension resources scoped to it. */
+    removeResource(id) {
+        const prefix = `${id.toLowerCase()}/`;
+        for (const [key, resource] of this.resources) {
+            if (key !== id.toLowerCase() && !key.startsWith(prefix))
+                continue;
+            this.resources.delete(key);
+            if (resource.type.toLowerCase() === 'microsoft.keyvault/vaults')
+                this.onVaultDeleted(resource.name);
+        }
+    }
     putResourceGroup(name, body) {
         this.authorize('Microsoft.Resources/subscriptions/resourceGroups/write', this.resourceGroupId(name));
         if (!NAME_RULES.resourceGroup.pattern.test(name))
@@ -20466,6 +20718,8 @@ class ResourcePlane {
             throw new ArmError(400, 'LocationNotAvailableForResourceGroup', `The provided location '${String(body['location'])}' is not available for resource group. List of available regions is '${AVAILABLE_REGIONS.join(',')}'.`);
         }
         const existing = this.resourceGroups.get(name.toLowerCase());
+        if (existing?.deleting)
+            this.requireActiveResourceGroup(name);
         if (existing && existing.location !== location) {
             throw new ArmError(409, 'InvalidResourceGroupLocation', `Invalid resource group location '${location}'. The Resource group already exists in location '${existing.location}'.`);
         }
@@ -20473,7 +20727,7 @@ class ResourcePlane {
             id: this.resourceGroupId(existing?.name ?? name),
             name: existing?.name ?? name,
             location,
-            tags: isObject(body['tags']) ? body['tags'] : {},
+            ...(isObject(body['tags']) ? { tags: body['tags'] } : {}),
         };
         this.resourceGroups.set(name.toLowerCase(), group);
         return { status: existing ? 200 : 201, group };
@@ -20536,7 +20790,7 @@ class ResourcePlane {
         if (!parsed)
             throw new ArmError(400, 'InvalidResourceId', `'${id}' is not a valid resource id.`);
         this.authorize(`${parsed.type}/write`, id);
-        this.requireResourceGroup(parsed.resourceGroup);
+        this.requireActiveResourceGroup(parsed.resourceGroup);
         const existing = this.resources.get(id.toLowerCase());
         const problem = apiVersionProblem(parsed.type, apiVersion, typeof body['location'] === 'string' ? body['location'] : undefined);
         if (problem)
@@ -20552,7 +20806,7 @@ class ResourcePlane {
         const full = options.patch && existing ? mergeDeep({ ...existing.envelope, properties: existing.properties }, body) : body;
         const problems = bodyProblems({ id, type: parsed.type, name: parsed.name }, apiVersion, full, {
             nameTaken: !existing && this.takenNames.has(`${parsed.type}|${parsed.name}`.toLowerCase()),
-        });
+        }).map(({ problem }) => problem);
         const first = problems[0];
         if (first)
             throw new ArmError(400, first.code, first.message, problems.length > 1 ? problems : [], first.target);
@@ -20580,6 +20834,9 @@ class ResourcePlane {
         return { status: existing ? 200 : 201, view: this.view(resource), done };
     }
     finishProvisioning(resource) {
+        // Deleted meanwhile (its group, or a complete-mode deployment), or replaced by a newer PUT: nothing left to finish.
+        if (this.resources.get(resource.id.toLowerCase()) !== resource)
+            return undefined;
         if (resource.type.toLowerCase() === 'microsoft.app/containerapps') {
             const problem = revisionProblem(resource.name, resource.properties);
             if (problem) {
@@ -20602,6 +20859,7 @@ class ResourcePlane {
                 envelope: {},
                 properties: { ...child.properties },
                 provisioningState: 'Succeeded',
+                implicit: true,
             });
         }
         if (resource.type.toLowerCase() === 'microsoft.keyvault/vaults')
@@ -20622,8 +20880,10 @@ class ResourcePlane {
 /**
  * Resource Manager's deployments (ArmPlane), over its resource groups and resources
  * (resource-plane.ts): ARM's preflight, validate, what-if, and a running deployment that puts each
- * resource once what it depends on has succeeded.
+ * resource once what it depends on has succeeded; in complete mode it then deletes what the
+ * template leaves out, and a failed deployment with `onErrorDeployment` redeploys an earlier one.
  */
+
 
 
 
@@ -20639,45 +20899,140 @@ class ArmPlane extends ResourcePlane {
     deploymentId(group, name) {
         return `${this.resourceGroupId(group)}/providers/Microsoft.Resources/deployments/${name}`;
     }
-    /** ARM's preflight: template expansion, then every resource checked as its provider would. */
-    preflight(groupName, deploymentName, body, action) {
+    /**
+     * ARM's preflight: the request, template expansion, then every resource checked by ARM (api-version,
+     * region, the caller's rights) and by its provider (name, global name, body). Failures are one
+     * InvalidTemplateDeployment whose tracking id is the request's correlation id; the providers'
+     * findings sit under PreflightValidationCheckFailed, each with the resource's name as target.
+     */
+    preflight(groupName, deploymentName, body, action, correlationId) {
         this.authorize(action, this.deploymentId(groupName, deploymentName));
-        const group = this.requireResourceGroup(groupName);
+        const group = this.requireActiveResourceGroup(groupName);
         const properties = isObject(body['properties']) ? body['properties'] : {};
-        if (properties['templateLink'])
-            throw new ArmError(400, 'InvalidTemplate', 'The sandbox takes the template inline (properties.template), not templateLink.');
-        const mode = String(properties['mode'] ?? '');
-        if (mode !== 'Incremental')
-            throw new ArmError(400, 'InvalidDeploymentMode', `The deployment mode '${mode}' is not supported by the sandbox; use 'Incremental'.`);
+        for (const key of ['templateLink', 'parametersLink']) {
+            const link = properties[key];
+            if (link === undefined)
+                continue;
+            const linkId = isObject(link) ? link['id'] : undefined;
+            // A template spec version is a resource; none exists in this subscription unless ARM holds it.
+            if (key === 'templateLink' && typeof linkId === 'string' && linkId)
+                throw this.notFound(linkId);
+            const uri = isObject(link) && typeof link['uri'] === 'string' ? link['uri'] : '';
+            throw new ArmError(400, 'InvalidContentLink', `Unable to download deployment content from '${uri}'.`);
+        }
+        const mode = properties['mode'];
+        if (mode !== 'Incremental' && mode !== 'Complete')
+            throw new ArmError(400, 'InvalidDeploymentMode', `The deployment mode '${String(mode ?? '')}' is not valid. The allowed values are 'Incremental' and 'Complete'.`);
+        const onErrorDeployment = this.onErrorDeploymentOf(properties['onErrorDeployment'], group.name, deploymentName);
+        const template = isObject(properties['template']) ? properties['template'] : {};
+        const parametersSent = isObject(properties['parameters']) ? properties['parameters'] : {};
         const expanded = expandTemplate(properties['template'], properties['parameters'], this.context(group, deploymentName), this.referenceFor('what-if'));
-        const problems = [];
+        const direct = [];
+        const fromProviders = [];
+        const locations = new Map();
         for (const resource of expanded.resources) {
             const body = withExpressionsShown(asArmError(() => evaluateDeep(bodyOf(resource.declaration), expanded.scope)));
-            const versionProblem = apiVersionProblem(resource.type, resource.apiVersion, typeof body['location'] === 'string' ? body['location'] : undefined);
+            const location = body['location'];
+            if (typeof location === 'string' && !location.startsWith('['))
+                locations.set(resource.id.toLowerCase(), location.toLowerCase().replace(/\s+/g, ''));
+            const versionProblem = apiVersionProblem(resource.type, resource.apiVersion, typeof location === 'string' ? location : undefined);
             if (versionProblem) {
-                problems.push({ ...versionProblem.body(), target: resource.id });
+                direct.push({ ...versionProblem.body(), target: resource.id });
                 continue;
             }
             const exists = this.resources.has(resource.id.toLowerCase());
-            problems.push(...bodyProblems(resource, resource.apiVersion, body, {
+            for (const { by, problem } of bodyProblems(resource, resource.apiVersion, body, {
                 nameTaken: !exists && this.takenNames.has(`${resource.type}|${resource.name}`.toLowerCase()),
-            }));
+            })) {
+                if (by === 'provider')
+                    fromProviders.push({ ...problem, target: resource.name });
+                else
+                    direct.push(problem);
+            }
             const writeAction = `${resource.type}/write`;
             try {
                 this.authorize(writeAction, resource.id);
             }
             catch {
-                problems.push({
+                direct.push({
                     code: 'AuthorizationFailed',
                     target: resource.id,
                     message: `Authorization failed for template resource '${resource.name}' of type '${resource.type}'. The client '${this.identity.clientId}' with object id '${this.identity.clientId}' does not have permission to perform action '${writeAction}' at scope '${resource.id}'.`,
                 });
             }
         }
-        if (problems.length > 0) {
-            throw new ArmError(400, 'InvalidTemplateDeployment', `The template deployment '${deploymentName}' is not valid according to the validation procedure. The tracking id is '${(0,external_node_crypto_namespaceObject.randomUUID)()}'. See inner errors for details.`, problems);
+        if (direct.length > 0 || fromProviders.length > 0) {
+            throw new ArmError(400, 'InvalidTemplateDeployment', `The template deployment '${deploymentName}' is not valid according to the validation procedure. The tracking id is '${correlationId}'. See inner errors for details.`, [
+                ...direct,
+                ...(fromProviders.length > 0
+                    ? [
+                        {
+                            code: 'PreflightValidationCheckFailed',
+                            message: 'Preflight validation failed. Please refer to the details for the specific errors.',
+                            details: fromProviders,
+                        },
+                    ]
+                    : []),
+            ]);
         }
-        return { expanded, group };
+        const summary = {
+            templateHash: templateHash(properties['template']),
+            parameters: parametersView(template, parametersSent),
+            providers: this.providersOf(expanded, locations, group),
+            dependencies: dependenciesOf(expanded),
+        };
+        return { expanded, group, mode, template, parametersSent, summary, ...(onErrorDeployment ? { onErrorDeployment } : {}) };
+    }
+    onErrorDeploymentOf(value, groupName, deploymentName) {
+        if (value === undefined)
+            return undefined;
+        const type = isObject(value) ? value['type'] : undefined;
+        if (type !== 'LastSuccessful' && type !== 'SpecificDeployment')
+            throw new ArmError(400, 'InvalidOnErrorDeployment', `The on error deployment type '${String(type ?? '')}' is not valid. The allowed values are 'LastSuccessful' and 'SpecificDeployment'.`);
+        if (type === 'SpecificDeployment') {
+            const name = isObject(value) ? value['deploymentName'] : undefined;
+            if (typeof name !== 'string' || !name)
+                throw new ArmError(400, 'InvalidOnErrorDeployment', "An on error deployment of type 'SpecificDeployment' needs the 'deploymentName' of an earlier successful deployment.");
+            return { type, deploymentName: name };
+        }
+        const last = this.lastSuccessful(groupName, deploymentName);
+        return { type, ...(last ? { deploymentName: last.name } : {}) };
+    }
+    lastSuccessful(groupName, except) {
+        return [...this.deployments.values()]
+            .filter((d) => d.resourceGroup.toLowerCase() === groupName.toLowerCase() &&
+            d.name.toLowerCase() !== except.toLowerCase() &&
+            d.provisioningState === 'Succeeded')
+            .sort((a, b) => (b.finishedAt ?? 0) - (a.finishedAt ?? 0))[0];
+    }
+    /** DeploymentPropertiesExtended.providers: each namespace with its resource types and the regions they go to. */
+    providersOf(expanded, locations, group) {
+        const locationOf = (id) => {
+            const known = locations.get(id.toLowerCase());
+            if (known)
+                return known;
+            const existing = this.resources.get(id.toLowerCase())?.envelope['location'];
+            if (typeof existing === 'string')
+                return existing.toLowerCase().replace(/\s+/g, '');
+            // A resource without a region of its own (a subnet, a role assignment) is where its parent or scope is.
+            const up = parentIdOf(id) ?? parseResourceId(id)?.scopeId;
+            return up ? locationOf(up) : group.location;
+        };
+        const providers = new Map();
+        for (const resource of expanded.resources) {
+            const [namespace = '', ...rest] = resource.type.split('/');
+            const types = providers.get(namespace) ?? new Map();
+            providers.set(namespace, types);
+            const regions = types.get(rest.join('/')) ?? [];
+            types.set(rest.join('/'), regions);
+            const region = locationOf(resource.id);
+            if (!regions.includes(region))
+                regions.push(region);
+        }
+        return [...providers].map(([namespace, types]) => ({
+            namespace,
+            resourceTypes: [...types].map(([resourceType, regions]) => ({ resourceType, locations: regions })),
+        }));
     }
     context(group, deploymentName) {
         return {
@@ -20704,22 +21059,32 @@ class ArmPlane extends ResourcePlane {
             return full ? view : view['properties'];
         };
     }
-    validate(groupName, deploymentName, body) {
-        const { expanded } = this.preflight(groupName, deploymentName, body, 'Microsoft.Resources/deployments/validate/action');
+    /** Deployments_Validate: the preflight alone; the answer is a DeploymentValidateResult. */
+    validate(groupName, deploymentName, body, correlationId) {
+        const started = Date.now();
+        const { expanded, mode, summary, onErrorDeployment } = this.preflight(groupName, deploymentName, body, 'Microsoft.Resources/deployments/validate/action', correlationId);
         return {
             id: this.deploymentId(groupName, deploymentName),
             name: deploymentName,
+            type: 'Microsoft.Resources/deployments',
             properties: {
+                templateHash: summary.templateHash,
+                parameters: summary.parameters,
+                mode,
                 provisioningState: 'Succeeded',
-                mode: 'Incremental',
                 timestamp: new Date().toISOString(),
-                correlationId: (0,external_node_crypto_namespaceObject.randomUUID)(),
+                duration: isoDuration(Date.now() - started),
+                correlationId,
+                providers: summary.providers,
+                dependencies: summary.dependencies,
+                ...(onErrorDeployment ? { onErrorDeployment: onErrorDeploymentView(onErrorDeployment) } : {}),
                 validatedResources: expanded.resources.map((r) => ({ id: r.id })),
+                diagnostics: [],
             },
         };
     }
-    whatIf(groupName, deploymentName, body) {
-        const { expanded, group } = this.preflight(groupName, deploymentName, body, 'Microsoft.Resources/deployments/whatIf/action');
+    whatIf(groupName, deploymentName, body, correlationId) {
+        const { expanded, group, mode } = this.preflight(groupName, deploymentName, body, 'Microsoft.Resources/deployments/whatIf/action', correlationId);
         const planned = new Set(expanded.resources.map((r) => r.id.toLowerCase()));
         const changes = expanded.resources.map((resource) => {
             const after = {
@@ -20750,32 +21115,65 @@ class ArmPlane extends ResourcePlane {
                 ...(delta.length ? { delta } : {}),
             };
         });
+        const deletions = mode === 'Complete' ? this.completeModeDeletions(group.name, planned) : [];
+        const deleted = new Set(deletions.flatMap((root) => this.withDescendants(root)).map((resource) => resource.id.toLowerCase()));
         for (const resource of this.resources.values()) {
             if (resource.resourceGroup.toLowerCase() === group.name.toLowerCase() && !planned.has(resource.id.toLowerCase()))
-                changes.push({ resourceId: resource.id, changeType: 'Ignore', before: this.view(resource) });
+                changes.push({
+                    resourceId: resource.id,
+                    changeType: deleted.has(resource.id.toLowerCase()) ? 'Delete' : 'Ignore',
+                    before: this.view(resource),
+                });
         }
         return { status: 'Succeeded', properties: { changes } };
     }
-    startDeployment(groupName, deploymentName, body) {
+    /**
+     * What a complete-mode deployment deletes: the group's resources the template leaves out whose type
+     * complete mode deletes (catalog.ts `completeModeDeletion`), except what the provider made with a
+     * parent and the parents of resources the template declares. Each goes with its children and
+     * extension resources.
+     */
+    completeModeDeletions(groupName, planned) {
+        const inGroup = [...this.resources.values()].filter((resource) => resource.resourceGroup.toLowerCase() === groupName.toLowerCase());
+        const candidates = inGroup.filter((resource) => {
+            const id = resource.id.toLowerCase();
+            if (planned.has(id) || resource.implicit)
+                return false;
+            if ([...planned].some((plannedId) => plannedId.startsWith(`${id}/`)))
+                return false;
+            const deletable = typeSpec(resource.type)?.completeModeDeletion ?? (resource.type.split('/').length === 2 && !parseResourceId(resource.id)?.scopeId);
+            return deletable;
+        });
+        // A candidate under another candidate goes with it.
+        return candidates.filter((resource) => !candidates.some((other) => other !== resource && resource.id.toLowerCase().startsWith(`${other.id.toLowerCase()}/`)));
+    }
+    withDescendants(root) {
+        const prefix = `${root.id.toLowerCase()}/`;
+        return [...this.resources.values()].filter((resource) => resource === root || resource.id.toLowerCase().startsWith(prefix));
+    }
+    startDeployment(groupName, deploymentName, body, correlationId) {
         const key = this.deploymentKey(groupName, deploymentName);
         const running = this.deployments.get(key);
         if (running && (running.provisioningState === 'Running' || running.provisioningState === 'Accepted')) {
             throw new ArmError(409, 'DeploymentActive', `Unable to edit or replace deployment '${deploymentName}': previous deployment from '${new Date(running.startedAt).toISOString()}' is still active (the deployment state is '${running.provisioningState}'). Please see https://aka.ms/arm-deploy-resources for usage details.`);
         }
-        const { expanded } = this.preflight(groupName, deploymentName, body, 'Microsoft.Resources/deployments/write');
+        const preflight = this.preflight(groupName, deploymentName, body, 'Microsoft.Resources/deployments/write', correlationId);
         const deployment = {
             id: this.deploymentId(groupName, deploymentName),
             name: deploymentName,
-            resourceGroup: groupName,
-            mode: 'Incremental',
-            provisioningState: 'Running',
+            resourceGroup: preflight.group.name,
+            mode: preflight.mode,
+            provisioningState: 'Accepted',
             startedAt: Date.now(),
-            correlationId: (0,external_node_crypto_namespaceObject.randomUUID)(),
+            correlationId,
             operations: [],
-            template: (isObject(body['properties']) && isObject(body['properties']['template']) ? body['properties']['template'] : {}),
+            template: preflight.template,
+            parametersSent: preflight.parametersSent,
+            summary: preflight.summary,
+            ...(preflight.onErrorDeployment ? { onErrorDeployment: preflight.onErrorDeployment } : {}),
         };
         this.deployments.set(key, deployment);
-        void this.run(deployment, expanded);
+        void this.run(deployment, preflight.expanded);
         return deployment;
     }
     getDeployment(groupName, deploymentName) {
@@ -20786,8 +21184,28 @@ class ArmPlane extends ResourcePlane {
             throw new ArmError(404, 'DeploymentNotFound', `Deployment '${deploymentName}' could not be found.`);
         return deployment;
     }
+    /** Deployments_CheckExistence. */
+    hasDeployment(groupName, deploymentName) {
+        this.authorize('Microsoft.Resources/deployments/read', this.deploymentId(groupName, deploymentName));
+        this.requireResourceGroup(groupName);
+        return this.deployments.has(this.deploymentKey(groupName, deploymentName));
+    }
+    /** Deployments_ListByResourceGroup. */
+    listDeployments(groupName) {
+        this.authorize('Microsoft.Resources/deployments/read', `${this.resourceGroupId(groupName)}/providers/Microsoft.Resources/deployments`);
+        const group = this.requireResourceGroup(groupName);
+        return [...this.deployments.values()].filter((d) => d.resourceGroup.toLowerCase() === group.name.toLowerCase());
+    }
+    groupDeleted(name) {
+        for (const [key, deployment] of this.deployments)
+            if (deployment.resourceGroup.toLowerCase() === name.toLowerCase())
+                this.deployments.delete(key);
+    }
     /** Puts every resource once all it depends on has succeeded; independent resources go in parallel. */
     async run(deployment, expanded) {
+        // The PUT answers Accepted; the work starts right after.
+        await new Promise((resolve) => setImmediate(resolve));
+        deployment.provisioningState = 'Running';
         const reference = this.referenceFor('deploy', expanded);
         const scope = { ...expanded.scope, reference };
         const waiting = new Map(expanded.resources.map((r) => [r.id.toLowerCase(), r]));
@@ -20797,11 +21215,10 @@ class ArmPlane extends ResourcePlane {
         const running = new Set();
         const inTemplate = new Set(waiting.keys());
         const deploy = async (resource) => {
-            const existed = this.resources.has(resource.id.toLowerCase());
             const operation = {
-                operationId: (0,external_node_crypto_namespaceObject.randomUUID)().replace(/-/g, '').slice(0, 16).toUpperCase(),
+                operationId: operationId(),
                 resource,
-                provisioningOperation: existed ? 'Update' : 'Create',
+                provisioningOperation: 'Create',
                 provisioningState: 'Running',
                 startedAt: Date.now(),
             };
@@ -20842,12 +21259,13 @@ class ArmPlane extends ResourcePlane {
                 break;
             await Promise.race(running);
         }
-        const errors = deployment.operations
-            .filter((op) => op.error)
-            .map((op) => ({ ...op.error, target: op.resource.id }));
+        const failures = () => deployment.operations.filter((op) => op.error).map((op) => ({ ...op.error, target: op.resource.id }));
+        if (failures().length === 0 && deployment.mode === 'Complete')
+            await this.cleanUp(deployment, inTemplate);
+        const errors = failures();
         if (errors.length === 0) {
             const outputs = outputsOf(() => evaluateOutputs(expanded.outputs, scope));
-            if (outputs.problems.length === 0)
+            if (outputs.problems.length === 0 && Object.keys(outputs.values).length > 0)
                 deployment.outputs = outputs.values;
             errors.push(...outputs.problems);
         }
@@ -20859,8 +21277,107 @@ class ArmPlane extends ResourcePlane {
                 message: 'At least one resource deployment operation failed. Please list deployment operations for details. Please see https://aka.ms/arm-deployment-operations for usage details.',
                 details: errors,
             };
+            if (deployment.onErrorDeployment)
+                this.redeploy(deployment, deployment.onErrorDeployment);
         }
     }
+    /** Complete mode, after every resource succeeded: deletes what the template leaves out, one `Delete` operation each. */
+    async cleanUp(deployment, planned) {
+        const deletions = this.completeModeDeletions(deployment.resourceGroup, planned);
+        await Promise.all(deletions.map(async (resource) => {
+            const operation = {
+                operationId: operationId(),
+                resource: { id: resource.id, type: resource.type, name: resource.name },
+                provisioningOperation: 'Delete',
+                provisioningState: 'Running',
+                startedAt: Date.now(),
+            };
+            deployment.operations.push(operation);
+            const seconds = (typeSpec(resource.type)?.createSeconds ?? 5) / 2;
+            await new Promise((resolve) => setTimeout(resolve, seconds * this.timeScale * 1000));
+            this.removeResource(resource.id);
+            operation.finishedAt = Date.now();
+            operation.provisioningState = 'Succeeded';
+        }));
+    }
+    /** On failure: redeploys the earlier successful deployment in complete mode, with its own template and parameters. */
+    redeploy(failed, onError) {
+        const target = [...this.deployments.values()].find((d) => d !== failed &&
+            d.resourceGroup.toLowerCase() === failed.resourceGroup.toLowerCase() &&
+            d.name.toLowerCase() === (onError.deploymentName ?? '').toLowerCase() &&
+            d.provisioningState === 'Succeeded');
+        if (!target) {
+            onError.provisioningState = 'Failed';
+            return;
+        }
+        try {
+            onError.rollback = this.startDeployment(failed.resourceGroup, target.name, { properties: { mode: 'Complete', template: target.template, parameters: target.parametersSent } }, failed.correlationId);
+        }
+        catch {
+            onError.provisioningState = 'Failed';
+        }
+    }
+}
+/** `onErrorDeployment` as DeploymentPropertiesExtended shows it (OnErrorDeploymentExtended). */
+function onErrorDeploymentView(onError) {
+    const state = onError.rollback?.provisioningState ?? onError.provisioningState;
+    return {
+        type: onError.type,
+        ...(onError.deploymentName ? { deploymentName: onError.deploymentName } : {}),
+        ...(state ? { provisioningState: state } : {}),
+    };
+}
+function isoDuration(ms) {
+    return `PT${(ms / 1000).toFixed(3)}S`;
+}
+function operationId() {
+    return (0,external_node_crypto_namespaceObject.randomUUID)().replace(/-/g, '').slice(0, 16).toUpperCase();
+}
+/** ARM's `templateHash`: a decimal number derived from the template's content. */
+function templateHash(template) {
+    return (0,external_node_crypto_namespaceObject.createHash)('sha256')
+        .update(JSON.stringify(template ?? null))
+        .digest()
+        .readBigUInt64BE(0)
+        .toString(10);
+}
+const PARAMETER_TYPES = {
+    string: 'String',
+    securestring: 'SecureString',
+    int: 'Int',
+    bool: 'Bool',
+    object: 'Object',
+    secureobject: 'SecureObject',
+    array: 'Array',
+};
+/** DeploymentPropertiesExtended.parameters: each parameter sent, with the type the template declares; secure values are not shown. */
+function parametersView(template, sent) {
+    const declared = isObject(template['parameters']) ? template['parameters'] : {};
+    const view = {};
+    for (const [name, given] of Object.entries(sent)) {
+        const key = Object.keys(declared).find((declaredName) => declaredName.toLowerCase() === name.toLowerCase()) ?? name;
+        const declaration = declared[key];
+        const rawType = isObject(declaration) && typeof declaration['type'] === 'string' ? declaration['type'].toLowerCase() : 'string';
+        const type = PARAMETER_TYPES[rawType] ?? rawType;
+        const secure = rawType.startsWith('secure');
+        view[key] = { type, ...(!secure && isObject(given) && 'value' in given ? { value: given['value'] } : {}) };
+    }
+    return view;
+}
+/** DeploymentPropertiesExtended.dependencies: every resource that waits for others, with what it waits for. */
+function dependenciesOf(expanded) {
+    const byId = new Map(expanded.resources.map((resource) => [resource.id.toLowerCase(), resource]));
+    return expanded.resources
+        .filter((resource) => resource.dependsOn.size > 0)
+        .map((resource) => ({
+        dependsOn: [...resource.dependsOn]
+            .map((id) => byId.get(id))
+            .filter((found) => found !== undefined)
+            .map((found) => ({ id: found.id, resourceType: found.type, resourceName: found.name })),
+        id: resource.id,
+        resourceType: resource.type,
+        resourceName: resource.name,
+    }));
 }
 function outputsOf(run) {
     try {
@@ -20878,22 +21395,446 @@ function comparable(resource) {
     const { id: _id, name: _name, type: _type, apiVersion: _apiVersion, ...body } = resource;
     return body;
 }
-/** Property-level differences, flattened to leaf paths (`properties.enableNonSslPort`, `tags.Owner`, `properties.rules[0]`). */
+function sameValue(a, b) {
+    if (a === b)
+        return true;
+    if (Array.isArray(a) && Array.isArray(b))
+        return a.length === b.length && a.every((item, index) => sameValue(item, b[index]));
+    if (isObject(a) && isObject(b)) {
+        const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+        return [...keys].every((key) => sameValue(a[key], b[key]));
+    }
+    return false;
+}
+/**
+ * What-if's property changes (WhatIfPropertyChange), as ARM reports them: leaf paths for objects
+ * (`tags.myNewTag` Create when there were no tags before; Delete leaf paths likewise), and an array
+ * as one `Array` change whose children are its items by index (`"0"`): Create, Delete, or Modify;
+ * an object item is compared property by property into its own children.
+ */
 function propertyChanges(before, after, path) {
-    if (JSON.stringify(before) === JSON.stringify(after))
+    if (sameValue(before, after))
         return [];
-    if (before === undefined)
+    const at = (key) => (path ? `${path}.${key}` : key);
+    if (before === undefined) {
+        if (isObject(after) && Object.keys(after).length > 0)
+            return Object.keys(after).flatMap((key) => propertyChanges(undefined, after[key], at(key)));
         return [{ path, propertyChangeType: 'Create', after }];
-    if (after === undefined)
+    }
+    if (after === undefined) {
+        if (isObject(before) && Object.keys(before).length > 0)
+            return Object.keys(before).flatMap((key) => propertyChanges(before[key], undefined, at(key)));
         return [{ path, propertyChangeType: 'Delete', before }];
+    }
     if (isObject(before) && isObject(after)) {
         const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])];
-        return keys.flatMap((key) => propertyChanges(before[key], after[key], path ? `${path}.${key}` : key));
+        return keys.flatMap((key) => propertyChanges(before[key], after[key], at(key)));
     }
-    if (Array.isArray(before) && Array.isArray(after) && before.length === after.length) {
-        return before.flatMap((item, index) => propertyChanges(item, after[index], `${path}[${index}]`));
-    }
+    if (Array.isArray(before) && Array.isArray(after))
+        return [{ path, ...arrayChange(before, after) }];
     return [{ path, propertyChangeType: 'Modify', before, after }];
+}
+function arrayChange(before, after) {
+    const children = [];
+    for (let index = 0; index < Math.max(before.length, after.length); index++) {
+        const path = String(index);
+        if (index >= before.length)
+            children.push({ path, propertyChangeType: 'Create', after: after[index] });
+        else if (index >= after.length)
+            children.push({ path, propertyChangeType: 'Delete', before: before[index] });
+        else if (!sameValue(before[index], after[index])) {
+            const [b, a] = [before[index], after[index]];
+            if (isObject(b) && isObject(a))
+                children.push({ path, propertyChangeType: 'Modify', children: propertyChanges(b, a, '') });
+            else if (Array.isArray(b) && Array.isArray(a))
+                children.push({ path, ...arrayChange(b, a) });
+            else
+                children.push({ path, propertyChangeType: 'Modify', before: b, after: a });
+        }
+    }
+    return { propertyChangeType: 'Array', children };
+}
+
+;// CONCATENATED MODULE: ./sandbox/arm/endpoint.ts
+
+
+
+const HOST = 'https://management.azure.com';
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const OPERATIONS_API_VERSION = '2022-12-01';
+const CORRELATION = 'x-ms-correlation-request-id';
+/**
+ * Azure Resource Manager's REST surface over an ArmPlane: routes, long-running-operation headers,
+ * error bodies. Every answer carries `x-ms-correlation-request-id`: the caller's when it sent one,
+ * otherwise a new one, except that the operations of a deployment answer under the deployment's.
+ */
+class ArmEndpoint {
+    plane;
+    operations = new Map();
+    constructor(plane) {
+        this.plane = plane;
+    }
+    /** How long clients should wait between polls: a few seconds of Azure time, scaled like everything else. */
+    pollHeaders() {
+        const ms = Math.min(5000, Math.max(10, Math.round(5000 * this.plane.timeScale)));
+        return { 'Retry-After': String(Math.round(ms / 1000)), 'retry-after-ms': String(ms) };
+    }
+    handle(method, url, rawBody, correlationId) {
+        const context = { correlationId: correlationId ?? (0,external_node_crypto_namespaceObject.randomUUID)(), given: correlationId !== undefined };
+        let answer;
+        try {
+            answer = this.route(method, url, rawBody, context);
+        }
+        catch (error) {
+            if (!(error instanceof ArmError))
+                throw error;
+            answer = { status: error.status, body: { error: error.body() } };
+        }
+        return { ...answer, headers: { [CORRELATION]: context.correlationId, ...answer.headers } };
+    }
+    route(method, url, rawBody, context) {
+        const segments = url.pathname.split('/').filter(Boolean);
+        const lower = segments.map((s) => s.toLowerCase());
+        // ARM refuses a request without api-version before anything else.
+        const apiVersion = url.searchParams.get('api-version');
+        if (!apiVersion)
+            throw missingApiVersion();
+        let body = {};
+        if (rawBody) {
+            try {
+                const parsed = JSON.parse(rawBody);
+                if (!isObject(parsed))
+                    throw new Error('not an object');
+                body = parsed;
+            }
+            catch {
+                throw new ArmError(400, 'InvalidRequestContent', 'The request content was invalid and could not be deserialized: the body is not a JSON object.');
+            }
+        }
+        if (lower[0] !== 'subscriptions' || !segments[1])
+            throw new ArmError(404, 'InvalidResourceType', `The resource type could not be found for the path '${url.pathname}'.`);
+        const subscriptionId = segments[1];
+        if (!GUID.test(subscriptionId))
+            throw new ArmError(400, 'InvalidSubscriptionId', `The provided subscription identifier '${subscriptionId}' is malformed or invalid.`);
+        if (subscriptionId.toLowerCase() !== this.plane.identity.subscriptionId.toLowerCase())
+            throw new ArmError(404, 'SubscriptionNotFound', `The subscription '${subscriptionId}' could not be found.`);
+        if (segments.length === 2) {
+            if (method !== 'GET')
+                throw methodNotAllowed(method);
+            return {
+                status: 200,
+                body: {
+                    id: `/subscriptions/${subscriptionId}`,
+                    subscriptionId,
+                    tenantId: this.plane.identity.tenantId,
+                    displayName: 'azure-hipaa',
+                    state: 'Enabled',
+                },
+            };
+        }
+        if (lower[2] === 'providers' &&
+            lower[3] === 'microsoft.resources' &&
+            (lower[4] === 'operationstatuses' || lower[4] === 'operationresults') &&
+            segments[5])
+            return this.operation(segments[5], lower[4] === 'operationresults');
+        // A resource group's deletion is polled here (ResourceGroups_Delete's `location` header).
+        if (lower[2] === 'operationresults' && segments[3] && segments.length === 4)
+            return this.operation(segments[3], true);
+        if (lower[2] === 'resourcegroups' && segments.length === 3) {
+            if (method !== 'GET')
+                throw methodNotAllowed(method);
+            return { status: 200, body: { value: this.plane.listResourceGroups().map(groupView) } };
+        }
+        if (lower[2] !== 'resourcegroups' || !segments[3])
+            throw new ArmError(404, 'InvalidResourceType', `The resource type '${segments[2] ?? ''}' could not be found in the namespace 'Microsoft.Resources' for api version '${apiVersion}'.`);
+        const group = segments[3];
+        if (segments.length === 4)
+            return this.resourceGroup(method, group, body, apiVersion);
+        this.plane.requireResourceGroup(group);
+        if (lower[4] === 'resources' && segments.length === 5 && method === 'GET') {
+            this.plane.authorize('Microsoft.Resources/subscriptions/resourceGroups/resources/read', this.plane.resourceGroupId(group));
+            return { status: 200, body: { value: this.plane.list({ resourceGroup: group }).map(envelopeOnly) } };
+        }
+        // Deployments are served both under providers/Microsoft.Resources and directly under the group.
+        if (lower[4] === 'providers' && lower[5] === 'microsoft.resources' && lower[6] === 'deployments') {
+            if (!segments[7])
+                return this.deploymentList(method, group);
+            return this.deployment(method, group, segments[7], lower.slice(8), segments.slice(8), body, context);
+        }
+        if (lower[4] === 'deployments') {
+            if (!segments[5])
+                return this.deploymentList(method, group);
+            return this.deployment(method, group, segments[5], lower.slice(6), segments.slice(6), body, context);
+        }
+        return this.resource(method, url, body);
+    }
+    resourceGroup(method, name, body, apiVersion) {
+        if (method === 'PUT') {
+            const { status, group } = this.plane.putResourceGroup(name, body);
+            return { status, body: groupView(group) };
+        }
+        if (method === 'PATCH')
+            return { status: 200, body: groupView(this.plane.patchResourceGroup(name, body)) };
+        if (method === 'DELETE') {
+            const { done } = this.plane.deleteResourceGroup(name);
+            const operationId = (0,external_node_crypto_namespaceObject.randomUUID)();
+            const location = `${HOST}/subscriptions/${this.plane.identity.subscriptionId}/operationresults/${operationId}?api-version=${apiVersion}`;
+            const operation = { status: 'InProgress', location };
+            this.operations.set(operationId, operation);
+            void done.then(() => {
+                operation.status = 'Succeeded';
+            });
+            return { status: 202, headers: { Location: location, ...this.pollHeaders() } };
+        }
+        this.plane.authorize('Microsoft.Resources/subscriptions/resourceGroups/read', this.plane.resourceGroupId(name));
+        if (method === 'HEAD')
+            return { status: this.plane.resourceGroups.has(name.toLowerCase()) ? 204 : 404 };
+        if (method === 'GET')
+            return { status: 200, body: groupView(this.plane.requireResourceGroup(name)) };
+        throw methodNotAllowed(method);
+    }
+    deploymentList(method, group) {
+        if (method !== 'GET')
+            throw methodNotAllowed(method);
+        return { status: 200, body: { value: this.plane.listDeployments(group).map(deploymentView) } };
+    }
+    deployment(method, group, name, action, actionSegments, body, context) {
+        const [verb] = action;
+        if (verb === undefined && method === 'PUT') {
+            const deployment = this.plane.startDeployment(group, name, body, context.correlationId);
+            return {
+                status: 201,
+                body: deploymentView(deployment),
+                headers: {
+                    'Azure-AsyncOperation': `${HOST}${deployment.id}/operationStatuses/${deployment.correlationId}?api-version=${OPERATIONS_API_VERSION}`,
+                    ...this.pollHeaders(),
+                },
+            };
+        }
+        if (verb === undefined && method === 'HEAD')
+            return { status: this.plane.hasDeployment(group, name) ? 204 : 404 };
+        if (verb === undefined && method === 'GET') {
+            const deployment = this.plane.getDeployment(group, name);
+            return { status: 200, body: deploymentView(deployment), headers: running(deployment) ? this.pollHeaders() : {} };
+        }
+        // The deployment's own operations run under its correlation id.
+        const underDeployment = (deployment) => context.given ? {} : { [CORRELATION]: deployment.correlationId };
+        if (verb === 'operationstatuses' && method === 'GET') {
+            const deployment = this.plane.getDeployment(group, name);
+            return {
+                status: 200,
+                body: {
+                    status: running(deployment) ? 'Running' : deployment.provisioningState,
+                    ...(deployment.error ? { error: deployment.error } : {}),
+                },
+                headers: { ...this.pollHeaders(), ...underDeployment(deployment) },
+            };
+        }
+        if (verb === 'operations' && method === 'GET') {
+            const deployment = this.plane.getDeployment(group, name);
+            const operationId = actionSegments[1];
+            const views = deployment.operations.map((operation) => operationView(deployment, operation));
+            if (operationId) {
+                const found = views.find((view) => view['operationId'] === operationId);
+                if (!found)
+                    throw new ArmError(404, 'DeploymentOperationNotFound', `Operation '${operationId}' of deployment '${name}' could not be found.`);
+                return { status: 200, body: found, headers: underDeployment(deployment) };
+            }
+            return { status: 200, body: { value: views }, headers: underDeployment(deployment) };
+        }
+        if (verb === 'exporttemplate' && method === 'POST')
+            return { status: 200, body: { template: this.plane.getDeployment(group, name).template } };
+        if (verb === 'validate' && method === 'POST')
+            return { status: 200, body: this.plane.validate(group, name, body, context.correlationId) };
+        if (verb === 'whatif' && method === 'POST') {
+            const result = this.plane.whatIf(group, name, body, context.correlationId);
+            const operationId = (0,external_node_crypto_namespaceObject.randomUUID)();
+            this.operations.set(operationId, { status: 'Succeeded', result });
+            return {
+                status: 202,
+                headers: {
+                    Location: `${HOST}/subscriptions/${this.plane.identity.subscriptionId}/providers/Microsoft.Resources/operationResults/${operationId}?api-version=${OPERATIONS_API_VERSION}`,
+                    ...this.pollHeaders(),
+                },
+            };
+        }
+        throw methodNotAllowed(method);
+    }
+    operation(operationId, result) {
+        const operation = this.operations.get(operationId);
+        if (!operation)
+            throw new ArmError(404, 'OperationNotFound', `Operation '${operationId}' could not be found.`);
+        if (operation.status === 'InProgress')
+            return {
+                status: result ? 202 : 200,
+                body: result ? undefined : { id: operationId, name: operationId, status: 'InProgress' },
+                headers: { ...(result && operation.location ? { Location: operation.location } : {}), ...this.pollHeaders() },
+            };
+        if (result)
+            return { status: 200, body: operation.result };
+        return {
+            status: 200,
+            body: { id: operationId, name: operationId, status: operation.status, ...(operation.error ? { error: operation.error } : {}) },
+        };
+    }
+    resource(method, url, body) {
+        const path = url.pathname.replace(/\/+$/, '');
+        const apiVersion = url.searchParams.get('api-version') ?? undefined;
+        const parsed = parseResourceId(path);
+        if (!parsed) {
+            const collection = parseResourceId(path, true);
+            if (!collection)
+                throw new ArmError(404, 'InvalidResourceType', `The resource type could not be found for the path '${path}'.`);
+            if (method !== 'GET')
+                throw methodNotAllowed(method);
+            if (!apiVersion)
+                throw missingApiVersion();
+            this.plane.authorize(`${collection.type}/read`, path);
+            const types = collection.type.split('/');
+            if (collection.scopeId) {
+                if (!this.plane.resources.has(collection.scopeId.toLowerCase()))
+                    throw this.plane.notFound(collection.scopeId);
+                return {
+                    status: 200,
+                    body: { value: this.plane.list({ resourceGroup: collection.resourceGroup, scopeId: collection.scopeId, type: collection.type }) },
+                };
+            }
+            const parentId = path.split('/').slice(0, -1).join('/');
+            if (types.length < 3 || !this.plane.resources.has(parentId.toLowerCase()))
+                throw this.plane.notFound(parentId);
+            return {
+                status: 200,
+                body: { value: this.plane.list({ resourceGroup: collection.resourceGroup, parentId, type: collection.type }) },
+            };
+        }
+        if (method === 'GET') {
+            if (!apiVersion)
+                throw missingApiVersion();
+            return { status: 200, body: this.plane.getResource(path) };
+        }
+        if (method === 'PUT' || method === 'PATCH') {
+            const result = this.plane.putResource(path, apiVersion, body, { patch: method === 'PATCH' });
+            const operationId = (0,external_node_crypto_namespaceObject.randomUUID)();
+            const operation = { status: 'InProgress' };
+            this.operations.set(operationId, operation);
+            void result.done.then((error) => {
+                operation.status = error ? 'Failed' : 'Succeeded';
+                if (error)
+                    operation.error = error;
+            });
+            return {
+                status: method === 'PATCH' ? 200 : result.status,
+                body: result.view,
+                headers: {
+                    'Azure-AsyncOperation': `${HOST}/subscriptions/${parsed.subscriptionId}/providers/Microsoft.Resources/operationStatuses/${operationId}?api-version=${OPERATIONS_API_VERSION}`,
+                    ...this.pollHeaders(),
+                },
+            };
+        }
+        throw methodNotAllowed(method);
+    }
+}
+function methodNotAllowed(method) {
+    return new ArmError(405, 'MethodNotAllowed', `The requested resource does not support http method '${method}'.`);
+}
+function running(deployment) {
+    return deployment.provisioningState === 'Running' || deployment.provisioningState === 'Accepted';
+}
+/** A ResourceGroup: `tags` only when the group has tags; `Deleting` once its deletion was accepted. */
+function groupView(group) {
+    return {
+        id: group.id,
+        name: group.name,
+        type: 'Microsoft.Resources/resourceGroups',
+        location: group.location,
+        ...(group.tags ? { tags: group.tags } : {}),
+        properties: { provisioningState: group.deleting ? 'Deleting' : 'Succeeded' },
+    };
+}
+/** What `resources` lists: the envelope of each resource, as ARM's generic list returns it. */
+function envelopeOnly(resource) {
+    const { properties: _properties, ...envelope } = resource;
+    return envelope;
+}
+/** A DeploymentExtended (inline template: no templateLink). */
+function deploymentView(deployment) {
+    const end = deployment.finishedAt ?? Date.now();
+    const { summary } = deployment;
+    return {
+        id: deployment.id,
+        name: deployment.name,
+        type: 'Microsoft.Resources/deployments',
+        properties: {
+            templateHash: summary.templateHash,
+            parameters: summary.parameters,
+            mode: deployment.mode,
+            provisioningState: deployment.provisioningState,
+            timestamp: new Date(end).toISOString(),
+            duration: isoDuration(end - deployment.startedAt),
+            correlationId: deployment.correlationId,
+            providers: summary.providers,
+            dependencies: summary.dependencies,
+            ...(deployment.outputs ? { outputs: deployment.outputs } : {}),
+            ...(deployment.provisioningState === 'Succeeded'
+                ? {
+                    outputResources: deployment.operations
+                        .filter((op) => op.provisioningOperation === 'Create')
+                        .map((op) => ({ id: op.resource.id })),
+                }
+                : {}),
+            ...(deployment.onErrorDeployment ? { onErrorDeployment: onErrorDeploymentView(deployment.onErrorDeployment) } : {}),
+            ...(deployment.error ? { error: deployment.error } : {}),
+        },
+    };
+}
+/** A DeploymentOperation (DeploymentOperationProperties has no trackingId). */
+function operationView(deployment, operation) {
+    const end = operation.finishedAt ?? Date.now();
+    return {
+        id: `${deployment.id}/operations/${operation.operationId}`,
+        operationId: operation.operationId,
+        properties: {
+            provisioningOperation: operation.provisioningOperation,
+            provisioningState: operation.provisioningState,
+            timestamp: new Date(end).toISOString(),
+            duration: isoDuration(end - operation.startedAt),
+            ...(operation.provisioningState === 'Running' ? {} : { statusCode: operation.error ? 'BadRequest' : 'OK' }),
+            ...(operation.error ? { statusMessage: { status: 'Failed', error: operation.error } } : {}),
+            targetResource: { id: operation.resource.id, resourceType: operation.resource.type, resourceName: operation.resource.name },
+        },
+    };
+}
+
+;// CONCATENATED MODULE: ./sandbox/arm/role-assignments.ts
+/** Built-in role definition GUIDs (learn.microsoft.com, "Azure built-in roles") by name. */
+const BUILT_IN_ROLES = {
+    '8e3af657-a8ff-443c-a75c-2fe8c4bcb635': 'Owner',
+    'b24988ac-6180-42a0-ab88-20f7382dd24c': 'Contributor',
+    'acdd72a7-3385-48ef-bd42-f606fba81ae7': 'Reader',
+    '8311e382-0749-4cb8-b61a-304f252e45ec': 'AcrPush',
+    '7f951dda-4ed3-4680-a7ca-43fe172d538d': 'AcrPull',
+    '4633458b-17de-408a-b874-0445c86b69e6': 'Key Vault Secrets User',
+};
+const ASSIGNMENT = /^(.*)\/providers\/Microsoft\.Authorization\/roleAssignments\/[^/]+$/i;
+/** Role names `principalId` holds on `scopeId` (a resource id), assigned at it or at a scope containing it. */
+function rolesOn(plane, principalId, scopeId) {
+    const target = scopeId.toLowerCase();
+    const roles = principalId === plane.identity.clientId ? [...plane.roles] : [];
+    for (const resource of plane.resources.values()) {
+        const scope = ASSIGNMENT.exec(resource.id)?.[1]?.toLowerCase();
+        if (scope === undefined || resource.properties['principalId'] !== principalId)
+            continue;
+        if (target !== scope && !target.startsWith(`${scope}/`))
+            continue;
+        const definition = String(resource.properties['roleDefinitionId'] ?? '')
+            .split('/')
+            .at(-1)
+            ?.toLowerCase() ?? '';
+        const role = BUILT_IN_ROLES[definition];
+        if (role)
+            roles.push(role);
+    }
+    return roles;
 }
 
 ;// CONCATENATED MODULE: ./sandbox/entra.ts
@@ -21058,6 +21999,8 @@ class Vault {
         return undefined;
     }
 }
+/** Days a soft-deleted secret stays recoverable (the vault's `softDeleteRetentionInDays`, Azure's default). */
+const RECOVERABLE_DAYS = 90;
 /** A Key Vault error body in the service's shape. */
 function keyVaultError(code, message, innerCode) {
     return { error: { code, message, ...(innerCode ? { innererror: { code: innerCode } } : {}) } };
@@ -21075,14 +22018,32 @@ function secretBundle(vaultUrl, name, version, withValue) {
             created: version.created,
             updated: version.updated,
             recoveryLevel: 'Recoverable+Purgeable',
-            recoverableDays: 90,
+            recoverableDays: RECOVERABLE_DAYS,
         },
         ...(version.managed ? { managed: true, kid: `${vaultUrl}/keys/${name}/${version.version}` } : {}),
+    };
+}
+/**
+ * A list item (`SecretItem`): the secret's base id without a version segment, its attributes,
+ * content type and tags; never the value.
+ */
+function secretItem(vaultUrl, name, version) {
+    const { value: _value, id: _id, kid: _kid, ...rest } = secretBundle(vaultUrl, name, version, false);
+    return { id: `${vaultUrl}/secrets/${name}`, ...rest };
+}
+/** What a deleted secret carries besides its bundle or item: `recoveryId`, `deletedDate` and `scheduledPurgeDate` (unix seconds). */
+function deletedFields(vaultUrl, name, deletedAt) {
+    return {
+        recoveryId: `${vaultUrl}/deletedsecrets/${name}`,
+        deletedDate: deletedAt,
+        scheduledPurgeDate: deletedAt + RECOVERABLE_DAYS * 86_400,
     };
 }
 /** Every vault's data plane, by lower-case name. A vault appears when ARM creates it (or the admin API does). */
 class KeyVaults {
     vaults = new Map();
+    /** Secret backups by their random id: the blob a client holds is that id, base64url-encoded, nothing else. */
+    backups = new Map();
     create(name) {
         const vault = this.vaults.get(name.toLowerCase()) ?? new Vault(name.toLowerCase());
         this.vaults.set(vault.name, vault);
@@ -21090,6 +22051,18 @@ class KeyVaults {
     }
     get(name) {
         return this.vaults.get(name.toLowerCase());
+    }
+    /** Keeps a copy of a secret with all its versions; returns the opaque blob that names it. */
+    backup(entry) {
+        const id = (0,external_node_crypto_namespaceObject.randomBytes)(24).toString('hex');
+        this.backups.set(id, { name: entry.name, secret: { versions: entry.secret.versions.map((version) => structuredClone(version)) } });
+        return Buffer.from(id, 'utf8').toString('base64url');
+    }
+    /** The backup a blob names, or undefined for a blob this service did not issue. */
+    backupOf(blob) {
+        if (typeof blob !== 'string' || !/^[A-Za-z0-9_-]+$/.test(blob))
+            return undefined;
+        return this.backups.get(Buffer.from(blob, 'base64url').toString('utf8'));
     }
 }
 
@@ -21107,18 +22080,27 @@ class KeyVaultEndpoint {
     entra;
     faults;
     random;
-    constructor(entra, faults, random) {
+    keyVaults;
+    constructor(entra, faults, random, keyVaults) {
         this.entra = entra;
         this.faults = faults;
         this.random = random;
+        this.keyVaults = keyVaults;
     }
+    /** Every error Key Vault sends carries its code in `x-ms-error-code` too. */
     handle(vault, method, url, body, authorization) {
+        const answer = this.answer(vault, method, url, body, authorization);
+        return answer === 'reset' ? answer : withErrorCode(answer);
+    }
+    answer(vault, method, url, body, authorization) {
         vault.requests[method] = (vault.requests[method] ?? 0) + 1;
         if (!this.entra.accessTokenClaims(authorization, 'https://vault.azure.net')) {
             return reply(401, keyVaultError('Unauthorized', 'AKV10000: Request is missing a Bearer or PoP token.'), {
                 'WWW-Authenticate': `Bearer authorization="https://login.microsoftonline.com/${this.entra.identity.tenantId}", resource="https://vault.azure.net"`,
             });
         }
+        if (!url.searchParams.get('api-version'))
+            return reply(400, keyVaultError('BadParameter', "The 'api-version' query parameter is required but was not specified."));
         const allowed = vault.role === 'officer' || (vault.role === 'user' && method === 'GET');
         if (!allowed) {
             return reply(403, keyVaultError('Forbidden', `Caller is not authorized to perform action on resource.\r\nIf role assignments, deny assignments or role definitions were changed recently, please observe propagation time.\r\nCaller: appid=${this.entra.identity.clientId}\r\nAction: 'Microsoft.KeyVault/vaults/secrets/${method === 'GET' ? 'getSecret' : 'setSecret'}/action'\r\nVault: ${vault.name}`, 'ForbiddenByRbac'));
@@ -21146,17 +22128,15 @@ class KeyVaultEndpoint {
         const latest = (entry) => entry.secret.versions.at(-1);
         const [collection, name, third, fourth] = url.pathname.split('/').filter(Boolean);
         if (collection === 'secrets' && name === undefined && method === 'GET') {
-            return page(url, vaultUrl, [...vault.secrets.values()].filter((s) => !s.secret.deletedAt).map((s) => secretBundle(vaultUrl, s.name, latest(s), false)));
+            return page(url, vaultUrl, [...vault.secrets.values()].filter((s) => !s.secret.deletedAt).map((s) => secretItem(vaultUrl, s.name, latest(s))));
         }
         if (collection === 'deletedsecrets' && name === undefined && method === 'GET') {
             return page(url, vaultUrl, [...vault.secrets.values()]
                 .filter((s) => s.secret.deletedAt)
-                .map((s) => ({
-                ...secretBundle(vaultUrl, s.name, latest(s), false),
-                recoveryId: `${vaultUrl}/deletedsecrets/${s.name}`,
-                deletedDate: s.secret.deletedAt,
-            })));
+                .map((s) => ({ ...deletedFields(vaultUrl, s.name, s.secret.deletedAt), ...secretItem(vaultUrl, s.name, latest(s)) })));
         }
+        if (collection === 'secrets' && name === 'restore' && third === undefined && method === 'POST')
+            return this.restore(vault, body);
         if (!name)
             return reply(404, keyVaultError('NotFound', 'Unknown operation.'));
         if (!SECRET_NAME.test(name))
@@ -21174,9 +22154,8 @@ class KeyVaultEndpoint {
                 return reply(204);
             }
             return reply(200, {
+                ...deletedFields(vaultUrl, entry.name, entry.secret.deletedAt),
                 ...secretBundle(vaultUrl, entry.name, latest(entry), false),
-                recoveryId: `${vaultUrl}/deletedsecrets/${entry.name}`,
-                deletedDate: entry.secret.deletedAt,
             });
         }
         if (collection !== 'secrets')
@@ -21204,11 +22183,12 @@ class KeyVaultEndpoint {
         if (method === 'DELETE') {
             entry.secret.deletedAt = Math.floor(Date.now() / 1000);
             return reply(200, {
+                ...deletedFields(vaultUrl, entry.name, entry.secret.deletedAt),
                 ...secretBundle(vaultUrl, entry.name, latest(entry), false),
-                recoveryId: `${vaultUrl}/deletedsecrets/${entry.name}`,
-                deletedDate: entry.secret.deletedAt,
             });
         }
+        if (third === 'backup' && fourth === undefined && method === 'POST')
+            return reply(200, { value: this.keyVaults.backup(entry) });
         if (third === 'versions' && method === 'GET')
             return page(url, vaultUrl, entry.secret.versions.map((v) => secretBundle(vaultUrl, entry.name, v, false)));
         const version = third ? entry.secret.versions.find((v) => v.version === third) : latest(entry);
@@ -21233,6 +22213,22 @@ class KeyVaultEndpoint {
             return reply(403, keyVaultError('Forbidden', 'Operation get is not allowed on a disabled secret.', 'SecretDisabled'));
         return reply(200, secretBundle(vaultUrl, entry.name, version, true));
     }
+    /** RestoreSecret: the backup the blob names, as a new secret with all its versions; 409 when the name is in use. */
+    restore(vault, body) {
+        const vaultUrl = `https://${vault.name}.vault.azure.net`;
+        const input = parseObject(body);
+        const backup = this.keyVaults.backupOf(input?.['value']);
+        if (!backup)
+            return reply(400, keyVaultError('BadParameter', 'The backup blob is invalid or corrupt, or was not issued by Azure Key Vault.'));
+        const existing = vault.get(backup.name);
+        if (existing?.secret.deletedAt)
+            return reply(409, keyVaultError('Conflict', `Secret ${existing.name} is currently in a deleted but recoverable state, and its name cannot be reused; in this state, the secret can only be recovered or purged.`, 'ObjectIsDeletedButRecoverable'));
+        if (existing)
+            return reply(409, keyVaultError('Conflict', `Secret ${existing.name} already exists in this key vault.`));
+        const secret = { versions: backup.secret.versions.map((version) => structuredClone(version)) };
+        vault.secrets.set(backup.name.toLowerCase(), { name: backup.name, secret });
+        return reply(200, secretBundle(vaultUrl, backup.name, secret.versions.at(-1), false));
+    }
     drawFault() {
         const { throttle = 0, unavailable = 0, reset = 0 } = this.faults();
         const draw = this.random();
@@ -21245,8 +22241,28 @@ class KeyVaultEndpoint {
         return undefined;
     }
 }
+/** Adds `x-ms-error-code` (= `error.code`) to an error answer. */
+function withErrorCode(answer) {
+    const error = answer.body?.error;
+    if (answer.status < 400 || typeof error?.code !== 'string')
+        return answer;
+    return { ...answer, headers: { ...answer.headers, 'x-ms-error-code': error.code } };
+}
+function parseObject(body) {
+    try {
+        const parsed = JSON.parse(body || '{}');
+        return parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) ? parsed : undefined;
+    }
+    catch {
+        return undefined;
+    }
+}
+/** One page of a list: `maxresults` must be an integer from 1 to 25 (secrets.json), 25 when absent. */
 function page(url, vaultUrl, items) {
-    const size = Math.min(Number(url.searchParams.get('maxresults') ?? PAGE_SIZE) || PAGE_SIZE, PAGE_SIZE);
+    const maxresults = url.searchParams.get('maxresults');
+    if (maxresults !== null && (!/^\d+$/.test(maxresults) || Number(maxresults) < 1 || Number(maxresults) > PAGE_SIZE))
+        return reply(400, keyVaultError('BadParameter', `The value '${maxresults}' of query parameter 'maxresults' is invalid: it must be an integer from 1 to ${PAGE_SIZE}.`));
+    const size = maxresults === null ? PAGE_SIZE : Number(maxresults);
     const skip = Number(url.searchParams.get('$skiptoken') ?? 0);
     const next = skip + size < items.length
         ? `${vaultUrl}${url.pathname}?api-version=${url.searchParams.get('api-version') ?? ''}&maxresults=${size}&$skiptoken=${skip + size}`
@@ -21263,7 +22279,12 @@ function page(url, vaultUrl, items) {
 
 
 
+
+
+
+
 const VAULT_HOST = /^([a-z0-9-]{3,24})\.vault\.azure\.net$/i;
+const REGISTRY_HOST = /^([a-z0-9]{5,50})\.azurecr\.io$/i;
 /**
  * The sandbox's one HTTPS server. It only routes, by the Azure host name a request is for:
  * Entra ID (`entra.ts`), Resource Manager (`arm/`), each vault's data plane (`keyvault/`), and
@@ -21275,29 +22296,75 @@ class SandboxServer {
     /** Azure Resource Manager: resource groups, resources, deployments. */
     arm;
     keyVaults = new KeyVaults();
+    /** Each registry's data plane at `<name>.azurecr.io`. */
+    registries;
     port = 0;
+    /** A plain-HTTP CONNECT proxy to the sandbox's Azure hosts, for clients that cannot be routed otherwise (dockerd). */
+    proxyPort = 0;
     server;
+    proxy;
+    /** Tunnels the proxy opened: they leave the HTTP server's books once upgraded, so close() ends them itself. */
+    tunnels = new Set();
     armEndpoint;
     keyVaultEndpoint;
     constructor(certificates, options = {}) {
         this.options = options;
         this.entra = new Entra(options.tokenTtlSeconds);
         const { subscriptionId, tenantId, clientId } = this.entra.identity;
-        this.arm = new ArmPlane({ subscriptionId, tenantId, clientId }, (name) => void this.keyVaults.create(name));
+        this.arm = new ArmPlane({ subscriptionId, tenantId, clientId }, (name) => void this.keyVaults.create(name), (name) => void this.keyVaults.vaults.delete(name.toLowerCase()));
         if (options.armTimeScale !== undefined)
             this.arm.timeScale = options.armTimeScale;
         this.armEndpoint = new ArmEndpoint(this.arm);
-        this.keyVaultEndpoint = new KeyVaultEndpoint(this.entra, () => this.options.faults ?? {}, seededRandom(options.seed ?? 1));
+        this.registries = new AcrEndpoint({
+            registry: (name) => {
+                const resource = [...this.arm.resources.values()].find((stored) => stored.type.toLowerCase() === 'microsoft.containerregistry/registries' &&
+                    stored.name.toLowerCase() === name &&
+                    stored.provisioningState === 'Succeeded');
+                return resource
+                    ? {
+                        id: resource.id,
+                        publicNetworkAccess: resource.properties['publicNetworkAccess'] !== 'Disabled',
+                        adminUserEnabled: resource.properties['adminUserEnabled'] === true,
+                    }
+                    : undefined;
+            },
+            rolesOn: (principalId, scopeId) => rolesOn(this.arm, principalId, scopeId),
+            entraClaims: (token) => this.entra.accessTokenClaims(`Bearer ${token}`, 'https://containerregistry.azure.net') ??
+                this.entra.accessTokenClaims(`Bearer ${token}`, 'https://management.azure.com'),
+        });
+        this.keyVaultEndpoint = new KeyVaultEndpoint(this.entra, () => this.options.faults ?? {}, seededRandom(options.seed ?? 1), this.keyVaults);
         this.server = (0,external_node_https_namespaceObject.createServer)({ cert: certificates.cert, key: certificates.key }, (request, response) => {
             void (async () => {
                 const host = (request.headers.host ?? '').replace(/:\d+$/, '').toLowerCase();
                 const method = request.method ?? 'GET';
                 // Clients may send `//subscriptions/...` (the SDK's *ById methods): a path, not a protocol-relative URL.
                 const url = new URL((request.url ?? '/').replace(/^\/+/, '/'), `https://${host}`);
-                const body = await readBody(request);
+                const raw = await readBody(request);
                 await server_delay(this.options.latencyMs ?? 15);
-                send(response, this.route(host, method, url, body, request.headers.authorization), method);
+                const registry = REGISTRY_HOST.exec(host)?.[1]?.toLowerCase();
+                const answer = registry
+                    ? this.registries.handle(registry, { method, url, headers: request.headers, body: raw })
+                    : this.route(host, method, url, raw.toString('utf8'), request.headers.authorization, correlationOf(request.headers));
+                send(response, answer, method);
             })().catch((error) => send(response, reply(500, { error: { code: 'InternalError', message: String(error) } })));
+        });
+        this.proxy = (0,external_node_http_namespaceObject.createServer)((_request, response) => response.writeHead(405).end());
+        this.proxy.on('connect', (request, client, head) => {
+            const [host = '', port] = (request.url ?? '').split(':');
+            // Only hosts the sandbox serves, as if DNS knew no other; everything stays on 127.0.0.1.
+            const registry = REGISTRY_HOST.exec(host)?.[1]?.toLowerCase();
+            if (port !== '443' || !registry || !this.registries.exists(registry)) {
+                client.end('HTTP/1.1 502 Bad Gateway\r\n\r\n');
+                return;
+            }
+            this.tunnels.add(client);
+            client.on('close', () => this.tunnels.delete(client));
+            client.on('error', () => client.destroy());
+            client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+            // The tunnel's bytes are the client's TLS: hand the socket to the HTTPS server itself, no second hop.
+            if (head.length > 0)
+                client.unshift(head);
+            this.server.emit('connection', client);
         });
     }
     get identity() {
@@ -21310,10 +22377,18 @@ class SandboxServer {
         this.server.headersTimeout = 121_000;
         await new Promise((resolve) => this.server.listen(0, '127.0.0.1', resolve));
         this.port = this.server.address().port;
+        await new Promise((resolve) => this.proxy.listen(0, '127.0.0.1', resolve));
+        this.proxyPort = this.proxy.address().port;
     }
     async close() {
         this.server.closeAllConnections();
-        await new Promise((resolve) => this.server.close(() => resolve()));
+        this.proxy.closeAllConnections();
+        for (const tunnel of this.tunnels)
+            tunnel.destroy();
+        await Promise.all([
+            new Promise((resolve) => this.server.close(() => resolve())),
+            new Promise((resolve) => this.proxy.close(() => resolve())),
+        ]);
     }
     setFaults(faults) {
         this.options.faults = faults ?? {};
@@ -21321,9 +22396,13 @@ class SandboxServer {
     setLatency(ms) {
         this.options.latencyMs = ms;
     }
-    route(host, method, url, body, authorization) {
+    route(host, method, url, body, authorization, correlationId) {
         if (url.pathname.startsWith('/_sandbox'))
-            return handleAdmin(method, url.pathname.slice('/_sandbox'.length), body, { arm: this.arm, keyVaults: this.keyVaults });
+            return handleAdmin(method, url.pathname.slice('/_sandbox'.length), body, {
+                arm: this.arm,
+                keyVaults: this.keyVaults,
+                registries: this.registries,
+            });
         if (host === 'login.microsoftonline.com')
             return this.entra.handle(url, body);
         if (host === 'management.azure.com') {
@@ -21332,13 +22411,13 @@ class SandboxServer {
                     error: authorization
                         ? { code: 'InvalidAuthenticationToken', message: 'The access token is invalid or has expired.' }
                         : { code: 'AuthenticationFailed', message: "Authentication failed. The 'Authorization' header is missing." },
-                });
+                }, { 'x-ms-correlation-request-id': correlationId ?? (0,external_node_crypto_namespaceObject.randomUUID)() });
             }
-            return this.armEndpoint.handle(method, url, body);
+            return this.armEndpoint.handle(method, url, body, correlationId);
         }
         const vault = this.keyVaults.get(VAULT_HOST.exec(host)?.[1] ?? '');
         if (!vault)
-            return reply(404, keyVaultError('NotFound', `No sandbox service answers for ${host}.`));
+            return reply(404, keyVaultError('VaultNotFound', `The vault '${host}' could not be found.`), { 'x-ms-error-code': 'VaultNotFound' });
         return this.keyVaultEndpoint.handle(vault, method, url, body, authorization);
     }
 }
@@ -21356,6 +22435,11 @@ function seededRandom(seed) {
         return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
     };
 }
+/** The caller's `x-ms-correlation-request-id`, which ARM echoes (and otherwise makes up). */
+function correlationOf(headers) {
+    const value = headers['x-ms-correlation-request-id'];
+    return typeof value === 'string' && value ? value : undefined;
+}
 
 // EXTERNAL MODULE: external "node:child_process"
 var external_node_child_process_ = __nccwpck_require__(1421);
@@ -21364,7 +22448,7 @@ var external_node_child_process_ = __nccwpck_require__(1421);
 
 
 /** The hosts the sandbox answers for; its certificate names each, so TLS verification stays on. */
-const SANDBOX_HOSTS = ['*.vault.azure.net', 'login.microsoftonline.com', 'management.azure.com', 'localhost'];
+const SANDBOX_HOSTS = ['*.vault.azure.net', '*.azurecr.io', 'login.microsoftonline.com', 'management.azure.com', 'localhost'];
 /**
  * A CA and a server certificate for the sandbox's hosts, made with openssl in `dir` (which the
  * sandbox owns and deletes on stop). ECDSA P-256, valid for a day.
@@ -21414,6 +22498,7 @@ async function startSandbox(options = {}) {
             },
             adminUrl: `https://127.0.0.1:${server.port}/_sandbox`,
             caCert: certificates.caCertPath,
+            httpsProxy: `http://127.0.0.1:${server.proxyPort}`,
             server,
             createVault: async (name) => void server.keyVaults.create(name),
             requestCount: ({ vault, method }) => [...server.keyVaults.vaults.values()]
@@ -22634,8 +23719,6 @@ function isRestError(e) {
     return isError(e) && e.name === "RestError";
 }
 //# sourceMappingURL=restError.js.map
-;// CONCATENATED MODULE: external "node:http"
-const external_node_http_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:http");
 ;// CONCATENATED MODULE: external "node:zlib"
 const external_node_zlib_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:zlib");
 ;// CONCATENATED MODULE: external "node:stream"
@@ -53222,7 +54305,12 @@ function getDefaultAzureCredential() {
 
 
 
-const sandbox_client_SANDBOX_HOSTS = /^(login\.microsoftonline\.com|management\.azure\.com|[a-z0-9-]+\.vault\.azure\.net)$/i;
+const sandbox_client_SANDBOX_HOSTS = /^(login\.microsoftonline\.com|management\.azure\.com|[a-z0-9-]+\.vault\.azure\.net|[a-z0-9]+\.azurecr\.io)$/i;
+/** Hosts that exist only while the sandbox has the resource behind them: a vault, a registry. */
+const RESOURCE_HOSTS = [
+    [/^([a-z0-9-]+)\.vault\.azure\.net$/i, 'vaults'],
+    [/^([a-z0-9]+)\.azurecr\.io$/i, 'registries'],
+];
 /**
  * An HttpClient that sends Azure's own URLs (`https://<vault>.vault.azure.net/...`) to the
  * sandbox on 127.0.0.1, keeping the Azure host name for SNI and Host and verifying TLS against
@@ -53231,15 +54319,16 @@ const sandbox_client_SANDBOX_HOSTS = /^(login\.microsoftonline\.com|management\.
  */
 function sandboxHttpClient(descriptor) {
     const agent = new external_node_https_namespaceObject.Agent({ ca: (0,external_node_fs_.readFileSync)(descriptor.caCert), keepAlive: true });
-    const knownVaults = new Set();
-    async function vaultExists(name) {
-        if (knownVaults.has(name))
+    const known = new Set();
+    async function resourceExists(collection, name) {
+        const key = `${collection}/${name}`;
+        if (known.has(key))
             return true;
         const status = await new Promise((resolve, reject) => {
             const probe = (0,external_node_https_namespaceObject.request)({
                 host: '127.0.0.1',
                 port: descriptor.port,
-                path: `/_sandbox/vaults/${name}`,
+                path: `/_sandbox/${key}`,
                 servername: 'localhost',
                 agent,
                 headers: { host: 'localhost' },
@@ -53251,14 +54340,15 @@ function sandboxHttpClient(descriptor) {
             probe.end();
         });
         if (status === 200)
-            knownVaults.add(name);
+            known.add(key);
         return status === 200;
     }
     return {
         async sendRequest(request) {
             const url = new URL(request.url);
-            const vault = /^([a-z0-9-]+)\.vault\.azure\.net$/i.exec(url.hostname)?.[1]?.toLowerCase();
-            if (!sandbox_client_SANDBOX_HOSTS.test(url.hostname) || (vault && !(await vaultExists(vault)))) {
+            const [pattern, collection] = RESOURCE_HOSTS.find(([host]) => host.test(url.hostname)) ?? [];
+            const name = pattern?.exec(url.hostname)?.[1]?.toLowerCase();
+            if (!sandbox_client_SANDBOX_HOSTS.test(url.hostname) || (collection && name && !(await resourceExists(collection, name)))) {
                 throw new restError_RestError(`getaddrinfo ENOTFOUND ${url.hostname}`, { code: 'ENOTFOUND', request });
             }
             const body = typeof request.body === 'string' || Buffer.isBuffer(request.body)
@@ -60706,10 +61796,10 @@ class $ZodRegistry {
     }
 }
 // registries
-function registry() {
+function registries_registry() {
     return new $ZodRegistry();
 }
-(registries_a = globalThis).__zod_globalRegistry ?? (registries_a.__zod_globalRegistry = registry());
+(registries_a = globalThis).__zod_globalRegistry ?? (registries_a.__zod_globalRegistry = registries_registry());
 const globalRegistry = globalThis.__zod_globalRegistry;
 
 ;// CONCATENATED MODULE: ./node_modules/zod/v4/core/api.js
@@ -67148,6 +68238,8 @@ const REMEDIES = {
     InvalidResourceGroup: () => 'Rename `resourceGroup` in the config.',
     ResourceGroupNotFound: () => 'Check the resource group name (the resource-group input or the config’s `resourceGroup`); provision creates it.',
     InvalidResourceName: (failure, where) => `Rename it in the config${where(failure.target) ? `: ${where(failure.target)}` : ''}.`,
+    // The storage provider's own code for a name it refuses (its preflight finding targets the name).
+    AccountNameInvalid: (failure, where) => `Rename it in the config${where(failure.target) ? `: ${where(failure.target)}` : ''}.`,
     NoRegisteredProviderFound: () => 'The resource provider does not offer this api-version in the region: pick another `region`, or register the provider (`az provider register --namespace <Namespace>`).',
     MissingSubscriptionRegistration: () => 'Register the resource provider in the subscription once: `az provider register --namespace <Namespace>`.',
     ContainerAppOperationError: () => "The app's revision did not start: check containerApp.image, containerApp.targetPort and containerApp.healthPath in the config.",
@@ -71677,7 +72769,7 @@ const parameters10 = {
     parameterPath: "parameters",
     mapper: TagsPatchResource,
 };
-const operationId = {
+const parameters_operationId = {
     parameterPath: "operationId",
     mapper: {
         serializedName: "operationId",
@@ -78877,7 +79969,7 @@ const deploymentOperations_getAtScopeOperationSpec = {
         $host,
         scope,
         deploymentName,
-        operationId,
+        parameters_operationId,
     ],
     headerParameters: [accept],
     serializer: deploymentOperations_serializer,
@@ -78917,7 +80009,7 @@ const deploymentOperations_getAtTenantScopeOperationSpec = {
     urlParameters: [
         $host,
         deploymentName,
-        operationId,
+        parameters_operationId,
     ],
     headerParameters: [accept],
     serializer: deploymentOperations_serializer,
@@ -78954,7 +80046,7 @@ const deploymentOperations_getAtManagementGroupScopeOperationSpec = {
         $host,
         deploymentName,
         groupId,
-        operationId,
+        parameters_operationId,
     ],
     headerParameters: [accept],
     serializer: deploymentOperations_serializer,
@@ -78995,7 +80087,7 @@ const deploymentOperations_getAtSubscriptionScopeOperationSpec = {
         $host,
         deploymentName,
         subscriptionId,
-        operationId,
+        parameters_operationId,
     ],
     headerParameters: [accept],
     serializer: deploymentOperations_serializer,
@@ -79037,7 +80129,7 @@ const deploymentOperations_getOperationSpec = {
         deploymentName,
         subscriptionId,
         resourceGroupName,
-        operationId,
+        parameters_operationId,
     ],
     headerParameters: [accept],
     serializer: deploymentOperations_serializer,
@@ -79800,7 +80892,7 @@ async function provision(request, ports) {
         }
         logger.info('ARM accepted the template.');
     });
-    const { deployed, operations } = await logger.group(`Deploy ${deploymentName}`, () => deploy(arm, resourceGroup, deploymentName, deployment, request, configKeyOf));
+    const { deployed, operations } = await logger.group(`Deploy ${deploymentName}`, () => deploy(arm, resourceGroup, deploymentName, deployment, request, configKeyOf, new Set(changes.resources.filter((change) => change.changeType === 'Create').map((change) => change.resourceId.toLowerCase()))));
     return { ...base, status: 'deployed', changes, changeCount: count, outputs: provision_outputsOf(deployed), operations };
 }
 /** The image and traffic split of the app if it exists: re-provisioning must not undo a deploy. */
@@ -79848,12 +80940,17 @@ function everythingCreated(rendered, loaded, subscriptionId) {
         })),
     };
 }
-/** For an ARM error's target resource id: the config key that names the resource. */
+/**
+ * For an ARM error's target: the config key that names the resource. ARM's own checks target the
+ * resource id; a provider's preflight finding targets the resource's name in the template.
+ */
 function configKeyFinder(rendered, loaded) {
     return (target) => {
         if (!target)
             return undefined;
-        const { type, name } = typeAndNameOf(target);
+        const { type, name } = target.startsWith('/')
+            ? typeAndNameOf(target)
+            : { type: rendered.template.resources.find((resource) => resource.name === target)?.type ?? '', name: target };
         const path = rendered.configPathOf(type, name) ?? rendered.configPathOf(type, name.split('/').at(-1) ?? name);
         if (!path)
             return undefined;
@@ -79861,7 +80958,9 @@ function configKeyFinder(rendered, loaded) {
         return `config ${path.join('.')}${location ? ` (${location.file}:${location.line})` : ''}`;
     };
 }
-async function deploy(arm, resourceGroup, deploymentName, deployment, request, configKeyOf) {
+async function deploy(arm, resourceGroup, deploymentName, deployment, request, configKeyOf, 
+/** Ids (lower case) what-if said are new: ARM's operations say Create for every PUT, new or not. */
+newResources) {
     const { logger } = request;
     const started = Date.now();
     const fallbackInterval = request.pollIntervalMs ?? 5000;
@@ -79884,10 +80983,11 @@ async function deploy(arm, resourceGroup, deploymentName, deployment, request, c
                 continue;
             reported.set(operation.resourceId, operation.state);
             const elapsed = `${((Date.now() - started) / 1000).toFixed(1)} s`;
+            const isNew = newResources.has(operation.resourceId.toLowerCase());
             if (operation.state === 'Running')
-                logger.info(`[${elapsed}] ${operation.operation === 'Update' ? 'updating' : 'creating'} ${operation.type} ${operation.name}`);
+                logger.info(`[${elapsed}] ${isNew ? 'creating' : 'updating'} ${operation.type} ${operation.name}`);
             else if (operation.state === 'Succeeded')
-                logger.info(`[${elapsed}] ${operation.operation === 'Update' ? 'updated' : 'created'}  ${operation.type} ${operation.name} in ${operation.durationSeconds?.toFixed(1) ?? '?'} s`);
+                logger.info(`[${elapsed}] ${isNew ? 'created' : 'updated'}  ${operation.type} ${operation.name} in ${operation.durationSeconds?.toFixed(1) ?? '?'} s`);
             else if (operation.state === 'Failed')
                 logger.error(`[${elapsed}] failed   ${operation.type} ${operation.name}: ${operation.error ? describeArmFailure(operation.error) : 'no error reported'}`);
         }
@@ -79919,7 +81019,6 @@ function reportOf(operation) {
         type: target?.resourceType ?? 'unknown',
         name: target?.resourceName ?? 'unknown',
         resourceId: target?.id ?? '',
-        operation: properties?.provisioningOperation ?? 'Create',
         state: properties?.provisioningState ?? 'Running',
         ...(seconds !== undefined ? { durationSeconds: seconds } : {}),
         ...(status?.error ? { error: status.error } : {}),

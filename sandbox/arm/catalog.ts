@@ -28,6 +28,12 @@ export interface ResourceTypeSpec {
   implicitChildren?: { type: string; name: string; properties?: Record<string, unknown> }[];
   /** Regions where the provider does not offer the type. */
   unavailableIn?: readonly string[];
+  /**
+   * Whether a complete-mode deployment deletes a resource of this type that the template leaves out
+   * (learn.microsoft.com, "Deletion of Azure resources for complete mode deployments"). When unset:
+   * yes for a top-level type, no for a child type; a "No" type still goes when its parent goes.
+   */
+  completeModeDeletion?: boolean;
 }
 
 /** Regions a subscription reaches only after asking Microsoft for access; not offered to the sandbox's subscription. */
@@ -78,6 +84,7 @@ export const RESOURCE_TYPES: Record<string, ResourceTypeSpec> = {
   },
   'microsoft.operationalinsights/workspaces/tables': { createSeconds: 10 },
   'microsoft.network/virtualnetworks': { createSeconds: 10, nameRule: NAME_RULES.virtualNetwork },
+  'microsoft.network/virtualnetworks/subnets': { createSeconds: 5 },
   'microsoft.keyvault/vaults': {
     createSeconds: 15,
     nameRule: NAME_RULES.keyVault,
@@ -88,8 +95,8 @@ export const RESOURCE_TYPES: Record<string, ResourceTypeSpec> = {
     },
     readOnly: ({ name }) => ({ vaultUri: `https://${name.toLowerCase()}.vault.azure.net/`, provisioningState: 'Succeeded' }),
   },
-  'microsoft.insights/diagnosticsettings': { createSeconds: 3, nameRule: NAME_RULES.diagnosticSetting },
-  'microsoft.authorization/roleassignments': { createSeconds: 5 },
+  'microsoft.insights/diagnosticsettings': { createSeconds: 3, nameRule: NAME_RULES.diagnosticSetting, completeModeDeletion: false },
+  'microsoft.authorization/roleassignments': { createSeconds: 5, completeModeDeletion: false },
   'microsoft.documentdb/databaseaccounts': {
     createSeconds: 420,
     nameRule: NAME_RULES.cosmosAccount,
@@ -107,7 +114,12 @@ export const RESOURCE_TYPES: Record<string, ResourceTypeSpec> = {
     readOnly: ({ name }) => ({ fullyQualifiedDomainName: `${name}.database.windows.net`, state: 'Ready' }),
     implicitChildren: [{ type: 'Microsoft.Sql/servers/databases', name: 'master', properties: { zoneRedundant: false } }],
   },
-  'microsoft.sql/servers/databases': { createSeconds: 90, nameRule: NAME_RULES.sqlDatabase, readOnly: () => ({ status: 'Online' }) },
+  'microsoft.sql/servers/databases': {
+    createSeconds: 90,
+    nameRule: NAME_RULES.sqlDatabase,
+    readOnly: () => ({ status: 'Online' }),
+    completeModeDeletion: true,
+  },
   'microsoft.sql/servers/auditingsettings': { createSeconds: 20 },
   'microsoft.sql/servers/advancedthreatprotectionsettings': { createSeconds: 10 },
   'microsoft.sql/servers/databases/transparentdataencryption': { createSeconds: 5 },

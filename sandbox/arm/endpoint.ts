@@ -1,20 +1,36 @@
 import { randomUUID } from 'node:crypto';
 import { ArmError, isObject, missingApiVersion, parseResourceId, type ArmErrorBody, type Json } from './resources.js';
-import type { ArmPlane, DeploymentState } from './plane.js';
+import { isoDuration, onErrorDeploymentView, type ArmPlane, type DeploymentState } from './plane.js';
+import type { ResourceGroup } from './resource-plane.js';
 import type { Reply } from '../http.js';
 
 const HOST = 'https://management.azure.com';
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const OPERATIONS_API_VERSION = '2022-12-01';
+const CORRELATION = 'x-ms-correlation-request-id';
 
 interface AsyncOperation {
   status: 'InProgress' | 'Succeeded' | 'Failed';
   error?: ArmErrorBody;
   /** What GET on the operation-result URL returns once done (what-if). */
   result?: unknown;
+  /** The URL to poll, repeated on each 202 (a resource group's deletion). */
+  location?: string;
 }
 
-/** Azure Resource Manager's REST surface over an ArmPlane: routes, long-running-operation headers, error bodies. */
+/** What a request brings besides method, path and body. */
+interface RequestContext {
+  /** The correlation id this request runs under: the caller's `x-ms-correlation-request-id`, or a new one. */
+  correlationId: string;
+  /** Whether the caller sent the correlation id. */
+  given: boolean;
+}
+
+/**
+ * Azure Resource Manager's REST surface over an ArmPlane: routes, long-running-operation headers,
+ * error bodies. Every answer carries `x-ms-correlation-request-id`: the caller's when it sent one,
+ * otherwise a new one, except that the operations of a deployment answer under the deployment's.
+ */
 export class ArmEndpoint {
   private readonly operations = new Map<string, AsyncOperation>();
 
@@ -26,18 +42,24 @@ export class ArmEndpoint {
     return { 'Retry-After': String(Math.round(ms / 1000)), 'retry-after-ms': String(ms) };
   }
 
-  handle(method: string, url: URL, rawBody: string): Reply {
+  handle(method: string, url: URL, rawBody: string, correlationId?: string): Reply {
+    const context: RequestContext = { correlationId: correlationId ?? randomUUID(), given: correlationId !== undefined };
+    let answer: Reply;
     try {
-      return this.route(method, url, rawBody);
+      answer = this.route(method, url, rawBody, context);
     } catch (error) {
-      if (error instanceof ArmError) return { status: error.status, body: { error: error.body() } };
-      throw error;
+      if (!(error instanceof ArmError)) throw error;
+      answer = { status: error.status, body: { error: error.body() } };
     }
+    return { ...answer, headers: { [CORRELATION]: context.correlationId, ...answer.headers } };
   }
 
-  private route(method: string, url: URL, rawBody: string): Reply {
+  private route(method: string, url: URL, rawBody: string, context: RequestContext): Reply {
     const segments = url.pathname.split('/').filter(Boolean);
     const lower = segments.map((s) => s.toLowerCase());
+    // ARM refuses a request without api-version before anything else.
+    const apiVersion = url.searchParams.get('api-version');
+    if (!apiVersion) throw missingApiVersion();
     let body: Json = {};
     if (rawBody) {
       try {
@@ -53,23 +75,25 @@ export class ArmEndpoint {
       }
     }
     if (lower[0] !== 'subscriptions' || !segments[1])
-      throw new ArmError(404, 'InvalidResourceType', `The resource type could not be found for '${url.pathname}'.`);
+      throw new ArmError(404, 'InvalidResourceType', `The resource type could not be found for the path '${url.pathname}'.`);
     const subscriptionId = segments[1];
     if (!GUID.test(subscriptionId))
       throw new ArmError(400, 'InvalidSubscriptionId', `The provided subscription identifier '${subscriptionId}' is malformed or invalid.`);
     if (subscriptionId.toLowerCase() !== this.plane.identity.subscriptionId.toLowerCase())
       throw new ArmError(404, 'SubscriptionNotFound', `The subscription '${subscriptionId}' could not be found.`);
-    if (segments.length === 2)
+    if (segments.length === 2) {
+      if (method !== 'GET') throw methodNotAllowed(method);
       return {
         status: 200,
         body: {
           id: `/subscriptions/${subscriptionId}`,
           subscriptionId,
           tenantId: this.plane.identity.tenantId,
-          displayName: 'azure-hipaa sandbox',
+          displayName: 'azure-hipaa',
           state: 'Enabled',
         },
       };
+    }
     if (
       lower[2] === 'providers' &&
       lower[3] === 'microsoft.resources' &&
@@ -77,39 +101,77 @@ export class ArmEndpoint {
       segments[5]
     )
       return this.operation(segments[5], lower[4] === 'operationresults');
-
+    // A resource group's deletion is polled here (ResourceGroups_Delete's `location` header).
+    if (lower[2] === 'operationresults' && segments[3] && segments.length === 4) return this.operation(segments[3], true);
+    if (lower[2] === 'resourcegroups' && segments.length === 3) {
+      if (method !== 'GET') throw methodNotAllowed(method);
+      return { status: 200, body: { value: this.plane.listResourceGroups().map(groupView) } };
+    }
     if (lower[2] !== 'resourcegroups' || !segments[3])
-      throw new ArmError(404, 'InvalidResourceType', `The sandbox does not serve '${url.pathname}'.`);
+      throw new ArmError(
+        404,
+        'InvalidResourceType',
+        `The resource type '${segments[2] ?? ''}' could not be found in the namespace 'Microsoft.Resources' for api version '${apiVersion}'.`,
+      );
     const group = segments[3];
-    if (segments.length === 4) return this.resourceGroup(method, group, body);
+    if (segments.length === 4) return this.resourceGroup(method, group, body, apiVersion);
     this.plane.requireResourceGroup(group);
     if (lower[4] === 'resources' && segments.length === 5 && method === 'GET') {
       this.plane.authorize('Microsoft.Resources/subscriptions/resourceGroups/resources/read', this.plane.resourceGroupId(group));
       return { status: 200, body: { value: this.plane.list({ resourceGroup: group }).map(envelopeOnly) } };
     }
-    // Deployment operations are served both under providers/Microsoft.Resources and directly under the group.
-    if (lower[4] === 'providers' && lower[5] === 'microsoft.resources' && lower[6] === 'deployments' && segments[7])
-      return this.deployment(method, group, segments[7], lower.slice(8), segments.slice(8), body);
-    if (lower[4] === 'deployments' && segments[5])
-      return this.deployment(method, group, segments[5], lower.slice(6), segments.slice(6), body);
+    // Deployments are served both under providers/Microsoft.Resources and directly under the group.
+    if (lower[4] === 'providers' && lower[5] === 'microsoft.resources' && lower[6] === 'deployments') {
+      if (!segments[7]) return this.deploymentList(method, group);
+      return this.deployment(method, group, segments[7], lower.slice(8), segments.slice(8), body, context);
+    }
+    if (lower[4] === 'deployments') {
+      if (!segments[5]) return this.deploymentList(method, group);
+      return this.deployment(method, group, segments[5], lower.slice(6), segments.slice(6), body, context);
+    }
     return this.resource(method, url, body);
   }
 
-  private resourceGroup(method: string, name: string, body: Json): Reply {
+  private resourceGroup(method: string, name: string, body: Json, apiVersion: string): Reply {
     if (method === 'PUT') {
       const { status, group } = this.plane.putResourceGroup(name, body);
       return { status, body: groupView(group) };
     }
+    if (method === 'PATCH') return { status: 200, body: groupView(this.plane.patchResourceGroup(name, body)) };
+    if (method === 'DELETE') {
+      const { done } = this.plane.deleteResourceGroup(name);
+      const operationId = randomUUID();
+      const location = `${HOST}/subscriptions/${this.plane.identity.subscriptionId}/operationresults/${operationId}?api-version=${apiVersion}`;
+      const operation: AsyncOperation = { status: 'InProgress', location };
+      this.operations.set(operationId, operation);
+      void done.then(() => {
+        operation.status = 'Succeeded';
+      });
+      return { status: 202, headers: { Location: location, ...this.pollHeaders() } };
+    }
     this.plane.authorize('Microsoft.Resources/subscriptions/resourceGroups/read', this.plane.resourceGroupId(name));
     if (method === 'HEAD') return { status: this.plane.resourceGroups.has(name.toLowerCase()) ? 204 : 404 };
     if (method === 'GET') return { status: 200, body: groupView(this.plane.requireResourceGroup(name)) };
-    throw new ArmError(405, 'MethodNotAllowed', `The sandbox does not support ${method} on resource groups.`);
+    throw methodNotAllowed(method);
   }
 
-  private deployment(method: string, group: string, name: string, action: string[], actionSegments: string[], body: Json): Reply {
+  private deploymentList(method: string, group: string): Reply {
+    if (method !== 'GET') throw methodNotAllowed(method);
+    return { status: 200, body: { value: this.plane.listDeployments(group).map(deploymentView) } };
+  }
+
+  private deployment(
+    method: string,
+    group: string,
+    name: string,
+    action: string[],
+    actionSegments: string[],
+    body: Json,
+    context: RequestContext,
+  ): Reply {
     const [verb] = action;
     if (verb === undefined && method === 'PUT') {
-      const deployment = this.plane.startDeployment(group, name, body);
+      const deployment = this.plane.startDeployment(group, name, body, context.correlationId);
       return {
         status: 201,
         body: deploymentView(deployment),
@@ -119,10 +181,14 @@ export class ArmEndpoint {
         },
       };
     }
+    if (verb === undefined && method === 'HEAD') return { status: this.plane.hasDeployment(group, name) ? 204 : 404 };
     if (verb === undefined && method === 'GET') {
       const deployment = this.plane.getDeployment(group, name);
       return { status: 200, body: deploymentView(deployment), headers: running(deployment) ? this.pollHeaders() : {} };
     }
+    // The deployment's own operations run under its correlation id.
+    const underDeployment = (deployment: DeploymentState): Record<string, string> =>
+      context.given ? {} : { [CORRELATION]: deployment.correlationId };
     if (verb === 'operationstatuses' && method === 'GET') {
       const deployment = this.plane.getDeployment(group, name);
       return {
@@ -131,7 +197,7 @@ export class ArmEndpoint {
           status: running(deployment) ? 'Running' : deployment.provisioningState,
           ...(deployment.error ? { error: deployment.error } : {}),
         },
-        headers: this.pollHeaders(),
+        headers: { ...this.pollHeaders(), ...underDeployment(deployment) },
       };
     }
     if (verb === 'operations' && method === 'GET') {
@@ -142,15 +208,16 @@ export class ArmEndpoint {
         const found = views.find((view) => view['operationId'] === operationId);
         if (!found)
           throw new ArmError(404, 'DeploymentOperationNotFound', `Operation '${operationId}' of deployment '${name}' could not be found.`);
-        return { status: 200, body: found };
+        return { status: 200, body: found, headers: underDeployment(deployment) };
       }
-      return { status: 200, body: { value: views } };
+      return { status: 200, body: { value: views }, headers: underDeployment(deployment) };
     }
     if (verb === 'exporttemplate' && method === 'POST')
       return { status: 200, body: { template: this.plane.getDeployment(group, name).template } };
-    if (verb === 'validate' && method === 'POST') return { status: 200, body: this.plane.validate(group, name, body) };
+    if (verb === 'validate' && method === 'POST')
+      return { status: 200, body: this.plane.validate(group, name, body, context.correlationId) };
     if (verb === 'whatif' && method === 'POST') {
-      const result = this.plane.whatIf(group, name, body);
+      const result = this.plane.whatIf(group, name, body, context.correlationId);
       const operationId = randomUUID();
       this.operations.set(operationId, { status: 'Succeeded', result });
       return {
@@ -161,7 +228,7 @@ export class ArmEndpoint {
         },
       };
     }
-    throw new ArmError(405, 'MethodNotAllowed', `The sandbox does not support ${method} on deployments/${action.join('/')}.`);
+    throw methodNotAllowed(method);
   }
 
   private operation(operationId: string, result: boolean): Reply {
@@ -171,7 +238,7 @@ export class ArmEndpoint {
       return {
         status: result ? 202 : 200,
         body: result ? undefined : { id: operationId, name: operationId, status: 'InProgress' },
-        headers: this.pollHeaders(),
+        headers: { ...(result && operation.location ? { Location: operation.location } : {}), ...this.pollHeaders() },
       };
     if (result) return { status: 200, body: operation.result };
     return {
@@ -186,7 +253,8 @@ export class ArmEndpoint {
     const parsed = parseResourceId(path);
     if (!parsed) {
       const collection = parseResourceId(path, true);
-      if (!collection || method !== 'GET') throw new ArmError(404, 'InvalidResourceType', `The sandbox does not serve '${path}'.`);
+      if (!collection) throw new ArmError(404, 'InvalidResourceType', `The resource type could not be found for the path '${path}'.`);
+      if (method !== 'GET') throw methodNotAllowed(method);
       if (!apiVersion) throw missingApiVersion();
       this.plane.authorize(`${collection.type}/read`, path);
       const types = collection.type.split('/');
@@ -226,22 +294,27 @@ export class ArmEndpoint {
         },
       };
     }
-    throw new ArmError(405, 'MethodNotAllowed', `The sandbox does not support ${method} on resources.`);
+    throw methodNotAllowed(method);
   }
+}
+
+function methodNotAllowed(method: string): ArmError {
+  return new ArmError(405, 'MethodNotAllowed', `The requested resource does not support http method '${method}'.`);
 }
 
 function running(deployment: DeploymentState): boolean {
   return deployment.provisioningState === 'Running' || deployment.provisioningState === 'Accepted';
 }
 
-function groupView(group: { id: string; name: string; location: string; tags: Record<string, string> }): Json {
+/** A ResourceGroup: `tags` only when the group has tags; `Deleting` once its deletion was accepted. */
+function groupView(group: ResourceGroup): Json {
   return {
     id: group.id,
     name: group.name,
     type: 'Microsoft.Resources/resourceGroups',
     location: group.location,
-    tags: group.tags,
-    properties: { provisioningState: 'Succeeded' },
+    ...(group.tags ? { tags: group.tags } : {}),
+    properties: { provisioningState: group.deleting ? 'Deleting' : 'Succeeded' },
   };
 }
 
@@ -251,31 +324,39 @@ function envelopeOnly(resource: Json): Json {
   return envelope;
 }
 
-function isoDuration(ms: number): string {
-  return `PT${(ms / 1000).toFixed(3)}S`;
-}
-
+/** A DeploymentExtended (inline template: no templateLink). */
 function deploymentView(deployment: DeploymentState): Json {
   const end = deployment.finishedAt ?? Date.now();
+  const { summary } = deployment;
   return {
     id: deployment.id,
     name: deployment.name,
     type: 'Microsoft.Resources/deployments',
     properties: {
-      provisioningState: deployment.provisioningState,
+      templateHash: summary.templateHash,
+      parameters: summary.parameters,
       mode: deployment.mode,
+      provisioningState: deployment.provisioningState,
       timestamp: new Date(end).toISOString(),
       duration: isoDuration(end - deployment.startedAt),
       correlationId: deployment.correlationId,
+      providers: summary.providers,
+      dependencies: summary.dependencies,
       ...(deployment.outputs ? { outputs: deployment.outputs } : {}),
       ...(deployment.provisioningState === 'Succeeded'
-        ? { outputResources: deployment.operations.map((op) => ({ id: op.resource.id })) }
+        ? {
+            outputResources: deployment.operations
+              .filter((op) => op.provisioningOperation === 'Create')
+              .map((op) => ({ id: op.resource.id })),
+          }
         : {}),
+      ...(deployment.onErrorDeployment ? { onErrorDeployment: onErrorDeploymentView(deployment.onErrorDeployment) } : {}),
       ...(deployment.error ? { error: deployment.error } : {}),
     },
   };
 }
 
+/** A DeploymentOperation (DeploymentOperationProperties has no trackingId). */
 function operationView(deployment: DeploymentState, operation: DeploymentState['operations'][number]): Json {
   const end = operation.finishedAt ?? Date.now();
   return {
@@ -286,7 +367,6 @@ function operationView(deployment: DeploymentState, operation: DeploymentState['
       provisioningState: operation.provisioningState,
       timestamp: new Date(end).toISOString(),
       duration: isoDuration(end - operation.startedAt),
-      trackingId: operation.operationId,
       ...(operation.provisioningState === 'Running' ? {} : { statusCode: operation.error ? 'BadRequest' : 'OK' }),
       ...(operation.error ? { statusMessage: { status: 'Failed', error: operation.error } } : {}),
       targetResource: { id: operation.resource.id, resourceType: operation.resource.type, resourceName: operation.resource.name },

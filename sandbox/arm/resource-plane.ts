@@ -30,7 +30,12 @@ export interface ResourceGroup {
   id: string;
   name: string;
   location: string;
-  tags: Record<string, string>;
+  /** Only when the caller gave tags: a group created without them has none (no `"tags": {}`). */
+  tags?: Record<string, string>;
+  /** DELETE was accepted: the group answers `Deleting` and takes no new work until it is gone. */
+  deleting?: boolean;
+  /** Settles when the group is gone. */
+  deletion?: Promise<void>;
 }
 
 export interface PutResult {
@@ -62,6 +67,7 @@ export class ResourcePlane {
   constructor(
     readonly identity: { subscriptionId: string; tenantId: string; clientId: string },
     protected readonly onVaultCreated: (name: string) => void,
+    protected readonly onVaultDeleted: (name: string) => void = () => undefined,
   ) {}
 
   // ---------------------------------------------------------------- authorization
@@ -100,6 +106,80 @@ export class ResourcePlane {
     return group;
   }
 
+  /** A group that takes new work: it exists and is not being deleted. */
+  requireActiveResourceGroup(name: string): ResourceGroup {
+    const group = this.requireResourceGroup(name);
+    if (group.deleting)
+      throw new ArmError(
+        409,
+        'ResourceGroupBeingDeleted',
+        `The resource group '${group.name}' is in deprovisioning state and cannot perform this operation.`,
+      );
+    return group;
+  }
+
+  /** ResourceGroups_List: every group of the subscription the caller may read. */
+  listResourceGroups(): ResourceGroup[] {
+    this.authorize('Microsoft.Resources/subscriptions/resourceGroups/read', `/subscriptions/${this.identity.subscriptionId}`);
+    return [...this.resourceGroups.values()];
+  }
+
+  /** ResourceGroups_Update (PATCH, ResourceGroupPatchable): tags given replace the group's tags; what is not given stays. */
+  patchResourceGroup(name: string, body: Json): ResourceGroup {
+    this.authorize('Microsoft.Resources/subscriptions/resourceGroups/write', this.resourceGroupId(name));
+    const group = this.requireActiveResourceGroup(name);
+    if (body['tags'] !== undefined) {
+      if (!isObject(body['tags']) || Object.values(body['tags']).some((value) => typeof value !== 'string'))
+        throw new ArmError(
+          400,
+          'InvalidRequestContent',
+          "The request content was invalid and could not be deserialized: 'tags' must be an object of string values.",
+        );
+      group.tags = body['tags'] as Record<string, string>;
+    }
+    return group;
+  }
+
+  /**
+   * ResourceGroups_Delete: accepted at once (202), then the group's resources go (each with what it
+   * holds: children and extension resources), then the group. Resolves when the group is gone.
+   */
+  deleteResourceGroup(name: string): { group: ResourceGroup; done: Promise<void> } {
+    this.authorize('Microsoft.Resources/subscriptions/resourceGroups/delete', this.resourceGroupId(name));
+    const group = this.requireResourceGroup(name);
+    if (group.deletion) return { group, done: group.deletion };
+    group.deleting = true;
+    const inGroup = [...this.resources.values()].filter((resource) => resource.resourceGroup.toLowerCase() === group.name.toLowerCase());
+    const seconds = Math.max(10, ...inGroup.map((resource) => (typeSpec(resource.type)?.createSeconds ?? 5) / 2));
+    const done = new Promise<void>((resolve) => {
+      setTimeout(
+        () => {
+          for (const resource of [...this.resources.values()])
+            if (resource.resourceGroup.toLowerCase() === group.name.toLowerCase()) this.removeResource(resource.id);
+          this.resourceGroups.delete(group.name.toLowerCase());
+          this.groupDeleted(group.name);
+          resolve();
+        },
+        seconds * this.timeScale * 1000,
+      );
+    });
+    group.deletion = done;
+    return { group, done };
+  }
+
+  /** What else goes with a deleted group (ArmPlane: its deployments). */
+  protected groupDeleted(_name: string): void {}
+
+  /** Removes a resource with everything under it: its children and the extension resources scoped to it. */
+  protected removeResource(id: string): void {
+    const prefix = `${id.toLowerCase()}/`;
+    for (const [key, resource] of this.resources) {
+      if (key !== id.toLowerCase() && !key.startsWith(prefix)) continue;
+      this.resources.delete(key);
+      if (resource.type.toLowerCase() === 'microsoft.keyvault/vaults') this.onVaultDeleted(resource.name);
+    }
+  }
+
   putResourceGroup(name: string, body: Json): { status: 200 | 201; group: ResourceGroup } {
     this.authorize('Microsoft.Resources/subscriptions/resourceGroups/write', this.resourceGroupId(name));
     if (!NAME_RULES.resourceGroup.pattern.test(name))
@@ -118,6 +198,7 @@ export class ResourcePlane {
       );
     }
     const existing = this.resourceGroups.get(name.toLowerCase());
+    if (existing?.deleting) this.requireActiveResourceGroup(name);
     if (existing && existing.location !== location) {
       throw new ArmError(
         409,
@@ -129,7 +210,7 @@ export class ResourcePlane {
       id: this.resourceGroupId(existing?.name ?? name),
       name: existing?.name ?? name,
       location,
-      tags: isObject(body['tags']) ? (body['tags'] as Record<string, string>) : {},
+      ...(isObject(body['tags']) ? { tags: body['tags'] as Record<string, string> } : {}),
     };
     this.resourceGroups.set(name.toLowerCase(), group);
     return { status: existing ? 200 : 201, group };
@@ -206,7 +287,7 @@ export class ResourcePlane {
     const parsed = parseResourceId(id);
     if (!parsed) throw new ArmError(400, 'InvalidResourceId', `'${id}' is not a valid resource id.`);
     this.authorize(`${parsed.type}/write`, id);
-    this.requireResourceGroup(parsed.resourceGroup);
+    this.requireActiveResourceGroup(parsed.resourceGroup);
     const existing = this.resources.get(id.toLowerCase());
     const problem = apiVersionProblem(parsed.type, apiVersion, typeof body['location'] === 'string' ? body['location'] : undefined);
     if (problem) throw problem;
@@ -223,7 +304,7 @@ export class ResourcePlane {
     const full: Json = options.patch && existing ? mergeDeep({ ...existing.envelope, properties: existing.properties }, body) : body;
     const problems = bodyProblems({ id, type: parsed.type, name: parsed.name }, apiVersion as string, full, {
       nameTaken: !existing && this.takenNames.has(`${parsed.type}|${parsed.name}`.toLowerCase()),
-    });
+    }).map(({ problem }) => problem);
     const first = problems[0];
     if (first) throw new ArmError(400, first.code, first.message, problems.length > 1 ? problems : [], first.target);
 
@@ -253,6 +334,8 @@ export class ResourcePlane {
   }
 
   protected finishProvisioning(resource: StoredResource): ArmErrorBody | undefined {
+    // Deleted meanwhile (its group, or a complete-mode deployment), or replaced by a newer PUT: nothing left to finish.
+    if (this.resources.get(resource.id.toLowerCase()) !== resource) return undefined;
     if (resource.type.toLowerCase() === 'microsoft.app/containerapps') {
       const problem = revisionProblem(resource.name, resource.properties);
       if (problem) {
@@ -274,6 +357,7 @@ export class ResourcePlane {
         envelope: {},
         properties: { ...child.properties },
         provisioningState: 'Succeeded',
+        implicit: true,
       });
     }
     if (resource.type.toLowerCase() === 'microsoft.keyvault/vaults') this.onVaultCreated(resource.name);

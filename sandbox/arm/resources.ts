@@ -104,6 +104,8 @@ export interface StoredResource {
   /** What the client sent (and manual changes since): the provider's read-only properties are added on read. */
   properties: Json;
   provisioningState: 'Creating' | 'Updating' | 'Succeeded' | 'Failed';
+  /** Made by the provider with its parent (a SQL server's `master` database), not by any template. */
+  implicit?: boolean;
 }
 
 export function isObject(value: unknown): value is Json {
@@ -141,48 +143,71 @@ export function apiVersionProblem(type: string, apiVersion: string | undefined, 
   );
 }
 
-/** Checks a body as the resource provider does before accepting it: name, location, schema. Returns every problem. */
+/**
+ * Who finds a problem with a resource body. Resource Manager itself checks the region it offers the
+ * type in; the resource provider checks the name, global names and the body (its preflight). A
+ * deployment's preflight nests the provider's findings under `PreflightValidationCheckFailed`.
+ */
+export interface BodyProblem {
+  by: 'resource-manager' | 'provider';
+  problem: ArmErrorBody;
+}
+
+/** Checks a body as Resource Manager and the resource provider do before accepting it: location, name, schema. Returns every problem. */
 export function bodyProblems(
   resource: { id: string; type: string; name: string },
   apiVersion: string,
   body: Json,
   options: { nameTaken?: boolean } = {},
-): ArmErrorBody[] {
+): BodyProblem[] {
   const { id, type } = resource;
-  const problems: ArmErrorBody[] = [];
+  const problems: BodyProblem[] = [];
+  const provider = (problem: ArmErrorBody) => problems.push({ by: 'provider', problem });
   const spec = typeSpec(type);
   const name = resource.name.split('/').at(-1) as string;
   const shortType = type.split('/').slice(1).join('/');
-  if (spec?.nameRule && !spec.nameRule.pattern.test(name)) {
-    problems.push({
+  const nameInvalid = spec?.nameRule !== undefined && !spec.nameRule.pattern.test(name);
+  if (nameInvalid && type.toLowerCase() === 'microsoft.storage/storageaccounts') {
+    // The storage provider's own code and words (PostDeploymentValidateOnResourceGroup.json, 2025-04-01).
+    provider({
+      code: 'AccountNameInvalid',
+      target: id,
+      message: `${name} is not a valid storage account name. Storage account name must be between 3 and 24 characters in length and use numbers and lower-case letters only.`,
+    });
+  } else if (nameInvalid && spec?.nameRule) {
+    provider({
       code: 'InvalidResourceName',
       target: id,
       message: `Resource name '${name}' is invalid for type '${type}': a ${spec.nameRule.what} has ${spec.nameRule.rule}.`,
     });
   }
-  if (spec?.globalName && options.nameTaken)
-    problems.push({ code: spec.globalName.code, target: id, message: spec.globalName.message(name) });
+  if (spec?.globalName && options.nameTaken) provider({ code: spec.globalName.code, target: id, message: spec.globalName.message(name) });
   const location = body['location'];
   if (typeof location === 'string' && location.toLowerCase() !== 'global') {
     const region = location.toLowerCase().replace(/\s+/g, '');
     if (!AVAILABLE_REGIONS.includes(region) || spec?.unavailableIn?.includes(region)) {
       problems.push({
-        code: 'LocationNotAvailableForResourceType',
-        target: id,
-        message: `The provided location '${location}' is not available for resource type '${type}'. List of available regions for the resource type is '${AVAILABLE_REGIONS.filter((r) => !spec?.unavailableIn?.includes(r)).join(',')}'.`,
+        by: 'resource-manager',
+        problem: {
+          code: 'LocationNotAvailableForResourceType',
+          target: id,
+          message: `The provided location '${location}' is not available for resource type '${type}'. List of available regions for the resource type is '${AVAILABLE_REGIONS.filter((r) => !spec?.unavailableIn?.includes(r)).join(',')}'.`,
+        },
       });
     }
   }
   if (hasSchemaFor(type, apiVersion)) {
     const result = validateResourceBody({ ...body, type, apiVersion, name: resource.name });
-    if (!result.ok)
-      problems.push({
+    // A bad name is reported once, in the provider's words above.
+    const errors = result.ok ? [] : result.errors.filter((error) => !(nameInvalid && /^name\b/.test(error)));
+    if (errors.length > 0)
+      provider({
         code: 'InvalidRequestContent',
         target: id,
-        message: `The request content was invalid for ${shortType} at api-version ${apiVersion}: ${result.errors.join('; ')}`,
+        message: `The request content was invalid for ${shortType} at api-version ${apiVersion}: ${errors.join('; ')}`,
       });
   } else if (body['properties'] !== undefined && !isObject(body['properties'])) {
-    problems.push({ code: 'InvalidRequestContent', target: id, message: `The request content was invalid: properties must be an object.` });
+    provider({ code: 'InvalidRequestContent', target: id, message: `The request content was invalid: properties must be an object.` });
   }
   return problems;
 }

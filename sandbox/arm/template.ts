@@ -80,7 +80,9 @@ function expand(
 ): ExpandedTemplate {
   const invalid = (message: string) => new ArmError(400, 'InvalidTemplate', `Deployment template validation failed: '${message}'.`);
   if (!isObject(template) || !Array.isArray(template['resources']))
-    throw invalid('The template has no resources array; the sandbox deploys languageVersion 1.0 templates');
+    throw invalid(
+      "The template must have a 'resources' array (languageVersion 1.0); templates with symbolic resource names (languageVersion 2.0) are not accepted here",
+    );
   const declared = isObject(template['parameters']) ? Object.keys(template['parameters']) : [];
   const given = isObject(parameters) ? parameters : {};
   const extra = Object.keys(given).filter((name) => !declared.some((d) => d.toLowerCase() === name.toLowerCase()));
@@ -100,7 +102,10 @@ function expand(
   }));
   for (let index = 0; index < declarations.length; index++) {
     const { declaration, parent } = declarations[index] as { declaration: Json; parent?: PlannedResource };
-    if ('copy' in declaration) throw invalid('The sandbox does not expand copy loops; declare each resource');
+    if ('copy' in declaration)
+      throw invalid(
+        `The template resource '${String(declaration['name'])}' uses 'copy', which this deployment endpoint does not expand; declare each resource`,
+      );
     if ('condition' in declaration && known(evaluateDeep(declaration['condition'], scope), 'condition') === false) continue;
     let type = String(known(evaluateDeep(declaration['type'], scope), 'type'));
     let name = String(known(evaluateDeep(declaration['name'], scope), 'name'));

@@ -1,6 +1,15 @@
 import type { Entra } from '../entra.js';
 import { reply, type Answer, type Reply } from '../http.js';
-import { keyVaultError, secretBundle, type SecretVersion, type Vault } from './plane.js';
+import {
+  deletedFields,
+  keyVaultError,
+  secretBundle,
+  secretItem,
+  type KeyVaults,
+  type SecretVersion,
+  type StoredSecret,
+  type Vault,
+} from './plane.js';
 
 const SECRET_NAME = /^[0-9a-zA-Z-]{1,127}$/;
 const PAGE_SIZE = 25;
@@ -23,15 +32,24 @@ export class KeyVaultEndpoint {
     private readonly entra: Entra,
     private readonly faults: () => FaultRates,
     private readonly random: () => number,
+    private readonly keyVaults: KeyVaults,
   ) {}
 
+  /** Every error Key Vault sends carries its code in `x-ms-error-code` too. */
   handle(vault: Vault, method: string, url: URL, body: string, authorization: string | undefined): Answer {
+    const answer = this.answer(vault, method, url, body, authorization);
+    return answer === 'reset' ? answer : withErrorCode(answer);
+  }
+
+  private answer(vault: Vault, method: string, url: URL, body: string, authorization: string | undefined): Answer {
     vault.requests[method] = (vault.requests[method] ?? 0) + 1;
     if (!this.entra.accessTokenClaims(authorization, 'https://vault.azure.net')) {
       return reply(401, keyVaultError('Unauthorized', 'AKV10000: Request is missing a Bearer or PoP token.'), {
         'WWW-Authenticate': `Bearer authorization="https://login.microsoftonline.com/${this.entra.identity.tenantId}", resource="https://vault.azure.net"`,
       });
     }
+    if (!url.searchParams.get('api-version'))
+      return reply(400, keyVaultError('BadParameter', "The 'api-version' query parameter is required but was not specified."));
     const allowed = vault.role === 'officer' || (vault.role === 'user' && method === 'GET');
     if (!allowed) {
       return reply(
@@ -68,7 +86,7 @@ export class KeyVaultEndpoint {
       return page(
         url,
         vaultUrl,
-        [...vault.secrets.values()].filter((s) => !s.secret.deletedAt).map((s) => secretBundle(vaultUrl, s.name, latest(s), false)),
+        [...vault.secrets.values()].filter((s) => !s.secret.deletedAt).map((s) => secretItem(vaultUrl, s.name, latest(s))),
       );
     }
     if (collection === 'deletedsecrets' && name === undefined && method === 'GET') {
@@ -77,13 +95,10 @@ export class KeyVaultEndpoint {
         vaultUrl,
         [...vault.secrets.values()]
           .filter((s) => s.secret.deletedAt)
-          .map((s) => ({
-            ...secretBundle(vaultUrl, s.name, latest(s), false),
-            recoveryId: `${vaultUrl}/deletedsecrets/${s.name}`,
-            deletedDate: s.secret.deletedAt,
-          })),
+          .map((s) => ({ ...deletedFields(vaultUrl, s.name, s.secret.deletedAt as number), ...secretItem(vaultUrl, s.name, latest(s)) })),
       );
     }
+    if (collection === 'secrets' && name === 'restore' && third === undefined && method === 'POST') return this.restore(vault, body);
     if (!name) return reply(404, keyVaultError('NotFound', 'Unknown operation.'));
     if (!SECRET_NAME.test(name))
       return reply(400, keyVaultError('BadParameter', `The secret name '${name}' is invalid: use 1-127 letters, digits and dashes.`));
@@ -100,9 +115,8 @@ export class KeyVaultEndpoint {
         return reply(204);
       }
       return reply(200, {
+        ...deletedFields(vaultUrl, entry.name, entry.secret.deletedAt),
         ...secretBundle(vaultUrl, entry.name, latest(entry), false),
-        recoveryId: `${vaultUrl}/deletedsecrets/${entry.name}`,
-        deletedDate: entry.secret.deletedAt,
       });
     }
     if (collection !== 'secrets') return reply(404, keyVaultError('NotFound', 'Unknown operation.'));
@@ -147,11 +161,11 @@ export class KeyVaultEndpoint {
     if (method === 'DELETE') {
       entry.secret.deletedAt = Math.floor(Date.now() / 1000);
       return reply(200, {
+        ...deletedFields(vaultUrl, entry.name, entry.secret.deletedAt),
         ...secretBundle(vaultUrl, entry.name, latest(entry), false),
-        recoveryId: `${vaultUrl}/deletedsecrets/${entry.name}`,
-        deletedDate: entry.secret.deletedAt,
       });
     }
+    if (third === 'backup' && fourth === undefined && method === 'POST') return reply(200, { value: this.keyVaults.backup(entry) });
     if (third === 'versions' && method === 'GET')
       return page(
         url,
@@ -180,6 +194,29 @@ export class KeyVaultEndpoint {
     return reply(200, secretBundle(vaultUrl, entry.name, version, true));
   }
 
+  /** RestoreSecret: the backup the blob names, as a new secret with all its versions; 409 when the name is in use. */
+  private restore(vault: Vault, body: string): Reply {
+    const vaultUrl = `https://${vault.name}.vault.azure.net`;
+    const input = parseObject(body);
+    const backup = this.keyVaults.backupOf(input?.['value']);
+    if (!backup)
+      return reply(400, keyVaultError('BadParameter', 'The backup blob is invalid or corrupt, or was not issued by Azure Key Vault.'));
+    const existing = vault.get(backup.name);
+    if (existing?.secret.deletedAt)
+      return reply(
+        409,
+        keyVaultError(
+          'Conflict',
+          `Secret ${existing.name} is currently in a deleted but recoverable state, and its name cannot be reused; in this state, the secret can only be recovered or purged.`,
+          'ObjectIsDeletedButRecoverable',
+        ),
+      );
+    if (existing) return reply(409, keyVaultError('Conflict', `Secret ${existing.name} already exists in this key vault.`));
+    const secret: StoredSecret = { versions: backup.secret.versions.map((version) => structuredClone(version)) };
+    vault.secrets.set(backup.name.toLowerCase(), { name: backup.name, secret });
+    return reply(200, secretBundle(vaultUrl, backup.name, secret.versions.at(-1) as SecretVersion, false));
+  }
+
   private drawFault(): 'throttle' | 'unavailable' | 'reset' | undefined {
     const { throttle = 0, unavailable = 0, reset = 0 } = this.faults();
     const draw = this.random();
@@ -190,8 +227,34 @@ export class KeyVaultEndpoint {
   }
 }
 
+/** Adds `x-ms-error-code` (= `error.code`) to an error answer. */
+function withErrorCode(answer: Reply): Reply {
+  const error = (answer.body as { error?: { code?: unknown } } | undefined)?.error;
+  if (answer.status < 400 || typeof error?.code !== 'string') return answer;
+  return { ...answer, headers: { ...answer.headers, 'x-ms-error-code': error.code } };
+}
+
+function parseObject(body: string): Record<string, unknown> | undefined {
+  try {
+    const parsed: unknown = JSON.parse(body || '{}');
+    return parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** One page of a list: `maxresults` must be an integer from 1 to 25 (secrets.json), 25 when absent. */
 function page(url: URL, vaultUrl: string, items: Record<string, unknown>[]): Reply {
-  const size = Math.min(Number(url.searchParams.get('maxresults') ?? PAGE_SIZE) || PAGE_SIZE, PAGE_SIZE);
+  const maxresults = url.searchParams.get('maxresults');
+  if (maxresults !== null && (!/^\d+$/.test(maxresults) || Number(maxresults) < 1 || Number(maxresults) > PAGE_SIZE))
+    return reply(
+      400,
+      keyVaultError(
+        'BadParameter',
+        `The value '${maxresults}' of query parameter 'maxresults' is invalid: it must be an integer from 1 to ${PAGE_SIZE}.`,
+      ),
+    );
+  const size = maxresults === null ? PAGE_SIZE : Number(maxresults);
   const skip = Number(url.searchParams.get('$skiptoken') ?? 0);
   const next =
     skip + size < items.length

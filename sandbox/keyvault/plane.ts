@@ -62,6 +62,9 @@ export class Vault {
   }
 }
 
+/** Days a soft-deleted secret stays recoverable (the vault's `softDeleteRetentionInDays`, Azure's default). */
+export const RECOVERABLE_DAYS = 90;
+
 /** A Key Vault error body in the service's shape. */
 export function keyVaultError(code: string, message: string, innerCode?: string): Record<string, unknown> {
   return { error: { code, message, ...(innerCode ? { innererror: { code: innerCode } } : {}) } };
@@ -80,15 +83,35 @@ export function secretBundle(vaultUrl: string, name: string, version: SecretVers
       created: version.created,
       updated: version.updated,
       recoveryLevel: 'Recoverable+Purgeable',
-      recoverableDays: 90,
+      recoverableDays: RECOVERABLE_DAYS,
     },
     ...(version.managed ? { managed: true, kid: `${vaultUrl}/keys/${name}/${version.version}` } : {}),
+  };
+}
+
+/**
+ * A list item (`SecretItem`): the secret's base id without a version segment, its attributes,
+ * content type and tags; never the value.
+ */
+export function secretItem(vaultUrl: string, name: string, version: SecretVersion): Record<string, unknown> {
+  const { value: _value, id: _id, kid: _kid, ...rest } = secretBundle(vaultUrl, name, version, false);
+  return { id: `${vaultUrl}/secrets/${name}`, ...rest };
+}
+
+/** What a deleted secret carries besides its bundle or item: `recoveryId`, `deletedDate` and `scheduledPurgeDate` (unix seconds). */
+export function deletedFields(vaultUrl: string, name: string, deletedAt: number): Record<string, unknown> {
+  return {
+    recoveryId: `${vaultUrl}/deletedsecrets/${name}`,
+    deletedDate: deletedAt,
+    scheduledPurgeDate: deletedAt + RECOVERABLE_DAYS * 86_400,
   };
 }
 
 /** Every vault's data plane, by lower-case name. A vault appears when ARM creates it (or the admin API does). */
 export class KeyVaults {
   readonly vaults = new Map<string, Vault>();
+  /** Secret backups by their random id: the blob a client holds is that id, base64url-encoded, nothing else. */
+  readonly backups = new Map<string, { name: string; secret: StoredSecret }>();
 
   create(name: string): Vault {
     const vault = this.vaults.get(name.toLowerCase()) ?? new Vault(name.toLowerCase());
@@ -98,5 +121,18 @@ export class KeyVaults {
 
   get(name: string): Vault | undefined {
     return this.vaults.get(name.toLowerCase());
+  }
+
+  /** Keeps a copy of a secret with all its versions; returns the opaque blob that names it. */
+  backup(entry: { name: string; secret: StoredSecret }): string {
+    const id = randomBytes(24).toString('hex');
+    this.backups.set(id, { name: entry.name, secret: { versions: entry.secret.versions.map((version) => structuredClone(version)) } });
+    return Buffer.from(id, 'utf8').toString('base64url');
+  }
+
+  /** The backup a blob names, or undefined for a blob this service did not issue. */
+  backupOf(blob: unknown): { name: string; secret: StoredSecret } | undefined {
+    if (typeof blob !== 'string' || !/^[A-Za-z0-9_-]+$/.test(blob)) return undefined;
+    return this.backups.get(Buffer.from(blob, 'base64url').toString('utf8'));
   }
 }

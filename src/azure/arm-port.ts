@@ -53,6 +53,8 @@ const REMEDIES: Record<string, (failure: ArmFailure, where: (target?: string) =>
   ResourceGroupNotFound: () =>
     'Check the resource group name (the resource-group input or the config’s `resourceGroup`); provision creates it.',
   InvalidResourceName: (failure, where) => `Rename it in the config${where(failure.target) ? `: ${where(failure.target)}` : ''}.`,
+  // The storage provider's own code for a name it refuses (its preflight finding targets the name).
+  AccountNameInvalid: (failure, where) => `Rename it in the config${where(failure.target) ? `: ${where(failure.target)}` : ''}.`,
   NoRegisteredProviderFound: () =>
     'The resource provider does not offer this api-version in the region: pick another `region`, or register the provider (`az provider register --namespace <Namespace>`).',
   MissingSubscriptionRegistration: () =>

@@ -8,7 +8,13 @@ export interface SandboxDescriptor {
   caCert: string;
 }
 
-const SANDBOX_HOSTS = /^(login\.microsoftonline\.com|management\.azure\.com|[a-z0-9-]+\.vault\.azure\.net)$/i;
+const SANDBOX_HOSTS = /^(login\.microsoftonline\.com|management\.azure\.com|[a-z0-9-]+\.vault\.azure\.net|[a-z0-9]+\.azurecr\.io)$/i;
+
+/** Hosts that exist only while the sandbox has the resource behind them: a vault, a registry. */
+const RESOURCE_HOSTS: [RegExp, string][] = [
+  [/^([a-z0-9-]+)\.vault\.azure\.net$/i, 'vaults'],
+  [/^([a-z0-9]+)\.azurecr\.io$/i, 'registries'],
+];
 
 /**
  * An HttpClient that sends Azure's own URLs (`https://<vault>.vault.azure.net/...`) to the
@@ -18,16 +24,17 @@ const SANDBOX_HOSTS = /^(login\.microsoftonline\.com|management\.azure\.com|[a-z
  */
 export function sandboxHttpClient(descriptor: SandboxDescriptor): HttpClient {
   const agent = new Agent({ ca: readFileSync(descriptor.caCert), keepAlive: true });
-  const knownVaults = new Set<string>();
+  const known = new Set<string>();
 
-  async function vaultExists(name: string): Promise<boolean> {
-    if (knownVaults.has(name)) return true;
+  async function resourceExists(collection: string, name: string): Promise<boolean> {
+    const key = `${collection}/${name}`;
+    if (known.has(key)) return true;
     const status = await new Promise<number>((resolve, reject) => {
       const probe = httpsRequest(
         {
           host: '127.0.0.1',
           port: descriptor.port,
-          path: `/_sandbox/vaults/${name}`,
+          path: `/_sandbox/${key}`,
           servername: 'localhost',
           agent,
           headers: { host: 'localhost' },
@@ -40,15 +47,16 @@ export function sandboxHttpClient(descriptor: SandboxDescriptor): HttpClient {
       probe.on('error', reject);
       probe.end();
     });
-    if (status === 200) knownVaults.add(name);
+    if (status === 200) known.add(key);
     return status === 200;
   }
 
   return {
     async sendRequest(request: PipelineRequest): Promise<PipelineResponse> {
       const url = new URL(request.url);
-      const vault = /^([a-z0-9-]+)\.vault\.azure\.net$/i.exec(url.hostname)?.[1]?.toLowerCase();
-      if (!SANDBOX_HOSTS.test(url.hostname) || (vault && !(await vaultExists(vault)))) {
+      const [pattern, collection] = RESOURCE_HOSTS.find(([host]) => host.test(url.hostname)) ?? [];
+      const name = pattern?.exec(url.hostname)?.[1]?.toLowerCase();
+      if (!SANDBOX_HOSTS.test(url.hostname) || (collection && name && !(await resourceExists(collection, name)))) {
         throw new RestError(`getaddrinfo ENOTFOUND ${url.hostname}`, { code: 'ENOTFOUND', request });
       }
       const body =

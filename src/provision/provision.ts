@@ -36,7 +36,6 @@ export interface OperationReport {
   type: string;
   name: string;
   resourceId: string;
-  operation: string;
   state: string;
   durationSeconds?: number;
   error?: ArmFailure;
@@ -153,7 +152,15 @@ export async function provision(request: ProvisionRequest, ports: ProvisionPorts
   });
 
   const { deployed, operations } = await logger.group(`Deploy ${deploymentName}`, () =>
-    deploy(arm, resourceGroup, deploymentName, deployment, request, configKeyOf),
+    deploy(
+      arm,
+      resourceGroup,
+      deploymentName,
+      deployment,
+      request,
+      configKeyOf,
+      new Set(changes.resources.filter((change) => change.changeType === 'Create').map((change) => change.resourceId.toLowerCase())),
+    ),
   );
   return { ...base, status: 'deployed', changes, changeCount: count, outputs: outputsOf(deployed), operations };
 }
@@ -212,11 +219,16 @@ function everythingCreated(rendered: RenderedEnvironment, loaded: LoadedConfig, 
   };
 }
 
-/** For an ARM error's target resource id: the config key that names the resource. */
+/**
+ * For an ARM error's target: the config key that names the resource. ARM's own checks target the
+ * resource id; a provider's preflight finding targets the resource's name in the template.
+ */
 function configKeyFinder(rendered: RenderedEnvironment, loaded: LoadedConfig): (target?: string) => string | undefined {
   return (target) => {
     if (!target) return undefined;
-    const { type, name } = typeAndNameOf(target);
+    const { type, name } = target.startsWith('/')
+      ? typeAndNameOf(target)
+      : { type: rendered.template.resources.find((resource) => resource.name === target)?.type ?? '', name: target };
     const path = rendered.configPathOf(type, name) ?? rendered.configPathOf(type, name.split('/').at(-1) ?? name);
     if (!path) return undefined;
     const location = loaded.locate?.(path);
@@ -231,6 +243,8 @@ async function deploy(
   deployment: ArmDeployment,
   request: ProvisionRequest,
   configKeyOf: (target?: string) => string | undefined,
+  /** Ids (lower case) what-if said are new: ARM's operations say Create for every PUT, new or not. */
+  newResources: ReadonlySet<string>,
 ): Promise<{ deployed: DeploymentExtended; operations: OperationReport[] }> {
   const { logger } = request;
   const started = Date.now();
@@ -252,11 +266,11 @@ async function deploy(
       if (reported.get(operation.resourceId) === operation.state) continue;
       reported.set(operation.resourceId, operation.state);
       const elapsed = `${((Date.now() - started) / 1000).toFixed(1)} s`;
-      if (operation.state === 'Running')
-        logger.info(`[${elapsed}] ${operation.operation === 'Update' ? 'updating' : 'creating'} ${operation.type} ${operation.name}`);
+      const isNew = newResources.has(operation.resourceId.toLowerCase());
+      if (operation.state === 'Running') logger.info(`[${elapsed}] ${isNew ? 'creating' : 'updating'} ${operation.type} ${operation.name}`);
       else if (operation.state === 'Succeeded')
         logger.info(
-          `[${elapsed}] ${operation.operation === 'Update' ? 'updated' : 'created'}  ${operation.type} ${operation.name} in ${operation.durationSeconds?.toFixed(1) ?? '?'} s`,
+          `[${elapsed}] ${isNew ? 'created' : 'updated'}  ${operation.type} ${operation.name} in ${operation.durationSeconds?.toFixed(1) ?? '?'} s`,
         );
       else if (operation.state === 'Failed')
         logger.error(
@@ -295,7 +309,6 @@ function reportOf(operation: DeploymentOperation): OperationReport {
     type: target?.resourceType ?? 'unknown',
     name: target?.resourceName ?? 'unknown',
     resourceId: target?.id ?? '',
-    operation: properties?.provisioningOperation ?? 'Create',
     state: properties?.provisioningState ?? 'Running',
     ...(seconds !== undefined ? { durationSeconds: seconds } : {}),
     ...(status?.error ? { error: status.error } : {}),

@@ -137,9 +137,12 @@ describe('provision', () => {
     expect((await client.getSecret('AzureOpenAIKey')).value).toBe('not-a-real-key');
   });
 
-  it('reports no changes on a second run with the same config', async () => {
-    const result = await provisionWith();
+  it('reports no changes on a second run with the same config, and logs the resources as updated, not created', async () => {
+    const logger = recordingLogger();
+    const result = await provisionWith({ logger });
     expect(result.changeCount).toBe(0);
+    expect(logger.lines.some((line) => /updated +Microsoft\.KeyVault\/vaults seniorly-prod-secrets in [\d.]+ s/.test(line))).toBe(true);
+    expect(logger.lines.filter((line) => / created +Microsoft/.test(line))).toEqual([]);
     expect(result.changes.resources.filter((c) => c.changeType !== 'NoChange' && c.changeType !== 'Ignore')).toEqual([]);
   });
 

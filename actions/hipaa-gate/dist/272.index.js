@@ -35,7 +35,12 @@ var external_node_https_ = __webpack_require__(4708);
 
 
 
-const SANDBOX_HOSTS = /^(login\.microsoftonline\.com|management\.azure\.com|[a-z0-9-]+\.vault\.azure\.net)$/i;
+const SANDBOX_HOSTS = /^(login\.microsoftonline\.com|management\.azure\.com|[a-z0-9-]+\.vault\.azure\.net|[a-z0-9]+\.azurecr\.io)$/i;
+/** Hosts that exist only while the sandbox has the resource behind them: a vault, a registry. */
+const RESOURCE_HOSTS = [
+    [/^([a-z0-9-]+)\.vault\.azure\.net$/i, 'vaults'],
+    [/^([a-z0-9]+)\.azurecr\.io$/i, 'registries'],
+];
 /**
  * An HttpClient that sends Azure's own URLs (`https://<vault>.vault.azure.net/...`) to the
  * sandbox on 127.0.0.1, keeping the Azure host name for SNI and Host and verifying TLS against
@@ -44,15 +49,16 @@ const SANDBOX_HOSTS = /^(login\.microsoftonline\.com|management\.azure\.com|[a-z
  */
 function sandboxHttpClient(descriptor) {
     const agent = new external_node_https_.Agent({ ca: (0,external_node_fs_.readFileSync)(descriptor.caCert), keepAlive: true });
-    const knownVaults = new Set();
-    async function vaultExists(name) {
-        if (knownVaults.has(name))
+    const known = new Set();
+    async function resourceExists(collection, name) {
+        const key = `${collection}/${name}`;
+        if (known.has(key))
             return true;
         const status = await new Promise((resolve, reject) => {
             const probe = (0,external_node_https_.request)({
                 host: '127.0.0.1',
                 port: descriptor.port,
-                path: `/_sandbox/vaults/${name}`,
+                path: `/_sandbox/${key}`,
                 servername: 'localhost',
                 agent,
                 headers: { host: 'localhost' },
@@ -64,14 +70,15 @@ function sandboxHttpClient(descriptor) {
             probe.end();
         });
         if (status === 200)
-            knownVaults.add(name);
+            known.add(key);
         return status === 200;
     }
     return {
         async sendRequest(request) {
             const url = new URL(request.url);
-            const vault = /^([a-z0-9-]+)\.vault\.azure\.net$/i.exec(url.hostname)?.[1]?.toLowerCase();
-            if (!SANDBOX_HOSTS.test(url.hostname) || (vault && !(await vaultExists(vault)))) {
+            const [pattern, collection] = RESOURCE_HOSTS.find(([host]) => host.test(url.hostname)) ?? [];
+            const name = pattern?.exec(url.hostname)?.[1]?.toLowerCase();
+            if (!SANDBOX_HOSTS.test(url.hostname) || (collection && name && !(await resourceExists(collection, name)))) {
                 throw new dist_esm/* RestError */.pj(`getaddrinfo ENOTFOUND ${url.hostname}`, { code: 'ENOTFOUND', request });
             }
             const body = typeof request.body === 'string' || Buffer.isBuffer(request.body)

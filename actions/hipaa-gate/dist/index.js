@@ -46148,6 +46148,21 @@ class ActionInputs {
             .map((item) => item.trim())
             .filter((item) => item.length > 0);
     }
+    /** `KEY=value` pairs, one per line (the value may hold `=`); blank lines dropped. */
+    keyValues(name) {
+        const pairs = {};
+        for (const line of this.io.getInput(name).split(/\r?\n/)) {
+            if (line.trim() === '')
+                continue;
+            const separator = line.indexOf('=');
+            const key = separator > 0 ? line.slice(0, separator).trim() : '';
+            // Only the key is quoted back: the value may be a secret.
+            if (!/^[A-Za-z_][A-Za-z0-9_.-]*$/.test(key))
+                throw new errors/* ConfigurationError */.j(`${inputName(name)} takes one KEY=value per line; a line has ${key ? `the key "${key}", which is not a valid name` : 'no KEY= before its value'}.`);
+            pairs[key] = line.slice(separator + 1);
+        }
+        return pairs;
+    }
     /** A number input, or undefined when empty. */
     number(name) {
         const raw = this.optional(name);
@@ -49469,6 +49484,8 @@ const REMEDIES = {
     InvalidResourceGroup: () => 'Rename `resourceGroup` in the config.',
     ResourceGroupNotFound: () => 'Check the resource group name (the resource-group input or the config’s `resourceGroup`); provision creates it.',
     InvalidResourceName: (failure, where) => `Rename it in the config${where(failure.target) ? `: ${where(failure.target)}` : ''}.`,
+    // The storage provider's own code for a name it refuses (its preflight finding targets the name).
+    AccountNameInvalid: (failure, where) => `Rename it in the config${where(failure.target) ? `: ${where(failure.target)}` : ''}.`,
     NoRegisteredProviderFound: () => 'The resource provider does not offer this api-version in the region: pick another `region`, or register the provider (`az provider register --namespace <Namespace>`).',
     MissingSubscriptionRegistration: () => 'Register the resource provider in the subscription once: `az provider register --namespace <Namespace>`.',
     ContainerAppOperationError: () => "The app's revision did not start: check containerApp.image, containerApp.targetPort and containerApp.healthPath in the config.",

@@ -71133,7 +71133,12 @@ var external_node_fs_ = __nccwpck_require__(3024);
 
 
 
-const SANDBOX_HOSTS = /^(login\.microsoftonline\.com|management\.azure\.com|[a-z0-9-]+\.vault\.azure\.net)$/i;
+const SANDBOX_HOSTS = /^(login\.microsoftonline\.com|management\.azure\.com|[a-z0-9-]+\.vault\.azure\.net|[a-z0-9]+\.azurecr\.io)$/i;
+/** Hosts that exist only while the sandbox has the resource behind them: a vault, a registry. */
+const RESOURCE_HOSTS = [
+    [/^([a-z0-9-]+)\.vault\.azure\.net$/i, 'vaults'],
+    [/^([a-z0-9]+)\.azurecr\.io$/i, 'registries'],
+];
 /**
  * An HttpClient that sends Azure's own URLs (`https://<vault>.vault.azure.net/...`) to the
  * sandbox on 127.0.0.1, keeping the Azure host name for SNI and Host and verifying TLS against
@@ -71142,15 +71147,16 @@ const SANDBOX_HOSTS = /^(login\.microsoftonline\.com|management\.azure\.com|[a-z
  */
 function sandboxHttpClient(descriptor) {
     const agent = new external_node_https_namespaceObject.Agent({ ca: (0,external_node_fs_.readFileSync)(descriptor.caCert), keepAlive: true });
-    const knownVaults = new Set();
-    async function vaultExists(name) {
-        if (knownVaults.has(name))
+    const known = new Set();
+    async function resourceExists(collection, name) {
+        const key = `${collection}/${name}`;
+        if (known.has(key))
             return true;
         const status = await new Promise((resolve, reject) => {
             const probe = (0,external_node_https_namespaceObject.request)({
                 host: '127.0.0.1',
                 port: descriptor.port,
-                path: `/_sandbox/vaults/${name}`,
+                path: `/_sandbox/${key}`,
                 servername: 'localhost',
                 agent,
                 headers: { host: 'localhost' },
@@ -71162,14 +71168,15 @@ function sandboxHttpClient(descriptor) {
             probe.end();
         });
         if (status === 200)
-            knownVaults.add(name);
+            known.add(key);
         return status === 200;
     }
     return {
         async sendRequest(request) {
             const url = new URL(request.url);
-            const vault = /^([a-z0-9-]+)\.vault\.azure\.net$/i.exec(url.hostname)?.[1]?.toLowerCase();
-            if (!SANDBOX_HOSTS.test(url.hostname) || (vault && !(await vaultExists(vault)))) {
+            const [pattern, collection] = RESOURCE_HOSTS.find(([host]) => host.test(url.hostname)) ?? [];
+            const name = pattern?.exec(url.hostname)?.[1]?.toLowerCase();
+            if (!SANDBOX_HOSTS.test(url.hostname) || (collection && name && !(await resourceExists(collection, name)))) {
                 throw new restError_RestError(`getaddrinfo ENOTFOUND ${url.hostname}`, { code: 'ENOTFOUND', request });
             }
             const body = typeof request.body === 'string' || Buffer.isBuffer(request.body)
@@ -72297,6 +72304,21 @@ class ActionInputs {
             .split(/[\n,]/)
             .map((item) => item.trim())
             .filter((item) => item.length > 0);
+    }
+    /** `KEY=value` pairs, one per line (the value may hold `=`); blank lines dropped. */
+    keyValues(name) {
+        const pairs = {};
+        for (const line of this.io.getInput(name).split(/\r?\n/)) {
+            if (line.trim() === '')
+                continue;
+            const separator = line.indexOf('=');
+            const key = separator > 0 ? line.slice(0, separator).trim() : '';
+            // Only the key is quoted back: the value may be a secret.
+            if (!/^[A-Za-z_][A-Za-z0-9_.-]*$/.test(key))
+                throw new ConfigurationError(`${inputName(name)} takes one KEY=value per line; a line has ${key ? `the key "${key}", which is not a valid name` : 'no KEY= before its value'}.`);
+            pairs[key] = line.slice(separator + 1);
+        }
+        return pairs;
     }
     /** A number input, or undefined when empty. */
     number(name) {

@@ -59092,6 +59092,8 @@ const REMEDIES = {
     InvalidResourceGroup: () => 'Rename `resourceGroup` in the config.',
     ResourceGroupNotFound: () => 'Check the resource group name (the resource-group input or the config’s `resourceGroup`); provision creates it.',
     InvalidResourceName: (failure, where) => `Rename it in the config${where(failure.target) ? `: ${where(failure.target)}` : ''}.`,
+    // The storage provider's own code for a name it refuses (its preflight finding targets the name).
+    AccountNameInvalid: (failure, where) => `Rename it in the config${where(failure.target) ? `: ${where(failure.target)}` : ''}.`,
     NoRegisteredProviderFound: () => 'The resource provider does not offer this api-version in the region: pick another `region`, or register the provider (`az provider register --namespace <Namespace>`).',
     MissingSubscriptionRegistration: () => 'Register the resource provider in the subscription once: `az provider register --namespace <Namespace>`.',
     ContainerAppOperationError: () => "The app's revision did not start: check containerApp.image, containerApp.targetPort and containerApp.healthPath in the config.",
@@ -78885,7 +78887,12 @@ var external_node_fs_ = __nccwpck_require__(3024);
 
 
 
-const SANDBOX_HOSTS = /^(login\.microsoftonline\.com|management\.azure\.com|[a-z0-9-]+\.vault\.azure\.net)$/i;
+const SANDBOX_HOSTS = /^(login\.microsoftonline\.com|management\.azure\.com|[a-z0-9-]+\.vault\.azure\.net|[a-z0-9]+\.azurecr\.io)$/i;
+/** Hosts that exist only while the sandbox has the resource behind them: a vault, a registry. */
+const RESOURCE_HOSTS = [
+    [/^([a-z0-9-]+)\.vault\.azure\.net$/i, 'vaults'],
+    [/^([a-z0-9]+)\.azurecr\.io$/i, 'registries'],
+];
 /**
  * An HttpClient that sends Azure's own URLs (`https://<vault>.vault.azure.net/...`) to the
  * sandbox on 127.0.0.1, keeping the Azure host name for SNI and Host and verifying TLS against
@@ -78894,15 +78901,16 @@ const SANDBOX_HOSTS = /^(login\.microsoftonline\.com|management\.azure\.com|[a-z
  */
 function sandboxHttpClient(descriptor) {
     const agent = new external_node_https_namespaceObject.Agent({ ca: (0,external_node_fs_.readFileSync)(descriptor.caCert), keepAlive: true });
-    const knownVaults = new Set();
-    async function vaultExists(name) {
-        if (knownVaults.has(name))
+    const known = new Set();
+    async function resourceExists(collection, name) {
+        const key = `${collection}/${name}`;
+        if (known.has(key))
             return true;
         const status = await new Promise((resolve, reject) => {
             const probe = (0,external_node_https_namespaceObject.request)({
                 host: '127.0.0.1',
                 port: descriptor.port,
-                path: `/_sandbox/vaults/${name}`,
+                path: `/_sandbox/${key}`,
                 servername: 'localhost',
                 agent,
                 headers: { host: 'localhost' },
@@ -78914,14 +78922,15 @@ function sandboxHttpClient(descriptor) {
             probe.end();
         });
         if (status === 200)
-            knownVaults.add(name);
+            known.add(key);
         return status === 200;
     }
     return {
         async sendRequest(request) {
             const url = new URL(request.url);
-            const vault = /^([a-z0-9-]+)\.vault\.azure\.net$/i.exec(url.hostname)?.[1]?.toLowerCase();
-            if (!SANDBOX_HOSTS.test(url.hostname) || (vault && !(await vaultExists(vault)))) {
+            const [pattern, collection] = RESOURCE_HOSTS.find(([host]) => host.test(url.hostname)) ?? [];
+            const name = pattern?.exec(url.hostname)?.[1]?.toLowerCase();
+            if (!SANDBOX_HOSTS.test(url.hostname) || (collection && name && !(await resourceExists(collection, name)))) {
                 throw new esm_restError_RestError(`getaddrinfo ENOTFOUND ${url.hostname}`, { code: 'ENOTFOUND', request });
             }
             const body = typeof request.body === 'string' || Buffer.isBuffer(request.body)
@@ -94533,7 +94542,7 @@ async function provision(request, ports) {
         }
         logger.info('ARM accepted the template.');
     });
-    const { deployed, operations } = await logger.group(`Deploy ${deploymentName}`, () => deploy(arm, resourceGroup, deploymentName, deployment, request, configKeyOf));
+    const { deployed, operations } = await logger.group(`Deploy ${deploymentName}`, () => deploy(arm, resourceGroup, deploymentName, deployment, request, configKeyOf, new Set(changes.resources.filter((change) => change.changeType === 'Create').map((change) => change.resourceId.toLowerCase()))));
     return { ...base, status: 'deployed', changes, changeCount: count, outputs: outputsOf(deployed), operations };
 }
 /** The image and traffic split of the app if it exists: re-provisioning must not undo a deploy. */
@@ -94581,12 +94590,17 @@ function everythingCreated(rendered, loaded, subscriptionId) {
         })),
     };
 }
-/** For an ARM error's target resource id: the config key that names the resource. */
+/**
+ * For an ARM error's target: the config key that names the resource. ARM's own checks target the
+ * resource id; a provider's preflight finding targets the resource's name in the template.
+ */
 function configKeyFinder(rendered, loaded) {
     return (target) => {
         if (!target)
             return undefined;
-        const { type, name } = resource_id_typeAndNameOf(target);
+        const { type, name } = target.startsWith('/')
+            ? resource_id_typeAndNameOf(target)
+            : { type: rendered.template.resources.find((resource) => resource.name === target)?.type ?? '', name: target };
         const path = rendered.configPathOf(type, name) ?? rendered.configPathOf(type, name.split('/').at(-1) ?? name);
         if (!path)
             return undefined;
@@ -94594,7 +94608,9 @@ function configKeyFinder(rendered, loaded) {
         return `config ${path.join('.')}${location ? ` (${location.file}:${location.line})` : ''}`;
     };
 }
-async function deploy(arm, resourceGroup, deploymentName, deployment, request, configKeyOf) {
+async function deploy(arm, resourceGroup, deploymentName, deployment, request, configKeyOf, 
+/** Ids (lower case) what-if said are new: ARM's operations say Create for every PUT, new or not. */
+newResources) {
     const { logger } = request;
     const started = Date.now();
     const fallbackInterval = request.pollIntervalMs ?? 5000;
@@ -94617,10 +94633,11 @@ async function deploy(arm, resourceGroup, deploymentName, deployment, request, c
                 continue;
             reported.set(operation.resourceId, operation.state);
             const elapsed = `${((Date.now() - started) / 1000).toFixed(1)} s`;
+            const isNew = newResources.has(operation.resourceId.toLowerCase());
             if (operation.state === 'Running')
-                logger.info(`[${elapsed}] ${operation.operation === 'Update' ? 'updating' : 'creating'} ${operation.type} ${operation.name}`);
+                logger.info(`[${elapsed}] ${isNew ? 'creating' : 'updating'} ${operation.type} ${operation.name}`);
             else if (operation.state === 'Succeeded')
-                logger.info(`[${elapsed}] ${operation.operation === 'Update' ? 'updated' : 'created'}  ${operation.type} ${operation.name} in ${operation.durationSeconds?.toFixed(1) ?? '?'} s`);
+                logger.info(`[${elapsed}] ${isNew ? 'created' : 'updated'}  ${operation.type} ${operation.name} in ${operation.durationSeconds?.toFixed(1) ?? '?'} s`);
             else if (operation.state === 'Failed')
                 logger.error(`[${elapsed}] failed   ${operation.type} ${operation.name}: ${operation.error ? arm_port_describeArmFailure(operation.error) : 'no error reported'}`);
         }
@@ -94652,7 +94669,6 @@ function reportOf(operation) {
         type: target?.resourceType ?? 'unknown',
         name: target?.resourceName ?? 'unknown',
         resourceId: target?.id ?? '',
-        operation: properties?.provisioningOperation ?? 'Create',
         state: properties?.provisioningState ?? 'Running',
         ...(seconds !== undefined ? { durationSeconds: seconds } : {}),
         ...(status?.error ? { error: status.error } : {}),
@@ -94716,6 +94732,21 @@ class ActionInputs {
             .split(/[\n,]/)
             .map((item) => item.trim())
             .filter((item) => item.length > 0);
+    }
+    /** `KEY=value` pairs, one per line (the value may hold `=`); blank lines dropped. */
+    keyValues(name) {
+        const pairs = {};
+        for (const line of this.io.getInput(name).split(/\r?\n/)) {
+            if (line.trim() === '')
+                continue;
+            const separator = line.indexOf('=');
+            const key = separator > 0 ? line.slice(0, separator).trim() : '';
+            // Only the key is quoted back: the value may be a secret.
+            if (!/^[A-Za-z_][A-Za-z0-9_.-]*$/.test(key))
+                throw new errors_ConfigurationError(`${inputName(name)} takes one KEY=value per line; a line has ${key ? `the key "${key}", which is not a valid name` : 'no KEY= before its value'}.`);
+            pairs[key] = line.slice(separator + 1);
+        }
+        return pairs;
     }
     /** A number input, or undefined when empty. */
     number(name) {
