@@ -38,6 +38,23 @@ export class ActionInputs {
       .filter((item) => item.length > 0);
   }
 
+  /** `KEY=value` pairs, one per line (the value may hold `=`); blank lines dropped. */
+  keyValues(name: string): Record<string, string> {
+    const pairs: Record<string, string> = {};
+    for (const line of this.io.getInput(name).split(/\r?\n/)) {
+      if (line.trim() === '') continue;
+      const separator = line.indexOf('=');
+      const key = separator > 0 ? line.slice(0, separator).trim() : '';
+      // Only the key is quoted back: the value may be a secret.
+      if (!/^[A-Za-z_][A-Za-z0-9_.-]*$/.test(key))
+        throw new ConfigurationError(
+          `${inputName(name)} takes one KEY=value per line; a line has ${key ? `the key "${key}", which is not a valid name` : 'no KEY= before its value'}.`,
+        );
+      pairs[key] = line.slice(separator + 1);
+    }
+    return pairs;
+  }
+
   /** A number input, or undefined when empty. */
   number(name: string): number | undefined {
     const raw = this.optional(name);

@@ -1,4 +1,4 @@
-import * as core from '@actions/core';
+import { runnerIO } from '../../shared/runtime.js';
+import { run } from './run.js';
 
-// Lands with its own issue; until then the action fails loudly instead of pretending to work.
-core.setFailed('deploy-container is not implemented yet: it lands with its own issue. Use the hipaa-gate action for now.');
+await run(runnerIO());

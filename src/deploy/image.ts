@@ -1,0 +1,162 @@
+/**
+ * The image a deploy rolls out: built from the workspace and pushed to the environment's registry
+ * under the workflow's Entra identity, or an image already pushed, resolved to its digest. Either
+ * way the result is `<login server>/<repository>@sha256:...`, which is what later steps deploy.
+ */
+import { realpath } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { getExecOutput } from '@actions/exec';
+import { loadConfig } from '../config/load.js';
+import { isInside } from '../core/confined-file.js';
+import { ConfigurationError } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
+import { DockerCli } from './docker.js';
+import { ACR_REFRESH_TOKEN_USER, RegistryClient } from './registry.js';
+
+export interface ImageRequest {
+  /** The workspace: the config, the build context and the Dockerfile are read only inside it. */
+  cwd: string;
+  config?: string;
+  /** An image already pushed (`<login server>/<repository>:<tag>` or `@sha256:...`): resolved, not built. */
+  image?: string;
+  context: string;
+  /** Relative to the context. */
+  dockerfile: string;
+  buildArgs: Record<string, string>;
+  target?: string;
+  labels: Record<string, string>;
+  tags: string[];
+  repository?: string;
+  /** A registry name or login server; default the config's registry. */
+  registry?: string;
+  /** The commit being deployed: the image's tag and its revision label. */
+  commit: string;
+  /** The repository's URL, for the source label. */
+  sourceUrl?: string;
+  /** Where the docker CLI keeps its config (RUNNER_TEMP); removed when done. */
+  tempDir: string;
+  env: NodeJS.ProcessEnv;
+  logger: Logger;
+}
+
+export interface PushedImage {
+  /** `<login server>/<repository>@sha256:...`. */
+  image: string;
+  digest: string;
+  /** Every `<login server>/<repository>:<tag>` pushed (none for an image given by reference). */
+  tags: string[];
+  loginServer: string;
+  repository: string;
+}
+
+const LOGIN_SERVER = /^[a-z0-9]{5,50}\.azurecr\.(io|cn|us)$/;
+const IMAGE_REFERENCE = /^([^/]+)\/([a-z0-9._/-]+?)(?::([A-Za-z0-9_][A-Za-z0-9._-]{0,127}))?(?:@(sha256:[a-f0-9]{64}))?$/;
+
+/** The image the request describes, pushed and identified by digest. */
+export async function pushImage(request: ImageRequest): Promise<PushedImage> {
+  return request.image ? resolvePushedImage(request) : buildAndPush(request);
+}
+
+async function target(request: ImageRequest): Promise<{ loginServer: string; repository: string }> {
+  const { config } = await loadConfig(request.config, { cwd: request.cwd });
+  const registry = (request.registry ?? config.registry.name).toLowerCase();
+  const loginServer = registry.includes('.') ? registry : `${registry}.azurecr.io`;
+  if (!LOGIN_SERVER.test(loginServer))
+    throw new ConfigurationError(
+      `Input "registry": "${request.registry ?? config.registry.name}" is not an Azure Container Registry name or login server (like seniorlyprodacr or seniorlyprodacr.azurecr.io).`,
+    );
+  const repository = request.repository ?? config.containerApp.name;
+  if (!/^[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*$/.test(repository))
+    throw new ConfigurationError(
+      `Input "repository": "${repository}" is not a repository name (lowercase letters, digits, and . _ - / between them).`,
+    );
+  return { loginServer, repository };
+}
+
+async function resolvePushedImage(request: ImageRequest): Promise<PushedImage> {
+  const match = IMAGE_REFERENCE.exec(request.image ?? '');
+  const [, loginServer = '', repository = '', tag, givenDigest] = match ?? [];
+  if (!match || !LOGIN_SERVER.test(loginServer) || (!tag && !givenDigest))
+    throw new ConfigurationError(
+      `Input "image": "${request.image}" is not an image in Azure Container Registry by tag or digest (like seniorlyprodacr.azurecr.io/voice-agent:1.4.2 or ...@sha256:<64 hex digits>).`,
+    );
+  const client = new RegistryClient(loginServer, request.env);
+  const session = await client.signIn(repository, 'pull', request.logger);
+  const digest = await client.manifestDigest(session, repository, givenDigest ?? (tag as string));
+  if (!digest)
+    throw new ConfigurationError(
+      `Input "image": ${request.image} is not in ${loginServer}: push it first, or build it here (leave image empty).`,
+    );
+  request.logger.info(`${request.image} is ${loginServer}/${repository}@${digest}`);
+  return { image: `${loginServer}/${repository}@${digest}`, digest, tags: [], loginServer, repository };
+}
+
+async function buildAndPush(request: ImageRequest): Promise<PushedImage> {
+  const { loginServer, repository } = await target(request);
+  const { logger } = request;
+  const context = await insideWorkspace(request.cwd, request.context, 'context');
+  const dockerfile = await insideWorkspace(request.cwd, resolve(context, request.dockerfile), 'dockerfile');
+
+  const client = new RegistryClient(loginServer, request.env);
+  // Sign in first: a registry this runner cannot reach, or a missing AcrPush, fails before a long build.
+  const session = await client.signIn(repository, 'pull,push', logger);
+  const docker = await DockerCli.open(request.tempDir, request.env, logger);
+  try {
+    const name = `${loginServer}/${repository}`;
+    const tags = [...new Set([request.commit, ...request.tags])].map((tag) => `${name}:${tag}`);
+    // The commit's time, not the build's: an unchanged commit builds the same image, and the same digest.
+    const created = await commitTime(request.cwd);
+    const labels = {
+      ...(request.sourceUrl ? { 'org.opencontainers.image.source': request.sourceUrl } : {}),
+      'org.opencontainers.image.revision': request.commit,
+      ...(created ? { 'org.opencontainers.image.created': created } : {}),
+      ...request.labels,
+    };
+    await logger.group(`Build ${tags[0]}`, () =>
+      docker.build({
+        context,
+        dockerfile,
+        tags,
+        labels,
+        buildArgs: request.buildArgs,
+        ...(request.target ? { target: request.target } : {}),
+      }),
+    );
+    await docker.login(loginServer, ACR_REFRESH_TOKEN_USER, session.refreshToken);
+    const digests = await logger.group(`Push to ${loginServer}`, async () => {
+      const pushed: string[] = [];
+      for (const tag of tags) pushed.push(await docker.push(tag));
+      return pushed;
+    });
+    const digest = digests[0] as string;
+    // The registry's digest, the local image's and what each tag now points at must all agree.
+    const local = await docker.repoDigests(tags[0] as string);
+    const registryDigest = await client.manifestDigest(session, repository, request.commit);
+    if (digests.some((other) => other !== digest) || !local.includes(`${name}@${digest}`) || registryDigest !== digest)
+      throw new Error(
+        `The pushed digests disagree: docker reported ${digests.join(', ')}, the local image has ${local.join(', ') || 'none'}, the registry has ${registryDigest ?? 'none'}.`,
+      );
+    logger.info(`Pushed ${name}@${digest}`);
+    return { image: `${name}@${digest}`, digest, tags, loginServer, repository };
+  } finally {
+    await docker.dispose();
+  }
+}
+
+async function insideWorkspace(workspace: string, path: string, input: string): Promise<string> {
+  const real = await realpath(resolve(workspace, path)).catch(() => {
+    throw new ConfigurationError(`Input "${input}": ${path} does not exist in the workspace.`);
+  });
+  if (!isInside(await realpath(workspace), real))
+    throw new ConfigurationError(`Input "${input}": ${path} is outside the workspace; keep it in the repository.`);
+  return real;
+}
+
+/** The committer time of HEAD in the workspace, or undefined outside a git checkout. */
+async function commitTime(cwd: string): Promise<string | undefined> {
+  const run = await getExecOutput('git', ['-C', cwd, 'show', '-s', '--format=%cI', 'HEAD'], { silent: true, ignoreReturnCode: true }).catch(
+    () => undefined,
+  );
+  const time = run?.exitCode === 0 ? run.stdout.trim() : '';
+  return /^\d{4}-\d\d-\d\dT/.test(time) ? time : undefined;
+}

@@ -1,0 +1,116 @@
+/**
+ * A real docker daemon for one test file: its own data root, exec root, socket and pidfile under a
+ * temporary directory, stopped by its pid. It reaches Azure hosts only through the sandbox's
+ * HTTPS proxy on 127.0.0.1 and trusts the sandbox CA besides the system's, so `docker push
+ * <name>.azurecr.io/...` is the production command, answered by the sandbox.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export interface Dockerd {
+  /** DOCKER_HOST for the docker CLI. */
+  env: { DOCKER_HOST: string };
+  pid: number;
+  stop(): Promise<void>;
+}
+
+export interface DockerdOptions {
+  /** `http://127.0.0.1:<port>`: the proxy every registry connection goes through. */
+  httpsProxy: string;
+  /** A CA certificate to trust besides the system's. */
+  caCert: string;
+}
+
+const SYSTEM_CAS = '/etc/ssl/certs/ca-certificates.crt';
+
+function which(command: string): string {
+  const found = spawnSync('sh', ['-c', `command -v ${command}`], { encoding: 'utf8' }).stdout.trim();
+  if (!found)
+    throw new Error(
+      `${command} is not installed: the image tests need a real docker daemon (\`apt-get install -y docker.io\`; .ci/run installs it).`,
+    );
+  return found;
+}
+
+export async function startDockerd(options: DockerdOptions): Promise<Dockerd> {
+  const dockerd = which('dockerd');
+  which('docker');
+  const root = await mkdtemp(join(tmpdir(), 'dockerd-'));
+  const socket = join(root, 'docker.sock');
+  const pidfile = join(root, 'docker.pid');
+  const caBundle = join(root, 'ca-bundle.pem');
+  await writeFile(caBundle, `${readFileSync(options.caCert, 'utf8')}\n${existsSync(SYSTEM_CAS) ? readFileSync(SYSTEM_CAS, 'utf8') : ''}`);
+  const log: string[] = [];
+  const child = spawn(
+    dockerd,
+    [
+      '--data-root',
+      join(root, 'data'),
+      '--exec-root',
+      join(root, 'exec'),
+      '--host',
+      `unix://${socket}`,
+      '--pidfile',
+      pidfile,
+      '--storage-driver',
+      'vfs',
+      // Building FROM scratch and pushing need no container network; none is touched on the host.
+      '--bridge',
+      'none',
+      '--iptables=false',
+      '--ip6tables=false',
+    ],
+    {
+      env: {
+        PATH: process.env['PATH'] ?? '/usr/sbin:/usr/bin:/sbin:/bin',
+        HTTPS_PROXY: options.httpsProxy,
+        NO_PROXY: '',
+        // Go reads the trusted roots from here: the sandbox CA for *.azurecr.io, the system's for the rest.
+        SSL_CERT_FILE: caBundle,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  child.stdout.on('data', (chunk: Buffer) => log.push(chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => log.push(chunk.toString()));
+  const env = { DOCKER_HOST: `unix://${socket}` };
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`dockerd exited with ${child.exitCode}:\n${log.join('').slice(-3000)}`);
+    const ping = spawnSync('docker', ['version', '--format', '{{.Server.Version}}'], { env: { ...process.env, ...env }, encoding: 'utf8' });
+    if (ping.status === 0) break;
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`dockerd did not answer on ${socket} within 60 s:\n${log.join('').slice(-3000)}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  const pid = Number((await readFile(pidfile, 'utf8')).trim());
+  return {
+    env,
+    pid,
+    async stop() {
+      try {
+        process.kill(pid, 'SIGTERM');
+      } catch {
+        // already gone
+      }
+      const stopBy = Date.now() + 20_000;
+      while (isRunning(pid) && Date.now() < stopBy) await new Promise((resolve) => setTimeout(resolve, 100));
+      if (isRunning(pid)) process.kill(pid, 'SIGKILL');
+      await rm(root, { recursive: true, force: true, maxRetries: 3 });
+    },
+  };
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
