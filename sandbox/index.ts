@@ -11,6 +11,8 @@ export interface Sandbox {
   caCert: string;
   /** `http://127.0.0.1:<port>`: a CONNECT proxy to the sandbox's registries, for clients such as dockerd. */
   httpsProxy: string;
+  /** Runs Container Apps revisions on this docker daemon (DOCKER_HOST), started after the sandbox because it uses the proxy. */
+  useDocker(env: Record<string, string>): void;
   server: SandboxServer;
   createVault(name: string): Promise<void>;
   /** Requests the Key Vault plane received, optionally of one vault and method. */
@@ -45,6 +47,7 @@ export async function startSandbox(options: SandboxOptions & { vaults?: string[]
       adminUrl: `https://127.0.0.1:${server.port}/_sandbox`,
       caCert: certificates.caCertPath,
       httpsProxy: `http://127.0.0.1:${server.proxyPort}`,
+      useDocker: (env) => server.apps.useDocker(env),
       server,
       createVault: async (name) => void server.keyVaults.create(name),
       requestCount: ({ vault, method }) =>

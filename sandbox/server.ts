@@ -3,7 +3,9 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { createSecureContext, type SecureContext } from 'node:tls';
 import { AcrEndpoint } from './acr/endpoint.js';
+import { ContainerAppsRuntime } from './apps/runtime.js';
 import { handleAdmin } from './admin.js';
 import { ArmEndpoint } from './arm/endpoint.js';
 import { ArmPlane } from './arm/plane.js';
@@ -26,10 +28,15 @@ export interface SandboxOptions {
   tokenTtlSeconds?: number;
   /** Real Azure provisioning seconds are multiplied by this in the ARM endpoint (default 0.001). */
   armTimeScale?: number;
+  /** The docker daemon that runs Container Apps revisions (its DOCKER_HOST); without one, revisions of real images fail. */
+  docker?: { env: Record<string, string> };
+  /** Revision probe periods are multiplied by this (default 0.05). */
+  appTimeScale?: number;
 }
 
 const VAULT_HOST = /^([a-z0-9-]{3,24})\.vault\.azure\.net$/i;
 const REGISTRY_HOST = /^([a-z0-9]{5,50})\.azurecr\.io$/i;
+const APPS_DOMAIN = /\.azurecontainerapps\.io$/i;
 
 /**
  * The sandbox's one HTTPS server. It only routes, by the Azure host name a request is for:
@@ -43,6 +50,8 @@ export class SandboxServer {
   readonly keyVaults = new KeyVaults();
   /** Each registry's data plane at `<name>.azurecr.io`. */
   readonly registries: AcrEndpoint;
+  /** Container Apps' revisions and the HTTPS front of `<app>.<environment domain>`. */
+  readonly apps: ContainerAppsRuntime;
   port = 0;
   /** A plain-HTTP CONNECT proxy to the sandbox's Azure hosts, for clients that cannot be routed otherwise (dockerd). */
   proxyPort = 0;
@@ -93,7 +102,21 @@ export class SandboxServer {
       seededRandom(options.seed ?? 1),
       this.keyVaults,
     );
-    this.server = createServer({ cert: certificates.cert, key: certificates.key }, (request, response) => {
+    this.apps = new ContainerAppsRuntime(this.arm, this.registries, {
+      timeScale: options.appTimeScale ?? 0.05,
+      ...(options.docker ? { docker: options.docker } : {}),
+    });
+    this.arm.apps = this.apps;
+    // Each Container Apps environment's `*.<defaultDomain>` gets a certificate from the same CA when first asked for.
+    const appCertificates = new Map<string, SecureContext>();
+    const SNICallback = (servername: string, callback: (error: Error | null, context?: SecureContext) => void) => {
+      if (!APPS_DOMAIN.test(servername)) return callback(null);
+      const domain = servername.split('.').slice(1).join('.').toLowerCase();
+      let context = appCertificates.get(domain);
+      if (!context) appCertificates.set(domain, (context = createSecureContext(certificates.issue([`*.${domain}`]))));
+      callback(null, context);
+    };
+    this.server = createServer({ cert: certificates.cert, key: certificates.key, SNICallback }, (request, response) => {
       void (async () => {
         const host = (request.headers.host ?? '').replace(/:\d+$/, '').toLowerCase();
         const method = request.method ?? 'GET';
@@ -104,7 +127,9 @@ export class SandboxServer {
         const registry = REGISTRY_HOST.exec(host)?.[1]?.toLowerCase();
         const answer = registry
           ? this.registries.handle(registry, { method, url, headers: request.headers, body: raw })
-          : this.route(host, method, url, raw.toString('utf8'), request.headers.authorization, correlationOf(request.headers));
+          : APPS_DOMAIN.test(host)
+            ? await this.apps.serve(host, method, `${url.pathname}${url.search}`, request.headers, raw)
+            : this.route(host, method, url, raw.toString('utf8'), request.headers.authorization, correlationOf(request.headers));
         send(response, answer, method);
       })().catch((error: unknown) => send(response, reply(500, { error: { code: 'InternalError', message: String(error) } })));
     });
@@ -143,6 +168,7 @@ export class SandboxServer {
   }
 
   async close(): Promise<void> {
+    await this.apps.stop();
     this.server.closeAllConnections();
     this.proxy.closeAllConnections();
     for (const tunnel of this.tunnels) tunnel.destroy();

@@ -11,6 +11,8 @@ export interface SandboxCertificates {
   caCert: string;
   cert: string;
   key: string;
+  /** A certificate for more names, signed by the same CA: a Container Apps environment's `*.<defaultDomain>`. */
+  issue(names: string[]): { cert: string; key: string };
 }
 
 /**
@@ -35,32 +37,34 @@ export function createCertificates(dir: string): SandboxCertificates {
     '-out',
     path('ca.crt'),
   );
-  openssl('ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', path('server.key'));
-  openssl('req', '-new', '-key', path('server.key'), '-subj', '/CN=azure-hipaa sandbox', '-out', path('server.csr'));
-  const altNames = [...SANDBOX_HOSTS.map((host) => `DNS:${host}`), 'IP:127.0.0.1'].join(',');
-  writeFileSync(path('server.ext'), `subjectAltName=${altNames}\nextendedKeyUsage=serverAuth\n`);
-  openssl(
-    'x509',
-    '-req',
-    '-in',
-    path('server.csr'),
-    '-CA',
-    path('ca.crt'),
-    '-CAkey',
-    path('ca.key'),
-    '-CAcreateserial',
-    '-days',
-    '1',
-    '-sha256',
-    '-extfile',
-    path('server.ext'),
-    '-out',
-    path('server.crt'),
-  );
-  return {
-    caCertPath: path('ca.crt'),
-    caCert: readFileSync(path('ca.crt'), 'utf8'),
-    cert: readFileSync(path('server.crt'), 'utf8'),
-    key: readFileSync(path('server.key'), 'utf8'),
+  let issued = 0;
+  const issue = (names: string[], file = `issued-${++issued}`) => {
+    openssl('ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', path(`${file}.key`));
+    openssl('req', '-new', '-key', path(`${file}.key`), '-subj', '/CN=azure-hipaa sandbox', '-out', path(`${file}.csr`));
+    writeFileSync(
+      path(`${file}.ext`),
+      `subjectAltName=${names.map((name) => (name === '127.0.0.1' ? `IP:${name}` : `DNS:${name}`)).join(',')}\nextendedKeyUsage=serverAuth\n`,
+    );
+    openssl(
+      'x509',
+      '-req',
+      '-in',
+      path(`${file}.csr`),
+      '-CA',
+      path('ca.crt'),
+      '-CAkey',
+      path('ca.key'),
+      '-CAcreateserial',
+      '-days',
+      '1',
+      '-sha256',
+      '-extfile',
+      path(`${file}.ext`),
+      '-out',
+      path(`${file}.crt`),
+    );
+    return { cert: readFileSync(path(`${file}.crt`), 'utf8'), key: readFileSync(path(`${file}.key`), 'utf8') };
   };
+  const server = issue([...SANDBOX_HOSTS, '127.0.0.1'], 'server');
+  return { caCertPath: path('ca.crt'), caCert: readFileSync(path('ca.crt'), 'utf8'), ...server, issue };
 }

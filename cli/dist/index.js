@@ -17206,7 +17206,7 @@ var __rewriteRelativeImportExtension;
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _run_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(561);
+/* harmony import */ var _run_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7689);
 
 process.exitCode = await (0,_run_js__WEBPACK_IMPORTED_MODULE_0__/* .runCli */ .a)(process.argv.slice(2));
 
@@ -17215,7 +17215,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 561:
+/***/ 7689:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -17388,6 +17388,8 @@ var external_node_os_ = __nccwpck_require__(8161);
 const external_node_http_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:http");
 ;// CONCATENATED MODULE: external "node:https"
 const external_node_https_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:https");
+;// CONCATENATED MODULE: external "node:tls"
+const external_node_tls_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:tls");
 ;// CONCATENATED MODULE: ./sandbox/http.ts
 
 function reply(status, body, headers = {}) {
@@ -17530,6 +17532,21 @@ class AcrEndpoint {
         if (!content)
             this.contents.set(name, (content = new RegistryContent(name)));
         return content;
+    }
+    /** The ARM id of a registry of this name, if it is provisioned. */
+    resourceId(name) {
+        return this.environment.registry(name)?.id;
+    }
+    /** A refresh token for `principalId`, as Container Apps holds one for an app's registry identity. */
+    refreshTokenFor(name, principalId) {
+        const now = Math.floor(Date.now() / 1000);
+        return this.sign({
+            aud: `${name}.azurecr.io`,
+            sub: principalId,
+            grant_type: 'refresh_token',
+            iat: now,
+            exp: now + REFRESH_TOKEN_SECONDS,
+        });
     }
     /** Whether a registry of this name answers at all (its host name resolves). */
     exists(name) {
@@ -17847,92 +17864,42 @@ function uploadReply(status, repository, id, size) {
     });
 }
 
-;// CONCATENATED MODULE: ./sandbox/admin.ts
-
-/**
- * The admin API under `/_sandbox` (HTTPS, no auth): what tests and the demo use to set the scene
- * and to look behind Azure's back. See sandbox/README.md for each call.
- */
-function handleAdmin(method, path, body, services) {
-    const { arm, keyVaults, registries } = services;
-    const [collection, name, sub] = path.split('/').filter(Boolean);
-    if (collection === 'registries' && name)
-        return registry(method, name.toLowerCase(), body, registries);
-    if (collection === 'resources' && !name)
-        return resources(method, body, arm);
-    if (collection === 'arm' && !name && method === 'PATCH') {
-        const settings = JSON.parse(body);
-        if (settings.timeScale !== undefined)
-            arm.timeScale = settings.timeScale;
-        if (settings.roles)
-            arm.roles = settings.roles;
-        for (const taken of settings.takenNames ?? [])
-            arm.takenNames.add(`${taken.type}|${taken.name}`.toLowerCase());
-        for (const id of settings.deniedReads ?? [])
-            arm.deniedReads.add(id.toLowerCase());
-        return reply(200, { timeScale: arm.timeScale, roles: arm.roles, takenNames: [...arm.takenNames], deniedReads: [...arm.deniedReads] });
+// EXTERNAL MODULE: external "node:child_process"
+var external_node_child_process_ = __nccwpck_require__(1421);
+;// CONCATENATED MODULE: external "node:net"
+const external_node_net_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:net");
+// EXTERNAL MODULE: external "node:util"
+var external_node_util_ = __nccwpck_require__(7975);
+;// CONCATENATED MODULE: ./sandbox/arm/role-assignments.ts
+/** Built-in role definition GUIDs (learn.microsoft.com, "Azure built-in roles") by name. */
+const BUILT_IN_ROLES = {
+    '8e3af657-a8ff-443c-a75c-2fe8c4bcb635': 'Owner',
+    'b24988ac-6180-42a0-ab88-20f7382dd24c': 'Contributor',
+    'acdd72a7-3385-48ef-bd42-f606fba81ae7': 'Reader',
+    '8311e382-0749-4cb8-b61a-304f252e45ec': 'AcrPush',
+    '7f951dda-4ed3-4680-a7ca-43fe172d538d': 'AcrPull',
+    '4633458b-17de-408a-b874-0445c86b69e6': 'Key Vault Secrets User',
+};
+const ASSIGNMENT = /^(.*)\/providers\/Microsoft\.Authorization\/roleAssignments\/[^/]+$/i;
+/** Role names `principalId` holds on `scopeId` (a resource id), assigned at it or at a scope containing it. */
+function rolesOn(plane, principalId, scopeId) {
+    const target = scopeId.toLowerCase();
+    const roles = principalId === plane.identity.clientId ? [...plane.roles] : [];
+    for (const resource of plane.resources.values()) {
+        const scope = ASSIGNMENT.exec(resource.id)?.[1]?.toLowerCase();
+        if (scope === undefined || resource.properties['principalId'] !== principalId)
+            continue;
+        if (target !== scope && !target.startsWith(`${scope}/`))
+            continue;
+        const definition = String(resource.properties['roleDefinitionId'] ?? '')
+            .split('/')
+            .at(-1)
+            ?.toLowerCase() ?? '';
+        const role = BUILT_IN_ROLES[definition];
+        if (role)
+            roles.push(role);
     }
-    if (collection !== 'vaults')
-        return reply(404, { error: 'unknown admin path' });
-    if (method === 'POST' && !name)
-        return reply(201, { name: keyVaults.create(JSON.parse(body).name).name });
-    const vault = name ? keyVaults.get(name) : undefined;
-    if (!vault)
-        return reply(404, { error: `no vault ${name ?? ''}` });
-    if (method === 'POST' && sub === 'secrets') {
-        for (const seed of JSON.parse(body)) {
-            vault.put(seed.name, {
-                value: seed.value,
-                enabled: seed.enabled ?? true,
-                ...(seed.contentType !== undefined ? { contentType: seed.contentType } : {}),
-                ...(seed.tags ? { tags: seed.tags } : {}),
-                ...(seed.managed ? { managed: true } : {}),
-            });
-        }
-        return reply(204);
-    }
-    if (method === 'POST' && sub === 'deleted') {
-        const entry = vault.get(JSON.parse(body).name);
-        if (!entry)
-            return reply(404, { error: 'no such secret' });
-        entry.secret.deletedAt = Math.floor(Date.now() / 1000);
-        return reply(204);
-    }
-    if (method === 'GET' && !sub) {
-        const secrets = [...vault.secrets.values()].map(({ name: secretName, secret }) => ({
-            name: secretName,
-            deleted: Boolean(secret.deletedAt),
-            versions: secret.versions,
-        }));
-        return reply(200, { name: vault.name, secrets, requests: vault.requests, throttled: vault.throttled });
-    }
-    return reply(404, { error: 'unknown admin operation' });
-}
-/** A registry's content and bytes uploaded (GET); PATCH `{insideNetwork}` puts the caller inside its private network. */
-function registry(method, name, body, registries) {
-    if (!registries.exists(name))
-        return reply(404, { error: `no registry ${name}` });
-    if (method === 'PATCH') {
-        const { insideNetwork } = JSON.parse(body);
-        if (insideNetwork === true)
-            registries.insideNetwork.add(name);
-        if (insideNetwork === false)
-            registries.insideNetwork.delete(name);
-    }
-    return reply(200, { ...registries.content(name).summary(), insideNetwork: registries.insideNetwork.has(name) });
-}
-/** Every ARM resource with its body (GET), and manual changes that bypass ARM (PATCH `{id, properties}`), as a portal edit does. */
-function resources(method, body, arm) {
-    if (method === 'GET')
-        return reply(200, { value: [...arm.resources.values()].map((resource) => arm.view(resource)) });
-    if (method !== 'PATCH')
-        return reply(405, { error: 'use GET or PATCH' });
-    const change = JSON.parse(body);
-    if (typeof change.id !== 'string' || change.properties === null || typeof change.properties !== 'object')
-        return reply(400, { error: 'PATCH /resources takes {"id": "<resource id>", "properties": {...}}' });
-    if (!arm.resources.get(change.id.toLowerCase()))
-        return reply(404, { error: `no resource ${change.id}` });
-    return reply(200, arm.patchDirectly(change.id, change.properties));
+    return roles;
 }
 
 // EXTERNAL MODULE: external "node:url"
@@ -18666,6 +18633,609 @@ function revisionProblem(name, properties) {
         }
     }
     return undefined;
+}
+
+;// CONCATENATED MODULE: ./sandbox/apps/runtime.ts
+/**
+ * Azure Container Apps' runtime, run for real: each template change of an app becomes a revision
+ * whose replicas are containers on a docker daemon, pulled from the sandbox's registry by digest
+ * with the app's registry identity, probed as the template says, and reported with Azure's
+ * revision states. Traffic follows the app's ingress rules; the HTTPS front serves the app, each
+ * revision and each label from those containers. The app's ARM resource stays `Succeeded` while a
+ * revision fails, as in Azure.
+ */
+
+
+
+
+
+
+
+
+
+
+
+const run = (0,external_node_util_.promisify)(external_node_child_process_.execFile);
+/** The public placeholder image the environment starts with: it cannot be pulled here, so its revisions are stood in for. */
+const PLACEHOLDER_IMAGE = /^mcr\.microsoft\.com\/k8se\/quickstart(:|@|$)/;
+const MAX_RESTARTS = 3;
+const runtime_PULLERS = ['Owner', 'Contributor', 'AcrPush', 'AcrPull'];
+class ContainerAppsRuntime {
+    plane;
+    registries;
+    options;
+    revisions = new Map();
+    label = `azure-hipaa-sandbox=${(0,external_node_crypto_namespaceObject.randomBytes)(6).toString('hex')}`;
+    roundRobin = 0;
+    constructor(plane, registries, options) {
+        this.plane = plane;
+        this.registries = registries;
+        this.options = options;
+    }
+    /** Gives the runtime its docker daemon, when the daemon could only start after the sandbox (it needs the sandbox's proxy). */
+    useDocker(env) {
+        this.options.docker = { env };
+    }
+    revisionsOf(appId) {
+        return this.revisions.get(appId.toLowerCase()) ?? [];
+    }
+    // ---------------------------------------------------------------- the provider's checks and provisioning
+    /** Checks a PUT or PATCH before ARM accepts it: the lock of an operation in progress, and the traffic rules. */
+    validate(app, id, properties) {
+        const name = id.split('/').at(-1) ?? '';
+        if (app && (app.provisioningState === 'Creating' || app.provisioningState === 'Updating'))
+            throw new ArmError(409, 'ContainerAppLockConflict', `Cannot modify container App '${name}' because another modification is in progress. Please retry the operation.`);
+        const configuration = isObject(properties['configuration']) ? properties['configuration'] : {};
+        const ingress = isObject(configuration['ingress']) ? configuration['ingress'] : {};
+        const traffic = Array.isArray(ingress['traffic']) ? ingress['traffic'] : [];
+        const mode = String(configuration['activeRevisionsMode'] ?? 'Single');
+        const invalid = (field, details) => new ArmError(400, 'InvalidParameterValueInContainerTemplate', `The following field(s) are either invalid or missing. Field '${field}' is invalid with details: '${details}';.`);
+        if (traffic.length === 0)
+            return;
+        if (mode.toLowerCase() === 'single' && (traffic.length > 1 || traffic.some((entry) => Number(entry['weight'] ?? 100) !== 100)))
+            throw invalid('configuration.ingress.traffic', 'Invalid value: revision weights can not be used in Single revision mode');
+        const sum = traffic.reduce((total, entry) => total + Number(entry['weight'] ?? 0), 0);
+        if (sum !== 100)
+            throw invalid('configuration.ingress.traffic', `Invalid value: the traffic weights add up to ${sum}; they must add up to 100`);
+        const labels = traffic.map((entry) => entry['label']).filter((label) => label !== undefined);
+        if (new Set(labels).size !== labels.length)
+            throw invalid('configuration.ingress.traffic', 'Invalid value: a label is used twice');
+        const known = new Set(this.revisionsOf(id).map((revision) => revision.name));
+        const template = isObject(properties['template']) ? properties['template'] : {};
+        if (typeof template['revisionSuffix'] === 'string')
+            known.add(`${name}--${template['revisionSuffix']}`);
+        for (const entry of traffic) {
+            const revision = entry['revisionName'];
+            if (typeof revision === 'string' && !known.has(revision))
+                throw invalid('configuration.ingress.traffic', `Invalid value: revision '${revision}' does not exist`);
+        }
+    }
+    /**
+     * The provider's work once ARM stored an app: a new revision when the template changed (the image
+     * pulled with the app's identity first, as Azure validates it), and Single mode's deactivations.
+     * Resolves to the provider's error, which fails the app's operation; the revision then runs on.
+     */
+    async provision(app) {
+        const list = this.revisions.get(app.id.toLowerCase()) ?? [];
+        this.revisions.set(app.id.toLowerCase(), list);
+        const template = isObject(app.properties['template']) ? app.properties['template'] : {};
+        const latest = list.at(-1);
+        const changed = !latest || JSON.stringify(latest.template) !== JSON.stringify(template);
+        if (changed) {
+            const suffix = typeof template['revisionSuffix'] === 'string' ? template['revisionSuffix'] : (0,external_node_crypto_namespaceObject.randomBytes)(4).toString('hex').slice(0, 7);
+            if (list.some((revision) => revision.suffix === suffix))
+                return this.templateError(app, 'template.revisionsuffix', 'Invalid value:  revision with suffix already exists.');
+            const containers = Array.isArray(template['containers']) ? template['containers'] : [];
+            const imageChanged = !latest || JSON.stringify(imagesOf(latest.template)) !== JSON.stringify(imagesOf(template));
+            for (const container of imageChanged ? containers : []) {
+                const problem = this.pullProblem(app, String(container['image'] ?? ''));
+                if (problem)
+                    return this.templateError(app, `template.containers.${String(container['name'])}.image`, problem);
+            }
+            const revision = {
+                name: `${app.name}--${suffix}`,
+                suffix,
+                appId: app.id,
+                template: structuredClone(template),
+                targetPort: Number(ingressOf(app)['targetPort'] ?? 80),
+                createdTime: new Date().toISOString(),
+                active: true,
+                provisioningState: 'Provisioning',
+                runningState: 'Processing',
+                healthState: 'None',
+                replicas: [],
+                generation: 0,
+            };
+            list.push(revision);
+            void this.start(revision, app);
+        }
+        if (modeOf(app) === 'single')
+            for (const revision of list.slice(0, -1))
+                if (revision.active)
+                    await this.deactivate(revision);
+        return undefined;
+    }
+    /** Read-only properties the app's GET carries from its revisions. */
+    appView(app) {
+        const list = this.revisionsOf(app.id);
+        const latest = list.at(-1);
+        const ready = list.filter((revision) => revision.provisioningState === 'Provisioned' && revision.healthState === 'Healthy').at(-1);
+        return {
+            ...(latest ? { latestRevisionName: latest.name } : {}),
+            ...(ready ? { latestReadyRevisionName: ready.name } : {}),
+        };
+    }
+    // ---------------------------------------------------------------- ARM's revision routes
+    /** `GET .../revisions[/{name}]` and `POST .../revisions/{name}/{activate|deactivate|restart}`. */
+    revisionsRequest(method, app, name, action) {
+        const list = this.revisionsOf(app.id);
+        if (!name) {
+            if (method !== 'GET')
+                throw new ArmError(405, 'MethodNotAllowed', `The requested resource does not support http method '${method}'.`);
+            return { status: 200, body: { value: list.map((revision) => this.view(revision, app)) } };
+        }
+        const revision = list.find((candidate) => candidate.name.toLowerCase() === name.toLowerCase());
+        if (!revision)
+            throw new ArmError(404, 'ContainerAppRevisionNotFound', `The revision '${name}' of container app '${app.name}' was not found.`);
+        if (!action && method === 'GET')
+            return { status: 200, body: this.view(revision, app) };
+        if (method !== 'POST' || !action)
+            throw new ArmError(405, 'MethodNotAllowed', `The requested resource does not support http method '${method}'.`);
+        if (action === 'deactivate') {
+            if (this.weightOf(revision, app) > 0)
+                throw new ArmError(400, 'ContainerAppRevisionInUse', `The revision '${name}' receives traffic; move its traffic before deactivating it.`);
+            void this.deactivate(revision);
+        }
+        else if (action === 'activate') {
+            if (!revision.active) {
+                revision.active = true;
+                void this.start(revision, app);
+            }
+        }
+        else if (action === 'restart')
+            void this.start(revision, app);
+        else
+            throw new ArmError(404, 'NotFound', `The action '${action}' is not supported.`);
+        return { status: 200, body: {} };
+    }
+    view(revision, app) {
+        const domain = this.domainOf(app);
+        return {
+            id: `${app.id}/revisions/${revision.name}`,
+            name: revision.name,
+            type: 'Microsoft.App/containerApps/revisions',
+            properties: {
+                createdTime: revision.createdTime,
+                lastActiveTime: revision.createdTime,
+                fqdn: `${revision.name}.${domain}`,
+                template: revision.template,
+                active: revision.active,
+                replicas: revision.replicas.filter((replica) => replica.started).length,
+                trafficWeight: this.weightOf(revision, app),
+                provisioningState: revision.provisioningState,
+                runningState: revision.runningState,
+                healthState: revision.healthState,
+                ...(revision.provisioningError ? { provisioningError: revision.provisioningError } : {}),
+            },
+        };
+    }
+    // ---------------------------------------------------------------- traffic and the HTTPS front
+    /** The weight ingress gives a revision: by name, or as the latest revision. */
+    weightOf(revision, app) {
+        if (!revision.active)
+            return 0;
+        const list = this.revisionsOf(app.id);
+        if (modeOf(app) === 'single')
+            return revision === list.at(-1) ? 100 : 0;
+        const traffic = Array.isArray(ingressOf(app)['traffic']) ? ingressOf(app)['traffic'] : [];
+        return traffic
+            .filter((entry) => entry['revisionName'] === revision.name || (entry['latestRevision'] === true && revision === list.at(-1)))
+            .reduce((total, entry) => total + Number(entry['weight'] ?? 0), 0);
+    }
+    /** Whether a host name is an environment's: `<app>[--<suffix>|---<label>].<defaultDomain>`. */
+    servesHost(host) {
+        return this.target(host) !== undefined;
+    }
+    /** A request for an app, a revision or a label, answered by one of its ready replicas. */
+    async serve(host, method, path, headers, body) {
+        const target = this.target(host);
+        if (!target)
+            return { status: 404, body: 'Container App not found.' };
+        const { app, revisionName, label } = target;
+        const list = this.revisionsOf(app.id).filter((revision) => revision.active);
+        let revision;
+        if (revisionName)
+            revision = list.find((candidate) => candidate.name === revisionName);
+        else if (label) {
+            const entry = (Array.isArray(ingressOf(app)['traffic']) ? ingressOf(app)['traffic'] : []).find((item) => item['label'] === label);
+            const named = entry?.['latestRevision'] === true ? this.revisionsOf(app.id).at(-1)?.name : entry?.['revisionName'];
+            revision = list.find((candidate) => candidate.name === named);
+        }
+        else {
+            const weighted = list.map((candidate) => ({ candidate, weight: this.weightOf(candidate, app) })).filter((item) => item.weight > 0);
+            let pick = Math.random() * weighted.reduce((total, item) => total + item.weight, 0);
+            revision = weighted.find((item) => (pick -= item.weight) < 0)?.candidate;
+        }
+        const ready = revision?.replicas.filter((replica) => replica.ready) ?? [];
+        const replica = ready[this.roundRobin++ % Math.max(1, ready.length)];
+        if (!revision || !replica)
+            return { status: 503, body: 'upstream connect error or disconnect/reset before headers. reset reason: connection failure' };
+        return forward(replica.port, method, path, headers, body);
+    }
+    target(host) {
+        const [first = '', ...rest] = host.toLowerCase().split('.');
+        const domain = rest.join('.');
+        const labelMatch = /^(.+?)---(.+)$/.exec(first);
+        const revisionMatch = /^(.+?)--(.+)$/.exec(first);
+        const appName = labelMatch?.[1] ?? revisionMatch?.[1] ?? first;
+        const app = [...this.plane.resources.values()].find((resource) => resource.type.toLowerCase() === 'microsoft.app/containerapps' &&
+            resource.name.toLowerCase() === appName &&
+            this.domainOf(resource) === domain);
+        if (!app)
+            return undefined;
+        if (labelMatch)
+            return { app, label: labelMatch[2] };
+        if (revisionMatch)
+            return { app, revisionName: first };
+        return { app };
+    }
+    domainOf(app) {
+        const environment = this.plane.resources.get(String(app.properties['environmentId'] ?? '').toLowerCase());
+        const view = environment ? this.plane.view(environment)['properties'] : {};
+        return String(view['defaultDomain'] ?? '').toLowerCase();
+    }
+    // ---------------------------------------------------------------- replicas
+    /** Why the app's registry identity cannot pull `image` from a registry of the sandbox, or undefined. */
+    pullProblem(app, image) {
+        const host = /^([a-z0-9]+)\.azurecr\.io\/(.+?)(?::[^@/]+)?(?:@(sha256:[a-f0-9]{64}))?$/.exec(image);
+        if (!host)
+            return undefined;
+        const [, registry = '', repository = '', digest] = host;
+        const unauthorized = `Invalid value: "${image}": GET https:?scope=repository%3A${encodeURIComponent(repository)}%3Apull&service=${registry}.azurecr.io: UNAUTHORIZED: authentication required, visit https://aka.ms/acr/authorization for more information.`;
+        const entry = this.registryEntry(app, `${registry}.azurecr.io`);
+        const principal = entry ? this.principalOf(String(entry['identity'] ?? '')) : undefined;
+        const registryId = this.registries.resourceId(registry);
+        if (!principal || !registryId || !rolesOn(this.plane, principal, registryId).some((role) => runtime_PULLERS.includes(role)))
+            return unauthorized;
+        const content = this.registries.content(registry);
+        const reference = digest ?? /:([^@/:]+)$/.exec(image)?.[1] ?? 'latest';
+        if (!content.manifestDigest(repository, reference))
+            return `Invalid value: "${image}": MANIFEST_UNKNOWN: manifest tagged by "${reference}" is not found`;
+        return undefined;
+    }
+    registryEntry(app, server) {
+        const configuration = isObject(app.properties['configuration']) ? app.properties['configuration'] : {};
+        const registries = Array.isArray(configuration['registries']) ? configuration['registries'] : [];
+        return registries.find((entry) => String(entry['server'] ?? '').toLowerCase() === server);
+    }
+    principalOf(identityId) {
+        const identity = this.plane.resources.get(identityId.toLowerCase());
+        if (!identity)
+            return undefined;
+        return String(this.plane.view(identity)['properties']['principalId'] ?? '') || undefined;
+    }
+    templateError(app, field, details) {
+        return {
+            code: 'InvalidParameterValueInContainerTemplate',
+            message: `The following field(s) are either invalid or missing. Field '${field}' is invalid with details: '${details}';.`,
+            target: app.name,
+        };
+    }
+    /** Pulls the image as the app's identity, starts minReplicas containers, then supervises them until stopped. */
+    async start(revision, app) {
+        const generation = ++revision.generation;
+        await this.removeContainers(revision);
+        Object.assign(revision, { provisioningState: 'Provisioning', runningState: 'Processing', healthState: 'None', replicas: [] });
+        delete revision.provisioningError;
+        const container = (revision.template['containers'] ?? [])[0] ?? {};
+        const image = String(container['image'] ?? '');
+        if (PLACEHOLDER_IMAGE.test(image)) {
+            Object.assign(revision, { provisioningState: 'Provisioned', runningState: 'Running', healthState: 'Healthy' });
+            return;
+        }
+        const docker = this.options.docker;
+        if (!docker)
+            return this.fail(revision, 'The sandbox has no docker daemon to run revisions: start it with the docker option (DOCKER_HOST).');
+        try {
+            await this.pull(app, image, docker.env);
+            const replicas = Math.max(1, Math.min(3, Number(revision.template['scale']?.['minReplicas'] ?? 1)));
+            const env = (container['env'] ?? []).flatMap((variable) => typeof variable['value'] === 'string' ? ['--env', `${String(variable['name'])}=${variable['value']}`] : []);
+            for (let index = 0; index < replicas; index++) {
+                const name = `${revision.name}-${index}-${(0,external_node_crypto_namespaceObject.randomBytes)(3).toString('hex')}`;
+                const { stdout } = await run('docker', ['run', '--detach', '--label', this.label, '--name', name, '--publish', `127.0.0.1::${revision.targetPort}`, ...env, image], { env: docker.env });
+                const id = stdout.trim();
+                const port = await this.hostPort(id, revision.targetPort, docker.env);
+                revision.replicas.push({
+                    container: id,
+                    port,
+                    restarts: 0,
+                    started: false,
+                    ready: false,
+                    startupFailures: 0,
+                    readinessFailures: 0,
+                });
+            }
+        }
+        catch (error) {
+            return this.fail(revision, `Failed to start revision '${revision.name}': ${firstLine(error)}`);
+        }
+        await this.supervise(revision, container, generation, docker.env);
+    }
+    async pull(app, image, env) {
+        const registry = /^([a-z0-9]+)\.azurecr\.io\//.exec(image)?.[1];
+        if (!registry)
+            throw new Error(`image ${image} is in no registry this environment can reach`);
+        const principal = this.principalOf(String(this.registryEntry(app, `${registry}.azurecr.io`)?.['identity'] ?? '')) ?? '';
+        const config = await (0,promises_.mkdtemp)((0,external_node_path_.join)((0,external_node_os_.tmpdir)(), 'sandbox-pull-'));
+        try {
+            const token = this.registries.refreshTokenFor(registry, principal);
+            await (0,promises_.writeFile)((0,external_node_path_.join)(config, 'config.json'), JSON.stringify({
+                auths: { [`${registry}.azurecr.io`]: { auth: Buffer.from(`${REFRESH_TOKEN_USER}:${token}`).toString('base64') } },
+            }));
+            await run('docker', ['--config', config, 'pull', '--quiet', image], { env });
+        }
+        finally {
+            await (0,promises_.rm)(config, { recursive: true, force: true });
+        }
+    }
+    async supervise(revision, container, generation, env) {
+        const probes = this.probesOf(container, revision.targetPort);
+        const startup = probes.find((probe) => probe.type === 'Startup');
+        const readiness = probes.find((probe) => probe.type === 'Readiness');
+        const tick = Math.min(startup.periodMs, readiness.periodMs);
+        while (revision.generation === generation && revision.active) {
+            await sleep(tick);
+            if (revision.generation !== generation)
+                return;
+            for (const replica of revision.replicas) {
+                const state = await run('docker', ['inspect', '--format', '{{.State.Running}} {{.State.ExitCode}}', replica.container], {
+                    env,
+                }).catch(() => undefined);
+                const [running, exitCode] = (state?.stdout.trim() ?? 'false -1').split(' ');
+                if (running !== 'true') {
+                    replica.started = replica.ready = false;
+                    if (++replica.restarts > MAX_RESTARTS)
+                        return this.fail(revision, `Container '${String(container['name'])}' of revision '${revision.name}' keeps exiting (exit code ${exitCode}): CrashLoopBackOff. Check the container's logs.`, 'Failed');
+                    await run('docker', ['start', replica.container], { env }).catch(() => undefined);
+                    replica.port = await this.hostPort(replica.container, revision.targetPort, env);
+                    continue;
+                }
+                if (!replica.started) {
+                    if (await probeOnce(startup, replica.port))
+                        replica.started = true;
+                    else if (++replica.startupFailures >= startup.failureThreshold) {
+                        replica.startupFailures = 0;
+                        await run('docker', ['restart', '--time', '1', replica.container], { env }).catch(() => undefined);
+                        if (++replica.restarts > MAX_RESTARTS)
+                            return this.fail(revision, `The startup probe of container '${String(container['name'])}' failed ${MAX_RESTARTS} times: the revision never became ready.`, 'Failed');
+                    }
+                    continue;
+                }
+                if (await probeOnce(readiness, replica.port)) {
+                    replica.ready = true;
+                    replica.readinessFailures = 0;
+                }
+                else if (++replica.readinessFailures >= readiness.failureThreshold)
+                    replica.ready = false;
+            }
+            const started = revision.replicas.every((replica) => replica.started);
+            const ready = revision.replicas.every((replica) => replica.ready);
+            if (started && revision.provisioningState === 'Provisioning')
+                revision.provisioningState = 'Provisioned';
+            if (started) {
+                revision.healthState = ready
+                    ? 'Healthy'
+                    : revision.replicas.some((replica) => replica.readinessFailures >= readiness.failureThreshold)
+                        ? 'Unhealthy'
+                        : revision.healthState;
+                revision.runningState = ready ? 'Running' : revision.healthState === 'Unhealthy' ? 'Degraded' : 'Processing';
+            }
+        }
+    }
+    /** The port on 127.0.0.1 docker published the container's `port` on; 0 while it is not running. */
+    async hostPort(container, port, env) {
+        const published = await run('docker', ['port', container, `${port}/tcp`], { env }).catch(() => undefined);
+        return Number(/:(\d+)\s*$/.exec(published?.stdout.trim() ?? '')?.[1] ?? 0);
+    }
+    /** The template's probes, with Azure's defaults (TCP on the target port) for those it leaves out; periods scaled. */
+    probesOf(container, targetPort) {
+        const declared = Array.isArray(container['probes']) ? container['probes'] : [];
+        const scale = (seconds) => Math.max(25, seconds * 1000 * this.options.timeScale);
+        return ['Startup', 'Readiness', 'Liveness'].map((type) => {
+            const probe = declared.find((item) => item['type'] === type);
+            const http = isObject(probe?.['httpGet']) ? probe['httpGet'] : undefined;
+            return {
+                type,
+                ...(http ? { path: String(http['path'] ?? '/') } : {}),
+                port: Number(http?.['port'] ?? probe?.['tcpSocket']?.['port'] ?? targetPort),
+                periodMs: scale(Number(probe?.['periodSeconds'] ?? (type === 'Startup' ? 1 : 5))),
+                failureThreshold: Number(probe?.['failureThreshold'] ?? 3),
+                timeoutMs: Math.max(200, Number(probe?.['timeoutSeconds'] ?? 1) * 1000),
+            };
+        });
+    }
+    fail(revision, message, runningState = 'Failed') {
+        revision.generation++;
+        Object.assign(revision, { provisioningState: 'Failed', runningState, healthState: 'Unhealthy', provisioningError: message });
+    }
+    async deactivate(revision) {
+        revision.generation++;
+        Object.assign(revision, { active: false, runningState: 'Stopped', healthState: 'None' });
+        await this.removeContainers(revision);
+        revision.replicas = [];
+    }
+    async removeContainers(revision) {
+        const env = this.options.docker?.env;
+        if (!env || revision.replicas.length === 0)
+            return;
+        await run('docker', ['rm', '--force', ...revision.replicas.map((replica) => replica.container)], { env }).catch(() => undefined);
+    }
+    /** Removes every container the sandbox started. */
+    async stop() {
+        for (const list of this.revisions.values())
+            for (const revision of list)
+                revision.generation++;
+        const env = this.options.docker?.env;
+        if (!env)
+            return;
+        const { stdout } = await run('docker', ['ps', '--all', '--quiet', '--filter', `label=${this.label}`], { env }).catch(() => ({
+            stdout: '',
+        }));
+        const ids = stdout.split('\n').filter(Boolean);
+        if (ids.length > 0)
+            await run('docker', ['rm', '--force', ...ids], { env }).catch(() => undefined);
+    }
+}
+function modeOf(app) {
+    const configuration = isObject(app.properties['configuration']) ? app.properties['configuration'] : {};
+    return String(configuration['activeRevisionsMode'] ?? 'Single').toLowerCase();
+}
+function ingressOf(app) {
+    const configuration = isObject(app.properties['configuration']) ? app.properties['configuration'] : {};
+    return isObject(configuration['ingress']) ? configuration['ingress'] : {};
+}
+function imagesOf(template) {
+    return (template['containers'] ?? []).map((container) => String(container['image'] ?? ''));
+}
+function sleep(ms) {
+    return new Promise((resolve) => setTimeout(resolve, ms));
+}
+function firstLine(error) {
+    const text = String(error.stderr || error.message || error);
+    return text.trim().split('\n')[0] ?? text;
+}
+/** One probe: an HTTP GET answered 200-399 within the timeout, or a TCP connection accepted. */
+function probeOnce(probe, port) {
+    return new Promise((resolve) => {
+        const timer = setTimeout(() => done(false), probe.timeoutMs);
+        const done = (ok) => {
+            clearTimeout(timer);
+            resolve(ok);
+        };
+        if (probe.path === undefined) {
+            const socket = (0,external_node_net_namespaceObject.connect)(port, '127.0.0.1', () => {
+                socket.destroy();
+                done(true);
+            });
+            socket.on('error', () => done(false));
+            return;
+        }
+        const request = (0,external_node_http_namespaceObject.request)({ host: '127.0.0.1', port, path: probe.path, method: 'GET' }, (response) => {
+            response.resume();
+            done((response.statusCode ?? 0) >= 200 && (response.statusCode ?? 0) < 400);
+        });
+        request.on('error', () => done(false));
+        request.end();
+    });
+}
+/** Forwards a request to a replica over HTTP on 127.0.0.1 and answers with what it said. */
+function forward(port, method, path, headers, body) {
+    return new Promise((resolve) => {
+        const outgoing = (0,external_node_http_namespaceObject.request)({ host: '127.0.0.1', port, path, method, headers: { ...headers, host: `127.0.0.1:${port}` } }, (incoming) => {
+            const chunks = [];
+            incoming.on('data', (chunk) => chunks.push(chunk));
+            incoming.on('end', () => {
+                const responseHeaders = {};
+                for (const [name, value] of Object.entries(incoming.headers))
+                    if (typeof value === 'string')
+                        responseHeaders[name] = value;
+                delete responseHeaders['content-length'];
+                delete responseHeaders['transfer-encoding'];
+                delete responseHeaders['connection'];
+                resolve({ status: incoming.statusCode ?? 502, body: Buffer.concat(chunks), headers: responseHeaders });
+            });
+        });
+        outgoing.on('error', () => resolve({ status: 502, body: 'upstream connect error or disconnect/reset before headers. reset reason: connection failure' }));
+        outgoing.end(body);
+    });
+}
+
+;// CONCATENATED MODULE: ./sandbox/admin.ts
+
+/**
+ * The admin API under `/_sandbox` (HTTPS, no auth): what tests and the demo use to set the scene
+ * and to look behind Azure's back. See sandbox/README.md for each call.
+ */
+function handleAdmin(method, path, body, services) {
+    const { arm, keyVaults, registries } = services;
+    const [collection, name, sub] = path.split('/').filter(Boolean);
+    if (collection === 'registries' && name)
+        return registry(method, name.toLowerCase(), body, registries);
+    if (collection === 'resources' && !name)
+        return resources(method, body, arm);
+    if (collection === 'arm' && !name && method === 'PATCH') {
+        const settings = JSON.parse(body);
+        if (settings.timeScale !== undefined)
+            arm.timeScale = settings.timeScale;
+        if (settings.roles)
+            arm.roles = settings.roles;
+        for (const taken of settings.takenNames ?? [])
+            arm.takenNames.add(`${taken.type}|${taken.name}`.toLowerCase());
+        for (const id of settings.deniedReads ?? [])
+            arm.deniedReads.add(id.toLowerCase());
+        return reply(200, { timeScale: arm.timeScale, roles: arm.roles, takenNames: [...arm.takenNames], deniedReads: [...arm.deniedReads] });
+    }
+    if (collection !== 'vaults')
+        return reply(404, { error: 'unknown admin path' });
+    if (method === 'POST' && !name)
+        return reply(201, { name: keyVaults.create(JSON.parse(body).name).name });
+    const vault = name ? keyVaults.get(name) : undefined;
+    if (!vault)
+        return reply(404, { error: `no vault ${name ?? ''}` });
+    if (method === 'POST' && sub === 'secrets') {
+        for (const seed of JSON.parse(body)) {
+            vault.put(seed.name, {
+                value: seed.value,
+                enabled: seed.enabled ?? true,
+                ...(seed.contentType !== undefined ? { contentType: seed.contentType } : {}),
+                ...(seed.tags ? { tags: seed.tags } : {}),
+                ...(seed.managed ? { managed: true } : {}),
+            });
+        }
+        return reply(204);
+    }
+    if (method === 'POST' && sub === 'deleted') {
+        const entry = vault.get(JSON.parse(body).name);
+        if (!entry)
+            return reply(404, { error: 'no such secret' });
+        entry.secret.deletedAt = Math.floor(Date.now() / 1000);
+        return reply(204);
+    }
+    if (method === 'GET' && !sub) {
+        const secrets = [...vault.secrets.values()].map(({ name: secretName, secret }) => ({
+            name: secretName,
+            deleted: Boolean(secret.deletedAt),
+            versions: secret.versions,
+        }));
+        return reply(200, { name: vault.name, secrets, requests: vault.requests, throttled: vault.throttled });
+    }
+    return reply(404, { error: 'unknown admin operation' });
+}
+/** A registry's content and bytes uploaded (GET); PATCH `{insideNetwork}` puts the caller inside its private network. */
+function registry(method, name, body, registries) {
+    if (!registries.exists(name))
+        return reply(404, { error: `no registry ${name}` });
+    if (method === 'PATCH') {
+        const { insideNetwork } = JSON.parse(body);
+        if (insideNetwork === true)
+            registries.insideNetwork.add(name);
+        if (insideNetwork === false)
+            registries.insideNetwork.delete(name);
+    }
+    return reply(200, { ...registries.content(name).summary(), insideNetwork: registries.insideNetwork.has(name) });
+}
+/** Every ARM resource with its body (GET), and manual changes that bypass ARM (PATCH `{id, properties}`), as a portal edit does. */
+function resources(method, body, arm) {
+    if (method === 'GET')
+        return reply(200, { value: [...arm.resources.values()].map((resource) => arm.view(resource)) });
+    if (method !== 'PATCH')
+        return reply(405, { error: 'use GET or PATCH' });
+    const change = JSON.parse(body);
+    if (typeof change.id !== 'string' || change.properties === null || typeof change.properties !== 'object')
+        return reply(400, { error: 'PATCH /resources takes {"id": "<resource id>", "properties": {...}}' });
+    if (!arm.resources.get(change.id.toLowerCase()))
+        return reply(404, { error: `no resource ${change.id}` });
+    return reply(200, arm.patchDirectly(change.id, change.properties));
 }
 
 ;// CONCATENATED MODULE: ./src/compliance/model.ts
@@ -20610,6 +21180,8 @@ class ResourcePlane {
     deniedReads = new Set();
     /** The caller's roles at subscription scope. */
     roles = ['Contributor', 'Role Based Access Control Administrator'];
+    /** Container Apps' revisions, run for real when the sandbox has a docker daemon. */
+    apps;
     /** Real provisioning seconds are multiplied by this (0.001: a 15-minute Redis takes 0.9 s). */
     timeScale = 0.001;
     /** Resource PUTs received, counted for tests. */
@@ -20751,8 +21323,14 @@ class ResourcePlane {
             name: resource.name.split('/').at(-1),
             type: resource.type,
             ...resource.envelope,
-            properties: mergeDeep(mergeDeep(resource.properties, readOnly), { provisioningState: resource.provisioningState }),
+            properties: mergeDeep(mergeDeep(mergeDeep(resource.properties, readOnly), this.providerView(resource)), {
+                provisioningState: resource.provisioningState,
+            }),
         };
+    }
+    /** What a provider running the resource adds to its GET (an app's latest revisions). */
+    providerView(resource) {
+        return resource.type.toLowerCase() === 'microsoft.app/containerapps' && this.apps ? this.apps.appView(resource) : {};
     }
     getResource(id) {
         this.authorize(`${parseResourceId(id)?.type ?? 'Microsoft.Resources/resources'}/read`, id);
@@ -20803,6 +21381,12 @@ class ResourcePlane {
             throw this.notFound(parsed.scopeId);
         if (options.patch && !existing)
             throw this.notFound(id);
+        if (parsed.type.toLowerCase() === 'microsoft.app/containerapps') {
+            const next = options.patch && existing
+                ? mergeDeep(existing.properties, isObject(body['properties']) ? body['properties'] : {})
+                : body['properties'];
+            this.apps?.validate(existing, id, isObject(next) ? next : {});
+        }
         const full = options.patch && existing ? mergeDeep({ ...existing.envelope, properties: existing.properties }, body) : body;
         const problems = bodyProblems({ id, type: parsed.type, name: parsed.name }, apiVersion, full, {
             nameTaken: !existing && this.takenNames.has(`${parsed.type}|${parsed.name}`.toLowerCase()),
@@ -20843,7 +21427,18 @@ class ResourcePlane {
                 resource.provisioningState = 'Failed';
                 return problem;
             }
+            // The Container Apps runtime validates and starts the revision; the app's operation ends once it exists.
+            if (this.apps)
+                return this.apps.provision(resource).then((failure) => {
+                    if (!failure)
+                        return this.succeed(resource);
+                    resource.provisioningState = 'Failed';
+                    return failure;
+                });
         }
+        return this.succeed(resource);
+    }
+    succeed(resource) {
         resource.provisioningState = 'Succeeded';
         const parsed = parseResourceId(resource.id);
         for (const child of typeSpec(resource.type)?.implicitChildren ?? []) {
@@ -21670,6 +22265,8 @@ class ArmEndpoint {
                 body: result ? undefined : { id: operationId, name: operationId, status: 'InProgress' },
                 headers: { ...(result && operation.location ? { Location: operation.location } : {}), ...this.pollHeaders() },
             };
+        if (result && operation.error)
+            return { status: 400, body: { error: operation.error } };
         if (result)
             return { status: 200, body: operation.result };
         return {
@@ -21680,6 +22277,15 @@ class ArmEndpoint {
     resource(method, url, body) {
         const path = url.pathname.replace(/\/+$/, '');
         const apiVersion = url.searchParams.get('api-version') ?? undefined;
+        const revisions = /^(.*\/providers\/Microsoft\.App\/containerApps\/[^/]+)\/revisions(?:\/([^/]+)(?:\/([^/]+))?)?$/i.exec(path);
+        if (revisions && this.plane.apps) {
+            const [, appId = '', revision, action] = revisions;
+            this.plane.authorize(`Microsoft.App/containerApps/revisions/${action ? 'action' : 'read'}`, path);
+            const app = this.plane.resources.get(appId.toLowerCase());
+            if (!app)
+                throw this.plane.notFound(appId);
+            return this.plane.apps.revisionsRequest(method, app, revision, action);
+        }
         const parsed = parseResourceId(path);
         if (!parsed) {
             const collection = parseResourceId(path, true);
@@ -21722,6 +22328,17 @@ class ArmEndpoint {
                 if (error)
                     operation.error = error;
             });
+            // Container Apps takes a PATCH as a JSON merge patch and answers 202 with a Location to poll.
+            if (method === 'PATCH' && parsed.type.toLowerCase() === 'microsoft.app/containerapps') {
+                void result.done.then(() => (operation.result = this.plane.getResource(path)));
+                return {
+                    status: 202,
+                    headers: {
+                        Location: `${HOST}/subscriptions/${parsed.subscriptionId}/providers/Microsoft.Resources/operationResults/${operationId}?api-version=${OPERATIONS_API_VERSION}`,
+                        ...this.pollHeaders(),
+                    },
+                };
+            }
             return {
                 status: method === 'PATCH' ? 200 : result.status,
                 body: result.view,
@@ -21803,38 +22420,6 @@ function operationView(deployment, operation) {
             targetResource: { id: operation.resource.id, resourceType: operation.resource.type, resourceName: operation.resource.name },
         },
     };
-}
-
-;// CONCATENATED MODULE: ./sandbox/arm/role-assignments.ts
-/** Built-in role definition GUIDs (learn.microsoft.com, "Azure built-in roles") by name. */
-const BUILT_IN_ROLES = {
-    '8e3af657-a8ff-443c-a75c-2fe8c4bcb635': 'Owner',
-    'b24988ac-6180-42a0-ab88-20f7382dd24c': 'Contributor',
-    'acdd72a7-3385-48ef-bd42-f606fba81ae7': 'Reader',
-    '8311e382-0749-4cb8-b61a-304f252e45ec': 'AcrPush',
-    '7f951dda-4ed3-4680-a7ca-43fe172d538d': 'AcrPull',
-    '4633458b-17de-408a-b874-0445c86b69e6': 'Key Vault Secrets User',
-};
-const ASSIGNMENT = /^(.*)\/providers\/Microsoft\.Authorization\/roleAssignments\/[^/]+$/i;
-/** Role names `principalId` holds on `scopeId` (a resource id), assigned at it or at a scope containing it. */
-function rolesOn(plane, principalId, scopeId) {
-    const target = scopeId.toLowerCase();
-    const roles = principalId === plane.identity.clientId ? [...plane.roles] : [];
-    for (const resource of plane.resources.values()) {
-        const scope = ASSIGNMENT.exec(resource.id)?.[1]?.toLowerCase();
-        if (scope === undefined || resource.properties['principalId'] !== principalId)
-            continue;
-        if (target !== scope && !target.startsWith(`${scope}/`))
-            continue;
-        const definition = String(resource.properties['roleDefinitionId'] ?? '')
-            .split('/')
-            .at(-1)
-            ?.toLowerCase() ?? '';
-        const role = BUILT_IN_ROLES[definition];
-        if (role)
-            roles.push(role);
-    }
-    return roles;
 }
 
 ;// CONCATENATED MODULE: ./sandbox/entra.ts
@@ -22283,8 +22868,11 @@ function page(url, vaultUrl, items) {
 
 
 
+
+
 const VAULT_HOST = /^([a-z0-9-]{3,24})\.vault\.azure\.net$/i;
 const REGISTRY_HOST = /^([a-z0-9]{5,50})\.azurecr\.io$/i;
+const APPS_DOMAIN = /\.azurecontainerapps\.io$/i;
 /**
  * The sandbox's one HTTPS server. It only routes, by the Azure host name a request is for:
  * Entra ID (`entra.ts`), Resource Manager (`arm/`), each vault's data plane (`keyvault/`), and
@@ -22298,6 +22886,8 @@ class SandboxServer {
     keyVaults = new KeyVaults();
     /** Each registry's data plane at `<name>.azurecr.io`. */
     registries;
+    /** Container Apps' revisions and the HTTPS front of `<app>.<environment domain>`. */
+    apps;
     port = 0;
     /** A plain-HTTP CONNECT proxy to the sandbox's Azure hosts, for clients that cannot be routed otherwise (dockerd). */
     proxyPort = 0;
@@ -22333,7 +22923,23 @@ class SandboxServer {
                 this.entra.accessTokenClaims(`Bearer ${token}`, 'https://management.azure.com'),
         });
         this.keyVaultEndpoint = new KeyVaultEndpoint(this.entra, () => this.options.faults ?? {}, seededRandom(options.seed ?? 1), this.keyVaults);
-        this.server = (0,external_node_https_namespaceObject.createServer)({ cert: certificates.cert, key: certificates.key }, (request, response) => {
+        this.apps = new ContainerAppsRuntime(this.arm, this.registries, {
+            timeScale: options.appTimeScale ?? 0.05,
+            ...(options.docker ? { docker: options.docker } : {}),
+        });
+        this.arm.apps = this.apps;
+        // Each Container Apps environment's `*.<defaultDomain>` gets a certificate from the same CA when first asked for.
+        const appCertificates = new Map();
+        const SNICallback = (servername, callback) => {
+            if (!APPS_DOMAIN.test(servername))
+                return callback(null);
+            const domain = servername.split('.').slice(1).join('.').toLowerCase();
+            let context = appCertificates.get(domain);
+            if (!context)
+                appCertificates.set(domain, (context = (0,external_node_tls_namespaceObject.createSecureContext)(certificates.issue([`*.${domain}`]))));
+            callback(null, context);
+        };
+        this.server = (0,external_node_https_namespaceObject.createServer)({ cert: certificates.cert, key: certificates.key, SNICallback }, (request, response) => {
             void (async () => {
                 const host = (request.headers.host ?? '').replace(/:\d+$/, '').toLowerCase();
                 const method = request.method ?? 'GET';
@@ -22344,7 +22950,9 @@ class SandboxServer {
                 const registry = REGISTRY_HOST.exec(host)?.[1]?.toLowerCase();
                 const answer = registry
                     ? this.registries.handle(registry, { method, url, headers: request.headers, body: raw })
-                    : this.route(host, method, url, raw.toString('utf8'), request.headers.authorization, correlationOf(request.headers));
+                    : APPS_DOMAIN.test(host)
+                        ? await this.apps.serve(host, method, `${url.pathname}${url.search}`, request.headers, raw)
+                        : this.route(host, method, url, raw.toString('utf8'), request.headers.authorization, correlationOf(request.headers));
                 send(response, answer, method);
             })().catch((error) => send(response, reply(500, { error: { code: 'InternalError', message: String(error) } })));
         });
@@ -22381,6 +22989,7 @@ class SandboxServer {
         this.proxyPort = this.proxy.address().port;
     }
     async close() {
+        await this.apps.stop();
         this.server.closeAllConnections();
         this.proxy.closeAllConnections();
         for (const tunnel of this.tunnels)
@@ -22441,8 +23050,6 @@ function correlationOf(headers) {
     return typeof value === 'string' && value ? value : undefined;
 }
 
-// EXTERNAL MODULE: external "node:child_process"
-var external_node_child_process_ = __nccwpck_require__(1421);
 ;// CONCATENATED MODULE: ./sandbox/tls.ts
 
 
@@ -22458,17 +23065,16 @@ function createCertificates(dir) {
     const openssl = (...args) => (0,external_node_child_process_.execFileSync)('openssl', args, { stdio: ['ignore', 'ignore', 'pipe'] });
     openssl('ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', path('ca.key'));
     openssl('req', '-x509', '-new', '-key', path('ca.key'), '-sha256', '-days', '1', '-subj', '/CN=azure-hipaa sandbox CA', '-out', path('ca.crt'));
-    openssl('ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', path('server.key'));
-    openssl('req', '-new', '-key', path('server.key'), '-subj', '/CN=azure-hipaa sandbox', '-out', path('server.csr'));
-    const altNames = [...SANDBOX_HOSTS.map((host) => `DNS:${host}`), 'IP:127.0.0.1'].join(',');
-    (0,external_node_fs_.writeFileSync)(path('server.ext'), `subjectAltName=${altNames}\nextendedKeyUsage=serverAuth\n`);
-    openssl('x509', '-req', '-in', path('server.csr'), '-CA', path('ca.crt'), '-CAkey', path('ca.key'), '-CAcreateserial', '-days', '1', '-sha256', '-extfile', path('server.ext'), '-out', path('server.crt'));
-    return {
-        caCertPath: path('ca.crt'),
-        caCert: (0,external_node_fs_.readFileSync)(path('ca.crt'), 'utf8'),
-        cert: (0,external_node_fs_.readFileSync)(path('server.crt'), 'utf8'),
-        key: (0,external_node_fs_.readFileSync)(path('server.key'), 'utf8'),
+    let issued = 0;
+    const issue = (names, file = `issued-${++issued}`) => {
+        openssl('ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', path(`${file}.key`));
+        openssl('req', '-new', '-key', path(`${file}.key`), '-subj', '/CN=azure-hipaa sandbox', '-out', path(`${file}.csr`));
+        (0,external_node_fs_.writeFileSync)(path(`${file}.ext`), `subjectAltName=${names.map((name) => (name === '127.0.0.1' ? `IP:${name}` : `DNS:${name}`)).join(',')}\nextendedKeyUsage=serverAuth\n`);
+        openssl('x509', '-req', '-in', path(`${file}.csr`), '-CA', path('ca.crt'), '-CAkey', path('ca.key'), '-CAcreateserial', '-days', '1', '-sha256', '-extfile', path(`${file}.ext`), '-out', path(`${file}.crt`));
+        return { cert: (0,external_node_fs_.readFileSync)(path(`${file}.crt`), 'utf8'), key: (0,external_node_fs_.readFileSync)(path(`${file}.key`), 'utf8') };
     };
+    const server = issue([...SANDBOX_HOSTS, '127.0.0.1'], 'server');
+    return { caCertPath: path('ca.crt'), caCert: (0,external_node_fs_.readFileSync)(path('ca.crt'), 'utf8'), ...server, issue };
 }
 
 ;// CONCATENATED MODULE: ./sandbox/index.ts
@@ -22499,6 +23105,7 @@ async function startSandbox(options = {}) {
             adminUrl: `https://127.0.0.1:${server.port}/_sandbox`,
             caCert: certificates.caCertPath,
             httpsProxy: `http://127.0.0.1:${server.proxyPort}`,
+            useDocker: (env) => server.apps.useDocker(env),
             server,
             createVault: async (name) => void server.keyVaults.create(name),
             requestCount: ({ vault, method }) => [...server.keyVaults.vaults.values()]
@@ -22534,8 +23141,6 @@ async function startSandbox(options = {}) {
     }
 }
 
-// EXTERNAL MODULE: external "node:util"
-var external_node_util_ = __nccwpck_require__(7975);
 // EXTERNAL MODULE: external "node:process"
 var external_node_process_ = __nccwpck_require__(1708);
 ;// CONCATENATED MODULE: ./node_modules/@typespec/ts-http-runtime/dist/esm/logger/log.js
@@ -54305,7 +54910,7 @@ function getDefaultAzureCredential() {
 
 
 
-const sandbox_client_SANDBOX_HOSTS = /^(login\.microsoftonline\.com|management\.azure\.com|[a-z0-9-]+\.vault\.azure\.net|[a-z0-9]+\.azurecr\.io)$/i;
+const sandbox_client_SANDBOX_HOSTS = /^(login\.microsoftonline\.com|management\.azure\.com|[a-z0-9-]+\.vault\.azure\.net|[a-z0-9]+\.azurecr\.io|[a-z0-9.-]+\.azurecontainerapps\.io)$/i;
 /** Hosts that exist only while the sandbox has the resource behind them: a vault, a registry. */
 const RESOURCE_HOSTS = [
     [/^([a-z0-9-]+)\.vault\.azure\.net$/i, 'vaults'],
@@ -66935,12 +67540,12 @@ const secretReference = strictObject({
  * The default image: a public placeholder that serves HTTP on port 80 at `/`. Probes on the app's
  * own port would fail its first revision, so while it runs, ingress and probes use port 80.
  */
-const PLACEHOLDER_IMAGE = { image: 'mcr.microsoft.com/k8se/quickstart:latest', port: 80, healthPath: '/' };
+const schema_PLACEHOLDER_IMAGE = { image: 'mcr.microsoft.com/k8se/quickstart:latest', port: 80, healthPath: '/' };
 const ContainerAppSchema = strictObject({
     name: azureName(NAME_RULES.containerApp).default('voice-agent').describe('Container App name.'),
     image: schemas_string()
         .min(1)
-        .default(PLACEHOLDER_IMAGE.image)
+        .default(schema_PLACEHOLDER_IMAGE.image)
         .describe('Container image the app is created with. The default is a public placeholder (served on port 80 until the first deploy pushes the real image). Once the app exists, deploy-container owns its image: provision keeps the one running.'),
     targetPort: schema_integer(1, 65535, 'containerApp.targetPort').default(8000).describe('Port the app listens on.'),
     healthPath: schemas_string()
@@ -67879,9 +68484,9 @@ function renderContainerApp(b) {
     const env = Object.entries({ ...serviceEnvironment, ...userEnvironment }).map(([name, value]) => typeof value === 'string' ? { name, value } : { name, secretRef: value.secretRef });
     // The running image comes from Azure and the configured one from the user: both are literals.
     const image = b.options.liveContainerApp?.image ?? app.image;
-    const placeholder = image === PLACEHOLDER_IMAGE.image;
-    const port = placeholder ? PLACEHOLDER_IMAGE.port : app.targetPort;
-    const httpGet = { path: placeholder ? PLACEHOLDER_IMAGE.healthPath : app.healthPath, port, scheme: 'HTTP' };
+    const placeholder = image === schema_PLACEHOLDER_IMAGE.image;
+    const port = placeholder ? schema_PLACEHOLDER_IMAGE.port : app.targetPort;
+    const httpGet = { path: placeholder ? schema_PLACEHOLDER_IMAGE.healthPath : app.healthPath, port, scheme: 'HTTP' };
     const probes = [
         { type: 'Startup', httpGet, periodSeconds: 10, failureThreshold: 10, timeoutSeconds: 5 },
         { type: 'Liveness', httpGet, periodSeconds: 10, failureThreshold: 3, timeoutSeconds: 5 },
@@ -68457,7 +69062,7 @@ function limiter(size) {
  * lower the bar it is judged by. This module says so at the top of the report: what the change
  * loosens against its base branch, and whether CODEOWNERS puts those files under review at all.
  */
-const run = (0,external_node_util_.promisify)(external_node_child_process_.execFile);
+const policy_review_run = (0,external_node_util_.promisify)(external_node_child_process_.execFile);
 /** Notes for the top of the report. */
 async function reviewPolicyInputs(request, policy, waivers) {
     const notes = [];
@@ -68533,7 +69138,7 @@ function policyChanges(before, after) {
 async function fileAt(cwd, ref, file) {
     const path = (0,external_node_path_.relative)(cwd, file).split('\\').join('/');
     try {
-        const { stdout } = await run('git', ['-C', cwd, 'show', `${ref}:./${path}`], { maxBuffer: 4 * 1024 * 1024 });
+        const { stdout } = await policy_review_run('git', ['-C', cwd, 'show', `${ref}:./${path}`], { maxBuffer: 4 * 1024 * 1024 });
         return { text: stdout };
     }
     catch (error) {
@@ -80413,19 +81018,29 @@ function armPort(env, subscriptionId) {
     const askedInterval = (response) => (response.headers.get('retry-after-ms') ?? response.headers.get('x-ms-retry-after-ms') ?? response.headers.get('retry-after'))
         ? arm_retryAfterMs(response.headers, 5000)
         : undefined;
+    const send = async (method, path, apiVersion, body) => {
+        const url = path.startsWith('https://') ? path : `${ARM_ENDPOINT}${path}${apiVersion ? `?api-version=${apiVersion}` : ''}`;
+        const response = await client.sendRequest(esm_pipelineRequest_createPipelineRequest({
+            url,
+            method,
+            ...(body !== undefined ? { body: JSON.stringify(body), headers: esm_httpHeaders_createHttpHeaders({ 'content-type': 'application/json' }) } : {}),
+        }));
+        let parsed;
+        try {
+            parsed = response.bodyAsText ? JSON.parse(response.bodyAsText) : undefined;
+        }
+        catch {
+            parsed = response.bodyAsText;
+        }
+        return { status: response.status, body: parsed, headers: response.headers.toJSON() };
+    };
     return {
         subscriptionId,
         async get(path, apiVersion) {
-            const response = await client.sendRequest(esm_pipelineRequest_createPipelineRequest({ url: `${ARM_ENDPOINT}${path}?api-version=${apiVersion}`, method: 'GET' }));
-            let body;
-            try {
-                body = response.bodyAsText ? JSON.parse(response.bodyAsText) : undefined;
-            }
-            catch {
-                body = response.bodyAsText;
-            }
-            return { status: response.status, body };
+            const { status, body } = await send('GET', path, apiVersion);
+            return { status, body };
         },
+        send,
         async listResources(resourceGroup) {
             const listed = [];
             for await (const { id, type, location, tags, sku, kind, identity } of client.resources.listByResourceGroup(resourceGroup)) {

@@ -63,6 +63,23 @@ export class AcrEndpoint {
     return content;
   }
 
+  /** The ARM id of a registry of this name, if it is provisioned. */
+  resourceId(name: string): string | undefined {
+    return this.environment.registry(name)?.id;
+  }
+
+  /** A refresh token for `principalId`, as Container Apps holds one for an app's registry identity. */
+  refreshTokenFor(name: string, principalId: string): string {
+    const now = Math.floor(Date.now() / 1000);
+    return this.sign({
+      aud: `${name}.azurecr.io`,
+      sub: principalId,
+      grant_type: 'refresh_token',
+      iat: now,
+      exp: now + REFRESH_TOKEN_SECONDS,
+    });
+  }
+
   /** Whether a registry of this name answers at all (its host name resolves). */
   exists(name: string): boolean {
     return this.environment.registry(name) !== undefined;

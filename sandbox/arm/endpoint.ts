@@ -240,6 +240,7 @@ export class ArmEndpoint {
         body: result ? undefined : { id: operationId, name: operationId, status: 'InProgress' },
         headers: { ...(result && operation.location ? { Location: operation.location } : {}), ...this.pollHeaders() },
       };
+    if (result && operation.error) return { status: 400, body: { error: operation.error } };
     if (result) return { status: 200, body: operation.result };
     return {
       status: 200,
@@ -250,6 +251,14 @@ export class ArmEndpoint {
   private resource(method: string, url: URL, body: Json): Reply {
     const path = url.pathname.replace(/\/+$/, '');
     const apiVersion = url.searchParams.get('api-version') ?? undefined;
+    const revisions = /^(.*\/providers\/Microsoft\.App\/containerApps\/[^/]+)\/revisions(?:\/([^/]+)(?:\/([^/]+))?)?$/i.exec(path);
+    if (revisions && this.plane.apps) {
+      const [, appId = '', revision, action] = revisions;
+      this.plane.authorize(`Microsoft.App/containerApps/revisions/${action ? 'action' : 'read'}`, path);
+      const app = this.plane.resources.get(appId.toLowerCase());
+      if (!app) throw this.plane.notFound(appId);
+      return this.plane.apps.revisionsRequest(method, app, revision, action);
+    }
     const parsed = parseResourceId(path);
     if (!parsed) {
       const collection = parseResourceId(path, true);
@@ -285,6 +294,17 @@ export class ArmEndpoint {
         operation.status = error ? 'Failed' : 'Succeeded';
         if (error) operation.error = error;
       });
+      // Container Apps takes a PATCH as a JSON merge patch and answers 202 with a Location to poll.
+      if (method === 'PATCH' && parsed.type.toLowerCase() === 'microsoft.app/containerapps') {
+        void result.done.then(() => (operation.result = this.plane.getResource(path)));
+        return {
+          status: 202,
+          headers: {
+            Location: `${HOST}/subscriptions/${parsed.subscriptionId}/providers/Microsoft.Resources/operationResults/${operationId}?api-version=${OPERATIONS_API_VERSION}`,
+            ...this.pollHeaders(),
+          },
+        };
+      }
       return {
         status: method === 'PATCH' ? 200 : result.status,
         body: result.view,

@@ -4,6 +4,7 @@
  */
 import { NAME_RULES } from '../../src/config/naming.js';
 import { AVAILABLE_REGIONS, typeSpec } from './catalog.js';
+import type { ContainerAppsRuntime } from '../apps/runtime.js';
 import {
   ArmError,
   ENVELOPE_KEYS,
@@ -59,6 +60,8 @@ export class ResourcePlane {
   readonly deniedReads = new Set<string>();
   /** The caller's roles at subscription scope. */
   roles: string[] = ['Contributor', 'Role Based Access Control Administrator'];
+  /** Container Apps' revisions, run for real when the sandbox has a docker daemon. */
+  apps?: ContainerAppsRuntime;
   /** Real provisioning seconds are multiplied by this (0.001: a 15-minute Redis takes 0.9 s). */
   timeScale = 0.001;
   /** Resource PUTs received, counted for tests. */
@@ -240,8 +243,15 @@ export class ResourcePlane {
       name: resource.name.split('/').at(-1),
       type: resource.type,
       ...resource.envelope,
-      properties: mergeDeep(mergeDeep(resource.properties, readOnly), { provisioningState: resource.provisioningState }),
+      properties: mergeDeep(mergeDeep(mergeDeep(resource.properties, readOnly), this.providerView(resource)), {
+        provisioningState: resource.provisioningState,
+      }),
     };
+  }
+
+  /** What a provider running the resource adds to its GET (an app's latest revisions). */
+  private providerView(resource: StoredResource): Json {
+    return resource.type.toLowerCase() === 'microsoft.app/containerapps' && this.apps ? this.apps.appView(resource) : {};
   }
 
   getResource(id: string): Json {
@@ -301,6 +311,13 @@ export class ResourcePlane {
     }
     if (parsed.scopeId && !this.resources.has(parsed.scopeId.toLowerCase())) throw this.notFound(parsed.scopeId);
     if (options.patch && !existing) throw this.notFound(id);
+    if (parsed.type.toLowerCase() === 'microsoft.app/containerapps') {
+      const next =
+        options.patch && existing
+          ? mergeDeep(existing.properties, isObject(body['properties']) ? body['properties'] : {})
+          : body['properties'];
+      this.apps?.validate(existing, id, isObject(next) ? next : {});
+    }
     const full: Json = options.patch && existing ? mergeDeep({ ...existing.envelope, properties: existing.properties }, body) : body;
     const problems = bodyProblems({ id, type: parsed.type, name: parsed.name }, apiVersion as string, full, {
       nameTaken: !existing && this.takenNames.has(`${parsed.type}|${parsed.name}`.toLowerCase()),
@@ -333,7 +350,7 @@ export class ResourcePlane {
     return { status: existing ? 200 : 201, view: this.view(resource), done };
   }
 
-  protected finishProvisioning(resource: StoredResource): ArmErrorBody | undefined {
+  protected finishProvisioning(resource: StoredResource): ArmErrorBody | undefined | Promise<ArmErrorBody | undefined> {
     // Deleted meanwhile (its group, or a complete-mode deployment), or replaced by a newer PUT: nothing left to finish.
     if (this.resources.get(resource.id.toLowerCase()) !== resource) return undefined;
     if (resource.type.toLowerCase() === 'microsoft.app/containerapps') {
@@ -342,7 +359,18 @@ export class ResourcePlane {
         resource.provisioningState = 'Failed';
         return problem;
       }
+      // The Container Apps runtime validates and starts the revision; the app's operation ends once it exists.
+      if (this.apps)
+        return this.apps.provision(resource).then((failure) => {
+          if (!failure) return this.succeed(resource);
+          resource.provisioningState = 'Failed';
+          return failure;
+        });
     }
+    return this.succeed(resource);
+  }
+
+  private succeed(resource: StoredResource): undefined {
     resource.provisioningState = 'Succeeded';
     const parsed = parseResourceId(resource.id) as ParsedId;
     for (const child of typeSpec(resource.type)?.implicitChildren ?? []) {

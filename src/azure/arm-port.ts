@@ -114,6 +114,13 @@ export function armError(error: unknown, doing: string, where: (target?: string)
   return new ConfigurationError(`${text}\nWhat to change:\n${remedies.map((remedy) => `  - ${remedy}`).join('\n')}`);
 }
 
+/** What `ArmPort.send` answers. */
+export interface ArmResponse {
+  status: number;
+  body: unknown;
+  headers: Record<string, string>;
+}
+
 /** A resource as the resource group's list gives it: its id, type and envelope, without properties. */
 export interface ListedResource {
   id: string;
@@ -131,6 +138,12 @@ export interface ArmPort {
   readonly subscriptionId: string;
   /** A GET of any ARM path (a resource, a collection, an extension resource), with its status; never throws on an HTTP status. */
   get(path: string, apiVersion: string): Promise<{ status: number; body: unknown }>;
+  /**
+   * Any ARM request (a resource's PATCH, a POST action, a long-running operation's status), with
+   * its status, body and headers (lower-case names); never throws on an HTTP status. `path` is an
+   * ARM path, or the absolute URL a long-running operation gave to poll (its api-version inside).
+   */
+  send(method: 'GET' | 'PUT' | 'PATCH' | 'POST' | 'DELETE', path: string, apiVersion?: string, body?: unknown): Promise<ArmResponse>;
   listResources(resourceGroup: string): Promise<ListedResource[]>;
   /** The group, or undefined when it does not exist. */
   getResourceGroup(name: string): Promise<{ location: string; tags?: Record<string, string> } | undefined>;

@@ -3,7 +3,7 @@
  * routing) and the registry of resource types (resource-types.ts), which every layer may read.
  */
 import { ResourceManagementClient, type DeploymentOperation } from '@azure/arm-resources';
-import { createPipelineRequest } from '@azure/core-rest-pipeline';
+import { createHttpHeaders, createPipelineRequest } from '@azure/core-rest-pipeline';
 import { armFailureOf, type ArmPort, type ListedResource } from './arm-port.js';
 import { azureClientOptions, azureCredential } from './credential.js';
 
@@ -24,20 +24,30 @@ export function armPort(env: NodeJS.ProcessEnv, subscriptionId: string): ArmPort
     (response.headers.get('retry-after-ms') ?? response.headers.get('x-ms-retry-after-ms') ?? response.headers.get('retry-after'))
       ? retryAfterMs(response.headers, 5000)
       : undefined;
+  const send: ArmPort['send'] = async (method, path, apiVersion, body) => {
+    const url = path.startsWith('https://') ? path : `${ARM_ENDPOINT}${path}${apiVersion ? `?api-version=${apiVersion}` : ''}`;
+    const response = await client.sendRequest(
+      createPipelineRequest({
+        url,
+        method,
+        ...(body !== undefined ? { body: JSON.stringify(body), headers: createHttpHeaders({ 'content-type': 'application/json' }) } : {}),
+      }),
+    );
+    let parsed: unknown;
+    try {
+      parsed = response.bodyAsText ? JSON.parse(response.bodyAsText) : undefined;
+    } catch {
+      parsed = response.bodyAsText;
+    }
+    return { status: response.status, body: parsed, headers: response.headers.toJSON() };
+  };
   return {
     subscriptionId,
     async get(path, apiVersion) {
-      const response = await client.sendRequest(
-        createPipelineRequest({ url: `${ARM_ENDPOINT}${path}?api-version=${apiVersion}`, method: 'GET' }),
-      );
-      let body: unknown;
-      try {
-        body = response.bodyAsText ? JSON.parse(response.bodyAsText) : undefined;
-      } catch {
-        body = response.bodyAsText;
-      }
-      return { status: response.status, body };
+      const { status, body } = await send('GET', path, apiVersion);
+      return { status, body };
     },
+    send,
     async listResources(resourceGroup) {
       const listed: ListedResource[] = [];
       for await (const { id, type, location, tags, sku, kind, identity } of client.resources.listByResourceGroup(resourceGroup)) {

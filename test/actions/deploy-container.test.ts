@@ -1,71 +1,81 @@
 /**
  * The bundled deploy-container action run as the runner runs it (every input at its action.yml
- * default unless given), under `strace -f`, with a real docker daemon and the sandbox's registry:
- * the registry tokens reach no output, and no file outside the temporary docker config, which is
- * gone afterwards.
+ * default unless given) against the provisioned example environment, with a real docker daemon:
+ * under `strace -f` the registry tokens reach no output and no file outside the temporary docker
+ * config, which is gone afterwards; and a job cancelled during the traffic shift (the runner's
+ * SIGTERM) puts the previous split back before the action ends.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { readFile, readdir, rm, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSandbox, type Sandbox } from '../../sandbox/index.js';
-import { startDockerd, type Dockerd } from '../helpers/dockerd.js';
-import { createRegistry, writeBuildContext } from '../helpers/images.js';
+import { provisionedEnvironment, type ProvisionedEnvironment } from '../helpers/environment.js';
+import { writeBuildContext } from '../helpers/images.js';
 import { runAction } from '../helpers/run-action.js';
 
-const REGISTRY = 'hipaaactionacr';
 const WRITE_FLAGS = /O_WRONLY|O_RDWR|O_CREAT|O_APPEND|O_TRUNC/;
 
-let sandbox: Sandbox;
-let dockerd: Dockerd;
-let workspace: string;
+let environment: ProvisionedEnvironment;
 let runnerTemp: string;
 
 beforeAll(async () => {
-  sandbox = await startSandbox({ latencyMs: 0, armTimeScale: 0.001 });
-  await createRegistry(sandbox, REGISTRY, 'Enabled');
-  dockerd = await startDockerd({ httpsProxy: sandbox.httpsProxy, caCert: sandbox.caCert });
-  workspace = await mkdtemp(join(tmpdir(), 'deploy-action-'));
+  environment = await provisionedEnvironment();
   runnerTemp = await mkdtemp(join(tmpdir(), 'deploy-runner-temp-'));
-  await writeBuildContext(workspace, 'ok\n');
-}, 120_000);
+  await writeBuildContext(environment.workspace, 'ok\n');
+}, 180_000);
 afterAll(async () => {
-  await dockerd?.stop();
-  await sandbox?.stop();
-  await rm(workspace, { recursive: true, force: true });
+  await environment?.stop();
   await rm(runnerTemp, { recursive: true, force: true });
 });
 
+/** The env a job gets after azure/login with OIDC: a federated token file instead of a client secret. */
+function jobEnv(run: number): Record<string, string> {
+  const federated = join(runnerTemp, `federated-token-${run}`);
+  execFileSync('sh', ['-c', `umask 077; cat > ${federated}`], {
+    input: environment.sandbox.server.entra.signFederatedToken('repo:example/voice-agent:environment:production'),
+  });
+  const { AZURE_CLIENT_SECRET: _secret, ...withoutSecret } = environment.sandbox.env;
+  return {
+    ...withoutSecret,
+    AZURE_FEDERATED_TOKEN_FILE: federated,
+    ...environment.dockerd.env,
+    GITHUB_SHA: `${String(run).repeat(7)}e7d6c5b4a39281706f5e4d3c2b1a098765432`.slice(0, 40),
+    GITHUB_RUN_NUMBER: String(run),
+    GITHUB_RUN_ATTEMPT: '1',
+    GITHUB_SERVER_URL: 'https://github.com',
+    GITHUB_REPOSITORY: 'example/voice-agent',
+    RUNNER_TEMP: runnerTemp,
+  };
+}
+
+function appTraffic(): unknown {
+  const app = [...environment.sandbox.server.arm.resources.values()].find((resource) => resource.type === 'Microsoft.App/containerApps');
+  return (app?.properties as { configuration: { ingress: { traffic: unknown } } }).configuration.ingress.traffic;
+}
+
 describe('deploy-container action', () => {
-  it('builds and pushes under the federated identity; tokens are masked first and reach no output or file', async () => {
+  it('builds, pushes and rolls out under the federated identity; tokens are masked first and reach no output or file', async () => {
     const trace = join(runnerTemp, 'trace.txt');
-    const federated = join(runnerTemp, 'federated-token');
-    execFileSync('sh', ['-c', `umask 077; cat > ${federated}`], {
-      input: sandbox.server.entra.signFederatedToken('repo:example/voice-agent:environment:production'),
-    });
-    const { AZURE_CLIENT_SECRET: _secret, ...withoutSecret } = sandbox.env;
     const run = await runAction('deploy-container', {
       wrapper: ['strace', '-f', '-qq', '-e', 'trace=open,openat,creat', '-o', trace],
-      inputs: { registry: REGISTRY, repository: 'voice-agent', 'build-args': 'APP_MODE=production' },
-      env: {
-        ...withoutSecret,
-        AZURE_FEDERATED_TOKEN_FILE: federated,
-        ...dockerd.env,
-        GITHUB_SHA: '9f8e7d6c5b4a39281706f5e4d3c2b1a098765432',
-        GITHUB_SERVER_URL: 'https://github.com',
-        GITHUB_REPOSITORY: 'example/voice-agent',
-        RUNNER_TEMP: runnerTemp,
-      },
-      cwd: workspace,
-      timeoutMs: 180_000,
+      inputs: { 'build-args': 'APP_MODE=production', 'health-timeout-seconds': '120', 'step-wait-seconds': '1' },
+      env: jobEnv(1),
+      cwd: environment.workspace,
+      timeoutMs: 240_000,
     });
     expect(run.exitCode, run.stdout + run.stderr).toBe(0);
-    expect(run.outputs['image']).toMatch(new RegExp(`^${REGISTRY}\\.azurecr\\.io/voice-agent@sha256:[a-f0-9]{64}$`));
-    expect(run.outputs['tags']).toBe(`${REGISTRY}.azurecr.io/voice-agent:9f8e7d6c5b4a39281706f5e4d3c2b1a098765432`);
+    expect(run.outputs['image']).toMatch(/^seniorlyprodacr\.azurecr\.io\/voice-agent@sha256:[a-f0-9]{64}$/);
+    expect(run.outputs['revision']).toBe('voice-agent--c1111111-1-1');
+    expect(run.outputs['rolled-back']).toBe('false');
+    expect(JSON.parse(run.outputs['traffic'] ?? '')).toEqual([
+      { revisionName: 'voice-agent--c1111111-1-1', weight: 100 },
+      { revisionName: run.outputs['previous-revision'], weight: 0, label: 'previous' },
+    ]);
+    expect(run.summary).toMatch(/## Deploy: `voice-agent--c1111111-1-1` serves/);
+    expect(run.summary).toMatch(/HIPAA gate: pass/);
 
-    const tokens = sandbox.server.registries.issuedTokens;
-    expect(tokens.length).toBeGreaterThan(1);
+    const tokens = environment.sandbox.server.registries.issuedTokens;
     const maskLines = run.commands.filter((command) => command.command === 'add-mask').map((command) => command.message);
     const outsideMasks = run.stdout
       .split('\n')
@@ -75,7 +85,6 @@ describe('deploy-container action', () => {
       expect(outsideMasks.includes(token) || run.stderr.includes(token) || run.summary.includes(token)).toBe(false);
       expect(Object.values(run.outputs).some((output) => output.includes(token))).toBe(false);
     }
-    // The refresh token the docker CLI signed in with was registered with the runner's masking.
     expect(tokens.some((token) => maskLines.includes(token))).toBe(true);
 
     const written = (await readFile(trace, 'utf8'))
@@ -94,5 +103,27 @@ describe('deploy-container action', () => {
     );
     expect(unexpected).toEqual([]);
     expect((await readdir(runnerTemp)).filter((name) => name.startsWith('docker-config-'))).toEqual([]);
-  }, 240_000);
+  }, 300_000);
+
+  it('cancelled during the traffic shift (SIGTERM, as the runner cancels), restores the exact previous split before it exits', async () => {
+    const before = appTraffic();
+    let signalled = false;
+    const run = await runAction('deploy-container', {
+      inputs: { 'traffic-steps': '10,50,100', 'step-wait-seconds': '60', 'health-timeout-seconds': '120' },
+      env: jobEnv(2),
+      cwd: environment.workspace,
+      timeoutMs: 240_000,
+      onStdout: (stdout, signal) => {
+        if (!signalled && /Traffic: voice-agent--\S+ 10%\./.test(stdout)) {
+          signalled = true;
+          signal('SIGTERM');
+        }
+      },
+    });
+    expect(signalled).toBe(true);
+    expect(run.exitCode).toBe(1);
+    expect(run.outputs['rolled-back']).toBe('true');
+    expect(appTraffic()).toEqual(before);
+    expect(run.commands.find((command) => command.command === 'error')?.message).toMatch(/cancelled.*Serving now: /s);
+  }, 300_000);
 });

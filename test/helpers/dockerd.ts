@@ -43,6 +43,7 @@ export async function startDockerd(options: DockerdOptions): Promise<Dockerd> {
   const pidfile = join(root, 'docker.pid');
   const caBundle = join(root, 'ca-bundle.pem');
   await writeFile(caBundle, `${readFileSync(options.caCert, 'utf8')}\n${existsSync(SYSTEM_CAS) ? readFileSync(SYSTEM_CAS, 'utf8') : ''}`);
+  const bridge = await createBridge();
   const log: string[] = [];
   const child = spawn(
     dockerd,
@@ -57,9 +58,10 @@ export async function startDockerd(options: DockerdOptions): Promise<Dockerd> {
       pidfile,
       '--storage-driver',
       'vfs',
-      // Building FROM scratch and pushing need no container network; none is touched on the host.
+      // A bridge of its own, so daemons of parallel test files never meet; published ports go through
+      // docker's userland proxy on 127.0.0.1, so the host's firewall rules are never touched.
       '--bridge',
-      'none',
+      bridge,
       '--iptables=false',
       '--ip6tables=false',
     ],
@@ -101,9 +103,33 @@ export async function startDockerd(options: DockerdOptions): Promise<Dockerd> {
       const stopBy = Date.now() + 20_000;
       while (isRunning(pid) && Date.now() < stopBy) await new Promise((resolve) => setTimeout(resolve, 100));
       if (isRunning(pid)) process.kill(pid, 'SIGKILL');
+      spawnSync('ip', ['link', 'delete', bridge]);
       await rm(root, { recursive: true, force: true, maxRetries: 3 });
     },
   };
+}
+
+/** A Linux bridge with a /24 no route on this machine uses yet. */
+async function createBridge(): Promise<string> {
+  which('ip');
+  const routes = spawnSync('ip', ['-4', 'route'], { encoding: 'utf8' }).stdout;
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const [second, third] = [100 + Math.floor(Math.random() * 150), Math.floor(Math.random() * 250)];
+    if (routes.includes(`10.${second}.${third}.`)) continue;
+    const name = `hh${Math.random().toString(16).slice(2, 10)}`;
+    const steps = [
+      ['link', 'add', 'name', name, 'type', 'bridge'],
+      ['addr', 'add', `10.${second}.${third}.1/24`, 'dev', name],
+      ['link', 'set', name, 'up'],
+    ];
+    for (const step of steps) {
+      const result = spawnSync('ip', step, { encoding: 'utf8' });
+      if (result.status !== 0)
+        throw new Error(`ip ${step.join(' ')} failed (the image tests need root to give their daemon a bridge): ${result.stderr}`);
+    }
+    return name;
+  }
+  throw new Error('no free 10.x.y.0/24 for a test bridge');
 }
 
 function isRunning(pid: number): boolean {

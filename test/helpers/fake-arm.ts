@@ -6,6 +6,7 @@ export function fakeArm(subscriptionId: string, answers: Partial<Omit<ArmPort, '
   return {
     subscriptionId,
     get: unanswered('get'),
+    send: unanswered('send'),
     listResources: unanswered('listResources'),
     getResourceGroup: unanswered('getResourceGroup'),
     putResourceGroup: unanswered('putResourceGroup'),

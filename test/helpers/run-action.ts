@@ -48,6 +48,8 @@ export interface RunActionOptions {
   cwd?: string;
   /** Extra arguments before the script, e.g. a wrapper like strace. */
   wrapper?: string[];
+  /** Sees stdout as it comes, and may signal the action as the runner does when a job is cancelled. */
+  onStdout?: (stdoutSoFar: string, signal: (signal: NodeJS.Signals) => void) => void;
   timeoutMs?: number;
 }
 
@@ -79,7 +81,10 @@ export async function runAction(name: string, options: RunActionOptions = {}): P
       const child = spawn(command as string, args, { cwd: options.cwd ?? repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
       let stdout = '';
       let stderr = '';
-      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+      child.stdout.on('data', (chunk: Buffer) => {
+        stdout += chunk.toString();
+        options.onStdout?.(stdout, (signal) => child.kill(signal));
+      });
       child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
       const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 120_000);
       child.on('error', reject);

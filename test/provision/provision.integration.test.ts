@@ -3,6 +3,7 @@
  * example config deployed from nothing, a second run that changes nothing, what-if diffs, the
  * template gate refusing a non-compliant config, and ARM's own errors for bad input.
  */
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -156,16 +157,23 @@ describe('provision', () => {
     const deployed = structuredClone(properties);
     const [container] = deployed.template.containers;
     if (!container) throw new Error('the app has no container');
+    // What a deploy leaves: an image in the registry (its manifest seeded here), and traffic pinned to a revision that exists.
+    const manifest = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json' }));
+    const digest = `sha256:${createHash('sha256').update(manifest).digest('hex')}`;
+    const repository = sandbox.server.registries.content('seniorlyprodacr').repository('voice-agent');
+    repository.manifests.set(digest, { mediaType: 'application/vnd.oci.image.manifest.v1+json', bytes: manifest });
+    repository.tags.set('v2', digest);
+    const revision = sandbox.server.apps.revisionsOf(appId).at(-1)?.name as string;
     container.image = 'seniorlyprodacr.azurecr.io/voice-agent:v2';
     for (const probe of container.probes) probe.httpGet = { ...probe.httpGet, path: '/health', port: 8000 };
     deployed.configuration.ingress.targetPort = 8000;
-    deployed.configuration.ingress.traffic = [{ revisionName: 'voice-agent--v2', weight: 100 }];
+    deployed.configuration.ingress.traffic = [{ revisionName: revision, weight: 100 }];
     sandbox.server.arm.patchDirectly(appId, deployed as unknown as Record<string, unknown>);
     const result = await provisionWith();
     expect(result.changeCount).toBe(0);
     const after = sandbox.server.arm.resources.get(appId.toLowerCase())?.properties as typeof properties;
     expect(after.template.containers[0]?.image).toBe('seniorlyprodacr.azurecr.io/voice-agent:v2');
-    expect(after.configuration.ingress.traffic).toEqual([{ revisionName: 'voice-agent--v2', weight: 100 }]);
+    expect(after.configuration.ingress.traffic).toEqual([{ revisionName: revision, weight: 100 }]);
   });
 
   it('shows a config change in what-if as a modify with the property diff, and deploys nothing in what-if mode', async () => {

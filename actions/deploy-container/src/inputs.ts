@@ -1,8 +1,11 @@
-import { ActionInputs } from '../../shared/inputs.js';
+import type { RolloutStage } from '../../../src/deploy/rollout.js';
+import { ConfigurationError } from '../../../src/core/errors.js';
+import { ActionInputs, inputName } from '../../shared/inputs.js';
 import type { ActionIO } from '../../shared/runtime.js';
 
 export interface DeployInputs {
   config?: string;
+  subscriptionId?: string;
   image?: string;
   context: string;
   dockerfile: string;
@@ -12,26 +15,60 @@ export interface DeployInputs {
   tags: string[];
   repository?: string;
   registry?: string;
+  stage: RolloutStage;
+  healthTimeoutSeconds: number;
+  probeCount: number;
+  gate: 'live' | 'none';
+  trafficSteps: number[];
+  stepWaitSeconds: number;
+  keepRevisions: number;
+  revision?: string;
 }
 
 /** The one place this action reads its inputs. */
 export function readDeployInputs(io: ActionIO): DeployInputs {
   const inputs = new ActionInputs(io);
   const optional = (name: string) => inputs.optional(name);
+  const whole = (name: string, fallback: number, min: number, max: number) => {
+    const value = inputs.number(name) ?? fallback;
+    if (!Number.isInteger(value) || value < min || value > max)
+      throw new ConfigurationError(`${inputName(name)} must be a whole number from ${min} to ${max}; got ${value}.`);
+    return value;
+  };
+  const steps = inputs.list('traffic-steps').map(Number);
+  const trafficSteps = steps.length > 0 ? steps : [100];
+  if (
+    trafficSteps.some(
+      (step, index) => !Number.isInteger(step) || step < 1 || step > 100 || (index > 0 && step <= (trafficSteps[index - 1] as number)),
+    ) ||
+    trafficSteps.at(-1) !== 100
+  )
+    throw new ConfigurationError(
+      `${inputName('traffic-steps')} is rising whole percentages ending at 100, like 10,50,100; got "${io.getInput('traffic-steps')}".`,
+    );
   return {
-    ...optionalEntry('config', optional('config')),
-    ...optionalEntry('image', optional('image')),
+    ...entry('config', optional('config')),
+    ...entry('subscriptionId', optional('subscription-id')),
+    ...entry('image', optional('image')),
     context: optional('context') ?? '.',
     dockerfile: optional('dockerfile') ?? 'Dockerfile',
     buildArgs: inputs.keyValues('build-args'),
-    ...optionalEntry('target', optional('target')),
+    ...entry('target', optional('target')),
     labels: inputs.keyValues('labels'),
     tags: inputs.list('tags'),
-    ...optionalEntry('repository', optional('repository')),
-    ...optionalEntry('registry', optional('registry')),
+    ...entry('repository', optional('repository')),
+    ...entry('registry', optional('registry')),
+    stage: inputs.choice('stage', ['all', 'candidate', 'promote', 'rollback'] as const, 'all'),
+    healthTimeoutSeconds: whole('health-timeout-seconds', 600, 10, 3600),
+    probeCount: whole('probe-count', 5, 1, 100),
+    gate: inputs.choice('gate', ['live', 'none'] as const, 'live'),
+    trafficSteps,
+    stepWaitSeconds: whole('step-wait-seconds', 30, 0, 3600),
+    keepRevisions: whole('keep-revisions', 2, 1, 100),
+    ...entry('revision', optional('revision')),
   };
 }
 
-function optionalEntry<K extends string>(key: K, value: string | undefined): { [P in K]?: string } {
+function entry<K extends string>(key: K, value: string | undefined): { [P in K]?: string } {
   return (value === undefined ? {} : { [key]: value }) as { [P in K]?: string };
 }

@@ -1,39 +1,120 @@
-import { pushImage } from '../../../src/deploy/image.js';
+import { armPort } from '../../../src/azure/arm.js';
+import type { ArmPort } from '../../../src/azure/arm-port.js';
+import { subscriptionOf } from '../../../src/azure/subscription.js';
+import { pushImage, type PushedImage } from '../../../src/deploy/image.js';
+import { rollout, RolloutFailedError, type RolloutResult } from '../../../src/deploy/rollout.js';
+import { inputName } from '../../shared/inputs.js';
 import { runAction } from '../../shared/run.js';
 import type { ActionIO } from '../../shared/runtime.js';
 import { readDeployInputs } from './inputs.js';
 
-/** The deploy-container action: build and push the image under the workflow's Entra identity, by digest. */
-export async function run(io: ActionIO): Promise<void> {
-  await runAction(io, async () => {
-    const workspace = io.env['GITHUB_WORKSPACE'] ?? process.cwd();
-    const inputs = readDeployInputs(io);
-    const commit = io.env['GITHUB_SHA'];
-    if (!commit)
-      throw new Error('GITHUB_SHA is not set: deploy-container runs in a GitHub Actions job, which tags the image with the commit.');
-    const pushed = await pushImage({
-      cwd: workspace,
-      ...inputs,
-      commit,
-      ...(io.env['GITHUB_SERVER_URL'] && io.env['GITHUB_REPOSITORY']
-        ? { sourceUrl: `${io.env['GITHUB_SERVER_URL']}/${io.env['GITHUB_REPOSITORY']}` }
-        : {}),
-      tempDir: io.env['RUNNER_TEMP'] ?? workspace,
-      env: io.env,
-      logger: io.logger,
+export interface DeployActionPorts {
+  /** Azure Resource Manager; by default the SDK with DefaultAzureCredential (after azure/login). */
+  arm?: (subscriptionId: string) => ArmPort;
+  /** The runner's cancellation; by default SIGINT and SIGTERM. */
+  cancellation?: AbortSignal;
+}
+
+/**
+ * The deploy-container action: build and push the image by digest, then roll it out as a new
+ * revision at zero traffic, prove it healthy, pass the live HIPAA gate, shift traffic, and roll back
+ * on any failure. `stage` runs one part, for workflows that want a person or a job in between.
+ */
+export async function run(io: ActionIO, ports: DeployActionPorts = {}): Promise<void> {
+  const cancel = new AbortController();
+  const onSignal = () => cancel.abort();
+  if (!ports.cancellation) for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, onSignal);
+  ports.cancellation?.addEventListener('abort', onSignal, { once: true });
+  try {
+    await runAction(io, async () => {
+      const workspace = io.env['GITHUB_WORKSPACE'] ?? process.cwd();
+      const inputs = readDeployInputs(io);
+      const subscriptionId = subscriptionOf(inputs.subscriptionId, io.env, inputName('subscription-id'));
+      const arm = (ports.arm ?? ((id: string) => armPort(io.env, id)))(subscriptionId);
+      const commit = io.env['GITHUB_SHA'];
+      let pushed: PushedImage | undefined;
+      if (inputs.stage === 'all' || inputs.stage === 'candidate') {
+        if (!commit)
+          throw new Error('GITHUB_SHA is not set: deploy-container runs in a GitHub Actions job, which tags the image with the commit.');
+        pushed = await pushImage({
+          cwd: workspace,
+          ...inputs,
+          commit,
+          ...(io.env['GITHUB_SERVER_URL'] && io.env['GITHUB_REPOSITORY']
+            ? { sourceUrl: `${io.env['GITHUB_SERVER_URL']}/${io.env['GITHUB_REPOSITORY']}` }
+            : {}),
+          tempDir: io.env['RUNNER_TEMP'] ?? workspace,
+          env: io.env,
+          logger: io.logger,
+        });
+        io.setOutput('image', pushed.image);
+        io.setOutput('digest', pushed.digest);
+        io.setOutput('tags', pushed.tags.join('\n'));
+      }
+      let result: RolloutResult;
+      try {
+        result = await io.logger.group(`Roll out${pushed ? ` ${pushed.image}` : ''} (stage ${inputs.stage})`, () =>
+          rollout(
+            {
+              cwd: workspace,
+              ...(inputs.config ? { config: inputs.config } : {}),
+              ...(pushed ? { image: pushed.image } : {}),
+              stage: inputs.stage,
+              // A revision suffix starts with a letter: the commit, the run and its attempt make it unique.
+              suffix:
+                `c${(commit ?? 'local').slice(0, 7)}-${io.env['GITHUB_RUN_NUMBER'] ?? '0'}-${io.env['GITHUB_RUN_ATTEMPT'] ?? '1'}`.toLowerCase(),
+              healthTimeoutSeconds: inputs.healthTimeoutSeconds,
+              probeCount: inputs.probeCount,
+              gate: inputs.gate,
+              trafficSteps: inputs.trafficSteps,
+              stepWaitSeconds: inputs.stepWaitSeconds,
+              keepRevisions: inputs.keepRevisions,
+              ...(inputs.revision ? { revision: inputs.revision } : {}),
+              env: io.env,
+              logger: io.logger,
+              signal: cancel.signal,
+            },
+            { arm },
+          ),
+        );
+      } catch (error) {
+        if (error instanceof RolloutFailedError) {
+          setRolloutOutputs(io, error.result);
+          await io.summary(summary(pushed, error.result, error.message));
+        }
+        throw error;
+      }
+      setRolloutOutputs(io, result);
+      await io.summary(summary(pushed, result));
     });
-    io.setOutput('image', pushed.image);
-    io.setOutput('digest', pushed.digest);
-    io.setOutput('tags', pushed.tags.join('\n'));
-    await io.summary(
-      [
-        `## Image: \`${pushed.image}\``,
-        '',
-        pushed.tags.length > 0
-          ? `Built and pushed as ${pushed.tags.map((tag) => `\`${tag}\``).join(', ')}.`
-          : 'Given by reference; resolved to its digest.',
-        '',
-      ].join('\n'),
-    );
-  });
+  } finally {
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) process.off(signal, onSignal);
+  }
+}
+
+function setRolloutOutputs(io: ActionIO, result: RolloutResult): void {
+  io.setOutput('revision', result.revision);
+  io.setOutput('previous-revision', result.previousRevision ?? '');
+  io.setOutput('fqdn', result.fqdn);
+  io.setOutput('revision-fqdn', result.revisionFqdn);
+  io.setOutput('rolled-back', String(result.rolledBack));
+  io.setOutput('traffic', JSON.stringify(result.traffic));
+}
+
+/** The job summary: a timeline from push to the last traffic step, and on failure why and what serves now. */
+function summary(pushed: PushedImage | undefined, result: RolloutResult, failure?: string): string {
+  const escape = (text: string) => text.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
+  return [
+    `## Deploy: ${failure ? (result.rolledBack ? 'failed, rolled back' : 'failed') : result.unchanged ? 'nothing to change' : `\`${result.revision}\` serves`}`,
+    '',
+    ...(failure ? [`> [!CAUTION]\n> ${escape(failure)}`, ''] : []),
+    ...(pushed ? [`Image: \`${pushed.image}\``, ''] : []),
+    '| At | Event |',
+    '|---|---|',
+    ...result.timeline.map((entry) => `| ${entry.at.toFixed(1)} s | ${escape(entry.event)} |`),
+    '',
+    `Traffic: ${result.traffic.map((entry) => `\`${entry.revisionName ?? 'latest'}\` ${entry.weight}%${entry.label ? ` (${entry.label})` : ''}`).join(', ')}`,
+    '',
+    ...(result.gateReport ? [result.gateReport] : []),
+  ].join('\n');
 }

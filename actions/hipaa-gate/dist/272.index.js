@@ -35,7 +35,7 @@ var external_node_https_ = __webpack_require__(4708);
 
 
 
-const SANDBOX_HOSTS = /^(login\.microsoftonline\.com|management\.azure\.com|[a-z0-9-]+\.vault\.azure\.net|[a-z0-9]+\.azurecr\.io)$/i;
+const SANDBOX_HOSTS = /^(login\.microsoftonline\.com|management\.azure\.com|[a-z0-9-]+\.vault\.azure\.net|[a-z0-9]+\.azurecr\.io|[a-z0-9.-]+\.azurecontainerapps\.io)$/i;
 /** Hosts that exist only while the sandbox has the resource behind them: a vault, a registry. */
 const RESOURCE_HOSTS = [
     [/^([a-z0-9-]+)\.vault\.azure\.net$/i, 'vaults'],
@@ -199,19 +199,29 @@ function armPort(env, subscriptionId) {
     const askedInterval = (response) => (response.headers.get('retry-after-ms') ?? response.headers.get('x-ms-retry-after-ms') ?? response.headers.get('retry-after'))
         ? retryAfterMs(response.headers, 5000)
         : undefined;
+    const send = async (method, path, apiVersion, body) => {
+        const url = path.startsWith('https://') ? path : `${ARM_ENDPOINT}${path}${apiVersion ? `?api-version=${apiVersion}` : ''}`;
+        const response = await client.sendRequest((0,dist_esm/* createPipelineRequest */.G6)({
+            url,
+            method,
+            ...(body !== undefined ? { body: JSON.stringify(body), headers: (0,dist_esm/* createHttpHeaders */.Nc)({ 'content-type': 'application/json' }) } : {}),
+        }));
+        let parsed;
+        try {
+            parsed = response.bodyAsText ? JSON.parse(response.bodyAsText) : undefined;
+        }
+        catch {
+            parsed = response.bodyAsText;
+        }
+        return { status: response.status, body: parsed, headers: response.headers.toJSON() };
+    };
     return {
         subscriptionId,
         async get(path, apiVersion) {
-            const response = await client.sendRequest((0,dist_esm/* createPipelineRequest */.G6)({ url: `${ARM_ENDPOINT}${path}?api-version=${apiVersion}`, method: 'GET' }));
-            let body;
-            try {
-                body = response.bodyAsText ? JSON.parse(response.bodyAsText) : undefined;
-            }
-            catch {
-                body = response.bodyAsText;
-            }
-            return { status: response.status, body };
+            const { status, body } = await send('GET', path, apiVersion);
+            return { status, body };
         },
+        send,
         async listResources(resourceGroup) {
             const listed = [];
             for await (const { id, type, location, tags, sku, kind, identity } of client.resources.listByResourceGroup(resourceGroup)) {

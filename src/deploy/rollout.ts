@@ -1,0 +1,586 @@
+/**
+ * The rollout of an image as a new Container Apps revision: created at zero traffic with the label
+ * `candidate`, proven healthy (Azure's revision states, then consecutive 2xx probes of its own
+ * address), judged by the live HIPAA gate, then given traffic step by step; any failure, or a
+ * cancelled job, puts traffic back to the exact split it found and deactivates the new revision.
+ */
+import { createDefaultHttpClient, createHttpHeaders, createPipelineRequest, type HttpClient } from '@azure/core-rest-pipeline';
+import { armError, armFailureOf, describeArmFailure, type ArmPort, type ArmResponse } from '../azure/arm-port.js';
+import { azureClientOptions } from '../azure/credential.js';
+import { apiVersionOf } from '../azure/resource-types.js';
+import { isBlocking } from '../compliance/evaluate.js';
+import { renderReport } from '../compliance/report/index.js';
+import { loadConfig } from '../config/load.js';
+import { ConfigurationError, errorMessage } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
+import { runGate } from '../gate/gate.js';
+
+export type RolloutStage = 'all' | 'candidate' | 'promote' | 'rollback';
+
+export interface TrafficWeight {
+  revisionName?: string;
+  latestRevision?: boolean;
+  weight: number;
+  label?: string;
+}
+
+export interface RolloutRequest {
+  cwd: string;
+  config?: string;
+  /** The image by digest (`<login server>/<repository>@sha256:...`); not needed to roll back. */
+  image?: string;
+  stage: RolloutStage;
+  /** The new revision's suffix: unique per deploy (commit and run). */
+  suffix: string;
+  healthTimeoutSeconds: number;
+  /** Consecutive 2xx answers the candidate's address must give. */
+  probeCount: number;
+  gate: 'live' | 'none';
+  /** Percentages of traffic the new revision gets, in order, ending at 100. */
+  trafficSteps: number[];
+  /** How long the app's own address is probed after each step but the last. */
+  stepWaitSeconds: number;
+  /** Active revisions kept after a promotion (the new and the previous one by default). */
+  keepRevisions: number;
+  /** The revision to promote or roll back to, instead of the one the label names. */
+  revision?: string;
+  env: NodeJS.ProcessEnv;
+  logger: Logger;
+  /** Cancels the rollout (the runner's SIGINT/SIGTERM): traffic goes back, and it ends failed. */
+  signal?: AbortSignal;
+  /** How often revision states and probes are polled (default 2 s; tests shorten it). */
+  pollIntervalMs?: number;
+}
+
+export interface RolloutPorts {
+  arm: ArmPort;
+  /** HTTPS to the app's addresses; by default what the environment asks for (the sandbox's under AZURE_HIPAA_SANDBOX). */
+  http?: HttpClient;
+}
+
+export interface TimelineEntry {
+  /** Seconds since the rollout started. */
+  at: number;
+  event: string;
+}
+
+export interface RolloutResult {
+  revision: string;
+  previousRevision?: string;
+  fqdn: string;
+  revisionFqdn: string;
+  rolledBack: boolean;
+  traffic: TrafficWeight[];
+  /** Nothing was changed: the app already served this image with all its traffic. */
+  unchanged: boolean;
+  timeline: TimelineEntry[];
+  /** The live gate's report (Markdown), when it ran. */
+  gateReport?: string;
+}
+
+/** A rollout that failed; traffic was put back where it was (when `rolledBack`) before this was thrown. */
+export class RolloutFailedError extends Error {
+  constructor(
+    message: string,
+    readonly result: RolloutResult,
+  ) {
+    super(message);
+  }
+}
+
+interface AppState {
+  name: string;
+  mode: string;
+  targetPort?: number;
+  traffic: TrafficWeight[];
+  template: Record<string, unknown>;
+  latestRevisionName?: string;
+  domain: string;
+}
+
+interface RevisionState {
+  name: string;
+  active: boolean;
+  provisioningState?: string;
+  runningState?: string;
+  healthState?: string;
+  provisioningError?: string;
+  createdTime?: string;
+  trafficWeight?: number;
+  image?: string;
+}
+
+const APP_TYPE = 'Microsoft.App/containerApps';
+const LOCK_RETRIES = 6;
+
+export async function rollout(request: RolloutRequest, ports: RolloutPorts): Promise<RolloutResult> {
+  const { config } = await loadConfig(request.config, { cwd: request.cwd });
+  const { name, healthPath, targetPort } = config.containerApp;
+  return new Rollout(request, ports, config.resourceGroup, name, healthPath, targetPort).run();
+}
+
+class Rollout {
+  private readonly started = Date.now();
+  private readonly timeline: TimelineEntry[] = [];
+  private readonly path: string;
+  private readonly apiVersion = apiVersionOf(APP_TYPE);
+  private readonly http: HttpClient;
+  /** How often states and probes are polled: as asked, else as ARM's last Retry-After hint asked, else 2 s. */
+  private pollMs: number;
+
+  constructor(
+    private readonly request: RolloutRequest,
+    private readonly ports: RolloutPorts,
+    private readonly resourceGroup: string,
+    private readonly appName: string,
+    private readonly healthPath: string,
+    private readonly targetPort: number,
+  ) {
+    this.path = `/subscriptions/${ports.arm.subscriptionId}/resourceGroups/${resourceGroup}/providers/${APP_TYPE}/${appName}`;
+    this.http = ports.http ?? azureClientOptions(request.env).httpClient ?? createDefaultHttpClient();
+    this.pollMs = request.pollIntervalMs ?? 2000;
+  }
+
+  async run(): Promise<RolloutResult> {
+    const app = await this.readApp();
+    if (this.request.stage === 'rollback') return this.rollbackStage(app);
+    if (this.request.stage === 'promote') return this.promoteStage(app);
+    if (!this.request.image) throw new ConfigurationError('No image to deploy: build one here, or give the image input.');
+    const revisions = await this.readRevisions();
+    const serving = this.servingAll(app, revisions);
+    if (serving && serving.image === this.request.image) {
+      this.log(`${this.appName} already serves ${this.request.image} with all its traffic (revision ${serving.name}): nothing to change.`);
+      return this.result(app, serving.name, undefined, app.traffic, { unchanged: true });
+    }
+    // The split as it is, every entry by name: what a rollback restores exactly.
+    const previous = pin(app.traffic, app);
+    const previousRevision = [...previous].sort((a, b) => b.weight - a.weight)[0]?.revisionName;
+    const candidate = `${this.appName}--${this.request.suffix}`;
+    let created = false;
+    try {
+      if (app.mode !== 'multiple') {
+        this.log(
+          `Switching ${this.appName} to multiple revision mode, its traffic pinned to ${previousRevision ?? 'its revision'} so nothing moves.`,
+        );
+        await this.patch({ configuration: { activeRevisionsMode: 'Multiple', ingress: { traffic: previous } } });
+      }
+      const containers = (app.template['containers'] as Record<string, unknown>[] | undefined) ?? [];
+      const [first, ...rest] = containers;
+      if (!first) throw new Error(`${this.appName} has no container to put the image in.`);
+      this.log(`Creating revision ${candidate} with ${this.request.image} at 0% traffic, label candidate.`);
+      // The app's port and health path from the config: the placeholder the environment starts with serves port 80 at /.
+      const probes = ((first['probes'] as Record<string, unknown>[] | undefined) ?? []).map((probe) =>
+        probe['httpGet'] ? { ...probe, httpGet: { ...(probe['httpGet'] as object), path: this.healthPath, port: this.targetPort } } : probe,
+      );
+      await this.patch({
+        template: {
+          ...app.template,
+          revisionSuffix: this.request.suffix,
+          containers: [{ ...first, image: this.request.image, ...(probes.length > 0 ? { probes } : {}) }, ...rest],
+        },
+        configuration: {
+          ingress: {
+            ...(app.targetPort !== this.targetPort ? { targetPort: this.targetPort } : {}),
+            traffic: [...withoutLabel(previous, 'candidate'), { revisionName: candidate, weight: 0, label: 'candidate' }],
+          },
+        },
+      });
+      created = true;
+      await this.waitHealthy(candidate);
+      await this.probe(`https://${this.appName}---candidate.${app.domain}${this.healthPath}`, this.request.probeCount, 'candidate');
+      if (this.request.stage === 'candidate') {
+        this.log(`Candidate ${candidate} is healthy at 0% traffic; promote it with stage: promote.`);
+        return this.result(app, candidate, previousRevision, (await this.readApp()).traffic);
+      }
+      const gateReport = await this.judge();
+      const traffic = await this.promote(app, candidate, previous, previousRevision);
+      await this.retire(candidate, previousRevision);
+      return { ...this.result(app, candidate, previousRevision, traffic), ...(gateReport ? { gateReport } : {}) };
+    } catch (error) {
+      return this.rollBack(error, app, created ? candidate : undefined, previous, previousRevision);
+    }
+  }
+
+  // ---------------------------------------------------------------- stages run on their own
+
+  private async promoteStage(app: AppState): Promise<RolloutResult> {
+    const candidate = this.request.revision ?? app.traffic.find((entry) => entry.label === 'candidate')?.revisionName;
+    if (!candidate)
+      throw new ConfigurationError(
+        `${this.appName} has no revision labelled candidate: run stage candidate first, or give the revision input.`,
+      );
+    const previous = withoutLabel(pin(app.traffic, app), 'candidate').filter((entry) => entry.revisionName !== candidate);
+    const previousRevision = [...previous].sort((a, b) => b.weight - a.weight)[0]?.revisionName;
+    try {
+      await this.waitHealthy(candidate);
+      const gateReport = await this.judge();
+      const traffic = await this.promote(app, candidate, previous, previousRevision);
+      await this.retire(candidate, previousRevision);
+      return { ...this.result(app, candidate, previousRevision, traffic), ...(gateReport ? { gateReport } : {}) };
+    } catch (error) {
+      return this.rollBack(error, app, candidate, previous.length > 0 ? previous : pin(app.traffic, app), previousRevision);
+    }
+  }
+
+  private async rollbackStage(app: AppState): Promise<RolloutResult> {
+    const target = this.request.revision ?? app.traffic.find((entry) => entry.label === 'previous')?.revisionName;
+    if (!target)
+      throw new ConfigurationError(`${this.appName} has no revision labelled previous to roll back to: give the revision input.`);
+    const current = [...pin(app.traffic, app)].sort((a, b) => b.weight - a.weight)[0]?.revisionName;
+    const revisions = await this.readRevisions();
+    if (!revisions.find((revision) => revision.name === target)?.active) await this.action(target, 'activate');
+    await this.waitHealthy(target);
+    const traffic: TrafficWeight[] = [{ revisionName: target, weight: 100 }];
+    await this.patch({ configuration: { ingress: { traffic } } });
+    this.log(`Rolled back: ${target} serves 100%.`);
+    if (current && current !== target) await this.action(current, 'deactivate');
+    return { ...this.result(app, target, current, traffic), rolledBack: true };
+  }
+
+  // ---------------------------------------------------------------- steps
+
+  /** Gives the candidate each step's share; the previous revision keeps the label `previous` at 0% for an instant rollback. */
+  private async promote(
+    app: AppState,
+    candidate: string,
+    previous: TrafficWeight[],
+    previousRevision: string | undefined,
+  ): Promise<TrafficWeight[]> {
+    let traffic: TrafficWeight[] = [];
+    const steps = this.request.trafficSteps;
+    for (const [index, percent] of steps.entries()) {
+      const last = index === steps.length - 1;
+      traffic = last
+        ? [
+            { revisionName: candidate, weight: 100 },
+            ...(previousRevision ? [{ revisionName: previousRevision, weight: 0, label: 'previous' }] : []),
+          ]
+        : [...scaled(withoutLabel(previous, 'previous'), 100 - percent), { revisionName: candidate, weight: percent, label: 'candidate' }];
+      await this.patch({ configuration: { ingress: { traffic } } });
+      this.log(`Traffic: ${candidate} ${percent}%.`);
+      if (!last) await this.probe(`https://${this.appName}.${app.domain}${this.healthPath}`, 0, `${percent}%`);
+    }
+    return traffic;
+  }
+
+  /** Deactivates active revisions beyond keep-revisions, never the new or the previous one. */
+  private async retire(candidate: string, previous: string | undefined): Promise<void> {
+    const active = (await this.readRevisions()).filter(
+      (revision) => revision.active && revision.name !== candidate && revision.name !== previous,
+    );
+    const room = Math.max(0, this.request.keepRevisions - (previous ? 2 : 1));
+    const sorted = active.sort((a, b) => String(b.createdTime).localeCompare(String(a.createdTime)));
+    for (const revision of sorted.slice(room)) {
+      await this.action(revision.name, 'deactivate');
+      this.log(`Deactivated ${revision.name} (keep-revisions ${this.request.keepRevisions}).`);
+    }
+  }
+
+  private async judge(): Promise<string | undefined> {
+    if (this.request.gate === 'none') return undefined;
+    const run = await runGate({
+      cwd: this.request.cwd,
+      ...(this.request.config ? { config: this.request.config } : {}),
+      live: { arm: this.ports.arm, resourceGroup: this.resourceGroup },
+    });
+    const blocking = run.report.findings.filter((finding) => isBlocking(finding, run.policy));
+    const markdown = renderReport('markdown', run.report, run.policy);
+    this.log(`HIPAA gate on the live resource group: ${run.report.verdict}${blocking.length > 0 ? ` (${blocking.length} blocking)` : ''}.`);
+    if (blocking.length > 0)
+      throw new GateBlockedError(
+        `The HIPAA gate blocks promotion: ${blocking.map((finding) => `${finding.control} on ${finding.resource.name}`).join('; ')}.`,
+        markdown,
+      );
+    return markdown;
+  }
+
+  /** Waits for Azure's states: Provisioned, Running, Healthy. Failed, Degraded or the timeout fail. */
+  private async waitHealthy(name: string): Promise<void> {
+    const deadline = this.started + this.request.healthTimeoutSeconds * 1000;
+    let last = '';
+    for (;;) {
+      this.throwIfCancelled();
+      const response = await this.send('GET', `${this.path}/revisions/${name}`);
+      if (response.status === 404) throw new Error(`Revision ${name} does not exist: Azure did not create it.`);
+      const revision = revisionOf(response.body);
+      const states = `${revision.provisioningState}/${revision.runningState}/${revision.healthState}`;
+      if (states !== last) this.log(`Revision ${name}: ${states}.`);
+      last = states;
+      if (revision.provisioningState === 'Failed' || revision.runningState === 'Failed' || revision.runningState === 'Degraded')
+        throw new Error(
+          `Revision ${name} is ${revision.provisioningState}/${revision.runningState}: ${revision.provisioningError ?? 'Azure gave no error'}`,
+        );
+      if (revision.provisioningState === 'Provisioned' && revision.runningState === 'Running' && revision.healthState === 'Healthy') return;
+      if (Date.now() > deadline)
+        throw new Error(
+          `Revision ${name} was not healthy within health-timeout-seconds (${this.request.healthTimeoutSeconds}): it is ${states}.`,
+        );
+      await this.sleep(this.pollMs);
+    }
+  }
+
+  /**
+   * GETs `url` until `count` consecutive 2xx answers (count 0: for step-wait-seconds, every answer
+   * must be 2xx). Each request has its own timeout.
+   */
+  private async probe(url: string, count: number, what: string): Promise<void> {
+    const deadline = count > 0 ? this.started + this.request.healthTimeoutSeconds * 1000 : Date.now() + this.request.stepWaitSeconds * 1000;
+    let consecutive = 0;
+    let answered = 0;
+    for (;;) {
+      this.throwIfCancelled();
+      const status = await this.get(url);
+      answered++;
+      if (status >= 200 && status < 300) consecutive++;
+      else if (count === 0)
+        throw new Error(`The app answered ${status || 'nothing'} at ${url} with ${what} of its traffic on the new revision.`);
+      else consecutive = 0;
+      if (count > 0 && consecutive >= count) return this.log(`${url}: ${count} consecutive 2xx.`);
+      if (Date.now() > deadline) {
+        if (count === 0) return this.log(`${url}: ${answered} answers in ${this.request.stepWaitSeconds} s, all 2xx.`);
+        throw new Error(`${url} did not answer ${count} consecutive 2xx within health-timeout-seconds (last: ${status || 'no answer'}).`);
+      }
+      await this.sleep(Math.min(this.pollMs, 1000));
+    }
+  }
+
+  private async get(url: string): Promise<number> {
+    try {
+      const response = await this.http.sendRequest(
+        createPipelineRequest({ url, method: 'GET', timeout: 5000, headers: createHttpHeaders() }),
+      );
+      return response.status;
+    } catch {
+      return 0;
+    }
+  }
+
+  // ---------------------------------------------------------------- rollback
+
+  private async rollBack(
+    error: unknown,
+    app: AppState,
+    candidate: string | undefined,
+    previous: TrafficWeight[],
+    previousRevision?: string,
+  ): Promise<never> {
+    const why = errorMessage(error);
+    this.log(`Failed: ${why}`);
+    let restored = false;
+    try {
+      await this.patch({ configuration: { ingress: { traffic: previous } } }, true);
+      restored = true;
+      if (candidate && (await this.readRevisions()).some((revision) => revision.name === candidate && revision.active))
+        await this.action(candidate, 'deactivate');
+      this.log(`Rolled back: traffic is ${describe(previous)} again${candidate ? `, and ${candidate} is deactivated` : ''}.`);
+    } catch (rollbackError) {
+      this.log(`The rollback failed too: ${errorMessage(rollbackError)}`);
+    }
+    const serving = restored ? `Serving now: ${describe(previous)}.` : 'Traffic could not be restored: check the app in the portal.';
+    const result = { ...this.result(app, candidate ?? previousRevision ?? '', previousRevision, previous), rolledBack: restored };
+    const gateReport = error instanceof GateBlockedError ? { gateReport: error.report } : {};
+    throw new RolloutFailedError(`Deploy of ${this.request.image ?? 'the candidate'} failed: ${why} ${serving}`, {
+      ...result,
+      ...gateReport,
+    });
+  }
+
+  // ---------------------------------------------------------------- ARM
+
+  private async readApp(): Promise<AppState> {
+    const response = await this.send('GET', this.path);
+    if (response.status === 404)
+      throw new ConfigurationError(`The Container App ${this.appName} does not exist in ${this.resourceGroup}: run provision first.`);
+    const body = response.body as { properties?: Record<string, unknown> };
+    const properties = body.properties ?? {};
+    const configuration = (properties['configuration'] ?? {}) as {
+      activeRevisionsMode?: string;
+      ingress?: { traffic?: TrafficWeight[]; fqdn?: string; targetPort?: number };
+    };
+    const fqdn = configuration.ingress?.fqdn ?? '';
+    return {
+      name: this.appName,
+      mode: String(configuration.activeRevisionsMode ?? 'Single').toLowerCase(),
+      ...(configuration.ingress?.targetPort !== undefined ? { targetPort: configuration.ingress.targetPort } : {}),
+      traffic: configuration.ingress?.traffic ?? [{ latestRevision: true, weight: 100 }],
+      template: (properties['template'] ?? {}) as Record<string, unknown>,
+      ...(typeof properties['latestRevisionName'] === 'string' ? { latestRevisionName: properties['latestRevisionName'] } : {}),
+      domain: fqdn.startsWith(`${this.appName}.`) ? fqdn.slice(this.appName.length + 1) : '',
+    };
+  }
+
+  private async readRevisions(): Promise<RevisionState[]> {
+    const response = await this.send('GET', `${this.path}/revisions`);
+    return ((response.body as { value?: unknown[] }).value ?? []).map(revisionOf);
+  }
+
+  /** The one active revision with all the traffic, if there is one. */
+  private servingAll(app: AppState, revisions: RevisionState[]): RevisionState | undefined {
+    const full = pin(app.traffic, app).find((entry) => entry.weight === 100);
+    return revisions.find((revision) => revision.name === full?.revisionName && revision.active);
+  }
+
+  /** A JSON merge patch of the app, waited out; a lock conflict (another deploy) is retried with backoff, then reported. */
+  private async patch(properties: Record<string, unknown>, evenIfCancelled = false): Promise<void> {
+    const body = { properties: Object.fromEntries(Object.entries(properties).filter(([, value]) => value !== undefined)) };
+    for (let attempt = 1; ; attempt++) {
+      if (!evenIfCancelled) this.throwIfCancelled();
+      const response = await this.send('PATCH', this.path, body);
+      const failure = armFailureOf({ details: response.body });
+      if (response.status === 409 && failure?.code === 'ContainerAppLockConflict') {
+        if (attempt > LOCK_RETRIES)
+          throw new Error(
+            `${this.appName} stayed locked by another modification (${failure.message}). Give deploys to this app one concurrency group in the workflow, so they wait for each other.`,
+          );
+        await this.sleep(Math.min(30_000, this.pollMs * 2 ** attempt));
+        continue;
+      }
+      if (response.status >= 400) throw this.armFailure(response, `Updating ${this.appName}`);
+      await this.wait(response);
+      return;
+    }
+  }
+
+  /** Follows a long-running operation to its end (Location or Azure-AsyncOperation). */
+  private async wait(response: ArmResponse): Promise<void> {
+    const location = response.headers['location'];
+    const asyncOperation = response.headers['azure-asyncoperation'];
+    if (response.status !== 201 && response.status !== 202 && !asyncOperation) return;
+    const asked = Number(response.headers['retry-after-ms'] ?? Number(response.headers['retry-after'] ?? 2) * 1000);
+    if (this.request.pollIntervalMs === undefined && Number.isFinite(asked)) this.pollMs = Math.min(5000, Math.max(50, asked));
+    for (;;) {
+      await this.sleep(this.pollMs);
+      if (location) {
+        const poll = await this.send('GET', location);
+        if (poll.status === 202) continue;
+        if (poll.status >= 400) throw this.armFailure(poll, `Updating ${this.appName}`);
+        return;
+      }
+      if (!asyncOperation) return;
+      const poll = await this.send('GET', asyncOperation);
+      const status = (poll.body as { status?: string } | undefined)?.status;
+      if (status === 'Succeeded') return;
+      if (status === 'Failed' || status === 'Canceled') throw this.armFailure({ ...poll, body: poll.body }, `Updating ${this.appName}`);
+    }
+  }
+
+  private async action(revision: string, action: 'activate' | 'deactivate'): Promise<void> {
+    const response = await this.send('POST', `${this.path}/revisions/${revision}/${action}`);
+    if (response.status >= 400) throw this.armFailure(response, `${action === 'activate' ? 'Activating' : 'Deactivating'} ${revision}`);
+  }
+
+  private async send(method: 'GET' | 'PATCH' | 'POST', path: string, body?: unknown): Promise<ArmResponse> {
+    try {
+      return await this.ports.arm.send(method, path, path.startsWith('https://') ? undefined : this.apiVersion, body);
+    } catch (error) {
+      throw armError(error, `${method} ${path}`);
+    }
+  }
+
+  private armFailure(response: ArmResponse, doing: string): Error {
+    const failure = armFailureOf({ details: response.body }) ?? {
+      code: `HTTP${response.status}`,
+      message: JSON.stringify(response.body ?? ''),
+    };
+    const pull = /UNAUTHORIZED|authentication required/i.test(failure.message)
+      ? ` The app's registry identity cannot pull the image: grant it the 'AcrPull' role on the registry (provision does, when the registry is the environment's).`
+      : '';
+    return new Error(`${doing} failed. Azure Resource Manager says:\n${describeArmFailure(failure, '  ')}${pull}`);
+  }
+
+  // ---------------------------------------------------------------- helpers
+
+  private result(
+    app: AppState,
+    revision: string,
+    previousRevision: string | undefined,
+    traffic: TrafficWeight[],
+    extra: { unchanged?: boolean } = {},
+  ): RolloutResult {
+    return {
+      revision,
+      ...(previousRevision ? { previousRevision } : {}),
+      fqdn: `${this.appName}.${app.domain}`,
+      revisionFqdn: `${revision}.${app.domain}`,
+      rolledBack: false,
+      traffic,
+      unchanged: extra.unchanged ?? false,
+      timeline: this.timeline,
+    };
+  }
+
+  private log(event: string): void {
+    this.timeline.push({ at: (Date.now() - this.started) / 1000, event });
+    this.request.logger.info(event);
+  }
+
+  private throwIfCancelled(): void {
+    if (this.request.signal?.aborted) throw new Error('The workflow run was cancelled.');
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.request.signal?.addEventListener(
+        'abort',
+        () => {
+          clearTimeout(timer);
+          resolve();
+        },
+        { once: true },
+      );
+    });
+  }
+}
+
+class GateBlockedError extends Error {
+  constructor(
+    message: string,
+    readonly report: string,
+  ) {
+    super(message);
+  }
+}
+
+function revisionOf(value: unknown): RevisionState {
+  const body = value as { name?: string; properties?: Record<string, unknown> };
+  const properties = body.properties ?? {};
+  const template = properties['template'] as { containers?: { image?: string }[] } | undefined;
+  return {
+    name: String(body.name ?? ''),
+    active: properties['active'] === true,
+    ...(typeof properties['provisioningState'] === 'string' ? { provisioningState: properties['provisioningState'] } : {}),
+    ...(typeof properties['runningState'] === 'string' ? { runningState: properties['runningState'] } : {}),
+    ...(typeof properties['healthState'] === 'string' ? { healthState: properties['healthState'] } : {}),
+    ...(typeof properties['provisioningError'] === 'string' ? { provisioningError: properties['provisioningError'] } : {}),
+    ...(typeof properties['createdTime'] === 'string' ? { createdTime: properties['createdTime'] } : {}),
+    ...(typeof properties['trafficWeight'] === 'number' ? { trafficWeight: properties['trafficWeight'] } : {}),
+    ...(template?.containers?.[0]?.image ? { image: template.containers[0].image } : {}),
+  };
+}
+
+/** The split with `latestRevision` entries named, so later revisions cannot take their traffic. */
+function pin(traffic: TrafficWeight[], app: AppState): TrafficWeight[] {
+  return traffic.map((entry) => {
+    if (!entry.latestRevision) return { ...entry };
+    const { latestRevision: _latest, ...rest } = entry;
+    return { ...rest, revisionName: app.latestRevisionName as string };
+  });
+}
+
+function withoutLabel(traffic: TrafficWeight[], label: string): TrafficWeight[] {
+  return traffic.map(({ label: own, ...entry }) => (own === label ? entry : { ...entry, ...(own ? { label: own } : {}) }));
+}
+
+/** The entries' weights scaled to add up to `total`, rounding handed to the largest. */
+function scaled(traffic: TrafficWeight[], total: number): TrafficWeight[] {
+  const sum = traffic.reduce((acc, entry) => acc + entry.weight, 0) || 1;
+  const result = traffic.map((entry) => ({ ...entry, weight: Math.floor((entry.weight * total) / sum) }));
+  const largest = result.reduce((best, entry) => (entry.weight > best.weight ? entry : best), result[0] as TrafficWeight);
+  if (largest) largest.weight += total - result.reduce((acc, entry) => acc + entry.weight, 0);
+  return result.filter((entry) => entry.weight > 0 || entry.label !== undefined);
+}
+
+function describe(traffic: TrafficWeight[]): string {
+  return traffic.map((entry) => `${entry.revisionName ?? 'latest'} ${entry.weight}%${entry.label ? ` (${entry.label})` : ''}`).join(', ');
+}

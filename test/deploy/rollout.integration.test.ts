@@ -1,0 +1,218 @@
+/**
+ * Rollouts against the sandbox running revisions for real: the example environment provisioned,
+ * images built FROM scratch and pushed with a real docker daemon, revisions started on it, probed,
+ * judged by the live gate, given traffic step by step, and rolled back on every failure.
+ */
+import { rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Sandbox } from '../../sandbox/index.js';
+import { armPort } from '../../src/azure/arm.js';
+import { azureClientOptions } from '../../src/azure/credential.js';
+import { createPipelineRequest } from '@azure/core-rest-pipeline';
+import { silentLogger, type Logger } from '../../src/core/logger.js';
+import { pushImage } from '../../src/deploy/image.js';
+import { rollout, RolloutFailedError, type RolloutRequest, type RolloutResult } from '../../src/deploy/rollout.js';
+import type { Dockerd } from '../helpers/dockerd.js';
+import { provisionedEnvironment, type ProvisionedEnvironment } from '../helpers/environment.js';
+import { createRegistry, writeBuildContext } from '../helpers/images.js';
+import { adminRequest } from '../helpers/sandbox-admin.js';
+
+let sandbox: Sandbox;
+let dockerd: Dockerd;
+let workspace: string;
+let env: NodeJS.ProcessEnv;
+let serial = 0;
+
+function recordingLogger(): Logger & { lines: string[] } {
+  const lines: string[] = [];
+  return { ...silentLogger, lines, info: (message) => void lines.push(message), group: (_title, fn) => fn() };
+}
+
+/** Builds an image whose /health answers as given (or whose process exits) and pushes it to `registry`. */
+async function image(kind: 'healthy' | 'no-health' | 'crashes', registry = 'seniorlyprodacr'): Promise<string> {
+  const context = join(workspace, `image-${++serial}`);
+  await writeBuildContext(context, `ok ${serial}\n`);
+  if (kind === 'no-health') await rm(join(context, 'www', 'health'));
+  if (kind === 'crashes')
+    await writeFile(join(context, 'Dockerfile'), 'FROM scratch\nCOPY busybox /bin/busybox\nENTRYPOINT ["/bin/busybox", "false"]\n');
+  const pushed = await pushImage({
+    cwd: workspace,
+    config: 'azure-hipaa.yml',
+    context: `image-${serial}`,
+    dockerfile: 'Dockerfile',
+    buildArgs: {},
+    labels: {},
+    tags: [],
+    registry,
+    commit: `${String(serial).padStart(7, '0')}abcdef`,
+    tempDir: workspace,
+    env: { ...env, ...dockerd.env },
+    logger: silentLogger,
+  });
+  return pushed.image;
+}
+
+function deploy(overrides: Partial<RolloutRequest> = {}, logger: Logger = silentLogger): Promise<RolloutResult> {
+  return rollout(
+    {
+      cwd: workspace,
+      config: 'azure-hipaa.yml',
+      stage: 'all',
+      suffix: `t${++serial}`,
+      healthTimeoutSeconds: 60,
+      probeCount: 3,
+      gate: 'live',
+      trafficSteps: [100],
+      stepWaitSeconds: 1,
+      keepRevisions: 2,
+      env,
+      logger,
+      pollIntervalMs: 100,
+      ...overrides,
+    },
+    { arm: armPort(env, env['AZURE_SUBSCRIPTION_ID'] as string) },
+  );
+}
+
+async function appTraffic(): Promise<unknown> {
+  const app = [...sandbox.server.arm.resources.values()].find((resource) => resource.type === 'Microsoft.App/containerApps');
+  return (app?.properties as { configuration: { ingress: { traffic: unknown } } }).configuration.ingress.traffic;
+}
+
+function isActive(revision: string): boolean | undefined {
+  const app = [...sandbox.server.arm.resources.values()].find((resource) => resource.type === 'Microsoft.App/containerApps');
+  return sandbox.server.apps.revisionsOf(app?.id ?? '').find((candidate) => candidate.name === revision)?.active;
+}
+
+async function status(url: string): Promise<number> {
+  const http = azureClientOptions(env).httpClient;
+  if (!http) throw new Error('the sandbox routes nothing');
+  try {
+    return (await http.sendRequest(createPipelineRequest({ url, method: 'GET', timeout: 5000 }))).status;
+  } catch {
+    return 0;
+  }
+}
+
+let environment: ProvisionedEnvironment;
+beforeAll(async () => {
+  environment = await provisionedEnvironment();
+  ({ sandbox, dockerd, workspace, env } = environment);
+}, 180_000);
+afterAll(async () => environment?.stop());
+
+describe('rollout', () => {
+  it('deploys at 0%, proves health, passes the gate, and shifts 10, 50, 100 with no failed request to the app', async () => {
+    const first = await deploy({ image: await image('healthy') });
+    expect(first.traffic).toEqual([
+      { revisionName: first.revision, weight: 100 },
+      { revisionName: first.previousRevision, weight: 0, label: 'previous' },
+    ]);
+    const next = await image('healthy');
+    const failures: number[] = [];
+    let requests = 0;
+    let running = true;
+    const load = (async () => {
+      while (running) {
+        const code = await status(`https://${first.fqdn}/health`);
+        requests++;
+        if (code !== 200) failures.push(code);
+      }
+    })();
+    const logger = recordingLogger();
+    const second = await deploy({ image: next, trafficSteps: [10, 50, 100] }, logger);
+    running = false;
+    await load;
+    expect(failures).toEqual([]);
+    expect(requests).toBeGreaterThan(10);
+    expect(second.previousRevision).toBe(first.revision);
+    expect(await appTraffic()).toEqual([
+      { revisionName: second.revision, weight: 100 },
+      { revisionName: first.revision, weight: 0, label: 'previous' },
+    ]);
+    expect(logger.lines.filter((line) => line.startsWith('Traffic:'))).toEqual([
+      `Traffic: ${second.revision} 10%.`,
+      `Traffic: ${second.revision} 50%.`,
+      `Traffic: ${second.revision} 100%.`,
+    ]);
+    expect(second.gateReport).toMatch(/HIPAA gate: pass/);
+
+    // The same digest again: nothing changes.
+    const again = await deploy({ image: next });
+    expect(again).toMatchObject({ unchanged: true, revision: second.revision });
+  }, 240_000);
+
+  it.each([
+    ['a crash-looping image', 'crashes', /keeps exiting .*CrashLoopBackOff/],
+    ['an image whose /health fails', 'no-health', /startup probe .* failed|did not answer 3 consecutive 2xx/],
+  ] as const)(
+    '%s never gets traffic: the split is restored exactly and the revision deactivated',
+    async (_what, kind, reason) => {
+      const before = await appTraffic();
+      const error = await deploy({ image: await image(kind) }).catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(RolloutFailedError);
+      expect((error as Error).message).toMatch(reason);
+      expect((error as RolloutFailedError).result.rolledBack).toBe(true);
+      expect(await appTraffic()).toEqual(before);
+      expect(isActive((error as RolloutFailedError).result.revision)).toBe(false);
+    },
+    120_000,
+  );
+
+  it('names the AcrPull role when the app identity cannot pull the image', async () => {
+    await createRegistry(sandbox, 'hipaaotheracr', 'Enabled');
+    const before = await appTraffic();
+    const error = await deploy({ image: await image('healthy', 'hipaaotheracr') }).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(RolloutFailedError);
+    expect((error as Error).message).toMatch(/UNAUTHORIZED: authentication required.*grant it the 'AcrPull' role/s);
+    expect(await appTraffic()).toEqual(before);
+  }, 120_000);
+
+  it('lets the live gate block promotion: the candidate is deactivated and nothing moves', async () => {
+    const vault = [...sandbox.server.arm.resources.values()].find((resource) => resource.type === 'Microsoft.KeyVault/vaults');
+    const before = await appTraffic();
+    await adminRequest(sandbox, 'PATCH', '/resources', { id: vault?.id, properties: { enablePurgeProtection: false } });
+    try {
+      const error = await deploy({ image: await image('healthy') }).catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(RolloutFailedError);
+      expect((error as Error).message).toMatch(/The HIPAA gate blocks promotion: keyvault\.purge-protection on seniorly-prod-secrets/);
+      expect((error as RolloutFailedError).result.gateReport).toMatch(/HIPAA gate: fail/);
+      expect(await appTraffic()).toEqual(before);
+      expect(isActive((error as RolloutFailedError).result.revision)).toBe(false);
+    } finally {
+      await adminRequest(sandbox, 'PATCH', '/resources', { id: vault?.id, properties: { enablePurgeProtection: true } });
+    }
+  }, 120_000);
+
+  it('a second write while the app is being changed gets ARM’s ContainerAppLockConflict, as two deploys at once would', async () => {
+    const arm = armPort(env, env['AZURE_SUBSCRIPTION_ID'] as string);
+    const app = [...sandbox.server.arm.resources.values()].find((resource) => resource.type === 'Microsoft.App/containerApps');
+    const patch = { properties: { configuration: { ingress: { traffic: await appTraffic() } } } };
+    const first = await arm.send('PATCH', app?.id ?? '', '2026-01-01', patch);
+    const second = await arm.send('PATCH', app?.id ?? '', '2026-01-01', patch);
+    expect(first.status).toBe(202);
+    expect(second).toMatchObject({ status: 409, body: { error: { code: 'ContainerAppLockConflict' } } });
+    for (let polls = 0; polls < 100 && (await arm.send('GET', first.headers['location'] ?? '')).status === 202; polls++)
+      await new Promise((resolve) => setTimeout(resolve, 20));
+  });
+
+  it('cancelled during the shift, puts the previous split back before it ends', async () => {
+    const before = await appTraffic();
+    const cancel = new AbortController();
+    const logger = recordingLogger();
+    const original = logger.info;
+    logger.info = (message) => {
+      original(message);
+      if (message.includes(' 10%.')) cancel.abort();
+    };
+    const error = await deploy(
+      { image: await image('healthy'), trafficSteps: [10, 50, 100], stepWaitSeconds: 30, signal: cancel.signal },
+      logger,
+    ).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(RolloutFailedError);
+    expect((error as Error).message).toMatch(/cancelled/);
+    expect(await appTraffic()).toEqual(before);
+    expect(isActive((error as RolloutFailedError).result.revision)).toBe(false);
+  }, 120_000);
+});
