@@ -102,7 +102,7 @@ export class SandboxServer {
       seededRandom(options.seed ?? 1),
       this.keyVaults,
     );
-    this.apps = new ContainerAppsRuntime(this.arm, this.registries, {
+    this.apps = new ContainerAppsRuntime(this.arm, this.registries, this.keyVaults, {
       timeScale: options.appTimeScale ?? 0.05,
       ...(options.docker ? { docker: options.docker } : {}),
     });

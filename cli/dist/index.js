@@ -17879,6 +17879,8 @@ const BUILT_IN_ROLES = {
     '8311e382-0749-4cb8-b61a-304f252e45ec': 'AcrPush',
     '7f951dda-4ed3-4680-a7ca-43fe172d538d': 'AcrPull',
     '4633458b-17de-408a-b874-0445c86b69e6': 'Key Vault Secrets User',
+    'b86a8fe4-44ce-4948-aee5-eccb2c155cd7': 'Key Vault Secrets Officer',
+    '00482a5a-887f-4fb3-b363-3b7fe8e74483': 'Key Vault Administrator',
 };
 const ASSIGNMENT = /^(.*)\/providers\/Microsoft\.Authorization\/roleAssignments\/[^/]+$/i;
 /** Role names `principalId` holds on `scopeId` (a resource id), assigned at it or at a scope containing it. */
@@ -18660,16 +18662,20 @@ const run = (0,external_node_util_.promisify)(external_node_child_process_.execF
 const PLACEHOLDER_IMAGE = /^mcr\.microsoft\.com\/k8se\/quickstart(:|@|$)/;
 const MAX_RESTARTS = 3;
 const runtime_PULLERS = ['Owner', 'Contributor', 'AcrPush', 'AcrPull'];
+/** Roles that may read a secret's value on a vault with RBAC authorization (Owner and Contributor may not). */
+const SECRET_READERS = ['Key Vault Secrets User', 'Key Vault Secrets Officer', 'Key Vault Administrator'];
 class ContainerAppsRuntime {
     plane;
     registries;
+    keyVaults;
     options;
     revisions = new Map();
     label = `azure-hipaa-sandbox=${(0,external_node_crypto_namespaceObject.randomBytes)(6).toString('hex')}`;
     roundRobin = 0;
-    constructor(plane, registries, options) {
+    constructor(plane, registries, keyVaults, options) {
         this.plane = plane;
         this.registries = registries;
+        this.keyVaults = keyVaults;
         this.options = options;
     }
     /** Gives the runtime its docker daemon, when the daemon could only start after the sandbox (it needs the sandbox's proxy). */
@@ -18732,6 +18738,9 @@ class ContainerAppsRuntime {
                 if (problem)
                     return this.templateError(app, `template.containers.${String(container['name'])}.image`, problem);
             }
+            const secretProblem = this.secretProblem(app);
+            if (secretProblem)
+                return this.templateError(app, 'configuration.secrets', secretProblem);
             const revision = {
                 name: `${app.name}--${suffix}`,
                 suffix,
@@ -18903,6 +18912,32 @@ class ContainerAppsRuntime {
             return `Invalid value: "${image}": MANIFEST_UNKNOWN: manifest tagged by "${reference}" is not found`;
         return undefined;
     }
+    /** The app's secrets as Azure resolves them: Key Vault references read with their identity, or inline values. */
+    secrets(app) {
+        const configuration = isObject(app.properties['configuration']) ? app.properties['configuration'] : {};
+        const secrets = Array.isArray(configuration['secrets']) ? configuration['secrets'] : [];
+        return secrets.map((secret) => {
+            const name = String(secret['name'] ?? '');
+            if (typeof secret['value'] === 'string')
+                return { name, value: secret['value'] };
+            const identity = String(secret['identity'] ?? '');
+            const unable = `Invalid value: "${name}": Unable to get value using Managed identity ${identity} for secret ${name}. Error: unable to fetch secret '${name}' using Managed identity '${identity}'`;
+            const reference = /^https:\/\/([a-z0-9-]+)\.vault\.azure\.net\/secrets\/([^/]+)/i.exec(String(secret['keyVaultUrl'] ?? ''));
+            const vaultResource = [...this.plane.resources.values()].find((resource) => resource.type.toLowerCase() === 'microsoft.keyvault/vaults' && resource.name.toLowerCase() === reference?.[1]?.toLowerCase());
+            const principal = this.principalOf(identity);
+            if (!reference ||
+                !vaultResource ||
+                !principal ||
+                !rolesOn(this.plane, principal, vaultResource.id).some((role) => SECRET_READERS.includes(role)))
+                return { name, problem: unable };
+            const stored = this.keyVaults.get(reference[1])?.get(reference[2]);
+            const latest = stored && !stored.secret.deletedAt ? stored.secret.versions.at(-1) : undefined;
+            return latest && latest.enabled ? { name, value: latest.value } : { name, problem: unable };
+        });
+    }
+    secretProblem(app) {
+        return this.secrets(app).find((secret) => secret.problem)?.problem;
+    }
     registryEntry(app, server) {
         const configuration = isObject(app.properties['configuration']) ? app.properties['configuration'] : {};
         const registries = Array.isArray(configuration['registries']) ? configuration['registries'] : [];
@@ -18939,10 +18974,18 @@ class ContainerAppsRuntime {
         try {
             await this.pull(app, image, docker.env);
             const replicas = Math.max(1, Math.min(3, Number(revision.template['scale']?.['minReplicas'] ?? 1)));
-            const env = (container['env'] ?? []).flatMap((variable) => typeof variable['value'] === 'string' ? ['--env', `${String(variable['name'])}=${variable['value']}`] : []);
+            // Values reach docker through its environment (`--env NAME`), never its command line: they may be secrets.
+            const secrets = new Map(this.secrets(app).map((secret) => [secret.name, secret.value]));
+            const values = {};
+            for (const variable of container['env'] ?? []) {
+                const value = typeof variable['value'] === 'string' ? variable['value'] : secrets.get(String(variable['secretRef'] ?? ''));
+                if (value !== undefined)
+                    values[String(variable['name'])] = value;
+            }
+            const env = Object.keys(values).flatMap((name) => ['--env', name]);
             for (let index = 0; index < replicas; index++) {
                 const name = `${revision.name}-${index}-${(0,external_node_crypto_namespaceObject.randomBytes)(3).toString('hex')}`;
-                const { stdout } = await run('docker', ['run', '--detach', '--label', this.label, '--name', name, '--publish', `127.0.0.1::${revision.targetPort}`, ...env, image], { env: docker.env });
+                const { stdout } = await run('docker', ['run', '--detach', '--label', this.label, '--name', name, '--publish', `127.0.0.1::${revision.targetPort}`, ...env, image], { env: { ...docker.env, ...values } });
                 const id = stdout.trim();
                 const port = await this.hostPort(id, revision.targetPort, docker.env);
                 revision.replicas.push({
@@ -19023,6 +19066,8 @@ class ContainerAppsRuntime {
             if (started && revision.provisioningState === 'Provisioning')
                 revision.provisioningState = 'Provisioned';
             if (started) {
+                if (ready && revision.healthyAt === undefined)
+                    revision.healthyAt = Date.now();
                 revision.healthState = ready
                     ? 'Healthy'
                     : revision.replicas.some((replica) => replica.readinessFailures >= readiness.failureThreshold)
@@ -21180,6 +21225,8 @@ class ResourcePlane {
     deniedReads = new Set();
     /** The caller's roles at subscription scope. */
     roles = ['Contributor', 'Role Based Access Control Administrator'];
+    /** The resource each PUT replaced, while it provisions: what a refused update goes back to. */
+    replaced = new WeakMap();
     /** Container Apps' revisions, run for real when the sandbox has a docker daemon. */
     apps;
     /** Real provisioning seconds are multiplied by this (0.001: a 15-minute Redis takes 0.9 s). */
@@ -21411,6 +21458,8 @@ class ResourcePlane {
             provisioningState: existing ? 'Updating' : 'Creating',
         };
         this.resources.set(id.toLowerCase(), resource);
+        if (existing)
+            this.replaced.set(resource, existing);
         this.puts++;
         const done = new Promise((resolve) => {
             setTimeout(() => resolve(this.finishProvisioning(resource)), seconds * this.timeScale * 1000);
@@ -21432,6 +21481,10 @@ class ResourcePlane {
                 return this.apps.provision(resource).then((failure) => {
                     if (!failure)
                         return this.succeed(resource);
+                    // The provider refused the update: the app keeps the configuration it had.
+                    const before = this.replaced.get(resource);
+                    if (before)
+                        Object.assign(resource, { properties: before.properties, envelope: before.envelope });
                     resource.provisioningState = 'Failed';
                     return failure;
                 });
@@ -22923,7 +22976,7 @@ class SandboxServer {
                 this.entra.accessTokenClaims(`Bearer ${token}`, 'https://management.azure.com'),
         });
         this.keyVaultEndpoint = new KeyVaultEndpoint(this.entra, () => this.options.faults ?? {}, seededRandom(options.seed ?? 1), this.keyVaults);
-        this.apps = new ContainerAppsRuntime(this.arm, this.registries, {
+        this.apps = new ContainerAppsRuntime(this.arm, this.registries, this.keyVaults, {
             timeScale: options.appTimeScale ?? 0.05,
             ...(options.docker ? { docker: options.docker } : {}),
         });

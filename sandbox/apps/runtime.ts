@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { AcrEndpoint } from '../acr/endpoint.js';
+import type { KeyVaults } from '../keyvault/plane.js';
 import { REFRESH_TOKEN_USER } from '../acr/endpoint.js';
 import type { Reply } from '../http.js';
 import type { ResourcePlane } from '../arm/resource-plane.js';
@@ -27,6 +28,8 @@ const run = promisify(execFile);
 const PLACEHOLDER_IMAGE = /^mcr\.microsoft\.com\/k8se\/quickstart(:|@|$)/;
 const MAX_RESTARTS = 3;
 const PULLERS = ['Owner', 'Contributor', 'AcrPush', 'AcrPull'];
+/** Roles that may read a secret's value on a vault with RBAC authorization (Owner and Contributor may not). */
+const SECRET_READERS = ['Key Vault Secrets User', 'Key Vault Secrets Officer', 'Key Vault Administrator'];
 
 export interface AppsRuntimeOptions {
   /** The daemon that runs revisions (DOCKER_HOST); without one, revisions of real images fail and say why. */
@@ -57,6 +60,8 @@ export interface Revision {
   runningState: 'Running' | 'Processing' | 'Stopped' | 'Degraded' | 'Failed' | 'Unknown';
   healthState: 'Healthy' | 'Unhealthy' | 'None';
   provisioningError?: string;
+  /** When the revision first became Healthy (ms since the epoch): what its start took, for the benchmark. */
+  healthyAt?: number;
   replicas: Replica[];
   /** Bumped on every stop or restart, so the supervisor of an earlier start ends. */
   generation: number;
@@ -79,6 +84,7 @@ export class ContainerAppsRuntime {
   constructor(
     private readonly plane: ResourcePlane,
     private readonly registries: AcrEndpoint,
+    private readonly keyVaults: KeyVaults,
     private readonly options: AppsRuntimeOptions,
   ) {}
 
@@ -152,6 +158,8 @@ export class ContainerAppsRuntime {
         const problem = this.pullProblem(app, String(container['image'] ?? ''));
         if (problem) return this.templateError(app, `template.containers.${String(container['name'])}.image`, problem);
       }
+      const secretProblem = this.secretProblem(app);
+      if (secretProblem) return this.templateError(app, 'configuration.secrets', secretProblem);
       const revision: Revision = {
         name: `${app.name}--${suffix}`,
         suffix,
@@ -333,6 +341,38 @@ export class ContainerAppsRuntime {
     return undefined;
   }
 
+  /** The app's secrets as Azure resolves them: Key Vault references read with their identity, or inline values. */
+  private secrets(app: StoredResource): { name: string; value?: string; problem?: string }[] {
+    const configuration = isObject(app.properties['configuration']) ? app.properties['configuration'] : {};
+    const secrets = Array.isArray(configuration['secrets']) ? (configuration['secrets'] as Json[]) : [];
+    return secrets.map((secret) => {
+      const name = String(secret['name'] ?? '');
+      if (typeof secret['value'] === 'string') return { name, value: secret['value'] };
+      const identity = String(secret['identity'] ?? '');
+      const unable = `Invalid value: "${name}": Unable to get value using Managed identity ${identity} for secret ${name}. Error: unable to fetch secret '${name}' using Managed identity '${identity}'`;
+      const reference = /^https:\/\/([a-z0-9-]+)\.vault\.azure\.net\/secrets\/([^/]+)/i.exec(String(secret['keyVaultUrl'] ?? ''));
+      const vaultResource = [...this.plane.resources.values()].find(
+        (resource) =>
+          resource.type.toLowerCase() === 'microsoft.keyvault/vaults' && resource.name.toLowerCase() === reference?.[1]?.toLowerCase(),
+      );
+      const principal = this.principalOf(identity);
+      if (
+        !reference ||
+        !vaultResource ||
+        !principal ||
+        !rolesOn(this.plane, principal, vaultResource.id).some((role) => SECRET_READERS.includes(role))
+      )
+        return { name, problem: unable };
+      const stored = this.keyVaults.get(reference[1] as string)?.get(reference[2] as string);
+      const latest = stored && !stored.secret.deletedAt ? stored.secret.versions.at(-1) : undefined;
+      return latest && latest.enabled ? { name, value: latest.value } : { name, problem: unable };
+    });
+  }
+
+  private secretProblem(app: StoredResource): string | undefined {
+    return this.secrets(app).find((secret) => secret.problem)?.problem;
+  }
+
   private registryEntry(app: StoredResource, server: string): Json | undefined {
     const configuration = isObject(app.properties['configuration']) ? app.properties['configuration'] : {};
     const registries = Array.isArray(configuration['registries']) ? (configuration['registries'] as Json[]) : [];
@@ -371,15 +411,20 @@ export class ContainerAppsRuntime {
     try {
       await this.pull(app, image, docker.env);
       const replicas = Math.max(1, Math.min(3, Number((revision.template['scale'] as Json | undefined)?.['minReplicas'] ?? 1)));
-      const env = ((container['env'] as Json[] | undefined) ?? []).flatMap((variable) =>
-        typeof variable['value'] === 'string' ? ['--env', `${String(variable['name'])}=${variable['value']}`] : [],
-      );
+      // Values reach docker through its environment (`--env NAME`), never its command line: they may be secrets.
+      const secrets = new Map(this.secrets(app).map((secret) => [secret.name, secret.value]));
+      const values: Record<string, string> = {};
+      for (const variable of (container['env'] as Json[] | undefined) ?? []) {
+        const value = typeof variable['value'] === 'string' ? variable['value'] : secrets.get(String(variable['secretRef'] ?? ''));
+        if (value !== undefined) values[String(variable['name'])] = value;
+      }
+      const env = Object.keys(values).flatMap((name) => ['--env', name]);
       for (let index = 0; index < replicas; index++) {
         const name = `${revision.name}-${index}-${randomBytes(3).toString('hex')}`;
         const { stdout } = await run(
           'docker',
           ['run', '--detach', '--label', this.label, '--name', name, '--publish', `127.0.0.1::${revision.targetPort}`, ...env, image],
-          { env: docker.env },
+          { env: { ...docker.env, ...values } },
         );
         const id = stdout.trim();
         const port = await this.hostPort(id, revision.targetPort, docker.env);
@@ -466,6 +511,7 @@ export class ContainerAppsRuntime {
       const ready = revision.replicas.every((replica) => replica.ready);
       if (started && revision.provisioningState === 'Provisioning') revision.provisioningState = 'Provisioned';
       if (started) {
+        if (ready && revision.healthyAt === undefined) revision.healthyAt = Date.now();
         revision.healthState = ready
           ? 'Healthy'
           : revision.replicas.some((replica) => replica.readinessFailures >= readiness.failureThreshold)

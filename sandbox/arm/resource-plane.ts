@@ -60,6 +60,8 @@ export class ResourcePlane {
   readonly deniedReads = new Set<string>();
   /** The caller's roles at subscription scope. */
   roles: string[] = ['Contributor', 'Role Based Access Control Administrator'];
+  /** The resource each PUT replaced, while it provisions: what a refused update goes back to. */
+  private readonly replaced = new WeakMap<StoredResource, StoredResource>();
   /** Container Apps' revisions, run for real when the sandbox has a docker daemon. */
   apps?: ContainerAppsRuntime;
   /** Real provisioning seconds are multiplied by this (0.001: a 15-minute Redis takes 0.9 s). */
@@ -343,6 +345,7 @@ export class ResourcePlane {
       provisioningState: existing ? 'Updating' : 'Creating',
     };
     this.resources.set(id.toLowerCase(), resource);
+    if (existing) this.replaced.set(resource, existing);
     this.puts++;
     const done = new Promise<ArmErrorBody | undefined>((resolve) => {
       setTimeout(() => resolve(this.finishProvisioning(resource)), seconds * this.timeScale * 1000);
@@ -363,6 +366,9 @@ export class ResourcePlane {
       if (this.apps)
         return this.apps.provision(resource).then((failure) => {
           if (!failure) return this.succeed(resource);
+          // The provider refused the update: the app keeps the configuration it had.
+          const before = this.replaced.get(resource);
+          if (before) Object.assign(resource, { properties: before.properties, envelope: before.envelope });
           resource.provisioningState = 'Failed';
           return failure;
         });

@@ -3,6 +3,7 @@
  * images built FROM scratch and pushed with a real docker daemon, revisions started on it, probed,
  * judged by the live gate, given traffic step by step, and rolled back on every failure.
  */
+import { execFileSync } from 'node:child_process';
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -80,6 +81,35 @@ async function appTraffic(): Promise<unknown> {
   return (app?.properties as { configuration: { ingress: { traffic: unknown } } }).configuration.ingress.traffic;
 }
 
+async function createVaultWithSecret(name: string): Promise<void> {
+  const arm = armPort(env, env['AZURE_SUBSCRIPTION_ID'] as string);
+  // In a group of its own: the live gate judges the environment's group, and this vault is not part of it.
+  await arm.putResourceGroup('hipaa-other-rg', { location: 'eastus2', tags: {} });
+  const id = `/subscriptions/${env['AZURE_SUBSCRIPTION_ID']}/resourceGroups/hipaa-other-rg/providers/Microsoft.KeyVault/vaults/${name}`;
+  const put = await arm.send('PUT', id, '2024-11-01', {
+    location: 'eastus2',
+    properties: {
+      tenantId: sandbox.server.identity.tenantId,
+      sku: { family: 'A', name: 'standard' },
+      enableRbacAuthorization: true,
+      enablePurgeProtection: true,
+    },
+  });
+  expect(put.status).toBe(201);
+  for (let waited = 0; !sandbox.server.keyVaults.get(name) && waited < 200; waited++)
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  sandbox.server.keyVaults.get(name)?.put('AzureOpenAIKey', { value: 'other-vault-value', enabled: true });
+}
+
+/** The app's split with a `latestRevision` entry named: what a rollback restores, since a new revision becomes the latest. */
+async function servingSplit(): Promise<unknown> {
+  const app = [...sandbox.server.arm.resources.values()].find((resource) => resource.type === 'Microsoft.App/containerApps');
+  const latest = sandbox.server.apps.revisionsOf(app?.id ?? '').at(-1)?.name;
+  return ((await appTraffic()) as { latestRevision?: boolean; revisionName?: string; weight: number; label?: string }[]).map(
+    ({ latestRevision, ...entry }) => (latestRevision ? { ...entry, revisionName: latest } : entry),
+  );
+}
+
 function isActive(revision: string): boolean | undefined {
   const app = [...sandbox.server.arm.resources.values()].find((resource) => resource.type === 'Microsoft.App/containerApps');
   return sandbox.server.apps.revisionsOf(app?.id ?? '').find((candidate) => candidate.name === revision)?.active;
@@ -149,7 +179,7 @@ describe('rollout', () => {
   ] as const)(
     '%s never gets traffic: the split is restored exactly and the revision deactivated',
     async (_what, kind, reason) => {
-      const before = await appTraffic();
+      const before = await servingSplit();
       const error = await deploy({ image: await image(kind) }).catch((caught: unknown) => caught);
       expect(error).toBeInstanceOf(RolloutFailedError);
       expect((error as Error).message).toMatch(reason);
@@ -162,7 +192,7 @@ describe('rollout', () => {
 
   it('names the AcrPull role when the app identity cannot pull the image', async () => {
     await createRegistry(sandbox, 'hipaaotheracr', 'Enabled');
-    const before = await appTraffic();
+    const before = await servingSplit();
     const error = await deploy({ image: await image('healthy', 'hipaaotheracr') }).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(RolloutFailedError);
     expect((error as Error).message).toMatch(/UNAUTHORIZED: authentication required.*grant it the 'AcrPull' role/s);
@@ -171,7 +201,7 @@ describe('rollout', () => {
 
   it('lets the live gate block promotion: the candidate is deactivated and nothing moves', async () => {
     const vault = [...sandbox.server.arm.resources.values()].find((resource) => resource.type === 'Microsoft.KeyVault/vaults');
-    const before = await appTraffic();
+    const before = await servingSplit();
     await adminRequest(sandbox, 'PATCH', '/resources', { id: vault?.id, properties: { enablePurgeProtection: false } });
     try {
       const error = await deploy({ image: await image('healthy') }).catch((caught: unknown) => caught);
@@ -185,11 +215,62 @@ describe('rollout', () => {
     }
   }, 120_000);
 
+  it('resolves Key Vault references with the app identity into the replicas, and fails as Azure does where the identity may not read', async () => {
+    const arm = armPort(env, env['AZURE_SUBSCRIPTION_ID'] as string);
+    const app = [...sandbox.server.arm.resources.values()].find((resource) => resource.type === 'Microsoft.App/containerApps');
+    const identity = [...sandbox.server.arm.resources.values()].find(
+      (resource) => resource.type === 'Microsoft.ManagedIdentity/userAssignedIdentities',
+    );
+    const value = `sk-${crypto.randomUUID()}`;
+    sandbox.server.keyVaults.get('seniorly-prod-secrets')?.put('AzureOpenAIKey', { value, enabled: true });
+    const template = (app?.properties as { template: { containers: { env?: unknown[] }[] } }).template;
+    const withSecret = (vault: string) => ({
+      properties: {
+        configuration: {
+          secrets: [{ name: 'openai-key', keyVaultUrl: `https://${vault}.vault.azure.net/secrets/AzureOpenAIKey`, identity: identity?.id }],
+        },
+        template: {
+          ...template,
+          revisionSuffix: `kv${++serial}`,
+          containers: [{ ...template.containers[0], env: [{ name: 'AZURE_OPENAI_KEY', secretRef: 'openai-key' }] }],
+        },
+      },
+    });
+    const settle = async (location: string | undefined) => {
+      for (;;) {
+        const poll = await arm.send('GET', location ?? '');
+        if (poll.status !== 202) return poll;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    };
+    const accepted = await arm.send('PATCH', app?.id ?? '', '2026-01-01', withSecret('seniorly-prod-secrets'));
+    expect((await settle(accepted.headers['location'])).status).toBe(200);
+    const revision = sandbox.server.apps.revisionsOf(app?.id ?? '').at(-1);
+    for (let waited = 0; !revision?.replicas[0] && waited < 100; waited++) await new Promise((resolve) => setTimeout(resolve, 50));
+    const inspected = execFileSync('docker', ['inspect', '--format', '{{json .Config.Env}}', revision?.replicas[0]?.container ?? ''], {
+      env: { ...process.env, ...dockerd.env },
+      encoding: 'utf8',
+    });
+    expect(JSON.parse(inspected)).toContain(`AZURE_OPENAI_KEY=${value}`);
+
+    // A vault the identity holds no role on: the update fails with Azure's words, and no revision is made.
+    await createVaultWithSecret('hipaa-other-kv');
+    const revisions = sandbox.server.apps.revisionsOf(app?.id ?? '').length;
+    const refused = await settle((await arm.send('PATCH', app?.id ?? '', '2026-01-01', withSecret('hipaa-other-kv'))).headers['location']);
+    expect(refused.status).toBe(400);
+    expect(JSON.stringify(refused.body)).toMatch(/Unable to get value using Managed identity .* for secret openai-key/);
+    expect(sandbox.server.apps.revisionsOf(app?.id ?? '')).toHaveLength(revisions);
+  }, 120_000);
+
   it('a second write while the app is being changed gets ARM’s ContainerAppLockConflict, as two deploys at once would', async () => {
     const arm = armPort(env, env['AZURE_SUBSCRIPTION_ID'] as string);
     const app = [...sandbox.server.arm.resources.values()].find((resource) => resource.type === 'Microsoft.App/containerApps');
     const patch = { properties: { configuration: { ingress: { traffic: await appTraffic() } } } };
-    const first = await arm.send('PATCH', app?.id ?? '', '2026-01-01', patch);
+    // An update that takes a couple of seconds, as Azure's take minutes, so the second write surely meets it.
+    await adminRequest(sandbox, 'PATCH', '/arm', { timeScale: 0.1 });
+    const first = await arm
+      .send('PATCH', app?.id ?? '', '2026-01-01', patch)
+      .finally(() => adminRequest(sandbox, 'PATCH', '/arm', { timeScale: 0.001 }));
     const second = await arm.send('PATCH', app?.id ?? '', '2026-01-01', patch);
     expect(first.status).toBe(202);
     expect(second).toMatchObject({ status: 409, body: { error: { code: 'ContainerAppLockConflict' } } });
@@ -198,7 +279,7 @@ describe('rollout', () => {
   });
 
   it('cancelled during the shift, puts the previous split back before it ends', async () => {
-    const before = await appTraffic();
+    const before = await servingSplit();
     const cancel = new AbortController();
     const logger = recordingLogger();
     const original = logger.info;

@@ -95003,7 +95003,7 @@ class Rollout {
                     return this.log(`${url}: ${answered} answers in ${this.request.stepWaitSeconds} s, all 2xx.`);
                 throw new Error(`${url} did not answer ${count} consecutive 2xx within health-timeout-seconds (last: ${status || 'no answer'}).`);
             }
-            await this.sleep(Math.min(this.pollMs, 1000));
+            await this.sleep(Math.max(0, Math.min(this.pollMs, 1000, deadline - Date.now())));
         }
     }
     async get(url) {
@@ -95092,11 +95092,13 @@ class Rollout {
         const asyncOperation = response.headers['azure-asyncoperation'];
         if (response.status !== 201 && response.status !== 202 && !asyncOperation)
             return;
+        // An operation is polled as often as ARM asks; states and probes, as asked or else at ARM's pace too.
         const asked = Number(response.headers['retry-after-ms'] ?? Number(response.headers['retry-after'] ?? 2) * 1000);
-        if (this.request.pollIntervalMs === undefined && Number.isFinite(asked))
-            this.pollMs = Math.min(5000, Math.max(50, asked));
+        const operationPollMs = Number.isFinite(asked) ? Math.min(30_000, Math.max(10, asked)) : 2000;
+        if (this.request.pollIntervalMs === undefined)
+            this.pollMs = Math.min(5000, Math.max(50, operationPollMs));
         for (;;) {
-            await this.sleep(this.pollMs);
+            await this.sleep(operationPollMs);
             if (location) {
                 const poll = await this.send('GET', location);
                 if (poll.status === 202)
@@ -95135,7 +95137,9 @@ class Rollout {
         };
         const pull = /UNAUTHORIZED|authentication required/i.test(failure.message)
             ? ` The app's registry identity cannot pull the image: grant it the 'AcrPull' role on the registry (provision does, when the registry is the environment's).`
-            : '';
+            : /Unable to get value using Managed identity/i.test(failure.message)
+                ? ` The app's identity cannot read a Key Vault secret it references: grant it 'Key Vault Secrets User' on the vault (provision does, for the environment's vault), and check that the secret exists (migrate-secrets copies it).`
+                : '';
         return new Error(`${doing} failed. Azure Resource Manager says:\n${describeArmFailure(failure, '  ')}${pull}`);
     }
     // ---------------------------------------------------------------- helpers
