@@ -6,6 +6,7 @@ import type { Duplex } from 'node:stream';
 import { createSecureContext, type SecureContext } from 'node:tls';
 import { AcrEndpoint } from './acr/endpoint.js';
 import { ContainerAppsRuntime } from './apps/runtime.js';
+import { Twilio } from './twilio.js';
 import { handleAdmin } from './admin.js';
 import { ArmEndpoint } from './arm/endpoint.js';
 import { ArmPlane } from './arm/plane.js';
@@ -48,6 +49,8 @@ export class SandboxServer {
   /** Azure Resource Manager: resource groups, resources, deployments. */
   readonly arm: ArmPlane;
   readonly keyVaults = new KeyVaults();
+  /** Twilio's phone-number API at `api.twilio.com`, for rehearsing the cutover's webhook switch. */
+  readonly twilio = new Twilio();
   /** Each registry's data plane at `<name>.azurecr.io`. */
   readonly registries: AcrEndpoint;
   /** Container Apps' revisions and the HTTPS front of `<app>.<environment domain>`. */
@@ -201,6 +204,7 @@ export class SandboxServer {
         registries: this.registries,
       });
     if (host === 'login.microsoftonline.com') return this.entra.handle(url, body);
+    if (host === 'api.twilio.com') return this.twilio.handle(method, url, body, authorization);
     if (host === 'management.azure.com') {
       if (!this.entra.accessTokenClaims(authorization, 'https://management.azure.com')) {
         return reply(

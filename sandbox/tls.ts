@@ -3,7 +3,14 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** The hosts the sandbox answers for; its certificate names each, so TLS verification stays on. */
-export const SANDBOX_HOSTS = ['*.vault.azure.net', '*.azurecr.io', 'login.microsoftonline.com', 'management.azure.com', 'localhost'];
+export const SANDBOX_HOSTS = [
+  '*.vault.azure.net',
+  '*.azurecr.io',
+  'login.microsoftonline.com',
+  'management.azure.com',
+  'api.twilio.com',
+  'localhost',
+];
 
 export interface SandboxCertificates {
   /** Path of the CA certificate (public) that clients trust. */

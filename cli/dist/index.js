@@ -17206,7 +17206,7 @@ var __rewriteRelativeImportExtension;
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _run_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7689);
+/* harmony import */ var _run_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(903);
 
 process.exitCode = await (0,_run_js__WEBPACK_IMPORTED_MODULE_0__/* .runCli */ .a)(process.argv.slice(2));
 
@@ -17215,7 +17215,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 7689:
+/***/ 903:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -19193,6 +19193,93 @@ function forward(port, method, path, headers, body) {
         outgoing.on('error', () => resolve({ status: 502, body: 'upstream connect error or disconnect/reset before headers. reset reason: connection failure' }));
         outgoing.end(body);
     });
+}
+
+;// CONCATENATED MODULE: ./sandbox/twilio.ts
+/**
+ * The few Twilio REST calls a cutover makes, at `api.twilio.com` as Twilio answers them: an
+ * account's incoming phone numbers listed (filtered by `PhoneNumber`), one read, and one updated
+ * (`VoiceUrl`, `VoiceFallbackUrl`), with HTTP Basic auth of the account SID and auth token, and
+ * Twilio's error bodies (`code`, `message`, `more_info`, `status`).
+ */
+
+
+const hex = (bytes) => (0,external_node_crypto_namespaceObject.randomBytes)(bytes).toString('hex');
+class Twilio {
+    accounts = new Map();
+    /** An account with one number, as a test sets the scene: returns the SID, the auth token and the number's SID. */
+    createAccount(phoneNumber, voiceUrl) {
+        const accountSid = `AC${hex(16)}`;
+        const authToken = hex(16);
+        const numberSid = `PN${hex(16)}`;
+        this.accounts.set(accountSid, {
+            authToken,
+            numbers: new Map([
+                [numberSid, { sid: numberSid, phone_number: phoneNumber, voice_url: voiceUrl, voice_fallback_url: null, voice_method: 'POST' }],
+            ]),
+        });
+        return { accountSid, authToken, numberSid };
+    }
+    handle(method, url, body, authorization) {
+        const match = /^\/2010-04-01\/Accounts\/([^/]+)\/IncomingPhoneNumbers(?:\/([^/]+))?\.json$/.exec(url.pathname);
+        if (!match)
+            return error(404, 20404, `The requested resource ${url.pathname} was not found`);
+        const [, accountSid = '', numberSid] = match;
+        const [user, ...password] = Buffer.from(/^Basic (.+)$/i.exec(authorization ?? '')?.[1] ?? '', 'base64')
+            .toString('utf8')
+            .split(':');
+        const account = this.accounts.get(accountSid);
+        if (!account || user !== accountSid || password.join(':') !== account.authToken)
+            return error(401, 20003, 'Authenticate');
+        if (!numberSid) {
+            if (method !== 'GET')
+                return error(405, 20004, 'Method not allowed');
+            const wanted = url.searchParams.get('PhoneNumber');
+            const numbers = [...account.numbers.values()].filter((number) => wanted === null || number.phone_number === wanted);
+            return reply(200, {
+                incoming_phone_numbers: numbers.map((number) => view(accountSid, number)),
+                page: 0,
+                page_size: 50,
+                start: 0,
+                end: Math.max(0, numbers.length - 1),
+                first_page_uri: `/2010-04-01/Accounts/${accountSid}/IncomingPhoneNumbers.json?PageSize=50&Page=0`,
+                next_page_uri: null,
+                previous_page_uri: null,
+                uri: `/2010-04-01/Accounts/${accountSid}/IncomingPhoneNumbers.json?PageSize=50&Page=0`,
+            });
+        }
+        const number = account.numbers.get(numberSid);
+        if (!number)
+            return error(404, 20404, `The requested resource /2010-04-01/Accounts/${accountSid}/IncomingPhoneNumbers/${numberSid}.json was not found`);
+        if (method === 'GET')
+            return reply(200, view(accountSid, number));
+        if (method !== 'POST')
+            return error(405, 20004, 'Method not allowed');
+        const form = new URLSearchParams(body);
+        for (const [field, key] of [
+            ['VoiceUrl', 'voice_url'],
+            ['VoiceFallbackUrl', 'voice_fallback_url'],
+            ['VoiceMethod', 'voice_method'],
+        ]) {
+            const value = form.get(field);
+            if (value === null)
+                continue;
+            if (value !== '' && !/^https?:\/\/\S+$/.test(value) && key !== 'voice_method')
+                return error(400, 21502, `${field} is not a valid URL: ${value}`);
+            number[key] = value === '' && key === 'voice_fallback_url' ? null : value;
+        }
+        return reply(200, view(accountSid, number));
+    }
+}
+function view(accountSid, number) {
+    return {
+        account_sid: accountSid,
+        ...number,
+        uri: `/2010-04-01/Accounts/${accountSid}/IncomingPhoneNumbers/${number.sid}.json`,
+    };
+}
+function error(status, code, message) {
+    return reply(status, { code, message, more_info: `https://www.twilio.com/docs/errors/${code}`, status });
 }
 
 ;// CONCATENATED MODULE: ./sandbox/admin.ts
@@ -22923,6 +23010,7 @@ function page(url, vaultUrl, items) {
 
 
 
+
 const VAULT_HOST = /^([a-z0-9-]{3,24})\.vault\.azure\.net$/i;
 const REGISTRY_HOST = /^([a-z0-9]{5,50})\.azurecr\.io$/i;
 const APPS_DOMAIN = /\.azurecontainerapps\.io$/i;
@@ -22937,6 +23025,8 @@ class SandboxServer {
     /** Azure Resource Manager: resource groups, resources, deployments. */
     arm;
     keyVaults = new KeyVaults();
+    /** Twilio's phone-number API at `api.twilio.com`, for rehearsing the cutover's webhook switch. */
+    twilio = new Twilio();
     /** Each registry's data plane at `<name>.azurecr.io`. */
     registries;
     /** Container Apps' revisions and the HTTPS front of `<app>.<environment domain>`. */
@@ -23067,6 +23157,8 @@ class SandboxServer {
             });
         if (host === 'login.microsoftonline.com')
             return this.entra.handle(url, body);
+        if (host === 'api.twilio.com')
+            return this.twilio.handle(method, url, body, authorization);
         if (host === 'management.azure.com') {
             if (!this.entra.accessTokenClaims(authorization, 'https://management.azure.com')) {
                 return reply(401, {
@@ -23108,7 +23200,14 @@ function correlationOf(headers) {
 
 
 /** The hosts the sandbox answers for; its certificate names each, so TLS verification stays on. */
-const SANDBOX_HOSTS = ['*.vault.azure.net', '*.azurecr.io', 'login.microsoftonline.com', 'management.azure.com', 'localhost'];
+const SANDBOX_HOSTS = [
+    '*.vault.azure.net',
+    '*.azurecr.io',
+    'login.microsoftonline.com',
+    'management.azure.com',
+    'api.twilio.com',
+    'localhost',
+];
 /**
  * A CA and a server certificate for the sandbox's hosts, made with openssl in `dir` (which the
  * sandbox owns and deletes on stop). ECDSA P-256, valid for a day.
@@ -54963,7 +55062,7 @@ function getDefaultAzureCredential() {
 
 
 
-const sandbox_client_SANDBOX_HOSTS = /^(login\.microsoftonline\.com|management\.azure\.com|[a-z0-9-]+\.vault\.azure\.net|[a-z0-9]+\.azurecr\.io|[a-z0-9.-]+\.azurecontainerapps\.io)$/i;
+const sandbox_client_SANDBOX_HOSTS = /^(login\.microsoftonline\.com|management\.azure\.com|api\.twilio\.com|[a-z0-9-]+\.vault\.azure\.net|[a-z0-9]+\.azurecr\.io|[a-z0-9.-]+\.azurecontainerapps\.io)$/i;
 /** Hosts that exist only while the sandbox has the resource behind them: a vault, a registry. */
 const RESOURCE_HOSTS = [
     [/^([a-z0-9-]+)\.vault\.azure\.net$/i, 'vaults'],
@@ -59173,7 +59272,7 @@ const lowercase = /^[^A-Z]*$/;
 // regex for string with no lowercase letters
 const uppercase = /^[^a-z]*$/;
 // regex for hexadecimal strings (any length)
-const hex = /^[0-9a-fA-F]*$/;
+const regexes_hex = /^[0-9a-fA-F]*$/;
 // Hash regexes for different algorithms and encodings
 // Helper function to create base64 regex with exact length and padding
 function fixedBase64(bodyLength, padding) {
@@ -65065,7 +65164,7 @@ function toJSONSchema(input, params) {
 
 ;// CONCATENATED MODULE: ./node_modules/zod/v4/locales/en.js
 
-const error = () => {
+const en_error = () => {
     const Sizable = {
         string: { unit: "characters", verb: "to have" },
         file: { unit: "bytes", verb: "to have" },
@@ -65186,7 +65285,7 @@ const error = () => {
 };
 /* harmony default export */ function en() {
     return {
-        localeError: error(),
+        localeError: en_error(),
     };
 }
 
@@ -81867,6 +81966,193 @@ const sandboxCommand = {
     },
 };
 
+;// CONCATENATED MODULE: ./src/deploy/webhook.ts
+/**
+ * The cutover's last switch: the phone number's voice webhook moved to the production app. With
+ * Twilio: the account's credentials read from the production Key Vault (masked, kept in memory),
+ * the number's current URLs read, `VoiceUrl` set to the new address and `VoiceFallbackUrl` to the
+ * old one (calls still land if the new app falls over), then read back to verify. The previous
+ * values are returned so the switch can be undone.
+ */
+
+
+
+
+const TWILIO = 'https://api.twilio.com/2010-04-01';
+/** What a team on Azure Communication Services changes instead: there is no number to update, only an Event Grid subscription. */
+function communicationServicesAdvice(url) {
+    return [
+        'Azure Communication Services routes incoming calls through Event Grid, not a number setting. Point the',
+        'Event Grid subscription for Microsoft.Communication.IncomingCall on the Communication Services resource',
+        `at the production app: az eventgrid event-subscription update --name <subscription> --source-resource-id <ACS resource id> --endpoint ${url}`,
+    ].join('\n');
+}
+async function switchTwilioWebhook(request) {
+    if (!/^https:\/\/[^\s/]+\/\S*$/.test(request.url))
+        throw new errors_ConfigurationError(`--url must be an https address of the production app, like https://voice-agent.<domain>/voice; got "${request.url}".`);
+    const byNumber = /^\+[1-9]\d{6,14}$/.test(request.phoneNumber);
+    if (!byNumber && !/^PN[0-9a-f]{32}$/.test(request.phoneNumber))
+        throw new errors_ConfigurationError(`--phone-number must be an E.164 number (+15551234567) or the number's SID (PN and 32 hex digits); got "${request.phoneNumber}".`);
+    const vault = openKeyVault(resolveVaultReference(request.vault, '--vault'), request.env);
+    const [sid, token] = await Promise.all([vault.getSecret('TwilioAccountSid'), vault.getSecret('TwilioAuthToken')]);
+    request.logger.mask(sid.value);
+    request.logger.mask(token.value);
+    const twilio = new TwilioClient(sid.value, token.value, azureClientOptions(request.env).httpClient ?? defaultHttpClient_createDefaultHttpClient());
+    const number = byNumber
+        ? (await twilio.json('GET', `/IncomingPhoneNumbers.json?PhoneNumber=${encodeURIComponent(request.phoneNumber)}`))
+            .incoming_phone_numbers?.[0]
+        : await twilio.json('GET', `/IncomingPhoneNumbers/${request.phoneNumber}.json`);
+    if (!number?.['sid'])
+        throw new errors_ConfigurationError(`The Twilio account has no number ${request.phoneNumber}: check --phone-number.`);
+    const numberSid = String(number['sid']);
+    const previous = urlsOf(number);
+    const wanted = request.revert ?? { voiceUrl: request.url, fallbackUrl: previous.voiceUrl };
+    await twilio.json('POST', `/IncomingPhoneNumbers/${numberSid}.json`, {
+        VoiceUrl: wanted.voiceUrl,
+        VoiceFallbackUrl: wanted.fallbackUrl ?? '',
+    });
+    const now = urlsOf(await twilio.json('GET', `/IncomingPhoneNumbers/${numberSid}.json`));
+    if (now.voiceUrl !== wanted.voiceUrl || now.fallbackUrl !== (wanted.fallbackUrl || null))
+        throw new Error(`Twilio kept ${now.voiceUrl} for ${request.phoneNumber} after the update: check the number in the Twilio console.`);
+    return { numberSid, phoneNumber: String(number['phone_number'] ?? request.phoneNumber), previous, now };
+}
+function urlsOf(number) {
+    return {
+        voiceUrl: String(number['voice_url'] ?? ''),
+        fallbackUrl: typeof number['voice_fallback_url'] === 'string' && number['voice_fallback_url'] !== '' ? number['voice_fallback_url'] : null,
+    };
+}
+class TwilioClient {
+    accountSid;
+    authToken;
+    http;
+    constructor(accountSid, authToken, http) {
+        this.accountSid = accountSid;
+        this.authToken = authToken;
+        this.http = http;
+    }
+    async json(method, path, form) {
+        let response;
+        try {
+            response = await this.http.sendRequest(esm_pipelineRequest_createPipelineRequest({
+                url: `${TWILIO}/Accounts/${this.accountSid}${path}`,
+                method,
+                timeout: 20_000,
+                headers: esm_httpHeaders_createHttpHeaders({
+                    authorization: `Basic ${Buffer.from(`${this.accountSid}:${this.authToken}`).toString('base64')}`,
+                    ...(form ? { 'content-type': 'application/x-www-form-urlencoded' } : {}),
+                }),
+                ...(form ? { body: new URLSearchParams(form).toString() } : {}),
+            }));
+        }
+        catch (error) {
+            throw new Error(`Twilio could not be reached: ${error.message}`, { cause: error });
+        }
+        let body = {};
+        try {
+            body = JSON.parse(response.bodyAsText ?? '{}');
+        }
+        catch {
+            // Twilio answers JSON; anything else is reported by its status below.
+        }
+        if (response.status === 401)
+            throw new errors_ConfigurationError('Twilio refused the account SID and auth token from the vault (20003 Authenticate): update TwilioAccountSid and TwilioAuthToken in the production vault.');
+        if (response.status >= 400)
+            throw new Error(`Twilio answered ${response.status}${typeof body['code'] === 'number' ? ` (${body['code']})` : ''}: ${typeof body['message'] === 'string' ? body['message'] : 'no message'}`);
+        return body;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/cli/commands/switch-webhook.ts
+
+
+
+
+const switch_webhook_usage = `Usage: azure-hipaa switch-webhook --phone-number <E.164 or PN sid> --url https://<app>/voice [options]
+
+Points the phone number's voice webhook at the production app (the cutover's last step). The
+Twilio account SID and auth token are read from the production Key Vault (TwilioAccountSid,
+TwilioAuthToken), masked and kept in memory. VoiceUrl becomes --url and VoiceFallbackUrl the old
+address, so calls still land if the new app falls over; both are read back to verify. The previous
+values are printed with the command that undoes the switch.
+
+Options:
+  --provider <twilio|acs>     twilio (default); acs prints the one Event Grid change to make instead
+  --vault <name or URL>       the production vault (default: the config's keyVault.name)
+  --config <file>             the environment config (default azure-hipaa.yml, else the built-in defaults)
+  --revert                    set --previous-url (and --previous-fallback-url) back instead
+  --previous-url <url>        with --revert: the voice URL to restore
+  --previous-fallback-url <url>  with --revert: the fallback URL to restore (default none)
+  --format <text|json>        output format (default text)
+
+Exit status: 0 switched (or advice printed), 1 Twilio kept another value, 2 bad input or missing access.`;
+const switchWebhookCommand = {
+    name: 'switch-webhook',
+    summary: "point the phone number's voice webhook at the production app (Twilio), undoable",
+    usage: switch_webhook_usage,
+    async run({ args, stdout, logger, env, cwd }) {
+        let values;
+        try {
+            values = (0,external_node_util_.parseArgs)({
+                args,
+                strict: true,
+                allowPositionals: false,
+                options: {
+                    provider: { type: 'string', default: 'twilio' },
+                    'phone-number': { type: 'string' },
+                    url: { type: 'string' },
+                    vault: { type: 'string' },
+                    config: { type: 'string' },
+                    revert: { type: 'boolean', default: false },
+                    'previous-url': { type: 'string' },
+                    'previous-fallback-url': { type: 'string' },
+                    format: { type: 'string', default: 'text' },
+                },
+            }).values;
+        }
+        catch (error) {
+            throw new errors_ConfigurationError(`${error instanceof Error ? error.message : String(error)}\n\n${switch_webhook_usage}`);
+        }
+        if (values.provider === 'acs') {
+            stdout(`${communicationServicesAdvice(values.url ?? '<the production app>/voice')}\n`);
+            return 0;
+        }
+        if (values.provider !== 'twilio')
+            throw new errors_ConfigurationError(`--provider must be twilio or acs; got '${values.provider}'.`);
+        if (values.format !== 'text' && values.format !== 'json')
+            throw new errors_ConfigurationError(`--format must be text or json; got '${values.format}'.`);
+        if (!values['phone-number'])
+            throw new errors_ConfigurationError(`--phone-number is required.\n\n${switch_webhook_usage}`);
+        if (values.revert && !values['previous-url'])
+            throw new errors_ConfigurationError('--revert needs --previous-url (printed when the switch was made).');
+        const url = values.revert ? values['previous-url'] : values.url;
+        if (!url)
+            throw new errors_ConfigurationError(`--url is required.\n\n${switch_webhook_usage}`);
+        const vault = values.vault ?? (await loadConfig(values.config, { cwd })).config.keyVault.name;
+        const result = await switchTwilioWebhook({
+            phoneNumber: values['phone-number'],
+            url,
+            vault,
+            ...(values.revert ? { revert: { voiceUrl: url, fallbackUrl: values['previous-fallback-url'] ?? null } } : {}),
+            env,
+            logger,
+        });
+        if (values.format === 'json') {
+            stdout(`${JSON.stringify(result)}\n`);
+            return 0;
+        }
+        const undo = `azure-hipaa switch-webhook --phone-number ${result.phoneNumber} --vault ${vault} --revert --previous-url ${result.previous.voiceUrl}${result.previous.fallbackUrl ? ` --previous-fallback-url ${result.previous.fallbackUrl}` : ''}`;
+        stdout([
+            `${result.phoneNumber} (${result.numberSid}): voice webhook ${values.revert ? 'restored' : 'switched'} and read back.`,
+            `  now:      VoiceUrl ${result.now.voiceUrl}, VoiceFallbackUrl ${result.now.fallbackUrl ?? 'none'}`,
+            `  previous: VoiceUrl ${result.previous.voiceUrl}, VoiceFallbackUrl ${result.previous.fallbackUrl ?? 'none'}`,
+            ...(values.revert ? [] : [`  undo with: ${undo}`]),
+            '',
+        ].join('\n'));
+        return 0;
+    },
+};
+
 ;// CONCATENATED MODULE: ./src/cli/commands/index.ts
 
 
@@ -81874,8 +82160,17 @@ const sandboxCommand = {
 
 
 
+
 /** Every CLI command, in the order `azure-hipaa --help` lists them. */
-const commands = [planCommand, gateCommand, provisionCommand, migrateSecretsCommand, sandboxCommand, demoCommand];
+const commands = [
+    planCommand,
+    gateCommand,
+    provisionCommand,
+    migrateSecretsCommand,
+    switchWebhookCommand,
+    sandboxCommand,
+    demoCommand,
+];
 
 ;// CONCATENATED MODULE: ./src/cli/run.ts
 /** src/cli is the azure-hipaa command: argument parsing and output around the same code the actions run. */

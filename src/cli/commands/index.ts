@@ -5,6 +5,15 @@ import { migrateSecretsCommand } from './migrate-secrets.js';
 import { planCommand } from './plan.js';
 import { provisionCommand } from './provision.js';
 import { sandboxCommand } from './sandbox.js';
+import { switchWebhookCommand } from './switch-webhook.js';
 
 /** Every CLI command, in the order `azure-hipaa --help` lists them. */
-export const commands: Command[] = [planCommand, gateCommand, provisionCommand, migrateSecretsCommand, sandboxCommand, demoCommand];
+export const commands: Command[] = [
+  planCommand,
+  gateCommand,
+  provisionCommand,
+  migrateSecretsCommand,
+  switchWebhookCommand,
+  sandboxCommand,
+  demoCommand,
+];
