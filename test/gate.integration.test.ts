@@ -101,7 +101,20 @@ const flips: [control: string, change: (t: Template) => void][] = [
     'logs.retention',
     (t) => void (props(byType(t, 'Microsoft.OperationalInsights/workspaces/tables', '/AZKVAuditLogs'))['totalRetentionInDays'] = 730),
   ],
+  [
+    'logs.retention',
+    (t) => void (props(byType(t, 'Microsoft.OperationalInsights/workspaces/tables', '/AzureDiagnostics'))['totalRetentionInDays'] = 730),
+  ],
   ['diagnostics.audit-logs', (t) => void t.resources.splice(t.resources.indexOf(diagnosticSettingOf(t, 'Microsoft.KeyVault/vaults')), 1)],
+  [
+    'diagnostics.audit-logs',
+    (t) => void t.resources.splice(t.resources.indexOf(diagnosticSettingOf(t, 'Microsoft.Search/searchServices')), 1),
+  ],
+  [
+    'cognitiveservices.local-auth-disabled',
+    (t) => void (props(byType(t, 'Microsoft.CognitiveServices/accounts', 'speech'))['disableLocalAuth'] = false),
+  ],
+  ['search.local-auth-disabled', (t) => void delete props(byType(t, 'Microsoft.Search/searchServices'))['disableLocalAuth']],
   ['registry.admin-disabled', (t) => void (props(byType(t, 'Microsoft.ContainerRegistry/registries'))['adminUserEnabled'] = true)],
   [
     'registry.anonymous-pull-disabled',
@@ -151,7 +164,7 @@ describe('the HIPAA gate on the example environment', () => {
 
   it('has a flip test for every required control of the catalog', () => {
     const required = CONTROLS.filter((c) => c.severity === 'required').map((c) => c.id);
-    const covered = [...flips.map(([id]) => id), 'baa.evidence'];
+    const covered = [...flips.map(([id]) => id), 'baa.evidence', 'openai.abuse-monitoring'];
     expect(required.filter((id) => !covered.includes(id))).toEqual([]);
   });
 
@@ -173,13 +186,25 @@ describe('the HIPAA gate on the example environment', () => {
     expect(report.findings.filter((f) => f.status === 'fail').map((f) => f.control)).toEqual(['baa.evidence']);
   });
 
-  it('on the built-in defaults, passes everything but baa.evidence', async () => {
+  it('fails openai.abuse-monitoring when the config records neither an approval nor a waiver, and says which it found', async () => {
+    const config = await readFile(join(work, 'azure-hipaa.yml'), 'utf8');
+    const withoutRecord = config.replace(/\n {4}abuseMonitoring:\n( {6}.*\n)+/, '\n');
+    expect(withoutRecord).not.toContain('abuseMonitoring:');
+    await writeFile(join(work, 'no-abuse-record.yml'), withoutRecord);
+    const report = (await runGate({ cwd: work, config: 'no-abuse-record.yml', now: new Date('2026-11-22T12:00:00Z') })).report;
+    const failing = report.findings.filter((f) => f.status === 'fail');
+    expect(failing.map((f) => `${f.control} ${f.resource.name}`)).toEqual(['openai.abuse-monitoring seniorly-prod-openai']);
+    const example = (await runGate({ cwd: work, config: 'azure-hipaa.yml', now: new Date('2026-11-22T12:00:00Z') })).report;
+    expect(example.findings.find((f) => f.control === 'openai.abuse-monitoring' && f.status === 'pass')?.message).toMatch(/^waiver: /);
+  });
+
+  it('on the built-in defaults, passes everything but the evidence only the user has: baa.evidence and openai.abuse-monitoring', async () => {
     const empty = await mkdtemp(join(tmpdir(), 'gate-defaults-'));
     try {
       const run = await runGate({ cwd: empty });
       expect(run.configSource).toBe('defaults');
       const notPassing = run.report.findings.filter((f) => f.status !== 'pass' && f.status !== 'not-applicable');
-      expect(notPassing.map((f) => `${f.control}:${f.status}`)).toEqual(['baa.evidence:fail']);
+      expect(notPassing.map((f) => `${f.control}:${f.status}`).sort()).toEqual(['baa.evidence:fail', 'openai.abuse-monitoring:fail']);
     } finally {
       await rm(empty, { recursive: true, force: true });
     }

@@ -21,7 +21,7 @@ export interface ResourceTypeSpec {
   globalName?: { code: string; message: (name: string) => string };
   /** Properties the provider sets and returns on GET: endpoints, generated ids. */
   readOnly?: (
-    resource: { name: string; id: string; location?: string; properties: Record<string, unknown> },
+    resource: { name: string; id: string; location?: string; kind?: string; properties: Record<string, unknown> },
     propertiesOf: (id: string) => Record<string, unknown> | undefined,
   ) => Record<string, unknown>;
   /** Child resources the provider creates with the parent (`master` database, `default` blob service). */
@@ -155,6 +155,31 @@ export const RESOURCE_TYPES: Record<string, ResourceTypeSpec> = {
     nameRule: NAME_RULES.registry,
     globalName: { code: 'AlreadyInUse', message: taken('registry') },
     readOnly: ({ name }) => ({ loginServer: `${name.toLowerCase()}.azurecr.io`, provisioningState: 'Succeeded' }),
+  },
+  'microsoft.cognitiveservices/accounts': {
+    // An Azure OpenAI or Speech account is ready in well under a minute; each model deployment takes longer.
+    createSeconds: 40,
+    nameRule: NAME_RULES.cognitiveServicesAccount,
+    readOnly: ({ kind, location, properties }) => {
+      const subdomain = typeof properties['customSubDomainName'] === 'string' ? properties['customSubDomainName'].toLowerCase() : undefined;
+      // With a custom subdomain the endpoint is the account's own host (kind OpenAI: openai.azure.com); without one, the region's shared host.
+      const endpoint = subdomain
+        ? `https://${subdomain}.${kind?.toLowerCase() === 'openai' ? 'openai' : 'cognitiveservices'}.azure.com/`
+        : `https://${location ?? 'eastus2'}.api.cognitive.microsoft.com/`;
+      // No ContentLogging capability: Microsoft has not turned abuse-monitoring storage off for the sandbox's subscription.
+      // Microsoft sets capabilities, not the customer: the admin API's direct patch stands for that (ContentLogging=false).
+      const capabilities = Array.isArray(properties['capabilities'])
+        ? properties['capabilities']
+        : [{ name: 'VirtualNetworks' }, { name: 'CustomerManagedKey' }];
+      return { endpoint, capabilities, provisioningState: 'Succeeded' };
+    },
+  },
+  'microsoft.cognitiveservices/accounts/deployments': { createSeconds: 90, nameRule: NAME_RULES.modelDeployment },
+  'microsoft.search/searchservices': {
+    // A dedicated search service is provisioned on its own nodes: several minutes.
+    createSeconds: 300,
+    nameRule: NAME_RULES.searchService,
+    readOnly: ({ name }) => ({ endpoint: `https://${name}.search.windows.net`, status: 'running', statusDetails: '' }),
   },
   'microsoft.network/privatednszones': { createSeconds: 40 },
   'microsoft.network/privatednszones/virtualnetworklinks': { createSeconds: 45 },

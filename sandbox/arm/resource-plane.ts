@@ -227,6 +227,7 @@ export class ResourcePlane {
   view(resource: StoredResource): Json {
     const spec = typeSpec(resource.type);
     const location = resource.envelope['location'];
+    const kind = resource.envelope['kind'];
     const readOnly =
       spec?.readOnly?.(
         {
@@ -234,6 +235,7 @@ export class ResourcePlane {
           name: resource.name.split('/').at(-1) as string,
           properties: resource.properties,
           ...(typeof location === 'string' ? { location } : {}),
+          ...(typeof kind === 'string' ? { kind } : {}),
         },
         (id) => {
           const other = this.resources.get(id.toLowerCase());

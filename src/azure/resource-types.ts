@@ -40,8 +40,13 @@ export interface ResourceTypeEntry {
    * deployment): it holds no data of its own, so neither the BAA's scope nor asset tags apply.
    */
   configuresOther?: true;
-  /** The private endpoint group id and the private DNS zone of its data plane. */
-  privateLink?: { groupId: string; dnsZone: string };
+  /**
+   * The private endpoint group id and the private DNS zone of its data plane. Where the data
+   * plane's host name depends on the resource's `kind` (a Cognitive Services account of kind
+   * OpenAI answers at `*.openai.azure.com`, one of kind SpeechServices at
+   * `*.cognitiveservices.azure.com`), `dnsZoneByKind` names the zone of each such kind.
+   */
+  privateLink?: { groupId: string; dnsZone: string; dnsZoneByKind?: Readonly<Record<string, string>> };
   /** Built-in roles granted on resources of this type, by role name: the role definition's GUID. */
   roles?: Readonly<Record<string, string>>;
   /** Tables it writes straight into a Log Analytics workspace when told to (a Container Apps environment's `log-analytics` destination). */
@@ -50,6 +55,9 @@ export interface ResourceTypeEntry {
 
 /** Category groups that include every service's audit logs. */
 const AUDIT_GROUPS = ['audit', 'allLogs'] as const;
+
+/** Without `logAnalyticsDestinationType: Dedicated`, resource logs land in this one table; so do the logs of services that have no resource-specific tables. */
+export const AZURE_DIAGNOSTICS_TABLE = 'AzureDiagnostics';
 
 /**
  * Sources: api-versions are those with a schema in reference/arm-schemas (current stable for
@@ -194,6 +202,32 @@ export const RESOURCE_TYPES: readonly ResourceTypeEntry[] = [
     baaService: 'Azure Container Apps',
   },
   { type: 'Microsoft.App/containerApps', apiVersion: '2026-01-01', baaService: 'Azure Container Apps' },
+  {
+    // Azure OpenAI (kind OpenAI) and Speech (kind SpeechServices) are both Cognitive Services accounts.
+    type: 'Microsoft.CognitiveServices/accounts',
+    apiVersion: '2026-05-01',
+    // Their resource logs have no resource-specific tables: they land in AzureDiagnostics whatever the destination type.
+    auditLogs: { categoryGroups: AUDIT_GROUPS, categories: ['Audit', 'RequestResponse'], dedicatedTables: [AZURE_DIAGNOSTICS_TABLE] },
+    baaService: 'Azure AI services (Azure OpenAI, Speech)',
+    privateLink: {
+      groupId: 'account',
+      dnsZone: 'privatelink.cognitiveservices.azure.com',
+      dnsZoneByKind: { OpenAI: 'privatelink.openai.azure.com' },
+    },
+    roles: {
+      'Cognitive Services OpenAI User': '5e0bd9bd-7b93-4f28-af87-19fc36ad61bd',
+      'Cognitive Services Speech User': 'f2dc8367-1007-4938-bd23-fe263f013447',
+    },
+  },
+  { type: 'Microsoft.CognitiveServices/accounts/deployments', apiVersion: '2026-05-01' },
+  {
+    type: 'Microsoft.Search/searchServices',
+    apiVersion: '2025-05-01',
+    auditLogs: { categoryGroups: AUDIT_GROUPS, categories: ['OperationLogs'], dedicatedTables: [AZURE_DIAGNOSTICS_TABLE] },
+    baaService: 'Azure AI Search',
+    privateLink: { groupId: 'searchService', dnsZone: 'privatelink.search.windows.net' },
+    roles: { 'Search Index Data Reader': '1407120a-92aa-4202-b7e9-c0e197c71c8f' },
+  },
   { type: 'Microsoft.Resources/deployments', configuresOther: true },
   // Types the renderer does not emit, known for judging users' templates.
   { type: 'Microsoft.Web/sites', baaService: 'Azure App Service' },
@@ -202,8 +236,6 @@ export const RESOURCE_TYPES: readonly ResourceTypeEntry[] = [
   { type: 'Microsoft.Network/networkSecurityGroups', baaService: 'Azure Virtual Network' },
   { type: 'Microsoft.Network/publicIPAddresses', baaService: 'Azure Virtual Network' },
   { type: 'Microsoft.EventHub/namespaces', baaService: 'Azure Event Hubs' },
-  { type: 'Microsoft.CognitiveServices/accounts', baaService: 'Azure AI services (Azure OpenAI, Speech)' },
-  { type: 'Microsoft.Search/searchServices', baaService: 'Azure AI Search' },
 ];
 
 const byType = new Map(RESOURCE_TYPES.map((entry) => [entry.type.toLowerCase(), entry]));
@@ -220,11 +252,12 @@ export function apiVersionOf(type: string): string {
   return apiVersion;
 }
 
-/** The private endpoint group and DNS zone of a registered type's data plane. */
-export function privateLinkOf(type: string): NonNullable<ResourceTypeEntry['privateLink']> {
+/** The private endpoint group and DNS zone of a registered type's data plane (for a resource of `kind`, where the zone depends on it). */
+export function privateLinkOf(type: string, kind?: string): { groupId: string; dnsZone: string } {
   const privateLink = resourceType(type)?.privateLink;
   if (!privateLink) throw new Error(`${type} has no private link group in src/azure/resource-types.ts; register it there.`);
-  return privateLink;
+  const byKind = kind === undefined ? undefined : privateLink.dnsZoneByKind?.[kind];
+  return { groupId: privateLink.groupId, dnsZone: byKind ?? privateLink.dnsZone };
 }
 
 /** The GUID of a built-in role granted on a type. */
@@ -276,11 +309,7 @@ export function auditLogSourceForScope(scopeType: string): AuditLogSource | unde
   return AUDIT_LOG_SOURCES.find((source) => source.scopeType.toLowerCase() === wanted);
 }
 
-/** Without `logAnalyticsDestinationType: Dedicated`, resource logs land in this one table. */
-export const AZURE_DIAGNOSTICS_TABLE = 'AzureDiagnostics';
-
 /** Every table that can receive audit logs from the services above. */
 export const AUDIT_LOG_TABLES: readonly string[] = [
-  AZURE_DIAGNOSTICS_TABLE,
-  ...new Set(AUDIT_LOG_SOURCES.flatMap((source) => source.dedicatedTables)),
+  ...new Set([AZURE_DIAGNOSTICS_TABLE, ...AUDIT_LOG_SOURCES.flatMap((source) => source.dedicatedTables)]),
 ];

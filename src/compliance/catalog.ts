@@ -1,4 +1,5 @@
 import type { Control } from './control.js';
+import { cognitiveServicesControls, openAiControls, searchControls } from './controls/ai-services.js';
 import { cosmosControls, keyVaultControls, redisControls, sqlControls } from './controls/data-services.js';
 import {
   containerAppControls,
@@ -17,6 +18,9 @@ export const CONTROLS: readonly Control[] = [
   ...sqlControls,
   ...redisControls,
   ...storageControls,
+  ...cognitiveServicesControls,
+  ...searchControls,
+  ...openAiControls,
   ...logsControls,
   ...diagnosticsControls,
   ...registryControls,

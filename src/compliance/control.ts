@@ -1,4 +1,4 @@
-import type { BaaEvidence, GatePolicy, JudgedEnvironment, JudgedResource, Severity } from './model.js';
+import type { AbuseMonitoringRecord, BaaEvidence, GatePolicy, JudgedEnvironment, JudgedResource, Severity } from './model.js';
 import type { JsonPath } from '../core/json-path.js';
 
 /** What a control may look at besides the resource itself. */
@@ -6,6 +6,8 @@ export interface ControlContext {
   policy: GatePolicy;
   environment: JudgedEnvironment;
   baa?: BaaEvidence;
+  /** What the config records about Azure OpenAI's abuse monitoring. */
+  abuseMonitoring?: AbuseMonitoringRecord;
   now: Date;
 }
 

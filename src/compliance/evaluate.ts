@@ -8,7 +8,17 @@ import { errorMessage } from '../core/errors.js';
 import { CONTROLS } from './catalog.js';
 import type { Control, ControlResult } from './control.js';
 import { traceReads } from './controls/access.js';
-import type { BaaEvidence, Finding, GatePolicy, GateReport, JudgedEnvironment, JudgedResource, Verdict, Waiver } from './model.js';
+import type {
+  AbuseMonitoringRecord,
+  BaaEvidence,
+  Finding,
+  GatePolicy,
+  GateReport,
+  JudgedEnvironment,
+  JudgedResource,
+  Verdict,
+  Waiver,
+} from './model.js';
 import type { WaiverProblem } from './waivers.js';
 import type { JsonPath } from '../core/json-path.js';
 
@@ -17,6 +27,7 @@ export interface EvaluateOptions {
   waivers?: Waiver[];
   waiverProblems?: WaiverProblem[];
   baa?: BaaEvidence;
+  abuseMonitoring?: AbuseMonitoringRecord;
   now: Date;
   controls?: readonly Control[];
   /** When given, filled with the properties each finding's control read (for drift). */
@@ -36,7 +47,13 @@ export const WAIVER_VALID = 'waiver.valid';
 /** Judges every resource against every control that applies to it: one finding per pair, none dropped. */
 export function evaluate(environment: JudgedEnvironment, options: EvaluateOptions): GateReport {
   const { policy, now } = options;
-  const context = { policy, environment, now, ...(options.baa ? { baa: options.baa } : {}) };
+  const context = {
+    policy,
+    environment,
+    now,
+    ...(options.baa ? { baa: options.baa } : {}),
+    ...(options.abuseMonitoring ? { abuseMonitoring: options.abuseMonitoring } : {}),
+  };
   const findings: Finding[] = [];
   const environmentRef = { type: 'environment', name: environment.input.source, id: '' };
 

@@ -148,6 +148,16 @@ export interface BaaEvidence {
   found: { sha256: string } | { problem: string };
 }
 
+/**
+ * What the config records about Azure OpenAI's abuse monitoring, which may keep prompts and
+ * completions for human review unless Microsoft approved turning that off: the approval, or a
+ * reviewed decision to keep it (judged by openai.abuse-monitoring).
+ */
+export interface AbuseMonitoringRecord {
+  approval?: { approvedDate: string; reference: string };
+  waiver?: { reason: string; reviewedBy: string; reviewedDate: string };
+}
+
 export interface Waiver {
   control: string;
   /** Resource name or glob (`*` within a name segment, `**` across `/`). */

@@ -84,6 +84,26 @@ export const NAME_RULES = {
     /^[a-zA-Z0-9](?:[a-zA-Z0-9_.-]{0,78}[a-zA-Z0-9_])?$/,
     '1-80 letters, digits, underscores, periods and hyphens, starting with a letter or digit, ending with a letter, digit or underscore',
   ),
+  cognitiveServicesAccount: rule(
+    'Azure AI services account name',
+    /^[a-zA-Z0-9][a-zA-Z0-9_.-]{1,63}$/,
+    '2-64 letters, digits, underscores, periods and hyphens, starting with a letter or digit',
+  ),
+  customSubDomain: rule(
+    'custom subdomain name',
+    /^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])$/,
+    '2-64 lowercase letters, digits and hyphens, starting and ending with a letter or digit',
+  ),
+  modelDeployment: rule(
+    'model deployment name',
+    /^[a-zA-Z0-9][a-zA-Z0-9_.-]{1,63}$/,
+    '2-64 letters, digits, underscores, periods and hyphens, starting with a letter or digit',
+  ),
+  searchService: rule(
+    'Azure AI Search service name',
+    /^(?=.{2,60}$)[a-z0-9][a-z0-9]+(-[a-z0-9]+)*$/,
+    '2-60 lowercase letters, digits and hyphens: the first two are letters or digits, and no hyphen ends it or follows another',
+  ),
   diagnosticSetting: rule('diagnostic setting name', /^[^*<>%&:\\?+/]{1,260}$/, '1-260 characters without *<>%&:\\?+/'),
   containerAppSecret: rule(
     'Container App secret name',

@@ -7,7 +7,8 @@ import { AZURE_REGIONS, NAME_RULES, closestMatch, nameRuleMessage, type NameRule
  * (Over 500 lines on purpose: the whole schema reads top to bottom in the order of the example
  * config and the JSON Schema generated from it.)
  * Every default reproduces the migration guide's production environment as corrected by
- * `seeds/NOTES.md`, so the built-in defaults pass every control except `baa.evidence`.
+ * `seeds/NOTES.md`, so the built-in defaults pass every control except `baa.evidence` and
+ * `openai.abuse-monitoring` (evidence only the user can give).
  * Settings a HIPAA control requires (purge protection, RBAC, Entra-only SQL, TLS 1.2, disabled
  * local auth, ...) are not options: the renderer always sets them.
  */
@@ -56,7 +57,7 @@ const NetworkSchema = z
       .enum(['private', 'public'])
       .default('private')
       .describe(
-        'private (default): a virtual network, private endpoints and private DNS zones, and publicNetworkAccess Disabled on Key Vault, Cosmos DB, SQL, Redis, storage and the registry. public: no virtual network, public endpoints stay enabled (the advisory *.public-network controls then fail).',
+        'private (default): a virtual network, private endpoints and private DNS zones, and publicNetworkAccess Disabled on Key Vault, Cosmos DB, SQL, Redis, storage, the registry and the AI services. public: no virtual network, public endpoints stay enabled (the advisory *.public-network controls then fail).',
       ),
     virtualNetworkName: azureName(NAME_RULES.virtualNetwork)
       .default('seniorly-prod-vnet')
@@ -305,7 +306,7 @@ const ContainerAppSchema = z
       )
       .default({ PRODUCTION_MODE: 'true' })
       .describe(
-        'Environment variables: a string value, or {secretRef: <secret name>}. The renderer adds AZURE_CLIENT_ID, AZURE_KEY_VAULT_NAME, AZURE_KEY_VAULT_URI, AZURE_COSMOS_ENDPOINT, AZURE_SQL_SERVER, AZURE_SQL_DATABASE, AZURE_REDIS_HOST and AZURE_REDIS_PORT; a variable here overrides one of those.',
+        'Environment variables: a string value, or {secretRef: <secret name>}. The renderer adds AZURE_CLIENT_ID, AZURE_KEY_VAULT_NAME, AZURE_KEY_VAULT_URI, AZURE_COSMOS_ENDPOINT, AZURE_SQL_SERVER, AZURE_SQL_DATABASE, AZURE_REDIS_HOST and AZURE_REDIS_PORT, and for each AI service deployed AZURE_OPENAI_ENDPOINT, AZURE_SPEECH_ENDPOINT, AZURE_SPEECH_REGION, AZURE_SPEECH_RESOURCE_ID and AZURE_SEARCH_ENDPOINT; a variable here overrides one of those.',
       ),
     secrets: z
       .record(azureName(NAME_RULES.containerAppSecret), azureName(NAME_RULES.keyVaultSecret))
@@ -364,6 +365,207 @@ const StorageSchema = z
   })
   .prefault({})
   .describe('Storage account for backups (Cosmos exports): HTTPS only, TLS 1.2, no public blob access, soft delete and versioning.');
+
+/**
+ * Model deployment types of Azure OpenAI ("Deployment types", learn.microsoft.com, read 2026-11).
+ * The ARM schema takes any string for a deployment's SKU name, so a misspelt one would fail only
+ * when ARM deploys it; listing them here fails it in the config, where it is written.
+ */
+const MODEL_DEPLOYMENT_SKUS = [
+  'Standard',
+  'DataZoneStandard',
+  'GlobalStandard',
+  'ProvisionedManaged',
+  'DataZoneProvisionedManaged',
+  'GlobalProvisionedManaged',
+  'DataZoneBatch',
+  'GlobalBatch',
+] as const;
+
+const modelText = (what: string, example: string) =>
+  z
+    .string({ error: `give the model ${what} as a string (quote it in YAML, e.g. "${example}")` })
+    .regex(/^[a-zA-Z0-9][a-zA-Z0-9._-]{0,99}$/, {
+      error: `the model ${what} is letters, digits, periods, underscores and hyphens, e.g. ${example}`,
+    });
+
+const ModelDeploymentSchema = z.strictObject({
+  name: azureName(NAME_RULES.modelDeployment).describe(
+    'Deployment name: what the app names in its requests (/openai/deployments/<name>/...).',
+  ),
+  model: modelText('name', 'gpt-4o').describe('Model name, e.g. gpt-4o (format OpenAI).'),
+  version: modelText('version', '2024-11-20').describe('Model version, e.g. "2024-11-20" (quote it in YAML).'),
+  sku: z
+    .enum(MODEL_DEPLOYMENT_SKUS)
+    .default('Standard')
+    .describe(
+      'Deployment type. Standard (default) processes prompts in the account’s region; DataZone* may process them anywhere in the data zone (US, EU) and Global* in any Azure region, while data at rest stays in the account’s geography.',
+    ),
+  capacity: integer(1, 100000, 'a model deployment’s capacity')
+    .default(10)
+    .describe(
+      'Capacity: thousands of tokens per minute for Standard, DataZone and Global deployments; provisioned throughput units for Provisioned ones.',
+    ),
+});
+
+const customSubDomainName = azureName(NAME_RULES.customSubDomain)
+  .optional()
+  .describe(
+    'Custom subdomain of the account’s endpoint (a global DNS name; required for Microsoft Entra sign-in). Absent: the account name in lower case.',
+  );
+
+/** The custom subdomain an AI services account gets: the configured one, or its name in lower case. */
+export function customSubDomainOf(account: { name: string; customSubDomainName?: string | undefined }): string {
+  return account.customSubDomainName ?? account.name.toLowerCase();
+}
+
+/** An account without customSubDomainName takes its name as subdomain: that name must then be a valid DNS label. */
+function checkSubDomain(account: { name: string; customSubDomainName?: string | undefined }, ctx: z.RefinementCtx): void {
+  if (account.customSubDomainName === undefined && !NAME_RULES.customSubDomain.pattern.test(account.name.toLowerCase())) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['customSubDomainName'],
+      message: `the account name "${account.name}" cannot be its custom subdomain, which takes ${NAME_RULES.customSubDomain.rule}: set customSubDomainName`,
+    });
+  }
+}
+
+const AbuseMonitoringSchema = z
+  .strictObject({
+    approval: z
+      .strictObject({
+        approvedDate: isoDate.describe('Date of Microsoft’s email approving modified abuse monitoring.'),
+        reference: z
+          .string()
+          .min(1)
+          .max(200)
+          .describe('Where the approval is kept: the email’s subject or case number, or the path of a copy in the repository.'),
+      })
+      .optional()
+      .describe(
+        'Microsoft approved the request to turn off abuse-monitoring storage for this subscription. The live gate also checks the account shows the capability ContentLogging=false.',
+      ),
+    waiver: z
+      .strictObject({
+        reason: z.string().min(1).max(500).describe('Why prompts and completions Microsoft may keep for abuse review are acceptable here.'),
+        reviewedBy: z.string().min(1).max(200).describe('Who reviewed the decision (a name or an email address).'),
+        reviewedDate: isoDate.describe('When it was last reviewed; the gate asks for a review within gate.baaReviewMaxAgeDays.'),
+      })
+      .optional()
+      .describe('A reviewed decision to keep Microsoft’s default abuse monitoring (no approval to turn it off).'),
+  })
+  .superRefine((record, ctx) => {
+    if ((record.approval === undefined) === (record.waiver === undefined)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [],
+        message:
+          'record either approval (Microsoft approved turning abuse-monitoring storage off) or waiver (a reviewed decision to keep it), not both or neither',
+      });
+    }
+  })
+  .optional()
+  .describe(
+    'Azure OpenAI keeps prompts and completions flagged by abuse monitoring for human review unless Microsoft approves a request to turn that off. Record the approval, or a reviewed waiver; the gate’s openai.abuse-monitoring control fails without either.',
+  );
+
+const OpenAiSchema = z
+  .strictObject({
+    enabled: z.boolean().default(true).describe('Deploy the Azure OpenAI account (default true).'),
+    name: azureName(NAME_RULES.cognitiveServicesAccount).default('seniorly-prod-openai').describe('Azure OpenAI account name.'),
+    customSubDomainName,
+    deployments: z
+      .array(ModelDeploymentSchema)
+      .default([{ name: 'gpt-4o', model: 'gpt-4o', version: '2024-11-20', sku: 'Standard', capacity: 10 }])
+      .describe('Model deployments of the account, deployed one after another (ARM refuses concurrent changes to one account).'),
+    abuseMonitoring: AbuseMonitoringSchema,
+  })
+  .superRefine((openai, ctx) => {
+    checkSubDomain(openai, ctx);
+    const seen = new Set<string>();
+    for (const [index, deployment] of openai.deployments.entries()) {
+      const key = deployment.name.toLowerCase();
+      if (seen.has(key))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['deployments', index, 'name'],
+          message: `deployment name "${deployment.name}" is used twice; give each deployment its own name`,
+        });
+      seen.add(key);
+    }
+  })
+  .prefault({})
+  .describe(
+    'Azure OpenAI (Microsoft.CognitiveServices/accounts, kind OpenAI): key authentication disabled; the app signs in with its identity (Cognitive Services OpenAI User).',
+  );
+
+const SpeechSchema = z
+  .strictObject({
+    enabled: z.boolean().default(true).describe('Deploy the Speech account (default true).'),
+    name: azureName(NAME_RULES.cognitiveServicesAccount).default('seniorly-prod-speech').describe('Speech account name.'),
+    customSubDomainName,
+  })
+  .superRefine(checkSubDomain)
+  .prefault({})
+  .describe(
+    'Azure AI Speech (Microsoft.CognitiveServices/accounts, kind SpeechServices): key authentication disabled; the app signs in with its identity (Cognitive Services Speech User).',
+  );
+
+const SearchSchema = z
+  .strictObject({
+    enabled: z.boolean().default(true).describe('Deploy the Azure AI Search service (default true).'),
+    name: azureName(NAME_RULES.searchService).default('seniorly-prod-search').describe('Azure AI Search service name (globally unique).'),
+    sku: z
+      .enum(['basic', 'standard', 'standard2', 'standard3', 'storage_optimized_l1', 'storage_optimized_l2'])
+      .default('basic')
+      .describe('Search SKU (the shared free tier has no private endpoints and is not offered).'),
+    replicaCount: integer(1, 12, 'ai.search.replicaCount').default(1).describe('Replicas (basic: 1-3; two or more for a read SLA).'),
+    partitionCount: z
+      .union([z.literal(1), z.literal(2), z.literal(3), z.literal(4), z.literal(6), z.literal(12)], {
+        error: 'ai.search.partitionCount is 1, 2, 3, 4, 6 or 12',
+      })
+      .default(1)
+      .describe('Partitions: 1, 2, 3, 4, 6 or 12 (basic: 1).'),
+  })
+  .superRefine((search, ctx) => {
+    if (search.sku !== 'basic') return;
+    if (search.replicaCount > 3)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['replicaCount'],
+        message: 'the basic SKU has 1-3 replicas; lower replicaCount or pick a standard SKU',
+      });
+    if (search.partitionCount > 1)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['partitionCount'],
+        message: 'the basic SKU has one partition; set partitionCount to 1 or pick a standard SKU',
+      });
+  })
+  .prefault({})
+  .describe(
+    'Azure AI Search (Microsoft.Search/searchServices): API keys disabled (Microsoft Entra only); the app signs in with its identity (Search Index Data Reader).',
+  );
+
+const AiSchema = z
+  .strictObject({
+    openai: OpenAiSchema,
+    speech: SpeechSchema,
+    search: SearchSchema,
+  })
+  .superRefine((ai, ctx) => {
+    if (ai.openai.enabled && ai.speech.enabled && customSubDomainOf(ai.openai) === customSubDomainOf(ai.speech)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['speech', 'customSubDomainName'],
+        message: `the OpenAI and Speech accounts both have the custom subdomain "${customSubDomainOf(ai.speech)}"; custom subdomains are global, so give them different ones`,
+      });
+    }
+  })
+  .prefault({})
+  .describe(
+    'The AI services the voice agent calls, each reached with the app’s identity, never a key: their endpoints reach the app as AZURE_OPENAI_ENDPOINT, AZURE_SPEECH_ENDPOINT (with AZURE_SPEECH_REGION and AZURE_SPEECH_RESOURCE_ID) and AZURE_SEARCH_ENDPOINT. Each is on by default; set enabled: false to leave one out.',
+  );
 
 const DiagnosticsSchema = z
   .strictObject({
@@ -447,6 +649,7 @@ const EnvironmentShape = z.strictObject({
   containerAppsEnvironment: ContainerAppsEnvironmentSchema,
   containerApp: ContainerAppSchema,
   storage: StorageSchema,
+  ai: AiSchema,
   diagnostics: DiagnosticsSchema,
   baa: BaaSchema,
   waivers: z.string().min(1).optional().describe('Path of the waivers file, relative to the config file.'),

@@ -63,6 +63,7 @@ export async function runGate(request: GateRequest): Promise<GateRun> {
     },
     judging.policy,
     judging.waivers,
+    judging.abuseMonitoring,
   );
   if (notes.length > 0) run.report.notes = notes;
   return run;
@@ -135,7 +136,15 @@ function judge(
   now: Date,
   reads?: WeakMap<Finding, PropertyRead[]>,
 ): { report: GateReport; policy: GatePolicy } {
-  const { policy, waivers, waiverProblems, baa } = judging;
-  const report = evaluate(environment, { policy, waivers, waiverProblems, ...(baa ? { baa } : {}), now, ...(reads ? { reads } : {}) });
+  const { policy, waivers, waiverProblems, baa, abuseMonitoring } = judging;
+  const report = evaluate(environment, {
+    policy,
+    waivers,
+    waiverProblems,
+    ...(baa ? { baa } : {}),
+    ...(abuseMonitoring ? { abuseMonitoring } : {}),
+    now,
+    ...(reads ? { reads } : {}),
+  });
   return { report, policy };
 }

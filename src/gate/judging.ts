@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { isAbsolute, relative, resolve } from 'node:path';
 import { parseWaivers, type WaiverProblem } from '../compliance/waivers.js';
-import { DEFAULT_GATE_POLICY, type BaaEvidence, type GatePolicy, type Waiver } from '../compliance/model.js';
+import { DEFAULT_GATE_POLICY, type AbuseMonitoringRecord, type BaaEvidence, type GatePolicy, type Waiver } from '../compliance/model.js';
 import type { LoadedConfig } from '../config/load.js';
 import { gatePolicyOf } from '../config/gate-policy.js';
 import { ConfinedFileError, readConfinedFile } from '../core/confined-file.js';
@@ -14,6 +14,8 @@ export interface JudgingInputs {
   waivers: Waiver[];
   waiverProblems: WaiverProblem[];
   baa?: BaaEvidence;
+  /** What the config records about Azure OpenAI's abuse monitoring. */
+  abuseMonitoring?: AbuseMonitoringRecord;
   /** The waivers file read, if any (absolute). */
   waiversFile?: string;
 }
@@ -42,7 +44,15 @@ export async function loadJudgingInputs(loaded: LoadedConfig | undefined, reques
         : undefined;
   const { waivers, problems } = waiversFile ? await loadWaivers(waiversFile, request.cwd) : { waivers: [], problems: [] };
   const baa = loaded?.config.baa ? await readBaaEvidence(loaded, request.cwd) : undefined;
-  return { policy, waivers, waiverProblems: problems, ...(baa ? { baa } : {}), ...(waiversFile ? { waiversFile } : {}) };
+  const abuseMonitoring = loaded?.config.ai.openai.abuseMonitoring;
+  return {
+    policy,
+    waivers,
+    waiverProblems: problems,
+    ...(baa ? { baa } : {}),
+    ...(abuseMonitoring ? { abuseMonitoring } : {}),
+    ...(waiversFile ? { waiversFile } : {}),
+  };
 }
 
 async function loadWaivers(file: string, root: string): Promise<{ waivers: Waiver[]; problems: WaiverProblem[] }> {

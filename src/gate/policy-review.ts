@@ -4,7 +4,7 @@ import { isAbsolute, relative, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import picomatch from 'picomatch';
 import { durationDays } from '../compliance/controls/rules.js';
-import type { GatePolicy, Waiver } from '../compliance/model.js';
+import type { AbuseMonitoringRecord, GatePolicy, Waiver } from '../compliance/model.js';
 import { parseWaivers } from '../compliance/waivers.js';
 import { gatePolicyOf } from '../config/gate-policy.js';
 import { parseConfigText } from '../config/load.js';
@@ -31,11 +31,16 @@ export interface ReviewRequest {
 }
 
 /** Notes for the top of the report. */
-export async function reviewPolicyInputs(request: ReviewRequest, policy: GatePolicy, waivers: Waiver[]): Promise<string[]> {
+export async function reviewPolicyInputs(
+  request: ReviewRequest,
+  policy: GatePolicy,
+  waivers: Waiver[],
+  abuseMonitoring?: AbuseMonitoringRecord,
+): Promise<string[]> {
   const notes: string[] = [];
   const files = [request.configFile, request.waiversFile].filter((file): file is string => file !== undefined);
   if (files.length > 0) notes.push(...(await codeownersNotes(request.cwd, files)));
-  if (request.baseRef) notes.push(...(await looseningNotes(request, policy, waivers)));
+  if (request.baseRef) notes.push(...(await looseningNotes(request, policy, waivers, abuseMonitoring)));
   for (const waiver of waivers.filter((candidate) => /^[*/]+$/.test(candidate.resource))) {
     notes.push(
       `The waiver of ${waiver.control} covers every resource ("${waiver.resource}"), until ${waiver.expires}: check that is meant.`,
@@ -46,7 +51,12 @@ export async function reviewPolicyInputs(request: ReviewRequest, policy: GatePol
 
 const BASE_REF = /^[A-Za-z0-9][A-Za-z0-9._/-]*$/;
 
-async function looseningNotes(request: ReviewRequest, policy: GatePolicy, waivers: Waiver[]): Promise<string[]> {
+async function looseningNotes(
+  request: ReviewRequest,
+  policy: GatePolicy,
+  waivers: Waiver[],
+  abuseMonitoring: AbuseMonitoringRecord | undefined,
+): Promise<string[]> {
   const ref = request.baseRef as string;
   if (!BASE_REF.test(ref))
     throw new ConfigurationError(
@@ -59,8 +69,14 @@ async function looseningNotes(request: ReviewRequest, policy: GatePolicy, waiver
     else if (base.text === undefined)
       notes.push(`The config ${display(request.cwd, request.configFile)} is new against ${ref}: every policy setting in it is new.`);
     else {
-      const before = gatePolicyOf(parseConfigText(base.text, display(request.cwd, request.configFile)));
-      notes.push(...policyChanges(before, policy).map((change) => `Loosened against ${ref}: ${change}.`));
+      const baseConfig = parseConfigText(base.text, display(request.cwd, request.configFile));
+      notes.push(...policyChanges(gatePolicyOf(baseConfig), policy).map((change) => `Loosened against ${ref}: ${change}.`));
+      const waiver = abuseMonitoring?.waiver;
+      const earlier = baseConfig.ai.openai.abuseMonitoring?.waiver;
+      if (waiver && (earlier?.reason !== waiver.reason || earlier.reviewedDate !== waiver.reviewedDate))
+        notes.push(
+          `New abuse-monitoring waiver against ${ref}: Azure OpenAI may keep flagged prompts for review (ai.openai.abuseMonitoring.waiver: ${waiver.reason}; reviewed by ${waiver.reviewedBy} on ${waiver.reviewedDate}).`,
+        );
     }
   }
   if (request.waiversFile) {

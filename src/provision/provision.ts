@@ -315,13 +315,12 @@ function reportOf(operation: DeploymentOperation): OperationReport {
   };
 }
 
-/** Template outputs (`keyVaultUri`) as action outputs (`key-vault-uri`). */
+/** A template output's name as the action output's (`keyVaultUri` is `key-vault-uri`). */
+export function actionOutputName(templateOutput: string): string {
+  return templateOutput.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`);
+}
+
 function outputsOf(deployment: DeploymentExtended): Record<string, string> {
   const outputs = (deployment.properties?.outputs ?? {}) as Record<string, { value?: unknown }>;
-  return Object.fromEntries(
-    Object.entries(outputs).map(([name, output]) => [
-      name.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`),
-      String(output.value ?? ''),
-    ]),
-  );
+  return Object.fromEntries(Object.entries(outputs).map(([name, output]) => [actionOutputName(name), String(output.value ?? '')]));
 }

@@ -31,6 +31,13 @@ export interface MigrationReport {
   dryRun: boolean;
   results: SecretResult[];
   counts: Record<Outcome, number>;
+  /**
+   * Development secrets in the source that the production environment does not use (src/secrets/unused.ts)
+   * and that the filters selected: skipped, or copied when `includeUnused` asked for them.
+   */
+  unusedInProduction?: string[];
+  /** Whether include-unused asked to copy those secrets anyway. */
+  includeUnused?: boolean;
   /** 429 responses seen, from either vault; the rate budgets aim to keep this at 0. */
   throttledResponses: number;
   elapsedMs: number;
@@ -475,12 +482,15 @@ async function migrateWith(
 
   const counts: Record<Outcome, number> = { copied: 0, unchanged: 0, skipped: 0, failed: 0 };
   for (const result of results) counts[result.outcome] += 1;
+  // Named in the report (text, Markdown, JSON), which says why production does without them.
+  const unused = plan.filter((action) => action.unusedInProduction).map((action) => action.name);
   return {
     source: options.source.name,
     target: options.target.name,
     dryRun: options.dryRun,
     results,
     counts,
+    ...(unused.length > 0 ? { unusedInProduction: unused, includeUnused: options.includeUnused } : {}),
     throttledResponses: source.throttled() + target.throttled(),
     elapsedMs: clock.now() - started,
   };

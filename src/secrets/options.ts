@@ -19,6 +19,8 @@ export interface MigrationInputs {
   recoverDeleted: boolean;
   dryRun: boolean;
   verify: boolean;
+  /** Copy the development secrets production does not use too (src/secrets/unused.ts); default false. */
+  includeUnused?: boolean;
   concurrency?: number;
   writesPer10s?: number;
   readsPer10s?: number;
@@ -42,6 +44,8 @@ export interface MigrationOptions {
   recoverDeleted: boolean;
   dryRun: boolean;
   verify: boolean;
+  /** Copy the development secrets production does not use too; otherwise they are skipped and named in the report. */
+  includeUnused: boolean;
   /** Secrets processed at once (each holds one value in memory). */
   concurrency: number;
   budgets: VaultBudgets;
@@ -84,6 +88,7 @@ export function resolveMigrationOptions(inputs: MigrationInputs, names: InputNam
     recoverDeleted: inputs.recoverDeleted,
     dryRun: inputs.dryRun,
     verify: inputs.verify,
+    includeUnused: inputs.includeUnused ?? false,
     concurrency: positiveInteger(inputs.concurrency, defaultConcurrency, names.concurrency, 256),
     maxWaitMs: positiveInteger(inputs.maxWaitSeconds, defaultMaxWaitSeconds, names.maxWaitSeconds, 3_600) * 1_000,
     budgets: {

@@ -1,5 +1,6 @@
 import type { SecretSummary } from '../azure/keyvault.js';
 import type { NameFilter } from './filters.js';
+import { unusedInProduction } from './unused.js';
 
 export type OverwriteMode = 'if-changed' | 'always' | 'never';
 export const overwriteModes: readonly OverwriteMode[] = ['if-changed', 'always', 'never'];
@@ -12,6 +13,8 @@ export interface PlanOptions {
   recoverDeleted: boolean;
   dryRun: boolean;
   verify: boolean;
+  /** Copy the development secrets production does not use (src/secrets/unused.ts) too; by default they are skipped. */
+  includeUnused?: boolean;
 }
 
 /** What the target vault holds, as its listings show it. */
@@ -25,6 +28,8 @@ export interface SkipAction {
   kind: 'skip';
   name: string;
   reason: string;
+  /** A development secret production does not use (src/secrets/unused.ts). */
+  unusedInProduction?: true;
 }
 
 export interface CopyAction {
@@ -40,6 +45,8 @@ export interface CopyAction {
   verify: boolean;
   /** Why the copy cannot compare first, when `compare` would otherwise be expected. */
   note?: string;
+  /** A development secret production does not use, copied because include-unused asked for it. */
+  unusedInProduction?: true;
 }
 
 export type PlannedAction = SkipAction | CopyAction;
@@ -53,6 +60,7 @@ export const skipReasons = {
   targetExists: "already in the target and overwrite is 'never'",
   targetDeletedNever: "soft-deleted in the target and overwrite is 'never'",
   targetDeletedNoRecover: 'soft-deleted in the target and recover-deleted is off: recover or purge it, or enable recover-deleted',
+  unusedInProduction: (why: string) => `production does not use it: ${why} (include-unused copies it anyway)`,
 } as const;
 
 /**
@@ -74,6 +82,8 @@ export function planMigration(sourceSecrets: readonly SecretSummary[], target: T
         return skip(skipReasons.notIncluded);
       const exclusion = options.exclude.find((filter) => filter.matches(source.name));
       if (exclusion) return skip(skipReasons.excluded(exclusion.pattern));
+      const unused = unusedInProduction(source.name);
+      if (unused && !options.includeUnused) return { ...skip(skipReasons.unusedInProduction(unused.why)), unusedInProduction: true };
       if (source.managed) return skip(skipReasons.certificateBacked);
       // With include-disabled the executor still tries the read, so the vault's own answer is reported.
       if (!source.enabled && !options.includeDisabled) return skip(skipReasons.disabled);
@@ -102,5 +112,8 @@ export function planMigration(sourceSecrets: readonly SecretSummary[], target: T
         return { kind: 'copy', name: source.name, target: 'deleted', compare: options.overwrite === 'if-changed', write, verify };
       }
       return { kind: 'copy', name: source.name, target: 'absent', compare: false, write, verify };
-    });
+    })
+    .map((action) =>
+      action.kind === 'copy' && unusedInProduction(action.name) ? { ...action, unusedInProduction: true as const } : action,
+    );
 }

@@ -1,4 +1,5 @@
 import type { MigrationReport, SecretResult } from './migrate.js';
+import { unusedInProductionNote } from './unused.js';
 
 const COLUMNS = ['Secret', 'Result', 'Action', 'Reason'] as const;
 
@@ -12,13 +13,26 @@ function headline(report: MigrationReport): string {
   return `${report.source} -> ${report.target}${mode}: copied ${copied}, unchanged ${unchanged}, skipped ${skipped}, failed ${failed} in ${(report.elapsedMs / 1000).toFixed(1)} s`;
 }
 
+/** The note on development secrets production does not use, when the run met any. */
+function unusedNote(report: MigrationReport): string[] {
+  return report.unusedInProduction?.length ? [unusedInProductionNote(report.unusedInProduction, report.includeUnused === true)] : [];
+}
+
 /** A plain-text table for a terminal: names, outcomes and reasons, never values. */
 export function formatReportText(report: MigrationReport): string {
   const rows = report.results.map(cells);
   const widths = COLUMNS.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column].length)));
   const line = (row: readonly string[]) =>
     row.map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column]))).join('  ');
-  return [line(COLUMNS), line(widths.map((width) => '-'.repeat(width))), ...rows.map(line), '', headline(report), ''].join('\n');
+  return [
+    line(COLUMNS),
+    line(widths.map((width) => '-'.repeat(width))),
+    ...rows.map(line),
+    '',
+    headline(report),
+    ...unusedNote(report),
+    '',
+  ].join('\n');
 }
 
 function escapeMarkdown(text: string): string {
@@ -33,6 +47,7 @@ export function formatReportMarkdown(report: MigrationReport): string {
     '',
     escapeMarkdown(headline(report)),
     '',
+    ...unusedNote(report).flatMap((note) => [escapeMarkdown(note), '']),
     `| ${COLUMNS.join(' | ')} |`,
     `| ${COLUMNS.map(() => '---').join(' | ')} |`,
     ...rows,

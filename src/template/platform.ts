@@ -33,6 +33,7 @@ import {
   resourceIdExpression,
   type TemplateBuilder,
 } from './builder.js';
+import { aiServiceEnvironment, aiServices } from './ai-services.js';
 import { LEGACY_REDIS_TLS_PORT, MANAGED_REDIS_PORT } from './data-services.js';
 
 /** The platform: identity, logs, network and private endpoints, registry, the Container Apps environment and the app. */
@@ -164,7 +165,8 @@ export function renderPrivateEndpoints(b: TemplateBuilder): void {
       location: b.location,
       tags: b.tags(),
       properties: { subnet: { id: b.subnetId('privateEndpointsSubnet') }, privateLinkServiceConnections: connections },
-      dependsOn: [vnetId, target.id],
+      // Connecting the endpoint changes the service: it waits for the service's own changes (an account's model deployments).
+      dependsOn: [vnetId, target.id, ...target.busyWith],
     });
     const zoneConfigs: SubResourceBody<FlattenedProperties<PrivateDnsZoneConfig>>[] = [
       { name: target.dnsZone.replace(/\./g, '-'), properties: { privateDnsZoneId: zoneId } },
@@ -222,6 +224,7 @@ export function renderContainerApp(b: TemplateBuilder): void {
     AZURE_SQL_DATABASE: literal(sql.databaseName),
     AZURE_REDIS_HOST: reference(b.redisId, managedRedis ? 'Microsoft.Cache/redisEnterprise' : 'Microsoft.Cache/redis', 'hostName'),
     AZURE_REDIS_PORT: String(managedRedis ? MANAGED_REDIS_PORT : LEGACY_REDIS_TLS_PORT),
+    ...aiServiceEnvironment(b),
   };
   const userEnvironment = Object.fromEntries(
     Object.entries(app.env).map(([name, value]) => [name, typeof value === 'string' ? literal(value) : value]),
@@ -272,7 +275,17 @@ export function renderContainerApp(b: TemplateBuilder): void {
         scale: { minReplicas: app.minReplicas, maxReplicas: app.maxReplicas },
       },
     },
-    dependsOn: [b.identityId, b.environmentId, b.registryId, b.vaultId, b.cosmosId, b.sqlServerId, b.redisId, ...b.appPrerequisites],
+    dependsOn: [
+      b.identityId,
+      b.environmentId,
+      b.registryId,
+      b.vaultId,
+      b.cosmosId,
+      b.sqlServerId,
+      b.redisId,
+      ...aiServices(b).map((service) => service.id),
+      ...b.appPrerequisites,
+    ],
   });
   b.outputs.containerAppFqdn = {
     type: 'string',
@@ -281,15 +294,24 @@ export function renderContainerApp(b: TemplateBuilder): void {
 }
 
 /** The services the app reaches through private endpoints, each with its private link group and DNS zone from the type registry. */
-function privateLinkTargets(b: TemplateBuilder): { origin: JsonPath; id: string; name: string; groupId: string; dnsZone: string }[] {
+function privateLinkTargets(
+  b: TemplateBuilder,
+): { origin: JsonPath; id: string; name: string; groupId: string; dnsZone: string; busyWith: string[] }[] {
   const { config } = b;
-  const targets: { origin: JsonPath; type: string; name: string }[] = [
+  const targets: { origin: JsonPath; type: string; name: string; kind?: string; busyWith?: string[] }[] = [
     { origin: ['keyVault'], type: 'Microsoft.KeyVault/vaults', name: config.keyVault.name },
     { origin: ['cosmos'], type: 'Microsoft.DocumentDB/databaseAccounts', name: config.cosmos.name },
     { origin: ['sql'], type: 'Microsoft.Sql/servers', name: config.sql.serverName },
     { origin: ['redis'], type: b.redisType, name: config.redis.name },
     { origin: ['storage'], type: 'Microsoft.Storage/storageAccounts', name: config.storage.name },
     { origin: ['registry'], type: 'Microsoft.ContainerRegistry/registries', name: config.registry.name },
+    ...aiServices(b),
   ];
-  return targets.map(({ origin, type, name }) => ({ origin, id: resourceId(type, name), name, ...privateLinkOf(type) }));
+  return targets.map(({ origin, type, name, kind, busyWith }) => ({
+    origin,
+    id: resourceId(type, name),
+    name,
+    busyWith: busyWith ?? [],
+    ...privateLinkOf(type, kind),
+  }));
 }

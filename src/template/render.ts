@@ -1,6 +1,7 @@
 import type { EnvironmentConfig } from '../config/schema.js';
 import type { JsonPath } from '../core/json-path.js';
 import type { ArmTemplate } from './arm-types.js';
+import { renderAiServices } from './ai-services.js';
 import { TemplateBuilder, originKey, type RenderOptions } from './builder.js';
 import { renderCosmos, renderKeyVault, renderLegacyRedis, renderManagedRedis, renderSql, renderStorage } from './data-services.js';
 import {
@@ -46,6 +47,7 @@ export function renderEnvironment(config: EnvironmentConfig, options: RenderOpti
   if (config.redis.kind === 'managed') renderManagedRedis(builder);
   else renderLegacyRedis(builder);
   renderStorage(builder);
+  renderAiServices(builder);
   renderRegistry(builder);
   if (builder.privateNetwork) renderPrivateEndpoints(builder);
   renderContainerAppsEnvironment(builder);

@@ -57,8 +57,10 @@ describe('hipaa-gate run()', () => {
     const failing = io({ config: '' }, { GITHUB_WORKSPACE: temp });
     await run(failing);
     expect(failing.outputs['verdict']).toBe('fail');
-    expect(failing.failed).toMatch(/HIPAA gate: 1 blocking finding/);
+    // The evidence only the user can give: the BAA, and Azure OpenAI's abuse-monitoring approval or waiver.
+    expect(failing.failed).toMatch(/HIPAA gate: 2 blocking finding/);
     expect(failing.lines.some((line) => line.startsWith('error: baa.evidence'))).toBe(true);
+    expect(failing.lines.some((line) => line.startsWith('error: openai.abuse-monitoring'))).toBe(true);
     const reporting = io({ config: '', 'fail-on': 'never' }, { GITHUB_WORKSPACE: temp });
     await run(reporting);
     expect(reporting.outputs['verdict']).toBe('fail');
@@ -75,7 +77,7 @@ describe('hipaa-gate run()', () => {
     expect(recorded.outputs['verdict']).toBe('pass');
     const alone = io({ template: templatePath });
     await run(alone);
-    expect(alone.failed).toMatch(/HIPAA gate: 1 blocking finding/);
+    expect(alone.failed).toMatch(/HIPAA gate: 2 blocking finding/);
   });
 
   it.each([

@@ -49,7 +49,7 @@ describe('migrate-secrets run()', () => {
     await run(recorded, {
       openVault: (vault) =>
         vault.name === 'kv-dev'
-          ? memoryVault(vault, { AzureOpenAIKey: VALUE, TwilioAuthToken: `${VALUE}-2` })
+          ? memoryVault(vault, { TwilioAccountSid: VALUE, TwilioAuthToken: `${VALUE}-2` })
           : memoryVault(vault, {}, { operation: 'set', name: 'TwilioAuthToken', status: 400, code: 'BadParameter' }),
     });
     expect(recorded.outputs).toMatchObject({ copied: '1', failed: '1' });
@@ -63,7 +63,7 @@ describe('migrate-secrets run()', () => {
     const recorded = recordedIO('migrate-secrets', inputs);
     await run(recorded, {
       openVault: (vault) => {
-        const port = memoryVault(vault, vault.name === 'kv-dev' ? { AzureOpenAIKey: VALUE } : {});
+        const port = memoryVault(vault, vault.name === 'kv-dev' ? { TwilioAccountSid: VALUE } : {});
         if (vault.name !== 'kv-dev') return port;
         return {
           ...port,
@@ -77,6 +77,42 @@ describe('migrate-secrets run()', () => {
     expect(recorded.failed).toBeUndefined();
     expect(recorded.outputs).toMatchObject({ copied: '1', failed: '0' });
     expect(refusals).toBe(3);
+  });
+
+  it.each([
+    [
+      'skips the AI services’ keys and endpoints production does not use, and names them',
+      {},
+      '1',
+      '6',
+      /Not copied, because production does not use them: AzureOpenAIEndpoint, AzureOpenAIKey, AzureSearchEndpoint, AzureSearchKey, AzureSpeechKey, AzureSpeechRegion\./,
+    ],
+    [
+      'copies them too with include-unused, and says so',
+      { 'include-unused': 'true' },
+      '7',
+      '0',
+      /Included although production does not use them \(include-unused\): AzureOpenAIEndpoint/,
+    ],
+  ])('%s', async (_label, extra: Record<string, string>, copied, skipped, note) => {
+    const development = Object.fromEntries(
+      [
+        'AzureOpenAIKey',
+        'AzureOpenAIEndpoint',
+        'AzureSpeechKey',
+        'AzureSpeechRegion',
+        'AzureSearchKey',
+        'AzureSearchEndpoint',
+        'TwilioAuthToken',
+      ].map((name, index) => [name, `${VALUE}-${index}`]),
+    );
+    const recorded = recordedIO('migrate-secrets', { ...inputs, ...extra });
+    await run(recorded, { openVault: (vault) => memoryVault(vault, vault.name === 'kv-dev' ? development : {}) });
+    expect(recorded.failed).toBeUndefined();
+    expect(recorded.outputs).toMatchObject({ copied, skipped, failed: '0' });
+    expect(recorded.summaries[0]).toMatch(note);
+    expect(recorded.lines.some((line) => note.test(line))).toBe(true);
+    expect(JSON.stringify(recorded)).not.toContain(VALUE);
   });
 
   it('names the role to grant when the source vault refuses the listing', async () => {

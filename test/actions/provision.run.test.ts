@@ -5,7 +5,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DeploymentExtended, DeploymentOperation } from '@azure/arm-resources';
+import { parse } from 'yaml';
 import { run } from '../../actions/provision/src/run.js';
+import { loadConfig } from '../../src/config/load.js';
+import { actionOutputName } from '../../src/provision/provision.js';
+import { renderTemplate } from '../../src/template/render.js';
 import { recordedIO } from '../helpers/action-io.js';
 import { fakeArm } from '../helpers/fake-arm.js';
 import { repoRoot } from '../helpers/run-action.js';
@@ -144,5 +148,13 @@ describe('provision run()', () => {
     await run(recorded, { arm: () => arm });
     expect(recorded.failed).toMatch(message);
     expect(arm.calls).toEqual([]);
+  });
+
+  it('declares in action.yml every output the example environment deploys, so a workflow can read each one', async () => {
+    const loaded = await loadConfig('examples/azure-hipaa.yml', { cwd: repoRoot });
+    const templateOutputs = Object.keys(renderTemplate(loaded.config).outputs ?? {}).map(actionOutputName);
+    const metadata = parse(readFileSync(join(repoRoot, 'actions/provision/action.yml'), 'utf8')) as { outputs: Record<string, unknown> };
+    expect(templateOutputs).toContain('openai-endpoint');
+    expect(templateOutputs.filter((name) => !(name in metadata.outputs))).toEqual([]);
   });
 });

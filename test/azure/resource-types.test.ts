@@ -7,10 +7,12 @@ import { describe, expect, it } from 'vitest';
 import { typeSpec } from '../../sandbox/arm/catalog.js';
 import {
   AUDIT_LOG_SOURCES,
+  AUDIT_LOG_TABLES,
   RESOURCE_TYPES,
   apiVersionOf,
   baaServiceOf,
   configuresOther,
+  privateLinkOf,
   resourceType,
 } from '../../src/azure/resource-types.js';
 import { CONTROLS } from '../../src/compliance/catalog.js';
@@ -57,6 +59,23 @@ describe('the resource type registry', () => {
 
   it('has the sandbox serve every rendered type', () => {
     for (const type of renderedTypes) expect(typeSpec(type), type).toBeDefined();
+  });
+
+  it('gives an AI services account the private DNS zone of its kind', () => {
+    expect(privateLinkOf('Microsoft.CognitiveServices/accounts', 'OpenAI')).toEqual({
+      groupId: 'account',
+      dnsZone: 'privatelink.openai.azure.com',
+    });
+    expect(privateLinkOf('Microsoft.CognitiveServices/accounts', 'SpeechServices')).toEqual({
+      groupId: 'account',
+      dnsZone: 'privatelink.cognitiveservices.azure.com',
+    });
+    expect(privateLinkOf('Microsoft.Search/searchServices')).toEqual({
+      groupId: 'searchService',
+      dnsZone: 'privatelink.search.windows.net',
+    });
+    // Their logs have no resource-specific tables: AzureDiagnostics is listed once among the audit tables.
+    expect(AUDIT_LOG_TABLES.filter((table) => table === 'AzureDiagnostics')).toHaveLength(1);
   });
 
   it('answers for a type in any casing, as ARM compares types', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CONTROLS, controlById } from '../../src/compliance/catalog.js';
-import { UnknownValue, type BaaEvidence } from '../../src/compliance/model.js';
+import { UnknownValue, type AbuseMonitoringRecord, type BaaEvidence } from '../../src/compliance/model.js';
 import { context, resource, type ResourceSpec } from './fixtures.js';
 
 function judge(controlId: string, spec: ResourceSpec, kind: 'template' | 'live' = 'template') {
@@ -16,7 +16,7 @@ describe('the catalog', () => {
   it('has every control of controls.md exactly once, with citations and remediation', () => {
     const ids = CONTROLS.map((c) => c.id);
     expect(new Set(ids).size).toBe(ids.length);
-    expect(ids).toHaveLength(39);
+    expect(ids).toHaveLength(44);
     for (const control of CONTROLS) {
       expect(control.hipaa.length, control.id).toBeGreaterThan(0);
       expect(control.remediation.length, control.id).toBeGreaterThan(20);
@@ -34,6 +34,19 @@ const storage = (properties: Record<string, unknown>, apiVersion = '2025-06-01')
   type: 'Microsoft.Storage/storageAccounts',
   name: 'st',
   apiVersion,
+  body: { properties },
+});
+
+const account = (kind: string, properties: Record<string, unknown>): ResourceSpec => ({
+  type: 'Microsoft.CognitiveServices/accounts',
+  name: kind === 'OpenAI' ? 'oai' : 'speech',
+  apiVersion: '2026-05-01',
+  body: { kind, properties },
+});
+const search = (properties: Record<string, unknown>): ResourceSpec => ({
+  type: 'Microsoft.Search/searchServices',
+  name: 'srch',
+  apiVersion: '2025-05-01',
   body: { properties },
 });
 
@@ -118,6 +131,17 @@ describe.each([
     'fail',
   ],
   ['baa.scope', { type: 'Microsoft.Cache/redisEnterprise/databases', name: 'r/default' }, 'pass'],
+  ['baa.scope', { type: 'Microsoft.CognitiveServices/accounts/deployments', name: 'oai/gpt-4o' }, 'pass'],
+  ['cognitiveservices.local-auth-disabled', account('OpenAI', { disableLocalAuth: true }), 'pass'],
+  ['cognitiveservices.local-auth-disabled', account('SpeechServices', {}), 'fail'],
+  ['cognitiveservices.local-auth-disabled', account('OpenAI', { disableLocalAuth: false }), 'fail'],
+  ['cognitiveservices.local-auth-disabled', account('OpenAI', { DisableLocalAuth: 'true' }), 'unknown'],
+  ['cognitiveservices.public-network', account('OpenAI', { publicNetworkAccess: 'Disabled' }), 'pass'],
+  ['cognitiveservices.public-network', account('SpeechServices', {}), 'fail'],
+  ['search.local-auth-disabled', search({ disableLocalAuth: true }), 'pass'],
+  ['search.local-auth-disabled', search({ authOptions: { aadOrApiKey: { aadAuthFailureMode: 'http401WithBearerChallenge' } } }), 'fail'],
+  ['search.public-network', search({ publicNetworkAccess: 'disabled' }), 'pass'],
+  ['search.public-network', search({ publicNetworkAccess: 'SecuredByPerimeter' }), 'fail'],
 ] as [string, ResourceSpec, string][])('%s', (control, spec, status) => {
   it(`is ${status} for ${JSON.stringify(spec.body ?? spec.children ?? spec.name).slice(0, 80)} (api ${spec.apiVersion ?? 'n/a'})`, () => {
     expect(judge(control, spec).status).toBe(status);
@@ -153,5 +177,99 @@ describe('baa.evidence', () => {
     const result = control?.evaluate(undefined, context([], override === undefined ? {} : { baa: { ...evidence, ...override } }));
     expect(result?.status).toBe(status);
     expect(result?.message).toMatch(message);
+  });
+});
+
+describe('openai.abuse-monitoring', () => {
+  const approval: AbuseMonitoringRecord = { approval: { approvedDate: '2026-03-02', reference: 'Limited Access case 123' } };
+  const waiver: AbuseMonitoringRecord = {
+    waiver: { reason: 'prompts carry no PHI', reviewedBy: 'security-officer@example.com', reviewedDate: '2026-11-01' },
+  };
+  const contentLoggingOff = [{ name: 'VirtualNetworks' }, { name: 'ContentLogging', value: 'false' }];
+  function abuse(
+    kind: unknown,
+    record: AbuseMonitoringRecord | undefined,
+    input: 'template' | 'live',
+    properties: Record<string, unknown> = {},
+  ) {
+    const built = resource({ type: 'Microsoft.CognitiveServices/accounts', name: 'oai', body: { kind, properties } });
+    const ctx = context([built], record ? { abuseMonitoring: record } : {});
+    ctx.environment.input.kind = input;
+    return (controlById('openai.abuse-monitoring') as NonNullable<ReturnType<typeof controlById>>).evaluate(built, ctx);
+  }
+
+  it.each([
+    ['nothing recorded', 'OpenAI', undefined, 'template', {}, 'fail', /records neither Microsoft’s approval .* nor a reviewed waiver/],
+    ['nothing recorded, live', 'OpenAI', undefined, 'live', { capabilities: [] }, 'fail', /ai.openai.abuseMonitoring/],
+    ['an approval, in a template', 'OpenAI', approval, 'template', {}, 'pass', /^approval: .*2026-03-02 \(Limited Access case 123\)/],
+    [
+      'an approval the live account confirms',
+      'OpenAI',
+      approval,
+      'live',
+      { capabilities: contentLoggingOff },
+      'pass',
+      /ContentLogging=false.*approval of 2026-03-02/,
+    ],
+    [
+      'an approval the live account does not show',
+      'OpenAI',
+      approval,
+      'live',
+      { capabilities: [{ name: 'VirtualNetworks' }] },
+      'fail',
+      /does not show the capability ContentLogging=false/,
+    ],
+    [
+      'an approval with unreadable capabilities',
+      'OpenAI',
+      approval,
+      'live',
+      { capabilities: new UnknownValue('HTTP 403') },
+      'unknown',
+      /cannot be read/,
+    ],
+    [
+      'an approval dated in the future',
+      'OpenAI',
+      { approval: { approvedDate: '2027-01-01', reference: 'x' } },
+      'template',
+      {},
+      'fail',
+      /not a date in the past/,
+    ],
+    [
+      'the capability alone (live)',
+      'AIServices',
+      undefined,
+      'live',
+      { capabilities: contentLoggingOff },
+      'pass',
+      /turned abuse-monitoring storage off/,
+    ],
+    [
+      'a reviewed waiver',
+      'OpenAI',
+      waiver,
+      'live',
+      { capabilities: [] },
+      'pass',
+      /^waiver: abuse monitoring stays on .*security-officer@example.com reviewed 21 days ago/,
+    ],
+    [
+      'a waiver reviewed too long ago',
+      'OpenAI',
+      { waiver: { ...waiver.waiver, reviewedDate: '2025-01-01' } as NonNullable<AbuseMonitoringRecord['waiver']> },
+      'template',
+      {},
+      'fail',
+      /last reviewed 690 days ago/,
+    ],
+    ['a Speech account', 'SpeechServices', undefined, 'template', {}, 'not-applicable', /serves no Azure OpenAI/],
+    ['an unknown kind', new UnknownValue("parameters('kind')"), undefined, 'template', {}, 'unknown', /kind cannot be known/],
+  ] as const)('with %s', (_label, kind, record, input, properties, status, message) => {
+    const result = abuse(kind, record, input, properties);
+    expect(result.status).toBe(status);
+    expect(result.message).toMatch(message);
   });
 });

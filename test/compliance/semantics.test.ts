@@ -211,3 +211,76 @@ describe('controls that read the wrong thing before', () => {
     expect(statuses('baa.scope', resources)).toEqual(['web: pass', 'ai: pass', 'nsg: pass', 'eh: pass', 'keep: not-applicable', 'w: fail']);
   });
 });
+
+describe('the AI services', () => {
+  const openai = {
+    type: 'Microsoft.CognitiveServices/accounts',
+    apiVersion: '2026-05-01',
+    name: 'oai',
+    kind: 'OpenAI',
+    location: 'eastus2',
+    sku: { name: 'S0' },
+    properties: { customSubDomainName: 'oai', disableLocalAuth: true },
+  };
+  const search = {
+    type: 'Microsoft.Search/searchServices',
+    apiVersion: '2025-05-01',
+    name: 'srch',
+    location: 'eastus2',
+    sku: { name: 'basic' },
+    properties: { disableLocalAuth: true },
+  };
+  const setting = (scope: string, logs: unknown[], properties: Record<string, unknown> = {}) => ({
+    type: 'Microsoft.Insights/diagnosticSettings',
+    apiVersion: '2021-05-01-preview',
+    name: 'audit',
+    scope,
+    properties: { workspaceId: WORKSPACE, logs, ...properties },
+  });
+  const OPENAI_ID = "[resourceId('Microsoft.CognitiveServices/accounts', 'oai')]";
+  const SEARCH_ID = "[resourceId('Microsoft.Search/searchServices', 'srch')]";
+
+  it('counts their own audit categories as audit logs, and no other', () => {
+    expect(statuses('diagnostics.audit-logs', [openai, setting(OPENAI_ID, [{ category: 'Audit', enabled: true }])])).toEqual(['oai: pass']);
+    expect(statuses('diagnostics.audit-logs', [openai, setting(OPENAI_ID, [{ category: 'Trace', enabled: true }])])).toEqual(['oai: fail']);
+    expect(statuses('diagnostics.audit-logs', [search, setting(SEARCH_ID, [{ category: 'OperationLogs', enabled: true }])])).toEqual([
+      'srch: pass',
+    ]);
+    expect(statuses('diagnostics.audit-logs', [search])).toEqual(['srch: fail']);
+  });
+
+  it('keeps their logs six years in AzureDiagnostics, where they land even with resource-specific tables asked for', () => {
+    const workspace = {
+      type: 'Microsoft.OperationalInsights/workspaces',
+      apiVersion: '2025-02-01',
+      name: 'logs',
+      properties: { retentionInDays: 365 },
+    };
+    const table = (days: number) => ({
+      type: 'Microsoft.OperationalInsights/workspaces/tables',
+      apiVersion: '2025-02-01',
+      name: 'logs/AzureDiagnostics',
+      properties: { totalRetentionInDays: days },
+    });
+    const dedicated = setting(SEARCH_ID, [{ categoryGroup: 'allLogs', enabled: true }], { logAnalyticsDestinationType: 'Dedicated' });
+    expect(statuses('logs.retention', [workspace, search, dedicated])).toEqual(['logs: fail']);
+    expect(message('logs.retention', [workspace, search, dedicated])).toMatch(/table AzureDiagnostics/);
+    expect(statuses('logs.retention', [workspace, search, dedicated, table(730)])).toEqual(['logs: fail']);
+    expect(statuses('logs.retention', [workspace, search, dedicated, table(2190)])).toEqual(['logs: pass']);
+  });
+
+  it('reads disableLocalAuth in any case, and takes a string for it as unknown', () => {
+    expect(statuses('search.local-auth-disabled', [{ ...search, properties: { DisableLocalAuth: false } }])).toEqual(['srch: fail']);
+    expect(statuses('cognitiveservices.local-auth-disabled', [{ ...openai, properties: { disableLocalAuth: 'true' } }])).toEqual([
+      'oai: unknown',
+    ]);
+  });
+
+  it('judges abuse monitoring only on accounts that serve Azure OpenAI, by their kind', () => {
+    const speech = { ...openai, name: 'speech', kind: 'SpeechServices' };
+    expect(statuses('openai.abuse-monitoring', [openai, speech])).toEqual(['oai: fail', 'speech: not-applicable']);
+    expect(
+      statuses('openai.abuse-monitoring', [{ ...openai, kind: "[parameters('kind')]" }], { parameters: { kind: { type: 'string' } } }),
+    ).toEqual(['oai: unknown']);
+  });
+});

@@ -4,7 +4,7 @@ import { DEFAULT_GATE_POLICY } from '../../src/compliance/model.js';
 import { gatePolicyOf } from '../../src/config/gate-policy.js';
 import { parseConfigText } from '../../src/config/load.js';
 import { AZURE_REGIONS, NAME_RULES, closestMatch } from '../../src/config/naming.js';
-import { defaultConfig, EnvironmentConfigSchema } from '../../src/config/schema.js';
+import { customSubDomainOf, defaultConfig, EnvironmentConfigSchema } from '../../src/config/schema.js';
 import { ConfigurationError } from '../../src/core/errors.js';
 
 describe('built-in defaults', () => {
@@ -42,6 +42,15 @@ describe('built-in defaults', () => {
     ['containerApp.minReplicas', 1],
     ['containerApp.maxReplicas', 10],
     ['containerApp.ingress', 'external'],
+    ['ai.openai.enabled', true],
+    ['ai.openai.name', 'seniorly-prod-openai'],
+    ['ai.openai.deployments', [{ name: 'gpt-4o', model: 'gpt-4o', version: '2024-11-20', sku: 'Standard', capacity: 10 }]],
+    ['ai.openai.abuseMonitoring', undefined],
+    ['ai.speech.enabled', true],
+    ['ai.speech.name', 'seniorly-prod-speech'],
+    ['ai.search.enabled', true],
+    ['ai.search.name', 'seniorly-prod-search'],
+    ['ai.search.sku', 'basic'],
     ['baa', undefined],
     ['waivers', undefined],
     ['gate.advisoryBlocks', false],
@@ -109,6 +118,17 @@ describe('naming rules', () => {
     ['sqlDatabase', 'SeniorHealthAnalytics', true],
     ['sqlDatabase', 'master', false],
     ['sqlDatabase', 'db/1', false],
+    ['cognitiveServicesAccount', 'seniorly-prod-openai', true],
+    ['cognitiveServicesAccount', 'a', false],
+    ['customSubDomain', 'seniorly-prod-openai', true],
+    ['customSubDomain', 'Seniorly', false],
+    ['customSubDomain', 'prod_openai', false],
+    ['searchService', 'seniorly-prod-search', true],
+    ['searchService', 'a-search', false],
+    ['searchService', 'search-', false],
+    ['searchService', 'Search', false],
+    ['modelDeployment', 'gpt-4o', true],
+    ['modelDeployment', '-chat', false],
   ] as const)('%s %j valid: %s', (rule, name, valid) => {
     expect(NAME_RULES[rule].pattern.test(name)).toBe(valid);
   });
@@ -174,9 +194,51 @@ describe('config-level checks', () => {
     ['redis:\n  name: a--b\n', 'azure-hipaa.yml:2 redis.name', /no consecutive hyphens/],
     ['keyVault:\n  nmae: x\n', 'azure-hipaa.yml:2 keyVault.nmae', /unknown key "nmae"; did you mean "name"/],
     ['colour: blue\n', 'azure-hipaa.yml:1 colour', /unknown key "colour"/],
+    [
+      'ai:\n  openai:\n    deployments:\n      - {name: chat, model: gpt-4o, version: "2024-11-20", sku: Standart}\n',
+      'azure-hipaa.yml:4 ai.openai.deployments[0].sku',
+      /GlobalStandard/,
+    ],
+    [
+      'ai:\n  openai:\n    deployments:\n      - {name: chat, model: gpt-4o, version: 1}\n',
+      'azure-hipaa.yml:4 ai.openai.deployments[0].version',
+      /quote it in YAML/,
+    ],
+    [
+      'ai:\n  openai:\n    deployments:\n      - {name: chat, model: gpt-4o, version: "1", capacity: 0}\n',
+      'azure-hipaa.yml:4 ai.openai.deployments[0].capacity',
+      /1 to 100000/,
+    ],
+    [
+      'ai:\n  openai:\n    deployments:\n      - {name: chat, model: gpt-4o, version: "1"}\n      - {name: Chat, model: gpt-4o-mini, version: "1"}\n',
+      'azure-hipaa.yml:5 ai.openai.deployments[1].name',
+      /used twice/,
+    ],
+    ['ai:\n  openai:\n    name: prod_openai\n', 'azure-hipaa.yml:3 ai.openai.customSubDomainName', /set customSubDomainName/],
+    [
+      'ai:\n  speech:\n    customSubDomainName: seniorly-prod-openai\n',
+      'azure-hipaa.yml:3 ai.speech.customSubDomainName',
+      /give them different ones/,
+    ],
+    ['ai:\n  search:\n    replicaCount: 4\n', 'azure-hipaa.yml:3 ai.search.replicaCount', /basic SKU has 1-3 replicas/],
+    ['ai:\n  search:\n    partitionCount: 5\n', 'azure-hipaa.yml:3 ai.search.partitionCount', /1, 2, 3, 4, 6 or 12/],
+    ['ai:\n  search:\n    sku: free\n', 'azure-hipaa.yml:3 ai.search.sku', /basic/],
+    ['ai:\n  openai:\n    abuseMonitoring: {}\n', 'azure-hipaa.yml:3 ai.openai.abuseMonitoring', /either approval .* or waiver/],
+    [
+      'ai:\n  openai:\n    abuseMonitoring:\n      approval: {approvedDate: 2026-03-02, reference: case 1}\n      waiver: {reason: r, reviewedBy: me, reviewedDate: 2026-03-02}\n',
+      'azure-hipaa.yml:4 ai.openai.abuseMonitoring',
+      /not both/,
+    ],
   ])('%j -> %s', (text, where, message) => {
     const problems = problemsOf(text);
     expect(problems.find((problem) => problem.where === where)?.message).toMatch(message);
+  });
+
+  it('leaves an AI service out with enabled: false, and takes the account name as custom subdomain when none is given', () => {
+    const config = parseConfigText('ai:\n  search: {enabled: false}\n  speech: {name: Voice-Speech}\n', 'c.yml');
+    expect(config.ai.search.enabled).toBe(false);
+    expect(customSubDomainOf(config.ai.speech)).toBe('voice-speech');
+    expect(customSubDomainOf({ name: 'x', customSubDomainName: 'own-subdomain' })).toBe('own-subdomain');
   });
 
   it('accepts a public network with a non-Premium registry', () => {

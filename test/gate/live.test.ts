@@ -38,6 +38,63 @@ describe('the live reader', () => {
     expect(environment.resources[0]?.body).toEqual({ properties: { enablePurgeProtection: true } });
   });
 
+  it('reads the AI services at their registered api-versions with their diagnostic settings, and the controls judge them', async () => {
+    const openai = `${group}/Microsoft.CognitiveServices/accounts/oai`;
+    const search = `${group}/Microsoft.Search/searchServices/srch`;
+    const settings = (scope: string, category: string) => ({
+      status: 200,
+      body: {
+        value: [
+          {
+            id: `${scope}/providers/Microsoft.Insights/diagnosticSettings/audit`,
+            name: 'audit',
+            properties: { workspaceId: `${group}/Microsoft.OperationalInsights/workspaces/logs`, logs: [{ category, enabled: true }] },
+          },
+        ],
+      },
+    });
+    const arm = armWith(
+      [
+        { id: openai, type: 'Microsoft.CognitiveServices/accounts', envelope: {} },
+        { id: search, type: 'Microsoft.Search/searchServices', envelope: {} },
+      ],
+      {
+        [openai]: {
+          status: 200,
+          body: {
+            kind: 'OpenAI',
+            properties: {
+              disableLocalAuth: true,
+              publicNetworkAccess: 'Disabled',
+              capabilities: [{ name: 'ContentLogging', value: 'false' }],
+            },
+          },
+        },
+        [`${openai}/providers/Microsoft.Insights/diagnosticSettings`]: settings(openai, 'Audit'),
+        [search]: { status: 200, body: { properties: { disableLocalAuth: false, publicNetworkAccess: 'Enabled' } } },
+        [`${search}/providers/Microsoft.Insights/diagnosticSettings`]: settings(search, 'OperationLogs'),
+      },
+    );
+    const environment = await readLiveEnvironment(arm, 'rg');
+    expect(arm.gets).toContain(`${openai}?api-version=2026-05-01`);
+    expect(arm.gets).toContain(`${search}?api-version=2025-05-01`);
+    const report = evaluate(environment, {
+      policy: DEFAULT_GATE_POLICY,
+      now: new Date(),
+      controls: CONTROLS.filter((c) => /^(cognitiveservices|search|openai)\.|^diagnostics\.audit-logs$/.test(c.id)),
+    });
+    expect(report.findings.map((f) => `${f.control} ${f.resource.name}: ${f.status}`).sort()).toEqual([
+      'cognitiveservices.local-auth-disabled oai: pass',
+      'cognitiveservices.public-network oai: pass',
+      'diagnostics.audit-logs oai: pass',
+      'diagnostics.audit-logs srch: pass',
+      'openai.abuse-monitoring oai: pass',
+      'search.local-auth-disabled srch: fail',
+      'search.public-network srch: fail',
+    ]);
+    expect(report.findings.find((f) => f.control === 'openai.abuse-monitoring')?.message).toMatch(/ContentLogging=false/);
+  });
+
   it('never judges the empty properties of a type it does not know: they are unknown', async () => {
     const site = `${group}/Microsoft.Web/sites/app`;
     const arm = armWith([{ id: site, type: 'Microsoft.Web/sites', envelope: { tags: { Compliance: 'HIPAA' } } }], {});

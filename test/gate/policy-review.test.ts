@@ -65,6 +65,22 @@ describe('a pull request that loosens its own gate', () => {
     );
   });
 
+  it('names a new or re-dated abuse-monitoring waiver, not one the base already had', async () => {
+    const base = git('rev-parse', 'HEAD').trim();
+    const unchanged = await runGate({ cwd: repo, baseRef: base, now });
+    expect((unchanged.report.notes ?? []).filter((note) => /abuse-monitoring/.test(note))).toEqual([]);
+    const config = await readFile(join(repo, 'azure-hipaa.yml'), 'utf8');
+    await writeFile(join(repo, 'azure-hipaa.yml'), config.replace(/( {8}reviewedDate: )2026-11-01/, '$12026-11-20'));
+    const { report } = await runGate({ cwd: repo, baseRef: base, now });
+    expect(report.notes).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(
+          new RegExp(`^New abuse-monitoring waiver against ${base}: .*reviewed by security-officer@example.com on 2026-11-20\\)\\.$`),
+        ),
+      ]),
+    );
+  });
+
   it('says nothing is loosened when nothing is', async () => {
     const { report } = await runGate({ cwd: repo, baseRef: 'HEAD', now });
     expect((report.notes ?? []).filter((note) => /against HEAD/.test(note))).toEqual([]);

@@ -3,6 +3,9 @@
  * manual change made outside ARM fails the control it breaks with the drift shown, and what the
  * gate cannot read is unknown and blocks.
  */
+import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '../../sandbox/index.js';
 import { armPort } from '../../src/azure/arm.js';
@@ -49,9 +52,62 @@ describe('the live gate', () => {
       'storage.backup-retention',
       'redis.tls-only',
       'keyvault.purge-protection',
+      'cognitiveservices.local-auth-disabled',
+      'search.local-auth-disabled',
+      'openai.abuse-monitoring',
     ])
       expect(judged).toContain(control);
     expect(report.findings.find((f) => f.control === 'sql.tde')?.status).toBe('pass');
+    // The AI services are read from Azure and judged: their audit logs, their network, their keys.
+    for (const name of ['seniorly-prod-openai', 'seniorly-prod-speech', 'seniorly-prod-search'])
+      expect(report.findings.filter((f) => f.resource.name === name && f.status === 'pass').map((f) => f.control)).toEqual(
+        expect.arrayContaining(['diagnostics.audit-logs', 'tags.required', 'baa.scope']),
+      );
+  });
+
+  it('fails cognitiveservices.local-auth-disabled after keys are switched back on by hand, with the drift', async () => {
+    const speech = idOf('Microsoft.CognitiveServices/accounts/seniorly-prod-speech');
+    sandbox.server.arm.patchDirectly(speech, { disableLocalAuth: false });
+    try {
+      const { report } = await live();
+      const failed = report.findings.filter((f) => f.status === 'fail');
+      expect(failed.map((f) => `${f.control} ${f.resource.name}`)).toEqual(['cognitiveservices.local-auth-disabled seniorly-prod-speech']);
+      expect(failed[0]?.drift).toEqual([{ path: 'seniorly-prod-speech: properties.disableLocalAuth', planned: true, live: false }]);
+    } finally {
+      sandbox.server.arm.patchDirectly(speech, { disableLocalAuth: true });
+    }
+  });
+
+  it('checks a recorded abuse-monitoring approval against the account: it fails until Microsoft turns ContentLogging off', async () => {
+    const work = await mkdtemp(join(tmpdir(), 'live-abuse-'));
+    const openai = idOf('Microsoft.CognitiveServices/accounts/seniorly-prod-openai');
+    try {
+      await mkdir(join(work, 'compliance'));
+      await copyFile(join(repoRoot, 'examples/compliance/azure-baa-sample.txt'), join(work, 'compliance/azure-baa-sample.txt'));
+      const example = await readFile(join(repoRoot, 'examples/azure-hipaa.yml'), 'utf8');
+      const withApproval = example.replace(
+        /\n {4}abuseMonitoring:\n( {6}.*\n)+/,
+        '\n    abuseMonitoring:\n      approval: {approvedDate: 2026-03-02, reference: "Limited Access case 4711"}\n',
+      );
+      expect(withApproval).toContain('Limited Access case 4711');
+      await writeFile(join(work, 'azure-hipaa.yml'), withApproval);
+      const judge = async () =>
+        (await runGate({ cwd: work, config: 'azure-hipaa.yml', live: { arm: armPort(env, subscriptionId) } })).report.findings.find(
+          (f) => f.control === 'openai.abuse-monitoring' && f.resource.name === 'seniorly-prod-openai',
+        );
+      const before = await judge();
+      expect(before?.status).toBe('fail');
+      expect(before?.message).toMatch(/does not show the capability ContentLogging=false/);
+      // Microsoft applies the approval to the account (the admin API stands in for it).
+      sandbox.server.arm.patchDirectly(openai, { capabilities: [{ name: 'VirtualNetworks' }, { name: 'ContentLogging', value: 'false' }] });
+      const after = await judge();
+      expect(after?.status).toBe('pass');
+      expect(after?.message).toMatch(/ContentLogging=false: Microsoft turned abuse-monitoring storage off .*Limited Access case 4711/);
+    } finally {
+      // Back to what the provider reports on its own (what-if after this suite must see no change).
+      sandbox.server.arm.patchDirectly(openai, { capabilities: undefined });
+      await rm(work, { recursive: true, force: true });
+    }
   });
 
   it('fails logs.retention after a table retention is lowered by hand, with planned and live values side by side', async () => {

@@ -100,7 +100,23 @@ describe('provision', () => {
       'sql-server-fqdn': 'seniorly-prod-sql.database.windows.net',
       'cosmos-endpoint': 'https://seniorly-prod-cosmos.documents.azure.com:443/',
       'redis-port': '10000',
+      'openai-endpoint': 'https://seniorly-prod-openai.openai.azure.com/',
+      'speech-endpoint': 'https://seniorly-prod-speech.cognitiveservices.azure.com/',
+      'search-endpoint': 'https://seniorly-prod-search.search.windows.net',
     });
+    // The app is told where the AI services are, and given no key for them.
+    const app = [...sandbox.server.arm.resources.values()].find((stored) => stored.type === 'Microsoft.App/containerApps');
+    const env = (app?.properties as { template: { containers: { env: { name: string; value?: string }[] }[] } }).template.containers[0]
+      ?.env;
+    expect(env).toEqual(
+      expect.arrayContaining([
+        { name: 'AZURE_OPENAI_ENDPOINT', value: 'https://seniorly-prod-openai.openai.azure.com/' },
+        { name: 'AZURE_SPEECH_ENDPOINT', value: 'https://seniorly-prod-speech.cognitiveservices.azure.com/' },
+        { name: 'AZURE_SPEECH_REGION', value: 'eastus2' },
+        { name: 'AZURE_SEARCH_ENDPOINT', value: 'https://seniorly-prod-search.search.windows.net' },
+      ]),
+    );
+    expect(env?.filter((variable) => /(OPENAI|SPEECH|SEARCH)_(API_)?KEY/.test(variable.name))).toEqual([]);
     expect(result.outputs['container-apps-environment-id']).toMatch(/\/providers\/Microsoft\.App\/managedEnvironments\/seniorly-prod-env$/);
     expect(result.outputs['container-apps-default-domain']).toMatch(/\.eastus2\.azurecontainerapps\.io$/);
     expect(result.outputs['log-analytics-workspace-id']).toMatch(/^[0-9a-f-]{36}$/);

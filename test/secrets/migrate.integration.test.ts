@@ -323,6 +323,37 @@ describe('migrate-secrets against the sandbox', () => {
     expect(sandbox.requestCount({})).toBe(before);
   });
 
+  it('the CLI leaves out the development secrets production does not use unless --include-unused, naming them', async () => {
+    const { source, target, sourceName, targetName } = await vaultPair();
+    const secrets = new Map([
+      ['AzureOpenAIKey', `v-${crypto.randomUUID()}`],
+      ['AzureSpeechRegion', `v-${crypto.randomUUID()}`],
+      ['TwilioAuthToken', `v-${crypto.randomUUID()}`],
+    ]);
+    await seed(source, secrets);
+    const run = async (...extra: string[]) => {
+      let stdout = '';
+      const code = await runCli(['migrate-secrets', '--source', sourceName, '--target', targetName, ...extra], {
+        stdout: (text) => void (stdout += text),
+        stderr: () => {},
+        env: sandbox.env,
+      });
+      return { code, stdout };
+    };
+    const first = await run();
+    expect(first.code).toBe(0);
+    expect(first.stdout).toContain('Not copied, because production does not use them: AzureOpenAIKey, AzureSpeechRegion.');
+    expect((await target.listSecrets()).map((secret) => secret.name)).toEqual(['TwilioAuthToken']);
+    const second = await run('--include-unused');
+    expect(second.stdout).toContain('Included although production does not use them (include-unused): AzureOpenAIKey, AzureSpeechRegion.');
+    expect((await target.listSecrets()).map((secret) => secret.name).sort()).toEqual([
+      'AzureOpenAIKey',
+      'AzureSpeechRegion',
+      'TwilioAuthToken',
+    ]);
+    expect(containsNoValue(first.stdout + second.stdout, secrets.values())).toBe(true);
+  });
+
   it('killed mid-run and run again, finishes with every value right and one version each', async () => {
     const { source, target, sourceName, targetName } = await vaultPair();
     const secrets = values('resume', 120);

@@ -165,6 +165,36 @@ const cases: Case[] = [
     expected: copy('live', true, { write: false, verify: false }),
   },
   { title: 'verify off', source: secret('a'), options: { verify: false }, expected: copy('absent', false, { verify: false }) },
+  {
+    title: 'an AI service key production does not use is skipped, saying why and how to copy it anyway',
+    source: secret('AzureOpenAIKey'),
+    expected: {
+      kind: 'skip',
+      reason: skipReasons.unusedInProduction('Azure OpenAI accepts only the app’s identity (key authentication is disabled)'),
+      unusedInProduction: true,
+    },
+  },
+  {
+    title: 'an unused endpoint secret matches without case',
+    source: secret('azuresearchendpoint'),
+    expected: {
+      kind: 'skip',
+      reason: skipReasons.unusedInProduction('the app gets AZURE_SEARCH_ENDPOINT from the template'),
+      unusedInProduction: true,
+    },
+  },
+  {
+    title: 'include-unused copies it, marked as unused in production',
+    source: secret('AzureSpeechKey'),
+    options: { includeUnused: true },
+    expected: { ...copy('absent', false), unusedInProduction: true },
+  },
+  {
+    title: 'the filters come first: an excluded unused secret is reported as excluded',
+    source: secret('AzureSpeechRegion'),
+    options: { exclude: ['Azure*'] },
+    expected: { kind: 'skip', reason: skipReasons.excluded('Azure*') },
+  },
 ];
 
 describe('planMigration', () => {

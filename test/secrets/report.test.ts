@@ -33,6 +33,18 @@ describe('report formats', () => {
     expect(markdown).toContain('dry run: nothing was written');
   });
 
+  it('names the development secrets production does not use, and whether they were copied anyway', () => {
+    const skipped = { ...report, unusedInProduction: ['AzureOpenAIKey', 'AzureSearchKey'], includeUnused: false };
+    const text = formatReportText(skipped);
+    expect(text).toContain('Not copied, because production does not use them: AzureOpenAIKey, AzureSearchKey.');
+    expect(text).toContain('set include-unused (CLI: --include-unused)');
+    expect(formatReportMarkdown(skipped)).toContain('Not copied, because production does not use them: AzureOpenAIKey, AzureSearchKey.');
+    expect(formatReportText({ ...skipped, includeUnused: true })).toContain(
+      'Included although production does not use them (include-unused): AzureOpenAIKey, AzureSearchKey.',
+    );
+    expect(formatReportText(report)).not.toContain('production does not use');
+  });
+
   it('json: parses back', () => {
     expect(JSON.parse(formatReportJson(report))).toMatchObject({ counts: report.counts, results: report.results });
   });

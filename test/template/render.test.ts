@@ -19,7 +19,27 @@ const variants: [string, EnvironmentConfig][] = [
     'Key Vault secrets and a named SQL admin',
     parseConfigText(`${withSecrets}sql:\n  entraAdmin: {login: sql-admins, objectId: 6f1c2a8e-4b0d-4c55-9a2e-3b1f0c7d9e11}\n`, 'c.yml'),
   ],
+  ['no AI services', parseConfigText('ai: {openai: {enabled: false}, speech: {enabled: false}, search: {enabled: false}}\n', 'c.yml')],
+  [
+    'public network, Speech only, two model deployments',
+    parseConfigText(
+      'network: {mode: public}\nai:\n  search: {enabled: false}\n  openai:\n    deployments:\n      - {name: chat, model: gpt-4o, version: "2024-11-20", sku: DataZoneStandard, capacity: 30}\n      - {name: embeddings, model: text-embedding-3-small, version: "1"}\n',
+      'c.yml',
+    ),
+  ],
 ];
+
+/** The AI services a config deploys: type, name and the data role the app gets on each. */
+function aiServicesOf(config: EnvironmentConfig): { type: string; name: string; role: string }[] {
+  const { openai, speech, search } = config.ai;
+  return [
+    ...(openai.enabled ? [{ type: COGNITIVE, name: openai.name, role: 'Cognitive Services OpenAI User' }] : []),
+    ...(speech.enabled ? [{ type: COGNITIVE, name: speech.name, role: 'Cognitive Services Speech User' }] : []),
+    ...(search.enabled ? [{ type: SEARCH, name: search.name, role: 'Search Index Data Reader' }] : []),
+  ];
+}
+const COGNITIVE = 'Microsoft.CognitiveServices/accounts';
+const SEARCH = 'Microsoft.Search/searchServices';
 
 function find(resources: ArmResource[], type: string, name?: string): ArmResource {
   const found = resources.find((resource) => resource.type === type && (name === undefined || resource.name === name));
@@ -102,15 +122,18 @@ describe.each(variants)('rendering %s', (_name, config) => {
         'Microsoft.Cache/redis/accessPolicyAssignments',
       ].includes(resource.type),
     );
-    expect(grants).toHaveLength(4);
+    const ai = aiServicesOf(config);
+    expect(grants).toHaveLength(4 + ai.length);
     for (const grant of grants) expect(app.dependsOn).toContain(resourceIdExpression(grant));
     const roles = grants
       .filter((grant) => grant.type === 'Microsoft.Authorization/roleAssignments')
-      .map((grant) => propertyOf(grant, 'roleDefinitionId'));
+      .map((grant) => [grant.scope, propertyOf(grant, 'roleDefinitionId')]);
     expect(roles).toEqual(
       expect.arrayContaining([
-        expect.stringContaining(roleDefinitionOf('Microsoft.ContainerRegistry/registries', 'AcrPull')),
-        expect.stringContaining(roleDefinitionOf('Microsoft.KeyVault/vaults', 'Key Vault Secrets User')),
+        [expect.any(String), expect.stringContaining(roleDefinitionOf('Microsoft.ContainerRegistry/registries', 'AcrPull'))],
+        [expect.any(String), expect.stringContaining(roleDefinitionOf('Microsoft.KeyVault/vaults', 'Key Vault Secrets User'))],
+        // The narrowest data role on each AI service, scoped to that service.
+        ...ai.map(({ type, name, role }) => [`[resourceId('${type}', '${name}')]`, expect.stringContaining(roleDefinitionOf(type, role))]),
       ]),
     );
   });
@@ -128,6 +151,7 @@ describe.each(variants)('rendering %s', (_name, config) => {
         `[resourceId('${redisType}', '${config.redis.name}')]`,
         `[resourceId('Microsoft.Storage/storageAccounts/blobServices', '${config.storage.name}', 'default')]`,
         `[resourceId('Microsoft.App/managedEnvironments', '${config.containerAppsEnvironment.name}')]`,
+        ...aiServicesOf(config).map(({ type, name }) => `[resourceId('${type}', '${name}')]`),
       ].sort(),
     );
   });
@@ -145,8 +169,52 @@ describe.each(variants)('rendering %s', (_name, config) => {
     ]) {
       expect([type, propertyOf(find(template.resources, type), 'publicNetworkAccess')]).toEqual([type, expected]);
     }
+    const ai = aiServicesOf(config);
+    for (const { type, name } of ai)
+      expect([name, propertyOf(find(template.resources, type, name), 'publicNetworkAccess')]).toEqual([name, expected]);
     const endpoints = template.resources.filter((resource) => resource.type === 'Microsoft.Network/privateEndpoints');
-    expect(endpoints).toHaveLength(config.network.mode === 'private' ? 6 : 0);
+    expect(endpoints).toHaveLength(config.network.mode === 'private' ? 6 + ai.length : 0);
+  });
+
+  it('turns key authentication off on every AI service and tells the app each endpoint', () => {
+    const ai = aiServicesOf(config);
+    for (const { type, name } of ai)
+      expect([name, propertyOf(find(template.resources, type, name), 'disableLocalAuth')]).toEqual([name, true]);
+    const app = find(template.resources, 'Microsoft.App/containerApps');
+    const env = Object.fromEntries(
+      ((propertyOf(app, 'template.containers') as { env: { name: string; value?: string }[] }[])[0]?.env ?? []).map((v) => [
+        v.name,
+        v.value,
+      ]),
+    );
+    const { openai, speech, search } = config.ai;
+    const endpoint = (type: string, name: string, version: string) =>
+      `[reference(resourceId('${type}', '${name}'), '${version}').endpoint]`;
+    expect(env['AZURE_OPENAI_ENDPOINT']).toBe(openai.enabled ? endpoint(COGNITIVE, openai.name, '2026-05-01') : undefined);
+    expect(env['AZURE_SPEECH_ENDPOINT']).toBe(speech.enabled ? endpoint(COGNITIVE, speech.name, '2026-05-01') : undefined);
+    expect(env['AZURE_SPEECH_REGION']).toBe(speech.enabled ? "[parameters('location')]" : undefined);
+    expect(env['AZURE_SEARCH_ENDPOINT']).toBe(search.enabled ? endpoint(SEARCH, search.name, '2025-05-01') : undefined);
+    for (const { type, name } of ai) expect(app.dependsOn).toContain(`[resourceId('${type}', '${name}')]`);
+  });
+
+  it('deploys the model deployments one after another, and connects the private endpoint after them', () => {
+    const deployments = template.resources.filter((resource) => resource.type === 'Microsoft.CognitiveServices/accounts/deployments');
+    const { openai } = config.ai;
+    expect(deployments.map((deployment) => deployment.name)).toEqual(
+      openai.enabled ? openai.deployments.map((deployment) => `${openai.name}/${deployment.name}`) : [],
+    );
+    for (const [index, deployment] of deployments.entries()) {
+      const previous = deployments[index - 1];
+      expect(deployment.dependsOn).toEqual([
+        `[resourceId('${COGNITIVE}', '${openai.name}')]`,
+        ...(previous ? [resourceIdExpression(previous)] : []),
+      ]);
+    }
+    const last = deployments.at(-1);
+    if (config.network.mode === 'private' && last)
+      expect(find(template.resources, 'Microsoft.Network/privateEndpoints', `${openai.name}-pe`).dependsOn).toContain(
+        resourceIdExpression(last),
+      );
   });
 
   it('points every resource back at the config path that produced it', () => {
@@ -200,6 +268,11 @@ describe('the default template', () => {
     // The placeholder image listens on 80; the app's own port takes over once deploy-container runs it.
     ['Microsoft.App/containerApps', 'configuration.ingress.targetPort', 80],
     ['Microsoft.App/containerApps', 'template.scale', { minReplicas: 1, maxReplicas: 10 }],
+    ['Microsoft.CognitiveServices/accounts', 'customSubDomainName', 'seniorly-prod-openai'],
+    ['Microsoft.CognitiveServices/accounts', 'disableLocalAuth', true],
+    ['Microsoft.CognitiveServices/accounts/deployments', 'model', { format: 'OpenAI', name: 'gpt-4o', version: '2024-11-20' }],
+    ['Microsoft.Search/searchServices', 'disableLocalAuth', true],
+    ['Microsoft.Search/searchServices', 'replicaCount', 1],
   ])('%s %s = %j', (type, path, expected) => {
     expect(propertyOf(find(resources, type), path)).toEqual(expected);
   });
@@ -289,6 +362,29 @@ describe('the default template', () => {
         'identityClientId',
       ]),
     );
+  });
+
+  it('puts each AI service behind a private endpoint in the DNS zone of its kind', () => {
+    const endpoint = (name: string) => find(resources, 'Microsoft.Network/privateEndpoints', `${name}-pe`);
+    const group = (name: string) => find(resources, 'Microsoft.Network/privateEndpoints/privateDnsZoneGroups', `${name}-pe/default`);
+    for (const [name, groupId, zone] of [
+      ['seniorly-prod-openai', 'account', 'privatelink.openai.azure.com'],
+      ['seniorly-prod-speech', 'account', 'privatelink.cognitiveservices.azure.com'],
+      ['seniorly-prod-search', 'searchService', 'privatelink.search.windows.net'],
+    ] as const) {
+      expect(propertyOf(endpoint(name), 'privateLinkServiceConnections')).toEqual([
+        {
+          name: `${name}-${groupId}`,
+          properties: { privateLinkServiceId: expect.stringContaining(`'${name}'`) as unknown, groupIds: [groupId] },
+        },
+      ]);
+      expect(JSON.stringify(propertyOf(group(name), 'privateDnsZoneConfigs'))).toContain(`'${zone}'`);
+      expect(find(resources, 'Microsoft.Network/privateDnsZones', zone).location).toBe('global');
+      expect(find(resources, 'Microsoft.Network/privateDnsZones/virtualNetworkLinks', `${zone}/seniorly-prod-vnet`)).toBeDefined();
+    }
+    expect(find(resources, 'Microsoft.CognitiveServices/accounts', 'seniorly-prod-speech').kind).toBe('SpeechServices');
+    expect(find(resources, 'Microsoft.CognitiveServices/accounts', 'seniorly-prod-openai').kind).toBe('OpenAI');
+    expect(Object.keys(template.outputs)).toEqual(expect.arrayContaining(['openaiEndpoint', 'speechEndpoint', 'searchEndpoint']));
   });
 
   it('is deterministic', () => {

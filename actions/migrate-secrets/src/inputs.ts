@@ -16,6 +16,7 @@ export function readInputs(io: ActionIO): MigrationOptions {
       recoverDeleted: inputs.boolean('recover-deleted', true),
       dryRun: inputs.boolean('dry-run', false),
       verify: inputs.boolean('verify', true),
+      includeUnused: inputs.boolean('include-unused', false),
       concurrency: inputs.number('concurrency'),
       writesPer10s: inputs.number('writes-per-10s'),
       readsPer10s: inputs.number('reads-per-10s'),

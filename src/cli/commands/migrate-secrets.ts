@@ -19,6 +19,8 @@ Options:
   --overwrite <mode>        if-changed (default): write only what differs; always; never
   --include-disabled        try disabled source secrets too (Key Vault refuses to read them)
   --no-recover-deleted      skip secrets soft-deleted in the target instead of recovering them
+  --include-unused          also copy the AI services' keys and endpoints (AzureOpenAIKey, ...), which
+                            production does not use: it signs in with the app's identity
   --dry-run                 read and compare, write nothing
   --no-verify               do not re-read written secrets
   --format <text|json>      summary format on stdout (default text)
@@ -75,6 +77,7 @@ export const migrateSecretsCommand: Command = {
           overwrite: { type: 'string', default: 'if-changed' },
           'include-disabled': { type: 'boolean', default: false },
           'no-recover-deleted': { type: 'boolean', default: false },
+          'include-unused': { type: 'boolean', default: false },
           'dry-run': { type: 'boolean', default: false },
           'no-verify': { type: 'boolean', default: false },
           format: { type: 'string', default: 'text' },
@@ -101,6 +104,7 @@ export const migrateSecretsCommand: Command = {
         recoverDeleted: !parsed['no-recover-deleted'],
         dryRun: parsed['dry-run'],
         verify: !parsed['no-verify'],
+        includeUnused: parsed['include-unused'],
         concurrency: optionalNumber(parsed.concurrency, '--concurrency'),
         writesPer10s: optionalNumber(parsed['writes-per-10s'], '--writes-per-10s'),
         readsPer10s: optionalNumber(parsed['reads-per-10s'], '--reads-per-10s'),

@@ -1,0 +1,139 @@
+import type { Control, ControlResult } from '../control.js';
+import type { JudgedResource } from '../model.js';
+import { field, read } from './access.js';
+import { absentFails, equalsIgnoringCase, fail, notApplicable, pass, propertyControl, publicNetworkControl, unknown } from './rules.js';
+
+/** The AI services: Azure OpenAI and Speech (Cognitive Services accounts) and Azure AI Search. */
+
+const ACCOUNTS = ['Microsoft.CognitiveServices/accounts'];
+const SEARCH = ['Microsoft.Search/searchServices'];
+const isTrue = (value: unknown) => value === true;
+
+/** Account kinds that serve Azure OpenAI models, and with them Azure OpenAI's abuse monitoring. */
+const OPENAI_KINDS = ['openai', 'aiservices'];
+
+export const cognitiveServicesControls: Control[] = [
+  propertyControl({
+    id: 'cognitiveservices.local-auth-disabled',
+    title: 'Azure AI services (OpenAI, Speech) accept Microsoft Entra ID only, not keys',
+    severity: 'required',
+    hipaa: ['164.312(a)(1)', '164.312(d)'],
+    appliesTo: ACCOUNTS,
+    remediation:
+      "Set properties.disableLocalAuth to true (with a customSubDomainName, which Entra sign-in needs) and grant the app's identity a data role (Cognitive Services OpenAI User, Cognitive Services Speech User); the renderer always does (config: ai.openai, ai.speech).",
+    path: ['properties', 'disableLocalAuth'],
+    expected: 'true',
+    valueType: 'boolean',
+    complies: isTrue,
+    whenAbsent: absentFails(['properties', 'disableLocalAuth'], 'true (keys are accepted by default)'),
+  }),
+  publicNetworkControl('cognitiveservices.public-network', ACCOUNTS, ['164.312(a)(1)', '164.312(e)(1)'], ''),
+];
+
+export const searchControls: Control[] = [
+  propertyControl({
+    id: 'search.local-auth-disabled',
+    title: 'Azure AI Search accepts Microsoft Entra ID only, not API keys',
+    severity: 'required',
+    hipaa: ['164.312(a)(1)', '164.312(d)'],
+    appliesTo: SEARCH,
+    remediation:
+      "Set properties.disableLocalAuth to true (and leave out authOptions, which it excludes) and grant the app's identity a Search data role such as Search Index Data Reader; the renderer always does (config: ai.search).",
+    path: ['properties', 'disableLocalAuth'],
+    expected: 'true',
+    valueType: 'boolean',
+    complies: isTrue,
+    whenAbsent: absentFails(['properties', 'disableLocalAuth'], 'true (API keys are accepted by default)'),
+  }),
+  publicNetworkControl('search.public-network', SEARCH, ['164.312(a)(1)', '164.312(e)(1)'], ''),
+];
+
+const DAY_MS = 86_400_000;
+const CAPABILITIES = ['properties', 'capabilities'];
+
+/**
+ * Whether the account shows Microsoft turned abuse-monitoring storage off: the capability
+ * `{"name": "ContentLogging", "value": "false"}`, which "appears only if data storage for abuse
+ * monitoring is turned off" (learn.microsoft.com, Azure OpenAI data privacy; see
+ * docs/research/azure-facts.md, E2). A template never holds it: Azure sets it.
+ */
+function contentLogging(account: JudgedResource): 'off' | 'not shown' | { unknown: string } {
+  const capabilities = read(account, CAPABILITIES);
+  if (capabilities.kind === 'unknown') return { unknown: capabilities.reason };
+  if (capabilities.kind === 'absent' || !Array.isArray(capabilities.value)) return 'not shown';
+  const off = capabilities.value.some(
+    (capability) =>
+      equalsIgnoringCase('ContentLogging')(field(capability, 'name')) && equalsIgnoringCase('false')(String(field(capability, 'value'))),
+  );
+  return off ? 'off' : 'not shown';
+}
+
+/** Whole days from a YYYY-MM-DD date to now; undefined for a date that is not one or lies ahead. */
+function daysSince(date: string, now: Date): number | undefined {
+  const time = Date.parse(`${date}T00:00:00Z`);
+  if (Number.isNaN(time) || time > now.getTime()) return undefined;
+  return Math.floor((now.getTime() - time) / DAY_MS);
+}
+
+export const openAiControls: Control[] = [
+  {
+    id: 'openai.abuse-monitoring',
+    title: 'Azure OpenAI keeps no prompts for abuse review, or the decision to let it is on record',
+    severity: 'required',
+    hipaa: ['164.308(a)(1)(ii)(B)', '164.308(b)(1)', '164.316(b)(2)'],
+    appliesTo: ACCOUNTS,
+    remediation:
+      'Azure OpenAI may store prompts and completions that abuse monitoring flags, for review by Microsoft staff. Apply to Microsoft for modified abuse monitoring (a Limited Access form) and, once approved, record it: ai.openai.abuseMonitoring.approval {approvedDate, reference}; the live gate then checks the account shows the capability ContentLogging=false. Or record a reviewed decision to keep it: ai.openai.abuseMonitoring.waiver {reason, reviewedBy, reviewedDate}, reviewed at least every gate.baaReviewMaxAgeDays days.',
+    evaluate(account, { abuseMonitoring, environment, policy, now }): ControlResult {
+      if (!account) return notApplicable('no resource');
+      const kind = read(account, ['kind']);
+      if (kind.kind === 'unknown')
+        return unknown(`kind cannot be known offline (${kind.reason}), so whether it serves Azure OpenAI is unknown`, ['kind']);
+      if (kind.kind === 'absent' || typeof kind.value !== 'string')
+        return unknown('kind is not set, so whether the account serves Azure OpenAI is unknown', ['kind']);
+      if (!OPENAI_KINDS.includes(kind.value.toLowerCase())) return notApplicable(`kind ${kind.value} serves no Azure OpenAI models`);
+
+      const logging = contentLogging(account);
+      const approval = abuseMonitoring?.approval;
+      const recorded = approval ? ` (the config records Microsoft's approval of ${approval.approvedDate}, ${approval.reference})` : '';
+      if (logging === 'off')
+        return pass(
+          `the account shows the capability ContentLogging=false: Microsoft turned abuse-monitoring storage off${recorded}`,
+          CAPABILITIES,
+        );
+      if (approval) {
+        if (daysSince(approval.approvedDate, now) === undefined)
+          return fail(`ai.openai.abuseMonitoring.approval.approvedDate ${approval.approvedDate} is not a date in the past`);
+        if (environment.input.kind !== 'live')
+          return pass(
+            `approval: Microsoft approved turning abuse-monitoring storage off on ${approval.approvedDate} (${approval.reference}), as the config records; the live gate checks the account for the capability ContentLogging=false`,
+          );
+        if (typeof logging === 'object')
+          return unknown(
+            `the account's capabilities cannot be read (${logging.unknown}), so the recorded approval cannot be checked`,
+            CAPABILITIES,
+          );
+        return fail(
+          `the config records Microsoft's approval of ${approval.approvedDate} (${approval.reference}), but the account does not show the capability ContentLogging=false, so abuse-monitoring storage is still on for it: check that the approval covers this account's subscription`,
+          CAPABILITIES,
+        );
+      }
+      const waiver = abuseMonitoring?.waiver;
+      if (waiver) {
+        const age = daysSince(waiver.reviewedDate, now);
+        if (age === undefined)
+          return fail(`ai.openai.abuseMonitoring.waiver.reviewedDate ${waiver.reviewedDate} is not a date in the past`);
+        if (age > policy.baaReviewMaxAgeDays)
+          return fail(
+            `the waiver to keep abuse monitoring was last reviewed ${age} days ago (${waiver.reviewedDate}); the policy asks for a review every ${policy.baaReviewMaxAgeDays} days`,
+          );
+        return pass(
+          `waiver: abuse monitoring stays on (Microsoft may keep flagged prompts and completions for review), a decision ${waiver.reviewedBy} reviewed ${age} days ago (${waiver.reviewedDate}): ${waiver.reason}`,
+        );
+      }
+      return fail(
+        'Azure OpenAI may keep prompts and completions that abuse monitoring flags, for review by Microsoft staff, and the config records neither Microsoft’s approval to turn that off nor a reviewed waiver (ai.openai.abuseMonitoring)',
+      );
+    },
+  },
+];
