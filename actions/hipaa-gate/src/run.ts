@@ -5,6 +5,7 @@ import { outputFile } from '../../shared/output-file.js';
 import { runAction } from '../../shared/run.js';
 import type { ActionIO } from '../../shared/runtime.js';
 import { readGateInputs } from './inputs.js';
+import { trackIssue } from './issue.js';
 import type { ArmPort } from '../../../src/azure/arm-port.js';
 
 export interface GateActionPorts {
@@ -62,6 +63,28 @@ export async function run(io: ActionIO, ports: GateActionPorts = {}): Promise<vo
     await sarifFile?.write(renderReport('sarif', report, policy));
     await io.summary(renderReport('markdown', report, policy));
 
+    if (inputs.issue) {
+      const repository = io.env['GITHUB_REPOSITORY'] ?? '';
+      const runUrl = `${io.env['GITHUB_SERVER_URL'] ?? 'https://github.com'}/${repository}/actions/runs/${io.env['GITHUB_RUN_ID'] ?? ''}`;
+      const markdown = renderReport('markdown', report, policy);
+      const done = await trackIssue(
+        {
+          token: inputs.issue.token,
+          repository,
+          title: inputs.issue.title,
+          ...(io.env['GITHUB_API_URL'] ? { apiUrl: io.env['GITHUB_API_URL'] } : {}),
+        },
+        report.verdict,
+        markdown,
+        runUrl,
+      ).catch((error: unknown) => {
+        throw new Error(
+          `Could not keep the gate's issue up to date (give the job permissions issues: write): ${(error as Error).message}`,
+          { cause: error },
+        );
+      });
+      logger.info(`Issue "${inputs.issue.title}": ${done}.`);
+    }
     io.setOutput('verdict', report.verdict);
     io.setOutput('failed-count', String(blocking.length));
     io.setOutput('report-path', reportPath);
