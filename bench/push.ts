@@ -15,7 +15,7 @@ import { Worker } from 'node:worker_threads';
 import { silentLogger } from '../src/core/logger.js';
 import { DockerCli } from '../src/deploy/docker.js';
 import { ACR_REFRESH_TOKEN_USER, RegistryClient } from '../src/deploy/registry.js';
-import { startDockerd } from '../test/helpers/dockerd.js';
+import { startDockerd } from '../sandbox/dockerd.js';
 import { createRegistry } from '../test/helpers/images.js';
 
 const TARGET_RATIO = 1.1;

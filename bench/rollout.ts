@@ -10,7 +10,7 @@ import { silentLogger } from '../src/core/logger.js';
 import { pushImage } from '../src/deploy/image.js';
 import { rollout, type RolloutRequest } from '../src/deploy/rollout.js';
 import { provisionedEnvironment } from '../test/helpers/environment.js';
-import { writeBuildContext } from '../test/helpers/images.js';
+import { writeBusyboxApp } from '../sandbox/busybox-app.js';
 
 const TARGET_RATIO = 1.1;
 const STEP_WAIT_SECONDS = 3;
@@ -23,7 +23,7 @@ try {
   const { sandbox, workspace, env } = environment;
   const arm = armPort(env, env['AZURE_SUBSCRIPTION_ID'] as string);
   const image = async (n: number) => {
-    await writeBuildContext(`${workspace}/app-${n}`, `ok ${n}\n`);
+    await writeBusyboxApp(`${workspace}/app-${n}`, `ok ${n}\n`);
     return (
       await pushImage({
         cwd: workspace,

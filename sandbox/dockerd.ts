@@ -1,8 +1,9 @@
 /**
- * A real docker daemon for one test file: its own data root, exec root, socket and pidfile under a
- * temporary directory, stopped by its pid. It reaches Azure hosts only through the sandbox's
- * HTTPS proxy on 127.0.0.1 and trusts the sandbox CA besides the system's, so `docker push
- * <name>.azurecr.io/...` is the production command, answered by the sandbox.
+ * A docker daemon of the sandbox's own (for the image tests and the rehearsal): its own data root,
+ * exec root, socket, pidfile and bridge under a temporary directory, stopped by its pid. It reaches
+ * Azure hosts only through the sandbox's HTTPS proxy on 127.0.0.1 and trusts the sandbox CA besides
+ * the system's, so `docker push <name>.azurecr.io/...` is the production command, answered by the
+ * sandbox. Starting one needs root, dockerd and iproute2.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -33,6 +34,15 @@ function which(command: string): string {
       `${command} is not installed: the image tests need a real docker daemon (\`apt-get install -y docker.io\`; .ci/run installs it).`,
     );
   return found;
+}
+
+/** Why this machine cannot start a daemon of its own, or undefined when it can. */
+export function dockerdUnavailable(): string | undefined {
+  if (typeof process.getuid === 'function' && process.getuid() !== 0) return 'starting a docker daemon of its own needs root';
+  for (const command of ['dockerd', 'docker', 'ip'])
+    if (!spawnSync('sh', ['-c', `command -v ${command}`], { encoding: 'utf8' }).stdout.trim())
+      return `${command} is not installed (apt-get install -y docker.io iproute2)`;
+  return undefined;
 }
 
 export async function startDockerd(options: DockerdOptions): Promise<Dockerd> {

@@ -1,21 +1,41 @@
-/** `npm run demo` as a newcomer runs it: the bundled CLI, no Azure account. */
+/** `npm run demo` as a newcomer runs it: the bundled CLI, no Azure account, the whole migration rehearsed. */
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
 
 const root = join(import.meta.dirname, '..');
 
-it('plans and passes the example environment, then migrates ten secrets without showing a value', () => {
+it('rehearses the whole migration: plan, provision, secrets, image, first deploy, next push, webhook, each phase done, no value shown', () => {
+  const started = Date.now();
   const run = spawnSync(process.execPath, [join(root, 'cli', 'dist', 'index.js'), 'demo'], {
     cwd: root,
     encoding: 'utf8',
-    timeout: 60_000,
+    timeout: 240_000,
   });
   const output = `${run.stdout}${run.stderr}`;
   expect(run.status, output).toBe(0);
   expect(run.stdout).toContain('HIPAA gate: PASS');
-  expect(run.stdout).toMatch(/seniorly-secrets -> seniorly-prod-secrets: copied 10, unchanged 0, skipped 0, failed 0/);
-  // The seeded values are `demo-` and 24 hex digits; none may reach the terminal.
-  expect(/demo-[0-9a-f]{24}/.test(output)).toBe(false);
-  expect(run.stdout).toContain('Sandbox stopped.');
-}, 90_000);
+  const table = run.stdout.slice(run.stdout.indexOf('== What happened'));
+  for (const phase of [
+    'Plan: render the environment',
+    'A local Azure: the sandbox',
+    'Provision seniorly-prod-rg',
+    'Migrate secrets: seniorly-secrets to seniorly-prod-secrets',
+    'Build and push the image',
+    'First deploy: a candidate at 0%',
+    'The next push: its image built and pushed',
+    "Switch the phone number's voice webhook",
+  ])
+    expect(table).toMatch(new RegExp(`\\| \\d\\. ${phase.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}[^|]*\\| done \\|`));
+  expect(run.stdout).toMatch(/seniorly-secrets -> seniorly-prod-secrets: copied \d+/);
+  // The next push shifts traffic step by step, the previous revision serving the rest.
+  expect(run.stdout).toMatch(/Traffic: voice-agent--r[0-9a-f]{6} 10%, voice-agent--r[0-9a-f]{6} 90%\./);
+  expect(run.stdout).toMatch(
+    /\+15555550123: VoiceUrl https:\/\/voice-agent\.[a-z0-9.-]+\.azurecontainerapps\.io\/voice, fallback https:\/\/dev-voice\.example\.com\/voice/,
+  );
+  // The seeded values are `rehearsal-` and 24 hex digits; none may reach the terminal.
+  expect(/rehearsal-[0-9a-f]{24}/.test(output)).toBe(false);
+  expect(run.stdout).toContain('nothing reached Azure');
+  // The issue's bound for a newcomer's first run.
+  expect(Date.now() - started).toBeLessThan(120_000);
+}, 240_000);

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { ClientAssertionCredential, ClientSecretCredential, DefaultAzureCredential, type TokenCredential } from '@azure/identity';
-import type { HttpClient } from '@azure/core-rest-pipeline';
+import { createDefaultHttpClient, type HttpClient } from '@azure/core-rest-pipeline';
 import { ConfigurationError, errorMessage } from '../core/errors.js';
 import { sandboxHttpClient, type SandboxDescriptor } from './sandbox-client.js';
 
@@ -53,6 +53,11 @@ export function azureCredential(env: NodeJS.ProcessEnv): TokenCredential {
       'The sandbox needs AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET (or AZURE_FEDERATED_TOKEN_FILE) from `azure-hipaa sandbox up`.',
     );
   return new ClientSecretCredential(tenant, clientId, secret, options);
+}
+
+/** The HTTP client for requests outside the Azure SDKs (a registry's token exchange, an app's address, Twilio): the sandbox's when it is switched on. */
+export function azureHttpClient(env: NodeJS.ProcessEnv): HttpClient {
+  return azureClientOptions(env).httpClient ?? createDefaultHttpClient();
 }
 
 /** Options for any Azure SDK client: routes to the sandbox when it is switched on, else empty. */

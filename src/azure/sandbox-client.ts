@@ -92,7 +92,10 @@ export function sandboxHttpClient(descriptor: SandboxDescriptor): HttpClient {
         outgoing.on('error', (error: NodeJS.ErrnoException) =>
           reject(new RestError(error.message, { code: error.code ?? 'ECONNRESET', request })),
         );
-        request.abortSignal?.addEventListener('abort', () => outgoing.destroy(new Error('The operation was aborted.')));
+        // One long-lived cancellation signal rides on every request of a rollout; drop the listener when the request ends.
+        const abort = () => outgoing.destroy(new Error('The operation was aborted.'));
+        request.abortSignal?.addEventListener('abort', abort, { once: true });
+        outgoing.on('close', () => request.abortSignal?.removeEventListener('abort', abort));
         if (body !== undefined) outgoing.write(body);
         outgoing.end();
       });

@@ -4,14 +4,8 @@
  * `az acr login` does but without the Azure CLI: an Entra token exchanged at the registry for an
  * ACR refresh token, which the docker CLI then uses as the password of the null-GUID user.
  */
-import {
-  createDefaultHttpClient,
-  createHttpHeaders,
-  createPipelineRequest,
-  type HttpClient,
-  type PipelineResponse,
-} from '@azure/core-rest-pipeline';
-import { azureClientOptions, azureCredential } from '../azure/credential.js';
+import { createHttpHeaders, createPipelineRequest, type HttpClient, type PipelineResponse } from '@azure/core-rest-pipeline';
+import { azureCredential, azureHttpClient } from '../azure/credential.js';
 import { ConfigurationError, errorMessage } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 
@@ -40,7 +34,7 @@ export class RegistryClient {
     readonly loginServer: string,
     private readonly env: NodeJS.ProcessEnv,
   ) {
-    this.http = azureClientOptions(env).httpClient ?? createDefaultHttpClient();
+    this.http = azureHttpClient(env);
   }
 
   async send(

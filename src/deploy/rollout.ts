@@ -4,13 +4,14 @@
  * address), judged by the live HIPAA gate, then given traffic step by step; any failure, or a
  * cancelled job, puts traffic back to the exact split it found and deactivates the new revision.
  */
-import { createDefaultHttpClient, createHttpHeaders, createPipelineRequest, type HttpClient } from '@azure/core-rest-pipeline';
+import { createHttpHeaders, createPipelineRequest, type HttpClient } from '@azure/core-rest-pipeline';
 import { armError, armFailureOf, describeArmFailure, type ArmPort, type ArmResponse } from '../azure/arm-port.js';
-import { azureClientOptions } from '../azure/credential.js';
+import { azureHttpClient } from '../azure/credential.js';
 import { apiVersionOf } from '../azure/resource-types.js';
 import { isBlocking } from '../compliance/evaluate.js';
 import { renderReport } from '../compliance/report/index.js';
 import { loadConfig } from '../config/load.js';
+import { PLACEHOLDER_IMAGE } from '../config/schema.js';
 import { ConfigurationError, errorMessage } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { runGate } from '../gate/gate.js';
@@ -137,7 +138,7 @@ class Rollout {
     private readonly targetPort: number,
   ) {
     this.path = `/subscriptions/${ports.arm.subscriptionId}/resourceGroups/${resourceGroup}/providers/${APP_TYPE}/${appName}`;
-    this.http = ports.http ?? azureClientOptions(request.env).httpClient ?? createDefaultHttpClient();
+    this.http = ports.http ?? azureHttpClient(request.env);
     this.pollMs = request.pollIntervalMs ?? 2000;
   }
 
@@ -247,7 +248,16 @@ class Rollout {
     previousRevision: string | undefined,
   ): Promise<TrafficWeight[]> {
     let traffic: TrafficWeight[] = [];
-    const steps = this.request.trafficSteps;
+    // Over the placeholder the environment starts with there are no users to protect, and it does not
+    // serve the app's health path: the first deploy takes all traffic at once.
+    const revisions = await this.readRevisions();
+    const placeholder = previous.every(
+      (entry) =>
+        entry.weight === 0 || revisions.find((revision) => revision.name === entry.revisionName)?.image === PLACEHOLDER_IMAGE.image,
+    );
+    if (placeholder && this.request.trafficSteps.length > 1)
+      this.log('The app serves the placeholder image: its first deploy takes all traffic at once.');
+    const steps = placeholder ? [100] : this.request.trafficSteps;
     for (const [index, percent] of steps.entries()) {
       const last = index === steps.length - 1;
       traffic = last
@@ -257,7 +267,10 @@ class Rollout {
           ]
         : [...scaled(withoutLabel(previous, 'previous'), 100 - percent), { revisionName: candidate, weight: percent, label: 'candidate' }];
       await this.patch({ configuration: { ingress: { traffic } } });
-      this.log(`Traffic: ${candidate} ${percent}%.`);
+      const others = traffic.filter((entry) => entry.revisionName !== candidate && entry.weight > 0);
+      this.log(
+        `Traffic: ${[{ revisionName: candidate, weight: percent }, ...others].map((entry) => `${entry.revisionName} ${entry.weight}%`).join(', ')}.`,
+      );
       if (!last) await this.probe(`https://${this.appName}.${app.domain}${this.healthPath}`, 0, `${percent}%`);
     }
     return traffic;
@@ -523,16 +536,15 @@ class Rollout {
   }
 
   private sleep(ms: number): Promise<void> {
+    const signal = this.request.signal;
     return new Promise((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      this.request.signal?.addEventListener(
-        'abort',
-        () => {
-          clearTimeout(timer);
-          resolve();
-        },
-        { once: true },
-      );
+      const wake = () => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', wake);
+        resolve();
+      };
+      const timer = setTimeout(wake, ms);
+      signal?.addEventListener('abort', wake, { once: true });
     });
   }
 }

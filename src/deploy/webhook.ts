@@ -5,14 +5,8 @@
  * old one (calls still land if the new app falls over), then read back to verify. The previous
  * values are returned so the switch can be undone.
  */
-import {
-  createDefaultHttpClient,
-  createHttpHeaders,
-  createPipelineRequest,
-  type HttpClient,
-  type PipelineResponse,
-} from '@azure/core-rest-pipeline';
-import { azureClientOptions } from '../azure/credential.js';
+import { createHttpHeaders, createPipelineRequest, type HttpClient, type PipelineResponse } from '@azure/core-rest-pipeline';
+import { azureHttpClient } from '../azure/credential.js';
 import { openKeyVault, resolveVaultReference } from '../azure/keyvault.js';
 import { ConfigurationError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
@@ -68,7 +62,7 @@ export async function switchTwilioWebhook(request: WebhookSwitchRequest): Promis
   const [sid, token] = await Promise.all([vault.getSecret('TwilioAccountSid'), vault.getSecret('TwilioAuthToken')]);
   request.logger.mask(sid.value);
   request.logger.mask(token.value);
-  const twilio = new TwilioClient(sid.value, token.value, azureClientOptions(request.env).httpClient ?? createDefaultHttpClient());
+  const twilio = new TwilioClient(sid.value, token.value, azureHttpClient(request.env));
 
   const number = byNumber
     ? (

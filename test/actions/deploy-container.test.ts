@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { provisionedEnvironment, type ProvisionedEnvironment } from '../helpers/environment.js';
-import { writeBuildContext } from '../helpers/images.js';
+import { writeBusyboxApp } from '../../sandbox/busybox-app.js';
 import { runAction } from '../helpers/run-action.js';
 
 const WRITE_FLAGS = /O_WRONLY|O_RDWR|O_CREAT|O_APPEND|O_TRUNC/;
@@ -22,7 +22,7 @@ let runnerTemp: string;
 beforeAll(async () => {
   environment = await provisionedEnvironment();
   runnerTemp = await mkdtemp(join(tmpdir(), 'deploy-runner-temp-'));
-  await writeBuildContext(environment.workspace, 'ok\n');
+  await writeBusyboxApp(environment.workspace, 'ok\n');
 }, 180_000);
 afterAll(async () => {
   await environment?.stop();
@@ -114,7 +114,7 @@ describe('deploy-container action', () => {
       cwd: environment.workspace,
       timeoutMs: 240_000,
       onStdout: (stdout, signal) => {
-        if (!signalled && /Traffic: voice-agent--\S+ 10%\./.test(stdout)) {
+        if (!signalled && /Traffic: voice-agent--\S+ 10%, /.test(stdout)) {
           signalled = true;
           signal('SIGTERM');
         }

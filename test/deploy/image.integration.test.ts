@@ -10,8 +10,9 @@ import { startSandbox, type Sandbox } from '../../sandbox/index.js';
 import { ConfigurationError } from '../../src/core/errors.js';
 import { silentLogger, type Logger } from '../../src/core/logger.js';
 import { pushImage, type ImageRequest } from '../../src/deploy/image.js';
-import { startDockerd, type Dockerd } from '../helpers/dockerd.js';
-import { createRegistry, writeBuildContext } from '../helpers/images.js';
+import { startDockerd, type Dockerd } from '../../sandbox/dockerd.js';
+import { writeBusyboxApp } from '../../sandbox/busybox-app.js';
+import { createRegistry } from '../helpers/images.js';
 import { adminRequest } from '../helpers/sandbox-admin.js';
 
 let sandbox: Sandbox;
@@ -45,7 +46,7 @@ beforeAll(async () => {
   await createRegistry(sandbox, REGISTRY, 'Enabled');
   dockerd = await startDockerd({ httpsProxy: sandbox.httpsProxy, caCert: sandbox.caCert });
   workspace = await mkdtemp(join(tmpdir(), 'image-workspace-'));
-  await writeBuildContext(join(workspace, 'app'), 'ok\n');
+  await writeBusyboxApp(join(workspace, 'app'), 'ok\n');
 }, 120_000);
 afterAll(async () => {
   await dockerd?.stop();

@@ -14,9 +14,10 @@ import { createPipelineRequest } from '@azure/core-rest-pipeline';
 import { silentLogger, type Logger } from '../../src/core/logger.js';
 import { pushImage } from '../../src/deploy/image.js';
 import { rollout, RolloutFailedError, type RolloutRequest, type RolloutResult } from '../../src/deploy/rollout.js';
-import type { Dockerd } from '../helpers/dockerd.js';
+import type { Dockerd } from '../../sandbox/dockerd.js';
 import { provisionedEnvironment, type ProvisionedEnvironment } from '../helpers/environment.js';
-import { createRegistry, writeBuildContext } from '../helpers/images.js';
+import { writeBusyboxApp } from '../../sandbox/busybox-app.js';
+import { createRegistry } from '../helpers/images.js';
 import { adminRequest } from '../helpers/sandbox-admin.js';
 
 let sandbox: Sandbox;
@@ -33,7 +34,7 @@ function recordingLogger(): Logger & { lines: string[] } {
 /** Builds an image whose /health answers as given (or whose process exits) and pushes it to `registry`. */
 async function image(kind: 'healthy' | 'no-health' | 'crashes', registry = 'seniorlyprodacr'): Promise<string> {
   const context = join(workspace, `image-${++serial}`);
-  await writeBuildContext(context, `ok ${serial}\n`);
+  await writeBusyboxApp(context, `ok ${serial}\n`);
   if (kind === 'no-health') await rm(join(context, 'www', 'health'));
   if (kind === 'crashes')
     await writeFile(join(context, 'Dockerfile'), 'FROM scratch\nCOPY busybox /bin/busybox\nENTRYPOINT ["/bin/busybox", "false"]\n');
@@ -162,8 +163,8 @@ describe('rollout', () => {
       { revisionName: first.revision, weight: 0, label: 'previous' },
     ]);
     expect(logger.lines.filter((line) => line.startsWith('Traffic:'))).toEqual([
-      `Traffic: ${second.revision} 10%.`,
-      `Traffic: ${second.revision} 50%.`,
+      `Traffic: ${second.revision} 10%, ${first.revision} 90%.`,
+      `Traffic: ${second.revision} 50%, ${first.revision} 50%.`,
       `Traffic: ${second.revision} 100%.`,
     ]);
     expect(second.gateReport).toMatch(/HIPAA gate: pass/);
@@ -285,7 +286,7 @@ describe('rollout', () => {
     const original = logger.info;
     logger.info = (message) => {
       original(message);
-      if (message.includes(' 10%.')) cancel.abort();
+      if (/^Traffic: \S+ 10%, /.test(message)) cancel.abort();
     };
     const error = await deploy(
       { image: await image('healthy'), trafficSteps: [10, 50, 100], stepWaitSeconds: 30, signal: cancel.signal },

@@ -9,7 +9,7 @@ import { startSandbox, type Sandbox } from '../../sandbox/index.js';
 import { armPort } from '../../src/azure/arm.js';
 import { silentLogger } from '../../src/core/logger.js';
 import { provision } from '../../src/provision/provision.js';
-import { startDockerd, type Dockerd } from './dockerd.js';
+import { startDockerd, type Dockerd } from '../../sandbox/dockerd.js';
 import { repoRoot } from './run-action.js';
 import { adminRequest } from './sandbox-admin.js';
 

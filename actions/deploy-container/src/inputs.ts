@@ -1,29 +1,20 @@
-import type { RolloutStage } from '../../../src/deploy/rollout.js';
+import type { ImageRequest } from '../../../src/deploy/image.js';
+import type { RolloutRequest } from '../../../src/deploy/rollout.js';
 import { ConfigurationError } from '../../../src/core/errors.js';
 import { ActionInputs, inputName } from '../../shared/inputs.js';
 import type { ActionIO } from '../../shared/runtime.js';
 
-export interface DeployInputs {
-  config?: string;
-  subscriptionId?: string;
-  image?: string;
-  context: string;
-  dockerfile: string;
-  buildArgs: Record<string, string>;
-  target?: string;
-  labels: Record<string, string>;
-  tags: string[];
-  repository?: string;
-  registry?: string;
-  stage: RolloutStage;
-  healthTimeoutSeconds: number;
-  probeCount: number;
-  gate: 'live' | 'none';
-  trafficSteps: number[];
-  stepWaitSeconds: number;
-  keepRevisions: number;
-  revision?: string;
-}
+/** The image's inputs and the rollout's, as the core takes them. */
+export type DeployInputs = Pick<
+  ImageRequest,
+  'config' | 'image' | 'context' | 'dockerfile' | 'buildArgs' | 'target' | 'labels' | 'tags' | 'repository' | 'registry'
+> &
+  Pick<
+    RolloutRequest,
+    'stage' | 'healthTimeoutSeconds' | 'probeCount' | 'gate' | 'trafficSteps' | 'stepWaitSeconds' | 'keepRevisions' | 'revision'
+  > & {
+    subscriptionId?: string;
+  };
 
 /** The one place this action reads its inputs. */
 export function readDeployInputs(io: ActionIO): DeployInputs {

@@ -108,7 +108,10 @@ function sandboxHttpClient(descriptor) {
                     incoming.on('error', (error) => reject(new dist_esm/* RestError */.pj(error.message, { code: 'ECONNRESET', request })));
                 });
                 outgoing.on('error', (error) => reject(new dist_esm/* RestError */.pj(error.message, { code: error.code ?? 'ECONNRESET', request })));
-                request.abortSignal?.addEventListener('abort', () => outgoing.destroy(new Error('The operation was aborted.')));
+                // One long-lived cancellation signal rides on every request of a rollout; drop the listener when the request ends.
+                const abort = () => outgoing.destroy(new Error('The operation was aborted.'));
+                request.abortSignal?.addEventListener('abort', abort, { once: true });
+                outgoing.on('close', () => request.abortSignal?.removeEventListener('abort', abort));
                 if (body !== undefined)
                     outgoing.write(body);
                 outgoing.end();
@@ -118,6 +121,7 @@ function sandboxHttpClient(descriptor) {
 }
 
 ;// CONCATENATED MODULE: ./src/azure/credential.ts
+
 
 
 
@@ -169,6 +173,10 @@ function azureCredential(env) {
     if (!tenant || !clientId || !secret)
         throw new errors/* ConfigurationError */.j('The sandbox needs AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET (or AZURE_FEDERATED_TOKEN_FILE) from `azure-hipaa sandbox up`.');
     return new identity_dist_esm/* ClientSecretCredential */.HC(tenant, clientId, secret, options);
+}
+/** The HTTP client for requests outside the Azure SDKs (a registry's token exchange, an app's address, Twilio): the sandbox's when it is switched on. */
+function azureHttpClient(env) {
+    return azureClientOptions(env).httpClient ?? createDefaultHttpClient();
 }
 /** Options for any Azure SDK client: routes to the sandbox when it is switched on, else empty. */
 function azureClientOptions(env) {

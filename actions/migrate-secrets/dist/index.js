@@ -39306,7 +39306,7 @@ module.exports = {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _shared_runtime_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3808);
-/* harmony import */ var _run_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(9172);
+/* harmony import */ var _run_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(199);
 
 
 await (0,_run_js__WEBPACK_IMPORTED_MODULE_1__/* .run */ .e)((0,_shared_runtime_js__WEBPACK_IMPORTED_MODULE_0__/* .runnerIO */ .$)());
@@ -39316,7 +39316,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 9172:
+/***/ 199:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -40906,7 +40906,7 @@ function createNodeHttpClient() {
 /**
  * Create the correct HttpClient for the current environment.
  */
-function createDefaultHttpClient() {
+function defaultHttpClient_createDefaultHttpClient() {
     return createNodeHttpClient();
 }
 //# sourceMappingURL=defaultHttpClient.js.map
@@ -42428,7 +42428,7 @@ function createDefaultPipeline(options = {}) {
 }
 function getCachedDefaultHttpsClient() {
     if (!cachedHttpClient) {
-        cachedHttpClient = createDefaultHttpClient();
+        cachedHttpClient = defaultHttpClient_createDefaultHttpClient();
     }
     return cachedHttpClient;
 }
@@ -44568,8 +44568,8 @@ function createPipelineFromOptions_createPipelineFromOptions(options) {
 /**
  * Create the correct HttpClient for the current environment.
  */
-function defaultHttpClient_createDefaultHttpClient() {
-    const client = createDefaultHttpClient();
+function esm_defaultHttpClient_createDefaultHttpClient() {
+    const client = defaultHttpClient_createDefaultHttpClient();
     return {
         async sendRequest(request) {
             // we wrap any AbortSignalLike here since the TypeSpec runtime expects a native AbortSignal.
@@ -66452,7 +66452,7 @@ function flattenResponse(fullResponse, responseSpec) {
 let httpClientCache_cachedHttpClient;
 function getCachedDefaultHttpClient() {
     if (!httpClientCache_cachedHttpClient) {
-        httpClientCache_cachedHttpClient = defaultHttpClient_createDefaultHttpClient();
+        httpClientCache_cachedHttpClient = esm_defaultHttpClient_createDefaultHttpClient();
     }
     return httpClientCache_cachedHttpClient;
 }
@@ -71206,7 +71206,10 @@ function sandboxHttpClient(descriptor) {
                     incoming.on('error', (error) => reject(new restError_RestError(error.message, { code: 'ECONNRESET', request })));
                 });
                 outgoing.on('error', (error) => reject(new restError_RestError(error.message, { code: error.code ?? 'ECONNRESET', request })));
-                request.abortSignal?.addEventListener('abort', () => outgoing.destroy(new Error('The operation was aborted.')));
+                // One long-lived cancellation signal rides on every request of a rollout; drop the listener when the request ends.
+                const abort = () => outgoing.destroy(new Error('The operation was aborted.'));
+                request.abortSignal?.addEventListener('abort', abort, { once: true });
+                outgoing.on('close', () => request.abortSignal?.removeEventListener('abort', abort));
                 if (body !== undefined)
                     outgoing.write(body);
                 outgoing.end();
@@ -71216,6 +71219,7 @@ function sandboxHttpClient(descriptor) {
 }
 
 ;// CONCATENATED MODULE: ./src/azure/credential.ts
+
 
 
 
@@ -71267,6 +71271,10 @@ function azureCredential(env) {
     if (!tenant || !clientId || !secret)
         throw new ConfigurationError('The sandbox needs AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET (or AZURE_FEDERATED_TOKEN_FILE) from `azure-hipaa sandbox up`.');
     return new ClientSecretCredential(tenant, clientId, secret, options);
+}
+/** The HTTP client for requests outside the Azure SDKs (a registry's token exchange, an app's address, Twilio): the sandbox's when it is switched on. */
+function azureHttpClient(env) {
+    return azureClientOptions(env).httpClient ?? createDefaultHttpClient();
 }
 /** Options for any Azure SDK client: routes to the sandbox when it is switched on, else empty. */
 function azureClientOptions(env) {
@@ -71563,7 +71571,30 @@ function canUpdateInPlace(source, target) {
         (target.expiresOn === undefined || source.expiresOn !== undefined));
 }
 
+;// CONCATENATED MODULE: ./src/secrets/unused.ts
+const UNUSED_IN_PRODUCTION = [
+    { name: 'AzureOpenAIKey', why: 'Azure OpenAI accepts only the app’s identity (key authentication is disabled)' },
+    { name: 'AzureOpenAIEndpoint', why: 'the app gets AZURE_OPENAI_ENDPOINT from the template' },
+    { name: 'AzureSpeechKey', why: 'Speech accepts only the app’s identity (key authentication is disabled)' },
+    { name: 'AzureSpeechRegion', why: 'the app gets AZURE_SPEECH_REGION and AZURE_SPEECH_ENDPOINT from the template' },
+    { name: 'AzureSearchKey', why: 'AI Search accepts only the app’s identity (API keys are disabled)' },
+    { name: 'AzureSearchEndpoint', why: 'the app gets AZURE_SEARCH_ENDPOINT from the template' },
+];
+/** The entry for a secret name, compared without case as Key Vault compares names. */
+function unusedInProduction(name) {
+    const wanted = name.toLowerCase();
+    return UNUSED_IN_PRODUCTION.find((secret) => secret.name.toLowerCase() === wanted);
+}
+/** What the report and the log say about the development secrets production does not use. */
+function unusedInProductionNote(names, included) {
+    const why = 'The production environment reaches Azure OpenAI, Speech and AI Search with the app’s managed identity (their keys are disabled) and hands the app their endpoints from the template (azure-hipaa.yml, ai).';
+    return included
+        ? `Included although production does not use them (include-unused): ${names.join(', ')}. ${why}`
+        : `Not copied, because production does not use them: ${names.join(', ')}. ${why} To copy them anyway (a production environment without those services), set include-unused (CLI: --include-unused).`;
+}
+
 ;// CONCATENATED MODULE: ./src/secrets/plan.ts
+
 const overwriteModes = ['if-changed', 'always', 'never'];
 const skipReasons = {
     notIncluded: 'not matched by include',
@@ -71574,6 +71605,7 @@ const skipReasons = {
     targetExists: "already in the target and overwrite is 'never'",
     targetDeletedNever: "soft-deleted in the target and overwrite is 'never'",
     targetDeletedNoRecover: 'soft-deleted in the target and recover-deleted is off: recover or purge it, or enable recover-deleted',
+    unusedInProduction: (why) => `production does not use it: ${why} (include-unused copies it anyway)`,
 };
 /**
  * Decides, from listings alone, what happens to each source secret. Pure: values are compared
@@ -71594,6 +71626,9 @@ function planMigration(sourceSecrets, target, options) {
         const exclusion = options.exclude.find((filter) => filter.matches(source.name));
         if (exclusion)
             return skip(skipReasons.excluded(exclusion.pattern));
+        const unused = unusedInProduction(source.name);
+        if (unused && !options.includeUnused)
+            return { ...skip(skipReasons.unusedInProduction(unused.why)), unusedInProduction: true };
         if (source.managed)
             return skip(skipReasons.certificateBacked);
         // With include-disabled the executor still tries the read, so the vault's own answer is reported.
@@ -71627,7 +71662,8 @@ function planMigration(sourceSecrets, target, options) {
             return { kind: 'copy', name: source.name, target: 'deleted', compare: options.overwrite === 'if-changed', write, verify };
         }
         return { kind: 'copy', name: source.name, target: 'absent', compare: false, write, verify };
-    });
+    })
+        .map((action) => action.kind === 'copy' && unusedInProduction(action.name) ? { ...action, unusedInProduction: true } : action);
 }
 
 ;// CONCATENATED MODULE: ./src/secrets/rate-limit.ts
@@ -72101,18 +72137,22 @@ async function migrateWith(source, target, options, dependencies, clock, heartbe
     const counts = { copied: 0, unchanged: 0, skipped: 0, failed: 0 };
     for (const result of results)
         counts[result.outcome] += 1;
+    // Named in the report (text, Markdown, JSON), which says why production does without them.
+    const unused = plan.filter((action) => action.unusedInProduction).map((action) => action.name);
     return {
         source: options.source.name,
         target: options.target.name,
         dryRun: options.dryRun,
         results,
         counts,
+        ...(unused.length > 0 ? { unusedInProduction: unused, includeUnused: options.includeUnused } : {}),
         throttledResponses: source.throttled() + target.throttled(),
         elapsedMs: clock.now() - started,
     };
 }
 
 ;// CONCATENATED MODULE: ./src/secrets/report.ts
+
 const COLUMNS = ['Secret', 'Result', 'Action', 'Reason'];
 function cells(result) {
     return [result.name, result.outcome, result.action, result.reason];
@@ -72122,12 +72162,24 @@ function headline(report) {
     const mode = report.dryRun ? ' (dry run: nothing was written)' : '';
     return `${report.source} -> ${report.target}${mode}: copied ${copied}, unchanged ${unchanged}, skipped ${skipped}, failed ${failed} in ${(report.elapsedMs / 1000).toFixed(1)} s`;
 }
+/** The note on development secrets production does not use, when the run met any. */
+function unusedNote(report) {
+    return report.unusedInProduction?.length ? [unusedInProductionNote(report.unusedInProduction, report.includeUnused === true)] : [];
+}
 /** A plain-text table for a terminal: names, outcomes and reasons, never values. */
 function formatReportText(report) {
     const rows = report.results.map(cells);
     const widths = COLUMNS.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column].length)));
     const line = (row) => row.map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column]))).join('  ');
-    return [line(COLUMNS), line(widths.map((width) => '-'.repeat(width))), ...rows.map(line), '', headline(report), ''].join('\n');
+    return [
+        line(COLUMNS),
+        line(widths.map((width) => '-'.repeat(width))),
+        ...rows.map(line),
+        '',
+        headline(report),
+        ...unusedNote(report),
+        '',
+    ].join('\n');
 }
 function escapeMarkdown(text) {
     return text.replace(/[|\\`*_<>[\]]/g, (character) => `\\${character}`);
@@ -72140,6 +72192,7 @@ function formatReportMarkdown(report) {
         '',
         escapeMarkdown(headline(report)),
         '',
+        ...unusedNote(report).flatMap((note) => [escapeMarkdown(note), '']),
         `| ${COLUMNS.join(' | ')} |`,
         `| ${COLUMNS.map(() => '---').join(' | ')} |`,
         ...rows,
@@ -72246,6 +72299,7 @@ function resolveMigrationOptions(inputs, names) {
         recoverDeleted: inputs.recoverDeleted,
         dryRun: inputs.dryRun,
         verify: inputs.verify,
+        includeUnused: inputs.includeUnused ?? false,
         concurrency: positiveInteger(inputs.concurrency, defaultConcurrency, names.concurrency, 256),
         maxWaitMs: positiveInteger(inputs.maxWaitSeconds, defaultMaxWaitSeconds, names.maxWaitSeconds, 3_600) * 1_000,
         budgets: {
@@ -72348,6 +72402,7 @@ function readInputs(io) {
         recoverDeleted: inputs.boolean('recover-deleted', true),
         dryRun: inputs.boolean('dry-run', false),
         verify: inputs.boolean('verify', true),
+        includeUnused: inputs.boolean('include-unused', false),
         concurrency: inputs.number('concurrency'),
         writesPer10s: inputs.number('writes-per-10s'),
         readsPer10s: inputs.number('reads-per-10s'),

@@ -39773,7 +39773,7 @@ module.exports = {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _shared_runtime_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3808);
-/* harmony import */ var _run_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3291);
+/* harmony import */ var _run_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1139);
 
 
 await (0,_run_js__WEBPACK_IMPORTED_MODULE_1__/* .run */ .e)((0,_shared_runtime_js__WEBPACK_IMPORTED_MODULE_0__/* .runnerIO */ .$)());
@@ -39783,7 +39783,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 3291:
+/***/ 1139:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -78960,7 +78960,10 @@ function sandboxHttpClient(descriptor) {
                     incoming.on('error', (error) => reject(new esm_restError_RestError(error.message, { code: 'ECONNRESET', request })));
                 });
                 outgoing.on('error', (error) => reject(new esm_restError_RestError(error.message, { code: error.code ?? 'ECONNRESET', request })));
-                request.abortSignal?.addEventListener('abort', () => outgoing.destroy(new Error('The operation was aborted.')));
+                // One long-lived cancellation signal rides on every request of a rollout; drop the listener when the request ends.
+                const abort = () => outgoing.destroy(new Error('The operation was aborted.'));
+                request.abortSignal?.addEventListener('abort', abort, { once: true });
+                outgoing.on('close', () => request.abortSignal?.removeEventListener('abort', abort));
                 if (body !== undefined)
                     outgoing.write(body);
                 outgoing.end();
@@ -78970,6 +78973,7 @@ function sandboxHttpClient(descriptor) {
 }
 
 ;// CONCATENATED MODULE: ./src/azure/credential.ts
+
 
 
 
@@ -79021,6 +79025,10 @@ function azureCredential(env) {
     if (!tenant || !clientId || !secret)
         throw new errors_ConfigurationError('The sandbox needs AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET (or AZURE_FEDERATED_TOKEN_FILE) from `azure-hipaa sandbox up`.');
     return new ClientSecretCredential(tenant, clientId, secret, options);
+}
+/** The HTTP client for requests outside the Azure SDKs (a registry's token exchange, an app's address, Twilio): the sandbox's when it is switched on. */
+function azureHttpClient(env) {
+    return azureClientOptions(env).httpClient ?? createDefaultHttpClient();
 }
 /** Options for any Azure SDK client: routes to the sandbox when it is switched on, else empty. */
 function azureClientOptions(env) {
@@ -79461,6 +79469,117 @@ function judgeWriters(writers, environment, setting) {
     return fail(`${off.map((writer) => writer.label).join(' and ')} ${off.length === 1 ? 'turns' : 'turn'} ${setting} off`);
 }
 
+;// CONCATENATED MODULE: ./src/compliance/controls/ai-services.ts
+
+
+/** The AI services: Azure OpenAI and Speech (Cognitive Services accounts) and Azure AI Search. */
+const ACCOUNTS = ['Microsoft.CognitiveServices/accounts'];
+const SEARCH = ['Microsoft.Search/searchServices'];
+const isTrue = (value) => value === true;
+/** Account kinds that serve Azure OpenAI models, and with them Azure OpenAI's abuse monitoring. */
+const OPENAI_KINDS = ['openai', 'aiservices'];
+const cognitiveServicesControls = [
+    propertyControl({
+        id: 'cognitiveservices.local-auth-disabled',
+        title: 'Azure AI services (OpenAI, Speech) accept Microsoft Entra ID only, not keys',
+        severity: 'required',
+        hipaa: ['164.312(a)(1)', '164.312(d)'],
+        appliesTo: ACCOUNTS,
+        remediation: "Set properties.disableLocalAuth to true (with a customSubDomainName, which Entra sign-in needs) and grant the app's identity a data role (Cognitive Services OpenAI User, Cognitive Services Speech User); the renderer always does (config: ai.openai, ai.speech).",
+        path: ['properties', 'disableLocalAuth'],
+        expected: 'true',
+        valueType: 'boolean',
+        complies: isTrue,
+        whenAbsent: absentFails(['properties', 'disableLocalAuth'], 'true (keys are accepted by default)'),
+    }),
+    publicNetworkControl('cognitiveservices.public-network', ACCOUNTS, ['164.312(a)(1)', '164.312(e)(1)'], ''),
+];
+const searchControls = [
+    propertyControl({
+        id: 'search.local-auth-disabled',
+        title: 'Azure AI Search accepts Microsoft Entra ID only, not API keys',
+        severity: 'required',
+        hipaa: ['164.312(a)(1)', '164.312(d)'],
+        appliesTo: SEARCH,
+        remediation: "Set properties.disableLocalAuth to true (and leave out authOptions, which it excludes) and grant the app's identity a Search data role such as Search Index Data Reader; the renderer always does (config: ai.search).",
+        path: ['properties', 'disableLocalAuth'],
+        expected: 'true',
+        valueType: 'boolean',
+        complies: isTrue,
+        whenAbsent: absentFails(['properties', 'disableLocalAuth'], 'true (API keys are accepted by default)'),
+    }),
+    publicNetworkControl('search.public-network', SEARCH, ['164.312(a)(1)', '164.312(e)(1)'], ''),
+];
+const DAY_MS = 86_400_000;
+const CAPABILITIES = ['properties', 'capabilities'];
+/**
+ * Whether the account shows Microsoft turned abuse-monitoring storage off: the capability
+ * `{"name": "ContentLogging", "value": "false"}`, which "appears only if data storage for abuse
+ * monitoring is turned off" (learn.microsoft.com, Azure OpenAI data privacy; see
+ * docs/research/azure-facts.md, E2). A template never holds it: Azure sets it.
+ */
+function contentLogging(account) {
+    const capabilities = access_read(account, CAPABILITIES);
+    if (capabilities.kind === 'unknown')
+        return { unknown: capabilities.reason };
+    if (capabilities.kind === 'absent' || !Array.isArray(capabilities.value))
+        return 'not shown';
+    const off = capabilities.value.some((capability) => equalsIgnoringCase('ContentLogging')(field(capability, 'name')) && equalsIgnoringCase('false')(String(field(capability, 'value'))));
+    return off ? 'off' : 'not shown';
+}
+/** Whole days from a YYYY-MM-DD date to now; undefined for a date that is not one or lies ahead. */
+function daysSince(date, now) {
+    const time = Date.parse(`${date}T00:00:00Z`);
+    if (Number.isNaN(time) || time > now.getTime())
+        return undefined;
+    return Math.floor((now.getTime() - time) / DAY_MS);
+}
+const openAiControls = [
+    {
+        id: 'openai.abuse-monitoring',
+        title: 'Azure OpenAI keeps no prompts for abuse review, or the decision to let it is on record',
+        severity: 'required',
+        hipaa: ['164.308(a)(1)(ii)(B)', '164.308(b)(1)', '164.316(b)(2)'],
+        appliesTo: ACCOUNTS,
+        remediation: 'Azure OpenAI may store prompts and completions that abuse monitoring flags, for review by Microsoft staff. Apply to Microsoft for modified abuse monitoring (a Limited Access form) and, once approved, record it: ai.openai.abuseMonitoring.approval {approvedDate, reference}; the live gate then checks the account shows the capability ContentLogging=false. Or record a reviewed decision to keep it: ai.openai.abuseMonitoring.waiver {reason, reviewedBy, reviewedDate}, reviewed at least every gate.baaReviewMaxAgeDays days.',
+        evaluate(account, { abuseMonitoring, environment, policy, now }) {
+            if (!account)
+                return notApplicable('no resource');
+            const kind = access_read(account, ['kind']);
+            if (kind.kind === 'unknown')
+                return unknown(`kind cannot be known offline (${kind.reason}), so whether it serves Azure OpenAI is unknown`, ['kind']);
+            if (kind.kind === 'absent' || typeof kind.value !== 'string')
+                return unknown('kind is not set, so whether the account serves Azure OpenAI is unknown', ['kind']);
+            if (!OPENAI_KINDS.includes(kind.value.toLowerCase()))
+                return notApplicable(`kind ${kind.value} serves no Azure OpenAI models`);
+            const logging = contentLogging(account);
+            const approval = abuseMonitoring?.approval;
+            const recorded = approval ? ` (the config records Microsoft's approval of ${approval.approvedDate}, ${approval.reference})` : '';
+            if (logging === 'off')
+                return pass(`the account shows the capability ContentLogging=false: Microsoft turned abuse-monitoring storage off${recorded}`, CAPABILITIES);
+            if (approval) {
+                if (daysSince(approval.approvedDate, now) === undefined)
+                    return fail(`ai.openai.abuseMonitoring.approval.approvedDate ${approval.approvedDate} is not a date in the past`);
+                if (environment.input.kind !== 'live')
+                    return pass(`approval: Microsoft approved turning abuse-monitoring storage off on ${approval.approvedDate} (${approval.reference}), as the config records; the live gate checks the account for the capability ContentLogging=false`);
+                if (typeof logging === 'object')
+                    return unknown(`the account's capabilities cannot be read (${logging.unknown}), so the recorded approval cannot be checked`, CAPABILITIES);
+                return fail(`the config records Microsoft's approval of ${approval.approvedDate} (${approval.reference}), but the account does not show the capability ContentLogging=false, so abuse-monitoring storage is still on for it: check that the approval covers this account's subscription`, CAPABILITIES);
+            }
+            const waiver = abuseMonitoring?.waiver;
+            if (waiver) {
+                const age = daysSince(waiver.reviewedDate, now);
+                if (age === undefined)
+                    return fail(`ai.openai.abuseMonitoring.waiver.reviewedDate ${waiver.reviewedDate} is not a date in the past`);
+                if (age > policy.baaReviewMaxAgeDays)
+                    return fail(`the waiver to keep abuse monitoring was last reviewed ${age} days ago (${waiver.reviewedDate}); the policy asks for a review every ${policy.baaReviewMaxAgeDays} days`);
+                return pass(`waiver: abuse monitoring stays on (Microsoft may keep flagged prompts and completions for review), a decision ${waiver.reviewedBy} reviewed ${age} days ago (${waiver.reviewedDate}): ${waiver.reason}`);
+            }
+            return fail('Azure OpenAI may keep prompts and completions that abuse monitoring flags, for review by Microsoft staff, and the config records neither Microsoft’s approval to turn that off nor a reviewed waiver (ai.openai.abuseMonitoring)');
+        },
+    },
+];
+
 ;// CONCATENATED MODULE: ./src/compliance/controls/data-services.ts
 
 
@@ -79468,7 +79587,7 @@ const KEY_VAULT = ['Microsoft.KeyVault/vaults'];
 const COSMOS = ['Microsoft.DocumentDB/databaseAccounts'];
 const SQL_SERVER = ['Microsoft.Sql/servers'];
 const SQL_DATABASE = ['Microsoft.Sql/servers/databases'];
-const isTrue = (value) => value === true;
+const data_services_isTrue = (value) => value === true;
 const keyVaultControls = [
     propertyControl({
         id: 'keyvault.purge-protection',
@@ -79480,7 +79599,7 @@ const keyVaultControls = [
         path: ['properties', 'enablePurgeProtection'],
         expected: 'true',
         valueType: 'boolean',
-        complies: isTrue,
+        complies: data_services_isTrue,
         whenAbsent: absentFails(['properties', 'enablePurgeProtection'], 'true'),
     }),
     {
@@ -79519,7 +79638,7 @@ const keyVaultControls = [
         path: ['properties', 'enableRbacAuthorization'],
         expected: 'true',
         valueType: 'boolean',
-        complies: isTrue,
+        complies: data_services_isTrue,
         whenAbsent: absentDefaultsFrom(['properties', 'enableRbacAuthorization'], '2026-02-01', 'true', 'true'),
     }),
     publicNetworkControl('keyvault.public-network', KEY_VAULT, ['164.312(a)(1)', '164.312(e)(1)'], ''),
@@ -79548,7 +79667,7 @@ const cosmosControls = [
         path: ['properties', 'disableLocalAuth'],
         expected: 'true',
         valueType: 'boolean',
-        complies: isTrue,
+        complies: data_services_isTrue,
         whenAbsent: absentFails(['properties', 'disableLocalAuth'], 'true'),
     }),
     propertyControl({
@@ -79561,7 +79680,7 @@ const cosmosControls = [
         path: ['properties', 'disableKeyBasedMetadataWriteAccess'],
         expected: 'true',
         valueType: 'boolean',
-        complies: isTrue,
+        complies: data_services_isTrue,
         whenAbsent: absentFails(['properties', 'disableKeyBasedMetadataWriteAccess'], 'true'),
     }),
     propertyControl({
@@ -79813,7 +79932,7 @@ const redisControls = [
                     path: ['properties', 'disableAccessKeyAuthentication'],
                     expected: 'true',
                     valueType: 'boolean',
-                    complies: isTrue,
+                    complies: data_services_isTrue,
                     whenAbsent: absentFails(['properties', 'disableAccessKeyAuthentication'], 'true'),
                 }).evaluate(resource, context)
                 : propertyControl({
@@ -79842,6 +79961,8 @@ const redisControls = [
  */
 /** Category groups that include every service's audit logs. */
 const AUDIT_GROUPS = ['audit', 'allLogs'];
+/** Without `logAnalyticsDestinationType: Dedicated`, resource logs land in this one table; so do the logs of services that have no resource-specific tables. */
+const AZURE_DIAGNOSTICS_TABLE = 'AzureDiagnostics';
 /**
  * Sources: api-versions are those with a schema in reference/arm-schemas (current stable for
  * Network, private DNS and ManagedIdentity); audit-log categories and tables from Azure Monitor's
@@ -79985,6 +80106,32 @@ const RESOURCE_TYPES = [
         baaService: 'Azure Container Apps',
     },
     { type: 'Microsoft.App/containerApps', apiVersion: '2026-01-01', baaService: 'Azure Container Apps' },
+    {
+        // Azure OpenAI (kind OpenAI) and Speech (kind SpeechServices) are both Cognitive Services accounts.
+        type: 'Microsoft.CognitiveServices/accounts',
+        apiVersion: '2026-05-01',
+        // Their resource logs have no resource-specific tables: they land in AzureDiagnostics whatever the destination type.
+        auditLogs: { categoryGroups: AUDIT_GROUPS, categories: ['Audit', 'RequestResponse'], dedicatedTables: [AZURE_DIAGNOSTICS_TABLE] },
+        baaService: 'Azure AI services (Azure OpenAI, Speech)',
+        privateLink: {
+            groupId: 'account',
+            dnsZone: 'privatelink.cognitiveservices.azure.com',
+            dnsZoneByKind: { OpenAI: 'privatelink.openai.azure.com' },
+        },
+        roles: {
+            'Cognitive Services OpenAI User': '5e0bd9bd-7b93-4f28-af87-19fc36ad61bd',
+            'Cognitive Services Speech User': 'f2dc8367-1007-4938-bd23-fe263f013447',
+        },
+    },
+    { type: 'Microsoft.CognitiveServices/accounts/deployments', apiVersion: '2026-05-01' },
+    {
+        type: 'Microsoft.Search/searchServices',
+        apiVersion: '2025-05-01',
+        auditLogs: { categoryGroups: AUDIT_GROUPS, categories: ['OperationLogs'], dedicatedTables: [AZURE_DIAGNOSTICS_TABLE] },
+        baaService: 'Azure AI Search',
+        privateLink: { groupId: 'searchService', dnsZone: 'privatelink.search.windows.net' },
+        roles: { 'Search Index Data Reader': '1407120a-92aa-4202-b7e9-c0e197c71c8f' },
+    },
     { type: 'Microsoft.Resources/deployments', configuresOther: true },
     // Types the renderer does not emit, known for judging users' templates.
     { type: 'Microsoft.Web/sites', baaService: 'Azure App Service' },
@@ -79993,8 +80140,6 @@ const RESOURCE_TYPES = [
     { type: 'Microsoft.Network/networkSecurityGroups', baaService: 'Azure Virtual Network' },
     { type: 'Microsoft.Network/publicIPAddresses', baaService: 'Azure Virtual Network' },
     { type: 'Microsoft.EventHub/namespaces', baaService: 'Azure Event Hubs' },
-    { type: 'Microsoft.CognitiveServices/accounts', baaService: 'Azure AI services (Azure OpenAI, Speech)' },
-    { type: 'Microsoft.Search/searchServices', baaService: 'Azure AI Search' },
 ];
 const byType = new Map(RESOURCE_TYPES.map((entry) => [entry.type.toLowerCase(), entry]));
 /** The registry entry of a type (ARM compares types without case). */
@@ -80008,12 +80153,13 @@ function resource_types_apiVersionOf(type) {
         throw new Error(`${type} has no api-version in src/azure/resource-types.ts; register it there.`);
     return apiVersion;
 }
-/** The private endpoint group and DNS zone of a registered type's data plane. */
-function privateLinkOf(type) {
+/** The private endpoint group and DNS zone of a registered type's data plane (for a resource of `kind`, where the zone depends on it). */
+function privateLinkOf(type, kind) {
     const privateLink = resource_types_resourceType(type)?.privateLink;
     if (!privateLink)
         throw new Error(`${type} has no private link group in src/azure/resource-types.ts; register it there.`);
-    return privateLink;
+    const byKind = kind === undefined ? undefined : privateLink.dnsZoneByKind?.[kind];
+    return { groupId: privateLink.groupId, dnsZone: byKind ?? privateLink.dnsZone };
 }
 /** The GUID of a built-in role granted on a type. */
 function roleDefinitionOf(type, role) {
@@ -80054,12 +80200,9 @@ function auditLogSourceForScope(scopeType) {
     const wanted = scopeType.toLowerCase();
     return AUDIT_LOG_SOURCES.find((source) => source.scopeType.toLowerCase() === wanted);
 }
-/** Without `logAnalyticsDestinationType: Dedicated`, resource logs land in this one table. */
-const AZURE_DIAGNOSTICS_TABLE = 'AzureDiagnostics';
 /** Every table that can receive audit logs from the services above. */
 const AUDIT_LOG_TABLES = [
-    AZURE_DIAGNOSTICS_TABLE,
-    ...new Set(AUDIT_LOG_SOURCES.flatMap((source) => source.dedicatedTables)),
+    ...new Set([AZURE_DIAGNOSTICS_TABLE, ...AUDIT_LOG_SOURCES.flatMap((source) => source.dedicatedTables)]),
 ];
 
 ;// CONCATENATED MODULE: ./src/compliance/controls/platform.ts
@@ -80510,7 +80653,7 @@ const tagsControls = [
         },
     },
 ];
-const DAY_MS = 86_400_000;
+const governance_DAY_MS = 86_400_000;
 const baaControls = [
     {
         id: 'baa.scope',
@@ -80551,7 +80694,7 @@ const baaControls = [
                 return fail(`baa.signedDate ${baa.signedDate} is not a date in the past`);
             if (Number.isNaN(reviewed))
                 return fail(`baa.reviewedDate ${baa.reviewedDate} is not a date`);
-            const age = Math.floor((now.getTime() - reviewed) / DAY_MS);
+            const age = Math.floor((now.getTime() - reviewed) / governance_DAY_MS);
             if (age > policy.baaReviewMaxAgeDays)
                 return fail(`the BAA was last reviewed ${age} days ago (${baa.reviewedDate}); the policy asks for a review every ${policy.baaReviewMaxAgeDays} days`);
             return pass(`BAA signed ${baa.signedDate}, file ${baa.file} matches its sha256, reviewed ${age} days ago`);
@@ -80563,6 +80706,7 @@ const baaControls = [
 
 
 
+
 /** The catalog of controls.md, in its order. Control ids are public API. */
 const CONTROLS = [
     ...keyVaultControls,
@@ -80570,6 +80714,9 @@ const CONTROLS = [
     ...sqlControls,
     ...redisControls,
     ...storageControls,
+    ...cognitiveServicesControls,
+    ...searchControls,
+    ...openAiControls,
     ...logsControls,
     ...diagnosticsControls,
     ...registryControls,
@@ -80599,7 +80746,13 @@ const WAIVER_VALID = 'waiver.valid';
 /** Judges every resource against every control that applies to it: one finding per pair, none dropped. */
 function evaluate(environment, options) {
     const { policy, now } = options;
-    const context = { policy, environment, now, ...(options.baa ? { baa: options.baa } : {}) };
+    const context = {
+        policy,
+        environment,
+        now,
+        ...(options.baa ? { baa: options.baa } : {}),
+        ...(options.abuseMonitoring ? { abuseMonitoring: options.abuseMonitoring } : {}),
+    };
     const findings = [];
     const environmentRef = { type: 'environment', name: environment.input.source, id: '' };
     for (const control of options.controls ?? CONTROLS) {
@@ -86893,16 +87046,16 @@ const $ZodEnum = /*@__PURE__*/ $constructor("$ZodEnum", (inst, def) => {
         return payload;
     };
 });
-const $ZodLiteral = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("$ZodLiteral", (inst, def) => {
+const $ZodLiteral = /*@__PURE__*/ $constructor("$ZodLiteral", (inst, def) => {
     $ZodType.init(inst, def);
     const values = new Set(def.values);
     inst._zod.values = values;
-    util.defineLazyInternal(inst, "pattern", (zod) => {
+    defineLazyInternal(inst, "pattern", (zod) => {
         const vals = zod.def.values;
         // unmatchable fallback, RE2-safe: an empty alternation would compile to /^()$/, which matches ""
         return new RegExp(vals.length
             ? `^(${vals
-                .map((o) => typeof o === "string" ? util.escapeRegex(o) : o ? util.escapeRegex(o.toString()) : String(o))
+                .map((o) => typeof o === "string" ? escapeRegex(o) : o ? escapeRegex(o.toString()) : String(o))
                 .join("|")})$`
             : "^[^\\s\\S]$");
     });
@@ -86919,7 +87072,7 @@ const $ZodLiteral = /*@__PURE__*/ (/* unused pure expression or super */ null &&
         });
         return payload;
     };
-})));
+});
 const $ZodFile = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("$ZodFile", (inst, def) => {
     $ZodType.init(inst, def);
     inst._zod.parse = (payload, _ctx) => {
@@ -91966,10 +92119,10 @@ function nativeEnum(entries, params) {
         ...util.normalizeParams(params),
     });
 }
-const ZodLiteral = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("ZodLiteral", (inst, def) => {
-    core.$ZodLiteral.init(inst, def);
+const ZodLiteral = /*@__PURE__*/ $constructor("ZodLiteral", (inst, def) => {
+    $ZodLiteral.init(inst, def);
     ZodType.init(inst, def);
-    inst._zod.processJSONSchema = (ctx, json, params) => processors.literalProcessor(inst, ctx, json, params);
+    inst._zod.processJSONSchema = (ctx, json, params) => literalProcessor(inst, ctx, json, params);
     inst.values = new Set(def.values);
     Object.defineProperty(inst, "value", {
         get() {
@@ -91979,12 +92132,12 @@ const ZodLiteral = /*@__PURE__*/ (/* unused pure expression or super */ null && 
             return def.values[0];
         },
     });
-})));
+});
 function literal(value, params) {
     return new ZodLiteral({
         type: "literal",
         values: Array.isArray(value) ? value : [value],
-        ...util.normalizeParams(params),
+        ...normalizeParams(params),
     });
 }
 const ZodFile = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("ZodFile", (inst, def) => {
@@ -92492,6 +92645,10 @@ const NAME_RULES = {
     managedIdentity: rule('managed identity name', /^[a-zA-Z0-9][a-zA-Z0-9_-]{2,127}$/, '3-128 letters, digits, hyphens and underscores, starting with a letter or digit'),
     virtualNetwork: rule('virtual network name', /^[a-zA-Z0-9](?:[a-zA-Z0-9_.-]{0,62}[a-zA-Z0-9_])?$/, '2-64 letters, digits, underscores, periods and hyphens, starting with a letter or digit, ending with a letter, digit or underscore'),
     subnet: rule('subnet name', /^[a-zA-Z0-9](?:[a-zA-Z0-9_.-]{0,78}[a-zA-Z0-9_])?$/, '1-80 letters, digits, underscores, periods and hyphens, starting with a letter or digit, ending with a letter, digit or underscore'),
+    cognitiveServicesAccount: rule('Azure AI services account name', /^[a-zA-Z0-9][a-zA-Z0-9_.-]{1,63}$/, '2-64 letters, digits, underscores, periods and hyphens, starting with a letter or digit'),
+    customSubDomain: rule('custom subdomain name', /^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])$/, '2-64 lowercase letters, digits and hyphens, starting and ending with a letter or digit'),
+    modelDeployment: rule('model deployment name', /^[a-zA-Z0-9][a-zA-Z0-9_.-]{1,63}$/, '2-64 letters, digits, underscores, periods and hyphens, starting with a letter or digit'),
+    searchService: rule('Azure AI Search service name', /^(?=.{2,60}$)[a-z0-9][a-z0-9]+(-[a-z0-9]+)*$/, '2-60 lowercase letters, digits and hyphens: the first two are letters or digits, and no hyphen ends it or follows another'),
     diagnosticSetting: rule('diagnostic setting name', /^[^*<>%&:\\?+/]{1,260}$/, '1-260 characters without *<>%&:\\?+/'),
     containerAppSecret: rule('Container App secret name', /^[a-z0-9](?:[a-z0-9.-]{0,251}[a-z0-9])?$/, 'lowercase letters, digits, hyphens and periods, starting and ending with a letter or digit'),
     keyVaultSecret: rule('Key Vault secret name', /^[0-9a-zA-Z-]{1,127}$/, '1-127 letters, digits and hyphens'),
@@ -92615,7 +92772,8 @@ function iso_duration(params) {
  * (Over 500 lines on purpose: the whole schema reads top to bottom in the order of the example
  * config and the JSON Schema generated from it.)
  * Every default reproduces the migration guide's production environment as corrected by
- * `seeds/NOTES.md`, so the built-in defaults pass every control except `baa.evidence`.
+ * `seeds/NOTES.md`, so the built-in defaults pass every control except `baa.evidence` and
+ * `openai.abuse-monitoring` (evidence only the user can give).
  * Settings a HIPAA control requires (purge protection, RBAC, Entra-only SQL, TLS 1.2, disabled
  * local auth, ...) are not options: the renderer always sets them.
  */
@@ -92651,7 +92809,7 @@ function subnet(defaults, purpose) {
 const NetworkSchema = strictObject({
     mode: schemas_enum(['private', 'public'])
         .default('private')
-        .describe('private (default): a virtual network, private endpoints and private DNS zones, and publicNetworkAccess Disabled on Key Vault, Cosmos DB, SQL, Redis, storage and the registry. public: no virtual network, public endpoints stay enabled (the advisory *.public-network controls then fail).'),
+        .describe('private (default): a virtual network, private endpoints and private DNS zones, and publicNetworkAccess Disabled on Key Vault, Cosmos DB, SQL, Redis, storage, the registry and the AI services. public: no virtual network, public endpoints stay enabled (the advisory *.public-network controls then fail).'),
     virtualNetworkName: azureName(NAME_RULES.virtualNetwork)
         .default('seniorly-prod-vnet')
         .describe('Name of the virtual network (private mode).'),
@@ -92836,7 +92994,7 @@ const ContainerAppSchema = strictObject({
         error: 'an environment variable is a string (quote numbers and booleans) or {secretRef: <secret name>}',
     }))
         .default({ PRODUCTION_MODE: 'true' })
-        .describe('Environment variables: a string value, or {secretRef: <secret name>}. The renderer adds AZURE_CLIENT_ID, AZURE_KEY_VAULT_NAME, AZURE_KEY_VAULT_URI, AZURE_COSMOS_ENDPOINT, AZURE_SQL_SERVER, AZURE_SQL_DATABASE, AZURE_REDIS_HOST and AZURE_REDIS_PORT; a variable here overrides one of those.'),
+        .describe('Environment variables: a string value, or {secretRef: <secret name>}. The renderer adds AZURE_CLIENT_ID, AZURE_KEY_VAULT_NAME, AZURE_KEY_VAULT_URI, AZURE_COSMOS_ENDPOINT, AZURE_SQL_SERVER, AZURE_SQL_DATABASE, AZURE_REDIS_HOST and AZURE_REDIS_PORT, and for each AI service deployed AZURE_OPENAI_ENDPOINT, AZURE_SPEECH_ENDPOINT, AZURE_SPEECH_REGION, AZURE_SPEECH_RESOURCE_ID and AZURE_SEARCH_ENDPOINT; a variable here overrides one of those.'),
     secrets: record(azureName(NAME_RULES.containerAppSecret), azureName(NAME_RULES.keyVaultSecret))
         .default({})
         .describe('Container App secret name -> Key Vault secret name. Each becomes a Key Vault reference read with the app’s identity; the vault secret must exist before provisioning (run migrate-secrets first).'),
@@ -92886,6 +93044,162 @@ const StorageSchema = strictObject({
 })
     .prefault({})
     .describe('Storage account for backups (Cosmos exports): HTTPS only, TLS 1.2, no public blob access, soft delete and versioning.');
+/**
+ * Model deployment types of Azure OpenAI ("Deployment types", learn.microsoft.com, read 2026-11).
+ * The ARM schema takes any string for a deployment's SKU name, so a misspelt one would fail only
+ * when ARM deploys it; listing them here fails it in the config, where it is written.
+ */
+const MODEL_DEPLOYMENT_SKUS = [
+    'Standard',
+    'DataZoneStandard',
+    'GlobalStandard',
+    'ProvisionedManaged',
+    'DataZoneProvisionedManaged',
+    'GlobalProvisionedManaged',
+    'DataZoneBatch',
+    'GlobalBatch',
+];
+const modelText = (what, example) => schemas_string({ error: `give the model ${what} as a string (quote it in YAML, e.g. "${example}")` })
+    .regex(/^[a-zA-Z0-9][a-zA-Z0-9._-]{0,99}$/, {
+    error: `the model ${what} is letters, digits, periods, underscores and hyphens, e.g. ${example}`,
+});
+const ModelDeploymentSchema = strictObject({
+    name: azureName(NAME_RULES.modelDeployment).describe('Deployment name: what the app names in its requests (/openai/deployments/<name>/...).'),
+    model: modelText('name', 'gpt-4o').describe('Model name, e.g. gpt-4o (format OpenAI).'),
+    version: modelText('version', '2024-11-20').describe('Model version, e.g. "2024-11-20" (quote it in YAML).'),
+    sku: schemas_enum(MODEL_DEPLOYMENT_SKUS)
+        .default('Standard')
+        .describe('Deployment type. Standard (default) processes prompts in the account’s region; DataZone* may process them anywhere in the data zone (US, EU) and Global* in any Azure region, while data at rest stays in the account’s geography.'),
+    capacity: schema_integer(1, 100000, 'a model deployment’s capacity')
+        .default(10)
+        .describe('Capacity: thousands of tokens per minute for Standard, DataZone and Global deployments; provisioned throughput units for Provisioned ones.'),
+});
+const customSubDomainName = azureName(NAME_RULES.customSubDomain)
+    .optional()
+    .describe('Custom subdomain of the account’s endpoint (a global DNS name; required for Microsoft Entra sign-in). Absent: the account name in lower case.');
+/** The custom subdomain an AI services account gets: the configured one, or its name in lower case. */
+function customSubDomainOf(account) {
+    return account.customSubDomainName ?? account.name.toLowerCase();
+}
+/** An account without customSubDomainName takes its name as subdomain: that name must then be a valid DNS label. */
+function checkSubDomain(account, ctx) {
+    if (account.customSubDomainName === undefined && !NAME_RULES.customSubDomain.pattern.test(account.name.toLowerCase())) {
+        ctx.addIssue({
+            code: 'custom',
+            path: ['customSubDomainName'],
+            message: `the account name "${account.name}" cannot be its custom subdomain, which takes ${NAME_RULES.customSubDomain.rule}: set customSubDomainName`,
+        });
+    }
+}
+const AbuseMonitoringSchema = strictObject({
+    approval: strictObject({
+        approvedDate: isoDate.describe('Date of Microsoft’s email approving modified abuse monitoring.'),
+        reference: schemas_string()
+            .min(1)
+            .max(200)
+            .describe('Where the approval is kept: the email’s subject or case number, or the path of a copy in the repository.'),
+    })
+        .optional()
+        .describe('Microsoft approved the request to turn off abuse-monitoring storage for this subscription. The live gate also checks the account shows the capability ContentLogging=false.'),
+    waiver: strictObject({
+        reason: schemas_string().min(1).max(500).describe('Why prompts and completions Microsoft may keep for abuse review are acceptable here.'),
+        reviewedBy: schemas_string().min(1).max(200).describe('Who reviewed the decision (a name or an email address).'),
+        reviewedDate: isoDate.describe('When it was last reviewed; the gate asks for a review within gate.baaReviewMaxAgeDays.'),
+    })
+        .optional()
+        .describe('A reviewed decision to keep Microsoft’s default abuse monitoring (no approval to turn it off).'),
+})
+    .superRefine((record, ctx) => {
+    if ((record.approval === undefined) === (record.waiver === undefined)) {
+        ctx.addIssue({
+            code: 'custom',
+            path: [],
+            message: 'record either approval (Microsoft approved turning abuse-monitoring storage off) or waiver (a reviewed decision to keep it), not both or neither',
+        });
+    }
+})
+    .optional()
+    .describe('Azure OpenAI keeps prompts and completions flagged by abuse monitoring for human review unless Microsoft approves a request to turn that off. Record the approval, or a reviewed waiver; the gate’s openai.abuse-monitoring control fails without either.');
+const OpenAiSchema = strictObject({
+    enabled: schemas_boolean().default(true).describe('Deploy the Azure OpenAI account (default true).'),
+    name: azureName(NAME_RULES.cognitiveServicesAccount).default('seniorly-prod-openai').describe('Azure OpenAI account name.'),
+    customSubDomainName,
+    deployments: array(ModelDeploymentSchema)
+        .default([{ name: 'gpt-4o', model: 'gpt-4o', version: '2024-11-20', sku: 'Standard', capacity: 10 }])
+        .describe('Model deployments of the account, deployed one after another (ARM refuses concurrent changes to one account).'),
+    abuseMonitoring: AbuseMonitoringSchema,
+})
+    .superRefine((openai, ctx) => {
+    checkSubDomain(openai, ctx);
+    const seen = new Set();
+    for (const [index, deployment] of openai.deployments.entries()) {
+        const key = deployment.name.toLowerCase();
+        if (seen.has(key))
+            ctx.addIssue({
+                code: 'custom',
+                path: ['deployments', index, 'name'],
+                message: `deployment name "${deployment.name}" is used twice; give each deployment its own name`,
+            });
+        seen.add(key);
+    }
+})
+    .prefault({})
+    .describe('Azure OpenAI (Microsoft.CognitiveServices/accounts, kind OpenAI): key authentication disabled; the app signs in with its identity (Cognitive Services OpenAI User).');
+const SpeechSchema = strictObject({
+    enabled: schemas_boolean().default(true).describe('Deploy the Speech account (default true).'),
+    name: azureName(NAME_RULES.cognitiveServicesAccount).default('seniorly-prod-speech').describe('Speech account name.'),
+    customSubDomainName,
+})
+    .superRefine(checkSubDomain)
+    .prefault({})
+    .describe('Azure AI Speech (Microsoft.CognitiveServices/accounts, kind SpeechServices): key authentication disabled; the app signs in with its identity (Cognitive Services Speech User).');
+const SearchSchema = strictObject({
+    enabled: schemas_boolean().default(true).describe('Deploy the Azure AI Search service (default true).'),
+    name: azureName(NAME_RULES.searchService).default('seniorly-prod-search').describe('Azure AI Search service name (globally unique).'),
+    sku: schemas_enum(['basic', 'standard', 'standard2', 'standard3', 'storage_optimized_l1', 'storage_optimized_l2'])
+        .default('basic')
+        .describe('Search SKU (the shared free tier has no private endpoints and is not offered).'),
+    replicaCount: schema_integer(1, 12, 'ai.search.replicaCount').default(1).describe('Replicas (basic: 1-3; two or more for a read SLA).'),
+    partitionCount: union([literal(1), literal(2), literal(3), literal(4), literal(6), literal(12)], {
+        error: 'ai.search.partitionCount is 1, 2, 3, 4, 6 or 12',
+    })
+        .default(1)
+        .describe('Partitions: 1, 2, 3, 4, 6 or 12 (basic: 1).'),
+})
+    .superRefine((search, ctx) => {
+    if (search.sku !== 'basic')
+        return;
+    if (search.replicaCount > 3)
+        ctx.addIssue({
+            code: 'custom',
+            path: ['replicaCount'],
+            message: 'the basic SKU has 1-3 replicas; lower replicaCount or pick a standard SKU',
+        });
+    if (search.partitionCount > 1)
+        ctx.addIssue({
+            code: 'custom',
+            path: ['partitionCount'],
+            message: 'the basic SKU has one partition; set partitionCount to 1 or pick a standard SKU',
+        });
+})
+    .prefault({})
+    .describe('Azure AI Search (Microsoft.Search/searchServices): API keys disabled (Microsoft Entra only); the app signs in with its identity (Search Index Data Reader).');
+const AiSchema = strictObject({
+    openai: OpenAiSchema,
+    speech: SpeechSchema,
+    search: SearchSchema,
+})
+    .superRefine((ai, ctx) => {
+    if (ai.openai.enabled && ai.speech.enabled && customSubDomainOf(ai.openai) === customSubDomainOf(ai.speech)) {
+        ctx.addIssue({
+            code: 'custom',
+            path: ['speech', 'customSubDomainName'],
+            message: `the OpenAI and Speech accounts both have the custom subdomain "${customSubDomainOf(ai.speech)}"; custom subdomains are global, so give them different ones`,
+        });
+    }
+})
+    .prefault({})
+    .describe('The AI services the voice agent calls, each reached with the app’s identity, never a key: their endpoints reach the app as AZURE_OPENAI_ENDPOINT, AZURE_SPEECH_ENDPOINT (with AZURE_SPEECH_REGION and AZURE_SPEECH_RESOURCE_ID) and AZURE_SEARCH_ENDPOINT. Each is on by default; set enabled: false to leave one out.');
 const DiagnosticsSchema = strictObject({
     settingName: azureName(NAME_RULES.diagnosticSetting)
         .default('hipaa-audit-logs')
@@ -92954,6 +93268,7 @@ const EnvironmentShape = strictObject({
     containerAppsEnvironment: ContainerAppsEnvironmentSchema,
     containerApp: ContainerAppSchema,
     storage: StorageSchema,
+    ai: AiSchema,
     diagnostics: DiagnosticsSchema,
     baa: BaaSchema,
     waivers: schemas_string().min(1).optional().describe('Path of the waivers file, relative to the config file.'),
@@ -93290,6 +93605,148 @@ class TemplateBuilder {
     }
 }
 
+;// CONCATENATED MODULE: ./src/template/ai-services.ts
+
+
+
+/**
+ * The AI services the voice agent calls: Azure OpenAI with its model deployments, Speech, and AI
+ * Search. Each is reached with the app's identity only (key authentication is off), holds the
+ * narrowest data role for it, sends its audit logs to the workspace, and, in private mode, sits
+ * behind a private endpoint. The app gets their endpoints as environment variables.
+ *
+ * No Azure SDK for these providers is a dependency, so the bodies are typed here from the
+ * 2026-05-01 (Cognitive Services) and 2025-05-01 (Search) schemas in reference/arm-schemas, which
+ * the tests validate every rendered body against.
+ */
+const COGNITIVE_SERVICES_ACCOUNT = 'Microsoft.CognitiveServices/accounts';
+const MODEL_DEPLOYMENT = 'Microsoft.CognitiveServices/accounts/deployments';
+const SEARCH_SERVICE = 'Microsoft.Search/searchServices';
+/** The AI services the config turns on, in the order they are rendered. */
+function aiServices(b) {
+    const { openai, speech, search } = b.config.ai;
+    const services = [];
+    if (openai.enabled) {
+        const last = openai.deployments.at(-1);
+        services.push({
+            origin: ['ai', 'openai'],
+            type: COGNITIVE_SERVICES_ACCOUNT,
+            name: openai.name,
+            kind: 'OpenAI',
+            id: builder_resourceId(COGNITIVE_SERVICES_ACCOUNT, openai.name),
+            // The deployments run one after another, so the last one finishing means all have.
+            busyWith: last ? [builder_resourceId(MODEL_DEPLOYMENT, openai.name, last.name)] : [],
+        });
+    }
+    if (speech.enabled)
+        services.push({
+            origin: ['ai', 'speech'],
+            type: COGNITIVE_SERVICES_ACCOUNT,
+            name: speech.name,
+            kind: 'SpeechServices',
+            id: builder_resourceId(COGNITIVE_SERVICES_ACCOUNT, speech.name),
+            busyWith: [],
+        });
+    if (search.enabled)
+        services.push({
+            origin: ['ai', 'search'],
+            type: SEARCH_SERVICE,
+            name: search.name,
+            id: builder_resourceId(SEARCH_SERVICE, search.name),
+            busyWith: [],
+        });
+    return services;
+}
+function renderAiServices(b) {
+    const { openai, speech } = b.config.ai;
+    for (const service of aiServices(b)) {
+        if (service.kind === 'OpenAI')
+            renderAccount(b, service, customSubDomainOf(openai), 'Cognitive Services OpenAI User');
+        else if (service.kind === 'SpeechServices')
+            renderAccount(b, service, customSubDomainOf(speech), 'Cognitive Services Speech User');
+        else
+            renderSearch(b, service);
+    }
+}
+/** A Cognitive Services account (Azure OpenAI or Speech): Entra sign-in only, which needs the custom subdomain. */
+function renderAccount(b, service, subdomain, role) {
+    b.add(service.origin, {
+        type: COGNITIVE_SERVICES_ACCOUNT,
+        name: service.name,
+        location: b.location,
+        kind: service.kind,
+        tags: b.tags(),
+        sku: { name: 'S0' },
+        properties: {
+            customSubDomainName: subdomain,
+            disableLocalAuth: true,
+            publicNetworkAccess: b.publicNetworkAccess,
+            networkAcls: { defaultAction: b.privateNetwork ? 'Deny' : 'Allow' },
+        },
+    });
+    if (service.kind === 'OpenAI')
+        renderModelDeployments(b, service);
+    b.diagnosticSetting(service.origin, service.id, [service.id]);
+    b.roleAssignment(service.origin, service.id, roleDefinitionOf(COGNITIVE_SERVICES_ACCOUNT, role));
+    const output = service.kind === 'OpenAI' ? 'openaiEndpoint' : 'speechEndpoint';
+    b.outputs[output] = { type: 'string', value: reference(service.id, COGNITIVE_SERVICES_ACCOUNT, 'endpoint') };
+}
+/** The account's model deployments, one after another: ARM refuses a change to an account while another is running on it. */
+function renderModelDeployments(b, account) {
+    let previous;
+    for (const [index, deployment] of b.config.ai.openai.deployments.entries()) {
+        const added = b.add([...account.origin, 'deployments', index], {
+            type: MODEL_DEPLOYMENT,
+            name: `${account.name}/${deployment.name}`,
+            sku: { name: deployment.sku, capacity: deployment.capacity },
+            properties: { model: { format: 'OpenAI', name: builder_literal(deployment.model), version: builder_literal(deployment.version) } },
+            dependsOn: [account.id, ...(previous ? [previous] : [])],
+        });
+        previous = resourceIdExpression(added);
+    }
+}
+/** Azure AI Search with API keys disabled: Microsoft Entra ID is the only way in. */
+function renderSearch(b, service) {
+    const { search } = b.config.ai;
+    b.add(service.origin, {
+        type: SEARCH_SERVICE,
+        name: service.name,
+        location: b.location,
+        tags: b.tags(),
+        sku: { name: search.sku },
+        properties: {
+            replicaCount: search.replicaCount,
+            partitionCount: search.partitionCount,
+            disableLocalAuth: true,
+            publicNetworkAccess: b.publicNetworkAccess,
+        },
+    });
+    b.diagnosticSetting(service.origin, service.id, [service.id]);
+    b.roleAssignment(service.origin, service.id, roleDefinitionOf(SEARCH_SERVICE, 'Search Index Data Reader'));
+    b.outputs.searchEndpoint = { type: 'string', value: reference(service.id, SEARCH_SERVICE, 'endpoint') };
+}
+/**
+ * What the app is told about each AI service: its endpoint, read from the deployed resource as
+ * AZURE_COSMOS_ENDPOINT is. The Speech SDK signs in with Entra through the custom-domain endpoint
+ * and the account's resource id, and takes the region too.
+ */
+function aiServiceEnvironment(b) {
+    const environment = {};
+    for (const service of aiServices(b)) {
+        const endpoint = reference(service.id, service.type, 'endpoint');
+        if (service.kind === 'OpenAI')
+            environment['AZURE_OPENAI_ENDPOINT'] = endpoint;
+        else if (service.kind === 'SpeechServices') {
+            environment['AZURE_SPEECH_ENDPOINT'] = endpoint;
+            environment['AZURE_SPEECH_REGION'] = b.location;
+            environment['AZURE_SPEECH_RESOURCE_ID'] = service.id;
+        }
+        else
+            environment['AZURE_SEARCH_ENDPOINT'] = endpoint;
+    }
+    return environment;
+}
+
 ;// CONCATENATED MODULE: ./src/template/data-services.ts
 
 
@@ -93566,6 +94023,7 @@ function accessPolicyAssignmentName(identityName) {
 
 
 
+
 /** The platform: identity, logs, network and private endpoints, registry, the Container Apps environment and the app. */
 const WORKLOAD_PROFILE = 'Consumption';
 function renderIdentity(b) {
@@ -93687,7 +94145,8 @@ function renderPrivateEndpoints(b) {
             location: b.location,
             tags: b.tags(),
             properties: { subnet: { id: b.subnetId('privateEndpointsSubnet') }, privateLinkServiceConnections: connections },
-            dependsOn: [vnetId, target.id],
+            // Connecting the endpoint changes the service: it waits for the service's own changes (an account's model deployments).
+            dependsOn: [vnetId, target.id, ...target.busyWith],
         });
         const zoneConfigs = [
             { name: target.dnsZone.replace(/\./g, '-'), properties: { privateDnsZoneId: zoneId } },
@@ -93742,6 +94201,7 @@ function renderContainerApp(b) {
         AZURE_SQL_DATABASE: builder_literal(sql.databaseName),
         AZURE_REDIS_HOST: reference(b.redisId, managedRedis ? 'Microsoft.Cache/redisEnterprise' : 'Microsoft.Cache/redis', 'hostName'),
         AZURE_REDIS_PORT: String(managedRedis ? MANAGED_REDIS_PORT : LEGACY_REDIS_TLS_PORT),
+        ...aiServiceEnvironment(b),
     };
     const userEnvironment = Object.fromEntries(Object.entries(app.env).map(([name, value]) => [name, typeof value === 'string' ? builder_literal(value) : value]));
     const env = Object.entries({ ...serviceEnvironment, ...userEnvironment }).map(([name, value]) => typeof value === 'string' ? { name, value } : { name, secretRef: value.secretRef });
@@ -93788,7 +94248,17 @@ function renderContainerApp(b) {
                 scale: { minReplicas: app.minReplicas, maxReplicas: app.maxReplicas },
             },
         },
-        dependsOn: [b.identityId, b.environmentId, b.registryId, b.vaultId, b.cosmosId, b.sqlServerId, b.redisId, ...b.appPrerequisites],
+        dependsOn: [
+            b.identityId,
+            b.environmentId,
+            b.registryId,
+            b.vaultId,
+            b.cosmosId,
+            b.sqlServerId,
+            b.redisId,
+            ...aiServices(b).map((service) => service.id),
+            ...b.appPrerequisites,
+        ],
     });
     b.outputs.containerAppFqdn = {
         type: 'string',
@@ -93805,11 +94275,19 @@ function privateLinkTargets(b) {
         { origin: ['redis'], type: b.redisType, name: config.redis.name },
         { origin: ['storage'], type: 'Microsoft.Storage/storageAccounts', name: config.storage.name },
         { origin: ['registry'], type: 'Microsoft.ContainerRegistry/registries', name: config.registry.name },
+        ...aiServices(b),
     ];
-    return targets.map(({ origin, type, name }) => ({ origin, id: builder_resourceId(type, name), name, ...privateLinkOf(type) }));
+    return targets.map(({ origin, type, name, kind, busyWith }) => ({
+        origin,
+        id: builder_resourceId(type, name),
+        name,
+        busyWith: busyWith ?? [],
+        ...privateLinkOf(type, kind),
+    }));
 }
 
 ;// CONCATENATED MODULE: ./src/template/render.ts
+
 
 
 
@@ -93831,6 +94309,7 @@ function render_renderEnvironment(config, options = {}) {
     else
         renderLegacyRedis(builder);
     renderStorage(builder);
+    renderAiServices(builder);
     renderRegistry(builder);
     if (builder.privateNetwork)
         renderPrivateEndpoints(builder);
@@ -94032,7 +94511,15 @@ async function judging_loadJudgingInputs(loaded, request) {
             : undefined;
     const { waivers, problems } = waiversFile ? await loadWaivers(waiversFile, request.cwd) : { waivers: [], problems: [] };
     const baa = loaded?.config.baa ? await readBaaEvidence(loaded, request.cwd) : undefined;
-    return { policy, waivers, waiverProblems: problems, ...(baa ? { baa } : {}), ...(waiversFile ? { waiversFile } : {}) };
+    const abuseMonitoring = loaded?.config.ai.openai.abuseMonitoring;
+    return {
+        policy,
+        waivers,
+        waiverProblems: problems,
+        ...(baa ? { baa } : {}),
+        ...(abuseMonitoring ? { abuseMonitoring } : {}),
+        ...(waiversFile ? { waiversFile } : {}),
+    };
 }
 async function loadWaivers(file, root) {
     const display = displayPath(file, root);
@@ -94231,20 +94718,20 @@ function limiter(size) {
  */
 const run = (0,external_node_util_.promisify)(external_node_child_process_.execFile);
 /** Notes for the top of the report. */
-async function policy_review_reviewPolicyInputs(request, policy, waivers) {
+async function policy_review_reviewPolicyInputs(request, policy, waivers, abuseMonitoring) {
     const notes = [];
     const files = [request.configFile, request.waiversFile].filter((file) => file !== undefined);
     if (files.length > 0)
         notes.push(...(await codeownersNotes(request.cwd, files)));
     if (request.baseRef)
-        notes.push(...(await looseningNotes(request, policy, waivers)));
+        notes.push(...(await looseningNotes(request, policy, waivers, abuseMonitoring)));
     for (const waiver of waivers.filter((candidate) => /^[*/]+$/.test(candidate.resource))) {
         notes.push(`The waiver of ${waiver.control} covers every resource ("${waiver.resource}"), until ${waiver.expires}: check that is meant.`);
     }
     return notes;
 }
 const BASE_REF = /^[A-Za-z0-9][A-Za-z0-9._/-]*$/;
-async function looseningNotes(request, policy, waivers) {
+async function looseningNotes(request, policy, waivers, abuseMonitoring) {
     const ref = request.baseRef;
     if (!BASE_REF.test(ref))
         throw new ConfigurationError(`The base ref "${ref}" is not a git ref name or commit: give the pull request's base commit (github.event.pull_request.base.sha).`);
@@ -94256,8 +94743,12 @@ async function looseningNotes(request, policy, waivers) {
         else if (base.text === undefined)
             notes.push(`The config ${display(request.cwd, request.configFile)} is new against ${ref}: every policy setting in it is new.`);
         else {
-            const before = gatePolicyOf(parseConfigText(base.text, display(request.cwd, request.configFile)));
-            notes.push(...policyChanges(before, policy).map((change) => `Loosened against ${ref}: ${change}.`));
+            const baseConfig = parseConfigText(base.text, display(request.cwd, request.configFile));
+            notes.push(...policyChanges(gatePolicyOf(baseConfig), policy).map((change) => `Loosened against ${ref}: ${change}.`));
+            const waiver = abuseMonitoring?.waiver;
+            const earlier = baseConfig.ai.openai.abuseMonitoring?.waiver;
+            if (waiver && (earlier?.reason !== waiver.reason || earlier.reviewedDate !== waiver.reviewedDate))
+                notes.push(`New abuse-monitoring waiver against ${ref}: Azure OpenAI may keep flagged prompts for review (ai.openai.abuseMonitoring.waiver: ${waiver.reason}; reviewed by ${waiver.reviewedBy} on ${waiver.reviewedDate}).`);
         }
     }
     if (request.waiversFile) {
@@ -94392,7 +94883,7 @@ async function runGate(request) {
         ...(loaded && loaded.source !== 'defaults' ? { configFile: resolve(request.cwd, loaded.source) } : {}),
         ...(judging.waiversFile ? { waiversFile: judging.waiversFile } : {}),
         ...(request.baseRef ? { baseRef: request.baseRef } : {}),
-    }, judging.policy, judging.waivers);
+    }, judging.policy, judging.waivers, judging.abuseMonitoring);
     if (notes.length > 0)
         run.report.notes = notes;
     return run;
@@ -94452,8 +94943,16 @@ function judgeRendered(rendered, loaded, judging, now) {
     return { ...judge(environment, judging, now), environment };
 }
 function judge(environment, judging, now, reads) {
-    const { policy, waivers, waiverProblems, baa } = judging;
-    const report = evaluate(environment, { policy, waivers, waiverProblems, ...(baa ? { baa } : {}), now, ...(reads ? { reads } : {}) });
+    const { policy, waivers, waiverProblems, baa, abuseMonitoring } = judging;
+    const report = evaluate(environment, {
+        policy,
+        waivers,
+        waiverProblems,
+        ...(baa ? { baa } : {}),
+        ...(abuseMonitoring ? { abuseMonitoring } : {}),
+        now,
+        ...(reads ? { reads } : {}),
+    });
     return { report, policy };
 }
 
@@ -94684,13 +95183,13 @@ function reportOf(operation) {
         ...(status?.error ? { error: status.error } : {}),
     };
 }
-/** Template outputs (`keyVaultUri`) as action outputs (`key-vault-uri`). */
+/** A template output's name as the action output's (`keyVaultUri` is `key-vault-uri`). */
+function actionOutputName(templateOutput) {
+    return templateOutput.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`);
+}
 function outputsOf(deployment) {
     const outputs = (deployment.properties?.outputs ?? {});
-    return Object.fromEntries(Object.entries(outputs).map(([name, output]) => [
-        name.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`),
-        String(output.value ?? ''),
-    ]));
+    return Object.fromEntries(Object.entries(outputs).map(([name, output]) => [actionOutputName(name), String(output.value ?? '')]));
 }
 
 ;// CONCATENATED MODULE: ./src/core/choice.ts

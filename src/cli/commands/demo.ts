@@ -1,58 +1,54 @@
-import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
-import { startSandbox } from '../../../sandbox/index.js';
+import { existsSync } from 'node:fs';
+import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { BUSYBOX, writeBusyboxApp } from '../../../sandbox/busybox-app.js';
 import type { Command } from '../command.js';
-import { migrateSecretsCommand } from './migrate-secrets.js';
-import { planCommand } from './plan.js';
+import { rehearse } from './rehearse.js';
 
 const usage = `Usage: azure-hipaa demo
 
-Shows what the project does without an Azure account:
-  1. renders the example environment (examples/azure-hipaa.yml, with its sample BAA evidence)
-     and prints the HIPAA gate's verdict;
-  2. starts the local Azure sandbox, seeds a development Key Vault with the ten secrets a voice
-     agent needs (made-up values), migrates them in memory to the production vault, prints the
-     summary, and stops the sandbox.`;
-
-/** The secrets the migration guide moves ("repeat for all 10 secrets"). */
-const VOICE_AGENT_SECRETS = [
-  'AzureOpenAIKey',
-  'AzureOpenAIEndpoint',
-  'AzureSpeechKey',
-  'AzureSpeechRegion',
-  'AzureSearchKey',
-  'AzureSearchEndpoint',
-  'TwilioAccountSid',
-  'TwilioAuthToken',
-  'CosmosDatabaseName',
-  'SqlDatabaseName',
-];
+The whole migration, rehearsed in a local Azure sandbox with no Azure account: the example
+environment (examples/azure-hipaa.yml, with its sample BAA evidence) planned and judged,
+provisioned, the voice agent's ten secrets migrated from the development vault (made-up values,
+never shown), a tiny app image built and pushed, deployed over the placeholder, then deployed as
+the next push is (a candidate revision judged by the live gate, promoted at 10, 50 and 100%), and
+the phone number's webhook switched; then a table of what happened. \`azure-hipaa rehearse\` does the same with your own config and Dockerfile.`;
 
 export const demoCommand: Command = {
   name: 'demo',
-  summary: 'plan and judge the example environment, then migrate secrets in a local sandbox',
+  summary: 'rehearse the whole migration on the example environment in a local sandbox',
   usage,
   async run(context) {
-    context.stdout('== 1. Plan: the example environment, rendered and judged by the HIPAA gate\n\n');
-    const planExit = await planCommand.run({ ...context, args: ['--config', join('examples', 'azure-hipaa.yml')] });
-
-    context.stdout('\n== 2. Migrate secrets: development vault to production vault, in a local Azure sandbox\n\n');
-    const sandbox = await startSandbox({ vaults: ['seniorly-secrets', 'seniorly-prod-secrets'] });
+    // A workspace of its own: the example config and its BAA evidence, and the app built beside them.
+    const workspace = await mkdtemp(join(tmpdir(), 'azure-hipaa-demo-'));
     try {
-      const development = sandbox.server.keyVaults.vaults.get('seniorly-secrets');
-      // Made-up values, generated fresh: the demo never shows them.
-      for (const name of VOICE_AGENT_SECRETS)
-        development?.put(name, { value: `demo-${randomBytes(12).toString('hex')}`, enabled: true, contentType: 'text/plain' });
-      context.stdout(`Seeded ${VOICE_AGENT_SECRETS.length} secrets into seniorly-secrets (the development vault).\n\n`);
-      const migrateExit = await migrateSecretsCommand.run({
-        ...context,
-        args: ['--source', 'seniorly-secrets', '--target', 'seniorly-prod-secrets'],
-        env: { ...context.env, ...sandbox.env },
-      });
-      return Math.max(planExit, migrateExit);
+      const examples = resolve(context.cwd, 'examples');
+      await mkdir(join(workspace, 'compliance'));
+      await copyFile(join(examples, 'azure-hipaa.yml'), join(workspace, 'azure-hipaa.yml'));
+      await copyFile(join(examples, 'compliance', 'azure-baa-sample.txt'), join(workspace, 'compliance', 'azure-baa-sample.txt'));
+      // As a team's repository should: a security reviewer owns the gate's policy and evidence.
+      await mkdir(join(workspace, '.github'));
+      await writeFile(
+        join(workspace, '.github', 'CODEOWNERS'),
+        '/azure-hipaa.yml @example-org/security\n/compliance/ @example-org/security\n',
+      );
+      return await rehearse(
+        {
+          cwd: workspace,
+          config: 'azure-hipaa.yml',
+          context: async (dir) => {
+            await writeBusyboxApp(join(dir, 'app'), 'ok\n');
+            return 'app';
+          },
+          dockerfile: 'Dockerfile',
+          devVault: 'seniorly-secrets',
+          ...(existsSync(BUSYBOX) ? {} : { imageUnavailable: `${BUSYBOX} is missing (apt-get install -y busybox-static)` }),
+        },
+        context,
+      );
     } finally {
-      await sandbox.stop();
-      context.stdout('\nSandbox stopped.\n');
+      await rm(workspace, { recursive: true, force: true });
     }
   },
 };

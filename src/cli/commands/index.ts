@@ -4,6 +4,7 @@ import { gateCommand } from './gate.js';
 import { migrateSecretsCommand } from './migrate-secrets.js';
 import { planCommand } from './plan.js';
 import { provisionCommand } from './provision.js';
+import { rehearseCommand } from './rehearse.js';
 import { sandboxCommand } from './sandbox.js';
 import { switchWebhookCommand } from './switch-webhook.js';
 
@@ -15,5 +16,6 @@ export const commands: Command[] = [
   migrateSecretsCommand,
   switchWebhookCommand,
   sandboxCommand,
+  rehearseCommand,
   demoCommand,
 ];

@@ -1,0 +1,313 @@
+import { randomBytes } from 'node:crypto';
+import { parseArgs } from 'node:util';
+import { startSandbox, type Sandbox } from '../../../sandbox/index.js';
+import { dockerdUnavailable, startDockerd, type Dockerd } from '../../../sandbox/dockerd.js';
+import { armPort } from '../../azure/arm.js';
+import { loadConfig } from '../../config/load.js';
+import { ConfigurationError, errorMessage } from '../../core/errors.js';
+import type { Logger } from '../../core/logger.js';
+import { pushImage } from '../../deploy/image.js';
+import { rollout } from '../../deploy/rollout.js';
+import { switchTwilioWebhook } from '../../deploy/webhook.js';
+import { provision } from '../../provision/provision.js';
+import { migrateSecrets } from '../../secrets/migrate.js';
+import { resolveMigrationOptions } from '../../secrets/options.js';
+import { formatReportText } from '../../secrets/report.js';
+import type { Command, CommandContext } from '../command.js';
+import { CLI_INPUT_NAMES } from './migrate-secrets.js';
+import { planCommand } from './plan.js';
+
+const usage = `Usage: azure-hipaa rehearse [--config azure-hipaa.yml] [--context DIR] [--dockerfile F] [--dev-vault NAME]
+
+Rehearses the whole migration against a local Azure sandbox, with your config and your Dockerfile:
+plan and gate, provision, migrate the development secrets (dry run, then the copy), build and push
+the image, deploy it over the placeholder, deploy it again as the next push does (a candidate
+revision, the live gate, promotion at 10, 50 and 100%), and switch the phone number's webhook;
+then a table of what happened. Nothing reaches Azure.
+
+  --config F        the environment config (default azure-hipaa.yml, else the built-in defaults)
+  --context DIR     the build context (default .); the image must serve the config's targetPort and healthPath
+  --dockerfile F    relative to the context (default Dockerfile)
+  --dev-vault NAME  the development vault the sandbox seeds with made-up secrets (default dev-secrets)
+
+The image and deploy phases start a docker daemon of the sandbox's own, which needs root, dockerd
+and iproute2; without them the rehearsal says so and runs every other phase.`;
+
+/** The secrets the migration guide moves ("repeat for all 10 secrets"); made-up values in the rehearsal. */
+export const VOICE_AGENT_SECRETS = [
+  'AzureOpenAIKey',
+  'AzureOpenAIEndpoint',
+  'AzureSpeechKey',
+  'AzureSpeechRegion',
+  'AzureSearchKey',
+  'AzureSearchEndpoint',
+  'TwilioAccountSid',
+  'TwilioAuthToken',
+  'CosmosDatabaseName',
+  'SqlDatabaseName',
+];
+
+export interface RehearsalOptions {
+  /** The workspace: the config and the build context are read inside it. */
+  cwd: string;
+  config?: string;
+  /** The build context, or a function that writes one into the workspace and returns its path. */
+  context: string | ((workspace: string) => Promise<string>);
+  dockerfile: string;
+  devVault: string;
+  /** Why the image cannot be built here even with a daemon (the demo's busybox is missing), if so. */
+  imageUnavailable?: string;
+}
+
+interface Phase {
+  name: string;
+  outcome: 'done' | 'skipped' | 'failed';
+  detail: string;
+  seconds: number;
+}
+
+const PHONE_NUMBER = '+15555550123';
+
+/** Runs every phase it can, each gated by the one before; returns 0 when none failed. */
+export async function rehearse(options: RehearsalOptions, context: CommandContext): Promise<number> {
+  const { stdout } = context;
+  const phases: Phase[] = [];
+  const logger: Logger = { ...context.logger, info: (message) => stdout(`  ${message}\n`) };
+  const phase = async (name: string, skipped: string | undefined, body: () => Promise<string>): Promise<boolean> => {
+    stdout(`\n== ${phases.length + 1}. ${name}\n`);
+    const started = Date.now();
+    if (skipped !== undefined || phases.some((earlier) => earlier.outcome === 'failed')) {
+      const why = skipped ?? 'an earlier phase failed';
+      stdout(`  skipped: ${why}\n`);
+      phases.push({ name, outcome: 'skipped', detail: why, seconds: 0 });
+      return false;
+    }
+    try {
+      const detail = await body();
+      phases.push({ name, outcome: 'done', detail, seconds: (Date.now() - started) / 1000 });
+      return true;
+    } catch (error) {
+      stdout(`  failed: ${errorMessage(error)}\n`);
+      phases.push({ name, outcome: 'failed', detail: errorMessage(error).split('\n')[0] ?? '', seconds: (Date.now() - started) / 1000 });
+      return false;
+    }
+  };
+
+  const { config } = await loadConfig(options.config, { cwd: options.cwd });
+  await phase('Plan: render the environment and judge it with the HIPAA gate', undefined, async () => {
+    const exit = await planCommand.run({ ...context, cwd: options.cwd, args: options.config ? ['--config', options.config] : [] });
+    if (exit !== 0) throw new Error('the HIPAA gate does not pass the plan: fix the findings above first');
+    return 'the gate passes';
+  });
+
+  const noDocker = dockerdUnavailable() ?? options.imageUnavailable;
+  let sandbox: Sandbox | undefined;
+  let dockerd: Dockerd | undefined;
+  try {
+    await phase('A local Azure: the sandbox', undefined, async () => {
+      sandbox = await startSandbox({ vaults: [options.devVault], latencyMs: 0, armTimeScale: 0.001, appTimeScale: 0.01 });
+      if (!noDocker) {
+        dockerd = await startDockerd({ httpsProxy: sandbox.httpsProxy, caCert: sandbox.caCert });
+        sandbox.useDocker(dockerd.env);
+      }
+      const said = noDocker
+        ? `no docker daemon (${noDocker}): the image and deploy phases will be skipped`
+        : 'with a docker daemon of its own';
+      stdout(`  Entra ID, Resource Manager, Key Vault, Container Registry, Container Apps and Twilio on 127.0.0.1, ${said}.\n`);
+      return noDocker ? 'no docker daemon' : 'with docker';
+    });
+    const env: NodeJS.ProcessEnv = { ...context.env, ...sandbox?.env, ...dockerd?.env };
+    const arm = () => armPort(env, env['AZURE_SUBSCRIPTION_ID'] as string);
+
+    await phase(`Provision ${config.resourceGroup} from the config`, undefined, async () => {
+      const result = await provision(
+        {
+          cwd: options.cwd,
+          ...(options.config ? { config: options.config } : {}),
+          mode: 'deploy',
+          gate: 'block',
+          logger: silent(context.logger),
+          pollIntervalMs: 20,
+        },
+        { arm: arm() },
+      );
+      if (result.status !== 'deployed') throw new Error(`provision ended ${result.status}`);
+      stdout(
+        `  ${result.operations.length} resources deployed in one ARM deployment (${result.deploymentName}); the gate passed the template first.\n`,
+      );
+      return `${result.operations.length} resources`;
+    });
+
+    const twilio = sandbox?.server.twilio.createAccount(PHONE_NUMBER, 'https://dev-voice.example.com/voice');
+    await phase(`Migrate secrets: ${options.devVault} to ${config.keyVault.name} (dry run, then the copy)`, undefined, async () => {
+      const development = sandbox?.server.keyVaults.get(options.devVault);
+      const wanted = new Set([...VOICE_AGENT_SECRETS, ...Object.values(config.containerApp.secrets)]);
+      // Made-up values, generated fresh and never shown; Twilio's are the sandbox account's, so the switch below works.
+      for (const name of wanted) {
+        const value =
+          name === 'TwilioAccountSid'
+            ? twilio?.accountSid
+            : name === 'TwilioAuthToken'
+              ? twilio?.authToken
+              : `rehearsal-${randomBytes(12).toString('hex')}`;
+        development?.put(name, { value: value ?? '', enabled: true, contentType: 'text/plain' });
+      }
+      stdout(`  Seeded ${wanted.size} made-up secrets into ${options.devVault}.\n`);
+      const migrate = (dryRun: boolean) =>
+        migrateSecrets(
+          resolveMigrationOptions(
+            {
+              source: options.devVault,
+              target: config.keyVault.name,
+              include: [],
+              exclude: [],
+              overwrite: 'if-changed',
+              includeDisabled: false,
+              recoverDeleted: true,
+              dryRun,
+              verify: true,
+            },
+            CLI_INPUT_NAMES,
+          ),
+          { logger: silent(context.logger), env },
+        );
+      const dry = await migrate(true);
+      stdout(`  Dry run:\n${indent(formatReportText(dry))}`);
+      const copy = await migrate(false);
+      stdout(`  Copy:\n${indent(formatReportText(copy))}`);
+      if (copy.counts.failed > 0) throw new Error(`${copy.counts.failed} secret(s) failed`);
+      return `copied ${copy.counts.copied}, skipped ${copy.counts.skipped}`;
+    });
+
+    let image: string | undefined;
+    let contextDir: string | undefined;
+    const buildAndPush = async () => {
+      // As a self-hosted runner inside the environment's virtual network would: the registry is private.
+      sandbox?.server.registries.insideNetwork.add(config.registry.name.toLowerCase());
+      contextDir ??= typeof options.context === 'string' ? options.context : await options.context(options.cwd);
+      const pushed = await pushImage({
+        cwd: options.cwd,
+        ...(options.config ? { config: options.config } : {}),
+        context: contextDir,
+        dockerfile: options.dockerfile,
+        buildArgs: {},
+        labels: {},
+        tags: [],
+        // Another commit each time, as each push to main is: its revision label makes another image.
+        commit: randomBytes(20).toString('hex'),
+        tempDir: options.cwd,
+        env,
+        logger: silent(context.logger),
+      });
+      image = pushed.image;
+      stdout(`  ${pushed.image}\n`);
+      return pushed.digest.slice(0, 19);
+    };
+    await phase('Build and push the image, signed in with the workflow identity', noDocker, buildAndPush);
+
+    let fqdn: string | undefined;
+    const deploy = async () => {
+      const result = await rollout(
+        {
+          cwd: options.cwd,
+          ...(options.config ? { config: options.config } : {}),
+          ...(image ? { image } : {}),
+          stage: 'all',
+          suffix: `r${randomBytes(3).toString('hex')}`,
+          healthTimeoutSeconds: 120,
+          probeCount: 3,
+          gate: 'live',
+          trafficSteps: [10, 50, 100],
+          stepWaitSeconds: 1,
+          keepRevisions: 2,
+          env,
+          logger,
+        },
+        { arm: arm() },
+      );
+      fqdn = result.fqdn;
+      return `${result.revision} serves https://${result.fqdn}`;
+    };
+    await phase(
+      'First deploy: a candidate at 0%, proven healthy, the live gate, then all traffic (it replaces the placeholder)',
+      noDocker,
+      deploy,
+    );
+    await phase(
+      'The next push: its image built and pushed, a new revision at 0%, proven healthy, the live gate, then 10, 50 and 100%',
+      noDocker,
+      async () => {
+        await buildAndPush();
+        return deploy();
+      },
+    );
+
+    await phase("Switch the phone number's voice webhook to production", noDocker, async () => {
+      const result = await switchTwilioWebhook({
+        phoneNumber: PHONE_NUMBER,
+        url: `https://${fqdn}/voice`,
+        vault: config.keyVault.name,
+        env,
+        logger: silent(context.logger),
+      });
+      stdout(
+        `  ${result.phoneNumber}: VoiceUrl ${result.now.voiceUrl}, fallback ${result.now.fallbackUrl ?? 'none'} (was ${result.previous.voiceUrl}).\n`,
+      );
+      return `${result.phoneNumber} -> production`;
+    });
+  } finally {
+    await sandbox?.stop();
+    await dockerd?.stop();
+  }
+
+  stdout('\n== What happened\n\n| Phase | Outcome | Seconds | Detail |\n|---|---|---|---|\n');
+  for (const [index, done] of phases.entries())
+    stdout(`| ${index + 1}. ${done.name} | ${done.outcome} | ${done.seconds.toFixed(1)} | ${done.detail.replace(/\|/g, '/')} |\n`);
+  stdout('\nThe sandbox and its docker daemon are stopped; nothing reached Azure.\n');
+  return phases.some((done) => done.outcome === 'failed') ? 1 : 0;
+}
+
+/** The CLI's logger without its info lines: the rehearsal prints its own summary of each phase. */
+function silent(logger: Logger): Logger {
+  return { ...logger, info: () => {}, group: (_title, fn) => fn() };
+}
+
+function indent(text: string): string {
+  return text
+    .split('\n')
+    .map((line) => (line ? `    ${line}` : line))
+    .join('\n');
+}
+
+export const rehearseCommand: Command = {
+  name: 'rehearse',
+  summary: 'rehearse the whole migration with your config and Dockerfile in a local sandbox',
+  usage,
+  async run(context) {
+    let values;
+    try {
+      values = parseArgs({
+        args: context.args,
+        strict: true,
+        options: {
+          config: { type: 'string' },
+          context: { type: 'string', default: '.' },
+          dockerfile: { type: 'string', default: 'Dockerfile' },
+          'dev-vault': { type: 'string', default: 'dev-secrets' },
+        },
+      }).values;
+    } catch (error) {
+      throw new ConfigurationError(`${errorMessage(error)}\n\n${usage}`);
+    }
+    return rehearse(
+      {
+        cwd: context.cwd,
+        ...(values.config ? { config: values.config } : {}),
+        context: values.context,
+        dockerfile: values.dockerfile,
+        devVault: values['dev-vault'],
+      },
+      context,
+    );
+  },
+};
