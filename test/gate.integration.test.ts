@@ -56,6 +56,9 @@ async function judge(template: Template) {
   return (await runGate({ cwd: work, template: 'main.json', config: 'azure-hipaa.yml', now: new Date('2026-11-22T12:00:00Z') })).report;
 }
 
+/** Controls that fail with a flipped one because they rest on the same setting. */
+const FOLLOWS: Record<string, string[]> = { 'containerapp.managed-identity': ['ai.app-identity'] };
+
 const flips: [control: string, change: (t: Template) => void][] = [
   ['keyvault.purge-protection', (t) => void (props(byType(t, 'Microsoft.KeyVault/vaults'))['enablePurgeProtection'] = false)],
   ['keyvault.soft-delete', (t) => void (props(byType(t, 'Microsoft.KeyVault/vaults'))['softDeleteRetentionInDays'] = 30)],
@@ -126,6 +129,18 @@ const flips: [control: string, change: (t: Template) => void][] = [
   ],
   ['containerapp.managed-identity', (t) => void delete byType(t, 'Microsoft.App/containerApps')['identity']],
   [
+    'ai.app-identity',
+    (t) => {
+      const assignment = t.resources.find(
+        (r) => r['type'] === 'Microsoft.Authorization/roleAssignments' && String(r['scope']).includes(`'Microsoft.Search/searchServices'`),
+      );
+      if (!assignment) throw new Error('the rendered template grants no role on the search service');
+      // Reader: the control plane only, no Search data role.
+      props(assignment)['roleDefinitionId'] =
+        "[subscriptionResourceId('Microsoft.Authorization/roleDefinitions', 'acdd72a7-3385-48ef-bd42-f606fba81ae7')]";
+    },
+  ],
+  [
     'containerapp.registry-identity',
     (t) =>
       void ((props(byType(t, 'Microsoft.App/containerApps'))['configuration'] as Json)['registries'] = [
@@ -174,8 +189,8 @@ describe('the HIPAA gate on the example environment', () => {
     const report = await judge(template);
     const failing = report.findings.filter((f) => f.status === 'fail');
     expect(failing.map((f) => f.control)).toContain(control);
-    // Only the flipped control fails (tags and BAA scope may reasonably fail on the added resource too).
-    expect([...new Set(failing.map((f) => f.control))]).toEqual([control]);
+    // Only the flipped control fails, and what follows from it: an app without an identity holds no AI data role either.
+    expect([...new Set(failing.map((f) => f.control))].sort()).toEqual([control, ...(FOLLOWS[control] ?? [])].sort());
     expect(report.verdict).toBe('fail');
   });
 

@@ -21030,9 +21030,25 @@ function evaluateDeep(value, scope, onProblem, path = [], depth = 0) {
             }
             continue;
         }
-        result[name] = evaluateDeep(item, scope, onProblem, [...path, name], depth + 1);
+        result[propertyName(name, scope)] = evaluateDeep(item, scope, onProblem, [...path, name], depth + 1);
     }
     return result;
+}
+/**
+ * ARM evaluates an expression used as a property name (the documented way to give
+ * `userAssignedIdentities` its key); one that cannot be known offline, or is not text, keeps its
+ * expression as the name.
+ */
+function propertyName(name, scope) {
+    try {
+        const evaluated = evaluateString(name, scope);
+        return typeof evaluated === 'string' && placeholderIn(evaluated) === undefined ? evaluated : name;
+    }
+    catch (error) {
+        if (error instanceof TemplateError)
+            return name;
+        throw error;
+    }
 }
 function withLoops(scope, loops) {
     if (loops.size === 0)
@@ -21353,6 +21369,7 @@ function dependsOnItself(start, byId) {
 const WRITERS = ['Owner', 'Contributor'];
 const ROLE_WRITERS = ['Owner', 'User Access Administrator', 'Role Based Access Control Administrator'];
 const READERS = ['Reader', ...WRITERS, ...ROLE_WRITERS];
+const ROLE_ASSIGNMENTS = /^Microsoft\.Authorization\/roleAssignments$/i;
 /**
  * The sandbox's Azure Resource Manager: resource groups, resources and their children and
  * extensions, and template deployments with preflight validation, what-if and operations. Holds
@@ -21517,10 +21534,23 @@ class ResourcePlane {
             name: resource.name.split('/').at(-1),
             type: resource.type,
             ...resource.envelope,
+            ...this.identityView(resource),
             properties: mergeDeep(mergeDeep(mergeDeep(resource.properties, readOnly), this.providerView(resource)), {
                 provisioningState: resource.provisioningState,
             }),
         };
+    }
+    /** ARM fills in each user-assigned identity's principalId and clientId on the resources that use it. */
+    identityView(resource) {
+        const identity = resource.envelope['identity'];
+        if (!isObject(identity) || !isObject(identity['userAssignedIdentities']))
+            return {};
+        const userAssignedIdentities = Object.fromEntries(Object.keys(identity['userAssignedIdentities']).map((id) => {
+            const assigned = this.resources.get(id.toLowerCase());
+            const properties = assigned ? this.view(assigned)['properties'] : {};
+            return [id, { principalId: properties['principalId'], clientId: properties['clientId'] }];
+        }));
+        return { identity: { ...identity, userAssignedIdentities } };
     }
     /** What a provider running the resource adds to its GET (an app's latest revisions). */
     providerView(resource) {
@@ -21545,8 +21575,15 @@ class ResourcePlane {
             if (resource.resourceGroup.toLowerCase() !== filter.resourceGroup.toLowerCase())
                 return false;
             const parsed = parseResourceId(resource.id);
-            if (filter.scopeId !== undefined)
-                return (parsed.scopeId?.toLowerCase() === filter.scopeId.toLowerCase() && resource.type.toLowerCase() === filter.type?.toLowerCase());
+            if (filter.scopeId !== undefined) {
+                if (resource.type.toLowerCase() !== filter.type?.toLowerCase() || !parsed.scopeId)
+                    return false;
+                const [scope, target] = [parsed.scopeId.toLowerCase(), filter.scopeId.toLowerCase()];
+                // Role assignments "List For Scope" (no $filter) returns those at, above and below the scope; other extensions only their own.
+                return ROLE_ASSIGNMENTS.test(resource.type)
+                    ? scope === target || target.startsWith(`${scope}/`) || scope.startsWith(`${target}/`)
+                    : scope === target;
+            }
             if (parsed.scopeId)
                 return false;
             if (filter.parentId !== undefined)
@@ -75230,6 +75267,7 @@ const resource_types_RESOURCE_TYPES = [
             'Cognitive Services OpenAI User': '5e0bd9bd-7b93-4f28-af87-19fc36ad61bd',
             'Cognitive Services Speech User': 'f2dc8367-1007-4938-bd23-fe263f013447',
         },
+        reachedByRole: true,
     },
     { type: 'Microsoft.CognitiveServices/accounts/deployments', apiVersion: '2026-05-01' },
     {
@@ -75239,6 +75277,7 @@ const resource_types_RESOURCE_TYPES = [
         baaService: 'Azure AI Search',
         privateLink: { groupId: 'searchService', dnsZone: 'privatelink.search.windows.net' },
         roles: { 'Search Index Data Reader': '1407120a-92aa-4202-b7e9-c0e197c71c8f' },
+        reachedByRole: true,
     },
     { type: 'Microsoft.Resources/deployments', configuresOther: true },
     // Types the renderer does not emit, known for judging users' templates.
@@ -75276,6 +75315,8 @@ function roleDefinitionOf(type, role) {
         throw new Error(`${type} grants no role "${role}" in src/azure/resource-types.ts; register it there.`);
     return id;
 }
+/** Types whose data plane the app reaches through a role (see ResourceTypeEntry.reachedByRole). */
+const REACHED_BY_ROLE = resource_types_RESOURCE_TYPES.filter((entry) => entry.reachedByRole).map((entry) => entry.type);
 /** Whether a type only configures other resources (see ResourceTypeEntry.configuresOther). */
 function configuresOther(type) {
     return resource_types_resourceType(type)?.configuresOther === true;
@@ -75520,6 +75561,7 @@ function judgeWriters(writers, environment, setting) {
 ;// CONCATENATED MODULE: ./src/compliance/controls/ai-services.ts
 
 
+
 /** The AI services: Azure OpenAI and Speech (Cognitive Services accounts) and Azure AI Search. */
 const ACCOUNTS = ['Microsoft.CognitiveServices/accounts'];
 const SEARCH = ['Microsoft.Search/searchServices'];
@@ -75557,6 +75599,99 @@ const searchControls = [
         whenAbsent: absentFails(['properties', 'disableLocalAuth'], 'true (API keys are accepted by default)'),
     }),
     publicNetworkControl('search.public-network', SEARCH, ['164.312(a)(1)', '164.312(e)(1)'], ''),
+];
+const ai_services_ROLE_ASSIGNMENTS = 'Microsoft.Authorization/roleAssignments';
+const CONTAINER_APPS = 'Microsoft.App/containerApps';
+/** The identity a template's `reference(resourceId('Microsoft.ManagedIdentity/userAssignedIdentities', 'name'), ...).principalId` names. */
+const IDENTITY_IN_EXPRESSION = /userAssignedIdentities'\s*,\s*'([^']+)'\s*\)/i;
+/** Who a container app signs in as: principal ids (as ARM reports them live) and user-assigned identity names (as a template names them). */
+function appPrincipals(environment) {
+    const principalIds = new Set();
+    const identityNames = new Set();
+    const apps = environment.resources.filter((resource) => isType(resource, CONTAINER_APPS));
+    for (const app of apps) {
+        const systemAssigned = field(app.body, 'identity', 'principalId');
+        if (typeof systemAssigned === 'string')
+            principalIds.add(systemAssigned.toLowerCase());
+        const assigned = field(app.body, 'identity', 'userAssignedIdentities');
+        if (!assigned || typeof assigned !== 'object')
+            continue;
+        for (const [id, details] of Object.entries(assigned)) {
+            const principalId = field(details, 'principalId');
+            if (typeof principalId === 'string')
+                principalIds.add(principalId.toLowerCase());
+            const name = (IDENTITY_IN_EXPRESSION.exec(id)?.[1] ?? id.split('/').at(-1) ?? '').toLowerCase();
+            if (name)
+                identityNames.add(name);
+        }
+    }
+    return { apps: apps.length, principalIds, identityNames };
+}
+/** Whom a role assignment grants, when it can be told: a principal id, or the user-assigned identity a template's expression names. */
+function grantee(assignment) {
+    const principal = access_valueAt(assignment.body, ['properties', 'principalId']);
+    if (principal.kind === 'known' && typeof principal.value === 'string')
+        return { principalId: principal.value.toLowerCase() };
+    if (principal.kind === 'unknown') {
+        const name = IDENTITY_IN_EXPRESSION.exec(principal.expression ?? '')?.[1];
+        if (name)
+            return { identityName: name.toLowerCase() };
+    }
+    return undefined;
+}
+/** Judges whether the app's identity holds one of the service's data roles (at the service or a scope above it). */
+function judgeAppIdentity(service, environment) {
+    const roles = Object.entries(resource_types_resourceType(service.type)?.roles ?? {});
+    const roleNames = roles.map(([name]) => name).join(', ');
+    const assignments = service.extensions.filter((extension) => isType(extension, ai_services_ROLE_ASSIGNMENTS));
+    const dataGrants = [];
+    let unreadable;
+    for (const assignment of assignments) {
+        const definition = read(assignment, ['properties', 'roleDefinitionId']);
+        if (definition.kind === 'unknown')
+            unreadable ??= `the role of ${shortName(assignment)} cannot be known offline (${definition.reason})`;
+        if (definition.kind !== 'known' || typeof definition.value !== 'string')
+            continue;
+        const guid = definition.value.split('/').at(-1)?.toLowerCase();
+        const role = roles.find(([, id]) => id === guid);
+        if (role)
+            dataGrants.push({ role: role[0], assignment });
+    }
+    if (dataGrants.length === 0) {
+        if (unreadable)
+            return rules_unknown(unreadable);
+        return rules_fail(`no role assignment on ${shortName(service)} grants a data role (${roleNames}); with keys off, nothing can call it unless an identity holds one`);
+    }
+    const app = appPrincipals(environment);
+    const matches = (grant) => {
+        const who = grantee(grant.assignment);
+        if (!who)
+            return undefined;
+        return 'principalId' in who ? app.principalIds.has(who.principalId) : app.identityNames.has(who.identityName);
+    };
+    const held = dataGrants.find((grant) => matches(grant) === true);
+    if (held)
+        return pass(`the app's identity holds ${held.role} on ${shortName(service)}`);
+    if (app.apps === 0) {
+        const servicePrincipal = dataGrants.find((grant) => equalsIgnoringCase('ServicePrincipal')(field(grant.assignment.body, 'properties', 'principalType')));
+        return servicePrincipal
+            ? pass(`${servicePrincipal.role} is granted to a service principal (a managed identity); no container app in this environment to match it to`)
+            : rules_unknown(`${dataGrants.map((grant) => grant.role).join(', ')} is granted, but to no principal known to be a managed identity`);
+    }
+    if (dataGrants.some((grant) => matches(grant) === undefined))
+        return rules_unknown(`who holds ${dataGrants.map((grant) => grant.role).join(', ')} on ${shortName(service)} cannot be known offline`);
+    return rules_fail(`${dataGrants.map((grant) => grant.role).join(', ')} on ${shortName(service)} is granted only to identities no container app in the environment uses; the app would need a key`);
+}
+const appIdentityControls = [
+    {
+        id: 'ai.app-identity',
+        title: 'The app reaches the AI services with its managed identity, holding a data role on each',
+        severity: 'required',
+        hipaa: ['164.312(a)(1)', '164.312(d)'],
+        appliesTo: REACHED_BY_ROLE,
+        remediation: "Assign the app's managed identity a data role on the service (Cognitive Services OpenAI User, Cognitive Services Speech User, Search Index Data Reader), at the service or above it, and have the app sign in with it (DefaultAzureCredential with AZURE_CLIENT_ID); the renderer always does (config: ai).",
+        evaluate: (service, { environment }) => (service ? judgeAppIdentity(service, environment) : notApplicable('no resource')),
+    },
 ];
 const DAY_MS = 86_400_000;
 const CAPABILITIES = ['properties', 'capabilities'];
@@ -76507,6 +76642,7 @@ const CONTROLS = [
     ...storageControls,
     ...cognitiveServicesControls,
     ...searchControls,
+    ...appIdentityControls,
     ...openAiControls,
     ...logsControls,
     ...diagnosticsControls,
@@ -78013,6 +78149,8 @@ function displayPath(file, root) {
 
 
 const live_DIAGNOSTIC_SETTINGS = 'Microsoft.Insights/diagnosticSettings';
+const live_ROLE_ASSIGNMENTS = 'Microsoft.Authorization/roleAssignments';
+const ROLE_SCOPES = new Set(REACHED_BY_ROLE.map((type) => type.toLowerCase()));
 /** Types whose diagnostic settings carry audit logs: the live gate reads the settings of every resource of these. */
 const DIAGNOSTIC_SCOPES = new Set(AUDIT_LOG_SOURCES.map((source) => source.scopeType.toLowerCase()));
 /**
@@ -78048,7 +78186,7 @@ async function readLiveEnvironment(arm, resourceGroup, concurrency = 16) {
         };
         if (/^microsoft\.sql\/servers\/databases$/i.test(type) && /\/master$/i.test(resource.name)) {
             // The system database is not the app's: only its diagnostic settings matter (server audit logs go through it).
-            await readDiagnosticSettings(resource);
+            await readExtensions(resource, DIAGNOSTIC_SCOPES, live_DIAGNOSTIC_SETTINGS, 'diagnostic settings');
             return undefined;
         }
         if (!apiVersion) {
@@ -78069,7 +78207,12 @@ async function readLiveEnvironment(arm, resourceGroup, concurrency = 16) {
                 environment.unresolved.push({ message: `could not read ${type} ${resource.name}: ${result.problem}` });
         }
         environment.resources.push(resource);
-        await Promise.all([readChildren(resource), readDiagnosticSettings(resource)]);
+        await Promise.all([
+            readChildren(resource),
+            readExtensions(resource, DIAGNOSTIC_SCOPES, live_DIAGNOSTIC_SETTINGS, 'diagnostic settings'),
+            // Listed for a scope, ARM returns the assignments at it and at the scopes above it, where the app's role may also be granted.
+            readExtensions(resource, ROLE_SCOPES, live_ROLE_ASSIGNMENTS, 'role assignments'),
+        ]);
         return resource;
     };
     const readChildren = async (parent) => {
@@ -78095,18 +78238,19 @@ async function readLiveEnvironment(arm, resourceGroup, concurrency = 16) {
                     parent.children.push(resource);
         }));
     };
-    const readDiagnosticSettings = async (scope) => {
-        if (!DIAGNOSTIC_SCOPES.has(scope.type.toLowerCase()))
+    const extensionIds = new Set();
+    const readExtensions = async (scope, scopeTypes, type, what) => {
+        if (!scopeTypes.has(scope.type.toLowerCase()))
             return;
-        const apiVersion = apiVersionOf(live_DIAGNOSTIC_SETTINGS);
-        const result = await limit(() => get(arm, `${scope.id}/providers/${live_DIAGNOSTIC_SETTINGS}`, apiVersion));
+        const apiVersion = apiVersionOf(type);
+        const result = await limit(() => get(arm, `${scope.id}/providers/${type}`, apiVersion));
         if (!result.ok) {
-            environment.unresolved.push({ message: `could not read the diagnostic settings of ${scope.type} ${scope.name}: ${result.problem}` });
+            environment.unresolved.push({ message: `could not read the ${what} of ${scope.type} ${scope.name}: ${result.problem}` });
             return;
         }
         for (const item of result.body.value ?? []) {
-            const setting = {
-                type: live_DIAGNOSTIC_SETTINGS,
+            const extension = {
+                type,
                 name: String(item['name']),
                 id: String(item['id']),
                 apiVersion,
@@ -78114,8 +78258,11 @@ async function readLiveEnvironment(arm, resourceGroup, concurrency = 16) {
                 children: [],
                 extensions: [],
             };
-            scope.extensions.push(setting);
-            environment.resources.push(setting);
+            scope.extensions.push(extension);
+            // A role assignment above the scope is listed for every resource under it; the environment holds it once.
+            if (!extensionIds.has(extension.id.toLowerCase()))
+                environment.resources.push(extension);
+            extensionIds.add(extension.id.toLowerCase());
         }
     };
     // The list names children and extension resources too; they are read under their parents.

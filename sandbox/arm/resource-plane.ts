@@ -26,6 +26,7 @@ import {
 const WRITERS = ['Owner', 'Contributor'];
 const ROLE_WRITERS = ['Owner', 'User Access Administrator', 'Role Based Access Control Administrator'];
 const READERS = ['Reader', ...WRITERS, ...ROLE_WRITERS];
+const ROLE_ASSIGNMENTS = /^Microsoft\.Authorization\/roleAssignments$/i;
 
 export interface ResourceGroup {
   id: string;
@@ -247,10 +248,25 @@ export class ResourcePlane {
       name: resource.name.split('/').at(-1),
       type: resource.type,
       ...resource.envelope,
+      ...this.identityView(resource),
       properties: mergeDeep(mergeDeep(mergeDeep(resource.properties, readOnly), this.providerView(resource)), {
         provisioningState: resource.provisioningState,
       }),
     };
+  }
+
+  /** ARM fills in each user-assigned identity's principalId and clientId on the resources that use it. */
+  private identityView(resource: StoredResource): Json {
+    const identity = resource.envelope['identity'];
+    if (!isObject(identity) || !isObject(identity['userAssignedIdentities'])) return {};
+    const userAssignedIdentities = Object.fromEntries(
+      Object.keys(identity['userAssignedIdentities']).map((id) => {
+        const assigned = this.resources.get(id.toLowerCase());
+        const properties = assigned ? (this.view(assigned)['properties'] as Json) : {};
+        return [id, { principalId: properties['principalId'], clientId: properties['clientId'] }];
+      }),
+    );
+    return { identity: { ...identity, userAssignedIdentities } };
   }
 
   /** What a provider running the resource adds to its GET (an app's latest revisions). */
@@ -281,10 +297,14 @@ export class ResourcePlane {
       .filter((resource) => {
         if (resource.resourceGroup.toLowerCase() !== filter.resourceGroup.toLowerCase()) return false;
         const parsed = parseResourceId(resource.id) as ParsedId;
-        if (filter.scopeId !== undefined)
-          return (
-            parsed.scopeId?.toLowerCase() === filter.scopeId.toLowerCase() && resource.type.toLowerCase() === filter.type?.toLowerCase()
-          );
+        if (filter.scopeId !== undefined) {
+          if (resource.type.toLowerCase() !== filter.type?.toLowerCase() || !parsed.scopeId) return false;
+          const [scope, target] = [parsed.scopeId.toLowerCase(), filter.scopeId.toLowerCase()];
+          // Role assignments "List For Scope" (no $filter) returns those at, above and below the scope; other extensions only their own.
+          return ROLE_ASSIGNMENTS.test(resource.type)
+            ? scope === target || target.startsWith(`${scope}/`) || scope.startsWith(`${target}/`)
+            : scope === target;
+        }
         if (parsed.scopeId) return false;
         if (filter.parentId !== undefined)
           return (

@@ -49,6 +49,12 @@ export interface ResourceTypeEntry {
   privateLink?: { groupId: string; dnsZone: string; dnsZoneByKind?: Readonly<Record<string, string>> };
   /** Built-in roles granted on resources of this type, by role name: the role definition's GUID. */
   roles?: Readonly<Record<string, string>>;
+  /**
+   * The app reaches the data plane with its identity through one of `roles` (keys are off): the
+   * live gate reads the role assignments on each resource of this type, and `ai.app-identity`
+   * judges them.
+   */
+  reachedByRole?: true;
   /** Tables it writes straight into a Log Analytics workspace when told to (a Container Apps environment's `log-analytics` destination). */
   workspaceTables?: readonly string[];
 }
@@ -218,6 +224,7 @@ export const RESOURCE_TYPES: readonly ResourceTypeEntry[] = [
       'Cognitive Services OpenAI User': '5e0bd9bd-7b93-4f28-af87-19fc36ad61bd',
       'Cognitive Services Speech User': 'f2dc8367-1007-4938-bd23-fe263f013447',
     },
+    reachedByRole: true,
   },
   { type: 'Microsoft.CognitiveServices/accounts/deployments', apiVersion: '2026-05-01' },
   {
@@ -227,6 +234,7 @@ export const RESOURCE_TYPES: readonly ResourceTypeEntry[] = [
     baaService: 'Azure AI Search',
     privateLink: { groupId: 'searchService', dnsZone: 'privatelink.search.windows.net' },
     roles: { 'Search Index Data Reader': '1407120a-92aa-4202-b7e9-c0e197c71c8f' },
+    reachedByRole: true,
   },
   { type: 'Microsoft.Resources/deployments', configuresOther: true },
   // Types the renderer does not emit, known for judging users' templates.
@@ -266,6 +274,9 @@ export function roleDefinitionOf(type: string, role: string): string {
   if (!id) throw new Error(`${type} grants no role "${role}" in src/azure/resource-types.ts; register it there.`);
   return id;
 }
+
+/** Types whose data plane the app reaches through a role (see ResourceTypeEntry.reachedByRole). */
+export const REACHED_BY_ROLE: readonly string[] = RESOURCE_TYPES.filter((entry) => entry.reachedByRole).map((entry) => entry.type);
 
 /** Whether a type only configures other resources (see ResourceTypeEntry.configuresOther). */
 export function configuresOther(type: string): boolean {

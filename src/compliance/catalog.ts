@@ -1,5 +1,5 @@
 import type { Control } from './control.js';
-import { cognitiveServicesControls, openAiControls, searchControls } from './controls/ai-services.js';
+import { appIdentityControls, cognitiveServicesControls, openAiControls, searchControls } from './controls/ai-services.js';
 import { cosmosControls, keyVaultControls, redisControls, sqlControls } from './controls/data-services.js';
 import {
   containerAppControls,
@@ -20,6 +20,7 @@ export const CONTROLS: readonly Control[] = [
   ...storageControls,
   ...cognitiveServicesControls,
   ...searchControls,
+  ...appIdentityControls,
   ...openAiControls,
   ...logsControls,
   ...diagnosticsControls,

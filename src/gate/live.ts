@@ -1,9 +1,11 @@
-import { AUDIT_LOG_SOURCES, apiVersionOf, resourceType } from '../azure/resource-types.js';
+import { AUDIT_LOG_SOURCES, REACHED_BY_ROLE, apiVersionOf, resourceType } from '../azure/resource-types.js';
 import { UnknownValue, type JudgedEnvironment, type JudgedResource } from '../compliance/model.js';
 import { typeAndNameOf } from '../core/resource-id.js';
 import { armError, armFailureOf, describeArmFailure, type ArmPort, type ListedResource } from '../azure/arm-port.js';
 
 const DIAGNOSTIC_SETTINGS = 'Microsoft.Insights/diagnosticSettings';
+const ROLE_ASSIGNMENTS = 'Microsoft.Authorization/roleAssignments';
+const ROLE_SCOPES = new Set(REACHED_BY_ROLE.map((type) => type.toLowerCase()));
 
 /** Types whose diagnostic settings carry audit logs: the live gate reads the settings of every resource of these. */
 const DIAGNOSTIC_SCOPES = new Set(AUDIT_LOG_SOURCES.map((source) => source.scopeType.toLowerCase()));
@@ -47,7 +49,7 @@ export async function readLiveEnvironment(arm: ArmPort, resourceGroup: string, c
     };
     if (/^microsoft\.sql\/servers\/databases$/i.test(type) && /\/master$/i.test(resource.name)) {
       // The system database is not the app's: only its diagnostic settings matter (server audit logs go through it).
-      await readDiagnosticSettings(resource);
+      await readExtensions(resource, DIAGNOSTIC_SCOPES, DIAGNOSTIC_SETTINGS, 'diagnostic settings');
       return undefined;
     }
     if (!apiVersion) {
@@ -65,7 +67,12 @@ export async function readLiveEnvironment(arm: ArmPort, resourceGroup: string, c
       if (!result.ok) environment.unresolved.push({ message: `could not read ${type} ${resource.name}: ${result.problem}` });
     }
     environment.resources.push(resource);
-    await Promise.all([readChildren(resource), readDiagnosticSettings(resource)]);
+    await Promise.all([
+      readChildren(resource),
+      readExtensions(resource, DIAGNOSTIC_SCOPES, DIAGNOSTIC_SETTINGS, 'diagnostic settings'),
+      // Listed for a scope, ARM returns the assignments at it and at the scopes above it, where the app's role may also be granted.
+      readExtensions(resource, ROLE_SCOPES, ROLE_ASSIGNMENTS, 'role assignments'),
+    ]);
     return resource;
   };
 
@@ -92,17 +99,18 @@ export async function readLiveEnvironment(arm: ArmPort, resourceGroup: string, c
     );
   };
 
-  const readDiagnosticSettings = async (scope: JudgedResource): Promise<void> => {
-    if (!DIAGNOSTIC_SCOPES.has(scope.type.toLowerCase())) return;
-    const apiVersion = apiVersionOf(DIAGNOSTIC_SETTINGS);
-    const result = await limit(() => get(arm, `${scope.id}/providers/${DIAGNOSTIC_SETTINGS}`, apiVersion));
+  const extensionIds = new Set<string>();
+  const readExtensions = async (scope: JudgedResource, scopeTypes: Set<string>, type: string, what: string): Promise<void> => {
+    if (!scopeTypes.has(scope.type.toLowerCase())) return;
+    const apiVersion = apiVersionOf(type);
+    const result = await limit(() => get(arm, `${scope.id}/providers/${type}`, apiVersion));
     if (!result.ok) {
-      environment.unresolved.push({ message: `could not read the diagnostic settings of ${scope.type} ${scope.name}: ${result.problem}` });
+      environment.unresolved.push({ message: `could not read the ${what} of ${scope.type} ${scope.name}: ${result.problem}` });
       return;
     }
     for (const item of (result.body as { value?: Record<string, unknown>[] }).value ?? []) {
-      const setting: JudgedResource = {
-        type: DIAGNOSTIC_SETTINGS,
+      const extension: JudgedResource = {
+        type,
         name: String(item['name']),
         id: String(item['id']),
         apiVersion,
@@ -110,8 +118,10 @@ export async function readLiveEnvironment(arm: ArmPort, resourceGroup: string, c
         children: [],
         extensions: [],
       };
-      scope.extensions.push(setting);
-      environment.resources.push(setting);
+      scope.extensions.push(extension);
+      // A role assignment above the scope is listed for every resource under it; the environment holds it once.
+      if (!extensionIds.has(extension.id.toLowerCase())) environment.resources.push(extension);
+      extensionIds.add(extension.id.toLowerCase());
     }
   };
 

@@ -16,7 +16,7 @@ describe('the catalog', () => {
   it('has every control of controls.md exactly once, with citations and remediation', () => {
     const ids = CONTROLS.map((c) => c.id);
     expect(new Set(ids).size).toBe(ids.length);
-    expect(ids).toHaveLength(44);
+    expect(ids).toHaveLength(45);
     for (const control of CONTROLS) {
       expect(control.hipaa.length, control.id).toBeGreaterThan(0);
       expect(control.remediation.length, control.id).toBeGreaterThan(20);
@@ -269,6 +269,127 @@ describe('openai.abuse-monitoring', () => {
     ['an unknown kind', new UnknownValue("parameters('kind')"), undefined, 'template', {}, 'unknown', /kind cannot be known/],
   ] as const)('with %s', (_label, kind, record, input, properties, status, message) => {
     const result = abuse(kind, record, input, properties);
+    expect(result.status).toBe(status);
+    expect(result.message).toMatch(message);
+  });
+});
+
+describe('ai.app-identity', () => {
+  const SEARCH_DATA_READER = '1407120a-92aa-4202-b7e9-c0e197c71c8f';
+  const READER = 'acdd72a7-3385-48ef-bd42-f606fba81ae7';
+  const identityId = (name: string) => `[resourceId('Microsoft.ManagedIdentity/userAssignedIdentities', '${name}')]`;
+  const principalOf = (name: string) =>
+    new UnknownValue(
+      'reference() is only known at deployment time',
+      `[reference(${identityId(name).slice(1, -1)}, '2023-01-31').principalId]`,
+    );
+  const grant = (role: unknown, principalId: unknown, principalType = 'ServicePrincipal'): ResourceSpec => ({
+    type: 'Microsoft.Authorization/roleAssignments',
+    name: 'grant',
+    body: {
+      properties: {
+        roleDefinitionId: typeof role === 'string' ? `/subscriptions/s/providers/Microsoft.Authorization/roleDefinitions/${role}` : role,
+        principalId,
+        principalType,
+      },
+    },
+  });
+  const app = (userAssignedIdentities: Record<string, unknown>): ResourceSpec => ({
+    type: 'Microsoft.App/containerApps',
+    name: 'voice-agent',
+    body: { identity: { type: 'UserAssigned', userAssignedIdentities }, properties: {} },
+  });
+  function judgeSearch(grants: ResourceSpec[], apps: ResourceSpec[], kind: 'template' | 'live' = 'template') {
+    const service = resource({ ...search({ disableLocalAuth: true }), extensions: grants });
+    const ctx = context([service, ...apps.map((spec) => resource(spec))]);
+    ctx.environment.input.kind = kind;
+    return (controlById('ai.app-identity') as NonNullable<ReturnType<typeof controlById>>).evaluate(service, ctx);
+  }
+  const appWithIdentity = app({ [identityId('app-id')]: {} });
+
+  it.each([
+    [
+      'the app’s identity holds the data role',
+      [grant(SEARCH_DATA_READER, principalOf('app-id'))],
+      [appWithIdentity],
+      'template',
+      'pass',
+      /the app's identity holds Search Index Data Reader on srch/,
+    ],
+    [
+      'no role is granted at all',
+      [],
+      [appWithIdentity],
+      'template',
+      'fail',
+      /no role assignment on srch grants a data role \(Search Index Data Reader\)/,
+    ],
+    [
+      'only a control-plane role is granted',
+      [grant(READER, principalOf('app-id'))],
+      [appWithIdentity],
+      'template',
+      'fail',
+      /grants a data role/,
+    ],
+    [
+      'the role goes to an identity the app does not use',
+      [grant(SEARCH_DATA_READER, principalOf('other-id'))],
+      [appWithIdentity],
+      'template',
+      'fail',
+      /granted only to identities no container app/,
+    ],
+    [
+      'the grantee is a parameter',
+      [grant(SEARCH_DATA_READER, new UnknownValue("parameters('principal')"))],
+      [appWithIdentity],
+      'template',
+      'unknown',
+      /cannot be known offline/,
+    ],
+    [
+      'the role is a parameter',
+      [grant(new UnknownValue("parameters('role')"), principalOf('app-id'))],
+      [appWithIdentity],
+      'template',
+      'unknown',
+      /the role of grant cannot be known/,
+    ],
+    [
+      'no app in the environment, a managed identity holds it',
+      [grant(SEARCH_DATA_READER, principalOf('app-id'))],
+      [],
+      'template',
+      'pass',
+      /granted to a service principal/,
+    ],
+    [
+      'no app in the environment, a person holds it',
+      [grant(SEARCH_DATA_READER, 'user-object-id', 'User')],
+      [],
+      'template',
+      'unknown',
+      /no principal known to be a managed identity/,
+    ],
+    [
+      'live: the app’s principal id holds it',
+      [grant(SEARCH_DATA_READER, 'AAAA-1')],
+      [app({ '/subscriptions/s/x/app-id': { principalId: 'aaaa-1' } })],
+      'live',
+      'pass',
+      /holds Search Index Data Reader/,
+    ],
+    [
+      'live: another principal holds it',
+      [grant(SEARCH_DATA_READER, 'bbbb-2')],
+      [app({ '/subscriptions/s/x/app-id': { principalId: 'aaaa-1' } })],
+      'live',
+      'fail',
+      /no container app/,
+    ],
+  ] as const)('%s', (_label, grants, apps, kind, status, message) => {
+    const result = judgeSearch([...grants], [...apps], kind);
     expect(result.status).toBe(status);
     expect(result.message).toMatch(message);
   });

@@ -38,9 +38,29 @@ describe('the live reader', () => {
     expect(environment.resources[0]?.body).toEqual({ properties: { enablePurgeProtection: true } });
   });
 
-  it('reads the AI services at their registered api-versions with their diagnostic settings, and the controls judge them', async () => {
+  it('reads the AI services at their registered api-versions with their diagnostic settings and role assignments, and the controls judge them', async () => {
     const openai = `${group}/Microsoft.CognitiveServices/accounts/oai`;
     const search = `${group}/Microsoft.Search/searchServices/srch`;
+    const app = `${group}/Microsoft.App/containerApps/voice-agent`;
+    const identity = `${group}/Microsoft.ManagedIdentity/userAssignedIdentities/app-identity`;
+    const grant = (scope: string, name: string, role: string, principalId: string) => ({
+      status: 200,
+      body: {
+        value: [
+          {
+            id: `${scope}/providers/Microsoft.Authorization/roleAssignments/${name}`,
+            name,
+            type: 'Microsoft.Authorization/roleAssignments',
+            properties: {
+              roleDefinitionId: `/subscriptions/sub/providers/Microsoft.Authorization/roleDefinitions/${role}`,
+              principalId,
+              principalType: 'ServicePrincipal',
+              scope,
+            },
+          },
+        ],
+      },
+    });
     const settings = (scope: string, category: string) => ({
       status: 200,
       body: {
@@ -57,8 +77,32 @@ describe('the live reader', () => {
       [
         { id: openai, type: 'Microsoft.CognitiveServices/accounts', envelope: {} },
         { id: search, type: 'Microsoft.Search/searchServices', envelope: {} },
+        { id: app, type: 'Microsoft.App/containerApps', envelope: {} },
       ],
       {
+        [app]: {
+          status: 200,
+          body: {
+            identity: {
+              type: 'UserAssigned',
+              userAssignedIdentities: { [identity]: { principalId: '11111111-aaaa-4aaa-8aaa-111111111111', clientId: 'c' } },
+            },
+            properties: {},
+          },
+        },
+        // Cognitive Services OpenAI User for the app's identity; Search Index Data Reader for someone else.
+        [`${openai}/providers/Microsoft.Authorization/roleAssignments`]: grant(
+          openai,
+          'g1',
+          '5e0bd9bd-7b93-4f28-af87-19fc36ad61bd',
+          '11111111-AAAA-4AAA-8AAA-111111111111',
+        ),
+        [`${search}/providers/Microsoft.Authorization/roleAssignments`]: grant(
+          search,
+          'g2',
+          '1407120a-92aa-4202-b7e9-c0e197c71c8f',
+          '22222222-bbbb-4bbb-8bbb-222222222222',
+        ),
         [openai]: {
           status: 200,
           body: {
@@ -81,9 +125,12 @@ describe('the live reader', () => {
     const report = evaluate(environment, {
       policy: DEFAULT_GATE_POLICY,
       now: new Date(),
-      controls: CONTROLS.filter((c) => /^(cognitiveservices|search|openai)\.|^diagnostics\.audit-logs$/.test(c.id)),
+      controls: CONTROLS.filter((c) => /^(cognitiveservices|search|openai|ai)\.|^diagnostics\.audit-logs$/.test(c.id)),
     });
+    expect(arm.gets).toContain(`${search}/providers/Microsoft.Authorization/roleAssignments?api-version=2022-04-01`);
     expect(report.findings.map((f) => `${f.control} ${f.resource.name}: ${f.status}`).sort()).toEqual([
+      'ai.app-identity oai: pass',
+      'ai.app-identity srch: fail',
       'cognitiveservices.local-auth-disabled oai: pass',
       'cognitiveservices.public-network oai: pass',
       'diagnostics.audit-logs oai: pass',

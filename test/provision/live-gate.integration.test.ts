@@ -40,7 +40,11 @@ describe('the live gate', () => {
   it('passes on what provision deployed, judging every resource and the children the controls need', async () => {
     const { report } = await live();
     expect(report.input).toEqual({ kind: 'live', source: `subscriptions/${subscriptionId}/resourceGroups/${group}` });
-    expect(report.findings.filter((f) => f.status === 'fail' || f.status === 'unknown')).toEqual([]);
+    expect(
+      report.findings
+        .filter((f) => f.status === 'fail' || f.status === 'unknown')
+        .map((f) => `${f.control} ${f.resource.name}: ${f.message}`),
+    ).toEqual([]);
     expect(report.verdict).toBe('pass');
     const judged = new Set(report.findings.map((f) => f.control));
     for (const control of [

@@ -31744,6 +31744,267 @@ var picomatch = __nccwpck_require__(4006);
 var picomatch_default = /*#__PURE__*/__nccwpck_require__.n(picomatch);
 // EXTERNAL MODULE: ./src/core/errors.ts
 var errors = __nccwpck_require__(4296);
+;// CONCATENATED MODULE: ./src/azure/resource-types.ts
+/**
+ * What each Azure resource type means to this project, written once: the api-version we deploy
+ * and read it with, the children and extension resources the live gate reads, where its audit
+ * logs go, the Microsoft service that puts it in the HIPAA BAA's scope, its private link group
+ * and the built-in roles granted on it. The renderer, the live reader, the controls, the BAA
+ * scope and the sandbox derive what they need from here; a coverage test fails when a type the
+ * renderer emits or a control judges is missing.
+ *
+ * Pure data: this module imports nothing of ours, so every layer may use it.
+ */
+/** Category groups that include every service's audit logs. */
+const AUDIT_GROUPS = ['audit', 'allLogs'];
+/** Without `logAnalyticsDestinationType: Dedicated`, resource logs land in this one table; so do the logs of services that have no resource-specific tables. */
+const AZURE_DIAGNOSTICS_TABLE = 'AzureDiagnostics';
+/**
+ * Sources: api-versions are those with a schema in reference/arm-schemas (current stable for
+ * Network, private DNS and ManagedIdentity); audit-log categories and tables from Azure Monitor's
+ * "Supported categories for resource logs" and its table reference; roles from "Azure built-in
+ * roles" and Cosmos DB's data-plane RBAC; private link groups and zones from "Azure Private
+ * Endpoint private DNS zone values"; BAA services named after Microsoft's HIPAA/HITECH compliance
+ * offering (recorded 2026-11-29, not re-read from the page: see docs/controls.md, "The BAA scope
+ * list"). All from learn.microsoft.com.
+ */
+const RESOURCE_TYPES = [
+    {
+        type: 'Microsoft.ManagedIdentity/userAssignedIdentities',
+        apiVersion: '2023-01-31',
+        baaService: 'Microsoft Entra ID (managed identities)',
+    },
+    {
+        type: 'Microsoft.OperationalInsights/workspaces',
+        apiVersion: '2025-02-01',
+        children: [{ type: 'tables', read: 'list' }],
+        baaService: 'Azure Monitor (Log Analytics)',
+    },
+    { type: 'Microsoft.OperationalInsights/workspaces/tables', apiVersion: '2025-02-01' },
+    { type: 'Microsoft.Insights/diagnosticSettings', apiVersion: '2021-05-01-preview', configuresOther: true },
+    { type: 'Microsoft.Authorization/roleAssignments', apiVersion: '2022-04-01', configuresOther: true },
+    { type: 'Microsoft.Authorization/locks', configuresOther: true },
+    { type: 'Microsoft.Network/virtualNetworks', apiVersion: '2024-05-01', baaService: 'Azure Virtual Network' },
+    { type: 'Microsoft.Network/privateEndpoints', apiVersion: '2024-05-01', baaService: 'Azure Private Link' },
+    { type: 'Microsoft.Network/privateEndpoints/privateDnsZoneGroups', apiVersion: '2024-05-01' },
+    { type: 'Microsoft.Network/privateDnsZones', apiVersion: '2024-06-01', baaService: 'Azure DNS' },
+    { type: 'Microsoft.Network/privateDnsZones/virtualNetworkLinks', apiVersion: '2024-06-01' },
+    {
+        type: 'Microsoft.KeyVault/vaults',
+        apiVersion: '2026-02-01',
+        auditLogs: { categoryGroups: AUDIT_GROUPS, categories: ['AuditEvent'], dedicatedTables: ['AZKVAuditLogs'] },
+        baaService: 'Key Vault',
+        privateLink: { groupId: 'vault', dnsZone: 'privatelink.vaultcore.azure.net' },
+        roles: {
+            'Key Vault Secrets User': '4633458b-17de-408a-b874-0445c86b69e6',
+            'Key Vault Secrets Officer': 'b86a8fe4-44ce-4948-aee5-eccb2c155cd7',
+        },
+    },
+    {
+        type: 'Microsoft.DocumentDB/databaseAccounts',
+        apiVersion: '2025-10-15',
+        auditLogs: {
+            categoryGroups: AUDIT_GROUPS,
+            categories: ['DataPlaneRequests', 'ControlPlaneRequests'],
+            dedicatedTables: ['CDBDataPlaneRequests', 'CDBControlPlaneRequests'],
+        },
+        baaService: 'Azure Cosmos DB',
+        privateLink: { groupId: 'Sql', dnsZone: 'privatelink.documents.azure.com' },
+        // Cosmos DB's own data-plane role (sqlRoleDefinitions), not a Microsoft.Authorization role.
+        roles: { 'Cosmos DB Built-in Data Contributor': '00000000-0000-0000-0000-000000000002' },
+    },
+    { type: 'Microsoft.DocumentDB/databaseAccounts/sqlRoleAssignments', apiVersion: '2025-10-15' },
+    {
+        type: 'Microsoft.Sql/servers',
+        apiVersion: '2023-08-01',
+        children: [
+            { type: 'auditingSettings', read: 'list' },
+            { type: 'advancedThreatProtectionSettings', read: 'list' },
+            { type: 'azureADOnlyAuthentications', read: 'list' },
+            { type: 'databases', read: 'list' },
+        ],
+        // Server-level auditing reaches Azure Monitor through a diagnostic setting on the master database.
+        auditLogs: {
+            via: 'databases/master',
+            categoryGroups: AUDIT_GROUPS,
+            categories: ['SQLSecurityAuditEvents'],
+            dedicatedTables: ['SQLSecurityAuditEvents'],
+        },
+        baaService: 'Azure SQL Database',
+        privateLink: { groupId: 'sqlServer', dnsZone: 'privatelink.database.windows.net' },
+    },
+    {
+        type: 'Microsoft.Sql/servers/databases',
+        apiVersion: '2023-08-01',
+        children: [
+            { type: 'transparentDataEncryption', read: 'list' },
+            { type: 'backupLongTermRetentionPolicies', read: 'list' },
+        ],
+    },
+    { type: 'Microsoft.Sql/servers/auditingSettings', apiVersion: '2023-08-01' },
+    { type: 'Microsoft.Sql/servers/advancedThreatProtectionSettings', apiVersion: '2023-08-01' },
+    { type: 'Microsoft.Sql/servers/azureADOnlyAuthentications', apiVersion: '2023-08-01' },
+    { type: 'Microsoft.Sql/servers/databases/transparentDataEncryption', apiVersion: '2023-08-01' },
+    { type: 'Microsoft.Sql/servers/databases/backupLongTermRetentionPolicies', apiVersion: '2023-08-01' },
+    {
+        type: 'Microsoft.Cache/redisEnterprise',
+        apiVersion: '2025-07-01',
+        children: [{ type: 'databases', read: 'list' }],
+        auditLogs: { categoryGroups: AUDIT_GROUPS, categories: ['ConnectionEvents'], dedicatedTables: ['REDConnectionEvents'] },
+        baaService: 'Azure Managed Redis',
+        privateLink: { groupId: 'redisEnterprise', dnsZone: 'privatelink.redis.azure.net' },
+    },
+    { type: 'Microsoft.Cache/redisEnterprise/databases', apiVersion: '2025-07-01' },
+    { type: 'Microsoft.Cache/redisEnterprise/databases/accessPolicyAssignments', apiVersion: '2025-07-01' },
+    {
+        type: 'Microsoft.Cache/redis',
+        apiVersion: '2024-11-01',
+        auditLogs: { categoryGroups: AUDIT_GROUPS, categories: ['ConnectedClientList'], dedicatedTables: ['ACRConnectedClientList'] },
+        baaService: 'Azure Cache for Redis',
+        privateLink: { groupId: 'redisCache', dnsZone: 'privatelink.redis.cache.windows.net' },
+    },
+    { type: 'Microsoft.Cache/redis/accessPolicyAssignments', apiVersion: '2024-11-01' },
+    {
+        type: 'Microsoft.Storage/storageAccounts',
+        apiVersion: '2025-06-01',
+        children: [
+            { type: 'blobServices', read: 'list' },
+            { type: 'managementPolicies', read: 'default' },
+        ],
+        // Storage logs are per service: the diagnostic setting is scoped to blobServices/default.
+        auditLogs: {
+            via: 'blobServices/default',
+            categoryGroups: AUDIT_GROUPS,
+            categories: ['StorageRead', 'StorageWrite', 'StorageDelete'],
+            dedicatedTables: ['StorageBlobLogs'],
+        },
+        baaService: 'Azure Storage',
+        privateLink: { groupId: 'blob', dnsZone: 'privatelink.blob.core.windows.net' },
+    },
+    { type: 'Microsoft.Storage/storageAccounts/blobServices', apiVersion: '2025-06-01' },
+    { type: 'Microsoft.Storage/storageAccounts/managementPolicies', apiVersion: '2025-06-01' },
+    {
+        type: 'Microsoft.ContainerRegistry/registries',
+        apiVersion: '2025-04-01',
+        baaService: 'Container Registry',
+        privateLink: { groupId: 'registry', dnsZone: 'privatelink.azurecr.io' },
+        roles: { AcrPull: '7f951dda-4ed3-4680-a7ca-43fe172d538d', AcrPush: '8311e382-0749-4cb8-b61a-304f252e45ec' },
+    },
+    {
+        type: 'Microsoft.App/managedEnvironments',
+        apiVersion: '2026-01-01',
+        auditLogs: {
+            categoryGroups: AUDIT_GROUPS,
+            categories: ['ContainerAppSystemLogs', 'ContainerAppConsoleLogs'],
+            dedicatedTables: ['ContainerAppSystemLogs', 'ContainerAppConsoleLogs'],
+        },
+        workspaceTables: ['ContainerAppConsoleLogs_CL', 'ContainerAppSystemLogs_CL'],
+        baaService: 'Azure Container Apps',
+    },
+    { type: 'Microsoft.App/containerApps', apiVersion: '2026-01-01', baaService: 'Azure Container Apps' },
+    {
+        // Azure OpenAI (kind OpenAI) and Speech (kind SpeechServices) are both Cognitive Services accounts.
+        type: 'Microsoft.CognitiveServices/accounts',
+        apiVersion: '2026-05-01',
+        // Their resource logs have no resource-specific tables: they land in AzureDiagnostics whatever the destination type.
+        auditLogs: { categoryGroups: AUDIT_GROUPS, categories: ['Audit', 'RequestResponse'], dedicatedTables: [AZURE_DIAGNOSTICS_TABLE] },
+        baaService: 'Azure AI services (Azure OpenAI, Speech)',
+        privateLink: {
+            groupId: 'account',
+            dnsZone: 'privatelink.cognitiveservices.azure.com',
+            dnsZoneByKind: { OpenAI: 'privatelink.openai.azure.com' },
+        },
+        roles: {
+            'Cognitive Services OpenAI User': '5e0bd9bd-7b93-4f28-af87-19fc36ad61bd',
+            'Cognitive Services Speech User': 'f2dc8367-1007-4938-bd23-fe263f013447',
+        },
+        reachedByRole: true,
+    },
+    { type: 'Microsoft.CognitiveServices/accounts/deployments', apiVersion: '2026-05-01' },
+    {
+        type: 'Microsoft.Search/searchServices',
+        apiVersion: '2025-05-01',
+        auditLogs: { categoryGroups: AUDIT_GROUPS, categories: ['OperationLogs'], dedicatedTables: [AZURE_DIAGNOSTICS_TABLE] },
+        baaService: 'Azure AI Search',
+        privateLink: { groupId: 'searchService', dnsZone: 'privatelink.search.windows.net' },
+        roles: { 'Search Index Data Reader': '1407120a-92aa-4202-b7e9-c0e197c71c8f' },
+        reachedByRole: true,
+    },
+    { type: 'Microsoft.Resources/deployments', configuresOther: true },
+    // Types the renderer does not emit, known for judging users' templates.
+    { type: 'Microsoft.Web/sites', baaService: 'Azure App Service' },
+    { type: 'Microsoft.Web/serverfarms', baaService: 'Azure App Service' },
+    { type: 'Microsoft.Insights/components', baaService: 'Azure Monitor (Application Insights)' },
+    { type: 'Microsoft.Network/networkSecurityGroups', baaService: 'Azure Virtual Network' },
+    { type: 'Microsoft.Network/publicIPAddresses', baaService: 'Azure Virtual Network' },
+    { type: 'Microsoft.EventHub/namespaces', baaService: 'Azure Event Hubs' },
+];
+const byType = new Map(RESOURCE_TYPES.map((entry) => [entry.type.toLowerCase(), entry]));
+/** The registry entry of a type (ARM compares types without case). */
+function resourceType(type) {
+    return byType.get(type.toLowerCase());
+}
+/** The api-version of a registered type; throws for a type the registry does not know (a programming error, caught by the coverage test). */
+function apiVersionOf(type) {
+    const apiVersion = resourceType(type)?.apiVersion;
+    if (!apiVersion)
+        throw new Error(`${type} has no api-version in src/azure/resource-types.ts; register it there.`);
+    return apiVersion;
+}
+/** The private endpoint group and DNS zone of a registered type's data plane (for a resource of `kind`, where the zone depends on it). */
+function privateLinkOf(type, kind) {
+    const privateLink = resourceType(type)?.privateLink;
+    if (!privateLink)
+        throw new Error(`${type} has no private link group in src/azure/resource-types.ts; register it there.`);
+    const byKind = kind === undefined ? undefined : privateLink.dnsZoneByKind?.[kind];
+    return { groupId: privateLink.groupId, dnsZone: byKind ?? privateLink.dnsZone };
+}
+/** The GUID of a built-in role granted on a type. */
+function roleDefinitionOf(type, role) {
+    const id = resourceType(type)?.roles?.[role];
+    if (!id)
+        throw new Error(`${type} grants no role "${role}" in src/azure/resource-types.ts; register it there.`);
+    return id;
+}
+/** Types whose data plane the app reaches through a role (see ResourceTypeEntry.reachedByRole). */
+const REACHED_BY_ROLE = RESOURCE_TYPES.filter((entry) => entry.reachedByRole).map((entry) => entry.type);
+/** Whether a type only configures other resources (see ResourceTypeEntry.configuresOther). */
+function configuresOther(type) {
+    return resourceType(type)?.configuresOther === true;
+}
+/** The BAA service of a type, inherited from its nearest registered ancestor. */
+function baaServiceOf(type) {
+    const segments = type.split('/');
+    for (let length = segments.length; length >= 2; length--) {
+        const service = resourceType(segments.slice(0, length).join('/'))?.baaService;
+        if (service)
+            return service;
+    }
+    return undefined;
+}
+/** Every audit-log source, with the type its diagnostic setting is scoped to. */
+const AUDIT_LOG_SOURCES = RESOURCE_TYPES.flatMap((entry) => {
+    if (!entry.auditLogs)
+        return [];
+    // `databases/master` is a type segment and a name segment: the scope's type takes the type segments.
+    const viaTypes = (entry.auditLogs.via?.split('/') ?? []).filter((_, index) => index % 2 === 0);
+    return [{ ...entry.auditLogs, ownerType: entry.type, scopeType: [entry.type, ...viaTypes].join('/') }];
+});
+/** The audit-log source of a type (`Microsoft.Sql/servers`), wherever its diagnostic setting is scoped. */
+function auditLogSourceOf(ownerType) {
+    const wanted = ownerType.toLowerCase();
+    return AUDIT_LOG_SOURCES.find((source) => source.ownerType.toLowerCase() === wanted);
+}
+/** The audit-log source whose diagnostic setting is scoped to `scopeType`. */
+function auditLogSourceForScope(scopeType) {
+    const wanted = scopeType.toLowerCase();
+    return AUDIT_LOG_SOURCES.find((source) => source.scopeType.toLowerCase() === wanted);
+}
+/** Every table that can receive audit logs from the services above. */
+const AUDIT_LOG_TABLES = [
+    ...new Set([AZURE_DIAGNOSTICS_TABLE, ...AUDIT_LOG_SOURCES.flatMap((source) => source.dedicatedTables)]),
+];
+
 ;// CONCATENATED MODULE: ./src/compliance/model.ts
 /**
  * The shared data model of the HIPAA gate. Three inputs (the rendered config, a user's ARM
@@ -32043,6 +32304,7 @@ function judgeWriters(writers, environment, setting) {
 ;// CONCATENATED MODULE: ./src/compliance/controls/ai-services.ts
 
 
+
 /** The AI services: Azure OpenAI and Speech (Cognitive Services accounts) and Azure AI Search. */
 const ACCOUNTS = ['Microsoft.CognitiveServices/accounts'];
 const SEARCH = ['Microsoft.Search/searchServices'];
@@ -32080,6 +32342,99 @@ const searchControls = [
         whenAbsent: absentFails(['properties', 'disableLocalAuth'], 'true (API keys are accepted by default)'),
     }),
     publicNetworkControl('search.public-network', SEARCH, ['164.312(a)(1)', '164.312(e)(1)'], ''),
+];
+const ROLE_ASSIGNMENTS = 'Microsoft.Authorization/roleAssignments';
+const CONTAINER_APPS = 'Microsoft.App/containerApps';
+/** The identity a template's `reference(resourceId('Microsoft.ManagedIdentity/userAssignedIdentities', 'name'), ...).principalId` names. */
+const IDENTITY_IN_EXPRESSION = /userAssignedIdentities'\s*,\s*'([^']+)'\s*\)/i;
+/** Who a container app signs in as: principal ids (as ARM reports them live) and user-assigned identity names (as a template names them). */
+function appPrincipals(environment) {
+    const principalIds = new Set();
+    const identityNames = new Set();
+    const apps = environment.resources.filter((resource) => isType(resource, CONTAINER_APPS));
+    for (const app of apps) {
+        const systemAssigned = field(app.body, 'identity', 'principalId');
+        if (typeof systemAssigned === 'string')
+            principalIds.add(systemAssigned.toLowerCase());
+        const assigned = field(app.body, 'identity', 'userAssignedIdentities');
+        if (!assigned || typeof assigned !== 'object')
+            continue;
+        for (const [id, details] of Object.entries(assigned)) {
+            const principalId = field(details, 'principalId');
+            if (typeof principalId === 'string')
+                principalIds.add(principalId.toLowerCase());
+            const name = (IDENTITY_IN_EXPRESSION.exec(id)?.[1] ?? id.split('/').at(-1) ?? '').toLowerCase();
+            if (name)
+                identityNames.add(name);
+        }
+    }
+    return { apps: apps.length, principalIds, identityNames };
+}
+/** Whom a role assignment grants, when it can be told: a principal id, or the user-assigned identity a template's expression names. */
+function grantee(assignment) {
+    const principal = valueAt(assignment.body, ['properties', 'principalId']);
+    if (principal.kind === 'known' && typeof principal.value === 'string')
+        return { principalId: principal.value.toLowerCase() };
+    if (principal.kind === 'unknown') {
+        const name = IDENTITY_IN_EXPRESSION.exec(principal.expression ?? '')?.[1];
+        if (name)
+            return { identityName: name.toLowerCase() };
+    }
+    return undefined;
+}
+/** Judges whether the app's identity holds one of the service's data roles (at the service or a scope above it). */
+function judgeAppIdentity(service, environment) {
+    const roles = Object.entries(resourceType(service.type)?.roles ?? {});
+    const roleNames = roles.map(([name]) => name).join(', ');
+    const assignments = service.extensions.filter((extension) => isType(extension, ROLE_ASSIGNMENTS));
+    const dataGrants = [];
+    let unreadable;
+    for (const assignment of assignments) {
+        const definition = read(assignment, ['properties', 'roleDefinitionId']);
+        if (definition.kind === 'unknown')
+            unreadable ??= `the role of ${shortName(assignment)} cannot be known offline (${definition.reason})`;
+        if (definition.kind !== 'known' || typeof definition.value !== 'string')
+            continue;
+        const guid = definition.value.split('/').at(-1)?.toLowerCase();
+        const role = roles.find(([, id]) => id === guid);
+        if (role)
+            dataGrants.push({ role: role[0], assignment });
+    }
+    if (dataGrants.length === 0) {
+        if (unreadable)
+            return unknown(unreadable);
+        return fail(`no role assignment on ${shortName(service)} grants a data role (${roleNames}); with keys off, nothing can call it unless an identity holds one`);
+    }
+    const app = appPrincipals(environment);
+    const matches = (grant) => {
+        const who = grantee(grant.assignment);
+        if (!who)
+            return undefined;
+        return 'principalId' in who ? app.principalIds.has(who.principalId) : app.identityNames.has(who.identityName);
+    };
+    const held = dataGrants.find((grant) => matches(grant) === true);
+    if (held)
+        return pass(`the app's identity holds ${held.role} on ${shortName(service)}`);
+    if (app.apps === 0) {
+        const servicePrincipal = dataGrants.find((grant) => equalsIgnoringCase('ServicePrincipal')(field(grant.assignment.body, 'properties', 'principalType')));
+        return servicePrincipal
+            ? pass(`${servicePrincipal.role} is granted to a service principal (a managed identity); no container app in this environment to match it to`)
+            : unknown(`${dataGrants.map((grant) => grant.role).join(', ')} is granted, but to no principal known to be a managed identity`);
+    }
+    if (dataGrants.some((grant) => matches(grant) === undefined))
+        return unknown(`who holds ${dataGrants.map((grant) => grant.role).join(', ')} on ${shortName(service)} cannot be known offline`);
+    return fail(`${dataGrants.map((grant) => grant.role).join(', ')} on ${shortName(service)} is granted only to identities no container app in the environment uses; the app would need a key`);
+}
+const appIdentityControls = [
+    {
+        id: 'ai.app-identity',
+        title: 'The app reaches the AI services with its managed identity, holding a data role on each',
+        severity: 'required',
+        hipaa: ['164.312(a)(1)', '164.312(d)'],
+        appliesTo: REACHED_BY_ROLE,
+        remediation: "Assign the app's managed identity a data role on the service (Cognitive Services OpenAI User, Cognitive Services Speech User, Search Index Data Reader), at the service or above it, and have the app sign in with it (DefaultAzureCredential with AZURE_CLIENT_ID); the renderer always does (config: ai).",
+        evaluate: (service, { environment }) => (service ? judgeAppIdentity(service, environment) : notApplicable('no resource')),
+    },
 ];
 const DAY_MS = 86_400_000;
 const CAPABILITIES = ['properties', 'capabilities'];
@@ -32517,263 +32872,6 @@ const redisControls = [
         },
     },
     publicNetworkControl('redis.public-network', [LEGACY_REDIS, MANAGED_REDIS], ['164.312(a)(1)'], ''),
-];
-
-;// CONCATENATED MODULE: ./src/azure/resource-types.ts
-/**
- * What each Azure resource type means to this project, written once: the api-version we deploy
- * and read it with, the children and extension resources the live gate reads, where its audit
- * logs go, the Microsoft service that puts it in the HIPAA BAA's scope, its private link group
- * and the built-in roles granted on it. The renderer, the live reader, the controls, the BAA
- * scope and the sandbox derive what they need from here; a coverage test fails when a type the
- * renderer emits or a control judges is missing.
- *
- * Pure data: this module imports nothing of ours, so every layer may use it.
- */
-/** Category groups that include every service's audit logs. */
-const AUDIT_GROUPS = ['audit', 'allLogs'];
-/** Without `logAnalyticsDestinationType: Dedicated`, resource logs land in this one table; so do the logs of services that have no resource-specific tables. */
-const AZURE_DIAGNOSTICS_TABLE = 'AzureDiagnostics';
-/**
- * Sources: api-versions are those with a schema in reference/arm-schemas (current stable for
- * Network, private DNS and ManagedIdentity); audit-log categories and tables from Azure Monitor's
- * "Supported categories for resource logs" and its table reference; roles from "Azure built-in
- * roles" and Cosmos DB's data-plane RBAC; private link groups and zones from "Azure Private
- * Endpoint private DNS zone values"; BAA services named after Microsoft's HIPAA/HITECH compliance
- * offering (recorded 2026-11-29, not re-read from the page: see docs/controls.md, "The BAA scope
- * list"). All from learn.microsoft.com.
- */
-const RESOURCE_TYPES = [
-    {
-        type: 'Microsoft.ManagedIdentity/userAssignedIdentities',
-        apiVersion: '2023-01-31',
-        baaService: 'Microsoft Entra ID (managed identities)',
-    },
-    {
-        type: 'Microsoft.OperationalInsights/workspaces',
-        apiVersion: '2025-02-01',
-        children: [{ type: 'tables', read: 'list' }],
-        baaService: 'Azure Monitor (Log Analytics)',
-    },
-    { type: 'Microsoft.OperationalInsights/workspaces/tables', apiVersion: '2025-02-01' },
-    { type: 'Microsoft.Insights/diagnosticSettings', apiVersion: '2021-05-01-preview', configuresOther: true },
-    { type: 'Microsoft.Authorization/roleAssignments', apiVersion: '2022-04-01', configuresOther: true },
-    { type: 'Microsoft.Authorization/locks', configuresOther: true },
-    { type: 'Microsoft.Network/virtualNetworks', apiVersion: '2024-05-01', baaService: 'Azure Virtual Network' },
-    { type: 'Microsoft.Network/privateEndpoints', apiVersion: '2024-05-01', baaService: 'Azure Private Link' },
-    { type: 'Microsoft.Network/privateEndpoints/privateDnsZoneGroups', apiVersion: '2024-05-01' },
-    { type: 'Microsoft.Network/privateDnsZones', apiVersion: '2024-06-01', baaService: 'Azure DNS' },
-    { type: 'Microsoft.Network/privateDnsZones/virtualNetworkLinks', apiVersion: '2024-06-01' },
-    {
-        type: 'Microsoft.KeyVault/vaults',
-        apiVersion: '2026-02-01',
-        auditLogs: { categoryGroups: AUDIT_GROUPS, categories: ['AuditEvent'], dedicatedTables: ['AZKVAuditLogs'] },
-        baaService: 'Key Vault',
-        privateLink: { groupId: 'vault', dnsZone: 'privatelink.vaultcore.azure.net' },
-        roles: {
-            'Key Vault Secrets User': '4633458b-17de-408a-b874-0445c86b69e6',
-            'Key Vault Secrets Officer': 'b86a8fe4-44ce-4948-aee5-eccb2c155cd7',
-        },
-    },
-    {
-        type: 'Microsoft.DocumentDB/databaseAccounts',
-        apiVersion: '2025-10-15',
-        auditLogs: {
-            categoryGroups: AUDIT_GROUPS,
-            categories: ['DataPlaneRequests', 'ControlPlaneRequests'],
-            dedicatedTables: ['CDBDataPlaneRequests', 'CDBControlPlaneRequests'],
-        },
-        baaService: 'Azure Cosmos DB',
-        privateLink: { groupId: 'Sql', dnsZone: 'privatelink.documents.azure.com' },
-        // Cosmos DB's own data-plane role (sqlRoleDefinitions), not a Microsoft.Authorization role.
-        roles: { 'Cosmos DB Built-in Data Contributor': '00000000-0000-0000-0000-000000000002' },
-    },
-    { type: 'Microsoft.DocumentDB/databaseAccounts/sqlRoleAssignments', apiVersion: '2025-10-15' },
-    {
-        type: 'Microsoft.Sql/servers',
-        apiVersion: '2023-08-01',
-        children: [
-            { type: 'auditingSettings', read: 'list' },
-            { type: 'advancedThreatProtectionSettings', read: 'list' },
-            { type: 'azureADOnlyAuthentications', read: 'list' },
-            { type: 'databases', read: 'list' },
-        ],
-        // Server-level auditing reaches Azure Monitor through a diagnostic setting on the master database.
-        auditLogs: {
-            via: 'databases/master',
-            categoryGroups: AUDIT_GROUPS,
-            categories: ['SQLSecurityAuditEvents'],
-            dedicatedTables: ['SQLSecurityAuditEvents'],
-        },
-        baaService: 'Azure SQL Database',
-        privateLink: { groupId: 'sqlServer', dnsZone: 'privatelink.database.windows.net' },
-    },
-    {
-        type: 'Microsoft.Sql/servers/databases',
-        apiVersion: '2023-08-01',
-        children: [
-            { type: 'transparentDataEncryption', read: 'list' },
-            { type: 'backupLongTermRetentionPolicies', read: 'list' },
-        ],
-    },
-    { type: 'Microsoft.Sql/servers/auditingSettings', apiVersion: '2023-08-01' },
-    { type: 'Microsoft.Sql/servers/advancedThreatProtectionSettings', apiVersion: '2023-08-01' },
-    { type: 'Microsoft.Sql/servers/azureADOnlyAuthentications', apiVersion: '2023-08-01' },
-    { type: 'Microsoft.Sql/servers/databases/transparentDataEncryption', apiVersion: '2023-08-01' },
-    { type: 'Microsoft.Sql/servers/databases/backupLongTermRetentionPolicies', apiVersion: '2023-08-01' },
-    {
-        type: 'Microsoft.Cache/redisEnterprise',
-        apiVersion: '2025-07-01',
-        children: [{ type: 'databases', read: 'list' }],
-        auditLogs: { categoryGroups: AUDIT_GROUPS, categories: ['ConnectionEvents'], dedicatedTables: ['REDConnectionEvents'] },
-        baaService: 'Azure Managed Redis',
-        privateLink: { groupId: 'redisEnterprise', dnsZone: 'privatelink.redis.azure.net' },
-    },
-    { type: 'Microsoft.Cache/redisEnterprise/databases', apiVersion: '2025-07-01' },
-    { type: 'Microsoft.Cache/redisEnterprise/databases/accessPolicyAssignments', apiVersion: '2025-07-01' },
-    {
-        type: 'Microsoft.Cache/redis',
-        apiVersion: '2024-11-01',
-        auditLogs: { categoryGroups: AUDIT_GROUPS, categories: ['ConnectedClientList'], dedicatedTables: ['ACRConnectedClientList'] },
-        baaService: 'Azure Cache for Redis',
-        privateLink: { groupId: 'redisCache', dnsZone: 'privatelink.redis.cache.windows.net' },
-    },
-    { type: 'Microsoft.Cache/redis/accessPolicyAssignments', apiVersion: '2024-11-01' },
-    {
-        type: 'Microsoft.Storage/storageAccounts',
-        apiVersion: '2025-06-01',
-        children: [
-            { type: 'blobServices', read: 'list' },
-            { type: 'managementPolicies', read: 'default' },
-        ],
-        // Storage logs are per service: the diagnostic setting is scoped to blobServices/default.
-        auditLogs: {
-            via: 'blobServices/default',
-            categoryGroups: AUDIT_GROUPS,
-            categories: ['StorageRead', 'StorageWrite', 'StorageDelete'],
-            dedicatedTables: ['StorageBlobLogs'],
-        },
-        baaService: 'Azure Storage',
-        privateLink: { groupId: 'blob', dnsZone: 'privatelink.blob.core.windows.net' },
-    },
-    { type: 'Microsoft.Storage/storageAccounts/blobServices', apiVersion: '2025-06-01' },
-    { type: 'Microsoft.Storage/storageAccounts/managementPolicies', apiVersion: '2025-06-01' },
-    {
-        type: 'Microsoft.ContainerRegistry/registries',
-        apiVersion: '2025-04-01',
-        baaService: 'Container Registry',
-        privateLink: { groupId: 'registry', dnsZone: 'privatelink.azurecr.io' },
-        roles: { AcrPull: '7f951dda-4ed3-4680-a7ca-43fe172d538d', AcrPush: '8311e382-0749-4cb8-b61a-304f252e45ec' },
-    },
-    {
-        type: 'Microsoft.App/managedEnvironments',
-        apiVersion: '2026-01-01',
-        auditLogs: {
-            categoryGroups: AUDIT_GROUPS,
-            categories: ['ContainerAppSystemLogs', 'ContainerAppConsoleLogs'],
-            dedicatedTables: ['ContainerAppSystemLogs', 'ContainerAppConsoleLogs'],
-        },
-        workspaceTables: ['ContainerAppConsoleLogs_CL', 'ContainerAppSystemLogs_CL'],
-        baaService: 'Azure Container Apps',
-    },
-    { type: 'Microsoft.App/containerApps', apiVersion: '2026-01-01', baaService: 'Azure Container Apps' },
-    {
-        // Azure OpenAI (kind OpenAI) and Speech (kind SpeechServices) are both Cognitive Services accounts.
-        type: 'Microsoft.CognitiveServices/accounts',
-        apiVersion: '2026-05-01',
-        // Their resource logs have no resource-specific tables: they land in AzureDiagnostics whatever the destination type.
-        auditLogs: { categoryGroups: AUDIT_GROUPS, categories: ['Audit', 'RequestResponse'], dedicatedTables: [AZURE_DIAGNOSTICS_TABLE] },
-        baaService: 'Azure AI services (Azure OpenAI, Speech)',
-        privateLink: {
-            groupId: 'account',
-            dnsZone: 'privatelink.cognitiveservices.azure.com',
-            dnsZoneByKind: { OpenAI: 'privatelink.openai.azure.com' },
-        },
-        roles: {
-            'Cognitive Services OpenAI User': '5e0bd9bd-7b93-4f28-af87-19fc36ad61bd',
-            'Cognitive Services Speech User': 'f2dc8367-1007-4938-bd23-fe263f013447',
-        },
-    },
-    { type: 'Microsoft.CognitiveServices/accounts/deployments', apiVersion: '2026-05-01' },
-    {
-        type: 'Microsoft.Search/searchServices',
-        apiVersion: '2025-05-01',
-        auditLogs: { categoryGroups: AUDIT_GROUPS, categories: ['OperationLogs'], dedicatedTables: [AZURE_DIAGNOSTICS_TABLE] },
-        baaService: 'Azure AI Search',
-        privateLink: { groupId: 'searchService', dnsZone: 'privatelink.search.windows.net' },
-        roles: { 'Search Index Data Reader': '1407120a-92aa-4202-b7e9-c0e197c71c8f' },
-    },
-    { type: 'Microsoft.Resources/deployments', configuresOther: true },
-    // Types the renderer does not emit, known for judging users' templates.
-    { type: 'Microsoft.Web/sites', baaService: 'Azure App Service' },
-    { type: 'Microsoft.Web/serverfarms', baaService: 'Azure App Service' },
-    { type: 'Microsoft.Insights/components', baaService: 'Azure Monitor (Application Insights)' },
-    { type: 'Microsoft.Network/networkSecurityGroups', baaService: 'Azure Virtual Network' },
-    { type: 'Microsoft.Network/publicIPAddresses', baaService: 'Azure Virtual Network' },
-    { type: 'Microsoft.EventHub/namespaces', baaService: 'Azure Event Hubs' },
-];
-const byType = new Map(RESOURCE_TYPES.map((entry) => [entry.type.toLowerCase(), entry]));
-/** The registry entry of a type (ARM compares types without case). */
-function resourceType(type) {
-    return byType.get(type.toLowerCase());
-}
-/** The api-version of a registered type; throws for a type the registry does not know (a programming error, caught by the coverage test). */
-function apiVersionOf(type) {
-    const apiVersion = resourceType(type)?.apiVersion;
-    if (!apiVersion)
-        throw new Error(`${type} has no api-version in src/azure/resource-types.ts; register it there.`);
-    return apiVersion;
-}
-/** The private endpoint group and DNS zone of a registered type's data plane (for a resource of `kind`, where the zone depends on it). */
-function privateLinkOf(type, kind) {
-    const privateLink = resourceType(type)?.privateLink;
-    if (!privateLink)
-        throw new Error(`${type} has no private link group in src/azure/resource-types.ts; register it there.`);
-    const byKind = kind === undefined ? undefined : privateLink.dnsZoneByKind?.[kind];
-    return { groupId: privateLink.groupId, dnsZone: byKind ?? privateLink.dnsZone };
-}
-/** The GUID of a built-in role granted on a type. */
-function roleDefinitionOf(type, role) {
-    const id = resourceType(type)?.roles?.[role];
-    if (!id)
-        throw new Error(`${type} grants no role "${role}" in src/azure/resource-types.ts; register it there.`);
-    return id;
-}
-/** Whether a type only configures other resources (see ResourceTypeEntry.configuresOther). */
-function configuresOther(type) {
-    return resourceType(type)?.configuresOther === true;
-}
-/** The BAA service of a type, inherited from its nearest registered ancestor. */
-function baaServiceOf(type) {
-    const segments = type.split('/');
-    for (let length = segments.length; length >= 2; length--) {
-        const service = resourceType(segments.slice(0, length).join('/'))?.baaService;
-        if (service)
-            return service;
-    }
-    return undefined;
-}
-/** Every audit-log source, with the type its diagnostic setting is scoped to. */
-const AUDIT_LOG_SOURCES = RESOURCE_TYPES.flatMap((entry) => {
-    if (!entry.auditLogs)
-        return [];
-    // `databases/master` is a type segment and a name segment: the scope's type takes the type segments.
-    const viaTypes = (entry.auditLogs.via?.split('/') ?? []).filter((_, index) => index % 2 === 0);
-    return [{ ...entry.auditLogs, ownerType: entry.type, scopeType: [entry.type, ...viaTypes].join('/') }];
-});
-/** The audit-log source of a type (`Microsoft.Sql/servers`), wherever its diagnostic setting is scoped. */
-function auditLogSourceOf(ownerType) {
-    const wanted = ownerType.toLowerCase();
-    return AUDIT_LOG_SOURCES.find((source) => source.ownerType.toLowerCase() === wanted);
-}
-/** The audit-log source whose diagnostic setting is scoped to `scopeType`. */
-function auditLogSourceForScope(scopeType) {
-    const wanted = scopeType.toLowerCase();
-    return AUDIT_LOG_SOURCES.find((source) => source.scopeType.toLowerCase() === wanted);
-}
-/** Every table that can receive audit logs from the services above. */
-const AUDIT_LOG_TABLES = [
-    ...new Set([AZURE_DIAGNOSTICS_TABLE, ...AUDIT_LOG_SOURCES.flatMap((source) => source.dedicatedTables)]),
 ];
 
 ;// CONCATENATED MODULE: ./src/compliance/controls/platform.ts
@@ -33287,6 +33385,7 @@ const CONTROLS = [
     ...storageControls,
     ...cognitiveServicesControls,
     ...searchControls,
+    ...appIdentityControls,
     ...openAiControls,
     ...logsControls,
     ...diagnosticsControls,
@@ -35252,9 +35351,25 @@ function evaluateDeep(value, scope, onProblem, path = [], depth = 0) {
             }
             continue;
         }
-        result[name] = evaluateDeep(item, scope, onProblem, [...path, name], depth + 1);
+        result[propertyName(name, scope)] = evaluateDeep(item, scope, onProblem, [...path, name], depth + 1);
     }
     return result;
+}
+/**
+ * ARM evaluates an expression used as a property name (the documented way to give
+ * `userAssignedIdentities` its key); one that cannot be known offline, or is not text, keeps its
+ * expression as the name.
+ */
+function propertyName(name, scope) {
+    try {
+        const evaluated = evaluateString(name, scope);
+        return typeof evaluated === 'string' && placeholderIn(evaluated) === undefined ? evaluated : name;
+    }
+    catch (error) {
+        if (error instanceof TemplateError)
+            return name;
+        throw error;
+    }
 }
 function withLoops(scope, loops) {
     if (loops.size === 0)
@@ -47029,6 +47144,8 @@ var arm_port = __nccwpck_require__(8305);
 
 
 const live_DIAGNOSTIC_SETTINGS = 'Microsoft.Insights/diagnosticSettings';
+const live_ROLE_ASSIGNMENTS = 'Microsoft.Authorization/roleAssignments';
+const ROLE_SCOPES = new Set(REACHED_BY_ROLE.map((type) => type.toLowerCase()));
 /** Types whose diagnostic settings carry audit logs: the live gate reads the settings of every resource of these. */
 const DIAGNOSTIC_SCOPES = new Set(AUDIT_LOG_SOURCES.map((source) => source.scopeType.toLowerCase()));
 /**
@@ -47064,7 +47181,7 @@ async function readLiveEnvironment(arm, resourceGroup, concurrency = 16) {
         };
         if (/^microsoft\.sql\/servers\/databases$/i.test(type) && /\/master$/i.test(resource.name)) {
             // The system database is not the app's: only its diagnostic settings matter (server audit logs go through it).
-            await readDiagnosticSettings(resource);
+            await readExtensions(resource, DIAGNOSTIC_SCOPES, live_DIAGNOSTIC_SETTINGS, 'diagnostic settings');
             return undefined;
         }
         if (!apiVersion) {
@@ -47085,7 +47202,12 @@ async function readLiveEnvironment(arm, resourceGroup, concurrency = 16) {
                 environment.unresolved.push({ message: `could not read ${type} ${resource.name}: ${result.problem}` });
         }
         environment.resources.push(resource);
-        await Promise.all([readChildren(resource), readDiagnosticSettings(resource)]);
+        await Promise.all([
+            readChildren(resource),
+            readExtensions(resource, DIAGNOSTIC_SCOPES, live_DIAGNOSTIC_SETTINGS, 'diagnostic settings'),
+            // Listed for a scope, ARM returns the assignments at it and at the scopes above it, where the app's role may also be granted.
+            readExtensions(resource, ROLE_SCOPES, live_ROLE_ASSIGNMENTS, 'role assignments'),
+        ]);
         return resource;
     };
     const readChildren = async (parent) => {
@@ -47111,18 +47233,19 @@ async function readLiveEnvironment(arm, resourceGroup, concurrency = 16) {
                     parent.children.push(resource);
         }));
     };
-    const readDiagnosticSettings = async (scope) => {
-        if (!DIAGNOSTIC_SCOPES.has(scope.type.toLowerCase()))
+    const extensionIds = new Set();
+    const readExtensions = async (scope, scopeTypes, type, what) => {
+        if (!scopeTypes.has(scope.type.toLowerCase()))
             return;
-        const apiVersion = apiVersionOf(live_DIAGNOSTIC_SETTINGS);
-        const result = await limit(() => get(arm, `${scope.id}/providers/${live_DIAGNOSTIC_SETTINGS}`, apiVersion));
+        const apiVersion = apiVersionOf(type);
+        const result = await limit(() => get(arm, `${scope.id}/providers/${type}`, apiVersion));
         if (!result.ok) {
-            environment.unresolved.push({ message: `could not read the diagnostic settings of ${scope.type} ${scope.name}: ${result.problem}` });
+            environment.unresolved.push({ message: `could not read the ${what} of ${scope.type} ${scope.name}: ${result.problem}` });
             return;
         }
         for (const item of result.body.value ?? []) {
-            const setting = {
-                type: live_DIAGNOSTIC_SETTINGS,
+            const extension = {
+                type,
                 name: String(item['name']),
                 id: String(item['id']),
                 apiVersion,
@@ -47130,8 +47253,11 @@ async function readLiveEnvironment(arm, resourceGroup, concurrency = 16) {
                 children: [],
                 extensions: [],
             };
-            scope.extensions.push(setting);
-            environment.resources.push(setting);
+            scope.extensions.push(extension);
+            // A role assignment above the scope is listed for every resource under it; the environment holds it once.
+            if (!extensionIds.has(extension.id.toLowerCase()))
+                environment.resources.push(extension);
+            extensionIds.add(extension.id.toLowerCase());
         }
     };
     // The list names children and extension resources too; they are read under their parents.

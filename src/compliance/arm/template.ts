@@ -725,9 +725,24 @@ export function evaluateDeep(
       }
       continue;
     }
-    result[name] = evaluateDeep(item, scope, onProblem, [...path, name], depth + 1);
+    result[propertyName(name, scope)] = evaluateDeep(item, scope, onProblem, [...path, name], depth + 1);
   }
   return result;
+}
+
+/**
+ * ARM evaluates an expression used as a property name (the documented way to give
+ * `userAssignedIdentities` its key); one that cannot be known offline, or is not text, keeps its
+ * expression as the name.
+ */
+function propertyName(name: string, scope: ExpressionScope): string {
+  try {
+    const evaluated = evaluateString(name, scope);
+    return typeof evaluated === 'string' && placeholderIn(evaluated) === undefined ? evaluated : name;
+  } catch (error) {
+    if (error instanceof TemplateError) return name;
+    throw error;
+  }
 }
 
 function withLoops(scope: ExpressionScope, loops: Map<string, number>): ExpressionScope {

@@ -1,6 +1,7 @@
+import { REACHED_BY_ROLE, resourceType } from '../../azure/resource-types.js';
 import type { Control, ControlResult } from '../control.js';
-import type { JudgedResource } from '../model.js';
-import { field, read } from './access.js';
+import type { JudgedEnvironment, JudgedResource } from '../model.js';
+import { field, isType, read, shortName, valueAt } from './access.js';
 import { absentFails, equalsIgnoringCase, fail, notApplicable, pass, propertyControl, publicNetworkControl, unknown } from './rules.js';
 
 /** The AI services: Azure OpenAI and Speech (Cognitive Services accounts) and Azure AI Search. */
@@ -46,6 +47,101 @@ export const searchControls: Control[] = [
     whenAbsent: absentFails(['properties', 'disableLocalAuth'], 'true (API keys are accepted by default)'),
   }),
   publicNetworkControl('search.public-network', SEARCH, ['164.312(a)(1)', '164.312(e)(1)'], ''),
+];
+
+const ROLE_ASSIGNMENTS = 'Microsoft.Authorization/roleAssignments';
+const CONTAINER_APPS = 'Microsoft.App/containerApps';
+/** The identity a template's `reference(resourceId('Microsoft.ManagedIdentity/userAssignedIdentities', 'name'), ...).principalId` names. */
+const IDENTITY_IN_EXPRESSION = /userAssignedIdentities'\s*,\s*'([^']+)'\s*\)/i;
+
+/** Who a container app signs in as: principal ids (as ARM reports them live) and user-assigned identity names (as a template names them). */
+function appPrincipals(environment: JudgedEnvironment): { apps: number; principalIds: Set<string>; identityNames: Set<string> } {
+  const principalIds = new Set<string>();
+  const identityNames = new Set<string>();
+  const apps = environment.resources.filter((resource) => isType(resource, CONTAINER_APPS));
+  for (const app of apps) {
+    const systemAssigned = field(app.body, 'identity', 'principalId');
+    if (typeof systemAssigned === 'string') principalIds.add(systemAssigned.toLowerCase());
+    const assigned = field(app.body, 'identity', 'userAssignedIdentities');
+    if (!assigned || typeof assigned !== 'object') continue;
+    for (const [id, details] of Object.entries(assigned as Record<string, unknown>)) {
+      const principalId = field(details, 'principalId');
+      if (typeof principalId === 'string') principalIds.add(principalId.toLowerCase());
+      const name = (IDENTITY_IN_EXPRESSION.exec(id)?.[1] ?? id.split('/').at(-1) ?? '').toLowerCase();
+      if (name) identityNames.add(name);
+    }
+  }
+  return { apps: apps.length, principalIds, identityNames };
+}
+
+/** Whom a role assignment grants, when it can be told: a principal id, or the user-assigned identity a template's expression names. */
+function grantee(assignment: JudgedResource): { principalId: string } | { identityName: string } | undefined {
+  const principal = valueAt(assignment.body, ['properties', 'principalId']);
+  if (principal.kind === 'known' && typeof principal.value === 'string') return { principalId: principal.value.toLowerCase() };
+  if (principal.kind === 'unknown') {
+    const name = IDENTITY_IN_EXPRESSION.exec(principal.expression ?? '')?.[1];
+    if (name) return { identityName: name.toLowerCase() };
+  }
+  return undefined;
+}
+
+/** Judges whether the app's identity holds one of the service's data roles (at the service or a scope above it). */
+function judgeAppIdentity(service: JudgedResource, environment: JudgedEnvironment): ControlResult {
+  const roles = Object.entries(resourceType(service.type)?.roles ?? {});
+  const roleNames = roles.map(([name]) => name).join(', ');
+  const assignments = service.extensions.filter((extension) => isType(extension, ROLE_ASSIGNMENTS));
+  const dataGrants: { role: string; assignment: JudgedResource }[] = [];
+  let unreadable: string | undefined;
+  for (const assignment of assignments) {
+    const definition = read(assignment, ['properties', 'roleDefinitionId']);
+    if (definition.kind === 'unknown') unreadable ??= `the role of ${shortName(assignment)} cannot be known offline (${definition.reason})`;
+    if (definition.kind !== 'known' || typeof definition.value !== 'string') continue;
+    const guid = definition.value.split('/').at(-1)?.toLowerCase();
+    const role = roles.find(([, id]) => id === guid);
+    if (role) dataGrants.push({ role: role[0], assignment });
+  }
+  if (dataGrants.length === 0) {
+    if (unreadable) return unknown(unreadable);
+    return fail(
+      `no role assignment on ${shortName(service)} grants a data role (${roleNames}); with keys off, nothing can call it unless an identity holds one`,
+    );
+  }
+  const app = appPrincipals(environment);
+  const matches = (grant: { assignment: JudgedResource }) => {
+    const who = grantee(grant.assignment);
+    if (!who) return undefined;
+    return 'principalId' in who ? app.principalIds.has(who.principalId) : app.identityNames.has(who.identityName);
+  };
+  const held = dataGrants.find((grant) => matches(grant) === true);
+  if (held) return pass(`the app's identity holds ${held.role} on ${shortName(service)}`);
+  if (app.apps === 0) {
+    const servicePrincipal = dataGrants.find((grant) =>
+      equalsIgnoringCase('ServicePrincipal')(field(grant.assignment.body, 'properties', 'principalType')),
+    );
+    return servicePrincipal
+      ? pass(
+          `${servicePrincipal.role} is granted to a service principal (a managed identity); no container app in this environment to match it to`,
+        )
+      : unknown(`${dataGrants.map((grant) => grant.role).join(', ')} is granted, but to no principal known to be a managed identity`);
+  }
+  if (dataGrants.some((grant) => matches(grant) === undefined))
+    return unknown(`who holds ${dataGrants.map((grant) => grant.role).join(', ')} on ${shortName(service)} cannot be known offline`);
+  return fail(
+    `${dataGrants.map((grant) => grant.role).join(', ')} on ${shortName(service)} is granted only to identities no container app in the environment uses; the app would need a key`,
+  );
+}
+
+export const appIdentityControls: Control[] = [
+  {
+    id: 'ai.app-identity',
+    title: 'The app reaches the AI services with its managed identity, holding a data role on each',
+    severity: 'required',
+    hipaa: ['164.312(a)(1)', '164.312(d)'],
+    appliesTo: REACHED_BY_ROLE,
+    remediation:
+      "Assign the app's managed identity a data role on the service (Cognitive Services OpenAI User, Cognitive Services Speech User, Search Index Data Reader), at the service or above it, and have the app sign in with it (DefaultAzureCredential with AZURE_CLIENT_ID); the renderer always does (config: ai).",
+    evaluate: (service, { environment }) => (service ? judgeAppIdentity(service, environment) : notApplicable('no resource')),
+  },
 ];
 
 const DAY_MS = 86_400_000;

@@ -163,6 +163,34 @@ describe('resolveTemplate', () => {
     ).toEqual(['s0', 's1']);
   });
 
+  it('evaluates expressions used as property names, as ARM does for userAssignedIdentities keys', () => {
+    const env = resolveTemplate(
+      {
+        ...base,
+        parameters: { tagName: { type: 'string', defaultValue: 'Owner' }, later: { type: 'string' } },
+        resources: [
+          {
+            type: 'Microsoft.App/containerApps',
+            apiVersion: '2026-01-01',
+            name: 'app',
+            identity: {
+              type: 'UserAssigned',
+              userAssignedIdentities: { "[resourceId('Microsoft.ManagedIdentity/userAssignedIdentities', 'app-id')]": {} },
+            },
+            tags: { "[parameters('tagName')]": 'team', '[[literal]': 'kept', "[parameters('later')]": 'unknown offline' },
+            properties: {},
+          },
+        ],
+      },
+      { source: { file: 't.json', value: null } },
+    );
+    const body = env.resources[0]?.body as { identity: { userAssignedIdentities: object }; tags: object };
+    expect(Object.keys(body.identity.userAssignedIdentities)).toEqual([
+      '/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/resource-group/providers/Microsoft.ManagedIdentity/userAssignedIdentities/app-id',
+    ]);
+    expect(Object.keys(body.tags)).toEqual(['Owner', '[literal]', "[parameters('later')]"]);
+  });
+
   it('links nested children, top-level children and extension resources (both forms) to their parents', () => {
     const env = resolveTemplate(
       {
