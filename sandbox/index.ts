@@ -9,7 +9,7 @@ export interface Sandbox {
   env: Record<string, string>;
   adminUrl: string;
   caCert: string;
-  /** `http://127.0.0.1:<port>`: a CONNECT proxy to the sandbox's registries, for clients such as dockerd. */
+  /** `http://127.0.0.1:<port>`: a CONNECT proxy to the sandbox's registries and apps, for clients such as dockerd and curl. */
   httpsProxy: string;
   /** Runs Container Apps revisions on this docker daemon (DOCKER_HOST), started after the sandbox because it uses the proxy. */
   useDocker(env: Record<string, string>): void;

@@ -56,7 +56,7 @@ export class SandboxServer {
   /** Container Apps' revisions and the HTTPS front of `<app>.<environment domain>`. */
   readonly apps: ContainerAppsRuntime;
   port = 0;
-  /** A plain-HTTP CONNECT proxy to the sandbox's Azure hosts, for clients that cannot be routed otherwise (dockerd). */
+  /** A plain-HTTP CONNECT proxy to the sandbox's registries and apps, for clients that cannot be routed otherwise (dockerd, curl). */
   proxyPort = 0;
   private readonly server: Server;
   private readonly proxy: HttpServer;
@@ -141,7 +141,8 @@ export class SandboxServer {
       const [host = '', port] = (request.url ?? '').split(':');
       // Only hosts the sandbox serves, as if DNS knew no other; everything stays on 127.0.0.1.
       const registry = REGISTRY_HOST.exec(host)?.[1]?.toLowerCase();
-      if (port !== '443' || !registry || !this.registries.exists(registry)) {
+      const served = registry ? this.registries.exists(registry) : APPS_DOMAIN.test(host);
+      if (port !== '443' || !served) {
         client.end('HTTP/1.1 502 Bad Gateway\r\n\r\n');
         return;
       }

@@ -18703,6 +18703,8 @@ function revisionProblem(name, properties) {
  * revision states. Traffic follows the app's ingress rules; the HTTPS front serves the app, each
  * revision and each label from those containers. The app's ARM resource stays `Succeeded` while a
  * revision fails, as in Azure.
+ * (Over 500 lines on purpose: revisions, replicas, probes and traffic share one state machine,
+ * and split apart they would hand that state back and forth.)
  */
 
 
@@ -21714,6 +21716,7 @@ class ResourcePlane {
  * (resource-plane.ts): ARM's preflight, validate, what-if, and a running deployment that puts each
  * resource once what it depends on has succeeded; in complete mode it then deletes what the
  * template leaves out, and a failed deployment with `onErrorDeployment` redeploys an earlier one.
+ * (Over 500 lines on purpose: the phases of one deployment read in ARM's order in one place.)
  */
 
 
@@ -23129,7 +23132,7 @@ class SandboxServer {
     /** Container Apps' revisions and the HTTPS front of `<app>.<environment domain>`. */
     apps;
     port = 0;
-    /** A plain-HTTP CONNECT proxy to the sandbox's Azure hosts, for clients that cannot be routed otherwise (dockerd). */
+    /** A plain-HTTP CONNECT proxy to the sandbox's registries and apps, for clients that cannot be routed otherwise (dockerd, curl). */
     proxyPort = 0;
     server;
     proxy;
@@ -23201,7 +23204,8 @@ class SandboxServer {
             const [host = '', port] = (request.url ?? '').split(':');
             // Only hosts the sandbox serves, as if DNS knew no other; everything stays on 127.0.0.1.
             const registry = REGISTRY_HOST.exec(host)?.[1]?.toLowerCase();
-            if (port !== '443' || !registry || !this.registries.exists(registry)) {
+            const served = registry ? this.registries.exists(registry) : APPS_DOMAIN.test(host);
+            if (port !== '443' || !served) {
                 client.end('HTTP/1.1 502 Bad Gateway\r\n\r\n');
                 return;
             }
@@ -78563,6 +78567,8 @@ function judge(environment, judging, now, reads) {
  * `candidate`, proven healthy (Azure's revision states, then consecutive 2xx probes of its own
  * address), judged by the live HIPAA gate, then given traffic step by step; any failure, or a
  * cancelled job, puts traffic back to the exact split it found and deactivates the new revision.
+ * (Over 500 lines on purpose: every step and its undo sit side by side, so a reviewer can check
+ * that each change to traffic has its way back.)
  */
 
 

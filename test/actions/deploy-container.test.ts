@@ -41,7 +41,7 @@ function jobEnv(run: number): Record<string, string> {
     AZURE_FEDERATED_TOKEN_FILE: federated,
     ...environment.dockerd.env,
     GITHUB_SHA: `${String(run).repeat(7)}e7d6c5b4a39281706f5e4d3c2b1a098765432`.slice(0, 40),
-    GITHUB_RUN_NUMBER: String(run),
+    GITHUB_RUN_ID: String(run),
     GITHUB_RUN_ATTEMPT: '1',
     GITHUB_SERVER_URL: 'https://github.com',
     GITHUB_REPOSITORY: 'example/voice-agent',

@@ -23,7 +23,8 @@ export interface ProvisionedEnvironment {
   stop(): Promise<void>;
 }
 
-export async function provisionedEnvironment(): Promise<ProvisionedEnvironment> {
+/** A sandbox with a docker daemon of its own and a workspace holding the example config; nothing provisioned yet. */
+export async function sandboxEnvironment(): Promise<ProvisionedEnvironment> {
   const sandbox = await startSandbox({ latencyMs: 0, armTimeScale: 0.001, appTimeScale: 0.01 });
   const dockerd = await startDockerd({ httpsProxy: sandbox.httpsProxy, caCert: sandbox.caCert });
   sandbox.useDocker(dockerd.env);
@@ -32,13 +33,6 @@ export async function provisionedEnvironment(): Promise<ProvisionedEnvironment> 
   await mkdir(join(workspace, 'compliance'));
   await copyFile(join(repoRoot, 'examples/azure-hipaa.yml'), join(workspace, 'azure-hipaa.yml'));
   await copyFile(join(repoRoot, 'examples/compliance/azure-baa-sample.txt'), join(workspace, 'compliance/azure-baa-sample.txt'));
-  const result = await provision(
-    { cwd: workspace, config: 'azure-hipaa.yml', mode: 'deploy', gate: 'block', logger: silentLogger, pollIntervalMs: 20 },
-    { arm: armPort(env, env['AZURE_SUBSCRIPTION_ID'] as string) },
-  );
-  if (result.status !== 'deployed') throw new Error(`provisioning the example environment ended ${result.status}`);
-  // As a self-hosted runner inside the environment's virtual network: its registry is private.
-  await adminRequest(sandbox, 'PATCH', '/registries/seniorlyprodacr', { insideNetwork: true });
   return {
     sandbox,
     dockerd,
@@ -50,4 +44,17 @@ export async function provisionedEnvironment(): Promise<ProvisionedEnvironment> 
       await rm(workspace, { recursive: true, force: true });
     },
   };
+}
+
+export async function provisionedEnvironment(): Promise<ProvisionedEnvironment> {
+  const environment = await sandboxEnvironment();
+  const { sandbox, workspace, env } = environment;
+  const result = await provision(
+    { cwd: workspace, config: 'azure-hipaa.yml', mode: 'deploy', gate: 'block', logger: silentLogger, pollIntervalMs: 20 },
+    { arm: armPort(env, env['AZURE_SUBSCRIPTION_ID'] as string) },
+  );
+  if (result.status !== 'deployed') throw new Error(`provisioning the example environment ended ${result.status}`);
+  // As a self-hosted runner inside the environment's virtual network: its registry is private.
+  await adminRequest(sandbox, 'PATCH', '/registries/seniorlyprodacr', { insideNetwork: true });
+  return environment;
 }

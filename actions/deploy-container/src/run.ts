@@ -60,9 +60,10 @@ export async function run(io: ActionIO, ports: DeployActionPorts = {}): Promise<
               ...(inputs.config ? { config: inputs.config } : {}),
               ...(pushed ? { image: pushed.image } : {}),
               stage: inputs.stage,
-              // A revision suffix starts with a letter: the commit, the run and its attempt make it unique.
+              // A revision suffix starts with a letter. The commit, the run and its attempt make it unique: the run id,
+              // not the run number, which each workflow counts on its own (a cutover and a push deploying one commit collide).
               suffix:
-                `c${(commit ?? 'local').slice(0, 7)}-${io.env['GITHUB_RUN_NUMBER'] ?? '0'}-${io.env['GITHUB_RUN_ATTEMPT'] ?? '1'}`.toLowerCase(),
+                `c${(commit ?? 'local').slice(0, 7)}-${io.env['GITHUB_RUN_ID'] ?? '0'}-${io.env['GITHUB_RUN_ATTEMPT'] ?? '1'}`.toLowerCase(),
               healthTimeoutSeconds: inputs.healthTimeoutSeconds,
               probeCount: inputs.probeCount,
               gate: inputs.gate,

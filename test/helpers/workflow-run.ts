@@ -1,0 +1,225 @@
+/**
+ * Runs one of our reusable workflows job by job, as the runner would: jobs in `needs` order, each
+ * job's and step's `if:` with GitHub's status functions, every `${{ }}` evaluated by GitHub's own
+ * expression engine (@actions/expressions), a step that uses one of our actions run as its bundled
+ * `dist/index.js` with its `with:` inputs (runAction sets the rest to their action.yml defaults),
+ * `run:` scripts in bash as the runner's default shell runs them, and a called reusable workflow
+ * run the same way. Third-party actions are stood in for by what they leave behind: the checkout
+ * is the workspace given; azure/login is the job's environment, which the caller builds per job.
+ * Not modelled: permissions (test/workflows.test.ts checks them), concurrency, timeouts, runners.
+ */
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Evaluator, Lexer, Parser, data } from '@actions/expressions';
+import { parse as parseYaml } from 'yaml';
+import { parseOutputFile, parseWorkflowCommands, repoRoot, runAction, type ActionRun } from './run-action.js';
+
+type Result = 'success' | 'failure' | 'skipped';
+type Json = Record<string, unknown>;
+
+export interface StepRecord {
+  job: string;
+  name: string;
+  outcome: Result;
+  /** The step's stdout (an action's or a script's), for assertions and failure messages. */
+  stdout: string;
+}
+
+export interface JobRecord {
+  result: Result;
+  outputs: Record<string, string>;
+}
+
+export interface WorkflowRun {
+  jobs: Record<string, JobRecord>;
+  outputs: Record<string, string>;
+  steps: StepRecord[];
+}
+
+export interface WorkflowRunOptions {
+  /** The workflow file, relative to the repository (`.github/workflows/deploy.yml`). */
+  workflow: string;
+  inputs: Record<string, string>;
+  /** What actions/checkout leaves: the caller's repository. */
+  workspace: string;
+  /** The `github` context (sha, repository, token, ...). */
+  github: Record<string, string>;
+  /** The environment a job's steps see: the runner's, plus what azure/login sets for the job's `environment:`. */
+  jobEnv: (job: { id: string; environment?: string }) => Record<string, string>;
+  /** Called before a job starts (a self-hosted runner inside the network, say). */
+  beforeJob?: (id: string) => Promise<void>;
+  timeoutMs?: number;
+}
+
+const CONTEXTS = ['inputs', 'needs', 'steps', 'github', 'env', 'vars', 'secrets', 'jobs', 'runner', 'job', 'matrix', 'strategy'];
+const STATUS_FUNCTION = /\b(always|success|failure|cancelled)\s*\(/i;
+const OUR_ACTION = /^(?:azure-hipaa\/azure-hipaa-actions\/|\.\/)actions\/([a-z-]+)(?:@.*)?$/;
+const OUR_WORKFLOW = /^(?:azure-hipaa\/azure-hipaa-actions\/|\.\/)(\.github\/workflows\/[a-z-]+\.yml)(?:@.*)?$/;
+const STAND_INS = /^(actions\/checkout|azure\/login)@[0-9a-f]{40}$/;
+
+/** Evaluates one expression (without `${{ }}`) against the contexts, with the status functions of where it stands. */
+function evaluate(expression: string, contexts: Json, status: { failed: boolean }): data.ExpressionData {
+  const functions = new Map(
+    (
+      [
+        ['always', true],
+        ['success', !status.failed],
+        ['failure', status.failed],
+        ['cancelled', false],
+      ] as const
+    ).map(([name, value]) => [name, { name, minArgs: 0, maxArgs: 0, call: () => new data.BooleanData(value) }]),
+  );
+  const { tokens } = new Lexer(expression).lex();
+  const tree = new Parser(tokens, CONTEXTS, [...functions.values()]).parse();
+  const dictionary = JSON.parse(JSON.stringify(contexts), data.reviver) as data.Dictionary;
+  return new Evaluator(tree, dictionary, functions).evaluate();
+}
+
+/** A value with every `${{ }}` replaced, as the runner substitutes them into `with:`, `env:` and `run:`. */
+function substitute(value: unknown, contexts: Json): string {
+  return String(value ?? '').replace(/\$\{\{(.*?)\}\}/gs, (_match, expression: string) =>
+    evaluate(expression, contexts, { failed: false }).coerceString(),
+  );
+}
+
+/** An `if:` as the runner reads it: without a status function it means `success() && (...)`. */
+function condition(text: unknown, contexts: Json, failed: boolean): boolean {
+  if (text === undefined) return !failed;
+  const expression = String(text).replace(/^\s*\$\{\{(.*)\}\}\s*$/s, '$1');
+  const full = STATUS_FUNCTION.test(expression) ? expression : `success() && (${expression})`;
+  const result = evaluate(full, contexts, { failed });
+  return result.kind === data.Kind.Boolean ? result.value : result.coerceString() !== '' && result.coerceString() !== '0';
+}
+
+function substituteAll(map: unknown, contexts: Json): Record<string, string> {
+  return Object.fromEntries(Object.entries((map ?? {}) as Json).map(([key, value]) => [key, substitute(value, contexts)]));
+}
+
+/** Runs a workflow_call workflow to the end and returns every job's result and the workflow's outputs. */
+export async function runWorkflow(options: WorkflowRunOptions, steps: StepRecord[] = []): Promise<WorkflowRun> {
+  const workflow = parseYaml(readFileSync(join(repoRoot, options.workflow), 'utf8')) as Json;
+  const declared = ((workflow['on'] as Json)['workflow_call'] as Json)['inputs'] as Record<string, Json>;
+  const inputs: Record<string, string> = {};
+  for (const [name, spec] of Object.entries(declared)) {
+    const given = options.inputs[name] ?? (spec['default'] === undefined ? undefined : String(spec['default']));
+    if (given === undefined && spec['required'] === true) throw new Error(`${options.workflow}: the required input ${name} is not given`);
+    inputs[name] = given ?? '';
+  }
+  for (const name of Object.keys(options.inputs))
+    if (!(name in declared)) throw new Error(`${options.workflow} declares no input ${name}: the runner would refuse the call`);
+
+  const jobs = workflow['jobs'] as Record<string, Json>;
+  const done: Record<string, JobRecord> = {};
+  while (Object.keys(done).length < Object.keys(jobs).length) {
+    const ready = Object.entries(jobs).find(([id, job]) => !(id in done) && needsOf(job).every((need) => need in done));
+    if (!ready) throw new Error(`${options.workflow}: the jobs' needs form a cycle or name a job that does not exist`);
+    const [id, job] = ready;
+    const needs = Object.fromEntries(needsOf(job).map((need) => [need, done[need] as JobRecord]));
+    const contexts = { inputs, github: options.github, needs, vars: {}, secrets: {} };
+    const failedNeed = Object.values(needs).some((need) => need.result !== 'success');
+    if (!condition(job['if'], contexts, failedNeed)) {
+      done[id] = { result: 'skipped', outputs: {} };
+      continue;
+    }
+    await options.beforeJob?.(id);
+    done[id] = await runJob(id, job, contexts, options, steps);
+  }
+  const outputs = substituteAll(
+    Object.fromEntries(
+      Object.entries(((workflow['on'] as Json)['workflow_call'] as Json)['outputs'] ?? {}).map(([name, spec]) => [
+        name,
+        (spec as Json)['value'],
+      ]),
+    ),
+    { jobs: done, inputs, github: options.github },
+  );
+  return { jobs: done, outputs, steps };
+}
+
+function needsOf(job: Json): string[] {
+  const needs = job['needs'];
+  return needs === undefined ? [] : Array.isArray(needs) ? needs.map(String) : [String(needs)];
+}
+
+async function runJob(id: string, job: Json, contexts: Json, options: WorkflowRunOptions, steps: StepRecord[]): Promise<JobRecord> {
+  const environment = job['environment'] === undefined ? undefined : substitute(job['environment'], contexts);
+  if (typeof job['uses'] === 'string') {
+    const called = OUR_WORKFLOW.exec(job['uses'])?.[1];
+    if (!called) throw new Error(`job ${id} calls ${job['uses']}, which this runner does not stand in for`);
+    const run = await runWorkflow({ ...options, workflow: called, inputs: substituteAll(job['with'], contexts) }, steps);
+    const failed = Object.values(run.jobs).some((calledJob) => calledJob.result === 'failure');
+    return { result: failed ? 'failure' : 'success', outputs: run.outputs };
+  }
+  const env = { ...options.jobEnv({ id, ...(environment ? { environment } : {}) }) };
+  const stepContexts: Record<string, { outputs: Record<string, string>; outcome: Result; conclusion: Result }> = {};
+  let failed = false;
+  for (const [index, step] of ((job['steps'] ?? []) as Json[]).entries()) {
+    const here = { ...contexts, steps: stepContexts, env };
+    const name = String(step['name'] ?? step['uses'] ?? step['run'] ?? `step ${index}`);
+    if (!condition(step['if'], here, failed)) continue;
+    const stepEnv = { ...env, ...substituteAll(step['env'], here) };
+    let run: Pick<ActionRun, 'exitCode' | 'outputs' | 'stdout' | 'stderr'>;
+    if (typeof step['uses'] === 'string') {
+      const action = OUR_ACTION.exec(step['uses'])?.[1];
+      if (action) {
+        run = await runAction(action, {
+          inputs: substituteAll(step['with'], here),
+          env: stepEnv,
+          cwd: options.workspace,
+          timeoutMs: options.timeoutMs ?? 300_000,
+        });
+      } else if (STAND_INS.test(step['uses'])) {
+        run = await standIn(step, here, options);
+      } else throw new Error(`step "${name}" of job ${id} uses ${step['uses']}, which this runner does not stand in for`);
+    } else run = await runScript(substitute(step['run'], here), stepEnv, options);
+    const outcome: Result = run.exitCode === 0 ? 'success' : 'failure';
+    steps.push({ job: id, name, outcome, stdout: run.stdout + run.stderr });
+    if (typeof step['id'] === 'string') stepContexts[step['id']] = { outputs: run.outputs, outcome, conclusion: outcome };
+    if (outcome === 'failure') failed = true;
+  }
+  const outputs = substituteAll(job['outputs'], { ...contexts, steps: stepContexts });
+  return { result: failed ? 'failure' : 'success', outputs };
+}
+
+/** What a third-party action leaves behind. The checkout of this repository for its CLI is a link to the repository itself. */
+async function standIn(step: Json, contexts: Json, options: WorkflowRunOptions): Promise<ActionRun> {
+  const uses = String(step['uses']);
+  const path = substituteAll(step['with'], contexts)['path'];
+  if (uses.startsWith('actions/checkout') && path) await symlink(repoRoot, join(options.workspace, path));
+  return { exitCode: 0, outputs: {}, stdout: '', stderr: '', summary: '', commands: [] };
+}
+
+/** A `run:` script as the runner's default shell runs it: `bash --noprofile --norc -eo pipefail`, in the workspace. */
+async function runScript(script: string, env: Record<string, string>, options: WorkflowRunOptions): Promise<ActionRun> {
+  const work = await mkdtemp(join(tmpdir(), 'workflow-step-'));
+  try {
+    const file = join(work, 'step.sh');
+    const outputFile = join(work, 'github_output');
+    await writeFile(file, script);
+    await writeFile(outputFile, '');
+    const { exitCode, stdout, stderr } = await new Promise<{ exitCode: number; stdout: string; stderr: string }>((resolve, reject) => {
+      const child = spawn('bash', ['--noprofile', '--norc', '-eo', 'pipefail', file], {
+        cwd: options.workspace,
+        env: { ...env, GITHUB_OUTPUT: outputFile, GITHUB_WORKSPACE: options.workspace },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let out = '';
+      let err = '';
+      child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+      child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
+      const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 300_000);
+      child.on('error', reject);
+      child.on('close', (code) => {
+        clearTimeout(timer);
+        resolve({ exitCode: code ?? -1, stdout: out, stderr: err });
+      });
+    });
+    const outputs = parseOutputFile(await readFile(outputFile, 'utf8'));
+    return { exitCode, stdout, stderr, outputs, summary: '', commands: parseWorkflowCommands(stdout) };
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
