@@ -44,7 +44,7 @@ try {
     if (result.status !== 0) throw new Error(`the gate action failed: ${result.stdout}${result.stderr}`);
   });
   const ratio = gate / bare;
-  console.log('hipaa-gate action: cold start on Node 24, example config (63 resources)');
+  console.log('hipaa-gate action: cold start on Node 24, judging the example config');
   console.log(`  bare node -e 0: ${bare.toFixed(0)} ms; the gate: ${gate.toFixed(0)} ms`);
   console.log(
     `  ratio ${ratio.toFixed(2)} against a target of ${TARGET_RATIO} ${ratio <= TARGET_RATIO ? 'OK' : 'OVER TARGET (see README: what the gate loads at start)'}`,

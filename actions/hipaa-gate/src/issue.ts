@@ -1,5 +1,3 @@
-import { getOctokit } from '@actions/github';
-
 export interface IssueTracking {
   token: string;
   /** `owner/name` (GITHUB_REPOSITORY). */
@@ -20,6 +18,8 @@ const MAX_BODY = 60_000;
  */
 export async function trackIssue(tracking: IssueTracking, verdict: 'pass' | 'fail', report: string, runUrl: string): Promise<string> {
   const [owner = '', repo = ''] = tracking.repository.split('/');
+  // Loaded only when asked for: judging a plan does not pay for Octokit's start-up.
+  const { getOctokit } = await import('@actions/github');
   const octokit = getOctokit(tracking.token, tracking.apiUrl ? { baseUrl: tracking.apiUrl } : {});
   const open = await octokit.rest.issues.listForRepo({ owner, repo, state: 'open', labels: LABEL, per_page: 100 });
   const existing = open.data.find((issue) => issue.title === tracking.title && !issue.pull_request);
