@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run } from '../../actions/hipaa-gate/src/run.js';
 import { JOB_TOKEN, recordedIO } from '../helpers/action-io.js';
+import { runAction } from '../helpers/run-action.js';
 
 interface Issue {
   number: number;
@@ -123,5 +124,16 @@ describe('hipaa-gate issue: true', () => {
     });
     expect(issues[0]).toMatchObject({ state: 'open', body: 'mine' });
     expect(new Set(tokens)).toEqual(new Set([`token ${JOB_TOKEN}`]));
+  });
+
+  it('works in the bundle the runner runs, where Octokit is a chunk loaded only for the issue', async () => {
+    const run = await runAction('hipaa-gate', {
+      inputs: { issue: 'true', 'fail-on': 'never', 'issue-title': 'Nightly gate fails', 'github-token': 'ghs_bundle-token' },
+      env: { RUNNER_TEMP: temp, GITHUB_API_URL: apiUrl, GITHUB_REPOSITORY: 'example/voice-agent', GITHUB_RUN_ID: '43' },
+    });
+    expect(run.exitCode, run.stdout + run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/Issue "Nightly gate fails": opened issue #\d+\./);
+    expect(issues.find((issue) => issue.title === 'Nightly gate fails')?.state).toBe('open');
+    expect(tokens.at(-1)).toBe('token ghs_bundle-token');
   });
 });
