@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeBusyboxApp } from '../sandbox/busybox-app.js';
 import { VOICE_AGENT_SECRETS } from '../src/cli/commands/rehearse.js';
-import { sandboxEnvironment, type ProvisionedEnvironment } from './helpers/environment.js';
+import { federatedJobEnv, sandboxEnvironment, type ProvisionedEnvironment } from './helpers/environment.js';
 import { adminRequest } from './helpers/sandbox-admin.js';
 import { runWorkflow, type WorkflowRun } from './helpers/workflow-run.js';
 
@@ -43,19 +43,13 @@ function jobEnv(job: { id: string; environment?: string }): Record<string, strin
   const network: Record<string, string> =
     job.id === 'smoke' ? { HTTPS_PROXY: environment.sandbox.httpsProxy, CURL_CA_BUNDLE: environment.sandbox.caCert } : {};
   const subject = job.environment ? `repo:${REPOSITORY}:environment:${job.environment}` : `repo:${REPOSITORY}:ref:refs/heads/main`;
-  const federated = join(runnerTemp, `federated-token-${job.id}`);
-  execFileSync('sh', ['-c', `umask 077; cat > ${federated}`], { input: environment.sandbox.server.entra.signFederatedToken(subject) });
-  const { AZURE_CLIENT_SECRET: _secret, ...withoutSecret } = environment.sandbox.env;
   return {
-    ...withoutSecret,
-    ...environment.dockerd.env,
-    AZURE_FEDERATED_TOKEN_FILE: federated,
+    ...federatedJobEnv(environment, runnerTemp, job.id, subject),
     GITHUB_SHA: SHA,
     GITHUB_RUN_ID: String(runId),
     GITHUB_RUN_ATTEMPT: '1',
     GITHUB_SERVER_URL: 'https://github.com',
     GITHUB_REPOSITORY: REPOSITORY,
-    RUNNER_TEMP: runnerTemp,
     ...network,
   };
 }

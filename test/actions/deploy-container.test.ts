@@ -5,12 +5,11 @@
  * config, which is gone afterwards; and a job cancelled during the traffic shift (the runner's
  * SIGTERM) puts the previous split back before the action ends.
  */
-import { execFileSync } from 'node:child_process';
 import { readFile, readdir, rm, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { provisionedEnvironment, type ProvisionedEnvironment } from '../helpers/environment.js';
+import { federatedJobEnv, provisionedEnvironment, type ProvisionedEnvironment } from '../helpers/environment.js';
 import { writeBusyboxApp } from '../../sandbox/busybox-app.js';
 import { runAction } from '../helpers/run-action.js';
 
@@ -29,23 +28,15 @@ afterAll(async () => {
   await rm(runnerTemp, { recursive: true, force: true });
 });
 
-/** The env a job gets after azure/login with OIDC: a federated token file instead of a client secret. */
+/** The env a deploy job gets: azure/login's federated token, and the run it belongs to. */
 function jobEnv(run: number): Record<string, string> {
-  const federated = join(runnerTemp, `federated-token-${run}`);
-  execFileSync('sh', ['-c', `umask 077; cat > ${federated}`], {
-    input: environment.sandbox.server.entra.signFederatedToken('repo:example/voice-agent:environment:production'),
-  });
-  const { AZURE_CLIENT_SECRET: _secret, ...withoutSecret } = environment.sandbox.env;
   return {
-    ...withoutSecret,
-    AZURE_FEDERATED_TOKEN_FILE: federated,
-    ...environment.dockerd.env,
+    ...federatedJobEnv(environment, runnerTemp, String(run), 'repo:example/voice-agent:environment:production'),
     GITHUB_SHA: `${String(run).repeat(7)}e7d6c5b4a39281706f5e4d3c2b1a098765432`.slice(0, 40),
     GITHUB_RUN_ID: String(run),
     GITHUB_RUN_ATTEMPT: '1',
     GITHUB_SERVER_URL: 'https://github.com',
     GITHUB_REPOSITORY: 'example/voice-agent',
-    RUNNER_TEMP: runnerTemp,
   };
 }
 

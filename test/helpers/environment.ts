@@ -2,6 +2,7 @@
  * The example environment provisioned in a sandbox that runs revisions on a real docker daemon:
  * what the rollout tests and the bundled deploy-container test start from.
  */
+import { execFileSync } from 'node:child_process';
 import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -44,6 +45,22 @@ export async function sandboxEnvironment(): Promise<ProvisionedEnvironment> {
       await rm(workspace, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * What a job's steps see after azure/login with OIDC: a federated token for `subject` in a file only
+ * the owner reads, no client secret, and the docker daemon.
+ */
+export function federatedJobEnv(
+  environment: ProvisionedEnvironment,
+  runnerTemp: string,
+  name: string,
+  subject: string,
+): Record<string, string> {
+  const federated = join(runnerTemp, `federated-token-${name}`);
+  execFileSync('sh', ['-c', `umask 077; cat > ${federated}`], { input: environment.sandbox.server.entra.signFederatedToken(subject) });
+  const { AZURE_CLIENT_SECRET: _secret, ...withoutSecret } = environment.sandbox.env;
+  return { ...withoutSecret, ...environment.dockerd.env, AZURE_FEDERATED_TOKEN_FILE: federated, RUNNER_TEMP: runnerTemp };
 }
 
 export async function provisionedEnvironment(): Promise<ProvisionedEnvironment> {

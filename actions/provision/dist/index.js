@@ -79740,36 +79740,29 @@ const SEARCH = ['Microsoft.Search/searchServices'];
 const isTrue = (value) => value === true;
 /** Account kinds that serve Azure OpenAI models, and with them Azure OpenAI's abuse monitoring. */
 const OPENAI_KINDS = ['openai', 'aiservices'];
-const cognitiveServicesControls = [
-    propertyControl({
-        id: 'cognitiveservices.local-auth-disabled',
-        title: 'Azure AI services (OpenAI, Speech) accept Microsoft Entra ID only, not keys',
+/** `disableLocalAuth: true`: the service takes Microsoft Entra tokens only; keys are accepted when it is absent. */
+function localAuthControl(id, title, appliesTo, keys, remediation) {
+    const path = ['properties', 'disableLocalAuth'];
+    return propertyControl({
+        id,
+        title,
         severity: 'required',
         hipaa: ['164.312(a)(1)', '164.312(d)'],
-        appliesTo: ACCOUNTS,
-        remediation: "Set properties.disableLocalAuth to true (with a customSubDomainName, which Entra sign-in needs) and grant the app's identity a data role (Cognitive Services OpenAI User, Cognitive Services Speech User); the renderer always does (config: ai.openai, ai.speech).",
-        path: ['properties', 'disableLocalAuth'],
+        appliesTo,
+        remediation,
+        path,
         expected: 'true',
         valueType: 'boolean',
         complies: isTrue,
-        whenAbsent: absentFails(['properties', 'disableLocalAuth'], 'true (keys are accepted by default)'),
-    }),
+        whenAbsent: absentFails(path, `true (${keys} are accepted by default)`),
+    });
+}
+const cognitiveServicesControls = [
+    localAuthControl('cognitiveservices.local-auth-disabled', 'Azure AI services (OpenAI, Speech) accept Microsoft Entra ID only, not keys', ACCOUNTS, 'keys', "Set properties.disableLocalAuth to true (with a customSubDomainName, which Entra sign-in needs) and grant the app's identity a data role (Cognitive Services OpenAI User, Cognitive Services Speech User); the renderer always does (config: ai.openai, ai.speech)."),
     publicNetworkControl('cognitiveservices.public-network', ACCOUNTS, ['164.312(a)(1)', '164.312(e)(1)'], ''),
 ];
 const searchControls = [
-    propertyControl({
-        id: 'search.local-auth-disabled',
-        title: 'Azure AI Search accepts Microsoft Entra ID only, not API keys',
-        severity: 'required',
-        hipaa: ['164.312(a)(1)', '164.312(d)'],
-        appliesTo: SEARCH,
-        remediation: "Set properties.disableLocalAuth to true (and leave out authOptions, which it excludes) and grant the app's identity a Search data role such as Search Index Data Reader; the renderer always does (config: ai.search).",
-        path: ['properties', 'disableLocalAuth'],
-        expected: 'true',
-        valueType: 'boolean',
-        complies: isTrue,
-        whenAbsent: absentFails(['properties', 'disableLocalAuth'], 'true (API keys are accepted by default)'),
-    }),
+    localAuthControl('search.local-auth-disabled', 'Azure AI Search accepts Microsoft Entra ID only, not API keys', SEARCH, 'API keys', "Set properties.disableLocalAuth to true (and leave out authOptions, which it excludes) and grant the app's identity a Search data role such as Search Index Data Reader; the renderer always does (config: ai.search)."),
     publicNetworkControl('search.public-network', SEARCH, ['164.312(a)(1)', '164.312(e)(1)'], ''),
 ];
 const ROLE_ASSIGNMENTS = 'Microsoft.Authorization/roleAssignments';
