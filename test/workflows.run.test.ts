@@ -175,6 +175,7 @@ describe('the reusable cutover workflow, run job by job', () => {
       beforeJob,
     });
   }
+  const tagMessage = () => execFileSync('git', ['-C', origin, 'tag', '-n1', '-l', 'azure-hipaa/cutover/production'], { encoding: 'utf8' });
   const results = (run: WorkflowRun) => Object.fromEntries(Object.entries(run.jobs).map(([id, job]) => [id, job.result]));
 
   it('refuses to start unless confirm names the environment: nothing is migrated, deployed or switched', async () => {
@@ -228,8 +229,7 @@ describe('the reusable cutover workflow, run job by job', () => {
     const fqdn = run.jobs['deploy']?.outputs['fqdn'];
     expect(number()?.voice_url).toBe(`https://${fqdn}/voice`);
     expect(number()?.voice_fallback_url).toBe(DEV_VOICE_URL);
-    const tag = execFileSync('git', ['-C', origin, 'tag', '-n1', '-l', 'azure-hipaa/cutover/production'], { encoding: 'utf8' });
-    expect(tag).toMatch(
+    expect(tagMessage()).toMatch(
       new RegExp(
         `Cutover to production: revision ${run.jobs['deploy']?.outputs['revision']} serves; development 11111111-2222-3333-4444-555555555555/seniorly-dev-rg left as the fallback`,
       ),
@@ -246,5 +246,15 @@ describe('the reusable cutover workflow, run job by job', () => {
       expect(logs.filter((step) => step.stdout.includes(value)).map((step) => `${name} in ${step.job} / ${step.name}`)).toEqual([]);
     const masked = run.steps.flatMap((step) => step.stdout.split('\n')).filter((line) => line.startsWith('::add-mask::'));
     expect(masked).toContain(`::add-mask::${twilio.authToken}`);
+  }, 300_000);
+
+  it('a second cutover leaves the first record as it is: cleanup counts from the first', async () => {
+    const first = tagMessage();
+    const run = await cutover({});
+    expect(results(run)['record']).toBe('success');
+    expect(run.steps.find((step) => step.job === 'record' && step.name.startsWith('tag'))?.stdout).toMatch(
+      /::notice::The cutover to production is already recorded/,
+    );
+    expect(tagMessage()).toBe(first);
   }, 300_000);
 });

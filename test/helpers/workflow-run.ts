@@ -60,13 +60,19 @@ const OUR_ACTION = /^(?:azure-hipaa\/azure-hipaa-actions\/|\.\/)actions\/([a-z-]
 const OUR_WORKFLOW = /^(?:azure-hipaa\/azure-hipaa-actions\/|\.\/)(\.github\/workflows\/[a-z-]+\.yml)(?:@.*)?$/;
 const STAND_INS = /^(actions\/checkout|azure\/login)@[0-9a-f]{40}$/;
 
+/** What the status functions see: whether everything before succeeded, and whether anything before failed (a skipped job is neither). */
+interface Status {
+  succeeded: boolean;
+  failed: boolean;
+}
+
 /** Evaluates one expression (without `${{ }}`) against the contexts, with the status functions of where it stands. */
-function evaluate(expression: string, contexts: Json, status: { failed: boolean }): data.ExpressionData {
+function evaluate(expression: string, contexts: Json, status: Status = { succeeded: true, failed: false }): data.ExpressionData {
   const functions = new Map(
     (
       [
         ['always', true],
-        ['success', !status.failed],
+        ['success', status.succeeded],
         ['failure', status.failed],
         ['cancelled', false],
       ] as const
@@ -80,18 +86,31 @@ function evaluate(expression: string, contexts: Json, status: { failed: boolean 
 
 /** A value with every `${{ }}` replaced, as the runner substitutes them into `with:`, `env:` and `run:`. */
 function substitute(value: unknown, contexts: Json): string {
-  return String(value ?? '').replace(/\$\{\{(.*?)\}\}/gs, (_match, expression: string) =>
-    evaluate(expression, contexts, { failed: false }).coerceString(),
-  );
+  return String(value ?? '').replace(/\$\{\{(.*?)\}\}/gs, (_match, expression: string) => evaluate(expression, contexts).coerceString());
+}
+
+/** GitHub's truthiness: false, 0, '' and null are false; everything else, '0' and 'false' included, is true. */
+function truthy(value: data.ExpressionData): boolean {
+  switch (value.kind) {
+    case data.Kind.Boolean:
+      return value.value;
+    case data.Kind.Number:
+      return value.value !== 0 && !Number.isNaN(value.value);
+    case data.Kind.String:
+      return value.value !== '';
+    case data.Kind.Null:
+      return false;
+    default:
+      return true;
+  }
 }
 
 /** An `if:` as the runner reads it: without a status function it means `success() && (...)`. */
-function condition(text: unknown, contexts: Json, failed: boolean): boolean {
-  if (text === undefined) return !failed;
+function condition(text: unknown, contexts: Json, status: Status): boolean {
+  if (text === undefined) return status.succeeded;
   const expression = String(text).replace(/^\s*\$\{\{(.*)\}\}\s*$/s, '$1');
   const full = STATUS_FUNCTION.test(expression) ? expression : `success() && (${expression})`;
-  const result = evaluate(full, contexts, { failed });
-  return result.kind === data.Kind.Boolean ? result.value : result.coerceString() !== '' && result.coerceString() !== '0';
+  return truthy(evaluate(full, contexts, status));
 }
 
 function substituteAll(map: unknown, contexts: Json): Record<string, string> {
@@ -102,30 +121,38 @@ function substituteAll(map: unknown, contexts: Json): Record<string, string> {
 export async function runWorkflow(options: WorkflowRunOptions, steps: StepRecord[] = []): Promise<WorkflowRun> {
   const workflow = parseYaml(readFileSync(join(repoRoot, options.workflow), 'utf8')) as Json;
   const declared = ((workflow['on'] as Json)['workflow_call'] as Json)['inputs'] as Record<string, Json>;
-  const inputs: Record<string, string> = {};
+  // The inputs context keeps each input's declared type: a boolean input is true or false, not a string.
+  const inputs: Record<string, string | boolean | number> = {};
   for (const [name, spec] of Object.entries(declared)) {
     const given = options.inputs[name] ?? (spec['default'] === undefined ? undefined : String(spec['default']));
     if (given === undefined && spec['required'] === true) throw new Error(`${options.workflow}: the required input ${name} is not given`);
-    inputs[name] = given ?? '';
+    const text = given ?? '';
+    inputs[name] = spec['type'] === 'boolean' ? text === 'true' : spec['type'] === 'number' ? Number(text) : text;
   }
   for (const name of Object.keys(options.inputs))
     if (!(name in declared)) throw new Error(`${options.workflow} declares no input ${name}: the runner would refuse the call`);
 
   const jobs = workflow['jobs'] as Record<string, Json>;
   const done: Record<string, JobRecord> = {};
+  const failedChain = new Map<string, boolean>();
   while (Object.keys(done).length < Object.keys(jobs).length) {
     const ready = Object.entries(jobs).find(([id, job]) => !(id in done) && needsOf(job).every((need) => need in done));
     if (!ready) throw new Error(`${options.workflow}: the jobs' needs form a cycle or name a job that does not exist`);
     const [id, job] = ready;
     const needs = Object.fromEntries(needsOf(job).map((need) => [need, done[need] as JobRecord]));
     const contexts = { inputs, github: options.github, needs, vars: {}, secrets: {} };
-    const failedNeed = Object.values(needs).some((need) => need.result !== 'success');
-    if (!condition(job['if'], contexts, failedNeed)) {
+    // failure() is true when any ancestor job failed, however far up; a skipped job alone is not a failure.
+    const status = {
+      succeeded: Object.values(needs).every((need) => need.result === 'success'),
+      failed: needsOf(job).some((need) => failedChain.get(need) === true),
+    };
+    if (!condition(job['if'], contexts, status)) {
       done[id] = { result: 'skipped', outputs: {} };
-      continue;
+    } else {
+      await options.beforeJob?.(id);
+      done[id] = await runJob(id, job, contexts, options, steps);
     }
-    await options.beforeJob?.(id);
-    done[id] = await runJob(id, job, contexts, options, steps);
+    failedChain.set(id, done[id].result === 'failure' || status.failed);
   }
   const outputs = substituteAll(
     Object.fromEntries(
@@ -159,7 +186,7 @@ async function runJob(id: string, job: Json, contexts: Json, options: WorkflowRu
   for (const [index, step] of ((job['steps'] ?? []) as Json[]).entries()) {
     const here = { ...contexts, steps: stepContexts, env };
     const name = String(step['name'] ?? step['uses'] ?? step['run'] ?? `step ${index}`);
-    if (!condition(step['if'], here, failed)) continue;
+    if (!condition(step['if'], here, { succeeded: !failed, failed })) continue;
     const stepEnv = { ...env, ...substituteAll(step['env'], here) };
     let run: Pick<ActionRun, 'exitCode' | 'outputs' | 'stdout' | 'stderr'>;
     if (typeof step['uses'] === 'string') {
@@ -188,7 +215,11 @@ async function runJob(id: string, job: Json, contexts: Json, options: WorkflowRu
 async function standIn(step: Json, contexts: Json, options: WorkflowRunOptions): Promise<ActionRun> {
   const uses = String(step['uses']);
   const path = substituteAll(step['with'], contexts)['path'];
-  if (uses.startsWith('actions/checkout') && path) await symlink(repoRoot, join(options.workspace, path));
+  if (uses.startsWith('actions/checkout') && path) {
+    // Each job gets a fresh runner; here the workspace is shared, so an earlier job's link is replaced.
+    await rm(join(options.workspace, path), { force: true });
+    await symlink(repoRoot, join(options.workspace, path));
+  }
   return { exitCode: 0, outputs: {}, stdout: '', stderr: '', summary: '', commands: [] };
 }
 
