@@ -96,7 +96,12 @@ export const RESOURCE_TYPES: Record<string, ResourceTypeSpec> = {
     readOnly: ({ name }) => ({ vaultUri: `https://${name.toLowerCase()}.vault.azure.net/`, provisioningState: 'Succeeded' }),
   },
   'microsoft.insights/diagnosticsettings': { createSeconds: 3, nameRule: NAME_RULES.diagnosticSetting, completeModeDeletion: false },
-  'microsoft.authorization/roleassignments': { createSeconds: 5, completeModeDeletion: false },
+  'microsoft.authorization/roleassignments': {
+    createSeconds: 5,
+    completeModeDeletion: false,
+    // ARM reports where the assignment applies: the resource, group or subscription its id is under.
+    readOnly: ({ id }) => ({ scope: id.replace(/\/providers\/Microsoft\.Authorization\/roleAssignments\/[^/]+$/i, '') }),
+  },
   'microsoft.documentdb/databaseaccounts': {
     createSeconds: 420,
     nameRule: NAME_RULES.cosmosAccount,

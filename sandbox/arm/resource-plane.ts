@@ -297,15 +297,17 @@ export class ResourcePlane {
       .filter((resource) => {
         if (resource.resourceGroup.toLowerCase() !== filter.resourceGroup.toLowerCase()) return false;
         const parsed = parseResourceId(resource.id) as ParsedId;
+        // A role assignment made at the group has the group as its scope; it is no resource of the group's list.
+        const scopeId = parsed.scopeId ?? (ROLE_ASSIGNMENTS.test(resource.type) ? this.resourceGroupId(resource.resourceGroup) : undefined);
         if (filter.scopeId !== undefined) {
-          if (resource.type.toLowerCase() !== filter.type?.toLowerCase() || !parsed.scopeId) return false;
-          const [scope, target] = [parsed.scopeId.toLowerCase(), filter.scopeId.toLowerCase()];
+          if (resource.type.toLowerCase() !== filter.type?.toLowerCase() || !scopeId) return false;
+          const [scope, target] = [scopeId.toLowerCase(), filter.scopeId.toLowerCase()];
           // Role assignments "List For Scope" (no $filter) returns those at, above and below the scope; other extensions only their own.
           return ROLE_ASSIGNMENTS.test(resource.type)
             ? scope === target || target.startsWith(`${scope}/`) || scope.startsWith(`${target}/`)
             : scope === target;
         }
-        if (parsed.scopeId) return false;
+        if (scopeId) return false;
         if (filter.parentId !== undefined)
           return (
             parentIdOf(resource.id)?.toLowerCase() === filter.parentId.toLowerCase() &&

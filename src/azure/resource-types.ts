@@ -222,7 +222,9 @@ export const RESOURCE_TYPES: readonly ResourceTypeEntry[] = [
     },
     roles: {
       'Cognitive Services OpenAI User': '5e0bd9bd-7b93-4f28-af87-19fc36ad61bd',
+      'Cognitive Services OpenAI Contributor': 'a001fd3d-188f-4b5d-821b-7da978bf7442',
       'Cognitive Services Speech User': 'f2dc8367-1007-4938-bd23-fe263f013447',
+      'Cognitive Services User': 'a97b65f3-24c7-4388-baec-2e87135dc908',
     },
     reachedByRole: true,
   },
@@ -233,7 +235,10 @@ export const RESOURCE_TYPES: readonly ResourceTypeEntry[] = [
     auditLogs: { categoryGroups: AUDIT_GROUPS, categories: ['OperationLogs'], dedicatedTables: [AZURE_DIAGNOSTICS_TABLE] },
     baaService: 'Azure AI Search',
     privateLink: { groupId: 'searchService', dnsZone: 'privatelink.search.windows.net' },
-    roles: { 'Search Index Data Reader': '1407120a-92aa-4202-b7e9-c0e197c71c8f' },
+    roles: {
+      'Search Index Data Reader': '1407120a-92aa-4202-b7e9-c0e197c71c8f',
+      'Search Index Data Contributor': '8ebe5a00-799e-43f5-93ac-243d3dce84a7',
+    },
     reachedByRole: true,
   },
   { type: 'Microsoft.Resources/deployments', configuresOther: true },

@@ -103,12 +103,23 @@ export async function readLiveEnvironment(arm: ArmPort, resourceGroup: string, c
   const readExtensions = async (scope: JudgedResource, scopeTypes: Set<string>, type: string, what: string): Promise<void> => {
     if (!scopeTypes.has(scope.type.toLowerCase())) return;
     const apiVersion = apiVersionOf(type);
-    const result = await limit(() => get(arm, `${scope.id}/providers/${type}`, apiVersion));
-    if (!result.ok) {
-      environment.unresolved.push({ message: `could not read the ${what} of ${scope.type} ${scope.name}: ${result.problem}` });
-      return;
+    const items: Record<string, unknown>[] = [];
+    // A list answers a page at a time; nextLink is the whole address of the next one.
+    for (let next: string | undefined = `${scope.id}/providers/${type}`; next;) {
+      const page = next;
+      const result = await limit(() => get(arm, page, apiVersion));
+      if (!result.ok) {
+        environment.unresolved.push({ message: `could not read the ${what} of ${scope.type} ${scope.name}: ${result.problem}` });
+        return;
+      }
+      const body = result.body as { value?: Record<string, unknown>[]; nextLink?: string | null };
+      items.push(...(body.value ?? []));
+      next = typeof body.nextLink === 'string' && body.nextLink !== '' ? body.nextLink : undefined;
     }
-    for (const item of (result.body as { value?: Record<string, unknown>[] }).value ?? []) {
+    for (const item of items) {
+      // Listed for a scope, ARM also returns the role assignments below it (on a child resource): they give no role on this one.
+      const itemScope = (item['properties'] as { scope?: unknown } | undefined)?.scope;
+      if (typeof itemScope === 'string' && itemScope.toLowerCase().startsWith(`${scope.id.toLowerCase()}/`)) continue;
       const extension: JudgedResource = {
         type,
         name: String(item['name']),

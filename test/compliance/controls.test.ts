@@ -299,12 +299,20 @@ describe('ai.app-identity', () => {
     name: 'voice-agent',
     body: { identity: { type: 'UserAssigned', userAssignedIdentities }, properties: {} },
   });
-  function judgeSearch(grants: ResourceSpec[], apps: ResourceSpec[], kind: 'template' | 'live' = 'template') {
-    const service = resource({ ...search({ disableLocalAuth: true }), extensions: grants });
-    const ctx = context([service, ...apps.map((spec) => resource(spec))]);
+  function judgeService(
+    spec: ResourceSpec,
+    grants: ResourceSpec[],
+    apps: ResourceSpec[],
+    kind: 'template' | 'live' = 'template',
+    others: ResourceSpec[] = [],
+  ) {
+    const service = resource({ ...spec, extensions: grants });
+    const ctx = context([service, ...[...apps, ...others].map((other) => resource(other))]);
     ctx.environment.input.kind = kind;
     return (controlById('ai.app-identity') as NonNullable<ReturnType<typeof controlById>>).evaluate(service, ctx);
   }
+  const judgeSearch = (grants: ResourceSpec[], apps: ResourceSpec[], kind: 'template' | 'live' = 'template') =>
+    judgeService(search({ disableLocalAuth: true }), grants, apps, kind);
   const appWithIdentity = app({ [identityId('app-id')]: {} });
 
   it.each([
@@ -322,7 +330,7 @@ describe('ai.app-identity', () => {
       [appWithIdentity],
       'template',
       'fail',
-      /no role assignment on srch grants a data role \(Search Index Data Reader\)/,
+      /no role assignment on srch grants a data role \(Search Index Data Reader, Search Index Data Contributor\)/,
     ],
     [
       'only a control-plane role is granted',
@@ -392,5 +400,24 @@ describe('ai.app-identity', () => {
     const result = judgeSearch([...grants], [...apps], kind);
     expect(result.status).toBe(status);
     expect(result.message).toMatch(message);
+  });
+
+  it('counts only the roles that reach the account’s kind: OpenAI User gives nothing on a Speech account', () => {
+    const openAiUser = grant('5e0bd9bd-7b93-4f28-af87-19fc36ad61bd', principalOf('app-id'));
+    const speech = judgeService(account('SpeechServices', { disableLocalAuth: true }), [openAiUser], [appWithIdentity]);
+    expect(speech.status).toBe('fail');
+    expect(speech.message).toMatch(/grants a data role \(Cognitive Services Speech User, Cognitive Services User\)/);
+    expect(judgeService(account('OpenAI', { disableLocalAuth: true }), [openAiUser], [appWithIdentity]).status).toBe('pass');
+  });
+
+  it('counts a data role granted at the resource group (an assignment without scope), as ARM applies it to the services below', () => {
+    const atGroup = { ...grant(SEARCH_DATA_READER, principalOf('app-id')), name: 'group-grant' };
+    const result = judgeService(search({ disableLocalAuth: true }), [], [appWithIdentity], 'template', [atGroup]);
+    expect(result.status).toBe('pass');
+  });
+
+  it('is unknown, not a failure, when a template grants a principal id but names the app’s identity only by resource', () => {
+    const result = judgeSearch([grant(SEARCH_DATA_READER, '33333333-cccc-4ccc-8ccc-333333333333')], [appWithIdentity]);
+    expect(result.status).toBe('unknown');
   });
 });

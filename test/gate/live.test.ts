@@ -142,6 +142,32 @@ describe('the live reader', () => {
     expect(report.findings.find((f) => f.control === 'openai.abuse-monitoring')?.message).toMatch(/ContentLogging=false/);
   });
 
+  it('follows nextLink through every page of role assignments, and leaves out those below the service', async () => {
+    const search = `${group}/Microsoft.Search/searchServices/srch`;
+    const assignment = (name: string, scope: string) => ({
+      id: `${scope}/providers/Microsoft.Authorization/roleAssignments/${name}`,
+      name,
+      properties: { roleDefinitionId: '/providers/Microsoft.Authorization/roleDefinitions/x', principalId: name, scope },
+    });
+    const nextPage = 'https://management.azure.com/page-2?api-version=2022-04-01&$skiptoken=2';
+    const arm = armWith([{ id: search, type: 'Microsoft.Search/searchServices', envelope: {} }], {
+      [search]: { status: 200, body: { properties: {} } },
+      [`${search}/providers/Microsoft.Insights/diagnosticSettings`]: { status: 200, body: { value: [] } },
+      [`${search}/providers/Microsoft.Authorization/roleAssignments`]: {
+        status: 200,
+        body: { value: [assignment('at-service', search)], nextLink: nextPage },
+      },
+      [nextPage]: {
+        status: 200,
+        body: { value: [assignment('at-group', group.replace(/\/providers$/, '')), assignment('below', `${search}/indexes/i`)] },
+      },
+    });
+    const environment = await readLiveEnvironment(arm, 'rg');
+    expect(environment.unresolved).toEqual([]);
+    const service = environment.resources.find((resource) => resource.type === 'Microsoft.Search/searchServices');
+    expect(service?.extensions.map((extension) => extension.name)).toEqual(['at-service', 'at-group']);
+  });
+
   it('never judges the empty properties of a type it does not know: they are unknown', async () => {
     const site = `${group}/Microsoft.Web/sites/app`;
     const arm = armWith([{ id: site, type: 'Microsoft.Web/sites', envelope: { tags: { Compliance: 'HIPAA' } } }], {});

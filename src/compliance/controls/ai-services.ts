@@ -59,10 +59,20 @@ const CONTAINER_APPS = 'Microsoft.App/containerApps';
 const IDENTITY_IN_EXPRESSION = /userAssignedIdentities'\s*,\s*'([^']+)'\s*\)/i;
 
 /** Who a container app signs in as: principal ids (as ARM reports them live) and user-assigned identity names (as a template names them). */
-function appPrincipals(environment: JudgedEnvironment): { apps: number; principalIds: Set<string>; identityNames: Set<string> } {
+function appPrincipals(environment: JudgedEnvironment): {
+  apps: number;
+  /** Whether any app has a managed identity at all (one with none holds no role). */
+  withIdentity: boolean;
+  principalIds: Set<string>;
+  identityNames: Set<string>;
+} {
   const principalIds = new Set<string>();
   const identityNames = new Set<string>();
   const apps = environment.resources.filter((resource) => isType(resource, CONTAINER_APPS));
+  const withIdentity = apps.some((app) => {
+    const type = read(app, ['identity', 'type']);
+    return type.kind === 'unknown' || (type.kind === 'known' && /assigned/i.test(String(type.value)));
+  });
   for (const app of apps) {
     const systemAssigned = field(app.body, 'identity', 'principalId');
     if (typeof systemAssigned === 'string') principalIds.add(systemAssigned.toLowerCase());
@@ -75,7 +85,7 @@ function appPrincipals(environment: JudgedEnvironment): { apps: number; principa
       if (name) identityNames.add(name);
     }
   }
-  return { apps: apps.length, principalIds, identityNames };
+  return { apps: apps.length, withIdentity, principalIds, identityNames };
 }
 
 /** Whom a role assignment grants, when it can be told: a principal id, or the user-assigned identity a template's expression names. */
@@ -89,11 +99,37 @@ function grantee(assignment: JudgedResource): { principalId: string } | { identi
   return undefined;
 }
 
+/** The account kinds a Cognitive Services data role reaches (learn.microsoft.com, "Azure built-in roles"); a role not listed reaches every kind. */
+const ROLE_KINDS: Readonly<Record<string, readonly string[]>> = {
+  'Cognitive Services OpenAI User': ['openai', 'aiservices'],
+  'Cognitive Services OpenAI Contributor': ['openai', 'aiservices'],
+  'Cognitive Services Speech User': ['speechservices', 'aiservices'],
+};
+
+/** A role assignment at a resource group or subscription (a template's assignment without `scope`): it reaches every service below. */
+const ABOVE_RESOURCES = /^\/subscriptions\/[^/]+(\/resourceGroups\/[^/]+)?\/providers\/Microsoft\.Authorization\/roleAssignments\/[^/]+$/i;
+
+/** The service's data roles, as [name, GUID]: for an account, those that reach its kind (all of them while the kind is unknown). */
+function dataRolesOf(service: JudgedResource): [string, string][] {
+  const roles = Object.entries(resourceType(service.type)?.roles ?? {});
+  const kind = field(service.body, 'kind');
+  if (typeof kind !== 'string') return roles;
+  return roles.filter(([name]) => ROLE_KINDS[name]?.includes(kind.toLowerCase()) ?? true);
+}
+
 /** Judges whether the app's identity holds one of the service's data roles (at the service or a scope above it). */
 function judgeAppIdentity(service: JudgedResource, environment: JudgedEnvironment): ControlResult {
-  const roles = Object.entries(resourceType(service.type)?.roles ?? {});
+  const roles = dataRolesOf(service);
   const roleNames = roles.map(([name]) => name).join(', ');
-  const assignments = service.extensions.filter((extension) => isType(extension, ROLE_ASSIGNMENTS));
+  const above = environment.resources.filter((resource) => isType(resource, ROLE_ASSIGNMENTS) && ABOVE_RESOURCES.test(resource.id));
+  const assignments = [
+    ...new Map(
+      [...service.extensions.filter((extension) => isType(extension, ROLE_ASSIGNMENTS)), ...above].map((assignment) => [
+        assignment.id.toLowerCase(),
+        assignment,
+      ]),
+    ).values(),
+  ];
   const dataGrants: { role: string; assignment: JudgedResource }[] = [];
   let unreadable: string | undefined;
   for (const assignment of assignments) {
@@ -111,10 +147,13 @@ function judgeAppIdentity(service: JudgedResource, environment: JudgedEnvironmen
     );
   }
   const app = appPrincipals(environment);
+  // undefined when it cannot be told: the grantee is unreadable, or the apps' identities are not known in that form.
   const matches = (grant: { assignment: JudgedResource }) => {
     const who = grantee(grant.assignment);
     if (!who) return undefined;
-    return 'principalId' in who ? app.principalIds.has(who.principalId) : app.identityNames.has(who.identityName);
+    const known = 'principalId' in who ? app.principalIds : app.identityNames;
+    if (known.size === 0) return app.withIdentity ? undefined : false;
+    return known.has('principalId' in who ? who.principalId : who.identityName);
   };
   const held = dataGrants.find((grant) => matches(grant) === true);
   if (held) return pass(`the app's identity holds ${held.role} on ${shortName(service)}`);
