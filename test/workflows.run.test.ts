@@ -107,8 +107,8 @@ describe('the reusable deploy workflow, run job by job', () => {
     });
     expect(run.outputs['verdict']).toBe('pass');
     expect(run.outputs['image']).toMatch(/^seniorlyprodacr\.azurecr\.io\/voice-agent@sha256:[a-f0-9]{64}$/);
-    // c<commit>-<run id>-<attempt>: a re-run gets a revision of its own.
-    expect(run.outputs['revision']).toBe(`voice-agent--cc0ffee0-${runId}-1`);
+    // c<commit>-<run id in base 36>-<attempt>: a re-run gets a revision of its own.
+    expect(run.outputs['revision']).toBe(`voice-agent--cc0ffee0-${runId.toString(36)}-1`);
     expect(run.outputs['fqdn']).toMatch(/^voice-agent\..+\.azurecontainerapps\.io$/);
     expect(resourceGroups()).toEqual(['seniorly-prod-rg']);
     const app = [...environment.sandbox.server.arm.resources.values()].find((resource) => resource.type === 'Microsoft.App/containerApps');

@@ -18404,7 +18404,12 @@ const RESOURCE_TYPES = {
         readOnly: ({ name }) => ({ vaultUri: `https://${name.toLowerCase()}.vault.azure.net/`, provisioningState: 'Succeeded' }),
     },
     'microsoft.insights/diagnosticsettings': { createSeconds: 3, nameRule: NAME_RULES.diagnosticSetting, completeModeDeletion: false },
-    'microsoft.authorization/roleassignments': { createSeconds: 5, completeModeDeletion: false },
+    'microsoft.authorization/roleassignments': {
+        createSeconds: 5,
+        completeModeDeletion: false,
+        // ARM reports where the assignment applies: the resource, group or subscription its id is under.
+        readOnly: ({ id }) => ({ scope: id.replace(/\/providers\/Microsoft\.Authorization\/roleAssignments\/[^/]+$/i, '') }),
+    },
     'microsoft.documentdb/databaseaccounts': {
         createSeconds: 420,
         nameRule: NAME_RULES.cosmosAccount,
@@ -18756,6 +18761,11 @@ class ContainerAppsRuntime {
         const traffic = Array.isArray(ingress['traffic']) ? ingress['traffic'] : [];
         const mode = String(configuration['activeRevisionsMode'] ?? 'Single');
         const invalid = (field, details) => new ArmError(400, 'InvalidParameterValueInContainerTemplate', `The following field(s) are either invalid or missing. Field '${field}' is invalid with details: '${details}';.`);
+        const suffix = (isObject(properties['template']) ? properties['template'] : {})['revisionSuffix'];
+        // Azure's rule and words (ContainerAppInvalidRevisionName): the suffix and the app's name together at most 54 characters.
+        if (typeof suffix === 'string' &&
+            (!/^[a-z](?:[a-z0-9-]*[a-z0-9])?$/.test(suffix) || suffix.includes('--') || name.length + suffix.length > 54))
+            throw new ArmError(400, 'ContainerAppInvalidRevisionName', `Revision name has an invalid value '${suffix}'. A revision name must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character. The length of the revision name must not be more than a combined 54 characters with the container app name.`);
         if (traffic.length === 0)
             return;
         if (mode.toLowerCase() === 'single' && (traffic.length > 1 || traffic.some((entry) => Number(entry['weight'] ?? 100) !== 100)))
@@ -21577,16 +21587,18 @@ class ResourcePlane {
             if (resource.resourceGroup.toLowerCase() !== filter.resourceGroup.toLowerCase())
                 return false;
             const parsed = parseResourceId(resource.id);
+            // A role assignment made at the group has the group as its scope; it is no resource of the group's list.
+            const scopeId = parsed.scopeId ?? (ROLE_ASSIGNMENTS.test(resource.type) ? this.resourceGroupId(resource.resourceGroup) : undefined);
             if (filter.scopeId !== undefined) {
-                if (resource.type.toLowerCase() !== filter.type?.toLowerCase() || !parsed.scopeId)
+                if (resource.type.toLowerCase() !== filter.type?.toLowerCase() || !scopeId)
                     return false;
-                const [scope, target] = [parsed.scopeId.toLowerCase(), filter.scopeId.toLowerCase()];
+                const [scope, target] = [scopeId.toLowerCase(), filter.scopeId.toLowerCase()];
                 // Role assignments "List For Scope" (no $filter) returns those at, above and below the scope; other extensions only their own.
                 return ROLE_ASSIGNMENTS.test(resource.type)
                     ? scope === target || target.startsWith(`${scope}/`) || scope.startsWith(`${target}/`)
                     : scope === target;
             }
-            if (parsed.scopeId)
+            if (scopeId)
                 return false;
             if (filter.parentId !== undefined)
                 return (parentIdOf(resource.id)?.toLowerCase() === filter.parentId.toLowerCase() &&
@@ -75269,7 +75281,9 @@ const resource_types_RESOURCE_TYPES = [
         },
         roles: {
             'Cognitive Services OpenAI User': '5e0bd9bd-7b93-4f28-af87-19fc36ad61bd',
+            'Cognitive Services OpenAI Contributor': 'a001fd3d-188f-4b5d-821b-7da978bf7442',
             'Cognitive Services Speech User': 'f2dc8367-1007-4938-bd23-fe263f013447',
+            'Cognitive Services User': 'a97b65f3-24c7-4388-baec-2e87135dc908',
         },
         reachedByRole: true,
     },
@@ -75280,7 +75294,10 @@ const resource_types_RESOURCE_TYPES = [
         auditLogs: { categoryGroups: AUDIT_GROUPS, categories: ['OperationLogs'], dedicatedTables: [AZURE_DIAGNOSTICS_TABLE] },
         baaService: 'Azure AI Search',
         privateLink: { groupId: 'searchService', dnsZone: 'privatelink.search.windows.net' },
-        roles: { 'Search Index Data Reader': '1407120a-92aa-4202-b7e9-c0e197c71c8f' },
+        roles: {
+            'Search Index Data Reader': '1407120a-92aa-4202-b7e9-c0e197c71c8f',
+            'Search Index Data Contributor': '8ebe5a00-799e-43f5-93ac-243d3dce84a7',
+        },
         reachedByRole: true,
     },
     { type: 'Microsoft.Resources/deployments', configuresOther: true },
@@ -75606,6 +75623,10 @@ function appPrincipals(environment) {
     const principalIds = new Set();
     const identityNames = new Set();
     const apps = environment.resources.filter((resource) => isType(resource, CONTAINER_APPS));
+    const withIdentity = apps.some((app) => {
+        const type = read(app, ['identity', 'type']);
+        return type.kind === 'unknown' || (type.kind === 'known' && /assigned/i.test(String(type.value)));
+    });
     for (const app of apps) {
         const systemAssigned = field(app.body, 'identity', 'principalId');
         if (typeof systemAssigned === 'string')
@@ -75622,7 +75643,7 @@ function appPrincipals(environment) {
                 identityNames.add(name);
         }
     }
-    return { apps: apps.length, principalIds, identityNames };
+    return { apps: apps.length, withIdentity, principalIds, identityNames };
 }
 /** Whom a role assignment grants, when it can be told: a principal id, or the user-assigned identity a template's expression names. */
 function grantee(assignment) {
@@ -75636,11 +75657,33 @@ function grantee(assignment) {
     }
     return undefined;
 }
+/** The account kinds a Cognitive Services data role reaches (learn.microsoft.com, "Azure built-in roles"); a role not listed reaches every kind. */
+const ROLE_KINDS = {
+    'Cognitive Services OpenAI User': ['openai', 'aiservices'],
+    'Cognitive Services OpenAI Contributor': ['openai', 'aiservices'],
+    'Cognitive Services Speech User': ['speechservices', 'aiservices'],
+};
+/** A role assignment at a resource group or subscription (a template's assignment without `scope`): it reaches every service below. */
+const ABOVE_RESOURCES = /^\/subscriptions\/[^/]+(\/resourceGroups\/[^/]+)?\/providers\/Microsoft\.Authorization\/roleAssignments\/[^/]+$/i;
+/** The service's data roles, as [name, GUID]: for an account, those that reach its kind (all of them while the kind is unknown). */
+function dataRolesOf(service) {
+    const roles = Object.entries(resource_types_resourceType(service.type)?.roles ?? {});
+    const kind = field(service.body, 'kind');
+    if (typeof kind !== 'string')
+        return roles;
+    return roles.filter(([name]) => ROLE_KINDS[name]?.includes(kind.toLowerCase()) ?? true);
+}
 /** Judges whether the app's identity holds one of the service's data roles (at the service or a scope above it). */
 function judgeAppIdentity(service, environment) {
-    const roles = Object.entries(resource_types_resourceType(service.type)?.roles ?? {});
+    const roles = dataRolesOf(service);
     const roleNames = roles.map(([name]) => name).join(', ');
-    const assignments = service.extensions.filter((extension) => isType(extension, ai_services_ROLE_ASSIGNMENTS));
+    const above = environment.resources.filter((resource) => isType(resource, ai_services_ROLE_ASSIGNMENTS) && ABOVE_RESOURCES.test(resource.id));
+    const assignments = [
+        ...new Map([...service.extensions.filter((extension) => isType(extension, ai_services_ROLE_ASSIGNMENTS)), ...above].map((assignment) => [
+            assignment.id.toLowerCase(),
+            assignment,
+        ])).values(),
+    ];
     const dataGrants = [];
     let unreadable;
     for (const assignment of assignments) {
@@ -75660,11 +75703,15 @@ function judgeAppIdentity(service, environment) {
         return rules_fail(`no role assignment on ${shortName(service)} grants a data role (${roleNames}); with keys off, nothing can call it unless an identity holds one`);
     }
     const app = appPrincipals(environment);
+    // undefined when it cannot be told: the grantee is unreadable, or the apps' identities are not known in that form.
     const matches = (grant) => {
         const who = grantee(grant.assignment);
         if (!who)
             return undefined;
-        return 'principalId' in who ? app.principalIds.has(who.principalId) : app.identityNames.has(who.identityName);
+        const known = 'principalId' in who ? app.principalIds : app.identityNames;
+        if (known.size === 0)
+            return app.withIdentity ? undefined : false;
+        return known.has('principalId' in who ? who.principalId : who.identityName);
     };
     const held = dataGrants.find((grant) => matches(grant) === true);
     if (held)
@@ -78240,12 +78287,24 @@ async function readLiveEnvironment(arm, resourceGroup, concurrency = 16) {
         if (!scopeTypes.has(scope.type.toLowerCase()))
             return;
         const apiVersion = apiVersionOf(type);
-        const result = await limit(() => get(arm, `${scope.id}/providers/${type}`, apiVersion));
-        if (!result.ok) {
-            environment.unresolved.push({ message: `could not read the ${what} of ${scope.type} ${scope.name}: ${result.problem}` });
-            return;
+        const items = [];
+        // A list answers a page at a time; nextLink is the whole address of the next one.
+        for (let next = `${scope.id}/providers/${type}`; next;) {
+            const page = next;
+            const result = await limit(() => get(arm, page, apiVersion));
+            if (!result.ok) {
+                environment.unresolved.push({ message: `could not read the ${what} of ${scope.type} ${scope.name}: ${result.problem}` });
+                return;
+            }
+            const body = result.body;
+            items.push(...(body.value ?? []));
+            next = typeof body.nextLink === 'string' && body.nextLink !== '' ? body.nextLink : undefined;
         }
-        for (const item of result.body.value ?? []) {
+        for (const item of items) {
+            // Listed for a scope, ARM also returns the role assignments below it (on a child resource): they give no role on this one.
+            const itemScope = item['properties']?.scope;
+            if (typeof itemScope === 'string' && itemScope.toLowerCase().startsWith(`${scope.id.toLowerCase()}/`))
+                continue;
             const extension = {
                 type,
                 name: String(item['name']),

@@ -120,6 +120,17 @@ export class ContainerAppsRuntime {
         'InvalidParameterValueInContainerTemplate',
         `The following field(s) are either invalid or missing. Field '${field}' is invalid with details: '${details}';.`,
       );
+    const suffix = (isObject(properties['template']) ? properties['template'] : {})['revisionSuffix'];
+    // Azure's rule and words (ContainerAppInvalidRevisionName): the suffix and the app's name together at most 54 characters.
+    if (
+      typeof suffix === 'string' &&
+      (!/^[a-z](?:[a-z0-9-]*[a-z0-9])?$/.test(suffix) || suffix.includes('--') || name.length + suffix.length > 54)
+    )
+      throw new ArmError(
+        400,
+        'ContainerAppInvalidRevisionName',
+        `Revision name has an invalid value '${suffix}'. A revision name must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character. The length of the revision name must not be more than a combined 54 characters with the container app name.`,
+      );
     if (traffic.length === 0) return;
     if (mode.toLowerCase() === 'single' && (traffic.length > 1 || traffic.some((entry) => Number(entry['weight'] ?? 100) !== 100)))
       throw invalid('configuration.ingress.traffic', 'Invalid value: revision weights can not be used in Single revision mode');

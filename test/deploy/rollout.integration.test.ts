@@ -279,6 +279,14 @@ describe('rollout', () => {
       await new Promise((resolve) => setTimeout(resolve, 20));
   });
 
+  it('a revision suffix too long for the app’s name gets ARM’s ContainerAppInvalidRevisionName, and nothing changes', async () => {
+    const before = await servingSplit();
+    const error = await deploy({ image: await image('healthy'), suffix: `c${'a'.repeat(50)}` }).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(RolloutFailedError);
+    expect((error as Error).message).toMatch(/ContainerAppInvalidRevisionName: .*not be more than a combined 54 characters/);
+    expect(await appTraffic()).toEqual(before);
+  });
+
   it('cancelled during the shift, puts the previous split back before it ends', async () => {
     const before = await servingSplit();
     const cancel = new AbortController();
