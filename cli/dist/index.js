@@ -17912,12 +17912,16 @@ const BUILT_IN_ROLES = {
     '00482a5a-887f-4fb3-b363-3b7fe8e74483': 'Key Vault Administrator',
 };
 const ASSIGNMENT = /^(.*)\/providers\/Microsoft\.Authorization\/roleAssignments\/[^/]+$/i;
+/** Where a role assignment applies, read from its id: the resource, group or subscription it is under; undefined for any other id. */
+function assignmentScope(id) {
+    return ASSIGNMENT.exec(id)?.[1];
+}
 /** Role names `principalId` holds on `scopeId` (a resource id), assigned at it or at a scope containing it. */
 function rolesOn(plane, principalId, scopeId) {
     const target = scopeId.toLowerCase();
     const roles = principalId === plane.identity.clientId ? [...plane.roles] : [];
     for (const resource of plane.resources.values()) {
-        const scope = ASSIGNMENT.exec(resource.id)?.[1]?.toLowerCase();
+        const scope = assignmentScope(resource.id)?.toLowerCase();
         if (scope === undefined || resource.properties['principalId'] !== principalId)
             continue;
         if (target !== scope && !target.startsWith(`${scope}/`))
@@ -18349,6 +18353,7 @@ function stableGuid(...parts) {
 ;// CONCATENATED MODULE: ./sandbox/arm/catalog.ts
 
 
+
 /** Regions a subscription reaches only after asking Microsoft for access; not offered to the sandbox's subscription. */
 const RESTRICTED_REGIONS = [
     'australiacentral2',
@@ -18408,7 +18413,7 @@ const RESOURCE_TYPES = {
         createSeconds: 5,
         completeModeDeletion: false,
         // ARM reports where the assignment applies: the resource, group or subscription its id is under.
-        readOnly: ({ id }) => ({ scope: id.replace(/\/providers\/Microsoft\.Authorization\/roleAssignments\/[^/]+$/i, '') }),
+        readOnly: ({ id }) => ({ scope: assignmentScope(id) }),
     },
     'microsoft.documentdb/databaseaccounts': {
         createSeconds: 420,
@@ -21377,6 +21382,7 @@ function dependsOnItself(start, byId) {
 
 
 
+
 /** Built-in roles the sandbox's caller can hold at subscription scope, by what they allow. */
 const WRITERS = ['Owner', 'Contributor'];
 const ROLE_WRITERS = ['Owner', 'User Access Administrator', 'Role Based Access Control Administrator'];
@@ -21587,8 +21593,8 @@ class ResourcePlane {
             if (resource.resourceGroup.toLowerCase() !== filter.resourceGroup.toLowerCase())
                 return false;
             const parsed = parseResourceId(resource.id);
-            // A role assignment made at the group has the group as its scope; it is no resource of the group's list.
-            const scopeId = parsed.scopeId ?? (ROLE_ASSIGNMENTS.test(resource.type) ? this.resourceGroupId(resource.resourceGroup) : undefined);
+            // A role assignment applies where its id says, a group included: it is no resource of the group's list.
+            const scopeId = ROLE_ASSIGNMENTS.test(resource.type) ? assignmentScope(resource.id) : parsed.scopeId;
             if (filter.scopeId !== undefined) {
                 if (resource.type.toLowerCase() !== filter.type?.toLowerCase() || !scopeId)
                     return false;
@@ -22999,7 +23005,7 @@ class KeyVaultEndpoint {
             return reply(404, keyVaultError('NotFound', 'Unknown operation.'));
         if (method === 'PUT') {
             if (entry?.secret.deletedAt)
-                return reply(409, keyVaultError('Conflict', `Secret ${entry.name} is currently in a deleted but recoverable state, and its name cannot be reused; in this state, the secret can only be recovered or purged.`, 'ObjectIsDeletedButRecoverable'));
+                return deletedButRecoverable(entry.name);
             if (entry && latest(entry).managed)
                 return reply(403, keyVaultError('Forbidden', `Secret ${entry.name} is managed by a certificate and cannot be set directly; update the certificate instead.`));
             const input = JSON.parse(body || '{}');
@@ -23059,7 +23065,7 @@ class KeyVaultEndpoint {
             return reply(400, keyVaultError('BadParameter', 'The backup blob is invalid or corrupt, or was not issued by Azure Key Vault.'));
         const existing = vault.get(backup.name);
         if (existing?.secret.deletedAt)
-            return reply(409, keyVaultError('Conflict', `Secret ${existing.name} is currently in a deleted but recoverable state, and its name cannot be reused; in this state, the secret can only be recovered or purged.`, 'ObjectIsDeletedButRecoverable'));
+            return deletedButRecoverable(existing.name);
         if (existing)
             return reply(409, keyVaultError('Conflict', `Secret ${existing.name} already exists in this key vault.`));
         const secret = { versions: backup.secret.versions.map((version) => structuredClone(version)) };
@@ -23105,6 +23111,10 @@ function page(url, vaultUrl, items) {
         ? `${vaultUrl}${url.pathname}?api-version=${url.searchParams.get('api-version') ?? ''}&maxresults=${size}&$skiptoken=${skip + size}`
         : null;
     return reply(200, { value: items.slice(skip, skip + size), nextLink: next });
+}
+/** Key Vault's answer to writing a name whose secret is deleted but not yet purged. */
+function deletedButRecoverable(name) {
+    return reply(409, keyVaultError('Conflict', `Secret ${name} is currently in a deleted but recoverable state, and its name cannot be reused; in this state, the secret can only be recovered or purged.`, 'ObjectIsDeletedButRecoverable'));
 }
 
 ;// CONCATENATED MODULE: ./sandbox/server.ts

@@ -1,5 +1,6 @@
 import { AZURE_REGIONS, NAME_RULES, type NameRule } from '../../src/config/naming.js';
 import { stableGuid } from '../../src/core/resource-id.js';
+import { assignmentScope } from './role-assignments.js';
 
 /**
  * What the sandbox's ARM endpoint knows about each resource type it serves: how long real Azure
@@ -100,7 +101,7 @@ export const RESOURCE_TYPES: Record<string, ResourceTypeSpec> = {
     createSeconds: 5,
     completeModeDeletion: false,
     // ARM reports where the assignment applies: the resource, group or subscription its id is under.
-    readOnly: ({ id }) => ({ scope: id.replace(/\/providers\/Microsoft\.Authorization\/roleAssignments\/[^/]+$/i, '') }),
+    readOnly: ({ id }) => ({ scope: assignmentScope(id) }),
   },
   'microsoft.documentdb/databaseaccounts': {
     createSeconds: 420,

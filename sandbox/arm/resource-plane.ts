@@ -4,6 +4,7 @@
  */
 import { NAME_RULES } from '../../src/config/naming.js';
 import { AVAILABLE_REGIONS, typeSpec } from './catalog.js';
+import { assignmentScope } from './role-assignments.js';
 import type { ContainerAppsRuntime } from '../apps/runtime.js';
 import {
   ArmError,
@@ -297,8 +298,8 @@ export class ResourcePlane {
       .filter((resource) => {
         if (resource.resourceGroup.toLowerCase() !== filter.resourceGroup.toLowerCase()) return false;
         const parsed = parseResourceId(resource.id) as ParsedId;
-        // A role assignment made at the group has the group as its scope; it is no resource of the group's list.
-        const scopeId = parsed.scopeId ?? (ROLE_ASSIGNMENTS.test(resource.type) ? this.resourceGroupId(resource.resourceGroup) : undefined);
+        // A role assignment applies where its id says, a group included: it is no resource of the group's list.
+        const scopeId = ROLE_ASSIGNMENTS.test(resource.type) ? assignmentScope(resource.id) : parsed.scopeId;
         if (filter.scopeId !== undefined) {
           if (resource.type.toLowerCase() !== filter.type?.toLowerCase() || !scopeId) return false;
           const [scope, target] = [scopeId.toLowerCase(), filter.scopeId.toLowerCase()];

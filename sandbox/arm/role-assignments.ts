@@ -19,12 +19,17 @@ const BUILT_IN_ROLES: Record<string, string> = {
 
 const ASSIGNMENT = /^(.*)\/providers\/Microsoft\.Authorization\/roleAssignments\/[^/]+$/i;
 
+/** Where a role assignment applies, read from its id: the resource, group or subscription it is under; undefined for any other id. */
+export function assignmentScope(id: string): string | undefined {
+  return ASSIGNMENT.exec(id)?.[1];
+}
+
 /** Role names `principalId` holds on `scopeId` (a resource id), assigned at it or at a scope containing it. */
 export function rolesOn(plane: ResourcePlane, principalId: string, scopeId: string): string[] {
   const target = scopeId.toLowerCase();
   const roles = principalId === plane.identity.clientId ? [...plane.roles] : [];
   for (const resource of plane.resources.values()) {
-    const scope = ASSIGNMENT.exec(resource.id)?.[1]?.toLowerCase();
+    const scope = assignmentScope(resource.id)?.toLowerCase();
     if (scope === undefined || resource.properties['principalId'] !== principalId) continue;
     if (target !== scope && !target.startsWith(`${scope}/`)) continue;
     const definition =

@@ -122,15 +122,7 @@ export class KeyVaultEndpoint {
     if (collection !== 'secrets') return reply(404, keyVaultError('NotFound', 'Unknown operation.'));
 
     if (method === 'PUT') {
-      if (entry?.secret.deletedAt)
-        return reply(
-          409,
-          keyVaultError(
-            'Conflict',
-            `Secret ${entry.name} is currently in a deleted but recoverable state, and its name cannot be reused; in this state, the secret can only be recovered or purged.`,
-            'ObjectIsDeletedButRecoverable',
-          ),
-        );
+      if (entry?.secret.deletedAt) return deletedButRecoverable(entry.name);
       if (entry && latest(entry).managed)
         return reply(
           403,
@@ -202,15 +194,7 @@ export class KeyVaultEndpoint {
     if (!backup)
       return reply(400, keyVaultError('BadParameter', 'The backup blob is invalid or corrupt, or was not issued by Azure Key Vault.'));
     const existing = vault.get(backup.name);
-    if (existing?.secret.deletedAt)
-      return reply(
-        409,
-        keyVaultError(
-          'Conflict',
-          `Secret ${existing.name} is currently in a deleted but recoverable state, and its name cannot be reused; in this state, the secret can only be recovered or purged.`,
-          'ObjectIsDeletedButRecoverable',
-        ),
-      );
+    if (existing?.secret.deletedAt) return deletedButRecoverable(existing.name);
     if (existing) return reply(409, keyVaultError('Conflict', `Secret ${existing.name} already exists in this key vault.`));
     const secret: StoredSecret = { versions: backup.secret.versions.map((version) => structuredClone(version)) };
     vault.secrets.set(backup.name.toLowerCase(), { name: backup.name, secret });
@@ -261,4 +245,16 @@ function page(url: URL, vaultUrl: string, items: Record<string, unknown>[]): Rep
       ? `${vaultUrl}${url.pathname}?api-version=${url.searchParams.get('api-version') ?? ''}&maxresults=${size}&$skiptoken=${skip + size}`
       : null;
   return reply(200, { value: items.slice(skip, skip + size), nextLink: next });
+}
+
+/** Key Vault's answer to writing a name whose secret is deleted but not yet purged. */
+function deletedButRecoverable(name: string): Reply {
+  return reply(
+    409,
+    keyVaultError(
+      'Conflict',
+      `Secret ${name} is currently in a deleted but recoverable state, and its name cannot be reused; in this state, the secret can only be recovered or purged.`,
+      'ObjectIsDeletedButRecoverable',
+    ),
+  );
 }
