@@ -23,17 +23,28 @@ export function handleAdmin(
       roles?: string[];
       takenNames?: { type: string; name: string }[];
       deniedReads?: string[];
+      unregisteredProviders?: string[];
     };
     if (settings.timeScale !== undefined) arm.timeScale = settings.timeScale;
     if (settings.roles) arm.roles = settings.roles;
     for (const taken of settings.takenNames ?? []) arm.takenNames.add(`${taken.type}|${taken.name}`.toLowerCase());
     for (const id of settings.deniedReads ?? []) arm.deniedReads.add(id.toLowerCase());
+    if (settings.unregisteredProviders) {
+      arm.unregisteredProviders.clear();
+      for (const namespace of settings.unregisteredProviders) arm.unregisteredProviders.add(namespace.toLowerCase());
+    }
     return reply(200, { timeScale: arm.timeScale, roles: arm.roles, takenNames: [...arm.takenNames], deniedReads: [...arm.deniedReads] });
   }
   if (collection !== 'vaults') return reply(404, { error: 'unknown admin path' });
   if (method === 'POST' && !name) return reply(201, { name: keyVaults.create((JSON.parse(body) as { name: string }).name).name });
   const vault = name ? keyVaults.get(name) : undefined;
   if (!vault) return reply(404, { error: `no vault ${name ?? ''}` });
+  // PATCH `{insideNetwork}` puts the caller inside (or outside) a private vault's network, as a runner in the virtual network.
+  if (method === 'PATCH' && !sub) {
+    const { insideNetwork } = JSON.parse(body) as { insideNetwork?: boolean };
+    if (typeof insideNetwork === 'boolean') vault.insideNetwork = insideNetwork;
+    return reply(200, { name: vault.name, insideNetwork: vault.insideNetwork });
+  }
   if (method === 'POST' && sub === 'secrets') {
     for (const seed of JSON.parse(body) as {
       name: string;

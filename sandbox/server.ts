@@ -80,12 +80,7 @@ export class SandboxServer {
     this.armEndpoint = new ArmEndpoint(this.arm);
     this.registries = new AcrEndpoint({
       registry: (name) => {
-        const resource = [...this.arm.resources.values()].find(
-          (stored) =>
-            stored.type.toLowerCase() === 'microsoft.containerregistry/registries' &&
-            stored.name.toLowerCase() === name &&
-            stored.provisioningState === 'Succeeded',
-        );
+        const resource = this.arm.findResource('Microsoft.ContainerRegistry/registries', name);
         return resource
           ? {
               id: resource.id,
@@ -104,12 +99,23 @@ export class SandboxServer {
       () => this.options.faults ?? {},
       seededRandom(options.seed ?? 1),
       this.keyVaults,
+      (vault) => {
+        const resource = this.arm.findResource('Microsoft.KeyVault/vaults', vault.name);
+        return resource
+          ? {
+              location: String(resource.envelope['location'] ?? ''),
+              publicNetworkAccess: resource.properties['publicNetworkAccess'] !== 'Disabled',
+            }
+          : undefined;
+      },
     );
     this.apps = new ContainerAppsRuntime(this.arm, this.registries, this.keyVaults, {
       timeScale: options.appTimeScale ?? 0.05,
       ...(options.docker ? { docker: options.docker } : {}),
     });
     this.arm.apps = this.apps;
+    this.arm.keyVaults = this.keyVaults;
+    this.arm.registries = this.registries;
     // Each Container Apps environment's `*.<defaultDomain>` gets a certificate from the same CA when first asked for.
     const appCertificates = new Map<string, SecureContext>();
     const SNICallback = (servername: string, callback: (error: Error | null, context?: SecureContext) => void) => {

@@ -27,6 +27,8 @@ export interface ResourceTypeSpec {
   ) => Record<string, unknown>;
   /** Child resources the provider creates with the parent (`master` database, `default` blob service). */
   implicitChildren?: { type: string; name: string; properties?: Record<string, unknown> }[];
+  /** Tags the provider adds to the resource (GitHub.Network's `GitHubId`). */
+  readOnlyTags?: (resource: { id: string }) => Record<string, string>;
   /** Regions where the provider does not offer the type. */
   unavailableIn?: readonly string[];
   /**
@@ -86,6 +88,13 @@ export const RESOURCE_TYPES: Record<string, ResourceTypeSpec> = {
   'microsoft.operationalinsights/workspaces/tables': { createSeconds: 10 },
   'microsoft.network/virtualnetworks': { createSeconds: 10, nameRule: NAME_RULES.virtualNetwork },
   'microsoft.network/virtualnetworks/subnets': { createSeconds: 5 },
+  'microsoft.network/networksecuritygroups': { createSeconds: 10 },
+  // GitHub-hosted runners with Azure private networking: the provider tags the resource with the id GitHub's
+  // network configuration takes (docs.github.com, "Configuring Azure resources for private networking").
+  'github.network/networksettings': {
+    createSeconds: 20,
+    readOnlyTags: ({ id }) => ({ GitHubId: guidFrom('github-network', id).replace(/-/g, '').toUpperCase() }),
+  },
   'microsoft.keyvault/vaults': {
     createSeconds: 15,
     nameRule: NAME_RULES.keyVault,
@@ -96,6 +105,8 @@ export const RESOURCE_TYPES: Record<string, ResourceTypeSpec> = {
     },
     readOnly: ({ name }) => ({ vaultUri: `https://${name.toLowerCase()}.vault.azure.net/`, provisioningState: 'Succeeded' }),
   },
+  // A new version of a secret in the vault, written through the control plane (vault-secrets.ts).
+  'microsoft.keyvault/vaults/secrets': { createSeconds: 2 },
   'microsoft.insights/diagnosticsettings': { createSeconds: 3, nameRule: NAME_RULES.diagnosticSetting, completeModeDeletion: false },
   'microsoft.authorization/roleassignments': {
     createSeconds: 5,

@@ -3,6 +3,8 @@ import { ArmError, isObject, missingApiVersion, parseResourceId, type ArmErrorBo
 import { isoDuration, onErrorDeploymentView, type ArmPlane, type DeploymentState } from './plane.js';
 import type { ResourceGroup } from './resource-plane.js';
 import type { Reply } from '../http.js';
+import { importImage } from '../acr/import.js';
+import { rolesOn } from './role-assignments.js';
 
 const HOST = 'https://management.azure.com';
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -101,6 +103,7 @@ export class ArmEndpoint {
       segments[5]
     )
       return this.operation(segments[5], lower[4] === 'operationresults');
+    if (lower[2] === 'providers' && segments[3] && segments.length <= 5) return this.provider(method, segments[3], segments[4]);
     // A resource group's deletion is polled here (ResourceGroups_Delete's `location` header).
     if (lower[2] === 'operationresults' && segments[3] && segments.length === 4) return this.operation(segments[3], true);
     if (lower[2] === 'resourcegroups' && segments.length === 3) {
@@ -130,6 +133,38 @@ export class ArmEndpoint {
       return this.deployment(method, group, segments[5], lower.slice(6), segments.slice(6), body, context);
     }
     return this.resource(method, url, body);
+  }
+
+  /**
+   * A resource provider at subscription scope: Providers_Get and Providers_Register, and a type's
+   * resources in every group of the subscription (e.g. Vaults_ListBySubscription).
+   */
+  private provider(method: string, namespace: string, typeOrAction: string | undefined): Reply {
+    const subscription = `/subscriptions/${this.plane.identity.subscriptionId}`;
+    const view = () => ({
+      id: `${subscription}/providers/${namespace}`,
+      namespace,
+      registrationState: this.plane.unregisteredProviders.has(namespace.toLowerCase()) ? 'NotRegistered' : 'Registered',
+    });
+    if (typeOrAction === undefined) {
+      if (method !== 'GET') throw methodNotAllowed(method);
+      return { status: 200, body: view() };
+    }
+    if (typeOrAction.toLowerCase() === 'register') {
+      if (method !== 'POST') throw methodNotAllowed(method);
+      this.plane.authorize(`${namespace}/register/action`, subscription);
+      this.plane.unregisteredProviders.delete(namespace.toLowerCase());
+      return { status: 200, body: view() };
+    }
+    if (method !== 'GET') throw methodNotAllowed(method);
+    const type = `${namespace}/${typeOrAction}`;
+    this.plane.authorize(`${type}/read`, subscription);
+    const value = this.plane
+      .listResourceGroups()
+      .flatMap((group) =>
+        this.plane.list({ resourceGroup: group.name }).filter((resource) => String(resource['type']).toLowerCase() === type.toLowerCase()),
+      );
+    return { status: 200, body: { value } };
   }
 
   private resourceGroup(method: string, name: string, body: Json, apiVersion: string): Reply {
@@ -248,9 +283,45 @@ export class ArmEndpoint {
     };
   }
 
+  /** Registries_ImportImage: accepted (202, a Location to poll), copied when the operation ends. */
+  private importImage(method: string, targetId: string, body: Json): Reply {
+    if (method !== 'POST') throw methodNotAllowed(method);
+    const plane = this.plane;
+    const registries = plane.registries;
+    if (!registries) throw new ArmError(501, 'NotImplemented', 'This sandbox has no registries.');
+    const stored = (id: string) => {
+      const resource = plane.resources.get(id.toLowerCase());
+      return resource &&
+        resource.type.toLowerCase() === 'microsoft.containerregistry/registries' &&
+        resource.provisioningState === 'Succeeded'
+        ? { id: resource.id, name: resource.name, properties: resource.properties }
+        : undefined;
+    };
+    importImage(targetId, body, {
+      registry: stored,
+      rolesOn: (scope) => rolesOn(plane, plane.identity.clientId, scope),
+      content: (name) => registries.content(name.toLowerCase()),
+      caller: plane.identity.clientId,
+    });
+    const operationId = randomUUID();
+    const operation: AsyncOperation = { status: 'InProgress' };
+    this.operations.set(operationId, operation);
+    // An import takes ACR a moment: the copy is done, the operation reports it after a poll interval.
+    setTimeout(() => (operation.status = 'Succeeded'), Math.max(10, Math.round(3000 * plane.timeScale)));
+    return {
+      status: 202,
+      headers: {
+        Location: `${HOST}/subscriptions/${plane.identity.subscriptionId}/providers/Microsoft.Resources/operationResults/${operationId}?api-version=${OPERATIONS_API_VERSION}`,
+        ...this.pollHeaders(),
+      },
+    };
+  }
+
   private resource(method: string, url: URL, body: Json): Reply {
     const path = url.pathname.replace(/\/+$/, '');
     const apiVersion = url.searchParams.get('api-version') ?? undefined;
+    const importTarget = /^(.*\/providers\/Microsoft\.ContainerRegistry\/registries\/[^/]+)\/importImage$/i.exec(path)?.[1];
+    if (importTarget !== undefined) return this.importImage(method, importTarget, body);
     const revisions = /^(.*\/providers\/Microsoft\.App\/containerApps\/[^/]+)\/revisions(?:\/([^/]+)(?:\/([^/]+))?)?$/i.exec(path);
     if (revisions && this.plane.apps) {
       const [, appId = '', revision, action] = revisions;

@@ -151,7 +151,9 @@ export class ArmPlane extends ResourcePlane {
       const location = body['location'];
       if (typeof location === 'string' && !location.startsWith('['))
         locations.set(resource.id.toLowerCase(), location.toLowerCase().replace(/\s+/g, ''));
-      const versionProblem = apiVersionProblem(resource.type, resource.apiVersion, typeof location === 'string' ? location : undefined);
+      const versionProblem =
+        this.registrationProblem(resource.type) ??
+        apiVersionProblem(resource.type, resource.apiVersion, typeof location === 'string' ? location : undefined);
       if (versionProblem) {
         direct.push({ ...versionProblem.body(), target: resource.id });
         continue;

@@ -6,6 +6,9 @@ import { NAME_RULES } from '../../src/config/naming.js';
 import { AVAILABLE_REGIONS, typeSpec } from './catalog.js';
 import { assignmentScope } from './role-assignments.js';
 import type { ContainerAppsRuntime } from '../apps/runtime.js';
+import type { KeyVaults } from '../keyvault/plane.js';
+import type { AcrEndpoint } from '../acr/endpoint.js';
+import { VAULT_SECRETS, vaultSecretNames, vaultSecretView, writeVaultSecret } from './vault-secrets.js';
 import {
   ArmError,
   ENVELOPE_KEYS,
@@ -60,8 +63,20 @@ export class ResourcePlane {
   readonly takenNames = new Set<string>();
   /** Resource ids (lower case) the caller may not read: a deny assignment, or a provider outage. */
   readonly deniedReads = new Set<string>();
+  /**
+   * Resource providers (lower-case namespaces) the subscription has not registered. Microsoft registers
+   * the common ones for a new subscription; GitHub.Network must be registered by hand
+   * (`az provider register --namespace GitHub.Network`, GitHub's private networking docs).
+   */
+  readonly unregisteredProviders = new Set<string>(['github.network']);
   /** The caller's roles at subscription scope. */
   roles: string[] = ['Contributor', 'Role Based Access Control Administrator'];
+  /** Each registry's content: ARM's importImage copies between them. */
+  registries?: AcrEndpoint;
+  /** Each vault's data plane: ARM's vaults/secrets read and write the same secrets. */
+  keyVaults?: KeyVaults;
+  /** A secret's value from its PUT until provisioning writes it to the vault: never stored with the resource, never shown. */
+  private readonly pendingSecretValues = new WeakMap<StoredResource, string>();
   /** The resource each PUT replaced, while it provisions: what a refused update goes back to. */
   private readonly replaced = new WeakMap<StoredResource, StoredResource>();
   /** Container Apps' revisions, run for real when the sandbox has a docker daemon. */
@@ -91,6 +106,24 @@ export class ResourcePlane {
       return;
     }
     throw this.authorizationFailed(action, scope);
+  }
+
+  /** ARM's answer to a resource of a namespace the subscription has not registered. */
+  registrationProblem(type: string): ArmError | undefined {
+    const namespace = type.split('/')[0] ?? '';
+    if (!this.unregisteredProviders.has(namespace.toLowerCase())) return undefined;
+    return new ArmError(
+      409,
+      'MissingSubscriptionRegistration',
+      `The subscription is not registered to use namespace '${namespace}'. See https://aka.ms/rps-not-found for how to register subscriptions.`,
+      [
+        {
+          code: 'MissingSubscriptionRegistration',
+          target: namespace,
+          message: `The subscription is not registered to use namespace '${namespace}'.`,
+        },
+      ],
+    );
   }
 
   protected authorizationFailed(action: string, scope: string): ArmError {
@@ -227,6 +260,10 @@ export class ResourcePlane {
 
   /** A resource as GET returns it: the stored body plus the provider's read-only properties. */
   view(resource: StoredResource): Json {
+    if (resource.type.toLowerCase() === VAULT_SECRETS && this.keyVaults) {
+      const fromVault = this.secretView(resource.id);
+      if (fromVault) return fromVault;
+    }
     const spec = typeSpec(resource.type);
     const location = resource.envelope['location'];
     const kind = resource.envelope['kind'];
@@ -244,11 +281,13 @@ export class ResourcePlane {
           return other ? (this.view(other)['properties'] as Json) : undefined;
         },
       ) ?? {};
+    const providerTags = spec?.readOnlyTags?.({ id: resource.id });
     return {
       id: resource.id,
       name: resource.name.split('/').at(-1),
       type: resource.type,
       ...resource.envelope,
+      ...(providerTags ? { tags: { ...(isObject(resource.envelope['tags']) ? resource.envelope['tags'] : {}), ...providerTags } } : {}),
       ...this.identityView(resource),
       properties: mergeDeep(mergeDeep(mergeDeep(resource.properties, readOnly), this.providerView(resource)), {
         provisioningState: resource.provisioningState,
@@ -275,8 +314,31 @@ export class ResourcePlane {
     return resource.type.toLowerCase() === 'microsoft.app/containerapps' && this.apps ? this.apps.appView(resource) : {};
   }
 
+  /** The provisioned resource of this type and name in any group (global names: vaults, registries), or undefined. */
+  findResource(type: string, name: string): StoredResource | undefined {
+    return [...this.resources.values()].find(
+      (stored) =>
+        stored.type.toLowerCase() === type.toLowerCase() &&
+        stored.name.toLowerCase() === name.toLowerCase() &&
+        stored.provisioningState === 'Succeeded',
+    );
+  }
+
+  /** A secret as Key Vault's management API shows it, from the vault itself: data-plane writes show too. */
+  private secretView(id: string): Json | undefined {
+    const parsed = parseResourceId(id);
+    if (!parsed || !this.keyVaults) return undefined;
+    const vaultId = parentIdOf(id) ?? '';
+    return vaultSecretView(this.keyVaults, id, parsed.name, this.resources.get(vaultId.toLowerCase())?.envelope['location']);
+  }
+
   getResource(id: string): Json {
     this.authorize(`${parseResourceId(id)?.type ?? 'Microsoft.Resources/resources'}/read`, id);
+    if (parseResourceId(id)?.type.toLowerCase() === VAULT_SECRETS && this.keyVaults) {
+      const secret = this.secretView(id);
+      if (!secret) throw this.notFound(id);
+      return secret;
+    }
     const resource = this.resources.get(id.toLowerCase());
     if (!resource) throw this.notFound(id);
     return this.view(resource);
@@ -294,6 +356,13 @@ export class ResourcePlane {
   /** Resources of a collection: a group's top-level resources, a parent's children of one type, or a resource's extensions of one type. */
   list(filter: { resourceGroup: string; parentId?: string; type?: string; scopeId?: string }): Json[] {
     this.requireResourceGroup(filter.resourceGroup);
+    if (filter.type?.toLowerCase() === VAULT_SECRETS && filter.parentId && this.keyVaults) {
+      const vault = parseResourceId(filter.parentId)?.name ?? '';
+      return vaultSecretNames(this.keyVaults, vault).flatMap((name): Json[] => {
+        const secret = this.secretView(`${filter.parentId}/secrets/${name}`);
+        return secret ? [secret] : [];
+      });
+    }
     return [...this.resources.values()]
       .filter((resource) => {
         if (resource.resourceGroup.toLowerCase() !== filter.resourceGroup.toLowerCase()) return false;
@@ -325,6 +394,8 @@ export class ResourcePlane {
     if (!parsed) throw new ArmError(400, 'InvalidResourceId', `'${id}' is not a valid resource id.`);
     this.authorize(`${parsed.type}/write`, id);
     this.requireActiveResourceGroup(parsed.resourceGroup);
+    const unregistered = this.registrationProblem(parsed.type);
+    if (unregistered) throw unregistered;
     const existing = this.resources.get(id.toLowerCase());
     const problem = apiVersionProblem(parsed.type, apiVersion, typeof body['location'] === 'string' ? body['location'] : undefined);
     if (problem) throw problem;
@@ -353,7 +424,11 @@ export class ResourcePlane {
     if (first) throw new ArmError(400, first.code, first.message, problems.length > 1 ? problems : [], first.target);
 
     const envelope = Object.fromEntries(ENVELOPE_KEYS.filter((key) => full[key] !== undefined).map((key) => [key, full[key]]));
-    const properties = isObject(full['properties']) ? full['properties'] : {};
+    const isSecret = parsed.type.toLowerCase() === VAULT_SECRETS;
+    const given = isObject(full['properties']) ? full['properties'] : {};
+    // A secret's value goes to the vault alone: the stored resource, its views and every read of ARM never hold it.
+    const { value: secretValue, ...withoutValue } = given;
+    const properties = isSecret ? withoutValue : given;
     const unchanged =
       existing !== undefined &&
       JSON.stringify({ e: existing.envelope, p: existing.properties }) === JSON.stringify({ e: envelope, p: properties });
@@ -370,6 +445,7 @@ export class ResourcePlane {
       provisioningState: existing ? 'Updating' : 'Creating',
     };
     this.resources.set(id.toLowerCase(), resource);
+    if (isSecret) this.pendingSecretValues.set(resource, typeof secretValue === 'string' ? secretValue : '');
     if (existing) this.replaced.set(resource, existing);
     this.puts++;
     const done = new Promise<ArmErrorBody | undefined>((resolve) => {
@@ -381,6 +457,15 @@ export class ResourcePlane {
   protected finishProvisioning(resource: StoredResource): ArmErrorBody | undefined | Promise<ArmErrorBody | undefined> {
     // Deleted meanwhile (its group, or a complete-mode deployment), or replaced by a newer PUT: nothing left to finish.
     if (this.resources.get(resource.id.toLowerCase()) !== resource) return undefined;
+    if (resource.type.toLowerCase() === VAULT_SECRETS && this.keyVaults) {
+      const value = this.pendingSecretValues.get(resource) ?? '';
+      this.pendingSecretValues.delete(resource);
+      const failure = writeVaultSecret(this.keyVaults, resource.name, value, { ...resource.envelope, properties: resource.properties });
+      if (failure) {
+        resource.provisioningState = 'Failed';
+        return failure;
+      }
+    }
     if (resource.type.toLowerCase() === 'microsoft.app/containerapps') {
       const problem = revisionProblem(resource.name, resource.properties);
       if (problem) {

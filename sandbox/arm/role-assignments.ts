@@ -12,6 +12,7 @@ const BUILT_IN_ROLES: Record<string, string> = {
   'acdd72a7-3385-48ef-bd42-f606fba81ae7': 'Reader',
   '8311e382-0749-4cb8-b61a-304f252e45ec': 'AcrPush',
   '7f951dda-4ed3-4680-a7ca-43fe172d538d': 'AcrPull',
+  '577a9874-89fd-4f24-9dbd-b5034d0ad23a': 'Container Registry Data Importer and Data Reader',
   '4633458b-17de-408a-b874-0445c86b69e6': 'Key Vault Secrets User',
   'b86a8fe4-44ce-4948-aee5-eccb2c155cd7': 'Key Vault Secrets Officer',
   '00482a5a-887f-4fb3-b363-3b7fe8e74483': 'Key Vault Administrator',

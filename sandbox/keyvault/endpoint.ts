@@ -33,6 +33,8 @@ export class KeyVaultEndpoint {
     private readonly faults: () => FaultRates,
     private readonly random: () => number,
     private readonly keyVaults: KeyVaults,
+    /** The vault's ARM resource, when ARM created it: its region and whether public network access is disabled. */
+    private readonly resourceOf: (vault: Vault) => { location: string; publicNetworkAccess: boolean } | undefined = () => undefined,
   ) {}
 
   /** Every error Key Vault sends carries its code in `x-ms-error-code` too. */
@@ -50,6 +52,17 @@ export class KeyVaultEndpoint {
     }
     if (!url.searchParams.get('api-version'))
       return reply(400, keyVaultError('BadParameter', "The 'api-version' query parameter is required but was not specified."));
+    // A vault with public network access disabled answers only its private endpoint, after sign-in (the message names the caller).
+    const resource = this.resourceOf(vault);
+    if (resource && !resource.publicNetworkAccess && !vault.insideNetwork)
+      return reply(
+        403,
+        keyVaultError(
+          'Forbidden',
+          `Public network access is disabled and request is not from a trusted service nor via an approved private link.\r\nCaller: appid=${this.entra.identity.clientId};oid=${this.entra.identity.clientId}\r\nVault: ${vault.name};location=${resource.location}`,
+          'ForbiddenByConnection',
+        ),
+      );
     const allowed = vault.role === 'officer' || (vault.role === 'user' && method === 'GET');
     if (!allowed) {
       return reply(

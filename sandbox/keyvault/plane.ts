@@ -24,6 +24,8 @@ export class Vault {
   readonly secrets = new Map<string, { name: string; secret: StoredSecret }>();
   readonly requests: Record<string, number> = {};
   throttled = 0;
+  /** Whether the caller is inside the vault's private network (a runner in the virtual network): then public network access does not apply. */
+  insideNetwork = false;
   /** Data-plane roles: `officer` reads and writes, `user` only reads, `none` is refused (ForbiddenByRbac). */
   role: 'officer' | 'user' | 'none' = 'officer';
   /** Key Vault's service limits, counted per 10 s window. */
