@@ -48,6 +48,8 @@ try {
       exclude: 'exclude',
       overwrite: 'overwrite',
       concurrency: 'concurrency',
+      targetPath: 'target-path',
+      subscriptionId: 'subscription-id',
       maxWaitSeconds: 'maxWaitSeconds',
       writesPer10s: 'writes',
       readsPer10s: 'reads',

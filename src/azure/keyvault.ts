@@ -197,10 +197,11 @@ function retryAfterMs(response: PipelineResponse): number | undefined {
  * goes unanswered (as ETIMEDOUT, which the SDK retries with backoff), and gives up at once on a
  * Retry-After longer than the caller will wait (the SDK would sleep through it silently).
  */
-function requestObserverPolicy(options: KeyVaultOptions): PipelinePolicy {
+function requestObserverPolicy(options: KeyVaultOptions, onError: (body: unknown) => void = () => undefined): PipelinePolicy {
   const { observer } = options;
   const timeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
   const seen = (response: PipelineResponse) => {
+    if (response.status >= 400) onError(errorBody(response.bodyAsText));
     const wait = retryAfterMs(response);
     observer?.afterResponse(response.status, wait);
     if ((response.status === 429 || response.status === 503) && wait !== undefined && wait > (options.maxRetryAfterMs ?? Infinity))
@@ -234,21 +235,33 @@ function safeCode(value: unknown): string | undefined {
   return typeof value === 'string' && SAFE_CODE.test(value) ? value : undefined;
 }
 
-/** Reduces anything the SDK throws to status and codes; see VaultRequestError for why. */
-function toVaultRequestError(vault: VaultReference, operation: string, error: unknown): VaultRequestError {
+/**
+ * Reduces anything the SDK throws to status and codes; see VaultRequestError for why. `lastErrorBody`
+ * is the body of the last error response: paged operations (listing) throw without `details`.
+ */
+function toVaultRequestError(vault: VaultReference, operation: string, error: unknown, lastErrorBody?: unknown): VaultRequestError {
   if (error instanceof HostNotFoundError) return new VaultRequestError(vault, operation, undefined, 'ENOTFOUND', undefined);
   if (error instanceof RetryAfterTooLongError)
     return new VaultRequestError(vault, operation, 429, 'RetryAfterTooLong', undefined, error.retryAfterMs);
   if (!isRestError(error))
     return new VaultRequestError(vault, operation, undefined, safeCode((error as { code?: unknown } | null)?.code), undefined);
-  const details = error.details as { error?: { code?: unknown; innerError?: { code?: unknown } } } | undefined;
+  const details = (error.details ?? errorBody(error.response?.bodyAsText) ?? lastErrorBody) as
+    { error?: { code?: unknown; innerError?: { code?: unknown }; innererror?: { code?: unknown } } } | undefined;
   return new VaultRequestError(
     vault,
     operation,
     error.statusCode ?? error.response?.status,
     safeCode(details?.error?.code) ?? safeCode(error.code),
-    safeCode(details?.error?.innerError?.code),
+    safeCode(details?.error?.innerError?.code ?? details?.error?.innererror?.code),
   );
+}
+
+function errorBody(text: string | null | undefined): unknown {
+  try {
+    return text ? (JSON.parse(text) as unknown) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function metadataOf(properties: SecretProperties): SecretMetadata {
@@ -274,17 +287,18 @@ function writableProperties(metadata: SecretMetadata) {
 /** A VaultPort over the real SDK, authenticated and routed by src/azure/credential.ts. */
 export function openKeyVault(vault: VaultReference, env: NodeJS.ProcessEnv, options: KeyVaultOptions = {}): VaultPort {
   const clientOptions = azureClientOptions(env);
+  let lastErrorBody: unknown;
   const client = new SecretClient(vault.url, azureCredential(env), {
     ...clientOptions,
     retryOptions: { ...defaultKeyVaultRetryOptions, ...options.retry },
-    additionalPolicies: [{ policy: requestObserverPolicy(options), position: 'perRetry' }],
+    additionalPolicies: [{ policy: requestObserverPolicy(options, (body) => (lastErrorBody = body)), position: 'perRetry' }],
   });
 
   async function call<T>(operation: string, fn: () => Promise<T>): Promise<T> {
     try {
       return await fn();
     } catch (error) {
-      throw toVaultRequestError(vault, operation, error);
+      throw toVaultRequestError(vault, operation, error, lastErrorBody);
     }
   }
 

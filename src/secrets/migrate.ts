@@ -4,8 +4,11 @@
  */
 import { ConfigurationError } from '../core/errors.js';
 import { openKeyVault, VaultRequestError } from '../azure/keyvault.js';
+import type { ArmPort } from '../azure/arm-port.js';
+import { subscriptionOf } from '../azure/subscription.js';
+import { armWriteReason, listArmSecrets, locateVault, writeThroughArm, type ArmSecret, type ArmVault } from './through-arm.js';
 import type { PipelineRetryOptions } from '@azure/core-rest-pipeline';
-import type { RequestObserver, SecretVersion, VaultPort, VaultReference } from '../azure/keyvault.js';
+import type { RequestObserver, SecretSummary, SecretVersion, VaultPort, VaultReference } from '../azure/keyvault.js';
 import type { Logger } from '../core/logger.js';
 import { canUpdateInPlace, differingMetadata } from './compare.js';
 import type { MigrationOptions } from './options.js';
@@ -16,6 +19,9 @@ import type { Clock } from './rate-limit.js';
 
 export type Outcome = 'copied' | 'unchanged' | 'skipped' | 'failed';
 
+/** How a secret reached (or would reach) the target vault. */
+export type WritePath = 'data plane' | 'Resource Manager';
+
 /** One row of the summary: a name, what happened and why. Never a value. */
 export interface SecretResult {
   name: string;
@@ -23,11 +29,15 @@ export interface SecretResult {
   /** What was (or on a dry run would be) done: `create`, `new version`, `update properties`, `recover`, `none`. */
   action: string;
   reason: string;
+  /** The path a write took (or would take); absent when nothing was to be written. */
+  path?: WritePath;
 }
 
 export interface MigrationReport {
   source: string;
   target: string;
+  /** How the target was reached: its data plane, or Resource Manager when the vault refuses this runner's network. */
+  targetPath: WritePath;
   dryRun: boolean;
   results: SecretResult[];
   counts: Record<Outcome, number>;
@@ -56,6 +66,8 @@ export interface MigrationDependencies {
   clock?: Clock;
   /** Opens a vault; by default the Key Vault SDK. The observer paces requests under the vault's limits. */
   openVault?: (vault: VaultReference, observer: RequestObserver) => VaultPort;
+  /** Resource Manager for the target's subscription, when its vault is written through it; by default the SDK. */
+  arm?: (subscriptionId: string) => ArmPort;
 }
 
 /** Attempts per secret at this level; see `isRetryableHere` for what they are for. */
@@ -95,10 +107,14 @@ function configurationProblem(error: VaultRequestError, side: Side): Error | und
       `Key Vault '${vault}' rejected the sign-in (HTTP 401): check that the identity is from the vault's tenant (azure/login or az login).`,
     );
   }
-  if (error.status === 403 && error.innerCode === 'ForbiddenByFirewall') {
-    return new ConfigurationError(
-      `Key Vault '${vault}' refused this network (HTTP 403 ForbiddenByFirewall): allow the runner's address in the vault's firewall or run from its private network.`,
-    );
+  if (refusesNetwork(error)) {
+    return side === 'source'
+      ? new ConfigurationError(
+          `Key Vault '${vault}' (the source) refuses this runner's network (HTTP 403 ${error.innerCode}). Secret values are read only through a vault's data plane: Resource Manager never returns them, so there is no way around the source's network. Run this job on a runner inside the source vault's network (a GitHub-hosted runner with Azure private networking, see \`azure-hipaa github-runners\`, or a self-hosted runner), or allow the runner in the source vault's firewall for the migration.`,
+        )
+      : new ConfigurationError(
+          `Key Vault '${vault}' (the target) refuses this runner's network (HTTP 403 ${error.innerCode}) and target-path is 'data-plane'. Use target-path 'auto' or 'resource-manager' to write through Resource Manager, or run on a runner inside the vault's network.`,
+        );
   }
   if (error.status === 403 && error.innerCode !== 'SecretDisabled') {
     return side === 'source'
@@ -110,6 +126,11 @@ function configurationProblem(error: VaultRequestError, side: Side): Error | und
         );
   }
   return undefined;
+}
+
+/** The vault's network rule refused this runner: its firewall, or public network access disabled (private link only). */
+function refusesNetwork(error: VaultRequestError): boolean {
+  return error.status === 403 && (error.innerCode === 'ForbiddenByFirewall' || error.innerCode === 'ForbiddenByConnection');
 }
 
 /**
@@ -435,18 +456,20 @@ async function migrateWith(
 ): Promise<MigrationReport> {
   const { logger } = dependencies;
   const started = clock.now();
-  const plan: PlannedAction[] = await logger.group(`List secrets in '${options.source.name}' and '${options.target.name}'`, async () => {
-    const [sourceSecrets, targetSecrets, deletedNames] = await Promise.all([
+  const listed = await logger.group(`List secrets in '${options.source.name}' and '${options.target.name}'`, async () => {
+    const [sourceSecrets, inventory] = await Promise.all([
       onVault('source', () => source.port.listSecrets()),
-      onVault('target', () => target.port.listSecrets()),
-      onVault('target', () => target.port.listDeletedSecretNames()),
+      listTarget(target, options, dependencies),
     ]);
     heartbeat.touch();
     logger.info(
-      `source '${options.source.name}': ${plural(sourceSecrets.length, 'secret')}; target '${options.target.name}': ${plural(targetSecrets.length, 'secret')}, ${deletedNames.length} soft-deleted`,
+      `source '${options.source.name}': ${plural(sourceSecrets.length, 'secret')}; target '${options.target.name}': ${plural(inventory.secrets.length, 'secret')}${inventory.kind === 'data plane' ? `, ${inventory.deletedNames.length} soft-deleted` : ' (through Resource Manager)'}`,
     );
-    return planMigration(sourceSecrets, { secrets: targetSecrets, deletedNames }, options);
+    return { sourceSecrets, target: inventory };
   });
+  if (listed.target.kind === 'Resource Manager')
+    return migrateThroughArm(source, listed.sourceSecrets, listed.target, options, dependencies, clock, started);
+  const plan: PlannedAction[] = planMigration(listed.sourceSecrets, listed.target, options);
 
   // Skips are final already; each copy fills in its own row.
   const results: SecretResult[] = plan.map((action) => ({
@@ -487,11 +510,168 @@ async function migrateWith(
   return {
     source: options.source.name,
     target: options.target.name,
+    targetPath: 'data plane',
+    dryRun: options.dryRun,
+    results: results.map((result) => (result.action === 'none' ? result : { ...result, path: 'data plane' })),
+    counts,
+    ...(unused.length > 0 ? { unusedInProduction: unused, includeUnused: options.includeUnused } : {}),
+    throttledResponses: source.throttled() + target.throttled(),
+    elapsedMs: clock.now() - started,
+  };
+}
+
+type TargetListing =
+  | { kind: 'data plane'; secrets: SecretSummary[]; deletedNames: string[] }
+  | { kind: 'Resource Manager'; secrets: SecretSummary[]; arm: ArmPort; vault: ArmVault; armSecrets: Map<string, ArmSecret> };
+
+/**
+ * The target's secrets, from its data plane, or through Resource Manager when the vault refuses this
+ * runner's network (target-path auto) or when asked to (resource-manager).
+ */
+async function listTarget(target: VaultConnection, options: MigrationOptions, dependencies: MigrationDependencies): Promise<TargetListing> {
+  if (options.targetPath !== 'resource-manager') {
+    try {
+      const [secrets, deletedNames] = await Promise.all([target.port.listSecrets(), target.port.listDeletedSecretNames()]);
+      return { kind: 'data plane', secrets, deletedNames };
+    } catch (error) {
+      if (!(error instanceof VaultRequestError) || !refusesNetwork(error) || options.targetPath === 'data-plane')
+        throw error instanceof VaultRequestError ? (configurationProblem(error, 'target') ?? error) : error;
+      dependencies.logger.info(
+        `Key Vault '${options.target.name}' refuses this runner's network (HTTP 403 ${error.innerCode}): its secrets are written through Resource Manager instead, each value a secure deployment parameter.`,
+      );
+    }
+  }
+  const subscriptionId = subscriptionOf(options.subscriptionId, dependencies.env, options.subscriptionInput);
+  const arm = dependencies.arm
+    ? dependencies.arm(subscriptionId)
+    : (await import('../azure/arm.js')).armPort(dependencies.env, subscriptionId);
+  const vault = await locateVault(arm, options.target);
+  const armSecrets = await listArmSecrets(arm, vault);
+  const secrets = [...armSecrets.values()].map((secret): SecretSummary => ({ name: secret.name, managed: false, ...secret.metadata }));
+  return { kind: 'Resource Manager', secrets, arm, vault, armSecrets };
+}
+
+/** Secrets read at once before their batch is written: each value stays in memory until its deployment is sent. */
+const ARM_CHUNK = 200;
+
+/**
+ * The Resource Manager path: each selected secret's latest source version is read (masked at once),
+ * compared with the target by its source-version tag and properties, and what differs is written in
+ * deployments. Soft-deleted names cannot be seen through Resource Manager; a write to one fails, and
+ * the report says what to do.
+ */
+async function migrateThroughArm(
+  source: VaultConnection,
+  sourceSecrets: SecretSummary[],
+  target: Extract<TargetListing, { kind: 'Resource Manager' }>,
+  options: MigrationOptions,
+  dependencies: MigrationDependencies,
+  clock: Clock,
+  started: number,
+): Promise<MigrationReport> {
+  const { logger } = dependencies;
+  const plan = planMigration(sourceSecrets, { secrets: target.secrets, deletedNames: [] }, options);
+  const results: SecretResult[] = plan.map((action) => ({
+    name: action.name,
+    outcome: 'skipped',
+    action: 'none',
+    reason: action.kind === 'skip' ? action.reason : '',
+  }));
+  const copies = plan.flatMap((action, row) => (action.kind === 'copy' ? [{ action, row }] : []));
+  const path: WritePath = 'Resource Manager';
+  await logger.group(
+    `${options.dryRun ? 'Compare (dry run)' : 'Copy'} ${plural(copies.length, 'secret')} through Resource Manager`,
+    async () => {
+      for (let start = 0; start < copies.length; start += ARM_CHUNK) {
+        const chunk = copies.slice(start, start + ARM_CHUNK);
+        const writes: { row: number; secret: SecretVersion; reason: string }[] = [];
+        await forEachConcurrently(
+          chunk,
+          options.concurrency,
+          () => false,
+          async ({ action, row }) => {
+            let secret: SecretVersion;
+            try {
+              secret = await onVault('source', () => source.port.getSecret(action.name));
+            } catch (error) {
+              if (error instanceof VaultRequestError && error.status === 404) {
+                results[row] = { name: action.name, outcome: 'skipped', action: 'none', reason: 'deleted from the source during the run' };
+                return;
+              }
+              if (error instanceof VaultRequestError && error.status === 403 && error.innerCode === 'SecretDisabled') {
+                results[row] = { name: action.name, outcome: 'skipped', action: 'none', reason: disabledSourceReason };
+                return;
+              }
+              throw error;
+            }
+            logger.mask(secret.value);
+            const current = target.armSecrets.get(action.name.toLowerCase());
+            const reason =
+              options.overwrite === 'always'
+                ? "overwrite is 'always'"
+                : armWriteReason({ name: secret.name, managed: false, version: secret.version, ...secret.metadata }, current);
+            if (reason === undefined) {
+              results[row] = {
+                name: action.name,
+                outcome: 'unchanged',
+                action: 'none',
+                reason: 'source version tag and properties already match',
+              };
+              return;
+            }
+            const change = current ? 'new version' : 'create';
+            if (!action.write) {
+              results[row] = { name: action.name, outcome: 'copied', action: `would ${change}`, reason, path };
+              return;
+            }
+            results[row] = { name: action.name, outcome: 'copied', action: change, reason, path };
+            writes.push({ row, secret, reason });
+          },
+        );
+        if (writes.length === 0) continue;
+        const written = await writeThroughArm(
+          target.arm,
+          target.vault,
+          writes.map(({ secret }) => ({ secret })),
+          logger,
+          (ms) => clock.sleep(ms),
+        );
+        const after = options.verify ? await listArmSecrets(target.arm, target.vault) : undefined;
+        for (const { row, secret } of writes) {
+          const failure = written.get(secret.name);
+          const result = results[row] as SecretResult;
+          if (failure) {
+            results[row] = { ...result, outcome: 'failed', reason: failure };
+            continue;
+          }
+          if (!after) continue;
+          const check = armWriteReason(
+            { name: secret.name, managed: false, version: secret.version, ...secret.metadata },
+            after.get(secret.name.toLowerCase()),
+          );
+          results[row] =
+            check === undefined || /no tag can record/.test(check)
+              ? {
+                  ...result,
+                  reason: `${result.reason}; verified: the target's latest version carries this source version and its properties (Resource Manager never returns values)`,
+                }
+              : { ...result, outcome: 'failed', reason: `verification failed: ${check}` };
+        }
+      }
+    },
+  );
+  const counts: Record<Outcome, number> = { copied: 0, unchanged: 0, skipped: 0, failed: 0 };
+  for (const result of results) counts[result.outcome] += 1;
+  const unused = plan.filter((action) => action.unusedInProduction).map((action) => action.name);
+  return {
+    source: options.source.name,
+    target: options.target.name,
+    targetPath: path,
     dryRun: options.dryRun,
     results,
     counts,
     ...(unused.length > 0 ? { unusedInProduction: unused, includeUnused: options.includeUnused } : {}),
-    throttledResponses: source.throttled() + target.throttled(),
+    throttledResponses: source.throttled(),
     elapsedMs: clock.now() - started,
   };
 }

@@ -22,6 +22,10 @@ export interface MigrationInputs {
   /** Copy the development secrets production does not use too (src/secrets/unused.ts); default false. */
   includeUnused?: boolean;
   concurrency?: number;
+  /** How secrets reach the target: `auto` (the data plane, Resource Manager when the vault refuses this network), `data-plane`, `resource-manager`. */
+  targetPath?: string;
+  /** The target vault's subscription, for the Resource Manager path; default AZURE_SUBSCRIPTION_ID. */
+  subscriptionId?: string;
   writesPer10s?: number;
   readsPer10s?: number;
   maxWaitSeconds?: number;
@@ -29,7 +33,17 @@ export interface MigrationInputs {
 
 /** How each input is spelled where the user typed it (`--source` or `source-vault`), for messages. */
 export type InputNames = Record<
-  'source' | 'target' | 'include' | 'exclude' | 'overwrite' | 'concurrency' | 'writesPer10s' | 'readsPer10s' | 'maxWaitSeconds',
+  | 'source'
+  | 'target'
+  | 'include'
+  | 'exclude'
+  | 'overwrite'
+  | 'concurrency'
+  | 'targetPath'
+  | 'subscriptionId'
+  | 'writesPer10s'
+  | 'readsPer10s'
+  | 'maxWaitSeconds',
   string
 >;
 
@@ -46,12 +60,22 @@ export interface MigrationOptions {
   verify: boolean;
   /** Copy the development secrets production does not use too; otherwise they are skipped and named in the report. */
   includeUnused: boolean;
+  /** How secrets reach the target vault. */
+  targetPath: TargetPath;
+  /** The target vault's subscription for the Resource Manager path (else AZURE_SUBSCRIPTION_ID at run time). */
+  subscriptionId?: string;
+  /** How the subscription option is spelled where the user typed it, for messages. */
+  subscriptionInput: string;
   /** Secrets processed at once (each holds one value in memory). */
   concurrency: number;
   budgets: VaultBudgets;
   /** The longest Retry-After the run waits out; a vault that asks for more stops the run. */
   maxWaitMs: number;
 }
+
+/** `auto`: the data plane, and Resource Manager when the target vault refuses this runner's network. */
+export const targetPaths = ['auto', 'data-plane', 'resource-manager'] as const;
+export type TargetPath = (typeof targetPaths)[number];
 
 export const defaultConcurrency = 32;
 /** Key Vault's throttling asks for seconds; minutes mean the vault is in trouble, and a run that waits silently helps no one. */
@@ -75,6 +99,12 @@ export function resolveMigrationOptions(inputs: MigrationInputs, names: InputNam
   if (!(overwriteModes as readonly string[]).includes(inputs.overwrite)) {
     throw new ConfigurationError(`${names.overwrite} must be one of ${overwriteModes.join(', ')}; got '${inputs.overwrite}'.`);
   }
+  const targetPath = inputs.targetPath ?? 'auto';
+  if (!(targetPaths as readonly string[]).includes(targetPath))
+    throw new ConfigurationError(`${names.targetPath} must be one of ${targetPaths.join(', ')}; got '${targetPath}'.`);
+  const subscriptionId = inputs.subscriptionId?.trim() || undefined;
+  if (subscriptionId && !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(subscriptionId))
+    throw new ConfigurationError(`${names.subscriptionId} must be a subscription id (a GUID); got '${subscriptionId}'.`);
   // Above Key Vault's own limits a budget would only buy 429s.
   const writes = positiveInteger(inputs.writesPer10s, defaultVaultBudgets.writes.limit, names.writesPer10s, 300);
   const reads = positiveInteger(inputs.readsPer10s, defaultVaultBudgets.reads.limit, names.readsPer10s, 4_000);
@@ -89,6 +119,9 @@ export function resolveMigrationOptions(inputs: MigrationInputs, names: InputNam
     dryRun: inputs.dryRun,
     verify: inputs.verify,
     includeUnused: inputs.includeUnused ?? false,
+    targetPath: targetPath as TargetPath,
+    ...(subscriptionId ? { subscriptionId } : {}),
+    subscriptionInput: names.subscriptionId,
     concurrency: positiveInteger(inputs.concurrency, defaultConcurrency, names.concurrency, 256),
     maxWaitMs: positiveInteger(inputs.maxWaitSeconds, defaultMaxWaitSeconds, names.maxWaitSeconds, 3_600) * 1_000,
     budgets: {

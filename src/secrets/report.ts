@@ -1,16 +1,17 @@
 import type { MigrationReport, SecretResult } from './migrate.js';
 import { unusedInProductionNote } from './unused.js';
 
-const COLUMNS = ['Secret', 'Result', 'Action', 'Reason'] as const;
+const COLUMNS = ['Secret', 'Result', 'Action', 'Path', 'Reason'] as const;
 
 function cells(result: SecretResult): string[] {
-  return [result.name, result.outcome, result.action, result.reason];
+  return [result.name, result.outcome, result.action, result.path ?? '-', result.reason];
 }
 
 function headline(report: MigrationReport): string {
   const { copied, unchanged, skipped, failed } = report.counts;
   const mode = report.dryRun ? ' (dry run: nothing was written)' : '';
-  return `${report.source} -> ${report.target}${mode}: copied ${copied}, unchanged ${unchanged}, skipped ${skipped}, failed ${failed} in ${(report.elapsedMs / 1000).toFixed(1)} s`;
+  const path = report.targetPath === 'Resource Manager' ? ' through Resource Manager (the target refuses this network)' : '';
+  return `${report.source} -> ${report.target}${path}${mode}: copied ${copied}, unchanged ${unchanged}, skipped ${skipped}, failed ${failed} in ${(report.elapsedMs / 1000).toFixed(1)} s`;
 }
 
 /** The note on development secrets production does not use, when the run met any. */

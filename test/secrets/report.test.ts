@@ -5,9 +5,10 @@ import { formatReportJson, formatReportMarkdown, formatReportText } from '../../
 const report: MigrationReport = {
   source: 'kv-dev',
   target: 'kv-prod',
+  targetPath: 'data plane',
   dryRun: false,
   results: [
-    { name: 'db-password', outcome: 'copied', action: 'create', reason: 'not in the target; verified' },
+    { name: 'db-password', outcome: 'copied', action: 'create', reason: 'not in the target; verified', path: 'data plane' },
     { name: 'tls-cert', outcome: 'skipped', action: 'none', reason: 'certificate-backed | managed' },
   ],
   counts: { copied: 1, unchanged: 0, skipped: 1, failed: 0 },
@@ -19,17 +20,20 @@ describe('report formats', () => {
   it('text: an aligned table and the counts', () => {
     const text = formatReportText(report);
     expect(text.split('\n').slice(0, 4)).toEqual([
-      'Secret       Result   Action  Reason',
-      '-----------  -------  ------  ----------------------------',
-      'db-password  copied   create  not in the target; verified',
-      'tls-cert     skipped  none    certificate-backed | managed',
+      'Secret       Result   Action  Path        Reason',
+      '-----------  -------  ------  ----------  ----------------------------',
+      'db-password  copied   create  data plane  not in the target; verified',
+      'tls-cert     skipped  none    -           certificate-backed | managed',
     ]);
     expect(text).toContain('kv-dev -> kv-prod: copied 1, unchanged 0, skipped 1, failed 0 in 1.2 s');
+    expect(formatReportText({ ...report, targetPath: 'Resource Manager' })).toContain(
+      'kv-dev -> kv-prod through Resource Manager (the target refuses this network): copied 1',
+    );
   });
 
   it('markdown: escapes table syntax in reasons', () => {
     const markdown = formatReportMarkdown({ ...report, dryRun: true });
-    expect(markdown).toContain('| tls-cert | skipped | none | certificate-backed \\| managed |');
+    expect(markdown).toContain('| tls-cert | skipped | none | - | certificate-backed \\| managed |');
     expect(markdown).toContain('dry run: nothing was written');
   });
 

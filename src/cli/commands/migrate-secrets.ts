@@ -13,7 +13,12 @@ A vault is a name (kv-dev) or a URL (https://kv-dev.vault.azure.net).
 
 Options:
   --source <vault>          vault to copy from (needs Key Vault Secrets User)
-  --target <vault>          vault to copy to (needs Key Vault Secrets Officer)
+  --target <vault>          vault to copy to (needs Key Vault Secrets Officer; through Resource Manager,
+                            Contributor on its resource group)
+  --target-path <path>      auto (default): the target's data plane, or Resource Manager when the vault
+                            refuses this network; data-plane; resource-manager
+  --subscription-id <id>    the target vault's subscription, for Resource Manager (default
+                            AZURE_SUBSCRIPTION_ID)
   --include <globs>         only secrets matching one of these comma-separated globs
   --exclude <globs>         leave out secrets matching any of these globs
   --overwrite <mode>        if-changed (default): write only what differs; always; never
@@ -39,6 +44,8 @@ export const CLI_INPUT_NAMES: InputNames = {
   exclude: '--exclude',
   overwrite: '--overwrite',
   concurrency: '--concurrency',
+  targetPath: '--target-path',
+  subscriptionId: '--subscription-id',
   writesPer10s: '--writes-per-10s',
   readsPer10s: '--reads-per-10s',
   maxWaitSeconds: '--max-wait-seconds',
@@ -82,6 +89,8 @@ export const migrateSecretsCommand: Command = {
           'no-verify': { type: 'boolean', default: false },
           format: { type: 'string', default: 'text' },
           concurrency: { type: 'string' },
+          'target-path': { type: 'string', default: 'auto' },
+          'subscription-id': { type: 'string' },
           'writes-per-10s': { type: 'string' },
           'reads-per-10s': { type: 'string' },
           'max-wait-seconds': { type: 'string' },
@@ -106,6 +115,8 @@ export const migrateSecretsCommand: Command = {
         verify: !parsed['no-verify'],
         includeUnused: parsed['include-unused'],
         concurrency: optionalNumber(parsed.concurrency, '--concurrency'),
+        targetPath: parsed['target-path'],
+        ...(parsed['subscription-id'] ? { subscriptionId: parsed['subscription-id'] } : {}),
         writesPer10s: optionalNumber(parsed['writes-per-10s'], '--writes-per-10s'),
         readsPer10s: optionalNumber(parsed['reads-per-10s'], '--reads-per-10s'),
         maxWaitSeconds: optionalNumber(parsed['max-wait-seconds'], '--max-wait-seconds'),
