@@ -36,6 +36,8 @@ try {
         commit: `${n}`.repeat(7),
         tempDir: workspace,
         env,
+        subscriptionId: arm.subscriptionId,
+        arm,
         logger: silentLogger,
       })
     ).image;

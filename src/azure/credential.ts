@@ -65,3 +65,17 @@ export function azureClientOptions(env: NodeJS.ProcessEnv): { httpClient?: HttpC
   const sandbox = sandboxOf(env);
   return sandbox ? { httpClient: sandboxClient(sandbox) } : {};
 }
+
+/**
+ * The object id of the identity the workflow signed in as (the `oid` claim of its Resource Manager
+ * token), for role grants to itself; undefined when no token can be had or it names no object.
+ */
+export async function signedInPrincipal(env: NodeJS.ProcessEnv): Promise<string | undefined> {
+  try {
+    const token = await azureCredential(env).getToken('https://management.azure.com/.default');
+    const claims = JSON.parse(Buffer.from(token?.token.split('.')[1] ?? '', 'base64url').toString('utf8')) as { oid?: unknown };
+    return typeof claims.oid === 'string' && /^[0-9a-f-]{36}$/i.test(claims.oid) ? claims.oid : undefined;
+  } catch {
+    return undefined;
+  }
+}

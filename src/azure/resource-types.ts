@@ -194,7 +194,12 @@ export const RESOURCE_TYPES: readonly ResourceTypeEntry[] = [
     apiVersion: '2025-04-01',
     baaService: 'Container Registry',
     privateLink: { groupId: 'registry', dnsZone: 'privatelink.azurecr.io' },
-    roles: { AcrPull: '7f951dda-4ed3-4680-a7ca-43fe172d538d', AcrPush: '8311e382-0749-4cb8-b61a-304f252e45ec' },
+    roles: {
+      AcrPull: '7f951dda-4ed3-4680-a7ca-43fe172d538d',
+      AcrPush: '8311e382-0749-4cb8-b61a-304f252e45ec',
+      // learn.microsoft.com, "Azure built-in roles for Containers": what ACR's importImage needs on source and target.
+      'Container Registry Data Importer and Data Reader': '577a9874-89fd-4f24-9dbd-b5034d0ad23a',
+    },
   },
   {
     type: 'Microsoft.App/managedEnvironments',

@@ -230,6 +230,28 @@ const LogAnalyticsSchema = z
   .prefault({})
   .describe('The Log Analytics workspace that receives every audit log.');
 
+const subscriptionId = z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, 'a subscription id is a GUID');
+
+const BuildRegistrySchema = z
+  .strictObject({
+    name: azureName(NAME_RULES.registry).describe('The build registry’s name (globally unique).'),
+    resourceGroup: azureName(NAME_RULES.resourceGroup).describe(
+      'Its resource group: outside the environment’s group (it holds images, never patient data).',
+    ),
+    subscriptionId: subscriptionId
+      .optional()
+      .describe('Its subscription, when not the environment’s (same Microsoft Entra tenant: import crosses subscriptions, not tenants).'),
+    create: z
+      .boolean()
+      .default(false)
+      .describe(
+        'true: provision creates it (Standard SKU, public endpoint, admin user and anonymous pull off) in a group of its own, and grants the deploy identity AcrPush and the importer role on it. false: it exists (the development registry); provision names the roles to grant on it.',
+      ),
+  })
+  .describe(
+    'Where deploy-container pushes images from a runner outside the environment’s network; each image is then imported by digest into the environment’s registry through Resource Manager (ACR importImage), so that registry keeps its public endpoint closed.',
+  );
+
 const RegistrySchema = z
   .strictObject({
     name: azureName(NAME_RULES.registry).default('seniorlyprodacr').describe('Container registry name (globally unique).'),
@@ -237,6 +259,7 @@ const RegistrySchema = z
       .enum(['Basic', 'Standard', 'Premium'])
       .default('Premium')
       .describe('Registry SKU. Private endpoints (network.mode private) need Premium.'),
+    build: BuildRegistrySchema.optional(),
   })
   .prefault({})
   .describe('The container registry (admin user and anonymous pull disabled; the app pulls with its managed identity).');
@@ -715,9 +738,19 @@ export const EnvironmentConfigSchema = EnvironmentShape.refine(
       return value?.network?.mode === 'private' && ['Basic', 'Standard'].includes(String(value.registry?.sku));
     },
   },
-).describe(
-  'azure-hipaa.yml: one HIPAA-ready Azure production environment for a container app. Every field is optional; the defaults are the seniorly-prod environment of the migration guide, corrected.',
-);
+)
+  .refine((config) => config.registry.build?.resourceGroup.toLowerCase() !== config.resourceGroup.toLowerCase(), {
+    path: ['registry', 'build', 'resourceGroup'],
+    message:
+      'the build registry belongs outside the environment’s resource group (it is pushed to from runners outside the network, and holds no patient data): name a group of its own',
+  })
+  .refine((config) => config.registry.build?.name.toLowerCase() !== config.registry.name.toLowerCase(), {
+    path: ['registry', 'build', 'name'],
+    message: 'the build registry must be another registry than registry.name: images are imported from it into the environment’s registry',
+  })
+  .describe(
+    'azure-hipaa.yml: one HIPAA-ready Azure production environment for a container app. Every field is optional; the defaults are the seniorly-prod environment of the migration guide, corrected.',
+  );
 
 /** The config after defaults: every field is present. */
 export type EnvironmentConfig = z.output<typeof EnvironmentConfigSchema>;

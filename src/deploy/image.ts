@@ -6,12 +6,23 @@
 import { realpath } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { getExecOutput } from '@actions/exec';
+import type { ArmPort } from '../azure/arm-port.js';
 import { loadConfig } from '../config/load.js';
+import type { EnvironmentConfig } from '../config/schema.js';
 import { isInside } from '../core/confined-file.js';
 import { ConfigurationError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { DockerCli } from './docker.js';
+import { appRunsImage, environmentRegistries, importByDigest, type EnvironmentRegistry } from './promote.js';
 import { ACR_REFRESH_TOKEN_USER, RegistryClient } from './registry.js';
+
+/**
+ * Where the image is pushed: `auto` (the build registry when the config names one, so the environment's
+ * registry can stay closed, else the environment's), `build-registry`, or `registry` (the environment's,
+ * directly: network.mode public, or a runner inside the network).
+ */
+export const pushTargets = ['auto', 'build-registry', 'registry'] as const;
+export type PushTarget = (typeof pushTargets)[number];
 
 export interface ImageRequest {
   /** The workspace: the config, the build context and the Dockerfile are read only inside it. */
@@ -27,8 +38,13 @@ export interface ImageRequest {
   labels: Record<string, string>;
   tags: string[];
   repository?: string;
-  /** A registry name or login server; default the config's registry. */
+  /** A registry name or login server of the environment (its registry or its build registry); default as `pushTo` says. */
   registry?: string;
+  pushTo?: PushTarget;
+  /** The environment's subscription: the registries' resource ids. */
+  subscriptionId: string;
+  /** Resource Manager, for the import into the environment's registry. */
+  arm: ArmPort;
   /** The commit being deployed: the image's tag and its revision label. */
   commit: string;
   /** The repository's URL, for the source label. */
@@ -40,45 +56,87 @@ export interface ImageRequest {
 }
 
 export interface PushedImage {
-  /** `<login server>/<repository>@sha256:...`. */
+  /** `<login server>/<repository>@sha256:...` in the environment's registry: what the revision runs. */
   image: string;
   digest: string;
   /** Every `<login server>/<repository>:<tag>` pushed (none for an image given by reference). */
   tags: string[];
   loginServer: string;
   repository: string;
+  /** Promoted by digest from the build registry: that image, and whether this run imported it or found the app already running it. */
+  promotedFrom?: { image: string; imported: boolean };
 }
 
 const LOGIN_SERVER = /^[a-z0-9]{5,50}\.azurecr\.(io|cn|us)$/;
 const IMAGE_REFERENCE = /^([^/]+)\/([a-z0-9._/-]+?)(?::([A-Za-z0-9_][A-Za-z0-9._-]{0,127}))?(?:@(sha256:[a-f0-9]{64}))?$/;
 
-/** The image the request describes, pushed and identified by digest. */
+/**
+ * The image the request describes, in the environment's registry by digest: built and pushed there,
+ * or built and pushed to the build registry and imported by digest, or given (`image`) and resolved,
+ * imported when it is in the build registry.
+ */
 export async function pushImage(request: ImageRequest): Promise<PushedImage> {
-  return request.image ? resolvePushedImage(request) : buildAndPush(request);
-}
-
-async function target(request: ImageRequest): Promise<{ loginServer: string; repository: string }> {
   const { config } = await loadConfig(request.config, { cwd: request.cwd });
-  const registry = (request.registry ?? config.registry.name).toLowerCase();
-  const loginServer = registry.includes('.') ? registry : `${registry}.azurecr.io`;
-  if (!LOGIN_SERVER.test(loginServer))
-    throw new ConfigurationError(
-      `Input "registry": "${request.registry ?? config.registry.name}" is not an Azure Container Registry name or login server (like seniorlyprodacr or seniorlyprodacr.azurecr.io).`,
-    );
-  const repository = request.repository ?? config.containerApp.name;
-  if (!/^[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*$/.test(repository))
-    throw new ConfigurationError(
-      `Input "repository": "${repository}" is not a repository name (lowercase letters, digits, and . _ - / between them).`,
-    );
-  return { loginServer, repository };
+  const registries = environmentRegistries(config, request.subscriptionId);
+  const pushed = request.image
+    ? await resolvePushedImage(request, registries)
+    : await buildAndPush(request, config, pushRegistry(request, registries));
+  const { production } = registries;
+  if (pushed.loginServer === production.loginServer) return pushed;
+  const from = registries.build as EnvironmentRegistry;
+  const image = `${production.loginServer}/${pushed.repository}@${pushed.digest}`;
+  if (await appRunsImage(request.arm, config, image)) {
+    request.logger.info(`${image} is already in ${production.loginServer}: the app runs it, so nothing is imported.`);
+    return { ...pushed, image, loginServer: production.loginServer, promotedFrom: { image: pushed.image, imported: false } };
+  }
+  await importByDigest({
+    arm: request.arm,
+    from,
+    to: production,
+    repository: pushed.repository,
+    digest: pushed.digest,
+    tags: [request.commit, ...request.tags],
+    logger: request.logger,
+  });
+  return { ...pushed, image, loginServer: production.loginServer, promotedFrom: { image: pushed.image, imported: true } };
 }
 
-async function resolvePushedImage(request: ImageRequest): Promise<PushedImage> {
+/** The registry a build is pushed to: the `registry` input (one of the environment's), else as `push-to` says. */
+function pushRegistry(request: ImageRequest, registries: ReturnType<typeof environmentRegistries>): EnvironmentRegistry {
+  const { production, build } = registries;
+  if (request.registry !== undefined) {
+    const given = request.registry.toLowerCase();
+    const match = [production, build].find((registry) => registry && (given === registry.name || given === registry.loginServer));
+    if (!match)
+      throw new ConfigurationError(
+        `Input "registry": "${request.registry}" is not one of this environment's registries (${[production, build]
+          .filter((registry) => registry !== undefined)
+          .map((registry) => registry.name)
+          .join(', ')}). Images go only to the environment's registry or its build registry (registry.build in the config).`,
+      );
+    return match;
+  }
+  const pushTo = request.pushTo ?? 'auto';
+  if (pushTo === 'registry') return production;
+  if (build) return build;
+  if (pushTo === 'build-registry')
+    throw new ConfigurationError(
+      'Input "push-to" is build-registry, but the config names no build registry: add registry.build (name and resourceGroup) to azure-hipaa.yml.',
+    );
+  return production;
+}
+
+async function resolvePushedImage(request: ImageRequest, registries: ReturnType<typeof environmentRegistries>): Promise<PushedImage> {
   const match = IMAGE_REFERENCE.exec(request.image ?? '');
   const [, loginServer = '', repository = '', tag, givenDigest] = match ?? [];
   if (!match || !LOGIN_SERVER.test(loginServer) || (!tag && !givenDigest))
     throw new ConfigurationError(
       `Input "image": "${request.image}" is not an image in Azure Container Registry by tag or digest (like seniorlyprodacr.azurecr.io/voice-agent:1.4.2 or ...@sha256:<64 hex digits>).`,
+    );
+  const known = [registries.production, registries.build].filter((registry) => registry !== undefined);
+  if (!known.some((registry) => registry.loginServer === loginServer.toLowerCase()))
+    throw new ConfigurationError(
+      `Input "image": ${request.image} is not in this environment's registries (${known.map((registry) => registry.loginServer).join(', ')}). Deploy only what was pushed to the environment's registry or promoted from its build registry (registry.build in the config).`,
     );
   const client = new RegistryClient(loginServer, request.env);
   const session = await client.signIn(repository, 'pull', request.logger);
@@ -91,8 +149,9 @@ async function resolvePushedImage(request: ImageRequest): Promise<PushedImage> {
   return { image: `${loginServer}/${repository}@${digest}`, digest, tags: [], loginServer, repository };
 }
 
-async function buildAndPush(request: ImageRequest): Promise<PushedImage> {
-  const { loginServer, repository } = await target(request);
+async function buildAndPush(request: ImageRequest, config: EnvironmentConfig, registry: EnvironmentRegistry): Promise<PushedImage> {
+  const { loginServer } = registry;
+  const repository = repositoryOf(request, config);
   const { logger } = request;
   const context = await insideWorkspace(request.cwd, request.context, 'context');
   const dockerfile = await insideWorkspace(request.cwd, resolve(context, request.dockerfile), 'dockerfile');
@@ -141,6 +200,16 @@ async function buildAndPush(request: ImageRequest): Promise<PushedImage> {
   } finally {
     await docker.dispose();
   }
+}
+
+/** The repository in the registry: the input, else the container app's name. */
+function repositoryOf(request: ImageRequest, config: EnvironmentConfig): string {
+  const repository = request.repository ?? config.containerApp.name;
+  if (!/^[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*$/.test(repository))
+    throw new ConfigurationError(
+      `Input "repository": "${repository}" is not a repository name (lowercase letters, digits, and . _ - / between them).`,
+    );
+  return repository;
 }
 
 async function insideWorkspace(workspace: string, path: string, input: string): Promise<string> {

@@ -12,6 +12,7 @@ import type { Logger } from '../core/logger.js';
 import { apiVersionOf } from '../azure/resource-types.js';
 import { renderEnvironment, type LiveContainerApp, type RenderedEnvironment } from '../template/render.js';
 import type { GateMode, ProvisionMode } from './request.js';
+import { ensurePromotionPath, type PromotionPath } from './build-registry.js';
 import { changeCount, changesAsText, changesFromWhatIf, type ChangeSet } from './changes.js';
 import { typeAndNameOf } from '../core/resource-id.js';
 import { armError, describeArmFailure, remediesFor, type ArmFailure, type ArmPort } from '../azure/arm-port.js';
@@ -29,6 +30,8 @@ export interface ProvisionRequest {
   deploymentName?: string;
   /** Default polling interval when ARM does not suggest one. */
   pollIntervalMs?: number;
+  /** The object id of the identity provisioning (the deploy identity): it gets the import role on the registries. */
+  deployPrincipalId?: string;
 }
 
 /** One resource as the deployment reported it. */
@@ -53,6 +56,8 @@ export interface ProvisionResult {
   /** Deployment outputs by action output name (`key-vault-uri`, ...); empty unless deployed. */
   outputs: Record<string, string>;
   operations: OperationReport[];
+  /** The build registry images are promoted from, the grants made, and the ones a person must make. */
+  promotion?: PromotionPath;
 }
 
 /** Raised when ARM runs the deployment and a resource fails: ARM's code and message per failing resource. */
@@ -162,7 +167,20 @@ export async function provision(request: ProvisionRequest, ports: ProvisionPorts
       new Set(changes.resources.filter((change) => change.changeType === 'Create').map((change) => change.resourceId.toLowerCase())),
     ),
   );
-  return { ...base, status: 'deployed', changes, changeCount: count, outputs: outputsOf(deployed), operations };
+  const promotion = config.registry.build
+    ? await logger.group('Promotion path: the build registry and the import role', () =>
+        ensurePromotionPath(arm, config, request.deployPrincipalId, logger, request.pollIntervalMs),
+      )
+    : undefined;
+  return {
+    ...base,
+    status: 'deployed',
+    changes,
+    changeCount: count,
+    outputs: outputsOf(deployed),
+    operations,
+    ...(promotion ? { promotion } : {}),
+  };
 }
 
 /** The image and traffic split of the app if it exists: re-provisioning must not undo a deploy. */

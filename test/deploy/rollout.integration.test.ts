@@ -4,7 +4,7 @@
  * judged by the live gate, given traffic step by step, and rolled back on every failure.
  */
 import { execFileSync } from 'node:child_process';
-import { rm, writeFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sandbox } from '../../sandbox/index.js';
@@ -32,7 +32,7 @@ function recordingLogger(): Logger & { lines: string[] } {
 }
 
 /** Builds an image whose /health answers as given (or whose process exits) and pushes it to `registry`. */
-async function image(kind: 'healthy' | 'no-health' | 'crashes', registry = 'seniorlyprodacr'): Promise<string> {
+async function image(kind: 'healthy' | 'no-health' | 'crashes', config = 'azure-hipaa.yml'): Promise<string> {
   const context = join(workspace, `image-${++serial}`);
   await writeBusyboxApp(context, `ok ${serial}\n`);
   if (kind === 'no-health') await rm(join(context, 'www', 'health'));
@@ -40,16 +40,19 @@ async function image(kind: 'healthy' | 'no-health' | 'crashes', registry = 'seni
     await writeFile(join(context, 'Dockerfile'), 'FROM scratch\nCOPY busybox /bin/busybox\nENTRYPOINT ["/bin/busybox", "false"]\n');
   const pushed = await pushImage({
     cwd: workspace,
-    config: 'azure-hipaa.yml',
+    config,
     context: `image-${serial}`,
     dockerfile: 'Dockerfile',
     buildArgs: {},
     labels: {},
     tags: [],
-    registry,
+    // Straight to the environment's registry, as a runner inside its network does (promote by digest has tests of its own).
+    pushTo: 'registry',
     commit: `${String(serial).padStart(7, '0')}abcdef`,
     tempDir: workspace,
     env: { ...env, ...dockerd.env },
+    subscriptionId: env['AZURE_SUBSCRIPTION_ID'] as string,
+    arm: armPort(env, env['AZURE_SUBSCRIPTION_ID'] as string),
     logger: silentLogger,
   });
   return pushed.image;
@@ -193,8 +196,11 @@ describe('rollout', () => {
 
   it('names the AcrPull role when the app identity cannot pull the image', async () => {
     await createRegistry(sandbox, 'hipaaotheracr', 'Enabled');
+    // Another environment's config, whose registry this app's identity has no role on.
+    const example = await readFile(join(workspace, 'azure-hipaa.yml'), 'utf8');
+    await writeFile(join(workspace, 'other-registry.yml'), example.replace('name: seniorlyprodacr', 'name: hipaaotheracr'));
     const before = await servingSplit();
-    const error = await deploy({ image: await image('healthy', 'hipaaotheracr') }).catch((caught: unknown) => caught);
+    const error = await deploy({ image: await image('healthy', 'other-registry.yml') }).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(RolloutFailedError);
     expect((error as Error).message).toMatch(/UNAUTHORIZED: authentication required.*grant it the 'AcrPull' role/s);
     expect(await appTraffic()).toEqual(before);

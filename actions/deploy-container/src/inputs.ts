@@ -1,4 +1,4 @@
-import type { ImageRequest } from '../../../src/deploy/image.js';
+import { pushTargets, type ImageRequest } from '../../../src/deploy/image.js';
 import type { RolloutRequest } from '../../../src/deploy/rollout.js';
 import { ConfigurationError } from '../../../src/core/errors.js';
 import { ActionInputs, inputName } from '../../shared/inputs.js';
@@ -7,7 +7,7 @@ import type { ActionIO } from '../../shared/runtime.js';
 /** The image's inputs and the rollout's, as the core takes them. */
 export type DeployInputs = Pick<
   ImageRequest,
-  'config' | 'image' | 'context' | 'dockerfile' | 'buildArgs' | 'target' | 'labels' | 'tags' | 'repository' | 'registry'
+  'config' | 'image' | 'context' | 'dockerfile' | 'buildArgs' | 'target' | 'labels' | 'tags' | 'repository' | 'registry' | 'pushTo'
 > &
   Pick<
     RolloutRequest,
@@ -49,6 +49,7 @@ export function readDeployInputs(io: ActionIO): DeployInputs {
     tags: inputs.list('tags'),
     ...entry('repository', optional('repository')),
     ...entry('registry', optional('registry')),
+    pushTo: inputs.choice('push-to', pushTargets, 'auto'),
     stage: inputs.choice('stage', ['all', 'candidate', 'promote', 'rollback'] as const, 'all'),
     healthTimeoutSeconds: whole('health-timeout-seconds', 600, 10, 3600),
     probeCount: whole('probe-count', 5, 1, 100),

@@ -39,6 +39,8 @@ export async function run(io: ActionIO, ports: DeployActionPorts = {}): Promise<
         pushed = await pushImage({
           cwd: workspace,
           ...inputs,
+          subscriptionId,
+          arm,
           commit,
           ...(io.env['GITHUB_SERVER_URL'] && io.env['GITHUB_REPOSITORY']
             ? { sourceUrl: `${io.env['GITHUB_SERVER_URL']}/${io.env['GITHUB_REPOSITORY']}` }
@@ -50,6 +52,7 @@ export async function run(io: ActionIO, ports: DeployActionPorts = {}): Promise<
         io.setOutput('image', pushed.image);
         io.setOutput('digest', pushed.digest);
         io.setOutput('tags', pushed.tags.join('\n'));
+        io.setOutput('source-image', pushed.promotedFrom?.image ?? '');
       }
       let result: RolloutResult;
       try {
@@ -106,7 +109,14 @@ function summary(pushed: PushedImage | undefined, result: RolloutResult, failure
     `## Deploy: ${failure ? (result.rolledBack ? 'failed, rolled back' : 'failed') : result.unchanged ? 'nothing to change' : `\`${result.revision}\` serves`}`,
     '',
     ...(failure ? [`> [!CAUTION]\n> ${escape(failure)}`, ''] : []),
-    ...(pushed ? [`Image: \`${pushed.image}\``, ''] : []),
+    ...(pushed
+      ? [
+          pushed.promotedFrom
+            ? `Image: \`${pushed.image}\`, promoted by digest from \`${pushed.promotedFrom.image}\` (${pushed.promotedFrom.imported ? 'imported through Resource Manager' : 'already in the registry: the app runs it'})`
+            : `Image: \`${pushed.image}\``,
+          '',
+        ]
+      : []),
     '| At | Event |',
     '|---|---|',
     ...result.timeline.map((entry) => `| ${entry.at.toFixed(1)} s | ${escape(entry.event)} |`),

@@ -1,4 +1,5 @@
 import { armPort } from '../../../src/azure/arm.js';
+import { signedInPrincipal } from '../../../src/azure/credential.js';
 import { subscriptionOf } from '../../../src/azure/subscription.js';
 import { renderReport } from '../../../src/compliance/report/index.js';
 import { changesAsMarkdown } from '../../../src/provision/changes.js';
@@ -24,8 +25,16 @@ export async function run(io: ActionIO, ports: ProvisionActionPorts = {}): Promi
     const whatIfFile = outputFile(io, 'what-if-path', inputs.whatIfPath);
     await whatIfFile.check();
     const arm = (ports.arm ?? ((id: string) => armPort(io.env, id)))(subscriptionId);
+    const principal = inputs.mode === 'deploy' ? await signedInPrincipal(io.env) : undefined;
     const result = await provision(
-      { cwd: workspace, ...(inputs.config ? { config: inputs.config } : {}), mode: inputs.mode, gate: inputs.gate, logger: io.logger },
+      {
+        cwd: workspace,
+        ...(inputs.config ? { config: inputs.config } : {}),
+        mode: inputs.mode,
+        gate: inputs.gate,
+        logger: io.logger,
+        ...(principal ? { deployPrincipalId: principal } : {}),
+      },
       { arm },
     );
 
@@ -38,6 +47,7 @@ export async function run(io: ActionIO, ports: ProvisionActionPorts = {}): Promi
       `## ${heading}: \`${result.resourceGroup}\`\n\n${result.status === 'blocked' ? '' : changesAsMarkdown(result.changes)}\n${gateSection}`,
     );
 
+    if (result.promotion?.build) io.setOutput('build-registry', result.promotion.build.loginServer);
     io.setOutput('changes', String(result.changeCount));
     io.setOutput('what-if-path', whatIfPath);
     for (const [name, value] of Object.entries(result.outputs)) io.setOutput(name, value);

@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigurationError, errorMessage } from '../../core/errors.js';
 import { armPort } from '../../azure/arm.js';
+import { signedInPrincipal } from '../../azure/credential.js';
 import { subscriptionOf } from '../../azure/subscription.js';
 import { provision } from '../../provision/provision.js';
 import { resolveProvisionOptions } from '../../provision/request.js';
@@ -31,8 +32,16 @@ export const provisionCommand: Command = {
       { mode: '--mode', gate: '--gate' },
     );
     const arm = armPort(env, subscriptionOf(options.subscriptionId, env, '--subscription'));
+    const principal = await signedInPrincipal(env);
     const result = await provision(
-      { cwd, logger, mode: options.mode, gate: options.gate, ...(options.config ? { config: options.config } : {}) },
+      {
+        cwd,
+        logger,
+        mode: options.mode,
+        gate: options.gate,
+        ...(options.config ? { config: options.config } : {}),
+        ...(principal ? { deployPrincipalId: principal } : {}),
+      },
       { arm },
     );
     if (values['what-if-file']) {

@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { startSandbox, type Sandbox } from '../../../sandbox/index.js';
 import { dockerdUnavailable, startDockerd, type Dockerd } from '../../../sandbox/dockerd.js';
 import { armPort } from '../../azure/arm.js';
+import { signedInPrincipal } from '../../azure/credential.js';
 import { loadConfig } from '../../config/load.js';
 import { ConfigurationError, errorMessage } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
@@ -120,6 +121,7 @@ export async function rehearse(options: RehearsalOptions, context: CommandContex
     const arm = () => armPort(env, env['AZURE_SUBSCRIPTION_ID'] as string);
 
     await phase(`Provision ${config.resourceGroup} from the config`, undefined, async () => {
+      const principal = await signedInPrincipal(env);
       const result = await provision(
         {
           cwd: options.cwd,
@@ -128,6 +130,7 @@ export async function rehearse(options: RehearsalOptions, context: CommandContex
           gate: 'block',
           logger: silent(context.logger),
           pollIntervalMs: 20,
+          ...(principal ? { deployPrincipalId: principal } : {}),
         },
         { arm: arm() },
       );
@@ -135,6 +138,10 @@ export async function rehearse(options: RehearsalOptions, context: CommandContex
       stdout(
         `  ${result.operations.length} resources deployed in one ARM deployment (${result.deploymentName}); the gate passed the template first.\n`,
       );
+      if (result.promotion?.build)
+        stdout(
+          `  Build registry ${result.promotion.build.loginServer}; granted ${result.promotion.granted.join(', ') || 'nothing'}. ${config.registry.name} and ${config.keyVault.name} stay closed to this machine.\n`,
+        );
       return `${result.operations.length} resources`;
     });
 
@@ -182,8 +189,8 @@ export async function rehearse(options: RehearsalOptions, context: CommandContex
     let image: string | undefined;
     let contextDir: string | undefined;
     const buildAndPush = async () => {
-      // As a self-hosted runner inside the environment's virtual network would: the registry is private.
-      sandbox?.server.registries.insideNetwork.add(config.registry.name.toLowerCase());
+      // The environment's registry stays closed to this machine: the image goes to the build registry when the
+      // config names one, and is imported by digest through Resource Manager.
       contextDir ??= typeof options.context === 'string' ? options.context : await options.context(options.cwd);
       const pushed = await pushImage({
         cwd: options.cwd,
@@ -197,10 +204,16 @@ export async function rehearse(options: RehearsalOptions, context: CommandContex
         commit: randomBytes(20).toString('hex'),
         tempDir: options.cwd,
         env,
+        subscriptionId: env['AZURE_SUBSCRIPTION_ID'] as string,
+        arm: arm(),
         logger: silent(context.logger),
       });
       image = pushed.image;
-      stdout(`  ${pushed.image}\n`);
+      stdout(
+        pushed.promotedFrom
+          ? `  ${pushed.promotedFrom.image}\n  imported by digest into ${pushed.loginServer} through Resource Manager\n`
+          : `  ${pushed.image}\n`,
+      );
       return pushed.digest.slice(0, 19);
     };
     await phase('Build and push the image, signed in with the workflow identity', noDocker, buildAndPush);
