@@ -111,6 +111,17 @@ describe('workflows', () => {
     expect(problems).toEqual([]);
   });
 
+  it('cache nothing in a release: no package cache, no actions/cache (a poisoned cache would feed the build that becomes v1)', async () => {
+    const workflow = parse(await readFile(join(workflowDir, 'release.yml'), 'utf8')) as Workflow;
+    const problems: string[] = [];
+    for (const [jobName, job] of Object.entries(workflow.jobs))
+      for (const step of job.steps ?? []) {
+        if (step.with && 'cache' in step.with) problems.push(`${jobName}: ${step.uses} with cache: ${String(step.with['cache'])}`);
+        if (step.uses?.startsWith('actions/cache')) problems.push(`${jobName}: ${step.uses}`);
+      }
+    expect(problems).toEqual([]);
+  });
+
   it('keep inputs and event data out of run scripts: they reach a script through env, never pasted into it', async () => {
     const problems: string[] = [];
     for (const file of await workflowFiles()) {

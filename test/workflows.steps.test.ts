@@ -1,0 +1,192 @@
+/**
+ * The security-bearing `run:` steps of our workflows, each run alone in bash as the runner runs it
+ * (test/helpers/workflow-run.ts runStep), against local git repositories and stand-ins for `gh`:
+ * release.yml moves the major tag only to a reviewed commit on main, and to that exact commit;
+ * tokens reach git through its environment, never its command line; cleanup.yml and cutover.yml
+ * take numbers from callers only as plain integers; cleanup dates the cutover by GitHub's run.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runStep } from './helpers/workflow-run.js';
+
+const TOKEN = 'ghs_not-a-real-token';
+const BASIC = Buffer.from(`x-access-token:${TOKEN}`).toString('base64');
+const REAL_GIT = execFileSync('bash', ['-c', 'command -v git'], { encoding: 'utf8' }).trim();
+
+let scratch: string;
+beforeAll(async () => {
+  scratch = await mkdtemp(join(tmpdir(), 'workflow-steps-'));
+});
+afterAll(async () => {
+  await rm(scratch, { recursive: true, force: true });
+});
+
+const git = (cwd: string, ...args: string[]) =>
+  execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', ...args], { cwd, encoding: 'utf8', stdio: 'pipe' }).trim();
+
+/** A bare origin with main (commit `onMain`) and a commit that never reached main (`offMain`), and a clone of it. */
+async function repositories(name: string): Promise<{ origin: string; clone: string; onMain: string; offMain: string }> {
+  const origin = join(scratch, `${name}-origin.git`);
+  const clone = join(scratch, `${name}-clone`);
+  git(scratch, 'init', '-q', '--bare', '-b', 'main', origin);
+  git(scratch, 'clone', '-q', origin, clone);
+  await writeFile(join(clone, 'index.js'), 'reviewed\n');
+  git(clone, 'add', '-A');
+  git(clone, 'commit', '-qm', 'reviewed');
+  git(clone, 'push', '-q', 'origin', 'HEAD:refs/heads/main');
+  const onMain = git(clone, 'rev-parse', 'HEAD');
+  git(clone, 'checkout', '-q', '-b', 'unreviewed');
+  await writeFile(join(clone, 'index.js'), 'never reviewed\n');
+  git(clone, 'commit', '-qam', 'unreviewed');
+  const offMain = git(clone, 'rev-parse', 'HEAD');
+  git(clone, 'checkout', '-q', onMain);
+  return { origin, clone, onMain, offMain };
+}
+
+/**
+ * A `git` ahead of the real one on PATH that writes down each command line, and for a command that
+ * talks to the remote whether git sees the expected authorization header in its configuration.
+ */
+async function recordingGit(): Promise<{ path: string; log: string }> {
+  const bin = join(scratch, 'recording-git-bin');
+  const log = join(scratch, 'git-commands.log');
+  await mkdir(bin, { recursive: true });
+  await writeFile(log, '');
+  await writeFile(
+    join(bin, 'git'),
+    `#!/bin/bash
+printf 'argv:' >> "$GIT_LOG"; printf ' %q' "$@" >> "$GIT_LOG"; echo >> "$GIT_LOG"
+for arg in "$@"; do
+  case "$arg" in push|ls-remote|fetch)
+    if [ "$("$REAL_GIT" config --get "http.https://github.com/.extraheader")" = "$EXPECTED_HEADER" ]; then echo "header: given to $arg" >> "$GIT_LOG"; else echo "header: missing for $arg" >> "$GIT_LOG"; fi
+    break;;
+  esac
+done
+exec "$REAL_GIT" "$@"
+`,
+  );
+  await chmod(join(bin, 'git'), 0o755);
+  return { path: `${bin}:${process.env['PATH'] ?? ''}`, log };
+}
+
+function runnerEnv(extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    PATH: process.env['PATH'] ?? '/usr/bin:/bin',
+    HOME: scratch,
+    GIT_CONFIG_NOSYSTEM: '1',
+    GITHUB_SERVER_URL: 'https://github.com',
+    GITHUB_REPOSITORY: 'azure-hipaa/azure-hipaa-actions',
+    ...extra,
+  };
+}
+
+const releaseEvent = (tag: string) => ({
+  repository: 'azure-hipaa/azure-hipaa-actions',
+  server_url: 'https://github.com',
+  token: TOKEN,
+  event: { release: { tag_name: tag } },
+});
+
+describe('release.yml', () => {
+  const resolve = (workspace: string, tag: string) =>
+    runStep({
+      workflow: '.github/workflows/release.yml',
+      job: 'check-dist',
+      step: 'the release is a reviewed commit on main',
+      github: releaseEvent(tag),
+      env: runnerEnv(),
+      workspace,
+    });
+
+  it('resolves the release tag to the commit it checked, once, when that commit is on main', async () => {
+    const { clone, onMain } = await repositories('release-on-main');
+    git(clone, 'tag', '-a', 'v1.2.3', '-m', 'v1.2.3', onMain);
+    git(clone, 'push', '-q', 'origin', 'refs/tags/v1.2.3');
+    const run = await resolve(clone, 'v1.2.3');
+    expect(run.stdout + run.stderr).not.toMatch(/::error::/);
+    expect(run.exitCode).toBe(0);
+    expect(run.outputs).toEqual({ commit: onMain, major: 'v1' });
+  });
+
+  it('refuses a release whose commit never reached main: nothing reviewed, nothing moved', async () => {
+    const { clone, offMain } = await repositories('release-off-main');
+    git(clone, 'tag', '-a', 'v1.2.4', '-m', 'v1.2.4', offMain);
+    git(clone, 'push', '-q', 'origin', 'refs/tags/v1.2.4');
+    git(clone, 'checkout', '-q', offMain);
+    const run = await resolve(clone, 'v1.2.4');
+    expect(run.exitCode).not.toBe(0);
+    expect(run.stdout).toMatch(new RegExp(`::error::v1\\.2\\.4 \\(${offMain}\\) is not on main`));
+    expect(run.outputs['commit']).toBeUndefined();
+  });
+
+  it('refuses a tag that no longer names the commit the job checked (moved since the release was published)', async () => {
+    const { clone, origin, onMain, offMain } = await repositories('release-moved');
+    git(clone, 'tag', '-a', 'v1.2.5', '-m', 'v1.2.5', offMain);
+    git(clone, 'push', '-q', 'origin', 'refs/tags/v1.2.5');
+    // The job checked out the commit of the event; the tag now names another one.
+    const run = await resolve(clone, 'v1.2.5');
+    expect(run.exitCode).not.toBe(0);
+    expect(run.stdout).toMatch(/::error::v1\.2\.5 names .* but this job checked out/);
+    expect(git(origin, 'rev-parse', 'refs/tags/v1.2.5^{commit}')).toBe(offMain);
+    expect(onMain).not.toBe(offMain);
+  });
+
+  it('refuses a tag that is not vX.Y.Z before it touches git', async () => {
+    const { clone } = await repositories('release-name');
+    const run = await resolve(clone, 'v1.2.3;touch pwned');
+    expect(run.exitCode).not.toBe(0);
+    expect(run.stdout).toMatch(/::error::release tag v1\.2\.3;touch pwned is not vX\.Y\.Z/);
+    expect(existsSync(join(clone, 'pwned'))).toBe(false);
+  });
+
+  it('moves v1 to the commit the check resolved, even when the release tag was force-pushed in between', async () => {
+    const { clone, origin, onMain, offMain } = await repositories('release-move');
+    git(clone, 'tag', '-a', 'v1.2.3', '-m', 'v1.2.3', onMain);
+    git(clone, 'push', '-q', 'origin', 'refs/tags/v1.2.3');
+    // After the check: someone force-pushes the release tag to a commit no one reviewed.
+    git(clone, 'tag', '-f', '-a', 'v1.2.3', '-m', 'moved', offMain);
+    git(clone, 'push', '-q', '-f', 'origin', 'refs/tags/v1.2.3');
+    const recorder = await recordingGit();
+    const run = await runStep({
+      workflow: '.github/workflows/release.yml',
+      job: 'move-major-tag',
+      step: 'Move the major tag',
+      github: releaseEvent('v1.2.3'),
+      needs: { 'check-dist': { result: 'success', outputs: { commit: onMain, major: 'v1' } } },
+      env: runnerEnv({ PATH: recorder.path, GIT_LOG: recorder.log, REAL_GIT, EXPECTED_HEADER: `AUTHORIZATION: basic ${BASIC}` }),
+      workspace: clone,
+    });
+    expect(run.stdout + run.stderr).not.toMatch(/::error::/);
+    expect(run.exitCode).toBe(0);
+    expect(git(origin, 'rev-parse', 'refs/tags/v1^{commit}')).toBe(onMain);
+
+    // The token reached git through its environment, masked in its base64 form, and never on a command line.
+    const log = await readFile(recorder.log, 'utf8');
+    expect(log).toMatch(/^header: given to push$/m);
+    expect(log).not.toMatch(/header: missing/);
+    const commandLines = log.split('\n').filter((line) => line.startsWith('argv:'));
+    expect(commandLines.filter((line) => line.includes(TOKEN) || line.includes(BASIC) || /extraheader/i.test(line))).toEqual([]);
+    expect(run.stdout).toContain(`::add-mask::${BASIC}`);
+  });
+
+  it('refuses a commit output that is not a full commit id', async () => {
+    const { clone, origin, onMain } = await repositories('release-commit-output');
+    const run = await runStep({
+      workflow: '.github/workflows/release.yml',
+      job: 'move-major-tag',
+      step: 'Move the major tag',
+      github: releaseEvent('v1.2.3'),
+      needs: { 'check-dist': { result: 'success', outputs: { commit: 'main', major: 'v1' } } },
+      env: runnerEnv(),
+      workspace: clone,
+    });
+    expect(run.exitCode).not.toBe(0);
+    expect(run.stdout).toMatch(/::error::/);
+    expect(() => git(origin, 'rev-parse', '--verify', '-q', 'refs/tags/v1')).toThrow();
+    expect(onMain).toMatch(/^[0-9a-f]{40}$/);
+  });
+});
