@@ -190,3 +190,83 @@ describe('release.yml', () => {
     expect(onMain).toMatch(/^[0-9a-f]{40}$/);
   });
 });
+
+const CUTOVER_INPUTS = {
+  confirm: 'production',
+  'client-id': '00000000-0000-0000-0000-000000000001',
+  'tenant-id': '00000000-0000-0000-0000-000000000002',
+  'subscription-id': '00000000-0000-0000-0000-000000000003',
+  'development-subscription-id': '11111111-2222-3333-4444-555555555555',
+  'development-vault': 'dev-secrets',
+  'development-resource-group': 'seniorly-dev-rg',
+  'production-vault': 'seniorly-prod-secrets',
+};
+const CALLER = { repository: 'example/voice-agent', server_url: 'https://github.com', token: TOKEN };
+
+describe('cutover.yml', () => {
+  it('records the cutover as an annotated tag that names its run, the token given to git through its environment only', async () => {
+    const { clone, origin } = await repositories('cutover-record');
+    const recorder = await recordingGit();
+    const run = await runStep({
+      workflow: '.github/workflows/cutover.yml',
+      job: 'record',
+      step: 'tag azure-hipaa/cutover/<environment> (cleanup.yml reads its date)',
+      inputs: CUTOVER_INPUTS,
+      github: CALLER,
+      needs: { deploy: { result: 'success', outputs: { revision: 'voice-agent--c1' } } },
+      env: runnerEnv({
+        PATH: recorder.path,
+        GIT_LOG: recorder.log,
+        REAL_GIT,
+        EXPECTED_HEADER: `AUTHORIZATION: basic ${BASIC}`,
+        GITHUB_REPOSITORY: 'example/voice-agent',
+        GITHUB_RUN_ID: '9000000001',
+      }),
+      workspace: clone,
+    });
+    expect(run.stdout + run.stderr).not.toMatch(/::error::/);
+    expect(run.exitCode).toBe(0);
+    const tag = 'refs/tags/azure-hipaa/cutover/production';
+    expect(git(origin, 'cat-file', '-t', tag)).toBe('tag');
+    expect(git(origin, 'for-each-ref', tag, '--format=%(contents)')).toMatch(
+      /^Run: https:\/\/github\.com\/example\/voice-agent\/actions\/runs\/9000000001$/m,
+    );
+
+    const log = await readFile(recorder.log, 'utf8');
+    expect(log).toMatch(/^header: given to ls-remote$/m);
+    expect(log).toMatch(/^header: given to push$/m);
+    expect(log).not.toMatch(/header: missing/);
+    const commandLines = log.split('\n').filter((line) => line.startsWith('argv:'));
+    expect(commandLines.filter((line) => line.includes(TOKEN) || line.includes(BASIC) || /extraheader/i.test(line))).toEqual([]);
+    expect(run.stdout).toContain(`::add-mask::${BASIC}`);
+  });
+
+  const smoke = (timeout: string) =>
+    runStep({
+      workflow: '.github/workflows/cutover.yml',
+      job: 'smoke',
+      step: 'the production address answers its health check',
+      inputs: { ...CUTOVER_INPUTS, 'smoke-timeout-seconds': timeout },
+      github: CALLER,
+      // Nothing listens on port 9 of the loopback: were the step to probe, it would fail at once.
+      needs: { deploy: { result: 'success', outputs: { fqdn: '127.0.0.1:9' } } },
+      env: runnerEnv(),
+      workspace: scratch,
+      timeoutMs: 20_000,
+    });
+
+  it('never evaluates smoke-timeout-seconds as code: a hostile value fails the step with a clear error, and no command runs', async () => {
+    const marker = join(scratch, 'smoke-timeout-ran');
+    const run = await smoke(`a[$(touch ${marker})]`);
+    expect(run.exitCode).not.toBe(0);
+    expect(run.stdout).toMatch(/::error::smoke-timeout-seconds is 'a\[\$\(touch .*\)\]'; give a whole number of seconds from 1 to 3600/);
+    expect(existsSync(marker)).toBe(false);
+  });
+
+  it.each(['0', '3601', '010', '1.5', '1e3', '-1', ''])('refuses smoke-timeout-seconds %j before any arithmetic', async (timeout) => {
+    const run = await smoke(timeout);
+    expect(run.exitCode).not.toBe(0);
+    expect(run.stdout).toMatch(/::error::smoke-timeout-seconds is '.*'; give a whole number of seconds from 1 to 3600/);
+    expect(run.stdout + run.stderr).not.toMatch(/did not answer|syntax error|value too great/);
+  });
+});

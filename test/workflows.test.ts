@@ -122,6 +122,18 @@ describe('workflows', () => {
     expect(problems).toEqual([]);
   });
 
+  it('give git a token only through its environment or a credential helper, never on its command line', async () => {
+    const problems: string[] = [];
+    for (const file of await workflowFiles()) {
+      const workflow = parse(await readFile(join(root, file), 'utf8')) as { jobs: Record<string, { steps?: { run?: string }[] }> };
+      for (const [jobName, job] of Object.entries(workflow.jobs))
+        for (const step of job.steps ?? [])
+          for (const line of (step.run ?? '').split('\n'))
+            if (/-c\s+["']?http\.[^\s]*\.extraheader/i.test(line)) problems.push(`${file} ${jobName}: ${line.trim()}`);
+    }
+    expect(problems).toEqual([]);
+  });
+
   it('keep inputs and event data out of run scripts: they reach a script through env, never pasted into it', async () => {
     const problems: string[] = [];
     for (const file of await workflowFiles()) {
