@@ -270,3 +270,142 @@ describe('cutover.yml', () => {
     expect(run.stdout + run.stderr).not.toMatch(/did not answer|syntax error|value too great/);
   });
 });
+
+describe('cleanup.yml', () => {
+  const DAY = 86_400;
+  const now = () => Math.floor(Date.now() / 1000);
+  const iso = (seconds: number) => new Date(seconds * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+
+  /** A stand-in for `gh api`: answers from JSON files named after the path, filtered by --jq with jq, and writes down each path. */
+  async function fakeGh(answers: Record<string, unknown>): Promise<{ path: string; log: string }> {
+    const dir = await mkdtemp(join(scratch, 'gh-'));
+    const bin = join(dir, 'bin');
+    await mkdir(bin);
+    const log = join(dir, 'gh.log');
+    await writeFile(log, '');
+    for (const [path, answer] of Object.entries(answers))
+      await writeFile(join(dir, `${path.replaceAll('/', '_')}.json`), JSON.stringify(answer));
+    await writeFile(
+      join(bin, 'gh'),
+      `#!/bin/bash
+[ "$1" = api ] || exit 2
+shift; path=""; filter="."
+while [ $# -gt 0 ]; do case "$1" in --jq) filter="$2"; shift 2;; --paginate) shift;; *) path="$1"; shift;; esac; done
+printf '%s\\n' "$path" >> "${log}"
+file="${dir}/$(printf '%s' "\${path%%\\?*}" | tr '/' '_').json"
+[ -f "$file" ] || { echo "gh: Not Found (HTTP 404)" >&2; exit 1; }
+jq -r "$filter" "$file"
+`,
+    );
+    await chmod(join(bin, 'gh'), 0o755);
+    return { path: `${bin}:${process.env['PATH'] ?? ''}`, log };
+  }
+
+  /** The caller's checkout with the cutover tag as cutover.yml makes it; `taggedAt` is the tagger's clock, which anyone sets. */
+  async function checkout(name: string, message: string, taggedAt: number): Promise<{ workspace: string; commit: string }> {
+    const { clone, onMain } = await repositories(name);
+    execFileSync(
+      'git',
+      ['-c', 'user.name=t', '-c', 'user.email=t@example.com', 'tag', '-a', 'azure-hipaa/cutover/production', '-m', message],
+      {
+        cwd: clone,
+        env: { ...process.env, GIT_COMMITTER_DATE: `@${taggedAt} +0000` },
+      },
+    );
+    return { workspace: clone, commit: onMain };
+  }
+
+  const recordMessage = (runId: string) =>
+    `Cutover to production: revision voice-agent--c1 serves; development x/seniorly-dev-rg left as the fallback\n\nRun: https://github.com/example/voice-agent/actions/runs/${runId}`;
+
+  const cutoverRun = (commit: string, finishedAt: number, overrides: Record<string, unknown> = {}) => ({
+    id: 4242,
+    status: 'completed',
+    conclusion: 'success',
+    head_sha: commit,
+    updated_at: iso(finishedAt),
+    referenced_workflows: [
+      { path: 'azure-hipaa/azure-hipaa-actions/.github/workflows/cutover.yml@v1', sha: 'a'.repeat(40), ref: 'refs/tags/v1' },
+    ],
+    ...overrides,
+  });
+  const NIGHTLY = 'repos/example/voice-agent/actions/workflows/nightly.yml/runs';
+  const passingNightlies = { workflow_runs: [{ conclusion: 'success' }, { conclusion: 'success' }] };
+
+  const check = (workspace: string, gh: { path: string }, inputs: Record<string, string> = {}) =>
+    runStep({
+      workflow: '.github/workflows/cleanup.yml',
+      job: 'check',
+      step: 'check',
+      inputs: {
+        confirm: 'seniorly-dev-rg',
+        'development-resource-group': 'seniorly-dev-rg',
+        'client-id': 'c',
+        'tenant-id': 't',
+        'development-subscription-id': 's',
+        ...inputs,
+      },
+      github: CALLER,
+      env: runnerEnv({ PATH: gh.path }),
+      workspace,
+    });
+
+  it('deletes nothing before the run that recorded the cutover is min-days old, whatever date the tagger’s clock wrote', async () => {
+    const finished = now() - 2 * DAY;
+    const { workspace, commit } = await checkout('cleanup-forged-date', recordMessage('4242'), now() - 400 * DAY);
+    const gh = await fakeGh({ 'repos/example/voice-agent/actions/runs/4242': cutoverRun(commit, finished), [NIGHTLY]: passingNightlies });
+    const run = await check(workspace, gh);
+    expect(run.exitCode).not.toBe(0);
+    expect(run.stdout).toMatch(/::error::the cutover is 2 days old; cleanup waits 30/);
+  });
+
+  it('counts from the end of the recorded cutover run, and the nightly gates since then', async () => {
+    const finished = now() - 40 * DAY;
+    const { workspace, commit } = await checkout('cleanup-old-enough', recordMessage('4242'), now());
+    const gh = await fakeGh({ 'repos/example/voice-agent/actions/runs/4242': cutoverRun(commit, finished), [NIGHTLY]: passingNightlies });
+    const run = await check(workspace, gh);
+    expect(run.stdout + run.stderr).not.toMatch(/::error::/);
+    expect(run.exitCode).toBe(0);
+    expect(run.stdout).toMatch(/The cutover is 40 days old and 2 nightly gates since then passed/);
+    expect(await readFile(gh.log, 'utf8')).toContain(`${NIGHTLY}?event=schedule&created=>=${iso(finished)}&per_page=100`);
+  });
+
+  it.each([
+    ['a run that did not succeed', { conclusion: 'failure' }, /::error::run 4242, which the cutover tag records, is completed\/failure/],
+    ['a run on another commit', { head_sha: 'b'.repeat(40) }, /::error::run 4242 ran on b{40}, but the cutover tag names [0-9a-f]{40}/],
+    [
+      'a run that never called cutover.yml',
+      { referenced_workflows: [] },
+      /::error::run 4242, which the cutover tag records, did not call cutover\.yml/,
+    ],
+  ])('refuses a cutover tag that records %s', async (_what, overrides, error) => {
+    const finished = now() - 40 * DAY;
+    const { workspace, commit } = await checkout(`cleanup-run-${Object.keys(overrides)[0]}`, recordMessage('4242'), now() - 40 * DAY);
+    const gh = await fakeGh({
+      'repos/example/voice-agent/actions/runs/4242': cutoverRun(commit, finished, overrides),
+      [NIGHTLY]: passingNightlies,
+    });
+    const run = await check(workspace, gh);
+    expect(run.exitCode).not.toBe(0);
+    expect(run.stdout).toMatch(error);
+    expect(await readFile(gh.log, 'utf8')).not.toContain(NIGHTLY);
+  });
+
+  it('refuses a cutover tag that records no run (not made by cutover.yml), whatever its date', async () => {
+    const { workspace } = await checkout('cleanup-no-run', 'Cutover to production', now() - 400 * DAY);
+    const gh = await fakeGh({ [NIGHTLY]: passingNightlies });
+    const run = await check(workspace, gh);
+    expect(run.exitCode).not.toBe(0);
+    expect(run.stdout).toMatch(/::error::the cutover tag azure-hipaa\/cutover\/production records no cutover run/);
+  });
+
+  it.each(['1.5', '1e21', '31.5', '-1'])('refuses min-days %j before any arithmetic', async (minDays) => {
+    const { workspace, commit } = await checkout(`cleanup-min-days-${minDays}`, recordMessage('4242'), now());
+    const gh = await fakeGh({ 'repos/example/voice-agent/actions/runs/4242': cutoverRun(commit, now()), [NIGHTLY]: passingNightlies });
+    const run = await check(workspace, gh, { 'min-days': minDays });
+    expect(run.exitCode).not.toBe(0);
+    expect(run.stdout).toMatch(/::error::min-days is '.*'; give a whole number of days, 30 or more/);
+    expect(run.stdout + run.stderr).not.toMatch(/integer expression expected/);
+    expect(await readFile(gh.log, 'utf8')).toBe('');
+  });
+});
