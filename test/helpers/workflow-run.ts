@@ -122,9 +122,12 @@ function readWorkflow(file: string): Json {
   return parseYaml(readFileSync(join(repoRoot, file), 'utf8')) as Json;
 }
 
-/** The `inputs` context of a workflow_call workflow called with `given`: each input (or its default) as its declared type. */
+/** The `inputs` context of a workflow called with `given`: a workflow_call workflow's each input (or its default) as its declared type. */
 export function workflowInputs(file: string, given: Record<string, string>): Record<string, string | boolean | number> {
-  const declared = (((readWorkflow(file)['on'] as Json)['workflow_call'] as Json | undefined)?.['inputs'] ?? {}) as Record<string, Json>;
+  const on = readWorkflow(file)['on'] as Json;
+  // Any other event's inputs (workflow_dispatch's) are the text given.
+  if (on['workflow_call'] === undefined) return given;
+  const declared = ((on['workflow_call'] as Json | null)?.['inputs'] ?? {}) as Record<string, Json>;
   // The inputs context keeps each input's declared type: a boolean input is true or false, not a string.
   const inputs: Record<string, string | boolean | number> = {};
   for (const [name, spec] of Object.entries(declared)) {
