@@ -207,6 +207,51 @@ describe('workflows', () => {
   });
 });
 
+describe('README: Security', () => {
+  async function section(): Promise<string> {
+    const readme = await readFile(join(root, 'README.md'), 'utf8');
+    const start = readme.indexOf('\n## Security\n');
+    expect(start, 'README has a "## Security" section').toBeGreaterThan(-1);
+    const end = readme.indexOf('\n## ', start + 1);
+    return readme.slice(start, end === -1 ? undefined : end);
+  }
+
+  it('states every job’s token permissions exactly as the workflows declare them', async () => {
+    const text = await section();
+    const stated = new Map<string, string>();
+    for (const match of text.matchAll(/^\| `([a-z-]+\.yml)` \| `([a-z-]+)` \| ([^|]+) \|/gm)) {
+      const [, file, job, permissions] = match as unknown as [string, string, string, string];
+      stated.set(`${file} ${job}`, permissions.replaceAll('`', '').trim());
+    }
+    const declared = new Map<string, string>();
+    for (const file of (await readdir(workflowDir)).filter((name) => name.endsWith('.yml'))) {
+      const workflow = parse(await readFile(join(workflowDir, file), 'utf8')) as {
+        permissions: Record<string, string>;
+        jobs: Record<string, { permissions?: Record<string, string> }>;
+      };
+      for (const [job, spec] of Object.entries(workflow.jobs)) {
+        const permissions = Object.entries(spec.permissions ?? workflow.permissions).sort(([a], [b]) => a.localeCompare(b));
+        declared.set(
+          `${file} ${job}`,
+          permissions.length === 0 ? 'none' : permissions.map(([scope, level]) => `${scope}: ${level}`).join(', '),
+        );
+      }
+    }
+    expect(Object.fromEntries(stated)).toEqual(Object.fromEntries(declared));
+  });
+
+  it('says what is masked, what is pinned, and who can move v1', async () => {
+    const text = await section();
+    expect(text).toMatch(/### What is masked/);
+    expect(text).toMatch(/GIT_CONFIG_COUNT/);
+    expect(text).toMatch(/### What is pinned/);
+    expect(text).toMatch(/full commit SHA/);
+    expect(text).toMatch(/### Who can move `v1`/);
+    expect(text).toMatch(/Restrict updates/);
+    expect(text).toMatch(/merge-base --is-ancestor/);
+  });
+});
+
 describe('CODEOWNERS', () => {
   async function owners(path: string): Promise<string[]> {
     const rules = parseCodeowners(await readFile(join(root, '.github/CODEOWNERS'), 'utf8'));
