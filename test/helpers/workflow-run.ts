@@ -6,7 +6,8 @@
  * `run:` scripts in bash as the runner's default shell runs them, and a called reusable workflow
  * run the same way. Third-party actions are stood in for by what they leave behind: the checkout
  * is the workspace given; azure/login is the job's environment, which the caller builds per job.
- * Not modelled: permissions (test/workflows.test.ts checks them), concurrency, timeouts, runners.
+ * runStep runs one `run:` step alone; concurrencyGroup resolves a workflow's concurrency group as GitHub does.
+ * Not modelled: permissions (test/workflows.test.ts checks them), queueing by concurrency, timeouts, runners.
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -117,20 +118,93 @@ function substituteAll(map: unknown, contexts: Json): Record<string, string> {
   return Object.fromEntries(Object.entries((map ?? {}) as Json).map(([key, value]) => [key, substitute(value, contexts)]));
 }
 
-/** Runs a workflow_call workflow to the end and returns every job's result and the workflow's outputs. */
-export async function runWorkflow(options: WorkflowRunOptions, steps: StepRecord[] = []): Promise<WorkflowRun> {
-  const workflow = parseYaml(readFileSync(join(repoRoot, options.workflow), 'utf8')) as Json;
-  const declared = ((workflow['on'] as Json)['workflow_call'] as Json)['inputs'] as Record<string, Json>;
+function readWorkflow(file: string): Json {
+  return parseYaml(readFileSync(join(repoRoot, file), 'utf8')) as Json;
+}
+
+/** The `inputs` context of a workflow called with `given`: a workflow_call workflow's each input (or its default) as its declared type. */
+export function workflowInputs(file: string, given: Record<string, string>): Record<string, string | boolean | number> {
+  const on = readWorkflow(file)['on'] as Json;
+  // Any other event's inputs (workflow_dispatch's) are the text given.
+  if (on['workflow_call'] === undefined) return given;
+  const declared = ((on['workflow_call'] as Json | null)?.['inputs'] ?? {}) as Record<string, Json>;
   // The inputs context keeps each input's declared type: a boolean input is true or false, not a string.
   const inputs: Record<string, string | boolean | number> = {};
   for (const [name, spec] of Object.entries(declared)) {
-    const given = options.inputs[name] ?? (spec['default'] === undefined ? undefined : String(spec['default']));
-    if (given === undefined && spec['required'] === true) throw new Error(`${options.workflow}: the required input ${name} is not given`);
-    const text = given ?? '';
+    const value = given[name] ?? (spec['default'] === undefined ? undefined : String(spec['default']));
+    if (value === undefined && spec['required'] === true) throw new Error(`${file}: the required input ${name} is not given`);
+    const text = value ?? '';
     inputs[name] = spec['type'] === 'boolean' ? text === 'true' : spec['type'] === 'number' ? Number(text) : text;
   }
-  for (const name of Object.keys(options.inputs))
-    if (!(name in declared)) throw new Error(`${options.workflow} declares no input ${name}: the runner would refuse the call`);
+  for (const name of Object.keys(given))
+    if (!(name in declared)) throw new Error(`${file} declares no input ${name}: the runner would refuse the call`);
+  return inputs;
+}
+
+/** The `with:` a job gives the reusable workflow it calls, evaluated as the runner evaluates it. */
+export function callInputs(
+  file: string,
+  job: string,
+  contexts: { inputs?: Record<string, string>; github: Record<string, string> },
+): Record<string, string> {
+  const called = (readWorkflow(file)['jobs'] as Record<string, Json>)[job];
+  if (typeof called?.['uses'] !== 'string') throw new Error(`${file}: job ${job} calls no reusable workflow`);
+  return substituteAll(called['with'], { inputs: workflowInputs(file, contexts.inputs ?? {}), github: contexts.github, vars: {} });
+}
+
+/**
+ * A workflow's workflow-level concurrency group as GitHub resolves it for one run: `github` is the
+ * caller's in a called workflow, `inputs` the called workflow's own. GitHub compares groups case-insensitively.
+ */
+export function concurrencyGroup(file: string, contexts: { inputs?: Record<string, string>; github: Record<string, string> }): string {
+  const concurrency = readWorkflow(file)['concurrency'];
+  const group = typeof concurrency === 'object' && concurrency !== null ? (concurrency as Json)['group'] : concurrency;
+  if (typeof group !== 'string') throw new Error(`${file} has no concurrency group`);
+  return substitute(group, { inputs: workflowInputs(file, contexts.inputs ?? {}), github: contexts.github, vars: {} });
+}
+
+export interface StepRunOptions {
+  workflow: string;
+  job: string;
+  /** The step's `name:`. */
+  step: string;
+  /** The workflow's inputs (a workflow_call workflow's; empty for any other). */
+  inputs?: Record<string, string>;
+  /** The `github` context; nested where GitHub nests it (`event.release.tag_name`). */
+  github: Json;
+  needs?: Record<string, { result: Result; outputs: Record<string, string> }>;
+  /** The runner's environment for the step (PATH, GITHUB_*); the step's own `env:` is added to it. */
+  env: Record<string, string>;
+  workspace: string;
+  timeoutMs?: number;
+}
+
+/** Runs one `run:` step of a workflow in bash as the runner would, its `${{ }}` evaluated from the contexts given. */
+export async function runStep(options: StepRunOptions): Promise<ActionRun> {
+  const workflow = readWorkflow(options.workflow);
+  const job = (workflow['jobs'] as Record<string, Json>)[options.job];
+  const step = ((job?.['steps'] ?? []) as Json[]).find((candidate) => candidate['name'] === options.step);
+  if (typeof step?.['run'] !== 'string') throw new Error(`${options.workflow}: job ${options.job} has no run step named ${options.step}`);
+  const contexts = {
+    inputs: workflowInputs(options.workflow, options.inputs ?? {}),
+    github: options.github,
+    needs: options.needs ?? {},
+    vars: {},
+    secrets: {},
+    steps: {},
+    env: options.env,
+  };
+  const env = { ...options.env, ...substituteAll(step['env'], contexts) };
+  return runScript(substitute(step['run'], contexts), env, {
+    workspace: options.workspace,
+    ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
+  });
+}
+
+/** Runs a workflow_call workflow to the end and returns every job's result and the workflow's outputs. */
+export async function runWorkflow(options: WorkflowRunOptions, steps: StepRecord[] = []): Promise<WorkflowRun> {
+  const workflow = readWorkflow(options.workflow);
+  const inputs = workflowInputs(options.workflow, options.inputs);
 
   const jobs = workflow['jobs'] as Record<string, Json>;
   const done: Record<string, JobRecord> = {};
@@ -224,7 +298,11 @@ async function standIn(step: Json, contexts: Json, options: WorkflowRunOptions):
 }
 
 /** A `run:` script as the runner's default shell runs it: `bash --noprofile --norc -eo pipefail`, in the workspace. */
-async function runScript(script: string, env: Record<string, string>, options: WorkflowRunOptions): Promise<ActionRun> {
+async function runScript(
+  script: string,
+  env: Record<string, string>,
+  options: Pick<WorkflowRunOptions, 'workspace' | 'timeoutMs'>,
+): Promise<ActionRun> {
   const work = await mkdtemp(join(tmpdir(), 'workflow-step-'));
   try {
     const file = join(work, 'step.sh');
