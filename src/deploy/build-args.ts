@@ -32,6 +32,8 @@ export function checkSecretIds(secrets: Record<string, string>, input = 'secrets
       throw new ConfigurationError(`Input "${input}": "${id}" is not a secret id: use letters, digits, and . _ - only.`);
 }
 
+const MIN_SECRET_LENGTH = 8;
+
 /** Word parts that name a credential: `NPM_TOKEN`, `dbPassword`, `API-KEY`, `GH_PAT`; not `KEYBOARD` or `PATH`. */
 const CREDENTIAL_WORDS = new Set(['token', 'secret', 'password', 'passwd', 'key', 'credential', 'pat', 'auth']);
 
@@ -51,8 +53,10 @@ export function looksLikeCredential(name: string): boolean {
  * (the usual way a workflow hands a secret to a step: `env: NPM_TOKEN: ${{ secrets.NPM_TOKEN }}`).
  */
 export function credentialBuildArgs(buildArgs: Record<string, string>, env: NodeJS.ProcessEnv): { name: string; why: string }[] {
+  // Short values (`true`, `1`) of variables like AUTH_ENABLED are settings, and would match any build arg.
   const secretEnv = Object.entries(env).filter(
-    (entry): entry is [string, string] => typeof entry[1] === 'string' && entry[1].length >= 4 && looksLikeCredential(entry[0]),
+    (entry): entry is [string, string] =>
+      typeof entry[1] === 'string' && entry[1].length >= MIN_SECRET_LENGTH && looksLikeCredential(entry[0]),
   );
   const found: { name: string; why: string }[] = [];
   for (const [name, value] of Object.entries(buildArgs)) {

@@ -174,8 +174,9 @@ export class DockerCli {
       // Without buildx, say which builder: DOCKER_BUILDKIT=0 rather than failing on the missing plugin.
       ...(buildx ? {} : { DOCKER_BUILDKIT: buildkit ? '1' : '0' }),
       // buildx >= 0.10 hands SOURCE_DATE_EPOCH to BuildKit, which from 0.11 dates the image config and
-      // history with it, so a rebuild of the same commit can give the same digest. The legacy builder
-      // and the BuildKit inside Docker 20.10 (0.8) ignore it.
+      // history with it (and, from 0.13 with rewrite-timestamp, the layers' files), so a rebuild of the
+      // same commit can give the same digest. The legacy builder and the BuildKit inside Docker 20.10
+      // (0.8) ignore it: two uncached builds there give two digests, measured.
       ...(buildkit && spec.sourceDateEpoch !== undefined ? { SOURCE_DATE_EPOCH: String(spec.sourceDateEpoch) } : {}),
     };
     const run = await this.run(args, { log: true, env });

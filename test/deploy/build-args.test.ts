@@ -14,9 +14,9 @@ describe('looksLikeCredential', () => {
 
 describe('credentialBuildArgs', () => {
   it('names build args whose name looks like a credential, or whose value a credential-named variable holds; never their values', () => {
-    const env = { NPM_TOKEN: 'npm_abcdef123456', HOME: '/home/runner', SHORT_KEY: 'abc' };
+    const env = { NPM_TOKEN: 'npm_abcdef123456', HOME: '/home/runner', AUTH_ENABLED: 'true' };
     const found = credentialBuildArgs(
-      { APP_MODE: 'production', GH_PAT: 'anything', REGISTRY_LOGIN: 'npm_abcdef123456', HOME_DIR: '/home/runner', FLAG: 'abc' },
+      { APP_MODE: 'production', GH_PAT: 'anything', REGISTRY_LOGIN: 'npm_abcdef123456', HOME_DIR: '/home/runner', DEBUG: 'true' },
       env,
     );
     expect(found).toEqual([
