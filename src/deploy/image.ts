@@ -12,6 +12,7 @@ import type { EnvironmentConfig } from '../config/schema.js';
 import { isInside } from '../core/confined-file.js';
 import { ConfigurationError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
+import { checkBuildArgs, checkSecretIds, credentialBuildArgs } from './build-args.js';
 import { DockerCli } from './docker.js';
 import { appRunsImage, environmentRegistries, importByDigest, type EnvironmentRegistry } from './promote.js';
 import { ACR_REFRESH_TOKEN_USER, RegistryClient } from './registry.js';
@@ -33,7 +34,10 @@ export interface ImageRequest {
   context: string;
   /** Relative to the context. */
   dockerfile: string;
+  /** Build arguments: they stay in the image's history, so no credentials here. */
   buildArgs: Record<string, string>;
+  /** BuildKit secrets by id (`RUN --mount=type=secret,id=<id>`): where credentials go; never in the image. */
+  secrets?: Record<string, string>;
   target?: string;
   labels: Record<string, string>;
   tags: string[];
@@ -53,6 +57,8 @@ export interface ImageRequest {
   tempDir: string;
   env: NodeJS.ProcessEnv;
   logger: Logger;
+  /** The job's cancellation: the running docker command gets the signal, and the docker config is removed. */
+  signal?: AbortSignal;
 }
 
 export interface PushedImage {
@@ -97,6 +103,7 @@ export async function pushImage(request: ImageRequest): Promise<PushedImage> {
     digest: pushed.digest,
     tags: [request.commit, ...request.tags],
     logger: request.logger,
+    ...(request.signal ? { signal: request.signal } : {}),
   });
   return { ...pushed, image, loginServer: production.loginServer, promotedFrom: { image: pushed.image, imported: true } };
 }
@@ -153,18 +160,26 @@ async function buildAndPush(request: ImageRequest, config: EnvironmentConfig, re
   const { loginServer } = registry;
   const repository = repositoryOf(request, config);
   const { logger } = request;
+  const secrets = request.secrets ?? {};
+  for (const value of Object.values(secrets)) logger.mask(value);
+  checkBuildArgs(request.buildArgs);
+  checkSecretIds(secrets);
+  for (const { name, why } of credentialBuildArgs(request.buildArgs, request.env))
+    logger.warning(
+      `Build arg ${name} may be a credential (${why}): build args stay in the image (its history and provenance), where anyone who can pull it reads them. Pass credentials in "secrets" instead, and read them in a RUN --mount=type=secret,id=${name} step.`,
+    );
   const context = await insideWorkspace(request.cwd, request.context, 'context');
   const dockerfile = await insideWorkspace(request.cwd, resolve(context, request.dockerfile), 'dockerfile');
 
   const client = new RegistryClient(loginServer, request.env);
   // Sign in first: a registry this runner cannot reach, or a missing AcrPush, fails before a long build.
   const session = await client.signIn(repository, 'pull,push', logger);
-  const docker = await DockerCli.open(request.tempDir, request.env, logger);
+  const docker = await DockerCli.open(request.tempDir, request.env, logger, request.signal);
   try {
     const name = `${loginServer}/${repository}`;
     const tags = [...new Set([request.commit, ...request.tags])].map((tag) => `${name}:${tag}`);
     // The commit's time, not the build's: an unchanged commit builds the same image, and the same digest.
-    const created = await commitTime(request.cwd);
+    const { created, epoch } = (await commitTime(request.cwd)) ?? {};
     const labels = {
       ...(request.sourceUrl ? { 'org.opencontainers.image.source': request.sourceUrl } : {}),
       'org.opencontainers.image.revision': request.commit,
@@ -178,6 +193,8 @@ async function buildAndPush(request: ImageRequest, config: EnvironmentConfig, re
         tags,
         labels,
         buildArgs: request.buildArgs,
+        secrets,
+        ...(epoch !== undefined ? { sourceDateEpoch: epoch } : {}),
         ...(request.target ? { target: request.target } : {}),
       }),
     );
@@ -221,11 +238,12 @@ async function insideWorkspace(workspace: string, path: string, input: string): 
   return real;
 }
 
-/** The committer time of HEAD in the workspace, or undefined outside a git checkout. */
-async function commitTime(cwd: string): Promise<string | undefined> {
-  const run = await getExecOutput('git', ['-C', cwd, 'show', '-s', '--format=%cI', 'HEAD'], { silent: true, ignoreReturnCode: true }).catch(
-    () => undefined,
-  );
-  const time = run?.exitCode === 0 ? run.stdout.trim() : '';
-  return /^\d{4}-\d\d-\d\dT/.test(time) ? time : undefined;
+/** The committer time of HEAD in the workspace (ISO 8601 and seconds since the epoch), or undefined outside a git checkout. */
+async function commitTime(cwd: string): Promise<{ created: string; epoch: number } | undefined> {
+  const run = await getExecOutput('git', ['-C', cwd, 'show', '-s', '--format=%cI %ct', 'HEAD'], {
+    silent: true,
+    ignoreReturnCode: true,
+  }).catch(() => undefined);
+  const [created = '', epoch = ''] = run?.exitCode === 0 ? run.stdout.trim().split(' ') : [];
+  return /^\d{4}-\d\d-\d\dT/.test(created) && /^\d+$/.test(epoch) ? { created, epoch: Number(epoch) } : undefined;
 }

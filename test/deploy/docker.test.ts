@@ -1,7 +1,8 @@
 /**
  * DockerCli against a stand-in `docker` on PATH that records what it is asked (the real daemon is
- * in the integration tests): buildx or the legacy builder, build-arg values kept off the command
- * line, the failing step quoted, and the config directory removed when the job is cancelled.
+ * in the integration tests): buildx or the legacy builder, build-arg and secret values kept off the
+ * command line, SOURCE_DATE_EPOCH for BuildKit, the failing step quoted, the job's cancellation passed
+ * on to the running docker command, and the config directory removed when the job is cancelled.
  */
 import { spawn } from 'node:child_process';
 import { chmod, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
@@ -9,14 +10,23 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/core/logger.js';
-import { DockerCli } from '../../src/deploy/docker.js';
+import { DockerCancelledError, DockerCli } from '../../src/deploy/docker.js';
 import { repoRoot } from '../helpers/run-action.js';
 
 let dir: string;
 let log: string;
 const FAKE_DOCKER = `#!/bin/sh
-printf '%s\\n' "ARGS $*" "ENV APP_TOKEN=$APP_TOKEN DOCKER_BUILDKIT=$DOCKER_BUILDKIT DOCKER_CONFIG=$DOCKER_CONFIG" >> "$FAKE_DOCKER_LOG"
+printf '%s\\n' "ARGS $*" "ENV APP_TOKEN=$APP_TOKEN DOCKER_BUILDKIT=$DOCKER_BUILDKIT DOCKER_CONFIG=$DOCKER_CONFIG SOURCE_DATE_EPOCH=$SOURCE_DATE_EPOCH" >> "$FAKE_DOCKER_LOG"
 if [ "$1" = buildx ]; then [ "$FAKE_BUILDX" = 1 ] || exit 1; [ "$2" = version ] && exit 0; fi
+for arg in "$@"; do
+  case "$arg" in id=*,env=*) name=\${arg#*,env=}; printf '%s\\n' "SECRET \${arg%%,*} $(printenv "$name")" >> "$FAKE_DOCKER_LOG";; esac
+done
+if [ -n "$FAKE_BUILD_BLOCKS" ]; then
+  trap 'echo "STOPPED BY TERM" >> "$FAKE_DOCKER_LOG"; exit 143' TERM
+  trap 'echo "STOPPED BY INT" >> "$FAKE_DOCKER_LOG"; exit 130' INT
+  echo STARTED >> "$FAKE_DOCKER_LOG"
+  sleep 30 & wait
+fi
 if [ -n "$FAKE_BUILD_FAILS" ]; then
   printf '%s\\n' 'Step 1/3 : FROM scratch' ' --->' 'Step 2/3 : COPY missing.txt /app/' 'COPY failed: file not found in build context or excluded by .dockerignore: stat missing.txt: file does not exist' >&2
   exit 1
@@ -69,12 +79,80 @@ describe('DockerCli.build', () => {
     expect(lines[build + 1]).toMatch(/DOCKER_BUILDKIT=0/);
   });
 
+  it('mounts secrets with BuildKit (DOCKER_BUILDKIT=1 without buildx): each value only in the environment, under a generated name', async () => {
+    await writeFile(log, '');
+    const docker = await DockerCli.open(dir, env(), silentLogger);
+    await docker.build({ ...spec, secrets: { npm_token: 'npm-s3cr3t-value', 'pip.conf': 'pip-s3cr3t-value' } });
+    await docker.dispose();
+    const lines = (await readFile(log, 'utf8')).split('\n');
+    const build = lines.findIndex((line) => line.startsWith('ARGS build '));
+    expect(lines[build]).toMatch(
+      /--secret id=npm_token,env=AZURE_HIPAA_SECRET_[0-9A-F]{16} --secret id=pip\.conf,env=AZURE_HIPAA_SECRET_[0-9A-F]{16} \/ctx$/,
+    );
+    expect(lines[build + 1]).toMatch(/DOCKER_BUILDKIT=1 /);
+    expect(lines.filter((line) => line.startsWith('SECRET'))).toEqual([
+      'SECRET id=npm_token npm-s3cr3t-value',
+      'SECRET id=pip.conf pip-s3cr3t-value',
+    ]);
+    expect(lines.filter((line) => line.startsWith('ARGS')).join('\n')).not.toMatch(/s3cr3t/);
+  });
+
+  it('gives BuildKit builds SOURCE_DATE_EPOCH (the commit time); the legacy builder, which ignores it, is not given it', async () => {
+    await writeFile(log, '');
+    const buildx = await DockerCli.open(dir, env({ FAKE_BUILDX: '1' }), silentLogger);
+    await buildx.build({ ...spec, sourceDateEpoch: 1764950400 });
+    await buildx.dispose();
+    const legacy = await DockerCli.open(dir, env(), silentLogger);
+    await legacy.build({ ...spec, sourceDateEpoch: 1764950400 });
+    await legacy.dispose();
+    const lines = (await readFile(log, 'utf8')).split('\n');
+    const envOf = (prefix: string) => lines[lines.findIndex((line) => line.startsWith(prefix)) + 1];
+    expect(envOf('ARGS buildx build')).toMatch(/ SOURCE_DATE_EPOCH=1764950400$/);
+    expect(envOf('ARGS build ')).toMatch(/DOCKER_BUILDKIT=0 .* SOURCE_DATE_EPOCH=$/);
+  });
+
   it('quotes the failing step and its error', async () => {
     const docker = await DockerCli.open(dir, env({ FAKE_BUILD_FAILS: '1' }), silentLogger);
     await expect(docker.build(spec)).rejects.toThrow(
       /^docker build failed at Step 2\/3 : COPY missing\.txt \/app\/: COPY failed: file not found in build context .* The whole build log is in the "Build" group above\.$/,
     );
     await docker.dispose();
+  });
+});
+
+describe('a cancelled job', () => {
+  async function cancelledBuild(reason: NodeJS.Signals) {
+    await writeFile(log, '');
+    const cancel = new AbortController();
+    const docker = await DockerCli.open(dir, env({ FAKE_BUILD_BLOCKS: '1' }), silentLogger, cancel.signal);
+    const started = Date.now();
+    const build = docker.build(spec).catch((error: unknown) => error);
+    while (!(await readFile(log, 'utf8')).includes('STARTED')) await new Promise((resolve) => setTimeout(resolve, 50));
+    cancel.abort(reason);
+    const error = await build;
+    await docker.dispose();
+    return { error, seconds: (Date.now() - started) / 1000, log: await readFile(log, 'utf8') };
+  }
+
+  it('passes the runner’s signal on to the running docker command, which stops at once', async () => {
+    const term = await cancelledBuild('SIGTERM');
+    expect(term.error).toBeInstanceOf(DockerCancelledError);
+    expect((term.error as Error).message).toBe('docker build was stopped: the workflow run was cancelled.');
+    expect(term.log).toContain('STOPPED BY TERM');
+    expect(term.seconds).toBeLessThan(10);
+    const int = await cancelledBuild('SIGINT');
+    expect(int.error).toBeInstanceOf(DockerCancelledError);
+    expect(int.log).toContain('STOPPED BY INT');
+  }, 30_000);
+
+  it('starts no docker command once cancelled', async () => {
+    await writeFile(log, '');
+    const cancel = new AbortController();
+    const docker = await DockerCli.open(dir, env(), silentLogger, cancel.signal);
+    cancel.abort('SIGTERM');
+    await expect(docker.login('r.azurecr.io', 'user', 'token')).rejects.toBeInstanceOf(DockerCancelledError);
+    await docker.dispose();
+    expect(await readFile(log, 'utf8')).toBe('');
   });
 });
 

@@ -9,16 +9,18 @@ export async function createRegistry(
   sandbox: Pick<Sandbox, 'env'>,
   name: string,
   publicNetworkAccess: 'Enabled' | 'Disabled',
+  resourceGroup = 'images-rg',
+  networkRuleBypassOptions: 'AzureServices' | 'None' = 'AzureServices',
 ): Promise<string> {
   const env = { ...process.env, ...sandbox.env };
   const subscriptionId = env['AZURE_SUBSCRIPTION_ID'] as string;
   const client = new ResourceManagementClient(azureCredential(env), subscriptionId, azureClientOptions(env));
-  await client.resourceGroups.createOrUpdate('images-rg', { location: 'eastus2' });
-  const id = `/subscriptions/${subscriptionId}/resourceGroups/images-rg/providers/Microsoft.ContainerRegistry/registries/${name}`;
+  await client.resourceGroups.createOrUpdate(resourceGroup, { location: 'eastus2' });
+  const id = `/subscriptions/${subscriptionId}/resourceGroups/${resourceGroup}/providers/Microsoft.ContainerRegistry/registries/${name}`;
   await client.resources.beginCreateOrUpdateByIdAndWait(id, apiVersionOf('Microsoft.ContainerRegistry/registries'), {
     location: 'eastus2',
     sku: { name: 'Premium' },
-    properties: { adminUserEnabled: false, anonymousPullEnabled: false, publicNetworkAccess },
+    properties: { adminUserEnabled: false, anonymousPullEnabled: false, publicNetworkAccess, networkRuleBypassOptions },
   });
   return id;
 }

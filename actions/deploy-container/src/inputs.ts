@@ -1,13 +1,25 @@
 import { pushTargets, type ImageRequest } from '../../../src/deploy/image.js';
 import type { RolloutRequest } from '../../../src/deploy/rollout.js';
 import { ConfigurationError } from '../../../src/core/errors.js';
+import { checkBuildArgs, checkSecretIds } from '../../../src/deploy/build-args.js';
 import { ActionInputs, inputName } from '../../shared/inputs.js';
 import type { ActionIO } from '../../shared/runtime.js';
 
 /** The image's inputs and the rollout's, as the core takes them. */
 export type DeployInputs = Pick<
   ImageRequest,
-  'config' | 'image' | 'context' | 'dockerfile' | 'buildArgs' | 'target' | 'labels' | 'tags' | 'repository' | 'registry' | 'pushTo'
+  | 'config'
+  | 'image'
+  | 'context'
+  | 'dockerfile'
+  | 'buildArgs'
+  | 'secrets'
+  | 'target'
+  | 'labels'
+  | 'tags'
+  | 'repository'
+  | 'registry'
+  | 'pushTo'
 > &
   Pick<
     RolloutRequest,
@@ -37,13 +49,18 @@ export function readDeployInputs(io: ActionIO): DeployInputs {
     throw new ConfigurationError(
       `${inputName('traffic-steps')} is rising whole percentages ending at 100, like 10,50,100; got "${io.getInput('traffic-steps')}".`,
     );
+  const buildArgs = inputs.keyValues('build-args');
+  checkBuildArgs(buildArgs);
+  const secrets = inputs.keyValues('secrets');
+  checkSecretIds(secrets);
   return {
     ...entry('config', optional('config')),
     ...entry('subscriptionId', optional('subscription-id')),
     ...entry('image', optional('image')),
     context: optional('context') ?? '.',
     dockerfile: optional('dockerfile') ?? 'Dockerfile',
-    buildArgs: inputs.keyValues('build-args'),
+    buildArgs,
+    secrets,
     ...entry('target', optional('target')),
     labels: inputs.keyValues('labels'),
     tags: inputs.list('tags'),

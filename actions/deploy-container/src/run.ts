@@ -22,7 +22,8 @@ export interface DeployActionPorts {
  */
 export async function run(io: ActionIO, ports: DeployActionPorts = {}): Promise<void> {
   const cancel = new AbortController();
-  const onSignal = () => cancel.abort();
+  // The signal's name is the reason: a running docker command is passed the same signal.
+  const onSignal = (signal: NodeJS.Signals | Event) => cancel.abort(typeof signal === 'string' ? signal : 'SIGTERM');
   if (!ports.cancellation) for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, onSignal);
   ports.cancellation?.addEventListener('abort', onSignal, { once: true });
   try {
@@ -48,6 +49,7 @@ export async function run(io: ActionIO, ports: DeployActionPorts = {}): Promise<
           tempDir: io.env['RUNNER_TEMP'] ?? workspace,
           env: io.env,
           logger: io.logger,
+          signal: cancel.signal,
         });
         io.setOutput('image', pushed.image);
         io.setOutput('digest', pushed.digest);

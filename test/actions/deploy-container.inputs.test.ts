@@ -1,0 +1,50 @@
+/**
+ * deploy-container's build inputs as the runner gives them: `secrets` read like `build-args`, and
+ * build-arg names refused when docker could not take them from its environment, or when they would
+ * steer the docker CLI itself (build-arg values reach docker through its environment).
+ */
+import { describe, expect, it } from 'vitest';
+import { readDeployInputs } from '../../actions/deploy-container/src/inputs.js';
+import { ConfigurationError } from '../../src/core/errors.js';
+import { recordedIO } from '../helpers/action-io.js';
+
+const read = (inputs: Record<string, string>) => readDeployInputs(recordedIO('deploy-container', inputs));
+
+describe('deploy-container build inputs', () => {
+  it('reads secrets as ID=value lines, kept apart from the build args', () => {
+    const inputs = read({ 'build-args': 'APP_MODE=production', secrets: 'npm_token=abc=def\npip.conf=[global]' });
+    expect(inputs.buildArgs).toEqual({ APP_MODE: 'production' });
+    expect(inputs.secrets).toEqual({ npm_token: 'abc=def', 'pip.conf': '[global]' });
+  });
+
+  it.each(['DOCKER_HOST', 'docker_config', 'DOCKER_BUILDKIT', 'BUILDX_BUILDER', 'Buildx_Config'])(
+    'refuses the build arg %s, which would also set the docker CLI’s own environment',
+    (name) => {
+      const error = (() => {
+        try {
+          read({ 'build-args': `APP_MODE=production\n${name}=tcp://attacker.example:2375` });
+        } catch (caught) {
+          return caught;
+        }
+        return undefined;
+      })();
+      expect(error).toBeInstanceOf(ConfigurationError);
+      expect((error as Error).message).toBe(
+        `Input "build-args": "${name}" would also set the docker CLI's own ${name} (build-arg values reach docker through its environment) and point it at another daemon, config or builder: rename the build arg (and its ARG in the Dockerfile), e.g. APP_${name}.`,
+      );
+      expect((error as Error).message).not.toContain('attacker');
+    },
+  );
+
+  it.each(['app.mode', 'APP-MODE'])('refuses the build arg %s, which is not an environment variable name', (name) => {
+    expect(() => read({ 'build-args': `${name}=x` })).toThrow(
+      new ConfigurationError(
+        `Input "build-args": "${name}" is not a build-arg name docker can take from its environment: use letters, digits and _ only, not starting with a digit.`,
+      ),
+    );
+  });
+
+  it('keeps names that only contain DOCKER or BUILDX after their start', () => {
+    expect(read({ 'build-args': 'MY_DOCKER_HOST=a\nNO_BUILDX_HERE=b' }).buildArgs).toEqual({ MY_DOCKER_HOST: 'a', NO_BUILDX_HERE: 'b' });
+  });
+});
