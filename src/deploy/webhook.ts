@@ -62,6 +62,8 @@ export async function switchTwilioWebhook(request: WebhookSwitchRequest): Promis
   const [sid, token] = await Promise.all([vault.getSecret('TwilioAccountSid'), vault.getSecret('TwilioAuthToken')]);
   request.logger.mask(sid.value);
   request.logger.mask(token.value);
+  if (!sid.value.trim() || !token.value.trim())
+    throw new ConfigurationError('TwilioAccountSid or TwilioAuthToken is empty in the production vault: set both.');
   const twilio = new TwilioClient(sid.value, token.value, azureHttpClient(request.env));
 
   const number = byNumber
@@ -69,8 +71,9 @@ export async function switchTwilioWebhook(request: WebhookSwitchRequest): Promis
         (await twilio.json('GET', `/IncomingPhoneNumbers.json?PhoneNumber=${encodeURIComponent(request.phoneNumber)}`))
           .incoming_phone_numbers as Record<string, unknown>[] | undefined
       )?.[0]
-    : await twilio.json('GET', `/IncomingPhoneNumbers/${request.phoneNumber}.json`);
-  if (!number?.['sid']) throw new ConfigurationError(`The Twilio account has no number ${request.phoneNumber}: check --phone-number.`);
+    : await twilio.json('GET', `/IncomingPhoneNumbers/${request.phoneNumber}.json`, undefined, { notFound: 'undefined' });
+  if (!number?.['sid'])
+    throw new ConfigurationError(`The Twilio account in TwilioAccountSid has no number ${request.phoneNumber}: check --phone-number.`);
   const numberSid = String(number['sid']);
   const previous = urlsOf(number);
   const wanted: WebhookUrls = request.revert ?? { voiceUrl: request.url, fallbackUrl: previous.voiceUrl };
@@ -99,7 +102,20 @@ class TwilioClient {
     private readonly http: HttpClient,
   ) {}
 
-  async json(method: 'GET' | 'POST', path: string, form?: Record<string, string>): Promise<Record<string, unknown>> {
+  /** Twilio's answer; with `notFound: 'undefined'`, a 404 is undefined rather than an error. */
+  async json(method: 'GET' | 'POST', path: string, form?: Record<string, string>): Promise<Record<string, unknown>>;
+  async json(
+    method: 'GET' | 'POST',
+    path: string,
+    form: Record<string, string> | undefined,
+    options: { notFound: 'undefined' },
+  ): Promise<Record<string, unknown> | undefined>;
+  async json(
+    method: 'GET' | 'POST',
+    path: string,
+    form?: Record<string, string>,
+    options?: { notFound: 'undefined' },
+  ): Promise<Record<string, unknown> | undefined> {
     let response: PipelineResponse;
     try {
       response = await this.http.sendRequest(
@@ -115,7 +131,9 @@ class TwilioClient {
         }),
       );
     } catch (error) {
-      throw new Error(`Twilio could not be reached: ${(error as Error).message}`, { cause: error });
+      // No cause: the SDK's error carries the request, its URL (the account SID) and Authorization header.
+      // eslint-disable-next-line preserve-caught-error
+      throw new Error(`Twilio could not be reached: ${this.redact((error as Error).message)}`);
     }
     let body: Record<string, unknown> = {};
     try {
@@ -127,10 +145,16 @@ class TwilioClient {
       throw new ConfigurationError(
         'Twilio refused the account SID and auth token from the vault (20003 Authenticate): update TwilioAccountSid and TwilioAuthToken in the production vault.',
       );
+    if (response.status === 404 && options?.notFound === 'undefined') return undefined;
     if (response.status >= 400)
       throw new Error(
-        `Twilio answered ${response.status}${typeof body['code'] === 'number' ? ` (${body['code']})` : ''}: ${typeof body['message'] === 'string' ? body['message'] : 'no message'}`,
+        `Twilio answered ${response.status}${typeof body['code'] === 'number' ? ` (${body['code']})` : ''}: ${typeof body['message'] === 'string' ? this.redact(body['message']) : 'no message'}`,
       );
     return body;
+  }
+
+  /** Twilio's messages quote the request's path, which holds the account SID: they name the secret instead. */
+  private redact(text: string): string {
+    return text.replaceAll(this.accountSid, '<TwilioAccountSid>').replaceAll(this.authToken, '<TwilioAuthToken>');
   }
 }

@@ -1,4 +1,6 @@
 /** The cutover's webhook switch against the sandbox's Twilio, with the credentials in the sandbox's production vault. */
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '../../sandbox/index.js';
 import { runCli } from '../../src/cli/run.js';
@@ -26,6 +28,23 @@ async function cli(...args: string[]): Promise<{ code: number; out: string; mask
     env: { ...process.env, ...sandbox.env },
   });
   return { code, out, masked };
+}
+
+/**
+ * The CLI as a workflow step runs it: its own process under GITHUB_ACTIONS=true, stdout and stderr
+ * on one pipe (as the runner reads them), so the order of everything it wrote is kept.
+ */
+async function cliUnderActions(...args: string[]): Promise<{ code: number | null; lines: string[] }> {
+  const root = join(import.meta.dirname, '..', '..');
+  const child = spawn(
+    'sh',
+    ['-c', 'exec "$@" 2>&1', 'sh', process.execPath, '--import', 'tsx', join(root, 'src/cli/main.ts'), 'switch-webhook', ...args],
+    { cwd: root, env: { ...process.env, ...sandbox.env, GITHUB_ACTIONS: 'true' }, stdio: ['ignore', 'pipe', 'ignore'] },
+  );
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  return { code, lines: output.split('\n') };
 }
 
 const number = () => sandbox.server.twilio.accounts.get(account.accountSid)?.numbers.get(account.numberSid);
@@ -94,6 +113,27 @@ describe('switch-webhook', () => {
     expect(insecure.code).toBe(2);
     expect(insecure.out).toMatch(/--url must be an https address/);
   });
+
+  it('under GitHub Actions, registers the account SID and token with ::add-mask:: before any other output; a 404 names the secret, not the SID', async () => {
+    const unknownSid = `PN${'0'.repeat(32)}`;
+    const run = await cliUnderActions(
+      '--phone-number',
+      unknownSid,
+      '--url',
+      'https://voice-agent.calm-1234.eastus2.azurecontainerapps.io/voice',
+      '--vault',
+      'seniorly-prod-secrets',
+    );
+    // Named, never compared as values, so a failure prints no credential.
+    const name = (line: string) =>
+      line === `::add-mask::${account.accountSid}` ? 'sid' : line === `::add-mask::${account.authToken}` ? 'token' : 'other';
+    expect(run.lines.slice(0, 2).map(name).sort()).toEqual(['sid', 'token']);
+    const rest = run.lines.slice(2).join('\n');
+    expect(rest.includes(account.accountSid), 'the account SID is printed').toBe(false);
+    expect(rest.includes(account.authToken), 'the auth token is printed').toBe(false);
+    expect(run.code).toBe(2);
+    expect(rest).toMatch(new RegExp(`The Twilio account in TwilioAccountSid has no number ${unknownSid}`));
+  }, 60_000);
 
   it('tells a team on Azure Communication Services the one Event Grid change to make', async () => {
     const advice = await cli('--provider', 'acs', '--url', 'https://prod.example.com/voice');
