@@ -4,7 +4,7 @@
  */
 import { ResourceManagementClient, type DeploymentOperation } from '@azure/arm-resources';
 import type { CommonClientOptions } from '@azure/core-client';
-import { createHttpHeaders, createPipelineRequest } from '@azure/core-rest-pipeline';
+import { createHttpHeaders, createPipelineRequest, type PipelinePolicy } from '@azure/core-rest-pipeline';
 import type { TokenCredential } from '@azure/identity';
 import { armFailureOf, type ArmPort, type ListedResource } from './arm-port.js';
 import { azureClientOptions, azureCredential } from './credential.js';
@@ -33,12 +33,40 @@ export function armConnection(env: NodeJS.ProcessEnv): ArmConnection {
   return { endpoint: ARM_ENDPOINT, credential: azureCredential(env), clientOptions: azureClientOptions(env) };
 }
 
+/**
+ * Resource Manager's token goes to the endpoint in use and nowhere else. ARM's answers name the
+ * next address to call (a long-running operation's Location or Azure-AsyncOperation, a list's
+ * nextLink), and the SDK and the rollout follow them with the token: any request this client
+ * sends must be https on the endpoint's origin, or it is refused before it is signed or sent.
+ */
+export function armOriginOnly(endpoint: string): PipelinePolicy {
+  const origin = new URL(endpoint).origin;
+  return {
+    name: 'armOriginOnly',
+    sendRequest: (request, next) => {
+      let target: string;
+      try {
+        target = new URL(request.url).origin;
+      } catch {
+        target = 'an address that does not parse';
+      }
+      if (target !== origin || !origin.startsWith('https://'))
+        throw new Error(
+          `${target} is not the Resource Manager endpoint in use (${origin}): its token goes nowhere else. Azure named that address to call next (a long-running operation's Location or Azure-AsyncOperation, or a list's nextLink); nothing was sent to it.`,
+        );
+      return next(request);
+    },
+  };
+}
+
 /** An ArmPort over `@azure/arm-resources` for one subscription. */
 export function armPort(env: NodeJS.ProcessEnv, subscriptionId: string, connection: ArmConnection = armConnection(env)): ArmPort {
   const client = new ResourceManagementClient(connection.credential, subscriptionId, {
     ...connection.clientOptions,
     endpoint: connection.endpoint,
   });
+  // No phase: it runs before the retry, redirect and signing policies.
+  client.pipeline.addPolicy(armOriginOnly(connection.endpoint));
   const askedInterval = (response: { headers: { get(name: string): string | undefined } }) =>
     (response.headers.get('retry-after-ms') ?? response.headers.get('x-ms-retry-after-ms') ?? response.headers.get('retry-after'))
       ? retryAfterMs(response.headers, 5000)
