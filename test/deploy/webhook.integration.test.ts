@@ -92,26 +92,31 @@ describe('switch-webhook', () => {
     expect(number()).toMatchObject({ voice_url: 'https://dev-voice.example.com/voice', voice_fallback_url: null });
   });
 
-  it('prints an undo that runs as printed and restores both addresses exactly, whatever they hold', async () => {
-    const voice = "https://dev-voice.example.com/voice?who=o'brien&home=$HOME";
-    const fallback = 'https://dev-fallback.example.com/voice;x=1&y=2';
-    Object.assign(number() ?? {}, { voice_url: voice, voice_fallback_url: fallback });
-    const switched = await cli(
-      '--phone-number',
-      '+15551234567',
-      '--url',
-      PRODUCTION,
-      '--allowed-host',
-      APP_HOST,
-      '--vault',
-      'seniorly-prod-secrets',
-    );
-    expect(switched.code, switched.out).toBe(0);
-    expect(number()).toMatchObject({ voice_url: PRODUCTION, voice_fallback_url: voice });
+  it('prints an undo that runs as printed and restores both addresses exactly, whatever they hold, or none', async () => {
+    const scenes = [
+      { voice: "https://dev-voice.example.com/voice?who=o'brien&home=$HOME", fallback: 'https://dev-fallback.example.com/voice;x=1&y=2' },
+      // A number that answered with no voice URL (a TwiML app, say): the undo clears it again.
+      { voice: '', fallback: null },
+    ];
+    for (const { voice, fallback } of scenes) {
+      Object.assign(number() ?? {}, { voice_url: voice, voice_fallback_url: fallback });
+      const switched = await cli(
+        '--phone-number',
+        '+15551234567',
+        '--url',
+        PRODUCTION,
+        '--allowed-host',
+        APP_HOST,
+        '--vault',
+        'seniorly-prod-secrets',
+      );
+      expect(switched.code, switched.out).toBe(0);
+      expect(number()).toMatchObject({ voice_url: PRODUCTION, voice_fallback_url: voice || null });
 
-    const reverted = await cli(...printedUndo(switched.out));
-    expect(reverted.code, reverted.out).toBe(0);
-    expect(number()).toMatchObject({ voice_url: voice, voice_fallback_url: fallback });
+      const reverted = await cli(...printedUndo(switched.out));
+      expect(reverted.code, reverted.out).toBe(0);
+      expect(number()).toMatchObject({ voice_url: voice, voice_fallback_url: fallback });
+    }
     Object.assign(number() ?? {}, { voice_url: 'https://dev-voice.example.com/voice', voice_fallback_url: null });
   });
 
