@@ -3,7 +3,9 @@
  * routing) and the registry of resource types (resource-types.ts), which every layer may read.
  */
 import { ResourceManagementClient, type DeploymentOperation } from '@azure/arm-resources';
-import { createHttpHeaders, createPipelineRequest } from '@azure/core-rest-pipeline';
+import type { CommonClientOptions } from '@azure/core-client';
+import { createHttpHeaders, createPipelineRequest, type PipelinePolicy } from '@azure/core-rest-pipeline';
+import type { TokenCredential } from '@azure/identity';
 import { armFailureOf, type ArmPort, type ListedResource } from './arm-port.js';
 import { azureClientOptions, azureCredential } from './credential.js';
 
@@ -17,15 +19,60 @@ export function retryAfterMs(headers: { get(name: string): string | undefined },
   return Math.min(30_000, Math.max(10, Number.isFinite(asked) ? asked : fallbackMs));
 }
 
-/** An ArmPort over `@azure/arm-resources` for one subscription: DefaultAzureCredential, or the sandbox when AZURE_HIPAA_SANDBOX is set. */
-export function armPort(env: NodeJS.ProcessEnv, subscriptionId: string): ArmPort {
-  const client = new ResourceManagementClient(azureCredential(env), subscriptionId, azureClientOptions(env));
+/** Where Resource Manager is and how to sign in to it. */
+export interface ArmConnection {
+  /** The Resource Manager endpoint in use, e.g. https://management.azure.com. */
+  endpoint: string;
+  credential: TokenCredential;
+  /** Pipeline options: the sandbox's HTTP client, TLS settings. */
+  clientOptions?: CommonClientOptions;
+}
+
+/** Public Azure's Resource Manager with DefaultAzureCredential, or the sandbox when AZURE_HIPAA_SANDBOX is set. */
+export function armConnection(env: NodeJS.ProcessEnv): ArmConnection {
+  return { endpoint: ARM_ENDPOINT, credential: azureCredential(env), clientOptions: azureClientOptions(env) };
+}
+
+/**
+ * Resource Manager's token goes to the endpoint in use and nowhere else. ARM's answers name the
+ * next address to call (a long-running operation's Location or Azure-AsyncOperation, a list's
+ * nextLink), and the SDK and the rollout follow them with the token: any request this client
+ * sends must be https on the endpoint's origin, or it is refused before it is signed or sent.
+ */
+export function armOriginOnly(endpoint: string): PipelinePolicy {
+  const origin = new URL(endpoint).origin;
+  return {
+    name: 'armOriginOnly',
+    sendRequest: (request, next) => {
+      let target: string;
+      try {
+        target = new URL(request.url).origin;
+      } catch {
+        target = 'an address that does not parse';
+      }
+      if (target !== origin || !origin.startsWith('https://'))
+        throw new Error(
+          `${target} is not the Resource Manager endpoint in use (${origin}): its token goes nowhere else. Azure named that address to call next (a long-running operation's Location or Azure-AsyncOperation, or a list's nextLink); nothing was sent to it.`,
+        );
+      return next(request);
+    },
+  };
+}
+
+/** An ArmPort over `@azure/arm-resources` for one subscription. */
+export function armPort(env: NodeJS.ProcessEnv, subscriptionId: string, connection: ArmConnection = armConnection(env)): ArmPort {
+  const client = new ResourceManagementClient(connection.credential, subscriptionId, {
+    ...connection.clientOptions,
+    endpoint: connection.endpoint,
+  });
+  // No phase: it runs before the retry, redirect and signing policies.
+  client.pipeline.addPolicy(armOriginOnly(connection.endpoint));
   const askedInterval = (response: { headers: { get(name: string): string | undefined } }) =>
     (response.headers.get('retry-after-ms') ?? response.headers.get('x-ms-retry-after-ms') ?? response.headers.get('retry-after'))
       ? retryAfterMs(response.headers, 5000)
       : undefined;
   const send: ArmPort['send'] = async (method, path, apiVersion, body) => {
-    const url = path.startsWith('https://') ? path : `${ARM_ENDPOINT}${path}${apiVersion ? `?api-version=${apiVersion}` : ''}`;
+    const url = path.startsWith('https://') ? path : `${connection.endpoint}${path}${apiVersion ? `?api-version=${apiVersion}` : ''}`;
     const response = await client.sendRequest(
       createPipelineRequest({
         url,

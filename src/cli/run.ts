@@ -2,7 +2,8 @@
 import { fstatSync } from 'node:fs';
 import { ConfigurationError, errorMessage } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
-import { fenceWorkflowCommands, inertJson } from '../core/workflow-commands.js';
+import { maskPieces } from '../core/masking.js';
+import { fenceWorkflowCommands, inertJson, workflowCommand } from '../core/workflow-commands.js';
 import type { Command, CommandContext } from './command.js';
 import { commands } from './commands/index.js';
 
@@ -17,9 +18,27 @@ const consoleLogger: Logger = {
     writeStderr(`== ${title}\n`);
     return fn();
   },
-  // The CLI never prints secret values in the first place; nothing to register.
-  mask: () => {},
+  mask: (secretValue) => registerSecret(secretValue),
 };
+
+// Each piece is registered once per process, however often the value is read.
+const registered = new Set<string>();
+
+/**
+ * In a workflow step, tells the runner to hide a secret value the CLI read (a vault secret, a
+ * token), as actions do: masks registered by other jobs or steps do not carry over. Written
+ * straight to a stream the runner reads, never fenced; nowhere when both streams go to files,
+ * which the runner does not read and which must not receive the value.
+ */
+function registerSecret(secretValue: string): void {
+  if (process.env['GITHUB_ACTIONS'] !== 'true') return;
+  const stream = !isRegularFile(1) ? process.stdout : !isRegularFile(2) ? process.stderr : undefined;
+  for (const piece of maskPieces(secretValue)) {
+    if (registered.has(piece)) continue;
+    registered.add(piece);
+    stream?.write(`${workflowCommand('add-mask', piece)}\n`);
+  }
+}
 
 function usage(): string {
   const width = Math.max(...commands.map((c) => c.name.length));

@@ -22,3 +22,11 @@ export function fenceWorkflowCommands(text: string): string {
 export function inertJson(json: string): string {
   return json.replaceAll('##[', '##\\u005b');
 }
+
+/**
+ * A workflow command line with its data escaped as the runner unescapes it (`%`, CR, LF), the
+ * same rule as @actions/core: `::add-mask::a%0Ab` would otherwise register `a`, LF, `b`.
+ */
+export function workflowCommand(command: string, data: string): string {
+  return `::${command}::${data.replaceAll('%', '%25').replaceAll('\r', '%0D').replaceAll('\n', '%0A')}`;
+}

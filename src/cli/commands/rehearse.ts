@@ -259,6 +259,7 @@ export async function rehearse(options: RehearsalOptions, context: CommandContex
       const result = await switchTwilioWebhook({
         phoneNumber: PHONE_NUMBER,
         url: `https://${fqdn}/voice`,
+        allowedHosts: fqdn ? [fqdn] : [],
         vault: config.keyVault.name,
         env,
         logger: silent(context.logger),
