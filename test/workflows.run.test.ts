@@ -16,7 +16,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeBusyboxApp } from '../sandbox/busybox-app.js';
 import { VOICE_AGENT_SECRETS } from '../src/cli/commands/rehearse.js';
 import { federatedJobEnv, sandboxEnvironment, type ProvisionedEnvironment } from './helpers/environment.js';
-import { adminRequest } from './helpers/sandbox-admin.js';
 import { runWorkflow, type WorkflowRun } from './helpers/workflow-run.js';
 
 const REPOSITORY = 'example/voice-agent';
@@ -69,13 +68,7 @@ function deployWorkflow(config: string): Promise<WorkflowRun> {
     workspace: environment.workspace,
     github: { repository: REPOSITORY, sha: SHA, token: 'ghs_not-a-real-token', server_url: 'https://github.com' },
     jobEnv,
-    beforeJob,
   });
-}
-
-/** The example's registry is private: the deploy job runs on a self-hosted runner inside the virtual network. */
-async function beforeJob(id: string): Promise<void> {
-  if (id === 'deploy') await adminRequest(environment.sandbox, 'PATCH', '/registries/seniorlyprodacr', { insideNetwork: true });
 }
 
 const resourceGroups = () => [...environment.sandbox.server.arm.resourceGroups.values()].map((group) => group.name);
@@ -106,7 +99,15 @@ describe('the reusable deploy workflow, run job by job', () => {
       deploy: 'success',
     });
     expect(run.outputs['verdict']).toBe('pass');
+    // The runner is outside the network: the image went to the build registry and was imported by digest.
     expect(run.outputs['image']).toMatch(/^seniorlyprodacr\.azurecr\.io\/voice-agent@sha256:[a-f0-9]{64}$/);
+    const digest = run.outputs['image']?.split('@')[1];
+    expect(run.outputs['source-image']).toBe(`seniorlybuildacr.azurecr.io/voice-agent@${digest}`);
+    expect(environment.sandbox.server.registries.imports).toEqual([{ target: 'seniorlyprodacr', sourceImage: `voice-agent@${digest}` }]);
+    expect(environment.sandbox.server.registries.insideNetwork.size).toBe(0);
+    expect(run.steps.find((step) => step.job === 'deploy' && step.name.includes('deploy-container'))?.stdout).toContain(
+      'through Resource Manager (importImage, source by resource id)',
+    );
     // c<commit>-<run id in base 36>-<attempt>: a re-run gets a revision of its own.
     expect(run.outputs['revision']).toBe(`voice-agent--cc0ffee0-${runId.toString(36)}-1`);
     expect(run.outputs['fqdn']).toMatch(/^voice-agent\..+\.azurecontainerapps\.io$/);
@@ -172,7 +173,6 @@ describe('the reusable cutover workflow, run job by job', () => {
       workspace: environment.workspace,
       github: { repository: REPOSITORY, sha: SHA, token: 'ghs_not-a-real-token', server_url: 'https://github.com' },
       jobEnv,
-      beforeJob,
     });
   }
   const tagMessage = () => execFileSync('git', ['-C', origin, 'tag', '-n1', '-l', 'azure-hipaa/cutover/production'], { encoding: 'utf8' });
@@ -223,6 +223,8 @@ describe('the reusable cutover workflow, run job by job', () => {
       'copy',
     ]);
     expect(productionSecret('TwilioAuthToken')).toBe(twilio.authToken);
+    // The production vault refuses this runner's network: the copy went through Resource Manager.
+    expect(migrate.find((step) => step.name === 'copy')?.stdout).toContain('through Resource Manager (the target refuses this network)');
     // The AI keys stay behind: the app reaches those services with its identity.
     expect(productionSecret('AzureOpenAIKey')).toBeUndefined();
 
@@ -248,13 +250,20 @@ describe('the reusable cutover workflow, run job by job', () => {
     expect(masked).toContain(`::add-mask::${twilio.authToken}`);
   }, 300_000);
 
-  it('a second cutover leaves the first record as it is: cleanup counts from the first', async () => {
+  it('a second cutover leaves the first record as it is, imports nothing and writes no new secret version', async () => {
     const first = tagMessage();
+    const versions = () =>
+      [...(environment.sandbox.server.keyVaults.get('seniorly-prod-secrets')?.secrets.values() ?? [])].map(
+        ({ name, secret }) => `${name}:${secret.versions.length}`,
+      );
+    const before = { versions: versions(), imports: environment.sandbox.server.registries.imports.length };
     const run = await cutover({});
     expect(results(run)['record']).toBe('success');
     expect(run.steps.find((step) => step.job === 'record' && step.name.startsWith('tag'))?.stdout).toMatch(
       /::notice::The cutover to production is already recorded/,
     );
     expect(tagMessage()).toBe(first);
+    expect(versions()).toEqual(before.versions);
+    expect(environment.sandbox.server.registries.imports.length).toBe(before.imports);
   }, 300_000);
 });

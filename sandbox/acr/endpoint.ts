@@ -51,6 +51,8 @@ export class AcrEndpoint {
   readonly contents = new Map<string, RegistryContent>();
   /** Registries whose private network the test runner is inside (as a self-hosted runner in the virtual network would be). */
   readonly insideNetwork = new Set<string>();
+  /** Every image ARM's importImage copied (target registry, repository, digest), for tests: a re-run imports nothing. */
+  readonly imports: { target: string; sourceImage: string }[] = [];
   /** Every refresh and access token handed out, so tests can prove none leaked into logs or files. */
   readonly issuedTokens: string[] = [];
   private readonly key = randomBytes(32);

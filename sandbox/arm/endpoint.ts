@@ -303,6 +303,10 @@ export class ArmEndpoint {
       content: (name) => registries.content(name.toLowerCase()),
       caller: plane.identity.clientId,
     });
+    registries.imports.push({
+      target: targetId.split('/').at(-1) ?? targetId,
+      sourceImage: String((body['source'] as Json)['sourceImage']),
+    });
     const operationId = randomUUID();
     const operation: AsyncOperation = { status: 'InProgress' };
     this.operations.set(operationId, operation);
