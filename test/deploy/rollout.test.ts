@@ -105,3 +105,154 @@ describe('rollout and the app lock', () => {
     ]);
   });
 });
+
+/**
+ * ARM for an app serving voice-agent--v1 whose state follows the PATCHes it accepts (the split is in
+ * effect at once, as the sandbox and Azure's front do), and whose operations last as `operationMs`
+ * says; `conflict` answers a PATCH 409 instead, as Azure does while another change holds the app.
+ */
+function statefulArm(options: { operationMs: (body: unknown) => number; conflict?: (body: unknown) => boolean }) {
+  const answer = (status: number, body?: unknown, headers: Record<string, string> = {}): ArmResponse => ({ status, body, headers });
+  const state = {
+    traffic: [{ revisionName: 'voice-agent--v1', weight: 100, label: 'previous' }] as {
+      revisionName: string;
+      weight: number;
+      label?: string;
+    }[],
+    revisions: new Map([['voice-agent--v1', true]]),
+    patches: [] as unknown[],
+    deactivated: [] as string[],
+  };
+  const operations = new Map<string, number>();
+  const arm = fakeArm(SUBSCRIPTION, {
+    send: async (method, path, _apiVersion, body) => {
+      if (method === 'GET' && path.endsWith('/containerApps/voice-agent'))
+        return answer(200, {
+          properties: {
+            latestRevisionName: [...state.revisions.keys()].at(-1),
+            configuration: {
+              activeRevisionsMode: 'Multiple',
+              ingress: { fqdn: `voice-agent.${DOMAIN}`, targetPort: 8000, traffic: state.traffic },
+            },
+            template: { containers: [{ name: 'voice-agent', image: 'r.azurecr.io/voice-agent@sha256:1' }] },
+          },
+        });
+      if (method === 'GET' && path.endsWith('/revisions'))
+        return answer(200, { value: [...state.revisions].map(([name, active]) => ({ name, properties: { active } })) });
+      if (method === 'GET' && path.includes('/revisions/'))
+        return answer(200, {
+          name: path.split('/').at(-1),
+          properties: { active: true, provisioningState: 'Provisioned', runningState: 'Running', healthState: 'Healthy' },
+        });
+      if (method === 'PATCH') {
+        if (options.conflict?.(body))
+          return answer(409, { error: { code: 'ContainerAppLockConflict', message: 'another modification is in progress' } });
+        state.patches.push(body);
+        const properties = (
+          body as { properties: { template?: { revisionSuffix?: string }; configuration?: { ingress?: { traffic?: [] } } } }
+        ).properties;
+        if (properties.template?.revisionSuffix) state.revisions.set(`voice-agent--${properties.template.revisionSuffix}`, true);
+        if (properties.configuration?.ingress?.traffic) state.traffic = properties.configuration.ingress.traffic;
+        const id = String(state.patches.length);
+        operations.set(id, Date.now() + options.operationMs(body));
+        return answer(202, undefined, { location: `https://management.azure.com/operationResults/${id}`, 'retry-after-ms': '10' });
+      }
+      if (method === 'GET' && path.startsWith('https://management.azure.com/operationResults/'))
+        return answer(Date.now() < (operations.get(path.split('/').at(-1) ?? '') ?? 0) ? 202 : 200, {});
+      if (method === 'POST' && path.endsWith('/deactivate')) {
+        const name = path.split('/').at(-2) ?? '';
+        state.deactivated.push(name);
+        state.revisions.set(name, false);
+        return answer(200, {});
+      }
+      throw new Error(`unexpected ${method} ${path}`);
+    },
+  });
+  return { arm, state };
+}
+
+const stepWeight = (body: unknown) =>
+  (
+    body as { properties: { configuration?: { ingress?: { traffic?: { label?: string; weight: number }[] } } } }
+  ).properties.configuration?.ingress?.traffic?.find((entry) => entry.label === 'candidate')?.weight;
+
+function cancellable(arm: ReturnType<typeof statefulArm>['arm'], signal: AbortSignal, extra: { cancelGraceMs?: number } = {}) {
+  return rollout(
+    {
+      cwd,
+      image: 'r.azurecr.io/voice-agent@sha256:2',
+      stage: 'all',
+      suffix: 'c1234567-1-1',
+      healthTimeoutSeconds: 30,
+      probeCount: 1,
+      gate: 'none',
+      trafficSteps: [10, 100],
+      stepWaitSeconds: 0,
+      keepRevisions: 2,
+      env: {},
+      logger: silentLogger,
+      pollIntervalMs: 5,
+      signal,
+      ...extra,
+    },
+    { arm, http: healthy },
+  );
+}
+
+describe('a cancelled rollout', () => {
+  const before = [{ revisionName: 'voice-agent--v1', weight: 100, label: 'previous' }];
+
+  it('stops waiting for a traffic operation that outlasts the runner’s grace, and puts the exact split back at once', async () => {
+    // The 10% step's operation would run for a minute: far beyond the ~10 s the runner gives a cancelled step.
+    const { arm, state } = statefulArm({ operationMs: (body) => (stepWeight(body) === 10 ? 60_000 : 0) });
+    const cancel = new AbortController();
+    let cancelledAt = 0;
+    const watch = setInterval(() => {
+      if (state.traffic.some((entry) => entry.weight === 10) && !cancelledAt) {
+        cancelledAt = Date.now();
+        cancel.abort();
+      }
+    }, 5);
+    const error = await cancellable(arm, cancel.signal, { cancelGraceMs: 2000 })
+      .catch((caught: unknown) => caught)
+      .finally(() => clearInterval(watch));
+    expect(Date.now() - cancelledAt).toBeLessThan(3000);
+    expect(error).toBeInstanceOf(RolloutFailedError);
+    expect((error as Error).message).toMatch(/cancelled/);
+    expect(state.traffic).toEqual(before);
+    expect(state.deactivated).toEqual(['voice-agent--c1234567-1-1']);
+  }, 20_000);
+
+  it('retries the restoring update through 409 conflicts with a short backoff, within the window', async () => {
+    let conflicts = 0;
+    const cancel = new AbortController();
+    const { arm, state } = statefulArm({
+      operationMs: (body) => (stepWeight(body) === 10 ? 60_000 : 0),
+      // The restoring PATCH (no candidate entry) meets the running operation's lock four times.
+      conflict: (body) => cancel.signal.aborted && stepWeight(body) === undefined && conflicts++ < 4,
+    });
+    const watch = setInterval(() => state.traffic.some((entry) => entry.weight === 10) && cancel.abort(), 5);
+    const error = await cancellable(arm, cancel.signal, { cancelGraceMs: 3000 })
+      .catch((caught: unknown) => caught)
+      .finally(() => clearInterval(watch));
+    expect(conflicts).toBe(5);
+    expect((error as RolloutFailedError).result.rolledBack).toBe(true);
+    expect(state.traffic).toEqual(before);
+  }, 20_000);
+
+  it('says exactly what to put back when the app stays locked through the window', async () => {
+    const cancel = new AbortController();
+    const { arm, state } = statefulArm({
+      operationMs: (body) => (stepWeight(body) === 10 ? 60_000 : 0),
+      conflict: (body) => cancel.signal.aborted && stepWeight(body) === undefined,
+    });
+    const watch = setInterval(() => state.traffic.some((entry) => entry.weight === 10) && cancel.abort(), 5);
+    const started = Date.now();
+    const error = await cancellable(arm, cancel.signal, { cancelGraceMs: 1000 })
+      .catch((caught: unknown) => caught)
+      .finally(() => clearInterval(watch));
+    expect(Date.now() - started).toBeLessThan(3000);
+    expect((error as RolloutFailedError).result.rolledBack).toBe(false);
+    expect((error as Error).message).toContain(`Put traffic back to ${JSON.stringify(before)}`);
+  }, 20_000);
+});
