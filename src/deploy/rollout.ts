@@ -35,6 +35,11 @@ export interface RolloutRequest {
   stage: RolloutStage;
   /** The new revision's suffix: unique per deploy (commit and run). */
   suffix: string;
+  /**
+   * The commit the image was built from (its `org.opencontainers.image.revision`). Stamped on the new
+   * revision; an app already serving it is left alone (a re-run builds the same code to a new digest).
+   */
+  commit?: string;
   healthTimeoutSeconds: number;
   /** Consecutive 2xx answers the candidate's address must give. */
   probeCount: number;
@@ -116,9 +121,13 @@ interface RevisionState {
   createdTime?: string;
   trafficWeight?: number;
   image?: string;
+  /** The commit it runs: the rollout's stamp, else the `c<7 hex>` start of a suffix from revisionSuffix (a prefix). */
+  commit?: string;
 }
 
 const APP_TYPE = 'Microsoft.App/containerApps';
+/** The variable each revision the rollout creates carries its commit in: what Container Apps shows of a revision's code. */
+export const COMMIT_ENV = 'AZURE_HIPAA_COMMIT';
 const LOCK_RETRIES = 6;
 const CANCEL_GRACE_MS = 7000;
 
@@ -165,13 +174,21 @@ class Rollout {
     if (!this.request.image) throw new ConfigurationError('No image to deploy: build one here, or give the image input.');
     const revisions = await this.readRevisions();
     const serving = this.servingAll(app, revisions);
+    const commit = this.request.commit;
     if (serving && serving.image === this.request.image) {
       this.log(`${this.appName} already serves ${this.request.image} with all its traffic (revision ${serving.name}): nothing to change.`);
       return this.result(app, serving.name, undefined, app.traffic, { unchanged: true });
     }
+    // Images are not reproducible: the same commit built again (a re-run) has a new digest, and is still no change.
+    if (serving && commit && sameCommit(serving.commit, commit)) {
+      this.log(
+        `${this.appName} already serves commit ${commit} with all its traffic (revision ${serving.name}, ${serving.image ?? 'its image'}): nothing to change.`,
+      );
+      return this.result(app, serving.name, undefined, app.traffic, { unchanged: true });
+    }
     // The split as it is, every entry by name: what a rollback restores exactly.
     const previous = pin(app.traffic, app);
-    const previousRevision = [...previous].sort((a, b) => b.weight - a.weight)[0]?.revisionName;
+    const previousRevision = previousFor(previous, revisions, commit);
     const candidate = `${this.appName}--${this.request.suffix}`;
     let created = false;
     try {
@@ -189,11 +206,19 @@ class Rollout {
       const probes = ((first['probes'] as Record<string, unknown>[] | undefined) ?? []).map((probe) =>
         probe['httpGet'] ? { ...probe, httpGet: { ...(probe['httpGet'] as object), path: this.healthPath, port: this.targetPort } } : probe,
       );
+      // The commit stamped on the revision; the stamp the template carries from the last revision never stays.
+      const env = [
+        ...((first['env'] as Record<string, unknown>[] | undefined) ?? []).filter((variable) => variable['name'] !== COMMIT_ENV),
+        ...(commit ? [{ name: COMMIT_ENV, value: commit }] : []),
+      ];
       await this.patch({
         template: {
           ...app.template,
           revisionSuffix: this.request.suffix,
-          containers: [{ ...first, image: this.request.image, ...(probes.length > 0 ? { probes } : {}) }, ...rest],
+          containers: [
+            { ...first, image: this.request.image, ...(probes.length > 0 ? { probes } : {}), ...(env.length > 0 ? { env } : {}) },
+            ...rest,
+          ],
         },
         configuration: {
           ingress: {
@@ -227,7 +252,8 @@ class Rollout {
         `${this.appName} has no revision labelled candidate: run stage candidate first, or give the revision input.`,
       );
     const previous = withoutLabel(pin(app.traffic, app), 'candidate').filter((entry) => entry.revisionName !== candidate);
-    const previousRevision = [...previous].sort((a, b) => b.weight - a.weight)[0]?.revisionName;
+    const revisions = await this.readRevisions();
+    const previousRevision = previousFor(previous, revisions, revisions.find((revision) => revision.name === candidate)?.commit);
     try {
       await this.waitHealthy(candidate);
       const gateReport = await this.judge();
@@ -634,9 +660,13 @@ class GateBlockedError extends Error {
 function revisionOf(value: unknown): RevisionState {
   const body = value as { name?: string; properties?: Record<string, unknown> };
   const properties = body.properties ?? {};
-  const template = properties['template'] as { containers?: { image?: string }[] } | undefined;
+  const template = properties['template'] as { containers?: { image?: string; env?: { name?: string; value?: unknown }[] }[] } | undefined;
+  const name = String(body.name ?? '');
+  const stamp = template?.containers?.[0]?.env?.find((variable) => variable.name === COMMIT_ENV)?.value;
+  // Revisions from before the stamp: revisionSuffix() starts a suffix with `c` and the commit's first 7 hex.
+  const commit = typeof stamp === 'string' && stamp ? stamp : /--c([0-9a-f]{7})-[0-9a-z]+-\d+$/.exec(name)?.[1];
   return {
-    name: String(body.name ?? ''),
+    name,
     active: properties['active'] === true,
     ...(typeof properties['provisioningState'] === 'string' ? { provisioningState: properties['provisioningState'] } : {}),
     ...(typeof properties['runningState'] === 'string' ? { runningState: properties['runningState'] } : {}),
@@ -645,7 +675,27 @@ function revisionOf(value: unknown): RevisionState {
     ...(typeof properties['createdTime'] === 'string' ? { createdTime: properties['createdTime'] } : {}),
     ...(typeof properties['trafficWeight'] === 'number' ? { trafficWeight: properties['trafficWeight'] } : {}),
     ...(template?.containers?.[0]?.image ? { image: template.containers[0].image } : {}),
+    ...(commit ? { commit } : {}),
   };
+}
+
+/**
+ * The revision that keeps the label `previous`: the one with most of the split whose commit is not
+ * the one being deployed. Never one of that commit: the instant rollback would land on the same code.
+ */
+function previousFor(split: TrafficWeight[], revisions: RevisionState[], commit: string | undefined): string | undefined {
+  const others = split.filter(
+    (entry) => !commit || !sameCommit(revisions.find((revision) => revision.name === entry.revisionName)?.commit, commit),
+  );
+  return others.sort((a, b) => b.weight - a.weight)[0]?.revisionName;
+}
+
+/** Whether a revision's commit is `commit`: equal, or one a prefix of the other (a suffix holds 7 hex), 7 hex at least. */
+function sameCommit(known: string | undefined, commit: string): boolean {
+  if (!known) return false;
+  const [a, b] = [known.toLowerCase(), commit.toLowerCase()];
+  const [short, long] = a.length <= b.length ? [a, b] : [b, a];
+  return short.length >= 7 && long.startsWith(short);
 }
 
 /** The split with `latestRevision` entries named, so later revisions cannot take their traffic. */

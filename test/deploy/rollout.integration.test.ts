@@ -348,4 +348,19 @@ describe('rollout', () => {
       await adminRequest(sandbox, 'PATCH', '/arm', { operationSeconds: { 'Microsoft.App/containerApps': 0 } });
     }
   }, 120_000);
+
+  it('a re-run of the serving commit builds a new digest and changes nothing: no second revision of the same code', async () => {
+    const commit = 'abcdef0123456789abcdef0123456789abcdef01';
+    const built = await image('healthy', 'seniorlyprodacr', commit);
+    const first = await deploy({ image: built, commit, gate: 'none' });
+    const rebuilt = await image('healthy', 'seniorlyprodacr', commit);
+    expect(rebuilt).not.toBe(built);
+    const app = [...sandbox.server.arm.resources.values()].find((resource) => resource.type === 'Microsoft.App/containerApps');
+    const revisions = sandbox.server.apps.revisionsOf(app?.id ?? '').length;
+    const traffic = await appTraffic();
+    const again = await deploy({ image: rebuilt, commit, gate: 'none' });
+    expect(again).toMatchObject({ unchanged: true, revision: first.revision });
+    expect(sandbox.server.apps.revisionsOf(app?.id ?? '')).toHaveLength(revisions);
+    expect(await appTraffic()).toEqual(traffic);
+  }, 120_000);
 });
