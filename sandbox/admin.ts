@@ -24,8 +24,12 @@ export function handleAdmin(
       takenNames?: { type: string; name: string }[];
       deniedReads?: string[];
       unregisteredProviders?: string[];
+      operationSeconds?: Record<string, number>;
     };
     if (settings.timeScale !== undefined) arm.timeScale = settings.timeScale;
+    for (const [type, seconds] of Object.entries(settings.operationSeconds ?? {}))
+      if (seconds > 0) arm.operationSeconds.set(type.toLowerCase(), seconds);
+      else arm.operationSeconds.delete(type.toLowerCase());
     if (settings.roles) arm.roles = settings.roles;
     for (const taken of settings.takenNames ?? []) arm.takenNames.add(`${taken.type}|${taken.name}`.toLowerCase());
     for (const id of settings.deniedReads ?? []) arm.deniedReads.add(id.toLowerCase());
@@ -33,7 +37,13 @@ export function handleAdmin(
       arm.unregisteredProviders.clear();
       for (const namespace of settings.unregisteredProviders) arm.unregisteredProviders.add(namespace.toLowerCase());
     }
-    return reply(200, { timeScale: arm.timeScale, roles: arm.roles, takenNames: [...arm.takenNames], deniedReads: [...arm.deniedReads] });
+    return reply(200, {
+      timeScale: arm.timeScale,
+      operationSeconds: Object.fromEntries(arm.operationSeconds),
+      roles: arm.roles,
+      takenNames: [...arm.takenNames],
+      deniedReads: [...arm.deniedReads],
+    });
   }
   if (collection !== 'vaults') return reply(404, { error: 'unknown admin path' });
   if (method === 'POST' && !name) return reply(201, { name: keyVaults.create((JSON.parse(body) as { name: string }).name).name });

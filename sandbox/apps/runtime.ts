@@ -481,13 +481,16 @@ export class ContainerAppsRuntime {
     const startup = probes.find((probe) => probe.type === 'Startup') as Probe;
     const readiness = probes.find((probe) => probe.type === 'Readiness') as Probe;
     const tick = Math.min(startup.periodMs, readiness.periodMs);
-    while (revision.generation === generation && revision.active) {
+    // A deactivation or restart while a round awaits docker or a probe ends the round unwritten: its answers are stale.
+    const current = () => revision.generation === generation && revision.active;
+    while (current()) {
       await sleep(tick);
-      if (revision.generation !== generation) return;
+      if (!current()) return;
       for (const replica of revision.replicas) {
         const state = await run('docker', ['inspect', '--format', '{{.State.Running}} {{.State.ExitCode}}', replica.container], {
           env,
         }).catch(() => undefined);
+        if (!current()) return;
         const [running, exitCode] = (state?.stdout.trim() ?? 'false -1').split(' ');
         if (running !== 'true') {
           replica.started = replica.ready = false;
@@ -499,13 +502,17 @@ export class ContainerAppsRuntime {
             );
           await run('docker', ['start', replica.container], { env }).catch(() => undefined);
           replica.port = await this.hostPort(replica.container, revision.targetPort, env);
+          if (!current()) return;
           continue;
         }
         if (!replica.started) {
-          if (await probeOnce(startup, replica.port)) replica.started = true;
+          const passed = await probeOnce(startup, replica.port);
+          if (!current()) return;
+          if (passed) replica.started = true;
           else if (++replica.startupFailures >= startup.failureThreshold) {
             replica.startupFailures = 0;
             await run('docker', ['restart', '--time', '1', replica.container], { env }).catch(() => undefined);
+            if (!current()) return;
             if (++replica.restarts > MAX_RESTARTS)
               return this.fail(
                 revision,
@@ -515,13 +522,17 @@ export class ContainerAppsRuntime {
           }
           continue;
         }
-        if (await probeOnce(readiness, replica.port)) {
+        const answered = await probeOnce(readiness, replica.port);
+        if (!current()) return;
+        if (answered) {
           replica.ready = true;
           replica.readinessFailures = 0;
         } else if (++replica.readinessFailures >= readiness.failureThreshold) replica.ready = false;
       }
-      const started = revision.replicas.every((replica) => replica.started);
-      const ready = revision.replicas.every((replica) => replica.ready);
+      if (!current()) return;
+      // No replica is no evidence: a revision without replicas is neither started nor ready.
+      const started = revision.replicas.length > 0 && revision.replicas.every((replica) => replica.started);
+      const ready = started && revision.replicas.every((replica) => replica.ready);
       if (started && revision.provisioningState === 'Provisioning') revision.provisioningState = 'Provisioned';
       if (started) {
         if (ready && revision.healthyAt === undefined) revision.healthyAt = Date.now();

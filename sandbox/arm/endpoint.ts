@@ -365,13 +365,15 @@ export class ArmEndpoint {
       const operationId = randomUUID();
       const operation: AsyncOperation = { status: 'InProgress' };
       this.operations.set(operationId, operation);
-      void result.done.then((error) => {
+      const seconds = this.plane.operationSeconds.get(parsed.type.toLowerCase()) ?? 0;
+      const ended = new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+      void Promise.all([result.done, ended]).then(([error]) => {
         operation.status = error ? 'Failed' : 'Succeeded';
         if (error) operation.error = error;
       });
       // Container Apps takes a PATCH as a JSON merge patch and answers 202 with a Location to poll.
       if (method === 'PATCH' && parsed.type.toLowerCase() === 'microsoft.app/containerapps') {
-        void result.done.then(() => (operation.result = this.plane.getResource(path)));
+        void Promise.all([result.done, ended]).then(() => (operation.result = this.plane.getResource(path)));
         return {
           status: 202,
           headers: {

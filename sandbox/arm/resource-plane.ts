@@ -83,6 +83,12 @@ export class ResourcePlane {
   apps?: ContainerAppsRuntime;
   /** Real provisioning seconds are multiplied by this (0.001: a 15-minute Redis takes 0.9 s). */
   timeScale = 0.001;
+  /**
+   * Real seconds a PUT or PATCH's long-running operation of a type (lower case) reports InProgress at
+   * least, whatever the time scale: an operation that outlasts a cancelled job's grace. The change is in
+   * effect, and the resource takes new writes, once its provider is done, as before.
+   */
+  readonly operationSeconds = new Map<string, number>();
   /** Resource PUTs received, counted for tests. */
   puts = 0;
 

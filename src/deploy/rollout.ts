@@ -35,6 +35,11 @@ export interface RolloutRequest {
   stage: RolloutStage;
   /** The new revision's suffix: unique per deploy (commit and run). */
   suffix: string;
+  /**
+   * The commit the image was built from (its `org.opencontainers.image.revision`). Stamped on the new
+   * revision; an app already serving it is left alone (a re-run builds the same code to a new digest).
+   */
+  commit?: string;
   healthTimeoutSeconds: number;
   /** Consecutive 2xx answers the candidate's address must give. */
   probeCount: number;
@@ -53,6 +58,11 @@ export interface RolloutRequest {
   signal?: AbortSignal;
   /** How often revision states and probes are polled (default 2 s; tests shorten it). */
   pollIntervalMs?: number;
+  /**
+   * How long a cancelled rollout may take to put traffic back, from the cancel (default 7 s: the runner
+   * kills a cancelled step about 10 s after SIGINT, and the report must be written before that).
+   */
+  cancelGraceMs?: number;
 }
 
 export interface RolloutPorts {
@@ -111,10 +121,18 @@ interface RevisionState {
   createdTime?: string;
   trafficWeight?: number;
   image?: string;
+  /** The commit it runs: the rollout's stamp, else the `c<7 hex>` start of a suffix from revisionSuffix (a prefix). */
+  commit?: string;
 }
 
 const APP_TYPE = 'Microsoft.App/containerApps';
+/** The variable each revision the rollout creates carries its commit in: what Container Apps shows of a revision's code. */
+export const COMMIT_ENV = 'AZURE_HIPAA_COMMIT';
 const LOCK_RETRIES = 6;
+const CANCEL_GRACE_MS = 7000;
+
+/** How a PATCH ended: its operation done, or accepted by ARM and still running when a cancelled job had to stop waiting. */
+type PatchOutcome = 'done' | 'accepted';
 
 export async function rollout(request: RolloutRequest, ports: RolloutPorts): Promise<RolloutResult> {
   const { config } = await loadConfig(request.config, { cwd: request.cwd });
@@ -130,6 +148,8 @@ class Rollout {
   private readonly http: HttpClient;
   /** How often states and probes are polled: as asked, else as ARM's last Retry-After hint asked, else 2 s. */
   private pollMs: number;
+  /** When the job was cancelled: from then on, only putting traffic back counts, within the grace. */
+  private cancelledAt?: number;
 
   constructor(
     private readonly request: RolloutRequest,
@@ -142,6 +162,9 @@ class Rollout {
     this.path = `/subscriptions/${ports.arm.subscriptionId}/resourceGroups/${resourceGroup}/providers/${APP_TYPE}/${appName}`;
     this.http = ports.http ?? azureHttpClient(request.env);
     this.pollMs = request.pollIntervalMs ?? 2000;
+    const signal = request.signal;
+    if (signal?.aborted) this.cancelledAt = Date.now();
+    else signal?.addEventListener('abort', () => (this.cancelledAt = Date.now()), { once: true });
   }
 
   async run(): Promise<RolloutResult> {
@@ -151,13 +174,21 @@ class Rollout {
     if (!this.request.image) throw new ConfigurationError('No image to deploy: build one here, or give the image input.');
     const revisions = await this.readRevisions();
     const serving = this.servingAll(app, revisions);
+    const commit = this.request.commit;
     if (serving && serving.image === this.request.image) {
       this.log(`${this.appName} already serves ${this.request.image} with all its traffic (revision ${serving.name}): nothing to change.`);
       return this.result(app, serving.name, undefined, app.traffic, { unchanged: true });
     }
+    // Images are not reproducible: the same commit built again (a re-run) has a new digest, and is still no change.
+    if (serving && commit && sameCommit(serving.commit, commit)) {
+      this.log(
+        `${this.appName} already serves commit ${commit} with all its traffic (revision ${serving.name}, ${serving.image ?? 'its image'}): nothing to change.`,
+      );
+      return this.result(app, serving.name, undefined, app.traffic, { unchanged: true });
+    }
     // The split as it is, every entry by name: what a rollback restores exactly.
     const previous = pin(app.traffic, app);
-    const previousRevision = [...previous].sort((a, b) => b.weight - a.weight)[0]?.revisionName;
+    const previousRevision = previousFor(previous, revisions, commit);
     const candidate = `${this.appName}--${this.request.suffix}`;
     let created = false;
     try {
@@ -175,11 +206,19 @@ class Rollout {
       const probes = ((first['probes'] as Record<string, unknown>[] | undefined) ?? []).map((probe) =>
         probe['httpGet'] ? { ...probe, httpGet: { ...(probe['httpGet'] as object), path: this.healthPath, port: this.targetPort } } : probe,
       );
+      // The commit stamped on the revision; the stamp the template carries from the last revision never stays.
+      const env = [
+        ...((first['env'] as Record<string, unknown>[] | undefined) ?? []).filter((variable) => variable['name'] !== COMMIT_ENV),
+        ...(commit ? [{ name: COMMIT_ENV, value: commit }] : []),
+      ];
       await this.patch({
         template: {
           ...app.template,
           revisionSuffix: this.request.suffix,
-          containers: [{ ...first, image: this.request.image, ...(probes.length > 0 ? { probes } : {}) }, ...rest],
+          containers: [
+            { ...first, image: this.request.image, ...(probes.length > 0 ? { probes } : {}), ...(env.length > 0 ? { env } : {}) },
+            ...rest,
+          ],
         },
         configuration: {
           ingress: {
@@ -213,7 +252,8 @@ class Rollout {
         `${this.appName} has no revision labelled candidate: run stage candidate first, or give the revision input.`,
       );
     const previous = withoutLabel(pin(app.traffic, app), 'candidate').filter((entry) => entry.revisionName !== candidate);
-    const previousRevision = [...previous].sort((a, b) => b.weight - a.weight)[0]?.revisionName;
+    const revisions = await this.readRevisions();
+    const previousRevision = previousFor(previous, revisions, revisions.find((revision) => revision.name === candidate)?.commit);
     try {
       await this.waitHealthy(candidate);
       const gateReport = await this.judge();
@@ -362,7 +402,13 @@ class Rollout {
   private async get(url: string): Promise<number> {
     try {
       const response = await this.http.sendRequest(
-        createPipelineRequest({ url, method: 'GET', timeout: 5000, headers: createHttpHeaders() }),
+        createPipelineRequest({
+          url,
+          method: 'GET',
+          timeout: 5000,
+          headers: createHttpHeaders(),
+          ...(this.request.signal ? { abortSignal: this.request.signal } : {}),
+        }),
       );
       return response.status;
     } catch {
@@ -381,23 +427,48 @@ class Rollout {
   ): Promise<never> {
     const why = errorMessage(error);
     this.log(`Failed: ${why}`);
-    let restored = false;
+    let outcome: PatchOutcome | undefined;
+    let deactivated = false;
     try {
-      await this.patch({ configuration: { ingress: { traffic: previous } } }, true);
-      restored = true;
-      if (candidate && (await this.readRevisions()).some((revision) => revision.name === candidate && revision.active))
-        await this.action(candidate, 'deactivate');
-      this.log(`Rolled back: traffic is ${describe(previous)} again${candidate ? `, and ${candidate} is deactivated` : ''}.`);
+      const accepted = await this.submit({ configuration: { ingress: { traffic: previous } } }, true);
+      // Cancelled, the runner ends the step within seconds: the candidate goes before the restore's operation is waited out.
+      if (this.cancelledAt !== undefined) deactivated = await this.deactivateCandidate(candidate);
+      outcome = await this.wait(accepted, true);
+      if (this.cancelledAt === undefined) deactivated = await this.deactivateCandidate(candidate);
+      this.log(
+        outcome === 'done'
+          ? `Rolled back: traffic is ${describe(previous)} again${deactivated ? `, and ${candidate} is deactivated` : ''}.`
+          : `Rolling back: ARM accepted traffic ${describe(previous)}; its operation was still running when the cancelled job had to stop${deactivated ? `; ${candidate} is deactivated` : ''}.`,
+      );
     } catch (rollbackError) {
       this.log(`The rollback failed too: ${errorMessage(rollbackError)}`);
     }
-    const serving = restored ? `Serving now: ${describe(previous)}.` : 'Traffic could not be restored: check the app in the portal.';
+    const restored = outcome !== undefined;
+    const serving =
+      outcome === 'done'
+        ? `Serving now: ${describe(previous)}.`
+        : outcome === 'accepted'
+          ? `Traffic is going back to ${describe(previous)}: ARM accepted the update, and its operation was still running when the job had to stop.`
+          : `Traffic could not be restored${this.cancelledAt !== undefined ? ' before the cancelled job had to stop' : ''}: it may still be split. Put traffic back to ${JSON.stringify(previous)} (configuration.ingress.traffic of ${this.appName}).`;
     const result = { ...this.result(app, candidate ?? previousRevision ?? '', previousRevision, previous), rolledBack: restored };
     const gateReport = error instanceof GateBlockedError ? { gateReport: error.report } : {};
     throw new RolloutFailedError(`Deploy of ${this.request.image ?? 'the candidate'} failed: ${why} ${serving}`, {
       ...result,
       ...gateReport,
     });
+  }
+
+  /** Deactivates the candidate if it is active; a refusal is logged, not thrown: traffic, the part that matters, is back. */
+  private async deactivateCandidate(candidate: string | undefined): Promise<boolean> {
+    if (!candidate) return false;
+    try {
+      if (!(await this.readRevisions()).some((revision) => revision.name === candidate && revision.active)) return false;
+      await this.action(candidate, 'deactivate');
+      return true;
+    } catch (deactivateError) {
+      this.log(`${candidate} could not be deactivated (it gets no traffic): ${errorMessage(deactivateError)}`);
+      return false;
+    }
   }
 
   // ---------------------------------------------------------------- ARM
@@ -435,50 +506,76 @@ class Rollout {
     return revisions.find((revision) => revision.name === full?.revisionName && revision.active);
   }
 
-  /** A JSON merge patch of the app, waited out; a lock conflict (another deploy) is retried with backoff, then reported. */
-  private async patch(properties: Record<string, unknown>, evenIfCancelled = false): Promise<void> {
+  /** A JSON merge patch of the app, waited out. */
+  private async patch(properties: Record<string, unknown>): Promise<void> {
+    await this.wait(await this.submit(properties));
+  }
+
+  /**
+   * Sends a JSON merge patch of the app. A lock conflict (another deploy) is retried with backoff, then
+   * reported. `restoring` (a rollback) goes on after a cancel: then any 409 is the change still in
+   * flight holding the app, retried with a short backoff until the grace a cancelled job has ends.
+   */
+  private async submit(properties: Record<string, unknown>, restoring = false): Promise<ArmResponse> {
     const body = { properties: Object.fromEntries(Object.entries(properties).filter(([, value]) => value !== undefined)) };
     for (let attempt = 1; ; attempt++) {
-      if (!evenIfCancelled) this.throwIfCancelled();
+      if (!restoring) this.throwIfCancelled();
       const response = await this.send('PATCH', this.path, body);
       const failure = armFailureOf({ details: response.body });
-      if (response.status === 409 && failure?.code === 'ContainerAppLockConflict') {
-        if (attempt > LOCK_RETRIES)
+      const cancelled = restoring && this.cancelledAt !== undefined;
+      if (response.status === 409 && (failure?.code === 'ContainerAppLockConflict' || cancelled)) {
+        const backoff = cancelled ? Math.min(1000, 50 * 2 ** attempt) : Math.min(30_000, this.pollMs * 2 ** attempt);
+        if (cancelled ? Date.now() + backoff > this.graceEnd() : attempt > LOCK_RETRIES)
           throw new Error(
-            `${this.appName} stayed locked by another modification (${failure.message}). Give deploys to this app one concurrency group in the workflow, so they wait for each other.`,
+            cancelled
+              ? `${this.appName} stayed locked by the change in flight (${failure?.message ?? `HTTP ${response.status}`}) for as long as a cancelled job may run.`
+              : `${this.appName} stayed locked by another modification (${failure?.message}). Give deploys to this app one concurrency group in the workflow, so they wait for each other.`,
           );
-        await this.sleep(Math.min(30_000, this.pollMs * 2 ** attempt));
+        await this.sleep(backoff);
         continue;
       }
       if (response.status >= 400) throw this.armFailure(response, `Updating ${this.appName}`);
-      await this.wait(response);
-      return;
+      return response;
     }
   }
 
-  /** Follows a long-running operation to its end (Location or Azure-AsyncOperation). */
-  private async wait(response: ArmResponse): Promise<void> {
+  /**
+   * Follows a long-running operation to its end (Location or Azure-AsyncOperation). A cancel stops the
+   * waiting at once, except for a rollback's own operation, waited out while the grace lasts: after
+   * that it is only `accepted`.
+   */
+  private async wait(response: ArmResponse, restoring = false): Promise<PatchOutcome> {
     const location = response.headers['location'];
     const asyncOperation = response.headers['azure-asyncoperation'];
-    if (response.status !== 201 && response.status !== 202 && !asyncOperation) return;
+    if (response.status !== 201 && response.status !== 202 && !asyncOperation) return 'done';
     // An operation is polled as often as ARM asks; states and probes, as asked or else at ARM's pace too.
     const asked = Number(response.headers['retry-after-ms'] ?? Number(response.headers['retry-after'] ?? 2) * 1000);
     const operationPollMs = Number.isFinite(asked) ? Math.min(30_000, Math.max(10, asked)) : 2000;
     if (this.request.pollIntervalMs === undefined) this.pollMs = Math.min(5000, Math.max(50, operationPollMs));
     for (;;) {
-      await this.sleep(operationPollMs);
+      if (!restoring) this.throwIfCancelled();
+      else if (this.cancelledAt !== undefined && Date.now() >= this.graceEnd()) return 'accepted';
+      await this.sleep(
+        this.cancelledAt !== undefined ? Math.max(0, Math.min(operationPollMs, this.graceEnd() - Date.now())) : operationPollMs,
+      );
+      if (!restoring) this.throwIfCancelled();
       if (location) {
         const poll = await this.send('GET', location);
         if (poll.status === 202) continue;
         if (poll.status >= 400) throw this.armFailure(poll, `Updating ${this.appName}`);
-        return;
+        return 'done';
       }
-      if (!asyncOperation) return;
+      if (!asyncOperation) return 'done';
       const poll = await this.send('GET', asyncOperation);
       const status = (poll.body as { status?: string } | undefined)?.status;
-      if (status === 'Succeeded') return;
+      if (status === 'Succeeded') return 'done';
       if (status === 'Failed' || status === 'Canceled') throw this.armFailure({ ...poll, body: poll.body }, `Updating ${this.appName}`);
     }
+  }
+
+  /** When a cancelled job must have put traffic back: the runner kills the step soon after. */
+  private graceEnd(): number {
+    return (this.cancelledAt ?? Date.now()) + (this.request.cancelGraceMs ?? CANCEL_GRACE_MS);
   }
 
   private async action(revision: string, action: 'activate' | 'deactivate'): Promise<void> {
@@ -563,9 +660,13 @@ class GateBlockedError extends Error {
 function revisionOf(value: unknown): RevisionState {
   const body = value as { name?: string; properties?: Record<string, unknown> };
   const properties = body.properties ?? {};
-  const template = properties['template'] as { containers?: { image?: string }[] } | undefined;
+  const template = properties['template'] as { containers?: { image?: string; env?: { name?: string; value?: unknown }[] }[] } | undefined;
+  const name = String(body.name ?? '');
+  const stamp = template?.containers?.[0]?.env?.find((variable) => variable.name === COMMIT_ENV)?.value;
+  // Revisions from before the stamp: revisionSuffix() starts a suffix with `c` and the commit's first 7 hex.
+  const commit = typeof stamp === 'string' && stamp ? stamp : /--c([0-9a-f]{7})-[0-9a-z]+-\d+$/.exec(name)?.[1];
   return {
-    name: String(body.name ?? ''),
+    name,
     active: properties['active'] === true,
     ...(typeof properties['provisioningState'] === 'string' ? { provisioningState: properties['provisioningState'] } : {}),
     ...(typeof properties['runningState'] === 'string' ? { runningState: properties['runningState'] } : {}),
@@ -574,7 +675,27 @@ function revisionOf(value: unknown): RevisionState {
     ...(typeof properties['createdTime'] === 'string' ? { createdTime: properties['createdTime'] } : {}),
     ...(typeof properties['trafficWeight'] === 'number' ? { trafficWeight: properties['trafficWeight'] } : {}),
     ...(template?.containers?.[0]?.image ? { image: template.containers[0].image } : {}),
+    ...(commit ? { commit } : {}),
   };
+}
+
+/**
+ * The revision that keeps the label `previous`: the one with most of the split whose commit is not
+ * the one being deployed. Never one of that commit: the instant rollback would land on the same code.
+ */
+function previousFor(split: TrafficWeight[], revisions: RevisionState[], commit: string | undefined): string | undefined {
+  const others = split.filter(
+    (entry) => !commit || !sameCommit(revisions.find((revision) => revision.name === entry.revisionName)?.commit, commit),
+  );
+  return others.sort((a, b) => b.weight - a.weight)[0]?.revisionName;
+}
+
+/** Whether a revision's commit is `commit`: equal, or one a prefix of the other (a suffix holds 7 hex), 7 hex at least. */
+function sameCommit(known: string | undefined, commit: string): boolean {
+  if (!known) return false;
+  const [a, b] = [known.toLowerCase(), commit.toLowerCase()];
+  const [short, long] = a.length <= b.length ? [a, b] : [b, a];
+  return short.length >= 7 && long.startsWith(short);
 }
 
 /** The split with `latestRevision` entries named, so later revisions cannot take their traffic. */

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sandbox } from '../../sandbox/index.js';
 import { armPort } from '../../src/azure/arm.js';
+import type { ArmPort } from '../../src/azure/arm-port.js';
 import { azureClientOptions } from '../../src/azure/credential.js';
 import { createPipelineRequest } from '@azure/core-rest-pipeline';
 import { silentLogger, type Logger } from '../../src/core/logger.js';
@@ -32,7 +33,7 @@ function recordingLogger(): Logger & { lines: string[] } {
 }
 
 /** Builds an image whose /health answers as given (or whose process exits) and pushes it to `registry`. */
-async function image(kind: 'healthy' | 'no-health' | 'crashes', config = 'azure-hipaa.yml'): Promise<string> {
+async function image(kind: 'healthy' | 'no-health' | 'crashes', config = 'azure-hipaa.yml', commit?: string): Promise<string> {
   const context = join(workspace, `image-${++serial}`);
   await writeBusyboxApp(context, `ok ${serial}\n`);
   if (kind === 'no-health') await rm(join(context, 'www', 'health'));
@@ -48,7 +49,7 @@ async function image(kind: 'healthy' | 'no-health' | 'crashes', config = 'azure-
     tags: [],
     // Straight to the environment's registry, as a runner inside its network does (promote by digest has tests of its own).
     pushTo: 'registry',
-    commit: `${String(serial).padStart(7, '0')}abcdef`,
+    commit: commit ?? `${String(serial).padStart(7, '0')}abcdef`,
     tempDir: workspace,
     env: { ...env, ...dockerd.env },
     subscriptionId: env['AZURE_SUBSCRIPTION_ID'] as string,
@@ -58,7 +59,11 @@ async function image(kind: 'healthy' | 'no-health' | 'crashes', config = 'azure-
   return pushed.image;
 }
 
-function deploy(overrides: Partial<RolloutRequest> = {}, logger: Logger = silentLogger): Promise<RolloutResult> {
+function deploy(
+  overrides: Partial<RolloutRequest> = {},
+  logger: Logger = silentLogger,
+  arm: ArmPort = armPort(env, env['AZURE_SUBSCRIPTION_ID'] as string),
+): Promise<RolloutResult> {
   return rollout(
     {
       cwd: workspace,
@@ -76,7 +81,7 @@ function deploy(overrides: Partial<RolloutRequest> = {}, logger: Logger = silent
       pollIntervalMs: 100,
       ...overrides,
     },
-    { arm: armPort(env, env['AZURE_SUBSCRIPTION_ID'] as string) },
+    { arm },
   );
 }
 
@@ -310,5 +315,58 @@ describe('rollout', () => {
     expect((error as Error).message).toMatch(/cancelled/);
     expect(await appTraffic()).toEqual(before);
     expect(isActive((error as RolloutFailedError).result.revision)).toBe(false);
+  }, 120_000);
+
+  it('cancelled while ARM runs a traffic change for longer than the runner’s grace, has the exact split back within 10 s', async () => {
+    const before = await servingSplit();
+    const cancel = new AbortController();
+    const inner = armPort(env, env['AZURE_SUBSCRIPTION_ID'] as string);
+    let cancelledAt = 0;
+    // The first traffic step's operation runs 30 s, as Azure's may; the job is cancelled a second into it.
+    const arm: ArmPort = {
+      ...inner,
+      send: async (method, path, apiVersion, body) => {
+        const step = method === 'PATCH' && JSON.stringify(body).includes('"weight":10,"label":"candidate"');
+        if (step) await adminRequest(sandbox, 'PATCH', '/arm', { operationSeconds: { 'Microsoft.App/containerApps': 30 } });
+        const response = await inner.send(method, path, apiVersion, body);
+        if (step)
+          setTimeout(() => {
+            cancelledAt = Date.now();
+            cancel.abort();
+          }, 1000);
+        return response;
+      },
+    };
+    try {
+      const error = await deploy(
+        { image: await image('healthy'), gate: 'none', trafficSteps: [10, 100], stepWaitSeconds: 1, signal: cancel.signal },
+        silentLogger,
+        arm,
+      ).catch((caught: unknown) => caught);
+      expect(cancelledAt).toBeGreaterThan(0);
+      expect(Date.now() - cancelledAt).toBeLessThan(10_000);
+      expect(error).toBeInstanceOf(RolloutFailedError);
+      expect((error as Error).message).toMatch(/cancelled/);
+      expect((error as RolloutFailedError).result.rolledBack).toBe(true);
+      expect(await appTraffic()).toEqual(before);
+      expect(isActive((error as RolloutFailedError).result.revision)).toBe(false);
+    } finally {
+      await adminRequest(sandbox, 'PATCH', '/arm', { operationSeconds: { 'Microsoft.App/containerApps': 0 } });
+    }
+  }, 120_000);
+
+  it('a re-run of the serving commit builds a new digest and changes nothing: no second revision of the same code', async () => {
+    const commit = 'abcdef0123456789abcdef0123456789abcdef01';
+    const built = await image('healthy', 'azure-hipaa.yml', commit);
+    const first = await deploy({ image: built, commit, gate: 'none' });
+    const rebuilt = await image('healthy', 'azure-hipaa.yml', commit);
+    expect(rebuilt).not.toBe(built);
+    const app = [...sandbox.server.arm.resources.values()].find((resource) => resource.type === 'Microsoft.App/containerApps');
+    const revisions = sandbox.server.apps.revisionsOf(app?.id ?? '').length;
+    const traffic = await appTraffic();
+    const again = await deploy({ image: rebuilt, commit, gate: 'none' });
+    expect(again).toMatchObject({ unchanged: true, revision: first.revision });
+    expect(sandbox.server.apps.revisionsOf(app?.id ?? '')).toHaveLength(revisions);
+    expect(await appTraffic()).toEqual(traffic);
   }, 120_000);
 });

@@ -66,6 +66,7 @@ export async function run(io: ActionIO, ports: DeployActionPorts = {}): Promise<
               ...(pushed ? { image: pushed.image } : {}),
               stage: inputs.stage,
               suffix: revisionSuffix(commit, io.env),
+              ...(commit ? { commit } : {}),
               healthTimeoutSeconds: inputs.healthTimeoutSeconds,
               probeCount: inputs.probeCount,
               gate: inputs.gate,

@@ -1,0 +1,113 @@
+/**
+ * The Container Apps runtime's revision states against a race: a probe round that is still waiting
+ * for its replicas' answers when the revision is deactivated must not write health afterwards. The
+ * daemon is a stand-in `docker` on PATH (the runtime only runs the command), so the test holds a
+ * readiness probe's answer until the deactivation has finished, and the interleaving is exact.
+ */
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AcrEndpoint } from '../../sandbox/acr/endpoint.js';
+import { ContainerAppsRuntime, type Revision } from '../../sandbox/apps/runtime.js';
+import type { ResourcePlane } from '../../sandbox/arm/resource-plane.js';
+import type { StoredResource } from '../../sandbox/arm/resources.js';
+import type { KeyVaults } from '../../sandbox/keyvault/plane.js';
+
+let bin: string;
+let server: Server;
+let hold = false;
+const held: ServerResponse[] = [];
+let onHeld: (() => void) | undefined;
+
+beforeAll(async () => {
+  bin = await mkdtemp(join(tmpdir(), 'fake-docker-'));
+  // What the runtime asks docker, answered: every container runs, and publishes the test's server.
+  await writeFile(
+    join(bin, 'docker'),
+    [
+      '#!/bin/sh',
+      'case "$1" in',
+      '  run) echo fakecontainer ;;',
+      '  port) echo "127.0.0.1:$FAKE_APP_PORT" ;;',
+      '  inspect) echo "true 0" ;;',
+      'esac',
+      'exit 0',
+      '',
+    ].join('\n'),
+  );
+  await chmod(join(bin, 'docker'), 0o755);
+  server = createServer((_request, response) => {
+    if (!hold) return void response.end('ok');
+    held.push(response);
+    onHeld?.();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+});
+afterAll(async () => {
+  for (const response of held) response.end('ok');
+  await new Promise((resolve) => server.close(resolve));
+  await rm(bin, { recursive: true, force: true });
+});
+
+const until = async (condition: () => boolean, what: string) => {
+  for (let waited = 0; !condition(); waited++) {
+    if (waited > 400) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+};
+
+describe('the Container Apps runtime', () => {
+  it('reports a revision deactivated during a probe round Stopped, never Running/Healthy with no replicas', async () => {
+    const plane = { resources: new Map() } as unknown as ResourcePlane;
+    const registries = { refreshTokenFor: () => 'token' } as unknown as AcrEndpoint;
+    const port = (server.address() as AddressInfo).port;
+    const runtime = new ContainerAppsRuntime(plane, registries, {} as KeyVaults, {
+      timeScale: 0.001,
+      docker: { env: { PATH: `${bin}:${process.env['PATH'] ?? ''}`, FAKE_APP_PORT: String(port) } },
+    });
+    const id = '/subscriptions/s/resourceGroups/rg/providers/Microsoft.App/containerApps/app';
+    const app: StoredResource = {
+      id,
+      type: 'Microsoft.App/containerApps',
+      name: 'app',
+      resourceGroup: 'rg',
+      apiVersion: '2025-07-01',
+      envelope: {},
+      // Multiple mode and no traffic: the revision may be deactivated.
+      properties: {
+        configuration: { activeRevisionsMode: 'Multiple', ingress: { targetPort: 8000, traffic: [] } },
+        template: { revisionSuffix: 'v1', containers: [{ name: 'app', image: 'mcr.microsoft.com/k8se/quickstart:latest' }] },
+      },
+      provisioningState: 'Succeeded',
+    };
+    expect(await runtime.provision(app)).toBeUndefined();
+    const revision = runtime.revisionsOf(id)[0] as Revision;
+    // The revision runs a real image from here on (the placeholder is only stood in for).
+    revision.template = {
+      containers: [
+        {
+          name: 'app',
+          image: 'fakeacr.azurecr.io/app:1',
+          probes: ['Startup', 'Readiness'].map((type) => ({ type, httpGet: { path: '/health', port: 8000 }, periodSeconds: 1 })),
+        },
+      ],
+    };
+    runtime.revisionsRequest('POST', app, revision.name, 'restart');
+    await until(() => revision.healthState === 'Healthy' && revision.replicas.length === 1, 'the revision to be healthy');
+
+    // A probe round starts and waits for its answer; the revision is deactivated meanwhile.
+    hold = true;
+    await new Promise<void>((resolve) => (onHeld = resolve));
+    runtime.revisionsRequest('POST', app, revision.name, 'deactivate');
+    await until(() => revision.replicas.length === 0, 'the deactivation to remove the replicas');
+    hold = false;
+    for (const response of held.splice(0)) response.end('ok');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+
+    const view = runtime.revisionsRequest('GET', app, revision.name, undefined).body as { properties: Record<string, unknown> };
+    expect(view.properties).toMatchObject({ active: false, replicas: 0, runningState: 'Stopped', healthState: 'None' });
+  });
+});
