@@ -14,7 +14,7 @@ import { ConfigurationError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { checkBuildArgs, checkSecretIds, credentialBuildArgs } from './build-args.js';
 import { DockerCli } from './docker.js';
-import { appRunsImage, environmentRegistries, importByDigest, type EnvironmentRegistry } from './promote.js';
+import { imageTheAppRuns, environmentRegistries, importByDigest, type EnvironmentRegistry } from './promote.js';
 import { ACR_REFRESH_TOKEN_USER, RegistryClient } from './registry.js';
 
 /**
@@ -91,9 +91,19 @@ export async function pushImage(request: ImageRequest): Promise<PushedImage> {
   if (pushed.loginServer === production.loginServer) return pushed;
   const from = registries.build as EnvironmentRegistry;
   const image = `${production.loginServer}/${pushed.repository}@${pushed.digest}`;
-  if (await appRunsImage(request.arm, config, image)) {
-    request.logger.info(`${image} is already in ${production.loginServer}: the app runs it, so nothing is imported.`);
-    return { ...pushed, image, loginServer: production.loginServer, promotedFrom: { image: pushed.image, imported: false } };
+  const running = await imageTheAppRuns(request.arm, config, image, request.commit);
+  if (running) {
+    request.logger.info(
+      `Nothing to import into ${production.loginServer}: the app already runs ${running === image ? 'this image' : `commit ${request.commit} (${running})`}.`,
+    );
+    const digest = running.split('@')[1] ?? pushed.digest;
+    return {
+      ...pushed,
+      image: running,
+      digest,
+      loginServer: production.loginServer,
+      promotedFrom: { image: pushed.image, imported: false },
+    };
   }
   await importByDigest({
     arm: request.arm,

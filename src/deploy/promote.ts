@@ -11,6 +11,7 @@ import { armError, armFailureOf, type ArmPort, type ArmResponse } from '../azure
 import { writeAndWait } from '../azure/operations.js';
 import { apiVersionOf } from '../azure/resource-types.js';
 import { ConfigurationError } from '../core/errors.js';
+import { COMMIT_ENV } from './rollout.js';
 import type { Logger } from '../core/logger.js';
 
 export const IMPORTER_ROLE = 'Container Registry Data Importer and Data Reader';
@@ -80,16 +81,30 @@ export async function importByDigest(request: ImportRequest): Promise<string> {
   return image;
 }
 
-/** Whether an active revision of the app already runs this image: then the environment's registry holds it, and a re-run imports nothing. */
-export async function appRunsImage(arm: ArmPort, config: EnvironmentConfig, image: string): Promise<boolean> {
+/**
+ * The image the app already runs for this deploy, so nothing needs importing: this image in an active
+ * revision (the environment's registry holds it), or the image of the revision serving all traffic when
+ * it runs this commit (a re-run on a fresh runner builds another digest of the same code, which the
+ * rollout then leaves alone). Undefined when an import is needed.
+ */
+export async function imageTheAppRuns(
+  arm: ArmPort,
+  config: EnvironmentConfig,
+  image: string,
+  commit?: string,
+): Promise<string | undefined> {
   const app = `/subscriptions/${arm.subscriptionId}/resourceGroups/${config.resourceGroup}/providers/${APP_TYPE}/${config.containerApp.name}`;
   const response = await arm.send('GET', `${app}/revisions`, apiVersionOf(APP_TYPE)).catch(() => undefined);
-  if (!response || response.status !== 200) return false;
-  const revisions = (response.body as { value?: { properties?: { active?: boolean; template?: { containers?: { image?: string }[] } } }[] })
-    .value;
-  return (revisions ?? []).some(
-    (revision) => revision.properties?.active !== false && revision.properties?.template?.containers?.some((c) => c.image === image),
-  );
+  if (!response || response.status !== 200) return undefined;
+  type Container = { image?: string; env?: { name?: string; value?: unknown }[] };
+  const revisions = (
+    response.body as { value?: { properties?: { active?: boolean; trafficWeight?: number; template?: { containers?: Container[] } } }[] }
+  ).value;
+  const active = (revisions ?? []).filter(({ properties }) => properties?.active !== false);
+  if (active.some(({ properties }) => properties?.template?.containers?.some((container) => container.image === image))) return image;
+  const serving = active.find(({ properties }) => properties?.trafficWeight === 100)?.properties?.template?.containers?.[0];
+  const stamp = serving?.env?.find((variable) => variable.name === COMMIT_ENV)?.value;
+  return commit !== undefined && typeof stamp === 'string' && stamp.toLowerCase() === commit.toLowerCase() ? serving?.image : undefined;
 }
 
 /** An import ACR refused, in words that say what to change. */

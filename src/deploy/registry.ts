@@ -178,7 +178,7 @@ function registryErrorCode(response: PipelineResponse): string {
 }
 
 const PRIVATE_ADVICE =
-  "The environment keeps its registry private (network.mode: private). From a runner outside its network, push to a build registry and promote by digest: name one in azure-hipaa.yml (registry.build) and leave push-to at auto. Or run this job on a runner inside the virtual network (GitHub-hosted with Azure private networking, or a self-hosted runner), or set network.mode: public (the advisory registry.public-network finding then fails).";
+  'The environment keeps its registry private (network.mode: private). From a runner outside its network, push to a build registry and promote by digest: name one in azure-hipaa.yml (registry.build) and leave push-to at auto. Or run this job on a runner inside the virtual network (GitHub-hosted with Azure private networking, or a self-hosted runner), or set network.mode: public (the advisory registry.public-network finding then fails).';
 
 function privateRegistry(loginServer: string, response: PipelineResponse): ConfigurationError {
   return new ConfigurationError(
