@@ -76,6 +76,8 @@ export class AcrEndpoint {
     return this.sign({
       aud: `${name}.azurecr.io`,
       sub: principalId,
+      // Container Apps pulls through the environment's virtual network (its private endpoint), not the internet.
+      network: 'inside',
       grant_type: 'refresh_token',
       iat: now,
       exp: now + REFRESH_TOKEN_SECONDS,
@@ -104,7 +106,7 @@ export class AcrEndpoint {
   private route(name: string, request: RegistryRequest): Reply {
     const registry = this.environment.registry(name);
     if (!registry) return errors(404, 'NAME_UNKNOWN', `registry ${name} does not exist`);
-    if (!registry.publicNetworkAccess && !this.insideNetwork.has(name))
+    if (!registry.publicNetworkAccess && !this.insideNetwork.has(name) && !this.fromInsideNetwork(request))
       return errors(403, 'DENIED', "client with IP '127.0.0.1' is not allowed access. Refer https://aka.ms/acr/firewall to grant access.");
     const host = `${name}.azurecr.io`;
     const path = request.url.pathname;
@@ -202,6 +204,7 @@ export class AcrEndpoint {
         aud: host,
         sub: claims['sub'],
         grant_type: 'access_token',
+        ...(claims['network'] === 'inside' ? { network: 'inside' } : {}),
         access,
         iat: now,
         exp: now + ACCESS_TOKEN_SECONDS,
@@ -214,6 +217,19 @@ export class AcrEndpoint {
     const claims = token ? this.verify(token) : undefined;
     if (!claims || claims['grant_type'] !== 'access_token' || claims['aud'] !== host) return undefined;
     return claims['access'] as Access[];
+  }
+
+  /**
+   * A request that comes through the registry's private endpoint: the app's pulls (its tokens say so), and
+   * the unauthenticated `/v2/` ping that starts them. Anything else from outside meets the network rule.
+   */
+  private fromInsideNetwork(request: RegistryRequest): boolean {
+    const authorization = String(request.headers['authorization'] ?? '');
+    if (!authorization) return request.url.pathname === '/v2/' && request.method === 'GET';
+    const bearer = /^Bearer (.+)$/i.exec(authorization)?.[1];
+    const basic = /^Basic (.+)$/i.exec(authorization)?.[1];
+    const token = bearer ?? (basic ? Buffer.from(basic, 'base64').toString('utf8').split(':').slice(1).join(':') : undefined);
+    return token !== undefined && this.verify(token)?.['network'] === 'inside';
   }
 
   private challenge(host: string, scope?: string, access?: Access[], detail?: object): Reply {

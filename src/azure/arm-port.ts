@@ -57,8 +57,8 @@ const REMEDIES: Record<string, (failure: ArmFailure, where: (target?: string) =>
   AccountNameInvalid: (failure, where) => `Rename it in the config${where(failure.target) ? `: ${where(failure.target)}` : ''}.`,
   NoRegisteredProviderFound: () =>
     'The resource provider does not offer this api-version in the region: pick another `region`, or register the provider (`az provider register --namespace <Namespace>`).',
-  MissingSubscriptionRegistration: () =>
-    'Register the resource provider in the subscription once: `az provider register --namespace <Namespace>`.',
+  MissingSubscriptionRegistration: (failure) =>
+    `Register the resource provider in the subscription once: \`az provider register --namespace ${/namespace '([A-Za-z0-9.]+)'/.exec(failure.message)?.[1] ?? failure.target ?? '<Namespace>'}\`${/GitHub\.Network/i.test(failure.message) ? ' (GitHub-hosted runners with Azure private networking, network.githubRunners)' : ''}; it takes a few minutes.`,
   ContainerAppOperationError: () =>
     "The app's revision did not start: check containerApp.image, containerApp.targetPort and containerApp.healthPath in the config.",
   DeploymentActive: () =>

@@ -92,6 +92,9 @@ export const RESOURCE_TYPES: readonly ResourceTypeEntry[] = [
   { type: 'Microsoft.Authorization/locks', configuresOther: true },
   { type: 'Microsoft.Network/virtualNetworks', apiVersion: '2024-05-01', baaService: 'Azure Virtual Network' },
   { type: 'Microsoft.Network/privateEndpoints', apiVersion: '2024-05-01', baaService: 'Azure Private Link' },
+  { type: 'Microsoft.Network/networkSecurityGroups', apiVersion: '2024-05-01', baaService: 'Azure Virtual Network' },
+  // GitHub-hosted runners with Azure private networking: links a delegated subnet to a GitHub organization; holds no data.
+  { type: 'GitHub.Network/networkSettings', apiVersion: '2024-04-02', configuresOther: true },
   { type: 'Microsoft.Network/privateEndpoints/privateDnsZoneGroups', apiVersion: '2024-05-01' },
   { type: 'Microsoft.Network/privateDnsZones', apiVersion: '2024-06-01', baaService: 'Azure DNS' },
   { type: 'Microsoft.Network/privateDnsZones/virtualNetworkLinks', apiVersion: '2024-06-01' },

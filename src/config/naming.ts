@@ -79,6 +79,12 @@ export const NAME_RULES = {
     /^[a-zA-Z0-9](?:[a-zA-Z0-9_.-]{0,62}[a-zA-Z0-9_])?$/,
     '2-64 letters, digits, underscores, periods and hyphens, starting with a letter or digit, ending with a letter, digit or underscore',
   ),
+  // learn.microsoft.com, "Naming rules and restrictions for Azure resources" (Microsoft.Network): 1-80 characters.
+  networkSecurityGroup: rule(
+    'network security group name',
+    /^[a-zA-Z0-9](?:[a-zA-Z0-9_.-]{0,78}[a-zA-Z0-9_])?$/,
+    '1-80 letters, digits, underscores, periods and hyphens, starting with a letter or digit, ending with a letter, digit or underscore',
+  ),
   subnet: rule(
     'subnet name',
     /^[a-zA-Z0-9](?:[a-zA-Z0-9_.-]{0,78}[a-zA-Z0-9_])?$/,

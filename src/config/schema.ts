@@ -70,6 +70,30 @@ const NetworkSchema = z
     privateEndpointsSubnet: subnet({ name: 'private-endpoints', addressPrefix: '10.40.2.0/24' }, 'private endpoints').describe(
       'Subnet that holds the private endpoints.',
     ),
+    githubRunners: z
+      .strictObject({
+        businessId: z
+          .string()
+          .regex(/^\d{1,20}$/, 'the GitHub organization’s (or enterprise’s) databaseId, a number')
+          .describe(
+            'The GitHub organization’s databaseId (GraphQL: organization(login) { databaseId }), or the enterprise’s for an enterprise-level configuration.',
+          ),
+        subnet: subnet({ name: 'github-runners', addressPrefix: '10.40.3.0/24' }, 'GitHub-hosted runners').describe(
+          'Subnet delegated to GitHub.Network/networkSettings: each running job takes one address.',
+        ),
+        networkSecurityGroupName: azureName(NAME_RULES.networkSecurityGroup)
+          .default('github-runners-nsg')
+          .describe('Its network security group, with GitHub’s documented outbound rules.'),
+        networkSettingsName: z
+          .string()
+          .regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,79}$/, 'letters, digits, _ . - (starting with a letter or digit), at most 80')
+          .default('github-runners')
+          .describe('The GitHub.Network/networkSettings resource; provision outputs its GitHubId.'),
+      })
+      .optional()
+      .describe(
+        'GitHub-hosted runners with Azure private networking (private mode): jobs run inside the virtual network. Optional: the default workflows reach the private environment through Resource Manager.',
+      ),
   })
   .superRefine(checkSubnets)
   .prefault({})
@@ -684,6 +708,7 @@ interface NetworkRanges {
   addressSpace: string;
   containerAppsSubnet: { addressPrefix: string };
   privateEndpointsSubnet: { addressPrefix: string };
+  githubRunners?: { subnet: { addressPrefix: string } } | undefined;
 }
 
 /** In private mode the subnets must sit inside the address space, apart, and the apps subnet be /27 or larger. */
@@ -701,6 +726,18 @@ function checkSubnets(network: NetworkRanges, ctx: z.RefinementCtx): void {
       report([key, 'addressPrefix'], `${addressPrefix} is not inside network.addressSpace ${network.addressSpace}; pick a range inside it`);
     }
   }
+  const runners = network.githubRunners?.subnet;
+  if (runners) {
+    const range = parseCidr(runners.addressPrefix);
+    if (range.bits < space.bits || (range.start & space.mask) >>> 0 !== space.start)
+      report(
+        ['githubRunners', 'subnet', 'addressPrefix'],
+        `${runners.addressPrefix} is not inside network.addressSpace ${network.addressSpace}; pick a range inside it`,
+      );
+    for (const [key, other] of subnets)
+      if (overlaps(range, parseCidr(other.addressPrefix)))
+        report(['githubRunners', 'subnet', 'addressPrefix'], `the runner subnet overlaps ${key}; give it a range of its own`);
+  }
   const apps = parseCidr(network.containerAppsSubnet.addressPrefix);
   const endpoints = parseCidr(network.privateEndpointsSubnet.addressPrefix);
   if (apps.bits > 27) {
@@ -713,6 +750,11 @@ function checkSubnets(network: NetworkRanges, ctx: z.RefinementCtx): void {
   if ((apps.start & widerMask) >>> 0 === (endpoints.start & widerMask) >>> 0) {
     report(['privateEndpointsSubnet', 'addressPrefix'], 'the two subnets overlap; give them separate ranges');
   }
+}
+
+function overlaps(a: { start: number; bits: number }, b: { start: number; bits: number }): boolean {
+  const mask = maskOf(Math.min(a.bits, b.bits));
+  return (a.start & mask) >>> 0 === (b.start & mask) >>> 0;
 }
 
 function maskOf(bits: number): number {

@@ -167,6 +167,20 @@ export async function provision(request: ProvisionRequest, ports: ProvisionPorts
       new Set(changes.resources.filter((change) => change.changeType === 'Create').map((change) => change.resourceId.toLowerCase())),
     ),
   );
+  const outputs = outputsOf(deployed);
+  const runners = config.network.mode === 'private' ? config.network.githubRunners : undefined;
+  if (runners) {
+    // The provider tags the resource with the id GitHub's network configuration takes (it is no template output).
+    const path = `/subscriptions/${subscriptionId}/resourceGroups/${resourceGroup}/providers/GitHub.Network/networkSettings/${runners.networkSettingsName}`;
+    const { body } = await arm.get(path, apiVersionOf('GitHub.Network/networkSettings'));
+    const gitHubId = (body as { tags?: Record<string, string> } | undefined)?.tags?.['GitHubId'];
+    if (gitHubId) {
+      outputs['github-network-settings-id'] = gitHubId;
+      logger.info(
+        `GitHub.Network/networkSettings ${runners.networkSettingsName}: GitHubId ${gitHubId}. Next: azure-hipaa github-runners --org <org> --repo <owner/repo> --network-settings-id ${gitHubId}`,
+      );
+    }
+  }
   const promotion = config.registry.build
     ? await logger.group('Promotion path: the build registry and the import role', () =>
         ensurePromotionPath(arm, config, request.deployPrincipalId, logger, request.pollIntervalMs),
@@ -177,7 +191,7 @@ export async function provision(request: ProvisionRequest, ports: ProvisionPorts
     status: 'deployed',
     changes,
     changeCount: count,
-    outputs: outputsOf(deployed),
+    outputs,
     operations,
     ...(promotion ? { promotion } : {}),
   };

@@ -9,7 +9,9 @@ import type {
 import type { Sku as RegistrySku, RegistryProperties } from '@azure/arm-containerregistry';
 import type {
   Delegation,
+  NetworkSecurityGroup,
   PrivateDnsZoneConfig,
+  SecurityRule,
   PrivateDnsZoneGroup,
   PrivateEndpoint,
   PrivateLinkServiceConnection,
@@ -100,12 +102,102 @@ export function renderVirtualNetwork(b: TemplateBuilder): void {
       properties: { addressPrefix: network.privateEndpointsSubnet.addressPrefix, privateEndpointNetworkPolicies: 'Disabled' },
     },
   ];
+  const runners = network.githubRunners;
+  const nsgId = runners ? resourceId('Microsoft.Network/networkSecurityGroups', runners.networkSecurityGroupName) : undefined;
+  if (runners && nsgId) {
+    renderRunnerSecurityGroup(b, runners.networkSecurityGroupName);
+    subnets.push({
+      name: runners.subnet.name,
+      properties: {
+        addressPrefix: runners.subnet.addressPrefix,
+        delegations: [{ name: 'GitHub.Network.networkSettings', properties: { serviceName: 'GitHub.Network/networkSettings' } }],
+        networkSecurityGroup: { id: nsgId },
+      } as (typeof subnets)[number]['properties'],
+    });
+  }
   b.add<Omit<FlattenedProperties<VirtualNetwork>, 'subnets'> & { subnets: typeof subnets }>(['network'], {
     type: 'Microsoft.Network/virtualNetworks',
     name: network.virtualNetworkName,
     location: b.location,
     tags: b.tags(),
     properties: { addressSpace: { addressPrefixes: [network.addressSpace] }, subnets },
+    ...(nsgId ? { dependsOn: [nsgId] } : {}),
+  });
+  if (runners)
+    b.add<{ subnetId: string; businessId: string }>(['network', 'githubRunners'], {
+      type: 'GitHub.Network/networkSettings',
+      name: runners.networkSettingsName,
+      location: b.location,
+      tags: b.tags(),
+      properties: {
+        subnetId: resourceId('Microsoft.Network/virtualNetworks/subnets', network.virtualNetworkName, runners.subnet.name),
+        businessId: runners.businessId,
+      },
+      dependsOn: [resourceId('Microsoft.Network/virtualNetworks', network.virtualNetworkName)],
+    });
+}
+
+/**
+ * The runner subnet's network security group: GitHub's documented outbound rules for Azure private
+ * networking (docs.github.com, "Configuring Azure resources for private networking with GitHub-hosted
+ * runners"): HTTPS to the virtual network, to Azure and to GitHub's and Microsoft's published ranges,
+ * everything else to the internet denied.
+ */
+function renderRunnerSecurityGroup(b: TemplateBuilder, name: string): void {
+  const allowHttps = (ruleName: string, priority: number, destination: string | string[]): SubResourceBody<FlattenedProperties<SecurityRule>> => ({
+    name: ruleName,
+    properties: {
+      protocol: 'Tcp' as const,
+      sourcePortRange: '*',
+      destinationPortRange: '443',
+      sourceAddressPrefix: '*',
+      ...(Array.isArray(destination) ? { destinationAddressPrefixes: destination } : { destinationAddressPrefix: destination }),
+      access: 'Allow' as const,
+      priority,
+      direction: 'Outbound' as const,
+    },
+  });
+  type Rule = SubResourceBody<FlattenedProperties<SecurityRule>>;
+  b.add<Omit<FlattenedProperties<NetworkSecurityGroup>, 'securityRules'> & { securityRules: Rule[] }>(['network', 'githubRunners'], {
+    type: 'Microsoft.Network/networkSecurityGroups',
+    name,
+    location: b.location,
+    tags: b.tags(),
+    properties: {
+      securityRules: [
+        allowHttps('AllowVnetOutBoundOverwrite', 200, 'VirtualNetwork'),
+        allowHttps('AllowAzureCloudOutBound', 210, 'AzureCloud'),
+        allowHttps('AllowInternetOutBoundGitHub', 220, ['140.82.112.0/20', '142.250.0.0/15', '143.55.64.0/20', '192.30.252.0/22', '185.199.108.0/22']),
+        allowHttps('AllowInternetOutBoundMicrosoft', 230, [
+          '13.64.0.0/11',
+          '13.96.0.0/13',
+          '13.104.0.0/14',
+          '20.33.0.0/16',
+          '20.34.0.0/15',
+          '20.36.0.0/14',
+          '20.40.0.0/13',
+          '20.48.0.0/12',
+          '20.64.0.0/10',
+          '20.128.0.0/16',
+          '52.224.0.0/11',
+          '204.79.197.200',
+        ]),
+        allowHttps('AllowInternetOutBoundCanonical', 240, '185.125.188.0/22'),
+        {
+          name: 'DenyInternetOutBoundOverwrite',
+          properties: {
+            protocol: '*',
+            sourcePortRange: '*',
+            destinationPortRange: '*',
+            sourceAddressPrefix: '*',
+            destinationAddressPrefix: 'Internet',
+            access: 'Deny',
+            priority: 400,
+            direction: 'Outbound',
+          },
+        },
+      ],
+    },
   });
 }
 
