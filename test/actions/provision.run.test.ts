@@ -71,6 +71,17 @@ describe('provision run()', () => {
     expect(arm.calls.filter((call) => ['putResourceGroup', 'validate', 'startDeployment', 'whatIf'].includes(call))).toEqual([]);
   });
 
+  it('annotates what the gate blocks once per control and fix, within the 10 errors GitHub shows a step', async () => {
+    await writeFile(join(work, 'untagged.yml'), readFileSync(join(work, 'azure-hipaa.yml'), 'utf8').replace('  Compliance: HIPAA\n', ''));
+    const recorded = io({ config: 'untagged.yml', mode: 'what-if' });
+    await run(recorded, { arm: () => armWith() });
+    const errors = recorded.lines.filter((line) => line.startsWith('error: '));
+    // The step's failure is the one more error.
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatch(/^error: tags\.required on \d{2} resources \(/);
+    expect(recorded.failed).toBeDefined();
+  });
+
   it('uses the built-in defaults when every input is at its default and the repository has no azure-hipaa.yml', async () => {
     const empty = await mkdtemp(join(tmpdir(), 'provision-empty-'));
     try {
