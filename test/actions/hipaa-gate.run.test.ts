@@ -139,6 +139,31 @@ describe('hipaa-gate run()', () => {
     expect(errors.filter((error) => error.includes('tags.required'))).toHaveLength(1);
   });
 
+  it('points each annotation at the config key to change, workspace-relative, and leaves out a file outside the workspace', async () => {
+    const workspace = await mkdtemp(join(temp, 'workspace-'));
+    const example = await readFile(join(repoRoot, 'examples/azure-hipaa.yml'), 'utf8');
+    const config = example
+      .replace('softDeleteRetentionInDays: 90', 'softDeleteRetentionInDays: 30')
+      .replace('  Compliance: HIPAA\n', '')
+      .replace('  file: compliance/azure-baa-sample.txt', '  file: compliance/missing.pdf');
+    await writeFile(join(workspace, 'azure-hipaa.yml'), config);
+    const lineOf = (text: string) => config.split('\n').findIndex((line) => line.startsWith(text)) + 1;
+    const recorded = io({ config: join(workspace, 'azure-hipaa.yml') }, { GITHUB_WORKSPACE: workspace });
+    await run(recorded);
+    const at = (control: string) =>
+      recorded.annotations.find((a) => a.level === 'error' && a.message.startsWith(`${control} on`))?.location;
+    expect(at('keyvault.soft-delete')).toMatchObject({ file: 'azure-hipaa.yml', line: lineOf('  softDeleteRetentionInDays: 30') });
+    expect(at('tags.required')).toMatchObject({ file: 'azure-hipaa.yml', line: lineOf('tags:') });
+    expect(at('baa.evidence')).toMatchObject({ file: 'azure-hipaa.yml', line: lineOf('baa:') });
+
+    const elsewhere = await mkdtemp(join(temp, 'other-'));
+    const outside = io({ config: join(workspace, 'azure-hipaa.yml') }, { GITHUB_WORKSPACE: elsewhere });
+    await run(outside);
+    const errors = outside.annotations.filter((a) => a.level === 'error');
+    expect(errors.length).toBeGreaterThan(0);
+    for (const error of errors) expect(error.location?.file).toBeUndefined();
+  });
+
   it('judges a template with the config beside it, whose BAA evidence lets it pass', async () => {
     const loaded = await loadConfig('examples/azure-hipaa.yml', { cwd: repoRoot });
     const templatePath = join(temp, 'main.json');
