@@ -102,7 +102,7 @@ describe('provision run()', () => {
     expect(seen((heading as Tokens.Heading).text)).toBe('Preview only: blocked by the HIPAA gate: seniorly-prod-rg');
     expect(verdict?.type).toBe('paragraph');
     expect(seen(verdict?.raw ?? '')).toMatch(
-      /^HIPAA gate: ❌ fail on the config, 1 blocking finding: logs\.retention \(1\)\. The whole report: /,
+      /^❌ HIPAA gate: fail on the config, 1 blocking finding: logs\.retention \(1\)\. The whole report: /,
     );
     expect(verdict?.raw).toContain('(https://github.com/seniorly/voice-agent/actions/runs/42)');
     // Not the whole report again: no sections, no diagram.

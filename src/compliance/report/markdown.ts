@@ -322,9 +322,10 @@ export function renderVerdictLine(report: GateReport, policy: GatePolicy, option
     [...byControl].map(([control, n]) => `${controlLink(control)} (${n})`),
     8,
   );
+  const judged = { config: 'config', template: 'template', live: 'live resource group' }[report.input.kind];
   const verdict =
     report.verdict === 'pass'
-      ? `**HIPAA gate: ✅ pass** on the ${report.input.kind}`
-      : `**HIPAA gate: ${enforced ? '❌' : '⚠️'} fail** on the ${report.input.kind}, ${enforced ? plural(count, 'blocking finding') : `${plural(count, 'finding')} to fix (not enforced)`}: ${controls}`;
+      ? `✅ **HIPAA gate: pass** on the ${judged}`
+      : `${enforced ? '❌' : '⚠️'} **HIPAA gate: fail** on the ${judged}, ${enforced ? plural(count, 'blocking finding') : `${plural(count, 'finding')} to fix (not enforced)`}: ${controls}`;
   return `${verdict}.${options.fullReport ? ` The whole report: ${options.fullReport}.` : ''}`;
 }
