@@ -10,6 +10,7 @@ import { DEFAULT_GATE_POLICY, type GateReport } from '../../src/compliance/model
 import { loadConfig } from '../../src/config/load.js';
 import { renderTemplate } from '../../src/template/render.js';
 import { recordedIO } from '../helpers/action-io.js';
+import { seen } from '../helpers/markdown.js';
 import { repoRoot } from '../helpers/run-action.js';
 import { fakeArm } from '../helpers/fake-arm.js';
 import type { ArmPort } from '../../src/azure/arm-port.js';
@@ -67,6 +68,10 @@ describe('hipaa-gate run()', () => {
     await run(reporting);
     expect(reporting.outputs['verdict']).toBe('fail');
     expect(reporting.failed).toBeUndefined();
+    // Nothing is blocked, so nothing is called blocking: not in the summary, the annotations or the log.
+    expect(seen(reporting.summaries[0] ?? '')).not.toMatch(/blocking/i);
+    expect(reporting.lines.join('\n')).not.toMatch(/blocking/i);
+    expect(reporting.annotations.filter((a) => a.level === 'error')).toEqual([]);
   });
 
   it('annotates each failing control once, within the 10 errors GitHub shows a step, the last naming the rest', async () => {

@@ -51,7 +51,7 @@ export async function run(io: ActionIO, ports: GateActionPorts = {}): Promise<vo
     );
     const enforced = !inputs.failOn?.never;
     // Every blocker once in the log: the annotations carry them, the text report only counts them.
-    logger.info(renderText(report, policy, { annotated: true }));
+    logger.info(renderText(report, policy, { annotated: true, enforced }));
     const notes = report.notes ?? [];
     if (notes.length > 0) logger.warning(notes.join('\n'), { title: 'HIPAA gate: read first' });
 

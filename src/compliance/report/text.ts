@@ -4,6 +4,8 @@ import type { Finding, GatePolicy, GateReport } from '../model.js';
 export interface TextOptions {
   /** The notes and blockers are annotations of the same log (the action's): count the blockers, print neither twice. */
   annotated?: boolean;
+  /** False in warn mode: nothing is blocked, so nothing is called blocking. */
+  enforced?: boolean;
 }
 
 /** The terminal report: verdict first, then what blocks and how to fix it. */
@@ -15,17 +17,18 @@ export function renderText(report: GateReport, policy: GatePolicy, options: Text
   ];
   if (report.notes?.length && !options.annotated) lines.push('', 'Read first:', ...report.notes.map((note) => `  ! ${note}`));
   const blocking = report.findings.filter((f) => isBlocking(f, policy) || (f.control === 'waiver.valid' && f.status === 'fail'));
+  const title = options.enforced === false ? 'To fix (warn mode: not enforced)' : 'Blocking';
   if (blocking.length > 0 && options.annotated) {
     const controls = new Set(blocking.map((finding) => finding.control)).size;
-    lines.push('', `Blocking: ${blocking.length} finding(s) in ${controls} control(s), each control an annotation in this log.`);
+    lines.push('', `${title}: ${blocking.length} finding(s) in ${controls} control(s), each control an annotation in this log.`);
   } else if (blocking.length > 0) {
-    lines.push('', 'Blocking:');
+    lines.push('', `${title}:`);
     for (const finding of blocking) lines.push(...describe(finding), ...(finding.remediation ? [`      fix: ${finding.remediation}`] : []));
   }
   const blockers = new Set(blocking);
   const other = report.findings.filter((f) => !blockers.has(f) && (f.status === 'fail' || f.status === 'unknown' || f.status === 'waived'));
   if (other.length > 0) {
-    lines.push('', 'Reported, not blocking:');
+    lines.push('', options.enforced === false ? 'Reported only:' : 'Reported, not blocking:');
     for (const finding of other)
       lines.push(
         ...describe(finding),
