@@ -173,6 +173,21 @@ describe('workflows', () => {
     expect(await readFile(join(root, 'README.md'), 'utf8')).toMatch(/pinning the workflow by commit SHA does not pin the gate it runs/);
   });
 
+  it('upload the gate’s JSON report in hipaa-check, as the artifact its job summary points to', async () => {
+    const workflow = parse(await readFile(join(workflowDir, 'hipaa-check.yml'), 'utf8')) as {
+      jobs: Record<string, { steps?: (WorkflowStep & { if?: string })[] }>;
+    };
+    const steps = workflow.jobs['gate']?.steps ?? [];
+    const upload = steps.find((step) => step.uses?.startsWith('actions/upload-artifact@'));
+    expect(upload?.with).toMatchObject({ name: 'hipaa-gate-report', path: '${{ steps.gate.outputs.report-path }}' });
+    // A failing gate fails its step: the report matters most then.
+    expect(upload?.if).toMatch(/always\(\)/);
+    expect(steps.indexOf(upload as (typeof steps)[number])).toBeGreaterThan(
+      steps.findIndex((step) => step.uses?.includes('/actions/hipaa-gate@')),
+    );
+    expect(await readFile(join(root, 'actions/hipaa-gate/src/run.ts'), 'utf8')).toContain('the artifact hipaa-gate-report');
+  });
+
   it('pass only inputs that the called action or reusable workflow declares', async () => {
     const problems: string[] = [];
     for (const file of await workflowFiles()) {

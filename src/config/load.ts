@@ -17,6 +17,8 @@ export interface LoadedConfig {
   baseDir: string;
   /** Where a config path stands in the file; absent for the built-in defaults. */
   locate?: (path: JsonPath) => SourceLocation;
+  /** The line of the key at a config path, when the file has it. */
+  locateKey?: (path: JsonPath) => SourceLocation | undefined;
 }
 
 export interface LoadConfigOptions {
@@ -40,7 +42,13 @@ export async function loadConfig(path?: string, options: LoadConfigOptions = {})
     return { config: defaultConfig(), source: 'defaults', baseDir: cwd };
   }
   const document = await readLocatedDocument(file, displayName);
-  return { config: parseConfigDocument(document), source: displayName, baseDir: dirname(file), locate: (at) => document.locate(at) };
+  return {
+    config: parseConfigDocument(document),
+    source: displayName,
+    baseDir: dirname(file),
+    locate: (at) => document.locate(at),
+    locateKey: (at) => document.locateKey(at),
+  };
 }
 
 /** Parses config text (YAML or JSON by the file name's extension); `file` names it in problems. */

@@ -1,5 +1,5 @@
 import { readFile, stat } from 'node:fs/promises';
-import { LineCounter, parseDocument, isCollection, isNode, type Document, type Node } from 'yaml';
+import { LineCounter, parseDocument, isCollection, isMap, isNode, isScalar, isSeq, type Document, type Node } from 'yaml';
 import { ConfigurationError, errorMessage, type Problem } from './errors.js';
 import type { JsonPath, SourceLocation } from './json-path.js';
 
@@ -12,6 +12,11 @@ export interface LocatedDocument {
   value: unknown;
   /** The line of the value at `path`; for a missing path, of its deepest present ancestor. */
   locate(path: JsonPath): SourceLocation;
+  /**
+   * The line of the key that names the value at `path` (a YAML block's value starts a line below
+   * its key); undefined when the path is not in the document.
+   */
+  locateKey(path: JsonPath): SourceLocation | undefined;
 }
 
 /** ARM refuses a template or parameters file over 4 MB; nothing we read is legitimately larger. */
@@ -62,6 +67,11 @@ export function parseLocatedDocument(text: string, file: string): LocatedDocumen
       located ??= parseYaml(text, file);
       return { file, ...nodePosition(located.document, located.lines, path) };
     },
+    locateKey(path) {
+      located ??= parseYaml(text, file);
+      const position = keyPosition(located.document, located.lines, path);
+      return position ? { file, ...position } : undefined;
+    },
   };
 }
 
@@ -99,6 +109,25 @@ function parseYaml(text: string, file: string): { document: Document; lines: Lin
     throw new ConfigurationError(`${file} is not valid YAML; fix the syntax.`, problems);
   }
   return { document, lines };
+}
+
+function keyPosition(document: Document, lines: LineCounter, path: JsonPath): { line: number; column: number } | undefined {
+  let node: unknown = document.contents;
+  let at: Node | undefined = isNode(node) ? node : undefined;
+  for (const key of path) {
+    if (isMap(node)) {
+      const pair = node.items.find((item) => isScalar(item.key) && String(item.key.value) === String(key));
+      if (!pair || !isNode(pair.key)) return undefined;
+      at = pair.key;
+      node = pair.value;
+    } else if (isSeq(node) && typeof key === 'number' && isNode(node.items[key])) {
+      at = node.items[key] as Node;
+      node = at;
+    } else return undefined;
+  }
+  if (at?.range === undefined || at.range === null) return undefined;
+  const pos = lines.linePos(at.range[0]);
+  return { line: pos.line, column: pos.col };
 }
 
 function nodePosition(document: Document, lines: LineCounter, path: JsonPath): { line: number; column: number } {

@@ -10,8 +10,9 @@ import { createHttpHeaders, createPipelineRequest, type HttpClient } from '@azur
 import { armError, armFailureOf, describeArmFailure, type ArmPort, type ArmResponse } from '../azure/arm-port.js';
 import { azureHttpClient } from '../azure/credential.js';
 import { apiVersionOf } from '../azure/resource-types.js';
-import { isBlocking } from '../compliance/evaluate.js';
-import { renderReport } from '../compliance/report/index.js';
+import { findingGroups, resourceNames, someOf } from '../compliance/report/groups.js';
+import { renderVerdictLine } from '../compliance/report/markdown.js';
+import { renderText } from '../compliance/report/text.js';
 import { loadConfig } from '../config/load.js';
 import { PLACEHOLDER_IMAGE } from '../config/schema.js';
 import { ConfigurationError, errorMessage } from '../core/errors.js';
@@ -87,8 +88,11 @@ export interface RolloutResult {
   /** Nothing was changed: the app already served this image with all its traffic. */
   unchanged: boolean;
   timeline: TimelineEntry[];
-  /** The live gate's report (Markdown), when it ran. */
+  /** The live gate's verdict in one line (Markdown), when it ran. */
   gateReport?: string;
+  /** Where the app lives, for the command that shows the revision's logs. */
+  resourceGroup: string;
+  app: string;
 }
 
 /** A rollout that failed; traffic was put back where it was (when `rolledBack`) before this was thrown. */
@@ -338,15 +342,20 @@ class Rollout {
       ...(this.request.config ? { config: this.request.config } : {}),
       live: { arm: this.ports.arm, resourceGroup: this.resourceGroup },
     });
-    const blocking = run.report.findings.filter((finding) => isBlocking(finding, run.policy));
-    const markdown = renderReport('markdown', run.report, run.policy);
-    this.log(`HIPAA gate on the live resource group: ${run.report.verdict}${blocking.length > 0 ? ` (${blocking.length} blocking)` : ''}.`);
-    if (blocking.length > 0)
+    const groups = findingGroups(run.report, run.policy).filter((group) => group.blocking);
+    const blocking = groups.reduce((sum, group) => sum + group.findings.length, 0);
+    this.log(`HIPAA gate on the live resource group: ${run.report.verdict}${blocking > 0 ? ` (${blocking} blocking)` : ''}.`);
+    // The whole report goes to the log; the summary gets the verdict in one line.
+    this.request.logger.info(renderText(run.report, run.policy));
+    const verdict = renderVerdictLine(run.report, run.policy, {
+      fullReport: `this step's log, or \`npx azure-hipaa gate --live --resource-group ${this.resourceGroup}${this.request.config ? ` --config ${this.request.config}` : ''}\``,
+    });
+    if (blocking > 0)
       throw new GateBlockedError(
-        `The HIPAA gate blocks promotion: ${blocking.map((finding) => `${finding.control} on ${finding.resource.name}`).join('; ')}.`,
-        markdown,
+        `The HIPAA gate blocks promotion: ${groups.map((group) => `${group.control} on ${someOf(resourceNames(group), 5)}`).join('; ')}.`,
+        verdict,
       );
-    return markdown;
+    return verdict;
   }
 
   /** Waits for Azure's states: Provisioned, Running, Healthy. Failed, Degraded or the timeout fail. */
@@ -622,6 +631,8 @@ class Rollout {
       traffic,
       unchanged: extra.unchanged ?? false,
       timeline: this.timeline,
+      resourceGroup: this.resourceGroup,
+      app: this.appName,
     };
   }
 

@@ -16,6 +16,7 @@ import { loadJudgingInputs, type JudgingInputs } from './judging.js';
 import { readLiveEnvironment } from './live.js';
 import { reviewPolicyInputs } from './policy-review.js';
 import type { ArmPort } from '../azure/arm-port.js';
+import type { JsonPath, SourceLocation } from '../core/json-path.js';
 
 /** What to judge. Paths are relative to `cwd`, the repository; files are read only inside it. */
 export interface GateRequest {
@@ -66,6 +67,7 @@ export async function runGate(request: GateRequest): Promise<GateRun> {
     judging.abuseMonitoring,
   );
   if (notes.length > 0) run.report.notes = notes;
+  locateBaaEvidence(run.report, loaded);
   return run;
 }
 
@@ -123,11 +125,39 @@ export function judgeRendered(
   environment.input = { kind: 'config', source: loaded.source };
   for (const resource of environment.resources) {
     const origin = rendered.configPathOf(resource.type, resource.name);
-    const locateInConfig = loaded.locate;
-    if (origin && locateInConfig) resource.locate = () => locateInConfig(origin);
+    if (origin && loaded.locate) resource.locate = (path) => configLocation(loaded, origin, path);
     else delete resource.locate;
   }
-  return { ...judge(environment, judging, now), environment };
+  const run = judge(environment, judging, now);
+  locateBaaEvidence(run.report, loaded);
+  return { ...run, environment };
+}
+
+/**
+ * Where to change a finding in the config: the key the finding reads when the config names it
+ * (`tags`, `keyVault.softDeleteRetentionInDays`), else the key of the section that made the resource.
+ */
+function configLocation(loaded: LoadedConfig, origin: JsonPath, path: JsonPath): SourceLocation | undefined {
+  const keyAt = loaded.locateKey ?? (() => undefined);
+  const inResource = path[0] === 'properties' ? path.slice(1) : path;
+  // The config's tags go on every resource.
+  const candidates: JsonPath[] = [
+    ...(path[0] === 'tags' ? [['tags']] : []),
+    ...(inResource.length > 0 ? [[...origin, ...inResource]] : []),
+    origin,
+  ];
+  for (const candidate of candidates) {
+    const at = keyAt(candidate);
+    if (at) return at;
+  }
+  return loaded.locate?.(origin);
+}
+
+/** baa.evidence judges the config's `baa` block: it points there, or at the config when the block is missing. */
+function locateBaaEvidence(report: GateReport, loaded: LoadedConfig | undefined): void {
+  if (!loaded?.locate) return;
+  const at = loaded.locateKey?.(['baa']) ?? loaded.locate([]);
+  for (const finding of report.findings) if (finding.control === 'baa.evidence' && !finding.location) finding.location = at;
 }
 
 function judge(

@@ -3,7 +3,7 @@
  * validate and one incremental ARM deployment of that same template, through the ARM port.
  */
 import type { DeploymentExtended, DeploymentOperation } from '@azure/arm-resources';
-import { isBlocking } from '../compliance/evaluate.js';
+import { gateAnnotations } from '../compliance/report/annotations.js';
 import { judgeRendered, type GateRun } from '../gate/gate.js';
 import { loadJudgingInputs } from '../gate/judging.js';
 import { resolveTemplate } from '../compliance/arm/template.js';
@@ -105,14 +105,16 @@ export async function provision(request: ProvisionRequest, ports: ProvisionPorts
   const judging = await loadJudgingInputs(loaded, { cwd: request.cwd });
   const gate = await logger.group('HIPAA gate on the template', async () => {
     const run: GateRun = { ...judgeRendered(rendered, loaded, judging, new Date()), template, configSource: loaded.source };
-    const blocking = run.report.findings.filter((finding) => isBlocking(finding, run.policy));
     logger.info(
       `Verdict: ${run.report.verdict} (${run.report.summary.pass} pass, ${run.report.summary.fail} fail, ${run.report.summary.unknown} unknown, ${run.report.summary.waived} waived)`,
     );
-    for (const finding of blocking)
-      logger[request.gate === 'block' ? 'error' : 'warning'](`${finding.control} on ${finding.resource.name}: ${finding.message}`, {
-        title: `HIPAA ${finding.control}`,
-        ...(finding.location ? { file: finding.location.file, line: finding.location.line } : {}),
+    const enforced = request.gate === 'block';
+    // One annotation per control and fix, within what GitHub shows; a blocked step's failure is one more error.
+    const reserved = enforced && run.report.verdict === 'fail' ? 1 : 0;
+    for (const annotation of gateAnnotations(run.report, run.policy, { enforced, reserved, workspace: request.cwd }))
+      logger[annotation.level](annotation.message, {
+        title: annotation.title,
+        ...(annotation.location ? { file: annotation.location.file, line: annotation.location.line } : {}),
       });
     return run;
   });

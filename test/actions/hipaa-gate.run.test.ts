@@ -1,13 +1,16 @@
 /** hipaa-gate's run() in-process with a recorded IO and a fake ARM port: every failure branch, fast. */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run } from '../../actions/hipaa-gate/src/run.js';
+import { isBlocking } from '../../src/compliance/evaluate.js';
+import { DEFAULT_GATE_POLICY, type GateReport } from '../../src/compliance/model.js';
 import { loadConfig } from '../../src/config/load.js';
 import { renderTemplate } from '../../src/template/render.js';
 import { recordedIO } from '../helpers/action-io.js';
+import { seen } from '../helpers/markdown.js';
 import { repoRoot } from '../helpers/run-action.js';
 import { fakeArm } from '../helpers/fake-arm.js';
 import type { ArmPort } from '../../src/azure/arm-port.js';
@@ -65,6 +68,105 @@ describe('hipaa-gate run()', () => {
     await run(reporting);
     expect(reporting.outputs['verdict']).toBe('fail');
     expect(reporting.failed).toBeUndefined();
+    // Nothing is blocked, so nothing is called blocking: not in the summary, the annotations or the log.
+    expect(seen(reporting.summaries[0] ?? '')).not.toMatch(/blocking/i);
+    expect(reporting.lines.join('\n')).not.toMatch(/blocking/i);
+    expect(reporting.annotations.filter((a) => a.level === 'error')).toEqual([]);
+  });
+
+  it('annotates each failing control once, within the 10 errors GitHub shows a step, the last naming the rest', async () => {
+    const untagged = { properties: {} };
+    const template = {
+      $schema: 'https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#',
+      contentVersion: '1.0.0.0',
+      resources: [
+        {
+          type: 'Microsoft.KeyVault/vaults',
+          apiVersion: '2026-02-01',
+          name: 'kv',
+          location: 'eastus2',
+          properties: {
+            tenantId: 't',
+            sku: { family: 'A', name: 'standard' },
+            enablePurgeProtection: false,
+            enableRbacAuthorization: false,
+            softDeleteRetentionInDays: 7,
+          },
+        },
+        {
+          type: 'Microsoft.Storage/storageAccounts',
+          apiVersion: '2025-06-01',
+          name: 'st',
+          location: 'eastus2',
+          kind: 'StorageV2',
+          sku: { name: 'Standard_LRS' },
+          properties: { supportsHttpsTrafficOnly: false, minimumTlsVersion: 'TLS1_0', allowBlobPublicAccess: true },
+        },
+        {
+          type: 'Microsoft.Sql/servers',
+          apiVersion: '2023-08-01',
+          name: 'sql',
+          location: 'eastus2',
+          properties: { minimalTlsVersion: '1.0' },
+        },
+        ...Array.from({ length: 20 }, (_, i) => ({
+          type: 'Microsoft.ManagedIdentity/userAssignedIdentities',
+          apiVersion: '2023-01-31',
+          name: `id-${i}`,
+          location: 'eastus2',
+          ...untagged,
+        })),
+      ],
+    };
+    const templatePath = join(temp, 'many-controls.json');
+    await writeFile(templatePath, JSON.stringify(template, null, 2));
+    const reportPath = join(temp, 'many-controls-report.json');
+    const recorded = io({ template: templatePath, 'report-path': reportPath }, { GITHUB_WORKSPACE: temp });
+    await run(recorded);
+    const report = JSON.parse(await readFile(reportPath, 'utf8')) as GateReport;
+    const blocking = report.findings.filter((finding) => isBlocking(finding, DEFAULT_GATE_POLICY));
+    const controls = [...new Set(blocking.map((finding) => finding.control))];
+    expect(controls.length).toBeGreaterThan(10);
+    expect(recorded.failed).toMatch(new RegExp(`HIPAA gate: ${blocking.length} blocking finding`));
+    // The step's failure is one more error annotation.
+    const errors = recorded.lines.filter((line) => line.startsWith('error: '));
+    expect(errors.length + 1).toBeLessThanOrEqual(10);
+    for (const control of controls)
+      expect(
+        errors.some((error) => error.includes(control)),
+        control,
+      ).toBe(true);
+    expect(errors.at(-1)).toMatch(/Each with its fix in the job summary/);
+    // Each blocker once in the log: its fix is in its annotation, nowhere else.
+    const log = recorded.lines.join('\n');
+    for (const finding of blocking) expect(log.split(finding.remediation ?? '').length - 1, finding.control).toBeLessThanOrEqual(1);
+    // Twenty-odd untagged resources are one annotation.
+    expect(errors.filter((error) => error.includes('tags.required'))).toHaveLength(1);
+  });
+
+  it('points each annotation at the config key to change, workspace-relative, and leaves out a file outside the workspace', async () => {
+    const workspace = await mkdtemp(join(temp, 'workspace-'));
+    const example = await readFile(join(repoRoot, 'examples/azure-hipaa.yml'), 'utf8');
+    const config = example
+      .replace('softDeleteRetentionInDays: 90', 'softDeleteRetentionInDays: 30')
+      .replace('  Compliance: HIPAA\n', '')
+      .replace('  file: compliance/azure-baa-sample.txt', '  file: compliance/missing.pdf');
+    await writeFile(join(workspace, 'azure-hipaa.yml'), config);
+    const lineOf = (text: string) => config.split('\n').findIndex((line) => line.startsWith(text)) + 1;
+    const recorded = io({ config: join(workspace, 'azure-hipaa.yml') }, { GITHUB_WORKSPACE: workspace });
+    await run(recorded);
+    const at = (control: string) =>
+      recorded.annotations.find((a) => a.level === 'error' && a.message.startsWith(`${control} on`))?.location;
+    expect(at('keyvault.soft-delete')).toMatchObject({ file: 'azure-hipaa.yml', line: lineOf('  softDeleteRetentionInDays: 30') });
+    expect(at('tags.required')).toMatchObject({ file: 'azure-hipaa.yml', line: lineOf('tags:') });
+    expect(at('baa.evidence')).toMatchObject({ file: 'azure-hipaa.yml', line: lineOf('baa:') });
+
+    const elsewhere = await mkdtemp(join(temp, 'other-'));
+    const outside = io({ config: join(workspace, 'azure-hipaa.yml') }, { GITHUB_WORKSPACE: elsewhere });
+    await run(outside);
+    const errors = outside.annotations.filter((a) => a.level === 'error');
+    expect(errors.length).toBeGreaterThan(0);
+    for (const error of errors) expect(error.location?.file).toBeUndefined();
   });
 
   it('judges a template with the config beside it, whose BAA evidence lets it pass', async () => {

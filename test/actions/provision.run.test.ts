@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DeploymentExtended, DeploymentOperation } from '@azure/arm-resources';
+import type { Tokens } from 'marked';
 import { parse } from 'yaml';
 import { run } from '../../actions/provision/src/run.js';
 import { loadConfig } from '../../src/config/load.js';
@@ -12,6 +13,7 @@ import { actionOutputName } from '../../src/provision/provision.js';
 import { renderTemplate } from '../../src/template/render.js';
 import { recordedIO } from '../helpers/action-io.js';
 import { fakeArm } from '../helpers/fake-arm.js';
+import { seen, visible } from '../helpers/markdown.js';
 import { repoRoot } from '../helpers/run-action.js';
 import type { ArmPort } from '../../src/azure/arm-port.js';
 
@@ -67,8 +69,44 @@ describe('provision run()', () => {
     await run(recorded, { arm: () => arm });
     expect(recorded.failed).toMatch(/Not deployed: the HIPAA gate rejects this environment/);
     expect(recorded.outputs['changes']).toBe('0');
-    expect(recorded.summaries[0]).toMatch(/Provision blocked by the HIPAA gate/);
+    expect(recorded.summaries[0]).toMatch(/## Not deployed: blocked by the HIPAA gate/);
     expect(arm.calls.filter((call) => ['putResourceGroup', 'validate', 'startDeployment', 'whatIf'].includes(call))).toEqual([]);
+  });
+
+  it('annotates what the gate blocks once per control and fix, within the 10 errors GitHub shows a step', async () => {
+    await writeFile(join(work, 'untagged.yml'), readFileSync(join(work, 'azure-hipaa.yml'), 'utf8').replace('  Compliance: HIPAA\n', ''));
+    const recorded = io({ config: 'untagged.yml', mode: 'what-if' });
+    await run(recorded, { arm: () => armWith() });
+    const errors = recorded.lines.filter((line) => line.startsWith('error: '));
+    // The step's failure is the one more error.
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatch(/^error: tags\.required on \d{2} resources \(/);
+    expect(recorded.failed).toBeDefined();
+  });
+
+  it('says a blocked preview is a preview, with the gate in one line that links to its whole report', async () => {
+    const recorded = io(
+      { config: 'short-logs.yml', mode: 'what-if' },
+      {
+        AZURE_SUBSCRIPTION_ID: SUBSCRIPTION,
+        GITHUB_SERVER_URL: 'https://github.com',
+        GITHUB_REPOSITORY: 'seniorly/voice-agent',
+        GITHUB_RUN_ID: '42',
+      },
+    );
+    await run(recorded, { arm: () => armWith() });
+    expect(recorded.failed).toMatch(/^Preview only: the HIPAA gate rejects this environment/);
+    const summary = recorded.summaries[0] ?? '';
+    expect(seen(summary)).not.toMatch(/Not deployed/);
+    const [heading, verdict, ...rest] = visible(summary);
+    expect(seen((heading as Tokens.Heading).text)).toBe('Preview only: blocked by the HIPAA gate: seniorly-prod-rg');
+    expect(verdict?.type).toBe('paragraph');
+    expect(seen(verdict?.raw ?? '')).toMatch(
+      /^❌ HIPAA gate: fail on the config, 1 blocking finding: logs\.retention \(1\)\. The whole report: /,
+    );
+    expect(verdict?.raw).toContain('(https://github.com/seniorly/voice-agent/actions/runs/42)');
+    // Not the whole report again: no sections, no diagram.
+    expect(rest).toEqual([]);
   });
 
   it('uses the built-in defaults when every input is at its default and the repository has no azure-hipaa.yml', async () => {
@@ -76,8 +114,8 @@ describe('provision run()', () => {
     try {
       const recorded = recordedIO('provision', {}, { GITHUB_WORKSPACE: empty, RUNNER_TEMP: empty, AZURE_SUBSCRIPTION_ID: SUBSCRIPTION });
       await run(recorded, { arm: () => armWith() });
-      // The defaults are compliant but for the BAA evidence only the user can give.
-      expect(recorded.failed).toMatch(/Not deployed: the HIPAA gate rejects this environment/);
+      // The defaults are compliant but for the BAA evidence only the user can give; the default mode only previews.
+      expect(recorded.failed).toMatch(/^Preview only: the HIPAA gate rejects this environment/);
       expect(recorded.summaries[0]).toContain('baa.evidence');
     } finally {
       await rm(empty, { recursive: true, force: true });

@@ -160,8 +160,8 @@ describe('reports', () => {
 
   it('Markdown puts the verdict first and draws the environment', () => {
     const markdown = renderReport('markdown', report, DEFAULT_GATE_POLICY);
-    expect(markdown.split('\n')[0]).toBe('## ❌ HIPAA gate: fail');
-    expect(markdown).toContain('| keyvault.purge-protection | kv0 | ❌ fail |');
+    expect(markdown.split('\n')[0]).toBe('## ❌ HIPAA gate: fail, 1 blocking finding');
+    expect(markdown).toMatch(/\| \[keyvault\.purge-protection\]\([^)]*#keyvault\.purge-protection\) ❌ fail \| `kv0`: off \|/);
     expect(markdown).toContain('164.312 Technical safeguards');
     expect(markdown).toMatch(/```mermaid\nflowchart LR/);
   });

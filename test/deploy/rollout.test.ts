@@ -65,7 +65,7 @@ function armWithLock(locked: number) {
   return { arm, patches };
 }
 
-const request = (arm: ReturnType<typeof armWithLock>['arm']) =>
+const request = (arm: ReturnType<typeof armWithLock>['arm'], gate: 'none' | 'live' = 'none') =>
   rollout(
     {
       cwd,
@@ -74,7 +74,7 @@ const request = (arm: ReturnType<typeof armWithLock>['arm']) =>
       suffix: 'c1234567-1-1',
       healthTimeoutSeconds: 30,
       probeCount: 2,
-      gate: 'none',
+      gate,
       trafficSteps: [100],
       stepWaitSeconds: 0,
       keepRevisions: 2,
@@ -103,6 +103,18 @@ describe('rollout and the app lock', () => {
     expect(patches).toEqual([
       { properties: { configuration: { ingress: { traffic: [{ revisionName: 'voice-agent--v1', weight: 100 }] } } } },
     ]);
+  });
+
+  it('puts the live gate in the summary as one line that names what blocks', async () => {
+    const { arm } = armWithLock(0);
+    // An empty resource group and the built-in defaults: the BAA evidence only the user can give is missing.
+    const error = await request({ ...arm, listResources: async () => [] }, 'live').catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(RolloutFailedError);
+    expect((error as Error).message).toMatch(/The HIPAA gate blocks promotion: baa\.evidence on /);
+    const verdict = (error as RolloutFailedError).result.gateReport ?? '';
+    expect(verdict).toMatch(/^❌ \*\*HIPAA gate: fail\*\* on the live resource group, 1 blocking finding: \[baa\.evidence\]/);
+    expect(verdict).toContain('npx azure-hipaa gate --live --resource-group seniorly-prod-rg');
+    expect(verdict).not.toContain('\n');
   });
 });
 

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import type { ActionIO } from '../../actions/shared/runtime.js';
-import type { Logger } from '../../src/core/logger.js';
+import type { AnnotationLocation, Logger } from '../../src/core/logger.js';
 import { repoRoot } from './run-action.js';
 
 /** Every input an action declares, with its default ('' when none), as the runner sets INPUT_* for each. */
@@ -29,6 +29,8 @@ export interface RecordedIO extends ActionIO {
   summaries: string[];
   /** Every log line, prefixed with its level (`error: ...`). */
   lines: string[];
+  /** Every warning and error with where it points. */
+  annotations: { level: 'warning' | 'error'; message: string; location?: AnnotationLocation }[];
 }
 
 /**
@@ -39,11 +41,18 @@ export interface RecordedIO extends ActionIO {
 export function recordedIO(action: string, inputs: Record<string, string> = {}, env: NodeJS.ProcessEnv = {}): RecordedIO {
   const given = { ...actionInputDefaults(action), ...inputs };
   const lines: string[] = [];
+  const annotations: RecordedIO['annotations'] = [];
   const logger: Logger = {
     debug: () => {},
     info: (message) => void lines.push(message),
-    warning: (message) => void lines.push(`warning: ${message}`),
-    error: (message) => void lines.push(`error: ${message}`),
+    warning: (message, location) => {
+      lines.push(`warning: ${message}`);
+      annotations.push({ level: 'warning', message, ...(location ? { location } : {}) });
+    },
+    error: (message, location) => {
+      lines.push(`error: ${message}`);
+      annotations.push({ level: 'error', message, ...(location ? { location } : {}) });
+    },
     group: (_title, fn) => fn(),
     mask: () => {},
   };
@@ -51,6 +60,7 @@ export function recordedIO(action: string, inputs: Record<string, string> = {}, 
     outputs: {},
     summaries: [],
     lines,
+    annotations,
     getInput: (name) => (given[name] ?? '').trim(),
     setOutput: (name, value) => void (io.outputs[name] = value),
     setFailed: (message) => void (io.failed = message),

@@ -105,9 +105,21 @@ function setRolloutOutputs(io: ActionIO, result: RolloutResult): void {
   io.setOutput('traffic', JSON.stringify(result.traffic));
 }
 
-/** The job summary: a timeline from push to the last traffic step, and on failure why and what serves now. */
-function summary(pushed: PushedImage | undefined, result: RolloutResult, failure?: string): string {
+/**
+ * The job summary: a timeline from push to the last traffic step, and on failure why (once) and what
+ * serves now, the gate's verdict in one line, and the command that shows the revision's logs.
+ */
+export function summary(pushed: PushedImage | undefined, result: RolloutResult, failure?: string): string {
   const escape = (text: string) => text.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
+  // The failure is said once, at the top: the timeline's own "Failed: ..." entry points there.
+  const event = (text: string) =>
+    failure && text.startsWith('Failed: ') && failure.includes(text.slice('Failed: '.length)) ? 'Failed (why: above)' : text;
+  const logs = result.revision
+    ? [
+        `Logs of \`${result.revision}\`: \`az containerapp logs show --name ${result.app} --resource-group ${result.resourceGroup} --revision ${result.revision} --type console --tail 200\``,
+        '',
+      ]
+    : [];
   return [
     `## Deploy: ${failure ? (result.rolledBack ? 'failed, rolled back' : 'failed') : result.unchanged ? 'nothing to change' : `\`${result.revision}\` serves`}`,
     '',
@@ -121,12 +133,14 @@ function summary(pushed: PushedImage | undefined, result: RolloutResult, failure
         ]
       : []),
     '| At | Event |',
-    '|---|---|',
-    ...result.timeline.map((entry) => `| ${entry.at.toFixed(1)} s | ${escape(entry.event)} |`),
+    '|---:|---|',
+    // A non-breaking space keeps "12.5 s" on one line in a narrow column.
+    ...result.timeline.map((entry) => `| ${entry.at.toFixed(1)}&nbsp;s | ${escape(event(entry.event))} |`),
     '',
     `Traffic: ${result.traffic.map((entry) => `\`${entry.revisionName ?? 'latest'}\` ${entry.weight}%${entry.label ? ` (${entry.label})` : ''}`).join(', ')}`,
     '',
-    ...(result.gateReport ? [result.gateReport] : []),
+    ...(result.gateReport ? [result.gateReport, ''] : []),
+    ...logs,
   ].join('\n');
 }
 

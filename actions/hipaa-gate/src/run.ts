@@ -1,5 +1,7 @@
 import { isBlocking } from '../../../src/compliance/evaluate.js';
+import { gateAnnotations } from '../../../src/compliance/report/annotations.js';
 import { renderReport } from '../../../src/compliance/report/index.js';
+import { renderText } from '../../../src/compliance/report/text.js';
 import { runGate } from '../../../src/gate/gate.js';
 import { outputFile } from '../../shared/output-file.js';
 import { runAction } from '../../shared/run.js';
@@ -15,6 +17,9 @@ export interface GateActionPorts {
 
 const sdkArm = async (env: NodeJS.ProcessEnv, subscriptionId: string): Promise<ArmPort> =>
   (await import('../../../src/azure/arm.js')).armPort(env, subscriptionId);
+
+/** Where a reader finds what the summary leaves out: the hipaa-check workflow uploads the report-path file. */
+const REPORT_POINTER = "the step's report-path output; the hipaa-check workflow uploads it as the artifact hipaa-gate-report";
 
 /** The hipaa-gate action: judge the environment, report it everywhere the runner shows things, fail the step when it blocks. */
 export async function run(io: ActionIO, ports: GateActionPorts = {}): Promise<void> {
@@ -44,29 +49,30 @@ export async function run(io: ActionIO, ports: GateActionPorts = {}): Promise<vo
         ...(live ? { live } : {}),
       }),
     );
-    logger.info(renderReport('text', report, policy));
-    for (const note of report.notes ?? []) logger.warning(note, { title: 'HIPAA gate: read first' });
+    const enforced = !inputs.failOn?.never;
+    // Every blocker once in the log: the annotations carry them, the text report only counts them.
+    logger.info(renderText(report, policy, { annotated: true, enforced }));
+    const notes = report.notes ?? [];
+    if (notes.length > 0) logger.warning(notes.join('\n'), { title: 'HIPAA gate: read first' });
 
+    const failing = report.verdict === 'fail' && enforced;
+    const reserved = enforced ? (failing ? 1 : 0) : notes.length > 0 ? 1 : 0;
+    for (const annotation of gateAnnotations(report, policy, { enforced, reserved, workspace }))
+      logger[annotation.level](annotation.message, {
+        title: annotation.title,
+        ...(annotation.location ? { file: annotation.location.file, line: annotation.location.line } : {}),
+      });
     const blocking = report.findings.filter((finding) => isBlocking(finding, policy));
-    for (const finding of blocking) {
-      const annotate = finding.status === 'unknown' ? logger.warning : logger.error;
-      annotate(
-        `${finding.control} on ${finding.resource.name}: ${finding.message}${finding.remediation ? `\nFix: ${finding.remediation}` : ''}`,
-        {
-          title: `HIPAA ${finding.control} (${finding.status})`,
-          ...(finding.location ? { file: finding.location.file, line: finding.location.line } : {}),
-        },
-      );
-    }
 
     const reportPath = await reportFile.write(renderReport('json', report, policy));
     await sarifFile?.write(renderReport('sarif', report, policy));
-    await io.summary(renderReport('markdown', report, policy));
+    const summaryOptions = { enforced, fullReport: `the JSON report (${REPORT_POINTER})` };
+    await io.summary(renderReport('markdown', report, policy, summaryOptions));
 
     if (inputs.issue) {
       const repository = io.env['GITHUB_REPOSITORY'] ?? '';
       const runUrl = `${io.env['GITHUB_SERVER_URL'] ?? 'https://github.com'}/${repository}/actions/runs/${io.env['GITHUB_RUN_ID'] ?? ''}`;
-      const markdown = renderReport('markdown', report, policy);
+      const markdown = renderReport('markdown', report, policy, summaryOptions);
       const done = await trackIssue(
         {
           token: inputs.issue.token,

@@ -1,7 +1,7 @@
 import { armPort } from '../../../src/azure/arm.js';
 import { signedInPrincipal } from '../../../src/azure/credential.js';
 import { subscriptionOf } from '../../../src/azure/subscription.js';
-import { renderReport } from '../../../src/compliance/report/index.js';
+import { renderVerdictLine } from '../../../src/compliance/report/markdown.js';
 import { changesAsMarkdown } from '../../../src/provision/changes.js';
 import { provision } from '../../../src/provision/provision.js';
 import { inputName } from '../../shared/inputs.js';
@@ -39,12 +39,25 @@ export async function run(io: ActionIO, ports: ProvisionActionPorts = {}): Promi
     );
 
     const whatIfPath = await whatIfFile.write(`${JSON.stringify(result.changes, null, 2)}\n`);
-    const heading = { previewed: 'Provision preview (what-if)', deployed: 'Provisioned', blocked: 'Provision blocked by the HIPAA gate' }[
-      result.status
-    ];
-    const gateSection = renderReport('markdown', result.gate.report, result.gate.policy);
+    const preview = inputs.mode === 'what-if';
+    const heading = {
+      previewed: 'Provision preview (what-if)',
+      deployed: 'Provisioned',
+      blocked: preview ? 'Preview only: blocked by the HIPAA gate' : 'Not deployed: blocked by the HIPAA gate',
+    }[result.status];
+    // One line of the gate: its whole report is the hipaa-gate job's summary, or the CLI's on a laptop.
+    const verdict = renderVerdictLine(result.gate.report, result.gate.policy, {
+      enforced: inputs.gate === 'block',
+      fullReport: `${runLink(io.env)}, or \`npx azure-hipaa gate${inputs.config ? ` --config ${inputs.config}` : ''}\``,
+    });
     await io.summary(
-      `## ${heading}: \`${result.resourceGroup}\`\n\n${result.status === 'blocked' ? '' : changesAsMarkdown(result.changes)}\n${gateSection}`,
+      [
+        `## ${heading}: \`${result.resourceGroup}\``,
+        '',
+        verdict,
+        '',
+        ...(result.status === 'blocked' ? [] : [changesAsMarkdown(result.changes)]),
+      ].join('\n'),
     );
 
     if (result.promotion?.build) io.setOutput('build-registry', result.promotion.build.loginServer);
@@ -53,7 +66,17 @@ export async function run(io: ActionIO, ports: ProvisionActionPorts = {}): Promi
     for (const [name, value] of Object.entries(result.outputs)) io.setOutput(name, value);
     if (result.status === 'blocked')
       io.setFailed(
-        'Not deployed: the HIPAA gate rejects this environment. Fix the findings in the job summary, or set gate: warn to deploy anyway.',
+        preview
+          ? 'Preview only: the HIPAA gate rejects this environment, so what-if did not run. Fix the findings the annotations name, or set gate: warn to preview anyway.'
+          : 'Not deployed: the HIPAA gate rejects this environment. Fix the findings the annotations name, or set gate: warn to deploy anyway.',
       );
   });
+}
+
+/** The run's page, where the hipaa-gate job's summary carries the gate's whole report. */
+function runLink(env: NodeJS.ProcessEnv): string {
+  const repository = env['GITHUB_REPOSITORY'];
+  const runId = env['GITHUB_RUN_ID'];
+  if (!repository || !runId) return "the hipaa-gate job's summary";
+  return `[the hipaa-gate job's summary in this run](${env['GITHUB_SERVER_URL'] ?? 'https://github.com'}/${repository}/actions/runs/${runId})`;
 }
