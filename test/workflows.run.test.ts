@@ -111,7 +111,7 @@ describe('the reusable deploy workflow, run job by job', () => {
     // c<commit>-<run id in base 36>-<attempt>: a re-run gets a revision of its own.
     expect(run.outputs['revision']).toBe(`voice-agent--cc0ffee0-${runId.toString(36)}-1`);
     expect(run.outputs['fqdn']).toMatch(/^voice-agent\..+\.azurecontainerapps\.io$/);
-    expect(resourceGroups()).toEqual(['seniorly-prod-rg']);
+    expect(resourceGroups()).toEqual(['seniorly-prod-rg', 'seniorly-build-rg']);
     const app = [...environment.sandbox.server.arm.resources.values()].find((resource) => resource.type === 'Microsoft.App/containerApps');
     const traffic = (app?.properties as { configuration: { ingress: { traffic: { revisionName?: string; weight: number }[] } } })
       .configuration.ingress.traffic;

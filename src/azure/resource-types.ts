@@ -254,7 +254,6 @@ export const RESOURCE_TYPES: readonly ResourceTypeEntry[] = [
   { type: 'Microsoft.Web/sites', baaService: 'Azure App Service' },
   { type: 'Microsoft.Web/serverfarms', baaService: 'Azure App Service' },
   { type: 'Microsoft.Insights/components', baaService: 'Azure Monitor (Application Insights)' },
-  { type: 'Microsoft.Network/networkSecurityGroups', baaService: 'Azure Virtual Network' },
   { type: 'Microsoft.Network/publicIPAddresses', baaService: 'Azure Virtual Network' },
   { type: 'Microsoft.EventHub/namespaces', baaService: 'Azure Event Hubs' },
 ];

@@ -144,7 +144,11 @@ export function renderVirtualNetwork(b: TemplateBuilder): void {
  * everything else to the internet denied.
  */
 function renderRunnerSecurityGroup(b: TemplateBuilder, name: string): void {
-  const allowHttps = (ruleName: string, priority: number, destination: string | string[]): SubResourceBody<FlattenedProperties<SecurityRule>> => ({
+  const allowHttps = (
+    ruleName: string,
+    priority: number,
+    destination: string | string[],
+  ): SubResourceBody<FlattenedProperties<SecurityRule>> => ({
     name: ruleName,
     properties: {
       protocol: 'Tcp' as const,
@@ -167,7 +171,13 @@ function renderRunnerSecurityGroup(b: TemplateBuilder, name: string): void {
       securityRules: [
         allowHttps('AllowVnetOutBoundOverwrite', 200, 'VirtualNetwork'),
         allowHttps('AllowAzureCloudOutBound', 210, 'AzureCloud'),
-        allowHttps('AllowInternetOutBoundGitHub', 220, ['140.82.112.0/20', '142.250.0.0/15', '143.55.64.0/20', '192.30.252.0/22', '185.199.108.0/22']),
+        allowHttps('AllowInternetOutBoundGitHub', 220, [
+          '140.82.112.0/20',
+          '142.250.0.0/15',
+          '143.55.64.0/20',
+          '192.30.252.0/22',
+          '185.199.108.0/22',
+        ]),
         allowHttps('AllowInternetOutBoundMicrosoft', 230, [
           '13.64.0.0/11',
           '13.96.0.0/13',

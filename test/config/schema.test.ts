@@ -165,6 +165,22 @@ describe('config-level checks', () => {
     ['storage:\n  name: Seniorly-Backup\n', 'azure-hipaa.yml:2 storage.name', /lowercase letters and digits/],
     ['region: eastus3x\n', 'azure-hipaa.yml:1 region', /did you mean "eastus/],
     ['registry:\n  sku: Standard\n', 'azure-hipaa.yml:2 registry.sku', /Premium/],
+    [
+      'registry:\n  build: {name: seniorlybuildacr, resourceGroup: seniorly-prod-rg}\n',
+      'azure-hipaa.yml:2 registry.build.resourceGroup',
+      /outside the environment’s resource group/,
+    ],
+    [
+      'registry:\n  build: {name: seniorlyprodacr, resourceGroup: seniorly-build-rg}\n',
+      'azure-hipaa.yml:2 registry.build.name',
+      /another registry than registry.name/,
+    ],
+    [
+      'network:\n  githubRunners: {businessId: "1", subnet: {addressPrefix: 10.40.2.0/25}}\n',
+      'azure-hipaa.yml:2 network.githubRunners.subnet.addressPrefix',
+      /overlaps privateEndpointsSubnet/,
+    ],
+    ['network:\n  githubRunners: {businessId: my-org}\n', 'azure-hipaa.yml:2 network.githubRunners.businessId', /databaseId, a number/],
     ['containerApp:\n  cpu: 1\n', 'azure-hipaa.yml:2 containerApp.memory', /set memory to 2Gi/],
     ['containerApp:\n  minReplicas: 5\n  maxReplicas: 2\n', 'azure-hipaa.yml:2 containerApp.minReplicas', /above maxReplicas/],
     [

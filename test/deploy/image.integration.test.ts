@@ -260,7 +260,9 @@ describe('pushImage', () => {
     await promotionScene();
     const logger = watchingLogger();
     const lines: string[] = [];
-    const pushed = await pushImage(request({ config: 'promote.yml', pushTo: 'auto' }, { ...logger, info: (line) => void lines.push(line) }));
+    const pushed = await pushImage(
+      request({ config: 'promote.yml', pushTo: 'auto' }, { ...logger, info: (line) => void lines.push(line) }),
+    );
     expect(pushed.image).toMatch(/^hipaapromoteacr\.azurecr\.io\/voice-agent@sha256:[a-f0-9]{64}$/);
     expect(pushed.promotedFrom).toEqual({ image: `hipaabuildacr.azurecr.io/voice-agent@${pushed.digest}`, imported: true });
     expect(lines.join('\n')).toContain('through Resource Manager (importImage, source by resource id)');

@@ -148,10 +148,52 @@ describe('provision', () => {
     expect(exported.template).toEqual(JSON.parse(JSON.stringify(result.gate.template)));
   });
 
-  it('makes the new Key Vault live, so secrets can be migrated into it', async () => {
+  it('creates the build registry in a group of its own and grants the deploy identity the importer role on both registries', async () => {
+    const principal = sandbox.server.identity.clientId;
+    const result = await provisionWith({ deployPrincipalId: principal });
+    expect(result.promotion?.build?.loginServer).toBe('seniorlybuildacr.azurecr.io');
+    expect(result.promotion?.granted).toEqual([
+      'Container Registry Data Importer and Data Reader on seniorlyprodacr',
+      'Container Registry Data Importer and Data Reader on seniorlybuildacr',
+      'AcrPush on seniorlybuildacr',
+    ]);
+    expect(result.promotion?.toGrant).toEqual([]);
+    const build = [...sandbox.server.arm.resources.values()].find((resource) => resource.name === 'seniorlybuildacr');
+    expect(build).toMatchObject({
+      resourceGroup: 'seniorly-build-rg',
+      properties: { publicNetworkAccess: 'Enabled', adminUserEnabled: false },
+    });
+    const grants = [...sandbox.server.arm.resources.values()].filter(
+      (resource) =>
+        resource.type === 'Microsoft.Authorization/roleAssignments' &&
+        resource.properties['principalId'] === principal &&
+        String(resource.properties['roleDefinitionId']).endsWith('577a9874-89fd-4f24-9dbd-b5034d0ad23a'),
+    );
+    expect(grants.map((grant) => grant.id.split('/providers/Microsoft.Authorization')[0]?.split('/').at(-1))).toEqual([
+      'seniorlyprodacr',
+      'seniorlybuildacr',
+    ]);
+    // Without the deploy identity's object id, the grants are named as commands instead.
+    const unnamed = await provisionWith();
+    expect(unnamed.promotion?.toGrant).toHaveLength(3);
+    expect(unnamed.promotion?.toGrant[0]).toContain('az role assignment create --role "Container Registry Data Importer and Data Reader"');
+  });
+
+  it('makes the new Key Vault live, closed to networks outside the environment as its publicNetworkAccess says', async () => {
+    await provisionWith();
     const client = new SecretClient('https://seniorly-prod-secrets.vault.azure.net', azureCredential(env), azureClientOptions(env));
-    await client.setSecret('AzureOpenAIKey', 'not-a-real-key');
-    expect((await client.getSecret('AzureOpenAIKey')).value).toBe('not-a-real-key');
+    const refused = await client.setSecret('AzureOpenAIKey', 'not-a-real-key').catch((error: unknown) => error);
+    expect(refused).toMatchObject({ statusCode: 403, code: 'Forbidden' });
+    // From a runner inside the virtual network the data plane answers.
+    const vault = sandbox.server.keyVaults.get('seniorly-prod-secrets');
+    if (!vault) throw new Error('the vault is not live');
+    vault.insideNetwork = true;
+    try {
+      await client.setSecret('AzureOpenAIKey', 'not-a-real-key');
+      expect((await client.getSecret('AzureOpenAIKey')).value).toBe('not-a-real-key');
+    } finally {
+      vault.insideNetwork = false;
+    }
   });
 
   it('reports no changes on a second run with the same config, and logs the resources as updated, not created', async () => {
@@ -268,6 +310,36 @@ describe('provision with bad input gives ARM’s message and what to change', ()
     } finally {
       sandbox.server.arm.roles = ['Contributor', 'Role Based Access Control Administrator'];
     }
+  });
+
+  it('an unregistered resource provider names the command; once registered, the runner network deploys and its GitHubId is an output', async () => {
+    const path = await config('runners', (yaml) =>
+      yaml
+        .replace('resourceGroup: seniorly-prod-rg', 'resourceGroup: runners-rg')
+        .replace('  privateEndpointsSubnet:', '  githubRunners:\n    businessId: "123456789"\n  privateEndpointsSubnet:'),
+    );
+    const error = await failure({ cwd: work, config: path });
+    expect(error.message).toContain("The subscription is not registered to use namespace 'GitHub.Network'");
+    expect(error).toBeInstanceOf(ConfigurationError);
+    expect(error.message).toContain('az provider register --namespace GitHub.Network');
+
+    const arm = armPort(env, env['AZURE_SUBSCRIPTION_ID'] as string);
+    const registered = await arm.send('POST', `/subscriptions/${arm.subscriptionId}/providers/GitHub.Network/register`, '2024-03-01');
+    expect(registered.body).toMatchObject({ namespace: 'GitHub.Network', registrationState: 'Registered' });
+    const result = await provisionWith({ cwd: work, config: path });
+    expect(result.outputs['github-network-settings-id']).toMatch(/^[0-9A-F]{32}$/);
+    const vnet = await arm.get(
+      `/subscriptions/${arm.subscriptionId}/resourceGroups/runners-rg/providers/Microsoft.Network/virtualNetworks/seniorly-prod-vnet`,
+      '2024-05-01',
+    );
+    const runnerSubnet = (
+      vnet.body as { properties: { subnets: { name: string; properties: Record<string, unknown> }[] } }
+    ).properties.subnets.find((subnet) => subnet.name === 'github-runners');
+    expect(runnerSubnet?.properties).toMatchObject({
+      addressPrefix: '10.40.3.0/24',
+      delegations: [{ properties: { serviceName: 'GitHub.Network/networkSettings' } }],
+      networkSecurityGroup: { id: expect.stringMatching(/\/networkSecurityGroups\/github-runners-nsg$/) },
+    });
   });
 
   it('a workflow identity that can only read', async () => {

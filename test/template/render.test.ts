@@ -19,6 +19,7 @@ const variants: [string, EnvironmentConfig][] = [
     'Key Vault secrets and a named SQL admin',
     parseConfigText(`${withSecrets}sql:\n  entraAdmin: {login: sql-admins, objectId: 6f1c2a8e-4b0d-4c55-9a2e-3b1f0c7d9e11}\n`, 'c.yml'),
   ],
+  ['GitHub-hosted runners in the network', parseConfigText('network:\n  githubRunners: {businessId: "123456789"}\n', 'c.yml')],
   ['no AI services', parseConfigText('ai: {openai: {enabled: false}, speech: {enabled: false}, search: {enabled: false}}\n', 'c.yml')],
   [
     'public network, Speech only, two model deployments',

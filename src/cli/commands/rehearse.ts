@@ -260,7 +260,8 @@ export async function rehearse(options: RehearsalOptions, context: CommandContex
         phoneNumber: PHONE_NUMBER,
         url: `https://${fqdn}/voice`,
         allowedHosts: fqdn ? [fqdn] : [],
-        vault: config.keyVault.name,
+        // As cutover.yml does from outside the network: the development vault holds the values the migration copied.
+        vault: options.devVault,
         env,
         logger: silent(context.logger),
       });
