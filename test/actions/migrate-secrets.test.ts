@@ -8,7 +8,9 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ResourceManagementClient } from '@azure/arm-resources';
 import { startSandbox, type Sandbox } from '../../sandbox/index.js';
+import { azureClientOptions, azureCredential } from '../../src/azure/credential.js';
 import { actionRuntimes, runAction } from '../helpers/run-action.js';
 
 const WRITE_FLAGS = /O_WRONLY|O_RDWR|O_CREAT|O_APPEND|O_TRUNC/;
@@ -36,6 +38,25 @@ const values = new Map<string, string>();
 beforeAll(async () => {
   sandbox = await startSandbox({ vaults: ['kv-strace-src', 'kv-strace-dst'], latencyMs: 0 });
   work = await mkdtemp(join(tmpdir(), 'strace-'));
+  // Two production vaults as provision makes them: public network access disabled, so only Resource Manager writes them.
+  const subscriptionId = sandbox.env['AZURE_SUBSCRIPTION_ID'] as string;
+  const client = new ResourceManagementClient(azureCredential(sandbox.env), subscriptionId, azureClientOptions(sandbox.env));
+  await client.resourceGroups.createOrUpdate('strace-rg', { location: 'eastus2' });
+  for (const name of ['kv-strace-arm-1', 'kv-strace-arm-2'])
+    await client.resources.beginCreateOrUpdateByIdAndWait(
+      `/subscriptions/${subscriptionId}/resourceGroups/strace-rg/providers/Microsoft.KeyVault/vaults/${name}`,
+      '2026-02-01',
+      {
+        location: 'eastus2',
+        properties: {
+          tenantId: sandbox.server.identity.tenantId,
+          sku: { family: 'A', name: 'standard' },
+          enableRbacAuthorization: true,
+          enablePurgeProtection: true,
+          publicNetworkAccess: 'Disabled',
+        },
+      },
+    );
   const source = sandbox.server.keyVaults.vaults.get('kv-strace-src');
   for (let i = 0; i < 12; i++) {
     // Distinctive, random values, one of them multi-line, so a leak cannot hide.
@@ -54,59 +75,70 @@ afterAll(async () => {
   await rm(work, { recursive: true, force: true });
 });
 
-describe.each(actionRuntimes())('migrate-secrets action on $label', ({ node }) => {
-  it('copies every secret, writes only the runner files, and shows values only to ::add-mask::', async () => {
-    const trace = join(work, `trace-${node.length}.txt`);
-    const run = await runAction('migrate-secrets', {
-      node,
-      wrapper: [stracePath(), '-f', '-qq', '-e', 'trace=open,openat,creat', '-o', trace],
-      inputs: { 'source-vault': 'kv-strace-src', 'target-vault': 'kv-strace-dst', overwrite: 'always' },
-      env: sandbox.env,
-      cwd: work,
-    });
-    expect(run.exitCode, run.stdout + run.stderr).toBe(0);
-    expect(run.outputs['copied']).toBe('12');
-    expect(run.outputs['failed']).toBe('0');
-    const target = sandbox.server.keyVaults.vaults.get('kv-strace-dst');
-    for (const [name, value] of values) expect(target?.get(name)?.secret.versions.at(-1)?.value === value, name).toBe(true);
+/** Runs the bundled action under strace into `target` and checks the copy, the files written and every output for values. */
+async function copiedUnderStrace(node: string, target: string): Promise<Awaited<ReturnType<typeof runAction>>> {
+  const trace = join(work, `trace-${target}-${node.length}.txt`);
+  const run = await runAction('migrate-secrets', {
+    node,
+    wrapper: [stracePath(), '-f', '-qq', '-e', 'trace=open,openat,creat', '-o', trace],
+    inputs: { 'source-vault': 'kv-strace-src', 'target-vault': target, overwrite: 'always' },
+    env: sandbox.env,
+    cwd: work,
+  });
+  expect(run.exitCode, run.stdout + run.stderr).toBe(0);
+  expect(run.outputs['copied']).toBe('12');
+  expect(run.outputs['failed']).toBe('0');
+  const vault = sandbox.server.keyVaults.vaults.get(target);
+  for (const [name, value] of values) expect(vault?.get(name)?.secret.versions.at(-1)?.value === value, name).toBe(true);
 
-    const writtenPaths = (await readFile(trace, 'utf8'))
-      .split('\n')
-      .filter((line) => WRITE_FLAGS.test(line) && !/= -1 /.test(line))
-      .map((line) => /"([^"]+)"/.exec(line)?.[1] ?? line);
-    // The trace does see writes: the runner's output file is among them.
-    expect(writtenPaths.some((path) => path.endsWith('/github_output'))).toBe(true);
-    const unexpected = [...new Set(writtenPaths)].filter(
-      (path) => !/\/(github_output|step_summary)$/.test(path) && !path.startsWith('/dev/'),
-    );
-    expect(unexpected).toEqual([]);
+  const writtenPaths = (await readFile(trace, 'utf8'))
+    .split('\n')
+    .filter((line) => WRITE_FLAGS.test(line) && !/= -1 /.test(line))
+    .map((line) => /"([^"]+)"/.exec(line)?.[1] ?? line);
+  // The trace does see writes: the runner's output file is among them.
+  expect(writtenPaths.some((path) => path.endsWith('/github_output'))).toBe(true);
+  const unexpected = [...new Set(writtenPaths)].filter((path) => !/\/(github_output|step_summary)$/.test(path) && !path.startsWith('/dev/'));
+  expect(unexpected).toEqual([]);
 
-    const outsideMasks = run.stdout
+  const outsideMasks = run.stdout
+    .split(/\r\n|\r|\n/)
+    .filter((line) => !line.startsWith('::add-mask::'))
+    .join('\n');
+  const leaks = [...values.entries()].filter(([, value]) =>
+    value
       .split(/\r\n|\r|\n/)
-      .filter((line) => !line.startsWith('::add-mask::'))
-      .join('\n');
-    const leaks = [...values.entries()].filter(([, value]) =>
-      value
-        .split(/\r\n|\r|\n/)
-        .map((piece) => piece.trim())
-        .filter((piece) => piece.length > 3)
-        .some(
-          (piece) =>
-            outsideMasks.includes(piece) ||
-            run.stderr.includes(piece) ||
-            run.summary.includes(piece) ||
-            Object.values(run.outputs).some((o) => o.includes(piece)),
-        ),
-    );
-    expect(leaks.map(([name]) => name)).toEqual([]);
-    // Each piece of each value registered exactly once, however often it was read; never a punctuation-only line.
-    const masked = run.commands.filter((command) => command.command === 'add-mask').map((command) => command.message);
-    const pieces = [...values.values()].flatMap((value) =>
-      value
-        .split(/\r\n|\r|\n/)
-        .map((line) => line.trim())
-        .filter((line) => line.startsWith('"') || /^(line|value)-/.test(line)),
-    );
-    expect(masked.toSorted()).toEqual(pieces.toSorted());
+      .map((piece) => piece.trim())
+      .filter((piece) => piece.length > 3)
+      .some(
+        (piece) =>
+          outsideMasks.includes(piece) ||
+          run.stderr.includes(piece) ||
+          run.summary.includes(piece) ||
+          Object.values(run.outputs).some((o) => o.includes(piece)),
+      ),
+  );
+  expect(leaks.map(([name]) => name)).toEqual([]);
+  // Each piece of each value registered exactly once, however often it was read; never a punctuation-only line.
+  const masked = run.commands.filter((command) => command.command === 'add-mask').map((command) => command.message);
+  const pieces = [...values.values()].flatMap((value) =>
+    value
+      .split(/\r\n|\r|\n/)
+      .map((line) => line.trim())
+      .filter((line) => line.startsWith('"') || /^(line|value)-/.test(line)),
+  );
+  expect(masked.toSorted()).toEqual(pieces.toSorted());
+  return run;
+}
+
+describe.each(actionRuntimes())('migrate-secrets action on $label', ({ node, label }) => {
+  it('copies every secret, writes only the runner files, and shows values only to ::add-mask::', async () => {
+    const run = await copiedUnderStrace(node, 'kv-strace-dst');
+    expect(run.summary).toContain('| data plane |');
+  }, 60_000);
+
+  it('into a vault closed to this network: through Resource Manager, still in memory only and masked', async () => {
+    const run = await copiedUnderStrace(node, label.includes('24') ? 'kv-strace-arm-1' : 'kv-strace-arm-2');
+    expect(run.summary).toContain('through Resource Manager (the target refuses this network)');
+    expect(run.summary).toContain('| Resource Manager |');
   }, 60_000);
 });
