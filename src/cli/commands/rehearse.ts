@@ -21,8 +21,9 @@ import { planCommand } from './plan.js';
 const usage = `Usage: azure-hipaa rehearse [--config azure-hipaa.yml] [--context DIR] [--dockerfile F] [--dev-vault NAME]
 
 Rehearses the whole migration against a local Azure sandbox, with your config and your Dockerfile:
-plan and gate, provision, migrate the development secrets (dry run, then the copy), build and push
-the image, deploy it over the placeholder, deploy it again as the next push does (a candidate
+plan and gate, provision, migrate the development secrets (dry run, then the copy; through Resource
+Manager when the production vault is closed), build and push the image (to the build registry, then
+imported by digest, when the config names one), deploy it over the placeholder, deploy it again as the next push does (a candidate
 revision, the live gate, promotion at 10, 50 and 100%), and switch the phone number's webhook;
 then a table of what happened. Nothing reaches Azure.
 
@@ -216,7 +217,13 @@ export async function rehearse(options: RehearsalOptions, context: CommandContex
       );
       return pushed.digest.slice(0, 19);
     };
-    await phase('Build and push the image, signed in with the workflow identity', noDocker, buildAndPush);
+    await phase(
+      config.registry.build
+        ? `Build the image, push it to ${config.registry.build.name} with the workflow identity, import it by digest into the closed ${config.registry.name}`
+        : 'Build and push the image, signed in with the workflow identity',
+      noDocker,
+      buildAndPush,
+    );
 
     let fqdn: string | undefined;
     const deploy = async () => {
