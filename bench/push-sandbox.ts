@@ -37,6 +37,8 @@ const localTls = createHttpsServer(
   anonymous('benchtls'),
 );
 await new Promise<void>((resolve) => localTls.listen(0, '127.0.0.1', resolve));
+// The like-for-like baseline: a registry under an Azure host name, over the same TLS and proxy, without sign-in.
+sandbox.server.registries.anonymous.add('hipaabenchanonacr');
 parentPort?.postMessage({
   env: sandbox.env,
   httpsProxy: sandbox.httpsProxy,

@@ -1,9 +1,10 @@
 /**
  * The push of a multi-layer image through deploy-container's path (an Entra token exchanged at the
  * sandbox's ACR, docker login, docker push over TLS through the proxy, the digest checked with the
- * registry) against a plain `docker push` of the same image to an unauthenticated local registry
- * over HTTP (the same registry code, no sign-in). Target: at most 1.1 times. A third line pushes to
- * that unauthenticated registry over TLS, to show what TLS alone costs. The sandbox runs on its
+ * registry) against a plain `docker push` of the same image to an unauthenticated registry reached
+ * the same way: an Azure host name, the same TLS and CONNECT proxy, the same registry code, no
+ * sign-in. Target: at most 1.1 times. Two more lines show what the transport costs: the
+ * unauthenticated registry directly on 127.0.0.1 over HTTP and over TLS. The sandbox runs on its
  * own thread, as a real registry runs on other machines.
  * Needs dockerd (apt-get install -y docker.io). Run: npx tsx bench/push.ts
  */
@@ -23,6 +24,7 @@ const TRIALS = 5;
 const LAYERS = 4;
 const LAYER_BYTES = 24 * 1024 * 1024;
 const REGISTRY = 'hipaabenchacr';
+const ANONYMOUS = 'hipaabenchanonacr';
 
 const worker = new Worker(new URL('./push-sandbox.ts', import.meta.url), { execArgv: ['--import', 'tsx'] });
 const sandbox = await new Promise<{
@@ -41,9 +43,10 @@ const dockerd = await startDockerd({ httpsProxy: sandbox.httpsProxy, caCert: san
 
 try {
   await createRegistry(sandbox, REGISTRY, 'Enabled');
+  await createRegistry(sandbox, ANONYMOUS, 'Enabled');
   const env = { ...process.env, ...sandbox.env, ...dockerd.env };
   const docker = await DockerCli.open(work, env, silentLogger);
-  const times: Record<'ours' | 'plain' | 'tls', number[]> = { ours: [], plain: [], tls: [] };
+  const times: Record<'ours' | 'same-way' | 'plain' | 'tls', number[]> = { ours: [], 'same-way': [], plain: [], tls: [] };
   for (let trial = 0; trial < TRIALS; trial++) {
     // A fresh image each trial, so every push uploads every layer.
     const context = join(work, `image-${trial}`);
@@ -56,6 +59,7 @@ try {
     await writeFile(join(context, 'Dockerfile'), `${lines.join('\n')}\n`);
     const tags = {
       ours: `${REGISTRY}.azurecr.io/bench:${trial}`,
+      'same-way': `${ANONYMOUS}.azurecr.io/bench:${trial}`,
       plain: `${localRegistry}/bench:${trial}`,
       tls: `${localTlsRegistry}/bench:${trial}`,
     };
@@ -69,11 +73,12 @@ try {
         const digest = await docker.push(tags.ours);
         if ((await client.manifestDigest(session, 'bench', String(trial))) !== digest) throw new Error('digest mismatch');
       },
+      'same-way': () => docker.push(tags['same-way']),
       plain: () => docker.push(tags.plain),
       tls: () => docker.push(tags.tls),
     };
     // Rotate the order, so no side always gets the warmer caches.
-    const order = (['ours', 'plain', 'tls'] as const).map((_, index, all) => all[(index + trial) % all.length] as keyof typeof push);
+    const order = (['ours', 'same-way', 'plain', 'tls'] as const).map((_, index, all) => all[(index + trial) % all.length] as keyof typeof push);
     for (const side of order) {
       const started = performance.now();
       await push[side]();
@@ -82,14 +87,14 @@ try {
   }
   await docker.dispose();
   const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
-  const [ours, plain, tls] = [median(times.ours), median(times.plain), median(times.tls)];
-  const ratio = ours / plain;
+  const [ours, sameWay, plain, tls] = [median(times.ours), median(times['same-way']), median(times.plain), median(times.tls)];
+  const ratio = ours / sameWay;
   console.log(`deploy-container push: ${LAYERS} layers of ${LAYER_BYTES / 1024 / 1024} MB (a FastAPI image's size), median of ${TRIALS}`);
-  console.log(`  plain docker push to an unauthenticated local registry (HTTP): ${plain.toFixed(0)} ms`);
-  console.log(`  the same unauthenticated registry over TLS: ${tls.toFixed(0)} ms (what TLS alone adds)`);
+  console.log(`  docker push to an unauthenticated registry reached the same way (Azure host, TLS, proxy): ${sameWay.toFixed(0)} ms`);
   console.log(`  deploy-container: Entra sign-in, docker login, push over TLS, digest checked: ${ours.toFixed(0)} ms`);
+  console.log(`  ratio ${ratio.toFixed(2)} against a target of ${TARGET_RATIO} ${ratio <= TARGET_RATIO ? 'OK' : 'OVER TARGET'}`);
   console.log(
-    `  ratio ${ratio.toFixed(2)} against a target of ${TARGET_RATIO} ${ratio <= TARGET_RATIO ? 'OK' : 'OVER TARGET'}; against TLS alone ${(ours / tls).toFixed(2)}`,
+    `  transport, for reference: the unauthenticated registry on 127.0.0.1 over HTTP ${plain.toFixed(0)} ms, over TLS ${tls.toFixed(0)} ms`,
   );
 } finally {
   await dockerd.stop();

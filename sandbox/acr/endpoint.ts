@@ -89,7 +89,11 @@ export class AcrEndpoint {
     return this.environment.registry(name) !== undefined;
   }
 
+  /** Registries that take anonymous pushes (`npm run bench`'s baseline): the same API, host, TLS and proxy, no sign-in. */
+  readonly anonymous = new Set<string>();
+
   handle(name: string, request: RegistryRequest): Reply {
+    if (this.anonymous.has(name)) return this.handleAnonymously(name, request);
     return withApiVersion(this.route(name, request));
   }
 
