@@ -54,7 +54,11 @@ export const provisionCommand: Command = {
       }
     }
     if (result.status === 'blocked') {
-      logger.error(`Not deployed: the HIPAA gate rejects this environment. Fix the findings above, or pass --gate warn to deploy anyway.`);
+      logger.error(
+        options.mode === 'deploy'
+          ? 'Not deployed: the HIPAA gate rejects this environment. Fix the findings above, or pass --gate warn to deploy anyway.'
+          : 'Preview only, blocked by the HIPAA gate: it rejects this environment. Fix the findings above, or pass --gate warn to preview it anyway.',
+      );
       return 1;
     }
     stdout(`${JSON.stringify({ status: result.status, changes: result.changeCount, outputs: result.outputs })}\n`);
