@@ -40,6 +40,8 @@ export interface ResourceTypeEntry {
    * deployment): it holds no data of its own, so neither the BAA's scope nor asset tags apply.
    */
   configuresOther?: true;
+  /** The type holds no data of its own but is an asset to tag (a resource group): the BAA's scope does not apply. */
+  holdsNoData?: true;
   /**
    * The private endpoint group id and the private DNS zone of its data plane. Where the data
    * plane's host name depends on the resource's `kind` (a Cognitive Services account of kind
@@ -247,6 +249,7 @@ export const RESOURCE_TYPES: readonly ResourceTypeEntry[] = [
     reachedByRole: true,
   },
   { type: 'Microsoft.Resources/deployments', configuresOther: true },
+  { type: 'Microsoft.Resources/resourceGroups', holdsNoData: true },
   // Types the renderer does not emit, known for judging users' templates.
   { type: 'Microsoft.Web/sites', baaService: 'Azure App Service' },
   { type: 'Microsoft.Web/serverfarms', baaService: 'Azure App Service' },
@@ -291,6 +294,11 @@ export const REACHED_BY_ROLE: readonly string[] = RESOURCE_TYPES.filter((entry) 
 /** Whether a type only configures other resources (see ResourceTypeEntry.configuresOther). */
 export function configuresOther(type: string): boolean {
   return resourceType(type)?.configuresOther === true;
+}
+
+/** Whether a type holds no data of its own (see ResourceTypeEntry.holdsNoData and configuresOther). */
+export function holdsNoData(type: string): boolean {
+  return configuresOther(type) || resourceType(type)?.holdsNoData === true;
 }
 
 /** The BAA service of a type, inherited from its nearest registered ancestor. */

@@ -119,7 +119,7 @@ describe.each([
     { type: 'Microsoft.Cache/redis', name: 'r', body: { properties: { disableAccessKeyAuthentication: true } } },
     'pass',
   ],
-  ['redis.min-tls', { type: 'Microsoft.Cache/redis', name: 'r', body: { properties: {} } }, 'fail'],
+  ['redis.min-tls', { type: 'Microsoft.Cache/redis', name: 'r', body: { properties: { minimumTlsVersion: '1.0' } } }, 'fail'],
   [
     'tags.required',
     { type: 'Microsoft.KeyVault/vaults', name: 'kv', body: { tags: { compliance: 'HIPAA', Environment: 'Production' } } },
@@ -145,6 +145,46 @@ describe.each([
 ] as [string, ResourceSpec, string][])('%s', (control, spec, status) => {
   it(`is ${status} for ${JSON.stringify(spec.body ?? spec.children ?? spec.name).slice(0, 80)} (api ${spec.apiVersion ?? 'n/a'})`, () => {
     expect(judge(control, spec).status).toBe(status);
+  });
+});
+
+describe("Azure's platform minimums: an absent minimum TLS is judged by the date the platform enforced TLS 1.2", () => {
+  function judgeOn(controlId: string, spec: ResourceSpec, today: string) {
+    const built = resource(spec);
+    return (controlById(controlId) as NonNullable<ReturnType<typeof controlById>>).evaluate(
+      built,
+      context([built], { now: new Date(`${today}T12:00:00Z`) }),
+    );
+  }
+  const redis: ResourceSpec = { type: 'Microsoft.Cache/redis', name: 'r', apiVersion: '2023-08-01', body: { properties: {} } };
+  const account: ResourceSpec = {
+    type: 'Microsoft.Storage/storageAccounts',
+    name: 'st',
+    apiVersion: '2023-01-01',
+    body: { properties: {} },
+  };
+
+  it.each([
+    ['redis.min-tls', '2024-10-31', 'fail', redis],
+    ['redis.min-tls', '2024-11-01', 'pass', redis],
+    ['storage.min-tls', '2026-02-02', 'fail', account],
+    ['storage.min-tls', '2026-02-03', 'pass', account],
+  ] as const)('%s with minimumTlsVersion absent, judged on %s, is %s', (control, today, status, spec) => {
+    const result = judgeOn(control, spec, today);
+    expect(result.status).toBe(status);
+    if (status === 'pass') expect(result.message).toMatch(/since 20\d\d-\d\d-\d\d/);
+  });
+
+  it('still fails a minimum TLS the template writes below 1.2', () => {
+    expect(judgeOn('storage.min-tls', { ...account, body: { properties: { minimumTlsVersion: 'TLS1_0' } } }, '2026-11-01').status).toBe(
+      'fail',
+    );
+  });
+});
+
+describe('baa.scope on types that hold no data', () => {
+  it('is not-applicable to a resource group, which holds no data of its own', () => {
+    expect(judge('baa.scope', { type: 'Microsoft.Resources/resourceGroups', name: 'rg' }).status).toBe('not-applicable');
   });
 });
 

@@ -161,7 +161,7 @@ const EXPECTED: Record<string, { deployed: string[]; judged: string }> = {
     deployed: ['Microsoft.Storage/storageAccounts'],
     judged: `
       pass storage.https-only Microsoft.Storage/storageAccounts
-      fail storage.min-tls Microsoft.Storage/storageAccounts
+      pass storage.min-tls Microsoft.Storage/storageAccounts
       fail storage.no-public-blob Microsoft.Storage/storageAccounts
       fail storage.backup-retention Microsoft.Storage/storageAccounts
       fail storage.public-network Microsoft.Storage/storageAccounts

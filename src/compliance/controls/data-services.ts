@@ -3,6 +3,7 @@ import type { JudgedResource } from '../model.js';
 import { childrenOfType, pathText, read, shortName, type PropertyValue } from './access.js';
 import {
   absentDefaultsFrom,
+  absentPassesFromDate,
   absentFails,
   durationDays,
   equalsIgnoringCase,
@@ -14,6 +15,7 @@ import {
   publicNetworkControl,
   tlsAtLeast12,
   unknown,
+  type PlatformMinimum,
   type SettingWriter,
 } from './rules.js';
 
@@ -309,6 +311,13 @@ const MANAGED_REDIS = 'Microsoft.Cache/redisEnterprise';
 const MANAGED_REDIS_DATABASE = 'Microsoft.Cache/redisEnterprise/databases';
 const isLegacy = (resource: JudgedResource) => resource.type.toLowerCase() === LEGACY_REDIS.toLowerCase();
 
+/** Azure Cache for Redis refuses TLS 1.0 and 1.1 on every cache from this date ("What are the configuration settings for TLS?", learn.microsoft.com). */
+const REDIS_TLS_12: PlatformMinimum = {
+  since: '2024-11-01',
+  what: 'TLS 1.2 or newer',
+  source: 'Microsoft retired TLS 1.0 and 1.1 on Azure Cache for Redis',
+};
+
 export const redisControls: Control[] = [
   {
     id: 'redis.tls-only',
@@ -350,9 +359,11 @@ export const redisControls: Control[] = [
     expected: '"1.2" or newer',
     valueType: 'string',
     complies: tlsAtLeast12,
-    whenAbsent: (resource) =>
+    whenAbsent: (resource, context) =>
       isLegacy(resource)
-        ? fail('properties.minimumTlsVersion is not set; set it to "1.2"', ['properties', 'minimumTlsVersion'])
+        ? absentPassesFromDate(['properties', 'minimumTlsVersion'], REDIS_TLS_12, () =>
+            fail('properties.minimumTlsVersion is not set; set it to "1.2"', ['properties', 'minimumTlsVersion']),
+          )(resource, context)
         : absentDefaultsFrom(['properties', 'minimumTlsVersion'], '2025-07-01', '"1.2"', '"1.2"')(resource),
   }),
   {

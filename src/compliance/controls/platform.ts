@@ -11,6 +11,7 @@ import {
 import { childrenOfType, field, isType, read, shortName, valueAt, type PropertyValue } from './access.js';
 import {
   absentDefaultsFrom,
+  absentPassesFromDate,
   absentFails,
   equalsIgnoringCase,
   fail,
@@ -20,6 +21,7 @@ import {
   publicNetworkControl,
   tlsAtLeast12,
   unknown,
+  type PlatformMinimum,
 } from './rules.js';
 
 const STORAGE = ['Microsoft.Storage/storageAccounts'];
@@ -66,6 +68,13 @@ export function judgeBackupRetention(account: JudgedResource, minimumDays: numbe
   return fail('neither blob soft delete (blobServices deleteRetentionPolicy.enabled) nor versioning (isVersioningEnabled) is on');
 }
 
+/** Azure Storage refuses TLS 1.0 and 1.1 on every account from this date (Microsoft's notice to storage customers; "Migrate to TLS 1.2 for Azure Blob Storage", learn.microsoft.com). */
+const STORAGE_TLS_12: PlatformMinimum = {
+  since: '2026-02-03',
+  what: 'TLS 1.2 or newer',
+  source: 'Microsoft retired TLS 1.0 and 1.1 on Azure Storage',
+};
+
 export const storageControls: Control[] = [
   propertyControl({
     id: 'storage.https-only',
@@ -91,7 +100,11 @@ export const storageControls: Control[] = [
     expected: '"TLS1_2" or newer',
     valueType: 'string',
     complies: tlsAtLeast12,
-    whenAbsent: absentFails(['properties', 'minimumTlsVersion'], '"TLS1_2"'),
+    whenAbsent: absentPassesFromDate(
+      ['properties', 'minimumTlsVersion'],
+      STORAGE_TLS_12,
+      absentFails(['properties', 'minimumTlsVersion'], '"TLS1_2"'),
+    ),
   }),
   propertyControl({
     id: 'storage.no-public-blob',
