@@ -18,8 +18,10 @@ export interface AuditLogs {
   via?: string;
   /** Category groups that include the audit logs. */
   categoryGroups: readonly string[];
-  /** Individual categories that are the audit logs (any one of them counts). */
+  /** Individual categories that are the audit logs (any one of them counts, unless `allCategories`). */
   categories: readonly string[];
+  /** Every one of `categories` must be sent: each is part of the audit trail (storage: reads, writes and deletes of blobs). */
+  allCategories?: true;
   /** Tables the audit logs land in with `logAnalyticsDestinationType: Dedicated`. */
   dedicatedTables: readonly string[];
 }
@@ -184,6 +186,8 @@ export const RESOURCE_TYPES: readonly ResourceTypeEntry[] = [
       via: 'blobServices/default',
       categoryGroups: AUDIT_GROUPS,
       categories: ['StorageRead', 'StorageWrite', 'StorageDelete'],
+      // Reading PHI is what HIPAA's audit controls record as much as changing it: a blob audit log sends all three.
+      allCategories: true,
       dedicatedTables: ['StorageBlobLogs'],
     },
     baaService: 'Azure Storage',

@@ -54,9 +54,16 @@ export const keyVaultControls: Control[] = [
         return unknown(`properties.enableSoftDelete cannot be known offline (${enabled.reason})`, ['properties', 'enableSoftDelete']);
       if (enabled.kind === 'known' && enabled.value === false)
         return fail('properties.enableSoftDelete is false', ['properties', 'enableSoftDelete']);
+      if (enabled.kind === 'known' && typeof enabled.value !== 'boolean')
+        return unknown(`properties.enableSoftDelete is ${JSON.stringify(enabled.value)}, not a boolean`, [
+          'properties',
+          'enableSoftDelete',
+        ]);
       const path = ['properties', 'softDeleteRetentionInDays'];
       const days = read(resource, path);
       if (days.kind === 'unknown') return unknown(`properties.softDeleteRetentionInDays cannot be known offline (${days.reason})`, path);
+      if (days.kind === 'known' && typeof days.value !== 'number')
+        return unknown(`properties.softDeleteRetentionInDays is ${JSON.stringify(days.value)}, not a number`, path);
       const value = days.kind === 'absent' ? 90 : Number(days.value);
       const what = days.kind === 'absent' ? 'not set (default 90)' : String(value);
       return value >= policy.minKeyVaultRetentionDays
@@ -195,8 +202,11 @@ export const sqlControls: Control[] = [
         const state = read(setting, ['properties', 'state']);
         const disabled = read(setting, ['properties', 'disabledAlerts']);
         const alertsOff = disabled.kind === 'known' && Array.isArray(disabled.value) && disabled.value.some((alert) => alert !== '');
+        // A list of alert types written as anything but a list of text is of the wrong type: what Azure does with it is unknown.
+        const disabledMistyped =
+          disabled.kind === 'known' && (!Array.isArray(disabled.value) || disabled.value.some((alert) => typeof alert !== 'string'));
         const on =
-          state.kind !== 'known' || typeof state.value !== 'string' || disabled.kind === 'unknown'
+          state.kind !== 'known' || typeof state.value !== 'string' || disabled.kind === 'unknown' || disabledMistyped
             ? undefined
             : equalsIgnoringCase('Enabled')(state.value) && !alertsOff;
         return {
