@@ -156,3 +156,166 @@ describe('a log destination needs a log category sent', () => {
     expect(statuses('diagnostics.audit-logs', [account, blobService, group])).toEqual(['st1: pass']);
   });
 });
+
+/** The findings of one control as `name@resourceGroup: status`, for templates that deploy to several resource groups. */
+function statusesWhere(control: string, resources: unknown, extra: Record<string, unknown> = {}): string[] {
+  const template = { $schema: SCHEMA, contentVersion: '1.0.0.0', ...extra, resources };
+  const environment = resolveTemplate(template, { source: { file: 'main.json', value: template }, resourceGroup: 'main-rg' });
+  const report = evaluate(environment, {
+    policy: DEFAULT_GATE_POLICY,
+    now: new Date('2026-11-29T00:00:00Z'),
+    controls: CONTROLS.filter((c) => c.id === control),
+  });
+  return report.findings
+    .filter((f) => f.control === control)
+    .map((f) => `${f.resource.name}@${/\/resourceGroups\/([^/]+)/i.exec(f.resource.id)?.[1] ?? '?'}: ${f.status}`);
+}
+/** An inline nested deployment (a Bicep module) into another resource group. */
+const module = (resourceGroup: string, resources: unknown[]) => ({
+  type: 'Microsoft.Resources/deployments',
+  apiVersion: '2022-09-01',
+  name: `into-${resourceGroup}`,
+  resourceGroup,
+  properties: {
+    mode: 'Incremental',
+    expressionEvaluationOptions: { scope: 'inner' },
+    template: { $schema: SCHEMA, contentVersion: '1.0.0.0', resources },
+  },
+});
+const tde = (state: string) => ({ type: 'transparentDataEncryption', apiVersion: '2023-08-01', name: 'current', properties: { state } });
+
+describe('a condition does not cascade to nested children', () => {
+  it('judges the database and its encryption setting nested in a server whose condition is false', () => {
+    const server = {
+      ...sqlServer(),
+      condition: false,
+      resources: [
+        {
+          type: 'databases',
+          apiVersion: '2023-08-01',
+          name: 'db',
+          location: 'eastus2',
+          dependsOn: ['sql1'],
+          resources: [{ ...tde('Disabled'), dependsOn: ['db'] }],
+        },
+      ],
+    };
+    expect(statuses('sql.tde', [server])).toEqual(['sql1/db: fail']);
+    expect(statuses('sql.auditing', [server])).toEqual([]);
+  });
+});
+
+describe('children, settings and extension resources belong to the resource whose full id they target', () => {
+  const auditing = {
+    type: 'Microsoft.Sql/servers/auditingSettings',
+    apiVersion: '2023-08-01',
+    name: 'sql1/default',
+    properties: { state: 'Enabled', isAzureMonitorTargetEnabled: true },
+  };
+
+  it('gives a top-level auditingSettings child to the server of its own resource group, not a same-named server elsewhere', () => {
+    expect(statusesWhere('sql.auditing', [sqlServer(), auditing, module('other-rg', [sqlServer()])])).toEqual([
+      'sql1@main-rg: pass',
+      'sql1@other-rg: fail',
+    ]);
+    expect(statusesWhere('sql.auditing', [sqlServer(), module('other-rg', [sqlServer(), auditing])])).toEqual([
+      'sql1@main-rg: fail',
+      'sql1@other-rg: pass',
+    ]);
+  });
+
+  it('does not count a diagnostic setting sending to a same-named workspace in another resource group for the retention of this one', () => {
+    const workspace = {
+      type: 'Microsoft.OperationalInsights/workspaces',
+      apiVersion: '2025-02-01',
+      name: 'logs',
+      location: 'eastus2',
+      properties: { retentionInDays: 30 },
+    };
+    const vault = { type: 'Microsoft.KeyVault/vaults', apiVersion: '2026-02-01', name: 'kv', location: 'eastus2', properties: {} };
+    const toOther = diagnosticSetting("[resourceId('Microsoft.KeyVault/vaults', 'kv')]", {
+      workspaceId: "[resourceId('other-rg', 'Microsoft.OperationalInsights/workspaces', 'logs')]",
+      logs: [{ categoryGroup: 'audit', enabled: true }],
+    });
+    // The audit logs land in other-rg's workspace: this one receives none, so needs no audit table.
+    expect(statusesWhere('logs.retention', [workspace, vault, toOther])).toEqual(['logs@main-rg: pass']);
+    const toThis = diagnosticSetting("[resourceId('Microsoft.KeyVault/vaults', 'kv')]", {
+      workspaceId: WORKSPACE,
+      logs: [{ categoryGroup: 'audit', enabled: true }],
+    });
+    expect(statusesWhere('logs.retention', [workspace, vault, toThis])).toEqual(['logs@main-rg: fail']);
+  });
+
+  it('does not let a role assignment at another resource group reach the AI Search service', () => {
+    const search = {
+      type: 'Microsoft.Search/searchServices',
+      apiVersion: '2025-05-01',
+      name: 'srch',
+      location: 'eastus2',
+      sku: { name: 'basic' },
+      properties: { disableLocalAuth: true },
+    };
+    const grant = {
+      type: 'Microsoft.Authorization/roleAssignments',
+      apiVersion: '2022-04-01',
+      name: '11111111-1111-1111-1111-111111111111',
+      properties: {
+        principalId: '22222222-2222-2222-2222-222222222222',
+        principalType: 'ServicePrincipal',
+        roleDefinitionId: "[subscriptionResourceId('Microsoft.Authorization/roleDefinitions', '1407120a-92aa-4202-b7e9-c0e197c71c8f')]",
+      },
+    };
+    expect(statusesWhere('ai.app-identity', [search, grant])).toEqual(['srch@main-rg: pass']);
+    expect(statusesWhere('ai.app-identity', [search, module('other-rg', [grant])])).toEqual(['srch@main-rg: fail']);
+  });
+});
+
+describe('templates that only change existing resources are judged on what they write', () => {
+  it('fails a transparentDataEncryption child that disables encryption on an existing database', () => {
+    const template = {
+      languageVersion: '2.0',
+      resources: {
+        db: { type: 'Microsoft.Sql/servers/databases', apiVersion: '2023-08-01', name: 'sql1/db', existing: true },
+        encryption: {
+          type: 'Microsoft.Sql/servers/databases/transparentDataEncryption',
+          apiVersion: '2023-08-01',
+          name: 'sql1/db/current',
+          dependsOn: ['db'],
+          properties: { state: 'Disabled' },
+        },
+      },
+    };
+    expect(statuses('sql.tde', template.resources, { languageVersion: '2.0' })).toEqual(['sql1/db: fail']);
+    // A setting on a database the template does not declare at all writes to it all the same.
+    expect(statuses('sql.tde', [template.resources.encryption])).toEqual(['sql1/db: fail']);
+    expect(statuses('sql.tde', [{ ...template.resources.encryption, properties: { state: 'Enabled' } }])).toEqual(['sql1/db: pass']);
+  });
+
+  it('fails a diagnostic setting that turns the audit logs of an existing vault off', () => {
+    const removal = diagnosticSetting(
+      "[resourceId('Microsoft.KeyVault/vaults', 'kv')]",
+      {
+        workspaceId: WORKSPACE,
+        logs: [{ categoryGroup: 'audit', enabled: false }],
+      },
+      'audit',
+    );
+    expect(statuses('diagnostics.audit-logs', [removal])).toEqual(['kv: fail']);
+  });
+
+  it('gives an existing resource the template writes nothing to no findings, and judges none of its own properties', () => {
+    const template = {
+      languageVersion: '2.0',
+      resources: {
+        vault: { type: 'Microsoft.KeyVault/vaults', apiVersion: '2026-02-01', name: 'kv', existing: true },
+        setting: {
+          ...diagnosticSetting('vault', { workspaceId: WORKSPACE, logs: [{ categoryGroup: 'audit', enabled: true }] }),
+          dependsOn: ['vault'],
+        },
+      },
+    };
+    expect(statuses('diagnostics.audit-logs', template.resources, { languageVersion: '2.0' })).toEqual(['kv: pass']);
+    for (const control of ['keyvault.purge-protection', 'tags.required', 'baa.scope'])
+      expect(statuses(control, template.resources, { languageVersion: '2.0' }).filter((line) => line.startsWith('kv:'))).toEqual([]);
+  });
+});

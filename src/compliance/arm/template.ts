@@ -1,7 +1,7 @@
 import { ConfigurationError } from '../../core/errors.js';
 import type { JsonPath, SourceLocation } from '../../core/json-path.js';
 import type { LocatedDocument } from '../../core/located-document.js';
-import { providerPath } from '../../core/resource-id.js';
+import { providerPath, typeAndNameOf } from '../../core/resource-id.js';
 import { UnknownValue, isUnknown, type JudgedEnvironment, type JudgedResource } from '../model.js';
 import { evaluateString, type ExpressionScope } from './expressions.js';
 import { TemplateError, findKey, parameterPlaceholder, placeholderIn, unknownFromParameter } from './values.js';
@@ -101,8 +101,9 @@ interface NestedDeployment {
 
 class Resolver {
   readonly environment: JudgedEnvironment;
-  private readonly byTypeAndName = new Map<string, JudgedResource>();
   private readonly byId = new Map<string, JudgedResource>();
+  /** Resources written to but not deployed, by lower-case id (see JudgedEnvironment.existing). */
+  private readonly stubs = new Map<string, JudgedResource>();
   private readonly pendingLinks: {
     resource: JudgedResource;
     scopeId?: string;
@@ -155,6 +156,7 @@ class Resolver {
     this.root = frame;
     this.expand(frame);
     this.link();
+    if (this.stubs.size > 0) this.environment.existing = [...this.stubs.values()];
     if (this.missing.size > 0) this.environment.missingParameters = [...this.missing];
     if (this.problems.size > 0) this.environment.problems = [...this.problems.values()];
     return this.environment;
@@ -253,9 +255,14 @@ class Resolver {
         const scope = withLoops(frame.scope, loops);
         const condition =
           'condition' in next.declaration ? this.evaluate(next.declaration['condition'], scope, [...next.path, 'condition']) : true;
-        if (condition === false) continue;
-        if (this.isExisting(next.declaration, scope, next.path)) {
-          this.registerExisting(frame, next, scope);
+        const existing = condition !== false && this.isExisting(next.declaration, scope, next.path);
+        if (existing) this.registerExisting(frame, next, scope);
+        if (condition === false || existing) {
+          // A condition does not cascade (Microsoft's "Conditional deployment"): nested children still deploy, into the parent as it is.
+          const target = Array.isArray(next.declaration['resources'])
+            ? this.notDeployedTarget(frame, next, scope, existing ? 'an existing resource' : "the resource's condition is false")
+            : undefined;
+          if (target) this.queueNested(next, target, queue, loops);
           continue;
         }
         if (++frame.resourceCount > ARM_LIMITS.resourcesPerTemplate) {
@@ -266,20 +273,59 @@ class Resolver {
         const resource = this.build(next.declaration, next.path, next.parent, scope, frame);
         if (isUnknown(condition)) resource.conditionUnknown = condition;
         if (next.symbol) this.addSymbol(frame, next.symbol, resource.id);
-        const nested = next.declaration['resources'];
-        if (Array.isArray(nested)) {
-          nested.forEach((child, index) => {
-            if (!isObject(child))
-              throw new ConfigurationError(
-                `${this.file}: ${[...next.path, 'resources', index].join('.')} is not a resource declaration. Fix or remove it.`,
-              );
-            queue.push({ declaration: child, path: [...next.path, 'resources', index], parent: resource, loops });
-          });
-        }
+        this.queueNested(next, resource, queue, loops);
         if (resource.type.toLowerCase() === DEPLOYMENTS)
           this.nestedDeployment(frame, resource, next.declaration, next.path, scope, next.symbol);
       }
     }
+  }
+
+  /** Queues the children declared inside a resource, with it as their parent. */
+  private queueNested(
+    item: { declaration: Json; path: JsonPath },
+    parent: JudgedResource,
+    queue: { declaration: Json; path: JsonPath; parent?: JudgedResource; loops: Map<string, number> }[],
+    loops: Map<string, number>,
+  ): void {
+    const nested = item.declaration['resources'];
+    if (!Array.isArray(nested)) return;
+    nested.forEach((child, index) => {
+      if (!isObject(child))
+        throw new ConfigurationError(
+          `${this.file}: ${[...item.path, 'resources', index].join('.')} is not a resource declaration. Fix or remove it.`,
+        );
+      queue.push({ declaration: child, path: [...item.path, 'resources', index], parent, loops });
+    });
+  }
+
+  /** The resource a declaration names without deploying it, as a parent for its nested children; undefined when its type or name is unknown. */
+  private notDeployedTarget(
+    frame: Frame,
+    item: { declaration: Json; path: JsonPath; parent?: JudgedResource },
+    scope: ExpressionScope,
+    reason: string,
+  ): JudgedResource | undefined {
+    const type = this.evaluate(item.declaration['type'], scope, [...item.path, 'type']);
+    const name = this.evaluate(item.declaration['name'], scope, [...item.path, 'name']);
+    if (typeof type !== 'string' || typeof name !== 'string') return undefined;
+    const parent = item.parent;
+    const fullType = parent && !type.includes('/') ? `${parent.type}/${type}` : type;
+    const fullName = parent && !name.startsWith(`${parent.name}/`) ? `${parent.name}/${name}` : name;
+    return this.stub(this.idOf(frame, fullType, fullName), reason);
+  }
+
+  /**
+   * The resource at `id` that the template writes to: the deployed one, or a stand-in for one it
+   * does not deploy (JudgedEnvironment.existing), made once.
+   */
+  private stub(id: string, reason: string): JudgedResource {
+    const lower = id.toLowerCase();
+    const known = this.byId.get(lower) ?? this.stubs.get(lower);
+    if (known) return known;
+    const { type, name } = typeAndNameOf(id);
+    const resource: JudgedResource = { type, name, id, body: {}, children: [], extensions: [], notDeployed: reason };
+    this.stubs.set(lower, resource);
+    return resource;
   }
 
   private registerDeployment(frame: Frame, declaration: Json, path: JsonPath, symbol: string | undefined): void {
@@ -436,10 +482,7 @@ class Resolver {
       parent.children.push(resource);
       resource.dependsOn?.push(parent.id.toLowerCase());
     }
-    if (scopeId === undefined) {
-      this.byTypeAndName.set(key(resource.type, resource.name), resource);
-      this.byId.set(resource.id.toLowerCase(), resource);
-    }
+    if (scopeId === undefined) this.byId.set(resource.id.toLowerCase(), resource);
     const dependsOn = Array.isArray(declaration['dependsOn']) ? declaration['dependsOn'] : [];
     this.pendingLinks.push({
       resource,
@@ -578,22 +621,24 @@ class Resolver {
     for (const { resource, scopeId, frame, dependsOn } of this.pendingLinks) {
       for (const entry of dependsOn) resource.dependsOn?.push(...this.dependencyIds(frame, entry));
       if (scopeId !== undefined) {
-        const target = this.byId.get(scopeId.toLowerCase());
+        // An extension belongs to the resource of its scope's full id; a scope the template does not deploy is written to all the same.
+        const target = /\/providers\//i.test(scopeId)
+          ? (this.byId.get(scopeId.toLowerCase()) ?? this.stub(scopeId, 'not deployed by this template'))
+          : undefined;
         resource.id = `${target?.id ?? scopeId}${providerPath(resource.type, [resource.name])}`;
         if (target) {
           target.extensions.push(resource);
-          resource.dependsOn?.push(target.id.toLowerCase());
+          if (!target.notDeployed) resource.dependsOn?.push(target.id.toLowerCase());
         }
         continue;
       }
-      const segments = resource.type.split('/');
-      if (resource.parent || segments.length <= 2) continue;
-      const parent = this.byTypeAndName.get(key(segments.slice(0, -1).join('/'), resource.name.split('/').slice(0, -1).join('/')));
-      if (parent) {
-        resource.parent = parent;
-        parent.children.push(resource);
-        resource.dependsOn?.push(parent.id.toLowerCase());
-      }
+      if (resource.parent || resource.type.split('/').length <= 2) continue;
+      // A top-level child belongs to the parent of its full id (subscription and resource group included), never one of the same name elsewhere.
+      const parentId = resource.id.replace(/\/[^/]+\/[^/]+$/, '');
+      const parent = this.byId.get(parentId.toLowerCase()) ?? this.stub(parentId, 'not deployed by this template');
+      resource.parent = parent;
+      parent.children.push(resource);
+      if (!parent.notDeployed) resource.dependsOn?.push(parent.id.toLowerCase());
     }
     for (const resource of this.environment.resources) if (resource.dependsOn) resource.dependsOn = [...new Set(resource.dependsOn)];
   }
@@ -666,10 +711,6 @@ export function resolveOutputs(template: unknown, options: ResolveOptions): { ou
 function textOf(value: unknown, what: string): string | UnknownValue {
   if (typeof value === 'string' || isUnknown(value)) return value;
   return new UnknownValue(`the resource ${what} is not a string`);
-}
-
-function key(type: string, name: string): string {
-  return `${type.toLowerCase()}|${name.toLowerCase()}`;
 }
 
 /**

@@ -135,13 +135,13 @@ export const storageControls: Control[] = [
   publicNetworkControl('storage.public-network', STORAGE, ['164.312(a)(1)'], ''),
 ];
 
-/** Diagnostic settings anywhere in the environment whose destination workspace is `workspace`. */
+/** Diagnostic settings anywhere in the environment whose destination is `workspace`, by its full id (a same-named workspace elsewhere is another). */
 function settingsSendingTo(workspace: JudgedResource, environment: JudgedEnvironment): JudgedResource[] {
-  const name = workspace.name.toLowerCase();
+  const id = workspace.id.toLowerCase();
   return environment.resources.filter((resource) => {
     if (!isType(resource, DIAGNOSTIC_SETTINGS)) return false;
     const target = read(resource, ['properties', 'workspaceId']);
-    return target.kind === 'known' && typeof target.value === 'string' && target.value.toLowerCase().split('/').pop() === name;
+    return target.kind === 'known' && typeof target.value === 'string' && target.value.toLowerCase() === id;
   });
 }
 
