@@ -319,3 +319,85 @@ describe('templates that only change existing resources are judged on what they 
       expect(statuses(control, template.resources, { languageVersion: '2.0' }).filter((line) => line.startsWith('kv:'))).toEqual([]);
   });
 });
+
+describe('ARM reads user-defined functions and module outputs inside copy loops', () => {
+  const auditingWith = (storageEndpoint: string) => ({
+    type: 'Microsoft.Sql/servers/auditingSettings',
+    apiVersion: '2023-08-01',
+    name: 'sql1/default',
+    dependsOn: ["[resourceId('Microsoft.Sql/servers', 'sql1')]"],
+    properties: { state: 'Enabled', storageEndpoint },
+  });
+
+  it("evaluates a function of the template's functions section (ARM), instead of taking its unknown value as a destination", () => {
+    const functions = [
+      {
+        namespace: 'audit',
+        members: {
+          endpoint: {
+            parameters: [{ name: 'account', type: 'string' }],
+            output: {
+              type: 'string',
+              value: "[if(empty(parameters('account')), '', format('https://{0}.blob.core.windows.net/', parameters('account')))]",
+            },
+          },
+        },
+      },
+    ];
+    expect(statuses('sql.auditing', [sqlServer(), auditingWith("[audit.endpoint('')]")], { functions })).toEqual(['sql1: fail']);
+    expect(statuses('sql.auditing', [sqlServer(), auditingWith("[audit.endpoint('st1')]")], { functions })).toEqual(['sql1: pass']);
+  });
+
+  it('evaluates a Bicep func (languageVersion 2.0, namespace __bicep)', () => {
+    const functions = [
+      {
+        namespace: '__bicep',
+        members: {
+          endpoint: {
+            parameters: [{ type: 'string', name: 'account' }],
+            output: { type: 'string', value: "[if(equals(parameters('account'), 'none'), '', 'https://x.blob.core.windows.net/')]" },
+          },
+        },
+      },
+    ];
+    const resources = { server: sqlServer(), auditing: auditingWith("[__bicep.endpoint('none')]") };
+    expect(statuses('sql.auditing', resources, { languageVersion: '2.0', functions })).toEqual(['sql1: fail']);
+  });
+
+  it("reads the outputs of a module deployed in a copy loop, by the copy's name", () => {
+    const copiedModule = {
+      type: 'Microsoft.Resources/deployments',
+      apiVersion: '2022-09-01',
+      name: "[format('endpoint-{0}', copyIndex())]",
+      copy: { name: 'endpoints', count: 2 },
+      properties: {
+        mode: 'Incremental',
+        expressionEvaluationOptions: { scope: 'inner' },
+        parameters: { index: { value: '[copyIndex()]' } },
+        template: {
+          $schema: SCHEMA,
+          contentVersion: '1.0.0.0',
+          parameters: { index: { type: 'int' } },
+          resources: [],
+          outputs: {
+            endpoint: { type: 'string', value: "[if(equals(parameters('index'), 0), 'https://st0.blob.core.windows.net/', '')]" },
+          },
+        },
+      },
+    };
+    const server = (index: number) => ({ ...sqlServer(), name: `sql${index}`, copy: undefined });
+    const auditing = {
+      type: 'Microsoft.Sql/servers/auditingSettings',
+      apiVersion: '2023-08-01',
+      name: "[format('sql{0}/default', copyIndex())]",
+      copy: { name: 'audits', count: 2 },
+      dependsOn: ['endpoints'],
+      properties: {
+        state: 'Enabled',
+        storageEndpoint:
+          "[reference(resourceId('Microsoft.Resources/deployments', format('endpoint-{0}', copyIndex()))).outputs.endpoint.value]",
+      },
+    };
+    expect(statuses('sql.auditing', [server(0), server(1), copiedModule, auditing])).toEqual(['sql0: pass', 'sql1: fail']);
+  });
+});

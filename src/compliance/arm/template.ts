@@ -329,20 +329,33 @@ class Resolver {
   }
 
   private registerDeployment(frame: Frame, declaration: Json, path: JsonPath, symbol: string | undefined): void {
-    if (String(declaration['type']).toLowerCase() !== DEPLOYMENTS || 'copy' in declaration) return;
-    const name = this.evaluate(declaration['name'], frame.scope, [...path, 'name']);
-    if (typeof name !== 'string') return;
-    const deployment: NestedDeployment = {
-      declaration,
-      path,
-      resources: [],
-      expanding: false,
-      parentFrame: frame,
-      scope: frame.scope,
-      id: this.idOf(frame, 'Microsoft.Resources/deployments', name),
-    };
-    frame.deployments.set(name.toLowerCase(), deployment);
-    if (symbol) frame.symbols.set(symbol, { ids: [], module: deployment });
+    if (String(declaration['type']).toLowerCase() !== DEPLOYMENTS) return;
+    // A module in a copy loop is one deployment per copy, each known by its own name (reference(...).outputs finds it).
+    for (const scope of this.copyScopes(frame, declaration, path)) {
+      const name = this.evaluate(declaration['name'], scope, [...path, 'name']);
+      if (typeof name !== 'string') continue;
+      const deployment: NestedDeployment = {
+        declaration,
+        path,
+        resources: [],
+        expanding: false,
+        parentFrame: frame,
+        scope,
+        id: this.idOf(frame, 'Microsoft.Resources/deployments', name),
+      };
+      frame.deployments.set(name.toLowerCase(), deployment);
+      if (symbol && !('copy' in declaration)) frame.symbols.set(symbol, { ids: [], module: deployment });
+    }
+  }
+
+  /** The scopes of a top-level declaration's copies (one without a copy loop); none while the count is not a known whole number. */
+  private copyScopes(frame: Frame, declaration: Json, path: JsonPath): ExpressionScope[] {
+    const copy = declaration['copy'];
+    if (copy === undefined) return [frame.scope];
+    if (!isObject(copy)) return [];
+    const count = this.evaluate(copy['count'], frame.scope, [...path, 'copy', 'count']);
+    if (typeof count !== 'number' || !Number.isInteger(count) || count < 0 || count > ARM_LIMITS.copyCount) return [];
+    return Array.from({ length: count }, (_, index) => withLoops(frame.scope, new Map([[String(copy['name']), index]])));
   }
 
   private addSymbol(frame: Frame, symbol: string, id: string): void {
@@ -533,7 +546,7 @@ class Resolver {
     }
     const known = frame.deployments.get(resource.name.toLowerCase());
     const deployment: NestedDeployment =
-      known && known.declaration === declaration && !('copy' in declaration)
+      known && known.declaration === declaration
         ? known
         : { declaration, path, resources: [], expanding: false, parentFrame: frame, scope, id: resource.id };
     deployment.scope = scope;
@@ -821,7 +834,25 @@ export function createScope(root: Json, options: Omit<ResolveOptions, 'source'>,
   const refuse = (message: string): never => {
     throw new TemplateError(message);
   };
+  const functions = userFunctions(root);
+  let functionDepth = 0;
   const scope: ExpressionScope = {
+    ...(functions.size > 0
+      ? {
+          userFunction(name: string, args: unknown[], text: string) {
+            const member = functions.get(name.toLowerCase());
+            if (!member) return undefined;
+            return callUserFunction(
+              member,
+              args,
+              scope,
+              text,
+              () => ++functionDepth,
+              () => functionDepth--,
+            );
+          },
+        }
+      : {}),
     subscriptionId: options.subscriptionId ?? DEFAULT_ID,
     tenantId: options.tenantId ?? DEFAULT_ID,
     resourceGroup: options.resourceGroup ?? 'resource-group',
@@ -910,6 +941,65 @@ export function createScope(root: Json, options: Omit<ResolveOptions, 'source'>,
     },
   };
   return scope;
+}
+
+interface UserFunction {
+  name: string;
+  parameters: string[];
+  output: unknown;
+}
+
+/** The template's user-defined functions (its `functions` section: `[{ namespace, members }]`), by lower-case `namespace.member`. */
+function userFunctions(root: Json): Map<string, UserFunction> {
+  const found = new Map<string, UserFunction>();
+  for (const group of Array.isArray(root['functions']) ? root['functions'] : []) {
+    if (!isObject(group) || typeof group['namespace'] !== 'string' || !isObject(group['members'])) continue;
+    for (const [member, spec] of Object.entries(group['members'])) {
+      if (!isObject(spec)) continue;
+      const parameters = (Array.isArray(spec['parameters']) ? spec['parameters'] : []).map((p) => (isObject(p) ? String(p['name']) : ''));
+      const output = isObject(spec['output']) ? spec['output']['value'] : undefined;
+      found.set(`${group['namespace']}.${member}`.toLowerCase(), { name: `${group['namespace']}.${member}`, parameters, output });
+    }
+  }
+  return found;
+}
+
+/**
+ * Calls a user-defined function as ARM does: its `parameters()` are its own arguments, and it
+ * sees neither the template's parameters nor its variables. Calls nest at most 32 deep.
+ */
+function callUserFunction(
+  fn: UserFunction,
+  args: unknown[],
+  scope: ExpressionScope,
+  text: string,
+  enter: () => number,
+  leave: () => void,
+): unknown {
+  if (args.length !== fn.parameters.length)
+    throw new TemplateError(
+      `The template function '${fn.name}' takes ${fn.parameters.length} argument(s), not ${args.length} (in '${text}').`,
+    );
+  if (enter() > 32) {
+    leave();
+    throw new TemplateError(`The template function '${fn.name}' calls itself more than 32 deep.`);
+  }
+  try {
+    const inner: ExpressionScope = {
+      ...scope,
+      parameter(name) {
+        const index = fn.parameters.findIndex((parameter) => parameter.toLowerCase() === name.toLowerCase());
+        if (index < 0) throw new TemplateError(`The template function '${fn.name}' has no parameter '${name}'.`);
+        return args[index];
+      },
+      variable(name) {
+        throw new TemplateError(`The template function '${fn.name}' uses variables('${name}'); a user-defined function cannot.`);
+      },
+    };
+    return evaluateDeep(fn.output, inner);
+  } finally {
+    leave();
+  }
 }
 
 /** A parameter's type and whether it may be null, through languageVersion 2.0's `$ref` to a user-defined type. */
