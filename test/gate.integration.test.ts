@@ -56,6 +56,30 @@ async function judge(template: Template) {
   return (await runGate({ cwd: work, template: 'main.json', config: 'azure-hipaa.yml', now: new Date('2026-11-22T12:00:00Z') })).report;
 }
 
+/**
+ * Services the renderer does not emit, but users' templates do: a compliant site and Event Hubs
+ * namespace are added, and `change` makes one setting of them non-compliant.
+ */
+function withCompliant(type: 'Microsoft.Web/sites' | 'Microsoft.EventHub/namespaces', change: (resource: Json) => void) {
+  return (t: Template) => {
+    const site: Json = {
+      type,
+      apiVersion: '2024-04-01',
+      name: 'added',
+      location: 'eastus2',
+      tags: { Compliance: 'HIPAA', Environment: 'Production' },
+      identity: { type: 'SystemAssigned' },
+      properties:
+        type === 'Microsoft.Web/sites'
+          ? { httpsOnly: true, siteConfig: { minTlsVersion: '1.2', ftpsState: 'Disabled', appSettings: [] } }
+          : { minimumTlsVersion: '1.2', disableLocalAuth: true, publicNetworkAccess: 'Disabled' },
+    };
+    change(site);
+    t.resources.push(site);
+  };
+}
+const siteConfigOf = (site: Json) => props(site)['siteConfig'] as Json;
+
 /** Controls that fail with a flipped one because they rest on the same setting. */
 const FOLLOWS: Record<string, string[]> = { 'containerapp.managed-identity': ['ai.app-identity'] };
 
@@ -155,6 +179,16 @@ const flips: [control: string, change: (t: Template) => void][] = [
       ]),
   ],
   ['environment.logs', (t) => void delete props(byType(t, 'Microsoft.App/managedEnvironments'))['appLogsConfiguration']],
+  ['appservice.https-only', withCompliant('Microsoft.Web/sites', (site) => void (props(site)['httpsOnly'] = false))],
+  ['appservice.min-tls', withCompliant('Microsoft.Web/sites', (site) => void (siteConfigOf(site)['minTlsVersion'] = '1.0'))],
+  ['appservice.ftps', withCompliant('Microsoft.Web/sites', (site) => void (siteConfigOf(site)['ftpsState'] = 'AllAllowed'))],
+  ['appservice.managed-identity', withCompliant('Microsoft.Web/sites', (site) => void delete site['identity'])],
+  [
+    'appservice.no-secret-settings',
+    withCompliant('Microsoft.Web/sites', (site) => void (siteConfigOf(site)['appSettings'] = [{ name: 'DB_PASSWORD', value: 'inline' }])),
+  ],
+  ['eventhubs.min-tls', withCompliant('Microsoft.EventHub/namespaces', (ns) => void (props(ns)['minimumTlsVersion'] = '1.0'))],
+  ['eventhubs.local-auth-disabled', withCompliant('Microsoft.EventHub/namespaces', (ns) => void delete props(ns)['disableLocalAuth'])],
   ['tags.required', (t) => void delete (byType(t, 'Microsoft.KeyVault/vaults')['tags'] as Json)['Compliance']],
   [
     'baa.scope',

@@ -18,8 +18,10 @@ export interface AuditLogs {
   via?: string;
   /** Category groups that include the audit logs. */
   categoryGroups: readonly string[];
-  /** Individual categories that are the audit logs (any one of them counts). */
+  /** Individual categories that are the audit logs (any one of them counts, unless `allCategories`). */
   categories: readonly string[];
+  /** Every one of `categories` must be sent: each is part of the audit trail (storage: reads, writes and deletes of blobs). */
+  allCategories?: true;
   /** Tables the audit logs land in with `logAnalyticsDestinationType: Dedicated`. */
   dedicatedTables: readonly string[];
 }
@@ -40,6 +42,8 @@ export interface ResourceTypeEntry {
    * deployment): it holds no data of its own, so neither the BAA's scope nor asset tags apply.
    */
   configuresOther?: true;
+  /** The type holds no data of its own but is an asset to tag (a resource group): the BAA's scope does not apply. */
+  holdsNoData?: true;
   /**
    * The private endpoint group id and the private DNS zone of its data plane. Where the data
    * plane's host name depends on the resource's `kind` (a Cognitive Services account of kind
@@ -185,6 +189,8 @@ export const RESOURCE_TYPES: readonly ResourceTypeEntry[] = [
       via: 'blobServices/default',
       categoryGroups: AUDIT_GROUPS,
       categories: ['StorageRead', 'StorageWrite', 'StorageDelete'],
+      // Reading PHI is what HIPAA's audit controls record as much as changing it: a blob audit log sends all three.
+      allCategories: true,
       dedicatedTables: ['StorageBlobLogs'],
     },
     baaService: 'Azure Storage',
@@ -250,6 +256,7 @@ export const RESOURCE_TYPES: readonly ResourceTypeEntry[] = [
     reachedByRole: true,
   },
   { type: 'Microsoft.Resources/deployments', configuresOther: true },
+  { type: 'Microsoft.Resources/resourceGroups', holdsNoData: true },
   // Types the renderer does not emit, known for judging users' templates.
   { type: 'Microsoft.Web/sites', baaService: 'Azure App Service' },
   { type: 'Microsoft.Web/serverfarms', baaService: 'Azure App Service' },
@@ -293,6 +300,11 @@ export const REACHED_BY_ROLE: readonly string[] = RESOURCE_TYPES.filter((entry) 
 /** Whether a type only configures other resources (see ResourceTypeEntry.configuresOther). */
 export function configuresOther(type: string): boolean {
   return resourceType(type)?.configuresOther === true;
+}
+
+/** Whether a type holds no data of its own (see ResourceTypeEntry.holdsNoData and configuresOther). */
+export function holdsNoData(type: string): boolean {
+  return configuresOther(type) || resourceType(type)?.holdsNoData === true;
 }
 
 /** The BAA service of a type, inherited from its nearest registered ancestor. */

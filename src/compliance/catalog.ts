@@ -1,5 +1,6 @@
 import type { Control } from './control.js';
 import { appIdentityControls, cognitiveServicesControls, openAiControls, searchControls } from './controls/ai-services.js';
+import { appServiceControls, eventHubsControls } from './controls/app-service.js';
 import { cosmosControls, keyVaultControls, redisControls, sqlControls } from './controls/data-services.js';
 import {
   containerAppControls,
@@ -27,6 +28,8 @@ export const CONTROLS: readonly Control[] = [
   ...registryControls,
   ...containerAppControls,
   ...environmentControls,
+  ...appServiceControls,
+  ...eventHubsControls,
   ...tagsControls,
   ...baaControls,
 ];

@@ -59,20 +59,25 @@ export function evaluate(environment: JudgedEnvironment, options: EvaluateOption
 
   for (const control of options.controls ?? CONTROLS) {
     const targets: (JudgedResource | undefined)[] =
-      control.appliesTo === 'environment' ? [undefined] : environment.resources.filter((resource) => applies(control, resource));
+      control.appliesTo === 'environment'
+        ? [undefined]
+        : [...environment.resources, ...(environment.existing ?? [])].filter((resource) => applies(control, resource));
     for (const resource of targets) {
       let result: ControlResult;
       const reads: PropertyRead[] = [];
       try {
-        result = options.reads
-          ? traceReads(
-              (read, path) => reads.push({ resource: read, path }),
-              () => control.evaluate(resource, context),
-            )
-          : control.evaluate(resource, context);
+        // A resource the template does not deploy is judged only on what the template writes to it (a child, an extension).
+        result =
+          options.reads || resource?.notDeployed
+            ? traceReads(
+                (read, path) => reads.push({ resource: read, path }),
+                () => control.evaluate(resource, context),
+              )
+            : control.evaluate(resource, context);
       } catch (error) {
         result = { status: 'unknown', message: `the control could not judge this resource: ${errorMessage(error)}` };
       }
+      if (resource?.notDeployed && !reads.some((read) => read.resource !== resource)) continue;
       if (resource?.conditionUnknown && result.status === 'fail') {
         result = {
           ...result,

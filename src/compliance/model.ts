@@ -47,6 +47,11 @@ export interface JudgedResource {
   children: JudgedResource[];
   /** Extension resources scoped to this one (diagnostic settings, role assignments). */
   extensions: JudgedResource[];
+  /**
+   * Set on a resource the template does not deploy but writes to (see JudgedEnvironment.existing):
+   * why it is not deployed.
+   */
+  notDeployed?: string;
   /** Set when the resource's `condition` could not be evaluated: it may or may not be deployed. */
   conditionUnknown?: UnknownValue;
   /**
@@ -63,6 +68,12 @@ export interface JudgedEnvironment {
   input: InputDescription;
   /** Every resource, flat: top-level, children and extension resources alike. */
   resources: JudgedResource[];
+  /**
+   * Resources the template writes to but does not deploy: `existing` ones, the parent of a nested
+   * child whose own condition is false (a condition does not cascade), and resources named only
+   * by a child's or an extension's id. Judged only on what the template writes to them.
+   */
+  existing?: JudgedResource[];
   /** Problems met while reading the input that no resource owns (they become `unknown` findings). */
   unresolved: { message: string; location?: SourceLocation }[];
   /** Mistakes ARM itself would refuse the template for (they become one failing `template.valid` finding each). */

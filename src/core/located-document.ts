@@ -41,8 +41,10 @@ export async function readLocatedDocument(file: string, displayName = file): Pro
   return parseLocatedDocument(text, displayName);
 }
 
-export function parseLocatedDocument(text: string, file: string): LocatedDocument {
+export function parseLocatedDocument(source: string, file: string): LocatedDocument {
   const isJson = file.toLowerCase().endsWith('.json');
+  // The Azure CLI and PowerShell deploy templates and parameters files with comments: read them as they do.
+  const text = isJson ? blankJsonComments(source) : source;
   if (nestingDepth(text) > MAX_DEPTH) {
     throw new ConfigurationError(
       `${file} nests objects or lists more than ${MAX_DEPTH} levels deep; no template or config does. Check that this is the file you meant.`,
@@ -146,6 +148,37 @@ function nodePosition(document: Document, lines: LineCounter, path: JsonPath): {
   const offset = found?.range?.[0] ?? 0;
   const pos = lines.linePos(offset);
   return { line: pos.line, column: pos.col };
+}
+
+/**
+ * JSON with `//` and `/* *\/` comments turned to spaces (line breaks kept, so every value keeps
+ * its line and column); comment marks inside strings are text. An unterminated block comment is
+ * left as written, for JSON.parse to refuse.
+ */
+export function blankJsonComments(text: string): string {
+  if (!text.includes('/')) return text;
+  const parts: string[] = [];
+  let start = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const char = text[i];
+    if (inString) {
+      if (char === '\\') i++;
+      else if (char === '"') inString = false;
+      continue;
+    }
+    if (char === '"') inString = true;
+    if (char !== '/' || (text[i + 1] !== '/' && text[i + 1] !== '*')) continue;
+    const block = text[i + 1] === '*';
+    const close = block ? text.indexOf('*/', i + 2) : text.indexOf('\n', i);
+    if (block && close < 0) break;
+    const end = block ? close + 2 : close < 0 ? text.length : close;
+    parts.push(text.slice(start, i), text.slice(i, end).replace(/[^\r\n]/g, ' '));
+    start = end;
+    i = end - 1;
+  }
+  parts.push(text.slice(start));
+  return parts.join('');
 }
 
 /** How deep brackets and braces nest in the text (strings skipped), measured without parsing it. */

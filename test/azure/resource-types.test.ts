@@ -41,7 +41,11 @@ describe('the resource type registry', () => {
   it('registers every type a control judges, with the api-version the live gate reads it at', () => {
     const judged = CONTROLS.flatMap((control) => (Array.isArray(control.appliesTo) ? control.appliesTo : []));
     expect(judged.length).toBeGreaterThan(10);
-    for (const type of judged) expect(() => apiVersionOf(type), type).not.toThrow();
+    // Judged in users' templates only, until reference/arm-schemas holds their schema: live, the
+    // gate reads their properties as unknown, so their controls block (fail closed).
+    const templateOnly = ['Microsoft.Web/sites', 'Microsoft.EventHub/namespaces'];
+    for (const type of judged.filter((t) => !templateOnly.includes(t))) expect(() => apiVersionOf(type), type).not.toThrow();
+    for (const type of templateOnly) expect(resourceType(type)?.apiVersion, type).toBeUndefined();
   });
 
   it('registers every child the live gate reads and every type an audit-log setting is scoped to', () => {

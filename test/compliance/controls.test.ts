@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CONTROLS, controlById } from '../../src/compliance/catalog.js';
 import { UnknownValue, type AbuseMonitoringRecord, type BaaEvidence } from '../../src/compliance/model.js';
@@ -16,11 +18,25 @@ describe('the catalog', () => {
   it('has every control of controls.md exactly once, with citations and remediation', () => {
     const ids = CONTROLS.map((c) => c.id);
     expect(new Set(ids).size).toBe(ids.length);
-    expect(ids).toHaveLength(45);
+    expect(ids).toHaveLength(53);
     for (const control of CONTROLS) {
       expect(control.hipaa.length, control.id).toBeGreaterThan(0);
       expect(control.remediation.length, control.id).toBeGreaterThan(20);
     }
+  });
+});
+
+describe('docs/controls.md', () => {
+  const docs = readFileSync(join(import.meta.dirname, '..', '..', 'docs', 'controls.md'), 'utf8');
+  const rows = [...docs.matchAll(/^\| ([a-z]+\.[a-z0-9-]+) \|(.*)\|$/gm)].map((match) => [match[1] as string, match[2] as string] as const);
+
+  it('lists every control in its catalog table, in order, with its severity, and once in the table of rules', () => {
+    const catalog = rows.filter(([, rest]) => / (required|advisory) $/.test(rest));
+    expect(catalog.map(([id, rest]) => `${id} ${rest.trim().split('|').at(-1)?.trim()}`)).toEqual(
+      CONTROLS.map((control) => `${control.id} ${control.severity}`),
+    );
+    const rules = rows.filter(([, rest]) => !/ (required|advisory) $/.test(rest)).map(([id]) => id);
+    expect(rules).toEqual(CONTROLS.map((control) => control.id));
   });
 });
 
@@ -119,7 +135,7 @@ describe.each([
     { type: 'Microsoft.Cache/redis', name: 'r', body: { properties: { disableAccessKeyAuthentication: true } } },
     'pass',
   ],
-  ['redis.min-tls', { type: 'Microsoft.Cache/redis', name: 'r', body: { properties: {} } }, 'fail'],
+  ['redis.min-tls', { type: 'Microsoft.Cache/redis', name: 'r', body: { properties: { minimumTlsVersion: '1.0' } } }, 'fail'],
   [
     'tags.required',
     { type: 'Microsoft.KeyVault/vaults', name: 'kv', body: { tags: { compliance: 'HIPAA', Environment: 'Production' } } },
@@ -145,6 +161,124 @@ describe.each([
 ] as [string, ResourceSpec, string][])('%s', (control, spec, status) => {
   it(`is ${status} for ${JSON.stringify(spec.body ?? spec.children ?? spec.name).slice(0, 80)} (api ${spec.apiVersion ?? 'n/a'})`, () => {
     expect(judge(control, spec).status).toBe(status);
+  });
+});
+
+describe("Azure's platform minimums: an absent minimum TLS is judged by the date the platform enforced TLS 1.2", () => {
+  function judgeOn(controlId: string, spec: ResourceSpec, today: string) {
+    const built = resource(spec);
+    return (controlById(controlId) as NonNullable<ReturnType<typeof controlById>>).evaluate(
+      built,
+      context([built], { now: new Date(`${today}T12:00:00Z`) }),
+    );
+  }
+  const redis: ResourceSpec = { type: 'Microsoft.Cache/redis', name: 'r', apiVersion: '2023-08-01', body: { properties: {} } };
+  const account: ResourceSpec = {
+    type: 'Microsoft.Storage/storageAccounts',
+    name: 'st',
+    apiVersion: '2023-01-01',
+    body: { properties: {} },
+  };
+
+  it.each([
+    ['redis.min-tls', '2024-10-31', 'fail', redis],
+    ['redis.min-tls', '2024-11-01', 'pass', redis],
+    ['storage.min-tls', '2026-02-02', 'fail', account],
+    ['storage.min-tls', '2026-02-03', 'pass', account],
+  ] as const)('%s with minimumTlsVersion absent, judged on %s, is %s', (control, today, status, spec) => {
+    const result = judgeOn(control, spec, today);
+    expect(result.status).toBe(status);
+    if (status === 'pass') expect(result.message).toMatch(/since 20\d\d-\d\d-\d\d/);
+  });
+
+  it('still fails a minimum TLS the template writes below 1.2', () => {
+    expect(judgeOn('storage.min-tls', { ...account, body: { properties: { minimumTlsVersion: 'TLS1_0' } } }, '2026-11-01').status).toBe(
+      'fail',
+    );
+  });
+});
+
+const site = (properties: Record<string, unknown>, extra: Partial<ResourceSpec> = {}): ResourceSpec => ({
+  type: 'Microsoft.Web/sites',
+  name: 'app',
+  apiVersion: '2024-04-01',
+  body: { properties },
+  ...extra,
+});
+const webConfig = (name: string, properties: unknown): ResourceSpec => ({ type: 'Microsoft.Web/sites/config', name, body: { properties } });
+const eventHubs = (properties: Record<string, unknown>, apiVersion = '2024-01-01'): ResourceSpec => ({
+  type: 'Microsoft.EventHub/namespaces',
+  name: 'eh',
+  apiVersion,
+  body: { properties },
+});
+
+describe.each([
+  // App Service and Function Apps (Microsoft.Web/sites): no control read them before issue 20.
+  ['appservice.https-only', site({ httpsOnly: true }), 'pass'],
+  ['appservice.https-only', site({}), 'fail'],
+  ['appservice.https-only', site({ httpsOnly: 'true' }), 'unknown'],
+  ['appservice.min-tls', site({ siteConfig: { minTlsVersion: '1.0' } }), 'fail'],
+  ['appservice.min-tls', site({}), 'pass'],
+  ['appservice.min-tls', site({}, { children: [webConfig('web', { minTlsVersion: '1.1' })] }), 'fail'],
+  ['appservice.min-tls', site({ siteConfig: { minTlsVersion: 1.2 } }), 'unknown'],
+  ['appservice.ftps', site({ siteConfig: { ftpsState: 'AllAllowed' } }), 'fail'],
+  ['appservice.ftps', site({ siteConfig: { ftpsState: 'FtpsOnly' } }), 'pass'],
+  ['appservice.ftps', site({}, { children: [webConfig('web', { ftpsState: 'Disabled' })] }), 'pass'],
+  ['appservice.ftps', site({}), 'unknown'],
+  ['appservice.managed-identity', site({}), 'fail'],
+  ['appservice.managed-identity', site({}, { body: { identity: { type: 'SystemAssigned' }, properties: {} } }), 'pass'],
+  ['appservice.no-secret-settings', site({ siteConfig: { appSettings: [{ name: 'DB_PASSWORD', value: 'hunter2' }] } }), 'fail'],
+  ['appservice.no-secret-settings', site({}, { children: [webConfig('appsettings', { STORAGE_KEY: 'abc', MODE: 'prod' })] }), 'fail'],
+  [
+    'appservice.no-secret-settings',
+    site({}, { children: [webConfig('connectionstrings', { Db: { value: 'Server=x;Password=p', type: 'SQLAzure' } })] }),
+    'fail',
+  ],
+  [
+    'appservice.no-secret-settings',
+    site({
+      siteConfig: {
+        appSettings: [{ name: 'DB_PASSWORD', value: '@Microsoft.KeyVault(SecretUri=https://kv.vault.azure.net/secrets/db/)' }],
+      },
+    }),
+    'pass',
+  ],
+  [
+    'appservice.no-secret-settings',
+    site({ siteConfig: { appSettings: [{ name: 'API_TOKEN', value: new UnknownValue('listKeys') }] } }),
+    'unknown',
+  ],
+  ['appservice.no-secret-settings', site({ siteConfig: { appSettings: 'DB_PASSWORD=x' } }), 'unknown'],
+  ['appservice.no-secret-settings', site({ siteConfig: { appSettings: [{ name: 'WEBSITE_RUN_FROM_PACKAGE', value: '1' }] } }), 'pass'],
+  // Event Hubs namespaces.
+  ['eventhubs.min-tls', eventHubs({ minimumTlsVersion: '1.0' }), 'fail'],
+  ['eventhubs.min-tls', eventHubs({ minimumTlsVersion: '1.2' }), 'pass'],
+  ['eventhubs.min-tls', eventHubs({}, '2021-11-01'), 'pass'],
+  ['eventhubs.local-auth-disabled', eventHubs({}), 'fail'],
+  ['eventhubs.local-auth-disabled', eventHubs({ disableLocalAuth: true }), 'pass'],
+  ['eventhubs.local-auth-disabled', eventHubs({ disableLocalAuth: 'true' }), 'unknown'],
+  ['eventhubs.public-network', eventHubs({}), 'fail'],
+  ['eventhubs.public-network', eventHubs({ publicNetworkAccess: 'Disabled' }), 'pass'],
+] as [string, ResourceSpec, string][])('%s', (control, spec, status) => {
+  it(`is ${status} for ${JSON.stringify(spec.body ?? {}).slice(0, 70)} ${JSON.stringify(spec.children ?? []).slice(0, 70)}`, () => {
+    expect(judge(control, spec).status).toBe(status);
+  });
+});
+
+describe('eventhubs.min-tls before the platform minimum', () => {
+  it('judges an absent minimum by the api-version default before 2025-10-20', () => {
+    const old = resource(eventHubs({}, '2021-11-01'));
+    const control = controlById('eventhubs.min-tls') as NonNullable<ReturnType<typeof controlById>>;
+    expect(control.evaluate(old, context([old], { now: new Date('2025-10-19T12:00:00Z') })).status).toBe('fail');
+    const recent = resource(eventHubs({}, '2022-01-01-preview'));
+    expect(control.evaluate(recent, context([recent], { now: new Date('2025-10-19T12:00:00Z') })).status).toBe('pass');
+  });
+});
+
+describe('baa.scope on types that hold no data', () => {
+  it('is not-applicable to a resource group, which holds no data of its own', () => {
+    expect(judge('baa.scope', { type: 'Microsoft.Resources/resourceGroups', name: 'rg' }).status).toBe('not-applicable');
   });
 });
 

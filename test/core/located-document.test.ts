@@ -36,3 +36,29 @@ describe('reading a document', () => {
     );
   });
 });
+
+describe('JSON with comments, as the Azure CLI and PowerShell deploy it', () => {
+  const template = [
+    '// a template with comments',
+    '{',
+    '  /* block',
+    '     comment */',
+    '  "resources": [ // inline',
+    '    { "name": "a//b", "url": "https://x/*y*/", "quote": "say \\"//\\"" } /* after */',
+    '  ]',
+    '}',
+  ].join('\n');
+
+  it('reads // and /* */ comments outside strings, and keeps them inside strings', () => {
+    const document = parseLocatedDocument(template, 'main.json');
+    expect(document.value).toEqual({ resources: [{ name: 'a//b', url: 'https://x/*y*/', quote: 'say "//"' }] });
+  });
+
+  it('keeps the lines of values after a comment', () => {
+    expect(parseLocatedDocument(template, 'main.json').locate(['resources', 0, 'url']).line).toBe(6);
+  });
+
+  it('still refuses an unterminated block comment', () => {
+    expect(() => parseLocatedDocument('{ "a": 1 /* open', 'main.json')).toThrowError(ConfigurationError);
+  });
+});

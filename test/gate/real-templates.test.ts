@@ -161,7 +161,7 @@ const EXPECTED: Record<string, { deployed: string[]; judged: string }> = {
     deployed: ['Microsoft.Storage/storageAccounts'],
     judged: `
       pass storage.https-only Microsoft.Storage/storageAccounts
-      fail storage.min-tls Microsoft.Storage/storageAccounts
+      pass storage.min-tls Microsoft.Storage/storageAccounts
       fail storage.no-public-blob Microsoft.Storage/storageAccounts
       fail storage.backup-retention Microsoft.Storage/storageAccounts
       fail storage.public-network Microsoft.Storage/storageAccounts
@@ -186,6 +186,11 @@ const EXPECTED: Record<string, { deployed: string[]; judged: string }> = {
     ],
     judged: `
       pass logs.retention Microsoft.OperationalInsights/workspaces
+      pass appservice.https-only Microsoft.Web/sites
+      pass appservice.min-tls Microsoft.Web/sites
+      unknown appservice.ftps Microsoft.Web/sites
+      pass appservice.managed-identity Microsoft.Web/sites
+      pass appservice.no-secret-settings Microsoft.Web/sites
       fail tags.required Microsoft.Web/serverfarms
       fail tags.required Microsoft.OperationalInsights/workspaces
       fail tags.required Microsoft.Insights/components

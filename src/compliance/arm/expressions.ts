@@ -36,6 +36,8 @@ export interface ExpressionScope {
    * deployment time (the sandbox) a resource's properties. Unknown when absent.
    */
   reference?(target: string, apiVersion: string | undefined, full: boolean, text: string): unknown;
+  /** A user-defined function (`namespace.member(...)`, the template's `functions`; Bicep's `func` is namespace `__bicep`); undefined when none has the name. */
+  userFunction?(name: string, args: unknown[], text: string): unknown;
 }
 
 /** ARM's limit on the characters of one expression; longer ones are refused. */
@@ -220,6 +222,13 @@ function call(node: Extract<Node, { kind: 'call' }>, scope: ExpressionScope, tex
     );
   }
   if (DEPLOY_TIME_ONLY.has(name) || name.startsWith('list')) return new UnknownValue(`${name}() is only known at deployment time`, text);
+  if (name.includes('.') && scope.userFunction) {
+    const args = node.args.map((arg) => evaluate(arg));
+    const unknownArg = args.find(containsUnknown);
+    if (unknownArg) return isUnknown(unknownArg) ? unknownArg : firstUnknown(unknownArg);
+    const result = scope.userFunction(name, args, text);
+    if (result !== undefined) return result;
+  }
   const fn = FUNCTIONS[name];
   if (!fn) return new UnknownValue(`the function ${name}() is not evaluated offline`, text);
   const args = node.args.map((arg) => evaluate(arg));

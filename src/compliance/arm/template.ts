@@ -1,7 +1,7 @@
 import { ConfigurationError } from '../../core/errors.js';
 import type { JsonPath, SourceLocation } from '../../core/json-path.js';
 import type { LocatedDocument } from '../../core/located-document.js';
-import { providerPath } from '../../core/resource-id.js';
+import { providerPath, typeAndNameOf } from '../../core/resource-id.js';
 import { UnknownValue, isUnknown, type JudgedEnvironment, type JudgedResource } from '../model.js';
 import { evaluateString, type ExpressionScope } from './expressions.js';
 import { TemplateError, findKey, parameterPlaceholder, placeholderIn, unknownFromParameter } from './values.js';
@@ -101,8 +101,9 @@ interface NestedDeployment {
 
 class Resolver {
   readonly environment: JudgedEnvironment;
-  private readonly byTypeAndName = new Map<string, JudgedResource>();
   private readonly byId = new Map<string, JudgedResource>();
+  /** Resources written to but not deployed, by lower-case id (see JudgedEnvironment.existing). */
+  private readonly stubs = new Map<string, JudgedResource>();
   private readonly pendingLinks: {
     resource: JudgedResource;
     scopeId?: string;
@@ -155,6 +156,7 @@ class Resolver {
     this.root = frame;
     this.expand(frame);
     this.link();
+    if (this.stubs.size > 0) this.environment.existing = [...this.stubs.values()];
     if (this.missing.size > 0) this.environment.missingParameters = [...this.missing];
     if (this.problems.size > 0) this.environment.problems = [...this.problems.values()];
     return this.environment;
@@ -253,9 +255,14 @@ class Resolver {
         const scope = withLoops(frame.scope, loops);
         const condition =
           'condition' in next.declaration ? this.evaluate(next.declaration['condition'], scope, [...next.path, 'condition']) : true;
-        if (condition === false) continue;
-        if (this.isExisting(next.declaration, scope, next.path)) {
-          this.registerExisting(frame, next, scope);
+        const existing = condition !== false && this.isExisting(next.declaration, scope, next.path);
+        if (existing) this.registerExisting(frame, next, scope);
+        if (condition === false || existing) {
+          // A condition does not cascade (Microsoft's "Conditional deployment"): nested children still deploy, into the parent as it is.
+          const target = Array.isArray(next.declaration['resources'])
+            ? this.notDeployedTarget(frame, next, scope, existing ? 'an existing resource' : "the resource's condition is false")
+            : undefined;
+          if (target) this.queueNested(next, target, queue, loops);
           continue;
         }
         if (++frame.resourceCount > ARM_LIMITS.resourcesPerTemplate) {
@@ -266,37 +273,89 @@ class Resolver {
         const resource = this.build(next.declaration, next.path, next.parent, scope, frame);
         if (isUnknown(condition)) resource.conditionUnknown = condition;
         if (next.symbol) this.addSymbol(frame, next.symbol, resource.id);
-        const nested = next.declaration['resources'];
-        if (Array.isArray(nested)) {
-          nested.forEach((child, index) => {
-            if (!isObject(child))
-              throw new ConfigurationError(
-                `${this.file}: ${[...next.path, 'resources', index].join('.')} is not a resource declaration. Fix or remove it.`,
-              );
-            queue.push({ declaration: child, path: [...next.path, 'resources', index], parent: resource, loops });
-          });
-        }
+        this.queueNested(next, resource, queue, loops);
         if (resource.type.toLowerCase() === DEPLOYMENTS)
           this.nestedDeployment(frame, resource, next.declaration, next.path, scope, next.symbol);
       }
     }
   }
 
+  /** Queues the children declared inside a resource, with it as their parent. */
+  private queueNested(
+    item: { declaration: Json; path: JsonPath },
+    parent: JudgedResource,
+    queue: { declaration: Json; path: JsonPath; parent?: JudgedResource; loops: Map<string, number> }[],
+    loops: Map<string, number>,
+  ): void {
+    const nested = item.declaration['resources'];
+    if (!Array.isArray(nested)) return;
+    nested.forEach((child, index) => {
+      if (!isObject(child))
+        throw new ConfigurationError(
+          `${this.file}: ${[...item.path, 'resources', index].join('.')} is not a resource declaration. Fix or remove it.`,
+        );
+      queue.push({ declaration: child, path: [...item.path, 'resources', index], parent, loops });
+    });
+  }
+
+  /** The resource a declaration names without deploying it, as a parent for its nested children; undefined when its type or name is unknown. */
+  private notDeployedTarget(
+    frame: Frame,
+    item: { declaration: Json; path: JsonPath; parent?: JudgedResource },
+    scope: ExpressionScope,
+    reason: string,
+  ): JudgedResource | undefined {
+    const type = this.evaluate(item.declaration['type'], scope, [...item.path, 'type']);
+    const name = this.evaluate(item.declaration['name'], scope, [...item.path, 'name']);
+    if (typeof type !== 'string' || typeof name !== 'string') return undefined;
+    const parent = item.parent;
+    const fullType = parent && !type.includes('/') ? `${parent.type}/${type}` : type;
+    const fullName = parent && !name.startsWith(`${parent.name}/`) ? `${parent.name}/${name}` : name;
+    return this.stub(this.idOf(frame, fullType, fullName), reason);
+  }
+
+  /**
+   * The resource at `id` that the template writes to: the deployed one, or a stand-in for one it
+   * does not deploy (JudgedEnvironment.existing), made once.
+   */
+  private stub(id: string, reason: string): JudgedResource {
+    const lower = id.toLowerCase();
+    const known = this.byId.get(lower) ?? this.stubs.get(lower);
+    if (known) return known;
+    const { type, name } = typeAndNameOf(id);
+    const resource: JudgedResource = { type, name, id, body: {}, children: [], extensions: [], notDeployed: reason };
+    this.stubs.set(lower, resource);
+    return resource;
+  }
+
   private registerDeployment(frame: Frame, declaration: Json, path: JsonPath, symbol: string | undefined): void {
-    if (String(declaration['type']).toLowerCase() !== DEPLOYMENTS || 'copy' in declaration) return;
-    const name = this.evaluate(declaration['name'], frame.scope, [...path, 'name']);
-    if (typeof name !== 'string') return;
-    const deployment: NestedDeployment = {
-      declaration,
-      path,
-      resources: [],
-      expanding: false,
-      parentFrame: frame,
-      scope: frame.scope,
-      id: this.idOf(frame, 'Microsoft.Resources/deployments', name),
-    };
-    frame.deployments.set(name.toLowerCase(), deployment);
-    if (symbol) frame.symbols.set(symbol, { ids: [], module: deployment });
+    if (String(declaration['type']).toLowerCase() !== DEPLOYMENTS) return;
+    // A module in a copy loop is one deployment per copy, each known by its own name (reference(...).outputs finds it).
+    for (const scope of this.copyScopes(frame, declaration, path)) {
+      const name = this.evaluate(declaration['name'], scope, [...path, 'name']);
+      if (typeof name !== 'string') continue;
+      const deployment: NestedDeployment = {
+        declaration,
+        path,
+        resources: [],
+        expanding: false,
+        parentFrame: frame,
+        scope,
+        id: this.idOf(frame, 'Microsoft.Resources/deployments', name),
+      };
+      frame.deployments.set(name.toLowerCase(), deployment);
+      if (symbol && !('copy' in declaration)) frame.symbols.set(symbol, { ids: [], module: deployment });
+    }
+  }
+
+  /** The scopes of a top-level declaration's copies (one without a copy loop); none while the count is not a known whole number. */
+  private copyScopes(frame: Frame, declaration: Json, path: JsonPath): ExpressionScope[] {
+    const copy = declaration['copy'];
+    if (copy === undefined) return [frame.scope];
+    if (!isObject(copy)) return [];
+    const count = this.evaluate(copy['count'], frame.scope, [...path, 'copy', 'count']);
+    if (typeof count !== 'number' || !Number.isInteger(count) || count < 0 || count > ARM_LIMITS.copyCount) return [];
+    return Array.from({ length: count }, (_, index) => withLoops(frame.scope, new Map([[String(copy['name']), index]])));
   }
 
   private addSymbol(frame: Frame, symbol: string, id: string): void {
@@ -436,10 +495,7 @@ class Resolver {
       parent.children.push(resource);
       resource.dependsOn?.push(parent.id.toLowerCase());
     }
-    if (scopeId === undefined) {
-      this.byTypeAndName.set(key(resource.type, resource.name), resource);
-      this.byId.set(resource.id.toLowerCase(), resource);
-    }
+    if (scopeId === undefined) this.byId.set(resource.id.toLowerCase(), resource);
     const dependsOn = Array.isArray(declaration['dependsOn']) ? declaration['dependsOn'] : [];
     this.pendingLinks.push({
       resource,
@@ -490,7 +546,7 @@ class Resolver {
     }
     const known = frame.deployments.get(resource.name.toLowerCase());
     const deployment: NestedDeployment =
-      known && known.declaration === declaration && !('copy' in declaration)
+      known && known.declaration === declaration
         ? known
         : { declaration, path, resources: [], expanding: false, parentFrame: frame, scope, id: resource.id };
     deployment.scope = scope;
@@ -578,22 +634,24 @@ class Resolver {
     for (const { resource, scopeId, frame, dependsOn } of this.pendingLinks) {
       for (const entry of dependsOn) resource.dependsOn?.push(...this.dependencyIds(frame, entry));
       if (scopeId !== undefined) {
-        const target = this.byId.get(scopeId.toLowerCase());
+        // An extension belongs to the resource of its scope's full id; a scope the template does not deploy is written to all the same.
+        const target = /\/providers\//i.test(scopeId)
+          ? (this.byId.get(scopeId.toLowerCase()) ?? this.stub(scopeId, 'not deployed by this template'))
+          : undefined;
         resource.id = `${target?.id ?? scopeId}${providerPath(resource.type, [resource.name])}`;
         if (target) {
           target.extensions.push(resource);
-          resource.dependsOn?.push(target.id.toLowerCase());
+          if (!target.notDeployed) resource.dependsOn?.push(target.id.toLowerCase());
         }
         continue;
       }
-      const segments = resource.type.split('/');
-      if (resource.parent || segments.length <= 2) continue;
-      const parent = this.byTypeAndName.get(key(segments.slice(0, -1).join('/'), resource.name.split('/').slice(0, -1).join('/')));
-      if (parent) {
-        resource.parent = parent;
-        parent.children.push(resource);
-        resource.dependsOn?.push(parent.id.toLowerCase());
-      }
+      if (resource.parent || resource.type.split('/').length <= 2) continue;
+      // A top-level child belongs to the parent of its full id (subscription and resource group included), never one of the same name elsewhere.
+      const parentId = resource.id.replace(/\/[^/]+\/[^/]+$/, '');
+      const parent = this.byId.get(parentId.toLowerCase()) ?? this.stub(parentId, 'not deployed by this template');
+      resource.parent = parent;
+      parent.children.push(resource);
+      if (!parent.notDeployed) resource.dependsOn?.push(parent.id.toLowerCase());
     }
     for (const resource of this.environment.resources) if (resource.dependsOn) resource.dependsOn = [...new Set(resource.dependsOn)];
   }
@@ -666,10 +724,6 @@ export function resolveOutputs(template: unknown, options: ResolveOptions): { ou
 function textOf(value: unknown, what: string): string | UnknownValue {
   if (typeof value === 'string' || isUnknown(value)) return value;
   return new UnknownValue(`the resource ${what} is not a string`);
-}
-
-function key(type: string, name: string): string {
-  return `${type.toLowerCase()}|${name.toLowerCase()}`;
 }
 
 /**
@@ -780,7 +834,25 @@ export function createScope(root: Json, options: Omit<ResolveOptions, 'source'>,
   const refuse = (message: string): never => {
     throw new TemplateError(message);
   };
+  const functions = userFunctions(root);
+  let functionDepth = 0;
   const scope: ExpressionScope = {
+    ...(functions.size > 0
+      ? {
+          userFunction(name: string, args: unknown[], text: string) {
+            const member = functions.get(name.toLowerCase());
+            if (!member) return undefined;
+            return callUserFunction(
+              member,
+              args,
+              scope,
+              text,
+              () => ++functionDepth,
+              () => functionDepth--,
+            );
+          },
+        }
+      : {}),
     subscriptionId: options.subscriptionId ?? DEFAULT_ID,
     tenantId: options.tenantId ?? DEFAULT_ID,
     resourceGroup: options.resourceGroup ?? 'resource-group',
@@ -869,6 +941,65 @@ export function createScope(root: Json, options: Omit<ResolveOptions, 'source'>,
     },
   };
   return scope;
+}
+
+interface UserFunction {
+  name: string;
+  parameters: string[];
+  output: unknown;
+}
+
+/** The template's user-defined functions (its `functions` section: `[{ namespace, members }]`), by lower-case `namespace.member`. */
+function userFunctions(root: Json): Map<string, UserFunction> {
+  const found = new Map<string, UserFunction>();
+  for (const group of Array.isArray(root['functions']) ? root['functions'] : []) {
+    if (!isObject(group) || typeof group['namespace'] !== 'string' || !isObject(group['members'])) continue;
+    for (const [member, spec] of Object.entries(group['members'])) {
+      if (!isObject(spec)) continue;
+      const parameters = (Array.isArray(spec['parameters']) ? spec['parameters'] : []).map((p) => (isObject(p) ? String(p['name']) : ''));
+      const output = isObject(spec['output']) ? spec['output']['value'] : undefined;
+      found.set(`${group['namespace']}.${member}`.toLowerCase(), { name: `${group['namespace']}.${member}`, parameters, output });
+    }
+  }
+  return found;
+}
+
+/**
+ * Calls a user-defined function as ARM does: its `parameters()` are its own arguments, and it
+ * sees neither the template's parameters nor its variables. Calls nest at most 32 deep.
+ */
+function callUserFunction(
+  fn: UserFunction,
+  args: unknown[],
+  scope: ExpressionScope,
+  text: string,
+  enter: () => number,
+  leave: () => void,
+): unknown {
+  if (args.length !== fn.parameters.length)
+    throw new TemplateError(
+      `The template function '${fn.name}' takes ${fn.parameters.length} argument(s), not ${args.length} (in '${text}').`,
+    );
+  if (enter() > 32) {
+    leave();
+    throw new TemplateError(`The template function '${fn.name}' calls itself more than 32 deep.`);
+  }
+  try {
+    const inner: ExpressionScope = {
+      ...scope,
+      parameter(name) {
+        const index = fn.parameters.findIndex((parameter) => parameter.toLowerCase() === name.toLowerCase());
+        if (index < 0) throw new TemplateError(`The template function '${fn.name}' has no parameter '${name}'.`);
+        return args[index];
+      },
+      variable(name) {
+        throw new TemplateError(`The template function '${fn.name}' uses variables('${name}'); a user-defined function cannot.`);
+      },
+    };
+    return evaluateDeep(fn.output, inner);
+  } finally {
+    leave();
+  }
 }
 
 /** A parameter's type and whether it may be null, through languageVersion 2.0's `$ref` to a user-defined type. */

@@ -121,7 +121,14 @@ function dataRolesOf(service: JudgedResource): [string, string][] {
 function judgeAppIdentity(service: JudgedResource, environment: JudgedEnvironment): ControlResult {
   const roles = dataRolesOf(service);
   const roleNames = roles.map(([name]) => name).join(', ');
-  const above = environment.resources.filter((resource) => isType(resource, ROLE_ASSIGNMENTS) && ABOVE_RESOURCES.test(resource.id));
+  // Only an assignment at the service's own resource group or subscription reaches it: the scope is a prefix of its full id.
+  const serviceId = service.id.toLowerCase();
+  const above = environment.resources.filter(
+    (resource) =>
+      isType(resource, ROLE_ASSIGNMENTS) &&
+      ABOVE_RESOURCES.test(resource.id) &&
+      serviceId.startsWith(`${resource.id.replace(/\/providers\/Microsoft\.Authorization\/roleAssignments\/[^/]+$/i, '').toLowerCase()}/`),
+  );
   const assignments = [
     ...new Map(
       [...service.extensions.filter((extension) => isType(extension, ROLE_ASSIGNMENTS)), ...above].map((assignment) => [

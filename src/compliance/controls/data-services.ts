@@ -3,6 +3,7 @@ import type { JudgedResource } from '../model.js';
 import { childrenOfType, pathText, read, shortName, type PropertyValue } from './access.js';
 import {
   absentDefaultsFrom,
+  absentPassesFromDate,
   absentFails,
   durationDays,
   equalsIgnoringCase,
@@ -14,6 +15,7 @@ import {
   publicNetworkControl,
   tlsAtLeast12,
   unknown,
+  type PlatformMinimum,
   type SettingWriter,
 } from './rules.js';
 
@@ -52,9 +54,16 @@ export const keyVaultControls: Control[] = [
         return unknown(`properties.enableSoftDelete cannot be known offline (${enabled.reason})`, ['properties', 'enableSoftDelete']);
       if (enabled.kind === 'known' && enabled.value === false)
         return fail('properties.enableSoftDelete is false', ['properties', 'enableSoftDelete']);
+      if (enabled.kind === 'known' && typeof enabled.value !== 'boolean')
+        return unknown(`properties.enableSoftDelete is ${JSON.stringify(enabled.value)}, not a boolean`, [
+          'properties',
+          'enableSoftDelete',
+        ]);
       const path = ['properties', 'softDeleteRetentionInDays'];
       const days = read(resource, path);
       if (days.kind === 'unknown') return unknown(`properties.softDeleteRetentionInDays cannot be known offline (${days.reason})`, path);
+      if (days.kind === 'known' && typeof days.value !== 'number')
+        return unknown(`properties.softDeleteRetentionInDays is ${JSON.stringify(days.value)}, not a number`, path);
       const value = days.kind === 'absent' ? 90 : Number(days.value);
       const what = days.kind === 'absent' ? 'not set (default 90)' : String(value);
       return value >= policy.minKeyVaultRetentionDays
@@ -193,8 +202,11 @@ export const sqlControls: Control[] = [
         const state = read(setting, ['properties', 'state']);
         const disabled = read(setting, ['properties', 'disabledAlerts']);
         const alertsOff = disabled.kind === 'known' && Array.isArray(disabled.value) && disabled.value.some((alert) => alert !== '');
+        // A list of alert types written as anything but a list of text is of the wrong type: what Azure does with it is unknown.
+        const disabledMistyped =
+          disabled.kind === 'known' && (!Array.isArray(disabled.value) || disabled.value.some((alert) => typeof alert !== 'string'));
         const on =
-          state.kind !== 'known' || typeof state.value !== 'string' || disabled.kind === 'unknown'
+          state.kind !== 'known' || typeof state.value !== 'string' || disabled.kind === 'unknown' || disabledMistyped
             ? undefined
             : equalsIgnoringCase('Enabled')(state.value) && !alertsOff;
         return {
@@ -309,6 +321,13 @@ const MANAGED_REDIS = 'Microsoft.Cache/redisEnterprise';
 const MANAGED_REDIS_DATABASE = 'Microsoft.Cache/redisEnterprise/databases';
 const isLegacy = (resource: JudgedResource) => resource.type.toLowerCase() === LEGACY_REDIS.toLowerCase();
 
+/** Azure Cache for Redis refuses TLS 1.0 and 1.1 on every cache from this date ("What are the configuration settings for TLS?", learn.microsoft.com). */
+const REDIS_TLS_12: PlatformMinimum = {
+  since: '2024-11-01',
+  what: 'TLS 1.2 or newer',
+  source: 'Microsoft retired TLS 1.0 and 1.1 on Azure Cache for Redis',
+};
+
 export const redisControls: Control[] = [
   {
     id: 'redis.tls-only',
@@ -350,9 +369,11 @@ export const redisControls: Control[] = [
     expected: '"1.2" or newer',
     valueType: 'string',
     complies: tlsAtLeast12,
-    whenAbsent: (resource) =>
+    whenAbsent: (resource, context) =>
       isLegacy(resource)
-        ? fail('properties.minimumTlsVersion is not set; set it to "1.2"', ['properties', 'minimumTlsVersion'])
+        ? absentPassesFromDate(['properties', 'minimumTlsVersion'], REDIS_TLS_12, () =>
+            fail('properties.minimumTlsVersion is not set; set it to "1.2"', ['properties', 'minimumTlsVersion']),
+          )(resource, context)
         : absentDefaultsFrom(['properties', 'minimumTlsVersion'], '2025-07-01', '"1.2"', '"1.2"')(resource),
   }),
   {

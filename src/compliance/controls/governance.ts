@@ -1,4 +1,4 @@
-import { baaServiceOf, configuresOther } from '../../azure/resource-types.js';
+import { baaServiceOf, configuresOther, holdsNoData } from '../../azure/resource-types.js';
 import type { Control } from '../control.js';
 import { read } from './access.js';
 import { fail, notApplicable, pass, unknown } from './rules.js';
@@ -46,6 +46,7 @@ export const baaControls: Control[] = [
     evaluate(resource) {
       if (!resource) return notApplicable('no resource');
       if (configuresOther(resource.type)) return notApplicable(`${resource.type} only configures other resources and holds no data`);
+      if (holdsNoData(resource.type)) return notApplicable(`${resource.type} holds no data of its own`);
       const service = baaServiceOf(resource.type);
       return service
         ? pass(`${resource.type} is part of ${service}, in the BAA's scope`)

@@ -11,6 +11,7 @@ import {
 import { childrenOfType, field, isType, read, shortName, valueAt, type PropertyValue } from './access.js';
 import {
   absentDefaultsFrom,
+  absentPassesFromDate,
   absentFails,
   equalsIgnoringCase,
   fail,
@@ -20,6 +21,7 @@ import {
   publicNetworkControl,
   tlsAtLeast12,
   unknown,
+  type PlatformMinimum,
 } from './rules.js';
 
 const STORAGE = ['Microsoft.Storage/storageAccounts'];
@@ -36,7 +38,9 @@ export function judgeBackupRetention(account: JudgedResource, minimumDays: numbe
   for (const policy of childrenOfType(account, 'Microsoft.Storage/storageAccounts/managementPolicies')) {
     const rules = read(policy, ['properties', 'policy', 'rules']);
     if (rules.kind === 'unknown') return unknown(`the lifecycle rules cannot be known offline (${rules.reason})`);
-    for (const [index, rule] of (rules.kind === 'known' && Array.isArray(rules.value) ? rules.value : []).entries()) {
+    if (rules.kind === 'known' && (!Array.isArray(rules.value) || rules.value.some((rule) => rule === null || typeof rule !== 'object')))
+      return unknown(`the lifecycle rules are ${JSON.stringify(rules.value).slice(0, 80)}, not a list of rules`);
+    for (const [index, rule] of (rules.kind === 'known' ? (rules.value as unknown[]) : []).entries()) {
       if (field(rule, 'enabled') === false) continue;
       const name = String(field(rule, 'name') ?? index);
       for (const condition of REMOVAL_CONDITIONS) {
@@ -66,6 +70,13 @@ export function judgeBackupRetention(account: JudgedResource, minimumDays: numbe
   return fail('neither blob soft delete (blobServices deleteRetentionPolicy.enabled) nor versioning (isVersioningEnabled) is on');
 }
 
+/** Azure Storage refuses TLS 1.0 and 1.1 on every account from this date (Microsoft's notice to storage customers; "Migrate to TLS 1.2 for Azure Blob Storage", learn.microsoft.com). */
+const STORAGE_TLS_12: PlatformMinimum = {
+  since: '2026-02-03',
+  what: 'TLS 1.2 or newer',
+  source: 'Microsoft retired TLS 1.0 and 1.1 on Azure Storage',
+};
+
 export const storageControls: Control[] = [
   propertyControl({
     id: 'storage.https-only',
@@ -91,7 +102,11 @@ export const storageControls: Control[] = [
     expected: '"TLS1_2" or newer',
     valueType: 'string',
     complies: tlsAtLeast12,
-    whenAbsent: absentFails(['properties', 'minimumTlsVersion'], '"TLS1_2"'),
+    whenAbsent: absentPassesFromDate(
+      ['properties', 'minimumTlsVersion'],
+      STORAGE_TLS_12,
+      absentFails(['properties', 'minimumTlsVersion'], '"TLS1_2"'),
+    ),
   }),
   propertyControl({
     id: 'storage.no-public-blob',
@@ -120,13 +135,13 @@ export const storageControls: Control[] = [
   publicNetworkControl('storage.public-network', STORAGE, ['164.312(a)(1)'], ''),
 ];
 
-/** Diagnostic settings anywhere in the environment whose destination workspace is `workspace`. */
+/** Diagnostic settings anywhere in the environment whose destination is `workspace`, by its full id (a same-named workspace elsewhere is another). */
 function settingsSendingTo(workspace: JudgedResource, environment: JudgedEnvironment): JudgedResource[] {
-  const name = workspace.name.toLowerCase();
+  const id = workspace.id.toLowerCase();
   return environment.resources.filter((resource) => {
     if (!isType(resource, DIAGNOSTIC_SETTINGS)) return false;
     const target = read(resource, ['properties', 'workspaceId']);
-    return target.kind === 'known' && typeof target.value === 'string' && target.value.toLowerCase().split('/').pop() === name;
+    return target.kind === 'known' && typeof target.value === 'string' && target.value.toLowerCase() === id;
   });
 }
 
@@ -264,13 +279,26 @@ function judgeAuditSettings(settings: JudgedResource[], source: AuditLogSource):
       continue;
     }
     if (present.length === 0) continue;
-    const audit = (logs.kind === 'known' && Array.isArray(logs.value) ? logs.value : []).filter(
-      (entry) =>
-        source.categoryGroups.some((group) => equalsIgnoringCase(group)(field(entry, 'categoryGroup'))) ||
-        source.categories.some((category) => equalsIgnoringCase(category)(field(entry, 'category'))),
-    );
+    if (logs.kind === 'known' && !Array.isArray(logs.value)) {
+      undecided ??= `the logs of diagnostic setting ${shortName(setting)} are ${JSON.stringify(logs.value).slice(0, 60)}, not a list`;
+      continue;
+    }
+    const entries = logs.kind === 'known' ? (logs.value as unknown[]) : [];
+    const enabledEntry = (entry: unknown) => {
+      const state = valueAt(entry, ['enabled']);
+      return state.kind === 'known' && state.value === true;
+    };
+    const isGroup = (entry: unknown) => source.categoryGroups.some((group) => equalsIgnoringCase(group)(field(entry, 'categoryGroup')));
+    const isCategory = (category: string) => (entry: unknown) => equalsIgnoringCase(category)(field(entry, 'category'));
+    const audit = entries.filter((entry) => isGroup(entry) || source.categories.some((category) => isCategory(category)(entry)));
     const states = audit.map((entry) => valueAt(entry, ['enabled']));
-    if (states.some((state) => state.kind === 'known' && state.value === true)) {
+    // A category group covers every category; single categories count one by one (all of them where the source needs all).
+    const covered =
+      audit.some((entry) => isGroup(entry) && enabledEntry(entry)) ||
+      (source.allCategories
+        ? source.categories.every((category) => entries.some((entry) => isCategory(category)(entry) && enabledEntry(entry)))
+        : audit.some(enabledEntry));
+    if (covered) {
       if (present.every(({ value }) => value.kind === 'unknown')) {
         undecided ??= `the destination of diagnostic setting ${shortName(setting)} cannot be known offline`;
         continue;
@@ -287,7 +315,7 @@ function judgeAuditSettings(settings: JudgedResource[], source: AuditLogSource):
   return undecided
     ? unknown(undecided)
     : fail(
-        `no diagnostic setting sends the audit logs (category group ${source.categoryGroups.join(' or ')}, or ${source.categories.join('/')}) with enabled: true to a Log Analytics workspace or a storage account`,
+        `no diagnostic setting sends the audit logs (category group ${source.categoryGroups.join(' or ')}, or ${source.allCategories ? 'every one of' : 'one of'} ${source.categories.join('/')}) with enabled: true to a Log Analytics workspace or a storage account`,
       );
 }
 
@@ -342,21 +370,40 @@ export const registryControls: Control[] = [
   publicNetworkControl('registry.public-network', REGISTRY, ['164.312(a)(1)'], 'registry.sku: Premium'),
 ];
 
-/** Every entry of an array property passes `check`; none or absent passes. */
+/** What a check says of an entry it cannot judge: a value unknown offline or of the wrong type. */
+const UNDECIDED = Symbol('undecided');
+
+/** A text property of an entry: its value, absent (undefined), or UNDECIDED when unknown or not text. */
+function textIn(entry: unknown, key: string): string | undefined | typeof UNDECIDED {
+  const value = valueAt(entry, [key]);
+  if (value.kind === 'absent') return undefined;
+  return value.kind === 'known' && typeof value.value === 'string' ? value.value : UNDECIDED;
+}
+
+/** Every entry of an array property passes `check`; none or absent passes; a list of the wrong type is unknown. */
 function everyEntry(
   resource: JudgedResource,
   path: string[],
   what: string,
-  check: (entry: Record<string, unknown>) => string | undefined,
+  check: (entry: Record<string, unknown>) => string | undefined | typeof UNDECIDED,
 ): ControlResult {
   const entries = read(resource, path);
   if (entries.kind === 'unknown') return unknown(`${what} cannot be known offline (${entries.reason})`, path);
-  if (entries.kind === 'absent' || !Array.isArray(entries.value) || entries.value.length === 0) return pass(`no ${what}`, path);
+  if (entries.kind === 'absent') return pass(`no ${what}`, path);
+  if (!Array.isArray(entries.value) || entries.value.some((entry) => entry === null || typeof entry !== 'object' || Array.isArray(entry)))
+    return unknown(
+      `${what} is ${JSON.stringify(entries.value).slice(0, 80)}, not a list of entries; what Azure does with it is not documented`,
+      path,
+    );
+  if (entries.value.length === 0) return pass(`no ${what}`, path);
+  let undecided: ControlResult | undefined;
   for (const [index, entry] of entries.value.entries()) {
     const problem = check(entry as Record<string, unknown>);
-    if (problem) return fail(`${what}[${index}] ${problem}`, [...path, index]);
+    if (problem === UNDECIDED)
+      undecided ??= unknown(`${what}[${index}] cannot be judged offline (a value is unknown or of the wrong type)`, [...path, index]);
+    else if (problem) return fail(`${what}[${index}] ${problem}`, [...path, index]);
   }
-  return pass(`all ${entries.value.length} ${what} comply`, path);
+  return undecided ?? pass(`all ${entries.value.length} ${what} comply`, path);
 }
 
 export const containerAppControls: Control[] = [
@@ -406,9 +453,12 @@ export const containerAppControls: Control[] = [
       "Give each properties.configuration.registries entry an identity (the app's user-assigned identity id, holding AcrPull) and no passwordSecretRef.",
     evaluate: (app) =>
       app
-        ? everyEntry(app, ['properties', 'configuration', 'registries'], 'registries', (r) =>
-            field(r, 'passwordSecretRef') ? 'uses a password secret' : !field(r, 'identity') ? 'has no identity' : undefined,
-          )
+        ? everyEntry(app, ['properties', 'configuration', 'registries'], 'registries', (r) => {
+            const password = textIn(r, 'passwordSecretRef');
+            const identity = textIn(r, 'identity');
+            if (password) return password === UNDECIDED ? UNDECIDED : 'uses a password secret';
+            return identity === UNDECIDED ? UNDECIDED : !identity ? 'has no identity' : undefined;
+          })
         : notApplicable('no resource'),
   },
   {
@@ -421,9 +471,11 @@ export const containerAppControls: Control[] = [
       'Give each properties.configuration.secrets entry a keyVaultUrl and identity instead of an inline value (config: containerApp.secrets).',
     evaluate: (app) =>
       app
-        ? everyEntry(app, ['properties', 'configuration', 'secrets'], 'secrets', (s) =>
-            valueAt(s, ['value']).kind !== 'absent' ? 'has an inline value' : !field(s, 'keyVaultUrl') ? 'has no keyVaultUrl' : undefined,
-          )
+        ? everyEntry(app, ['properties', 'configuration', 'secrets'], 'secrets', (s) => {
+            if (valueAt(s, ['value']).kind !== 'absent') return 'has an inline value';
+            const url = textIn(s, 'keyVaultUrl');
+            return url === UNDECIDED ? UNDECIDED : !url ? 'has no keyVaultUrl' : undefined;
+          })
         : notApplicable('no resource'),
   },
   propertyControl({
@@ -441,6 +493,23 @@ export const containerAppControls: Control[] = [
   }),
 ];
 
+/** Whether a diagnostic setting sends at least one log category or group, enabled, to a workspace; undefined when that cannot be known. */
+function sendsLogsToWorkspace(setting: JudgedResource): boolean | undefined {
+  const workspace = read(setting, ['properties', 'workspaceId']);
+  const logs = read(setting, ['properties', 'logs']);
+  if (workspace.kind === 'absent' || (workspace.kind === 'known' && (typeof workspace.value !== 'string' || workspace.value === '')))
+    return false;
+  if (logs.kind === 'absent') return false;
+  if (logs.kind === 'unknown' || !Array.isArray(logs.value)) return undefined;
+  const states = logs.value
+    .filter((entry) => valueAt(entry, ['category']).kind !== 'absent' || valueAt(entry, ['categoryGroup']).kind !== 'absent')
+    .map((entry) => valueAt(entry, ['enabled']));
+  if (states.some((state) => state.kind === 'known' && state.value === true)) return workspace.kind === 'unknown' ? undefined : true;
+  return states.some((state) => state.kind === 'unknown' || (state.kind === 'known' && typeof state.value !== 'boolean'))
+    ? undefined
+    : false;
+}
+
 export const environmentControls: Control[] = [
   {
     id: 'environment.logs',
@@ -450,12 +519,14 @@ export const environmentControls: Control[] = [
     appliesTo: ['Microsoft.App/managedEnvironments'],
     remediation:
       'Set properties.appLogsConfiguration.destination to "azure-monitor" with a diagnostic setting to the workspace, or to "log-analytics" with logAnalyticsConfiguration.',
-    evaluate(environmentResource) {
+    evaluate(environmentResource, { environment }) {
       if (!environmentResource) return notApplicable('no resource');
       const path = ['properties', 'appLogsConfiguration', 'destination'];
       const destination = read(environmentResource, path);
       if (destination.kind === 'unknown')
         return unknown(`appLogsConfiguration.destination cannot be known offline (${destination.reason})`, path);
+      if (destination.kind === 'known' && typeof destination.value !== 'string')
+        return unknown(`appLogsConfiguration.destination is ${JSON.stringify(destination.value)}, not text`, path);
       if (destination.kind === 'known' && equalsIgnoringCase('log-analytics')(destination.value)) {
         const customer = read(environmentResource, ['properties', 'appLogsConfiguration', 'logAnalyticsConfiguration', 'customerId']);
         return customer.kind === 'absent'
@@ -463,12 +534,16 @@ export const environmentControls: Control[] = [
           : pass('app logs go to Log Analytics', path);
       }
       if (destination.kind === 'known' && equalsIgnoringCase('azure-monitor')(destination.value)) {
-        const withDestination = environmentResource.extensions.some(
-          (e) => isType(e, DIAGNOSTIC_SETTINGS) && read(e, ['properties', 'workspaceId']).kind !== 'absent',
-        );
-        return withDestination
-          ? pass('app logs go to Azure Monitor and a diagnostic setting sends them to Log Analytics', path)
-          : fail('destination is azure-monitor but no diagnostic setting sends the logs to a workspace', path);
+        const settings = diagnosticSettingsByScope(environment).get(environmentResource.id.toLowerCase()) ?? [];
+        const sent = settings.map(sendsLogsToWorkspace);
+        if (sent.includes(true))
+          return pass('app logs go to Azure Monitor and a diagnostic setting sends a log category to Log Analytics', path);
+        if (sent.includes(undefined))
+          return unknown(
+            'whether a diagnostic setting on the environment sends a log category to a workspace cannot be known offline',
+            path,
+          );
+        return fail('destination is azure-monitor but no diagnostic setting sends a log category (enabled: true) to a workspace', path);
       }
       return fail(
         `appLogsConfiguration.destination is ${destination.kind === 'known' ? JSON.stringify(destination.value) : 'not set'}; app logs are not kept`,

@@ -76,6 +76,33 @@ export function absentDefaultsFrom(path: JsonPath, since: string, defaultValue: 
   };
 }
 
+/**
+ * A platform minimum Azure enforces on every resource of a type from a date on, whatever the
+ * resource says (Microsoft retiring TLS 1.0 and 1.1, say): from `since` (an ISO date, UTC) an
+ * absent property passes; before it, `before` judges.
+ */
+export interface PlatformMinimum {
+  since: string;
+  /** What Azure enforces, for the message: `TLS 1.2 or newer`. */
+  what: string;
+  /** Microsoft's announcement (docs/controls.md records it too). */
+  source: string;
+}
+
+export function absentPassesFromDate(
+  path: JsonPath,
+  minimum: PlatformMinimum,
+  before: (resource: JudgedResource, context: ControlContext) => ControlResult,
+) {
+  return (resource: JudgedResource, context: ControlContext): ControlResult =>
+    context.now.getTime() >= Date.parse(`${minimum.since}T00:00:00Z`)
+      ? pass(
+          `${pathText(path)} is not set; Azure enforces ${minimum.what} on every resource of this type since ${minimum.since} (${minimum.source})`,
+          path,
+        )
+      : before(resource, context);
+}
+
 export const equalsIgnoringCase = (expected: string) => (value: unknown) =>
   typeof value === 'string' && value.toLowerCase() === expected.toLowerCase();
 
