@@ -6,6 +6,7 @@ import type { Duplex } from 'node:stream';
 import { createSecureContext, type SecureContext } from 'node:tls';
 import { AcrEndpoint } from './acr/endpoint.js';
 import { ContainerAppsRuntime } from './apps/runtime.js';
+import { GitHub } from './github.js';
 import { Twilio } from './twilio.js';
 import { handleAdmin } from './admin.js';
 import { ArmEndpoint } from './arm/endpoint.js';
@@ -51,6 +52,8 @@ export class SandboxServer {
   readonly keyVaults = new KeyVaults();
   /** Twilio's phone-number API at `api.twilio.com`, for rehearsing the cutover's webhook switch. */
   readonly twilio = new Twilio();
+  /** GitHub's REST API at `api.github.com`: network configurations, runner groups and hosted runners for `azure-hipaa github-runners`. */
+  readonly github = new GitHub();
   /** Each registry's data plane at `<name>.azurecr.io`. */
   readonly registries: AcrEndpoint;
   /** Container Apps' revisions and the HTTPS front of `<app>.<environment domain>`. */
@@ -212,6 +215,7 @@ export class SandboxServer {
       });
     if (host === 'login.microsoftonline.com') return this.entra.handle(url, body);
     if (host === 'api.twilio.com') return this.twilio.handle(method, url, body, authorization);
+    if (host === 'api.github.com') return this.github.handle(method, url, body, authorization);
     if (host === 'management.azure.com') {
       if (!this.entra.accessTokenClaims(authorization, 'https://management.azure.com')) {
         return reply(

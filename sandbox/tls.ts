@@ -9,6 +9,7 @@ export const SANDBOX_HOSTS = [
   'login.microsoftonline.com',
   'management.azure.com',
   'api.twilio.com',
+  'api.github.com',
   'localhost',
 ];
 

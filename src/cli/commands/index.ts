@@ -1,6 +1,7 @@
 import type { Command } from '../command.js';
 import { demoCommand } from './demo.js';
 import { gateCommand } from './gate.js';
+import { githubRunnersCommand } from './github-runners.js';
 import { migrateSecretsCommand } from './migrate-secrets.js';
 import { planCommand } from './plan.js';
 import { provisionCommand } from './provision.js';
@@ -15,6 +16,7 @@ export const commands: Command[] = [
   provisionCommand,
   migrateSecretsCommand,
   switchWebhookCommand,
+  githubRunnersCommand,
   sandboxCommand,
   rehearseCommand,
   demoCommand,
