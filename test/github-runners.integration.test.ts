@@ -65,8 +65,8 @@ describe('github-runners', () => {
       allows_public_repositories: false,
       restricted_to_workflows: true,
       selected_workflows: [
-        `${organization.login}/voice-agent/.github/workflows/main.yml@refs/heads/main`,
-        `${organization.login}/voice-agent/.github/workflows/cutover.yml@refs/heads/main`,
+        `${organization.login}/voice-agent/.github/workflows/azure-hipaa-deploy.yml@refs/heads/main`,
+        `${organization.login}/voice-agent/.github/workflows/azure-hipaa-cutover.yml@refs/heads/main`,
       ],
       network_configuration_id: configuration?.id,
       repositoryIds: [repository?.id],

@@ -71,7 +71,7 @@ export function checkRunnerSetup(request: RunnerSetupRequest): string[] {
       `--name must be 1 to 64 characters of letters, digits, '.', '-' and '_'; got ${JSON.stringify(request.name)}.`,
     );
   if (request.workflows.length === 0)
-    throw new ConfigurationError('--workflows must name at least one workflow file, e.g. main.yml,cutover.yml.');
+    throw new ConfigurationError('--workflows must name at least one workflow file, e.g. azure-hipaa-deploy.yml,azure-hipaa-cutover.yml.');
   if (!REF.test(request.ref) || request.ref.includes('..'))
     throw new ConfigurationError(
       `--ref must be refs/heads/<branch>, refs/tags/<tag> or a full commit SHA; got ${JSON.stringify(request.ref)}.`,

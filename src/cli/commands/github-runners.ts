@@ -30,7 +30,8 @@ Options:
   --repo <org>/<name>          the only repository that may use the runner group
   --network-settings-id <id>   the GitHubId of the GitHub.Network/networkSettings resource
   --name <name>                the network configuration's, runner group's and runner's name (default azure-hipaa)
-  --workflows <list>           comma-separated workflows that may use the group (default main.yml,cutover.yml)
+  --workflows <list>           comma-separated workflows that may use the group (default azure-hipaa-deploy.yml,azure-hipaa-cutover.yml:
+                               your copies of the reusable deploy.yml and cutover.yml, see above)
   --ref <ref>                  the ref the workflows must run from (default refs/heads/main)
   --size <id>                  the machine size (default 2-core; the organization's sizes are checked)
   --image <id>                 the GitHub-owned image (default ubuntu-24.04; the organization's images are checked)
@@ -57,7 +58,7 @@ export const githubRunnersCommand: Command = {
           repo: { type: 'string' },
           'network-settings-id': { type: 'string' },
           name: { type: 'string', default: 'azure-hipaa' },
-          workflows: { type: 'string', default: 'main.yml,cutover.yml' },
+          workflows: { type: 'string', default: 'azure-hipaa-deploy.yml,azure-hipaa-cutover.yml' },
           ref: { type: 'string', default: 'refs/heads/main' },
           size: { type: 'string', default: '2-core' },
           image: { type: 'string', default: 'ubuntu-24.04' },
