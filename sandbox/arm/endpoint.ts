@@ -103,6 +103,14 @@ export class ArmEndpoint {
       segments[5]
     )
       return this.operation(segments[5], lower[4] === 'operationresults');
+    if (
+      lower[2] === 'providers' &&
+      lower[3] === 'microsoft.keyvault' &&
+      lower[4] === 'locations' &&
+      lower[6] === 'deletedvaults' &&
+      segments[7]
+    )
+      return this.deletedVault(method, segments[5] as string, segments[7], lower.slice(8), apiVersion);
     if (lower[2] === 'providers' && segments[3] && segments.length <= 5) return this.provider(method, segments[3], segments[4]);
     // A resource group's deletion is polled here (ResourceGroups_Delete's `location` header).
     if (lower[2] === 'operationresults' && segments[3] && segments.length === 4) return this.operation(segments[3], true);
@@ -281,6 +289,41 @@ export class ArmEndpoint {
       status: 200,
       body: { id: operationId, name: operationId, status: operation.status, ...(operation.error ? { error: operation.error } : {}) },
     };
+  }
+
+  /**
+   * Vaults_GetDeleted and Vaults_PurgeDeleted (purgeDeletedVault.json: 202 with a Location to poll).
+   * A vault with purge protection cannot be purged: it goes when its retention ends.
+   */
+  private deletedVault(method: string, location: string, name: string, rest: string[], apiVersion: string): Reply {
+    const subscription = `/subscriptions/${this.plane.identity.subscriptionId}`;
+    const id = `${subscription}/providers/Microsoft.KeyVault/locations/${location}/deletedVaults/${name}`;
+    const vault = this.plane.deletedVaults.get(name.toLowerCase());
+    const found = vault && vault.location === location.toLowerCase() ? vault : undefined;
+    if (rest.length === 0 && method === 'GET') {
+      this.plane.authorize('Microsoft.KeyVault/locations/deletedVaults/read', subscription);
+      if (!found) throw new ArmError(404, 'DeletedVaultNotFound', `The specified deleted vault '${name}' does not exist.`);
+      const { name: vaultName, location: vaultLocation, ...properties } = found;
+      return {
+        status: 200,
+        body: { id, name: vaultName, type: 'Microsoft.KeyVault/deletedVaults', properties: { location: vaultLocation, ...properties } },
+      };
+    }
+    if (rest.length !== 1 || rest[0] !== 'purge') throw new ArmError(404, 'InvalidResourceType', `No such operation on ${id}.`);
+    if (method !== 'POST') throw methodNotAllowed(method);
+    this.plane.authorize('Microsoft.KeyVault/locations/deletedVaults/purge/action', subscription);
+    if (!found) throw new ArmError(404, 'DeletedVaultNotFound', `The specified deleted vault '${name}' does not exist.`);
+    if (found.purgeProtectionEnabled)
+      throw new ArmError(
+        409,
+        'Conflict',
+        `Vault '${found.name}' has purge protection enabled: it cannot be purged, and is removed when its retention ends (${found.scheduledPurgeDate}).`,
+      );
+    this.plane.deletedVaults.delete(name.toLowerCase());
+    const operationId = randomUUID();
+    const operationLocation = `${HOST}${subscription}/operationresults/${operationId}?api-version=${apiVersion}`;
+    this.operations.set(operationId, { status: 'Succeeded', location: operationLocation });
+    return { status: 202, headers: { Location: operationLocation, ...this.pollHeaders() } };
   }
 
   /** Registries_ImportImage: accepted (202, a Location to poll), copied when the operation ends. */

@@ -44,6 +44,31 @@ export interface ResourceGroup {
   deletion?: Promise<void>;
 }
 
+/** A soft-deleted vault as Vaults_GetDeleted shows it (listDeletedVaults.json). */
+export interface DeletedVault {
+  name: string;
+  location: string;
+  vaultId: string;
+  purgeProtectionEnabled: boolean;
+  deletionDate: string;
+  scheduledPurgeDate: string;
+  tags: Record<string, string>;
+}
+
+function deletedVault(resource: StoredResource): DeletedVault {
+  const deletedAt = Date.now();
+  const retentionDays = Number(resource.properties['softDeleteRetentionInDays'] ?? 90);
+  return {
+    name: resource.name,
+    location: String(resource.envelope['location'] ?? '').toLowerCase(),
+    vaultId: resource.id,
+    purgeProtectionEnabled: resource.properties['enablePurgeProtection'] === true,
+    deletionDate: new Date(deletedAt).toISOString(),
+    scheduledPurgeDate: new Date(deletedAt + retentionDays * 86_400_000).toISOString(),
+    tags: { ...((resource.envelope['tags'] ?? {}) as Record<string, string>) },
+  };
+}
+
 export interface PutResult {
   status: 200 | 201;
   view: Json;
@@ -71,6 +96,11 @@ export class ResourcePlane {
   readonly unregisteredProviders = new Set<string>(['github.network']);
   /** The caller's roles at subscription scope. */
   roles: string[] = ['Contributor', 'Role Based Access Control Administrator'];
+  /**
+   * Vaults whose group or resource was deleted, by lower-case name: Key Vault keeps them soft-deleted
+   * (Vaults_GetDeleted) until purged, which purge protection forbids (Vaults_PurgeDeleted).
+   */
+  readonly deletedVaults = new Map<string, DeletedVault>();
   /** Each registry's content: ARM's importImage copies between them. */
   registries?: AcrEndpoint;
   /** Each vault's data plane: ARM's vaults/secrets read and write the same secrets. */
@@ -222,7 +252,10 @@ export class ResourcePlane {
     for (const [key, resource] of this.resources) {
       if (key !== id.toLowerCase() && !key.startsWith(prefix)) continue;
       this.resources.delete(key);
-      if (resource.type.toLowerCase() === 'microsoft.keyvault/vaults') this.onVaultDeleted(resource.name);
+      if (resource.type.toLowerCase() === 'microsoft.keyvault/vaults') {
+        this.deletedVaults.set(resource.name.toLowerCase(), deletedVault(resource));
+        this.onVaultDeleted(resource.name);
+      }
     }
   }
 
