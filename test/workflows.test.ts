@@ -234,7 +234,7 @@ describe('README: Security', () => {
   it('states every job’s token permissions exactly as the workflows declare them', async () => {
     const text = await section();
     const stated = new Map<string, string>();
-    for (const match of text.matchAll(/^\| `([a-z-]+\.yml)` \| `([a-z-]+)` \| ([^|]+) \|/gm)) {
+    for (const match of text.matchAll(/^\| `([a-z0-9-]+\.yml)` \| `([a-z0-9-]+)` \| ([^|]+) \|/gm)) {
       const [, file, job, permissions] = match as unknown as [string, string, string, string];
       stated.set(`${file} ${job}`, permissions.replaceAll('`', '').trim());
     }

@@ -52,6 +52,8 @@ export interface WorkflowRunOptions {
   jobEnv: (job: { id: string; environment?: string }) => Record<string, string>;
   /** Called before a job starts (a self-hosted runner inside the network, say). */
   beforeJob?: (id: string) => Promise<void>;
+  /** The `vars` context: the repository's and environment's configuration variables (none unless given). */
+  vars?: Record<string, string>;
   timeoutMs?: number;
 }
 
@@ -214,7 +216,7 @@ export async function runWorkflow(options: WorkflowRunOptions, steps: StepRecord
     if (!ready) throw new Error(`${options.workflow}: the jobs' needs form a cycle or name a job that does not exist`);
     const [id, job] = ready;
     const needs = Object.fromEntries(needsOf(job).map((need) => [need, done[need] as JobRecord]));
-    const contexts = { inputs, github: options.github, needs, vars: {}, secrets: {} };
+    const contexts = { inputs, github: options.github, needs, vars: options.vars ?? {}, secrets: {} };
     // failure() is true when any ancestor job failed, however far up; a skipped job alone is not a failure.
     const status = {
       succeeded: Object.values(needs).every((need) => need.result === 'success'),
@@ -230,7 +232,7 @@ export async function runWorkflow(options: WorkflowRunOptions, steps: StepRecord
   }
   const outputs = substituteAll(
     Object.fromEntries(
-      Object.entries(((workflow['on'] as Json)['workflow_call'] as Json)['outputs'] ?? {}).map(([name, spec]) => [
+      Object.entries(((workflow['on'] as Json)['workflow_call'] as Json | null | undefined)?.['outputs'] ?? {}).map(([name, spec]) => [
         name,
         (spec as Json)['value'],
       ]),

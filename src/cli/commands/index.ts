@@ -1,5 +1,6 @@
 import type { Command } from '../command.js';
 import { demoCommand } from './demo.js';
+import { e2eCommand } from './e2e.js';
 import { gateCommand } from './gate.js';
 import { githubRunnersCommand } from './github-runners.js';
 import { migrateSecretsCommand } from './migrate-secrets.js';
@@ -20,4 +21,5 @@ export const commands: Command[] = [
   sandboxCommand,
   rehearseCommand,
   demoCommand,
+  e2eCommand,
 ];
