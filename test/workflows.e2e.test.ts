@@ -109,7 +109,15 @@ function expectNothingLeft(run: WorkflowRun): void {
 
 describe('the e2e-azure workflow, run job by job against the sandbox', () => {
   it('provisions, migrates two secrets, deploys through the live gate, deletes what it made, and records the timings', async () => {
-    const run = await e2e();
+    // Before the cleanup: the secrets as both vaults hold them (the values only the sandbox knows).
+    const held: Record<string, (string | undefined)[]> = {};
+    const value = (vault: string, name: string) =>
+      environment.sandbox.server.keyVaults.get(vault)?.get(name)?.secret.versions.at(-1)?.value;
+    const run = await e2e(async (job) => {
+      if (job !== 'cleanup') return;
+      for (const name of ['E2eSecretOne', 'E2eSecretTwo'])
+        held[name] = [value(`e2e-${suffix()}-src`, name), value(`e2e-${suffix()}-secrets`, name)];
+    });
     const failed = run.steps.filter((step) => step.outcome === 'failure');
     expect(failed.map((step) => `${step.job} / ${step.name}:\n${step.stdout.slice(-3000)}`)).toEqual([]);
     expect(results(run)).toEqual({
@@ -126,6 +134,19 @@ describe('the e2e-azure workflow, run job by job against the sandbox', () => {
     expect(run.jobs['deploy']?.outputs['revision']).toMatch(/^e2e-app--/);
     // The live gate ran inside the rollout, before traffic moved.
     expect(run.steps.find((step) => step.job === 'deploy' && step.name.includes('deploy-container'))?.stdout).toMatch(/live/i);
+    // Both copied as they were, and no value in any step's log.
+    for (const [source, target] of Object.values(held)) {
+      expect(source).toMatch(/^[A-Za-z0-9_-]{32}$/);
+      expect(target).toBe(source);
+      // Registering a value for masking is the one place it may appear: the runner hides it from then on.
+      const logged = (step: (typeof run.steps)[number]) =>
+        step.stdout
+          .split('\n')
+          .filter((line) => !line.startsWith('::add-mask::'))
+          .some((line) => line.includes(source as string));
+      expect(run.steps.filter(logged).map((step) => `${step.job} / ${step.name}`)).toEqual([]);
+    }
+    expect(Object.keys(held)).toHaveLength(2);
     expectNothingLeft(run);
     // HIPAA's vault keeps purge protection: it stays soft-deleted, unpurgeable, under a name no other run uses.
     expect(environment.sandbox.server.arm.deletedVaults.get(`e2e-${suffix()}-secrets`)?.purgeProtectionEnabled).toBe(true);
@@ -149,11 +170,13 @@ describe('the e2e-azure workflow, run job by job against the sandbox', () => {
       // Someone else holds the run's vault name.
       inject: () => ({ takenNames: [{ type: 'Microsoft.KeyVault/vaults', name: `e2e-${suffix()}-secrets` }] }),
       expected: { provision: 'failure', secrets: 'skipped', deploy: 'skipped' },
+      why: /VaultAlreadyExists/,
     },
     {
       phase: 'secrets',
       inject: () => ({ takenNames: [{ type: 'Microsoft.KeyVault/vaults', name: `e2e-${suffix()}-src` }] }),
       expected: { provision: 'success', secrets: 'failure', deploy: 'skipped' },
+      why: /Deploying the source vault e2e-\w+-src \(deployment e2e-source-\d+\) failed[\s\S]*VaultAlreadyExists/,
     },
     {
       phase: 'deploy',
@@ -162,16 +185,18 @@ describe('the e2e-azure workflow, run job by job against the sandbox', () => {
         deniedReads: [`${sub()}/resourceGroups/e2e-${suffix()}-rg/providers/Microsoft.OperationalInsights/workspaces/e2e-${suffix()}-logs`],
       }),
       expected: { provision: 'success', secrets: 'success', deploy: 'failure' },
+      why: /The HIPAA gate blocks promotion/,
     },
   ])(
     'a failure in $phase still runs the cleanup, which leaves nothing behind',
-    async ({ phase, inject, expected }) => {
+    async ({ phase, inject, expected, why }) => {
       const run = await e2e(async (job) => {
         if (job === phase) expect((await adminRequest(environment.sandbox, 'PATCH', '/arm', inject())).status).toBe(200);
       });
       environment.sandbox.server.arm.takenNames.clear();
       environment.sandbox.server.arm.deniedReads.clear();
       expect(results(run)).toEqual({ names: 'success', ...expected, cleanup: 'success', summary: 'success', record: 'skipped' });
+      expect(run.steps.find((step) => step.job === phase && step.outcome === 'failure')?.stdout).toMatch(why);
       expectNothingLeft(run);
       expect(await readFile(join(runnerTemp, 'summary.md'), 'utf8')).toMatch(
         new RegExp(`\\| ${phase} \\| failure \\| \\d+ min \\d+ s \\|`),

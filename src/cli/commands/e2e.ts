@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import type { ArmPort } from '../../azure/arm-port.js';
+import { armError, type ArmPort } from '../../azure/arm-port.js';
 import { armPort } from '../../azure/arm.js';
 import { signedInPrincipal } from '../../azure/credential.js';
 import { subscriptionOf } from '../../azure/subscription.js';
@@ -113,9 +113,14 @@ async function sourceVault(arm: ArmPort, env: NodeJS.ProcessEnv, logger: Logger,
     secrets.map((_name, index) => [`secret${index}`, { value: randomBytes(24).toString('base64url') }]),
   );
   const deployment = `e2e-source-${Date.now()}`;
-  await arm.startDeployment(group, deployment, {
-    properties: { mode: 'Incremental', template: sourceVaultTemplate(vault, region, secrets, principalId), parameters },
-  });
+  try {
+    await arm.startDeployment(group, deployment, {
+      properties: { mode: 'Incremental', template: sourceVaultTemplate(vault, region, secrets, principalId), parameters },
+    });
+  } catch (error) {
+    // ARM's inner errors say what is wrong (a vault name taken, a role missing).
+    throw armError(error, `Deploying the source vault ${vault} (deployment ${deployment})`);
+  }
   for (;;) {
     const { deployment: state, retryAfterMs } = await arm.getDeployment(group, deployment);
     const status = state.properties?.provisioningState;
