@@ -6,7 +6,7 @@
 import picomatch from 'picomatch';
 import { errorMessage } from '../core/errors.js';
 import { CONTROLS } from './catalog.js';
-import type { Control, ControlResult } from './control.js';
+import type { Control, ControlContext, ControlResult } from './control.js';
 import { traceReads } from './controls/access.js';
 import type {
   AbuseMonitoringRecord,
@@ -64,12 +64,11 @@ export function evaluate(environment: JudgedEnvironment, options: EvaluateOption
       let result: ControlResult;
       const reads: PropertyRead[] = [];
       try {
-        result = options.reads
-          ? traceReads(
-              (read, path) => reads.push({ resource: read, path }),
-              () => control.evaluate(resource, context),
-            )
-          : control.evaluate(resource, context);
+        result = traceReads(
+          (read, path) => reads.push({ resource: read, path }),
+          () => control.evaluate(resource, context),
+        );
+        result = withoutUncertainWriters(control, resource, context, result, reads);
       } catch (error) {
         result = { status: 'unknown', message: `the control could not judge this resource: ${errorMessage(error)}` };
       }
@@ -188,6 +187,64 @@ export function evaluate(environment: JudgedEnvironment, options: EvaluateOption
       };
     }),
   };
+}
+
+/** At most this many resources of unknown condition are tried in every combination; beyond, each alone and all together. */
+const MAX_COMBINED_UNCERTAIN = 6;
+
+/**
+ * A resource whose `condition` cannot be known offline may or may not be deployed, so it is not
+ * counted as present (a diagnostic setting, an auditing setting...): the control is judged again
+ * without it (every combination of such resources it read), and where that changes the finding,
+ * the finding is unknown.
+ */
+function withoutUncertainWriters(
+  control: Control,
+  resource: JudgedResource | undefined,
+  context: ControlContext,
+  result: ControlResult,
+  reads: PropertyRead[],
+): ControlResult {
+  const uncertain = [...new Set(reads.map((read) => read.resource))].filter((read) => read !== resource && read.conditionUnknown);
+  if (uncertain.length === 0) return result;
+  for (const absent of combinations(uncertain)) {
+    const world = withoutResources(context.environment, absent);
+    const judged = control.evaluate(resource && world.map.get(resource), { ...context, environment: world.environment });
+    if (judged.status !== result.status) {
+      const names = uncertain.map((r) => `${r.type.split('/').at(-1)} "${r.name}"`).join(', ');
+      return {
+        status: 'unknown',
+        message: `${result.message}; but that rests on ${names}, whose condition cannot be known offline (${(uncertain[0] as JudgedResource).conditionUnknown?.reason}), and without ${absent.length === uncertain.length ? 'it' : 'some of it'}: ${judged.message}`,
+        ...(result.path ? { path: result.path } : {}),
+      };
+    }
+  }
+  return result;
+}
+
+/** Every non-empty subset of `items` to leave out, or, past the limit, each one alone and all together. */
+function combinations<T>(items: T[]): T[][] {
+  if (items.length > MAX_COMBINED_UNCERTAIN) return [...items.map((item) => [item]), items];
+  const subsets: T[][] = [];
+  for (let mask = 1; mask < 1 << items.length; mask++) subsets.push(items.filter((_, index) => (mask >> index) & 1));
+  return subsets;
+}
+
+/** A copy of the environment without some resources: linked anew, so controls walk it as they walk the original. */
+function withoutResources(
+  environment: JudgedEnvironment,
+  absent: JudgedResource[],
+): { environment: JudgedEnvironment; map: Map<JudgedResource, JudgedResource> } {
+  const gone = new Set(absent);
+  const map = new Map<JudgedResource, JudgedResource>();
+  const kept = environment.resources.filter((r) => !gone.has(r));
+  for (const original of kept) map.set(original, { ...original, children: [], extensions: [] });
+  for (const [original, copy] of map) {
+    if (original.parent) copy.parent = map.get(original.parent) ?? original.parent;
+    copy.children = original.children.filter((r) => !gone.has(r)).map((r) => map.get(r) ?? r);
+    copy.extensions = original.extensions.filter((r) => !gone.has(r)).map((r) => map.get(r) ?? r);
+  }
+  return { environment: { ...environment, resources: kept.map((r) => map.get(r) as JudgedResource) }, map };
 }
 
 function applies(control: Control, resource: JudgedResource): boolean {

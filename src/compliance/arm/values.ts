@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { UnknownValue, isUnknown } from '../model.js';
 
 /** Values as ARM's expression language sees them: errors in the template, case-insensitive keys, unknowns inside values. */
@@ -59,5 +60,63 @@ export function placeholderIn(value: unknown, depth = 0): string | undefined {
 }
 
 export function unknownFromParameter(name: string, text?: string): UnknownValue {
+  const context = CONTEXT_NAMES[name.toLowerCase()];
+  if (context)
+    return new UnknownValue(
+      `it depends on ${context}, which is only known for a given deployment target; give the target (the gate's --resource-group, --subscription and --location) to judge it`,
+      text,
+    );
   return new UnknownValue(`it depends on parameter "${name}", which has no value; give a parameters file to judge it`, text);
+}
+
+/**
+ * What the deployment alone knows (its subscription, resource group, location, name, tenant)
+ * stands in strings as a placeholder like a missing parameter's, `⟦@resourceGroup⟧`: ids and
+ * names built from it still link, anything that looks inside it is unknown. `@` keeps these
+ * apart from parameter names, which cannot hold it.
+ */
+export const DEPLOYMENT_CONTEXT = {
+  subscriptionId: '@subscription',
+  tenantId: '@tenant',
+  resourceGroup: '@resourceGroup',
+  location: '@location',
+  deploymentName: '@deployment',
+} as const;
+
+const CONTEXT_NAMES: Record<string, string> = {
+  '@subscription': 'the target subscription (subscription())',
+  '@tenant': 'the tenant (subscription().tenantId, tenant())',
+  '@resourcegroup': 'the target resource group (resourceGroup())',
+  '@location': 'the target location (resourceGroup().location)',
+  '@deployment': 'the deployment (deployment())',
+};
+
+/** A deployment value that was not given: its placeholder. */
+export function contextPlaceholder(what: keyof typeof DEPLOYMENT_CONTEXT): string {
+  return parameterPlaceholder(DEPLOYMENT_CONTEXT[what]);
+}
+
+/**
+ * A resource id whose subscription and resource group segments only are placeholders of the
+ * target (`resourceId('Microsoft.OperationalInsights/workspaces', 'logs')` when the target group
+ * was not given) names a resource of this deployment all the same: those segments are dropped
+ * before looking for what is unknown in it.
+ */
+export function withoutTargetSegments(text: string): string {
+  return text
+    .replace(/\/subscriptions\/\u27e6@subscription\u27e7/gi, '/subscriptions/-')
+    .replace(/\/resourceGroups\/\u27e6@resourceGroup\u27e7/gi, '/resourceGroups/-');
+}
+
+/**
+ * Text cut or hashed from a placeholder (`substring(uniqueString(deployment().name), 0, 4)`) is
+ * unknown text: a new placeholder of the same missing value, the same for the same inputs, so a
+ * name built from it still links and reads as unknown.
+ */
+export function derivedPlaceholder(name: string, fn: string, args: unknown[]): string {
+  const hash = createHash('sha256')
+    .update(`${fn}\u0000${JSON.stringify(args)}`)
+    .digest('hex')
+    .slice(0, 8);
+  return `${parameterPlaceholder(name)}${hash}`;
 }
