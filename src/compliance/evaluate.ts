@@ -7,7 +7,7 @@ import picomatch from 'picomatch';
 import { errorMessage } from '../core/errors.js';
 import { CONTROLS } from './catalog.js';
 import type { Control, ControlContext, ControlResult } from './control.js';
-import { traceReads } from './controls/access.js';
+import { appliedLast, traceReads } from './controls/access.js';
 import type {
   AbuseMonitoringRecord,
   BaaEvidence,
@@ -57,18 +57,43 @@ export function evaluate(environment: JudgedEnvironment, options: EvaluateOption
   const findings: Finding[] = [];
   const environmentRef = { type: 'environment', name: environment.input.source, id: '' };
 
+  const declaredAgain = redeclarations(environment);
   for (const control of options.controls ?? CONTROLS) {
     const targets: (JudgedResource | undefined)[] =
       control.appliesTo === 'environment' ? [undefined] : environment.resources.filter((resource) => applies(control, resource));
     for (const resource of targets) {
       let result: ControlResult;
       const reads: PropertyRead[] = [];
-      try {
-        result = traceReads(
-          (read, path) => reads.push({ resource: read, path }),
-          () => control.evaluate(resource, context),
+      const judgeOne = (target: JudgedResource | undefined): ControlResult => {
+        const own: PropertyRead[] = [];
+        const judged = traceReads(
+          (read, path) => own.push({ resource: read, path }),
+          () => control.evaluate(target, context),
         );
-        result = withoutUncertainWriters(control, resource, context, result, reads);
+        if (target === resource) reads.push(...own);
+        return withoutUncertainWriters(control, target, context, judged, own);
+      };
+      const declarations = resource && declaredAgain.get(resource);
+      try {
+        if (resource && declarations && !declarations.last.includes(resource)) {
+          result = {
+            status: 'not-applicable',
+            message: `declared again, and ARM applies a later declaration (${declarations.last.length === 1 ? 'the one judged' : 'those judged'}) after this one: Azure keeps the last write`,
+          };
+        } else if (declarations) {
+          result = judgeOne(declarations.merged.get(resource as JudgedResource));
+          for (const other of declarations.last) {
+            if (other === resource) continue;
+            const judged = judgeOne(declarations.merged.get(other));
+            if (judged.status !== result.status) {
+              result = {
+                status: 'unknown',
+                message: `${result.message}; but the resource is declared ${declarations.all.length} times and ARM may apply either of two that differ last (the other: ${judged.message})`,
+              };
+              break;
+            }
+          }
+        } else result = judgeOne(resource);
       } catch (error) {
         result = { status: 'unknown', message: `the control could not judge this resource: ${errorMessage(error)}` };
       }
@@ -189,6 +214,36 @@ export function evaluate(environment: JudgedEnvironment, options: EvaluateOption
   };
 }
 
+interface Redeclaration {
+  all: JudgedResource[];
+  /** The declarations ARM may apply last: Azure keeps the last write. */
+  last: JudgedResource[];
+  /** Each declaration with the children and extensions of every declaration: they belong to the one resource. */
+  merged: Map<JudgedResource, JudgedResource>;
+}
+
+/** Resources declared more than once (by two modules, say), by declaration. */
+function redeclarations(environment: JudgedEnvironment): Map<JudgedResource, Redeclaration> {
+  const byId = new Map<string, JudgedResource[]>();
+  for (const resource of environment.resources) {
+    const id = resource.id.toLowerCase();
+    byId.set(id, [...(byId.get(id) ?? []), resource]);
+  }
+  const found = new Map<JudgedResource, Redeclaration>();
+  for (const all of byId.values()) {
+    if (all.length < 2) continue;
+    const children = [...new Set(all.flatMap((declaration) => declaration.children))];
+    const extensions = [...new Set(all.flatMap((declaration) => declaration.extensions))];
+    const group: Redeclaration = {
+      all,
+      last: appliedLast(all, (declaration) => declaration, environment),
+      merged: new Map(all.map((declaration) => [declaration, { ...declaration, children, extensions }])),
+    };
+    for (const declaration of all) found.set(declaration, group);
+  }
+  return found;
+}
+
 /** At most this many resources of unknown condition are tried in every combination; beyond, each alone and all together. */
 const MAX_COMBINED_UNCERTAIN = 6;
 
@@ -209,7 +264,7 @@ function withoutUncertainWriters(
   if (uncertain.length === 0) return result;
   for (const absent of combinations(uncertain)) {
     const world = withoutResources(context.environment, absent);
-    const judged = control.evaluate(resource && world.map.get(resource), { ...context, environment: world.environment });
+    const judged = control.evaluate(resource && world.view(resource), { ...context, environment: world.environment });
     if (judged.status !== result.status) {
       const names = uncertain.map((r) => `${r.type.split('/').at(-1)} "${r.name}"`).join(', ');
       return {
@@ -234,7 +289,7 @@ function combinations<T>(items: T[]): T[][] {
 function withoutResources(
   environment: JudgedEnvironment,
   absent: JudgedResource[],
-): { environment: JudgedEnvironment; map: Map<JudgedResource, JudgedResource> } {
+): { environment: JudgedEnvironment; view: (resource: JudgedResource) => JudgedResource } {
   const gone = new Set(absent);
   const map = new Map<JudgedResource, JudgedResource>();
   const kept = environment.resources.filter((r) => !gone.has(r));
@@ -244,7 +299,14 @@ function withoutResources(
     copy.children = original.children.filter((r) => !gone.has(r)).map((r) => map.get(r) ?? r);
     copy.extensions = original.extensions.filter((r) => !gone.has(r)).map((r) => map.get(r) ?? r);
   }
-  return { environment: { ...environment, resources: kept.map((r) => map.get(r) as JudgedResource) }, map };
+  // A resource outside the environment (a redeclared one with every declaration's children) is linked anew the same way.
+  const view = (resource: JudgedResource): JudgedResource =>
+    map.get(resource) ?? {
+      ...resource,
+      children: resource.children.filter((r) => !gone.has(r)).map((r) => map.get(r) ?? r),
+      extensions: resource.extensions.filter((r) => !gone.has(r)).map((r) => map.get(r) ?? r),
+    };
+  return { environment: { ...environment, resources: kept.map((r) => map.get(r) as JudgedResource) }, view };
 }
 
 function applies(control: Control, resource: JudgedResource): boolean {

@@ -188,3 +188,128 @@ describe('a writer whose condition is unknown is not counted as present', () => 
     expect(statuses('sql.long-term-retention', [sqlServer, database, policy], conditional)).toEqual(['sql1/db: unknown']);
   });
 });
+
+/** A module as Bicep compiles it (inner scope); `after` names the modules ARM must finish first. */
+const module = (name: string, resources: unknown[], after: string[] = []) => ({
+  type: 'Microsoft.Resources/deployments',
+  apiVersion: '2022-09-01',
+  name,
+  properties: {
+    expressionEvaluationOptions: { scope: 'inner' },
+    mode: 'Incremental',
+    template: { $schema: SCHEMA, contentVersion: '1.0.0.0', resources },
+  },
+  dependsOn: after.map((other) => `[resourceId('Microsoft.Resources/deployments', '${other}')]`),
+});
+
+describe('one setting written several times: the write ARM applies last is judged', () => {
+  const sqlServer = { type: 'Microsoft.Sql/servers', apiVersion: '2023-08-01', name: 'sql1', location: 'eastus2', properties: {} };
+  const sqlChild = (type: string, name: string, properties: Record<string, unknown>, dependsOn: string[] = []) => ({
+    type: `Microsoft.Sql/servers/${type}`,
+    apiVersion: '2023-08-01',
+    name: `sql1/${name}`,
+    properties,
+    dependsOn: ["[resourceId('Microsoft.Sql/servers', 'sql1')]", ...dependsOn],
+  });
+
+  it('passes auditing that a later writer, ordered after the one that disables it, turns back on', () => {
+    const disabled = sqlChild('auditingSettings', 'default', { state: 'Disabled' });
+    const enabled = sqlChild('extendedAuditingSettings', 'default', { state: 'Enabled', isAzureMonitorTargetEnabled: true }, [
+      "[resourceId('Microsoft.Sql/servers/auditingSettings', 'sql1', 'default')]",
+    ]);
+    expect(statuses('sql.auditing', [sqlServer, disabled, enabled])).toEqual(['sql1: pass']);
+    // Neither ordered after the other: ARM may apply either last.
+    const unordered = sqlChild('extendedAuditingSettings', 'default', { state: 'Enabled', isAzureMonitorTargetEnabled: true });
+    expect(statuses('sql.auditing', [sqlServer, disabled, unordered])).toEqual(['sql1: unknown']);
+  });
+
+  it('passes threat protection that a later advancedThreatProtectionSettings turns back on after securityAlertPolicies disabled it', () => {
+    const alerts = sqlChild('securityAlertPolicies', 'Default', { state: 'Disabled' });
+    const atp = sqlChild('advancedThreatProtectionSettings', 'Default', { state: 'Enabled' }, [
+      "[resourceId('Microsoft.Sql/servers/securityAlertPolicies', 'sql1', 'Default')]",
+    ]);
+    expect(statuses('sql.threat-protection', [sqlServer, alerts, atp])).toEqual(['sql1: pass']);
+  });
+
+  it('judges the transparentDataEncryption written last, by a module ordered after the one that enabled it', () => {
+    const database = {
+      type: 'Microsoft.Sql/servers/databases',
+      apiVersion: '2023-08-01',
+      name: 'sql1/db',
+      location: 'eastus2',
+      properties: {},
+    };
+    const tde = (state: string) => ({
+      type: 'Microsoft.Sql/servers/databases/transparentDataEncryption',
+      apiVersion: '2023-08-01',
+      name: 'sql1/db/current',
+      properties: { state },
+    });
+    const resources = [sqlServer, database, module('on', [tde('Enabled')]), module('off', [tde('Disabled')], ['on'])];
+    expect(statuses('sql.tde', resources)).toEqual(['sql1/db: fail']);
+    const reversed = [sqlServer, database, module('off', [tde('Disabled')]), module('on', [tde('Enabled')], ['off'])];
+    expect(statuses('sql.tde', reversed)).toEqual(['sql1/db: pass']);
+    const unordered = [sqlServer, database, module('on', [tde('Enabled')]), module('off', [tde('Disabled')])];
+    expect(statuses('sql.tde', unordered)).toEqual(['sql1/db: unknown']);
+  });
+
+  describe('same-named diagnostic settings on one resource are one setting', () => {
+    const setting = (enabled: boolean) => ({
+      type: 'Microsoft.Insights/diagnosticSettings',
+      apiVersion: '2021-05-01-preview',
+      name: 'audit',
+      scope: "[resourceId('Microsoft.KeyVault/vaults', 'kv')]",
+      properties: { workspaceId: WORKSPACE, logs: [{ categoryGroup: 'audit', enabled }] },
+    });
+
+    it('fails when the write applied last turns the audit logs off, passes when it turns them back on', () => {
+      expect(
+        statuses('diagnostics.audit-logs', [vault({}), module('first', [setting(true)]), module('second', [setting(false)], ['first'])]),
+      ).toEqual(['kv: fail']);
+      expect(
+        statuses('diagnostics.audit-logs', [vault({}), module('first', [setting(false)]), module('second', [setting(true)], ['first'])]),
+      ).toEqual(['kv: pass']);
+    });
+
+    it('is unknown when ARM may apply either write last', () => {
+      expect(statuses('diagnostics.audit-logs', [vault({}), module('first', [setting(true)]), module('second', [setting(false)])])).toEqual(
+        ['kv: unknown'],
+      );
+    });
+  });
+
+  describe('a resource declared twice', () => {
+    const twice = (first: boolean, second: boolean, ordered: boolean) => [
+      module('first', [vault({ enablePurgeProtection: first })]),
+      module('second', [vault({ enablePurgeProtection: second })], ordered ? ['first'] : []),
+    ];
+
+    it('is judged as ARM leaves it: the declaration applied last', () => {
+      expect(statuses('keyvault.purge-protection', twice(true, false, true))).toEqual(['kv: not-applicable', 'kv: fail']);
+      expect(statuses('keyvault.purge-protection', twice(false, true, true))).toEqual(['kv: not-applicable', 'kv: pass']);
+    });
+
+    it('is unknown where ARM may apply either declaration last and they differ', () => {
+      expect(statuses('keyvault.purge-protection', twice(true, false, false))).toEqual(['kv: unknown', 'kv: unknown']);
+      expect(statuses('keyvault.purge-protection', twice(true, true, false))).toEqual(['kv: pass', 'kv: pass']);
+    });
+  });
+});
+
+describe('a resource declared twice, with a writer of unknown condition', () => {
+  it('does not count the setting of unknown condition on the declaration judged', () => {
+    const setting = {
+      type: 'Microsoft.Insights/diagnosticSettings',
+      apiVersion: '2021-05-01-preview',
+      name: 'audit',
+      condition: "[parameters('withAudit')]",
+      scope: "[resourceId('Microsoft.KeyVault/vaults', 'kv')]",
+      properties: { workspaceId: WORKSPACE, logs: [{ categoryGroup: 'audit', enabled: true }] },
+    };
+    const resources = [module('first', [vault({})]), module('second', [vault({})], ['first']), setting];
+    expect(statuses('diagnostics.audit-logs', resources, { parameters: { withAudit: { type: 'bool' } } })).toEqual([
+      'kv: not-applicable',
+      'kv: unknown',
+    ]);
+  });
+});

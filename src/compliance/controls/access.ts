@@ -102,3 +102,12 @@ export function appliedAfter(later: JudgedResource, earlier: JudgedResource, env
   }
   return false;
 }
+
+/**
+ * Of several resources that write one thing (one setting, one resource declared twice), those ARM
+ * may apply last: no other of them is applied after them. One means ARM's order decides; several
+ * mean it is undefined between them.
+ */
+export function appliedLast<T>(items: T[], resourceOf: (item: T) => JudgedResource, environment: JudgedEnvironment): T[] {
+  return items.filter((item) => !items.some((other) => other !== item && appliedAfter(resourceOf(other), resourceOf(item), environment)));
+}
