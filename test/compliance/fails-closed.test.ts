@@ -313,3 +313,44 @@ describe('a resource declared twice, with a writer of unknown condition', () => 
     ]);
   });
 });
+
+describe('property names as Azure’s resource providers read them', () => {
+  const redis = (properties: Record<string, unknown>) => ({
+    type: 'Microsoft.Cache/redis',
+    apiVersion: '2024-11-01',
+    name: 'r1',
+    location: 'eastus2',
+    properties,
+  });
+  const cosmos = (properties: Record<string, unknown>) => ({
+    type: 'Microsoft.DocumentDB/databaseAccounts',
+    apiVersion: '2025-04-15',
+    name: 'db1',
+    location: 'eastus2',
+    properties,
+  });
+
+  it('is unknown where one object has the property twice in different cases with different values', () => {
+    expect(statuses('keyvault.purge-protection', [vault({ enablePurgeProtection: true, EnablePurgeProtection: false })])).toEqual([
+      'kv: unknown',
+    ]);
+    expect(
+      findings('keyvault.purge-protection', [vault({ EnablePurgeProtection: false, enablePurgeProtection: true })])[0]?.message,
+    ).toMatch(/2 times in different cases .* not documented/);
+    // The same value twice is that value.
+    expect(statuses('keyvault.purge-protection', [vault({ enablePurgeProtection: true, ENABLEPURGEPROTECTION: true })])).toEqual([
+      'kv: pass',
+    ]);
+  });
+
+  it('reads ASCII letters without case, but a non-ASCII look-alike (the Kelvin sign K) names another property', () => {
+    expect(statuses('redis.entra-auth', [redis({ DisableAccessKeyAuthentication: true })])).toEqual(['r1: pass']);
+    expect(statuses('redis.entra-auth', [redis({ 'disableAccess\u212AeyAuthentication': true })])).toEqual(['r1: fail']);
+    expect(statuses('cosmos.metadata-write-locked', [cosmos({ 'disable\u212AeyBasedMetadataWriteAccess': true })])).toEqual(['db1: fail']);
+  });
+
+  it('reads template expressions the same way: a look-alike key is not the property', () => {
+    const template = [vault({ enablePurgeProtection: "[coalesce(tryGet(variables('settings'), 'purge\u212Aey'), false())]" })];
+    expect(statuses('keyvault.purge-protection', template, { variables: { settings: { purgeKey: true } } })).toEqual(['kv: fail']);
+  });
+});

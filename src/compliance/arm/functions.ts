@@ -3,7 +3,16 @@ import { parse as parseYaml } from 'yaml';
 import { providerPath } from '../../core/resource-id.js';
 import { UnknownValue, isUnknown } from '../model.js';
 import type { ExpressionScope, Node } from './expressions.js';
-import { TemplateError, containsUnknown, describe, findKey, parameterPlaceholder, placeholderIn, unknownFromParameter } from './values.js';
+import {
+  TemplateError,
+  containsUnknown,
+  describe,
+  findKey,
+  foldName,
+  parameterPlaceholder,
+  placeholderIn,
+  unknownFromParameter,
+} from './values.js';
 
 /**
  * ARM's template functions, with the semantics Microsoft documents for each (its "Template
@@ -95,13 +104,13 @@ function compare(a: unknown, b: unknown, text: string): number {
 /** `union()` merges objects recursively: a nested object in a later argument merges into the same key's object. */
 function deepMerge(target: Record<string, unknown>, source: Record<string, unknown>): Record<string, unknown> {
   // Keys without case, as ARM compares them: a later argument's spelling wins.
-  const result = new Map(Object.entries(target).map(([key, value]) => [key.toLowerCase(), { key, value }]));
+  const result = new Map(Object.entries(target).map(([key, value]) => [foldName(key), { key, value }]));
   for (const [key, value] of Object.entries(source)) {
-    const existing = result.get(key.toLowerCase())?.value;
+    const existing = result.get(foldName(key))?.value;
     // An unknown earlier value may be an object the later one merges into: which keys it keeps is unknown.
     const merged =
       isObject(existing) && isObject(value) ? deepMerge(existing, value) : isUnknown(existing) && isObject(value) ? existing : value;
-    result.set(key.toLowerCase(), { key, value: merged });
+    result.set(foldName(key), { key, value: merged });
   }
   return Object.fromEntries([...result.values()].map(({ key, value }) => [key, value]));
 }

@@ -8,12 +8,29 @@ export class TemplateError extends Error {
   override readonly name = 'TemplateError';
 }
 
-/** ARM property names are case-insensitive. */
+/**
+ * A property name as Azure's resource providers compare them: ordinal, without case for ASCII
+ * letters only (`SupportsHttpsTrafficOnly` is `supportsHttpsTrafficOnly`; a Kelvin sign `K` is
+ * not a `k`, though JavaScript's toLowerCase makes it one).
+ */
+export function foldName(name: string): string {
+  return name.replace(/[A-Z]/g, (letter) => String.fromCharCode(letter.charCodeAt(0) + 32));
+}
+
+/**
+ * ARM property names are case-insensitive (ASCII only, see foldName). An object that has the
+ * property twice in different cases, with different values, gives an unknown: which one the
+ * resource provider reads is not documented.
+ */
 export function findKey(target: Record<string, unknown>, key: string): unknown {
-  if (Object.hasOwn(target, key)) return target[key];
-  const lower = key.toLowerCase();
-  const match = Object.keys(target).find((k) => k.toLowerCase() === lower);
-  return match === undefined ? undefined : target[match];
+  const folded = foldName(key);
+  const matches = Object.keys(target).filter((name) => name === key || foldName(name) === folded);
+  if (matches.length <= 1) return matches[0] === undefined ? undefined : target[matches[0]];
+  const values = matches.map((name) => target[name]);
+  if (values.every((value) => !containsUnknown(value) && JSON.stringify(value) === JSON.stringify(values[0]))) return values[0];
+  return new UnknownValue(
+    `the object has the property "${key}" ${matches.length} times in different cases (${matches.map((name) => JSON.stringify(name)).join(', ')}) with different values, and which one Azure's resource provider reads is not documented`,
+  );
 }
 
 /** Whether a value is, or holds anywhere inside it, an UnknownValue. */
