@@ -266,10 +266,10 @@ function withoutUncertainWriters(
     const world = withoutResources(context.environment, absent);
     const judged = control.evaluate(resource && world.view(resource), { ...context, environment: world.environment });
     if (judged.status !== result.status) {
-      const names = uncertain.map((r) => `${r.type.split('/').at(-1)} "${r.name}"`).join(', ');
+      const names = (list: JudgedResource[]) => list.map((r) => `${r.type.split('/').at(-1)} "${r.name}"`).join(', ');
       return {
         status: 'unknown',
-        message: `${result.message}; but that rests on ${names}, whose condition cannot be known offline (${(uncertain[0] as JudgedResource).conditionUnknown?.reason}), and without ${absent.length === uncertain.length ? 'it' : 'some of it'}: ${judged.message}`,
+        message: `${result.message}; but that rests on ${names(uncertain)}, whose condition cannot be known offline (${(uncertain[0] as JudgedResource).conditionUnknown?.reason}), and without ${names(absent)}: ${judged.message}`,
         ...(result.path ? { path: result.path } : {}),
       };
     }
