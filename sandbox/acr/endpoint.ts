@@ -51,6 +51,12 @@ export class AcrEndpoint {
   readonly contents = new Map<string, RegistryContent>();
   /** Registries whose private network the test runner is inside (as a self-hosted runner in the virtual network would be). */
   readonly insideNetwork = new Set<string>();
+  /**
+   * Registries a Container Apps environment is pulling from right now. Its pulls come through its
+   * own network (in Azure, the private endpoint the template gives the registry), not this
+   * machine's, so the network rule lets them in; they reach the sandbox through the same daemon.
+   */
+  private readonly pullingFromEnvironment = new Map<string, number>();
   /** Every refresh and access token handed out, so tests can prove none leaked into logs or files. */
   readonly issuedTokens: string[] = [];
   private readonly key = randomBytes(32);
@@ -80,6 +86,18 @@ export class AcrEndpoint {
     });
   }
 
+  /** Runs `pull` as the Container Apps environment's, from inside the registry's network. */
+  async pullFromEnvironment<T>(name: string, pull: () => Promise<T>): Promise<T> {
+    this.pullingFromEnvironment.set(name, (this.pullingFromEnvironment.get(name) ?? 0) + 1);
+    try {
+      return await pull();
+    } finally {
+      const left = (this.pullingFromEnvironment.get(name) ?? 1) - 1;
+      if (left > 0) this.pullingFromEnvironment.set(name, left);
+      else this.pullingFromEnvironment.delete(name);
+    }
+  }
+
   /** Whether a registry of this name answers at all (its host name resolves). */
   exists(name: string): boolean {
     return this.environment.registry(name) !== undefined;
@@ -102,7 +120,7 @@ export class AcrEndpoint {
   private route(name: string, request: RegistryRequest): Reply {
     const registry = this.environment.registry(name);
     if (!registry) return errors(404, 'NAME_UNKNOWN', `registry ${name} does not exist`);
-    if (!registry.publicNetworkAccess && !this.insideNetwork.has(name))
+    if (!registry.publicNetworkAccess && !this.insideNetwork.has(name) && !this.pullingFromEnvironment.has(name))
       return errors(403, 'DENIED', "client with IP '127.0.0.1' is not allowed access. Refer https://aka.ms/acr/firewall to grant access.");
     const host = `${name}.azurecr.io`;
     const path = request.url.pathname;

@@ -470,7 +470,7 @@ export class ContainerAppsRuntime {
           auths: { [`${registry}.azurecr.io`]: { auth: Buffer.from(`${REFRESH_TOKEN_USER}:${token}`).toString('base64') } },
         }),
       );
-      await run('docker', ['--config', config, 'pull', '--quiet', image], { env });
+      await this.registries.pullFromEnvironment(registry, () => run('docker', ['--config', config, 'pull', '--quiet', image], { env }));
     } finally {
       await rm(config, { recursive: true, force: true });
     }
