@@ -256,6 +256,10 @@ export async function rehearse(options: RehearsalOptions, context: CommandContex
     );
 
     await phase("Switch the phone number's voice webhook to production", noDocker, async () => {
+      // As cutover.yml's switch-webhook job: a runner inside the environment's network reads Twilio's credentials from the vault.
+      const production = sandbox?.server.keyVaults.get(config.keyVault.name);
+      if (production) production.insideNetwork = true;
+      stdout(`  From a runner inside ${config.keyVault.name}'s network, as cutover.yml's job runs.\n`);
       const result = await switchTwilioWebhook({
         phoneNumber: PHONE_NUMBER,
         url: `https://${fqdn}/voice`,
