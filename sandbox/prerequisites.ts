@@ -46,10 +46,8 @@ export const NEEDS = {
   unitTests: ['openssl', 'git'],
   /** The whole suite. */
   tests: Object.keys(PREREQUISITES) as PackageName[],
-  /** `azure-hipaa rehearse`: the sandbox, and its docker daemon for the image and deploy phases. */
+  /** `azure-hipaa rehearse` (the demo adds busybox-static): the sandbox, and its docker daemon for the image and deploy phases. */
   rehearsal: ['openssl', 'docker.io', 'iproute2'],
-  /** The packages the image and deploy phases need; without them those phases are skipped. */
-  docker: ['docker.io', 'iproute2', 'busybox-static'],
 } satisfies Record<string, PackageName[]>;
 
 export interface Outcome {
