@@ -8,6 +8,7 @@ import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { dockerdUnavailable } from '../../sandbox/dockerd.js';
 import { ensurePrerequisites, isStaticElf, missingPrerequisites, type Machine } from '../../sandbox/prerequisites.js';
 
 /** The commands each package puts on PATH, as the stand-in apt-get installs them. */
@@ -135,5 +136,24 @@ describe('busybox-static', () => {
     expect(isStaticElf(process.execPath)).toBe(false);
     await writeFile(busybox, '#!/bin/sh\n');
     expect(isStaticElf(busybox)).toBe(false);
+  });
+});
+
+describe('a docker daemon of the sandbox’s own', () => {
+  it('needs docker.io and iproute2, and says the command that installs them', async () => {
+    await put('ip');
+    expect(dockerdUnavailable(machine(false), {})).toBe(
+      'docker.io not installed (sudo apt-get update && sudo apt-get install -y docker.io)',
+    );
+  });
+
+  it('needs root; a daemon already running (rootless, Docker Desktop) is named, with why it cannot stand in', async () => {
+    for (const command of ['dockerd', 'docker', 'ip']) await put(command);
+    expect(dockerdUnavailable(machine(true), {})).toBeUndefined();
+    const why = dockerdUnavailable(machine(false), { DOCKER_HOST: 'unix:///run/user/1000/docker.sock' });
+    expect(why).toMatch(
+      /^starting a docker daemon of its own needs root \(the daemon at unix:\/\/\/run\/user\/1000\/docker\.sock cannot stand in for it: /,
+    );
+    expect(why).toContain('not through the sandbox');
   });
 });
