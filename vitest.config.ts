@@ -10,6 +10,7 @@ export const OUT_OF_PROCESS = [
   'test/demo.test.ts',
   'test/workflows.run.test.ts',
   'test/workflows.steps.test.ts',
+  'test/workflows.staging.test.ts',
   'test/sandbox/cli.test.ts',
   'test/actions/deploy-container.test.ts',
   'test/actions/hipaa-gate.test.ts',
