@@ -31181,6 +31181,8 @@ const AUDIT_LOG_TABLES = [
     ...new Set([AZURE_DIAGNOSTICS_TABLE, ...AUDIT_LOG_SOURCES.flatMap((source) => source.dedicatedTables)]),
 ];
 
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
 ;// CONCATENATED MODULE: ./src/compliance/model.ts
 /**
  * The shared data model of the HIPAA gate. Three inputs (the rendered config, a user's ARM
@@ -31214,18 +31216,34 @@ const DEFAULT_GATE_POLICY = {
 
 ;// CONCATENATED MODULE: ./src/compliance/arm/values.ts
 
+
 /** Values as ARM's expression language sees them: errors in the template, case-insensitive keys, unknowns inside values. */
 /** A problem in the template that ARM itself would reject; `message` is ARM's kind of words for it. */
 class TemplateError extends Error {
     name = 'TemplateError';
 }
-/** ARM property names are case-insensitive. */
+/**
+ * A property name as Azure's resource providers compare them: ordinal, without case for ASCII
+ * letters only (`SupportsHttpsTrafficOnly` is `supportsHttpsTrafficOnly`; a Kelvin sign `K` is
+ * not a `k`, though JavaScript's toLowerCase makes it one).
+ */
+function foldName(name) {
+    return name.replace(/[A-Z]/g, (letter) => String.fromCharCode(letter.charCodeAt(0) + 32));
+}
+/**
+ * ARM property names are case-insensitive (ASCII only, see foldName). An object that has the
+ * property twice in different cases, with different values, gives an unknown: which one the
+ * resource provider reads is not documented.
+ */
 function findKey(target, key) {
-    if (Object.hasOwn(target, key))
-        return target[key];
-    const lower = key.toLowerCase();
-    const match = Object.keys(target).find((k) => k.toLowerCase() === lower);
-    return match === undefined ? undefined : target[match];
+    const folded = foldName(key);
+    const matches = Object.keys(target).filter((name) => name === key || foldName(name) === folded);
+    if (matches.length <= 1)
+        return matches[0] === undefined ? undefined : target[matches[0]];
+    const values = matches.map((name) => target[name]);
+    if (values.every((value) => !containsUnknown(value) && JSON.stringify(value) === JSON.stringify(values[0])))
+        return values[0];
+    return new UnknownValue(`the object has the property "${key}" ${matches.length} times in different cases (${matches.map((name) => JSON.stringify(name)).join(', ')}) with different values, and which one Azure's resource provider reads is not documented`);
 }
 /** Whether a value is, or holds anywhere inside it, an UnknownValue. */
 function containsUnknown(value) {
@@ -31273,7 +31291,57 @@ function placeholderIn(value, depth = 0) {
     return undefined;
 }
 function unknownFromParameter(name, text) {
+    const context = CONTEXT_NAMES[name.toLowerCase()];
+    if (context)
+        return new UnknownValue(`it depends on ${context}, which is only known for a given deployment target; give the target (the gate's --resource-group, --subscription and --location) to judge it`, text);
     return new UnknownValue(`it depends on parameter "${name}", which has no value; give a parameters file to judge it`, text);
+}
+/**
+ * What the deployment alone knows (its subscription, resource group, location, name, tenant)
+ * stands in strings as a placeholder like a missing parameter's, `⟦@resourceGroup⟧`: ids and
+ * names built from it still link, anything that looks inside it is unknown. `@` keeps these
+ * apart from parameter names, which cannot hold it.
+ */
+const DEPLOYMENT_CONTEXT = {
+    subscriptionId: '@subscription',
+    tenantId: '@tenant',
+    resourceGroup: '@resourceGroup',
+    location: '@location',
+    deploymentName: '@deployment',
+};
+const CONTEXT_NAMES = {
+    '@subscription': 'the target subscription (subscription())',
+    '@tenant': 'the tenant (subscription().tenantId, tenant())',
+    '@resourcegroup': 'the target resource group (resourceGroup())',
+    '@location': 'the target location (resourceGroup().location)',
+    '@deployment': 'the deployment (deployment())',
+};
+/** A deployment value that was not given: its placeholder. */
+function contextPlaceholder(what) {
+    return parameterPlaceholder(DEPLOYMENT_CONTEXT[what]);
+}
+/**
+ * A resource id whose subscription and resource group segments only are placeholders of the
+ * target (`resourceId('Microsoft.OperationalInsights/workspaces', 'logs')` when the target group
+ * was not given) names a resource of this deployment all the same: those segments are dropped
+ * before looking for what is unknown in it.
+ */
+function withoutTargetSegments(text) {
+    return text
+        .replace(/\/subscriptions\/\u27e6@subscription\u27e7/gi, '/subscriptions/-')
+        .replace(/\/resourceGroups\/\u27e6@resourceGroup\u27e7/gi, '/resourceGroups/-');
+}
+/**
+ * Text cut or hashed from a placeholder (`substring(uniqueString(deployment().name), 0, 4)`) is
+ * unknown text: a new placeholder of the same missing value, the same for the same inputs, so a
+ * name built from it still links and reads as unknown.
+ */
+function derivedPlaceholder(name, fn, args) {
+    const hash = (0,external_node_crypto_.createHash)('sha256')
+        .update(`${fn}\u0000${JSON.stringify(args)}`)
+        .digest('hex')
+        .slice(0, 8);
+    return `${parameterPlaceholder(name)}${hash}`;
 }
 
 ;// CONCATENATED MODULE: ./src/compliance/controls/access.ts
@@ -31317,7 +31385,8 @@ function valueAt(root, path) {
     // A property set to null is not set: ARM sends no value for it (Bicep writes null() to leave a property out).
     if (current === null)
         return { kind: 'absent' };
-    const parameter = typeof current === 'string' ? placeholderIn(current) : undefined;
+    // An id in the target subscription and group names a resource of this deployment even when the target was not given.
+    const parameter = typeof current === 'string' ? placeholderIn(withoutTargetSegments(current)) : undefined;
     if (parameter)
         return { kind: 'unknown', reason: unknownFromParameter(parameter).reason };
     return { kind: 'known', value: current };
@@ -31371,6 +31440,14 @@ function appliedAfter(later, earlier, environment) {
         stack.push(...(byId.get(id)?.dependsOn ?? []));
     }
     return false;
+}
+/**
+ * Of several resources that write one thing (one setting, one resource declared twice), those ARM
+ * may apply last: no other of them is applied after them. One means ARM's order decides; several
+ * mean it is undefined between them.
+ */
+function appliedLast(items, resourceOf, environment) {
+    return items.filter((item) => !items.some((other) => other !== item && appliedAfter(resourceOf(other), resourceOf(item), environment)));
 }
 
 ;// CONCATENATED MODULE: ./src/compliance/controls/rules.ts
@@ -31458,28 +31535,45 @@ function durationDays(duration) {
 }
 /**
  * Judges a setting several resources write (a SQL server's auditing through auditingSettings and
- * extendedAuditingSettings, say). Every writer is read. Any writer that turns it off fails the
- * control, unless ARM's order between it and a writer that turns it on is undefined (neither
- * depends on the other): then which one is applied last is unknown.
+ * extendedAuditingSettings, say). Azure keeps the last write, so the writer ARM applies last
+ * decides: a writer that turns it off is overridden by one ordered after it (dependsOn, directly
+ * or through parents and modules) that turns it back on. Where ARM's order between the last
+ * writers is undefined and they disagree, or the last one's value cannot be known, it is unknown.
  */
 function judgeWriters(writers, environment, setting) {
     if (writers.length === 0)
         return undefined;
-    const unknownWriter = writers.find((writer) => writer.on === undefined);
+    const last = appliedLast(writers, (writer) => writer.resource, environment);
+    const names = (list) => list.map((writer) => writer.label).join(', ');
+    const unknownWriter = last.find((writer) => writer.on === undefined);
     if (unknownWriter)
         return unknown(`${unknownWriter.label} cannot be known offline, so ${setting} cannot be judged`);
-    const off = writers.filter((writer) => writer.on === false);
-    const on = writers.filter((writer) => writer.on === true);
-    if (off.length === 0)
-        return pass(`${setting} is on (${on.map((writer) => writer.label).join(', ')})`);
-    for (const offWriter of off) {
-        const unordered = on.find((onWriter) => !appliedAfter(onWriter.resource, offWriter.resource, environment) &&
-            !appliedAfter(offWriter.resource, onWriter.resource, environment));
-        if (unordered) {
-            return unknown(`${offWriter.label} turns ${setting} off and ${unordered.label} turns it on, and neither depends on the other: ARM may apply either last. Remove ${offWriter.label}.`);
-        }
+    const off = last.filter((writer) => writer.on === false);
+    const on = last.filter((writer) => writer.on === true);
+    if (off.length > 0 && on.length > 0) {
+        return unknown(`${off[0].label} turns ${setting} off and ${on[0].label} turns it on, and neither depends on the other: ARM may apply either last. Remove ${off[0].label}.`);
     }
-    return fail(`${off.map((writer) => writer.label).join(' and ')} ${off.length === 1 ? 'turns' : 'turn'} ${setting} off`);
+    const earlier = writers.filter((writer) => !last.includes(writer));
+    const overridden = earlier.length > 0 ? `; ARM applies it after ${names(earlier)}, so it is the final state` : '';
+    if (off.length === 0)
+        return pass(`${setting} is on (${names(on)})${overridden}`);
+    return fail(`${names(off)} ${off.length === 1 ? 'turns' : 'turn'} ${setting} off${overridden}`);
+}
+/**
+ * One child written several times (a `transparentDataEncryption/current` declared by two modules):
+ * Azure keeps the last write, so the declaration ARM applies last is judged; where ARM's order
+ * between the last ones is undefined and they would be judged differently, unknown.
+ */
+function judgeLastDeclared(declarations, environment, what, judgeOne) {
+    const last = appliedLast(declarations, (declaration) => declaration, environment);
+    const results = last.map(judgeOne);
+    const first = results[0];
+    if (results.every((result) => result.status === first.status)) {
+        return declarations.length > 1
+            ? { ...first, message: `${first.message} (the last of ${declarations.length} writes of ${what} ARM applies)` }
+            : first;
+    }
+    return unknown(`${what} is written ${declarations.length} times and ARM's order between ${last.length} of them is undefined: ${results.map((result) => result.message).join('; ')}`);
 }
 
 ;// CONCATENATED MODULE: ./src/compliance/controls/ai-services.ts
@@ -32150,14 +32244,16 @@ const sqlControls = [
                     ? unknown("the database's transparentDataEncryption setting was not read")
                     : pass('no transparentDataEncryption child: new databases are encrypted by default');
             }
-            // Older api-versions of transparentDataEncryption call the property `status`.
-            const current = read(settings[0], ['properties', 'state']);
-            const state = current.kind === 'absent' ? read(settings[0], ['properties', 'status']) : current;
-            if (state.kind === 'unknown')
-                return unknown(`transparentDataEncryption state cannot be known offline (${state.reason})`);
-            return state.kind === 'known' && equalsIgnoringCase('Enabled')(state.value)
-                ? pass('transparent data encryption is Enabled')
-                : fail(`transparentDataEncryption state is ${JSON.stringify(state.kind === 'known' ? state.value : 'not set')}; it must be "Enabled"`);
+            return judgeLastDeclared(settings, environment, 'transparentDataEncryption', (setting) => {
+                // Older api-versions of transparentDataEncryption call the property `status`.
+                const current = read(setting, ['properties', 'state']);
+                const state = current.kind === 'absent' ? read(setting, ['properties', 'status']) : current;
+                if (state.kind === 'unknown')
+                    return unknown(`transparentDataEncryption state cannot be known offline (${state.reason})`);
+                return state.kind === 'known' && equalsIgnoringCase('Enabled')(state.value)
+                    ? pass('transparent data encryption is Enabled')
+                    : fail(`transparentDataEncryption state is ${JSON.stringify(state.kind === 'known' ? state.value : 'not set')}; it must be "Enabled"`);
+            });
         },
     },
     propertyControl({
@@ -32208,23 +32304,25 @@ const sqlControls = [
         hipaa: ['164.308(a)(7)(ii)(A)', '164.316(b)(2)'],
         appliesTo: SQL_DATABASE,
         remediation: 'Add a Microsoft.Sql/servers/databases/backupLongTermRetentionPolicies child "default" with yearlyRetention "P7Y" and weekOfYear 1 (config: sql.longTermRetention.yearlyRetention).',
-        evaluate(database, { policy }) {
+        evaluate(database, { policy, environment }) {
             if (!database || !notMaster(database))
                 return notApplicable('the master database has no long-term retention');
             const minimum = durationDays(policy.minSqlYearlyRetention) ?? 2190;
             const policies = childrenOfType(database, 'Microsoft.Sql/servers/databases/backupLongTermRetentionPolicies');
             if (policies.length === 0)
                 return fail(`the database has no backupLongTermRetentionPolicies child; yearly backups must be kept ${policy.minSqlYearlyRetention} or longer`);
-            const yearly = read(policies[0], ['properties', 'yearlyRetention']);
-            if (yearly.kind === 'unknown')
-                return unknown(`yearlyRetention cannot be known offline (${yearly.reason})`);
-            const days = yearly.kind === 'known' && typeof yearly.value === 'string' ? durationDays(yearly.value) : undefined;
-            const shown = yearly.kind === 'known' ? JSON.stringify(yearly.value) : 'not set';
-            if (days === undefined || days === 0)
-                return fail(`yearlyRetention is ${shown}; it must be ${policy.minSqlYearlyRetention} or longer`);
-            return days >= minimum
-                ? pass(`yearly backups are kept ${shown}`)
-                : fail(`yearlyRetention is ${shown}; it must be ${policy.minSqlYearlyRetention} or longer`);
+            return judgeLastDeclared(policies, environment, 'backupLongTermRetentionPolicies', (retention) => {
+                const yearly = read(retention, ['properties', 'yearlyRetention']);
+                if (yearly.kind === 'unknown')
+                    return unknown(`yearlyRetention cannot be known offline (${yearly.reason})`);
+                const days = yearly.kind === 'known' && typeof yearly.value === 'string' ? durationDays(yearly.value) : undefined;
+                const shown = yearly.kind === 'known' ? JSON.stringify(yearly.value) : 'not set';
+                if (days === undefined || days === 0)
+                    return fail(`yearlyRetention is ${shown}; it must be ${policy.minSqlYearlyRetention} or longer`);
+                return days >= minimum
+                    ? pass(`yearly backups are kept ${shown}`)
+                    : fail(`yearlyRetention is ${shown}; it must be ${policy.minSqlYearlyRetention} or longer`);
+            });
         },
     },
     publicNetworkControl('sql.public-network', SQL_SERVER, ['164.312(a)(1)'], ''),
@@ -32534,9 +32632,32 @@ function diagnosticSettingsByScope(environment) {
     }
     return index;
 }
-/** Whether one of `settings` sends the audit logs of `source` to a workspace or storage. */
-function judgeAuditSettings(settings, source) {
+/**
+ * Diagnostic settings of one name on one resource are one setting, written as often as it is
+ * declared: the write ARM applies last is the setting. Where ARM's order between the last writes
+ * is undefined and they would be judged differently, which one stays is unknown.
+ */
+function finalSettings(settings, source, environment) {
+    const byName = new Map();
+    for (const setting of settings) {
+        const name = shortName(setting).toLowerCase();
+        byName.set(name, [...(byName.get(name) ?? []), setting]);
+    }
+    const final = [];
     let undecided;
+    for (const writes of byName.values()) {
+        const last = appliedLast(writes, (write) => write, environment);
+        const statuses = new Set(last.map((write) => judgeAuditSettings([write], source).status));
+        if (statuses.size === 1)
+            final.push(last[0]);
+        else
+            undecided ??= `diagnostic setting ${shortName(writes[0])} is declared ${writes.length} times and ARM's order between ${last.length} of them, which differ, is undefined`;
+    }
+    return { settings: final, ...(undecided ? { undecided } : {}) };
+}
+/** Whether one of `settings` sends the audit logs of `source` to a workspace or storage. */
+function judgeAuditSettings(settings, source, alreadyUndecided) {
+    let undecided = alreadyUndecided;
     for (const setting of settings) {
         const logs = read(setting, ['properties', 'logs']);
         // Only a workspace or a storage account keeps the logs: an Event Hub only passes them on, and a null id is no destination.
@@ -32596,7 +32717,8 @@ const diagnosticsControls = [
                 return notApplicable('no audit logs are known for this type');
             // SQL server audit logs go through the master database (which templates do not declare), storage logs through blobServices/default.
             const scopeId = source.via ? `${resource.id}/${source.via}` : resource.id;
-            return judgeAuditSettings(diagnosticSettingsByScope(environment).get(scopeId.toLowerCase()) ?? [], source);
+            const { settings, undecided } = finalSettings(diagnosticSettingsByScope(environment).get(scopeId.toLowerCase()) ?? [], source, environment);
+            return judgeAuditSettings(settings, source, undecided);
         },
     },
 ];
@@ -32946,6 +33068,7 @@ function evaluate(environment, options) {
     };
     const findings = [];
     const environmentRef = { type: 'environment', name: environment.input.source, id: '' };
+    const declaredAgain = redeclarations(environment);
     for (const control of options.controls ?? CONTROLS) {
         const targets = control.appliesTo === 'environment'
             ? [undefined]
@@ -32953,12 +33076,38 @@ function evaluate(environment, options) {
         for (const resource of targets) {
             let result;
             const reads = [];
+            const judgeOne = (target) => {
+                const own = [];
+                const judged = traceReads((read, path) => own.push({ resource: read, path }), () => control.evaluate(target, context));
+                if (target === resource)
+                    reads.push(...own);
+                return withoutUncertainWriters(control, target, context, judged, own);
+            };
+            const declarations = resource && declaredAgain.get(resource);
             try {
-                // A resource the template does not deploy is judged only on what the template writes to it (a child, an extension).
-                result =
-                    options.reads || resource?.notDeployed
-                        ? traceReads((read, path) => reads.push({ resource: read, path }), () => control.evaluate(resource, context))
-                        : control.evaluate(resource, context);
+                if (resource && declarations && !declarations.last.includes(resource)) {
+                    result = {
+                        status: 'not-applicable',
+                        message: `declared again, and ARM applies a later declaration (${declarations.last.length === 1 ? 'the one judged' : 'those judged'}) after this one: Azure keeps the last write`,
+                    };
+                }
+                else if (declarations) {
+                    result = judgeOne(declarations.merged.get(resource));
+                    for (const other of declarations.last) {
+                        if (other === resource)
+                            continue;
+                        const judged = judgeOne(declarations.merged.get(other));
+                        if (judged.status !== result.status) {
+                            result = {
+                                status: 'unknown',
+                                message: `${result.message}; but the resource is declared ${declarations.all.length} times and ARM may apply either of two that differ last (the other: ${judged.message})`,
+                            };
+                            break;
+                        }
+                    }
+                }
+                else
+                    result = judgeOne(resource);
             }
             catch (error) {
                 result = { status: 'unknown', message: `the control could not judge this resource: ${(0,errors/* errorMessage */.g)(error)}` };
@@ -33071,6 +33220,85 @@ function evaluate(environment, options) {
             };
         }),
     };
+}
+/** Resources declared more than once (by two modules, say), by declaration. */
+function redeclarations(environment) {
+    const byId = new Map();
+    for (const resource of environment.resources) {
+        const id = resource.id.toLowerCase();
+        byId.set(id, [...(byId.get(id) ?? []), resource]);
+    }
+    const found = new Map();
+    for (const all of byId.values()) {
+        if (all.length < 2)
+            continue;
+        const children = [...new Set(all.flatMap((declaration) => declaration.children))];
+        const extensions = [...new Set(all.flatMap((declaration) => declaration.extensions))];
+        const group = {
+            all,
+            last: appliedLast(all, (declaration) => declaration, environment),
+            merged: new Map(all.map((declaration) => [declaration, { ...declaration, children, extensions }])),
+        };
+        for (const declaration of all)
+            found.set(declaration, group);
+    }
+    return found;
+}
+/** At most this many resources of unknown condition are tried in every combination; beyond, each alone and all together. */
+const MAX_COMBINED_UNCERTAIN = 6;
+/**
+ * A resource whose `condition` cannot be known offline may or may not be deployed, so it is not
+ * counted as present (a diagnostic setting, an auditing setting...): the control is judged again
+ * without it (every combination of such resources it read), and where that changes the finding,
+ * the finding is unknown.
+ */
+function withoutUncertainWriters(control, resource, context, result, reads) {
+    const uncertain = [...new Set(reads.map((read) => read.resource))].filter((read) => read !== resource && read.conditionUnknown);
+    if (uncertain.length === 0)
+        return result;
+    for (const absent of combinations(uncertain)) {
+        const world = withoutResources(context.environment, absent);
+        const judged = control.evaluate(resource && world.view(resource), { ...context, environment: world.environment });
+        if (judged.status !== result.status) {
+            const names = (list) => list.map((r) => `${r.type.split('/').at(-1)} "${r.name}"`).join(', ');
+            return {
+                status: 'unknown',
+                message: `${result.message}; but that rests on ${names(uncertain)}, whose condition cannot be known offline (${uncertain[0].conditionUnknown?.reason}), and without ${names(absent)}: ${judged.message}`,
+                ...(result.path ? { path: result.path } : {}),
+            };
+        }
+    }
+    return result;
+}
+/** Every non-empty subset of `items` to leave out, or, past the limit, each one alone and all together. */
+function combinations(items) {
+    if (items.length > MAX_COMBINED_UNCERTAIN)
+        return [...items.map((item) => [item]), items];
+    const subsets = [];
+    for (let mask = 1; mask < 1 << items.length; mask++)
+        subsets.push(items.filter((_, index) => (mask >> index) & 1));
+    return subsets;
+}
+/** A copy of the environment without some resources: linked anew, so controls walk it as they walk the original. */
+function withoutResources(environment, absent) {
+    const gone = new Set(absent);
+    const map = new Map();
+    const kept = environment.resources.filter((r) => !gone.has(r));
+    for (const original of kept)
+        map.set(original, { ...original, children: [], extensions: [] });
+    for (const [original, copy] of map) {
+        if (original.parent)
+            copy.parent = map.get(original.parent) ?? original.parent;
+        copy.children = original.children.filter((r) => !gone.has(r)).map((r) => map.get(r) ?? r);
+        copy.extensions = original.extensions.filter((r) => !gone.has(r)).map((r) => map.get(r) ?? r);
+    }
+    // A resource outside the environment (a redeclared one with every declaration's children) is linked anew the same way.
+    const view = (resource) => map.get(resource) ?? {
+        ...resource,
+        children: resource.children.filter((r) => !gone.has(r)).map((r) => map.get(r) ?? r),
+        extensions: resource.extensions.filter((r) => !gone.has(r)).map((r) => map.get(r) ?? r),
+    };
+    return { environment: { ...environment, resources: kept.map((r) => map.get(r)) }, view };
 }
 function applies(control, resource) {
     if (control.appliesTo === 'every-resource')
@@ -33638,8 +33866,6 @@ function renderReport(format, report, policy, options = {}) {
     }
 }
 
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(7598);
 ;// CONCATENATED MODULE: ./src/core/resource-id.ts
 
 /** `/providers/<namespace>/<type>/<name>[/<child type>/<child name>...]`, the tail of a resource id. */
@@ -33682,9 +33908,24 @@ function arity(name, args, min, max, text) {
         functions_fail(text, `${name}() takes ${expected} argument(s), not ${args.length}`);
     }
 }
-/** `string()` as ARM writes it: JSON for objects and arrays, True/False are lower case. */
-const str = (value) => typeof value === 'string' ? value : value === null ? '' : typeof value === 'object' ? JSON.stringify(value) : String(value);
-const isObject = (value) => value !== null && typeof value === 'object' && !Array.isArray(value);
+/**
+ * A value as ARM turns it into text (`string()`, `concat()`, `format()`, ...): .NET's, not
+ * JavaScript's. A boolean is `True`/`False`; an object or array is compact JSON, where booleans
+ * stay `true`/`false`; null is empty.
+ */
+const str = (value) => typeof value === 'string'
+    ? value
+    : value === null
+        ? ''
+        : typeof value === 'boolean'
+            ? value
+                ? 'True'
+                : 'False'
+            : typeof value === 'object'
+                ? JSON.stringify(value)
+                : String(value);
+/** A JSON object; an UnknownValue is not one, whatever it may turn out to be. */
+const isObject = (value) => value !== null && typeof value === 'object' && !Array.isArray(value) && !isUnknown(value);
 function checked(text, result) {
     if (result.length > MAX_STRING)
         functions_fail(text, `the result is ${result.length} characters, more than a template may hold`);
@@ -33721,10 +33962,12 @@ function compare(a, b, text) {
 /** `union()` merges objects recursively: a nested object in a later argument merges into the same key's object. */
 function deepMerge(target, source) {
     // Keys without case, as ARM compares them: a later argument's spelling wins.
-    const result = new Map(Object.entries(target).map(([key, value]) => [key.toLowerCase(), { key, value }]));
+    const result = new Map(Object.entries(target).map(([key, value]) => [foldName(key), { key, value }]));
     for (const [key, value] of Object.entries(source)) {
-        const existing = result.get(key.toLowerCase())?.value;
-        result.set(key.toLowerCase(), { key, value: isObject(existing) && isObject(value) ? deepMerge(existing, value) : value });
+        const existing = result.get(foldName(key))?.value;
+        // An unknown earlier value may be an object the later one merges into: which keys it keeps is unknown.
+        const merged = isObject(existing) && isObject(value) ? deepMerge(existing, value) : isUnknown(existing) && isObject(value) ? existing : value;
+        result.set(foldName(key), { key, value: merged });
     }
     return Object.fromEntries([...result.values()].map(({ key, value }) => [key, value]));
 }
@@ -34005,6 +34248,9 @@ const stringOrArray = (name, value, text) => typeof value === 'string' || Array.
 function tryGet(value, keys) {
     let current = value;
     for (const key of keys) {
+        // An unknown on the way may hold the key: what tryGet finds there is unknown, not null.
+        if (isUnknown(current))
+            return current;
         if (Array.isArray(current) && typeof key === 'number')
             current = current[key];
         else if (isObject(current) && typeof key === 'string')
@@ -34182,6 +34428,10 @@ const FUNCTIONS = {
             .map((key) => ({ key, value: value[key] }));
     }, true),
     shallowmerge: fixed('shallowMerge', 1, 1, ([items], _s, text) => {
+        // An unknown entry may set any key, over the entries before it and under those after: the merge is unknown.
+        const unknownItem = Array.isArray(items) ? items.find(isUnknown) : undefined;
+        if (unknownItem)
+            return unknownItem;
         if (!Array.isArray(items) || !items.every(isObject))
             functions_fail(text, 'shallowMerge() takes an array of objects');
         return Object.assign({}, ...items);
@@ -34296,13 +34546,16 @@ const FUNCTIONS = {
     },
     tenantresourceid: { call: (args) => providerPath(str(args[0]), args.slice(1).map(str)) },
     extensionresourceid: fixed('extensionResourceId', 3, Infinity, (args) => `${str(args[0])}${providerPath(str(args[1]), args.slice(2).map(str))}`),
+    // The deployment's own values are what the caller gave; what it did not give is a placeholder
+    // (DEPLOYMENT_CONTEXT), and what only Azure knows (tags, display names) is unknown.
     resourcegroup: fixed('resourceGroup', 0, 0, (_args, scope) => ({
         id: `/subscriptions/${scope.subscriptionId}/resourceGroups/${scope.resourceGroup}`,
         name: scope.resourceGroup,
         type: 'Microsoft.Resources/resourceGroups',
         location: scope.location,
         properties: { provisioningState: 'Succeeded' },
-        tags: {},
+        tags: new UnknownValue("the resource group's tags are only known at deployment time"),
+        managedBy: new UnknownValue('whether another resource manages the resource group is only known at deployment time'),
     })),
     subscription: fixed('subscription', 0, 0, (_args, scope) => ({
         id: `/subscriptions/${scope.subscriptionId}`,
@@ -34311,18 +34564,23 @@ const FUNCTIONS = {
         displayName: new UnknownValue('the subscription display name is only known at deployment time'),
     })),
     tenant: fixed('tenant', 0, 0, (_args, scope) => ({ tenantId: scope.tenantId })),
-    deployment: fixed('deployment', 0, 0, (_args, scope) => ({ name: scope.deploymentName, properties: { mode: 'Incremental' } })),
-    environment: fixed('environment', 0, 0, () => ({
-        name: 'AzureCloud',
-        suffixes: {
-            storage: 'core.windows.net',
-            keyvaultDns: '.vault.azure.net',
-            sqlServerHostname: '.database.windows.net',
-            acrLoginServer: '.azurecr.io',
-        },
-        resourceManager: 'https://management.azure.com/',
-        authentication: { loginEndpoint: 'https://login.microsoftonline.com/' },
+    deployment: fixed('deployment', 0, 0, (_args, scope) => ({
+        name: scope.deploymentName,
+        properties: new UnknownValue("the deployment's template link, parameters and mode are only known at deployment time"),
     })),
+    environment: fixed('environment', 0, 0, (_args, scope) => scope.cloud === 'AzureCloud'
+        ? {
+            name: 'AzureCloud',
+            suffixes: {
+                storage: 'core.windows.net',
+                keyvaultDns: '.vault.azure.net',
+                sqlServerHostname: '.database.windows.net',
+                acrLoginServer: '.azurecr.io',
+            },
+            resourceManager: 'https://management.azure.com/',
+            authentication: { loginEndpoint: 'https://login.microsoftonline.com/' },
+        }
+        : new UnknownValue('environment() depends on the cloud deployed to (Azure public, Government, China), which was not given')),
     // Stable, deterministic stand-ins: the same inputs give the same value every run, but not the
     // value Azure would compute. No control judges these values, only their presence.
     uniquestring: {
@@ -34331,16 +34589,24 @@ const FUNCTIONS = {
             let out = '';
             for (let i = 0; i < 13; i++)
                 out += BASE32[bytes[i] % 32];
-            return out;
+            return derived(args, out);
         },
     },
     guid: {
         call: (args) => {
             const hex = hashHex(args);
-            return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-${((parseInt(hex[16], 16) & 3) | 8).toString(16)}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+            return derived(args, `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-${((parseInt(hex[16], 16) & 3) | 8).toString(16)}${hex.slice(17, 20)}-${hex.slice(20, 32)}`);
         },
     },
 };
+/**
+ * A hash of a missing value (`uniqueString(resourceGroup().id)` with no target given) keeps its
+ * placeholder in front: a name built from it still links, and reads as unknown.
+ */
+function derived(args, value) {
+    const placeholder = placeholderIn(args);
+    return placeholder === undefined ? value : `${parameterPlaceholder(placeholder)}${value}`;
+}
 // These build strings, lists and ids from their arguments without looking inside them, so a missing
 // string parameter's placeholder passes through (and still links names and ids); every other function
 // given one answers unknown.
@@ -34358,6 +34624,8 @@ for (const name of [
     'subscriptionresourceid',
     'tenantresourceid',
     'extensionresourceid',
+    'uniquestring',
+    'guid',
 ]) {
     FUNCTIONS[name] = { ...FUNCTIONS[name], keepsParameters: true };
 }
@@ -34539,6 +34807,8 @@ const DEPLOY_TIME_ONLY = new Set([
     'managementgroupresourceid',
     'resourceinfo',
 ]);
+/** Functions that make text from text: given a placeholder, their result is another (see derivedPlaceholder). */
+const TEXT_FROM_TEXT = new Set(['substring', 'take', 'skip', 'replace', 'padleft', 'trim', 'base64', 'uricomponent', 'datauri']);
 function call(node, scope, text) {
     const evaluate = (arg, inner = scope) => evaluateNode(arg, inner, text);
     const name = node.name;
@@ -34574,7 +34844,9 @@ function call(node, scope, text) {
     if (!fn.keepsParameters) {
         const parameter = placeholderIn(args);
         if (parameter)
-            return unknownFromParameter(parameter, text);
+            return TEXT_FROM_TEXT.has(name) && typeof args[0] === 'string'
+                ? derivedPlaceholder(parameter, name, args)
+                : unknownFromParameter(parameter, text);
     }
     return fn.call(args, scope, text);
 }
@@ -34608,7 +34880,6 @@ const DECLARATION_ONLY = new Set([
 ]);
 const DEPLOYMENTS = 'microsoft.resources/deployments';
 const template_isObject = (value) => value !== null && typeof value === 'object' && !Array.isArray(value);
-const DEFAULT_ID = '00000000-0000-0000-0000-000000000000';
 class Resolver {
     file;
     locate;
@@ -34647,9 +34918,9 @@ class Resolver {
     root;
     resolve(root, parameters) {
         const frame = this.frame(root, [], parameters ?? {}, {
-            subscriptionId: this.options.subscriptionId ?? DEFAULT_ID,
-            resourceGroup: this.options.resourceGroup ?? 'resource-group',
-            deploymentName: this.options.deploymentName ?? 'azure-hipaa',
+            subscriptionId: this.options.subscriptionId ?? contextPlaceholder('subscriptionId'),
+            resourceGroup: this.options.resourceGroup ?? contextPlaceholder('resourceGroup'),
+            deploymentName: this.options.deploymentName ?? contextPlaceholder('deploymentName'),
             depth: 0,
             inherited: [],
         });
@@ -34681,10 +34952,11 @@ class Resolver {
             createScope(template, {
                 parameters: givenValues,
                 subscriptionId: where.subscriptionId,
-                tenantId: this.options.tenantId ?? DEFAULT_ID,
+                tenantId: this.options.tenantId ?? contextPlaceholder('tenantId'),
                 resourceGroup: where.resourceGroup,
-                location: this.options.location ?? 'eastus2',
+                location: this.options.location ?? contextPlaceholder('location'),
                 deploymentName: where.deploymentName,
+                ...(this.options.cloud ? { cloud: this.options.cloud } : {}),
             }, this.file, {
                 missingParameter: (name, type) => this.missingParameter(name, type),
                 problem: (at, message) => this.problem([...path, ...at], message),
@@ -35241,7 +35513,7 @@ function evaluateDeep(value, scope, onProblem, path = [], depth = 0) {
 function propertyName(name, scope) {
     try {
         const evaluated = evaluateString(name, scope);
-        return typeof evaluated === 'string' && placeholderIn(evaluated) === undefined ? evaluated : name;
+        return typeof evaluated === 'string' && placeholderIn(withoutTargetSegments(evaluated)) === undefined ? evaluated : name;
     }
     catch (error) {
         if (error instanceof TemplateError)
@@ -35289,11 +35561,12 @@ function createScope(root, options, file, hooks = {}) {
                 },
             }
             : {}),
-        subscriptionId: options.subscriptionId ?? DEFAULT_ID,
-        tenantId: options.tenantId ?? DEFAULT_ID,
-        resourceGroup: options.resourceGroup ?? 'resource-group',
-        location: options.location ?? 'eastus2',
-        deploymentName: options.deploymentName ?? 'azure-hipaa',
+        subscriptionId: options.subscriptionId ?? contextPlaceholder('subscriptionId'),
+        tenantId: options.tenantId ?? contextPlaceholder('tenantId'),
+        resourceGroup: options.resourceGroup ?? contextPlaceholder('resourceGroup'),
+        location: options.location ?? contextPlaceholder('location'),
+        deploymentName: options.deploymentName ?? contextPlaceholder('deploymentName'),
+        ...(options.cloud ? { cloud: options.cloud } : {}),
         copyIndex: () => undefined,
         ...(options.reference ? { reference: options.reference } : {}),
         parameter(name) {
@@ -36231,7 +36504,7 @@ function hide(inst, key, value) {
     return own(inst, key, value, false);
 }
 /** Adds members a table derives from the instance: each builds on first read and shadows as own data, and assignment shadows the same way, as when these were own properties. */
-function derived(computes, table) {
+function util_derived(computes, table) {
     for (const key in computes) {
         const compute = computes[key];
         // an object literal's accessor is configurable and enumerable, and `members` copies the descriptor as written
@@ -43677,7 +43950,7 @@ const _ZodString = /*@__PURE__*/ $constructor("_ZodString", (inst, def) => {
     ZodType.init(inst, def);
     inst._zod.processJSONSchema = (ctx, json, params) => stringProcessor(inst, ctx, json, params);
 }, 
-/*@__PURE__*/ derived({
+/*@__PURE__*/ util_derived({
     format: (inst) => aggregateChecks(inst).format ?? null,
     minLength: (inst) => aggregateChecks(inst).minimum ?? null,
     maxLength: (inst) => aggregateChecks(inst).maximum ?? null,
@@ -44067,7 +44340,7 @@ const ZodNumber = /*@__PURE__*/ $constructor("ZodNumber", (inst, def) => {
     inst._zod.processJSONSchema = (ctx, json, params) => numberProcessor(inst, ctx, json, params);
     inst.isFinite = true;
 }, 
-/*@__PURE__*/ derived({
+/*@__PURE__*/ util_derived({
     minValue: (inst) => {
         const { minimum, exclusiveMinimum } = aggregateChecks(inst);
         return Math.max(minimum ?? Number.NEGATIVE_INFINITY, exclusiveMinimum ?? Number.NEGATIVE_INFINITY);
@@ -44163,7 +44436,7 @@ const ZodBigInt = /*@__PURE__*/ $constructor("ZodBigInt", (inst, def) => {
     ZodType.init(inst, def);
     inst._zod.processJSONSchema = (ctx, json, params) => bigintProcessor(inst, ctx, json, params);
 }, 
-/*@__PURE__*/ derived({
+/*@__PURE__*/ util_derived({
     minValue: (inst) => aggregateChecks(inst).minimum ?? null,
     maxValue: (inst) => aggregateChecks(inst).maximum ?? null,
     format: (inst) => aggregateChecks(inst).format ?? null,
@@ -44281,7 +44554,7 @@ const ZodDate = /*@__PURE__*/ $constructor("ZodDate", (inst, def) => {
     inst.min = (value, params) => inst.check(_gte(value, params));
     inst.max = (value, params) => inst.check(_lte(value, params));
 }, 
-/*@__PURE__*/ derived({
+/*@__PURE__*/ util_derived({
     minDate: (inst) => {
         const { minimum } = aggregateChecks(inst);
         return minimum ? new Date(minimum) : null;
@@ -47639,6 +47912,8 @@ function display(cwd, file) {
 
 
 
+/** The cloud this project deploys to: Resource Manager at management.azure.com (environment() is known there). */
+const AZURE_CLOUD = 'AzureCloud';
 /** Reads the input, judges it, and returns the report. Throws ConfigurationError on bad input. */
 async function runGate(request) {
     const now = request.now ?? new Date();
@@ -47670,6 +47945,7 @@ async function judgeInput(request, loaded, judging, now) {
             subscriptionId: request.live.arm.subscriptionId,
             resourceGroup,
             location: config.region,
+            cloud: AZURE_CLOUD,
         });
         const reads = new WeakMap();
         const run = judge(environment, judging, now, reads);
@@ -47681,23 +47957,29 @@ async function judgeInput(request, loaded, judging, now) {
         const parameters = request.parameters
             ? (await readLocatedDocument((0,external_node_path_.resolve)(request.cwd, request.parameters), request.parameters)).value
             : undefined;
-        const environment = resolveTemplate(document.value, { source: document, ...(parameters !== undefined ? { parameters } : {}) });
+        const environment = resolveTemplate(document.value, {
+            source: document,
+            ...(parameters !== undefined ? { parameters } : {}),
+            ...request.target,
+        });
         return { ...judge(environment, judging, now), environment, ...configSource };
     }
     const config = loaded;
     const rendered = renderEnvironment(config.config);
-    return { ...judgeRendered(rendered, config, judging, now), template: rendered.template, ...configSource };
+    return { ...judgeRendered(rendered, config, judging, now, request.target), template: rendered.template, ...configSource };
 }
 /**
  * Judges a template rendered from the config, exactly as it stands: provision judges the very
  * object it then deploys. Findings point at the config section that produced each resource.
  */
-function judgeRendered(rendered, loaded, judging, now) {
+function judgeRendered(rendered, loaded, judging, now, target = {}) {
     const { template } = rendered;
+    // The config names its resource group and region; the subscription and the deployment are the caller's to give.
     const environment = resolveTemplate(template, {
         source: { file: loaded.source, value: template },
         resourceGroup: loaded.config.resourceGroup,
         location: loaded.config.region,
+        ...target,
     });
     environment.input = { kind: 'config', source: loaded.source };
     for (const resource of environment.resources) {
@@ -47899,8 +48181,8 @@ function resolveGateOptions(raw, names, env) {
     if (raw.live && raw.template) {
         throw new errors/* ConfigurationError */.j(`${names.live} judges the deployed resources and ${names.template} a file; give one of them.`);
     }
-    if (!raw.live && (raw.subscriptionId || raw.resourceGroup)) {
-        throw new errors/* ConfigurationError */.j(`${names.subscriptionId} and ${names.resourceGroup} belong to live mode; add ${names.live} to judge the deployed resources.`);
+    if (raw.live && raw.location) {
+        throw new errors/* ConfigurationError */.j(`${names.location} is the target of a planned deployment; live mode reads where each resource is.`);
     }
     if (raw.parameters && !raw.template) {
         throw new errors/* ConfigurationError */.j(`${names.parameters} was given without ${names.template}; a parameters file belongs to an ARM template.`);
@@ -47912,6 +48194,15 @@ function resolveGateOptions(raw, names, env) {
         ...(raw.waivers ? { waivers: raw.waivers } : {}),
         ...(raw.failOn ? { failOn: parseFailOn(raw.failOn, names.failOn) } : {}),
         ...(raw.baseRef ? { baseRef: raw.baseRef } : {}),
+        ...(!raw.live && (raw.subscriptionId || raw.resourceGroup || raw.location)
+            ? {
+                target: {
+                    ...(raw.subscriptionId ? { subscriptionId: raw.subscriptionId } : {}),
+                    ...(raw.resourceGroup ? { resourceGroup: raw.resourceGroup } : {}),
+                    ...(raw.location ? { location: raw.location } : {}),
+                },
+            }
+            : {}),
         ...(raw.live
             ? {
                 live: {
@@ -47958,6 +48249,7 @@ function readGateInputs(io, runnerTemp) {
         live: inputs.boolean('live', false),
         subscriptionId: inputs.optional('subscription-id'),
         resourceGroup: inputs.optional('resource-group'),
+        location: inputs.optional('location'),
         baseRef: inputs.optional('base-ref'),
     }, {
         config: inputName('config'),
@@ -47968,6 +48260,7 @@ function readGateInputs(io, runnerTemp) {
         live: inputName('live'),
         subscriptionId: inputName('subscription-id'),
         resourceGroup: inputName('resource-group'),
+        location: inputName('location'),
         baseRef: inputName('base-ref'),
     }, io.env);
     const sarifPath = inputs.optional('sarif-path');
@@ -48057,6 +48350,7 @@ async function run_run(io, ports = {}) {
             ...(inputs.waivers ? { waivers: inputs.waivers } : {}),
             ...(inputs.failOn ? { blocking: inputs.failOn.policy } : {}),
             ...(inputs.baseRef ? { baseRef: inputs.baseRef } : {}),
+            ...(inputs.target ? { target: inputs.target } : {}),
             ...(live ? { live } : {}),
         }));
         const enforced = !inputs.failOn?.never;
