@@ -78,7 +78,9 @@ try {
       tls: () => docker.push(tags.tls),
     };
     // Rotate the order, so no side always gets the warmer caches.
-    const order = (['ours', 'same-way', 'plain', 'tls'] as const).map((_, index, all) => all[(index + trial) % all.length] as keyof typeof push);
+    const order = (['ours', 'same-way', 'plain', 'tls'] as const).map(
+      (_, index, all) => all[(index + trial) % all.length] as keyof typeof push,
+    );
     for (const side of order) {
       const started = performance.now();
       await push[side]();

@@ -11,7 +11,8 @@ export const BUSYBOX = '/bin/busybox';
  * tests' and the rehearsal's stand-in for the voice agent.
  */
 export async function writeBusyboxApp(dir: string, healthBody: string): Promise<void> {
-  if (!existsSync(BUSYBOX)) throw new Error(`${BUSYBOX} is missing: apt-get install -y busybox-static (.ci/run installs it).`);
+  if (!existsSync(BUSYBOX))
+    throw new Error(`${BUSYBOX} is missing: apt-get install -y busybox-static (npm test and npm run demo install it when run as root).`);
   await mkdir(join(dir, 'www'), { recursive: true });
   await copyFile(BUSYBOX, join(dir, 'busybox'));
   await writeFile(join(dir, 'www', 'health'), healthBody);

@@ -10,6 +10,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { installCommand, missingPrerequisites, thisMachine, type Machine } from './prerequisites.js';
 
 export interface Dockerd {
   /** DOCKER_HOST for the docker CLI. */
@@ -31,18 +32,32 @@ function which(command: string): string {
   const found = spawnSync('sh', ['-c', `command -v ${command}`], { encoding: 'utf8' }).stdout.trim();
   if (!found)
     throw new Error(
-      `${command} is not installed: the image tests need a real docker daemon (\`apt-get install -y docker.io\`; .ci/run installs it).`,
+      `${command} is not installed: the image tests need a real docker daemon (\`apt-get install -y docker.io\`; \`npm test\` installs it when run as root).`,
     );
   return found;
 }
 
 /** Why this machine cannot start a daemon of its own, or undefined when it can. */
-export function dockerdUnavailable(): string | undefined {
-  if (typeof process.getuid === 'function' && process.getuid() !== 0) return 'starting a docker daemon of its own needs root';
-  for (const command of ['dockerd', 'docker', 'ip'])
-    if (!spawnSync('sh', ['-c', `command -v ${command}`], { encoding: 'utf8' }).stdout.trim())
-      return `${command} is not installed (apt-get install -y docker.io iproute2)`;
+export function dockerdUnavailable(machine: Machine = thisMachine(), env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const missing = missingPrerequisites(['docker.io', 'iproute2'], machine);
+  if (missing.length > 0) return `${missing.join(' and ')} not installed (${installCommand(missing, machine)})`;
+  if (!machine.root) return `starting a docker daemon of its own needs root${runningDaemonNote(env)}`;
   return undefined;
+}
+
+/**
+ * Why a daemon that is already running (Docker Desktop, rootless docker, the system's) is not used:
+ * the sandbox's registries have Azure's real names, `<name>.azurecr.io`, which DNS sends to Azure.
+ * A daemon reaches the sandbox's instead only through the sandbox's HTTPS proxy on 127.0.0.1 and
+ * trusting its CA; a daemon takes its proxy from its environment or daemon.json when it starts, so
+ * a running one would push to Azure itself, and Desktop's and rootless daemons cannot reach this
+ * machine's 127.0.0.1 at all.
+ */
+function runningDaemonNote(env: NodeJS.ProcessEnv): string {
+  const host = env['DOCKER_HOST'] || (existsSync('/var/run/docker.sock') ? 'unix:///var/run/docker.sock' : undefined);
+  return host
+    ? ` (the daemon at ${host} cannot stand in for it: a running daemon sends pushes for <name>.azurecr.io to Azure, not through the sandbox's proxy; see sandbox/README.md)`
+    : '';
 }
 
 export async function startDockerd(options: DockerdOptions): Promise<Dockerd> {

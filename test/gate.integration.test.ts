@@ -304,6 +304,40 @@ describe('azure-hipaa gate (CLI)', () => {
     expect(report.findings.some((f) => f.control === 'keyvault.purge-protection' && f.status === 'fail')).toBe(true);
   });
 
+  it('takes the deployment target from --subscription, --resource-group and --location: unknown and blocking without it', async () => {
+    const template = structuredClone(baseline);
+    props(byType(template, 'Microsoft.KeyVault/vaults'))['enablePurgeProtection'] =
+      "[and(equals(resourceGroup().location, 'eastus2'), equals(resourceGroup().name, 'rg-prod'), equals(subscription().subscriptionId, '00000000-0000-0000-0000-00000000000b'))]";
+    await writeFile(join(work, 'targeted.json'), JSON.stringify(template, null, 2));
+    const gate = (...target: string[]) =>
+      cli(['gate', '--template', 'targeted.json', '--config', 'azure-hipaa.yml', '--format', 'json', ...target]);
+    const purge = (stdout: string) =>
+      (JSON.parse(stdout) as { findings: { control: string; status: string }[] }).findings.find(
+        (f) => f.control === 'keyvault.purge-protection',
+      )?.status;
+    const without = await gate();
+    expect([without.code, purge(without.stdout)]).toEqual([1, 'unknown']);
+    const given = await gate(
+      '--location',
+      'eastus2',
+      '--resource-group',
+      'rg-prod',
+      '--subscription',
+      '00000000-0000-0000-0000-00000000000b',
+    );
+    expect([given.code, purge(given.stdout)]).toEqual([0, 'pass']);
+    const elsewhere = await gate(
+      '--location',
+      'westus3',
+      '--resource-group',
+      'rg-prod',
+      '--subscription',
+      '00000000-0000-0000-0000-00000000000b',
+    );
+    expect([elsewhere.code, purge(elsewhere.stdout)]).toEqual([1, 'fail']);
+    expect((await cli(['plan', '--config', 'azure-hipaa.yml', '--subscription', '00000000-0000-0000-0000-00000000000b'])).code).toBe(0);
+  });
+
   it('exits 2 on bad input, naming the problem and its line', async () => {
     await writeFile(join(work, 'invalid.yml'), 'keyVault:\n  softDeleteRetentionInDays: 120\n');
     const { code, stderr } = await cli(['gate', '--config', 'invalid.yml']);

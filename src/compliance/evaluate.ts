@@ -6,8 +6,8 @@
 import picomatch from 'picomatch';
 import { errorMessage } from '../core/errors.js';
 import { CONTROLS } from './catalog.js';
-import type { Control, ControlResult } from './control.js';
-import { traceReads } from './controls/access.js';
+import type { Control, ControlContext, ControlResult } from './control.js';
+import { appliedLast, traceReads } from './controls/access.js';
 import type {
   AbuseMonitoringRecord,
   BaaEvidence,
@@ -57,6 +57,7 @@ export function evaluate(environment: JudgedEnvironment, options: EvaluateOption
   const findings: Finding[] = [];
   const environmentRef = { type: 'environment', name: environment.input.source, id: '' };
 
+  const declaredAgain = redeclarations(environment);
   for (const control of options.controls ?? CONTROLS) {
     const targets: (JudgedResource | undefined)[] =
       control.appliesTo === 'environment'
@@ -65,15 +66,36 @@ export function evaluate(environment: JudgedEnvironment, options: EvaluateOption
     for (const resource of targets) {
       let result: ControlResult;
       const reads: PropertyRead[] = [];
+      const judgeOne = (target: JudgedResource | undefined): ControlResult => {
+        const own: PropertyRead[] = [];
+        const judged = traceReads(
+          (read, path) => own.push({ resource: read, path }),
+          () => control.evaluate(target, context),
+        );
+        if (target === resource) reads.push(...own);
+        return withoutUncertainWriters(control, target, context, judged, own);
+      };
+      const declarations = resource && declaredAgain.get(resource);
       try {
-        // A resource the template does not deploy is judged only on what the template writes to it (a child, an extension).
-        result =
-          options.reads || resource?.notDeployed
-            ? traceReads(
-                (read, path) => reads.push({ resource: read, path }),
-                () => control.evaluate(resource, context),
-              )
-            : control.evaluate(resource, context);
+        if (resource && declarations && !declarations.last.includes(resource)) {
+          result = {
+            status: 'not-applicable',
+            message: `declared again, and ARM applies a later declaration (${declarations.last.length === 1 ? 'the one judged' : 'those judged'}) after this one: Azure keeps the last write`,
+          };
+        } else if (declarations) {
+          result = judgeOne(declarations.merged.get(resource as JudgedResource));
+          for (const other of declarations.last) {
+            if (other === resource) continue;
+            const judged = judgeOne(declarations.merged.get(other));
+            if (judged.status !== result.status) {
+              result = {
+                status: 'unknown',
+                message: `${result.message}; but the resource is declared ${declarations.all.length} times and ARM may apply either of two that differ last (the other: ${judged.message})`,
+              };
+              break;
+            }
+          }
+        } else result = judgeOne(resource);
       } catch (error) {
         result = { status: 'unknown', message: `the control could not judge this resource: ${errorMessage(error)}` };
       }
@@ -193,6 +215,101 @@ export function evaluate(environment: JudgedEnvironment, options: EvaluateOption
       };
     }),
   };
+}
+
+interface Redeclaration {
+  all: JudgedResource[];
+  /** The declarations ARM may apply last: Azure keeps the last write. */
+  last: JudgedResource[];
+  /** Each declaration with the children and extensions of every declaration: they belong to the one resource. */
+  merged: Map<JudgedResource, JudgedResource>;
+}
+
+/** Resources declared more than once (by two modules, say), by declaration. */
+function redeclarations(environment: JudgedEnvironment): Map<JudgedResource, Redeclaration> {
+  const byId = new Map<string, JudgedResource[]>();
+  for (const resource of environment.resources) {
+    const id = resource.id.toLowerCase();
+    byId.set(id, [...(byId.get(id) ?? []), resource]);
+  }
+  const found = new Map<JudgedResource, Redeclaration>();
+  for (const all of byId.values()) {
+    if (all.length < 2) continue;
+    const children = [...new Set(all.flatMap((declaration) => declaration.children))];
+    const extensions = [...new Set(all.flatMap((declaration) => declaration.extensions))];
+    const group: Redeclaration = {
+      all,
+      last: appliedLast(all, (declaration) => declaration, environment),
+      merged: new Map(all.map((declaration) => [declaration, { ...declaration, children, extensions }])),
+    };
+    for (const declaration of all) found.set(declaration, group);
+  }
+  return found;
+}
+
+/** At most this many resources of unknown condition are tried in every combination; beyond, each alone and all together. */
+const MAX_COMBINED_UNCERTAIN = 6;
+
+/**
+ * A resource whose `condition` cannot be known offline may or may not be deployed, so it is not
+ * counted as present (a diagnostic setting, an auditing setting...): the control is judged again
+ * without it (every combination of such resources it read), and where that changes the finding,
+ * the finding is unknown.
+ */
+function withoutUncertainWriters(
+  control: Control,
+  resource: JudgedResource | undefined,
+  context: ControlContext,
+  result: ControlResult,
+  reads: PropertyRead[],
+): ControlResult {
+  const uncertain = [...new Set(reads.map((read) => read.resource))].filter((read) => read !== resource && read.conditionUnknown);
+  if (uncertain.length === 0) return result;
+  for (const absent of combinations(uncertain)) {
+    const world = withoutResources(context.environment, absent);
+    const judged = control.evaluate(resource && world.view(resource), { ...context, environment: world.environment });
+    if (judged.status !== result.status) {
+      const names = (list: JudgedResource[]) => list.map((r) => `${r.type.split('/').at(-1)} "${r.name}"`).join(', ');
+      return {
+        status: 'unknown',
+        message: `${result.message}; but that rests on ${names(uncertain)}, whose condition cannot be known offline (${(uncertain[0] as JudgedResource).conditionUnknown?.reason}), and without ${names(absent)}: ${judged.message}`,
+        ...(result.path ? { path: result.path } : {}),
+      };
+    }
+  }
+  return result;
+}
+
+/** Every non-empty subset of `items` to leave out, or, past the limit, each one alone and all together. */
+function combinations<T>(items: T[]): T[][] {
+  if (items.length > MAX_COMBINED_UNCERTAIN) return [...items.map((item) => [item]), items];
+  const subsets: T[][] = [];
+  for (let mask = 1; mask < 1 << items.length; mask++) subsets.push(items.filter((_, index) => (mask >> index) & 1));
+  return subsets;
+}
+
+/** A copy of the environment without some resources: linked anew, so controls walk it as they walk the original. */
+function withoutResources(
+  environment: JudgedEnvironment,
+  absent: JudgedResource[],
+): { environment: JudgedEnvironment; view: (resource: JudgedResource) => JudgedResource } {
+  const gone = new Set(absent);
+  const map = new Map<JudgedResource, JudgedResource>();
+  const kept = environment.resources.filter((r) => !gone.has(r));
+  for (const original of kept) map.set(original, { ...original, children: [], extensions: [] });
+  for (const [original, copy] of map) {
+    if (original.parent) copy.parent = map.get(original.parent) ?? original.parent;
+    copy.children = original.children.filter((r) => !gone.has(r)).map((r) => map.get(r) ?? r);
+    copy.extensions = original.extensions.filter((r) => !gone.has(r)).map((r) => map.get(r) ?? r);
+  }
+  // A resource outside the environment (a redeclared one with every declaration's children) is linked anew the same way.
+  const view = (resource: JudgedResource): JudgedResource =>
+    map.get(resource) ?? {
+      ...resource,
+      children: resource.children.filter((r) => !gone.has(r)).map((r) => map.get(r) ?? r),
+      extensions: resource.extensions.filter((r) => !gone.has(r)).map((r) => map.get(r) ?? r),
+    };
+  return { environment: { ...environment, resources: kept.map((r) => map.get(r) as JudgedResource) }, view };
 }
 
 function applies(control: Control, resource: JudgedResource): boolean {

@@ -14,7 +14,7 @@ import { ConfigurationError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { checkBuildArgs, checkSecretIds, credentialBuildArgs } from './build-args.js';
 import { DockerCli } from './docker.js';
-import { imageTheAppRuns, environmentRegistries, importByDigest, type EnvironmentRegistry } from './promote.js';
+import { imageTheAppRuns, environmentRegistries, importByDigest, requireDeployedIn, type EnvironmentRegistry } from './promote.js';
 import { ACR_REFRESH_TOKEN_USER, RegistryClient } from './registry.js';
 
 /**
@@ -45,6 +45,11 @@ export interface ImageRequest {
   /** A registry name or login server of the environment (its registry or its build registry); default as `pushTo` says. */
   registry?: string;
   pushTo?: PushTarget;
+  /**
+   * Another environment's config (staging's) whose app must already run the given image's digest, checked
+   * before anything is imported or deployed: production takes only what staging deployed. Needs `image`.
+   */
+  requireDeployedIn?: string;
   /** The environment's subscription: the registries' resource ids. */
   subscriptionId: string;
   /** Resource Manager, for the import into the environment's registry. */
@@ -84,9 +89,24 @@ const IMAGE_REFERENCE = /^([^/]+)\/([a-z0-9._/-]+?)(?::([A-Za-z0-9_][A-Za-z0-9._
 export async function pushImage(request: ImageRequest): Promise<PushedImage> {
   const { config } = await loadConfig(request.config, { cwd: request.cwd });
   const registries = environmentRegistries(config, request.subscriptionId);
+  if (request.requireDeployedIn !== undefined && !request.image)
+    throw new ConfigurationError(
+      `Input "require-deployed-in" (${request.requireDeployedIn}) needs "image": the image that environment runs, by digest. A build here is a new image no other environment has run.`,
+    );
   const pushed = request.image
     ? await resolvePushedImage(request, registries)
     : await buildAndPush(request, config, pushRegistry(request, registries));
+  if (request.requireDeployedIn !== undefined) {
+    const { config: other } = await loadConfig(request.requireDeployedIn, { cwd: request.cwd });
+    await requireDeployedIn({
+      arm: request.arm,
+      config: other,
+      configPath: request.requireDeployedIn,
+      image: pushed.image,
+      digest: pushed.digest,
+      logger: request.logger,
+    });
+  }
   const { production } = registries;
   if (pushed.loginServer === production.loginServer) return pushed;
   const from = registries.build as EnvironmentRegistry;

@@ -107,6 +107,82 @@ export async function imageTheAppRuns(
   return commit !== undefined && typeof stamp === 'string' && stamp.toLowerCase() === commit.toLowerCase() ? serving?.image : undefined;
 }
 
+/** Another environment (staging) that must already run an image before this one (production) takes it. */
+export interface DeployedInRequest {
+  /** Resource Manager in the other environment's subscription. */
+  arm: ArmPort;
+  /** That environment's config, and its path as the input gave it (for the messages). */
+  config: EnvironmentConfig;
+  configPath: string;
+  /** The image to promote, by digest. */
+  image: string;
+  digest: string;
+  logger: Logger;
+}
+
+interface TrafficEntry {
+  revisionName?: string;
+  latestRevision?: boolean;
+  weight?: number;
+  label?: string;
+}
+
+/**
+ * Refuses unless the other environment's app has promoted this digest: an active revision running it
+ * (in either of that environment's registries) that holds traffic other than as the rollout's
+ * `candidate` (one still being tried, or a stage-candidate run nobody promoted), or that keeps the
+ * label `previous` (it served all traffic until a newer push replaced it). The digest, not the tag or
+ * commit, is compared: it is what production would run.
+ */
+export async function requireDeployedIn(request: DeployedInRequest): Promise<string> {
+  const { arm, config, configPath, digest } = request;
+  const app = `/subscriptions/${arm.subscriptionId}/resourceGroups/${config.resourceGroup}/providers/${APP_TYPE}/${config.containerApp.name}`;
+  const where = `${config.containerApp.name} in resource group ${config.resourceGroup} (require-deployed-in: ${configPath})`;
+  const read = async (path: string) => {
+    const response = await arm.get(path, apiVersionOf(APP_TYPE));
+    if (response.status === 200) return response.body;
+    const failure = armFailureOf({ details: response.body });
+    if (response.status === 404)
+      throw new ConfigurationError(
+        `Refusing to deploy ${request.image}: ${where} does not exist, so it cannot have run this image. Deploy to that environment first, or check require-deployed-in.`,
+      );
+    if (response.status === 403 || failure?.code === 'AuthorizationFailed')
+      throw new ConfigurationError(
+        `Cannot check that ${where} runs ${digest}: the deploy identity may not read it. Grant it Reader on that app: az role assignment create --role Reader --assignee <the deploy identity's object id> --scope ${app}.`,
+      );
+    throw armError({ details: response.body }, `Reading ${where}`);
+  };
+  type Revision = { name?: string; properties?: { active?: boolean; template?: { containers?: { image?: string }[] } } };
+  const appBody = (await read(app)) as {
+    properties?: { latestRevisionName?: string; configuration?: { ingress?: { traffic?: TrafficEntry[] } } };
+  };
+  const revisions = ((await read(`${app}/revisions`)) as { value?: Revision[] }).value ?? [];
+  const traffic = (appBody.properties?.configuration?.ingress?.traffic ?? []).map((entry) =>
+    entry.latestRevision ? { ...entry, revisionName: appBody.properties?.latestRevisionName } : entry,
+  );
+  const promoted = (name: string | undefined) =>
+    traffic.some(
+      (entry) => entry.revisionName === name && (entry.label === 'previous' || ((entry.weight ?? 0) > 0 && entry.label !== 'candidate')),
+    );
+  const registries = Object.values(environmentRegistries(config, arm.subscriptionId)).map((registry) => registry.loginServer);
+  const images = (revision: Revision) => (revision.properties?.template?.containers ?? []).map((container) => container.image ?? '');
+  const runs = (image: string) => image.endsWith(`@${digest}`) && registries.some((server) => image.startsWith(`${server}/`));
+  const match = revisions.find(
+    (revision) => revision.properties?.active !== false && promoted(revision.name) && images(revision).some(runs),
+  );
+  if (match) {
+    const image = images(match).find(runs) as string;
+    request.logger.info(`${where} runs ${image} (revision ${match.name}): promoting that digest.`);
+    return image;
+  }
+  const serving = revisions
+    .filter((revision) => revision.properties?.active !== false && promoted(revision.name))
+    .map((revision) => `${revision.name} (${images(revision).join(', ')})`);
+  throw new ConfigurationError(
+    `Refusing to deploy ${request.image}: ${where} has not deployed digest ${digest}; it runs ${serving.join('; ') || 'no promoted revision'}. Promote only what that environment runs: deploy this image there first, or give the image its deploy output (source-image).`,
+  );
+}
+
 /** An import ACR refused, in words that say what to change. */
 function importProblem(response: ArmResponse, request: ImportRequest, doing: string): Error {
   const failure = armFailureOf({ details: response.body });

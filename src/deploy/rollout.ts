@@ -394,6 +394,8 @@ class Rollout {
     for (;;) {
       this.throwIfCancelled();
       const status = await this.get(url);
+      // A probe the cancel cut short says nothing about the app: the run was cancelled.
+      this.throwIfCancelled();
       answered++;
       if (status >= 200 && status < 300) consecutive++;
       else if (count === 0)

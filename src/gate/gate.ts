@@ -17,6 +17,7 @@ import { readLiveEnvironment } from './live.js';
 import { reviewPolicyInputs } from './policy-review.js';
 import type { ArmPort } from '../azure/arm-port.js';
 import type { JsonPath, SourceLocation } from '../core/json-path.js';
+import type { DeploymentTarget } from './request.js';
 
 /** What to judge. Paths are relative to `cwd`, the repository; files are read only inside it. */
 export interface GateRequest {
@@ -37,6 +38,12 @@ export interface GateRequest {
    * `config`, findings also show drift: where the live value differs from the planned one.
    */
   live?: { arm: ArmPort; resourceGroup?: string };
+  /**
+   * Where a planned deployment goes (the subscription, resource group and location): what
+   * resourceGroup(), subscription() and their location evaluate to. Not given, they are unknown
+   * (a config names its own resource group and region).
+   */
+  target?: DeploymentTarget;
 }
 
 export interface GateRun {
@@ -48,6 +55,9 @@ export interface GateRun {
   /** Where the config came from: a file or `defaults`; absent when no config was involved. */
   configSource?: string;
 }
+
+/** The cloud this project deploys to: Resource Manager at management.azure.com (environment() is known there). */
+export const AZURE_CLOUD = 'AzureCloud';
 
 /** Reads the input, judges it, and returns the report. Throws ConfigurationError on bad input. */
 export async function runGate(request: GateRequest): Promise<GateRun> {
@@ -85,6 +95,7 @@ async function judgeInput(request: GateRequest, loaded: LoadedConfig | undefined
       subscriptionId: request.live.arm.subscriptionId,
       resourceGroup,
       location: config.region,
+      cloud: AZURE_CLOUD,
     });
     const reads = new WeakMap<Finding, PropertyRead[]>();
     const run = judge(environment, judging, now, reads);
@@ -97,13 +108,17 @@ async function judgeInput(request: GateRequest, loaded: LoadedConfig | undefined
     const parameters = request.parameters
       ? ((await readLocatedDocument(resolve(request.cwd, request.parameters), request.parameters)).value as Record<string, unknown>)
       : undefined;
-    const environment = resolveTemplate(document.value, { source: document, ...(parameters !== undefined ? { parameters } : {}) });
+    const environment = resolveTemplate(document.value, {
+      source: document,
+      ...(parameters !== undefined ? { parameters } : {}),
+      ...request.target,
+    });
     return { ...judge(environment, judging, now), environment, ...configSource };
   }
 
   const config = loaded as LoadedConfig;
   const rendered = renderEnvironment(config.config);
-  return { ...judgeRendered(rendered, config, judging, now), template: rendered.template, ...configSource };
+  return { ...judgeRendered(rendered, config, judging, now, request.target), template: rendered.template, ...configSource };
 }
 
 /**
@@ -115,12 +130,15 @@ export function judgeRendered(
   loaded: LoadedConfig,
   judging: JudgingInputs,
   now: Date,
+  target: DeploymentTarget & { deploymentName?: string; cloud?: string } = {},
 ): { report: GateReport; policy: GatePolicy; environment: JudgedEnvironment } {
   const { template } = rendered;
+  // The config names its resource group and region; the subscription and the deployment are the caller's to give.
   const environment = resolveTemplate(template, {
     source: { file: loaded.source, value: template },
     resourceGroup: loaded.config.resourceGroup,
     location: loaded.config.region,
+    ...target,
   });
   environment.input = { kind: 'config', source: loaded.source };
   for (const resource of environment.resources) {

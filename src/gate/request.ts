@@ -12,6 +12,8 @@ export interface RawGateOptions {
   live?: boolean;
   subscriptionId?: string;
   resourceGroup?: string;
+  /** The target location of a planned deployment (resourceGroup().location). */
+  location?: string;
   baseRef?: string;
 }
 
@@ -33,17 +35,23 @@ export interface ResolvedGateOptions {
   /** Undefined follows the config's gate policy. */
   failOn?: FailOn;
   live?: { subscriptionId: string; resourceGroup?: string };
+  /** Where a planned deployment goes: what resourceGroup(), subscription() and their location are; unknown where not given. */
+  target?: DeploymentTarget;
   baseRef?: string;
+}
+
+export interface DeploymentTarget {
+  subscriptionId?: string;
+  resourceGroup?: string;
+  location?: string;
 }
 
 export function resolveGateOptions(raw: RawGateOptions, names: GateOptionNames, env: NodeJS.ProcessEnv): ResolvedGateOptions {
   if (raw.live && raw.template) {
     throw new ConfigurationError(`${names.live} judges the deployed resources and ${names.template} a file; give one of them.`);
   }
-  if (!raw.live && (raw.subscriptionId || raw.resourceGroup)) {
-    throw new ConfigurationError(
-      `${names.subscriptionId} and ${names.resourceGroup} belong to live mode; add ${names.live} to judge the deployed resources.`,
-    );
+  if (raw.live && raw.location) {
+    throw new ConfigurationError(`${names.location} is the target of a planned deployment; live mode reads where each resource is.`);
   }
   if (raw.parameters && !raw.template) {
     throw new ConfigurationError(`${names.parameters} was given without ${names.template}; a parameters file belongs to an ARM template.`);
@@ -55,6 +63,15 @@ export function resolveGateOptions(raw: RawGateOptions, names: GateOptionNames, 
     ...(raw.waivers ? { waivers: raw.waivers } : {}),
     ...(raw.failOn ? { failOn: parseFailOn(raw.failOn, names.failOn) } : {}),
     ...(raw.baseRef ? { baseRef: raw.baseRef } : {}),
+    ...(!raw.live && (raw.subscriptionId || raw.resourceGroup || raw.location)
+      ? {
+          target: {
+            ...(raw.subscriptionId ? { subscriptionId: raw.subscriptionId } : {}),
+            ...(raw.resourceGroup ? { resourceGroup: raw.resourceGroup } : {}),
+            ...(raw.location ? { location: raw.location } : {}),
+          },
+        }
+      : {}),
     ...(raw.live
       ? {
           live: {

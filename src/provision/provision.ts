@@ -4,7 +4,7 @@
  */
 import type { DeploymentExtended, DeploymentOperation } from '@azure/arm-resources';
 import { gateAnnotations } from '../compliance/report/annotations.js';
-import { judgeRendered, type GateRun } from '../gate/gate.js';
+import { AZURE_CLOUD, judgeRendered, type GateRun } from '../gate/gate.js';
 import { loadJudgingInputs } from '../gate/judging.js';
 import { resolveTemplate } from '../compliance/arm/template.js';
 import { loadConfig, type LoadedConfig } from '../config/load.js';
@@ -104,7 +104,12 @@ export async function provision(request: ProvisionRequest, ports: ProvisionPorts
 
   const judging = await loadJudgingInputs(loaded, { cwd: request.cwd });
   const gate = await logger.group('HIPAA gate on the template', async () => {
-    const run: GateRun = { ...judgeRendered(rendered, loaded, judging, new Date()), template, configSource: loaded.source };
+    const run: GateRun = {
+      // Provision knows where it deploys: the subscription, the deployment's name, the cloud.
+      ...judgeRendered(rendered, loaded, judging, new Date(), { subscriptionId, deploymentName, cloud: AZURE_CLOUD }),
+      template,
+      configSource: loaded.source,
+    };
     logger.info(
       `Verdict: ${run.report.verdict} (${run.report.summary.pass} pass, ${run.report.summary.fail} fail, ${run.report.summary.unknown} unknown, ${run.report.summary.waived} waived)`,
     );

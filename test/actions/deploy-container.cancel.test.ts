@@ -33,6 +33,8 @@ beforeAll(async () => {
   await writeFile(join(work, 'docker'), FAKE_DOCKER);
   await chmod(join(work, 'docker'), 0o755);
   await writeFile(join(work, 'Dockerfile'), 'FROM scratch\n');
+  // The environment's registry is the one the test made: images go only to the environment's registries.
+  await writeFile(join(work, 'azure-hipaa.yml'), 'registry:\n  name: hipaacancelacr\n');
 }, 60_000);
 afterAll(async () => {
   await sandbox?.stop();

@@ -182,10 +182,54 @@ describe('hipaa-gate run()', () => {
     expect(alone.failed).toMatch(/HIPAA gate: 2 blocking finding/);
   });
 
+  it('judges a template where the resource-group, subscription-id and location inputs say it deploys, and unknown without them', async () => {
+    const templatePath = join(temp, 'targeted.json');
+    await writeFile(
+      templatePath,
+      JSON.stringify({
+        $schema: 'https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#',
+        contentVersion: '1.0.0.0',
+        resources: [
+          {
+            type: 'Microsoft.KeyVault/vaults',
+            apiVersion: '2026-02-01',
+            name: 'kv',
+            location: '[resourceGroup().location]',
+            properties: {
+              enablePurgeProtection: "[and(equals(resourceGroup().location, 'eastus2'), equals(resourceGroup().name, 'rg-prod'))]",
+              publicNetworkAccess:
+                "[if(equals(subscription().subscriptionId, '00000000-0000-0000-0000-00000000000b'), 'Disabled', 'Enabled')]",
+            },
+          },
+        ],
+      }),
+    );
+    const statusOf = async (inputs: Record<string, string>) => {
+      const recorded = io({ template: templatePath, 'fail-on': 'never', ...inputs });
+      await run(recorded);
+      expect(recorded.failed).toBeUndefined();
+      const report = JSON.parse(await readFile(recorded.outputs['report-path'] as string, 'utf8')) as {
+        findings: { control: string; status: string }[];
+      };
+      return ['keyvault.purge-protection', 'keyvault.public-network'].map((id) => report.findings.find((f) => f.control === id)?.status);
+    };
+    expect(await statusOf({})).toEqual(['unknown', 'unknown']);
+    expect(
+      await statusOf({ 'resource-group': 'rg-prod', location: 'eastus2', 'subscription-id': '00000000-0000-0000-0000-00000000000b' }),
+    ).toEqual(['pass', 'pass']);
+    expect(
+      await statusOf({ 'resource-group': 'rg-dev', location: 'eastus2', 'subscription-id': '00000000-0000-0000-0000-00000000000c' }),
+    ).toEqual(['fail', 'fail']);
+  });
+
   it.each([
     ['a fail-on it does not know', { 'fail-on': 'sometimes' }, /Input "fail-on" "sometimes" is not valid/],
     ['live mode without a subscription', { live: 'true' }, /No Azure subscription: set Input "subscription-id"/],
-    ['a resource group without live mode', { 'resource-group': 'rg' }, /belong to live mode; add Input "live"/],
+    [
+      'a location in live mode',
+      { live: 'true', 'subscription-id': '00000000-0000-0000-0000-00000000000a', location: 'eastus2' },
+      /Input "location" is the target of a planned deployment/,
+    ],
     ['parameters without a template', { parameters: 'p.json' }, /Input "parameters" was given without Input "template"/],
     ['a live value that is not a boolean', { live: 'yes' }, /Input "live" must be true or false, not "yes"/],
   ])('fails on %s, naming the input', async (_label, inputs, message) => {

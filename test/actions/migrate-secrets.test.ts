@@ -97,7 +97,9 @@ async function copiedUnderStrace(node: string, target: string): Promise<Awaited<
     .map((line) => /"([^"]+)"/.exec(line)?.[1] ?? line);
   // The trace does see writes: the runner's output file is among them.
   expect(writtenPaths.some((path) => path.endsWith('/github_output'))).toBe(true);
-  const unexpected = [...new Set(writtenPaths)].filter((path) => !/\/(github_output|step_summary)$/.test(path) && !path.startsWith('/dev/'));
+  const unexpected = [...new Set(writtenPaths)].filter(
+    (path) => !/\/(github_output|step_summary)$/.test(path) && !path.startsWith('/dev/'),
+  );
   expect(unexpected).toEqual([]);
 
   const outsideMasks = run.stdout

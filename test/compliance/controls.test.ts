@@ -29,7 +29,9 @@ describe('the catalog', () => {
 describe('docs/controls.md', () => {
   const docs = readFileSync(join(import.meta.dirname, '..', '..', 'docs', 'controls.md'), 'utf8');
   // A catalog row may start with the anchor the summaries link to (`<a name="id"></a>id`).
-  const rows = [...docs.matchAll(/^\| (?:<a name="[a-z0-9.-]+"><\/a>)?([a-z]+\.[a-z0-9-]+) \|(.*)\|$/gm)].map((match) => [match[1] as string, match[2] as string] as const);
+  const rows = [...docs.matchAll(/^\| (?:<a name="[a-z0-9.-]+"><\/a>)?([a-z]+\.[a-z0-9-]+) \|(.*)\|$/gm)].map(
+    (match) => [match[1] as string, match[2] as string] as const,
+  );
 
   it('lists every control in its catalog table, in order, with its severity, and once in the table of rules', () => {
     const catalog = rows.filter(([, rest]) => / (required|advisory) $/.test(rest));

@@ -235,6 +235,43 @@ describe('a cancelled rollout', () => {
     expect(state.deactivated).toEqual(['voice-agent--c1234567-1-1']);
   }, 20_000);
 
+  it('reports a probe the cancel cut short as the cancel, not as an app that answered nothing', async () => {
+    const { arm, state } = statefulArm({ operationMs: () => 0 });
+    const cancel = new AbortController();
+    // After the 10% step the app's probe hangs until the job is cancelled, as a request in flight at SIGTERM does.
+    const hanging: HttpClient = {
+      sendRequest: (request) =>
+        state.traffic.some((entry) => entry.weight === 10)
+          ? new Promise((_resolve, reject) => {
+              setTimeout(() => cancel.abort(), 20);
+              request.abortSignal?.addEventListener('abort', () => reject(new Error('The operation was aborted.')), { once: true });
+            })
+          : healthy.sendRequest(request),
+    };
+    const error = await rollout(
+      {
+        cwd,
+        image: 'r.azurecr.io/voice-agent@sha256:2',
+        stage: 'all',
+        suffix: 'c1234567-1-1',
+        healthTimeoutSeconds: 30,
+        probeCount: 1,
+        gate: 'none',
+        trafficSteps: [10, 100],
+        stepWaitSeconds: 5,
+        keepRevisions: 2,
+        env: {},
+        logger: silentLogger,
+        pollIntervalMs: 5,
+        signal: cancel.signal,
+      },
+      { arm, http: hanging },
+    ).catch((caught: unknown) => caught);
+    expect((error as Error).message).toMatch(/cancelled/);
+    expect((error as Error).message).not.toMatch(/answered nothing/);
+    expect(state.traffic).toEqual(before);
+  }, 20_000);
+
   it('retries the restoring update through 409 conflicts with a short backoff, within the window', async () => {
     let conflicts = 0;
     const cancel = new AbortController();

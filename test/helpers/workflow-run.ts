@@ -50,10 +50,10 @@ export interface WorkflowRunOptions {
   github: Record<string, string>;
   /** The environment a job's steps see: the runner's, plus what azure/login sets for the job's `environment:`. */
   jobEnv: (job: { id: string; environment?: string }) => Record<string, string>;
+  /** The `vars` context: the repository's configuration variables (empty unless given). */
+  vars?: Record<string, string>;
   /** Called before a job starts (a self-hosted runner inside the network, say). */
   beforeJob?: (id: string) => Promise<void>;
-  /** The `vars` context: the repository's and environment's configuration variables (none unless given). */
-  vars?: Record<string, string>;
   timeoutMs?: number;
 }
 
@@ -203,7 +203,7 @@ export async function runStep(options: StepRunOptions): Promise<ActionRun> {
   });
 }
 
-/** Runs a workflow_call workflow to the end and returns every job's result and the workflow's outputs. */
+/** Runs a workflow_call workflow (or a caller of one, on: push) to the end and returns every job's result and the workflow's outputs. */
 export async function runWorkflow(options: WorkflowRunOptions, steps: StepRecord[] = []): Promise<WorkflowRun> {
   const workflow = readWorkflow(options.workflow);
   const inputs = workflowInputs(options.workflow, options.inputs);
@@ -232,6 +232,7 @@ export async function runWorkflow(options: WorkflowRunOptions, steps: StepRecord
   }
   const outputs = substituteAll(
     Object.fromEntries(
+      // A caller (on: push) has no outputs of its own; its jobs' outputs are in `jobs`.
       Object.entries(((workflow['on'] as Json)['workflow_call'] as Json | null | undefined)?.['outputs'] ?? {}).map(([name, spec]) => [
         name,
         (spec as Json)['value'],

@@ -20,6 +20,7 @@ export type DeployInputs = Pick<
   | 'repository'
   | 'registry'
   | 'pushTo'
+  | 'requireDeployedIn'
 > &
   Pick<
     RolloutRequest,
@@ -67,6 +68,7 @@ export function readDeployInputs(io: ActionIO): DeployInputs {
     ...entry('repository', optional('repository')),
     ...entry('registry', optional('registry')),
     pushTo: inputs.choice('push-to', pushTargets, 'auto'),
+    ...entry('requireDeployedIn', optional('require-deployed-in')),
     stage: inputs.choice('stage', ['all', 'candidate', 'promote', 'rollback'] as const, 'all'),
     healthTimeoutSeconds: whole('health-timeout-seconds', 600, 10, 3600),
     probeCount: whole('probe-count', 5, 1, 100),

@@ -11,6 +11,8 @@ __webpack_require__.r(__webpack_exports__);
 // EXPORTS
 __webpack_require__.d(__webpack_exports__, {
   ARM_ENDPOINT: () => (/* binding */ ARM_ENDPOINT),
+  armConnection: () => (/* binding */ armConnection),
+  armOriginOnly: () => (/* binding */ armOriginOnly),
   armPort: () => (/* binding */ armPort),
   retryAfterMs: () => (/* binding */ retryAfterMs)
 });
@@ -35,7 +37,7 @@ var external_node_https_ = __webpack_require__(4708);
 
 
 
-const SANDBOX_HOSTS = /^(login\.microsoftonline\.com|management\.azure\.com|api\.twilio\.com|[a-z0-9-]+\.vault\.azure\.net|[a-z0-9]+\.azurecr\.io|[a-z0-9.-]+\.azurecontainerapps\.io)$/i;
+const SANDBOX_HOSTS = /^(login\.microsoftonline\.com|management\.azure\.com|api\.twilio\.com|api\.github\.com|[a-z0-9-]+\.vault\.azure\.net|[a-z0-9]+\.azurecr\.io|[a-z0-9.-]+\.azurecontainerapps\.io)$/i;
 /** Hosts that exist only while the sandbox has the resource behind them: a vault, a registry. */
 const RESOURCE_HOSTS = [
     [/^([a-z0-9-]+)\.vault\.azure\.net$/i, 'vaults'],
@@ -183,6 +185,20 @@ function azureClientOptions(env) {
     const sandbox = sandboxOf(env);
     return sandbox ? { httpClient: sandboxClient(sandbox) } : {};
 }
+/**
+ * The object id of the identity the workflow signed in as (the `oid` claim of its Resource Manager
+ * token), for role grants to itself; undefined when no token can be had or it names no object.
+ */
+async function signedInPrincipal(env) {
+    try {
+        const token = await azureCredential(env).getToken('https://management.azure.com/.default');
+        const claims = JSON.parse(Buffer.from(token?.token.split('.')[1] ?? '', 'base64url').toString('utf8'));
+        return typeof claims.oid === 'string' && /^[0-9a-f-]{36}$/i.test(claims.oid) ? claims.oid : undefined;
+    }
+    catch {
+        return undefined;
+    }
+}
 
 ;// CONCATENATED MODULE: ./src/azure/arm.ts
 /**
@@ -201,14 +217,47 @@ function retryAfterMs(headers, fallbackMs) {
     const asked = milliseconds !== undefined ? Number(milliseconds) : seconds !== undefined ? Number(seconds) * 1000 : fallbackMs;
     return Math.min(30_000, Math.max(10, Number.isFinite(asked) ? asked : fallbackMs));
 }
-/** An ArmPort over `@azure/arm-resources` for one subscription: DefaultAzureCredential, or the sandbox when AZURE_HIPAA_SANDBOX is set. */
-function armPort(env, subscriptionId) {
-    const client = new esm/* ResourceManagementClient */.h0(azureCredential(env), subscriptionId, azureClientOptions(env));
+/** Public Azure's Resource Manager with DefaultAzureCredential, or the sandbox when AZURE_HIPAA_SANDBOX is set. */
+function armConnection(env) {
+    return { endpoint: ARM_ENDPOINT, credential: azureCredential(env), clientOptions: azureClientOptions(env) };
+}
+/**
+ * Resource Manager's token goes to the endpoint in use and nowhere else. ARM's answers name the
+ * next address to call (a long-running operation's Location or Azure-AsyncOperation, a list's
+ * nextLink), and the SDK and the rollout follow them with the token: any request this client
+ * sends must be https on the endpoint's origin, or it is refused before it is signed or sent.
+ */
+function armOriginOnly(endpoint) {
+    const origin = new URL(endpoint).origin;
+    return {
+        name: 'armOriginOnly',
+        sendRequest: (request, next) => {
+            let target;
+            try {
+                target = new URL(request.url).origin;
+            }
+            catch {
+                target = 'an address that does not parse';
+            }
+            if (target !== origin || !origin.startsWith('https://'))
+                throw new Error(`${target} is not the Resource Manager endpoint in use (${origin}): its token goes nowhere else. Azure named that address to call next (a long-running operation's Location or Azure-AsyncOperation, or a list's nextLink); nothing was sent to it.`);
+            return next(request);
+        },
+    };
+}
+/** An ArmPort over `@azure/arm-resources` for one subscription. */
+function armPort(env, subscriptionId, connection = armConnection(env)) {
+    const client = new esm/* ResourceManagementClient */.h0(connection.credential, subscriptionId, {
+        ...connection.clientOptions,
+        endpoint: connection.endpoint,
+    });
+    // No phase: it runs before the retry, redirect and signing policies.
+    client.pipeline.addPolicy(armOriginOnly(connection.endpoint));
     const askedInterval = (response) => (response.headers.get('retry-after-ms') ?? response.headers.get('x-ms-retry-after-ms') ?? response.headers.get('retry-after'))
         ? retryAfterMs(response.headers, 5000)
         : undefined;
     const send = async (method, path, apiVersion, body) => {
-        const url = path.startsWith('https://') ? path : `${ARM_ENDPOINT}${path}${apiVersion ? `?api-version=${apiVersion}` : ''}`;
+        const url = path.startsWith('https://') ? path : `${connection.endpoint}${path}${apiVersion ? `?api-version=${apiVersion}` : ''}`;
         const response = await client.sendRequest((0,dist_esm/* createPipelineRequest */.G6)({
             url,
             method,

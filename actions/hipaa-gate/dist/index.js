@@ -30877,7 +30877,7 @@ module.exports = {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _shared_runtime_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(732);
-/* harmony import */ var _run_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(9529);
+/* harmony import */ var _run_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1648);
 
 
 await (0,_run_js__WEBPACK_IMPORTED_MODULE_1__/* .run */ .e)((0,_shared_runtime_js__WEBPACK_IMPORTED_MODULE_0__/* .runnerIO */ .$)());
@@ -30887,7 +30887,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 9529:
+/***/ 1648:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -30943,6 +30943,9 @@ const RESOURCE_TYPES = [
     { type: 'Microsoft.Authorization/locks', configuresOther: true },
     { type: 'Microsoft.Network/virtualNetworks', apiVersion: '2024-05-01', baaService: 'Azure Virtual Network' },
     { type: 'Microsoft.Network/privateEndpoints', apiVersion: '2024-05-01', baaService: 'Azure Private Link' },
+    { type: 'Microsoft.Network/networkSecurityGroups', apiVersion: '2024-05-01', baaService: 'Azure Virtual Network' },
+    // GitHub-hosted runners with Azure private networking: links a delegated subnet to a GitHub organization; holds no data.
+    { type: 'GitHub.Network/networkSettings', apiVersion: '2024-04-02', configuresOther: true },
     { type: 'Microsoft.Network/privateEndpoints/privateDnsZoneGroups', apiVersion: '2024-05-01' },
     { type: 'Microsoft.Network/privateDnsZones', apiVersion: '2024-06-01', baaService: 'Azure DNS' },
     { type: 'Microsoft.Network/privateDnsZones/virtualNetworkLinks', apiVersion: '2024-06-01' },
@@ -31033,6 +31036,8 @@ const RESOURCE_TYPES = [
             via: 'blobServices/default',
             categoryGroups: AUDIT_GROUPS,
             categories: ['StorageRead', 'StorageWrite', 'StorageDelete'],
+            // Reading PHI is what HIPAA's audit controls record as much as changing it: a blob audit log sends all three.
+            allCategories: true,
             dedicatedTables: ['StorageBlobLogs'],
         },
         baaService: 'Azure Storage',
@@ -31045,7 +31050,12 @@ const RESOURCE_TYPES = [
         apiVersion: '2025-04-01',
         baaService: 'Container Registry',
         privateLink: { groupId: 'registry', dnsZone: 'privatelink.azurecr.io' },
-        roles: { AcrPull: '7f951dda-4ed3-4680-a7ca-43fe172d538d', AcrPush: '8311e382-0749-4cb8-b61a-304f252e45ec' },
+        roles: {
+            AcrPull: '7f951dda-4ed3-4680-a7ca-43fe172d538d',
+            AcrPush: '8311e382-0749-4cb8-b61a-304f252e45ec',
+            // learn.microsoft.com, "Azure built-in roles for Containers": what ACR's importImage needs on source and target.
+            'Container Registry Data Importer and Data Reader': '577a9874-89fd-4f24-9dbd-b5034d0ad23a',
+        },
     },
     {
         type: 'Microsoft.App/managedEnvironments',
@@ -31093,11 +31103,11 @@ const RESOURCE_TYPES = [
         reachedByRole: true,
     },
     { type: 'Microsoft.Resources/deployments', configuresOther: true },
+    { type: 'Microsoft.Resources/resourceGroups', holdsNoData: true },
     // Types the renderer does not emit, known for judging users' templates.
     { type: 'Microsoft.Web/sites', baaService: 'Azure App Service' },
     { type: 'Microsoft.Web/serverfarms', baaService: 'Azure App Service' },
     { type: 'Microsoft.Insights/components', baaService: 'Azure Monitor (Application Insights)' },
-    { type: 'Microsoft.Network/networkSecurityGroups', baaService: 'Azure Virtual Network' },
     { type: 'Microsoft.Network/publicIPAddresses', baaService: 'Azure Virtual Network' },
     { type: 'Microsoft.EventHub/namespaces', baaService: 'Azure Event Hubs' },
 ];
@@ -31134,6 +31144,10 @@ const REACHED_BY_ROLE = RESOURCE_TYPES.filter((entry) => entry.reachedByRole).ma
 function configuresOther(type) {
     return resourceType(type)?.configuresOther === true;
 }
+/** Whether a type holds no data of its own (see ResourceTypeEntry.holdsNoData and configuresOther). */
+function holdsNoData(type) {
+    return configuresOther(type) || resourceType(type)?.holdsNoData === true;
+}
 /** The BAA service of a type, inherited from its nearest registered ancestor. */
 function baaServiceOf(type) {
     const segments = type.split('/');
@@ -31167,6 +31181,8 @@ const AUDIT_LOG_TABLES = [
     ...new Set([AZURE_DIAGNOSTICS_TABLE, ...AUDIT_LOG_SOURCES.flatMap((source) => source.dedicatedTables)]),
 ];
 
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
 ;// CONCATENATED MODULE: ./src/compliance/model.ts
 /**
  * The shared data model of the HIPAA gate. Three inputs (the rendered config, a user's ARM
@@ -31200,18 +31216,34 @@ const DEFAULT_GATE_POLICY = {
 
 ;// CONCATENATED MODULE: ./src/compliance/arm/values.ts
 
+
 /** Values as ARM's expression language sees them: errors in the template, case-insensitive keys, unknowns inside values. */
 /** A problem in the template that ARM itself would reject; `message` is ARM's kind of words for it. */
 class TemplateError extends Error {
     name = 'TemplateError';
 }
-/** ARM property names are case-insensitive. */
+/**
+ * A property name as Azure's resource providers compare them: ordinal, without case for ASCII
+ * letters only (`SupportsHttpsTrafficOnly` is `supportsHttpsTrafficOnly`; a Kelvin sign `K` is
+ * not a `k`, though JavaScript's toLowerCase makes it one).
+ */
+function foldName(name) {
+    return name.replace(/[A-Z]/g, (letter) => String.fromCharCode(letter.charCodeAt(0) + 32));
+}
+/**
+ * ARM property names are case-insensitive (ASCII only, see foldName). An object that has the
+ * property twice in different cases, with different values, gives an unknown: which one the
+ * resource provider reads is not documented.
+ */
 function findKey(target, key) {
-    if (Object.hasOwn(target, key))
-        return target[key];
-    const lower = key.toLowerCase();
-    const match = Object.keys(target).find((k) => k.toLowerCase() === lower);
-    return match === undefined ? undefined : target[match];
+    const folded = foldName(key);
+    const matches = Object.keys(target).filter((name) => name === key || foldName(name) === folded);
+    if (matches.length <= 1)
+        return matches[0] === undefined ? undefined : target[matches[0]];
+    const values = matches.map((name) => target[name]);
+    if (values.every((value) => !containsUnknown(value) && JSON.stringify(value) === JSON.stringify(values[0])))
+        return values[0];
+    return new UnknownValue(`the object has the property "${key}" ${matches.length} times in different cases (${matches.map((name) => JSON.stringify(name)).join(', ')}) with different values, and which one Azure's resource provider reads is not documented`);
 }
 /** Whether a value is, or holds anywhere inside it, an UnknownValue. */
 function containsUnknown(value) {
@@ -31259,7 +31291,57 @@ function placeholderIn(value, depth = 0) {
     return undefined;
 }
 function unknownFromParameter(name, text) {
+    const context = CONTEXT_NAMES[name.toLowerCase()];
+    if (context)
+        return new UnknownValue(`it depends on ${context}, which is only known for a given deployment target; give the target (the gate's --resource-group, --subscription and --location) to judge it`, text);
     return new UnknownValue(`it depends on parameter "${name}", which has no value; give a parameters file to judge it`, text);
+}
+/**
+ * What the deployment alone knows (its subscription, resource group, location, name, tenant)
+ * stands in strings as a placeholder like a missing parameter's, `⟦@resourceGroup⟧`: ids and
+ * names built from it still link, anything that looks inside it is unknown. `@` keeps these
+ * apart from parameter names, which cannot hold it.
+ */
+const DEPLOYMENT_CONTEXT = {
+    subscriptionId: '@subscription',
+    tenantId: '@tenant',
+    resourceGroup: '@resourceGroup',
+    location: '@location',
+    deploymentName: '@deployment',
+};
+const CONTEXT_NAMES = {
+    '@subscription': 'the target subscription (subscription())',
+    '@tenant': 'the tenant (subscription().tenantId, tenant())',
+    '@resourcegroup': 'the target resource group (resourceGroup())',
+    '@location': 'the target location (resourceGroup().location)',
+    '@deployment': 'the deployment (deployment())',
+};
+/** A deployment value that was not given: its placeholder. */
+function contextPlaceholder(what) {
+    return parameterPlaceholder(DEPLOYMENT_CONTEXT[what]);
+}
+/**
+ * A resource id whose subscription and resource group segments only are placeholders of the
+ * target (`resourceId('Microsoft.OperationalInsights/workspaces', 'logs')` when the target group
+ * was not given) names a resource of this deployment all the same: those segments are dropped
+ * before looking for what is unknown in it.
+ */
+function withoutTargetSegments(text) {
+    return text
+        .replace(/\/subscriptions\/\u27e6@subscription\u27e7/gi, '/subscriptions/-')
+        .replace(/\/resourceGroups\/\u27e6@resourceGroup\u27e7/gi, '/resourceGroups/-');
+}
+/**
+ * Text cut or hashed from a placeholder (`substring(uniqueString(deployment().name), 0, 4)`) is
+ * unknown text: a new placeholder of the same missing value, the same for the same inputs, so a
+ * name built from it still links and reads as unknown.
+ */
+function derivedPlaceholder(name, fn, args) {
+    const hash = (0,external_node_crypto_.createHash)('sha256')
+        .update(`${fn}\u0000${JSON.stringify(args)}`)
+        .digest('hex')
+        .slice(0, 8);
+    return `${parameterPlaceholder(name)}${hash}`;
 }
 
 ;// CONCATENATED MODULE: ./src/compliance/controls/access.ts
@@ -31303,7 +31385,8 @@ function valueAt(root, path) {
     // A property set to null is not set: ARM sends no value for it (Bicep writes null() to leave a property out).
     if (current === null)
         return { kind: 'absent' };
-    const parameter = typeof current === 'string' ? placeholderIn(current) : undefined;
+    // An id in the target subscription and group names a resource of this deployment even when the target was not given.
+    const parameter = typeof current === 'string' ? placeholderIn(withoutTargetSegments(current)) : undefined;
     if (parameter)
         return { kind: 'unknown', reason: unknownFromParameter(parameter).reason };
     return { kind: 'known', value: current };
@@ -31358,6 +31441,14 @@ function appliedAfter(later, earlier, environment) {
     }
     return false;
 }
+/**
+ * Of several resources that write one thing (one setting, one resource declared twice), those ARM
+ * may apply last: no other of them is applied after them. One means ARM's order decides; several
+ * mean it is undefined between them.
+ */
+function appliedLast(items, resourceOf, environment) {
+    return items.filter((item) => !items.some((other) => other !== item && appliedAfter(resourceOf(other), resourceOf(item), environment)));
+}
 
 ;// CONCATENATED MODULE: ./src/compliance/controls/rules.ts
 
@@ -31402,6 +31493,11 @@ function absentDefaultsFrom(path, since, defaultValue, expected) {
             : fail(`${pathText(path)} is not set, and before API version ${since} (this resource uses ${resource.apiVersion}) the default is not ${expected}; set it explicitly`, path);
     };
 }
+function absentPassesFromDate(path, minimum, before) {
+    return (resource, context) => context.now.getTime() >= Date.parse(`${minimum.since}T00:00:00Z`)
+        ? pass(`${pathText(path)} is not set; Azure enforces ${minimum.what} on every resource of this type since ${minimum.since} (${minimum.source})`, path)
+        : before(resource, context);
+}
 const equalsIgnoringCase = (expected) => (value) => typeof value === 'string' && value.toLowerCase() === expected.toLowerCase();
 /** `publicNetworkAccess: Disabled`, the advisory control every data service has. */
 function publicNetworkControl(id, appliesTo, hipaa, configKey) {
@@ -31439,28 +31535,45 @@ function durationDays(duration) {
 }
 /**
  * Judges a setting several resources write (a SQL server's auditing through auditingSettings and
- * extendedAuditingSettings, say). Every writer is read. Any writer that turns it off fails the
- * control, unless ARM's order between it and a writer that turns it on is undefined (neither
- * depends on the other): then which one is applied last is unknown.
+ * extendedAuditingSettings, say). Azure keeps the last write, so the writer ARM applies last
+ * decides: a writer that turns it off is overridden by one ordered after it (dependsOn, directly
+ * or through parents and modules) that turns it back on. Where ARM's order between the last
+ * writers is undefined and they disagree, or the last one's value cannot be known, it is unknown.
  */
 function judgeWriters(writers, environment, setting) {
     if (writers.length === 0)
         return undefined;
-    const unknownWriter = writers.find((writer) => writer.on === undefined);
+    const last = appliedLast(writers, (writer) => writer.resource, environment);
+    const names = (list) => list.map((writer) => writer.label).join(', ');
+    const unknownWriter = last.find((writer) => writer.on === undefined);
     if (unknownWriter)
         return unknown(`${unknownWriter.label} cannot be known offline, so ${setting} cannot be judged`);
-    const off = writers.filter((writer) => writer.on === false);
-    const on = writers.filter((writer) => writer.on === true);
-    if (off.length === 0)
-        return pass(`${setting} is on (${on.map((writer) => writer.label).join(', ')})`);
-    for (const offWriter of off) {
-        const unordered = on.find((onWriter) => !appliedAfter(onWriter.resource, offWriter.resource, environment) &&
-            !appliedAfter(offWriter.resource, onWriter.resource, environment));
-        if (unordered) {
-            return unknown(`${offWriter.label} turns ${setting} off and ${unordered.label} turns it on, and neither depends on the other: ARM may apply either last. Remove ${offWriter.label}.`);
-        }
+    const off = last.filter((writer) => writer.on === false);
+    const on = last.filter((writer) => writer.on === true);
+    if (off.length > 0 && on.length > 0) {
+        return unknown(`${off[0].label} turns ${setting} off and ${on[0].label} turns it on, and neither depends on the other: ARM may apply either last. Remove ${off[0].label}.`);
     }
-    return fail(`${off.map((writer) => writer.label).join(' and ')} ${off.length === 1 ? 'turns' : 'turn'} ${setting} off`);
+    const earlier = writers.filter((writer) => !last.includes(writer));
+    const overridden = earlier.length > 0 ? `; ARM applies it after ${names(earlier)}, so it is the final state` : '';
+    if (off.length === 0)
+        return pass(`${setting} is on (${names(on)})${overridden}`);
+    return fail(`${names(off)} ${off.length === 1 ? 'turns' : 'turn'} ${setting} off${overridden}`);
+}
+/**
+ * One child written several times (a `transparentDataEncryption/current` declared by two modules):
+ * Azure keeps the last write, so the declaration ARM applies last is judged; where ARM's order
+ * between the last ones is undefined and they would be judged differently, unknown.
+ */
+function judgeLastDeclared(declarations, environment, what, judgeOne) {
+    const last = appliedLast(declarations, (declaration) => declaration, environment);
+    const results = last.map(judgeOne);
+    const first = results[0];
+    if (results.every((result) => result.status === first.status)) {
+        return declarations.length > 1
+            ? { ...first, message: `${first.message} (the last of ${declarations.length} writes of ${what} ARM applies)` }
+            : first;
+    }
+    return unknown(`${what} is written ${declarations.length} times and ARM's order between ${last.length} of them is undefined: ${results.map((result) => result.message).join('; ')}`);
 }
 
 ;// CONCATENATED MODULE: ./src/compliance/controls/ai-services.ts
@@ -31561,7 +31674,11 @@ function dataRolesOf(service) {
 function judgeAppIdentity(service, environment) {
     const roles = dataRolesOf(service);
     const roleNames = roles.map(([name]) => name).join(', ');
-    const above = environment.resources.filter((resource) => isType(resource, ROLE_ASSIGNMENTS) && ABOVE_RESOURCES.test(resource.id));
+    // Only an assignment at the service's own resource group or subscription reaches it: the scope is a prefix of its full id.
+    const serviceId = service.id.toLowerCase();
+    const above = environment.resources.filter((resource) => isType(resource, ROLE_ASSIGNMENTS) &&
+        ABOVE_RESOURCES.test(resource.id) &&
+        serviceId.startsWith(`${resource.id.replace(/\/providers\/Microsoft\.Authorization\/roleAssignments\/[^/]+$/i, '').toLowerCase()}/`));
     const assignments = [
         ...new Map([...service.extensions.filter((extension) => isType(extension, ROLE_ASSIGNMENTS)), ...above].map((assignment) => [
             assignment.id.toLowerCase(),
@@ -31691,6 +31808,225 @@ const openAiControls = [
     },
 ];
 
+;// CONCATENATED MODULE: ./src/compliance/controls/app-service.ts
+
+
+const SITE = ['Microsoft.Web/sites'];
+const SITE_CONFIG = 'Microsoft.Web/sites/config';
+/** The site's `config` child of one name (`web`, `appsettings`, `connectionstrings`): ARM applies it after the site. */
+function configChildren(site, name) {
+    return childrenOfType(site, SITE_CONFIG).filter((child) => shortName(child).toLowerCase() === name);
+}
+/**
+ * A siteConfig setting: written by the site's `properties.siteConfig` and by its `config/web` child
+ * (whose properties are a siteConfig). Every writer is read (the several-writers rule).
+ */
+function siteConfigWriters(site, key, on) {
+    const judge = (value) => (value.kind === 'known' ? on(value.value) : undefined);
+    const inline = read(site, ['properties', 'siteConfig', key]);
+    return [
+        ...(inline.kind === 'absent' ? [] : [{ resource: site, label: `properties.siteConfig.${key}`, on: judge(inline) }]),
+        ...configChildren(site, 'web').flatMap((child) => {
+            const value = read(child, ['properties', key]);
+            return value.kind === 'absent' ? [] : [{ resource: child, label: `config/web ${key}`, on: judge(value) }];
+        }),
+    ];
+}
+/** Names of settings that hold a credential by convention. */
+const SECRET_NAME = /pass(word)?|pwd|secret|token|(^|[_\-.])key($|[_\-.])|apikey|accountkey|accesskey|connectionstring|credential/i;
+/** Application Insights' instrumentation key and connection string identify where telemetry goes; Microsoft documents them as not secret. */
+const NOT_SECRET = new Set(['appinsights_instrumentationkey', 'applicationinsights_connection_string']);
+/** Parts of a connection string that carry a credential. */
+const CREDENTIAL_PART = /(password|pwd|accountkey|sharedaccesskey|accesskey)\s*=/i;
+const KEY_VAULT_REFERENCE = /^@Microsoft\.KeyVault\(/i;
+/** What one app setting or connection string holds: undefined when it is fine, else the finding. */
+function judgeSetting(name, value, connectionString) {
+    if (value.kind === 'absent')
+        return undefined;
+    if (!connectionString && (!SECRET_NAME.test(name) || NOT_SECRET.has(name.toLowerCase())))
+        return undefined;
+    if (value.kind === 'unknown')
+        return unknown(`${name} is set from a value that cannot be known offline (${value.reason}); it may hold a secret`);
+    if (typeof value.value !== 'string')
+        return unknown(`${name} is ${JSON.stringify(value.value)}, not text; what Azure does with it is not documented`);
+    if (KEY_VAULT_REFERENCE.test(value.value.trim()) || value.value === '')
+        return undefined;
+    if (connectionString && !CREDENTIAL_PART.test(value.value))
+        return undefined;
+    return fail(`${name} holds a secret written into the template; make it a Key Vault reference (@Microsoft.KeyVault(SecretUri=...))`);
+}
+/** Every app setting and connection string the site and its config children write, as [name, value, is connection string]. */
+function settingsOf(site) {
+    const entries = [];
+    const lists = [
+        [['properties', 'siteConfig', 'appSettings'], 'value', false],
+        [['properties', 'siteConfig', 'connectionStrings'], 'connectionString', true],
+    ];
+    for (const [path, valueKey, connection] of lists) {
+        const list = read(site, path);
+        if (list.kind === 'unknown')
+            return unknown(`${pathText(path)} cannot be known offline (${list.reason})`, path);
+        if (list.kind === 'absent')
+            continue;
+        if (!Array.isArray(list.value))
+            return unknown(`${pathText(path)} is ${JSON.stringify(list.value)}, not a list of {name, ${valueKey}}`, path);
+        for (const [index, entry] of list.value.entries()) {
+            const name = valueAt(entry, ['name']);
+            if (name.kind !== 'known' || typeof name.value !== 'string')
+                return unknown(`${pathText(path)}[${index}] has a name that cannot be known offline`, [...path, index]);
+            entries.push([name.value, valueAt(entry, [valueKey]), connection]);
+        }
+    }
+    for (const [child, connection] of [
+        ...configChildren(site, 'appsettings').map((c) => [c, false]),
+        ...configChildren(site, 'connectionstrings').map((c) => [c, true]),
+    ]) {
+        const properties = read(child, ['properties']);
+        if (properties.kind === 'unknown')
+            return unknown(`config/${shortName(child)} cannot be known offline (${properties.reason})`);
+        if (properties.kind === 'absent')
+            continue;
+        if (properties.value === null || typeof properties.value !== 'object' || Array.isArray(properties.value))
+            return unknown(`config/${shortName(child)} properties are not an object of settings`);
+        for (const name of Object.keys(properties.value))
+            entries.push([name, valueAt(properties.value, connection ? [name, 'value'] : [name]), connection]);
+    }
+    return entries;
+}
+const ftpsOn = (value) => typeof value !== 'string' ? undefined : equalsIgnoringCase('FtpsOnly')(value) || equalsIgnoringCase('Disabled')(value);
+const appServiceControls = [
+    propertyControl({
+        id: 'appservice.https-only',
+        title: 'App Service accepts HTTPS only',
+        severity: 'required',
+        hipaa: ['164.312(e)(1)'],
+        appliesTo: SITE,
+        remediation: 'Set properties.httpsOnly to true on the site (web app or function app).',
+        path: ['properties', 'httpsOnly'],
+        expected: 'true',
+        valueType: 'boolean',
+        complies: (value) => value === true,
+        whenAbsent: absentFails(['properties', 'httpsOnly'], 'true (the default is false: HTTP is served)'),
+    }),
+    {
+        id: 'appservice.min-tls',
+        title: 'App Service requires TLS 1.2 or newer',
+        severity: 'required',
+        hipaa: ['164.312(e)(1)'],
+        appliesTo: SITE,
+        remediation: 'Set properties.siteConfig.minTlsVersion to "1.2" (and no config/web child that lowers it).',
+        evaluate(site, { environment }) {
+            if (!site)
+                return notApplicable('no resource');
+            const writers = siteConfigWriters(site, 'minTlsVersion', (value) => (typeof value === 'string' ? tlsAtLeast12(value) : undefined));
+            if (writers.length === 0)
+                return pass('minTlsVersion is not set; App Service sets new apps to TLS 1.2 by default');
+            return judgeWriters(writers, environment, 'a minimum of TLS 1.2');
+        },
+    },
+    {
+        id: 'appservice.ftps',
+        title: 'App Service allows FTPS only, or no FTP',
+        severity: 'required',
+        hipaa: ['164.312(e)(1)'],
+        appliesTo: SITE,
+        remediation: 'Set properties.siteConfig.ftpsState to "Disabled" (or "FtpsOnly" where FTP deployment is needed).',
+        evaluate(site, { environment }) {
+            if (!site)
+                return notApplicable('no resource');
+            const writers = siteConfigWriters(site, 'ftpsState', ftpsOn);
+            if (writers.length === 0)
+                return unknown('ftpsState is not set, and Microsoft documents no default for apps deployed through Resource Manager: set it', [
+                    'properties',
+                    'siteConfig',
+                ]);
+            return judgeWriters(writers, environment, 'FTPS only (or FTP disabled)');
+        },
+    },
+    {
+        id: 'appservice.managed-identity',
+        title: 'App Service app has a managed identity',
+        severity: 'required',
+        hipaa: ['164.312(a)(1)'],
+        appliesTo: SITE,
+        remediation: 'Give the site identity.type "SystemAssigned" or "UserAssigned" and reach other services with it.',
+        evaluate(site) {
+            if (!site)
+                return notApplicable('no resource');
+            const type = read(site, ['identity', 'type']);
+            if (type.kind === 'unknown')
+                return unknown(`identity.type cannot be known offline (${type.reason})`, ['identity', 'type']);
+            if (type.kind === 'known' && typeof type.value !== 'string')
+                return unknown(`identity.type is ${JSON.stringify(type.value)}, not text`, ['identity', 'type']);
+            return type.kind === 'known' && /(system|user)assigned/i.test(type.value)
+                ? pass(`identity.type is ${String(type.value)}`, ['identity', 'type'])
+                : fail(`identity.type is ${type.kind === 'known' ? JSON.stringify(type.value) : 'not set'}; the app needs a managed identity`, [
+                    'identity',
+                ]);
+        },
+    },
+    {
+        id: 'appservice.no-secret-settings',
+        title: 'App Service app settings hold no secrets written in the template',
+        severity: 'required',
+        hipaa: ['164.312(a)(2)(iv)'],
+        appliesTo: SITE,
+        remediation: "Put secrets in Key Vault and set the app setting or connection string to a Key Vault reference (@Microsoft.KeyVault(SecretUri=...)), read with the app's managed identity.",
+        evaluate(site) {
+            if (!site)
+                return notApplicable('no resource');
+            const settings = settingsOf(site);
+            if (!Array.isArray(settings))
+                return settings;
+            let undecided;
+            for (const [name, value, connection] of settings) {
+                const problem = judgeSetting(name, value, connection);
+                if (problem?.status === 'fail')
+                    return problem;
+                undecided ??= problem;
+            }
+            return undecided ?? pass(`${settings.length} app setting(s) and connection string(s) hold no secret written in the template`);
+        },
+    },
+];
+const EVENT_HUBS = ['Microsoft.EventHub/namespaces'];
+/** Event Hubs refuses TLS 1.0 and 1.1 on every namespace from this date ("Enforce a minimum required version of TLS ... Event Hubs namespace", learn.microsoft.com). */
+const EVENT_HUBS_TLS_12 = {
+    since: '2025-10-20',
+    what: 'TLS 1.2 or newer',
+    source: 'Microsoft retired TLS 1.0 and 1.1 on Azure Event Hubs',
+};
+const eventHubsControls = [
+    propertyControl({
+        id: 'eventhubs.min-tls',
+        title: 'Event Hubs requires TLS 1.2 or newer',
+        severity: 'required',
+        hipaa: ['164.312(e)(1)'],
+        appliesTo: EVENT_HUBS,
+        remediation: 'Set properties.minimumTlsVersion to "1.2".',
+        path: ['properties', 'minimumTlsVersion'],
+        expected: '"1.2" or newer',
+        valueType: 'string',
+        complies: tlsAtLeast12,
+        // Namespaces created with an API before 2022-01-01-preview default to TLS 1.0 (Microsoft's "Configure the minimum TLS version for an Event Hubs namespace").
+        whenAbsent: absentPassesFromDate(['properties', 'minimumTlsVersion'], EVENT_HUBS_TLS_12, absentDefaultsFrom(['properties', 'minimumTlsVersion'], '2022-01-01-preview', '"1.2"', '"1.2"')),
+    }),
+    propertyControl({
+        id: 'eventhubs.local-auth-disabled',
+        title: 'Event Hubs accepts Entra ID only, not shared access keys',
+        severity: 'required',
+        hipaa: ['164.312(a)(1)', '164.312(d)'],
+        appliesTo: EVENT_HUBS,
+        remediation: 'Set properties.disableLocalAuth to true and grant the app an Azure Event Hubs Data Sender or Receiver role.',
+        path: ['properties', 'disableLocalAuth'],
+        expected: 'true',
+        valueType: 'boolean',
+        complies: (value) => value === true,
+        whenAbsent: absentFails(['properties', 'disableLocalAuth'], 'true (shared access keys are accepted by default)'),
+    }),
+    publicNetworkControl('eventhubs.public-network', EVENT_HUBS, ['164.312(a)(1)', '164.312(e)(1)'], ''),
+];
+
 ;// CONCATENATED MODULE: ./src/compliance/controls/data-services.ts
 
 
@@ -31728,10 +32064,17 @@ const keyVaultControls = [
                 return unknown(`properties.enableSoftDelete cannot be known offline (${enabled.reason})`, ['properties', 'enableSoftDelete']);
             if (enabled.kind === 'known' && enabled.value === false)
                 return fail('properties.enableSoftDelete is false', ['properties', 'enableSoftDelete']);
+            if (enabled.kind === 'known' && typeof enabled.value !== 'boolean')
+                return unknown(`properties.enableSoftDelete is ${JSON.stringify(enabled.value)}, not a boolean`, [
+                    'properties',
+                    'enableSoftDelete',
+                ]);
             const path = ['properties', 'softDeleteRetentionInDays'];
             const days = read(resource, path);
             if (days.kind === 'unknown')
                 return unknown(`properties.softDeleteRetentionInDays cannot be known offline (${days.reason})`, path);
+            if (days.kind === 'known' && typeof days.value !== 'number')
+                return unknown(`properties.softDeleteRetentionInDays is ${JSON.stringify(days.value)}, not a number`, path);
             const value = days.kind === 'absent' ? 90 : Number(days.value);
             const what = days.kind === 'absent' ? 'not set (default 90)' : String(value);
             return value >= policy.minKeyVaultRetentionDays
@@ -31869,7 +32212,9 @@ const sqlControls = [
                 const state = read(setting, ['properties', 'state']);
                 const disabled = read(setting, ['properties', 'disabledAlerts']);
                 const alertsOff = disabled.kind === 'known' && Array.isArray(disabled.value) && disabled.value.some((alert) => alert !== '');
-                const on = state.kind !== 'known' || typeof state.value !== 'string' || disabled.kind === 'unknown'
+                // A list of alert types written as anything but a list of text is of the wrong type: what Azure does with it is unknown.
+                const disabledMistyped = disabled.kind === 'known' && (!Array.isArray(disabled.value) || disabled.value.some((alert) => typeof alert !== 'string'));
+                const on = state.kind !== 'known' || typeof state.value !== 'string' || disabled.kind === 'unknown' || disabledMistyped
                     ? undefined
                     : equalsIgnoringCase('Enabled')(state.value) && !alertsOff;
                 return {
@@ -31899,14 +32244,16 @@ const sqlControls = [
                     ? unknown("the database's transparentDataEncryption setting was not read")
                     : pass('no transparentDataEncryption child: new databases are encrypted by default');
             }
-            // Older api-versions of transparentDataEncryption call the property `status`.
-            const current = read(settings[0], ['properties', 'state']);
-            const state = current.kind === 'absent' ? read(settings[0], ['properties', 'status']) : current;
-            if (state.kind === 'unknown')
-                return unknown(`transparentDataEncryption state cannot be known offline (${state.reason})`);
-            return state.kind === 'known' && equalsIgnoringCase('Enabled')(state.value)
-                ? pass('transparent data encryption is Enabled')
-                : fail(`transparentDataEncryption state is ${JSON.stringify(state.kind === 'known' ? state.value : 'not set')}; it must be "Enabled"`);
+            return judgeLastDeclared(settings, environment, 'transparentDataEncryption', (setting) => {
+                // Older api-versions of transparentDataEncryption call the property `status`.
+                const current = read(setting, ['properties', 'state']);
+                const state = current.kind === 'absent' ? read(setting, ['properties', 'status']) : current;
+                if (state.kind === 'unknown')
+                    return unknown(`transparentDataEncryption state cannot be known offline (${state.reason})`);
+                return state.kind === 'known' && equalsIgnoringCase('Enabled')(state.value)
+                    ? pass('transparent data encryption is Enabled')
+                    : fail(`transparentDataEncryption state is ${JSON.stringify(state.kind === 'known' ? state.value : 'not set')}; it must be "Enabled"`);
+            });
         },
     },
     propertyControl({
@@ -31957,23 +32304,25 @@ const sqlControls = [
         hipaa: ['164.308(a)(7)(ii)(A)', '164.316(b)(2)'],
         appliesTo: SQL_DATABASE,
         remediation: 'Add a Microsoft.Sql/servers/databases/backupLongTermRetentionPolicies child "default" with yearlyRetention "P7Y" and weekOfYear 1 (config: sql.longTermRetention.yearlyRetention).',
-        evaluate(database, { policy }) {
+        evaluate(database, { policy, environment }) {
             if (!database || !notMaster(database))
                 return notApplicable('the master database has no long-term retention');
             const minimum = durationDays(policy.minSqlYearlyRetention) ?? 2190;
             const policies = childrenOfType(database, 'Microsoft.Sql/servers/databases/backupLongTermRetentionPolicies');
             if (policies.length === 0)
                 return fail(`the database has no backupLongTermRetentionPolicies child; yearly backups must be kept ${policy.minSqlYearlyRetention} or longer`);
-            const yearly = read(policies[0], ['properties', 'yearlyRetention']);
-            if (yearly.kind === 'unknown')
-                return unknown(`yearlyRetention cannot be known offline (${yearly.reason})`);
-            const days = yearly.kind === 'known' && typeof yearly.value === 'string' ? durationDays(yearly.value) : undefined;
-            const shown = yearly.kind === 'known' ? JSON.stringify(yearly.value) : 'not set';
-            if (days === undefined || days === 0)
-                return fail(`yearlyRetention is ${shown}; it must be ${policy.minSqlYearlyRetention} or longer`);
-            return days >= minimum
-                ? pass(`yearly backups are kept ${shown}`)
-                : fail(`yearlyRetention is ${shown}; it must be ${policy.minSqlYearlyRetention} or longer`);
+            return judgeLastDeclared(policies, environment, 'backupLongTermRetentionPolicies', (retention) => {
+                const yearly = read(retention, ['properties', 'yearlyRetention']);
+                if (yearly.kind === 'unknown')
+                    return unknown(`yearlyRetention cannot be known offline (${yearly.reason})`);
+                const days = yearly.kind === 'known' && typeof yearly.value === 'string' ? durationDays(yearly.value) : undefined;
+                const shown = yearly.kind === 'known' ? JSON.stringify(yearly.value) : 'not set';
+                if (days === undefined || days === 0)
+                    return fail(`yearlyRetention is ${shown}; it must be ${policy.minSqlYearlyRetention} or longer`);
+                return days >= minimum
+                    ? pass(`yearly backups are kept ${shown}`)
+                    : fail(`yearlyRetention is ${shown}; it must be ${policy.minSqlYearlyRetention} or longer`);
+            });
         },
     },
     publicNetworkControl('sql.public-network', SQL_SERVER, ['164.312(a)(1)'], ''),
@@ -31982,6 +32331,12 @@ const LEGACY_REDIS = 'Microsoft.Cache/redis';
 const MANAGED_REDIS = 'Microsoft.Cache/redisEnterprise';
 const MANAGED_REDIS_DATABASE = 'Microsoft.Cache/redisEnterprise/databases';
 const isLegacy = (resource) => resource.type.toLowerCase() === LEGACY_REDIS.toLowerCase();
+/** Azure Cache for Redis refuses TLS 1.0 and 1.1 on every cache from this date ("What are the configuration settings for TLS?", learn.microsoft.com). */
+const REDIS_TLS_12 = {
+    since: '2024-11-01',
+    what: 'TLS 1.2 or newer',
+    source: 'Microsoft retired TLS 1.0 and 1.1 on Azure Cache for Redis',
+};
 const redisControls = [
     {
         id: 'redis.tls-only',
@@ -32023,8 +32378,8 @@ const redisControls = [
         expected: '"1.2" or newer',
         valueType: 'string',
         complies: tlsAtLeast12,
-        whenAbsent: (resource) => isLegacy(resource)
-            ? fail('properties.minimumTlsVersion is not set; set it to "1.2"', ['properties', 'minimumTlsVersion'])
+        whenAbsent: (resource, context) => isLegacy(resource)
+            ? absentPassesFromDate(['properties', 'minimumTlsVersion'], REDIS_TLS_12, () => fail('properties.minimumTlsVersion is not set; set it to "1.2"', ['properties', 'minimumTlsVersion']))(resource, context)
             : absentDefaultsFrom(['properties', 'minimumTlsVersion'], '2025-07-01', '"1.2"', '"1.2"')(resource),
     }),
     {
@@ -32076,7 +32431,9 @@ function judgeBackupRetention(account, minimumDays) {
         const rules = read(policy, ['properties', 'policy', 'rules']);
         if (rules.kind === 'unknown')
             return unknown(`the lifecycle rules cannot be known offline (${rules.reason})`);
-        for (const [index, rule] of (rules.kind === 'known' && Array.isArray(rules.value) ? rules.value : []).entries()) {
+        if (rules.kind === 'known' && (!Array.isArray(rules.value) || rules.value.some((rule) => rule === null || typeof rule !== 'object')))
+            return unknown(`the lifecycle rules are ${JSON.stringify(rules.value).slice(0, 80)}, not a list of rules`);
+        for (const [index, rule] of (rules.kind === 'known' ? rules.value : []).entries()) {
             if (field(rule, 'enabled') === false)
                 continue;
             const name = String(field(rule, 'name') ?? index);
@@ -32103,6 +32460,12 @@ function judgeBackupRetention(account, minimumDays) {
     }
     return fail('neither blob soft delete (blobServices deleteRetentionPolicy.enabled) nor versioning (isVersioningEnabled) is on');
 }
+/** Azure Storage refuses TLS 1.0 and 1.1 on every account from this date (Microsoft's notice to storage customers; "Migrate to TLS 1.2 for Azure Blob Storage", learn.microsoft.com). */
+const STORAGE_TLS_12 = {
+    since: '2026-02-03',
+    what: 'TLS 1.2 or newer',
+    source: 'Microsoft retired TLS 1.0 and 1.1 on Azure Storage',
+};
 const storageControls = [
     propertyControl({
         id: 'storage.https-only',
@@ -32128,7 +32491,7 @@ const storageControls = [
         expected: '"TLS1_2" or newer',
         valueType: 'string',
         complies: tlsAtLeast12,
-        whenAbsent: absentFails(['properties', 'minimumTlsVersion'], '"TLS1_2"'),
+        whenAbsent: absentPassesFromDate(['properties', 'minimumTlsVersion'], STORAGE_TLS_12, absentFails(['properties', 'minimumTlsVersion'], '"TLS1_2"')),
     }),
     propertyControl({
         id: 'storage.no-public-blob',
@@ -32154,14 +32517,14 @@ const storageControls = [
     },
     publicNetworkControl('storage.public-network', STORAGE, ['164.312(a)(1)'], ''),
 ];
-/** Diagnostic settings anywhere in the environment whose destination workspace is `workspace`. */
+/** Diagnostic settings anywhere in the environment whose destination is `workspace`, by its full id (a same-named workspace elsewhere is another). */
 function settingsSendingTo(workspace, environment) {
-    const name = workspace.name.toLowerCase();
+    const id = workspace.id.toLowerCase();
     return environment.resources.filter((resource) => {
         if (!isType(resource, DIAGNOSTIC_SETTINGS))
             return false;
         const target = read(resource, ['properties', 'workspaceId']);
-        return target.kind === 'known' && typeof target.value === 'string' && target.value.toLowerCase().split('/').pop() === name;
+        return target.kind === 'known' && typeof target.value === 'string' && target.value.toLowerCase() === id;
     });
 }
 /**
@@ -32269,9 +32632,32 @@ function diagnosticSettingsByScope(environment) {
     }
     return index;
 }
-/** Whether one of `settings` sends the audit logs of `source` to a workspace or storage. */
-function judgeAuditSettings(settings, source) {
+/**
+ * Diagnostic settings of one name on one resource are one setting, written as often as it is
+ * declared: the write ARM applies last is the setting. Where ARM's order between the last writes
+ * is undefined and they would be judged differently, which one stays is unknown.
+ */
+function finalSettings(settings, source, environment) {
+    const byName = new Map();
+    for (const setting of settings) {
+        const name = shortName(setting).toLowerCase();
+        byName.set(name, [...(byName.get(name) ?? []), setting]);
+    }
+    const final = [];
     let undecided;
+    for (const writes of byName.values()) {
+        const last = appliedLast(writes, (write) => write, environment);
+        const statuses = new Set(last.map((write) => judgeAuditSettings([write], source).status));
+        if (statuses.size === 1)
+            final.push(last[0]);
+        else
+            undecided ??= `diagnostic setting ${shortName(writes[0])} is declared ${writes.length} times and ARM's order between ${last.length} of them, which differ, is undefined`;
+    }
+    return { settings: final, ...(undecided ? { undecided } : {}) };
+}
+/** Whether one of `settings` sends the audit logs of `source` to a workspace or storage. */
+function judgeAuditSettings(settings, source, alreadyUndecided) {
+    let undecided = alreadyUndecided;
     for (const setting of settings) {
         const logs = read(setting, ['properties', 'logs']);
         // Only a workspace or a storage account keeps the logs: an Event Hub only passes them on, and a null id is no destination.
@@ -32283,10 +32669,25 @@ function judgeAuditSettings(settings, source) {
         }
         if (present.length === 0)
             continue;
-        const audit = (logs.kind === 'known' && Array.isArray(logs.value) ? logs.value : []).filter((entry) => source.categoryGroups.some((group) => equalsIgnoringCase(group)(field(entry, 'categoryGroup'))) ||
-            source.categories.some((category) => equalsIgnoringCase(category)(field(entry, 'category'))));
+        if (logs.kind === 'known' && !Array.isArray(logs.value)) {
+            undecided ??= `the logs of diagnostic setting ${shortName(setting)} are ${JSON.stringify(logs.value).slice(0, 60)}, not a list`;
+            continue;
+        }
+        const entries = logs.kind === 'known' ? logs.value : [];
+        const enabledEntry = (entry) => {
+            const state = valueAt(entry, ['enabled']);
+            return state.kind === 'known' && state.value === true;
+        };
+        const isGroup = (entry) => source.categoryGroups.some((group) => equalsIgnoringCase(group)(field(entry, 'categoryGroup')));
+        const isCategory = (category) => (entry) => equalsIgnoringCase(category)(field(entry, 'category'));
+        const audit = entries.filter((entry) => isGroup(entry) || source.categories.some((category) => isCategory(category)(entry)));
         const states = audit.map((entry) => valueAt(entry, ['enabled']));
-        if (states.some((state) => state.kind === 'known' && state.value === true)) {
+        // A category group covers every category; single categories count one by one (all of them where the source needs all).
+        const covered = audit.some((entry) => isGroup(entry) && enabledEntry(entry)) ||
+            (source.allCategories
+                ? source.categories.every((category) => entries.some((entry) => isCategory(category)(entry) && enabledEntry(entry)))
+                : audit.some(enabledEntry));
+        if (covered) {
             if (present.every(({ value }) => value.kind === 'unknown')) {
                 undecided ??= `the destination of diagnostic setting ${shortName(setting)} cannot be known offline`;
                 continue;
@@ -32300,7 +32701,7 @@ function judgeAuditSettings(settings, source) {
     }
     return undecided
         ? unknown(undecided)
-        : fail(`no diagnostic setting sends the audit logs (category group ${source.categoryGroups.join(' or ')}, or ${source.categories.join('/')}) with enabled: true to a Log Analytics workspace or a storage account`);
+        : fail(`no diagnostic setting sends the audit logs (category group ${source.categoryGroups.join(' or ')}, or ${source.allCategories ? 'every one of' : 'one of'} ${source.categories.join('/')}) with enabled: true to a Log Analytics workspace or a storage account`);
 }
 const diagnosticsControls = [
     {
@@ -32316,7 +32717,8 @@ const diagnosticsControls = [
                 return notApplicable('no audit logs are known for this type');
             // SQL server audit logs go through the master database (which templates do not declare), storage logs through blobServices/default.
             const scopeId = source.via ? `${resource.id}/${source.via}` : resource.id;
-            return judgeAuditSettings(diagnosticSettingsByScope(environment).get(scopeId.toLowerCase()) ?? [], source);
+            const { settings, undecided } = finalSettings(diagnosticSettingsByScope(environment).get(scopeId.toLowerCase()) ?? [], source, environment);
+            return judgeAuditSettings(settings, source, undecided);
         },
     },
 ];
@@ -32350,19 +32752,35 @@ const registryControls = [
     }),
     publicNetworkControl('registry.public-network', REGISTRY, ['164.312(a)(1)'], 'registry.sku: Premium'),
 ];
-/** Every entry of an array property passes `check`; none or absent passes. */
+/** What a check says of an entry it cannot judge: a value unknown offline or of the wrong type. */
+const UNDECIDED = Symbol('undecided');
+/** A text property of an entry: its value, absent (undefined), or UNDECIDED when unknown or not text. */
+function textIn(entry, key) {
+    const value = valueAt(entry, [key]);
+    if (value.kind === 'absent')
+        return undefined;
+    return value.kind === 'known' && typeof value.value === 'string' ? value.value : UNDECIDED;
+}
+/** Every entry of an array property passes `check`; none or absent passes; a list of the wrong type is unknown. */
 function everyEntry(resource, path, what, check) {
     const entries = read(resource, path);
     if (entries.kind === 'unknown')
         return unknown(`${what} cannot be known offline (${entries.reason})`, path);
-    if (entries.kind === 'absent' || !Array.isArray(entries.value) || entries.value.length === 0)
+    if (entries.kind === 'absent')
         return pass(`no ${what}`, path);
+    if (!Array.isArray(entries.value) || entries.value.some((entry) => entry === null || typeof entry !== 'object' || Array.isArray(entry)))
+        return unknown(`${what} is ${JSON.stringify(entries.value).slice(0, 80)}, not a list of entries; what Azure does with it is not documented`, path);
+    if (entries.value.length === 0)
+        return pass(`no ${what}`, path);
+    let undecided;
     for (const [index, entry] of entries.value.entries()) {
         const problem = check(entry);
-        if (problem)
+        if (problem === UNDECIDED)
+            undecided ??= unknown(`${what}[${index}] cannot be judged offline (a value is unknown or of the wrong type)`, [...path, index]);
+        else if (problem)
             return fail(`${what}[${index}] ${problem}`, [...path, index]);
     }
-    return pass(`all ${entries.value.length} ${what} comply`, path);
+    return undecided ?? pass(`all ${entries.value.length} ${what} comply`, path);
 }
 const containerAppControls = [
     propertyControl({
@@ -32410,7 +32828,13 @@ const containerAppControls = [
         appliesTo: CONTAINER_APP,
         remediation: "Give each properties.configuration.registries entry an identity (the app's user-assigned identity id, holding AcrPull) and no passwordSecretRef.",
         evaluate: (app) => app
-            ? everyEntry(app, ['properties', 'configuration', 'registries'], 'registries', (r) => field(r, 'passwordSecretRef') ? 'uses a password secret' : !field(r, 'identity') ? 'has no identity' : undefined)
+            ? everyEntry(app, ['properties', 'configuration', 'registries'], 'registries', (r) => {
+                const password = textIn(r, 'passwordSecretRef');
+                const identity = textIn(r, 'identity');
+                if (password)
+                    return password === UNDECIDED ? UNDECIDED : 'uses a password secret';
+                return identity === UNDECIDED ? UNDECIDED : !identity ? 'has no identity' : undefined;
+            })
             : notApplicable('no resource'),
     },
     {
@@ -32421,7 +32845,12 @@ const containerAppControls = [
         appliesTo: CONTAINER_APP,
         remediation: 'Give each properties.configuration.secrets entry a keyVaultUrl and identity instead of an inline value (config: containerApp.secrets).',
         evaluate: (app) => app
-            ? everyEntry(app, ['properties', 'configuration', 'secrets'], 'secrets', (s) => valueAt(s, ['value']).kind !== 'absent' ? 'has an inline value' : !field(s, 'keyVaultUrl') ? 'has no keyVaultUrl' : undefined)
+            ? everyEntry(app, ['properties', 'configuration', 'secrets'], 'secrets', (s) => {
+                if (valueAt(s, ['value']).kind !== 'absent')
+                    return 'has an inline value';
+                const url = textIn(s, 'keyVaultUrl');
+                return url === UNDECIDED ? UNDECIDED : !url ? 'has no keyVaultUrl' : undefined;
+            })
             : notApplicable('no resource'),
     },
     propertyControl({
@@ -32438,6 +32867,25 @@ const containerAppControls = [
         whenAbsent: absentFails(['properties', 'template', 'scale', 'minReplicas'], '1 or more (the default is 0)'),
     }),
 ];
+/** Whether a diagnostic setting sends at least one log category or group, enabled, to a workspace; undefined when that cannot be known. */
+function sendsLogsToWorkspace(setting) {
+    const workspace = read(setting, ['properties', 'workspaceId']);
+    const logs = read(setting, ['properties', 'logs']);
+    if (workspace.kind === 'absent' || (workspace.kind === 'known' && (typeof workspace.value !== 'string' || workspace.value === '')))
+        return false;
+    if (logs.kind === 'absent')
+        return false;
+    if (logs.kind === 'unknown' || !Array.isArray(logs.value))
+        return undefined;
+    const states = logs.value
+        .filter((entry) => valueAt(entry, ['category']).kind !== 'absent' || valueAt(entry, ['categoryGroup']).kind !== 'absent')
+        .map((entry) => valueAt(entry, ['enabled']));
+    if (states.some((state) => state.kind === 'known' && state.value === true))
+        return workspace.kind === 'unknown' ? undefined : true;
+    return states.some((state) => state.kind === 'unknown' || (state.kind === 'known' && typeof state.value !== 'boolean'))
+        ? undefined
+        : false;
+}
 const environmentControls = [
     {
         id: 'environment.logs',
@@ -32446,13 +32894,15 @@ const environmentControls = [
         hipaa: ['164.312(b)'],
         appliesTo: ['Microsoft.App/managedEnvironments'],
         remediation: 'Set properties.appLogsConfiguration.destination to "azure-monitor" with a diagnostic setting to the workspace, or to "log-analytics" with logAnalyticsConfiguration.',
-        evaluate(environmentResource) {
+        evaluate(environmentResource, { environment }) {
             if (!environmentResource)
                 return notApplicable('no resource');
             const path = ['properties', 'appLogsConfiguration', 'destination'];
             const destination = read(environmentResource, path);
             if (destination.kind === 'unknown')
                 return unknown(`appLogsConfiguration.destination cannot be known offline (${destination.reason})`, path);
+            if (destination.kind === 'known' && typeof destination.value !== 'string')
+                return unknown(`appLogsConfiguration.destination is ${JSON.stringify(destination.value)}, not text`, path);
             if (destination.kind === 'known' && equalsIgnoringCase('log-analytics')(destination.value)) {
                 const customer = read(environmentResource, ['properties', 'appLogsConfiguration', 'logAnalyticsConfiguration', 'customerId']);
                 return customer.kind === 'absent'
@@ -32460,10 +32910,13 @@ const environmentControls = [
                     : pass('app logs go to Log Analytics', path);
             }
             if (destination.kind === 'known' && equalsIgnoringCase('azure-monitor')(destination.value)) {
-                const withDestination = environmentResource.extensions.some((e) => isType(e, DIAGNOSTIC_SETTINGS) && read(e, ['properties', 'workspaceId']).kind !== 'absent');
-                return withDestination
-                    ? pass('app logs go to Azure Monitor and a diagnostic setting sends them to Log Analytics', path)
-                    : fail('destination is azure-monitor but no diagnostic setting sends the logs to a workspace', path);
+                const settings = diagnosticSettingsByScope(environment).get(environmentResource.id.toLowerCase()) ?? [];
+                const sent = settings.map(sendsLogsToWorkspace);
+                if (sent.includes(true))
+                    return pass('app logs go to Azure Monitor and a diagnostic setting sends a log category to Log Analytics', path);
+                if (sent.includes(undefined))
+                    return unknown('whether a diagnostic setting on the environment sends a log category to a workspace cannot be known offline', path);
+                return fail('destination is azure-monitor but no diagnostic setting sends a log category (enabled: true) to a workspace', path);
             }
             return fail(`appLogsConfiguration.destination is ${destination.kind === 'known' ? JSON.stringify(destination.value) : 'not set'}; app logs are not kept`, path);
         },
@@ -32521,6 +32974,8 @@ const baaControls = [
                 return notApplicable('no resource');
             if (configuresOther(resource.type))
                 return notApplicable(`${resource.type} only configures other resources and holds no data`);
+            if (holdsNoData(resource.type))
+                return notApplicable(`${resource.type} holds no data of its own`);
             const service = baaServiceOf(resource.type);
             return service
                 ? pass(`${resource.type} is part of ${service}, in the BAA's scope`)
@@ -32561,6 +33016,7 @@ const baaControls = [
 
 
 
+
 /** The catalog of controls.md, in its order. Control ids are public API. */
 const CONTROLS = [
     ...keyVaultControls,
@@ -32577,6 +33033,8 @@ const CONTROLS = [
     ...registryControls,
     ...containerAppControls,
     ...environmentControls,
+    ...appServiceControls,
+    ...eventHubsControls,
     ...tagsControls,
     ...baaControls,
 ];
@@ -32610,19 +33068,52 @@ function evaluate(environment, options) {
     };
     const findings = [];
     const environmentRef = { type: 'environment', name: environment.input.source, id: '' };
+    const declaredAgain = redeclarations(environment);
     for (const control of options.controls ?? CONTROLS) {
-        const targets = control.appliesTo === 'environment' ? [undefined] : environment.resources.filter((resource) => applies(control, resource));
+        const targets = control.appliesTo === 'environment'
+            ? [undefined]
+            : [...environment.resources, ...(environment.existing ?? [])].filter((resource) => applies(control, resource));
         for (const resource of targets) {
             let result;
             const reads = [];
+            const judgeOne = (target) => {
+                const own = [];
+                const judged = traceReads((read, path) => own.push({ resource: read, path }), () => control.evaluate(target, context));
+                if (target === resource)
+                    reads.push(...own);
+                return withoutUncertainWriters(control, target, context, judged, own);
+            };
+            const declarations = resource && declaredAgain.get(resource);
             try {
-                result = options.reads
-                    ? traceReads((read, path) => reads.push({ resource: read, path }), () => control.evaluate(resource, context))
-                    : control.evaluate(resource, context);
+                if (resource && declarations && !declarations.last.includes(resource)) {
+                    result = {
+                        status: 'not-applicable',
+                        message: `declared again, and ARM applies a later declaration (${declarations.last.length === 1 ? 'the one judged' : 'those judged'}) after this one: Azure keeps the last write`,
+                    };
+                }
+                else if (declarations) {
+                    result = judgeOne(declarations.merged.get(resource));
+                    for (const other of declarations.last) {
+                        if (other === resource)
+                            continue;
+                        const judged = judgeOne(declarations.merged.get(other));
+                        if (judged.status !== result.status) {
+                            result = {
+                                status: 'unknown',
+                                message: `${result.message}; but the resource is declared ${declarations.all.length} times and ARM may apply either of two that differ last (the other: ${judged.message})`,
+                            };
+                            break;
+                        }
+                    }
+                }
+                else
+                    result = judgeOne(resource);
             }
             catch (error) {
                 result = { status: 'unknown', message: `the control could not judge this resource: ${(0,errors/* errorMessage */.g)(error)}` };
             }
+            if (resource?.notDeployed && !reads.some((read) => read.resource !== resource))
+                continue;
             if (resource?.conditionUnknown && result.status === 'fail') {
                 result = {
                     ...result,
@@ -32730,6 +33221,85 @@ function evaluate(environment, options) {
         }),
     };
 }
+/** Resources declared more than once (by two modules, say), by declaration. */
+function redeclarations(environment) {
+    const byId = new Map();
+    for (const resource of environment.resources) {
+        const id = resource.id.toLowerCase();
+        byId.set(id, [...(byId.get(id) ?? []), resource]);
+    }
+    const found = new Map();
+    for (const all of byId.values()) {
+        if (all.length < 2)
+            continue;
+        const children = [...new Set(all.flatMap((declaration) => declaration.children))];
+        const extensions = [...new Set(all.flatMap((declaration) => declaration.extensions))];
+        const group = {
+            all,
+            last: appliedLast(all, (declaration) => declaration, environment),
+            merged: new Map(all.map((declaration) => [declaration, { ...declaration, children, extensions }])),
+        };
+        for (const declaration of all)
+            found.set(declaration, group);
+    }
+    return found;
+}
+/** At most this many resources of unknown condition are tried in every combination; beyond, each alone and all together. */
+const MAX_COMBINED_UNCERTAIN = 6;
+/**
+ * A resource whose `condition` cannot be known offline may or may not be deployed, so it is not
+ * counted as present (a diagnostic setting, an auditing setting...): the control is judged again
+ * without it (every combination of such resources it read), and where that changes the finding,
+ * the finding is unknown.
+ */
+function withoutUncertainWriters(control, resource, context, result, reads) {
+    const uncertain = [...new Set(reads.map((read) => read.resource))].filter((read) => read !== resource && read.conditionUnknown);
+    if (uncertain.length === 0)
+        return result;
+    for (const absent of combinations(uncertain)) {
+        const world = withoutResources(context.environment, absent);
+        const judged = control.evaluate(resource && world.view(resource), { ...context, environment: world.environment });
+        if (judged.status !== result.status) {
+            const names = (list) => list.map((r) => `${r.type.split('/').at(-1)} "${r.name}"`).join(', ');
+            return {
+                status: 'unknown',
+                message: `${result.message}; but that rests on ${names(uncertain)}, whose condition cannot be known offline (${uncertain[0].conditionUnknown?.reason}), and without ${names(absent)}: ${judged.message}`,
+                ...(result.path ? { path: result.path } : {}),
+            };
+        }
+    }
+    return result;
+}
+/** Every non-empty subset of `items` to leave out, or, past the limit, each one alone and all together. */
+function combinations(items) {
+    if (items.length > MAX_COMBINED_UNCERTAIN)
+        return [...items.map((item) => [item]), items];
+    const subsets = [];
+    for (let mask = 1; mask < 1 << items.length; mask++)
+        subsets.push(items.filter((_, index) => (mask >> index) & 1));
+    return subsets;
+}
+/** A copy of the environment without some resources: linked anew, so controls walk it as they walk the original. */
+function withoutResources(environment, absent) {
+    const gone = new Set(absent);
+    const map = new Map();
+    const kept = environment.resources.filter((r) => !gone.has(r));
+    for (const original of kept)
+        map.set(original, { ...original, children: [], extensions: [] });
+    for (const [original, copy] of map) {
+        if (original.parent)
+            copy.parent = map.get(original.parent) ?? original.parent;
+        copy.children = original.children.filter((r) => !gone.has(r)).map((r) => map.get(r) ?? r);
+        copy.extensions = original.extensions.filter((r) => !gone.has(r)).map((r) => map.get(r) ?? r);
+    }
+    // A resource outside the environment (a redeclared one with every declaration's children) is linked anew the same way.
+    const view = (resource) => map.get(resource) ?? {
+        ...resource,
+        children: resource.children.filter((r) => !gone.has(r)).map((r) => map.get(r) ?? r),
+        extensions: resource.extensions.filter((r) => !gone.has(r)).map((r) => map.get(r) ?? r),
+    };
+    return { environment: { ...environment, resources: kept.map((r) => map.get(r)) }, view };
+}
 function applies(control, resource) {
     if (control.appliesTo === 'every-resource')
         return true;
@@ -32776,6 +33346,98 @@ function verdictOf(findings, policy) {
     return findings.some((finding) => isBlocking(finding, policy)) ? 'fail' : 'pass';
 }
 
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(6760);
+;// CONCATENATED MODULE: ./src/compliance/report/groups.ts
+
+/** A finding that stops promotion under the policy (a broken waiver always does). */
+function blocks(finding, policy) {
+    return isBlocking(finding, policy) || (finding.control === 'waiver.valid' && finding.status === 'fail');
+}
+/** The fail and unknown findings grouped by control and fix: blocking groups first, failures before unknowns, then in report order. */
+function groups_findingGroups(report, policy) {
+    const groups = new Map();
+    for (const finding of report.findings) {
+        if (finding.status !== 'fail' && finding.status !== 'unknown')
+            continue;
+        const blocking = blocks(finding, policy);
+        const key = JSON.stringify([blocking, finding.control, finding.remediation ?? '']);
+        const group = groups.get(key);
+        if (group) {
+            group.findings.push(finding);
+            if (finding.status === 'fail')
+                group.status = 'fail';
+        }
+        else
+            groups.set(key, {
+                control: finding.control,
+                remediation: finding.remediation ?? '',
+                status: finding.status,
+                blocking,
+                findings: [finding],
+            });
+    }
+    const rank = (group) => (group.blocking ? 0 : 2) + (group.status === 'fail' ? 0 : 1);
+    return [...groups.values()].sort((a, b) => rank(a) - rank(b));
+}
+/** `a, b and 3 more`: at most `max` names. */
+function groups_someOf(names, max) {
+    const shown = names.slice(0, max).join(', ');
+    return names.length > max ? `${shown} and ${names.length - max} more` : shown;
+}
+/** Distinct resource names of a group, in order. */
+function resourceNames(group) {
+    return [...new Set(group.findings.map((finding) => finding.resource.name))];
+}
+
+;// CONCATENATED MODULE: ./src/compliance/report/annotations.ts
+
+
+/** GitHub shows at most 10 annotations of each level for a step; the rest are dropped silently. */
+const MAX_ANNOTATIONS_PER_LEVEL = 10;
+/**
+ * The gate's annotations: one per control and fix that blocks, failures first; when they outnumber
+ * what GitHub shows, the last names every remaining control and points to the job summary. What
+ * does not block is in the log's text report and the summary, not in annotations.
+ */
+function gateAnnotations(report, policy, options) {
+    const blocking = groups_findingGroups(report, policy).filter((group) => group.blocking);
+    const level = options.enforced ? 'error' : 'warning';
+    const budget = Math.max(1, MAX_ANNOTATIONS_PER_LEVEL - options.reserved);
+    const shown = blocking.length > budget ? blocking.slice(0, budget - 1) : blocking;
+    const annotations = shown.map((group) => {
+        const location = group.findings.find((finding) => finding.location)?.location;
+        const file = location ? inWorkspace(location.file, options.workspace) : undefined;
+        return {
+            level,
+            title: `HIPAA ${group.control} (${group.status})`,
+            message: `${annotations_describe(group)}\nFix: ${group.remediation}`,
+            ...(location && file ? { location: { ...location, file } } : {}),
+        };
+    });
+    const rest = blocking.slice(shown.length);
+    if (rest.length > 0) {
+        const count = rest.reduce((sum, group) => sum + group.findings.length, 0);
+        annotations.push({
+            level,
+            title: `HIPAA gate: ${count} more finding(s) to fix`,
+            message: `${rest.map((group) => `${group.control} on ${groups_someOf(resourceNames(group), 5)}`).join('; ')}. Each with its fix in the job summary.`,
+        });
+    }
+    return annotations;
+}
+function annotations_describe(group) {
+    const names = resourceNames(group);
+    const messages = [...new Set(group.findings.map((finding) => finding.message))];
+    const on = names.length === 1 ? `on ${names[0]}` : `on ${names.length} resources (${groups_someOf(names, 10)})`;
+    return `${group.control} ${on}: ${messages.length === 1 ? messages[0] : `${messages[0]} (and ${messages.length - 1} other findings)`}`;
+}
+/** `file` relative to the workspace, or undefined when it lies outside (an absolute path there would not link). */
+function inWorkspace(file, workspace) {
+    const inside = (0,external_node_path_.relative)(workspace, (0,external_node_path_.resolve)(workspace, file));
+    return inside && !inside.startsWith('..') && !(0,external_node_path_.isAbsolute)(inside) ? inside.split('\\').join('/') : undefined;
+}
+
 ;// CONCATENATED MODULE: ./src/compliance/report/json.ts
 /** The JSON report of controls.md: the CLI's `--format json` and the action's `report-path` file. */
 function renderJson(report) {
@@ -32796,6 +33458,9 @@ function renderJson(report) {
 
 ;// CONCATENATED MODULE: ./src/compliance/report/markdown.ts
 
+
+/** Where each control is explained: docs/controls.md has an anchor per control id. */
+const CONTROLS_DOC = 'https://github.com/azure-hipaa/azure-hipaa-actions/blob/main/docs/controls.md';
 const SECTIONS = {
     '164.308': '164.308 Administrative safeguards',
     '164.310': '164.310 Physical safeguards',
@@ -32809,67 +33474,216 @@ const STATUS_ICON = {
     waived: '⚪ waived',
     'not-applicable': '➖ n/a',
 };
-const MAX_DIAGRAM_NODES = 150;
-const cell = (text) => text.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
-/** The job summary: verdict first, counts, findings by HIPAA section, how to fix, and a diagram. */
-function renderMarkdown(report, policy) {
+// GitHub refuses a step summary over 1 MiB whole. Each section is capped so a template of any size
+// stays far below it; the rest is in the JSON report.
+const MAX_GROUPS = 25;
+const MAX_NAMES = 10;
+const MAX_PLACES = 5;
+const MAX_TEXT = 300;
+const MAX_NOTES = 10;
+const MAX_WAIVED = 50;
+const MAX_SECTION_ROWS = 60;
+const MAX_DIAGRAM_NODES = 100;
+/** Half of GitHub's limit: provision's summary adds its what-if to the gate's verdict. */
+const MAX_SUMMARY_BYTES = 512 * 1024;
+/** Text in a table cell or a line: one line, Markdown and HTML shown as typed, at most `max` characters. */
+function markdown_text(value, max = MAX_TEXT) {
+    const flat = value.replace(/\s*[\r\n]+\s*/g, ' ');
+    const cut = flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+    return cut
+        .replace(/&/g, '&amp;')
+        .replace(/</g, '&lt;')
+        .replace(/>/g, '&gt;')
+        .replace(/[\\`*_[\]~|]/g, '\\$&');
+}
+/** A name as code; a backtick would end the span early. */
+function code(value, max = 120) {
+    const flat = value.replace(/[\r\n`]+/g, ' ');
+    return `\`${(flat.length > max ? `${flat.slice(0, max - 1)}…` : flat).replace(/\|/g, '\\|')}\``;
+}
+const plural = (count, one, many = `${one}s`) => `${count} ${count === 1 ? one : many}`;
+/** A control id linked to its row in docs/controls.md (the input and waiver checks have none). */
+function controlLink(id) {
+    return controlById(id) ? `[${id}](${CONTROLS_DOC}#${id})` : id;
+}
+/**
+ * The job summary, read top down: the verdict and the count of blockers, what blocks grouped by
+ * control and fix, then what does not block, waivers, the HIPAA sections and the environment,
+ * each folded so passing rows take no room.
+ */
+function renderMarkdown(report, policy, options = {}) {
+    const enforced = options.enforced ?? true;
+    const fullReport = options.fullReport ?? 'the JSON report (`azure-hipaa gate --format json`)';
+    const groups = groups_findingGroups(report, policy);
+    const blocking = groups.filter((group) => group.blocking);
+    const other = groups.filter((group) => !group.blocking);
+    const findingsIn = (list) => list.reduce((sum, group) => sum + group.findings.length, 0);
     const { summary } = report;
-    const out = [
-        `## ${report.verdict === 'pass' ? '✅' : '❌'} HIPAA gate: ${report.verdict}`,
+    const head = [
+        heading(report.verdict, findingsIn(blocking), enforced),
         '',
-        `Judged the ${report.input.kind} \`${report.input.source}\` at ${report.judgedAt}.`,
-        '',
-        ...(report.notes?.length ? [...report.notes.map((note) => `> [!WARNING]\n> ${cell(note)}`), ''] : []),
-        '| pass | fail | unknown | waived | not applicable |',
-        '|---:|---:|---:|---:|---:|',
-        `| ${summary.pass} | ${summary.fail} | ${summary.unknown} | ${summary.waived} | ${summary.notApplicable} |`,
+        `Judged the ${report.input.kind} ${code(report.input.source)} at ${report.judgedAt}: ${summary.pass} pass, ${summary.fail} fail, ${summary.unknown} unknown, ${summary.waived} waived, ${summary.notApplicable} not applicable.`,
         '',
     ];
-    const toFix = report.findings.filter((f) => f.status === 'fail' || f.status === 'unknown');
-    if (toFix.length > 0) {
-        out.push('### How to fix', '');
-        for (const finding of toFix) {
-            const blocking = isBlocking(finding, policy) || finding.control === 'waiver.valid' ? 'blocking' : 'not blocking';
-            const where = finding.location ? ` (${finding.location.file}:${finding.location.line})` : '';
-            out.push(`- **${finding.control}** on \`${finding.resource.name}\`${where}, ${finding.status}, ${blocking}: ${cell(finding.message)}`);
-            if (finding.remediation)
-                out.push(`  - Fix: ${cell(finding.remediation)}`);
-            for (const drift of finding.drift ?? [])
-                out.push(`  - Drift: \`${cell(drift.path)}\` planned \`${cell(JSON.stringify(drift.planned))}\`, live \`${cell(JSON.stringify(drift.live))}\``);
-        }
-        out.push('');
+    // Each alert its own blockquote: alerts on consecutive lines merge into one, and only the first renders.
+    const notes = report.notes ?? [];
+    for (const note of notes.slice(0, MAX_NOTES))
+        head.push('> [!WARNING]', `> ${markdown_text(note, 1000)}`, '');
+    if (notes.length > MAX_NOTES)
+        head.push(`${notes.length - MAX_NOTES} more notes: see ${fullReport}.`, '');
+    const blocks = [head];
+    if (blocking.length > 0)
+        blocks.push([
+            `### ${enforced ? 'Blocking' : 'To fix'}: ${plural(findingsIn(blocking), 'finding')} in ${plural(blocking.length, 'control')}`,
+            '',
+            ...(enforced ? [] : ['Warn mode: these are reported and stop nothing; with the gate enforced they would.', '']),
+            ...groupTable(blocking, fullReport),
+        ]);
+    if (other.length > 0)
+        blocks.push(folded(`${enforced ? 'Not blocking' : 'Advisory'}: ${plural(findingsIn(other), 'finding')} in ${plural(other.length, 'control')}`, groupTable(other, fullReport)));
+    const waived = report.findings.filter((finding) => finding.status === 'waived');
+    if (waived.length > 0)
+        blocks.push(folded(`Waived: ${plural(waived.length, 'finding')}`, waivedTable(waived, fullReport)));
+    blocks.push(sectionTables(report));
+    blocks.push(environmentDiagram(report));
+    return fit(blocks, fullReport);
+}
+function heading(verdict, blockers, enforced) {
+    if (verdict === 'pass')
+        return '## ✅ HIPAA gate: pass';
+    return enforced
+        ? `## ❌ HIPAA gate: fail, ${plural(blockers, 'blocking finding')}`
+        : `## ⚠️ HIPAA gate: fail, ${plural(blockers, 'finding')} to fix (warn mode: not enforced)`;
+}
+const folded = (summary, body) => [`<details><summary>${summary}</summary>`, '', ...body, '</details>', ''];
+/** One row per control and fix: the resources together, where to change it, how. */
+function groupTable(groups, fullReport) {
+    const lines = ['| Control | Resources | Where | Fix |', '|---|---|---|---|'];
+    for (const group of groups.slice(0, MAX_GROUPS)) {
+        const places = [...new Set(group.findings.flatMap((f) => (f.location ? [`${f.location.file}:${f.location.line}`] : [])))];
+        const where = places.length > 0
+            ? groups_someOf(places.map((place) => code(place)), MAX_PLACES)
+            : '—';
+        lines.push(`| ${controlLink(group.control)} ${STATUS_ICON[group.status]} | ${resourcesCell(group)} | ${where} | ${markdown_text(group.remediation)} |`);
     }
-    const waived = report.findings.filter((f) => f.status === 'waived');
-    if (waived.length > 0) {
-        out.push('### Waived', '', '| Control | Resource | Reason | Approved by | Expires |', '|---|---|---|---|---|');
-        for (const f of waived)
-            out.push(`| ${f.control} | ${cell(f.resource.name)} | ${cell(f.waiver?.reason ?? '')} | ${cell(f.waiver?.approvedBy ?? '')} | ${f.waiver?.expires ?? ''} |`);
-        out.push('');
+    lines.push('');
+    if (groups.length > MAX_GROUPS) {
+        const rest = groups.slice(MAX_GROUPS);
+        lines.push(`${plural(rest.length, 'more control')} (${plural(rest.reduce((sum, g) => sum + g.findings.length, 0), 'finding')}): see ${fullReport}.`, '');
     }
-    out.push('### Findings by HIPAA section', '');
+    return lines;
+}
+/** The resources of a group with what was found: once when every resource has the same finding. */
+function resourcesCell(group) {
+    const names = resourceNames(group);
+    const messages = [...new Set(group.findings.map((f) => f.message))];
+    if (messages.length === 1)
+        return `${groups_someOf(names.map((name) => code(name)), MAX_NAMES)}: ${markdown_text(messages[0])}`;
+    const lines = group.findings.slice(0, MAX_NAMES).map((f) => `${code(f.resource.name)}: ${markdown_text(f.message, 200)}`);
+    if (group.findings.length > MAX_NAMES)
+        lines.push(`and ${group.findings.length - MAX_NAMES} more`);
+    return lines.join('<br>');
+}
+function waivedTable(waived, fullReport) {
+    const lines = ['| Control | Resource | Waiver |', '|---|---|---|'];
+    for (const f of waived.slice(0, MAX_WAIVED))
+        lines.push(`| ${controlLink(f.control)} | ${code(f.resource.name)} | ${markdown_text(`${f.waiver?.reason ?? ''} (approved by ${f.waiver?.approvedBy ?? '?'}, until ${f.waiver?.expires ?? '?'})`)} |`);
+    lines.push('');
+    if (waived.length > MAX_WAIVED)
+        lines.push(`${waived.length - MAX_WAIVED} more: see ${fullReport}.`, '');
+    return lines;
+}
+/** Each HIPAA section: its failing and unknown controls open, its passing ones folded. */
+function sectionTables(report) {
+    const out = ['### Findings by HIPAA section', ''];
     const bySection = new Map();
     for (const finding of report.findings.filter((f) => f.status !== 'not-applicable')) {
         const sections = finding.hipaa.length > 0 ? [...new Set(finding.hipaa.map((c) => c.split('(')[0]))] : ['other'];
-        for (const section of sections)
-            bySection.set(section, [...(bySection.get(section) ?? []), finding]);
+        for (const section of sections) {
+            const list = bySection.get(section);
+            if (list)
+                list.push(finding);
+            else
+                bySection.set(section, [finding]);
+        }
     }
     for (const section of [...bySection.keys()].sort()) {
         const findings = bySection.get(section);
-        out.push(`<details${findings.some((f) => f.status === 'fail' || f.status === 'unknown') ? ' open' : ''}><summary>${SECTIONS[section] ?? (section === 'other' ? 'Input and waivers' : section)} (${findings.length})</summary>`, '');
-        out.push('| Control | Resource | Status | Citation | Finding |', '|---|---|---|---|---|');
-        for (const f of findings)
-            out.push(`| ${f.control} | ${cell(f.resource.name)} | ${STATUS_ICON[f.status]} | ${f.hipaa.filter((c) => c.startsWith(section)).join(', ')} | ${cell(f.message)} |`);
-        out.push('', '</details>', '');
+        const open = findings.filter((f) => f.status === 'fail' || f.status === 'unknown');
+        const settled = findings.filter((f) => f.status !== 'fail' && f.status !== 'unknown');
+        const title = SECTIONS[section] ?? (section === 'other' ? 'Input and waivers' : section);
+        out.push(`**${title}**: ${open.length} to fix, ${settled.length} pass or waived`, '');
+        if (open.length > 0)
+            out.push(...rowsTable(open, section), '');
+        if (settled.length > 0)
+            out.push(...folded(`${plural(settled.length, 'finding')} pass or waived`, [...rowsTable(settled, section), '']));
     }
-    out.push('### Environment', '', '```mermaid', ...diagram(report), '```', '');
-    return out.join('\n');
+    return out;
 }
-function diagram(report) {
-    const resources = report.resources.slice(0, MAX_DIAGRAM_NODES);
+/** A row per control and status, its resources together: four columns that fit the page. */
+function rowsTable(findings, section) {
+    const rows = new Map();
+    for (const f of findings) {
+        const key = `${f.control}\u0000${f.status}`;
+        const row = rows.get(key);
+        if (row)
+            row.push(f);
+        else
+            rows.set(key, [f]);
+    }
+    const lines = ['| Control | Citation | Status | Resources |', '|---|---|---|---|'];
+    for (const row of [...rows.values()].slice(0, MAX_SECTION_ROWS)) {
+        const first = row[0];
+        const names = [...new Set(row.map((f) => f.resource.name))];
+        lines.push(`| ${controlLink(first.control)} | ${first.hipaa.filter((c) => c.startsWith(section)).join(', ')} | ${STATUS_ICON[first.status]} | ${names.length > 3 ? `${names.length}: ` : ''}${groups_someOf(names.map((name) => code(name)), 3)} |`);
+    }
+    if (rows.size > MAX_SECTION_ROWS)
+        lines.push(`| … | | | ${rows.size - MAX_SECTION_ROWS} more rows in the JSON report |`);
+    return lines;
+}
+/**
+ * The resources with findings to fix, coloured, and what they belong to (parents, the resource an
+ * extension is scoped to); the whole environment, folded, when nothing needs fixing.
+ */
+function environmentDiagram(report) {
+    const statusOf = new Map();
+    for (const f of report.findings) {
+        if (!f.resource.id || (f.status !== 'fail' && f.status !== 'unknown'))
+            continue;
+        const id = f.resource.id.toLowerCase();
+        if (statusOf.get(id) !== 'fail')
+            statusOf.set(id, f.status);
+    }
+    const byId = new Map(report.resources.map((r) => [r.id.toLowerCase(), r]));
+    const shown = new Set();
+    if (statusOf.size > 0) {
+        for (const id of statusOf.keys()) {
+            for (let at = byId.get(id); at && !shown.has(at.id.toLowerCase());) {
+                shown.add(at.id.toLowerCase());
+                const up = at.parentId ?? at.scopeId;
+                at = up ? byId.get(up.toLowerCase()) : undefined;
+            }
+        }
+    }
+    const resources = (statusOf.size > 0 ? report.resources.filter((r) => shown.has(r.id.toLowerCase())) : report.resources).slice(0, MAX_DIAGRAM_NODES);
+    if (resources.length === 0)
+        return [];
+    const total = statusOf.size > 0 ? shown.size : report.resources.length;
     const ids = new Map(resources.map((r, index) => [r.id.toLowerCase(), `r${index}`]));
-    const label = (text) => text.replace(/"/g, '#quot;').replace(/[<>]/g, '');
-    const lines = ['flowchart LR'];
-    resources.forEach((resource, index) => lines.push(`  r${index}["${label(resource.name.split('/').pop() ?? resource.name)}<br/><small>${label(resource.type)}</small>"]`));
+    const label = (value) => value
+        .slice(0, 80)
+        .replace(/"/g, '#quot;')
+        .replace(/[<>`\r\n]/g, '');
+    const lines = [
+        '```mermaid',
+        'flowchart LR',
+        '  classDef fail fill:#ffebe9,stroke:#cf222e,color:#1f2328',
+        '  classDef unknown fill:#fff8c5,stroke:#9a6700,color:#1f2328',
+    ];
+    resources.forEach((resource, index) => {
+        const status = statusOf.get(resource.id.toLowerCase());
+        lines.push(`  r${index}["${label(resource.name.split('/').pop() ?? resource.name)}<br/><small>${label(resource.type)}</small>"]${status ? `:::${status}` : ''}`);
+    });
     for (const resource of resources) {
         const self = ids.get(resource.id.toLowerCase());
         const parent = resource.parentId ? ids.get(resource.parentId.toLowerCase()) : undefined;
@@ -32879,9 +33693,50 @@ function diagram(report) {
         if (scope)
             lines.push(`  ${scope} -.-> ${self}`);
     }
-    if (report.resources.length > MAX_DIAGRAM_NODES)
-        lines.push(`  more["… and ${report.resources.length - MAX_DIAGRAM_NODES} more resources"]`);
-    return lines;
+    if (total > resources.length)
+        lines.push(`  more["… and ${total - resources.length} more resources"]`);
+    lines.push('```', '');
+    const what = statusOf.size > 0
+        ? `Environment: the ${plural(statusOf.size, 'resource')} with findings to fix (red: fail, yellow: unknown) and what they belong to`
+        : `Environment: ${plural(report.resources.length, 'resource')}`;
+    return ['### Environment', '', ...folded(what, lines)];
+}
+/** The blocks in order, dropping the last ones whole (never half a table or fence) while the summary is over its budget. */
+function fit(blocks, fullReport) {
+    const join = (list) => list.map((block) => block.join('\n')).join('\n');
+    let kept = blocks;
+    while (kept.length > 1 && Buffer.byteLength(join(kept)) > MAX_SUMMARY_BYTES)
+        kept = kept.slice(0, -1);
+    if (kept.length === blocks.length)
+        return join(kept);
+    const cut = `\n_The rest of the report is too large for a job summary: see ${fullReport}._\n`;
+    const whole = join(kept);
+    const room = MAX_SUMMARY_BYTES - Buffer.byteLength(cut);
+    return `${Buffer.byteLength(whole) > room
+        ? Buffer.from(whole)
+            .subarray(0, room)
+            .toString('utf8')
+            .replace(/\n[^\n]*$/, '')
+        : whole}${cut}`;
+}
+/**
+ * The gate's verdict in one line, for the summaries of provision and deploy-container: the blocking
+ * controls by name, and where the whole report is.
+ */
+function renderVerdictLine(report, policy, options = {}) {
+    const enforced = options.enforced ?? true;
+    const groups = findingGroups(report, policy);
+    const blocking = groups.filter((group) => group.blocking);
+    const count = blocking.reduce((sum, group) => sum + group.findings.length, 0);
+    const byControl = new Map();
+    for (const group of blocking)
+        byControl.set(group.control, (byControl.get(group.control) ?? 0) + group.findings.length);
+    const controls = someOf([...byControl].map(([control, n]) => `${controlLink(control)} (${n})`), 8);
+    const judged = { config: 'config', template: 'template', live: 'live resource group' }[report.input.kind];
+    const verdict = report.verdict === 'pass'
+        ? `✅ **HIPAA gate: pass** on the ${judged}`
+        : `${enforced ? '❌' : '⚠️'} **HIPAA gate: fail** on the ${judged}, ${enforced ? plural(count, 'blocking finding') : `${plural(count, 'finding')} to fix (not enforced)`}: ${controls}`;
+    return `${verdict}.${options.fullReport ? ` The whole report: ${options.fullReport}.` : ''}`;
 }
 
 ;// CONCATENATED MODULE: ./src/compliance/report/sarif.ts
@@ -32952,23 +33807,29 @@ function renderSarif(report) {
 ;// CONCATENATED MODULE: ./src/compliance/report/text.ts
 
 /** The terminal report: verdict first, then what blocks and how to fix it. */
-function renderText(report, policy) {
+function renderText(report, policy, options = {}) {
     const { summary } = report;
     const lines = [
         `HIPAA gate: ${report.verdict.toUpperCase()}  (${report.input.kind} ${report.input.source}, ${report.judgedAt})`,
         `  ${summary.pass} pass, ${summary.fail} fail, ${summary.unknown} unknown, ${summary.waived} waived, ${summary.notApplicable} not applicable`,
     ];
-    if (report.notes?.length)
+    if (report.notes?.length && !options.annotated)
         lines.push('', 'Read first:', ...report.notes.map((note) => `  ! ${note}`));
     const blocking = report.findings.filter((f) => isBlocking(f, policy) || (f.control === 'waiver.valid' && f.status === 'fail'));
-    if (blocking.length > 0) {
-        lines.push('', 'Blocking:');
+    const title = options.enforced === false ? 'To fix (warn mode: not enforced)' : 'Blocking';
+    if (blocking.length > 0 && options.annotated) {
+        const controls = new Set(blocking.map((finding) => finding.control)).size;
+        lines.push('', `${title}: ${blocking.length} finding(s) in ${controls} control(s), each control an annotation in this log.`);
+    }
+    else if (blocking.length > 0) {
+        lines.push('', `${title}:`);
         for (const finding of blocking)
             lines.push(...text_describe(finding), ...(finding.remediation ? [`      fix: ${finding.remediation}`] : []));
     }
-    const other = report.findings.filter((f) => !blocking.includes(f) && (f.status === 'fail' || f.status === 'unknown' || f.status === 'waived'));
+    const blockers = new Set(blocking);
+    const other = report.findings.filter((f) => !blockers.has(f) && (f.status === 'fail' || f.status === 'unknown' || f.status === 'waived'));
     if (other.length > 0) {
-        lines.push('', 'Reported, not blocking:');
+        lines.push('', options.enforced === false ? 'Reported only:' : 'Reported, not blocking:');
         for (const finding of other)
             lines.push(...text_describe(finding), ...(finding.waiver
                 ? [`      waived: ${finding.waiver.reason} (approved by ${finding.waiver.approvedBy}, until ${finding.waiver.expires})`]
@@ -32991,12 +33852,13 @@ function text_describe(finding) {
 
 
 const REPORT_FORMATS = (/* unused pure expression or super */ null && (['text', 'markdown', 'sarif', 'json']));
-function renderReport(format, report, policy) {
+/** `options` shape the Markdown report: whether the gate is enforced, and where the whole report is. */
+function renderReport(format, report, policy, options = {}) {
     switch (format) {
         case 'text':
             return renderText(report, policy);
         case 'markdown':
-            return renderMarkdown(report, policy);
+            return renderMarkdown(report, policy, options);
         case 'sarif':
             return renderSarif(report);
         case 'json':
@@ -33004,10 +33866,6 @@ function renderReport(format, report, policy) {
     }
 }
 
-// EXTERNAL MODULE: external "node:path"
-var external_node_path_ = __nccwpck_require__(6760);
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(7598);
 ;// CONCATENATED MODULE: ./src/core/resource-id.ts
 
 /** `/providers/<namespace>/<type>/<name>[/<child type>/<child name>...]`, the tail of a resource id. */
@@ -33050,9 +33908,24 @@ function arity(name, args, min, max, text) {
         functions_fail(text, `${name}() takes ${expected} argument(s), not ${args.length}`);
     }
 }
-/** `string()` as ARM writes it: JSON for objects and arrays, True/False are lower case. */
-const str = (value) => typeof value === 'string' ? value : value === null ? '' : typeof value === 'object' ? JSON.stringify(value) : String(value);
-const isObject = (value) => value !== null && typeof value === 'object' && !Array.isArray(value);
+/**
+ * A value as ARM turns it into text (`string()`, `concat()`, `format()`, ...): .NET's, not
+ * JavaScript's. A boolean is `True`/`False`; an object or array is compact JSON, where booleans
+ * stay `true`/`false`; null is empty.
+ */
+const str = (value) => typeof value === 'string'
+    ? value
+    : value === null
+        ? ''
+        : typeof value === 'boolean'
+            ? value
+                ? 'True'
+                : 'False'
+            : typeof value === 'object'
+                ? JSON.stringify(value)
+                : String(value);
+/** A JSON object; an UnknownValue is not one, whatever it may turn out to be. */
+const isObject = (value) => value !== null && typeof value === 'object' && !Array.isArray(value) && !isUnknown(value);
 function checked(text, result) {
     if (result.length > MAX_STRING)
         functions_fail(text, `the result is ${result.length} characters, more than a template may hold`);
@@ -33089,10 +33962,12 @@ function compare(a, b, text) {
 /** `union()` merges objects recursively: a nested object in a later argument merges into the same key's object. */
 function deepMerge(target, source) {
     // Keys without case, as ARM compares them: a later argument's spelling wins.
-    const result = new Map(Object.entries(target).map(([key, value]) => [key.toLowerCase(), { key, value }]));
+    const result = new Map(Object.entries(target).map(([key, value]) => [foldName(key), { key, value }]));
     for (const [key, value] of Object.entries(source)) {
-        const existing = result.get(key.toLowerCase())?.value;
-        result.set(key.toLowerCase(), { key, value: isObject(existing) && isObject(value) ? deepMerge(existing, value) : value });
+        const existing = result.get(foldName(key))?.value;
+        // An unknown earlier value may be an object the later one merges into: which keys it keeps is unknown.
+        const merged = isObject(existing) && isObject(value) ? deepMerge(existing, value) : isUnknown(existing) && isObject(value) ? existing : value;
+        result.set(foldName(key), { key, value: merged });
     }
     return Object.fromEntries([...result.values()].map(({ key, value }) => [key, value]));
 }
@@ -33373,6 +34248,9 @@ const stringOrArray = (name, value, text) => typeof value === 'string' || Array.
 function tryGet(value, keys) {
     let current = value;
     for (const key of keys) {
+        // An unknown on the way may hold the key: what tryGet finds there is unknown, not null.
+        if (isUnknown(current))
+            return current;
         if (Array.isArray(current) && typeof key === 'number')
             current = current[key];
         else if (isObject(current) && typeof key === 'string')
@@ -33550,6 +34428,10 @@ const FUNCTIONS = {
             .map((key) => ({ key, value: value[key] }));
     }, true),
     shallowmerge: fixed('shallowMerge', 1, 1, ([items], _s, text) => {
+        // An unknown entry may set any key, over the entries before it and under those after: the merge is unknown.
+        const unknownItem = Array.isArray(items) ? items.find(isUnknown) : undefined;
+        if (unknownItem)
+            return unknownItem;
         if (!Array.isArray(items) || !items.every(isObject))
             functions_fail(text, 'shallowMerge() takes an array of objects');
         return Object.assign({}, ...items);
@@ -33664,13 +34546,16 @@ const FUNCTIONS = {
     },
     tenantresourceid: { call: (args) => providerPath(str(args[0]), args.slice(1).map(str)) },
     extensionresourceid: fixed('extensionResourceId', 3, Infinity, (args) => `${str(args[0])}${providerPath(str(args[1]), args.slice(2).map(str))}`),
+    // The deployment's own values are what the caller gave; what it did not give is a placeholder
+    // (DEPLOYMENT_CONTEXT), and what only Azure knows (tags, display names) is unknown.
     resourcegroup: fixed('resourceGroup', 0, 0, (_args, scope) => ({
         id: `/subscriptions/${scope.subscriptionId}/resourceGroups/${scope.resourceGroup}`,
         name: scope.resourceGroup,
         type: 'Microsoft.Resources/resourceGroups',
         location: scope.location,
         properties: { provisioningState: 'Succeeded' },
-        tags: {},
+        tags: new UnknownValue("the resource group's tags are only known at deployment time"),
+        managedBy: new UnknownValue('whether another resource manages the resource group is only known at deployment time'),
     })),
     subscription: fixed('subscription', 0, 0, (_args, scope) => ({
         id: `/subscriptions/${scope.subscriptionId}`,
@@ -33679,18 +34564,23 @@ const FUNCTIONS = {
         displayName: new UnknownValue('the subscription display name is only known at deployment time'),
     })),
     tenant: fixed('tenant', 0, 0, (_args, scope) => ({ tenantId: scope.tenantId })),
-    deployment: fixed('deployment', 0, 0, (_args, scope) => ({ name: scope.deploymentName, properties: { mode: 'Incremental' } })),
-    environment: fixed('environment', 0, 0, () => ({
-        name: 'AzureCloud',
-        suffixes: {
-            storage: 'core.windows.net',
-            keyvaultDns: '.vault.azure.net',
-            sqlServerHostname: '.database.windows.net',
-            acrLoginServer: '.azurecr.io',
-        },
-        resourceManager: 'https://management.azure.com/',
-        authentication: { loginEndpoint: 'https://login.microsoftonline.com/' },
+    deployment: fixed('deployment', 0, 0, (_args, scope) => ({
+        name: scope.deploymentName,
+        properties: new UnknownValue("the deployment's template link, parameters and mode are only known at deployment time"),
     })),
+    environment: fixed('environment', 0, 0, (_args, scope) => scope.cloud === 'AzureCloud'
+        ? {
+            name: 'AzureCloud',
+            suffixes: {
+                storage: 'core.windows.net',
+                keyvaultDns: '.vault.azure.net',
+                sqlServerHostname: '.database.windows.net',
+                acrLoginServer: '.azurecr.io',
+            },
+            resourceManager: 'https://management.azure.com/',
+            authentication: { loginEndpoint: 'https://login.microsoftonline.com/' },
+        }
+        : new UnknownValue('environment() depends on the cloud deployed to (Azure public, Government, China), which was not given')),
     // Stable, deterministic stand-ins: the same inputs give the same value every run, but not the
     // value Azure would compute. No control judges these values, only their presence.
     uniquestring: {
@@ -33699,16 +34589,24 @@ const FUNCTIONS = {
             let out = '';
             for (let i = 0; i < 13; i++)
                 out += BASE32[bytes[i] % 32];
-            return out;
+            return derived(args, out);
         },
     },
     guid: {
         call: (args) => {
             const hex = hashHex(args);
-            return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-${((parseInt(hex[16], 16) & 3) | 8).toString(16)}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+            return derived(args, `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-${((parseInt(hex[16], 16) & 3) | 8).toString(16)}${hex.slice(17, 20)}-${hex.slice(20, 32)}`);
         },
     },
 };
+/**
+ * A hash of a missing value (`uniqueString(resourceGroup().id)` with no target given) keeps its
+ * placeholder in front: a name built from it still links, and reads as unknown.
+ */
+function derived(args, value) {
+    const placeholder = placeholderIn(args);
+    return placeholder === undefined ? value : `${parameterPlaceholder(placeholder)}${value}`;
+}
 // These build strings, lists and ids from their arguments without looking inside them, so a missing
 // string parameter's placeholder passes through (and still links names and ids); every other function
 // given one answers unknown.
@@ -33726,6 +34624,8 @@ for (const name of [
     'subscriptionresourceid',
     'tenantresourceid',
     'extensionresourceid',
+    'uniquestring',
+    'guid',
 ]) {
     FUNCTIONS[name] = { ...FUNCTIONS[name], keepsParameters: true };
 }
@@ -33907,6 +34807,8 @@ const DEPLOY_TIME_ONLY = new Set([
     'managementgroupresourceid',
     'resourceinfo',
 ]);
+/** Functions that make text from text: given a placeholder, their result is another (see derivedPlaceholder). */
+const TEXT_FROM_TEXT = new Set(['substring', 'take', 'skip', 'replace', 'padleft', 'trim', 'base64', 'uricomponent', 'datauri']);
 function call(node, scope, text) {
     const evaluate = (arg, inner = scope) => evaluateNode(arg, inner, text);
     const name = node.name;
@@ -33923,6 +34825,15 @@ function call(node, scope, text) {
     }
     if (DEPLOY_TIME_ONLY.has(name) || name.startsWith('list'))
         return new UnknownValue(`${name}() is only known at deployment time`, text);
+    if (name.includes('.') && scope.userFunction) {
+        const args = node.args.map((arg) => evaluate(arg));
+        const unknownArg = args.find(containsUnknown);
+        if (unknownArg)
+            return isUnknown(unknownArg) ? unknownArg : firstUnknown(unknownArg);
+        const result = scope.userFunction(name, args, text);
+        if (result !== undefined)
+            return result;
+    }
     const fn = FUNCTIONS[name];
     if (!fn)
         return new UnknownValue(`the function ${name}() is not evaluated offline`, text);
@@ -33933,7 +34844,9 @@ function call(node, scope, text) {
     if (!fn.keepsParameters) {
         const parameter = placeholderIn(args);
         if (parameter)
-            return unknownFromParameter(parameter, text);
+            return TEXT_FROM_TEXT.has(name) && typeof args[0] === 'string'
+                ? derivedPlaceholder(parameter, name, args)
+                : unknownFromParameter(parameter, text);
     }
     return fn.call(args, scope, text);
 }
@@ -33967,14 +34880,14 @@ const DECLARATION_ONLY = new Set([
 ]);
 const DEPLOYMENTS = 'microsoft.resources/deployments';
 const template_isObject = (value) => value !== null && typeof value === 'object' && !Array.isArray(value);
-const DEFAULT_ID = '00000000-0000-0000-0000-000000000000';
 class Resolver {
     file;
     locate;
     options;
     environment;
-    byTypeAndName = new Map();
     byId = new Map();
+    /** Resources written to but not deployed, by lower-case id (see JudgedEnvironment.existing). */
+    stubs = new Map();
     pendingLinks = [];
     missing = new Set();
     problems = new Map();
@@ -34005,15 +34918,17 @@ class Resolver {
     root;
     resolve(root, parameters) {
         const frame = this.frame(root, [], parameters ?? {}, {
-            subscriptionId: this.options.subscriptionId ?? DEFAULT_ID,
-            resourceGroup: this.options.resourceGroup ?? 'resource-group',
-            deploymentName: this.options.deploymentName ?? 'azure-hipaa',
+            subscriptionId: this.options.subscriptionId ?? contextPlaceholder('subscriptionId'),
+            resourceGroup: this.options.resourceGroup ?? contextPlaceholder('resourceGroup'),
+            deploymentName: this.options.deploymentName ?? contextPlaceholder('deploymentName'),
             depth: 0,
             inherited: [],
         });
         this.root = frame;
         this.expand(frame);
         this.link();
+        if (this.stubs.size > 0)
+            this.environment.existing = [...this.stubs.values()];
         if (this.missing.size > 0)
             this.environment.missingParameters = [...this.missing];
         if (this.problems.size > 0)
@@ -34037,10 +34952,11 @@ class Resolver {
             createScope(template, {
                 parameters: givenValues,
                 subscriptionId: where.subscriptionId,
-                tenantId: this.options.tenantId ?? DEFAULT_ID,
+                tenantId: this.options.tenantId ?? contextPlaceholder('tenantId'),
                 resourceGroup: where.resourceGroup,
-                location: this.options.location ?? 'eastus2',
+                location: this.options.location ?? contextPlaceholder('location'),
                 deploymentName: where.deploymentName,
+                ...(this.options.cloud ? { cloud: this.options.cloud } : {}),
             }, this.file, {
                 missingParameter: (name, type) => this.missingParameter(name, type),
                 problem: (at, message) => this.problem([...path, ...at], message),
@@ -34097,10 +35013,16 @@ class Resolver {
             for (const loops of this.instances(frame, next.declaration, next.path, next.loops)) {
                 const scope = withLoops(frame.scope, loops);
                 const condition = 'condition' in next.declaration ? this.evaluate(next.declaration['condition'], scope, [...next.path, 'condition']) : true;
-                if (condition === false)
-                    continue;
-                if (this.isExisting(next.declaration, scope, next.path)) {
+                const existing = condition !== false && this.isExisting(next.declaration, scope, next.path);
+                if (existing)
                     this.registerExisting(frame, next, scope);
+                if (condition === false || existing) {
+                    // A condition does not cascade (Microsoft's "Conditional deployment"): nested children still deploy, into the parent as it is.
+                    const target = Array.isArray(next.declaration['resources'])
+                        ? this.notDeployedTarget(frame, next, scope, existing ? 'an existing resource' : "the resource's condition is false")
+                        : undefined;
+                    if (target)
+                        this.queueNested(next, target, queue, loops);
                     continue;
                 }
                 if (++frame.resourceCount > ARM_LIMITS.resourcesPerTemplate) {
@@ -34111,37 +35033,81 @@ class Resolver {
                     resource.conditionUnknown = condition;
                 if (next.symbol)
                     this.addSymbol(frame, next.symbol, resource.id);
-                const nested = next.declaration['resources'];
-                if (Array.isArray(nested)) {
-                    nested.forEach((child, index) => {
-                        if (!template_isObject(child))
-                            throw new errors/* ConfigurationError */.j(`${this.file}: ${[...next.path, 'resources', index].join('.')} is not a resource declaration. Fix or remove it.`);
-                        queue.push({ declaration: child, path: [...next.path, 'resources', index], parent: resource, loops });
-                    });
-                }
+                this.queueNested(next, resource, queue, loops);
                 if (resource.type.toLowerCase() === DEPLOYMENTS)
                     this.nestedDeployment(frame, resource, next.declaration, next.path, scope, next.symbol);
             }
         }
     }
+    /** Queues the children declared inside a resource, with it as their parent. */
+    queueNested(item, parent, queue, loops) {
+        const nested = item.declaration['resources'];
+        if (!Array.isArray(nested))
+            return;
+        nested.forEach((child, index) => {
+            if (!template_isObject(child))
+                throw new errors/* ConfigurationError */.j(`${this.file}: ${[...item.path, 'resources', index].join('.')} is not a resource declaration. Fix or remove it.`);
+            queue.push({ declaration: child, path: [...item.path, 'resources', index], parent, loops });
+        });
+    }
+    /** The resource a declaration names without deploying it, as a parent for its nested children; undefined when its type or name is unknown. */
+    notDeployedTarget(frame, item, scope, reason) {
+        const type = this.evaluate(item.declaration['type'], scope, [...item.path, 'type']);
+        const name = this.evaluate(item.declaration['name'], scope, [...item.path, 'name']);
+        if (typeof type !== 'string' || typeof name !== 'string')
+            return undefined;
+        const parent = item.parent;
+        const fullType = parent && !type.includes('/') ? `${parent.type}/${type}` : type;
+        const fullName = parent && !name.startsWith(`${parent.name}/`) ? `${parent.name}/${name}` : name;
+        return this.stub(this.idOf(frame, fullType, fullName), reason);
+    }
+    /**
+     * The resource at `id` that the template writes to: the deployed one, or a stand-in for one it
+     * does not deploy (JudgedEnvironment.existing), made once.
+     */
+    stub(id, reason) {
+        const lower = id.toLowerCase();
+        const known = this.byId.get(lower) ?? this.stubs.get(lower);
+        if (known)
+            return known;
+        const { type, name } = typeAndNameOf(id);
+        const resource = { type, name, id, body: {}, children: [], extensions: [], notDeployed: reason };
+        this.stubs.set(lower, resource);
+        return resource;
+    }
     registerDeployment(frame, declaration, path, symbol) {
-        if (String(declaration['type']).toLowerCase() !== DEPLOYMENTS || 'copy' in declaration)
+        if (String(declaration['type']).toLowerCase() !== DEPLOYMENTS)
             return;
-        const name = this.evaluate(declaration['name'], frame.scope, [...path, 'name']);
-        if (typeof name !== 'string')
-            return;
-        const deployment = {
-            declaration,
-            path,
-            resources: [],
-            expanding: false,
-            parentFrame: frame,
-            scope: frame.scope,
-            id: this.idOf(frame, 'Microsoft.Resources/deployments', name),
-        };
-        frame.deployments.set(name.toLowerCase(), deployment);
-        if (symbol)
-            frame.symbols.set(symbol, { ids: [], module: deployment });
+        // A module in a copy loop is one deployment per copy, each known by its own name (reference(...).outputs finds it).
+        for (const scope of this.copyScopes(frame, declaration, path)) {
+            const name = this.evaluate(declaration['name'], scope, [...path, 'name']);
+            if (typeof name !== 'string')
+                continue;
+            const deployment = {
+                declaration,
+                path,
+                resources: [],
+                expanding: false,
+                parentFrame: frame,
+                scope,
+                id: this.idOf(frame, 'Microsoft.Resources/deployments', name),
+            };
+            frame.deployments.set(name.toLowerCase(), deployment);
+            if (symbol && !('copy' in declaration))
+                frame.symbols.set(symbol, { ids: [], module: deployment });
+        }
+    }
+    /** The scopes of a top-level declaration's copies (one without a copy loop); none while the count is not a known whole number. */
+    copyScopes(frame, declaration, path) {
+        const copy = declaration['copy'];
+        if (copy === undefined)
+            return [frame.scope];
+        if (!template_isObject(copy))
+            return [];
+        const count = this.evaluate(copy['count'], frame.scope, [...path, 'copy', 'count']);
+        if (typeof count !== 'number' || !Number.isInteger(count) || count < 0 || count > ARM_LIMITS.copyCount)
+            return [];
+        return Array.from({ length: count }, (_, index) => withLoops(frame.scope, new Map([[String(copy['name']), index]])));
     }
     addSymbol(frame, symbol, id) {
         const target = frame.symbols.get(symbol) ?? { ids: [] };
@@ -34267,10 +35233,8 @@ class Resolver {
             parent.children.push(resource);
             resource.dependsOn?.push(parent.id.toLowerCase());
         }
-        if (scopeId === undefined) {
-            this.byTypeAndName.set(key(resource.type, resource.name), resource);
+        if (scopeId === undefined)
             this.byId.set(resource.id.toLowerCase(), resource);
-        }
         const dependsOn = Array.isArray(declaration['dependsOn']) ? declaration['dependsOn'] : [];
         this.pendingLinks.push({
             resource,
@@ -34312,7 +35276,7 @@ class Resolver {
             return;
         }
         const known = frame.deployments.get(resource.name.toLowerCase());
-        const deployment = known && known.declaration === declaration && !('copy' in declaration)
+        const deployment = known && known.declaration === declaration
             ? known
             : { declaration, path, resources: [], expanding: false, parentFrame: frame, scope, id: resource.id };
         deployment.scope = scope;
@@ -34395,23 +35359,27 @@ class Resolver {
             for (const entry of dependsOn)
                 resource.dependsOn?.push(...this.dependencyIds(frame, entry));
             if (scopeId !== undefined) {
-                const target = this.byId.get(scopeId.toLowerCase());
+                // An extension belongs to the resource of its scope's full id; a scope the template does not deploy is written to all the same.
+                const target = /\/providers\//i.test(scopeId)
+                    ? (this.byId.get(scopeId.toLowerCase()) ?? this.stub(scopeId, 'not deployed by this template'))
+                    : undefined;
                 resource.id = `${target?.id ?? scopeId}${providerPath(resource.type, [resource.name])}`;
                 if (target) {
                     target.extensions.push(resource);
-                    resource.dependsOn?.push(target.id.toLowerCase());
+                    if (!target.notDeployed)
+                        resource.dependsOn?.push(target.id.toLowerCase());
                 }
                 continue;
             }
-            const segments = resource.type.split('/');
-            if (resource.parent || segments.length <= 2)
+            if (resource.parent || resource.type.split('/').length <= 2)
                 continue;
-            const parent = this.byTypeAndName.get(key(segments.slice(0, -1).join('/'), resource.name.split('/').slice(0, -1).join('/')));
-            if (parent) {
-                resource.parent = parent;
-                parent.children.push(resource);
+            // A top-level child belongs to the parent of its full id (subscription and resource group included), never one of the same name elsewhere.
+            const parentId = resource.id.replace(/\/[^/]+\/[^/]+$/, '');
+            const parent = this.byId.get(parentId.toLowerCase()) ?? this.stub(parentId, 'not deployed by this template');
+            resource.parent = parent;
+            parent.children.push(resource);
+            if (!parent.notDeployed)
                 resource.dependsOn?.push(parent.id.toLowerCase());
-            }
         }
         for (const resource of this.environment.resources)
             if (resource.dependsOn)
@@ -34481,9 +35449,6 @@ function textOf(value, what) {
         return value;
     return new UnknownValue(`the resource ${what} is not a string`);
 }
-function key(type, name) {
-    return `${type.toLowerCase()}|${name.toLowerCase()}`;
-}
 /**
  * Evaluates every expression in a value, expanding property-level copy loops. Without `onProblem`
  * a mistake in the template throws a TemplateError; with it, the mistaken value becomes unknown
@@ -34548,7 +35513,7 @@ function evaluateDeep(value, scope, onProblem, path = [], depth = 0) {
 function propertyName(name, scope) {
     try {
         const evaluated = evaluateString(name, scope);
-        return typeof evaluated === 'string' && placeholderIn(evaluated) === undefined ? evaluated : name;
+        return typeof evaluated === 'string' && placeholderIn(withoutTargetSegments(evaluated)) === undefined ? evaluated : name;
     }
     catch (error) {
         if (error instanceof TemplateError)
@@ -34583,12 +35548,25 @@ function createScope(root, options, file, hooks = {}) {
     const refuse = (message) => {
         throw new TemplateError(message);
     };
+    const functions = userFunctions(root);
+    let functionDepth = 0;
     const scope = {
-        subscriptionId: options.subscriptionId ?? DEFAULT_ID,
-        tenantId: options.tenantId ?? DEFAULT_ID,
-        resourceGroup: options.resourceGroup ?? 'resource-group',
-        location: options.location ?? 'eastus2',
-        deploymentName: options.deploymentName ?? 'azure-hipaa',
+        ...(functions.size > 0
+            ? {
+                userFunction(name, args, text) {
+                    const member = functions.get(name.toLowerCase());
+                    if (!member)
+                        return undefined;
+                    return callUserFunction(member, args, scope, text, () => ++functionDepth, () => functionDepth--);
+                },
+            }
+            : {}),
+        subscriptionId: options.subscriptionId ?? contextPlaceholder('subscriptionId'),
+        tenantId: options.tenantId ?? contextPlaceholder('tenantId'),
+        resourceGroup: options.resourceGroup ?? contextPlaceholder('resourceGroup'),
+        location: options.location ?? contextPlaceholder('location'),
+        deploymentName: options.deploymentName ?? contextPlaceholder('deploymentName'),
+        ...(options.cloud ? { cloud: options.cloud } : {}),
         copyIndex: () => undefined,
         ...(options.reference ? { reference: options.reference } : {}),
         parameter(name) {
@@ -34662,6 +35640,52 @@ function createScope(root, options, file, hooks = {}) {
         },
     };
     return scope;
+}
+/** The template's user-defined functions (its `functions` section: `[{ namespace, members }]`), by lower-case `namespace.member`. */
+function userFunctions(root) {
+    const found = new Map();
+    for (const group of Array.isArray(root['functions']) ? root['functions'] : []) {
+        if (!template_isObject(group) || typeof group['namespace'] !== 'string' || !template_isObject(group['members']))
+            continue;
+        for (const [member, spec] of Object.entries(group['members'])) {
+            if (!template_isObject(spec))
+                continue;
+            const parameters = (Array.isArray(spec['parameters']) ? spec['parameters'] : []).map((p) => (template_isObject(p) ? String(p['name']) : ''));
+            const output = template_isObject(spec['output']) ? spec['output']['value'] : undefined;
+            found.set(`${group['namespace']}.${member}`.toLowerCase(), { name: `${group['namespace']}.${member}`, parameters, output });
+        }
+    }
+    return found;
+}
+/**
+ * Calls a user-defined function as ARM does: its `parameters()` are its own arguments, and it
+ * sees neither the template's parameters nor its variables. Calls nest at most 32 deep.
+ */
+function callUserFunction(fn, args, scope, text, enter, leave) {
+    if (args.length !== fn.parameters.length)
+        throw new TemplateError(`The template function '${fn.name}' takes ${fn.parameters.length} argument(s), not ${args.length} (in '${text}').`);
+    if (enter() > 32) {
+        leave();
+        throw new TemplateError(`The template function '${fn.name}' calls itself more than 32 deep.`);
+    }
+    try {
+        const inner = {
+            ...scope,
+            parameter(name) {
+                const index = fn.parameters.findIndex((parameter) => parameter.toLowerCase() === name.toLowerCase());
+                if (index < 0)
+                    throw new TemplateError(`The template function '${fn.name}' has no parameter '${name}'.`);
+                return args[index];
+            },
+            variable(name) {
+                throw new TemplateError(`The template function '${fn.name}' uses variables('${name}'); a user-defined function cannot.`);
+            },
+        };
+        return evaluateDeep(fn.output, inner);
+    }
+    finally {
+        leave();
+    }
 }
 /** A parameter's type and whether it may be null, through languageVersion 2.0's `$ref` to a user-defined type. */
 function typeOfParameter(spec, definitions) {
@@ -35480,7 +36504,7 @@ function hide(inst, key, value) {
     return own(inst, key, value, false);
 }
 /** Adds members a table derives from the instance: each builds on first read and shadows as own data, and assignment shadows the same way, as when these were own properties. */
-function derived(computes, table) {
+function util_derived(computes, table) {
     for (const key in computes) {
         const compute = computes[key];
         // an object literal's accessor is configurable and enumerable, and `members` copies the descriptor as written
@@ -42926,7 +43950,7 @@ const _ZodString = /*@__PURE__*/ $constructor("_ZodString", (inst, def) => {
     ZodType.init(inst, def);
     inst._zod.processJSONSchema = (ctx, json, params) => stringProcessor(inst, ctx, json, params);
 }, 
-/*@__PURE__*/ derived({
+/*@__PURE__*/ util_derived({
     format: (inst) => aggregateChecks(inst).format ?? null,
     minLength: (inst) => aggregateChecks(inst).minimum ?? null,
     maxLength: (inst) => aggregateChecks(inst).maximum ?? null,
@@ -43316,7 +44340,7 @@ const ZodNumber = /*@__PURE__*/ $constructor("ZodNumber", (inst, def) => {
     inst._zod.processJSONSchema = (ctx, json, params) => numberProcessor(inst, ctx, json, params);
     inst.isFinite = true;
 }, 
-/*@__PURE__*/ derived({
+/*@__PURE__*/ util_derived({
     minValue: (inst) => {
         const { minimum, exclusiveMinimum } = aggregateChecks(inst);
         return Math.max(minimum ?? Number.NEGATIVE_INFINITY, exclusiveMinimum ?? Number.NEGATIVE_INFINITY);
@@ -43412,7 +44436,7 @@ const ZodBigInt = /*@__PURE__*/ $constructor("ZodBigInt", (inst, def) => {
     ZodType.init(inst, def);
     inst._zod.processJSONSchema = (ctx, json, params) => bigintProcessor(inst, ctx, json, params);
 }, 
-/*@__PURE__*/ derived({
+/*@__PURE__*/ util_derived({
     minValue: (inst) => aggregateChecks(inst).minimum ?? null,
     maxValue: (inst) => aggregateChecks(inst).maximum ?? null,
     format: (inst) => aggregateChecks(inst).format ?? null,
@@ -43530,7 +44554,7 @@ const ZodDate = /*@__PURE__*/ $constructor("ZodDate", (inst, def) => {
     inst.min = (value, params) => inst.check(_gte(value, params));
     inst.max = (value, params) => inst.check(_lte(value, params));
 }, 
-/*@__PURE__*/ derived({
+/*@__PURE__*/ util_derived({
     minDate: (inst) => {
         const { minimum } = aggregateChecks(inst);
         return minimum ? new Date(minimum) : null;
@@ -44286,8 +45310,10 @@ async function readLocatedDocument(file, displayName = file) {
     }
     return parseLocatedDocument(text, displayName);
 }
-function parseLocatedDocument(text, file) {
+function parseLocatedDocument(source, file) {
     const isJson = file.toLowerCase().endsWith('.json');
+    // The Azure CLI and PowerShell deploy templates and parameters files with comments: read them as they do.
+    const text = isJson ? blankJsonComments(source) : source;
     if (nestingDepth(text) > MAX_DEPTH) {
         throw new errors/* ConfigurationError */.j(`${file} nests objects or lists more than ${MAX_DEPTH} levels deep; no template or config does. Check that this is the file you meant.`);
     }
@@ -44312,6 +45338,11 @@ function parseLocatedDocument(text, file) {
         locate(path) {
             located ??= parseYaml(text, file);
             return { file, ...nodePosition(located.document, located.lines, path) };
+        },
+        locateKey(path) {
+            located ??= parseYaml(text, file);
+            const position = keyPosition(located.document, located.lines, path);
+            return position ? { file, ...position } : undefined;
         },
     };
 }
@@ -44350,6 +45381,29 @@ function parseYaml(text, file) {
     }
     return { document, lines };
 }
+function keyPosition(document, lines, path) {
+    let node = document.contents;
+    let at = (0,dist/* isNode */.Ll)(node) ? node : undefined;
+    for (const key of path) {
+        if ((0,dist/* isMap */.jh)(node)) {
+            const pair = node.items.find((item) => (0,dist/* isScalar */.jn)(item.key) && String(item.key.value) === String(key));
+            if (!pair || !(0,dist/* isNode */.Ll)(pair.key))
+                return undefined;
+            at = pair.key;
+            node = pair.value;
+        }
+        else if ((0,dist/* isSeq */.oP)(node) && typeof key === 'number' && (0,dist/* isNode */.Ll)(node.items[key])) {
+            at = node.items[key];
+            node = at;
+        }
+        else
+            return undefined;
+    }
+    if (at?.range === undefined || at.range === null)
+        return undefined;
+    const pos = lines.linePos(at.range[0]);
+    return { line: pos.line, column: pos.col };
+}
 function nodePosition(document, lines, path) {
     let node = document.contents;
     let found = (0,dist/* isNode */.Ll)(node) ? node : undefined;
@@ -44367,6 +45421,42 @@ function nodePosition(document, lines, path) {
     const offset = found?.range?.[0] ?? 0;
     const pos = lines.linePos(offset);
     return { line: pos.line, column: pos.col };
+}
+/**
+ * JSON with `//` and `/* *\/` comments turned to spaces (line breaks kept, so every value keeps
+ * its line and column); comment marks inside strings are text. An unterminated block comment is
+ * left as written, for JSON.parse to refuse.
+ */
+function blankJsonComments(text) {
+    if (!text.includes('/'))
+        return text;
+    const parts = [];
+    let start = 0;
+    let inString = false;
+    for (let i = 0; i < text.length; i++) {
+        const char = text[i];
+        if (inString) {
+            if (char === '\\')
+                i++;
+            else if (char === '"')
+                inString = false;
+            continue;
+        }
+        if (char === '"')
+            inString = true;
+        if (char !== '/' || (text[i + 1] !== '/' && text[i + 1] !== '*'))
+            continue;
+        const block = text[i + 1] === '*';
+        const close = block ? text.indexOf('*/', i + 2) : text.indexOf('\n', i);
+        if (block && close < 0)
+            break;
+        const end = block ? close + 2 : close < 0 ? text.length : close;
+        parts.push(text.slice(start, i), text.slice(i, end).replace(/[^\r\n]/g, ' '));
+        start = end;
+        i = end - 1;
+    }
+    parts.push(text.slice(start));
+    return parts.join('');
 }
 /** How deep brackets and braces nest in the text (strings skipped), measured without parsing it. */
 function nestingDepth(text) {
@@ -44410,6 +45500,8 @@ const NAME_RULES = {
     redisCache: rule('Azure Cache for Redis name', /^(?!.*--)[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?$/, '1-63 letters, digits and hyphens, starting and ending with a letter or digit, with no consecutive hyphens'),
     managedIdentity: rule('managed identity name', /^[a-zA-Z0-9][a-zA-Z0-9_-]{2,127}$/, '3-128 letters, digits, hyphens and underscores, starting with a letter or digit'),
     virtualNetwork: rule('virtual network name', /^[a-zA-Z0-9](?:[a-zA-Z0-9_.-]{0,62}[a-zA-Z0-9_])?$/, '2-64 letters, digits, underscores, periods and hyphens, starting with a letter or digit, ending with a letter, digit or underscore'),
+    // learn.microsoft.com, "Naming rules and restrictions for Azure resources" (Microsoft.Network): 1-80 characters.
+    networkSecurityGroup: rule('network security group name', /^[a-zA-Z0-9](?:[a-zA-Z0-9_.-]{0,78}[a-zA-Z0-9_])?$/, '1-80 letters, digits, underscores, periods and hyphens, starting with a letter or digit, ending with a letter, digit or underscore'),
     subnet: rule('subnet name', /^[a-zA-Z0-9](?:[a-zA-Z0-9_.-]{0,78}[a-zA-Z0-9_])?$/, '1-80 letters, digits, underscores, periods and hyphens, starting with a letter or digit, ending with a letter, digit or underscore'),
     cognitiveServicesAccount: rule('Azure AI services account name', /^[a-zA-Z0-9][a-zA-Z0-9_.-]{1,63}$/, '2-64 letters, digits, underscores, periods and hyphens, starting with a letter or digit'),
     customSubDomain: rule('custom subdomain name', /^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])$/, '2-64 lowercase letters, digits and hyphens, starting and ending with a letter or digit'),
@@ -44582,6 +45674,21 @@ const NetworkSchema = strictObject({
     addressSpace: ipv4Cidr.default('10.40.0.0/16').describe('Address space of the virtual network (private mode).'),
     containerAppsSubnet: subnet({ name: 'container-apps', addressPrefix: '10.40.0.0/23' }, 'the Container Apps environment (delegated to Microsoft.App/environments; /27 or larger)').describe('Subnet delegated to Microsoft.App/environments that hosts the Container Apps environment.'),
     privateEndpointsSubnet: subnet({ name: 'private-endpoints', addressPrefix: '10.40.2.0/24' }, 'private endpoints').describe('Subnet that holds the private endpoints.'),
+    githubRunners: strictObject({
+        businessId: schemas_string()
+            .regex(/^\d{1,20}$/, 'the GitHub organization’s (or enterprise’s) databaseId, a number')
+            .describe('The GitHub organization’s databaseId (GraphQL: organization(login) { databaseId }), or the enterprise’s for an enterprise-level configuration.'),
+        subnet: subnet({ name: 'github-runners', addressPrefix: '10.40.3.0/24' }, 'GitHub-hosted runners').describe('Subnet delegated to GitHub.Network/networkSettings: each running job takes one address.'),
+        networkSecurityGroupName: azureName(NAME_RULES.networkSecurityGroup)
+            .default('github-runners-nsg')
+            .describe('Its network security group, with GitHub’s documented outbound rules.'),
+        networkSettingsName: schemas_string()
+            .regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,79}$/, 'letters, digits, _ . - (starting with a letter or digit), at most 80')
+            .default('github-runners')
+            .describe('The GitHub.Network/networkSettings resource; provision outputs its GitHubId.'),
+    })
+        .optional()
+        .describe('GitHub-hosted runners with Azure private networking (private mode): jobs run inside the virtual network. Optional: the default workflows reach the private environment through Resource Manager.'),
 })
     .superRefine(checkSubnets)
     .prefault({})
@@ -44706,11 +45813,24 @@ const LogAnalyticsSchema = strictObject({
 })
     .prefault({})
     .describe('The Log Analytics workspace that receives every audit log.');
+const subscriptionId = schemas_string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, 'a subscription id is a GUID');
+const BuildRegistrySchema = strictObject({
+    name: azureName(NAME_RULES.registry).describe('The build registry’s name (globally unique).'),
+    resourceGroup: azureName(NAME_RULES.resourceGroup).describe('Its resource group: outside the environment’s group (it holds images, never patient data).'),
+    subscriptionId: subscriptionId
+        .optional()
+        .describe('Its subscription, when not the environment’s (same Microsoft Entra tenant: import crosses subscriptions, not tenants).'),
+    create: schemas_boolean()
+        .default(false)
+        .describe('true: provision creates it (Standard SKU, public endpoint, admin user and anonymous pull off) in a group of its own, and grants the deploy identity AcrPush and the importer role on it. false: it exists (the development registry); provision names the roles to grant on it.'),
+})
+    .describe('Where deploy-container pushes images from a runner outside the environment’s network; each image is then imported by digest into the environment’s registry through Resource Manager (ACR importImage), so that registry keeps its public endpoint closed.');
 const RegistrySchema = strictObject({
     name: azureName(NAME_RULES.registry).default('seniorlyprodacr').describe('Container registry name (globally unique).'),
     sku: schemas_enum(['Basic', 'Standard', 'Premium'])
         .default('Premium')
         .describe('Registry SKU. Private endpoints (network.mode private) need Premium.'),
+    build: BuildRegistrySchema.optional(),
 })
     .prefault({})
     .describe('The container registry (admin user and anonymous pull disabled; the app pulls with its managed identity).');
@@ -45056,6 +46176,15 @@ function checkSubnets(network, ctx) {
             report([key, 'addressPrefix'], `${addressPrefix} is not inside network.addressSpace ${network.addressSpace}; pick a range inside it`);
         }
     }
+    const runners = network.githubRunners?.subnet;
+    if (runners) {
+        const range = parseCidr(runners.addressPrefix);
+        if (range.bits < space.bits || (range.start & space.mask) >>> 0 !== space.start)
+            report(['githubRunners', 'subnet', 'addressPrefix'], `${runners.addressPrefix} is not inside network.addressSpace ${network.addressSpace}; pick a range inside it`);
+        for (const [key, other] of subnets)
+            if (overlaps(range, parseCidr(other.addressPrefix)))
+                report(['githubRunners', 'subnet', 'addressPrefix'], `the runner subnet overlaps ${key}; give it a range of its own`);
+    }
     const apps = parseCidr(network.containerAppsSubnet.addressPrefix);
     const endpoints = parseCidr(network.privateEndpointsSubnet.addressPrefix);
     if (apps.bits > 27) {
@@ -45065,6 +46194,10 @@ function checkSubnets(network, ctx) {
     if ((apps.start & widerMask) >>> 0 === (endpoints.start & widerMask) >>> 0) {
         report(['privateEndpointsSubnet', 'addressPrefix'], 'the two subnets overlap; give them separate ranges');
     }
+}
+function overlaps(a, b) {
+    const mask = maskOf(Math.min(a.bits, b.bits));
+    return (a.start & mask) >>> 0 === (b.start & mask) >>> 0;
 }
 function maskOf(bits) {
     return bits === 0 ? 0 : (~0 << (32 - bits)) >>> 0;
@@ -45085,7 +46218,16 @@ const EnvironmentConfigSchema = EnvironmentShape.refine(
         const value = payload.value;
         return value?.network?.mode === 'private' && ['Basic', 'Standard'].includes(String(value.registry?.sku));
     },
-}).describe('azure-hipaa.yml: one HIPAA-ready Azure production environment for a container app. Every field is optional; the defaults are the seniorly-prod environment of the migration guide, corrected.');
+})
+    .refine((config) => config.registry.build?.resourceGroup.toLowerCase() !== config.resourceGroup.toLowerCase(), {
+    path: ['registry', 'build', 'resourceGroup'],
+    message: 'the build registry belongs outside the environment’s resource group (it is pushed to from runners outside the network, and holds no patient data): name a group of its own',
+})
+    .refine((config) => config.registry.build?.name.toLowerCase() !== config.registry.name.toLowerCase(), {
+    path: ['registry', 'build', 'name'],
+    message: 'the build registry must be another registry than registry.name: images are imported from it into the environment’s registry',
+})
+    .describe('azure-hipaa.yml: one HIPAA-ready Azure production environment for a container app. Every field is optional; the defaults are the seniorly-prod environment of the migration guide, corrected.');
 /** The built-in defaults, freshly built so callers may not share mutations. */
 function defaultConfig() {
     return EnvironmentConfigSchema.parse({});
@@ -45116,7 +46258,13 @@ async function loadConfig(path, options = {}) {
         return { config: defaultConfig(), source: 'defaults', baseDir: cwd };
     }
     const document = await readLocatedDocument(file, displayName);
-    return { config: parseConfigDocument(document), source: displayName, baseDir: (0,external_node_path_.dirname)(file), locate: (at) => document.locate(at) };
+    return {
+        config: parseConfigDocument(document),
+        source: displayName,
+        baseDir: (0,external_node_path_.dirname)(file),
+        locate: (at) => document.locate(at),
+        locateKey: (at) => document.locateKey(at),
+    };
 }
 /** Parses config text (YAML or JSON by the file name's extension); `file` names it in problems. */
 function parseConfigText(text, file) {
@@ -45850,12 +46998,106 @@ function renderVirtualNetwork(b) {
             properties: { addressPrefix: network.privateEndpointsSubnet.addressPrefix, privateEndpointNetworkPolicies: 'Disabled' },
         },
     ];
+    const runners = network.githubRunners;
+    const nsgId = runners ? resourceId('Microsoft.Network/networkSecurityGroups', runners.networkSecurityGroupName) : undefined;
+    if (runners && nsgId) {
+        renderRunnerSecurityGroup(b, runners.networkSecurityGroupName);
+        subnets.push({
+            name: runners.subnet.name,
+            properties: {
+                addressPrefix: runners.subnet.addressPrefix,
+                delegations: [{ name: 'GitHub.Network.networkSettings', properties: { serviceName: 'GitHub.Network/networkSettings' } }],
+                networkSecurityGroup: { id: nsgId },
+            },
+        });
+    }
     b.add(['network'], {
         type: 'Microsoft.Network/virtualNetworks',
         name: network.virtualNetworkName,
         location: b.location,
         tags: b.tags(),
         properties: { addressSpace: { addressPrefixes: [network.addressSpace] }, subnets },
+        ...(nsgId ? { dependsOn: [nsgId] } : {}),
+    });
+    if (runners)
+        b.add(['network', 'githubRunners'], {
+            type: 'GitHub.Network/networkSettings',
+            name: runners.networkSettingsName,
+            location: b.location,
+            tags: b.tags(),
+            properties: {
+                subnetId: resourceId('Microsoft.Network/virtualNetworks/subnets', network.virtualNetworkName, runners.subnet.name),
+                businessId: runners.businessId,
+            },
+            dependsOn: [resourceId('Microsoft.Network/virtualNetworks', network.virtualNetworkName)],
+        });
+}
+/**
+ * The runner subnet's network security group: GitHub's documented outbound rules for Azure private
+ * networking (docs.github.com, "Configuring Azure resources for private networking with GitHub-hosted
+ * runners"): HTTPS to the virtual network, to Azure and to GitHub's and Microsoft's published ranges,
+ * everything else to the internet denied.
+ */
+function renderRunnerSecurityGroup(b, name) {
+    const allowHttps = (ruleName, priority, destination) => ({
+        name: ruleName,
+        properties: {
+            protocol: 'Tcp',
+            sourcePortRange: '*',
+            destinationPortRange: '443',
+            sourceAddressPrefix: '*',
+            ...(Array.isArray(destination) ? { destinationAddressPrefixes: destination } : { destinationAddressPrefix: destination }),
+            access: 'Allow',
+            priority,
+            direction: 'Outbound',
+        },
+    });
+    b.add(['network', 'githubRunners'], {
+        type: 'Microsoft.Network/networkSecurityGroups',
+        name,
+        location: b.location,
+        tags: b.tags(),
+        properties: {
+            securityRules: [
+                allowHttps('AllowVnetOutBoundOverwrite', 200, 'VirtualNetwork'),
+                allowHttps('AllowAzureCloudOutBound', 210, 'AzureCloud'),
+                allowHttps('AllowInternetOutBoundGitHub', 220, [
+                    '140.82.112.0/20',
+                    '142.250.0.0/15',
+                    '143.55.64.0/20',
+                    '192.30.252.0/22',
+                    '185.199.108.0/22',
+                ]),
+                allowHttps('AllowInternetOutBoundMicrosoft', 230, [
+                    '13.64.0.0/11',
+                    '13.96.0.0/13',
+                    '13.104.0.0/14',
+                    '20.33.0.0/16',
+                    '20.34.0.0/15',
+                    '20.36.0.0/14',
+                    '20.40.0.0/13',
+                    '20.48.0.0/12',
+                    '20.64.0.0/10',
+                    '20.128.0.0/16',
+                    '52.224.0.0/11',
+                    '204.79.197.200',
+                ]),
+                allowHttps('AllowInternetOutBoundCanonical', 240, '185.125.188.0/22'),
+                {
+                    name: 'DenyInternetOutBoundOverwrite',
+                    properties: {
+                        protocol: '*',
+                        sourcePortRange: '*',
+                        destinationPortRange: '*',
+                        sourceAddressPrefix: '*',
+                        destinationAddressPrefix: 'Internet',
+                        access: 'Deny',
+                        priority: 400,
+                        direction: 'Outbound',
+                    },
+                },
+            ],
+        },
     });
 }
 function renderRegistry(b) {
@@ -46631,6 +47873,7 @@ async function codeownersNotes(cwd, files) {
         `No CODEOWNERS entry covers ${uncovered.join(' and ')}: a pull request can change the gate's policy or waive findings without a security reviewer. Add an owner for ${uncovered.length === 1 ? 'it' : 'them'} in .github/CODEOWNERS and require review from code owners on the default branch.`,
     ];
 }
+/** A CODEOWNERS file's rules in order (the last that matches a path wins); exported for the repository's own test. */
 function parseCodeowners(text) {
     return text
         .split('\n')
@@ -46669,6 +47912,8 @@ function display(cwd, file) {
 
 
 
+/** The cloud this project deploys to: Resource Manager at management.azure.com (environment() is known there). */
+const AZURE_CLOUD = 'AzureCloud';
 /** Reads the input, judges it, and returns the report. Throws ConfigurationError on bad input. */
 async function runGate(request) {
     const now = request.now ?? new Date();
@@ -46683,6 +47928,7 @@ async function runGate(request) {
     }, judging.policy, judging.waivers, judging.abuseMonitoring);
     if (notes.length > 0)
         run.report.notes = notes;
+    locateBaaEvidence(run.report, loaded);
     return run;
 }
 async function judgeInput(request, loaded, judging, now) {
@@ -46699,6 +47945,7 @@ async function judgeInput(request, loaded, judging, now) {
             subscriptionId: request.live.arm.subscriptionId,
             resourceGroup,
             location: config.region,
+            cloud: AZURE_CLOUD,
         });
         const reads = new WeakMap();
         const run = judge(environment, judging, now, reads);
@@ -46710,34 +47957,70 @@ async function judgeInput(request, loaded, judging, now) {
         const parameters = request.parameters
             ? (await readLocatedDocument((0,external_node_path_.resolve)(request.cwd, request.parameters), request.parameters)).value
             : undefined;
-        const environment = resolveTemplate(document.value, { source: document, ...(parameters !== undefined ? { parameters } : {}) });
+        const environment = resolveTemplate(document.value, {
+            source: document,
+            ...(parameters !== undefined ? { parameters } : {}),
+            ...request.target,
+        });
         return { ...judge(environment, judging, now), environment, ...configSource };
     }
     const config = loaded;
     const rendered = renderEnvironment(config.config);
-    return { ...judgeRendered(rendered, config, judging, now), template: rendered.template, ...configSource };
+    return { ...judgeRendered(rendered, config, judging, now, request.target), template: rendered.template, ...configSource };
 }
 /**
  * Judges a template rendered from the config, exactly as it stands: provision judges the very
  * object it then deploys. Findings point at the config section that produced each resource.
  */
-function judgeRendered(rendered, loaded, judging, now) {
+function judgeRendered(rendered, loaded, judging, now, target = {}) {
     const { template } = rendered;
+    // The config names its resource group and region; the subscription and the deployment are the caller's to give.
     const environment = resolveTemplate(template, {
         source: { file: loaded.source, value: template },
         resourceGroup: loaded.config.resourceGroup,
         location: loaded.config.region,
+        ...target,
     });
     environment.input = { kind: 'config', source: loaded.source };
     for (const resource of environment.resources) {
         const origin = rendered.configPathOf(resource.type, resource.name);
-        const locateInConfig = loaded.locate;
-        if (origin && locateInConfig)
-            resource.locate = () => locateInConfig(origin);
+        if (origin && loaded.locate)
+            resource.locate = (path) => configLocation(loaded, origin, path);
         else
             delete resource.locate;
     }
-    return { ...judge(environment, judging, now), environment };
+    const run = judge(environment, judging, now);
+    locateBaaEvidence(run.report, loaded);
+    return { ...run, environment };
+}
+/**
+ * Where to change a finding in the config: the key the finding reads when the config names it
+ * (`tags`, `keyVault.softDeleteRetentionInDays`), else the key of the section that made the resource.
+ */
+function configLocation(loaded, origin, path) {
+    const keyAt = loaded.locateKey ?? (() => undefined);
+    const inResource = path[0] === 'properties' ? path.slice(1) : path;
+    // The config's tags go on every resource.
+    const candidates = [
+        ...(path[0] === 'tags' ? [['tags']] : []),
+        ...(inResource.length > 0 ? [[...origin, ...inResource]] : []),
+        origin,
+    ];
+    for (const candidate of candidates) {
+        const at = keyAt(candidate);
+        if (at)
+            return at;
+    }
+    return loaded.locate?.(origin);
+}
+/** baa.evidence judges the config's `baa` block: it points there, or at the config when the block is missing. */
+function locateBaaEvidence(report, loaded) {
+    if (!loaded?.locate)
+        return;
+    const at = loaded.locateKey?.(['baa']) ?? loaded.locate([]);
+    for (const finding of report.findings)
+        if (finding.control === 'baa.evidence' && !finding.location)
+            finding.location = at;
 }
 function judge(environment, judging, now, reads) {
     const { policy, waivers, waiverProblems, baa, abuseMonitoring } = judging;
@@ -46898,8 +48181,8 @@ function resolveGateOptions(raw, names, env) {
     if (raw.live && raw.template) {
         throw new errors/* ConfigurationError */.j(`${names.live} judges the deployed resources and ${names.template} a file; give one of them.`);
     }
-    if (!raw.live && (raw.subscriptionId || raw.resourceGroup)) {
-        throw new errors/* ConfigurationError */.j(`${names.subscriptionId} and ${names.resourceGroup} belong to live mode; add ${names.live} to judge the deployed resources.`);
+    if (raw.live && raw.location) {
+        throw new errors/* ConfigurationError */.j(`${names.location} is the target of a planned deployment; live mode reads where each resource is.`);
     }
     if (raw.parameters && !raw.template) {
         throw new errors/* ConfigurationError */.j(`${names.parameters} was given without ${names.template}; a parameters file belongs to an ARM template.`);
@@ -46911,6 +48194,15 @@ function resolveGateOptions(raw, names, env) {
         ...(raw.waivers ? { waivers: raw.waivers } : {}),
         ...(raw.failOn ? { failOn: parseFailOn(raw.failOn, names.failOn) } : {}),
         ...(raw.baseRef ? { baseRef: raw.baseRef } : {}),
+        ...(!raw.live && (raw.subscriptionId || raw.resourceGroup || raw.location)
+            ? {
+                target: {
+                    ...(raw.subscriptionId ? { subscriptionId: raw.subscriptionId } : {}),
+                    ...(raw.resourceGroup ? { resourceGroup: raw.resourceGroup } : {}),
+                    ...(raw.location ? { location: raw.location } : {}),
+                },
+            }
+            : {}),
         ...(raw.live
             ? {
                 live: {
@@ -46957,6 +48249,7 @@ function readGateInputs(io, runnerTemp) {
         live: inputs.boolean('live', false),
         subscriptionId: inputs.optional('subscription-id'),
         resourceGroup: inputs.optional('resource-group'),
+        location: inputs.optional('location'),
         baseRef: inputs.optional('base-ref'),
     }, {
         config: inputName('config'),
@@ -46967,6 +48260,7 @@ function readGateInputs(io, runnerTemp) {
         live: inputName('live'),
         subscriptionId: inputName('subscription-id'),
         resourceGroup: inputName('resource-group'),
+        location: inputName('location'),
         baseRef: inputName('base-ref'),
     }, io.env);
     const sarifPath = inputs.optional('sarif-path');
@@ -47027,7 +48321,11 @@ async function trackIssue(tracking, verdict, report, runUrl) {
 
 
 
+
+
 const sdkArm = async (env, subscriptionId) => (await Promise.all(/* import() */[__nccwpck_require__.e(157), __nccwpck_require__.e(272)]).then(__nccwpck_require__.bind(__nccwpck_require__, 3272))).armPort(env, subscriptionId);
+/** Where a reader finds what the summary leaves out: the hipaa-check workflow uploads the report-path file. */
+const REPORT_POINTER = "the step's report-path output; the hipaa-check workflow uploads it as the artifact hipaa-gate-report";
 /** The hipaa-gate action: judge the environment, report it everywhere the runner shows things, fail the step when it blocks. */
 async function run_run(io, ports = {}) {
     await runAction(io, async () => {
@@ -47052,26 +48350,31 @@ async function run_run(io, ports = {}) {
             ...(inputs.waivers ? { waivers: inputs.waivers } : {}),
             ...(inputs.failOn ? { blocking: inputs.failOn.policy } : {}),
             ...(inputs.baseRef ? { baseRef: inputs.baseRef } : {}),
+            ...(inputs.target ? { target: inputs.target } : {}),
             ...(live ? { live } : {}),
         }));
-        logger.info(renderReport('text', report, policy));
-        for (const note of report.notes ?? [])
-            logger.warning(note, { title: 'HIPAA gate: read first' });
-        const blocking = report.findings.filter((finding) => isBlocking(finding, policy));
-        for (const finding of blocking) {
-            const annotate = finding.status === 'unknown' ? logger.warning : logger.error;
-            annotate(`${finding.control} on ${finding.resource.name}: ${finding.message}${finding.remediation ? `\nFix: ${finding.remediation}` : ''}`, {
-                title: `HIPAA ${finding.control} (${finding.status})`,
-                ...(finding.location ? { file: finding.location.file, line: finding.location.line } : {}),
+        const enforced = !inputs.failOn?.never;
+        // Every blocker once in the log: the annotations carry them, the text report only counts them.
+        logger.info(renderText(report, policy, { annotated: true, enforced }));
+        const notes = report.notes ?? [];
+        if (notes.length > 0)
+            logger.warning(notes.join('\n'), { title: 'HIPAA gate: read first' });
+        const failing = report.verdict === 'fail' && enforced;
+        const reserved = enforced ? (failing ? 1 : 0) : notes.length > 0 ? 1 : 0;
+        for (const annotation of gateAnnotations(report, policy, { enforced, reserved, workspace }))
+            logger[annotation.level](annotation.message, {
+                title: annotation.title,
+                ...(annotation.location ? { file: annotation.location.file, line: annotation.location.line } : {}),
             });
-        }
+        const blocking = report.findings.filter((finding) => isBlocking(finding, policy));
         const reportPath = await reportFile.write(renderReport('json', report, policy));
         await sarifFile?.write(renderReport('sarif', report, policy));
-        await io.summary(renderReport('markdown', report, policy));
+        const summaryOptions = { enforced, fullReport: `the JSON report (${REPORT_POINTER})` };
+        await io.summary(renderReport('markdown', report, policy, summaryOptions));
         if (inputs.issue) {
             const repository = io.env['GITHUB_REPOSITORY'] ?? '';
             const runUrl = `${io.env['GITHUB_SERVER_URL'] ?? 'https://github.com'}/${repository}/actions/runs/${io.env['GITHUB_RUN_ID'] ?? ''}`;
-            const markdown = renderReport('markdown', report, policy);
+            const markdown = renderReport('markdown', report, policy, summaryOptions);
             const done = await trackIssue({
                 token: inputs.issue.token,
                 repository,
@@ -50092,6 +51395,13 @@ function fenceWorkflowCommands(text) {
 function inertJson(json) {
     return json.replaceAll('##[', '##\\u005b');
 }
+/**
+ * A workflow command line with its data escaped as the runner unescapes it (`%`, CR, LF), the
+ * same rule as @actions/core: `::add-mask::a%0Ab` would otherwise register `a`, LF, `b`.
+ */
+function workflowCommand(command, data) {
+    return `::${command}::${data.replaceAll('%', '%25').replaceAll('\r', '%0D').replaceAll('\n', '%0A')}`;
+}
 
 ;// CONCATENATED MODULE: ./actions/shared/runtime.ts
 /** actions/shared is the only code that talks to the runner: IO, typed inputs, and the error-to-failed-step wrapper. */
@@ -50200,7 +51510,7 @@ const REMEDIES = {
     // The storage provider's own code for a name it refuses (its preflight finding targets the name).
     AccountNameInvalid: (failure, where) => `Rename it in the config${where(failure.target) ? `: ${where(failure.target)}` : ''}.`,
     NoRegisteredProviderFound: () => 'The resource provider does not offer this api-version in the region: pick another `region`, or register the provider (`az provider register --namespace <Namespace>`).',
-    MissingSubscriptionRegistration: () => 'Register the resource provider in the subscription once: `az provider register --namespace <Namespace>`.',
+    MissingSubscriptionRegistration: (failure) => `Register the resource provider in the subscription once: \`az provider register --namespace ${/namespace '([A-Za-z0-9.]+)'/.exec(failure.message)?.[1] ?? failure.target ?? '<Namespace>'}\`${/GitHub\.Network/i.test(failure.message) ? ' (GitHub-hosted runners with Azure private networking, network.githubRunners)' : ''}; it takes a few minutes.`,
     ContainerAppOperationError: () => "The app's revision did not start: check containerApp.image, containerApp.targetPort and containerApp.healthPath in the config.",
     DeploymentActive: () => 'Another deployment to this resource group is still running; wait for it to finish (the deploy workflows use a concurrency group so this does not happen).',
 };
@@ -53239,11 +54549,11 @@ __webpack_unused_export__ = Alias.Alias;
 __webpack_unused_export__ = identity.isAlias;
 exports.P3 = identity.isCollection;
 __webpack_unused_export__ = identity.isDocument;
-__webpack_unused_export__ = identity.isMap;
+exports.jh = identity.isMap;
 exports.Ll = identity.isNode;
 __webpack_unused_export__ = identity.isPair;
-__webpack_unused_export__ = identity.isScalar;
-__webpack_unused_export__ = identity.isSeq;
+exports.jn = identity.isScalar;
+exports.oP = identity.isSeq;
 __webpack_unused_export__ = Pair.Pair;
 __webpack_unused_export__ = Scalar.Scalar;
 __webpack_unused_export__ = YAMLMap.YAMLMap;

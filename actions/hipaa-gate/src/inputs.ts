@@ -23,6 +23,7 @@ export function readGateInputs(io: ActionIO, runnerTemp: string): GateInputs {
       live: inputs.boolean('live', false),
       subscriptionId: inputs.optional('subscription-id'),
       resourceGroup: inputs.optional('resource-group'),
+      location: inputs.optional('location'),
       baseRef: inputs.optional('base-ref'),
     },
     {
@@ -34,6 +35,7 @@ export function readGateInputs(io: ActionIO, runnerTemp: string): GateInputs {
       live: inputName('live'),
       subscriptionId: inputName('subscription-id'),
       resourceGroup: inputName('resource-group'),
+      location: inputName('location'),
       baseRef: inputName('base-ref'),
     },
     io.env,

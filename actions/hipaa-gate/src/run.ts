@@ -46,6 +46,7 @@ export async function run(io: ActionIO, ports: GateActionPorts = {}): Promise<vo
         ...(inputs.waivers ? { waivers: inputs.waivers } : {}),
         ...(inputs.failOn ? { blocking: inputs.failOn.policy } : {}),
         ...(inputs.baseRef ? { baseRef: inputs.baseRef } : {}),
+        ...(inputs.target ? { target: inputs.target } : {}),
         ...(live ? { live } : {}),
       }),
     );

@@ -1,8 +1,7 @@
-import { existsSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { BUSYBOX, writeBusyboxApp } from '../../../sandbox/busybox-app.js';
+import { writeBusyboxApp } from '../../../sandbox/busybox-app.js';
 import type { Command } from '../command.js';
 import { rehearse } from './rehearse.js';
 
@@ -43,7 +42,7 @@ export const demoCommand: Command = {
           },
           dockerfile: 'Dockerfile',
           devVault: 'seniorly-secrets',
-          ...(existsSync(BUSYBOX) ? {} : { imageUnavailable: `${BUSYBOX} is missing (apt-get install -y busybox-static)` }),
+          imagePackages: ['busybox-static'],
         },
         context,
       );

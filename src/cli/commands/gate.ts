@@ -8,7 +8,7 @@ import { resolveGateOptions } from '../../gate/request.js';
 import { REPORT_FORMATS, renderReport, type ReportFormat } from '../../compliance/report/index.js';
 import type { Command } from '../command.js';
 
-const usage = `Usage: azure-hipaa gate (--config F | --template F [--parameters F] | --live [--subscription S] [--resource-group G] [--config F]) [options]
+const usage = `Usage: azure-hipaa gate (--config F | --template F [--parameters F] | --live [--config F]) [--subscription S] [--resource-group G] [--location L] [options]
 
 Judges an environment, planned or live, against the HIPAA control catalog.
 Exit codes: 0 pass, 1 a blocking finding, 2 bad input.
@@ -19,8 +19,11 @@ Exit codes: 0 pass, 1 a blocking finding, 2 bad input.
   --parameters F   the template's parameters file
   --live           judge the live resources of a resource group (read with DefaultAzureCredential);
                    with --config, also show drift: live values that differ from the config's plan
-  --subscription S the subscription of --live (default AZURE_SUBSCRIPTION_ID)
-  --resource-group G  the resource group of --live (default: the config's resourceGroup)
+  --subscription S the subscription of --live (default AZURE_SUBSCRIPTION_ID); for a plan, the
+                   subscription it deploys to (subscription(); unknown when not given)
+  --resource-group G  the resource group of --live (default: the config's resourceGroup); for a
+                   plan, the group it deploys to (resourceGroup(); unknown when not given)
+  --location L     for a plan, the target location (resourceGroup().location; unknown when not given)
   --waivers F      a waivers file (overrides the config's waivers)
   --base-ref REF   a pull request's base commit: what the change loosens in the policy and the
                    waivers against it is shown first
@@ -45,6 +48,7 @@ export const gateCommand: Command = {
         live: values.live,
         subscriptionId: values.subscription,
         resourceGroup: values['resource-group'],
+        location: values.location,
         baseRef: values['base-ref'],
       },
       {
@@ -56,6 +60,7 @@ export const gateCommand: Command = {
         live: '--live',
         subscriptionId: '--subscription',
         resourceGroup: '--resource-group',
+        location: '--location',
         baseRef: '--base-ref',
       },
       env,
@@ -68,6 +73,7 @@ export const gateCommand: Command = {
       ...(options.waivers ? { waivers: options.waivers } : {}),
       ...(options.failOn ? { blocking: options.failOn.policy } : {}),
       ...(options.baseRef ? { baseRef: options.baseRef } : {}),
+      ...(options.target ? { target: options.target } : {}),
       ...(options.live
         ? {
             live: {
@@ -108,6 +114,7 @@ function parseOptions(args: string[]) {
         live: { type: 'boolean' },
         subscription: { type: 'string' },
         'resource-group': { type: 'string' },
+        location: { type: 'string' },
         'base-ref': { type: 'string' },
       },
       strict: true,

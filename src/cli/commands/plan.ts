@@ -7,26 +7,44 @@ import type { JudgedResource } from '../../compliance/model.js';
 import { renderReport } from '../../compliance/report/index.js';
 import type { Command } from '../command.js';
 
-const usage = `Usage: azure-hipaa plan [--config F] [--template-out F]
+const usage = `Usage: azure-hipaa plan [--config F] [--template-out F] [--subscription S] [--resource-group G] [--location L]
 
 Renders the environment from the config (the built-in defaults when there is no azure-hipaa.yml),
 prints its resources and the HIPAA gate's verdict on it. Exit codes as for \`gate\`.
 
   --config F        the environment config (default azure-hipaa.yml, else the built-in defaults)
-  --template-out F  also write the rendered ARM template to F`;
+  --template-out F  also write the rendered ARM template to F
+  --subscription S  the subscription the plan deploys to (subscription(); unknown when not given)
+  --resource-group G  the resource group it deploys to (default: the config's resourceGroup)
+  --location L      the target location (default: the config's region)`;
 
 export const planCommand: Command = {
   name: 'plan',
   summary: 'render the environment from the config and show the gate verdict',
   usage,
   async run({ args, cwd, stdout }) {
-    let values: { config?: string; 'template-out'?: string };
+    let values: { config?: string; 'template-out'?: string; subscription?: string; 'resource-group'?: string; location?: string };
     try {
-      ({ values } = parseArgs({ args, options: { config: { type: 'string' }, 'template-out': { type: 'string' } }, strict: true }));
+      ({ values } = parseArgs({
+        args,
+        options: {
+          config: { type: 'string' },
+          'template-out': { type: 'string' },
+          subscription: { type: 'string' },
+          'resource-group': { type: 'string' },
+          location: { type: 'string' },
+        },
+        strict: true,
+      }));
     } catch (error) {
       throw new ConfigurationError(`${errorMessage(error)}\n\n${usage}`);
     }
-    const run = await runGate({ cwd, ...(values.config ? { config: values.config } : {}) });
+    const target = {
+      ...(values.subscription ? { subscriptionId: values.subscription } : {}),
+      ...(values['resource-group'] ? { resourceGroup: values['resource-group'] } : {}),
+      ...(values.location ? { location: values.location } : {}),
+    };
+    const run = await runGate({ cwd, ...(values.config ? { config: values.config } : {}), target });
     const extensions = new Set(run.environment.resources.flatMap((r) => r.extensions));
     const roots = run.environment.resources.filter((r) => !r.parent && !extensions.has(r));
     stdout(

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { startSandbox, type Sandbox } from '../../../sandbox/index.js';
 import { dockerdUnavailable, startDockerd, type Dockerd } from '../../../sandbox/dockerd.js';
+import { ensurePrerequisites, installCommand, NEEDS, type PackageName } from '../../../sandbox/prerequisites.js';
 import { armPort } from '../../azure/arm.js';
 import { signedInPrincipal } from '../../azure/credential.js';
 import { loadConfig } from '../../config/load.js';
@@ -32,8 +33,9 @@ then a table of what happened. Nothing reaches Azure.
   --dockerfile F    relative to the context (default Dockerfile)
   --dev-vault NAME  the development vault the sandbox seeds with made-up secrets (default dev-secrets)
 
-The image and deploy phases start a docker daemon of the sandbox's own, which needs root, dockerd
-and iproute2; without them the rehearsal says so and runs every other phase.`;
+The sandbox needs openssl; the image and deploy phases start a docker daemon of the sandbox's own,
+which needs root, docker.io and iproute2. Run as root, the rehearsal installs what is missing with
+apt-get; otherwise it prints the command and skips the phases that need it.`;
 
 /** The secrets the migration guide moves ("repeat for all 10 secrets"); made-up values in the rehearsal. */
 export const VOICE_AGENT_SECRETS = [
@@ -57,8 +59,8 @@ export interface RehearsalOptions {
   context: string | ((workspace: string) => Promise<string>);
   dockerfile: string;
   devVault: string;
-  /** Why the image cannot be built here even with a daemon (the demo's busybox is missing), if so. */
-  imageUnavailable?: string;
+  /** System packages the image needs besides docker (the demo's busybox-static). */
+  imagePackages?: PackageName[];
 }
 
 interface Phase {
@@ -96,17 +98,17 @@ export async function rehearse(options: RehearsalOptions, context: CommandContex
   };
 
   const { config } = await loadConfig(options.config, { cwd: options.cwd });
+  const { noSandbox, noDocker } = systemPrerequisites(options.imagePackages ?? [], stdout);
   await phase('Plan: render the environment and judge it with the HIPAA gate', undefined, async () => {
     const exit = await planCommand.run({ ...context, cwd: options.cwd, args: options.config ? ['--config', options.config] : [] });
     if (exit !== 0) throw new Error('the HIPAA gate does not pass the plan: fix the findings above first');
     return 'the gate passes';
   });
 
-  const noDocker = dockerdUnavailable() ?? options.imageUnavailable;
   let sandbox: Sandbox | undefined;
   let dockerd: Dockerd | undefined;
   try {
-    await phase('A local Azure: the sandbox', undefined, async () => {
+    await phase('A local Azure: the sandbox', noSandbox, async () => {
       sandbox = await startSandbox({ vaults: [options.devVault], latencyMs: 0, armTimeScale: 0.001, appTimeScale: 0.01 });
       if (!noDocker) {
         dockerd = await startDockerd({ httpsProxy: sandbox.httpsProxy, caCert: sandbox.caCert });
@@ -121,7 +123,7 @@ export async function rehearse(options: RehearsalOptions, context: CommandContex
     const env: NodeJS.ProcessEnv = { ...context.env, ...sandbox?.env, ...dockerd?.env };
     const arm = () => armPort(env, env['AZURE_SUBSCRIPTION_ID'] as string);
 
-    await phase(`Provision ${config.resourceGroup} from the config`, undefined, async () => {
+    await phase(`Provision ${config.resourceGroup} from the config`, noSandbox, async () => {
       const principal = await signedInPrincipal(env);
       const result = await provision(
         {
@@ -147,7 +149,7 @@ export async function rehearse(options: RehearsalOptions, context: CommandContex
     });
 
     const twilio = sandbox?.server.twilio.createAccount(PHONE_NUMBER, 'https://dev-voice.example.com/voice');
-    await phase(`Migrate secrets: ${options.devVault} to ${config.keyVault.name} (dry run, then the copy)`, undefined, async () => {
+    await phase(`Migrate secrets: ${options.devVault} to ${config.keyVault.name} (dry run, then the copy)`, noSandbox, async () => {
       const development = sandbox?.server.keyVaults.get(options.devVault);
       const wanted = new Set([...VOICE_AGENT_SECRETS, ...Object.values(config.containerApp.secrets)]);
       // Made-up values, generated fresh and never shown; Twilio's are the sandbox account's, so the switch below works.
@@ -221,7 +223,7 @@ export async function rehearse(options: RehearsalOptions, context: CommandContex
       config.registry.build
         ? `Build the image, push it to ${config.registry.build.name} with the workflow identity, import it by digest into the closed ${config.registry.name}`
         : 'Build and push the image, signed in with the workflow identity',
-      noDocker,
+      noSandbox ?? noDocker,
       buildAndPush,
     );
 
@@ -250,19 +252,20 @@ export async function rehearse(options: RehearsalOptions, context: CommandContex
     };
     await phase(
       'First deploy: a candidate at 0%, proven healthy, the live gate, then all traffic (it replaces the placeholder)',
-      noDocker,
+      noSandbox ?? noDocker,
       deploy,
     );
     await phase(
       'The next push: its image built and pushed, a new revision at 0%, proven healthy, the live gate, then 10, 50 and 100%',
-      noDocker,
+      noSandbox ?? noDocker,
       async () => {
         await buildAndPush();
         return deploy();
       },
     );
 
-    await phase("Switch the phone number's voice webhook to production", noDocker, async () => {
+    await phase("Switch the phone number's voice webhook to production", noSandbox ?? noDocker, async () => {
+      stdout(`  Twilio's credentials read from ${options.devVault}, as cutover.yml's job does from outside the network.\n`);
       const result = await switchTwilioWebhook({
         phoneNumber: PHONE_NUMBER,
         url: `https://${fqdn}/voice`,
@@ -287,6 +290,24 @@ export async function rehearse(options: RehearsalOptions, context: CommandContex
     stdout(`| ${index + 1}. ${done.name} | ${done.outcome} | ${done.seconds.toFixed(1)} | ${done.detail.replace(/\|/g, '/')} |\n`);
   stdout('\nThe sandbox and its docker daemon are stopped; nothing reached Azure.\n');
   return phases.some((done) => done.outcome === 'failed') ? 1 : 0;
+}
+
+/**
+ * The system packages the rehearsal needs, installed with apt-get when this process is root (saying
+ * what and why), and why the sandbox or the docker phases cannot run when they are still missing.
+ */
+function systemPrerequisites(
+  imagePackages: PackageName[],
+  stdout: (text: string) => void,
+): { noSandbox: string | undefined; noDocker: string | undefined } {
+  const outcome = ensurePrerequisites([...NEEDS.rehearsal, ...imagePackages], (line) => stdout(`${line}\n`));
+  if (outcome.reason) stdout(`${outcome.reason}\n`);
+  const notInstalled = (names: PackageName[]) =>
+    names.length > 0 ? `not installed: ${names.join(', ')} (${installCommand(names)})` : undefined;
+  return {
+    noSandbox: notInstalled(outcome.missing.filter((name) => name === 'openssl')),
+    noDocker: notInstalled(outcome.missing.filter((name) => name !== 'openssl')) ?? dockerdUnavailable(),
+  };
 }
 
 /** The CLI's logger without its info lines: the rehearsal prints its own summary of each phase. */

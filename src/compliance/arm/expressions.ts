@@ -1,6 +1,15 @@
 import { UnknownValue, isUnknown } from '../model.js';
 import { FUNCTIONS, LAZY_FUNCTIONS, type Evaluate } from './functions.js';
-import { TemplateError, containsUnknown, describe, findKey, firstUnknown, placeholderIn, unknownFromParameter } from './values.js';
+import {
+  TemplateError,
+  containsUnknown,
+  derivedPlaceholder,
+  describe,
+  findKey,
+  firstUnknown,
+  placeholderIn,
+  unknownFromParameter,
+} from './values.js';
 
 export { TemplateError } from './values.js';
 
@@ -31,6 +40,8 @@ export interface ExpressionScope {
   resourceGroup: string;
   location: string;
   deploymentName: string;
+  /** The cloud deployed to (`AzureCloud`), when the caller knows it: environment() is unknown otherwise. */
+  cloud?: string;
   /**
    * The value of `reference(target, apiVersion?, 'Full'?)`: a nested deployment's outputs, or at
    * deployment time (the sandbox) a resource's properties. Unknown when absent.
@@ -204,6 +215,9 @@ const DEPLOY_TIME_ONLY = new Set([
   'resourceinfo',
 ]);
 
+/** Functions that make text from text: given a placeholder, their result is another (see derivedPlaceholder). */
+const TEXT_FROM_TEXT = new Set(['substring', 'take', 'skip', 'replace', 'padleft', 'trim', 'base64', 'uricomponent', 'datauri']);
+
 function call(node: Extract<Node, { kind: 'call' }>, scope: ExpressionScope, text: string): unknown {
   const evaluate: Evaluate = (arg, inner = scope) => evaluateNode(arg, inner, text);
   const name = node.name;
@@ -236,7 +250,10 @@ function call(node: Extract<Node, { kind: 'call' }>, scope: ExpressionScope, tex
   if (unknownArg) return isUnknown(unknownArg) ? unknownArg : firstUnknown(unknownArg);
   if (!fn.keepsParameters) {
     const parameter = placeholderIn(args);
-    if (parameter) return unknownFromParameter(parameter, text);
+    if (parameter)
+      return TEXT_FROM_TEXT.has(name) && typeof args[0] === 'string'
+        ? derivedPlaceholder(parameter, name, args)
+        : unknownFromParameter(parameter, text);
   }
   return fn.call(args, scope, text);
 }

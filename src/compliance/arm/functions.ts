@@ -3,7 +3,16 @@ import { parse as parseYaml } from 'yaml';
 import { providerPath } from '../../core/resource-id.js';
 import { UnknownValue, isUnknown } from '../model.js';
 import type { ExpressionScope, Node } from './expressions.js';
-import { TemplateError, containsUnknown, describe, findKey, placeholderIn, unknownFromParameter } from './values.js';
+import {
+  TemplateError,
+  containsUnknown,
+  describe,
+  findKey,
+  foldName,
+  parameterPlaceholder,
+  placeholderIn,
+  unknownFromParameter,
+} from './values.js';
 
 /**
  * ARM's template functions, with the semantics Microsoft documents for each (its "Template
@@ -38,11 +47,27 @@ function arity(name: string, args: readonly unknown[], min: number, max: number,
   }
 }
 
-/** `string()` as ARM writes it: JSON for objects and arrays, True/False are lower case. */
+/**
+ * A value as ARM turns it into text (`string()`, `concat()`, `format()`, ...): .NET's, not
+ * JavaScript's. A boolean is `True`/`False`; an object or array is compact JSON, where booleans
+ * stay `true`/`false`; null is empty.
+ */
 export const str = (value: unknown): string =>
-  typeof value === 'string' ? value : value === null ? '' : typeof value === 'object' ? JSON.stringify(value) : String(value);
+  typeof value === 'string'
+    ? value
+    : value === null
+      ? ''
+      : typeof value === 'boolean'
+        ? value
+          ? 'True'
+          : 'False'
+        : typeof value === 'object'
+          ? JSON.stringify(value)
+          : String(value);
 
-const isObject = (value: unknown): value is Record<string, unknown> => value !== null && typeof value === 'object' && !Array.isArray(value);
+/** A JSON object; an UnknownValue is not one, whatever it may turn out to be. */
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  value !== null && typeof value === 'object' && !Array.isArray(value) && !isUnknown(value);
 
 function checked(text: string, result: string): string {
   if (result.length > MAX_STRING) fail(text, `the result is ${result.length} characters, more than a template may hold`);
@@ -79,10 +104,13 @@ function compare(a: unknown, b: unknown, text: string): number {
 /** `union()` merges objects recursively: a nested object in a later argument merges into the same key's object. */
 function deepMerge(target: Record<string, unknown>, source: Record<string, unknown>): Record<string, unknown> {
   // Keys without case, as ARM compares them: a later argument's spelling wins.
-  const result = new Map(Object.entries(target).map(([key, value]) => [key.toLowerCase(), { key, value }]));
+  const result = new Map(Object.entries(target).map(([key, value]) => [foldName(key), { key, value }]));
   for (const [key, value] of Object.entries(source)) {
-    const existing = result.get(key.toLowerCase())?.value;
-    result.set(key.toLowerCase(), { key, value: isObject(existing) && isObject(value) ? deepMerge(existing, value) : value });
+    const existing = result.get(foldName(key))?.value;
+    // An unknown earlier value may be an object the later one merges into: which keys it keeps is unknown.
+    const merged =
+      isObject(existing) && isObject(value) ? deepMerge(existing, value) : isUnknown(existing) && isObject(value) ? existing : value;
+    result.set(foldName(key), { key, value: merged });
   }
   return Object.fromEntries([...result.values()].map(({ key, value }) => [key, value]));
 }
@@ -363,6 +391,8 @@ const stringOrArray = (name: string, value: unknown, text: string): string | unk
 function tryGet(value: unknown, keys: unknown[]): unknown {
   let current = value;
   for (const key of keys) {
+    // An unknown on the way may hold the key: what tryGet finds there is unknown, not null.
+    if (isUnknown(current)) return current;
     if (Array.isArray(current) && typeof key === 'number') current = current[key];
     else if (isObject(current) && typeof key === 'string') current = findKey(current, key);
     else return null;
@@ -589,6 +619,9 @@ export const FUNCTIONS: Record<string, Fn> = {
     1,
     1,
     ([items], _s, text) => {
+      // An unknown entry may set any key, over the entries before it and under those after: the merge is unknown.
+      const unknownItem = Array.isArray(items) ? items.find(isUnknown) : undefined;
+      if (unknownItem) return unknownItem;
       if (!Array.isArray(items) || !items.every(isObject)) fail(text, 'shallowMerge() takes an array of objects');
       return Object.assign({}, ...(items as object[]));
     },
@@ -726,13 +759,16 @@ export const FUNCTIONS: Record<string, Fn> = {
     Infinity,
     (args) => `${str(args[0])}${providerPath(str(args[1]), args.slice(2).map(str))}`,
   ),
+  // The deployment's own values are what the caller gave; what it did not give is a placeholder
+  // (DEPLOYMENT_CONTEXT), and what only Azure knows (tags, display names) is unknown.
   resourcegroup: fixed('resourceGroup', 0, 0, (_args, scope) => ({
     id: `/subscriptions/${scope.subscriptionId}/resourceGroups/${scope.resourceGroup}`,
     name: scope.resourceGroup,
     type: 'Microsoft.Resources/resourceGroups',
     location: scope.location,
     properties: { provisioningState: 'Succeeded' },
-    tags: {},
+    tags: new UnknownValue("the resource group's tags are only known at deployment time"),
+    managedBy: new UnknownValue('whether another resource manages the resource group is only known at deployment time'),
   })),
   subscription: fixed('subscription', 0, 0, (_args, scope) => ({
     id: `/subscriptions/${scope.subscriptionId}`,
@@ -741,18 +777,25 @@ export const FUNCTIONS: Record<string, Fn> = {
     displayName: new UnknownValue('the subscription display name is only known at deployment time'),
   })),
   tenant: fixed('tenant', 0, 0, (_args, scope) => ({ tenantId: scope.tenantId })),
-  deployment: fixed('deployment', 0, 0, (_args, scope) => ({ name: scope.deploymentName, properties: { mode: 'Incremental' } })),
-  environment: fixed('environment', 0, 0, () => ({
-    name: 'AzureCloud',
-    suffixes: {
-      storage: 'core.windows.net',
-      keyvaultDns: '.vault.azure.net',
-      sqlServerHostname: '.database.windows.net',
-      acrLoginServer: '.azurecr.io',
-    },
-    resourceManager: 'https://management.azure.com/',
-    authentication: { loginEndpoint: 'https://login.microsoftonline.com/' },
+  deployment: fixed('deployment', 0, 0, (_args, scope) => ({
+    name: scope.deploymentName,
+    properties: new UnknownValue("the deployment's template link, parameters and mode are only known at deployment time"),
   })),
+  environment: fixed('environment', 0, 0, (_args, scope) =>
+    scope.cloud === 'AzureCloud'
+      ? {
+          name: 'AzureCloud',
+          suffixes: {
+            storage: 'core.windows.net',
+            keyvaultDns: '.vault.azure.net',
+            sqlServerHostname: '.database.windows.net',
+            acrLoginServer: '.azurecr.io',
+          },
+          resourceManager: 'https://management.azure.com/',
+          authentication: { loginEndpoint: 'https://login.microsoftonline.com/' },
+        }
+      : new UnknownValue('environment() depends on the cloud deployed to (Azure public, Government, China), which was not given'),
+  ),
   // Stable, deterministic stand-ins: the same inputs give the same value every run, but not the
   // value Azure would compute. No control judges these values, only their presence.
   uniquestring: {
@@ -760,16 +803,28 @@ export const FUNCTIONS: Record<string, Fn> = {
       const bytes = Buffer.from(hashHex(args), 'hex');
       let out = '';
       for (let i = 0; i < 13; i++) out += BASE32[(bytes[i] as number) % 32];
-      return out;
+      return derived(args, out);
     },
   },
   guid: {
     call: (args) => {
       const hex = hashHex(args);
-      return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-${((parseInt(hex[16] as string, 16) & 3) | 8).toString(16)}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+      return derived(
+        args,
+        `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-${((parseInt(hex[16] as string, 16) & 3) | 8).toString(16)}${hex.slice(17, 20)}-${hex.slice(20, 32)}`,
+      );
     },
   },
 };
+
+/**
+ * A hash of a missing value (`uniqueString(resourceGroup().id)` with no target given) keeps its
+ * placeholder in front: a name built from it still links, and reads as unknown.
+ */
+function derived(args: unknown[], value: string): string {
+  const placeholder = placeholderIn(args);
+  return placeholder === undefined ? value : `${parameterPlaceholder(placeholder)}${value}`;
+}
 
 // These build strings, lists and ids from their arguments without looking inside them, so a missing
 // string parameter's placeholder passes through (and still links names and ids); every other function
@@ -788,6 +843,8 @@ for (const name of [
   'subscriptionresourceid',
   'tenantresourceid',
   'extensionresourceid',
+  'uniquestring',
+  'guid',
 ]) {
   FUNCTIONS[name] = { ...(FUNCTIONS[name] as Fn), keepsParameters: true };
 }

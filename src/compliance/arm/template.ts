@@ -4,7 +4,15 @@ import type { LocatedDocument } from '../../core/located-document.js';
 import { providerPath, typeAndNameOf } from '../../core/resource-id.js';
 import { UnknownValue, isUnknown, type JudgedEnvironment, type JudgedResource } from '../model.js';
 import { evaluateString, type ExpressionScope } from './expressions.js';
-import { TemplateError, findKey, parameterPlaceholder, placeholderIn, unknownFromParameter } from './values.js';
+import {
+  TemplateError,
+  contextPlaceholder,
+  findKey,
+  parameterPlaceholder,
+  placeholderIn,
+  unknownFromParameter,
+  withoutTargetSegments,
+} from './values.js';
 
 /**
  * Turns an ARM deployment template into the resources it would deploy, as ARM does: parameters
@@ -29,6 +37,8 @@ export interface ResolveOptions {
   resourceGroup?: string;
   location?: string;
   deploymentName?: string;
+  /** The cloud deployed to (`AzureCloud`); environment() is unknown without it. */
+  cloud?: string;
   /** Deployment-time `reference()` values (see ExpressionScope.reference). */
   reference?: ExpressionScope['reference'];
 }
@@ -60,7 +70,6 @@ const DECLARATION_ONLY = new Set([
 const DEPLOYMENTS = 'microsoft.resources/deployments';
 
 const isObject = (value: unknown): value is Json => value !== null && typeof value === 'object' && !Array.isArray(value);
-const DEFAULT_ID = '00000000-0000-0000-0000-000000000000';
 
 /** One template being expanded: the root, or an inline nested deployment. */
 interface Frame {
@@ -147,9 +156,9 @@ class Resolver {
 
   resolve(root: Json, parameters: Record<string, unknown> | undefined): JudgedEnvironment {
     const frame = this.frame(root, [], parameters ?? {}, {
-      subscriptionId: this.options.subscriptionId ?? DEFAULT_ID,
-      resourceGroup: this.options.resourceGroup ?? 'resource-group',
-      deploymentName: this.options.deploymentName ?? 'azure-hipaa',
+      subscriptionId: this.options.subscriptionId ?? contextPlaceholder('subscriptionId'),
+      resourceGroup: this.options.resourceGroup ?? contextPlaceholder('resourceGroup'),
+      deploymentName: this.options.deploymentName ?? contextPlaceholder('deploymentName'),
       depth: 0,
       inherited: [],
     });
@@ -188,10 +197,11 @@ class Resolver {
         {
           parameters: givenValues,
           subscriptionId: where.subscriptionId,
-          tenantId: this.options.tenantId ?? DEFAULT_ID,
+          tenantId: this.options.tenantId ?? contextPlaceholder('tenantId'),
           resourceGroup: where.resourceGroup,
-          location: this.options.location ?? 'eastus2',
+          location: this.options.location ?? contextPlaceholder('location'),
           deploymentName: where.deploymentName,
+          ...(this.options.cloud ? { cloud: this.options.cloud } : {}),
         },
         this.file,
         {
@@ -794,7 +804,7 @@ export function evaluateDeep(
 function propertyName(name: string, scope: ExpressionScope): string {
   try {
     const evaluated = evaluateString(name, scope);
-    return typeof evaluated === 'string' && placeholderIn(evaluated) === undefined ? evaluated : name;
+    return typeof evaluated === 'string' && placeholderIn(withoutTargetSegments(evaluated)) === undefined ? evaluated : name;
   } catch (error) {
     if (error instanceof TemplateError) return name;
     throw error;
@@ -853,11 +863,12 @@ export function createScope(root: Json, options: Omit<ResolveOptions, 'source'>,
           },
         }
       : {}),
-    subscriptionId: options.subscriptionId ?? DEFAULT_ID,
-    tenantId: options.tenantId ?? DEFAULT_ID,
-    resourceGroup: options.resourceGroup ?? 'resource-group',
-    location: options.location ?? 'eastus2',
-    deploymentName: options.deploymentName ?? 'azure-hipaa',
+    subscriptionId: options.subscriptionId ?? contextPlaceholder('subscriptionId'),
+    tenantId: options.tenantId ?? contextPlaceholder('tenantId'),
+    resourceGroup: options.resourceGroup ?? contextPlaceholder('resourceGroup'),
+    location: options.location ?? contextPlaceholder('location'),
+    deploymentName: options.deploymentName ?? contextPlaceholder('deploymentName'),
+    ...(options.cloud ? { cloud: options.cloud } : {}),
     copyIndex: () => undefined,
     ...(options.reference ? { reference: options.reference } : {}),
     parameter(name) {

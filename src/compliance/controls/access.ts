@@ -1,4 +1,4 @@
-import { findKey, placeholderIn, unknownFromParameter } from '../arm/values.js';
+import { findKey, placeholderIn, unknownFromParameter, withoutTargetSegments } from '../arm/values.js';
 import { isUnknown, type JudgedEnvironment, type JudgedResource } from '../model.js';
 import type { JsonPath } from '../../core/json-path.js';
 
@@ -44,7 +44,8 @@ export function valueAt(root: unknown, path: JsonPath): PropertyValue {
     return { kind: 'unknown', reason: current.reason, ...(current.expression ? { expression: current.expression } : {}) };
   // A property set to null is not set: ARM sends no value for it (Bicep writes null() to leave a property out).
   if (current === null) return { kind: 'absent' };
-  const parameter = typeof current === 'string' ? placeholderIn(current) : undefined;
+  // An id in the target subscription and group names a resource of this deployment even when the target was not given.
+  const parameter = typeof current === 'string' ? placeholderIn(withoutTargetSegments(current)) : undefined;
   if (parameter) return { kind: 'unknown', reason: unknownFromParameter(parameter).reason };
   return { kind: 'known', value: current };
 }
@@ -100,4 +101,13 @@ export function appliedAfter(later: JudgedResource, earlier: JudgedResource, env
     stack.push(...(byId.get(id)?.dependsOn ?? []));
   }
   return false;
+}
+
+/**
+ * Of several resources that write one thing (one setting, one resource declared twice), those ARM
+ * may apply last: no other of them is applied after them. One means ARM's order decides; several
+ * mean it is undefined between them.
+ */
+export function appliedLast<T>(items: T[], resourceOf: (item: T) => JudgedResource, environment: JudgedEnvironment): T[] {
+  return items.filter((item) => !items.some((other) => other !== item && appliedAfter(resourceOf(other), resourceOf(item), environment)));
 }

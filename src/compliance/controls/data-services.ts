@@ -8,6 +8,7 @@ import {
   durationDays,
   equalsIgnoringCase,
   fail,
+  judgeLastDeclared,
   judgeWriters,
   notApplicable,
   pass,
@@ -234,15 +235,17 @@ export const sqlControls: Control[] = [
           ? unknown("the database's transparentDataEncryption setting was not read")
           : pass('no transparentDataEncryption child: new databases are encrypted by default');
       }
-      // Older api-versions of transparentDataEncryption call the property `status`.
-      const current = read(settings[0] as JudgedResource, ['properties', 'state']);
-      const state = current.kind === 'absent' ? read(settings[0] as JudgedResource, ['properties', 'status']) : current;
-      if (state.kind === 'unknown') return unknown(`transparentDataEncryption state cannot be known offline (${state.reason})`);
-      return state.kind === 'known' && equalsIgnoringCase('Enabled')(state.value)
-        ? pass('transparent data encryption is Enabled')
-        : fail(
-            `transparentDataEncryption state is ${JSON.stringify(state.kind === 'known' ? state.value : 'not set')}; it must be "Enabled"`,
-          );
+      return judgeLastDeclared(settings, environment, 'transparentDataEncryption', (setting) => {
+        // Older api-versions of transparentDataEncryption call the property `status`.
+        const current = read(setting, ['properties', 'state']);
+        const state = current.kind === 'absent' ? read(setting, ['properties', 'status']) : current;
+        if (state.kind === 'unknown') return unknown(`transparentDataEncryption state cannot be known offline (${state.reason})`);
+        return state.kind === 'known' && equalsIgnoringCase('Enabled')(state.value)
+          ? pass('transparent data encryption is Enabled')
+          : fail(
+              `transparentDataEncryption state is ${JSON.stringify(state.kind === 'known' ? state.value : 'not set')}; it must be "Enabled"`,
+            );
+      });
     },
   },
   propertyControl({
@@ -294,7 +297,7 @@ export const sqlControls: Control[] = [
     appliesTo: SQL_DATABASE,
     remediation:
       'Add a Microsoft.Sql/servers/databases/backupLongTermRetentionPolicies child "default" with yearlyRetention "P7Y" and weekOfYear 1 (config: sql.longTermRetention.yearlyRetention).',
-    evaluate(database, { policy }) {
+    evaluate(database, { policy, environment }) {
       if (!database || !notMaster(database)) return notApplicable('the master database has no long-term retention');
       const minimum = durationDays(policy.minSqlYearlyRetention) ?? 2190;
       const policies = childrenOfType(database, 'Microsoft.Sql/servers/databases/backupLongTermRetentionPolicies');
@@ -302,15 +305,17 @@ export const sqlControls: Control[] = [
         return fail(
           `the database has no backupLongTermRetentionPolicies child; yearly backups must be kept ${policy.minSqlYearlyRetention} or longer`,
         );
-      const yearly = read(policies[0] as JudgedResource, ['properties', 'yearlyRetention']);
-      if (yearly.kind === 'unknown') return unknown(`yearlyRetention cannot be known offline (${yearly.reason})`);
-      const days = yearly.kind === 'known' && typeof yearly.value === 'string' ? durationDays(yearly.value) : undefined;
-      const shown = yearly.kind === 'known' ? JSON.stringify(yearly.value) : 'not set';
-      if (days === undefined || days === 0)
-        return fail(`yearlyRetention is ${shown}; it must be ${policy.minSqlYearlyRetention} or longer`);
-      return days >= minimum
-        ? pass(`yearly backups are kept ${shown}`)
-        : fail(`yearlyRetention is ${shown}; it must be ${policy.minSqlYearlyRetention} or longer`);
+      return judgeLastDeclared(policies, environment, 'backupLongTermRetentionPolicies', (retention) => {
+        const yearly = read(retention, ['properties', 'yearlyRetention']);
+        if (yearly.kind === 'unknown') return unknown(`yearlyRetention cannot be known offline (${yearly.reason})`);
+        const days = yearly.kind === 'known' && typeof yearly.value === 'string' ? durationDays(yearly.value) : undefined;
+        const shown = yearly.kind === 'known' ? JSON.stringify(yearly.value) : 'not set';
+        if (days === undefined || days === 0)
+          return fail(`yearlyRetention is ${shown}; it must be ${policy.minSqlYearlyRetention} or longer`);
+        return days >= minimum
+          ? pass(`yearly backups are kept ${shown}`)
+          : fail(`yearlyRetention is ${shown}; it must be ${policy.minSqlYearlyRetention} or longer`);
+      });
     },
   },
   publicNetworkControl('sql.public-network', SQL_SERVER, ['164.312(a)(1)'], ''),

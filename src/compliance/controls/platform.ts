@@ -8,7 +8,7 @@ import {
   resourceType,
   type AuditLogSource,
 } from '../../azure/resource-types.js';
-import { childrenOfType, field, isType, read, shortName, valueAt, type PropertyValue } from './access.js';
+import { appliedLast, childrenOfType, field, isType, read, shortName, valueAt, type PropertyValue } from './access.js';
 import {
   absentDefaultsFrom,
   absentPassesFromDate,
@@ -264,9 +264,36 @@ function diagnosticSettingsByScope(environment: JudgedEnvironment): Map<string, 
   return index;
 }
 
-/** Whether one of `settings` sends the audit logs of `source` to a workspace or storage. */
-function judgeAuditSettings(settings: JudgedResource[], source: AuditLogSource): ControlResult {
+/**
+ * Diagnostic settings of one name on one resource are one setting, written as often as it is
+ * declared: the write ARM applies last is the setting. Where ARM's order between the last writes
+ * is undefined and they would be judged differently, which one stays is unknown.
+ */
+function finalSettings(
+  settings: JudgedResource[],
+  source: AuditLogSource,
+  environment: JudgedEnvironment,
+): { settings: JudgedResource[]; undecided?: string } {
+  const byName = new Map<string, JudgedResource[]>();
+  for (const setting of settings) {
+    const name = shortName(setting).toLowerCase();
+    byName.set(name, [...(byName.get(name) ?? []), setting]);
+  }
+  const final: JudgedResource[] = [];
   let undecided: string | undefined;
+  for (const writes of byName.values()) {
+    const last = appliedLast(writes, (write) => write, environment);
+    const statuses = new Set(last.map((write) => judgeAuditSettings([write], source).status));
+    if (statuses.size === 1) final.push(last[0] as JudgedResource);
+    else
+      undecided ??= `diagnostic setting ${shortName(writes[0] as JudgedResource)} is declared ${writes.length} times and ARM's order between ${last.length} of them, which differ, is undefined`;
+  }
+  return { settings: final, ...(undecided ? { undecided } : {}) };
+}
+
+/** Whether one of `settings` sends the audit logs of `source` to a workspace or storage. */
+function judgeAuditSettings(settings: JudgedResource[], source: AuditLogSource, alreadyUndecided?: string): ControlResult {
+  let undecided: string | undefined = alreadyUndecided;
   for (const setting of settings) {
     const logs = read(setting, ['properties', 'logs']);
     // Only a workspace or a storage account keeps the logs: an Event Hub only passes them on, and a null id is no destination.
@@ -333,7 +360,12 @@ export const diagnosticsControls: Control[] = [
       if (!resource || !source) return notApplicable('no audit logs are known for this type');
       // SQL server audit logs go through the master database (which templates do not declare), storage logs through blobServices/default.
       const scopeId = source.via ? `${resource.id}/${source.via}` : resource.id;
-      return judgeAuditSettings(diagnosticSettingsByScope(environment).get(scopeId.toLowerCase()) ?? [], source);
+      const { settings, undecided } = finalSettings(
+        diagnosticSettingsByScope(environment).get(scopeId.toLowerCase()) ?? [],
+        source,
+        environment,
+      );
+      return judgeAuditSettings(settings, source, undecided);
     },
   },
 ];

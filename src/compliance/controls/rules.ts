@@ -1,6 +1,6 @@
 import type { Control, ControlContext, ControlResult } from '../control.js';
 import type { JudgedEnvironment, JudgedResource, Severity } from '../model.js';
-import { apiVersionAtLeast, appliedAfter, pathText, read } from './access.js';
+import { apiVersionAtLeast, appliedLast, pathText, read } from './access.js';
 import type { JsonPath } from '../../core/json-path.js';
 
 /** The fields every control declares. */
@@ -151,28 +151,50 @@ export interface SettingWriter {
 
 /**
  * Judges a setting several resources write (a SQL server's auditing through auditingSettings and
- * extendedAuditingSettings, say). Every writer is read. Any writer that turns it off fails the
- * control, unless ARM's order between it and a writer that turns it on is undefined (neither
- * depends on the other): then which one is applied last is unknown.
+ * extendedAuditingSettings, say). Azure keeps the last write, so the writer ARM applies last
+ * decides: a writer that turns it off is overridden by one ordered after it (dependsOn, directly
+ * or through parents and modules) that turns it back on. Where ARM's order between the last
+ * writers is undefined and they disagree, or the last one's value cannot be known, it is unknown.
  */
 export function judgeWriters(writers: SettingWriter[], environment: JudgedEnvironment, setting: string): ControlResult | undefined {
   if (writers.length === 0) return undefined;
-  const unknownWriter = writers.find((writer) => writer.on === undefined);
+  const last = appliedLast(writers, (writer) => writer.resource, environment);
+  const names = (list: SettingWriter[]) => list.map((writer) => writer.label).join(', ');
+  const unknownWriter = last.find((writer) => writer.on === undefined);
   if (unknownWriter) return unknown(`${unknownWriter.label} cannot be known offline, so ${setting} cannot be judged`);
-  const off = writers.filter((writer) => writer.on === false);
-  const on = writers.filter((writer) => writer.on === true);
-  if (off.length === 0) return pass(`${setting} is on (${on.map((writer) => writer.label).join(', ')})`);
-  for (const offWriter of off) {
-    const unordered = on.find(
-      (onWriter) =>
-        !appliedAfter(onWriter.resource, offWriter.resource, environment) &&
-        !appliedAfter(offWriter.resource, onWriter.resource, environment),
+  const off = last.filter((writer) => writer.on === false);
+  const on = last.filter((writer) => writer.on === true);
+  if (off.length > 0 && on.length > 0) {
+    return unknown(
+      `${(off[0] as SettingWriter).label} turns ${setting} off and ${(on[0] as SettingWriter).label} turns it on, and neither depends on the other: ARM may apply either last. Remove ${(off[0] as SettingWriter).label}.`,
     );
-    if (unordered) {
-      return unknown(
-        `${offWriter.label} turns ${setting} off and ${unordered.label} turns it on, and neither depends on the other: ARM may apply either last. Remove ${offWriter.label}.`,
-      );
-    }
   }
-  return fail(`${off.map((writer) => writer.label).join(' and ')} ${off.length === 1 ? 'turns' : 'turn'} ${setting} off`);
+  const earlier = writers.filter((writer) => !last.includes(writer));
+  const overridden = earlier.length > 0 ? `; ARM applies it after ${names(earlier)}, so it is the final state` : '';
+  if (off.length === 0) return pass(`${setting} is on (${names(on)})${overridden}`);
+  return fail(`${names(off)} ${off.length === 1 ? 'turns' : 'turn'} ${setting} off${overridden}`);
+}
+
+/**
+ * One child written several times (a `transparentDataEncryption/current` declared by two modules):
+ * Azure keeps the last write, so the declaration ARM applies last is judged; where ARM's order
+ * between the last ones is undefined and they would be judged differently, unknown.
+ */
+export function judgeLastDeclared(
+  declarations: JudgedResource[],
+  environment: JudgedEnvironment,
+  what: string,
+  judgeOne: (declaration: JudgedResource) => ControlResult,
+): ControlResult {
+  const last = appliedLast(declarations, (declaration) => declaration, environment);
+  const results = last.map(judgeOne);
+  const first = results[0] as ControlResult;
+  if (results.every((result) => result.status === first.status)) {
+    return declarations.length > 1
+      ? { ...first, message: `${first.message} (the last of ${declarations.length} writes of ${what} ARM applies)` }
+      : first;
+  }
+  return unknown(
+    `${what} is written ${declarations.length} times and ARM's order between ${last.length} of them is undefined: ${results.map((result) => result.message).join('; ')}`,
+  );
 }

@@ -128,7 +128,7 @@ describe('nested deployments', () => {
       ],
     });
     expect(find(env, 'Microsoft.KeyVault/vaults').id).toBe(
-      '/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/data-rg/providers/Microsoft.KeyVault/vaults/kv-data',
+      '/subscriptions/⟦@subscription⟧/resourceGroups/data-rg/providers/Microsoft.KeyVault/vaults/kv-data',
     );
     expect(find(env, 'Microsoft.Storage/storageAccounts').body['tags']).toEqual({ source: 'kv-data' });
   });

@@ -13,6 +13,7 @@ const scope: ExpressionScope = {
   resourceGroup: 'rg',
   location: 'eastus2',
   deploymentName: 'deploy',
+  cloud: 'AzureCloud',
 };
 
 describe('ARM expressions', () => {
@@ -186,7 +187,7 @@ describe('resolveTemplate', () => {
     );
     const body = env.resources[0]?.body as { identity: { userAssignedIdentities: object }; tags: object };
     expect(Object.keys(body.identity.userAssignedIdentities)).toEqual([
-      '/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/resource-group/providers/Microsoft.ManagedIdentity/userAssignedIdentities/app-id',
+      '/subscriptions/⟦@subscription⟧/resourceGroups/⟦@resourceGroup⟧/providers/Microsoft.ManagedIdentity/userAssignedIdentities/app-id',
     ]);
     expect(Object.keys(body.tags)).toEqual(['Owner', '[literal]', "[parameters('later')]"]);
   });
@@ -235,7 +236,7 @@ describe('resolveTemplate', () => {
     const vault = env.resources.find((r) => r.type === 'Microsoft.KeyVault/vaults') as JudgedResource;
     expect(vault.extensions.map((e) => e.name)).toEqual(['audit', 'legacy']);
     expect(vault.extensions[0]?.id).toBe(
-      '/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/resource-group/providers/Microsoft.KeyVault/vaults/kv/providers/Microsoft.Insights/diagnosticSettings/audit',
+      '/subscriptions/⟦@subscription⟧/resourceGroups/⟦@resourceGroup⟧/providers/Microsoft.KeyVault/vaults/kv/providers/Microsoft.Insights/diagnosticSettings/audit',
     );
     expect(env.resources).toHaveLength(6);
   });
