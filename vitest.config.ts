@@ -11,6 +11,7 @@ export const OUT_OF_PROCESS = [
   'test/workflows.run.test.ts',
   'test/workflows.steps.test.ts',
   'test/workflows.staging.test.ts',
+  'test/workflows.e2e.test.ts',
   'test/sandbox/cli.test.ts',
   'test/actions/deploy-container.test.ts',
   'test/actions/hipaa-gate.test.ts',
