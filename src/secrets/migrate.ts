@@ -471,14 +471,7 @@ async function migrateWith(
     return migrateThroughArm(source, listed.sourceSecrets, listed.target, options, dependencies, clock, started);
   const plan: PlannedAction[] = planMigration(listed.sourceSecrets, listed.target, options);
 
-  // Skips are final already; each copy fills in its own row.
-  const results: SecretResult[] = plan.map((action) => ({
-    name: action.name,
-    outcome: 'skipped',
-    action: 'none',
-    reason: action.kind === 'skip' ? action.reason : '',
-  }));
-  const copies = plan.flatMap((action, row) => (action.kind === 'copy' ? [{ action, row }] : []));
+  const { results, copies } = rowsOf(plan);
   const copier = new SecretCopier(source.port, target.port, logger, clock, dependencies.retry?.retryDelayInMs ?? 1_000);
   const progress = new Progress(copies.length, logger, clock, heartbeat);
   nowDoing(() => `processed ${progress.describe()}`);
@@ -503,6 +496,37 @@ async function migrateWith(
   );
   if (stoppedBy) throw stoppedBy;
 
+  return reportOf(
+    plan,
+    results.map((result) => (result.action === 'none' ? result : { ...result, path: 'data plane' })),
+    options,
+    'data plane',
+    source.throttled() + target.throttled(),
+    clock.now() - started,
+  );
+}
+
+/** A row per planned secret (skips are final already; each copy fills in its own), and the copies with their rows. */
+function rowsOf(plan: PlannedAction[]): { results: SecretResult[]; copies: { action: CopyAction; row: number }[] } {
+  return {
+    results: plan.map((action) => ({
+      name: action.name,
+      outcome: 'skipped',
+      action: 'none',
+      reason: action.kind === 'skip' ? action.reason : '',
+    })),
+    copies: plan.flatMap((action, row) => (action.kind === 'copy' ? [{ action, row }] : [])),
+  };
+}
+
+function reportOf(
+  plan: PlannedAction[],
+  results: SecretResult[],
+  options: MigrationOptions,
+  targetPath: WritePath,
+  throttledResponses: number,
+  elapsedMs: number,
+): MigrationReport {
   const counts: Record<Outcome, number> = { copied: 0, unchanged: 0, skipped: 0, failed: 0 };
   for (const result of results) counts[result.outcome] += 1;
   // Named in the report (text, Markdown, JSON), which says why production does without them.
@@ -510,13 +534,13 @@ async function migrateWith(
   return {
     source: options.source.name,
     target: options.target.name,
-    targetPath: 'data plane',
+    targetPath,
     dryRun: options.dryRun,
-    results: results.map((result) => (result.action === 'none' ? result : { ...result, path: 'data plane' })),
+    results,
     counts,
     ...(unused.length > 0 ? { unusedInProduction: unused, includeUnused: options.includeUnused } : {}),
-    throttledResponses: source.throttled() + target.throttled(),
-    elapsedMs: clock.now() - started,
+    throttledResponses,
+    elapsedMs,
   };
 }
 
@@ -571,13 +595,7 @@ async function migrateThroughArm(
 ): Promise<MigrationReport> {
   const { logger } = dependencies;
   const plan = planMigration(sourceSecrets, { secrets: target.secrets, deletedNames: [] }, options);
-  const results: SecretResult[] = plan.map((action) => ({
-    name: action.name,
-    outcome: 'skipped',
-    action: 'none',
-    reason: action.kind === 'skip' ? action.reason : '',
-  }));
-  const copies = plan.flatMap((action, row) => (action.kind === 'copy' ? [{ action, row }] : []));
+  const { results, copies } = rowsOf(plan);
   const path: WritePath = 'Resource Manager';
   await logger.group(
     `${options.dryRun ? 'Compare (dry run)' : 'Copy'} ${plural(copies.length, 'secret')} through Resource Manager`,
@@ -660,18 +678,5 @@ async function migrateThroughArm(
       }
     },
   );
-  const counts: Record<Outcome, number> = { copied: 0, unchanged: 0, skipped: 0, failed: 0 };
-  for (const result of results) counts[result.outcome] += 1;
-  const unused = plan.filter((action) => action.unusedInProduction).map((action) => action.name);
-  return {
-    source: options.source.name,
-    target: options.target.name,
-    targetPath: path,
-    dryRun: options.dryRun,
-    results,
-    counts,
-    ...(unused.length > 0 ? { unusedInProduction: unused, includeUnused: options.includeUnused } : {}),
-    throttledResponses: source.throttled(),
-    elapsedMs: clock.now() - started,
-  };
+  return reportOf(plan, results, options, path, source.throttled(), clock.now() - started);
 }

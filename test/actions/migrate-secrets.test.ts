@@ -8,9 +8,8 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ResourceManagementClient } from '@azure/arm-resources';
 import { startSandbox, type Sandbox } from '../../sandbox/index.js';
-import { azureClientOptions, azureCredential } from '../../src/azure/credential.js';
+import { createArmVault } from '../helpers/vaults.js';
 import { actionRuntimes, runAction } from '../helpers/run-action.js';
 
 const WRITE_FLAGS = /O_WRONLY|O_RDWR|O_CREAT|O_APPEND|O_TRUNC/;
@@ -39,24 +38,7 @@ beforeAll(async () => {
   sandbox = await startSandbox({ vaults: ['kv-strace-src', 'kv-strace-dst'], latencyMs: 0 });
   work = await mkdtemp(join(tmpdir(), 'strace-'));
   // Two production vaults as provision makes them: public network access disabled, so only Resource Manager writes them.
-  const subscriptionId = sandbox.env['AZURE_SUBSCRIPTION_ID'] as string;
-  const client = new ResourceManagementClient(azureCredential(sandbox.env), subscriptionId, azureClientOptions(sandbox.env));
-  await client.resourceGroups.createOrUpdate('strace-rg', { location: 'eastus2' });
-  for (const name of ['kv-strace-arm-1', 'kv-strace-arm-2'])
-    await client.resources.beginCreateOrUpdateByIdAndWait(
-      `/subscriptions/${subscriptionId}/resourceGroups/strace-rg/providers/Microsoft.KeyVault/vaults/${name}`,
-      '2026-02-01',
-      {
-        location: 'eastus2',
-        properties: {
-          tenantId: sandbox.server.identity.tenantId,
-          sku: { family: 'A', name: 'standard' },
-          enableRbacAuthorization: true,
-          enablePurgeProtection: true,
-          publicNetworkAccess: 'Disabled',
-        },
-      },
-    );
+  for (const name of ['kv-strace-arm-1', 'kv-strace-arm-2']) await createArmVault(sandbox, 'strace-rg', name);
   const source = sandbox.server.keyVaults.vaults.get('kv-strace-src');
   for (let i = 0; i < 12; i++) {
     // Distinctive, random values, one of them multi-line, so a leak cannot hide.

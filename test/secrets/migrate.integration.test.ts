@@ -15,7 +15,7 @@ import type { MigrationInputs } from '../../src/secrets/options.js';
 import { skipReasons } from '../../src/secrets/plan.js';
 import { startSandbox } from '../../sandbox/index.js';
 import type { Sandbox } from '../../sandbox/index.js';
-import { containsNoValue, expectValuesMatch } from './helpers.js';
+import { containsNoValue, expectValuesMatch, recordingLogger } from './helpers.js';
 import { CLI_INPUT_NAMES } from '../../src/cli/commands/migrate-secrets.js';
 import { repoRoot } from '../helpers/run-action.js';
 
@@ -83,25 +83,6 @@ async function versionCount(vaultName: string, secretName: string): Promise<numb
   let count = 0;
   for await (const _version of sdkClient(vaultName).listPropertiesOfSecretVersions(secretName)) count += 1;
   return count;
-}
-
-/** A logger that records every line and every masked value. */
-function recordingLogger(): Logger & { lines: string[]; masked: Set<string> } {
-  const lines: string[] = [];
-  const masked = new Set<string>();
-  return {
-    lines,
-    masked,
-    debug: (message) => void lines.push(message),
-    info: (message) => void lines.push(message),
-    warning: (message) => void lines.push(message),
-    error: (message) => void lines.push(message),
-    group: (title, fn) => {
-      lines.push(title);
-      return fn();
-    },
-    mask: (value) => void masked.add(value),
-  };
 }
 
 async function migrate(

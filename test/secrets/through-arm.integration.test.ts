@@ -19,7 +19,8 @@ import { SOURCE_VERSION_TAG } from '../../src/secrets/through-arm.js';
 import { startSandbox, type Sandbox } from '../../sandbox/index.js';
 import { adminRequest } from '../helpers/sandbox-admin.js';
 import { repoRoot } from '../helpers/run-action.js';
-import { containsNoValue, expectValuesMatch } from './helpers.js';
+import { createArmVault } from '../helpers/vaults.js';
+import { containsNoValue, expectValuesMatch, recordingLogger } from './helpers.js';
 
 const GROUP = 'secrets-arm-rg';
 let sandbox: Sandbox;
@@ -37,23 +38,7 @@ afterAll(async () => sandbox?.stop());
 
 const admin = (method: string, path: string, body?: unknown) => adminRequest(sandbox, method, path, body);
 
-/** A vault created through ARM, as provision creates production's: public network access disabled unless asked. */
-async function armVault(name: string, publicNetworkAccess: 'Enabled' | 'Disabled' = 'Disabled'): Promise<void> {
-  await client.resources.beginCreateOrUpdateByIdAndWait(
-    `/subscriptions/${subscriptionId}/resourceGroups/${GROUP}/providers/Microsoft.KeyVault/vaults/${name}`,
-    '2026-02-01',
-    {
-      location: 'eastus2',
-      properties: {
-        tenantId: sandbox.server.identity.tenantId,
-        sku: { family: 'A', name: 'standard' },
-        enableRbacAuthorization: true,
-        enablePurgeProtection: true,
-        publicNetworkAccess,
-      },
-    },
-  );
-}
+const armVault = (name: string) => createArmVault(sandbox, GROUP, name);
 
 /** A development vault (public) seeded with made-up values, and a private production vault. */
 async function scene(count = 3): Promise<{ source: string; target: string; values: Map<string, string> }> {
@@ -76,24 +61,6 @@ async function scene(count = 3): Promise<{ source: string; target: string; value
     })),
   );
   return { source, target, values };
-}
-
-function recordingLogger(): Logger & { lines: string[]; masked: Set<string> } {
-  const lines: string[] = [];
-  const masked = new Set<string>();
-  return {
-    lines,
-    masked,
-    debug: (message) => void lines.push(message),
-    info: (message) => void lines.push(message),
-    warning: (message) => void lines.push(message),
-    error: (message) => void lines.push(message),
-    group: (title, fn) => {
-      lines.push(title);
-      return fn();
-    },
-    mask: (value) => void masked.add(value),
-  };
 }
 
 function migrate(

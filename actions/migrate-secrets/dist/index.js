@@ -44375,14 +44375,7 @@ async function migrateWith(source, target, options, dependencies, clock, heartbe
     if (listed.target.kind === 'Resource Manager')
         return migrateThroughArm(source, listed.sourceSecrets, listed.target, options, dependencies, clock, started);
     const plan = planMigration(listed.sourceSecrets, listed.target, options);
-    // Skips are final already; each copy fills in its own row.
-    const results = plan.map((action) => ({
-        name: action.name,
-        outcome: 'skipped',
-        action: 'none',
-        reason: action.kind === 'skip' ? action.reason : '',
-    }));
-    const copies = plan.flatMap((action, row) => (action.kind === 'copy' ? [{ action, row }] : []));
+    const { results, copies } = rowsOf(plan);
     const copier = new SecretCopier(source.port, target.port, logger, clock, dependencies.retry?.retryDelayInMs ?? 1_000);
     const progress = new Progress(copies.length, logger, clock, heartbeat);
     nowDoing(() => `processed ${progress.describe()}`);
@@ -44402,6 +44395,21 @@ async function migrateWith(source, target, options, dependencies, clock, heartbe
     }));
     if (stoppedBy)
         throw stoppedBy;
+    return reportOf(plan, results.map((result) => (result.action === 'none' ? result : { ...result, path: 'data plane' })), options, 'data plane', source.throttled() + target.throttled(), clock.now() - started);
+}
+/** A row per planned secret (skips are final already; each copy fills in its own), and the copies with their rows. */
+function rowsOf(plan) {
+    return {
+        results: plan.map((action) => ({
+            name: action.name,
+            outcome: 'skipped',
+            action: 'none',
+            reason: action.kind === 'skip' ? action.reason : '',
+        })),
+        copies: plan.flatMap((action, row) => (action.kind === 'copy' ? [{ action, row }] : [])),
+    };
+}
+function reportOf(plan, results, options, targetPath, throttledResponses, elapsedMs) {
     const counts = { copied: 0, unchanged: 0, skipped: 0, failed: 0 };
     for (const result of results)
         counts[result.outcome] += 1;
@@ -44410,13 +44418,13 @@ async function migrateWith(source, target, options, dependencies, clock, heartbe
     return {
         source: options.source.name,
         target: options.target.name,
-        targetPath: 'data plane',
+        targetPath,
         dryRun: options.dryRun,
-        results: results.map((result) => (result.action === 'none' ? result : { ...result, path: 'data plane' })),
+        results,
         counts,
         ...(unused.length > 0 ? { unusedInProduction: unused, includeUnused: options.includeUnused } : {}),
-        throttledResponses: source.throttled() + target.throttled(),
-        elapsedMs: clock.now() - started,
+        throttledResponses,
+        elapsedMs,
     };
 }
 /**
@@ -44455,13 +44463,7 @@ const ARM_CHUNK = 200;
 async function migrateThroughArm(source, sourceSecrets, target, options, dependencies, clock, started) {
     const { logger } = dependencies;
     const plan = planMigration(sourceSecrets, { secrets: target.secrets, deletedNames: [] }, options);
-    const results = plan.map((action) => ({
-        name: action.name,
-        outcome: 'skipped',
-        action: 'none',
-        reason: action.kind === 'skip' ? action.reason : '',
-    }));
-    const copies = plan.flatMap((action, row) => (action.kind === 'copy' ? [{ action, row }] : []));
+    const { results, copies } = rowsOf(plan);
     const path = 'Resource Manager';
     await logger.group(`${options.dryRun ? 'Compare (dry run)' : 'Copy'} ${plural(copies.length, 'secret')} through Resource Manager`, async () => {
         for (let start = 0; start < copies.length; start += ARM_CHUNK) {
@@ -44529,21 +44531,7 @@ async function migrateThroughArm(source, sourceSecrets, target, options, depende
             }
         }
     });
-    const counts = { copied: 0, unchanged: 0, skipped: 0, failed: 0 };
-    for (const result of results)
-        counts[result.outcome] += 1;
-    const unused = plan.filter((action) => action.unusedInProduction).map((action) => action.name);
-    return {
-        source: options.source.name,
-        target: options.target.name,
-        targetPath: path,
-        dryRun: options.dryRun,
-        results,
-        counts,
-        ...(unused.length > 0 ? { unusedInProduction: unused, includeUnused: options.includeUnused } : {}),
-        throttledResponses: source.throttled(),
-        elapsedMs: clock.now() - started,
-    };
+    return reportOf(plan, results, options, path, source.throttled(), clock.now() - started);
 }
 
 ;// CONCATENATED MODULE: ./src/secrets/report.ts
