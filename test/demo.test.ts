@@ -51,6 +51,7 @@ it('installs the missing docker client, then rehearses the whole migration: plan
     'Build the image, push it to seniorlybuildacr with the workflow identity, import it by digest into the closed seniorlyprodacr',
     'First deploy: a candidate at 0%',
     'The next push: its image built and pushed',
+    'Staging, then production with one digest',
     "Switch the phone number's voice webhook",
   ])
     expect(table).toMatch(new RegExp(`\\| \\d\\. ${phase.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}[^|]*\\| done \\|`));
@@ -59,6 +60,10 @@ it('installs the missing docker client, then rehearses the whole migration: plan
     /seniorly-secrets -> seniorly-prod-secrets through Resource Manager \(the target refuses this network\): copied \d+/,
   );
   expect(run.stdout).toMatch(/imported by digest into seniorlyprodacr\.azurecr\.io through Resource Manager/);
+  // Staging's digest, and no other, reaches production.
+  expect(run.stdout).toMatch(
+    /One digest from build to production: (sha256:[a-f0-9]{64}) \(seniorlybuildacr\.azurecr\.io\/voice-agent@\1 in staging and production\)/,
+  );
   // The next push shifts traffic step by step, the previous revision serving the rest.
   expect(run.stdout).toMatch(/Traffic: voice-agent--r[0-9a-f]{6} 10%, voice-agent--r[0-9a-f]{6} 90%\./);
   expect(run.stdout).toMatch(

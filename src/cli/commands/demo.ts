@@ -11,8 +11,9 @@ The whole migration, rehearsed in a local Azure sandbox with no Azure account: t
 environment (examples/azure-hipaa.yml, with its sample BAA evidence) planned and judged,
 provisioned, the voice agent's ten secrets migrated from the development vault (made-up values,
 never shown), a tiny app image built and pushed, deployed over the placeholder, then deployed as
-the next push is (a candidate revision judged by the live gate, promoted at 10, 50 and 100%), and
-the phone number's webhook switched; then a table of what happened. \`azure-hipaa rehearse\` does the same with your own config and Dockerfile.`;
+the next push is (a candidate revision judged by the live gate, promoted at 10, 50 and 100%), a
+staging environment deployed and exactly its digest promoted to production, and the phone number's
+webhook switched; then a table of what happened. \`azure-hipaa rehearse\` does the same with your own config and Dockerfile.`;
 
 export const demoCommand: Command = {
   name: 'demo',
@@ -25,6 +26,7 @@ export const demoCommand: Command = {
       const examples = resolve(context.cwd, 'examples');
       await mkdir(join(workspace, 'compliance'));
       await copyFile(join(examples, 'azure-hipaa.yml'), join(workspace, 'azure-hipaa.yml'));
+      await copyFile(join(examples, 'azure-hipaa.staging.yml'), join(workspace, 'azure-hipaa.staging.yml'));
       await copyFile(join(examples, 'compliance', 'azure-baa-sample.txt'), join(workspace, 'compliance', 'azure-baa-sample.txt'));
       // As a team's repository should: a security reviewer owns the gate's policy and evidence.
       await mkdir(join(workspace, '.github'));
@@ -42,6 +44,7 @@ export const demoCommand: Command = {
           },
           dockerfile: 'Dockerfile',
           devVault: 'seniorly-secrets',
+          stagingConfig: 'azure-hipaa.staging.yml',
           imagePackages: ['busybox-static'],
         },
         context,

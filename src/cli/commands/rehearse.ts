@@ -32,6 +32,8 @@ then a table of what happened. Nothing reaches Azure.
   --context DIR     the build context (default .); the image must serve the config's targetPort and healthPath
   --dockerfile F    relative to the context (default Dockerfile)
   --dev-vault NAME  the development vault the sandbox seeds with made-up secrets (default dev-secrets)
+  --staging-config F  a staging environment's config sharing the build registry: staging is
+                    provisioned and deployed, then exactly its digest is promoted to production
 
 The sandbox needs openssl; the image and deploy phases start a docker daemon of the sandbox's own,
 which needs root, docker.io and iproute2. Run as root, the rehearsal installs what is missing with
@@ -61,6 +63,8 @@ export interface RehearsalOptions {
   devVault: string;
   /** System packages the image needs besides docker (the demo's busybox-static). */
   imagePackages?: PackageName[];
+  /** A staging environment's config sharing the build registry: the rehearsal then promotes staging's digest to production. */
+  stagingConfig?: string;
 }
 
 interface Phase {
@@ -191,13 +195,13 @@ export async function rehearse(options: RehearsalOptions, context: CommandContex
 
     let image: string | undefined;
     let contextDir: string | undefined;
-    const buildAndPush = async () => {
+    const build = async (configFile: string | undefined) => {
       // The environment's registry stays closed to this machine: the image goes to the build registry when the
       // config names one, and is imported by digest through Resource Manager.
       contextDir ??= typeof options.context === 'string' ? options.context : await options.context(options.cwd);
       const pushed = await pushImage({
         cwd: options.cwd,
-        ...(options.config ? { config: options.config } : {}),
+        ...(configFile ? { config: configFile } : {}),
         context: contextDir,
         dockerfile: options.dockerfile,
         buildArgs: {},
@@ -211,12 +215,16 @@ export async function rehearse(options: RehearsalOptions, context: CommandContex
         arm: arm(),
         logger: silent(context.logger),
       });
-      image = pushed.image;
       stdout(
         pushed.promotedFrom
           ? `  ${pushed.promotedFrom.image}\n  imported by digest into ${pushed.loginServer} through Resource Manager\n`
           : `  ${pushed.image}\n`,
       );
+      return pushed;
+    };
+    const buildAndPush = async () => {
+      const pushed = await build(options.config);
+      image = pushed.image;
       return pushed.digest.slice(0, 19);
     };
     await phase(
@@ -228,12 +236,12 @@ export async function rehearse(options: RehearsalOptions, context: CommandContex
     );
 
     let fqdn: string | undefined;
-    const deploy = async () => {
+    const deploy = async (configFile = options.config, deployed = image) => {
       const result = await rollout(
         {
           cwd: options.cwd,
-          ...(options.config ? { config: options.config } : {}),
-          ...(image ? { image } : {}),
+          ...(configFile ? { config: configFile } : {}),
+          ...(deployed ? { image: deployed } : {}),
           stage: 'all',
           suffix: `r${randomBytes(3).toString('hex')}`,
           healthTimeoutSeconds: 120,
@@ -247,13 +255,13 @@ export async function rehearse(options: RehearsalOptions, context: CommandContex
         },
         { arm: arm() },
       );
-      fqdn = result.fqdn;
+      if (configFile === options.config) fqdn = result.fqdn;
       return `${result.revision} serves https://${result.fqdn}`;
     };
     await phase(
       'First deploy: a candidate at 0%, proven healthy, the live gate, then all traffic (it replaces the placeholder)',
       noSandbox ?? noDocker,
-      deploy,
+      () => deploy(),
     );
     await phase(
       'The next push: its image built and pushed, a new revision at 0%, proven healthy, the live gate, then 10, 50 and 100%',
@@ -261,6 +269,57 @@ export async function rehearse(options: RehearsalOptions, context: CommandContex
       async () => {
         await buildAndPush();
         return deploy();
+      },
+    );
+
+    const staging = options.stagingConfig;
+    await phase(
+      `Staging, then production with one digest: ${staging ?? 'a staging config'} provisioned and deployed, then exactly its digest promoted to production`,
+      staging ? (noSandbox ?? noDocker) : 'no staging config (rehearse --staging-config F)',
+      async () => {
+        const stagingConfig = staging as string;
+        const principal = await signedInPrincipal(env);
+        const provisioned = await provision(
+          {
+            cwd: options.cwd,
+            config: stagingConfig,
+            mode: 'deploy',
+            gate: 'block',
+            logger: silent(context.logger),
+            pollIntervalMs: 20,
+            ...(principal ? { deployPrincipalId: principal } : {}),
+          },
+          { arm: arm() },
+        );
+        if (provisioned.status !== 'deployed') throw new Error(`provisioning staging ended ${provisioned.status}`);
+        const toStaging = await build(stagingConfig);
+        stdout(`  Staging: ${await deploy(stagingConfig, toStaging.image)}\n`);
+        const tested = toStaging.promotedFrom?.image;
+        if (!tested) throw new Error('staging was not deployed from the build registry: name registry.build in its config');
+        // Production takes exactly what staging runs, refused otherwise, and builds nothing.
+        const toProduction = await pushImage({
+          cwd: options.cwd,
+          ...(options.config ? { config: options.config } : {}),
+          image: tested,
+          requireDeployedIn: stagingConfig,
+          context: '.',
+          dockerfile: options.dockerfile,
+          buildArgs: {},
+          labels: {},
+          tags: [],
+          commit: randomBytes(20).toString('hex'),
+          tempDir: options.cwd,
+          env,
+          subscriptionId: env['AZURE_SUBSCRIPTION_ID'] as string,
+          arm: arm(),
+          logger: silent(context.logger),
+        });
+        image = toProduction.image;
+        stdout(`  Production: ${await deploy()}\n`);
+        if (toProduction.digest !== toStaging.digest)
+          throw new Error(`production got ${toProduction.digest}, staging ran ${toStaging.digest}`);
+        stdout(`  One digest from build to production: ${toStaging.digest} (${tested} in staging and production).\n`);
+        return `${toStaging.digest.slice(0, 19)} in staging, then production`;
       },
     );
 
@@ -337,6 +396,7 @@ export const rehearseCommand: Command = {
           context: { type: 'string', default: '.' },
           dockerfile: { type: 'string', default: 'Dockerfile' },
           'dev-vault': { type: 'string', default: 'dev-secrets' },
+          'staging-config': { type: 'string' },
         },
       }).values;
     } catch (error) {
@@ -349,6 +409,7 @@ export const rehearseCommand: Command = {
         context: values.context,
         dockerfile: values.dockerfile,
         devVault: values['dev-vault'],
+        ...(values['staging-config'] ? { stagingConfig: values['staging-config'] } : {}),
       },
       context,
     );
