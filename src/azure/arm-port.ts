@@ -125,7 +125,13 @@ export interface ArmResponse {
 export interface ListedResource {
   id: string;
   type: string;
-  envelope: { location?: string; tags?: Record<string, string>; sku?: unknown; kind?: string; identity?: unknown };
+  envelope: {
+    location?: string | undefined;
+    tags?: Record<string, string> | undefined;
+    sku?: unknown;
+    kind?: string | undefined;
+    identity?: unknown;
+  };
 }
 
 /**

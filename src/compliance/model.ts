@@ -165,8 +165,8 @@ export interface BaaEvidence {
  * reviewed decision to keep it (judged by openai.abuse-monitoring).
  */
 export interface AbuseMonitoringRecord {
-  approval?: { approvedDate: string; reference: string };
-  waiver?: { reason: string; reviewedBy: string; reviewedDate: string };
+  approval?: { approvedDate: string; reference: string } | undefined;
+  waiver?: { reason: string; reviewedBy: string; reviewedDate: string } | undefined;
 }
 
 export interface Waiver {

@@ -4,17 +4,17 @@ import type { GatePolicy } from '../compliance/model.js';
 
 /** The gate's options as the CLI and the action receive them: strings and flags, unchecked. */
 export interface RawGateOptions {
-  config?: string;
-  template?: string;
-  parameters?: string;
-  waivers?: string;
-  failOn?: string;
-  live?: boolean;
-  subscriptionId?: string;
-  resourceGroup?: string;
+  config?: string | undefined;
+  template?: string | undefined;
+  parameters?: string | undefined;
+  waivers?: string | undefined;
+  failOn?: string | undefined;
+  live?: boolean | undefined;
+  subscriptionId?: string | undefined;
+  resourceGroup?: string | undefined;
   /** The target location of a planned deployment (resourceGroup().location). */
-  location?: string;
-  baseRef?: string;
+  location?: string | undefined;
+  baseRef?: string | undefined;
 }
 
 /** How each option is named to the user: `--config` on the command line, `Input "config"` in the action. */

@@ -5,10 +5,10 @@ export type GateMode = 'block' | 'warn';
 
 /** Provision's options as the CLI and the action receive them. */
 export interface RawProvisionOptions {
-  config?: string;
-  subscriptionId?: string;
-  mode?: string;
-  gate?: string;
+  config?: string | undefined;
+  subscriptionId?: string | undefined;
+  mode?: string | undefined;
+  gate?: string | undefined;
 }
 
 export interface ResolvedProvisionOptions {

@@ -21,14 +21,14 @@ export interface MigrationInputs {
   verify: boolean;
   /** Copy the development secrets production does not use too (src/secrets/unused.ts); default false. */
   includeUnused?: boolean;
-  concurrency?: number;
+  concurrency?: number | undefined;
   /** How secrets reach the target: `auto` (the data plane, Resource Manager when the vault refuses this network), `data-plane`, `resource-manager`. */
   targetPath?: string;
   /** The target vault's subscription, for the Resource Manager path; default AZURE_SUBSCRIPTION_ID. */
-  subscriptionId?: string;
-  writesPer10s?: number;
-  readsPer10s?: number;
-  maxWaitSeconds?: number;
+  subscriptionId?: string | undefined;
+  writesPer10s?: number | undefined;
+  readsPer10s?: number | undefined;
+  maxWaitSeconds?: number | undefined;
 }
 
 /** How each input is spelled where the user typed it (`--source` or `source-vault`), for messages. */
@@ -63,7 +63,7 @@ export interface MigrationOptions {
   /** How secrets reach the target vault. */
   targetPath: TargetPath;
   /** The target vault's subscription for the Resource Manager path (else AZURE_SUBSCRIPTION_ID at run time). */
-  subscriptionId?: string;
+  subscriptionId?: string | undefined;
   /** How the subscription option is spelled where the user typed it, for messages. */
   subscriptionInput: string;
   /** Secrets processed at once (each holds one value in memory). */

@@ -152,7 +152,8 @@ export class TemplateBuilder {
   /** Adds a resource at the registry's api-version for its type; `Properties` is the SDK model its `properties` must satisfy. */
   add<Properties extends object | undefined>(origin: JsonPath, resource: Omit<TypedResource<Properties>, 'apiVersion'>): ArmResource {
     const { type, ...rest } = resource;
-    const added: ArmResource = { type, apiVersion: apiVersionOf(type), ...rest };
+    // `rest` is the envelope without `type`; its conditional `properties` type hides that from the checker.
+    const added: ArmResource = { ...(rest as Omit<ArmResource, 'type' | 'apiVersion'>), type, apiVersion: apiVersionOf(type) };
     this.resources.push(added);
     this.origins.set(originKey(added.type, added.name), origin);
     return added;

@@ -10,8 +10,11 @@ const base: SecretMetadata = {
   expiresOn: new Date('2027-01-01T00:00:00Z'),
 };
 
+/** A change as the SDK may hand it: a property present but `undefined` (a date removed). */
+type MetadataChange = { [K in keyof SecretMetadata]?: SecretMetadata[K] | undefined };
+
 describe('differingMetadata', () => {
-  it.each<[string, Partial<SecretMetadata>, string[]]>([
+  it.each<[string, MetadataChange, string[]]>([
     ['nothing', {}, []],
     ['an equal date in another object', { expiresOn: new Date('2027-01-01T00:00:00Z') }, []],
     ['tags', { tags: { env: 'prod' } }, ['tags']],
@@ -20,7 +23,7 @@ describe('differingMetadata', () => {
     ['content type', { contentType: 'application/json' }, ['contentType']],
     ['dates', { notBefore: new Date(0), expiresOn: undefined }, ['notBefore', 'expiresOn']],
   ])('%s', (_title, change, expected) => {
-    expect(differingMetadata(base, { ...base, ...change })).toEqual(expected);
+    expect(differingMetadata(base, { ...base, ...change } as SecretMetadata)).toEqual(expected);
   });
 });
 
