@@ -17,9 +17,10 @@ function rule(what: string, pattern: RegExp, words: string): NameRule {
 }
 
 export const NAME_RULES = {
+  // Letters and digits are .NET's Char.IsLetterOrDigit (Unicode categories L and Nd), not only ASCII.
   resourceGroup: rule(
     'resource group name',
-    /^[-\w.()]{0,89}[-\w()]$/,
+    /^[-\p{L}\p{Nd}_.()]{0,89}[-\p{L}\p{Nd}_()]$/u,
     '1-90 letters, digits, underscores, hyphens, periods and parentheses, not ending with a period',
   ),
   keyVault: rule(
@@ -34,10 +35,11 @@ export const NAME_RULES = {
     /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/,
     '1-63 lowercase letters, digits and hyphens, not starting or ending with a hyphen',
   ),
+  // Names compare case-insensitively, so "Master" is the server's own master database too.
   sqlDatabase: rule(
     'SQL database name',
-    /^(?!master$)[^<>*%&:\\/?]{0,127}[^<>*%&:\\/?. ]$/,
-    '1-128 characters without <>*%&:\\/?, not ending with a period or space, and not "master"',
+    /^(?![Mm][Aa][Ss][Tt][Ee][Rr]$)[^<>*%&:\\/?\p{Cc}]{0,127}[^<>*%&:\\/?. \p{Cc}]$/u,
+    '1-128 characters without <>*%&:\\/? or control characters, not ending with a period or space, and not "master"',
   ),
   cosmosAccount: rule(
     'Cosmos DB account name',
@@ -49,10 +51,11 @@ export const NAME_RULES = {
     /^(?!.*--)[a-z][a-z0-9-]{0,30}[a-z0-9]$/,
     '2-32 lowercase letters, digits and hyphens, starting with a letter, ending with a letter or digit, with no consecutive hyphens',
   ),
+  // Not in Microsoft's naming page (it has containerApps only); unlike an app, an environment may start with a digit.
   containerAppsEnvironment: rule(
     'Container Apps environment name',
-    /^(?!.*--)[a-z][a-z0-9-]{0,58}[a-z0-9]$/,
-    '2-60 lowercase letters, digits and hyphens, starting with a letter, ending with a letter or digit, with no consecutive hyphens',
+    /^(?!.*--)[a-z0-9][a-z0-9-]{0,58}[a-z0-9]$/,
+    '2-60 lowercase letters, digits and hyphens, starting and ending with a letter or digit, with no consecutive hyphens',
   ),
   logAnalyticsWorkspace: rule(
     'Log Analytics workspace name',
@@ -76,7 +79,7 @@ export const NAME_RULES = {
   ),
   virtualNetwork: rule(
     'virtual network name',
-    /^[a-zA-Z0-9](?:[a-zA-Z0-9_.-]{0,62}[a-zA-Z0-9_])?$/,
+    /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}[a-zA-Z0-9_]$/,
     '2-64 letters, digits, underscores, periods and hyphens, starting with a letter or digit, ending with a letter, digit or underscore',
   ),
   // learn.microsoft.com, "Naming rules and restrictions for Azure resources" (Microsoft.Network): 1-80 characters.
@@ -90,10 +93,11 @@ export const NAME_RULES = {
     /^[a-zA-Z0-9](?:[a-zA-Z0-9_.-]{0,78}[a-zA-Z0-9_])?$/,
     '1-80 letters, digits, underscores, periods and hyphens, starting with a letter or digit, ending with a letter, digit or underscore',
   ),
+  // The naming page's rule; the ARM schema's pattern also lets underscores and periods through.
   cognitiveServicesAccount: rule(
     'Azure AI services account name',
-    /^[a-zA-Z0-9][a-zA-Z0-9_.-]{1,63}$/,
-    '2-64 letters, digits, underscores, periods and hyphens, starting with a letter or digit',
+    /^[a-zA-Z0-9][a-zA-Z0-9-]{0,62}[a-zA-Z0-9]$/,
+    '2-64 letters, digits and hyphens, starting and ending with a letter or digit',
   ),
   customSubDomain: rule(
     'custom subdomain name',

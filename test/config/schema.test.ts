@@ -129,6 +129,20 @@ describe('naming rules', () => {
     ['searchService', 'Search', false],
     ['modelDeployment', 'gpt-4o', true],
     ['modelDeployment', '-chat', false],
+    // Microsoft's naming page, where the rules used to say otherwise:
+    ['resourceGroup', 'grupo-ñandú', true],
+    ['resourceGroup', 'データ', true],
+    ['resourceGroup', 'rg!', false],
+    ['virtualNetwork', 'v', false],
+    ['virtualNetwork', 'vn', true],
+    ['sqlDatabase', 'db\u0001', false],
+    ['sqlDatabase', 'db\u0085', false],
+    ['sqlDatabase', 'Master', false],
+    ['cognitiveServicesAccount', 'prod_openai', false],
+    ['cognitiveServicesAccount', 'prod.openai', false],
+    ['cognitiveServicesAccount', 'openai-', false],
+    ['containerAppsEnvironment', '1-prod-env', true],
+    ['containerAppsEnvironment', 'prod--env', false],
   ] as const)('%s %j valid: %s', (rule, name, valid) => {
     expect(NAME_RULES[rule].pattern.test(name)).toBe(valid);
   });

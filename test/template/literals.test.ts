@@ -27,7 +27,8 @@ function configWithExpressionEverywhere(node: SchemaNode, path: string[], fields
   const string = node.anyOf?.find((branch) => branch.type === 'string');
   if (string) return configWithExpressionEverywhere(string, path, fields);
   if (node.type === 'string' && node.enum === undefined && node.const === undefined) {
-    if (node.pattern && !new RegExp(node.pattern).test(EXPRESSION)) return undefined;
+    // JSON Schema patterns are ECMA-262 with the u flag, as ajv and yaml-language-server read them (\p{L} needs it).
+    if (node.pattern && !new RegExp(node.pattern, 'u').test(EXPRESSION)) return undefined;
     fields.push(path.join('.'));
     return EXPRESSION;
   }
