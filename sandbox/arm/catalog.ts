@@ -1,11 +1,11 @@
-import { AZURE_REGIONS, NAME_RULES, type NameRule } from '../../src/config/naming.js';
 import { stableGuid } from '../../src/core/resource-id.js';
+import { REGIONS } from './names.js';
 import { assignmentScope } from './role-assignments.js';
 
 /**
  * What the sandbox's ARM endpoint knows about each resource type it serves: how long real Azure
- * takes to provision one, the read-only properties its resource provider adds, the name rule, the
- * api-versions it accepts where no schema file says, and which names are global DNS names.
+ * takes to provision one, the read-only properties its resource provider adds, the api-versions it
+ * accepts where no schema file says, and which names are global DNS names (names.ts has the name rules).
  *
  * Provisioning times are typical create times seen in Azure (learn.microsoft.com quickstarts and
  * `az` runs), rounded: Managed Redis and Container Apps environments take minutes, Key Vault
@@ -16,8 +16,6 @@ export interface ResourceTypeSpec {
   createSeconds: number;
   /** Seconds an update that changes nothing takes (ARM still PUTs it). */
   noopSeconds?: number;
-  /** The name rule of the last name segment. */
-  nameRule?: NameRule;
   /** A global DNS name: another subscription may hold it already. */
   globalName?: { code: string; message: (name: string) => string };
   /** Properties the provider sets and returns on GET: endpoints, generated ids. */
@@ -54,7 +52,7 @@ export const RESTRICTED_REGIONS = [
   'uaecentral',
   'westindia',
 ];
-export const AVAILABLE_REGIONS: readonly string[] = AZURE_REGIONS.filter((region) => !RESTRICTED_REGIONS.includes(region));
+export const AVAILABLE_REGIONS: readonly string[] = REGIONS.filter((region) => !RESTRICTED_REGIONS.includes(region));
 /** Newer regions where Container Apps is not offered yet (the sandbox's model, for LocationNotAvailableForResourceType). */
 const WITHOUT_CONTAINER_APPS = [
   'austriaeast',
@@ -77,16 +75,14 @@ const taken = (service: string) => (name: string) =>
 export const RESOURCE_TYPES: Record<string, ResourceTypeSpec> = {
   'microsoft.managedidentity/userassignedidentities': {
     createSeconds: 5,
-    nameRule: NAME_RULES.managedIdentity,
     readOnly: ({ id }) => ({ principalId: guidFrom('principal', id), clientId: guidFrom('client', id), tenantId: guidFrom('tenant') }),
   },
   'microsoft.operationalinsights/workspaces': {
     createSeconds: 20,
-    nameRule: NAME_RULES.logAnalyticsWorkspace,
     readOnly: ({ id }) => ({ customerId: guidFrom('workspace', id), provisioningState: 'Succeeded' }),
   },
   'microsoft.operationalinsights/workspaces/tables': { createSeconds: 10 },
-  'microsoft.network/virtualnetworks': { createSeconds: 10, nameRule: NAME_RULES.virtualNetwork },
+  'microsoft.network/virtualnetworks': { createSeconds: 10 },
   'microsoft.network/virtualnetworks/subnets': { createSeconds: 5 },
   'microsoft.network/networksecuritygroups': { createSeconds: 10 },
   // GitHub-hosted runners with Azure private networking: the provider tags the resource with the id GitHub's
@@ -97,7 +93,6 @@ export const RESOURCE_TYPES: Record<string, ResourceTypeSpec> = {
   },
   'microsoft.keyvault/vaults': {
     createSeconds: 15,
-    nameRule: NAME_RULES.keyVault,
     globalName: {
       code: 'VaultAlreadyExists',
       message: (name) =>
@@ -107,7 +102,7 @@ export const RESOURCE_TYPES: Record<string, ResourceTypeSpec> = {
   },
   // A new version of a secret in the vault, written through the control plane (vault-secrets.ts).
   'microsoft.keyvault/vaults/secrets': { createSeconds: 2 },
-  'microsoft.insights/diagnosticsettings': { createSeconds: 3, nameRule: NAME_RULES.diagnosticSetting, completeModeDeletion: false },
+  'microsoft.insights/diagnosticsettings': { createSeconds: 3, completeModeDeletion: false },
   'microsoft.authorization/roleassignments': {
     createSeconds: 5,
     completeModeDeletion: false,
@@ -116,14 +111,12 @@ export const RESOURCE_TYPES: Record<string, ResourceTypeSpec> = {
   },
   'microsoft.documentdb/databaseaccounts': {
     createSeconds: 420,
-    nameRule: NAME_RULES.cosmosAccount,
     globalName: { code: 'BadRequest', message: (name) => `DatabaseAccount name '${name}' already exists.` },
     readOnly: ({ name }) => ({ documentEndpoint: `https://${name}.documents.azure.com:443/`, provisioningState: 'Succeeded' }),
   },
   'microsoft.documentdb/databaseaccounts/sqlroleassignments': { createSeconds: 20 },
   'microsoft.sql/servers': {
     createSeconds: 60,
-    nameRule: NAME_RULES.sqlServer,
     globalName: {
       code: 'ServerNameAlreadyExists',
       message: (name) => `The name '${name}.database.windows.net' already exists. Choose a different name.`,
@@ -133,7 +126,6 @@ export const RESOURCE_TYPES: Record<string, ResourceTypeSpec> = {
   },
   'microsoft.sql/servers/databases': {
     createSeconds: 90,
-    nameRule: NAME_RULES.sqlDatabase,
     readOnly: () => ({ status: 'Online' }),
     completeModeDeletion: true,
   },
@@ -143,7 +135,6 @@ export const RESOURCE_TYPES: Record<string, ResourceTypeSpec> = {
   'microsoft.sql/servers/databases/backuplongtermretentionpolicies': { createSeconds: 10 },
   'microsoft.cache/redisenterprise': {
     createSeconds: 900,
-    nameRule: NAME_RULES.redisEnterprise,
     readOnly: ({ name, location }) => ({
       hostName: `${name}.${location ?? 'eastus2'}.redis.azure.net`,
       provisioningState: 'Succeeded',
@@ -154,13 +145,11 @@ export const RESOURCE_TYPES: Record<string, ResourceTypeSpec> = {
   'microsoft.cache/redisenterprise/databases/accesspolicyassignments': { createSeconds: 30 },
   'microsoft.cache/redis': {
     createSeconds: 1200,
-    nameRule: NAME_RULES.redisCache,
     readOnly: ({ name }) => ({ hostName: `${name}.redis.cache.windows.net`, port: 6379, sslPort: 6380, provisioningState: 'Succeeded' }),
   },
   'microsoft.cache/redis/accesspolicyassignments': { createSeconds: 30 },
   'microsoft.storage/storageaccounts': {
     createSeconds: 25,
-    nameRule: NAME_RULES.storageAccount,
     globalName: { code: 'StorageAccountAlreadyTaken', message: (name) => `The storage account named ${name} is already taken.` },
     readOnly: ({ name }) => ({ primaryEndpoints: { blob: `https://${name}.blob.core.windows.net/` }, provisioningState: 'Succeeded' }),
     implicitChildren: [{ type: 'Microsoft.Storage/storageAccounts/blobServices', name: 'default', properties: {} }],
@@ -169,14 +158,12 @@ export const RESOURCE_TYPES: Record<string, ResourceTypeSpec> = {
   'microsoft.storage/storageaccounts/managementpolicies': { createSeconds: 3 },
   'microsoft.containerregistry/registries': {
     createSeconds: 20,
-    nameRule: NAME_RULES.registry,
     globalName: { code: 'AlreadyInUse', message: taken('registry') },
     readOnly: ({ name }) => ({ loginServer: `${name.toLowerCase()}.azurecr.io`, provisioningState: 'Succeeded' }),
   },
   'microsoft.cognitiveservices/accounts': {
     // An Azure OpenAI or Speech account is ready in well under a minute; each model deployment takes longer.
     createSeconds: 40,
-    nameRule: NAME_RULES.cognitiveServicesAccount,
     readOnly: ({ kind, location, properties }) => {
       const subdomain = typeof properties['customSubDomainName'] === 'string' ? properties['customSubDomainName'].toLowerCase() : undefined;
       // With a custom subdomain the endpoint is the account's own host (kind OpenAI: openai.azure.com); without one, the region's shared host.
@@ -191,11 +178,10 @@ export const RESOURCE_TYPES: Record<string, ResourceTypeSpec> = {
       return { endpoint, capabilities, provisioningState: 'Succeeded' };
     },
   },
-  'microsoft.cognitiveservices/accounts/deployments': { createSeconds: 90, nameRule: NAME_RULES.modelDeployment },
+  'microsoft.cognitiveservices/accounts/deployments': { createSeconds: 90 },
   'microsoft.search/searchservices': {
     // A dedicated search service is provisioned on its own nodes: several minutes.
     createSeconds: 300,
-    nameRule: NAME_RULES.searchService,
     readOnly: ({ name }) => ({ endpoint: `https://${name}.search.windows.net`, status: 'running', statusDetails: '' }),
   },
   'microsoft.network/privatednszones': { createSeconds: 40 },
@@ -204,7 +190,6 @@ export const RESOURCE_TYPES: Record<string, ResourceTypeSpec> = {
   'microsoft.network/privateendpoints/privatednszonegroups': { createSeconds: 20 },
   'microsoft.app/managedenvironments': {
     createSeconds: 480,
-    nameRule: NAME_RULES.containerAppsEnvironment,
     unavailableIn: WITHOUT_CONTAINER_APPS,
     readOnly: ({ id, location }) => ({
       defaultDomain: `${guidFrom('domain', id).slice(0, 13).replace('-', '')}.${location ?? 'eastus2'}.azurecontainerapps.io`,
@@ -215,7 +200,6 @@ export const RESOURCE_TYPES: Record<string, ResourceTypeSpec> = {
   'microsoft.app/containerapps': {
     createSeconds: 45,
     noopSeconds: 5,
-    nameRule: NAME_RULES.containerApp,
     unavailableIn: WITHOUT_CONTAINER_APPS,
     readOnly: ({ name, properties }, propertiesOf) => ({
       provisioningState: 'Succeeded',

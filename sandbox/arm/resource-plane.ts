@@ -2,8 +2,8 @@
  * Resource Manager's state: resource groups and resources, the caller's roles, and each
  * resource's provisioning as its resource provider would do it (ArmPlane adds deployments).
  */
-import { NAME_RULES } from '../../src/config/naming.js';
 import { AVAILABLE_REGIONS, typeSpec } from './catalog.js';
+import { RESOURCE_GROUP_NAME, isValidName } from './names.js';
 import { assignmentScope } from './role-assignments.js';
 import type { ContainerAppsRuntime } from '../apps/runtime.js';
 import type { KeyVaults } from '../keyvault/plane.js';
@@ -261,11 +261,11 @@ export class ResourcePlane {
 
   putResourceGroup(name: string, body: Json): { status: 200 | 201; group: ResourceGroup } {
     this.authorize('Microsoft.Resources/subscriptions/resourceGroups/write', this.resourceGroupId(name));
-    if (!NAME_RULES.resourceGroup.pattern.test(name))
+    if (!isValidName(RESOURCE_GROUP_NAME, name))
       throw new ArmError(
         400,
         'InvalidResourceGroup',
-        `The provided resource group name '${name}' is not valid: use ${NAME_RULES.resourceGroup.rule}.`,
+        `The provided resource group name '${name}' is not valid: use ${RESOURCE_GROUP_NAME.words}.`,
       );
     const location = typeof body['location'] === 'string' ? body['location'].toLowerCase().replace(/\s+/g, '') : '';
     if (!location) throw new ArmError(400, 'LocationRequired', 'The location property is required for this definition.');

@@ -1,5 +1,6 @@
 import { apiVersionsWithSchema, hasSchemaFor, validateResourceBody } from '../../src/template/arm-schema.js';
 import { AVAILABLE_REGIONS, KNOWN_IMAGE_PORTS, typeSpec } from './catalog.js';
+import { isValidName, nameRuleOf } from './names.js';
 import { providerPath } from '../../src/core/resource-id.js';
 
 export type Json = Record<string, unknown>;
@@ -166,7 +167,8 @@ export function bodyProblems(
   const spec = typeSpec(type);
   const name = resource.name.split('/').at(-1) as string;
   const shortType = type.split('/').slice(1).join('/');
-  const nameInvalid = spec?.nameRule !== undefined && !spec.nameRule.pattern.test(name);
+  const nameRule = nameRuleOf(type);
+  const nameInvalid = nameRule !== undefined && !isValidName(nameRule, name);
   if (nameInvalid && type.toLowerCase() === 'microsoft.storage/storageaccounts') {
     // The storage provider's own code and words (PostDeploymentValidateOnResourceGroup.json, 2025-04-01).
     provider({
@@ -174,11 +176,11 @@ export function bodyProblems(
       target: id,
       message: `${name} is not a valid storage account name. Storage account name must be between 3 and 24 characters in length and use numbers and lower-case letters only.`,
     });
-  } else if (nameInvalid && spec?.nameRule) {
+  } else if (nameInvalid && nameRule) {
     provider({
       code: 'InvalidResourceName',
       target: id,
-      message: `Resource name '${name}' is invalid for type '${type}': a ${spec.nameRule.what} has ${spec.nameRule.rule}.`,
+      message: `Resource name '${name}' is invalid for type '${type}': a ${nameRule.what} has ${nameRule.words}.`,
     });
   }
   if (spec?.globalName && options.nameTaken) provider({ code: spec.globalName.code, target: id, message: spec.globalName.message(name) });

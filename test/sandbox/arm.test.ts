@@ -12,6 +12,7 @@ import { armPort } from '../../src/azure/arm.js';
 import { azureClientOptions, azureCredential } from '../../src/azure/credential.js';
 import { adminRequest } from '../helpers/sandbox-admin.js';
 import { armFailureOf, type ArmPort } from '../../src/azure/arm-port.js';
+import { bodyProblems } from '../../sandbox/arm/resources.js';
 
 let sandbox: Sandbox;
 let client: ResourceManagementClient;
@@ -128,5 +129,21 @@ describe('the sandbox ARM endpoint', () => {
       outgoing.end();
     });
     expect(response).toBe(401);
+  });
+
+  it('judges names by its own table of Microsoft’s rules: Unicode letters in a group, the AI account and environment rows', () => {
+    const plane = sandbox.server.arm;
+    expect(plane.putResourceGroup('grupo-ñandú', { location: 'eastus' }).group.name).toBe('grupo-ñandú');
+    expect(() => plane.putResourceGroup('arm-test-rg.', { location: 'eastus' })).toThrow(
+      expect.objectContaining({ code: 'InvalidResourceGroup' }),
+    );
+    const nameCodes = (type: string, name: string) =>
+      bodyProblems({ id: `/x/${name}`, type, name }, '2000-01-01', { location: 'eastus' })
+        .map(({ problem }) => problem.code)
+        .filter((code) => code === 'InvalidResourceName');
+    expect(nameCodes('Microsoft.CognitiveServices/accounts', 'prod_openai')).toEqual(['InvalidResourceName']);
+    expect(nameCodes('Microsoft.CognitiveServices/accounts', 'prod-openai')).toEqual([]);
+    expect(nameCodes('Microsoft.App/managedEnvironments', '1-prod-env')).toEqual([]);
+    expect(nameCodes('Microsoft.App/managedEnvironments', 'prod--env')).toEqual(['InvalidResourceName']);
   });
 });
