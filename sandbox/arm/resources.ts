@@ -1,4 +1,4 @@
-import { apiVersionsWithSchema, hasSchemaFor, validateResourceBody } from '../../src/template/arm-schema.js';
+import { apiVersionsWithSchema, hasSchemaFor, validateResourceBody } from './schema.js';
 import { AVAILABLE_REGIONS, KNOWN_IMAGE_PORTS, typeSpec } from './catalog.js';
 import { isValidName, nameRuleOf } from './names.js';
 import { providerPath } from '../../src/core/resource-id.js';

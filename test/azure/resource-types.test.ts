@@ -18,7 +18,7 @@ import {
 import { CONTROLS } from '../../src/compliance/catalog.js';
 import { defaultConfig } from '../../src/config/schema.js';
 import { parseConfigText } from '../../src/config/load.js';
-import { hasSchemaFor } from '../../src/template/arm-schema.js';
+import { hasSchemaFor } from '../../sandbox/arm/schema.js';
 import { renderTemplate } from '../../src/template/render.js';
 
 const variants = {

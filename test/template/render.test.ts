@@ -3,7 +3,7 @@ import { AUDIT_LOG_TABLES, roleDefinitionOf } from '../../src/azure/resource-typ
 import { parseConfigText } from '../../src/config/load.js';
 import { defaultConfig, type EnvironmentConfig } from '../../src/config/schema.js';
 import type { ArmResource } from '../../src/template/arm-types.js';
-import { hasSchemaFor, validateResourceBody } from '../../src/template/arm-schema.js';
+import { hasSchemaFor, validateResourceBody } from '../../sandbox/arm/schema.js';
 import { renderEnvironment, renderTemplate, resourceIdExpression } from '../../src/template/render.js';
 
 const withSecrets = 'containerApp:\n  secrets: {openai-key: AzureOpenAIKey}\n  env: {AZURE_OPENAI_KEY: {secretRef: openai-key}}\n';

@@ -121,7 +121,7 @@ export function armSchemaDirectory(): string {
   if (schemaDirectory) return schemaDirectory;
   const fromEnvironment = process.env[ARM_SCHEMAS_ENV];
   const here = dirname(fileURLToPath(import.meta.url));
-  // This module runs from src/template/ and cli/dist/ (two levels below the repository root) and from actions/<name>/dist/ (three).
+  // This module runs from sandbox/arm/ and cli/dist/ (two levels below the repository root); three levels is a bundle under actions/<name>/dist/.
   const candidates = fromEnvironment
     ? [resolve(fromEnvironment)]
     : [

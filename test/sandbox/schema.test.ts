@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { hasSchemaFor, validateResourceBody, type ResourceBody } from '../../src/template/arm-schema.js';
+import { hasSchemaFor, validateResourceBody, type ResourceBody } from '../../sandbox/arm/schema.js';
 
 const vault: ResourceBody = {
   type: 'Microsoft.KeyVault/vaults',
