@@ -22,8 +22,6 @@ export const LAYERS = [
 export const SANDBOX_SURFACE = [
   'src/core/', // resource ids, stable GUIDs
   'src/azure/resource-types.ts', // which api-versions each type has
-  'src/config/naming.ts', // Azure's naming rules and regions
-  'src/template/arm-schema.ts', // Microsoft's ARM schemas, to validate every body it receives
   'src/compliance/arm/', // ARM's template expression language, to run deployments
   'src/compliance/model.ts', // UnknownValue, which the expression evaluator returns
 ];

@@ -37,6 +37,19 @@ describe('the layer rule', () => {
       /layer azure .* may not import/,
     ],
     ['the sandbox importing the gate', 'sandbox/x.ts', "import { runGate } from '../src/gate/gate.js';", /sandbox may reuse only/],
+    // It keeps its own name and region tables (sandbox/arm/names.ts), so it cannot agree with the product by construction.
+    [
+      'the sandbox importing the product’s name rules',
+      'sandbox/arm/x.ts',
+      "import { NAME_RULES } from '../../src/config/naming.js';",
+      /sandbox may reuse only .* not src\/config\/naming\.ts/,
+    ],
+    [
+      'the sandbox importing a schema validator from the product',
+      'sandbox/arm/x.ts',
+      "import { validateResourceBody } from '../../src/template/arm-schema.js';",
+      /sandbox may reuse only .* not src\/template\/arm-schema\.ts/,
+    ],
     [
       'the gate importing the sandbox',
       'src/gate/x.ts',
@@ -54,7 +67,12 @@ describe('the layer rule', () => {
       "import { evaluate } from '../compliance/evaluate.js';\nimport { loadConfig } from '../config/load.js';",
     ],
     ['the judge importing the type registry', 'src/compliance/x.ts', "import { resourceType } from '../azure/resource-types.js';"],
-    ['the sandbox importing the schema validator', 'sandbox/x.ts', "import { validateResourceBody } from '../src/template/arm-schema.js';"],
+    [
+      'the sandbox importing the expression evaluator',
+      'sandbox/arm/x.ts',
+      "import { evaluateDeep } from '../../src/compliance/arm/template.js';",
+    ],
+    ['the sandbox importing resource ids', 'sandbox/arm/x.ts', "import { stableGuid } from '../../src/core/resource-id.js';"],
     ['the CLI starting the sandbox', 'src/cli/commands/sandbox.ts', "import { startSandbox } from '../../../sandbox/index.js';"],
   ])('allows %s', async (_label, filePath, code) => {
     expect(await layerMessages(filePath, `${code}\nexport const used = 1;\n`)).toEqual([]);
