@@ -4,8 +4,8 @@ import { assignmentScope } from './role-assignments.js';
 
 /**
  * What the sandbox's ARM endpoint knows about each resource type it serves: how long real Azure
- * takes to provision one, the read-only properties its resource provider adds, the api-versions it
- * accepts where no schema file says, and which names are global DNS names (names.ts has the name rules).
+ * takes to provision one, the read-only properties its resource provider adds, and which names are
+ * global DNS names (names.ts has the name rules; schema.ts the api-versions, from Microsoft's schemas).
  *
  * Provisioning times are typical create times seen in Azure (learn.microsoft.com quickstarts and
  * `az` runs), rounded: Managed Redis and Container Apps environments take minutes, Key Vault
