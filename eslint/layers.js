@@ -8,6 +8,7 @@ import { dirname, relative, resolve } from 'node:path';
 export const LAYERS = [
   { name: 'core', paths: ['src/core/'], what: 'what everything may use' },
   { name: 'registry', paths: ['src/azure/resource-types.ts'], what: 'the one registry of Azure resource types' },
+  { name: 'arm', paths: ['src/arm/'], what: "ARM's template expression language and what a deployment deploys" },
   { name: 'compliance', paths: ['src/compliance/'], what: 'the pure judge' },
   { name: 'config', paths: ['src/config/'], what: 'the environment config' },
   { name: 'template', paths: ['src/template/'], what: 'config to ARM template' },
@@ -24,8 +25,7 @@ export const SANDBOX_SURFACE = [
   'src/azure/resource-types.ts', // which api-versions each type has
   'src/config/naming.ts', // Azure's naming rules and regions
   'src/template/arm-schema.ts', // Microsoft's ARM schemas, to validate every body it receives
-  'src/compliance/arm/', // ARM's template expression language, to run deployments
-  'src/compliance/model.ts', // UnknownValue, which the expression evaluator returns
+  'src/arm/', // ARM's template expression language (and UnknownValue, which it returns), to run deployments
 ];
 
 const SANDBOX_STARTERS = ['src/cli/commands/sandbox.ts', 'src/cli/commands/demo.ts', 'src/cli/commands/rehearse.ts'];

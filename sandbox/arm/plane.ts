@@ -6,8 +6,8 @@
  * (Over 500 lines on purpose: the phases of one deployment read in ARM's order in one place.)
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { evaluateDeep } from '../../src/compliance/arm/template.js';
-import { UnknownValue } from '../../src/compliance/model.js';
+import { evaluateDeep } from '../../src/arm/template.js';
+import { UnknownValue } from '../../src/arm/values.js';
 import { typeSpec } from './catalog.js';
 import {
   ArmError,

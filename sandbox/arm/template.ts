@@ -1,6 +1,6 @@
-import { createScope, evaluateDeep } from '../../src/compliance/arm/template.js';
-import type { ExpressionScope } from '../../src/compliance/arm/expressions.js';
-import { UnknownValue, isUnknown } from '../../src/compliance/model.js';
+import { createScope, evaluateDeep } from '../../src/arm/template.js';
+import type { ExpressionScope } from '../../src/arm/expressions.js';
+import { UnknownValue, isUnknown } from '../../src/arm/values.js';
 import { ArmError, isObject, resourceIdOf, type ArmErrorBody, type Json } from './resources.js';
 
 /** Keys of a template resource that steer the deployment and are not sent to the provider. */

@@ -8,17 +8,8 @@ import { errorMessage } from '../core/errors.js';
 import { CONTROLS } from './catalog.js';
 import type { Control, ControlContext, ControlResult } from './control.js';
 import { appliedLast, traceReads } from './controls/access.js';
-import type {
-  AbuseMonitoringRecord,
-  BaaEvidence,
-  Finding,
-  GatePolicy,
-  GateReport,
-  JudgedEnvironment,
-  JudgedResource,
-  Verdict,
-  Waiver,
-} from './model.js';
+import type { JudgedEnvironment, JudgedResource } from '../arm/deployed.js';
+import type { AbuseMonitoringRecord, BaaEvidence, Finding, GatePolicy, GateReport, Verdict, Waiver } from './model.js';
 import type { WaiverProblem } from './waivers.js';
 import type { JsonPath } from '../core/json-path.js';
 

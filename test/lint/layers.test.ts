@@ -36,7 +36,19 @@ describe('the layer rule', () => {
       "const p = await import('../provision/provision.js');",
       /layer azure .* may not import/,
     ],
+    [
+      'the ARM language importing the judge',
+      'src/arm/x.ts',
+      "import type { Finding } from '../compliance/model.js';",
+      /layer arm .* may not import src\/compliance\/model\.ts/,
+    ],
     ['the sandbox importing the gate', 'sandbox/x.ts', "import { runGate } from '../src/gate/gate.js';", /sandbox may reuse only/],
+    [
+      'the sandbox importing the judge',
+      'sandbox/x.ts',
+      "import type { Finding } from '../src/compliance/model.js';",
+      /sandbox may reuse only/,
+    ],
     [
       'the gate importing the sandbox',
       'src/gate/x.ts',
@@ -54,6 +66,9 @@ describe('the layer rule', () => {
       "import { evaluate } from '../compliance/evaluate.js';\nimport { loadConfig } from '../config/load.js';",
     ],
     ['the judge importing the type registry', 'src/compliance/x.ts', "import { resourceType } from '../azure/resource-types.js';"],
+    ['the judge importing the ARM language', 'src/compliance/x.ts', "import { isUnknown } from '../arm/values.js';"],
+    ['the ARM language importing the core', 'src/arm/x.ts', "import { providerPath } from '../core/resource-id.js';"],
+    ['the sandbox importing UnknownValue', 'sandbox/x.ts', "import { UnknownValue } from '../src/arm/values.js';"],
     ['the sandbox importing the schema validator', 'sandbox/x.ts', "import { validateResourceBody } from '../src/template/arm-schema.js';"],
     ['the CLI starting the sandbox', 'src/cli/commands/sandbox.ts', "import { startSandbox } from '../../../sandbox/index.js';"],
   ])('allows %s', async (_label, filePath, code) => {

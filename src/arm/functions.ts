@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { parse as parseYaml } from 'yaml';
-import { providerPath } from '../../core/resource-id.js';
-import { UnknownValue, isUnknown } from '../model.js';
+import { providerPath } from '../core/resource-id.js';
+import { UnknownValue, isUnknown } from './values.js';
 import type { ExpressionScope, Node } from './expressions.js';
 import {
   TemplateError,

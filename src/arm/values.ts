@@ -1,7 +1,19 @@
 import { createHash } from 'node:crypto';
-import { UnknownValue, isUnknown } from '../model.js';
 
-/** Values as ARM's expression language sees them: errors in the template, case-insensitive keys, unknowns inside values. */
+/** Values as ARM's expression language sees them: unknowns, errors in the template, case-insensitive keys. */
+
+/** A value that cannot be known: an ARM expression not evaluable offline, or a property the live API did not return. */
+export class UnknownValue {
+  constructor(
+    readonly reason: string,
+    /** The expression text, when the value came from one. */
+    readonly expression?: string,
+  ) {}
+}
+
+export function isUnknown(value: unknown): value is UnknownValue {
+  return value instanceof UnknownValue;
+}
 
 /** A problem in the template that ARM itself would reject; `message` is ARM's kind of words for it. */
 export class TemplateError extends Error {

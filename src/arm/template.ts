@@ -1,8 +1,9 @@
-import { ConfigurationError } from '../../core/errors.js';
-import type { JsonPath, SourceLocation } from '../../core/json-path.js';
-import type { LocatedDocument } from '../../core/located-document.js';
-import { providerPath, typeAndNameOf } from '../../core/resource-id.js';
-import { UnknownValue, isUnknown, type JudgedEnvironment, type JudgedResource } from '../model.js';
+import { ConfigurationError } from '../core/errors.js';
+import type { JsonPath, SourceLocation } from '../core/json-path.js';
+import type { LocatedDocument } from '../core/located-document.js';
+import { providerPath, typeAndNameOf } from '../core/resource-id.js';
+import type { JudgedEnvironment, JudgedResource } from './deployed.js';
+import { UnknownValue, isUnknown } from './values.js';
 import { evaluateString, type ExpressionScope } from './expressions.js';
 import {
   TemplateError,

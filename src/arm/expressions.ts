@@ -1,4 +1,4 @@
-import { UnknownValue, isUnknown } from '../model.js';
+import { UnknownValue, isUnknown } from './values.js';
 import { FUNCTIONS, LAZY_FUNCTIONS, type Evaluate } from './functions.js';
 import {
   TemplateError,
