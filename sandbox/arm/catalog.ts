@@ -1,4 +1,4 @@
-import { AZURE_REGIONS, NAME_RULES, type NameRule } from '../../src/config/naming.js';
+import { AZURE_REGIONS, NAME_RULES, type NameRule } from '../../src/azure/naming.js';
 import { stableGuid } from '../../src/core/resource-id.js';
 import { assignmentScope } from './role-assignments.js';
 

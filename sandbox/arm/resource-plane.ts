@@ -2,7 +2,7 @@
  * Resource Manager's state: resource groups and resources, the caller's roles, and each
  * resource's provisioning as its resource provider would do it (ArmPlane adds deployments).
  */
-import { NAME_RULES } from '../../src/config/naming.js';
+import { NAME_RULES } from '../../src/azure/naming.js';
 import { AVAILABLE_REGIONS, typeSpec } from './catalog.js';
 import { assignmentScope } from './role-assignments.js';
 import type { ContainerAppsRuntime } from '../apps/runtime.js';

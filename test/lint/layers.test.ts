@@ -42,6 +42,12 @@ describe('the layer rule', () => {
       "import type { Finding } from '../compliance/model.js';",
       /layer arm .* may not import src\/compliance\/model\.ts/,
     ],
+    [
+      'the Azure name rules importing the config',
+      'src/azure/naming.ts',
+      "import { loadConfig } from '../config/load.js';",
+      /layer registry .* may not import src\/config\/load\.ts/,
+    ],
     ['the sandbox importing the gate', 'sandbox/x.ts', "import { runGate } from '../src/gate/gate.js';", /sandbox may reuse only/],
     [
       'the sandbox importing the judge',
@@ -66,6 +72,8 @@ describe('the layer rule', () => {
       "import { evaluate } from '../compliance/evaluate.js';\nimport { loadConfig } from '../config/load.js';",
     ],
     ['the judge importing the type registry', 'src/compliance/x.ts', "import { resourceType } from '../azure/resource-types.js';"],
+    ['the config importing the Azure name rules', 'src/config/x.ts', "import { NAME_RULES } from '../azure/naming.js';"],
+    ['the ARM language importing the Azure facts', 'src/arm/x.ts', "import { NAME_RULES } from '../azure/naming.js';"],
     ['the judge importing the ARM language', 'src/compliance/x.ts', "import { isUnknown } from '../arm/values.js';"],
     ['the ARM language importing the core', 'src/arm/x.ts', "import { providerPath } from '../core/resource-id.js';"],
     ['the sandbox importing UnknownValue', 'sandbox/x.ts', "import { UnknownValue } from '../src/arm/values.js';"],
