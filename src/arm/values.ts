@@ -15,6 +15,11 @@ export function isUnknown(value: unknown): value is UnknownValue {
   return value instanceof UnknownValue;
 }
 
+/** A JSON object of a template. */
+export type Json = Record<string, unknown>;
+
+export const isObject = (value: unknown): value is Json => value !== null && typeof value === 'object' && !Array.isArray(value);
+
 /** A problem in the template that ARM itself would reject; `message` is ARM's kind of words for it. */
 export class TemplateError extends Error {
   override readonly name = 'TemplateError';

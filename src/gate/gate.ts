@@ -4,7 +4,7 @@
  * src/compliance judge it, and adds drift. The CLI and the hipaa-gate action share request.ts.
  */
 import { resolve } from 'node:path';
-import { resolveTemplate } from '../arm/template.js';
+import { resolveTemplate } from '../arm/resolve.js';
 import { addDrift } from '../compliance/drift.js';
 import { evaluate, type PropertyRead } from '../compliance/evaluate.js';
 import type { JudgedEnvironment } from '../arm/deployed.js';

@@ -8,7 +8,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FUNCTIONS, LAZY_FUNCTIONS } from '../../src/arm/functions.js';
-import { resolveOutputs } from '../../src/arm/template.js';
+import { resolveOutputs } from '../../src/arm/resolve.js';
 import { isUnknown } from '../../src/arm/values.js';
 import { repoRoot } from '../helpers/run-action.js';
 

@@ -6,7 +6,7 @@
  * the judgement. Each case is a minimal template.
  */
 import { describe, expect, it } from 'vitest';
-import { resolveTemplate } from '../../src/arm/template.js';
+import { resolveTemplate } from '../../src/arm/resolve.js';
 import { read } from '../../src/compliance/controls/access.js';
 import { CONTROLS } from '../../src/compliance/catalog.js';
 import { evaluate } from '../../src/compliance/evaluate.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { TemplateError, evaluateString, type ExpressionScope } from '../../src/arm/expressions.js';
-import { resolveTemplate } from '../../src/arm/template.js';
+import { resolveTemplate } from '../../src/arm/resolve.js';
 import type { JudgedResource } from '../../src/arm/deployed.js';
 import { isUnknown } from '../../src/arm/values.js';
 import { parseLocatedDocument } from '../../src/core/located-document.js';

@@ -6,7 +6,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { evaluateString } from '../../src/arm/expressions.js';
-import { createScope, resolveTemplate, type ResolveOptions } from '../../src/arm/template.js';
+import { resolveTemplate, type ResolveOptions } from '../../src/arm/resolve.js';
+import { createScope } from '../../src/arm/scope.js';
 import { CONTROLS } from '../../src/compliance/catalog.js';
 import { evaluate } from '../../src/compliance/evaluate.js';
 import { isUnknown } from '../../src/arm/values.js';
