@@ -5,7 +5,7 @@
  * resource at 1k (linear in size; anything quadratic shows up as ~10x).
  * Run: npx tsx bench/gate.ts
  */
-import { resolveTemplate } from '../src/compliance/arm/template.js';
+import { resolveTemplate } from '../src/arm/resolve.js';
 import { evaluate } from '../src/compliance/evaluate.js';
 import { DEFAULT_GATE_POLICY } from '../src/compliance/model.js';
 

@@ -7,8 +7,8 @@
  */
 import { startSandbox } from '../sandbox/index.js';
 import { typeSpec } from '../sandbox/arm/catalog.js';
-import { expandTemplate } from '../sandbox/arm/template.js';
-import { UnknownValue } from '../src/compliance/model.js';
+import { expandTemplate } from '../sandbox/arm/expand.js';
+import { UnknownValue } from '../src/arm/values.js';
 import { loadConfig } from '../src/config/load.js';
 import { silentLogger } from '../src/core/logger.js';
 import { provision } from '../src/provision/provision.js';

@@ -7,7 +7,12 @@ import { dirname, relative, resolve } from 'node:path';
 /** Lowest first. A path matches the first entry whose prefix it starts with. */
 export const LAYERS = [
   { name: 'core', paths: ['src/core/'], what: 'what everything may use' },
-  { name: 'registry', paths: ['src/azure/resource-types.ts'], what: 'the one registry of Azure resource types' },
+  {
+    name: 'registry',
+    paths: ['src/azure/resource-types.ts', 'src/azure/naming.ts'],
+    what: 'Azure facts: the one registry of resource types, and the name rules and regions',
+  },
+  { name: 'arm', paths: ['src/arm/'], what: "ARM's template expression language and what a deployment deploys" },
   { name: 'compliance', paths: ['src/compliance/'], what: 'the pure judge' },
   { name: 'config', paths: ['src/config/'], what: 'the environment config' },
   { name: 'template', paths: ['src/template/'], what: 'config to ARM template' },
@@ -22,8 +27,7 @@ export const LAYERS = [
 export const SANDBOX_SURFACE = [
   'src/core/', // resource ids, stable GUIDs
   'src/azure/resource-types.ts', // which api-versions each type has
-  'src/compliance/arm/', // ARM's template expression language, to run deployments
-  'src/compliance/model.ts', // UnknownValue, which the expression evaluator returns
+  'src/arm/', // ARM's template expression language (and UnknownValue, which it returns), to run deployments
 ];
 
 const SANDBOX_STARTERS = ['src/cli/commands/sandbox.ts', 'src/cli/commands/demo.ts', 'src/cli/commands/rehearse.ts'];

@@ -1,6 +1,6 @@
 /**
  * The sandbox's own table of Azure's naming rules and regions, written from Microsoft's pages
- * (not from the product's src/config/naming.ts, so the two cannot agree by construction;
+ * (not from the product's src/azure/naming.ts, so the two cannot agree by construction;
  * test/sandbox/name-rules.test.ts runs sample names and regions through both).
  *
  * Names: learn.microsoft.com/azure/azure-resource-manager/management/resource-name-rules

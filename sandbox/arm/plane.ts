@@ -6,8 +6,8 @@
  * (Over 500 lines on purpose: the phases of one deployment read in ARM's order in one place.)
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { evaluateDeep } from '../../src/compliance/arm/template.js';
-import { UnknownValue } from '../../src/compliance/model.js';
+import { evaluateDeep } from '../../src/arm/scope.js';
+import { UnknownValue } from '../../src/arm/values.js';
 import { typeSpec } from './catalog.js';
 import {
   ArmError,
@@ -29,7 +29,7 @@ import {
   withExpressionsShown,
   type ExpandedTemplate,
   type PlannedResource,
-} from './template.js';
+} from './expand.js';
 import { ResourcePlane, type ResourceGroup } from './resource-plane.js';
 
 export interface OperationState {

@@ -1,4 +1,5 @@
-import type { AbuseMonitoringRecord, BaaEvidence, GatePolicy, JudgedEnvironment, JudgedResource, Severity } from './model.js';
+import type { JudgedEnvironment, JudgedResource } from '../arm/deployed.js';
+import type { AbuseMonitoringRecord, BaaEvidence, GatePolicy, Severity } from './model.js';
 import type { JsonPath } from '../core/json-path.js';
 
 /** What a control may look at besides the resource itself. */

@@ -1,6 +1,7 @@
 import { pathText, read, type PropertyValue } from './controls/access.js';
 import type { PropertyRead } from './evaluate.js';
-import type { Finding, GateReport, JudgedEnvironment } from './model.js';
+import type { JudgedEnvironment } from '../arm/deployed.js';
+import type { Finding, GateReport } from './model.js';
 
 /**
  * Adds drift to a live report: for each finding, every property its control read whose live value

@@ -1,24 +1,15 @@
 /**
- * src/compliance is the pure judge: the gate's data model, the controls of docs/controls.md, ARM
- * expression evaluation, waivers and the reports. No file or network I/O: src/gate reads the
- * inputs and hands them in. This file runs every control over a JudgedEnvironment.
+ * src/compliance is the pure judge: the gate's data model, the controls of docs/controls.md,
+ * waivers and the reports (ARM's expressions are src/arm's). No file or network I/O: src/gate
+ * reads the inputs and hands them in. This file runs every control over a JudgedEnvironment.
  */
 import picomatch from 'picomatch';
 import { errorMessage } from '../core/errors.js';
 import { CONTROLS } from './catalog.js';
 import type { Control, ControlContext, ControlResult } from './control.js';
 import { appliedLast, traceReads } from './controls/access.js';
-import type {
-  AbuseMonitoringRecord,
-  BaaEvidence,
-  Finding,
-  GatePolicy,
-  GateReport,
-  JudgedEnvironment,
-  JudgedResource,
-  Verdict,
-  Waiver,
-} from './model.js';
+import type { JudgedEnvironment, JudgedResource } from '../arm/deployed.js';
+import type { AbuseMonitoringRecord, BaaEvidence, Finding, GatePolicy, GateReport, Verdict, Waiver } from './model.js';
 import type { WaiverProblem } from './waivers.js';
 import type { JsonPath } from '../core/json-path.js';
 
@@ -46,85 +37,135 @@ export const WAIVER_VALID = 'waiver.valid';
 
 /** Judges every resource against every control that applies to it: one finding per pair, none dropped. */
 export function evaluate(environment: JudgedEnvironment, options: EvaluateOptions): GateReport {
-  const { policy, now } = options;
-  const context = {
-    policy,
+  const environmentRef = { type: 'environment', name: environment.input.source, id: '' };
+  const findings = [...controlFindings(environment, options, environmentRef), ...inputFindings(environment, environmentRef)];
+  // Waivers cover the findings above; a refused waiver's own finding is never waived.
+  findings.push(...waiverFindings(findings, options));
+  return reportOf(environment, findings, options);
+}
+
+type ResourceRef = Finding['resource'];
+
+/** What every control sees: the policy, the environment, the time, and the evidence the config records. */
+function contextOf(environment: JudgedEnvironment, options: EvaluateOptions): ControlContext {
+  return {
+    policy: options.policy,
     environment,
-    now,
+    now: options.now,
     ...(options.baa ? { baa: options.baa } : {}),
     ...(options.abuseMonitoring ? { abuseMonitoring: options.abuseMonitoring } : {}),
   };
-  const findings: Finding[] = [];
-  const environmentRef = { type: 'environment', name: environment.input.source, id: '' };
+}
 
+/** One finding per control and resource it applies to (or per control, for the environment's). */
+function controlFindings(environment: JudgedEnvironment, options: EvaluateOptions, environmentRef: ResourceRef): Finding[] {
+  const context = contextOf(environment, options);
   const declaredAgain = redeclarations(environment);
+  const findings: Finding[] = [];
   for (const control of options.controls ?? CONTROLS) {
-    const targets: (JudgedResource | undefined)[] =
-      control.appliesTo === 'environment'
-        ? [undefined]
-        : [...environment.resources, ...(environment.existing ?? [])].filter((resource) => applies(control, resource));
-    for (const resource of targets) {
-      let result: ControlResult;
-      const reads: PropertyRead[] = [];
-      const judgeOne = (target: JudgedResource | undefined): ControlResult => {
-        const own: PropertyRead[] = [];
-        const judged = traceReads(
-          (read, path) => own.push({ resource: read, path }),
-          () => control.evaluate(target, context),
-        );
-        if (target === resource) reads.push(...own);
-        return withoutUncertainWriters(control, target, context, judged, own);
-      };
-      const declarations = resource && declaredAgain.get(resource);
-      try {
-        if (resource && declarations && !declarations.last.includes(resource)) {
-          result = {
-            status: 'not-applicable',
-            message: `declared again, and ARM applies a later declaration (${declarations.last.length === 1 ? 'the one judged' : 'those judged'}) after this one: Azure keeps the last write`,
-          };
-        } else if (declarations) {
-          result = judgeOne(declarations.merged.get(resource as JudgedResource));
-          for (const other of declarations.last) {
-            if (other === resource) continue;
-            const judged = judgeOne(declarations.merged.get(other));
-            if (judged.status !== result.status) {
-              result = {
-                status: 'unknown',
-                message: `${result.message}; but the resource is declared ${declarations.all.length} times and ARM may apply either of two that differ last (the other: ${judged.message})`,
-              };
-              break;
-            }
-          }
-        } else result = judgeOne(resource);
-      } catch (error) {
-        result = { status: 'unknown', message: `the control could not judge this resource: ${errorMessage(error)}` };
-      }
+    for (const resource of targetsOf(control, environment)) {
+      const { result, reads } = judge(control, resource, context, declaredAgain);
+      // A resource the template only writes to is judged only where this control read something it wrote.
       if (resource?.notDeployed && !reads.some((read) => read.resource !== resource)) continue;
-      if (resource?.conditionUnknown && result.status === 'fail') {
-        result = {
-          ...result,
-          status: 'unknown',
-          message: `${result.message} (the resource's condition cannot be known offline, so it may not be deployed)`,
-        };
-      }
-      const location = resource?.locate?.(result.path ?? []);
-      const finding: Finding = {
-        control: control.id,
-        status: result.status,
-        severity: control.severity,
-        hipaa: [...control.hipaa],
-        resource: resource ? { type: resource.type, name: resource.name, id: resource.id } : environmentRef,
-        message: result.message,
-        ...(result.status === 'fail' || result.status === 'unknown' ? { remediation: control.remediation } : {}),
-        ...(location ? { location } : {}),
-      };
+      const finding = findingOf(control, resource, underUnknownCondition(resource, result), environmentRef);
       findings.push(finding);
       options.reads?.set(finding, reads);
     }
   }
+  return findings;
+}
 
-  if (environment.missingParameters?.length) {
-    const names = environment.missingParameters;
+/** The resources a control judges: each one it applies to, deployed or written to; or the environment (undefined). */
+function targetsOf(control: Control, environment: JudgedEnvironment): (JudgedResource | undefined)[] {
+  if (control.appliesTo === 'environment') return [undefined];
+  return [...environment.resources, ...(environment.existing ?? [])].filter((resource) => applies(control, resource));
+}
+
+/** One control on one resource, with the properties it read of that resource; a control that throws gives unknown. */
+function judge(
+  control: Control,
+  resource: JudgedResource | undefined,
+  context: ControlContext,
+  declaredAgain: Map<JudgedResource, Redeclaration>,
+): { result: ControlResult; reads: PropertyRead[] } {
+  const reads: PropertyRead[] = [];
+  const judgeOne = (target: JudgedResource | undefined): ControlResult => {
+    const own: PropertyRead[] = [];
+    const judged = traceReads(
+      (read, path) => own.push({ resource: read, path }),
+      () => control.evaluate(target, context),
+    );
+    if (target === resource) reads.push(...own);
+    return withoutUncertainWriters(control, target, context, judged, own);
+  };
+  const declarations = resource && declaredAgain.get(resource);
+  try {
+    const result = resource && declarations ? judgeRedeclared(resource, declarations, judgeOne) : judgeOne(resource);
+    return { result, reads };
+  } catch (error) {
+    return { result: { status: 'unknown', message: `the control could not judge this resource: ${errorMessage(error)}` }, reads };
+  }
+}
+
+/**
+ * A resource declared more than once: a declaration ARM applies before another is not judged;
+ * those ARM may apply last are judged, each with every declaration's children and extensions, and
+ * unknown when they differ.
+ */
+function judgeRedeclared(
+  resource: JudgedResource,
+  declarations: Redeclaration,
+  judgeOne: (target: JudgedResource | undefined) => ControlResult,
+): ControlResult {
+  if (!declarations.last.includes(resource)) {
+    return {
+      status: 'not-applicable',
+      message: `declared again, and ARM applies a later declaration (${declarations.last.length === 1 ? 'the one judged' : 'those judged'}) after this one: Azure keeps the last write`,
+    };
+  }
+  const result = judgeOne(declarations.merged.get(resource));
+  for (const other of declarations.last) {
+    if (other === resource) continue;
+    const judged = judgeOne(declarations.merged.get(other));
+    if (judged.status !== result.status) {
+      return {
+        status: 'unknown',
+        message: `${result.message}; but the resource is declared ${declarations.all.length} times and ARM may apply either of two that differ last (the other: ${judged.message})`,
+      };
+    }
+  }
+  return result;
+}
+
+/** A resource whose condition cannot be known offline may not be deployed: its failure is unknown. */
+function underUnknownCondition(resource: JudgedResource | undefined, result: ControlResult): ControlResult {
+  if (!resource?.conditionUnknown || result.status !== 'fail') return result;
+  return {
+    ...result,
+    status: 'unknown',
+    message: `${result.message} (the resource's condition cannot be known offline, so it may not be deployed)`,
+  };
+}
+
+function findingOf(control: Control, resource: JudgedResource | undefined, result: ControlResult, environmentRef: ResourceRef): Finding {
+  const location = resource?.locate?.(result.path ?? []);
+  return {
+    control: control.id,
+    status: result.status,
+    severity: control.severity,
+    hipaa: [...control.hipaa],
+    resource: resource ? { type: resource.type, name: resource.name, id: resource.id } : environmentRef,
+    message: result.message,
+    ...(result.status === 'fail' || result.status === 'unknown' ? { remediation: control.remediation } : {}),
+    ...(location ? { location } : {}),
+  };
+}
+
+/** Findings about the input itself: parameters without a value, mistakes ARM would refuse, values not known offline. */
+function inputFindings(environment: JudgedEnvironment, environmentRef: ResourceRef): Finding[] {
+  const findings: Finding[] = [];
+  const names = environment.missingParameters ?? [];
+  if (names.length > 0) {
     findings.push({
       control: INPUT_RESOLVABLE,
       status: 'unknown',
@@ -159,62 +200,84 @@ export function evaluate(environment: JudgedEnvironment, options: EvaluateOption
       ...(problem.location ? { location: problem.location } : {}),
     });
   }
+  return findings;
+}
 
+/** Applies the waivers in force to `findings`; returns a failing finding for each waiver refused (lapsed, too long, malformed). */
+function waiverFindings(findings: Finding[], options: EvaluateOptions): Finding[] {
+  const { policy, now } = options;
   const waivers = options.waivers ?? [];
   const lapsed = (waiver: Waiver) => waiverExpired(waiver, now) || waiverTooLong(waiver, now, policy.maxWaiverDays);
   applyWaivers(
     findings,
     waivers.filter((waiver) => !lapsed(waiver)),
   );
-  const refused = waivers.filter(lapsed).map((waiver): WaiverProblem => ({
+  const refused = waivers.filter(lapsed).map((waiver) => lapsedWaiverProblem(waiver, now, policy));
+  return [...(options.waiverProblems ?? []), ...refused].map(waiverFinding);
+}
+
+function lapsedWaiverProblem(waiver: Waiver, now: Date, policy: GatePolicy): WaiverProblem {
+  return {
     message: waiverExpired(waiver, now)
       ? `the waiver of ${waiver.control} on ${waiver.resource} expired on ${waiver.expires}`
       : `the waiver of ${waiver.control} on ${waiver.resource} runs to ${waiver.expires}, ${daysUntil(waiver.expires, now)} days away; the policy allows waivers of at most ${policy.maxWaiverDays} days (gate.maxWaiverDays)`,
     control: waiver.control,
     resource: waiver.resource,
     ...(waiver.location ? { location: waiver.location } : {}),
-  }));
-  for (const problem of [...(options.waiverProblems ?? []), ...refused]) {
-    findings.push({
-      control: WAIVER_VALID,
-      status: 'fail',
-      severity: 'required',
-      hipaa: [],
-      resource: { type: 'waiver', name: `${problem.control ?? '?'} on ${problem.resource ?? '?'}`, id: '' },
-      message: problem.message,
-      remediation:
-        "Fix or remove the waiver: every waiver needs control, resource, reason, approvedBy and an expires date that has not passed and lies within the policy's gate.maxWaiverDays.",
-      ...(problem.location ? { location: problem.location } : {}),
-    });
-  }
+  };
+}
 
+function waiverFinding(problem: WaiverProblem): Finding {
+  return {
+    control: WAIVER_VALID,
+    status: 'fail',
+    severity: 'required',
+    hipaa: [],
+    resource: { type: 'waiver', name: `${problem.control ?? '?'} on ${problem.resource ?? '?'}`, id: '' },
+    message: problem.message,
+    remediation:
+      "Fix or remove the waiver: every waiver needs control, resource, reason, approvedBy and an expires date that has not passed and lies within the policy's gate.maxWaiverDays.",
+    ...(problem.location ? { location: problem.location } : {}),
+  };
+}
+
+function reportOf(environment: JudgedEnvironment, findings: Finding[], options: EvaluateOptions): GateReport {
+  return {
+    verdict: verdictOf(findings, options.policy),
+    input: environment.input,
+    judgedAt: options.now.toISOString(),
+    summary: summaryOf(findings),
+    findings,
+    resources: resourcesOf(environment),
+  };
+}
+
+function summaryOf(findings: Finding[]): GateReport['summary'] {
   const count = (status: Finding['status']) => findings.filter((f) => f.status === status).length;
+  return {
+    pass: count('pass'),
+    fail: count('fail'),
+    unknown: count('unknown'),
+    waived: count('waived'),
+    notApplicable: count('not-applicable'),
+  };
+}
+
+/** The resources judged, for the report's diagram: each with its parent and, for an extension, its scope. */
+function resourcesOf(environment: JudgedEnvironment): GateReport['resources'] {
   const scopeOf = new Map(
     environment.resources.flatMap((resource) => resource.extensions.map((extension) => [extension, resource] as const)),
   );
-  return {
-    verdict: verdictOf(findings, policy),
-    input: environment.input,
-    judgedAt: now.toISOString(),
-    summary: {
-      pass: count('pass'),
-      fail: count('fail'),
-      unknown: count('unknown'),
-      waived: count('waived'),
-      notApplicable: count('not-applicable'),
-    },
-    findings,
-    resources: environment.resources.map((resource) => {
-      const scope = scopeOf.get(resource);
-      return {
-        type: resource.type,
-        name: resource.name,
-        id: resource.id,
-        ...(resource.parent ? { parentId: resource.parent.id } : {}),
-        ...(scope ? { scopeId: scope.id } : {}),
-      };
-    }),
-  };
+  return environment.resources.map((resource) => {
+    const scope = scopeOf.get(resource);
+    return {
+      type: resource.type,
+      name: resource.name,
+      id: resource.id,
+      ...(resource.parent ? { parentId: resource.parent.id } : {}),
+      ...(scope ? { scopeId: scope.id } : {}),
+    };
+  });
 }
 
 interface Redeclaration {

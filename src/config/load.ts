@@ -3,7 +3,7 @@ import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import { ConfigurationError, type Problem } from '../core/errors.js';
 import { parseLocatedDocument, readLocatedDocument, type LocatedDocument } from '../core/located-document.js';
-import { closestMatch } from './naming.js';
+import { closestMatch } from './closest-match.js';
 import { EnvironmentConfigSchema, defaultConfig, type EnvironmentConfig } from './schema.js';
 import type { JsonPath, SourceLocation } from '../core/json-path.js';
 

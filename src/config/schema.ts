@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { DEFAULT_GATE_POLICY } from '../compliance/model.js';
-import { AZURE_REGIONS, NAME_RULES, closestMatch, nameRuleMessage, type NameRule } from './naming.js';
+import { AZURE_REGIONS, NAME_RULES, nameRuleMessage, type NameRule } from '../azure/naming.js';
+import { closestMatch } from './closest-match.js';
 
 /**
  * The environment config (`azure-hipaa.yml`): one file describes one production environment.

@@ -4,10 +4,11 @@
  * src/compliance judge it, and adds drift. The CLI and the hipaa-gate action share request.ts.
  */
 import { resolve } from 'node:path';
-import { resolveTemplate } from '../compliance/arm/template.js';
+import { resolveTemplate } from '../arm/resolve.js';
 import { addDrift } from '../compliance/drift.js';
 import { evaluate, type PropertyRead } from '../compliance/evaluate.js';
-import type { Finding, GatePolicy, GateReport, JudgedEnvironment } from '../compliance/model.js';
+import type { JudgedEnvironment } from '../arm/deployed.js';
+import type { Finding, GatePolicy, GateReport } from '../compliance/model.js';
 import { loadConfig, type LoadedConfig } from '../config/load.js';
 import { readLocatedDocument } from '../core/located-document.js';
 import type { ArmTemplate } from '../template/arm-types.js';

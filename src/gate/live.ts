@@ -1,5 +1,6 @@
 import { AUDIT_LOG_SOURCES, REACHED_BY_ROLE, apiVersionOf, resourceType } from '../azure/resource-types.js';
-import { UnknownValue, type JudgedEnvironment, type JudgedResource } from '../compliance/model.js';
+import type { JudgedEnvironment, JudgedResource } from '../arm/deployed.js';
+import { UnknownValue } from '../arm/values.js';
 import { typeAndNameOf } from '../core/resource-id.js';
 import { armError, armFailureOf, describeArmFailure, type ArmPort, type ListedResource } from '../azure/arm-port.js';
 

@@ -6,7 +6,7 @@ import type { DeploymentExtended, DeploymentOperation } from '@azure/arm-resourc
 import { gateAnnotations } from '../compliance/report/annotations.js';
 import { AZURE_CLOUD, judgeRendered, type GateRun } from '../gate/gate.js';
 import { loadJudgingInputs } from '../gate/judging.js';
-import { resolveTemplate } from '../compliance/arm/template.js';
+import { resolveTemplate } from '../arm/resolve.js';
 import { loadConfig, type LoadedConfig } from '../config/load.js';
 import type { Logger } from '../core/logger.js';
 import { apiVersionOf } from '../azure/resource-types.js';

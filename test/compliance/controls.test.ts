@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CONTROLS, controlById } from '../../src/compliance/catalog.js';
-import { UnknownValue, type AbuseMonitoringRecord, type BaaEvidence } from '../../src/compliance/model.js';
+import { UnknownValue } from '../../src/arm/values.js';
+import type { AbuseMonitoringRecord, BaaEvidence } from '../../src/compliance/model.js';
 import { context, resource, type ResourceSpec } from './fixtures.js';
 
 function judge(controlId: string, spec: ResourceSpec, kind: 'template' | 'live' = 'template') {

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { Control } from '../../src/compliance/control.js';
 import { evaluate, isBlocking } from '../../src/compliance/evaluate.js';
-import { DEFAULT_GATE_POLICY, UnknownValue, type GateReport, type Waiver } from '../../src/compliance/model.js';
+import { UnknownValue } from '../../src/arm/values.js';
+import { DEFAULT_GATE_POLICY, type GateReport, type Waiver } from '../../src/compliance/model.js';
 import { renderReport } from '../../src/compliance/report/index.js';
 import { parseWaivers } from '../../src/compliance/waivers.js';
 import { parseLocatedDocument } from '../../src/core/located-document.js';

@@ -5,11 +5,13 @@
  * last is the one judged, and property names are read as Azure's resource providers read them.
  */
 import { describe, expect, it } from 'vitest';
-import { evaluateString } from '../../src/compliance/arm/expressions.js';
-import { createScope, resolveTemplate, type ResolveOptions } from '../../src/compliance/arm/template.js';
+import { evaluateString } from '../../src/arm/expressions.js';
+import { resolveTemplate, type ResolveOptions } from '../../src/arm/resolve.js';
+import { createScope } from '../../src/arm/scope.js';
 import { CONTROLS } from '../../src/compliance/catalog.js';
 import { evaluate } from '../../src/compliance/evaluate.js';
-import { DEFAULT_GATE_POLICY, isUnknown } from '../../src/compliance/model.js';
+import { isUnknown } from '../../src/arm/values.js';
+import { DEFAULT_GATE_POLICY } from '../../src/compliance/model.js';
 
 const SCHEMA = 'https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#';
 const WORKSPACE = "[resourceId('Microsoft.OperationalInsights/workspaces', 'logs')]";

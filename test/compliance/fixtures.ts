@@ -1,4 +1,4 @@
-import type { InputKind, JudgedEnvironment, JudgedResource } from '../../src/compliance/model.js';
+import type { InputKind, JudgedEnvironment, JudgedResource } from '../../src/arm/deployed.js';
 import { DEFAULT_GATE_POLICY } from '../../src/compliance/model.js';
 import type { ControlContext } from '../../src/compliance/control.js';
 import { providerPath } from '../../src/core/resource-id.js';

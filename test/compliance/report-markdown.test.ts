@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { marked, type Tokens } from 'marked';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { resolveTemplate } from '../../src/compliance/arm/template.js';
+import { resolveTemplate } from '../../src/arm/resolve.js';
 import { CONTROLS } from '../../src/compliance/catalog.js';
 import { evaluate } from '../../src/compliance/evaluate.js';
 import { DEFAULT_GATE_POLICY, type GateReport } from '../../src/compliance/model.js';

@@ -6,7 +6,7 @@
  * are unknown; a log destination needs a log category sent.
  */
 import { describe, expect, it } from 'vitest';
-import { resolveTemplate } from '../../src/compliance/arm/template.js';
+import { resolveTemplate } from '../../src/arm/resolve.js';
 import { CONTROLS } from '../../src/compliance/catalog.js';
 import { evaluate } from '../../src/compliance/evaluate.js';
 import { DEFAULT_GATE_POLICY } from '../../src/compliance/model.js';

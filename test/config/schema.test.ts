@@ -3,7 +3,8 @@ import { stringify } from 'yaml';
 import { DEFAULT_GATE_POLICY } from '../../src/compliance/model.js';
 import { gatePolicyOf } from '../../src/config/gate-policy.js';
 import { parseConfigText } from '../../src/config/load.js';
-import { AZURE_REGIONS, NAME_RULES, closestMatch } from '../../src/config/naming.js';
+import { AZURE_REGIONS, NAME_RULES } from '../../src/azure/naming.js';
+import { closestMatch } from '../../src/config/closest-match.js';
 import { customSubDomainOf, defaultConfig, EnvironmentConfigSchema } from '../../src/config/schema.js';
 import { ConfigurationError } from '../../src/core/errors.js';
 

@@ -36,19 +36,37 @@ describe('the layer rule', () => {
       "const p = await import('../provision/provision.js');",
       /layer azure .* may not import/,
     ],
+    [
+      'the ARM language importing the judge',
+      'src/arm/x.ts',
+      "import type { Finding } from '../compliance/model.js';",
+      /layer arm .* may not import src\/compliance\/model\.ts/,
+    ],
+    [
+      'the Azure name rules importing the config',
+      'src/azure/naming.ts',
+      "import { loadConfig } from '../config/load.js';",
+      /layer registry .* may not import src\/config\/load\.ts/,
+    ],
     ['the sandbox importing the gate', 'sandbox/x.ts', "import { runGate } from '../src/gate/gate.js';", /sandbox may reuse only/],
     // It keeps its own name and region tables (sandbox/arm/names.ts), so it cannot agree with the product by construction.
     [
       'the sandbox importing the product’s name rules',
       'sandbox/arm/x.ts',
-      "import { NAME_RULES } from '../../src/config/naming.js';",
-      /sandbox may reuse only .* not src\/config\/naming\.ts/,
+      "import { NAME_RULES } from '../../src/azure/naming.js';",
+      /sandbox may reuse only .* not src\/azure\/naming\.ts/,
     ],
     [
       'the sandbox importing a schema validator from the product',
       'sandbox/arm/x.ts',
       "import { validateResourceBody } from '../../src/template/arm-schema.js';",
       /sandbox may reuse only .* not src\/template\/arm-schema\.ts/,
+    ],
+    [
+      'the sandbox importing the judge',
+      'sandbox/x.ts',
+      "import type { Finding } from '../src/compliance/model.js';",
+      /sandbox may reuse only/,
     ],
     [
       'the gate importing the sandbox',
@@ -70,9 +88,14 @@ describe('the layer rule', () => {
     [
       'the sandbox importing the expression evaluator',
       'sandbox/arm/x.ts',
-      "import { evaluateDeep } from '../../src/compliance/arm/template.js';",
+      "import { evaluateDeep } from '../../src/arm/scope.js';",
     ],
     ['the sandbox importing resource ids', 'sandbox/arm/x.ts', "import { stableGuid } from '../../src/core/resource-id.js';"],
+    ['the config importing the Azure name rules', 'src/config/x.ts', "import { NAME_RULES } from '../azure/naming.js';"],
+    ['the ARM language importing the Azure facts', 'src/arm/x.ts', "import { NAME_RULES } from '../azure/naming.js';"],
+    ['the judge importing the ARM language', 'src/compliance/x.ts', "import { isUnknown } from '../arm/values.js';"],
+    ['the ARM language importing the core', 'src/arm/x.ts', "import { providerPath } from '../core/resource-id.js';"],
+    ['the sandbox importing UnknownValue', 'sandbox/x.ts', "import { UnknownValue } from '../src/arm/values.js';"],
     ['the CLI starting the sandbox', 'src/cli/commands/sandbox.ts', "import { startSandbox } from '../../../sandbox/index.js';"],
   ])('allows %s', async (_label, filePath, code) => {
     expect(await layerMessages(filePath, `${code}\nexport const used = 1;\n`)).toEqual([]);

@@ -1,10 +1,10 @@
 /**
  * The sandbox's name and region tables (sandbox/arm/names.ts) and the product's
- * (src/config/naming.ts) are written apart, each from Microsoft's pages. The same sample names and
+ * (src/azure/naming.ts) are written apart, each from Microsoft's pages. The same sample names and
  * regions go through both; any answer they differ on is listed, so one of them is wrong.
  */
 import { describe, expect, it } from 'vitest';
-import { AZURE_REGIONS, NAME_RULES } from '../../src/config/naming.js';
+import { AZURE_REGIONS, NAME_RULES } from '../../src/azure/naming.js';
 import { NAME_RULES_BY_TYPE, REGIONS, RESOURCE_GROUP_NAME, isValidName, nameRuleOf, type AzureNameRule } from '../../sandbox/arm/names.js';
 
 /** Each product rule beside the resource type the sandbox checks it for. */

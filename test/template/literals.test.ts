@@ -4,7 +4,7 @@
  * field added later is covered without touching this test.
  */
 import { describe, expect, it } from 'vitest';
-import { resolveTemplate } from '../../src/compliance/arm/template.js';
+import { resolveTemplate } from '../../src/arm/resolve.js';
 import { configJsonSchemaText } from '../../src/config/json-schema.js';
 import { EnvironmentConfigSchema } from '../../src/config/schema.js';
 import { renderTemplate } from '../../src/template/render.js';

@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigurationError, errorMessage } from '../../core/errors.js';
 import { runGate } from '../../gate/gate.js';
-import type { JudgedResource } from '../../compliance/model.js';
+import type { JudgedResource } from '../../arm/deployed.js';
 import { renderReport } from '../../compliance/report/index.js';
 import type { Command } from '../command.js';
 

@@ -1,5 +1,5 @@
-import { findKey, placeholderIn, unknownFromParameter, withoutTargetSegments } from '../arm/values.js';
-import { isUnknown, type JudgedEnvironment, type JudgedResource } from '../model.js';
+import type { JudgedEnvironment, JudgedResource } from '../../arm/deployed.js';
+import { findKey, isUnknown, placeholderIn, unknownFromParameter, withoutTargetSegments } from '../../arm/values.js';
 import type { JsonPath } from '../../core/json-path.js';
 
 /** A property read from a resource body: known, unknowable, or absent. */

@@ -1,6 +1,6 @@
 import { REACHED_BY_ROLE, resourceType } from '../../azure/resource-types.js';
 import type { Control, ControlResult } from '../control.js';
-import type { JudgedEnvironment, JudgedResource } from '../model.js';
+import type { JudgedEnvironment, JudgedResource } from '../../arm/deployed.js';
 import { field, isType, read, shortName, valueAt } from './access.js';
 import { absentFails, equalsIgnoringCase, fail, notApplicable, pass, propertyControl, publicNetworkControl, unknown } from './rules.js';
 

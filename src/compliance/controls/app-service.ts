@@ -1,5 +1,5 @@
 import type { Control, ControlResult } from '../control.js';
-import type { JudgedResource } from '../model.js';
+import type { JudgedResource } from '../../arm/deployed.js';
 import { childrenOfType, pathText, read, shortName, valueAt, type PropertyValue } from './access.js';
 import {
   absentDefaultsFrom,

@@ -1,5 +1,5 @@
 import type { Control, ControlResult } from '../control.js';
-import type { JudgedEnvironment, JudgedResource } from '../model.js';
+import type { JudgedEnvironment, JudgedResource } from '../../arm/deployed.js';
 import {
   AUDIT_LOG_SOURCES,
   AZURE_DIAGNOSTICS_TABLE,

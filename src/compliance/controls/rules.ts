@@ -1,5 +1,6 @@
 import type { Control, ControlContext, ControlResult } from '../control.js';
-import type { JudgedEnvironment, JudgedResource, Severity } from '../model.js';
+import type { JudgedEnvironment, JudgedResource } from '../../arm/deployed.js';
+import type { Severity } from '../model.js';
 import { apiVersionAtLeast, appliedLast, pathText, read } from './access.js';
 import type { JsonPath } from '../../core/json-path.js';
 

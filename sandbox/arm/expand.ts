@@ -1,7 +1,12 @@
-import { createScope, evaluateDeep } from '../../src/compliance/arm/template.js';
-import type { ExpressionScope } from '../../src/compliance/arm/expressions.js';
-import { UnknownValue, isUnknown } from '../../src/compliance/model.js';
+import { createScope, evaluateDeep } from '../../src/arm/scope.js';
+import type { ExpressionScope } from '../../src/arm/expressions.js';
+import { UnknownValue, isUnknown } from '../../src/arm/values.js';
 import { ArmError, isObject, resourceIdOf, type ArmErrorBody, type Json } from './resources.js';
+
+/**
+ * A deployment's template expanded as ARM's preflight does, into the resources to put and what each
+ * waits for, and its outputs evaluated once it ran. The deployments themselves run in plane.ts.
+ */
 
 /** Keys of a template resource that steer the deployment and are not sent to the provider. */
 const DEPLOYMENT_KEYS = new Set([

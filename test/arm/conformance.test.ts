@@ -7,10 +7,10 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { FUNCTIONS, LAZY_FUNCTIONS } from '../../../src/compliance/arm/functions.js';
-import { resolveOutputs } from '../../../src/compliance/arm/template.js';
-import { isUnknown } from '../../../src/compliance/model.js';
-import { repoRoot } from '../../helpers/run-action.js';
+import { FUNCTIONS, LAZY_FUNCTIONS } from '../../src/arm/functions.js';
+import { resolveOutputs } from '../../src/arm/resolve.js';
+import { isUnknown } from '../../src/arm/values.js';
+import { repoRoot } from '../helpers/run-action.js';
 
 interface Example {
   function: string;
@@ -80,7 +80,7 @@ describe('coverage of the conformance suite', () => {
     );
     const implemented = [...Object.keys(FUNCTIONS), ...Object.keys(LAZY_FUNCTIONS)];
     // The stored reference pages have no example of these (groupBy and mapValues are newer than them;
-    // environment() and tenant() sit on pages outside the suite); test/compliance/arm/resolve.test.ts covers them.
+    // environment() and tenant() sit on pages outside the suite); test/arm/resolve.test.ts covers them.
     expect(implemented.filter((name) => !used.has(name)).sort()).toEqual(['environment', 'groupby', 'mapvalues', 'tenant']);
   });
 });

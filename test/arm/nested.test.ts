@@ -6,12 +6,13 @@
  * the judgement. Each case is a minimal template.
  */
 import { describe, expect, it } from 'vitest';
-import { resolveTemplate } from '../../../src/compliance/arm/template.js';
-import { read } from '../../../src/compliance/controls/access.js';
-import { CONTROLS } from '../../../src/compliance/catalog.js';
-import { evaluate } from '../../../src/compliance/evaluate.js';
-import { DEFAULT_GATE_POLICY, type JudgedEnvironment, type JudgedResource } from '../../../src/compliance/model.js';
-import { ConfigurationError } from '../../../src/core/errors.js';
+import { resolveTemplate } from '../../src/arm/resolve.js';
+import { read } from '../../src/compliance/controls/access.js';
+import { CONTROLS } from '../../src/compliance/catalog.js';
+import { evaluate } from '../../src/compliance/evaluate.js';
+import type { JudgedEnvironment, JudgedResource } from '../../src/arm/deployed.js';
+import { DEFAULT_GATE_POLICY } from '../../src/compliance/model.js';
+import { ConfigurationError } from '../../src/core/errors.js';
 
 const SCHEMA = 'https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#';
 const resolve = (template: unknown, parameters?: Record<string, unknown>) =>

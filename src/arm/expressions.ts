@@ -1,12 +1,13 @@
-import { UnknownValue, isUnknown } from '../model.js';
 import { FUNCTIONS, LAZY_FUNCTIONS, type Evaluate } from './functions.js';
 import {
   TemplateError,
+  UnknownValue,
   containsUnknown,
   derivedPlaceholder,
   describe,
   findKey,
   firstUnknown,
+  isUnknown,
   placeholderIn,
   unknownFromParameter,
 } from './values.js';

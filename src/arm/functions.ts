@@ -1,14 +1,15 @@
 import { createHash } from 'node:crypto';
 import { parse as parseYaml } from 'yaml';
-import { providerPath } from '../../core/resource-id.js';
-import { UnknownValue, isUnknown } from '../model.js';
+import { providerPath } from '../core/resource-id.js';
 import type { ExpressionScope, Node } from './expressions.js';
 import {
   TemplateError,
+  UnknownValue,
   containsUnknown,
   describe,
   findKey,
   foldName,
+  isUnknown,
   parameterPlaceholder,
   placeholderIn,
   unknownFromParameter,

@@ -1,7 +1,24 @@
 import { createHash } from 'node:crypto';
-import { UnknownValue, isUnknown } from '../model.js';
 
-/** Values as ARM's expression language sees them: errors in the template, case-insensitive keys, unknowns inside values. */
+/** Values as ARM's expression language sees them: unknowns, errors in the template, case-insensitive keys. */
+
+/** A value that cannot be known: an ARM expression not evaluable offline, or a property the live API did not return. */
+export class UnknownValue {
+  constructor(
+    readonly reason: string,
+    /** The expression text, when the value came from one. */
+    readonly expression?: string,
+  ) {}
+}
+
+export function isUnknown(value: unknown): value is UnknownValue {
+  return value instanceof UnknownValue;
+}
+
+/** A JSON object of a template. */
+export type Json = Record<string, unknown>;
+
+export const isObject = (value: unknown): value is Json => value !== null && typeof value === 'object' && !Array.isArray(value);
 
 /** A problem in the template that ARM itself would reject; `message` is ARM's kind of words for it. */
 export class TemplateError extends Error {

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { TemplateError, evaluateString, type ExpressionScope } from '../../../src/compliance/arm/expressions.js';
-import { resolveTemplate } from '../../../src/compliance/arm/template.js';
-import { isUnknown, type JudgedResource } from '../../../src/compliance/model.js';
-import { parseLocatedDocument } from '../../../src/core/located-document.js';
+import { TemplateError, evaluateString, type ExpressionScope } from '../../src/arm/expressions.js';
+import { resolveTemplate } from '../../src/arm/resolve.js';
+import type { JudgedResource } from '../../src/arm/deployed.js';
+import { isUnknown } from '../../src/arm/values.js';
+import { parseLocatedDocument } from '../../src/core/located-document.js';
 
 const scope: ExpressionScope = {
   parameter: (name) => ({ env: 'prod', count: 3, flag: true, obj: { a: { b: 'deep' } } })[name],
