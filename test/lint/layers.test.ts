@@ -85,11 +85,7 @@ describe('the layer rule', () => {
       "import { evaluate } from '../compliance/evaluate.js';\nimport { loadConfig } from '../config/load.js';",
     ],
     ['the judge importing the type registry', 'src/compliance/x.ts', "import { resourceType } from '../azure/resource-types.js';"],
-    [
-      'the sandbox importing the expression evaluator',
-      'sandbox/arm/x.ts',
-      "import { evaluateDeep } from '../../src/arm/scope.js';",
-    ],
+    ['the sandbox importing the expression evaluator', 'sandbox/arm/x.ts', "import { evaluateDeep } from '../../src/arm/scope.js';"],
     ['the sandbox importing resource ids', 'sandbox/arm/x.ts', "import { stableGuid } from '../../src/core/resource-id.js';"],
     ['the config importing the Azure name rules', 'src/config/x.ts', "import { NAME_RULES } from '../azure/naming.js';"],
     ['the ARM language importing the Azure facts', 'src/arm/x.ts', "import { NAME_RULES } from '../azure/naming.js';"],
