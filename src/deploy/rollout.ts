@@ -19,7 +19,11 @@ import { ConfigurationError, errorMessage } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { runGate } from '../gate/gate.js';
 
-export type RolloutStage = 'all' | 'candidate' | 'promote' | 'rollback';
+/** The parts of a deploy a workflow may run on its own: all, or the candidate, its promotion, or a rollback. */
+export const rolloutStages = ['all', 'candidate', 'promote', 'rollback'] as const;
+export type RolloutStage = (typeof rolloutStages)[number];
+/** Whether the live HIPAA gate judges the resource group before traffic moves. */
+export const rolloutGates = ['live', 'none'] as const;
 
 export interface TrafficWeight {
   revisionName?: string;
@@ -44,7 +48,7 @@ export interface RolloutRequest {
   healthTimeoutSeconds: number;
   /** Consecutive 2xx answers the candidate's address must give. */
   probeCount: number;
-  gate: 'live' | 'none';
+  gate: (typeof rolloutGates)[number];
   /** Percentages of traffic the new revision gets, in order, ending at 100. */
   trafficSteps: number[];
   /** How long the app's own address is probed after each step but the last. */

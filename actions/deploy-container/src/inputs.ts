@@ -1,5 +1,6 @@
 import { pushTargets, type ImageRequest } from '../../../src/deploy/image.js';
-import type { RolloutRequest } from '../../../src/deploy/rollout.js';
+import { rolloutGates, rolloutStages, type RolloutRequest } from '../../../src/deploy/rollout.js';
+import { trafficSteps } from '../../../src/deploy/steps.js';
 import { ConfigurationError } from '../../../src/core/errors.js';
 import { checkBuildArgs, checkSecretIds } from '../../../src/deploy/build-args.js';
 import { ActionInputs, inputName } from '../../shared/inputs.js';
@@ -39,17 +40,6 @@ export function readDeployInputs(io: ActionIO): DeployInputs {
       throw new ConfigurationError(`${inputName(name)} must be a whole number from ${min} to ${max}; got ${value}.`);
     return value;
   };
-  const steps = inputs.list('traffic-steps').map(Number);
-  const trafficSteps = steps.length > 0 ? steps : [100];
-  if (
-    trafficSteps.some(
-      (step, index) => !Number.isInteger(step) || step < 1 || step > 100 || (index > 0 && step <= (trafficSteps[index - 1] as number)),
-    ) ||
-    trafficSteps.at(-1) !== 100
-  )
-    throw new ConfigurationError(
-      `${inputName('traffic-steps')} is rising whole percentages ending at 100, like 10,50,100; got "${io.getInput('traffic-steps')}".`,
-    );
   const buildArgs = inputs.keyValues('build-args');
   checkBuildArgs(buildArgs);
   const secrets = inputs.keyValues('secrets');
@@ -69,11 +59,11 @@ export function readDeployInputs(io: ActionIO): DeployInputs {
     ...entry('registry', optional('registry')),
     pushTo: inputs.choice('push-to', pushTargets, 'auto'),
     ...entry('requireDeployedIn', optional('require-deployed-in')),
-    stage: inputs.choice('stage', ['all', 'candidate', 'promote', 'rollback'] as const, 'all'),
+    stage: inputs.choice('stage', rolloutStages, 'all'),
     healthTimeoutSeconds: whole('health-timeout-seconds', 600, 10, 3600),
     probeCount: whole('probe-count', 5, 1, 100),
-    gate: inputs.choice('gate', ['live', 'none'] as const, 'live'),
-    trafficSteps,
+    gate: inputs.choice('gate', rolloutGates, 'live'),
+    trafficSteps: trafficSteps(inputs.list('traffic-steps'), inputName('traffic-steps'), io.getInput('traffic-steps')),
     stepWaitSeconds: whole('step-wait-seconds', 30, 0, 3600),
     keepRevisions: whole('keep-revisions', 2, 1, 100),
     ...entry('revision', optional('revision')),
