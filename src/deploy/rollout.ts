@@ -13,7 +13,7 @@ import { azureHttpClient } from '../azure/credential.js';
 import { findingGroups, resourceNames, someOf } from '../compliance/report/groups.js';
 import { renderVerdictLine } from '../compliance/report/markdown.js';
 import { renderText } from '../compliance/report/text.js';
-import { loadConfig } from '../config/load.js';
+import { configOf, type LoadedConfig } from '../config/load.js';
 import { PLACEHOLDER_IMAGE } from '../config/schema.js';
 import { ConfigurationError, errorMessage } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
@@ -32,6 +32,8 @@ export const rolloutGates = ['live', 'none'] as const;
 export interface RolloutRequest {
   cwd: string;
   config?: string;
+  /** The config as the caller's edge loaded it: not read again, by the rollout or its live gate. */
+  loaded?: LoadedConfig;
   /** The image by digest (`<login server>/<repository>@sha256:...`); not needed to roll back. */
   image?: string;
   stage: RolloutStage;
@@ -107,14 +109,15 @@ export class RolloutFailedError extends Error {
 }
 
 export async function rollout(request: RolloutRequest, ports: RolloutPorts): Promise<RolloutResult> {
-  const { config } = await loadConfig(request.config, { cwd: request.cwd });
+  const loaded = await configOf(request);
+  const { config } = loaded;
   const { name, healthPath, targetPort } = config.containerApp;
   const containerApp = new ContainerApp(ports.arm, config.resourceGroup, name, {
     ...(request.signal ? { signal: request.signal } : {}),
     ...(request.pollIntervalMs !== undefined ? { pollIntervalMs: request.pollIntervalMs } : {}),
     ...(request.cancelGraceMs !== undefined ? { cancelGraceMs: request.cancelGraceMs } : {}),
   });
-  return new Rollout(request, ports, containerApp, healthPath, targetPort).run();
+  return new Rollout({ ...request, loaded }, ports, containerApp, healthPath, targetPort).run();
 }
 
 class Rollout {
@@ -305,6 +308,7 @@ class Rollout {
     const run = await runGate({
       cwd: this.request.cwd,
       ...(this.request.config ? { config: this.request.config } : {}),
+      ...(this.request.loaded ? { loaded: this.request.loaded } : {}),
       live: { arm: this.ports.arm, resourceGroup: this.resourceGroup },
     });
     const groups = findingGroups(run.report, run.policy).filter((group) => group.blocking);

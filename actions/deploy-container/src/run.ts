@@ -1,7 +1,9 @@
 import { armPort } from '../../../src/azure/arm.js';
 import type { ArmPort } from '../../../src/azure/arm-port.js';
 import { subscriptionOf } from '../../../src/azure/subscription.js';
+import { loadConfig, type LoadedConfig } from '../../../src/config/load.js';
 import { pushImage, type PushedImage } from '../../../src/deploy/image.js';
+import type { DeployRequest } from '../../../src/deploy/request.js';
 import { revisionSuffix } from '../../../src/deploy/revision-suffix.js';
 import { rollout, RolloutFailedError, type RolloutResult } from '../../../src/deploy/rollout.js';
 import { deploySummary } from '../../../src/deploy/summary.js';
@@ -13,6 +15,8 @@ import { readDeployInputs } from './inputs.js';
 export interface DeployActionPorts {
   /** Azure Resource Manager; by default the SDK with DefaultAzureCredential (after azure/login). */
   arm?: (subscriptionId: string) => ArmPort;
+  /** Reads the environment config (the input's path, in the workspace); read once per run, here at the edge. */
+  config?: (path: string | undefined, cwd: string) => Promise<LoadedConfig>;
   /** The runner's cancellation; by default SIGINT and SIGTERM. */
   cancellation?: AbortSignal;
 }
@@ -35,53 +39,40 @@ export async function run(io: ActionIO, ports: DeployActionPorts = {}): Promise<
       const subscriptionId = subscriptionOf(inputs.subscriptionId, io.env, inputName('subscription-id'));
       const arm = (ports.arm ?? ((id: string) => armPort(io.env, id)))(subscriptionId);
       const commit = io.env['GITHUB_SHA'];
+      // Read once, here at the edge: the push, the rollout and its live gate all take this config.
+      const loaded = await (ports.config ?? ((path, cwd) => loadConfig(path, { cwd })))(inputs.config, workspace);
+      const request: DeployRequest = {
+        ...inputs,
+        cwd: workspace,
+        loaded,
+        subscriptionId,
+        arm,
+        ...(commit ? { commit } : {}),
+        suffix: revisionSuffix(commit, io.env),
+        ...(io.env['GITHUB_SERVER_URL'] && io.env['GITHUB_REPOSITORY']
+          ? { sourceUrl: `${io.env['GITHUB_SERVER_URL']}/${io.env['GITHUB_REPOSITORY']}` }
+          : {}),
+        tempDir: io.env['RUNNER_TEMP'] ?? workspace,
+        env: io.env,
+        logger: io.logger,
+        signal: cancel.signal,
+      };
       let pushed: PushedImage | undefined;
-      if (inputs.stage === 'all' || inputs.stage === 'candidate') {
+      if (request.stage === 'all' || request.stage === 'candidate') {
         if (!commit)
           throw new Error('GITHUB_SHA is not set: deploy-container runs in a GitHub Actions job, which tags the image with the commit.');
-        pushed = await pushImage({
-          cwd: workspace,
-          ...inputs,
-          subscriptionId,
-          arm,
-          commit,
-          ...(io.env['GITHUB_SERVER_URL'] && io.env['GITHUB_REPOSITORY']
-            ? { sourceUrl: `${io.env['GITHUB_SERVER_URL']}/${io.env['GITHUB_REPOSITORY']}` }
-            : {}),
-          tempDir: io.env['RUNNER_TEMP'] ?? workspace,
-          env: io.env,
-          logger: io.logger,
-          signal: cancel.signal,
-        });
+        pushed = await pushImage({ ...request, commit });
         io.setOutput('image', pushed.image);
         io.setOutput('digest', pushed.digest);
         io.setOutput('tags', pushed.tags.join('\n'));
         io.setOutput('source-image', pushed.promotedFrom?.image ?? '');
       }
+      // The rollout deploys what was pushed (by digest), never the image input as given.
+      const { image: _given, ...rest } = request;
       let result: RolloutResult;
       try {
-        result = await io.logger.group(`Roll out${pushed ? ` ${pushed.image}` : ''} (stage ${inputs.stage})`, () =>
-          rollout(
-            {
-              cwd: workspace,
-              ...(inputs.config ? { config: inputs.config } : {}),
-              ...(pushed ? { image: pushed.image } : {}),
-              stage: inputs.stage,
-              suffix: revisionSuffix(commit, io.env),
-              ...(commit ? { commit } : {}),
-              healthTimeoutSeconds: inputs.healthTimeoutSeconds,
-              probeCount: inputs.probeCount,
-              gate: inputs.gate,
-              trafficSteps: inputs.trafficSteps,
-              stepWaitSeconds: inputs.stepWaitSeconds,
-              keepRevisions: inputs.keepRevisions,
-              ...(inputs.revision ? { revision: inputs.revision } : {}),
-              env: io.env,
-              logger: io.logger,
-              signal: cancel.signal,
-            },
-            { arm },
-          ),
+        result = await io.logger.group(`Roll out${pushed ? ` ${pushed.image}` : ''} (stage ${request.stage})`, () =>
+          rollout({ ...rest, ...(pushed ? { image: pushed.image } : {}) }, { arm }),
         );
       } catch (error) {
         if (error instanceof RolloutFailedError) {
