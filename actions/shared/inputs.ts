@@ -55,6 +55,19 @@ export class ActionInputs {
     return pairs;
   }
 
+  /** The input's text as given, for a message that quotes it back. */
+  raw(name: string): string {
+    return this.io.getInput(name);
+  }
+
+  /** A whole number from `min` to `max`, `fallback` when empty. */
+  whole(name: string, fallback: number, min: number, max: number): number {
+    const value = this.number(name) ?? fallback;
+    if (!Number.isInteger(value) || value < min || value > max)
+      throw new ConfigurationError(`${inputName(name)} must be a whole number from ${min} to ${max}; got ${value}.`);
+    return value;
+  }
+
   /** A number input, or undefined when empty. */
   number(name: string): number | undefined {
     const raw = this.optional(name);
@@ -63,4 +76,43 @@ export class ActionInputs {
     if (!Number.isFinite(value)) throw new ConfigurationError(`${inputName(name)} must be a number, not "${raw}".`);
     return value;
   }
+}
+
+/** How one input is read, given its action.yml name: one of ActionInputs' typed reads. */
+export type InputReader<T> = (inputs: ActionInputs, name: string) => T;
+
+/** The readers an action's input table is made of. */
+export const read = {
+  optional: ((inputs, name) => inputs.optional(name)) as InputReader<string | undefined>,
+  list: ((inputs, name) => inputs.list(name)) as InputReader<string[]>,
+  keyValues: ((inputs, name) => inputs.keyValues(name)) as InputReader<Record<string, string>>,
+  number: ((inputs, name) => inputs.number(name)) as InputReader<number | undefined>,
+  boolean:
+    (fallback: boolean): InputReader<boolean> =>
+    (inputs, name) =>
+      inputs.boolean(name, fallback),
+  choice:
+    <T extends string>(choices: readonly T[], fallback: T): InputReader<T> =>
+    (inputs, name) =>
+      inputs.choice(name, choices, fallback),
+  whole:
+    (fallback: number, min: number, max: number): InputReader<number> =>
+    (inputs, name) =>
+      inputs.whole(name, fallback, min, max),
+};
+
+/** An action's inputs, by their action.yml names, each with its reader: the one place the names are written. */
+export type InputTable = Record<string, InputReader<unknown>>;
+
+/** Every input the table names, read once, keyed by its action.yml name. */
+export function readInputTable<T extends InputTable>(io: Pick<ActionIO, 'getInput'>, table: T): { [K in keyof T]: ReturnType<T[K]> } {
+  const inputs = new ActionInputs(io);
+  return Object.fromEntries(Object.entries(table).map(([name, reader]) => [name, reader(inputs, name)])) as {
+    [K in keyof T]: ReturnType<T[K]>;
+  };
+}
+
+/** `Input "name"` for the table's inputs only: a name the table does not hold does not compile. */
+export function inputNamer<T extends InputTable>(_table: T): (name: keyof T & string) => string {
+  return inputName;
 }

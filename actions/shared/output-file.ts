@@ -1,5 +1,6 @@
 import { ConfinedFileError, confinedPath, writeConfinedFile } from '../../src/core/confined-file.js';
 import { ConfigurationError } from '../../src/core/errors.js';
+import { runnerContext } from './context.js';
 import { inputName } from './inputs.js';
 import type { ActionIO } from './runtime.js';
 
@@ -9,7 +10,7 @@ import type { ActionIO } from './runtime.js';
  * bad path before the action does anything; `write` writes it.
  */
 export function outputFile(io: Pick<ActionIO, 'env'>, input: string, path: string) {
-  const roots = [io.env['GITHUB_WORKSPACE'] ?? process.cwd(), ...(io.env['RUNNER_TEMP'] ? [io.env['RUNNER_TEMP']] : [])];
+  const roots = runnerContext(io.env).fileRoots;
   const named = async <T>(step: Promise<T>): Promise<T> => {
     try {
       return await step;

@@ -51,6 +51,19 @@ export async function loadConfig(path?: string, options: LoadConfigOptions = {})
   };
 }
 
+/** Where a request's config comes from: loaded once at its edge and passed down, else its path. */
+export interface ConfigSource {
+  cwd: string;
+  config?: string;
+  /** The config as the caller's edge already loaded it: not read again. */
+  loaded?: LoadedConfig;
+}
+
+/** A request's config: the one its edge loaded, else read now (a caller that reads it once passes it on). */
+export async function configOf(request: ConfigSource): Promise<LoadedConfig> {
+  return request.loaded ?? (await loadConfig(request.config, { cwd: request.cwd }));
+}
+
 /** Parses config text (YAML or JSON by the file name's extension); `file` names it in problems. */
 export function parseConfigText(text: string, file: string): EnvironmentConfig {
   return parseConfigDocument(parseLocatedDocument(text, file));

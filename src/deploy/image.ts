@@ -7,7 +7,7 @@ import { realpath } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { getExecOutput } from '@actions/exec';
 import type { ArmPort } from '../azure/arm-port.js';
-import { loadConfig } from '../config/load.js';
+import { configOf, loadConfig, type LoadedConfig } from '../config/load.js';
 import type { EnvironmentConfig } from '../config/schema.js';
 import { isInside } from '../core/confined-file.js';
 import { ConfigurationError } from '../core/errors.js';
@@ -29,6 +29,8 @@ export interface ImageRequest {
   /** The workspace: the config, the build context and the Dockerfile are read only inside it. */
   cwd: string;
   config?: string;
+  /** The config as the caller's edge loaded it: not read again. */
+  loaded?: LoadedConfig;
   /** An image already pushed (`<login server>/<repository>:<tag>` or `@sha256:...`): resolved, not built. */
   image?: string;
   context: string;
@@ -87,7 +89,7 @@ const IMAGE_REFERENCE = /^([^/]+)\/([a-z0-9._/-]+?)(?::([A-Za-z0-9_][A-Za-z0-9._
  * imported when it is in the build registry.
  */
 export async function pushImage(request: ImageRequest): Promise<PushedImage> {
-  const { config } = await loadConfig(request.config, { cwd: request.cwd });
+  const { config } = await configOf(request);
   const registries = environmentRegistries(config, request.subscriptionId);
   if (request.requireDeployedIn !== undefined && !request.image)
     throw new ConfigurationError(

@@ -11,7 +11,7 @@ import { armError, armFailureOf, type ArmPort, type ArmResponse } from '../azure
 import { writeAndWait } from '../azure/operations.js';
 import { apiVersionOf } from '../azure/resource-types.js';
 import { ConfigurationError } from '../core/errors.js';
-import { COMMIT_ENV } from './rollout.js';
+import { COMMIT_ENV } from './container-apps.js';
 import type { Logger } from '../core/logger.js';
 
 export const IMPORTER_ROLE = 'Container Registry Data Importer and Data Reader';

@@ -3,34 +3,37 @@
  * `candidate`, proven healthy (Azure's revision states, then consecutive 2xx probes of its own
  * address), judged by the live HIPAA gate, then given traffic step by step; any failure, or a
  * cancelled job, puts traffic back to the exact split it found and deactivates the new revision.
- * (Over 500 lines on purpose: every step and its undo sit side by side, so a reviewer can check
- * that each change to traffic has its way back.)
+ * Every step and its undo sit side by side here, so a reviewer can check that each change to
+ * traffic has its way back; how Azure takes each change (locks, long-running operations, revision
+ * states) is container-apps.ts.
  */
 import { createHttpHeaders, createPipelineRequest, type HttpClient } from '@azure/core-rest-pipeline';
-import { armError, armFailureOf, describeArmFailure, type ArmPort, type ArmResponse } from '../azure/arm-port.js';
+import type { ArmPort } from '../azure/arm-port.js';
 import { azureHttpClient } from '../azure/credential.js';
-import { apiVersionOf } from '../azure/resource-types.js';
 import { findingGroups, resourceNames, someOf } from '../compliance/report/groups.js';
 import { renderVerdictLine } from '../compliance/report/markdown.js';
 import { renderText } from '../compliance/report/text.js';
-import { loadConfig } from '../config/load.js';
+import { configOf, type LoadedConfig } from '../config/load.js';
 import { PLACEHOLDER_IMAGE } from '../config/schema.js';
 import { ConfigurationError, errorMessage } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { runGate } from '../gate/gate.js';
+import { COMMIT_ENV, ContainerApp, type AppState, type PatchOutcome, type RevisionState, type TrafficWeight } from './container-apps.js';
 
-export type RolloutStage = 'all' | 'candidate' | 'promote' | 'rollback';
+/** The traffic split's entries, as RolloutResult gives them. */
+export type { TrafficWeight } from './container-apps.js';
 
-export interface TrafficWeight {
-  revisionName?: string;
-  latestRevision?: boolean;
-  weight: number;
-  label?: string;
-}
+/** The parts of a deploy a workflow may run on its own: all, or the candidate, its promotion, or a rollback. */
+export const rolloutStages = ['all', 'candidate', 'promote', 'rollback'] as const;
+export type RolloutStage = (typeof rolloutStages)[number];
+/** Whether the live HIPAA gate judges the resource group before traffic moves. */
+export const rolloutGates = ['live', 'none'] as const;
 
 export interface RolloutRequest {
   cwd: string;
   config?: string;
+  /** The config as the caller's edge loaded it: not read again, by the rollout or its live gate. */
+  loaded?: LoadedConfig;
   /** The image by digest (`<login server>/<repository>@sha256:...`); not needed to roll back. */
   image?: string;
   stage: RolloutStage;
@@ -44,7 +47,7 @@ export interface RolloutRequest {
   healthTimeoutSeconds: number;
   /** Consecutive 2xx answers the candidate's address must give. */
   probeCount: number;
-  gate: 'live' | 'none';
+  gate: (typeof rolloutGates)[number];
   /** Percentages of traffic the new revision gets, in order, ending at 100. */
   trafficSteps: number[];
   /** How long the app's own address is probed after each step but the last. */
@@ -105,78 +108,43 @@ export class RolloutFailedError extends Error {
   }
 }
 
-interface AppState {
-  name: string;
-  mode: string;
-  targetPort?: number;
-  traffic: TrafficWeight[];
-  template: Record<string, unknown>;
-  latestRevisionName?: string;
-  domain: string;
-}
-
-interface RevisionState {
-  name: string;
-  active: boolean;
-  provisioningState?: string;
-  runningState?: string;
-  healthState?: string;
-  provisioningError?: string;
-  createdTime?: string;
-  trafficWeight?: number;
-  image?: string;
-  /** The commit it runs: the rollout's stamp, else the `c<7 hex>` start of a suffix from revisionSuffix (a prefix). */
-  commit?: string;
-}
-
-const APP_TYPE = 'Microsoft.App/containerApps';
-/** The variable each revision the rollout creates carries its commit in: what Container Apps shows of a revision's code. */
-export const COMMIT_ENV = 'AZURE_HIPAA_COMMIT';
-const LOCK_RETRIES = 6;
-const CANCEL_GRACE_MS = 7000;
-
-/** How a PATCH ended: its operation done, or accepted by ARM and still running when a cancelled job had to stop waiting. */
-type PatchOutcome = 'done' | 'accepted';
-
 export async function rollout(request: RolloutRequest, ports: RolloutPorts): Promise<RolloutResult> {
-  const { config } = await loadConfig(request.config, { cwd: request.cwd });
+  const loaded = await configOf(request);
+  const { config } = loaded;
   const { name, healthPath, targetPort } = config.containerApp;
-  return new Rollout(request, ports, config.resourceGroup, name, healthPath, targetPort).run();
+  const containerApp = new ContainerApp(ports.arm, config.resourceGroup, name, {
+    ...(request.signal ? { signal: request.signal } : {}),
+    ...(request.pollIntervalMs !== undefined ? { pollIntervalMs: request.pollIntervalMs } : {}),
+    ...(request.cancelGraceMs !== undefined ? { cancelGraceMs: request.cancelGraceMs } : {}),
+  });
+  return new Rollout({ ...request, loaded }, ports, containerApp, healthPath, targetPort).run();
 }
 
 class Rollout {
   private readonly started = Date.now();
   private readonly timeline: TimelineEntry[] = [];
-  private readonly path: string;
-  private readonly apiVersion = apiVersionOf(APP_TYPE);
   private readonly http: HttpClient;
-  /** How often states and probes are polled: as asked, else as ARM's last Retry-After hint asked, else 2 s. */
-  private pollMs: number;
-  /** When the job was cancelled: from then on, only putting traffic back counts, within the grace. */
-  private cancelledAt?: number;
+  private readonly resourceGroup: string;
+  private readonly appName: string;
 
   constructor(
     private readonly request: RolloutRequest,
     private readonly ports: RolloutPorts,
-    private readonly resourceGroup: string,
-    private readonly appName: string,
+    private readonly containerApp: ContainerApp,
     private readonly healthPath: string,
     private readonly targetPort: number,
   ) {
-    this.path = `/subscriptions/${ports.arm.subscriptionId}/resourceGroups/${resourceGroup}/providers/${APP_TYPE}/${appName}`;
     this.http = ports.http ?? azureHttpClient(request.env);
-    this.pollMs = request.pollIntervalMs ?? 2000;
-    const signal = request.signal;
-    if (signal?.aborted) this.cancelledAt = Date.now();
-    else signal?.addEventListener('abort', () => (this.cancelledAt = Date.now()), { once: true });
+    this.resourceGroup = containerApp.resourceGroup;
+    this.appName = containerApp.name;
   }
 
   async run(): Promise<RolloutResult> {
-    const app = await this.readApp();
+    const app = await this.containerApp.read();
     if (this.request.stage === 'rollback') return this.rollbackStage(app);
     if (this.request.stage === 'promote') return this.promoteStage(app);
     if (!this.request.image) throw new ConfigurationError('No image to deploy: build one here, or give the image input.');
-    const revisions = await this.readRevisions();
+    const revisions = await this.containerApp.revisions();
     const serving = this.servingAll(app, revisions);
     const commit = this.request.commit;
     if (serving && serving.image === this.request.image) {
@@ -200,7 +168,7 @@ class Rollout {
         this.log(
           `Switching ${this.appName} to multiple revision mode, its traffic pinned to ${previousRevision ?? 'its revision'} so nothing moves.`,
         );
-        await this.patch({ configuration: { activeRevisionsMode: 'Multiple', ingress: { traffic: previous } } });
+        await this.containerApp.patch({ configuration: { activeRevisionsMode: 'Multiple', ingress: { traffic: previous } } });
       }
       const containers = (app.template['containers'] as Record<string, unknown>[] | undefined) ?? [];
       const [first, ...rest] = containers;
@@ -215,7 +183,7 @@ class Rollout {
         ...((first['env'] as Record<string, unknown>[] | undefined) ?? []).filter((variable) => variable['name'] !== COMMIT_ENV),
         ...(commit ? [{ name: COMMIT_ENV, value: commit }] : []),
       ];
-      await this.patch({
+      await this.containerApp.patch({
         template: {
           ...app.template,
           revisionSuffix: this.request.suffix,
@@ -236,7 +204,7 @@ class Rollout {
       await this.probe(`https://${this.appName}---candidate.${app.domain}${this.healthPath}`, this.request.probeCount, 'candidate');
       if (this.request.stage === 'candidate') {
         this.log(`Candidate ${candidate} is healthy at 0% traffic; promote it with stage: promote.`);
-        return this.result(app, candidate, previousRevision, (await this.readApp()).traffic);
+        return this.result(app, candidate, previousRevision, (await this.containerApp.read()).traffic);
       }
       const gateReport = await this.judge();
       const traffic = await this.promote(app, candidate, previous, previousRevision);
@@ -256,7 +224,7 @@ class Rollout {
         `${this.appName} has no revision labelled candidate: run stage candidate first, or give the revision input.`,
       );
     const previous = withoutLabel(pin(app.traffic, app), 'candidate').filter((entry) => entry.revisionName !== candidate);
-    const revisions = await this.readRevisions();
+    const revisions = await this.containerApp.revisions();
     const previousRevision = previousFor(previous, revisions, revisions.find((revision) => revision.name === candidate)?.commit);
     try {
       await this.waitHealthy(candidate);
@@ -274,13 +242,13 @@ class Rollout {
     if (!target)
       throw new ConfigurationError(`${this.appName} has no revision labelled previous to roll back to: give the revision input.`);
     const current = [...pin(app.traffic, app)].sort((a, b) => b.weight - a.weight)[0]?.revisionName;
-    const revisions = await this.readRevisions();
-    if (!revisions.find((revision) => revision.name === target)?.active) await this.action(target, 'activate');
+    const revisions = await this.containerApp.revisions();
+    if (!revisions.find((revision) => revision.name === target)?.active) await this.containerApp.activate(target);
     await this.waitHealthy(target);
     const traffic: TrafficWeight[] = [{ revisionName: target, weight: 100 }];
-    await this.patch({ configuration: { ingress: { traffic } } });
+    await this.containerApp.setTraffic(traffic);
     this.log(`Rolled back: ${target} serves 100%.`);
-    if (current && current !== target) await this.action(current, 'deactivate');
+    if (current && current !== target) await this.containerApp.deactivate(current);
     return { ...this.result(app, target, current, traffic), rolledBack: true };
   }
 
@@ -296,7 +264,7 @@ class Rollout {
     let traffic: TrafficWeight[] = [];
     // Over the placeholder the environment starts with there are no users to protect, and it does not
     // serve the app's health path: the first deploy takes all traffic at once.
-    const revisions = await this.readRevisions();
+    const revisions = await this.containerApp.revisions();
     const placeholder = previous.every(
       (entry) =>
         entry.weight === 0 || revisions.find((revision) => revision.name === entry.revisionName)?.image === PLACEHOLDER_IMAGE.image,
@@ -312,7 +280,7 @@ class Rollout {
             ...(previousRevision ? [{ revisionName: previousRevision, weight: 0, label: 'previous' }] : []),
           ]
         : [...scaled(withoutLabel(previous, 'previous'), 100 - percent), { revisionName: candidate, weight: percent, label: 'candidate' }];
-      await this.patch({ configuration: { ingress: { traffic } } });
+      await this.containerApp.setTraffic(traffic);
       const others = traffic.filter((entry) => entry.revisionName !== candidate && entry.weight > 0);
       this.log(
         `Traffic: ${[{ revisionName: candidate, weight: percent }, ...others].map((entry) => `${entry.revisionName} ${entry.weight}%`).join(', ')}.`,
@@ -324,13 +292,13 @@ class Rollout {
 
   /** Deactivates active revisions beyond keep-revisions, never the new or the previous one. */
   private async retire(candidate: string, previous: string | undefined): Promise<void> {
-    const active = (await this.readRevisions()).filter(
+    const active = (await this.containerApp.revisions()).filter(
       (revision) => revision.active && revision.name !== candidate && revision.name !== previous,
     );
     const room = Math.max(0, this.request.keepRevisions - (previous ? 2 : 1));
     const sorted = active.sort((a, b) => String(b.createdTime).localeCompare(String(a.createdTime)));
     for (const revision of sorted.slice(room)) {
-      await this.action(revision.name, 'deactivate');
+      await this.containerApp.deactivate(revision.name);
       this.log(`Deactivated ${revision.name} (keep-revisions ${this.request.keepRevisions}).`);
     }
   }
@@ -340,6 +308,7 @@ class Rollout {
     const run = await runGate({
       cwd: this.request.cwd,
       ...(this.request.config ? { config: this.request.config } : {}),
+      ...(this.request.loaded ? { loaded: this.request.loaded } : {}),
       live: { arm: this.ports.arm, resourceGroup: this.resourceGroup },
     });
     const groups = findingGroups(run.report, run.policy).filter((group) => group.blocking);
@@ -363,10 +332,9 @@ class Rollout {
     const deadline = this.started + this.request.healthTimeoutSeconds * 1000;
     let last = '';
     for (;;) {
-      this.throwIfCancelled();
-      const response = await this.send('GET', `${this.path}/revisions/${name}`);
-      if (response.status === 404) throw new Error(`Revision ${name} does not exist: Azure did not create it.`);
-      const revision = revisionOf(response.body);
+      this.containerApp.throwIfCancelled();
+      const revision = await this.containerApp.revision(name);
+      if (!revision) throw new Error(`Revision ${name} does not exist: Azure did not create it.`);
       const states = `${revision.provisioningState}/${revision.runningState}/${revision.healthState}`;
       if (states !== last) this.log(`Revision ${name}: ${states}.`);
       last = states;
@@ -379,7 +347,7 @@ class Rollout {
         throw new Error(
           `Revision ${name} was not healthy within health-timeout-seconds (${this.request.healthTimeoutSeconds}): it is ${states}.`,
         );
-      await this.sleep(this.pollMs);
+      await this.containerApp.sleep(this.containerApp.pollMs);
     }
   }
 
@@ -392,10 +360,10 @@ class Rollout {
     let consecutive = 0;
     let answered = 0;
     for (;;) {
-      this.throwIfCancelled();
+      this.containerApp.throwIfCancelled();
       const status = await this.get(url);
       // A probe the cancel cut short says nothing about the app: the run was cancelled.
-      this.throwIfCancelled();
+      this.containerApp.throwIfCancelled();
       answered++;
       if (status >= 200 && status < 300) consecutive++;
       else if (count === 0)
@@ -406,7 +374,7 @@ class Rollout {
         if (count === 0) return this.log(`${url}: ${answered} answers in ${this.request.stepWaitSeconds} s, all 2xx.`);
         throw new Error(`${url} did not answer ${count} consecutive 2xx within health-timeout-seconds (last: ${status || 'no answer'}).`);
       }
-      await this.sleep(Math.max(0, Math.min(this.pollMs, 1000, deadline - Date.now())));
+      await this.containerApp.sleep(Math.max(0, Math.min(this.containerApp.pollMs, 1000, deadline - Date.now())));
     }
   }
 
@@ -441,11 +409,11 @@ class Rollout {
     let outcome: PatchOutcome | undefined;
     let deactivated = false;
     try {
-      const accepted = await this.submit({ configuration: { ingress: { traffic: previous } } }, true);
+      const accepted = await this.containerApp.submit({ configuration: { ingress: { traffic: previous } } }, true);
       // Cancelled, the runner ends the step within seconds: the candidate goes before the restore's operation is waited out.
-      if (this.cancelledAt !== undefined) deactivated = await this.deactivateCandidate(candidate);
-      outcome = await this.wait(accepted, true);
-      if (this.cancelledAt === undefined) deactivated = await this.deactivateCandidate(candidate);
+      if (this.containerApp.cancelledAt !== undefined) deactivated = await this.deactivateCandidate(candidate);
+      outcome = await this.containerApp.wait(accepted, true);
+      if (this.containerApp.cancelledAt === undefined) deactivated = await this.deactivateCandidate(candidate);
       this.log(
         outcome === 'done'
           ? `Rolled back: traffic is ${describe(previous)} again${deactivated ? `, and ${candidate} is deactivated` : ''}.`
@@ -460,7 +428,7 @@ class Rollout {
         ? `Serving now: ${describe(previous)}.`
         : outcome === 'accepted'
           ? `Traffic is going back to ${describe(previous)}: ARM accepted the update, and its operation was still running when the job had to stop.`
-          : `Traffic could not be restored${this.cancelledAt !== undefined ? ' before the cancelled job had to stop' : ''}: it may still be split. Put traffic back to ${JSON.stringify(previous)} (configuration.ingress.traffic of ${this.appName}).`;
+          : `Traffic could not be restored${this.containerApp.cancelledAt !== undefined ? ' before the cancelled job had to stop' : ''}: it may still be split. Put traffic back to ${JSON.stringify(previous)} (configuration.ingress.traffic of ${this.appName}).`;
     const result = { ...this.result(app, candidate ?? previousRevision ?? '', previousRevision, previous), rolledBack: restored };
     const gateReport = error instanceof GateBlockedError ? { gateReport: error.report } : {};
     throw new RolloutFailedError(`Deploy of ${this.request.image ?? 'the candidate'} failed: ${why} ${serving}`, {
@@ -473,8 +441,8 @@ class Rollout {
   private async deactivateCandidate(candidate: string | undefined): Promise<boolean> {
     if (!candidate) return false;
     try {
-      if (!(await this.readRevisions()).some((revision) => revision.name === candidate && revision.active)) return false;
-      await this.action(candidate, 'deactivate');
+      if (!(await this.containerApp.revisions()).some((revision) => revision.name === candidate && revision.active)) return false;
+      await this.containerApp.deactivate(candidate);
       return true;
     } catch (deactivateError) {
       this.log(`${candidate} could not be deactivated (it gets no traffic): ${errorMessage(deactivateError)}`);
@@ -482,140 +450,13 @@ class Rollout {
     }
   }
 
-  // ---------------------------------------------------------------- ARM
-
-  private async readApp(): Promise<AppState> {
-    const response = await this.send('GET', this.path);
-    if (response.status === 404)
-      throw new ConfigurationError(`The Container App ${this.appName} does not exist in ${this.resourceGroup}: run provision first.`);
-    const body = response.body as { properties?: Record<string, unknown> };
-    const properties = body.properties ?? {};
-    const configuration = (properties['configuration'] ?? {}) as {
-      activeRevisionsMode?: string;
-      ingress?: { traffic?: TrafficWeight[]; fqdn?: string; targetPort?: number };
-    };
-    const fqdn = configuration.ingress?.fqdn ?? '';
-    return {
-      name: this.appName,
-      mode: String(configuration.activeRevisionsMode ?? 'Single').toLowerCase(),
-      ...(configuration.ingress?.targetPort !== undefined ? { targetPort: configuration.ingress.targetPort } : {}),
-      traffic: configuration.ingress?.traffic ?? [{ latestRevision: true, weight: 100 }],
-      template: (properties['template'] ?? {}) as Record<string, unknown>,
-      ...(typeof properties['latestRevisionName'] === 'string' ? { latestRevisionName: properties['latestRevisionName'] } : {}),
-      domain: fqdn.startsWith(`${this.appName}.`) ? fqdn.slice(this.appName.length + 1) : '',
-    };
-  }
-
-  private async readRevisions(): Promise<RevisionState[]> {
-    const response = await this.send('GET', `${this.path}/revisions`);
-    return ((response.body as { value?: unknown[] }).value ?? []).map(revisionOf);
-  }
+  // ---------------------------------------------------------------- helpers
 
   /** The one active revision with all the traffic, if there is one. */
   private servingAll(app: AppState, revisions: RevisionState[]): RevisionState | undefined {
     const full = pin(app.traffic, app).find((entry) => entry.weight === 100);
     return revisions.find((revision) => revision.name === full?.revisionName && revision.active);
   }
-
-  /** A JSON merge patch of the app, waited out. */
-  private async patch(properties: Record<string, unknown>): Promise<void> {
-    await this.wait(await this.submit(properties));
-  }
-
-  /**
-   * Sends a JSON merge patch of the app. A lock conflict (another deploy) is retried with backoff, then
-   * reported. `restoring` (a rollback) goes on after a cancel: then any 409 is the change still in
-   * flight holding the app, retried with a short backoff until the grace a cancelled job has ends.
-   */
-  private async submit(properties: Record<string, unknown>, restoring = false): Promise<ArmResponse> {
-    const body = { properties: Object.fromEntries(Object.entries(properties).filter(([, value]) => value !== undefined)) };
-    for (let attempt = 1; ; attempt++) {
-      if (!restoring) this.throwIfCancelled();
-      const response = await this.send('PATCH', this.path, body);
-      const failure = armFailureOf({ details: response.body });
-      const cancelled = restoring && this.cancelledAt !== undefined;
-      if (response.status === 409 && (failure?.code === 'ContainerAppLockConflict' || cancelled)) {
-        const backoff = cancelled ? Math.min(1000, 50 * 2 ** attempt) : Math.min(30_000, this.pollMs * 2 ** attempt);
-        if (cancelled ? Date.now() + backoff > this.graceEnd() : attempt > LOCK_RETRIES)
-          throw new Error(
-            cancelled
-              ? `${this.appName} stayed locked by the change in flight (${failure?.message ?? `HTTP ${response.status}`}) for as long as a cancelled job may run.`
-              : `${this.appName} stayed locked by another modification (${failure?.message}). Give deploys to this app one concurrency group in the workflow, so they wait for each other.`,
-          );
-        await this.sleep(backoff);
-        continue;
-      }
-      if (response.status >= 400) throw this.armFailure(response, `Updating ${this.appName}`);
-      return response;
-    }
-  }
-
-  /**
-   * Follows a long-running operation to its end (Location or Azure-AsyncOperation). A cancel stops the
-   * waiting at once, except for a rollback's own operation, waited out while the grace lasts: after
-   * that it is only `accepted`.
-   */
-  private async wait(response: ArmResponse, restoring = false): Promise<PatchOutcome> {
-    const location = response.headers['location'];
-    const asyncOperation = response.headers['azure-asyncoperation'];
-    if (response.status !== 201 && response.status !== 202 && !asyncOperation) return 'done';
-    // An operation is polled as often as ARM asks; states and probes, as asked or else at ARM's pace too.
-    const asked = Number(response.headers['retry-after-ms'] ?? Number(response.headers['retry-after'] ?? 2) * 1000);
-    const operationPollMs = Number.isFinite(asked) ? Math.min(30_000, Math.max(10, asked)) : 2000;
-    if (this.request.pollIntervalMs === undefined) this.pollMs = Math.min(5000, Math.max(50, operationPollMs));
-    for (;;) {
-      if (!restoring) this.throwIfCancelled();
-      else if (this.cancelledAt !== undefined && Date.now() >= this.graceEnd()) return 'accepted';
-      await this.sleep(
-        this.cancelledAt !== undefined ? Math.max(0, Math.min(operationPollMs, this.graceEnd() - Date.now())) : operationPollMs,
-      );
-      if (!restoring) this.throwIfCancelled();
-      if (location) {
-        const poll = await this.send('GET', location);
-        if (poll.status === 202) continue;
-        if (poll.status >= 400) throw this.armFailure(poll, `Updating ${this.appName}`);
-        return 'done';
-      }
-      if (!asyncOperation) return 'done';
-      const poll = await this.send('GET', asyncOperation);
-      const status = (poll.body as { status?: string } | undefined)?.status;
-      if (status === 'Succeeded') return 'done';
-      if (status === 'Failed' || status === 'Canceled') throw this.armFailure({ ...poll, body: poll.body }, `Updating ${this.appName}`);
-    }
-  }
-
-  /** When a cancelled job must have put traffic back: the runner kills the step soon after. */
-  private graceEnd(): number {
-    return (this.cancelledAt ?? Date.now()) + (this.request.cancelGraceMs ?? CANCEL_GRACE_MS);
-  }
-
-  private async action(revision: string, action: 'activate' | 'deactivate'): Promise<void> {
-    const response = await this.send('POST', `${this.path}/revisions/${revision}/${action}`);
-    if (response.status >= 400) throw this.armFailure(response, `${action === 'activate' ? 'Activating' : 'Deactivating'} ${revision}`);
-  }
-
-  private async send(method: 'GET' | 'PATCH' | 'POST', path: string, body?: unknown): Promise<ArmResponse> {
-    try {
-      return await this.ports.arm.send(method, path, path.startsWith('https://') ? undefined : this.apiVersion, body);
-    } catch (error) {
-      throw armError(error, `${method} ${path}`);
-    }
-  }
-
-  private armFailure(response: ArmResponse, doing: string): Error {
-    const failure = armFailureOf({ details: response.body }) ?? {
-      code: `HTTP${response.status}`,
-      message: JSON.stringify(response.body ?? ''),
-    };
-    const pull = /UNAUTHORIZED|authentication required/i.test(failure.message)
-      ? ` The app's registry identity cannot pull the image: grant it the 'AcrPull' role on the registry (provision does, when the registry is the environment's).`
-      : /Unable to get value using Managed identity/i.test(failure.message)
-        ? ` The app's identity cannot read a Key Vault secret it references: grant it 'Key Vault Secrets User' on the vault (provision does, for the environment's vault), and check that the secret exists (migrate-secrets copies it).`
-        : '';
-    return new Error(`${doing} failed. Azure Resource Manager says:\n${describeArmFailure(failure, '  ')}${pull}`);
-  }
-
-  // ---------------------------------------------------------------- helpers
 
   private result(
     app: AppState,
@@ -642,23 +483,6 @@ class Rollout {
     this.timeline.push({ at: (Date.now() - this.started) / 1000, event });
     this.request.logger.info(event);
   }
-
-  private throwIfCancelled(): void {
-    if (this.request.signal?.aborted) throw new Error('The workflow run was cancelled.');
-  }
-
-  private sleep(ms: number): Promise<void> {
-    const signal = this.request.signal;
-    return new Promise((resolve) => {
-      const wake = () => {
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', wake);
-        resolve();
-      };
-      const timer = setTimeout(wake, ms);
-      signal?.addEventListener('abort', wake, { once: true });
-    });
-  }
 }
 
 class GateBlockedError extends Error {
@@ -668,28 +492,6 @@ class GateBlockedError extends Error {
   ) {
     super(message);
   }
-}
-
-function revisionOf(value: unknown): RevisionState {
-  const body = value as { name?: string; properties?: Record<string, unknown> };
-  const properties = body.properties ?? {};
-  const template = properties['template'] as { containers?: { image?: string; env?: { name?: string; value?: unknown }[] }[] } | undefined;
-  const name = String(body.name ?? '');
-  const stamp = template?.containers?.[0]?.env?.find((variable) => variable.name === COMMIT_ENV)?.value;
-  // Revisions from before the stamp: revisionSuffix() starts a suffix with `c` and the commit's first 7 hex.
-  const commit = typeof stamp === 'string' && stamp ? stamp : /--c([0-9a-f]{7})-[0-9a-z]+-\d+$/.exec(name)?.[1];
-  return {
-    name,
-    active: properties['active'] === true,
-    ...(typeof properties['provisioningState'] === 'string' ? { provisioningState: properties['provisioningState'] } : {}),
-    ...(typeof properties['runningState'] === 'string' ? { runningState: properties['runningState'] } : {}),
-    ...(typeof properties['healthState'] === 'string' ? { healthState: properties['healthState'] } : {}),
-    ...(typeof properties['provisioningError'] === 'string' ? { provisioningError: properties['provisioningError'] } : {}),
-    ...(typeof properties['createdTime'] === 'string' ? { createdTime: properties['createdTime'] } : {}),
-    ...(typeof properties['trafficWeight'] === 'number' ? { trafficWeight: properties['trafficWeight'] } : {}),
-    ...(template?.containers?.[0]?.image ? { image: template.containers[0].image } : {}),
-    ...(commit ? { commit } : {}),
-  };
 }
 
 /**

@@ -9,7 +9,7 @@ import { addDrift } from '../compliance/drift.js';
 import { evaluate, type PropertyRead } from '../compliance/evaluate.js';
 import type { JudgedEnvironment } from '../arm/deployed.js';
 import type { Finding, GatePolicy, GateReport } from '../compliance/model.js';
-import { loadConfig, type LoadedConfig } from '../config/load.js';
+import { configOf, type LoadedConfig } from '../config/load.js';
 import { readLocatedDocument } from '../core/located-document.js';
 import type { ArmTemplate } from '../template/arm-types.js';
 import { renderEnvironment, type RenderedEnvironment } from '../template/render.js';
@@ -25,6 +25,8 @@ export interface GateRequest {
   cwd: string;
   /** The environment config; without `template`, `azure-hipaa.yml` or the built-in defaults. With `template`, only its policy, BAA evidence and waivers are used. */
   config?: string;
+  /** The config as the caller already loaded it (a deploy reads it once); `config` still says whether one was named. */
+  loaded?: LoadedConfig;
   template?: string;
   parameters?: string;
   /** Overrides the config's `waivers` entry. */
@@ -63,7 +65,7 @@ export const AZURE_CLOUD = 'AzureCloud';
 /** Reads the input, judges it, and returns the report. Throws ConfigurationError on bad input. */
 export async function runGate(request: GateRequest): Promise<GateRun> {
   const now = request.now ?? new Date();
-  const loaded = request.template && !request.config ? undefined : await loadConfig(request.config, { cwd: request.cwd });
+  const loaded = request.template && !request.config ? undefined : await configOf(request);
   const judging = await loadJudgingInputs(loaded, request);
   const run = await judgeInput(request, loaded, judging, now);
   const notes = await reviewPolicyInputs(

@@ -126,3 +126,35 @@ describe.each(actionRuntimes())('migrate-secrets action on $label', ({ node, lab
     expect(run.summary).toContain('| Resource Manager |');
   }, 60_000);
 });
+
+describe('migrate-secrets action cancelled', () => {
+  it('ends at once on SIGTERM (the runner cancelling the job), the step failed as cancelled', async () => {
+    // Every answer takes 2 s: the action is mid-listing when the signal comes, and cannot end by finishing.
+    sandbox.server.setLatency(2000);
+    try {
+      let signalledAt = 0;
+      const run = await runAction('migrate-secrets', {
+        inputs: { 'source-vault': 'kv-strace-src', 'target-vault': 'kv-strace-dst' },
+        env: sandbox.env,
+        cwd: work,
+        onStdout: (stdout, signal) => {
+          if (signalledAt === 0 && stdout.includes('::group::List secrets')) {
+            signalledAt = Date.now();
+            signal('SIGTERM');
+          }
+        },
+      });
+      const endedAfter = Date.now() - signalledAt;
+      expect(signalledAt, run.stdout + run.stderr).toBeGreaterThan(0);
+      // Ended by the action, not by the signal: the runner shows why the step failed.
+      expect(run.exitCode, run.stdout + run.stderr).toBe(1);
+      expect(run.commands.filter((command) => command.command === 'error').map((command) => command.message)).toEqual([
+        'The workflow run was cancelled.',
+      ]);
+      expect(endedAfter).toBeLessThan(1500);
+      expect(run.stderr).toBe('');
+    } finally {
+      sandbox.server.setLatency(0);
+    }
+  }, 60_000);
+});

@@ -1,8 +1,8 @@
-import { pushTargets, type ImageRequest } from '../../../src/deploy/image.js';
-import type { RolloutRequest } from '../../../src/deploy/rollout.js';
-import { ConfigurationError } from '../../../src/core/errors.js';
 import { checkBuildArgs, checkSecretIds } from '../../../src/deploy/build-args.js';
-import { ActionInputs, inputName } from '../../shared/inputs.js';
+import { pushTargets, type ImageRequest } from '../../../src/deploy/image.js';
+import { rolloutGates, rolloutStages, type RolloutRequest } from '../../../src/deploy/rollout.js';
+import { trafficSteps } from '../../../src/deploy/steps.js';
+import { inputName, inputNamer, read, readInputTable, type InputReader } from '../../shared/inputs.js';
 import type { ActionIO } from '../../shared/runtime.js';
 
 /** The image's inputs and the rollout's, as the core takes them. */
@@ -29,54 +29,70 @@ export type DeployInputs = Pick<
     subscriptionId?: string;
   };
 
+/** Build args and secrets as docker takes them from its environment, checked before anything runs. */
+const checked =
+  (check: (pairs: Record<string, string>) => void): InputReader<Record<string, string>> =>
+  (inputs, name) => {
+    const pairs = inputs.keyValues(name);
+    check(pairs);
+    return pairs;
+  };
+
+/** This action's inputs by their action.yml names, each with its reader. */
+export const DEPLOY_INPUTS = {
+  config: read.optional,
+  'subscription-id': read.optional,
+  stage: read.choice(rolloutStages, 'all'),
+  'health-timeout-seconds': read.whole(600, 10, 3600),
+  'probe-count': read.whole(5, 1, 100),
+  gate: read.choice(rolloutGates, 'live'),
+  'traffic-steps': ((inputs, name) => trafficSteps(inputs.list(name), inputName(name), inputs.raw(name))) as InputReader<number[]>,
+  'step-wait-seconds': read.whole(30, 0, 3600),
+  'keep-revisions': read.whole(2, 1, 100),
+  revision: read.optional,
+  image: read.optional,
+  'require-deployed-in': read.optional,
+  'push-to': read.choice(pushTargets, 'auto'),
+  context: read.optional,
+  dockerfile: read.optional,
+  'build-args': checked(checkBuildArgs),
+  secrets: checked(checkSecretIds),
+  target: read.optional,
+  labels: read.keyValues,
+  tags: read.list,
+  repository: read.optional,
+  registry: read.optional,
+};
+
+/** `Input "name"`, for this action's inputs. */
+export const deployInput = inputNamer(DEPLOY_INPUTS);
+
 /** The one place this action reads its inputs. */
 export function readDeployInputs(io: ActionIO): DeployInputs {
-  const inputs = new ActionInputs(io);
-  const optional = (name: string) => inputs.optional(name);
-  const whole = (name: string, fallback: number, min: number, max: number) => {
-    const value = inputs.number(name) ?? fallback;
-    if (!Number.isInteger(value) || value < min || value > max)
-      throw new ConfigurationError(`${inputName(name)} must be a whole number from ${min} to ${max}; got ${value}.`);
-    return value;
-  };
-  const steps = inputs.list('traffic-steps').map(Number);
-  const trafficSteps = steps.length > 0 ? steps : [100];
-  if (
-    trafficSteps.some(
-      (step, index) => !Number.isInteger(step) || step < 1 || step > 100 || (index > 0 && step <= (trafficSteps[index - 1] as number)),
-    ) ||
-    trafficSteps.at(-1) !== 100
-  )
-    throw new ConfigurationError(
-      `${inputName('traffic-steps')} is rising whole percentages ending at 100, like 10,50,100; got "${io.getInput('traffic-steps')}".`,
-    );
-  const buildArgs = inputs.keyValues('build-args');
-  checkBuildArgs(buildArgs);
-  const secrets = inputs.keyValues('secrets');
-  checkSecretIds(secrets);
+  const given = readInputTable(io, DEPLOY_INPUTS);
   return {
-    ...entry('config', optional('config')),
-    ...entry('subscriptionId', optional('subscription-id')),
-    ...entry('image', optional('image')),
-    context: optional('context') ?? '.',
-    dockerfile: optional('dockerfile') ?? 'Dockerfile',
-    buildArgs,
-    secrets,
-    ...entry('target', optional('target')),
-    labels: inputs.keyValues('labels'),
-    tags: inputs.list('tags'),
-    ...entry('repository', optional('repository')),
-    ...entry('registry', optional('registry')),
-    pushTo: inputs.choice('push-to', pushTargets, 'auto'),
-    ...entry('requireDeployedIn', optional('require-deployed-in')),
-    stage: inputs.choice('stage', ['all', 'candidate', 'promote', 'rollback'] as const, 'all'),
-    healthTimeoutSeconds: whole('health-timeout-seconds', 600, 10, 3600),
-    probeCount: whole('probe-count', 5, 1, 100),
-    gate: inputs.choice('gate', ['live', 'none'] as const, 'live'),
-    trafficSteps,
-    stepWaitSeconds: whole('step-wait-seconds', 30, 0, 3600),
-    keepRevisions: whole('keep-revisions', 2, 1, 100),
-    ...entry('revision', optional('revision')),
+    ...entry('config', given.config),
+    ...entry('subscriptionId', given['subscription-id']),
+    ...entry('image', given.image),
+    context: given.context ?? '.',
+    dockerfile: given.dockerfile ?? 'Dockerfile',
+    buildArgs: given['build-args'],
+    secrets: given.secrets,
+    ...entry('target', given.target),
+    labels: given.labels,
+    tags: given.tags,
+    ...entry('repository', given.repository),
+    ...entry('registry', given.registry),
+    pushTo: given['push-to'],
+    ...entry('requireDeployedIn', given['require-deployed-in']),
+    stage: given.stage,
+    healthTimeoutSeconds: given['health-timeout-seconds'],
+    probeCount: given['probe-count'],
+    gate: given.gate,
+    trafficSteps: given['traffic-steps'],
+    stepWaitSeconds: given['step-wait-seconds'],
+    keepRevisions: given['keep-revisions'],
+    ...entry('revision', given.revision),
   };
 }
 

@@ -1,4 +1,4 @@
-import { runnerIO } from '../../shared/runtime.js';
+import { runEntry } from '../../shared/runtime.js';
 import { run } from './run.js';
 
-await run(runnerIO());
+await runEntry(run);

@@ -3,52 +3,55 @@ import { gateAnnotations } from '../../../src/compliance/report/annotations.js';
 import { renderReport } from '../../../src/compliance/report/index.js';
 import { renderText } from '../../../src/compliance/report/text.js';
 import { runGate } from '../../../src/gate/gate.js';
+import { runnerContext } from '../../shared/context.js';
 import { outputFile } from '../../shared/output-file.js';
-import { runAction } from '../../shared/run.js';
-import type { ActionIO } from '../../shared/runtime.js';
-import { readGateInputs } from './inputs.js';
+import { runAction, untilCancelled } from '../../shared/run.js';
+import { armFor, type ActionIO, type ActionPorts, type ArmFactory } from '../../shared/runtime.js';
+import { readGateInputs, type GATE_INPUTS } from './inputs.js';
 import { trackIssue } from './issue.js';
-import type { ArmPort } from '../../../src/azure/arm-port.js';
 
-export interface GateActionPorts {
+export interface Ports extends ActionPorts {
   /** Azure Resource Manager for live mode; by default the SDK with DefaultAzureCredential. */
-  arm?: (subscriptionId: string) => ArmPort | Promise<ArmPort>;
+  arm?: ArmFactory;
 }
 
-const sdkArm = async (env: NodeJS.ProcessEnv, subscriptionId: string): Promise<ArmPort> =>
-  (await import('../../../src/azure/arm.js')).armPort(env, subscriptionId);
+type GateInput = keyof typeof GATE_INPUTS;
 
 /** Where a reader finds what the summary leaves out: the hipaa-check workflow uploads the report-path file. */
 const REPORT_POINTER = "the step's report-path output; the hipaa-check workflow uploads it as the artifact hipaa-gate-report";
 
 /** The hipaa-gate action: judge the environment, report it everywhere the runner shows things, fail the step when it blocks. */
-export async function run(io: ActionIO, ports: GateActionPorts = {}): Promise<void> {
+export async function run(io: ActionIO, ports: Ports = {}): Promise<void> {
   await runAction(io, async () => {
-    const workspace = io.env['GITHUB_WORKSPACE'] ?? process.cwd();
-    const inputs = readGateInputs(io, io.env['RUNNER_TEMP'] ?? workspace);
+    const context = runnerContext(io.env);
+    const workspace = context.workspace;
+    const inputs = readGateInputs(io, context.runnerTemp);
     const { logger } = io;
-    const reportFile = outputFile(io, 'report-path', inputs.reportPath);
-    const sarifFile = inputs.sarifPath ? outputFile(io, 'sarif-path', inputs.sarifPath) : undefined;
+    const reportFile = outputFile(io, 'report-path' satisfies GateInput, inputs.reportPath);
+    const sarifFile = inputs.sarifPath ? outputFile(io, 'sarif-path' satisfies GateInput, inputs.sarifPath) : undefined;
     await reportFile.check();
     await sarifFile?.check();
     const live = inputs.live
       ? {
-          arm: await (ports.arm ?? ((id: string) => sdkArm(io.env, id)))(inputs.live.subscriptionId),
+          arm: await armFor(ports, io.env, inputs.live.subscriptionId),
           ...(inputs.live.resourceGroup ? { resourceGroup: inputs.live.resourceGroup } : {}),
         }
       : undefined;
     const { report, policy } = await logger.group('Judge the environment', () =>
-      runGate({
-        cwd: workspace,
-        ...(inputs.config ? { config: inputs.config } : {}),
-        ...(inputs.template ? { template: inputs.template } : {}),
-        ...(inputs.parameters ? { parameters: inputs.parameters } : {}),
-        ...(inputs.waivers ? { waivers: inputs.waivers } : {}),
-        ...(inputs.failOn ? { blocking: inputs.failOn.policy } : {}),
-        ...(inputs.baseRef ? { baseRef: inputs.baseRef } : {}),
-        ...(inputs.target ? { target: inputs.target } : {}),
-        ...(live ? { live } : {}),
-      }),
+      untilCancelled(
+        runGate({
+          cwd: workspace,
+          ...(inputs.config ? { config: inputs.config } : {}),
+          ...(inputs.template ? { template: inputs.template } : {}),
+          ...(inputs.parameters ? { parameters: inputs.parameters } : {}),
+          ...(inputs.waivers ? { waivers: inputs.waivers } : {}),
+          ...(inputs.failOn ? { blocking: inputs.failOn.policy } : {}),
+          ...(inputs.baseRef ? { baseRef: inputs.baseRef } : {}),
+          ...(inputs.target ? { target: inputs.target } : {}),
+          ...(live ? { live } : {}),
+        }),
+        ports.cancellation,
+      ),
     );
     const enforced = !inputs.failOn?.never;
     // Every blocker once in the log: the annotations carry them, the text report only counts them.
@@ -71,25 +74,24 @@ export async function run(io: ActionIO, ports: GateActionPorts = {}): Promise<vo
     await io.summary(renderReport('markdown', report, policy, summaryOptions));
 
     if (inputs.issue) {
-      const repository = io.env['GITHUB_REPOSITORY'] ?? '';
-      const runUrl = `${io.env['GITHUB_SERVER_URL'] ?? 'https://github.com'}/${repository}/actions/runs/${io.env['GITHUB_RUN_ID'] ?? ''}`;
       const markdown = renderReport('markdown', report, policy, summaryOptions);
-      const done = await trackIssue(
+      const tracked = trackIssue(
         {
           token: inputs.issue.token,
-          repository,
+          repository: context.repository ?? '',
           title: inputs.issue.title,
-          ...(io.env['GITHUB_API_URL'] ? { apiUrl: io.env['GITHUB_API_URL'] } : {}),
+          ...(context.apiUrl ? { apiUrl: context.apiUrl } : {}),
         },
         report.verdict,
         markdown,
-        runUrl,
+        context.runUrl ?? '',
       ).catch((error: unknown) => {
         throw new Error(
           `Could not keep the gate's issue up to date (give the job permissions issues: write): ${(error as Error).message}`,
           { cause: error },
         );
       });
+      const done = await untilCancelled(tracked, ports.cancellation);
       logger.info(`Issue "${inputs.issue.title}": ${done}.`);
     }
     io.setOutput('verdict', report.verdict);

@@ -1,15 +1,19 @@
 import { migrateSecrets, type MigrationDependencies } from '../../../src/secrets/migrate.js';
 import { formatReportMarkdown, formatReportText } from '../../../src/secrets/report.js';
-import { runAction } from '../../shared/run.js';
-import type { ActionIO } from '../../shared/runtime.js';
+import { runAction, untilCancelled } from '../../shared/run.js';
+import type { ActionIO, ActionPorts } from '../../shared/runtime.js';
 import { readInputs } from './inputs.js';
 
+export interface Ports extends ActionPorts, Pick<MigrationDependencies, 'openVault'> {}
+
 /** The migrate-secrets action. `ports.openVault` replaces the Key Vault SDK (tests reach failure branches with it). */
-export async function run(io: ActionIO, ports: Pick<MigrationDependencies, 'openVault'> = {}): Promise<void> {
+export async function run(io: ActionIO, ports: Ports = {}): Promise<void> {
   await runAction(io, async () => {
     const options = readInputs(io);
     const { logger } = io;
-    const report = await migrateSecrets(options, { logger, env: io.env, ...ports });
+    const { cancellation, ...dependencies } = ports;
+    // A secret being written when the job is cancelled is written whole or not at all: Key Vault sets are atomic.
+    const report = await untilCancelled(migrateSecrets(options, { logger, env: io.env, ...dependencies }), cancellation);
 
     for (const [name, count] of Object.entries(report.counts)) io.setOutput(name, String(count));
     for (const result of report.results.filter((row) => row.outcome === 'failed'))

@@ -1,24 +1,31 @@
 import { resolveProvisionOptions, type ResolvedProvisionOptions } from '../../../src/provision/request.js';
-import { ActionInputs, inputName } from '../../shared/inputs.js';
+import { inputNamer, read, readInputTable } from '../../shared/inputs.js';
 import type { ActionIO } from '../../shared/runtime.js';
 
 export interface ProvisionInputs extends ResolvedProvisionOptions {
   whatIfPath: string;
 }
 
+/** This action's inputs by their action.yml names, each with its reader. */
+export const PROVISION_INPUTS = {
+  config: read.optional,
+  'subscription-id': read.optional,
+  mode: read.optional,
+  gate: read.optional,
+  'what-if-path': read.optional,
+};
+
+/** `Input "name"`, for this action's inputs. */
+export const provisionInput = inputNamer(PROVISION_INPUTS);
+
 /** The one place this action reads its inputs. */
 export function readProvisionInputs(io: ActionIO, runnerTemp: string): ProvisionInputs {
-  const inputs = new ActionInputs(io);
+  const given = readInputTable(io, PROVISION_INPUTS);
   return {
     ...resolveProvisionOptions(
-      {
-        config: inputs.optional('config'),
-        subscriptionId: inputs.optional('subscription-id'),
-        mode: inputs.optional('mode'),
-        gate: inputs.optional('gate'),
-      },
-      { mode: inputName('mode'), gate: inputName('gate') },
+      { config: given.config, subscriptionId: given['subscription-id'], mode: given.mode, gate: given.gate },
+      { mode: provisionInput('mode'), gate: provisionInput('gate') },
     ),
-    whatIfPath: inputs.optional('what-if-path') ?? `${runnerTemp}/azure-hipaa-what-if.json`,
+    whatIfPath: given['what-if-path'] ?? `${runnerTemp}/azure-hipaa-what-if.json`,
   };
 }

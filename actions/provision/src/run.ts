@@ -1,41 +1,44 @@
-import { armPort } from '../../../src/azure/arm.js';
 import { signedInPrincipal } from '../../../src/azure/credential.js';
 import { subscriptionOf } from '../../../src/azure/subscription.js';
 import { renderVerdictLine } from '../../../src/compliance/report/markdown.js';
 import { changesAsMarkdown } from '../../../src/provision/changes.js';
 import { provision } from '../../../src/provision/provision.js';
-import { inputName } from '../../shared/inputs.js';
+import { runnerContext } from '../../shared/context.js';
 import { outputFile } from '../../shared/output-file.js';
-import { runAction } from '../../shared/run.js';
-import type { ActionIO } from '../../shared/runtime.js';
-import { readProvisionInputs } from './inputs.js';
-import type { ArmPort } from '../../../src/azure/arm-port.js';
+import { runAction, untilCancelled } from '../../shared/run.js';
+import { armFor, type ActionIO, type ActionPorts, type ArmFactory } from '../../shared/runtime.js';
+import { provisionInput, readProvisionInputs, type PROVISION_INPUTS } from './inputs.js';
 
-export interface ProvisionActionPorts {
+export interface Ports extends ActionPorts {
   /** Azure Resource Manager; by default the SDK with DefaultAzureCredential (after azure/login). */
-  arm?: (subscriptionId: string) => ArmPort;
+  arm?: ArmFactory;
 }
 
 /** The provision action: preview or deploy the environment, write the what-if file and the summary, set the outputs. */
-export async function run(io: ActionIO, ports: ProvisionActionPorts = {}): Promise<void> {
+export async function run(io: ActionIO, ports: Ports = {}): Promise<void> {
   await runAction(io, async () => {
-    const workspace = io.env['GITHUB_WORKSPACE'] ?? process.cwd();
-    const inputs = readProvisionInputs(io, io.env['RUNNER_TEMP'] ?? workspace);
-    const subscriptionId = subscriptionOf(inputs.subscriptionId, io.env, inputName('subscription-id'));
-    const whatIfFile = outputFile(io, 'what-if-path', inputs.whatIfPath);
+    const context = runnerContext(io.env);
+    const workspace = context.workspace;
+    const inputs = readProvisionInputs(io, context.runnerTemp);
+    const subscriptionId = subscriptionOf(inputs.subscriptionId, io.env, provisionInput('subscription-id'));
+    const whatIfFile = outputFile(io, 'what-if-path' satisfies keyof typeof PROVISION_INPUTS, inputs.whatIfPath);
     await whatIfFile.check();
-    const arm = (ports.arm ?? ((id: string) => armPort(io.env, id)))(subscriptionId);
+    const arm = await armFor(ports, io.env, subscriptionId);
     const principal = inputs.mode === 'deploy' ? await signedInPrincipal(io.env) : undefined;
-    const result = await provision(
-      {
-        cwd: workspace,
-        ...(inputs.config ? { config: inputs.config } : {}),
-        mode: inputs.mode,
-        gate: inputs.gate,
-        logger: io.logger,
-        ...(principal ? { deployPrincipalId: principal } : {}),
-      },
-      { arm },
+    // A deployment ARM has started goes on in Azure when the job is cancelled; the step stops waiting for it.
+    const result = await untilCancelled(
+      provision(
+        {
+          cwd: workspace,
+          ...(inputs.config ? { config: inputs.config } : {}),
+          mode: inputs.mode,
+          gate: inputs.gate,
+          logger: io.logger,
+          ...(principal ? { deployPrincipalId: principal } : {}),
+        },
+        { arm },
+      ),
+      ports.cancellation,
     );
 
     const whatIfPath = await whatIfFile.write(`${JSON.stringify(result.changes, null, 2)}\n`);
@@ -48,7 +51,7 @@ export async function run(io: ActionIO, ports: ProvisionActionPorts = {}): Promi
     // One line of the gate: its whole report is the hipaa-gate job's summary, or the CLI's on a laptop.
     const verdict = renderVerdictLine(result.gate.report, result.gate.policy, {
       enforced: inputs.gate === 'block',
-      fullReport: `${runLink(io.env)}, or \`npx azure-hipaa gate${inputs.config ? ` --config ${inputs.config}` : ''}\``,
+      fullReport: `${runLink(context.runUrl)}, or \`npx azure-hipaa gate${inputs.config ? ` --config ${inputs.config}` : ''}\``,
     });
     await io.summary(
       [
@@ -74,9 +77,6 @@ export async function run(io: ActionIO, ports: ProvisionActionPorts = {}): Promi
 }
 
 /** The run's page, where the hipaa-gate job's summary carries the gate's whole report. */
-function runLink(env: NodeJS.ProcessEnv): string {
-  const repository = env['GITHUB_REPOSITORY'];
-  const runId = env['GITHUB_RUN_ID'];
-  if (!repository || !runId) return "the hipaa-gate job's summary";
-  return `[the hipaa-gate job's summary in this run](${env['GITHUB_SERVER_URL'] ?? 'https://github.com'}/${repository}/actions/runs/${runId})`;
+function runLink(runUrl: string | undefined): string {
+  return runUrl ? `[the hipaa-gate job's summary in this run](${runUrl})` : "the hipaa-gate job's summary";
 }

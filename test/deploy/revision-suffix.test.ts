@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { revisionSuffix } from '../../actions/deploy-container/src/run.js';
+import { revisionSuffix } from '../../src/deploy/revision-suffix.js';
 
 describe('the revision suffix', () => {
   it('names the commit, the run and the attempt, and is unique across workflows that deploy one commit', () => {

@@ -1,7 +1,7 @@
-/** deploy-container's job summary after a failed deploy, rendered as GitHub renders it. */
+/** The deploy's job summary after a failed deploy, rendered as GitHub renders it. */
 import type { Tokens } from 'marked';
 import { describe, expect, it } from 'vitest';
-import { summary } from '../../actions/deploy-container/src/run.js';
+import { deploySummary } from '../../src/deploy/summary.js';
 import type { RolloutResult } from '../../src/deploy/rollout.js';
 import { seen, tableText, visible } from '../helpers/markdown.js';
 
@@ -28,9 +28,9 @@ const failed: RolloutResult = {
 };
 const failure = `Deploy of r.azurecr.io/voice-agent@sha256:ab failed: ${why} Serving now: voice-agent--c0000000-1-1 100%.`;
 
-describe('deploy-container’s summary', () => {
+describe('the deploy’s job summary', () => {
   it('says why it failed once, at the top, as an alert', () => {
-    const markdown = summary(undefined, failed, failure);
+    const markdown = deploySummary(undefined, failed, failure);
     const shown = visible(markdown);
     expect(seen((shown[0] as Tokens.Heading).text)).toBe('Deploy: failed, rolled back');
     expect(shown[1]?.type).toBe('blockquote');
@@ -39,12 +39,12 @@ describe('deploy-container’s summary', () => {
   });
 
   it('keeps each time on one line', () => {
-    const rows = tableText(visible(summary(undefined, failed, failure)).find((token) => token.type === 'table') as Tokens.Table);
+    const rows = tableText(visible(deploySummary(undefined, failed, failure)).find((token) => token.type === 'table') as Tokens.Table);
     expect(rows.slice(1).map((row) => row[0])).toEqual(['0.4\u00a0s', '12.5\u00a0s', '12.6\u00a0s', '133.9\u00a0s']);
   });
 
   it('gives the command that shows the revision’s logs', () => {
-    expect(seen(summary(undefined, failed, failure))).toContain(
+    expect(seen(deploySummary(undefined, failed, failure))).toContain(
       'az containerapp logs show --name voice-agent --resource-group seniorly-prod-rg --revision voice-agent--c1111111-1-1 --type console',
     );
   });
