@@ -208,3 +208,47 @@ function ms(value: number): string {
 function seconds(value: number): string {
   return `${Math.round(value / 1000)} s`;
 }
+
+/** Reads each revision's counts for a window: Azure Monitor in src/azure/monitor.ts, anything in tests. */
+export interface WindowReader {
+  read(window: Window, revisions: string[]): Promise<RevisionCounts[]>;
+}
+
+export interface StepAnalysis {
+  reader: WindowReader;
+  settings: AnalysisSettings;
+  /** The candidate's share in this step, in percent. */
+  step: number;
+  /** When this step's traffic took effect (ms since the epoch). */
+  shiftedAt: number;
+  candidate: string;
+  /** The revision it replaces, when there is one. */
+  baseline?: string;
+  now: () => number;
+  sleep: (ms: number) => Promise<void>;
+  log: (line: string) => void;
+  /** Every check is added here, for the job summary. */
+  checks: CheckRecord[];
+}
+
+/** Checks a step window by window until it passes or fails; the rollout treats a fail like a failed probe. */
+export async function analyseStep(analysis: StepAnalysis): Promise<{ kind: 'pass' | 'fail'; reason: string }> {
+  const { reader, settings, candidate, baseline } = analysis;
+  let state = firstState(analysis.shiftedAt, settings);
+  for (;;) {
+    const wait = readableAt(state.window, settings) - analysis.now();
+    if (wait > 0) await analysis.sleep(wait);
+    const revisions = await reader.read(state.window, baseline ? [candidate, baseline] : [candidate]);
+    const own = revisions.find((counts) => counts.revision === candidate) ?? { revision: candidate, requests: 0, errors: 0 };
+    const verdict = judge(
+      own,
+      revisions.find((counts) => counts.revision === baseline),
+      settings,
+    );
+    analysis.checks.push({ step: analysis.step, window: state.window, revisions, verdict: verdict.kind, reason: verdict.reason });
+    const decision = decide(state, verdict, settings);
+    analysis.log(`Analysis at ${analysis.step}%: ${decision.reason}`);
+    if (decision.kind !== 'next') return decision;
+    state = decision.state;
+  }
+}

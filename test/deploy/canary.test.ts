@@ -1,6 +1,7 @@
 /** The canary analysis's decisions from counts and percentiles: bounds, baseline ratios, latency, windows, holding and the failure limit. */
 import { describe, expect, it } from 'vitest';
 import {
+  analyseStep,
   DEFAULT_ANALYSIS,
   decide,
   firstState,
@@ -8,7 +9,9 @@ import {
   readableAt,
   renderChecks,
   type AnalysisSettings,
+  type CheckRecord,
   type RevisionCounts,
+  type Window,
 } from '../../src/deploy/canary.js';
 
 const settings: AnalysisSettings = { ...DEFAULT_ANALYSIS };
@@ -134,5 +137,66 @@ describe('renderChecks', () => {
       '|  |  | app--oldb | 900 | 0% | - |  |',
     ]);
     expect(renderChecks([])).toBe('');
+  });
+});
+
+describe('analyseStep', () => {
+  const fast: AnalysisSettings = { ...settings, intervalSeconds: 10, ingestionDelaySeconds: 5, maxExtensions: 2, minRequests: 10 };
+
+  /** A clock that only moves when slept on, and a reader of what a traffic script says each revision served in a window. */
+  function run(served: (window: Window) => RevisionCounts[], overrides: Partial<AnalysisSettings> = {}) {
+    let clock = 1_000_000;
+    const reads: { window: Window; at: number }[] = [];
+    const lines: string[] = [];
+    const checks: CheckRecord[] = [];
+    const result = analyseStep({
+      reader: {
+        read: async (window) => {
+          reads.push({ window, at: clock });
+          return served(window);
+        },
+      },
+      settings: { ...fast, ...overrides },
+      step: 10,
+      shiftedAt: clock,
+      candidate: 'app--new',
+      baseline: 'app--old',
+      now: () => clock,
+      sleep: async (ms) => void (clock += ms),
+      log: (line) => void lines.push(line),
+      checks,
+    });
+    return { result, reads, lines, checks };
+  }
+
+  it('reads the window from the shift only after the ingestion delay, and passes a healthy candidate', async () => {
+    const { result, reads, checks } = run(() => [counts('app--new', 20, 0, 5), counts('app--old', 180, 0, 5)]);
+    expect(await result).toMatchObject({ kind: 'pass' });
+    expect(reads).toEqual([{ window: { from: 1_000_000, to: 1_010_000 }, at: 1_015_000 }]);
+    expect(checks.map((check) => check.verdict)).toEqual(['pass']);
+  });
+
+  it('fails a candidate answering every 5th request with a 500', async () => {
+    const { result, lines } = run(() => [counts('app--new', 20, 4, 5), counts('app--old', 180, 0, 5)]);
+    expect(await result).toMatchObject({ kind: 'fail', reason: expect.stringMatching(/20 requests, 4 5xx \(20%\)/) });
+    expect(lines).toHaveLength(1);
+  });
+
+  it('holds a candidate with no traffic through its extensions, then fails by default or passes when told', async () => {
+    const quiet = () => [counts('app--old', 200, 0, 5)];
+    const held = run(quiet);
+    expect(await held.result).toMatchObject({
+      kind: 'fail',
+      reason: expect.stringMatching(/Inconclusive after 2 extensions: app--new served 0 requests/),
+    });
+    expect(held.reads.map((read) => read.window.to - read.window.from)).toEqual([10_000, 20_000, 30_000]);
+    expect(held.lines.filter((line) => /Holding/.test(line))).toHaveLength(2);
+    expect(await run(quiet, { inconclusive: 'pass' }).result).toMatchObject({ kind: 'pass' });
+  });
+
+  it('passes once a thin window has grown to enough requests', async () => {
+    const { result, reads } = run((window) => [counts('app--new', (window.to - window.from) / 2000, 0, 5), counts('app--old', 100, 0, 5)]);
+    expect(await result).toMatchObject({ kind: 'pass' });
+    expect(reads).toHaveLength(2);
   });
 });
