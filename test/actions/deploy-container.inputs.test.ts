@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { readDeployInputs } from '../../actions/deploy-container/src/inputs.js';
 import { ConfigurationError } from '../../src/core/errors.js';
+import { DEFAULT_ANALYSIS } from '../../src/deploy/canary.js';
 import { recordedIO } from '../helpers/action-io.js';
 
 const read = (inputs: Record<string, string>) => readDeployInputs(recordedIO('deploy-container', inputs));
@@ -46,5 +47,52 @@ describe('deploy-container build inputs', () => {
 
   it('keeps names that only contain DOCKER or BUILDX after their start', () => {
     expect(read({ 'build-args': 'MY_DOCKER_HOST=a\nNO_BUILDX_HERE=b' }).buildArgs).toEqual({ MY_DOCKER_HOST: 'a', NO_BUILDX_HERE: 'b' });
+  });
+});
+
+describe('deploy-container analysis inputs', () => {
+  it('leaves the analysis off unless asked, and takes its defaults when on', () => {
+    expect(read({}).analysis).toBeUndefined();
+    expect(read({ analysis: 'on' }).analysis).toEqual(DEFAULT_ANALYSIS);
+  });
+
+  it('reads every bound', () => {
+    expect(
+      read({
+        analysis: 'on',
+        'analysis-interval-seconds': '30',
+        'analysis-ingestion-delay-seconds': '240',
+        'analysis-max-error-percent': '0.5',
+        'analysis-max-error-ratio': '1.5',
+        'analysis-min-requests': '100',
+        'analysis-failure-limit': '2',
+        'analysis-max-p95-ratio': '0',
+        'analysis-max-p99-ratio': '3',
+        'analysis-max-p99-ms': '200',
+        'analysis-inconclusive': 'pass',
+        'analysis-max-extensions': '5',
+      }).analysis,
+    ).toEqual({
+      intervalSeconds: 30,
+      ingestionDelaySeconds: 240,
+      maxErrorPercent: 0.5,
+      maxErrorRatio: 1.5,
+      minRequests: 100,
+      failureLimit: 2,
+      maxP95Ratio: 0,
+      maxP99Ratio: 3,
+      maxP99Ms: 200,
+      inconclusive: 'pass',
+      maxExtensions: 5,
+    });
+  });
+
+  it.each([
+    ['analysis-min-requests', '0'],
+    ['analysis-max-error-percent', '101'],
+    ['analysis-inconclusive', 'maybe'],
+    ['analysis-interval-seconds', '1.5'],
+  ])('refuses %s: %s', (name, value) => {
+    expect(() => read({ analysis: 'on', [name]: value })).toThrow(ConfigurationError);
   });
 });

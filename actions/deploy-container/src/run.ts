@@ -2,6 +2,7 @@ import { armPort } from '../../../src/azure/arm.js';
 import type { ArmPort } from '../../../src/azure/arm-port.js';
 import { subscriptionOf } from '../../../src/azure/subscription.js';
 import { pushImage, type PushedImage } from '../../../src/deploy/image.js';
+import { renderChecks } from '../../../src/deploy/canary.js';
 import { rollout, RolloutFailedError, type RolloutResult } from '../../../src/deploy/rollout.js';
 import { inputName } from '../../shared/inputs.js';
 import { runAction } from '../../shared/run.js';
@@ -74,6 +75,7 @@ export async function run(io: ActionIO, ports: DeployActionPorts = {}): Promise<
               stepWaitSeconds: inputs.stepWaitSeconds,
               keepRevisions: inputs.keepRevisions,
               ...(inputs.revision ? { revision: inputs.revision } : {}),
+              ...(inputs.analysis ? { analysis: inputs.analysis } : {}),
               env: io.env,
               logger: io.logger,
               signal: cancel.signal,
@@ -140,6 +142,7 @@ export function summary(pushed: PushedImage | undefined, result: RolloutResult, 
     `Traffic: ${result.traffic.map((entry) => `\`${entry.revisionName ?? 'latest'}\` ${entry.weight}%${entry.label ? ` (${entry.label})` : ''}`).join(', ')}`,
     '',
     ...(result.gateReport ? [result.gateReport, ''] : []),
+    ...(result.analysis ? ['### Canary analysis', '', renderChecks(result.analysis), ''] : []),
     ...logs,
   ].join('\n');
 }
