@@ -31,7 +31,7 @@ export async function writeBusyboxApp(dir: string, healthBody: string): Promise<
   );
 }
 
-/** How a canary app's `/cgi-bin/work` answers: always 200, a 500 every 5th request, or 200 after 300 ms. */
+/** How a canary app's `/cgi-bin/work` answers: always 200, a 500 every 5th request, or 200 after a second. */
 export type WorkBehaviour = 'ok' | 'fails-every-5th' | 'slow';
 
 const WORK_SCRIPTS: Record<WorkBehaviour, string> = {
@@ -44,7 +44,7 @@ const WORK_SCRIPTS: Record<WorkBehaviour, string> = {
     "if [ $((n % 5)) -eq 0 ]; then printf 'HTTP/1.0 500 Internal Server Error\\r\\nContent-Type: text/plain\\r\\n\\r\\nfailed\\n'; exit 0; fi",
     "printf 'Content-Type: text/plain\\r\\n\\r\\nok\\n'",
   ].join('\n'),
-  slow: "/bin/busybox usleep 300000\nprintf 'Content-Type: text/plain\\r\\n\\r\\nok\\n'",
+  slow: "/bin/busybox usleep 1000000\nprintf 'Content-Type: text/plain\\r\\n\\r\\nok\\n'",
 };
 
 /**

@@ -99,8 +99,8 @@ function isActive(revision: string): boolean | undefined {
   return sandbox.server.apps.revisionsOf(appResource()?.id ?? '').find((candidate) => candidate.name === revision)?.active;
 }
 
-/** Four clients asking the app's address for /cgi-bin/work until stopped. */
-function load(): { stop(): Promise<number> } {
+/** `clients` clients asking the app's address for /cgi-bin/work until stopped. */
+function load(clients = 4): { stop(): Promise<number> } {
   const http = azureClientOptions(env).httpClient;
   if (!http) throw new Error('the sandbox routes nothing');
   let running = true;
@@ -113,7 +113,7 @@ function load(): { stop(): Promise<number> } {
       sent++;
     }
   };
-  const workers = Array.from({ length: 4 }, worker);
+  const workers = Array.from({ length: clients }, worker);
   return {
     async stop() {
       running = false;
@@ -165,12 +165,14 @@ describe('canary analysis', () => {
     }
   }, 180_000);
 
+  // A second per request: with 300 ms, one run on a loaded machine promoted the slow revision (the baseline's own p95
+  // grows with the load, and the bound is a ratio); eight clients, so it still serves enough requests per window.
   it('rolls back a candidate that answers every request but slowly', async () => {
-    const traffic = load();
+    const traffic = load(8);
     try {
       const failed = await refused('slow', /Canary analysis at 50% failed: .*its p95 latency \d+ ms is more than 2x/);
       const candidate = failed.result.analysis?.[0]?.revisions.find((counts) => counts.revision === failed.result.revision);
-      expect(candidate?.p95Ms).toBeGreaterThanOrEqual(300);
+      expect(candidate?.p95Ms).toBeGreaterThanOrEqual(1000);
       expect(candidate?.errors).toBe(0);
     } finally {
       await traffic.stop();
