@@ -81,7 +81,13 @@ export function judge(candidate: RevisionCounts, baseline: RevisionCounts | unde
     return { kind: 'inconclusive', reason: `${seen}: fewer than min-requests (${settings.minRequests}) to tell.` };
   if (share > settings.maxErrorPercent)
     return { kind: 'fail', reason: `${seen}: its 5xx share is above ${percent(settings.maxErrorPercent)}.` };
-  const baselineKnown = baseline !== undefined && baseline.requests >= settings.minRequests;
+  // A baseline too thin to compare with is no yardstick yet: hold for more, rather than pass on the absolute bounds alone.
+  if (baseline !== undefined && baseline.requests < settings.minRequests)
+    return {
+      kind: 'inconclusive',
+      reason: `${seen}, but ${baseline.revision} served only ${baseline.requests} requests: fewer than min-requests (${settings.minRequests}) to compare with.`,
+    };
+  const baselineKnown = baseline !== undefined;
   const baseShare = baseline ? errorPercent(baseline) : 0;
   // Against a baseline with no 5xx every error is "infinitely" worse: the absolute bound decides that case.
   if (baselineKnown && baseShare > 0 && share > settings.maxErrorRatio * baseShare)
@@ -91,6 +97,28 @@ export function judge(candidate: RevisionCounts, baseline: RevisionCounts | unde
     };
   if (settings.maxP99Ms > 0 && candidate.p99Ms !== undefined && candidate.p99Ms > settings.maxP99Ms)
     return { kind: 'fail', reason: `${seen}: its p99 latency ${ms(candidate.p99Ms)} is above ${ms(settings.maxP99Ms)}.` };
+  // Latency the logs do not have yet (or at all: HTTP logs not sent to the workspace) is unknown, not fine.
+  const needed: (readonly [RevisionCounts, 'p95Ms' | 'p99Ms'])[] = [
+    ...(baselineKnown && settings.maxP95Ratio > 0
+      ? ([
+          [candidate, 'p95Ms'],
+          [baseline, 'p95Ms'],
+        ] as const)
+      : []),
+    ...(baselineKnown && settings.maxP99Ratio > 0
+      ? ([
+          [candidate, 'p99Ms'],
+          [baseline, 'p99Ms'],
+        ] as const)
+      : []),
+    ...(settings.maxP99Ms > 0 ? ([[candidate, 'p99Ms']] as const) : []),
+  ];
+  const missing = needed.find(([counts, percentile]) => counts[percentile] === undefined)?.[0];
+  if (missing)
+    return {
+      kind: 'inconclusive',
+      reason: `${seen}, but there is no latency for ${missing === candidate ? 'it' : missing.revision} in ContainerAppHTTPLogs yet (does the environment send its HTTP logs to the workspace?).`,
+    };
   for (const [name, ratio, own, theirs] of [
     ['p95', settings.maxP95Ratio, candidate.p95Ms, baseline?.p95Ms],
     ['p99', settings.maxP99Ratio, candidate.p99Ms, baseline?.p99Ms],

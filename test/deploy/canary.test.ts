@@ -39,21 +39,38 @@ describe('judge', () => {
   });
 
   it('fails on twice the baseline’s 5xx share even under the absolute bound, once the baseline served enough', () => {
-    const noisyBase = counts('app--old', 1000, 2); // 0.2%
-    const verdict = judge(counts('app--new', 1000, 5), noisyBase, settings); // 0.5%
+    const noisyBase = counts('app--old', 1000, 2, 20, 40); // 0.2%
+    const verdict = judge(counts('app--new', 1000, 5, 20, 40), noisyBase, settings); // 0.5%
     expect(verdict).toMatchObject({
       kind: 'fail',
       reason: expect.stringMatching(/more than 2x the 5xx share of app--old \(0\.2% of 1000\)/),
     });
-    expect(judge(counts('app--new', 1000, 4), noisyBase, settings).kind).toBe('pass'); // exactly 2x
-    // A baseline with too few requests is no yardstick: only the absolute bound applies.
-    expect(judge(counts('app--new', 1000, 5), counts('app--old', 10, 1), settings).kind).toBe('pass');
+    expect(judge(counts('app--new', 1000, 4, 20, 40), noisyBase, settings).kind).toBe('pass'); // exactly 2x
+    // A baseline with too few requests is no yardstick yet: the step holds for more, it does not pass on the absolute bound alone.
+    expect(judge(counts('app--new', 1000, 5), counts('app--old', 10, 1), settings)).toMatchObject({
+      kind: 'inconclusive',
+      reason: expect.stringMatching(/app--old served only 10 requests/),
+    });
   });
 
   it('ignores latency ratios within the noise of a fast endpoint, and without a baseline', () => {
-    expect(judge(counts('app--new', 200, 0, 9), counts('app--old', 1000, 0, 1), settings).kind).toBe('pass');
+    expect(judge(counts('app--new', 200, 0, 9, 9), counts('app--old', 1000, 0, 1, 1), settings).kind).toBe('pass');
     expect(judge(counts('app--new', 200, 0, 500), undefined, settings).kind).toBe('pass');
     expect(judge(counts('app--new', 200, 0, 500), base, { ...settings, maxP95Ratio: 0 }).kind).toBe('pass');
+  });
+
+  it('holds rather than passes a slow candidate whose baseline served too few requests to compare with', () => {
+    const slow = counts('app--new', 200, 0, 1000);
+    expect(judge(slow, counts('app--old', 14, 0, 20), settings).kind).toBe('inconclusive');
+    expect(judge(slow, counts('app--old', 50, 0, 20), settings).kind).toBe('fail');
+  });
+
+  it('holds a candidate the HTTP logs have no latency for, while a latency bound is on', () => {
+    expect(judge(counts('app--new', 200, 0), base, settings)).toMatchObject({
+      kind: 'inconclusive',
+      reason: expect.stringMatching(/no latency for it in ContainerAppHTTPLogs/),
+    });
+    expect(judge(counts('app--new', 200, 0), base, { ...settings, maxP95Ratio: 0 }).kind).toBe('pass');
   });
 
   it('applies the optional p99 ratio and the absolute p99 bound', () => {
