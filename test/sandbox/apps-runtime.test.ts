@@ -2,7 +2,8 @@
  * The Container Apps runtime's revision states against a race: a probe round that is still waiting
  * for its replicas' answers when the revision is deactivated must not write health afterwards. The
  * daemon is a stand-in `docker` on PATH (the runtime only runs the command), so the test holds a
- * readiness probe's answer until the deactivation has finished, and the interleaving is exact.
+ * readiness probe's answer until the deactivation has finished, and the interleaving is exact. Also
+ * what its ingress records of each request it routes, which the sandbox's Azure Monitor serves.
  */
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server, type ServerResponse } from 'node:http';
