@@ -2,6 +2,7 @@ import type { AcrEndpoint } from './acr/endpoint.js';
 import type { ArmPlane } from './arm/plane.js';
 import { reply, type Reply } from './http.js';
 import type { KeyVaults } from './keyvault/plane.js';
+import type { RequestLog } from './monitor/requests.js';
 
 /**
  * The admin API under `/_sandbox` (HTTPS, no auth): what tests and the demo use to set the scene
@@ -11,10 +12,18 @@ export function handleAdmin(
   method: string,
   path: string,
   body: string,
-  services: { arm: ArmPlane; keyVaults: KeyVaults; registries: AcrEndpoint },
+  services: { arm: ArmPlane; keyVaults: KeyVaults; registries: AcrEndpoint; requests?: RequestLog },
 ): Reply {
   const { arm, keyVaults, registries } = services;
   const [collection, name, sub] = path.split('/').filter(Boolean);
+  // PATCH `{ingestionDelayMs}`: how late the ingress's requests show in Azure Monitor's metrics and the HTTP logs.
+  if (collection === 'monitor' && !name && method === 'PATCH' && services.requests) {
+    const { ingestionDelayMs } = JSON.parse(body) as { ingestionDelayMs?: unknown };
+    if (typeof ingestionDelayMs !== 'number' || !(ingestionDelayMs >= 0))
+      return reply(400, { error: 'PATCH /monitor takes {"ingestionDelayMs": <milliseconds, 0 or more>}' });
+    services.requests.ingestionDelayMs = ingestionDelayMs;
+    return reply(200, { ingestionDelayMs });
+  }
   if (collection === 'registries' && name) return registry(method, name.toLowerCase(), body, registries);
   if (collection === 'resources' && !name) return resources(method, body, arm);
   if (collection === 'arm' && !name && method === 'PATCH') {

@@ -17,6 +17,9 @@ import { readBody, reply, send, type Answer } from './http.js';
 import { KeyVaultEndpoint, type FaultRates } from './keyvault/endpoint.js';
 import { KeyVaults, keyVaultError } from './keyvault/plane.js';
 import type { SandboxCertificates } from './tls.js';
+import { logsQuery } from './monitor/logs.js';
+import { metricsList } from './monitor/metrics.js';
+import { RequestLog } from './monitor/requests.js';
 
 export type { SandboxIdentity } from './entra.js';
 
@@ -34,11 +37,15 @@ export interface SandboxOptions {
   docker?: { env: Record<string, string> };
   /** Revision probe periods are multiplied by this (default 0.05). */
   appTimeScale?: number;
+  /** How long a request the ingress routed takes to show in Azure Monitor's metrics and the HTTP logs (default 0). */
+  monitorIngestionDelayMs?: number;
 }
 
 const VAULT_HOST = /^([a-z0-9-]{3,24})\.vault\.azure\.net$/i;
 const REGISTRY_HOST = /^([a-z0-9]{5,50})\.azurecr\.io$/i;
 const APPS_DOMAIN = /\.azurecontainerapps\.io$/i;
+const METRICS_PATH = /^(\/subscriptions\/.+)\/providers\/microsoft\.insights\/metrics$/i;
+const LOGS_PATH = /^\/v1\/workspaces\/([^/]+)\/query$/i;
 
 /**
  * The sandbox's one HTTPS server. It only routes, by the Azure host name a request is for:
@@ -58,6 +65,8 @@ export class SandboxServer {
   readonly registries: AcrEndpoint;
   /** Container Apps' revisions and the HTTPS front of `<app>.<environment domain>`. */
   readonly apps: ContainerAppsRuntime;
+  /** Every request the apps' ingress routed: Azure Monitor's metrics (`Requests`) and the HTTP logs (`ContainerAppHTTPLogs`). */
+  readonly requests = new RequestLog();
   port = 0;
   /** A plain-HTTP CONNECT proxy to the sandbox's registries and apps, for clients that cannot be routed otherwise (dockerd, curl). */
   proxyPort = 0;
@@ -117,6 +126,8 @@ export class SandboxServer {
       ...(options.docker ? { docker: options.docker } : {}),
     });
     this.arm.apps = this.apps;
+    this.apps.onRequest = (record) => this.requests.record(record);
+    this.requests.ingestionDelayMs = options.monitorIngestionDelayMs ?? 0;
     this.arm.keyVaults = this.keyVaults;
     this.arm.registries = this.registries;
     // Each Container Apps environment's `*.<defaultDomain>` gets a certificate from the same CA when first asked for.
@@ -212,10 +223,25 @@ export class SandboxServer {
         arm: this.arm,
         keyVaults: this.keyVaults,
         registries: this.registries,
+        requests: this.requests,
       });
     if (host === 'login.microsoftonline.com') return this.entra.handle(url, body);
     if (host === 'api.twilio.com') return this.twilio.handle(method, url, body, authorization);
     if (host === 'api.github.com') return this.github.handle(method, url, body, authorization);
+    if (host === 'api.loganalytics.io') {
+      if (!this.entra.accessTokenClaims(authorization, 'https://api.loganalytics.io'))
+        return reply(403, {
+          error: {
+            code: 'InvalidTokenError',
+            message: 'The provided authentication is not valid for this resource',
+            correlationId: randomUUID(),
+          },
+        });
+      const workspace = LOGS_PATH.exec(url.pathname)?.[1];
+      if (!workspace)
+        return reply(404, { error: { code: 'PathNotFoundError', message: `The requested path does not exist: ${url.pathname}` } });
+      return logsQuery(this.arm, this.requests, workspace, method, url, body);
+    }
     if (host === 'management.azure.com') {
       if (!this.entra.accessTokenClaims(authorization, 'https://management.azure.com')) {
         return reply(
@@ -228,6 +254,8 @@ export class SandboxServer {
           { 'x-ms-correlation-request-id': correlationId ?? randomUUID() },
         );
       }
+      const metricsOf = METRICS_PATH.exec(url.pathname)?.[1];
+      if (metricsOf && method === 'GET') return metricsList(this.arm, this.requests, metricsOf, url);
       return this.armEndpoint.handle(method, url, body, correlationId);
     }
     const vault = this.keyVaults.get(VAULT_HOST.exec(host)?.[1] ?? '');

@@ -10,6 +10,7 @@ export const SANDBOX_HOSTS = [
   'management.azure.com',
   'api.twilio.com',
   'api.github.com',
+  'api.loganalytics.io',
   'localhost',
 ];
 

@@ -68,6 +68,13 @@ export class ActionInputs {
     return value;
   }
 
+  /** A number from `min` to `max`, `fallback` when empty. */
+  within(name: string, fallback: number, min: number, max: number): number {
+    const value = this.number(name) ?? fallback;
+    if (value < min || value > max) throw new ConfigurationError(`${inputName(name)} must be from ${min} to ${max}; got ${value}.`);
+    return value;
+  }
+
   /** A number input, or undefined when empty. */
   number(name: string): number | undefined {
     const raw = this.optional(name);
@@ -99,6 +106,10 @@ export const read = {
     (fallback: number, min: number, max: number): InputReader<number> =>
     (inputs, name) =>
       inputs.whole(name, fallback, min, max),
+  within:
+    (fallback: number, min: number, max: number): InputReader<number> =>
+    (inputs, name) =>
+      inputs.within(name, fallback, min, max),
 };
 
 /** An action's inputs, by their action.yml names, each with its reader: the one place the names are written. */

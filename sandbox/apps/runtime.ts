@@ -20,6 +20,7 @@ import type { AcrEndpoint } from '../acr/endpoint.js';
 import type { KeyVaults } from '../keyvault/plane.js';
 import { REFRESH_TOKEN_USER } from '../acr/endpoint.js';
 import type { Reply } from '../http.js';
+import type { RequestRecord } from '../monitor/requests.js';
 import type { ResourcePlane } from '../arm/resource-plane.js';
 import { rolesOn } from '../arm/role-assignments.js';
 import { ArmError, isObject, type ArmErrorBody, type Json, type StoredResource } from '../arm/resources.js';
@@ -82,6 +83,8 @@ export class ContainerAppsRuntime {
   private readonly revisions = new Map<string, Revision[]>();
   private readonly label = `azure-hipaa-sandbox=${randomBytes(6).toString('hex')}`;
   private roundRobin = 0;
+  /** Told of every request the ingress routed to a revision: what Azure Monitor's metrics and HTTP logs are made of. */
+  onRequest?: (record: RequestRecord) => void;
 
   constructor(
     private readonly plane: ResourcePlane,
@@ -305,9 +308,22 @@ export class ContainerAppsRuntime {
     }
     const ready = revision?.replicas.filter((replica) => replica.ready) ?? [];
     const replica = ready[this.roundRobin++ % Math.max(1, ready.length)];
-    if (!revision || !replica)
-      return { status: 503, body: 'upstream connect error or disconnect/reset before headers. reset reason: connection failure' };
-    return forward(replica.port, method, path, headers, body);
+    const started = Date.now();
+    const answer =
+      !revision || !replica
+        ? { status: 503, body: 'upstream connect error or disconnect/reset before headers. reset reason: connection failure' }
+        : await forward(replica.port, method, path, headers, body);
+    if (revision)
+      this.onRequest?.({
+        at: Date.now(),
+        appId: app.id,
+        app: app.name,
+        environmentId: String(app.properties['environmentId'] ?? ''),
+        revision: revision.name,
+        status: answer.status,
+        durationMs: Date.now() - started,
+      });
+    return answer;
   }
 
   private target(host: string): { app: StoredResource; revisionName?: string; label?: string } | undefined {

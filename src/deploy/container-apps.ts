@@ -59,7 +59,8 @@ const LOCK_RETRIES = 6;
 const CANCEL_GRACE_MS = 7000;
 
 export class ContainerApp {
-  private readonly path: string;
+  /** The app's resource id. */
+  readonly path: string;
   private readonly apiVersion = apiVersionOf(APP_TYPE);
   /** How often states and probes are polled: as asked, else as ARM's last Retry-After hint asked, else 2 s. */
   pollMs: number;

@@ -9,6 +9,7 @@
  */
 import { createHttpHeaders, createPipelineRequest, type HttpClient } from '@azure/core-rest-pipeline';
 import type { ArmPort } from '../azure/arm-port.js';
+import { azureMonitorReader } from '../azure/monitor.js';
 import { azureHttpClient } from '../azure/credential.js';
 import { findingGroups, resourceNames, someOf } from '../compliance/report/groups.js';
 import { renderVerdictLine } from '../compliance/report/markdown.js';
@@ -18,6 +19,7 @@ import { PLACEHOLDER_IMAGE } from '../config/schema.js';
 import { ConfigurationError, errorMessage } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { runGate } from '../gate/gate.js';
+import { analyseStep, type AnalysisSettings, type CheckRecord, type WindowReader } from './canary.js';
 import { COMMIT_ENV, ContainerApp, type AppState, type PatchOutcome, type RevisionState, type TrafficWeight } from './container-apps.js';
 
 /** The traffic split's entries, as RolloutResult gives them. */
@@ -52,6 +54,8 @@ export interface RolloutRequest {
   trafficSteps: number[];
   /** How long the app's own address is probed after each step but the last. */
   stepWaitSeconds: number;
+  /** Canary analysis after each step but the last (src/deploy/canary.ts); none when absent. */
+  analysis?: AnalysisSettings;
   /** Active revisions kept after a promotion (the new and the previous one by default). */
   keepRevisions: number;
   /** The revision to promote or roll back to, instead of the one the label names. */
@@ -73,6 +77,8 @@ export interface RolloutPorts {
   arm: ArmPort;
   /** HTTPS to the app's addresses; by default what the environment asks for (the sandbox's under AZURE_HIPAA_SANDBOX). */
   http?: HttpClient;
+  /** Each revision's traffic for the analysis; by default Azure Monitor's metrics and the environment's HTTP logs. */
+  monitor?: WindowReader;
 }
 
 export interface TimelineEntry {
@@ -96,6 +102,8 @@ export interface RolloutResult {
   /** Where the app lives, for the command that shows the revision's logs. */
   resourceGroup: string;
   app: string;
+  /** The canary analysis's checks, per step: each revision's requests, 5xx and p95. */
+  analysis?: CheckRecord[];
 }
 
 /** A rollout that failed; traffic was put back where it was (when `rolledBack`) before this was thrown. */
@@ -117,7 +125,7 @@ export async function rollout(request: RolloutRequest, ports: RolloutPorts): Pro
     ...(request.pollIntervalMs !== undefined ? { pollIntervalMs: request.pollIntervalMs } : {}),
     ...(request.cancelGraceMs !== undefined ? { cancelGraceMs: request.cancelGraceMs } : {}),
   });
-  return new Rollout({ ...request, loaded }, ports, containerApp, healthPath, targetPort).run();
+  return new Rollout({ ...request, loaded }, ports, containerApp, healthPath, targetPort, config.logAnalytics.name).run();
 }
 
 class Rollout {
@@ -126,6 +134,7 @@ class Rollout {
   private readonly http: HttpClient;
   private readonly resourceGroup: string;
   private readonly appName: string;
+  private readonly checks: CheckRecord[] = [];
 
   constructor(
     private readonly request: RolloutRequest,
@@ -133,6 +142,8 @@ class Rollout {
     private readonly containerApp: ContainerApp,
     private readonly healthPath: string,
     private readonly targetPort: number,
+    /** The environment's Log Analytics workspace, where its HTTP logs go. */
+    private readonly workspace: string,
   ) {
     this.http = ports.http ?? azureHttpClient(request.env);
     this.resourceGroup = containerApp.resourceGroup;
@@ -285,9 +296,45 @@ class Rollout {
       this.log(
         `Traffic: ${[{ revisionName: candidate, weight: percent }, ...others].map((entry) => `${entry.revisionName} ${entry.weight}%`).join(', ')}.`,
       );
+      const shiftedAt = Date.now();
       if (!last) await this.probe(`https://${this.appName}.${app.domain}${this.healthPath}`, 0, `${percent}%`);
+      // A failed analysis is a failed step: thrown like a failed probe, so traffic goes back the same way.
+      if (!last && this.request.analysis) await this.analyse(this.request.analysis, percent, shiftedAt, candidate, previousRevision);
     }
     return traffic;
+  }
+
+  /** Judges the step from the candidate's own traffic against the previous revision's (src/deploy/canary.ts). */
+  private async analyse(
+    settings: AnalysisSettings,
+    percent: number,
+    shiftedAt: number,
+    candidate: string,
+    baseline: string | undefined,
+  ): Promise<void> {
+    const reader =
+      this.ports.monitor ??
+      azureMonitorReader(this.ports.arm, this.request.env, {
+        appId: this.containerApp.path,
+        app: this.appName,
+        workspace: { resourceGroup: this.resourceGroup, name: this.workspace },
+      });
+    const decision = await analyseStep({
+      reader,
+      settings,
+      step: percent,
+      shiftedAt,
+      candidate,
+      ...(baseline ? { baseline } : {}),
+      now: () => Date.now(),
+      sleep: async (ms) => {
+        await this.containerApp.sleep(ms);
+        this.containerApp.throwIfCancelled();
+      },
+      log: (line) => this.log(line),
+      checks: this.checks,
+    });
+    if (decision.kind === 'fail') throw new Error(`Canary analysis at ${percent}% failed: ${decision.reason}`);
   }
 
   /** Deactivates active revisions beyond keep-revisions, never the new or the previous one. */
@@ -476,6 +523,7 @@ class Rollout {
       timeline: this.timeline,
       resourceGroup: this.resourceGroup,
       app: this.appName,
+      ...(this.checks.length > 0 ? { analysis: this.checks } : {}),
     };
   }
 

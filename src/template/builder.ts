@@ -164,10 +164,14 @@ export class TemplateBuilder {
   }
 
   /** A diagnostic setting that sends the resource's audit logs to the workspace. */
-  diagnosticSetting(origin: JsonPath, scope: string, dependsOn: string[]): ArmResource {
+  diagnosticSetting(origin: JsonPath, scope: string, dependsOn: string[], alsoCategories: string[] = []): ArmResource {
     const { diagnostics } = this.config;
     // arm-monitor's LogSettings predates category groups; the 2021-05-01-preview schema has `categoryGroup`.
-    const logs: (LogSettings & { categoryGroup?: string })[] = [{ categoryGroup: diagnostics.categoryGroup, enabled: true }];
+    const logs: (LogSettings & { categoryGroup?: string })[] = [
+      { categoryGroup: diagnostics.categoryGroup, enabled: true },
+      // allLogs has every category already; the audit group needs the others named.
+      ...(diagnostics.categoryGroup === 'allLogs' ? [] : alsoCategories.map((category) => ({ category, enabled: true }))),
+    ];
     return this.add<FlattenedProperties<DiagnosticSettingsResource>>(origin, {
       type: 'Microsoft.Insights/diagnosticSettings',
       name: literal(diagnostics.settingName),

@@ -38,6 +38,9 @@ import {
 import { aiServiceEnvironment, aiServices } from './ai-services.js';
 import { LEGACY_REDIS_TLS_PORT, MANAGED_REDIS_PORT } from './data-services.js';
 
+/** The environment's log category (and table) of its ingress's requests: one record per request, with revision, status and duration. */
+export const CONTAINER_APP_HTTP_LOGS = 'ContainerAppHTTPLogs';
+
 /** The platform: identity, logs, network and private endpoints, registry, the Container Apps environment and the app. */
 
 const WORKLOAD_PROFILE = 'Consumption';
@@ -304,7 +307,8 @@ export function renderContainerAppsEnvironment(b: TemplateBuilder): void {
     },
     dependsOn: b.privateNetwork ? [vnetId] : [],
   });
-  b.diagnosticSetting(['containerAppsEnvironment'], b.environmentId, [b.environmentId]);
+  // The ingress's HTTP logs too: deploy-container's canary analysis reads each revision's latency from them.
+  b.diagnosticSetting(['containerAppsEnvironment'], b.environmentId, [b.environmentId], [CONTAINER_APP_HTTP_LOGS]);
   b.outputs.containerAppsEnvironmentId = { type: 'string', value: b.environmentId };
   b.outputs.containerAppsDefaultDomain = {
     type: 'string',

@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { readDeployInputs } from '../../actions/deploy-container/src/inputs.js';
 import { ConfigurationError } from '../../src/core/errors.js';
+import { DEFAULT_ANALYSIS } from '../../src/deploy/canary.js';
 import { recordedIO } from '../helpers/action-io.js';
 
 const read = (inputs: Record<string, string>) => readDeployInputs(recordedIO('deploy-container', inputs));
@@ -46,5 +47,64 @@ describe('deploy-container build inputs', () => {
 
   it('keeps names that only contain DOCKER or BUILDX after their start', () => {
     expect(read({ 'build-args': 'MY_DOCKER_HOST=a\nNO_BUILDX_HERE=b' }).buildArgs).toEqual({ MY_DOCKER_HOST: 'a', NO_BUILDX_HERE: 'b' });
+  });
+});
+
+describe('deploy-container analysis inputs', () => {
+  it('analyses by default whenever a step gives the new revision part of the traffic, with its defaults', () => {
+    expect(read({ 'traffic-steps': '10,50,100' }).analysis).toEqual(DEFAULT_ANALYSIS);
+    expect(read({ 'traffic-steps': '10,50,100', analysis: 'on' }).analysis).toEqual(DEFAULT_ANALYSIS);
+  });
+
+  it('does not analyse all traffic at once (no revision to compare with), nor when turned off', () => {
+    expect(read({}).analysis).toBeUndefined();
+    expect(read({ 'traffic-steps': '100' }).analysis).toBeUndefined();
+    expect(read({ 'traffic-steps': '10,50,100', analysis: 'off' }).analysis).toBeUndefined();
+  });
+
+  it('refuses analysis on with all traffic at once, naming both inputs and what to change', () => {
+    expect(() => read({ analysis: 'on' })).toThrow(
+      /Input "analysis" is on, but Input "traffic-steps" sends all traffic at once.*give steps such as 10,50,100, or set analysis to auto/,
+    );
+  });
+
+  it('reads every bound', () => {
+    expect(
+      read({
+        'traffic-steps': '10,100',
+        'analysis-interval-seconds': '30',
+        'analysis-ingestion-delay-seconds': '240',
+        'analysis-max-error-percent': '0.5',
+        'analysis-max-error-ratio': '1.5',
+        'analysis-min-requests': '100',
+        'analysis-failure-limit': '2',
+        'analysis-max-p95-ratio': '0',
+        'analysis-max-p99-ratio': '3',
+        'analysis-max-p99-ms': '200',
+        'analysis-inconclusive': 'pass',
+        'analysis-max-extensions': '5',
+      }).analysis,
+    ).toEqual({
+      intervalSeconds: 30,
+      ingestionDelaySeconds: 240,
+      maxErrorPercent: 0.5,
+      maxErrorRatio: 1.5,
+      minRequests: 100,
+      failureLimit: 2,
+      maxP95Ratio: 0,
+      maxP99Ratio: 3,
+      maxP99Ms: 200,
+      inconclusive: 'pass',
+      maxExtensions: 5,
+    });
+  });
+
+  it.each([
+    ['analysis-min-requests', '0'],
+    ['analysis-max-error-percent', '101'],
+    ['analysis-inconclusive', 'maybe'],
+    ['analysis-interval-seconds', '1.5'],
+  ])('refuses %s: %s', (name, value) => {
+    expect(() => read({ 'traffic-steps': '10,100', [name]: value })).toThrow(ConfigurationError);
   });
 });

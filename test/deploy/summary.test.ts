@@ -48,4 +48,30 @@ describe('the deploy’s job summary', () => {
       'az containerapp logs show --name voice-agent --resource-group seniorly-prod-rg --revision voice-agent--c1111111-1-1 --type console',
     );
   });
+
+  it('shows per step each revision’s requests, 5xx share and p95 of the canary analysis, as a table', () => {
+    const analysed: RolloutResult = {
+      ...failed,
+      analysis: [
+        {
+          step: 10,
+          window: { from: 0, to: 60_000 },
+          revisions: [
+            { revision: 'voice-agent--c1111111-1-1', requests: 120, errors: 24, p95Ms: 8 },
+            { revision: 'voice-agent--c0000000-1-1', requests: 1080, errors: 0, p95Ms: 6 },
+          ],
+          verdict: 'fail',
+          reason: 'too many 5xx',
+        },
+      ],
+    };
+    const tables = visible(deploySummary(undefined, analysed, failure)).filter((token) => token.type === 'table') as Tokens.Table[];
+    expect(tables).toHaveLength(2);
+    expect(tableText(tables[1] as Tokens.Table)).toEqual([
+      ['Step', 'Window', 'Revision', 'Requests', '5xx', 'p95', 'Check'],
+      ['10%', '60 s', 'voice-agent--c1111111-1-1', '120', '20%', '8 ms', 'fail'],
+      ['', '', 'voice-agent--c0000000-1-1', '1080', '0%', '6 ms', ''],
+    ]);
+    expect(tables).toHaveLength(visible(deploySummary(undefined, failed, failure)).filter((token) => token.type === 'table').length + 1);
+  });
 });

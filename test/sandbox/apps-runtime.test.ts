@@ -2,7 +2,8 @@
  * The Container Apps runtime's revision states against a race: a probe round that is still waiting
  * for its replicas' answers when the revision is deactivated must not write health afterwards. The
  * daemon is a stand-in `docker` on PATH (the runtime only runs the command), so the test holds a
- * readiness probe's answer until the deactivation has finished, and the interleaving is exact.
+ * readiness probe's answer until the deactivation has finished, and the interleaving is exact. Also
+ * what its ingress records of each request it routes, which the sandbox's Azure Monitor serves.
  */
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server, type ServerResponse } from 'node:http';
@@ -15,6 +16,7 @@ import { ContainerAppsRuntime, type Revision } from '../../sandbox/apps/runtime.
 import type { ResourcePlane } from '../../sandbox/arm/resource-plane.js';
 import type { StoredResource } from '../../sandbox/arm/resources.js';
 import type { KeyVaults } from '../../sandbox/keyvault/plane.js';
+import type { RequestRecord } from '../../sandbox/monitor/requests.js';
 
 let bin: string;
 let server: Server;
@@ -39,7 +41,9 @@ beforeAll(async () => {
     ].join('\n'),
   );
   await chmod(join(bin, 'docker'), 0o755);
-  server = createServer((_request, response) => {
+  server = createServer((request, response) => {
+    if (request.url === '/fail') return void response.writeHead(500).end('failed');
+    if (request.url === '/slow') return void setTimeout(() => response.end('ok'), 120);
     if (!hold) return void response.end('ok');
     held.push(response);
     onHeld?.();
@@ -109,5 +113,53 @@ describe('the Container Apps runtime', () => {
 
     const view = runtime.revisionsRequest('GET', app, revision.name, undefined).body as { properties: Record<string, unknown> };
     expect(view.properties).toMatchObject({ active: false, replicas: 0, runningState: 'Stopped', healthState: 'None' });
+  });
+
+  it('records every request its ingress routes to a revision: revision, status and duration, for Azure Monitor', async () => {
+    const environmentId = '/subscriptions/s/resourceGroups/rg/providers/Microsoft.App/managedEnvironments/env';
+    const id = '/subscriptions/s/resourceGroups/rg/providers/Microsoft.App/containerApps/web';
+    const app: StoredResource = {
+      id,
+      type: 'Microsoft.App/containerApps',
+      name: 'web',
+      resourceGroup: 'rg',
+      apiVersion: '2025-07-01',
+      envelope: {},
+      properties: {
+        environmentId,
+        configuration: { activeRevisionsMode: 'Single', ingress: { targetPort: 8000 } },
+        template: { revisionSuffix: 'v1', containers: [{ name: 'web', image: 'mcr.microsoft.com/k8se/quickstart:latest' }] },
+      },
+      provisioningState: 'Succeeded',
+    };
+    const environment = { id: environmentId, type: 'Microsoft.App/managedEnvironments', properties: {} };
+    const plane = {
+      resources: new Map<string, unknown>([
+        [id.toLowerCase(), app],
+        [environmentId.toLowerCase(), environment],
+      ]),
+      view: () => ({ properties: { defaultDomain: 'env.eastus2.azurecontainerapps.io' } }),
+    } as unknown as ResourcePlane;
+    const runtime = new ContainerAppsRuntime(plane, { refreshTokenFor: () => 'token' } as unknown as AcrEndpoint, {} as KeyVaults, {
+      timeScale: 0.001,
+      docker: { env: { PATH: `${bin}:${process.env['PATH'] ?? ''}`, FAKE_APP_PORT: String((server.address() as AddressInfo).port) } },
+    });
+    const records: RequestRecord[] = [];
+    runtime.onRequest = (record) => void records.push(record);
+    expect(await runtime.provision(app)).toBeUndefined();
+    const revision = runtime.revisionsOf(id)[0] as Revision;
+    revision.template = { containers: [{ name: 'web', image: 'fakeacr.azurecr.io/web:1' }] };
+    runtime.revisionsRequest('POST', app, revision.name, 'restart');
+    await until(() => revision.healthState === 'Healthy' && revision.replicas[0]?.ready === true, 'the revision to be healthy');
+
+    const host = 'web.env.eastus2.azurecontainerapps.io';
+    const statuses = [];
+    for (const path of ['/', '/fail', '/slow']) statuses.push((await runtime.serve(host, 'GET', path, {}, Buffer.alloc(0))).status);
+    expect(statuses).toEqual([200, 500, 200]);
+    expect(records.map(({ revision: name, status, appId, environmentId: from }) => ({ name, status, appId, from }))).toEqual(
+      [200, 500, 200].map((status) => ({ name: 'web--v1', status, appId: id, from: environmentId })),
+    );
+    expect(records[2]?.durationMs).toBeGreaterThanOrEqual(100);
+    await runtime.stop();
   });
 });

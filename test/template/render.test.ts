@@ -19,6 +19,7 @@ const variants: [string, EnvironmentConfig][] = [
     'Key Vault secrets and a named SQL admin',
     parseConfigText(`${withSecrets}sql:\n  entraAdmin: {login: sql-admins, objectId: 6f1c2a8e-4b0d-4c55-9a2e-3b1f0c7d9e11}\n`, 'c.yml'),
   ],
+  ['the audit category group only', parseConfigText('diagnostics: {categoryGroup: audit}\n', 'c.yml')],
   ['GitHub-hosted runners in the network', parseConfigText('network:\n  githubRunners: {businessId: "123456789"}\n', 'c.yml')],
   ['no AI services', parseConfigText('ai: {openai: {enabled: false}, speech: {enabled: false}, search: {enabled: false}}\n', 'c.yml')],
   [
@@ -154,6 +155,17 @@ describe.each(variants)('rendering %s', (_name, config) => {
         `[resourceId('Microsoft.App/managedEnvironments', '${config.containerAppsEnvironment.name}')]`,
         ...aiServicesOf(config).map(({ type, name }) => `[resourceId('${type}', '${name}')]`),
       ].sort(),
+    );
+  });
+
+  it('sends the environment’s HTTP logs (ContainerAppHTTPLogs, what the canary analysis reads latency from) to the workspace', () => {
+    const environment = `[resourceId('Microsoft.App/managedEnvironments', '${config.containerAppsEnvironment.name}')]`;
+    const setting = template.resources.find(
+      (resource) => resource.type === 'Microsoft.Insights/diagnosticSettings' && resource.scope === environment,
+    );
+    const logs = propertyOf(setting as ArmResource, 'logs') as { category?: string; categoryGroup?: string; enabled: boolean }[];
+    expect(logs.some((entry) => entry.enabled && (entry.categoryGroup === 'allLogs' || entry.category === 'ContainerAppHTTPLogs'))).toBe(
+      true,
     );
   });
 

@@ -1,4 +1,6 @@
+import { ConfigurationError } from '../../../src/core/errors.js';
 import { checkBuildArgs, checkSecretIds } from '../../../src/deploy/build-args.js';
+import { analysisModes, DEFAULT_ANALYSIS, type AnalysisSettings } from '../../../src/deploy/canary.js';
 import { pushTargets, type ImageRequest } from '../../../src/deploy/image.js';
 import { rolloutGates, rolloutStages, type RolloutRequest } from '../../../src/deploy/rollout.js';
 import { trafficSteps } from '../../../src/deploy/steps.js';
@@ -24,7 +26,15 @@ export type DeployInputs = Pick<
 > &
   Pick<
     RolloutRequest,
-    'stage' | 'healthTimeoutSeconds' | 'probeCount' | 'gate' | 'trafficSteps' | 'stepWaitSeconds' | 'keepRevisions' | 'revision'
+    | 'stage'
+    | 'healthTimeoutSeconds'
+    | 'probeCount'
+    | 'gate'
+    | 'trafficSteps'
+    | 'stepWaitSeconds'
+    | 'keepRevisions'
+    | 'revision'
+    | 'analysis'
   > & {
     subscriptionId?: string;
   };
@@ -49,6 +59,18 @@ export const DEPLOY_INPUTS = {
   'traffic-steps': ((inputs, name) => trafficSteps(inputs.list(name), inputName(name), inputs.raw(name))) as InputReader<number[]>,
   'step-wait-seconds': read.whole(30, 0, 3600),
   'keep-revisions': read.whole(2, 1, 100),
+  analysis: read.choice(analysisModes, 'auto'),
+  'analysis-interval-seconds': read.whole(DEFAULT_ANALYSIS.intervalSeconds, 1, 3600),
+  'analysis-ingestion-delay-seconds': read.whole(DEFAULT_ANALYSIS.ingestionDelaySeconds, 0, 3600),
+  'analysis-max-error-percent': read.within(DEFAULT_ANALYSIS.maxErrorPercent, 0, 100),
+  'analysis-max-error-ratio': read.within(DEFAULT_ANALYSIS.maxErrorRatio, 1, 1000),
+  'analysis-min-requests': read.whole(DEFAULT_ANALYSIS.minRequests, 1, 1_000_000),
+  'analysis-failure-limit': read.whole(DEFAULT_ANALYSIS.failureLimit, 1, 100),
+  'analysis-max-p95-ratio': read.within(DEFAULT_ANALYSIS.maxP95Ratio, 0, 1000),
+  'analysis-max-p99-ratio': read.within(DEFAULT_ANALYSIS.maxP99Ratio, 0, 1000),
+  'analysis-max-p99-ms': read.within(DEFAULT_ANALYSIS.maxP99Ms, 0, 3_600_000),
+  'analysis-inconclusive': read.choice(['fail', 'pass'] as const, DEFAULT_ANALYSIS.inconclusive),
+  'analysis-max-extensions': read.whole(DEFAULT_ANALYSIS.maxExtensions, 0, 100),
   revision: read.optional,
   image: read.optional,
   'require-deployed-in': read.optional,
@@ -93,6 +115,36 @@ export function readDeployInputs(io: ActionIO): DeployInputs {
     stepWaitSeconds: given['step-wait-seconds'],
     keepRevisions: given['keep-revisions'],
     ...entry('revision', given.revision),
+    ...analysisOf(given),
+  };
+}
+
+/**
+ * The canary analysis, by default on whenever a step gives the new revision part of the traffic: then
+ * there is a previous revision to compare it with. With all traffic at once there is none, so `on` there
+ * is a mistake worth stopping for.
+ */
+function analysisOf(given: ReturnType<typeof readInputTable<typeof DEPLOY_INPUTS>>): { analysis?: AnalysisSettings } {
+  const stepped = given['traffic-steps'].length > 1;
+  if (given.analysis === 'on' && !stepped)
+    throw new ConfigurationError(
+      `${deployInput('analysis')} is on, but ${deployInput('traffic-steps')} sends all traffic at once, so there is no previous revision to compare with; give steps such as 10,50,100, or set analysis to auto.`,
+    );
+  if (given.analysis === 'off' || !stepped) return {};
+  return {
+    analysis: {
+      intervalSeconds: given['analysis-interval-seconds'],
+      ingestionDelaySeconds: given['analysis-ingestion-delay-seconds'],
+      maxErrorPercent: given['analysis-max-error-percent'],
+      maxErrorRatio: given['analysis-max-error-ratio'],
+      minRequests: given['analysis-min-requests'],
+      failureLimit: given['analysis-failure-limit'],
+      maxP95Ratio: given['analysis-max-p95-ratio'],
+      maxP99Ratio: given['analysis-max-p99-ratio'],
+      maxP99Ms: given['analysis-max-p99-ms'],
+      inconclusive: given['analysis-inconclusive'],
+      maxExtensions: given['analysis-max-extensions'],
+    },
   };
 }
 
