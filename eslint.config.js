@@ -1,4 +1,5 @@
 import js from '@eslint/js';
+import globals from 'globals';
 import tseslint from 'typescript-eslint';
 import layers from './eslint/layers.js';
 
@@ -8,23 +9,27 @@ export default tseslint.config(
   ...tseslint.configs.strict,
   {
     languageOptions: {
-      globals: {
-        process: 'readonly',
-        console: 'readonly',
-        URL: 'readonly',
-        Buffer: 'readonly',
-        setTimeout: 'readonly',
-        clearTimeout: 'readonly',
-        performance: 'readonly',
-      },
+      globals: globals.node,
+      // Type-aware rules read the same program tsc checks, through tsconfig.json.
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
     },
     plugins: { project: layers },
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/consistent-type-imports': 'error',
+      // A promise nobody awaits loses its rejection; one passed where a callback returns void is never awaited.
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': 'error',
+      // A union that grows a member must fail where it is switched on, not fall through silently.
+      '@typescript-eslint/switch-exhaustiveness-check': 'error',
       'no-restricted-imports': ['error', { patterns: [] }],
       'project/layers': 'error',
     },
+  },
+  {
+    // The JavaScript config and scripts are not in tsconfig.json's program, so they get no type information.
+    files: ['**/*.js', '**/*.mjs'],
+    ...tseslint.configs.disableTypeChecked,
   },
   {
     // The core never talks to the runner; only the action wrappers do.

@@ -1,0 +1,57 @@
+/**
+ * The lint that catches async mistakes: eslint.config.js run through ESLint on small files in a
+ * project of their own (a one-file tsconfig keeps the type-aware rules' program small and fast).
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ESLint } from 'eslint';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { repoRoot } from '../helpers/run-action.js';
+
+let dir: string;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'eslint-config-'));
+  const compilerOptions = { strict: true, target: 'ES2023', lib: ['ES2023'], module: 'NodeNext', types: [] };
+  await writeFile(join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions, include: ['*.ts'] }));
+});
+
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** The rule ids the project's config reports on `code`, saved as `name` in the probe project. */
+async function ruleIds(name: string, code: string): Promise<(string | null)[]> {
+  await writeFile(join(dir, name), code);
+  const eslint = new ESLint({ cwd: dir, overrideConfigFile: join(repoRoot, 'eslint.config.js') });
+  const [result] = await eslint.lintFiles([name]);
+  return (result?.messages ?? []).map((message) => message.ruleId);
+}
+
+it('reports a promise nobody awaits, a promise where a callback returns void, and a switch that misses a case', async () => {
+  const code = [
+    'export async function save(): Promise<void> {}',
+    'save();',
+    '[1].forEach(async () => save());',
+    "export function size(kind: 'small' | 'large'): number {",
+    '  switch (kind) {',
+    "    case 'small':",
+    '      return 1;',
+    '  }',
+    '  return 0;',
+    '}',
+    '',
+  ].join('\n');
+  expect(await ruleIds('async.ts', code)).toEqual([
+    '@typescript-eslint/no-floating-promises',
+    '@typescript-eslint/no-misused-promises',
+    '@typescript-eslint/switch-exhaustiveness-check',
+  ]);
+});
+
+it("knows Node's globals in JavaScript files, and still reports a name that is none", async () => {
+  const code =
+    'setInterval(() => {}, 1).unref();\nstructuredClone(new AbortController());\nawait fetch(new URL("http://127.0.0.1/"));\nnotAGlobal();\n';
+  expect(await ruleIds('script.mjs', code)).toEqual(['no-undef']);
+});
