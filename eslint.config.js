@@ -3,6 +3,19 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 import layers from './eslint/layers.js';
 
+/** The files allowed over max-lines, each with why it is long. */
+export const LONG_FILES = [
+  'src/compliance/arm/functions.ts', // one table of every function ARM has, each next to its limits
+  'src/config/schema.ts', // the whole schema reads top to bottom in the order of the example config and its JSON Schema
+  'sandbox/arm/plane.ts', // the phases of one deployment read in ARM's order in one place
+  'test/sandbox/spec-examples.test.ts', // one sandbox started once for every spec example and rule
+  // Being split (issue 25): drop each once its split is merged.
+  'src/compliance/arm/template.ts',
+  'src/deploy/rollout.ts',
+  'src/compliance/evaluate.ts',
+  'src/cli/commands/rehearse.ts',
+];
+
 export default tseslint.config(
   { ignores: ['**/dist/**', 'node_modules/**', 'build/**', 'coverage/**', '.tmp/**', 'test/fixtures/**'] },
   js.configs.recommended,
@@ -24,8 +37,11 @@ export default tseslint.config(
       '@typescript-eslint/switch-exhaustiveness-check': 'error',
       'no-restricted-imports': ['error', { patterns: [] }],
       'project/layers': 'error',
+      // A file past this is doing more than one thing; comments and blank lines do not count, so explaining costs nothing.
+      'max-lines': ['error', { max: 600, skipBlankLines: true, skipComments: true }],
     },
   },
+  { files: LONG_FILES, rules: { 'max-lines': 'off' } },
   {
     // The JavaScript config and scripts are not in tsconfig.json's program, so they get no type information.
     files: ['**/*.js', '**/*.mjs'],

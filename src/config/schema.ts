@@ -4,8 +4,6 @@ import { AZURE_REGIONS, NAME_RULES, closestMatch, nameRuleMessage, type NameRule
 
 /**
  * The environment config (`azure-hipaa.yml`): one file describes one production environment.
- * (Over 500 lines on purpose: the whole schema reads top to bottom in the order of the example
- * config and the JSON Schema generated from it.)
  * Every default reproduces the migration guide's production environment as corrected by
  * `seeds/NOTES.md`, so the built-in defaults pass every control except `baa.evidence` and
  * `openai.abuse-monitoring` (evidence only the user can give).

@@ -3,8 +3,6 @@
  * `candidate`, proven healthy (Azure's revision states, then consecutive 2xx probes of its own
  * address), judged by the live HIPAA gate, then given traffic step by step; any failure, or a
  * cancelled job, puts traffic back to the exact split it found and deactivates the new revision.
- * (Over 500 lines on purpose: every step and its undo sit side by side, so a reviewer can check
- * that each change to traffic has its way back.)
  */
 import { createHttpHeaders, createPipelineRequest, type HttpClient } from '@azure/core-rest-pipeline';
 import { armError, armFailureOf, describeArmFailure, type ArmPort, type ArmResponse } from '../azure/arm-port.js';

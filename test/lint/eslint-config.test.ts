@@ -1,10 +1,13 @@
 /**
- * The lint that catches async mistakes: eslint.config.js run through ESLint on small files in a
- * project of their own (a one-file tsconfig keeps the type-aware rules' program small and fast).
+ * The lint that catches async mistakes and overgrown files: eslint.config.js run through ESLint on
+ * small files in a project of their own (a one-file tsconfig keeps the type-aware rules' program
+ * small and fast).
  */
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { ESLint } from 'eslint';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { repoRoot } from '../helpers/run-action.js';
@@ -54,4 +57,21 @@ it("knows Node's globals in JavaScript files, and still reports a name that is n
   const code =
     'setInterval(() => {}, 1).unref();\nstructuredClone(new AbortController());\nawait fetch(new URL("http://127.0.0.1/"));\nnotAGlobal();\n';
   expect(await ruleIds('script.mjs', code)).toEqual(['no-undef']);
+});
+
+it('reports a file over 600 lines of code, counting neither comments nor blank lines', async () => {
+  const lines = (count: number) => Array.from({ length: count }, (_, i) => `export const line${i} = ${i};`);
+  const explained = (count: number) => lines(count).flatMap((line) => ['', '// why', line]);
+  expect(await ruleIds('explained.ts', explained(600).join('\n'))).toEqual([]);
+  expect(await ruleIds('long.ts', lines(601).join('\n'))).toEqual(['max-lines']);
+});
+
+it('lets only the listed long files past the limit, and lists none that is gone', async () => {
+  const { LONG_FILES } = (await import(pathToFileURL(join(repoRoot, 'eslint.config.js')).href)) as { LONG_FILES: string[] };
+  expect(LONG_FILES.filter((file) => !existsSync(join(repoRoot, file)))).toEqual([]);
+  const eslint = new ESLint({ cwd: repoRoot });
+  const maxLines = async (file: string) =>
+    ((await eslint.calculateConfigForFile(file)) as { rules: Record<string, unknown[]> }).rules['max-lines'];
+  for (const file of LONG_FILES) expect((await maxLines(file))?.[0], file).toBe(0);
+  expect(await maxLines('sandbox/apps/runtime.ts')).toEqual([2, { max: 600, skipBlankLines: true, skipComments: true }]);
 });

@@ -23,8 +23,6 @@ import {
  * parameters) is read too. What cannot be known offline is an UnknownValue; a mistake ARM would
  * refuse is a problem on the environment, and the rest of the template is still judged. Work is
  * bounded by ARM's own limits; beyond them the input is refused (exit 2).
- * (Over 500 lines on purpose: one resolver walks the template, nested deployments included, with
- * one scope chain; split, each part would need the whole of it.)
  */
 
 export interface ResolveOptions {
