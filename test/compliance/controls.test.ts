@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CONTROLS, controlById } from '../../src/compliance/catalog.js';
 import { UnknownValue, type AbuseMonitoringRecord, type BaaEvidence } from '../../src/compliance/model.js';
-import { context, resource, type ResourceSpec } from './fixtures.js';
+import { context, resource, type ResourceSpec } from '../helpers/compliance.js';
 
 function judge(controlId: string, spec: ResourceSpec, kind: 'template' | 'live' = 'template') {
   const control = controlById(controlId);
