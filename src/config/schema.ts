@@ -4,9 +4,9 @@ import { AZURE_REGIONS, NAME_RULES, closestMatch, nameRuleMessage, type NameRule
 
 /**
  * The environment config (`azure-hipaa.yml`): one file describes one production environment.
- * Every default reproduces the migration guide's production environment as corrected by
- * `seeds/NOTES.md`, so the built-in defaults pass every control except `baa.evidence` and
- * `openai.abuse-monitoring` (evidence only the user can give).
+ * Every default reproduces the migration guide's production environment as corrected in
+ * README.md's "What the defaults fix", so the built-in defaults pass every control except
+ * `baa.evidence` and `openai.abuse-monitoring` (evidence only the user can give).
  * Settings a HIPAA control requires (purge protection, RBAC, Entra-only SQL, TLS 1.2, disabled
  * local auth, ...) are not options: the renderer always sets them.
  */
