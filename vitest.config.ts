@@ -1,24 +1,14 @@
 import { defineConfig, configDefaults } from 'vitest/config';
 
 /**
- * Tests that run outside this process: a docker daemon of their own, the bundled actions or CLI in
- * child processes, or workflow steps in bash. Everything else is `unit`, the contributor's fast loop
- * (`npm run test:unit`); test/lint/projects.test.ts holds the unit project to that.
+ * Tests that run outside this process, told by their suffix: `*.integration.test.ts` start a docker
+ * daemon of their own, run workflow steps in bash or other child processes (or are slow against the
+ * sandbox); `*.bundle.test.ts` run a bundled action or the CLI (`dist/index.js`, built by
+ * `npm run build`) in a child process. Everything else, `*.test.ts`, runs in process: the unit
+ * project, the contributor's fast loop (`npm run test:unit`); test/lint/projects.test.ts holds the
+ * layout to that.
  */
-export const OUT_OF_PROCESS = [
-  '**/*.integration.test.ts',
-  'test/demo.test.ts',
-  'test/workflows.run.test.ts',
-  'test/workflows.steps.test.ts',
-  'test/workflows.staging.test.ts',
-  'test/workflows.e2e.test.ts',
-  'test/sandbox/cli.test.ts',
-  'test/actions/deploy-container.test.ts',
-  'test/actions/hipaa-gate.test.ts',
-  'test/actions/hipaa-gate.issue.test.ts',
-  'test/actions/migrate-secrets.test.ts',
-  'test/actions/workflow-commands.test.ts',
-];
+export const OUT_OF_PROCESS = ['**/*.integration.test.ts', '**/*.bundle.test.ts'];
 
 const INCLUDE = ['test/**/*.test.ts', 'sandbox/**/*.test.ts'];
 

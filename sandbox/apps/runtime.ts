@@ -5,8 +5,6 @@
  * revision states. Traffic follows the app's ingress rules; the HTTPS front serves the app, each
  * revision and each label from those containers. The app's ARM resource stays `Succeeded` while a
  * revision fails, as in Azure.
- * (Over 500 lines on purpose: revisions, replicas, probes and traffic share one state machine,
- * and split apart they would hand that state back and forth.)
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';

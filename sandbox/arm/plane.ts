@@ -3,7 +3,6 @@
  * (resource-plane.ts): ARM's preflight, validate, what-if, and a running deployment that puts each
  * resource once what it depends on has succeeded; in complete mode it then deletes what the
  * template leaves out, and a failed deployment with `onErrorDeployment` redeploys an earlier one.
- * (Over 500 lines on purpose: the phases of one deployment read in ARM's order in one place.)
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { evaluateDeep } from '../../src/arm/scope.js';

@@ -19,7 +19,6 @@ import {
  * ARM's template functions, with the semantics Microsoft documents for each (its "Template
  * functions" reference pages; test/fixtures/arm-functions holds their examples, which the
  * conformance suite runs). Limits are ARM's own, so hostile input costs no more than ARM allows.
- * (Over 500 lines on purpose: one table of every function ARM has, each next to its limits.)
  */
 
 export type Evaluate = (node: Node, scope?: ExpressionScope) => unknown;

@@ -5,11 +5,9 @@ import { closestMatch } from './closest-match.js';
 
 /**
  * The environment config (`azure-hipaa.yml`): one file describes one production environment.
- * (Over 500 lines on purpose: the whole schema reads top to bottom in the order of the example
- * config and the JSON Schema generated from it.)
- * Every default reproduces the migration guide's production environment as corrected by
- * `seeds/NOTES.md`, so the built-in defaults pass every control except `baa.evidence` and
- * `openai.abuse-monitoring` (evidence only the user can give).
+ * Every default reproduces the migration guide's production environment as corrected in
+ * README.md's "What the defaults fix", so the built-in defaults pass every control except
+ * `baa.evidence` and `openai.abuse-monitoring` (evidence only the user can give).
  * Settings a HIPAA control requires (purge protection, RBAC, Entra-only SQL, TLS 1.2, disabled
  * local auth, ...) are not options: the renderer always sets them.
  */

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { CONTROLS, controlById } from '../../src/compliance/catalog.js';
 import { UnknownValue } from '../../src/arm/values.js';
 import type { AbuseMonitoringRecord, BaaEvidence } from '../../src/compliance/model.js';
-import { context, resource, type ResourceSpec } from './fixtures.js';
+import { context, resource, type ResourceSpec } from '../helpers/compliance.js';
 
 function judge(controlId: string, spec: ResourceSpec, kind: 'template' | 'live' = 'template') {
   const control = controlById(controlId);

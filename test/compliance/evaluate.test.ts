@@ -6,7 +6,7 @@ import { DEFAULT_GATE_POLICY, type GateReport, type Waiver } from '../../src/com
 import { renderReport } from '../../src/compliance/report/index.js';
 import { parseWaivers } from '../../src/compliance/waivers.js';
 import { parseLocatedDocument } from '../../src/core/located-document.js';
-import { environment, resource } from './fixtures.js';
+import { environment, resource } from '../helpers/compliance.js';
 
 const now = new Date('2026-11-22T12:00:00Z');
 const vaultControl = (id: string, severity: Control['severity'] = 'required'): Control => ({

@@ -6,32 +6,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { evaluateString } from '../../src/arm/expressions.js';
-import { resolveTemplate, type ResolveOptions } from '../../src/arm/resolve.js';
 import { createScope } from '../../src/arm/scope.js';
-import { CONTROLS } from '../../src/compliance/catalog.js';
-import { evaluate } from '../../src/compliance/evaluate.js';
 import { isUnknown } from '../../src/arm/values.js';
-import { DEFAULT_GATE_POLICY } from '../../src/compliance/model.js';
-
-const SCHEMA = 'https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#';
-const WORKSPACE = "[resourceId('Microsoft.OperationalInsights/workspaces', 'logs')]";
-
-type Target = Omit<ResolveOptions, 'source' | 'parameters'>;
-
-/** The statuses one control gives the resources of a template (`name: status`). */
-function statuses(control: string, resources: unknown[], extra: Record<string, unknown> = {}, target: Target = {}): string[] {
-  return findings(control, resources, extra, target).map((f) => `${f.resource.name}: ${f.status}`);
-}
-function findings(control: string, resources: unknown[], extra: Record<string, unknown> = {}, target: Target = {}) {
-  const template = { $schema: SCHEMA, contentVersion: '1.0.0.0', ...extra, resources };
-  const environment = resolveTemplate(template, { source: { file: 'main.json', value: template }, ...target });
-  const report = evaluate(environment, {
-    policy: DEFAULT_GATE_POLICY,
-    now: new Date('2026-11-29T00:00:00Z'),
-    controls: CONTROLS.filter((c) => c.id === control),
-  });
-  return report.findings.filter((f) => f.control === control);
-}
+import { SCHEMA, WORKSPACE, statuses, templateFindings } from '../helpers/compliance.js';
 
 const vault = (properties: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({
   type: 'Microsoft.KeyVault/vaults',
@@ -68,7 +45,7 @@ describe('deployment context is not invented', () => {
   ])('a value built on %s is unknown unless the caller gives the target', (_what, expression, passing, failing) => {
     const template = [vault({ enablePurgeProtection: expression })];
     expect(statuses('keyvault.purge-protection', template)).toEqual(['kv: unknown']);
-    expect(findings('keyvault.purge-protection', template)[0]?.message).toMatch(/deployment target|cloud deployed to/);
+    expect(templateFindings('keyvault.purge-protection', template)[0]?.message).toMatch(/deployment target|cloud deployed to/);
     expect(statuses('keyvault.purge-protection', template, {}, passing)).toEqual(['kv: pass']);
     if (failing) expect(statuses('keyvault.purge-protection', template, {}, failing)).toEqual(['kv: fail']);
   });
@@ -337,7 +314,7 @@ describe('property names as Azure’s resource providers read them', () => {
       'kv: unknown',
     ]);
     expect(
-      findings('keyvault.purge-protection', [vault({ EnablePurgeProtection: false, enablePurgeProtection: true })])[0]?.message,
+      templateFindings('keyvault.purge-protection', [vault({ EnablePurgeProtection: false, enablePurgeProtection: true })])[0]?.message,
     ).toMatch(/2 times in different cases .* not documented/);
     // The same value twice is that value.
     expect(statuses('keyvault.purge-protection', [vault({ enablePurgeProtection: true, ENABLEPURGEPROTECTION: true })])).toEqual([

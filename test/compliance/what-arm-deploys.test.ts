@@ -10,21 +10,7 @@ import { resolveTemplate } from '../../src/arm/resolve.js';
 import { CONTROLS } from '../../src/compliance/catalog.js';
 import { evaluate } from '../../src/compliance/evaluate.js';
 import { DEFAULT_GATE_POLICY } from '../../src/compliance/model.js';
-
-const SCHEMA = 'https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#';
-const WORKSPACE = "[resourceId('Microsoft.OperationalInsights/workspaces', 'logs')]";
-
-/** The findings one control gives the resources of a template (`name: status`). */
-function statuses(control: string, resources: unknown, extra: Record<string, unknown> = {}): string[] {
-  const template = { $schema: SCHEMA, contentVersion: '1.0.0.0', ...extra, resources };
-  const environment = resolveTemplate(template, { source: { file: 'main.json', value: template } });
-  const report = evaluate(environment, {
-    policy: DEFAULT_GATE_POLICY,
-    now: new Date('2026-11-29T00:00:00Z'),
-    controls: CONTROLS.filter((c) => c.id === control),
-  });
-  return report.findings.filter((f) => f.control === control).map((f) => `${f.resource.name}: ${f.status}`);
-}
+import { SCHEMA, WORKSPACE, statuses } from '../helpers/compliance.js';
 
 const sqlServer = (properties: Record<string, unknown> = {}, extra: Record<string, unknown> = {}) => ({
   type: 'Microsoft.Sql/servers',

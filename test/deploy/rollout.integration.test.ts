@@ -19,18 +19,14 @@ import type { Dockerd } from '../../sandbox/dockerd.js';
 import { provisionedEnvironment, type ProvisionedEnvironment } from '../helpers/environment.js';
 import { writeBusyboxApp } from '../../sandbox/busybox-app.js';
 import { createRegistry } from '../helpers/images.js';
-import { adminRequest } from '../helpers/sandbox-admin.js';
+import { recordingLogger } from '../helpers/logger.js';
+import { adminRequest, appTraffic } from '../helpers/sandbox-admin.js';
 
 let sandbox: Sandbox;
 let dockerd: Dockerd;
 let workspace: string;
 let env: NodeJS.ProcessEnv;
 let serial = 0;
-
-function recordingLogger(): Logger & { lines: string[] } {
-  const lines: string[] = [];
-  return { ...silentLogger, lines, info: (message) => void lines.push(message), group: (_title, fn) => fn() };
-}
 
 /** Builds an image whose /health answers as given (or whose process exits) and pushes it to `registry`. */
 async function image(kind: 'healthy' | 'no-health' | 'crashes', config = 'azure-hipaa.yml', commit?: string): Promise<string> {
@@ -85,11 +81,6 @@ function deploy(
   );
 }
 
-async function appTraffic(): Promise<unknown> {
-  const app = [...sandbox.server.arm.resources.values()].find((resource) => resource.type === 'Microsoft.App/containerApps');
-  return (app?.properties as { configuration: { ingress: { traffic: unknown } } }).configuration.ingress.traffic;
-}
-
 async function createVaultWithSecret(name: string): Promise<void> {
   const arm = armPort(env, env['AZURE_SUBSCRIPTION_ID'] as string);
   // In a group of its own: the live gate judges the environment's group, and this vault is not part of it.
@@ -114,7 +105,7 @@ async function createVaultWithSecret(name: string): Promise<void> {
 async function servingSplit(): Promise<unknown> {
   const app = [...sandbox.server.arm.resources.values()].find((resource) => resource.type === 'Microsoft.App/containerApps');
   const latest = sandbox.server.apps.revisionsOf(app?.id ?? '').at(-1)?.name;
-  return ((await appTraffic()) as { latestRevision?: boolean; revisionName?: string; weight: number; label?: string }[]).map(
+  return (appTraffic(sandbox) as { latestRevision?: boolean; revisionName?: string; weight: number; label?: string }[]).map(
     ({ latestRevision, ...entry }) => (latestRevision ? { ...entry, revisionName: latest } : entry),
   );
 }
@@ -166,7 +157,7 @@ describe('rollout', () => {
     expect(failures).toEqual([]);
     expect(requests).toBeGreaterThan(10);
     expect(second.previousRevision).toBe(first.revision);
-    expect(await appTraffic()).toEqual([
+    expect(appTraffic(sandbox)).toEqual([
       { revisionName: second.revision, weight: 100 },
       { revisionName: first.revision, weight: 0, label: 'previous' },
     ]);
@@ -193,7 +184,7 @@ describe('rollout', () => {
       expect(error).toBeInstanceOf(RolloutFailedError);
       expect((error as Error).message).toMatch(reason);
       expect((error as RolloutFailedError).result.rolledBack).toBe(true);
-      expect(await appTraffic()).toEqual(before);
+      expect(appTraffic(sandbox)).toEqual(before);
       expect(isActive((error as RolloutFailedError).result.revision)).toBe(false);
     },
     120_000,
@@ -208,7 +199,7 @@ describe('rollout', () => {
     const error = await deploy({ image: await image('healthy', 'other-registry.yml') }).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(RolloutFailedError);
     expect((error as Error).message).toMatch(/UNAUTHORIZED: authentication required.*grant it the 'AcrPull' role/s);
-    expect(await appTraffic()).toEqual(before);
+    expect(appTraffic(sandbox)).toEqual(before);
   }, 120_000);
 
   it('lets the live gate block promotion: the candidate is deactivated and nothing moves', async () => {
@@ -220,7 +211,7 @@ describe('rollout', () => {
       expect(error).toBeInstanceOf(RolloutFailedError);
       expect((error as Error).message).toMatch(/The HIPAA gate blocks promotion: keyvault\.purge-protection on seniorly-prod-secrets/);
       expect((error as RolloutFailedError).result.gateReport).toMatch(/HIPAA gate: fail/);
-      expect(await appTraffic()).toEqual(before);
+      expect(appTraffic(sandbox)).toEqual(before);
       expect(isActive((error as RolloutFailedError).result.revision)).toBe(false);
     } finally {
       await adminRequest(sandbox, 'PATCH', '/resources', { id: vault?.id, properties: { enablePurgeProtection: true } });
@@ -277,7 +268,7 @@ describe('rollout', () => {
   it('a second write while the app is being changed gets ARM’s ContainerAppLockConflict, as two deploys at once would', async () => {
     const arm = armPort(env, env['AZURE_SUBSCRIPTION_ID'] as string);
     const app = [...sandbox.server.arm.resources.values()].find((resource) => resource.type === 'Microsoft.App/containerApps');
-    const patch = { properties: { configuration: { ingress: { traffic: await appTraffic() } } } };
+    const patch = { properties: { configuration: { ingress: { traffic: appTraffic(sandbox) } } } };
     // An update that takes a couple of seconds, as Azure's take minutes, so the second write surely meets it.
     await adminRequest(sandbox, 'PATCH', '/arm', { timeScale: 0.1 });
     const first = await arm
@@ -295,7 +286,7 @@ describe('rollout', () => {
     const error = await deploy({ image: await image('healthy'), suffix: `c${'a'.repeat(50)}` }).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(RolloutFailedError);
     expect((error as Error).message).toMatch(/ContainerAppInvalidRevisionName: .*not be more than a combined 54 characters/);
-    expect(await appTraffic()).toEqual(before);
+    expect(appTraffic(sandbox)).toEqual(before);
   });
 
   it('cancelled during the shift, puts the previous split back before it ends', async () => {
@@ -313,7 +304,7 @@ describe('rollout', () => {
     ).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(RolloutFailedError);
     expect((error as Error).message).toMatch(/cancelled/);
-    expect(await appTraffic()).toEqual(before);
+    expect(appTraffic(sandbox)).toEqual(before);
     expect(isActive((error as RolloutFailedError).result.revision)).toBe(false);
   }, 120_000);
 
@@ -348,7 +339,7 @@ describe('rollout', () => {
       expect(error).toBeInstanceOf(RolloutFailedError);
       expect((error as Error).message).toMatch(/cancelled/);
       expect((error as RolloutFailedError).result.rolledBack).toBe(true);
-      expect(await appTraffic()).toEqual(before);
+      expect(appTraffic(sandbox)).toEqual(before);
       expect(isActive((error as RolloutFailedError).result.revision)).toBe(false);
     } finally {
       await adminRequest(sandbox, 'PATCH', '/arm', { operationSeconds: { 'Microsoft.App/containerApps': 0 } });
@@ -363,10 +354,10 @@ describe('rollout', () => {
     expect(rebuilt).not.toBe(built);
     const app = [...sandbox.server.arm.resources.values()].find((resource) => resource.type === 'Microsoft.App/containerApps');
     const revisions = sandbox.server.apps.revisionsOf(app?.id ?? '').length;
-    const traffic = await appTraffic();
+    const traffic = appTraffic(sandbox);
     const again = await deploy({ image: rebuilt, commit, gate: 'none' });
     expect(again).toMatchObject({ unchanged: true, revision: first.revision });
     expect(sandbox.server.apps.revisionsOf(app?.id ?? '')).toHaveLength(revisions);
-    expect(await appTraffic()).toEqual(traffic);
+    expect(appTraffic(sandbox)).toEqual(traffic);
   }, 120_000);
 });

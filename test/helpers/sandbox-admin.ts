@@ -14,3 +14,9 @@ export function adminRequest(sandbox: Sandbox, method: string, path: string, bod
     outgoing.end(body === undefined ? undefined : JSON.stringify(body));
   });
 }
+
+/** The traffic split of the sandbox's container app, as Resource Manager holds it. */
+export function appTraffic(sandbox: Sandbox): unknown {
+  const app = [...sandbox.server.arm.resources.values()].find((resource) => resource.type === 'Microsoft.App/containerApps');
+  return (app?.properties as { configuration: { ingress: { traffic: unknown } } }).configuration.ingress.traffic;
+}

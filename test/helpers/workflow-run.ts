@@ -103,7 +103,8 @@ function truthy(value: data.ExpressionData): boolean {
       return value.value !== '';
     case data.Kind.Null:
       return false;
-    default:
+    case data.Kind.Array:
+    case data.Kind.Dictionary:
       return true;
   }
 }

@@ -14,11 +14,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '../../sandbox/index.js';
 import { azureClientOptions, azureCredential } from '../../src/azure/credential.js';
 import { ConfigurationError } from '../../src/core/errors.js';
-import { silentLogger, type Logger } from '../../src/core/logger.js';
+import { silentLogger } from '../../src/core/logger.js';
 import { armPort } from '../../src/azure/arm.js';
 import { provision, type ProvisionRequest } from '../../src/provision/provision.js';
 import { renderTemplate } from '../../src/template/render.js';
 import { loadConfig } from '../../src/config/load.js';
+import { recordingLogger } from '../helpers/logger.js';
 import { repoRoot } from '../helpers/run-action.js';
 import type { ArmPort } from '../../src/azure/arm-port.js';
 
@@ -46,19 +47,6 @@ function request(overrides: Partial<ProvisionRequest> = {}): ProvisionRequest {
 /** Provision through the real SDK against the sandbox, in the sandbox's subscription unless another is given. */
 function provisionWith(overrides: Partial<ProvisionRequest> = {}, subscriptionId = env['AZURE_SUBSCRIPTION_ID'] as string) {
   return provision(request(overrides), { arm: armPort(env, subscriptionId) });
-}
-
-function recordingLogger(): Logger & { lines: string[] } {
-  const lines: string[] = [];
-  return {
-    lines,
-    debug: () => {},
-    info: (m) => lines.push(m),
-    warning: (m) => lines.push(`warning: ${m}`),
-    error: (m) => lines.push(`error: ${m}`),
-    group: (_t, fn) => fn(),
-    mask: () => {},
-  };
 }
 
 /** Writes a variant of the example config, beside a copy of its BAA evidence. */

@@ -11,8 +11,7 @@
  * paging limits, api-version, error headers, correlation ids, resource group list / patch / delete,
  * deployment HEAD / list, templateLink, complete mode, what-if deltas).
  *
- * All traffic goes to 127.0.0.1; the Azure host name is used only for SNI and `Host`. (Over 500
- * lines on purpose: one sandbox started once for every spec example and rule.)
+ * All traffic goes to 127.0.0.1; the Azure host name is used only for SNI and `Host`.
  */
 import { readFileSync } from 'node:fs';
 import { Agent, request } from 'node:https';

@@ -15,7 +15,8 @@ import type { MigrationInputs } from '../../src/secrets/options.js';
 import { skipReasons } from '../../src/secrets/plan.js';
 import { startSandbox } from '../../sandbox/index.js';
 import type { Sandbox } from '../../sandbox/index.js';
-import { containsNoValue, expectValuesMatch, recordingLogger } from './helpers.js';
+import { recordingLogger } from '../helpers/logger.js';
+import { containsNoValue, expectValuesMatch } from '../helpers/secrets.js';
 import { CLI_INPUT_NAMES } from '../../src/cli/commands/migrate-secrets.js';
 import { repoRoot } from '../helpers/run-action.js';
 

@@ -20,7 +20,8 @@ import { startSandbox, type Sandbox } from '../../sandbox/index.js';
 import { adminRequest } from '../helpers/sandbox-admin.js';
 import { repoRoot } from '../helpers/run-action.js';
 import { createArmVault } from '../helpers/vaults.js';
-import { containsNoValue, expectValuesMatch, recordingLogger } from './helpers.js';
+import { recordingLogger } from '../helpers/logger.js';
+import { containsNoValue, expectValuesMatch } from '../helpers/secrets.js';
 
 const GROUP = 'secrets-arm-rg';
 let sandbox: Sandbox;

@@ -2,7 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigurationError, errorMessage } from '../../core/errors.js';
-import { runGate } from '../../gate/gate.js';
+import { runGate, type GateRun } from '../../gate/gate.js';
 import type { JudgedResource } from '../../arm/deployed.js';
 import { renderReport } from '../../compliance/report/index.js';
 import type { Command } from '../command.js';
@@ -45,13 +45,7 @@ export const planCommand: Command = {
       ...(values.location ? { location: values.location } : {}),
     };
     const run = await runGate({ cwd, ...(values.config ? { config: values.config } : {}), target });
-    const extensions = new Set(run.environment.resources.flatMap((r) => r.extensions));
-    const roots = run.environment.resources.filter((r) => !r.parent && !extensions.has(r));
-    stdout(
-      `Environment from ${run.configSource === 'defaults' ? 'the built-in defaults (no azure-hipaa.yml found)' : run.configSource}: ${run.environment.resources.length} resources\n\n`,
-    );
-    for (const resource of roots) stdout(tree(resource, ''));
-    stdout(`\n${renderReport('text', run.report, run.policy)}\n`);
+    printPlan(run, stdout);
     if (values['template-out'] && run.template) {
       await writeFile(resolve(cwd, values['template-out']), `${JSON.stringify(run.template, null, 2)}\n`);
       stdout(`ARM template written to ${values['template-out']}\n`);
@@ -59,6 +53,17 @@ export const planCommand: Command = {
     return run.report.verdict === 'pass' ? 0 : 1;
   },
 };
+
+/** The environment's resources as a tree, then the gate's verdict on them. */
+export function printPlan(run: GateRun, stdout: (text: string) => void): void {
+  const extensions = new Set(run.environment.resources.flatMap((r) => r.extensions));
+  const roots = run.environment.resources.filter((r) => !r.parent && !extensions.has(r));
+  stdout(
+    `Environment from ${run.configSource === 'defaults' ? 'the built-in defaults (no azure-hipaa.yml found)' : run.configSource}: ${run.environment.resources.length} resources\n\n`,
+  );
+  for (const resource of roots) stdout(tree(resource, ''));
+  stdout(`\n${renderReport('text', run.report, run.policy)}\n`);
+}
 
 function tree(resource: JudgedResource, indent: string): string {
   const shortName = resource.parent ? resource.name.slice(resource.parent.name.length + 1) : resource.name;

@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { federatedJobEnv, provisionedEnvironment, type ProvisionedEnvironment } from '../helpers/environment.js';
 import { writeBusyboxApp } from '../../sandbox/busybox-app.js';
 import { runAction } from '../helpers/run-action.js';
+import { appTraffic } from '../helpers/sandbox-admin.js';
 
 const WRITE_FLAGS = /O_WRONLY|O_RDWR|O_CREAT|O_APPEND|O_TRUNC/;
 
@@ -38,11 +39,6 @@ function jobEnv(run: number): Record<string, string> {
     GITHUB_SERVER_URL: 'https://github.com',
     GITHUB_REPOSITORY: 'example/voice-agent',
   };
-}
-
-function appTraffic(): unknown {
-  const app = [...environment.sandbox.server.arm.resources.values()].find((resource) => resource.type === 'Microsoft.App/containerApps');
-  return (app?.properties as { configuration: { ingress: { traffic: unknown } } }).configuration.ingress.traffic;
 }
 
 describe('deploy-container action', () => {
@@ -97,7 +93,7 @@ describe('deploy-container action', () => {
   }, 300_000);
 
   it('cancelled during the traffic shift (SIGTERM, as the runner cancels), restores the exact previous split before it exits', async () => {
-    const before = appTraffic();
+    const before = appTraffic(environment.sandbox);
     let signalled = false;
     const run = await runAction('deploy-container', {
       inputs: { 'traffic-steps': '10,50,100', 'step-wait-seconds': '60', 'health-timeout-seconds': '120' },
@@ -114,7 +110,7 @@ describe('deploy-container action', () => {
     expect(signalled).toBe(true);
     expect(run.exitCode).toBe(1);
     expect(run.outputs['rolled-back']).toBe('true');
-    expect(appTraffic()).toEqual(before);
+    expect(appTraffic(environment.sandbox)).toEqual(before);
     expect(run.commands.find((command) => command.command === 'error')?.message).toMatch(/cancelled.*Serving now: /s);
   }, 300_000);
 });

@@ -1,6 +1,9 @@
+import { resolveTemplate, type ResolveOptions } from '../../src/arm/resolve.js';
+import { CONTROLS } from '../../src/compliance/catalog.js';
 import type { InputKind, JudgedEnvironment, JudgedResource } from '../../src/arm/deployed.js';
 import { DEFAULT_GATE_POLICY } from '../../src/compliance/model.js';
 import type { ControlContext } from '../../src/compliance/control.js';
+import { evaluate } from '../../src/compliance/evaluate.js';
 import { providerPath } from '../../src/core/resource-id.js';
 
 export interface ResourceSpec {
@@ -46,4 +49,27 @@ export function environment(roots: JudgedResource[], kind: InputKind = 'template
 
 export function context(roots: JudgedResource[] = [], overrides: Partial<ControlContext> = {}): ControlContext {
   return { policy: DEFAULT_GATE_POLICY, environment: environment(roots), now: new Date('2026-11-22T12:00:00Z'), ...overrides };
+}
+
+export const SCHEMA = 'https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#';
+export const WORKSPACE = "[resourceId('Microsoft.OperationalInsights/workspaces', 'logs')]";
+
+/** Where a template is deployed: what resourceGroup(), subscription() and deployment() know. */
+export type Target = Omit<ResolveOptions, 'source' | 'parameters'>;
+
+/** The findings one control gives the resources of a minimal template, resolved as ARM reads it. */
+export function templateFindings(control: string, resources: unknown, extra: Record<string, unknown> = {}, target: Target = {}) {
+  const template = { $schema: SCHEMA, contentVersion: '1.0.0.0', ...extra, resources };
+  const environment = resolveTemplate(template, { source: { file: 'main.json', value: template }, ...target });
+  const report = evaluate(environment, {
+    policy: DEFAULT_GATE_POLICY,
+    now: new Date('2026-11-29T00:00:00Z'),
+    controls: CONTROLS.filter((c) => c.id === control),
+  });
+  return report.findings.filter((f) => f.control === control);
+}
+
+/** The statuses one control gives the resources of a minimal template (`name: status`). */
+export function statuses(control: string, resources: unknown, extra: Record<string, unknown> = {}, target: Target = {}): string[] {
+  return templateFindings(control, resources, extra, target).map((f) => `${f.resource.name}: ${f.status}`);
 }

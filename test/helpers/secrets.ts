@@ -1,5 +1,4 @@
 import { expect } from 'vitest';
-import type { Logger } from '../../src/core/logger.js';
 
 /**
  * Asserts that every expected secret has exactly its expected value, naming only the secrets
@@ -14,23 +13,4 @@ export function expectValuesMatch(actual: ReadonlyMap<string, string>, expected:
 export function containsNoValue(text: string, values: Iterable<string>): boolean {
   for (const value of values) if (text.includes(value)) return false;
   return true;
-}
-
-/** A logger that records every line and every masked value. */
-export function recordingLogger(): Logger & { lines: string[]; masked: Set<string> } {
-  const lines: string[] = [];
-  const masked = new Set<string>();
-  return {
-    lines,
-    masked,
-    debug: (message) => void lines.push(message),
-    info: (message) => void lines.push(message),
-    warning: (message) => void lines.push(message),
-    error: (message) => void lines.push(message),
-    group: (title, fn) => {
-      lines.push(title);
-      return fn();
-    },
-    mask: (value) => void masked.add(value),
-  };
 }
