@@ -18,6 +18,9 @@ export default defineConfig({
     hookTimeout: 120_000,
     // Tests that start servers or child processes run in forks so a crash stays contained.
     pool: 'forks',
+    // Most out-of-process tests wait (on containers, probes, ARM's operations), not compute: three files at
+    // once on two cores keeps both busy. (Vitest's default is one fewer than the cores: one worker here.)
+    maxWorkers: 3,
     // Its JSON schema import lacks `with { type: 'json' }`, which Node 20 requires; let Vite load it.
     server: { deps: { inline: ['@actions/workflow-parser'] } },
     projects: [

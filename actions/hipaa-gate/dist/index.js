@@ -30877,17 +30877,17 @@ module.exports = {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _shared_runtime_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(732);
-/* harmony import */ var _run_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1648);
+/* harmony import */ var _run_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(5042);
 
 
-await (0,_run_js__WEBPACK_IMPORTED_MODULE_1__/* .run */ .e)((0,_shared_runtime_js__WEBPACK_IMPORTED_MODULE_0__/* .runnerIO */ .$)());
+await (0,_shared_runtime_js__WEBPACK_IMPORTED_MODULE_0__/* .runEntry */ .CN)(_run_js__WEBPACK_IMPORTED_MODULE_1__/* .run */ .e);
 
 __webpack_async_result__();
 } catch(e) { __webpack_async_result__(e); } }, 1);
 
 /***/ }),
 
-/***/ 1648:
+/***/ 5042:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -31183,12 +31183,9 @@ const AUDIT_LOG_TABLES = [
 
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(7598);
-;// CONCATENATED MODULE: ./src/compliance/model.ts
-/**
- * The shared data model of the HIPAA gate. Three inputs (the rendered config, a user's ARM
- * template, live resources) are turned into one `JudgedEnvironment`; the controls judge it and
- * produce `Finding`s; the reports render a `GateReport`.
- */
+;// CONCATENATED MODULE: ./src/arm/values.ts
+
+/** Values as ARM's expression language sees them: unknowns, errors in the template, case-insensitive keys. */
 /** A value that cannot be known: an ARM expression not evaluable offline, or a property the live API did not return. */
 class UnknownValue {
     reason;
@@ -31203,21 +31200,7 @@ class UnknownValue {
 function isUnknown(value) {
     return value instanceof UnknownValue;
 }
-const DEFAULT_GATE_POLICY = {
-    requiredTags: { Compliance: 'HIPAA', Environment: null },
-    minKeyVaultRetentionDays: 90,
-    minAuditRetentionDays: 2190,
-    minSqlYearlyRetention: 'P6Y',
-    baaReviewMaxAgeDays: 365,
-    maxWaiverDays: 365,
-    advisoryBlocks: false,
-    unknownBlocks: true,
-};
-
-;// CONCATENATED MODULE: ./src/compliance/arm/values.ts
-
-
-/** Values as ARM's expression language sees them: errors in the template, case-insensitive keys, unknowns inside values. */
+const values_isObject = (value) => value !== null && typeof value === 'object' && !Array.isArray(value);
 /** A problem in the template that ARM itself would reject; `message` is ARM's kind of words for it. */
 class TemplateError extends Error {
     name = 'TemplateError';
@@ -31345,7 +31328,6 @@ function derivedPlaceholder(name, fn, args) {
 }
 
 ;// CONCATENATED MODULE: ./src/compliance/controls/access.ts
-
 
 let listener;
 /** Runs `fn`, telling `onRead` about every property it reads: how drift finds the values a finding rests on. */
@@ -33044,9 +33026,9 @@ function controlById(id) {
 
 ;// CONCATENATED MODULE: ./src/compliance/evaluate.ts
 /**
- * src/compliance is the pure judge: the gate's data model, the controls of docs/controls.md, ARM
- * expression evaluation, waivers and the reports. No file or network I/O: src/gate reads the
- * inputs and hands them in. This file runs every control over a JudgedEnvironment.
+ * src/compliance is the pure judge: the gate's data model, the controls of docs/controls.md,
+ * waivers and the reports (ARM's expressions are src/arm's). No file or network I/O: src/gate
+ * reads the inputs and hands them in. This file runs every control over a JudgedEnvironment.
  */
 
 
@@ -33058,86 +33040,119 @@ const TEMPLATE_VALID = 'template.valid';
 const WAIVER_VALID = 'waiver.valid';
 /** Judges every resource against every control that applies to it: one finding per pair, none dropped. */
 function evaluate(environment, options) {
-    const { policy, now } = options;
-    const context = {
-        policy,
+    const environmentRef = { type: 'environment', name: environment.input.source, id: '' };
+    const findings = [...controlFindings(environment, options, environmentRef), ...inputFindings(environment, environmentRef)];
+    // Waivers cover the findings above; a refused waiver's own finding is never waived.
+    findings.push(...waiverFindings(findings, options));
+    return reportOf(environment, findings, options);
+}
+/** What every control sees: the policy, the environment, the time, and the evidence the config records. */
+function contextOf(environment, options) {
+    return {
+        policy: options.policy,
         environment,
-        now,
+        now: options.now,
         ...(options.baa ? { baa: options.baa } : {}),
         ...(options.abuseMonitoring ? { abuseMonitoring: options.abuseMonitoring } : {}),
     };
-    const findings = [];
-    const environmentRef = { type: 'environment', name: environment.input.source, id: '' };
+}
+/** One finding per control and resource it applies to (or per control, for the environment's). */
+function controlFindings(environment, options, environmentRef) {
+    const context = contextOf(environment, options);
     const declaredAgain = redeclarations(environment);
+    const findings = [];
     for (const control of options.controls ?? CONTROLS) {
-        const targets = control.appliesTo === 'environment'
-            ? [undefined]
-            : [...environment.resources, ...(environment.existing ?? [])].filter((resource) => applies(control, resource));
-        for (const resource of targets) {
-            let result;
-            const reads = [];
-            const judgeOne = (target) => {
-                const own = [];
-                const judged = traceReads((read, path) => own.push({ resource: read, path }), () => control.evaluate(target, context));
-                if (target === resource)
-                    reads.push(...own);
-                return withoutUncertainWriters(control, target, context, judged, own);
-            };
-            const declarations = resource && declaredAgain.get(resource);
-            try {
-                if (resource && declarations && !declarations.last.includes(resource)) {
-                    result = {
-                        status: 'not-applicable',
-                        message: `declared again, and ARM applies a later declaration (${declarations.last.length === 1 ? 'the one judged' : 'those judged'}) after this one: Azure keeps the last write`,
-                    };
-                }
-                else if (declarations) {
-                    result = judgeOne(declarations.merged.get(resource));
-                    for (const other of declarations.last) {
-                        if (other === resource)
-                            continue;
-                        const judged = judgeOne(declarations.merged.get(other));
-                        if (judged.status !== result.status) {
-                            result = {
-                                status: 'unknown',
-                                message: `${result.message}; but the resource is declared ${declarations.all.length} times and ARM may apply either of two that differ last (the other: ${judged.message})`,
-                            };
-                            break;
-                        }
-                    }
-                }
-                else
-                    result = judgeOne(resource);
-            }
-            catch (error) {
-                result = { status: 'unknown', message: `the control could not judge this resource: ${(0,errors/* errorMessage */.g)(error)}` };
-            }
+        for (const resource of targetsOf(control, environment)) {
+            const { result, reads } = judge(control, resource, context, declaredAgain);
+            // A resource the template only writes to is judged only where this control read something it wrote.
             if (resource?.notDeployed && !reads.some((read) => read.resource !== resource))
                 continue;
-            if (resource?.conditionUnknown && result.status === 'fail') {
-                result = {
-                    ...result,
-                    status: 'unknown',
-                    message: `${result.message} (the resource's condition cannot be known offline, so it may not be deployed)`,
-                };
-            }
-            const location = resource?.locate?.(result.path ?? []);
-            const finding = {
-                control: control.id,
-                status: result.status,
-                severity: control.severity,
-                hipaa: [...control.hipaa],
-                resource: resource ? { type: resource.type, name: resource.name, id: resource.id } : environmentRef,
-                message: result.message,
-                ...(result.status === 'fail' || result.status === 'unknown' ? { remediation: control.remediation } : {}),
-                ...(location ? { location } : {}),
-            };
+            const finding = findingOf(control, resource, underUnknownCondition(resource, result), environmentRef);
             findings.push(finding);
             options.reads?.set(finding, reads);
         }
     }
-    if (environment.missingParameters?.length) {
-        const names = environment.missingParameters;
+    return findings;
+}
+/** The resources a control judges: each one it applies to, deployed or written to; or the environment (undefined). */
+function targetsOf(control, environment) {
+    if (control.appliesTo === 'environment')
+        return [undefined];
+    return [...environment.resources, ...(environment.existing ?? [])].filter((resource) => applies(control, resource));
+}
+/** One control on one resource, with the properties it read of that resource; a control that throws gives unknown. */
+function judge(control, resource, context, declaredAgain) {
+    const reads = [];
+    const judgeOne = (target) => {
+        const own = [];
+        const judged = traceReads((read, path) => own.push({ resource: read, path }), () => control.evaluate(target, context));
+        if (target === resource)
+            reads.push(...own);
+        return withoutUncertainWriters(control, target, context, judged, own);
+    };
+    const declarations = resource && declaredAgain.get(resource);
+    try {
+        const result = resource && declarations ? judgeRedeclared(resource, declarations, judgeOne) : judgeOne(resource);
+        return { result, reads };
+    }
+    catch (error) {
+        return { result: { status: 'unknown', message: `the control could not judge this resource: ${(0,errors/* errorMessage */.g)(error)}` }, reads };
+    }
+}
+/**
+ * A resource declared more than once: a declaration ARM applies before another is not judged;
+ * those ARM may apply last are judged, each with every declaration's children and extensions, and
+ * unknown when they differ.
+ */
+function judgeRedeclared(resource, declarations, judgeOne) {
+    if (!declarations.last.includes(resource)) {
+        return {
+            status: 'not-applicable',
+            message: `declared again, and ARM applies a later declaration (${declarations.last.length === 1 ? 'the one judged' : 'those judged'}) after this one: Azure keeps the last write`,
+        };
+    }
+    const result = judgeOne(declarations.merged.get(resource));
+    for (const other of declarations.last) {
+        if (other === resource)
+            continue;
+        const judged = judgeOne(declarations.merged.get(other));
+        if (judged.status !== result.status) {
+            return {
+                status: 'unknown',
+                message: `${result.message}; but the resource is declared ${declarations.all.length} times and ARM may apply either of two that differ last (the other: ${judged.message})`,
+            };
+        }
+    }
+    return result;
+}
+/** A resource whose condition cannot be known offline may not be deployed: its failure is unknown. */
+function underUnknownCondition(resource, result) {
+    if (!resource?.conditionUnknown || result.status !== 'fail')
+        return result;
+    return {
+        ...result,
+        status: 'unknown',
+        message: `${result.message} (the resource's condition cannot be known offline, so it may not be deployed)`,
+    };
+}
+function findingOf(control, resource, result, environmentRef) {
+    const location = resource?.locate?.(result.path ?? []);
+    return {
+        control: control.id,
+        status: result.status,
+        severity: control.severity,
+        hipaa: [...control.hipaa],
+        resource: resource ? { type: resource.type, name: resource.name, id: resource.id } : environmentRef,
+        message: result.message,
+        ...(result.status === 'fail' || result.status === 'unknown' ? { remediation: control.remediation } : {}),
+        ...(location ? { location } : {}),
+    };
+}
+/** Findings about the input itself: parameters without a value, mistakes ARM would refuse, values not known offline. */
+function inputFindings(environment, environmentRef) {
+    const findings = [];
+    const names = environment.missingParameters ?? [];
+    if (names.length > 0) {
         findings.push({
             control: INPUT_RESOLVABLE,
             status: 'unknown',
@@ -33172,54 +33187,72 @@ function evaluate(environment, options) {
             ...(problem.location ? { location: problem.location } : {}),
         });
     }
+    return findings;
+}
+/** Applies the waivers in force to `findings`; returns a failing finding for each waiver refused (lapsed, too long, malformed). */
+function waiverFindings(findings, options) {
+    const { policy, now } = options;
     const waivers = options.waivers ?? [];
     const lapsed = (waiver) => waiverExpired(waiver, now) || waiverTooLong(waiver, now, policy.maxWaiverDays);
     applyWaivers(findings, waivers.filter((waiver) => !lapsed(waiver)));
-    const refused = waivers.filter(lapsed).map((waiver) => ({
+    const refused = waivers.filter(lapsed).map((waiver) => lapsedWaiverProblem(waiver, now, policy));
+    return [...(options.waiverProblems ?? []), ...refused].map(waiverFinding);
+}
+function lapsedWaiverProblem(waiver, now, policy) {
+    return {
         message: waiverExpired(waiver, now)
             ? `the waiver of ${waiver.control} on ${waiver.resource} expired on ${waiver.expires}`
             : `the waiver of ${waiver.control} on ${waiver.resource} runs to ${waiver.expires}, ${daysUntil(waiver.expires, now)} days away; the policy allows waivers of at most ${policy.maxWaiverDays} days (gate.maxWaiverDays)`,
         control: waiver.control,
         resource: waiver.resource,
         ...(waiver.location ? { location: waiver.location } : {}),
-    }));
-    for (const problem of [...(options.waiverProblems ?? []), ...refused]) {
-        findings.push({
-            control: WAIVER_VALID,
-            status: 'fail',
-            severity: 'required',
-            hipaa: [],
-            resource: { type: 'waiver', name: `${problem.control ?? '?'} on ${problem.resource ?? '?'}`, id: '' },
-            message: problem.message,
-            remediation: "Fix or remove the waiver: every waiver needs control, resource, reason, approvedBy and an expires date that has not passed and lies within the policy's gate.maxWaiverDays.",
-            ...(problem.location ? { location: problem.location } : {}),
-        });
-    }
-    const count = (status) => findings.filter((f) => f.status === status).length;
-    const scopeOf = new Map(environment.resources.flatMap((resource) => resource.extensions.map((extension) => [extension, resource])));
-    return {
-        verdict: verdictOf(findings, policy),
-        input: environment.input,
-        judgedAt: now.toISOString(),
-        summary: {
-            pass: count('pass'),
-            fail: count('fail'),
-            unknown: count('unknown'),
-            waived: count('waived'),
-            notApplicable: count('not-applicable'),
-        },
-        findings,
-        resources: environment.resources.map((resource) => {
-            const scope = scopeOf.get(resource);
-            return {
-                type: resource.type,
-                name: resource.name,
-                id: resource.id,
-                ...(resource.parent ? { parentId: resource.parent.id } : {}),
-                ...(scope ? { scopeId: scope.id } : {}),
-            };
-        }),
     };
+}
+function waiverFinding(problem) {
+    return {
+        control: WAIVER_VALID,
+        status: 'fail',
+        severity: 'required',
+        hipaa: [],
+        resource: { type: 'waiver', name: `${problem.control ?? '?'} on ${problem.resource ?? '?'}`, id: '' },
+        message: problem.message,
+        remediation: "Fix or remove the waiver: every waiver needs control, resource, reason, approvedBy and an expires date that has not passed and lies within the policy's gate.maxWaiverDays.",
+        ...(problem.location ? { location: problem.location } : {}),
+    };
+}
+function reportOf(environment, findings, options) {
+    return {
+        verdict: verdictOf(findings, options.policy),
+        input: environment.input,
+        judgedAt: options.now.toISOString(),
+        summary: summaryOf(findings),
+        findings,
+        resources: resourcesOf(environment),
+    };
+}
+function summaryOf(findings) {
+    const count = (status) => findings.filter((f) => f.status === status).length;
+    return {
+        pass: count('pass'),
+        fail: count('fail'),
+        unknown: count('unknown'),
+        waived: count('waived'),
+        notApplicable: count('not-applicable'),
+    };
+}
+/** The resources judged, for the report's diagram: each with its parent and, for an extension, its scope. */
+function resourcesOf(environment) {
+    const scopeOf = new Map(environment.resources.flatMap((resource) => resource.extensions.map((extension) => [extension, resource])));
+    return environment.resources.map((resource) => {
+        const scope = scopeOf.get(resource);
+        return {
+            type: resource.type,
+            name: resource.name,
+            id: resource.id,
+            ...(resource.parent ? { parentId: resource.parent.id } : {}),
+            ...(scope ? { scopeId: scope.id } : {}),
+        };
+    });
 }
 /** Resources declared more than once (by two modules, say), by declaration. */
 function redeclarations(environment) {
@@ -33887,10 +33920,147 @@ function stableGuid(...parts) {
     return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
 
+;// CONCATENATED MODULE: ./src/arm/frame.ts
+
+/** A resource's id in the frame's subscription and resource group. */
+function idOf(frame, type, name) {
+    return `/subscriptions/${frame.subscriptionId}/resourceGroups/${frame.resourceGroup}${providerPath(type, [name])}`;
+}
+/** An extension resource's scope: a full id, a symbolic name, or Bicep's relative `Microsoft.KeyVault/vaults/<name>`. */
+function scopeIdOf(frame, scope) {
+    if (scope.startsWith('/'))
+        return scope;
+    const symbol = frame.symbols.get(scope);
+    if (symbol?.ids[0])
+        return symbol.ids[0];
+    const segments = scope.split('/');
+    if (segments.length >= 3 && segments.length % 2 === 1) {
+        const type = [segments[0], ...segments.slice(1).filter((_, i) => i % 2 === 0)].join('/');
+        const names = segments.slice(1).filter((_, i) => i % 2 === 1);
+        return idOf(frame, type, names.join('/'));
+    }
+    return scope;
+}
+/** Records that a languageVersion 2.0 symbol names a resource (each copy of a loop adds one). */
+function addSymbol(frame, symbol, id) {
+    const target = frame.symbols.get(symbol) ?? { ids: [] };
+    target.ids.push(id.toLowerCase());
+    frame.symbols.set(symbol, target);
+}
+
+;// CONCATENATED MODULE: ./src/arm/links.ts
+
+class Links {
+    resources;
+    byId = new Map();
+    /** Resources written to but not deployed, by lower-case id (see JudgedEnvironment.existing). */
+    stubs = new Map();
+    pending = [];
+    names;
+    /** `resources`: every deployed resource, as the resolver adds them. */
+    constructor(resources) {
+        this.resources = resources;
+    }
+    /**
+     * Adds a deployed resource, known by its id at once unless it is an extension (its id depends
+     * on its scope, so it is known once linked); its dependsOn entries are evaluated after that,
+     * since evaluating them can expand a nested deployment that refers to it.
+     */
+    add(resource, frame, scopeId, dependsOn) {
+        if (scopeId === undefined)
+            this.byId.set(resource.id.toLowerCase(), resource);
+        this.pending.push({ resource, ...(scopeId !== undefined ? { scopeId } : {}), frame, dependsOn: dependsOn() });
+    }
+    /** The resources the template writes to but does not deploy. */
+    existing() {
+        return [...this.stubs.values()];
+    }
+    /**
+     * The resource at `id` that the template writes to: the deployed one, or a stand-in for one it
+     * does not deploy (JudgedEnvironment.existing), made once.
+     */
+    stub(id, reason) {
+        const lower = id.toLowerCase();
+        const known = this.byId.get(lower) ?? this.stubs.get(lower);
+        if (known)
+            return known;
+        const { type, name } = typeAndNameOf(id);
+        const resource = { type, name, id, body: {}, children: [], extensions: [], notDeployed: reason };
+        this.stubs.set(lower, resource);
+        return resource;
+    }
+    /** Links top-level children to their parents and extension resources to what they extend; resolves each dependsOn to ids. */
+    link() {
+        for (const { resource, scopeId, frame, dependsOn } of this.pending) {
+            for (const entry of dependsOn)
+                resource.dependsOn?.push(...this.dependencyIds(frame, entry));
+            if (scopeId !== undefined)
+                this.linkExtension(resource, scopeId);
+            else if (!resource.parent && resource.type.split('/').length > 2)
+                this.linkChild(resource);
+        }
+        for (const resource of this.resources)
+            if (resource.dependsOn)
+                resource.dependsOn = [...new Set(resource.dependsOn)];
+    }
+    /** An extension belongs to the resource of its scope's full id; a scope the template does not deploy is written to all the same. */
+    linkExtension(resource, scopeId) {
+        const target = /\/providers\//i.test(scopeId)
+            ? (this.byId.get(scopeId.toLowerCase()) ?? this.stub(scopeId, 'not deployed by this template'))
+            : undefined;
+        resource.id = `${target?.id ?? scopeId}${providerPath(resource.type, [resource.name])}`;
+        if (target) {
+            target.extensions.push(resource);
+            if (!target.notDeployed)
+                resource.dependsOn?.push(target.id.toLowerCase());
+        }
+    }
+    /** A top-level child belongs to the parent of its full id (subscription and resource group included), never one of the same name elsewhere. */
+    linkChild(resource) {
+        const parentId = resource.id.replace(/\/[^/]+\/[^/]+$/, '');
+        const parent = this.byId.get(parentId.toLowerCase()) ?? this.stub(parentId, 'not deployed by this template');
+        resource.parent = parent;
+        parent.children.push(resource);
+        if (!parent.notDeployed)
+            resource.dependsOn?.push(parent.id.toLowerCase());
+    }
+    /** What a dependsOn entry names: a resource id, a languageVersion 2.0 symbol (a module: its every resource), or a bare name. */
+    dependencyIds(frame, entry) {
+        if (typeof entry !== 'string')
+            return [];
+        const symbol = frame.symbols.get(entry);
+        if (symbol)
+            return [
+                ...symbol.ids,
+                ...(symbol.module ? [symbol.module.id.toLowerCase(), ...symbol.module.resources.map((r) => r.id.toLowerCase())] : []),
+            ];
+        if (entry.startsWith('/')) {
+            const lower = entry.toLowerCase();
+            const module = [...frame.deployments.values()].find((deployment) => deployment.id.toLowerCase() === lower);
+            return [lower, ...(module ? module.resources.map((r) => r.id.toLowerCase()) : [])];
+        }
+        return this.byName().get(entry.toLowerCase()) ?? [];
+    }
+    /** Resource ids by a lower-case name dependsOn may use: the full name, and its last segment. */
+    byName() {
+        if (this.names)
+            return this.names;
+        const names = new Map();
+        for (const resource of this.resources) {
+            const full = resource.name.toLowerCase();
+            for (const name of new Set([full, full.split('/').at(-1)])) {
+                const ids = names.get(name) ?? [];
+                ids.push(resource.id.toLowerCase());
+                names.set(name, ids);
+            }
+        }
+        return (this.names = names);
+    }
+}
+
 // EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
 var dist = __nccwpck_require__(8815);
-;// CONCATENATED MODULE: ./src/compliance/arm/functions.ts
-
+;// CONCATENATED MODULE: ./src/arm/functions.ts
 
 
 
@@ -33925,7 +34095,7 @@ const str = (value) => typeof value === 'string'
                 ? JSON.stringify(value)
                 : String(value);
 /** A JSON object; an UnknownValue is not one, whatever it may turn out to be. */
-const isObject = (value) => value !== null && typeof value === 'object' && !Array.isArray(value) && !isUnknown(value);
+const functions_isObject = (value) => value !== null && typeof value === 'object' && !Array.isArray(value) && !isUnknown(value);
 function checked(text, result) {
     if (result.length > MAX_STRING)
         functions_fail(text, `the result is ${result.length} characters, more than a template may hold`);
@@ -33945,7 +34115,7 @@ function stringArg(name, value, text) {
 function armEquals(a, b) {
     if (Array.isArray(a) && Array.isArray(b))
         return a.length === b.length && a.every((item, index) => armEquals(item, b[index]));
-    if (isObject(a) && isObject(b)) {
+    if (functions_isObject(a) && functions_isObject(b)) {
         const keys = Object.keys(a);
         return keys.length === Object.keys(b).length && keys.every((key) => armEquals(a[key], findKey(b, key)));
     }
@@ -33966,7 +34136,7 @@ function deepMerge(target, source) {
     for (const [key, value] of Object.entries(source)) {
         const existing = result.get(foldName(key))?.value;
         // An unknown earlier value may be an object the later one merges into: which keys it keeps is unknown.
-        const merged = isObject(existing) && isObject(value) ? deepMerge(existing, value) : isUnknown(existing) && isObject(value) ? existing : value;
+        const merged = functions_isObject(existing) && functions_isObject(value) ? deepMerge(existing, value) : isUnknown(existing) && functions_isObject(value) ? existing : value;
         result.set(foldName(key), { key, value: merged });
     }
     return Object.fromEntries([...result.values()].map(({ key, value }) => [key, value]));
@@ -34205,7 +34375,7 @@ const LAZY_FUNCTIONS = {
         const object = evaluate(args[0]);
         if (isUnknown(object))
             return object;
-        if (!isObject(object))
+        if (!functions_isObject(object))
             return functions_fail(text, `mapValues() needs an object, not ${describe(object)}`);
         const lambda = lambdaOf(args[1], text);
         return Object.fromEntries(Object.entries(object).map(([key, value]) => [key, evaluate(lambda.body, withLambda(scope, lambda.params, [value]))]));
@@ -34253,7 +34423,7 @@ function tryGet(value, keys) {
             return current;
         if (Array.isArray(current) && typeof key === 'number')
             current = current[key];
-        else if (isObject(current) && typeof key === 'string')
+        else if (functions_isObject(current) && typeof key === 'string')
             current = findKey(current, key);
         else
             return null;
@@ -34363,19 +34533,19 @@ const FUNCTIONS = {
     skip: fixed('skip', 2, 2, ([value, count], _s, text) => stringOrArray('skip', value, text).slice(Math.max(0, integer('skip', count, text))), true),
     length: fixed('length', 1, 1, ([value], _s, text) => typeof value === 'string' || Array.isArray(value)
         ? value.length
-        : isObject(value)
+        : functions_isObject(value)
             ? Object.keys(value).length
             : functions_fail(text, `length() of ${describe(value)}`), true),
     empty: fixed('empty', 1, 1, ([value]) => value === null ||
         value === '' ||
-        (Array.isArray(value) ? value.length === 0 : isObject(value) ? Object.keys(value).length === 0 : false), true),
+        (Array.isArray(value) ? value.length === 0 : functions_isObject(value) ? Object.keys(value).length === 0 : false), true),
     contains: fixed('contains', 2, 2, ([container, item], _s, text) => {
         // Case-sensitive for strings and arrays; object keys, like every ARM property name, without case.
         if (typeof container === 'string')
             return container.includes(str(item));
         if (Array.isArray(container))
             return container.some((entry) => armEquals(entry, item));
-        if (isObject(container))
+        if (functions_isObject(container))
             return findKey(container, str(item)) !== undefined;
         return functions_fail(text, `contains() needs a string, an array or an object, not ${describe(container)}`);
     }),
@@ -34404,8 +34574,8 @@ const FUNCTIONS = {
                 return top;
             if (args.every(Array.isArray))
                 return distinct(args.flat());
-            if (args.every((a) => isObject(a) || a === null))
-                return args.filter(isObject).reduce(deepMerge, {});
+            if (args.every((a) => functions_isObject(a) || a === null))
+                return args.filter(functions_isObject).reduce(deepMerge, {});
             return functions_fail(text, 'union() takes all arrays or all objects');
         },
         acceptsUnknowns: true,
@@ -34413,15 +34583,15 @@ const FUNCTIONS = {
     intersection: fixed('intersection', 2, Infinity, (args, _s, text) => {
         if (args.every(Array.isArray))
             return distinct(args[0].filter((item) => args.slice(1).every((other) => other.some((o) => armEquals(o, item)))));
-        if (args.every(isObject)) {
+        if (args.every(functions_isObject)) {
             const [head, ...rest] = args;
             return Object.fromEntries(Object.entries(head).filter(([key, value]) => rest.every((other) => armEquals(findKey(other, key), value))));
         }
         return functions_fail(text, 'intersection() takes all arrays or all objects');
     }),
-    objectkeys: fixed('objectKeys', 1, 1, ([value], _s, text) => (isObject(value) ? Object.keys(value) : functions_fail(text, `objectKeys() of ${describe(value)}`)), true),
+    objectkeys: fixed('objectKeys', 1, 1, ([value], _s, text) => (functions_isObject(value) ? Object.keys(value) : functions_fail(text, `objectKeys() of ${describe(value)}`)), true),
     items: fixed('items', 1, 1, ([value], _s, text) => {
-        if (!isObject(value))
+        if (!functions_isObject(value))
             functions_fail(text, `items() of ${describe(value)}`);
         return Object.keys(value)
             .sort((a, b) => a.localeCompare(b, 'en'))
@@ -34432,7 +34602,7 @@ const FUNCTIONS = {
         const unknownItem = Array.isArray(items) ? items.find(isUnknown) : undefined;
         if (unknownItem)
             return unknownItem;
-        if (!Array.isArray(items) || !items.every(isObject))
+        if (!Array.isArray(items) || !items.every(functions_isObject))
             functions_fail(text, 'shallowMerge() takes an array of objects');
         return Object.assign({}, ...items);
     }, true),
@@ -34630,8 +34800,7 @@ for (const name of [
     FUNCTIONS[name] = { ...FUNCTIONS[name], keepsParameters: true };
 }
 
-;// CONCATENATED MODULE: ./src/compliance/arm/expressions.ts
-
+;// CONCATENATED MODULE: ./src/arm/expressions.ts
 
 
 
@@ -34851,9 +35020,7 @@ function call(node, scope, text) {
     return fn.call(args, scope, text);
 }
 
-;// CONCATENATED MODULE: ./src/compliance/arm/template.ts
-
-
+;// CONCATENATED MODULE: ./src/arm/scope.ts
 
 
 
@@ -34866,589 +35033,6 @@ const ARM_LIMITS = {
     variables: 256,
     outputs: 64,
 };
-/** Keys of a resource declaration that are not part of the deployed resource's body. */
-const DECLARATION_ONLY = new Set([
-    'resources',
-    'copy',
-    'condition',
-    'dependson',
-    'comments',
-    'scope',
-    'existing',
-    'import',
-    'symbolicname',
-]);
-const DEPLOYMENTS = 'microsoft.resources/deployments';
-const template_isObject = (value) => value !== null && typeof value === 'object' && !Array.isArray(value);
-class Resolver {
-    file;
-    locate;
-    options;
-    environment;
-    byId = new Map();
-    /** Resources written to but not deployed, by lower-case id (see JudgedEnvironment.existing). */
-    stubs = new Map();
-    pendingLinks = [];
-    missing = new Set();
-    problems = new Map();
-    constructor(file, locate, options) {
-        this.file = file;
-        this.locate = locate;
-        this.options = options;
-        this.environment = { input: { kind: 'template', source: file }, resources: [], unresolved: [] };
-    }
-    at(path) {
-        return this.locate ? { location: this.locate(path) } : {};
-    }
-    problem(path, message) {
-        if (!this.problems.has(message))
-            this.problems.set(message, { message, ...this.at(path) });
-        return new UnknownValue(`the template is not valid here: ${message}`);
-    }
-    /** A declared parameter with no value and no default: a string stands in as a placeholder (see parameterPlaceholder), anything else is unknown. */
-    missingParameter(name, type) {
-        this.missing.add(name);
-        return /^(secure)?string$/i.test(type) ? parameterPlaceholder(name) : unknownFromParameter(name);
-    }
-    /** Evaluates a value, turning a mistake in one of its expressions into an unknown and one problem. */
-    evaluate(value, scope, path) {
-        return evaluateDeep(value, scope, (at, message) => this.problem([...path, ...at], message));
-    }
-    /** The root template's frame, once resolve() ran. */
-    root;
-    resolve(root, parameters) {
-        const frame = this.frame(root, [], parameters ?? {}, {
-            subscriptionId: this.options.subscriptionId ?? contextPlaceholder('subscriptionId'),
-            resourceGroup: this.options.resourceGroup ?? contextPlaceholder('resourceGroup'),
-            deploymentName: this.options.deploymentName ?? contextPlaceholder('deploymentName'),
-            depth: 0,
-            inherited: [],
-        });
-        this.root = frame;
-        this.expand(frame);
-        this.link();
-        if (this.stubs.size > 0)
-            this.environment.existing = [...this.stubs.values()];
-        if (this.missing.size > 0)
-            this.environment.missingParameters = [...this.missing];
-        if (this.problems.size > 0)
-            this.environment.problems = [...this.problems.values()];
-        return this.environment;
-    }
-    frame(template, path, givenValues, where, outerScope) {
-        const frame = {
-            template,
-            path,
-            scope: undefined,
-            subscriptionId: where.subscriptionId,
-            resourceGroup: where.resourceGroup,
-            depth: where.depth,
-            symbols: new Map(),
-            deployments: new Map(),
-            inherited: where.inherited,
-            resourceCount: 0,
-        };
-        const scope = outerScope ??
-            createScope(template, {
-                parameters: givenValues,
-                subscriptionId: where.subscriptionId,
-                tenantId: this.options.tenantId ?? contextPlaceholder('tenantId'),
-                resourceGroup: where.resourceGroup,
-                location: this.options.location ?? contextPlaceholder('location'),
-                deploymentName: where.deploymentName,
-                ...(this.options.cloud ? { cloud: this.options.cloud } : {}),
-            }, this.file, {
-                missingParameter: (name, type) => this.missingParameter(name, type),
-                problem: (at, message) => this.problem([...path, ...at], message),
-            });
-        frame.scope = {
-            ...scope,
-            reference: (target, apiVersion, full, text) => this.reference(frame, target, apiVersion, full, text),
-        };
-        return frame;
-    }
-    /** `reference()`: a nested deployment's outputs are known offline; anything else only at deployment time (or from options.reference). */
-    reference(frame, target, apiVersion, full, text) {
-        const deployment = frame.deployments.get(target.toLowerCase()) ?? frame.symbols.get(target)?.module ?? this.deploymentById(frame, target);
-        if (deployment)
-            return this.outputsOf(deployment);
-        if (this.options.reference)
-            return this.options.reference(target, apiVersion, full, text);
-        return new UnknownValue('reference() is only known at deployment time', text);
-    }
-    deploymentById(frame, target) {
-        const name = /\/providers\/Microsoft\.Resources\/deployments\/([^/]+)$/i.exec(target)?.[1];
-        return name ? frame.deployments.get(name.toLowerCase()) : undefined;
-    }
-    outputsOf(deployment) {
-        if (deployment.outputs !== undefined)
-            return deployment.outputs;
-        if (deployment.expanding)
-            return new UnknownValue('a nested deployment refers to its own outputs');
-        this.expandDeployment(deployment);
-        return deployment.outputs ?? new UnknownValue('the nested deployment has no outputs that can be known offline');
-    }
-    expand(frame) {
-        const resources = frame.template['resources'];
-        const entries = Array.isArray(resources)
-            ? resources.map((r, i) => [i, r])
-            : Object.entries(resources);
-        for (const [key, declaration] of entries) {
-            if (!template_isObject(declaration)) {
-                throw new errors/* ConfigurationError */.j(`${this.file}: ${[...frame.path, 'resources', key].join('.')} is ${declaration === null ? 'null' : typeof declaration}, not a resource declaration (an object with type, apiVersion and name). Fix or remove it.`);
-            }
-        }
-        // Nested deployments first known by name, so reference(...).outputs finds them whatever the order.
-        const queue = entries.map(([key, declaration]) => ({
-            declaration: declaration,
-            path: [...frame.path, 'resources', key],
-            loops: new Map(),
-            ...(typeof key === 'string' ? { symbol: key } : {}),
-        }));
-        for (const item of queue)
-            this.registerDeployment(frame, item.declaration, item.path, item.symbol);
-        // An index, not shift(): shifting a long array is quadratic.
-        for (let position = 0; position < queue.length; position++) {
-            const next = queue[position];
-            for (const loops of this.instances(frame, next.declaration, next.path, next.loops)) {
-                const scope = withLoops(frame.scope, loops);
-                const condition = 'condition' in next.declaration ? this.evaluate(next.declaration['condition'], scope, [...next.path, 'condition']) : true;
-                const existing = condition !== false && this.isExisting(next.declaration, scope, next.path);
-                if (existing)
-                    this.registerExisting(frame, next, scope);
-                if (condition === false || existing) {
-                    // A condition does not cascade (Microsoft's "Conditional deployment"): nested children still deploy, into the parent as it is.
-                    const target = Array.isArray(next.declaration['resources'])
-                        ? this.notDeployedTarget(frame, next, scope, existing ? 'an existing resource' : "the resource's condition is false")
-                        : undefined;
-                    if (target)
-                        this.queueNested(next, target, queue, loops);
-                    continue;
-                }
-                if (++frame.resourceCount > ARM_LIMITS.resourcesPerTemplate) {
-                    throw new errors/* ConfigurationError */.j(`${this.file}: the template at ${frame.path.length ? frame.path.join('.') : 'its root'} deploys more than ${ARM_LIMITS.resourcesPerTemplate} resources (copy loops included), which ARM refuses. Split it into nested deployments.`);
-                }
-                const resource = this.build(next.declaration, next.path, next.parent, scope, frame);
-                if (isUnknown(condition))
-                    resource.conditionUnknown = condition;
-                if (next.symbol)
-                    this.addSymbol(frame, next.symbol, resource.id);
-                this.queueNested(next, resource, queue, loops);
-                if (resource.type.toLowerCase() === DEPLOYMENTS)
-                    this.nestedDeployment(frame, resource, next.declaration, next.path, scope, next.symbol);
-            }
-        }
-    }
-    /** Queues the children declared inside a resource, with it as their parent. */
-    queueNested(item, parent, queue, loops) {
-        const nested = item.declaration['resources'];
-        if (!Array.isArray(nested))
-            return;
-        nested.forEach((child, index) => {
-            if (!template_isObject(child))
-                throw new errors/* ConfigurationError */.j(`${this.file}: ${[...item.path, 'resources', index].join('.')} is not a resource declaration. Fix or remove it.`);
-            queue.push({ declaration: child, path: [...item.path, 'resources', index], parent, loops });
-        });
-    }
-    /** The resource a declaration names without deploying it, as a parent for its nested children; undefined when its type or name is unknown. */
-    notDeployedTarget(frame, item, scope, reason) {
-        const type = this.evaluate(item.declaration['type'], scope, [...item.path, 'type']);
-        const name = this.evaluate(item.declaration['name'], scope, [...item.path, 'name']);
-        if (typeof type !== 'string' || typeof name !== 'string')
-            return undefined;
-        const parent = item.parent;
-        const fullType = parent && !type.includes('/') ? `${parent.type}/${type}` : type;
-        const fullName = parent && !name.startsWith(`${parent.name}/`) ? `${parent.name}/${name}` : name;
-        return this.stub(this.idOf(frame, fullType, fullName), reason);
-    }
-    /**
-     * The resource at `id` that the template writes to: the deployed one, or a stand-in for one it
-     * does not deploy (JudgedEnvironment.existing), made once.
-     */
-    stub(id, reason) {
-        const lower = id.toLowerCase();
-        const known = this.byId.get(lower) ?? this.stubs.get(lower);
-        if (known)
-            return known;
-        const { type, name } = typeAndNameOf(id);
-        const resource = { type, name, id, body: {}, children: [], extensions: [], notDeployed: reason };
-        this.stubs.set(lower, resource);
-        return resource;
-    }
-    registerDeployment(frame, declaration, path, symbol) {
-        if (String(declaration['type']).toLowerCase() !== DEPLOYMENTS)
-            return;
-        // A module in a copy loop is one deployment per copy, each known by its own name (reference(...).outputs finds it).
-        for (const scope of this.copyScopes(frame, declaration, path)) {
-            const name = this.evaluate(declaration['name'], scope, [...path, 'name']);
-            if (typeof name !== 'string')
-                continue;
-            const deployment = {
-                declaration,
-                path,
-                resources: [],
-                expanding: false,
-                parentFrame: frame,
-                scope,
-                id: this.idOf(frame, 'Microsoft.Resources/deployments', name),
-            };
-            frame.deployments.set(name.toLowerCase(), deployment);
-            if (symbol && !('copy' in declaration))
-                frame.symbols.set(symbol, { ids: [], module: deployment });
-        }
-    }
-    /** The scopes of a top-level declaration's copies (one without a copy loop); none while the count is not a known whole number. */
-    copyScopes(frame, declaration, path) {
-        const copy = declaration['copy'];
-        if (copy === undefined)
-            return [frame.scope];
-        if (!template_isObject(copy))
-            return [];
-        const count = this.evaluate(copy['count'], frame.scope, [...path, 'copy', 'count']);
-        if (typeof count !== 'number' || !Number.isInteger(count) || count < 0 || count > ARM_LIMITS.copyCount)
-            return [];
-        return Array.from({ length: count }, (_, index) => withLoops(frame.scope, new Map([[String(copy['name']), index]])));
-    }
-    addSymbol(frame, symbol, id) {
-        const target = frame.symbols.get(symbol) ?? { ids: [] };
-        target.ids.push(id.toLowerCase());
-        frame.symbols.set(symbol, target);
-    }
-    isExisting(declaration, scope, path) {
-        return 'existing' in declaration && this.evaluate(declaration['existing'], scope, [...path, 'existing']) === true;
-    }
-    /** An `existing` resource is not deployed, so not judged; its id still resolves references and scopes. */
-    registerExisting(frame, item, scope) {
-        const type = this.evaluate(item.declaration['type'], scope, [...item.path, 'type']);
-        const name = this.evaluate(item.declaration['name'], scope, [...item.path, 'name']);
-        if (typeof type !== 'string' || typeof name !== 'string' || !item.symbol)
-            return;
-        const targetScope = 'scope' in item.declaration ? this.evaluate(item.declaration['scope'], scope, [...item.path, 'scope']) : undefined;
-        const id = typeof targetScope === 'string' && targetScope.startsWith('/')
-            ? `${targetScope}${providerPath(type, [name])}`
-            : this.idOf(frame, type, name);
-        this.addSymbol(frame, item.symbol, id);
-    }
-    /** The loop positions a declaration is deployed at: one, or one per copy, within ARM's limit. */
-    instances(frame, declaration, path, outer) {
-        const copy = declaration['copy'];
-        if (copy === undefined)
-            return [outer];
-        if (!template_isObject(copy)) {
-            this.problem([...path, 'copy'], 'copy must be an object with a name and a count');
-            return [outer];
-        }
-        const name = String(copy['name']);
-        const count = this.evaluate(copy['count'], withLoops(frame.scope, outer), [...path, 'copy', 'count']);
-        if (isUnknown(count)) {
-            this.environment.unresolved.push({
-                message: `copy loop "${name}" has a count that cannot be known offline; judged as one instance`,
-                ...this.at([...path, 'copy', 'count']),
-            });
-            return [new Map([...outer, [name, 0]])];
-        }
-        return Array.from({ length: this.copyCount(count, name, [...path, 'copy', 'count']) }, (_, index) => new Map([...outer, [name, index]]));
-    }
-    copyCount(count, name, path) {
-        if (typeof count !== 'number' || !Number.isInteger(count) || count < 0) {
-            this.problem(path, `the copy loop "${name}" has the count ${JSON.stringify(count)}; a count is a whole number from 0 to ${ARM_LIMITS.copyCount}`);
-            return 0;
-        }
-        if (count > ARM_LIMITS.copyCount) {
-            throw new errors/* ConfigurationError */.j(`${this.file}: the copy loop "${name}" counts ${count}; ARM allows at most ${ARM_LIMITS.copyCount}. Lower it or split the template.`);
-        }
-        return count;
-    }
-    build(declaration, path, parent, scope, frame) {
-        const body = {};
-        for (const [key, value] of Object.entries(declaration)) {
-            if (DECLARATION_ONLY.has(key.toLowerCase()))
-                continue;
-            // A nested deployment's template is evaluated in its own scope, when it is expanded; here it stays as written.
-            if (key.toLowerCase() === 'properties' &&
-                template_isObject(value) &&
-                template_isObject(value['template']) &&
-                String(declaration['type']).toLowerCase() === DEPLOYMENTS) {
-                const { template, ...rest } = value;
-                body[key] = { ...this.evaluate(rest, scope, [...path, key]), template };
-            }
-            else
-                body[key] = this.evaluate(value, scope, [...path, key]);
-        }
-        const type = textOf(body['type'], 'type');
-        const name = textOf(body['name'], 'name');
-        const unresolvedPart = [type, name].find(isUnknown);
-        if (unresolvedPart) {
-            this.environment.unresolved.push({
-                message: `a resource's ${unresolvedPart === type ? 'type' : 'name'} cannot be known offline (${unresolvedPart.expression ?? unresolvedPart.reason})`,
-                ...this.at(path),
-            });
-        }
-        let typeText = isUnknown(type) ? `[unknown: ${type.expression ?? type.reason}]` : type;
-        let nameText = isUnknown(name) ? `[unknown: ${name.expression ?? name.reason}]` : name;
-        if (parent && !typeText.includes('/'))
-            typeText = `${parent.type}/${typeText}`;
-        if (parent && !nameText.startsWith(`${parent.name}/`))
-            nameText = `${parent.name}/${nameText}`;
-        // The older extension form: type `Microsoft.KeyVault/vaults/providers/diagnosticSettings`, name `kv/Microsoft.Insights/x`.
-        const legacyExtension = /^(.+)\/providers\/(diagnosticSettings|roleAssignments|locks)$/i.exec(typeText);
-        let scopeId;
-        if (legacyExtension) {
-            const scopeType = legacyExtension[1];
-            const nameSegments = nameText.split('/');
-            scopeId = this.idOf(frame, scopeType, nameSegments.slice(0, scopeType.split('/').length - 1).join('/'));
-            typeText = /diagnosticSettings$/i.test(typeText)
-                ? 'Microsoft.Insights/diagnosticSettings'
-                : /roleAssignments$/i.test(typeText)
-                    ? 'Microsoft.Authorization/roleAssignments'
-                    : 'Microsoft.Authorization/locks';
-            nameText = nameSegments.at(-1);
-        }
-        else if ('scope' in declaration) {
-            const value = this.evaluate(declaration['scope'], scope, [...path, 'scope']);
-            if (isUnknown(value))
-                this.environment.unresolved.push({
-                    message: `the scope of ${typeText} "${nameText}" cannot be known offline`,
-                    ...this.at([...path, 'scope']),
-                });
-            else if (typeof value === 'string')
-                scopeId = this.scopeIdOf(frame, value);
-        }
-        const apiVersion = body['apiVersion'];
-        const locate = this.locate;
-        const resource = {
-            type: typeText,
-            name: nameText,
-            id: this.idOf(frame, typeText, nameText),
-            ...(typeof apiVersion === 'string' ? { apiVersion } : {}),
-            body,
-            children: [],
-            extensions: [],
-            dependsOn: [...frame.inherited],
-            ...(locate ? { locate: (at) => locate([...path, ...at]) } : {}),
-        };
-        this.environment.resources.push(resource);
-        if (parent) {
-            resource.parent = parent;
-            parent.children.push(resource);
-            resource.dependsOn?.push(parent.id.toLowerCase());
-        }
-        if (scopeId === undefined)
-            this.byId.set(resource.id.toLowerCase(), resource);
-        const dependsOn = Array.isArray(declaration['dependsOn']) ? declaration['dependsOn'] : [];
-        this.pendingLinks.push({
-            resource,
-            ...(scopeId !== undefined ? { scopeId } : {}),
-            frame,
-            dependsOn: dependsOn.map((entry, index) => this.evaluate(entry, scope, [...path, 'dependsOn', index])),
-            declarationPath: path,
-        });
-        return resource;
-    }
-    /** A resource's id in the frame's subscription and resource group. */
-    idOf(frame, type, name) {
-        return `/subscriptions/${frame.subscriptionId}/resourceGroups/${frame.resourceGroup}${providerPath(type, [name])}`;
-    }
-    /** An extension resource's scope: a full id, a symbolic name, or Bicep's relative `Microsoft.KeyVault/vaults/<name>`. */
-    scopeIdOf(frame, scope) {
-        if (scope.startsWith('/'))
-            return scope;
-        const symbol = frame.symbols.get(scope);
-        if (symbol?.ids[0])
-            return symbol.ids[0];
-        const segments = scope.split('/');
-        if (segments.length >= 3 && segments.length % 2 === 1) {
-            const type = [segments[0], ...segments.slice(1).filter((_, i) => i % 2 === 0)].join('/');
-            const names = segments.slice(1).filter((_, i) => i % 2 === 1);
-            return this.idOf(frame, type, names.join('/'));
-        }
-        return scope;
-    }
-    nestedDeployment(frame, resource, declaration, path, scope, symbol) {
-        const properties = template_isObject(declaration['properties']) ? declaration['properties'] : {};
-        if (!template_isObject(properties['template'])) {
-            const link = properties['templateLink'];
-            const where = template_isObject(link) ? (link['uri'] ?? link['id'] ?? link['relativePath']) : undefined;
-            this.environment.unresolved.push({
-                message: `nested deployment "${resource.name}" links its template${typeof where === 'string' ? ` (${where})` : ''}, which cannot be read offline; its resources are not judged. Judge that template on its own with --template.`,
-                ...this.at(path),
-            });
-            return;
-        }
-        const known = frame.deployments.get(resource.name.toLowerCase());
-        const deployment = known && known.declaration === declaration
-            ? known
-            : { declaration, path, resources: [], expanding: false, parentFrame: frame, scope, id: resource.id };
-        deployment.scope = scope;
-        if (symbol)
-            frame.symbols.set(symbol, { ids: [], module: deployment });
-        this.expandDeployment(deployment, resource);
-    }
-    /** Expands an inline nested deployment once: its parameters (inner scope) or the parent's (outer), its resource group, its resources and outputs. */
-    expandDeployment(deployment, resource) {
-        if (deployment.frame || deployment.expanding)
-            return;
-        deployment.expanding = true;
-        const { declaration, path, parentFrame, scope } = deployment;
-        if (parentFrame.depth + 1 > ARM_LIMITS.nestingDepth) {
-            throw new errors/* ConfigurationError */.j(`${this.file}: nested deployments go more than ${ARM_LIMITS.nestingDepth} levels deep at ${path.join('.')}; the gate expands no deeper.`);
-        }
-        const properties = declaration['properties'];
-        const template = properties['template'];
-        const options = template_isObject(properties['expressionEvaluationOptions']) ? properties['expressionEvaluationOptions'] : {};
-        const inner = String(findKey(options, 'scope') ?? 'outer').toLowerCase() === 'inner';
-        const target = (field, fallback) => {
-            if (!(field in declaration))
-                return fallback;
-            const value = this.evaluate(declaration[field], scope, [...path, field]);
-            return typeof value === 'string' ? value : fallback;
-        };
-        const subscriptionId = target('subscriptionId', parentFrame.subscriptionId);
-        const resourceGroup = target('resourceGroup', parentFrame.resourceGroup);
-        const name = resource?.name ?? String(this.evaluate(declaration['name'], scope, [...path, 'name']));
-        const ownDependencies = resource ? [...(resource.dependsOn ?? []), resource.id.toLowerCase()] : [];
-        const given = {};
-        if (inner && template_isObject(properties['parameters'])) {
-            for (const [parameter, spec] of Object.entries(properties['parameters'])) {
-                given[parameter] =
-                    template_isObject(spec) && 'value' in spec
-                        ? this.evaluate(spec['value'], scope, [...path, 'properties', 'parameters', parameter, 'value'])
-                        : new UnknownValue(`parameter "${parameter}" of nested deployment "${name}" is a Key Vault reference, known only at deployment time`);
-            }
-        }
-        const frame = this.frame(template, [...path, 'properties', 'template'], given, { subscriptionId, resourceGroup, deploymentName: name, depth: parentFrame.depth + 1, inherited: ownDependencies }, inner ? undefined : scope);
-        deployment.frame = frame;
-        const before = this.environment.resources.length;
-        if (!Array.isArray(template['resources']) && !template_isObject(template['resources'])) {
-            this.problem([...path, 'properties', 'template'], `the nested deployment "${name}" has a template without resources`);
-        }
-        else
-            this.expand(frame);
-        deployment.resources = this.environment.resources.slice(before);
-        deployment.outputs = { outputs: this.outputs(frame) };
-        deployment.expanding = false;
-    }
-    /** A template's outputs, as `reference(<deployment>).outputs` gives them: `{ name: { type, value } }`. */
-    outputs(frame) {
-        const outputs = template_isObject(frame.template['outputs']) ? frame.template['outputs'] : {};
-        const result = {};
-        for (const [name, spec] of Object.entries(outputs)) {
-            if (!template_isObject(spec))
-                continue;
-            const path = [...frame.path, 'outputs', name];
-            const condition = 'condition' in spec ? this.evaluate(spec['condition'], frame.scope, [...path, 'condition']) : true;
-            if (condition === false)
-                continue;
-            let value;
-            if (template_isObject(spec['copy'])) {
-                const copy = spec['copy'];
-                const count = this.evaluate(copy['count'], frame.scope, [...path, 'copy', 'count']);
-                value = isUnknown(count)
-                    ? count
-                    : Array.from({ length: this.copyCount(count, name, [...path, 'copy', 'count']) }, (_, index) => this.evaluate(copy['input'], withLoops(frame.scope, new Map([['', index]])), [...path, 'copy', 'input']));
-            }
-            else
-                value = this.evaluate(spec['value'], frame.scope, [...path, 'value']);
-            result[name] = { type: spec['type'], value: isUnknown(condition) ? condition : value };
-        }
-        return result;
-    }
-    /** Links top-level children to their parents and extension resources to what they extend; resolves each dependsOn to ids. */
-    link() {
-        for (const { resource, scopeId, frame, dependsOn } of this.pendingLinks) {
-            for (const entry of dependsOn)
-                resource.dependsOn?.push(...this.dependencyIds(frame, entry));
-            if (scopeId !== undefined) {
-                // An extension belongs to the resource of its scope's full id; a scope the template does not deploy is written to all the same.
-                const target = /\/providers\//i.test(scopeId)
-                    ? (this.byId.get(scopeId.toLowerCase()) ?? this.stub(scopeId, 'not deployed by this template'))
-                    : undefined;
-                resource.id = `${target?.id ?? scopeId}${providerPath(resource.type, [resource.name])}`;
-                if (target) {
-                    target.extensions.push(resource);
-                    if (!target.notDeployed)
-                        resource.dependsOn?.push(target.id.toLowerCase());
-                }
-                continue;
-            }
-            if (resource.parent || resource.type.split('/').length <= 2)
-                continue;
-            // A top-level child belongs to the parent of its full id (subscription and resource group included), never one of the same name elsewhere.
-            const parentId = resource.id.replace(/\/[^/]+\/[^/]+$/, '');
-            const parent = this.byId.get(parentId.toLowerCase()) ?? this.stub(parentId, 'not deployed by this template');
-            resource.parent = parent;
-            parent.children.push(resource);
-            if (!parent.notDeployed)
-                resource.dependsOn?.push(parent.id.toLowerCase());
-        }
-        for (const resource of this.environment.resources)
-            if (resource.dependsOn)
-                resource.dependsOn = [...new Set(resource.dependsOn)];
-    }
-    /** What a dependsOn entry names: a resource id, a languageVersion 2.0 symbol (a module: its every resource), or a bare name. */
-    dependencyIds(frame, entry) {
-        if (typeof entry !== 'string')
-            return [];
-        const symbol = frame.symbols.get(entry);
-        if (symbol)
-            return [
-                ...symbol.ids,
-                ...(symbol.module ? [symbol.module.id.toLowerCase(), ...symbol.module.resources.map((r) => r.id.toLowerCase())] : []),
-            ];
-        if (entry.startsWith('/')) {
-            const lower = entry.toLowerCase();
-            const module = [...frame.deployments.values()].find((deployment) => deployment.id.toLowerCase() === lower);
-            return [lower, ...(module ? module.resources.map((r) => r.id.toLowerCase()) : [])];
-        }
-        return this.byName().get(entry.toLowerCase()) ?? [];
-    }
-    names;
-    /** Resource ids by a lower-case name dependsOn may use: the full name, and its last segment. */
-    byName() {
-        if (this.names)
-            return this.names;
-        const names = new Map();
-        for (const resource of this.environment.resources) {
-            const full = resource.name.toLowerCase();
-            for (const name of new Set([full, full.split('/').at(-1)])) {
-                const ids = names.get(name) ?? [];
-                ids.push(resource.id.toLowerCase());
-                names.set(name, ids);
-            }
-        }
-        return (this.names = names);
-    }
-}
-/**
- * Resolves a template into the resources it deploys (see the file comment). Throws
- * ConfigurationError only for input that is not a template ARM would take at all.
- */
-function resolveTemplate(template, options) {
-    const file = options.source.file;
-    if (!template_isObject(template) || !('resources' in template)) {
-        throw new errors/* ConfigurationError */.j(`${file} is not an ARM deployment template: it has no "resources". Give a template (JSON with $schema, parameters, resources).`);
-    }
-    if (!Array.isArray(template['resources']) && !template_isObject(template['resources'])) {
-        throw new errors/* ConfigurationError */.j(`${file}: "resources" is ${template['resources'] === null ? 'null' : typeof template['resources']}; it must be a list of resources (or, in languageVersion 2.0, an object of them).`);
-    }
-    const locate = 'locate' in options.source ? options.source.locate.bind(options.source) : undefined;
-    return new Resolver(file, locate, options).resolve(template, normalizeParameters(options.parameters));
-}
-/** Evaluates a template's outputs offline (`{ name: value }`), as ARM reports them. */
-function resolveOutputs(template, options) {
-    const file = options.source.file;
-    if (!template_isObject(template))
-        throw new ConfigurationError(`${file} is not an ARM deployment template.`);
-    const resolver = new Resolver(file, undefined, options);
-    const environment = resolver.resolve(template, normalizeParameters(options.parameters));
-    const outputs = resolver.outputs(resolver.root);
-    return { outputs: Object.fromEntries(Object.entries(outputs).map(([name, spec]) => [name, spec['value']])), environment };
-}
-function textOf(value, what) {
-    if (typeof value === 'string' || isUnknown(value))
-        return value;
-    return new UnknownValue(`the resource ${what} is not a string`);
-}
 /**
  * Evaluates every expression in a value, expanding property-level copy loops. Without `onProblem`
  * a mistake in the template throws a TemplateError; with it, the mistaken value becomes unknown
@@ -35475,7 +35059,7 @@ function evaluateDeep(value, scope, onProblem, path = [], depth = 0) {
     }
     if (Array.isArray(value))
         return value.map((item, index) => evaluateDeep(item, scope, onProblem, [...path, index], depth + 1));
-    if (!template_isObject(value))
+    if (!values_isObject(value))
         return value;
     const result = {};
     for (const [name, item] of Object.entries(value)) {
@@ -35521,6 +35105,7 @@ function propertyName(name, scope) {
         throw error;
     }
 }
+/** The scope inside copy loops: copyIndex() answers for each loop at its position. */
 function withLoops(scope, loops) {
     if (loops.size === 0)
         return scope;
@@ -35531,13 +35116,13 @@ function withLoops(scope, loops) {
 }
 /** The scope a template's expressions see: its parameters and variables, and the deployment's subscription, group and location. */
 function createScope(root, options, file, hooks = {}) {
-    const declared = template_isObject(root['parameters']) ? root['parameters'] : {};
-    const definitions = template_isObject(root['definitions']) ? root['definitions'] : {};
-    const given = normalizeParameters(options.parameters);
-    const variables = template_isObject(root['variables']) ? root['variables'] : {};
+    const declared = values_isObject(root['parameters']) ? root['parameters'] : {};
+    const definitions = values_isObject(root['definitions']) ? root['definitions'] : {};
+    const given = scope_normalizeParameters(options.parameters);
+    const variables = values_isObject(root['variables']) ? root['variables'] : {};
     const copiedVariables = new Map();
     for (const loop of Array.isArray(variables['copy']) ? variables['copy'] : []) {
-        if (template_isObject(loop) && typeof loop['name'] === 'string')
+        if (values_isObject(loop) && typeof loop['name'] === 'string')
             copiedVariables.set(loop['name'].toLowerCase(), loop);
     }
     if (Object.keys(declared).length > ARM_LIMITS.parameters)
@@ -35645,13 +35230,13 @@ function createScope(root, options, file, hooks = {}) {
 function userFunctions(root) {
     const found = new Map();
     for (const group of Array.isArray(root['functions']) ? root['functions'] : []) {
-        if (!template_isObject(group) || typeof group['namespace'] !== 'string' || !template_isObject(group['members']))
+        if (!values_isObject(group) || typeof group['namespace'] !== 'string' || !values_isObject(group['members']))
             continue;
         for (const [member, spec] of Object.entries(group['members'])) {
-            if (!template_isObject(spec))
+            if (!values_isObject(spec))
                 continue;
-            const parameters = (Array.isArray(spec['parameters']) ? spec['parameters'] : []).map((p) => (template_isObject(p) ? String(p['name']) : ''));
-            const output = template_isObject(spec['output']) ? spec['output']['value'] : undefined;
+            const parameters = (Array.isArray(spec['parameters']) ? spec['parameters'] : []).map((p) => (values_isObject(p) ? String(p['name']) : ''));
+            const output = values_isObject(spec['output']) ? spec['output']['value'] : undefined;
             found.set(`${group['namespace']}.${member}`.toLowerCase(), { name: `${group['namespace']}.${member}`, parameters, output });
         }
     }
@@ -35696,7 +35281,8 @@ function typeOfParameter(spec, definitions) {
         nullable: spec['nullable'] === true || definition?.['nullable'] === true,
     };
 }
-function normalizeParameters(parameters) {
+/** Parameter values as `{ name: value }`, from either those or a whole parameters file. */
+function scope_normalizeParameters(parameters) {
     if (!parameters)
         return {};
     const inner = parameters['parameters'];
@@ -35710,6 +35296,543 @@ function normalizeParameters(parameters) {
         name,
         'value' in spec ? spec['value'] : new UnknownValue(`parameter "${name}" is a Key Vault reference, known only at deployment time`),
     ]));
+}
+
+;// CONCATENATED MODULE: ./src/arm/nested.ts
+
+
+
+
+/**
+ * Nested deployments (every Bicep module): known by name before they are expanded, so
+ * `reference(...).outputs` finds them whatever the order; an inline template expanded once, with
+ * its own scope, target resource group and outputs; a linked template reported as not readable
+ * offline.
+ */
+const DEPLOYMENTS = 'microsoft.resources/deployments';
+class NestedDeployments {
+    resolver;
+    reference;
+    constructor(resolver, 
+    /** Deployment-time `reference()` values for anything but a nested deployment. */
+    reference) {
+        this.resolver = resolver;
+        this.reference = reference;
+    }
+    /** Makes a nested deployment known by name (one per copy of a copy loop), before any resource is expanded. */
+    register(frame, declaration, path, symbol) {
+        if (String(declaration['type']).toLowerCase() !== DEPLOYMENTS)
+            return;
+        // A module in a copy loop is one deployment per copy, each known by its own name (reference(...).outputs finds it).
+        for (const scope of this.copyScopes(frame, declaration, path)) {
+            const name = this.resolver.evaluate(declaration['name'], scope, [...path, 'name']);
+            if (typeof name !== 'string')
+                continue;
+            const deployment = {
+                declaration,
+                path,
+                resources: [],
+                expanding: false,
+                parentFrame: frame,
+                scope,
+                id: idOf(frame, 'Microsoft.Resources/deployments', name),
+            };
+            frame.deployments.set(name.toLowerCase(), deployment);
+            if (symbol && !('copy' in declaration))
+                frame.symbols.set(symbol, { ids: [], module: deployment });
+        }
+    }
+    /** The scopes of a top-level declaration's copies (one without a copy loop); none while the count is not a known whole number. */
+    copyScopes(frame, declaration, path) {
+        const copy = declaration['copy'];
+        if (copy === undefined)
+            return [frame.scope];
+        if (!values_isObject(copy))
+            return [];
+        const count = this.resolver.evaluate(copy['count'], frame.scope, [...path, 'copy', 'count']);
+        if (typeof count !== 'number' || !Number.isInteger(count) || count < 0 || count > ARM_LIMITS.copyCount)
+            return [];
+        return Array.from({ length: count }, (_, index) => withLoops(frame.scope, new Map([[String(copy['name']), index]])));
+    }
+    /** `reference()`: a nested deployment's outputs are known offline; anything else only at deployment time (or from options.reference). */
+    referenceFrom(frame, target, apiVersion, full, text) {
+        const deployment = frame.deployments.get(target.toLowerCase()) ?? frame.symbols.get(target)?.module ?? this.deploymentById(frame, target);
+        if (deployment)
+            return this.outputsOf(deployment);
+        if (this.reference)
+            return this.reference(target, apiVersion, full, text);
+        return new UnknownValue('reference() is only known at deployment time', text);
+    }
+    deploymentById(frame, target) {
+        const name = /\/providers\/Microsoft\.Resources\/deployments\/([^/]+)$/i.exec(target)?.[1];
+        return name ? frame.deployments.get(name.toLowerCase()) : undefined;
+    }
+    outputsOf(deployment) {
+        if (deployment.outputs !== undefined)
+            return deployment.outputs;
+        if (deployment.expanding)
+            return new UnknownValue('a nested deployment refers to its own outputs');
+        this.expandOnce(deployment);
+        return deployment.outputs ?? new UnknownValue('the nested deployment has no outputs that can be known offline');
+    }
+    /** A deployed `Microsoft.Resources/deployments` resource: its inline template expanded, or its linked one reported. */
+    expand(frame, resource, declaration, path, scope, symbol) {
+        const properties = values_isObject(declaration['properties']) ? declaration['properties'] : {};
+        if (!values_isObject(properties['template'])) {
+            const link = properties['templateLink'];
+            const where = values_isObject(link) ? (link['uri'] ?? link['id'] ?? link['relativePath']) : undefined;
+            this.resolver.environment.unresolved.push({
+                message: `nested deployment "${resource.name}" links its template${typeof where === 'string' ? ` (${where})` : ''}, which cannot be read offline; its resources are not judged. Judge that template on its own with --template.`,
+                ...this.resolver.at(path),
+            });
+            return;
+        }
+        const known = frame.deployments.get(resource.name.toLowerCase());
+        const deployment = known && known.declaration === declaration
+            ? known
+            : { declaration, path, resources: [], expanding: false, parentFrame: frame, scope, id: resource.id };
+        deployment.scope = scope;
+        if (symbol)
+            frame.symbols.set(symbol, { ids: [], module: deployment });
+        this.expandOnce(deployment, resource);
+    }
+    /** Expands an inline nested deployment once: its parameters (inner scope) or the parent's (outer), its resource group, its resources and outputs. */
+    expandOnce(deployment, resource) {
+        if (deployment.frame || deployment.expanding)
+            return;
+        deployment.expanding = true;
+        const { declaration, path, parentFrame, scope } = deployment;
+        if (parentFrame.depth + 1 > ARM_LIMITS.nestingDepth) {
+            throw new errors/* ConfigurationError */.j(`${this.resolver.file}: nested deployments go more than ${ARM_LIMITS.nestingDepth} levels deep at ${path.join('.')}; the gate expands no deeper.`);
+        }
+        const properties = declaration['properties'];
+        const template = properties['template'];
+        const options = values_isObject(properties['expressionEvaluationOptions']) ? properties['expressionEvaluationOptions'] : {};
+        const inner = String(findKey(options, 'scope') ?? 'outer').toLowerCase() === 'inner';
+        // In ARM's order: the target group, the name, then the parameters (evaluating one may expand another deployment).
+        const group = this.targetGroup(deployment);
+        const name = resource?.name ?? String(this.resolver.evaluate(declaration['name'], scope, [...path, 'name']));
+        const inherited = resource ? [...(resource.dependsOn ?? []), resource.id.toLowerCase()] : [];
+        const given = inner ? this.innerParameters(deployment, name) : {};
+        const frame = this.resolver.frame(template, [...path, 'properties', 'template'], given, { ...group, deploymentName: name, depth: parentFrame.depth + 1, inherited }, inner ? undefined : scope);
+        deployment.frame = frame;
+        const before = this.resolver.environment.resources.length;
+        if (!Array.isArray(template['resources']) && !values_isObject(template['resources'])) {
+            this.resolver.problem([...path, 'properties', 'template'], `the nested deployment "${name}" has a template without resources`);
+        }
+        else
+            this.resolver.expand(frame);
+        deployment.resources = this.resolver.environment.resources.slice(before);
+        deployment.outputs = { outputs: this.resolver.outputs(frame) };
+        deployment.expanding = false;
+    }
+    /** Where a nested deployment deploys: the subscription and resource group it names, else its parent's. */
+    targetGroup(deployment) {
+        const { declaration, path, parentFrame, scope } = deployment;
+        const target = (field, fallback) => {
+            if (!(field in declaration))
+                return fallback;
+            const value = this.resolver.evaluate(declaration[field], scope, [...path, field]);
+            return typeof value === 'string' ? value : fallback;
+        };
+        return {
+            subscriptionId: target('subscriptionId', parentFrame.subscriptionId),
+            resourceGroup: target('resourceGroup', parentFrame.resourceGroup),
+        };
+    }
+    /** An inner-scoped deployment's parameter values, evaluated in the parent's scope; a Key Vault reference is unknown. */
+    innerParameters(deployment, name) {
+        const { path, scope } = deployment;
+        const properties = deployment.declaration['properties'];
+        const given = {};
+        if (!values_isObject(properties['parameters']))
+            return given;
+        for (const [parameter, spec] of Object.entries(properties['parameters'])) {
+            given[parameter] =
+                values_isObject(spec) && 'value' in spec
+                    ? this.resolver.evaluate(spec['value'], scope, [...path, 'properties', 'parameters', parameter, 'value'])
+                    : new UnknownValue(`parameter "${parameter}" of nested deployment "${name}" is a Key Vault reference, known only at deployment time`);
+        }
+        return given;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/arm/resolve.ts
+
+
+
+
+
+
+
+/** Keys of a resource declaration that are not part of the deployed resource's body. */
+const DECLARATION_ONLY = new Set([
+    'resources',
+    'copy',
+    'condition',
+    'dependson',
+    'comments',
+    'scope',
+    'existing',
+    'import',
+    'symbolicname',
+]);
+class Resolver {
+    file;
+    locate;
+    options;
+    environment;
+    links;
+    nested;
+    missing = new Set();
+    problems = new Map();
+    constructor(file, locate, options) {
+        this.file = file;
+        this.locate = locate;
+        this.options = options;
+        this.environment = { input: { kind: 'template', source: file }, resources: [], unresolved: [] };
+        this.links = new Links(this.environment.resources);
+        this.nested = new NestedDeployments(this, options.reference);
+    }
+    at(path) {
+        return this.locate ? { location: this.locate(path) } : {};
+    }
+    problem(path, message) {
+        if (!this.problems.has(message))
+            this.problems.set(message, { message, ...this.at(path) });
+        return new UnknownValue(`the template is not valid here: ${message}`);
+    }
+    /** A declared parameter with no value and no default: a string stands in as a placeholder (see parameterPlaceholder), anything else is unknown. */
+    missingParameter(name, type) {
+        this.missing.add(name);
+        return /^(secure)?string$/i.test(type) ? parameterPlaceholder(name) : unknownFromParameter(name);
+    }
+    /** Evaluates a value, turning a mistake in one of its expressions into an unknown and one problem. */
+    evaluate(value, scope, path) {
+        return evaluateDeep(value, scope, (at, message) => this.problem([...path, ...at], message));
+    }
+    /** The root template's frame, once resolve() ran. */
+    root;
+    resolve(root, parameters) {
+        const frame = this.frame(root, [], parameters ?? {}, {
+            subscriptionId: this.options.subscriptionId ?? contextPlaceholder('subscriptionId'),
+            resourceGroup: this.options.resourceGroup ?? contextPlaceholder('resourceGroup'),
+            deploymentName: this.options.deploymentName ?? contextPlaceholder('deploymentName'),
+            depth: 0,
+            inherited: [],
+        });
+        this.root = frame;
+        this.expand(frame);
+        this.links.link();
+        const existing = this.links.existing();
+        if (existing.length > 0)
+            this.environment.existing = existing;
+        if (this.missing.size > 0)
+            this.environment.missingParameters = [...this.missing];
+        if (this.problems.size > 0)
+            this.environment.problems = [...this.problems.values()];
+        return this.environment;
+    }
+    /** A frame for a template: its own scope, or (an outer-scoped nested deployment) its parent's, with reference() finding nested deployments. */
+    frame(template, path, givenValues, where, outerScope) {
+        const frame = {
+            template,
+            path,
+            scope: undefined,
+            subscriptionId: where.subscriptionId,
+            resourceGroup: where.resourceGroup,
+            depth: where.depth,
+            symbols: new Map(),
+            deployments: new Map(),
+            inherited: where.inherited,
+            resourceCount: 0,
+        };
+        const scope = outerScope ??
+            createScope(template, {
+                parameters: givenValues,
+                subscriptionId: where.subscriptionId,
+                tenantId: this.options.tenantId ?? contextPlaceholder('tenantId'),
+                resourceGroup: where.resourceGroup,
+                location: this.options.location ?? contextPlaceholder('location'),
+                deploymentName: where.deploymentName,
+                ...(this.options.cloud ? { cloud: this.options.cloud } : {}),
+            }, this.file, {
+                missingParameter: (name, type) => this.missingParameter(name, type),
+                problem: (at, message) => this.problem([...path, ...at], message),
+            });
+        frame.scope = {
+            ...scope,
+            reference: (target, apiVersion, full, text) => this.nested.referenceFrom(frame, target, apiVersion, full, text),
+        };
+        return frame;
+    }
+    /** Expands a template's resources: copies, conditions, `existing` ones, nested children and nested deployments. */
+    expand(frame) {
+        const resources = frame.template['resources'];
+        const entries = Array.isArray(resources)
+            ? resources.map((r, i) => [i, r])
+            : Object.entries(resources);
+        for (const [key, declaration] of entries) {
+            if (!values_isObject(declaration)) {
+                throw new errors/* ConfigurationError */.j(`${this.file}: ${[...frame.path, 'resources', key].join('.')} is ${declaration === null ? 'null' : typeof declaration}, not a resource declaration (an object with type, apiVersion and name). Fix or remove it.`);
+            }
+        }
+        // Nested deployments first known by name, so reference(...).outputs finds them whatever the order.
+        const queue = entries.map(([key, declaration]) => ({
+            declaration: declaration,
+            path: [...frame.path, 'resources', key],
+            loops: new Map(),
+            ...(typeof key === 'string' ? { symbol: key } : {}),
+        }));
+        for (const item of queue)
+            this.nested.register(frame, item.declaration, item.path, item.symbol);
+        // An index, not shift(): shifting a long array is quadratic.
+        for (let position = 0; position < queue.length; position++) {
+            const next = queue[position];
+            for (const loops of this.instances(frame, next.declaration, next.path, next.loops)) {
+                const scope = withLoops(frame.scope, loops);
+                const condition = 'condition' in next.declaration ? this.evaluate(next.declaration['condition'], scope, [...next.path, 'condition']) : true;
+                const existing = condition !== false && this.isExisting(next.declaration, scope, next.path);
+                if (existing)
+                    this.registerExisting(frame, next, scope);
+                if (condition === false || existing) {
+                    // A condition does not cascade (Microsoft's "Conditional deployment"): nested children still deploy, into the parent as it is.
+                    const target = Array.isArray(next.declaration['resources'])
+                        ? this.notDeployedTarget(frame, next, scope, existing ? 'an existing resource' : "the resource's condition is false")
+                        : undefined;
+                    if (target)
+                        this.queueNested(next, target, queue, loops);
+                    continue;
+                }
+                if (++frame.resourceCount > ARM_LIMITS.resourcesPerTemplate) {
+                    throw new errors/* ConfigurationError */.j(`${this.file}: the template at ${frame.path.length ? frame.path.join('.') : 'its root'} deploys more than ${ARM_LIMITS.resourcesPerTemplate} resources (copy loops included), which ARM refuses. Split it into nested deployments.`);
+                }
+                const resource = this.build(next.declaration, next.path, next.parent, scope, frame);
+                if (isUnknown(condition))
+                    resource.conditionUnknown = condition;
+                if (next.symbol)
+                    addSymbol(frame, next.symbol, resource.id);
+                this.queueNested(next, resource, queue, loops);
+                if (resource.type.toLowerCase() === DEPLOYMENTS)
+                    this.nested.expand(frame, resource, next.declaration, next.path, scope, next.symbol);
+            }
+        }
+    }
+    /** Queues the children declared inside a resource, with it as their parent. */
+    queueNested(item, parent, queue, loops) {
+        const nested = item.declaration['resources'];
+        if (!Array.isArray(nested))
+            return;
+        nested.forEach((child, index) => {
+            if (!values_isObject(child))
+                throw new errors/* ConfigurationError */.j(`${this.file}: ${[...item.path, 'resources', index].join('.')} is not a resource declaration. Fix or remove it.`);
+            queue.push({ declaration: child, path: [...item.path, 'resources', index], parent, loops });
+        });
+    }
+    /** The resource a declaration names without deploying it, as a parent for its nested children; undefined when its type or name is unknown. */
+    notDeployedTarget(frame, item, scope, reason) {
+        const type = this.evaluate(item.declaration['type'], scope, [...item.path, 'type']);
+        const name = this.evaluate(item.declaration['name'], scope, [...item.path, 'name']);
+        if (typeof type !== 'string' || typeof name !== 'string')
+            return undefined;
+        const parent = item.parent;
+        const fullType = parent && !type.includes('/') ? `${parent.type}/${type}` : type;
+        const fullName = parent && !name.startsWith(`${parent.name}/`) ? `${parent.name}/${name}` : name;
+        return this.links.stub(idOf(frame, fullType, fullName), reason);
+    }
+    isExisting(declaration, scope, path) {
+        return 'existing' in declaration && this.evaluate(declaration['existing'], scope, [...path, 'existing']) === true;
+    }
+    /** An `existing` resource is not deployed, so not judged; its id still resolves references and scopes. */
+    registerExisting(frame, item, scope) {
+        const type = this.evaluate(item.declaration['type'], scope, [...item.path, 'type']);
+        const name = this.evaluate(item.declaration['name'], scope, [...item.path, 'name']);
+        if (typeof type !== 'string' || typeof name !== 'string' || !item.symbol)
+            return;
+        const targetScope = 'scope' in item.declaration ? this.evaluate(item.declaration['scope'], scope, [...item.path, 'scope']) : undefined;
+        const id = typeof targetScope === 'string' && targetScope.startsWith('/')
+            ? `${targetScope}${providerPath(type, [name])}`
+            : idOf(frame, type, name);
+        addSymbol(frame, item.symbol, id);
+    }
+    /** The loop positions a declaration is deployed at: one, or one per copy, within ARM's limit. */
+    instances(frame, declaration, path, outer) {
+        const copy = declaration['copy'];
+        if (copy === undefined)
+            return [outer];
+        if (!values_isObject(copy)) {
+            this.problem([...path, 'copy'], 'copy must be an object with a name and a count');
+            return [outer];
+        }
+        const name = String(copy['name']);
+        const count = this.evaluate(copy['count'], withLoops(frame.scope, outer), [...path, 'copy', 'count']);
+        if (isUnknown(count)) {
+            this.environment.unresolved.push({
+                message: `copy loop "${name}" has a count that cannot be known offline; judged as one instance`,
+                ...this.at([...path, 'copy', 'count']),
+            });
+            return [new Map([...outer, [name, 0]])];
+        }
+        return Array.from({ length: this.copyCount(count, name, [...path, 'copy', 'count']) }, (_, index) => new Map([...outer, [name, index]]));
+    }
+    copyCount(count, name, path) {
+        if (typeof count !== 'number' || !Number.isInteger(count) || count < 0) {
+            this.problem(path, `the copy loop "${name}" has the count ${JSON.stringify(count)}; a count is a whole number from 0 to ${ARM_LIMITS.copyCount}`);
+            return 0;
+        }
+        if (count > ARM_LIMITS.copyCount) {
+            throw new errors/* ConfigurationError */.j(`${this.file}: the copy loop "${name}" counts ${count}; ARM allows at most ${ARM_LIMITS.copyCount}. Lower it or split the template.`);
+        }
+        return count;
+    }
+    /** One deployed resource: its body evaluated, its full type, name and id, its parent, scope and dependencies. */
+    build(declaration, path, parent, scope, frame) {
+        const body = this.bodyOf(declaration, path, scope);
+        const named = this.fullTypeAndName(body, parent, path);
+        const { type, name, scopeId } = this.extensionScope(declaration, path, scope, frame, named);
+        const apiVersion = body['apiVersion'];
+        const locate = this.locate;
+        const resource = {
+            type,
+            name,
+            id: idOf(frame, type, name),
+            ...(typeof apiVersion === 'string' ? { apiVersion } : {}),
+            body,
+            children: [],
+            extensions: [],
+            dependsOn: [...frame.inherited],
+            ...(locate ? { locate: (at) => locate([...path, ...at]) } : {}),
+        };
+        this.environment.resources.push(resource);
+        if (parent) {
+            resource.parent = parent;
+            parent.children.push(resource);
+            resource.dependsOn?.push(parent.id.toLowerCase());
+        }
+        const dependsOn = Array.isArray(declaration['dependsOn']) ? declaration['dependsOn'] : [];
+        this.links.add(resource, frame, scopeId, () => dependsOn.map((entry, index) => this.evaluate(entry, scope, [...path, 'dependsOn', index])));
+        return resource;
+    }
+    /** The deployed body: the declaration without its declaration-only keys, evaluated. */
+    bodyOf(declaration, path, scope) {
+        const body = {};
+        for (const [key, value] of Object.entries(declaration)) {
+            if (DECLARATION_ONLY.has(key.toLowerCase()))
+                continue;
+            // A nested deployment's template is evaluated in its own scope, when it is expanded; here it stays as written.
+            if (key.toLowerCase() === 'properties' &&
+                values_isObject(value) &&
+                values_isObject(value['template']) &&
+                String(declaration['type']).toLowerCase() === DEPLOYMENTS) {
+                const { template, ...rest } = value;
+                body[key] = { ...this.evaluate(rest, scope, [...path, key]), template };
+            }
+            else
+                body[key] = this.evaluate(value, scope, [...path, key]);
+        }
+        return body;
+    }
+    /** The full type and name (a nested child's include its parent's); one not known offline is named by its expression. */
+    fullTypeAndName(body, parent, path) {
+        const type = textOf(body['type'], 'type');
+        const name = textOf(body['name'], 'name');
+        const unresolvedPart = [type, name].find(isUnknown);
+        if (unresolvedPart) {
+            this.environment.unresolved.push({
+                message: `a resource's ${unresolvedPart === type ? 'type' : 'name'} cannot be known offline (${unresolvedPart.expression ?? unresolvedPart.reason})`,
+                ...this.at(path),
+            });
+        }
+        let typeText = isUnknown(type) ? `[unknown: ${type.expression ?? type.reason}]` : type;
+        let nameText = isUnknown(name) ? `[unknown: ${name.expression ?? name.reason}]` : name;
+        if (parent && !typeText.includes('/'))
+            typeText = `${parent.type}/${typeText}`;
+        if (parent && !nameText.startsWith(`${parent.name}/`))
+            nameText = `${parent.name}/${nameText}`;
+        return { type: typeText, name: nameText };
+    }
+    /** An extension resource's scope (its `scope`, or the older form's type and name), and its own type and name. */
+    extensionScope(declaration, path, scope, frame, { type, name }) {
+        // The older extension form: type `Microsoft.KeyVault/vaults/providers/diagnosticSettings`, name `kv/Microsoft.Insights/x`.
+        const legacyExtension = /^(.+)\/providers\/(diagnosticSettings|roleAssignments|locks)$/i.exec(type);
+        if (legacyExtension) {
+            const scopeType = legacyExtension[1];
+            const nameSegments = name.split('/');
+            return {
+                type: /diagnosticSettings$/i.test(type)
+                    ? 'Microsoft.Insights/diagnosticSettings'
+                    : /roleAssignments$/i.test(type)
+                        ? 'Microsoft.Authorization/roleAssignments'
+                        : 'Microsoft.Authorization/locks',
+                name: nameSegments.at(-1),
+                scopeId: idOf(frame, scopeType, nameSegments.slice(0, scopeType.split('/').length - 1).join('/')),
+            };
+        }
+        if (!('scope' in declaration))
+            return { type, name };
+        const value = this.evaluate(declaration['scope'], scope, [...path, 'scope']);
+        if (isUnknown(value))
+            this.environment.unresolved.push({
+                message: `the scope of ${type} "${name}" cannot be known offline`,
+                ...this.at([...path, 'scope']),
+            });
+        return typeof value === 'string' ? { type, name, scopeId: scopeIdOf(frame, value) } : { type, name };
+    }
+    /** A template's outputs, as `reference(<deployment>).outputs` gives them: `{ name: { type, value } }`. */
+    outputs(frame) {
+        const outputs = values_isObject(frame.template['outputs']) ? frame.template['outputs'] : {};
+        const result = {};
+        for (const [name, spec] of Object.entries(outputs)) {
+            if (!values_isObject(spec))
+                continue;
+            const path = [...frame.path, 'outputs', name];
+            const condition = 'condition' in spec ? this.evaluate(spec['condition'], frame.scope, [...path, 'condition']) : true;
+            if (condition === false)
+                continue;
+            let value;
+            if (values_isObject(spec['copy'])) {
+                const copy = spec['copy'];
+                const count = this.evaluate(copy['count'], frame.scope, [...path, 'copy', 'count']);
+                value = isUnknown(count)
+                    ? count
+                    : Array.from({ length: this.copyCount(count, name, [...path, 'copy', 'count']) }, (_, index) => this.evaluate(copy['input'], withLoops(frame.scope, new Map([['', index]])), [...path, 'copy', 'input']));
+            }
+            else
+                value = this.evaluate(spec['value'], frame.scope, [...path, 'value']);
+            result[name] = { type: spec['type'], value: isUnknown(condition) ? condition : value };
+        }
+        return result;
+    }
+}
+/**
+ * Resolves a template into the resources it deploys (see the file comment). Throws
+ * ConfigurationError only for input that is not a template ARM would take at all.
+ */
+function resolveTemplate(template, options) {
+    const file = options.source.file;
+    if (!values_isObject(template) || !('resources' in template)) {
+        throw new errors/* ConfigurationError */.j(`${file} is not an ARM deployment template: it has no "resources". Give a template (JSON with $schema, parameters, resources).`);
+    }
+    if (!Array.isArray(template['resources']) && !values_isObject(template['resources'])) {
+        throw new errors/* ConfigurationError */.j(`${file}: "resources" is ${template['resources'] === null ? 'null' : typeof template['resources']}; it must be a list of resources (or, in languageVersion 2.0, an object of them).`);
+    }
+    const locate = 'locate' in options.source ? options.source.locate.bind(options.source) : undefined;
+    return new Resolver(file, locate, options).resolve(template, scope_normalizeParameters(options.parameters));
+}
+/** Evaluates a template's outputs offline (`{ name: value }`), as ARM reports them. */
+function resolveOutputs(template, options) {
+    const file = options.source.file;
+    if (!isObject(template))
+        throw new ConfigurationError(`${file} is not an ARM deployment template.`);
+    const resolver = new Resolver(file, undefined, options);
+    const environment = resolver.resolve(template, normalizeParameters(options.parameters));
+    const outputs = resolver.outputs(resolver.root);
+    return { outputs: Object.fromEntries(Object.entries(outputs).map(([name, spec]) => [name, spec['value']])), environment };
+}
+function textOf(value, what) {
+    if (typeof value === 'string' || isUnknown(value))
+        return value;
+    return new UnknownValue(`the resource ${what} is not a string`);
 }
 
 ;// CONCATENATED MODULE: ./src/compliance/drift.ts
@@ -45481,29 +45604,90 @@ function nestingDepth(text) {
     return deepest;
 }
 
-;// CONCATENATED MODULE: ./src/config/naming.ts
+;// CONCATENATED MODULE: ./src/config/closest-match.ts
+/** "Did you mean": the config's messages suggest the nearest known word for a typo. */
+/** The candidate closest to `word` by edit distance, when it is close enough to be a likely typo. */
+function closestMatch(word, candidates) {
+    const wanted = word.toLowerCase();
+    let best;
+    for (const candidate of candidates) {
+        const distance = editDistance(wanted, candidate.toLowerCase());
+        if (!best || distance < best.distance)
+            best = { candidate, distance };
+    }
+    if (!best)
+        return undefined;
+    return best.distance <= Math.max(2, Math.floor(wanted.length / 3)) ? best.candidate : undefined;
+}
+function editDistance(a, b) {
+    let previous = Array.from({ length: b.length + 1 }, (_, index) => index);
+    for (let i = 1; i <= a.length; i += 1) {
+        const current = [i];
+        for (let j = 1; j <= b.length; j += 1) {
+            const substitution = (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1);
+            current.push(Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, substitution));
+        }
+        previous = current;
+    }
+    return previous[b.length] ?? 0;
+}
+
+;// CONCATENATED MODULE: ./node_modules/zod/v4/classic/iso.js
+
+
+
+function iso_datetime(params) {
+    return core._isoDateTime(ZodISODateTime, params);
+}
+function iso_date(params) {
+    return _isoDate(ZodISODate, params);
+}
+function iso_time(params) {
+    return core._isoTime(ZodISOTime, params);
+}
+function iso_duration(params) {
+    return core._isoDuration(ZodISODuration, params);
+}
+
+;// CONCATENATED MODULE: ./src/compliance/model.ts
+const DEFAULT_GATE_POLICY = {
+    requiredTags: { Compliance: 'HIPAA', Environment: null },
+    minKeyVaultRetentionDays: 90,
+    minAuditRetentionDays: 2190,
+    minSqlYearlyRetention: 'P6Y',
+    baaReviewMaxAgeDays: 365,
+    maxWaiverDays: 365,
+    advisoryBlocks: false,
+    unknownBlocks: true,
+};
+
+;// CONCATENATED MODULE: ./src/azure/naming.ts
 function rule(what, pattern, words) {
     return { what, pattern, rule: words };
 }
 const NAME_RULES = {
-    resourceGroup: rule('resource group name', /^[-\w.()]{0,89}[-\w()]$/, '1-90 letters, digits, underscores, hyphens, periods and parentheses, not ending with a period'),
+    // Letters and digits are .NET's Char.IsLetterOrDigit (Unicode categories L and Nd), not only ASCII.
+    resourceGroup: rule('resource group name', /^[-\p{L}\p{Nd}_.()]{0,89}[-\p{L}\p{Nd}_()]$/u, '1-90 letters, digits, underscores, hyphens, periods and parentheses, not ending with a period'),
     keyVault: rule('Key Vault name', /^(?!.*--)[a-zA-Z][a-zA-Z0-9-]{1,22}[a-zA-Z0-9]$/, '3-24 letters, digits and hyphens, starting with a letter, ending with a letter or digit, with no consecutive hyphens'),
     storageAccount: rule('storage account name', /^[a-z0-9]{3,24}$/, '3-24 lowercase letters and digits (no hyphens)'),
     registry: rule('container registry name', /^[a-zA-Z0-9]{5,50}$/, '5-50 letters and digits (no hyphens)'),
     sqlServer: rule('SQL server name', /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/, '1-63 lowercase letters, digits and hyphens, not starting or ending with a hyphen'),
-    sqlDatabase: rule('SQL database name', /^(?!master$)[^<>*%&:\\/?]{0,127}[^<>*%&:\\/?. ]$/, '1-128 characters without <>*%&:\\/?, not ending with a period or space, and not "master"'),
+    // Names compare case-insensitively, so "Master" is the server's own master database too.
+    sqlDatabase: rule('SQL database name', /^(?![Mm][Aa][Ss][Tt][Ee][Rr]$)[^<>*%&:\\/?\p{Cc}]{0,127}[^<>*%&:\\/?. \p{Cc}]$/u, '1-128 characters without <>*%&:\\/? or control characters, not ending with a period or space, and not "master"'),
     cosmosAccount: rule('Cosmos DB account name', /^[a-z0-9][a-z0-9-]{1,42}[a-z0-9]$/, '3-44 lowercase letters, digits and hyphens, starting and ending with a letter or digit'),
     containerApp: rule('Container App name', /^(?!.*--)[a-z][a-z0-9-]{0,30}[a-z0-9]$/, '2-32 lowercase letters, digits and hyphens, starting with a letter, ending with a letter or digit, with no consecutive hyphens'),
-    containerAppsEnvironment: rule('Container Apps environment name', /^(?!.*--)[a-z][a-z0-9-]{0,58}[a-z0-9]$/, '2-60 lowercase letters, digits and hyphens, starting with a letter, ending with a letter or digit, with no consecutive hyphens'),
+    // Not in Microsoft's naming page (it has containerApps only); unlike an app, an environment may start with a digit.
+    containerAppsEnvironment: rule('Container Apps environment name', /^(?!.*--)[a-z0-9][a-z0-9-]{0,58}[a-z0-9]$/, '2-60 lowercase letters, digits and hyphens, starting and ending with a letter or digit, with no consecutive hyphens'),
     logAnalyticsWorkspace: rule('Log Analytics workspace name', /^[a-zA-Z0-9][a-zA-Z0-9-]{2,61}[a-zA-Z0-9]$/, '4-63 letters, digits and hyphens, starting and ending with a letter or digit'),
     redisEnterprise: rule('Azure Managed Redis name', /^(?!.*--)[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,58}[a-zA-Z0-9])?$/, '1-60 letters, digits and hyphens, starting and ending with a letter or digit, with no consecutive hyphens'),
     redisCache: rule('Azure Cache for Redis name', /^(?!.*--)[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?$/, '1-63 letters, digits and hyphens, starting and ending with a letter or digit, with no consecutive hyphens'),
     managedIdentity: rule('managed identity name', /^[a-zA-Z0-9][a-zA-Z0-9_-]{2,127}$/, '3-128 letters, digits, hyphens and underscores, starting with a letter or digit'),
-    virtualNetwork: rule('virtual network name', /^[a-zA-Z0-9](?:[a-zA-Z0-9_.-]{0,62}[a-zA-Z0-9_])?$/, '2-64 letters, digits, underscores, periods and hyphens, starting with a letter or digit, ending with a letter, digit or underscore'),
+    virtualNetwork: rule('virtual network name', /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}[a-zA-Z0-9_]$/, '2-64 letters, digits, underscores, periods and hyphens, starting with a letter or digit, ending with a letter, digit or underscore'),
     // learn.microsoft.com, "Naming rules and restrictions for Azure resources" (Microsoft.Network): 1-80 characters.
     networkSecurityGroup: rule('network security group name', /^[a-zA-Z0-9](?:[a-zA-Z0-9_.-]{0,78}[a-zA-Z0-9_])?$/, '1-80 letters, digits, underscores, periods and hyphens, starting with a letter or digit, ending with a letter, digit or underscore'),
     subnet: rule('subnet name', /^[a-zA-Z0-9](?:[a-zA-Z0-9_.-]{0,78}[a-zA-Z0-9_])?$/, '1-80 letters, digits, underscores, periods and hyphens, starting with a letter or digit, ending with a letter, digit or underscore'),
-    cognitiveServicesAccount: rule('Azure AI services account name', /^[a-zA-Z0-9][a-zA-Z0-9_.-]{1,63}$/, '2-64 letters, digits, underscores, periods and hyphens, starting with a letter or digit'),
+    // The naming page's rule; the ARM schema's pattern also lets underscores and periods through.
+    cognitiveServicesAccount: rule('Azure AI services account name', /^[a-zA-Z0-9][a-zA-Z0-9-]{0,62}[a-zA-Z0-9]$/, '2-64 letters, digits and hyphens, starting and ending with a letter or digit'),
     customSubDomain: rule('custom subdomain name', /^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])$/, '2-64 lowercase letters, digits and hyphens, starting and ending with a letter or digit'),
     modelDeployment: rule('model deployment name', /^[a-zA-Z0-9][a-zA-Z0-9_.-]{1,63}$/, '2-64 letters, digits, underscores, periods and hyphens, starting with a letter or digit'),
     searchService: rule('Azure AI Search service name', /^(?=.{2,60}$)[a-z0-9][a-z0-9]+(-[a-z0-9]+)*$/, '2-60 lowercase letters, digits and hyphens: the first two are letters or digits, and no hyphen ends it or follows another'),
@@ -45578,60 +45762,17 @@ const AZURE_REGIONS = [
 function nameRuleMessage(rule, value) {
     return `${JSON.stringify(value)} is not a valid ${rule.what}: use ${rule.rule}`;
 }
-/** The candidate closest to `word` by edit distance, when it is close enough to be a likely typo. */
-function closestMatch(word, candidates) {
-    const wanted = word.toLowerCase();
-    let best;
-    for (const candidate of candidates) {
-        const distance = editDistance(wanted, candidate.toLowerCase());
-        if (!best || distance < best.distance)
-            best = { candidate, distance };
-    }
-    if (!best)
-        return undefined;
-    return best.distance <= Math.max(2, Math.floor(wanted.length / 3)) ? best.candidate : undefined;
-}
-function editDistance(a, b) {
-    let previous = Array.from({ length: b.length + 1 }, (_, index) => index);
-    for (let i = 1; i <= a.length; i += 1) {
-        const current = [i];
-        for (let j = 1; j <= b.length; j += 1) {
-            const substitution = (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1);
-            current.push(Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, substitution));
-        }
-        previous = current;
-    }
-    return previous[b.length] ?? 0;
-}
-
-;// CONCATENATED MODULE: ./node_modules/zod/v4/classic/iso.js
-
-
-
-function iso_datetime(params) {
-    return core._isoDateTime(ZodISODateTime, params);
-}
-function iso_date(params) {
-    return _isoDate(ZodISODate, params);
-}
-function iso_time(params) {
-    return core._isoTime(ZodISOTime, params);
-}
-function iso_duration(params) {
-    return core._isoDuration(ZodISODuration, params);
-}
 
 ;// CONCATENATED MODULE: ./src/config/schema.ts
 
 
 
+
 /**
  * The environment config (`azure-hipaa.yml`): one file describes one production environment.
- * (Over 500 lines on purpose: the whole schema reads top to bottom in the order of the example
- * config and the JSON Schema generated from it.)
- * Every default reproduces the migration guide's production environment as corrected by
- * `seeds/NOTES.md`, so the built-in defaults pass every control except `baa.evidence` and
- * `openai.abuse-monitoring` (evidence only the user can give).
+ * Every default reproduces the migration guide's production environment as corrected in
+ * README.md's "What the defaults fix", so the built-in defaults pass every control except
+ * `baa.evidence` and `openai.abuse-monitoring` (evidence only the user can give).
  * Settings a HIPAA control requires (purge protection, RBAC, Entra-only SQL, TLS 1.2, disabled
  * local auth, ...) are not options: the renderer always sets them.
  */
@@ -46266,6 +46407,10 @@ async function loadConfig(path, options = {}) {
         locateKey: (at) => document.locateKey(at),
     };
 }
+/** A request's config: the one its edge loaded, else read now (a caller that reads it once passes it on). */
+async function configOf(request) {
+    return request.loaded ?? (await loadConfig(request.config, { cwd: request.cwd }));
+}
 /** Parses config text (YAML or JSON by the file name's extension); `file` names it in problems. */
 function parseConfigText(text, file) {
     return parseConfigDocument(parseLocatedDocument(text, file));
@@ -46471,7 +46616,8 @@ class TemplateBuilder {
     /** Adds a resource at the registry's api-version for its type; `Properties` is the SDK model its `properties` must satisfy. */
     add(origin, resource) {
         const { type, ...rest } = resource;
-        const added = { type, apiVersion: apiVersionOf(type), ...rest };
+        // `rest` is the envelope without `type`; its conditional `properties` type hides that from the checker.
+        const added = { ...rest, type, apiVersion: apiVersionOf(type) };
         this.resources.push(added);
         this.origins.set(originKey(added.type, added.name), origin);
         return added;
@@ -46480,10 +46626,14 @@ class TemplateBuilder {
         return Object.fromEntries(Object.entries(this.config.tags).map(([name, value]) => [name, builder_literal(value)]));
     }
     /** A diagnostic setting that sends the resource's audit logs to the workspace. */
-    diagnosticSetting(origin, scope, dependsOn) {
+    diagnosticSetting(origin, scope, dependsOn, alsoCategories = []) {
         const { diagnostics } = this.config;
         // arm-monitor's LogSettings predates category groups; the 2021-05-01-preview schema has `categoryGroup`.
-        const logs = [{ categoryGroup: diagnostics.categoryGroup, enabled: true }];
+        const logs = [
+            { categoryGroup: diagnostics.categoryGroup, enabled: true },
+            // allLogs has every category already; the audit group needs the others named.
+            ...(diagnostics.categoryGroup === 'allLogs' ? [] : alsoCategories.map((category) => ({ category, enabled: true }))),
+        ];
         return this.add(origin, {
             type: 'Microsoft.Insights/diagnosticSettings',
             name: builder_literal(diagnostics.settingName),
@@ -46938,6 +47088,8 @@ function accessPolicyAssignmentName(identityName) {
 
 
 
+/** The environment's log category (and table) of its ingress's requests: one record per request, with revision, status and duration. */
+const CONTAINER_APP_HTTP_LOGS = 'ContainerAppHTTPLogs';
 /** The platform: identity, logs, network and private endpoints, registry, the Container Apps environment and the app. */
 const WORKLOAD_PROFILE = 'Consumption';
 function renderIdentity(b) {
@@ -47188,7 +47340,8 @@ function renderContainerAppsEnvironment(b) {
         },
         dependsOn: b.privateNetwork ? [vnetId] : [],
     });
-    b.diagnosticSetting(['containerAppsEnvironment'], b.environmentId, [b.environmentId]);
+    // The ingress's HTTP logs too: deploy-container's canary analysis reads each revision's latency from them.
+    b.diagnosticSetting(['containerAppsEnvironment'], b.environmentId, [b.environmentId], [CONTAINER_APP_HTTP_LOGS]);
     b.outputs.containerAppsEnvironmentId = { type: 'string', value: b.environmentId };
     b.outputs.containerAppsDefaultDomain = {
         type: 'string',
@@ -47917,7 +48070,7 @@ const AZURE_CLOUD = 'AzureCloud';
 /** Reads the input, judges it, and returns the report. Throws ConfigurationError on bad input. */
 async function runGate(request) {
     const now = request.now ?? new Date();
-    const loaded = request.template && !request.config ? undefined : await loadConfig(request.config, { cwd: request.cwd });
+    const loaded = request.template && !request.config ? undefined : await configOf(request);
     const judging = await loadJudgingInputs(loaded, request);
     const run = await judgeInput(request, loaded, judging, now);
     const notes = await reviewPolicyInputs({
@@ -47938,7 +48091,7 @@ async function judgeInput(request, loaded, judging, now) {
         const resourceGroup = request.live.resourceGroup ?? config.resourceGroup;
         const environment = await readLiveEnvironment(request.live.arm, resourceGroup);
         if (!request.config || !loaded)
-            return { ...judge(environment, judging, now), environment, ...configSource };
+            return { ...gate_judge(environment, judging, now), environment, ...configSource };
         const rendered = renderEnvironment(config).template;
         const planned = resolveTemplate(rendered, {
             source: { file: loaded.source, value: rendered },
@@ -47948,7 +48101,7 @@ async function judgeInput(request, loaded, judging, now) {
             cloud: AZURE_CLOUD,
         });
         const reads = new WeakMap();
-        const run = judge(environment, judging, now, reads);
+        const run = gate_judge(environment, judging, now, reads);
         addDrift(run.report, reads, planned);
         return { ...run, environment, ...configSource };
     }
@@ -47962,7 +48115,7 @@ async function judgeInput(request, loaded, judging, now) {
             ...(parameters !== undefined ? { parameters } : {}),
             ...request.target,
         });
-        return { ...judge(environment, judging, now), environment, ...configSource };
+        return { ...gate_judge(environment, judging, now), environment, ...configSource };
     }
     const config = loaded;
     const rendered = renderEnvironment(config.config);
@@ -47989,7 +48142,7 @@ function judgeRendered(rendered, loaded, judging, now, target = {}) {
         else
             delete resource.locate;
     }
-    const run = judge(environment, judging, now);
+    const run = gate_judge(environment, judging, now);
     locateBaaEvidence(run.report, loaded);
     return { ...run, environment };
 }
@@ -48022,7 +48175,7 @@ function locateBaaEvidence(report, loaded) {
         if (finding.control === 'baa.evidence' && !finding.location)
             finding.location = at;
 }
-function judge(environment, judging, now, reads) {
+function gate_judge(environment, judging, now, reads) {
     const { policy, waivers, waiverProblems, baa, abuseMonitoring } = judging;
     const report = evaluate(environment, {
         policy,
@@ -48034,6 +48187,27 @@ function judge(environment, judging, now, reads) {
         ...(reads ? { reads } : {}),
     });
     return { report, policy };
+}
+
+;// CONCATENATED MODULE: ./actions/shared/context.ts
+function runnerContext(env) {
+    const workspace = env['GITHUB_WORKSPACE'] || process.cwd();
+    const temp = env['RUNNER_TEMP'] || undefined;
+    const repository = env['GITHUB_REPOSITORY'] || undefined;
+    const runId = env['GITHUB_RUN_ID'] || undefined;
+    const serverUrl = env['GITHUB_SERVER_URL'];
+    // The run's page is on github.com unless the runner names its server; the repository's only when it does.
+    const runUrl = repository && runId ? `${serverUrl || 'https://github.com'}/${repository}/actions/runs/${runId}` : undefined;
+    return {
+        workspace,
+        runnerTemp: temp ?? workspace,
+        fileRoots: [workspace, ...(temp ? [temp] : [])],
+        ...(repository ? { repository } : {}),
+        ...(env['GITHUB_SHA'] ? { commit: env['GITHUB_SHA'] } : {}),
+        ...(serverUrl && repository ? { repositoryUrl: `${serverUrl}/${repository}` } : {}),
+        ...(runUrl ? { runUrl } : {}),
+        ...(env['GITHUB_API_URL'] ? { apiUrl: env['GITHUB_API_URL'] } : {}),
+    };
 }
 
 ;// CONCATENATED MODULE: ./src/core/choice.ts
@@ -48101,6 +48275,24 @@ class ActionInputs {
         }
         return pairs;
     }
+    /** The input's text as given, for a message that quotes it back. */
+    raw(name) {
+        return this.io.getInput(name);
+    }
+    /** A whole number from `min` to `max`, `fallback` when empty. */
+    whole(name, fallback, min, max) {
+        const value = this.number(name) ?? fallback;
+        if (!Number.isInteger(value) || value < min || value > max)
+            throw new errors/* ConfigurationError */.j(`${inputName(name)} must be a whole number from ${min} to ${max}; got ${value}.`);
+        return value;
+    }
+    /** A number from `min` to `max`, `fallback` when empty. */
+    within(name, fallback, min, max) {
+        const value = this.number(name) ?? fallback;
+        if (value < min || value > max)
+            throw new errors/* ConfigurationError */.j(`${inputName(name)} must be from ${min} to ${max}; got ${value}.`);
+        return value;
+    }
     /** A number input, or undefined when empty. */
     number(name) {
         const raw = this.optional(name);
@@ -48112,8 +48304,29 @@ class ActionInputs {
         return value;
     }
 }
+/** The readers an action's input table is made of. */
+const inputs_read = {
+    optional: ((inputs, name) => inputs.optional(name)),
+    list: ((inputs, name) => inputs.list(name)),
+    keyValues: ((inputs, name) => inputs.keyValues(name)),
+    number: ((inputs, name) => inputs.number(name)),
+    boolean: (fallback) => (inputs, name) => inputs.boolean(name, fallback),
+    choice: (choices, fallback) => (inputs, name) => inputs.choice(name, choices, fallback),
+    whole: (fallback, min, max) => (inputs, name) => inputs.whole(name, fallback, min, max),
+    within: (fallback, min, max) => (inputs, name) => inputs.within(name, fallback, min, max),
+};
+/** Every input the table names, read once, keyed by its action.yml name. */
+function readInputTable(io, table) {
+    const inputs = new ActionInputs(io);
+    return Object.fromEntries(Object.entries(table).map(([name, reader]) => [name, reader(inputs, name)]));
+}
+/** `Input "name"` for the table's inputs only: a name the table does not hold does not compile. */
+function inputNamer(_table) {
+    return inputName;
+}
 
 ;// CONCATENATED MODULE: ./actions/shared/output-file.ts
+
 
 
 
@@ -48123,7 +48336,7 @@ class ActionInputs {
  * bad path before the action does anything; `write` writes it.
  */
 function outputFile(io, input, path) {
-    const roots = [io.env['GITHUB_WORKSPACE'] ?? process.cwd(), ...(io.env['RUNNER_TEMP'] ? [io.env['RUNNER_TEMP']] : [])];
+    const roots = runnerContext(io.env).fileRoots;
     const named = async (step) => {
         try {
             return await step;
@@ -48163,7 +48376,36 @@ async function runAction(io, body) {
         io.setFailed((0,errors/* errorMessage */.g)(error));
     }
 }
+/** What a cancelled step says: the runner shows it as the step's failure. */
+const CANCELLED = 'The workflow run was cancelled.';
+/**
+ * Work a core cannot stop, given up when the job is cancelled: the step fails saying so at once, and
+ * the work is left to end on its own (runEntry ends the process).
+ */
+async function untilCancelled(work, cancellation) {
+    if (!cancellation)
+        return work;
+    // Given up on, the work may still fail later: that says nothing more.
+    work.catch(() => undefined);
+    let onAbort;
+    const cancelled = new Promise((_resolve, reject) => {
+        onAbort = () => reject(new Error(CANCELLED));
+        if (cancellation.aborted)
+            onAbort();
+        else
+            cancellation.addEventListener('abort', onAbort, { once: true });
+    });
+    try {
+        return await Promise.race([work, cancelled]);
+    }
+    finally {
+        if (onAbort)
+            cancellation.removeEventListener('abort', onAbort);
+    }
+}
 
+// EXTERNAL MODULE: ./actions/shared/runtime.ts + 18 modules
+var runtime = __nccwpck_require__(732);
 ;// CONCATENATED MODULE: ./src/azure/subscription.ts
 
 /** The subscription: the given one, else AZURE_SUBSCRIPTION_ID as azure/login leaves it. `what` names the option (`Input "subscription-id"`, `--subscription`). */
@@ -48237,41 +48479,60 @@ function parseFailOn(value, what) {
 
 
 
+/** This action's inputs by their action.yml names, each with its reader. */
+const GATE_INPUTS = {
+    config: inputs_read.optional,
+    template: inputs_read.optional,
+    parameters: inputs_read.optional,
+    waivers: inputs_read.optional,
+    'fail-on': inputs_read.optional,
+    'sarif-path': inputs_read.optional,
+    live: inputs_read.boolean(false),
+    'subscription-id': inputs_read.optional,
+    'resource-group': inputs_read.optional,
+    location: inputs_read.optional,
+    'base-ref': inputs_read.optional,
+    issue: inputs_read.boolean(false),
+    'issue-title': inputs_read.optional,
+    'github-token': inputs_read.optional,
+    'report-path': inputs_read.optional,
+};
+/** `Input "name"`, for this action's inputs. */
+const gateInput = inputNamer(GATE_INPUTS);
 /** The one place this action reads its inputs; the rules between them are the CLI's too (resolveGateOptions). */
 function readGateInputs(io, runnerTemp) {
-    const inputs = new ActionInputs(io);
+    const given = readInputTable(io, GATE_INPUTS);
     const options = resolveGateOptions({
-        config: inputs.optional('config'),
-        template: inputs.optional('template'),
-        parameters: inputs.optional('parameters'),
-        waivers: inputs.optional('waivers'),
-        failOn: inputs.optional('fail-on'),
-        live: inputs.boolean('live', false),
-        subscriptionId: inputs.optional('subscription-id'),
-        resourceGroup: inputs.optional('resource-group'),
-        location: inputs.optional('location'),
-        baseRef: inputs.optional('base-ref'),
+        config: given.config,
+        template: given.template,
+        parameters: given.parameters,
+        waivers: given.waivers,
+        failOn: given['fail-on'],
+        live: given.live,
+        subscriptionId: given['subscription-id'],
+        resourceGroup: given['resource-group'],
+        location: given.location,
+        baseRef: given['base-ref'],
     }, {
-        config: inputName('config'),
-        template: inputName('template'),
-        parameters: inputName('parameters'),
-        waivers: inputName('waivers'),
-        failOn: inputName('fail-on'),
-        live: inputName('live'),
-        subscriptionId: inputName('subscription-id'),
-        resourceGroup: inputName('resource-group'),
-        location: inputName('location'),
-        baseRef: inputName('base-ref'),
+        config: gateInput('config'),
+        template: gateInput('template'),
+        parameters: gateInput('parameters'),
+        waivers: gateInput('waivers'),
+        failOn: gateInput('fail-on'),
+        live: gateInput('live'),
+        subscriptionId: gateInput('subscription-id'),
+        resourceGroup: gateInput('resource-group'),
+        location: gateInput('location'),
+        baseRef: gateInput('base-ref'),
     }, io.env);
-    const sarifPath = inputs.optional('sarif-path');
-    const token = inputs.optional('github-token');
-    if (inputs.boolean('issue', false) && !token)
-        throw new errors/* ConfigurationError */.j(`${inputName('issue')} needs ${inputName('github-token')} (the default, github.token) and the job's permission issues: write.`);
+    const token = given['github-token'];
+    if (given.issue && !token)
+        throw new errors/* ConfigurationError */.j(`${gateInput('issue')} needs ${gateInput('github-token')} (the default, github.token) and the job's permission issues: write.`);
     return {
         ...options,
-        ...(sarifPath ? { sarifPath } : {}),
-        ...(inputs.boolean('issue', false) && token ? { issue: { title: inputs.optional('issue-title') ?? 'HIPAA gate fails', token } } : {}),
-        reportPath: inputs.optional('report-path') ?? `${runnerTemp}/hipaa-gate-report.json`,
+        ...(given['sarif-path'] ? { sarifPath: given['sarif-path'] } : {}),
+        ...(given.issue && token ? { issue: { title: given['issue-title'] ?? 'HIPAA gate fails', token } } : {}),
+        reportPath: given['report-path'] ?? `${runnerTemp}/hipaa-gate-report.json`,
     };
 }
 
@@ -48323,14 +48584,16 @@ async function trackIssue(tracking, verdict, report, runUrl) {
 
 
 
-const sdkArm = async (env, subscriptionId) => (await Promise.all(/* import() */[__nccwpck_require__.e(157), __nccwpck_require__.e(272)]).then(__nccwpck_require__.bind(__nccwpck_require__, 3272))).armPort(env, subscriptionId);
+
+
 /** Where a reader finds what the summary leaves out: the hipaa-check workflow uploads the report-path file. */
 const REPORT_POINTER = "the step's report-path output; the hipaa-check workflow uploads it as the artifact hipaa-gate-report";
 /** The hipaa-gate action: judge the environment, report it everywhere the runner shows things, fail the step when it blocks. */
 async function run_run(io, ports = {}) {
     await runAction(io, async () => {
-        const workspace = io.env['GITHUB_WORKSPACE'] ?? process.cwd();
-        const inputs = readGateInputs(io, io.env['RUNNER_TEMP'] ?? workspace);
+        const context = runnerContext(io.env);
+        const workspace = context.workspace;
+        const inputs = readGateInputs(io, context.runnerTemp);
         const { logger } = io;
         const reportFile = outputFile(io, 'report-path', inputs.reportPath);
         const sarifFile = inputs.sarifPath ? outputFile(io, 'sarif-path', inputs.sarifPath) : undefined;
@@ -48338,11 +48601,11 @@ async function run_run(io, ports = {}) {
         await sarifFile?.check();
         const live = inputs.live
             ? {
-                arm: await (ports.arm ?? ((id) => sdkArm(io.env, id)))(inputs.live.subscriptionId),
+                arm: await (0,runtime/* armFor */.If)(ports, io.env, inputs.live.subscriptionId),
                 ...(inputs.live.resourceGroup ? { resourceGroup: inputs.live.resourceGroup } : {}),
             }
             : undefined;
-        const { report, policy } = await logger.group('Judge the environment', () => runGate({
+        const { report, policy } = await logger.group('Judge the environment', () => untilCancelled(runGate({
             cwd: workspace,
             ...(inputs.config ? { config: inputs.config } : {}),
             ...(inputs.template ? { template: inputs.template } : {}),
@@ -48352,7 +48615,7 @@ async function run_run(io, ports = {}) {
             ...(inputs.baseRef ? { baseRef: inputs.baseRef } : {}),
             ...(inputs.target ? { target: inputs.target } : {}),
             ...(live ? { live } : {}),
-        }));
+        }), ports.cancellation));
         const enforced = !inputs.failOn?.never;
         // Every blocker once in the log: the annotations carry them, the text report only counts them.
         logger.info(renderText(report, policy, { annotated: true, enforced }));
@@ -48372,17 +48635,16 @@ async function run_run(io, ports = {}) {
         const summaryOptions = { enforced, fullReport: `the JSON report (${REPORT_POINTER})` };
         await io.summary(renderReport('markdown', report, policy, summaryOptions));
         if (inputs.issue) {
-            const repository = io.env['GITHUB_REPOSITORY'] ?? '';
-            const runUrl = `${io.env['GITHUB_SERVER_URL'] ?? 'https://github.com'}/${repository}/actions/runs/${io.env['GITHUB_RUN_ID'] ?? ''}`;
             const markdown = renderReport('markdown', report, policy, summaryOptions);
-            const done = await trackIssue({
+            const tracked = trackIssue({
                 token: inputs.issue.token,
-                repository,
+                repository: context.repository ?? '',
                 title: inputs.issue.title,
-                ...(io.env['GITHUB_API_URL'] ? { apiUrl: io.env['GITHUB_API_URL'] } : {}),
-            }, report.verdict, markdown, runUrl).catch((error) => {
+                ...(context.apiUrl ? { apiUrl: context.apiUrl } : {}),
+            }, report.verdict, markdown, context.runUrl ?? '').catch((error) => {
                 throw new Error(`Could not keep the gate's issue up to date (give the job permissions issues: write): ${error.message}`, { cause: error });
             });
+            const done = await untilCancelled(tracked, ports.cancellation);
             logger.info(`Issue "${inputs.issue.title}": ${done}.`);
         }
         io.setOutput('verdict', report.verdict);
@@ -48403,10 +48665,11 @@ async function run_run(io, ports = {}) {
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
-  $: () => (/* binding */ runnerIO)
+  If: () => (/* binding */ armFor),
+  CN: () => (/* binding */ runEntry)
 });
 
-// UNUSED EXPORTS: actionLogger
+// UNUSED EXPORTS: actionLogger, runnerIO
 
 // EXTERNAL MODULE: external "os"
 var external_os_ = __nccwpck_require__(857);
@@ -51408,6 +51671,12 @@ function workflowCommand(command, data) {
 
 
 
+/** The ARM port a run uses: the one its ports give, else the SDK's, loaded only when Azure is called. */
+async function armFor(ports, env, subscriptionId) {
+    if (ports.arm)
+        return ports.arm(subscriptionId);
+    return (await Promise.all(/* import() */[__nccwpck_require__.e(157), __nccwpck_require__.e(272)]).then(__nccwpck_require__.bind(__nccwpck_require__, 3272))).armPort(env, subscriptionId);
+}
 function annotation(location) {
     if (!location)
         return undefined;
@@ -51439,20 +51708,38 @@ function actionLogger() {
         },
     };
 }
-/** The runner's own IO: what each action's two-line entry passes to `run`. */
+/** The runner's own IO: the one place the logger and the environment an action runs with are made. */
 function runnerIO() {
+    const env = process.env;
     return {
         getInput: (name) => getInput(name),
         setOutput: (name, value) => setOutput(name, value),
         setFailed: (message) => setFailed(message),
         summary: async (markdown) => {
-            if (!process.env['GITHUB_STEP_SUMMARY'])
+            if (!env['GITHUB_STEP_SUMMARY'])
                 return core_debug('GITHUB_STEP_SUMMARY is not set; skipping the job summary');
             await summary.addRaw(markdown, true).write();
         },
         logger: actionLogger(),
-        env: process.env,
+        env,
     };
+}
+/** The signals the runner sends a cancelled job's step: SIGINT, then SIGTERM if it has not ended. */
+const CANCEL_SIGNALS = ['SIGINT', 'SIGTERM'];
+/**
+ * Each action's two-line entry: its `run` with the runner's IO and the runner's SIGINT and SIGTERM
+ * turned into the cancellation. A cancelled run has failed saying so when `run` returns; the process
+ * then ends, leaving any request a core could not stop.
+ */
+async function runEntry(run) {
+    const cancel = new AbortController();
+    // The signal's name is the reason: a running docker command is passed the same signal.
+    const onSignal = (signal) => cancel.abort(signal);
+    for (const signal of CANCEL_SIGNALS)
+        process.on(signal, onSignal);
+    await run(runnerIO(), { cancellation: cancel.signal });
+    if (cancel.signal.aborted)
+        process.exit();
 }
 
 

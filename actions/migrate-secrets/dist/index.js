@@ -39309,7 +39309,7 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony import */ var _run_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(268);
 
 
-await (0,_run_js__WEBPACK_IMPORTED_MODULE_1__/* .run */ .e)((0,_shared_runtime_js__WEBPACK_IMPORTED_MODULE_0__/* .runnerIO */ .$)());
+await (0,_shared_runtime_js__WEBPACK_IMPORTED_MODULE_0__/* .runEntry */ .CN)(_run_js__WEBPACK_IMPORTED_MODULE_1__/* .run */ .e);
 
 __webpack_async_result__();
 } catch(e) { __webpack_async_result__(e); } }, 1);
@@ -44611,6 +44611,33 @@ async function runAction(io, body) {
         io.setFailed((0,errors/* errorMessage */.g)(error));
     }
 }
+/** What a cancelled step says: the runner shows it as the step's failure. */
+const CANCELLED = 'The workflow run was cancelled.';
+/**
+ * Work a core cannot stop, given up when the job is cancelled: the step fails saying so at once, and
+ * the work is left to end on its own (runEntry ends the process).
+ */
+async function untilCancelled(work, cancellation) {
+    if (!cancellation)
+        return work;
+    // Given up on, the work may still fail later: that says nothing more.
+    work.catch(() => undefined);
+    let onAbort;
+    const cancelled = new Promise((_resolve, reject) => {
+        onAbort = () => reject(new Error(CANCELLED));
+        if (cancellation.aborted)
+            onAbort();
+        else
+            cancellation.addEventListener('abort', onAbort, { once: true });
+    });
+    try {
+        return await Promise.race([work, cancelled]);
+    }
+    finally {
+        if (onAbort)
+            cancellation.removeEventListener('abort', onAbort);
+    }
+}
 
 // EXTERNAL MODULE: ./node_modules/picomatch/index.js
 var picomatch = __nccwpck_require__(4006);
@@ -44769,6 +44796,24 @@ class ActionInputs {
         }
         return pairs;
     }
+    /** The input's text as given, for a message that quotes it back. */
+    raw(name) {
+        return this.io.getInput(name);
+    }
+    /** A whole number from `min` to `max`, `fallback` when empty. */
+    whole(name, fallback, min, max) {
+        const value = this.number(name) ?? fallback;
+        if (!Number.isInteger(value) || value < min || value > max)
+            throw new errors/* ConfigurationError */.j(`${inputName(name)} must be a whole number from ${min} to ${max}; got ${value}.`);
+        return value;
+    }
+    /** A number from `min` to `max`, `fallback` when empty. */
+    within(name, fallback, min, max) {
+        const value = this.number(name) ?? fallback;
+        if (value < min || value > max)
+            throw new errors/* ConfigurationError */.j(`${inputName(name)} must be from ${min} to ${max}; got ${value}.`);
+        return value;
+    }
     /** A number input, or undefined when empty. */
     number(name) {
         const raw = this.optional(name);
@@ -44780,42 +44825,83 @@ class ActionInputs {
         return value;
     }
 }
+/** The readers an action's input table is made of. */
+const read = {
+    optional: ((inputs, name) => inputs.optional(name)),
+    list: ((inputs, name) => inputs.list(name)),
+    keyValues: ((inputs, name) => inputs.keyValues(name)),
+    number: ((inputs, name) => inputs.number(name)),
+    boolean: (fallback) => (inputs, name) => inputs.boolean(name, fallback),
+    choice: (choices, fallback) => (inputs, name) => inputs.choice(name, choices, fallback),
+    whole: (fallback, min, max) => (inputs, name) => inputs.whole(name, fallback, min, max),
+    within: (fallback, min, max) => (inputs, name) => inputs.within(name, fallback, min, max),
+};
+/** Every input the table names, read once, keyed by its action.yml name. */
+function readInputTable(io, table) {
+    const inputs = new ActionInputs(io);
+    return Object.fromEntries(Object.entries(table).map(([name, reader]) => [name, reader(inputs, name)]));
+}
+/** `Input "name"` for the table's inputs only: a name the table does not hold does not compile. */
+function inputNamer(_table) {
+    return inputName;
+}
 
 ;// CONCATENATED MODULE: ./actions/migrate-secrets/src/inputs.ts
 
 
+/** This action's inputs by their action.yml names, each with its reader. */
+const MIGRATE_INPUTS = {
+    'source-vault': read.optional,
+    'target-vault': read.optional,
+    include: read.list,
+    exclude: read.list,
+    overwrite: read.optional,
+    'include-disabled': read.boolean(false),
+    'recover-deleted': read.boolean(true),
+    'include-unused': read.boolean(false),
+    'dry-run': read.boolean(false),
+    verify: read.boolean(true),
+    'target-path': read.optional,
+    'subscription-id': read.optional,
+    concurrency: read.number,
+    'writes-per-10s': read.number,
+    'reads-per-10s': read.number,
+    'max-wait-seconds': read.number,
+};
+/** `Input "name"`, for this action's inputs. */
+const migrateInput = inputNamer(MIGRATE_INPUTS);
 /** Reads and checks every input of this action, once. Nothing else reads inputs. */
 function readInputs(io) {
-    const inputs = new ActionInputs(io);
+    const given = readInputTable(io, MIGRATE_INPUTS);
     return resolveMigrationOptions({
-        source: inputs.optional('source-vault') ?? '',
-        target: inputs.optional('target-vault') ?? '',
-        include: inputs.list('include'),
-        exclude: inputs.list('exclude'),
-        overwrite: inputs.optional('overwrite') ?? 'if-changed',
-        includeDisabled: inputs.boolean('include-disabled', false),
-        recoverDeleted: inputs.boolean('recover-deleted', true),
-        dryRun: inputs.boolean('dry-run', false),
-        verify: inputs.boolean('verify', true),
-        includeUnused: inputs.boolean('include-unused', false),
-        concurrency: inputs.number('concurrency'),
-        targetPath: inputs.optional('target-path') ?? 'auto',
-        subscriptionId: inputs.optional('subscription-id'),
-        writesPer10s: inputs.number('writes-per-10s'),
-        readsPer10s: inputs.number('reads-per-10s'),
-        maxWaitSeconds: inputs.number('max-wait-seconds'),
+        source: given['source-vault'] ?? '',
+        target: given['target-vault'] ?? '',
+        include: given.include,
+        exclude: given.exclude,
+        overwrite: given.overwrite ?? 'if-changed',
+        includeDisabled: given['include-disabled'],
+        recoverDeleted: given['recover-deleted'],
+        dryRun: given['dry-run'],
+        verify: given.verify,
+        includeUnused: given['include-unused'],
+        concurrency: given.concurrency,
+        targetPath: given['target-path'] ?? 'auto',
+        subscriptionId: given['subscription-id'],
+        writesPer10s: given['writes-per-10s'],
+        readsPer10s: given['reads-per-10s'],
+        maxWaitSeconds: given['max-wait-seconds'],
     }, {
-        source: inputName('source-vault'),
-        target: inputName('target-vault'),
-        include: inputName('include'),
-        exclude: inputName('exclude'),
-        overwrite: inputName('overwrite'),
-        concurrency: inputName('concurrency'),
-        targetPath: inputName('target-path'),
-        subscriptionId: inputName('subscription-id'),
-        writesPer10s: inputName('writes-per-10s'),
-        readsPer10s: inputName('reads-per-10s'),
-        maxWaitSeconds: inputName('max-wait-seconds'),
+        source: migrateInput('source-vault'),
+        target: migrateInput('target-vault'),
+        include: migrateInput('include'),
+        exclude: migrateInput('exclude'),
+        overwrite: migrateInput('overwrite'),
+        concurrency: migrateInput('concurrency'),
+        targetPath: migrateInput('target-path'),
+        subscriptionId: migrateInput('subscription-id'),
+        writesPer10s: migrateInput('writes-per-10s'),
+        readsPer10s: migrateInput('reads-per-10s'),
+        maxWaitSeconds: migrateInput('max-wait-seconds'),
     });
 }
 
@@ -44829,7 +44915,9 @@ async function run(io, ports = {}) {
     await runAction(io, async () => {
         const options = readInputs(io);
         const { logger } = io;
-        const report = await migrateSecrets(options, { logger, env: io.env, ...ports });
+        const { cancellation, ...dependencies } = ports;
+        // A secret being written when the job is cancelled is written whole or not at all: Key Vault sets are atomic.
+        const report = await untilCancelled(migrateSecrets(options, { logger, env: io.env, ...dependencies }), cancellation);
         for (const [name, count] of Object.entries(report.counts))
             io.setOutput(name, String(count));
         for (const result of report.results.filter((row) => row.outcome === 'failed'))
@@ -44850,10 +44938,10 @@ async function run(io, ports = {}) {
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
-  $: () => (/* binding */ runnerIO)
+  CN: () => (/* binding */ runEntry)
 });
 
-// UNUSED EXPORTS: actionLogger
+// UNUSED EXPORTS: actionLogger, armFor, runnerIO
 
 ;// CONCATENATED MODULE: external "os"
 const external_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("os");
@@ -47855,6 +47943,12 @@ function workflowCommand(command, data) {
 
 
 
+/** The ARM port a run uses: the one its ports give, else the SDK's, loaded only when Azure is called. */
+async function armFor(ports, env, subscriptionId) {
+    if (ports.arm)
+        return ports.arm(subscriptionId);
+    return (await Promise.all(/* import() */[__nccwpck_require__.e(724), __nccwpck_require__.e(201)]).then(__nccwpck_require__.bind(__nccwpck_require__, 1201))).armPort(env, subscriptionId);
+}
 function annotation(location) {
     if (!location)
         return undefined;
@@ -47886,20 +47980,38 @@ function actionLogger() {
         },
     };
 }
-/** The runner's own IO: what each action's two-line entry passes to `run`. */
+/** The runner's own IO: the one place the logger and the environment an action runs with are made. */
 function runnerIO() {
+    const env = process.env;
     return {
         getInput: (name) => getInput(name),
         setOutput: (name, value) => setOutput(name, value),
         setFailed: (message) => setFailed(message),
         summary: async (markdown) => {
-            if (!process.env['GITHUB_STEP_SUMMARY'])
+            if (!env['GITHUB_STEP_SUMMARY'])
                 return core_debug('GITHUB_STEP_SUMMARY is not set; skipping the job summary');
             await summary.addRaw(markdown, true).write();
         },
         logger: actionLogger(),
-        env: process.env,
+        env,
     };
+}
+/** The signals the runner sends a cancelled job's step: SIGINT, then SIGTERM if it has not ended. */
+const CANCEL_SIGNALS = ['SIGINT', 'SIGTERM'];
+/**
+ * Each action's two-line entry: its `run` with the runner's IO and the runner's SIGINT and SIGTERM
+ * turned into the cancellation. A cancelled run has failed saying so when `run` returns; the process
+ * then ends, leaving any request a core could not stop.
+ */
+async function runEntry(run) {
+    const cancel = new AbortController();
+    // The signal's name is the reason: a running docker command is passed the same signal.
+    const onSignal = (signal) => cancel.abort(signal);
+    for (const signal of CANCEL_SIGNALS)
+        process.on(signal, onSignal);
+    await run(runnerIO(), { cancellation: cancel.signal });
+    if (cancel.signal.aborted)
+        process.exit();
 }
 
 
@@ -67782,7 +67894,7 @@ var external_node_https_ = __nccwpck_require__(4708);
 
 
 
-const SANDBOX_HOSTS = /^(login\.microsoftonline\.com|management\.azure\.com|api\.twilio\.com|api\.github\.com|[a-z0-9-]+\.vault\.azure\.net|[a-z0-9]+\.azurecr\.io|[a-z0-9.-]+\.azurecontainerapps\.io)$/i;
+const SANDBOX_HOSTS = /^(login\.microsoftonline\.com|management\.azure\.com|api\.loganalytics\.io|api\.twilio\.com|api\.github\.com|[a-z0-9-]+\.vault\.azure\.net|[a-z0-9]+\.azurecr\.io|[a-z0-9.-]+\.azurecontainerapps\.io)$/i;
 /** Hosts that exist only while the sandbox has the resource behind them: a vault, a registry. */
 const RESOURCE_HOSTS = [
     [/^([a-z0-9-]+)\.vault\.azure\.net$/i, 'vaults'],
