@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { DEFAULT_GATE_POLICY } from '../compliance/model.js';
 import { AZURE_REGIONS, NAME_RULES, closestMatch, nameRuleMessage, type NameRule } from './naming.js';
+import { OperationsSchema } from './operations-schema.js';
 
 /**
  * The environment config (`azure-hipaa.yml`): one file describes one production environment.
@@ -698,6 +699,7 @@ const EnvironmentShape = z.strictObject({
   storage: StorageSchema,
   ai: AiSchema,
   diagnostics: DiagnosticsSchema,
+  operations: OperationsSchema,
   baa: BaaSchema,
   waivers: z.string().min(1).optional().describe('Path of the waivers file, relative to the config file.'),
   gate: GateSchema,
