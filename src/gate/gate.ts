@@ -7,7 +7,7 @@ import { resolve } from 'node:path';
 import { resolveTemplate } from '../compliance/arm/template.js';
 import { addDrift } from '../compliance/drift.js';
 import { evaluate, type PropertyRead } from '../compliance/evaluate.js';
-import type { Finding, GatePolicy, GateReport, JudgedEnvironment } from '../compliance/model.js';
+import type { Finding, GatePolicy, GateReport, JudgedEnvironment, JudgedResource } from '../compliance/model.js';
 import { loadConfig, type LoadedConfig } from '../config/load.js';
 import { readLocatedDocument } from '../core/located-document.js';
 import type { ArmTemplate } from '../template/arm-types.js';
@@ -141,6 +141,7 @@ export function judgeRendered(
     ...target,
   });
   environment.input = { kind: 'config', source: loaded.source };
+  if (rendered.subscriptionTemplate) environment.resources.push(...subscriptionResources(rendered, loaded, target));
   for (const resource of environment.resources) {
     const origin = rendered.configPathOf(resource.type, resource.name);
     if (origin && loaded.locate) resource.locate = (path) => configLocation(loaded, origin, path);
@@ -149,6 +150,26 @@ export function judgeRendered(
   const run = judge(environment, judging, now);
   locateBaaEvidence(run.report, loaded);
   return { ...run, environment };
+}
+
+/**
+ * The subscription-scope deployment (Defender's plans) judged with the group's: provision deploys
+ * both. Its resources are the subscription's, so their ids carry no resource group.
+ */
+function subscriptionResources(
+  rendered: RenderedEnvironment,
+  loaded: LoadedConfig,
+  target: DeploymentTarget & { deploymentName?: string; cloud?: string },
+): JudgedResource[] {
+  const template = rendered.subscriptionTemplate;
+  if (!template) return [];
+  const { resources } = resolveTemplate(template, {
+    source: { file: loaded.source, value: template },
+    location: loaded.config.region,
+    ...target,
+  });
+  for (const resource of resources) resource.id = resource.id.replace(/\/resourceGroups\/[^/]+\/providers\//i, '/providers/');
+  return resources;
 }
 
 /**
