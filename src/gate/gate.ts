@@ -6,7 +6,7 @@
 import { resolve } from 'node:path';
 import { resolveTemplate } from '../compliance/arm/template.js';
 import { addDrift } from '../compliance/drift.js';
-import { evaluate, type PropertyRead } from '../compliance/evaluate.js';
+import { evaluate, verdictOf, type PropertyRead } from '../compliance/evaluate.js';
 import type { Finding, GatePolicy, GateReport, JudgedEnvironment, JudgedResource } from '../compliance/model.js';
 import { loadConfig, type LoadedConfig } from '../config/load.js';
 import { readLocatedDocument } from '../core/located-document.js';
@@ -14,6 +14,7 @@ import type { ArmTemplate } from '../template/arm-types.js';
 import { renderEnvironment, type RenderedEnvironment } from '../template/render.js';
 import { loadJudgingInputs, type JudgingInputs } from './judging.js';
 import { readLiveEnvironment } from './live.js';
+import { readPolicyFindings } from './policy-states.js';
 import { reviewPolicyInputs } from './policy-review.js';
 import type { ArmPort } from '../azure/arm-port.js';
 import type { JsonPath, SourceLocation } from '../core/json-path.js';
@@ -88,7 +89,10 @@ async function judgeInput(request: GateRequest, loaded: LoadedConfig | undefined
     const config = (loaded as LoadedConfig).config;
     const resourceGroup = request.live.resourceGroup ?? config.resourceGroup;
     const environment = await readLiveEnvironment(request.live.arm, resourceGroup);
-    if (!request.config || !loaded) return { ...judge(environment, judging, now), environment, ...configSource };
+    // Azure Policy's own verdicts on the group, reported beside the gate's.
+    const policyFindings = await readPolicyFindings(request.live.arm, resourceGroup);
+    if (!request.config || !loaded)
+      return { ...withPolicyFindings(judge(environment, judging, now), policyFindings), environment, ...configSource };
     const rendered = renderEnvironment(config).template;
     const planned = resolveTemplate(rendered, {
       source: { file: loaded.source, value: rendered },
@@ -98,7 +102,7 @@ async function judgeInput(request: GateRequest, loaded: LoadedConfig | undefined
       cloud: AZURE_CLOUD,
     });
     const reads = new WeakMap<Finding, PropertyRead[]>();
-    const run = judge(environment, judging, now, reads);
+    const run = withPolicyFindings(judge(environment, judging, now, reads), policyFindings);
     addDrift(run.report, reads, planned);
     return { ...run, environment, ...configSource };
   }
@@ -150,6 +154,29 @@ export function judgeRendered(
   const run = judge(environment, judging, now);
   locateBaaEvidence(run.report, loaded);
   return { ...run, environment };
+}
+
+/** The report with Azure Policy's findings added: the counts and the verdict count them too. */
+function withPolicyFindings(
+  run: { report: GateReport; policy: GatePolicy },
+  findings: Finding[],
+): { report: GateReport; policy: GatePolicy } {
+  if (findings.length === 0) return run;
+  const all = [...run.report.findings, ...findings];
+  const count = (status: Finding['status']) => all.filter((finding) => finding.status === status).length;
+  const report: GateReport = {
+    ...run.report,
+    verdict: verdictOf(all, run.policy),
+    summary: {
+      pass: count('pass'),
+      fail: count('fail'),
+      unknown: count('unknown'),
+      waived: count('waived'),
+      notApplicable: count('not-applicable'),
+    },
+    findings: all,
+  };
+  return { ...run, report };
 }
 
 /**
