@@ -6,13 +6,20 @@
  * non-compliant Azure Policy state beside its own findings, mapped to our control where it means
  * the same. All traffic goes to 127.0.0.1.
  */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { run as runGateAction } from '../../actions/hipaa-gate/src/run.js';
 import { startSandbox, type Sandbox } from '../../sandbox/index.js';
 import { armPort } from '../../src/azure/arm.js';
 import type { Logger } from '../../src/core/logger.js';
 import { silentLogger } from '../../src/core/logger.js';
 import { runGate } from '../../src/gate/gate.js';
 import { provision } from '../../src/provision/provision.js';
+import { recordedIO } from '../helpers/action-io.js';
 import { repoRoot } from '../helpers/run-action.js';
 import { adminRequest } from '../helpers/sandbox-admin.js';
 
@@ -154,6 +161,62 @@ describe('the live gate with Azure Policy', () => {
       expect(report.verdict).toBe('fail');
     } finally {
       await adminRequest(sandbox, 'DELETE', '/policy-states');
+    }
+  });
+});
+
+describe('the nightly issue', () => {
+  it('lists the gate’s own findings and Azure Policy’s non-compliant policies', async () => {
+    // A stand-in for GitHub's issues API on 127.0.0.1 that keeps the bodies it is given.
+    const bodies: string[] = [];
+    const server = createServer((request, response) => {
+      let raw = '';
+      request.on('data', (chunk: Buffer) => (raw += chunk.toString()));
+      request.on('end', () => {
+        const answer = (status: number, value: unknown) =>
+          void response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(value));
+        if (request.method === 'GET') return answer(200, []);
+        const body = JSON.parse(raw) as { title: string; body: string };
+        bodies.push(body.body);
+        return answer(201, { number: 1, title: body.title, body: body.body, state: 'open', labels: [] });
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const temp = await mkdtemp(join(tmpdir(), 'gate-issue-policy-'));
+    const vault = `/subscriptions/${subscriptionId}/resourceGroups/${group}/providers/Microsoft.KeyVault/vaults/seniorly-prod-secrets`;
+    // The gate's own finding: the vault's purge protection switched off by hand. Azure Policy's: its deletion-protection policy.
+    sandbox.server.arm.patchDirectly(vault, { enablePurgeProtection: false });
+    await adminRequest(sandbox, 'POST', '/policy-states', [
+      {
+        resourceId: vault,
+        policyAssignmentId: `/subscriptions/${subscriptionId}/resourceGroups/${group}/providers/Microsoft.Authorization/policyAssignments/hipaa-hitrust`,
+        policyDefinitionId: '/providers/Microsoft.Authorization/policyDefinitions/0b60c0b2-2dc2-4e1c-b5c9-abbed971de53',
+      },
+    ]);
+    try {
+      const io = recordedIO(
+        'hipaa-gate',
+        { config: 'examples/azure-hipaa.yml', live: 'true', 'subscription-id': subscriptionId, issue: 'true', 'fail-on': 'never' },
+        {
+          RUNNER_TEMP: temp,
+          GITHUB_API_URL: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+          GITHUB_REPOSITORY: 'example/voice-agent',
+          GITHUB_RUN_ID: '7',
+        },
+      );
+      await runGateAction(io, { arm: async () => armPort(env, subscriptionId) });
+      expect(io.lines).toContain('Issue "HIPAA gate fails": opened issue #1.');
+      const [body = ''] = bodies;
+      expect(body).toMatch(/keyvault\.purge-protection/);
+      expect(body).toContain("### Azure Policy's verdicts on the group");
+      expect(body).toMatch(
+        /\| seniorly-prod-secrets \| fail \| required \| Azure Policy finds it non-compliant with policy 0b60c0b2-2dc2-4e1c-b5c9-abbed971de53 .*keyvault\.purge-protection/,
+      );
+    } finally {
+      sandbox.server.arm.patchDirectly(vault, { enablePurgeProtection: true });
+      await adminRequest(sandbox, 'DELETE', '/policy-states');
+      server.close();
+      await rm(temp, { recursive: true, force: true });
     }
   });
 });

@@ -7,7 +7,7 @@ import { outputFile } from '../../shared/output-file.js';
 import { runAction } from '../../shared/run.js';
 import type { ActionIO } from '../../shared/runtime.js';
 import { readGateInputs } from './inputs.js';
-import { trackIssue } from './issue.js';
+import { issueBody, trackIssue } from './issue.js';
 import type { ArmPort } from '../../../src/azure/arm-port.js';
 
 export interface GateActionPorts {
@@ -82,7 +82,7 @@ export async function run(io: ActionIO, ports: GateActionPorts = {}): Promise<vo
           ...(io.env['GITHUB_API_URL'] ? { apiUrl: io.env['GITHUB_API_URL'] } : {}),
         },
         report.verdict,
-        markdown,
+        issueBody(report, markdown),
         runUrl,
       ).catch((error: unknown) => {
         throw new Error(
