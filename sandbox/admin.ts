@@ -1,5 +1,6 @@
 import type { AcrEndpoint } from './acr/endpoint.js';
 import type { ArmPlane } from './arm/plane.js';
+import { subscriptionScopeOf, type PolicyStateSeed } from './arm/subscription-scope.js';
 import { reply, type Reply } from './http.js';
 import type { KeyVaults } from './keyvault/plane.js';
 import type { RequestLog } from './monitor/requests.js';
@@ -26,6 +27,8 @@ export function handleAdmin(
   }
   if (collection === 'registries' && name) return registry(method, name.toLowerCase(), body, registries);
   if (collection === 'resources' && !name) return resources(method, body, arm);
+  // Azure Policy's verdicts as its evaluation would leave them: POST seeds states, DELETE clears them.
+  if (collection === 'policy-states' && !name) return policyStates(method, body, arm);
   if (collection === 'arm' && !name && method === 'PATCH') {
     const settings = JSON.parse(body) as {
       timeScale?: number;
@@ -34,12 +37,15 @@ export function handleAdmin(
       deniedReads?: string[];
       unregisteredProviders?: string[];
       operationSeconds?: Record<string, number>;
+      subscriptionRoles?: string[] | null;
     };
     if (settings.timeScale !== undefined) arm.timeScale = settings.timeScale;
     for (const [type, seconds] of Object.entries(settings.operationSeconds ?? {}))
       if (seconds > 0) arm.operationSeconds.set(type.toLowerCase(), seconds);
       else arm.operationSeconds.delete(type.toLowerCase());
     if (settings.roles) arm.roles = settings.roles;
+    // The caller's roles on the subscription itself, where they differ from those on the groups (null: the same).
+    if (settings.subscriptionRoles !== undefined) subscriptionScopeOf(arm).roles = settings.subscriptionRoles ?? undefined;
     for (const taken of settings.takenNames ?? []) arm.takenNames.add(`${taken.type}|${taken.name}`.toLowerCase());
     for (const id of settings.deniedReads ?? []) arm.deniedReads.add(id.toLowerCase());
     if (settings.unregisteredProviders) {
@@ -120,4 +126,17 @@ function resources(method: string, body: string, arm: ArmPlane): Reply {
     return reply(400, { error: 'PATCH /resources takes {"id": "<resource id>", "properties": {...}}' });
   if (!arm.resources.get(change.id.toLowerCase())) return reply(404, { error: `no resource ${change.id}` });
   return reply(200, arm.patchDirectly(change.id, change.properties));
+}
+
+/** Policy Insights' states (POST a list of seeds; GET them; DELETE all). */
+function policyStates(method: string, body: string, arm: ArmPlane): Reply {
+  const scope = subscriptionScopeOf(arm);
+  if (method === 'POST') {
+    const seeds = JSON.parse(body) as PolicyStateSeed[];
+    if (!Array.isArray(seeds) || seeds.some((seed) => typeof seed.resourceId !== 'string' || typeof seed.policyDefinitionId !== 'string'))
+      return reply(400, { error: 'POST /policy-states takes [{resourceId, policyAssignmentId, policyDefinitionId, ...}]' });
+    scope.policyStates.push(...seeds);
+  } else if (method === 'DELETE') scope.policyStates.length = 0;
+  else if (method !== 'GET') return reply(405, { error: 'use GET, POST or DELETE' });
+  return reply(200, { value: scope.policyStates });
 }

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runGate } from '../src/gate/gate.js';
 import { CONTROLS } from '../src/compliance/catalog.js';
 import { loadConfig } from '../src/config/load.js';
+import { renderDefenderTemplate } from '../src/template/operations.js';
 import { renderTemplate } from '../src/template/render.js';
 import { runCli } from '../src/cli/run.js';
 import { repoRoot } from './helpers/run-action.js';
@@ -26,7 +27,17 @@ beforeAll(async () => {
   await mkdir(join(work, 'compliance'));
   await copyFile(join(repoRoot, 'examples', 'azure-hipaa.yml'), join(work, 'azure-hipaa.yml'));
   await copyFile(join(repoRoot, 'examples', 'compliance', 'azure-baa-sample.txt'), join(work, 'compliance', 'azure-baa-sample.txt'));
-  baseline = renderTemplate((await loadConfig('azure-hipaa.yml', { cwd: work })).config) as unknown as Template;
+  const { config } = await loadConfig('azure-hipaa.yml', { cwd: work });
+  baseline = renderTemplate(config) as unknown as Template;
+  // Provision deploys Defender's plans at subscription scope in a deployment of their own; one template holds them as a nested one.
+  baseline.resources.push({
+    type: 'Microsoft.Resources/deployments',
+    apiVersion: '2025-04-01',
+    name: 'defender-plans',
+    subscriptionId: '[subscription().subscriptionId]',
+    location: "[parameters('location')]",
+    properties: { mode: 'Incremental', template: renderDefenderTemplate(config.operations) as unknown as Json },
+  });
 });
 afterAll(async () => {
   await rm(work, { recursive: true, force: true });
@@ -189,6 +200,22 @@ const flips: [control: string, change: (t: Template) => void][] = [
   ],
   ['eventhubs.min-tls', withCompliant('Microsoft.EventHub/namespaces', (ns) => void (props(ns)['minimumTlsVersion'] = '1.0'))],
   ['eventhubs.local-auth-disabled', withCompliant('Microsoft.EventHub/namespaces', (ns) => void delete props(ns)['disableLocalAuth'])],
+  ['monitoring.action-group', (t) => void (props(byType(t, 'Microsoft.Insights/actionGroups'))['armRoleReceivers'] = [])],
+  ['monitoring.alerts', (t) => void t.resources.splice(t.resources.indexOf(byType(t, 'Microsoft.Insights/metricAlerts', '-restarts')), 1)],
+  ['monitoring.availability-test', (t) => void (props(byType(t, 'Microsoft.Insights/webtests'))['Enabled'] = false)],
+  [
+    'defender.plans',
+    (t) => {
+      const nested = props(byType(t, 'Microsoft.Resources/deployments', 'defender-plans'))['template'] as Template;
+      props(byType(nested, 'Microsoft.Security/pricings', 'KeyVaults'))['pricingTier'] = 'Free';
+    },
+  ],
+  [
+    'policy.hipaa-initiative',
+    (t) =>
+      void (props(byType(t, 'Microsoft.Authorization/policyAssignments'))['policyDefinitionId'] =
+        '/providers/Microsoft.Authorization/policySetDefinitions/179d1daa-458f-4e47-8086-2a68d0d6c38f'),
+  ],
   ['tags.required', (t) => void delete (byType(t, 'Microsoft.KeyVault/vaults')['tags'] as Json)['Compliance']],
   [
     'baa.scope',

@@ -210,6 +210,18 @@ export const RESOURCE_TYPES: Record<string, ResourceTypeSpec> = {
       },
     }),
   },
+  // Operations (src/template/operations.ts): alert rules and action groups are ready in seconds; a component and its test too.
+  'microsoft.insights/actiongroups': { createSeconds: 5 },
+  'microsoft.insights/metricalerts': { createSeconds: 10 },
+  'microsoft.insights/scheduledqueryrules': { createSeconds: 10 },
+  'microsoft.insights/components': {
+    createSeconds: 15,
+    readOnly: ({ id }) => ({ AppId: guidFrom('appinsights', id), provisioningState: 'Succeeded' }),
+  },
+  'microsoft.insights/webtests': { createSeconds: 10 },
+  'microsoft.authorization/policyassignments': { createSeconds: 5, completeModeDeletion: false },
+  'microsoft.consumption/budgets': { createSeconds: 3, completeModeDeletion: false },
+  'microsoft.security/pricings': { createSeconds: 5, completeModeDeletion: false },
 };
 
 /** Images whose listening port the sandbox knows; any other image is taken to serve what its probes ask. */

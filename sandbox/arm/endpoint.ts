@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { subscriptionScopeOf } from './subscription-scope.js';
 import { ArmError, isObject, missingApiVersion, parseResourceId, type ArmErrorBody, type Json } from './resources.js';
 import { isoDuration, onErrorDeploymentView, type ArmPlane, type DeploymentState } from './plane.js';
 import type { ResourceGroup } from './resource-plane.js';
@@ -83,6 +84,9 @@ export class ArmEndpoint {
       throw new ArmError(400, 'InvalidSubscriptionId', `The provided subscription identifier '${subscriptionId}' is malformed or invalid.`);
     if (subscriptionId.toLowerCase() !== this.plane.identity.subscriptionId.toLowerCase())
       throw new ArmError(404, 'SubscriptionNotFound', `The subscription '${subscriptionId}' could not be found.`);
+    // Subscription-scope deployments, Defender's pricings, policy assignments and Policy Insights (subscription-scope.ts).
+    const scoped = subscriptionScopeOf(this.plane).route(method, segments, url, body);
+    if (scoped) return scoped;
     if (segments.length === 2) {
       if (method !== 'GET') throw methodNotAllowed(method);
       return {

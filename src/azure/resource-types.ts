@@ -255,12 +255,21 @@ export const RESOURCE_TYPES: readonly ResourceTypeEntry[] = [
     },
     reachedByRole: true,
   },
+  // Operations (src/template/operations.ts): alerts, availability, Azure Policy, Defender for Cloud, cost.
+  { type: 'Microsoft.Insights/actionGroups', apiVersion: '2023-01-01', baaService: 'Azure Monitor' },
+  { type: 'Microsoft.Insights/metricAlerts', apiVersion: '2026-01-01', baaService: 'Azure Monitor' },
+  { type: 'Microsoft.Insights/scheduledQueryRules', apiVersion: '2026-03-01', baaService: 'Azure Monitor' },
+  { type: 'Microsoft.Insights/components', apiVersion: '2020-02-02', baaService: 'Azure Monitor (Application Insights)' },
+  { type: 'Microsoft.Insights/webtests', apiVersion: '2022-06-15', baaService: 'Azure Monitor (Application Insights)' },
+  // An assignment, a subscription's Defender plan and a budget only configure how Azure judges, protects or bills others.
+  { type: 'Microsoft.Authorization/policyAssignments', apiVersion: '2025-03-01', configuresOther: true },
+  { type: 'Microsoft.Security/pricings', apiVersion: '2024-01-01', configuresOther: true },
+  { type: 'Microsoft.Consumption/budgets', apiVersion: '2024-08-01', configuresOther: true },
   { type: 'Microsoft.Resources/deployments', configuresOther: true },
   { type: 'Microsoft.Resources/resourceGroups', holdsNoData: true },
   // Types the renderer does not emit, known for judging users' templates.
   { type: 'Microsoft.Web/sites', baaService: 'Azure App Service' },
   { type: 'Microsoft.Web/serverfarms', baaService: 'Azure App Service' },
-  { type: 'Microsoft.Insights/components', baaService: 'Azure Monitor (Application Insights)' },
   { type: 'Microsoft.Network/publicIPAddresses', baaService: 'Azure Virtual Network' },
   { type: 'Microsoft.EventHub/namespaces', baaService: 'Azure Event Hubs' },
 ];

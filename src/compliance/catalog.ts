@@ -11,6 +11,7 @@ import {
   storageControls,
 } from './controls/platform.js';
 import { baaControls, tagsControls } from './controls/governance.js';
+import { operationsControls } from './controls/operations.js';
 
 /** The catalog of controls.md, in its order. Control ids are public API. */
 export const CONTROLS: readonly Control[] = [
@@ -30,6 +31,7 @@ export const CONTROLS: readonly Control[] = [
   ...environmentControls,
   ...appServiceControls,
   ...eventHubsControls,
+  ...operationsControls,
   ...tagsControls,
   ...baaControls,
 ];

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { DEFAULT_GATE_POLICY } from '../compliance/model.js';
 import { AZURE_REGIONS, NAME_RULES, nameRuleMessage, type NameRule } from '../azure/naming.js';
 import { closestMatch } from './closest-match.js';
+import { OperationsSchema } from './operations-schema.js';
 
 /**
  * The environment config (`azure-hipaa.yml`): one file describes one production environment.
@@ -697,6 +698,7 @@ const EnvironmentShape = z.strictObject({
   storage: StorageSchema,
   ai: AiSchema,
   diagnostics: DiagnosticsSchema,
+  operations: OperationsSchema,
   baa: BaaSchema,
   waivers: z.string().min(1).optional().describe('Path of the waivers file, relative to the config file.'),
   gate: GateSchema,

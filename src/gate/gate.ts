@@ -6,8 +6,8 @@
 import { resolve } from 'node:path';
 import { resolveTemplate } from '../arm/resolve.js';
 import { addDrift } from '../compliance/drift.js';
-import { evaluate, type PropertyRead } from '../compliance/evaluate.js';
-import type { JudgedEnvironment } from '../arm/deployed.js';
+import { evaluate, verdictOf, type PropertyRead } from '../compliance/evaluate.js';
+import type { JudgedEnvironment, JudgedResource } from '../arm/deployed.js';
 import type { Finding, GatePolicy, GateReport } from '../compliance/model.js';
 import { configOf, type LoadedConfig } from '../config/load.js';
 import { readLocatedDocument } from '../core/located-document.js';
@@ -15,6 +15,7 @@ import type { ArmTemplate } from '../template/arm-types.js';
 import { renderEnvironment, type RenderedEnvironment } from '../template/render.js';
 import { loadJudgingInputs, type JudgingInputs } from './judging.js';
 import { readLiveEnvironment } from './live.js';
+import { readPolicyFindings } from './policy-states.js';
 import { reviewPolicyInputs } from './policy-review.js';
 import type { ArmPort } from '../azure/arm-port.js';
 import type { JsonPath, SourceLocation } from '../core/json-path.js';
@@ -91,7 +92,10 @@ async function judgeInput(request: GateRequest, loaded: LoadedConfig | undefined
     const config = (loaded as LoadedConfig).config;
     const resourceGroup = request.live.resourceGroup ?? config.resourceGroup;
     const environment = await readLiveEnvironment(request.live.arm, resourceGroup);
-    if (!request.config || !loaded) return { ...judge(environment, judging, now), environment, ...configSource };
+    // Azure Policy's own verdicts on the group, reported beside the gate's.
+    const policyFindings = await readPolicyFindings(request.live.arm, resourceGroup);
+    if (!request.config || !loaded)
+      return { ...withPolicyFindings(judge(environment, judging, now), policyFindings), environment, ...configSource };
     const rendered = renderEnvironment(config).template;
     const planned = resolveTemplate(rendered, {
       source: { file: loaded.source, value: rendered },
@@ -101,7 +105,7 @@ async function judgeInput(request: GateRequest, loaded: LoadedConfig | undefined
       cloud: AZURE_CLOUD,
     });
     const reads = new WeakMap<Finding, PropertyRead[]>();
-    const run = judge(environment, judging, now, reads);
+    const run = withPolicyFindings(judge(environment, judging, now, reads), policyFindings);
     addDrift(run.report, reads, planned);
     return { ...run, environment, ...configSource };
   }
@@ -144,6 +148,7 @@ export function judgeRendered(
     ...target,
   });
   environment.input = { kind: 'config', source: loaded.source };
+  if (rendered.subscriptionTemplate) environment.resources.push(...subscriptionResources(rendered, loaded, target));
   for (const resource of environment.resources) {
     const origin = rendered.configPathOf(resource.type, resource.name);
     if (origin && loaded.locate) resource.locate = (path) => configLocation(loaded, origin, path);
@@ -152,6 +157,49 @@ export function judgeRendered(
   const run = judge(environment, judging, now);
   locateBaaEvidence(run.report, loaded);
   return { ...run, environment };
+}
+
+/** The report with Azure Policy's findings added: the counts and the verdict count them too. */
+function withPolicyFindings(
+  run: { report: GateReport; policy: GatePolicy },
+  findings: Finding[],
+): { report: GateReport; policy: GatePolicy } {
+  if (findings.length === 0) return run;
+  const all = [...run.report.findings, ...findings];
+  const count = (status: Finding['status']) => all.filter((finding) => finding.status === status).length;
+  const report: GateReport = {
+    ...run.report,
+    verdict: verdictOf(all, run.policy),
+    summary: {
+      pass: count('pass'),
+      fail: count('fail'),
+      unknown: count('unknown'),
+      waived: count('waived'),
+      notApplicable: count('not-applicable'),
+    },
+    findings: all,
+  };
+  return { ...run, report };
+}
+
+/**
+ * The subscription-scope deployment (Defender's plans) judged with the group's: provision deploys
+ * both. Its resources are the subscription's, so their ids carry no resource group.
+ */
+function subscriptionResources(
+  rendered: RenderedEnvironment,
+  loaded: LoadedConfig,
+  target: DeploymentTarget & { deploymentName?: string; cloud?: string },
+): JudgedResource[] {
+  const template = rendered.subscriptionTemplate;
+  if (!template) return [];
+  const { resources } = resolveTemplate(template, {
+    source: { file: loaded.source, value: template },
+    location: loaded.config.region,
+    ...target,
+  });
+  for (const resource of resources) resource.id = resource.id.replace(/\/resourceGroups\/[^/]+\/providers\//i, '/providers/');
+  return resources;
 }
 
 /**

@@ -140,8 +140,31 @@ export async function readLiveEnvironment(arm: ArmPort, resourceGroup: string, c
   // The list names children and extension resources too; they are read under their parents.
   const topLevel = listed.filter((resource) => resource.type.split('/').length === 2);
   await Promise.all(topLevel.map((resource) => read(resource.id, resource.type, undefined, resource.envelope)));
+  // Not in the group's list: the subscription's Defender plans, and the policy assignments that reach the group.
+  const readIds = new Set(environment.resources.map((resource) => resource.id.toLowerCase()));
+  for (const [type, path] of [
+    [PRICINGS, `/subscriptions/${arm.subscriptionId}/providers/${PRICINGS}`],
+    [POLICY_ASSIGNMENTS, `/subscriptions/${arm.subscriptionId}/resourceGroups/${resourceGroup}/providers/${POLICY_ASSIGNMENTS}`],
+  ] as const) {
+    const result = await limit(() => get(arm, path, apiVersionOf(type)));
+    // Nothing there reads as none: the controls that need them then fail, closed either way.
+    if (!result.ok && result.status === 404) continue;
+    if (!result.ok) {
+      environment.unresolved.push({ message: `could not list ${type} (${path}): ${result.problem}` });
+      continue;
+    }
+    for (const item of (result.body as { value?: Record<string, unknown>[] }).value ?? []) {
+      const id = String(item['id']);
+      if (readIds.has(id.toLowerCase())) continue;
+      const name = String(item['name']);
+      environment.resources.push({ type, name, id, apiVersion: apiVersionOf(type), body: item, children: [], extensions: [] });
+    }
+  }
   return environment;
 }
+
+const PRICINGS = 'Microsoft.Security/pricings';
+const POLICY_ASSIGNMENTS = 'Microsoft.Authorization/policyAssignments';
 
 type ReadResult = { ok: true; status: number; body: unknown } | { ok: false; status: number; problem: string };
 

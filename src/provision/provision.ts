@@ -10,7 +10,9 @@ import { resolveTemplate } from '../arm/resolve.js';
 import { loadConfig, type LoadedConfig } from '../config/load.js';
 import type { Logger } from '../core/logger.js';
 import { apiVersionOf } from '../azure/resource-types.js';
+import type { SubscriptionTemplate } from '../template/operations.js';
 import { renderEnvironment, type LiveContainerApp, type RenderedEnvironment } from '../template/render.js';
+import { deploySubscriptionTemplate, type SubscriptionDeploymentResult } from './subscription-deployment.js';
 import type { GateMode, ProvisionMode } from './request.js';
 import { ensurePromotionPath, type PromotionPath } from './build-registry.js';
 import { changeCount, changesAsText, changesFromWhatIf, type ChangeSet } from './changes.js';
@@ -58,6 +60,8 @@ export interface ProvisionResult {
   operations: OperationReport[];
   /** The build registry images are promoted from, the grants made, and the ones a person must make. */
   promotion?: PromotionPath;
+  /** The subscription-scope deployment (Defender for Cloud's plans): deployed, or the role to grant. */
+  subscriptionScope?: SubscriptionDeploymentResult;
 }
 
 /** Raised when ARM runs the deployment and a resource fails: ARM's code and message per failing resource. */
@@ -174,6 +178,16 @@ export async function provision(request: ProvisionRequest, ports: ProvisionPorts
       new Set(changes.resources.filter((change) => change.changeType === 'Create').map((change) => change.resourceId.toLowerCase())),
     ),
   );
+  const subscriptionScope = rendered.subscriptionTemplate
+    ? await logger.group('Defender for Cloud (subscription scope)', () =>
+        deploySubscriptionTemplate(arm, rendered.subscriptionTemplate as SubscriptionTemplate, {
+          deploymentName: `${deploymentName}-subscription`,
+          location: config.region,
+          logger,
+          ...(request.pollIntervalMs !== undefined ? { pollIntervalMs: request.pollIntervalMs } : {}),
+        }),
+      )
+    : undefined;
   const outputs = outputsOf(deployed);
   const runners = config.network.mode === 'private' ? config.network.githubRunners : undefined;
   if (runners) {
@@ -201,6 +215,7 @@ export async function provision(request: ProvisionRequest, ports: ProvisionPorts
     outputs,
     operations,
     ...(promotion ? { promotion } : {}),
+    ...(subscriptionScope ? { subscriptionScope } : {}),
   };
 }
 

@@ -3,6 +3,7 @@ import type { JsonPath } from '../core/json-path.js';
 import type { ArmTemplate } from './arm-types.js';
 import { renderAiServices } from './ai-services.js';
 import { TemplateBuilder, originKey, type RenderOptions } from './builder.js';
+import { renderDefenderTemplate, renderOperations, type SubscriptionTemplate } from './operations.js';
 import { renderCosmos, renderKeyVault, renderLegacyRedis, renderManagedRedis, renderSql, renderStorage } from './data-services.js';
 import {
   renderContainerApp,
@@ -28,6 +29,8 @@ export { resourceIdExpression, type LiveContainerApp, type RenderOptions } from 
 
 export interface RenderedEnvironment {
   template: ArmTemplate;
+  /** What deploys at subscription scope, in a deployment of its own (Defender for Cloud's plans); absent when the config turns it off. */
+  subscriptionTemplate?: SubscriptionTemplate;
   /** The config path that produced a resource (e.g. `['keyVault']`), by its type and name as rendered; for locating findings in the config file. */
   configPathOf(type: string, name: string): JsonPath | undefined;
 }
@@ -52,8 +55,13 @@ export function renderEnvironment(config: EnvironmentConfig, options: RenderOpti
   if (builder.privateNetwork) renderPrivateEndpoints(builder);
   renderContainerAppsEnvironment(builder);
   renderContainerApp(builder);
+  renderOperations(builder);
+  const subscriptionTemplate = renderDefenderTemplate(config.operations);
   return {
     template: builder.template(),
-    configPathOf: (type, name) => builder.origins.get(originKey(type, name)),
+    ...(subscriptionTemplate ? { subscriptionTemplate } : {}),
+    configPathOf: (type, name) =>
+      builder.origins.get(originKey(type, name)) ??
+      (/^microsoft\.security\/pricings$/i.test(type) ? ['operations', 'defender'] : undefined),
   };
 }

@@ -8,6 +8,7 @@ import { run } from '../../actions/hipaa-gate/src/run.js';
 import { isBlocking } from '../../src/compliance/evaluate.js';
 import { DEFAULT_GATE_POLICY, type GateReport } from '../../src/compliance/model.js';
 import { loadConfig } from '../../src/config/load.js';
+import { renderDefenderTemplate } from '../../src/template/operations.js';
 import { renderTemplate } from '../../src/template/render.js';
 import { recordedIO } from '../helpers/action-io.js';
 import { seen } from '../helpers/markdown.js';
@@ -172,7 +173,17 @@ describe('hipaa-gate run()', () => {
   it('judges a template with the config beside it, whose BAA evidence lets it pass', async () => {
     const loaded = await loadConfig('examples/azure-hipaa.yml', { cwd: repoRoot });
     const templatePath = join(temp, 'main.json');
-    await writeFile(templatePath, JSON.stringify(renderTemplate(loaded.config), null, 2));
+    const template = renderTemplate(loaded.config);
+    // Defender's plans are the subscription's (provision deploys them apart): one template holds them as a nested deployment.
+    const defender = {
+      type: 'Microsoft.Resources/deployments',
+      apiVersion: '2025-04-01',
+      name: 'defender-plans',
+      subscriptionId: '[subscription().subscriptionId]',
+      location: "[parameters('location')]",
+      properties: { mode: 'Incremental', template: renderDefenderTemplate(loaded.config.operations) },
+    };
+    await writeFile(templatePath, JSON.stringify({ ...template, resources: [...template.resources, defender] }, null, 2));
     const recorded = io({ template: templatePath, config: 'examples/azure-hipaa.yml' });
     await run(recorded);
     expect(recorded.failed).toBeUndefined();

@@ -18,6 +18,11 @@ const EXPECTED: Record<string, { deployed: string[]; judged: string }> = {
       pass containerapp.registry-identity Microsoft.App/containerApps
       pass containerapp.secrets-from-keyvault Microsoft.App/containerApps
       pass containerapp.min-replicas Microsoft.App/containerApps
+      fail monitoring.action-group environment
+      fail monitoring.alerts environment
+      fail monitoring.availability-test environment
+      fail defender.plans environment
+      fail policy.hipaa-initiative environment
       fail tags.required Microsoft.App/containerApps
       pass baa.scope Microsoft.App/containerApps
       fail baa.evidence environment
@@ -29,6 +34,9 @@ const EXPECTED: Record<string, { deployed: string[]; judged: string }> = {
       pass registry.admin-disabled Microsoft.ContainerRegistry/registries
       pass registry.anonymous-pull-disabled Microsoft.ContainerRegistry/registries
       fail registry.public-network Microsoft.ContainerRegistry/registries
+      fail monitoring.action-group environment
+      fail defender.plans environment
+      fail policy.hipaa-initiative environment
       fail tags.required Microsoft.ContainerRegistry/registries
       pass baa.scope Microsoft.ContainerRegistry/registries
       fail baa.evidence environment
@@ -42,6 +50,10 @@ const EXPECTED: Record<string, { deployed: string[]; judged: string }> = {
       pass keyvault.rbac Microsoft.KeyVault/vaults
       fail keyvault.public-network Microsoft.KeyVault/vaults
       fail diagnostics.audit-logs Microsoft.KeyVault/vaults
+      fail monitoring.action-group environment
+      fail monitoring.alerts environment
+      fail defender.plans environment
+      fail policy.hipaa-initiative environment
       fail tags.required Microsoft.KeyVault/vaults
       pass baa.scope Microsoft.KeyVault/vaults
       fail baa.evidence environment
@@ -61,6 +73,9 @@ const EXPECTED: Record<string, { deployed: string[]; judged: string }> = {
       pass storage.backup-retention Microsoft.Storage/storageAccounts
       fail storage.public-network Microsoft.Storage/storageAccounts
       fail diagnostics.audit-logs Microsoft.Storage/storageAccounts
+      fail monitoring.action-group environment
+      fail defender.plans environment
+      fail policy.hipaa-initiative environment
       fail tags.required Microsoft.Storage/storageAccounts
       pass baa.scope Microsoft.Storage/storageAccounts
       pass baa.scope Microsoft.Storage/storageAccounts/blobServices
@@ -78,6 +93,11 @@ const EXPECTED: Record<string, { deployed: string[]; judged: string }> = {
       pass containerapp.secrets-from-keyvault Microsoft.App/containerApps
       pass containerapp.min-replicas Microsoft.App/containerApps
       pass environment.logs Microsoft.App/managedEnvironments
+      fail monitoring.action-group environment
+      fail monitoring.alerts environment
+      fail monitoring.availability-test environment
+      fail defender.plans environment
+      fail policy.hipaa-initiative environment
       fail tags.required Microsoft.OperationalInsights/workspaces
       fail tags.required Microsoft.App/managedEnvironments
       fail tags.required Microsoft.App/containerApps
@@ -92,6 +112,9 @@ const EXPECTED: Record<string, { deployed: string[]; judged: string }> = {
       pass registry.admin-disabled Microsoft.ContainerRegistry/registries
       pass registry.anonymous-pull-disabled Microsoft.ContainerRegistry/registries
       fail registry.public-network Microsoft.ContainerRegistry/registries
+      fail monitoring.action-group environment
+      fail defender.plans environment
+      fail policy.hipaa-initiative environment
       fail tags.required Microsoft.ContainerRegistry/registries
       pass baa.scope Microsoft.ContainerRegistry/registries
       fail baa.evidence environment`,
@@ -109,6 +132,9 @@ const EXPECTED: Record<string, { deployed: string[]; judged: string }> = {
       fail cosmos.tls Microsoft.DocumentDB/databaseAccounts
       fail cosmos.public-network Microsoft.DocumentDB/databaseAccounts
       fail diagnostics.audit-logs Microsoft.DocumentDB/databaseAccounts
+      fail monitoring.action-group environment
+      fail defender.plans environment
+      fail policy.hipaa-initiative environment
       fail tags.required Microsoft.DocumentDB/databaseAccounts
       pass baa.scope Microsoft.DocumentDB/databaseAccounts
       pass baa.scope Microsoft.DocumentDB/databaseAccounts/sqlDatabases
@@ -123,6 +149,10 @@ const EXPECTED: Record<string, { deployed: string[]; judged: string }> = {
       fail keyvault.rbac Microsoft.KeyVault/vaults
       fail keyvault.public-network Microsoft.KeyVault/vaults
       fail diagnostics.audit-logs Microsoft.KeyVault/vaults
+      fail monitoring.action-group environment
+      fail monitoring.alerts environment
+      fail defender.plans environment
+      fail policy.hipaa-initiative environment
       fail tags.required Microsoft.KeyVault/vaults
       pass baa.scope Microsoft.KeyVault/vaults
       pass baa.scope Microsoft.KeyVault/vaults/secrets
@@ -136,6 +166,9 @@ const EXPECTED: Record<string, { deployed: string[]; judged: string }> = {
       fail redis.entra-auth Microsoft.Cache/redis
       fail redis.public-network Microsoft.Cache/redis
       fail diagnostics.audit-logs Microsoft.Cache/redis
+      fail monitoring.action-group environment
+      fail defender.plans environment
+      fail policy.hipaa-initiative environment
       fail tags.required Microsoft.Cache/redis
       pass baa.scope Microsoft.Cache/redis
       fail baa.evidence environment
@@ -152,6 +185,10 @@ const EXPECTED: Record<string, { deployed: string[]; judged: string }> = {
       fail sql.long-term-retention Microsoft.Sql/servers/databases
       fail sql.public-network Microsoft.Sql/servers
       fail diagnostics.audit-logs Microsoft.Sql/servers
+      fail monitoring.action-group environment
+      fail monitoring.alerts environment
+      fail defender.plans environment
+      fail policy.hipaa-initiative environment
       fail tags.required Microsoft.Sql/servers
       pass baa.scope Microsoft.Sql/servers
       pass baa.scope Microsoft.Sql/servers/databases
@@ -166,6 +203,9 @@ const EXPECTED: Record<string, { deployed: string[]; judged: string }> = {
       fail storage.backup-retention Microsoft.Storage/storageAccounts
       fail storage.public-network Microsoft.Storage/storageAccounts
       fail diagnostics.audit-logs Microsoft.Storage/storageAccounts
+      fail monitoring.action-group environment
+      fail defender.plans environment
+      fail policy.hipaa-initiative environment
       fail tags.required Microsoft.Storage/storageAccounts
       pass baa.scope Microsoft.Storage/storageAccounts
       fail baa.evidence environment`,
@@ -191,6 +231,9 @@ const EXPECTED: Record<string, { deployed: string[]; judged: string }> = {
       unknown appservice.ftps Microsoft.Web/sites
       pass appservice.managed-identity Microsoft.Web/sites
       pass appservice.no-secret-settings Microsoft.Web/sites
+      fail monitoring.action-group environment
+      fail defender.plans environment
+      fail policy.hipaa-initiative environment
       fail tags.required Microsoft.Web/serverfarms
       fail tags.required Microsoft.OperationalInsights/workspaces
       fail tags.required Microsoft.Insights/components

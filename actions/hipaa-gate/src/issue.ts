@@ -1,3 +1,6 @@
+import type { GateReport } from '../../../src/compliance/model.js';
+import { POLICY_AZURE } from '../../../src/gate/policy-states.js';
+
 export interface IssueTracking {
   token: string;
   /** `owner/name` (GITHUB_REPOSITORY). */
@@ -42,4 +45,25 @@ export async function trackIssue(tracking: IssueTracking, verdict: 'pass' | 'fai
   });
   await octokit.rest.issues.update({ owner, repo, issue_number: existing.number, state: 'closed', state_reason: 'completed' });
   return `closed issue #${existing.number}`;
+}
+
+/**
+ * The issue's body: the gate's report, then Azure Policy's own verdicts on the group (live only),
+ * each non-compliant policy with its resource, and the control of ours that means the same.
+ */
+export function issueBody(report: GateReport, markdown: string): string {
+  if (report.input.kind !== 'live') return markdown;
+  const azure = report.findings.filter((finding) => finding.control === POLICY_AZURE);
+  const heading = "### Azure Policy's verdicts on the group";
+  if (azure.length === 0) return `${markdown}\n\n${heading}\n\nAzure Policy reports no non-compliant policy for the group.`;
+  const rows = azure.map(
+    (finding) =>
+      `| ${cell(finding.resource.name || finding.resource.id)} | ${cell(finding.status)} | ${cell(finding.severity)} | ${cell(finding.message)} |`,
+  );
+  return `${markdown}\n\n${heading}\n\n${azure.length} finding(s) from Policy Insights, beside the gate's own above:\n\n| Resource | Status | Severity | What Azure Policy says |\n|---|---|---|---|\n${rows.join('\n')}`;
+}
+
+/** Text for a Markdown table cell: no line breaks, pipes escaped. */
+function cell(text: string): string {
+  return text.replace(/\r?\n/g, ' ').replace(/\|/g, '\\|');
 }

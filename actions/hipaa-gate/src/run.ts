@@ -8,7 +8,7 @@ import { outputFile } from '../../shared/output-file.js';
 import { runAction, untilCancelled } from '../../shared/run.js';
 import { armFor, type ActionIO, type ActionPorts, type ArmFactory } from '../../shared/runtime.js';
 import { readGateInputs, type GATE_INPUTS } from './inputs.js';
-import { trackIssue } from './issue.js';
+import { issueBody, trackIssue } from './issue.js';
 
 export interface Ports extends ActionPorts {
   /** Azure Resource Manager for live mode; by default the SDK with DefaultAzureCredential. */
@@ -83,7 +83,7 @@ export async function run(io: ActionIO, ports: Ports = {}): Promise<void> {
           ...(context.apiUrl ? { apiUrl: context.apiUrl } : {}),
         },
         report.verdict,
-        markdown,
+        issueBody(report, markdown),
         context.runUrl ?? '',
       ).catch((error: unknown) => {
         throw new Error(

@@ -1,0 +1,109 @@
+/**
+ * The sandbox's Policy Insights and Security answers against Microsoft's REST API specs: the
+ * vendored example PolicyStates_QueryResourceGroupScope (2024-10-01,
+ * reference/rest-api-specs) is replayed, states seeded as the example's, and the answer has the
+ * example's property names recursively with the same JSON types; the `$filter` the gate sends
+ * keeps only non-compliant states. Defender's pricings are Free until turned on, and a PUT is
+ * checked against the official ARM schema. All traffic goes to 127.0.0.1.
+ */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSandbox, type Sandbox } from '../../sandbox/index.js';
+import { armPort } from '../../src/azure/arm.js';
+import type { ArmPort } from '../../src/azure/arm-port.js';
+import { adminRequest } from '../helpers/sandbox-admin.js';
+
+type Json = Record<string, unknown>;
+const EXAMPLE = resolve(
+  import.meta.dirname,
+  '../../reference/rest-api-specs/specification/policyinsights/resource-manager/Microsoft.PolicyInsights/stable/2024-10-01/examples/PolicyStates_QueryResourceGroupScope.json',
+);
+
+const isObject = (value: unknown): value is Json => value !== null && typeof value === 'object' && !Array.isArray(value);
+
+/** Differences in shape: `missing <path>`, `extra <path>`, `type <path>: example X, sandbox Y`; array items become `[]`. */
+function shapeDifferences(actual: unknown, example: unknown, path = '', out: string[] = []): string[] {
+  const typeOf = (value: unknown) => (value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value);
+  // The example writes null where a state has no value (a policy set, a reference id): a string in the sandbox's answer is as valid.
+  if (typeOf(actual) !== typeOf(example) && !(example === null || actual === null))
+    out.push(`type ${path}: example ${typeOf(example)}, sandbox ${typeOf(actual)}`);
+  else if (Array.isArray(actual) && Array.isArray(example) && example.length > 0)
+    actual.forEach((item) => shapeDifferences(item, example[0], `${path}[]`, out));
+  else if (isObject(actual) && isObject(example)) {
+    const at = (key: string) => (path ? `${path}.${key}` : key);
+    for (const key of Object.keys(example)) if (!(key in actual)) out.push(`missing ${at(key)}`);
+    for (const key of Object.keys(actual)) if (!(key in example)) out.push(`extra ${at(key)}`);
+    for (const key of Object.keys(example)) if (key in actual) shapeDifferences(actual[key], example[key], at(key), out);
+  }
+  return [...new Set(out)];
+}
+
+let sandbox: Sandbox;
+let arm: ArmPort;
+let subscriptionId: string;
+const example = JSON.parse(readFileSync(EXAMPLE, 'utf8')) as { parameters: Json; responses: { '200': { body: { value: Json[] } } } };
+const group = String(example.parameters['resourceGroupName']);
+
+beforeAll(async () => {
+  sandbox = await startSandbox({ latencyMs: 0 });
+  subscriptionId = sandbox.env['AZURE_SUBSCRIPTION_ID'] as string;
+  arm = armPort({ ...process.env, ...sandbox.env }, subscriptionId);
+  await arm.putResourceGroup(group, { location: 'eastus', tags: {} });
+  // The example's two states, moved to the sandbox's subscription.
+  const seeds = example.responses['200'].body.value.map((state) => ({
+    resourceId: String(state['resourceId']).replace(String(example.parameters['subscriptionId']), subscriptionId),
+    policyAssignmentId: String(state['policyAssignmentId']).replace(String(example.parameters['subscriptionId']), subscriptionId),
+    policyDefinitionId: String(state['policyDefinitionId']),
+    policySetDefinitionId: String(state['policySetDefinitionId']),
+    policyDefinitionGroupNames: state['policyDefinitionGroupNames'],
+    complianceState: state['complianceState'],
+  }));
+  expect((await adminRequest(sandbox, 'POST', '/policy-states', seeds)).status).toBe(200);
+});
+afterAll(async () => sandbox?.stop());
+
+const queryPath = () =>
+  `/subscriptions/${subscriptionId}/resourceGroups/${group}/providers/Microsoft.PolicyInsights/policyStates/${String(example.parameters['policyStatesResource'])}/queryResults`;
+
+describe('PolicyStates_ListQueryResultsForResourceGroup (2024-10-01)', () => {
+  it('answers the example’s request with the example’s shape', async () => {
+    const { status, body } = await arm.send('POST', queryPath(), String(example.parameters['api-version']));
+    expect(status).toBe(200);
+    expect(shapeDifferences(body, example.responses['200'].body)).toEqual([]);
+    const states = (body as { value: Json[] }).value;
+    expect(states.map((state) => state['complianceState'])).toEqual(['NonCompliant', 'Compliant']);
+    expect((body as Json)['@odata.count']).toBe(2);
+  });
+
+  it('keeps only the non-compliant states under the filter the gate sends', async () => {
+    const filter = encodeURIComponent("complianceState eq 'NonCompliant'");
+    const { status, body } = await arm.send('POST', `${queryPath()}?api-version=2024-10-01&$filter=${filter}`);
+    expect(status).toBe(200);
+    const states = (body as { value: Json[] }).value;
+    expect(states.map((state) => [state['complianceState'], state['isCompliant'], state['policyDefinitionName']])).toEqual([
+      ['NonCompliant', false, '24813039-7534-408a-9842-eb99f45721b1'],
+    ]);
+  });
+});
+
+describe('Microsoft.Security/pricings at subscription scope (2024-01-01)', () => {
+  const path = (name = '') => `/subscriptions/${subscriptionId}/providers/Microsoft.Security/pricings${name ? `/${name}` : ''}`;
+
+  it('lists every plan Free until one is turned on, and refuses a body the ARM schema refuses', async () => {
+    const before = await arm.get(path('KeyVaults'), '2024-01-01');
+    expect((before.body as { properties: Json }).properties['pricingTier']).toBe('Free');
+    const turnedOn = await arm.send('PUT', path('KeyVaults'), '2024-01-01', {
+      properties: { pricingTier: 'Standard', subPlan: 'PerKeyVault' },
+    });
+    expect(turnedOn.status).toBe(200);
+    const list = await arm.get(path(), '2024-01-01');
+    const tiers = Object.fromEntries(
+      (list.body as { value: { name: string; properties: Json }[] }).value.map((plan) => [plan.name, plan.properties['pricingTier']]),
+    );
+    expect(tiers['KeyVaults']).toBe('Standard');
+    expect(tiers['Containers']).toBe('Free');
+    const misspelled = await arm.send('PUT', path('Containers'), '2024-01-01', { properties: { pricingTeir: 'Standard' } });
+    expect(misspelled.status).toBe(400);
+  });
+});
