@@ -16,7 +16,7 @@ import { inner, literal, quote, reference, resourceId, resourceIdExpression, typ
  * official ARM schemas in reference/arm-schemas, which validate every body in the tests.
  */
 
-/** The built-in initiative "HITRUST/HIPAA" (Azure/azure-policy, built-in-policies/policySetDefinitions/Regulatory Compliance/HIPAA_HITRUST_audit.json). */
+/** The built-in initiative "HITRUST/HIPAA" (https://github.com/Azure/azure-policy/blob/master/built-in-policies/policySetDefinitions/Regulatory%20Compliance/HIPAA_HITRUST_audit.json). */
 export const HIPAA_HITRUST_INITIATIVE = '/providers/Microsoft.Authorization/policySetDefinitions/a169a624-5599-4385-a696-c8d643089fab';
 /** Azure's built-in Owner role (learn.microsoft.com, "Azure built-in roles"): the action group's default receiver. */
 export const OWNER_ROLE = '8e3af657-a8ff-443c-a75c-2fe8c4bcb635';

@@ -10,7 +10,7 @@ import { repoRoot } from '../helpers/run-action.js';
 
 const CODE = ['src', 'sandbox', 'actions', 'cli', 'scripts', 'bench', 'test'];
 const COMMENT = /(?<!:)\/\/[^\n]*|\/\*[\s\S]*?\*\//g;
-const PATH = /(?<![\w/.@:-])((?:\.{1,2}\/)?[\w.-]+(?:\/[\w.-]+)+\.(?:md|ts|json|ya?ml|m?js))(?![\w/])/g;
+const PATH = /(?<![\w/.@:%-])((?:\.{1,2}\/)?[\w.-]+(?:\/[\w.-]+)+\.(?:md|ts|json|ya?ml|m?js))(?![\w/])/g;
 
 function codeFiles(): string[] {
   return CODE.flatMap((dir) =>

@@ -22,7 +22,7 @@ const LOG_ALERT = 'Microsoft.Insights/scheduledQueryRules';
 const WEB_TEST = 'Microsoft.Insights/webtests';
 const PRICING = 'Microsoft.Security/pricings';
 const POLICY_ASSIGNMENT = 'Microsoft.Authorization/policyAssignments';
-/** The built-in initiative "HITRUST/HIPAA" (Azure/azure-policy, policySetDefinitions/Regulatory Compliance/HIPAA_HITRUST_audit.json). */
+/** The built-in initiative "HITRUST/HIPAA" (https://github.com/Azure/azure-policy/blob/master/built-in-policies/policySetDefinitions/Regulatory%20Compliance/HIPAA_HITRUST_audit.json). */
 const HIPAA_INITIATIVE_ID = 'a169a624-5599-4385-a696-c8d643089fab';
 
 type Met = 'yes' | 'no' | 'unknown';
