@@ -226,6 +226,36 @@ export const RESOURCE_TYPES: Record<string, ResourceTypeSpec> = {
       },
     }),
   },
+  // Azure Front Door Standard/Premium and its WAF policies: global resources, minutes to propagate to the edge.
+  'microsoft.network/frontdoorwebapplicationfirewallpolicies': {
+    createSeconds: 60,
+    nameRule: NAME_RULES.frontDoorWafPolicy,
+    readOnly: () => ({ provisioningState: 'Succeeded', resourceState: 'Enabled' }),
+  },
+  'microsoft.cdn/profiles': {
+    createSeconds: 60,
+    nameRule: NAME_RULES.frontDoorProfile,
+    readOnly: ({ id }) => ({ frontDoorId: guidFrom('front-door', id), resourceState: 'Active', provisioningState: 'Succeeded' }),
+  },
+  'microsoft.cdn/profiles/afdendpoints': {
+    createSeconds: 60,
+    nameRule: NAME_RULES.frontDoorEndpoint,
+    // The endpoint's host name carries a hash of the endpoint, so the same name in two profiles gets two hosts.
+    readOnly: ({ id, name }) => ({
+      hostName: `${name.toLowerCase()}-${guidFrom('endpoint', id).replace(/-/g, '').slice(0, 16)}.z01.azurefd.net`,
+      deploymentStatus: 'Succeeded',
+      provisioningState: 'Succeeded',
+    }),
+  },
+  'microsoft.cdn/profiles/afdendpoints/routes': { createSeconds: 120, readOnly: () => ({ deploymentStatus: 'Succeeded' }) },
+  'microsoft.cdn/profiles/origingroups': { createSeconds: 30, readOnly: () => ({ deploymentStatus: 'Succeeded' }) },
+  'microsoft.cdn/profiles/origingroups/origins': { createSeconds: 60, readOnly: () => ({ deploymentStatus: 'Succeeded' }) },
+  'microsoft.cdn/profiles/securitypolicies': { createSeconds: 60, readOnly: () => ({ deploymentStatus: 'Succeeded' }) },
+  'microsoft.cdn/profiles/customdomains': {
+    createSeconds: 60,
+    // A managed certificate is issued once the CNAME and the validation TXT record exist: the sandbox takes them as made.
+    readOnly: () => ({ domainValidationState: 'Approved', deploymentStatus: 'Succeeded' }),
+  },
 };
 
 /** Images whose listening port the sandbox knows; any other image is taken to serve what its probes ask. */

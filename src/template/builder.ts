@@ -163,11 +163,16 @@ export class TemplateBuilder {
     return Object.fromEntries(Object.entries(this.config.tags).map(([name, value]) => [name, literal(value)]));
   }
 
-  /** A diagnostic setting that sends the resource's audit logs to the workspace. */
-  diagnosticSetting(origin: JsonPath, scope: string, dependsOn: string[]): ArmResource {
+  /**
+   * A diagnostic setting that sends the resource's audit logs to the workspace: the configured
+   * category group, or `categories` where the service's audit logs are named ones (the edge's).
+   */
+  diagnosticSetting(origin: JsonPath, scope: string, dependsOn: string[], categories?: readonly string[]): ArmResource {
     const { diagnostics } = this.config;
     // arm-monitor's LogSettings predates category groups; the 2021-05-01-preview schema has `categoryGroup`.
-    const logs: (LogSettings & { categoryGroup?: string })[] = [{ categoryGroup: diagnostics.categoryGroup, enabled: true }];
+    const logs: (LogSettings & { categoryGroup?: string })[] = categories
+      ? categories.map((category) => ({ category, enabled: true }))
+      : [{ categoryGroup: diagnostics.categoryGroup, enabled: true }];
     return this.add<FlattenedProperties<DiagnosticSettingsResource>>(origin, {
       type: 'Microsoft.Insights/diagnosticSettings',
       name: literal(diagnostics.settingName),

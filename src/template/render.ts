@@ -3,6 +3,7 @@ import type { JsonPath } from '../core/json-path.js';
 import type { ArmTemplate } from './arm-types.js';
 import { renderAiServices } from './ai-services.js';
 import { TemplateBuilder, originKey, type RenderOptions } from './builder.js';
+import { renderEdge } from './edge.js';
 import { renderCosmos, renderKeyVault, renderLegacyRedis, renderManagedRedis, renderSql, renderStorage } from './data-services.js';
 import {
   renderContainerApp,
@@ -52,6 +53,7 @@ export function renderEnvironment(config: EnvironmentConfig, options: RenderOpti
   if (builder.privateNetwork) renderPrivateEndpoints(builder);
   renderContainerAppsEnvironment(builder);
   renderContainerApp(builder);
+  renderEdge(builder);
   return {
     template: builder.template(),
     configPathOf: (type, name) => builder.origins.get(originKey(type, name)),
