@@ -10,6 +10,7 @@ import {
   registryControls,
   storageControls,
 } from './controls/platform.js';
+import { edgeControls } from './controls/edge.js';
 import { baaControls, tagsControls } from './controls/governance.js';
 
 /** The catalog of controls.md, in its order. Control ids are public API. */
@@ -28,6 +29,7 @@ export const CONTROLS: readonly Control[] = [
   ...registryControls,
   ...containerAppControls,
   ...environmentControls,
+  ...edgeControls,
   ...appServiceControls,
   ...eventHubsControls,
   ...tagsControls,
