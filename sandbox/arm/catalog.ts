@@ -212,6 +212,8 @@ export const RESOURCE_TYPES: Record<string, ResourceTypeSpec> = {
       provisioningState: 'Succeeded',
     }),
   },
+  // Approving a connection takes Azure a minute or so (the private endpoint's side is updated too).
+  'microsoft.app/managedenvironments/privateendpointconnections': { createSeconds: 60 },
   'microsoft.app/containerapps': {
     createSeconds: 45,
     noopSeconds: 5,
