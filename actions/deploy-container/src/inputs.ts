@@ -24,7 +24,15 @@ export type DeployInputs = Pick<
 > &
   Pick<
     RolloutRequest,
-    'stage' | 'healthTimeoutSeconds' | 'probeCount' | 'gate' | 'trafficSteps' | 'stepWaitSeconds' | 'keepRevisions' | 'revision'
+    | 'stage'
+    | 'healthTimeoutSeconds'
+    | 'probeCount'
+    | 'gate'
+    | 'trafficSteps'
+    | 'stepWaitSeconds'
+    | 'keepRevisions'
+    | 'revision'
+    | 'edgeHost'
   > & {
     subscriptionId?: string;
   };
@@ -77,7 +85,18 @@ export function readDeployInputs(io: ActionIO): DeployInputs {
     stepWaitSeconds: whole('step-wait-seconds', 30, 0, 3600),
     keepRevisions: whole('keep-revisions', 2, 1, 100),
     ...entry('revision', optional('revision')),
+    ...entry('edgeHost', hostName(optional('edge-host'))),
   };
+}
+
+/** A DNS host name, nothing else: it is put into URLs the action requests. */
+function hostName(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  if (!/^(?=.{1,253}$)([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\.)+[a-zA-Z]{2,63}$/.test(value))
+    throw new ConfigurationError(
+      `${inputName('edge-host')} is a host name such as seniorly-prod-abc123.z01.azurefd.net (no scheme, port or path).`,
+    );
+  return value.toLowerCase();
 }
 
 function entry<K extends string>(key: K, value: string | undefined): { [P in K]?: string } {

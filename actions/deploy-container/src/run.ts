@@ -74,6 +74,7 @@ export async function run(io: ActionIO, ports: DeployActionPorts = {}): Promise<
               stepWaitSeconds: inputs.stepWaitSeconds,
               keepRevisions: inputs.keepRevisions,
               ...(inputs.revision ? { revision: inputs.revision } : {}),
+              ...(inputs.edgeHost ? { edgeHost: inputs.edgeHost } : {}),
               env: io.env,
               logger: io.logger,
               signal: cancel.signal,
@@ -100,6 +101,7 @@ function setRolloutOutputs(io: ActionIO, result: RolloutResult): void {
   io.setOutput('revision', result.revision);
   io.setOutput('previous-revision', result.previousRevision ?? '');
   io.setOutput('fqdn', result.fqdn);
+  io.setOutput('app-host-name', result.appHostName);
   io.setOutput('revision-fqdn', result.revisionFqdn);
   io.setOutput('rolled-back', String(result.rolledBack));
   io.setOutput('traffic', JSON.stringify(result.traffic));
