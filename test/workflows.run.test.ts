@@ -168,7 +168,7 @@ describe('the reusable cutover workflow, run job by job', () => {
         'production-vault': 'seniorly-prod-secrets',
         'phone-number': '+15555550123',
         // The busybox stand-in serves files, not a Twilio webhook: the signed smoke request has its own test (test/deploy/signed-smoke.test.ts).
-        'voice-smoke': false,
+        'voice-smoke': 'false',
         config: 'azure-hipaa.yml',
         ...inputs,
       },
