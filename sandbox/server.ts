@@ -6,6 +6,7 @@ import type { Duplex } from 'node:stream';
 import { createSecureContext, type SecureContext } from 'node:tls';
 import { AcrEndpoint } from './acr/endpoint.js';
 import { ContainerAppsRuntime } from './apps/runtime.js';
+import { FrontDoorEdge } from './apps/edge.js';
 import { GitHub } from './github.js';
 import { Twilio } from './twilio.js';
 import { handleAdmin } from './admin.js';
@@ -46,6 +47,8 @@ const REGISTRY_HOST = /^([a-z0-9]{5,50})\.azurecr\.io$/i;
 const APPS_DOMAIN = /\.azurecontainerapps\.io$/i;
 const METRICS_PATH = /^(\/subscriptions\/.+)\/providers\/microsoft\.insights\/metrics$/i;
 const LOGS_PATH = /^\/v1\/workspaces\/([^/]+)\/query$/i;
+/** Front Door endpoints' host names (`<endpoint>-<hash>.z01.azurefd.net`). */
+const EDGE_DOMAIN = /\.azurefd\.net$/i;
 
 /**
  * The sandbox's one HTTPS server. It only routes, by the Azure host name a request is for:
@@ -67,6 +70,10 @@ export class SandboxServer {
   readonly apps: ContainerAppsRuntime;
   /** Every request the apps' ingress routed: Azure Monitor's metrics (`Requests`) and the HTTP logs (`ContainerAppHTTPLogs`). */
   readonly requests = new RequestLog();
+  /** Azure Front Door's edge in front of the apps (sandbox/apps/edge.ts). */
+  readonly edge: FrontDoorEdge;
+  /** Custom domains a test points at the sandbox, as a CNAME to an endpoint would (`voice.example.com`). */
+  readonly edgeDomains = new Set<string>();
   port = 0;
   /** A plain-HTTP CONNECT proxy to the sandbox's registries and apps, for clients that cannot be routed otherwise (dockerd, curl). */
   proxyPort = 0;
@@ -128,12 +135,14 @@ export class SandboxServer {
     this.arm.apps = this.apps;
     this.apps.onRequest = (record) => this.requests.record(record);
     this.requests.ingestionDelayMs = options.monitorIngestionDelayMs ?? 0;
+    this.edge = new FrontDoorEdge(this.arm, this.apps);
     this.arm.keyVaults = this.keyVaults;
     this.arm.registries = this.registries;
     // Each Container Apps environment's `*.<defaultDomain>` gets a certificate from the same CA when first asked for.
     const appCertificates = new Map<string, SecureContext>();
     const SNICallback = (servername: string, callback: (error: Error | null, context?: SecureContext) => void) => {
-      if (!APPS_DOMAIN.test(servername)) return callback(null);
+      if (!APPS_DOMAIN.test(servername) && !EDGE_DOMAIN.test(servername) && !this.edgeDomains.has(servername.toLowerCase()))
+        return callback(null);
       const domain = servername.split('.').slice(1).join('.').toLowerCase();
       let context = appCertificates.get(domain);
       if (!context) appCertificates.set(domain, (context = createSecureContext(certificates.issue([`*.${domain}`]))));
@@ -152,7 +161,9 @@ export class SandboxServer {
           ? this.registries.handle(registry, { method, url, headers: request.headers, body: raw })
           : APPS_DOMAIN.test(host)
             ? await this.apps.serve(host, method, `${url.pathname}${url.search}`, request.headers, raw)
-            : this.route(host, method, url, raw.toString('utf8'), request.headers.authorization, correlationOf(request.headers));
+            : EDGE_DOMAIN.test(host) || this.edgeDomains.has(host)
+              ? await this.edge.serve(host, method, `${url.pathname}${url.search}`, request.headers, raw)
+              : this.route(host, method, url, raw.toString('utf8'), request.headers.authorization, correlationOf(request.headers));
         send(response, answer, method);
       })().catch((error: unknown) => send(response, reply(500, { error: { code: 'InternalError', message: String(error) } })));
     });
@@ -161,7 +172,9 @@ export class SandboxServer {
       const [host = '', port] = (request.url ?? '').split(':');
       // Only hosts the sandbox serves, as if DNS knew no other; everything stays on 127.0.0.1.
       const registry = REGISTRY_HOST.exec(host)?.[1]?.toLowerCase();
-      const served = registry ? this.registries.exists(registry) : APPS_DOMAIN.test(host);
+      const served = registry
+        ? this.registries.exists(registry)
+        : APPS_DOMAIN.test(host) || EDGE_DOMAIN.test(host) || this.edgeDomains.has(host.toLowerCase());
       if (port !== '443' || !served) {
         client.end('HTTP/1.1 502 Bad Gateway\r\n\r\n');
         return;

@@ -216,6 +216,32 @@ const flips: [control: string, change: (t: Template) => void][] = [
       void (props(byType(t, 'Microsoft.Authorization/policyAssignments'))['policyDefinitionId'] =
         '/providers/Microsoft.Authorization/policySetDefinitions/179d1daa-458f-4e47-8086-2a68d0d6c38f'),
   ],
+  [
+    'frontdoor.waf-prevention',
+    (t) =>
+      void ((props(byType(t, 'Microsoft.Network/FrontDoorWebApplicationFirewallPolicies'))['policySettings'] as Json)['mode'] =
+        'Detection'),
+  ],
+  [
+    'frontdoor.waf-default-rules',
+    (t) => {
+      const rules = props(byType(t, 'Microsoft.Network/FrontDoorWebApplicationFirewallPolicies'))['managedRules'] as Json;
+      rules['managedRuleSets'] = (rules['managedRuleSets'] as Json[]).filter((set) => set['ruleSetType'] !== 'Microsoft_DefaultRuleSet');
+    },
+  ],
+  [
+    'frontdoor.waf-bot-manager',
+    (t) => {
+      const rules = props(byType(t, 'Microsoft.Network/FrontDoorWebApplicationFirewallPolicies'))['managedRules'] as Json;
+      rules['managedRuleSets'] = (rules['managedRuleSets'] as Json[]).filter((set) => set['ruleSetType'] !== 'Microsoft_BotManagerRuleSet');
+    },
+  ],
+  [
+    'frontdoor.waf-attached',
+    (t) => void (t.resources = t.resources.filter((r) => r['type'] !== 'Microsoft.Cdn/profiles/securityPolicies')),
+  ],
+  ['frontdoor.https-only', (t) => void (props(byType(t, 'Microsoft.Cdn/profiles/afdEndpoints/routes'))['httpsRedirect'] = 'Disabled')],
+  ['environment.behind-edge', (t) => void (props(byType(t, 'Microsoft.App/managedEnvironments'))['publicNetworkAccess'] = 'Enabled')],
   ['tags.required', (t) => void delete (byType(t, 'Microsoft.KeyVault/vaults')['tags'] as Json)['Compliance']],
   [
     'baa.scope',

@@ -167,6 +167,8 @@ describe('the reusable cutover workflow, run job by job', () => {
         'development-resource-group': 'seniorly-dev-rg',
         'production-vault': 'seniorly-prod-secrets',
         'phone-number': '+15555550123',
+        // The busybox stand-in serves files, not a Twilio webhook: the signed smoke request has its own test (test/deploy/signed-smoke.test.ts).
+        'voice-smoke': 'false',
         config: 'azure-hipaa.yml',
         ...inputs,
       },
@@ -228,8 +230,10 @@ describe('the reusable cutover workflow, run job by job', () => {
     // The AI keys stay behind: the app reaches those services with its identity.
     expect(productionSecret('AzureOpenAIKey')).toBeUndefined();
 
-    const fqdn = run.jobs['deploy']?.outputs['fqdn'];
-    expect(number()?.voice_url).toBe(`https://${fqdn}/voice`);
+    // The webhook goes to the app's public address: the edge (Front Door), not the environment's own address.
+    const appHostName = run.jobs['deploy']?.outputs['app-host-name'];
+    expect(appHostName).toMatch(/\.z01\.azurefd\.net$/);
+    expect(number()?.voice_url).toBe(`https://${appHostName}/voice`);
     expect(number()?.voice_fallback_url).toBe(DEV_VOICE_URL);
     expect(tagMessage()).toMatch(
       new RegExp(

@@ -279,17 +279,31 @@ export class ContainerAppsRuntime {
     return this.target(host) !== undefined;
   }
 
-  /** A request for an app, a revision or a label, answered by one of its ready replicas. */
+  /**
+   * Whether the machine calling the environments' addresses sits inside their network (a
+   * self-hosted runner, or GitHub-hosted runners with Azure private networking): its requests reach
+   * an environment whose publicNetworkAccess is Disabled through the private endpoint. True by
+   * default: the tests' machine stands for such a runner unless a test says it is outside.
+   */
+  callerInNetwork = true;
+
+  /**
+   * A request for an app, a revision or a label, answered by one of its ready replicas. `via`:
+   * `private-link` for Front Door's private endpoint, which reaches an environment closed to the internet.
+   */
   async serve(
     host: string,
     method: string,
     path: string,
     headers: Record<string, string | string[] | undefined>,
     body: Buffer,
+    via: 'public' | 'private-link' = 'public',
   ): Promise<Reply> {
     const target = this.target(host);
     if (!target) return { status: 404, body: 'Container App not found.' };
     const { app, revisionName, label } = target;
+    if (via === 'public' && !this.callerInNetwork && this.publicAccessDisabled(app))
+      return { status: 403, body: 'Forbidden: public network access to this managed environment is disabled.' };
     const list = this.revisionsOf(app.id).filter((revision) => revision.active);
     let revision: Revision | undefined;
     if (revisionName) revision = list.find((candidate) => candidate.name === revisionName);
@@ -340,6 +354,11 @@ export class ContainerAppsRuntime {
     if (labelMatch) return { app, label: labelMatch[2] as string };
     if (revisionMatch) return { app, revisionName: first };
     return { app };
+  }
+
+  private publicAccessDisabled(app: StoredResource): boolean {
+    const environment = this.plane.resources.get(String(app.properties['environmentId'] ?? '').toLowerCase());
+    return String(environment?.properties['publicNetworkAccess'] ?? 'Enabled').toLowerCase() === 'disabled';
   }
 
   private domainOf(app: StoredResource): string {

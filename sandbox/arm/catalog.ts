@@ -197,6 +197,8 @@ export const RESOURCE_TYPES: Record<string, ResourceTypeSpec> = {
       provisioningState: 'Succeeded',
     }),
   },
+  // Approving a connection takes Azure a minute or so (the private endpoint's side is updated too).
+  'microsoft.app/managedenvironments/privateendpointconnections': { createSeconds: 60 },
   'microsoft.app/containerapps': {
     createSeconds: 45,
     noopSeconds: 5,
@@ -222,6 +224,33 @@ export const RESOURCE_TYPES: Record<string, ResourceTypeSpec> = {
   'microsoft.authorization/policyassignments': { createSeconds: 5, completeModeDeletion: false },
   'microsoft.consumption/budgets': { createSeconds: 3, completeModeDeletion: false },
   'microsoft.security/pricings': { createSeconds: 5, completeModeDeletion: false },
+  // Azure Front Door Standard/Premium and its WAF policies: global resources, minutes to propagate to the edge.
+  'microsoft.network/frontdoorwebapplicationfirewallpolicies': {
+    createSeconds: 60,
+    readOnly: () => ({ provisioningState: 'Succeeded', resourceState: 'Enabled' }),
+  },
+  'microsoft.cdn/profiles': {
+    createSeconds: 60,
+    readOnly: ({ id }) => ({ frontDoorId: guidFrom('front-door', id), resourceState: 'Active', provisioningState: 'Succeeded' }),
+  },
+  'microsoft.cdn/profiles/afdendpoints': {
+    createSeconds: 60,
+    // The endpoint's host name carries a hash of the endpoint, so the same name in two profiles gets two hosts.
+    readOnly: ({ id, name }) => ({
+      hostName: `${name.toLowerCase()}-${guidFrom('endpoint', id).replace(/-/g, '').slice(0, 16)}.z01.azurefd.net`,
+      deploymentStatus: 'Succeeded',
+      provisioningState: 'Succeeded',
+    }),
+  },
+  'microsoft.cdn/profiles/afdendpoints/routes': { createSeconds: 120, readOnly: () => ({ deploymentStatus: 'Succeeded' }) },
+  'microsoft.cdn/profiles/origingroups': { createSeconds: 30, readOnly: () => ({ deploymentStatus: 'Succeeded' }) },
+  'microsoft.cdn/profiles/origingroups/origins': { createSeconds: 60, readOnly: () => ({ deploymentStatus: 'Succeeded' }) },
+  'microsoft.cdn/profiles/securitypolicies': { createSeconds: 60, readOnly: () => ({ deploymentStatus: 'Succeeded' }) },
+  'microsoft.cdn/profiles/customdomains': {
+    createSeconds: 60,
+    // A managed certificate is issued once the CNAME and the validation TXT record exist: the sandbox takes them as made.
+    readOnly: () => ({ domainValidationState: 'Approved', deploymentStatus: 'Succeeded' }),
+  },
 };
 
 /** Images whose listening port the sandbox knows; any other image is taken to serve what its probes ask. */

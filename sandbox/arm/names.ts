@@ -114,6 +114,24 @@ export const RESOURCE_GROUP_NAME: AzureNameRule = {
 
 /** The name rule of each resource type whose names the sandbox checks, by lowercase type. */
 export const NAME_RULES_BY_TYPE: Readonly<Record<string, AzureNameRule>> = {
+  // Microsoft.Cdn and Microsoft.Network rows. The page has no row for profiles/afdEndpoints: their names go unchecked here.
+  'microsoft.cdn/profiles': {
+    what: 'Front Door profile name',
+    scope: 'resource group',
+    length: { min: 1, max: 260 },
+    uses: [...ALPHANUMERIC, 'hyphen'],
+    first: ALPHANUMERIC,
+    last: ALPHANUMERIC,
+    words: '1-260 letters, digits and hyphens, starting and ending with a letter or digit',
+  },
+  'microsoft.network/frontdoorwebapplicationfirewallpolicies': {
+    what: 'Front Door WAF policy name',
+    scope: 'resource group',
+    length: { min: 1, max: 128 },
+    uses: ALPHANUMERIC,
+    first: ['lowercase', 'uppercase'],
+    words: '1-128 letters and digits, starting with a letter',
+  },
   'microsoft.managedidentity/userassignedidentities': {
     what: 'managed identity name',
     scope: 'resource group',

@@ -2,7 +2,7 @@
  * Resource Manager's state: resource groups and resources, the caller's roles, and each
  * resource's provisioning as its resource provider would do it (ArmPlane adds deployments).
  */
-import { AVAILABLE_REGIONS, typeSpec } from './catalog.js';
+import { AVAILABLE_REGIONS, guidFrom, typeSpec } from './catalog.js';
 import { RESOURCE_GROUP_NAME, isValidName } from './names.js';
 import { assignmentScope } from './role-assignments.js';
 import type { ContainerAppsRuntime } from '../apps/runtime.js';
@@ -31,6 +31,8 @@ const WRITERS = ['Owner', 'Contributor'];
 const ROLE_WRITERS = ['Owner', 'User Access Administrator', 'Role Based Access Control Administrator'];
 const READERS = ['Reader', ...WRITERS, ...ROLE_WRITERS];
 const ROLE_ASSIGNMENTS = /^Microsoft\.Authorization\/roleAssignments$/i;
+const PRIVATE_ENDPOINT_CONNECTIONS = 'microsoft.app/managedenvironments/privateendpointconnections';
+const FRONT_DOOR_ORIGINS = 'microsoft.cdn/profiles/origingroups/origins';
 
 export interface ResourceGroup {
   id: string;
@@ -448,6 +450,9 @@ export class ResourcePlane {
     }
     if (parsed.scopeId && !this.resources.has(parsed.scopeId.toLowerCase())) throw this.notFound(parsed.scopeId);
     if (options.patch && !existing) throw this.notFound(id);
+    // A private endpoint connection is made by the endpoint's side; a PUT only changes its state (approve, reject).
+    const connection = parsed.type.toLowerCase() === PRIVATE_ENDPOINT_CONNECTIONS;
+    if (connection && !existing) throw this.notFound(id);
     if (parsed.type.toLowerCase() === 'microsoft.app/containerapps') {
       const next =
         options.patch && existing
@@ -467,7 +472,8 @@ export class ResourcePlane {
     const given = isObject(full['properties']) ? full['properties'] : {};
     // A secret's value goes to the vault alone: the stored resource, its views and every read of ARM never hold it.
     const { value: secretValue, ...withoutValue } = given;
-    const properties = isSecret ? withoutValue : given;
+    // A connection keeps what its endpoint's side set (group, endpoint); the PUT changes its state.
+    const properties = isSecret ? withoutValue : connection && existing ? mergeDeep(existing.properties, given) : given;
     const unchanged =
       existing !== undefined &&
       JSON.stringify({ e: existing.envelope, p: existing.properties }) === JSON.stringify({ e: envelope, p: properties });
@@ -544,7 +550,46 @@ export class ResourcePlane {
       });
     }
     if (resource.type.toLowerCase() === 'microsoft.keyvault/vaults') this.onVaultCreated(resource.name);
+    if (resource.type.toLowerCase() === FRONT_DOOR_ORIGINS) this.requestPrivateLink(resource);
     return undefined;
+  }
+
+  /**
+   * A Front Door origin with a shared private link resource: Front Door makes a private endpoint of
+   * its own into the target, and the target's owner sees it as a pending connection to approve
+   * ("Integrate Azure Front Door with Azure Container Apps using Private Link"). One per origin.
+   */
+  private requestPrivateLink(origin: StoredResource): void {
+    const shared = origin.properties['sharedPrivateLinkResource'];
+    const target = isObject(shared) && isObject(shared['privateLink']) ? shared['privateLink']['id'] : undefined;
+    const targetResource = typeof target === 'string' ? this.resources.get(target.toLowerCase()) : undefined;
+    if (!isObject(shared) || !targetResource) return;
+    const name = `${origin.name.split('/')[0] ?? 'afd'}-${guidFrom('afd-connection', origin.id).slice(0, 8)}`;
+    const id = `${targetResource.id}/privateEndpointConnections/${name}`;
+    if (this.resources.has(id.toLowerCase())) return;
+    const subscription = (parseResourceId(origin.id) as ParsedId).subscriptionId;
+    this.resources.set(id.toLowerCase(), {
+      id,
+      type: `${targetResource.type}/privateEndpointConnections`,
+      name: `${targetResource.name}/${name}`,
+      resourceGroup: targetResource.resourceGroup,
+      apiVersion: targetResource.apiVersion,
+      envelope: {},
+      properties: {
+        groupIds: [typeof shared['groupId'] === 'string' ? shared['groupId'] : 'managedEnvironments'],
+        // Front Door's endpoint lives in a subscription and group of Microsoft's, not the customer's.
+        privateEndpoint: {
+          id: `/subscriptions/${guidFrom('afd-subscription', subscription)}/resourceGroups/eafd-prod-${String(shared['privateLinkLocation'] ?? 'eastus2')}/providers/Microsoft.Network/privateEndpoints/${guidFrom('afd-endpoint', origin.id)}`,
+        },
+        privateLinkServiceConnectionState: {
+          status: 'Pending',
+          description: typeof shared['requestMessage'] === 'string' ? shared['requestMessage'] : '',
+          actionsRequired: 'None',
+        },
+      },
+      provisioningState: 'Waiting',
+      implicit: true,
+    });
   }
 
   /** A manual change (the portal, `az`), not through ARM's checks: merges into the stored properties. */

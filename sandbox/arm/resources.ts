@@ -104,7 +104,8 @@ export interface StoredResource {
   envelope: Json;
   /** What the client sent (and manual changes since): the provider's read-only properties are added on read. */
   properties: Json;
-  provisioningState: 'Creating' | 'Updating' | 'Succeeded' | 'Failed';
+  /** `Waiting`: a private endpoint connection that waits for the resource owner's approval. */
+  provisioningState: 'Creating' | 'Updating' | 'Succeeded' | 'Failed' | 'Waiting';
   /** Made by the provider with its parent (a SQL server's `master` database), not by any template. */
   implicit?: boolean;
 }

@@ -253,6 +253,9 @@ function tightenNode(node: JsonSchema, insideAllOf: boolean): JsonSchema {
     );
   }
   if (node.allOf) result.allOf = (node.allOf as JsonSchema[]).map((part) => tightenNode(part, true));
+  // The generator writes a discriminated union as allOf [a closed base holding only the discriminator, oneOf the
+  // variants]: closed, that base would refuse every variant's properties. Each variant is closed on its own instead.
+  if (insideAllOf && node.additionalProperties === false) delete result.additionalProperties;
   const declaresProperties = properties !== undefined && Object.keys(properties).length > 0;
   // Parts of an allOf see only their own properties, and a union's outer schema sees none of its variants': closing those would reject valid bodies.
   if (declaresProperties && node.additionalProperties === undefined && !insideAllOf && !node.allOf && !node.oneOf && !node.anyOf)

@@ -114,6 +114,22 @@ export const NAME_RULES = {
     /^(?=.{2,60}$)[a-z0-9][a-z0-9]+(-[a-z0-9]+)*$/,
     '2-60 lowercase letters, digits and hyphens: the first two are letters or digits, and no hyphen ends it or follows another',
   ),
+  // learn.microsoft.com, "Naming rules and restrictions for Azure resources" (Microsoft.Cdn, Microsoft.Network).
+  frontDoorProfile: rule(
+    'Front Door profile name',
+    /^[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,258}[a-zA-Z0-9])?$/,
+    '1-260 letters, digits and hyphens, starting and ending with a letter or digit',
+  ),
+  frontDoorEndpoint: rule(
+    'Front Door endpoint name',
+    /^[a-zA-Z0-9][a-zA-Z0-9-]{0,44}[a-zA-Z0-9]$/,
+    '2-46 letters, digits and hyphens, starting and ending with a letter or digit',
+  ),
+  frontDoorWafPolicy: rule(
+    'Front Door WAF policy name',
+    /^[a-zA-Z][a-zA-Z0-9]{0,127}$/,
+    '1-128 letters and digits, starting with a letter (no hyphens)',
+  ),
   diagnosticSetting: rule('diagnostic setting name', /^[^*<>%&:\\?+/]{1,260}$/, '1-260 characters without *<>%&:\\?+/'),
   containerAppSecret: rule(
     'Container App secret name',

@@ -220,8 +220,40 @@ export const RESOURCE_TYPES: readonly ResourceTypeEntry[] = [
     },
     workspaceTables: ['ContainerAppConsoleLogs_CL', 'ContainerAppSystemLogs_CL'],
     baaService: 'Azure Container Apps',
+    // The zone is per region ("Azure Private Endpoint private DNS zone values": privatelink.{regionName}.azurecontainerapps.io).
+    privateLink: { groupId: 'managedEnvironments', dnsZone: 'privatelink.{region}.azurecontainerapps.io' },
   },
   { type: 'Microsoft.App/containerApps', apiVersion: '2026-01-01', baaService: 'Azure Container Apps' },
+  {
+    // Azure Front Door Standard/Premium: the app's public edge (config: edge).
+    type: 'Microsoft.Cdn/profiles',
+    apiVersion: '2025-06-01',
+    children: [
+      { type: 'afdEndpoints', read: 'list' },
+      { type: 'originGroups', read: 'list' },
+      { type: 'securityPolicies', read: 'list' },
+      { type: 'customDomains', read: 'list' },
+    ],
+    // Who called the app and what the WAF did with it: both logs are the edge's audit trail. No resource-specific tables.
+    auditLogs: {
+      categoryGroups: ['allLogs'],
+      categories: ['FrontDoorAccessLog', 'FrontDoorWebApplicationFirewallLog'],
+      allCategories: true,
+      dedicatedTables: [AZURE_DIAGNOSTICS_TABLE],
+    },
+    baaService: 'Azure Front Door',
+  },
+  { type: 'Microsoft.Cdn/profiles/afdEndpoints', apiVersion: '2025-06-01', children: [{ type: 'routes', read: 'list' }] },
+  { type: 'Microsoft.Cdn/profiles/afdEndpoints/routes', apiVersion: '2025-06-01' },
+  { type: 'Microsoft.Cdn/profiles/originGroups', apiVersion: '2025-06-01', children: [{ type: 'origins', read: 'list' }] },
+  { type: 'Microsoft.Cdn/profiles/originGroups/origins', apiVersion: '2025-06-01' },
+  { type: 'Microsoft.Cdn/profiles/securityPolicies', apiVersion: '2025-06-01' },
+  { type: 'Microsoft.Cdn/profiles/customDomains', apiVersion: '2025-06-01' },
+  {
+    type: 'Microsoft.Network/FrontDoorWebApplicationFirewallPolicies',
+    apiVersion: '2025-11-01',
+    baaService: 'Azure Web Application Firewall',
+  },
   {
     // Azure OpenAI (kind OpenAI) and Speech (kind SpeechServices) are both Cognitive Services accounts.
     type: 'Microsoft.CognitiveServices/accounts',
@@ -289,11 +321,14 @@ export function apiVersionOf(type: string): string {
 }
 
 /** The private endpoint group and DNS zone of a registered type's data plane (for a resource of `kind`, where the zone depends on it). */
-export function privateLinkOf(type: string, kind?: string): { groupId: string; dnsZone: string } {
+export function privateLinkOf(type: string, kind?: string, region?: string): { groupId: string; dnsZone: string } {
   const privateLink = resourceType(type)?.privateLink;
   if (!privateLink) throw new Error(`${type} has no private link group in src/azure/resource-types.ts; register it there.`);
   const byKind = kind === undefined ? undefined : privateLink.dnsZoneByKind?.[kind];
-  return { groupId: privateLink.groupId, dnsZone: byKind ?? privateLink.dnsZone };
+  const dnsZone = byKind ?? privateLink.dnsZone;
+  if (dnsZone.includes('{region}') && region === undefined)
+    throw new Error(`the private DNS zone of ${type} depends on the region; pass it`);
+  return { groupId: privateLink.groupId, dnsZone: dnsZone.replace('{region}', region ?? '') };
 }
 
 /** The GUID of a built-in role granted on a type. */

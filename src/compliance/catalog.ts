@@ -10,6 +10,7 @@ import {
   registryControls,
   storageControls,
 } from './controls/platform.js';
+import { edgeControls } from './controls/edge.js';
 import { baaControls, tagsControls } from './controls/governance.js';
 import { operationsControls } from './controls/operations.js';
 
@@ -29,6 +30,7 @@ export const CONTROLS: readonly Control[] = [
   ...registryControls,
   ...containerAppControls,
   ...environmentControls,
+  ...edgeControls,
   ...appServiceControls,
   ...eventHubsControls,
   ...operationsControls,

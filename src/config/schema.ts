@@ -390,6 +390,39 @@ const ContainerAppSchema = z
   .prefault({})
   .describe('The Container App (the voice agent).');
 
+const hostName = z.string().regex(/^(?=.{1,253}$)([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\.)+[a-zA-Z]{2,63}$/, {
+  error: 'write a DNS host name such as voice.example.com (no scheme, no path)',
+});
+
+const EdgeSchema = z
+  .strictObject({
+    enabled: z
+      .boolean()
+      .default(true)
+      .describe(
+        'true (default, production): Azure Front Door Premium with a WAF is the app’s public address and the Container Apps environment takes no traffic from the internet (publicNetworkAccess Disabled; Front Door reaches it through Private Link). false: the app’s own ingress address is public (staging, or an environment whose callers all sit in its network).',
+      ),
+    profileName: azureName(NAME_RULES.frontDoorProfile).default('seniorly-prod-edge').describe('Front Door profile name.'),
+    endpointName: azureName(NAME_RULES.frontDoorEndpoint)
+      .default('seniorly-prod')
+      .describe('Front Door endpoint name; its host name is <name>-<hash>.<zone>.azurefd.net.'),
+    wafPolicyName: azureName(NAME_RULES.frontDoorWafPolicy)
+      .default('seniorlyprodwaf')
+      .describe('WAF policy name (letters and digits): Prevention mode, Microsoft_DefaultRuleSet and Microsoft_BotManagerRuleSet, always.'),
+    customDomain: z
+      .strictObject({
+        hostName: hostName.describe('The host name callers use, e.g. voice.example.com (a CNAME to the endpoint’s host name).'),
+      })
+      .optional()
+      .describe(
+        'A custom domain on the edge with a Front Door managed certificate (TLS 1.2); the app’s address becomes https://<hostName>.',
+      ),
+  })
+  .prefault({})
+  .describe(
+    'The app’s public edge: Azure Front Door Premium with a Web Application Firewall in Prevention mode, HTTPS only, a Private Link origin to the Container Apps environment (approved by provision), and access and WAF logs sent to the workspace.',
+  );
+
 const StorageSchema = z
   .strictObject({
     name: azureName(NAME_RULES.storageAccount).default('seniorlyprodbackup').describe('Backup storage account name (globally unique).'),
@@ -695,6 +728,7 @@ const EnvironmentShape = z.strictObject({
   registry: RegistrySchema,
   containerAppsEnvironment: ContainerAppsEnvironmentSchema,
   containerApp: ContainerAppSchema,
+  edge: EdgeSchema,
   storage: StorageSchema,
   ai: AiSchema,
   diagnostics: DiagnosticsSchema,
@@ -790,6 +824,11 @@ export const EnvironmentConfigSchema = EnvironmentShape.refine(
   .refine((config) => config.registry.build?.name.toLowerCase() !== config.registry.name.toLowerCase(), {
     path: ['registry', 'build', 'name'],
     message: 'the build registry must be another registry than registry.name: images are imported from it into the environment’s registry',
+  })
+  .refine((config) => !config.edge.enabled || config.containerApp.ingress === 'external', {
+    path: ['containerApp', 'ingress'],
+    message:
+      'the edge reaches the app through the environment’s Private Link, which carries external ingress only: set containerApp.ingress to external (the environment itself stays closed to the internet), or edge.enabled to false',
   })
   .describe(
     'azure-hipaa.yml: one HIPAA-ready Azure production environment for a container app. Every field is optional; the defaults are the seniorly-prod environment of the migration guide, corrected.',

@@ -58,6 +58,12 @@ export interface RolloutRequest {
   analysis?: AnalysisSettings;
   /** Active revisions kept after a promotion (the new and the previous one by default). */
   keepRevisions: number;
+  /**
+   * The app's public address when Front Door is its edge (provision's app-host-name): the
+   * environment is then closed to the internet, so a runner outside its network proves a revision
+   * healthy from Azure's view and probes the app through the edge.
+   */
+  edgeHost?: string;
   /** The revision to promote or roll back to, instead of the one the label names. */
   revision?: string;
   env: NodeJS.ProcessEnv;
@@ -91,6 +97,8 @@ export interface RolloutResult {
   revision: string;
   previousRevision?: string;
   fqdn: string;
+  /** The app's public host name: the edge's when it has one, else fqdn. */
+  appHostName: string;
   revisionFqdn: string;
   rolledBack: boolean;
   traffic: TrafficWeight[];
@@ -212,7 +220,7 @@ class Rollout {
       });
       created = true;
       await this.waitHealthy(candidate);
-      await this.probe(`https://${this.appName}---candidate.${app.domain}${this.healthPath}`, this.request.probeCount, 'candidate');
+      await this.proveCandidate(candidate, `https://${this.appName}---candidate.${app.domain}${this.healthPath}`);
       if (this.request.stage === 'candidate') {
         this.log(`Candidate ${candidate} is healthy at 0% traffic; promote it with stage: promote.`);
         return this.result(app, candidate, previousRevision, (await this.containerApp.read()).traffic);
@@ -297,7 +305,9 @@ class Rollout {
         `Traffic: ${[{ revisionName: candidate, weight: percent }, ...others].map((entry) => `${entry.revisionName} ${entry.weight}%`).join(', ')}.`,
       );
       const shiftedAt = Date.now();
-      if (!last) await this.probe(`https://${this.appName}.${app.domain}${this.healthPath}`, 0, `${percent}%`);
+      // Behind the edge the app's public address is the edge's: that is what callers reach.
+      const address = this.request.edgeHost ?? `${this.appName}.${app.domain}`;
+      if (!last) await this.probe(`https://${address}${this.healthPath}`, 0, `${percent}%`);
       // A failed analysis is a failed step: thrown like a failed probe, so traffic goes back the same way.
       if (!last && this.request.analysis) await this.analyse(this.request.analysis, percent, shiftedAt, candidate, previousRevision);
     }
@@ -396,6 +406,29 @@ class Rollout {
         );
       await this.containerApp.sleep(this.containerApp.pollMs);
     }
+  }
+
+  /**
+   * The candidate's proof of health, and the log says which: probes of its label address where this
+   * runner reaches the environment (inside its network, or an environment open to the internet);
+   * behind the edge, from outside the network (the label address refuses, 403, or does not answer),
+   * Azure's own view: the revision Provisioned, Running and Healthy, which Azure derives from the
+   * readiness probes it runs inside the environment, for `probeCount` consecutive reads.
+   */
+  private async proveCandidate(candidate: string, labelUrl: string): Promise<void> {
+    const first = this.request.edgeHost ? await this.get(labelUrl) : undefined;
+    if (first !== 403 && first !== 0) {
+      this.log(`Proof of health: probes of the candidate's label address ${labelUrl} (this runner reaches the environment).`);
+      return this.probe(labelUrl, this.request.probeCount, 'candidate');
+    }
+    this.log(
+      `Proof of health: Azure's view. ${labelUrl} ${first === 403 ? 'refuses this runner (403: the environment is closed to the internet)' : 'does not answer this runner'}; the edge ${this.request.edgeHost ?? ''} is the app's address, so the revision's own states, from the readiness probes Azure runs, decide.`,
+    );
+    for (let read = 1; read <= this.request.probeCount; read++) {
+      await this.waitHealthy(candidate);
+      if (read < this.request.probeCount) await this.containerApp.sleep(this.containerApp.pollMs);
+    }
+    this.log(`Revision ${candidate}: Provisioned/Running/Healthy in ${this.request.probeCount} consecutive reads.`);
   }
 
   /**
@@ -516,6 +549,7 @@ class Rollout {
       revision,
       ...(previousRevision ? { previousRevision } : {}),
       fqdn: `${this.appName}.${app.domain}`,
+      appHostName: this.request.edgeHost ?? `${this.appName}.${app.domain}`,
       revisionFqdn: `${revision}.${app.domain}`,
       rolledBack: false,
       traffic,

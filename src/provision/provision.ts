@@ -15,6 +15,7 @@ import { renderEnvironment, type LiveContainerApp, type RenderedEnvironment } fr
 import { deploySubscriptionTemplate, type SubscriptionDeploymentResult } from './subscription-deployment.js';
 import type { GateMode, ProvisionMode } from './request.js';
 import { ensurePromotionPath, type PromotionPath } from './build-registry.js';
+import { approveEdgeConnections } from './private-link.js';
 import { changeCount, changesAsText, changesFromWhatIf, type ChangeSet } from './changes.js';
 import { typeAndNameOf } from '../core/resource-id.js';
 import { armError, describeArmFailure, remediesFor, type ArmFailure, type ArmPort } from '../azure/arm-port.js';
@@ -189,6 +190,18 @@ export async function provision(request: ProvisionRequest, ports: ProvisionPorts
       )
     : undefined;
   const outputs = outputsOf(deployed);
+  if (config.edge.enabled)
+    await logger.group('Private Link: Front Door to the environment', () =>
+      approveEdgeConnections(
+        arm,
+        {
+          environmentId: `/subscriptions/${subscriptionId}/resourceGroups/${resourceGroup}/providers/Microsoft.App/managedEnvironments/${config.containerAppsEnvironment.name}`,
+          profileName: config.edge.profileName,
+          ...(request.pollIntervalMs !== undefined ? { pollIntervalMs: request.pollIntervalMs } : {}),
+        },
+        logger,
+      ),
+    );
   const runners = config.network.mode === 'private' ? config.network.githubRunners : undefined;
   if (runners) {
     // The provider tags the resource with the id GitHub's network configuration takes (it is no template output).

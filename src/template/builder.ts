@@ -163,15 +163,28 @@ export class TemplateBuilder {
     return Object.fromEntries(Object.entries(this.config.tags).map(([name, value]) => [name, literal(value)]));
   }
 
-  /** A diagnostic setting that sends the resource's audit logs to the workspace. */
-  diagnosticSetting(origin: JsonPath, scope: string, dependsOn: string[], alsoCategories: string[] = []): ArmResource {
+  /**
+   * A diagnostic setting that sends the resource's audit logs to the workspace: the configured category
+   * group (and `also`, categories the audit group lacks but something here reads, e.g. the environment's
+   * HTTP logs for the canary analysis), or `only` where the service's audit logs are named categories
+   * (the edge's).
+   */
+  diagnosticSetting(
+    origin: JsonPath,
+    scope: string,
+    dependsOn: string[],
+    categories: { also?: readonly string[]; only?: readonly string[] } = {},
+  ): ArmResource {
     const { diagnostics } = this.config;
     // arm-monitor's LogSettings predates category groups; the 2021-05-01-preview schema has `categoryGroup`.
-    const logs: (LogSettings & { categoryGroup?: string })[] = [
-      { categoryGroup: diagnostics.categoryGroup, enabled: true },
-      // allLogs has every category already; the audit group needs the others named.
-      ...(diagnostics.categoryGroup === 'allLogs' ? [] : alsoCategories.map((category) => ({ category, enabled: true }))),
-    ];
+    const named = (names: readonly string[]) => names.map((category) => ({ category, enabled: true }));
+    const logs: (LogSettings & { categoryGroup?: string })[] = categories.only
+      ? named(categories.only)
+      : [
+          { categoryGroup: diagnostics.categoryGroup, enabled: true },
+          // allLogs has every category already; the audit group needs the others named.
+          ...(diagnostics.categoryGroup === 'allLogs' ? [] : named(categories.also ?? [])),
+        ];
     return this.add<FlattenedProperties<DiagnosticSettingsResource>>(origin, {
       type: 'Microsoft.Insights/diagnosticSettings',
       name: literal(diagnostics.settingName),

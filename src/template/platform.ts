@@ -302,13 +302,15 @@ export function renderContainerAppsEnvironment(b: TemplateBuilder): void {
       // Azure Monitor + the diagnostic setting below: no workspace shared key in the template.
       appLogsConfiguration: { destination: 'azure-monitor' },
       zoneRedundant: environment.zoneRedundant,
+      // Behind the edge the environment takes no traffic from the internet: Front Door reaches it through Private Link.
+      publicNetworkAccess: b.config.edge.enabled ? 'Disabled' : 'Enabled',
       // internal: false keeps the external ingress the phone provider's webhooks call.
       ...(b.privateNetwork ? { vnetConfiguration: { infrastructureSubnetId: b.subnetId('containerAppsSubnet'), internal: false } } : {}),
     },
     dependsOn: b.privateNetwork ? [vnetId] : [],
   });
   // The ingress's HTTP logs too: deploy-container's canary analysis reads each revision's latency from them.
-  b.diagnosticSetting(['containerAppsEnvironment'], b.environmentId, [b.environmentId], [CONTAINER_APP_HTTP_LOGS]);
+  b.diagnosticSetting(['containerAppsEnvironment'], b.environmentId, [b.environmentId], { also: [CONTAINER_APP_HTTP_LOGS] });
   b.outputs.containerAppsEnvironmentId = { type: 'string', value: b.environmentId };
   b.outputs.containerAppsDefaultDomain = {
     type: 'string',
@@ -397,6 +399,8 @@ export function renderContainerApp(b: TemplateBuilder): void {
     type: 'string',
     value: reference(resourceId('Microsoft.App/containerApps', app.name), 'Microsoft.App/containerApps', 'configuration.ingress.fqdn'),
   };
+  // The app's public address; the edge (edge.ts) replaces it with its own.
+  b.outputs.appHostName = b.outputs.containerAppFqdn;
 }
 
 /** The services the app reaches through private endpoints, each with its private link group and DNS zone from the type registry. */
@@ -412,12 +416,16 @@ function privateLinkTargets(
     { origin: ['storage'], type: 'Microsoft.Storage/storageAccounts', name: config.storage.name },
     { origin: ['registry'], type: 'Microsoft.ContainerRegistry/registries', name: config.registry.name },
     ...aiServices(b),
+    // Behind the edge the environment is closed to the internet: runners in the network reach revisions through this endpoint.
+    ...(config.edge.enabled
+      ? [{ origin: ['edge'], type: 'Microsoft.App/managedEnvironments', name: config.containerAppsEnvironment.name }]
+      : []),
   ];
   return targets.map(({ origin, type, name, kind, busyWith }) => ({
     origin,
     id: resourceId(type, name),
     name,
     busyWith: busyWith ?? [],
-    ...privateLinkOf(type, kind),
+    ...privateLinkOf(type, kind, config.region),
   }));
 }

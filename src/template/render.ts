@@ -3,6 +3,7 @@ import type { JsonPath } from '../core/json-path.js';
 import type { ArmTemplate } from './arm-types.js';
 import { renderAiServices } from './ai-services.js';
 import { TemplateBuilder, originKey, type RenderOptions } from './builder.js';
+import { renderEdge } from './edge.js';
 import { renderDefenderTemplate, renderOperations, type SubscriptionTemplate } from './operations.js';
 import { renderCosmos, renderKeyVault, renderLegacyRedis, renderManagedRedis, renderSql, renderStorage } from './data-services.js';
 import {
@@ -55,6 +56,7 @@ export function renderEnvironment(config: EnvironmentConfig, options: RenderOpti
   if (builder.privateNetwork) renderPrivateEndpoints(builder);
   renderContainerAppsEnvironment(builder);
   renderContainerApp(builder);
+  renderEdge(builder);
   renderOperations(builder);
   const subscriptionTemplate = renderDefenderTemplate(config.operations);
   return {

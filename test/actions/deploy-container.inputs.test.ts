@@ -108,3 +108,22 @@ describe('deploy-container analysis inputs', () => {
     expect(() => read({ 'traffic-steps': '10,100', [name]: value })).toThrow(ConfigurationError);
   });
 });
+
+describe('deploy-container edge-host', () => {
+  it('takes the edge’s host name, in lower case', () => {
+    expect(read({ 'edge-host': 'Seniorly-Prod-0123456789abcdef.z01.azurefd.net' }).edgeHost).toBe(
+      'seniorly-prod-0123456789abcdef.z01.azurefd.net',
+    );
+    expect(read({}).edgeHost).toBeUndefined();
+  });
+
+  it.each([
+    'https://edge.z01.azurefd.net',
+    'edge.z01.azurefd.net/health',
+    'edge.z01.azurefd.net:8443',
+    'edge.example.com@evil.test',
+    'a b.net',
+  ])('refuses %s, which is not a host name', (value) => {
+    expect(() => read({ 'edge-host': value })).toThrow(/Input "edge-host" is a host name/);
+  });
+});

@@ -43,6 +43,10 @@ describe('built-in defaults', () => {
     ['containerApp.minReplicas', 1],
     ['containerApp.maxReplicas', 10],
     ['containerApp.ingress', 'external'],
+    ['edge.enabled', true],
+    ['edge.profileName', 'seniorly-prod-edge'],
+    ['edge.wafPolicyName', 'seniorlyprodwaf'],
+    ['edge.customDomain', undefined],
     ['ai.openai.enabled', true],
     ['ai.openai.name', 'seniorly-prod-openai'],
     ['ai.openai.deployments', [{ name: 'gpt-4o', model: 'gpt-4o', version: '2024-11-20', sku: 'Standard', capacity: 10 }]],
@@ -260,6 +264,13 @@ describe('config-level checks', () => {
       'azure-hipaa.yml:4 ai.openai.abuseMonitoring',
       /not both/,
     ],
+    [
+      'containerApp:\n  ingress: internal\n',
+      'azure-hipaa.yml:2 containerApp.ingress',
+      /set containerApp.ingress to external.*or edge.enabled to false/,
+    ],
+    ['edge:\n  wafPolicyName: prod-waf\n', 'azure-hipaa.yml:2 edge.wafPolicyName', /letters and digits, starting with a letter/],
+    ['edge:\n  customDomain: {hostName: "https://voice.example.com/"}\n', 'azure-hipaa.yml:2 edge.customDomain.hostName', /DNS host name/],
   ])('%j -> %s', (text, where, message) => {
     const problems = problemsOf(text);
     expect(problems.find((problem) => problem.where === where)?.message).toMatch(message);

@@ -468,3 +468,71 @@ describe('a re-run of the same commit', () => {
     expect(state.revisions.at(-1)?.commit).toBe(OTHER);
   });
 });
+
+describe('rollout behind the edge', () => {
+  const EDGE = 'seniorly-prod-0123456789abcdef.z01.azurefd.net';
+
+  /** An HTTP client that records every URL and answers the candidate's label address with `label`, anything else 200. */
+  function client(label: number) {
+    const urls: string[] = [];
+    const http: HttpClient = {
+      sendRequest: async (request) => {
+        urls.push(request.url);
+        return { request, status: request.url.includes('---candidate.') ? label : 200, headers: createHttpHeaders() };
+      },
+    };
+    return { http, urls };
+  }
+
+  function run(http: HttpClient, edgeHost: string | undefined, healthTimeoutSeconds = 30) {
+    const lines: string[] = [];
+    const logger = { ...silentLogger, info: (line: string) => void lines.push(line) };
+    const { arm } = armWithLock(0);
+    const result = rollout(
+      {
+        cwd,
+        image: 'r.azurecr.io/voice-agent@sha256:2',
+        stage: 'all',
+        suffix: 'c1234567-1-1',
+        healthTimeoutSeconds,
+        probeCount: 2,
+        gate: 'none',
+        trafficSteps: [50, 100],
+        stepWaitSeconds: 0,
+        keepRevisions: 2,
+        env: {},
+        logger,
+        pollIntervalMs: 5,
+        ...(edgeHost ? { edgeHost } : {}),
+      },
+      { arm, http },
+    );
+    return { result, lines };
+  }
+
+  it('from outside the network, proves the candidate from Azure’s view and probes the app through the edge, and says so', async () => {
+    const { http, urls } = client(403);
+    const { result, lines } = run(http, EDGE);
+    expect((await result).revision).toBe('voice-agent--c1234567-1-1');
+    expect(lines.some((line) => /^Proof of health: Azure's view\. .*---candidate\..* refuses this runner \(403/.test(line))).toBe(true);
+    expect(lines).toContain('Revision voice-agent--c1234567-1-1: Provisioned/Running/Healthy in 2 consecutive reads.');
+    // One look at the label address, then the edge: never the environment's own app address.
+    expect(urls.filter((url) => url.includes('---candidate.'))).toHaveLength(1);
+    expect(urls.filter((url) => url.startsWith(`https://${EDGE}/`)).length).toBeGreaterThan(0);
+    expect(urls.filter((url) => url.startsWith(`https://voice-agent.${DOMAIN}`))).toEqual([]);
+  });
+
+  it('from inside the network, probes the label address as before, and says so', async () => {
+    const { http, urls } = client(200);
+    const { result, lines } = run(http, EDGE);
+    await result;
+    expect(lines.some((line) => /^Proof of health: probes of the candidate's label address /.test(line))).toBe(true);
+    expect(urls.filter((url) => url.includes('---candidate.')).length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('without an edge, fails as before when the label address refuses', async () => {
+    const { http } = client(403);
+    const error = await run(http, undefined, 1).result.catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(RolloutFailedError);
+  });
+});

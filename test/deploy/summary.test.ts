@@ -10,6 +10,7 @@ const failed: RolloutResult = {
   revision: 'voice-agent--c1111111-1-1',
   previousRevision: 'voice-agent--c0000000-1-1',
   fqdn: 'voice-agent.example.eastus2.azurecontainerapps.io',
+  appHostName: 'voice-agent.example.eastus2.azurecontainerapps.io',
   revisionFqdn: 'voice-agent--c1111111-1-1.example.eastus2.azurecontainerapps.io',
   rolledBack: true,
   traffic: [{ revisionName: 'voice-agent--c0000000-1-1', weight: 100, label: 'previous' }],

@@ -109,10 +109,27 @@ describe('provision', () => {
     expect(result.outputs['container-apps-default-domain']).toMatch(/\.eastus2\.azurecontainerapps\.io$/);
     expect(result.outputs['log-analytics-workspace-id']).toMatch(/^[0-9a-f-]{36}$/);
     expect(result.outputs['redis-host']).toBe('seniorly-prod-redis.eastus2.redis.azure.net');
+    // The app's address is the edge's, not the environment's (closed to the internet).
+    expect(result.outputs['app-host-name']).toMatch(/^seniorly-prod-[0-9a-f]{16}\.z01\.azurefd\.net$/);
+    expect(result.outputs['edge-host-name']).toBe(result.outputs['app-host-name']);
+    expect(
+      logger.lines.some((line) => /Front Door seniorly-prod-edge reaches the environment through Private Link: .* approved now/.test(line)),
+    ).toBe(true);
     expect(logger.lines.some((line) => /created +Microsoft\.KeyVault\/vaults seniorly-prod-secrets in [\d.]+ s/.test(line))).toBe(true);
     // Dependencies first: the app started only after its identity's role grants finished.
     const order = (type: string) => result.operations.findIndex((operation) => operation.type === type);
     expect(order('Microsoft.App/containerApps')).toBeGreaterThan(order('Microsoft.Authorization/roleAssignments'));
+  });
+
+  it('approves the pending Private Link connection Front Door asked for, and waits until Azure says it is approved', async () => {
+    const connections = [...sandbox.server.arm.resources.values()].filter((stored) =>
+      /^Microsoft\.App\/managedEnvironments\/privateEndpointConnections$/i.test(stored.type),
+    );
+    expect(connections).toHaveLength(1);
+    const state = (connections[0]?.properties as { privateLinkServiceConnectionState: { status: string } })
+      .privateLinkServiceConnectionState;
+    expect(state.status).toBe('Approved');
+    expect(connections[0]?.provisioningState).toBe('Succeeded');
   });
 
   it('deploys exactly the template the gate judged: the same object goes to what-if, validate and the deployment, and ARM holds it', async () => {
@@ -189,6 +206,8 @@ describe('provision', () => {
     const result = await provisionWith({ logger });
     expect(result.changeCount).toBe(0);
     expect(logger.lines.some((line) => /updated +Microsoft\.KeyVault\/vaults seniorly-prod-secrets in [\d.]+ s/.test(line))).toBe(true);
+    // Idempotent: the connection approved by the first run is left as it is, and no other is asked for.
+    expect(logger.lines.some((line) => /Private Link: seniorly-prod-edge-[0-9a-f]{8} approved before\.$/.test(line))).toBe(true);
     expect(logger.lines.filter((line) => / created +Microsoft/.test(line))).toEqual([]);
     expect(result.changes.resources.filter((c) => c.changeType !== 'NoChange' && c.changeType !== 'Ignore')).toEqual([]);
   });

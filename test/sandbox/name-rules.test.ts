@@ -26,6 +26,8 @@ const PAIRS: readonly (readonly [keyof typeof NAME_RULES, string])[] = [
   ['searchService', 'Microsoft.Search/searchServices'],
   ['containerAppsEnvironment', 'Microsoft.App/managedEnvironments'],
   ['containerApp', 'Microsoft.App/containerApps'],
+  ['frontDoorProfile', 'Microsoft.Cdn/profiles'],
+  ['frontDoorWafPolicy', 'Microsoft.Network/FrontDoorWebApplicationFirewallPolicies'],
 ];
 
 /** The limits of every rule above and one either side, so each length rule is probed at its edges. */

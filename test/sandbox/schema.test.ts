@@ -120,6 +120,34 @@ describe('validateResourceBody', () => {
   });
 });
 
+describe('a discriminated union the generator wrote as a closed base beside its variants', () => {
+  // Microsoft.Cdn's SecurityPolicyPropertiesParameters: allOf [{additionalProperties: false, properties: {type}}, oneOf [variants]].
+  const securityPolicy = (parameters: Record<string, unknown>): ResourceBody => ({
+    type: 'Microsoft.Cdn/profiles/securityPolicies',
+    apiVersion: '2025-06-01',
+    name: 'edge/waf',
+    properties: { parameters },
+  });
+  const waf = {
+    type: 'WebApplicationFirewall',
+    wafPolicy: { id: "[resourceId('Microsoft.Network/FrontDoorWebApplicationFirewallPolicies', 'waf')]" },
+    associations: [{ domains: [{ id: "[resourceId('Microsoft.Cdn/profiles/afdEndpoints', 'edge', 'app')]" }], patternsToMatch: ['/*'] }],
+  };
+
+  it('accepts a variant with its own properties', () => {
+    expect(validateResourceBody(securityPolicy(waf))).toEqual({ ok: true });
+  });
+
+  it('still closes the variant: a misspelled property is refused', () => {
+    const result = validateResourceBody(securityPolicy({ ...waf, wafPolicyy: waf.wafPolicy }));
+    expect(result.ok ? [] : result.errors.join('\n')).toMatch(/unknown property "wafPolicyy"/);
+  });
+
+  it('still checks the discriminator', () => {
+    expect(validateResourceBody(securityPolicy({ ...waf, type: 'Firewall' })).ok).toBe(false);
+  });
+});
+
 describe('hasSchemaFor', () => {
   it.each([
     ['Microsoft.KeyVault/vaults', '2026-02-01', true],
@@ -131,6 +159,8 @@ describe('hasSchemaFor', () => {
     ['Microsoft.Network/privateDnsZones/virtualNetworkLinks', '2024-06-01', true],
     ['Microsoft.Network/virtualNetworks', '2023-04-01', false],
     ['Microsoft.KeyVault/nothings', '2026-02-01', false],
+    ['Microsoft.Cdn/profiles/afdEndpoints/routes', '2025-06-01', true],
+    ['Microsoft.Network/FrontDoorWebApplicationFirewallPolicies', '2025-11-01', true],
   ])('%s@%s: %s', (type, apiVersion, expected) => {
     expect(hasSchemaFor(type, apiVersion)).toBe(expected);
   });

@@ -22,6 +22,12 @@ const variants: [string, EnvironmentConfig][] = [
   ['the audit category group only', parseConfigText('diagnostics: {categoryGroup: audit}\n', 'c.yml')],
   ['GitHub-hosted runners in the network', parseConfigText('network:\n  githubRunners: {businessId: "123456789"}\n', 'c.yml')],
   ['no AI services', parseConfigText('ai: {openai: {enabled: false}, speech: {enabled: false}, search: {enabled: false}}\n', 'c.yml')],
+  ['no edge (staging)', parseConfigText('edge: {enabled: false}\n', 'c.yml')],
+  ['an edge with a custom domain', parseConfigText('edge: {customDomain: {hostName: voice.example.com}}\n', 'c.yml')],
+  [
+    'public network behind the edge',
+    parseConfigText('network: {mode: public}\nedge: {customDomain: {hostName: voice.example.com}}\n', 'c.yml'),
+  ],
   [
     'public network, Speech only, two model deployments',
     parseConfigText(
@@ -157,6 +163,7 @@ describe.each(variants)('rendering %s', (_name, config) => {
         `[resourceId('Microsoft.Storage/storageAccounts/blobServices', '${config.storage.name}', 'default')]`,
         `[resourceId('Microsoft.App/managedEnvironments', '${config.containerAppsEnvironment.name}')]`,
         ...aiServicesOf(config).map(({ type, name }) => `[resourceId('${type}', '${name}')]`),
+        ...(config.edge.enabled ? [`[resourceId('Microsoft.Cdn/profiles', '${config.edge.profileName}')]`] : []),
       ].sort(),
     );
   });
@@ -189,7 +196,22 @@ describe.each(variants)('rendering %s', (_name, config) => {
     for (const { type, name } of ai)
       expect([name, propertyOf(find(template.resources, type, name), 'publicNetworkAccess')]).toEqual([name, expected]);
     const endpoints = template.resources.filter((resource) => resource.type === 'Microsoft.Network/privateEndpoints');
-    expect(endpoints).toHaveLength(config.network.mode === 'private' ? 6 + ai.length : 0);
+    // Behind the edge the environment has one too: runners in the network reach its revisions through it.
+    expect(endpoints).toHaveLength(config.network.mode === 'private' ? 6 + ai.length + (config.edge.enabled ? 1 : 0) : 0);
+  });
+
+  it('closes the environment to the internet exactly when the edge fronts it, and points the app address at the edge', () => {
+    const environment = find(template.resources, 'Microsoft.App/managedEnvironments');
+    expect(propertyOf(environment, 'publicNetworkAccess')).toBe(config.edge.enabled ? 'Disabled' : 'Enabled');
+    const profiles = template.resources.filter((resource) => resource.type === 'Microsoft.Cdn/profiles');
+    expect(profiles).toHaveLength(config.edge.enabled ? 1 : 0);
+    const appHostName = template.outputs.appHostName?.value;
+    if (!config.edge.enabled) expect(appHostName).toBe(template.outputs.containerAppFqdn?.value);
+    else
+      expect(appHostName).toBe(
+        config.edge.customDomain?.hostName ??
+          `[reference(resourceId('Microsoft.Cdn/profiles/afdEndpoints', '${config.edge.profileName}', '${config.edge.endpointName}'), '2025-06-01').hostName]`,
+      );
   });
 
   it('turns key authentication off on every AI service and tells the app each endpoint', () => {
@@ -401,6 +423,70 @@ describe('the default template', () => {
     expect(find(resources, 'Microsoft.CognitiveServices/accounts', 'seniorly-prod-speech').kind).toBe('SpeechServices');
     expect(find(resources, 'Microsoft.CognitiveServices/accounts', 'seniorly-prod-openai').kind).toBe('OpenAI');
     expect(Object.keys(template.outputs)).toEqual(expect.arrayContaining(['openaiEndpoint', 'speechEndpoint', 'searchEndpoint']));
+  });
+
+  it('puts Front Door Premium with a WAF in Prevention mode in front of the app, reaching it through Private Link', () => {
+    const waf = find(resources, 'Microsoft.Network/FrontDoorWebApplicationFirewallPolicies', 'seniorlyprodwaf');
+    expect(waf.sku).toEqual({ name: 'Premium_AzureFrontDoor' });
+    expect(propertyOf(waf, 'policySettings')).toMatchObject({ enabledState: 'Enabled', mode: 'Prevention' });
+    expect((propertyOf(waf, 'managedRules.managedRuleSets') as { ruleSetType: string }[]).map((set) => set.ruleSetType)).toEqual([
+      'Microsoft_DefaultRuleSet',
+      'Microsoft_BotManagerRuleSet',
+    ]);
+    expect(find(resources, 'Microsoft.Cdn/profiles', 'seniorly-prod-edge').sku).toEqual({ name: 'Premium_AzureFrontDoor' });
+    const route = find(resources, 'Microsoft.Cdn/profiles/afdEndpoints/routes', 'seniorly-prod-edge/seniorly-prod/voice-agent');
+    expect(route.properties).toMatchObject({ httpsRedirect: 'Enabled', forwardingProtocol: 'HttpsOnly', patternsToMatch: ['/*'] });
+    const origin = find(resources, 'Microsoft.Cdn/profiles/originGroups/origins', 'seniorly-prod-edge/voice-agent/voice-agent');
+    expect(propertyOf(origin, 'sharedPrivateLinkResource')).toMatchObject({
+      privateLink: { id: "[resourceId('Microsoft.App/managedEnvironments', 'seniorly-prod-env')]" },
+      groupId: 'managedEnvironments',
+    });
+    expect(propertyOf(origin, 'hostName')).toContain('configuration.ingress.fqdn');
+    const policy = find(resources, 'Microsoft.Cdn/profiles/securityPolicies', 'seniorly-prod-edge/seniorlyprodwaf');
+    expect(propertyOf(policy, 'parameters')).toEqual({
+      type: 'WebApplicationFirewall',
+      wafPolicy: { id: "[resourceId('Microsoft.Network/FrontDoorWebApplicationFirewallPolicies', 'seniorlyprodwaf')]" },
+      associations: [
+        {
+          domains: [{ id: "[resourceId('Microsoft.Cdn/profiles/afdEndpoints', 'seniorly-prod-edge', 'seniorly-prod')]" }],
+          patternsToMatch: ['/*'],
+        },
+      ],
+    });
+    const setting = resources.find(
+      (resource) => resource.type === 'Microsoft.Insights/diagnosticSettings' && resource.scope?.includes('Microsoft.Cdn/profiles'),
+    );
+    expect(propertyOf(setting as ArmResource, 'logs')).toEqual([
+      { category: 'FrontDoorAccessLog', enabled: true },
+      { category: 'FrontDoorWebApplicationFirewallLog', enabled: true },
+    ]);
+    // The environment's own private endpoint resolves in the region's Container Apps zone.
+    expect(find(resources, 'Microsoft.Network/privateDnsZones', 'privatelink.eastus2.azurecontainerapps.io')).toBeDefined();
+    expect(
+      propertyOf(find(resources, 'Microsoft.Network/privateEndpoints', 'seniorly-prod-env-pe'), 'privateLinkServiceConnections'),
+    ).toEqual([
+      {
+        name: 'seniorly-prod-env-managedEnvironments',
+        properties: {
+          privateLinkServiceId: "[resourceId('Microsoft.App/managedEnvironments', 'seniorly-prod-env')]",
+          groupIds: ['managedEnvironments'],
+        },
+      },
+    ]);
+  });
+
+  it('gives a custom domain a managed certificate and puts it on the route and under the WAF', () => {
+    const custom = renderTemplate(parseConfigText('edge: {customDomain: {hostName: voice.example.com}}\n', 'c.yml')).resources;
+    const domain = find(custom, 'Microsoft.Cdn/profiles/customDomains', 'seniorly-prod-edge/voice-example-com');
+    expect(domain.properties).toEqual({
+      hostName: 'voice.example.com',
+      tlsSettings: { certificateType: 'ManagedCertificate', minimumTlsVersion: 'TLS12' },
+    });
+    const domainId = "[resourceId('Microsoft.Cdn/profiles/customDomains', 'seniorly-prod-edge', 'voice-example-com')]";
+    expect(propertyOf(find(custom, 'Microsoft.Cdn/profiles/afdEndpoints/routes'), 'customDomains')).toEqual([{ id: domainId }]);
+    expect(JSON.stringify(propertyOf(find(custom, 'Microsoft.Cdn/profiles/securityPolicies'), 'parameters.associations'))).toContain(
+      domainId,
+    );
   });
 
   it('is deterministic', () => {

@@ -35,6 +35,7 @@ export type DeployInputs = Pick<
     | 'keepRevisions'
     | 'revision'
     | 'analysis'
+    | 'edgeHost'
   > & {
     subscriptionId?: string;
   };
@@ -72,6 +73,7 @@ export const DEPLOY_INPUTS = {
   'analysis-inconclusive': read.choice(['fail', 'pass'] as const, DEFAULT_ANALYSIS.inconclusive),
   'analysis-max-extensions': read.whole(DEFAULT_ANALYSIS.maxExtensions, 0, 100),
   revision: read.optional,
+  'edge-host': ((inputs, name) => hostName(inputs.optional(name))) as InputReader<string | undefined>,
   image: read.optional,
   'require-deployed-in': read.optional,
   'push-to': read.choice(pushTargets, 'auto'),
@@ -115,6 +117,7 @@ export function readDeployInputs(io: ActionIO): DeployInputs {
     stepWaitSeconds: given['step-wait-seconds'],
     keepRevisions: given['keep-revisions'],
     ...entry('revision', given.revision),
+    ...entry('edgeHost', given['edge-host']),
     ...analysisOf(given),
   };
 }
@@ -146,6 +149,16 @@ function analysisOf(given: ReturnType<typeof readInputTable<typeof DEPLOY_INPUTS
       maxExtensions: given['analysis-max-extensions'],
     },
   };
+}
+
+/** A DNS host name, nothing else: it is put into URLs the action requests. */
+function hostName(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  if (!/^(?=.{1,253}$)([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\.)+[a-zA-Z]{2,63}$/.test(value))
+    throw new ConfigurationError(
+      `${deployInput('edge-host')} is a host name such as seniorly-prod-abc123.z01.azurefd.net (no scheme, port or path).`,
+    );
+  return value.toLowerCase();
 }
 
 function entry<K extends string>(key: K, value: string | undefined): { [P in K]?: string } {

@@ -81,6 +81,7 @@ function setRolloutOutputs(io: ActionIO, result: RolloutResult): void {
   io.setOutput('revision', result.revision);
   io.setOutput('previous-revision', result.previousRevision ?? '');
   io.setOutput('fqdn', result.fqdn);
+  io.setOutput('app-host-name', result.appHostName);
   io.setOutput('revision-fqdn', result.revisionFqdn);
   io.setOutput('rolled-back', String(result.rolledBack));
   io.setOutput('traffic', JSON.stringify(result.traffic));

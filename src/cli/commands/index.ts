@@ -8,6 +8,7 @@ import { planCommand } from './plan.js';
 import { provisionCommand } from './provision.js';
 import { rehearseCommand } from './rehearse.js';
 import { sandboxCommand } from './sandbox.js';
+import { smokeWebhookCommand } from './smoke-webhook.js';
 import { switchWebhookCommand } from './switch-webhook.js';
 
 /** Every CLI command, in the order `azure-hipaa --help` lists them. */
@@ -16,6 +17,7 @@ export const commands: Command[] = [
   gateCommand,
   provisionCommand,
   migrateSecretsCommand,
+  smokeWebhookCommand,
   switchWebhookCommand,
   githubRunnersCommand,
   sandboxCommand,
