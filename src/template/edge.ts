@@ -1,5 +1,8 @@
 import { auditLogSourceOf } from '../azure/resource-types.js';
-import { reference, resourceId, resourceIdExpression, type TemplateBuilder } from './builder.js';
+import type { EnvironmentConfig } from '../config/schema.js';
+import { literal, reference, resourceId, resourceIdExpression, type TemplateBuilder } from './builder.js';
+
+type EdgeConfig = EnvironmentConfig['edge'];
 
 /**
  * The app's public edge (config `edge`): Azure Front Door Premium with a WAF policy in Prevention
@@ -196,8 +199,20 @@ export function renderEdge(b: TemplateBuilder): void {
   const edgeLogs = auditLogSourceOf('Microsoft.Cdn/profiles')?.categories;
   b.diagnosticSetting(['edge'], profileId, [profileId], edgeLogs ? { only: edgeLogs } : {});
 
-  const edgeHost = reference(endpointId, 'Microsoft.Cdn/profiles/afdEndpoints', 'hostName');
-  b.outputs.edgeHostName = { type: 'string', value: edgeHost };
-  // The address callers (and the phone provider's webhooks) use: the custom domain, else the endpoint's host.
-  b.outputs.appHostName = { type: 'string', value: edge.customDomain?.hostName ?? edgeHost };
+  b.outputs.edgeHostName = { type: 'string', value: edgeHostExpression(edge) };
+  b.outputs.appHostName = { type: 'string', value: appHostExpression(edge) };
+}
+
+/** The endpoint's host name Front Door makes up (`<endpoint>-<hash>.z01.azurefd.net`), as an ARM expression. */
+function edgeHostExpression(edge: EdgeConfig): string {
+  return reference(
+    resourceId('Microsoft.Cdn/profiles/afdEndpoints', edge.profileName, edge.endpointName),
+    'Microsoft.Cdn/profiles/afdEndpoints',
+    'hostName',
+  );
+}
+
+/** The address callers (and the phone provider's webhooks) use: the custom domain, else the endpoint's host. */
+export function appHostExpression(edge: EdgeConfig): string {
+  return edge.customDomain ? literal(edge.customDomain.hostName) : edgeHostExpression(edge);
 }

@@ -1,3 +1,4 @@
+import { appHostExpression } from './edge.js';
 import { apiVersionOf } from '../azure/resource-types.js';
 import type { OperationsConfig } from '../config/operations-schema.js';
 import type { JsonPath } from '../core/json-path.js';
@@ -419,6 +420,8 @@ function renderAvailability(b: TemplateBuilder, operations: OperationsConfig, ac
 function healthAddress(b: TemplateBuilder, configured: string | undefined): string | undefined {
   if (configured !== undefined) return literal(configured);
   const app = b.config.containerApp;
+  // Behind the edge the environment refuses the internet: the test goes where callers go.
+  if (b.config.edge.enabled) return `[format('https://{0}{1}', ${inner(appHostExpression(b.config.edge))}, ${quote(app.healthPath)})]`;
   if (app.ingress !== 'external') return undefined;
   const fqdn = reference(resourceId(APP, app.name), APP, 'configuration.ingress.fqdn');
   return `[format('https://{0}{1}', ${inner(fqdn)}, ${quote(app.healthPath)})]`;

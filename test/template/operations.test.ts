@@ -107,9 +107,8 @@ describe('the operations resources of the default config', () => {
     expect(test?.kind).toBe('standard');
     expect(props(test).Kind).toBe('standard');
     expect((props(test).Locations as unknown[]).length).toBe(5);
-    expect((props(test).Request as { RequestUrl: string }).RequestUrl).toBe(
-      "[format('https://{0}{1}', reference(resourceId('Microsoft.App/containerApps', 'voice-agent'), '2026-01-01').configuration.ingress.fqdn, '/health')]",
-    );
+    // Behind the edge (the default), where callers reach the app.
+    expect((props(test).Request as { RequestUrl: string }).RequestUrl).toContain("resourceId('Microsoft.Cdn/profiles/afdEndpoints'");
     expect(test?.tags).toMatchObject({
       "[concat('hidden-link:', resourceId('Microsoft.Insights/components', 'seniorly-prod-appinsights'))]": 'Resource',
     });
@@ -179,17 +178,31 @@ describe('operations from the config', () => {
   });
 
   it('tests an internal app only at a configured public address', () => {
-    const internal = renderTemplate(parseConfigText('containerApp: {ingress: internal}\n', 'c.yml')).resources;
+    const internal = renderTemplate(parseConfigText('containerApp: {ingress: internal}\nedge: {enabled: false}\n', 'c.yml')).resources;
     expect(ofType(internal, 'Microsoft.Insights/webtests')).toEqual([]);
     const fronted = renderTemplate(
       parseConfigText(
-        'containerApp: {ingress: internal}\noperations: {availability: {url: "https://voice.example.com/health"}}\n',
+        'containerApp: {ingress: internal}\nedge: {enabled: false}\noperations: {availability: {url: "https://voice.example.com/health"}}\n',
         'c.yml',
       ),
     ).resources;
     expect((props(ofType(fronted, 'Microsoft.Insights/webtests')[0]).Request as { RequestUrl: string }).RequestUrl).toBe(
       'https://voice.example.com/health',
     );
+  });
+
+  it('tests the app where callers reach it: behind the edge, the edge (the environment refuses the internet)', () => {
+    const url = (config: string) =>
+      (
+        props(ofType(renderTemplate(parseConfigText(config, 'c.yml')).resources, 'Microsoft.Insights/webtests')[0]).Request as {
+          RequestUrl: string;
+        }
+      ).RequestUrl;
+    expect(url('{}\n')).toBe(
+      "[format('https://{0}{1}', reference(resourceId('Microsoft.Cdn/profiles/afdEndpoints', 'seniorly-prod-edge', 'seniorly-prod'), '2025-06-01').hostName, '/health')]",
+    );
+    expect(url('edge: {customDomain: {hostName: voice.example.com}}\n')).toContain("'https://{0}{1}', 'voice.example.com', '/health'");
+    expect(url('edge: {enabled: false}\n')).toContain("reference(resourceId('Microsoft.App/containerApps'");
   });
 
   it('leaves out the initiative and the budget when the config turns them off', () => {
