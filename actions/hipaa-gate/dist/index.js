@@ -30877,7 +30877,7 @@ module.exports = {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _shared_runtime_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(732);
-/* harmony import */ var _run_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(5042);
+/* harmony import */ var _run_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8049);
 
 
 await (0,_shared_runtime_js__WEBPACK_IMPORTED_MODULE_0__/* .runEntry */ .CN)(_run_js__WEBPACK_IMPORTED_MODULE_1__/* .run */ .e);
@@ -30887,7 +30887,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 5042:
+/***/ 8049:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -31067,8 +31067,40 @@ const RESOURCE_TYPES = [
         },
         workspaceTables: ['ContainerAppConsoleLogs_CL', 'ContainerAppSystemLogs_CL'],
         baaService: 'Azure Container Apps',
+        // The zone is per region ("Azure Private Endpoint private DNS zone values": privatelink.{regionName}.azurecontainerapps.io).
+        privateLink: { groupId: 'managedEnvironments', dnsZone: 'privatelink.{region}.azurecontainerapps.io' },
     },
     { type: 'Microsoft.App/containerApps', apiVersion: '2026-01-01', baaService: 'Azure Container Apps' },
+    {
+        // Azure Front Door Standard/Premium: the app's public edge (config: edge).
+        type: 'Microsoft.Cdn/profiles',
+        apiVersion: '2025-06-01',
+        children: [
+            { type: 'afdEndpoints', read: 'list' },
+            { type: 'originGroups', read: 'list' },
+            { type: 'securityPolicies', read: 'list' },
+            { type: 'customDomains', read: 'list' },
+        ],
+        // Who called the app and what the WAF did with it: both logs are the edge's audit trail. No resource-specific tables.
+        auditLogs: {
+            categoryGroups: ['allLogs'],
+            categories: ['FrontDoorAccessLog', 'FrontDoorWebApplicationFirewallLog'],
+            allCategories: true,
+            dedicatedTables: [AZURE_DIAGNOSTICS_TABLE],
+        },
+        baaService: 'Azure Front Door',
+    },
+    { type: 'Microsoft.Cdn/profiles/afdEndpoints', apiVersion: '2025-06-01', children: [{ type: 'routes', read: 'list' }] },
+    { type: 'Microsoft.Cdn/profiles/afdEndpoints/routes', apiVersion: '2025-06-01' },
+    { type: 'Microsoft.Cdn/profiles/originGroups', apiVersion: '2025-06-01', children: [{ type: 'origins', read: 'list' }] },
+    { type: 'Microsoft.Cdn/profiles/originGroups/origins', apiVersion: '2025-06-01' },
+    { type: 'Microsoft.Cdn/profiles/securityPolicies', apiVersion: '2025-06-01' },
+    { type: 'Microsoft.Cdn/profiles/customDomains', apiVersion: '2025-06-01' },
+    {
+        type: 'Microsoft.Network/FrontDoorWebApplicationFirewallPolicies',
+        apiVersion: '2025-11-01',
+        baaService: 'Azure Web Application Firewall',
+    },
     {
         // Azure OpenAI (kind OpenAI) and Speech (kind SpeechServices) are both Cognitive Services accounts.
         type: 'Microsoft.CognitiveServices/accounts',
@@ -31102,12 +31134,21 @@ const RESOURCE_TYPES = [
         },
         reachedByRole: true,
     },
+    // Operations (src/template/operations.ts): alerts, availability, Azure Policy, Defender for Cloud, cost.
+    { type: 'Microsoft.Insights/actionGroups', apiVersion: '2023-01-01', baaService: 'Azure Monitor' },
+    { type: 'Microsoft.Insights/metricAlerts', apiVersion: '2026-01-01', baaService: 'Azure Monitor' },
+    { type: 'Microsoft.Insights/scheduledQueryRules', apiVersion: '2026-03-01', baaService: 'Azure Monitor' },
+    { type: 'Microsoft.Insights/components', apiVersion: '2020-02-02', baaService: 'Azure Monitor (Application Insights)' },
+    { type: 'Microsoft.Insights/webtests', apiVersion: '2022-06-15', baaService: 'Azure Monitor (Application Insights)' },
+    // An assignment, a subscription's Defender plan and a budget only configure how Azure judges, protects or bills others.
+    { type: 'Microsoft.Authorization/policyAssignments', apiVersion: '2025-03-01', configuresOther: true },
+    { type: 'Microsoft.Security/pricings', apiVersion: '2024-01-01', configuresOther: true },
+    { type: 'Microsoft.Consumption/budgets', apiVersion: '2024-08-01', configuresOther: true },
     { type: 'Microsoft.Resources/deployments', configuresOther: true },
     { type: 'Microsoft.Resources/resourceGroups', holdsNoData: true },
     // Types the renderer does not emit, known for judging users' templates.
     { type: 'Microsoft.Web/sites', baaService: 'Azure App Service' },
     { type: 'Microsoft.Web/serverfarms', baaService: 'Azure App Service' },
-    { type: 'Microsoft.Insights/components', baaService: 'Azure Monitor (Application Insights)' },
     { type: 'Microsoft.Network/publicIPAddresses', baaService: 'Azure Virtual Network' },
     { type: 'Microsoft.EventHub/namespaces', baaService: 'Azure Event Hubs' },
 ];
@@ -31124,12 +31165,15 @@ function apiVersionOf(type) {
     return apiVersion;
 }
 /** The private endpoint group and DNS zone of a registered type's data plane (for a resource of `kind`, where the zone depends on it). */
-function privateLinkOf(type, kind) {
+function privateLinkOf(type, kind, region) {
     const privateLink = resourceType(type)?.privateLink;
     if (!privateLink)
         throw new Error(`${type} has no private link group in src/azure/resource-types.ts; register it there.`);
     const byKind = kind === undefined ? undefined : privateLink.dnsZoneByKind?.[kind];
-    return { groupId: privateLink.groupId, dnsZone: byKind ?? privateLink.dnsZone };
+    const dnsZone = byKind ?? privateLink.dnsZone;
+    if (dnsZone.includes('{region}') && region === undefined)
+        throw new Error(`the private DNS zone of ${type} depends on the region; pass it`);
+    return { groupId: privateLink.groupId, dnsZone: dnsZone.replace('{region}', region ?? '') };
 }
 /** The GUID of a built-in role granted on a type. */
 function roleDefinitionOf(type, role) {
@@ -32905,6 +32949,258 @@ const environmentControls = [
     },
 ];
 
+;// CONCATENATED MODULE: ./src/compliance/controls/edge.ts
+
+
+/**
+ * The public edge: Azure Front Door (Microsoft.Cdn/profiles) with a WAF policy
+ * (Microsoft.Network/FrontDoorWebApplicationFirewallPolicies) in front of the Container Apps
+ * environment. Sources (learn.microsoft.com): "Azure Web Application Firewall on Azure Front Door"
+ * (Detection only logs, Prevention blocks), "Web Application Firewall DRS rule groups and rules",
+ * "Configure bot protection for Web Application Firewall", "Security policies in Azure Front Door",
+ * Front Door's route REST reference (supportedProtocols default Http and Https, httpsRedirect default
+ * Disabled, forwardingProtocol default MatchRequest), and "Integrate Azure Front Door with Azure
+ * Container Apps using Private Link" (the environment's public network access disabled).
+ */
+const WAF_POLICY = ['Microsoft.Network/FrontDoorWebApplicationFirewallPolicies'];
+const PROFILE = 'Microsoft.Cdn/profiles';
+const ROUTE = ['Microsoft.Cdn/profiles/afdEndpoints/routes'];
+const ENVIRONMENT = 'Microsoft.App/managedEnvironments';
+const WAF_HIPAA = ['164.308(a)(1)(ii)(B)', '164.312(c)(1)'];
+/** Text at `path` of a value: the text, absent, or unknown (an unknown value or one that is not text). */
+function textAt(root, path) {
+    const value = valueAt(root, path);
+    if (value.kind === 'absent')
+        return value;
+    return value.kind === 'known' && typeof value.value === 'string' ? { kind: 'text', value: value.value } : { kind: 'unknown' };
+}
+/** The entries of a list property, or the finding that says why they cannot be read. */
+function entriesOf(value, what, path) {
+    if (value.kind === 'unknown')
+        return unknown(`${what} cannot be known offline (${value.reason})`, path);
+    if (value.kind === 'absent')
+        return [];
+    if (!Array.isArray(value.value))
+        return unknown(`${what} is ${JSON.stringify(value.value).slice(0, 60)}, not a list`, path);
+    return value.value;
+}
+/**
+ * A managed rule set of one of `types` is in the policy and not set to only log. The rule set's own
+ * action applies when `ruleSetAction` is absent (DRS 2.x: anomaly scoring, which blocks).
+ */
+function managedRuleSetControl(id, title, types, remediation) {
+    const path = ['properties', 'managedRules', 'managedRuleSets'];
+    return {
+        id,
+        title,
+        severity: 'required',
+        hipaa: WAF_HIPAA,
+        appliesTo: WAF_POLICY,
+        remediation,
+        evaluate(policy) {
+            if (!policy)
+                return notApplicable('no resource');
+            const entries = entriesOf(read(policy, path), 'managedRules.managedRuleSets', path);
+            if (!Array.isArray(entries))
+                return entries;
+            let undecided;
+            for (const [index, entry] of entries.entries()) {
+                const type = textAt(entry, ['ruleSetType']);
+                if (type.kind === 'unknown') {
+                    undecided ??= unknown(`managedRuleSets[${index}].ruleSetType cannot be known offline`, [...path, index]);
+                    continue;
+                }
+                if (type.kind !== 'text' || !types.some((wanted) => equalsIgnoringCase(wanted)(type.value)))
+                    continue;
+                const action = textAt(entry, ['ruleSetAction']);
+                if (action.kind === 'unknown') {
+                    undecided ??= unknown(`the action of rule set ${type.value} cannot be known offline`, [...path, index, 'ruleSetAction']);
+                    continue;
+                }
+                if (action.kind === 'text' && equalsIgnoringCase('Log')(action.value)) {
+                    undecided ??= fail(`rule set ${type.value} only logs (ruleSetAction Log): it blocks nothing`, [...path, index, 'ruleSetAction']);
+                    continue;
+                }
+                return pass(`the policy runs ${type.value}${action.kind === 'text' ? ` with action ${action.value}` : ''}`, [...path, index]);
+            }
+            return undecided ?? fail(`the policy runs no ${types.join(' or ')} rule set`, path);
+        },
+    };
+}
+/** Whether a security policy's association list names `id` (ids compared without case, by their resource path). */
+function associates(policy, id) {
+    const associations = read(policy, ['properties', 'parameters', 'associations']);
+    if (associations.kind === 'unknown')
+        return undefined;
+    if (associations.kind === 'absent' || !Array.isArray(associations.value))
+        return associations.kind === 'absent' ? false : undefined;
+    const wanted = providerPathOf(id);
+    let undecided = false;
+    for (const association of associations.value) {
+        const domains = valueAt(association, ['domains']);
+        if (domains.kind === 'unknown' || (domains.kind === 'known' && !Array.isArray(domains.value))) {
+            undecided = true;
+            continue;
+        }
+        for (const domain of domains.kind === 'known' ? domains.value : []) {
+            const domainId = textAt(domain, ['id']);
+            if (domainId.kind === 'unknown')
+                undecided = true;
+            else if (domainId.kind === 'text' && providerPathOf(domainId.value) === wanted)
+                return true;
+        }
+    }
+    return undecided ? undefined : false;
+}
+/** `/providers/...` of a resource id, lower case: the same resource whether or not the id names the subscription and group. */
+function providerPathOf(id) {
+    const at = id.toLowerCase().lastIndexOf('/providers/');
+    return at >= 0 ? id.toLowerCase().slice(at) : id.toLowerCase();
+}
+/** Whether a security policy applies a WAF policy: type WebApplicationFirewall and a wafPolicy id. */
+function isWafPolicy(policy) {
+    const type = read(policy, ['properties', 'parameters', 'type']);
+    const waf = read(policy, ['properties', 'parameters', 'wafPolicy', 'id']);
+    if (type.kind === 'unknown' || waf.kind === 'unknown')
+        return undefined;
+    return (equalsIgnoringCase('WebApplicationFirewall')(type.kind === 'known' ? type.value : undefined) && waf.kind === 'known' && waf.value !== '');
+}
+const edgeControls = [
+    {
+        id: 'frontdoor.waf-prevention',
+        title: 'Front Door WAF policy is enabled and blocks (Prevention mode)',
+        severity: 'required',
+        hipaa: WAF_HIPAA,
+        appliesTo: WAF_POLICY,
+        remediation: 'Set properties.policySettings.mode to "Prevention" and enabledState to "Enabled" (Detection mode only logs attacks). Config: edge (always Prevention).',
+        evaluate(policy) {
+            if (!policy)
+                return notApplicable('no resource');
+            const statePath = ['properties', 'policySettings', 'enabledState'];
+            const modePath = ['properties', 'policySettings', 'mode'];
+            const state = read(policy, statePath);
+            if (state.kind === 'unknown')
+                return unknown(`policySettings.enabledState cannot be known offline (${state.reason})`, statePath);
+            if (state.kind === 'known' && typeof state.value !== 'string')
+                return unknown(`policySettings.enabledState is ${JSON.stringify(state.value)}, not text`, statePath);
+            // The REST reference: enabledState "defaults to Enabled if not specified".
+            if (state.kind === 'known' && !equalsIgnoringCase('Enabled')(state.value))
+                return fail(`policySettings.enabledState is ${JSON.stringify(state.value)}: the policy inspects nothing`, statePath);
+            const mode = read(policy, modePath);
+            if (mode.kind === 'unknown')
+                return unknown(`policySettings.mode cannot be known offline (${mode.reason})`, modePath);
+            if (mode.kind === 'absent')
+                return absentFails(modePath, '"Prevention" (no default is documented; Detection only logs)')();
+            if (typeof mode.value !== 'string')
+                return unknown(`policySettings.mode is ${JSON.stringify(mode.value)}, not text`, modePath);
+            return equalsIgnoringCase('Prevention')(mode.value)
+                ? pass('the policy is enabled in Prevention mode', modePath)
+                : fail(`policySettings.mode is ${JSON.stringify(mode.value)}; it must be "Prevention" (Detection only logs attacks)`, modePath);
+        },
+    },
+    managedRuleSetControl('frontdoor.waf-default-rules', 'Front Door WAF runs Microsoft’s default rule set', ['Microsoft_DefaultRuleSet', 'DefaultRuleSet'], 'Add {ruleSetType: "Microsoft_DefaultRuleSet", ruleSetVersion: "2.1", ruleSetAction: "Block"} to properties.managedRules.managedRuleSets (Premium SKU).'),
+    managedRuleSetControl('frontdoor.waf-bot-manager', 'Front Door WAF runs the bot manager rule set', ['Microsoft_BotManagerRuleSet'], 'Add {ruleSetType: "Microsoft_BotManagerRuleSet", ruleSetVersion: "1.1"} to properties.managedRules.managedRuleSets (Premium SKU).'),
+    {
+        id: 'frontdoor.waf-attached',
+        title: 'Every Front Door endpoint and custom domain is behind a WAF policy',
+        severity: 'required',
+        hipaa: WAF_HIPAA,
+        appliesTo: [PROFILE],
+        remediation: 'Add a Microsoft.Cdn/profiles/securityPolicies child with parameters {type: "WebApplicationFirewall", wafPolicy: {id}, associations: [{domains: [{id} of every afdEndpoint and customDomain], patternsToMatch: ["/*"]}]}.',
+        evaluate(profile) {
+            if (!profile)
+                return notApplicable('no resource');
+            const domains = [...childrenOfType(profile, `${PROFILE}/afdEndpoints`), ...childrenOfType(profile, `${PROFILE}/customDomains`)];
+            if (domains.length === 0)
+                return pass('the profile has no endpoint or custom domain: it serves nothing');
+            const policies = childrenOfType(profile, `${PROFILE}/securityPolicies`);
+            let undecided;
+            for (const domain of domains) {
+                const covering = policies.map((policy) => {
+                    const waf = isWafPolicy(policy);
+                    const listed = associates(policy, domain.id);
+                    return waf === false || listed === false ? false : waf === undefined || listed === undefined ? undefined : true;
+                });
+                if (covering.includes(true))
+                    continue;
+                const what = `${isType(domain, `${PROFILE}/afdEndpoints`) ? 'endpoint' : 'custom domain'} ${shortName(domain)}`;
+                if (covering.includes(undefined))
+                    undecided ??= `whether a WAF security policy covers ${what} cannot be known offline`;
+                else
+                    return fail(`${what} is not associated with any WAF security policy: requests reach the app uninspected`);
+            }
+            return undecided ? unknown(undecided) : pass(`all ${domains.length} endpoint(s) and custom domain(s) are behind a WAF policy`);
+        },
+    },
+    {
+        id: 'frontdoor.https-only',
+        title: 'Front Door route takes HTTPS only and forwards HTTPS only',
+        severity: 'required',
+        hipaa: ['164.312(e)(1)'],
+        appliesTo: ROUTE,
+        remediation: 'Set the route’s httpsRedirect to "Enabled" (or supportedProtocols to ["Https"]) and forwardingProtocol to "HttpsOnly".',
+        evaluate(route) {
+            if (!route)
+                return notApplicable('no resource');
+            const protocolsPath = ['properties', 'supportedProtocols'];
+            const protocols = read(route, protocolsPath);
+            const redirect = read(route, ['properties', 'httpsRedirect']);
+            const forwarding = read(route, ['properties', 'forwardingProtocol']);
+            const unknownRead = [protocols, redirect, forwarding].find((value) => value.kind === 'unknown');
+            if (unknownRead?.kind === 'unknown')
+                return unknown(`the route's protocols cannot be known offline (${unknownRead.reason})`);
+            // Documented defaults: both protocols accepted, no redirect, the request's own protocol forwarded.
+            const accepted = protocols.kind === 'known' ? protocols.value : ['Http', 'Https'];
+            const redirectValue = redirect.kind === 'known' ? redirect.value : 'Disabled';
+            const forwardingValue = forwarding.kind === 'known' ? forwarding.value : 'MatchRequest';
+            if (!Array.isArray(accepted) || accepted.some((entry) => typeof entry !== 'string'))
+                return unknown(`supportedProtocols is ${JSON.stringify(accepted)}, not a list of protocols`, protocolsPath);
+            if (typeof redirectValue !== 'string' || typeof forwardingValue !== 'string')
+                return unknown('httpsRedirect or forwardingProtocol is not text; what Azure does with it is not documented');
+            const httpServed = accepted.some(equalsIgnoringCase('Http')) && !equalsIgnoringCase('Enabled')(redirectValue);
+            if (httpServed)
+                return fail('the route serves plain HTTP: set httpsRedirect to "Enabled" or supportedProtocols to ["Https"]', [
+                    'properties',
+                    'httpsRedirect',
+                ]);
+            const httpsToOrigin = equalsIgnoringCase('HttpsOnly')(forwardingValue) ||
+                (equalsIgnoringCase('MatchRequest')(forwardingValue) && !accepted.some(equalsIgnoringCase('Http')));
+            return httpsToOrigin
+                ? pass(`the route takes HTTPS only (HTTP ${accepted.some(equalsIgnoringCase('Http')) ? 'redirected' : 'refused'}) and forwards ${forwardingValue}`)
+                : fail(`forwardingProtocol is ${JSON.stringify(forwardingValue)}: requests may reach the origin over plain HTTP; set it to "HttpsOnly"`, ['properties', 'forwardingProtocol']);
+        },
+    },
+    {
+        id: 'environment.behind-edge',
+        title: 'Container Apps environment behind an edge takes no traffic from the internet',
+        severity: 'required',
+        hipaa: ['164.312(a)(1)', '164.312(e)(1)'],
+        appliesTo: [ENVIRONMENT],
+        remediation: 'Set properties.publicNetworkAccess to "Disabled" on the environment and reach it from Front Door through Private Link (an origin with sharedPrivateLinkResource, groupId managedEnvironments); otherwise callers bypass the WAF. Config: edge.enabled.',
+        evaluate(environmentResource, { environment }) {
+            if (!environmentResource)
+                return notApplicable('no resource');
+            const profiles = environment.resources.filter((resource) => isType(resource, PROFILE) && !resource.notDeployed);
+            if (profiles.length === 0)
+                return notApplicable('no Front Door profile: the environment is not behind an edge');
+            // Read so that a profile of unknown condition is judged both ways.
+            for (const profile of profiles)
+                read(profile, ['sku', 'name']);
+            const path = ['properties', 'publicNetworkAccess'];
+            const access = read(environmentResource, path);
+            if (access.kind === 'unknown')
+                return unknown(`publicNetworkAccess cannot be known offline (${access.reason})`, path);
+            if (access.kind === 'absent')
+                return fail(`publicNetworkAccess is not set (the default is Enabled) while Front Door ${shortName(profiles[0])} is the edge: callers can bypass its WAF`, path);
+            if (typeof access.value !== 'string')
+                return unknown(`publicNetworkAccess is ${JSON.stringify(access.value)}, not text`, path);
+            return equalsIgnoringCase('Disabled')(access.value)
+                ? pass(`publicNetworkAccess is "Disabled": only the edge (${profiles.map(shortName).join(', ')}) reaches the app`, path)
+                : fail(`publicNetworkAccess is ${JSON.stringify(access.value)} while Front Door ${shortName(profiles[0])} is the edge: callers can bypass its WAF`, path);
+        },
+    },
+];
+
 ;// CONCATENATED MODULE: ./src/compliance/controls/governance.ts
 
 
@@ -32993,7 +33289,367 @@ const baaControls = [
     },
 ];
 
+;// CONCATENATED MODULE: ./src/compliance/controls/operations.ts
+
+
+/**
+ * Operating the environment (docs/controls.md, "Operations"): someone is told when the app fails
+ * or the audit logs show an attack, an outside test proves the app answers, Defender for Cloud
+ * watches the services, and Azure Policy's HITRUST/HIPAA initiative judges the group continuously.
+ * Each is judged once per environment: what counts is that the set exists, wherever it is declared.
+ *
+ * Every requirement is tri-state: met by some resource (pass), possibly met by one whose values
+ * cannot be known offline (unknown, which blocks), or met by none (fail). A resource declared more
+ * than once counts at the declarations ARM applies last; where those differ, unknown.
+ */
+const APP = 'Microsoft.App/containerApps';
+const ACTION_GROUP = 'Microsoft.Insights/actionGroups';
+const METRIC_ALERT = 'Microsoft.Insights/metricAlerts';
+const LOG_ALERT = 'Microsoft.Insights/scheduledQueryRules';
+const WEB_TEST = 'Microsoft.Insights/webtests';
+const PRICING = 'Microsoft.Security/pricings';
+const POLICY_ASSIGNMENT = 'Microsoft.Authorization/policyAssignments';
+/** The built-in initiative "HITRUST/HIPAA" (https://github.com/Azure/azure-policy/blob/master/built-in-policies/policySetDefinitions/Regulatory%20Compliance/HIPAA_HITRUST_audit.json). */
+const HIPAA_INITIATIVE_ID = 'a169a624-5599-4385-a696-c8d643089fab';
+/** The deployed resources of a type, each id at the declarations ARM applies last. */
+function finalOfType(environment, type) {
+    const byId = new Map();
+    for (const resource of environment.resources) {
+        if (!isType(resource, type) || resource.notDeployed)
+            continue;
+        const key = resource.id.toLowerCase();
+        byId.set(key, [...(byId.get(key) ?? []), resource]);
+    }
+    return [...byId.values()].map((declarations) => appliedLast(declarations, (declaration) => declaration, environment));
+}
+/** A requirement judged over every candidate: met by any, else unknown when any may meet it, else not met. */
+function judgeRequirement(requirement, candidates) {
+    const reasons = [];
+    let maybe = false;
+    for (const declarations of candidates) {
+        const results = declarations.map((declaration) => requirement.judge(declaration));
+        const mets = new Set(results.map((result) => result.met));
+        // Declarations ARM may apply last in either order that disagree: the final state cannot be known.
+        const met = mets.size === 1 ? (results[0]?.met ?? 'no') : 'unknown';
+        if (met === 'yes')
+            return { met, why: `${requirement.what}: ${declarations[0].name}` };
+        if (met === 'unknown')
+            maybe = true;
+        for (const result of results)
+            if (result.why)
+                reasons.push(`${declarations[0].name} ${result.why}`);
+    }
+    const detail = reasons.length > 0 ? ` (${reasons.slice(0, 3).join('; ')})` : '';
+    return maybe
+        ? { met: 'unknown', why: `${requirement.what} cannot be known offline${detail}` }
+        : { met: 'no', why: `no ${requirement.what}${detail}` };
+}
+/** Combines the requirements of one control into its result. */
+function combine(results, passMessage) {
+    const missing = results.filter((result) => result.met === 'no');
+    if (missing.length > 0)
+        return fail(missing.map((result) => result.why).join('; '));
+    const undecided = results.filter((result) => result.met === 'unknown');
+    if (undecided.length > 0)
+        return unknown(undecided.map((result) => result.why).join('; '));
+    return pass(`${passMessage}: ${results.map((result) => result.why).join('; ')}`);
+}
+/** A boolean that must be true; absent is judged by `absent`. */
+function operations_isTrue(value, name, absent) {
+    if (value.kind === 'unknown')
+        return { met: 'unknown', why: `${name} cannot be known offline` };
+    if (value.kind === 'absent')
+        return absent;
+    if (typeof value.value !== 'boolean')
+        return { met: 'unknown', why: `${name} is ${JSON.stringify(value.value)}, not a boolean` };
+    return value.value ? { met: 'yes' } : { met: 'no', why: `has ${name} false` };
+}
+/** A list read as a list: its items, or what stops it being one. */
+function listAt(resource, path) {
+    const value = read(resource, path);
+    const name = path.slice(1).join('.');
+    if (value.kind === 'unknown')
+        return { met: 'unknown', why: `${name} cannot be known offline` };
+    if (value.kind === 'absent')
+        return { items: [] };
+    if (!Array.isArray(value.value))
+        return { met: 'unknown', why: `${name} is not a list` };
+    return { items: value.value };
+}
+/** An alert notifies someone: at least one action group in its actions (metric: actions[].actionGroupId; log: actions.actionGroups[]). */
+function notifies(alert) {
+    const metric = isType(alert, METRIC_ALERT);
+    const list = listAt(alert, metric ? ['properties', 'actions'] : ['properties', 'actions', 'actionGroups']);
+    if (!('items' in list))
+        return list;
+    const ids = list.items.map((item) => (metric ? valueAt(item, ['actionGroupId']) : valueAt(item, [])));
+    if (ids.some((id) => id.kind === 'known' && typeof id.value === 'string' && id.value !== ''))
+        return { met: 'yes' };
+    if (ids.some((id) => id.kind === 'unknown'))
+        return { met: 'unknown', why: 'has an action group that cannot be known offline' };
+    return { met: 'no', why: 'notifies no action group' };
+}
+/** All of several conditions: the first that is not met decides. */
+function allOf(...checks) {
+    let undecided;
+    for (const check of checks) {
+        const result = check();
+        if (result.met === 'no')
+            return result;
+        if (result.met === 'unknown')
+            undecided ??= result;
+    }
+    return undecided ?? { met: 'yes' };
+}
+function enabled(alert) {
+    // Both alert types require `enabled`; an absent one is an invalid rule, never taken as on.
+    return operations_isTrue(read(alert, ['properties', 'enabled']), 'enabled', { met: 'no', why: 'does not set enabled' });
+}
+function scopedTo(alert, targetId) {
+    const list = listAt(alert, ['properties', 'scopes']);
+    if (!('items' in list))
+        return list;
+    const scopes = list.items.map((item) => valueAt(item, []));
+    if (scopes.some((scope) => scope.kind === 'known' && typeof scope.value === 'string' && scope.value.toLowerCase() === targetId.toLowerCase()))
+        return { met: 'yes' };
+    if (scopes.some((scope) => scope.kind === 'unknown'))
+        return { met: 'unknown', why: 'has a scope that cannot be known offline' };
+    return { met: 'no', why: 'watches another resource' };
+}
+/** A metric alert on `metrics` of the resource `targetId`, enabled, notifying an action group. */
+function metricAlertOn(targetId, targetName, what, metrics) {
+    const wanted = metrics.map((metric) => metric.toLowerCase());
+    return {
+        what: `enabled alert on ${what} of ${targetName} that notifies an action group`,
+        judge: (alert) => allOf(() => enabled(alert), () => scopedTo(alert, targetId), () => {
+            const list = listAt(alert, ['properties', 'criteria', 'allOf']);
+            if (!('items' in list))
+                return list;
+            const names = list.items.map((item) => valueAt(item, ['metricName']));
+            if (names.some((name) => name.kind === 'known' && typeof name.value === 'string' && wanted.includes(name.value.toLowerCase())))
+                return { met: 'yes' };
+            if (names.some((name) => name.kind === 'unknown'))
+                return { met: 'unknown', why: 'has a metric that cannot be known offline' };
+            return { met: 'no', why: `watches other metrics than ${metrics.join(' or ')}` };
+        }, () => notifies(alert)),
+    };
+}
+/** A log search alert whose query reads `table`, enabled, notifying an action group. */
+function logAlertOn(table, what) {
+    return {
+        what: `enabled log search alert on ${what} (${table}) that notifies an action group`,
+        judge: (alert) => allOf(() => enabled(alert), () => {
+            const list = listAt(alert, ['properties', 'criteria', 'allOf']);
+            if (!('items' in list))
+                return list;
+            const queries = list.items.map((item) => valueAt(item, ['query']));
+            if (queries.some((query) => query.kind === 'known' && typeof query.value === 'string' && new RegExp(`\\b${table}\\b`, 'i').test(query.value)))
+                return { met: 'yes' };
+            if (queries.some((query) => query.kind === 'unknown'))
+                return { met: 'unknown', why: 'has a query that cannot be known offline' };
+            return { met: 'no', why: `does not query ${table}` };
+        }, () => notifies(alert)),
+    };
+}
+function deployed(environment, type) {
+    return environment.resources.filter((resource) => isType(resource, type) && !resource.notDeployed);
+}
+/** The app's `minReplicas`, when known: an app that may scale to zero has no replica when idle. */
+function mayScaleToZero(app) {
+    const min = read(app, ['properties', 'template', 'scale', 'minReplicas']);
+    return min.kind === 'absent' || (min.kind === 'known' && min.value === 0);
+}
+const ACTION_GROUP_RECEIVERS = [
+    'emailReceivers',
+    'smsReceivers',
+    'webhookReceivers',
+    'armRoleReceivers',
+    'voiceReceivers',
+    'azureAppPushReceivers',
+    'logicAppReceivers',
+    'azureFunctionReceivers',
+    'itsmReceivers',
+    'automationRunbookReceivers',
+    'eventHubReceivers',
+];
+const operationsControls = [
+    {
+        id: 'monitoring.action-group',
+        title: 'An action group with a receiver is there to be paged',
+        severity: 'required',
+        hipaa: ['164.308(a)(1)(ii)(D)', '164.308(a)(6)(ii)'],
+        appliesTo: 'environment',
+        remediation: 'Add a Microsoft.Insights/actionGroups resource with enabled: true and at least one receiver (email, SMS, voice, webhook or an Azure Resource Manager role) (config: operations.actionGroup).',
+        evaluate(_resource, { environment }) {
+            const requirement = {
+                what: 'enabled action group with a receiver',
+                judge: (group) => allOf(() => operations_isTrue(read(group, ['properties', 'enabled']), 'enabled', { met: 'no', why: 'does not set enabled' }), () => {
+                    let undecided = false;
+                    for (const kind of ACTION_GROUP_RECEIVERS) {
+                        const list = listAt(group, ['properties', kind]);
+                        if (!('items' in list))
+                            undecided = true;
+                        else if (list.items.length > 0)
+                            return { met: 'yes' };
+                    }
+                    return undecided
+                        ? { met: 'unknown', why: 'has receivers that cannot be known offline' }
+                        : { met: 'no', why: 'has no receiver' };
+                }),
+            };
+            return combine([judgeRequirement(requirement, finalOfType(environment, ACTION_GROUP))], 'found');
+        },
+    },
+    {
+        id: 'monitoring.alerts',
+        title: 'The app and the audit logs have alerts that page someone',
+        severity: 'required',
+        hipaa: ['164.308(a)(1)(ii)(D)', '164.308(a)(6)(ii)', '164.312(b)'],
+        appliesTo: 'environment',
+        remediation: 'For each container app add enabled metric alerts (Microsoft.Insights/metricAlerts) on Requests (5xx), RestartCount, Replicas (unless it may scale to zero), UsageNanoCores or CpuPercentage and WorkingSetBytes or MemoryPercentage; with a Key Vault, a log search alert (Microsoft.Insights/scheduledQueryRules) on AZKVAuditLogs; with a SQL server, one on SQLSecurityAuditEvents; each with an action group (config: operations.alerts).',
+        evaluate(_resource, { environment }) {
+            const metricAlerts = finalOfType(environment, METRIC_ALERT);
+            const logAlerts = finalOfType(environment, LOG_ALERT);
+            const requirements = [];
+            for (const app of deployed(environment, APP)) {
+                const on = (what, metrics) => requirements.push({ requirement: metricAlertOn(app.id, app.name, what, metrics), candidates: metricAlerts });
+                on('5xx responses', ['Requests']);
+                on('restarts', ['RestartCount']);
+                if (!mayScaleToZero(app))
+                    on('running replicas', ['Replicas']);
+                on('CPU', ['UsageNanoCores', 'CpuPercentage']);
+                on('memory', ['WorkingSetBytes', 'MemoryPercentage']);
+            }
+            if (deployed(environment, 'Microsoft.KeyVault/vaults').length > 0)
+                requirements.push({ requirement: logAlertOn('AZKVAuditLogs', 'Key Vault access'), candidates: logAlerts });
+            if (deployed(environment, 'Microsoft.Sql/servers').length > 0)
+                requirements.push({ requirement: logAlertOn('SQLSecurityAuditEvents', 'SQL logins'), candidates: logAlerts });
+            if (requirements.length === 0)
+                return notApplicable('no container app, Key Vault or SQL server to watch');
+            return combine(requirements.map(({ requirement, candidates }) => judgeRequirement(requirement, candidates)), 'every alert of the set is there');
+        },
+    },
+    {
+        id: 'monitoring.availability-test',
+        title: 'A standard availability test probes the app from several locations, with an alert',
+        severity: 'required',
+        hipaa: ['164.308(a)(7)(ii)(C)', '164.308(a)(1)(ii)(D)'],
+        appliesTo: 'environment',
+        remediation: 'Add a Microsoft.Insights/webtests resource with properties.Kind "standard", Enabled true and at least three Locations, and a metric alert with WebtestLocationAvailabilityCriteria on it that notifies an action group (config: operations.availability; an internal app needs operations.availability.url).',
+        evaluate(_resource, { environment }) {
+            if (deployed(environment, APP).length === 0)
+                return notApplicable('no container app to probe');
+            const tests = finalOfType(environment, WEB_TEST);
+            const alerts = finalOfType(environment, METRIC_ALERT);
+            const alertOn = (test) => {
+                const requirement = {
+                    what: `enabled availability alert on ${test.name}`,
+                    judge: (alert) => allOf(() => enabled(alert), () => {
+                        const kind = read(alert, ['properties', 'criteria', 'odata.type']);
+                        const webTestId = read(alert, ['properties', 'criteria', 'webTestId']);
+                        if (kind.kind === 'unknown' || webTestId.kind === 'unknown')
+                            return { met: 'unknown', why: 'has criteria that cannot be known offline' };
+                        const matches = kind.kind === 'known' &&
+                            String(kind.value).toLowerCase() === 'microsoft.azure.monitor.webtestlocationavailabilitycriteria' &&
+                            webTestId.kind === 'known' &&
+                            String(webTestId.value).toLowerCase() === test.id.toLowerCase();
+                        return matches ? { met: 'yes' } : { met: 'no', why: `does not watch ${test.name}` };
+                    }, () => notifies(alert)),
+                };
+                const result = judgeRequirement(requirement, alerts);
+                return result.met === 'yes' ? { met: 'yes' } : { met: result.met, why: result.why };
+            };
+            const requirement = {
+                what: 'enabled standard availability test from three or more locations with an alert',
+                judge: (test) => allOf(() => {
+                    // Without Kind a web test is a URL ping test, which Microsoft retires on 2026-09-30.
+                    const kind = read(test, ['properties', 'Kind']);
+                    if (kind.kind === 'unknown')
+                        return { met: 'unknown', why: 'has a Kind that cannot be known offline' };
+                    if (kind.kind === 'known' && typeof kind.value === 'string' && kind.value.toLowerCase() === 'standard')
+                        return { met: 'yes' };
+                    return {
+                        met: 'no',
+                        why: `is of kind ${kind.kind === 'known' ? JSON.stringify(kind.value) : 'ping (the default)'}, not standard`,
+                    };
+                }, () => operations_isTrue(read(test, ['properties', 'Enabled']), 'Enabled', { met: 'no', why: 'is not Enabled (the default is off)' }), () => {
+                    const list = listAt(test, ['properties', 'Locations']);
+                    if (!('items' in list))
+                        return list;
+                    return list.items.length >= 3
+                        ? { met: 'yes' }
+                        : { met: 'no', why: `tests from ${list.items.length} location(s), fewer than three` };
+                }, () => alertOn(test)),
+            };
+            return combine([judgeRequirement(requirement, tests)], 'found');
+        },
+    },
+    {
+        id: 'defender.plans',
+        title: 'Microsoft Defender for Cloud watches the services in use',
+        severity: 'required',
+        hipaa: ['164.308(a)(1)(ii)(D)', '164.308(a)(5)(ii)(B)', '164.308(a)(6)(ii)'],
+        appliesTo: 'environment',
+        remediation: 'Set the subscription’s Microsoft.Security/pricings to pricingTier "Standard" for the plans of the services in use: Containers, KeyVaults, SqlServers, StorageAccounts, CosmosDbs and Arm (config: operations.defender; provision deploys them separately and needs Security Admin on the subscription).',
+        evaluate(_resource, { environment }) {
+            const uses = (type) => deployed(environment, type).length > 0;
+            const needed = [
+                ['Containers', uses(APP) || uses('Microsoft.ContainerRegistry/registries')],
+                ['KeyVaults', uses('Microsoft.KeyVault/vaults')],
+                ['SqlServers', uses('Microsoft.Sql/servers')],
+                ['StorageAccounts', uses('Microsoft.Storage/storageAccounts')],
+                ['CosmosDbs', uses('Microsoft.DocumentDB/databaseAccounts')],
+                ['Arm', true],
+            ];
+            const pricings = finalOfType(environment, PRICING);
+            const results = needed
+                .filter(([, inUse]) => inUse)
+                .map(([plan]) => judgeRequirement({
+                what: `${plan} plan on Standard`,
+                judge: (pricing) => {
+                    if (pricing.name.split('/').at(-1)?.toLowerCase() !== plan.toLowerCase())
+                        return { met: 'no' };
+                    const tier = read(pricing, ['properties', 'pricingTier']);
+                    if (tier.kind === 'unknown')
+                        return { met: 'unknown', why: 'has a pricingTier that cannot be known offline' };
+                    // Absent, the plan is Free: Defender is off.
+                    if (tier.kind === 'known' && typeof tier.value === 'string' && tier.value.toLowerCase() === 'standard')
+                        return { met: 'yes' };
+                    return { met: 'no', why: `is ${tier.kind === 'known' ? JSON.stringify(tier.value) : 'Free (pricingTier is not set)'}` };
+                },
+            }, pricings));
+            return combine(results, 'Defender is on');
+        },
+    },
+    {
+        id: 'policy.hipaa-initiative',
+        title: 'Azure Policy’s HITRUST/HIPAA initiative is assigned to the environment',
+        severity: 'required',
+        hipaa: ['164.308(a)(1)(ii)(D)', '164.308(a)(8)'],
+        appliesTo: 'environment',
+        remediation: `Assign the built-in initiative /providers/Microsoft.Authorization/policySetDefinitions/${HIPAA_INITIATIVE_ID} (HITRUST/HIPAA) to the resource group or its subscription with a Microsoft.Authorization/policyAssignments resource (config: operations.policy.hipaaInitiative).`,
+        evaluate(_resource, { environment }) {
+            const requirement = {
+                what: 'assignment of the HITRUST/HIPAA initiative',
+                judge: (assignment) => {
+                    const definition = read(assignment, ['properties', 'policyDefinitionId']);
+                    if (definition.kind === 'unknown')
+                        return { met: 'unknown', why: 'assigns a definition that cannot be known offline' };
+                    if (definition.kind === 'known' &&
+                        typeof definition.value === 'string' &&
+                        definition.value.toLowerCase().endsWith(`/policysetdefinitions/${HIPAA_INITIATIVE_ID}`))
+                        return { met: 'yes' };
+                    return { met: 'no', why: 'assigns another definition' };
+                },
+            };
+            return combine([judgeRequirement(requirement, finalOfType(environment, POLICY_ASSIGNMENT))], 'found');
+        },
+    },
+];
+
 ;// CONCATENATED MODULE: ./src/compliance/catalog.ts
+
+
 
 
 
@@ -33015,8 +33671,10 @@ const CONTROLS = [
     ...registryControls,
     ...containerAppControls,
     ...environmentControls,
+    ...edgeControls,
     ...appServiceControls,
     ...eventHubsControls,
+    ...operationsControls,
     ...tagsControls,
     ...baaControls,
 ];
@@ -44236,7 +44894,7 @@ const ZodEmail = /*@__PURE__*/ $constructor("ZodEmail", (inst, def) => {
     ZodStringFormat.init(inst, def);
 });
 function schemas_email(params) {
-    return core._email(ZodEmail, params);
+    return _email(ZodEmail, params);
 }
 const ZodGUID = /*@__PURE__*/ $constructor("ZodGUID", (inst, def) => {
     // ZodStringFormat.init(inst, def);
@@ -44271,7 +44929,7 @@ const ZodURL = /*@__PURE__*/ $constructor("ZodURL", (inst, def) => {
     ZodStringFormat.init(inst, def);
 });
 function url(params) {
-    return core._url(ZodURL, params);
+    return _url(ZodURL, params);
 }
 function httpUrl(params) {
     return core._url(ZodURL, {
@@ -45691,6 +46349,10 @@ const NAME_RULES = {
     customSubDomain: rule('custom subdomain name', /^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])$/, '2-64 lowercase letters, digits and hyphens, starting and ending with a letter or digit'),
     modelDeployment: rule('model deployment name', /^[a-zA-Z0-9][a-zA-Z0-9_.-]{1,63}$/, '2-64 letters, digits, underscores, periods and hyphens, starting with a letter or digit'),
     searchService: rule('Azure AI Search service name', /^(?=.{2,60}$)[a-z0-9][a-z0-9]+(-[a-z0-9]+)*$/, '2-60 lowercase letters, digits and hyphens: the first two are letters or digits, and no hyphen ends it or follows another'),
+    // learn.microsoft.com, "Naming rules and restrictions for Azure resources" (Microsoft.Cdn, Microsoft.Network).
+    frontDoorProfile: rule('Front Door profile name', /^[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,258}[a-zA-Z0-9])?$/, '1-260 letters, digits and hyphens, starting and ending with a letter or digit'),
+    frontDoorEndpoint: rule('Front Door endpoint name', /^[a-zA-Z0-9][a-zA-Z0-9-]{0,44}[a-zA-Z0-9]$/, '2-46 letters, digits and hyphens, starting and ending with a letter or digit'),
+    frontDoorWafPolicy: rule('Front Door WAF policy name', /^[a-zA-Z][a-zA-Z0-9]{0,127}$/, '1-128 letters and digits, starting with a letter (no hyphens)'),
     diagnosticSetting: rule('diagnostic setting name', /^[^*<>%&:\\?+/]{1,260}$/, '1-260 characters without *<>%&:\\?+/'),
     containerAppSecret: rule('Container App secret name', /^[a-z0-9](?:[a-z0-9.-]{0,251}[a-z0-9])?$/, 'lowercase letters, digits, hyphens and periods, starting and ending with a letter or digit'),
     keyVaultSecret: rule('Key Vault secret name', /^[0-9a-zA-Z-]{1,127}$/, '1-127 letters, digits and hyphens'),
@@ -45763,7 +46425,157 @@ function nameRuleMessage(rule, value) {
     return `${JSON.stringify(value)} is not a valid ${rule.what}: use ${rule.rule}`;
 }
 
+;// CONCATENATED MODULE: ./src/config/operations-schema.ts
+
+/**
+ * The `operations` section of the environment config: who is paged and about what, the
+ * availability test, Defender for Cloud, Azure Policy's HIPAA initiative and the cost budget.
+ * Every field is optional; the defaults page the subscription's owners (an Azure Resource Manager
+ * role receiver) so the built-in config alerts someone before anyone lists an address.
+ *
+ * Severities and windows are chosen for an on-call team of two or three: severity 1 (page now)
+ * only for "patients cannot reach the app"; everything else is severity 2 or 3 (look today), and
+ * every window is long enough that a single slow request or one restart does not wake anyone.
+ */
+const resourceName = (what) => schemas_string({ error: `give the ${what} as a string` }).regex(/^[a-zA-Z0-9][a-zA-Z0-9._-]{0,62}[a-zA-Z0-9_]$/, {
+    error: `the ${what} is 2-64 letters, digits, . _ - (starting with a letter or digit, not ending in . or -)`,
+});
+const percent = (what) => schemas_number({ error: `${what} is a percentage` })
+    .min(1, { error: `${what} is a percentage from 1 to 100` })
+    .max(100, { error: `${what} is a percentage from 1 to 100` });
+const count = (what, max) => schemas_int({ error: `${what} is a whole number from 1 to ${max}` })
+    .min(1, { error: `${what} is a whole number from 1 to ${max}` })
+    .max(max, { error: `${what} is a whole number from 1 to ${max}` });
+/** The availability test locations Azure Monitor documents for standard tests (learn.microsoft.com, "Availability tests": location population tags). */
+const AVAILABILITY_LOCATIONS = [
+    'us-va-ash-azr',
+    'us-ca-sjc-azr',
+    'us-il-ch1-azr',
+    'us-tx-sn1-azr',
+    'us-fl-mia-edge',
+    'emea-gb-db3-azr',
+    'emea-nl-ams-azr',
+    'emea-fr-pra-edge',
+    'emea-ru-msa-edge',
+    'emea-se-sto-edge',
+    'emea-ch-zrh-edge',
+    'emea-au-syd-edge',
+    'apac-sg-sin-azr',
+    'apac-hk-hkn-azr',
+    'apac-jp-kaw-edge',
+    'latam-br-gru-edge',
+];
+/** Microsoft Defender for Cloud plans (Microsoft.Security/pricings names) for the services this environment runs. */
+const DEFENDER_PLANS = ['Containers', 'KeyVaults', 'SqlServers', 'StorageAccounts', 'CosmosDbs', 'Arm'];
+const ActionGroupSchema = strictObject({
+    name: resourceName('action group name').default('seniorly-prod-oncall').describe('Name of the action group.'),
+    shortName: schemas_string()
+        .regex(/^[a-zA-Z0-9 _-]{1,12}$/, { error: 'operations.actionGroup.shortName is 1-12 letters, digits, spaces, _ or -' })
+        .default('oncall')
+        .describe('The short name Azure puts in SMS and email subjects (at most 12 characters).'),
+    emails: array(schemas_email({ error: 'operations.actionGroup.emails holds email addresses' }))
+        .max(1000)
+        .default([])
+        .describe('Email addresses that receive every alert (the on-call team’s list).'),
+    webhook: url({ protocol: /^https$/, error: 'operations.actionGroup.webhook is an https:// URL' })
+        .optional()
+        .describe('An https webhook (a pager or chat service) that receives every alert in the common alert schema. The URL often carries a token: keep it in a variable, not in the file, when it does.'),
+    notifyOwners: schemas_boolean()
+        .default(true)
+        .describe('Also email the subscription’s Owners (an Azure Resource Manager role receiver), so someone is told before emails are listed.'),
+})
+    .prefault({})
+    .describe('The action group every alert, the availability test and the budget notify.');
+const AlertsSchema = strictObject({
+    http5xxPer15Minutes: count('operations.alerts.http5xxPer15Minutes', 100000)
+        .default(20)
+        .describe('Severity 1 when the app answers more than this many 5xx responses in 15 minutes. (A platform metric alert cannot divide two metrics, so the share is a count: set it to about 5% of your requests in 15 minutes.)'),
+    restarts: count('operations.alerts.restarts', 1000)
+        .default(3)
+        .describe('Severity 2 when the app’s containers restart more than this many times in 30 minutes.'),
+    cpuPercent: percent('operations.alerts.cpuPercent')
+        .default(85)
+        .describe('Severity 3 when average CPU stays above this for 30 minutes.'),
+    memoryPercent: percent('operations.alerts.memoryPercent')
+        .default(85)
+        .describe('Severity 3 when average memory stays above this for 30 minutes.'),
+    secretReadsPerHour: count('operations.alerts.secretReadsPerHour', 100000)
+        .default(200)
+        .describe('Severity 2 when one caller reads more secrets than this in an hour (the app reads its few secrets at start).'),
+    sqlFailedLogins: count('operations.alerts.sqlFailedLogins', 10000)
+        .default(10)
+        .describe('Severity 2 when SQL records more failed logins than this in 15 minutes.'),
+})
+    .prefault({})
+    .describe('Metric alerts on the container app (5xx responses, restarts, no running replica, CPU, memory) and log search alerts on the workspace (Key Vault access denied and unusual secret reads, SQL failed logins).');
+const AvailabilitySchema = strictObject({
+    enabled: schemas_boolean().default(true).describe('Deploy the availability test (default true).'),
+    url: url({ protocol: /^https$/, error: 'operations.availability.url is an https:// URL' })
+        .optional()
+        .describe('The public health address to test. Absent: https://<the app’s FQDN><containerApp.healthPath> (external ingress only; an internal app needs this set to its public front).'),
+    locations: array(schemas_enum(AVAILABILITY_LOCATIONS))
+        .min(3, { error: 'test from at least three locations, so one location’s trouble does not page anyone' })
+        .default(['us-va-ash-azr', 'us-ca-sjc-azr', 'us-il-ch1-azr', 'us-tx-sn1-azr', 'us-fl-mia-edge'])
+        .describe('Where Azure tests from (at least three).'),
+    frequencySeconds: union([literal(300), literal(600), literal(900)], { error: 'operations.availability.frequencySeconds is 300, 600 or 900' })
+        .default(300)
+        .describe('How often each location tests: 300, 600 or 900 seconds.'),
+    failedLocations: count('operations.availability.failedLocations', 16)
+        .default(2)
+        .describe('Severity 1 when this many locations fail at once (Microsoft recommends 2 of 5).'),
+})
+    .prefault({})
+    .describe('A standard availability test of the app’s public health address, from several locations, with its alert.');
+const DefenderSchema = strictObject({
+    enabled: schemas_boolean().default(true).describe('Turn the Defender plans on (a separate subscription-scope deployment).'),
+    plans: array(schemas_enum(DEFENDER_PLANS))
+        .min(1)
+        .default([...DEFENDER_PLANS])
+        .describe('Microsoft.Security/pricings plans set to Standard on the subscription.'),
+})
+    .prefault({})
+    .describe('Microsoft Defender for Cloud plans for the services in use, at subscription scope. It needs Security Admin (or Owner/Contributor) on the subscription; without it provision says what to grant and deploys everything else.');
+const PolicySchema = strictObject({
+    hipaaInitiative: schemas_boolean().default(true).describe('Assign the built-in HITRUST/HIPAA initiative to the resource group (audit only).'),
+    assignmentName: resourceName('policy assignment name').default('hipaa-hitrust').describe('Name of the policy assignment.'),
+})
+    .prefault({})
+    .describe('Azure Policy’s built-in HITRUST/HIPAA initiative, assigned so Azure evaluates the group continuously.');
+const BudgetSchema = strictObject({
+    enabled: schemas_boolean().default(true).describe('Create the cost budget (default true).'),
+    name: resourceName('budget name').default('seniorly-prod-monthly').describe('Name of the budget.'),
+    amount: schemas_number()
+        .positive({ error: 'operations.budget.amount is a positive amount' })
+        .default(1500)
+        .describe('Monthly budget, in the billing currency.'),
+    startDate: iso_date({ error: 'write operations.budget.startDate as YYYY-MM-01' })
+        .refine((date) => date.endsWith('-01'), 'a budget starts on the first day of a month')
+        .default('2026-01-01')
+        .describe('First month of the budget (the first of a month).'),
+    thresholds: array(percent('operations.budget.thresholds'))
+        .min(1)
+        .max(4, { error: 'Azure allows five notifications per budget: at most four actual-cost thresholds (one more forecasts 100%)' })
+        .default([50, 80, 100])
+        .describe('Actual-cost percentages that notify; a forecast of 100% notifies too.'),
+})
+    .prefault({})
+    .describe('A monthly cost budget with alert thresholds, notifying the action group and the subscription’s Owners.');
+const OperationsSchema = strictObject({
+    actionGroup: ActionGroupSchema,
+    alerts: AlertsSchema,
+    applicationInsightsName: resourceName('Application Insights name')
+        .default('seniorly-prod-appinsights')
+        .describe('The workspace-based Application Insights component the availability test reports to.'),
+    availability: AvailabilitySchema,
+    defender: DefenderSchema,
+    policy: PolicySchema,
+    budget: BudgetSchema,
+})
+    .prefault({})
+    .describe('Operating the environment: alerts and who they page, the availability test, Defender for Cloud, Azure Policy’s HIPAA initiative and a cost budget.');
+
 ;// CONCATENATED MODULE: ./src/config/schema.ts
+
 
 
 
@@ -46053,6 +46865,28 @@ const ContainerAppSchema = strictObject({
 })
     .prefault({})
     .describe('The Container App (the voice agent).');
+const hostName = schemas_string().regex(/^(?=.{1,253}$)([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\.)+[a-zA-Z]{2,63}$/, {
+    error: 'write a DNS host name such as voice.example.com (no scheme, no path)',
+});
+const EdgeSchema = strictObject({
+    enabled: schemas_boolean()
+        .default(true)
+        .describe('true (default, production): Azure Front Door Premium with a WAF is the app’s public address and the Container Apps environment takes no traffic from the internet (publicNetworkAccess Disabled; Front Door reaches it through Private Link). false: the app’s own ingress address is public (staging, or an environment whose callers all sit in its network).'),
+    profileName: azureName(NAME_RULES.frontDoorProfile).default('seniorly-prod-edge').describe('Front Door profile name.'),
+    endpointName: azureName(NAME_RULES.frontDoorEndpoint)
+        .default('seniorly-prod')
+        .describe('Front Door endpoint name; its host name is <name>-<hash>.<zone>.azurefd.net.'),
+    wafPolicyName: azureName(NAME_RULES.frontDoorWafPolicy)
+        .default('seniorlyprodwaf')
+        .describe('WAF policy name (letters and digits): Prevention mode, Microsoft_DefaultRuleSet and Microsoft_BotManagerRuleSet, always.'),
+    customDomain: strictObject({
+        hostName: hostName.describe('The host name callers use, e.g. voice.example.com (a CNAME to the endpoint’s host name).'),
+    })
+        .optional()
+        .describe('A custom domain on the edge with a Front Door managed certificate (TLS 1.2); the app’s address becomes https://<hostName>.'),
+})
+    .prefault({})
+    .describe('The app’s public edge: Azure Front Door Premium with a Web Application Firewall in Prevention mode, HTTPS only, a Private Link origin to the Container Apps environment (approved by provision), and access and WAF logs sent to the workspace.');
 const StorageSchema = strictObject({
     name: azureName(NAME_RULES.storageAccount).default('seniorlyprodbackup').describe('Backup storage account name (globally unique).'),
     sku: schemas_enum(['Standard_LRS', 'Standard_ZRS', 'Standard_GRS', 'Standard_RAGRS', 'Standard_GZRS', 'Standard_RAGZRS'])
@@ -46294,9 +47128,11 @@ const EnvironmentShape = strictObject({
     registry: RegistrySchema,
     containerAppsEnvironment: ContainerAppsEnvironmentSchema,
     containerApp: ContainerAppSchema,
+    edge: EdgeSchema,
     storage: StorageSchema,
     ai: AiSchema,
     diagnostics: DiagnosticsSchema,
+    operations: OperationsSchema,
     baa: BaaSchema,
     waivers: schemas_string().min(1).optional().describe('Path of the waivers file, relative to the config file.'),
     gate: GateSchema,
@@ -46367,6 +47203,10 @@ const EnvironmentConfigSchema = EnvironmentShape.refine(
     .refine((config) => config.registry.build?.name.toLowerCase() !== config.registry.name.toLowerCase(), {
     path: ['registry', 'build', 'name'],
     message: 'the build registry must be another registry than registry.name: images are imported from it into the environment’s registry',
+})
+    .refine((config) => !config.edge.enabled || config.containerApp.ingress === 'external', {
+    path: ['containerApp', 'ingress'],
+    message: 'the edge reaches the app through the environment’s Private Link, which carries external ingress only: set containerApp.ingress to external (the environment itself stays closed to the internet), or edge.enabled to false',
 })
     .describe('azure-hipaa.yml: one HIPAA-ready Azure production environment for a container app. Every field is optional; the defaults are the seniorly-prod environment of the migration guide, corrected.');
 /** The built-in defaults, freshly built so callers may not share mutations. */
@@ -46625,15 +47465,23 @@ class TemplateBuilder {
     tags() {
         return Object.fromEntries(Object.entries(this.config.tags).map(([name, value]) => [name, builder_literal(value)]));
     }
-    /** A diagnostic setting that sends the resource's audit logs to the workspace. */
-    diagnosticSetting(origin, scope, dependsOn, alsoCategories = []) {
+    /**
+     * A diagnostic setting that sends the resource's audit logs to the workspace: the configured category
+     * group (and `also`, categories the audit group lacks but something here reads, e.g. the environment's
+     * HTTP logs for the canary analysis), or `only` where the service's audit logs are named categories
+     * (the edge's).
+     */
+    diagnosticSetting(origin, scope, dependsOn, categories = {}) {
         const { diagnostics } = this.config;
         // arm-monitor's LogSettings predates category groups; the 2021-05-01-preview schema has `categoryGroup`.
-        const logs = [
-            { categoryGroup: diagnostics.categoryGroup, enabled: true },
-            // allLogs has every category already; the audit group needs the others named.
-            ...(diagnostics.categoryGroup === 'allLogs' ? [] : alsoCategories.map((category) => ({ category, enabled: true }))),
-        ];
+        const named = (names) => names.map((category) => ({ category, enabled: true }));
+        const logs = categories.only
+            ? named(categories.only)
+            : [
+                { categoryGroup: diagnostics.categoryGroup, enabled: true },
+                // allLogs has every category already; the audit group needs the others named.
+                ...(diagnostics.categoryGroup === 'allLogs' ? [] : named(categories.also ?? [])),
+            ];
         return this.add(origin, {
             type: 'Microsoft.Insights/diagnosticSettings',
             name: builder_literal(diagnostics.settingName),
@@ -46809,6 +47657,551 @@ function aiServiceEnvironment(b) {
             environment['AZURE_SEARCH_ENDPOINT'] = endpoint;
     }
     return environment;
+}
+
+;// CONCATENATED MODULE: ./src/template/edge.ts
+
+
+/**
+ * The app's public edge (config `edge`): Azure Front Door Premium with a WAF policy in Prevention
+ * mode, one endpoint whose route takes HTTPS only (HTTP is redirected) and forwards HTTPS only, and
+ * an origin that reaches the Container Apps environment through Private Link, so the environment
+ * itself takes no traffic from the internet. Front Door's private endpoint arrives at the
+ * environment as a pending connection: provision approves it after the deployment.
+ *
+ * There is no Azure SDK for these types in this project: the bodies are typed here from the
+ * official ARM schemas (reference/arm-schemas, Microsoft.Cdn 2025-06-01 and
+ * Microsoft.Network.FrontDoor 2025-11-01), which the tests validate every body against.
+ *
+ * Sources (learn.microsoft.com): "Integrate Azure Front Door with Azure Container Apps using Private
+ * Link", "Azure Web Application Firewall DRS rule groups and rules", "Bot protection rule set",
+ * "Azure Front Door: routing rule's HTTPS redirect and forwarding protocol", "Monitor metrics and
+ * logs in Azure Front Door".
+ */
+/** Front Door Premium: Private Link origins and the bot manager rule set need it. */
+const FRONT_DOOR_SKU = 'Premium_AzureFrontDoor';
+/** The managed rule sets the WAF runs, at their current GA versions. */
+const WAF_RULE_SETS = [
+    { ruleSetType: 'Microsoft_DefaultRuleSet', ruleSetVersion: '2.1', ruleSetAction: 'Block' },
+    { ruleSetType: 'Microsoft_BotManagerRuleSet', ruleSetVersion: '1.1', ruleSetAction: 'Block' },
+];
+/** Front Door's private endpoint to a Container Apps environment uses this group. */
+const ENVIRONMENT_PRIVATE_LINK_GROUP = 'managedEnvironments';
+function renderEdge(b) {
+    const { edge, containerApp: app } = b.config;
+    if (!edge.enabled)
+        return;
+    const profileId = resourceId('Microsoft.Cdn/profiles', edge.profileName);
+    const wafId = resourceId('Microsoft.Network/FrontDoorWebApplicationFirewallPolicies', edge.wafPolicyName);
+    const endpointId = resourceId('Microsoft.Cdn/profiles/afdEndpoints', edge.profileName, edge.endpointName);
+    const originGroupId = resourceId('Microsoft.Cdn/profiles/originGroups', edge.profileName, app.name);
+    const appId = resourceId('Microsoft.App/containerApps', app.name);
+    const appFqdn = reference(appId, 'Microsoft.App/containerApps', 'configuration.ingress.fqdn');
+    b.add(['edge'], {
+        type: 'Microsoft.Network/FrontDoorWebApplicationFirewallPolicies',
+        name: edge.wafPolicyName,
+        location: 'Global',
+        tags: b.tags(),
+        sku: { name: FRONT_DOOR_SKU },
+        properties: {
+            // Prevention blocks what the rules match; Detection only logs it.
+            policySettings: { enabledState: 'Enabled', mode: 'Prevention', requestBodyCheck: 'Enabled' },
+            managedRules: { managedRuleSets: WAF_RULE_SETS.map((set) => ({ ...set })) },
+        },
+    });
+    b.add(['edge'], {
+        type: 'Microsoft.Cdn/profiles',
+        name: edge.profileName,
+        location: 'global',
+        tags: b.tags(),
+        sku: { name: FRONT_DOOR_SKU },
+        properties: { originResponseTimeoutSeconds: 60 },
+    });
+    b.add(['edge'], {
+        type: 'Microsoft.Cdn/profiles/afdEndpoints',
+        name: `${edge.profileName}/${edge.endpointName}`,
+        location: 'global',
+        tags: b.tags(),
+        properties: { enabledState: 'Enabled' },
+        dependsOn: [profileId],
+    });
+    b.add(['edge'], {
+        type: 'Microsoft.Cdn/profiles/originGroups',
+        name: `${edge.profileName}/${app.name}`,
+        properties: {
+            loadBalancingSettings: { sampleSize: 4, successfulSamplesRequired: 3, additionalLatencyInMilliseconds: 50 },
+            // The app's health path even while the placeholder runs: Front Door sends traffic to every origin of a group
+            // whose origins are all unhealthy, and a path that never changes keeps a re-provision free of changes.
+            healthProbeSettings: { probePath: app.healthPath, probeRequestType: 'GET', probeProtocol: 'Https', probeIntervalInSeconds: 30 },
+            sessionAffinityState: 'Disabled',
+        },
+        dependsOn: [profileId],
+    });
+    const origin = b.add(['edge'], {
+        type: 'Microsoft.Cdn/profiles/originGroups/origins',
+        name: `${edge.profileName}/${app.name}/${app.name}`,
+        properties: {
+            hostName: appFqdn,
+            originHostHeader: appFqdn,
+            httpPort: 80,
+            httpsPort: 443,
+            priority: 1,
+            weight: 1000,
+            enabledState: 'Enabled',
+            enforceCertificateNameCheck: true,
+            // Front Door's own private endpoint into the environment: it arrives pending, and provision approves it.
+            sharedPrivateLinkResource: {
+                privateLink: { id: b.environmentId },
+                groupId: ENVIRONMENT_PRIVATE_LINK_GROUP,
+                privateLinkLocation: b.location,
+                requestMessage: `Azure Front Door ${edge.profileName} to ${b.config.containerAppsEnvironment.name}`,
+            },
+        },
+        dependsOn: [originGroupId, appId, b.environmentId],
+    });
+    const customDomain = edge.customDomain
+        ? b.add(['edge', 'customDomain'], {
+            type: 'Microsoft.Cdn/profiles/customDomains',
+            name: `${edge.profileName}/${edge.customDomain.hostName.replace(/\./g, '-')}`,
+            properties: {
+                hostName: edge.customDomain.hostName,
+                tlsSettings: { certificateType: 'ManagedCertificate', minimumTlsVersion: 'TLS12' },
+            },
+            dependsOn: [profileId],
+        })
+        : undefined;
+    const customDomainId = customDomain ? resourceIdExpression(customDomain) : undefined;
+    b.add(['edge'], {
+        type: 'Microsoft.Cdn/profiles/afdEndpoints/routes',
+        name: `${edge.profileName}/${edge.endpointName}/${app.name}`,
+        properties: {
+            originGroup: { id: originGroupId },
+            ...(customDomainId ? { customDomains: [{ id: customDomainId }] } : {}),
+            // HTTP is accepted only to be redirected; the origin is reached over HTTPS alone.
+            supportedProtocols: ['Http', 'Https'],
+            httpsRedirect: 'Enabled',
+            forwardingProtocol: 'HttpsOnly',
+            patternsToMatch: ['/*'],
+            linkToDefaultDomain: 'Enabled',
+            enabledState: 'Enabled',
+        },
+        // A route needs an origin in its group to be created.
+        dependsOn: [endpointId, originGroupId, resourceIdExpression(origin), ...(customDomainId ? [customDomainId] : [])],
+    });
+    b.add(['edge'], {
+        type: 'Microsoft.Cdn/profiles/securityPolicies',
+        name: `${edge.profileName}/${edge.wafPolicyName}`,
+        properties: {
+            parameters: {
+                type: 'WebApplicationFirewall',
+                wafPolicy: { id: wafId },
+                associations: [{ domains: [{ id: endpointId }, ...(customDomainId ? [{ id: customDomainId }] : [])], patternsToMatch: ['/*'] }],
+            },
+        },
+        dependsOn: [profileId, wafId, endpointId, ...(customDomainId ? [customDomainId] : [])],
+    });
+    const edgeLogs = auditLogSourceOf('Microsoft.Cdn/profiles')?.categories;
+    b.diagnosticSetting(['edge'], profileId, [profileId], edgeLogs ? { only: edgeLogs } : {});
+    b.outputs.edgeHostName = { type: 'string', value: edgeHostExpression(edge) };
+    b.outputs.appHostName = { type: 'string', value: appHostExpression(edge) };
+}
+/** The endpoint's host name Front Door makes up (`<endpoint>-<hash>.z01.azurefd.net`), as an ARM expression. */
+function edgeHostExpression(edge) {
+    return reference(resourceId('Microsoft.Cdn/profiles/afdEndpoints', edge.profileName, edge.endpointName), 'Microsoft.Cdn/profiles/afdEndpoints', 'hostName');
+}
+/** The address callers (and the phone provider's webhooks) use: the custom domain, else the endpoint's host. */
+function appHostExpression(edge) {
+    return edge.customDomain ? builder_literal(edge.customDomain.hostName) : edgeHostExpression(edge);
+}
+
+;// CONCATENATED MODULE: ./src/template/operations.ts
+
+
+
+/**
+ * Operating the environment: the action group, the alerts, Application Insights with a standard
+ * availability test, Azure Policy's HITRUST/HIPAA initiative and the cost budget, all in the
+ * resource group's template; Defender for Cloud's plans in a subscription-scope template of their
+ * own (`renderDefenderTemplate`), because they need a role on the subscription that the group's
+ * deployment does not.
+ *
+ * No installed SDK models these api-versions (arm-monitor 7 predates them; there is no
+ * arm-security, arm-policy or arm-consumption here): the wire shapes below are written from the
+ * official ARM schemas in reference/arm-schemas, which validate every body in the tests.
+ */
+/** The built-in initiative "HITRUST/HIPAA" (https://github.com/Azure/azure-policy/blob/master/built-in-policies/policySetDefinitions/Regulatory%20Compliance/HIPAA_HITRUST_audit.json). */
+const HIPAA_HITRUST_INITIATIVE = '/providers/Microsoft.Authorization/policySetDefinitions/a169a624-5599-4385-a696-c8d643089fab';
+/** Azure's built-in Owner role (learn.microsoft.com, "Azure built-in roles"): the action group's default receiver. */
+const OWNER_ROLE = '8e3af657-a8ff-443c-a75c-2fe8c4bcb635';
+const SUBSCRIPTION_TEMPLATE_SCHEMA = 'https://schema.management.azure.com/schemas/2018-05-01/subscriptionDeploymentTemplate.json#';
+const ORIGIN = ['operations'];
+const operations_ACTION_GROUP = 'Microsoft.Insights/actionGroups';
+const operations_METRIC_ALERT = 'Microsoft.Insights/metricAlerts';
+const operations_LOG_ALERT = 'Microsoft.Insights/scheduledQueryRules';
+const COMPONENT = 'Microsoft.Insights/components';
+const operations_WEB_TEST = 'Microsoft.Insights/webtests';
+const operations_POLICY_ASSIGNMENT = 'Microsoft.Authorization/policyAssignments';
+const BUDGET = 'Microsoft.Consumption/budgets';
+const operations_PRICING = 'Microsoft.Security/pricings';
+const operations_APP = 'Microsoft.App/containerApps';
+/** The resource group's operations resources. */
+function renderOperations(b) {
+    const operations = b.config.operations;
+    const actionGroupId = renderActionGroup(b, operations);
+    renderAppAlerts(b, operations, actionGroupId);
+    renderLogAlerts(b, operations, actionGroupId);
+    renderAvailability(b, operations, actionGroupId);
+    if (operations.policy.hipaaInitiative)
+        renderHipaaInitiative(b, operations);
+    if (operations.budget.enabled)
+        renderBudget(b, operations, actionGroupId);
+}
+function renderActionGroup(b, operations) {
+    const { actionGroup } = operations;
+    const group = b.add([...ORIGIN, 'actionGroup'], {
+        type: operations_ACTION_GROUP,
+        name: builder_literal(actionGroup.name),
+        // Action groups are global resources.
+        location: 'Global',
+        tags: b.tags(),
+        properties: {
+            groupShortName: builder_literal(actionGroup.shortName),
+            enabled: true,
+            emailReceivers: actionGroup.emails.map((emailAddress, index) => ({
+                name: `email-${index + 1}`,
+                emailAddress: builder_literal(emailAddress),
+                useCommonAlertSchema: true,
+            })),
+            webhookReceivers: actionGroup.webhook
+                ? [{ name: 'webhook', serviceUri: builder_literal(actionGroup.webhook), useCommonAlertSchema: true }]
+                : [],
+            armRoleReceivers: actionGroup.notifyOwners ? [{ name: 'subscription-owners', roleId: OWNER_ROLE, useCommonAlertSchema: true }] : [],
+        },
+    });
+    return resourceIdExpression(group);
+}
+/** A metric alert on the container app: one criterion, evaluated every five minutes. */
+function appAlert(b, actionGroupId, alert) {
+    const appId = resourceId(operations_APP, b.config.containerApp.name);
+    b.add([...ORIGIN, 'alerts'], {
+        type: operations_METRIC_ALERT,
+        name: builder_literal(`${b.config.containerApp.name}-${alert.name}`),
+        location: 'global',
+        tags: b.tags(),
+        properties: {
+            description: alert.description,
+            severity: alert.severity,
+            enabled: true,
+            scopes: [appId],
+            evaluationFrequency: 'PT5M',
+            windowSize: alert.windowSize,
+            targetResourceType: operations_APP,
+            criteria: { 'odata.type': 'Microsoft.Azure.Monitor.SingleResourceMultipleMetricCriteria', allOf: [alert.criterion] },
+            autoMitigate: true,
+            actions: [{ actionGroupId }],
+        },
+        dependsOn: [appId, actionGroupId],
+    });
+}
+/** Container Apps platform metrics (learn.microsoft.com, "Supported metrics for Microsoft.App/containerapps"). */
+function renderAppAlerts(b, operations, actionGroupId) {
+    const { alerts } = operations;
+    const app = b.config.containerApp;
+    const metric = (name, metricName) => ({
+        criterionType: 'StaticThresholdCriterion',
+        name,
+        metricName,
+        metricNamespace: operations_APP,
+    });
+    appAlert(b, actionGroupId, {
+        name: 'http-5xx',
+        description: `More than ${alerts.http5xxPer15Minutes} responses with a 5xx status in 15 minutes: callers are getting errors.`,
+        severity: 1,
+        windowSize: 'PT15M',
+        criterion: {
+            ...metric('http-5xx', 'Requests'),
+            dimensions: [{ name: 'statusCodeCategory', operator: 'Include', values: ['5xx'] }],
+            operator: 'GreaterThan',
+            threshold: alerts.http5xxPer15Minutes,
+            timeAggregation: 'Total',
+        },
+    });
+    // An app allowed to scale to zero has no running replica when idle: nothing to page about then.
+    if (app.minReplicas > 0)
+        appAlert(b, actionGroupId, {
+            name: 'no-replica',
+            description: 'No replica of the app has run for 5 minutes: the app is down.',
+            severity: 1,
+            windowSize: 'PT5M',
+            criterion: { ...metric('no-replica', 'Replicas'), operator: 'LessThan', threshold: 1, timeAggregation: 'Maximum' },
+        });
+    appAlert(b, actionGroupId, {
+        name: 'restarts',
+        description: `The app's containers restarted more than ${alerts.restarts} times in 30 minutes (crash loop, failing probes or out of memory).`,
+        severity: 2,
+        windowSize: 'PT30M',
+        criterion: { ...metric('restarts', 'RestartCount'), operator: 'GreaterThan', threshold: alerts.restarts, timeAggregation: 'Total' },
+    });
+    // Thresholds in the metrics' own units, from the app's configured size.
+    appAlert(b, actionGroupId, {
+        name: 'cpu',
+        description: `Average CPU above ${alerts.cpuPercent}% of ${app.cpu} cores for 30 minutes: raise maxReplicas or cpu.`,
+        severity: 3,
+        windowSize: 'PT30M',
+        criterion: {
+            ...metric('cpu', 'UsageNanoCores'),
+            operator: 'GreaterThan',
+            threshold: Math.round(app.cpu * 1e9 * (alerts.cpuPercent / 100)),
+            timeAggregation: 'Average',
+        },
+    });
+    appAlert(b, actionGroupId, {
+        name: 'memory',
+        description: `Average memory above ${alerts.memoryPercent}% of ${app.memory} for 30 minutes: the app may soon run out of memory.`,
+        severity: 3,
+        windowSize: 'PT30M',
+        criterion: {
+            ...metric('memory', 'WorkingSetBytes'),
+            operator: 'GreaterThan',
+            threshold: Math.round(Number.parseFloat(app.memory) * 2 ** 30 * (alerts.memoryPercent / 100)),
+            timeAggregation: 'Average',
+        },
+    });
+}
+/** Log search alerts on the workspace's audit tables (Key Vault's AZKVAuditLogs, SQL's SQLSecurityAuditEvents). */
+function renderLogAlerts(b, operations, actionGroupId) {
+    const { alerts } = operations;
+    const workspace = b.config.logAnalytics.name;
+    const tableId = (table) => resourceId('Microsoft.OperationalInsights/workspaces/tables', workspace, table);
+    const rules = [
+        {
+            name: 'key-vault-access-denied',
+            description: 'Key Vault refused a request (403): someone or something without a role tried to read or change the vault.',
+            severity: 2,
+            windowSize: 'PT15M',
+            evaluationFrequency: 'PT5M',
+            query: 'AZKVAuditLogs | where HttpStatusCode == 403 or ResultSignature =~ "Forbidden"',
+            threshold: 0,
+            table: 'AZKVAuditLogs',
+        },
+        {
+            name: 'key-vault-unusual-secret-reads',
+            description: `One caller read secrets more than ${alerts.secretReadsPerHour} times in an hour: the app reads its few secrets when it starts.`,
+            severity: 2,
+            windowSize: 'PT1H',
+            evaluationFrequency: 'PT15M',
+            query: `AZKVAuditLogs | where OperationName in ("SecretGet", "SecretList", "SecretListVersions") | summarize Reads = count() by CallerIpAddress | where Reads > ${alerts.secretReadsPerHour}`,
+            threshold: 0,
+            table: 'AZKVAuditLogs',
+        },
+        {
+            name: 'sql-failed-logins',
+            description: `More than ${alerts.sqlFailedLogins} failed SQL logins in 15 minutes: a misconfigured client or someone guessing.`,
+            severity: 2,
+            windowSize: 'PT15M',
+            evaluationFrequency: 'PT5M',
+            query: `SQLSecurityAuditEvents | where ActionId == "DBAF" | summarize Failures = count() | where Failures > ${alerts.sqlFailedLogins}`,
+            threshold: 0,
+            table: 'SQLSecurityAuditEvents',
+        },
+    ];
+    for (const rule of rules)
+        b.add([...ORIGIN, 'alerts'], {
+            type: operations_LOG_ALERT,
+            name: builder_literal(`${workspace}-${rule.name}`),
+            location: b.location,
+            kind: 'LogAlert',
+            tags: b.tags(),
+            properties: {
+                displayName: rule.name,
+                description: rule.description,
+                severity: rule.severity,
+                enabled: true,
+                scopes: [b.workspaceId],
+                evaluationFrequency: rule.evaluationFrequency,
+                windowSize: rule.windowSize,
+                criteria: {
+                    allOf: [
+                        {
+                            query: rule.query,
+                            timeAggregation: 'Count',
+                            operator: 'GreaterThan',
+                            threshold: rule.threshold,
+                            failingPeriods: { numberOfEvaluationPeriods: 1, minFailingPeriodsToAlert: 1 },
+                        },
+                    ],
+                },
+                autoMitigate: true,
+                actions: { actionGroups: [actionGroupId] },
+            },
+            // ARM checks the query against the workspace: its tables must exist first.
+            dependsOn: [b.workspaceId, tableId(rule.table), actionGroupId],
+        });
+}
+function renderAvailability(b, operations, actionGroupId) {
+    const { availability } = operations;
+    const componentName = operations.applicationInsightsName;
+    const componentId = resourceId(COMPONENT, componentName);
+    b.add([...ORIGIN, 'applicationInsightsName'], {
+        type: COMPONENT,
+        name: builder_literal(componentName),
+        location: b.location,
+        kind: 'web',
+        tags: b.tags(),
+        properties: {
+            Application_Type: 'web',
+            // Workspace-based: its data lands in the environment's workspace, under its retention.
+            WorkspaceResourceId: b.workspaceId,
+            IngestionMode: 'LogAnalytics',
+            // Microsoft Entra only: no instrumentation key accepts telemetry on its own.
+            DisableLocalAuth: true,
+            // Availability results arrive from Azure's test locations over the public network.
+            publicNetworkAccessForIngestion: 'Enabled',
+            publicNetworkAccessForQuery: 'Enabled',
+        },
+        dependsOn: [b.workspaceId],
+    });
+    const url = healthAddress(b, availability.url);
+    if (!availability.enabled || url === undefined)
+        return;
+    const appId = resourceId(operations_APP, b.config.containerApp.name);
+    const testName = `${b.config.containerApp.name}-health`;
+    const test = b.add([...ORIGIN, 'availability'], {
+        type: operations_WEB_TEST,
+        name: builder_literal(testName),
+        location: b.location,
+        kind: 'standard',
+        // Azure links a test to its component by this tag.
+        tags: { ...b.tags(), [`[concat('hidden-link:', ${inner(componentId)})]`]: 'Resource' },
+        properties: {
+            SyntheticMonitorId: builder_literal(testName),
+            Name: builder_literal(testName),
+            Description: 'The app’s health address, from several locations.',
+            Enabled: true,
+            Frequency: availability.frequencySeconds,
+            Timeout: 30,
+            Kind: 'standard',
+            RetryEnabled: true,
+            Locations: availability.locations.map((Id) => ({ Id })),
+            Request: { RequestUrl: url, HttpVerb: 'GET', ParseDependentRequests: false },
+            ValidationRules: { ExpectedHttpStatusCode: 200, SSLCheck: true, SSLCertRemainingLifetimeCheck: 7 },
+        },
+        dependsOn: availability.url === undefined ? [componentId, appId] : [componentId],
+    });
+    const testId = resourceIdExpression(test);
+    b.add([...ORIGIN, 'availability'], {
+        type: operations_METRIC_ALERT,
+        name: builder_literal(`${testName}-availability`),
+        location: 'global',
+        tags: b.tags(),
+        properties: {
+            description: `The health address failed from ${availability.failedLocations} or more locations: patients cannot reach the app.`,
+            severity: 1,
+            enabled: true,
+            scopes: [testId, componentId],
+            evaluationFrequency: 'PT1M',
+            windowSize: 'PT5M',
+            criteria: {
+                'odata.type': 'Microsoft.Azure.Monitor.WebtestLocationAvailabilityCriteria',
+                webTestId: testId,
+                componentId,
+                failedLocationCount: availability.failedLocations,
+            },
+            autoMitigate: true,
+            actions: [{ actionGroupId }],
+        },
+        dependsOn: [testId, componentId, actionGroupId],
+    });
+}
+/** The configured address, or the app's own (external ingress only: Azure's test locations are on the internet). */
+function healthAddress(b, configured) {
+    if (configured !== undefined)
+        return builder_literal(configured);
+    const app = b.config.containerApp;
+    // Behind the edge the environment refuses the internet: the test goes where callers go.
+    if (b.config.edge.enabled)
+        return `[format('https://{0}{1}', ${inner(appHostExpression(b.config.edge))}, ${quote(app.healthPath)})]`;
+    if (app.ingress !== 'external')
+        return undefined;
+    const fqdn = reference(resourceId(operations_APP, app.name), operations_APP, 'configuration.ingress.fqdn');
+    return `[format('https://{0}{1}', ${inner(fqdn)}, ${quote(app.healthPath)})]`;
+}
+function renderHipaaInitiative(b, operations) {
+    b.add([...ORIGIN, 'policy'], {
+        type: operations_POLICY_ASSIGNMENT,
+        name: builder_literal(operations.policy.assignmentName),
+        // The initiative holds deployIfNotExists policies: Azure requires an identity (and so a location) on the assignment.
+        location: b.location,
+        identity: { type: 'SystemAssigned' },
+        properties: {
+            displayName: 'HITRUST/HIPAA',
+            description: `Azure Policy's built-in HITRUST/HIPAA initiative on ${b.config.resourceGroup}, audit only: Azure evaluates the group continuously and the live gate reads its verdicts.`,
+            policyDefinitionId: HIPAA_HITRUST_INITIATIVE,
+            // Audit effects only: evaluate and report, never deny or change a deployment.
+            enforcementMode: 'DoNotEnforce',
+        },
+    });
+}
+function renderBudget(b, operations, actionGroupId) {
+    const { budget, actionGroup } = operations;
+    const notify = (threshold, thresholdType) => ({
+        enabled: true,
+        operator: 'GreaterThanOrEqualTo',
+        threshold,
+        thresholdType,
+        contactEmails: actionGroup.emails.map(builder_literal),
+        contactGroups: [actionGroupId],
+        contactRoles: ['Owner'],
+    });
+    const notifications = Object.fromEntries(budget.thresholds.map((threshold) => [`actual-${threshold}`, notify(threshold, 'Actual')]));
+    notifications['forecast-100'] = notify(100, 'Forecasted');
+    b.add([...ORIGIN, 'budget'], {
+        type: BUDGET,
+        name: builder_literal(budget.name),
+        properties: {
+            category: 'Cost',
+            amount: budget.amount,
+            timeGrain: 'Monthly',
+            timePeriod: { startDate: `${budget.startDate}T00:00:00Z` },
+            notifications,
+        },
+        dependsOn: [actionGroupId],
+    });
+}
+/** Sub-plans Defender for Cloud recommends where a plan has several (learn.microsoft.com, "Microsoft Defender for Cloud plans"). */
+const DEFENDER_SUB_PLANS = {
+    StorageAccounts: 'DefenderForStorageV2',
+    KeyVaults: 'PerKeyVault',
+    Arm: 'PerSubscription',
+};
+/**
+ * Defender for Cloud's plans for the services in use, as a subscription-scope template; undefined
+ * when `operations.defender.enabled` is false. One plan after another: the Security provider
+ * refuses concurrent changes to a subscription's pricings.
+ */
+function renderDefenderTemplate(operations) {
+    if (!operations.defender.enabled)
+        return undefined;
+    const resources = [];
+    let previous;
+    for (const plan of operations.defender.plans) {
+        const subPlan = DEFENDER_SUB_PLANS[plan];
+        const properties = { pricingTier: 'Standard', ...(subPlan ? { subPlan } : {}) };
+        resources.push({
+            type: operations_PRICING,
+            apiVersion: apiVersionOf(operations_PRICING),
+            name: plan,
+            properties,
+            ...(previous ? { dependsOn: [previous] } : {}),
+        });
+        previous = `[subscriptionResourceId(${quote(operations_PRICING)}, ${quote(plan)})]`;
+    }
+    return {
+        $schema: SUBSCRIPTION_TEMPLATE_SCHEMA,
+        contentVersion: '1.0.0.0',
+        metadata: { description: 'Microsoft Defender for Cloud plans for the services the HIPAA environment runs (subscription scope).' },
+        resources,
+    };
 }
 
 ;// CONCATENATED MODULE: ./src/template/data-services.ts
@@ -47335,13 +48728,15 @@ function renderContainerAppsEnvironment(b) {
             // Azure Monitor + the diagnostic setting below: no workspace shared key in the template.
             appLogsConfiguration: { destination: 'azure-monitor' },
             zoneRedundant: environment.zoneRedundant,
+            // Behind the edge the environment takes no traffic from the internet: Front Door reaches it through Private Link.
+            publicNetworkAccess: b.config.edge.enabled ? 'Disabled' : 'Enabled',
             // internal: false keeps the external ingress the phone provider's webhooks call.
             ...(b.privateNetwork ? { vnetConfiguration: { infrastructureSubnetId: b.subnetId('containerAppsSubnet'), internal: false } } : {}),
         },
         dependsOn: b.privateNetwork ? [vnetId] : [],
     });
     // The ingress's HTTP logs too: deploy-container's canary analysis reads each revision's latency from them.
-    b.diagnosticSetting(['containerAppsEnvironment'], b.environmentId, [b.environmentId], [CONTAINER_APP_HTTP_LOGS]);
+    b.diagnosticSetting(['containerAppsEnvironment'], b.environmentId, [b.environmentId], { also: [CONTAINER_APP_HTTP_LOGS] });
     b.outputs.containerAppsEnvironmentId = { type: 'string', value: b.environmentId };
     b.outputs.containerAppsDefaultDomain = {
         type: 'string',
@@ -47425,6 +48820,8 @@ function renderContainerApp(b) {
         type: 'string',
         value: reference(resourceId('Microsoft.App/containerApps', app.name), 'Microsoft.App/containerApps', 'configuration.ingress.fqdn'),
     };
+    // The app's public address; the edge (edge.ts) replaces it with its own.
+    b.outputs.appHostName = b.outputs.containerAppFqdn;
 }
 /** The services the app reaches through private endpoints, each with its private link group and DNS zone from the type registry. */
 function privateLinkTargets(b) {
@@ -47437,17 +48834,23 @@ function privateLinkTargets(b) {
         { origin: ['storage'], type: 'Microsoft.Storage/storageAccounts', name: config.storage.name },
         { origin: ['registry'], type: 'Microsoft.ContainerRegistry/registries', name: config.registry.name },
         ...aiServices(b),
+        // Behind the edge the environment is closed to the internet: runners in the network reach revisions through this endpoint.
+        ...(config.edge.enabled
+            ? [{ origin: ['edge'], type: 'Microsoft.App/managedEnvironments', name: config.containerAppsEnvironment.name }]
+            : []),
     ];
     return targets.map(({ origin, type, name, kind, busyWith }) => ({
         origin,
         id: resourceId(type, name),
         name,
         busyWith: busyWith ?? [],
-        ...privateLinkOf(type, kind),
+        ...privateLinkOf(type, kind, config.region),
     }));
 }
 
 ;// CONCATENATED MODULE: ./src/template/render.ts
+
+
 
 
 
@@ -47476,9 +48879,14 @@ function renderEnvironment(config, options = {}) {
         renderPrivateEndpoints(builder);
     renderContainerAppsEnvironment(builder);
     renderContainerApp(builder);
+    renderEdge(builder);
+    renderOperations(builder);
+    const subscriptionTemplate = renderDefenderTemplate(config.operations);
     return {
         template: builder.template(),
-        configPathOf: (type, name) => builder.origins.get(originKey(type, name)),
+        ...(subscriptionTemplate ? { subscriptionTemplate } : {}),
+        configPathOf: (type, name) => builder.origins.get(originKey(type, name)) ??
+            (/^microsoft\.security\/pricings$/i.test(type) ? ['operations', 'defender'] : undefined),
     };
 }
 
@@ -47855,8 +49263,32 @@ async function readLiveEnvironment(arm, resourceGroup, concurrency = 16) {
     // The list names children and extension resources too; they are read under their parents.
     const topLevel = listed.filter((resource) => resource.type.split('/').length === 2);
     await Promise.all(topLevel.map((resource) => read(resource.id, resource.type, undefined, resource.envelope)));
+    // Not in the group's list: the subscription's Defender plans, and the policy assignments that reach the group.
+    const readIds = new Set(environment.resources.map((resource) => resource.id.toLowerCase()));
+    for (const [type, path] of [
+        [PRICINGS, `/subscriptions/${arm.subscriptionId}/providers/${PRICINGS}`],
+        [POLICY_ASSIGNMENTS, `/subscriptions/${arm.subscriptionId}/resourceGroups/${resourceGroup}/providers/${POLICY_ASSIGNMENTS}`],
+    ]) {
+        const result = await limit(() => get(arm, path, apiVersionOf(type)));
+        // Nothing there reads as none: the controls that need them then fail, closed either way.
+        if (!result.ok && result.status === 404)
+            continue;
+        if (!result.ok) {
+            environment.unresolved.push({ message: `could not list ${type} (${path}): ${result.problem}` });
+            continue;
+        }
+        for (const item of result.body.value ?? []) {
+            const id = String(item['id']);
+            if (readIds.has(id.toLowerCase()))
+                continue;
+            const name = String(item['name']);
+            environment.resources.push({ type, name, id, apiVersion: apiVersionOf(type), body: item, children: [], extensions: [] });
+        }
+    }
     return environment;
 }
+const PRICINGS = 'Microsoft.Security/pricings';
+const POLICY_ASSIGNMENTS = 'Microsoft.Authorization/policyAssignments';
 async function get(arm, path, apiVersion) {
     try {
         const { status, body } = await arm.get(path, apiVersion);
@@ -47885,6 +49317,112 @@ function limiter(size) {
             queue.shift()?.();
         }
     };
+}
+
+;// CONCATENATED MODULE: ./src/gate/policy-states.ts
+
+
+/**
+ * Azure Policy's own verdicts on the resource group, read live from Policy Insights
+ * (PolicyStates_ListQueryResultsForResourceGroup, `complianceState eq 'NonCompliant'`) and
+ * reported beside the gate's findings as `policy.azure`. A policy that means the same as one of
+ * our controls names it and blocks as that control does (`required`); any other is `advisory`:
+ * the HITRUST/HIPAA initiative also audits things this environment does not run (virtual machines,
+ * say), which Azure reports as non-compliant or not applicable, and those are for the team to read,
+ * not to stop a deploy.
+ */
+const POLICY_AZURE = 'policy.azure';
+const API_VERSION = '2024-10-01';
+/**
+ * Built-in policy definitions (their `name`, a GUID) that judge what one of our controls judges,
+ * from the definitions in reference/azure-policy (Microsoft's built-in policy JSON).
+ */
+const POLICY_CONTROLS = {
+    '0b60c0b2-2dc2-4e1c-b5c9-abbed971de53': 'keyvault.purge-protection',
+    '1e66c121-a66a-4b1f-9b83-0fd99bf0fc2d': 'keyvault.soft-delete',
+    '12d4fa5e-1f9f-4c21-97a9-b99b3c6611b5': 'keyvault.rbac',
+    '405c5871-3e91-4644-8a63-58e19d68ff5b': 'keyvault.public-network',
+    'cf820ca0-f99e-4f3e-84fb-66e913812d21': 'diagnostics.audit-logs',
+    '5450f5bd-9c72-4390-a9c4-a7aba4edfdd2': 'cosmos.local-auth-disabled',
+    '9d83ccb1-f313-46ce-9d39-a198bfdb51a0': 'cosmos.metadata-write-locked',
+    '797b37f7-06b8-444c-b1ad-fc62867f335a': 'cosmos.public-network',
+    'a6fb4358-5bf4-4ad7-ba82-2cd2f41ce5e9': 'sql.auditing',
+    'abda6d70-9778-44e7-84a8-06713e6db027': 'sql.entra-only-auth',
+    'abfb4388-5bf4-4ad7-ba82-2cd2f41ceae9': 'sql.threat-protection',
+    '32e6bbec-16b6-44c2-be37-c5b672d103cf': 'sql.tls',
+    '1b8ca024-1d5c-4dec-8995-b1a932b41780': 'sql.public-network',
+    '4fa4b6c0-31ca-4c0d-b10d-24b96f62a751': 'storage.no-public-blob',
+    'fe83a0eb-a853-422d-aac2-1bffd182c5d0': 'storage.min-tls',
+    '404c3081-a854-4457-ae30-26a93ef643f9': 'storage.https-only',
+    '22bee202-a82f-4305-9a2a-6d7f44d4dedb': 'redis.tls-only',
+    '3827af20-8f80-4b15-8300-6db0873ec901': 'redis.entra-auth',
+    '470baccb-7e51-4549-8b1a-3e5be069f663': 'redis.public-network',
+    '0e80e269-43a4-4ae9-b5bc-178126b8a5cb': 'containerapp.https-only',
+    'b874ab2d-72dd-47f1-8cb5-4a306478a4e7': 'containerapp.managed-identity',
+    'dc921057-6b28-4fbe-9b83-f7bec05db6c2': 'registry.admin-disabled',
+    '9f2dea28-e834-476c-99c5-3507b4728395': 'registry.anonymous-pull-disabled',
+};
+/** The group's non-compliant policy states as findings; one `unknown` finding when they cannot be read (fail closed). */
+async function readPolicyFindings(arm, resourceGroup) {
+    const path = `/subscriptions/${arm.subscriptionId}/resourceGroups/${resourceGroup}/providers/Microsoft.PolicyInsights/policyStates/latest/queryResults`;
+    const states = [];
+    let next = `${path}?api-version=${API_VERSION}&$filter=${encodeURIComponent("complianceState eq 'NonCompliant'")}`;
+    try {
+        // A query answers a page at a time; @odata.nextLink is the whole address of the next one.
+        while (next) {
+            const { status, body } = await arm.send('POST', next);
+            if (status >= 300)
+                return [unreadable(resourceGroup, policy_states_describe(body, status))];
+            const page = body;
+            states.push(...(page.value ?? []));
+            next = page['@odata.nextLink'] ?? undefined;
+        }
+    }
+    catch (error) {
+        return [unreadable(resourceGroup, error instanceof Error ? error.message : String(error))];
+    }
+    return states.map(policy_states_findingOf);
+}
+function policy_states_findingOf(state) {
+    const definition = state.policyDefinitionName ?? 'an unnamed policy';
+    const mapped = POLICY_CONTROLS[definition.toLowerCase()];
+    const control = mapped ? controlById(mapped) : undefined;
+    const resourceId = state.resourceId ?? '';
+    const where = [
+        state.policyAssignmentName ? `assignment ${state.policyAssignmentName}` : undefined,
+        state.policySetDefinitionName ? `initiative ${state.policySetDefinitionName}` : undefined,
+        state.policyDefinitionReferenceId ? `reference ${state.policyDefinitionReferenceId}` : undefined,
+    ].filter(Boolean);
+    return {
+        control: POLICY_AZURE,
+        status: 'fail',
+        severity: control ? 'required' : 'advisory',
+        hipaa: control ? [...control.hipaa] : ['164.308(a)(1)(ii)(D)'],
+        resource: {
+            type: (state.resourceType ?? '').replace(/^\//, ''),
+            name: resourceId.split('/').at(-1) ?? '',
+            id: resourceId,
+        },
+        message: `Azure Policy finds it non-compliant with policy ${definition}${where.length > 0 ? ` (${where.join(', ')})` : ''}${control ? `; the gate's control ${control.id} judges the same` : ''}`,
+        remediation: control
+            ? control.remediation
+            : 'Read the policy in the Azure portal (Policy > Compliance) and fix the resource, or exempt it there with the reason.',
+    };
+}
+function unreadable(resourceGroup, problem) {
+    return {
+        control: POLICY_AZURE,
+        status: 'unknown',
+        severity: 'required',
+        hipaa: ['164.308(a)(1)(ii)(D)'],
+        resource: { type: 'environment', name: resourceGroup, id: '' },
+        message: `Azure Policy's compliance states of ${resourceGroup} could not be read: ${problem}`,
+        remediation: 'Give the identity Reader (Microsoft.PolicyInsights/policyStates/queryResults/read) on the resource group.',
+    };
+}
+function policy_states_describe(body, status) {
+    const failure = (0,arm_port/* armFailureOf */.OE)({ details: body });
+    return failure ? (0,arm_port/* describeArmFailure */.uQ)(failure) : `HTTP ${status}`;
 }
 
 // EXTERNAL MODULE: external "node:child_process"
@@ -48065,6 +49603,7 @@ function display(cwd, file) {
 
 
 
+
 /** The cloud this project deploys to: Resource Manager at management.azure.com (environment() is known there). */
 const AZURE_CLOUD = 'AzureCloud';
 /** Reads the input, judges it, and returns the report. Throws ConfigurationError on bad input. */
@@ -48090,8 +49629,10 @@ async function judgeInput(request, loaded, judging, now) {
         const config = loaded.config;
         const resourceGroup = request.live.resourceGroup ?? config.resourceGroup;
         const environment = await readLiveEnvironment(request.live.arm, resourceGroup);
+        // Azure Policy's own verdicts on the group, reported beside the gate's.
+        const policyFindings = await readPolicyFindings(request.live.arm, resourceGroup);
         if (!request.config || !loaded)
-            return { ...gate_judge(environment, judging, now), environment, ...configSource };
+            return { ...withPolicyFindings(gate_judge(environment, judging, now), policyFindings), environment, ...configSource };
         const rendered = renderEnvironment(config).template;
         const planned = resolveTemplate(rendered, {
             source: { file: loaded.source, value: rendered },
@@ -48101,7 +49642,7 @@ async function judgeInput(request, loaded, judging, now) {
             cloud: AZURE_CLOUD,
         });
         const reads = new WeakMap();
-        const run = gate_judge(environment, judging, now, reads);
+        const run = withPolicyFindings(gate_judge(environment, judging, now, reads), policyFindings);
         addDrift(run.report, reads, planned);
         return { ...run, environment, ...configSource };
     }
@@ -48135,6 +49676,8 @@ function judgeRendered(rendered, loaded, judging, now, target = {}) {
         ...target,
     });
     environment.input = { kind: 'config', source: loaded.source };
+    if (rendered.subscriptionTemplate)
+        environment.resources.push(...subscriptionResources(rendered, loaded, target));
     for (const resource of environment.resources) {
         const origin = rendered.configPathOf(resource.type, resource.name);
         if (origin && loaded.locate)
@@ -48145,6 +49688,43 @@ function judgeRendered(rendered, loaded, judging, now, target = {}) {
     const run = gate_judge(environment, judging, now);
     locateBaaEvidence(run.report, loaded);
     return { ...run, environment };
+}
+/** The report with Azure Policy's findings added: the counts and the verdict count them too. */
+function withPolicyFindings(run, findings) {
+    if (findings.length === 0)
+        return run;
+    const all = [...run.report.findings, ...findings];
+    const count = (status) => all.filter((finding) => finding.status === status).length;
+    const report = {
+        ...run.report,
+        verdict: verdictOf(all, run.policy),
+        summary: {
+            pass: count('pass'),
+            fail: count('fail'),
+            unknown: count('unknown'),
+            waived: count('waived'),
+            notApplicable: count('not-applicable'),
+        },
+        findings: all,
+    };
+    return { ...run, report };
+}
+/**
+ * The subscription-scope deployment (Defender's plans) judged with the group's: provision deploys
+ * both. Its resources are the subscription's, so their ids carry no resource group.
+ */
+function subscriptionResources(rendered, loaded, target) {
+    const template = rendered.subscriptionTemplate;
+    if (!template)
+        return [];
+    const { resources } = resolveTemplate(template, {
+        source: { file: loaded.source, value: template },
+        location: loaded.config.region,
+        ...target,
+    });
+    for (const resource of resources)
+        resource.id = resource.id.replace(/\/resourceGroups\/[^/]+\/providers\//i, '/providers/');
+    return resources;
 }
 /**
  * Where to change a finding in the config: the key the finding reads when the config names it
@@ -48537,6 +50117,7 @@ function readGateInputs(io, runnerTemp) {
 }
 
 ;// CONCATENATED MODULE: ./actions/hipaa-gate/src/issue.ts
+
 /** Marks the one issue the gate keeps, so a person's issue with the same title is never touched. */
 const LABEL = 'azure-hipaa-gate';
 /** GitHub refuses issue bodies over 65,536 characters. */
@@ -48572,6 +50153,24 @@ async function trackIssue(tracking, verdict, report, runUrl) {
     });
     await octokit.rest.issues.update({ owner, repo, issue_number: existing.number, state: 'closed', state_reason: 'completed' });
     return `closed issue #${existing.number}`;
+}
+/**
+ * The issue's body: the gate's report, then Azure Policy's own verdicts on the group (live only),
+ * each non-compliant policy with its resource, and the control of ours that means the same.
+ */
+function issueBody(report, markdown) {
+    if (report.input.kind !== 'live')
+        return markdown;
+    const azure = report.findings.filter((finding) => finding.control === POLICY_AZURE);
+    const heading = "### Azure Policy's verdicts on the group";
+    if (azure.length === 0)
+        return `${markdown}\n\n${heading}\n\nAzure Policy reports no non-compliant policy for the group.`;
+    const rows = azure.map((finding) => `| ${cell(finding.resource.name || finding.resource.id)} | ${cell(finding.status)} | ${cell(finding.severity)} | ${cell(finding.message)} |`);
+    return `${markdown}\n\n${heading}\n\n${azure.length} finding(s) from Policy Insights, beside the gate's own above:\n\n| Resource | Status | Severity | What Azure Policy says |\n|---|---|---|---|\n${rows.join('\n')}`;
+}
+/** Text for a Markdown table cell: no line breaks, pipes escaped. */
+function cell(text) {
+    return text.replace(/\r?\n/g, ' ').replace(/\|/g, '\\|');
 }
 
 ;// CONCATENATED MODULE: ./actions/hipaa-gate/src/run.ts
@@ -48641,7 +50240,7 @@ async function run_run(io, ports = {}) {
                 repository: context.repository ?? '',
                 title: inputs.issue.title,
                 ...(context.apiUrl ? { apiUrl: context.apiUrl } : {}),
-            }, report.verdict, markdown, context.runUrl ?? '').catch((error) => {
+            }, report.verdict, issueBody(report, markdown), context.runUrl ?? '').catch((error) => {
                 throw new Error(`Could not keep the gate's issue up to date (give the job permissions issues: write): ${error.message}`, { cause: error });
             });
             const done = await untilCancelled(tracked, ports.cancellation);
