@@ -66,9 +66,11 @@ it('installs the missing docker client, then rehearses the whole migration: plan
   );
   // The next push shifts traffic step by step, the previous revision serving the rest.
   expect(run.stdout).toMatch(/Traffic: voice-agent--r[0-9a-f]{6} 10%, voice-agent--r[0-9a-f]{6} 90%\./);
-  expect(run.stdout).toMatch(
-    /\+15555550123: VoiceUrl https:\/\/voice-agent\.[a-z0-9.-]+\.azurecontainerapps\.io\/voice, fallback https:\/\/dev-voice\.example\.com\/voice/,
-  );
+  // Production sits behind its Front Door edge: the steps are probed and the phone number pointed through it.
+  const edge = /The app's edge: https:\/\/([a-z0-9-]+\.z01\.azurefd\.net) \(Front Door with its WAF/.exec(run.stdout)?.[1];
+  expect(edge).toBeDefined();
+  expect(run.stdout).toContain(`serves https://${edge} (through the edge)`);
+  expect(run.stdout).toContain(`+15555550123: VoiceUrl https://${edge}/voice, fallback https://dev-voice.example.com/voice`);
   // The seeded values are `rehearsal-` and 24 hex digits; none may reach the terminal.
   expect(/rehearsal-[0-9a-f]{24}/.test(output)).toBe(false);
   expect(run.stdout).toContain('nothing reached Azure');

@@ -93,8 +93,12 @@ export interface Rehearsal {
   image: string | undefined;
   /** The build context, written once when `options.context` is a function. */
   contextDir: string | undefined;
-  /** Production's host name, for the webhook. */
+  /** Production's host name, for the webhook: the edge's when there is one. */
   fqdn: string | undefined;
+  /** Production's Front Door endpoint, from provision's outputs: where the deploy probes. */
+  edgeHost: string | undefined;
+  /** Production's public address behind the edge (its custom domain, else the endpoint): where callers go. */
+  appHost: string | undefined;
 }
 
 /** Runs every phase it can, each gated by the one before; returns 0 when none failed. */
@@ -111,6 +115,8 @@ export async function rehearse(options: RehearsalOptions, context: CommandContex
     image: undefined,
     contextDir: undefined,
     fqdn: undefined,
+    edgeHost: undefined,
+    appHost: undefined,
   };
   const { noSandbox, noDocker } = systemPrerequisites(options.imagePackages ?? [], context.stdout);
   await phase(r, 'Plan: render the environment and judge it with the HIPAA gate', undefined, planPhase);
@@ -214,6 +220,12 @@ async function provisionPhase(r: Rehearsal): Promise<string> {
   const { stdout } = r.context;
   const result = await provisionEnvironment(r, r.options.config);
   if (result.status !== 'deployed') throw new Error(`provision ended ${result.status}`);
+  r.edgeHost = result.outputs['edge-host-name'] || undefined;
+  r.appHost = result.outputs['app-host-name'] || r.edgeHost;
+  if (r.appHost)
+    stdout(
+      `  The app's edge: https://${r.appHost} (Front Door with its WAF; provision approved its Private Link connection, and the environment refuses the internet).\n`,
+    );
   stdout(
     `  ${result.operations.length} resources deployed in one ARM deployment (${result.deploymentName}); the gate passed the template first.\n`,
   );
@@ -328,13 +340,16 @@ async function deploy(r: Rehearsal, configFile = r.options.config, image = r.ima
       trafficSteps: [10, 50, 100],
       stepWaitSeconds: 1,
       keepRevisions: 2,
+      // Production's steps are probed through its edge, as deploy.yml does; staging has an edge of its own.
+      ...(configFile === r.options.config && r.edgeHost ? { edgeHost: r.edgeHost } : {}),
       env: sandboxEnv(r),
       logger: r.logger,
     },
     { arm: arm(r) },
   );
-  if (configFile === r.options.config) r.fqdn = result.fqdn;
-  return `${result.revision} serves https://${result.fqdn}`;
+  if (configFile !== r.options.config) return `${result.revision} serves https://${result.fqdn}`;
+  r.fqdn = r.appHost ?? result.fqdn;
+  return `${result.revision} serves https://${r.fqdn}${r.appHost ? ' (through the edge)' : ''}`;
 }
 
 async function nextPushPhase(r: Rehearsal): Promise<string> {
