@@ -85,7 +85,17 @@ const AlertsSchema = z
     http5xxPer15Minutes: count('operations.alerts.http5xxPer15Minutes', 100000)
       .default(20)
       .describe(
-        'Severity 1 when the app answers more than this many 5xx responses in 15 minutes. (A platform metric alert cannot divide two metrics, so the share is a count: set it to about 5% of your requests in 15 minutes.)',
+        'Severity 1 when the app answers more than this many 5xx responses in 15 minutes: the backstop for a burst (a platform metric alert cannot divide two metrics; http5xxPercent is the share).',
+      ),
+    http5xxPercent: percent('operations.alerts.http5xxPercent')
+      .default(5)
+      .describe(
+        'Severity 1 when more than this share of the app’s requests in 15 minutes are answered 5xx (a log search alert on the environment’s HTTP logs, ContainerAppHTTPLogs).',
+      ),
+    http5xxMinRequests: count('operations.alerts.http5xxMinRequests', 100000)
+      .default(20)
+      .describe(
+        'The share is judged only over 15 minutes with at least this many requests: two failures of three calls at night page nobody.',
       ),
     restarts: count('operations.alerts.restarts', 1000)
       .default(3)

@@ -1,8 +1,10 @@
+import type { Table } from '@azure/arm-operationalinsights';
 import { appHostExpression } from './edge.js';
 import { apiVersionOf } from '../azure/resource-types.js';
 import type { OperationsConfig } from '../config/operations-schema.js';
 import type { JsonPath } from '../core/json-path.js';
-import type { ArmResource } from './arm-types.js';
+import type { ArmResource, FlattenedProperties } from './arm-types.js';
+import { CONTAINER_APP_HTTP_LOGS } from './platform.js';
 import { inner, literal, quote, reference, resourceId, resourceIdExpression, type TemplateBuilder } from './builder.js';
 
 /**
@@ -306,7 +308,25 @@ function renderLogAlerts(b: TemplateBuilder, operations: OperationsConfig, actio
       threshold: 0,
       table: 'SQLSecurityAuditEvents',
     },
+    {
+      name: 'http-5xx-share',
+      description: `More than ${alerts.http5xxPercent}% of the app's requests in 15 minutes answered 5xx (at least ${alerts.http5xxMinRequests} requests): callers are getting errors.`,
+      severity: 1,
+      windowSize: 'PT15M',
+      evaluationFrequency: 'PT5M',
+      // One record per request the environment's ingress handled (the HTTP logs its diagnostic setting sends).
+      query: `ContainerAppHTTPLogs | where ContainerAppName == "${b.config.containerApp.name}" | summarize Requests = count(), Errors = countif(toint(StatusCode) >= 500) | where Requests >= ${alerts.http5xxMinRequests} and Errors * 100.0 / Requests > ${alerts.http5xxPercent}`,
+      threshold: 0,
+      table: CONTAINER_APP_HTTP_LOGS,
+    },
   ];
+  // The HTTP logs are no audit table, so nothing else declares it; the alert's query needs it to exist.
+  b.add<FlattenedProperties<Table>>([...ORIGIN, 'alerts'], {
+    type: 'Microsoft.OperationalInsights/workspaces/tables',
+    name: `${workspace}/${CONTAINER_APP_HTTP_LOGS}`,
+    properties: {},
+    dependsOn: [b.workspaceId],
+  });
   for (const rule of rules)
     b.add<LogAlertProperties>([...ORIGIN, 'alerts'], {
       type: LOG_ALERT,

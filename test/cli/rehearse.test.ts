@@ -43,8 +43,8 @@ async function rehearsal(config: string): Promise<{ r: Rehearsal; printed: () =>
     image: undefined,
     contextDir: undefined,
     fqdn: undefined,
-      edgeHost: undefined,
-      appHost: undefined,
+    edgeHost: undefined,
+    appHost: undefined,
   };
   return { r, printed: () => out.join('') };
 }

@@ -58,6 +58,12 @@ describe('the operations controls on the rendered template', () => {
     ['the no-replica alert', 'voice-agent-no-replica', 'monitoring.alerts', /no enabled alert on running replicas/],
 
     ['the SQL log alert', 'seniorly-prod-logs-sql-failed-logins', 'monitoring.alerts', /SQLSecurityAuditEvents/],
+    [
+      'the 5xx share alert',
+      'seniorly-prod-logs-http-5xx-share',
+      'monitoring.alerts',
+      /the share of 5xx responses \(ContainerAppHTTPLogs\)/,
+    ],
     ['the availability test', 'voice-agent-health', 'monitoring.availability-test', /no enabled standard availability test/],
     [
       'the availability alert',

@@ -70,7 +70,16 @@ describe('the operations resources of the default config', () => {
       'seniorly-prod-logs-key-vault-access-denied',
       'seniorly-prod-logs-key-vault-unusual-secret-reads',
       'seniorly-prod-logs-sql-failed-logins',
+      'seniorly-prod-logs-http-5xx-share',
     ]);
+    // The share, which a metric alert cannot compute, from the HTTP logs: one record per request.
+    const share = props(logs[3] as ArmResource).criteria as { allOf: { query: string }[] };
+    expect(share.allOf[0]?.query).toBe(
+      'ContainerAppHTTPLogs | where ContainerAppName == "voice-agent" | summarize Requests = count(), Errors = countif(toint(StatusCode) >= 500) | where Requests >= 20 and Errors * 100.0 / Requests > 5',
+    );
+    expect((logs[3] as ArmResource).dependsOn).toContain(
+      "[resourceId('Microsoft.OperationalInsights/workspaces/tables', 'seniorly-prod-logs', 'ContainerAppHTTPLogs')]",
+    );
     for (const rule of logs) {
       expect(props(rule).actions).toEqual({ actionGroups: [group] });
       expect(props(rule).scopes).toEqual(["[resourceId('Microsoft.OperationalInsights/workspaces', 'seniorly-prod-logs')]"]);

@@ -242,7 +242,7 @@ export const operationsControls: Control[] = [
     hipaa: ['164.308(a)(1)(ii)(D)', '164.308(a)(6)(ii)', '164.312(b)'],
     appliesTo: 'environment',
     remediation:
-      'For each container app add enabled metric alerts (Microsoft.Insights/metricAlerts) on Requests (5xx), RestartCount, Replicas (unless it may scale to zero), UsageNanoCores or CpuPercentage and WorkingSetBytes or MemoryPercentage; with a Key Vault, a log search alert (Microsoft.Insights/scheduledQueryRules) on AZKVAuditLogs; with a SQL server, one on SQLSecurityAuditEvents; each with an action group (config: operations.alerts).',
+      'For each container app add enabled metric alerts (Microsoft.Insights/metricAlerts) on Requests (5xx), RestartCount, Replicas (unless it may scale to zero), UsageNanoCores or CpuPercentage and WorkingSetBytes or MemoryPercentage, and a log search alert (Microsoft.Insights/scheduledQueryRules) on ContainerAppHTTPLogs for the share of 5xx responses; with a Key Vault, a log search alert (Microsoft.Insights/scheduledQueryRules) on AZKVAuditLogs; with a SQL server, one on SQLSecurityAuditEvents; each with an action group (config: operations.alerts).',
     evaluate(_resource, { environment }) {
       const metricAlerts = finalOfType(environment, METRIC_ALERT);
       const logAlerts = finalOfType(environment, LOG_ALERT);
@@ -251,6 +251,8 @@ export const operationsControls: Control[] = [
         const on = (what: string, metrics: readonly string[]) =>
           requirements.push({ requirement: metricAlertOn(app.id, app.name, what, metrics), candidates: metricAlerts });
         on('5xx responses', ['Requests']);
+        // The share needs the HTTP logs: a platform metric alert cannot divide two metrics.
+        requirements.push({ requirement: logAlertOn('ContainerAppHTTPLogs', 'the share of 5xx responses'), candidates: logAlerts });
         on('restarts', ['RestartCount']);
         if (!mayScaleToZero(app)) on('running replicas', ['Replicas']);
         on('CPU', ['UsageNanoCores', 'CpuPercentage']);
