@@ -213,6 +213,30 @@ export interface CheckRecord {
  * The job summary's table: per step and check, each revision's requests, 5xx share and p95.
  * Revision names are Azure's (lower-case letters, digits and dashes), so nothing here is Markdown.
  */
+/**
+ * The 5xx share of each check as a chart (GitHub renders mermaid in Markdown): the new revision's as bars,
+ * the previous revision's as a line, so a step that went wrong stands out. Only numbers and labels made
+ * here go into it, never a name from Azure.
+ */
+export function renderChart(checks: CheckRecord[]): string {
+  if (checks.length === 0) return '';
+  const share = (counts: RevisionCounts | undefined) => (counts ? Number(errorPercent(counts).toFixed(2)) : 0);
+  const labels = checks.map((check, index) => `"${check.step}% (${index + 1})"`);
+  const candidate = checks.map((check) => share(check.revisions[0]));
+  const baseline = checks.map((check) => share(check.revisions[1]));
+  const top = Math.max(1, ...candidate, ...baseline);
+  return [
+    '```mermaid',
+    'xychart-beta',
+    '  title "5xx share per check, %: new revision (bars), previous (line)"',
+    `  x-axis [${labels.join(', ')}]`,
+    `  y-axis "5xx %" 0 --> ${Math.ceil(top)}`,
+    `  bar [${candidate.join(', ')}]`,
+    `  line [${baseline.join(', ')}]`,
+    '```',
+  ].join('\n');
+}
+
 export function renderChecks(checks: CheckRecord[]): string {
   if (checks.length === 0) return '';
   const rows = checks.flatMap((check) =>

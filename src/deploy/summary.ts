@@ -1,4 +1,4 @@
-import { renderChecks } from './canary.js';
+import { renderChart, renderChecks } from './canary.js';
 import type { PushedImage } from './image.js';
 import type { RolloutResult } from './rollout.js';
 
@@ -37,7 +37,7 @@ export function deploySummary(pushed: PushedImage | undefined, result: RolloutRe
     `Traffic: ${result.traffic.map((entry) => `\`${entry.revisionName ?? 'latest'}\` ${entry.weight}%${entry.label ? ` (${entry.label})` : ''}`).join(', ')}`,
     '',
     ...(result.gateReport ? [result.gateReport, ''] : []),
-    ...(result.analysis ? ['### Canary analysis', '', renderChecks(result.analysis), ''] : []),
+    ...(result.analysis ? ['### Canary analysis', '', renderChecks(result.analysis), '', renderChart(result.analysis), ''] : []),
     ...logs,
   ].join('\n');
 }

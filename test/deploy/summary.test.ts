@@ -74,5 +74,20 @@ describe('the deploy’s job summary', () => {
       ['', '', 'voice-agent--c0000000-1-1', '1080', '0%', '6 ms', ''],
     ]);
     expect(tables).toHaveLength(visible(deploySummary(undefined, failed, failure)).filter((token) => token.type === 'table').length + 1);
+    // And as a chart: the new revision's 5xx share in bars, the previous one's as a line.
+    const charts = visible(deploySummary(undefined, analysed, failure)).filter(
+      (token) => token.type === 'code' && (token as Tokens.Code).lang === 'mermaid',
+    ) as Tokens.Code[];
+    expect(charts.map((chart) => chart.text)).toEqual([
+      [
+        'xychart-beta',
+        '  title "5xx share per check, %: new revision (bars), previous (line)"',
+        '  x-axis ["10% (1)"]',
+        '  y-axis "5xx %" 0 --> 20',
+        '  bar [20]',
+        '  line [0]',
+      ].join('\n'),
+    ]);
+    expect(visible(deploySummary(undefined, failed, failure)).some((token) => token.type === 'code')).toBe(false);
   });
 });
