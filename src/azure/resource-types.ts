@@ -392,3 +392,6 @@ export function auditLogSourceForScope(scopeType: string): AuditLogSource | unde
 export const AUDIT_LOG_TABLES: readonly string[] = [
   ...new Set([AZURE_DIAGNOSTICS_TABLE, ...AUDIT_LOG_SOURCES.flatMap((source) => source.dedicatedTables)]),
 ];
+
+/** The built-in initiative "HITRUST/HIPAA" (https://github.com/Azure/azure-policy/blob/master/built-in-policies/policySetDefinitions/Regulatory%20Compliance/HIPAA_HITRUST_audit.json). */
+export const HIPAA_HITRUST_INITIATIVE = '/providers/Microsoft.Authorization/policySetDefinitions/a169a624-5599-4385-a696-c8d643089fab';

@@ -1,6 +1,6 @@
 import type { Table } from '@azure/arm-operationalinsights';
 import { appHostExpression } from './edge.js';
-import { apiVersionOf } from '../azure/resource-types.js';
+import { apiVersionOf, HIPAA_HITRUST_INITIATIVE } from '../azure/resource-types.js';
 import type { OperationsConfig } from '../config/operations-schema.js';
 import type { JsonPath } from '../core/json-path.js';
 import type { ArmResource, FlattenedProperties } from './arm-types.js';
@@ -19,8 +19,6 @@ import { inner, literal, quote, reference, resourceId, resourceIdExpression, typ
  * official ARM schemas in reference/arm-schemas, which validate every body in the tests.
  */
 
-/** The built-in initiative "HITRUST/HIPAA" (https://github.com/Azure/azure-policy/blob/master/built-in-policies/policySetDefinitions/Regulatory%20Compliance/HIPAA_HITRUST_audit.json). */
-export const HIPAA_HITRUST_INITIATIVE = '/providers/Microsoft.Authorization/policySetDefinitions/a169a624-5599-4385-a696-c8d643089fab';
 /** Azure's built-in Owner role (learn.microsoft.com, "Azure built-in roles"): the action group's default receiver. */
 export const OWNER_ROLE = '8e3af657-a8ff-443c-a75c-2fe8c4bcb635';
 export const SUBSCRIPTION_TEMPLATE_SCHEMA = 'https://schema.management.azure.com/schemas/2018-05-01/subscriptionDeploymentTemplate.json#';

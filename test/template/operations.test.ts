@@ -3,7 +3,8 @@ import { parseConfigText } from '../../src/config/load.js';
 import { defaultConfig } from '../../src/config/schema.js';
 import type { ArmResource } from '../../src/template/arm-types.js';
 import { validateResourceBody } from '../../sandbox/arm/schema.js';
-import { HIPAA_HITRUST_INITIATIVE, renderDefenderTemplate } from '../../src/template/operations.js';
+import { HIPAA_HITRUST_INITIATIVE } from '../../src/azure/resource-types.js';
+import { renderDefenderTemplate } from '../../src/template/operations.js';
 import { renderTemplate, resourceIdExpression } from '../../src/template/render.js';
 
 const OPERATIONS_TYPES =

@@ -1,3 +1,4 @@
+import { HIPAA_HITRUST_INITIATIVE } from '../../azure/resource-types.js';
 import type { Control } from '../control.js';
 import type { JudgedEnvironment, JudgedResource } from '../../arm/deployed.js';
 import { appliedLast, isType, read, valueAt, type PropertyValue } from './access.js';
@@ -22,8 +23,6 @@ const LOG_ALERT = 'Microsoft.Insights/scheduledQueryRules';
 const WEB_TEST = 'Microsoft.Insights/webtests';
 const PRICING = 'Microsoft.Security/pricings';
 const POLICY_ASSIGNMENT = 'Microsoft.Authorization/policyAssignments';
-/** The built-in initiative "HITRUST/HIPAA" (https://github.com/Azure/azure-policy/blob/master/built-in-policies/policySetDefinitions/Regulatory%20Compliance/HIPAA_HITRUST_audit.json). */
-const HIPAA_INITIATIVE_ID = 'a169a624-5599-4385-a696-c8d643089fab';
 
 type Met = 'yes' | 'no' | 'unknown';
 
@@ -380,7 +379,7 @@ export const operationsControls: Control[] = [
     severity: 'required',
     hipaa: ['164.308(a)(1)(ii)(D)', '164.308(a)(8)'],
     appliesTo: 'environment',
-    remediation: `Assign the built-in initiative /providers/Microsoft.Authorization/policySetDefinitions/${HIPAA_INITIATIVE_ID} (HITRUST/HIPAA) to the resource group or its subscription with a Microsoft.Authorization/policyAssignments resource (config: operations.policy.hipaaInitiative).`,
+    remediation: `Assign the built-in initiative ${HIPAA_HITRUST_INITIATIVE} (HITRUST/HIPAA) to the resource group or its subscription with a Microsoft.Authorization/policyAssignments resource (config: operations.policy.hipaaInitiative).`,
     evaluate(_resource, { environment }) {
       const requirement: Requirement = {
         what: 'assignment of the HITRUST/HIPAA initiative',
@@ -390,7 +389,7 @@ export const operationsControls: Control[] = [
           if (
             definition.kind === 'known' &&
             typeof definition.value === 'string' &&
-            definition.value.toLowerCase().endsWith(`/policysetdefinitions/${HIPAA_INITIATIVE_ID}`)
+            definition.value.toLowerCase().endsWith(HIPAA_HITRUST_INITIATIVE.toLowerCase())
           )
             return { met: 'yes' };
           return { met: 'no', why: 'assigns another definition' };
