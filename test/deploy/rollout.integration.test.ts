@@ -2,84 +2,28 @@
  * Rollouts against the sandbox running revisions for real: the example environment provisioned,
  * images built FROM scratch and pushed with a real docker daemon, revisions started on it, probed,
  * judged by the live gate, given traffic step by step, and rolled back on every failure.
+ * (Cancellation, ARM's refusals and re-runs are in rollout-recovery.integration.test.ts, so the two run in parallel.)
  */
 import { execFileSync } from 'node:child_process';
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sandbox } from '../../sandbox/index.js';
 import { armPort } from '../../src/azure/arm.js';
-import type { ArmPort } from '../../src/azure/arm-port.js';
-import { azureClientOptions } from '../../src/azure/credential.js';
-import { createPipelineRequest } from '@azure/core-rest-pipeline';
-import { silentLogger, type Logger } from '../../src/core/logger.js';
-import { pushImage } from '../../src/deploy/image.js';
-import { rollout, RolloutFailedError, type RolloutRequest, type RolloutResult } from '../../src/deploy/rollout.js';
+import { RolloutFailedError } from '../../src/deploy/rollout.js';
 import type { Dockerd } from '../../sandbox/dockerd.js';
 import { provisionedEnvironment, type ProvisionedEnvironment } from '../helpers/environment.js';
-import { writeBusyboxApp } from '../../sandbox/busybox-app.js';
 import { createRegistry } from '../helpers/images.js';
 import { recordingLogger } from '../helpers/logger.js';
+import { rolloutHelpers } from '../helpers/rollout.js';
 import { adminRequest, appTraffic } from '../helpers/sandbox-admin.js';
 
 let sandbox: Sandbox;
 let dockerd: Dockerd;
 let workspace: string;
 let env: NodeJS.ProcessEnv;
-let serial = 0;
-
-/** Builds an image whose /health answers as given (or whose process exits) and pushes it to `registry`. */
-async function image(kind: 'healthy' | 'no-health' | 'crashes', config = 'azure-hipaa.yml', commit?: string): Promise<string> {
-  const context = join(workspace, `image-${++serial}`);
-  await writeBusyboxApp(context, `ok ${serial}\n`);
-  if (kind === 'no-health') await rm(join(context, 'www', 'health'));
-  if (kind === 'crashes')
-    await writeFile(join(context, 'Dockerfile'), 'FROM scratch\nCOPY busybox /bin/busybox\nENTRYPOINT ["/bin/busybox", "false"]\n');
-  const pushed = await pushImage({
-    cwd: workspace,
-    config,
-    context: `image-${serial}`,
-    dockerfile: 'Dockerfile',
-    buildArgs: {},
-    labels: {},
-    tags: [],
-    // Straight to the environment's registry, as a runner inside its network does (promote by digest has tests of its own).
-    pushTo: 'registry',
-    commit: commit ?? `${String(serial).padStart(7, '0')}abcdef`,
-    tempDir: workspace,
-    env: { ...env, ...dockerd.env },
-    subscriptionId: env['AZURE_SUBSCRIPTION_ID'] as string,
-    arm: armPort(env, env['AZURE_SUBSCRIPTION_ID'] as string),
-    logger: silentLogger,
-  });
-  return pushed.image;
-}
-
-function deploy(
-  overrides: Partial<RolloutRequest> = {},
-  logger: Logger = silentLogger,
-  arm: ArmPort = armPort(env, env['AZURE_SUBSCRIPTION_ID'] as string),
-): Promise<RolloutResult> {
-  return rollout(
-    {
-      cwd: workspace,
-      config: 'azure-hipaa.yml',
-      stage: 'all',
-      suffix: `t${++serial}`,
-      healthTimeoutSeconds: 60,
-      probeCount: 3,
-      gate: 'live',
-      trafficSteps: [100],
-      stepWaitSeconds: 1,
-      keepRevisions: 2,
-      env,
-      logger,
-      pollIntervalMs: 100,
-      ...overrides,
-    },
-    { arm },
-  );
-}
+let environment: ProvisionedEnvironment;
+const { image, deploy, servingSplit, isActive, status, nextSerial } = rolloutHelpers(() => environment);
 
 async function createVaultWithSecret(name: string): Promise<void> {
   const arm = armPort(env, env['AZURE_SUBSCRIPTION_ID'] as string);
@@ -101,31 +45,6 @@ async function createVaultWithSecret(name: string): Promise<void> {
   sandbox.server.keyVaults.get(name)?.put('AzureOpenAIKey', { value: 'other-vault-value', enabled: true });
 }
 
-/** The app's split with a `latestRevision` entry named: what a rollback restores, since a new revision becomes the latest. */
-async function servingSplit(): Promise<unknown> {
-  const app = [...sandbox.server.arm.resources.values()].find((resource) => resource.type === 'Microsoft.App/containerApps');
-  const latest = sandbox.server.apps.revisionsOf(app?.id ?? '').at(-1)?.name;
-  return (appTraffic(sandbox) as { latestRevision?: boolean; revisionName?: string; weight: number; label?: string }[]).map(
-    ({ latestRevision, ...entry }) => (latestRevision ? { ...entry, revisionName: latest } : entry),
-  );
-}
-
-function isActive(revision: string): boolean | undefined {
-  const app = [...sandbox.server.arm.resources.values()].find((resource) => resource.type === 'Microsoft.App/containerApps');
-  return sandbox.server.apps.revisionsOf(app?.id ?? '').find((candidate) => candidate.name === revision)?.active;
-}
-
-async function status(url: string): Promise<number> {
-  const http = azureClientOptions(env).httpClient;
-  if (!http) throw new Error('the sandbox routes nothing');
-  try {
-    return (await http.sendRequest(createPipelineRequest({ url, method: 'GET', timeout: 5000 }))).status;
-  } catch {
-    return 0;
-  }
-}
-
-let environment: ProvisionedEnvironment;
 beforeAll(async () => {
   environment = await provisionedEnvironment();
   ({ sandbox, dockerd, workspace, env } = environment);
@@ -234,7 +153,7 @@ describe('rollout', () => {
         },
         template: {
           ...template,
-          revisionSuffix: `kv${++serial}`,
+          revisionSuffix: `kv${nextSerial()}`,
           containers: [{ ...template.containers[0], env: [{ name: 'AZURE_OPENAI_KEY', secretRef: 'openai-key' }] }],
         },
       },
@@ -263,101 +182,5 @@ describe('rollout', () => {
     expect(refused.status).toBe(400);
     expect(JSON.stringify(refused.body)).toMatch(/Unable to get value using Managed identity .* for secret openai-key/);
     expect(sandbox.server.apps.revisionsOf(app?.id ?? '')).toHaveLength(revisions);
-  }, 120_000);
-
-  it('a second write while the app is being changed gets ARM’s ContainerAppLockConflict, as two deploys at once would', async () => {
-    const arm = armPort(env, env['AZURE_SUBSCRIPTION_ID'] as string);
-    const app = [...sandbox.server.arm.resources.values()].find((resource) => resource.type === 'Microsoft.App/containerApps');
-    const patch = { properties: { configuration: { ingress: { traffic: appTraffic(sandbox) } } } };
-    // An update that takes a couple of seconds, as Azure's take minutes, so the second write surely meets it.
-    await adminRequest(sandbox, 'PATCH', '/arm', { timeScale: 0.1 });
-    const first = await arm
-      .send('PATCH', app?.id ?? '', '2026-01-01', patch)
-      .finally(() => adminRequest(sandbox, 'PATCH', '/arm', { timeScale: 0.001 }));
-    const second = await arm.send('PATCH', app?.id ?? '', '2026-01-01', patch);
-    expect(first.status).toBe(202);
-    expect(second).toMatchObject({ status: 409, body: { error: { code: 'ContainerAppLockConflict' } } });
-    for (let polls = 0; polls < 100 && (await arm.send('GET', first.headers['location'] ?? '')).status === 202; polls++)
-      await new Promise((resolve) => setTimeout(resolve, 20));
-  });
-
-  it('a revision suffix too long for the app’s name gets ARM’s ContainerAppInvalidRevisionName, and nothing changes', async () => {
-    const before = await servingSplit();
-    const error = await deploy({ image: await image('healthy'), suffix: `c${'a'.repeat(50)}` }).catch((caught: unknown) => caught);
-    expect(error).toBeInstanceOf(RolloutFailedError);
-    expect((error as Error).message).toMatch(/ContainerAppInvalidRevisionName: .*not be more than a combined 54 characters/);
-    expect(appTraffic(sandbox)).toEqual(before);
-  });
-
-  it('cancelled during the shift, puts the previous split back before it ends', async () => {
-    const before = await servingSplit();
-    const cancel = new AbortController();
-    const logger = recordingLogger();
-    const original = logger.info;
-    logger.info = (message) => {
-      original(message);
-      if (/^Traffic: \S+ 10%, /.test(message)) cancel.abort();
-    };
-    const error = await deploy(
-      { image: await image('healthy'), trafficSteps: [10, 50, 100], stepWaitSeconds: 30, signal: cancel.signal },
-      logger,
-    ).catch((caught: unknown) => caught);
-    expect(error).toBeInstanceOf(RolloutFailedError);
-    expect((error as Error).message).toMatch(/cancelled/);
-    expect(appTraffic(sandbox)).toEqual(before);
-    expect(isActive((error as RolloutFailedError).result.revision)).toBe(false);
-  }, 120_000);
-
-  it('cancelled while ARM runs a traffic change for longer than the runner’s grace, has the exact split back within 10 s', async () => {
-    const before = await servingSplit();
-    const cancel = new AbortController();
-    const inner = armPort(env, env['AZURE_SUBSCRIPTION_ID'] as string);
-    let cancelledAt = 0;
-    // The first traffic step's operation runs 30 s, as Azure's may; the job is cancelled a second into it.
-    const arm: ArmPort = {
-      ...inner,
-      send: async (method, path, apiVersion, body) => {
-        const step = method === 'PATCH' && JSON.stringify(body).includes('"weight":10,"label":"candidate"');
-        if (step) await adminRequest(sandbox, 'PATCH', '/arm', { operationSeconds: { 'Microsoft.App/containerApps': 30 } });
-        const response = await inner.send(method, path, apiVersion, body);
-        if (step)
-          setTimeout(() => {
-            cancelledAt = Date.now();
-            cancel.abort();
-          }, 1000);
-        return response;
-      },
-    };
-    try {
-      const error = await deploy(
-        { image: await image('healthy'), gate: 'none', trafficSteps: [10, 100], stepWaitSeconds: 1, signal: cancel.signal },
-        silentLogger,
-        arm,
-      ).catch((caught: unknown) => caught);
-      expect(cancelledAt).toBeGreaterThan(0);
-      expect(Date.now() - cancelledAt).toBeLessThan(10_000);
-      expect(error).toBeInstanceOf(RolloutFailedError);
-      expect((error as Error).message).toMatch(/cancelled/);
-      expect((error as RolloutFailedError).result.rolledBack).toBe(true);
-      expect(appTraffic(sandbox)).toEqual(before);
-      expect(isActive((error as RolloutFailedError).result.revision)).toBe(false);
-    } finally {
-      await adminRequest(sandbox, 'PATCH', '/arm', { operationSeconds: { 'Microsoft.App/containerApps': 0 } });
-    }
-  }, 120_000);
-
-  it('a re-run of the serving commit builds a new digest and changes nothing: no second revision of the same code', async () => {
-    const commit = 'abcdef0123456789abcdef0123456789abcdef01';
-    const built = await image('healthy', 'azure-hipaa.yml', commit);
-    const first = await deploy({ image: built, commit, gate: 'none' });
-    const rebuilt = await image('healthy', 'azure-hipaa.yml', commit);
-    expect(rebuilt).not.toBe(built);
-    const app = [...sandbox.server.arm.resources.values()].find((resource) => resource.type === 'Microsoft.App/containerApps');
-    const revisions = sandbox.server.apps.revisionsOf(app?.id ?? '').length;
-    const traffic = appTraffic(sandbox);
-    const again = await deploy({ image: rebuilt, commit, gate: 'none' });
-    expect(again).toMatchObject({ unchanged: true, revision: first.revision });
-    expect(sandbox.server.apps.revisionsOf(app?.id ?? '')).toHaveLength(revisions);
-    expect(appTraffic(sandbox)).toEqual(traffic);
   }, 120_000);
 });
