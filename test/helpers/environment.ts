@@ -63,7 +63,8 @@ export function federatedJobEnv(
   return { ...withoutSecret, ...environment.dockerd.env, AZURE_FEDERATED_TOKEN_FILE: federated, RUNNER_TEMP: runnerTemp };
 }
 
-export async function provisionedEnvironment(): Promise<ProvisionedEnvironment> {
+/** The environment as provision left it, with its outputs by action output name (`edge-host-name`, ...). */
+export async function provisionedEnvironment(): Promise<ProvisionedEnvironment & { outputs: Record<string, string> }> {
   const environment = await sandboxEnvironment();
   const { sandbox, workspace, env } = environment;
   const result = await provision(
@@ -73,5 +74,5 @@ export async function provisionedEnvironment(): Promise<ProvisionedEnvironment> 
   if (result.status !== 'deployed') throw new Error(`provisioning the example environment ended ${result.status}`);
   // As a self-hosted runner inside the environment's virtual network: its registry is private.
   await adminRequest(sandbox, 'PATCH', '/registries/seniorlyprodacr', { insideNetwork: true });
-  return environment;
+  return { ...environment, outputs: result.outputs };
 }

@@ -5,6 +5,7 @@
  * before), with the headers Front Door adds. Revisions run on a stand-in `docker` on PATH that
  * publishes this test's HTTP server; all traffic stays on 127.0.0.1.
  */
+import { createPipelineRequest } from '@azure/core-rest-pipeline';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -13,6 +14,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '../../sandbox/index.js';
 import { armPort } from '../../src/azure/arm.js';
+import { azureHttpClient } from '../../src/azure/credential.js';
 import type { ArmPort } from '../../src/azure/arm-port.js';
 import type { Revision } from '../../sandbox/apps/runtime.js';
 import type { StoredResource } from '../../sandbox/arm/resources.js';
@@ -175,6 +177,15 @@ describe('an app behind the edge', () => {
     } finally {
       sandbox.server.apps.callerInNetwork = true;
     }
+  });
+
+  // What the rollout's step probes and a user's smoke test send: an HTTPS GET of the edge's host name, routed to the sandbox.
+  it('answers the edge’s host name through the sandbox’s HTTPS client, as DNS would for a real endpoint', async () => {
+    const response = await azureHttpClient({ ...process.env, ...sandbox.env }).sendRequest(
+      createPipelineRequest({ url: `https://${edgeHost}/health`, method: 'GET', timeout: 5000 }),
+    );
+    expect(response.status).toBe(200);
+    expect(response.bodyAsText).toBe('ok');
   });
 
   it('knows no other host', async () => {
