@@ -15,10 +15,15 @@ import type { ArmPort } from '../../src/azure/arm-port.js';
 import { adminRequest } from '../helpers/sandbox-admin.js';
 
 type Json = Record<string, unknown>;
-const EXAMPLE = resolve(
-  import.meta.dirname,
-  '../../reference/rest-api-specs/specification/policyinsights/resource-manager/Microsoft.PolicyInsights/stable/2024-10-01/examples/PolicyStates_QueryResourceGroupScope.json',
-);
+const SPECS = resolve(import.meta.dirname, '../../reference/rest-api-specs/specification');
+const EXAMPLE = `${SPECS}/policyinsights/resource-manager/Microsoft.PolicyInsights/stable/2024-10-01/examples/PolicyStates_QueryResourceGroupScope.json`;
+
+interface Example {
+  parameters: Json;
+  responses: Record<string, { body?: unknown }>;
+}
+/** A vendored x-ms-examples file (reference/rest-api-specs), by its path under `specification/`. */
+const vendored = (path: string) => JSON.parse(readFileSync(`${SPECS}/${path}`, 'utf8')) as Example;
 
 const isObject = (value: unknown): value is Json => value !== null && typeof value === 'object' && !Array.isArray(value);
 
@@ -105,5 +110,23 @@ describe('Microsoft.Security/pricings at subscription scope (2024-01-01)', () =>
     expect(tiers['Containers']).toBe('Free');
     const misspelled = await arm.send('PUT', path('Containers'), '2024-01-01', { properties: { pricingTeir: 'Standard' } });
     expect(misspelled.status).toBe(400);
+  });
+});
+
+describe('Microsoft.Security/pricings against the 2024-01-01 examples', () => {
+  const examples = 'security/resource-manager/Microsoft.Security/stable/2024-01-01/examples/Pricings';
+  const put = vendored(`${examples}/PutPricingByName_example.json`);
+  const get = vendored(`${examples}/GetPricingByNameCloudPosture_example.json`);
+  const path = () => `/subscriptions/${subscriptionId}/providers/Microsoft.Security/pricings/${String(put.parameters['pricingName'])}`;
+
+  it('Pricings_Update answers the example’s body with the example’s shape, and Pricings_Get reads it back', async () => {
+    const written = await arm.send('PUT', path(), String(put.parameters['api-version']), put.parameters['pricing']);
+    expect(Object.keys(put.responses)).toContain(String(written.status));
+    expect(shapeDifferences(written.body, put.responses[String(written.status)]?.body)).toEqual([]);
+    expect((written.body as Json)['id']).toBe(path());
+    const read = await arm.get(path(), String(get.parameters['api-version']));
+    expect(read.status).toBe(200);
+    expect(shapeDifferences(read.body, get.responses['200']?.body)).toEqual([]);
+    expect((read.body as { properties: Json }).properties['pricingTier']).toBe('Standard');
   });
 });
