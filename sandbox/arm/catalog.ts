@@ -25,6 +25,10 @@ export interface ResourceTypeSpec {
   ) => Record<string, unknown>;
   /** Child resources the provider creates with the parent (`master` database, `default` blob service). */
   implicitChildren?: { type: string; name: string; properties?: Record<string, unknown> }[];
+  /** Top-level read-only keys beside `properties` (a budget's `eTag`), from the stored properties. */
+  readOnlyEnvelope?: (resource: { id: string; properties: Record<string, unknown> }) => Record<string, unknown>;
+  /** False where the provider's answer has no `properties.provisioningState` (its spec defines none: budgets, alert rules). */
+  provisioningState?: false;
   /** Tags the provider adds to the resource (GitHub.Network's `GitHubId`). */
   readOnlyTags?: (resource: { id: string }) => Record<string, string>;
   /** Regions where the provider does not offer the type. */
@@ -222,7 +226,16 @@ export const RESOURCE_TYPES: Record<string, ResourceTypeSpec> = {
   },
   'microsoft.insights/webtests': { createSeconds: 10 },
   'microsoft.authorization/policyassignments': { createSeconds: 5, completeModeDeletion: false },
-  'microsoft.consumption/budgets': { createSeconds: 3, completeModeDeletion: false },
+  // Consumption's budget (2024-08-01 examples): an eTag that changes with each write, the spend so far (none in the sandbox).
+  'microsoft.consumption/budgets': {
+    createSeconds: 3,
+    completeModeDeletion: false,
+    provisioningState: false,
+    readOnly: () => ({ currentSpend: { amount: 0, unit: 'USD' } }),
+    readOnlyEnvelope: ({ id, properties }) => ({
+      eTag: `"${guidFrom('etag', id, JSON.stringify(properties)).replace(/-/g, '').slice(0, 15)}"`,
+    }),
+  },
   'microsoft.security/pricings': { createSeconds: 5, completeModeDeletion: false },
   // Azure Front Door Standard/Premium and its WAF policies: global resources, minutes to propagate to the edge.
   'microsoft.network/frontdoorwebapplicationfirewallpolicies': {

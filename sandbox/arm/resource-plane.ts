@@ -323,16 +323,16 @@ export class ResourcePlane {
         },
       ) ?? {};
     const providerTags = spec?.readOnlyTags?.({ id: resource.id });
+    const properties = mergeDeep(mergeDeep(resource.properties, readOnly), this.providerView(resource));
     return {
       id: resource.id,
       name: resource.name.split('/').at(-1),
       type: resource.type,
       ...resource.envelope,
+      ...spec?.readOnlyEnvelope?.({ id: resource.id, properties: resource.properties }),
       ...(providerTags ? { tags: { ...(isObject(resource.envelope['tags']) ? resource.envelope['tags'] : {}), ...providerTags } } : {}),
       ...this.identityView(resource),
-      properties: mergeDeep(mergeDeep(mergeDeep(resource.properties, readOnly), this.providerView(resource)), {
-        provisioningState: resource.provisioningState,
-      }),
+      properties: spec?.provisioningState === false ? properties : mergeDeep(properties, { provisioningState: resource.provisioningState }),
     };
   }
 

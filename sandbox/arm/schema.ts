@@ -21,8 +21,9 @@ export const ARM_SCHEMAS_ENV = 'AZURE_HIPAA_ARM_SCHEMAS';
 const COMMON_DEFINITIONS_ID = 'https://schema.management.azure.com/schemas/common/definitions.json';
 const EXPRESSION_REF = `${COMMON_DEFINITIONS_ID}#/definitions/expression`;
 /**
- * Limits Azure enforces that the schema files leave out (they say "allowed values are per pricing
- * plan"). Source: learn.microsoft.com "Manage data retention in a Log Analytics workspace" (read 2026-11).
+ * Where Azure differs from the schema files: limits they leave out (they say "allowed values are per
+ * pricing plan"; learn.microsoft.com "Manage data retention in a Log Analytics workspace", read
+ * 2026-11), and a type the REST spec gives that the generator lost.
  */
 const SERVICE_LIMITS: readonly { provider: string; definition: string; property: string; limit: JsonSchema }[] = [
   {
@@ -31,6 +32,9 @@ const SERVICE_LIMITS: readonly { provider: string; definition: string; property:
     property: 'retentionInDays',
     limit: { minimum: 30, maximum: 730 },
   },
+  // The REST spec (consumption.json 2024-08-01) types a budget's amount as a decimal, its example PUTs 100.65;
+  // the schema generator wrote the decimal as an integer.
+  { provider: 'Microsoft.Consumption', definition: 'BudgetProperties', property: 'amount', limit: { type: 'number' } },
 ];
 
 /** Keys of a template resource that belong to the deployment, not to the resource provider's body. */

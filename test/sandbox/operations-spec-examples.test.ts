@@ -27,14 +27,17 @@ const vendored = (path: string) => JSON.parse(readFileSync(`${SPECS}/${path}`, '
 
 const isObject = (value: unknown): value is Json => value !== null && typeof value === 'object' && !Array.isArray(value);
 
-/** Differences in shape: `missing <path>`, `extra <path>`, `type <path>: example X, sandbox Y`; array items become `[]`. */
+/**
+ * Differences in shape: `missing <path>`, `extra <path>`, `type <path>: example X, sandbox Y`; array items become `[]`,
+ * each compared with the example's item at its index (a budget's filter mixes kinds), past the end with its last.
+ */
 function shapeDifferences(actual: unknown, example: unknown, path = '', out: string[] = []): string[] {
   const typeOf = (value: unknown) => (value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value);
   // The example writes null where a state has no value (a policy set, a reference id): a string in the sandbox's answer is as valid.
   if (typeOf(actual) !== typeOf(example) && !(example === null || actual === null))
     out.push(`type ${path}: example ${typeOf(example)}, sandbox ${typeOf(actual)}`);
   else if (Array.isArray(actual) && Array.isArray(example) && example.length > 0)
-    actual.forEach((item) => shapeDifferences(item, example[0], `${path}[]`, out));
+    actual.forEach((item, index) => shapeDifferences(item, example[Math.min(index, example.length - 1)], `${path}[]`, out));
   else if (isObject(actual) && isObject(example)) {
     const at = (key: string) => (path ? `${path}.${key}` : key);
     for (const key of Object.keys(example)) if (!(key in actual)) out.push(`missing ${at(key)}`);
@@ -128,5 +131,28 @@ describe('Microsoft.Security/pricings against the 2024-01-01 examples', () => {
     expect(read.status).toBe(200);
     expect(shapeDifferences(read.body, get.responses['200']?.body)).toEqual([]);
     expect((read.body as { properties: Json }).properties['pricingTier']).toBe('Standard');
+  });
+});
+
+/** The example's keys that the sandbox's answer lacks or types differently (an answer may carry more: what the caller wrote). */
+const missingFrom = (actual: unknown, example: unknown) => shapeDifferences(actual, example).filter((line) => !line.startsWith('extra '));
+
+describe('Microsoft.Consumption/budgets against the 2024-08-01 examples', () => {
+  const examples = 'consumption/resource-manager/Microsoft.Consumption/stable/2024-08-01/examples';
+  const put = vendored(`${examples}/CreateOrUpdateBudget.json`);
+  const get = vendored(`${examples}/Budget.json`);
+  // At the product's scope (the group its template deploys to), the example's resource group and name.
+  const path = () =>
+    `/subscriptions/${subscriptionId}/resourceGroups/${group}/providers/Microsoft.Consumption/budgets/${String(put.parameters['budgetName'])}`;
+
+  it('Budgets_CreateOrUpdate answers the example’s body with the example’s shape, and Budgets_Get reads it back', async () => {
+    const written = await arm.send('PUT', path(), String(put.parameters['api-version']), put.parameters['parameters']);
+    expect(Object.keys(put.responses)).toContain(String(written.status));
+    expect(shapeDifferences(written.body, put.responses[String(written.status)]?.body)).toEqual([]);
+    expect((written.body as Json)['id']).toBe(path());
+    const read = await arm.get(path(), String(get.parameters['api-version']));
+    expect(read.status).toBe(200);
+    expect(missingFrom(read.body, get.responses['200']?.body)).toEqual([]);
+    expect((read.body as Json)['id']).toBe(path());
   });
 });
