@@ -225,7 +225,18 @@ export const RESOURCE_TYPES: Record<string, ResourceTypeSpec> = {
     readOnly: ({ id }) => ({ AppId: guidFrom('appinsights', id), provisioningState: 'Succeeded' }),
   },
   'microsoft.insights/webtests': { createSeconds: 10 },
-  'microsoft.authorization/policyassignments': { createSeconds: 5, completeModeDeletion: false },
+  // Azure Policy's assignment (2025-03-01 examples): its scope, an instance id, defaults for what the caller left out.
+  'microsoft.authorization/policyassignments': {
+    createSeconds: 5,
+    completeModeDeletion: false,
+    provisioningState: false,
+    readOnly: ({ id, properties }) => ({
+      scope: id.split(/\/providers\/Microsoft\.Authorization\/policyAssignments\//i)[0],
+      notScopes: properties['notScopes'] ?? [],
+      definitionVersion: properties['definitionVersion'] ?? '1.*.*',
+      instanceId: guidFrom('policy-assignment', id),
+    }),
+  },
   // Consumption's budget (2024-08-01 examples): an eTag that changes with each write, the spend so far (none in the sandbox).
   'microsoft.consumption/budgets': {
     createSeconds: 3,

@@ -336,10 +336,14 @@ export class ResourcePlane {
     };
   }
 
-  /** ARM fills in each user-assigned identity's principalId and clientId on the resources that use it. */
+  /** ARM fills in each user-assigned identity's principalId and clientId on the resources that use it, and a system-assigned one's own. */
   private identityView(resource: StoredResource): Json {
     const identity = resource.envelope['identity'];
-    if (!isObject(identity) || !isObject(identity['userAssignedIdentities'])) return {};
+    if (!isObject(identity)) return {};
+    const systemAssigned = /SystemAssigned/i.test(String(identity['type']))
+      ? { principalId: guidFrom('principal', resource.id), tenantId: this.identity.tenantId }
+      : {};
+    if (!isObject(identity['userAssignedIdentities'])) return { identity: { ...identity, ...systemAssigned } };
     const userAssignedIdentities = Object.fromEntries(
       Object.keys(identity['userAssignedIdentities']).map((id) => {
         const assigned = this.resources.get(id.toLowerCase());
@@ -347,7 +351,7 @@ export class ResourcePlane {
         return [id, { principalId: properties['principalId'], clientId: properties['clientId'] }];
       }),
     );
-    return { identity: { ...identity, userAssignedIdentities } };
+    return { identity: { ...identity, ...systemAssigned, userAssignedIdentities } };
   }
 
   /** What a provider running the resource adds to its GET (an app's latest revisions). */

@@ -137,6 +137,28 @@ describe('Microsoft.Security/pricings against the 2024-01-01 examples', () => {
 /** The example's keys that the sandbox's answer lacks or types differently (an answer may carry more: what the caller wrote). */
 const missingFrom = (actual: unknown, example: unknown) => shapeDifferences(actual, example).filter((line) => !line.startsWith('extra '));
 
+/** PUTs the example's request body (its parameter `bodyParameter`) at `path`: a status the example lists, its shape, the path as id. */
+async function replayPut(put: Example, bodyParameter: string, path: string): Promise<Json> {
+  const written = await arm.send('PUT', path, String(put.parameters['api-version']), put.parameters[bodyParameter]);
+  expect(Object.keys(put.responses)).toContain(String(written.status));
+  expect(shapeDifferences(written.body, put.responses[String(written.status)]?.body)).toEqual([]);
+  expect((written.body as Json)['id']).toBe(path);
+  return written.body as Json;
+}
+
+/**
+ * GETs `path`: 200, every key of the example's answer (what the caller wrote may add more), the path as id. `callerKeyed`:
+ * maps whose keys are the caller's own names (a policy's parameters), which differ when the GET example shows another resource.
+ */
+async function readBack(get: Example, path: string, callerKeyed: string[] = []): Promise<Json> {
+  const read = await arm.get(path, String(get.parameters['api-version']));
+  expect(read.status).toBe(200);
+  const ownName = (line: string) => callerKeyed.some((map) => line.startsWith(`missing ${map}.`));
+  expect(missingFrom(read.body, get.responses['200']?.body).filter((line) => !ownName(line))).toEqual([]);
+  expect((read.body as Json)['id']).toBe(path);
+  return read.body as Json;
+}
+
 describe('Microsoft.Consumption/budgets against the 2024-08-01 examples', () => {
   const examples = 'consumption/resource-manager/Microsoft.Consumption/stable/2024-08-01/examples';
   const put = vendored(`${examples}/CreateOrUpdateBudget.json`);
@@ -146,13 +168,22 @@ describe('Microsoft.Consumption/budgets against the 2024-08-01 examples', () => 
     `/subscriptions/${subscriptionId}/resourceGroups/${group}/providers/Microsoft.Consumption/budgets/${String(put.parameters['budgetName'])}`;
 
   it('Budgets_CreateOrUpdate answers the example’s body with the example’s shape, and Budgets_Get reads it back', async () => {
-    const written = await arm.send('PUT', path(), String(put.parameters['api-version']), put.parameters['parameters']);
-    expect(Object.keys(put.responses)).toContain(String(written.status));
-    expect(shapeDifferences(written.body, put.responses[String(written.status)]?.body)).toEqual([]);
-    expect((written.body as Json)['id']).toBe(path());
-    const read = await arm.get(path(), String(get.parameters['api-version']));
-    expect(read.status).toBe(200);
-    expect(missingFrom(read.body, get.responses['200']?.body)).toEqual([]);
-    expect((read.body as Json)['id']).toBe(path());
+    await replayPut(put, 'parameters', path());
+    await readBack(get, path());
+  });
+});
+
+describe('Microsoft.Authorization/policyAssignments against the 2025-03-01 examples', () => {
+  const examples = 'resources/resource-manager/Microsoft.Authorization/policy/stable/2025-03-01/examples';
+  const put = vendored(`${examples}/createPolicyAssignmentWithIdentity.json`);
+  const get = vendored(`${examples}/getPolicyAssignmentWithIdentityById.json`);
+  // At the product's scope (its template assigns the initiative to the group), the example's name.
+  const path = () =>
+    `/subscriptions/${subscriptionId}/resourceGroups/${group}/providers/Microsoft.Authorization/policyAssignments/${String(put.parameters['policyAssignmentName'])}`;
+
+  it('PolicyAssignments_Create answers the example’s body with the example’s shape, and PolicyAssignments_GetById reads it back', async () => {
+    const written = await replayPut(put, 'parameters', path());
+    expect((written['properties'] as Json)['scope']).toBe(`/subscriptions/${subscriptionId}/resourceGroups/${group}`);
+    await readBack(get, path(), ['properties.parameters']);
   });
 });
