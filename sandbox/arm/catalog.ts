@@ -76,6 +76,47 @@ export function guidFrom(...parts: string[]): string {
 const taken = (service: string) => (name: string) =>
   `The ${service} name '${name}' is already in use: ${service} names are global DNS names. Choose another name.`;
 
+/** Every receiver list of an action group, as Azure answers them (2022-06-01 and 2023-01-01 examples). */
+const RECEIVER_LISTS = [
+  'emailReceivers',
+  'smsReceivers',
+  'webhookReceivers',
+  'itsmReceivers',
+  'azureAppPushReceivers',
+  'automationRunbookReceivers',
+  'voiceReceivers',
+  'logicAppReceivers',
+  'azureFunctionReceivers',
+  'armRoleReceivers',
+  'eventHubReceivers',
+];
+/** Lists whose receivers may take the common alert schema: Azure answers `useCommonAlertSchema` false where it was left out. */
+const COMMON_SCHEMA_LISTS = [
+  'emailReceivers',
+  'webhookReceivers',
+  'automationRunbookReceivers',
+  'logicAppReceivers',
+  'azureFunctionReceivers',
+  'armRoleReceivers',
+  'eventHubReceivers',
+];
+
+/** An action group's receivers: each list present (empty when unused), email and SMS receivers Enabled (nobody unsubscribed). */
+function actionGroupReceivers(properties: Record<string, unknown>): Record<string, unknown> {
+  const lists = RECEIVER_LISTS.map((list) => {
+    const receivers = (Array.isArray(properties[list]) ? properties[list] : []) as Record<string, unknown>[];
+    return [
+      list,
+      receivers.map((receiver) => ({
+        ...(COMMON_SCHEMA_LISTS.includes(list) ? { useCommonAlertSchema: false } : {}),
+        ...receiver,
+        ...(list === 'emailReceivers' || list === 'smsReceivers' ? { status: 'Enabled' } : {}),
+      })),
+    ];
+  });
+  return Object.fromEntries(lists);
+}
+
 export const RESOURCE_TYPES: Record<string, ResourceTypeSpec> = {
   'microsoft.managedidentity/userassignedidentities': {
     createSeconds: 5,
@@ -217,7 +258,11 @@ export const RESOURCE_TYPES: Record<string, ResourceTypeSpec> = {
     }),
   },
   // Operations (src/template/operations.ts): alert rules and action groups are ready in seconds; a component and its test too.
-  'microsoft.insights/actiongroups': { createSeconds: 5 },
+  'microsoft.insights/actiongroups': {
+    createSeconds: 5,
+    provisioningState: false,
+    readOnly: ({ properties }) => actionGroupReceivers(properties),
+  },
   'microsoft.insights/metricalerts': { createSeconds: 10 },
   'microsoft.insights/scheduledqueryrules': { createSeconds: 10 },
   'microsoft.insights/components': {

@@ -138,8 +138,13 @@ describe('Microsoft.Security/pricings against the 2024-01-01 examples', () => {
 const missingFrom = (actual: unknown, example: unknown) => shapeDifferences(actual, example).filter((line) => !line.startsWith('extra '));
 
 /** PUTs the example's request body (its parameter `bodyParameter`) at `path`: a status the example lists, its shape, the path as id. */
-async function replayPut(put: Example, bodyParameter: string, path: string): Promise<Json> {
-  const written = await arm.send('PUT', path, String(put.parameters['api-version']), put.parameters[bodyParameter]);
+async function replayPut(
+  put: Example,
+  bodyParameter: string,
+  path: string,
+  apiVersion = String(put.parameters['api-version']),
+): Promise<Json> {
+  const written = await arm.send('PUT', path, apiVersion, put.parameters[bodyParameter]);
   expect(Object.keys(put.responses)).toContain(String(written.status));
   expect(shapeDifferences(written.body, put.responses[String(written.status)]?.body)).toEqual([]);
   expect((written.body as Json)['id']).toBe(path);
@@ -185,5 +190,21 @@ describe('Microsoft.Authorization/policyAssignments against the 2025-03-01 examp
     const written = await replayPut(put, 'parameters', path());
     expect((written['properties'] as Json)['scope']).toBe(`/subscriptions/${subscriptionId}/resourceGroups/${group}`);
     await readBack(get, path(), ['properties.parameters']);
+  });
+});
+
+describe('Microsoft.Insights/actionGroups against the 2022-06-01 PUT and 2023-01-01 GET examples', () => {
+  const monitor = 'monitor/resource-manager/Microsoft.Insights/stable';
+  // 2023-01-01 (the product's) has no create example upstream: the 2022-06-01 one, same body definition, sent at 2023-01-01.
+  const put = vendored(`${monitor}/2022-06-01/examples/createOrUpdateActionGroup.json`);
+  const get = vendored(`${monitor}/2023-01-01/examples/getActionGroup.json`);
+  const path = () =>
+    `/subscriptions/${subscriptionId}/resourceGroups/${group}/providers/Microsoft.Insights/actionGroups/${String(put.parameters['actionGroupName'])}`;
+
+  it('ActionGroups_CreateOrUpdate answers the example’s body with the example’s shape, and ActionGroups_Get reads it back', async () => {
+    const written = await replayPut(put, 'actionGroup', path(), String(get.parameters['api-version']));
+    const receivers = (written['properties'] as { emailReceivers: Json[] }).emailReceivers;
+    expect(receivers.map((receiver) => receiver['status'])).toEqual(['Enabled', 'Enabled']);
+    await readBack(get, path());
   });
 });
