@@ -29,6 +29,8 @@ export interface ResourceTypeSpec {
   readOnlyEnvelope?: (resource: { id: string; properties: Record<string, unknown> }) => Record<string, unknown>;
   /** False where the provider's answer has no `properties.provisioningState` (its spec defines none: budgets, alert rules). */
   provisioningState?: false;
+  /** The provider answers a create 200, not 201 (its spec lists only 200: metric alerts). */
+  createdWith200?: true;
   /** Tags the provider adds to the resource (GitHub.Network's `GitHubId`). */
   readOnlyTags?: (resource: { id: string }) => Record<string, string>;
   /** Regions where the provider does not offer the type. */
@@ -263,7 +265,18 @@ export const RESOURCE_TYPES: Record<string, ResourceTypeSpec> = {
     provisioningState: false,
     readOnly: ({ properties }) => actionGroupReceivers(properties),
   },
-  'microsoft.insights/metricalerts': { createSeconds: 10 },
+  // Metric alerts (2018-03-01 examples): created with 200, durations answered in upper case, no provisioningState.
+  'microsoft.insights/metricalerts': {
+    createSeconds: 10,
+    createdWith200: true,
+    provisioningState: false,
+    readOnly: ({ properties }) => ({
+      ...(typeof properties['evaluationFrequency'] === 'string'
+        ? { evaluationFrequency: properties['evaluationFrequency'].toUpperCase() }
+        : {}),
+      ...(typeof properties['windowSize'] === 'string' ? { windowSize: properties['windowSize'].toUpperCase() } : {}),
+    }),
+  },
   'microsoft.insights/scheduledqueryrules': { createSeconds: 10 },
   'microsoft.insights/components': {
     createSeconds: 15,

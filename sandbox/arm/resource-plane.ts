@@ -3,6 +3,7 @@
  * resource's provisioning as its resource provider would do it (ArmPlane adds deployments).
  */
 import { AVAILABLE_REGIONS, guidFrom, typeSpec } from './catalog.js';
+import { hasSchemaFor, withSchemaSpelling } from './schema.js';
 import { RESOURCE_GROUP_NAME, isValidName } from './names.js';
 import { assignmentScope } from './role-assignments.js';
 import type { ContainerAppsRuntime } from '../apps/runtime.js';
@@ -434,9 +435,11 @@ export class ResourcePlane {
   }
 
   /** PUT (or PATCH) of one resource, as its provider takes it: checks, stores, and provisions it over simulated time. */
-  putResource(id: string, apiVersion: string | undefined, body: Json, options: { patch?: boolean } = {}): PutResult {
+  putResource(id: string, apiVersion: string | undefined, asSent: Json, options: { patch?: boolean } = {}): PutResult {
     const parsed = parseResourceId(id);
     if (!parsed) throw new ArmError(400, 'InvalidResourceId', `'${id}' is not a valid resource id.`);
+    const body =
+      apiVersion && hasSchemaFor(parsed.type, apiVersion) ? schemaSpelling(asSent, parsed.type, apiVersion, parsed.name) : asSent;
     this.authorize(`${parsed.type}/write`, id);
     this.requireActiveResourceGroup(parsed.resourceGroup);
     const unregistered = this.registrationProblem(parsed.type);
@@ -500,7 +503,7 @@ export class ResourcePlane {
     const done = new Promise<ArmErrorBody | undefined>((resolve) => {
       setTimeout(() => resolve(this.finishProvisioning(resource)), seconds * this.timeScale * 1000);
     });
-    return { status: existing ? 200 : 201, view: this.view(resource), done };
+    return { status: existing || typeSpec(parsed.type)?.createdWith200 ? 200 : 201, view: this.view(resource), done };
   }
 
   protected finishProvisioning(resource: StoredResource): ArmErrorBody | undefined | Promise<ArmErrorBody | undefined> {
@@ -603,4 +606,11 @@ export class ResourcePlane {
     resource.properties = mergeDeep(resource.properties, properties);
     return this.view(resource);
   }
+}
+
+/** The body as the provider reads it: property names in its schema's spelling (ARM's names are case-insensitive). */
+function schemaSpelling(body: Json, type: string, apiVersion: string, name: string): Json {
+  const spelled = withSchemaSpelling({ ...body, type, apiVersion, name });
+  const added = ['type', 'apiVersion', 'name'].filter((key) => !(key in body));
+  return Object.fromEntries(Object.entries(spelled).filter(([key]) => !added.includes(key)));
 }

@@ -89,6 +89,43 @@ export function apiVersionsWithSchema(type: string): string[] {
   return [...versions].sort().reverse();
 }
 
+/**
+ * The resource with each property name spelled as its provider's schema spells it: ARM reads property
+ * names case-insensitively and answers in its own spelling (a metric alert action's `webhookProperties`
+ * comes back `webHookProperties`, 2018-03-01 examples). Unknown names stay as they are, for validation to refuse.
+ */
+export function withSchemaSpelling(resource: ResourceBody): ResourceBody {
+  const definition = definitionFor(resource.type, resource.apiVersion, {});
+  if (!definition) return resource;
+  const validate = validatorFor(definition);
+  const copy = structuredClone(resource);
+  // Each pass renames what the errors show; a renamed object may reveal names deeper down.
+  for (let pass = 0; pass < 10; pass++) {
+    validate(copy);
+    const renamed = (validate.errors ?? []).filter((error) => renameToSchemaSpelling(copy, error));
+    if (renamed.length === 0) break;
+  }
+  return copy;
+}
+
+function renameToSchemaSpelling(body: ResourceBody, error: ErrorObject): boolean {
+  if (error.keyword !== 'additionalProperties') return false;
+  const given = String((error.params as { additionalProperty?: string }).additionalProperty);
+  const known = Object.keys(((error.parentSchema as JsonSchema | undefined)?.properties ?? {}) as JsonSchema);
+  const spelling = known.find((key) => key.toLowerCase() === given.toLowerCase() && key !== given);
+  const target = error.instancePath
+    .split('/')
+    .slice(1)
+    .reduce<unknown>(
+      (node, segment) => (node as Record<string, unknown> | undefined)?.[segment.replace(/~1/g, '/').replace(/~0/g, '~')],
+      body,
+    );
+  if (!spelling || !isSchema(target) || !(given in target) || spelling in target) return false;
+  target[spelling] = target[given];
+  Reflect.deleteProperty(target, given);
+  return true;
+}
+
 /** Validates one resource against its provider's schema; the errors name the property path and the problem. */
 export function validateResourceBody(resource: ResourceBody, options: ValidateOptions = {}): ValidationResult {
   const definition = definitionFor(resource.type, resource.apiVersion, options);
@@ -203,7 +240,8 @@ function validatorFor(definition: { file: SchemaFile; key: string; nested: boole
 function validatorFactory(): InstanceType<typeof AjvDraft04.default> {
   if (!ajv) {
     // Formats are documentation in these files (e.g. "uuid" on ids that may be expressions); the patterns and enums carry the rules.
-    ajv = new AjvDraft04.default({ allErrors: true, strict: false, validateFormats: false, logger: false });
+    // verbose: an error carries its schema, so a misspelt-by-case property can be matched to the schema's spelling.
+    ajv = new AjvDraft04.default({ allErrors: true, strict: false, validateFormats: false, logger: false, verbose: true });
     const common = JSON.parse(readFileSync(join(armSchemaDirectory(), 'common_definitions.json'), 'utf8')) as JsonSchema;
     ajv.addSchema(common, COMMON_DEFINITIONS_ID);
   }
