@@ -278,9 +278,29 @@ export const RESOURCE_TYPES: Record<string, ResourceTypeSpec> = {
     }),
   },
   'microsoft.insights/scheduledqueryrules': { createSeconds: 10 },
+  // Application Insights (2020-02-02 examples): created with 200; keys and ids of its own, defaults for what was left out.
   'microsoft.insights/components': {
     createSeconds: 15,
-    readOnly: ({ id }) => ({ AppId: guidFrom('appinsights', id), provisioningState: 'Succeeded' }),
+    createdWith200: true,
+    readOnly: ({ id, name, properties }) => {
+      const instrumentationKey = guidFrom('instrumentation-key', id);
+      return {
+        ApplicationId: name,
+        AppId: guidFrom('appinsights', id),
+        InstrumentationKey: instrumentationKey,
+        ConnectionString: `InstrumentationKey=${instrumentationKey}`,
+        CreationDate: '2026-01-01T00:00:00+00:00',
+        TenantId: guidFrom('tenant'),
+        HockeyAppId: '',
+        HockeyAppToken: '',
+        SamplingPercentage: properties['SamplingPercentage'] ?? 100,
+        DisableIpMasking: properties['DisableIpMasking'] ?? false,
+        publicNetworkAccessForQuery: properties['publicNetworkAccessForQuery'] ?? 'Enabled',
+        publicNetworkAccessForIngestion: properties['publicNetworkAccessForIngestion'] ?? 'Enabled',
+        IngestionMode: properties['WorkspaceResourceId'] ? 'LogAnalytics' : (properties['IngestionMode'] ?? 'ApplicationInsights'),
+        provisioningState: 'Succeeded',
+      };
+    },
   },
   'microsoft.insights/webtests': { createSeconds: 10 },
   // Azure Policy's assignment (2025-03-01 examples): its scope, an instance id, defaults for what the caller left out.
