@@ -302,7 +302,8 @@ export const RESOURCE_TYPES: Record<string, ResourceTypeSpec> = {
       };
     },
   },
-  'microsoft.insights/webtests': { createSeconds: 10 },
+  // Availability tests (2022-06-15 examples): created with 200, as components.
+  'microsoft.insights/webtests': { createSeconds: 10, createdWith200: true },
   // Azure Policy's assignment (2025-03-01 examples): its scope, an instance id, defaults for what the caller left out.
   'microsoft.authorization/policyassignments': {
     createSeconds: 5,
