@@ -25,7 +25,7 @@ export interface ResourceTypeSpec {
   ) => Record<string, unknown>;
   /** Child resources the provider creates with the parent (`master` database, `default` blob service). */
   implicitChildren?: { type: string; name: string; properties?: Record<string, unknown> }[];
-  /** Top-level read-only keys beside `properties` (a budget's `eTag`), from the stored properties. */
+  /** Top-level keys the provider answers beside `properties` unless the caller wrote them (a budget's `eTag`, a rule's empty `tags`). */
   readOnlyEnvelope?: (resource: { id: string; properties: Record<string, unknown> }) => Record<string, unknown>;
   /** False where the provider's answer has no `properties.provisioningState` (its spec defines none: budgets, alert rules). */
   provisioningState?: false;
@@ -277,7 +277,14 @@ export const RESOURCE_TYPES: Record<string, ResourceTypeSpec> = {
       ...(typeof properties['windowSize'] === 'string' ? { windowSize: properties['windowSize'].toUpperCase() } : {}),
     }),
   },
-  'microsoft.insights/scheduledqueryrules': { createSeconds: 10 },
+  // Log search alert rules (2026-03-01 examples): tags answered even when none were written, no provisioningState; no
+  // workspace in the sandbox has alert storage configured.
+  'microsoft.insights/scheduledqueryrules': {
+    createSeconds: 10,
+    provisioningState: false,
+    readOnly: () => ({ isWorkspaceAlertsStorageConfigured: false }),
+    readOnlyEnvelope: () => ({ tags: {} }),
+  },
   // Application Insights (2020-02-02 examples): created with 200; keys and ids of its own, defaults for what was left out.
   'microsoft.insights/components': {
     createSeconds: 15,

@@ -1,10 +1,14 @@
 /**
- * The sandbox's Policy Insights and Security answers against Microsoft's REST API specs: the
- * vendored example PolicyStates_QueryResourceGroupScope (2024-10-01,
- * reference/rest-api-specs) is replayed, states seeded as the example's, and the answer has the
- * example's property names recursively with the same JSON types; the `$filter` the gate sends
- * keeps only non-compliant states. Defender's pricings are Free until turned on, and a PUT is
- * checked against the official ARM schema. All traffic goes to 127.0.0.1.
+ * The sandbox's answers for the operations resource types against Microsoft's REST API specs: the
+ * vendored example PolicyStates_QueryResourceGroupScope (2024-10-01, reference/rest-api-specs) is
+ * replayed, states seeded as the example's, and the answer has the example's property names
+ * recursively with the same JSON types; the `$filter` the gate sends keeps only non-compliant
+ * states. Defender's pricings are Free until turned on, and a PUT is checked against the official
+ * ARM schema. For pricings, budgets, policy assignments, action groups, metric alerts, log search
+ * alerts, Application Insights components and availability tests, each vendored PUT example's body
+ * is sent at the product's scope and the answer and a GET are compared with the examples' responses
+ * the same way (what an example gets wrong, or a GET example of another resource, is excused by name).
+ * All traffic goes to 127.0.0.1.
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -279,6 +283,24 @@ describe('Microsoft.Insights/webtests against the 2022-06-15 examples', () => {
 
   it('WebTests_CreateOrUpdate answers the example’s body with the example’s shape, and WebTests_Get reads it back', async () => {
     await replayPut(put, 'WebTestDefinition', path(), leeway);
+    await readBack(get, path(), leeway);
+  });
+});
+
+describe('Microsoft.Insights/scheduledQueryRules against the 2026-03-01 examples', () => {
+  const examples = 'monitor/resource-manager/Microsoft.Insights/stable/2026-03-01/examples';
+  const put = vendored(`${examples}/createOrUpdateScheduledQueryRuleResourceGroup.json`);
+  const get = vendored(`${examples}/getScheduledQueryRule.json`);
+  const leeway = {
+    callerKeyed: ['properties.actions.actionProperties', 'properties.actions.customProperties'],
+    // The GET example is another rule, a metric-measurement one (its columns are the caller's).
+    excused: ['missing properties.criteria.allOf[].metricMeasureColumn', 'missing properties.criteria.allOf[].resourceIdColumn'],
+  };
+  const path = () =>
+    `/subscriptions/${subscriptionId}/resourceGroups/${group}/providers/Microsoft.Insights/scheduledQueryRules/${String(put.parameters['ruleName'])}`;
+
+  it('ScheduledQueryRules_CreateOrUpdate answers the example’s body with the example’s shape, and ScheduledQueryRules_Get reads it back', async () => {
+    await replayPut(put, 'parameters', path(), leeway);
     await readBack(get, path(), leeway);
   });
 });
