@@ -25,6 +25,12 @@ export interface ResourceTypeSpec {
   ) => Record<string, unknown>;
   /** Child resources the provider creates with the parent (`master` database, `default` blob service). */
   implicitChildren?: { type: string; name: string; properties?: Record<string, unknown> }[];
+  /** Top-level keys the provider answers beside `properties` unless the caller wrote them (a budget's `eTag`, a rule's empty `tags`). */
+  readOnlyEnvelope?: (resource: { id: string; properties: Record<string, unknown> }) => Record<string, unknown>;
+  /** False where the provider's answer has no `properties.provisioningState` (its spec defines none: budgets, alert rules). */
+  provisioningState?: false;
+  /** The provider answers a create 200, not 201 (its spec lists only 200: metric alerts). */
+  createdWith200?: true;
   /** Tags the provider adds to the resource (GitHub.Network's `GitHubId`). */
   readOnlyTags?: (resource: { id: string }) => Record<string, string>;
   /** Regions where the provider does not offer the type. */
@@ -71,6 +77,47 @@ export function guidFrom(...parts: string[]): string {
 
 const taken = (service: string) => (name: string) =>
   `The ${service} name '${name}' is already in use: ${service} names are global DNS names. Choose another name.`;
+
+/** Every receiver list of an action group, as Azure answers them (2022-06-01 and 2023-01-01 examples). */
+const RECEIVER_LISTS = [
+  'emailReceivers',
+  'smsReceivers',
+  'webhookReceivers',
+  'itsmReceivers',
+  'azureAppPushReceivers',
+  'automationRunbookReceivers',
+  'voiceReceivers',
+  'logicAppReceivers',
+  'azureFunctionReceivers',
+  'armRoleReceivers',
+  'eventHubReceivers',
+];
+/** Lists whose receivers may take the common alert schema: Azure answers `useCommonAlertSchema` false where it was left out. */
+const COMMON_SCHEMA_LISTS = [
+  'emailReceivers',
+  'webhookReceivers',
+  'automationRunbookReceivers',
+  'logicAppReceivers',
+  'azureFunctionReceivers',
+  'armRoleReceivers',
+  'eventHubReceivers',
+];
+
+/** An action group's receivers: each list present (empty when unused), email and SMS receivers Enabled (nobody unsubscribed). */
+function actionGroupReceivers(properties: Record<string, unknown>): Record<string, unknown> {
+  const lists = RECEIVER_LISTS.map((list) => {
+    const receivers = (Array.isArray(properties[list]) ? properties[list] : []) as Record<string, unknown>[];
+    return [
+      list,
+      receivers.map((receiver) => ({
+        ...(COMMON_SCHEMA_LISTS.includes(list) ? { useCommonAlertSchema: false } : {}),
+        ...receiver,
+        ...(list === 'emailReceivers' || list === 'smsReceivers' ? { status: 'Enabled' } : {}),
+      })),
+    ];
+  });
+  return Object.fromEntries(lists);
+}
 
 export const RESOURCE_TYPES: Record<string, ResourceTypeSpec> = {
   'microsoft.managedidentity/userassignedidentities': {
@@ -213,16 +260,79 @@ export const RESOURCE_TYPES: Record<string, ResourceTypeSpec> = {
     }),
   },
   // Operations (src/template/operations.ts): alert rules and action groups are ready in seconds; a component and its test too.
-  'microsoft.insights/actiongroups': { createSeconds: 5 },
-  'microsoft.insights/metricalerts': { createSeconds: 10 },
-  'microsoft.insights/scheduledqueryrules': { createSeconds: 10 },
+  'microsoft.insights/actiongroups': {
+    createSeconds: 5,
+    provisioningState: false,
+    readOnly: ({ properties }) => actionGroupReceivers(properties),
+  },
+  // Metric alerts (2018-03-01 examples): created with 200, durations answered in upper case, no provisioningState.
+  'microsoft.insights/metricalerts': {
+    createSeconds: 10,
+    createdWith200: true,
+    provisioningState: false,
+    readOnly: ({ properties }) => ({
+      ...(typeof properties['evaluationFrequency'] === 'string'
+        ? { evaluationFrequency: properties['evaluationFrequency'].toUpperCase() }
+        : {}),
+      ...(typeof properties['windowSize'] === 'string' ? { windowSize: properties['windowSize'].toUpperCase() } : {}),
+    }),
+  },
+  // Log search alert rules (2026-03-01 examples): tags answered even when none were written, no provisioningState; no
+  // workspace in the sandbox has alert storage configured.
+  'microsoft.insights/scheduledqueryrules': {
+    createSeconds: 10,
+    provisioningState: false,
+    readOnly: () => ({ isWorkspaceAlertsStorageConfigured: false }),
+    readOnlyEnvelope: () => ({ tags: {} }),
+  },
+  // Application Insights (2020-02-02 examples): created with 200; keys and ids of its own, defaults for what was left out.
   'microsoft.insights/components': {
     createSeconds: 15,
-    readOnly: ({ id }) => ({ AppId: guidFrom('appinsights', id), provisioningState: 'Succeeded' }),
+    createdWith200: true,
+    readOnly: ({ id, name, properties }) => {
+      const instrumentationKey = guidFrom('instrumentation-key', id);
+      return {
+        ApplicationId: name,
+        AppId: guidFrom('appinsights', id),
+        InstrumentationKey: instrumentationKey,
+        ConnectionString: `InstrumentationKey=${instrumentationKey}`,
+        CreationDate: '2026-01-01T00:00:00+00:00',
+        TenantId: guidFrom('tenant'),
+        HockeyAppId: '',
+        HockeyAppToken: '',
+        SamplingPercentage: properties['SamplingPercentage'] ?? 100,
+        DisableIpMasking: properties['DisableIpMasking'] ?? false,
+        publicNetworkAccessForQuery: properties['publicNetworkAccessForQuery'] ?? 'Enabled',
+        publicNetworkAccessForIngestion: properties['publicNetworkAccessForIngestion'] ?? 'Enabled',
+        IngestionMode: properties['WorkspaceResourceId'] ? 'LogAnalytics' : (properties['IngestionMode'] ?? 'ApplicationInsights'),
+        provisioningState: 'Succeeded',
+      };
+    },
   },
-  'microsoft.insights/webtests': { createSeconds: 10 },
-  'microsoft.authorization/policyassignments': { createSeconds: 5, completeModeDeletion: false },
-  'microsoft.consumption/budgets': { createSeconds: 3, completeModeDeletion: false },
+  // Availability tests (2022-06-15 examples): created with 200, as components.
+  'microsoft.insights/webtests': { createSeconds: 10, createdWith200: true },
+  // Azure Policy's assignment (2025-03-01 examples): its scope, an instance id, defaults for what the caller left out.
+  'microsoft.authorization/policyassignments': {
+    createSeconds: 5,
+    completeModeDeletion: false,
+    provisioningState: false,
+    readOnly: ({ id, properties }) => ({
+      scope: id.split(/\/providers\/Microsoft\.Authorization\/policyAssignments\//i)[0],
+      notScopes: properties['notScopes'] ?? [],
+      definitionVersion: properties['definitionVersion'] ?? '1.*.*',
+      instanceId: guidFrom('policy-assignment', id),
+    }),
+  },
+  // Consumption's budget (2024-08-01 examples): an eTag that changes with each write, the spend so far (none in the sandbox).
+  'microsoft.consumption/budgets': {
+    createSeconds: 3,
+    completeModeDeletion: false,
+    provisioningState: false,
+    readOnly: () => ({ currentSpend: { amount: 0, unit: 'USD' } }),
+    readOnlyEnvelope: ({ id, properties }) => ({
+      eTag: `"${guidFrom('etag', id, JSON.stringify(properties)).replace(/-/g, '').slice(0, 15)}"`,
+    }),
+  },
   'microsoft.security/pricings': { createSeconds: 5, completeModeDeletion: false },
   // Azure Front Door Standard/Premium and its WAF policies: global resources, minutes to propagate to the edge.
   'microsoft.network/frontdoorwebapplicationfirewallpolicies': {

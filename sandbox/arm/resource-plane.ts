@@ -3,6 +3,7 @@
  * resource's provisioning as its resource provider would do it (ArmPlane adds deployments).
  */
 import { AVAILABLE_REGIONS, guidFrom, typeSpec } from './catalog.js';
+import { hasSchemaFor, withSchemaSpelling } from './schema.js';
 import { RESOURCE_GROUP_NAME, isValidName } from './names.js';
 import { assignmentScope } from './role-assignments.js';
 import type { ContainerAppsRuntime } from '../apps/runtime.js';
@@ -323,23 +324,27 @@ export class ResourcePlane {
         },
       ) ?? {};
     const providerTags = spec?.readOnlyTags?.({ id: resource.id });
+    const properties = mergeDeep(mergeDeep(resource.properties, readOnly), this.providerView(resource));
     return {
       id: resource.id,
       name: resource.name.split('/').at(-1),
       type: resource.type,
+      ...spec?.readOnlyEnvelope?.({ id: resource.id, properties: resource.properties }),
       ...resource.envelope,
       ...(providerTags ? { tags: { ...(isObject(resource.envelope['tags']) ? resource.envelope['tags'] : {}), ...providerTags } } : {}),
       ...this.identityView(resource),
-      properties: mergeDeep(mergeDeep(mergeDeep(resource.properties, readOnly), this.providerView(resource)), {
-        provisioningState: resource.provisioningState,
-      }),
+      properties: spec?.provisioningState === false ? properties : mergeDeep(properties, { provisioningState: resource.provisioningState }),
     };
   }
 
-  /** ARM fills in each user-assigned identity's principalId and clientId on the resources that use it. */
+  /** ARM fills in each user-assigned identity's principalId and clientId on the resources that use it, and a system-assigned one's own. */
   private identityView(resource: StoredResource): Json {
     const identity = resource.envelope['identity'];
-    if (!isObject(identity) || !isObject(identity['userAssignedIdentities'])) return {};
+    if (!isObject(identity)) return {};
+    const systemAssigned = /SystemAssigned/i.test(String(identity['type']))
+      ? { principalId: guidFrom('principal', resource.id), tenantId: this.identity.tenantId }
+      : {};
+    if (!isObject(identity['userAssignedIdentities'])) return { identity: { ...identity, ...systemAssigned } };
     const userAssignedIdentities = Object.fromEntries(
       Object.keys(identity['userAssignedIdentities']).map((id) => {
         const assigned = this.resources.get(id.toLowerCase());
@@ -347,7 +352,7 @@ export class ResourcePlane {
         return [id, { principalId: properties['principalId'], clientId: properties['clientId'] }];
       }),
     );
-    return { identity: { ...identity, userAssignedIdentities } };
+    return { identity: { ...identity, ...systemAssigned, userAssignedIdentities } };
   }
 
   /** What a provider running the resource adds to its GET (an app's latest revisions). */
@@ -430,9 +435,11 @@ export class ResourcePlane {
   }
 
   /** PUT (or PATCH) of one resource, as its provider takes it: checks, stores, and provisions it over simulated time. */
-  putResource(id: string, apiVersion: string | undefined, body: Json, options: { patch?: boolean } = {}): PutResult {
+  putResource(id: string, apiVersion: string | undefined, asSent: Json, options: { patch?: boolean } = {}): PutResult {
     const parsed = parseResourceId(id);
     if (!parsed) throw new ArmError(400, 'InvalidResourceId', `'${id}' is not a valid resource id.`);
+    const body =
+      apiVersion && hasSchemaFor(parsed.type, apiVersion) ? schemaSpelling(asSent, parsed.type, apiVersion, parsed.name) : asSent;
     this.authorize(`${parsed.type}/write`, id);
     this.requireActiveResourceGroup(parsed.resourceGroup);
     const unregistered = this.registrationProblem(parsed.type);
@@ -496,7 +503,7 @@ export class ResourcePlane {
     const done = new Promise<ArmErrorBody | undefined>((resolve) => {
       setTimeout(() => resolve(this.finishProvisioning(resource)), seconds * this.timeScale * 1000);
     });
-    return { status: existing ? 200 : 201, view: this.view(resource), done };
+    return { status: existing || typeSpec(parsed.type)?.createdWith200 ? 200 : 201, view: this.view(resource), done };
   }
 
   protected finishProvisioning(resource: StoredResource): ArmErrorBody | undefined | Promise<ArmErrorBody | undefined> {
@@ -599,4 +606,11 @@ export class ResourcePlane {
     resource.properties = mergeDeep(resource.properties, properties);
     return this.view(resource);
   }
+}
+
+/** The body as the provider reads it: property names in its schema's spelling (ARM's names are case-insensitive). */
+function schemaSpelling(body: Json, type: string, apiVersion: string, name: string): Json {
+  const spelled = withSchemaSpelling({ ...body, type, apiVersion, name });
+  const added = ['type', 'apiVersion', 'name'].filter((key) => !(key in body));
+  return Object.fromEntries(Object.entries(spelled).filter(([key]) => !added.includes(key)));
 }

@@ -21,8 +21,9 @@ export const ARM_SCHEMAS_ENV = 'AZURE_HIPAA_ARM_SCHEMAS';
 const COMMON_DEFINITIONS_ID = 'https://schema.management.azure.com/schemas/common/definitions.json';
 const EXPRESSION_REF = `${COMMON_DEFINITIONS_ID}#/definitions/expression`;
 /**
- * Limits Azure enforces that the schema files leave out (they say "allowed values are per pricing
- * plan"). Source: learn.microsoft.com "Manage data retention in a Log Analytics workspace" (read 2026-11).
+ * Where Azure differs from the schema files: limits they leave out (they say "allowed values are per
+ * pricing plan"; learn.microsoft.com "Manage data retention in a Log Analytics workspace", read
+ * 2026-11), and a type the REST spec gives that the generator lost.
  */
 const SERVICE_LIMITS: readonly { provider: string; definition: string; property: string; limit: JsonSchema }[] = [
   {
@@ -31,6 +32,9 @@ const SERVICE_LIMITS: readonly { provider: string; definition: string; property:
     property: 'retentionInDays',
     limit: { minimum: 30, maximum: 730 },
   },
+  // The REST spec (consumption.json 2024-08-01) types a budget's amount as a decimal, its example PUTs 100.65;
+  // the schema generator wrote the decimal as an integer.
+  { provider: 'Microsoft.Consumption', definition: 'BudgetProperties', property: 'amount', limit: { type: 'number' } },
 ];
 
 /** Keys of a template resource that belong to the deployment, not to the resource provider's body. */
@@ -83,6 +87,43 @@ export function apiVersionsWithSchema(type: string): string[] {
       .filter((apiVersion) => hasSchemaFor(type, apiVersion)),
   );
   return [...versions].sort().reverse();
+}
+
+/**
+ * The resource with each property name spelled as its provider's schema spells it: ARM reads property
+ * names case-insensitively and answers in its own spelling (a metric alert action's `webhookProperties`
+ * comes back `webHookProperties`, 2018-03-01 examples). Unknown names stay as they are, for validation to refuse.
+ */
+export function withSchemaSpelling(resource: ResourceBody): ResourceBody {
+  const definition = definitionFor(resource.type, resource.apiVersion, {});
+  if (!definition) return resource;
+  const validate = validatorFor(definition);
+  const copy = structuredClone(resource);
+  // Each pass renames what the errors show; a renamed object may reveal names deeper down.
+  for (let pass = 0; pass < 10; pass++) {
+    validate(copy);
+    const renamed = (validate.errors ?? []).filter((error) => renameToSchemaSpelling(copy, error));
+    if (renamed.length === 0) break;
+  }
+  return copy;
+}
+
+function renameToSchemaSpelling(body: ResourceBody, error: ErrorObject): boolean {
+  if (error.keyword !== 'additionalProperties') return false;
+  const given = String((error.params as { additionalProperty?: string }).additionalProperty);
+  const known = Object.keys(((error.parentSchema as JsonSchema | undefined)?.properties ?? {}) as JsonSchema);
+  const spelling = known.find((key) => key.toLowerCase() === given.toLowerCase() && key !== given);
+  const target = error.instancePath
+    .split('/')
+    .slice(1)
+    .reduce<unknown>(
+      (node, segment) => (node as Record<string, unknown> | undefined)?.[segment.replace(/~1/g, '/').replace(/~0/g, '~')],
+      body,
+    );
+  if (!spelling || !isSchema(target) || !(given in target) || spelling in target) return false;
+  target[spelling] = target[given];
+  Reflect.deleteProperty(target, given);
+  return true;
 }
 
 /** Validates one resource against its provider's schema; the errors name the property path and the problem. */
@@ -199,7 +240,8 @@ function validatorFor(definition: { file: SchemaFile; key: string; nested: boole
 function validatorFactory(): InstanceType<typeof AjvDraft04.default> {
   if (!ajv) {
     // Formats are documentation in these files (e.g. "uuid" on ids that may be expressions); the patterns and enums carry the rules.
-    ajv = new AjvDraft04.default({ allErrors: true, strict: false, validateFormats: false, logger: false });
+    // verbose: an error carries its schema, so a misspelt-by-case property can be matched to the schema's spelling.
+    ajv = new AjvDraft04.default({ allErrors: true, strict: false, validateFormats: false, logger: false, verbose: true });
     const common = JSON.parse(readFileSync(join(armSchemaDirectory(), 'common_definitions.json'), 'utf8')) as JsonSchema;
     ajv.addSchema(common, COMMON_DEFINITIONS_ID);
   }

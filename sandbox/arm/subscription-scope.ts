@@ -173,7 +173,15 @@ export class SubscriptionScope {
       id: `${this.subscription}/providers/${PRICING}/${plan}`,
       name: plan,
       type: PRICING,
-      properties: { ...properties, freeTrialRemainingTime: 'PT0S', enablementTime: '2026-01-01T00:00:00Z' },
+      // As Pricings_Get answers (2024-01-01 examples): `enforce` defaults to False, coverage is read-only, no extensions unless set.
+      properties: {
+        enforce: 'False',
+        extensions: [],
+        ...properties,
+        resourcesCoverageStatus: 'FullyCovered',
+        freeTrialRemainingTime: 'PT0S',
+        enablementTime: '2026-01-01T00:00:00Z',
+      },
     };
   }
 
