@@ -31224,6 +31224,8 @@ function auditLogSourceForScope(scopeType) {
 const AUDIT_LOG_TABLES = [
     ...new Set([AZURE_DIAGNOSTICS_TABLE, ...AUDIT_LOG_SOURCES.flatMap((source) => source.dedicatedTables)]),
 ];
+/** The built-in initiative "HITRUST/HIPAA" (https://github.com/Azure/azure-policy/blob/master/built-in-policies/policySetDefinitions/Regulatory%20Compliance/HIPAA_HITRUST_audit.json). */
+const HIPAA_HITRUST_INITIATIVE = '/providers/Microsoft.Authorization/policySetDefinitions/a169a624-5599-4385-a696-c8d643089fab';
 
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(7598);
@@ -33292,6 +33294,7 @@ const baaControls = [
 ;// CONCATENATED MODULE: ./src/compliance/controls/operations.ts
 
 
+
 /**
  * Operating the environment (docs/controls.md, "Operations"): someone is told when the app fails
  * or the audit logs show an attack, an outside test proves the app answers, Defender for Cloud
@@ -33309,8 +33312,6 @@ const LOG_ALERT = 'Microsoft.Insights/scheduledQueryRules';
 const WEB_TEST = 'Microsoft.Insights/webtests';
 const PRICING = 'Microsoft.Security/pricings';
 const POLICY_ASSIGNMENT = 'Microsoft.Authorization/policyAssignments';
-/** The built-in initiative "HITRUST/HIPAA" (https://github.com/Azure/azure-policy/blob/master/built-in-policies/policySetDefinitions/Regulatory%20Compliance/HIPAA_HITRUST_audit.json). */
-const HIPAA_INITIATIVE_ID = 'a169a624-5599-4385-a696-c8d643089fab';
 /** The deployed resources of a type, each id at the declarations ARM applies last. */
 function finalOfType(environment, type) {
     const byId = new Map();
@@ -33506,7 +33507,7 @@ const operationsControls = [
         severity: 'required',
         hipaa: ['164.308(a)(1)(ii)(D)', '164.308(a)(6)(ii)', '164.312(b)'],
         appliesTo: 'environment',
-        remediation: 'For each container app add enabled metric alerts (Microsoft.Insights/metricAlerts) on Requests (5xx), RestartCount, Replicas (unless it may scale to zero), UsageNanoCores or CpuPercentage and WorkingSetBytes or MemoryPercentage; with a Key Vault, a log search alert (Microsoft.Insights/scheduledQueryRules) on AZKVAuditLogs; with a SQL server, one on SQLSecurityAuditEvents; each with an action group (config: operations.alerts).',
+        remediation: 'For each container app add enabled metric alerts (Microsoft.Insights/metricAlerts) on Requests (5xx), RestartCount, Replicas (unless it may scale to zero), UsageNanoCores or CpuPercentage and WorkingSetBytes or MemoryPercentage, and a log search alert (Microsoft.Insights/scheduledQueryRules) on ContainerAppHTTPLogs for the share of 5xx responses; with a Key Vault, a log search alert (Microsoft.Insights/scheduledQueryRules) on AZKVAuditLogs; with a SQL server, one on SQLSecurityAuditEvents; each with an action group (config: operations.alerts).',
         evaluate(_resource, { environment }) {
             const metricAlerts = finalOfType(environment, METRIC_ALERT);
             const logAlerts = finalOfType(environment, LOG_ALERT);
@@ -33514,6 +33515,8 @@ const operationsControls = [
             for (const app of deployed(environment, APP)) {
                 const on = (what, metrics) => requirements.push({ requirement: metricAlertOn(app.id, app.name, what, metrics), candidates: metricAlerts });
                 on('5xx responses', ['Requests']);
+                // The share needs the HTTP logs: a platform metric alert cannot divide two metrics.
+                requirements.push({ requirement: logAlertOn('ContainerAppHTTPLogs', 'the share of 5xx responses'), candidates: logAlerts });
                 on('restarts', ['RestartCount']);
                 if (!mayScaleToZero(app))
                     on('running replicas', ['Replicas']);
@@ -33627,7 +33630,7 @@ const operationsControls = [
         severity: 'required',
         hipaa: ['164.308(a)(1)(ii)(D)', '164.308(a)(8)'],
         appliesTo: 'environment',
-        remediation: `Assign the built-in initiative /providers/Microsoft.Authorization/policySetDefinitions/${HIPAA_INITIATIVE_ID} (HITRUST/HIPAA) to the resource group or its subscription with a Microsoft.Authorization/policyAssignments resource (config: operations.policy.hipaaInitiative).`,
+        remediation: `Assign the built-in initiative ${HIPAA_HITRUST_INITIATIVE} (HITRUST/HIPAA) to the resource group or its subscription with a Microsoft.Authorization/policyAssignments resource (config: operations.policy.hipaaInitiative).`,
         evaluate(_resource, { environment }) {
             const requirement = {
                 what: 'assignment of the HITRUST/HIPAA initiative',
@@ -33637,7 +33640,7 @@ const operationsControls = [
                         return { met: 'unknown', why: 'assigns a definition that cannot be known offline' };
                     if (definition.kind === 'known' &&
                         typeof definition.value === 'string' &&
-                        definition.value.toLowerCase().endsWith(`/policysetdefinitions/${HIPAA_INITIATIVE_ID}`))
+                        definition.value.toLowerCase().endsWith(HIPAA_HITRUST_INITIATIVE.toLowerCase()))
                         return { met: 'yes' };
                     return { met: 'no', why: 'assigns another definition' };
                 },
@@ -46489,7 +46492,13 @@ const ActionGroupSchema = strictObject({
 const AlertsSchema = strictObject({
     http5xxPer15Minutes: count('operations.alerts.http5xxPer15Minutes', 100000)
         .default(20)
-        .describe('Severity 1 when the app answers more than this many 5xx responses in 15 minutes. (A platform metric alert cannot divide two metrics, so the share is a count: set it to about 5% of your requests in 15 minutes.)'),
+        .describe('Severity 1 when the app answers more than this many 5xx responses in 15 minutes: the backstop for a burst (a platform metric alert cannot divide two metrics; http5xxPercent is the share).'),
+    http5xxPercent: percent('operations.alerts.http5xxPercent')
+        .default(5)
+        .describe('Severity 1 when more than this share of the app’s requests in 15 minutes are answered 5xx (a log search alert on the environment’s HTTP logs, ContainerAppHTTPLogs).'),
+    http5xxMinRequests: count('operations.alerts.http5xxMinRequests', 100000)
+        .default(20)
+        .describe('The share is judged only over 15 minutes with at least this many requests: two failures of three calls at night page nobody.'),
     restarts: count('operations.alerts.restarts', 1000)
         .default(3)
         .describe('Severity 2 when the app’s containers restart more than this many times in 30 minutes.'),
@@ -47814,396 +47823,6 @@ function appHostExpression(edge) {
     return edge.customDomain ? builder_literal(edge.customDomain.hostName) : edgeHostExpression(edge);
 }
 
-;// CONCATENATED MODULE: ./src/template/operations.ts
-
-
-
-/**
- * Operating the environment: the action group, the alerts, Application Insights with a standard
- * availability test, Azure Policy's HITRUST/HIPAA initiative and the cost budget, all in the
- * resource group's template; Defender for Cloud's plans in a subscription-scope template of their
- * own (`renderDefenderTemplate`), because they need a role on the subscription that the group's
- * deployment does not.
- *
- * No installed SDK models these api-versions (arm-monitor 7 predates them; there is no
- * arm-security, arm-policy or arm-consumption here): the wire shapes below are written from the
- * official ARM schemas in reference/arm-schemas, which validate every body in the tests.
- */
-/** The built-in initiative "HITRUST/HIPAA" (https://github.com/Azure/azure-policy/blob/master/built-in-policies/policySetDefinitions/Regulatory%20Compliance/HIPAA_HITRUST_audit.json). */
-const HIPAA_HITRUST_INITIATIVE = '/providers/Microsoft.Authorization/policySetDefinitions/a169a624-5599-4385-a696-c8d643089fab';
-/** Azure's built-in Owner role (learn.microsoft.com, "Azure built-in roles"): the action group's default receiver. */
-const OWNER_ROLE = '8e3af657-a8ff-443c-a75c-2fe8c4bcb635';
-const SUBSCRIPTION_TEMPLATE_SCHEMA = 'https://schema.management.azure.com/schemas/2018-05-01/subscriptionDeploymentTemplate.json#';
-const ORIGIN = ['operations'];
-const operations_ACTION_GROUP = 'Microsoft.Insights/actionGroups';
-const operations_METRIC_ALERT = 'Microsoft.Insights/metricAlerts';
-const operations_LOG_ALERT = 'Microsoft.Insights/scheduledQueryRules';
-const COMPONENT = 'Microsoft.Insights/components';
-const operations_WEB_TEST = 'Microsoft.Insights/webtests';
-const operations_POLICY_ASSIGNMENT = 'Microsoft.Authorization/policyAssignments';
-const BUDGET = 'Microsoft.Consumption/budgets';
-const operations_PRICING = 'Microsoft.Security/pricings';
-const operations_APP = 'Microsoft.App/containerApps';
-/** The resource group's operations resources. */
-function renderOperations(b) {
-    const operations = b.config.operations;
-    const actionGroupId = renderActionGroup(b, operations);
-    renderAppAlerts(b, operations, actionGroupId);
-    renderLogAlerts(b, operations, actionGroupId);
-    renderAvailability(b, operations, actionGroupId);
-    if (operations.policy.hipaaInitiative)
-        renderHipaaInitiative(b, operations);
-    if (operations.budget.enabled)
-        renderBudget(b, operations, actionGroupId);
-}
-function renderActionGroup(b, operations) {
-    const { actionGroup } = operations;
-    const group = b.add([...ORIGIN, 'actionGroup'], {
-        type: operations_ACTION_GROUP,
-        name: builder_literal(actionGroup.name),
-        // Action groups are global resources.
-        location: 'Global',
-        tags: b.tags(),
-        properties: {
-            groupShortName: builder_literal(actionGroup.shortName),
-            enabled: true,
-            emailReceivers: actionGroup.emails.map((emailAddress, index) => ({
-                name: `email-${index + 1}`,
-                emailAddress: builder_literal(emailAddress),
-                useCommonAlertSchema: true,
-            })),
-            webhookReceivers: actionGroup.webhook
-                ? [{ name: 'webhook', serviceUri: builder_literal(actionGroup.webhook), useCommonAlertSchema: true }]
-                : [],
-            armRoleReceivers: actionGroup.notifyOwners ? [{ name: 'subscription-owners', roleId: OWNER_ROLE, useCommonAlertSchema: true }] : [],
-        },
-    });
-    return resourceIdExpression(group);
-}
-/** A metric alert on the container app: one criterion, evaluated every five minutes. */
-function appAlert(b, actionGroupId, alert) {
-    const appId = resourceId(operations_APP, b.config.containerApp.name);
-    b.add([...ORIGIN, 'alerts'], {
-        type: operations_METRIC_ALERT,
-        name: builder_literal(`${b.config.containerApp.name}-${alert.name}`),
-        location: 'global',
-        tags: b.tags(),
-        properties: {
-            description: alert.description,
-            severity: alert.severity,
-            enabled: true,
-            scopes: [appId],
-            evaluationFrequency: 'PT5M',
-            windowSize: alert.windowSize,
-            targetResourceType: operations_APP,
-            criteria: { 'odata.type': 'Microsoft.Azure.Monitor.SingleResourceMultipleMetricCriteria', allOf: [alert.criterion] },
-            autoMitigate: true,
-            actions: [{ actionGroupId }],
-        },
-        dependsOn: [appId, actionGroupId],
-    });
-}
-/** Container Apps platform metrics (learn.microsoft.com, "Supported metrics for Microsoft.App/containerapps"). */
-function renderAppAlerts(b, operations, actionGroupId) {
-    const { alerts } = operations;
-    const app = b.config.containerApp;
-    const metric = (name, metricName) => ({
-        criterionType: 'StaticThresholdCriterion',
-        name,
-        metricName,
-        metricNamespace: operations_APP,
-    });
-    appAlert(b, actionGroupId, {
-        name: 'http-5xx',
-        description: `More than ${alerts.http5xxPer15Minutes} responses with a 5xx status in 15 minutes: callers are getting errors.`,
-        severity: 1,
-        windowSize: 'PT15M',
-        criterion: {
-            ...metric('http-5xx', 'Requests'),
-            dimensions: [{ name: 'statusCodeCategory', operator: 'Include', values: ['5xx'] }],
-            operator: 'GreaterThan',
-            threshold: alerts.http5xxPer15Minutes,
-            timeAggregation: 'Total',
-        },
-    });
-    // An app allowed to scale to zero has no running replica when idle: nothing to page about then.
-    if (app.minReplicas > 0)
-        appAlert(b, actionGroupId, {
-            name: 'no-replica',
-            description: 'No replica of the app has run for 5 minutes: the app is down.',
-            severity: 1,
-            windowSize: 'PT5M',
-            criterion: { ...metric('no-replica', 'Replicas'), operator: 'LessThan', threshold: 1, timeAggregation: 'Maximum' },
-        });
-    appAlert(b, actionGroupId, {
-        name: 'restarts',
-        description: `The app's containers restarted more than ${alerts.restarts} times in 30 minutes (crash loop, failing probes or out of memory).`,
-        severity: 2,
-        windowSize: 'PT30M',
-        criterion: { ...metric('restarts', 'RestartCount'), operator: 'GreaterThan', threshold: alerts.restarts, timeAggregation: 'Total' },
-    });
-    // Thresholds in the metrics' own units, from the app's configured size.
-    appAlert(b, actionGroupId, {
-        name: 'cpu',
-        description: `Average CPU above ${alerts.cpuPercent}% of ${app.cpu} cores for 30 minutes: raise maxReplicas or cpu.`,
-        severity: 3,
-        windowSize: 'PT30M',
-        criterion: {
-            ...metric('cpu', 'UsageNanoCores'),
-            operator: 'GreaterThan',
-            threshold: Math.round(app.cpu * 1e9 * (alerts.cpuPercent / 100)),
-            timeAggregation: 'Average',
-        },
-    });
-    appAlert(b, actionGroupId, {
-        name: 'memory',
-        description: `Average memory above ${alerts.memoryPercent}% of ${app.memory} for 30 minutes: the app may soon run out of memory.`,
-        severity: 3,
-        windowSize: 'PT30M',
-        criterion: {
-            ...metric('memory', 'WorkingSetBytes'),
-            operator: 'GreaterThan',
-            threshold: Math.round(Number.parseFloat(app.memory) * 2 ** 30 * (alerts.memoryPercent / 100)),
-            timeAggregation: 'Average',
-        },
-    });
-}
-/** Log search alerts on the workspace's audit tables (Key Vault's AZKVAuditLogs, SQL's SQLSecurityAuditEvents). */
-function renderLogAlerts(b, operations, actionGroupId) {
-    const { alerts } = operations;
-    const workspace = b.config.logAnalytics.name;
-    const tableId = (table) => resourceId('Microsoft.OperationalInsights/workspaces/tables', workspace, table);
-    const rules = [
-        {
-            name: 'key-vault-access-denied',
-            description: 'Key Vault refused a request (403): someone or something without a role tried to read or change the vault.',
-            severity: 2,
-            windowSize: 'PT15M',
-            evaluationFrequency: 'PT5M',
-            query: 'AZKVAuditLogs | where HttpStatusCode == 403 or ResultSignature =~ "Forbidden"',
-            threshold: 0,
-            table: 'AZKVAuditLogs',
-        },
-        {
-            name: 'key-vault-unusual-secret-reads',
-            description: `One caller read secrets more than ${alerts.secretReadsPerHour} times in an hour: the app reads its few secrets when it starts.`,
-            severity: 2,
-            windowSize: 'PT1H',
-            evaluationFrequency: 'PT15M',
-            query: `AZKVAuditLogs | where OperationName in ("SecretGet", "SecretList", "SecretListVersions") | summarize Reads = count() by CallerIpAddress | where Reads > ${alerts.secretReadsPerHour}`,
-            threshold: 0,
-            table: 'AZKVAuditLogs',
-        },
-        {
-            name: 'sql-failed-logins',
-            description: `More than ${alerts.sqlFailedLogins} failed SQL logins in 15 minutes: a misconfigured client or someone guessing.`,
-            severity: 2,
-            windowSize: 'PT15M',
-            evaluationFrequency: 'PT5M',
-            query: `SQLSecurityAuditEvents | where ActionId == "DBAF" | summarize Failures = count() | where Failures > ${alerts.sqlFailedLogins}`,
-            threshold: 0,
-            table: 'SQLSecurityAuditEvents',
-        },
-    ];
-    for (const rule of rules)
-        b.add([...ORIGIN, 'alerts'], {
-            type: operations_LOG_ALERT,
-            name: builder_literal(`${workspace}-${rule.name}`),
-            location: b.location,
-            kind: 'LogAlert',
-            tags: b.tags(),
-            properties: {
-                displayName: rule.name,
-                description: rule.description,
-                severity: rule.severity,
-                enabled: true,
-                scopes: [b.workspaceId],
-                evaluationFrequency: rule.evaluationFrequency,
-                windowSize: rule.windowSize,
-                criteria: {
-                    allOf: [
-                        {
-                            query: rule.query,
-                            timeAggregation: 'Count',
-                            operator: 'GreaterThan',
-                            threshold: rule.threshold,
-                            failingPeriods: { numberOfEvaluationPeriods: 1, minFailingPeriodsToAlert: 1 },
-                        },
-                    ],
-                },
-                autoMitigate: true,
-                actions: { actionGroups: [actionGroupId] },
-            },
-            // ARM checks the query against the workspace: its tables must exist first.
-            dependsOn: [b.workspaceId, tableId(rule.table), actionGroupId],
-        });
-}
-function renderAvailability(b, operations, actionGroupId) {
-    const { availability } = operations;
-    const componentName = operations.applicationInsightsName;
-    const componentId = resourceId(COMPONENT, componentName);
-    b.add([...ORIGIN, 'applicationInsightsName'], {
-        type: COMPONENT,
-        name: builder_literal(componentName),
-        location: b.location,
-        kind: 'web',
-        tags: b.tags(),
-        properties: {
-            Application_Type: 'web',
-            // Workspace-based: its data lands in the environment's workspace, under its retention.
-            WorkspaceResourceId: b.workspaceId,
-            IngestionMode: 'LogAnalytics',
-            // Microsoft Entra only: no instrumentation key accepts telemetry on its own.
-            DisableLocalAuth: true,
-            // Availability results arrive from Azure's test locations over the public network.
-            publicNetworkAccessForIngestion: 'Enabled',
-            publicNetworkAccessForQuery: 'Enabled',
-        },
-        dependsOn: [b.workspaceId],
-    });
-    const url = healthAddress(b, availability.url);
-    if (!availability.enabled || url === undefined)
-        return;
-    const appId = resourceId(operations_APP, b.config.containerApp.name);
-    const testName = `${b.config.containerApp.name}-health`;
-    const test = b.add([...ORIGIN, 'availability'], {
-        type: operations_WEB_TEST,
-        name: builder_literal(testName),
-        location: b.location,
-        kind: 'standard',
-        // Azure links a test to its component by this tag.
-        tags: { ...b.tags(), [`[concat('hidden-link:', ${inner(componentId)})]`]: 'Resource' },
-        properties: {
-            SyntheticMonitorId: builder_literal(testName),
-            Name: builder_literal(testName),
-            Description: 'The app’s health address, from several locations.',
-            Enabled: true,
-            Frequency: availability.frequencySeconds,
-            Timeout: 30,
-            Kind: 'standard',
-            RetryEnabled: true,
-            Locations: availability.locations.map((Id) => ({ Id })),
-            Request: { RequestUrl: url, HttpVerb: 'GET', ParseDependentRequests: false },
-            ValidationRules: { ExpectedHttpStatusCode: 200, SSLCheck: true, SSLCertRemainingLifetimeCheck: 7 },
-        },
-        dependsOn: availability.url === undefined ? [componentId, appId] : [componentId],
-    });
-    const testId = resourceIdExpression(test);
-    b.add([...ORIGIN, 'availability'], {
-        type: operations_METRIC_ALERT,
-        name: builder_literal(`${testName}-availability`),
-        location: 'global',
-        tags: b.tags(),
-        properties: {
-            description: `The health address failed from ${availability.failedLocations} or more locations: patients cannot reach the app.`,
-            severity: 1,
-            enabled: true,
-            scopes: [testId, componentId],
-            evaluationFrequency: 'PT1M',
-            windowSize: 'PT5M',
-            criteria: {
-                'odata.type': 'Microsoft.Azure.Monitor.WebtestLocationAvailabilityCriteria',
-                webTestId: testId,
-                componentId,
-                failedLocationCount: availability.failedLocations,
-            },
-            autoMitigate: true,
-            actions: [{ actionGroupId }],
-        },
-        dependsOn: [testId, componentId, actionGroupId],
-    });
-}
-/** The configured address, or the app's own (external ingress only: Azure's test locations are on the internet). */
-function healthAddress(b, configured) {
-    if (configured !== undefined)
-        return builder_literal(configured);
-    const app = b.config.containerApp;
-    // Behind the edge the environment refuses the internet: the test goes where callers go.
-    if (b.config.edge.enabled)
-        return `[format('https://{0}{1}', ${inner(appHostExpression(b.config.edge))}, ${quote(app.healthPath)})]`;
-    if (app.ingress !== 'external')
-        return undefined;
-    const fqdn = reference(resourceId(operations_APP, app.name), operations_APP, 'configuration.ingress.fqdn');
-    return `[format('https://{0}{1}', ${inner(fqdn)}, ${quote(app.healthPath)})]`;
-}
-function renderHipaaInitiative(b, operations) {
-    b.add([...ORIGIN, 'policy'], {
-        type: operations_POLICY_ASSIGNMENT,
-        name: builder_literal(operations.policy.assignmentName),
-        // The initiative holds deployIfNotExists policies: Azure requires an identity (and so a location) on the assignment.
-        location: b.location,
-        identity: { type: 'SystemAssigned' },
-        properties: {
-            displayName: 'HITRUST/HIPAA',
-            description: `Azure Policy's built-in HITRUST/HIPAA initiative on ${b.config.resourceGroup}, audit only: Azure evaluates the group continuously and the live gate reads its verdicts.`,
-            policyDefinitionId: HIPAA_HITRUST_INITIATIVE,
-            // Audit effects only: evaluate and report, never deny or change a deployment.
-            enforcementMode: 'DoNotEnforce',
-        },
-    });
-}
-function renderBudget(b, operations, actionGroupId) {
-    const { budget, actionGroup } = operations;
-    const notify = (threshold, thresholdType) => ({
-        enabled: true,
-        operator: 'GreaterThanOrEqualTo',
-        threshold,
-        thresholdType,
-        contactEmails: actionGroup.emails.map(builder_literal),
-        contactGroups: [actionGroupId],
-        contactRoles: ['Owner'],
-    });
-    const notifications = Object.fromEntries(budget.thresholds.map((threshold) => [`actual-${threshold}`, notify(threshold, 'Actual')]));
-    notifications['forecast-100'] = notify(100, 'Forecasted');
-    b.add([...ORIGIN, 'budget'], {
-        type: BUDGET,
-        name: builder_literal(budget.name),
-        properties: {
-            category: 'Cost',
-            amount: budget.amount,
-            timeGrain: 'Monthly',
-            timePeriod: { startDate: `${budget.startDate}T00:00:00Z` },
-            notifications,
-        },
-        dependsOn: [actionGroupId],
-    });
-}
-/** Sub-plans Defender for Cloud recommends where a plan has several (learn.microsoft.com, "Microsoft Defender for Cloud plans"). */
-const DEFENDER_SUB_PLANS = {
-    StorageAccounts: 'DefenderForStorageV2',
-    KeyVaults: 'PerKeyVault',
-    Arm: 'PerSubscription',
-};
-/**
- * Defender for Cloud's plans for the services in use, as a subscription-scope template; undefined
- * when `operations.defender.enabled` is false. One plan after another: the Security provider
- * refuses concurrent changes to a subscription's pricings.
- */
-function renderDefenderTemplate(operations) {
-    if (!operations.defender.enabled)
-        return undefined;
-    const resources = [];
-    let previous;
-    for (const plan of operations.defender.plans) {
-        const subPlan = DEFENDER_SUB_PLANS[plan];
-        const properties = { pricingTier: 'Standard', ...(subPlan ? { subPlan } : {}) };
-        resources.push({
-            type: operations_PRICING,
-            apiVersion: apiVersionOf(operations_PRICING),
-            name: plan,
-            properties,
-            ...(previous ? { dependsOn: [previous] } : {}),
-        });
-        previous = `[subscriptionResourceId(${quote(operations_PRICING)}, ${quote(plan)})]`;
-    }
-    return {
-        $schema: SUBSCRIPTION_TEMPLATE_SCHEMA,
-        contentVersion: '1.0.0.0',
-        metadata: { description: 'Microsoft Defender for Cloud plans for the services the HIPAA environment runs (subscription scope).' },
-        resources,
-    };
-}
-
 ;// CONCATENATED MODULE: ./src/template/data-services.ts
 
 
@@ -48846,6 +48465,413 @@ function privateLinkTargets(b) {
         busyWith: busyWith ?? [],
         ...privateLinkOf(type, kind, config.region),
     }));
+}
+
+;// CONCATENATED MODULE: ./src/template/operations.ts
+
+
+
+
+/**
+ * Operating the environment: the action group, the alerts, Application Insights with a standard
+ * availability test, Azure Policy's HITRUST/HIPAA initiative and the cost budget, all in the
+ * resource group's template; Defender for Cloud's plans in a subscription-scope template of their
+ * own (`renderDefenderTemplate`), because they need a role on the subscription that the group's
+ * deployment does not.
+ *
+ * No installed SDK models these api-versions (arm-monitor 7 predates them; there is no
+ * arm-security, arm-policy or arm-consumption here): the wire shapes below are written from the
+ * official ARM schemas in reference/arm-schemas, which validate every body in the tests.
+ */
+/** Azure's built-in Owner role (learn.microsoft.com, "Azure built-in roles"): the action group's default receiver. */
+const OWNER_ROLE = '8e3af657-a8ff-443c-a75c-2fe8c4bcb635';
+const SUBSCRIPTION_TEMPLATE_SCHEMA = 'https://schema.management.azure.com/schemas/2018-05-01/subscriptionDeploymentTemplate.json#';
+const ORIGIN = ['operations'];
+const operations_ACTION_GROUP = 'Microsoft.Insights/actionGroups';
+const operations_METRIC_ALERT = 'Microsoft.Insights/metricAlerts';
+const operations_LOG_ALERT = 'Microsoft.Insights/scheduledQueryRules';
+const COMPONENT = 'Microsoft.Insights/components';
+const operations_WEB_TEST = 'Microsoft.Insights/webtests';
+const operations_POLICY_ASSIGNMENT = 'Microsoft.Authorization/policyAssignments';
+const BUDGET = 'Microsoft.Consumption/budgets';
+const operations_PRICING = 'Microsoft.Security/pricings';
+const operations_APP = 'Microsoft.App/containerApps';
+/** The resource group's operations resources. */
+function renderOperations(b) {
+    const operations = b.config.operations;
+    const actionGroupId = renderActionGroup(b, operations);
+    renderAppAlerts(b, operations, actionGroupId);
+    renderLogAlerts(b, operations, actionGroupId);
+    renderAvailability(b, operations, actionGroupId);
+    if (operations.policy.hipaaInitiative)
+        renderHipaaInitiative(b, operations);
+    if (operations.budget.enabled)
+        renderBudget(b, operations, actionGroupId);
+}
+function renderActionGroup(b, operations) {
+    const { actionGroup } = operations;
+    const group = b.add([...ORIGIN, 'actionGroup'], {
+        type: operations_ACTION_GROUP,
+        name: builder_literal(actionGroup.name),
+        // Action groups are global resources.
+        location: 'Global',
+        tags: b.tags(),
+        properties: {
+            groupShortName: builder_literal(actionGroup.shortName),
+            enabled: true,
+            emailReceivers: actionGroup.emails.map((emailAddress, index) => ({
+                name: `email-${index + 1}`,
+                emailAddress: builder_literal(emailAddress),
+                useCommonAlertSchema: true,
+            })),
+            webhookReceivers: actionGroup.webhook
+                ? [{ name: 'webhook', serviceUri: builder_literal(actionGroup.webhook), useCommonAlertSchema: true }]
+                : [],
+            armRoleReceivers: actionGroup.notifyOwners ? [{ name: 'subscription-owners', roleId: OWNER_ROLE, useCommonAlertSchema: true }] : [],
+        },
+    });
+    return resourceIdExpression(group);
+}
+/** A metric alert on the container app: one criterion, evaluated every five minutes. */
+function appAlert(b, actionGroupId, alert) {
+    const appId = resourceId(operations_APP, b.config.containerApp.name);
+    b.add([...ORIGIN, 'alerts'], {
+        type: operations_METRIC_ALERT,
+        name: builder_literal(`${b.config.containerApp.name}-${alert.name}`),
+        location: 'global',
+        tags: b.tags(),
+        properties: {
+            description: alert.description,
+            severity: alert.severity,
+            enabled: true,
+            scopes: [appId],
+            evaluationFrequency: 'PT5M',
+            windowSize: alert.windowSize,
+            targetResourceType: operations_APP,
+            criteria: { 'odata.type': 'Microsoft.Azure.Monitor.SingleResourceMultipleMetricCriteria', allOf: [alert.criterion] },
+            autoMitigate: true,
+            actions: [{ actionGroupId }],
+        },
+        dependsOn: [appId, actionGroupId],
+    });
+}
+/** Container Apps platform metrics (learn.microsoft.com, "Supported metrics for Microsoft.App/containerapps"). */
+function renderAppAlerts(b, operations, actionGroupId) {
+    const { alerts } = operations;
+    const app = b.config.containerApp;
+    const metric = (name, metricName) => ({
+        criterionType: 'StaticThresholdCriterion',
+        name,
+        metricName,
+        metricNamespace: operations_APP,
+    });
+    appAlert(b, actionGroupId, {
+        name: 'http-5xx',
+        description: `More than ${alerts.http5xxPer15Minutes} responses with a 5xx status in 15 minutes: callers are getting errors.`,
+        severity: 1,
+        windowSize: 'PT15M',
+        criterion: {
+            ...metric('http-5xx', 'Requests'),
+            dimensions: [{ name: 'statusCodeCategory', operator: 'Include', values: ['5xx'] }],
+            operator: 'GreaterThan',
+            threshold: alerts.http5xxPer15Minutes,
+            timeAggregation: 'Total',
+        },
+    });
+    // An app allowed to scale to zero has no running replica when idle: nothing to page about then.
+    if (app.minReplicas > 0)
+        appAlert(b, actionGroupId, {
+            name: 'no-replica',
+            description: 'No replica of the app has run for 5 minutes: the app is down.',
+            severity: 1,
+            windowSize: 'PT5M',
+            criterion: { ...metric('no-replica', 'Replicas'), operator: 'LessThan', threshold: 1, timeAggregation: 'Maximum' },
+        });
+    appAlert(b, actionGroupId, {
+        name: 'restarts',
+        description: `The app's containers restarted more than ${alerts.restarts} times in 30 minutes (crash loop, failing probes or out of memory).`,
+        severity: 2,
+        windowSize: 'PT30M',
+        criterion: { ...metric('restarts', 'RestartCount'), operator: 'GreaterThan', threshold: alerts.restarts, timeAggregation: 'Total' },
+    });
+    // Thresholds in the metrics' own units, from the app's configured size.
+    appAlert(b, actionGroupId, {
+        name: 'cpu',
+        description: `Average CPU above ${alerts.cpuPercent}% of ${app.cpu} cores for 30 minutes: raise maxReplicas or cpu.`,
+        severity: 3,
+        windowSize: 'PT30M',
+        criterion: {
+            ...metric('cpu', 'UsageNanoCores'),
+            operator: 'GreaterThan',
+            threshold: Math.round(app.cpu * 1e9 * (alerts.cpuPercent / 100)),
+            timeAggregation: 'Average',
+        },
+    });
+    appAlert(b, actionGroupId, {
+        name: 'memory',
+        description: `Average memory above ${alerts.memoryPercent}% of ${app.memory} for 30 minutes: the app may soon run out of memory.`,
+        severity: 3,
+        windowSize: 'PT30M',
+        criterion: {
+            ...metric('memory', 'WorkingSetBytes'),
+            operator: 'GreaterThan',
+            threshold: Math.round(Number.parseFloat(app.memory) * 2 ** 30 * (alerts.memoryPercent / 100)),
+            timeAggregation: 'Average',
+        },
+    });
+}
+/** Log search alerts on the workspace's audit tables (Key Vault's AZKVAuditLogs, SQL's SQLSecurityAuditEvents). */
+function renderLogAlerts(b, operations, actionGroupId) {
+    const { alerts } = operations;
+    const workspace = b.config.logAnalytics.name;
+    const tableId = (table) => resourceId('Microsoft.OperationalInsights/workspaces/tables', workspace, table);
+    const rules = [
+        {
+            name: 'key-vault-access-denied',
+            description: 'Key Vault refused a request (403): someone or something without a role tried to read or change the vault.',
+            severity: 2,
+            windowSize: 'PT15M',
+            evaluationFrequency: 'PT5M',
+            query: 'AZKVAuditLogs | where HttpStatusCode == 403 or ResultSignature =~ "Forbidden"',
+            threshold: 0,
+            table: 'AZKVAuditLogs',
+        },
+        {
+            name: 'key-vault-unusual-secret-reads',
+            description: `One caller read secrets more than ${alerts.secretReadsPerHour} times in an hour: the app reads its few secrets when it starts.`,
+            severity: 2,
+            windowSize: 'PT1H',
+            evaluationFrequency: 'PT15M',
+            query: `AZKVAuditLogs | where OperationName in ("SecretGet", "SecretList", "SecretListVersions") | summarize Reads = count() by CallerIpAddress | where Reads > ${alerts.secretReadsPerHour}`,
+            threshold: 0,
+            table: 'AZKVAuditLogs',
+        },
+        {
+            name: 'sql-failed-logins',
+            description: `More than ${alerts.sqlFailedLogins} failed SQL logins in 15 minutes: a misconfigured client or someone guessing.`,
+            severity: 2,
+            windowSize: 'PT15M',
+            evaluationFrequency: 'PT5M',
+            query: `SQLSecurityAuditEvents | where ActionId == "DBAF" | summarize Failures = count() | where Failures > ${alerts.sqlFailedLogins}`,
+            threshold: 0,
+            table: 'SQLSecurityAuditEvents',
+        },
+        {
+            name: 'http-5xx-share',
+            description: `More than ${alerts.http5xxPercent}% of the app's requests in 15 minutes answered 5xx (at least ${alerts.http5xxMinRequests} requests): callers are getting errors.`,
+            severity: 1,
+            windowSize: 'PT15M',
+            evaluationFrequency: 'PT5M',
+            // One record per request the environment's ingress handled (the HTTP logs its diagnostic setting sends).
+            query: `ContainerAppHTTPLogs | where ContainerAppName == "${b.config.containerApp.name}" | summarize Requests = count(), Errors = countif(toint(StatusCode) >= 500) | where Requests >= ${alerts.http5xxMinRequests} and Errors * 100.0 / Requests > ${alerts.http5xxPercent}`,
+            threshold: 0,
+            table: CONTAINER_APP_HTTP_LOGS,
+        },
+    ];
+    // The HTTP logs are no audit table, so nothing else declares it; the alert's query needs it to exist.
+    b.add([...ORIGIN, 'alerts'], {
+        type: 'Microsoft.OperationalInsights/workspaces/tables',
+        name: `${workspace}/${CONTAINER_APP_HTTP_LOGS}`,
+        properties: {},
+        dependsOn: [b.workspaceId],
+    });
+    for (const rule of rules)
+        b.add([...ORIGIN, 'alerts'], {
+            type: operations_LOG_ALERT,
+            name: builder_literal(`${workspace}-${rule.name}`),
+            location: b.location,
+            kind: 'LogAlert',
+            tags: b.tags(),
+            properties: {
+                displayName: rule.name,
+                description: rule.description,
+                severity: rule.severity,
+                enabled: true,
+                scopes: [b.workspaceId],
+                evaluationFrequency: rule.evaluationFrequency,
+                windowSize: rule.windowSize,
+                criteria: {
+                    allOf: [
+                        {
+                            query: rule.query,
+                            timeAggregation: 'Count',
+                            operator: 'GreaterThan',
+                            threshold: rule.threshold,
+                            failingPeriods: { numberOfEvaluationPeriods: 1, minFailingPeriodsToAlert: 1 },
+                        },
+                    ],
+                },
+                autoMitigate: true,
+                actions: { actionGroups: [actionGroupId] },
+            },
+            // ARM checks the query against the workspace: its tables must exist first.
+            dependsOn: [b.workspaceId, tableId(rule.table), actionGroupId],
+        });
+}
+function renderAvailability(b, operations, actionGroupId) {
+    const { availability } = operations;
+    const componentName = operations.applicationInsightsName;
+    const componentId = resourceId(COMPONENT, componentName);
+    b.add([...ORIGIN, 'applicationInsightsName'], {
+        type: COMPONENT,
+        name: builder_literal(componentName),
+        location: b.location,
+        kind: 'web',
+        tags: b.tags(),
+        properties: {
+            Application_Type: 'web',
+            // Workspace-based: its data lands in the environment's workspace, under its retention.
+            WorkspaceResourceId: b.workspaceId,
+            IngestionMode: 'LogAnalytics',
+            // Microsoft Entra only: no instrumentation key accepts telemetry on its own.
+            DisableLocalAuth: true,
+            // Availability results arrive from Azure's test locations over the public network.
+            publicNetworkAccessForIngestion: 'Enabled',
+            publicNetworkAccessForQuery: 'Enabled',
+        },
+        dependsOn: [b.workspaceId],
+    });
+    const url = healthAddress(b, availability.url);
+    if (!availability.enabled || url === undefined)
+        return;
+    const appId = resourceId(operations_APP, b.config.containerApp.name);
+    const testName = `${b.config.containerApp.name}-health`;
+    const test = b.add([...ORIGIN, 'availability'], {
+        type: operations_WEB_TEST,
+        name: builder_literal(testName),
+        location: b.location,
+        kind: 'standard',
+        // Azure links a test to its component by this tag.
+        tags: { ...b.tags(), [`[concat('hidden-link:', ${inner(componentId)})]`]: 'Resource' },
+        properties: {
+            SyntheticMonitorId: builder_literal(testName),
+            Name: builder_literal(testName),
+            Description: 'The app’s health address, from several locations.',
+            Enabled: true,
+            Frequency: availability.frequencySeconds,
+            Timeout: 30,
+            Kind: 'standard',
+            RetryEnabled: true,
+            Locations: availability.locations.map((Id) => ({ Id })),
+            Request: { RequestUrl: url, HttpVerb: 'GET', ParseDependentRequests: false },
+            ValidationRules: { ExpectedHttpStatusCode: 200, SSLCheck: true, SSLCertRemainingLifetimeCheck: 7 },
+        },
+        dependsOn: availability.url === undefined ? [componentId, appId] : [componentId],
+    });
+    const testId = resourceIdExpression(test);
+    b.add([...ORIGIN, 'availability'], {
+        type: operations_METRIC_ALERT,
+        name: builder_literal(`${testName}-availability`),
+        location: 'global',
+        tags: b.tags(),
+        properties: {
+            description: `The health address failed from ${availability.failedLocations} or more locations: patients cannot reach the app.`,
+            severity: 1,
+            enabled: true,
+            scopes: [testId, componentId],
+            evaluationFrequency: 'PT1M',
+            windowSize: 'PT5M',
+            criteria: {
+                'odata.type': 'Microsoft.Azure.Monitor.WebtestLocationAvailabilityCriteria',
+                webTestId: testId,
+                componentId,
+                failedLocationCount: availability.failedLocations,
+            },
+            autoMitigate: true,
+            actions: [{ actionGroupId }],
+        },
+        dependsOn: [testId, componentId, actionGroupId],
+    });
+}
+/** The configured address, or the app's own (external ingress only: Azure's test locations are on the internet). */
+function healthAddress(b, configured) {
+    if (configured !== undefined)
+        return builder_literal(configured);
+    const app = b.config.containerApp;
+    // Behind the edge the environment refuses the internet: the test goes where callers go.
+    if (b.config.edge.enabled)
+        return `[format('https://{0}{1}', ${inner(appHostExpression(b.config.edge))}, ${quote(app.healthPath)})]`;
+    if (app.ingress !== 'external')
+        return undefined;
+    const fqdn = reference(resourceId(operations_APP, app.name), operations_APP, 'configuration.ingress.fqdn');
+    return `[format('https://{0}{1}', ${inner(fqdn)}, ${quote(app.healthPath)})]`;
+}
+function renderHipaaInitiative(b, operations) {
+    b.add([...ORIGIN, 'policy'], {
+        type: operations_POLICY_ASSIGNMENT,
+        name: builder_literal(operations.policy.assignmentName),
+        // The initiative holds deployIfNotExists policies: Azure requires an identity (and so a location) on the assignment.
+        location: b.location,
+        identity: { type: 'SystemAssigned' },
+        properties: {
+            displayName: 'HITRUST/HIPAA',
+            description: `Azure Policy's built-in HITRUST/HIPAA initiative on ${b.config.resourceGroup}, audit only: Azure evaluates the group continuously and the live gate reads its verdicts.`,
+            policyDefinitionId: HIPAA_HITRUST_INITIATIVE,
+            // Audit effects only: evaluate and report, never deny or change a deployment.
+            enforcementMode: 'DoNotEnforce',
+        },
+    });
+}
+function renderBudget(b, operations, actionGroupId) {
+    const { budget, actionGroup } = operations;
+    const notify = (threshold, thresholdType) => ({
+        enabled: true,
+        operator: 'GreaterThanOrEqualTo',
+        threshold,
+        thresholdType,
+        contactEmails: actionGroup.emails.map(builder_literal),
+        contactGroups: [actionGroupId],
+        contactRoles: ['Owner'],
+    });
+    const notifications = Object.fromEntries(budget.thresholds.map((threshold) => [`actual-${threshold}`, notify(threshold, 'Actual')]));
+    notifications['forecast-100'] = notify(100, 'Forecasted');
+    b.add([...ORIGIN, 'budget'], {
+        type: BUDGET,
+        name: builder_literal(budget.name),
+        properties: {
+            category: 'Cost',
+            amount: budget.amount,
+            timeGrain: 'Monthly',
+            timePeriod: { startDate: `${budget.startDate}T00:00:00Z` },
+            notifications,
+        },
+        dependsOn: [actionGroupId],
+    });
+}
+/** Sub-plans Defender for Cloud recommends where a plan has several (learn.microsoft.com, "Microsoft Defender for Cloud plans"). */
+const DEFENDER_SUB_PLANS = {
+    StorageAccounts: 'DefenderForStorageV2',
+    KeyVaults: 'PerKeyVault',
+    Arm: 'PerSubscription',
+};
+/**
+ * Defender for Cloud's plans for the services in use, as a subscription-scope template; undefined
+ * when `operations.defender.enabled` is false. One plan after another: the Security provider
+ * refuses concurrent changes to a subscription's pricings.
+ */
+function renderDefenderTemplate(operations) {
+    if (!operations.defender.enabled)
+        return undefined;
+    const resources = [];
+    let previous;
+    for (const plan of operations.defender.plans) {
+        const subPlan = DEFENDER_SUB_PLANS[plan];
+        const properties = { pricingTier: 'Standard', ...(subPlan ? { subPlan } : {}) };
+        resources.push({
+            type: operations_PRICING,
+            apiVersion: apiVersionOf(operations_PRICING),
+            name: plan,
+            properties,
+            ...(previous ? { dependsOn: [previous] } : {}),
+        });
+        previous = `[subscriptionResourceId(${quote(operations_PRICING)}, ${quote(plan)})]`;
+    }
+    return {
+        $schema: SUBSCRIPTION_TEMPLATE_SCHEMA,
+        contentVersion: '1.0.0.0',
+        metadata: { description: 'Microsoft Defender for Cloud plans for the services the HIPAA environment runs (subscription scope).' },
+        resources,
+    };
 }
 
 ;// CONCATENATED MODULE: ./src/template/render.ts

@@ -67894,7 +67894,8 @@ var external_node_https_ = __nccwpck_require__(4708);
 
 
 
-const SANDBOX_HOSTS = /^(login\.microsoftonline\.com|management\.azure\.com|api\.loganalytics\.io|api\.twilio\.com|api\.github\.com|[a-z0-9-]+\.vault\.azure\.net|[a-z0-9]+\.azurecr\.io|[a-z0-9.-]+\.azurecontainerapps\.io)$/i;
+/** Azure's hosts the sandbox serves; Front Door endpoints (`<endpoint>-<hash>.z01.azurefd.net`) too: the app's address behind the edge. */
+const SANDBOX_HOSTS = /^(login\.microsoftonline\.com|management\.azure\.com|api\.loganalytics\.io|api\.twilio\.com|api\.github\.com|[a-z0-9-]+\.vault\.azure\.net|[a-z0-9]+\.azurecr\.io|[a-z0-9.-]+\.azurecontainerapps\.io|[a-z0-9.-]+\.azurefd\.net)$/i;
 /** Hosts that exist only while the sandbox has the resource behind them: a vault, a registry. */
 const RESOURCE_HOSTS = [
     [/^([a-z0-9-]+)\.vault\.azure\.net$/i, 'vaults'],
