@@ -22,14 +22,19 @@ if (installedNode && !runtimes.some((r) => realpathSync(r) === realpathSync(inst
 /**
  * Tests whose subject runs on the runner's Node 24 whatever Node runs vitest: the actions' bundles
  * (test/helpers/run-action.ts starts them on Node 24, and on the installed Node too where that
- * matters, from one run) and the workflows, whose steps do the same. They run once, on Node 24; a
- * run on the installed Node would start exactly the same child processes again.
+ * matters, from one run) and the workflows, whose steps do the same; and the image and rollout
+ * integration tests, whose code runs in deploy-container on Node 24 (on a user's own Node it runs
+ * only inside `azure-hipaa rehearse`, which test/demo.bundle.test.ts runs on the installed Node).
+ * They run once, on Node 24.
  */
 const RUNNER_NODE_ONLY = [
   'test/actions/**/*.bundle.test.ts',
   'test/provision/**/*.bundle.test.ts',
   'test/workflows.*.bundle.test.ts',
   'test/workflows.*.integration.test.ts',
+  'test/deploy/image.integration.test.ts',
+  'test/deploy/rollout*.integration.test.ts',
+  'test/deploy/canary.integration.test.ts',
 ];
 
 let failed = false;

@@ -380,11 +380,16 @@ describe('pushImage', () => {
       const logger = watchingLogger((line) => {
         if (abortedAt === 0 && /Running in [0-9a-f]+|\[\d+\/\d+\] RUN .*sleep/.test(line)) {
           abortedAt = Date.now();
-          // A moment for the step to be well under way.
-          setTimeout(() => {
+          // Cancel once the step's process runs: the builder logs the step before its container has started,
+          // and on a busy machine the start takes a while (a fixed second was not always enough).
+          const startedBy = Date.now() + 20_000;
+          const cancelOnceRunning = () => {
             stepRan = sleepStepRuns();
+            if (!stepRan && Date.now() < startedBy) return void setTimeout(cancelOnceRunning, 100);
+            abortedAt = Date.now();
             cancel.abort('SIGTERM');
-          }, 1_000);
+          };
+          setTimeout(cancelOnceRunning, 100);
         }
       });
       const error = await pushImage(
@@ -401,7 +406,7 @@ describe('pushImage', () => {
         ),
       ).catch((caught: unknown) => caught);
       expect(abortedAt).toBeGreaterThan(0);
-      expect(stepRan).toBe(true);
+      expect(stepRan, `the build ended before its step ran: ${String(error)}`).toBe(true);
       expect(error).toBeInstanceOf(DockerCancelledError);
       expect((error as Error).message).toBe('docker build was stopped: the workflow run was cancelled.');
       expect(Date.now() - abortedAt).toBeLessThan(10_000);
