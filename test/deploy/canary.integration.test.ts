@@ -9,20 +9,19 @@ import { join } from 'node:path';
 import { createPipelineRequest } from '@azure/core-rest-pipeline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sandbox } from '../../sandbox/index.js';
-import type { Dockerd } from '../../sandbox/dockerd.js';
 import { writeCanaryApp, type WorkBehaviour } from '../../sandbox/busybox-app.js';
 import { armPort } from '../../src/azure/arm.js';
 import { azureClientOptions } from '../../src/azure/credential.js';
 import { silentLogger, type Logger } from '../../src/core/logger.js';
 import { DEFAULT_ANALYSIS, type AnalysisSettings } from '../../src/deploy/canary.js';
-import { pushImage } from '../../src/deploy/image.js';
 import { rollout, RolloutFailedError, type RolloutRequest, type RolloutResult } from '../../src/deploy/rollout.js';
 import { provisionedEnvironment, type ProvisionedEnvironment } from '../helpers/environment.js';
+import { recordingLogger } from '../helpers/logger.js';
+import { pushContext } from '../helpers/rollout.js';
 import { adminRequest } from '../helpers/sandbox-admin.js';
 
 let environment: ProvisionedEnvironment;
 let sandbox: Sandbox;
-let dockerd: Dockerd;
 let workspace: string;
 let env: NodeJS.ProcessEnv;
 let serial = 0;
@@ -37,31 +36,10 @@ const ANALYSIS: AnalysisSettings = {
   maxExtensions: 1,
 };
 
-function recordingLogger(): Logger & { lines: string[] } {
-  const lines: string[] = [];
-  return { ...silentLogger, lines, info: (message) => void lines.push(message), group: (_title, fn) => fn() };
-}
-
 async function image(behaviour: WorkBehaviour): Promise<string> {
   const context = `image-${++serial}`;
   await writeCanaryApp(join(workspace, context), `ok ${serial}\n`, behaviour);
-  const pushed = await pushImage({
-    cwd: workspace,
-    config: 'azure-hipaa.yml',
-    context,
-    dockerfile: 'Dockerfile',
-    buildArgs: {},
-    labels: {},
-    tags: [],
-    pushTo: 'registry',
-    commit: `${String(serial).padStart(7, '0')}c0ffee`,
-    tempDir: workspace,
-    env: { ...env, ...dockerd.env },
-    subscriptionId: env['AZURE_SUBSCRIPTION_ID'] as string,
-    arm: armPort(env, env['AZURE_SUBSCRIPTION_ID'] as string),
-    logger: silentLogger,
-  });
-  return pushed.image;
+  return pushContext(environment, context, `${String(serial).padStart(7, '0')}c0ffee`);
 }
 
 function deploy(overrides: Partial<RolloutRequest>, logger: Logger = silentLogger, analysed = true): Promise<RolloutResult> {
@@ -138,7 +116,7 @@ async function refused(candidate: WorkBehaviour, reason: RegExp, overrides: Part
 
 beforeAll(async () => {
   environment = await provisionedEnvironment();
-  ({ sandbox, dockerd, workspace, env } = environment);
+  ({ sandbox, workspace, env } = environment);
   // Metrics and logs arrive late, as in Azure (minutes there): the analysis must wait for the window to be covered.
   await adminRequest(sandbox, 'PATCH', '/monitor', { ingestionDelayMs: 500 });
   const first = await deploy({ image: await image('ok') }, silentLogger, false);

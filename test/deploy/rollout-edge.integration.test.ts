@@ -11,19 +11,18 @@ import { join } from 'node:path';
 import { createPipelineRequest, type HttpClient } from '@azure/core-rest-pipeline';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Sandbox } from '../../sandbox/index.js';
-import type { Dockerd } from '../../sandbox/dockerd.js';
 import { writeBusyboxApp } from '../../sandbox/busybox-app.js';
 import { armPort } from '../../src/azure/arm.js';
 import { azureClientOptions } from '../../src/azure/credential.js';
 import { silentLogger, type Logger } from '../../src/core/logger.js';
-import { pushImage } from '../../src/deploy/image.js';
 import { rollout, RolloutFailedError, type RolloutResult } from '../../src/deploy/rollout.js';
 import { provisionedEnvironment, type ProvisionedEnvironment } from '../helpers/environment.js';
+import { recordingLogger } from '../helpers/logger.js';
+import { pushContext } from '../helpers/rollout.js';
 import { appTraffic } from '../helpers/sandbox-admin.js';
 
 let environment: ProvisionedEnvironment;
 let sandbox: Sandbox;
-let dockerd: Dockerd;
 let workspace: string;
 let env: NodeJS.ProcessEnv;
 let edgeHost: string;
@@ -31,33 +30,12 @@ let fqdn: string;
 let http: HttpClient;
 let serial = 0;
 
-function recordingLogger(): Logger & { lines: string[] } {
-  const lines: string[] = [];
-  return { ...silentLogger, lines, info: (message) => void lines.push(message), group: (_title, fn) => fn() };
-}
-
 /** An image of the busybox app; `healthy: false` leaves out /health, so every probe of it gets a 404. */
 async function image(healthy = true): Promise<string> {
   const context = `image-${++serial}`;
   await writeBusyboxApp(join(workspace, context), `ok ${serial}\n`);
   if (!healthy) await rm(join(workspace, context, 'www', 'health'));
-  const pushed = await pushImage({
-    cwd: workspace,
-    config: 'azure-hipaa.yml',
-    context,
-    dockerfile: 'Dockerfile',
-    buildArgs: {},
-    labels: {},
-    tags: [],
-    pushTo: 'registry',
-    commit: `${String(serial).padStart(7, '0')}edge0`,
-    tempDir: workspace,
-    env: { ...env, ...dockerd.env },
-    subscriptionId: env['AZURE_SUBSCRIPTION_ID'] as string,
-    arm: armPort(env, env['AZURE_SUBSCRIPTION_ID'] as string),
-    logger: silentLogger,
-  });
-  return pushed.image;
+  return pushContext(environment, context, `${String(serial).padStart(7, '0')}edge0`);
 }
 
 function deploy(image: string, logger: Logger, behindEdge = true, healthTimeoutSeconds = 60): Promise<RolloutResult> {
@@ -101,7 +79,7 @@ function edgeProbes(lines: string[]): string[] {
 beforeAll(async () => {
   const provisioned = await provisionedEnvironment();
   environment = provisioned;
-  ({ sandbox, dockerd, workspace, env } = provisioned);
+  ({ sandbox, workspace, env } = provisioned);
   edgeHost = provisioned.outputs['edge-host-name'] as string;
   expect(edgeHost).toMatch(/^seniorly-prod-[0-9a-z]+\.z\d+\.azurefd\.net$/);
   const client = azureClientOptions(env).httpClient;

@@ -15,6 +15,36 @@ import { writeBusyboxApp } from '../../sandbox/busybox-app.js';
 import type { ProvisionedEnvironment } from './environment.js';
 import { appTraffic } from './sandbox-admin.js';
 
+/**
+ * Builds the context folder of the environment's workspace and pushes it straight to `config`'s registry,
+ * as a runner inside its network does (promote by digest has tests of its own); returns the image by digest.
+ */
+export async function pushContext(
+  environment: ProvisionedEnvironment,
+  context: string,
+  commit: string,
+  config = 'azure-hipaa.yml',
+): Promise<string> {
+  const { workspace, env, dockerd } = environment;
+  const pushed = await pushImage({
+    cwd: workspace,
+    config,
+    context,
+    dockerfile: 'Dockerfile',
+    buildArgs: {},
+    labels: {},
+    tags: [],
+    pushTo: 'registry',
+    commit,
+    tempDir: workspace,
+    env: { ...env, ...dockerd.env },
+    subscriptionId: env['AZURE_SUBSCRIPTION_ID'] as string,
+    arm: armPort(env, env['AZURE_SUBSCRIPTION_ID'] as string),
+    logger: silentLogger,
+  });
+  return pushed.image;
+}
+
 export interface RolloutHelpers {
   /** Builds an image whose /health answers as given (or whose process exits) and pushes it to `config`'s registry. */
   image(kind: 'healthy' | 'no-health' | 'crashes', config?: string, commit?: string): Promise<string>;
@@ -44,31 +74,14 @@ export function rolloutHelpers(environment: () => ProvisionedEnvironment): Rollo
   };
 
   async function image(kind: 'healthy' | 'no-health' | 'crashes', config = 'azure-hipaa.yml', commit?: string): Promise<string> {
-    const { workspace, env, dockerd } = environment();
+    const { workspace } = environment();
     const number = nextSerial();
     const context = join(workspace, `image-${number}`);
     await writeBusyboxApp(context, `ok ${number}\n`);
     if (kind === 'no-health') await rm(join(context, 'www', 'health'));
     if (kind === 'crashes')
       await writeFile(join(context, 'Dockerfile'), 'FROM scratch\nCOPY busybox /bin/busybox\nENTRYPOINT ["/bin/busybox", "false"]\n');
-    const pushed = await pushImage({
-      cwd: workspace,
-      config,
-      context: `image-${number}`,
-      dockerfile: 'Dockerfile',
-      buildArgs: {},
-      labels: {},
-      tags: [],
-      // Straight to the environment's registry, as a runner inside its network does (promote by digest has tests of its own).
-      pushTo: 'registry',
-      commit: commit ?? `${String(number).padStart(7, '0')}abcdef`,
-      tempDir: workspace,
-      env: { ...env, ...dockerd.env },
-      subscriptionId: env['AZURE_SUBSCRIPTION_ID'] as string,
-      arm: armOf(env),
-      logger: silentLogger,
-    });
-    return pushed.image;
+    return pushContext(environment(), `image-${number}`, commit ?? `${String(number).padStart(7, '0')}abcdef`, config);
   }
 
   function deploy(overrides: Partial<RolloutRequest> = {}, logger: Logger = silentLogger, arm?: ArmPort): Promise<RolloutResult> {
