@@ -25,7 +25,7 @@ if (installedNode && !runtimes.some((r) => realpathSync(r) === realpathSync(inst
  * matters, from one run) and the workflows, whose steps do the same; and the image and rollout
  * integration tests, whose code runs in deploy-container on Node 24 (on a user's own Node it runs
  * only inside `azure-hipaa rehearse`, which test/demo.bundle.test.ts runs on the installed Node).
- * They run once, on Node 24.
+ * They run once, on Node 24. So does the test of this script, which runs vitest on both Nodes itself.
  */
 const RUNNER_NODE_ONLY = [
   'test/actions/**/*.bundle.test.ts',
@@ -35,6 +35,7 @@ const RUNNER_NODE_ONLY = [
   'test/deploy/image.integration.test.ts',
   'test/deploy/rollout*.integration.test.ts',
   'test/deploy/canary.integration.test.ts',
+  'test/scripts/test-runner.integration.test.ts',
 ];
 
 /**
