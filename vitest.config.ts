@@ -1,4 +1,4 @@
-import { defineConfig, configDefaults } from 'vitest/config';
+import { defineConfig, configDefaults, type Plugin } from 'vitest/config';
 
 /**
  * Tests that run outside this process, told by their suffix: `*.integration.test.ts` start a docker
@@ -12,7 +12,24 @@ export const OUT_OF_PROCESS = ['**/*.integration.test.ts', '**/*.bundle.test.ts'
 
 const INCLUDE = ['test/**/*.test.ts', 'sandbox/**/*.test.ts'];
 
+/**
+ * Vite warns, once per file, that @actions/workflow-parser's sourcemaps (inlined below) name sources the
+ * package does not ship: 140 lines of noise in every run, which buried the lines that mattered in CI.
+ */
+function quietDependencySourcemaps(): Plugin {
+  return {
+    name: 'quiet-dependency-sourcemaps',
+    configResolved(config) {
+      const warnOnce = config.logger.warnOnce.bind(config.logger);
+      config.logger.warnOnce = (message, options) => {
+        if (!/^Sourcemap for ".*[\\/]node_modules[\\/].*" points to missing source files$/.test(message)) warnOnce(message, options);
+      };
+    },
+  };
+}
+
 export default defineConfig({
+  plugins: [quietDependencySourcemaps()],
   test: {
     testTimeout: 60_000,
     hookTimeout: 120_000,
