@@ -107,7 +107,12 @@ export async function startDockerd(options: DockerdOptions): Promise<Dockerd> {
   const deadline = Date.now() + 60_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`dockerd exited with ${child.exitCode}:\n${log.join('').slice(-3000)}`);
-    const ping = spawnSync('docker', ['version', '--format', '{{.Server.Version}}'], { env: { ...process.env, ...env }, encoding: 'utf8' });
+    // Bounded: a synchronous call that never returns would block this process, test timeouts included.
+    const ping = spawnSync('docker', ['version', '--format', '{{.Server.Version}}'], {
+      env: { ...process.env, ...env },
+      encoding: 'utf8',
+      timeout: 10_000,
+    });
     if (ping.status === 0) break;
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
@@ -128,7 +133,7 @@ export async function startDockerd(options: DockerdOptions): Promise<Dockerd> {
       const stopBy = Date.now() + 20_000;
       while (isRunning(pid) && Date.now() < stopBy) await new Promise((resolve) => setTimeout(resolve, 100));
       if (isRunning(pid)) process.kill(pid, 'SIGKILL');
-      spawnSync('ip', ['link', 'delete', bridge]);
+      spawnSync('ip', ['link', 'delete', bridge], { timeout: 10_000 });
       await rm(root, { recursive: true, force: true, maxRetries: 3 });
     },
   };
@@ -137,7 +142,7 @@ export async function startDockerd(options: DockerdOptions): Promise<Dockerd> {
 /** A Linux bridge with a /24 no route on this machine uses yet. */
 async function createBridge(): Promise<string> {
   which('ip');
-  const routes = spawnSync('ip', ['-4', 'route'], { encoding: 'utf8' }).stdout;
+  const routes = spawnSync('ip', ['-4', 'route'], { encoding: 'utf8', timeout: 10_000 }).stdout;
   for (let attempt = 0; attempt < 20; attempt++) {
     const [second, third] = [100 + Math.floor(Math.random() * 150), Math.floor(Math.random() * 250)];
     if (routes.includes(`10.${second}.${third}.`)) continue;
@@ -148,7 +153,7 @@ async function createBridge(): Promise<string> {
       ['link', 'set', name, 'up'],
     ];
     for (const step of steps) {
-      const result = spawnSync('ip', step, { encoding: 'utf8' });
+      const result = spawnSync('ip', step, { encoding: 'utf8', timeout: 10_000 });
       if (result.status !== 0)
         throw new Error(`ip ${step.join(' ')} failed (the image tests need root to give their daemon a bridge): ${result.stderr}`);
     }

@@ -111,7 +111,13 @@ function sleepStepRuns(): boolean {
 }
 
 function docker(args: string[], docker = DOCKER_20) {
-  return spawnSync(docker, args, { env: { ...process.env, ...dockerd.env }, encoding: 'latin1', maxBuffer: 256 * 1024 * 1024 });
+  // Bounded: a synchronous call blocks the worker, and vitest's own timeout with it.
+  return spawnSync(docker, args, {
+    env: { ...process.env, ...dockerd.env },
+    encoding: 'latin1',
+    maxBuffer: 256 * 1024 * 1024,
+    timeout: 120_000,
+  });
 }
 
 /** A logger that records warnings and calls `onLine` with every log line and group title. */
