@@ -535,6 +535,9 @@ export class ContainerAppsRuntime {
           else if (++replica.startupFailures >= startup.failureThreshold) {
             replica.startupFailures = 0;
             await run('docker', ['restart', '--time', '1', replica.container], { env }).catch(() => undefined);
+            // A restarted container gets a new ephemeral host port; the old one may already be another container's
+            // (another daemon's, when test files run side by side), whose answers would pass this replica's probes.
+            replica.port = await this.hostPort(replica.container, revision.targetPort, env);
             if (!current()) return;
             if (++replica.restarts > MAX_RESTARTS)
               return this.fail(

@@ -2,9 +2,11 @@
  * The Container Apps runtime's revision states against a race: a probe round that is still waiting
  * for its replicas' answers when the revision is deactivated must not write health afterwards. The
  * daemon is a stand-in `docker` on PATH (the runtime only runs the command), so the test holds a
- * readiness probe's answer until the deactivation has finished, and the interleaving is exact. Also
- * what its ingress records of each request it routes, which the sandbox's Azure Monitor serves.
+ * readiness probe's answer until the deactivation has finished, and the interleaving is exact. A
+ * restarted replica is probed on its new host port. Also what its ingress records of each request it
+ * routes, which the sandbox's Azure Monitor serves.
  */
+import { existsSync } from 'node:fs';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -113,6 +115,82 @@ describe('the Container Apps runtime', () => {
 
     const view = runtime.revisionsRequest('GET', app, revision.name, undefined).body as { properties: Record<string, unknown> };
     expect(view.properties).toMatchObject({ active: false, replicas: 0, runningState: 'Stopped', healthState: 'None' });
+  });
+
+  it('probes a restarted replica on its new host port, not the old one another container may hold by then', async () => {
+    // docker gives a restarted container a new ephemeral host port. The stand-in does too, and from the restart on
+    // the old port answers 200 as another daemon's container would (test files run side by side, each with a daemon).
+    const state = await mkdtemp(join(tmpdir(), 'fake-docker-state-'));
+    const restartingBin = await mkdtemp(join(tmpdir(), 'fake-docker-'));
+    const listen = async (handler: (path: string) => number) => {
+      const listening = createServer((request, response) => void response.writeHead(handler(request.url ?? '')).end());
+      await new Promise<void>((resolve) => listening.listen(0, '127.0.0.1', resolve));
+      return listening;
+    };
+    const restarted = () => existsSync(join(state, 'restarted'));
+    // The replica's own answers: it has no /health.
+    const before = await listen((path) => (restarted() ? 200 : path === '/health' ? 404 : 200));
+    const after = await listen((path) => (path === '/health' ? 404 : 200));
+    const portOf = (listening: Server) => String((listening.address() as AddressInfo).port);
+    await writeFile(join(state, 'port'), portOf(before));
+    await writeFile(
+      join(restartingBin, 'docker'),
+      [
+        '#!/bin/sh',
+        'case "$1" in',
+        '  run) echo fakecontainer ;;',
+        `  port) echo "127.0.0.1:$(cat '${state}/port')" ;;`,
+        '  inspect) echo "true 0" ;;',
+        `  restart) touch '${state}/restarted'; echo ${portOf(after)} > '${state}/port' ;;`,
+        'esac',
+        'exit 0',
+        '',
+      ].join('\n'),
+    );
+    await chmod(join(restartingBin, 'docker'), 0o755);
+    try {
+      const plane = { resources: new Map() } as unknown as ResourcePlane;
+      const runtime = new ContainerAppsRuntime(plane, { refreshTokenFor: () => 'token' } as unknown as AcrEndpoint, {} as KeyVaults, {
+        timeScale: 0.001,
+        docker: { env: { PATH: `${restartingBin}:${process.env['PATH'] ?? ''}` } },
+      });
+      const id = '/subscriptions/s/resourceGroups/rg/providers/Microsoft.App/containerApps/nohealth';
+      const app: StoredResource = {
+        id,
+        type: 'Microsoft.App/containerApps',
+        name: 'nohealth',
+        resourceGroup: 'rg',
+        apiVersion: '2025-07-01',
+        envelope: {},
+        properties: {
+          configuration: { activeRevisionsMode: 'Multiple', ingress: { targetPort: 8000, traffic: [] } },
+          template: { revisionSuffix: 'v1', containers: [{ name: 'app', image: 'mcr.microsoft.com/k8se/quickstart:latest' }] },
+        },
+        provisioningState: 'Succeeded',
+      };
+      expect(await runtime.provision(app)).toBeUndefined();
+      const revision = runtime.revisionsOf(id)[0] as Revision;
+      revision.template = {
+        containers: [
+          {
+            name: 'app',
+            image: 'fakeacr.azurecr.io/app:1',
+            probes: ['Startup', 'Readiness'].map((type) => ({ type, httpGet: { path: '/health', port: 8000 }, periodSeconds: 1 })),
+          },
+        ],
+      };
+      runtime.revisionsRequest('POST', app, revision.name, 'restart');
+      await until(() => revision.provisioningState === 'Provisioning', 'the revision to start again');
+      await until(() => revision.provisioningState === 'Failed' || revision.healthState === 'Healthy', 'the revision to fail or pass');
+      expect(revision).toMatchObject({ provisioningState: 'Failed', healthState: 'Unhealthy' });
+      expect(revision.provisioningError).toMatch(/startup probe .* failed/);
+      expect(restarted()).toBe(true);
+      await runtime.stop();
+    } finally {
+      for (const listening of [before, after]) await new Promise((resolve) => listening.close(resolve));
+      await rm(state, { recursive: true, force: true });
+      await rm(restartingBin, { recursive: true, force: true });
+    }
   });
 
   it('records every request its ingress routes to a revision: revision, status and duration, for Azure Monitor', async () => {
