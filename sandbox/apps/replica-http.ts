@@ -40,13 +40,17 @@ export function probeOnce(probe: Probe, port: number): Promise<boolean> {
   });
 }
 
-/** Forwards a request to a replica over HTTP on 127.0.0.1 and answers with what it said. */
+/** Container Apps' HTTP ingress ends a request after 240 s (Microsoft Learn, "Ingress in Azure Container Apps"). */
+const INGRESS_TIMEOUT_MS = 240_000;
+
+/** Forwards a request to a replica over HTTP on 127.0.0.1 and answers with what it said, or 504 as Envoy does after the ingress's timeout. */
 export function forward(
   port: number,
   method: string,
   path: string,
   headers: Record<string, string | string[] | undefined>,
   body: Buffer,
+  timeoutMs = INGRESS_TIMEOUT_MS,
 ): Promise<Reply> {
   return new Promise((resolve) => {
     const outgoing = httpRequest(
@@ -64,6 +68,11 @@ export function forward(
         });
       },
     );
+    const timer = setTimeout(() => {
+      resolve({ status: 504, body: 'upstream request timeout' });
+      outgoing.destroy();
+    }, timeoutMs);
+    outgoing.on('close', () => clearTimeout(timer));
     outgoing.on('error', () =>
       resolve({ status: 502, body: 'upstream connect error or disconnect/reset before headers. reset reason: connection failure' }),
     );
