@@ -124,6 +124,9 @@ if (!(EXIT_GRACE_MS > 0)) {
   process.exit(2);
 }
 
+/** The signal that interrupted `npm test`, forwarded to vitest's process group. */
+let interruptedBy;
+
 /**
  * Runs vitest in a process group of its own, so a hung run can be ended whole, daemons and all.
  * Resolves to whether it passed and, when it was stopped, what its progress log says and why.
@@ -137,7 +140,10 @@ function runVitest(node, args, progressFile) {
       detached: true,
       env: { ...process.env, VITEST_PROGRESS_FILE: progressFile },
     });
-    const forward = (signal) => process.kill(-child.pid, signal);
+    const forward = (signal) => {
+      interruptedBy = signal;
+      process.kill(-child.pid, signal);
+    };
     process.on('SIGINT', forward).on('SIGTERM', forward);
     let stopped;
     const stop = (why, lines) => {
@@ -199,6 +205,8 @@ for (const [index, node] of runtimes.entries()) {
   ];
   rmSync(results, { force: true });
   const run = await runVitest(node, vitest, join(resultsDir, `vitest-progress-${index}.log`));
+  // Ctrl-C (or a cancelled job) stops the whole run, not only this runtime's vitest.
+  if (interruptedBy) process.exit(interruptedBy === 'SIGINT' ? 130 : 143);
   if (!run.passed) failed = true;
   if (run.stopped) {
     // Each file still running counts as a failure (its test never ended), and so does one that failed outside its tests.

@@ -5,34 +5,44 @@
  * a vitest that does not exit once every file has ended is stopped with a warning, its results kept.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { repoRoot } from '../helpers/run-action.js';
 
 const resultsDir = mkdtempSync(join(tmpdir(), 'test-runner-'));
+/** How long the blocked fixture's child sleeps: this file's own number, so a run beside this one cannot be mistaken for it. */
+const SLEEP_SECONDS = String(300 + Math.floor(Math.random() * 600));
 afterAll(() => rmSync(resultsDir, { recursive: true, force: true }));
 
-function runTests(env: Record<string, string>, config = 'vitest.config.ts'): Promise<{ code: number | null; output: string }> {
+function runTests(
+  env: Record<string, string>,
+  config = 'vitest.config.ts',
+  whileRunning: (signal: (name: NodeJS.Signals) => void) => void = () => {},
+): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [join(repoRoot, 'scripts', 'test.mjs'), '--config', `test/fixtures/hung-run/${config}`], {
       cwd: repoRoot,
-      env: { ...process.env, TEST_RESULTS_DIR: resultsDir, ...env },
+      env: { ...process.env, TEST_RESULTS_DIR: resultsDir, FIXTURE_SLEEP_SECONDS: SLEEP_SECONDS, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.on('close', (code) => resolve({ code, output }));
+    const watch = setInterval(() => whileRunning((name) => child.kill(name)), 200);
+    child.on('close', (code) => {
+      clearInterval(watch);
+      resolve({ code, output });
+    });
   });
 }
 
-/** Whether the fixture's `sleep 297` still runs anywhere on this machine. */
+/** Whether the blocked fixture's `sleep` still runs. */
 function fixtureSleepRuns(): boolean {
   return readdirSync('/proc').some((pid) => {
     try {
-      return /^\d+$/.test(pid) && readFileSync(`/proc/${pid}/cmdline`, 'latin1') === 'sleep\x00297\x00';
+      return /^\d+$/.test(pid) && readFileSync(`/proc/${pid}/cmdline`, 'latin1') === `sleep\x00${SLEEP_SECONDS}\x00`;
     } catch {
       return false;
     }
@@ -46,7 +56,7 @@ it('stops a run that outlives its bound, names the file and test still running a
   // A worker blocked in a synchronous call reports nothing more; one waiting on a promise reports its test.
   expect(output).toMatch(/blocked\.fixture\.ts: running [\d.]+ min, no test reported running/);
   expect(output).toMatch(/waiting\.fixture\.ts: running [\d.]+ min, in "waits for ever" for [\d.]+ min/);
-  expect(output).toMatch(/^ +\d+ [RS] \S+ sleep 297$/m);
+  expect(output).toContain(` sleep ${SLEEP_SECONDS}\n`);
   // On both runtimes: the test that finished passed, each file still running counts as a failure.
   expect(output).toMatch(/^2 passed, 4 failed$/m);
   expect(fixtureSleepRuns()).toBe(false);
@@ -60,6 +70,22 @@ it('stops a vitest that does not exit once every test file has ended, and counts
   expect(output).toMatch(/^ +\d+ S \S+ .*vitest\.mjs run /m);
   expect(output).toMatch(/^2 passed, 0 failed$/m);
   expect(code).toBe(0);
+}, 120_000);
+
+it('stops the whole run on Ctrl-C: vitest and its processes end, and the next Node is not started', async () => {
+  let sent = false;
+  const { code, output } = await runTests({}, 'vitest.config.ts', (signal) => {
+    // Once both fixtures are in their hanging tests (one waits, one blocks with its sleep running), as a person would press Ctrl-C.
+    const progress = join(resultsDir, 'vitest-progress-0.log');
+    if (!sent && existsSync(progress) && readFileSync(progress, 'utf8').includes('waits for ever') && fixtureSleepRuns()) {
+      sent = true;
+      signal('SIGINT');
+    }
+  });
+  expect(sent).toBe(true);
+  expect(code).toBe(130);
+  expect(output.match(/=== vitest on Node/g)).toHaveLength(1);
+  expect(fixtureSleepRuns()).toBe(false);
 }, 120_000);
 
 it('refuses a bound that is not a positive number of minutes, naming the variable', async () => {
