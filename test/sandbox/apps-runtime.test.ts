@@ -65,42 +65,51 @@ const until = async (condition: () => boolean, what: string) => {
   }
 };
 
+/**
+ * A runtime on the stand-in docker (`dockerEnv`) with one app in multiple mode and no traffic (its revision may be
+ * deactivated), whose revision then runs a real image probed at /health: the placeholder is only stood in for.
+ */
+async function probedRevision(name: string, dockerEnv: Record<string, string>) {
+  const plane = { resources: new Map() } as unknown as ResourcePlane;
+  const runtime = new ContainerAppsRuntime(plane, { refreshTokenFor: () => 'token' } as unknown as AcrEndpoint, {} as KeyVaults, {
+    timeScale: 0.001,
+    docker: { env: dockerEnv },
+  });
+  const id = `/subscriptions/s/resourceGroups/rg/providers/Microsoft.App/containerApps/${name}`;
+  const app: StoredResource = {
+    id,
+    type: 'Microsoft.App/containerApps',
+    name,
+    resourceGroup: 'rg',
+    apiVersion: '2025-07-01',
+    envelope: {},
+    properties: {
+      configuration: { activeRevisionsMode: 'Multiple', ingress: { targetPort: 8000, traffic: [] } },
+      template: { revisionSuffix: 'v1', containers: [{ name: 'app', image: 'mcr.microsoft.com/k8se/quickstart:latest' }] },
+    },
+    provisioningState: 'Succeeded',
+  };
+  expect(await runtime.provision(app)).toBeUndefined();
+  const revision = runtime.revisionsOf(id)[0] as Revision;
+  revision.template = {
+    containers: [
+      {
+        name: 'app',
+        image: 'fakeacr.azurecr.io/app:1',
+        probes: ['Startup', 'Readiness'].map((type) => ({ type, httpGet: { path: '/health', port: 8000 }, periodSeconds: 1 })),
+      },
+    ],
+  };
+  return { runtime, app, revision };
+}
+
 describe('the Container Apps runtime', () => {
   it('reports a revision deactivated during a probe round Stopped, never Running/Healthy with no replicas', async () => {
-    const plane = { resources: new Map() } as unknown as ResourcePlane;
-    const registries = { refreshTokenFor: () => 'token' } as unknown as AcrEndpoint;
     const port = (server.address() as AddressInfo).port;
-    const runtime = new ContainerAppsRuntime(plane, registries, {} as KeyVaults, {
-      timeScale: 0.001,
-      docker: { env: { PATH: `${bin}:${process.env['PATH'] ?? ''}`, FAKE_APP_PORT: String(port) } },
+    const { runtime, app, revision } = await probedRevision('app', {
+      PATH: `${bin}:${process.env['PATH'] ?? ''}`,
+      FAKE_APP_PORT: String(port),
     });
-    const id = '/subscriptions/s/resourceGroups/rg/providers/Microsoft.App/containerApps/app';
-    const app: StoredResource = {
-      id,
-      type: 'Microsoft.App/containerApps',
-      name: 'app',
-      resourceGroup: 'rg',
-      apiVersion: '2025-07-01',
-      envelope: {},
-      // Multiple mode and no traffic: the revision may be deactivated.
-      properties: {
-        configuration: { activeRevisionsMode: 'Multiple', ingress: { targetPort: 8000, traffic: [] } },
-        template: { revisionSuffix: 'v1', containers: [{ name: 'app', image: 'mcr.microsoft.com/k8se/quickstart:latest' }] },
-      },
-      provisioningState: 'Succeeded',
-    };
-    expect(await runtime.provision(app)).toBeUndefined();
-    const revision = runtime.revisionsOf(id)[0] as Revision;
-    // The revision runs a real image from here on (the placeholder is only stood in for).
-    revision.template = {
-      containers: [
-        {
-          name: 'app',
-          image: 'fakeacr.azurecr.io/app:1',
-          probes: ['Startup', 'Readiness'].map((type) => ({ type, httpGet: { path: '/health', port: 8000 }, periodSeconds: 1 })),
-        },
-      ],
-    };
     runtime.revisionsRequest('POST', app, revision.name, 'restart');
     await until(() => revision.healthState === 'Healthy' && revision.replicas.length === 1, 'the revision to be healthy');
 
@@ -149,36 +158,7 @@ describe('the Container Apps runtime', () => {
     );
     await chmod(join(restartingBin, 'docker'), 0o755);
     try {
-      const plane = { resources: new Map() } as unknown as ResourcePlane;
-      const runtime = new ContainerAppsRuntime(plane, { refreshTokenFor: () => 'token' } as unknown as AcrEndpoint, {} as KeyVaults, {
-        timeScale: 0.001,
-        docker: { env: { PATH: `${restartingBin}:${process.env['PATH'] ?? ''}` } },
-      });
-      const id = '/subscriptions/s/resourceGroups/rg/providers/Microsoft.App/containerApps/nohealth';
-      const app: StoredResource = {
-        id,
-        type: 'Microsoft.App/containerApps',
-        name: 'nohealth',
-        resourceGroup: 'rg',
-        apiVersion: '2025-07-01',
-        envelope: {},
-        properties: {
-          configuration: { activeRevisionsMode: 'Multiple', ingress: { targetPort: 8000, traffic: [] } },
-          template: { revisionSuffix: 'v1', containers: [{ name: 'app', image: 'mcr.microsoft.com/k8se/quickstart:latest' }] },
-        },
-        provisioningState: 'Succeeded',
-      };
-      expect(await runtime.provision(app)).toBeUndefined();
-      const revision = runtime.revisionsOf(id)[0] as Revision;
-      revision.template = {
-        containers: [
-          {
-            name: 'app',
-            image: 'fakeacr.azurecr.io/app:1',
-            probes: ['Startup', 'Readiness'].map((type) => ({ type, httpGet: { path: '/health', port: 8000 }, periodSeconds: 1 })),
-          },
-        ],
-      };
+      const { runtime, app, revision } = await probedRevision('nohealth', { PATH: `${restartingBin}:${process.env['PATH'] ?? ''}` });
       runtime.revisionsRequest('POST', app, revision.name, 'restart');
       await until(() => revision.provisioningState === 'Provisioning', 'the revision to start again');
       await until(() => revision.provisioningState === 'Failed' || revision.healthState === 'Healthy', 'the revision to fail or pass');
