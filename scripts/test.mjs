@@ -39,8 +39,8 @@ const RUNNER_NODE_ONLY = [
 ];
 
 /**
- * How long one runtime's vitest may run (minutes). Here the Node 24 run takes about 6 minutes and the
- * other about 1.5; a run past the bound has hung (a test blocking its worker, a worker that never
+ * How long one runtime's vitest may run (minutes). Here the Node 24 run takes 6 to 8 minutes and the
+ * other 1.5 to 2.5; a run past the bound has hung (a test blocking its worker, a worker that never
  * exits), and CI would otherwise wait out its 90 minutes and print nothing about where.
  */
 const RUN_LIMIT_MINUTES = Number(process.env['TEST_RUN_LIMIT_MINUTES'] || 25);
@@ -92,28 +92,34 @@ function progress(progressFile) {
   return { ended, running, allEndedAt: files !== undefined && filesEnded >= files && open.size === 0 ? lastFileEnded : undefined };
 }
 
-/** The processes under `root`, one line each with their state and the kernel function they wait in. */
+/**
+ * The processes under `root`, one line each with their state and the kernel function they wait in, then
+ * those of its process group whose parent has gone (orphans reparented away from vitest).
+ */
 function processTree(root) {
   const processes = new Map();
   for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
     try {
       const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const [state, ppid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const [state, ppid, group] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
       const wchan = readFileSync(`/proc/${pid}/wchan`, 'utf8');
       const command = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ').trim().slice(0, 200);
-      processes.set(Number(pid), { ppid: Number(ppid), state, wchan, command });
+      processes.set(Number(pid), { ppid: Number(ppid), group: Number(group), state, wchan, command });
     } catch {
       // ended while being read
     }
   }
   const lines = [];
-  const walk = (pid, depth) => {
+  const listed = new Set();
+  const walk = (pid, depth, note = '') => {
     const entry = processes.get(pid);
-    if (!entry) return;
-    lines.push(`${'  '.repeat(depth)}${pid} ${entry.state} ${entry.wchan || '-'} ${entry.command}`);
+    if (!entry || listed.has(pid)) return;
+    listed.add(pid);
+    lines.push(`${'  '.repeat(depth)}${pid} ${entry.state} ${entry.wchan || '-'} ${entry.command}${note}`);
     for (const [child, { ppid }] of processes) if (ppid === pid) walk(child, depth + 1);
   };
   walk(root, 0);
+  for (const [pid, { group }] of processes) if (group === root && !listed.has(pid)) walk(pid, 0, ' (orphan of vitest)');
   return lines;
 }
 
@@ -175,6 +181,13 @@ function runVitest(node, args, progressFile) {
       clearTimeout(limit);
       clearInterval(exitWatch);
       process.off('SIGINT', forward).off('SIGTERM', forward);
+      // Whatever of its group outlived vitest (a daemon a test did not stop) would hold this run's output open.
+      const outlived = processTree(child.pid).filter((line) => !/^\s*\d+ Z /.test(line));
+      if (outlived.length > 0) {
+        console.error(`\n=== warning: ${outlived.length} of vitest's processes outlived it and are stopped:`);
+        for (const line of outlived) console.error(`  ${line}`);
+        process.kill(-child.pid, 'SIGKILL');
+      }
       // A run stopped after its every file ended passed when none of its tests failed.
       const passed = stopped
         ? stopped.allEndedAt !== undefined && stopped.ended.failed === 0 && stopped.ended.failedFiles === 0

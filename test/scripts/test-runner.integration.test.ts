@@ -38,11 +38,12 @@ function runTests(
   });
 }
 
-/** Whether the blocked fixture's `sleep` still runs. */
+/** Whether the blocked fixture's `sleep` (or its orphaned one) still runs. */
 function fixtureSleepRuns(): boolean {
+  const commands = [SLEEP_SECONDS, String(Number(SLEEP_SECONDS) + 1)].map((seconds) => `sleep\x00${seconds}\x00`);
   return readdirSync('/proc').some((pid) => {
     try {
-      return /^\d+$/.test(pid) && readFileSync(`/proc/${pid}/cmdline`, 'latin1') === `sleep\x00${SLEEP_SECONDS}\x00`;
+      return /^\d+$/.test(pid) && commands.includes(readFileSync(`/proc/${pid}/cmdline`, 'latin1'));
     } catch {
       return false;
     }
@@ -57,6 +58,7 @@ it('stops a run that outlives its bound, names the file and test still running a
   expect(output).toMatch(/blocked\.fixture\.ts: running [\d.]+ min, no test reported running/);
   expect(output).toMatch(/waiting\.fixture\.ts: running [\d.]+ min, in "waits for ever" for [\d.]+ min/);
   expect(output).toContain(` sleep ${SLEEP_SECONDS}\n`);
+  expect(output).toContain(` sleep ${Number(SLEEP_SECONDS) + 1} (orphan of vitest)\n`);
   // On both runtimes: the test that finished passed, each file still running counts as a failure.
   expect(output).toMatch(/^2 passed, 4 failed$/m);
   expect(fixtureSleepRuns()).toBe(false);
@@ -72,7 +74,7 @@ it('stops a vitest that does not exit once every test file has ended, and counts
   expect(code).toBe(0);
 }, 120_000);
 
-it('stops the whole run on Ctrl-C: vitest and its processes end, and the next Node is not started', async () => {
+it('stops the whole run on Ctrl-C: vitest and every process of its group end, and the next Node is not started', async () => {
   let sent = false;
   const { code, output } = await runTests({}, 'vitest.config.ts', (signal) => {
     // Once both fixtures are in their hanging tests (one waits, one blocks with its sleep running), as a person would press Ctrl-C.
@@ -84,6 +86,9 @@ it('stops the whole run on Ctrl-C: vitest and its processes end, and the next No
   });
   expect(sent).toBe(true);
   expect(code).toBe(130);
+  // The orphan ignores SIGINT, as a shell's background job does: it is stopped and named.
+  expect(output).toContain(`of vitest's processes outlived it and are stopped:`);
+  expect(output).toContain(` sleep ${Number(SLEEP_SECONDS) + 1} (orphan of vitest)\n`);
   expect(output.match(/=== vitest on Node/g)).toHaveLength(1);
   expect(fixtureSleepRuns()).toBe(false);
 }, 120_000);
