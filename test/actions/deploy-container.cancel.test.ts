@@ -18,7 +18,8 @@ const FAKE_DOCKER = `#!/bin/sh
 echo "ARGS $*" >> "$FAKE_DOCKER_LOG"
 [ "$1" = buildx ] && exit 1
 if [ "$1" = build ]; then
-  trap 'echo "STOPPED BY TERM" >> "$FAKE_DOCKER_LOG"; exit 143' TERM
+  # As docker stops its work on a signal: the stand-in's sleep goes with it, not left behind as an orphan.
+  trap 'kill $! 2>/dev/null; echo "STOPPED BY TERM" >> "$FAKE_DOCKER_LOG"; exit 143' TERM
   echo STARTED >> "$FAKE_DOCKER_LOG"
   sleep 30 & wait
 fi

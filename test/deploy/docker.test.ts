@@ -22,8 +22,9 @@ for arg in "$@"; do
   case "$arg" in id=*,env=*) name=\${arg#*,env=}; printf '%s\\n' "SECRET \${arg%%,*} $(printenv "$name")" >> "$FAKE_DOCKER_LOG";; esac
 done
 if [ -n "$FAKE_BUILD_BLOCKS" ]; then
-  trap 'echo "STOPPED BY TERM" >> "$FAKE_DOCKER_LOG"; exit 143' TERM
-  trap 'echo "STOPPED BY INT" >> "$FAKE_DOCKER_LOG"; exit 130' INT
+  # As docker stops its work on a signal: the stand-in's sleep goes with it, not left behind as an orphan.
+  trap 'kill $! 2>/dev/null; echo "STOPPED BY TERM" >> "$FAKE_DOCKER_LOG"; exit 143' TERM
+  trap 'kill $! 2>/dev/null; echo "STOPPED BY INT" >> "$FAKE_DOCKER_LOG"; exit 130' INT
   echo STARTED >> "$FAKE_DOCKER_LOG"
   sleep 30 & wait
 fi
